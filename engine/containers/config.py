@@ -1,0 +1,111 @@
+"""A container's creation-time configuration.
+
+Everything here is decided when the container is created and never changes
+while it exists (editing settings in the app recreates the container). The
+runtime state lives apart, in :mod:`engine.containers.state`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+__all__ = [
+    "ContainerConfig",
+    "MountSpec",
+    "PortBinding",
+    "Resources",
+    "RestartPolicy",
+]
+
+RESTART_POLICIES = ("no", "on-failure", "always", "unless-stopped")
+
+
+@dataclass(frozen=True)
+class RestartPolicy:
+    name: str = "no"
+    maximum_retry_count: int = 0
+
+    @classmethod
+    def parse(cls, text: str) -> RestartPolicy:
+        """Parse docker's ``--restart`` syntax: ``no``, ``on-failure[:N]``, ``always``..."""
+        from engine.errors import InvalidArgument
+
+        name, _, count = text.partition(":")
+        if name not in RESTART_POLICIES:
+            raise InvalidArgument(f"invalid restart policy {text!r}: use no, on-failure[:N], "
+                                  "always or unless-stopped")
+        if count and name != "on-failure":
+            raise InvalidArgument(f"invalid restart policy {text!r}: only on-failure takes a "
+                                  "maximum retry count")
+        try:
+            retries = int(count) if count else 0
+        except ValueError:
+            raise InvalidArgument(f"invalid restart policy {text!r}: {count!r} is not a "
+                                  "number") from None
+        if retries < 0:
+            raise InvalidArgument(f"invalid restart policy {text!r}: the count must be >= 0")
+        return cls(name, retries)
+
+
+@dataclass(frozen=True)
+class Resources:
+    memory: int | None = None  # bytes
+    nano_cpus: int | None = None  # 1e9 == one CPU
+    pids_limit: int | None = None
+
+
+@dataclass(frozen=True)
+class PortBinding:
+    container_port: int
+    protocol: str = "tcp"
+    host_ip: str = ""
+    host_port: int = 0  # 0: pick a free port at start
+
+
+@dataclass(frozen=True)
+class MountSpec:
+    type: str  # bind | volume | tmpfs
+    target: str
+    source: str = ""  # host path (bind) or volume name (volume)
+    read_only: bool = False
+
+
+@dataclass(frozen=True)
+class ContainerConfig:
+    """What the user asked for; combined with the image config at start."""
+
+    image: str  # the reference as the user wrote it, shown by ps
+    image_id: str  # sha256:<config digest>
+    cmd: list[str] | None = None  # None: the image's Cmd
+    entrypoint: list[str] | None = None  # None: the image's; []: none
+    env: list[str] = field(default_factory=list)  # KEY=VALUE, over the image's
+    working_dir: str = ""
+    user: str = ""
+    hostname: str = ""
+    tty: bool = False
+    open_stdin: bool = False
+    labels: dict[str, str] = field(default_factory=dict)
+    restart_policy: RestartPolicy = field(default_factory=RestartPolicy)
+    resources: Resources = field(default_factory=Resources)
+    ports: list[PortBinding] = field(default_factory=list)
+    publish_all: bool = False
+    mounts: list[MountSpec] = field(default_factory=list)
+    network: str = "default"  # default | bridge | none | host | <name>
+    network_aliases: list[str] = field(default_factory=list)
+    stop_signal: str = ""  # "" : the image's StopSignal, else SIGTERM
+    stop_timeout: int | None = None
+    auto_remove: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ContainerConfig:
+        data = dict(data)
+        data["restart_policy"] = RestartPolicy(**data.get("restart_policy", {}))
+        data["resources"] = Resources(**data.get("resources", {}))
+        data["ports"] = [PortBinding(**p) for p in data.get("ports", [])]
+        data["mounts"] = [MountSpec(**m) for m in data.get("mounts", [])]
+        known = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in data.items() if k in known})

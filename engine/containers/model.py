@@ -1,0 +1,48 @@
+"""What the engine tells its callers about a container."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.containers.config import ContainerConfig
+from engine.containers.state import ContainerState
+
+__all__ = ["Change", "Container", "Event", "LogLine"]
+
+
+@dataclass(frozen=True)
+class Container:
+    id: str  # 64 hex characters
+    name: str  # without docker's leading slash
+    created: str  # RFC 3339 with nanoseconds, UTC
+    config: ContainerConfig
+    state: ContainerState
+
+    @property
+    def short_id(self) -> str:
+        return self.id[:12]
+
+
+@dataclass(frozen=True)
+class LogLine:
+    stream: str  # stdout | stderr
+    time: str  # RFC 3339 with nanoseconds, UTC
+    data: bytes  # without the trailing newline
+    partial: bool = False  # the line continues in the next record
+
+
+@dataclass(frozen=True)
+class Change:
+    kind: str  # A (added), C (changed), D (deleted)
+    path: str
+
+
+@dataclass(frozen=True)
+class Event:
+    """One thing that happened, as ``docker events`` shows it."""
+
+    type: str  # container | image | network | volume
+    action: str  # create, start, die, stop, kill, pause, unpause, destroy, pull, ...
+    id: str
+    time_ns: int
+    attributes: dict[str, str]

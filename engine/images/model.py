@@ -1,0 +1,40 @@
+"""What the engine tells its callers about an image."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Image", "Layer"]
+
+
+@dataclass(frozen=True)
+class Layer:
+    digest: str  # sha256:... of the blob as stored (maybe compressed)
+    diff_id: str  # sha256:... of the uncompressed tar: the unpacked layer's key
+    size: int  # bytes of the blob
+    media_type: str = "application/vnd.oci.image.layer.v1.tar"
+
+
+@dataclass(frozen=True)
+class Image:
+    id: str  # sha256:<digest of the config blob>
+    repo_tags: list[str] = field(default_factory=list)  # docker.io/library/busybox:latest
+    repo_digests: list[str] = field(default_factory=list)  # docker.io/library/busybox@sha256:..
+    created: str = ""
+    size: int = 0  # sum of layer blob sizes
+    architecture: str = ""
+    os: str = ""
+    config: dict[str, Any] = field(default_factory=dict)  # the OCI image config, whole
+    layers: list[Layer] = field(default_factory=list)  # base first
+    manifest_digest: str = ""
+
+    @property
+    def short_id(self) -> str:
+        return self.id.removeprefix("sha256:")[:12]
+
+    @property
+    def run_config(self) -> dict[str, Any]:
+        """The config's ``config`` object: Entrypoint, Cmd, Env, WorkingDir, User..."""
+        value = self.config.get("config") or {}
+        return value if isinstance(value, dict) else {}
