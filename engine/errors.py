@@ -18,6 +18,7 @@ why, and what to do.
     ├── RegistryError           (pull/push/login/search failures)
     │   └── AuthenticationError
     ├── LayerError              (a layer that is corrupt or tries to escape)
+    ├── DigestMismatch          (content that does not match its digest)
     ├── KernelFeatureMissing    (no overlayfs, no cgroup controller, ...)
     ├── HelperError             (the privileged helper refused or died)
     │   └── ProtocolError
@@ -32,6 +33,7 @@ __all__ = [
     "Conflict",
     "ContainerNotFound",
     "ContainerStartError",
+    "DigestMismatch",
     "HelperError",
     "ImageNotFound",
     "InUse",
@@ -106,6 +108,10 @@ class AuthenticationError(RegistryError):
 
 class LayerError(SkiffError):
     kind = "layer"
+
+
+class DigestMismatch(SkiffError):
+    kind = "digest_mismatch"
 
 
 class KernelFeatureMissing(SkiffError):

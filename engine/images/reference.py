@@ -1,0 +1,112 @@
+"""Image references, normalised the way docker does.
+
+``busybox`` → ``docker.io/library/busybox:latest``; ``localhost:5000/x`` keeps its
+registry; a first component with a dot, a colon or equal to ``localhost`` is a
+registry host. ``familiar`` is the short form docker prints (``busybox:latest``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from engine.errors import InvalidArgument
+
+__all__ = ["DOCKER_HUB", "Reference"]
+
+DOCKER_HUB = "docker.io"
+DOCKER_HUB_API = "registry-1.docker.io"
+
+_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*"
+_REPOSITORY = re.compile(rf"^{_COMPONENT}(?:/{_COMPONENT})*$")
+_TAG = re.compile(r"^[\w][\w.-]{0,127}$")
+_DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$")
+_HOST = re.compile(r"^(?:[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?$")
+
+
+@dataclass(frozen=True)
+class Reference:
+    registry: str  # docker.io, ghcr.io, 127.0.0.1:5000
+    repository: str  # library/busybox
+    tag: str = ""  # "" when only a digest was given
+    digest: str = ""  # sha256:...
+
+    @classmethod
+    def parse(cls, text: str) -> Reference:
+        original = text
+        if not text or text != text.strip():
+            raise InvalidArgument(f"invalid reference format: {original!r}")
+        digest = ""
+        if "@" in text:
+            text, digest = text.split("@", 1)
+            if not _DIGEST.match(digest):
+                raise InvalidArgument(f"invalid reference format: {original!r} "
+                                      "(a digest is sha256: and 64 hex digits)")
+        tag = ""
+        slash = text.rfind("/")
+        colon = text.rfind(":")
+        if colon > slash:
+            text, tag = text[:colon], text[colon + 1:]
+            if not _TAG.match(tag):
+                raise InvalidArgument(f"invalid reference format: {original!r} "
+                                      f"(bad tag {tag!r})")
+        first, _, rest = text.partition("/")
+        if rest and ("." in first or ":" in first or first == "localhost") and _HOST.match(first):
+            registry, path = first, rest
+        else:
+            registry, path = DOCKER_HUB, text
+        if registry in ("index.docker.io", "registry-1.docker.io"):
+            registry = DOCKER_HUB
+        if registry == DOCKER_HUB and "/" not in path:
+            path = f"library/{path}"
+        if not _REPOSITORY.match(path):
+            hint = " (repository names must be lowercase)" if path.lower() != path else ""
+            raise InvalidArgument(f"invalid reference format: {original!r}{hint}")
+        if not tag and not digest:
+            tag = "latest"
+        return cls(registry, path, tag, digest)
+
+    @property
+    def name(self) -> str:
+        """registry/repository, without tag or digest."""
+        return f"{self.registry}/{self.repository}"
+
+    @property
+    def canonical(self) -> str:
+        """The full form stored in RepoTags/RepoDigests: docker.io/library/busybox:latest."""
+        text = self.name
+        if self.tag:
+            text += f":{self.tag}"
+        if self.digest:
+            text += f"@{self.digest}"
+        return text
+
+    @property
+    def familiar_name(self) -> str:
+        """The repository as docker prints it: busybox, user/app, ghcr.io/org/app."""
+        if self.registry == DOCKER_HUB:
+            return self.repository.removeprefix("library/")
+        return self.name
+
+    @property
+    def familiar(self) -> str:
+        text = self.familiar_name
+        if self.tag:
+            text += f":{self.tag}"
+        if self.digest:
+            text += f"@{self.digest}"
+        return text
+
+    @property
+    def api_host(self) -> str:
+        """The host that serves the registry API (Docker Hub's differs from its name)."""
+        return DOCKER_HUB_API if self.registry == DOCKER_HUB else self.registry
+
+    def with_tag(self, tag: str) -> Reference:
+        return Reference(self.registry, self.repository, tag, "")
+
+    def with_digest(self, digest: str) -> Reference:
+        return Reference(self.registry, self.repository, "", digest)
+
+    def __str__(self) -> str:
+        return self.canonical
