@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from engine.containers.config import ContainerConfig
-from engine.containers.model import Change, Container, Event, LogLine
+from engine.containers.model import Change, Container, Event, LogLine, ProcessInfo, Stats
 from engine.images.model import Image
+from engine.registry.model import PullProgress, PushProgress, SearchResult
 
 __all__ = ["CreateOptions", "Engine"]
 
@@ -59,6 +60,30 @@ class Engine:
 
     async def remove_image(self, ref: str, force: bool = False) -> list[tuple[str, str]]:
         """Returns docker's ("Untagged"|"Deleted", name) lines."""
+        raise NotImplementedError
+
+    # -- registries (engine/registry) -------------------------------------------
+    async def pull(self, ref: str, *, platform: str | None = None,
+                   progress: Callable[[PullProgress], None] | None = None) -> Image:
+        """Pull and unpack; progress gets per-layer PullProgress events."""
+        raise NotImplementedError
+
+    async def push(self, ref: str, *,
+                   progress: Callable[[PushProgress], None] | None = None) -> str:
+        """Returns the pushed manifest digest."""
+        raise NotImplementedError
+
+    async def login(self, registry: str, username: str, password: str) -> None:
+        """Checks the credentials against the registry, then stores them (0600)."""
+        raise NotImplementedError
+
+    async def logout(self, registry: str) -> None:
+        raise NotImplementedError
+
+    async def search(self, term: str, limit: int = 25) -> list[SearchResult]:
+        raise NotImplementedError
+
+    async def image_tags(self, repository: str) -> list[str]:
         raise NotImplementedError
 
     # -- containers -----------------------------------------------------------
@@ -107,6 +132,18 @@ class Engine:
         raise NotImplementedError
 
     async def diff(self, ref: str) -> list[Change]:
+        raise NotImplementedError
+
+    async def stats(self, ref: str) -> Stats:
+        """One sample now (cpu_percent against the previous sample of this engine)."""
+        raise NotImplementedError
+
+    def stats_stream(self, refs: Sequence[str] | None = None,
+                     interval: float = 1.0) -> AsyncIterator[list[Stats]]:
+        """Samples of the given (default: all running) containers every interval."""
+        raise NotImplementedError
+
+    async def top(self, ref: str) -> list[ProcessInfo]:
         raise NotImplementedError
 
     def events(self, since_ns: int | None = None) -> AsyncIterator[Event]:

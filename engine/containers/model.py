@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from engine.containers.config import ContainerConfig
 from engine.containers.state import ContainerState
 
-__all__ = ["Change", "Container", "Event", "LogLine"]
+__all__ = ["Change", "Container", "Event", "LogLine", "ProcessInfo", "Stats"]
 
 
 @dataclass(frozen=True)
@@ -46,3 +46,29 @@ class Event:
     id: str
     time_ns: int
     attributes: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Stats:
+    """One sample of a container's use, as ``docker stats`` shows it."""
+
+    id: str
+    name: str
+    time_ns: int
+    cpu_percent: float  # 100.0 == one full core
+    memory_usage: int
+    memory_limit: int  # the limit, or the host's memory when unlimited
+    net_rx: int
+    net_tx: int
+    block_read: int
+    block_write: int
+    pids: int
+
+
+@dataclass(frozen=True)
+class ProcessInfo:
+    pid: int  # as the host sees it
+    user: str
+    command: str
+    cpu_percent: float
+    memory_rss: int
