@@ -86,6 +86,11 @@ class Engine:
     async def image_tags(self, repository: str) -> list[str]:
         raise NotImplementedError
 
+    async def catalog(self, registry: str, limit: int = 1000) -> list[str]:
+        """Repositories a (private) registry lists at /v2/_catalog, as pullable names
+        (``127.0.0.1:5000/team/app``); raises RegistryError."""
+        raise NotImplementedError
+
     # -- containers -----------------------------------------------------------
     async def create(self, config: ContainerConfig, name: str = "") -> Container:
         raise NotImplementedError
@@ -129,6 +134,11 @@ class Engine:
 
     def logs(self, ref: str, *, follow: bool = False, tail: int | None = None,
              since: str | None = None) -> AsyncIterator[LogLine]:
+        raise NotImplementedError
+
+    async def log_path(self, ref: str) -> Path:
+        """The container's CRI-format log file (see engine/containers/logformat.py),
+        readable by the caller; the desktop log view indexes it directly."""
         raise NotImplementedError
 
     async def diff(self, ref: str) -> list[Change]:
