@@ -98,7 +98,9 @@ class Engine:
     async def start(self, ref: str) -> Container:
         raise NotImplementedError
 
-    async def stop(self, ref: str, timeout: int | None = None) -> Container:
+    async def stop(self, ref: str, timeout: int | None = None,
+                   signal: str | None = None) -> Container:
+        """signal: instead of the container's stop signal (docker stop -s)."""
         raise NotImplementedError
 
     async def restart(self, ref: str, timeout: int | None = None) -> Container:
