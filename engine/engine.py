@@ -4,162 +4,667 @@ The app and the CLI each create one ``Engine`` in their own process. It keeps
 metadata in SQLite, talks to registries, and asks the privileged helper for
 every step that needs root. Each container verb follows one pattern:
 lock → refresh from reality → check the status machine → act → save → emit.
+
+Reading (ps, logs, inspect, wait, events, stats) never needs the helper: the
+monitors' status files and logs are readable by the container's owner.
 """
 
 from __future__ import annotations
 
+import asyncio
+import os
+import secrets
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from engine import paths
+from engine.containers import runspec
 from engine.containers.config import ContainerConfig
+from engine.containers.inspect import container_inspect
+from engine.containers.logformat import format_time, parse_time
+from engine.containers.logs import read_log
 from engine.containers.model import Change, Container, Event, LogLine, ProcessInfo, Stats
-from engine.images.model import Image
+from engine.containers.names import check_name, generate_name
+from engine.containers.state import ContainerState, Status
+from engine.containers.store import ContainerRecord, ContainerStore
+from engine.db import Database
+from engine.errors import (
+    Conflict,
+    ContainerNotFound,
+    ImageNotFound,
+    InUse,
+    InvalidArgument,
+    InvalidState,
+)
+from engine.helperclient import HelperClient
+from engine.images.blobs import BlobStore
+from engine.images.model import Image, Layer
+from engine.images.reference import Reference
+from engine.images.store import ImageStore
 from engine.registry.model import PullProgress, PushProgress, SearchResult
 
-__all__ = ["CreateOptions", "Engine"]
+__all__ = ["Engine"]
 
-# The API contract; bodies land in the following commits.
-
-
-class CreateOptions(dict[str, Any]):
-    """Placeholder type name for container creation options (see ContainerConfig)."""
+_ACTIVE = ("running", "restarting")
 
 
 class Engine:
-    """Open with ``async with Engine() as engine:`` (or ``await Engine.open()``)."""
+    """Open with ``async with Engine() as engine:``.
+
+    ``root`` moves all storage under one directory (as ``SKIFF_ROOT`` does).
+    """
 
     def __init__(self, root: Path | None = None) -> None:
-        raise NotImplementedError
+        if root is not None:
+            os.environ["SKIFF_ROOT"] = str(root)
+        self.root = paths.engine_root()
+        self.helper_root = paths.helper_root()
+        self.cgroup_parent = paths.cgroup_parent()
+        self.db = Database(self.root / "skiff.db")
+        self.blobs = BlobStore(self.root)
+        self.image_store = ImageStore(self.db, self.blobs)
+        self.container_store = ContainerStore(self.db)
+        self.helper = HelperClient(self.helper_root, self.cgroup_parent)
+        self._containers_dir = self.helper_root / "users" / str(os.getuid()) / "containers"
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._cpu_samples: dict[str, tuple[int, int]] = {}
+        self._registry_service: Any = None
 
     async def __aenter__(self) -> Engine:
-        raise NotImplementedError
+        return self
 
     async def __aexit__(self, *exc: object) -> None:
-        raise NotImplementedError
+        await self.close()
+
+    async def close(self) -> None:
+        await self.helper.close()
+        self.db.close()
 
     # -- images ---------------------------------------------------------------
     async def images(self) -> list[Image]:
-        raise NotImplementedError
+        return self.image_store.list()
 
     async def image(self, ref: str) -> Image:
         """By reference, full or short ID; raises ImageNotFound."""
-        raise NotImplementedError
+        return self.image_store.get(ref)
 
     async def image_inspect(self, ref: str) -> dict[str, Any]:
-        raise NotImplementedError
+        from engine.images.inspect import image_inspect
+
+        return image_inspect(self.image_store.get(ref))
 
     async def load(self, archive: Path) -> list[Image]:
-        raise NotImplementedError
+        from engine.images.archive import read_archive
+
+        if not archive.is_file():
+            raise InvalidArgument(f"open {archive}: no such file")
+        loop = asyncio.get_running_loop()
+        found = await loop.run_in_executor(None, read_archive, archive, self.blobs)
+        images = []
+        for item in found:
+            for layer in item.layers:
+                await self.unpack_layer(layer)
+            images.append(self.image_store.add(manifest=item.manifest, config=item.config,
+                                               layers=item.layers, tags=item.tags))
+        return images
 
     async def save(self, refs: Sequence[str], archive: Path) -> None:
-        raise NotImplementedError
+        from engine.images.archive import write_archive
+
+        chosen: list[tuple[Image, list[str]]] = []
+        for ref in refs:
+            image = self.image_store.get(ref)
+            tags = [t for t in image.repo_tags if _names_tag(ref, t)] or list(image.repo_tags)
+            chosen.append((image, tags))
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, write_archive, archive, chosen, self.blobs)
 
     async def tag(self, source: str, target: str) -> None:
-        raise NotImplementedError
+        image = self.image_store.get(source)
+        self.image_store.tag(image.id, Reference.parse(target).canonical)
 
     async def remove_image(self, ref: str, force: bool = False) -> list[tuple[str, str]]:
         """Returns docker's ("Untagged"|"Deleted", name) lines."""
-        raise NotImplementedError
+        image = self.image_store.get(ref)
+        named = _tag_of(ref, image)
+        lines: list[tuple[str, str]] = []
+        if named and len(image.repo_tags) > 1:
+            self.image_store.untag(named)
+            return [("Untagged", Reference.parse(named).familiar)]
+        users = self.container_store.users_of_image(image.id)
+        if users and not force:
+            user = users[0]
+            what = f'repository reference "{ref}"' if named else image.short_id
+            raise InUse(f"conflict: unable to remove {what} (must force) - container "
+                        f"{user.id[:12]} ({user.name}) is using its referenced image "
+                        f"{image.short_id}")
+        for tag in image.repo_tags:
+            lines.append(("Untagged", Reference.parse(tag).familiar))
+        for digest_ref in image.repo_digests:
+            lines.append(("Untagged", digest_ref))
+        if users:  # forced: the image keeps existing for its containers, untagged
+            for tag in image.repo_tags:
+                self.image_store.untag(tag)
+            return lines
+        unused = self.image_store.remove(image.id)
+        in_containers = {d for r in self.container_store.all()
+                         for d in r.spec.get("layers", [])}  # type: ignore[union-attr]
+        for diff_id in unused:
+            if diff_id not in in_containers:
+                await self.helper.call("remove_layer", {"diff_id": diff_id})
+        lines.append(("Deleted", image.id))
+        return lines
+
+    async def unpack_layer(self, layer: Layer) -> None:
+        """Have the helper unpack a stored blob (it verifies the digests itself)."""
+        if await self.helper.call("layer_exists", {"diff_id": layer.diff_id}):
+            return
+        fd = os.open(self.blobs.path(layer.digest), os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            await self.helper.call("unpack_layer", {"diff_id": layer.diff_id,
+                                                    "digest": layer.digest}, fds=[fd])
+        finally:
+            os.close(fd)
 
     # -- registries (engine/registry) -------------------------------------------
+    def _registry(self) -> Any:
+        if self._registry_service is None:
+            from engine.registry.credentials import CredentialStore
+            from engine.registry.service import RegistryService
+
+            self._registry_service = RegistryService(self.blobs, self.image_store,
+                                                     CredentialStore())
+        return self._registry_service
+
     async def pull(self, ref: str, *, platform: str | None = None,
                    progress: Callable[[PullProgress], None] | None = None) -> Image:
         """Pull and unpack; progress gets per-layer PullProgress events."""
-        raise NotImplementedError
+        image: Image = await self._registry().pull(
+            Reference.parse(ref), platform=platform, progress=progress,
+            unpack=self.unpack_layer)
+        return image
 
     async def push(self, ref: str, *,
                    progress: Callable[[PushProgress], None] | None = None) -> str:
         """Returns the pushed manifest digest."""
-        raise NotImplementedError
+        reference = Reference.parse(ref)
+        image = self.image_store.get(ref)
+        digest: str = await self._registry().push(reference, image, progress=progress)
+        return digest
 
     async def login(self, registry: str, username: str, password: str) -> None:
         """Checks the credentials against the registry, then stores them (0600)."""
-        raise NotImplementedError
+        await self._registry().login(registry, username, password)
 
     async def logout(self, registry: str) -> None:
-        raise NotImplementedError
+        await self._registry().logout(registry)
 
     async def search(self, term: str, limit: int = 25) -> list[SearchResult]:
-        raise NotImplementedError
+        results: list[SearchResult] = await self._registry().search(term, limit)
+        return results
 
     async def image_tags(self, repository: str) -> list[str]:
-        raise NotImplementedError
+        tags: list[str] = await self._registry().tags(repository)
+        return tags
 
     async def catalog(self, registry: str, limit: int = 1000) -> list[str]:
         """Repositories a (private) registry lists at /v2/_catalog, as pullable names
         (``127.0.0.1:5000/team/app``); raises RegistryError."""
-        raise NotImplementedError
+        names: list[str] = await self._registry().catalog(registry, limit)
+        return names
 
-    # -- containers -----------------------------------------------------------
+    # -- container state --------------------------------------------------------
+    def _dir(self, container_id: str) -> Path:
+        return self._containers_dir / container_id
+
+    def _state(self, record: ContainerRecord) -> ContainerState:
+        cdir = self._dir(record.id)
+        status = _read_json(cdir / "status.json")
+        if not status:
+            return ContainerState(Status.CREATED)
+        name = str(status.get("status", "created"))
+        if name in _ACTIVE and not _alive(int(status.get("monitor_pid", 0))):
+            name = "exited"
+            status["error"] = status.get("error") or "the container's monitor process died"
+        if name == "running" and (cdir / "paused").exists():
+            name = "paused"
+        return ContainerState(
+            status=Status(name) if name in Status._value2member_map_ else Status.DEAD,
+            pid=int(status.get("pid", 0)) if name in ("running", "paused") else 0,
+            exit_code=int(status.get("exit_code", 0)),
+            oom_killed=bool(status.get("oom_killed", False)),
+            started_at=str(status.get("started_at", "")),
+            finished_at=str(status.get("finished_at", "")),
+            error=str(status.get("error", "")),
+            restart_count=int(status.get("restart_count", 0)),
+            stopped_by_user=bool(status.get("stopped_by_user", False)),
+            signal=int(status.get("signal", 0)),
+        )
+
+    def _container(self, record: ContainerRecord) -> Container:
+        return Container(record.id, record.name, record.created, record.config,
+                         self._state(record))
+
+    def _lock(self, container_id: str) -> asyncio.Lock:
+        return self._locks.setdefault(container_id, asyncio.Lock())
+
+    async def containers(self, all: bool = False) -> list[Container]:
+        result = []
+        for record in self.container_store.all():
+            container = self._container(record)
+            if container.config.auto_remove and container.state.status is Status.EXITED:
+                await self._auto_remove(container)
+                continue
+            if all or container.state.running:
+                result.append(container)
+        return result
+
+    async def _auto_remove(self, container: Container) -> None:
+        try:
+            await self.remove(container.id, force=False)
+        except (ContainerNotFound, InvalidState):
+            pass
+
+    async def container(self, ref: str) -> Container:
+        """By name, full or unique short ID; raises ContainerNotFound."""
+        return self._container(self.container_store.find(ref))
+
+    # -- container verbs -----------------------------------------------------------
     async def create(self, config: ContainerConfig, name: str = "") -> Container:
-        raise NotImplementedError
+        image = self.image_store.get(config.image_id or config.image)
+        if config.image_id != image.id:
+            config = _replace(config, image_id=image.id)
+        name = check_name(name) if name else generate_name(self.container_store.names())
+        container_id = secrets.token_hex(32)
+        request = runtime_request(container_id, config, image)
+        created = format_time(time.time_ns())
+        self.container_store.add(container_id, name, created, config, request)
+        try:
+            for layer in image.layers:
+                await self.unpack_layer(layer)
+            await self.helper.call("container_create", {"id": container_id, "spec": request})
+        except BaseException:
+            self.container_store.remove(container_id)
+            raise
+        return await self.container(container_id)
 
     async def start(self, ref: str) -> Container:
-        raise NotImplementedError
+        record = self.container_store.find(ref)
+        async with self._lock(record.id):
+            state = self._state(record)
+            if state.status is Status.PAUSED:
+                raise InvalidState(f"cannot start a paused container {record.name}, try "
+                                   "unpause instead")
+            if state.status.is_active:
+                return self._container(record)
+            try:
+                await self.helper.call("container_start", {"id": record.id})
+            except ContainerNotFound:
+                # The helper lost it (a crash before it was written): prepare it again.
+                await self.helper.call("container_create",
+                                       {"id": record.id, "spec": record.spec})
+                await self.helper.call("container_start", {"id": record.id})
+            return self._container(record)
 
     async def stop(self, ref: str, timeout: int | None = None,
                    signal: str | None = None) -> Container:
         """signal: instead of the container's stop signal (docker stop -s)."""
-        raise NotImplementedError
+        record = self.container_store.find(ref)
+        async with self._lock(record.id):
+            state = self._state(record)
+            if not state.status.can_stop():
+                raise InvalidState(f"container {record.name} is not running")
+            signum = runspec.parse_signal(signal) if signal else int(
+                record.spec.get("stop_signal", 15))  # type: ignore[call-overload]
+            if timeout is None:
+                timeout = record.config.stop_timeout if record.config.stop_timeout is not None \
+                    else 10
+            await self.helper.call("container_stop", {"id": record.id, "signal": signum,
+                                                      "timeout": max(0, timeout)})
+            return self._container(record)
 
     async def restart(self, ref: str, timeout: int | None = None) -> Container:
-        raise NotImplementedError
+        container = await self.container(ref)
+        if container.state.status.can_stop():
+            await self.stop(container.id, timeout)
+        return await self.start(container.id)
 
     async def kill(self, ref: str, signal: str = "SIGKILL") -> Container:
-        raise NotImplementedError
+        record = self.container_store.find(ref)
+        signum = runspec.parse_signal(signal)
+        async with self._lock(record.id):
+            if not self._state(record).status.can_kill():
+                raise InvalidState(f"Cannot kill container: {ref}: Container {record.id} is "
+                                   "not running")
+            await self.helper.call("container_signal", {"id": record.id, "signal": signum})
+            if signum == 9:
+                await self._wait_inactive(record, 10.0)
+            return self._container(record)
 
     async def pause(self, ref: str) -> Container:
-        raise NotImplementedError
+        record = self.container_store.find(ref)
+        async with self._lock(record.id):
+            status = self._state(record).status
+            if status is Status.PAUSED:
+                raise InvalidState(f"Container {record.id} is already paused")
+            if not status.can_pause():
+                raise InvalidState(f"Container {record.id} is not running")
+            await self.helper.call("container_pause", {"id": record.id})
+            return self._container(record)
 
     async def unpause(self, ref: str) -> Container:
-        raise NotImplementedError
+        record = self.container_store.find(ref)
+        async with self._lock(record.id):
+            if not self._state(record).status.can_unpause():
+                raise InvalidState(f"Container {record.id} is not paused")
+            await self.helper.call("container_unpause", {"id": record.id})
+            return self._container(record)
 
     async def remove(self, ref: str, force: bool = False) -> None:
-        raise NotImplementedError
+        record = self.container_store.find(ref)
+        async with self._lock(record.id):
+            state = self._state(record)
+            if state.status.is_active and not force:
+                raise Conflict(f"You cannot remove a {state.status.value} container "
+                               f"{record.id}. Stop the container before attempting removal "
+                               "or force remove")
+            try:
+                await self.helper.call("container_remove", {"id": record.id, "force": force})
+            except ContainerNotFound:
+                pass
+            self.container_store.remove(record.id)
+        self._locks.pop(record.id, None)
 
     async def rename(self, ref: str, new_name: str) -> Container:
-        raise NotImplementedError
-
-    async def containers(self, all: bool = False) -> list[Container]:
-        raise NotImplementedError
-
-    async def container(self, ref: str) -> Container:
-        """By name, full or unique short ID; raises ContainerNotFound."""
-        raise NotImplementedError
+        record = self.container_store.find(ref)
+        name = check_name(new_name)
+        if name == record.name:
+            raise InvalidArgument(f"Renaming a container with the same name as its current "
+                                  f"name: {name}")
+        self.container_store.rename(record.id, name)
+        return await self.container(record.id)
 
     async def inspect(self, ref: str) -> dict[str, Any]:
-        raise NotImplementedError
+        record = self.container_store.find(ref)
+        container = self._container(record)
+        try:
+            image: Image | None = self.image_store.get(record.config.image_id)
+        except ImageNotFound:
+            image = None
+        spec = record.spec
+        return container_inspect(container, image, args=list(spec.get("args", [])),  # type: ignore[call-overload]
+                                 env=list(spec.get("env", [])),  # type: ignore[call-overload]
+                                 log_path=str(self._dir(record.id) / "ctr.log"),
+                                 pid=container.state.pid)
 
     async def wait(self, ref: str) -> int:
-        raise NotImplementedError
+        record = self.container_store.find(ref)
+        await self._wait_inactive(record, None, wait_created=True)
+        return self._state(record).exit_code
 
-    def logs(self, ref: str, *, follow: bool = False, tail: int | None = None,
-             since: str | None = None) -> AsyncIterator[LogLine]:
-        raise NotImplementedError
+    async def _wait_inactive(self, record: ContainerRecord, timeout: float | None,
+                             wait_created: bool = False) -> None:
+        delay = 0.002
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            try:
+                status = self._state(self.container_store.find(record.id)).status
+            except ContainerNotFound:
+                return
+            if not status.is_active and not (wait_created and status is Status.CREATED):
+                return
+            if deadline is not None and time.monotonic() > deadline:
+                return
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.1)
+
+    async def logs(self, ref: str, *, follow: bool = False, tail: int | None = None,
+                   since: str | None = None, until: str | None = None
+                   ) -> AsyncIterator[LogLine]:
+        record = self.container_store.find(ref)
+
+        async def running() -> bool:
+            try:
+                return self._state(self.container_store.find(record.id)).status.is_active
+            except ContainerNotFound:
+                return False
+
+        async for line in read_log(self._dir(record.id) / "ctr.log", follow=follow, tail=tail,
+                                   since_ns=parse_since(since), until_ns=parse_since(until),
+                                   running=running):
+            yield line
 
     async def log_path(self, ref: str) -> Path:
         """The container's CRI-format log file (see engine/containers/logformat.py),
         readable by the caller; the desktop log view indexes it directly."""
-        raise NotImplementedError
+        record = self.container_store.find(ref)
+        return self._dir(record.id) / "ctr.log"
 
     async def diff(self, ref: str) -> list[Change]:
-        raise NotImplementedError
+        record = self.container_store.find(ref)
+        rows = await self.helper.call("container_changes", {"id": record.id})
+        return [Change(kind, path) for kind, path in rows]
 
+    # -- stats ----------------------------------------------------------------------
     async def stats(self, ref: str) -> Stats:
-        """One sample now (cpu_percent against the previous sample of this engine)."""
-        raise NotImplementedError
+        container = await self.container(ref)
+        return self._sample(container)
 
-    def stats_stream(self, refs: Sequence[str] | None = None,
-                     interval: float = 1.0) -> AsyncIterator[list[Stats]]:
+    def _sample(self, container: Container) -> Stats:
+        from engine.cgroups import open_cgroup
+
+        now = time.monotonic_ns()
+        stats = None
+        if container.state.running:
+            try:
+                stats = open_cgroup(container.id, self.cgroup_parent).stats()
+            except Exception:
+                stats = None
+        cpu_ns = stats.cpu_usage_ns if stats else 0
+        previous = self._cpu_samples.get(container.id)
+        self._cpu_samples[container.id] = (now, cpu_ns)
+        percent = 0.0
+        if previous and now > previous[0] and cpu_ns >= previous[1]:
+            percent = 100.0 * (cpu_ns - previous[1]) / (now - previous[0])
+        limit = stats.memory_limit if stats and stats.memory_limit else _host_memory()
+        rx, tx = _net_counters(container.state.pid) if container.state.running else (0, 0)
+        return Stats(container.id, container.name, time.time_ns(), percent,
+                     stats.memory_usage if stats else 0, limit, rx, tx,
+                     stats.blkio_read if stats else 0, stats.blkio_write if stats else 0,
+                     stats.pids if stats else 0)
+
+    async def stats_stream(self, refs: Sequence[str] | None = None,
+                           interval: float = 1.0) -> AsyncIterator[list[Stats]]:
         """Samples of the given (default: all running) containers every interval."""
-        raise NotImplementedError
+        while True:
+            if refs:
+                chosen = [await self.container(r) for r in refs]
+            else:
+                chosen = await self.containers()
+            yield [self._sample(c) for c in chosen]
+            await asyncio.sleep(interval)
 
     async def top(self, ref: str) -> list[ProcessInfo]:
-        raise NotImplementedError
+        import psutil
 
-    def events(self, since_ns: int | None = None) -> AsyncIterator[Event]:
-        raise NotImplementedError
+        container = await self.container(ref)
+        if not container.state.running:
+            raise InvalidState(f"Container {container.id} is not running")
+        from engine.cgroups import open_cgroup
 
-    def _unused(self, _cb: Callable[..., None]) -> None:
-        raise NotImplementedError
+        result = []
+        for pid in sorted(open_cgroup(container.id, self.cgroup_parent).procs()):
+            try:
+                proc = psutil.Process(pid)
+                with proc.oneshot():
+                    result.append(ProcessInfo(pid, proc.username(),
+                                              " ".join(proc.cmdline()) or proc.name(),
+                                              proc.cpu_percent(), proc.memory_info().rss))
+            except psutil.Error:
+                continue
+        return result
+
+    # -- events ---------------------------------------------------------------------
+    async def events(self, since_ns: int | None = None,
+                     interval: float = 0.25) -> AsyncIterator[Event]:
+        """What changed, whoever changed it: snapshots of reality, compared."""
+        previous = self._snapshot()
+        while True:
+            await asyncio.sleep(interval)
+            current = self._snapshot()
+            for event in _changes(previous, current):
+                yield event
+            previous = current
+
+    def _snapshot(self) -> dict[str, tuple[str, ...]]:
+        snap: dict[str, tuple[str, ...]] = {}
+        for record in self.container_store.all():
+            state = self._state(record)
+            snap[f"container:{record.id}"] = (
+                record.name, state.status.value, state.started_at,
+                str(state.restart_count), str(state.exit_code))
+        for image in self.image_store.list():
+            snap[f"image:{image.id}"] = tuple(sorted(image.repo_tags))
+        return snap
+
+
+def runtime_request(container_id: str, config: ContainerConfig, image: Image) -> dict[str, Any]:
+    network = {"host": "host"}.get(config.network, "none")
+    return runspec.runtime_request(container_id, config, image, network=network)
+
+
+def _changes(before: dict[str, tuple[str, ...]], after: dict[str, tuple[str, ...]]
+             ) -> list[Event]:
+    now = time.time_ns()
+    events = []
+    for key in after.keys() - before.keys():
+        kind, ident = key.split(":", 1)
+        if kind == "container":
+            events.append(Event("container", "create", ident, now, {"name": after[key][0]}))
+            if after[key][1] in ("running", "exited"):
+                events.append(Event("container", "start", ident, now, {"name": after[key][0]}))
+            if after[key][1] == "exited":
+                events.append(Event("container", "die", ident, now,
+                                    {"name": after[key][0], "exitCode": after[key][4]}))
+        else:
+            events.append(Event("image", "tag", ident, now, {"name": ",".join(after[key])}))
+    for key in before.keys() - after.keys():
+        kind, ident = key.split(":", 1)
+        events.append(Event(kind, "destroy" if kind == "container" else "delete", ident, now,
+                            {"name": before[key][0] if kind == "container" else ""}))
+    for key in before.keys() & after.keys():
+        old, new = before[key], after[key]
+        if old == new:
+            continue
+        kind, ident = key.split(":", 1)
+        if kind == "image":
+            events.append(Event("image", "tag", ident, now, {"name": ",".join(new)}))
+            continue
+        attrs = {"name": new[0]}
+        if old[0] != new[0]:
+            events.append(Event("container", "rename", ident, now, {**attrs, "oldName": old[0]}))
+        old_status, new_status = old[1], new[1]
+        restarted = old[2] != new[2] and new[2] != ""
+        if restarted and old_status in ("running", "paused") and new_status == "running":
+            events.append(Event("container", "die", ident, now, {**attrs, "exitCode": new[4]}))
+        if old_status in ("running", "paused", "restarting") and new_status == "exited":
+            events.append(Event("container", "die", ident, now, {**attrs, "exitCode": new[4]}))
+        elif new_status == "running" and old_status == "paused":
+            events.append(Event("container", "unpause", ident, now, attrs))
+        elif new_status == "paused":
+            events.append(Event("container", "pause", ident, now, attrs))
+        elif new_status == "restarting":
+            events.append(Event("container", "restart", ident, now, attrs))
+        elif new_status == "running" and (old_status != "running" or restarted):
+            if old_status == "exited" and old[2] == new[2]:
+                pass
+            events.append(Event("container", "start", ident, now, attrs))
+        elif new_status == "exited" and old_status == "exited" and restarted:
+            events.append(Event("container", "start", ident, now, attrs))
+            events.append(Event("container", "die", ident, now, {**attrs, "exitCode": new[4]}))
+    events.sort(key=lambda e: (e.type != "container", e.action != "create"))
+    return events
+
+
+def parse_since(value: str | None) -> int | None:
+    """docker's --since/--until: RFC 3339, Unix seconds (with fraction), or 10m/1h ago."""
+    if not value:
+        return None
+    text = value.strip()
+    units = {"s": 1, "m": 60, "h": 3600}
+    try:
+        if text[-1] in units and text[:-1].replace(".", "", 1).isdigit():
+            return time.time_ns() - int(float(text[:-1]) * units[text[-1]] * 1e9)
+        if text.replace(".", "", 1).isdigit():
+            return int(float(text) * 1e9)
+        if "T" in text:
+            return parse_time(text)
+        return parse_time(f"{text}T00:00:00Z")
+    except (ValueError, IndexError):
+        raise InvalidArgument(f"invalid value for time: {value!r} (use RFC 3339, a Unix "
+                              "timestamp or a duration like 10m)") from None
+
+
+def _names_tag(ref: str, tag: str) -> bool:
+    try:
+        return Reference.parse(ref).canonical == tag
+    except InvalidArgument:
+        return False
+
+
+def _tag_of(ref: str, image: Image) -> str:
+    """The tag ``ref`` names, if it names one of the image's tags (not an ID)."""
+    for tag in image.repo_tags:
+        if _names_tag(ref, tag):
+            return tag
+    return ""
+
+
+def _replace(config: ContainerConfig, **changes: Any) -> ContainerConfig:
+    from dataclasses import replace
+
+    return replace(config, **changes)
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    import json
+
+    try:
+        with open(path) as f:
+            return dict(json.load(f))
+    except (OSError, ValueError):
+        return {}
+
+
+def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            state = f.read().rsplit(b")", 1)[1].split()[0]
+        return state not in (b"Z", b"X")
+    except (OSError, IndexError):
+        return False
+
+
+def _host_memory() -> int:
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def _net_counters(pid: int) -> tuple[int, int]:
+    """rx/tx bytes of the container's interfaces except loopback, from its netns."""
+    rx = tx = 0
+    try:
+        with open(f"/proc/{pid}/net/dev") as f:
+            for line in f.readlines()[2:]:
+                name, _, data = line.partition(":")
+                if name.strip() == "lo":
+                    continue
+                fields = data.split()
+                rx += int(fields[0])
+                tx += int(fields[8])
+    except (OSError, ValueError, IndexError):
+        pass
+    return rx, tx

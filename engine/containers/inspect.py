@@ -1,0 +1,142 @@
+"""``docker inspect``'s shape for a container, so users' scripts carry over."""
+
+from __future__ import annotations
+
+import signal
+from typing import Any
+
+from engine.containers.config import ContainerConfig
+from engine.containers.model import Container
+from engine.images.model import Image
+
+__all__ = ["container_inspect"]
+
+_ZERO_TIME = "0001-01-01T00:00:00Z"
+
+
+def _ports_key(port: int, protocol: str) -> str:
+    return f"{port}/{protocol}"
+
+
+def container_inspect(container: Container, image: Image | None, *, args: list[str],
+                      env: list[str], log_path: str, pid: int,
+                      network: dict[str, Any] | None = None,
+                      mounts: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    config: ContainerConfig = container.config
+    state = container.state
+    run = image.run_config if image else {}
+    exposed = {**(run.get("ExposedPorts") or {})}
+    for binding in config.ports:
+        exposed[_ports_key(binding.container_port, binding.protocol)] = {}
+    port_bindings: dict[str, list[dict[str, str]]] = {}
+    for binding in config.ports:
+        port_bindings.setdefault(_ports_key(binding.container_port, binding.protocol), []).append(
+            {"HostIp": binding.host_ip, "HostPort": str(binding.host_port or "")})
+    res = config.resources
+    entrypoint = (config.entrypoint if config.entrypoint is not None
+                  else run.get("Entrypoint"))
+    cmd = config.cmd if config.cmd is not None else (
+        None if config.entrypoint is not None else run.get("Cmd"))
+    stop_signal = config.stop_signal or run.get("StopSignal") or ""
+    status = state.status.value
+    return {
+        "Id": container.id,
+        "Created": container.created,
+        "Path": args[0] if args else "",
+        "Args": args[1:],
+        "State": {
+            "Status": status,
+            "Running": state.status.value in ("running", "paused", "restarting"),
+            "Paused": status == "paused",
+            "Restarting": status == "restarting",
+            "OOMKilled": state.oom_killed,
+            "Dead": status == "dead",
+            "Pid": state.pid,
+            "ExitCode": state.exit_code,
+            "Error": state.error,
+            "StartedAt": state.started_at or _ZERO_TIME,
+            "FinishedAt": state.finished_at or _ZERO_TIME,
+        },
+        "Image": config.image_id,
+        "ResolvConfPath": "",
+        "HostnamePath": "",
+        "HostsPath": "",
+        "LogPath": log_path,
+        "Name": f"/{container.name}",
+        "RestartCount": state.restart_count,
+        "Driver": "overlay2",
+        "Platform": "linux",
+        "MountLabel": "",
+        "ProcessLabel": "",
+        "AppArmorProfile": "",
+        "ExecIDs": None,
+        "HostConfig": {
+            "Binds": [f"{m.source}:{m.target}{':ro' if m.read_only else ''}"
+                      for m in config.mounts if m.type == "bind"] or None,
+            "NetworkMode": config.network if config.network != "default" else "bridge",
+            "PortBindings": port_bindings,
+            "RestartPolicy": {"Name": config.restart_policy.name,
+                              "MaximumRetryCount": config.restart_policy.maximum_retry_count},
+            "AutoRemove": config.auto_remove,
+            "PublishAllPorts": config.publish_all,
+            "Memory": res.memory or 0,
+            "MemorySwap": (res.memory or 0) and res.memory,
+            "NanoCpus": res.nano_cpus or 0,
+            "CpuQuota": (res.nano_cpus or 0) // 10_000,
+            "CpuPeriod": 100000 if res.nano_cpus else 0,
+            "PidsLimit": res.pids_limit,
+            "CapAdd": None,
+            "CapDrop": None,
+            "Privileged": False,
+            "ReadonlyRootfs": False,
+            "SecurityOpt": ["no-new-privileges"],
+            "Mounts": [{"Type": m.type, "Source": m.source, "Target": m.target,
+                        "ReadOnly": m.read_only} for m in config.mounts] or None,
+            "MaskedPaths": [
+                "/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys",
+                "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
+                "/proc/sched_debug", "/proc/scsi", "/sys/firmware",
+                "/sys/devices/virtual/powercap"],
+            "ReadonlyPaths": ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
+                              "/proc/sysrq-trigger"],
+        },
+        "GraphDriver": {"Name": "overlay2", "Data": None},
+        "Mounts": mounts or [],
+        "Config": {
+            "Hostname": config.hostname or container.id[:12],
+            "Domainname": "",
+            "User": config.user or run.get("User") or "",
+            "AttachStdin": config.open_stdin,
+            "AttachStdout": True,
+            "AttachStderr": True,
+            "ExposedPorts": exposed or None,
+            "Tty": config.tty,
+            "OpenStdin": config.open_stdin,
+            "StdinOnce": False,
+            "Env": env,
+            "Cmd": cmd,
+            "Image": config.image,
+            "Volumes": run.get("Volumes"),
+            "WorkingDir": config.working_dir or run.get("WorkingDir") or "",
+            "Entrypoint": entrypoint or None,
+            "OnBuild": None,
+            "Labels": {**(run.get("Labels") or {}), **config.labels},
+            "StopSignal": stop_signal or None,
+            "StopTimeout": config.stop_timeout,
+        },
+        "NetworkSettings": network or {
+            "Bridge": "", "SandboxID": "", "HairpinMode": False,
+            "Ports": {}, "SandboxKey": "", "IPAddress": "", "Gateway": "",
+            "MacAddress": "", "Networks": {},
+        },
+    }
+
+
+def signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return str(number)
+
+
+__all__ += ["signal_name"]

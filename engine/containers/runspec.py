@@ -1,0 +1,88 @@
+"""Combine a container's config with its image's, the way Docker does.
+
+Pure functions: the result is the request the helper receives.
+"""
+
+from __future__ import annotations
+
+import signal
+from typing import Any
+
+from engine.containers.config import ContainerConfig
+from engine.errors import InvalidArgument
+from engine.images.model import Image
+
+__all__ = ["command_line", "merge_env", "parse_signal", "runtime_request"]
+
+
+def parse_signal(value: str | int) -> int:
+    """SIGTERM, TERM, term or 15 → 15; a clear error otherwise."""
+    if isinstance(value, int):
+        number = value
+    else:
+        text = value.strip().upper()
+        if text.isdigit():
+            number = int(text)
+        else:
+            name = text if text.startswith("SIG") else f"SIG{text}"
+            try:
+                number = int(signal.Signals[name])
+            except KeyError:
+                raise InvalidArgument(f"invalid signal: {value}") from None
+    if not 1 <= number <= 64:
+        raise InvalidArgument(f"invalid signal: {value}")
+    return number
+
+
+def command_line(config: ContainerConfig, image: Image) -> list[str]:
+    """Entrypoint + Cmd; a new entrypoint drops the image's Cmd, as in Docker."""
+    run = image.run_config
+    if config.entrypoint is not None:
+        entrypoint = list(config.entrypoint)
+        cmd = list(config.cmd) if config.cmd is not None else []
+    else:
+        entrypoint = list(run.get("Entrypoint") or [])
+        cmd = list(config.cmd) if config.cmd is not None else list(run.get("Cmd") or [])
+    return entrypoint + cmd
+
+
+def merge_env(image_env: list[str], overrides: list[str]) -> list[str]:
+    merged: dict[str, str] = {}
+    for item in [*image_env, *overrides]:
+        key, sep, value = item.partition("=")
+        if not key:
+            raise InvalidArgument(f"invalid environment variable: {item!r}")
+        merged[key] = f"{key}={value}" if sep else key
+    return list(merged.values())
+
+
+def runtime_request(container_id: str, config: ContainerConfig, image: Image,
+                    network: str = "none") -> dict[str, Any]:
+    run = image.run_config
+    args = command_line(config, image)
+    if not args:
+        raise InvalidArgument("No command specified")
+    working_dir = config.working_dir or run.get("WorkingDir") or "/"
+    if not working_dir.startswith("/"):
+        raise InvalidArgument(f"the working directory '{working_dir}' is invalid: it needs to "
+                              "be an absolute path")
+    stop_signal = parse_signal(config.stop_signal or run.get("StopSignal") or "SIGTERM")
+    binds = [{"source": m.source, "target": m.target, "read_only": m.read_only}
+             for m in config.mounts if m.type == "bind"]
+    res = config.resources
+    return {
+        "args": args,
+        "env": merge_env(list(run.get("Env") or []), config.env),
+        "cwd": working_dir,
+        "user": config.user or run.get("User") or "",
+        "hostname": config.hostname or container_id[:12],
+        "layers": [layer.diff_id for layer in image.layers],
+        "memory": res.memory,
+        "nano_cpus": res.nano_cpus,
+        "pids_limit": res.pids_limit,
+        "restart_policy": config.restart_policy.name,
+        "restart_max": config.restart_policy.maximum_retry_count,
+        "stop_signal": stop_signal,
+        "binds": binds,
+        "network": network,
+    }

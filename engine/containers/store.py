@@ -1,0 +1,103 @@
+"""Containers' creation-time records in SQLite; runtime state lives with the monitor."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from engine.containers.config import ContainerConfig
+from engine.db import Database
+from engine.errors import ContainerNotFound, NameInUse
+
+__all__ = ["ContainerRecord", "ContainerStore"]
+
+_SCHEMA = [
+    """
+    CREATE TABLE containers (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        created TEXT NOT NULL,
+        config TEXT NOT NULL,
+        image_id TEXT NOT NULL,
+        spec TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX containers_image ON containers(image_id)
+    """,
+]
+
+
+class ContainerRecord:
+    __slots__ = ("config", "created", "id", "name", "spec")
+
+    def __init__(self, row: sqlite3.Row) -> None:
+        self.id: str = row["id"]
+        self.name: str = row["name"]
+        self.created: str = row["created"]
+        self.config = ContainerConfig.from_json(json.loads(row["config"]))
+        self.spec: dict[str, object] = json.loads(row["spec"])
+
+
+class ContainerStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        db.migrate("containers", _SCHEMA)
+
+    def add(self, container_id: str, name: str, created: str, config: ContainerConfig,
+            spec: dict[str, object]) -> None:
+        try:
+            with self.db.transaction() as conn:
+                conn.execute(
+                    "INSERT INTO containers (id, name, created, config, image_id, spec) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (container_id, name, created, json.dumps(config.to_json()),
+                     config.image_id, json.dumps(spec)))
+        except sqlite3.IntegrityError:
+            raise NameInUse(self._name_conflict(name)) from None
+
+    def _name_conflict(self, name: str) -> str:
+        row = self.db.conn.execute("SELECT id FROM containers WHERE name = ?", (name,)).fetchone()
+        owner = row["id"] if row else "another container"
+        return (f'Conflict. The container name "/{name}" is already in use by container '
+                f'"{owner}". You have to remove (or rename) that container to be able to '
+                "reuse that name.")
+
+    def names(self) -> set[str]:
+        return {row["name"] for row in self.db.conn.execute("SELECT name FROM containers")}
+
+    def all(self) -> list[ContainerRecord]:
+        rows = self.db.conn.execute("SELECT * FROM containers ORDER BY created DESC")
+        return [ContainerRecord(row) for row in rows]
+
+    def ids(self) -> list[str]:
+        return [row["id"] for row in self.db.conn.execute("SELECT id FROM containers")]
+
+    def find(self, ref: str) -> ContainerRecord:
+        """By full ID, exact name (with or without docker's "/"), or unique ID prefix."""
+        ref_name = ref.removeprefix("/")
+        conn = self.db.conn
+        row = conn.execute("SELECT * FROM containers WHERE id = ? OR name = ?",
+                           (ref, ref_name)).fetchone()
+        if row is None and ref and all(c in "0123456789abcdef" for c in ref):
+            rows = conn.execute("SELECT * FROM containers WHERE id LIKE ?",
+                                (ref + "%",)).fetchall()
+            if len(rows) > 1:
+                raise ContainerNotFound(f"multiple containers found with provided prefix: {ref}")
+            row = rows[0] if rows else None
+        if row is None:
+            raise ContainerNotFound(f"No such container: {ref}")
+        return ContainerRecord(row)
+
+    def users_of_image(self, image_id: str) -> list[ContainerRecord]:
+        rows = self.db.conn.execute("SELECT * FROM containers WHERE image_id = ?", (image_id,))
+        return [ContainerRecord(row) for row in rows]
+
+    def rename(self, container_id: str, name: str) -> None:
+        try:
+            with self.db.transaction() as conn:
+                conn.execute("UPDATE containers SET name = ? WHERE id = ?", (name, container_id))
+        except sqlite3.IntegrityError:
+            raise NameInUse(self._name_conflict(name)) from None
+
+    def remove(self, container_id: str) -> None:
+        with self.db.transaction() as conn:
+            conn.execute("DELETE FROM containers WHERE id = ?", (container_id,))

@@ -1,0 +1,346 @@
+"""The helper's container verbs: prepare, start, signal, stop, pause, remove.
+
+Every path comes from ``ContainerDir(root/users/<uid>/containers/<id>)``: the
+caller names a container by ID and can only reach its own.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from engine.cgroups import open_cgroup
+from engine.errors import (
+    ContainerNotFound,
+    ContainerStartError,
+    HelperError,
+    InvalidArgument,
+    InvalidState,
+)
+from engine.helper.runtime.spec import Bind, ContainerDir, RuntimeSpec
+
+__all__ = ["ContainerService"]
+
+_ACTIVE = ("running", "restarting")
+_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
+
+
+class ContainerService:
+    def __init__(self, root: Path, uid: int, cgroup_parent: str) -> None:
+        self.root = root
+        self.uid = uid
+        self.cgroup_parent = cgroup_parent
+        self.layers_dir = root / "layers"
+        self.containers_dir = root / "users" / str(uid) / "containers"
+        self._monitors: list[subprocess.Popen[bytes]] = []
+
+    # -- lookup -------------------------------------------------------------------
+    def _dir(self, container_id: str) -> ContainerDir:
+        return ContainerDir(self.containers_dir / container_id)
+
+    def _existing(self, container_id: str) -> ContainerDir:
+        cdir = self._dir(container_id)
+        if not cdir.spec.exists():
+            raise ContainerNotFound(f"No such container: {container_id}")
+        return cdir
+
+    def _live_status(self, cdir: ContainerDir) -> dict[str, Any]:
+        """The monitor's record, corrected when the monitor died without writing it."""
+        status = cdir.read_status()
+        if status.get("status") in _ACTIVE and not _alive(int(status.get("monitor_pid", 0))):
+            status.update(status="exited", pid=0, exit_code=137,
+                          error="the container's monitor process died")
+            cdir.write_json(cdir.status, status)
+        return status
+
+    # -- verbs -------------------------------------------------------------------
+    def create(self, container_id: str, spec: dict[str, Any]) -> dict[str, Any]:
+        cdir = self._dir(container_id)
+        if cdir.spec.exists():
+            raise InvalidState(f"container {container_id[:12]} already exists")
+        for diff_id in spec["layers"]:
+            if not (self.layers_dir / "sha256" / diff_id.removeprefix("sha256:")).is_dir():
+                raise InvalidArgument(f"layer {diff_id} is not unpacked")
+        binds = [self._check_bind(b) for b in spec["binds"]]
+        runtime = RuntimeSpec(
+            id=container_id, owner_uid=self.uid, args=spec["args"], env=spec["env"],
+            cwd=spec["cwd"], user=spec["user"] or "", hostname=spec["hostname"],
+            layers=spec["layers"], layers_dir=str(self.layers_dir), memory=spec["memory"],
+            nano_cpus=spec["nano_cpus"], pids_limit=spec["pids_limit"],
+            restart_policy=spec["restart_policy"], restart_max=spec["restart_max"],
+            stop_signal=spec["stop_signal"], binds=binds, network=spec["network"],
+            cgroup_parent=self.cgroup_parent,
+        )
+        if not runtime.args:
+            raise InvalidArgument("no command specified")
+        self.containers_dir.mkdir(parents=True, exist_ok=True, mode=0o711)
+        os.chmod(self.containers_dir.parent, 0o711)
+        tmp = self.containers_dir / f".{container_id}.creating"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(mode=0o711)
+        for sub in ("upper", "work", "rootfs", "empty"):
+            (tmp / sub).mkdir(mode=0o755)
+        tdir = ContainerDir(tmp)
+        tdir.hostname.write_text(f"{runtime.hostname}\n")
+        tdir.hosts.write_text(
+            "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+            f"127.0.1.1\t{runtime.hostname}\n")
+        tdir.write_json(tdir.spec, runtime.to_json())
+        os.replace(tmp, cdir.path)
+        return {}
+
+    def _check_bind(self, bind: dict[str, Any]) -> Bind:
+        source = os.path.realpath(bind["source"])
+        try:
+            st = os.stat(source)
+        except OSError as exc:
+            raise InvalidArgument(f"bind source {bind['source']}: {exc.strerror}") from None
+        if self.uid != 0:
+            want = os.R_OK | (0 if bind["read_only"] else os.W_OK)
+            if not _user_may_access(source, self.uid, want):
+                raise InvalidArgument(f"you may not {'read' if bind['read_only'] else 'write'} "
+                                      f"{bind['source']}, so it cannot be mounted")
+        kind = "dir" if os.path.isdir(source) else "file"
+        _ = st
+        return Bind(source, bind["target"], bind["read_only"], kind)
+
+    def start(self, container_id: str) -> dict[str, Any]:
+        cdir = self._existing(container_id)
+        status = self._live_status(cdir)
+        if status.get("status") in _ACTIVE:
+            raise InvalidState(f"container {container_id[:12]} is already running")
+        _unlink(cdir.stop_requested)
+        _unlink(cdir.paused)
+        ready_r, ready_w = os.pipe2(os.O_CLOEXEC)
+        with open(cdir.path / "monitor.log", "ab") as err:
+            monitor = subprocess.Popen(
+                [sys.executable, "-m", "engine.helper.runtime.monitor", str(cdir.path),
+                 str(ready_w)],
+                pass_fds=[ready_w], start_new_session=True, stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL, stderr=err, cwd="/",
+                env={"PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"),
+                     "PYTHONPATH": _PACKAGE_ROOT},
+            )
+        os.close(ready_w)
+        self._monitors.append(monitor)
+        self._reap_monitors()
+        line = _read_line(ready_r, timeout=60.0)
+        os.close(ready_r)
+        if not line:
+            monitor.poll()
+            tail = _tail(cdir.path / "monitor.log")
+            raise HelperError(f"the container monitor failed to start{': ' + tail if tail else ''}")
+        report = json.loads(line)
+        if not report.get("ok"):
+            raise ContainerStartError(report.get("message", "start failed"),
+                                      int(report.get("code", 125)))
+        return {"pid": report["pid"]}
+
+    def signal(self, container_id: str, signum: int) -> dict[str, Any]:
+        cdir = self._existing(container_id)
+        status = self._live_status(cdir)
+        pid = int(status.get("pid", 0))
+        if status.get("status") not in _ACTIVE or pid <= 0:
+            raise InvalidState(f"container {container_id[:12]} is not running")
+        if signum == signal.SIGKILL:
+            cdir.stop_requested.touch()
+        _kill(pid, signum)
+        if cdir.paused.exists() and signum == signal.SIGKILL:
+            self._thaw(cdir)
+        return {}
+
+    def stop(self, container_id: str, signum: int, timeout: int) -> dict[str, Any]:
+        cdir = self._existing(container_id)
+        status = self._live_status(cdir)
+        if status.get("status") not in _ACTIVE:
+            raise InvalidState(f"container {container_id[:12]} is not running")
+        cdir.stop_requested.touch()
+        pid = int(status.get("pid", 0))
+        if pid > 0:
+            _kill(pid, signum)
+            if cdir.paused.exists():
+                self._thaw(cdir)
+        if not self._wait_exit(cdir, timeout):
+            status = cdir.read_status()
+            if int(status.get("pid", 0)) > 0:
+                _kill(int(status["pid"]), signal.SIGKILL)
+            open_cgroup(container_id, self.cgroup_parent).thaw()
+            if not self._wait_exit(cdir, 10):
+                raise HelperError(f"container {container_id[:12]} did not stop after SIGKILL")
+        return {}
+
+    def _wait_exit(self, cdir: ContainerDir, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        delay = 0.005
+        while True:
+            status = self._live_status(cdir)
+            if status.get("status") not in _ACTIVE and not _alive(
+                    int(status.get("monitor_pid", 0))):
+                return True
+            if status.get("status") not in _ACTIVE and status.get("status") == "exited":
+                # The monitor wrote its last record and is about to exit.
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(delay)
+            delay = min(delay * 2, 0.05)
+
+    def pause(self, container_id: str) -> dict[str, Any]:
+        cdir = self._existing(container_id)
+        status = self._live_status(cdir)
+        if status.get("status") != "running":
+            raise InvalidState(f"container {container_id[:12]} is not running")
+        if cdir.paused.exists():
+            raise InvalidState(f"container {container_id[:12]} is already paused")
+        open_cgroup(container_id, self.cgroup_parent).freeze()
+        cdir.paused.touch()
+        return {}
+
+    def unpause(self, container_id: str) -> dict[str, Any]:
+        cdir = self._existing(container_id)
+        if not cdir.paused.exists():
+            raise InvalidState(f"container {container_id[:12]} is not paused")
+        self._thaw(cdir)
+        return {}
+
+    def _thaw(self, cdir: ContainerDir) -> None:
+        spec = cdir.read_spec()
+        open_cgroup(spec.id, self.cgroup_parent).thaw()
+        _unlink(cdir.paused)
+
+    def remove(self, container_id: str, force: bool) -> dict[str, Any]:
+        cdir = self._dir(container_id)
+        if not cdir.path.exists():
+            raise ContainerNotFound(f"No such container: {container_id}")
+        if cdir.spec.exists():
+            status = self._live_status(cdir)
+            if status.get("status") in _ACTIVE:
+                if not force:
+                    raise InvalidState(f"cannot remove container {container_id[:12]}: it is "
+                                       "running; stop it first or use force")
+                self.stop(container_id, signal.SIGKILL, 0)
+            monitor = int(cdir.read_status().get("monitor_pid", 0))
+            _wait_gone(monitor, 5.0)
+        open_cgroup(container_id, self.cgroup_parent).destroy()
+        doomed = self.containers_dir / f".{container_id}.removing"
+        os.replace(cdir.path, doomed)
+        shutil.rmtree(doomed, ignore_errors=True)
+        return {}
+
+    def changes(self, container_id: str) -> list[list[str]]:
+        from engine.helper.changes import changes
+
+        cdir = self._existing(container_id)
+        spec = cdir.read_spec()
+        lowers = [self.layers_dir / "sha256" / d.removeprefix("sha256:")
+                  for d in reversed(spec.layers)]
+        hidden = {"/etc/hosts", "/etc/hostname", "/etc/resolv.conf"}
+        return [[kind, path] for kind, path in changes(cdir.upper, lowers)
+                if path not in hidden]
+
+    def repair(self, known: list[str]) -> dict[str, Any]:
+        """Drop what a crash left: half-created or half-removed dirs, unknown containers."""
+        removed = []
+        if self.containers_dir.is_dir():
+            keep = set(known)
+            for entry in self.containers_dir.iterdir():
+                name = entry.name
+                if name.startswith(".") and (name.endswith(".creating")
+                                             or name.endswith(".removing")):
+                    shutil.rmtree(entry, ignore_errors=True)
+                elif name not in keep and len(name) == 64:
+                    status = self._live_status(ContainerDir(entry))
+                    if status.get("status") not in _ACTIVE:
+                        self.remove(name, force=False)
+                        removed.append(name)
+        return {"removed": removed}
+
+    def _reap_monitors(self) -> None:
+        self._monitors = [m for m in self._monitors if m.poll() is None]
+
+
+def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            state = f.read().rsplit(b")", 1)[1].split()[0]
+        return state not in (b"Z", b"X")
+    except (OSError, IndexError):
+        return False
+
+
+def _wait_gone(pid: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def _kill(pid: int, signum: int) -> None:
+    try:
+        os.kill(pid, signum)
+    except ProcessLookupError:
+        pass
+
+
+def _unlink(path: Path) -> None:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
+
+
+def _read_line(fd: int, timeout: float) -> bytes:
+    data = b""
+    deadline = time.monotonic() + timeout
+    while b"\n" not in data:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            break
+        ready, _, _ = select.select([fd], [], [], remaining)
+        if not ready:
+            break
+        chunk = os.read(fd, 4096)
+        if not chunk:
+            break
+        data += chunk
+    return data.split(b"\n", 1)[0]
+
+
+def _tail(path: Path) -> str:
+    try:
+        lines = path.read_text(errors="replace").strip().splitlines()
+    except OSError:
+        return ""
+    return lines[-1] if lines else ""
+
+
+def _user_may_access(path: str, uid: int, mode: int) -> bool:
+    """Would ``uid`` (with its groups) pass the permission check on ``path``?"""
+    import pwd
+
+    try:
+        user = pwd.getpwuid(uid)
+        groups = os.getgrouplist(user.pw_name, user.pw_gid)
+        gid = user.pw_gid
+    except KeyError:
+        groups, gid = [], uid
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setgroups(groups)
+            os.setgid(gid)
+            os.setuid(uid)
+            os._exit(0 if os.access(path, mode) else 1)
+        except BaseException:
+            os._exit(2)
+    _, status = os.waitpid(pid, 0)
+    return os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0

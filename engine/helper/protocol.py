@@ -1,0 +1,248 @@
+"""The engine ↔ helper protocol: versioned, framed, validated.
+
+A frame is a 4-byte big-endian length and that many bytes of UTF-8 JSON, at
+most ``MAX_FRAME``; file descriptors ride along as SCM_RIGHTS on the frame's
+first byte. The engine opens with ``{"hello": VERSION}`` and the helper
+answers with its own version and root. Requests are
+``{"id": N, "verb": NAME, "args": {...}}``; replies are
+``{"id": N, "result": ...}`` or ``{"id": N, "error": {"kind", "message"}}``.
+
+Every request is checked against its verb's schema before anything acts on
+it: unknown verbs and fields, wrong types, oversized strings and lists are
+refused with a ProtocolError reply. Objects are named by ID (container ID,
+layer digest); the helper derives every path itself.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from engine.errors import ProtocolError
+
+__all__ = [
+    "MAX_FDS",
+    "MAX_FRAME",
+    "VERBS",
+    "VERSION",
+    "Field",
+    "FrameReader",
+    "encode_frame",
+    "send_frame",
+    "validate",
+]
+
+VERSION = 1
+MAX_FRAME = 1 << 20
+MAX_FDS = 4
+_HEADER = struct.Struct(">I")
+
+CONTAINER_ID = re.compile(r"^[0-9a-f]{64}$")
+DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+HOSTNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]{0,62}$")
+ABSOLUTE_PATH = re.compile(r"^/[^\x00]{0,4095}$")
+
+
+@dataclass(frozen=True)
+class Field:
+    """One typed argument: ``kind`` is str, int, bool, list[str], dict or a nested schema."""
+
+    kind: str
+    required: bool = True
+    pattern: re.Pattern[str] | None = None
+    max_len: int = 4096
+    max_items: int = 256
+    minimum: int | None = None
+    maximum: int | None = None
+    choices: tuple[str, ...] = ()
+    items: dict[str, Field] | None = None  # for kind "list[dict]" / "dict"
+
+
+def _str(pattern: re.Pattern[str] | None = None, max_len: int = 4096, required: bool = True,
+         choices: tuple[str, ...] = ()) -> Field:
+    return Field("str", required, pattern, max_len, choices=choices)
+
+
+def _int(minimum: int | None = 0, maximum: int | None = None, required: bool = True) -> Field:
+    return Field("int", required, minimum=minimum, maximum=maximum)
+
+
+_BIND = {
+    "source": _str(ABSOLUTE_PATH),
+    "target": _str(ABSOLUTE_PATH),
+    "read_only": Field("bool"),
+}
+
+_SPEC = {
+    "args": Field("list[str]", max_items=4096, max_len=131072),
+    "env": Field("list[str]", max_items=4096, max_len=131072),
+    "cwd": _str(ABSOLUTE_PATH),
+    "user": _str(re.compile(r"^[A-Za-z0-9_.:-]{0,64}$"), required=False),
+    "hostname": _str(HOSTNAME),
+    "layers": Field("list[str]", pattern=DIGEST, max_items=127),
+    "memory": _int(4 << 20, required=False),
+    "nano_cpus": _int(1_000_000, required=False),
+    "pids_limit": _int(1, required=False),
+    "restart_policy": _str(choices=("no", "on-failure", "always", "unless-stopped")),
+    "restart_max": _int(0, 1 << 31),
+    "stop_signal": _int(1, 64),
+    "binds": Field("list[dict]", max_items=128, items=_BIND),
+    "network": _str(choices=("none", "host", "sandbox")),
+}
+
+VERBS: dict[str, dict[str, Field]] = {
+    "ping": {},
+    "layer_exists": {"diff_id": _str(DIGEST)},
+    "unpack_layer": {"diff_id": _str(DIGEST), "digest": _str(DIGEST, required=False)},
+    "remove_layer": {"diff_id": _str(DIGEST)},
+    "container_create": {"id": _str(CONTAINER_ID), "spec": Field("dict", items=_SPEC)},
+    "container_start": {"id": _str(CONTAINER_ID)},
+    "container_signal": {"id": _str(CONTAINER_ID), "signal": _int(1, 64)},
+    "container_stop": {"id": _str(CONTAINER_ID), "signal": _int(1, 64),
+                       "timeout": _int(0, 86400)},
+    "container_pause": {"id": _str(CONTAINER_ID)},
+    "container_unpause": {"id": _str(CONTAINER_ID)},
+    "container_remove": {"id": _str(CONTAINER_ID), "force": Field("bool")},
+    "container_changes": {"id": _str(CONTAINER_ID)},
+    "repair": {"ids": Field("list[str]", pattern=CONTAINER_ID, max_items=100000)},
+}
+
+
+def validate(verb: object, args: object, schemas: dict[str, dict[str, Field]] = VERBS
+             ) -> dict[str, Any]:
+    """The request's arguments, checked; ProtocolError on anything unexpected."""
+    if not isinstance(verb, str) or verb not in schemas:
+        raise ProtocolError(f"unknown verb {str(verb)[:64]!r}")
+    return _check_dict(args, schemas[verb], verb)
+
+
+def _check_dict(value: object, schema: dict[str, Field], where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ProtocolError(f"{where}: expected an object")
+    unknown = set(value) - set(schema)
+    if unknown:
+        raise ProtocolError(f"{where}: unknown field {sorted(unknown)[0][:64]!r}")
+    result: dict[str, Any] = {}
+    for name, field in schema.items():
+        if name not in value or value[name] is None:
+            if field.required:
+                raise ProtocolError(f"{where}: missing field {name!r}")
+            result[name] = None
+            continue
+        result[name] = _check(value[name], field, f"{where}.{name}")
+    return result
+
+
+def _check(value: object, field: Field, where: str) -> Any:
+    kind = field.kind
+    if kind == "str":
+        if not isinstance(value, str):
+            raise ProtocolError(f"{where}: expected a string")
+        if len(value) > field.max_len or "\x00" in value:
+            raise ProtocolError(f"{where}: too long or contains NUL")
+        if field.pattern is not None and not field.pattern.match(value):
+            raise ProtocolError(f"{where}: malformed value")
+        if field.choices and value not in field.choices:
+            raise ProtocolError(f"{where}: must be one of {', '.join(field.choices)}")
+        return value
+    if kind == "int":
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ProtocolError(f"{where}: expected an integer")
+        if field.minimum is not None and value < field.minimum:
+            raise ProtocolError(f"{where}: must be at least {field.minimum}")
+        if field.maximum is not None and value > field.maximum:
+            raise ProtocolError(f"{where}: must be at most {field.maximum}")
+        return value
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise ProtocolError(f"{where}: expected true or false")
+        return value
+    if kind.startswith("list["):
+        if not isinstance(value, list) or len(value) > field.max_items:
+            raise ProtocolError(f"{where}: expected a list of at most {field.max_items} items")
+        if kind == "list[str]":
+            item = Field("str", pattern=field.pattern, max_len=field.max_len)
+            return [_check(v, item, f"{where}[{i}]") for i, v in enumerate(value)]
+        assert field.items is not None
+        return [_check_dict(v, field.items, f"{where}[{i}]") for i, v in enumerate(value)]
+    if kind == "dict":
+        assert field.items is not None
+        return _check_dict(value, field.items, where)
+    raise ProtocolError(f"{where}: unsupported field kind {kind}")
+
+
+def encode_frame(message: dict[str, Any]) -> bytes:
+    body = json.dumps(message, separators=(",", ":")).encode()
+    if len(body) > MAX_FRAME:
+        raise ProtocolError(f"message of {len(body)} bytes exceeds the {MAX_FRAME} byte limit")
+    return _HEADER.pack(len(body)) + body
+
+
+def send_frame(sock: socket.socket, message: dict[str, Any], fds: list[int] | None = None
+               ) -> None:
+    data = encode_frame(message)
+    if fds:
+        sent = socket.send_fds(sock, [data[:1]], fds)
+        data = data[sent:]
+    sock.sendall(data)
+
+
+class FrameReader:
+    """Reads frames (and the fds that came with them) from a blocking socket."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self._buffer = bytearray()
+        self._fds: list[int] = []
+
+    def _fill(self, need: int) -> bool:
+        while len(self._buffer) < need:
+            data, fds, _flags, _addr = socket.recv_fds(self.sock, 1 << 16, MAX_FDS)
+            self._fds.extend(fds)
+            if not data:
+                return False
+            self._buffer += data
+        return True
+
+    def read(self) -> tuple[dict[str, Any], list[int]] | None:
+        """The next message and its fds; None at a clean end of stream."""
+        if not self._fill(_HEADER.size):
+            if self._buffer:
+                raise ProtocolError("connection closed in the middle of a frame")
+            return None
+        (length,) = _HEADER.unpack_from(self._buffer)
+        if length > MAX_FRAME:
+            raise ProtocolError(f"frame of {length} bytes exceeds the {MAX_FRAME} byte limit")
+        if not self._fill(_HEADER.size + length):
+            raise ProtocolError("connection closed in the middle of a frame")
+        body = bytes(self._buffer[_HEADER.size:_HEADER.size + length])
+        del self._buffer[:_HEADER.size + length]
+        fds, self._fds = self._fds, []
+        try:
+            message = json.loads(body)
+        except ValueError as exc:
+            for fd in fds:
+                _close(fd)
+            raise ProtocolError(f"malformed JSON: {exc}") from None
+        if not isinstance(message, dict):
+            for fd in fds:
+                _close(fd)
+            raise ProtocolError("a message must be a JSON object")
+        return message, fds
+
+
+def _close(fd: int) -> None:
+    import os
+
+    try:
+        os.close(fd)
+    except OSError:
+        pass
+
+
+Handler = Callable[..., Any]

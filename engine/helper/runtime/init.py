@@ -1,0 +1,202 @@
+"""The container's first moments: namespaces, filesystem, identity, exec.
+
+Runs in processes forked from the monitor, never returns: ``stage1`` unshares
+the namespaces and forks ``stage2``, which becomes PID 1 of the new PID
+namespace, builds the root filesystem, drops privileges and execs the
+command. A failure before exec is written as one JSON line to the error pipe
+(close-on-exec, so a successful exec closes it empty) and the process exits
+with docker's code: 127 command not found, 126 cannot invoke, 125 set-up.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import json
+import os
+import signal
+import socket
+import struct
+from dataclasses import dataclass
+
+from engine.helper.runtime import capabilities, mounts, users
+from engine.helper.runtime import syscalls as sc
+from engine.helper.runtime.spec import ContainerDir, RuntimeSpec
+
+__all__ = ["ChildPipes", "stage1"]
+
+DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+_PR_SET_NO_NEW_PRIVS = 38
+_SIOCGIFFLAGS = 0x8913
+_SIOCSIFFLAGS = 0x8914
+_IFF_UP = 0x1
+
+
+@dataclass(frozen=True)
+class ChildPipes:
+    stdin: int  # read end, or -1 for /dev/null
+    stdout: int  # write ends
+    stderr: int
+    error: int  # JSON error line before exec; closed by exec
+    pid: int  # stage1 reports stage2's pid here
+
+
+class SetupError(Exception):
+    def __init__(self, message: str, code: int = 125) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _fail(pipe: int, message: str, code: int) -> None:
+    try:
+        os.write(pipe, json.dumps({"message": message, "code": code}).encode() + b"\n")
+    finally:
+        os._exit(code)
+
+
+def stage1(spec: RuntimeSpec, cdir: ContainerDir, pipes: ChildPipes,
+           add_to_cgroup: object) -> None:
+    """In the monitor's child: join the cgroup, unshare, fork PID 1, report its pid."""
+    try:
+        os.setsid()
+        add_to_cgroup(os.getpid())  # type: ignore[operator]
+        flags = sc.CLONE_NEWNS | sc.CLONE_NEWUTS | sc.CLONE_NEWIPC | sc.CLONE_NEWPID
+        if spec.network == "sandbox":
+            fd = os.open(cdir.netns, os.O_RDONLY | os.O_CLOEXEC)
+            sc.setns(fd, sc.CLONE_NEWNET)
+            os.close(fd)
+        elif spec.network != "host":
+            flags |= sc.CLONE_NEWNET
+        sc.unshare(flags)
+        child = os.fork()
+        if child == 0:
+            _stage2(spec, cdir, pipes)
+        os.write(pipes.pid, f"{child}\n".encode())
+        os._exit(0)
+    except BaseException as exc:
+        _fail(pipes.error, f"container set-up failed: {exc}", 125)
+
+
+def _stage2(spec: RuntimeSpec, cdir: ContainerDir, pipes: ChildPipes) -> None:
+    try:
+        _setup_and_exec(spec, cdir, pipes)
+    except SetupError as exc:
+        _fail(pipes.error, str(exc), exc.code)
+    except users.UserNotFound as exc:
+        _fail(pipes.error, str(exc), 125)
+    except BaseException as exc:
+        _fail(pipes.error, f"container set-up failed: {exc}", 125)
+
+
+def _setup_and_exec(spec: RuntimeSpec, cdir: ContainerDir, pipes: ChildPipes) -> None:
+    stdin = pipes.stdin if pipes.stdin >= 0 else os.open("/dev/null", os.O_RDONLY)
+    os.dup2(stdin, 0)
+    os.dup2(pipes.stdout, 1)
+    os.dup2(pipes.stderr, 2)
+
+    sc.mount(None, "/", None, sc.MS_REC | sc.MS_PRIVATE)
+    # Relative lowerdirs keep the overlay option string short with many layers.
+    os.chdir(os.path.join(spec.layers_dir, "sha256"))
+    lowers = [d.removeprefix("sha256:") for d in reversed(spec.layers)] or [str(cdir.empty_layer)]
+    binds = [mounts.BindMount(b.source, b.target, b.read_only, b.kind) for b in spec.binds]
+    for name, target in (("hosts", "/etc/hosts"), ("hostname", "/etc/hostname"),
+                         ("resolv.conf", "/etc/resolv.conf")):
+        source = cdir.path / name
+        if source.exists():
+            binds.append(mounts.BindMount(str(source), target, False, "file"))
+    plan = mounts.plan_rootfs(rootfs=str(cdir.rootfs), lowerdirs=lowers,
+                              upperdir=str(cdir.upper), workdir=str(cdir.work), binds=binds)
+    mounts.apply(plan)
+    if spec.hostname:
+        sc.sethostname(spec.hostname)
+    if spec.network != "host":
+        _loopback_up()
+    mounts.enter_rootfs(str(cdir.rootfs))
+    mounts.mask_paths()
+
+    user = users.resolve_user(spec.user)
+    env = _environment(spec, user)
+    cwd = spec.cwd or "/"
+    if not os.path.isdir(cwd):
+        try:
+            os.makedirs(cwd, 0o755)
+        except OSError as exc:
+            raise SetupError(f"cannot create working directory {cwd}: {exc.strerror}") from exc
+
+    capabilities.apply(capabilities.DEFAULT_CAPABILITIES, root_user=user.uid == 0)
+    sc.prctl(_PR_SET_NO_NEW_PRIVS, 1)
+    os.setgroups(list(user.groups))
+    os.setgid(user.gid)
+    os.setuid(user.uid)
+    try:
+        os.chdir(cwd)
+    except OSError as exc:
+        raise SetupError(f"cannot enter working directory {cwd}: {exc.strerror}", 126) from exc
+
+    path = _find_executable(spec.args[0], env)
+    for sig in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT, signal.SIGTERM,
+                signal.SIGCHLD, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1):
+        signal.signal(sig, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
+    os.umask(0o022)
+    _close_fds_except(pipes.error)
+    try:
+        os.execve(path, spec.args, _env_dict(env))
+    except OSError as exc:
+        code = 127 if exc.errno == errno.ENOENT else 126
+        raise SetupError(f'exec: "{spec.args[0]}": {exc.strerror.lower()}', code) from exc
+
+
+def _environment(spec: RuntimeSpec, user: users.ExecUser) -> list[str]:
+    env = list(spec.env)
+    keys = {item.partition("=")[0] for item in env}
+    if "PATH" not in keys:
+        env.insert(0, f"PATH={DEFAULT_PATH}")
+    if "HOSTNAME" not in keys and spec.hostname:
+        env.append(f"HOSTNAME={spec.hostname}")
+    if "HOME" not in keys:
+        env.append(f"HOME={user.home}")
+    return env
+
+
+def _env_dict(env: list[str]) -> dict[str, str]:
+    result: dict[str, str] = {}
+    for item in env:
+        key, _, value = item.partition("=")
+        if key:
+            result[key] = value
+    return result
+
+
+def _find_executable(name: str, env: list[str]) -> str:
+    if not name:
+        raise SetupError("no command specified", 125)
+    if "/" in name:
+        if not os.path.exists(name):
+            raise SetupError(f'exec: "{name}": stat {name}: no such file or directory', 127)
+        if os.path.isdir(name) or not os.access(name, os.X_OK):
+            raise SetupError(f'exec: "{name}": permission denied', 126)
+        return name
+    search = _env_dict(env).get("PATH", DEFAULT_PATH)
+    denied = False
+    for directory in search.split(":"):
+        candidate = os.path.join(directory or ".", name)
+        if os.path.isfile(candidate):
+            if os.access(candidate, os.X_OK):
+                return candidate
+            denied = True
+    if denied:
+        raise SetupError(f'exec: "{name}": permission denied', 126)
+    raise SetupError(f'exec: "{name}": executable file not found in $PATH', 127)
+
+
+def _loopback_up() -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        ifreq = struct.pack("16sH14x", b"lo", 0)
+        flags = struct.unpack("16sH14x", fcntl.ioctl(s, _SIOCGIFFLAGS, ifreq))[1]
+        fcntl.ioctl(s, _SIOCSIFFLAGS, struct.pack("16sH14x", b"lo", flags | _IFF_UP))
+
+
+def _close_fds_except(keep: int) -> None:
+    os.closerange(3, keep)
+    os.closerange(keep + 1, 65536)

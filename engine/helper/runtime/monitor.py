@@ -1,0 +1,273 @@
+"""A container's monitor: the small process that outlives app, engine and helper.
+
+``python -m engine.helper.runtime.monitor CONTAINER_DIR READY_FD``, exec'd by the
+helper in its own session. It creates the container's cgroup, forks the
+container (see ``init``), holds its stdout/stderr pipes and writes every line
+to the log, reaps it (it is a child subreaper, so the container's init becomes
+its child), records the exit status in ``status.json``, and restarts the
+container as its restart policy says. It reports the first start on READY_FD
+as one JSON line, then closes it.
+
+Imports stay light: this runs for every container start.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import selectors
+import signal
+import sys
+import time
+
+from engine.cgroups import Limits, open_cgroup
+from engine.containers.logformat import LogWriter, format_time
+from engine.helper.runtime import init, syscalls
+from engine.helper.runtime.spec import ContainerDir, RuntimeSpec
+
+__all__ = ["main"]
+
+_PR_SET_CHILD_SUBREAPER = 36
+_F_SETPIPE_SZ = 1031
+_READ_SIZE = 1 << 20
+
+
+class StartFailure(Exception):
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _now() -> str:
+    return format_time(time.time_ns())
+
+
+class Monitor:
+    def __init__(self, cdir: ContainerDir, spec: RuntimeSpec) -> None:
+        self.cdir = cdir
+        self.spec = spec
+        self.cgroup = open_cgroup(spec.id, spec.cgroup_parent)
+        self.status: dict[str, object] = {
+            "status": "created", "pid": 0, "monitor_pid": os.getpid(), "exit_code": 0,
+            "oom_killed": False, "started_at": "", "finished_at": "", "error": "",
+            "restart_count": 0, "stopped_by_user": False, "signal": 0,
+        }
+        previous = cdir.read_status()
+        self.status["restart_count"] = 0
+        self.status["finished_at"] = previous.get("finished_at", "")
+        self._wake_r, self._wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+
+    # -- status -------------------------------------------------------------------
+    def record(self, **changes: object) -> None:
+        self.status.update(changes)
+        self.cdir.write_json(self.cdir.status, self.status)
+
+    # -- lifecycle ----------------------------------------------------------------
+    def run(self, ready_fd: int) -> None:
+        signal.set_wakeup_fd(self._wake_w)
+        signal.signal(signal.SIGCHLD, lambda *_: None)
+        log_fd = os.open(self.cdir.log, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW
+                         | os.O_CLOEXEC, 0o644)
+        writer = LogWriter(log_fd)
+        first = True
+        while True:
+            try:
+                pid, out_r, err_r = self._spawn()
+            except StartFailure as exc:
+                self.record(status="exited", pid=0, exit_code=exc.code, error=str(exc),
+                            finished_at=_now())
+                if first:
+                    _report(ready_fd, {"ok": False, "message": str(exc), "code": exc.code})
+                self.cgroup.destroy()
+                break
+            self.record(status="running", pid=pid, started_at=_now(), error="",
+                        exit_code=0, oom_killed=False, signal=0, stopped_by_user=False)
+            if first:
+                _report(ready_fd, {"ok": True, "pid": pid})
+                first = False
+            wait_status = self._pump(pid, {out_r: "stdout", err_r: "stderr"}, writer)
+            oom = self.cgroup.oom_killed()
+            self.cgroup.destroy()
+            stopped = self.cdir.stop_requested.exists()
+            code, sig = _decode(wait_status)
+            _unlink(self.cdir.paused)
+            self.record(status="exited", pid=0, exit_code=code, signal=sig, oom_killed=oom,
+                        finished_at=_now(), stopped_by_user=stopped)
+            if stopped or not self._should_restart(code):
+                break
+            if not self._backoff():
+                break
+            self.status["restart_count"] = int(str(self.status["restart_count"])) + 1
+        os.close(log_fd)
+
+    def _should_restart(self, code: int) -> bool:
+        policy = self.spec.restart_policy
+        if policy in ("always", "unless-stopped"):
+            return True
+        if policy == "on-failure" and code != 0:
+            count = int(str(self.status["restart_count"]))
+            return self.spec.restart_max == 0 or count < self.spec.restart_max
+        return False
+
+    def _backoff(self) -> bool:
+        """Docker's doubling delay (100 ms, 200 ms, ...), cut short by a stop request."""
+        count = int(str(self.status["restart_count"]))
+        delay = min(0.1 * (2 ** count), 60.0)
+        self.record(status="restarting")
+        deadline = time.monotonic() + delay
+        while time.monotonic() < deadline:
+            if self.cdir.stop_requested.exists():
+                self.record(status="exited", stopped_by_user=True)
+                return False
+            time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
+        return True
+
+    # -- one run --------------------------------------------------------------------
+    def _spawn(self) -> tuple[int, int, int]:
+        spec = self.spec
+        self.cgroup.create(Limits(memory=spec.memory, nano_cpus=spec.nano_cpus,
+                                  pids=spec.pids_limit))
+        out_r, out_w = os.pipe2(os.O_CLOEXEC)
+        err_r, err_w = os.pipe2(os.O_CLOEXEC)
+        for fd in (out_r, err_r):
+            try:
+                fcntl.fcntl(fd, _F_SETPIPE_SZ, 1 << 20)
+            except OSError:
+                pass
+        error_r, error_w = os.pipe2(os.O_CLOEXEC)
+        pid_r, pid_w = os.pipe2(os.O_CLOEXEC)
+        pipes = init.ChildPipes(-1, out_w, err_w, error_w, pid_w)
+        stage1 = os.fork()
+        if stage1 == 0:
+            init.stage1(spec, self.cdir, pipes, self.cgroup.add)
+            os._exit(125)  # not reached
+        for fd in (out_w, err_w, error_w, pid_w):
+            os.close(fd)
+        with os.fdopen(pid_r, "rb") as f:
+            reported = f.read().strip()
+        os.waitpid(stage1, 0)
+        with os.fdopen(error_r, "rb") as f:
+            failure = f.read()  # EOF when exec succeeded (the pipe is close-on-exec)
+        if failure or not reported:
+            if reported:
+                _wait_quietly(int(reported))
+            os.close(out_r)
+            os.close(err_r)
+            try:
+                info = json.loads(failure.decode().splitlines()[0])
+            except (ValueError, IndexError):
+                info = {"message": "the container's init process died during set-up",
+                        "code": 125}
+            raise StartFailure(info["message"], int(info["code"]))
+        return int(reported), out_r, err_r
+
+    def _pump(self, pid: int, streams: dict[int, str], writer: LogWriter) -> int:
+        sel = selectors.DefaultSelector()
+        for fd in streams:
+            os.set_blocking(fd, False)
+            sel.register(fd, selectors.EVENT_READ)
+        sel.register(self._wake_r, selectors.EVENT_READ)
+        wait_status: int | None = None
+        drain_deadline = 0.0
+        while streams or wait_status is None:
+            timeout = 1.0 if wait_status is None else max(0.0, drain_deadline - time.monotonic())
+            for key, _ in sel.select(timeout):
+                fd = int(key.fd)  # type: ignore[call-overload]
+                if fd == self._wake_r:
+                    _drain(fd)
+                    continue
+                try:
+                    chunk = os.read(fd, _READ_SIZE)
+                except BlockingIOError:
+                    continue
+                if chunk:
+                    writer.feed(streams[fd], chunk)
+                else:
+                    sel.unregister(fd)
+                    os.close(fd)
+                    del streams[fd]
+            if wait_status is None:
+                wait_status = _reap(pid)
+                if wait_status is not None:
+                    drain_deadline = time.monotonic() + 5.0
+            elif time.monotonic() >= drain_deadline:
+                break  # a process outside the namespace holds the pipe: stop reading it
+        for fd in streams:
+            sel.unregister(fd)
+            os.close(fd)
+        sel.unregister(self._wake_r)
+        writer.flush()
+        return wait_status
+
+
+def _reap(pid: int) -> int | None:
+    """Reap every exited child (we are a subreaper); the status of ``pid`` if it exited."""
+    found = None
+    while True:
+        try:
+            child, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return found
+        if child == 0:
+            return found
+        if child == pid:
+            found = status
+
+
+def _wait_quietly(pid: int) -> None:
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass
+
+
+def _decode(status: int) -> tuple[int, int]:
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        return 128 + sig, sig
+    return os.WEXITSTATUS(status), 0
+
+
+def _drain(fd: int) -> None:
+    try:
+        while os.read(fd, 4096):
+            pass
+    except BlockingIOError:
+        pass
+
+
+def _unlink(path: os.PathLike[str]) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def _report(fd: int, message: dict[str, object]) -> None:
+    try:
+        os.write(fd, json.dumps(message).encode() + b"\n")
+        os.close(fd)
+    except OSError:
+        pass  # the helper went away: the status file tells the truth anyway
+
+
+def main(argv: list[str]) -> int:
+    syscalls.prctl(_PR_SET_CHILD_SUBREAPER, 1)
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    cdir = ContainerDir(__import__("pathlib").Path(argv[1]))
+    ready_fd = int(argv[2])
+    monitor = Monitor(cdir, cdir.read_spec())
+    try:
+        monitor.run(ready_fd)
+    except BaseException as exc:  # record why, so `skiff ps` can say it
+        monitor.record(status="exited", pid=0, exit_code=125, error=f"monitor failed: {exc}",
+                       finished_at=_now())
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

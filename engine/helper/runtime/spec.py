@@ -1,0 +1,95 @@
+"""The runtime spec: what the helper hands a container's monitor, and its files.
+
+The helper builds it from a validated request and writes it into the
+container's directory, a directory whose path it derived itself. The monitor
+reads it after exec; nothing in it came from the caller unchecked.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Bind", "ContainerDir", "RuntimeSpec"]
+
+
+@dataclass(frozen=True)
+class Bind:
+    source: str
+    target: str
+    read_only: bool = False
+    kind: str = "dir"  # dir | file
+
+
+@dataclass(frozen=True)
+class RuntimeSpec:
+    id: str
+    owner_uid: int
+    args: list[str]
+    env: list[str]
+    cwd: str = "/"
+    user: str = ""
+    hostname: str = ""
+    layers: list[str] = field(default_factory=list)  # diff_ids, base first
+    layers_dir: str = ""
+    memory: int | None = None
+    nano_cpus: int | None = None
+    pids_limit: int | None = None
+    restart_policy: str = "no"
+    restart_max: int = 0
+    stop_signal: int = 15
+    binds: list[Bind] = field(default_factory=list)
+    network: str = "none"  # none (loopback only) | host | sandbox
+    tty: bool = False
+    open_stdin: bool = False
+    cgroup_parent: str = "skiff"
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RuntimeSpec:
+        data = dict(data)
+        data["binds"] = [Bind(**b) for b in data.get("binds", [])]
+        return cls(**data)
+
+
+class ContainerDir:
+    """The files of one container under the helper's root; paths derived here only."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    spec = property(lambda self: self.path / "spec.json")
+    status = property(lambda self: self.path / "status.json")
+    log = property(lambda self: self.path / "ctr.log")
+    upper = property(lambda self: self.path / "upper")
+    work = property(lambda self: self.path / "work")
+    rootfs = property(lambda self: self.path / "rootfs")
+    netns = property(lambda self: self.path / "netns")
+    stop_requested = property(lambda self: self.path / "stop-requested")
+    paused = property(lambda self: self.path / "paused")
+    hosts = property(lambda self: self.path / "hosts")
+    hostname = property(lambda self: self.path / "hostname")
+    resolv_conf = property(lambda self: self.path / "resolv.conf")
+    empty_layer = property(lambda self: self.path / "empty")
+
+    def read_spec(self) -> RuntimeSpec:
+        return RuntimeSpec.from_json(json.loads(self.spec.read_text()))
+
+    def read_status(self) -> dict[str, Any]:
+        try:
+            return dict(json.loads(self.status.read_text()))
+        except (OSError, ValueError):
+            return {}
+
+    def write_json(self, path: Path, data: dict[str, Any]) -> None:
+        """Atomic: readers see the old or the new file, never half of one."""
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        with open(tmp, "w") as f:
+            json.dump(data, f)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)

@@ -1,0 +1,194 @@
+"""The privileged helper: one connection, validated requests, a thread per call.
+
+The engine starts it with the connected socket as standard input (pkexec
+keeps fds 0-2 only). It answers until the engine hangs up, then exits;
+container monitors run in their own sessions and outlive it.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import struct
+import sys
+import threading
+import traceback
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from engine.errors import InvalidArgument, ProtocolError, SkiffError
+from engine.helper import protocol
+from engine.helper.containers import ContainerService
+
+__all__ = ["HelperServer", "peer_uid"]
+
+
+def peer_uid(sock: socket.socket) -> int:
+    creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    _pid, uid, _gid = struct.unpack("3i", creds)
+    return int(uid)
+
+
+class HelperServer:
+    def __init__(self, sock: socket.socket, root: Path, uid: int, cgroup_parent: str) -> None:
+        self.sock = sock
+        self.root = root
+        self.uid = uid
+        self.containers = ContainerService(root, uid, cgroup_parent)
+        self._send_lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="verb")
+
+    def serve(self) -> None:
+        reader = protocol.FrameReader(self.sock)
+        first = reader.read()
+        if first is None:
+            return
+        hello, fds = first
+        _close_all(fds)
+        if hello.get("hello") != protocol.VERSION:
+            self._send({"error": {"kind": "protocol", "message":
+                                  f"protocol version {hello.get('hello')!r} is not supported; "
+                                  f"this helper speaks {protocol.VERSION}"}})
+            return
+        self._send({"hello": protocol.VERSION, "root": str(self.root), "pid": os.getpid()})
+        try:
+            while True:
+                try:
+                    item = reader.read()
+                except ProtocolError as exc:
+                    self._send({"id": None, "error": {"kind": exc.kind, "message": str(exc)}})
+                    return  # the stream is out of sync: nothing after this can be trusted
+                if item is None:
+                    return
+                message, fds = item
+                self._pool.submit(self._handle, message, fds)
+        finally:
+            self._pool.shutdown(wait=True)
+
+    def _handle(self, message: dict[str, Any], fds: list[int]) -> None:
+        request_id = message.get("id")
+        try:
+            if not isinstance(request_id, int):
+                raise ProtocolError("a request needs an integer id")
+            args = protocol.validate(message.get("verb"), message.get("args", {}))
+            result = self._dispatch(str(message["verb"]), args, fds)
+            fds = []
+            reply: dict[str, Any] = {"id": request_id, "result": result}
+        except SkiffError as exc:
+            reply = {"id": request_id, "error": {"kind": exc.kind, "message": str(exc),
+                                                 **_extra(exc)}}
+        except OSError as exc:
+            reply = {"id": request_id, "error": {"kind": "helper", "message":
+                                                 f"{exc.strerror or exc}"
+                                                 f"{': ' + str(exc.filename) if exc.filename else ''}"}}
+        except Exception as exc:
+            traceback.print_exc(file=sys.stderr)
+            reply = {"id": request_id, "error": {"kind": "helper",
+                                                 "message": f"internal helper error: {exc}"}}
+        finally:
+            _close_all(fds)
+        self._send(reply)
+
+    def _dispatch(self, verb: str, args: dict[str, Any], fds: list[int]) -> Any:
+        c = self.containers
+        if verb == "ping":
+            return {"pid": os.getpid()}
+        if verb in ("layer_exists", "unpack_layer", "remove_layer"):
+            return self._layers(verb, args, fds)
+        if verb == "container_create":
+            return c.create(args["id"], args["spec"])
+        if verb == "container_start":
+            return c.start(args["id"])
+        if verb == "container_signal":
+            return c.signal(args["id"], args["signal"])
+        if verb == "container_stop":
+            return c.stop(args["id"], args["signal"], args["timeout"])
+        if verb == "container_pause":
+            return c.pause(args["id"])
+        if verb == "container_unpause":
+            return c.unpause(args["id"])
+        if verb == "container_remove":
+            return c.remove(args["id"], args["force"])
+        if verb == "container_changes":
+            return c.changes(args["id"])
+        if verb == "repair":
+            return c.repair(args["ids"])
+        raise ProtocolError(f"unknown verb {verb!r}")
+
+    def _layers(self, verb: str, args: dict[str, Any], fds: list[int]) -> Any:
+        from engine.helper import layers
+
+        layers_dir = self.root / "layers"
+        if verb == "layer_exists":
+            return layers.has_layer(layers_dir, args["diff_id"])
+        if verb == "remove_layer":
+            layers.remove_layer(layers_dir, args["diff_id"])
+            return None
+        if len(fds) != 1:
+            raise InvalidArgument("unpack_layer needs exactly one file descriptor")
+        with os.fdopen(fds.pop(), "rb", buffering=0) as source:
+            return layers.unpack_layer(source, layers_dir, diff_id=args["diff_id"],
+                                       digest=args["digest"])
+
+    def _send(self, message: dict[str, Any]) -> None:
+        with self._send_lock:
+            try:
+                protocol.send_frame(self.sock, message)
+            except OSError:
+                pass  # the engine hung up; its requests are moot
+
+
+def _extra(exc: SkiffError) -> dict[str, Any]:
+    code = getattr(exc, "exit_code", None)
+    return {"exit_code": code} if code is not None else {}
+
+
+def _close_all(fds: list[int]) -> None:
+    for fd in fds:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+    import signal
+
+    parser = argparse.ArgumentParser(prog="skiff-helper")
+    parser.add_argument("--root", help="storage root (honoured only for a root caller)")
+    parser.add_argument("--cgroup-parent", default="skiff")
+    options = parser.parse_args(argv)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in the CLI must not kill us midway
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    if os.geteuid() != 0:
+        print("skiff-helper: must run as root", file=sys.stderr)
+        return 1
+    sock = socket.socket(fileno=os.dup(0))
+    os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+    uid = peer_uid(sock)
+    pkexec_uid = os.environ.get("PKEXEC_UID")
+    if pkexec_uid is not None and int(pkexec_uid) != uid:
+        print("skiff-helper: the socket's peer is not the user pkexec authorised", file=sys.stderr)
+        return 1
+    from engine.cgroups.base import check_component
+    from engine.paths import SYSTEM_ROOT
+
+    if options.root and uid == 0 and pkexec_uid is None:
+        root = Path(options.root)
+    else:
+        root = SYSTEM_ROOT / "helper"
+    try:
+        parent = check_component(options.cgroup_parent, "cgroup parent")
+    except SkiffError as exc:
+        print(f"skiff-helper: {exc}", file=sys.stderr)
+        return 1
+    if uid != 0 and parent != "skiff":
+        parent = "skiff"
+    root.mkdir(parents=True, exist_ok=True, mode=0o711)
+    (root / "layers").mkdir(exist_ok=True, mode=0o711)
+    HelperServer(sock, root, uid, parent).serve()
+    return 0
+
+

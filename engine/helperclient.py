@@ -1,0 +1,170 @@
+"""The engine's end of the helper protocol.
+
+The helper starts on first use: directly when we are root, through pkexec
+otherwise. Requests are framed on a socketpair whose other end is the
+helper's standard input; a reader thread resolves the waiting futures on
+the event loop. Closing the client (or dying) hangs up, and the helper exits;
+containers are unaffected.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from engine.errors import ContainerStartError, HelperError, ProtocolError, from_kind
+from engine.helper import protocol
+
+__all__ = ["HelperClient"]
+
+INSTALLED_HELPER = Path("/usr/libexec/skiff/skiff-helper")
+
+
+def helper_command(root: Path, cgroup_parent: str) -> list[str]:
+    args = ["--root", str(root), "--cgroup-parent", cgroup_parent]
+    if os.geteuid() == 0:
+        return [sys.executable, "-m", "engine.helper", *args]
+    pkexec = shutil.which("pkexec")
+    if pkexec is None:
+        raise HelperError("Skiff needs root for containers: run it as root, or install "
+                          "pkexec (policykit-1) so it can ask for permission")
+    target = [str(INSTALLED_HELPER)] if INSTALLED_HELPER.exists() else [
+        sys.executable, "-m", "engine.helper"]
+    return [pkexec, *target, *args]
+
+
+class HelperClient:
+    def __init__(self, root: Path, cgroup_parent: str) -> None:
+        self.root = root
+        self.cgroup_parent = cgroup_parent
+        self._sock: socket.socket | None = None
+        self._process: subprocess.Popen[bytes] | None = None
+        self._pending: dict[int, asyncio.Future[Any]] = {}
+        self._ids = itertools.count(1)
+        self._lock = asyncio.Lock()
+        self._send_lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def _ensure(self) -> socket.socket:
+        async with self._lock:
+            if self._sock is not None:
+                return self._sock
+            self._loop = asyncio.get_running_loop()
+            ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+            env = dict(os.environ)
+            package_root = str(Path(__file__).resolve().parents[1])
+            env["PYTHONPATH"] = os.pathsep.join(
+                p for p in (package_root, env.get("PYTHONPATH", "")) if p)
+            try:
+                self._process = subprocess.Popen(
+                    helper_command(self.root, self.cgroup_parent), stdin=theirs,
+                    stdout=subprocess.DEVNULL, close_fds=True, env=env,
+                    start_new_session=True)
+            except OSError as exc:
+                raise HelperError(f"cannot start the privileged helper: {exc}") from None
+            finally:
+                theirs.close()
+            try:
+                reply = await self._loop.run_in_executor(None, self._handshake, ours)
+            except (OSError, ProtocolError) as exc:
+                ours.close()
+                raise HelperError(f"the privileged helper did not answer: {exc}") from None
+            if reply is None or reply.get("hello") != protocol.VERSION:
+                ours.close()
+                detail = (reply or {}).get("error", {}).get("message", "it exited")
+                raise HelperError(f"the privileged helper refused to talk: {detail}")
+            self._sock = ours
+            threading.Thread(target=self._read_replies, args=(ours,), daemon=True,
+                             name="skiff-helper-reader").start()
+            return ours
+
+    def _handshake(self, sock: socket.socket) -> dict[str, Any] | None:
+        protocol.send_frame(sock, {"hello": protocol.VERSION})
+        self._reader = protocol.FrameReader(sock)
+        item = self._reader.read()
+        return None if item is None else item[0]
+
+    def _read_replies(self, sock: socket.socket) -> None:
+        error: Exception = HelperError("the privileged helper exited")
+        try:
+            while True:
+                item = self._reader.read()
+                if item is None:
+                    break
+                message, fds = item
+                for fd in fds:
+                    os.close(fd)
+                self._deliver(message)
+        except (OSError, ProtocolError) as exc:
+            error = HelperError(f"lost the privileged helper: {exc}")
+        assert self._loop is not None
+        self._loop.call_soon_threadsafe(self._fail_all, error)
+
+    def _deliver(self, message: dict[str, Any]) -> None:
+        assert self._loop is not None
+        self._loop.call_soon_threadsafe(self._resolve, message)
+
+    def _resolve(self, message: dict[str, Any]) -> None:
+        future = self._pending.pop(message.get("id"), None)  # type: ignore[arg-type]
+        if future is None or future.done():
+            return
+        error = message.get("error")
+        if error:
+            kind, text = str(error.get("kind", "helper")), str(error.get("message", ""))
+            if kind == ContainerStartError.kind:
+                future.set_exception(ContainerStartError(text, int(error.get("exit_code", 126))))
+            else:
+                future.set_exception(from_kind(kind, text))
+        else:
+            future.set_result(message.get("result"))
+
+    def _fail_all(self, error: Exception) -> None:
+        self._sock = None
+        pending, self._pending = self._pending, {}
+        for future in pending.values():
+            if not future.done():
+                future.set_exception(error)
+
+    async def call(self, verb: str, args: dict[str, Any] | None = None,
+                   fds: list[int] | None = None) -> Any:
+        sock = await self._ensure()
+        request_id = next(self._ids)
+        assert self._loop is not None
+        future: asyncio.Future[Any] = self._loop.create_future()
+        self._pending[request_id] = future
+        message = {"id": request_id, "verb": verb, "args": args or {}}
+        try:
+            with self._send_lock:
+                protocol.send_frame(sock, message, fds)
+        except OSError as exc:
+            self._pending.pop(request_id, None)
+            raise HelperError(f"lost the privileged helper: {exc}") from None
+        return await future
+
+    async def close(self) -> None:
+        sock, self._sock = self._sock, None
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            sock.close()
+        process, self._process = self._process, None
+        if process is not None:
+            loop = asyncio.get_running_loop()
+            try:
+                await asyncio.wait_for(loop.run_in_executor(None, process.wait), 10)
+            except TimeoutError:
+                process.kill()
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process else None
