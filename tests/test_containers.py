@@ -1,24 +1,390 @@
-"""Real containers from the busybox image, checked from inside and outside."""
+"""Real containers from the busybox image, checked from inside and outside.
+
+Isolation is checked by probes run in the container; limits by their effect.
+"""
 
 from __future__ import annotations
 
-from engine.containers.config import ContainerConfig
+import asyncio
+import os
+import signal
+from pathlib import Path
+
+import pytest
+
+from engine.containers.config import ContainerConfig, Resources, RestartPolicy
+from engine.containers.state import Status
 from engine.engine import Engine
+from engine.errors import (
+    Conflict,
+    ContainerNotFound,
+    ContainerStartError,
+    InvalidState,
+    NameInUse,
+)
+from engine.helper.runtime.capabilities import DEFAULT_CAPABILITIES, mask
+
+pytestmark = pytest.mark.root
 
 
-async def output(engine: Engine, name: str) -> str:
+async def output(engine: Engine, ref: str, stream: str | None = None) -> str:
     return "".join([line.data.decode() + ("" if line.partial else "\n")
-                    async for line in engine.logs(name)])
+                    async for line in engine.logs(ref)
+                    if stream is None or line.stream == stream])
 
 
-async def run(engine: Engine, *cmd: str, **options: object) -> tuple[int, str]:
-    config = ContainerConfig(image="busybox", image_id="", cmd=list(cmd), **options)  # type: ignore[arg-type]
-    container = await engine.create(config)
+def config(*cmd: str, **options: object) -> ContainerConfig:
+    return ContainerConfig(image="busybox", image_id="", cmd=list(cmd) or None,
+                           **options)  # type: ignore[arg-type]
+
+
+async def run(engine: Engine, *cmd: str, name: str = "", **options: object) -> tuple[int, str]:
+    container = await engine.create(config(*cmd, **options), name=name)
     await engine.start(container.id)
     code = await engine.wait(container.id)
     return code, await output(engine, container.id)
 
 
+async def started(engine: Engine, *cmd: str, **options: object) -> str:
+    container = await engine.create(config(*cmd, **options))
+    await engine.start(container.id)
+    return container.id
+
+
+async def eventually(predicate, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await predicate():
+        assert asyncio.get_running_loop().time() < deadline, "condition never became true"
+        await asyncio.sleep(0.05)
+
+
+# -- running and exit codes --------------------------------------------------------
+
 async def test_echo(engine: Engine) -> None:
-    code, out = await run(engine, "echo", "hello")
-    assert (code, out) == (0, "hello\n")
+    assert await run(engine, "echo", "hello") == (0, "hello\n")
+
+
+async def test_exit_code_is_kept(engine: Engine) -> None:
+    code, _ = await run(engine, "sh", "-c", "exit 3")
+    assert code == 3
+
+
+async def test_missing_command_is_127(engine: Engine) -> None:
+    container = await engine.create(config("nosuchcommand"))
+    with pytest.raises(ContainerStartError) as info:
+        await engine.start(container.id)
+    assert info.value.exit_code == 127
+    assert "executable file not found" in str(info.value)
+    assert (await engine.container(container.id)).state.exit_code == 127
+
+
+async def test_not_executable_is_126(engine: Engine) -> None:
+    container = await engine.create(config("/etc/passwd"))
+    with pytest.raises(ContainerStartError) as info:
+        await engine.start(container.id)
+    assert info.value.exit_code == 126
+
+
+async def test_stdout_and_stderr_are_told_apart(engine: Engine) -> None:
+    cid = await started(engine, "sh", "-c", "echo out; echo err >&2")
+    await engine.wait(cid)
+    assert await output(engine, cid, "stdout") == "out\n"
+    assert await output(engine, cid, "stderr") == "err\n"
+
+
+async def test_image_defaults_and_overrides_combine_like_docker(engine: Engine) -> None:
+    code, out = await run(engine, "sh", "-c", 'echo "$PATH|$FOO|$HOME|$(pwd)|$(id -u)"',
+                          env=["FOO=bar"], working_dir="/tmp/work", user="app")
+    assert code == 0
+    assert out == "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin|bar|" \
+                  "/home/app|/tmp/work|1000\n"
+
+
+async def test_entrypoint_override_drops_image_cmd(engine: Engine) -> None:
+    code, out = await run(engine, entrypoint=["echo", "from-entrypoint"])
+    assert (code, out) == (0, "from-entrypoint\n")
+
+
+async def test_unknown_user_is_a_clear_error(engine: Engine) -> None:
+    container = await engine.create(config("true", user="nobody-here"))
+    with pytest.raises(ContainerStartError, match="unable to find user nobody-here"):
+        await engine.start(container.id)
+
+
+# -- isolation, checked from inside ------------------------------------------------
+
+async def test_init_is_pid_1_and_sees_only_its_processes(engine: Engine) -> None:
+    code, out = await run(engine, "sh", "-c", "echo $$; ls /proc | grep -c '^[0-9]'")
+    pid, count = out.split()
+    assert code == 0 and pid == "1"
+    assert int(count) <= 3  # sh, ls and grep at most
+
+
+async def test_hostname_is_the_containers_own(engine: Engine) -> None:
+    _, out = await run(engine, "hostname", hostname="box")
+    assert out == "box\n"
+    container = await engine.create(config("hostname"))
+    await engine.start(container.id)
+    await engine.wait(container.id)
+    assert await output(engine, container.id) == container.id[:12] + "\n"
+
+
+async def test_capabilities_and_no_new_privs(engine: Engine) -> None:
+    _, out = await run(engine, "grep", "-E", "^(CapEff|CapBnd|NoNewPrivs)", "/proc/self/status")
+    fields = dict(line.split(":\t") for line in out.splitlines())
+    expected = mask(DEFAULT_CAPABILITIES)
+    assert int(fields["CapEff"], 16) == expected
+    assert int(fields["CapBnd"], 16) == expected
+    assert fields["NoNewPrivs"].strip() == "1"
+
+
+async def test_non_root_user_has_no_effective_capabilities(engine: Engine) -> None:
+    _, out = await run(engine, "grep", "^CapEff", "/proc/self/status", user="1000:1000")
+    assert int(out.split()[1], 16) == 0
+
+
+async def test_kernel_paths_are_masked_and_read_only(engine: Engine) -> None:
+    masked = [p for p in ("/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sched_debug")
+              if os.path.exists(p)]
+    assert masked, "the host has none of the masked files to compare with"
+    script = ("for p in " + " ".join(masked) + "; do wc -c < $p; done; "
+              "ls /sys/firmware | wc -l; "
+              "(echo 1 > /proc/sys/kernel/panic) 2>/dev/null && echo writable || echo ro; "
+              "(echo b > /proc/sysrq-trigger) 2>/dev/null && echo writable || echo ro; "
+              "touch /sys/x 2>/dev/null && echo writable || echo ro")
+    code, out = await run(engine, "sh", "-c", script)
+    assert out.split() == ["0"] * len(masked) + ["0", "ro", "ro", "ro"]
+
+
+async def test_network_is_loopback_only(engine: Engine) -> None:
+    _, out = await run(engine, "sh", "-c", "ls /sys/class/net")
+    assert out.split() == ["lo"]
+
+
+async def test_dev_has_the_standard_nodes(engine: Engine) -> None:
+    code, out = await run(engine, "sh", "-c",
+                          "ls /dev | sort | tr '\\n' ' '; echo; echo x > /dev/null && echo ok; "
+                          "head -c 4 /dev/urandom | wc -c; "
+                          "mount | grep -E ' /dev/(pts|shm) ' | wc -l")
+    names, ok, random_bytes, special = out.splitlines()
+    for node in ("null", "zero", "full", "random", "urandom", "tty", "pts", "shm", "fd"):
+        assert node in names.split()
+    assert (ok, random_bytes.strip(), special.strip()) == ("ok", "4", "2")
+
+
+async def test_root_filesystem_is_an_overlay_and_image_stays_untouched(engine: Engine) -> None:
+    code, out = await run(engine, "sh", "-c", "rm /bin/cat && mount | head -1 | cut -d' ' -f1,3")
+    assert (code, out) == (0, "overlay /\n")
+    assert await run(engine, "cat", "/etc/group") != (127, "")
+
+
+# -- limits, checked by their effect -----------------------------------------------
+
+async def test_memory_limit_oom_kills(engine: Engine) -> None:
+    cid = await started(engine, "sh", "-c",
+                        "yes abcdefghijklmnopqrstuvwxyz | head -c 300000000 | sort > /dev/null",
+                        resources=Resources(memory=32 << 20))
+    await engine.wait(cid)
+    state = (await engine.container(cid)).state
+    assert state.oom_killed
+    assert (await engine.inspect(cid))["State"]["OOMKilled"] is True
+
+
+async def test_pids_limit_stops_forks(engine: Engine) -> None:
+    code, out = await run(engine, "sh", "-c",
+                          "for i in $(seq 30); do sleep 2 & done 2>&1; wait",
+                          resources=Resources(pids_limit=8))
+    assert "can't fork" in out or "Resource temporarily unavailable" in out
+
+
+async def test_cpu_limit_is_written(engine: Engine) -> None:
+    from engine.cgroups import open_cgroup
+
+    cid = await started(engine, "sleep", "30", resources=Resources(nano_cpus=500_000_000))
+    limits = open_cgroup(cid, os.environ["SKIFF_CGROUP_PARENT"]).limits()
+    assert limits.nano_cpus == 500_000_000
+    await engine.kill(cid)
+
+
+# -- lifecycle ---------------------------------------------------------------------
+
+async def test_stop_uses_the_stop_signal(engine: Engine) -> None:
+    cid = await started(engine, "sh", "-c",
+                        "trap 'exit 42' TERM; echo ready; while true; do sleep 0.1; done")
+    await eventually(lambda: _has_output(engine, cid, "ready"))
+    await engine.stop(cid, timeout=10)
+    state = (await engine.container(cid)).state
+    assert (state.status, state.exit_code) == (Status.EXITED, 42)
+
+
+async def test_stop_kills_after_the_timeout(engine: Engine) -> None:
+    cid = await started(engine, "sh", "-c", "trap '' TERM; while true; do sleep 0.1; done")
+    await engine.stop(cid, timeout=1)
+    assert (await engine.container(cid)).state.exit_code == 137
+
+
+async def test_stopping_a_stopped_container_is_refused(engine: Engine) -> None:
+    code, _ = await run(engine, "true", name="already-done")
+    with pytest.raises(InvalidState, match="not running"):
+        await engine.stop("already-done")
+
+
+async def test_kill_sends_the_signal(engine: Engine) -> None:
+    cid = await started(engine, "sh", "-c",
+                        "trap 'echo got-usr1; exit 5' USR1; echo ready; "
+                        "while true; do sleep 0.1; done")
+    await eventually(lambda: _has_output(engine, cid, "ready"))
+    await engine.kill(cid, "SIGUSR1")
+    assert await engine.wait(cid) == 5
+    assert "got-usr1" in await output(engine, cid)
+
+
+async def test_pause_freezes_and_unpause_thaws(engine: Engine) -> None:
+    cid = await started(engine, "sh", "-c", "while true; do echo tick; sleep 0.05; done")
+    await engine.pause(cid)
+    assert (await engine.container(cid)).state.status is Status.PAUSED
+    with pytest.raises(InvalidState, match="already paused"):
+        await engine.pause(cid)
+    frozen_lines = (await output(engine, cid)).count("tick")
+    await asyncio.sleep(0.5)
+    assert (await output(engine, cid)).count("tick") == frozen_lines
+    await engine.unpause(cid)
+    assert (await engine.container(cid)).state.status is Status.RUNNING
+    await eventually(lambda: _more_ticks(engine, cid, frozen_lines))
+    await engine.remove(cid, force=True)
+
+
+async def test_remove_running_needs_force_and_leaves_nothing(engine: Engine) -> None:
+    cid = await started(engine, "sleep", "100")
+    with pytest.raises(Conflict, match="Stop the container"):
+        await engine.remove(cid)
+    pid = (await engine.container(cid)).state.pid
+    await engine.remove(cid, force=True)
+    with pytest.raises(ContainerNotFound):
+        await engine.container(cid)
+    assert not Path(f"/proc/{pid}").exists() or _is_zombie(pid)
+    assert not (engine.helper_root / "users" / "0" / "containers" / cid).exists()
+    cgroups = [p for p in Path("/sys/fs/cgroup").glob(f"*/{os.environ['SKIFF_CGROUP_PARENT']}/{cid}")]
+    assert cgroups == []
+
+
+async def test_name_in_use_is_refused(engine: Engine) -> None:
+    await engine.create(config("true"), name="twin")
+    with pytest.raises(NameInUse, match='"/twin" is already in use'):
+        await engine.create(config("true"), name="twin")
+
+
+async def test_restart_policy_on_failure_counts(engine: Engine) -> None:
+    cid = await started(engine, "sh", "-c", "echo run; exit 1",
+                        restart_policy=RestartPolicy("on-failure", 2))
+    await eventually(lambda: _exited_with_restarts(engine, cid, 2))
+    assert (await output(engine, cid)).count("run") == 3
+
+
+async def test_restart_policy_always_until_stopped(engine: Engine) -> None:
+    cid = await started(engine, "sh", "-c", "echo run; sleep 0.2",
+                        restart_policy=RestartPolicy("always"))
+    await eventually(lambda: _restarted(engine, cid, 2))
+    await engine.stop(cid, timeout=1)
+    await asyncio.sleep(0.5)
+    assert (await engine.container(cid)).state.status is Status.EXITED
+
+
+async def test_restart_and_logs_follow_across_restarts(engine: Engine) -> None:
+    cid = await started(engine, "sh", "-c", "echo started; sleep 30")
+    await eventually(lambda: _has_output(engine, cid, "started"))
+    lines: list[str] = []
+
+    async def follow() -> None:
+        async for line in engine.logs(cid, follow=True):
+            lines.append(line.data.decode())
+
+    task = asyncio.create_task(follow())
+    await engine.restart(cid, timeout=0)
+    await eventually(lambda: _true(lines.count("started") == 2))
+    await engine.kill(cid)
+    await asyncio.wait_for(task, 10)
+    assert lines == ["started", "started"]
+
+
+async def test_diff_lists_added_changed_deleted(engine: Engine) -> None:
+    cid = await started(engine, "sh", "-c", "mkdir /newdir && touch /newdir/f && rm /bin/ls")
+    await engine.wait(cid)
+    changes = {(c.kind, c.path) for c in await engine.diff(cid)}
+    assert {("A", "/newdir"), ("A", "/newdir/f"), ("C", "/bin"), ("D", "/bin/ls")} <= changes
+
+
+# -- logs ---------------------------------------------------------------------------
+
+async def test_a_flood_of_lines_loses_none(engine: Engine) -> None:
+    cid = await started(engine, "seq", "1", "300000")
+    await engine.wait(cid)
+    count = 0
+    last = b""
+    async for line in engine.logs(cid):
+        count += 1
+        last = line.data
+    assert (count, last) == (300000, b"300000")
+
+
+async def test_logs_tail_and_since(engine: Engine) -> None:
+    cid = await started(engine, "seq", "1", "10")
+    await engine.wait(cid)
+    assert [line.data async for line in engine.logs(cid, tail=3)] == [b"8", b"9", b"10"]
+    assert [line.data async for line in engine.logs(cid, since="2999-01-01T00:00:00Z")] == []
+
+
+# -- surviving crashes ------------------------------------------------------------------
+
+async def test_containers_survive_the_helper_being_killed(engine: Engine) -> None:
+    cid = await started(engine, "sh", "-c", "sleep 1; echo still-here; exit 7")
+    assert engine.helper.pid is not None
+    os.kill(engine.helper.pid, signal.SIGKILL)
+    assert await engine.wait(cid) == 7
+    assert "still-here" in await output(engine, cid)
+    # A new helper is started on the next privileged call.
+    await engine.start(cid)
+    assert await engine.wait(cid) == 7
+
+
+async def test_inspect_has_dockers_shape(engine: Engine) -> None:
+    code, _ = await run(engine, "true", name="shaped")
+    data = await engine.inspect("shaped")
+    for key in ("Id", "Name", "Created", "State", "Config", "HostConfig", "Mounts",
+                "NetworkSettings"):
+        assert key in data
+    assert data["Name"] == "/shaped"
+    assert set(data["State"]) >= {"Status", "Running", "Paused", "Pid", "ExitCode",
+                                  "OOMKilled", "StartedAt", "FinishedAt", "Error"}
+    assert data["State"]["Status"] == "exited"
+    assert data["Config"]["Cmd"] == ["true"]
+
+
+# -- helpers -------------------------------------------------------------------------
+
+async def _true(value: bool) -> bool:
+    return value
+
+
+async def _has_output(engine: Engine, cid: str, text: str) -> bool:
+    return text in await output(engine, cid)
+
+
+async def _more_ticks(engine: Engine, cid: str, count: int) -> bool:
+    return (await output(engine, cid)).count("tick") > count
+
+
+async def _exited_with_restarts(engine: Engine, cid: str, count: int) -> bool:
+    state = (await engine.container(cid)).state
+    return state.status is Status.EXITED and state.restart_count == count
+
+
+async def _restarted(engine: Engine, cid: str, count: int) -> bool:
+    return (await engine.container(cid)).state.restart_count >= count
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
