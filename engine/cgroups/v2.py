@@ -1,0 +1,149 @@
+"""The cgroup v2 driver: one directory in the unified hierarchy.
+
+Controllers must be enabled top-down through ``cgroup.subtree_control``
+(the mount's root, then our parent) before the container's cgroup gets
+their files. cpu.stat's usage, cgroup.freeze and cgroup.kill are core
+files, there with or without controllers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from engine import errors
+from engine.cgroups import blkio, cpu, files, freezer, memory, pids, teardown
+from engine.cgroups.base import CgroupStats, Limits, check_component
+from engine.cgroups.detect import CgroupSetup
+from engine.cgroups.plan import Mkdir, Step, Write, apply, apply_create
+from engine.cgroups.wait import poll
+
+__all__ = ["CONTROLLERS", "V2Cgroup"]
+
+CONTROLLERS = ("memory", "cpu", "pids", "io")
+
+
+class V2Cgroup:
+    version: Literal[1, 2] = 2
+
+    def __init__(self, name: str, parent: str, setup: CgroupSetup) -> None:
+        self.name = check_component(name, "name")
+        self.parent = check_component(parent, "parent")
+        if setup.v2 is None:
+            raise errors.KernelFeatureMissing(
+                f"cgroup v2 is not available: no cgroup2 file system is mounted under "
+                f"{setup.root}")
+        self.setup = setup
+        self._mount = setup.v2
+        self._path = setup.v2 / parent / name
+        self._where = f"{parent}/{name}"
+        self._controllers = [c for c in CONTROLLERS if c in setup.v2_controllers]
+        self._base = f"{self._path}/"
+
+    def __repr__(self) -> str:
+        return f"V2Cgroup({self.name!r}, {self.parent!r})"
+
+    @property
+    def paths(self) -> dict[str, Path]:
+        return {"unified": self._path}
+
+    # -- writing (helper and monitor only) ----------------------------------
+    def plan_create(self, limits: Limits) -> list[Step]:
+        wanted = {"memory": limits.memory, "cpu": limits.nano_cpus, "pids": limits.pids}
+        for controller, value in wanted.items():
+            if value is not None and controller not in self._controllers:
+                raise errors.KernelFeatureMissing(
+                    f"cgroup controller '{controller}' is not available: it is not listed in "
+                    f"{self._mount / 'cgroup.controllers'} (cgroup v2), so the {controller} "
+                    "limit cannot be applied")
+        parent = self._path.parent
+        steps: list[Step] = [Write(self._mount / "cgroup.subtree_control", f"+{c}", c)
+                             for c in self._controllers]
+        steps.append(Mkdir(parent))
+        steps += [Write(parent / "cgroup.subtree_control", f"+{c}", c)
+                  for c in self._controllers]
+        steps.append(Mkdir(self._path))
+        writes: list[Write] = []
+        if "memory" in self._controllers:
+            writes += memory.v2_writes(limits.memory)
+        if "cpu" in self._controllers:
+            writes += cpu.v2_writes(limits.nano_cpus)
+        if "pids" in self._controllers:
+            writes += pids.writes(limits.pids)
+        return steps + [w.under(self._path) for w in writes]
+
+    def create(self, limits: Limits) -> None:
+        apply_create(self.plan_create(limits))
+
+    def add(self, pid: int) -> None:
+        apply([Write(self._path / "cgroup.procs", str(int(pid)), "")])
+
+    def freeze(self) -> None:
+        self._check_freezer()
+        apply([freezer.v2_write(True).under(self._path)])
+        if not poll(self.frozen, freezer.FREEZE_TIMEOUT):
+            self.thaw()
+            raise errors.SkiffError(
+                f"cannot pause cgroup {self._where}: its processes did not all stop within "
+                f"{freezer.FREEZE_TIMEOUT:g} s; it was resumed")
+
+    def thaw(self) -> None:
+        self._check_freezer()
+        apply([freezer.v2_write(False).under(self._path)])
+        poll(lambda: not self.frozen(), freezer.FREEZE_TIMEOUT)
+
+    def frozen(self) -> bool:
+        return freezer.v2_frozen(files.read(self._base + "cgroup.events"))
+
+    def destroy(self) -> None:
+        if (self._path / "cgroup.freeze").exists():
+            apply([freezer.v2_write(False).under(self._path)])
+        kill = self._path / "cgroup.kill"
+        if kill.exists():  # Linux 5.14+: kills the whole subtree, racing no fork
+            apply([Write(kill, "1", "")])
+        teardown.kill_all([self._path], self._where)
+        teardown.remove(self._path, self._where)
+        teardown.remove_parent(self._path.parent)
+
+    def _check_freezer(self) -> None:
+        if self._path.is_dir() and not (self._path / "cgroup.freeze").exists():
+            raise errors.KernelFeatureMissing(
+                "the cgroup v2 freezer is not available (cgroup.freeze needs Linux 5.2 or "
+                "later), so containers cannot be paused")
+
+    # -- reading (also the unprivileged engine) ------------------------------
+    def exists(self) -> bool:
+        return self._path.is_dir()
+
+    def procs(self) -> list[int]:
+        return sorted(teardown.procs_of(self._path))
+
+    def oom_killed(self) -> bool:
+        return self._oom_kills() > 0
+
+    def _oom_kills(self) -> int:
+        return files.read_keyed(self._base + "memory.events").get("oom_kill", 0)
+
+    def stats(self) -> CgroupStats:
+        base = self._base
+        usage = files.read_int(base + "memory.current") or 0
+        if usage:
+            inactive = files.read_keyed(base + "memory.stat").get("inactive_file", 0)
+            usage = memory.working_set(usage, inactive)
+        read, write = blkio.parse_v2(files.read(base + "io.stat"))
+        return CgroupStats(
+            memory_usage=usage,
+            memory_limit=files.parse_max(files.read(base + "memory.max")),
+            cpu_usage_ns=files.read_keyed(base + "cpu.stat").get("usage_usec", 0) * 1000,
+            pids=files.read_int(base + "pids.current") or 0,
+            blkio_read=read,
+            blkio_write=write,
+            oom_kills=self._oom_kills(),
+        )
+
+    def limits(self) -> Limits:
+        return Limits(
+            memory=files.parse_max(files.read(self._base + "memory.max")),
+            nano_cpus=cpu.from_v2(files.read(self._base + "cpu.max")),
+            pids=files.parse_max(files.read(self._base + "pids.max")),
+        )
