@@ -22,6 +22,7 @@ from typing import Any
 from engine import paths
 from engine.containers import runspec
 from engine.containers.config import ContainerConfig
+from engine.containers.execsession import ExecSession
 from engine.containers.inspect import container_inspect
 from engine.containers.logformat import format_time, parse_time
 from engine.containers.logs import read_log
@@ -150,7 +151,7 @@ class Engine:
             return lines
         unused = self.image_store.remove(image.id)
         in_containers = {d for r in self.container_store.all()
-                         for d in r.spec.get("layers", [])}  # type: ignore[union-attr]
+                         for d in _str_list(r.spec.get("layers"))}
         for diff_id in unused:
             if diff_id not in in_containers:
                 await self.helper.call("remove_layer", {"diff_id": diff_id})
@@ -394,8 +395,8 @@ class Engine:
         except ImageNotFound:
             image = None
         spec = record.spec
-        return container_inspect(container, image, args=list(spec.get("args", [])),  # type: ignore[call-overload]
-                                 env=list(spec.get("env", [])),  # type: ignore[call-overload]
+        return container_inspect(container, image, args=_str_list(spec.get("args")),
+                                 env=_str_list(spec.get("env")),
                                  log_path=str(self._dir(record.id) / "ctr.log"),
                                  pid=container.state.pid)
 
@@ -441,6 +442,30 @@ class Engine:
         readable by the caller; the desktop log view indexes it directly."""
         record = self.container_store.find(ref)
         return self._dir(record.id) / "ctr.log"
+
+    async def exec(self, ref: str, cmd: Sequence[str], *, tty: bool = False,
+                   env: Sequence[str] = (), user: str = "", workdir: str = "",
+                   rows: int = 0, cols: int = 0) -> ExecSession:
+        """Start ``cmd`` in the running container; raises ContainerStartError (126/127)."""
+        from engine.helper.protocol import WithFds
+
+        record = self.container_store.find(ref)
+        status = self._state(record).status
+        if status is Status.PAUSED:
+            raise InvalidState(f"Container {record.id} is paused, unpause the container "
+                               "before exec")
+        if not status.can_exec():
+            raise InvalidState(f"Container {record.id} is not running")
+        if not cmd:
+            raise InvalidArgument("exec needs a command")
+        if workdir and not workdir.startswith("/"):
+            raise InvalidArgument(f"the working directory '{workdir}' is invalid: it needs to "
+                                  "be an absolute path")
+        reply = await self.helper.call("container_exec", {
+            "id": record.id, "args": list(cmd), "env": list(env), "user": user,
+            "cwd": workdir, "tty": tty, "rows": rows, "cols": cols})
+        assert isinstance(reply, WithFds)
+        return ExecSession(reply.fds, tty)
 
     async def diff(self, ref: str) -> list[Change]:
         record = self.container_store.find(ref)
@@ -620,6 +645,10 @@ def _tag_of(ref: str, image: Image) -> str:
         if _names_tag(ref, tag):
             return tag
     return ""
+
+
+def _str_list(value: object) -> list[str]:
+    return [str(v) for v in value] if isinstance(value, list) else []
 
 
 def _replace(config: ContainerConfig, **changes: Any) -> ContainerConfig:

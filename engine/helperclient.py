@@ -65,7 +65,7 @@ class HelperClient:
                 p for p in (package_root, env.get("PYTHONPATH", "")) if p)
             try:
                 self._process = subprocess.Popen(
-                    helper_command(self.root, self.cgroup_parent), stdin=theirs,
+                    helper_command(self.root, self.cgroup_parent), stdin=theirs.fileno(),
                     stdout=subprocess.DEVNULL, close_fds=True, env=env,
                     start_new_session=True)
             except OSError as exc:
@@ -100,20 +100,21 @@ class HelperClient:
                 if item is None:
                     break
                 message, fds = item
-                for fd in fds:
-                    os.close(fd)
-                self._deliver(message)
+                self._deliver(message, fds)
         except (OSError, ProtocolError) as exc:
             error = HelperError(f"lost the privileged helper: {exc}")
         assert self._loop is not None
         self._loop.call_soon_threadsafe(self._fail_all, error)
 
-    def _deliver(self, message: dict[str, Any]) -> None:
+    def _deliver(self, message: dict[str, Any], fds: list[int]) -> None:
         assert self._loop is not None
-        self._loop.call_soon_threadsafe(self._resolve, message)
+        self._loop.call_soon_threadsafe(self._resolve, message, fds)
 
-    def _resolve(self, message: dict[str, Any]) -> None:
+    def _resolve(self, message: dict[str, Any], fds: list[int]) -> None:
         future = self._pending.pop(message.get("id"), None)  # type: ignore[arg-type]
+        if future is None or future.done() or message.get("error"):
+            for fd in fds:
+                os.close(fd)
         if future is None or future.done():
             return
         error = message.get("error")
@@ -123,6 +124,8 @@ class HelperClient:
                 future.set_exception(ContainerStartError(text, int(error.get("exit_code", 126))))
             else:
                 future.set_exception(from_kind(kind, text))
+        elif fds:
+            future.set_result(protocol.WithFds(message.get("result"), fds))
         else:
             future.set_result(message.get("result"))
 

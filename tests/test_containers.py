@@ -152,7 +152,7 @@ async def test_kernel_paths_are_masked_and_read_only(engine: Engine) -> None:
               "(echo 1 > /proc/sys/kernel/panic) 2>/dev/null && echo writable || echo ro; "
               "(echo b > /proc/sysrq-trigger) 2>/dev/null && echo writable || echo ro; "
               "touch /sys/x 2>/dev/null && echo writable || echo ro")
-    code, out = await run(engine, "sh", "-c", script)
+    _code, out = await run(engine, "sh", "-c", script)
     assert out.split() == ["0"] * len(masked) + ["0", "ro", "ro", "ro"]
 
 
@@ -162,7 +162,7 @@ async def test_network_is_loopback_only(engine: Engine) -> None:
 
 
 async def test_dev_has_the_standard_nodes(engine: Engine) -> None:
-    code, out = await run(engine, "sh", "-c",
+    _code, out = await run(engine, "sh", "-c",
                           "ls /dev | sort | tr '\\n' ' '; echo; echo x > /dev/null && echo ok; "
                           "head -c 4 /dev/urandom | wc -c; "
                           "mount | grep -E ' /dev/(pts|shm) ' | wc -l")
@@ -191,7 +191,7 @@ async def test_memory_limit_oom_kills(engine: Engine) -> None:
 
 
 async def test_pids_limit_stops_forks(engine: Engine) -> None:
-    code, out = await run(engine, "sh", "-c",
+    _code, out = await run(engine, "sh", "-c",
                           "for i in $(seq 30); do sleep 2 & done 2>&1; wait",
                           resources=Resources(pids_limit=8))
     assert "can't fork" in out or "Resource temporarily unavailable" in out
@@ -224,7 +224,7 @@ async def test_stop_kills_after_the_timeout(engine: Engine) -> None:
 
 
 async def test_stopping_a_stopped_container_is_refused(engine: Engine) -> None:
-    code, _ = await run(engine, "true", name="already-done")
+    await run(engine, "true", name="already-done")
     with pytest.raises(InvalidState, match="not running"):
         await engine.stop("already-done")
 
@@ -264,8 +264,8 @@ async def test_remove_running_needs_force_and_leaves_nothing(engine: Engine) -> 
         await engine.container(cid)
     assert not Path(f"/proc/{pid}").exists() or _is_zombie(pid)
     assert not (engine.helper_root / "users" / "0" / "containers" / cid).exists()
-    cgroups = [p for p in Path("/sys/fs/cgroup").glob(f"*/{os.environ['SKIFF_CGROUP_PARENT']}/{cid}")]
-    assert cgroups == []
+    parent = os.environ["SKIFF_CGROUP_PARENT"]
+    assert list(Path("/sys/fs/cgroup").glob(f"*/{parent}/{cid}")) == []
 
 
 async def test_name_in_use_is_refused(engine: Engine) -> None:
@@ -348,7 +348,7 @@ async def test_containers_survive_the_helper_being_killed(engine: Engine) -> Non
 
 
 async def test_inspect_has_dockers_shape(engine: Engine) -> None:
-    code, _ = await run(engine, "true", name="shaped")
+    await run(engine, "true", name="shaped")
     data = await engine.inspect("shaped")
     for key in ("Id", "Name", "Created", "State", "Config", "HostConfig", "Mounts",
                 "NetworkSettings"):
@@ -388,3 +388,55 @@ def _is_zombie(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
     except OSError:
         return True
+
+
+# -- exec --------------------------------------------------------------------------
+
+async def _collect(session) -> dict[str, bytes]:  # type: ignore[no-untyped-def]
+    out: dict[str, bytes] = {"stdout": b"", "stderr": b""}
+    while True:
+        stream, data = await session.read()
+        if not data:
+            return out
+        out[stream] += data
+
+
+async def test_exec_returns_output_and_exit_code(engine: Engine) -> None:
+    cid = await started(engine, "sleep", "30", env=["FROM_RUN=1"])
+    session = await engine.exec(cid, ["sh", "-c", "echo $FROM_RUN $X $$; echo err >&2; exit 4"],
+                                env=["X=2"])
+    out = await _collect(session)
+    assert await session.wait() == 4
+    session.close()
+    value, x, pid = out["stdout"].decode().split()
+    assert (value, x, out["stderr"]) == ("1", "2", b"err\n")
+    assert int(pid) > 1  # in the container's PID namespace, beside its init
+
+
+async def test_exec_with_a_tty_runs_an_interactive_shell(engine: Engine) -> None:
+    cid = await started(engine, "sleep", "30")
+    session = await engine.exec(cid, ["sh"], tty=True, rows=24, cols=80)
+    await session.write(b"stty size; tty; echo done-$((6*7))\n")
+    seen = b""
+    while b"done-42" not in seen:
+        _, data = await asyncio.wait_for(session.read(), 10)
+        assert data, seen
+        seen += data
+    assert b"24 80" in seen and b"/dev/pts/" in seen
+    await session.write(b"exit 3\n")
+    assert await asyncio.wait_for(session.wait(), 10) == 3
+    session.close()
+
+
+async def test_exec_errors_are_clear(engine: Engine) -> None:
+    cid = await started(engine, "sleep", "30")
+    with pytest.raises(ContainerStartError) as info:
+        await engine.exec(cid, ["nosuchcommand"])
+    assert info.value.exit_code == 127
+    await engine.pause(cid)
+    with pytest.raises(InvalidState, match="paused"):
+        await engine.exec(cid, ["true"])
+    await engine.unpause(cid)
+    await engine.kill(cid)
+    with pytest.raises(InvalidState, match="not running"):
+        await engine.exec(cid, ["true"])

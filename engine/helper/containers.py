@@ -11,6 +11,7 @@ import os
 import select
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -25,6 +26,7 @@ from engine.errors import (
     InvalidArgument,
     InvalidState,
 )
+from engine.helper.protocol import WithFds
 from engine.helper.runtime.spec import Bind, ContainerDir, RuntimeSpec
 
 __all__ = ["ContainerService"]
@@ -245,6 +247,80 @@ class ContainerService:
         hidden = {"/etc/hosts", "/etc/hostname", "/etc/resolv.conf"}
         return [[kind, path] for kind, path in changes(cdir.upper, lowers)
                 if path not in hidden]
+
+    def exec(self, id: str, args: list[str], env: list[str], user: str, cwd: str, tty: bool,
+             rows: int, cols: int) -> WithFds:
+        """Start a process in the running container; hand its streams to the caller."""
+        from engine.containers.runspec import merge_env
+
+        cdir = self._existing(id)
+        status = self._live_status(cdir)
+        if status.get("status") != "running":
+            raise InvalidState(f"Container {id} is not running")
+        if cdir.paused.exists():
+            raise InvalidState(f"Container {id} is paused, unpause the container before exec")
+        if not args:
+            raise InvalidArgument("no command specified")
+        spec = cdir.read_spec()
+        status_r, status_w = os.pipe2(os.O_CLOEXEC)
+        error_r, error_w = os.pipe2(os.O_CLOEXEC)
+        ours: list[int] = []
+        theirs: list[int] = []
+        pty_ours = pty_theirs = -1
+        if tty:
+            # The pty is opened inside the container's devpts by the exec process.
+            pty_ours, pty_theirs = (s.detach() for s in socket.socketpair())
+            os.set_inheritable(pty_ours, False)
+            devnull = os.open(os.devnull, os.O_RDWR | os.O_CLOEXEC)
+            stdio = (devnull, devnull, devnull)
+            ours, theirs = [], [devnull, pty_theirs]
+        else:
+            in_r, in_w = os.pipe2(os.O_CLOEXEC)
+            out_r, out_w = os.pipe2(os.O_CLOEXEC)
+            err_r, err_w = os.pipe2(os.O_CLOEXEC)
+            stdio = (in_r, out_w, err_w)
+            ours, theirs = [in_w, out_r, err_r], [in_r, out_w, err_w]
+        request = {
+            "id": id, "pid": int(status["pid"]), "cgroup_parent": self.cgroup_parent,
+            "args": args, "env": merge_env(spec.env, env), "user": user or spec.user,
+            "cwd": cwd or spec.cwd or "/", "hostname": spec.hostname, "tty": tty,
+            "status_fd": status_w, "error_fd": error_w, "pty_socket": pty_theirs,
+            "rows": rows, "cols": cols,
+        }
+        try:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "engine.helper.runtime.execproc", json.dumps(request)],
+                stdin=stdio[0], stdout=stdio[1], stderr=stdio[2],
+                pass_fds=[fd for fd in (status_w, error_w, pty_theirs) if fd >= 0],
+                start_new_session=not tty, cwd="/",
+                env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+                     "PYTHONPATH": _PACKAGE_ROOT})
+        except BaseException:
+            for fd in (*ours, *theirs, status_r, status_w, error_r, error_w, pty_ours):
+                if fd >= 0:
+                    os.close(fd)
+            raise
+        for fd in (*theirs, status_w, error_w):
+            os.close(fd)
+        self._monitors.append(process)
+        if tty:
+            with socket.socket(fileno=pty_ours) as sock:
+                sock.settimeout(30)
+                try:
+                    _, fds, _, _ = socket.recv_fds(sock, 1, 1)
+                except OSError:
+                    fds = []
+            ours = fds
+        with os.fdopen(error_r, "rb") as f:
+            failure = f.read()  # EOF once the command was exec'd
+        if failure or (tty and not ours):
+            for fd in (*ours, status_r):
+                os.close(fd)
+            if not failure:
+                raise HelperError("the exec process did not open a terminal")
+            info = json.loads(failure.decode().splitlines()[0])
+            raise ContainerStartError(info["message"], int(info["code"]))
+        return WithFds({"tty": tty}, [*ours, status_r])
 
     def repair(self, known: list[str]) -> dict[str, Any]:
         """Drop what a crash left: half-created or half-removed dirs, unknown containers."""

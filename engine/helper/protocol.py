@@ -32,6 +32,7 @@ __all__ = [
     "VERSION",
     "Field",
     "FrameReader",
+    "WithFds",
     "encode_frame",
     "send_frame",
     "validate",
@@ -109,6 +110,16 @@ VERBS: dict[str, dict[str, Field]] = {
     "container_unpause": {"id": _str(CONTAINER_ID)},
     "container_remove": {"id": _str(CONTAINER_ID), "force": Field("bool")},
     "container_changes": {"id": _str(CONTAINER_ID)},
+    "container_exec": {
+        "id": _str(CONTAINER_ID),
+        "args": Field("list[str]", max_items=4096, max_len=131072),
+        "env": Field("list[str]", max_items=4096, max_len=131072),
+        "user": _str(re.compile(r"^[A-Za-z0-9_.:-]{0,64}$")),
+        "cwd": _str(re.compile(r"^(/[^\x00]{0,4095})?$")),
+        "tty": Field("bool"),
+        "rows": _int(0, 10000),
+        "cols": _int(0, 10000),
+    },
     "repair": {"ids": Field("list[str]", pattern=CONTAINER_ID, max_items=100000)},
 }
 
@@ -190,6 +201,14 @@ def send_frame(sock: socket.socket, message: dict[str, Any], fds: list[int] | No
         sent = socket.send_fds(sock, [data[:1]], fds)
         data = data[sent:]
     sock.sendall(data)
+
+
+@dataclass(frozen=True)
+class WithFds:
+    """A verb's result that hands file descriptors back to the caller."""
+
+    result: Any
+    fds: list[int]
 
 
 class FrameReader:

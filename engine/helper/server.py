@@ -68,12 +68,15 @@ class HelperServer:
 
     def _handle(self, message: dict[str, Any], fds: list[int]) -> None:
         request_id = message.get("id")
+        reply_fds: list[int] = []
         try:
             if not isinstance(request_id, int):
                 raise ProtocolError("a request needs an integer id")
             args = protocol.validate(message.get("verb"), message.get("args", {}))
             result = self._dispatch(str(message["verb"]), args, fds)
             fds = []
+            if isinstance(result, protocol.WithFds):
+                reply_fds, result = result.fds, result.result
             reply: dict[str, Any] = {"id": request_id, "result": result}
         except SkiffError as exc:
             reply = {"id": request_id, "error": {"kind": exc.kind, "message": str(exc),
@@ -88,7 +91,10 @@ class HelperServer:
                                                  "message": f"internal helper error: {exc}"}}
         finally:
             _close_all(fds)
-        self._send(reply)
+        try:
+            self._send(reply, reply_fds)
+        finally:
+            _close_all(reply_fds)
 
     def _dispatch(self, verb: str, args: dict[str, Any], fds: list[int]) -> Any:
         c = self.containers
@@ -112,6 +118,8 @@ class HelperServer:
             return c.remove(args["id"], args["force"])
         if verb == "container_changes":
             return c.changes(args["id"])
+        if verb == "container_exec":
+            return c.exec(**args)
         if verb == "repair":
             return c.repair(args["ids"])
         raise ProtocolError(f"unknown verb {verb!r}")
@@ -131,10 +139,10 @@ class HelperServer:
             return layers.unpack_layer(source, layers_dir, diff_id=args["diff_id"],
                                        digest=args["digest"])
 
-    def _send(self, message: dict[str, Any]) -> None:
+    def _send(self, message: dict[str, Any], fds: list[int] | None = None) -> None:
         with self._send_lock:
             try:
-                protocol.send_frame(self.sock, message)
+                protocol.send_frame(self.sock, message, fds)
             except OSError:
                 pass  # the engine hung up; its requests are moot
 

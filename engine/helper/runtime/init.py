@@ -23,7 +23,7 @@ from engine.helper.runtime import capabilities, mounts, users
 from engine.helper.runtime import syscalls as sc
 from engine.helper.runtime.spec import ContainerDir, RuntimeSpec
 
-__all__ = ["ChildPipes", "stage1"]
+__all__ = ["ChildPipes", "SetupError", "become_and_exec", "fail", "stage1"]
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 _PR_SET_NO_NEW_PRIVS = 38
@@ -47,7 +47,7 @@ class SetupError(Exception):
         self.code = code
 
 
-def _fail(pipe: int, message: str, code: int) -> None:
+def fail(pipe: int, message: str, code: int) -> None:
     try:
         os.write(pipe, json.dumps({"message": message, "code": code}).encode() + b"\n")
     finally:
@@ -74,18 +74,18 @@ def stage1(spec: RuntimeSpec, cdir: ContainerDir, pipes: ChildPipes,
         os.write(pipes.pid, f"{child}\n".encode())
         os._exit(0)
     except BaseException as exc:
-        _fail(pipes.error, f"container set-up failed: {exc}", 125)
+        fail(pipes.error, f"container set-up failed: {exc}", 125)
 
 
 def _stage2(spec: RuntimeSpec, cdir: ContainerDir, pipes: ChildPipes) -> None:
     try:
         _setup_and_exec(spec, cdir, pipes)
     except SetupError as exc:
-        _fail(pipes.error, str(exc), exc.code)
+        fail(pipes.error, str(exc), exc.code)
     except users.UserNotFound as exc:
-        _fail(pipes.error, str(exc), 125)
+        fail(pipes.error, str(exc), 125)
     except BaseException as exc:
-        _fail(pipes.error, f"container set-up failed: {exc}", 125)
+        fail(pipes.error, f"container set-up failed: {exc}", 125)
 
 
 def _setup_and_exec(spec: RuntimeSpec, cdir: ContainerDir, pipes: ChildPipes) -> None:
@@ -114,10 +114,19 @@ def _setup_and_exec(spec: RuntimeSpec, cdir: ContainerDir, pipes: ChildPipes) ->
     mounts.enter_rootfs(str(cdir.rootfs))
     mounts.mask_paths()
 
-    user = users.resolve_user(spec.user)
-    env = _environment(spec, user)
-    cwd = spec.cwd or "/"
-    if not os.path.isdir(cwd):
+    become_and_exec(args=spec.args, env=spec.env, user_spec=spec.user, cwd=spec.cwd or "/",
+                    hostname=spec.hostname, error_fd=pipes.error, create_cwd=True)
+
+
+def become_and_exec(*, args: list[str], env: list[str], user_spec: str, cwd: str,
+                    hostname: str, error_fd: int, create_cwd: bool) -> None:
+    """Inside the container's namespaces and root: drop to the user and exec.
+
+    Shared by the container's init and by ``exec`` sessions. Raises SetupError.
+    """
+    user = users.resolve_user(user_spec)
+    full_env = _environment(env, hostname, user)
+    if create_cwd and not os.path.isdir(cwd):
         try:
             os.makedirs(cwd, 0o755)
         except OSError as exc:
@@ -133,27 +142,28 @@ def _setup_and_exec(spec: RuntimeSpec, cdir: ContainerDir, pipes: ChildPipes) ->
     except OSError as exc:
         raise SetupError(f"cannot enter working directory {cwd}: {exc.strerror}", 126) from exc
 
-    path = _find_executable(spec.args[0], env)
+    path = _find_executable(args[0], full_env)
     for sig in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT, signal.SIGTERM,
                 signal.SIGCHLD, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1):
         signal.signal(sig, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_SETMASK, [])
     os.umask(0o022)
-    _close_fds_except(pipes.error)
+    _close_fds_except(error_fd)
     try:
-        os.execve(path, spec.args, _env_dict(env))
+        os.execve(path, args, _env_dict(full_env))
     except OSError as exc:
         code = 127 if exc.errno == errno.ENOENT else 126
-        raise SetupError(f'exec: "{spec.args[0]}": {exc.strerror.lower()}', code) from exc
+        raise SetupError(f'exec: "{args[0]}": {(exc.strerror or str(exc)).lower()}',
+                         code) from exc
 
 
-def _environment(spec: RuntimeSpec, user: users.ExecUser) -> list[str]:
-    env = list(spec.env)
+def _environment(base: list[str], hostname: str, user: users.ExecUser) -> list[str]:
+    env = list(base)
     keys = {item.partition("=")[0] for item in env}
     if "PATH" not in keys:
         env.insert(0, f"PATH={DEFAULT_PATH}")
-    if "HOSTNAME" not in keys and spec.hostname:
-        env.append(f"HOSTNAME={spec.hostname}")
+    if "HOSTNAME" not in keys and hostname:
+        env.append(f"HOSTNAME={hostname}")
     if "HOME" not in keys:
         env.append(f"HOME={user.home}")
     return env

@@ -173,7 +173,7 @@ class Monitor:
         while streams or wait_status is None:
             timeout = 1.0 if wait_status is None else max(0.0, drain_deadline - time.monotonic())
             for key, _ in sel.select(timeout):
-                fd = int(key.fd)  # type: ignore[call-overload]
+                fd = int(key.fd)
                 if fd == self._wake_r:
                     _drain(fd)
                     continue

@@ -1,0 +1,95 @@
+"""``exec``: a new process inside a running container.
+
+``python -m engine.helper.runtime.execproc REQUEST_JSON``, started by the
+helper with the session's stdio already in place (a pty slave, or pipes), and
+an exit-status pipe and an error pipe whose fd numbers the request names. It joins the container's
+cgroup and namespaces, forks (a PID namespace applies to children only), and
+the child becomes the user and execs. It then waits and writes the exit code
+to fd 3, so whoever holds the other end learns it even if the helper is gone.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import socket
+import struct
+import sys
+import termios
+
+from engine.cgroups import open_cgroup
+from engine.helper.runtime import init, users
+from engine.helper.runtime import syscalls as sc
+
+__all__ = ["main"]
+
+# Joined in this order: the mount namespace last, since it changes the root.
+# Everything is imported before setns(mnt): the container's root has no Python.
+_NAMESPACES = (("ipc", sc.CLONE_NEWIPC), ("uts", sc.CLONE_NEWUTS), ("net", sc.CLONE_NEWNET),
+               ("pid", sc.CLONE_NEWPID), ("mnt", sc.CLONE_NEWNS))
+
+
+def main(argv: list[str]) -> int:
+    request = json.loads(argv[1])
+    pid = int(request["pid"])
+    status_fd, error_fd = int(request["status_fd"]), int(request["error_fd"])
+    try:
+        open_cgroup(request["id"], request["cgroup_parent"]).add(os.getpid())
+        fds = [(os.open(f"/proc/{pid}/ns/{name}", os.O_RDONLY | os.O_CLOEXEC), flag)
+               for name, flag in _NAMESPACES]
+        for fd, flag in fds:
+            sc.setns(fd, flag)
+            os.close(fd)
+    except OSError as exc:
+        init.fail(error_fd, f"cannot enter the container: {exc.strerror or exc}", 126)
+    if request["tty"]:
+        _terminal_from_container(int(request["pty_socket"]), request["rows"], request["cols"])
+    child = os.fork()
+    if child == 0:
+        os.set_inheritable(error_fd, False)
+        if request["tty"]:
+            os.setsid()
+            fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+        try:
+            init.become_and_exec(args=request["args"], env=request["env"],
+                                 user_spec=request["user"], cwd=request["cwd"],
+                                 hostname=request["hostname"], error_fd=error_fd,
+                                 create_cwd=False)
+        except init.SetupError as exc:
+            init.fail(error_fd, str(exc), exc.code)
+        except users.UserNotFound as exc:
+            init.fail(error_fd, str(exc), 126)
+        except BaseException as exc:
+            init.fail(error_fd, f"exec failed: {exc}", 126)
+    os.close(error_fd)
+    for fd in (0, 1, 2):
+        os.close(fd)  # the session's streams end when the process's do
+    _, status = os.waitpid(child, 0)
+    code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)
+    try:
+        os.write(status_fd, f"{code}\n".encode())
+    except OSError:
+        pass
+    return 0
+
+
+def _terminal_from_container(sock_fd: int, rows: int, cols: int) -> None:
+    """Open the pty in the container's devpts, keep the slave, send the master back.
+
+    A pty from the host's devpts would not exist under the container's /dev/pts,
+    so ``tty`` inside would answer "not a tty".
+    """
+    master, slave = os.openpty()
+    if rows and cols:
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+    with socket.socket(fileno=sock_fd) as sock:
+        socket.send_fds(sock, [b"m"], [master])
+    os.close(master)
+    for fd in (0, 1, 2):
+        os.dup2(slave, fd)
+    os.close(slave)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
