@@ -1,0 +1,1 @@
+"""The ``skiff`` command line: docker's commands over Skiff's own engine."""

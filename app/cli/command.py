@@ -1,0 +1,72 @@
+"""What every CLI command is made of: its parser set-up, its coroutine, its context."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import IO, Any, TextIO
+
+from engine.errors import SkiffError
+
+__all__ = ["Command", "Context", "Handler", "daemon_message"]
+
+
+@dataclass
+class Context:
+    """What a command runs with: the engine, our streams, our environment."""
+
+    engine: Any  # engine.engine.Engine; Any so pure commands run without one
+    args: argparse.Namespace
+    prog: str
+    out: TextIO = field(default_factory=lambda: sys.stdout)
+    err: TextIO = field(default_factory=lambda: sys.stderr)
+    stdin: TextIO = field(default_factory=lambda: sys.stdin)
+    environ: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+    status: int = 0  # set to 1 when one of several arguments failed
+
+    def error(self, message: str) -> None:
+        self.out.flush()
+        self.err.write(message.rstrip("\n") + "\n")
+        self.err.flush()
+
+    def daemon_error(self, exc: SkiffError) -> None:
+        """One argument of several failed: say so, carry on, and exit 1 at the end."""
+        self.error(daemon_message(exc))
+        self.status = 1
+
+    @property
+    def out_bytes(self) -> IO[bytes]:
+        self.out.flush()
+        return getattr(self.out, "buffer", None) or sys.stdout.buffer
+
+    @property
+    def err_bytes(self) -> IO[bytes]:
+        self.err.flush()
+        return getattr(self.err, "buffer", None) or sys.stderr.buffer
+
+
+Handler = Callable[[Context], Awaitable[int]]
+
+
+@dataclass(frozen=True)
+class Command:
+    """One command: its parser set-up and its coroutine."""
+
+    name: str
+    help: str
+    build: Callable[[argparse.ArgumentParser], None]
+    run: Handler
+    usage_args: str = ""  # "CONTAINER [CONTAINER...]" for the usage line
+    aliases: tuple[str, ...] = ()
+    engine_status: int = 1  # exit status for an engine error (run/create: 125)
+    needs_engine: bool = True
+    prefix_errors: bool = False  # docker prints "docker: ..." for run/create errors
+    hide_help_short: bool = False  # -h means something else (run -h HOSTNAME)
+    precheck: Callable[[Context], None] | None = None  # flag checks needing no engine
+
+
+def daemon_message(exc: SkiffError) -> str:
+    return f"Error response from daemon: {exc}"

@@ -1,0 +1,252 @@
+"""Image commands: images (image ls), rmi, tag, image inspect, load and save.
+
+``images`` prints one row a tag, newest first, with docker's columns and
+sizes; ``load`` reads a docker-save or OCI archive from a file or stdin;
+``save`` writes one to a file, or to stdout when that is not a terminal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from app.cli.command import Command, Context
+from app.cli.containers import inspect_objects
+from app.cli.options import UsageError
+from app.cli.output import Formatter, created_at, familiar, human_size, since, split_reference
+from app.cli.registry import PULL, PUSH, TAGS
+from engine.errors import SkiffError
+
+__all__ = ["COMMANDS", "IMAGE_HEADERS", "MANAGEMENT", "image_rows"]
+
+IMAGES_FORMAT = "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
+IMAGES_DIGESTS_FORMAT = ("table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t"
+                         "{{.CreatedSince}}\t{{.Size}}")
+IMAGE_HEADERS = {
+    "ID": "IMAGE ID", "Repository": "REPOSITORY", "Tag": "TAG", "Digest": "DIGEST",
+    "CreatedSince": "CREATED", "CreatedAt": "CREATED AT", "Size": "SIZE",
+    "Containers": "CONTAINERS", "SharedSize": "SHARED SIZE", "UniqueSize": "UNIQUE SIZE",
+    "VirtualSize": "SIZE",
+}
+IMAGE_FILTERS = ("dangling", "reference")
+
+
+def _digest_for(image: Any, repository: str) -> str:
+    for entry in image.repo_digests:
+        repo, _, digest = entry.partition("@")
+        if familiar(repo) == repository:
+            return digest
+    return "<none>"
+
+
+def image_rows(images: list[Any], *, trunc: bool = True, now: float | None = None
+               ) -> list[dict[str, Any]]:
+    """One row a tag (an untagged image: one <none> row), newest first, as docker lists."""
+    rows: list[dict[str, Any]] = []
+    for image in sorted(images, key=lambda i: i.created, reverse=True):
+        image_id = image.id.removeprefix("sha256:")[:12] if trunc else image.id
+        tags = [split_reference(familiar(t)) for t in image.repo_tags] or [("<none>", "<none>",
+                                                                            "")]
+        if not image.repo_tags and image.repo_digests:
+            repo = familiar(image.repo_digests[0].partition("@")[0])
+            tags = [(repo, "<none>", "")]
+        for repository, tag, _ in tags:
+            size = human_size(image.size)
+            rows.append({
+                "Containers": "N/A",
+                "CreatedAt": created_at(image.created),
+                "CreatedSince": since(image.created, now),
+                "Digest": _digest_for(image, repository),
+                "ID": image_id,
+                "Repository": repository,
+                "SharedSize": "N/A",
+                "Size": size,
+                "Tag": tag or "<none>",
+                "UniqueSize": "N/A",
+                "VirtualSize": size,
+            })
+    return rows
+
+
+def _filter_images(images: list[Any], items: list[str]) -> list[Any]:
+    for item in items:
+        key, eq, value = item.partition("=")
+        if not eq:
+            raise UsageError(f"bad format of filter (expected name=value): {item!r}")
+        if key == "dangling":
+            if value.lower() not in ("true", "false", "1", "0"):
+                raise UsageError(f"invalid filter 'dangling={value}': use true or false")
+            want = value.lower() in ("true", "1")
+            images = [i for i in images if (not i.repo_tags) == want]
+        elif key == "reference":
+            def match(image: Any, pattern: str = value) -> bool:
+                for name in (familiar(t) for t in image.repo_tags):
+                    repository = split_reference(name)[0]
+                    if fnmatch.fnmatchcase(name, pattern) or fnmatch.fnmatchcase(repository,
+                                                                                 pattern):
+                        return True
+                return False
+            images = [i for i in images if match(i)]
+        else:
+            raise UsageError(f"invalid filter '{key}': use one of {', '.join(IMAGE_FILTERS)}")
+    return images
+
+
+async def cmd_images(ctx: Context) -> int:
+    args = ctx.args
+    images = await ctx.engine.images()
+    images = _filter_images(images, args.filter)
+    if args.repository:
+        wanted = familiar(args.repository)
+        repo_part, tag_part, _ = split_reference(wanted)
+        images = [i for i in images
+                  if any(split_reference(familiar(t))[0] == repo_part
+                         and (not tag_part or split_reference(familiar(t))[1] == tag_part)
+                         for t in i.repo_tags)]
+    if args.quiet:
+        fmt = "{{.ID}}"
+    else:
+        fmt = args.format or (IMAGES_DIGESTS_FORMAT if args.digests else IMAGES_FORMAT)
+    rows = image_rows(images, trunc=not args.no_trunc, now=time.time())
+    if args.quiet:
+        seen: set[str] = set()
+        unique = []
+        for row in rows:
+            if row["ID"] not in seen:
+                seen.add(row["ID"])
+                unique.append(row)
+        rows = unique
+    Formatter(fmt, IMAGE_HEADERS).write(rows, ctx.out)
+    return 0
+
+
+async def cmd_rmi(ctx: Context) -> int:
+    for ref in ctx.args.images:
+        try:
+            lines = await ctx.engine.remove_image(ref, force=ctx.args.force)
+        except SkiffError as exc:
+            ctx.daemon_error(exc)
+            continue
+        for kind, name in lines:
+            ctx.out.write(f"{kind}: {familiar(name) if kind == 'Untagged' else name}\n")
+        ctx.out.flush()
+    return ctx.status
+
+
+async def cmd_tag(ctx: Context) -> int:
+    await ctx.engine.tag(ctx.args.source, ctx.args.target)
+    return 0
+
+
+async def cmd_image_inspect(ctx: Context) -> int:
+    return await inspect_objects(ctx, ctx.args.objects, "image", ctx.args.format)
+
+
+async def cmd_load(ctx: Context) -> int:
+    args = ctx.args
+    if args.input:
+        path = Path(args.input)
+        if not path.is_file():
+            raise UsageError(f"open {args.input}: no such file", 1)
+        images = await ctx.engine.load(path)
+    else:
+        if ctx.stdin.isatty():
+            raise UsageError("requested load from stdin, but stdin is empty", 1)
+        with tempfile.TemporaryDirectory(prefix="skiff-load-") as tmp:
+            archive = Path(tmp) / "archive.tar"
+            source = getattr(ctx.stdin, "buffer", ctx.stdin)
+            with archive.open("wb") as sink:
+                shutil.copyfileobj(source, sink, 1 << 20)
+            if archive.stat().st_size == 0:
+                raise UsageError("requested load from stdin, but stdin is empty", 1)
+            images = await ctx.engine.load(archive)
+    for image in images:
+        if image.repo_tags:
+            for tag in image.repo_tags:
+                ctx.out.write(f"Loaded image: {familiar(tag)}\n")
+        else:
+            ctx.out.write(f"Loaded image ID: {image.id}\n")
+    return 0
+
+
+async def cmd_save(ctx: Context) -> int:
+    args = ctx.args
+    if args.output:
+        await ctx.engine.save(list(args.images), Path(args.output))
+        return 0
+    if ctx.out.isatty():
+        raise UsageError("cowardly refusing to save to a terminal. Use the -o flag or redirect",
+                         1)
+    with tempfile.TemporaryDirectory(prefix="skiff-save-") as tmp:
+        archive = Path(tmp) / "archive.tar"
+        await ctx.engine.save(list(args.images), archive)
+        sink = ctx.out_bytes
+        with archive.open("rb") as source:
+            shutil.copyfileobj(source, sink, 1 << 20)
+        sink.flush()
+    return 0
+
+
+def _b_images(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-a", "--all", action="store_true",
+                   help="Show all images (default hides intermediate images)")
+    p.add_argument("-q", "--quiet", action="store_true", help="Only show image IDs")
+    p.add_argument("--no-trunc", action="store_true", help="Don't truncate output")
+    p.add_argument("--digests", action="store_true", help="Show digests")
+    p.add_argument("-f", "--filter", action="append", default=[],
+                   help="Filter output based on conditions provided")
+    p.add_argument("--format", default=None, help="Format output using a custom template")
+    p.add_argument("repository", nargs="?", default="", metavar="REPOSITORY[:TAG]")
+
+
+def _b_rmi(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-f", "--force", action="store_true", help="Force removal of the image")
+    p.add_argument("--no-prune", action="store_true", help="Do not delete untagged parents")
+    p.add_argument("images", nargs="+", metavar="IMAGE")
+
+
+def _b_tag(p: argparse.ArgumentParser) -> None:
+    p.add_argument("source", metavar="SOURCE_IMAGE[:TAG]")
+    p.add_argument("target", metavar="TARGET_IMAGE[:TAG]")
+
+
+def _b_inspect(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-f", "--format", default=None, help="Format output using a custom template")
+    p.add_argument("objects", nargs="+", metavar="IMAGE")
+
+
+def _b_load(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-i", "--input", default="", help="Read from tar archive file, instead of "
+                   "STDIN")
+    p.add_argument("-q", "--quiet", action="store_true", help="Suppress the load output")
+
+
+def _b_save(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-o", "--output", default="", help="Write to a file, instead of STDOUT")
+    p.add_argument("images", nargs="+", metavar="IMAGE")
+
+
+_IMAGES = Command("images", "List images", _b_images, cmd_images, "[REPOSITORY[:TAG]]")
+_RMI = Command("rmi", "Remove one or more images", _b_rmi, cmd_rmi, "IMAGE [IMAGE...]")
+_TAG = Command("tag", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", _b_tag, cmd_tag,
+               "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]")
+_LOAD = Command("load", "Load an image from a tar archive or STDIN", _b_load, cmd_load)
+_SAVE = Command("save", "Save one or more images to a tar archive (streamed to STDOUT by "
+                "default)", _b_save, cmd_save, "IMAGE [IMAGE...]")
+
+COMMANDS: list[Command] = [_IMAGES, _RMI, _TAG, _LOAD, _SAVE]
+
+MANAGEMENT: list[Command] = [
+    Command("ls", "List images", _b_images, cmd_images, "[REPOSITORY[:TAG]]",
+            aliases=("list",)),
+    Command("rm", "Remove one or more images", _b_rmi, cmd_rmi, "IMAGE [IMAGE...]",
+            aliases=("remove",)),
+    Command("inspect", "Display detailed information on one or more images", _b_inspect,
+            cmd_image_inspect, "IMAGE [IMAGE...]"),
+    _TAG, _LOAD, _SAVE, PULL, PUSH, TAGS,
+]

@@ -1,0 +1,163 @@
+"""Container output on our stdout and stderr: ``logs`` and attached ``run``/``start -a``.
+
+Lines go to the stream they came from, as bytes, unchanged. Output is flushed
+a few times a second rather than per line, so that a container writing
+100,000 lines a second is not slowed down by us, yet ``logs -f`` through a
+pipe still shows lines promptly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import IO, Any
+
+from app.cli.output import parse_rfc3339_ns, rfc3339_nano
+
+__all__ = ["LogWriter", "follow_until_exit", "print_logs"]
+
+FLUSH_INTERVAL = 0.05
+
+
+class LogWriter:
+    """Writes LogLine records to two byte streams, flushing on a short timer."""
+
+    def __init__(self, out: IO[bytes], err: IO[bytes], timestamps: bool = False) -> None:
+        self.out = out
+        self.err = err
+        self.timestamps = timestamps
+        self.count = 0
+        self._dirty = False
+        self._flusher: asyncio.Task[None] | None = None
+
+    def write(self, line: Any) -> None:
+        stream = self.err if line.stream == "stderr" else self.out
+        if self.timestamps:
+            ns = parse_rfc3339_ns(line.time)
+            stamp = rfc3339_nano(ns) if ns is not None else line.time
+            stream.write(stamp.encode() + b" ")
+        stream.write(line.data)
+        if not line.partial:
+            stream.write(b"\n")
+        self.count += 1
+        self._dirty = True
+
+    def flush(self) -> None:
+        if self._dirty:
+            self._dirty = False
+            self.out.flush()
+            self.err.flush()
+
+    async def __aenter__(self) -> LogWriter:
+        self._flusher = asyncio.create_task(self._flush_loop())
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._flusher is not None:
+            self._flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._flusher
+        with contextlib.suppress(BrokenPipeError):
+            self.flush()
+
+    async def _flush_loop(self) -> None:
+        while True:
+            await asyncio.sleep(FLUSH_INTERVAL)
+            self.flush()
+
+
+def _in_window(line: Any, since_ns: int | None, until_ns: int | None) -> tuple[bool, bool]:
+    """(show it, past the end): the --since/--until filter on a line's time."""
+    if since_ns is None and until_ns is None:
+        return True, False
+    ns = parse_rfc3339_ns(line.time)
+    if ns is None:
+        return True, False
+    if until_ns is not None and ns > until_ns:
+        return False, True
+    return since_ns is None or ns >= since_ns, False
+
+
+async def _close(stream: AsyncIterator[Any]) -> None:
+    aclose = getattr(stream, "aclose", None)
+    if aclose is not None:
+        with contextlib.suppress(Exception):
+            await aclose()
+
+
+async def print_logs(writer: LogWriter, lines: AsyncIterator[Any], *,
+                     since_ns: int | None = None, until_ns: int | None = None) -> None:
+    """Write the lines within [since, until]; stop at the first line past --until."""
+    try:
+        async for line in lines:
+            show, past = _in_window(line, since_ns, until_ns)
+            if past:
+                break
+            if show:
+                writer.write(line)
+    finally:
+        await _close(lines)
+
+
+async def follow_until_exit(
+    writer: LogWriter,
+    open_logs: Callable[[bool], AsyncIterator[Any]],
+    wait: Callable[[], Awaitable[int]],
+    *,
+    since_ns: int | None = None,
+    grace: float = 1.0,
+) -> int:
+    """Stream a container's output until it exits; return its exit code.
+
+    ``open_logs(follow)`` opens the container's log. Following normally ends when
+    the container stops; if it does not end within ``grace`` seconds of the exit,
+    the rest is read without following, skipping the lines already written, so
+    nothing is lost or doubled either way.
+    """
+    written = 0
+
+    async def follow() -> None:
+        nonlocal written
+        lines = open_logs(True)
+        try:
+            async for line in lines:
+                if _in_window(line, since_ns, None)[0]:
+                    writer.write(line)
+                    written += 1
+        finally:
+            await _close(lines)
+
+    follower = asyncio.create_task(follow())
+    waiter = asyncio.ensure_future(wait())
+    try:
+        await asyncio.wait({follower, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        if follower.done() and follower.exception() is not None:
+            raise follower.exception()  # type: ignore[misc]
+        code = await waiter
+        if not follower.done():
+            done, _ = await asyncio.wait({follower}, timeout=grace)
+            if not done:
+                follower.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await follower
+                seen = 0
+                rest = open_logs(False)
+                try:
+                    async for line in rest:
+                        if not _in_window(line, since_ns, None)[0]:
+                            continue
+                        seen += 1
+                        if seen > written:
+                            writer.write(line)
+                finally:
+                    await _close(rest)
+            else:
+                follower.result()
+        return code
+    finally:
+        for task in (follower, waiter):
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task

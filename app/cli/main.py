@@ -1,0 +1,191 @@
+"""The ``skiff`` command line: docker's commands, flags, output and exit codes.
+
+Parsing is argparse with one sub-parser a command; each group module
+(containers, images, registry, system, ...) lists its commands as
+:class:`Command` entries, and ``container ...``/``image ...`` management
+commands reuse the same entries under docker's names. Every command runs as a
+coroutine with one opened :class:`Engine`. Errors are handled here, once:
+an engine error is one line on stderr, a flag error is docker's two lines and
+exit 125, Ctrl-C is exit 130, and no user mistake ever shows a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+from app.cli.command import Command, Context, daemon_message
+from app.cli.options import UsageError
+from app.cli.template import TemplateError
+from engine.errors import ContainerStartError, SkiffError
+
+__all__ = ["build_parser", "main"]
+
+PROG = "skiff"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports mistakes as UsageError instead of exiting with its usage."""
+
+    def __init__(self, *args: Any, arg_rule: str = "", **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+        self.arg_rule = arg_rule
+
+    def error(self, message: str) -> NoReturn:
+        if message.startswith("the following arguments are required"):
+            rule = self.arg_rule or self._default_rule()
+            raise UsageError(f'"{self.prog}" requires {rule}.\nSee \'{self.prog} --help\'.',
+                             status=1)
+        if message.startswith("argument COMMAND: invalid choice"):
+            word = message.split("'")[1] if "'" in message else "?"
+            raise UsageError(f"{self.prog}: '{word}' is not a {self.prog} command.\n"
+                             f"See '{self.prog} --help'", status=1)
+        raise UsageError(f"{message}\nSee '{self.prog} --help'.")
+
+    def _default_rule(self) -> str:
+        positionals = [a for a in self._actions if not a.option_strings
+                       and not isinstance(a, argparse._SubParsersAction)]
+        if any(a.nargs in ("+", argparse.REMAINDER) for a in positionals):
+            return "at least 1 argument"
+        count = sum(1 for a in positionals if a.nargs not in ("?", "*"))
+        return f"exactly {count} argument{'s' if count != 1 else ''}"
+
+
+def _groups() -> list[tuple[str, list[Command]]]:
+    from app.cli import containers, images, networks, registry, system, volumes
+
+    return [
+        ("containers", containers.COMMANDS),
+        ("images", images.COMMANDS),
+        ("registry", registry.COMMANDS),
+        ("system", system.COMMANDS),
+        ("networks", networks.COMMANDS),
+        ("volumes", volumes.COMMANDS),
+    ]
+
+
+def _management() -> list[tuple[str, str, list[Command]]]:
+    from app.cli import containers, images, networks, volumes
+
+    found = [
+        ("container", "Manage containers", containers.MANAGEMENT),
+        ("image", "Manage images", images.MANAGEMENT),
+    ]
+    if networks.MANAGEMENT:
+        found.append(("network", "Manage networks", networks.MANAGEMENT))
+    if volumes.MANAGEMENT:
+        found.append(("volume", "Manage volumes", volumes.MANAGEMENT))
+    return found
+
+
+def _add(sub: Any, command: Command, prog_prefix: str) -> None:
+    prog = f"{prog_prefix} {command.name}"
+    parser = sub.add_parser(
+        command.name, help=command.help, aliases=list(command.aliases),
+        description=command.help, prog=prog,
+        usage=f"{prog} [OPTIONS] {command.usage_args}".rstrip(),
+        add_help=not command.hide_help_short)
+    if command.hide_help_short:
+        parser.add_argument("--help", action="help", help="Print usage")
+    command.build(parser)
+    parser.set_defaults(_command=command, _prog=prog)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog=PROG, description="Skiff: run and manage containers with "
+                     "Skiff's own engine. Commands, flags and output follow docker's.")
+    parser.add_argument("-v", "--version", action="store_true",
+                        help="Print version information and quit")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name, help_text, commands in _management():
+        group = sub.add_parser(name, help=help_text, description=help_text,
+                               prog=f"{PROG} {name}")
+        group.set_defaults(_group_parser=group)
+        group_sub = group.add_subparsers(dest="subcommand", metavar="COMMAND",
+                                         parser_class=_Parser)
+        for command in commands:
+            _add(group_sub, command, f"{PROG} {name}")
+    for _, commands in _groups():
+        for command in commands:
+            _add(sub, command, PROG)
+    return parser
+
+
+async def _run(command: Command, ctx: Context) -> int:
+    if not command.needs_engine:
+        return await command.run(ctx)
+    from engine.engine import Engine
+
+    async with Engine() as engine:
+        ctx.engine = engine
+        return await command.run(ctx)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``skiff`` console script; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    try:
+        args, extras = parser.parse_known_args(argv)
+    except UsageError as exc:
+        sys.stderr.write(f"{PROG}: {exc}\n" if exc.status == 125 else f"{exc}\n")
+        return exc.status
+    command: Command | None = getattr(args, "_command", None)
+    if command is None:
+        if args.version:
+            from app.cli.system import version_line
+
+            sys.stdout.write(version_line() + "\n")
+            return 0
+        group = getattr(args, "_group_parser", None)
+        (group or parser).print_help()
+        return 0
+    prog: str = args._prog
+    if extras:
+        flag = next((e for e in extras if e.startswith("-")), extras[0])
+        what = "unknown flag" if flag.startswith("-") else "unexpected argument"
+        sys.stderr.write(f"{PROG}: {what}: {flag}\nSee '{prog} --help'.\n")
+        return 125 if flag.startswith("-") else 1
+    ctx = Context(engine=None, args=args, prog=prog)
+    try:
+        if command.precheck is not None:
+            command.precheck(ctx)  # flag errors before the engine is even opened
+        status = asyncio.run(_run(command, ctx))
+        return status or ctx.status
+    except KeyboardInterrupt:
+        return 130
+    except UsageError as exc:
+        ctx.error(f"{PROG}: {exc}\nSee '{prog} --help'." if exc.status == 125 else str(exc))
+        return exc.status
+    except TemplateError as exc:
+        ctx.error(f"{PROG}: {exc}")
+        return 1
+    except SkiffError as exc:
+        message = daemon_message(exc)
+        ctx.error(f"{PROG}: {message}" if command.prefix_errors else message)
+        if isinstance(exc, ContainerStartError):
+            return exc.exit_code  # 126: cannot invoke, 127: not found
+        return command.engine_status
+    except BrokenPipeError:
+        # Our reader went away (skiff logs x | head): stop quietly, as a shell tool does.
+        try:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keep exit flush quiet
+        except OSError:
+            pass
+        return 141
+    except NotImplementedError:
+        ctx.error(f"{PROG}: this engine build does not implement {command.name!r} yet")
+        return command.engine_status
+    except OSError as exc:
+        ctx.error(f"Error: {exc.strerror or exc}"
+                  + (f": {exc.filename}" if exc.filename else ""))
+        return 1
+    except Exception:  # a bug, not a user mistake: say so with the details to report
+        ctx.error(f"{PROG}: internal error, please report it:\n{traceback.format_exc()}")
+        return 1

@@ -1,0 +1,338 @@
+"""Flag values turned into engine objects, with docker's syntax and docker's errors.
+
+Pure functions, no engine: memory sizes ("512m"), ``--cpus``, ``-p`` forms,
+``-v``/``--mount``, ``--env-file``, ``-e``/``-l`` lists, ``--restart`` and the
+times that ``logs --since`` and ``events --until`` take. A bad value raises
+:class:`UsageError`, which the CLI prints as one line with a hint, exiting 125
+like docker does for flag errors.
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+import time
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+
+from engine.containers.config import MountSpec, PortBinding, RestartPolicy
+from engine.errors import InvalidArgument
+
+__all__ = [
+    "UsageError",
+    "parse_cpus",
+    "parse_duration",
+    "parse_env",
+    "parse_env_file",
+    "parse_labels",
+    "parse_memory",
+    "parse_mount",
+    "parse_publish",
+    "parse_restart",
+    "parse_signal",
+    "parse_time",
+    "parse_volume",
+]
+
+
+class UsageError(Exception):
+    """A flag or argument the user got wrong; printed with "See 'skiff CMD --help'."."""
+
+    def __init__(self, message: str, status: int = 125) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+_MEMORY = re.compile(r"^(\d+(?:\.\d+)?) ?([kKmMgGtTpP])?[iI]?[bB]?$")
+_MEMORY_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50}
+
+
+def parse_memory(text: str, flag: str = "-m, --memory") -> int:
+    """docker's RAMInBytes: 1024-based b, k, m, g (t, p) units, "512m", "1.5g", "1024"."""
+    match = _MEMORY.match(text.strip())
+    if not match:
+        raise UsageError(f'invalid argument "{text}" for "{flag}" flag: invalid size: '
+                         f"'{text}' (use a number with an optional unit b, k, m or g)")
+    number, unit = match.groups()
+    return int(float(number) * _MEMORY_UNITS[(unit or "").lower()])
+
+
+def parse_cpus(text: str) -> int:
+    """``--cpus 1.5`` → nano CPUs (1.5e9)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise UsageError(f'invalid argument "{text}" for "--cpus" flag: failed to parse '
+                         f"{text} as a rational number") from None
+    if value < 0 or value != value or value == float("inf"):
+        raise UsageError(f'invalid argument "{text}" for "--cpus" flag: the number of CPUs '
+                         "must be a positive number")
+    return round(value * 1e9)
+
+
+def parse_restart(text: str) -> RestartPolicy:
+    try:
+        return RestartPolicy.parse(text)
+    except InvalidArgument as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _port_range(text: str, what: str, original: str) -> list[int]:
+    start, dash, end = text.partition("-")
+    try:
+        first = int(start)
+        last = int(end) if dash else first
+    except ValueError:
+        raise UsageError(f"invalid {what}: {text!r} in {original!r}") from None
+    if not (0 < first <= 65535 and 0 < last <= 65535) or last < first:
+        raise UsageError(f"invalid {what}: {text!r} in {original!r} (ports are 1 to 65535)")
+    return list(range(first, last + 1))
+
+
+def parse_publish(text: str) -> list[PortBinding]:
+    """``-p [IP:][HOSTPORT:]CONTAINERPORT[/PROTO]``, with equal-length ranges."""
+    original = text
+    rest, slash, proto = text.rpartition("/")
+    if not slash:
+        rest, proto = text, "tcp"
+    proto = proto.lower()
+    if proto not in ("tcp", "udp", "sctp"):
+        raise UsageError(f"invalid proto: {proto!r} in {original!r} (use tcp or udp)")
+    host_ip = ""
+    if rest.startswith("["):  # [::1]:8080:80
+        close = rest.find("]")
+        if close < 0 or rest[close + 1:close + 2] != ":":
+            raise UsageError(f"invalid IP address in {original!r}")
+        host_ip, rest = rest[1:close], rest[close + 2:]
+        parts = [host_ip, *rest.split(":")] if rest.count(":") == 1 else [host_ip, "", rest]
+    else:
+        parts = rest.split(":")
+    if len(parts) == 1:
+        host_part, container_part = "", parts[0]
+    elif len(parts) == 2:
+        host_part, container_part = parts
+    elif len(parts) == 3:
+        host_ip, host_part, container_part = parts
+    else:
+        raise UsageError(f"invalid publish format: {original!r} "
+                         "(use [IP:][HOSTPORT:]CONTAINERPORT[/PROTO])")
+    if host_ip and not re.match(r"^[0-9a-fA-F.:]+$", host_ip):
+        raise UsageError(f"invalid IP address: {host_ip!r} in {original!r}")
+    if not container_part:
+        raise UsageError(f"no port specified: {original!r}")
+    container_ports = _port_range(container_part, "containerPort", original)
+    if not host_part:
+        return [PortBinding(p, proto, host_ip, 0) for p in container_ports]
+    host_ports = _port_range(host_part, "hostPort", original)
+    if len(host_ports) != len(container_ports):
+        raise UsageError(f"invalid ranges in {original!r}: the host and container port ranges "
+                         "must have the same length")
+    return [PortBinding(c, proto, host_ip, h)
+            for h, c in zip(host_ports, container_ports, strict=True)]
+
+
+_VOLUME_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
+
+
+def parse_volume(text: str) -> MountSpec:
+    """``-v /host:/ctr[:ro|rw]``, ``-v NAME:/ctr[:ro]`` or ``-v /ctr`` (anonymous volume)."""
+    parts = text.split(":")
+    options: list[str] = []
+    if len(parts) == 1:
+        source, target = "", parts[0]
+    elif len(parts) == 2:
+        source, target = parts
+    elif len(parts) == 3:
+        source, target = parts[0], parts[1]
+        options = parts[2].split(",")
+    else:
+        raise UsageError(f"invalid volume specification: {text!r} "
+                         "(use SOURCE:TARGET[:ro])")
+    read_only = False
+    for option in options:
+        if option == "ro":
+            read_only = True
+        elif option in ("rw", "z", "Z", ""):
+            continue
+        else:
+            raise UsageError(f"invalid volume specification: {text!r}: unknown option "
+                             f"{option!r} (use ro or rw)")
+    if not target.startswith("/"):
+        raise UsageError(f"invalid volume specification: {text!r}: the mount point "
+                         f"{target!r} must be an absolute path")
+    if not source:
+        return MountSpec("volume", target, "", read_only)
+    if source.startswith("/"):
+        return MountSpec("bind", target, source, read_only)
+    if source.startswith(".") or "/" in source:
+        raise UsageError(f"invalid volume specification: {text!r}: a host path must be "
+                         "absolute")
+    if not _VOLUME_NAME.match(source):
+        raise UsageError(f"invalid volume name {source!r}: only [a-zA-Z0-9][a-zA-Z0-9_.-] "
+                         "are allowed")
+    return MountSpec("volume", target, source, read_only)
+
+
+def _bool_value(key: str, value: str, original: str) -> bool:
+    lowered = value.lower()
+    if lowered in ("", "1", "true"):
+        return True
+    if lowered in ("0", "false"):
+        return False
+    raise UsageError(f"invalid value for {key}: {value!r} in {original!r}")
+
+
+def parse_mount(text: str) -> MountSpec:
+    """``--mount type=bind|volume|tmpfs,source=...,target=...[,readonly]``."""
+    kind = "volume"
+    source = target = ""
+    read_only = False
+    for field in text.split(","):
+        key, eq, value = field.partition("=")
+        key = key.strip().lower()
+        if key == "type":
+            kind = value
+        elif key in ("source", "src"):
+            source = value
+        elif key in ("target", "destination", "dst"):
+            target = value
+        elif key in ("readonly", "ro"):
+            read_only = _bool_value(key, value if eq else "", text)
+        elif key in ("bind-propagation", "consistency", "volume-nocopy"):
+            continue  # accepted for compatibility; Skiff has one behaviour for each
+        else:
+            raise UsageError(f"invalid field {key!r} in --mount {text!r}: use type, source, "
+                             "target and readonly")
+    if kind not in ("bind", "volume", "tmpfs"):
+        raise UsageError(f"invalid mount type {kind!r} in {text!r}: use bind, volume or tmpfs")
+    if not target:
+        raise UsageError(f"invalid --mount {text!r}: target is required")
+    if not target.startswith("/"):
+        raise UsageError(f"invalid --mount {text!r}: the target must be an absolute path")
+    if kind == "bind":
+        if not source:
+            raise UsageError(f"invalid --mount {text!r}: source is required for bind mounts")
+        if not source.startswith("/"):
+            raise UsageError(f"invalid --mount {text!r}: a bind source must be an absolute path")
+    if kind == "tmpfs" and source:
+        raise UsageError(f"invalid --mount {text!r}: tmpfs mounts take no source")
+    return MountSpec(kind, target, source, read_only)
+
+
+def parse_env(items: Sequence[str], environ: Mapping[str, str]) -> list[str]:
+    """``-e K=V`` as given; ``-e K`` takes K from our environment, or is dropped if unset."""
+    result: list[str] = []
+    for item in items:
+        key, eq, _ = item.partition("=")
+        if not key:
+            raise UsageError(f"invalid environment variable: {item!r}")
+        if eq:
+            result.append(item)
+        elif key in environ:
+            result.append(f"{key}={environ[key]}")
+    return result
+
+
+def parse_env_file(path: str, environ: Mapping[str, str]) -> list[str]:
+    """docker's env files: KEY=VALUE lines, # comments, blanks skipped, bare KEY from us."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"open {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{path}: the env file is not UTF-8 text") from None
+    items: list[str] = []
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.lstrip()
+        if not line or line.startswith("#"):
+            continue
+        key, eq, value = line.partition("=")
+        if not key:
+            raise UsageError(f"{path}:{number}: no variable name before '='")
+        if any(ch.isspace() for ch in key):
+            raise UsageError(f"{path}:{number}: variable {key!r} contains whitespaces")
+        if eq:
+            items.append(f"{key}={value}")
+        elif key in environ:
+            items.append(f"{key}={environ[key]}")
+    return items
+
+
+def parse_labels(items: Sequence[str]) -> dict[str, str]:
+    labels: dict[str, str] = {}
+    for item in items:
+        key, _, value = item.partition("=")
+        if not key:
+            raise UsageError(f"invalid label {item!r}: the key is empty")
+        labels[key] = value
+    return labels
+
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
+_DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0,
+                   "h": 3600.0}
+
+
+def parse_duration(text: str) -> float | None:
+    """A Go duration ("10m", "1h30m", "1.5s") in seconds; None if it is not one."""
+    if not text or not _DURATION_PART.match(text):
+        return None
+    total = 0.0
+    pos = 0
+    for match in _DURATION_PART.finditer(text):
+        if match.start() != pos:
+            return None
+        total += float(match.group(1)) * _DURATION_UNITS[match.group(2)]
+        pos = match.end()
+    return total if pos == len(text) else None
+
+
+def parse_time(text: str, flag: str, now: float | None = None) -> int:
+    """A ``--since``/``--until`` value → ns since the epoch.
+
+    Accepts what docker does: RFC 3339 (with or without zone; none means local
+    time), a date, a Unix timestamp (with fractions), or a duration relative to
+    now ("10m", "1h30m").
+    """
+    now = time.time() if now is None else now
+    value = text.strip()
+    relative = parse_duration(value)
+    if relative is not None:
+        return int((now - relative) * 1e9)
+    if re.match(r"^\d+(\.\d{1,9})?$", value):
+        seconds, _, fraction = value.partition(".")
+        return int(seconds) * 1_000_000_000 + int(fraction.ljust(9, "0") or 0)
+    match = re.match(r"^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2})?)(?:\.(\d{1,9}))?)?"
+                     r"(Z|[+-]\d{2}:\d{2})?$", value)
+    if match:
+        date, clock, fraction, zone = match.groups()
+        iso = f"{date}T{clock or '00:00:00'}"
+        if zone:
+            iso += "+00:00" if zone == "Z" else zone
+        try:
+            moment = datetime.fromisoformat(iso)
+        except ValueError:
+            moment = None
+        if moment is not None:
+            if moment.tzinfo is None:
+                moment = moment.astimezone()  # docker reads a zoneless time as local
+            return int(moment.timestamp()) * 1_000_000_000 + int((fraction or "0").ljust(9, "0"))
+    raise UsageError(f'invalid value for "{flag}": {text!r} (use an RFC 3339 time, a Unix '
+                     "timestamp, or a duration such as 10m)")
+
+
+def parse_signal(text: str, flag: str = "--signal") -> str:
+    """"TERM", "SIGTERM", "sigterm" or "15" → "SIGTERM" (docker accepts all of these)."""
+    value = text.strip()
+    if value.isdigit():
+        try:
+            return signal.Signals(int(value)).name
+        except ValueError:
+            raise UsageError(f"invalid signal: {text}") from None
+    name = value.upper()
+    if not name.startswith("SIG"):
+        name = f"SIG{name}"
+    if name not in signal.Signals.__members__:
+        raise UsageError(f'invalid argument "{text}" for "{flag}" flag: invalid signal: {text}')
+    return name

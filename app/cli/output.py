@@ -1,0 +1,300 @@
+"""How the CLI prints things, the way docker prints them.
+
+Sizes, durations and statuses use docker's wording and rounding (its go-units
+package: 1000-based "4.26MB" for images, 1024-based "1.5MiB" for memory), and
+tables are aligned like Go's tabwriter with docker's settings (minimum width 10,
+padding 3), so that scripts written against docker's output keep working.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+from app.cli.template import Template, TemplateError
+
+__all__ = [
+    "Formatter",
+    "bytes_size",
+    "container_status",
+    "created_at",
+    "ellipsis",
+    "familiar",
+    "format_ports",
+    "human_duration",
+    "human_size",
+    "parse_rfc3339_ns",
+    "rfc3339_nano",
+    "since",
+    "split_reference",
+    "tabulate",
+    "to_json",
+]
+
+_DECIMAL_UNITS = ("B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB")
+_BINARY_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB")
+
+TABLE_PREFIX = "table"
+
+
+def _go_g(value: float, precision: int) -> str:
+    """Go's ``%.<precision>g`` (which, like C's, drops trailing zeros)."""
+    text = f"{value:.{precision}g}"
+    # Go writes exponents with at least two digits, as Python does: e+03.
+    return text
+
+
+def _custom_size(size: float, base: float, units: Sequence[str], precision: int) -> str:
+    index = 0
+    while size >= base and index < len(units) - 1:
+        size /= base
+        index += 1
+    return f"{_go_g(size, precision)}{units[index]}"
+
+
+def human_size(size: float, precision: int = 3) -> str:
+    """docker's image and container sizes: 1000-based, 3 significant digits ("4.26MB")."""
+    return _custom_size(float(size), 1000.0, _DECIMAL_UNITS, precision)
+
+
+def bytes_size(size: float) -> str:
+    """docker's memory figures: 1024-based, 4 significant digits ("1.5MiB")."""
+    return _custom_size(float(size), 1024.0, _BINARY_UNITS, 4)
+
+
+def human_duration(seconds: float) -> str:
+    """go-units' HumanDuration: "Less than a second", "About a minute", "3 days"."""
+    whole = int(seconds)
+    if whole < 1:
+        return "Less than a second"
+    if whole == 1:
+        return "1 second"
+    if whole < 60:
+        return f"{whole} seconds"
+    minutes = int(seconds // 60)
+    if minutes == 1:
+        return "About a minute"
+    if minutes < 60:
+        return f"{minutes} minutes"
+    hours = int((seconds + 1800) // 3600)  # Go rounds to the nearest hour here
+    if hours == 1:
+        return "About an hour"
+    if hours < 48:
+        return f"{hours} hours"
+    if hours < 24 * 7 * 2:
+        return f"{hours // 24} days"
+    if hours < 24 * 30 * 2:
+        return f"{hours // 24 // 7} weeks"
+    if hours < 24 * 365 * 2:
+        return f"{hours // 24 // 30} months"
+    return f"{int(seconds // 3600) // 24 // 365} years"
+
+
+_RFC3339 = re.compile(
+    r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})?$")
+
+
+def parse_rfc3339_ns(text: str) -> int | None:
+    """Nanoseconds since the epoch for an RFC 3339 time; None for "" or a malformed one."""
+    match = _RFC3339.match(text.strip())
+    if not match:
+        return None
+    date, clock, fraction, zone = match.groups()
+    zone = zone or "Z"
+    if zone == "Z":
+        zone = "+00:00"
+    elif ":" not in zone:
+        zone = f"{zone[:3]}:{zone[3:]}"
+    try:
+        moment = datetime.fromisoformat(f"{date}T{clock}{zone}")
+    except ValueError:
+        return None
+    nanos = int((fraction or "0").ljust(9, "0"))
+    return int(moment.timestamp()) * 1_000_000_000 + nanos
+
+
+def rfc3339_nano(ns: int, local: bool = False) -> str:
+    """Go's RFC3339NanoFixed: 2024-01-02T03:04:05.000000000Z (or with the local offset)."""
+    seconds, nanos = divmod(ns, 1_000_000_000)
+    if local:
+        moment = datetime.fromtimestamp(seconds).astimezone()
+        offset = moment.strftime("%z")
+        zone = "Z" if offset in ("+0000", "") else f"{offset[:3]}:{offset[3:]}"
+    else:
+        moment = datetime.fromtimestamp(seconds, UTC)
+        zone = "Z"
+    return f"{moment.strftime('%Y-%m-%dT%H:%M:%S')}.{nanos:09d}{zone}"
+
+
+def since(timestamp: str, now: float | None = None) -> str:
+    """"2 minutes ago" for an RFC 3339 time, as docker's CREATED column."""
+    ns = parse_rfc3339_ns(timestamp)
+    if ns is None:
+        return ""
+    now = time.time() if now is None else now
+    return f"{human_duration(max(0.0, now - ns / 1e9))} ago"
+
+
+def created_at(timestamp: str) -> str:
+    """Go's time.String() in local time: "2024-01-02 03:04:05 +0100 CET"."""
+    ns = parse_rfc3339_ns(timestamp)
+    if ns is None:
+        return ""
+    moment = datetime.fromtimestamp(ns / 1e9).astimezone()
+    return moment.strftime("%Y-%m-%d %H:%M:%S %z %Z")
+
+
+def container_status(state: Any, now: float | None = None) -> str:
+    """docker ps's STATUS column from an engine ContainerState."""
+    now = time.time() if now is None else now
+    status = str(getattr(state.status, "value", state.status))
+
+    def ago(timestamp: str) -> str:
+        ns = parse_rfc3339_ns(timestamp)
+        if ns is None:
+            return "Less than a second"
+        return human_duration(max(0.0, now - ns / 1e9))
+
+    if status == "paused":
+        return f"Up {ago(state.started_at)} (Paused)"
+    if status == "restarting":
+        return f"Restarting ({state.exit_code}) {ago(state.finished_at)} ago"
+    if status == "running":
+        return f"Up {ago(state.started_at)}"
+    if status == "removing":
+        return "Removal In Progress"
+    if status == "dead":
+        return "Dead"
+    if status == "created" or not state.started_at:
+        return "Created"
+    if not state.finished_at:
+        return ""
+    text = f"Exited ({state.exit_code}) {ago(state.finished_at)} ago"
+    if getattr(state, "oom_killed", False):
+        text += " (OOMKilled)"
+    return text
+
+
+def ellipsis(text: str, width: int) -> str:
+    """docker's Ellipsis: cut to width characters, the last one "…"."""
+    if len(text) <= width:
+        return text
+    if width <= 1:
+        return text[:width]
+    return text[:width - 1] + "…"
+
+
+def format_ports(ports: dict[str, Any] | None) -> str:
+    """NetworkSettings.Ports (docker's shape) as ps shows it: 0.0.0.0:8080->80/tcp, 443/tcp."""
+    if not ports:
+        return ""
+    parts: list[str] = []
+
+    def port_key(item: tuple[str, Any]) -> tuple[int, str]:
+        number, _, proto = item[0].partition("/")
+        return (int(number) if number.isdigit() else 0, proto)
+
+    for private, bindings in sorted(ports.items(), key=port_key):
+        if not bindings:
+            parts.append(private)
+            continue
+        for binding in bindings:
+            host_ip = binding.get("HostIp") or "0.0.0.0"
+            if ":" in host_ip:
+                host_ip = f"[{host_ip}]"
+            parts.append(f"{host_ip}:{binding.get('HostPort', '')}->{private}")
+    return ", ".join(parts)
+
+
+def familiar(name: str) -> str:
+    """docker's short form of a stored reference: docker.io/library/busybox:1 → busybox:1."""
+    if name.startswith("docker.io/library/"):
+        return name[len("docker.io/library/"):]
+    if name.startswith("docker.io/"):
+        return name[len("docker.io/"):]
+    return name
+
+
+def split_reference(name: str) -> tuple[str, str, str]:
+    """(repository, tag, digest) of a reference; "" for the parts it lacks."""
+    rest, _, digest = name.partition("@")
+    slash = rest.rfind("/")
+    colon = rest.rfind(":")
+    if colon > slash:
+        return rest[:colon], rest[colon + 1:], digest
+    return rest, "", digest
+
+
+def to_json(value: Any, indent: int | None = None) -> str:
+    """JSON as docker prints it (inspect: a 4-space indented list)."""
+    if indent is None:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(value, ensure_ascii=False, indent=indent)
+
+
+def tabulate(rows: Iterable[str], min_width: int = 10, padding: int = 3) -> list[str]:
+    """Align tab-separated lines like Go's tabwriter(minwidth, tabwidth=1, padding, ' ').
+
+    Every tab ends a cell; the text after a line's last tab is not padded.
+    Consecutive lines that share a column are aligned together.
+    """
+    lines = [row.split("\t") for row in rows]
+    widths: list[list[int]] = [[0] * (len(cells) - 1) for cells in lines]
+    # Go's tabwriter aligns column c over each run of consecutive lines that have it.
+    for column in range(max((len(cells) - 1 for cells in lines), default=0)):
+        start = 0
+        while start < len(lines):
+            if len(lines[start]) - 1 <= column:
+                start += 1
+                continue
+            end = start
+            while end < len(lines) and len(lines[end]) - 1 > column:
+                end += 1
+            width = max(len(lines[i][column]) for i in range(start, end)) + padding
+            width = max(width, min_width)
+            for i in range(start, end):
+                widths[i][column] = width
+            start = end
+    out: list[str] = []
+    for cells, cell_widths in zip(lines, widths, strict=True):
+        text = "".join(cell.ljust(width) for cell, width in zip(cells, cell_widths, strict=False))
+        out.append(text + cells[-1])
+    return out
+
+
+class Formatter:
+    """Renders rows through a docker-style --format: "table ..." aligned with a header.
+
+    ``headers`` maps each field name to its column title; the header line is the
+    template rendered over those titles, as docker does.
+    """
+
+    def __init__(self, fmt: str, headers: dict[str, str]) -> None:
+        self.table = fmt.startswith(TABLE_PREFIX)
+        body = fmt[len(TABLE_PREFIX):] if self.table else fmt
+        body = body.strip(" ") if self.table else body
+        body = body.replace("\\t", "\t").replace("\\n", "\n")
+        self.template = Template(body)
+        self.headers = headers
+
+    def render(self, rows: Iterable[dict[str, Any]]) -> list[str]:
+        lines: list[str] = []
+        if self.table:
+            try:
+                lines.append(self.template.render(self.headers))
+            except TemplateError:
+                lines.append("")
+        for row in rows:
+            lines.append(self.template.render(row))
+        if self.table:
+            split = [part for line in lines for part in line.split("\n")]
+            return tabulate(split)
+        return lines
+
+    def write(self, rows: Iterable[dict[str, Any]], out: TextIO) -> None:
+        for line in self.render(rows):
+            out.write(line + "\n")

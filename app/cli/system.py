@@ -1,0 +1,247 @@
+"""System commands: version, info and events.
+
+``events`` prints one line an event in docker's form
+(``2024-01-02T03:04:05.000000000+01:00 container start ID (image=busybox, name=web)``)
+and follows until Ctrl-C or ``--until``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import platform
+import time
+from collections.abc import Sequence
+from importlib import metadata
+from typing import Any
+
+from app.cli.command import Command, Context
+from app.cli.options import UsageError, parse_time
+from app.cli.output import bytes_size, rfc3339_nano
+from app.cli.template import Template
+
+__all__ = ["COMMANDS", "event_line", "event_record", "parse_event_filters", "version_line"]
+
+EVENT_FILTERS = ("container", "event", "image", "label", "type")
+
+
+def _version() -> str:
+    try:
+        return metadata.version("skiff")
+    except metadata.PackageNotFoundError:
+        return "0.1.0"
+
+
+def _arch() -> str:
+    machine = platform.machine()
+    return {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm"}.get(machine, machine)
+
+
+def version_line() -> str:
+    return f"Skiff version {_version()}"
+
+
+def _version_data() -> dict[str, Any]:
+    side = {"Version": _version(), "PythonVersion": platform.python_version(),
+            "Os": "linux", "Arch": _arch(), "KernelVersion": platform.release()}
+    return {"Client": dict(side), "Server": {**side, "Engine": "skiff"}}
+
+
+def _print_template(ctx: Context, fmt: str, data: Any) -> None:
+    ctx.out.write(Template(fmt.replace("\\t", "\t").replace("\\n", "\n")).render(data) + "\n")
+
+
+async def cmd_version(ctx: Context) -> int:
+    data = _version_data()
+    if ctx.args.format:
+        _print_template(ctx, ctx.args.format, data)
+        return 0
+    client = data["Client"]
+    lines = ["Client:",
+             f" Version:           {client['Version']}",
+             f" Python version:    {client['PythonVersion']}",
+             f" OS/Arch:           {client['Os']}/{client['Arch']}",
+             "",
+             "Engine:",
+             f" Version:           {client['Version']}",
+             " Engine:            skiff (in-process, with a privileged helper)",
+             f" Kernel Version:    {client['KernelVersion']}",
+             f" OS/Arch:           {client['Os']}/{client['Arch']}"]
+    ctx.out.write("\n".join(lines) + "\n")
+    return 0
+
+
+def _os_name() -> str:
+    try:
+        with open("/etc/os-release", encoding="utf-8") as handle:
+            for line in handle:
+                if line.startswith("PRETTY_NAME="):
+                    return line.split("=", 1)[1].strip().strip('"')
+    except OSError:
+        pass
+    return "Linux"
+
+
+def _total_memory() -> int:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError):
+        return 0
+
+
+async def cmd_info(ctx: Context) -> int:
+    containers = await ctx.engine.containers(all=True)
+    images = await ctx.engine.images()
+    states = [c.state.status.value for c in containers]
+    data: dict[str, Any] = {
+        "Containers": len(containers),
+        "ContainersRunning": states.count("running"),
+        "ContainersPaused": states.count("paused"),
+        "ContainersStopped": len(states) - states.count("running") - states.count("paused"),
+        "Images": len(images),
+        "ServerVersion": _version(),
+        "Driver": "overlay",
+        "KernelVersion": platform.release(),
+        "OperatingSystem": _os_name(),
+        "OSType": "linux",
+        "Architecture": platform.machine(),
+        "NCPU": os.cpu_count() or 0,
+        "MemTotal": _total_memory(),
+        "Name": platform.node(),
+        "SkiffRootDir": os.environ.get("SKIFF_ROOT", ""),
+    }
+    if ctx.args.format:
+        _print_template(ctx, ctx.args.format, data)
+        return 0
+    lines = [
+        "Client:",
+        f" Version:    {_version()}",
+        "",
+        "Server:",
+        f" Containers: {data['Containers']}",
+        f"  Running: {data['ContainersRunning']}",
+        f"  Paused: {data['ContainersPaused']}",
+        f"  Stopped: {data['ContainersStopped']}",
+        f" Images: {data['Images']}",
+        f" Server Version: {data['ServerVersion']}",
+        f" Storage Driver: {data['Driver']}",
+        f" Kernel Version: {data['KernelVersion']}",
+        f" Operating System: {data['OperatingSystem']}",
+        f" OSType: {data['OSType']}",
+        f" Architecture: {data['Architecture']}",
+        f" CPUs: {data['NCPU']}",
+        f" Total Memory: {bytes_size(data['MemTotal'])}",
+        f" Name: {data['Name']}",
+    ]
+    if data["SkiffRootDir"]:
+        lines.append(f" Skiff Root Dir: {data['SkiffRootDir']}")
+    ctx.out.write("\n".join(lines) + "\n")
+    return 0
+
+
+def parse_event_filters(items: Sequence[str]) -> dict[str, list[str]]:
+    filters: dict[str, list[str]] = {}
+    for item in items:
+        key, eq, value = item.partition("=")
+        if not eq:
+            raise UsageError(f"bad format of filter (expected name=value): {item!r}")
+        if key not in EVENT_FILTERS:
+            raise UsageError(f"invalid filter '{key}': use one of {', '.join(EVENT_FILTERS)}")
+        filters.setdefault(key, []).append(value)
+    return filters
+
+
+def _event_matches(event: Any, filters: dict[str, list[str]]) -> bool:
+    attrs = event.attributes
+
+    def any_of(key: str, test: Any) -> bool:
+        return key not in filters or any(test(v) for v in filters[key])
+
+    def label(spec: str) -> bool:
+        key, eq, value = spec.partition("=")
+        return key in attrs and (not eq or attrs[key] == value)
+
+    return (any_of("type", lambda v: event.type == v)
+            and any_of("event", lambda v: event.action == v)
+            and any_of("container", lambda v: event.type == "container"
+                       and (event.id.startswith(v) or attrs.get("name") == v))
+            and any_of("image", lambda v: attrs.get("image") == v
+                       or (event.type == "image" and (event.id == v or attrs.get("name") == v)))
+            and any_of("label", label))
+
+
+def event_record(event: Any) -> dict[str, Any]:
+    """The event as docker's ``{{json .}}`` shows it."""
+    record: dict[str, Any] = {}
+    if event.type == "container":
+        record.update(status=event.action, id=event.id, **{"from": event.attributes.get(
+            "image", "")})
+    record.update(Type=event.type, Action=event.action,
+                  Actor={"ID": event.id, "Attributes": dict(event.attributes)},
+                  scope="local", time=event.time_ns // 1_000_000_000, timeNano=event.time_ns)
+    return record
+
+
+def event_line(event: Any) -> str:
+    attrs = ", ".join(f"{k}={v}" for k, v in sorted(event.attributes.items()))
+    line = f"{rfc3339_nano(event.time_ns, local=True)} {event.type} {event.action} {event.id}"
+    return f"{line} ({attrs})" if attrs else line
+
+
+async def cmd_events(ctx: Context) -> int:
+    args = ctx.args
+    filters = parse_event_filters(args.filter)
+    now = time.time()
+    since_ns = parse_time(args.since, "--since", now) if args.since else None
+    until_ns = parse_time(args.until, "--until", now) if args.until else None
+    template = (Template(args.format.replace("\\t", "\t").replace("\\n", "\n"))
+                if args.format else None)
+    stream = ctx.engine.events(since_ns=since_ns)
+
+    async def follow() -> None:
+        async for event in stream:
+            if until_ns is not None and event.time_ns > until_ns:
+                return
+            if not _event_matches(event, filters):
+                continue
+            if template is not None:
+                ctx.out.write(template.render(event_record(event)) + "\n")
+            else:
+                ctx.out.write(event_line(event) + "\n")
+            ctx.out.flush()
+
+    try:
+        if until_ns is None:
+            await follow()
+        else:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(max(0.0, until_ns / 1e9 - time.time())):
+                    await follow()
+    finally:
+        aclose = getattr(stream, "aclose", None)
+        if aclose is not None:
+            with contextlib.suppress(Exception):
+                await aclose()
+    return 0
+
+
+def _b_format(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-f", "--format", default=None, help="Format output using a custom template")
+
+
+def _b_events(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-f", "--filter", action="append", default=[],
+                   help="Filter output based on conditions provided")
+    p.add_argument("--format", default=None, help="Format output using a custom template")
+    p.add_argument("--since", default="", help="Show all events created since timestamp")
+    p.add_argument("--until", default="", help="Stream events until this timestamp")
+
+
+COMMANDS: list[Command] = [
+    Command("version", "Show the Skiff version information", _b_format, cmd_version,
+            needs_engine=False),
+    Command("info", "Display system-wide information", _b_format, cmd_info),
+    Command("events", "Get real time events from the engine", _b_events, cmd_events),
+]

@@ -1,0 +1,186 @@
+"""Flag values with docker's syntax: memory, --restart, -p, -v, --mount, env files, times."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from app.cli.options import (
+    UsageError,
+    parse_cpus,
+    parse_duration,
+    parse_env,
+    parse_env_file,
+    parse_labels,
+    parse_memory,
+    parse_mount,
+    parse_publish,
+    parse_restart,
+    parse_signal,
+    parse_time,
+    parse_volume,
+)
+from engine.containers.config import MountSpec, PortBinding, RestartPolicy
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("1024", 1024), ("100b", 100), ("4k", 4096), ("4K", 4096), ("512m", 512 << 20),
+    ("512M", 512 << 20), ("1g", 1 << 30), ("1.5g", 3 << 29), ("2gb", 2 << 30),
+    ("1GiB", 1 << 30), ("1t", 1 << 40), ("64 m", 64 << 20),
+])
+def test_memory_units(text: str, value: int) -> None:
+    assert parse_memory(text) == value
+
+
+@pytest.mark.parametrize("text", ["", "lots", "-1m", "1x", "m", "1.2.3g", "1 gig"])
+def test_memory_refused(text: str) -> None:
+    with pytest.raises(UsageError, match="invalid size"):
+        parse_memory(text)
+
+
+def test_cpus() -> None:
+    assert parse_cpus("1.5") == 1_500_000_000
+    assert parse_cpus("0.25") == 250_000_000
+    for bad in ("two", "-1", "inf", "nan"):
+        with pytest.raises(UsageError, match="--cpus"):
+            parse_cpus(bad)
+
+
+@pytest.mark.parametrize(("text", "policy"), [
+    ("no", RestartPolicy("no", 0)), ("always", RestartPolicy("always", 0)),
+    ("unless-stopped", RestartPolicy("unless-stopped", 0)),
+    ("on-failure", RestartPolicy("on-failure", 0)),
+    ("on-failure:5", RestartPolicy("on-failure", 5)),
+])
+def test_restart(text: str, policy: RestartPolicy) -> None:
+    assert parse_restart(text) == policy
+
+
+@pytest.mark.parametrize("text", ["sometimes", "always:3", "on-failure:x", "on-failure:-1"])
+def test_restart_refused(text: str) -> None:
+    with pytest.raises(UsageError, match="restart policy"):
+        parse_restart(text)
+
+
+@pytest.mark.parametrize(("text", "bindings"), [
+    ("80", [PortBinding(80, "tcp", "", 0)]),
+    ("8080:80", [PortBinding(80, "tcp", "", 8080)]),
+    ("8080:80/udp", [PortBinding(80, "udp", "", 8080)]),
+    ("127.0.0.1:8080:80", [PortBinding(80, "tcp", "127.0.0.1", 8080)]),
+    ("127.0.0.1::80", [PortBinding(80, "tcp", "127.0.0.1", 0)]),
+    ("[::1]:8080:80/tcp", [PortBinding(80, "tcp", "::1", 8080)]),
+    ("[::1]::80", [PortBinding(80, "tcp", "::1", 0)]),
+    ("8000-8001:80-81", [PortBinding(80, "tcp", "", 8000), PortBinding(81, "tcp", "", 8001)]),
+    ("53/UDP", [PortBinding(53, "udp", "", 0)]),
+])
+def test_publish_forms(text: str, bindings: list[PortBinding]) -> None:
+    assert parse_publish(text) == bindings
+
+
+@pytest.mark.parametrize("text", ["", "http", "0", "70000", "8080:80/icmp", "1:2:3:4",
+                                  "8000-8002:80-81", "80-70", "bad ip:80:80", "8080:"])
+def test_publish_refused(text: str) -> None:
+    with pytest.raises(UsageError):
+        parse_publish(text)
+
+
+@pytest.mark.parametrize(("text", "spec"), [
+    ("/host:/ctr", MountSpec("bind", "/ctr", "/host", False)),
+    ("/host:/ctr:ro", MountSpec("bind", "/ctr", "/host", True)),
+    ("/host:/ctr:rw", MountSpec("bind", "/ctr", "/host", False)),
+    ("data:/var/lib/data", MountSpec("volume", "/var/lib/data", "data", False)),
+    ("data:/d:ro,z", MountSpec("volume", "/d", "data", True)),
+    ("/anonymous", MountSpec("volume", "/anonymous", "", False)),
+])
+def test_volume_forms(text: str, spec: MountSpec) -> None:
+    assert parse_volume(text) == spec
+
+
+@pytest.mark.parametrize("text", ["rel/ative:/ctr", "/host:ctr", "/a:/b:rx", "a:b:c:d",
+                                  "./here:/ctr", "-bad:/ctr"])
+def test_volume_refused(text: str) -> None:
+    with pytest.raises(UsageError):
+        parse_volume(text)
+
+
+@pytest.mark.parametrize(("text", "spec"), [
+    ("type=bind,source=/h,target=/c", MountSpec("bind", "/c", "/h", False)),
+    ("type=bind,src=/h,dst=/c,readonly", MountSpec("bind", "/c", "/h", True)),
+    ("type=bind,src=/h,destination=/c,ro=false", MountSpec("bind", "/c", "/h", False)),
+    ("type=volume,source=v,target=/c,readonly=1", MountSpec("volume", "/c", "v", True)),
+    ("target=/c", MountSpec("volume", "/c", "", False)),
+    ("type=tmpfs,target=/run", MountSpec("tmpfs", "/run", "", False)),
+])
+def test_mount_forms(text: str, spec: MountSpec) -> None:
+    assert parse_mount(text) == spec
+
+
+@pytest.mark.parametrize("text", ["type=bind,target=/c", "type=nfs,target=/c",
+                                  "type=bind,source=/h", "type=bind,src=rel,dst=/c",
+                                  "type=tmpfs,source=x,target=/c", "target=/c,colour=red",
+                                  "type=bind,src=/h,dst=/c,readonly=maybe", "target=c"])
+def test_mount_refused(text: str) -> None:
+    with pytest.raises(UsageError):
+        parse_mount(text)
+
+
+def test_env_values_and_passthrough() -> None:
+    environ = {"HOME": "/root", "EMPTY": ""}
+    assert parse_env(["A=1", "B=", "HOME", "EMPTY", "UNSET", "C=x=y"], environ) == [
+        "A=1", "B=", "HOME=/root", "EMPTY=", "C=x=y"]
+    with pytest.raises(UsageError):
+        parse_env(["=value"], environ)
+
+
+def test_env_file(tmp_path: Path) -> None:
+    path = tmp_path / "env"
+    path.write_text("# comment\n\nA=1\n  B=two words  \nQUOTED=\"kept\"\nHOME\nUNSET\n"
+                    "EMPTY=\n")
+    assert parse_env_file(str(path), {"HOME": "/root"}) == [
+        "A=1", "B=two words  ", 'QUOTED="kept"', "HOME=/root", "EMPTY="]
+    path.write_text("BAD KEY=1\n")
+    with pytest.raises(UsageError, match="whitespaces"):
+        parse_env_file(str(path), {})
+    with pytest.raises(UsageError, match="open"):
+        parse_env_file(str(tmp_path / "missing"), {})
+
+
+def test_labels() -> None:
+    assert parse_labels(["a=1", "b", "c=x=y"]) == {"a": "1", "b": "", "c": "x=y"}
+    with pytest.raises(UsageError):
+        parse_labels(["=x"])
+
+
+def test_signals() -> None:
+    assert parse_signal("TERM") == "SIGTERM"
+    assert parse_signal("sigkill") == "SIGKILL"
+    assert parse_signal("9") == "SIGKILL"
+    assert parse_signal("SIGUSR1") == "SIGUSR1"
+    for bad in ("NOPE", "999"):
+        with pytest.raises(UsageError, match="signal"):
+            parse_signal(bad)
+
+
+def test_durations() -> None:
+    assert parse_duration("10m") == 600
+    assert parse_duration("1h30m") == 5400
+    assert parse_duration("1.5s") == 1.5
+    assert parse_duration("250ms") == 0.25
+    for bad in ("", "10", "m", "10x", "1h 30m"):
+        assert parse_duration(bad) is None
+
+
+def test_times() -> None:
+    now = 1_714_564_800.0  # 2024-05-01T12:00:00Z
+    assert parse_time("10m", "--since", now) == int((now - 600) * 1e9)
+    assert parse_time("1714564800", "--since", now) == 1_714_564_800 * 10**9
+    assert parse_time("1714564800.5", "--since", now) == 1_714_564_800_500_000_000
+    assert parse_time("2024-05-01T12:00:00Z", "--since", now) == 1_714_564_800 * 10**9
+    assert parse_time("2024-05-01T14:00:00.000000001+02:00", "--since", now) == \
+        1_714_564_800 * 10**9 + 1
+    local = datetime(2024, 5, 1).astimezone().timestamp()  # a date alone is local midnight
+    assert parse_time("2024-05-01", "--since", now) == int(local) * 10**9
+    with pytest.raises(UsageError, match="--until"):
+        parse_time("yesterday", "--until", now)
