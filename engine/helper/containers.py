@@ -124,8 +124,7 @@ class ContainerService:
         ready_r, ready_w = os.pipe2(os.O_CLOEXEC)
         with open(cdir.path / "monitor.log", "ab") as err:
             monitor = subprocess.Popen(
-                [sys.executable, "-m", "engine.helper.runtime.monitor", str(cdir.path),
-                 str(ready_w)],
+                [*_python_module("engine.helper.runtime.monitor"), str(cdir.path), str(ready_w)],
                 pass_fds=[ready_w], start_new_session=True, stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL, stderr=err, cwd="/",
                 env={"PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"),
@@ -289,7 +288,7 @@ class ContainerService:
         }
         try:
             process = subprocess.Popen(
-                [sys.executable, "-m", "engine.helper.runtime.execproc", json.dumps(request)],
+                [*_python_module("engine.helper.runtime.execproc"), json.dumps(request)],
                 stdin=stdio[0], stdout=stdio[1], stderr=stdio[2],
                 pass_fds=[fd for fd in (status_w, error_w, pty_theirs) if fd >= 0],
                 start_new_session=not tty, cwd="/",
@@ -341,6 +340,16 @@ class ContainerService:
 
     def _reap_monitors(self) -> None:
         self._monitors = [m for m in self._monitors if m.poll() is None]
+
+
+def _python_module(module: str) -> list[str]:
+    """Run a module of ours in a lean interpreter: no site (saves ~30 ms a start).
+
+    Monitors and exec processes need the standard library and our package only.
+    """
+    code = (f"import sys; sys.path.insert(0, {_PACKAGE_ROOT!r}); "
+            f"from {module} import main; sys.exit(main(sys.argv))")
+    return [sys.executable, "-S", "-c", code]
 
 
 def _alive(pid: int) -> bool:
