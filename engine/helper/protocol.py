@@ -217,12 +217,17 @@ class FrameReader:
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
         self._buffer = bytearray()
-        self._fds: list[int] = []
+        # (buffer offset of the byte they came with, fds): one recv may return the end
+        # of one frame and the start of the next, so fds belong to the frame holding
+        # their byte, not to the frame that happens to complete first.
+        self._fds: list[tuple[int, list[int]]] = []
 
     def _fill(self, need: int) -> bool:
         while len(self._buffer) < need:
             data, fds, _flags, _addr = socket.recv_fds(self.sock, 1 << 16, MAX_FDS)
-            self._fds.extend(fds)
+            if fds:
+                # The kernel ends a read right after the byte that carries fds.
+                self._fds.append((len(self._buffer) + max(len(data), 1) - 1, list(fds)))
             if not data:
                 return False
             self._buffer += data
@@ -239,9 +244,11 @@ class FrameReader:
             raise ProtocolError(f"frame of {length} bytes exceeds the {MAX_FRAME} byte limit")
         if not self._fill(_HEADER.size + length):
             raise ProtocolError("connection closed in the middle of a frame")
-        body = bytes(self._buffer[_HEADER.size:_HEADER.size + length])
-        del self._buffer[:_HEADER.size + length]
-        fds, self._fds = self._fds, []
+        end = _HEADER.size + length
+        body = bytes(self._buffer[_HEADER.size:end])
+        del self._buffer[:end]
+        fds = [fd for offset, group in self._fds if offset < end for fd in group]
+        self._fds = [(offset - end, group) for offset, group in self._fds if offset >= end]
         try:
             message = json.loads(body)
         except ValueError as exc:
