@@ -1,0 +1,592 @@
+"""The layer unpacker, as root, on the real filesystem and a real overlay mount."""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import hashlib
+import io
+import os
+import random
+import stat
+import struct
+import subprocess
+import tarfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import zstandard
+
+from engine.errors import DigestMismatch, LayerError, SkiffError
+from engine.helper.layers import (
+    clean_temp,
+    has_layer,
+    layer_path,
+    layer_size,
+    remove_layer,
+    unpack_layer,
+)
+from tests.layer_corpus import (
+    HOST_PROBE,
+    MALICIOUS,
+    MTIME,
+    OUTSIDE,
+    REPLACING,
+    Case,
+    Member,
+    blk,
+    chr_,
+    compress,
+    digest,
+    dir_,
+    fifo,
+    file,
+    hard,
+    sym,
+    tar_bytes,
+)
+
+pytestmark = [
+    pytest.mark.root,
+    pytest.mark.skipif(os.geteuid() != 0, reason="unpacking layers needs root (mknod, chown)"),
+]
+
+# vfs_cap_data revision 2, effective, permitted = CAP_NET_BIND_SERVICE.
+CAPABILITY = struct.pack("<5I", 0x02000001, 1 << 10, 0, 0, 0)
+
+
+@pytest.fixture
+def layers(tmp_path: Path) -> Path:
+    return tmp_path / "layers"
+
+
+@pytest.fixture
+def outside(tmp_path: Path) -> Path:
+    """A directory next to the layer store that hostile tars aim at."""
+    path = tmp_path / "outside"
+    path.mkdir()
+    (path / "keep").write_bytes(b"keep")
+    return path
+
+
+def unpack(layers: Path, members: list[Member], how: str = "plain") -> tuple[str, int]:
+    tar = tar_bytes(members)
+    blob = compress(tar, how)
+    diff_id = digest(tar)
+    size = unpack_layer(io.BytesIO(blob), layers, diff_id=diff_id, digest=digest(blob))
+    return diff_id, size
+
+
+def snapshot(root: Path, skip: str = "") -> dict[str, tuple[object, ...]]:
+    """Everything observable about a tree, without following symlinks."""
+    seen: dict[str, tuple[object, ...]] = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        if dirpath == str(root) and skip in dirnames:
+            dirnames.remove(skip)
+        for name in dirnames + filenames:
+            path = os.path.join(dirpath, name)
+            st = os.lstat(path)
+            if stat.S_ISREG(st.st_mode):
+                extra: object = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+            elif stat.S_ISLNK(st.st_mode):
+                extra = os.readlink(path)
+            else:
+                extra = None
+            seen[path] = (st.st_mode, st.st_uid, st.st_gid, st.st_size, st.st_mtime_ns, extra)
+    return seen
+
+
+def temp_leftovers(layers: Path) -> list[str]:
+    tmp = layers / "tmp"
+    return os.listdir(tmp) if tmp.exists() else []
+
+
+@contextlib.contextmanager
+def overlay(lowers: list[Path], target: Path) -> Iterator[Path]:
+    """A read-only overlay of ``lowers`` (top first), unmounted on exit."""
+    target.mkdir()
+    option = "lowerdir=" + ":".join(str(p) for p in lowers)
+    subprocess.run(["mount", "-t", "overlay", "overlay", "-o", option, str(target)], check=True)
+    try:
+        yield target
+    finally:
+        subprocess.run(["umount", str(target)], check=True)
+
+
+# --- paths -----------------------------------------------------------------------
+
+
+def test_layer_path_is_keyed_by_diff_id(layers: Path) -> None:
+    diff_id = "sha256:" + "ab" * 32
+    assert layer_path(layers, diff_id) == layers / "sha256" / ("ab" * 32)
+    assert not has_layer(layers, diff_id)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ["", "ab" * 32, "sha256:" + "AB" * 32, "sha256:" + "ab" * 31, "sha512:" + "ab" * 32,
+     "sha256:" + "ab" * 32 + "/..", "sha256:../../etc"],
+)
+def test_layer_path_refuses_malformed_ids(layers: Path, bad: str) -> None:
+    with pytest.raises(LayerError, match="invalid layer id"):
+        layer_path(layers, bad)
+    with pytest.raises(LayerError):
+        unpack_layer(io.BytesIO(b""), layers, diff_id=bad)
+
+
+# --- round trip ------------------------------------------------------------------
+
+
+def base_layer() -> list[Member]:
+    return [
+        dir_("./", mode=0o755, mtime=MTIME + 1),
+        dir_("bin", mtime=MTIME + 2),
+        file("bin/tool", b"#!/bin/sh\necho tool\n", mode=0o755, uid=1000, gid=1000),
+        file("bin/su", b"su", mode=0o4755),
+        file("bin/wall", b"wall", mode=0o2755, gid=1000),
+        file("bin/ping", b"ping", mode=0o755, xattrs={"security.capability":
+                                                        CAPABILITY.decode("ascii")}),
+        dir_("tmp", mode=0o1777, mtime=MTIME + 3),
+        dir_("etc", mtime=MTIME + 4),
+        file("etc/passwd", b"root:x:0:0::/root:/bin/sh\n", mtime=MTIME + 5),
+        file("etc/group", b"root:x:0:\n"),
+        hard("etc/passwd.link", "etc/passwd"),
+        sym("etc/abs", "/etc/passwd", uid=1000, gid=1000, mtime=MTIME + 6),
+        sym("etc/rel", "../bin/tool"),
+        file("etc/motd", b"first"),
+        file("./etc/motd", b"second wins"),
+        file("etc/tagged", b"t", xattrs={"user.comment": "hello", "trusted.evil": "no"}),
+        dir_("dev", mode=0o755),
+        chr_("dev/null", 1, 3, mode=0o666),
+        blk("dev/loop0", 7, 0, mode=0o660, gid=6),
+        dir_("run"),
+        fifo("run/queue", mode=0o620, uid=1000),
+        dir_("home/user", mode=0o700, uid=1000, gid=1000, mtime=MTIME + 7),
+        file("home/user/.profile", b"export A=1\n", uid=1000, gid=1000),
+        file("deep/a/b/file", b"implicit parents"),
+        dir_("opt/old"),
+        file("opt/old/x", b"old x"),
+        file("opt/old/y", b"old y"),
+        dir_("opt/keep"),
+        file("opt/keep/a", b"keep a"),
+    ]
+
+
+def top_layer() -> list[Member]:
+    return [
+        dir_("etc", mtime=MTIME + 10),
+        file("etc/.wh.group"),
+        file("etc/passwd", b"root:x:0:0::/root:/bin/ash\n"),
+        dir_("opt/old", mtime=MTIME + 11),
+        file("opt/old/.wh..wh..opq"),
+        file("opt/old/new", b"new"),
+        dir_(".wh..wh.plnk"),
+        file(".wh..wh.plnk/123.456", b"aufs"),
+        file("bin/.wh.su"),
+    ]
+
+
+def check_base(root: Path) -> None:
+    def st(rel: str) -> os.stat_result:
+        return os.lstat(root / rel)
+
+    assert stat.S_IMODE(st(".").st_mode) == 0o755
+    assert st(".").st_mtime_ns == (MTIME + 1) * 10**9
+    assert st("bin").st_mtime_ns == (MTIME + 2) * 10**9
+    assert (root / "bin/tool").read_bytes() == b"#!/bin/sh\necho tool\n"
+    tool = st("bin/tool")
+    assert (tool.st_uid, tool.st_gid, stat.S_IMODE(tool.st_mode)) == (1000, 1000, 0o755)
+    assert tool.st_mtime_ns == MTIME * 10**9
+    assert stat.S_IMODE(st("bin/su").st_mode) == 0o4755
+    wall = st("bin/wall")
+    assert (stat.S_IMODE(wall.st_mode), wall.st_gid) == (0o2755, 1000)
+    assert os.getxattr(root / "bin/ping", "security.capability") == CAPABILITY
+    assert stat.S_IMODE(st("tmp").st_mode) == 0o1777
+    assert st("tmp").st_mtime_ns == (MTIME + 3) * 10**9
+    assert st("etc").st_mtime_ns == (MTIME + 4) * 10**9
+    assert st("etc/passwd").st_mtime_ns == (MTIME + 5) * 10**9
+    assert st("etc/passwd.link").st_ino == st("etc/passwd").st_ino
+    assert st("etc/passwd").st_nlink == 2
+    abs_link = st("etc/abs")
+    assert stat.S_ISLNK(abs_link.st_mode)
+    assert os.readlink(root / "etc/abs") == "/etc/passwd"
+    assert (abs_link.st_uid, abs_link.st_gid) == (1000, 1000)
+    assert abs_link.st_mtime_ns == (MTIME + 6) * 10**9
+    assert os.readlink(root / "etc/rel") == "../bin/tool"
+    assert (root / "etc/motd").read_bytes() == b"second wins"
+    assert os.getxattr(root / "etc/tagged", "user.comment") == b"hello"
+    with pytest.raises(OSError):
+        os.getxattr(root / "etc/tagged", "trusted.evil")
+    null = st("dev/null")
+    assert stat.S_ISCHR(null.st_mode) and stat.S_IMODE(null.st_mode) == 0o666
+    assert (os.major(null.st_rdev), os.minor(null.st_rdev)) == (1, 3)
+    loop = st("dev/loop0")
+    assert stat.S_ISBLK(loop.st_mode) and os.minor(loop.st_rdev) == 0
+    assert (os.major(loop.st_rdev), loop.st_gid, stat.S_IMODE(loop.st_mode)) == (7, 6, 0o660)
+    queue = st("run/queue")
+    assert stat.S_ISFIFO(queue.st_mode)
+    assert (stat.S_IMODE(queue.st_mode), queue.st_uid) == (0o620, 1000)
+    home = st("home/user")
+    assert (home.st_uid, home.st_gid, stat.S_IMODE(home.st_mode)) == (1000, 1000, 0o700)
+    assert home.st_mtime_ns == (MTIME + 7) * 10**9
+    implicit = st("deep/a")
+    assert (stat.S_IMODE(implicit.st_mode), implicit.st_uid) == (0o755, 0)
+    assert (root / "deep/a/b/file").read_bytes() == b"implicit parents"
+
+
+def check_top(root: Path) -> None:
+    group = os.lstat(root / "etc/group")
+    assert stat.S_ISCHR(group.st_mode) and group.st_rdev == 0
+    assert os.getxattr(root / "opt/old", "trusted.overlay.opaque") == b"y"
+    assert sorted(os.listdir(root / "opt/old")) == ["new"]
+    assert not os.path.lexists(root / ".wh..wh.plnk")
+    assert not any(name.startswith(".wh.") for _, ds, fs in os.walk(root) for name in ds + fs)
+    assert os.lstat(root / "etc").st_mtime_ns == (MTIME + 10) * 10**9
+    assert os.lstat(root / "opt/old").st_mtime_ns == (MTIME + 11) * 10**9
+
+
+@pytest.mark.parametrize("how", ["plain", "gzip", "zstd"])
+def test_round_trip_and_overlay_view(layers: Path, tmp_path: Path, how: str) -> None:
+    base_id, base_size = unpack(layers, base_layer(), how)
+    top_id, top_size = unpack(layers, top_layer(), how)
+    expected = sum(len(data) for info, data in base_layer() if info.isreg() and data)
+    assert base_size == expected - len(b"first")  # the overwritten motd is gone
+    assert top_size == len(b"root:x:0:0::/root:/bin/ash\n") + len(b"new")
+    assert has_layer(layers, base_id) and has_layer(layers, top_id)
+    assert layer_size(layers, base_id) == base_size
+    assert temp_leftovers(layers) == []
+    base, top = layer_path(layers, base_id), layer_path(layers, top_id)
+    check_base(base)
+    check_top(top)
+
+    with overlay([top, base], tmp_path / "merged") as merged:
+        assert not os.path.lexists(merged / "etc/group")
+        assert (merged / "etc/passwd").read_bytes().endswith(b"/bin/ash\n")
+        assert (merged / "etc/passwd.link").read_bytes().endswith(b"/bin/sh\n")
+        assert sorted(os.listdir(merged / "opt/old")) == ["new"]
+        assert sorted(os.listdir(merged / "opt/keep")) == ["a"]
+        assert not os.path.lexists(merged / "bin/su")
+        assert (merged / "bin/tool").read_bytes().startswith(b"#!/bin/sh")
+        assert stat.S_IMODE(os.lstat(merged / "bin/wall").st_mode) == 0o2755
+        assert os.readlink(merged / "etc/abs") == "/etc/passwd"
+        assert not os.path.lexists(merged / ".wh..wh.plnk")
+
+
+def test_pax_times_are_exact(layers: Path) -> None:
+    info, data = file("f", b"x")
+    info.pax_headers = {"mtime": "1600000000.123456789"}
+    diff_id, _ = unpack(layers, [(info, data)])
+    assert os.lstat(layer_path(layers, diff_id) / "f").st_mtime_ns == 1600000000123456789
+
+
+def test_non_utf8_names_are_kept_byte_for_byte(layers: Path) -> None:
+    name = b"caf\xe9".decode("utf-8", "surrogateescape")
+    info, _ = file(name, b"x")
+    tar = io.BytesIO()
+    with tarfile.open(fileobj=tar, mode="w", format=tarfile.GNU_FORMAT,
+                      encoding="utf-8", errors="surrogateescape") as out:
+        out.addfile(info, io.BytesIO(b"x"))
+    blob = tar.getvalue()
+    unpack_layer(io.BytesIO(blob), layers, diff_id=digest(blob))
+    assert os.listdir(os.fsencode(layer_path(layers, digest(blob)))) == [b"caf\xe9"]
+
+
+def test_later_entries_replace_earlier_ones_without_writing_through(layers: Path) -> None:
+    diff_id, _ = unpack(layers, [
+        file("f", b"original"),
+        hard("h", "f"),
+        file("h", b"replacement"),  # must not write into f through the link
+        dir_("d"),
+        file("d/inner", b"x"),
+        file("d", b"file now"),
+        file("e", b"file first"),
+        dir_("e"),
+        file("e/child", b"y"),
+    ])
+    root = layer_path(layers, diff_id)
+    assert (root / "f").read_bytes() == b"original"
+    assert (root / "h").read_bytes() == b"replacement"
+    assert (root / "d").read_bytes() == b"file now"
+    assert (root / "e/child").read_bytes() == b"y"
+    assert temp_leftovers(layers) == []
+
+
+def test_busybox_rootfs_runs_in_a_chroot(layers: Path) -> None:
+    busybox = Path("/bin/busybox").read_bytes()
+    applets = subprocess.run(["/bin/busybox", "--list"], check=True, capture_output=True,
+                             text=True).stdout.split()
+    members: list[Member] = [dir_("bin"), file("bin/busybox", busybox, mode=0o755)]
+    for applet in applets:
+        if applet == "busybox":
+            continue
+        if applet == "sh":
+            members.append(hard("bin/sh", "bin/busybox"))
+        else:
+            members.append(sym(f"bin/{applet}", "busybox"))
+    members += [dir_("tmp", mode=0o1777), dir_("etc"), file("etc/hostname", b"skiff\n")]
+    diff_id, size = unpack(layers, members, "gzip")
+    assert size == len(busybox) + len(b"skiff\n")
+    root = layer_path(layers, diff_id)
+    assert os.lstat(root / "bin/sh").st_ino == os.lstat(root / "bin/busybox").st_ino
+    result = subprocess.run(
+        ["chroot", str(root), "/bin/sh", "-c", "cat /etc/hostname; ls /bin | wc -l"],
+        check=True, capture_output=True, text=True,
+    )
+    assert result.stdout.split() == ["skiff", str(len(set(applets) | {"busybox"}))]
+
+
+# --- streams and compression -----------------------------------------------------
+
+
+def test_unpacks_from_a_pipe(layers: Path) -> None:
+    tar = tar_bytes([file("big", os.urandom(3 << 20)), file("small", b"s")])
+    blob = compress(tar, "gzip")
+    read_fd, write_fd = os.pipe()
+
+    def write() -> None:
+        with os.fdopen(write_fd, "wb") as out:
+            out.write(blob)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    with os.fdopen(read_fd, "rb", buffering=0) as source:
+        size = unpack_layer(source, layers, diff_id=digest(tar), digest=digest(blob))
+    writer.join()
+    assert size == (3 << 20) + 1
+
+
+def test_existing_layer_drains_the_pipe_and_keeps_the_copy(layers: Path) -> None:
+    tar = tar_bytes([file("data", os.urandom(1 << 20))])
+    diff_id = digest(tar)
+    size = unpack_layer(io.BytesIO(tar), layers, diff_id=diff_id)
+    marker = layer_path(layers, diff_id) / "data"
+    inode = os.lstat(marker).st_ino
+    read_fd, write_fd = os.pipe()
+
+    def write() -> None:
+        with os.fdopen(write_fd, "wb") as out:
+            out.write(tar)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    with os.fdopen(read_fd, "rb", buffering=0) as source:
+        assert unpack_layer(source, layers, diff_id=diff_id) == size
+        writer.join()
+        assert source.read() == b""  # everything was read: the writer was not left blocked
+    assert os.lstat(marker).st_ino == inode
+
+
+@pytest.mark.parametrize("how", ["gzip", "zstd"])
+def test_multi_member_streams(layers: Path, how: str) -> None:
+    tar = tar_bytes([file(f"f{i}", os.urandom(5000)) for i in range(20)])
+    cut = 30_000
+    if how == "gzip":
+        blob = gzip.compress(tar[:cut]) + gzip.compress(tar[cut:])
+    else:
+        zc = zstandard.ZstdCompressor()
+        blob = zc.compress(tar[:cut]) + zc.compress(tar[cut:])
+    assert unpack_layer(io.BytesIO(blob), layers, diff_id=digest(tar)) == 20 * 5000
+
+
+@pytest.mark.parametrize("blob", [b"", b"\0" * 1024], ids=["zero-bytes", "end-blocks"])
+def test_empty_layers(layers: Path, blob: bytes) -> None:
+    diff_id = digest(blob)
+    assert unpack_layer(io.BytesIO(blob), layers, diff_id=diff_id) == 0
+    root = layer_path(layers, diff_id)
+    assert os.listdir(root) == []
+    assert stat.S_IMODE(os.lstat(root).st_mode) == 0o755
+
+
+@pytest.mark.parametrize("how", ["plain", "gzip", "zstd"])
+def test_digest_mismatch_leaves_nothing(layers: Path, how: str) -> None:
+    tar = tar_bytes([dir_("etc"), file("etc/passwd", b"x")])
+    blob = compress(tar, how)
+    wrong = "sha256:" + "0" * 64
+    with pytest.raises(DigestMismatch, match="does not match its digest"):
+        unpack_layer(io.BytesIO(blob), layers, diff_id=digest(tar), digest=wrong)
+    with pytest.raises(DigestMismatch, match="diff_id"):
+        unpack_layer(io.BytesIO(blob), layers, diff_id=wrong, digest=digest(blob))
+    assert not has_layer(layers, digest(tar)) and not has_layer(layers, wrong)
+    assert os.listdir(layers / "sha256") == []
+    assert temp_leftovers(layers) == []
+
+
+@pytest.mark.parametrize(
+    ("blob", "message"),
+    [
+        (gzip.compress(tar_bytes([file("f", os.urandom(100_000))]))[:-2000], "gzip"),
+        (gzip.compress(tar_bytes([file("f", b"x")])) + b"junk", "gzip"),
+        (os.urandom(4096), "not a valid tar"),
+        (b"\xfd7zXZ\x00" + bytes(100), "xz or bzip2"),
+        (tar_bytes([file("f", b"x" * 4096)])[:1024], "tar"),
+    ],
+    ids=["truncated-gzip", "gzip-trailing-junk", "garbage", "xz", "truncated-tar"],
+)
+def test_corrupt_blobs_are_refused(layers: Path, blob: bytes, message: str) -> None:
+    with pytest.raises(LayerError, match=message):
+        unpack_layer(io.BytesIO(blob), layers, diff_id="sha256:" + "1" * 64)
+    assert os.listdir(layers / "sha256") == []
+    assert temp_leftovers(layers) == []
+
+
+def test_damaged_tars_give_clear_errors(layers: Path) -> None:
+    """Random damage to a valid tar: unpacked, or refused with our error; never a crash."""
+    tar = tar_bytes(base_layer() + top_layer())
+    rng = random.Random(7)
+    refused = 0
+    for _ in range(150):
+        damaged = bytearray(tar)
+        for _ in range(rng.randint(1, 8)):
+            damaged[rng.randrange(len(damaged))] = rng.randrange(256)
+        blob = bytes(damaged[: rng.randrange(len(damaged))] if rng.random() < 0.2 else damaged)
+        try:
+            unpack_layer(io.BytesIO(blob), layers, diff_id=digest(blob))
+        except SkiffError:
+            refused += 1
+    assert refused > 0
+    assert temp_leftovers(layers) == []
+
+
+def test_losing_a_rename_race_keeps_the_winner(layers: Path) -> None:
+    tar = tar_bytes([file("f", b"payload")])
+    diff_id = digest(tar)
+
+    winner: list[int] = []
+
+    class RacingSource(io.BytesIO):
+        """Lets a second unpack of the same layer finish while the first is reading."""
+
+        def read(self, size: int | None = -1, /) -> bytes:
+            if not winner:
+                unpack_layer(io.BytesIO(tar), layers, diff_id=diff_id)
+                winner.append(os.lstat(layer_path(layers, diff_id) / "f").st_ino)
+            return super().read(size)
+
+    assert unpack_layer(RacingSource(tar), layers, diff_id=diff_id) == len(b"payload")
+    assert os.lstat(layer_path(layers, diff_id) / "f").st_ino == winner[0]
+    assert (layer_path(layers, diff_id) / "f").read_bytes() == b"payload"
+    assert temp_leftovers(layers) == []
+
+
+def test_concurrent_unpacks_of_one_layer(layers: Path) -> None:
+    tar = tar_bytes([file(f"f{i}", os.urandom(20_000)) for i in range(50)])
+    blob = compress(tar, "gzip")
+    results: list[int | BaseException] = []
+
+    def run() -> None:
+        try:
+            results.append(unpack_layer(io.BytesIO(blob), layers, diff_id=digest(tar)))
+        except BaseException as e:
+            results.append(e)
+
+    threads = [threading.Thread(target=run) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == [50 * 20_000] * 6
+    assert len(os.listdir(layer_path(layers, digest(tar)))) == 50
+    assert temp_leftovers(layers) == []
+
+
+# --- hostile tars ----------------------------------------------------------------
+
+
+def _aimed(case: Case, outside: Path) -> list[Member]:
+    members = []
+    for info, data in case.members:
+        info = info.replace(name=info.name.replace(OUTSIDE, str(outside)),
+                            linkname=info.linkname.replace(OUTSIDE, str(outside)),
+                            deep=False)
+        members.append((info, data))
+    return members
+
+
+@pytest.mark.parametrize("case", MALICIOUS, ids=[c.id for c in MALICIOUS])
+def test_hostile_tars_are_refused(layers: Path, outside: Path, tmp_path: Path,
+                                  case: Case) -> None:
+    (layers / "sha256").mkdir(parents=True)
+    before = snapshot(tmp_path, skip="layers")
+    around = sorted(os.listdir(tmp_path.parent))
+    etc_passwd = Path("/etc/passwd").read_bytes()
+    tar = tar_bytes(_aimed(case, outside))
+    probe = Path("/etc") / HOST_PROBE
+    try:
+        with pytest.raises(LayerError, match="refusing the layer"):
+            unpack_layer(io.BytesIO(tar), layers, diff_id=digest(tar))
+        assert not os.path.lexists(probe)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            probe.unlink()
+    assert sorted(os.listdir(layers)) == ["sha256", "tmp"]
+    assert os.listdir(layers / "sha256") == []
+    assert temp_leftovers(layers) == []
+    assert snapshot(tmp_path, skip="layers") == before
+    assert sorted(os.listdir(tmp_path.parent)) == around
+    assert Path("/etc/passwd").read_bytes() == etc_passwd
+    assert not os.path.lexists("/abs/path")
+
+
+@pytest.mark.parametrize("case", REPLACING, ids=[c.id for c in REPLACING])
+def test_replacing_entries_never_write_through(layers: Path, outside: Path, tmp_path: Path,
+                                              case: Case) -> None:
+    (layers / "sha256").mkdir(parents=True)
+    before = snapshot(outside)
+    tar = tar_bytes(_aimed(case, outside))
+    unpack_layer(io.BytesIO(tar), layers, diff_id=digest(tar))
+    assert snapshot(outside) == before
+    assert temp_leftovers(layers) == []
+    root = layer_path(layers, digest(tar))
+    assert sorted(os.listdir(tmp_path)) == ["layers", "outside"]
+    for info, _ in case.members[-1:]:
+        path = root / info.name.removeprefix(".wh.")
+        st = os.lstat(path)
+        if info.isreg() and not info.name.startswith(".wh."):
+            assert stat.S_ISREG(st.st_mode)
+        elif info.isdir():
+            assert stat.S_ISDIR(st.st_mode)
+        elif info.issym():
+            assert stat.S_ISLNK(st.st_mode)
+        else:
+            assert stat.S_ISCHR(st.st_mode)
+
+
+# --- removal ---------------------------------------------------------------------
+
+
+def test_remove_layer_handles_depth_modes_and_links(layers: Path, outside: Path) -> None:
+    deep = "/".join(["d"] * 1500)  # deeper than Python's recursion limit
+    diff_id, _ = unpack(layers, [
+        sym("out", str(outside)),
+        sym("keep", str(outside / "keep")),
+        hard("keep.link", "keep"),
+        dir_("locked", mode=0o000),
+        file("locked/f", b"x", mode=0o000),
+        file(f"{deep}/bottom", b"deep"),
+        fifo("pipe"),
+    ])
+    try:
+        assert layer_size(layers, diff_id) == len(b"x") + len(b"deep")
+    finally:
+        remove_layer(layers, diff_id)  # also when the test fails: pytest cannot rm this deep
+    assert not has_layer(layers, diff_id)
+    assert (outside / "keep").read_bytes() == b"keep"
+    assert temp_leftovers(layers) == []
+    remove_layer(layers, diff_id)  # already gone: nothing to do
+
+
+def test_remove_layer_without_a_store(layers: Path) -> None:
+    remove_layer(layers, "sha256:" + "2" * 64)
+    assert not layers.exists()
+
+
+def test_clean_temp_removes_interrupted_unpacks(layers: Path, outside: Path) -> None:
+    stale = layers / "tmp" / "abc-123"
+    stale.joinpath("x/y").mkdir(parents=True)
+    os.symlink(outside, stale / "x/out")
+    (stale / "x/y/f").write_bytes(b"x")
+    clean_temp(layers)
+    assert temp_leftovers(layers) == []
+    assert (outside / "keep").read_bytes() == b"keep"
