@@ -25,7 +25,7 @@ test: setup lint
 	$(VENV)/bin/pytest -q
 
 lint: setup
-	$(VENV)/bin/ruff check engine app tests benchmarks
+	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
 setup: $(STAMP)

@@ -17,11 +17,11 @@ import secrets
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from engine import paths
 from engine.containers import runspec
-from engine.containers.config import ContainerConfig
+from engine.containers.config import ContainerConfig, MountSpec
 from engine.containers.execsession import ExecSession
 from engine.containers.inspect import container_inspect
 from engine.containers.logformat import format_time, parse_time
@@ -38,6 +38,7 @@ from engine.errors import (
     InUse,
     InvalidArgument,
     InvalidState,
+    NotFound,
 )
 from engine.helperclient import HelperClient
 from engine.images.blobs import BlobStore
@@ -45,10 +46,12 @@ from engine.images.model import Image, Layer
 from engine.images.reference import Reference
 from engine.images.store import ImageStore
 from engine.registry.model import PullProgress, PushProgress, SearchResult
+from engine.volumes import Volume, VolumeStore, check_volume_name
 
 __all__ = ["Engine"]
 
 _ACTIVE = ("running", "restarting")
+_T = TypeVar("_T")
 
 
 class Engine:
@@ -67,6 +70,7 @@ class Engine:
         self.blobs = BlobStore(self.root)
         self.image_store = ImageStore(self.db, self.blobs)
         self.container_store = ContainerStore(self.db)
+        self.volume_store = VolumeStore(self.db)
         self.helper = HelperClient(self.helper_root, self.cgroup_parent)
         self._containers_dir = self.helper_root / "users" / str(os.getuid()) / "containers"
         self._locks: dict[str, asyncio.Lock] = {}
@@ -278,6 +282,7 @@ class Engine:
         if config.image_id != image.id:
             config = _replace(config, image_id=image.id)
         name = check_name(name) if name else generate_name(self.container_store.names())
+        config = _replace(config, mounts=await self._resolve_mounts(config, image))
         container_id = secrets.token_hex(32)
         request = runtime_request(container_id, config, image)
         created = format_time(time.time_ns())
@@ -363,7 +368,70 @@ class Engine:
             await self.helper.call("container_unpause", {"id": record.id})
             return self._container(record)
 
-    async def remove(self, ref: str, force: bool = False) -> None:
+    async def _resolve_mounts(self, config: ContainerConfig, image: Image) -> list[MountSpec]:
+        """Name anonymous volumes (the image's Volumes too) and create missing ones."""
+        mounts = list(config.mounts)
+        targets = {m.target for m in mounts}
+        for path in image.run_config.get("Volumes") or {}:
+            if path not in targets:
+                mounts.append(MountSpec("volume", path))
+        resolved = []
+        for mount in mounts:
+            if mount.type == "volume":
+                name = check_volume_name(mount.source) if mount.source else secrets.token_hex(32)
+                if not self.volume_store.exists(name):
+                    await self.volume_create(name, anonymous=not mount.source)
+                mount = _replace(mount, source=name)
+            resolved.append(mount)
+        return resolved
+
+    # -- volumes --------------------------------------------------------------------
+    async def volume_create(self, name: str = "", labels: dict[str, str] | None = None,
+                            *, anonymous: bool = False) -> Volume:
+        name = check_volume_name(name) if name else secrets.token_hex(32)
+        if self.volume_store.exists(name):
+            return self.volume_store.get(name)
+        reply = await self.helper.call("volume_create", {"name": name})
+        volume = Volume(name, format_time(time.time_ns()), str(reply["mountpoint"]),
+                        dict(labels or {}), anonymous or not name)
+        self.volume_store.add(volume)
+        return volume
+
+    async def volumes(self) -> list[Volume]:
+        return self.volume_store.all()
+
+    async def volume(self, name: str) -> Volume:
+        return self.volume_store.get(name)
+
+    async def volume_inspect(self, name: str) -> dict[str, Any]:
+        return self.volume_store.get(name).inspect()
+
+    def _volume_users(self, name: str) -> list[ContainerRecord]:
+        return [r for r in self.container_store.all()
+                if any(m.type == "volume" and m.source == name for m in r.config.mounts)]
+
+    async def volume_remove(self, name: str, force: bool = False) -> None:
+        volume = self.volume_store.get(name)
+        users = self._volume_users(name)
+        if users and not force:
+            raise InUse(f"remove {name}: volume is in use - "
+                        f"[{', '.join(r.id for r in users)}]")
+        await self.helper.call("volume_remove", {"name": volume.name})
+        self.volume_store.remove(volume.name)
+
+    async def volume_prune(self) -> list[str]:
+        """Remove every volume no container uses; the names removed."""
+        used = {m.source for r in self.container_store.all() for m in r.config.mounts
+                if m.type == "volume"}
+        removed = []
+        for volume in self.volume_store.all():
+            if volume.name not in used:
+                await self.volume_remove(volume.name)
+                removed.append(volume.name)
+        return removed
+
+    async def remove(self, ref: str, force: bool = False, volumes: bool = False) -> None:
+        """rm [-f] [-v]: with ``volumes``, its anonymous volumes go too."""
         record = self.container_store.find(ref)
         async with self._lock(record.id):
             state = self._state(record)
@@ -377,6 +445,15 @@ class Engine:
                 pass
             self.container_store.remove(record.id)
         self._locks.pop(record.id, None)
+        if volumes or record.config.auto_remove:
+            for mount in record.config.mounts:
+                if mount.type != "volume" or self._volume_users(mount.source):
+                    continue
+                try:
+                    if self.volume_store.get(mount.source).anonymous:
+                        await self.volume_remove(mount.source)
+                except NotFound:
+                    pass
 
     async def rename(self, ref: str, new_name: str) -> Container:
         record = self.container_store.find(ref)
@@ -397,8 +474,23 @@ class Engine:
         spec = record.spec
         return container_inspect(container, image, args=_str_list(spec.get("args")),
                                  env=_str_list(spec.get("env")),
+                                 mounts=[self._mount_json(m) for m in record.config.mounts],
                                  log_path=str(self._dir(record.id) / "ctr.log"),
                                  pid=container.state.pid)
+
+    def _mount_json(self, mount: MountSpec) -> dict[str, Any]:
+        entry: dict[str, Any] = {"Type": mount.type, "Source": mount.source,
+                                 "Destination": mount.target, "Mode": "",
+                                 "RW": not mount.read_only, "Propagation": ""}
+        if mount.type == "volume":
+            try:
+                entry["Source"] = self.volume_store.get(mount.source).mountpoint
+            except NotFound:
+                entry["Source"] = ""
+            entry.update(Name=mount.source, Driver="local", Mode="z")
+        elif mount.type == "bind":
+            entry["Propagation"] = "rprivate"
+        return entry
 
     async def wait(self, ref: str) -> int:
         record = self.container_store.find(ref)
@@ -651,10 +743,10 @@ def _str_list(value: object) -> list[str]:
     return [str(v) for v in value] if isinstance(value, list) else []
 
 
-def _replace(config: ContainerConfig, **changes: Any) -> ContainerConfig:
+def _replace(value: _T, **changes: Any) -> _T:
     from dataclasses import replace
 
-    return replace(config, **changes)
+    return replace(value, **changes)  # type: ignore[type-var]
 
 
 def _read_json(path: Path) -> dict[str, Any]:

@@ -67,8 +67,8 @@ def runtime_request(container_id: str, config: ContainerConfig, image: Image,
         raise InvalidArgument(f"the working directory '{working_dir}' is invalid: it needs to "
                               "be an absolute path")
     stop_signal = parse_signal(config.stop_signal or run.get("StopSignal") or "SIGTERM")
-    binds = [{"source": m.source, "target": m.target, "read_only": m.read_only}
-             for m in config.mounts if m.type == "bind"]
+    binds = [{"type": m.type, "source": m.source, "target": m.target, "read_only": m.read_only}
+             for m in config.mounts]
     res = config.resources
     return {
         "args": args,

@@ -99,7 +99,31 @@ class ContainerService:
         os.replace(tmp, cdir.path)
         return {}
 
+    def volume_dir(self, name: str) -> Path:
+        return self.root / "users" / str(self.uid) / "volumes" / name / "_data"
+
+    def volume_create(self, name: str) -> dict[str, Any]:
+        path = self.volume_dir(name)
+        path.mkdir(parents=True, exist_ok=True, mode=0o755)
+        os.chmod(path.parent.parent, 0o711)
+        return {"mountpoint": str(path)}
+
+    def volume_remove(self, name: str) -> dict[str, Any]:
+        shutil.rmtree(self.volume_dir(name).parent, ignore_errors=True)
+        return {}
+
     def _check_bind(self, bind: dict[str, Any]) -> Bind:
+        kind = bind.get("type") or "bind"
+        if kind == "tmpfs":
+            return Bind("tmpfs", bind["target"], bind["read_only"], "tmpfs")
+        if kind == "volume":
+            if not bind["source"] or bind["source"].startswith("/"):
+                raise InvalidArgument(f"invalid volume name {bind['source']!r}")
+            path = self.volume_dir(bind["source"])
+            self.volume_create(bind["source"])
+            return Bind(str(path), bind["target"], bind["read_only"], "dir", copy_up=True)
+        if not bind["source"].startswith("/"):
+            raise InvalidArgument(f"bind source {bind['source']!r} must be an absolute path")
         source = os.path.realpath(bind["source"])
         try:
             st = os.stat(source)

@@ -73,8 +73,12 @@ def _int(minimum: int | None = 0, maximum: int | None = None, required: bool = T
     return Field("int", required, minimum=minimum, maximum=maximum)
 
 
+VOLUME_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$")
+
 _BIND = {
-    "source": _str(ABSOLUTE_PATH),
+    "type": _str(choices=("bind", "volume", "tmpfs"), required=False),
+    # bind: an absolute host path; volume: a volume name; tmpfs: empty
+    "source": _str(re.compile(r"^(/[^\x00]{0,4095}|[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127})?$")),
     "target": _str(ABSOLUTE_PATH),
     "read_only": Field("bool"),
 }
@@ -120,6 +124,8 @@ VERBS: dict[str, dict[str, Field]] = {
         "rows": _int(0, 10000),
         "cols": _int(0, 10000),
     },
+    "volume_create": {"name": _str(VOLUME_NAME)},
+    "volume_remove": {"name": _str(VOLUME_NAME)},
     "repair": {"ids": Field("list[str]", pattern=CONTAINER_ID, max_items=100000)},
 }
 

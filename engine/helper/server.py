@@ -82,9 +82,9 @@ class HelperServer:
             reply = {"id": request_id, "error": {"kind": exc.kind, "message": str(exc),
                                                  **_extra(exc)}}
         except OSError as exc:
-            reply = {"id": request_id, "error": {"kind": "helper", "message":
-                                                 f"{exc.strerror or exc}"
-                                                 f"{': ' + str(exc.filename) if exc.filename else ''}"}}
+            where = f": {exc.filename}" if exc.filename else ""
+            reply = {"id": request_id, "error": {"kind": "helper",
+                                                 "message": f"{exc.strerror or exc}{where}"}}
         except Exception as exc:
             traceback.print_exc(file=sys.stderr)
             reply = {"id": request_id, "error": {"kind": "helper",
@@ -120,6 +120,10 @@ class HelperServer:
             return c.changes(args["id"])
         if verb == "container_exec":
             return c.exec(**args)
+        if verb == "volume_create":
+            return c.volume_create(args["name"])
+        if verb == "volume_remove":
+            return c.volume_remove(args["name"])
         if verb == "repair":
             return c.repair(args["ids"])
         raise ProtocolError(f"unknown verb {verb!r}")

@@ -68,13 +68,14 @@ def insecure_from_settings() -> list[str]:
 class EndpointPolicy:
     """Decides the endpoints to try for a registry, in order, and their TLS contexts."""
 
-    def __init__(self, insecure: Iterable[str] = ()) -> None:
+    def __init__(self, insecure: Iterable[str] = (), *, local_is_insecure: bool = True) -> None:
         self.insecure = {api_host(n.removeprefix("https://").removeprefix("http://").rstrip("/"))
                          for n in insecure}
+        self.local_is_insecure = local_is_insecure
         self._contexts: dict[str, ssl.SSLContext] = {}
 
     def is_insecure(self, host: str) -> bool:
-        return host in self.insecure or _is_local(host)
+        return host in self.insecure or (self.local_is_insecure and _is_local(host))
 
     def candidates(self, registry: str) -> Sequence[Endpoint]:
         host = api_host(registry)

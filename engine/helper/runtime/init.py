@@ -98,7 +98,8 @@ def _setup_and_exec(spec: RuntimeSpec, cdir: ContainerDir, pipes: ChildPipes) ->
     # Relative lowerdirs keep the overlay option string short with many layers.
     os.chdir(os.path.join(spec.layers_dir, "sha256"))
     lowers = [d.removeprefix("sha256:") for d in reversed(spec.layers)] or [str(cdir.empty_layer)]
-    binds = [mounts.BindMount(b.source, b.target, b.read_only, b.kind) for b in spec.binds]
+    binds = [mounts.BindMount(b.source, b.target, b.read_only, b.kind, b.copy_up)
+             for b in spec.binds]
     for name, target in (("hosts", "/etc/hosts"), ("hostname", "/etc/hostname"),
                          ("resolv.conf", "/etc/resolv.conf")):
         source = cdir.path / name

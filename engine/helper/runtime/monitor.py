@@ -92,11 +92,11 @@ class Monitor:
             stopped = self.cdir.stop_requested.exists()
             code, sig = _decode(wait_status)
             _unlink(self.cdir.paused)
-            self.record(status="exited", pid=0, exit_code=code, signal=sig, oom_killed=oom,
-                        finished_at=_now(), stopped_by_user=stopped)
-            if stopped or not self._should_restart(code):
-                break
-            if not self._backoff():
+            again = not stopped and self._should_restart(code)
+            # "restarting" is written at once, so followers never see a gap of "exited".
+            self.record(status="restarting" if again else "exited", pid=0, exit_code=code,
+                        signal=sig, oom_killed=oom, finished_at=_now(), stopped_by_user=stopped)
+            if not again or not self._backoff():
                 break
             self.status["restart_count"] = int(str(self.status["restart_count"])) + 1
         os.close(log_fd)
@@ -114,7 +114,6 @@ class Monitor:
         """Docker's doubling delay (100 ms, 200 ms, ...), cut short by a stop request."""
         count = int(str(self.status["restart_count"]))
         delay = min(0.1 * (2 ** count), 60.0)
-        self.record(status="restarting")
         deadline = time.monotonic() + delay
         while time.monotonic() < deadline:
             if self.cdir.stop_requested.exists():

@@ -60,6 +60,7 @@ class MountStep:
     data: str | None = None
     kind: str = "dir"  # what the target must be: dir | file
     remount_ro: bool = False  # bind mounts need a second pass to become read-only
+    copy_up: bool = False  # fill an empty volume from the image's content at the target
 
 
 @dataclass(frozen=True)
@@ -72,10 +73,11 @@ class RootfsPlan:
 
 @dataclass(frozen=True)
 class BindMount:
-    source: str  # host path
+    source: str  # host path ("tmpfs" for a tmpfs)
     target: str  # path inside the container
     read_only: bool = False
-    kind: str = "dir"
+    kind: str = "dir"  # dir | file | tmpfs
+    copy_up: bool = False
 
 
 def _inside(rootfs: str, path: str) -> str:
@@ -108,9 +110,14 @@ def plan_rootfs(*, rootfs: str, lowerdirs: list[str], upperdir: str, workdir: st
         steps.append(MountStep("sysfs", _inside(rootfs, "/sys"), "sysfs",
                                nosuid_nodev_noexec | sc.MS_RDONLY))
     for bind in binds:
+        if bind.kind == "tmpfs":
+            flags = sc.MS_NOSUID | sc.MS_NODEV | (sc.MS_RDONLY if bind.read_only else 0)
+            steps.append(MountStep("tmpfs", _inside(rootfs, bind.target), "tmpfs", flags,
+                                   "mode=1777"))
+            continue
         steps.append(MountStep(bind.source, _inside(rootfs, bind.target), None,
                                sc.MS_BIND | sc.MS_REC, kind=bind.kind,
-                               remount_ro=bind.read_only))
+                               remount_ro=bind.read_only, copy_up=bind.copy_up))
     return RootfsPlan(rootfs, steps)
 
 
@@ -147,6 +154,8 @@ def _ensure_target(target: str, kind: str, rootfs: str) -> None:
 def apply(plan: RootfsPlan) -> None:
     """Perform the plan in the current (private) mount namespace."""
     for step in plan.steps:
+        if step.copy_up:
+            _copy_up(step.target, step.source or "", plan.rootfs)
         if step.target != plan.rootfs:
             _ensure_target(step.target, step.kind, plan.rootfs)
         sc.mount(step.source, step.target, step.fstype, step.flags, step.data)
@@ -155,6 +164,41 @@ def apply(plan: RootfsPlan) -> None:
                      sc.MS_BIND | sc.MS_REMOUNT | sc.MS_RDONLY | sc.MS_REC)
         if step.fstype == "tmpfs" and step.target.endswith("/dev"):
             _populate_dev(plan)
+
+
+def _copy_up(target: str, volume: str, rootfs: str) -> None:
+    """Docker's volume initialisation: an empty volume gets the image's files there."""
+    if not os.path.isdir(volume) or os.listdir(volume):
+        return
+    real = os.path.realpath(target)
+    if not (real + "/").startswith(rootfs.rstrip("/") + "/") or not os.path.isdir(real) \
+            or os.path.islink(target):
+        return
+    _copy_tree(real, volume)
+
+
+def _copy_tree(source: str, dest: str) -> None:
+    """Copy contents with owners, modes and links, never following a symlink."""
+    for entry in os.scandir(source):
+        src, dst = entry.path, os.path.join(dest, entry.name)
+        st = entry.stat(follow_symlinks=False)
+        if entry.is_symlink():
+            os.symlink(os.readlink(src), dst)
+        elif entry.is_dir(follow_symlinks=False):
+            os.mkdir(dst)
+            _copy_tree(src, dst)
+        elif entry.is_file(follow_symlinks=False):
+            with open(src, "rb") as fin, open(dst, "xb") as fout:
+                while chunk := fin.read(1 << 20):
+                    fout.write(chunk)
+        else:
+            continue  # devices, fifos and sockets are not copied into volumes
+        os.chown(dst, st.st_uid, st.st_gid, follow_symlinks=False)
+        if not entry.is_symlink():
+            os.chmod(dst, stat.S_IMODE(st.st_mode))
+    st = os.stat(source)
+    os.chown(dest, st.st_uid, st.st_gid)
+    os.chmod(dest, stat.S_IMODE(st.st_mode))
 
 
 def _populate_dev(plan: RootfsPlan) -> None:

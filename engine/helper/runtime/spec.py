@@ -21,7 +21,8 @@ class Bind:
     source: str
     target: str
     read_only: bool = False
-    kind: str = "dir"  # dir | file
+    kind: str = "dir"  # dir | file | tmpfs
+    copy_up: bool = False  # a volume: fill it from the image's content there when empty
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,90 @@
+"""Named and anonymous volumes: data that outlives containers.
+
+The engine records volumes in SQLite; their data lives in the helper's root
+(``users/<uid>/volumes/<name>/_data``), created and removed by the helper.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.db import Database
+from engine.errors import InvalidArgument, VolumeNotFound
+
+__all__ = ["Volume", "VolumeStore", "check_volume_name"]
+
+_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$")
+
+_SCHEMA = [
+    """
+    CREATE TABLE volumes (
+        name TEXT PRIMARY KEY,
+        created TEXT NOT NULL,
+        labels TEXT NOT NULL DEFAULT '{}',
+        anonymous INTEGER NOT NULL DEFAULT 0,
+        mountpoint TEXT NOT NULL DEFAULT ''
+    )
+    """,
+]
+
+
+def check_volume_name(name: str) -> str:
+    if not _NAME.match(name):
+        raise InvalidArgument(f'invalid volume name "{name}": only "[a-zA-Z0-9][a-zA-Z0-9_.-]" '
+                              "are allowed")
+    return name
+
+
+@dataclass(frozen=True)
+class Volume:
+    name: str
+    created: str
+    mountpoint: str
+    labels: dict[str, str] = field(default_factory=dict)
+    anonymous: bool = False
+
+    def inspect(self) -> dict[str, Any]:
+        """``docker volume inspect``'s shape."""
+        return {"CreatedAt": self.created, "Driver": "local", "Labels": self.labels or None,
+                "Mountpoint": self.mountpoint, "Name": self.name, "Options": None,
+                "Scope": "local"}
+
+
+class VolumeStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        db.migrate("volumes", _SCHEMA)
+
+    def add(self, volume: Volume) -> None:
+        with self.db.transaction() as conn:
+            conn.execute(
+                "INSERT INTO volumes (name, created, labels, anonymous, mountpoint) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT(name) DO NOTHING",
+                (volume.name, volume.created, json.dumps(volume.labels), int(volume.anonymous),
+                 volume.mountpoint))
+
+    def get(self, name: str) -> Volume:
+        row = self.db.conn.execute("SELECT * FROM volumes WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            raise VolumeNotFound(f"get {name}: no such volume")
+        return _volume(row)
+
+    def exists(self, name: str) -> bool:
+        return self.db.conn.execute("SELECT 1 FROM volumes WHERE name = ?",
+                                    (name,)).fetchone() is not None
+
+    def all(self) -> list[Volume]:
+        return [_volume(r) for r in self.db.conn.execute("SELECT * FROM volumes ORDER BY name")]
+
+    def remove(self, name: str) -> None:
+        with self.db.transaction() as conn:
+            conn.execute("DELETE FROM volumes WHERE name = ?", (name,))
+
+
+def _volume(row: sqlite3.Row) -> Volume:
+    return Volume(row["name"], row["created"], row["mountpoint"], json.loads(row["labels"]),
+                  bool(row["anonymous"]))
