@@ -143,3 +143,21 @@ def test_login_to_unreachable_registry_is_a_plain_sentence(registry_service: Kit
         asyncio.run(kit.service.login(host, USER, PASSWORD))
     assert str(caught.value) == (f"cannot reach {host} while checking its API (/v2/): "
                                  "connection refused (is the registry running?)")
+
+
+def test_token_cache_forgets_expired_tokens() -> None:
+    import time
+
+    from engine.registry.auth import TokenCache
+
+    cache = TokenCache()
+    key = TokenCache.key("https://auth/token", "svc", ["repository:a:pull"], "")
+    assert key == TokenCache.key("https://auth/token", "svc", ["repository:a:pull"] * 2, "")
+    assert key != TokenCache.key("https://auth/token", "svc", ["repository:b:pull"], "")
+    assert key != TokenCache.key("https://auth/token", "svc", ["repository:a:pull"], "alice")
+    cache.put(key, "long", 300)
+    assert cache.get(key) == "long"
+    cache.put(key, "short", 0.04)  # kept for three quarters of its life
+    assert cache.get(key) == "short"
+    time.sleep(0.05)
+    assert cache.get(key) is None

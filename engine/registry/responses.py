@@ -133,6 +133,11 @@ def transport_error(error: httpx.HTTPError, *, registry: str, doing: str) -> Reg
                 f"cannot verify the TLS certificate of {registry} ({cause.verify_message}); "
                 f"if you trust it, add its CA to ~/.config/skiff/certs.d/{registry}/ca.crt "
                 "or mark the registry insecure (SKIFF_INSECURE_REGISTRIES)")
+        if isinstance(cause, ssl.SSLError):
+            return TransientError(
+                f"cannot speak TLS with {registry} ({cause.reason or cause}); if it serves "
+                "plain HTTP and you trust the network, mark it insecure "
+                "(SKIFF_INSECURE_REGISTRIES)")
         cause = cause.__cause__ or cause.__context__
     reason = _reason(error)
     if isinstance(error, httpx.ConnectTimeout):

@@ -1,0 +1,32 @@
+"""The registry verbs through the Engine: layers really unpacked by the helper."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from engine.registry.model import PullProgress
+from tests.fixtures.registry import LocalRegistry
+
+pytestmark = pytest.mark.root
+
+
+async def test_engine_pull_unpacks_every_layer_in_the_helper(
+        engine: Any, plain_registry: LocalRegistry) -> None:
+    events: list[PullProgress] = []
+    for repository in ("test/multilayer", "test/tricky"):
+        ref = f"{plain_registry.host}/{repository}"
+        image = await engine.pull(ref, progress=events.append)
+        assert (await engine.image(ref)).id == image.id
+        # Several layers finished close together, so their unpacks overlapped.
+        for layer in image.layers:
+            assert await engine.helper.call("layer_exists", {"diff_id": layer.diff_id})
+    assert {"extracting", "done"} <= {e.status for e in events}
+
+
+async def test_engine_tags_catalog_search(engine: Any, plain_registry: LocalRegistry) -> None:
+    host = plain_registry.host
+    assert await engine.image_tags(f"{host}/test/busybox") == ["1.0", "1.1", "latest"]
+    assert f"{host}/test/tricky" in await engine.catalog(host)
+    assert [r.name for r in await engine.search(f"{host}/multi")] == [f"{host}/test/multilayer"]
