@@ -257,3 +257,22 @@ def test_corrupt_partial_file_is_downloaded_again_from_the_start(
     assert starts[0] == HALF and 0 in starts  # resumed, failed the check, started over
     assert sha256_file(kit.blobs.path(digest)) == digest
     assert not partial.exists()
+
+
+def test_two_pulls_of_one_image_at_once_share_the_downloads(
+        fresh_registry: LocalRegistry, big_oci: Path, registry_service: Kit) -> None:
+    fresh_registry.push(big_oci, "latest", REPO)
+    digest, _ = _big_layer(big_oci)
+    kit = registry_service()
+    ref = Reference.parse(f"{fresh_registry.host}/{REPO}")
+
+    async def both() -> list[str]:
+        images = await asyncio.gather(kit.service.pull(ref, unpack=kit.unpack),
+                                      kit.service.pull(ref, unpack=kit.unpack))
+        return [image.id for image in images]
+
+    assert asyncio.run(both()) == [read_oci_image(big_oci).image_id] * 2
+    assert sha256_file(kit.blobs.path(digest)) == digest
+    full_gets = [line for line in fresh_registry.log().splitlines()
+                 if f'"GET /v2/{REPO}/blobs/{digest} ' in line]
+    assert len(full_gets) == 1  # the second pull waited for the first one's download

@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 import httpx
 
-from engine.errors import DigestMismatch, RegistryError
+from engine.errors import Conflict, DigestMismatch, RegistryError
 from engine.images.blobs import BlobStore, PartialBlob, digest_of
 from engine.registry.manifests import Descriptor
 from engine.registry.responses import TransientError, transport_error
@@ -26,6 +26,7 @@ __all__ = ["download_blob", "fetch_small_blob"]
 
 _CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
 _MAX_SMALL_BLOB = 16 << 20  # image configs; anything bigger is not a config
+_WAIT_FOR_OTHER = 0.2  # seconds between looks at a blob another pull is fetching
 
 
 class _Restart(Exception):
@@ -38,13 +39,19 @@ async def download_blob(session: RegistrySession, repository: str, blob: Descrip
                         backoff: float = 0.5) -> None:
     """Fetch ``blob`` into ``blobs`` (no-op if it is there); raises on failure.
 
-    ``on_bytes`` gets the number of bytes on disk as they grow, ``on_verify``
-    is called before the final check.
+    When another pull is already fetching the same blob, this one waits for it
+    (and takes over if that pull gives up). ``on_bytes`` gets the number of
+    bytes on disk as they grow, ``on_verify`` is called before the final check.
     """
     failures = 0
     restarted = False
     while not blobs.has(blob.digest):
-        partial = await asyncio.to_thread(blobs.partial, blob.digest)
+        try:
+            partial = await asyncio.to_thread(blobs.partial, blob.digest)
+        except Conflict:
+            # Another pull (here or in another process) is fetching this blob: let it.
+            await asyncio.sleep(_WAIT_FOR_OTHER)
+            continue
         try:
             resumed = partial.offset > 0
             try:
