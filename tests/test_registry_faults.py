@@ -5,6 +5,7 @@ resumes with a Range request."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import re
 import signal
@@ -276,3 +277,27 @@ def test_two_pulls_of_one_image_at_once_share_the_downloads(
     full_gets = [line for line in fresh_registry.log().splitlines()
                  if f'"GET /v2/{REPO}/blobs/{digest} ' in line]
     assert len(full_gets) == 1  # the second pull waited for the first one's download
+
+
+def test_manifest_that_does_not_match_the_digest_asked_for(
+        fresh_registry: LocalRegistry, busybox_oci: Path, registry_service: Kit) -> None:
+    fresh_registry.push(busybox_oci, "latest", "faults/manifest")
+    expected = read_oci_image(busybox_oci)
+    path = fresh_registry.blob_path(expected.manifest_digest)
+    data = path.read_bytes()
+    # Still a valid manifest, one size digit changed: the registry serves it as is.
+    changed = re.sub(rb'"size":(\d)', lambda m: b'"size":%d' % ((int(m.group(1)) + 1) % 10),
+                     data, count=1)
+    assert changed != data and len(changed) == len(data)
+    os.chmod(path, 0o644)
+    path.write_bytes(changed)
+    kit = registry_service()
+    ref = f"{fresh_registry.host}/faults/manifest@{expected.manifest_digest}"
+    with pytest.raises(DigestMismatch) as caught:
+        asyncio.run(kit.service.pull(Reference.parse(ref), unpack=kit.unpack))
+    got = "sha256:" + hashlib.sha256(changed).hexdigest()
+    assert str(caught.value) == (
+        f"{fresh_registry.host} sent a manifest for {ref} whose digest is {got}, not "
+        f"{expected.manifest_digest}; nothing was stored")
+    assert kit.images.list() == []
+    assert kit.digests() == set()

@@ -114,9 +114,8 @@ class Puller:
         body = response.content
         digest = digest_of(body)
         if expected is not None and digest != expected:
-            raise DigestMismatch(f"the manifest of {where} from {self.session.registry} does "
-                                 f"not match its digest {expected} (got {digest}); nothing "
-                                 "was stored")
+            raise DigestMismatch(f"{self.session.registry} sent a manifest for {where} whose "
+                                 f"digest is {digest}, not {expected}; nothing was stored")
         if size is not None and len(body) != size:
             raise DigestMismatch(f"the manifest of {where} has {len(body)} bytes, its index "
                                  f"says {size}")
