@@ -25,8 +25,10 @@ from engine.errors import (
     HelperError,
     InvalidArgument,
     InvalidState,
+    SkiffError,
 )
 from engine.helper.protocol import WithFds
+from engine.helper.zygote import Zygote
 from engine.helper.runtime.spec import Bind, ContainerDir, RuntimeSpec
 
 __all__ = ["ContainerService"]
@@ -36,7 +38,9 @@ _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 
 
 class ContainerService:
-    def __init__(self, root: Path, uid: int, cgroup_parent: str) -> None:
+    def __init__(self, root: Path, uid: int, cgroup_parent: str,
+                 zygote: Zygote | None = None) -> None:
+        self.zygote = zygote
         self.root = root
         self.uid = uid
         self.cgroup_parent = cgroup_parent
@@ -146,21 +150,13 @@ class ContainerService:
         _unlink(cdir.stop_requested)
         _unlink(cdir.paused)
         ready_r, ready_w = os.pipe2(os.O_CLOEXEC)
-        with open(cdir.path / "monitor.log", "ab") as err:
-            monitor = subprocess.Popen(
-                [*_python_module("engine.helper.runtime.monitor"), str(cdir.path), str(ready_w)],
-                pass_fds=[ready_w], start_new_session=True, stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL, stderr=err, cwd="/",
-                env={"PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"),
-                     "PYTHONPATH": _PACKAGE_ROOT},
-            )
-        os.close(ready_w)
-        self._monitors.append(monitor)
-        self._reap_monitors()
+        try:
+            self._spawn_monitor(cdir, ready_w)
+        finally:
+            os.close(ready_w)
         line = _read_line(ready_r, timeout=60.0)
         os.close(ready_r)
         if not line:
-            monitor.poll()
             tail = _tail(cdir.path / "monitor.log")
             raise HelperError(f"the container monitor failed to start{': ' + tail if tail else ''}")
         report = json.loads(line)
@@ -168,6 +164,26 @@ class ContainerService:
             raise ContainerStartError(report.get("message", "start failed"),
                                       int(report.get("code", 125)))
         return {"pid": report["pid"]}
+
+    def _spawn_monitor(self, cdir: ContainerDir, ready_w: int) -> None:
+        """Fork it from the zygote (fast); exec a fresh interpreter if the zygote is gone."""
+        log = cdir.path / "monitor.log"
+        if self.zygote is not None:
+            try:
+                self.zygote.spawn(cdir.path, ready_w, log)
+                return
+            except OSError:
+                self.zygote = None
+        with open(log, "ab") as err:
+            monitor = subprocess.Popen(
+                [*_python_module("engine.helper.runtime.monitor"), str(cdir.path), str(ready_w)],
+                pass_fds=[ready_w], start_new_session=True, stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL, stderr=err, cwd="/",
+                env={"PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"),
+                     "PYTHONPATH": _PACKAGE_ROOT},
+            )
+        self._monitors.append(monitor)
+        self._reap_monitors()
 
     def signal(self, container_id: str, signum: int) -> dict[str, Any]:
         cdir = self._existing(container_id)
@@ -197,7 +213,7 @@ class ContainerService:
             status = cdir.read_status()
             if int(status.get("pid", 0)) > 0:
                 _kill(int(status["pid"]), signal.SIGKILL)
-            open_cgroup(container_id, self.cgroup_parent).thaw()
+            self._thaw_cgroup(container_id)
             if not self._wait_exit(cdir, 10):
                 raise HelperError(f"container {container_id[:12]} did not stop after SIGKILL")
         return {}
@@ -237,9 +253,18 @@ class ContainerService:
         return {}
 
     def _thaw(self, cdir: ContainerDir) -> None:
-        spec = cdir.read_spec()
-        open_cgroup(spec.id, self.cgroup_parent).thaw()
+        self._thaw_cgroup(cdir.read_spec().id)
         _unlink(cdir.paused)
+
+    def _thaw_cgroup(self, container_id: str) -> None:
+        """Thaw if the cgroup is still there: the monitor removes it once all exited."""
+        cgroup = open_cgroup(container_id, self.cgroup_parent)
+        try:
+            if cgroup.exists():
+                cgroup.thaw()
+        except SkiffError:
+            if cgroup.exists():
+                raise
 
     def remove(self, container_id: str, force: bool) -> dict[str, Any]:
         cdir = self._dir(container_id)

@@ -20,6 +20,7 @@ from typing import Any
 from engine.errors import InvalidArgument, ProtocolError, SkiffError
 from engine.helper import protocol
 from engine.helper.containers import ContainerService
+from engine.helper.zygote import Zygote
 
 __all__ = ["HelperServer", "peer_uid"]
 
@@ -31,11 +32,12 @@ def peer_uid(sock: socket.socket) -> int:
 
 
 class HelperServer:
-    def __init__(self, sock: socket.socket, root: Path, uid: int, cgroup_parent: str) -> None:
+    def __init__(self, sock: socket.socket, root: Path, uid: int, cgroup_parent: str,
+                 zygote: Zygote | None = None) -> None:
         self.sock = sock
         self.root = root
         self.uid = uid
-        self.containers = ContainerService(root, uid, cgroup_parent)
+        self.containers = ContainerService(root, uid, cgroup_parent, zygote)
         self._send_lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="verb")
 
@@ -200,7 +202,14 @@ def main(argv: list[str] | None = None) -> int:
         parent = "skiff"
     root.mkdir(parents=True, exist_ok=True, mode=0o711)
     (root / "layers").mkdir(exist_ok=True, mode=0o711)
-    HelperServer(sock, root, uid, parent).serve()
+    from engine.helper.layers import clean_temp
+
+    clean_temp(root / "layers")
+    zygote = Zygote()  # before any thread exists: forking is safe only now
+    try:
+        HelperServer(sock, root, uid, parent, zygote).serve()
+    finally:
+        zygote.close()
     return 0
 
 

@@ -20,13 +20,14 @@ import selectors
 import signal
 import sys
 import time
+from pathlib import Path
 
 from engine.cgroups import Limits, open_cgroup
 from engine.containers.logformat import LogWriter, format_time
 from engine.helper.runtime import init, syscalls
 from engine.helper.runtime.spec import ContainerDir, RuntimeSpec
 
-__all__ = ["main"]
+__all__ = ["main", "run_monitor"]
 
 _PR_SET_CHILD_SUBREAPER = 36
 _F_SETPIPE_SZ = 1031
@@ -252,12 +253,16 @@ def _report(fd: int, message: dict[str, object]) -> None:
 
 
 def main(argv: list[str]) -> int:
+    return run_monitor(argv[1], int(argv[2]))
+
+
+def run_monitor(container_dir: str, ready_fd: int) -> int:
+    """Be the monitor of the container in ``container_dir`` until it is done."""
     syscalls.prctl(_PR_SET_CHILD_SUBREAPER, 1)
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
-    cdir = ContainerDir(__import__("pathlib").Path(argv[1]))
-    ready_fd = int(argv[2])
+    cdir = ContainerDir(Path(container_dir))
     monitor = Monitor(cdir, cdir.read_spec())
     try:
         monitor.run(ready_fd)
