@@ -28,8 +28,8 @@ from engine.errors import (
     SkiffError,
 )
 from engine.helper.protocol import WithFds
-from engine.helper.zygote import Zygote
 from engine.helper.runtime.spec import Bind, ContainerDir, RuntimeSpec
+from engine.helper.zygote import Zygote
 
 __all__ = ["ContainerService"]
 
