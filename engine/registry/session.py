@@ -123,22 +123,25 @@ class RegistrySession:
         endpoint = self._endpoint()
         client = self._client(endpoint)
         url = httpx.URL(self.base_url).join(path)
-        fresh = False
+        auth = await self.auth.headers(scopes)
         for attempt in (1, 2):
-            request_headers = {**(headers or {}), **await self.auth.headers(scopes, fresh=fresh)}
             body = content() if callable(content) else content
-            request = client.build_request(method, url, headers=request_headers,
+            request = client.build_request(method, url, headers={**(headers or {}), **auth},
                                            content=body, params=params)
             try:
                 response = await client.send(request, stream=True)
             except httpx.HTTPError as e:
                 raise transport_error(e, registry=self.registry, doing=doing) from None
             if response.status_code == 401 and attempt == 1 and self.auth.learn(response):
-                # Our token lacked a scope, expired early, or the registry moved
-                # from open to protected: ask once more with what it just told us.
-                await response.aclose()
-                fresh = True
-                continue
+                # Our token lacked a scope or expired early, or the registry moved
+                # from open to protected: ask once more with what it just told us,
+                # unless that would send the very same Authorization again.
+                await response.aread()
+                fresh = await self.auth.headers(scopes, fresh=True)
+                if fresh != auth:
+                    await response.aclose()
+                    auth = fresh
+                    continue
             try:
                 yield response
             finally:
