@@ -22,7 +22,7 @@ run: setup
 	$(VENV)/bin/skiff-desktop
 
 test: setup lint
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q --basetemp="$$(mktemp -d /tmp/skiff-tests.XXXXXX)"
 
 lint: setup
 	$(VENV)/bin/ruff check .
