@@ -74,6 +74,10 @@ def _int(minimum: int | None = 0, maximum: int | None = None, required: bool = T
 
 
 VOLUME_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$")
+NETWORK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+CONTAINER_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$")
+IPV4 = re.compile(r"^[0-9]{1,3}(\.[0-9]{1,3}){3}$")
+IPV4_CIDR = re.compile(r"^[0-9]{1,3}(\.[0-9]{1,3}){3}/[0-9]{1,2}$")
 
 _BIND = {
     "type": _str(choices=("bind", "volume", "tmpfs"), required=False),
@@ -127,6 +131,19 @@ VERBS: dict[str, dict[str, Field]] = {
     "volume_create": {"name": _str(VOLUME_NAME)},
     "volume_remove": {"name": _str(VOLUME_NAME)},
     "repair": {"ids": Field("list[str]", pattern=CONTAINER_ID, max_items=100000)},
+    "network_create": {"name": _str(NETWORK_NAME), "subnet": _str(IPV4_CIDR, required=False),
+                       "gateway": _str(IPV4, required=False)},
+    "network_remove": {"name": _str(NETWORK_NAME)},
+    "network_list": {},
+    "network_inspect": {"name": _str(NETWORK_NAME)},
+    "network_connect": {"id": _str(CONTAINER_ID), "network": _str(NETWORK_NAME),
+                        "name": _str(CONTAINER_NAME, required=False),
+                        "hostname": _str(HOSTNAME, required=False),
+                        "aliases": Field("list[str]", required=False, pattern=HOSTNAME,
+                                         max_items=32),
+                        "ip": _str(IPV4, required=False)},
+    "network_disconnect": {"id": _str(CONTAINER_ID), "network": _str(NETWORK_NAME)},
+    "network_repair": {},
 }
 
 

@@ -128,6 +128,8 @@ class HelperServer:
             return c.volume_remove(args["name"])
         if verb == "repair":
             return c.repair(args["ids"])
+        if verb.startswith("network_"):
+            return self._network(verb, args)
         raise ProtocolError(f"unknown verb {verb!r}")
 
     def _layers(self, verb: str, args: dict[str, Any], fds: list[int]) -> Any:
@@ -144,6 +146,14 @@ class HelperServer:
         with os.fdopen(fds.pop(), "rb", buffering=0) as source:
             return layers.unpack_layer(source, layers_dir, diff_id=args["diff_id"],
                                        digest=args["digest"])
+
+    def _network(self, verb: str, args: dict[str, Any]) -> Any:
+        from engine.helper.network.verbs import NetworkVerbs
+
+        verbs: NetworkVerbs | None = getattr(self, "_network_verbs", None)
+        if verbs is None:
+            verbs = self._network_verbs = NetworkVerbs(self.root, self.uid)
+        return verbs.dispatch(verb, args)
 
     def _send(self, message: dict[str, Any], fds: list[int] | None = None) -> None:
         with self._send_lock:

@@ -1,0 +1,255 @@
+"""The helper's record of networks and their address allocations.
+
+One JSON file per network under the helper's network directory holds its
+bridge, subnet and gateway and one endpoint per connected container: the
+address, the names peers resolve it by, and the ports published to it. The
+whole netfilter rule set and every hosts file are rendered from these records.
+
+Changes happen in :meth:`Ipam.transaction`: an exclusive flock on the
+directory's lock file across read-modify-write (no duplicates across
+processes), and each changed file replaced atomically (write, fsync, rename),
+so a crash at any point leaves either the old or the new record.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from pathlib import Path
+from typing import Any
+
+from engine.errors import Conflict, HelperError, InvalidArgument, NetworkNotFound
+from engine.helper.network.rules import PublishedPort
+from engine.helper.network.subnets import mac_for
+
+__all__ = ["Endpoint", "Ipam", "NetworkRecord"]
+
+_PREVIOUS_KEPT = 1024
+
+
+@dataclass
+class Endpoint:
+    container_id: str
+    address: IPv4Interface
+    hostname: str = ""
+    names: list[str] = field(default_factory=list)  # [container name, *aliases]
+    ports: list[PublishedPort] = field(default_factory=list)
+
+    @property
+    def mac(self) -> str:
+        return mac_for(self.address.ip)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"address": str(self.address), "hostname": self.hostname, "names": self.names,
+                "ports": [vars(port) for port in self.ports]}
+
+    @classmethod
+    def from_json(cls, container_id: str, data: dict[str, Any]) -> Endpoint:
+        return cls(container_id, IPv4Interface(data["address"]), data.get("hostname", ""),
+                   list(data.get("names", [])),
+                   [PublishedPort(**port) for port in data.get("ports", [])])
+
+
+@dataclass
+class NetworkRecord:
+    name: str
+    bridge: str
+    subnet: IPv4Network
+    gateway: IPv4Address
+    user_defined: bool = True
+    endpoints: dict[str, Endpoint] = field(default_factory=dict)
+    last: IPv4Address | None = None  # allocation goes round-robin from here
+    previous: dict[str, str] = field(default_factory=dict)  # released: id -> address
+
+    def __post_init__(self) -> None:
+        if self.subnet.prefixlen > 30:
+            raise InvalidArgument(f"subnet {self.subnet} is too small: use /30 or larger")
+        if self.gateway not in self.subnet or self.gateway in (self.subnet.network_address,
+                                                             self.subnet.broadcast_address):
+            raise InvalidArgument(f"gateway {self.gateway} is not a host address of "
+                                  f"{self.subnet}")
+
+    def allocate(self, container_id: str, requested: IPv4Address | None = None) -> Endpoint:
+        """The container's endpoint, with a new address if it has none yet.
+
+        A container gets back the address it had last on this network when
+        that is still free; others are handed out round-robin, so a released
+        address is not reused at once.
+        """
+        existing = self.endpoints.get(container_id)
+        if existing is not None:
+            return existing
+        used = {int(ep.address.ip) for ep in self.endpoints.values()} | {int(self.gateway)}
+        first = int(self.subnet.network_address) + 1
+        last = int(self.subnet.broadcast_address) - 1
+        if requested is not None:
+            if not first <= int(requested) <= last or int(requested) == int(self.gateway):
+                raise InvalidArgument(f"address {requested} is not available in {self.subnet}")
+            if int(requested) in used:
+                raise Conflict(f"address {requested} is already in use on network {self.name}")
+            chosen = int(requested)
+        else:
+            wanted = self.previous.get(container_id)
+            if wanted is not None and int(IPv4Address(wanted)) not in used \
+                    and first <= int(IPv4Address(wanted)) <= last:
+                chosen = int(IPv4Address(wanted))
+            else:
+                chosen = self._next_free(used, first, last)
+        address = IPv4Interface((chosen, self.subnet.prefixlen))
+        endpoint = Endpoint(container_id, address)
+        self.endpoints[container_id] = endpoint
+        self.last = address.ip
+        self.previous.pop(container_id, None)
+        return endpoint
+
+    def _next_free(self, used: set[int], first: int, last: int) -> int:
+        start = int(self.last) + 1 if self.last is not None else first
+        if not first <= start <= last:
+            start = first
+        reserved = {int(IPv4Address(a)) for a in self.previous.values()}
+        size = last - first + 1
+        for avoid in (used | reserved, used):  # prefer addresses nobody had recently
+            for step in range(size):
+                candidate = first + (start - first + step) % size
+                if candidate not in avoid:
+                    return candidate
+        raise Conflict(f"network {self.name} has no free address left in {self.subnet}")
+
+    def release(self, container_id: str) -> Endpoint | None:
+        endpoint = self.endpoints.pop(container_id, None)
+        if endpoint is not None:
+            self.previous[container_id] = str(endpoint.address.ip)
+            while len(self.previous) > _PREVIOUS_KEPT:
+                del self.previous[next(iter(self.previous))]
+        return endpoint
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "bridge": self.bridge,
+            "subnet": str(self.subnet),
+            "gateway": str(self.gateway),
+            "user_defined": self.user_defined,
+            "endpoints": {cid: ep.to_json() for cid, ep in sorted(self.endpoints.items())},
+            "last": str(self.last) if self.last is not None else None,
+            "previous": self.previous,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> NetworkRecord:
+        return cls(
+            name=data["name"],
+            bridge=data["bridge"],
+            subnet=IPv4Network(data["subnet"]),
+            gateway=IPv4Address(data["gateway"]),
+            user_defined=bool(data.get("user_defined", True)),
+            endpoints={cid: Endpoint.from_json(cid, ep)
+                       for cid, ep in data.get("endpoints", {}).items()},
+            last=IPv4Address(data["last"]) if data.get("last") else None,
+            previous=dict(data.get("previous", {})),
+        )
+
+
+class Ipam:
+    """Network records in ``directory``, one ``<network>.json`` each."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    @contextlib.contextmanager
+    def _locked(self, exclusive: bool) -> Iterator[None]:
+        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(self.directory / ".lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+            yield
+        finally:
+            os.close(fd)
+
+    def _load(self) -> dict[str, NetworkRecord]:
+        records = {}
+        for path in sorted(self.directory.glob("*.json")):
+            try:
+                record = NetworkRecord.from_json(json.loads(path.read_text()))
+            except (ValueError, KeyError, TypeError) as exc:
+                raise HelperError(f"the network record {path} is damaged ({exc}); remove the "
+                                  "file to forget that network") from None
+            records[record.name] = record
+        return records
+
+    def read(self) -> dict[str, NetworkRecord]:
+        """A snapshot of every network record."""
+        with self._locked(exclusive=False):
+            return self._load()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[dict[str, NetworkRecord]]:
+        """Lock, load every record, let the caller change the dict, save what
+        changed. Nothing is saved if the block raises."""
+        with self._locked(exclusive=True):
+            for stale in self.directory.glob(".*.tmp"):
+                stale.unlink()
+            records = self._load()
+            before = {name: record.to_json() for name, record in records.items()}
+            yield records
+            for name in before.keys() - records.keys():
+                (self.directory / f"{name}.json").unlink(missing_ok=True)
+            for name, record in records.items():
+                if record.name != name:
+                    raise HelperError(f"network record {record.name} stored under {name}")
+                data = record.to_json()
+                if before.get(name) != data:
+                    self._write(name, data)
+            if before.keys() != records.keys():
+                self._sync_directory()
+
+    def _write(self, name: str, data: dict[str, Any]) -> None:
+        tmp = self.directory / f".{name}.json.tmp"
+        with open(tmp, "w") as file:
+            json.dump(data, file, indent=1)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(tmp, self.directory / f"{name}.json")
+        self._sync_directory()
+
+    def _sync_directory(self) -> None:
+        fd = os.open(self.directory, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    # -- the verbs, one transaction each ----------------------------------------------------
+
+    def allocate(self, network: str, container_id: str,
+                 requested: IPv4Address | None = None) -> IPv4Interface:
+        with self.transaction() as records:
+            return self._record(records, network).allocate(container_id, requested).address
+
+    def release(self, network: str, container_id: str) -> None:
+        with self.transaction() as records:
+            if network in records:
+                records[network].release(container_id)
+
+    def repair(self, live_container_ids: Iterable[str]) -> dict[str, list[str]]:
+        """Release every allocation whose container is not live: {network: [ids]}."""
+        live = set(live_container_ids)
+        released: dict[str, list[str]] = {}
+        with self.transaction() as records:
+            for name, record in records.items():
+                for cid in sorted(record.endpoints.keys() - live):
+                    record.release(cid)
+                    released.setdefault(name, []).append(cid)
+        return released
+
+    @staticmethod
+    def _record(records: dict[str, NetworkRecord], network: str) -> NetworkRecord:
+        try:
+            return records[network]
+        except KeyError:
+            raise NetworkNotFound(f"network {network} not found") from None

@@ -1,0 +1,250 @@
+"""Bridges and veth pairs through netlink (pyroute2).
+
+The host end of each container's veth carries its owner in the link alias
+("skiff:<container id>"), so the kernel itself says which container a link
+belongs to and repair needs no separate record of link names.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import socket
+from dataclasses import dataclass
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from pathlib import Path
+
+from pyroute2 import IPRoute
+from pyroute2.netlink.exceptions import NetlinkError
+
+from engine.errors import (
+    Conflict,
+    HelperError,
+    KernelFeatureMissing,
+    NetworkNotFound,
+    SkiffError,
+)
+from engine.helper.network.netns import run_in_netns
+from engine.helper.network.subnets import mac_for, new_veth_name
+
+__all__ = [
+    "OWNER_ALIAS",
+    "AttachResult",
+    "BridgePort",
+    "attach",
+    "bridge_ports",
+    "bridges",
+    "detach",
+    "ensure_bridge",
+    "host_routes",
+    "remove_bridge",
+]
+
+OWNER_ALIAS = "skiff:"
+
+
+@dataclass(frozen=True)
+class AttachResult:
+    host_ifname: str
+    mac: str
+
+
+@dataclass(frozen=True)
+class BridgePort:
+    ifname: str
+    owner: str  # container id from the link alias, "" if none
+
+
+def _index(ipr: IPRoute, ifname: str) -> int | None:
+    found = ipr.link_lookup(ifname=ifname)
+    return found[0] if found else None
+
+
+def _kind(link: object) -> str:
+    info = link.get_attr("IFLA_LINKINFO")  # type: ignore[attr-defined]
+    return str(info.get_attr("IFLA_INFO_KIND")) if info is not None else ""
+
+
+def _sysctl(name: str, value: str) -> None:
+    with open(f"/proc/sys/{name}", "w") as file:
+        file.write(value)
+
+
+def _failed(what: str, exc: NetlinkError | OSError) -> SkiffError:
+    code = exc.code if isinstance(exc, NetlinkError) else (exc.errno or 0)
+    reason = os.strerror(code) if code else str(exc)
+    if code == errno.EOPNOTSUPP:
+        return KernelFeatureMissing(f"{what}: the kernel lacks support ({reason}); "
+                                    "load the bridge and veth modules")
+    return HelperError(f"{what}: {reason}")
+
+
+def ensure_bridge(name: str, subnet: IPv4Network, gateway: IPv4Address) -> None:
+    """Create (or fix up) bridge ``name`` with ``gateway`` as its only address, up.
+
+    Also turns on IPv4 forwarding and route_localnet on the bridge, which lets
+    connections to 127.0.0.1 be DNATed to a container (netfilter drops any
+    other 127/8 traffic coming from the bridge).
+    """
+    wanted = (str(gateway), subnet.prefixlen)
+
+    def work() -> None:
+        with IPRoute() as ipr:
+            index = _index(ipr, name)
+            if index is None:
+                try:
+                    ipr.link("add", ifname=name, kind="bridge", address=mac_for(gateway))
+                except NetlinkError as exc:
+                    if exc.code != errno.EEXIST:
+                        raise
+                index = _index(ipr, name)
+            assert index is not None
+            present = set()
+            for msg in ipr.get_addr(index=index, family=socket.AF_INET):
+                here = (msg.get_attr("IFA_ADDRESS"), msg["prefixlen"])
+                if here == wanted:
+                    present.add(here)
+                else:
+                    ipr.addr("del", index=index, address=here[0], prefixlen=here[1])
+            if not present:
+                ipr.addr("add", index=index, address=wanted[0], prefixlen=wanted[1])
+            ipr.link("set", index=index, state="up")
+        _sysctl("net/ipv4/ip_forward", "1")
+        _sysctl(f"net/ipv4/conf/{name}/route_localnet", "1")
+
+    try:
+        run_in_netns(None, work)
+    except (NetlinkError, OSError) as exc:
+        raise _failed(f"cannot set up bridge {name}", exc) from None
+
+
+def _delete_link(name: str, what: str) -> None:
+    def work() -> None:
+        with IPRoute() as ipr:
+            index = _index(ipr, name)
+            if index is not None:
+                try:
+                    ipr.link("del", index=index)
+                except NetlinkError as exc:
+                    if exc.code != errno.ENODEV:
+                        raise
+
+    try:
+        run_in_netns(None, work)
+    except (NetlinkError, OSError) as exc:
+        raise _failed(f"cannot remove {what} {name}", exc) from None
+
+
+def remove_bridge(name: str) -> None:
+    """Delete bridge ``name`` (its ports are released, not deleted). Idempotent."""
+    _delete_link(name, "bridge")
+
+
+def attach(sandbox: Path, bridge: str, address: IPv4Interface, gateway: IPv4Address | None,
+           ifname: str = "eth0", mac: str | None = None, owner: str = "") -> AttachResult:
+    """Connect a sandbox to a bridge with a veth pair.
+
+    The host end ("veth<8 hex>", alias "skiff:<owner>") joins the bridge; the
+    other end is created directly inside the sandbox as ``ifname``, gets
+    ``address`` and, when ``gateway`` is given, the default route through it.
+    """
+    host_ifname = new_veth_name()
+    mac = mac or mac_for(address.ip)
+
+    def host_side() -> None:
+        with IPRoute() as ipr:
+            bridge_index = _index(ipr, bridge)
+            if bridge_index is None:
+                raise NetworkNotFound(f"bridge {bridge} does not exist; recreate the network")
+            fd = os.open(sandbox, os.O_RDONLY | os.O_CLOEXEC)
+            try:
+                ipr.link("add", ifname=host_ifname, kind="veth",
+                         peer={"ifname": ifname, "net_ns_fd": fd, "address": mac})
+            finally:
+                os.close(fd)
+            index = _index(ipr, host_ifname)
+            ipr.link("set", index=index, ifalias=OWNER_ALIAS + owner)
+            ipr.link("set", index=index, master=bridge_index)
+            # hairpin: a container reaching its own published port through the
+            # host is DNATed back out of the port it came in by
+            ipr.brport("set", index=index, mode=1)
+            ipr.link("set", index=index, state="up")
+
+    def sandbox_side() -> None:
+        with IPRoute() as ipr:
+            index = _index(ipr, ifname)
+            ipr.addr("add", index=index, address=str(address.ip),
+                     prefixlen=address.network.prefixlen)
+            ipr.link("set", index=index, state="up")
+            if gateway is not None:
+                ipr.route("add", dst="0.0.0.0/0", gateway=str(gateway))
+
+    try:
+        run_in_netns(None, host_side)
+    except NetlinkError as exc:
+        if exc.code == errno.EEXIST:
+            raise Conflict(f"the sandbox already has an interface {ifname}") from None
+        raise _failed(f"cannot create the veth pair for {bridge}", exc) from None
+    try:
+        run_in_netns(sandbox, sandbox_side)
+    except BaseException as exc:
+        detach(host_ifname)
+        if isinstance(exc, NetlinkError | OSError):
+            raise _failed(f"cannot configure {ifname} in {sandbox}", exc) from None
+        raise
+    return AttachResult(host_ifname, mac)
+
+
+def detach(host_ifname: str) -> None:
+    """Delete a veth pair by its host end (the sandbox end goes with it). Idempotent."""
+    _delete_link(host_ifname, "link")
+
+
+def bridges(prefix: str) -> list[str]:
+    """Bridges named like ours: "<prefix>0" and "<prefix>-*"."""
+
+    def work() -> list[str]:
+        with IPRoute() as ipr:
+            return [str(link.get("ifname")) for link in ipr.get_links()
+                    if _kind(link) == "bridge" and _ours(str(link.get("ifname")), prefix)]
+
+    return run_in_netns(None, work)
+
+
+def _ours(ifname: str, prefix: str) -> bool:
+    return ifname == f"{prefix}0" or ifname.startswith(f"{prefix}-")
+
+
+def bridge_ports(bridge: str) -> list[BridgePort]:
+    """The veth links enslaved to ``bridge`` with the container that owns each."""
+
+    def work() -> list[BridgePort]:
+        with IPRoute() as ipr:
+            index = _index(ipr, bridge)
+            if index is None:
+                return []
+            ports = []
+            for link in ipr.get_links():
+                if link.get("master") != index or _kind(link) != "veth":
+                    continue
+                alias = str(link.get("ifalias") or "")
+                owner = alias[len(OWNER_ALIAS):] if alias.startswith(OWNER_ALIAS) else ""
+                ports.append(BridgePort(str(link.get("ifname")), owner))
+            return ports
+
+    return run_in_netns(None, work)
+
+
+def host_routes() -> list[IPv4Network]:
+    """Destinations of the host's IPv4 routes (main and other tables, not local)."""
+
+    def work() -> list[IPv4Network]:
+        with IPRoute() as ipr:
+            found = []
+            for route in ipr.get_routes(family=socket.AF_INET):
+                if route.get("table") == 255 or not route["dst_len"]:
+                    continue
+                found.append(IPv4Network(f"{route.get('dst')}/{route['dst_len']}", strict=False))
+            return found
+
+    return run_in_netns(None, work)

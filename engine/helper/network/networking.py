@@ -1,0 +1,402 @@
+"""Skiff's host networking as the helper uses it: one object, a verb per step.
+
+:class:`Networking` ties the pieces together around the network records
+(:mod:`.ipam`): every change is one locked transaction that updates the
+records, re-applies the whole netfilter rule set rendered from them, and only
+then commits, so the rules on the host never describe more than the records.
+Kernel objects are named so they can be found without records: bridges by
+prefix, veths by their owner alias, sandboxes by their mount.
+
+At container start the runtime calls, in order (see :meth:`start_container`,
+which does all of it and undoes it on failure)::
+
+    plan = plan_network(config.network, config.ports, config.network_aliases)
+    net.check_ports(cid, ports)                      # refuse a taken port first
+    if plan.sandbox: create_sandbox(net.sandbox_path(cid))
+    for i, name in enumerate(plan.networks):
+        net.connect(cid, name, hostname=..., names=[name, *aliases], default_route=i == 0)
+    if plan.publish: net.publish(cid, plan.networks[0], ports)
+    net.write_files(cid, hostname, plan)             # hosts, hostname, resolv.conf
+    ... init setns()s into net.sandbox_path(cid) when plan.sandbox
+
+and :meth:`cleanup_container` once the container is stopped for good (stop,
+kill, rm; not between restarts by policy). :meth:`repair` runs when the
+helper starts and after a crash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from ipaddress import IPv4Address, IPv4Network
+from pathlib import Path
+from typing import Protocol
+
+from engine.errors import Conflict, InUse, InvalidArgument, NameInUse, NetworkNotFound
+from engine.helper.network import etcfiles, links
+from engine.helper.network.ipam import Endpoint, Ipam, NetworkRecord
+from engine.helper.network.netfilter import Netfilter, detect_backend
+from engine.helper.network.netns import create_sandbox, destroy_sandbox, sandboxes_under
+from engine.helper.network.plan import NetworkPlan
+from engine.helper.network.ports import resolve_ports
+from engine.helper.network.rules import Dnat, PublishedPort, plan_rules
+from engine.helper.network.subnets import (
+    DEFAULT_NETWORK,
+    bridge_name,
+    choose_subnet,
+    default_candidates,
+    user_candidates,
+    validate_network_name,
+)
+
+__all__ = ["Networking", "PortRequest", "RepairReport", "StartedNetwork"]
+
+SANDBOX = "netns"
+
+
+class PortRequest(Protocol):
+    """What publishing needs of a port binding (engine.containers.config.PortBinding)."""
+
+    @property
+    def container_port(self) -> int: ...
+    @property
+    def protocol(self) -> str: ...
+    @property
+    def host_ip(self) -> str: ...
+    @property
+    def host_port(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class StartedNetwork:
+    """What start_container set up, for inspect and ``skiff port``."""
+
+    plan: NetworkPlan
+    endpoints: dict[str, Endpoint]  # network name -> endpoint
+    ports: list[PublishedPort]
+    files: dict[str, Path]  # "hosts" | "hostname" | "resolv.conf" -> file to bind-mount
+
+
+@dataclass
+class RepairReport:
+    released: dict[str, list[str]] = field(default_factory=dict)  # network -> container ids
+    links: list[str] = field(default_factory=list)
+    bridges: list[str] = field(default_factory=list)
+    sandboxes: list[Path] = field(default_factory=list)
+
+
+class Networking:
+    """Networks, container endpoints and published ports on this host.
+
+    ``state_dir`` holds the network records (under the helper's root);
+    ``container_dir`` maps a container id to its directory, where the sandbox
+    and the generated /etc files live. ``table`` and ``bridge_prefix`` name
+    what Skiff owns in the kernel; tests pass their own.
+    """
+
+    def __init__(self, state_dir: Path, container_dir: Callable[[str], Path], *,
+                 table: str = "skiff", bridge_prefix: str = "skiff",
+                 backend: str = "") -> None:
+        self.ipam = Ipam(state_dir)
+        self.container_dir = container_dir
+        self.bridge_prefix = bridge_prefix
+        self.netfilter = Netfilter(table, backend or detect_backend())
+
+    def sandbox_path(self, container_id: str) -> Path:
+        return self.container_dir(container_id) / SANDBOX
+
+    # -- networks ---------------------------------------------------------------------------
+
+    def networks(self) -> dict[str, NetworkRecord]:
+        return self.ipam.read()
+
+    def network(self, name: str) -> NetworkRecord:
+        try:
+            return self.ipam.read()[name]
+        except KeyError:
+            raise NetworkNotFound(f"network {name} not found") from None
+
+    def create_network(self, name: str, subnet: IPv4Network | None = None,
+                       gateway: IPv4Address | None = None) -> NetworkRecord:
+        """Create a network: record, bridge, rules. The default network
+        ("bridge") is created by the first container that uses it."""
+        if name != DEFAULT_NETWORK:
+            validate_network_name(name)
+        with self.ipam.transaction() as records:
+            if name in records:
+                raise NameInUse(f"network {name} already exists")
+            record = self._new_record(records, name, subnet, gateway)
+            links.ensure_bridge(record.bridge, record.subnet, record.gateway)
+            records[name] = record
+            self._apply(records)
+        return record
+
+    def _new_record(self, records: dict[str, NetworkRecord], name: str,
+                    subnet: IPv4Network | None, gateway: IPv4Address | None) -> NetworkRecord:
+        ours = [r.subnet for r in records.values()]
+        bridge = bridge_name(self.bridge_prefix, name)
+        routes = [net for net in links.host_routes()
+                  if not any(net == r.subnet for r in records.values())]
+        if subnet is None:
+            candidates = default_candidates() if name == DEFAULT_NETWORK else user_candidates()
+            subnet = choose_subnet(candidates, [*routes, *ours])
+        else:
+            for other in records.values():
+                if subnet.overlaps(other.subnet):
+                    raise Conflict(f"subnet {subnet} overlaps {other.subnet} of network "
+                                   f"{other.name}")
+            for net in routes:
+                if net.prefixlen and subnet.overlaps(net):
+                    raise Conflict(f"subnet {subnet} overlaps the host's route to {net}")
+        if gateway is None:
+            gateway = subnet.network_address + 1
+        return NetworkRecord(name, bridge, subnet, gateway, user_defined=name != DEFAULT_NETWORK)
+
+    def remove_network(self, name: str) -> None:
+        """Remove a network with no containers: rules, bridge, record."""
+        if name == DEFAULT_NETWORK:
+            raise InvalidArgument(f"{name} is a pre-defined network and cannot be removed")
+        with self.ipam.transaction() as records:
+            record = records.get(name)
+            if record is None:
+                raise NetworkNotFound(f"network {name} not found")
+            if record.endpoints:
+                users = ", ".join(ep.names[0] if ep.names else cid[:12]
+                                  for cid, ep in sorted(record.endpoints.items()))
+                raise InUse(f"network {name} is in use by container {users}; stop or "
+                            "disconnect them first")
+            del records[name]
+            self._apply(records)
+            links.remove_bridge(record.bridge)
+
+    # -- containers -------------------------------------------------------------------------
+
+    def start_container(self, container_id: str, plan: NetworkPlan, *, hostname: str,
+                        name: str = "", aliases: Sequence[str] = (),
+                        ports: Sequence[PortRequest] = ()) -> StartedNetwork:
+        """Everything networking does at container start, undone on failure."""
+        if plan.publish:
+            self.check_ports(container_id, ports)
+        try:
+            if plan.sandbox:
+                create_sandbox(self.sandbox_path(container_id))
+            endpoints = {}
+            for index, network in enumerate(plan.networks):
+                endpoints[network] = self.connect(container_id, network, hostname=hostname,
+                                                  names=[n for n in (name, *aliases) if n],
+                                                  default_route=index == 0)
+            published: list[PublishedPort] = []
+            if plan.publish and plan.networks and ports:
+                published = self.publish(container_id, plan.networks[0], ports)
+            files = self.write_files(container_id, hostname, plan)
+        except BaseException:
+            self.cleanup_container(container_id)
+            raise
+        return StartedNetwork(plan, endpoints, published, files)
+
+    def check_ports(self, container_id: str, ports: Sequence[PortRequest]) -> None:
+        """Refuse (InUse) an explicit host port another container or program holds."""
+        records = self.ipam.read()
+        fixed = [p for p in ports if p.host_port]
+        resolve_ports([_published(p) for p in fixed], _taken(records, container_id))
+
+    def connect(self, container_id: str, network: str, *, hostname: str,
+                names: Sequence[str] = (), address: IPv4Address | None = None,
+                default_route: bool = True) -> Endpoint:
+        """Give the container's sandbox an interface and an address on ``network``;
+        the default network is created on first use."""
+        sandbox = self.sandbox_path(container_id)
+        with self.ipam.transaction() as records:
+            record = records.get(network)
+            if record is None:
+                if network != DEFAULT_NETWORK:
+                    raise NetworkNotFound(f"network {network} not found")
+                record = self._new_record(records, network, None, None)
+                records[network] = record
+                self._apply(records)
+            if container_id in record.endpoints:
+                raise Conflict(f"the container is already connected to network {network}")
+            ifname = f"eth{sum(container_id in r.endpoints for r in records.values())}"
+            endpoint = record.allocate(container_id, address)
+            endpoint.hostname = hostname
+            endpoint.names = list(dict.fromkeys(names))
+            links.ensure_bridge(record.bridge, record.subnet, record.gateway)
+            links.attach(sandbox, record.bridge, endpoint.address,
+                         record.gateway if default_route else None, ifname=ifname,
+                         owner=container_id)
+        if record.user_defined:
+            self.refresh_hosts(record.endpoints.keys() - {container_id})
+        return endpoint
+
+    def disconnect(self, container_id: str, network: str) -> None:
+        """Take the container off ``network`` (its interface, address, ports there)."""
+        with self.ipam.transaction() as records:
+            record = records.get(network)
+            if record is None:
+                raise NetworkNotFound(f"network {network} not found")
+            endpoint = record.release(container_id)
+            if endpoint is None:
+                raise InvalidArgument(f"the container is not connected to network {network}")
+            if endpoint.ports:
+                self._apply(records)
+        self._detach(container_id, [record.bridge])
+        self.refresh_hosts([container_id, *record.endpoints])
+
+    def publish(self, container_id: str, network: str,
+                ports: Sequence[PortRequest]) -> list[PublishedPort]:
+        """DNAT host ports to the container's address on ``network``; host port 0
+        gets a free one. Refuses (InUse) a port already held."""
+        with self.ipam.transaction() as records:
+            record = records.get(network)
+            endpoint = record.endpoints.get(container_id) if record else None
+            if endpoint is None:
+                raise InvalidArgument(f"the container is not connected to network {network}")
+            endpoint.ports = resolve_ports([_published(p) for p in ports],
+                                           _taken(records, container_id))
+            self._apply(records)
+        return list(endpoint.ports)
+
+    def unpublish(self, container_id: str) -> None:
+        with self.ipam.transaction() as records:
+            changed = False
+            for record in records.values():
+                endpoint = record.endpoints.get(container_id)
+                if endpoint is not None and endpoint.ports:
+                    endpoint.ports = []
+                    changed = True
+            if changed:
+                self._apply(records)
+
+    def write_files(self, container_id: str, hostname: str,
+                    plan: NetworkPlan) -> dict[str, Path]:
+        """Write the container's hosts, hostname and resolv.conf; returns their paths."""
+        directory = self.container_dir(container_id)
+        files = {name: directory / name for name in
+                 (etcfiles.HOSTS, etcfiles.HOSTNAME, etcfiles.RESOLV_CONF)}
+        if plan.host_network:
+            try:
+                hosts = Path("/etc/hosts").read_text()
+            except OSError:
+                hosts = etcfiles.render_hosts(hostname, [])
+        else:
+            hosts = _hosts_for(self.ipam.read(), container_id, hostname)
+        etcfiles.write_in_place(files[etcfiles.HOSTS], hosts)
+        etcfiles.write_in_place(files[etcfiles.HOSTNAME], f"{hostname}\n")
+        etcfiles.write_in_place(files[etcfiles.RESOLV_CONF],
+                                etcfiles.host_resolv_conf(plan.host_network))
+        return files
+
+    def refresh_hosts(self, container_ids: Iterable[str]) -> None:
+        """Rewrite the hosts files of these containers (those that have one)
+        after a peer joined or left one of their networks."""
+        records = self.ipam.read()
+        for cid in container_ids:
+            path = self.container_dir(cid) / etcfiles.HOSTS
+            if not path.exists():
+                continue
+            own = [r.endpoints[cid] for r in records.values() if cid in r.endpoints]
+            hostname = own[0].hostname if own else ""
+            etcfiles.write_in_place(path, _hosts_for(records, cid, hostname))
+
+    def cleanup_container(self, container_id: str) -> None:
+        """Remove the container's rules, addresses, links and sandbox. Idempotent;
+        safe after a crash anywhere in start or in an earlier cleanup."""
+        with self.ipam.transaction() as records:
+            touched = [r for r in records.values() if container_id in r.endpoints]
+            had_ports = any(r.endpoints[container_id].ports for r in touched)
+            for record in touched:
+                record.release(container_id)
+            if had_ports:
+                self._apply(records)
+        self._detach(container_id, [r.bridge for r in touched])
+        destroy_sandbox(self.sandbox_path(container_id))
+        self.refresh_hosts({cid for r in touched if r.user_defined for cid in r.endpoints})
+
+    def _detach(self, container_id: str, bridges: Iterable[str]) -> None:
+        for bridge in bridges:
+            for port in links.bridge_ports(bridge):
+                if port.owner == container_id:
+                    links.detach(port.ifname)
+
+    # -- repair -----------------------------------------------------------------------------
+
+    def repair(self, live_container_ids: Iterable[str],
+               sandbox_root: Path | None = None) -> RepairReport:
+        """Make the host match the records for these live containers: forget the
+        others, recreate missing bridges, re-apply the rules, and delete links,
+        bridges and sandboxes (below ``sandbox_root``) nobody owns. Idempotent."""
+        live = set(live_container_ids)
+        report = RepairReport()
+        with self.ipam.transaction() as records:
+            for name, record in records.items():
+                gone = sorted(record.endpoints.keys() - live)
+                for cid in gone:
+                    record.release(cid)
+                if gone:
+                    report.released[name] = gone
+                links.ensure_bridge(record.bridge, record.subnet, record.gateway)
+            self._apply(records)
+        by_bridge = {r.bridge: r for r in records.values()}
+        for bridge in links.bridges(self.bridge_prefix):
+            owned = by_bridge.get(bridge)
+            for port in links.bridge_ports(bridge):
+                if owned is None or port.owner not in owned.endpoints:
+                    links.detach(port.ifname)
+                    report.links.append(port.ifname)
+            if owned is None:
+                links.remove_bridge(bridge)
+                report.bridges.append(bridge)
+        if sandbox_root is not None:
+            for path in sandboxes_under(sandbox_root):
+                if path.name == SANDBOX and path.parent.name not in live:
+                    destroy_sandbox(path)
+                    report.sandboxes.append(path)
+        if report.released:
+            self.refresh_hosts({cid for r in records.values() if r.user_defined
+                                for cid in r.endpoints})
+        return report
+
+    def teardown(self) -> None:
+        """Remove every network, bridge and rule of this instance (uninstall, tests).
+        Containers' sandboxes are left to cleanup_container."""
+        with self.ipam.transaction() as records:
+            self.netfilter.destroy()
+            for record in records.values():
+                links.remove_bridge(record.bridge)
+            records.clear()
+        for bridge in links.bridges(self.bridge_prefix):
+            links.remove_bridge(bridge)
+
+    def _apply(self, records: dict[str, NetworkRecord]) -> None:
+        nets = [(r.bridge, r.subnet) for r in records.values()]
+        dnats = [Dnat(cid, ep.address.ip, port) for r in records.values()
+                 for cid, ep in r.endpoints.items() for port in ep.ports]
+        self.netfilter.apply(plan_rules(nets, dnats, self.bridge_prefix))
+
+
+def _published(port: PortRequest) -> PublishedPort:
+    return PublishedPort(port.protocol or "tcp", port.host_ip, port.host_port,
+                         port.container_port)
+
+
+def _taken(records: dict[str, NetworkRecord],
+           container_id: str) -> dict[tuple[str, int], list[tuple[str, str]]]:
+    taken: dict[tuple[str, int], list[tuple[str, str]]] = {}
+    for record in records.values():
+        for cid, endpoint in record.endpoints.items():
+            if cid == container_id:
+                continue
+            owner = endpoint.names[0] if endpoint.names else cid[:12]
+            for port in endpoint.ports:
+                taken.setdefault((port.protocol, port.host_port), []).append(
+                    (port.host_ip, owner))
+    return taken
+
+
+def _hosts_for(records: dict[str, NetworkRecord], container_id: str, hostname: str) -> str:
+    own = [r.endpoints[container_id].address.ip for r in records.values()
+           if container_id in r.endpoints]
+    peers = [(ep.address.ip, [*ep.names, cid[:12]])
+             for r in records.values() if r.user_defined and container_id in r.endpoints
+             for cid, ep in sorted(r.endpoints.items()) if cid != container_id]
+    return etcfiles.render_hosts(hostname, own, peers)

@@ -1,0 +1,207 @@
+"""The helper's network verbs and the glue its container service and monitors use.
+
+Networks are host-wide (as in docker); containers are the caller's own: a
+verb that names a container finds it under ``root/users/<uid>/containers``.
+The Networking instance comes from the helper root alone, so the helper, the
+container monitors and repair all see the same records and kernel objects.
+``SKIFF_NET_PREFIX``, ``SKIFF_NET_TABLE`` and ``SKIFF_NETFILTER`` rename the
+bridges and the nft table or force a backend (tests keep off the real ones).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from ipaddress import IPv4Address, IPv4Network
+from pathlib import Path
+from typing import Any
+
+from engine.errors import ContainerNotFound, InvalidArgument, InvalidState
+from engine.helper.network.ipam import Endpoint, NetworkRecord
+from engine.helper.network.netns import is_sandbox
+from engine.helper.network.networking import Networking, PortRequest, StartedNetwork
+from engine.helper.network.plan import NetworkPlan
+from engine.helper.network.rules import PublishedPort
+
+__all__ = [
+    "NetworkVerbs",
+    "default_networking",
+    "docker_ports",
+    "endpoint_json",
+    "live_container_ids",
+    "network_json",
+    "network_settings",
+]
+
+_ACTIVE = ("running", "restarting", "paused")
+
+
+def _container_dir(root: Path, container_id: str) -> Path:
+    for found in (root / "users").glob(f"*/containers/{container_id}"):
+        return found
+    return root / "users" / "0" / "containers" / container_id  # absent: nothing to do there
+
+
+def default_networking(root: Path) -> Networking:
+    """The host's networking for the helper whose storage root is ``root``."""
+    return Networking(root / "network", lambda cid: _container_dir(root, cid),
+                      table=os.environ.get("SKIFF_NET_TABLE", "skiff"),
+                      bridge_prefix=os.environ.get("SKIFF_NET_PREFIX", "skiff"),
+                      backend=os.environ.get("SKIFF_NETFILTER", ""))
+
+
+def live_container_ids(root: Path) -> set[str]:
+    """Containers of every user whose monitor still runs them (or will restart them)."""
+    live = set()
+    for status_file in (root / "users").glob("*/containers/*/status.json"):
+        try:
+            status = json.loads(status_file.read_text())
+        except (OSError, ValueError):
+            continue
+        if status.get("status") in _ACTIVE and _alive(int(status.get("monitor_pid", 0))):
+            live.add(status_file.parent.name)
+    return live
+
+
+def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+# -- JSON shapes (docker's names where docker has one) ------------------------------------------
+
+def endpoint_json(network: NetworkRecord, endpoint: Endpoint) -> dict[str, Any]:
+    return {
+        "NetworkName": network.name,
+        "IPAddress": str(endpoint.address.ip),
+        "IPPrefixLen": endpoint.address.network.prefixlen,
+        "Gateway": str(network.gateway),
+        "MacAddress": endpoint.mac,
+        "Aliases": endpoint.names[1:],
+        "Name": endpoint.names[0] if endpoint.names else "",
+    }
+
+
+def network_json(record: NetworkRecord) -> dict[str, Any]:
+    return {
+        "Name": record.name,
+        "Driver": "bridge",
+        "Bridge": record.bridge,
+        "Subnet": str(record.subnet),
+        "Gateway": str(record.gateway),
+        "UserDefined": record.user_defined,
+        "Containers": {cid: endpoint_json(record, ep)
+                       for cid, ep in sorted(record.endpoints.items())},
+    }
+
+
+def docker_ports(published: Sequence[PublishedPort],
+                 exposed: Sequence[str] = ()) -> dict[str, list[dict[str, str]] | None]:
+    """NetworkSettings.Ports: {"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}]};
+    exposed but unpublished ports ("443/tcp") map to None, as docker shows them."""
+    ports: dict[str, list[dict[str, str]] | None] = {key: None for key in exposed}
+    for port in published:
+        key = f"{port.container_port}/{port.protocol}"
+        bindings = ports.get(key) or []
+        bindings.append({"HostIp": port.host_ip or "0.0.0.0", "HostPort": str(port.host_port)})
+        ports[key] = bindings
+    return ports
+
+
+def network_settings(started: StartedNetwork, networks: dict[str, NetworkRecord],
+                     exposed: Sequence[str] = ()) -> dict[str, Any]:
+    """A container's NetworkSettings for inspect."""
+    per_network = {name: endpoint_json(networks[name], ep)
+                   for name, ep in started.endpoints.items() if name in networks}
+    if started.plan.mode == "host":
+        per_network = {"host": {}}
+    elif started.plan.mode == "none":
+        per_network = {"none": {}}
+    first = next(iter(per_network.values()), {})
+    return {
+        "IPAddress": first.get("IPAddress", ""),
+        "IPPrefixLen": first.get("IPPrefixLen", 0),
+        "Gateway": first.get("Gateway", ""),
+        "MacAddress": first.get("MacAddress", ""),
+        "SandboxKey": "" if not started.plan.sandbox else "netns",
+        "Ports": docker_ports(started.ports, exposed),
+        "Networks": per_network,
+    }
+
+
+def _parse(kind: Any, value: str | None, what: str) -> Any:
+    if not value:
+        return None
+    try:
+        return kind(value)
+    except ValueError as exc:
+        raise InvalidArgument(f"invalid {what} {value!r}: {exc}") from None
+
+
+# -- verbs --------------------------------------------------------------------------------------
+
+class NetworkVerbs:
+    """network_* verbs for one caller (``uid``) of the helper at ``root``."""
+
+    def __init__(self, root: Path, uid: int, networking: Networking | None = None) -> None:
+        self.root = root
+        self.uid = uid
+        self.net = networking or default_networking(root)
+
+    def _own_running(self, container_id: str) -> Path:
+        path = self.root / "users" / str(self.uid) / "containers" / container_id
+        if not path.is_dir():
+            raise ContainerNotFound(f"No such container: {container_id}")
+        if not is_sandbox(path / "netns"):
+            raise InvalidState(f"container {container_id[:12]} is not running on a network "
+                               "of its own; start it first")
+        return path
+
+    def dispatch(self, verb: str, args: dict[str, Any]) -> Any:
+        if verb == "network_create":
+            subnet = _parse(IPv4Network, args.get("subnet"), "subnet")
+            gateway = _parse(IPv4Address, args.get("gateway"), "gateway")
+            if gateway is not None and subnet is None:
+                raise InvalidArgument("a gateway needs a subnet (--subnet) to belong to")
+            return network_json(self.net.create_network(args["name"], subnet, gateway))
+        if verb == "network_remove":
+            self.net.remove_network(args["name"])
+            return {}
+        if verb == "network_list":
+            return [network_json(r) for _, r in sorted(self.net.networks().items())]
+        if verb == "network_inspect":
+            return network_json(self.net.network(args["name"]))
+        if verb == "network_connect":
+            self._own_running(args["id"])
+            endpoint = self.net.connect(
+                args["id"], args["network"], hostname=args.get("hostname") or "",
+                names=[n for n in (args.get("name") or "", *(args.get("aliases") or [])) if n],
+                address=_parse(IPv4Address, args.get("ip"), "address"),
+                default_route=False)
+            return endpoint_json(self.net.network(args["network"]), endpoint)
+        if verb == "network_disconnect":
+            self._own_running(args["id"])
+            self.net.disconnect(args["id"], args["network"])
+            return {}
+        if verb == "network_repair":
+            report = self.net.repair(live_container_ids(self.root), self.root / "users")
+            return {"released": report.released, "links": report.links,
+                    "bridges": report.bridges, "sandboxes": [str(p) for p in report.sandboxes]}
+        raise InvalidArgument(f"unknown network verb {verb!r}")
+
+    def start_container(self, container_id: str, plan: NetworkPlan, *, hostname: str,
+                        name: str = "", aliases: Sequence[str] = (),
+                        ports: Sequence[PortRequest] = (),
+                        exposed: Sequence[str] = ()) -> dict[str, Any]:
+        """For the container service's start: set up, return NetworkSettings."""
+        started = self.net.start_container(container_id, plan, hostname=hostname, name=name,
+                                           aliases=aliases, ports=ports)
+        return network_settings(started, self.net.networks(), exposed)

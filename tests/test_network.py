@@ -1,0 +1,446 @@
+"""The networking layer against the real kernel, inside a world of its own.
+
+Each test moves this thread into a fresh network namespace that plays the host
+("world"), with a veth uplink to a second namespace that plays the internet:
+bridges, rules, sysctls and traffic all stay in namespaces the test made, and
+the kernel frees them when the test leaves. "Containers" are sandboxes running
+busybox httpd through nsenter; name resolution is checked with the generated
+hosts file bind-mounted over /etc/hosts in a private mount namespace, as the
+runtime will mount it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from ipaddress import IPv4Address, IPv4Network
+from pathlib import Path
+
+import pytest
+from pyroute2 import IPRoute
+
+from engine.containers.config import PortBinding
+from engine.errors import InUse, InvalidState, ProtocolError
+from engine.helper.network import (
+    Networking,
+    create_sandbox,
+    destroy_sandbox,
+    is_sandbox,
+    plan_network,
+)
+from engine.helper.network.links import bridge_ports, bridges
+from engine.helper.network.netns import run_in_netns, sandboxes_under
+from engine.helper.runtime.syscalls import CLONE_NEWNET, setns, unshare
+from engine.helperclient import HelperClient
+
+pytestmark = [
+    pytest.mark.root,
+    pytest.mark.skipif(os.geteuid() != 0, reason="needs root for network namespaces"),
+    pytest.mark.skipif(not Path("/bin/busybox").exists(), reason="needs busybox-static"),
+]
+
+BUSYBOX = "/bin/busybox"
+UPLINK = IPv4Address("203.0.113.1")  # the world's address on its uplink
+INTERNET = IPv4Address("203.0.113.2")  # the internet namespace's end
+FAR_AWAY = IPv4Address("198.51.100.7")  # only reachable through the world's default route
+BACKENDS = [b for b in ("nft", "iptables") if shutil.which(b)]
+
+
+@dataclass
+class World:
+    root: Path
+    internet: Path
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    def serve(self, netns: Path, name: str, port: int = 80) -> Path:
+        """busybox httpd in ``netns`` serving a page that says ``name`` and a CGI
+        that echoes the client's address."""
+        www = self.root / "www" / name
+        (www / "cgi-bin").mkdir(parents=True)
+        (www / "index.html").write_text(f"hello from {name}\n")
+        cgi = www / "cgi-bin" / "ip"
+        cgi.write_text("#!/bin/sh\nprintf 'Content-Type: text/plain\\r\\n\\r\\n'\n"
+                       "echo \"$REMOTE_ADDR\" | sed -e 's/^\\[::ffff://' -e 's/]$//'\n")
+        cgi.chmod(0o755)
+        self.processes.append(subprocess.Popen(
+            ["nsenter", f"--net={netns}", BUSYBOX, "httpd", "-f", "-p", str(port), "-h",
+             str(www)]))
+        return www
+
+
+def fetch(url: str, netns: Path | None = None, hosts: Path | None = None) -> str:
+    """GET ``url`` with busybox wget from ``netns`` (None: the world), waiting for
+    the server to come up; with ``hosts`` bind-mounted over /etc/hosts."""
+    command = _wget(url, netns)
+    if hosts is not None:
+        command = ["unshare", "-m", "sh", "-c",
+                   f'mount --bind "{hosts}" /etc/hosts && exec "$@"', "sh", *command]
+    if netns is not None:
+        command = ["nsenter", f"--net={netns}", *command]
+    last = ""
+    deadline = time.monotonic() + 10  # the server may still be starting
+    while time.monotonic() < deadline:
+        result = _run(command)
+        if result is not None and result.returncode == 0:
+            return result.stdout
+        last = result.stderr if result is not None else "timed out"
+        time.sleep(0.1)
+    raise AssertionError(f"GET {url} failed: {last}")
+
+
+def refused(url: str, netns: Path | None = None) -> bool:
+    command = _wget(url, netns)
+    if netns is not None:
+        command = ["nsenter", f"--net={netns}", *command]
+    result = _run(command)
+    return result is None or result.returncode != 0
+
+
+def _wget(url: str, netns: Path | None) -> list[str]:
+    # no -T: Debian's static busybox 1.35 wget segfaults with it; _run times out instead
+    return [BUSYBOX, "wget", "-q", "-O", "-", url]
+
+
+def _run(command: list[str]) -> subprocess.CompletedProcess[str] | None:
+    try:
+        return subprocess.run(command, capture_output=True, text=True, timeout=3, check=False)
+    except subprocess.TimeoutExpired:
+        return None
+
+
+def _link_names(netns: Path | None = None) -> list[str]:
+    def work() -> list[str]:
+        with IPRoute() as ipr:
+            return sorted(str(link.get("ifname")) for link in ipr.get_links())
+
+    return run_in_netns(netns, work)
+
+
+def _uplink(internet: Path) -> None:
+    with IPRoute() as ipr:
+        fd = os.open(internet, os.O_RDONLY)
+        try:
+            ipr.link("add", ifname="uplink0", kind="veth",
+                     peer={"ifname": "eth0", "net_ns_fd": fd})
+        finally:
+            os.close(fd)
+        index = ipr.link_lookup(ifname="uplink0")[0]
+        ipr.addr("add", index=index, address=str(UPLINK), prefixlen=24)
+        ipr.link("set", index=index, state="up")
+        ipr.route("add", dst="0.0.0.0/0", gateway=str(INTERNET))
+
+    def inside() -> None:
+        with IPRoute() as ipr:
+            index = ipr.link_lookup(ifname="eth0")[0]
+            ipr.addr("add", index=index, address=str(INTERNET), prefixlen=24)
+            ipr.link("set", index=index, state="up")
+            lo = ipr.link_lookup(ifname="lo")[0]
+            ipr.addr("add", index=lo, address=str(FAR_AWAY), prefixlen=32)
+            # a neighbour that routes container subnets to the world: only the
+            # forward rules keep it from reaching containers directly
+            ipr.route("add", dst="10.0.0.0/8", gateway=str(UPLINK))
+
+    run_in_netns(internet, inside)
+
+
+def _loopback_up() -> None:
+    with IPRoute() as ipr:
+        ipr.link("set", index=ipr.link_lookup(ifname="lo")[0], state="up")
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    home = os.open("/proc/self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+    host_links = _link_names()
+    unshare(CLONE_NEWNET)
+    state = World(tmp_path, tmp_path / "internet")
+    try:
+        create_sandbox(state.internet)
+        _loopback_up()
+        _uplink(state.internet)
+        yield state
+    finally:
+        for process in state.processes:
+            process.kill()
+            process.wait()
+        leaked = sandboxes_under(tmp_path)
+        for path in leaked:
+            destroy_sandbox(path)
+        setns(home, CLONE_NEWNET)
+        os.close(home)
+    assert _link_names() == host_links, "the test changed the real host's links"
+    assert leaked == [state.internet], "the test left sandboxes mounted"
+
+
+@pytest.fixture
+def names() -> tuple[str, str]:
+    """A bridge prefix and nft table of this test only (prefix <= 6 characters)."""
+    tag = secrets.token_hex(2)
+    return f"st{tag}", f"skiff_test_{tag}"
+
+
+def _networking(world: World, names: tuple[str, str], backend: str) -> Networking:
+    prefix, table = names
+    return Networking(world.root / "state", lambda cid: _container_dir(world, cid),
+                      table=table, bridge_prefix=prefix, backend=backend)
+
+
+def _container_dir(world: World, cid: str) -> Path:
+    path = world.root / "containers" / cid
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _ruleset() -> str:
+    return subprocess.run(["nft", "list", "ruleset"], capture_output=True, text=True,
+                          check=True).stdout
+
+
+def _iptables() -> str:
+    return subprocess.run(["iptables-save"], capture_output=True, text=True, check=True).stdout
+
+
+def _assert_nothing_left(world: World, names: tuple[str, str]) -> None:
+    table = names[1]
+    assert _link_names() == ["lo", "uplink0"]
+    if shutil.which("nft"):
+        assert table not in _ruleset()
+    if shutil.which("iptables-save"):
+        assert table.upper() not in _iptables()
+    assert sandboxes_under(world.root) == [world.internet]
+
+
+def test_sandbox_is_a_bound_namespace_with_loopback(world: World) -> None:
+    path = world.root / "netns"
+    create_sandbox(path)
+    create_sandbox(path)  # idempotent
+    assert is_sandbox(path)
+    assert path in sandboxes_under(world.root)
+    assert _link_names(path) == ["lo"]
+    up = subprocess.run(["nsenter", f"--net={path}", "ip", "-br", "link"], capture_output=True,
+                        text=True, check=True).stdout
+    assert "<LOOPBACK,UP," in up
+    destroy_sandbox(path)
+    destroy_sandbox(path)
+    assert not path.exists()
+    assert path not in sandboxes_under(world.root)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_user_network_by_address_name_and_outbound_nat(world: World, names: tuple[str, str],
+                                                       backend: str) -> None:
+    net = _networking(world, names, backend)
+    record = net.create_network("appnet")
+    plan = plan_network("appnet", aliases=["db"])
+    web1 = net.start_container("c1" * 32, plan_network("appnet"), hostname="c1host",
+                               name="web-1")
+    web2 = net.start_container("c2" * 32, plan, hostname="c2host", name="web-2",
+                               aliases=["db"])
+    sandbox1, sandbox2 = net.sandbox_path("c1" * 32), net.sandbox_path("c2" * 32)
+    world.serve(sandbox1, "web-1")
+    world.serve(sandbox2, "web-2")
+    address2 = web2.endpoints["appnet"].address.ip
+    assert address2 in record.subnet
+
+    assert fetch(f"http://{address2}/", sandbox1) == "hello from web-2\n"
+    # web-1's hosts file was written before web-2 joined, and refreshed in place
+    hosts1 = web1.files["hosts"]
+    assert fetch("http://web-2/", sandbox1, hosts1) == "hello from web-2\n"
+    assert fetch("http://db/", sandbox1, hosts1) == "hello from web-2\n"
+    assert fetch("http://web-1/", sandbox2, web2.files["hosts"]) == "hello from web-1\n"
+
+    world.serve(world.internet, "internet")
+    # outbound connections leave with the world's address
+    assert fetch(f"http://{FAR_AWAY}/cgi-bin/ip", sandbox1).strip() == str(UPLINK)
+    # the outside cannot open connections to a container, even with a route to it
+    assert refused(f"http://{web1.endpoints['appnet'].address.ip}/", world.internet)
+
+    net.cleanup_container("c2" * 32)
+    assert "web-2" not in hosts1.read_text()
+    net.cleanup_container("c1" * 32)
+    net.cleanup_container("c1" * 32)  # idempotent
+    net.remove_network("appnet")
+    _assert_nothing_left(world, names)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_published_port_answers_on_loopback_and_host_address(
+        world: World, names: tuple[str, str], backend: str) -> None:
+    net = _networking(world, names, backend)
+    cid = "ab" * 32
+    ports = [PortBinding(80, "tcp", "", 8080), PortBinding(80)]
+    started = net.start_container(cid, plan_network("default", ports), hostname="web",
+                                  name="web-1", ports=ports)
+    world.serve(net.sandbox_path(cid), "web-1")
+    assert IPv4Address("10.88.0.2") == started.endpoints["bridge"].address.ip
+    random_port = started.ports[1].host_port
+    assert started.ports[0].host_port == 8080 and random_port not in (0, 8080)
+
+    assert fetch("http://127.0.0.1:8080/") == "hello from web-1\n"
+    assert fetch(f"http://{UPLINK}:8080/") == "hello from web-1\n"
+    assert fetch(f"http://127.0.0.1:{random_port}/") == "hello from web-1\n"
+    assert fetch(f"http://{UPLINK}:8080/", world.internet) == "hello from web-1\n"
+    # from outside the client keeps its address; from loopback it is masqueraded
+    assert fetch(f"http://{UPLINK}:8080/cgi-bin/ip", world.internet).strip() == str(INTERNET)
+    assert fetch("http://127.0.0.1:8080/cgi-bin/ip").strip() == "10.88.0.1"
+    # hairpin: the container reaches its own published port through the host
+    assert fetch(f"http://{UPLINK}:8080/", net.sandbox_path(cid)) == "hello from web-1\n"
+
+    net.cleanup_container(cid)
+    assert refused("http://127.0.0.1:8080/")
+    net.teardown()
+    _assert_nothing_left(world, names)
+
+
+def test_taken_ports_are_refused_naming_the_holder(world: World, names: tuple[str, str]) -> None:
+    net = _networking(world, names, BACKENDS[0])
+    ports = [PortBinding(80, "tcp", "", 8080)]
+    net.start_container("ab" * 32, plan_network("bridge", ports), hostname="web",
+                        name="web-1", ports=ports)
+
+    with pytest.raises(InUse, match=r"^port 8080 is already in use by container web-1$"):
+        net.start_container("cd" * 32, plan_network("bridge", ports), hostname="other",
+                            name="web-2", ports=ports)
+    # the refusal came before anything was set up for web-2
+    assert not net.sandbox_path("cd" * 32).exists()
+    assert "cd" * 32 not in net.network("bridge").endpoints
+
+    with socket.socket() as listener:
+        listener.bind(("0.0.0.0", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        taken = [PortBinding(80, "tcp", "", port)]
+        with pytest.raises(InUse, match=rf"^port {port} is already in use by process "
+                                        rf".+ \(pid {os.getpid()}\)$"):
+            net.check_ports("cd" * 32, taken)
+
+    net.cleanup_container("ab" * 32)
+    net.teardown()
+    _assert_nothing_left(world, names)
+
+
+def test_repair_after_a_crash_removes_what_nobody_owns(world: World,
+                                                       names: tuple[str, str]) -> None:
+    net = _networking(world, names, BACKENDS[0])
+    prefix, table = names
+    ports = [PortBinding(80, "tcp", "", 8080)]
+    net.start_container("aa" * 32, plan_network("bridge", ports), hostname="dead",
+                        name="dead", ports=ports)
+    survivor = net.start_container("bb" * 32, plan_network("bridge"), hostname="alive",
+                                   name="alive")
+    # leftovers of a crash: a veth with no owner on our bridge, a bridge of ours
+    # with no record, a sandbox of a container that is gone
+    create_sandbox(net.sandbox_path("ee" * 32))
+    with IPRoute() as ipr:
+        ipr.link("add", ifname=f"{prefix}-dead", kind="bridge")
+        ipr.link("add", ifname="vethdead0", kind="veth", peer={"ifname": "vethdead1"})
+        ipr.link("set", index=ipr.link_lookup(ifname="vethdead0")[0],
+                 master=ipr.link_lookup(ifname=f"{prefix}0")[0])
+
+    report = net.repair({"bb" * 32}, world.root)
+    assert report.released == {"bridge": ["aa" * 32]}
+    assert sorted(report.sandboxes) == sorted([net.sandbox_path("aa" * 32),
+                                               net.sandbox_path("ee" * 32)])
+    assert report.bridges == [f"{prefix}-dead"]
+    assert "vethdead0" in report.links
+    assert bridges(prefix) == [f"{prefix}0"]
+    assert [p.owner for p in bridge_ports(f"{prefix}0")] == ["bb" * 32]
+    if net.netfilter.backend == "nft":
+        assert "8080" not in _ruleset() and table in _ruleset()
+    # the survivor still works, and repair is idempotent
+    world.serve(net.sandbox_path("bb" * 32), "alive")
+    assert fetch(f"http://{survivor.endpoints['bridge'].address.ip}/") == "hello from alive\n"
+    again = net.repair({"bb" * 32}, world.root)
+    assert not (again.released or again.links or again.bridges or again.sandboxes)
+
+    net.cleanup_container("bb" * 32)
+    net.teardown()
+    _assert_nothing_left(world, names)
+
+
+def test_none_has_only_loopback_and_host_needs_no_sandbox(world: World,
+                                                          names: tuple[str, str]) -> None:
+    net = _networking(world, names, BACKENDS[0])
+    none = net.start_container("aa" * 32, plan_network("none"), hostname="alone")
+    assert _link_names(net.sandbox_path("aa" * 32)) == ["lo"]
+    assert "alone" in none.files["hostname"].read_text()
+    host = net.start_container("bb" * 32, plan_network("host"), hostname="h")
+    assert not net.sandbox_path("bb" * 32).exists()
+    assert host.files["hosts"].read_text() == Path("/etc/hosts").read_text()
+    net.cleanup_container("aa" * 32)
+    net.cleanup_container("bb" * 32)
+    _assert_nothing_left(world, names)
+
+
+def test_subnet_avoids_host_routes(world: World, names: tuple[str, str]) -> None:
+    with IPRoute() as ipr:
+        ipr.route("add", dst="10.88.0.0/16", gateway=str(INTERNET))
+    net = _networking(world, names, BACKENDS[0])
+    started = net.start_container("aa" * 32, plan_network("bridge"), hostname="x")
+    subnet = net.network("bridge").subnet
+    assert not subnet.overlaps(IPv4Network("10.88.0.0/16"))
+    assert started.endpoints["bridge"].address.ip in subnet
+    net.cleanup_container("aa" * 32)
+    net.teardown()
+    with IPRoute() as ipr:
+        ipr.route("del", dst="10.88.0.0/16", gateway=str(INTERNET))
+    _assert_nothing_left(world, names)
+
+
+def test_network_verbs_through_the_helper(world: World, names: tuple[str, str],
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    prefix, table = names
+    monkeypatch.setenv("SKIFF_NET_PREFIX", prefix)
+    monkeypatch.setenv("SKIFF_NET_TABLE", table)
+    root = world.root / "helper"
+    cid = "ab" * 32
+    # a running container as the helper lays it out: its directory and sandbox
+    container = root / "users" / str(os.getuid()) / "containers" / cid
+    container.mkdir(parents=True)
+
+    async def scenario(client: HelperClient) -> None:
+        created = await client.call("network_create", {"name": "appnet",
+                                                       "subnet": "10.77.0.0/24"})
+        assert (created["Subnet"], created["Gateway"]) == ("10.77.0.0/24", "10.77.0.1")
+        assert created["Bridge"].startswith(f"{prefix}-")
+        assert [n["Name"] for n in await client.call("network_list")] == ["appnet"]
+        with pytest.raises(ProtocolError):
+            await client.call("network_create", {"name": "no spaces"})
+        with pytest.raises(InvalidState, match="not running"):
+            await client.call("network_connect", {"id": cid, "network": "appnet"})
+
+        create_sandbox(container / "netns")
+        endpoint = await client.call("network_connect", {
+            "id": cid, "network": "appnet", "name": "web-1", "aliases": ["web"]})
+        assert endpoint["IPAddress"] == "10.77.0.2" and endpoint["Aliases"] == ["web"]
+        assert _link_names(container / "netns") == ["eth0", "lo"]
+        inspected = await client.call("network_inspect", {"name": "appnet"})
+        assert inspected["Containers"][cid]["Name"] == "web-1"
+        with pytest.raises(InUse, match="in use by container web-1"):
+            await client.call("network_remove", {"name": "appnet"})
+        await client.call("network_disconnect", {"id": cid, "network": "appnet"})
+        assert _link_names(container / "netns") == ["lo"]
+
+        # the container died without cleanup (no status: not live): repair takes it all
+        await client.call("network_connect", {"id": cid, "network": "appnet"})
+        report = await client.call("network_repair")
+        assert report["released"] == {"appnet": [cid]}
+        assert report["sandboxes"] == [str(container / "netns")]
+        await client.call("network_remove", {"name": "appnet"})
+
+    async def run() -> None:
+        client = HelperClient(root, "skiff-test-network")
+        try:
+            await scenario(client)
+        finally:
+            await client.close()
+
+    asyncio.run(run())
+    _assert_nothing_left(world, names)

@@ -1,0 +1,143 @@
+"""Network records and address allocation: files, locks, crashes (no root needed)."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from pathlib import Path
+
+import pytest
+
+from engine.errors import Conflict, HelperError, InvalidArgument, NetworkNotFound
+from engine.helper.network.ipam import Ipam, NetworkRecord
+from engine.helper.network.rules import PublishedPort
+
+
+def _ipam(tmp_path: Path, subnet: str = "10.89.0.0/24") -> Ipam:
+    ipam = Ipam(tmp_path / "networks")
+    with ipam.transaction() as records:
+        net = IPv4Network(subnet)
+        records["appnet"] = NetworkRecord("appnet", "skiff-1", net, net.network_address + 1)
+    return ipam
+
+
+def test_fifty_allocations_are_distinct_and_stable(tmp_path: Path) -> None:
+    ipam = _ipam(tmp_path)
+    first = {f"c{i}": ipam.allocate("appnet", f"c{i}") for i in range(50)}
+    assert len(set(first.values())) == 50
+    assert IPv4Address("10.89.0.1") not in {a.ip for a in first.values()}  # the gateway
+    assert all(a.network == IPv4Network("10.89.0.0/24") for a in first.values())
+    # asking again, or from a fresh Ipam reading the files, gives the same address
+    assert {cid: ipam.allocate("appnet", cid) for cid in first} == first
+    again = Ipam(tmp_path / "networks")
+    assert {cid: again.allocate("appnet", cid) for cid in first} == first
+
+
+def _allocate_many(directory: str, worker: int, count: int) -> None:
+    ipam = Ipam(Path(directory))
+    for i in range(count):
+        ipam.allocate("appnet", f"w{worker}-{i}")
+
+
+def test_concurrent_processes_never_share_an_address(tmp_path: Path) -> None:
+    ipam = _ipam(tmp_path)
+    context = multiprocessing.get_context("fork")
+    workers = [context.Process(target=_allocate_many, args=(str(ipam.directory), w, 25))
+               for w in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+        assert worker.exitcode == 0
+    endpoints = ipam.read()["appnet"].endpoints
+    assert len(endpoints) == 100
+    assert len({ep.address for ep in endpoints.values()}) == 100
+
+
+def test_release_then_allocate_gives_the_address_back_and_others_new_ones(
+        tmp_path: Path) -> None:
+    ipam = _ipam(tmp_path)
+    a = ipam.allocate("appnet", "a")
+    b = ipam.allocate("appnet", "b")
+    ipam.release("appnet", "a")
+    ipam.release("appnet", "a")  # idempotent
+    c = ipam.allocate("appnet", "c")
+    assert c not in (a, b)  # round-robin: a's address is not reused at once
+    assert ipam.allocate("appnet", "a") == a
+
+
+def test_a_full_subnet_is_refused(tmp_path: Path) -> None:
+    ipam = _ipam(tmp_path, "10.89.7.0/29")  # hosts .1-.6, .1 is the gateway
+    got = {ipam.allocate("appnet", f"c{i}") for i in range(5)}
+    assert {a.ip for a in got} == {IPv4Address(f"10.89.7.{i}") for i in range(2, 7)}
+    with pytest.raises(Conflict, match="no free address left"):
+        ipam.allocate("appnet", "one-too-many")
+
+
+def test_requested_addresses(tmp_path: Path) -> None:
+    ipam = _ipam(tmp_path)
+    with ipam.transaction() as records:
+        record = records["appnet"]
+        assert record.allocate("a", IPv4Address("10.89.0.50")).address == \
+            IPv4Interface("10.89.0.50/24")
+        with pytest.raises(Conflict):
+            record.allocate("b", IPv4Address("10.89.0.50"))
+        for bad in ("10.89.0.1", "10.89.0.255", "10.90.0.5"):
+            with pytest.raises(InvalidArgument):
+                record.allocate("b", IPv4Address(bad))
+
+
+def test_repair_after_a_crash_drops_stale_entries(tmp_path: Path) -> None:
+    ipam = _ipam(tmp_path)
+    live = ipam.allocate("appnet", "live")
+    # a crash after allocating for a container that never ran: the entry is in
+    # the file, and an interrupted write left a temporary file next to it
+    path = ipam.directory / "appnet.json"
+    data = json.loads(path.read_text())
+    data["endpoints"]["stale"] = {"address": "10.89.0.99/24", "names": ["ghost"]}
+    path.write_text(json.dumps(data))
+    (ipam.directory / ".appnet.json.tmp").write_text("{half a rec")
+
+    assert ipam.repair({"live"}) == {"appnet": ["stale"]}
+    assert list(ipam.read()["appnet"].endpoints) == ["live"]
+    assert not (ipam.directory / ".appnet.json.tmp").exists()
+    assert ipam.repair({"live"}) == {}
+    assert ipam.allocate("appnet", "live") == live
+
+
+def test_nothing_is_saved_when_the_transaction_fails(tmp_path: Path) -> None:
+    ipam = _ipam(tmp_path)
+    with pytest.raises(RuntimeError), ipam.transaction() as records:
+        records["appnet"].allocate("x")
+        raise RuntimeError("apply failed")
+    assert ipam.read()["appnet"].endpoints == {}
+
+
+def test_records_round_trip_with_ports_and_names(tmp_path: Path) -> None:
+    ipam = _ipam(tmp_path)
+    with ipam.transaction() as records:
+        endpoint = records["appnet"].allocate("c1")
+        endpoint.names = ["web-1", "web"]
+        endpoint.hostname = "abc"
+        endpoint.ports = [PublishedPort("tcp", "", 8080, 80)]
+    endpoint = ipam.read()["appnet"].endpoints["c1"]
+    assert endpoint.names == ["web-1", "web"] and endpoint.hostname == "abc"
+    assert endpoint.ports == [PublishedPort("tcp", "", 8080, 80)]
+    assert endpoint.mac == "02:42:0a:59:00:02"
+
+
+def test_unknown_network_and_damaged_record(tmp_path: Path) -> None:
+    ipam = _ipam(tmp_path)
+    with pytest.raises(NetworkNotFound, match="network other not found"):
+        ipam.allocate("other", "c1")
+    (ipam.directory / "broken.json").write_text("{not json")
+    with pytest.raises(HelperError, match=r"broken\.json is damaged"):
+        ipam.read()
+
+
+def test_record_validation() -> None:
+    with pytest.raises(InvalidArgument, match="too small"):
+        NetworkRecord("n", "b", IPv4Network("10.0.0.0/31"), IPv4Address("10.0.0.0"))
+    with pytest.raises(InvalidArgument, match="not a host address"):
+        NetworkRecord("n", "b", IPv4Network("10.0.0.0/24"), IPv4Address("10.0.1.1"))
