@@ -21,14 +21,17 @@ from typing import Any, TypeVar
 
 from engine import paths
 from engine.containers import runspec
+from engine.containers.cmdline import run_command
 from engine.containers.config import ContainerConfig, MountSpec
 from engine.containers.execsession import ExecSession
+from engine.containers.explain import exit_reason
 from engine.containers.inspect import container_inspect
 from engine.containers.logformat import format_time, parse_time
 from engine.containers.logs import read_log
 from engine.containers.model import Change, Container, Event, LogLine, ProcessInfo, Stats
 from engine.containers.names import check_name, generate_name
 from engine.containers.state import ContainerState, Status
+from engine.containers.statshistory import StatsHistory
 from engine.containers.store import ContainerRecord, ContainerStore
 from engine.db import Database
 from engine.errors import (
@@ -71,6 +74,7 @@ class Engine:
         self.image_store = ImageStore(self.db, self.blobs)
         self.container_store = ContainerStore(self.db)
         self.volume_store = VolumeStore(self.db)
+        self.stats_store = StatsHistory(self.db)
         self.helper = HelperClient(self.helper_root, self.cgroup_parent)
         self._containers_dir = self.helper_root / "users" / str(os.getuid()) / "containers"
         self._locks: dict[str, asyncio.Lock] = {}
@@ -444,6 +448,7 @@ class Engine:
             except ContainerNotFound:
                 pass
             self.container_store.remove(record.id)
+            self.stats_store.forget(record.id)
         self._locks.pop(record.id, None)
         if volumes or record.config.auto_remove:
             for mount in record.config.mounts:
@@ -593,15 +598,43 @@ class Engine:
                      stats.pids if stats else 0)
 
     async def stats_stream(self, refs: Sequence[str] | None = None,
-                           interval: float = 1.0) -> AsyncIterator[list[Stats]]:
-        """Samples of the given (default: all running) containers every interval."""
+                           interval: float = 1.0, *, record: bool = False
+                           ) -> AsyncIterator[list[Stats]]:
+        """Samples of the given (default: all running) containers every interval.
+
+        With ``record``, samples also go to the bounded history (the app does this).
+        """
         while True:
             if refs:
                 chosen = [await self.container(r) for r in refs]
             else:
                 chosen = await self.containers()
-            yield [self._sample(c) for c in chosen]
+            samples = [self._sample(c) for c in chosen]
+            if record:
+                self.stats_store.record(s for s in samples if s.pids or s.memory_usage)
+            yield samples
             await asyncio.sleep(interval)
+
+    async def stats_history(self, ref: str, seconds: int = 600) -> list[Stats]:
+        """Recorded samples of the last ``seconds``, oldest first."""
+        container = await self.container(ref)
+        return self.stats_store.history(container.id, container.name,
+                                        time.time_ns() - seconds * 1_000_000_000)
+
+    async def export_stats(self, ref: str, path: Path, seconds: int = 3600) -> int:
+        """Write the recorded history as CSV; the number of samples written."""
+        samples = await self.stats_history(ref, seconds)
+        StatsHistory.write_csv(samples, path)
+        return len(samples)
+
+    async def exit_reason(self, ref: str) -> str:
+        """Why the container is in its state, in one plain sentence."""
+        return exit_reason(await self.container(ref))
+
+    async def command_line(self, ref: str) -> str:
+        """The ``skiff run`` command that would create this container."""
+        record = self.container_store.find(ref)
+        return run_command(record.config, record.name)
 
     async def top(self, ref: str) -> list[ProcessInfo]:
         import psutil

@@ -1,0 +1,86 @@
+"""The ``skiff`` command line that does what the window just did.
+
+Beginners learn the CLI as they click: the app shows these next to every
+action (a "show command" toggle).
+"""
+
+from __future__ import annotations
+
+import shlex
+
+from engine.containers.config import ContainerConfig
+
+__all__ = ["run_command", "verb_command"]
+
+
+def _memory(value: int) -> str:
+    for unit, size in (("g", 1 << 30), ("m", 1 << 20), ("k", 1 << 10)):
+        if value % size == 0:
+            return f"{value // size}{unit}"
+    return str(value)
+
+
+def run_command(config: ContainerConfig, name: str = "", *, detach: bool = True) -> str:
+    """``skiff run ...`` that creates and starts a container with this config."""
+    args = ["skiff", "run"]
+    if detach:
+        args.append("-d")
+    if name:
+        args += ["--name", name]
+    if config.hostname:
+        args += ["--hostname", config.hostname]
+    for item in config.env:
+        args += ["-e", item]
+    for port in config.ports:
+        spec = f"{port.container_port}/{port.protocol}" if port.protocol != "tcp" else \
+            str(port.container_port)
+        if port.host_port:
+            spec = f"{port.host_port}:{spec}"
+            if port.host_ip:
+                spec = f"{port.host_ip}:{spec}"
+        args += ["-p", spec]
+    if config.publish_all:
+        args.append("-P")
+    for mount in config.mounts:
+        if mount.type == "tmpfs":
+            args += ["--mount", f"type=tmpfs,target={mount.target}"]
+        elif mount.type == "volume" and len(mount.source) == 64:
+            args += ["-v", mount.target]  # an anonymous volume
+        else:
+            args += ["-v", f"{mount.source}:{mount.target}{':ro' if mount.read_only else ''}"]
+    if config.network not in ("default", "bridge", ""):
+        args += ["--network", config.network]
+    for alias in config.network_aliases:
+        args += ["--network-alias", alias]
+    if config.working_dir:
+        args += ["-w", config.working_dir]
+    if config.user:
+        args += ["-u", config.user]
+    policy = config.restart_policy
+    if policy.name != "no":
+        count = f":{policy.maximum_retry_count}" if policy.maximum_retry_count else ""
+        args += ["--restart", f"{policy.name}{count}"]
+    res = config.resources
+    if res.memory:
+        args += ["-m", _memory(res.memory)]
+    if res.nano_cpus:
+        args += ["--cpus", f"{res.nano_cpus / 1e9:g}"]
+    if res.pids_limit:
+        args += ["--pids-limit", str(res.pids_limit)]
+    for key, value in config.labels.items():
+        args += ["--label", f"{key}={value}"]
+    if config.stop_signal:
+        args += ["--stop-signal", config.stop_signal]
+    if config.auto_remove:
+        args.append("--rm")
+    if config.entrypoint is not None:
+        args += ["--entrypoint", " ".join(config.entrypoint)]
+    args.append(config.image)
+    if config.cmd is not None:
+        args += config.cmd
+    return shlex.join(args)
+
+
+def verb_command(verb: str, name: str, *extra: str) -> str:
+    """``skiff stop web``, ``skiff rm -f web``, ``skiff exec -it web sh``..."""
+    return shlex.join(["skiff", verb, *extra, name])
