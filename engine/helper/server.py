@@ -199,7 +199,8 @@ def main(argv: list[str] | None = None) -> int:
     from engine.cgroups.base import check_component
     from engine.paths import SYSTEM_ROOT
 
-    if options.root and uid == 0 and pkexec_uid is None:
+    # A root parent chose our root; through pkexec, a user could point it anywhere.
+    if options.root and pkexec_uid is None:
         root = Path(options.root)
     else:
         root = SYSTEM_ROOT / "helper"

@@ -1,0 +1,194 @@
+"""The helper as a trust boundary: framing, validation, peers, bind checks.
+
+A real helper process is started for each test, speaking to the test over a
+socketpair, exactly as the engine talks to it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from engine.helper import protocol
+
+pytestmark = pytest.mark.root
+
+NOBODY = 65534
+
+
+class Peer:
+    """The engine's end of a helper connection, driven by hand."""
+
+    def __init__(self, sock: socket.socket, process: subprocess.Popen[bytes]) -> None:
+        self.sock = sock
+        self.process = process
+        self.reader = protocol.FrameReader(sock)
+        self.ids = 0
+
+    def send_raw(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def read(self) -> dict[str, object]:
+        item = self.reader.read()
+        assert item is not None, "the helper hung up"
+        for fd in item[1]:
+            os.close(fd)
+        return item[0]
+
+    def call(self, verb: object, args: object) -> dict[str, object]:
+        self.ids += 1
+        protocol.send_frame(self.sock, {"id": self.ids, "verb": verb, "args": args})
+        return self.read()
+
+
+def _socketpair_as(uid: int) -> tuple[socket.socket, socket.socket]:
+    """A socketpair created by a process running as ``uid``: SO_PEERCRED says ``uid``."""
+    parent, child = socket.socketpair()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
+            a, b = socket.socketpair()
+            socket.send_fds(child, [b"x"], [a.fileno(), b.fileno()])
+        finally:
+            os._exit(0)
+    _, fds, _, _ = socket.recv_fds(parent, 1, 2)
+    os.waitpid(pid, 0)
+    parent.close()
+    child.close()
+    return socket.socket(fileno=fds[0]), socket.socket(fileno=fds[1])
+
+
+def _start(tmp_path: Path, uid: int) -> Peer:
+    ours, theirs = _socketpair_as(uid) if uid else socket.socketpair()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "engine.helper", "--root", str(tmp_path / "helper"),
+         "--cgroup-parent", f"skiff-test-{os.getpid()}"],
+        stdin=theirs.fileno(), close_fds=True)
+    theirs.close()
+    peer = Peer(ours, process)
+    protocol.send_frame(ours, {"hello": protocol.VERSION})
+    hello = peer.read()
+    assert hello["hello"] == protocol.VERSION
+    return peer
+
+
+@pytest.fixture(params=[0, NOBODY], ids=["root", "nobody"])
+def helper(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Peer]:
+    peer = _start(tmp_path, request.param)
+    yield peer
+    peer.sock.close()
+    assert peer.process.wait(10) == 0
+
+
+def _error(reply: dict[str, object]) -> dict[str, str]:
+    assert "error" in reply, reply
+    return reply["error"]  # type: ignore[return-value]
+
+
+def test_unknown_verbs_and_fields_are_refused(helper: Peer) -> None:
+    assert "unknown verb" in _error(helper.call("format_disk", {}))["message"]
+    assert "unknown field" in _error(helper.call("ping", {"extra": 1}))["message"]
+    assert helper.call("ping", {})["result"]  # still alive
+
+
+def test_wrong_types_and_sizes_are_refused(helper: Peer) -> None:
+    cid = "a" * 64
+    assert "expected a string" in _error(helper.call("container_start", {"id": 5}))["message"]
+    assert "malformed" in _error(helper.call("container_start", {"id": "../../etc"}))["message"]
+    assert "malformed" in _error(helper.call("layer_exists", {"diff_id": "sha256:xyz"}))[
+        "message"]
+    assert "at most" in _error(helper.call("container_stop", {
+        "id": cid, "signal": 999, "timeout": 1}))["message"]
+    assert "true or false" in _error(helper.call("container_remove", {
+        "id": cid, "force": "yes"}))["message"]
+    assert helper.call("ping", {})["result"]
+
+
+def test_paths_it_did_not_derive_are_refused(helper: Peer) -> None:
+    spec = {"args": ["true"], "env": [], "cwd": "/", "hostname": "h", "layers": [],
+            "restart_policy": "no", "restart_max": 0, "stop_signal": 15, "network": "none",
+            "binds": [{"source": "relative/path", "target": "/x", "read_only": True}]}
+    reply = helper.call("container_create", {"id": "b" * 64, "spec": spec})
+    assert _error(reply)["kind"] == "protocol"
+    spec["layers"] = ["sha256:" + "c" * 64]
+    spec["binds"] = []
+    assert "not unpacked" in _error(helper.call("container_create",
+                                                {"id": "b" * 64, "spec": spec}))["message"]
+
+
+def test_oversized_and_malformed_frames_end_only_that_connection(tmp_path: Path) -> None:
+    peer = _start(tmp_path, 0)
+    peer.send_raw(struct.pack(">I", protocol.MAX_FRAME + 1))
+    reply = peer.read()
+    assert "exceeds" in _error(reply)["message"]
+    assert peer.process.wait(10) == 0  # a clean exit, not a crash
+    peer = _start(tmp_path, 0)
+    body = b"{not json"
+    peer.send_raw(struct.pack(">I", len(body)) + body)
+    assert "malformed JSON" in _error(peer.read())["message"]
+    assert peer.process.wait(10) == 0
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[Path]:
+    """A directory every user can traverse (pytest's own tmp dirs are 0700)."""
+    path = Path(tempfile.mkdtemp(prefix="skiff-test-world-"))
+    os.chmod(path, 0o755)
+    yield path
+    shutil.rmtree(path)
+
+
+def test_a_user_cannot_mount_what_they_cannot_read(tmp_path: Path, world: Path) -> None:
+    peer = _start(tmp_path, NOBODY)
+    secret = world / "secret"
+    secret.mkdir(mode=0o700)
+    readable = world / "public"
+    readable.mkdir(mode=0o755)
+    spec = {"args": ["true"], "env": [], "cwd": "/", "hostname": "h", "layers": [],
+            "restart_policy": "no", "restart_max": 0, "stop_signal": 15, "network": "none",
+            "binds": [{"source": str(secret), "target": "/s", "read_only": True}]}
+    reply = peer.call("container_create", {"id": "d" * 64, "spec": spec})
+    assert "you may not read" in _error(reply)["message"]
+    spec["binds"] = [{"source": str(readable), "target": "/p", "read_only": False}]
+    assert "you may not write" in _error(peer.call("container_create",
+                                                   {"id": "d" * 64, "spec": spec}))["message"]
+    spec["binds"] = [{"source": str(readable), "target": "/p", "read_only": True}]
+    reply = peer.call("container_create", {"id": "d" * 64, "spec": spec})
+    assert reply.get("result") == {}, reply
+    created = tmp_path / "helper" / "users" / str(NOBODY) / "containers" / ("d" * 64)
+    assert json.loads((created / "spec.json").read_text())["owner_uid"] == NOBODY
+    assert peer.call("container_remove", {"id": "d" * 64, "force": False})["result"] == {}
+    assert not created.exists()
+    peer.sock.close()
+    assert peer.process.wait(10) == 0
+
+
+def test_two_requests_with_descriptors_back_to_back(tmp_path: Path) -> None:
+    """Each message gets the descriptors sent with it, even when reads merge them."""
+    a, b = socket.socketpair()
+    r1, w1 = os.pipe()
+    r2, w2 = os.pipe()
+    protocol.send_frame(a, {"n": 1}, [r1])
+    protocol.send_frame(a, {"n": 2}, [r2, w2])
+    protocol.send_frame(a, {"n": 3})
+    reader = protocol.FrameReader(b)
+    got = [reader.read() for _ in range(3)]
+    assert [(m["n"], len(fds)) for m, fds in got] == [(1, 1), (2, 2), (3, 0)]  # type: ignore[misc]
+    for _, fds in got:  # type: ignore[misc]
+        for fd in fds:
+            os.close(fd)
+    for fd in (r1, w1, r2, w2):
+        os.close(fd)
