@@ -1,0 +1,514 @@
+"""The one object through which the window reaches the engine.
+
+Widgets call plain methods (``start(ref)``, ``create_container(ref)``...); each
+runs an engine coroutine as a task on the qasync loop, tracked so closing the
+window cancels it. Results come back as Qt signals, and so does every failure:
+``error`` carries a sentence for the user, never a traceback. The engine's
+event stream (whoever caused the change: this window, the ``skiff`` CLI, a
+crash) is coalesced into batched ``containers_changed`` signals, so 200
+containers changing at once cost one model update, not 200 round trips.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Coroutine
+from pathlib import Path
+from typing import Any, TypeVar
+
+from PySide6.QtCore import QObject, Signal
+
+from app.desktop.createjob import CreateJob
+from app.desktop.messages import describe
+from app.desktop.names import generate_name
+from engine.containers.config import ContainerConfig
+from engine.containers.model import Container, Event
+from engine.errors import ContainerNotFound, ImageNotFound, NameInUse
+from engine.images.model import Image
+from engine.registry.model import SearchResult
+
+__all__ = ["Bridge", "EngineLike"]
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+EngineLike = Any  # engine.engine.Engine; typed loosely so tests of widgets need no engine
+
+#: Above this many changed containers in one batch, one full listing is cheaper.
+FULL_REFRESH_AT = 16
+COALESCE_SECONDS = 0.05
+POLL_SECONDS = 1.0
+
+
+class Bridge(QObject):
+    """States: ``closed`` → ``connecting`` → ``ready`` (or ``failed``) → ``closed``."""
+
+    state_changed = Signal(str)
+    error = Signal(str)  # a sentence for the user
+    status = Signal(str)  # what is going on, for the status bar ("" when idle)
+    containers_listed = Signal(list)  # every container
+    containers_changed = Signal(list)  # some containers, as they are now
+    container_removed = Signal(str)  # its ID
+    container_recreated = Signal(str, object)  # old ID, new Container
+    images_listed = Signal(list)
+    event_received = Signal(object)  # engine Event
+    job_started = Signal(object)  # CreateJob
+
+    def __init__(self, engine_factory: Callable[[], EngineLike] | None = None,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._factory = engine_factory
+        self._engine: EngineLike | None = None
+        self._state = "closed"
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._dirty: set[str] = set()
+        self._flush_handle: asyncio.TimerHandle | None = None
+        self._images_handle: asyncio.TimerHandle | None = None
+        self._names: set[str] = set()
+        self.failure = ""
+
+    # -- life cycle ------------------------------------------------------------------
+
+    @property
+    def state(self) -> str:
+        return self._state
+
+    @property
+    def engine(self) -> EngineLike | None:
+        return self._engine
+
+    def _set_state(self, state: str) -> None:
+        if state != self._state:
+            self._state = state
+            self.state_changed.emit(state)
+
+    async def open(self) -> bool:
+        """Open the engine, list what is there and start watching events."""
+        self._set_state("connecting")
+        self.status.emit("Starting the engine…")
+        try:
+            factory = self._factory
+            if factory is None:
+                from engine.engine import Engine
+
+                factory = Engine
+            engine = factory()
+            opened = await engine.__aenter__()
+            self._engine = opened if opened is not None else engine
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception("opening the engine failed")
+            self.failure = describe("start the Skiff engine", exc)
+            self._set_state("failed")
+            self.status.emit("")
+            self.error.emit(self.failure)
+            return False
+        self._set_state("ready")
+        self.status.emit("")
+        self._spawn(self._watch_events())
+        await asyncio.gather(self._refresh_containers("list containers"),
+                             self._refresh_images("list images"))
+        return True
+
+    async def close(self) -> None:
+        """Cancel every task, then close the engine."""
+        for handle in (self._flush_handle, self._images_handle):
+            if handle is not None:
+                handle.cancel()
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        engine, self._engine = self._engine, None
+        if engine is not None:
+            try:
+                await engine.__aexit__(None, None, None)
+            except Exception:
+                log.exception("closing the engine failed")
+        self._set_state("closed")
+
+    def _spawn(self, coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+        task = asyncio.get_event_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    def tasks(self) -> set[asyncio.Task[Any]]:
+        return set(self._tasks)
+
+    def submit(self, action: str, call: Callable[[EngineLike], Awaitable[T]],
+               on_done: Callable[[T], None] | None = None,
+               on_error: Callable[[str], None] | None = None) -> asyncio.Task[T | None]:
+        """Run ``call(engine)``; ``action`` names it in error messages ("stop web-1")."""
+        async def run() -> T | None:
+            engine = self._engine
+            if engine is None:
+                message = self.failure or (f"Could not {action}: the engine is not running. "
+                                           "Restart Skiff and try again.")
+                self._fail(message, on_error)
+                return None
+            try:
+                result = await call(engine)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("%s failed", action, exc_info=True)
+                self._fail(describe(action, exc), on_error)
+                return None
+            if on_done is not None:
+                on_done(result)
+            return result
+
+        return self._spawn(run())
+
+    def _fail(self, message: str, on_error: Callable[[str], None] | None) -> None:
+        if on_error is not None:
+            on_error(message)
+        else:
+            self.error.emit(message)
+
+    # -- listing and events ---------------------------------------------------------
+
+    def refresh(self) -> None:
+        self._spawn(self._refresh_containers("list containers"))
+        self._spawn(self._refresh_images("list images"))
+
+    async def _refresh_containers(self, action: str) -> None:
+        engine = self._engine
+        if engine is None:
+            return
+        try:
+            containers = await engine.containers(all=True)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("listing containers failed", exc_info=True)
+            self.error.emit(describe(action, exc))
+            return
+        self._names = {c.name for c in containers}
+        self.containers_listed.emit(containers)
+
+    async def _refresh_images(self, action: str) -> None:
+        engine = self._engine
+        if engine is None:
+            return
+        try:
+            images = await engine.images()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("listing images failed", exc_info=True)
+            self.error.emit(describe(action, exc))
+            return
+        self.images_listed.emit(images)
+
+    async def _watch_events(self) -> None:
+        """Follow the engine's events; if the stream fails, poll instead."""
+        engine = self._engine
+        if engine is None:
+            return
+        failures = 0
+        while failures < 3:
+            try:
+                async for event in engine.events(since_ns=time.time_ns()):
+                    failures = 0
+                    self._on_engine_event(event)
+                failures += 1
+            except asyncio.CancelledError:
+                raise
+            except NotImplementedError:
+                break
+            except Exception:
+                log.warning("the engine's event stream failed", exc_info=True)
+                failures += 1
+            await asyncio.sleep(POLL_SECONDS)
+        log.warning("watching by polling every %.0f s", POLL_SECONDS)
+        while True:
+            await asyncio.sleep(POLL_SECONDS)
+            await self._poll_once()
+
+    async def _poll_once(self) -> None:
+        engine = self._engine
+        if engine is None:
+            return
+        try:
+            containers = await engine.containers(all=True)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.warning("polling containers failed", exc_info=True)
+            return
+        self._names = {c.name for c in containers}
+        self.containers_listed.emit(containers)
+
+    def _on_engine_event(self, event: Event) -> None:
+        self.event_received.emit(event)
+        if event.type == "container":
+            if event.action == "destroy":
+                self._dirty.discard(event.id)
+                self.container_removed.emit(event.id)
+            else:
+                self._dirty.add(event.id)
+                if self._flush_handle is None:
+                    self._flush_handle = asyncio.get_event_loop().call_later(
+                        COALESCE_SECONDS, self._start_flush)
+        images_changed = event.type == "image" or (
+            event.type == "container" and event.action in ("create", "destroy"))
+        if images_changed and self._images_handle is None:
+            self._images_handle = asyncio.get_event_loop().call_later(
+                0.2, self._start_images_refresh)
+
+    def _start_flush(self) -> None:
+        self._flush_handle = None
+        self._spawn(self._flush())
+
+    def _start_images_refresh(self) -> None:
+        self._images_handle = None
+        self._spawn(self._refresh_images("list images"))
+
+    async def _flush(self) -> None:
+        ids, self._dirty = self._dirty, set()
+        engine = self._engine
+        if not ids or engine is None:
+            return
+        if len(ids) >= FULL_REFRESH_AT:
+            await self._refresh_containers("list containers")
+            return
+        changed: list[Container] = []
+        for container_id in ids:
+            try:
+                changed.append(await engine.container(container_id))
+            except ContainerNotFound:
+                self.container_removed.emit(container_id)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("reading container %s failed", container_id, exc_info=True)
+        if changed:
+            self._names |= {c.name for c in changed}
+            self.containers_changed.emit(changed)
+
+    # -- container verbs -------------------------------------------------------------
+
+    def _changed(self, container: Container) -> None:
+        self._names.add(container.name)
+        self.containers_changed.emit([container])
+
+    def start(self, container: Container) -> asyncio.Task[Any]:
+        return self.submit(f"start {container.name}", lambda e: e.start(container.id),
+                           self._changed)
+
+    def stop(self, container: Container) -> asyncio.Task[Any]:
+        self.status.emit(f"Stopping {container.name}…")
+        return self.submit(f"stop {container.name}", lambda e: e.stop(container.id),
+                           self._done_with_status(self._changed))
+
+    def restart(self, container: Container) -> asyncio.Task[Any]:
+        self.status.emit(f"Restarting {container.name}…")
+        return self.submit(f"restart {container.name}", lambda e: e.restart(container.id),
+                           self._done_with_status(self._changed))
+
+    def pause(self, container: Container) -> asyncio.Task[Any]:
+        return self.submit(f"pause {container.name}", lambda e: e.pause(container.id),
+                           self._changed)
+
+    def unpause(self, container: Container) -> asyncio.Task[Any]:
+        return self.submit(f"resume {container.name}", lambda e: e.unpause(container.id),
+                           self._changed)
+
+    def remove(self, container: Container, force: bool = False) -> asyncio.Task[Any]:
+        def removed(_: object) -> None:
+            self._names.discard(container.name)
+            self.container_removed.emit(container.id)
+
+        return self.submit(f"remove {container.name}",
+                           lambda e: e.remove(container.id, force=force), removed)
+
+    def rename(self, container: Container, name: str) -> asyncio.Task[Any]:
+        def renamed(new: Container) -> None:
+            self._names.discard(container.name)
+            self._changed(new)
+
+        return self.submit(f"rename {container.name} to {name}",
+                           lambda e: e.rename(container.id, name), renamed)
+
+    def _done_with_status(self, then: Callable[[T], None]) -> Callable[[T], None]:
+        def done(value: T) -> None:
+            self.status.emit("")
+            then(value)
+        return done
+
+    def inspect(self, container_id: str, on_done: Callable[[dict[str, Any]], None],
+                on_error: Callable[[str], None] | None = None) -> asyncio.Task[Any]:
+        return self.submit("read the container's configuration",
+                           lambda e: e.inspect(container_id), on_done, on_error)
+
+    def log_path(self, container_id: str, on_done: Callable[[Path], None],
+                 on_error: Callable[[str], None] | None = None) -> asyncio.Task[Any]:
+        return self.submit("open the container's log", lambda e: e.log_path(container_id),
+                           on_done, on_error)
+
+    def recreate(self, container: Container, config: ContainerConfig,
+                 name: str = "") -> asyncio.Task[Any]:
+        """Replace ``container`` by one made from ``config`` (named ``name``, default the
+        same), started if the old one was running."""
+        self.status.emit(f"Recreating {container.name}…")
+
+        async def run(engine: EngineLike) -> Container:
+            from app.desktop.recreate import recreate
+
+            return await recreate(engine, container, config, self._names, name)
+
+        def done(new: Container) -> None:
+            self.status.emit("")
+            self.container_removed.emit(container.id)
+            self._changed(new)
+            self.container_recreated.emit(container.id, new)
+
+        def failed(message: str) -> None:
+            self.status.emit("")
+            self.error.emit(message)
+            self._spawn(self._refresh_containers("list containers"))
+
+        return self.submit(f"apply the new settings to {container.name}", run, done, failed)
+
+    # -- images -------------------------------------------------------------------
+
+    def taken_names(self) -> set[str]:
+        return set(self._names)
+
+    def note_names(self, names: set[str]) -> None:
+        """Names the sidebar shows (jobs included), so new names do not collide."""
+        self._names |= names
+
+    def create_container(self, ref: str, *, pull: bool = True, name: str = "",
+                         taken: set[str] | None = None) -> CreateJob:
+        """Pull ``ref`` (always when ``pull``, else only if missing), create and start."""
+        taken = set(taken or ()) | self._names
+        job = CreateJob(ref, name or generate_name(ref, taken), self)
+        self._names.add(job.name)
+        job.task = self._spawn(self._run_create(job, pull))
+        self.job_started.emit(job)
+        return job
+
+    async def _run_create(self, job: CreateJob, pull: bool) -> None:
+        engine = self._engine
+        try:
+            if engine is None:
+                raise RuntimeError("the engine is not running")
+            image: Image | None = None
+            if not pull:
+                try:
+                    image = await engine.image(job.ref)
+                except ImageNotFound:
+                    image = None
+            if image is None:
+                job.set_phase("downloading")
+                self.status.emit(f"Downloading {job.ref}…")
+                image = await engine.pull(job.ref, progress=job.on_progress)
+                self.status.emit("")
+                self._spawn(self._refresh_images("list images"))
+            job.set_phase("creating")
+            config = ContainerConfig(image=job.ref, image_id=image.id)
+            container: Container | None = None
+            for _attempt in range(20):
+                try:
+                    container = await engine.create(config, job.name)
+                    break
+                except NameInUse:
+                    self._names.add(job.name)
+                    job.name = generate_name(job.ref, self._names)
+            if container is None:
+                raise NameInUse(f"no free name like {job.name}: rename some containers")
+            job.container = container
+            self._changed(container)
+            job.set_phase("starting")
+            container = await engine.start(container.id)
+            job.container = container
+            self._changed(container)
+            job.set_phase("done")
+            job.finished.emit(container)
+        except asyncio.CancelledError:
+            self.status.emit("")
+            self._names.discard(job.name)
+            job.set_phase("cancelled")
+            job.cancelled.emit()
+            raise
+        except Exception as exc:
+            log.warning("creating %s failed", job.ref, exc_info=True)
+            self.status.emit("")
+            if job.container is None:
+                self._names.discard(job.name)
+            message = describe(f"create a container from {job.ref}", exc)
+            job.error = message
+            job.set_phase("failed")
+            job.failed.emit(message)
+            self.error.emit(message)
+
+    def load(self, path: Path, on_done: Callable[[list[Image]], None] | None = None
+             ) -> asyncio.Task[Any]:
+        self.status.emit(f"Importing {path.name}…")
+
+        def done(images: list[Image]) -> None:
+            self.status.emit("")
+            self._spawn(self._refresh_images("list images"))
+            if on_done is not None:
+                on_done(images)
+
+        def failed(message: str) -> None:
+            self.status.emit("")
+            self.error.emit(message)
+
+        return self.submit(f"import {path.name}", lambda e: e.load(path), done, failed)
+
+    def remove_image(self, ref: str, on_done: Callable[[Any], None] | None = None
+                     ) -> asyncio.Task[Any]:
+        def done(lines: Any) -> None:
+            self._spawn(self._refresh_images("list images"))
+            if on_done is not None:
+                on_done(lines)
+
+        return self.submit(f"remove the image {ref}", lambda e: e.remove_image(ref), done)
+
+    def search(self, term: str, on_done: Callable[[list[SearchResult]], None],
+               on_error: Callable[[str], None]) -> asyncio.Task[Any]:
+        return self.submit(f"search Docker Hub for {term!r}", lambda e: e.search(term, 50),
+                           on_done, on_error)
+
+    def catalog(self, registry: str, on_done: Callable[[list[str]], None],
+                on_error: Callable[[str], None]) -> asyncio.Task[Any]:
+        return self.submit(f"list the images of {registry}", lambda e: e.catalog(registry),
+                           on_done, on_error)
+
+    def image_tags(self, repository: str, on_done: Callable[[list[str]], None],
+                   on_error: Callable[[str], None]) -> asyncio.Task[Any]:
+        return self.submit(f"list the tags of {repository}",
+                           lambda e: e.image_tags(repository), on_done, on_error)
+
+    def login(self, registry: str, username: str, password: str,
+              on_done: Callable[[None], None], on_error: Callable[[str], None]
+              ) -> asyncio.Task[Any]:
+        return self.submit(f"log in to {registry}",
+                           lambda e: e.login(registry, username, password), on_done, on_error)
+
+    def run_in_thread(self, action: str, func: Callable[[], T],
+                      on_done: Callable[[T], None] | None = None) -> asyncio.Task[Any]:
+        """Blocking work that is not the engine's (saving a log): off the GUI thread."""
+        async def run() -> T | None:
+            try:
+                result = await asyncio.to_thread(func)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("%s failed", action, exc_info=True)
+                self.error.emit(describe(action, exc))
+                return None
+            if on_done is not None:
+                on_done(result)
+            return result
+
+        return self._spawn(run())

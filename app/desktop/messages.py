@@ -1,0 +1,54 @@
+"""Exceptions turned into sentences the window can show: what failed and what to do."""
+
+from __future__ import annotations
+
+import errno
+
+from engine.errors import (
+    AuthenticationError,
+    HelperError,
+    KernelFeatureMissing,
+    RegistryError,
+    SkiffError,
+)
+
+__all__ = ["describe"]
+
+
+def describe(action: str, exc: BaseException) -> str:
+    """One plain sentence (or two) for the user; ``action`` reads "start web-1"."""
+    if isinstance(exc, AuthenticationError):
+        return (f"Could not {action}: {_sentence(exc)} Check the user name and password "
+                "(Images → Add registry…).")
+    if isinstance(exc, RegistryError):
+        return f"Could not {action}: {_sentence(exc)} Check the network and the image name."
+    if isinstance(exc, KernelFeatureMissing):
+        return f"Could not {action}: {_sentence(exc)}"
+    if isinstance(exc, HelperError):
+        return (f"Could not {action}: {_sentence(exc)} The engine's helper may have stopped; "
+                "restart Skiff and try again.")
+    if isinstance(exc, SkiffError):
+        return f"Could not {action}: {_sentence(exc)}"
+    if isinstance(exc, NotImplementedError):
+        return (f"Could not {action}: this version of the Skiff engine cannot do that yet. "
+                "Update Skiff and try again.")
+    if isinstance(exc, PermissionError):
+        return (f"Could not {action}: permission denied"
+                f"{' on ' + str(exc.filename) if exc.filename else ''}. "
+                "Check that you may use that file or folder.")
+    if isinstance(exc, FileNotFoundError):
+        return (f"Could not {action}: {exc.filename or 'a file'} does not exist. "
+                "Check the path and try again.")
+    if isinstance(exc, OSError):
+        reason = exc.strerror or errno.errorcode.get(exc.errno or 0, "system error")
+        return f"Could not {action}: {reason.rstrip('.')}."
+    if isinstance(exc, TimeoutError):
+        return f"Could not {action}: it took too long. Try again."
+    return (f"Could not {action}: something unexpected went wrong ({type(exc).__name__}: "
+            f"{exc}). Please report this as a bug.")
+
+
+def _sentence(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."

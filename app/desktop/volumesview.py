@@ -1,0 +1,72 @@
+"""The Volumes tab: each mount of the container, with "open folder" for host folders."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QUrl, Signal
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from app.desktop.inspectdata import MountRow
+
+__all__ = ["VolumesView"]
+
+_KIND = {"bind": "Folder", "volume": "Volume", "tmpfs": "Memory (tmpfs)"}
+
+
+class VolumesView(QWidget):
+    open_requested = Signal(str)  # a local path; the default handler opens the file manager
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAccessibleName("Volumes")
+        self.rows: list[MountRow] = []
+        self.buttons: list[QPushButton] = []
+        self._grid = QGridLayout()
+        self._grid.setHorizontalSpacing(16)
+        self._intro = QLabel(self)
+        self._intro.setWordWrap(True)
+        self._intro.setAccessibleName("About volumes")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 12, 12, 12)
+        layout.addWidget(self._intro)
+        layout.addLayout(self._grid)
+        layout.addStretch(1)
+        self.open_requested.connect(
+            lambda path: QDesktopServices.openUrl(QUrl.fromLocalFile(path)))
+        self.set_mounts([])
+
+    def set_mounts(self, rows: list[MountRow]) -> None:
+        if rows == self.rows and self.buttons:
+            return
+        self.rows = rows
+        while self._grid.count():
+            item = self._grid.takeAt(0)
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
+        self.buttons = []
+        if not rows:
+            self._intro.setText("This container keeps no files outside itself: everything it "
+                                "writes is lost when it is removed or its settings change. "
+                                "Add a volume under Settings → Volumes to keep files in a "
+                                "folder of this computer.")
+            return
+        self._intro.setText("Files in these paths live outside the container and survive it:")
+        for column, title in enumerate(("In the container", "Kind", "Source", "")):
+            self._grid.addWidget(QLabel(f"<b>{title}</b>", self), 0, column)
+        for i, row in enumerate(rows, start=1):
+            mode = " (read-only)" if row.read_only else ""
+            self._grid.addWidget(QLabel(row.destination + mode, self), i, 0)
+            self._grid.addWidget(QLabel(_KIND.get(row.type, row.type), self), i, 1)
+            self._grid.addWidget(QLabel(row.source or "—", self), i, 2)
+            button = QPushButton("Open Folder", self)
+            folder = row.folder
+            button.setEnabled(folder is not None)
+            button.setAccessibleName(f"Open the folder of {row.destination}")
+            button.setToolTip(str(folder) if folder else
+                              "Only folders of this computer can be opened")
+            if folder is not None:
+                button.clicked.connect(
+                    lambda _c=False, path=str(folder): self.open_requested.emit(path))
+            self._grid.addWidget(button, i, 3)
+            self.buttons.append(button)
