@@ -41,6 +41,7 @@ from engine.errors import (
     InUse,
     InvalidArgument,
     InvalidState,
+    NetworkNotFound,
     NotFound,
 )
 from engine.helperclient import HelperClient
@@ -288,7 +289,7 @@ class Engine:
         name = check_name(name) if name else generate_name(self.container_store.names())
         config = _replace(config, mounts=await self._resolve_mounts(config, image))
         container_id = secrets.token_hex(32)
-        request = runtime_request(container_id, config, image)
+        request = runspec.runtime_request(container_id, config, image, name)
         created = format_time(time.time_ns())
         self.container_store.add(container_id, name, created, config, request)
         try:
@@ -477,11 +478,94 @@ class Engine:
         except ImageNotFound:
             image = None
         spec = record.spec
+        network = _read_json(self._dir(record.id) / "network.json") \
+            if container.state.running else {}
+        if not network:
+            mode = record.config.network if record.config.network != "default" else "bridge"
+            network = {"IPAddress": "", "IPPrefixLen": 0, "Gateway": "", "MacAddress": "",
+                       "SandboxKey": "", "Networks": {mode: {}},
+                       "Ports": {key: None for key in _str_list(spec.get("exposed"))}}
+        network = {"Bridge": "", "SandboxID": "", "HairpinMode": False, **network}
         return container_inspect(container, image, args=_str_list(spec.get("args")),
-                                 env=_str_list(spec.get("env")),
+                                 env=_str_list(spec.get("env")), network=network,
                                  mounts=[self._mount_json(m) for m in record.config.mounts],
                                  log_path=str(self._dir(record.id) / "ctr.log"),
                                  pid=container.state.pid)
+
+    async def port(self, ref: str) -> dict[str, list[dict[str, str]] | None]:
+        """NetworkSettings.Ports of a running container: {"80/tcp": [{HostIp, HostPort}]}."""
+        record = self.container_store.find(ref)
+        if not self._state(record).running:
+            return {}
+        ports = _read_json(self._dir(record.id) / "network.json").get("Ports") or {}
+        return {str(k): v for k, v in ports.items()}
+
+    # -- networks -------------------------------------------------------------------
+    async def network_create(self, name: str, subnet: str = "", gateway: str = ""
+                             ) -> dict[str, Any]:
+        """A user-defined bridge network; containers on it reach each other by name."""
+        if name in ("bridge", "host", "none", "default"):
+            raise Conflict(f"network with name {name} already exists (it is predefined)")
+        result: dict[str, Any] = await self.helper.call(
+            "network_create", {"name": name, "subnet": subnet or None,
+                               "gateway": gateway or None})
+        return self._network_json(result)
+
+    async def networks(self) -> list[dict[str, Any]]:
+        listed = await self.helper.call("network_list", {})
+        found = {n["Name"]: self._network_json(n) for n in listed}
+        for name in ("bridge", "host", "none"):
+            found.setdefault(name, self._network_json({"Name": name, "Driver": {
+                "host": "host", "none": "null"}.get(name, "bridge"), "Containers": {}}))
+        return sorted(found.values(), key=lambda n: n["Name"])
+
+    async def network_inspect(self, name: str) -> dict[str, Any]:
+        for network in await self.networks():
+            if network["Name"] == name or network["Id"].startswith(name):
+                return network
+        raise NetworkNotFound(f"network {name} not found")
+
+    async def network_remove(self, name: str) -> None:
+        if name in ("bridge", "host", "none", "default"):
+            raise InvalidArgument(f"{name} is a pre-defined network and cannot be removed")
+        users = [r.name for r in self.container_store.all() if r.config.network == name]
+        if users:
+            raise InUse(f"error while removing network: network {name} has active endpoints "
+                        f"(containers {', '.join(users)})")
+        await self.helper.call("network_remove", {"name": name})
+
+    async def network_connect(self, network: str, ref: str, aliases: Sequence[str] = (),
+                              ip: str = "") -> None:
+        record = self.container_store.find(ref)
+        await self.helper.call("network_connect", {
+            "id": record.id, "network": network, "name": record.name,
+            "hostname": record.config.hostname or record.id[:12], "aliases": list(aliases),
+            "ip": ip or None})
+
+    async def network_disconnect(self, network: str, ref: str) -> None:
+        record = self.container_store.find(ref)
+        await self.helper.call("network_disconnect", {"id": record.id, "network": network})
+
+    def _network_json(self, data: dict[str, Any]) -> dict[str, Any]:
+        """docker network inspect's shape around what the helper reports."""
+        import hashlib
+
+        name = str(data.get("Name", ""))
+        names = {r.id: r.name for r in self.container_store.all()}
+        containers = {cid: {"Name": names.get(cid, cid[:12]), **(info or {})}
+                      for cid, info in (data.get("Containers") or {}).items() if cid in names}
+        ipam = [{"Subnet": data["Subnet"], "Gateway": data["Gateway"]}] \
+            if data.get("Subnet") else []
+        return {
+            "Name": name, "Id": hashlib.sha256(f"skiff-network:{name}".encode()).hexdigest(),
+            "Created": data.get("Created", ""), "Scope": "local",
+            "Driver": data.get("Driver", "bridge"), "EnableIPv6": False,
+            "IPAM": {"Driver": "default", "Options": {}, "Config": ipam},
+            "Internal": False, "Attachable": False, "Containers": containers,
+            "Options": {"com.docker.network.bridge.name": data.get("Bridge", "")}
+            if data.get("Bridge") else {},
+            "Labels": {},
+        }
 
     def _mount_json(self, mount: MountSpec) -> dict[str, Any]:
         entry: dict[str, Any] = {"Type": mount.type, "Source": mount.source,
@@ -678,11 +762,6 @@ class Engine:
         for image in self.image_store.list():
             snap[f"image:{image.id}"] = tuple(sorted(image.repo_tags))
         return snap
-
-
-def runtime_request(container_id: str, config: ContainerConfig, image: Image) -> dict[str, Any]:
-    network = {"host": "host"}.get(config.network, "none")
-    return runspec.runtime_request(container_id, config, image, network=network)
 
 
 def _changes(before: dict[str, tuple[str, ...]], after: dict[str, tuple[str, ...]]

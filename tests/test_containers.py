@@ -156,8 +156,8 @@ async def test_kernel_paths_are_masked_and_read_only(engine: Engine) -> None:
     assert out.split() == ["0"] * len(masked) + ["0", "ro", "ro", "ro"]
 
 
-async def test_network_is_loopback_only(engine: Engine) -> None:
-    _, out = await run(engine, "sh", "-c", "ls /sys/class/net")
+async def test_network_none_is_loopback_only(engine: Engine) -> None:
+    _, out = await run(engine, "sh", "-c", "ls /sys/class/net", network="none")
     assert out.split() == ["lo"]
 
 

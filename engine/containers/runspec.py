@@ -56,8 +56,22 @@ def merge_env(image_env: list[str], overrides: list[str]) -> list[str]:
     return list(merged.values())
 
 
+def published_ports(config: ContainerConfig, image: Image) -> list[dict[str, Any]]:
+    """-p bindings, plus with -P every ExposedPort of the image on a random host port."""
+    ports = [{"container_port": p.container_port, "protocol": p.protocol,
+              "host_ip": p.host_ip, "host_port": p.host_port} for p in config.ports]
+    if config.publish_all:
+        taken = {(p["container_port"], p["protocol"]) for p in ports}
+        for key in image.run_config.get("ExposedPorts") or {}:
+            number, _, protocol = key.partition("/")
+            if number.isdigit() and (int(number), protocol or "tcp") not in taken:
+                ports.append({"container_port": int(number), "protocol": protocol or "tcp",
+                              "host_ip": "", "host_port": 0})
+    return ports
+
+
 def runtime_request(container_id: str, config: ContainerConfig, image: Image,
-                    network: str = "none") -> dict[str, Any]:
+                    name: str = "") -> dict[str, Any]:
     run = image.run_config
     args = command_line(config, image)
     if not args:
@@ -84,5 +98,10 @@ def runtime_request(container_id: str, config: ContainerConfig, image: Image,
         "restart_max": config.restart_policy.maximum_retry_count,
         "stop_signal": stop_signal,
         "binds": binds,
-        "network": network,
+        "network_mode": config.network or "default",
+        "ports": published_ports(config, image),
+        "exposed": sorted({*(image.run_config.get("ExposedPorts") or {}),
+                           *(f"{p.container_port}/{p.protocol}" for p in config.ports)}),
+        "aliases": list(config.network_aliases),
+        "name": name,
     }

@@ -15,8 +15,9 @@ import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.cgroups import open_cgroup
 from engine.errors import (
@@ -31,9 +32,22 @@ from engine.helper.protocol import WithFds
 from engine.helper.runtime.spec import Bind, ContainerDir, RuntimeSpec
 from engine.helper.zygote import Zygote
 
+if TYPE_CHECKING:
+    from engine.helper.network.networking import Networking
+
 __all__ = ["ContainerService"]
 
 _ACTIVE = ("running", "restarting")
+
+
+@dataclass(frozen=True)
+class PublishRequest:
+    """A port to publish, as the networking layer asks for it."""
+
+    container_port: int
+    protocol: str = "tcp"
+    host_ip: str = ""
+    host_port: int = 0
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 
 
@@ -41,6 +55,7 @@ class ContainerService:
     def __init__(self, root: Path, uid: int, cgroup_parent: str,
                  zygote: Zygote | None = None) -> None:
         self.zygote = zygote
+        self._networking: Networking | None = None
         self.root = root
         self.uid = uid
         self.cgroup_parent = cgroup_parent
@@ -82,9 +97,14 @@ class ContainerService:
             layers=spec["layers"], layers_dir=str(self.layers_dir), memory=spec["memory"],
             nano_cpus=spec["nano_cpus"], pids_limit=spec["pids_limit"],
             restart_policy=spec["restart_policy"], restart_max=spec["restart_max"],
-            stop_signal=spec["stop_signal"], binds=binds, network=spec["network"],
-            cgroup_parent=self.cgroup_parent,
+            stop_signal=spec["stop_signal"], binds=binds,
+            network="host" if spec["network_mode"] == "host" else "sandbox",
+            network_mode=spec["network_mode"], ports=spec["ports"], exposed=spec["exposed"],
+            aliases=spec["aliases"], name=spec["name"], cgroup_parent=self.cgroup_parent,
         )
+        from engine.helper.network.plan import plan_network
+
+        plan_network(runtime.network_mode, runtime.ports, runtime.aliases)  # refuse nonsense now
         if not runtime.args:
             raise InvalidArgument("no command specified")
         self.containers_dir.mkdir(parents=True, exist_ok=True, mode=0o711)
@@ -149,6 +169,17 @@ class ContainerService:
             raise InvalidState(f"container {container_id[:12]} is already running")
         _unlink(cdir.stop_requested)
         _unlink(cdir.paused)
+        spec = cdir.read_spec()
+        if spec.network == "sandbox":
+            self._start_network(cdir, spec)
+        try:
+            return self._start_monitor(cdir)
+        except BaseException:
+            if spec.network == "sandbox":
+                self.networking().cleanup_container(spec.id)
+            raise
+
+    def _start_monitor(self, cdir: ContainerDir) -> dict[str, Any]:
         ready_r, ready_w = os.pipe2(os.O_CLOEXEC)
         try:
             self._spawn_monitor(cdir, ready_w)
@@ -164,6 +195,27 @@ class ContainerService:
             raise ContainerStartError(report.get("message", "start failed"),
                                       int(report.get("code", 125)))
         return {"pid": report["pid"]}
+
+    # -- networking ----------------------------------------------------------------
+    def networking(self) -> Networking:
+        """The host's networking (pyroute2, nft): loaded on first use only."""
+        if self._networking is None:
+            from engine.helper.network.verbs import default_networking
+
+            self._networking = default_networking(self.root)
+        return self._networking
+
+    def _start_network(self, cdir: ContainerDir, spec: RuntimeSpec) -> None:
+        """Sandbox, addresses, published ports, /etc files; NetworkSettings for inspect."""
+        from engine.helper.network.plan import plan_network
+        from engine.helper.network.verbs import NetworkVerbs
+
+        plan = plan_network(spec.network_mode, spec.ports, spec.aliases)
+        ports = [PublishRequest(**p) for p in spec.ports]
+        settings = NetworkVerbs(self.root, self.uid, self.networking()).start_container(
+            spec.id, plan, hostname=spec.hostname, name=spec.name, aliases=spec.aliases,
+            ports=ports, exposed=spec.exposed)
+        cdir.write_json(cdir.path / "network.json", settings)
 
     def _spawn_monitor(self, cdir: ContainerDir, ready_w: int) -> None:
         """Fork it from the zygote (fast); exec a fresh interpreter if the zygote is gone."""
@@ -280,6 +332,8 @@ class ContainerService:
             monitor = int(cdir.read_status().get("monitor_pid", 0))
             _wait_gone(monitor, 5.0)
         open_cgroup(container_id, self.cgroup_parent).destroy()
+        if (cdir.path / "network.json").exists() or cdir.netns.exists():
+            self.networking().cleanup_container(container_id)
         doomed = self.containers_dir / f".{container_id}.removing"
         os.replace(cdir.path, doomed)
         shutil.rmtree(doomed, ignore_errors=True)

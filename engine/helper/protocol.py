@@ -79,6 +79,13 @@ CONTAINER_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$")
 IPV4 = re.compile(r"^[0-9]{1,3}(\.[0-9]{1,3}){3}$")
 IPV4_CIDR = re.compile(r"^[0-9]{1,3}(\.[0-9]{1,3}){3}/[0-9]{1,2}$")
 
+_PORT = {
+    "container_port": _int(1, 65535),
+    "protocol": _str(choices=("tcp", "udp")),
+    "host_ip": _str(re.compile(r"^([0-9]{1,3}(\.[0-9]{1,3}){3})?$")),
+    "host_port": _int(0, 65535),
+}
+
 _BIND = {
     "type": _str(choices=("bind", "volume", "tmpfs"), required=False),
     # bind: an absolute host path; volume: a volume name; tmpfs: empty
@@ -101,7 +108,13 @@ _SPEC = {
     "restart_max": _int(0, 1 << 31),
     "stop_signal": _int(1, 64),
     "binds": Field("list[dict]", max_items=128, items=_BIND),
-    "network": _str(choices=("none", "host", "sandbox")),
+    # default | bridge | none | host | a user-defined network's name
+    "network_mode": _str(re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")),
+    "ports": Field("list[dict]", max_items=1024, items=_PORT),
+    "exposed": Field("list[str]", pattern=re.compile(r"^[0-9]{1,5}/(tcp|udp)$"),
+                     max_items=1024),
+    "aliases": Field("list[str]", pattern=HOSTNAME, max_items=32),
+    "name": _str(re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$")),
 }
 
 VERBS: dict[str, dict[str, Field]] = {

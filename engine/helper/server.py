@@ -200,10 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     from engine.paths import SYSTEM_ROOT
 
     # A root parent chose our root; through pkexec, a user could point it anywhere.
-    if options.root and pkexec_uid is None:
-        root = Path(options.root)
-    else:
-        root = SYSTEM_ROOT / "helper"
+    root = Path(options.root) if options.root and pkexec_uid is None else SYSTEM_ROOT / "helper"
     try:
         parent = check_component(options.cgroup_parent, "cgroup parent")
     except SkiffError as exc:

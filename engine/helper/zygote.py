@@ -59,6 +59,11 @@ class Zygote:
 def _serve(sock: socket.socket) -> None:
     from engine.helper.runtime import monitor  # imported once, shared by every fork
 
+    try:  # monitors release container networks when they end: pay for pyroute2 once
+        import engine.helper.network.verbs  # noqa: F401
+    except ImportError:
+        pass
+
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     devnull = os.open(os.devnull, os.O_RDWR)
     os.dup2(devnull, 0)

@@ -61,12 +61,12 @@ def stage1(spec: RuntimeSpec, cdir: ContainerDir, pipes: ChildPipes,
         os.setsid()
         add_to_cgroup(os.getpid())  # type: ignore[operator]
         flags = sc.CLONE_NEWNS | sc.CLONE_NEWUTS | sc.CLONE_NEWIPC | sc.CLONE_NEWPID
-        if spec.network == "sandbox":
+        if spec.network == "sandbox" and cdir.netns.exists():
             fd = os.open(cdir.netns, os.O_RDONLY | os.O_CLOEXEC)
             sc.setns(fd, sc.CLONE_NEWNET)
             os.close(fd)
         elif spec.network != "host":
-            flags |= sc.CLONE_NEWNET
+            flags |= sc.CLONE_NEWNET  # no sandbox was prepared: loopback only
         sc.unshare(flags)
         child = os.fork()
         if child == 0:

@@ -76,11 +76,10 @@ class Monitor:
             try:
                 pid, out_r, err_r = self._spawn()
             except StartFailure as exc:
-                self.record(status="exited", pid=0, exit_code=exc.code, error=str(exc),
-                            finished_at=_now())
                 if first:
                     _report(ready_fd, {"ok": False, "message": str(exc), "code": exc.code})
                 self.cgroup.destroy()
+                final: dict[str, object] = dict(exit_code=exc.code, error=str(exc))
                 break
             self.record(status="running", pid=pid, started_at=_now(), error="",
                         exit_code=0, oom_killed=False, signal=0, stopped_by_user=False)
@@ -93,14 +92,31 @@ class Monitor:
             stopped = self.cdir.stop_requested.exists()
             code, sig = _decode(wait_status)
             _unlink(self.cdir.paused)
-            again = not stopped and self._should_restart(code)
+            final = dict(exit_code=code, signal=sig, oom_killed=oom, stopped_by_user=stopped)
+            if stopped or not self._should_restart(code):
+                break
             # "restarting" is written at once, so followers never see a gap of "exited".
-            self.record(status="restarting" if again else "exited", pid=0, exit_code=code,
-                        signal=sig, oom_killed=oom, finished_at=_now(), stopped_by_user=stopped)
-            if not again or not self._backoff():
+            self.record(status="restarting", pid=0, finished_at=_now(), **final)
+            if not self._backoff():
+                final["stopped_by_user"] = True
                 break
             self.status["restart_count"] = int(str(self.status["restart_count"])) + 1
         os.close(log_fd)
+        # The network goes before "exited" is written: a start that follows must not
+        # meet our cleanup half-way.
+        self._release_network()
+        self.record(status="exited", pid=0, finished_at=_now(), **final)
+
+    def _release_network(self) -> None:
+        if self.spec.network != "sandbox" or not (self.cdir.path / "network.json").exists():
+            return
+        try:
+            from engine.helper.network.verbs import default_networking
+
+            default_networking(self.cdir.path.parents[3]).cleanup_container(self.spec.id)
+            _unlink(self.cdir.path / "network.json")
+        except Exception as exc:  # the helper's repair finishes the job
+            print(f"network cleanup failed: {exc}", file=sys.stderr, flush=True)
 
     def _should_restart(self, code: int) -> bool:
         policy = self.spec.restart_policy
@@ -118,7 +134,6 @@ class Monitor:
         deadline = time.monotonic() + delay
         while time.monotonic() < deadline:
             if self.cdir.stop_requested.exists():
-                self.record(status="exited", stopped_by_user=True)
                 return False
             time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
         return True

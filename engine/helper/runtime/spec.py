@@ -43,7 +43,12 @@ class RuntimeSpec:
     restart_max: int = 0
     stop_signal: int = 15
     binds: list[Bind] = field(default_factory=list)
-    network: str = "none"  # none (loopback only) | host | sandbox
+    network: str = "sandbox"  # how the init joins a network: host | sandbox (<dir>/netns)
+    network_mode: str = "none"  # what the user asked: default | bridge | none | host | NAME
+    ports: list[dict[str, Any]] = field(default_factory=list)  # to publish
+    exposed: list[str] = field(default_factory=list)  # the image's, "80/tcp"
+    aliases: list[str] = field(default_factory=list)
+    name: str = ""
     tty: bool = False
     open_stdin: bool = False
     cgroup_parent: str = "skiff"
