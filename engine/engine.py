@@ -81,6 +81,7 @@ class Engine:
         self._locks: dict[str, asyncio.Lock] = {}
         self._cpu_samples: dict[str, tuple[int, int]] = {}
         self._registry_service: Any = None
+        self._repaired = False
 
     async def __aenter__(self) -> Engine:
         return self
@@ -163,17 +164,17 @@ class Engine:
                          for d in _str_list(r.spec.get("layers"))}
         for diff_id in unused:
             if diff_id not in in_containers:
-                await self.helper.call("remove_layer", {"diff_id": diff_id})
+                await self._call("remove_layer", {"diff_id": diff_id})
         lines.append(("Deleted", image.id))
         return lines
 
     async def unpack_layer(self, layer: Layer) -> None:
         """Have the helper unpack a stored blob (it verifies the digests itself)."""
-        if await self.helper.call("layer_exists", {"diff_id": layer.diff_id}):
+        if await self._call("layer_exists", {"diff_id": layer.diff_id}):
             return
         fd = os.open(self.blobs.path(layer.digest), os.O_RDONLY | os.O_CLOEXEC)
         try:
-            await self.helper.call("unpack_layer", {"diff_id": layer.diff_id,
+            await self._call("unpack_layer", {"diff_id": layer.diff_id,
                                                     "digest": layer.digest}, fds=[fd])
         finally:
             os.close(fd)
@@ -224,6 +225,14 @@ class Engine:
         (``127.0.0.1:5000/team/app``); raises RegistryError."""
         names: list[str] = await self._registry().catalog(registry, limit)
         return names
+
+    async def _call(self, verb: str, args: dict[str, Any] | None = None,
+                    fds: list[int] | None = None) -> Any:
+        """A helper request; the first one of this engine lets the helper repair first."""
+        if not self._repaired:
+            self._repaired = True
+            await self.helper.call("repair", {"ids": self.container_store.ids()})
+        return await self.helper.call(verb, args, fds)
 
     # -- container state --------------------------------------------------------
     def _dir(self, container_id: str) -> Path:
@@ -295,7 +304,7 @@ class Engine:
         try:
             for layer in image.layers:
                 await self.unpack_layer(layer)
-            await self.helper.call("container_create", {"id": container_id, "spec": request})
+            await self._call("container_create", {"id": container_id, "spec": request})
         except BaseException:
             self.container_store.remove(container_id)
             raise
@@ -311,12 +320,12 @@ class Engine:
             if state.status.is_active:
                 return self._container(record)
             try:
-                await self.helper.call("container_start", {"id": record.id})
+                await self._call("container_start", {"id": record.id})
             except ContainerNotFound:
                 # The helper lost it (a crash before it was written): prepare it again.
-                await self.helper.call("container_create",
+                await self._call("container_create",
                                        {"id": record.id, "spec": record.spec})
-                await self.helper.call("container_start", {"id": record.id})
+                await self._call("container_start", {"id": record.id})
             return self._container(record)
 
     async def stop(self, ref: str, timeout: int | None = None,
@@ -332,7 +341,7 @@ class Engine:
             if timeout is None:
                 timeout = record.config.stop_timeout if record.config.stop_timeout is not None \
                     else 10
-            await self.helper.call("container_stop", {"id": record.id, "signal": signum,
+            await self._call("container_stop", {"id": record.id, "signal": signum,
                                                       "timeout": max(0, timeout)})
             return self._container(record)
 
@@ -349,7 +358,7 @@ class Engine:
             if not self._state(record).status.can_kill():
                 raise InvalidState(f"Cannot kill container: {ref}: Container {record.id} is "
                                    "not running")
-            await self.helper.call("container_signal", {"id": record.id, "signal": signum})
+            await self._call("container_signal", {"id": record.id, "signal": signum})
             if signum == 9:
                 await self._wait_inactive(record, 10.0)
             return self._container(record)
@@ -362,7 +371,7 @@ class Engine:
                 raise InvalidState(f"Container {record.id} is already paused")
             if not status.can_pause():
                 raise InvalidState(f"Container {record.id} is not running")
-            await self.helper.call("container_pause", {"id": record.id})
+            await self._call("container_pause", {"id": record.id})
             return self._container(record)
 
     async def unpause(self, ref: str) -> Container:
@@ -370,7 +379,7 @@ class Engine:
         async with self._lock(record.id):
             if not self._state(record).status.can_unpause():
                 raise InvalidState(f"Container {record.id} is not paused")
-            await self.helper.call("container_unpause", {"id": record.id})
+            await self._call("container_unpause", {"id": record.id})
             return self._container(record)
 
     async def _resolve_mounts(self, config: ContainerConfig, image: Image) -> list[MountSpec]:
@@ -396,7 +405,7 @@ class Engine:
         name = check_volume_name(name) if name else secrets.token_hex(32)
         if self.volume_store.exists(name):
             return self.volume_store.get(name)
-        reply = await self.helper.call("volume_create", {"name": name})
+        reply = await self._call("volume_create", {"name": name})
         volume = Volume(name, format_time(time.time_ns()), str(reply["mountpoint"]),
                         dict(labels or {}), anonymous or not name)
         self.volume_store.add(volume)
@@ -421,7 +430,7 @@ class Engine:
         if users and not force:
             raise InUse(f"remove {name}: volume is in use - "
                         f"[{', '.join(r.id for r in users)}]")
-        await self.helper.call("volume_remove", {"name": volume.name})
+        await self._call("volume_remove", {"name": volume.name})
         self.volume_store.remove(volume.name)
 
     async def volume_prune(self) -> list[str]:
@@ -445,7 +454,7 @@ class Engine:
                                f"{record.id}. Stop the container before attempting removal "
                                "or force remove")
             try:
-                await self.helper.call("container_remove", {"id": record.id, "force": force})
+                await self._call("container_remove", {"id": record.id, "force": force})
             except ContainerNotFound:
                 pass
             self.container_store.remove(record.id)
@@ -506,13 +515,13 @@ class Engine:
         """A user-defined bridge network; containers on it reach each other by name."""
         if name in ("bridge", "host", "none", "default"):
             raise Conflict(f"network with name {name} already exists (it is predefined)")
-        result: dict[str, Any] = await self.helper.call(
+        result: dict[str, Any] = await self._call(
             "network_create", {"name": name, "subnet": subnet or None,
                                "gateway": gateway or None})
         return self._network_json(result)
 
     async def networks(self) -> list[dict[str, Any]]:
-        listed = await self.helper.call("network_list", {})
+        listed = await self._call("network_list", {})
         found = {n["Name"]: self._network_json(n) for n in listed}
         for name in ("bridge", "host", "none"):
             found.setdefault(name, self._network_json({"Name": name, "Driver": {
@@ -532,19 +541,19 @@ class Engine:
         if users:
             raise InUse(f"error while removing network: network {name} has active endpoints "
                         f"(containers {', '.join(users)})")
-        await self.helper.call("network_remove", {"name": name})
+        await self._call("network_remove", {"name": name})
 
     async def network_connect(self, network: str, ref: str, aliases: Sequence[str] = (),
                               ip: str = "") -> None:
         record = self.container_store.find(ref)
-        await self.helper.call("network_connect", {
+        await self._call("network_connect", {
             "id": record.id, "network": network, "name": record.name,
             "hostname": record.config.hostname or record.id[:12], "aliases": list(aliases),
             "ip": ip or None})
 
     async def network_disconnect(self, network: str, ref: str) -> None:
         record = self.container_store.find(ref)
-        await self.helper.call("network_disconnect", {"id": record.id, "network": network})
+        await self._call("network_disconnect", {"id": record.id, "network": network})
 
     def _network_json(self, data: dict[str, Any]) -> dict[str, Any]:
         """docker network inspect's shape around what the helper reports."""
@@ -642,7 +651,7 @@ class Engine:
         if workdir and not workdir.startswith("/"):
             raise InvalidArgument(f"the working directory '{workdir}' is invalid: it needs to "
                                   "be an absolute path")
-        reply = await self.helper.call("container_exec", {
+        reply = await self._call("container_exec", {
             "id": record.id, "args": list(cmd), "env": list(env), "user": user,
             "cwd": workdir, "tty": tty, "rows": rows, "cols": cols})
         assert isinstance(reply, WithFds)
@@ -650,7 +659,7 @@ class Engine:
 
     async def diff(self, ref: str) -> list[Change]:
         record = self.container_store.find(ref)
-        rows = await self.helper.call("container_changes", {"id": record.id})
+        rows = await self._call("container_changes", {"id": record.id})
         return [Change(kind, path) for kind, path in rows]
 
     # -- stats ----------------------------------------------------------------------

@@ -425,8 +425,13 @@ class ContainerService:
         return WithFds({"tty": tty}, [*ours, status_r])
 
     def repair(self, known: list[str]) -> dict[str, Any]:
-        """Drop what a crash left: half-created or half-removed dirs, unknown containers."""
+        """Drop what a crash left: half-created or half-removed dirs, unknown containers,
+        and network parts (links, rules, addresses, sandboxes) nothing runs behind."""
         removed = []
+        if (self.root / "network").is_dir():
+            from engine.helper.network.verbs import live_container_ids
+
+            self.networking().repair(live_container_ids(self.root), self.root / "users")
         if self.containers_dir.is_dir():
             keep = set(known)
             for entry in self.containers_dir.iterdir():
@@ -434,7 +439,10 @@ class ContainerService:
                 if name.startswith(".") and (name.endswith(".creating")
                                              or name.endswith(".removing")):
                     shutil.rmtree(entry, ignore_errors=True)
-                elif name not in keep and len(name) == 64:
+                elif name not in keep and len(name) == 64 and \
+                        time.time() - entry.stat().st_mtime > 300:
+                    # Old enough that no engine is between its helper call and its
+                    # database write for it: a crash left it.
                     status = self._live_status(ContainerDir(entry))
                     if status.get("status") not in _ACTIVE:
                         self.remove(name, force=False)
