@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from app.cli.attach import EXEC
 from app.cli.command import Command, Context
 from app.cli.logstream import LogWriter, follow_until_exit, print_logs
 from app.cli.options import (
@@ -360,8 +361,14 @@ async def cmd_unpause(ctx: Context) -> int:
 
 
 async def cmd_rm(ctx: Context) -> int:
-    return await _each(ctx, ctx.args.containers,
-                       lambda ref: ctx.engine.remove(ref, force=ctx.args.force))
+    args = ctx.args
+
+    async def remove(ref: str) -> None:
+        if args.volumes:
+            await ctx.engine.remove(ref, force=args.force, volumes=True)
+        else:
+            await ctx.engine.remove(ref, force=args.force)
+    return await _each(ctx, args.containers, remove)
 
 
 async def cmd_wait(ctx: Context) -> int:
@@ -730,24 +737,6 @@ async def cmd_stats(ctx: Context) -> int:
     return 0
 
 
-# -- exec -----------------------------------------------------------------------------
-
-async def cmd_exec(ctx: Context) -> int:
-    """docker exec, through the engine's exec verb when this engine has one."""
-    exec_verb = getattr(ctx.engine, "exec", None)
-    if exec_verb is None:
-        raise UsageError("exec is not available: this engine has no exec verb yet", 1)
-    args = ctx.args
-    if not args.command:
-        raise UsageError('"skiff exec" requires at least 2 arguments.', 1)
-    env = parse_env(args.env, ctx.environ)
-    for path in args.env_file:
-        env = parse_env_file(path, ctx.environ) + env
-    return int(await exec_verb(args.container, list(args.command), env=env, user=args.user,
-                               workdir=args.workdir, tty=args.tty, stdin=args.interactive,
-                               detach=args.detach))
-
-
 # -- the command table ----------------------------------------------------------------
 
 def _containers_arg(p: argparse.ArgumentParser) -> None:
@@ -870,21 +859,6 @@ def _b_prune(p: argparse.ArgumentParser) -> None:
     p.add_argument("-f", "--force", action="store_true", help="Do not prompt for confirmation")
 
 
-def _b_exec(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-d", "--detach", action="store_true",
-                   help="Detached mode: run command in the background")
-    p.add_argument("-i", "--interactive", action="store_true",
-                   help="Keep STDIN open even if not attached")
-    p.add_argument("-t", "--tty", action="store_true", help="Allocate a pseudo-TTY")
-    p.add_argument("-e", "--env", action="append", default=[], help="Set environment variables")
-    p.add_argument("--env-file", action="append", default=[],
-                   help="Read in a file of environment variables")
-    p.add_argument("-u", "--user", default="", help="Username or UID")
-    p.add_argument("-w", "--workdir", default="", help="Working directory inside the container")
-    p.add_argument("container", metavar="CONTAINER")
-    p.add_argument("command", nargs=argparse.REMAINDER, metavar="COMMAND [ARG...]")
-
-
 _RUN = Command("run", "Create and run a new container from an image", _b_run, cmd_run,
                "IMAGE [COMMAND] [ARG...]", engine_status=125, prefix_errors=True,
                hide_help_short=True, precheck=check_create_flags)
@@ -919,18 +893,16 @@ _STATS = Command("stats", "Display a live stream of container(s) resource usage 
                  _b_stats, cmd_stats, "[CONTAINER...]")
 _PORT = Command("port", "List port mappings or a specific mapping for the container",
                 _b_port, cmd_port, "CONTAINER [PRIVATE_PORT[/PROTO]]")
-_EXEC = Command("exec", "Execute a command in a running container", _b_exec, cmd_exec,
-                "CONTAINER COMMAND [ARG...]")
 _INSPECT = Command("inspect", "Return low-level information on Skiff objects", _b_inspect,
                    cmd_inspect, "NAME|ID [NAME|ID...]")
 
 COMMANDS: list[Command] = [_CREATE, _RUN, _START, _STOP, _RESTART, _KILL, _PAUSE, _UNPAUSE,
-                           _RM, _PS, _LOGS, _WAIT, _DIFF, _RENAME, _TOP, _STATS, _PORT, _EXEC,
+                           _RM, _PS, _LOGS, _WAIT, _DIFF, _RENAME, _TOP, _STATS, _PORT, EXEC,
                            _INSPECT]
 
 MANAGEMENT: list[Command] = [
     _CREATE, _RUN, _START, _STOP, _RESTART, _KILL, _PAUSE, _UNPAUSE, _WAIT, _DIFF, _RENAME,
-    _TOP, _STATS, _PORT, _EXEC, _LOGS,
+    _TOP, _STATS, _PORT, EXEC, _LOGS,
     Command("ls", "List containers", _b_ps, cmd_ps, aliases=("ps", "list")),
     Command("rm", "Remove one or more containers", _b_rm, cmd_rm, "CONTAINER [CONTAINER...]",
             aliases=("remove",)),
