@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,6 +57,9 @@ class ContainerService:
                  zygote: Zygote | None = None) -> None:
         self.zygote = zygote
         self._networking: Networking | None = None
+        self._network_ready = threading.Event()
+        self._warm_up_error: Exception | None = None
+        self._networking_lock = threading.Lock()
         self.root = root
         self.uid = uid
         self.cgroup_parent = cgroup_parent
@@ -167,6 +171,8 @@ class ContainerService:
         status = self._live_status(cdir)
         if status.get("status") in _ACTIVE:
             raise InvalidState(f"container {container_id[:12]} is already running")
+        # The previous monitor may still be releasing the network after "exited".
+        _wait_gone(int(status.get("monitor_pid", 0)), 10.0)
         _unlink(cdir.stop_requested)
         _unlink(cdir.paused)
         spec = cdir.read_spec()
@@ -199,11 +205,12 @@ class ContainerService:
     # -- networking ----------------------------------------------------------------
     def networking(self) -> Networking:
         """The host's networking (pyroute2, nft): loaded on first use only."""
-        if self._networking is None:
-            from engine.helper.network.verbs import default_networking
+        with self._networking_lock:
+            if self._networking is None:
+                from engine.helper.network.verbs import default_networking
 
-            self._networking = default_networking(self.root)
-        return self._networking
+                self._networking = default_networking(self.root)
+            return self._networking
 
     def _start_network(self, cdir: ContainerDir, spec: RuntimeSpec) -> None:
         """Sandbox, addresses, published ports, /etc files; NetworkSettings for inspect."""
@@ -212,6 +219,8 @@ class ContainerService:
 
         plan = plan_network(spec.network_mode, spec.ports, spec.aliases)
         ports = [PublishRequest(**p) for p in spec.ports]
+        if not self._network_ready.wait(60) or self._warm_up_error is not None:
+            raise HelperError(f"networking is not available: {self._warm_up_error}")
         settings = NetworkVerbs(self.root, self.uid, self.networking()).start_container(
             spec.id, plan, hostname=spec.hostname, name=spec.name, aliases=spec.aliases,
             ports=ports, exposed=spec.exposed)
@@ -424,14 +433,115 @@ class ContainerService:
             raise ContainerStartError(info["message"], int(info["code"]))
         return WithFds({"tty": tty}, [*ours, status_r])
 
-    def repair(self, known: list[str]) -> dict[str, Any]:
-        """Drop what a crash left: half-created or half-removed dirs, unknown containers,
-        and network parts (links, rules, addresses, sandboxes) nothing runs behind."""
-        removed = []
-        if (self.root / "network").is_dir():
+    # -- looking inside (engine/helper/runtime/fsview.py) --------------------------------
+    def files(self, id: str, op: str, path: str, follow: bool, limit: int, name: str,
+              archive: bool) -> Any:
+        """stat, list, read, get (tar out) or put (tar in) a path of the container's root.
+
+        A fresh fsview process does it, inside the container's mount namespace when
+        it runs, over a private overlay of its layers when it does not. Returns the
+        path's entry; list/read/get/put also hand back the data pipe's end and the
+        status pipe, whose last line says how the operation ended.
+        """
+        from engine.errors import from_kind
+
+        cdir = self._existing(id)
+        status = self._live_status(cdir)
+        spec = cdir.read_spec()
+        pid = 0
+        if status.get("status") in _ACTIVE:
+            pid = int(status.get("pid", 0))
+            if pid <= 0 or not _alive(pid):
+                raise InvalidState(f"container {id[:12]} is restarting; try again in a moment")
+        put = op == "put"
+        binds = [{"source": b.source, "target": b.target, "read_only": b.read_only,
+                  "kind": b.kind, "copy_up": b.copy_up} for b in spec.binds if b.kind != "tmpfs"]
+        for file_name, target in (("hosts", "/etc/hosts"), ("hostname", "/etc/hostname"),
+                                  ("resolv.conf", "/etc/resolv.conf")):
+            if (cdir.path / file_name).is_file():
+                binds.append({"source": str(cdir.path / file_name), "target": target,
+                              "read_only": False, "kind": "file", "copy_up": False})
+        status_r, status_w = os.pipe2(os.O_CLOEXEC)
+        data_r, data_w = os.pipe2(os.O_CLOEXEC)
+        request = {
+            "op": op, "path": "/" + os.path.normpath("/" + path).lstrip("/"),
+            "follow": follow, "limit": limit, "name": name, "archive": archive,
+            "caller_uid": self.uid, "pid": pid, "status_fd": status_w,
+            "layers_dir": str(self.layers_dir / "sha256"),
+            "layers": [d.removeprefix("sha256:") for d in reversed(spec.layers)],
+            "upper": str(cdir.upper), "work": str(cdir.work), "empty": str(cdir.empty_layer),
+            "mountpoint": str(cdir.rootfs), "binds": binds, "writable": put,
+            "lock": str(cdir.path / "files.lock"),
+        }
+        ours, theirs = (data_w, data_r) if put else (data_r, data_w)
+        try:
+            process = subprocess.Popen(
+                [*_python_module("engine.helper.runtime.fsview"), json.dumps(request)],
+                stdin=theirs if put else subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL if put else theirs, stderr=subprocess.DEVNULL,
+                pass_fds=[status_w], start_new_session=True, cwd="/",
+                env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+                     "PYTHONPATH": _PACKAGE_ROOT})
+        except BaseException:
+            for fd in (status_r, status_w, data_r, data_w):
+                os.close(fd)
+            raise
+        os.close(status_w)
+        os.close(theirs)
+        self._monitors.append(process)
+        self._reap_monitors()
+        line = _read_one_line(status_r, timeout=60.0)
+        reply = json.loads(line) if line else {}
+        if not reply.get("ok"):
+            os.close(status_r)
+            os.close(ours)
+            if not line:
+                process.kill()
+                raise HelperError(f"looking into container {id[:12]} failed: no answer")
+            raise from_kind(str(reply.get("kind", "helper")), str(reply.get("message", "")))
+        if op == "stat":
+            os.close(status_r)
+            os.close(ours)
+            return reply["entry"]
+        return WithFds({"entry": reply["entry"]}, [ours, status_r])
+
+    def namespaces(self, id: str) -> list[list[Any]]:
+        """[kind, container inode, host inode] of the running container's init's namespaces."""
+        cdir = self._existing(id)
+        status = self._live_status(cdir)
+        pid = int(status.get("pid", 0))
+        if status.get("status") not in _ACTIVE or pid <= 0 or not _alive(pid):
+            raise InvalidState(f"Container {id} is not running")
+        rows: list[list[Any]] = []
+        for kind in ("pid", "mnt", "uts", "ipc", "net", "user", "cgroup", "time"):
+            try:
+                mine = _namespace_inode(f"/proc/{pid}/ns/{kind}")
+                host = _namespace_inode(f"/proc/1/ns/{kind}")
+            except FileNotFoundError:
+                continue  # a kind this kernel does not have
+            rows.append([kind, mine, host])
+        if int(self._live_status(cdir).get("pid", 0)) != pid:
+            raise InvalidState(f"Container {id} is not running")
+        return rows
+
+    def warm_up(self) -> None:
+        """In the background at helper start: load the networking code (pyroute2 takes
+        ~200 ms) and repair network parts (links, rules, addresses, sandboxes) that
+        nothing runs behind any more. Network set-up waits for this; nothing else does."""
+        try:
             from engine.helper.network.verbs import live_container_ids
 
-            self.networking().repair(live_container_ids(self.root), self.root / "users")
+            networking = self.networking()
+            if (self.root / "network").is_dir():
+                networking.repair(live_container_ids(self.root), self.root / "users")
+        except Exception as exc:  # reported when a container needs the network
+            self._warm_up_error = exc
+        finally:
+            self._network_ready.set()
+
+    def repair(self, known: list[str]) -> dict[str, Any]:
+        """Drop what a crash left: half-created or half-removed dirs, unknown containers."""
+        removed = []
         if self.containers_dir.is_dir():
             keep = set(known)
             for entry in self.containers_dir.iterdir():
@@ -510,6 +620,25 @@ def _read_line(fd: int, timeout: float) -> bytes:
         data += chunk
     return data.split(b"\n", 1)[0]
 
+
+def _read_one_line(fd: int, timeout: float) -> bytes:
+    """One line, byte by byte: what follows it belongs to whoever gets the fd next."""
+    data = b""
+    deadline = time.monotonic() + timeout
+    while not data.endswith(b"\n") and len(data) < 65536:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
+            break
+        byte = os.read(fd, 1)
+        if not byte:
+            break
+        data += byte
+    return data.rstrip(b"\n")
+
+
+def _namespace_inode(path: str) -> int:
+    """The inode in "net:[4026531840]"."""
+    return int(os.readlink(path).rsplit("[", 1)[1].rstrip("]"))
 
 def _tail(path: Path) -> str:
     try:

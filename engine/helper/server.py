@@ -122,6 +122,10 @@ class HelperServer:
             return c.changes(args["id"])
         if verb == "container_exec":
             return c.exec(**args)
+        if verb == "container_fs":
+            return c.files(**args)
+        if verb == "container_namespaces":
+            return c.namespaces(args["id"])
         if verb == "volume_create":
             return c.volume_create(args["name"])
         if verb == "volume_remove":
@@ -215,7 +219,10 @@ def main(argv: list[str] | None = None) -> int:
     clean_temp(root / "layers")
     zygote = Zygote()  # before any thread exists: forking is safe only now
     try:
-        HelperServer(sock, root, uid, parent, zygote).serve()
+        server = HelperServer(sock, root, uid, parent, zygote)
+        threading.Thread(target=server.containers.warm_up, daemon=True,
+                         name="warm-up").start()
+        server.serve()
     finally:
         zygote.close()
     return 0

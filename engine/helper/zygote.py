@@ -27,6 +27,11 @@ class Zygote:
         pid = os.fork()
         if pid == 0:
             ours.close()
+            # Keep nothing of the helper's: above all not its connection to the engine,
+            # whose end of file must come when the helper dies.
+            keep = theirs.fileno()
+            os.closerange(3, keep)
+            os.closerange(keep + 1, 65536)
             try:
                 _serve(theirs)
             finally:

@@ -12,18 +12,31 @@ the verbs the helper calls.
 
 from __future__ import annotations
 
-from engine.helper.network.ipam import Endpoint, Ipam, NetworkRecord
-from engine.helper.network.links import AttachResult, attach, detach, ensure_bridge, remove_bridge
-from engine.helper.network.netns import create_sandbox, destroy_sandbox, is_sandbox
-from engine.helper.network.networking import (
-    Networking,
-    PortRequest,
-    RepairReport,
-    StartedNetwork,
-)
-from engine.helper.network.plan import NetworkPlan, plan_network
-from engine.helper.network.rules import PublishedPort
-from engine.helper.network.subnets import DEFAULT_NETWORK
+from typing import Any
+
+# Names are loaded on first use: importing a submodule (plan, say) must not pay
+# for pyroute2 (~200 ms) when it does not need it.
+_WHERE = {
+    "Endpoint": "ipam", "Ipam": "ipam", "NetworkRecord": "ipam",
+    "AttachResult": "links", "attach": "links", "detach": "links",
+    "ensure_bridge": "links", "remove_bridge": "links",
+    "create_sandbox": "netns", "destroy_sandbox": "netns", "is_sandbox": "netns",
+    "Networking": "networking", "PortRequest": "networking", "RepairReport": "networking",
+    "StartedNetwork": "networking",
+    "NetworkPlan": "plan", "plan_network": "plan",
+    "PublishedPort": "rules",
+    "DEFAULT_NETWORK": "subnets",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+
 
 __all__ = [
     "DEFAULT_NETWORK",

@@ -102,10 +102,10 @@ class Monitor:
                 break
             self.status["restart_count"] = int(str(self.status["restart_count"])) + 1
         os.close(log_fd)
-        # The network goes before "exited" is written: a start that follows must not
-        # meet our cleanup half-way.
-        self._release_network()
         self.record(status="exited", pid=0, finished_at=_now(), **final)
+        # After "exited", so waiters learn it at once; a new start waits for this
+        # process to end before it sets up the network again.
+        self._release_network()
 
     def _release_network(self) -> None:
         if self.spec.network != "sandbox" or not (self.cdir.path / "network.json").exists():
