@@ -19,6 +19,7 @@ from typing import Any
 
 from app.cli.attach import EXEC
 from app.cli.command import Command, Context
+from app.cli.copy import CP
 from app.cli.logstream import LogWriter, follow_until_exit, print_logs
 from app.cli.options import (
     UsageError,
@@ -535,10 +536,9 @@ async def _ports(ctx: Context, container: Any) -> dict[str, Any]:
     if not (container.config.ports or container.config.publish_all):
         return {}
     try:
-        data = await ctx.engine.inspect(container.id)
+        ports = await ctx.engine.port(container.id)
     except NotFound:
         return {}
-    ports = (data.get("NetworkSettings") or {}).get("Ports")
     return ports if isinstance(ports, dict) else _config_ports(container.config)
 
 
@@ -667,10 +667,17 @@ async def cmd_top(ctx: Context) -> int:
     return 0
 
 
+def _host_address(binding: dict[str, Any]) -> str:
+    host_ip = binding.get("HostIp") or "0.0.0.0"
+    if ":" in host_ip:
+        host_ip = f"[{host_ip}]"
+    return f"{host_ip}:{binding.get('HostPort', '')}"
+
+
 async def cmd_port(ctx: Context) -> int:
     args = ctx.args
-    data = await ctx.engine.inspect(args.container)
-    ports: dict[str, Any] = (data.get("NetworkSettings") or {}).get("Ports") or {}
+    await ctx.engine.container(args.container)  # "No such container" before anything else
+    ports: dict[str, Any] = await ctx.engine.port(args.container) or {}
     if args.private:
         key = args.private if "/" in args.private else f"{args.private}/tcp"
         bindings = ports.get(key)
@@ -678,12 +685,16 @@ async def cmd_port(ctx: Context) -> int:
             ctx.error(f"Error: No public port '{key}' published for {args.container}")
             return 1
         for binding in bindings:
-            ctx.out.write(f"{binding.get('HostIp') or '0.0.0.0'}:{binding.get('HostPort')}\n")
+            ctx.out.write(_host_address(binding) + "\n")
         return 0
-    for key in sorted(ports, key=lambda k: (int(k.split("/")[0]) if k[0].isdigit() else 0, k)):
+
+    def order(key: str) -> tuple[int, str]:
+        number, _, proto = key.partition("/")
+        return (int(number) if number.isdigit() else 0, proto)
+
+    for key in sorted(ports, key=order):
         for binding in ports[key] or []:
-            ctx.out.write(f"{key} -> {binding.get('HostIp') or '0.0.0.0'}:"
-                          f"{binding.get('HostPort')}\n")
+            ctx.out.write(f"{key} -> {_host_address(binding)}\n")
     return 0
 
 
@@ -898,11 +909,11 @@ _INSPECT = Command("inspect", "Return low-level information on Skiff objects", _
 
 COMMANDS: list[Command] = [_CREATE, _RUN, _START, _STOP, _RESTART, _KILL, _PAUSE, _UNPAUSE,
                            _RM, _PS, _LOGS, _WAIT, _DIFF, _RENAME, _TOP, _STATS, _PORT, EXEC,
-                           _INSPECT]
+                           CP, _INSPECT]
 
 MANAGEMENT: list[Command] = [
     _CREATE, _RUN, _START, _STOP, _RESTART, _KILL, _PAUSE, _UNPAUSE, _WAIT, _DIFF, _RENAME,
-    _TOP, _STATS, _PORT, EXEC, _LOGS,
+    _TOP, _STATS, _PORT, EXEC, CP, _LOGS,
     Command("ls", "List containers", _b_ps, cmd_ps, aliases=("ps", "list")),
     Command("rm", "Remove one or more containers", _b_rm, cmd_rm, "CONTAINER [CONTAINER...]",
             aliases=("remove",)),

@@ -1,14 +1,201 @@
-"""Network commands (network create/ls/inspect/rm/connect/disconnect).
-
-Empty until the engine contract has network verbs; the ``network``
-management command appears as soon as this list has entries.
-"""
+"""Network commands: network create, ls, inspect, rm, connect, disconnect and prune."""
 
 from __future__ import annotations
 
-from app.cli.command import Command
+import argparse
+from typing import Any
 
-__all__ = ["COMMANDS", "MANAGEMENT"]
+from app.cli.command import Command, Context
+from app.cli.options import UsageError
+from app.cli.output import Formatter, to_json
+from app.cli.template import Template
+from engine.errors import NotFound, SkiffError
+
+__all__ = ["COMMANDS", "MANAGEMENT", "network_row"]
+
+NETWORKS_FORMAT = "table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}"
+NETWORK_HEADERS = {"ID": "NETWORK ID", "Name": "NAME", "Driver": "DRIVER", "Scope": "SCOPE",
+                   "IPv6": "IPV6", "Internal": "INTERNAL", "Labels": "LABELS",
+                   "CreatedAt": "CREATED AT"}
+PREDEFINED = ("bridge", "host", "none")
+
+
+def network_row(network: dict[str, Any], trunc: bool = True) -> dict[str, Any]:
+    ident = str(network.get("Id", ""))
+    labels = network.get("Labels") or {}
+    return {"CreatedAt": str(network.get("Created", "")),
+            "Driver": str(network.get("Driver", "")),
+            "ID": ident[:12] if trunc else ident,
+            "IPv6": "true" if network.get("EnableIPv6") else "false",
+            "Internal": "true" if network.get("Internal") else "false",
+            "Labels": ",".join(f"{k}={v}" for k, v in sorted(labels.items())),
+            "Name": str(network.get("Name", "")),
+            "Scope": str(network.get("Scope", "local"))}
+
+
+async def cmd_create(ctx: Context) -> int:
+    args = ctx.args
+    if args.driver not in ("", "bridge"):
+        raise UsageError(f"network driver {args.driver!r} is not supported: Skiff creates "
+                         "bridge networks")
+    network = await ctx.engine.network_create(args.name, subnet=args.subnet,
+                                              gateway=args.gateway)
+    ctx.out.write(str(network.get("Id", args.name)) + "\n")
+    return 0
+
+
+def _filter(networks: list[dict[str, Any]], items: list[str]) -> list[dict[str, Any]]:
+    for item in items:
+        key, eq, value = item.partition("=")
+        if not eq:
+            raise UsageError(f"bad format of filter (expected name=value): {item!r}")
+        if key == "name":
+            networks = [n for n in networks if value in str(n.get("Name", ""))]
+        elif key == "id":
+            networks = [n for n in networks if str(n.get("Id", "")).startswith(value)]
+        elif key == "driver":
+            networks = [n for n in networks if n.get("Driver") == value]
+        elif key == "type":
+            if value not in ("custom", "builtin"):
+                raise UsageError(f"invalid filter 'type={value}': use custom or builtin")
+            networks = [n for n in networks
+                        if (n.get("Name") in PREDEFINED) == (value == "builtin")]
+        else:
+            raise UsageError(f"invalid filter '{key}': use name, id, driver or type")
+    return networks
+
+
+async def cmd_ls(ctx: Context) -> int:
+    args = ctx.args
+    networks = _filter(await ctx.engine.networks(), args.filter)
+    fmt = "{{.ID}}" if args.quiet else (args.format or NETWORKS_FORMAT)
+    rows = [network_row(n, trunc=not args.no_trunc) for n in networks]
+    Formatter(fmt, NETWORK_HEADERS).write(rows, ctx.out)
+    return 0
+
+
+async def cmd_inspect(ctx: Context) -> int:
+    args = ctx.args
+    template = (Template(args.format.replace("\\t", "\t").replace("\\n", "\n"))
+                if args.format else None)
+    found: list[dict[str, Any]] = []
+    missing: list[SkiffError] = []
+    for name in args.networks:
+        try:
+            found.append(await ctx.engine.network_inspect(name))
+        except NotFound as exc:
+            missing.append(exc)
+    if template is None:
+        ctx.out.write(to_json(found, indent=4) + "\n")
+    else:
+        for data in found:
+            ctx.out.write(template.render(data) + "\n")
+    for error in missing:
+        ctx.error(f"Error response from daemon: {error}")
+    return 1 if missing else 0
+
+
+async def cmd_rm(ctx: Context) -> int:
+    for name in ctx.args.networks:
+        try:
+            await ctx.engine.network_remove(name)
+        except SkiffError as exc:
+            ctx.daemon_error(exc)
+            continue
+        ctx.out.write(name + "\n")
+        ctx.out.flush()
+    return ctx.status
+
+
+async def cmd_connect(ctx: Context) -> int:
+    args = ctx.args
+    await ctx.engine.network_connect(args.network, args.container, aliases=args.alias,
+                                     ip=args.ip)
+    return 0
+
+
+async def cmd_disconnect(ctx: Context) -> int:
+    await ctx.engine.network_disconnect(ctx.args.network, ctx.args.container)
+    return 0
+
+
+async def cmd_prune(ctx: Context) -> int:
+    if not ctx.args.force:
+        ctx.out.write("WARNING! This will remove all custom networks not used by at least one "
+                      "container.\nAre you sure you want to continue? [y/N] ")
+        ctx.out.flush()
+        if ctx.stdin.readline().strip().lower() not in ("y", "yes"):
+            return 0
+    removed: list[str] = []
+    for network in await ctx.engine.networks():
+        name = str(network.get("Name", ""))
+        if name in PREDEFINED or network.get("Containers"):
+            continue
+        try:
+            await ctx.engine.network_remove(name)
+        except SkiffError as exc:
+            ctx.daemon_error(exc)
+            continue
+        removed.append(name)
+    if removed:
+        ctx.out.write("Deleted Networks:\n" + "".join(f"{name}\n" for name in removed))
+    return ctx.status
+
+
+def _b_create(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-d", "--driver", default="", help='Driver to manage the Network ("bridge")')
+    p.add_argument("--subnet", default="", help="Subnet in CIDR format")
+    p.add_argument("--gateway", default="", help="IPv4 Gateway for the master subnet")
+    p.add_argument("name", metavar="NETWORK")
+
+
+def _b_ls(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-f", "--filter", action="append", default=[],
+                   help="Provide filter values (e.g. 'driver=bridge')")
+    p.add_argument("--format", default=None, help="Format output using a custom template")
+    p.add_argument("--no-trunc", action="store_true", help="Do not truncate the output")
+    p.add_argument("-q", "--quiet", action="store_true", help="Only display network IDs")
+
+
+def _b_inspect(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-f", "--format", default=None, help="Format output using a custom template")
+    p.add_argument("networks", nargs="+", metavar="NETWORK")
+
+
+def _b_rm(p: argparse.ArgumentParser) -> None:
+    p.add_argument("networks", nargs="+", metavar="NETWORK")
+
+
+def _b_connect(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--alias", action="append", default=[],
+                   help="Add network-scoped alias for the container")
+    p.add_argument("--ip", default="", help="IPv4 address (e.g., 172.30.100.104)")
+    p.add_argument("network", metavar="NETWORK")
+    p.add_argument("container", metavar="CONTAINER")
+
+
+def _b_disconnect(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-f", "--force", action="store_true",
+                   help="Force the container to disconnect from a network")
+    p.add_argument("network", metavar="NETWORK")
+    p.add_argument("container", metavar="CONTAINER")
+
+
+def _b_prune(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-f", "--force", action="store_true", help="Do not prompt for confirmation")
+
 
 COMMANDS: list[Command] = []
-MANAGEMENT: list[Command] = []
+MANAGEMENT: list[Command] = [
+    Command("create", "Create a network", _b_create, cmd_create, "NETWORK"),
+    Command("ls", "List networks", _b_ls, cmd_ls, aliases=("list",)),
+    Command("inspect", "Display detailed information on one or more networks", _b_inspect,
+            cmd_inspect, "NETWORK [NETWORK...]"),
+    Command("rm", "Remove one or more networks", _b_rm, cmd_rm, "NETWORK [NETWORK...]",
+            aliases=("remove",)),
+    Command("connect", "Connect a container to a network", _b_connect, cmd_connect,
+            "NETWORK CONTAINER"),
+    Command("disconnect", "Disconnect a container from a network", _b_disconnect,
+            cmd_disconnect, "NETWORK CONTAINER"),
+    Command("prune", "Remove all unused networks", _b_prune, cmd_prune),
+]
