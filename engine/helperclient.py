@@ -28,8 +28,17 @@ __all__ = ["HelperClient"]
 INSTALLED_HELPER = Path("/usr/libexec/skiff/skiff-helper")
 
 
+def idle_seconds() -> float:
+    """How long a helper lingers for later commands (SKIFF_HELPER_IDLE, default 60 s)."""
+    try:
+        return max(0.0, min(3600.0, float(os.environ.get("SKIFF_HELPER_IDLE", "60"))))
+    except ValueError:
+        return 60.0
+
+
 def helper_command(root: Path, cgroup_parent: str) -> list[str]:
-    args = ["--root", str(root), "--cgroup-parent", cgroup_parent]
+    args = ["--root", str(root), "--cgroup-parent", cgroup_parent,
+            "--idle", f"{idle_seconds():g}"]
     if os.geteuid() == 0:
         return [sys.executable, "-m", "engine.helper", *args]
     pkexec = shutil.which("pkexec")
@@ -52,45 +61,77 @@ class HelperClient:
         self._lock = asyncio.Lock()
         self._send_lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._helper_pid: int | None = None
 
     async def _ensure(self) -> socket.socket:
         async with self._lock:
             if self._sock is not None:
                 return self._sock
             self._loop = asyncio.get_running_loop()
-            ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-            env = dict(os.environ)
-            package_root = str(Path(__file__).resolve().parents[1])
-            env["PYTHONPATH"] = os.pathsep.join(
-                p for p in (package_root, env.get("PYTHONPATH", "")) if p)
-            try:
-                self._process = subprocess.Popen(
-                    helper_command(self.root, self.cgroup_parent), stdin=theirs.fileno(),
-                    stdout=subprocess.DEVNULL, close_fds=True, env=env,
-                    start_new_session=True)
-            except OSError as exc:
-                raise HelperError(f"cannot start the privileged helper: {exc}") from None
-            finally:
-                theirs.close()
-            try:
-                reply = await self._loop.run_in_executor(None, self._handshake, ours)
-            except (OSError, ProtocolError) as exc:
-                ours.close()
-                raise HelperError(f"the privileged helper did not answer: {exc}") from None
-            if reply is None or reply.get("hello") != protocol.VERSION:
-                ours.close()
-                detail = (reply or {}).get("error", {}).get("message", "it exited")
-                raise HelperError(f"the privileged helper refused to talk: {detail}")
+            ours = await self._loop.run_in_executor(None, self._connect_lingering)
+            if ours is None:
+                ours = await self._spawn()
             self._sock = ours
             threading.Thread(target=self._read_replies, args=(ours,), daemon=True,
                              name="skiff-helper-reader").start()
             return ours
 
+    def _connect_lingering(self) -> socket.socket | None:
+        """The helper a recent command left running for us, if there is one."""
+        path = self.root / "run" / f"helper-{os.getuid()}.sock"
+        if not path.exists():
+            return None
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.settimeout(5)
+            sock.connect(str(path))
+            reply = self._handshake(sock)
+            sock.settimeout(None)
+        except (OSError, ProtocolError):
+            sock.close()
+            return None
+        if reply is None or reply.get("hello") != protocol.VERSION:
+            sock.close()
+            return None  # it was on its way out: start our own
+        return sock
+
+    async def _spawn(self) -> socket.socket:
+        assert self._loop is not None
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        env = dict(os.environ)
+        package_root = str(Path(__file__).resolve().parents[1])
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (package_root, env.get("PYTHONPATH", "")) if p)
+        try:
+            self._process = subprocess.Popen(
+                helper_command(self.root, self.cgroup_parent), stdin=theirs.fileno(),
+                stdout=subprocess.DEVNULL, close_fds=True, env=env,
+                start_new_session=True)
+        except OSError as exc:
+            ours.close()
+            raise HelperError(f"cannot start the privileged helper: {exc}") from None
+        finally:
+            theirs.close()
+        try:
+            reply = await self._loop.run_in_executor(None, self._handshake, ours)
+        except (OSError, ProtocolError) as exc:
+            ours.close()
+            raise HelperError(f"the privileged helper did not answer: {exc}") from None
+        if reply is None or reply.get("hello") != protocol.VERSION:
+            ours.close()
+            detail = (reply or {}).get("error", {}).get("message", "it exited")
+            raise HelperError(f"the privileged helper refused to talk: {detail}")
+        return ours
+
     def _handshake(self, sock: socket.socket) -> dict[str, Any] | None:
         protocol.send_frame(sock, {"hello": protocol.VERSION})
         self._reader = protocol.FrameReader(sock)
         item = self._reader.read()
-        return None if item is None else item[0]
+        if item is None:
+            return None
+        pid = item[0].get("pid")
+        self._helper_pid = pid if isinstance(pid, int) else None
+        return item[0]
 
     def _read_replies(self, sock: socket.socket) -> None:
         error: Exception = HelperError("the privileged helper exited")
@@ -161,13 +202,17 @@ class HelperClient:
                 pass
             sock.close()
         process, self._process = self._process, None
-        if process is not None:
+        if process is not None and idle_seconds() == 0:
             loop = asyncio.get_running_loop()
             try:
                 await asyncio.wait_for(loop.run_in_executor(None, process.wait), 10)
             except TimeoutError:
                 process.kill()
+        elif process is not None:
+            # A lingering helper outlives us; reap it in a thread if it ends first.
+            threading.Thread(target=process.wait, daemon=True).start()
 
     @property
     def pid(self) -> int | None:
-        return self._process.pid if self._process else None
+        """The helper's pid (also for one we connected to, from its hello)."""
+        return self._helper_pid

@@ -1,5 +1,11 @@
 """Shared fixtures live in tests/fixtures/, one module a concern."""
 
+import os
+
+# Helpers started by tests exit with the engine that started them (no lingering
+# helper outlives a test); tests of lingering set their own value.
+os.environ["SKIFF_HELPER_IDLE"] = "0"
+
 pytest_plugins = [
     "tests.fixtures.images",
     "tests.fixtures.registry",

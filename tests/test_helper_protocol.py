@@ -119,7 +119,8 @@ def test_wrong_types_and_sizes_are_refused(helper: Peer) -> None:
 
 def test_paths_it_did_not_derive_are_refused(helper: Peer) -> None:
     spec = {"args": ["true"], "env": [], "cwd": "/", "hostname": "h", "layers": [],
-            "restart_policy": "no", "restart_max": 0, "stop_signal": 15, "network": "none",
+            "restart_policy": "no", "restart_max": 0, "stop_signal": 15, "network_mode": "none",
+            "ports": [], "exposed": [], "aliases": [], "name": "t",
             "binds": [{"source": "relative/path", "target": "/x", "read_only": True}]}
     reply = helper.call("container_create", {"id": "b" * 64, "spec": spec})
     assert _error(reply)["kind"] == "protocol"
@@ -158,7 +159,8 @@ def test_a_user_cannot_mount_what_they_cannot_read(tmp_path: Path, world: Path) 
     readable = world / "public"
     readable.mkdir(mode=0o755)
     spec = {"args": ["true"], "env": [], "cwd": "/", "hostname": "h", "layers": [],
-            "restart_policy": "no", "restart_max": 0, "stop_signal": 15, "network": "none",
+            "restart_policy": "no", "restart_max": 0, "stop_signal": 15, "network_mode": "none",
+            "ports": [], "exposed": [], "aliases": [], "name": "t",
             "binds": [{"source": str(secret), "target": "/s", "read_only": True}]}
     reply = peer.call("container_create", {"id": "d" * 64, "spec": spec})
     assert "you may not read" in _error(reply)["message"]
@@ -192,3 +194,34 @@ def test_two_requests_with_descriptors_back_to_back(tmp_path: Path) -> None:
             os.close(fd)
     for fd in (r1, w1, r2, w2):
         os.close(fd)
+
+
+async def test_a_lingering_helper_serves_later_engines_then_leaves(
+        busybox_image: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+    import time
+
+    from engine.engine import Engine
+    from engine.helper.server import socket_path
+
+    monkeypatch.setenv("SKIFF_HELPER_IDLE", "1.5")
+    async with Engine() as first:
+        await first.helper.call("ping")
+        pid = first.helper.pid
+    path = socket_path(first.helper_root, os.getuid())
+    assert path.exists() and (path.stat().st_mode & 0o777) == 0o600
+    async with Engine() as second:  # no new helper: the first one answers
+        await second.helper.call("ping")
+        assert second.helper.pid == pid
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{pid}").exists() and not _zombie(pid):
+        assert time.monotonic() < deadline, "the lingering helper never left"
+        await asyncio.sleep(0.1)
+    assert not path.exists()
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True

@@ -12,8 +12,9 @@ import socket
 import struct
 import sys
 import threading
+import time
 import traceback
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
@@ -31,44 +32,108 @@ def peer_uid(sock: socket.socket) -> int:
     return int(uid)
 
 
-class HelperServer:
-    def __init__(self, sock: socket.socket, root: Path, uid: int, cgroup_parent: str,
-                 zygote: Zygote | None = None) -> None:
+class Connection:
+    """One engine's connection: its socket, and a lock so replies never interleave."""
+
+    def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
+        self.lock = threading.Lock()
+
+    def send(self, message: dict[str, Any], fds: list[int] | None = None) -> None:
+        with self.lock:
+            try:
+                protocol.send_frame(self.sock, message, fds)
+            except OSError:
+                pass  # that engine hung up; its requests are moot
+
+
+class HelperServer:
+    """Serves the engines of one user: the one that started it, and, while it stays
+    up for ``idle`` seconds, later ones that connect to its socket."""
+
+    def __init__(self, root: Path, uid: int, cgroup_parent: str,
+                 zygote: Zygote | None = None) -> None:
         self.root = root
         self.uid = uid
         self.containers = ContainerService(root, uid, cgroup_parent, zygote)
-        self._send_lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="verb")
+        self._active = 0
+        self._idle_since = time.monotonic()
+        self._state_lock = threading.Lock()
 
-    def serve(self) -> None:
-        reader = protocol.FrameReader(self.sock)
-        first = reader.read()
+    def serve(self, sock: socket.socket) -> None:
+        """Answer one connection until it closes."""
+        with self._state_lock:
+            self._active += 1
+        try:
+            self._serve(Connection(sock))
+        finally:
+            sock.close()
+            with self._state_lock:
+                self._active -= 1
+                self._idle_since = time.monotonic()
+
+    def _serve(self, conn: Connection) -> None:
+        reader = protocol.FrameReader(conn.sock)
+        try:
+            first = reader.read()
+        except (OSError, ProtocolError):
+            return
         if first is None:
             return
         hello, fds = first
         _close_all(fds)
         if hello.get("hello") != protocol.VERSION:
-            self._send({"error": {"kind": "protocol", "message":
-                                  f"protocol version {hello.get('hello')!r} is not supported; "
-                                  f"this helper speaks {protocol.VERSION}"}})
+            conn.send({"error": {"kind": "protocol", "message":
+                                 f"protocol version {hello.get('hello')!r} is not supported; "
+                                 f"this helper speaks {protocol.VERSION}"}})
             return
-        self._send({"hello": protocol.VERSION, "root": str(self.root), "pid": os.getpid()})
-        try:
-            while True:
-                try:
-                    item = reader.read()
-                except ProtocolError as exc:
-                    self._send({"id": None, "error": {"kind": exc.kind, "message": str(exc)}})
-                    return  # the stream is out of sync: nothing after this can be trusted
-                if item is None:
-                    return
-                message, fds = item
-                self._pool.submit(self._handle, message, fds)
-        finally:
-            self._pool.shutdown(wait=True)
+        conn.send({"hello": protocol.VERSION, "root": str(self.root), "pid": os.getpid()})
+        pending: list[Future[None]] = []
+        while True:
+            try:
+                item = reader.read()
+            except ProtocolError as exc:
+                conn.send({"id": None, "error": {"kind": exc.kind, "message": str(exc)}})
+                break  # the stream is out of sync: nothing after this can be trusted
+            except OSError:
+                break
+            if item is None:
+                break
+            message, fds = item
+            pending = [f for f in pending if not f.done()]
+            pending.append(self._pool.submit(self._handle, conn, message, fds))
+        wait(pending)
 
-    def _handle(self, message: dict[str, Any], fds: list[int]) -> None:
+    def serve_listener(self, listener: socket.socket, idle: float) -> None:
+        """Accept this user's later engines until nobody was connected for ``idle`` s."""
+        listener.settimeout(1.0)
+        while True:
+            try:
+                sock, _ = listener.accept()
+            except TimeoutError:
+                with self._state_lock:
+                    if self._active == 0 and time.monotonic() - self._idle_since > idle:
+                        return
+                continue
+            except OSError:
+                return
+            sock.settimeout(None)
+            if peer_uid(sock) != self.uid:
+                sock.close()  # the socket's mode already keeps others out; be sure
+                continue
+            threading.Thread(target=self.serve, args=(sock,), daemon=True,
+                             name="connection").start()
+
+    def wait_idle(self) -> None:
+        while True:
+            with self._state_lock:
+                if self._active == 0:
+                    break
+            time.sleep(0.05)
+        self._pool.shutdown(wait=True)
+
+    def _handle(self, conn: Connection, message: dict[str, Any], fds: list[int]) -> None:
         request_id = message.get("id")
         reply_fds: list[int] = []
         try:
@@ -94,7 +159,7 @@ class HelperServer:
         finally:
             _close_all(fds)
         try:
-            self._send(reply, reply_fds)
+            conn.send(reply, reply_fds)
         finally:
             _close_all(reply_fds)
 
@@ -159,12 +224,6 @@ class HelperServer:
             verbs = self._network_verbs = NetworkVerbs(self.root, self.uid)
         return verbs.dispatch(verb, args)
 
-    def _send(self, message: dict[str, Any], fds: list[int] | None = None) -> None:
-        with self._send_lock:
-            try:
-                protocol.send_frame(self.sock, message, fds)
-            except OSError:
-                pass  # the engine hung up; its requests are moot
 
 
 def _extra(exc: SkiffError) -> dict[str, Any]:
@@ -187,6 +246,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="skiff-helper")
     parser.add_argument("--root", help="storage root (honoured only for a root caller)")
     parser.add_argument("--cgroup-parent", default="skiff")
+    parser.add_argument("--idle", type=float, default=0.0,
+                        help="stay up this many seconds for later engines (0: exit with "
+                             "the engine that started us)")
     options = parser.parse_args(argv)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in the CLI must not kill us midway
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
@@ -217,14 +279,71 @@ def main(argv: list[str] | None = None) -> int:
     from engine.helper.layers import clean_temp
 
     clean_temp(root / "layers")
+    listener = _listen(root, uid) if 0 < options.idle <= 3600 else None
     zygote = Zygote()  # before any thread exists: forking is safe only now
     try:
-        server = HelperServer(sock, root, uid, parent, zygote)
+        server = HelperServer(root, uid, parent, zygote)
         threading.Thread(target=server.containers.warm_up, daemon=True,
                          name="warm-up").start()
-        server.serve()
+        if listener is None:
+            server.serve(sock)
+        else:
+            threading.Thread(target=server.serve, args=(sock,), daemon=True,
+                             name="connection").start()
+            server.serve_listener(listener, options.idle)
+            _unlisten(listener, root, uid)
+        server.wait_idle()
     finally:
         zygote.close()
     return 0
+
+
+def socket_path(root: Path, uid: int) -> Path:
+    """Where a user's lingering helper listens; the engine derives the same path."""
+    return root / "run" / f"helper-{uid}.sock"
+
+
+def _listen(root: Path, uid: int) -> socket.socket | None:
+    """Become this user's lingering helper, unless another one already is."""
+    import fcntl
+
+    run = root / "run"
+    run.mkdir(mode=0o755, exist_ok=True)
+    lock = os.open(run / f"helper-{uid}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(lock)
+        return None  # another helper serves this user; we serve our engine and go
+    path = socket_path(root, uid)
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    old = os.umask(0o177)
+    try:
+        listener.bind(str(path))
+    finally:
+        os.umask(old)
+    os.chown(path, uid, -1)
+    listener.listen(16)
+    # A lingering helper must not write into the terminal of a command long gone.
+    log = os.open(run / f"helper-{uid}.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.dup2(log, 2)
+    os.close(log)
+    _LOCKS.append(lock)  # held for our lifetime
+    return listener
+
+
+_LOCKS: list[int] = []
+
+
+def _unlisten(listener: socket.socket, root: Path, uid: int) -> None:
+    try:
+        socket_path(root, uid).unlink()
+    except FileNotFoundError:
+        pass
+    listener.close()
 
 
