@@ -17,7 +17,7 @@ import secrets
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 from engine import paths
 from engine.containers import runspec
@@ -25,6 +25,7 @@ from engine.containers.cmdline import run_command
 from engine.containers.config import ContainerConfig, MountSpec
 from engine.containers.execsession import ExecSession
 from engine.containers.explain import exit_reason
+from engine.containers.files import FileEntry, FileService, NamespaceInfo
 from engine.containers.inspect import container_inspect
 from engine.containers.logformat import format_time, parse_time
 from engine.containers.logs import read_log
@@ -661,6 +662,75 @@ class Engine:
         record = self.container_store.find(ref)
         rows = await self._call("container_changes", {"id": record.id})
         return [Change(kind, path) for kind, path in rows]
+
+    # -- files and namespaces (engine/containers/files.py) ----------------------------
+    @property
+    def _files(self) -> FileService:
+        return FileService(self._call)
+
+    async def list_files(self, ref: str, path: str = "/") -> list[FileEntry]:
+        """A directory of the container's root filesystem, running or not, sorted by name."""
+        record = self.container_store.find(ref)
+        return await self._files.list_dir(record.id, record.name, path)
+
+    async def stat_file(self, ref: str, path: str, follow_link: bool = False) -> FileEntry:
+        record = self.container_store.find(ref)
+        return await self._files.stat(record.id, record.name, path, follow_link)
+
+    async def read_file(self, ref: str, path: str, limit: int = 1 << 20) -> bytes:
+        """The first ``limit`` bytes of a regular file; InvalidArgument for anything else."""
+        record = self.container_store.find(ref)
+        return await self._files.read(record.id, record.name, path, limit)
+
+    async def copy_from(self, ref: str, container_path: str, host_dest: Path | str, *,
+                        follow_link: bool = False, archive: bool = False) -> None:
+        """docker cp CONTAINER:SRC DEST, done with the caller's own rights on the host."""
+        record = self.container_store.find(ref)
+        await self._files.copy_from(record.id, record.name, container_path, host_dest,
+                                    follow=follow_link, archive=archive)
+
+    async def copy_to(self, ref: str, host_src: Path | str, container_path: str, *,
+                      follow_link: bool = False, archive: bool = False) -> None:
+        """docker cp SRC CONTAINER:DEST; owned by root in the container unless ``archive``."""
+        record = self.container_store.find(ref)
+        async with self._files_lock(record):
+            await self._files.copy_to(record.id, record.name, host_src, container_path,
+                                      follow=follow_link, archive=archive)
+
+    async def export_files(self, ref: str, container_path: str, out: IO[bytes], *,
+                           follow_link: bool = False) -> None:
+        """docker cp CONTAINER:SRC -: a tar of the path written to ``out``."""
+        record = self.container_store.find(ref)
+        await self._files.export_archive(record.id, record.name, container_path, out,
+                                         follow=follow_link)
+
+    async def import_files(self, ref: str, source: IO[bytes], container_dir: str, *,
+                           archive: bool = False) -> None:
+        """docker cp - CONTAINER:DIR: unpack the tar read from ``source`` in a directory."""
+        record = self.container_store.find(ref)
+        target = await self._files.stat(record.id, record.name, container_dir, True)
+        if not target.is_dir:
+            raise InvalidArgument(f'destination "{record.name}:{container_dir}" must be a '
+                                  "directory")
+        async with self._files_lock(record):
+            await self._files.import_archive(record.id, record.name, source, container_dir,
+                                             archive=archive)
+
+    def _files_lock(self, record: ContainerRecord) -> Any:
+        """Writing into a stopped container mounts its upper dir: keep start() out meanwhile."""
+        import contextlib
+
+        if self._state(record).status.is_active:
+            return contextlib.nullcontext()
+        return self._lock(record.id)
+
+    async def namespaces(self, ref: str) -> list[NamespaceInfo]:
+        """The running container's namespaces next to the host's (PID 1's)."""
+        record = self.container_store.find(ref)
+        status = self._state(record).status
+        if status not in (Status.RUNNING, Status.PAUSED):
+            raise InvalidState(f"Container {record.id} is not running")
+        return await self._files.namespaces(record.id)
 
     # -- stats ----------------------------------------------------------------------
     async def stats(self, ref: str) -> Stats:

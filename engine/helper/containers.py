@@ -516,7 +516,10 @@ class ContainerService:
         for kind in ("pid", "mnt", "uts", "ipc", "net", "user", "cgroup", "time"):
             try:
                 mine = _namespace_inode(f"/proc/{pid}/ns/{kind}")
-                host = _namespace_inode(f"/proc/1/ns/{kind}")
+                try:
+                    host = _namespace_inode(f"/proc/1/ns/{kind}")
+                except PermissionError:  # an init with more capabilities than ours
+                    host = _namespace_inode(f"/proc/self/ns/{kind}")
             except FileNotFoundError:
                 continue  # a kind this kernel does not have
             rows.append([kind, mine, host])

@@ -141,6 +141,17 @@ VERBS: dict[str, dict[str, Field]] = {
         "rows": _int(0, 10000),
         "cols": _int(0, 10000),
     },
+    # A look inside the container's filesystem (engine/helper/runtime/fsview.py).
+    "container_fs": {
+        "id": _str(CONTAINER_ID),
+        "op": _str(choices=("stat", "list", "read", "get", "put")),
+        "path": _str(ABSOLUTE_PATH),
+        "follow": Field("bool"),
+        "limit": _int(0, 1 << 30),
+        "name": _str(re.compile(r"^(?!\.\.$)(\.|[^/\x00]{1,255})$"), max_len=1024),
+        "archive": Field("bool"),
+    },
+    "container_namespaces": {"id": _str(CONTAINER_ID)},
     "volume_create": {"name": _str(VOLUME_NAME)},
     "volume_remove": {"name": _str(VOLUME_NAME)},
     "repair": {"ids": Field("list[str]", pattern=CONTAINER_ID, max_items=100000)},
