@@ -258,7 +258,6 @@ def test_progress_plain_lines_when_not_a_tty() -> None:
         "abababababab: Waiting", "abababababab: Downloading",
         "abababababab: Verifying Checksum", "abababababab: Extracting",
         "abababababab: Pull complete"]
-    assert not board.all_existed
 
 
 def test_progress_redraws_in_place_on_a_tty() -> None:
@@ -273,9 +272,3 @@ def test_progress_redraws_in_place_on_a_tty() -> None:
     # Two lines up, clear the line, the new text, two lines down again.
     assert text.endswith("\x1b[2A\r\x1b[2K111111111111: Downloading "
                          + progress_bar(5, 10) + "\r\x1b[2B")
-
-
-def test_progress_all_existed() -> None:
-    board = ProgressBoard(io.StringIO(), tty=False, quiet=True)
-    board(PullProgress("sha256:" + "1" * 64, "exists"))
-    assert board.all_existed

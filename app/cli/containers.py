@@ -287,6 +287,12 @@ async def cmd_run(ctx: Context) -> int:
     args = ctx.args
     # Attached, we remove the container ourselves once its output and exit code are in:
     # the engine's own auto-removal could take them away while we still read them.
+    if not args.detach and (args.interactive or args.tty):
+        # The engine gives a container's main process neither our stdin nor a terminal
+        # yet; say so instead of letting "run -it busybox sh" end mysteriously at once.
+        ctx.error("skiff: warning: -i/-t: attaching stdin or a terminal to a container's "
+                  "main process is not supported yet; its stdin is empty. For a shell, "
+                  "use 'skiff run -d IMAGE sleep infinity' and 'skiff exec -it'.")
     container = await _create(ctx, auto_remove=args.rm and args.detach)
     try:
         await ctx.engine.start(container.id)

@@ -59,7 +59,6 @@ class ProgressBoard:
         self.order: list[str] = []  # layer ids in first-seen order (one line each on a tty)
         self.lines: dict[str, str] = {}
         self.last_status: dict[str, str] = {}
-        self.statuses: dict[str, str] = {}
 
     def line(self, text: str) -> None:
         """A line that is not a layer's (headers, digests, the final status)."""
@@ -71,7 +70,6 @@ class ProgressBoard:
     def __call__(self, event: Any) -> None:
         name = layer_id(event.layer)
         status = str(event.status)
-        self.statuses[name] = status
         if self.quiet:
             return
         word = self.words.get(status, status.capitalize())
@@ -98,8 +96,3 @@ class ProgressBoard:
             # Up to the layer's line, rewrite it, back down: docker's in-place redraw.
             self.out.write(f"\x1b[{up}A\r\x1b[2K{text}\r\x1b[{up}B")
         self.out.flush()
-
-    @property
-    def all_existed(self) -> bool:
-        """True when no layer had to be transferred (docker's "Image is up to date")."""
-        return all(s == "exists" for s in self.statuses.values())

@@ -16,7 +16,7 @@ from app.cli.command import Command, Context
 from app.cli.options import UsageError
 from app.cli.output import Formatter, ellipsis, familiar, split_reference
 from app.cli.progress import ProgressBoard
-from engine.errors import ImageNotFound
+from engine.errors import ImageNotFound, NotFound
 
 __all__ = ["COMMANDS", "PULL", "PUSH", "TAGS", "ensure_image", "pull_header", "search_row"]
 
@@ -53,13 +53,17 @@ def pull_header(ref: str) -> list[str]:
 async def pull(ctx: Context, ref: str, *, platform: str | None, out: TextIO,
                quiet: bool = False, final_line: bool = True) -> Any:
     board = ProgressBoard(out, tty=out.isatty(), quiet=quiet)
+    try:
+        before = (await ctx.engine.image(ref)).id
+    except NotFound:
+        before = ""
     for line in pull_header(ref):
         board.line(line)
     image = await ctx.engine.pull(ref, platform=platform, progress=board)
     shown = familiar(_with_default_tag(ref))
     if image.manifest_digest:
         board.line(f"Digest: {image.manifest_digest}")
-    if board.all_existed and board.statuses:
+    if image.id == before:  # docker's wording: the name already meant this image
         board.line(f"Status: Image is up to date for {shown}")
     else:
         board.line(f"Status: Downloaded newer image for {shown}")

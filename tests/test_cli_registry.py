@@ -1,0 +1,140 @@
+"""``skiff pull/push/login/logout/search/image tags`` against real local registries.
+
+The CLI runs as a subprocess with the session's SKIFF_ROOT and a private HOME
+and XDG directories, so stored credentials never touch the user's own.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import stat
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures.registry import PASSWORD, USER, LocalRegistry, skopeo_inspect
+
+pytestmark = pytest.mark.root
+
+REPO = Path(__file__).resolve().parent.parent
+Skiff = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture
+def skiff(busybox_image: str, skiff_root: Path, tmp_path: Path) -> Iterator[Skiff]:
+    home = tmp_path / "home"
+    env = dict(os.environ, HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"),
+               XDG_RUNTIME_DIR=str(home / "run"))
+    (home / "run").mkdir(parents=True)
+
+    def run(*args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=REPO, env=env,
+                              capture_output=True, text=True, input=input, timeout=120)
+
+    before = set(run("images", "-q", "--no-trunc").stdout.split())
+    containers = set(run("ps", "-aq").stdout.split())
+    yield run
+    leftover = set(run("ps", "-aq").stdout.split()) - containers
+    if leftover:
+        run("rm", "-f", *sorted(leftover))
+    for image in set(run("images", "-q", "--no-trunc").stdout.split()) - before:
+        run("rmi", "-f", image)
+
+
+def test_pull_plain_lines_then_up_to_date(skiff: Skiff, plain_registry: LocalRegistry) -> None:
+    ref = f"{plain_registry.host}/test/busybox:1.0"
+    first = skiff("pull", ref)
+    assert first.returncode == 0, first.stderr
+    lines = first.stdout.splitlines()
+    assert lines[0] == "1.0: Pulling from test/busybox"
+    # (Blobs an earlier test pulled are already in the store.)
+    assert any(re.fullmatch(r"[0-9a-f]{12}: (Pull complete|Already exists)", line)
+               for line in lines)
+    assert "\x1b[" not in first.stdout  # not a terminal: no redrawing
+    assert not any("Downloading [" in line for line in lines)  # nor byte counts
+    assert re.fullmatch(r"Digest: sha256:[0-9a-f]{64}", lines[-3])
+    assert lines[-2] == f"Status: Downloaded newer image for {ref}"
+    assert lines[-1] == ref
+    listed = skiff("images", "--format", "{{.Repository}}:{{.Tag}}").stdout.split()
+    assert ref in listed
+    again = skiff("pull", ref)
+    assert again.stdout.splitlines()[-2] == f"Status: Image is up to date for {ref}"
+    quiet = skiff("pull", "-q", ref)
+    assert quiet.stdout == ref + "\n"
+
+
+def test_pull_default_tag_and_errors(skiff: Skiff, plain_registry: LocalRegistry) -> None:
+    pulled = skiff("pull", f"{plain_registry.host}/test/busybox")
+    assert pulled.stdout.startswith("Using default tag: latest\n"
+                                    "latest: Pulling from test/busybox\n")
+    missing = skiff("pull", f"{plain_registry.host}/test/busybox:nosuchtag")
+    assert missing.returncode == 1
+    assert "Traceback" not in missing.stderr
+    assert missing.stderr.startswith("Error response from daemon: ")
+    assert len(missing.stderr.splitlines()) == 1
+    assert "nosuchtag" in missing.stderr
+
+
+def test_run_pulls_a_missing_image(skiff: Skiff, plain_registry: LocalRegistry) -> None:
+    ref = f"{plain_registry.host}/test/busybox:1.1"
+    result = skiff("run", "--rm", ref, "echo", "pulled")
+    assert (result.returncode, result.stdout) == (0, "pulled\n"), result.stderr
+    errors = result.stderr.splitlines()
+    assert errors[0] == f"Unable to find image '{ref}' locally"
+    assert errors[1] == "1.1: Pulling from test/busybox"
+    assert errors[-1] == f"Status: Downloaded newer image for {ref}"
+
+
+def test_login_logout(skiff: Skiff, make_registry: Callable[..., LocalRegistry],
+                      tmp_path: Path) -> None:
+    registry = make_registry("htpasswd")
+    wrong = skiff("login", "-u", USER, "--password-stdin", registry.host, input="nope\n")
+    assert wrong.returncode == 1
+    assert "Traceback" not in wrong.stderr
+    assert len(wrong.stderr.splitlines()) == 1
+    no_tty = skiff("login", registry.host, input="")
+    assert no_tty.returncode == 1
+    assert "non TTY" in no_tty.stderr
+    needs_user = skiff("login", "--password-stdin", registry.host, input=PASSWORD)
+    assert needs_user.returncode == 1 and "--username" in needs_user.stderr
+    right = skiff("login", "-u", USER, "--password-stdin", registry.host,
+                  input=PASSWORD + "\n")
+    assert (right.returncode, right.stdout) == (0, "Login Succeeded\n"), right.stderr
+    auth = tmp_path / "home" / ".config" / "skiff" / "auth.json"
+    assert stat.S_IMODE(auth.stat().st_mode) == 0o600
+    assert registry.host in json.loads(auth.read_text())["auths"]
+    warned = skiff("login", "-u", USER, "-p", PASSWORD, registry.host)
+    assert warned.returncode == 0
+    assert "--password-stdin" in warned.stderr  # docker's warning about -p
+    out = skiff("logout", registry.host)
+    assert out.stdout == f"Removing login credentials for {registry.host}\n"
+    assert registry.host not in json.loads(auth.read_text()).get("auths", {})
+
+
+def test_push_and_tags_and_search(skiff: Skiff,
+                                  make_registry: Callable[..., LocalRegistry]) -> None:
+    registry = make_registry()
+    target = f"{registry.host}/cli/pushed:1"
+    assert skiff("tag", "busybox", target).returncode == 0
+    pushed = skiff("push", target)
+    assert pushed.returncode == 0, pushed.stderr
+    lines = pushed.stdout.splitlines()
+    assert lines[0] == f"The push refers to repository [{registry.host}/cli/pushed]"
+    assert any(re.fullmatch(r"[0-9a-f]{12}: Pushed", line) for line in lines)
+    match = re.fullmatch(r"1: digest: (sha256:[0-9a-f]{64})", lines[-1])
+    assert match, lines[-1]
+    assert skopeo_inspect(registry, target)["Digest"] == match.group(1)
+    assert skiff("tag", "busybox", f"{registry.host}/cli/pushed:2").returncode == 0
+    assert skiff("push", "-q", f"{registry.host}/cli/pushed:2").returncode == 0
+    assert skiff("image", "tags", f"{registry.host}/cli/pushed").stdout.split() == ["1", "2"]
+    found = skiff("search", f"{registry.host}/pushed")
+    header, *rows = found.stdout.splitlines()
+    assert header.split() == ["NAME", "DESCRIPTION", "STARS", "OFFICIAL"]
+    assert [row.split()[0] for row in rows] == [f"{registry.host}/cli/pushed"]
+    named = skiff("search", "--format", "{{.Name}}", f"{registry.host}/nothing-like-it")
+    assert (named.returncode, named.stdout) == (0, "")
