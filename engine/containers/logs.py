@@ -56,12 +56,12 @@ async def read_log(path: Path, *, follow: bool = False, tail: int | None = None,
         size = os.fstat(fd).st_size
         offset = _tail_offset(fd, size, tail) if tail is not None else 0
         pending = b""
-        idle = 0.0
+        delay = 0.005
         while True:
             data = os.pread(fd, 1 << 20, offset)
             if data:
                 offset += len(data)
-                idle = 0.0
+                delay = 0.005
                 data = pending + data
                 lines = data.split(b"\n")
                 pending = lines.pop()
@@ -80,14 +80,12 @@ async def read_log(path: Path, *, follow: bool = False, tail: int | None = None,
                 continue
             if not follow:
                 return
-            # Nothing new: check now and then whether more can come.
-            idle += poll
-            if running is not None and idle >= 0.2:
-                idle = 0.0
-                if not await running():
-                    if os.fstat(fd).st_size > offset:
-                        continue
-                    return
-            await asyncio.sleep(poll)
+            # Nothing new: if the container is done, what it wrote is all there is.
+            if running is not None and not await running():
+                if os.fstat(fd).st_size > offset:
+                    continue
+                return
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, poll)
     finally:
         os.close(fd)
