@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import os
 import subprocess
+import sys
 import tarfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -233,6 +235,20 @@ async def test_copy_out_a_file_and_a_directory(engine: Engine, sleeper: str,
 
 
 @pytest.mark.root
+async def test_big_files_and_hard_links_make_the_round_trip(engine: Engine, sleeper: str,
+                                                            tmp_path: Path) -> None:
+    big = tmp_path / "big.bin"
+    big.write_bytes(os.urandom(3 << 20))
+    await engine.copy_to(sleeper, big, "/d/big.bin")
+    await exec_output(engine, sleeper, "ln", "/d/big.bin", "/d/same.bin")
+    await engine.copy_from(sleeper, "/d", tmp_path / "back")
+    back = tmp_path / "back"
+    assert (back / "big.bin").read_bytes() == big.read_bytes()
+    assert (back / "big.bin").stat().st_ino == (back / "same.bin").stat().st_ino
+    assert len(await engine.read_file(sleeper, "/d/big.bin")) == 1 << 20  # the default limit
+
+
+@pytest.mark.root
 async def test_copy_into_a_stopped_container(engine: Engine, tmp_path: Path,
                                              no_mounts_left: None) -> None:
     source = tmp_path / "in"
@@ -303,6 +319,10 @@ async def test_namespaces_of_a_running_container(engine: Engine, sleeper: str) -
         assert not spaces[kind].shared
     assert spaces["user"].shared  # no user namespace yet
     assert spaces["net"].host_inode == os.stat("/proc/self/ns/net").st_ino
+    await engine.pause(sleeper)
+    assert await engine.namespaces(sleeper)
+    assert "made-here" in {e.name for e in await engine.list_files(sleeper, "/")}
+    await engine.unpause(sleeper)
     await engine.stop(sleeper, timeout=0)
     with pytest.raises(InvalidState, match="is not running"):
         await engine.namespaces(sleeper)
@@ -344,3 +364,114 @@ async def test_cli_cp_both_ways(engine: Engine, tmp_path: Path) -> None:
     result = await loop.run_in_executor(None, skiff, "cp", "a", "b")
     assert (result.returncode, result.stderr) == (
         1, b"must specify at least one container source\n")
+
+
+# -- a caller who is not root, straight at the helper --------------------------------------------
+
+NOBODY = 65534
+
+
+class _Peer:
+    """The engine's end of a helper connection for a caller running as ``uid``."""
+
+    def __init__(self, root: Path, uid: int) -> None:
+        import socket
+
+        from engine.helper import protocol
+
+        self.protocol = protocol
+        parent, child = socket.socketpair()
+        pid = os.fork()
+        if pid == 0:  # a socketpair made by ``uid``: SO_PEERCRED says so
+            try:
+                os.setgroups([])
+                os.setgid(uid)
+                os.setuid(uid)
+                a, b = socket.socketpair()
+                socket.send_fds(child, [b"x"], [a.fileno(), b.fileno()])
+            finally:
+                os._exit(0)
+        _, fds, _, _ = socket.recv_fds(parent, 1, 2)
+        os.waitpid(pid, 0)
+        parent.close()
+        child.close()
+        self.sock, theirs = socket.socket(fileno=fds[0]), socket.socket(fileno=fds[1])
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "engine.helper", "--root", str(root),
+             "--cgroup-parent", os.environ["SKIFF_CGROUP_PARENT"]],
+            stdin=theirs.fileno(), close_fds=True)
+        theirs.close()
+        self.reader = protocol.FrameReader(self.sock)
+        protocol.send_frame(self.sock, {"hello": protocol.VERSION})
+        assert self._read()[0]["hello"] == protocol.VERSION
+        self.ids = 0
+
+    def _read(self) -> tuple[dict[str, object], list[int]]:
+        item = self.reader.read()
+        assert item is not None, "the helper hung up"
+        return item
+
+    def call(self, verb: str, args: dict[str, object], fds: list[int] | None = None
+             ) -> tuple[dict[str, object], list[int]]:
+        self.ids += 1
+        self.protocol.send_frame(self.sock, {"id": self.ids, "verb": verb, "args": args}, fds)
+        return self._read()
+
+    def close(self) -> None:
+        self.sock.close()
+        assert self.process.wait(20) == 0
+
+
+def _put(peer: _Peer, cid: str, members: list[tuple[tarfile.TarInfo, bytes]]) -> dict[str, object]:
+    """Unpack a tar in the container's /; the fsview process's last word."""
+    reply, fds = peer.call("container_fs", {"id": cid, "op": "put", "path": "/",
+                                            "follow": True, "limit": 0, "name": ".",
+                                            "archive": True})
+    assert "result" in reply, reply
+    data, status = fds
+    with os.fdopen(data, "wb") as sink, tarfile.open(fileobj=sink, mode="w|") as tar:
+        for info, content in members:
+            tar.addfile(info, io.BytesIO(content) if info.isreg() else None)
+    with os.fdopen(status, "rb") as f:
+        return dict(json.loads(f.read().splitlines()[-1]))
+
+
+@pytest.mark.root
+async def test_a_user_cannot_plant_set_id_files_or_devices(
+        engine: Engine, tmp_path: Path, no_mounts_left: None) -> None:
+    """A set-uid root file in a container dir would be one path away from the host."""
+    layer = (await engine.image("busybox")).layers[0]
+    root = tmp_path / "helper"
+    peer = _Peer(root, NOBODY)
+    try:
+        fd = os.open(engine.blobs.path(layer.digest), os.O_RDONLY)
+        reply, _ = peer.call("unpack_layer", {"diff_id": layer.diff_id, "digest": layer.digest},
+                             [fd])
+        os.close(fd)
+        assert "result" in reply, reply
+        cid = "e" * 64
+        spec = {"args": ["true"], "env": [], "cwd": "/", "hostname": "h",
+                "layers": [layer.diff_id], "restart_policy": "no", "restart_max": 0,
+                "stop_signal": 15, "network_mode": "none", "ports": [], "exposed": [],
+                "aliases": [], "name": "t", "binds": []}
+        reply, _ = peer.call("container_create", {"id": cid, "spec": spec})
+        assert "result" in reply, reply
+        evil = tarfile.TarInfo("evil")
+        evil.mode, evil.uid, evil.gid, evil.size = 0o6755, 0, 0, 4
+        assert _put(peer, cid, [(evil, b"#!/x")])["ok"]
+        upper = root / "users" / str(NOBODY) / "containers" / cid / "upper"
+        planted = (upper / "evil").stat()
+        assert (planted.st_mode & 0o7777, planted.st_uid) == (0o755, 0)
+        device = tarfile.TarInfo("disk")
+        device.type, device.devmajor, device.devminor = tarfile.BLKTYPE, 8, 0
+        last = _put(peer, cid, [(device, b"")])
+        assert not last["ok"] and "only root may copy device files" in str(last["message"])
+        assert not (upper / "disk").exists()
+        reply, _ = peer.call("container_fs", {"id": cid, "op": "stat", "path": "/evil",
+                                                "follow": False, "limit": 0, "name": ".",
+                                                "archive": False})
+        assert reply["result"]["mode"] == 0o755  # type: ignore[index]
+        reply, _ = peer.call("container_remove", {"id": cid, "force": False})
+        assert "result" in reply, reply
+    finally:
+        peer.close()

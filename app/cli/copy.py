@@ -14,7 +14,7 @@ import sys
 from app.cli.command import Command, Context
 from app.cli.options import UsageError
 
-__all__ = ["CP", "cmd_cp", "split_cp_arg"]
+__all__ = ["CP", "check_cp_args", "cmd_cp", "split_cp_arg"]
 
 
 def split_cp_arg(arg: str) -> tuple[str, str]:
@@ -27,16 +27,26 @@ def split_cp_arg(arg: str) -> tuple[str, str]:
     return container, path
 
 
-async def cmd_cp(ctx: Context) -> int:
+def check_cp_args(ctx: Context) -> None:
+    """docker's complaints, before the engine is even opened."""
     args = ctx.args
     if not args.source:
         raise UsageError("source can not be empty", status=1)
     if not args.destination:
         raise UsageError("destination can not be empty", status=1)
-    src_container, src_path = split_cp_arg(args.source)
-    dst_container, dst_path = split_cp_arg(args.destination)
+    src_container, _ = split_cp_arg(args.source)
+    dst_container, _ = split_cp_arg(args.destination)
     if src_container and dst_container:
         raise UsageError("copying between containers is not supported", status=1)
+    if not src_container and not dst_container:
+        raise UsageError("must specify at least one container source", status=1)
+
+
+async def cmd_cp(ctx: Context) -> int:
+    args = ctx.args
+    check_cp_args(ctx)
+    src_container, src_path = split_cp_arg(args.source)
+    dst_container, dst_path = split_cp_arg(args.destination)
     if src_container:
         if dst_path == "-":
             await ctx.engine.export_files(src_container, src_path, ctx.out_bytes,
@@ -44,15 +54,12 @@ async def cmd_cp(ctx: Context) -> int:
         else:
             await ctx.engine.copy_from(src_container, src_path, dst_path,
                                        follow_link=args.follow_link, archive=args.archive)
-    elif dst_container:
-        if src_path == "-":
-            stdin = getattr(ctx.stdin, "buffer", None) or sys.stdin.buffer
-            await ctx.engine.import_files(dst_container, stdin, dst_path, archive=args.archive)
-        else:
-            await ctx.engine.copy_to(dst_container, src_path, dst_path,
-                                     follow_link=args.follow_link, archive=args.archive)
+    elif src_path == "-":
+        stdin = getattr(ctx.stdin, "buffer", None) or sys.stdin.buffer
+        await ctx.engine.import_files(dst_container, stdin, dst_path, archive=args.archive)
     else:
-        raise UsageError("must specify at least one container source", status=1)
+        await ctx.engine.copy_to(dst_container, src_path, dst_path,
+                                 follow_link=args.follow_link, archive=args.archive)
     return 0
 
 
@@ -69,4 +76,4 @@ def _b_cp(p: argparse.ArgumentParser) -> None:
 
 CP = Command("cp", "Copy files/folders between a container and the local filesystem", _b_cp,
              cmd_cp, "CONTAINER:SRC_PATH DEST_PATH|-\n\tskiff cp [OPTIONS] SRC_PATH|- "
-             "CONTAINER:DEST_PATH")
+             "CONTAINER:DEST_PATH", precheck=check_cp_args)
