@@ -145,8 +145,11 @@ def plan_copy(source: str, source_is_dir: bool, dest: str, dest_kind: str) -> Co
 def _host_kind(path: str) -> str:
     try:
         return "dir" if stat.S_ISDIR(os.stat(path).st_mode) else "file"
-    except (FileNotFoundError, NotADirectoryError):
+    except FileNotFoundError:
         return "missing"
+    except NotADirectoryError:  # "file/": the file is there, it is just no directory
+        return "file" if path.endswith("/") and os.path.lexists(path.rstrip("/")) \
+            else "missing"
     except OSError as exc:
         raise InvalidArgument(f"cannot use {path}: {exc.strerror}") from None
 

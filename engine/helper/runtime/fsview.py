@@ -89,6 +89,9 @@ def openat2(dirfd: int, path: str, flags: int, resolve: int, mode: int = 0) -> i
         err = ctypes.get_errno()
         if err != errno.EAGAIN:
             break
+    if err == errno.ENOSYS:
+        raise FsError("kernel_feature_missing", "looking inside containers needs Linux 5.6 or "
+                      "later (openat2)")
     raise OSError(err, os.strerror(err), path)
 
 
