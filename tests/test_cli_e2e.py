@@ -659,3 +659,48 @@ def test_user_network(skiff: Skiff) -> None:
 def test_network_none_has_only_loopback(skiff: Skiff) -> None:
     result = skiff("run", "--rm", "--network", "none", "busybox", "ls", "/sys/class/net")
     assert (result.returncode, result.stdout.split()) == (0, ["lo"])
+
+
+# -- signals and system ---------------------------------------------------------------------
+
+def test_stop_with_a_signal(skiff: Skiff) -> None:
+    # PID 1 of a namespace only gets signals it handles: the shell traps USR1.
+    cid = skiff("run", "-d", "busybox", "sh", "-c",
+                'trap "exit 42" USR1; echo ready; while :; do sleep 0.1; done').stdout.strip()
+    _wait_for(lambda: skiff("logs", cid).stdout == "ready\n")
+    assert skiff("stop", "-s", "USR1", "-t", "60", cid).stdout == cid + "\n"
+    assert skiff("wait", cid).stdout == "42\n"  # the trap ran: USR1 was sent, not SIGKILL
+    bad = skiff("stop", "-s", "NOSUCHSIGNAL", cid)
+    assert bad.returncode == 125 and "invalid signal" in bad.stderr
+
+
+def test_ctrl_c_reaches_an_attached_container(skiff: Skiff) -> None:
+    import signal
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "run", "--rm", "busybox", "sh", "-c",
+         'trap "echo got-int; exit 9" INT; echo ready; while :; do sleep 0.1; done'],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=dict(os.environ))
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline() == "ready\n"
+        proc.send_signal(signal.SIGINT)  # docker's --sig-proxy: forwarded, not fatal
+        assert proc.wait(timeout=60) == 9
+        assert proc.stdout.read() == "got-int\n"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert skiff("ps", "-aq").stdout == ""  # --rm still happened
+
+
+def test_info_and_version(skiff: Skiff) -> None:
+    cid = skiff("create", "busybox").stdout.strip()
+    info = skiff("info")
+    assert info.returncode == 0
+    assert " Containers: " in info.stdout and " Images: " in info.stdout
+    counts = skiff("info", "--format", "{{.Containers}} {{.ContainersStopped}}").stdout.split()
+    assert int(counts[0]) >= 1 and int(counts[1]) >= 1
+    assert skiff("version", "--format", "{{.Server.Engine}}").stdout == "skiff\n"
+    skiff("rm", cid)
