@@ -459,7 +459,7 @@ async def test_a_user_cannot_plant_set_id_files_or_devices(
         evil = tarfile.TarInfo("evil")
         evil.mode, evil.uid, evil.gid, evil.size = 0o6755, 0, 0, 4
         assert _put(peer, cid, [(evil, b"#!/x")])["ok"]
-        upper = root / "users" / str(NOBODY) / "containers" / cid / "upper"
+        upper = root / "users" / str(NOBODY) / "containers" / cid / "fs" / "upper"
         planted = (upper / "evil").stat()
         assert (planted.st_mode & 0o7777, planted.st_uid) == (0o755, 0)
         device = tarfile.TarInfo("disk")

@@ -116,9 +116,10 @@ class ContainerService:
         tmp = self.containers_dir / f".{container_id}.creating"
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(mode=0o711)
-        for sub in ("upper", "work", "rootfs", "empty"):
-            (tmp / sub).mkdir(mode=0o755)
         tdir = ContainerDir(tmp)
+        tdir.fs.mkdir(mode=0o700)
+        for path in (tdir.upper, tdir.work, tdir.rootfs, tdir.empty_layer):
+            path.mkdir(mode=0o755)
         tdir.hostname.write_text(f"{runtime.hostname}\n")
         tdir.hosts.write_text(
             "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"

@@ -72,16 +72,19 @@ class ContainerDir:
     spec = property(lambda self: self.path / "spec.json")
     status = property(lambda self: self.path / "status.json")
     log = property(lambda self: self.path / "ctr.log")
-    upper = property(lambda self: self.path / "upper")
-    work = property(lambda self: self.path / "work")
-    rootfs = property(lambda self: self.path / "rootfs")
+    # The container's files sit under fs/, mode 0700: a set-uid file that root in the
+    # container writes must never be reachable by the owner through a host path.
+    fs = property(lambda self: self.path / "fs")
+    upper = property(lambda self: self.path / "fs" / "upper")
+    work = property(lambda self: self.path / "fs" / "work")
+    rootfs = property(lambda self: self.path / "fs" / "rootfs")
     netns = property(lambda self: self.path / "netns")
     stop_requested = property(lambda self: self.path / "stop-requested")
     paused = property(lambda self: self.path / "paused")
     hosts = property(lambda self: self.path / "hosts")
     hostname = property(lambda self: self.path / "hostname")
     resolv_conf = property(lambda self: self.path / "resolv.conf")
-    empty_layer = property(lambda self: self.path / "empty")
+    empty_layer = property(lambda self: self.path / "fs" / "empty")
 
     def read_spec(self) -> RuntimeSpec:
         return RuntimeSpec.from_json(json.loads(self.spec.read_text()))
