@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import io
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
 
+from app.cli import logstream
 from app.cli.containers import build_config, parse_ps_filters
 from app.cli.logstream import LogWriter, follow_until_exit, print_logs
 from app.cli.main import build_parser, main
@@ -178,22 +180,27 @@ async def test_since_and_until_window() -> None:
     assert out.getvalue() == b"2\n3\n4\n"
 
 
-async def test_follow_until_exit_catches_up_when_following_never_ends() -> None:
-    """An engine whose follow outlives the exit: the rest is read without following."""
-    records = [line(str(i)) for i in range(5)]
-    release = asyncio.Event()
+def fake_log(records: list[LogLine], followed: int, release: asyncio.Event
+             ) -> Callable[[bool, int | None], AsyncIterator[LogLine]]:
+    """A log whose follower delivers ``followed`` lines and then never ends."""
 
-    def open_logs(follow: bool) -> AsyncIterator[LogLine]:
+    def open_logs(follow: bool, tail: int | None) -> AsyncIterator[LogLine]:
         async def gen() -> AsyncIterator[LogLine]:
             if not follow:
-                for record in records:
+                for record in records[-tail:] if tail else records:
                     yield record
                 return
-            for record in records[:2]:  # the follower saw two lines, then hangs
+            for record in records[:followed]:
                 yield record
             release.set()
             await asyncio.Event().wait()
         return gen()
+
+    return open_logs
+
+
+async def follow_fake(records: list[LogLine], followed: int) -> bytes:
+    release = asyncio.Event()
 
     async def wait() -> int:
         await release.wait()
@@ -201,19 +208,59 @@ async def test_follow_until_exit_catches_up_when_following_never_ends() -> None:
 
     out = Sink()
     async with LogWriter(out, Sink()) as writer:
-        code = await follow_until_exit(writer, open_logs, wait, grace=0.01)
-    assert code == 7
-    assert out.getvalue() == b"0\n1\n2\n3\n4\n"  # nothing lost, nothing twice
+        assert await follow_until_exit(writer, fake_log(records, followed, release),
+                                       wait) == 7
+    return out.getvalue()
+
+
+async def test_follow_until_exit_catches_up_from_the_log_end() -> None:
+    """The follower saw two lines when the container exited: the rest is read."""
+    records = [line(str(i), second=i) for i in range(5)]
+    assert await follow_fake(records, 2) == b"0\n1\n2\n3\n4\n"
+    same_time = [line(str(i)) for i in range(5)]  # one timestamp for all
+    assert await follow_fake(same_time, 2) == b"0\n1\n2\n3\n4\n"
+    assert await follow_fake(records, 0) == b"0\n1\n2\n3\n4\n"
+    assert await follow_fake(records, 5) == b"0\n1\n2\n3\n4\n"
+
+
+async def test_follow_until_exit_when_the_tail_window_is_too_short(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(logstream, "CATCH_UP_TAIL", 3)
+    records = [line(str(i), second=i) for i in range(10)]
+    expected = b"".join(f"{i}\n".encode() for i in range(10))
+    assert await follow_fake(records, 3) == expected  # the window starts after line 2
+    # A run of equal timestamps that starts before the window: read it all.
+    runs = [line("a", second=0)] + [line(f"b{i}", second=1) for i in range(5)]
+    assert await follow_fake(runs, 3) == b"a\nb0\nb1\nb2\nb3\nb4\n"
 
 
 async def test_follow_until_exit_when_following_ends_with_the_container() -> None:
-    def open_logs(follow: bool) -> AsyncIterator[LogLine]:
+    def open_logs(follow: bool, tail: int | None) -> AsyncIterator[LogLine]:
         return lines_of(line("only"))
 
     async def wait() -> int:
+        await asyncio.sleep(0.01)  # the follower ends first here
         return 0
 
     out = Sink()
     async with LogWriter(out, Sink()) as writer:
         assert await follow_until_exit(writer, open_logs, wait) == 0
     assert out.getvalue() == b"only\n"
+
+
+def test_only_the_named_command_is_built() -> None:
+    def subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+        action = next(a for a in parser._actions
+                      if isinstance(a, argparse._SubParsersAction))
+        return dict(action.choices)
+
+    def choices(parser: argparse.ArgumentParser) -> set[str]:
+        return set(subparsers(parser))
+
+    assert choices(build_parser(["ps", "-a"])) == {"ps"}
+    assert choices(build_parser(["container", "rm", "x"])) == {"container"}
+    group = subparsers(build_parser(["container", "rm", "x"]))["container"]
+    assert choices(group) == {"rm", "remove"}
+    everything = choices(build_parser(["frobnicate"]))
+    assert {"run", "ps", "container", "image", "volume", "network"} <= everything
+    assert build_parser(["ps", "-a"]).parse_args(["ps", "-a"]).all

@@ -276,7 +276,7 @@ async def _attach(ctx: Context, ref: str, *, since_ns: int | None = None) -> int
             with _signal_proxy(ctx, ref):
                 return await follow_until_exit(
                     writer,
-                    lambda follow: ctx.engine.logs(ref, follow=follow),
+                    lambda follow, tail: ctx.engine.logs(ref, follow=follow, tail=tail),
                     lambda: ctx.engine.wait(ref),
                     since_ns=since_ns)
     except asyncio.CancelledError:

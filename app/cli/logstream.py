@@ -100,31 +100,50 @@ async def print_logs(writer: LogWriter, lines: AsyncIterator[Any], *,
         await _close(lines)
 
 
+CATCH_UP_TAIL = 1000
+
+
 async def follow_until_exit(
     writer: LogWriter,
-    open_logs: Callable[[bool], AsyncIterator[Any]],
+    open_logs: Callable[[bool, int | None], AsyncIterator[Any]],
     wait: Callable[[], Awaitable[int]],
     *,
     since_ns: int | None = None,
-    grace: float = 1.0,
 ) -> int:
     """Stream a container's output until it exits; return its exit code.
 
-    ``open_logs(follow)`` opens the container's log. Following normally ends when
-    the container stops; if it does not end within ``grace`` seconds of the exit,
-    the rest is read without following, skipping the lines already written, so
-    nothing is lost or doubled either way.
+    ``open_logs(follow, tail)`` opens the container's log. Once ``wait`` returns,
+    following stops at once and the lines not yet written are read from the
+    log's end: a log is in time order, so they are the ones after the last line
+    written (counting lines that share its timestamp). Nothing is lost or
+    doubled, and the exit is not delayed until the follower notices it.
     """
-    written = 0
+    last_ns = -1  # the timestamp of the last line written...
+    at_last = 0  # ...and how many written lines have it
+
+    def write(line: Any) -> None:
+        nonlocal last_ns, at_last
+        ns = parse_rfc3339_ns(line.time)
+        ns = last_ns if ns is None else ns
+        if ns == last_ns:
+            at_last += 1
+        else:
+            last_ns, at_last = ns, 1
+        writer.write(line)
 
     async def follow() -> None:
-        nonlocal written
-        lines = open_logs(True)
+        lines = open_logs(True, None)
         try:
             async for line in lines:
                 if _in_window(line, since_ns, None)[0]:
-                    writer.write(line)
-                    written += 1
+                    write(line)
+        finally:
+            await _close(lines)
+
+    async def read(tail: int | None) -> list[Any]:
+        lines = open_logs(False, tail)
+        try:
+            return [line async for line in lines if _in_window(line, since_ns, None)[0]]
         finally:
             await _close(lines)
 
@@ -135,25 +154,26 @@ async def follow_until_exit(
         if follower.done() and follower.exception() is not None:
             raise follower.exception()  # type: ignore[misc]
         code = await waiter
-        if not follower.done():
-            done, _ = await asyncio.wait({follower}, timeout=grace)
-            if not done:
-                follower.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await follower
-                seen = 0
-                rest = open_logs(False)
-                try:
-                    async for line in rest:
-                        if not _in_window(line, since_ns, None)[0]:
-                            continue
-                        seen += 1
-                        if seen > written:
-                            writer.write(line)
-                finally:
-                    await _close(rest)
-            else:
-                follower.result()
+        if follower.done():
+            return code
+        follower.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await follower
+        rest = await read(CATCH_UP_TAIL) if last_ns >= 0 else []
+        first = parse_rfc3339_ns(rest[0].time) if rest else None
+        # The window must start before the last written line, or be the whole log.
+        if last_ns < 0 or not (len(rest) < CATCH_UP_TAIL
+                               or (first is not None and first < last_ns)):
+            rest = await read(None)
+        skip = at_last
+        for line in rest:
+            ns = parse_rfc3339_ns(line.time)
+            if ns is not None and ns < last_ns:
+                continue
+            if ns == last_ns and skip > 0:
+                skip -= 1
+                continue
+            writer.write(line)
         return code
     finally:
         for task in (follower, waiter):

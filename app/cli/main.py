@@ -97,22 +97,44 @@ def _add(sub: Any, command: Command, prog_prefix: str) -> None:
     parser.set_defaults(_command=command, _prog=prog)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _named(command: Command, word: str | None) -> bool:
+    return word is not None and (word == command.name or word in command.aliases)
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The whole parser, or (given the command line) just the part it needs.
+
+    Building all ~80 sub-parsers costs more than running a quick command does, so
+    with ``argv`` only the named command's parser is built; anything unknown
+    falls back to the whole tree, for docker's "is not a skiff command" error.
+    """
+    words = [a for a in argv or () if not a.startswith("-")]
+    first = words[0] if words else None
+    second = words[1] if len(words) > 1 else None
+    management = _management()
+    plain = [c for _, commands in _groups() for c in commands]
+    known = ({name for name, _, _ in management}
+             | {n for c in plain for n in (c.name, *c.aliases)})
+    if argv is not None and first not in known:
+        first = second = None  # no (or an unknown) command: the whole tree
     parser = _Parser(prog=PROG, description="Skiff: run and manage containers with "
                      "Skiff's own engine. Commands, flags and output follow docker's.")
     parser.add_argument("-v", "--version", action="store_true",
                         help="Print version information and quit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name, help_text, commands in _management():
+    for name, help_text, commands in management:
+        if first is not None and first != name:
+            continue
         group = sub.add_parser(name, help=help_text, description=help_text,
                                prog=f"{PROG} {name}")
         group.set_defaults(_group_parser=group)
         group_sub = group.add_subparsers(dest="subcommand", metavar="COMMAND",
                                          parser_class=_Parser)
-        for command in commands:
+        wanted = [c for c in commands if _named(c, second)] or commands
+        for command in wanted:
             _add(group_sub, command, f"{PROG} {name}")
-    for _, commands in _groups():
-        for command in commands:
+    for command in plain:
+        if first is None or _named(command, first):
             _add(sub, command, PROG)
     return parser
 
@@ -130,7 +152,7 @@ async def _run(command: Command, ctx: Context) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``skiff`` console script; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
+    parser = build_parser(argv)
     try:
         args, extras = parser.parse_known_args(argv)
     except UsageError as exc:
