@@ -704,3 +704,10 @@ def test_info_and_version(skiff: Skiff) -> None:
     assert int(counts[0]) >= 1 and int(counts[1]) >= 1
     assert skiff("version", "--format", "{{.Server.Engine}}").stdout == "skiff\n"
     skiff("rm", cid)
+
+
+def test_run_interactive_says_stdin_is_not_attached(skiff: Skiff) -> None:
+    result = skiff("run", "--rm", "-i", "busybox", "cat", input="typed\n")
+    assert (result.returncode, result.stdout) == (0, "")  # cat saw an empty stdin
+    assert result.stderr.startswith("skiff: warning: -i/-t: ")
+    assert len(result.stderr.splitlines()) == 1
