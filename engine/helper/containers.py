@@ -535,8 +535,9 @@ class ContainerService:
         try:
             from engine.helper.network.verbs import live_container_ids
 
+            used = (self.root / "network").is_dir()  # before Networking() creates it
             networking = self.networking()
-            if (self.root / "network").is_dir():
+            if used:
                 networking.repair(live_container_ids(self.root), self.root / "users")
         except Exception as exc:  # reported when a container needs the network
             self._warm_up_error = exc
