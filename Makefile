@@ -41,6 +41,7 @@ $(STAMP): pyproject.toml $(APT_STAMP)
 	[ -x $(VENV)/bin/python ] || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
 	$(VENV)/bin/pip install -q -e '.[desktop,test]'
+	$(VENV)/bin/python -m compileall -q engine app  # read even where bytecode writing is off
 	touch $@
 
 bench: setup

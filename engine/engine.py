@@ -108,6 +108,7 @@ class Engine:
         return image_inspect(self.image_store.get(ref))
 
     async def load(self, archive: Path) -> list[Image]:
+        """Import a docker save or OCI archive; each image with the tags the archive gave."""
         from engine.images.archive import read_archive
 
         if not archive.is_file():
@@ -118,8 +119,11 @@ class Engine:
         for item in found:
             for layer in item.layers:
                 await self.unpack_layer(layer)
-            images.append(self.image_store.add(manifest=item.manifest, config=item.config,
-                                               layers=item.layers, tags=item.tags))
+            stored = self.image_store.add(manifest=item.manifest, config=item.config,
+                                          layers=item.layers, tags=item.tags)
+            # What the archive named, as `docker load` reports it (not older tags).
+            images.append(_replace(stored, repo_tags=[t for t in stored.repo_tags
+                                                      if t in item.tags]))
         return images
 
     async def save(self, refs: Sequence[str], archive: Path) -> None:
