@@ -1,0 +1,100 @@
+"""What reading stats costs: 100 running containers sampled once a second.
+
+    .venv/bin/python benchmarks/stats.py [--containers 100] [--seconds 10]
+
+Starts the containers (busybox `sleep`, no network, on a private SKIFF_ROOT),
+runs the engine's stats stream, and prints the CPU time this process spent
+per second of sampling, as a share of one core. Target: under 10 %.
+Removes everything afterwards. Needs root.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.fixtures.images import build_busybox_oci  # noqa: E402
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+async def measure(count: int, seconds: float) -> None:
+    from engine.containers.config import ContainerConfig
+    from engine.engine import Engine
+
+    async with Engine() as engine:
+        print(f"starting {count} containers...", file=sys.stderr)
+        ids = []
+        for _ in range(count):
+            container = await engine.create(ContainerConfig(
+                image="busybox", image_id="", cmd=["sleep", "3600"], network="none"))
+            await engine.start(container.id)
+            ids.append(container.id)
+        try:
+            stream = engine.stats_stream(interval=1.0)
+            await anext(stream)  # the first round only sets the baselines
+            cpu0, wall0 = _cpu_seconds(), time.monotonic()
+            rounds = 0
+            sampled = 0
+            while time.monotonic() - wall0 < seconds:
+                batch = await anext(stream)
+                rounds += 1
+                sampled = len(batch)
+            cpu, wall = _cpu_seconds() - cpu0, time.monotonic() - wall0
+            await stream.aclose()
+            print(f"{'containers sampled per round':<40}{sampled:>10}")
+            print(f"{'rounds':<40}{rounds:>10}")
+            print(f"{'CPU time per round':<40}{cpu / rounds * 1000:>8.1f}ms")
+            print(f"{'share of one core (target < 10 %)':<40}{cpu / wall * 100:>9.1f}%")
+        finally:
+            for cid in ids:
+                await engine.remove(cid, force=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--containers", type=int, default=100)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    options = parser.parse_args()
+    if os.geteuid() != 0:
+        print("run this benchmark as root", file=sys.stderr)
+        return 1
+    work = Path(tempfile.mkdtemp(prefix="skiff-bench-stats-"))
+    os.environ.update(SKIFF_ROOT=str(work / "root"),
+                      SKIFF_CGROUP_PARENT=f"skiff-bench-{os.getpid()}",
+                      SKIFF_HELPER_IDLE="0")
+    try:
+        layout = build_busybox_oci(work)
+        archive = work / "busybox.tar"
+        subprocess.run(["skopeo", "copy", "-q", f"oci:{layout}:latest",
+                        f"docker-archive:{archive}:busybox:latest"], check=True)
+
+        async def load() -> None:
+            from engine.engine import Engine
+
+            async with Engine() as engine:
+                await engine.load(archive)
+
+        asyncio.run(load())
+        asyncio.run(measure(options.containers, options.seconds))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
