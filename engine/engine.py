@@ -45,6 +45,7 @@ from engine.errors import (
     NetworkNotFound,
     NotFound,
 )
+from engine.events import diff_snapshots
 from engine.helperclient import HelperClient
 from engine.images.blobs import BlobStore
 from engine.images.model import Image, Layer
@@ -831,7 +832,7 @@ class Engine:
         while True:
             await asyncio.sleep(interval)
             current = self._snapshot()
-            for event in _changes(previous, current):
+            for event in diff_snapshots(previous, current):
                 yield event
             previous = current
 
@@ -845,59 +846,6 @@ class Engine:
         for image in self.image_store.list():
             snap[f"image:{image.id}"] = tuple(sorted(image.repo_tags))
         return snap
-
-
-def _changes(before: dict[str, tuple[str, ...]], after: dict[str, tuple[str, ...]]
-             ) -> list[Event]:
-    now = time.time_ns()
-    events = []
-    for key in after.keys() - before.keys():
-        kind, ident = key.split(":", 1)
-        if kind == "container":
-            events.append(Event("container", "create", ident, now, {"name": after[key][0]}))
-            if after[key][1] in ("running", "exited"):
-                events.append(Event("container", "start", ident, now, {"name": after[key][0]}))
-            if after[key][1] == "exited":
-                events.append(Event("container", "die", ident, now,
-                                    {"name": after[key][0], "exitCode": after[key][4]}))
-        else:
-            events.append(Event("image", "tag", ident, now, {"name": ",".join(after[key])}))
-    for key in before.keys() - after.keys():
-        kind, ident = key.split(":", 1)
-        events.append(Event(kind, "destroy" if kind == "container" else "delete", ident, now,
-                            {"name": before[key][0] if kind == "container" else ""}))
-    for key in before.keys() & after.keys():
-        old, new = before[key], after[key]
-        if old == new:
-            continue
-        kind, ident = key.split(":", 1)
-        if kind == "image":
-            events.append(Event("image", "tag", ident, now, {"name": ",".join(new)}))
-            continue
-        attrs = {"name": new[0]}
-        if old[0] != new[0]:
-            events.append(Event("container", "rename", ident, now, {**attrs, "oldName": old[0]}))
-        old_status, new_status = old[1], new[1]
-        restarted = old[2] != new[2] and new[2] != ""
-        if restarted and old_status in ("running", "paused") and new_status == "running":
-            events.append(Event("container", "die", ident, now, {**attrs, "exitCode": new[4]}))
-        if old_status in ("running", "paused", "restarting") and new_status == "exited":
-            events.append(Event("container", "die", ident, now, {**attrs, "exitCode": new[4]}))
-        elif new_status == "running" and old_status == "paused":
-            events.append(Event("container", "unpause", ident, now, attrs))
-        elif new_status == "paused":
-            events.append(Event("container", "pause", ident, now, attrs))
-        elif new_status == "restarting":
-            events.append(Event("container", "restart", ident, now, attrs))
-        elif new_status == "running" and (old_status != "running" or restarted):
-            if old_status == "exited" and old[2] == new[2]:
-                pass
-            events.append(Event("container", "start", ident, now, attrs))
-        elif new_status == "exited" and old_status == "exited" and restarted:
-            events.append(Event("container", "start", ident, now, attrs))
-            events.append(Event("container", "die", ident, now, {**attrs, "exitCode": new[4]}))
-    events.sort(key=lambda e: (e.type != "container", e.action != "create"))
-    return events
 
 
 def parse_since(value: str | None) -> int | None:
