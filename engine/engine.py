@@ -82,6 +82,7 @@ class Engine:
         self._containers_dir = self.helper_root / "users" / str(os.getuid()) / "containers"
         self._locks: dict[str, asyncio.Lock] = {}
         self._cpu_samples: dict[str, tuple[int, int]] = {}
+        self._top_procs: dict[str, dict[int, Any]] = {}  # psutil.Process kept between calls
         self._registry_service: Any = None
         self._repaired = False
 
@@ -812,16 +813,24 @@ class Engine:
             raise InvalidState(f"Container {container.id} is not running")
         from engine.cgroups import open_cgroup
 
+        # psutil measures a process's CPU share between two calls on the same object:
+        # keep them from one call to the next, or every share reads 0.0.
+        known = self._top_procs.get(container.id, {})
+        kept: dict[int, Any] = {}
         result = []
         for pid in sorted(open_cgroup(container.id, self.cgroup_parent).procs()):
             try:
-                proc = psutil.Process(pid)
+                proc = known.get(pid)
+                if proc is None or not proc.is_running():
+                    proc = psutil.Process(pid)
+                kept[pid] = proc
                 with proc.oneshot():
                     result.append(ProcessInfo(pid, proc.username(),
                                               " ".join(proc.cmdline()) or proc.name(),
                                               proc.cpu_percent(), proc.memory_info().rss))
             except psutil.Error:
                 continue
+        self._top_procs[container.id] = kept
         return result
 
     # -- events ---------------------------------------------------------------------
