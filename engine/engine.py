@@ -21,6 +21,7 @@ from typing import IO, Any, TypeVar
 
 from engine import paths
 from engine.containers import runspec
+from engine.containers.attachsession import AttachSession
 from engine.containers.cmdline import run_command
 from engine.containers.config import ContainerConfig, MountSpec
 from engine.containers.execsession import ExecSession
@@ -334,6 +335,35 @@ class Engine:
                                        {"id": record.id, "spec": record.spec})
                 await self._call("container_start", {"id": record.id})
             return self._container(record)
+
+    async def start_attached(self, ref: str) -> AttachSession:
+        """Start it with its output (and, with open_stdin, input) in our hands from the
+        first byte: docker's ``run -it`` and ``start -ai``."""
+        from engine.helper.protocol import WithFds
+
+        record = self.container_store.find(ref)
+        async with self._lock(record.id):
+            status = self._state(record).status
+            if status.is_active:
+                raise InvalidState(f"container {record.name} is already running; use attach")
+            try:
+                reply = await self._call("container_start", {"id": record.id, "attach": True})
+            except ContainerNotFound:
+                await self._call("container_create", {"id": record.id, "spec": record.spec})
+                reply = await self._call("container_start", {"id": record.id, "attach": True})
+            assert isinstance(reply, WithFds)
+            return AttachSession(reply.fds[0], record.config.tty)
+
+    async def attach(self, ref: str) -> AttachSession:
+        """Join a running container's output and input (docker attach)."""
+        from engine.helper.protocol import WithFds
+
+        record = self.container_store.find(ref)
+        if not self._state(record).status.is_active:
+            raise InvalidState("You cannot attach to a stopped container, start it first")
+        reply = await self._call("container_attach", {"id": record.id})
+        assert isinstance(reply, WithFds)
+        return AttachSession(reply.fds[0], record.config.tty)
 
     async def stop(self, ref: str, timeout: int | None = None,
                    signal: str | None = None) -> Container:

@@ -245,6 +245,7 @@ async def test_pause_freezes_and_unpause_thaws(engine: Engine) -> None:
     assert (await engine.container(cid)).state.status is Status.PAUSED
     with pytest.raises(InvalidState, match="already paused"):
         await engine.pause(cid)
+    await asyncio.sleep(0.3)  # what was in the pipe before the freeze reaches the log
     frozen_lines = (await output(engine, cid)).count("tick")
     await asyncio.sleep(0.5)
     assert (await output(engine, cid)).count("tick") == frozen_lines
@@ -501,3 +502,54 @@ async def test_anonymous_volume_goes_with_rm_v(engine: Engine) -> None:
     assert (await engine.volume(name)).anonymous
     await engine.remove(container.id, volumes=True)
     assert name not in {v.name for v in await engine.volumes()}
+
+
+# -- attach (run -it, start -ai, attach) -------------------------------------------
+
+async def _read_until(session, text: bytes, limit: float = 10.0) -> bytes:  # type: ignore[no-untyped-def]
+    seen = b""
+    while text not in seen:
+        _, data = await asyncio.wait_for(session.read(), limit)
+        assert data, seen
+        seen += data
+    return seen
+
+
+async def test_run_it_gives_an_interactive_terminal(engine: Engine) -> None:
+    container = await engine.create(config("sh", tty=True, open_stdin=True))
+    session = await engine.start_attached(container.id)
+    session.resize(30, 100)
+    await session.write(b"stty size; tty; echo sum-$((40+2))\n")
+    seen = await _read_until(session, b"sum-42")
+    assert b"30 100" in seen and b"/dev/pts/0" in seen
+    await session.write(b"exit 3\n")
+    while (await session.read())[1]:
+        pass
+    assert session.exit_code == 3
+    session.close()
+    assert b"sum-42" in b"".join([line.data async for line in engine.logs(container.id)])
+
+
+async def test_run_i_feeds_stdin_until_it_closes(engine: Engine) -> None:
+    container = await engine.create(config("sh", "-c", "cat; echo done >&2", open_stdin=True))
+    session = await engine.start_attached(container.id)
+    await session.write(b"line one\nline two\n")
+    session.close_stdin()
+    chunks: dict[str, bytes] = {"stdout": b"", "stderr": b""}
+    while True:
+        stream, data = await asyncio.wait_for(session.read(), 10)
+        if not data:
+            break
+        chunks[stream] += data
+    session.close()
+    assert chunks == {"stdout": b"line one\nline two\n", "stderr": b"done\n"}
+    assert await engine.wait(container.id) == 0
+
+
+async def test_attach_joins_a_running_container(engine: Engine) -> None:
+    cid = await started(engine, "sh", "-c", "while true; do echo tick; sleep 0.1; done")
+    session = await engine.attach(cid)
+    await _read_until(session, b"tick")
+    session.close()  # leaving does not stop it
+    assert (await engine.container(cid)).state.status is Status.RUNNING
+    await engine.kill(cid)

@@ -1,4 +1,4 @@
-"""``skiff exec``: our terminal joined to a process started in a running container.
+"""Our terminal joined to a container: ``exec``, ``attach``, and ``run -it``/``start -ai``.
 
 With ``-t`` the process gets a pseudo-terminal; when our stdin is a terminal
 too, it is put in raw mode (keys, Ctrl-C included, go to the container) and
@@ -27,7 +27,7 @@ from app.cli.command import Command, Context, daemon_message
 from app.cli.options import UsageError, parse_env, parse_env_file
 from engine.errors import SkiffError
 
-__all__ = ["EXEC", "cmd_exec"]
+__all__ = ["ATTACH", "EXEC", "cmd_attach", "cmd_exec", "interact"]
 
 
 @contextlib.contextmanager
@@ -172,23 +172,37 @@ async def cmd_exec(ctx: Context) -> int:
         _report_ready(ctx, getattr(exc, "exit_code", 1), daemon_message(exc))
         raise
     _report_ready(ctx, 0)
+    code = await interact(ctx, session, interactive=args.interactive, tty=args.tty)
+    return 0 if code is None else code
+
+
+async def interact(ctx: Context, session: Any, *, interactive: bool, tty: bool) -> int | None:
+    """Join our terminal to the session until its output ends; its exit code.
+
+    With a TTY and our stdin a terminal, ours goes raw (keys, Ctrl-C included, go
+    to the container) and window resizes are forwarded. With ``interactive`` our
+    stdin is copied in. None when the session could not tell the exit code.
+    """
     loop = asyncio.get_running_loop()
-    raw = args.tty and args.interactive and stdin_tty
-    if not args.interactive and not session.tty:
+    stdin_fd = ctx.stdin.fileno()
+    stdin_tty = os.isatty(stdin_fd)
+    raw = tty and interactive and stdin_tty
+    if not interactive and not session.tty:
         session.close_stdin()
-    feeder = asyncio.create_task(_pump_stdin(session, stdin_fd)) if args.interactive else None
+    feeder = asyncio.create_task(_pump_stdin(session, stdin_fd)) if interactive else None
     resized = False
-    if args.tty and stdin_tty:
+    if tty and stdin_tty:
         def resize() -> None:
             size = _terminal_size(stdin_fd)
             if size[0]:
                 session.resize(*size)
+        resize()
         loop.add_signal_handler(signal.SIGWINCH, resize)
         resized = True
     try:
         with _raw_terminal(stdin_fd) if raw else contextlib.nullcontext():
             await _pump_output(ctx, session)
-            code = int(await session.wait())
+            code = await session.wait()
     finally:
         if feeder is not None:
             feeder.cancel()
@@ -197,7 +211,24 @@ async def cmd_exec(ctx: Context) -> int:
         if resized:
             loop.remove_signal_handler(signal.SIGWINCH)
         session.close()
-    return code
+    return None if code is None else int(code)
+
+
+async def cmd_attach(ctx: Context) -> int:
+    """docker attach: our terminal joined to the container's main process."""
+    args = ctx.args
+    container = await ctx.engine.container(args.container)
+    session = await ctx.engine.attach(container.id)
+    code = await interact(ctx, session, interactive=not args.no_stdin,
+                          tty=container.config.tty)
+    return code if code is not None else await ctx.engine.wait(container.id)
+
+
+def _b_attach(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--no-stdin", action="store_true", help="Do not attach STDIN")
+    p.add_argument("--sig-proxy", default="true", help="Proxy all received signals to the "
+                   "process (accepted for compatibility)")
+    p.add_argument("container", metavar="CONTAINER")
 
 
 def _b_exec(p: argparse.ArgumentParser) -> None:
@@ -217,3 +248,5 @@ def _b_exec(p: argparse.ArgumentParser) -> None:
 
 EXEC = Command("exec", "Execute a command in a running container", _b_exec, cmd_exec,
                "CONTAINER COMMAND [ARG...]")
+ATTACH = Command("attach", "Attach local standard input, output, and error streams to a "
+                 "running container", _b_attach, cmd_attach, "CONTAINER")

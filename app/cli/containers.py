@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from app.cli.attach import EXEC
+from app.cli.attach import ATTACH, EXEC, interact
 from app.cli.command import Command, Context
 from app.cli.copy import CP
 from app.cli.logstream import LogWriter, follow_until_exit, print_logs
@@ -283,17 +283,31 @@ async def _attach(ctx: Context, ref: str, *, since_ns: int | None = None) -> int
         return 130
 
 
+async def _run_interactive(ctx: Context, ref: str, *, remove: bool | None = None) -> int:
+    """run -i/-t, start -ai: attached from the container's first byte, stdin ours."""
+    args = ctx.args
+    try:
+        session = await ctx.engine.start_attached(ref)
+    except SkiffError:
+        if remove if remove is not None else args.rm:
+            await _remove_quietly(ctx, ref)
+        raise
+    code = await interact(ctx, session, interactive=args.interactive,
+                          tty=getattr(args, "tty", False))
+    if code is None:
+        code = await ctx.engine.wait(ref)
+    if remove if remove is not None else args.rm:
+        await _remove_quietly(ctx, ref)
+    return code
+
+
 async def cmd_run(ctx: Context) -> int:
     args = ctx.args
     # Attached, we remove the container ourselves once its output and exit code are in:
     # the engine's own auto-removal could take them away while we still read them.
-    if not args.detach and (args.interactive or args.tty):
-        # The engine gives a container's main process neither our stdin nor a terminal
-        # yet; say so instead of letting "run -it busybox sh" end mysteriously at once.
-        ctx.error("skiff: warning: -i/-t: attaching stdin or a terminal to a container's "
-                  "main process is not supported yet; its stdin is empty. For a shell, "
-                  "use 'skiff run -d IMAGE sleep infinity' and 'skiff exec -it'.")
     container = await _create(ctx, auto_remove=args.rm and args.detach)
+    if not args.detach and (args.interactive or args.tty):
+        return await _run_interactive(ctx, container.id)
     try:
         await ctx.engine.start(container.id)
     except SkiffError:
@@ -331,6 +345,10 @@ async def cmd_start(ctx: Context) -> int:
         if len(args.containers) > 1:
             raise UsageError("you cannot start and attach multiple containers at once", 1)
         ref = args.containers[0]
+        if args.interactive:
+            container = await ctx.engine.container(ref)
+            args.tty = container.config.tty
+            return await _run_interactive(ctx, ref, remove=False)
         since_ns = time.time_ns()
         await ctx.engine.start(ref)
         return await _attach(ctx, ref, since_ns=since_ns)
@@ -915,11 +933,11 @@ _INSPECT = Command("inspect", "Return low-level information on Skiff objects", _
 
 COMMANDS: list[Command] = [_CREATE, _RUN, _START, _STOP, _RESTART, _KILL, _PAUSE, _UNPAUSE,
                            _RM, _PS, _LOGS, _WAIT, _DIFF, _RENAME, _TOP, _STATS, _PORT, EXEC,
-                           CP, _INSPECT]
+                           ATTACH, CP, _INSPECT]
 
 MANAGEMENT: list[Command] = [
     _CREATE, _RUN, _START, _STOP, _RESTART, _KILL, _PAUSE, _UNPAUSE, _WAIT, _DIFF, _RENAME,
-    _TOP, _STATS, _PORT, EXEC, CP, _LOGS,
+    _TOP, _STATS, _PORT, EXEC, ATTACH, CP, _LOGS,
     Command("ls", "List containers", _b_ps, cmd_ps, aliases=("ps", "list")),
     Command("rm", "Remove one or more containers", _b_rm, cmd_rm, "CONTAINER [CONTAINER...]",
             aliases=("remove",)),

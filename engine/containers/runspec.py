@@ -104,4 +104,6 @@ def runtime_request(container_id: str, config: ContainerConfig, image: Image,
                            *(f"{p.container_port}/{p.protocol}" for p in config.ports)}),
         "aliases": list(config.network_aliases),
         "name": name,
+        "tty": config.tty,
+        "open_stdin": config.open_stdin,
     }

@@ -30,6 +30,7 @@ from engine.errors import (
     SkiffError,
 )
 from engine.helper.protocol import WithFds
+from engine.helper.runtime.attachhub import short_path
 from engine.helper.runtime.spec import Bind, ContainerDir, RuntimeSpec
 from engine.helper.zygote import Zygote
 
@@ -105,6 +106,7 @@ class ContainerService:
             network="host" if spec["network_mode"] == "host" else "sandbox",
             network_mode=spec["network_mode"], ports=spec["ports"], exposed=spec["exposed"],
             aliases=spec["aliases"], name=spec["name"], cgroup_parent=self.cgroup_parent,
+            tty=bool(spec.get("tty")), open_stdin=bool(spec.get("open_stdin")),
         )
         from engine.helper.network.plan import plan_network
 
@@ -167,7 +169,8 @@ class ContainerService:
         _ = st
         return Bind(source, bind["target"], bind["read_only"], kind)
 
-    def start(self, container_id: str) -> dict[str, Any]:
+    def start(self, container_id: str, attach: bool = False) -> dict[str, Any] | WithFds:
+        """Start it; with ``attach``, hand back a socket attached from its first byte."""
         cdir = self._existing(container_id)
         status = self._live_status(cdir)
         if status.get("status") in _ACTIVE:
@@ -179,17 +182,43 @@ class ContainerService:
         spec = cdir.read_spec()
         if spec.network == "sandbox":
             self._start_network(cdir, spec)
+        ours = theirs = None
+        if attach:
+            ours, theirs = socket.socketpair()
         try:
-            return self._start_monitor(cdir)
+            started = self._start_monitor(cdir, theirs.fileno() if theirs else -1)
         except BaseException:
+            if ours is not None:
+                ours.close()
             if spec.network == "sandbox":
                 self.networking().cleanup_container(spec.id)
             raise
+        finally:
+            if theirs is not None:
+                theirs.close()
+        if ours is not None:
+            return WithFds(started, [ours.detach()])
+        return started
 
-    def _start_monitor(self, cdir: ContainerDir) -> dict[str, Any]:
+    def attach(self, container_id: str) -> WithFds:
+        """A socket to the running container's monitor: its output, and its input."""
+        cdir = self._existing(container_id)
+        if self._live_status(cdir).get("status") not in _ACTIVE:
+            raise InvalidState("You cannot attach to a stopped container, start it first")
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            with short_path(cdir.path / "attach.sock") as address:
+                sock.connect(address)
+        except OSError as exc:
+            sock.close()
+            raise HelperError(f"cannot attach to container {container_id[:12]}: "
+                              f"{exc.strerror}") from None
+        return WithFds({}, [sock.detach()])
+
+    def _start_monitor(self, cdir: ContainerDir, attach_fd: int = -1) -> dict[str, Any]:
         ready_r, ready_w = os.pipe2(os.O_CLOEXEC)
         try:
-            self._spawn_monitor(cdir, ready_w)
+            self._spawn_monitor(cdir, ready_w, attach_fd)
         finally:
             os.close(ready_w)
         line = _read_line(ready_r, timeout=60.0)
@@ -227,19 +256,21 @@ class ContainerService:
             ports=ports, exposed=spec.exposed)
         cdir.write_json(cdir.path / "network.json", settings)
 
-    def _spawn_monitor(self, cdir: ContainerDir, ready_w: int) -> None:
+    def _spawn_monitor(self, cdir: ContainerDir, ready_w: int, attach_fd: int = -1) -> None:
         """Fork it from the zygote (fast); exec a fresh interpreter if the zygote is gone."""
         log = cdir.path / "monitor.log"
         if self.zygote is not None:
             try:
-                self.zygote.spawn(cdir.path, ready_w, log)
+                self.zygote.spawn(cdir.path, ready_w, log, attach_fd)
                 return
             except OSError:
                 self.zygote = None
         with open(log, "ab") as err:
             monitor = subprocess.Popen(
-                [*_python_module("engine.helper.runtime.monitor"), str(cdir.path), str(ready_w)],
-                pass_fds=[ready_w], start_new_session=True, stdin=subprocess.DEVNULL,
+                [*_python_module("engine.helper.runtime.monitor"), str(cdir.path), str(ready_w),
+                 str(attach_fd)],
+                pass_fds=[fd for fd in (ready_w, attach_fd) if fd >= 0],
+                start_new_session=True, stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL, stderr=err, cwd="/",
                 env={"PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"),
                      "PYTHONPATH": _PACKAGE_ROOT},

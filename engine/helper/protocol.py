@@ -115,6 +115,8 @@ _SPEC = {
                      max_items=1024),
     "aliases": Field("list[str]", pattern=HOSTNAME, max_items=32),
     "name": _str(re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$")),
+    "tty": Field("bool", required=False),
+    "open_stdin": Field("bool", required=False),
 }
 
 VERBS: dict[str, dict[str, Field]] = {
@@ -123,7 +125,8 @@ VERBS: dict[str, dict[str, Field]] = {
     "unpack_layer": {"diff_id": _str(DIGEST), "digest": _str(DIGEST, required=False)},
     "remove_layer": {"diff_id": _str(DIGEST)},
     "container_create": {"id": _str(CONTAINER_ID), "spec": Field("dict", items=_SPEC)},
-    "container_start": {"id": _str(CONTAINER_ID)},
+    "container_start": {"id": _str(CONTAINER_ID), "attach": Field("bool", required=False)},
+    "container_attach": {"id": _str(CONTAINER_ID)},
     "container_signal": {"id": _str(CONTAINER_ID), "signal": _int(1, 64)},
     "container_stop": {"id": _str(CONTAINER_ID), "signal": _int(1, 64),
                        "timeout": _int(0, 86400)},

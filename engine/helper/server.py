@@ -172,7 +172,9 @@ class HelperServer:
         if verb == "container_create":
             return c.create(args["id"], args["spec"])
         if verb == "container_start":
-            return c.start(args["id"])
+            return c.start(args["id"], bool(args["attach"]))
+        if verb == "container_attach":
+            return c.attach(args["id"])
         if verb == "container_signal":
             return c.signal(args["id"], args["signal"])
         if verb == "container_stop":

@@ -14,6 +14,7 @@ import os
 import signal
 import socket
 import threading
+import traceback
 from pathlib import Path
 
 __all__ = ["Zygote"]
@@ -41,11 +42,13 @@ class Zygote:
         self._sock = ours
         self._lock = threading.Lock()
 
-    def spawn(self, container_dir: Path, ready_fd: int, log_path: Path) -> int:
+    def spawn(self, container_dir: Path, ready_fd: int, log_path: Path,
+              attach_fd: int = -1) -> int:
         log_fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        fds = [ready_fd, log_fd] + ([attach_fd] if attach_fd >= 0 else [])
         try:
             with self._lock:
-                socket.send_fds(self._sock, [os.fsencode(container_dir)], [ready_fd, log_fd])
+                socket.send_fds(self._sock, [os.fsencode(container_dir)], fds)
                 reply = self._sock.recv(64)
         finally:
             os.close(log_fd)
@@ -75,12 +78,13 @@ def _serve(sock: socket.socket) -> None:
     os.dup2(devnull, 1)
     while True:
         try:
-            data, fds, _, _ = socket.recv_fds(sock, 4096, 2)
+            data, fds, _, _ = socket.recv_fds(sock, 4096, 3)
         except OSError:
             return
         if not data:
             return
-        ready_fd, log_fd = fds
+        ready_fd, log_fd = fds[0], fds[1]
+        attach_fd = fds[2] if len(fds) > 2 else -1
         middle = os.fork()
         if middle == 0:
             os.setsid()
@@ -92,11 +96,13 @@ def _serve(sock: socket.socket) -> None:
                 os.chdir("/")
                 code = 125
                 try:
-                    code = monitor.run_monitor(os.fsdecode(data), ready_fd)
+                    code = monitor.run_monitor(os.fsdecode(data), ready_fd, attach_fd)
+                except BaseException:
+                    traceback.print_exc()  # into the container's monitor.log
                 finally:
                     os._exit(code)
             sock.send(str(child).encode())
             os._exit(0)
-        os.close(ready_fd)
-        os.close(log_fd)
+        for fd in fds:
+            os.close(fd)
         os.waitpid(middle, 0)

@@ -17,6 +17,7 @@ import os
 import signal
 import socket
 import struct
+import termios
 from dataclasses import dataclass
 
 from engine.helper.runtime import capabilities, mounts, users
@@ -39,6 +40,7 @@ class ChildPipes:
     stderr: int
     error: int  # JSON error line before exec; closed by exec
     pid: int  # stage1 reports stage2's pid here
+    pty: int = -1  # with a TTY: a socket to send the pty's master to the monitor
 
 
 class SetupError(Exception):
@@ -89,10 +91,11 @@ def _stage2(spec: RuntimeSpec, cdir: ContainerDir, pipes: ChildPipes) -> None:
 
 
 def _setup_and_exec(spec: RuntimeSpec, cdir: ContainerDir, pipes: ChildPipes) -> None:
-    stdin = pipes.stdin if pipes.stdin >= 0 else os.open("/dev/null", os.O_RDONLY)
-    os.dup2(stdin, 0)
-    os.dup2(pipes.stdout, 1)
-    os.dup2(pipes.stderr, 2)
+    if pipes.pty < 0:
+        stdin = pipes.stdin if pipes.stdin >= 0 else os.open("/dev/null", os.O_RDONLY)
+        os.dup2(stdin, 0)
+        os.dup2(pipes.stdout, 1)
+        os.dup2(pipes.stderr, 2)
 
     sc.mount(None, "/", None, sc.MS_REC | sc.MS_PRIVATE)
     # Relative lowerdirs keep the overlay option string short with many layers.
@@ -114,6 +117,8 @@ def _setup_and_exec(spec: RuntimeSpec, cdir: ContainerDir, pipes: ChildPipes) ->
         _loopback_up()
     mounts.enter_rootfs(str(cdir.rootfs))
     mounts.mask_paths()
+    if pipes.pty >= 0:
+        _terminal(pipes.pty, spec)
 
     become_and_exec(args=spec.args, env=spec.env, user_spec=spec.user, cwd=spec.cwd or "/",
                     hostname=spec.hostname, error_fd=pipes.error, create_cwd=True)
@@ -199,6 +204,21 @@ def _find_executable(name: str, env: list[str]) -> str:
     if denied:
         raise SetupError(f'exec: "{name}": permission denied', 126)
     raise SetupError(f'exec: "{name}": executable file not found in $PATH', 127)
+
+
+def _terminal(sock_fd: int, spec: RuntimeSpec) -> None:
+    """A pty from the container's own devpts as stdio and controlling terminal; its
+    master goes to the monitor, which logs what it shows and forwards the keys."""
+    master, slave = os.openpty()
+    with socket.socket(fileno=sock_fd) as sock:
+        socket.send_fds(sock, [b"m"], [master])
+    os.close(master)
+    os.setsid()
+    fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
+    for fd in (0, 1, 2):
+        os.dup2(slave, fd)
+    if slave > 2:
+        os.close(slave)
 
 
 def _loopback_up() -> None:

@@ -16,15 +16,22 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import selectors
+import select
 import signal
+import socket
+import stat
+import struct
 import sys
+import termios
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from engine.cgroups import Limits, open_cgroup
+from engine.containers.attachstream import STDERR, STDOUT
 from engine.containers.logformat import LogWriter, format_time
 from engine.helper.runtime import init, syscalls
+from engine.helper.runtime.attachhub import AttachHub, short_path
 from engine.helper.runtime.spec import ContainerDir, RuntimeSpec
 
 __all__ = ["main", "run_monitor"]
@@ -32,6 +39,16 @@ __all__ = ["main", "run_monitor"]
 _PR_SET_CHILD_SUBREAPER = 36
 _F_SETPIPE_SZ = 1031
 _READ_SIZE = 1 << 20
+
+
+@dataclass(frozen=True)
+class Run:
+    """One run of the container: its init, output streams and input."""
+
+    pid: int
+    streams: dict[int, str]  # fd -> "stdout" | "stderr"
+    stdin: int  # where attached input goes (-1: none)
+    master: int  # the pty's master with a TTY, else -1
 
 
 class StartFailure(Exception):
@@ -58,6 +75,7 @@ class Monitor:
         self.status["restart_count"] = 0
         self.status["finished_at"] = previous.get("finished_at", "")
         self._wake_r, self._wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        self.hub = AttachHub(_attach_listener(cdir))
 
     # -- status -------------------------------------------------------------------
     def record(self, **changes: object) -> None:
@@ -74,19 +92,19 @@ class Monitor:
         first = True
         while True:
             try:
-                pid, out_r, err_r = self._spawn()
+                run = self._spawn()
             except StartFailure as exc:
                 if first:
                     _report(ready_fd, {"ok": False, "message": str(exc), "code": exc.code})
                 self.cgroup.destroy()
                 final: dict[str, object] = dict(exit_code=exc.code, error=str(exc))
                 break
-            self.record(status="running", pid=pid, started_at=_now(), error="",
+            self.record(status="running", pid=run.pid, started_at=_now(), error="",
                         exit_code=0, oom_killed=False, signal=0, stopped_by_user=False)
             if first:
-                _report(ready_fd, {"ok": True, "pid": pid})
+                _report(ready_fd, {"ok": True, "pid": run.pid})
                 first = False
-            wait_status = self._pump(pid, {out_r: "stdout", err_r: "stderr"}, writer)
+            wait_status = self._pump(run, writer)
             oom = self.cgroup.oom_killed()
             self.cgroup.destroy()
             stopped = self.cdir.stop_requested.exists()
@@ -103,6 +121,8 @@ class Monitor:
             self.status["restart_count"] = int(str(self.status["restart_count"])) + 1
         os.close(log_fd)
         self.record(status="exited", pid=0, finished_at=_now(), **final)
+        self.hub.finish(int(str(final["exit_code"])))
+        _unlink(self.cdir.path / "attach.sock")
         # After "exited", so waiters learn it at once; a new start waits for this
         # process to end before it sets up the network again.
         self._release_network()
@@ -139,81 +159,173 @@ class Monitor:
         return True
 
     # -- one run --------------------------------------------------------------------
-    def _spawn(self) -> tuple[int, int, int]:
+    def _spawn(self) -> Run:
         spec = self.spec
         self.cgroup.create(Limits(memory=spec.memory, nano_cpus=spec.nano_cpus,
                                   pids=spec.pids_limit))
-        out_r, out_w = os.pipe2(os.O_CLOEXEC)
-        err_r, err_w = os.pipe2(os.O_CLOEXEC)
-        for fd in (out_r, err_r):
-            try:
-                fcntl.fcntl(fd, _F_SETPIPE_SZ, 1 << 20)
-            except OSError:
-                pass
+        ours: list[int] = []  # our ends, closed if the start fails
+        theirs: list[int] = []  # the container's ends, closed once it has them
+        out_r = out_w = err_r = err_w = in_r = in_w = -1
+        pty_parent: socket.socket | None = None
+        pty_child = -1
+        if spec.tty:
+            pty_parent, child_sock = socket.socketpair()
+            pty_child = child_sock.detach()
+            theirs.append(pty_child)
+        else:
+            out_r, out_w = os.pipe2(os.O_CLOEXEC)
+            err_r, err_w = os.pipe2(os.O_CLOEXEC)
+            for fd in (out_r, err_r):
+                try:
+                    fcntl.fcntl(fd, _F_SETPIPE_SZ, 1 << 20)
+                except OSError:
+                    pass
+            ours += [out_r, err_r]
+            theirs += [out_w, err_w]
+            if spec.open_stdin:
+                in_r, in_w = os.pipe2(os.O_CLOEXEC)
+                ours.append(in_w)
+                theirs.append(in_r)
         error_r, error_w = os.pipe2(os.O_CLOEXEC)
         pid_r, pid_w = os.pipe2(os.O_CLOEXEC)
-        pipes = init.ChildPipes(-1, out_w, err_w, error_w, pid_w)
+        pipes = init.ChildPipes(in_r, out_w, err_w, error_w, pid_w, pty_child)
         stage1 = os.fork()
         if stage1 == 0:
             init.stage1(spec, self.cdir, pipes, self.cgroup.add)
             os._exit(125)  # not reached
-        for fd in (out_w, err_w, error_w, pid_w):
+        for fd in (*theirs, error_w, pid_w):
             os.close(fd)
         with os.fdopen(pid_r, "rb") as f:
             reported = f.read().strip()
         os.waitpid(stage1, 0)
         with os.fdopen(error_r, "rb") as f:
             failure = f.read()  # EOF when exec succeeded (the pipe is close-on-exec)
+        master = -1
+        if pty_parent is not None and not failure and reported:
+            pty_parent.settimeout(5)
+            try:
+                _, fds, _, _ = socket.recv_fds(pty_parent, 1, 1)
+                master = fds[0] if fds else -1
+            except OSError:
+                master = -1
+            if master < 0:
+                failure = b'{"message": "the container did not open its terminal", "code": 125}'
+        if pty_parent is not None:
+            pty_parent.close()
         if failure or not reported:
             if reported:
                 _wait_quietly(int(reported))
-            os.close(out_r)
-            os.close(err_r)
+            for fd in ours:
+                os.close(fd)
             try:
                 info = json.loads(failure.decode().splitlines()[0])
             except (ValueError, IndexError):
                 info = {"message": "the container's init process died during set-up",
                         "code": 125}
             raise StartFailure(info["message"], int(info["code"]))
-        return int(reported), out_r, err_r
+        if master >= 0:
+            return Run(int(reported), {master: "stdout"}, master, master)
+        return Run(int(reported), {out_r: "stdout", err_r: "stderr"}, in_w, -1)
 
-    def _pump(self, pid: int, streams: dict[int, str], writer: LogWriter) -> int:
-        sel = selectors.DefaultSelector()
+    def _pump(self, run: Run, writer: LogWriter) -> int:
+        streams = dict(run.streams)
+        hub = self.hub
+        stdin = _Stdin(run.stdin)
+        hub.on_stdin = stdin.write
+        hub.on_stdin_close = stdin.close if run.master < 0 else (lambda: None)
+        hub.on_resize = (lambda rows, cols: _set_winsize(run.master, rows, cols)) \
+            if run.master >= 0 else (lambda rows, cols: None)
+        kinds = {"stdout": STDOUT, "stderr": STDERR}
         for fd in streams:
             os.set_blocking(fd, False)
-            sel.register(fd, selectors.EVENT_READ)
-        sel.register(self._wake_r, selectors.EVENT_READ)
         wait_status: int | None = None
         drain_deadline = 0.0
         while streams or wait_status is None:
             timeout = 1.0 if wait_status is None else max(0.0, drain_deadline - time.monotonic())
-            for key, _ in sel.select(timeout):
-                fd = int(key.fd)
+            if stdin.backlog:
+                timeout = min(timeout, 0.01)
+            readers = [*streams, self._wake_r, *hub.fds()]
+            try:
+                ready, writable, _ = select.select(readers, hub.writers(), [], timeout)
+            except InterruptedError:
+                ready, writable = [], []
+            for fd in writable:
+                hub.writable(fd)
+            for fd in ready:
                 if fd == self._wake_r:
                     _drain(fd)
+                    continue
+                if fd not in streams:
+                    hub.readable(fd)
                     continue
                 try:
                     chunk = os.read(fd, _READ_SIZE)
                 except BlockingIOError:
                     continue
+                except OSError:  # EIO: every process holding the pty's slave is gone
+                    chunk = b""
                 if chunk:
                     writer.feed(streams[fd], chunk)
+                    if hub.clients:
+                        hub.send(kinds[streams[fd]], chunk)
                 else:
-                    sel.unregister(fd)
                     os.close(fd)
                     del streams[fd]
+            stdin.flush()
             if wait_status is None:
-                wait_status = _reap(pid)
+                wait_status = _reap(run.pid)
                 if wait_status is not None:
                     drain_deadline = time.monotonic() + 5.0
             elif time.monotonic() >= drain_deadline:
                 break  # a process outside the namespace holds the pipe: stop reading it
         for fd in streams:
-            sel.unregister(fd)
             os.close(fd)
-        sel.unregister(self._wake_r)
+        stdin.close()
         writer.flush()
         return wait_status
+
+
+class _Stdin:
+    """The container's input: written without ever blocking the monitor."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.backlog = bytearray()
+        if fd >= 0:
+            os.set_blocking(fd, False)
+
+    def write(self, data: bytes) -> None:
+        if self.fd >= 0:
+            self.backlog += data
+            self.flush()
+
+    def flush(self) -> None:
+        if self.fd < 0 or not self.backlog:
+            return
+        try:
+            written = os.write(self.fd, self.backlog)
+            del self.backlog[:written]
+        except BlockingIOError:
+            pass
+        except OSError:
+            self.backlog.clear()
+
+    def close(self) -> None:
+        if self.fd >= 0 and not self.backlog:
+            # the pty master is closed with the streams; a pipe's end means EOF
+            try:
+                if stat.S_ISFIFO(os.fstat(self.fd).st_mode):
+                    os.close(self.fd)
+            except OSError:
+                pass
+            self.fd = -1
+
+
+def _set_winsize(fd: int, rows: int, cols: int) -> None:
+    try:
+        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+    except OSError:
+        pass
 
 
 def _reap(pid: int) -> int | None:
@@ -268,10 +380,25 @@ def _report(fd: int, message: dict[str, object]) -> None:
 
 
 def main(argv: list[str]) -> int:
-    return run_monitor(argv[1], int(argv[2]))
+    return run_monitor(argv[1], int(argv[2]), int(argv[3]) if len(argv) > 3 else -1)
 
 
-def run_monitor(container_dir: str, ready_fd: int) -> int:
+def _attach_listener(cdir: ContainerDir) -> socket.socket:
+    """``skiff attach`` comes through the helper, which connects here (root only)."""
+    path = cdir.path / "attach.sock"
+    _unlink(path)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
+    old = os.umask(0o177)
+    try:
+        with short_path(path) as short:
+            listener.bind(short)
+    finally:
+        os.umask(old)
+    listener.listen(8)
+    return listener
+
+
+def run_monitor(container_dir: str, ready_fd: int, attach_fd: int = -1) -> int:
     """Be the monitor of the container in ``container_dir`` until it is done."""
     syscalls.prctl(_PR_SET_CHILD_SUBREAPER, 1)
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
@@ -279,6 +406,8 @@ def run_monitor(container_dir: str, ready_fd: int) -> int:
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     cdir = ContainerDir(Path(container_dir))
     monitor = Monitor(cdir, cdir.read_spec())
+    if attach_fd >= 0:  # `run -it`: attached from the first byte on
+        monitor.hub.add(socket.socket(fileno=attach_fd))
     try:
         monitor.run(ready_fd)
     except BaseException as exc:  # record why, so `skiff ps` can say it

@@ -1,0 +1,81 @@
+"""``skiff run -i/-t``, ``start -ai`` and ``attach`` through a real terminal."""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.root
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def skiff(*args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=REPO, input=input,
+                          capture_output=True, text=True, timeout=60, env=dict(os.environ))
+
+
+def _in_terminal(args: list[str], keys: list[bytes], until: bytes) -> tuple[int, bytes]:
+    """Run the CLI with a pseudo-terminal as its stdin/stdout; type ``keys``."""
+    master, slave = pty.openpty()
+    process = subprocess.Popen([sys.executable, "-m", "app.cli", *args], cwd=REPO,
+                               stdin=slave, stdout=slave, stderr=slave, env=dict(os.environ),
+                               start_new_session=True)
+    os.close(slave)
+    seen = b""
+    deadline = time.monotonic() + 30
+    pending = list(keys)
+    try:
+        while process.poll() is None and time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.2)
+            if ready:
+                try:
+                    seen += os.read(master, 65536)
+                except OSError:
+                    break
+            if pending and (b"# " in seen or b"$ " in seen):
+                os.write(master, pending.pop(0))
+        process.wait(10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        os.close(master)
+    assert until in seen, seen
+    return process.returncode, seen
+
+
+def test_run_it_gives_a_shell(busybox_image: str) -> None:
+    code, seen = _in_terminal(["run", "--rm", "-it", "busybox", "sh"],
+                              [b"echo got-$((6*7)); tty\r", b"exit 5\r"], b"got-42")
+    assert code == 5
+    assert b"/dev/pts/0" in seen
+
+
+def test_run_i_reads_our_stdin(busybox_image: str) -> None:
+    result = skiff("run", "--rm", "-i", "busybox", "sh", "-c", "cat; echo end",
+                   input="from the host\n")
+    assert (result.returncode, result.stdout) == (0, "from the host\nend\n"), result.stderr
+
+
+def test_start_ai_and_attach(busybox_image: str) -> None:
+    created = skiff("create", "-i", "--name", "attach-me", "busybox", "sh", "-c",
+                    "read line; echo got $line")
+    assert created.returncode == 0, created.stderr
+    try:
+        started = skiff("start", "-ai", "attach-me", input="hello\n")
+        assert (started.returncode, started.stdout) == (0, "got hello\n"), started.stderr
+        running = skiff("run", "-d", "--name", "ticker-a", "busybox", "sh", "-c",
+                        "echo one; sleep 1; echo two")
+        assert running.returncode == 0
+        attached = skiff("attach", "--no-stdin", "ticker-a")
+        assert attached.returncode == 0 and "two" in attached.stdout, attached.stderr
+    finally:
+        skiff("rm", "-f", "attach-me", "ticker-a")
