@@ -43,8 +43,9 @@ class ContainerActions(QObject):
                           sp.SP_MediaPause)
         self.unpause = make("Res&ume", "Ctrl+Shift+U", "Let a paused container run again",
                             sp.SP_MediaPlay)
-        self.exec = make("&Exec (Terminal)", "Ctrl+Shift+T",
-                         "Open a shell inside the running container", sp.SP_ComputerIcon)
+        self.exec = make("E&xec", "Ctrl+Shift+T",
+                         "Open a shell inside the running container (Terminal tab)",
+                         sp.SP_ComputerIcon)
         self.remove = make("Re&move…", "Ctrl+Del", "Delete the container",
                            sp.SP_TrashIcon)
         self.terminal_available = False

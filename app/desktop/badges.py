@@ -35,8 +35,10 @@ def container_badge(state: ContainerState) -> Badge:
     return Badge("created", "Created")
 
 
-def job_badge(phase: str, percent: int | None = None) -> Badge:
+def job_badge(phase: str, percent: int | None = None, unpacking: bool = False) -> Badge:
     """A container the app is still making: ``downloading`` (with %), ``creating``, ``error``."""
+    if phase == "downloading" and unpacking:
+        return Badge("downloading", "Unpacking")
     if phase == "downloading":
         return Badge("downloading", "Downloading" if percent is None
                      else f"Downloading {percent} %")

@@ -12,11 +12,11 @@ containers changing at once cost one model update, not 200 round trips.
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
-import time
 from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 from PySide6.QtCore import QObject, Signal
 
@@ -34,6 +34,8 @@ __all__ = ["Bridge", "EngineLike"]
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+#: A verb's task; None once the bridge is closed.
+Pending: TypeAlias = "asyncio.Task[Any] | None"
 EngineLike = Any  # engine.engine.Engine; typed loosely so tests of widgets need no engine
 
 #: Above this many changed containers in one batch, one full listing is cheaper.
@@ -67,6 +69,8 @@ class Bridge(QObject):
         self._flush_handle: asyncio.TimerHandle | None = None
         self._images_handle: asyncio.TimerHandle | None = None
         self._names: set[str] = set()
+        self._shut = False
+        self._pump: Any = None
         self.failure = ""
 
     # -- life cycle ------------------------------------------------------------------
@@ -114,7 +118,8 @@ class Bridge(QObject):
         return True
 
     async def close(self) -> None:
-        """Cancel every task, then close the engine."""
+        """Cancel every task, then close the engine; the bridge does nothing after."""
+        self._shut = True
         for handle in (self._flush_handle, self._images_handle):
             if handle is not None:
                 handle.cancel()
@@ -123,6 +128,10 @@ class Bridge(QObject):
             task.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
+        if self._pump is not None:
+            self._pump.stop()
+            await asyncio.get_running_loop().run_in_executor(None, self._pump.join)
+            self._pump = None
         engine, self._engine = self._engine, None
         if engine is not None:
             try:
@@ -131,7 +140,11 @@ class Bridge(QObject):
                 log.exception("closing the engine failed")
         self._set_state("closed")
 
-    def _spawn(self, coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+    def _spawn(self, coro: Coroutine[Any, Any, T]) -> asyncio.Task[T] | None:
+        """Track a task; after ``close()`` (a timer firing late) nothing runs."""
+        if self._shut:
+            coro.close()
+            return None
         task = asyncio.get_event_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -142,7 +155,7 @@ class Bridge(QObject):
 
     def submit(self, action: str, call: Callable[[EngineLike], Awaitable[T]],
                on_done: Callable[[T], None] | None = None,
-               on_error: Callable[[str], None] | None = None) -> asyncio.Task[T | None]:
+               on_error: Callable[[str], None] | None = None) -> asyncio.Task[T | None] | None:
         """Run ``call(engine)``; ``action`` names it in error messages ("stop web-1")."""
         async def run() -> T | None:
             engine = self._engine
@@ -207,26 +220,34 @@ class Bridge(QObject):
         self.images_listed.emit(images)
 
     async def _watch_events(self) -> None:
-        """Follow the engine's events; if the stream fails, poll instead."""
-        engine = self._engine
-        if engine is None:
-            return
-        failures = 0
-        while failures < 3:
-            try:
-                async for event in engine.events(since_ns=time.time_ns()):
-                    failures = 0
-                    self._on_engine_event(event)
-                failures += 1
-            except asyncio.CancelledError:
-                raise
-            except NotImplementedError:
-                break
-            except Exception:
-                log.warning("the engine's event stream failed", exc_info=True)
-                failures += 1
-            await asyncio.sleep(POLL_SECONDS)
-        log.warning("watching by polling every %.0f s", POLL_SECONDS)
+        """Follow the engine's events (from a thread, see eventpump.py); if the stream
+        fails, poll instead."""
+        from app.desktop.eventpump import READY, EventPump
+
+        factory = self._factory
+        if factory is None:
+            from engine.engine import Engine
+
+            factory = Engine
+        loop = asyncio.get_running_loop()
+        inbox = _Inbox(loop)
+        pump = EventPump(factory, loop, inbox.put)
+        self._pump = pump
+        pump.start()
+        try:
+            while True:
+                item = await inbox.get()
+                if isinstance(item, BaseException):
+                    log.warning("no event stream (%s): polling every %.0f s", item,
+                                POLL_SECONDS)
+                    break
+                if item == READY:  # what changed before the stream began: list again
+                    await asyncio.gather(self._refresh_containers("list containers"),
+                                         self._refresh_images("list images"))
+                    continue
+                self._on_engine_event(item)  # type: ignore[arg-type]
+        finally:
+            pump.stop()
         while True:
             await asyncio.sleep(POLL_SECONDS)
             await self._poll_once()
@@ -298,29 +319,29 @@ class Bridge(QObject):
         self._names.add(container.name)
         self.containers_changed.emit([container])
 
-    def start(self, container: Container) -> asyncio.Task[Any]:
+    def start(self, container: Container) -> Pending:
         return self.submit(f"start {container.name}", lambda e: e.start(container.id),
                            self._changed)
 
-    def stop(self, container: Container) -> asyncio.Task[Any]:
+    def stop(self, container: Container) -> Pending:
         self.status.emit(f"Stopping {container.name}…")
         return self.submit(f"stop {container.name}", lambda e: e.stop(container.id),
                            self._done_with_status(self._changed))
 
-    def restart(self, container: Container) -> asyncio.Task[Any]:
+    def restart(self, container: Container) -> Pending:
         self.status.emit(f"Restarting {container.name}…")
         return self.submit(f"restart {container.name}", lambda e: e.restart(container.id),
                            self._done_with_status(self._changed))
 
-    def pause(self, container: Container) -> asyncio.Task[Any]:
+    def pause(self, container: Container) -> Pending:
         return self.submit(f"pause {container.name}", lambda e: e.pause(container.id),
                            self._changed)
 
-    def unpause(self, container: Container) -> asyncio.Task[Any]:
+    def unpause(self, container: Container) -> Pending:
         return self.submit(f"resume {container.name}", lambda e: e.unpause(container.id),
                            self._changed)
 
-    def remove(self, container: Container, force: bool = False) -> asyncio.Task[Any]:
+    def remove(self, container: Container, force: bool = False) -> Pending:
         def removed(_: object) -> None:
             self._names.discard(container.name)
             self.container_removed.emit(container.id)
@@ -328,7 +349,7 @@ class Bridge(QObject):
         return self.submit(f"remove {container.name}",
                            lambda e: e.remove(container.id, force=force), removed)
 
-    def rename(self, container: Container, name: str) -> asyncio.Task[Any]:
+    def rename(self, container: Container, name: str) -> Pending:
         def renamed(new: Container) -> None:
             self._names.discard(container.name)
             self._changed(new)
@@ -343,17 +364,17 @@ class Bridge(QObject):
         return done
 
     def inspect(self, container_id: str, on_done: Callable[[dict[str, Any]], None],
-                on_error: Callable[[str], None] | None = None) -> asyncio.Task[Any]:
+                on_error: Callable[[str], None] | None = None) -> Pending:
         return self.submit("read the container's configuration",
                            lambda e: e.inspect(container_id), on_done, on_error)
 
     def log_path(self, container_id: str, on_done: Callable[[Path], None],
-                 on_error: Callable[[str], None] | None = None) -> asyncio.Task[Any]:
+                 on_error: Callable[[str], None] | None = None) -> Pending:
         return self.submit("open the container's log", lambda e: e.log_path(container_id),
                            on_done, on_error)
 
     def recreate(self, container: Container, config: ContainerConfig,
-                 name: str = "") -> asyncio.Task[Any]:
+                 name: str = "") -> Pending:
         """Replace ``container`` by one made from ``config`` (named ``name``, default the
         same), started if the old one was running."""
         self.status.emit(f"Recreating {container.name}…")
@@ -386,10 +407,11 @@ class Bridge(QObject):
         self._names |= names
 
     def create_container(self, ref: str, *, pull: bool = True, name: str = "",
-                         taken: set[str] | None = None) -> CreateJob:
+                         taken: set[str] | None = None,
+                         cmd: list[str] | None = None) -> CreateJob:
         """Pull ``ref`` (always when ``pull``, else only if missing), create and start."""
         taken = set(taken or ()) | self._names
-        job = CreateJob(ref, name or generate_name(ref, taken), self)
+        job = CreateJob(ref, name or generate_name(ref, taken), self, cmd)
         self._names.add(job.name)
         job.task = self._spawn(self._run_create(job, pull))
         self.job_started.emit(job)
@@ -413,7 +435,10 @@ class Bridge(QObject):
                 self.status.emit("")
                 self._spawn(self._refresh_images("list images"))
             job.set_phase("creating")
-            config = ContainerConfig(image=job.ref, image_id=image.id)
+            # Stdin stays open (as Kitematic did, docker run -i) so that images whose
+            # command is a shell keep running instead of exiting at once.
+            config = ContainerConfig(image=job.ref, image_id=image.id, cmd=job.cmd,
+                                     open_stdin=True)
             container: Container | None = None
             for _attempt in range(20):
                 try:
@@ -450,7 +475,7 @@ class Bridge(QObject):
             self.error.emit(message)
 
     def load(self, path: Path, on_done: Callable[[list[Image]], None] | None = None
-             ) -> asyncio.Task[Any]:
+             ) -> Pending:
         self.status.emit(f"Importing {path.name}…")
 
         def done(images: list[Image]) -> None:
@@ -466,7 +491,7 @@ class Bridge(QObject):
         return self.submit(f"import {path.name}", lambda e: e.load(path), done, failed)
 
     def remove_image(self, ref: str, on_done: Callable[[Any], None] | None = None
-                     ) -> asyncio.Task[Any]:
+                     ) -> Pending:
         def done(lines: Any) -> None:
             self._spawn(self._refresh_images("list images"))
             if on_done is not None:
@@ -475,28 +500,28 @@ class Bridge(QObject):
         return self.submit(f"remove the image {ref}", lambda e: e.remove_image(ref), done)
 
     def search(self, term: str, on_done: Callable[[list[SearchResult]], None],
-               on_error: Callable[[str], None]) -> asyncio.Task[Any]:
+               on_error: Callable[[str], None]) -> Pending:
         return self.submit(f"search Docker Hub for {term!r}", lambda e: e.search(term, 50),
                            on_done, on_error)
 
     def catalog(self, registry: str, on_done: Callable[[list[str]], None],
-                on_error: Callable[[str], None]) -> asyncio.Task[Any]:
+                on_error: Callable[[str], None]) -> Pending:
         return self.submit(f"list the images of {registry}", lambda e: e.catalog(registry),
                            on_done, on_error)
 
     def image_tags(self, repository: str, on_done: Callable[[list[str]], None],
-                   on_error: Callable[[str], None]) -> asyncio.Task[Any]:
+                   on_error: Callable[[str], None]) -> Pending:
         return self.submit(f"list the tags of {repository}",
                            lambda e: e.image_tags(repository), on_done, on_error)
 
     def login(self, registry: str, username: str, password: str,
               on_done: Callable[[None], None], on_error: Callable[[str], None]
-              ) -> asyncio.Task[Any]:
+              ) -> Pending:
         return self.submit(f"log in to {registry}",
                            lambda e: e.login(registry, username, password), on_done, on_error)
 
     def run_in_thread(self, action: str, func: Callable[[], T],
-                      on_done: Callable[[T], None] | None = None) -> asyncio.Task[Any]:
+                      on_done: Callable[[T], None] | None = None) -> Pending:
         """Blocking work that is not the engine's (saving a log): off the GUI thread."""
         async def run() -> T | None:
             try:
@@ -512,3 +537,23 @@ class Bridge(QObject):
             return result
 
         return self._spawn(run())
+
+
+class _Inbox:
+    """What the event pump hands over, in order (a queue bound to one given loop)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._items: collections.deque[object] = collections.deque()
+        self._waiter: asyncio.Future[None] | None = None
+
+    def put(self, item: object) -> None:
+        self._items.append(item)
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    async def get(self) -> object:
+        while not self._items:
+            self._waiter = self._loop.create_future()
+            await self._waiter
+        return self._items.popleft()

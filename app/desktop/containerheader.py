@@ -46,6 +46,9 @@ class ContainerHeader(QWidget):
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
             button.setAccessibleName(action.text().replace("&", "").rstrip("…"))
             button.setAutoRaise(False)
+            # A tool button shows its action's state but not its visibility: follow it.
+            action.changed.connect(lambda b=button, a=action: b.setVisible(a.isVisible()))
+            button.setVisible(action.isVisible())
             self.buttons[key] = button
             row.addWidget(button)
         row.addStretch(1)

@@ -107,7 +107,8 @@ class ContainerModel(QAbstractListModel):
         row = len(self._entries)
         self.beginInsertRows(QModelIndex(), row, row)
         self._entries.append(Entry(job.key, job.name, short_image_name(job.ref),
-                                   job_badge(job.phase, job.percent), job=job))
+                                   job_badge(job.phase, job.percent, job.layers.unpacking),
+                                   job=job))
         self._rows[job.key] = row
         self.endInsertRows()
         job.phase_changed.connect(lambda _phase, job=job: self._on_job_changed(job))
@@ -120,7 +121,7 @@ class ContainerModel(QAbstractListModel):
         if not job.active:
             self.remove(job.key)
             return
-        badge = job_badge(job.phase, job.percent)
+        badge = job_badge(job.phase, job.percent, job.layers.unpacking)
         entry = self._entries[row]
         if badge != entry.badge:
             entry.badge = badge

@@ -29,11 +29,13 @@ class CreateJob(QObject):
     failed = Signal(str)  # a sentence for the user
     cancelled = Signal()
 
-    def __init__(self, ref: str, name: str, parent: QObject | None = None) -> None:
+    def __init__(self, ref: str, name: str, parent: QObject | None = None,
+                 cmd: list[str] | None = None) -> None:
         super().__init__(parent)
         self.key = f"job-{next(_numbers)}"
         self.ref = ref
         self.name = name
+        self.cmd = cmd  # None: the image's command
         self.phase = "downloading"
         self.layers = PullModel(self)
         self.task: asyncio.Task[None] | None = None

@@ -8,6 +8,7 @@ naming the containers that use it).
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt, QTimer, Signal
@@ -29,6 +30,7 @@ from PySide6.QtWidgets import (
 from app.desktop.bridge import Bridge
 from app.desktop.confirm import ask
 from app.desktop.createjob import CreateJob
+from app.desktop.elidedlabel import ElidedLabel
 from app.desktop.imagemodel import ImageModel, ImageRow
 from app.desktop.pullprogress import PullProgress
 from app.desktop.registrydialog import RegistryDialog
@@ -110,12 +112,15 @@ class ImageBrowser(QWidget):
         self.notice.setAccessibleName("Image browser message")
         self.notice.hide()
 
-        self.chosen = QLabel("Pick an image above.", self)
+        self.chosen = ElidedLabel("Pick an image above.", self)
         self.chosen.setAccessibleName("Chosen image")
+        font = self.chosen.font()
+        font.setBold(True)
+        self.chosen.setFont(font)
         self.tag = QComboBox(self)
         self.tag.setEditable(True)
         self.tag.setAccessibleName("Tag")
-        self.tag.setMinimumWidth(140)
+        self.tag.setMinimumWidth(100)
         self.create_button = QPushButton("Create", self)
         self.create_button.setAccessibleName("Create a container from the chosen image")
         self.create_button.setToolTip("Download the image if needed, make a container and start it "
@@ -123,6 +128,11 @@ class ImageBrowser(QWidget):
         self.create_button.setShortcut("Ctrl+Return")
         self.create_button.setDefault(True)
         self.create_button.clicked.connect(self.create_selected)
+        self.command = QLineEdit(self)
+        self.command.setPlaceholderText("the image's command")
+        self.command.setAccessibleName("Command to run")
+        self.command.setToolTip("What the container runs; leave empty for the image's own "
+                                "command. Change it later under Settings.")
         self.remove_button = QPushButton("Remove Image…", self)
         self.remove_button.setAccessibleName("Remove the chosen image")
         self.remove_button.clicked.connect(self.remove_selected)
@@ -143,6 +153,8 @@ class ImageBrowser(QWidget):
         choose.addWidget(self.chosen, 1)
         choose.addWidget(self._label("&Tag:", self.tag))
         choose.addWidget(self.tag)
+        choose.addWidget(self._label("Co&mmand:", self.command))
+        choose.addWidget(self.command, 2)
         choose.addWidget(self.remove_button)
         choose.addWidget(self.create_button)
         layout = QVBoxLayout(self)
@@ -250,6 +262,8 @@ class ImageBrowser(QWidget):
         else:
             self.lists.setCurrentWidget(self.remote_view)
             self.results.set_results([])
+            for column in (1, 2, 3):  # a registry's catalog has names only
+                self.remote_view.setColumnHidden(column, key != HUB)
             if key == HUB:
                 self.query.setPlaceholderText("Search Docker Hub (press Enter)")
             else:
@@ -327,10 +341,14 @@ class ImageBrowser(QWidget):
         return str(index.data(SearchModel.NameRole)) if index.isValid() else ""
 
     def select_local(self, ref: str) -> bool:
-        for row in range(self.local_proxy.rowCount()):
-            index = self.local_proxy.index(row, 0)
-            if index.data(ImageModel.RefRole) == ref or \
-                    ref in (index.data(ImageModel.ImageRole).repo_tags or []):
+        rows = [self.local_proxy.index(row, 0) for row in range(self.local_proxy.rowCount())]
+        for index in rows:
+            if index.data(ImageModel.RefRole) == ref:
+                self.local_view.setCurrentIndex(index)
+                return True
+        for index in rows:  # an ID, or a digest reference
+            image = index.data(ImageModel.ImageRole)
+            if ref in (image.id, image.short_id, *image.repo_digests):
                 self.local_view.setCurrentIndex(index)
                 return True
         return False
@@ -353,7 +371,7 @@ class ImageBrowser(QWidget):
             if row is None:
                 self.chosen.setText("Pick an image above.")
                 return
-            self.chosen.setText(f"<b>{row.repository}</b>")
+            self.chosen.setText(row.repository)
             tags = self.images.tags_of(row.repository) or [row.tag]
             self.tag.addItems(tags)
             self.tag.setCurrentText(row.tag)
@@ -364,7 +382,7 @@ class ImageBrowser(QWidget):
             self.chosen.setText("Pick an image above.")
             self.tag.clear()
             return
-        self.chosen.setText(f"<b>{name}</b>")
+        self.chosen.setText(name)
         if self._tags_for != name:
             self._tags_for = name
             self.tag.clear()
@@ -406,8 +424,14 @@ class ImageBrowser(QWidget):
         if not ref:
             self.show_notice("Pick an image first.")
             return None
-        job = self.bridge.create_container(ref, pull=pull, taken=self._names)
+        try:
+            cmd = shlex.split(self.command.text()) or None
+        except ValueError as exc:
+            self.show_error(f"The command cannot be read: {exc} (check the quotes).")
+            return None
+        job = self.bridge.create_container(ref, pull=pull, taken=self._names, cmd=cmd)
         self._names.add(job.name)
+        self.command.clear()
         self.show_job(job)
         self.job_created.emit(job)
         return job

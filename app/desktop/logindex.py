@@ -221,6 +221,7 @@ class LogSearch:
         self.scanned_segments = 0
         self.scanned_rows = 0
         self.generation = -1
+        self.caught_up = False  # the first pass reached the end of the file once
 
     def matches_line(self, content: str) -> bool:
         if "\x1b" in content:

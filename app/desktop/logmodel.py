@@ -255,9 +255,12 @@ class LogModel(QAbstractTableModel):
             self._rows = available
             self.endInsertRows()
             self.grew.emit()
-        if self._search is not None:
-            done = self._search.scanned_rows >= index.count
-            self.search_progress.emit(self.match_count, done)
+        search = self._search
+        if search is not None:
+            # "Done" once the first pass has caught up: later lines of a live log are
+            # searched as they come, without the label flickering back to "searching".
+            search.caught_up = search.caught_up or search.scanned_rows >= index.count
+            self.search_progress.emit(self.match_count, search.caught_up)
 
     # -- rows -----------------------------------------------------------------------
 

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QScrollBar,
+    QSizePolicy,
     QTableView,
     QToolButton,
     QVBoxLayout,
@@ -112,7 +113,7 @@ class LogView(QWidget):
         self.matches = QLabel("", self)
         self.matches.setAccessibleName("Search results")
         self.matches.setMinimumWidth(QFontMetrics(self.font()).horizontalAdvance(
-            "searching… 000,000 matches"))
+            "000,000 matches"))
 
         self.a_previous = self._action("Previous Match", "Shift+F3", self.previous_match)
         self.a_next = self._action("Next Match", "F3", self.next_match)
@@ -134,17 +135,20 @@ class LogView(QWidget):
         top.addWidget(self.search, 1)
         top.addWidget(self.case)
         top.addWidget(self.regex)
-        top.addWidget(self.only_matching)
         for action in (self.a_previous, self.a_next):
             top.addWidget(self._button(action, "◀" if action is self.a_previous else "▶"))
-        top.addWidget(self.matches)
         bottom = QHBoxLayout()
-        for action in (self.a_jump, self.a_copy, self.a_save, self.a_clear):
-            bottom.addWidget(self._button(action))
-        bottom.addStretch(1)
+        bottom.addWidget(self.only_matching)
+        bottom.addWidget(self.matches)
+        for action, short in ((self.a_jump, "Jump to…"), (self.a_copy, "Copy"),
+                              (self.a_save, "Save…"), (self.a_clear, "Clear")):
+            bottom.addWidget(self._button(action, short))
         self.status = QLabel("", self)
         self.status.setAccessibleName("Log status")
-        bottom.addWidget(self.status)
+        self.status.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.status.setMinimumWidth(60)
+        bottom.addWidget(self.status, 1)
         self.placeholder = QLabel("", self)
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setWordWrap(True)

@@ -16,10 +16,15 @@ import socket
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSocketNotifier
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
+
+if TYPE_CHECKING:
+    from app.desktop.bridge import Bridge
+    from app.desktop.mainwindow import MainWindow
 
 __all__ = ["build", "icon", "main", "run"]
 
@@ -34,7 +39,7 @@ def icon() -> QIcon:
 
 
 def build(app: QApplication, engine_factory: Callable[[], object] | None = None,
-          settings_path: Path | None = None) -> tuple[object, object]:
+          settings_path: Path | None = None) -> tuple[Bridge, MainWindow]:
     """The bridge and main window, not yet shown or opened."""
     from app.desktop.bridge import Bridge
     from app.desktop.mainwindow import MainWindow
@@ -46,12 +51,8 @@ def build(app: QApplication, engine_factory: Callable[[], object] | None = None,
     return bridge, window
 
 
-async def run(bridge: object, window: object) -> None:
+async def run(bridge: Bridge, window: MainWindow) -> None:
     """Open the engine, wait for the window to close, then close the engine."""
-    from app.desktop.bridge import Bridge
-    from app.desktop.mainwindow import MainWindow
-
-    assert isinstance(bridge, Bridge) and isinstance(window, MainWindow)
     closed = asyncio.Event()
     window.closed.connect(closed.set)
     opening = asyncio.ensure_future(bridge.open())
@@ -62,7 +63,7 @@ async def run(bridge: object, window: object) -> None:
     await bridge.close()
 
 
-def _install_sigint(window: object) -> QSocketNotifier:
+def _install_sigint(window: MainWindow) -> QSocketNotifier:
     """Ctrl+C in the terminal closes the window cleanly, even while Qt idles."""
     reader, writer = socket.socketpair()
     reader.setblocking(False)
@@ -77,7 +78,7 @@ def _install_sigint(window: object) -> QSocketNotifier:
             pass
 
     notifier.activated.connect(drain)
-    signal.signal(signal.SIGINT, lambda *_: window.close())  # type: ignore[attr-defined]
+    signal.signal(signal.SIGINT, lambda *_: window.close())
     notifier._sockets = (reader, writer)  # type: ignore[attr-defined]  # keep them open
     return notifier
 
@@ -99,8 +100,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     logging.basicConfig(level=logging.DEBUG if options.debug else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("qasync").setLevel(logging.INFO)  # its debug log is every callback
     import qasync
 
+    from app.desktop.gcguard import GarbageCollector
     from app.desktop.theme import follow_color_scheme
 
     app = QApplication([argv[0], *qt_args])
@@ -111,11 +114,13 @@ def main(argv: list[str] | None = None) -> int:
     app.setWindowIcon(icon())
     app.setQuitOnLastWindowClosed(False)  # run() ends the loop after closing the engine
     follow_color_scheme(app)
+    collector = GarbageCollector(app)  # Qt objects die on the GUI thread only
+    collector.start()
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     bridge, window = build(app)
     notifier = _install_sigint(window)
-    window.show()  # type: ignore[attr-defined]
+    window.show()
     try:
         with loop:
             loop.run_until_complete(run(bridge, window))

@@ -88,6 +88,13 @@ class PullModel(QAbstractTableModel):
     def complete(self) -> bool:
         return bool(self._layers) and all(layer.complete for layer in self._layers)
 
+    @property
+    def unpacking(self) -> bool:
+        """Everything is downloaded and a layer is being checked or unpacked."""
+        statuses = {layer.status for layer in self._layers}
+        return bool(statuses & {"verifying", "extracting"}) and \
+            not statuses & {"waiting", "downloading"}
+
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._layers)
 

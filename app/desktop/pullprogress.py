@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -76,7 +77,9 @@ class PullProgress(QFrame):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
-        self.layers.setMinimumHeight(90)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        job.layers.rowsInserted.connect(self._fit_layers)
+        self._fit_layers()
 
         top = QHBoxLayout()
         top.addWidget(self.title, 1)
@@ -95,10 +98,18 @@ class PullProgress(QFrame):
         job.failed.connect(self._on_job_failed)
         self._update()
 
+    def _fit_layers(self) -> None:
+        """As tall as its rows (two to six), so the image list keeps the room."""
+        rows = min(6, max(2, self.job.layers.rowCount()))
+        height = self.layers.horizontalHeader().sizeHint().height() + \
+            rows * self.layers.verticalHeader().defaultSectionSize() + 4
+        self.layers.setFixedHeight(height)
+
     def _update(self) -> None:
         job = self.job
         model = job.layers
-        phase = _PHASES.get(job.phase, job.phase.capitalize())
+        phase = "Unpacking" if job.phase == "downloading" and model.unpacking else \
+            _PHASES.get(job.phase, job.phase.capitalize())
         self.title.setText(f"{phase} {job.ref} → {job.name}")
         percent = model.percent
         if job.phase == "downloading":

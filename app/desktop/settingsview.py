@@ -40,8 +40,11 @@ def _table(model: EditModel, name: str, parent: QWidget) -> QTableView:
     view.setModel(model)
     view.setAccessibleName(name)
     view.verticalHeader().hide()
-    view.horizontalHeader().setStretchLastSection(True)
-    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    header = view.horizontalHeader()
+    for column in range(model.columnCount()):
+        checkbox = model.headerData(column, Qt.Orientation.Horizontal) == "Read-only"
+        header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents
+                                    if checkbox else QHeaderView.ResizeMode.Stretch)
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     view.setEditTriggers(QAbstractItemView.EditTrigger.AllEditTriggers)
     view.setMinimumHeight(110)
@@ -125,18 +128,19 @@ class SettingsView(QWidget):
         name_row = QHBoxLayout()
         name_row.addWidget(self.name, 1)
         name_row.addWidget(self.rename)
-        form.addRow("&Name:", name_row)
-        form.addRow("&Environment:", self._with_buttons(self.env_view, self._add_env,
-                                                        "variable"))
-        form.addRow("&Ports:", self._with_buttons(self.ports_view, self._add_port, "port"))
-        volume_box = self._with_buttons(self.volumes_view, self._add_volume, "volume")
-        form.addRow("&Volumes:", volume_box)
+        form.addRow(self._label("&Name:", self.name), name_row)
+        form.addRow(self._label("&Environment:", self.env_view),
+                    self._with_buttons(self.env_view, self._add_env, "variable"))
+        form.addRow(self._label("&Ports:", self.ports_view),
+                    self._with_buttons(self.ports_view, self._add_port, "port"))
+        form.addRow(self._label("&Volumes:", self.volumes_view),
+                    self._with_buttons(self.volumes_view, self._add_volume, "volume"))
         form.addRow("Net&work:", self.network)
         restart_row = QHBoxLayout()
         restart_row.addWidget(self.restart, 1)
         restart_row.addWidget(QLabel("at most", self))
         restart_row.addWidget(self.retries)
-        form.addRow("&Restart policy:", restart_row)
+        form.addRow(self._label("&Restart policy:", self.restart), restart_row)
         form.addRow("&Memory limit:", self.memory)
         form.addRow("&CPUs:", self.cpus)
         form.addRow("Process l&imit:", self.pids)
@@ -150,8 +154,10 @@ class SettingsView(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setWidget(inner)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         buttons = QHBoxLayout()
         buttons.addWidget(self.error, 1)
+        buttons.addStretch(1)
         buttons.addWidget(self.revert)
         buttons.addWidget(self.save)
         layout = QVBoxLayout(self)
@@ -159,6 +165,11 @@ class SettingsView(QWidget):
         layout.addWidget(scroll, 1)
         layout.addLayout(buttons)
         self.setEnabled(False)
+
+    def _label(self, text: str, buddy: QWidget) -> QLabel:
+        label = QLabel(text, self)
+        label.setBuddy(buddy)
+        return label
 
     def _with_buttons(self, view: QTableView, add: object, what: str) -> QWidget:
         box = QWidget(self)

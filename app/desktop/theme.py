@@ -12,7 +12,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 
-__all__ = ["badge_colours", "dark_palette", "follow_color_scheme", "is_dark", "muted"]
+__all__ = ["apply_color_scheme", "badge_colours", "dark_palette", "follow_color_scheme", "is_dark",
+           "muted"]
 
 _BADGES = {
     # kind: (light background, dark background)
@@ -72,19 +73,21 @@ def dark_palette() -> QPalette:
     return p
 
 
+_ours = {"dark": False}
+
+
+def apply_color_scheme(app: QGuiApplication, scheme: Qt.ColorScheme) -> None:
+    """Dark scheme and a light palette: use ours; back to light: give Qt's back."""
+    if scheme == Qt.ColorScheme.Dark and not is_dark(app.palette()):
+        app.setPalette(dark_palette())
+        _ours["dark"] = True
+    elif scheme != Qt.ColorScheme.Dark and _ours["dark"]:
+        app.setPalette(QPalette())
+        _ours["dark"] = False
+
+
 def follow_color_scheme(app: QGuiApplication) -> None:
     """Use a dark palette when the desktop asks for dark and Qt's palette is light."""
     hints = app.styleHints()
-    state = {"ours": False}
-
-    def update() -> None:
-        scheme = hints.colorScheme()
-        if scheme == Qt.ColorScheme.Dark and not is_dark(app.palette()):
-            app.setPalette(dark_palette())
-            state["ours"] = True
-        elif scheme != Qt.ColorScheme.Dark and state["ours"]:
-            app.setPalette(QPalette())
-            state["ours"] = False
-
-    hints.colorSchemeChanged.connect(lambda _scheme: update())
-    update()
+    hints.colorSchemeChanged.connect(lambda scheme: apply_color_scheme(app, scheme))
+    apply_color_scheme(app, hints.colorScheme())

@@ -34,6 +34,24 @@ _PLATFORM_NOISE = ("This plugin does not support propagateSizeHints()",
                    "This plugin does not support setParent")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _collect_on_the_gui_thread() -> Iterator[None]:
+    """As the app does (gcguard.py): worker threads must never free Qt objects."""
+    import gc
+
+    gc.disable()
+    yield
+    gc.enable()
+
+
+@pytest.fixture(autouse=True)
+def _collect_after_each_test() -> Iterator[None]:
+    import gc
+
+    yield
+    gc.collect()
+
+
 @pytest.fixture(autouse=True)
 def _private_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
@@ -70,7 +88,13 @@ def run(loop: asyncio.AbstractEventLoop) -> Callable[..., Any]:
         async def bounded() -> T:
             return await asyncio.wait_for(awaitable, timeout)
 
-        return loop.run_until_complete(bounded())
+        # Not run_until_complete: qasync's version processes Qt events once more after
+        # the loop stopped, which steps the bridge's background tasks with no running
+        # loop. Whatever is pending simply waits for the next run.
+        future = asyncio.ensure_future(bounded(), loop=loop)
+        future.add_done_callback(lambda _f: loop.stop())
+        loop.run_forever()
+        return future.result()
 
     return run_coroutine
 

@@ -21,6 +21,7 @@ def test_job_badges() -> None:
     assert job_badge("downloading").text == "Downloading"
     assert job_badge("downloading", 42).text == "Downloading 42 %"
     assert job_badge("creating").text == "Creating"
+    assert job_badge("downloading", 100, unpacking=True).text == "Unpacking"
 
 
 def test_running_and_pending_sort_first() -> None:

@@ -1,0 +1,410 @@
+"""How the desktop window holds up: launch, a log flood, memory, idle CPU.
+
+    .venv/bin/python benchmarks/desktop.py [--containers 200] [--seconds 10]
+                                           [--rate 100000] [--big-lines 10000000]
+
+Prints, against the issue's targets:
+- launch: process start to a painted window listing every container (a fresh
+  ``python`` process, imports included; offscreen when there is no display);
+- flood: the longest event-loop stall while the Logs tab follows a container
+  that writes about 100,000 lines a second, for ``--seconds``, and the lines
+  per second the view kept up with;
+- memory: the window's RSS at idle and after the flood;
+- idle CPU: the window's CPU use over 10 s with nothing happening;
+- big log: opening a ``--big-lines`` log file until its last rows are painted.
+
+With root, all of it runs against the real engine on a private SKIFF_ROOT (the
+containers are removed afterwards). Without root, the launch and idle figures
+are skipped and the flood is written to a log file by a separate process at
+the same rate (the window-side work is identical: it follows a CRI file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+FLOOD_LINE = "flood line with some padding to look like a real log 0123456789 abcdefghij"
+TARGETS = {"launch_s": 1.0, "max_stall_ms": 50.0, "rss_mb": 200.0, "idle_cpu_pct": 1.0}
+
+
+# -- the parent: set up, run the children, print ---------------------------------------
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--containers", type=int, default=200)
+    parser.add_argument("--running", type=int, default=20,
+                        help="how many of them run (sleep) meanwhile")
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--rate", type=int, default=100_000, help="flood lines per second")
+    parser.add_argument("--big-lines", type=int, default=10_000_000)
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--arg", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        return child(args)
+    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    work = Path(tempfile.mkdtemp(prefix="skiff-bench-desktop-"))
+    os.environ["SKIFF_ROOT"] = str(work / "root")
+    os.environ["SKIFF_CGROUP_PARENT"] = f"skiff-bench-{os.getpid()}"
+    os.environ["XDG_CONFIG_HOME"] = str(work / "config")
+    results: dict[str, Any] = {"platform": os.environ.get("QT_QPA_PLATFORM", "native")}
+    engine_ok = os.geteuid() == 0 and shutil.which("umoci") and shutil.which("skopeo")
+    try:
+        if engine_ok:
+            print(f"setting up {args.containers} containers on the real engine…", flush=True)
+            asyncio.run(prepare(work, args.containers, args.running))
+            results.update(run_child("launch", args, str(args.containers)))
+            print("flooding…", flush=True)
+            asyncio.run(start_flood(args.rate))
+            results.update(run_child("flood", args, "engine"))
+            asyncio.run(stop_flood())
+        else:
+            results["launch"] = "skipped: needs root (the engine's helper) and umoci/skopeo"
+            log = work / "flood.log"
+            log.write_bytes(b"")
+            writer = subprocess.Popen([sys.executable, __file__, "--child", "writer",
+                                       "--arg", str(log), "--rate", str(args.rate),
+                                       "--seconds", str(args.seconds + 30)])
+            try:
+                results.update(run_child("flood", args, str(log)))
+            finally:
+                writer.terminate()
+                writer.wait()
+        if args.big_lines:
+            big = work / "big.log"
+            print(f"writing a {args.big_lines:,}-line log…", flush=True)
+            write_big_log(big, args.big_lines)
+            results.update(run_child("bigfile", args, str(big)))
+            big.unlink()
+    finally:
+        if engine_ok:
+            asyncio.run(cleanup(work))
+        shutil.rmtree(work, ignore_errors=True)
+    report(results, args)
+    return 0
+
+
+def run_child(mode: str, args: argparse.Namespace, arg: str) -> dict[str, Any]:
+    env = dict(os.environ, SKIFF_BENCH_T0=repr(time.time()))
+    done = subprocess.run([sys.executable, __file__, "--child", mode, "--arg", arg,
+                           "--seconds", str(args.seconds), "--containers",
+                           str(args.containers), "--big-lines", str(args.big_lines)],
+                          env=env, capture_output=True, text=True, timeout=600)
+    if done.returncode != 0:
+        raise RuntimeError(f"{mode} failed:\n{done.stderr[-3000:]}")
+    line = done.stdout.strip().splitlines()[-1]
+    return dict(json.loads(line))
+
+
+async def prepare(work: Path, count: int, running: int) -> None:
+    from engine.containers.config import ContainerConfig
+    from engine.engine import Engine
+    from tests.fixtures.images import build_busybox_oci
+
+    images = work / "images"
+    images.mkdir()
+    layout = build_busybox_oci(images)
+    archive = images / "busybox.tar"
+    subprocess.run(["skopeo", "--insecure-policy", "copy", "-q", f"oci:{layout}:latest",
+                    f"docker-archive:{archive}:busybox:latest"], check=True)
+    async with Engine() as engine:
+        image = (await engine.load(archive))[0]
+        for i in range(count):
+            cmd = ["sleep", "3600"] if i < running else ["true"]
+            container = await engine.create(
+                ContainerConfig(image="busybox:latest", image_id=image.id, cmd=cmd),
+                f"app-{i:03d}")
+            if i < running:
+                await engine.start(container.id)
+
+
+async def start_flood(rate: int) -> None:
+    from engine.containers.config import ContainerConfig
+    from engine.engine import Engine
+
+    batch = max(1, rate // 10)
+    script = (f"while :; do yes '{FLOOD_LINE}' | head -n {batch}; usleep 85000; done")
+    async with Engine() as engine:
+        image = await engine.image("busybox:latest")
+        container = await engine.create(
+            ContainerConfig(image="busybox:latest", image_id=image.id,
+                            cmd=["sh", "-c", script]), "flood")
+        await engine.start(container.id)
+
+
+async def stop_flood() -> None:
+    from engine.engine import Engine
+
+    async with Engine() as engine:
+        await engine.remove("flood", force=True)
+
+
+async def cleanup(work: Path) -> None:
+    from engine.engine import Engine
+
+    async with Engine() as engine:
+        for container in await engine.containers(all=True):
+            await engine.remove(container.id, force=True)
+    with open("/proc/self/mounts") as f:
+        targets = [line.split()[1] for line in f if line.split()[1].startswith(str(work))]
+    for target in sorted(targets, reverse=True):
+        subprocess.run(["umount", "-l", target], check=False)
+    parent = os.environ["SKIFF_CGROUP_PARENT"]
+    for hierarchy in Path("/sys/fs/cgroup").iterdir():
+        leftover = hierarchy / parent
+        if leftover.is_dir():
+            for sub in leftover.iterdir():
+                if sub.is_dir():
+                    sub.rmdir()
+            leftover.rmdir()
+
+
+def write_big_log(path: Path, lines: int) -> None:
+    from engine.containers.logformat import format_time
+
+    base = time.time_ns() - lines * 1000
+    with open(path, "wb") as out:
+        for start in range(0, lines, 100_000):
+            stamp = format_time(base + start * 1000).encode()
+            out.write(b"".join(
+                b"%s %s F line %d of the big log, with some text after it\n"
+                % (stamp, b"stderr" if i % 10 == 0 else b"stdout", i)
+                for i in range(start, min(lines, start + 100_000))))
+
+
+def report(results: dict[str, Any], args: argparse.Namespace) -> None:
+    def verdict(value: float, target: float) -> str:
+        return "ok" if value <= target else "OVER TARGET"
+
+    print()
+    print(f"Skiff desktop benchmark ({results.get('platform')} platform)")
+    if "launch_s" in results:
+        print(f"  launch to painted window, {args.containers} containers: "
+              f"{results['launch_s']:.3f} s   (target < 1 s: "
+              f"{verdict(results['launch_s'], 1.0)})")
+        print(f"  RSS at idle:                  {results['rss_idle_mb']:.0f} MB "
+              f"  (target < 200 MB: {verdict(results['rss_idle_mb'], 200)})")
+        print(f"  idle CPU over 10 s:           {results['idle_cpu_pct']:.2f} %"
+              f"   (target < 1 %: {verdict(results['idle_cpu_pct'], 1.0)})")
+    else:
+        print(f"  launch: {results.get('launch')}")
+    if "max_stall_ms" in results:
+        print(f"  flood ({results['flood_source']}): {results['lines_per_s']:,.0f} lines/s "
+              f"written, view kept up at {results['shown_per_s']:,.0f} lines/s over "
+              f"{args.seconds:g} s")
+        print(f"  longest event-loop stall:     {results['max_stall_ms']:.1f} ms "
+              f"(99th percentile {results['p99_stall_ms']:.1f} ms; target < 50 ms: "
+              f"{verdict(results['max_stall_ms'], 50)})")
+        print(f"  RSS after the flood:          {results['rss_flood_mb']:.0f} MB "
+              f"  (target < 200 MB: {verdict(results['rss_flood_mb'], 200)})")
+    if "big_open_s" in results:
+        print(f"  open a {results['big_lines']:,}-line log ({results['big_mb']:.0f} MB): "
+              f"{results['big_open_s']:.3f} s to its last rows painted")
+
+
+# -- the children: one window each ------------------------------------------------------
+
+
+def child(args: argparse.Namespace) -> int:
+    if args.child == "writer":
+        return flood_writer(Path(args.arg), args.rate, args.seconds)
+    import qasync
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication([sys.argv[0]])
+    app.setQuitOnLastWindowClosed(False)
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    body = {"launch": child_launch, "flood": child_flood, "bigfile": child_bigfile}[args.child]
+    with loop:
+        result = loop.run_until_complete(body(app, args))
+    print(json.dumps(result), flush=True)
+    return 0
+
+
+def rss_mb() -> float:
+    import psutil
+
+    return float(psutil.Process().memory_info().rss) / 1e6
+
+
+async def painted(widget: Any) -> None:
+    """Resolves after ``widget`` has painted (a real paint event, not a grab)."""
+    from PySide6.QtCore import QEvent, QObject
+
+    done = asyncio.get_running_loop().create_future()
+
+    class Watcher(QObject):
+        def eventFilter(self, _watched: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.Paint and not done.done():
+                done.set_result(None)
+            return False
+
+    watcher = Watcher()
+    widget.installEventFilter(watcher)
+    widget.update()
+    await done
+    widget.removeEventFilter(watcher)
+
+
+async def until(condition: Any, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("benchmark condition not reached")
+        await asyncio.sleep(0.005)
+
+
+async def open_window(app: Any) -> tuple[Any, Any]:
+    from app.desktop.main import build
+
+    bridge, window = build(app)
+    window.resize(1180, 760)
+    window.show()
+    opened = await bridge.open()
+    if not opened:
+        raise RuntimeError(window.messages.messages())
+    return bridge, window
+
+
+async def child_launch(app: Any, args: argparse.Namespace) -> dict[str, Any]:
+    import psutil
+
+    t0 = float(os.environ["SKIFF_BENCH_T0"])
+    bridge, window = await open_window(app)
+    await until(lambda: window.containers.rowCount() >= args.containers)
+    await painted(window.sidebar.view.viewport())
+    launch = time.time() - t0
+    await asyncio.sleep(3)  # let start-up work settle
+    rss = rss_mb()
+    process = psutil.Process()
+    before = process.cpu_times()
+    started = time.monotonic()
+    await asyncio.sleep(10)
+    after = process.cpu_times()
+    elapsed = time.monotonic() - started
+    cpu = (after.user + after.system - before.user - before.system) / elapsed * 100
+    window.close()
+    await bridge.close()
+    return {"launch_s": launch, "rss_idle_mb": rss, "idle_cpu_pct": cpu}
+
+
+async def child_flood(app: Any, args: argparse.Namespace) -> dict[str, Any]:
+    from app.desktop.logview import LogView
+
+    view: LogView
+    if args.arg == "engine":
+        bridge, window = await open_window(app)
+        await until(lambda: window.containers.entry(next(
+            (e.key for e in window.containers.entries() if e.name == "flood"), "")) is not None)
+        key = next(e.key for e in window.containers.entries() if e.name == "flood")
+        window.select(key)
+        window.show_tab("logs")
+        view = window.details.logs
+        await until(view.is_open)
+    else:
+        bridge = window = None
+        view = LogView()
+        view.resize(1000, 700)
+        view.show()
+        view.open(Path(args.arg), live=True)
+    await until(lambda: view.model.rowCount() > 0)
+    stalls: list[float] = []
+    start_rows = view.model.indexed_lines
+    start_size = view.model.path.stat().st_size if view.model.path else 0
+    started = time.monotonic()
+    tick = 0.005
+    while time.monotonic() - started < args.seconds:
+        before = time.monotonic()
+        await asyncio.sleep(tick)
+        stalls.append(max(0.0, time.monotonic() - before - tick))
+    elapsed = time.monotonic() - started
+    shown_rows = view.model.rowCount()
+    written = _count_lines(view.model.path, start_size) if view.model.path else 0
+    result = {
+        "flood_source": "real container" if args.arg == "engine" else "file writer",
+        "max_stall_ms": max(stalls) * 1000,
+        "p99_stall_ms": sorted(stalls)[int(len(stalls) * 0.99)] * 1000,
+        "lines_per_s": written / elapsed,
+        "shown_per_s": (view.model.indexed_lines - start_rows) / elapsed,
+        "following": view.following,
+        "rss_flood_mb": rss_mb(),
+        "rows": shown_rows,
+    }
+    if window is not None:
+        window.close()
+        await bridge.close()
+    else:
+        view.close_log()
+    return result
+
+
+def _count_lines(path: Path, offset: int) -> int:
+    count = 0
+    with open(path, "rb") as f:
+        f.seek(offset)
+        while chunk := f.read(8 << 20):
+            count += chunk.count(b"\n")
+    return count
+
+
+async def child_bigfile(app: Any, args: argparse.Namespace) -> dict[str, Any]:
+    from app.desktop.logview import LogView
+
+    path = Path(args.arg)
+    with open(path, "rb") as f:  # warm the page cache, as a log just written would be
+        while f.read(64 << 20):
+            pass
+    view = LogView()
+    view.resize(1000, 700)
+    view.show()
+    await painted(view)
+    started = time.perf_counter()
+    view.open(path, live=False)
+    await until(lambda: view.model.rowCount() >= args.big_lines, timeout=120)
+    await painted(view.table.viewport())
+    elapsed = time.perf_counter() - started
+    bar = view.table.verticalScrollBar()
+    assert bar.value() == bar.maximum(), "the view is not at the end"
+    view.close_log()
+    return {"big_open_s": elapsed, "big_lines": args.big_lines,
+            "big_mb": path.stat().st_size / 1e6}
+
+
+def flood_writer(path: Path, rate: int, seconds: float) -> int:
+    """Append CRI lines at ``rate`` a second, in 10 ms batches, as the monitor does."""
+    from engine.containers.logformat import format_time
+
+    batch = max(1, rate // 100)
+    line = f" stdout F {FLOOD_LINE}\n".encode()
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+    started = time.monotonic()
+    n = 0
+    while time.monotonic() - started < seconds:
+        stamp = format_time(time.time_ns()).encode()
+        os.write(fd, (stamp + line) * batch)
+        n += 1
+        delay = started + n * 0.01 - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+    os.close(fd)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
