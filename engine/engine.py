@@ -52,6 +52,7 @@ from engine.images.blobs import BlobStore
 from engine.images.model import Image, Layer
 from engine.images.reference import Reference
 from engine.images.store import ImageStore
+from engine.processes import is_alive
 from engine.registry.model import PullProgress, PushProgress, SearchResult
 from engine.volumes import Volume, VolumeStore, check_volume_name
 
@@ -252,7 +253,7 @@ class Engine:
         if not status:
             return ContainerState(Status.CREATED)
         name = str(status.get("status", "created"))
-        if name in _ACTIVE and not _alive(int(status.get("monitor_pid", 0))):
+        if name in _ACTIVE and not is_alive(int(status.get("monitor_pid", 0))):
             name = "exited"
             status["error"] = status.get("error") or "the container's monitor process died"
         if name == "running" and (cdir / "paused").exists():
@@ -940,16 +941,6 @@ def _read_json(path: Path) -> dict[str, Any]:
     except (OSError, ValueError):
         return {}
 
-
-def _alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            state = f.read().rsplit(b")", 1)[1].split()[0]
-        return state not in (b"Z", b"X")
-    except (OSError, IndexError):
-        return False
 
 
 def _host_memory() -> int:

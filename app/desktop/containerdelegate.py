@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleO
 
 from app.desktop import theme
 from app.desktop.containermodel import ContainerModel
+from app.desktop.exitreason import row_detail
 
 __all__ = ["ContainerDelegate", "paint_badge"]
 

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWi
 from app.desktop import theme
 from app.desktop.actions import ContainerActions
 from app.desktop.badges import Badge, container_badge
+from app.desktop.reasonlabel import ReasonLabel
 from app.desktop.units import short_image_name
 from engine.containers.model import Container
 
@@ -34,6 +35,7 @@ class ContainerHeader(QWidget):
         self.detail = QLabel(self)
         self.detail.setAccessibleName("Container image")
         self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.reason = ReasonLabel(self)  # why it stopped, in words
         self._badge = Badge("created", "")
 
         self.buttons: dict[str, QToolButton] = {}
@@ -61,9 +63,11 @@ class ContainerHeader(QWidget):
         layout.setContentsMargins(12, 10, 12, 4)
         layout.addLayout(title)
         layout.addWidget(self.detail)
+        layout.addWidget(self.reason)
         layout.addLayout(row)
 
     def set_container(self, container: Container | None) -> None:
+        self.reason.set_container(container)
         if container is None:
             self.name.setText("")
             self.detail.setText("")

@@ -26,6 +26,7 @@ from app.desktop.detailsview import DetailsView
 from app.desktop.imagebrowser import ImageBrowser
 from app.desktop.imagemodel import ImageModel
 from app.desktop.messagebar import MessageBar
+from app.desktop.plugins import install as install_plugins
 from app.desktop.settings import AppSettings
 from app.desktop.sidebar import Sidebar
 from engine.containers.config import ContainerConfig
@@ -86,6 +87,8 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self.sidebar.set_context_actions(self.container_actions.all())
         self._connect()
+        # Terminal, Stats, Files, What Is This?, exit notifications, show commands.
+        self.plugins = install_plugins(self)
         self._restore()
         self._want_selected = settings.selected
         self._listed = False

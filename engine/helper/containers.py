@@ -33,6 +33,7 @@ from engine.helper.protocol import WithFds
 from engine.helper.runtime.attachhub import short_path
 from engine.helper.runtime.spec import Bind, ContainerDir, RuntimeSpec
 from engine.helper.zygote import Zygote
+from engine.processes import is_alive
 
 if TYPE_CHECKING:
     from engine.helper.network.networking import Networking
@@ -81,7 +82,7 @@ class ContainerService:
     def _live_status(self, cdir: ContainerDir) -> dict[str, Any]:
         """The monitor's record, corrected when the monitor died without writing it."""
         status = cdir.read_status()
-        if status.get("status") in _ACTIVE and not _alive(int(status.get("monitor_pid", 0))):
+        if status.get("status") in _ACTIVE and not is_alive(int(status.get("monitor_pid", 0))):
             status.update(status="exited", pid=0, exit_code=137,
                           error="the container's monitor process died")
             cdir.write_json(cdir.status, status)
@@ -316,7 +317,7 @@ class ContainerService:
         delay = 0.005
         while True:
             status = self._live_status(cdir)
-            if status.get("status") not in _ACTIVE and not _alive(
+            if status.get("status") not in _ACTIVE and not is_alive(
                     int(status.get("monitor_pid", 0))):
                 return True
             if status.get("status") not in _ACTIVE and status.get("status") == "exited":
@@ -483,7 +484,7 @@ class ContainerService:
         pid = 0
         if status.get("status") in _ACTIVE:
             pid = int(status.get("pid", 0))
-            if pid <= 0 or not _alive(pid):
+            if pid <= 0 or not is_alive(pid):
                 raise InvalidState(f"container {id[:12]} is restarting; try again in a moment")
         put = op == "put"
         binds = [{"source": b.source, "target": b.target, "read_only": b.read_only,
@@ -542,7 +543,7 @@ class ContainerService:
         cdir = self._existing(id)
         status = self._live_status(cdir)
         pid = int(status.get("pid", 0))
-        if status.get("status") not in _ACTIVE or pid <= 0 or not _alive(pid):
+        if status.get("status") not in _ACTIVE or pid <= 0 or not is_alive(pid):
             raise InvalidState(f"Container {id} is not running")
         rows: list[list[Any]] = []
         for kind in ("pid", "mnt", "uts", "ipc", "net", "user", "cgroup", "time"):
@@ -609,20 +610,10 @@ def _python_module(module: str) -> list[str]:
     return [sys.executable, "-S", "-c", code]
 
 
-def _alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            state = f.read().rsplit(b")", 1)[1].split()[0]
-        return state not in (b"Z", b"X")
-    except (OSError, IndexError):
-        return False
-
 
 def _wait_gone(pid: int, timeout: float) -> None:
     deadline = time.monotonic() + timeout
-    while _alive(pid) and time.monotonic() < deadline:
+    while is_alive(pid) and time.monotonic() < deadline:
         time.sleep(0.01)
 
 

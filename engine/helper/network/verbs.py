@@ -23,6 +23,7 @@ from engine.helper.network.netns import is_sandbox
 from engine.helper.network.networking import Networking, PortRequest, StartedNetwork
 from engine.helper.network.plan import NetworkPlan
 from engine.helper.network.rules import PublishedPort
+from engine.processes import is_alive
 
 __all__ = [
     "NetworkVerbs",
@@ -59,21 +60,10 @@ def live_container_ids(root: Path) -> set[str]:
             status = json.loads(status_file.read_text())
         except (OSError, ValueError):
             continue
-        if status.get("status") in _ACTIVE and _alive(int(status.get("monitor_pid", 0))):
+        if status.get("status") in _ACTIVE and is_alive(int(status.get("monitor_pid", 0))):
             live.add(status_file.parent.name)
     return live
 
-
-def _alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 # -- JSON shapes (docker's names where docker has one) ------------------------------------------
