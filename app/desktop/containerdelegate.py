@@ -69,7 +69,9 @@ class ContainerDelegate(QStyledItemDelegate):
             painter.setPen(theme.muted(palette))
         bottom = QRect(text_rect.left(), top.bottom() + 2, text_rect.width(), metrics.height())
         painter.drawText(bottom, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
-                         metrics.elidedText(str(index.data(ContainerModel.ImageRole) or ""),
+                         metrics.elidedText(row_detail(index.data(ContainerModel.ContainerRole),
+                                                       str(index.data(ContainerModel.ImageRole)
+                                                           or "")),
                                             Qt.TextElideMode.ElideRight, bottom.width()))
         painter.restore()
 
