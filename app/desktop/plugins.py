@@ -1,0 +1,190 @@
+"""Plugs the views beyond Kitematic into the main window.
+
+The Terminal, Stats, Files and "What is this?" tabs; the exit reason in the
+header (containerheader.py) and the sidebar rows (containerdelegate.py); the
+desktop notification when a container started here dies; and the "show
+commands" bar that prints the ``skiff`` command for each action the user
+takes. The window calls :func:`install` once; everything here talks to the
+window through its public parts (bridge, actions, details, menus) and its
+signals, so the window's own code needs no knowledge of these features.
+"""
+
+from __future__ import annotations
+
+import shlex
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, QSettings
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMenu
+
+from app.desktop.commandbar import CommandBar
+from app.desktop.commandlog import CommandLog
+from app.desktop.exitnotifier import ExitNotifier
+from app.desktop.filesview import FilesView
+from app.desktop.learnview import LearnView
+from app.desktop.statsfeed import StatsFeed
+from app.desktop.statsview import StatsView
+from app.desktop.terminalview import TerminalView
+from engine.containers.cmdline import run_command, verb_command
+from engine.containers.config import ContainerConfig
+from engine.containers.model import Container
+
+if TYPE_CHECKING:
+    from app.desktop.createjob import CreateJob
+    from app.desktop.mainwindow import MainWindow
+
+__all__ = ["Plugins", "install"]
+
+#: key, title, shortcut, where in the tab bar (after which existing tab)
+TABS = (("terminal", "&Terminal", "Ctrl+6", "logs"),
+        ("stats", "St&ats", "Ctrl+7", "terminal"),
+        ("files", "&Files", "Ctrl+8", "stats"),
+        ("learn", "&What Is This?", "Ctrl+9", ""))
+SHOW_COMMANDS_KEY = "learn/show_commands"
+
+
+class Plugins(QObject):
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        bridge = window.bridge
+        self._qs = QSettings(str(window.settings.path), QSettings.Format.IniFormat)
+        shown = str(self._qs.value(SHOW_COMMANDS_KEY, "false")).lower() in ("true", "1")
+        self.commands = CommandLog(self, enabled=shown)
+        self.commands.enabled_changed.connect(self._on_commands_enabled_changed)
+        self.feed = StatsFeed(bridge, self)
+        self.terminal = TerminalView(bridge, window.details)
+        self.stats = StatsView(bridge, self.feed, window.details)
+        self.files = FilesView(bridge, window.details)
+        self.learn = LearnView(bridge, self.commands, window.details)
+        self.command_bar = CommandBar(self.commands, window)
+        self.notifier = ExitNotifier(window.messages.show_error, window.windowIcon(),
+                                     parent=self)
+        self._removing: dict[str, str] = {}
+        self._add_tabs()
+        self._add_menu()
+        self._connect()
+
+    # -- construction ------------------------------------------------------------------
+
+    def _add_tabs(self) -> None:
+        details = self.window.details
+        widgets = {"terminal": self.terminal, "stats": self.stats, "files": self.files,
+                   "learn": self.learn}
+        for key, title, _shortcut, after in TABS:
+            keys = details.tab_keys()
+            index = keys.index(after) + 1 if after in keys else -1
+            details.add_tab(key, widgets[key], title, index)
+        central = self.window.centralWidget()
+        layout = central.layout() if central is not None else None
+        if layout is not None:
+            layout.addWidget(self.command_bar)
+
+    def _view_menu(self) -> QMenu | None:
+        for action in self.window.menuBar().actions():
+            menu = action.menu()
+            if isinstance(menu, QMenu) and action.text().replace("&", "") == "View":
+                return menu
+        return None
+
+    def _add_menu(self) -> None:
+        menu = self._view_menu()
+        self.tab_actions: dict[str, QAction] = {}
+        for key, title, shortcut, _after in TABS:
+            action = QAction(title.replace("&", ""), self.window)
+            action.setShortcut(QKeySequence(shortcut))
+            action.triggered.connect(lambda _c=False, k=key: self.window.show_tab(k))
+            self.window.addAction(action)
+            if menu is not None:
+                menu.addAction(action)
+            self.tab_actions[key] = action
+        self.show_commands = QAction("Show &Commands", self.window)
+        self.show_commands.setCheckable(True)
+        self.show_commands.setChecked(self.commands.enabled)
+        self.show_commands.setShortcut(QKeySequence("Ctrl+Shift+L"))
+        self.show_commands.setStatusTip("Show the skiff command for each thing done in the "
+                                        "window")
+        self.show_commands.toggled.connect(self.commands.set_enabled)
+        self.window.addAction(self.show_commands)
+        if menu is not None:
+            menu.addSeparator()
+            menu.addAction(self.show_commands)
+
+    def _connect(self) -> None:
+        window = self.window
+        bridge = window.bridge
+        status = window.statusBar()
+        for view in (self.terminal, self.stats, self.files, self.learn):
+            view.message.connect(lambda text: status.showMessage(text, 8000))
+        self.terminal.command.connect(self.commands.record)
+        self.files.command.connect(self.commands.record)
+        a = window.container_actions
+        for action, verb in ((a.start, "start"), (a.stop, "stop"), (a.restart, "restart"),
+                             (a.pause, "pause"), (a.unpause, "unpause")):
+            action.triggered.connect(lambda _c=False, v=verb: self._on_verb(v))
+        a.remove.triggered.connect(self._on_remove_asked)
+        a.exec.triggered.connect(self.terminal.ensure_session)
+        bridge.container_removed.connect(self._on_bridge_container_removed)
+        bridge.containers_changed.connect(self.notifier.observe)
+        bridge.containers_listed.connect(self.notifier.observe)
+        bridge.job_started.connect(self._on_bridge_job_started)
+        window.details.settings.save_requested.connect(self._on_settings_save_requested)
+        window.details.settings.rename_requested.connect(self._on_settings_rename_requested)
+        window.closed.connect(self._on_window_closed)
+
+    # -- what the user did -----------------------------------------------------------------
+
+    def _on_verb(self, verb: str) -> None:
+        container = self.window.current()
+        if container is None:
+            return
+        self.commands.record(verb_command(verb, container.name))
+        if verb in ("start", "restart", "unpause"):
+            self.notifier.started_here(container.id)
+
+    def _on_remove_asked(self) -> None:
+        container = self.window.current()
+        if container is not None:
+            # Shown once the user confirmed and it went (see _on_bridge_container_removed).
+            extra = ("-f",) if container.state.status.is_active else ()
+            self._removing[container.id] = verb_command("rm", container.name, *extra)
+
+    def _on_bridge_container_removed(self, container_id: str) -> None:
+        command = self._removing.pop(container_id, "")
+        if command:
+            self.commands.record(command)
+        self.notifier.forget(container_id)
+
+    def _on_bridge_job_started(self, job: CreateJob) -> None:
+        config = ContainerConfig(image=job.ref, image_id="", cmd=job.cmd)
+        self.commands.record(run_command(config, job.name))
+        job.finished.connect(lambda container: self._on_job_finished(container))
+
+    def _on_job_finished(self, container: object) -> None:
+        if isinstance(container, Container):
+            self.notifier.started_here(container.id)
+
+    def _on_settings_save_requested(self, container: Container, config: ContainerConfig,
+                                    name: str) -> None:
+        extra = ("-f",) if container.state.status.is_active else ()
+        self.commands.record(f"{verb_command('rm', container.name, *extra)} && "
+                             f"{run_command(config, name or container.name)}")
+
+    def _on_settings_rename_requested(self, container: Container, name: str) -> None:
+        self.commands.record(shlex.join(["skiff", "rename", container.name, name]))
+
+    def _on_commands_enabled_changed(self, enabled: bool) -> None:
+        self._qs.setValue(SHOW_COMMANDS_KEY, enabled)
+        if hasattr(self, "show_commands"):
+            self.show_commands.setChecked(enabled)
+
+    def _on_window_closed(self) -> None:
+        self.feed.stop()
+        self.terminal.close_all()
+        self._qs.sync()
+
+
+def install(window: MainWindow) -> Plugins:
+    """Add the tabs, menus, command bar and notifier to ``window``."""
+    return Plugins(window)
