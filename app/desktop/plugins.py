@@ -82,9 +82,8 @@ class Plugins(QObject):
             layout.addWidget(self.command_bar)
 
     def _view_menu(self) -> QMenu | None:
-        for action in self.window.menuBar().actions():
-            menu = action.menu()
-            if isinstance(menu, QMenu) and action.text().replace("&", "") == "View":
+        for menu in self.window.menuBar().findChildren(QMenu):
+            if menu.title().replace("&", "") == "View":
                 return menu
         return None
 
