@@ -37,6 +37,8 @@ from app.desktop.terminalscreen import TerminalScreen
 
 __all__ = ["TerminalWidget", "colour"]
 
+PAD_X, PAD_Y = 6, 4  # room between the frame and the text
+
 # The 16 ANSI colours (pyte's names), Tango-like: readable on light and dark.
 _ANSI = {
     "black": "#2e3436", "red": "#cc0000", "green": "#4e9a06", "brown": "#c4a000",
@@ -79,6 +81,11 @@ class TerminalWidget(QAbstractScrollArea):
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.emulator = emulator if emulator is not None else TerminalScreen()
+        self._anchor: tuple[int, int] | None = None
+        self._end: tuple[int, int] | None = None
+        self._selecting = False
+        self._follow = True  # stick to the bottom as output arrives
+        self.read_only = False  # after the program ended: no input, still scroll/copy
         font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         font.setStyleHint(QFont.StyleHint.TypeWriter)
         self.setFont(font)
@@ -87,11 +94,6 @@ class TerminalWidget(QAbstractScrollArea):
         self._ch = 16.0
         self._ascent = 12.0
         self._measure()
-        self._anchor: tuple[int, int] | None = None
-        self._end: tuple[int, int] | None = None
-        self._selecting = False
-        self._follow = True  # stick to the bottom as output arrives
-        self.read_only = False  # after the program ended: no input, still scroll/copy
         self.verticalScrollBar().valueChanged.connect(self._on_scroll)
         self.copy_action = QAction("&Copy", self)
         self.copy_action.setShortcut(QKeySequence("Ctrl+Shift+C"))
@@ -117,10 +119,11 @@ class TerminalWidget(QAbstractScrollArea):
     def grid_size(self) -> tuple[int, int]:
         """(rows, columns) that fit the viewport."""
         size = self.viewport().size()
-        return max(1, int(size.height() // self._ch)), max(2, int(size.width() // self._cw))
+        return (max(1, int((size.height() - PAD_Y) // self._ch)),
+                max(2, int((size.width() - PAD_X) // self._cw)))
 
     def sizeHint(self) -> QSize:
-        return QSize(int(self._cw * 80) + 20, int(self._ch * 24) + 4)
+        return QSize(int(self._cw * 80) + 20 + PAD_X, int(self._ch * 24) + 4 + PAD_Y)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
@@ -203,8 +206,9 @@ class TerminalWidget(QAbstractScrollArea):
         highlight = palette.color(QPalette.ColorRole.Highlight)
         highlighted_text = palette.color(QPalette.ColorRole.HighlightedText)
         base_font = QFont(self.font())
-        first_row = max(0, int(event.rect().top() // self._ch))
-        last_row = min(screen.lines - 1, int(event.rect().bottom() // self._ch))
+        painter.translate(PAD_X, PAD_Y)
+        first_row = max(0, int((event.rect().top() - PAD_Y) // self._ch))
+        last_row = min(screen.lines - 1, int((event.rect().bottom() - PAD_Y) // self._ch))
         for row in range(first_row, last_row + 1):
             number = top + row
             line = screen.line(number)
@@ -362,8 +366,8 @@ class TerminalWidget(QAbstractScrollArea):
         self.send(data)
 
     def _cell_at(self, point: QPoint) -> tuple[int, int]:
-        row = max(0, min(self.emulator.lines - 1, int(point.y() // self._ch)))
-        column = max(0, min(self.emulator.columns - 1, int(point.x() // self._cw)))
+        row = max(0, min(self.emulator.lines - 1, int((point.y() - PAD_Y) // self._ch)))
+        column = max(0, min(self.emulator.columns - 1, int((point.x() - PAD_X) // self._cw)))
         return self.top_line() + row, column
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
