@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.desktop.units import human_size
+from engine.containers.explain import format_bytes
 from engine.containers.files import NamespaceInfo
 from engine.containers.model import Change, Container, Stats
 from engine.images.model import Image
@@ -226,8 +226,8 @@ def limit_rows(container: Container, stats: Stats | None) -> list[LimitRow]:
     if res.memory:
         used = stats.memory_usage if running and stats is not None else None
         rows.append(LimitRow(
-            "Memory", human_size(res.memory),
-            human_size(used) + f" ({_percent(used / res.memory)})" if used is not None
+            "Memory", format_bytes(res.memory),
+            format_bytes(used) + f" ({_percent(used / res.memory)})" if used is not None
             else "not running",
             "The kernel first reclaims caches; when nothing more can be freed, its OOM "
             "killer kills a process of the container (usually the biggest), and the "
@@ -236,7 +236,7 @@ def limit_rows(container: Container, stats: Stats | None) -> list[LimitRow]:
     else:
         used = stats.memory_usage if running and stats is not None else None
         rows.append(LimitRow(
-            "Memory", "none", human_size(used) if used is not None else "not running",
+            "Memory", "none", format_bytes(used) if used is not None else "not running",
             "No limit: it can use all of this computer's memory, competing with everything "
             "else. Set one in Settings → memory."))
     cpu_now = f"{stats.cpu_percent:.0f} % of one core" if running and stats is not None \

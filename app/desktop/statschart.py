@@ -15,13 +15,14 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QWidget
 
-from app.desktop.units import human_size
+from engine.containers.explain import format_bytes
 
 __all__ = ["StatsChart", "bytes_text", "rate_text"]
 
 
 def bytes_text(value: float) -> str:
-    return human_size(int(value)) if value >= 0 and not math.isnan(value) else "—"
+    """Binary units, as limits are set (``-m 64m`` is 64.0 MiB)."""
+    return format_bytes(int(value)) if value >= 0 and not math.isnan(value) else "—"
 
 
 def rate_text(value: float) -> str:
@@ -32,11 +33,23 @@ class _UnitAxis(pg.AxisItem):
     """Ticks written with ``format`` (sizes, rates) instead of SI prefixes."""
 
     def __init__(self, format: Callable[[float], str] | None,
-                 orientation: str = "left") -> None:
+                 orientation: str = "left", binary: bool = False) -> None:
         super().__init__(orientation)
         self._format = format
+        self._binary = binary
         if format is not None:
             self.enableAutoSIPrefix(False)
+
+    def tickSpacing(self, minVal: float, maxVal: float,
+                    size: float) -> list[tuple[float, float]]:
+        """Bytes tick at powers of two (16 MiB, 32 MiB), as limits are set."""
+        if not self._binary or maxVal <= minVal:
+            return super().tickSpacing(minVal, maxVal, size)
+        raw = (maxVal - minVal) / 4
+        unit = 1024.0 ** max(0, math.floor(math.log(max(raw, 1.0), 1024)))
+        step = next((unit * m for m in (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
+                     if unit * m >= raw), unit * 1024)
+        return [(step, 0.0)]
 
     def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
         if self._format is None:
@@ -47,10 +60,10 @@ class _UnitAxis(pg.AxisItem):
 class StatsChart(pg.PlotWidget):
     def __init__(self, title: str, colours: Sequence[str], names: Sequence[str] = (),
                  axis_format: Callable[[float], str] | None = None,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, binary: bool = False) -> None:
         super().__init__(parent=parent, axisItems={
             "bottom": pg.DateAxisItem(orientation="bottom"),
-            "left": _UnitAxis(axis_format, "left")})
+            "left": _UnitAxis(axis_format, "left", binary)})
         self.title = title
         self.setAccessibleName(f"{title} chart")
         self.setMinimumSize(160, 120)

@@ -68,7 +68,10 @@ class StatsSeries:
                 (sample.net_rx, previous.net_rx), (sample.net_tx, previous.net_tx),
                 (sample.block_read, previous.block_read),
                 (sample.block_write, previous.block_write)))  # type: ignore[assignment]
-        self._add(now, sample.cpu_percent, float(sample.memory_usage),
+        # After a gap the engine has nothing to measure CPU time against and says 0.0:
+        # unknown, not idle.
+        cpu = NAN if gap and sample.cpu_percent == 0.0 else sample.cpu_percent
+        self._add(now, cpu, float(sample.memory_usage),
                   float(sample.memory_limit), *rates, float(sample.pids))
         self.last = sample
         self._trim(now - self.seconds)

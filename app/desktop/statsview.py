@@ -41,6 +41,7 @@ __all__ = ["RANGES", "StatsView", "process_columns"]
 
 RANGES = (("Last 5 minutes", 300), ("Last 10 minutes", 600), ("Last hour", 3600))
 PROCESS_SECONDS = 2000  # ms between process list refreshes
+MIN_SHOWN = 30.0  # seconds: the narrowest time axis
 
 
 def process_columns() -> list[Column]:
@@ -93,11 +94,12 @@ class StatsView(QWidget):
 
         self.cpu = StatsChart("CPU", ["#1e88e5"], axis_format=lambda v: f"{v:.0f} %",
                               parent=self)
-        self.memory = StatsChart("Memory", ["#8e24aa"], axis_format=bytes_text, parent=self)
+        self.memory = StatsChart("Memory", ["#8e24aa"], axis_format=bytes_text, parent=self,
+                                 binary=True)
         self.network = StatsChart("Network", ["#43a047", "#fb8c00"], ["received", "sent"],
-                                  axis_format=rate_text, parent=self)
+                                  axis_format=rate_text, parent=self, binary=True)
         self.disk = StatsChart("Disk", ["#00897b", "#e53935"], ["read", "written"],
-                               axis_format=rate_text, parent=self)
+                               axis_format=rate_text, parent=self, binary=True)
         self.pids = StatsChart("Processes", ["#6d4c41"], axis_format=lambda v: f"{v:.0f}",
                                parent=self)
         self.charts = (self.cpu, self.memory, self.network, self.disk, self.pids)
@@ -262,8 +264,12 @@ class StatsView(QWidget):
         self.network.set_data(times, s.rx, s.tx)
         self.disk.set_data(times, s.read, s.write)
         self.pids.set_data(times, s.pids)
+        # Fewer samples than the range: show at least a minute, not a sliver at the edge.
+        start = now - self.seconds
+        if times:
+            start = max(start, min(times[0], now - MIN_SHOWN))
         for chart in self.charts:
-            chart.set_x_range(now - self.seconds, now)
+            chart.set_x_range(start, now)
         self.cpu.set_y_range(max(100.0, s.peak("cpu") * 1.1))
         memory_limit = container.config.resources.memory if container is not None else None
         peak_memory = s.peak("memory")

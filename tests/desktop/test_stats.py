@@ -1,0 +1,125 @@
+"""The Stats tab: samples as chart columns, and a busy container's CPU near one core."""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.desktop.mainwindow import MainWindow
+from app.desktop.rowtable import RowTable
+from app.desktop.statsseries import StatsSeries
+from app.desktop.statsview import process_columns
+from engine.containers.config import Resources
+from engine.containers.model import ProcessInfo, Stats
+from tests.desktop.conftest import screenshot, wait_for
+from tests.desktop.livewindow import live_window, make, publish, select
+
+S = 1_000_000_000
+
+
+def sample(t: float, cpu: float = 50.0, rx: int = 0, read: int = 0, memory: int = 1000) -> Stats:
+    return Stats("c" * 64, "web", int(t * S), cpu, memory, 4000, rx, 0, read, 0, 2)
+
+
+def test_counters_become_rates_and_gaps_break_the_lines() -> None:
+    series = StatsSeries(seconds=100)
+    series.extend([sample(10, rx=0), sample(11, rx=500), sample(12, rx=1500, read=4096)])
+    assert list(series.rx)[1:] == [500.0, 1000.0]
+    assert math.isnan(series.rx[0])  # no rate before the second sample
+    assert series.latest("read") == 4096.0
+    series.append(sample(12, rx=9999))  # the same instant again (history meets live)
+    assert len(series) == 3
+    series.append(sample(40, rx=100))  # the app was closed for a while; counters restarted
+    assert math.isnan(series.cpu[3])  # a break in the line, just after the old point
+    assert series.times[3] == 13.0
+    assert series.cpu[4] == 50.0 and math.isnan(series.rx[4])
+    series.append(sample(41, rx=50))  # a counter going down is not a negative rate
+    assert series.rx[-1] == 0.0
+    series.append(sample(80, cpu=0.0))  # after a gap, 0.0 means "not measured yet"
+    assert math.isnan(series.cpu[-1])
+    series.append(sample(81, cpu=0.0))
+    assert series.cpu[-1] == 0.0
+    series.append(sample(200))
+    assert series.times[0] >= 100  # older than 100 s is dropped
+    assert series.peak("memory") == 1000.0
+
+
+def test_process_table_model(qtmodeltester: Any) -> None:
+    model = RowTable(process_columns())
+    model.set_rows([ProcessInfo(41, "root", "sh -c while :; do :; done", 99.5, 1 << 20),
+                    ProcessInfo(7, "nobody", "sleep 600", 0.0, 4096)])
+    qtmodeltester.check(model)
+    assert model.index(0, 2).data() == "99.5"
+    assert model.index(1, 4).data() == "sleep 600"
+    assert model.index(0, 0).data(RowTable.SortRole) == 41
+    model.set_rows([ProcessInfo(41, "root", "sh", 1.0, 1)])
+    qtmodeltester.check(model)
+    assert model.rowCount() == 1
+
+
+@pytest.fixture
+def window(qapp: Any, run: Callable[..., Any], skiff_root: Path, busybox_image: str,
+           tmp_path: Path) -> Iterator[MainWindow]:
+    yield from live_window(qapp, run, tmp_path)
+
+
+BUSY = ["sh", "-c", "while :; do :; done"]
+
+
+@pytest.mark.gui
+@pytest.mark.root
+def test_a_busy_container_shows_one_core(window: MainWindow, run: Callable[..., Any],
+                                         busybox_image: str, tmp_path: Path) -> None:
+    stats = window.plugins.stats
+
+    async def story() -> None:
+        await make(busybox_image, "quiet", ["sleep", "600"])
+        await make(busybox_image, "busy", BUSY, resources=Resources(memory=64 << 20,
+                                                                    pids_limit=100))
+        await select(window, "busy", lambda c: c.state.status.is_active, "running")
+        window.show_tab("stats")
+        assert window.details.current_tab() == "stats"
+        # One core is 100 %; a loaded test machine may give it less, never none.
+        await wait_for(lambda: stats.cpu.latest() >= 60, window.plugins.feed.sampled,
+                       timeout=60, what=f"CPU near 100 % (now {stats.cpu.latest():.0f})")
+        assert stats.cpu.latest() < 250
+        await wait_for(lambda: len(stats.series) >= 12, window.plugins.feed.sampled,
+                       timeout=60, what="a few seconds of samples")
+        assert stats.memory.limit_line.isVisible()
+        assert stats.memory.limit_line.value() == 64 << 20
+        assert stats.series.latest("pids") >= 1
+        assert "of 64.0 MiB" in stats.memory.getPlotItem().titleLabel.text
+        await wait_for(lambda: any("while" in p.command for p in stats.processes.rows()),
+                       stats.processes.modelReset, stats.processes.dataChanged,
+                       timeout=30, what="the busy loop in the process list")
+        busy_loop = next(p for p in stats.processes.rows() if "while" in p.command)
+        assert busy_loop.pid > 0 and busy_loop.user == "root"
+        screenshot(window, "stats")
+        publish("stats")
+
+        # Another container and back: the history comes from the engine's record.
+        count = len(stats.series)
+        await select(window, "quiet", lambda c: c.state.status.is_active, "running")
+        assert len(stats.series) == 0 or stats.series.last is None or \
+            stats.series.last.name == "quiet"
+        await select(window, "busy")
+        await wait_for(lambda: len(stats.series) >= count, window.plugins.feed.sampled,
+                       timeout=30, what="the busy container's recorded history")
+        assert stats.series.peak("cpu") >= 60
+
+        target = tmp_path / "busy.csv"
+        task = stats.export_csv(target)
+        assert task is not None
+        await task
+        with open(target) as f:
+            rows = list(csv.reader(f))
+        assert rows[0][:2] == ["time_ns", "cpu_percent"]
+        assert len(rows) - 1 >= count
+        assert max(float(r[1]) for r in rows[1:]) >= 60
+
+    run(story(), timeout=240)
