@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from app.desktop import theme
 from app.desktop.learndata import LayerRow
-from app.desktop.units import human_size
+from engine.containers.explain import format_bytes
 
 __all__ = ["LayerStack"]
 
@@ -81,7 +81,7 @@ class LayerStack(QWidget):
             painter.setBrush(fill)
             painter.drawRoundedRect(rect, 5, 5)
             painter.setPen(QColor("#ffffff"))
-            size = f" · {human_size(row.size)}" if row.size >= 0 else ""
+            size = f" · {format_bytes(row.size)}" if row.size >= 0 else ""
             mode = "read-write" if not row.read_only else "read-only"
             label = f"{row.label} ({mode}){size}: {row.made_by}"
             painter.drawText(rect.adjusted(10, 0, -10, 0),

@@ -136,7 +136,8 @@ class NetworkFacts:
     address: str
     gateway: str
     bridge: str
-    ports: list[str]
+    ports: list[str]  # published: "0.0.0.0:8080 → 80/tcp"
+    exposed: list[str]  # the image says it listens there; nothing forwards to it
     peers: list[Peer]
     summary: str
 
@@ -277,10 +278,16 @@ def network_facts(container: Container, inspect: dict[str, Any],
     for name in attached:
         options = (by_name.get(name) or {}).get("Options") or {}
         bridge = bridge or str(options.get("com.docker.network.bridge.name", ""))
-    ports = []
-    for key, bindings in sorted((settings.get("Ports") or {}).items()):
+    ports: list[str] = []
+    exposed: list[str] = []
+
+    def port_order(item: tuple[str, Any]) -> tuple[int, str]:
+        number, _, protocol = item[0].partition("/")
+        return (int(number) if number.isdigit() else 0, protocol)
+
+    for key, bindings in sorted((settings.get("Ports") or {}).items(), key=port_order):
         if not bindings:
-            ports.append(f"{key} (exposed, not published)")
+            exposed.append(key)
             continue
         for binding in bindings:
             host_ip = binding.get("HostIp") or "0.0.0.0"
@@ -313,4 +320,17 @@ def network_facts(container: Container, inspect: dict[str, Any],
                        f"{'s' if len(peers) != 1 else ''} {how}."
         else:
             summary += " No other container is on its network."
-    return NetworkFacts(mode, address, gateway, bridge, ports, peers, summary)
+    return NetworkFacts(mode, address, gateway, bridge, ports, exposed, peers, summary)
+
+
+def ports_text(facts: NetworkFacts) -> str:
+    """One sentence about published and merely exposed ports."""
+    text = "Published ports: " + (", ".join(facts.ports) if facts.ports else "none") + "."
+    if facts.exposed:
+        text += (f" Exposed but not published: {', '.join(facts.exposed)} (the image says "
+                 "something listens there; publish it in Settings to reach it from this "
+                 "computer's address).")
+    return text
+
+
+__all__ += ["ports_text"]

@@ -36,7 +36,7 @@ from app.desktop.commandlog import CommandLog
 from app.desktop.layerstack import LayerStack
 from app.desktop.learndata import LearnFacts
 from app.desktop.rowtable import Column, RowTable
-from app.desktop.units import human_size
+from engine.containers.explain import format_bytes
 from engine.containers.model import Container
 from engine.errors import SkiffError
 
@@ -58,7 +58,7 @@ def layer_columns() -> list[Column]:
         Column("Layer", lambda r: r.label),
         Column("Digest", lambda r: _short_digest(r.digest) if r.kind == "image" else r.digest,
                tooltip=lambda r: r.digest, mono=True),
-        Column("Size", lambda r: human_size(r.size) if r.size >= 0 else "—",
+        Column("Size", lambda r: format_bytes(r.size) if r.size >= 0 else "—",
                sort=lambda r: r.size, right=True),
         Column("Made by", lambda r: r.made_by, tooltip=lambda r: r.made_by),
     ]
@@ -235,6 +235,7 @@ class LearnView(QWidget):
         self.history.setMaximumHeight(120)
         for line in commands.history():
             self.history.addItem(line)
+        self.history.setVisible(self.history.count() > 0)
         commands.recorded.connect(self._on_commands_recorded)
         body.addWidget(self.history)
         body.addStretch(1)
@@ -337,8 +338,7 @@ class LearnView(QWidget):
         self.limits.set_rows(learndata.limit_rows(facts.container, facts.stats))
         network = learndata.network_facts(facts.container, facts.inspect, facts.networks)
         self.network_summary.setText(network.summary)
-        self.ports.setText("Published ports: " + (", ".join(network.ports) if network.ports
-                                                 else "none") + ".")
+        self.ports.setText(learndata.ports_text(network))
         self.peers.set_rows(network.peers)
         self.peers_view.setVisible(bool(network.peers))
         self.command.setText(facts.command or facts.missing.get("command", ""))
@@ -349,6 +349,7 @@ class LearnView(QWidget):
 
     def _on_commands_recorded(self, line: str) -> None:
         self.history.addItem(line)
+        self.history.show()
         while self.history.count() > 50:
             self.history.takeItem(0)
         self.history.scrollToBottom()
