@@ -3,7 +3,9 @@
 Directories load when a view expands them: ``fetchMore`` asks for the listing
 through ``fetch_requested(path)`` and the view's owner answers with
 :meth:`FileTreeModel.set_children` (or :meth:`load_failed`) once the engine
-replies, so the window never waits on a listing. Entries added or changed
+replies, so the window never waits on a listing. Only the first answer to a
+request counts: a directory is never replaced under the view's feet by a
+second, late one. Entries added or changed
 by the container (from the engine's diff of the overlay's upper layer) are
 marked; owners show as names when the container's /etc/passwd says so.
 """
@@ -26,7 +28,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication, QStyle
 
-from app.desktop.units import human_size
+from engine.containers.explain import format_bytes
 from engine.containers.files import FileEntry
 
 __all__ = ["CHANGE_COLOURS", "CHANGE_WORDS", "FileTreeModel", "parse_names"]
@@ -113,8 +115,8 @@ class FileTreeModel(QAbstractItemModel):
 
     def set_children(self, path: str, entries: Iterable[FileEntry]) -> None:
         node = self._find(path)
-        if node is None or not node.is_dir:
-            return
+        if node is None or not node.is_dir or not node.loading:
+            return  # nobody asked (anymore): an answer to a request already answered
         parent = self._index_of(node)
         listed = sorted(entries, key=lambda e: (not e.is_dir, e.name.casefold(), e.name))
         if node.children:
@@ -136,7 +138,7 @@ class FileTreeModel(QAbstractItemModel):
 
     def load_failed(self, path: str, message: str) -> None:
         node = self._find(path)
-        if node is None:
+        if node is None or not node.loading:
             return
         node.loading = False
         node.error = message
@@ -286,6 +288,8 @@ class FileTreeModel(QAbstractItemModel):
         if role == Qt.ItemDataRole.ForegroundRole and change and column in (0, 5):
             return CHANGE_COLOURS[change]
         if role == Qt.ItemDataRole.DecorationRole and column == 0:
+            if not isinstance(QApplication.instance(), QApplication):
+                return None  # no widgets (a test of the model alone): no icons
             style = QApplication.style()
             pixmap = QStyle.StandardPixmap.SP_DirIcon if entry.is_dir else \
                 QStyle.StandardPixmap.SP_FileLinkIcon if entry.type == "symlink" else \
@@ -310,7 +314,7 @@ class FileTreeModel(QAbstractItemModel):
                 name += " (could not list)"
             return name
         if column == 1:
-            return "" if entry.is_dir else human_size(entry.size)
+            return "" if entry.is_dir else format_bytes(entry.size)
         if column == 2:
             user = self._users.get(entry.uid, str(entry.uid))
             group = self._groups.get(entry.gid, str(entry.gid))

@@ -61,6 +61,7 @@ class FilesView(QWidget):
         self.setAccessibleName("Files")
         self.bridge = bridge
         self.container: Container | None = None
+        self.viewer: FileViewer | None = None  # the last file opened
         self._stale = True
 
         self.mode = QComboBox(self)
@@ -119,6 +120,8 @@ class FilesView(QWidget):
         self.changes_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.changes_view.horizontalHeader().setStretchLastSection(True)
         self.changes_view.setAlternatingRowColors(True)
+        self.changes_view.verticalHeader().setDefaultSectionSize(
+            self.fontMetrics().height() + 8)
         self.changes_view.doubleClicked.connect(self._on_changes_double_clicked)
         self.changes_view.selectionModel().currentChanged.connect(
             lambda *_: self._update_buttons())
@@ -252,8 +255,7 @@ class FilesView(QWidget):
             self.note.setText(
                 f"What {container.name} changed compared to its image ({counts['A']} added, "
                 f"{counts['C']} changed, {counts['D']} deleted): the content of the "
-                "container's own writable layer. The same as `skiff diff "
-                f"{container.name}`.")
+                f"container's own writable layer, as skiff diff {container.name} lists it.")
         else:
             self.note.setText(
                 f"The files of {container.name} ({state}) as its processes see them. Green: "

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.desktop.units import human_size
+from engine.containers.explain import format_bytes
 
 __all__ = ["FileViewer", "describe_content"]
 
@@ -21,12 +21,12 @@ __all__ = ["FileViewer", "describe_content"]
 def describe_content(data: bytes, size: int, limit: int) -> tuple[str, str]:
     """(text to show, a note about it): binary files and cut-off files say so."""
     if b"\0" in data[:8192]:
-        return "", (f"This looks like a binary file ({human_size(size)}): it is not shown. "
+        return "", (f"This looks like a binary file ({format_bytes(size)}): it is not shown. "
                     "Copy it out to open it with a program that understands it.")
     text = data.decode("utf-8", errors="replace")
-    note = f"{human_size(size)}, read-only."
+    note = f"{format_bytes(size)}, read-only."
     if size > len(data) or len(data) >= limit:
-        note = (f"Showing the first {human_size(len(data))} of {human_size(size)}, "
+        note = (f"Showing the first {format_bytes(len(data))} of {format_bytes(size)}, "
                 "read-only. Copy it out to see all of it.")
     return text, note
 
