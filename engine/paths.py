@@ -33,9 +33,13 @@ def engine_root() -> Path:
 
 
 def helper_root() -> Path:
-    """The privileged helper's root: layers, container filesystems, logs."""
+    """The privileged helper's root: layers, container filesystems, logs.
+
+    Only root moves it with SKIFF_ROOT: a helper started through pkexec for a
+    user ignores the user's choice, so the engine must look where it writes.
+    """
     override = _override()
-    if override is not None:
+    if override is not None and os.geteuid() == 0:
         return override / "helper"
     return SYSTEM_ROOT / "helper"
 
