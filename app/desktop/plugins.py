@@ -154,6 +154,7 @@ class Plugins(QObject):
         if command:
             self.commands.record(command)
         self.notifier.forget(container_id)
+        self.terminal.forget(container_id)
 
     def _on_bridge_job_started(self, job: CreateJob) -> None:
         config = ContainerConfig(image=job.ref, image_id="", cmd=job.cmd)

@@ -261,6 +261,17 @@ class TerminalView(QWidget):
             page.removeTab(index)
         terminal.deleteLater()
 
+    def forget(self, container_id: str) -> None:
+        """The container is gone: end its sessions and drop their tabs."""
+        page = self._pages.pop(container_id, None)
+        if page is None:
+            return
+        for terminal in list(page.sessions):
+            self._remove(page, terminal)
+        self.stack.removeWidget(page)
+        page.deleteLater()
+        self._update()
+
     def close_all(self) -> None:
         """End every session (the window is closing)."""
         for page in self._pages.values():

@@ -239,6 +239,15 @@ def test_type_echo_hello_into_a_containers_shell(window: MainWindow, run: Callab
         assert widget.read_only
         assert "(ended)" in terminal.page().tabText(0)  # type: ignore[union-attr]
 
+        # Removing the container closes its other shell and drops its tabs.
+        from engine.engine import Engine
+
+        async with Engine() as engine:
+            await engine.remove(session.container.id, force=True)
+        await wait_for(lambda: terminal.page(session.container.id) is None,
+                       window.bridge.container_removed, what="the terminal to forget it")
+        assert terminal.sessions() == []
+
     run(story(), timeout=180)
 
 
