@@ -60,6 +60,7 @@ def process_columns() -> list[Column]:
 
 class StatsView(QWidget):
     message = Signal(str)
+    series_loaded = Signal()  # the recorded history arrived and is drawn
 
     def __init__(self, bridge: Bridge, feed: StatsFeed, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -205,6 +206,7 @@ class StatsView(QWidget):
             self._pending = []
             self.series = fresh
             self._redraw()
+            self.series_loaded.emit()
 
         def failed(text: str) -> None:
             if self.container is not None and self.container.id == wanted:

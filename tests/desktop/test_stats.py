@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import csv
 import math
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from app.desktop.main import build
 from app.desktop.mainwindow import MainWindow
 from app.desktop.rowtable import RowTable
 from app.desktop.statsseries import StatsSeries
@@ -74,7 +76,8 @@ BUSY = ["sh", "-c", "while :; do :; done"]
 @pytest.mark.gui
 @pytest.mark.root
 def test_a_busy_container_shows_one_core(window: MainWindow, run: Callable[..., Any],
-                                         busybox_image: str, tmp_path: Path) -> None:
+                                         busybox_image: str, tmp_path: Path,
+                                         qapp: Any) -> None:
     stats = window.plugins.stats
 
     async def story() -> None:
@@ -123,3 +126,26 @@ def test_a_busy_container_shows_one_core(window: MainWindow, run: Callable[..., 
         assert max(float(r[1]) for r in rows[1:]) >= 60
 
     run(story(), timeout=240)
+
+    # A new window (the app started again): the charts start from what was recorded.
+    recorded = len(stats.series)
+    started = time.time()
+    bridge, again = build(qapp, settings_path=tmp_path / "again.conf")
+    again.show()
+    try:
+        assert run(bridge.open())
+
+        async def reopened() -> None:
+            await select(again, "busy")
+            again.show_tab("stats")
+            view = again.plugins.stats
+            # Samples from before this window existed: the engine's record.
+            await wait_for(lambda: sum(1 for t in view.series.times if t < started)
+                           >= recorded - 2, view.series_loaded, timeout=30,
+                           what="the recorded history in the new window")
+            assert view.series.peak("cpu") >= 60
+
+        run(reopened(), timeout=60)
+    finally:
+        again.close()
+        run(bridge.close())
