@@ -460,7 +460,9 @@ class ImageBrowser(QWidget):
             return
         users = self.images.users(row.image.id)
         name = row.ref if row.repository == "<none>" else f"{row.repository}:{row.tag}"
-        if users:
+        # A tag among others only goes away (docker's "Untagged"); the image stays for
+        # its containers. The last name of an image in use cannot go.
+        if users and len(row.image.repo_tags) <= 1:
             self.show_error(f"{name} cannot be removed: {_join(users)} "
                             f"{'uses' if len(users) == 1 else 'use'} it. Remove "
                             f"{'that container' if len(users) == 1 else 'those containers'}"

@@ -126,6 +126,10 @@ class LogView(QWidget):
             True))
         self.a_copy.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         self.table.addAction(self.a_copy)
+        # While the Logs tab is showing, these work wherever the focus is in the window.
+        for action in (self.a_find, self.a_next, self.a_previous, self.a_jump, self.a_save,
+                       self.a_clear):
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
 
         top = QHBoxLayout()
         top.setSpacing(6)

@@ -16,8 +16,12 @@ from typing import Any, TypeVar
 
 import pytest
 
-# Before any QApplication exists.
-os.environ["QT_QPA_PLATFORM"] = "offscreen"
+# Before any QApplication exists: offscreen, on a 1920x1200 screen (the plugin's
+# default 800x800 screen would clamp restored window sizes).
+_SCREENS = Path(tempfile.mkdtemp(prefix="skiff-qt-")) / "screens.json"
+_SCREENS.write_text('{"screens": [{"name": "test", "x": 0, "y": 0, "width": 1920, '
+                    '"height": 1200, "logicalDpi": 96, "dpr": 1}]}')
+os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={_SCREENS}"
 if not os.environ.get("XDG_RUNTIME_DIR"):
     _runtime = tempfile.mkdtemp(prefix="skiff-xdg-runtime-")
     os.chmod(_runtime, 0o700)

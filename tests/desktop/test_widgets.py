@@ -177,3 +177,46 @@ def test_message_bar(qtbot: Any) -> None:
     assert len(bar.messages()) == 4
     bar.clear()
     assert bar.messages() == []
+
+
+def test_inspect_tree_copies_json(qtbot: Any) -> None:
+    import json
+
+    from app.desktop.inspectview import InspectView
+
+    view = InspectView()
+    qtbot.addWidget(view)
+    document = {"Id": "abc", "State": {"Status": "running", "Pid": 42}, "Args": ["-c", "x"]}
+    view.set_document(document)
+    state = view.model.index(1, 0)
+    assert view.tree.isExpanded(state)  # State starts open
+    assert json.loads(view.copy_json()) == document
+    view.tree.setCurrentIndex(state)
+    assert json.loads(view.copy_json()) == {"Status": "running", "Pid": 42}
+    view.tree.collapse(state)
+    view.tree.expand(view.model.index(2, 0))
+    view.set_document({**document, "State": {"Status": "exited", "Pid": 0}})
+    assert view.tree.isExpanded(view.model.index(2, 0))  # what the user opened stays open
+    assert not view.tree.isExpanded(view.model.index(1, 0))
+
+
+def test_registry_dialog(qtbot: Any) -> None:
+    from app.desktop.registrydialog import RegistryDialog, check_registry
+
+    assert check_registry("https://127.0.0.1:5000/") == "127.0.0.1:5000"
+    assert check_registry("registry.example.com") == "registry.example.com"
+    assert check_registry("not a host") == ""
+    dialog = RegistryDialog()
+    qtbot.addWidget(dialog)
+    chosen: list[tuple[str, str, str]] = []
+    dialog.chosen.connect(lambda *args: chosen.append(args))
+    dialog.address.setText("bad host")
+    dialog._on_ok()
+    assert chosen == [] and "host name" in dialog.problem.text()
+    dialog.address.setText("127.0.0.1:5000")
+    dialog.username.setText("me")
+    dialog._on_ok()
+    assert chosen == [] and "password" in dialog.problem.text()
+    dialog.password.setText("secret")
+    dialog._on_ok()
+    assert chosen == [("127.0.0.1:5000", "me", "secret")]

@@ -239,12 +239,39 @@ def test_import_names_and_refused_image_removal(window: MainWindow, run: Callabl
         await wait_for(lambda: window.images.users(image_id) == ["busybox", "busybox-2"],
                        window.images.dataChanged, window.images.modelReset,
                        what="in use by both")
+        # Its other names (earlier tests pulled the same image) go first: the last name of
+        # an image in use is what cannot be removed.
+        from engine.engine import Engine
+
+        async with Engine() as engine:
+            for tag in (await engine.image("busybox:latest")).repo_tags:
+                if tag != "docker.io/library/busybox:latest":
+                    await engine.remove_image(tag)
+        window.bridge.refresh()
+        await wait_for(lambda: [r.ref for r in window.images.rows()
+                                if r.image.id == image_id] ==
+                       ["docker.io/library/busybox:latest"], window.images.modelReset,
+                       what="busybox:latest as the image's only name")
         assert browser.select_local("docker.io/library/busybox:latest")
         browser.remove_button.click()
         assert browser.notice.text() == (
             "busybox:latest cannot be removed: busybox and busybox-2 use it. Remove those "
             "containers first, then remove the image.")
         assert window.findChild(QMessageBox, "confirm") is None
+
+        # A second name of the same image can go while containers use the image.
+        async with Engine() as engine:
+            await engine.tag("busybox:latest", "scratch/doomed:1")
+        window.bridge.refresh()
+        await wait_for(lambda: browser.select_local("docker.io/scratch/doomed:1"),
+                       window.images.modelReset, what="the second tag")
+        browser.remove_button.click()
+        click_confirm(browser, "Remove")
+        await wait_for(lambda: not any(r.ref == "docker.io/scratch/doomed:1"
+                                       for r in window.images.rows()),
+                       window.images.modelReset, what="the tag to go")
+        assert browser.notice.text() == "Removed docker.io/scratch/doomed:1."
+        assert any(r.ref == "docker.io/library/busybox:latest" for r in window.images.rows())
 
     run(story(), timeout=300)
 
@@ -288,8 +315,8 @@ def test_window_remembers_size_splitter_and_selection(qapp: Any, run: Callable[.
     run(wait_for(lambda: entry_named(window, "beta"), window.containers.rowsInserted,
                  what="beta"))
     window.select(entry_named(window, "beta").key)
-    window.resize(780, 600)  # the offscreen screen is 800x800: restoring clamps to it
-    window.splitter.setSizes([220, 560])
+    window.resize(1100, 700)
+    window.splitter.setSizes([330, 770])
     sizes = window.splitter.sizes()
     window.close()
     bridge, again = build(qapp, settings_path=tmp_path / "desktop.conf")
@@ -300,7 +327,7 @@ def test_window_remembers_size_splitter_and_selection(qapp: Any, run: Callable[.
         run(wait_for(lambda: again.current() is not None, again.sidebar.current_changed,
                      what="a selection"))
         assert again.current().name == "beta"  # type: ignore[union-attr]
-        assert (again.size().width(), again.size().height()) == (780, 600)
+        assert (again.size().width(), again.size().height()) == (1100, 700)
         assert again.splitter.sizes() == sizes
     finally:
         again.close()
