@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import shutil
@@ -226,8 +227,12 @@ def child(args: argparse.Namespace) -> int:
     import qasync
     from PySide6.QtWidgets import QApplication
 
+    from app.desktop.gcguard import GarbageCollector
+
     app = QApplication([sys.argv[0]])
     app.setQuitOnLastWindowClosed(False)
+    collector = GarbageCollector(app)  # as main() does
+    collector.start()
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     body = {"launch": child_launch, "flood": child_flood, "bigfile": child_bigfile}[args.child]
@@ -276,6 +281,8 @@ async def open_window(app: Any) -> tuple[Any, Any]:
     bridge, window = build(app)
     window.resize(1180, 760)
     window.show()
+    gc.collect()  # as main() does once the window exists (gcguard.py)
+    gc.freeze()
     opened = await bridge.open()
     if not opened:
         raise RuntimeError(window.messages.messages())

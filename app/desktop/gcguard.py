@@ -5,6 +5,8 @@ collector happens to run in one of them, it may free Qt objects there, and Qt
 objects must die in their own thread ("Timers cannot be stopped from another
 thread", then crashes). So automatic collection is switched off and this object
 collects on the GUI thread instead, as often as the normal thresholds would.
+After start-up, everything that exists is frozen out of collection, so a full
+collection (tens of milliseconds over the Qt and plotting modules) stays short.
 """
 
 from __future__ import annotations
@@ -30,6 +32,12 @@ class GarbageCollector(QObject):
     def start(self) -> None:
         gc.disable()
         self._timer.start()
+
+    def freeze(self) -> None:
+        """Set what exists now (modules, the window) aside for good: later full
+        collections then only walk newer objects, which keeps them short."""
+        gc.collect()
+        gc.freeze()
 
     def stop(self) -> None:
         self._timer.stop()

@@ -59,6 +59,9 @@ def test_garbage_is_collected_on_the_gui_thread(qapp: object) -> None:
             a, b = Cycle(), Cycle()
             a.other, b.other = b, a  # type: ignore[attr-defined]
         assert collector.check() > 0
+        collector.freeze()
+        assert gc.get_freeze_count() > 0
+        gc.unfreeze()
     finally:
         collector.stop()
     assert gc.isenabled() == enabled
