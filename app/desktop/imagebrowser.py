@@ -54,6 +54,7 @@ class ImageBrowser(QWidget):
     registries_changed = Signal(list)
     job_created = Signal(object)  # CreateJob
     closed = Signal()
+    notice_changed = Signal(str)  # the message under the search row ("" when hidden)
 
     def __init__(self, bridge: Bridge, images: ImageModel, parent: QWidget | None = None,
                  registries: list[str] | None = None) -> None:
@@ -504,14 +505,17 @@ class ImageBrowser(QWidget):
         self.notice.setStyleSheet("")
         self.notice.setText(text)
         self.notice.show()
+        self.notice_changed.emit(text)
 
     def show_error(self, text: str) -> None:
         self.notice.setStyleSheet("QLabel { color: #d9534f; }")
         self.notice.setText(text)
         self.notice.show()
+        self.notice_changed.emit(text)
 
     def hide_notice(self) -> None:
         self.notice.hide()
+        self.notice_changed.emit("")
 
     def focus_search(self) -> None:
         self.query.setFocus()

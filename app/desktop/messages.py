@@ -19,7 +19,7 @@ def describe(action: str, exc: BaseException) -> str:
     """One plain sentence (or two) for the user; ``action`` reads "start web-1"."""
     if isinstance(exc, AuthenticationError):
         return (f"Could not {action}: {_sentence(exc)} Check the user name and password "
-                "(Images → Add registry…).")
+                "(+ New → Add Registry…).")
     if isinstance(exc, RegistryError):
         return f"Could not {action}: {_sentence(exc)} Check the network and the image name."
     if isinstance(exc, KernelFeatureMissing):

@@ -488,3 +488,33 @@ def test_cancel_a_pull_and_registry_errors(window: MainWindow, run: Callable[...
         assert entry_named(window, "nothing") is None
 
     run(story(), timeout=180)
+
+
+def test_a_private_registry_with_a_login(window: MainWindow, run: Callable[..., Any],
+                                         basic_registry: Any) -> None:
+    async def story() -> None:
+        browser = window.browser
+        window.show_browser()
+        user, password = basic_registry.credentials
+        dialog = browser.ask_registry()
+        dialog.address.setText(basic_registry.host)
+        dialog.username.setText(user)
+        dialog.password.setText("wrong")
+        dialog._on_ok()
+        await wait_for(lambda: browser.notice.isVisible()
+                       and browser.notice.text().startswith("Could not log in"),
+                       browser.notice_changed, timeout=30, what="the refused login")
+        assert "password" in browser.notice.text()
+        assert basic_registry.host not in browser.registries
+        dialog = browser.ask_registry()
+        dialog.address.setText(basic_registry.host)
+        dialog.username.setText(user)
+        dialog.password.setText(password)
+        dialog._on_ok()
+        name = f"{basic_registry.host}/private/busybox"
+        await wait_for(lambda: browser.select_remote(name), browser.results.modelReset,
+                       timeout=30, what="the private catalog")
+        assert browser.registries == [basic_registry.host]
+        assert window.settings.registries == [basic_registry.host]
+
+    run(story(), timeout=120)
