@@ -87,6 +87,7 @@ class Engine:
         self._top_procs: dict[str, dict[int, Any]] = {}  # psutil.Process kept between calls
         self._registry_service: Any = None
         self._repaired = False
+        self._status_cache: dict[str, tuple[tuple[int, int, int], dict[str, Any]]] = {}
 
     async def __aenter__(self) -> Engine:
         return self
@@ -247,9 +248,25 @@ class Engine:
     def _dir(self, container_id: str) -> Path:
         return self._containers_dir / container_id
 
-    def _state(self, record: ContainerRecord) -> ContainerState:
-        cdir = self._dir(record.id)
-        status = _read_json(cdir / "status.json")
+    def _status(self, container_id: str) -> dict[str, Any]:
+        """The monitor's status.json, parsed again only when the file changed."""
+        path = self._dir(container_id) / "status.json"
+        try:
+            st = os.stat(path)
+        except OSError:
+            self._status_cache.pop(container_id, None)
+            return {}
+        key = (st.st_mtime_ns, st.st_size, st.st_ino)
+        cached = self._status_cache.get(container_id)
+        if cached is None or cached[0] != key:
+            cached = (key, _read_json(path))
+            self._status_cache[container_id] = cached
+        return dict(cached[1])
+
+    def _state(self, record: ContainerRecord | str) -> ContainerState:
+        container_id = record if isinstance(record, str) else record.id
+        cdir = self._dir(container_id)
+        status = self._status(container_id)
         if not status:
             return ContainerState(Status.CREATED)
         name = str(status.get("status", "created"))
@@ -877,14 +894,16 @@ class Engine:
             previous = current
 
     def _snapshot(self) -> dict[str, tuple[str, ...]]:
+        # Cheap on purpose: the app takes one every half second with hundreds of
+        # containers. Names from SQLite, status files only when they changed.
         snap: dict[str, tuple[str, ...]] = {}
-        for record in self.container_store.all():
-            state = self._state(record)
-            snap[f"container:{record.id}"] = (
-                record.name, state.status.value, state.started_at,
+        for container_id, name in self.container_store.names_by_id().items():
+            state = self._state(container_id)
+            snap[f"container:{container_id}"] = (
+                name, state.status.value, state.started_at,
                 str(state.restart_count), str(state.exit_code))
-        for image in self.image_store.list():
-            snap[f"image:{image.id}"] = tuple(sorted(image.repo_tags))
+        for image_id, tags in self.image_store.tags_by_image().items():
+            snap[f"image:{image_id}"] = tuple(sorted(tags))
         return snap
 
 

@@ -68,6 +68,10 @@ class ContainerStore:
         rows = self.db.conn.execute("SELECT * FROM containers ORDER BY created DESC")
         return [ContainerRecord(row) for row in rows]
 
+    def names_by_id(self) -> dict[str, str]:
+        return {row["id"]: row["name"]
+                for row in self.db.conn.execute("SELECT id, name FROM containers")}
+
     def ids(self) -> list[str]:
         return [row["id"] for row in self.db.conn.execute("SELECT id FROM containers")]
 

@@ -180,6 +180,14 @@ class ImageStore:
         return unused
 
     # -- reading -----------------------------------------------------------------
+    def tags_by_image(self) -> dict[str, list[str]]:
+        """Every image's tags, straight from SQLite (no blobs read)."""
+        found: dict[str, list[str]] = {
+            row["id"]: [] for row in self.db.conn.execute("SELECT id FROM images")}
+        for row in self.db.conn.execute("SELECT ref, image_id FROM image_tags"):
+            found.setdefault(row["image_id"], []).append(row["ref"])
+        return found
+
     def list(self) -> list[Image]:
         rows = self.db.conn.execute(
             "SELECT id FROM images ORDER BY created DESC, added_ns DESC").fetchall()
