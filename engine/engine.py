@@ -88,6 +88,7 @@ class Engine:
         self._registry_service: Any = None
         self._repaired = False
         self._status_cache: dict[str, tuple[tuple[int, int, int], dict[str, Any]]] = {}
+        self._alive_cache: dict[int, float] = {}
 
     async def __aenter__(self) -> Engine:
         return self
@@ -248,6 +249,22 @@ class Engine:
     def _dir(self, container_id: str) -> Path:
         return self._containers_dir / container_id
 
+    def _monitor_alive(self, pid: int) -> bool:
+        """is_alive, asked of /proc at most every half second per monitor.
+
+        A monitor records every exit itself; this only catches one that was killed,
+        for which half a second late is soon enough.
+        """
+        now = time.monotonic()
+        seen = self._alive_cache.get(pid)
+        if seen is not None and now - seen < 0.5:
+            return True
+        if is_alive(pid):
+            self._alive_cache[pid] = now
+            return True
+        self._alive_cache.pop(pid, None)
+        return False
+
     def _status(self, container_id: str) -> dict[str, Any]:
         """The monitor's status.json, parsed again only when the file changed."""
         path = self._dir(container_id) / "status.json"
@@ -270,7 +287,7 @@ class Engine:
         if not status:
             return ContainerState(Status.CREATED)
         name = str(status.get("status", "created"))
-        if name in _ACTIVE and not is_alive(int(status.get("monitor_pid", 0))):
+        if name in _ACTIVE and not self._monitor_alive(int(status.get("monitor_pid", 0))):
             name = "exited"
             status["error"] = status.get("error") or "the container's monitor process died"
         if name == "running" and (cdir / "paused").exists():
