@@ -15,18 +15,9 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QWidget
 
-from engine.containers.explain import format_bytes
+from app.desktop.chartunits import bytes_text, rate_text
 
 __all__ = ["StatsChart", "bytes_text", "rate_text"]
-
-
-def bytes_text(value: float) -> str:
-    """Binary units, as limits are set (``-m 64m`` is 64.0 MiB)."""
-    return format_bytes(int(value)) if value >= 0 and not math.isnan(value) else "—"
-
-
-def rate_text(value: float) -> str:
-    return f"{bytes_text(value)}/s"
 
 
 class _UnitAxis(pg.AxisItem):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSortFilterProxyModel, Qt, QTimer, Signal
 from PySide6.QtGui import QHideEvent, QShowEvent
@@ -31,11 +31,14 @@ from PySide6.QtWidgets import (
 )
 
 from app.desktop.bridge import Bridge
+from app.desktop.chartunits import bytes_text, rate_text
 from app.desktop.rowtable import Column, RowTable
-from app.desktop.statschart import StatsChart, bytes_text, rate_text
 from app.desktop.statsfeed import StatsFeed
 from app.desktop.statsseries import StatsSeries
 from engine.containers.model import Container, ProcessInfo, Stats
+
+if TYPE_CHECKING:
+    from app.desktop.statschart import StatsChart
 
 __all__ = ["RANGES", "StatsView", "process_columns"]
 
@@ -93,23 +96,14 @@ class StatsView(QWidget):
         top.addWidget(self.range)
         top.addWidget(self.export)
 
-        self.cpu = StatsChart("CPU", ["#1e88e5"], axis_format=lambda v: f"{v:.0f} %",
-                              parent=self)
-        self.memory = StatsChart("Memory", ["#8e24aa"], axis_format=bytes_text, parent=self,
-                                 binary=True)
-        self.network = StatsChart("Network", ["#43a047", "#fb8c00"], ["received", "sent"],
-                                  axis_format=rate_text, parent=self, binary=True)
-        self.disk = StatsChart("Disk", ["#00897b", "#e53935"], ["read", "written"],
-                               axis_format=rate_text, parent=self, binary=True)
-        self.pids = StatsChart("Processes", ["#6d4c41"], axis_format=lambda v: f"{v:.0f}",
-                               parent=self)
-        self.charts = (self.cpu, self.memory, self.network, self.disk, self.pids)
+        # The charts (and pyqtgraph, ~0.5 s to import) come when the tab is first shown:
+        # the window must paint fast.
+        self._charts: tuple[StatsChart, ...] | None = None
         grid_widget = QWidget(self)
         grid = QGridLayout(grid_widget)
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setSpacing(6)
-        for number, chart in enumerate(self.charts):
-            grid.addWidget(chart, number // 3, number % 3)
+        self._grid = grid
         self.explain = QLabel(
             "CPU: 100 % is one full core, so a container can go above 100 % on a computer "
             "with several. Memory is what the kernel charges to the container's cgroup (page "
@@ -165,6 +159,34 @@ class StatsView(QWidget):
         self._clock.timeout.connect(self._redraw)
         feed.sampled.connect(self._on_feed_sampled)
         self._redraw()
+
+    # -- the charts, made on first use --------------------------------------------------------
+
+    def _ensure_charts(self) -> tuple[StatsChart, ...]:
+        if self._charts is None:
+            from app.desktop.statschart import StatsChart
+
+            self._charts = (
+                StatsChart("CPU", ["#1e88e5"], axis_format=lambda v: f"{v:.0f} %", parent=self),
+                StatsChart("Memory", ["#8e24aa"], axis_format=bytes_text, parent=self,
+                           binary=True),
+                StatsChart("Network", ["#43a047", "#fb8c00"], ["received", "sent"],
+                           axis_format=rate_text, parent=self, binary=True),
+                StatsChart("Disk", ["#00897b", "#e53935"], ["read", "written"],
+                           axis_format=rate_text, parent=self, binary=True),
+                StatsChart("Processes", ["#6d4c41"], axis_format=lambda v: f"{v:.0f}",
+                           parent=self),
+            )
+            for number, chart in enumerate(self._charts):
+                self._grid.addWidget(chart, number // 3, number % 3)
+        return self._charts
+
+    charts = property(lambda self: self._ensure_charts())
+    cpu = property(lambda self: self._ensure_charts()[0])
+    memory = property(lambda self: self._ensure_charts()[1])
+    network = property(lambda self: self._ensure_charts()[2])
+    disk = property(lambda self: self._ensure_charts()[3])
+    pids = property(lambda self: self._ensure_charts()[4])
 
     # -- the container ---------------------------------------------------------------------
 
@@ -244,6 +266,9 @@ class StatsView(QWidget):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
+        if self._charts is None:
+            self._ensure_charts()
+            self._dirty = True
         self._clock.start()
         self._top_timer.start()
         self.refresh_processes()
@@ -256,6 +281,9 @@ class StatsView(QWidget):
         self._top_timer.stop()
 
     def _redraw(self) -> None:
+        if self._charts is None and not self.isVisible():
+            self._dirty = True  # drawn when first shown
+            return
         self._dirty = False
         s = self.series
         container = self.container
