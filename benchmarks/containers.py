@@ -30,6 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.isolation import private_world  # noqa: E402
 from tests.fixtures.images import build_busybox_oci  # noqa: E402
 
 
@@ -133,8 +134,8 @@ def main() -> int:
         print("run this benchmark as root", file=sys.stderr)
         return 1
     work = Path(tempfile.mkdtemp(prefix="skiff-bench-"))
-    os.environ["SKIFF_ROOT"] = str(work / "root")
-    os.environ["SKIFF_CGROUP_PARENT"] = f"skiff-bench-{os.getpid()}"
+    world = private_world(work)
+    world.__enter__()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     try:
         layout = build_busybox_oci(work)
@@ -158,6 +159,7 @@ def main() -> int:
     finally:
         subprocess.run([sys.executable, "-m", "app.cli", "system", "prune", "-f"], env=env,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        world.__exit__(None, None, None)
         shutil.rmtree(work, ignore_errors=True)
     return 0
 

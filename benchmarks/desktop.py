@@ -60,8 +60,10 @@ def main() -> int:
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     work = Path(tempfile.mkdtemp(prefix="skiff-bench-desktop-"))
-    os.environ["SKIFF_ROOT"] = str(work / "root")
-    os.environ["SKIFF_CGROUP_PARENT"] = f"skiff-bench-{os.getpid()}"
+    from benchmarks.isolation import private_world
+
+    world = private_world(work)  # storage, cgroups and network names of its own
+    world.__enter__()
     os.environ["XDG_CONFIG_HOME"] = str(work / "config")
     results: dict[str, Any] = {"platform": os.environ.get("QT_QPA_PLATFORM", "native")}
     engine_ok = os.geteuid() == 0 and shutil.which("umoci") and shutil.which("skopeo")
@@ -95,6 +97,7 @@ def main() -> int:
     finally:
         if engine_ok:
             asyncio.run(cleanup(work))
+        world.__exit__(None, None, None)
         shutil.rmtree(work, ignore_errors=True)
     report(results, args)
     return 0

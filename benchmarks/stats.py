@@ -24,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.isolation import private_world  # noqa: E402
 from tests.fixtures.images import build_busybox_oci  # noqa: E402
 
 
@@ -74,9 +75,8 @@ def main() -> int:
         print("run this benchmark as root", file=sys.stderr)
         return 1
     work = Path(tempfile.mkdtemp(prefix="skiff-bench-stats-"))
-    os.environ.update(SKIFF_ROOT=str(work / "root"),
-                      SKIFF_CGROUP_PARENT=f"skiff-bench-{os.getpid()}",
-                      SKIFF_HELPER_IDLE="0")
+    world = private_world(work)
+    world.__enter__()
     try:
         layout = build_busybox_oci(work)
         archive = work / "busybox.tar"
@@ -92,6 +92,7 @@ def main() -> int:
         asyncio.run(load())
         asyncio.run(measure(options.containers, options.seconds))
     finally:
+        world.__exit__(None, None, None)
         shutil.rmtree(work, ignore_errors=True)
     return 0
 
