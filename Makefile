@@ -22,7 +22,8 @@ run: setup
 	$(VENV)/bin/skiff-desktop
 
 test: setup lint
-	$(VENV)/bin/pytest -q --basetemp="$$(mktemp -d /tmp/skiff-tests.XXXXXX)"
+	tmp=$$(mktemp -d /tmp/skiff-tests.XXXXXX); \
+	$(VENV)/bin/pytest -q --basetemp="$$tmp"; status=$$?; rm -rf "$$tmp"; exit $$status
 
 lint: setup
 	$(VENV)/bin/ruff check .
