@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
@@ -298,3 +298,28 @@ class Formatter:
     def write(self, rows: Iterable[dict[str, Any]], out: TextIO) -> None:
         for line in self.render(rows):
             out.write(line + "\n")
+
+
+async def inspect_each(ctx: Any, names: Sequence[str],
+                       lookup: Callable[[str], Awaitable[dict[str, Any]]]) -> int:
+    """``X inspect NAME...``: docker's JSON list (or --format per object); a missing
+    one is a line on stderr and exit status 1, the others are still printed."""
+    from engine.errors import NotFound
+
+    fmt = ctx.args.format
+    template = Template(fmt.replace("\\t", "\t").replace("\\n", "\n")) if fmt else None
+    found: list[dict[str, Any]] = []
+    missing: list[NotFound] = []
+    for name in names:
+        try:
+            found.append(await lookup(name))
+        except NotFound as exc:
+            missing.append(exc)
+    if template is None:
+        ctx.out.write(to_json(found, indent=4) + "\n")
+    else:
+        for data in found:
+            ctx.out.write(template.render(data) + "\n")
+    for error in missing:
+        ctx.error(f"Error response from daemon: {error}")
+    return 1 if missing else 0

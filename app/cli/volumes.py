@@ -7,9 +7,8 @@ from typing import Any
 
 from app.cli.command import Command, Context
 from app.cli.options import UsageError, parse_labels
-from app.cli.output import Formatter, to_json
-from app.cli.template import Template
-from engine.errors import NotFound, SkiffError
+from app.cli.output import Formatter, inspect_each
+from engine.errors import SkiffError
 
 __all__ = ["COMMANDS", "MANAGEMENT", "volume_row"]
 
@@ -72,24 +71,7 @@ async def cmd_ls(ctx: Context) -> int:
 
 
 async def cmd_inspect(ctx: Context) -> int:
-    args = ctx.args
-    template = (Template(args.format.replace("\\t", "\t").replace("\\n", "\n"))
-                if args.format else None)
-    found: list[dict[str, Any]] = []
-    missing: list[SkiffError] = []
-    for name in args.volumes:
-        try:
-            found.append(await ctx.engine.volume_inspect(name))
-        except NotFound as exc:
-            missing.append(exc)
-    if template is None:
-        ctx.out.write(to_json(found, indent=4) + "\n")
-    else:
-        for data in found:
-            ctx.out.write(template.render(data) + "\n")
-    for error in missing:
-        ctx.error(f"Error response from daemon: {error}")
-    return 1 if missing else 0
+    return await inspect_each(ctx, ctx.args.volumes, ctx.engine.volume_inspect)
 
 
 async def cmd_rm(ctx: Context) -> int:
