@@ -23,6 +23,7 @@ from engine.containers.config import ContainerConfig
 from engine.containers.files import CopyPlan, FileEntry, clean_path, plan_copy
 from engine.engine import Engine
 from engine.errors import InvalidArgument, InvalidState, NotFound
+from tests.peers import NOBODY, socketpair_as
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -368,34 +369,17 @@ async def test_cli_cp_both_ways(engine: Engine, tmp_path: Path) -> None:
 
 # -- a caller who is not root, straight at the helper --------------------------------------------
 
-NOBODY = 65534
 
 
 class _Peer:
     """The engine's end of a helper connection for a caller running as ``uid``."""
 
     def __init__(self, root: Path, uid: int) -> None:
-        import socket
 
         from engine.helper import protocol
 
         self.protocol = protocol
-        parent, child = socket.socketpair()
-        pid = os.fork()
-        if pid == 0:  # a socketpair made by ``uid``: SO_PEERCRED says so
-            try:
-                os.setgroups([])
-                os.setgid(uid)
-                os.setuid(uid)
-                a, b = socket.socketpair()
-                socket.send_fds(child, [b"x"], [a.fileno(), b.fileno()])
-            finally:
-                os._exit(0)
-        _, fds, _, _ = socket.recv_fds(parent, 1, 2)
-        os.waitpid(pid, 0)
-        parent.close()
-        child.close()
-        self.sock, theirs = socket.socket(fileno=fds[0]), socket.socket(fileno=fds[1])
+        self.sock, theirs = socketpair_as(uid)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "engine.helper", "--root", str(root),
              "--cgroup-parent", os.environ["SKIFF_CGROUP_PARENT"]],

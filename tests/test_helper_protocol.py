@@ -20,10 +20,10 @@ from pathlib import Path
 import pytest
 
 from engine.helper import protocol
+from tests.peers import NOBODY, socketpair_as
 
 pytestmark = pytest.mark.root
 
-NOBODY = 65534
 
 
 class Peer:
@@ -51,28 +51,8 @@ class Peer:
         return self.read()
 
 
-def _socketpair_as(uid: int) -> tuple[socket.socket, socket.socket]:
-    """A socketpair created by a process running as ``uid``: SO_PEERCRED says ``uid``."""
-    parent, child = socket.socketpair()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.setgroups([])
-            os.setgid(uid)
-            os.setuid(uid)
-            a, b = socket.socketpair()
-            socket.send_fds(child, [b"x"], [a.fileno(), b.fileno()])
-        finally:
-            os._exit(0)
-    _, fds, _, _ = socket.recv_fds(parent, 1, 2)
-    os.waitpid(pid, 0)
-    parent.close()
-    child.close()
-    return socket.socket(fileno=fds[0]), socket.socket(fileno=fds[1])
-
-
 def _start(tmp_path: Path, uid: int) -> Peer:
-    ours, theirs = _socketpair_as(uid) if uid else socket.socketpair()
+    ours, theirs = socketpair_as(uid) if uid else socket.socketpair()
     process = subprocess.Popen(
         [sys.executable, "-m", "engine.helper", "--root", str(tmp_path / "helper"),
          "--cgroup-parent", f"skiff-test-{os.getpid()}"],
