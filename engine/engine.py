@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import IO, Any, TypeVar
 
 from engine import paths
+from engine.changefeed import ChangeFeed
 from engine.containers import runspec
 from engine.containers.attachsession import AttachSession
 from engine.containers.cmdline import run_command
@@ -47,6 +48,7 @@ from engine.errors import (
     NotFound,
 )
 from engine.events import diff_snapshots
+from engine.helper.runtime.spec import changes_file
 from engine.helperclient import HelperClient
 from engine.images.blobs import BlobStore
 from engine.images.model import Image, Layer
@@ -59,6 +61,9 @@ from engine.volumes import Volume, VolumeStore, check_volume_name
 __all__ = ["Engine"]
 
 _ACTIVE = ("running", "restarting")
+#: Seconds between the event stream's looks when nothing woke it: only for what no
+#: watch covers (a monitor from an older Skiff that does not announce its changes).
+SAFETY_LOOK = 10.0
 _T = TypeVar("_T")
 
 
@@ -79,7 +84,7 @@ class Engine:
         self.image_store = ImageStore(self.db, self.blobs)
         self.container_store = ContainerStore(self.db)
         self.volume_store = VolumeStore(self.db)
-        self.stats_store = StatsHistory(self.db)
+        self._stats_store: StatsHistory | None = None
         self.helper = HelperClient(self.helper_root, self.cgroup_parent)
         self._containers_dir = self.helper_root / "users" / str(os.getuid()) / "containers"
         self._locks: dict[str, asyncio.Lock] = {}
@@ -99,6 +104,17 @@ class Engine:
     async def close(self) -> None:
         await self.helper.close()
         self.db.close()
+        if self._stats_store is not None:
+            self._stats_store.db.close()
+
+    @property
+    def stats_store(self) -> StatsHistory:
+        """Samples live in a database of their own: written every second while the app
+        charts a container, they would otherwise wake every event stream watching
+        the main one (engine/changefeed.py)."""
+        if self._stats_store is None:
+            self._stats_store = StatsHistory(Database(self.root / "stats.db"))
+        return self._stats_store
 
     # -- images ---------------------------------------------------------------
     async def images(self) -> list[Image]:
@@ -669,19 +685,30 @@ class Engine:
 
     async def _wait_inactive(self, record: ContainerRecord, timeout: float | None,
                              wait_created: bool = False) -> None:
+        """Until it stops, woken by the ChangeFeed (polling only what it cannot watch)."""
         delay = 0.002
         deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            try:
-                status = self._state(self.container_store.find(record.id)).status
-            except ContainerNotFound:
-                return
-            if not status.is_active and not (wait_created and status is Status.CREATED):
-                return
-            if deadline is not None and time.monotonic() > deadline:
-                return
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 0.1)
+        with self._change_feed() as feed:
+            while True:
+                feed.clear()
+                try:
+                    status = self._state(self.container_store.find(record.id)).status
+                except ContainerNotFound:
+                    return
+                if not status.is_active and not (wait_created and status is Status.CREATED):
+                    return
+                feed.follow(self._monitor_pids({f"container:{record.id}": ()}))
+                for pid in feed.exited:
+                    self._alive_cache.pop(pid, None)
+                feed.exited.clear()
+                now = time.monotonic()
+                if deadline is not None and now > deadline:
+                    return
+                pause = SAFETY_LOOK if feed.complete else delay
+                if deadline is not None:
+                    pause = min(pause, deadline - now)
+                await feed.wait(pause)
+                delay = min(delay * 2, 0.1)
 
     async def logs(self, ref: str, *, follow: bool = False, tail: int | None = None,
                    since: str | None = None, until: str | None = None
@@ -901,14 +928,43 @@ class Engine:
     # -- events ---------------------------------------------------------------------
     async def events(self, since_ns: int | None = None,
                      interval: float = 0.25) -> AsyncIterator[Event]:
-        """What changed, whoever changed it: snapshots of reality, compared."""
-        previous = self._snapshot()
-        while True:
-            await asyncio.sleep(interval)
-            current = self._snapshot()
-            for event in diff_snapshots(previous, current):
-                yield event
-            previous = current
+        """What changed, whoever changed it: snapshots of reality, compared.
+
+        A snapshot is taken when the ChangeFeed says something may have changed (at
+        most one per ``interval``, so a burst costs one look), every ``interval``
+        when it cannot watch everything, and every SAFETY_LOOK seconds regardless.
+        """
+        with self._change_feed() as feed:
+            previous = self._snapshot()
+            feed.follow(self._monitor_pids(previous))
+            looked = time.monotonic()
+            while True:
+                await feed.wait(SAFETY_LOOK if feed.complete else interval)
+                delay = looked + interval - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                feed.clear()  # what woke it until now is in this look
+                for pid in feed.exited:
+                    self._alive_cache.pop(pid, None)
+                feed.exited.clear()
+                current = self._snapshot()
+                looked = time.monotonic()
+                feed.follow(self._monitor_pids(current))
+                for event in diff_snapshots(previous, current):
+                    yield event
+                previous = current
+
+    def _change_feed(self) -> ChangeFeed:
+        return ChangeFeed(changes_file(self._containers_dir), self.root, self.db.path.name)
+
+    def _monitor_pids(self, snapshot: dict[str, tuple[str, ...]]) -> list[int]:
+        """The monitors of the active containers in ``snapshot`` (from the cached statuses)."""
+        pids = []
+        for key in snapshot:
+            cached = self._status_cache.get(key.removeprefix("container:"))
+            if cached is not None and cached[1].get("status") in _ACTIVE:
+                pids.append(int(cached[1].get("monitor_pid", 0)))
+        return pids
 
     def _snapshot(self) -> dict[str, tuple[str, ...]]:
         # Cheap on purpose: the app takes one every half second with hundreds of

@@ -1,11 +1,12 @@
 """The engine's event stream, run off the GUI thread.
 
 ``Engine.events()`` finds changes by comparing snapshots of every container's
-state; with hundreds of containers one snapshot is tens of milliseconds of
-Python. Run on the qasync loop it would freeze the window that long several
-times a second, so a second Engine (same storage, its own SQLite connection)
-runs the stream on its own asyncio loop in a thread, and each event is handed
-to the GUI loop with ``call_soon_threadsafe``.
+state, taken when something woke it (engine/changefeed.py); with hundreds of
+containers one snapshot is a few milliseconds of Python, and a burst of changes
+costs one every INTERVAL. Even that would be a hitch on the qasync loop, so a
+second Engine (same storage, its own SQLite connection) runs the stream on its
+own asyncio loop in a thread, and each event is handed to the GUI loop with
+``call_soon_threadsafe``.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ log = logging.getLogger(__name__)
 #: Delivered once the stream has its starting point: list everything again then.
 READY = "ready"
 
-#: Seconds between the engine's snapshots when it lets us choose (changes show
-#: within a second; a shorter interval costs CPU on every idle second).
+#: The least time between two of the engine's snapshots: the first change after
+#: a quiet spell shows at once, a burst of them within this.
 INTERVAL = 0.5
 
 

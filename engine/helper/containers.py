@@ -31,7 +31,13 @@ from engine.errors import (
 )
 from engine.helper.protocol import WithFds
 from engine.helper.runtime.attachhub import short_path
-from engine.helper.runtime.spec import Bind, ContainerDir, RuntimeSpec
+from engine.helper.runtime.spec import (
+    Bind,
+    ContainerDir,
+    RuntimeSpec,
+    announce_changes,
+    changes_file,
+)
 from engine.helper.zygote import Zygote
 from engine.processes import is_alive
 
@@ -85,7 +91,7 @@ class ContainerService:
         if status.get("status") in _ACTIVE and not is_alive(int(status.get("monitor_pid", 0))):
             status.update(status="exited", pid=0, exit_code=137,
                           error="the container's monitor process died")
-            cdir.write_json(cdir.status, status)
+            cdir.write_status(status)
         return status
 
     # -- verbs -------------------------------------------------------------------
@@ -179,7 +185,7 @@ class ContainerService:
         # The previous monitor may still be releasing the network after "exited".
         _wait_gone(int(status.get("monitor_pid", 0)), 10.0)
         _unlink(cdir.stop_requested)
-        _unlink(cdir.paused)
+        cdir.set_paused(False)
         spec = cdir.read_spec()
         if spec.network == "sandbox":
             self._start_network(cdir, spec)
@@ -336,7 +342,7 @@ class ContainerService:
         if cdir.paused.exists():
             raise InvalidState(f"container {container_id[:12]} is already paused")
         open_cgroup(container_id, self.cgroup_parent).freeze()
-        cdir.paused.touch()
+        cdir.set_paused(True)
         return {}
 
     def unpause(self, container_id: str) -> dict[str, Any]:
@@ -348,7 +354,7 @@ class ContainerService:
 
     def _thaw(self, cdir: ContainerDir) -> None:
         self._thaw_cgroup(cdir.read_spec().id)
-        _unlink(cdir.paused)
+        cdir.set_paused(False)
 
     def _thaw_cgroup(self, container_id: str) -> None:
         """Thaw if the cgroup is still there: the monitor removes it once all exited."""
@@ -579,21 +585,23 @@ class ContainerService:
     def repair(self, known: list[str]) -> dict[str, Any]:
         """Drop what a crash left: half-created or half-removed dirs, unknown containers."""
         removed = []
-        if self.containers_dir.is_dir():
-            keep = set(known)
-            for entry in self.containers_dir.iterdir():
-                name = entry.name
-                if name.startswith(".") and (name.endswith(".creating")
-                                             or name.endswith(".removing")):
-                    shutil.rmtree(entry, ignore_errors=True)
-                elif name not in keep and len(name) == 64 and \
-                        time.time() - entry.stat().st_mtime > 300:
-                    # Old enough that no engine is between its helper call and its
-                    # database write for it: a crash left it.
-                    status = self._live_status(ContainerDir(entry))
-                    if status.get("status") not in _ACTIVE:
-                        self.remove(name, force=False)
-                        removed.append(name)
+        self.containers_dir.mkdir(parents=True, exist_ok=True, mode=0o711)
+        os.chmod(self.containers_dir.parent, 0o711)
+        announce_changes(changes_file(self.containers_dir))  # so engines can watch it
+        keep = set(known)
+        for entry in self.containers_dir.iterdir():
+            name = entry.name
+            if name.startswith(".") and (name.endswith(".creating")
+                                         or name.endswith(".removing")):
+                shutil.rmtree(entry, ignore_errors=True)
+            elif name not in keep and len(name) == 64 and \
+                    time.time() - entry.stat().st_mtime > 300:
+                # Old enough that no engine is between its helper call and its
+                # database write for it: a crash left it.
+                status = self._live_status(ContainerDir(entry))
+                if status.get("status") not in _ACTIVE:
+                    self.remove(name, force=False)
+                    removed.append(name)
         return {"removed": removed}
 
     def _reap_monitors(self) -> None:

@@ -80,7 +80,7 @@ class Monitor:
     # -- status -------------------------------------------------------------------
     def record(self, **changes: object) -> None:
         self.status.update(changes)
-        self.cdir.write_json(self.cdir.status, self.status)
+        self.cdir.write_status(self.status)
 
     # -- lifecycle ----------------------------------------------------------------
     def run(self, ready_fd: int) -> None:
@@ -109,7 +109,7 @@ class Monitor:
             self.cgroup.destroy()
             stopped = self.cdir.stop_requested.exists()
             code, sig = _decode(wait_status)
-            _unlink(self.cdir.paused)
+            self.cdir.set_paused(False)
             final = dict(exit_code=code, signal=sig, oom_killed=oom, stopped_by_user=stopped)
             if stopped or not self._should_restart(code):
                 break

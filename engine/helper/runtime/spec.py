@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Bind", "ContainerDir", "RuntimeSpec"]
+__all__ = ["Bind", "ContainerDir", "RuntimeSpec", "announce_changes", "changes_file"]
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,28 @@ class RuntimeSpec:
         return cls(**data)
 
 
+def changes_file(containers_dir: Path) -> Path:
+    """The one file per user that engines following events watch (they may not list
+    the containers' directories): touched after every change of status or pause."""
+    return containers_dir.parent / "changes"
+
+
+def announce_changes(path: Path) -> None:
+    """Wake the engines following events (see engine/changefeed.py).
+
+    Opening for writing and closing is enough: they hear IN_CLOSE_WRITE. A
+    failure only makes an event late (their safety look), never an error.
+    """
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o644)
+    except OSError:
+        return
+    try:
+        os.fchmod(fd, 0o644)  # whatever the umask: the user's engines read it
+    finally:
+        os.close(fd)
+
+
 class ContainerDir:
     """The files of one container under the helper's root; paths derived here only."""
 
@@ -85,6 +107,7 @@ class ContainerDir:
     hostname = property(lambda self: self.path / "hostname")
     resolv_conf = property(lambda self: self.path / "resolv.conf")
     empty_layer = property(lambda self: self.path / "fs" / "empty")
+    changes = property(lambda self: changes_file(self.path.parent))
 
     def read_spec(self) -> RuntimeSpec:
         return RuntimeSpec.from_json(json.loads(self.spec.read_text()))
@@ -94,6 +117,23 @@ class ContainerDir:
             return dict(json.loads(self.status.read_text()))
         except (OSError, ValueError):
             return {}
+
+    def write_status(self, status: dict[str, Any]) -> None:
+        self.write_json(self.status, status)
+        self.announce()
+
+    def set_paused(self, paused: bool) -> None:
+        if paused:
+            self.paused.touch()
+        else:
+            try:
+                self.paused.unlink()
+            except FileNotFoundError:
+                return
+        self.announce()
+
+    def announce(self) -> None:
+        announce_changes(self.changes)
 
     def write_json(self, path: Path, data: dict[str, Any]) -> None:
         """Atomic: readers see the old or the new file, never half of one."""

@@ -1,0 +1,123 @@
+"""The engine's event stream on real containers: it hears every change at once,
+whoever made it, and looks at nothing while nothing happens."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+import engine.engine as engine_module
+from engine.containers.config import ContainerConfig
+from engine.containers.model import Event
+from engine.engine import Engine
+
+pytestmark = pytest.mark.root
+
+
+class Follower:
+    """A second engine (as the desktop app has) following events into a queue."""
+
+    def __init__(self, watcher: Engine) -> None:
+        self.watcher = watcher
+        self.queue: asyncio.Queue[Event] = asyncio.Queue()
+        self.looks = 0
+        take = watcher._snapshot
+
+        def counted() -> dict[str, tuple[str, ...]]:
+            self.looks += 1
+            return take()
+
+        watcher._snapshot = counted  # type: ignore[method-assign]
+        self.task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        async def pump() -> None:
+            async for event in self.watcher.events():
+                await self.queue.put(event)
+
+        self.task = asyncio.create_task(pump())
+        while self.looks == 0:
+            await asyncio.sleep(0.01)
+
+    async def expect(self, container_id: str, action: str, within: float = 5.0) -> Event:
+        async def find() -> Event:
+            while True:
+                event = await self.queue.get()
+                if event.id == container_id and event.action == action:
+                    return event
+
+        return await asyncio.wait_for(find(), within)
+
+
+@pytest.fixture
+async def follower(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Follower]:
+    # No safety looks: whatever the test sees arrived through a wake-up.
+    monkeypatch.setattr(engine_module, "SAFETY_LOOK", 3600.0)
+    await engine.create(ContainerConfig(image="busybox", image_id="", cmd=["true"]))  # the
+    # helper's first call makes its changes file, which the follower then watches
+    async with Engine() as watcher:
+        following = Follower(watcher)
+        await following.start()
+        try:
+            yield following
+        finally:
+            assert following.task is not None
+            following.task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await following.task
+
+
+def config(*cmd: str) -> ContainerConfig:
+    return ContainerConfig(image="busybox", image_id="", cmd=list(cmd))
+
+
+async def test_changes_arrive_through_wake_ups_and_idle_costs_no_look(
+        engine: Engine, follower: Follower) -> None:
+    container = await engine.create(config("sleep", "60"), name="followed")
+    await follower.expect(container.id, "create")
+    await engine.start(container.id)
+    await follower.expect(container.id, "start")
+    await asyncio.sleep(0.3)
+    idle = follower.looks
+    samples = engine.stats_stream([container.id], interval=0.05, record=True)  # as the app
+    for _ in range(5):
+        assert (await anext(samples))[0].pids > 0
+    await samples.aclose()
+    await asyncio.sleep(0.5)
+    assert follower.looks == idle, "it looked while nothing happened"
+
+    await engine.pause(container.id)
+    await follower.expect(container.id, "pause")
+    await engine.unpause(container.id)
+    await follower.expect(container.id, "unpause")
+    await engine.rename(container.id, "followed-2")
+    assert (await follower.expect(container.id, "rename")).attributes["oldName"] == "followed"
+    await engine.stop(container.id, timeout=0)
+    await follower.expect(container.id, "die")
+    await engine.remove(container.id)
+    await follower.expect(container.id, "destroy")
+
+
+async def test_a_process_exiting_on_its_own_is_heard(engine: Engine,
+                                                    follower: Follower) -> None:
+    container = await engine.create(config("sh", "-c", "sleep 0.5; exit 3"))
+    await engine.start(container.id)
+    await follower.expect(container.id, "start")
+    died = await follower.expect(container.id, "die")
+    assert died.attributes["exitCode"] == "3"
+
+
+async def test_a_killed_monitor_is_heard_at_once(engine: Engine, follower: Follower) -> None:
+    container = await engine.create(config("sleep", "60"))
+    await engine.start(container.id)
+    await follower.expect(container.id, "start")
+    status = Path(engine._dir(container.id), "status.json")
+    monitor = int(json.loads(status.read_text())["monitor_pid"])
+    os.kill(monitor, signal.SIGKILL)  # it can write nothing now: only its pidfd tells
+    await follower.expect(container.id, "die")
