@@ -15,6 +15,7 @@ from __future__ import annotations
 import bisect
 import os
 import re
+import select
 import threading
 import time
 from array import array
@@ -24,12 +25,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.desktop import ansi
+from engine.inotify import IN_MODIFY, Inotify
 
 __all__ = ["LogIndex", "LogRecord", "LogScanner", "LogSearch", "parse_record"]
 
 SEGMENT = 64 * 1024
 READ_CHUNK = 8 * 1024 * 1024
 CATCH_UP_REPORT = 0.3  # seconds between reports while first reading a file
+LIVE_SPACING = 0.05  # seconds between looks at a file that keeps being written
 
 
 @dataclass(frozen=True)
@@ -279,7 +282,9 @@ class LogScanner:
 
     ``notify`` is called from the thread (at most every ``throttle`` seconds, and
     once more when it goes idle); the receiver reads ``index.count`` and the
-    search's ``matches`` itself.
+    search's ``matches`` itself. While live it sleeps on inotify until the file
+    grows (looking every ``poll`` seconds only where inotify is missing), so a
+    quiet container's log costs nothing.
     """
 
     def __init__(self, index: LogIndex, notify: Callable[[], None], *,
@@ -291,7 +296,16 @@ class LogScanner:
         self._search: LogSearch | None = None
         self._live = False
         self._stop = False
-        self._wake = threading.Event()
+        self._wake_fd = os.eventfd(0, os.EFD_CLOEXEC | os.EFD_NONBLOCK)
+        self._looked = 0.0
+        self._inotify: Inotify | None = None
+        try:
+            self._inotify = Inotify()
+            self._inotify.add(index.path, IN_MODIFY)
+        except OSError:
+            if self._inotify is not None:
+                self._inotify.close()
+            self._inotify = None
         self._fd = os.open(index.path, os.O_RDONLY | os.O_CLOEXEC)
         self._thread = threading.Thread(target=self._run, name=f"log-scan {index.path.name}",
                                         daemon=True)
@@ -303,26 +317,56 @@ class LogScanner:
     def set_live(self, live: bool) -> None:
         """Keep watching for growth (the container is running)."""
         self._live = live
-        self._wake.set()
+        self._wake()
 
     def set_search(self, search: LogSearch | None) -> None:
         self._search = search
         self.idle.clear()
-        self._wake.set()
+        self._wake()
 
     def poke(self) -> None:
         self.idle.clear()
-        self._wake.set()
+        self._wake()
 
     def stop(self) -> None:
         self._stop = True
-        self._wake.set()
+        self._wake()
         if self._thread.is_alive():
             self._thread.join(timeout=5)
-        try:
-            os.close(self._fd)
-        except OSError:
-            pass
+        for fd in (self._fd, self._wake_fd):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        if self._inotify is not None:
+            self._inotify.close()
+
+    def _wake(self) -> None:
+        os.eventfd_write(self._wake_fd, 1)
+
+    def _sleep(self) -> None:
+        """Until woken, or (while live) until the file is written to."""
+        watched = [self._wake_fd]
+        timeout: float | None = None
+        if self._live:
+            if self._inotify is not None:
+                watched.append(self._inotify.fileno())
+            else:
+                timeout = self._poll
+        ready, _, _ = select.select(watched, [], [], timeout)
+        if self._inotify is not None and self._inotify.fileno() in ready:
+            self._inotify.read()
+            # A busy writer wakes us at every write: look at most every LIVE_SPACING
+            # seconds, so the GUI is not told hundreds of times a second.
+            rest = self._looked + LIVE_SPACING - time.monotonic()
+            if rest > 0 and self._wake_fd not in ready:
+                ready, _, _ = select.select([self._wake_fd], [], [], rest)
+        if self._wake_fd in ready:
+            try:
+                os.eventfd_read(self._wake_fd)
+            except BlockingIOError:
+                pass
+        self._looked = time.monotonic()
 
     def _run(self) -> None:
         last_notify = time.monotonic()
@@ -349,5 +393,4 @@ class LogScanner:
                 continue
             caught_up = True
             self.idle.set()
-            self._wake.wait(self._poll if self._live else None)
-            self._wake.clear()
+            self._sleep()

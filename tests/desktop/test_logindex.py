@@ -134,3 +134,25 @@ def test_scanner_thread_follows_and_reports(fd: tuple[Path, int]) -> None:
         assert list(search.matches) == [9, *range(90, 100)]
     finally:
         scanner.stop()
+
+
+def test_a_live_scanner_sleeps_until_the_file_is_written(fd: tuple[Path, int]) -> None:
+    """With inotify it needs no polling: an hour's poll still sees each write at once."""
+    path, _ = fd
+    index = LogIndex(path)
+    reported = threading.Event()
+    scanner = LogScanner(index, reported.set, poll=3600)
+    scanner.set_live(True)
+    scanner.start()
+    try:
+        assert scanner.idle.wait(10)
+        for batch in range(3):
+            reported.clear()
+            with open(path, "ab") as out:
+                out.write(b"".join(record(batch * 10 + i) for i in range(10)))
+            assert reported.wait(10), "the write was not noticed"
+            while index.count < (batch + 1) * 10:
+                assert reported.wait(10)
+        assert index.count == 30
+    finally:
+        scanner.stop()
