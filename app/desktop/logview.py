@@ -14,7 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QDateTime, QItemSelectionModel, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QFontDatabase, QFontMetrics, QGuiApplication, QKeySequence
+from PySide6.QtGui import (
+    QAction,
+    QFontDatabase,
+    QFontMetrics,
+    QGuiApplication,
+    QHideEvent,
+    QKeySequence,
+    QShowEvent,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -126,10 +134,13 @@ class LogView(QWidget):
             True))
         self.a_copy.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         self.table.addAction(self.a_copy)
-        # While the Logs tab is showing, these work wherever the focus is in the window.
-        for action in (self.a_find, self.a_next, self.a_previous, self.a_jump, self.a_save,
-                       self.a_clear):
+        # While the Logs tab is showing, these work wherever the focus is in the window;
+        # on other tabs they are off (Ctrl+S must not save a log from the Settings tab).
+        self._window_actions = (self.a_find, self.a_next, self.a_previous, self.a_jump,
+                                self.a_save, self.a_clear)
+        for action in self._window_actions:
             action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            action.setEnabled(False)
 
         top = QHBoxLayout()
         top.setSpacing(6)
@@ -196,6 +207,17 @@ class LogView(QWidget):
             button.setText(text)
         button.setAccessibleName(action.text().rstrip("…"))
         return button
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        for action in self._window_actions:
+            action.setEnabled(True)
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        super().hideEvent(event)
+        if not event.spontaneous():  # a tab or page change, not the window minimised
+            for action in self._window_actions:
+                action.setEnabled(False)
 
     def menu_actions(self) -> list[QAction]:
         return [self.a_find, self.a_next, self.a_previous, self.a_jump, self.a_copy,

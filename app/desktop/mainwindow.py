@@ -177,7 +177,10 @@ class MainWindow(QMainWindow):
         self.browser.registries_changed.connect(self._on_browser_registries_changed)
         self.details.settings.save_requested.connect(self._on_settings_save_requested)
         self.details.settings.rename_requested.connect(self._on_settings_rename_requested)
+        self.details.settings.networks_wanted.connect(self._on_settings_networks_wanted)
         self.details.logs.message.connect(self.statusBar().showMessage)
+        self.details.ports.failed.connect(self.messages.show_error)
+        self.details.volumes.failed.connect(self.messages.show_error)
         self.details.logs.timestamps.setChecked(self.settings.log_timestamps)
         self.details.tabs.currentChanged.connect(self._on_tab_changed)
         a = self.container_actions
@@ -276,10 +279,17 @@ class MainWindow(QMainWindow):
             self.pages.setCurrentWidget(self.details)
             self.details.show_tab(key)
 
+    def _on_settings_networks_wanted(self) -> None:
+        self.bridge.submit("list networks", lambda engine: engine.networks(),
+                           on_done=lambda networks: self.details.settings.set_networks(
+                               [str(n["Name"]) for n in networks]))
+
     def _on_tab_changed(self, _index: int) -> None:
         self.settings.tab = self.details.current_tab()
 
     def open_terminal(self) -> None:
+        if self.current() is not None:
+            self.pages.setCurrentWidget(self.details)  # from the image browser too
         if not self.details.show_tab("terminal"):
             self.messages.show_error("The terminal is not part of this version of Skiff. "
                                      "Use `skiff exec -it NAME sh` in a terminal meanwhile.")

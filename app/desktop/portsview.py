@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QUrl, Signal
-from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from app.desktop.external import open_or_copy
 from app.desktop.inspectdata import PortRow
 
 __all__ = ["PortsView"]
@@ -13,6 +13,7 @@ __all__ = ["PortsView"]
 
 class PortsView(QWidget):
     open_requested = Signal(str)  # a URL; the default handler opens the browser
+    failed = Signal(str)  # no browser opened it: a sentence for the user
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -29,8 +30,13 @@ class PortsView(QWidget):
         layout.addWidget(self._intro)
         layout.addLayout(self._grid)
         layout.addStretch(1)
-        self.open_requested.connect(lambda url: QDesktopServices.openUrl(QUrl(url)))
+        self.open_requested.connect(self._open)
         self.set_ports([])
+
+    def _open(self, url: str) -> None:
+        if not open_or_copy(QUrl(url), url):
+            self.failed.emit(f"No web browser opened {url}. The address is on the clipboard: "
+                             "paste it into a browser.")
 
     def set_ports(self, rows: list[PortRow]) -> None:
         if rows == self.rows and self.links:

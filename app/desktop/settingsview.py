@@ -7,6 +7,8 @@ does not recreate anything.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -52,9 +54,26 @@ def _table(model: EditModel, name: str, parent: QWidget) -> QTableView:
     return view
 
 
+BUILTIN_NETWORKS = ["default", "bridge", "host", "none"]
+
+
+class _NetworkBox(QComboBox):
+    """Asks for the engine's networks when opened (listing them may need the helper,
+    so not on every container shown)."""
+
+    def __init__(self, wanted: Callable[[], None], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._wanted = wanted
+
+    def showPopup(self) -> None:
+        self._wanted()
+        super().showPopup()
+
+
 class SettingsView(QWidget):
     save_requested = Signal(object, object, str)  # Container, ContainerConfig, new name
     rename_requested = Signal(object, str)  # Container, new name
+    networks_wanted = Signal()  # the network list was opened: call set_networks
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -84,9 +103,9 @@ class SettingsView(QWidget):
             Column("Read-only", kind="bool", default=False)], self)
         self.volumes_view = _table(self.volumes, "Volumes", self)
 
-        self.network = QComboBox(self)
+        self.network = _NetworkBox(self.networks_wanted.emit, self)
         self.network.setEditable(True)
-        self.network.addItems(["default", "bridge", "host", "none"])
+        self.network.addItems(BUILTIN_NETWORKS)
         self.network.setAccessibleName("Network")
         self.restart = QComboBox(self)
         self.restart.addItems(list(RESTART_POLICIES))
@@ -326,9 +345,20 @@ class SettingsView(QWidget):
             lambda: self.save_requested.emit(container, config, name),
             informative=(
                 f"A container's settings are fixed when it is made, so Skiff removes "
-                f"{container.name} and makes a new one with the same name and these settings"
+                f"{container.name} and makes a new one "
+                f"{'with the same name' if name == container.name else f'named {name}'} "
+                "and these settings"
                 f"{', then starts it' if running else ''}. Files written inside the container "
                 "(not in volumes) will be lost."))
+
+    def set_networks(self, names: list[str]) -> None:
+        """The networks to offer (user networks too); what is typed stays."""
+        current = self.network.currentText()
+        wanted = BUILTIN_NETWORKS + sorted(set(names) - set(BUILTIN_NETWORKS))
+        if [self.network.itemText(i) for i in range(self.network.count())] != wanted:
+            self.network.clear()
+            self.network.addItems(wanted)
+            self.network.setCurrentText(current)
 
     def focus_first(self) -> None:
         self.name.setFocus(Qt.FocusReason.OtherFocusReason)

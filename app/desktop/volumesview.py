@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QUrl, Signal
-from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from app.desktop.external import open_or_copy
 from app.desktop.inspectdata import MountRow
 
 __all__ = ["VolumesView"]
@@ -15,6 +15,7 @@ _KIND = {"bind": "Folder", "volume": "Volume", "tmpfs": "Memory (tmpfs)"}
 
 class VolumesView(QWidget):
     open_requested = Signal(str)  # a local path; the default handler opens the file manager
+    failed = Signal(str)  # no file manager opened it: a sentence for the user
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -31,9 +32,13 @@ class VolumesView(QWidget):
         layout.addWidget(self._intro)
         layout.addLayout(self._grid)
         layout.addStretch(1)
-        self.open_requested.connect(
-            lambda path: QDesktopServices.openUrl(QUrl.fromLocalFile(path)))
+        self.open_requested.connect(self._open)
         self.set_mounts([])
+
+    def _open(self, path: str) -> None:
+        if not open_or_copy(QUrl.fromLocalFile(path), path):
+            self.failed.emit(f"No file manager opened {path}. The path is on the clipboard: "
+                             "paste it into a file manager or a terminal.")
 
     def set_mounts(self, rows: list[MountRow]) -> None:
         if rows == self.rows and self.buttons:

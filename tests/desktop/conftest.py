@@ -35,7 +35,9 @@ ARTIFACTS = Path(__file__).resolve().parents[1] / "_artifacts"
 # resize native windows, which real platforms do.
 _PLATFORM_NOISE = ("This plugin does not support propagateSizeHints()",
                    "This plugin does not support raise()",
-                   "This plugin does not support setParent")
+                   "This plugin does not support setParent",
+                   "This plugin does not support grabbing the keyboard",
+                   "This plugin does not support QPlatformServices")  # no desktop to open URLs
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -164,7 +164,9 @@ def test_type_echo_hello_into_a_containers_shell(window: MainWindow, run: Callab
     async def story() -> None:
         await make(busybox_image, "shell", ["sleep", "600"])
         await select(window, "shell", lambda c: c.state.status.can_exec(), "running")
+        window.show_browser()  # Exec from anywhere, the image browser too, shows the tab
         window.container_actions.exec.trigger()  # Exec: the Terminal tab with a shell in it
+        assert window.pages.currentWidget() is window.details
         assert window.details.current_tab() == "terminal"
         session = terminal.current_session()
         assert session is not None

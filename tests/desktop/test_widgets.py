@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QObject, Qt, QUrl, Slot
+from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMessageBox, QWidget
 
@@ -100,6 +101,70 @@ def test_ports_and_volumes_tabs(qtbot: Any, tmp_path: Path) -> None:
     assert folders == [str(tmp_path)]
 
 
+class UrlCatcher(QObject):
+    """A desktop that opens URLs, through Qt's own hook for URL handlers."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+
+    @Slot(QUrl)
+    def catch(self, url: QUrl) -> None:
+        self.urls.append(url.toString())
+
+
+def test_links_go_to_the_desktop_or_the_clipboard_never_nowhere(qtbot: Any,
+                                                                tmp_path: Path) -> None:
+    ports = PortsView()
+    volumes = VolumesView()
+    for view in (ports, volumes):
+        qtbot.addWidget(view)
+    failures: list[str] = []
+    ports.failed.connect(failures.append)
+    volumes.failed.connect(failures.append)
+    ports.set_ports([PortRow("80/tcp", "0.0.0.0", "8080", "http://localhost:8080")])
+    volumes.set_mounts([MountRow("bind", str(tmp_path), "/data", False)])
+    catcher = UrlCatcher()
+    for scheme in ("http", "file"):
+        QDesktopServices.setUrlHandler(scheme, catcher, "catch")
+    try:
+        ports.links[0].click()
+        volumes.buttons[0].click()
+    finally:
+        for scheme in ("http", "file"):
+            QDesktopServices.unsetUrlHandler(scheme)
+    assert catcher.urls == ["http://localhost:8080", QUrl.fromLocalFile(str(tmp_path)).toString()]
+    assert failures == []
+    # Offscreen there is no desktop to hand them to: said in the window, and copied.
+    ports.links[0].click()
+    assert failures == ["No web browser opened http://localhost:8080. The address is on the "
+                        "clipboard: paste it into a browser."]
+    assert QGuiApplication.clipboard().text() == "http://localhost:8080"
+    volumes.buttons[0].click()
+    assert failures[1].startswith(f"No file manager opened {tmp_path}.")
+    assert QGuiApplication.clipboard().text() == str(tmp_path)
+
+
+def test_log_shortcuts_work_only_while_the_logs_tab_shows(qtbot: Any, tmp_path: Path) -> None:
+    from PySide6.QtWidgets import QTabWidget
+
+    from app.desktop.logview import LogView
+
+    tabs = QTabWidget()
+    qtbot.addWidget(tabs)
+    logs = LogView()
+    settings = QWidget()
+    tabs.addTab(logs, "Logs")
+    tabs.addTab(settings, "Settings")
+    tabs.show()
+    qtbot.waitExposed(tabs)
+    assert logs.a_save.isEnabled() and logs.a_find.isEnabled()
+    tabs.setCurrentWidget(settings)
+    assert not logs.a_save.isEnabled() and not logs.a_find.isEnabled()
+    tabs.setCurrentWidget(logs)  # (a disabled action's shortcut never fires)
+    assert logs.a_save.isEnabled()
+
+
 def test_settings_confirm_then_recreate(qtbot: Any) -> None:
     view = SettingsView()
     qtbot.addWidget(view)
@@ -125,6 +190,28 @@ def test_settings_confirm_then_recreate(qtbot: Any) -> None:
     assert name == "web"
     view.set_container(container("web", env=["MODE=dev"]))  # same container: edits stay
     assert view.env.rows() == [["MODE", "prod"]]
+    view.name.setText("api")  # renamed as well: the warning says the new name
+    view.save.click()
+    box = [b for b in view.findChildren(QMessageBox, "confirm") if b.isVisible()][-1]
+    assert "makes a new one named api and these settings" in box.informativeText()
+    box.reject()
+
+
+def test_settings_offer_the_engines_networks_when_opened(qtbot: Any) -> None:
+    view = SettingsView()
+    qtbot.addWidget(view)
+    view.show()
+    view.set_container(container("web"))
+    wanted: list[bool] = []
+    view.networks_wanted.connect(lambda: wanted.append(True))
+    view.network.setCurrentText("typed-by-hand")
+    view.network.showPopup()
+    assert wanted == [True]
+    view.set_networks(["bridge", "host", "none", "backend", "app-net"])
+    view.network.hidePopup()
+    items = [view.network.itemText(i) for i in range(view.network.count())]
+    assert items == ["default", "bridge", "host", "none", "app-net", "backend"]
+    assert view.network.currentText() == "typed-by-hand"
 
 
 def test_settings_errors_and_rename(qtbot: Any) -> None:

@@ -297,6 +297,34 @@ def test_changes_made_elsewhere_appear(window: MainWindow, run: Callable[..., An
     run(story(), timeout=120)
 
 
+def test_settings_offer_the_users_networks(window: MainWindow, run: Callable[..., Any],
+                                           busybox_image: str) -> None:
+    from engine.containers.config import ContainerConfig
+    from engine.engine import Engine
+
+    async def story() -> None:
+        async with Engine() as engine:
+            await engine.network_create("front-net")
+            try:
+                image = await engine.image(busybox_image)
+                await engine.create(ContainerConfig(image=busybox_image, image_id=image.id,
+                                                    cmd=["true"]), "netted")
+                await container_badge(window, "netted", lambda b: b == "Created", "listed")
+                window.select(entry_named(window, "netted").key)
+                window.show_tab("settings")
+                box = window.details.settings.network
+                box.showPopup()  # opening the list asks the engine
+                await wait_for(lambda: box.findText("front-net") >= 0, box.model().modelReset,
+                               box.model().rowsInserted, what="front-net in the list")
+                box.hidePopup()
+                assert box.currentText() == "default"
+            finally:
+                await engine.remove("netted", force=True)
+                await engine.network_remove("front-net")
+
+    run(story(), timeout=120)
+
+
 def test_window_remembers_size_splitter_and_selection(qapp: Any, run: Callable[..., Any],
                                                       window: MainWindow,
                                                       busybox_image: str,
