@@ -376,7 +376,21 @@ class MainWindow(QMainWindow):
         self.containers.update(containers)
         self._after_containers_changed()
 
+    def _hand_over(self, job: CreateJob) -> None:
+        """Once the engine lists the job's container, its row takes the job's place
+        (selected if the job was), so one container never shows as two rows."""
+        made = job.container
+        if made is None:
+            return
+        if self.sidebar.current_key() in (job.key, ""):
+            self.select(made.id)
+        if self.containers.entry(made.id) is not None:
+            self.containers.remove(job.key)
+
     def _after_containers_changed(self) -> None:
+        for entry in self.containers.entries():
+            if entry.job is not None:
+                self._hand_over(entry.job)
         self._refresh_image_users()
         current = self.current()
         shown = self.details.container
@@ -417,10 +431,6 @@ class MainWindow(QMainWindow):
         self.containers.add_job(job)
         self.browser.show_job(job)
 
-        def phase(_phase: str) -> None:
-            if job.container is not None and self.sidebar.current_key() in (job.key, ""):
-                self.select(job.container.id)
-
-        job.phase_changed.connect(phase)
+        job.phase_changed.connect(lambda _phase: self._hand_over(job))
         if not self.sidebar.current_key():
             self.select(job.key)

@@ -123,6 +123,16 @@ def test_pull_create_follow_search_stop_edit_remove(window: MainWindow, run: Cal
         job = next(iter(browser.panels.values())).job
         job.progressed.connect(on_progress)
         assert job.name == "busybox"
+        doubled: list[list[str]] = []  # one container must never show as two rows
+
+        def check_rows(*_args: object) -> None:
+            names = [e.name for e in window.containers.entries()]
+            if len(names) != len(set(names)):
+                doubled.append(names)
+
+        for change in (window.containers.dataChanged, window.containers.rowsRemoved,
+                       job.phase_changed):
+            change.connect(check_rows)
         assert badge_of(window, "busybox").startswith("Downloading")
         await wait_for(lambda: job.phase == "done", job.phase_changed, timeout=120,
                        what="the pull, create and start")
@@ -133,6 +143,7 @@ def test_pull_create_follow_search_stop_edit_remove(window: MainWindow, run: Cal
         assert running.config.cmd == ["sh", "-c", TICKER]
         assert window.current() is not None and window.current().name == "busybox"  # type: ignore[union-attr]
         assert window.pages.currentWidget() is window.details
+        assert doubled == []
 
         # The image browser now lists the pulled image as used by busybox.
         window.show_browser()
