@@ -66,7 +66,7 @@ class ChangeFeed:
         self._db_wd = -1
         self._pidfds: dict[int, int] = {}  # monitor pid -> pidfd
         self._gone: set[int] = set()  # pids whose exit was already reported
-        self.exited: set[int] = set()  # pids seen exiting since the caller last cleared it
+        self._exited: set[int] = set()  # pids seen exiting since take_exited
         try:
             self._inotify = Inotify()
         except OSError as exc:
@@ -108,6 +108,11 @@ class ChangeFeed:
             self._watch_changes_file()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._woken.wait(), timeout)
+
+    def take_exited(self) -> set[int]:
+        """The followed processes seen exiting since the last call."""
+        exited, self._exited = self._exited, set()
+        return exited
 
     def clear(self) -> None:
         """Call just before looking: what wakes it later is news."""
@@ -167,7 +172,7 @@ class ChangeFeed:
 
     def _mark_exited(self, pid: int) -> None:
         self._gone.add(pid)
-        self.exited.add(pid)
+        self._exited.add(pid)
         self._woken.set()
 
     def _unfollow(self, pid: int) -> None:

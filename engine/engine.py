@@ -15,7 +15,7 @@ import asyncio
 import os
 import secrets
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
@@ -691,16 +691,14 @@ class Engine:
         with self._change_feed() as feed:
             while True:
                 feed.clear()
+                self._forget_exited(feed)
                 try:
                     status = self._state(self.container_store.find(record.id)).status
                 except ContainerNotFound:
                     return
                 if not status.is_active and not (wait_created and status is Status.CREATED):
                     return
-                feed.follow(self._monitor_pids({f"container:{record.id}": ()}))
-                for pid in feed.exited:
-                    self._alive_cache.pop(pid, None)
-                feed.exited.clear()
+                feed.follow(self._monitor_pids([record.id]))
                 now = time.monotonic()
                 if deadline is not None and now > deadline:
                     return
@@ -936,7 +934,7 @@ class Engine:
         """
         with self._change_feed() as feed:
             previous = self._snapshot()
-            feed.follow(self._monitor_pids(previous))
+            feed.follow(self._monitor_pids(_container_ids(previous)))
             looked = time.monotonic()
             while True:
                 await feed.wait(SAFETY_LOOK if feed.complete else interval)
@@ -944,12 +942,10 @@ class Engine:
                 if delay > 0:
                     await asyncio.sleep(delay)
                 feed.clear()  # what woke it until now is in this look
-                for pid in feed.exited:
-                    self._alive_cache.pop(pid, None)
-                feed.exited.clear()
+                self._forget_exited(feed)
                 current = self._snapshot()
                 looked = time.monotonic()
-                feed.follow(self._monitor_pids(current))
+                feed.follow(self._monitor_pids(_container_ids(current)))
                 for event in diff_snapshots(previous, current):
                     yield event
                 previous = current
@@ -957,11 +953,17 @@ class Engine:
     def _change_feed(self) -> ChangeFeed:
         return ChangeFeed(changes_file(self._containers_dir), self.root, self.db.path.name)
 
-    def _monitor_pids(self, snapshot: dict[str, tuple[str, ...]]) -> list[int]:
-        """The monitors of the active containers in ``snapshot`` (from the cached statuses)."""
+    def _forget_exited(self, feed: ChangeFeed) -> None:
+        """Before looking: monitors the feed saw exit are dead now, whatever the
+        half-second cache of _monitor_alive says."""
+        for pid in feed.take_exited():
+            self._alive_cache.pop(pid, None)
+
+    def _monitor_pids(self, container_ids: Iterable[str]) -> list[int]:
+        """The monitors of those containers that are active (from the cached statuses)."""
         pids = []
-        for key in snapshot:
-            cached = self._status_cache.get(key.removeprefix("container:"))
+        for container_id in container_ids:
+            cached = self._status_cache.get(container_id)
             if cached is not None and cached[1].get("status") in _ACTIVE:
                 pids.append(int(cached[1].get("monitor_pid", 0)))
         return pids
@@ -978,6 +980,10 @@ class Engine:
         for image_id, tags in self.image_store.tags_by_image().items():
             snap[f"image:{image_id}"] = tuple(sorted(tags))
         return snap
+
+
+def _container_ids(snapshot: dict[str, tuple[str, ...]]) -> list[str]:
+    return [key.removeprefix("container:") for key in snapshot if key.startswith("container:")]
 
 
 def parse_since(value: str | None) -> int | None:

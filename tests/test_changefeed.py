@@ -101,12 +101,11 @@ async def test_a_followed_process_wakes_it_when_it_exits(tmp_path: Path) -> None
             assert await quiet(feed)
             child.kill()
             assert await woken(feed)
-            assert feed.exited == {child.pid}
-            feed.exited.clear()
+            assert feed.take_exited() == {child.pid}
             feed.follow([child.pid])  # already reported: not again, not a wake-up loop
             child.wait()
             assert await quiet(feed)
-            assert feed.exited == set()
+            assert feed.take_exited() == set()
     finally:
         child.kill()
         child.wait()
@@ -118,7 +117,7 @@ async def test_following_a_process_that_is_gone_wakes_it_once(tmp_path: Path) ->
     with ChangeFeed(tmp_path / "changes", tmp_path, "skiff.db") as feed:
         feed.follow([child.pid, 0])
         assert await woken(feed)
-        assert feed.exited == {child.pid}
+        assert feed.take_exited() == {child.pid}
 
 
 @pytest.mark.root

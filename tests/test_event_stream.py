@@ -121,3 +121,17 @@ async def test_a_killed_monitor_is_heard_at_once(engine: Engine, follower: Follo
     monitor = int(json.loads(status.read_text())["monitor_pid"])
     os.kill(monitor, signal.SIGKILL)  # it can write nothing now: only its pidfd tells
     await follower.expect(container.id, "die")
+
+
+async def test_wait_hears_a_killed_monitor(engine: Engine,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """``wait`` sleeps on the same wake-ups: a monitor killed right after its last
+    look (so still "alive" in the engine's half-second cache) ends it at once."""
+    monkeypatch.setattr(engine_module, "SAFETY_LOOK", 3600.0)
+    container = await engine.create(config("sleep", "60"))
+    await engine.start(container.id)
+    waiting = asyncio.create_task(engine.wait(container.id))
+    await asyncio.sleep(0.05)  # wait has looked and sleeps on the monitor's pidfd
+    status = Path(engine._dir(container.id), "status.json")
+    os.kill(int(json.loads(status.read_text())["monitor_pid"]), signal.SIGKILL)
+    await asyncio.wait_for(waiting, 10)
