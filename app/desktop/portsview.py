@@ -3,50 +3,31 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QUrl, Signal
-from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QPushButton, QWidget
 
-from app.desktop.external import open_or_copy
+from app.desktop.gridpage import GridPage
 from app.desktop.inspectdata import PortRow
 
 __all__ = ["PortsView"]
 
 
-class PortsView(QWidget):
+class PortsView(GridPage):
     open_requested = Signal(str)  # a URL; the default handler opens the browser
-    failed = Signal(str)  # no browser opened it: a sentence for the user
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setAccessibleName("Ports")
+        super().__init__("Ports", "About ports", parent)
         self.rows: list[PortRow] = []
         self.links: list[QPushButton] = []
-        self._grid = QGridLayout()
-        self._grid.setHorizontalSpacing(16)
-        self._intro = QLabel(self)
-        self._intro.setWordWrap(True)
-        self._intro.setAccessibleName("About ports")
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(12, 12, 12, 12)
-        layout.addWidget(self._intro)
-        layout.addLayout(self._grid)
-        layout.addStretch(1)
-        self.open_requested.connect(self._open)
+        self.open_requested.connect(
+            lambda url: self._open(QUrl(url), url, f"No web browser opened {url}. The "
+                                   "address is on the clipboard: paste it into a browser."))
         self.set_ports([])
-
-    def _open(self, url: str) -> None:
-        if not open_or_copy(QUrl(url), url):
-            self.failed.emit(f"No web browser opened {url}. The address is on the clipboard: "
-                             "paste it into a browser.")
 
     def set_ports(self, rows: list[PortRow]) -> None:
         if rows == self.rows and self.links:
             return
         self.rows = rows
-        while self._grid.count():
-            item = self._grid.takeAt(0)
-            widget = item.widget() if item is not None else None
-            if widget is not None:
-                widget.deleteLater()
+        self._clear_grid()
         self.links = []
         if not rows:
             self._intro.setText("This container publishes no ports. Add one under Settings → "

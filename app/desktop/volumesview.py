@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QUrl, Signal
-from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QPushButton, QWidget
 
-from app.desktop.external import open_or_copy
+from app.desktop.gridpage import GridPage
 from app.desktop.inspectdata import MountRow
 
 __all__ = ["VolumesView"]
@@ -13,42 +13,24 @@ __all__ = ["VolumesView"]
 _KIND = {"bind": "Folder", "volume": "Volume", "tmpfs": "Memory (tmpfs)"}
 
 
-class VolumesView(QWidget):
+class VolumesView(GridPage):
     open_requested = Signal(str)  # a local path; the default handler opens the file manager
-    failed = Signal(str)  # no file manager opened it: a sentence for the user
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setAccessibleName("Volumes")
+        super().__init__("Volumes", "About volumes", parent)
         self.rows: list[MountRow] = []
         self.buttons: list[QPushButton] = []
-        self._grid = QGridLayout()
-        self._grid.setHorizontalSpacing(16)
-        self._intro = QLabel(self)
-        self._intro.setWordWrap(True)
-        self._intro.setAccessibleName("About volumes")
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(12, 12, 12, 12)
-        layout.addWidget(self._intro)
-        layout.addLayout(self._grid)
-        layout.addStretch(1)
-        self.open_requested.connect(self._open)
+        self.open_requested.connect(
+            lambda path: self._open(QUrl.fromLocalFile(path), path, f"No file manager opened "
+                                    f"{path}. The path is on the clipboard: paste it into a "
+                                    "file manager or a terminal."))
         self.set_mounts([])
-
-    def _open(self, path: str) -> None:
-        if not open_or_copy(QUrl.fromLocalFile(path), path):
-            self.failed.emit(f"No file manager opened {path}. The path is on the clipboard: "
-                             "paste it into a file manager or a terminal.")
 
     def set_mounts(self, rows: list[MountRow]) -> None:
         if rows == self.rows and self.buttons:
             return
         self.rows = rows
-        while self._grid.count():
-            item = self._grid.takeAt(0)
-            widget = item.widget() if item is not None else None
-            if widget is not None:
-                widget.deleteLater()
+        self._clear_grid()
         self.buttons = []
         if not rows:
             self._intro.setText("This container keeps no files outside itself: everything it "
