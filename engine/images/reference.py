@@ -74,12 +74,7 @@ class Reference:
     @property
     def canonical(self) -> str:
         """The full form stored in RepoTags/RepoDigests: docker.io/library/busybox:latest."""
-        text = self.name
-        if self.tag:
-            text += f":{self.tag}"
-        if self.digest:
-            text += f"@{self.digest}"
-        return text
+        return self.name + self._suffix
 
     @property
     def familiar_name(self) -> str:
@@ -90,12 +85,12 @@ class Reference:
 
     @property
     def familiar(self) -> str:
-        text = self.familiar_name
-        if self.tag:
-            text += f":{self.tag}"
-        if self.digest:
-            text += f"@{self.digest}"
-        return text
+        return self.familiar_name + self._suffix
+
+    @property
+    def _suffix(self) -> str:
+        """``:tag``, ``@digest``, both or neither, as given."""
+        return (f":{self.tag}" if self.tag else "") + (f"@{self.digest}" if self.digest else "")
 
     @property
     def api_host(self) -> str:
