@@ -201,10 +201,11 @@ class LogView(QWidget):
         return action
 
     def _button(self, action: QAction, text: str = "") -> QToolButton:
+        if text:  # the button's short label; menus show text(). (A label set on the
+            # button itself is lost whenever the action changes, e.g. is enabled.)
+            action.setIconText(text)
         button = QToolButton(self)
         button.setDefaultAction(action)
-        if text:
-            button.setText(text)
         button.setAccessibleName(action.text().rstrip("…"))
         return button
 

@@ -8,7 +8,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, QUrl, Slot
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QMessageBox, QToolButton, QWidget
 
 from app.desktop.actions import ContainerActions
 from app.desktop.containerheader import ContainerHeader
@@ -163,6 +163,8 @@ def test_log_shortcuts_work_only_while_the_logs_tab_shows(qtbot: Any, tmp_path: 
     assert not logs.a_save.isEnabled() and not logs.a_find.isEnabled()
     tabs.setCurrentWidget(logs)  # (a disabled action's shortcut never fires)
     assert logs.a_save.isEnabled()
+    labels = {b.text() for b in logs.findChildren(QToolButton) if b.text()}
+    assert labels == {"◀", "▶", "Jump to…", "Copy", "Save…", "Clear"}  # short, as laid out
 
 
 def test_settings_confirm_then_recreate(qtbot: Any) -> None:
