@@ -25,13 +25,22 @@ from app.desktop.messages import describe
 from app.desktop.names import generate_name
 from engine.containers.config import ContainerConfig
 from engine.containers.model import Container, Event
-from engine.errors import ContainerNotFound, ImageNotFound, NameInUse
+from engine.errors import ContainerNotFound, ImageNotFound, NameInUse, SkiffError
 from engine.images.model import Image
 from engine.registry.model import SearchResult
 
 __all__ = ["Bridge", "EngineLike"]
 
 log = logging.getLogger(__name__)
+
+
+def log_failure(what: str, exc: BaseException) -> None:
+    """One line for failures the user was told about and can expect (Docker Hub
+    offline, a refused start); a traceback only for the unexpected (a bug)."""
+    if isinstance(exc, SkiffError | OSError):
+        log.warning("%s failed: %s", what, exc)
+    else:
+        log.warning("%s failed", what, exc_info=exc)
 
 T = TypeVar("T")
 #: A verb's task; None once the bridge is closed.
@@ -169,7 +178,7 @@ class Bridge(QObject):
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.warning("%s failed", action, exc_info=True)
+                log_failure(action, exc)
                 self._fail(describe(action, exc), on_error)
                 return None
             if on_done is not None:
@@ -199,7 +208,7 @@ class Bridge(QObject):
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            log.warning("listing containers failed", exc_info=True)
+            log_failure("listing containers", exc)
             self.error.emit(describe(action, exc))
             return
         self._names = {c.name for c in containers}
@@ -214,7 +223,7 @@ class Bridge(QObject):
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            log.warning("listing images failed", exc_info=True)
+            log_failure("listing images", exc)
             self.error.emit(describe(action, exc))
             return
         self.images_listed.emit(images)
@@ -260,8 +269,8 @@ class Bridge(QObject):
             containers = await engine.containers(all=True)
         except asyncio.CancelledError:
             raise
-        except Exception:
-            log.warning("polling containers failed", exc_info=True)
+        except Exception as exc:
+            log_failure("polling containers", exc)
             return
         self._names = {c.name for c in containers}
         self.containers_listed.emit(containers)
@@ -307,8 +316,8 @@ class Bridge(QObject):
                 self.container_removed.emit(container_id)
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.warning("reading container %s failed", container_id, exc_info=True)
+            except Exception as exc:
+                log_failure(f"reading container {container_id}", exc)
         if changed:
             self._names |= {c.name for c in changed}
             self.containers_changed.emit(changed)
@@ -464,7 +473,7 @@ class Bridge(QObject):
             job.cancelled.emit()
             raise
         except Exception as exc:
-            log.warning("creating %s failed", job.ref, exc_info=True)
+            log_failure(f"creating {job.ref}", exc)
             self.status.emit("")
             if job.container is None:
                 self._names.discard(job.name)
@@ -529,7 +538,7 @@ class Bridge(QObject):
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.warning("%s failed", action, exc_info=True)
+                log_failure(action, exc)
                 self.error.emit(describe(action, exc))
                 return None
             if on_done is not None:

@@ -31,6 +31,24 @@ def test_python_m_app_answers() -> None:
     assert done.returncode == 0 and "--debug" in done.stdout
 
 
+def test_without_the_window_packages_one_line_names_them() -> None:
+    for blocked, package in (("PySide6", "PySide6-Essentials"), ("pyqtgraph", "pyqtgraph")):
+        done = python("-c", f"import sys; sys.modules[{blocked!r}] = None; "
+                            "sys.argv[1:] = ['--version']; "
+                            "import runpy; runpy.run_module('app', run_name='__main__')")
+        assert done.returncode == 1
+        assert "Traceback" not in done.stderr
+        assert done.stderr.count("\n") == 1 and package in done.stderr, done.stderr
+        assert "pip install" in done.stderr
+
+
+def test_skiff_desktop_is_the_launcher() -> None:
+    import tomllib
+
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["gui-scripts"]
+    assert scripts["skiff-desktop"] == "app.launch:main"
+
+
 def test_desktop_entry_and_icon() -> None:
     for path in (ROOT / "resources" / "skiff-desktop.desktop",
                  ROOT / "packaging" / "skiff-desktop.desktop"):

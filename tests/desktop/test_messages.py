@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+
 from app.desktop.messages import describe
 from engine.errors import AuthenticationError, HelperError, InUse, RegistryError
 
@@ -20,3 +22,20 @@ def test_unexpected_errors_have_no_traceback() -> None:
     assert "Traceback" not in text and "ValueError: bad" in text and "report" in text
     assert "cannot do that yet" in describe("do it", NotImplementedError())
     assert "does not exist" in describe("load", FileNotFoundError(2, "x", "/nope.tar"))
+
+
+def test_expected_failures_log_one_line_and_bugs_a_traceback(
+        caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    from app.desktop.bridge import log_failure
+    from engine.errors import RegistryError
+
+    with caplog.at_level(logging.WARNING, logger="app.desktop.bridge"):
+        log_failure("search Docker Hub", RegistryError("registry-1.docker.io is unreachable"))
+        log_failure("search Docker Hub", OSError(101, "Network is unreachable"))
+        log_failure("stop web", KeyError("bug"))
+    offline, unreachable, bug = caplog.records
+    assert offline.exc_info is None and unreachable.exc_info is None
+    assert offline.getMessage() == "search Docker Hub failed: registry-1.docker.io is unreachable"
+    assert bug.exc_info is not None
