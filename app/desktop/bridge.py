@@ -483,8 +483,8 @@ class Bridge(QObject):
             job.failed.emit(message)
             self.error.emit(message)
 
-    def load(self, path: Path, on_done: Callable[[list[Image]], None] | None = None
-             ) -> Pending:
+    def load(self, path: Path, on_done: Callable[[list[Image]], None] | None = None,
+             on_error: Callable[[str], None] | None = None) -> Pending:
         self.status.emit(f"Importing {path.name}…")
 
         def done(images: list[Image]) -> None:
@@ -496,6 +496,8 @@ class Bridge(QObject):
         def failed(message: str) -> None:
             self.status.emit("")
             self.error.emit(message)
+            if on_error is not None:
+                on_error(message)
 
         return self.submit(f"import {path.name}", lambda e: e.load(path), done, failed)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt, QTimer, Signal
+from PySide6.QtCore import QModelIndex, QSignalBlocker, QSortFilterProxyModel, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -66,6 +66,8 @@ class ImageBrowser(QWidget):
         self.results = SearchModel(self)
         self.registries: list[str] = list(registries or [])
         self._catalogs: dict[str, list[str]] = {}
+        self._queries: dict[str, str] = {}  # each source keeps its own search text
+        self._shown_source = LOCAL
         self._names: set[str] = set()
         self._tags_for = ""
 
@@ -253,6 +255,12 @@ class ImageBrowser(QWidget):
 
     def _on_source_changed(self, _index: int = 0) -> None:
         key = self.source_key()
+        # A Docker Hub search term must not silently filter the local list.
+        self._queries[self._shown_source] = self.query.text()
+        self._shown_source = key
+        with QSignalBlocker(self.query):
+            self.query.setText(self._queries.get(key, ""))
+        self._search_timer.stop()
         self.hide_notice()
         self.tag.clear()
         self._tags_for = ""
@@ -272,6 +280,14 @@ class ImageBrowser(QWidget):
             self.run_search()
         self.remove_button.setVisible(key == LOCAL)
         self._on_selection_changed()
+
+    def refresh(self) -> None:
+        """Read the shown source again: a registry's catalog is not cached past this."""
+        key = self.source_key()
+        if key.startswith("registry:"):
+            self._catalogs.pop(key.split(":", 1)[1], None)
+        if key != LOCAL:
+            self.run_search()
 
     def _on_query_changed(self, text: str) -> None:
         if self.source_key() == LOCAL:
@@ -497,7 +513,7 @@ class ImageBrowser(QWidget):
             if tags:
                 QTimer.singleShot(0, lambda: self.select_local(tags[0]))
 
-        self.bridge.load(path, done)
+        self.bridge.load(path, done, self.show_error)
 
     # -- messages -------------------------------------------------------------------
 

@@ -110,7 +110,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.a_import)
         self.a_refresh = QAction("&Refresh", self)
         self.a_refresh.setShortcut(QKeySequence(QKeySequence.StandardKey.Refresh))
-        self.a_refresh.triggered.connect(self.bridge.refresh)
+        self.a_refresh.triggered.connect(self.refresh)
         file_menu.addAction(self.a_refresh)
         file_menu.addSeparator()
         self.a_quit = QAction("&Quit", self)
@@ -262,6 +262,13 @@ class MainWindow(QMainWindow):
         else:
             self.welcome.setText("Pick a container on the left, or press + New.")
         self.pages.setCurrentWidget(self.welcome)
+
+    def refresh(self) -> None:
+        """F5: the containers and images again, and the open image source (a
+        registry's catalog, a search) read anew."""
+        self.bridge.refresh()
+        if self.pages.currentWidget() is self.browser:
+            self.browser.refresh()
 
     def show_browser(self) -> None:
         self.browser.set_taken_names(self.containers.names() | self.bridge.taken_names())

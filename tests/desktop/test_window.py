@@ -557,3 +557,53 @@ def test_a_private_registry_with_a_login(window: MainWindow, run: Callable[..., 
         assert window.settings.registries == [basic_registry.host]
 
     run(story(), timeout=120)
+
+
+def test_refresh_reads_a_catalog_again_and_each_source_keeps_its_search(
+        window: MainWindow, run: Callable[..., Any], tmp_path: Path, busybox_oci: Path) -> None:
+    from tests.fixtures.registry import LocalRegistry
+
+    registry = LocalRegistry(tmp_path / "registry")
+    registry.start()
+    try:
+        registry.push(busybox_oci, "latest", "first/busybox:latest")
+
+        async def story() -> None:
+            browser = window.browser
+            window.show_browser()
+            browser.add_registry_source(registry.host)
+            await wait_for(lambda: browser.select_remote(f"{registry.host}/first/busybox"),
+                           browser.results.modelReset, timeout=30, what="the catalog")
+            registry.push(busybox_oci, "latest", "second/busybox:latest")
+            window.a_refresh.trigger()  # F5
+            await wait_for(lambda: browser.select_remote(f"{registry.host}/second/busybox"),
+                           browser.results.modelReset, timeout=30,
+                           what="the newly pushed repository after Refresh")
+            # A registry's filter text stays with the registry, not the local list.
+            browser.query.setText("second")
+            browser.set_source(LOCAL)
+            assert browser.query.text() == ""
+            assert browser.local_proxy.filterRegularExpression().pattern() == ""
+            browser.set_source(f"registry:{registry.host}")
+            assert browser.query.text() == "second"
+
+        run(story(), timeout=120)
+    finally:
+        registry.close()
+
+
+def test_a_failed_import_replaces_its_notice(window: MainWindow, run: Callable[..., Any],
+                                             tmp_path: Path) -> None:
+    broken = tmp_path / "broken.tar"
+    broken.write_bytes(b"not a tar archive at all" * 40)
+
+    async def story() -> None:
+        browser = window.browser
+        window.show_browser()
+        browser.import_file(broken)
+        assert browser.notice.text().startswith("Importing broken.tar")
+        await wait_for(lambda: not browser.notice.text().startswith("Importing"),
+                       browser.notice_changed, timeout=60, what="the import to fail")
+        assert browser.notice.isVisible() and "broken.tar" in browser.notice.text()
+
+    run(story(), timeout=90)
