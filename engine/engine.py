@@ -418,12 +418,16 @@ class Engine:
 
     async def stop(self, ref: str, timeout: int | None = None,
                    signal: str | None = None) -> Container:
-        """signal: instead of the container's stop signal (docker stop -s)."""
+        """signal: instead of the container's stop signal (docker stop -s).
+
+        Stopping a container that is not running does nothing and is no error, as
+        in docker (its API answers 304 Not Modified).
+        """
         record = self.container_store.find(ref)
         async with self._lock(record.id):
             state = self._state(record)
             if not state.status.can_stop():
-                raise InvalidState(f"container {record.name} is not running")
+                return self._container(record)
             signum = runspec.parse_signal(signal) if signal else int(
                 record.spec.get("stop_signal", 15))  # type: ignore[call-overload]
             if timeout is None:

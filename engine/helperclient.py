@@ -23,7 +23,7 @@ from typing import Any
 from engine.errors import ContainerStartError, HelperError, ProtocolError, from_kind
 from engine.helper import protocol
 
-__all__ = ["HelperClient"]
+__all__ = ["HelperClient", "plain_refusal"]
 
 INSTALLED_HELPER = Path("/usr/libexec/skiff/skiff-helper")
 
@@ -163,6 +163,8 @@ class HelperClient:
             kind, text = str(error.get("kind", "helper")), str(error.get("message", ""))
             if kind == ContainerStartError.kind:
                 future.set_exception(ContainerStartError(text, int(error.get("exit_code", 126))))
+            elif kind == ProtocolError.kind:
+                future.set_exception(ProtocolError(plain_refusal(text)))
             else:
                 future.set_exception(from_kind(kind, text))
         elif fds:
@@ -216,3 +218,29 @@ class HelperClient:
     def pid(self) -> int | None:
         """The helper's pid (also for one we connected to, from its hello)."""
         return self._helper_pid
+
+
+#: The words a user knows for the protocol's field names (engine/helper/protocol.py).
+_FIELD_WORDS = {
+    "args": "command", "env": "environment", "cwd": "working directory",
+    "memory": "memory limit", "nano_cpus": "CPU limit", "pids_limit": "pids limit",
+    "network_mode": "network", "binds": "mounts", "source": "mount source",
+    "target": "mount target", "restart_max": "restart count", "aliases": "network alias",
+    "exposed": "exposed port", "layers": "image layers", "diff_id": "layer",
+}
+
+
+def plain_refusal(text: str) -> str:
+    """A protocol refusal ("container_create.spec.memory: must be at least 4194304")
+    in words, without the schema's path: what was refused and why.
+
+    The engine checks what users type before the helper does (engine/containers/
+    checks.py); this is for what slips through, so it reads as a refusal, not a path.
+    """
+    where, sep, reason = text.partition(": ")
+    if not sep or ("." not in where and "[" not in where):
+        return f"the privileged helper refused the request: {text}"
+    field = where.rsplit(".", 1)[-1].split("[", 1)[0]
+    word = _FIELD_WORDS.get(field, field.replace("_", " "))
+    return f"the privileged helper refused the {word}: it {reason}" if reason.startswith(
+        "must") else f"the privileged helper refused the {word}: {reason}"

@@ -181,12 +181,8 @@ def test_detached_lifecycle(skiff: Skiff) -> None:
     assert re.fullmatch(r"Exited \(137\) .* ago\n", status), status
     assert skiff("wait", "cli-life").stdout == "137\n"
 
-    again = skiff("stop", "cli-life")
-    assert again.returncode == 1
-    _no_traceback(again)
-    assert again.stdout == ""
-    assert len(again.stderr.splitlines()) == 1
-    assert again.stderr.startswith("Error response from daemon: ")
+    again = skiff("stop", "cli-life")  # docker: stopping a stopped container is no error
+    assert (again.returncode, again.stdout, again.stderr) == (0, "cli-life\n", "")
 
     rm = skiff("rm", "cli-life")
     assert (rm.returncode, rm.stdout) == (0, "cli-life\n")

@@ -138,3 +138,15 @@ def test_push_and_tags_and_search(skiff: Skiff,
     assert [row.split()[0] for row in rows] == [f"{registry.host}/cli/pushed"]
     named = skiff("search", "--format", "{{.Name}}", f"{registry.host}/nothing-like-it")
     assert (named.returncode, named.stdout) == (0, "")
+
+
+def test_run_never_says_using_default_tag(skiff: Skiff, plain_registry: LocalRegistry) -> None:
+    """docker's CLI says "Using default tag" for pull only; run pulls without it."""
+    ref = f"{plain_registry.host}/test/busybox"
+    for policy in ("missing", "always", "always"):  # pulled, then present and pulled again
+        result = skiff("run", "--rm", "--pull", policy, ref, "true")
+        assert result.returncode == 0, result.stderr
+        assert "Using default tag" not in result.stderr
+        if policy == "always":
+            assert result.stderr.startswith("latest: Pulling from test/busybox\n")
+    assert "Using default tag" not in skiff("run", "--rm", ref, "true").stderr

@@ -47,7 +47,9 @@ from app.cli.output import (
     tabulate,
     to_json,
 )
+from engine.containers.checks import check_config
 from engine.containers.config import ContainerConfig, Resources
+from engine.containers.names import check_name
 from engine.errors import ContainerNotFound, NotFound, SkiffError
 
 __all__ = [
@@ -199,8 +201,12 @@ def build_config(args: argparse.Namespace, image_id: str, environ: dict[str, str
 
 
 def check_create_flags(ctx: Context) -> None:
-    """Every create/run flag error, before the engine is opened or an image pulled."""
-    build_config(ctx.args, "sha256:" + "0" * 64, ctx.environ)
+    """Every create/run flag error, before the engine is opened or an image pulled:
+    flag syntax (125, usage), then the engine's own rules for names and settings."""
+    config = build_config(ctx.args, "sha256:" + "0" * 64, ctx.environ)
+    if ctx.args.name:
+        check_name(ctx.args.name)
+    check_config(config)
 
 
 async def _create(ctx: Context, auto_remove: bool | None = None) -> Any:

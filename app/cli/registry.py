@@ -39,25 +39,32 @@ def _repository_path(repository: str) -> str:
     return repository if slash else f"library/{repository}"
 
 
-def pull_header(ref: str) -> list[str]:
-    """docker's lines before the layers: "Using default tag", "TAG: Pulling from PATH"."""
+def pull_header(ref: str, default_tag_note: bool = True) -> list[str]:
+    """docker's lines before the layers: "Using default tag", "TAG: Pulling from PATH".
+
+    Only ``pull`` says "Using default tag" (docker's CLI prints it, not the daemon);
+    run and create, pulling for themselves, do not.
+    """
     repository, tag, digest = split_reference(ref)
     lines = []
     if not tag and not digest:
-        lines.append("Using default tag: latest")
+        if default_tag_note:
+            lines.append("Using default tag: latest")
         tag = "latest"
     lines.append(f"{tag or digest}: Pulling from {_repository_path(familiar(repository))}")
     return lines
 
 
 async def pull(ctx: Context, ref: str, *, platform: str | None, out: TextIO,
-               quiet: bool = False, final_line: bool = True) -> Any:
+               quiet: bool = False, for_run: bool = False) -> Any:
+    """docker pull's output; ``for_run``: pulling for run/create, which print neither
+    "Using default tag" nor the final canonical reference."""
     board = ProgressBoard(out, tty=out.isatty(), quiet=quiet)
     try:
         before = (await ctx.engine.image(ref)).id
     except NotFound:
         before = ""
-    for line in pull_header(ref):
+    for line in pull_header(ref, default_tag_note=not for_run):
         board.line(line)
     image = await ctx.engine.pull(ref, platform=platform, progress=board)
     shown = familiar(_with_default_tag(ref))
@@ -67,7 +74,7 @@ async def pull(ctx: Context, ref: str, *, platform: str | None, out: TextIO,
         board.line(f"Status: Image is up to date for {shown}")
     else:
         board.line(f"Status: Downloaded newer image for {shown}")
-    if final_line:
+    if not for_run:
         repository, tag, digest = split_reference(_with_default_tag(ref))
         canonical = repository if "/" in repository else f"library/{repository}"
         first = canonical.split("/", 1)[0]
@@ -82,14 +89,14 @@ async def pull(ctx: Context, ref: str, *, platform: str | None, out: TextIO,
 async def ensure_image(ctx: Context, ref: str, policy: str, platform: str | None) -> Any:
     """The image for run/create, pulled first when missing (or always), like docker."""
     if policy == "always":
-        return await pull(ctx, ref, platform=platform, out=ctx.err, final_line=False)
+        return await pull(ctx, ref, platform=platform, out=ctx.err, for_run=True)
     try:
         return await ctx.engine.image(ref)
     except ImageNotFound:
         if policy == "never":
             raise
     ctx.error(f"Unable to find image '{familiar(_with_default_tag(ref))}' locally")
-    return await pull(ctx, ref, platform=platform, out=ctx.err, final_line=False)
+    return await pull(ctx, ref, platform=platform, out=ctx.err, for_run=True)
 
 
 async def cmd_pull(ctx: Context) -> int:

@@ -22,11 +22,11 @@ from engine.containers.config import (
     Resources,
     RestartPolicy,
 )
+from engine.containers.names import check_name as engine_check_name
 from engine.errors import InvalidArgument
 
-__all__ = ["NAME_PATTERN", "SettingsForm", "check_name", "config_from_form", "form_from_config"]
+__all__ = ["SettingsForm", "check_name", "config_from_form", "form_from_config"]
 
-NAME_PATTERN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
 _ENV_KEY = re.compile(r"^[^=\s]+$")
 PROTOCOLS = ("tcp", "udp", "sctp")
 
@@ -49,11 +49,8 @@ class SettingsForm:
 
 
 def check_name(name: str) -> str:
-    name = name.strip()
-    if not NAME_PATTERN.match(name):
-        raise InvalidArgument(f"{name!r} is not a valid name: use letters, digits, '_', '.' "
-                              "and '-', starting with a letter or digit")
-    return name
+    """The typed name without surrounding blanks, by the engine's one name rule."""
+    return engine_check_name(name.strip())
 
 
 def form_from_config(name: str, config: ContainerConfig) -> SettingsForm:

@@ -1,4 +1,9 @@
-"""Generated container names: docker's adjective_surname style, never reused."""
+"""Container names: the one rule every part checks, and docker's adjective_surname
+style for the names Skiff makes up (never reused).
+
+The CLI, the window, the REST server and the helper's protocol all check names
+with :data:`NAME_PATTERN`, so a name one accepts is never refused by another.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,12 @@ import re
 
 from engine.errors import InvalidArgument
 
-__all__ = ["check_name", "generate_name", "next_free"]
+__all__ = ["NAME_MAX", "NAME_PATTERN", "check_name", "generate_name", "next_free"]
 
-_VALID = re.compile(r"^/?[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
+#: The longest name: names become DNS names on networks and lines in /etc/hosts.
+NAME_MAX = 128
+NAME_PATTERN = re.compile(rf"^[a-zA-Z0-9][a-zA-Z0-9_.-]{{0,{NAME_MAX - 1}}}$")
+_CHARACTERS = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
 
 _ADJECTIVES = (
     "admiring", "brave", "busy", "calm", "clever", "cool", "eager", "elegant", "epic",
@@ -27,10 +35,15 @@ _NAMES = (
 
 
 def check_name(name: str) -> str:
-    if not _VALID.match(name):
+    """The name without docker's optional leading "/"; InvalidArgument if it breaks the rule."""
+    bare = name.removeprefix("/")
+    if not _CHARACTERS.match(bare):
         raise InvalidArgument(f'Invalid container name ({name}), only [a-zA-Z0-9][a-zA-Z0-9_.-]'
                               " are allowed")
-    return name.removeprefix("/")
+    if len(bare) > NAME_MAX:
+        raise InvalidArgument(f"Invalid container name ({bare[:20]}..., {len(bare)} characters): "
+                              f"a name has at most {NAME_MAX} characters")
+    return bare
 
 
 def generate_name(taken: set[str]) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import signal
 from typing import Any
 
+from engine.containers.checks import check_config, check_user
 from engine.containers.config import ContainerConfig
 from engine.errors import InvalidArgument
 from engine.images.model import Image
@@ -72,7 +73,10 @@ def published_ports(config: ContainerConfig, image: Image) -> list[dict[str, Any
 
 def runtime_request(container_id: str, config: ContainerConfig, image: Image,
                     name: str = "") -> dict[str, Any]:
+    check_config(config)
     run = image.run_config
+    if not config.user:
+        check_user(str(run.get("User") or ""), "user in the image's config")
     args = command_line(config, image)
     if not args:
         raise InvalidArgument("No command specified")

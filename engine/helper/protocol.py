@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from engine.containers.names import NAME_PATTERN as CONTAINER_NAME
 from engine.errors import ProtocolError
 
 __all__ = [
@@ -75,7 +76,6 @@ def _int(minimum: int | None = 0, maximum: int | None = None, required: bool = T
 
 VOLUME_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$")
 NETWORK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-CONTAINER_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$")
 IPV4 = re.compile(r"^[0-9]{1,3}(\.[0-9]{1,3}){3}$")
 IPV4_CIDR = re.compile(r"^[0-9]{1,3}(\.[0-9]{1,3}){3}/[0-9]{1,2}$")
 
@@ -114,7 +114,7 @@ _SPEC = {
     "exposed": Field("list[str]", pattern=re.compile(r"^[0-9]{1,5}/(tcp|udp)$"),
                      max_items=1024),
     "aliases": Field("list[str]", pattern=HOSTNAME, max_items=32),
-    "name": _str(re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$")),
+    "name": _str(CONTAINER_NAME),
     "tty": Field("bool", required=False),
     "open_stdin": Field("bool", required=False),
 }

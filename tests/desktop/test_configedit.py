@@ -67,5 +67,7 @@ def test_port_with_protocol_suffix_and_retries_only_for_on_failure() -> None:
 
 def test_names() -> None:
     assert check_name(" web-1 ") == "web-1"
-    with pytest.raises(InvalidArgument, match="not a valid name"):
+    with pytest.raises(InvalidArgument, match="Invalid container name"):
         check_name("-bad")
+    with pytest.raises(InvalidArgument, match="at most 128 characters"):
+        check_name("x" * 129)

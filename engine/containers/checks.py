@@ -1,0 +1,72 @@
+"""What the engine refuses in a container's settings, before the helper sees them.
+
+The helper checks every request again (engine/helper/protocol.py: the trust
+boundary), but its refusals name schema fields. These checks take the same
+limits and say each mistake in one sentence, in docker's words where docker
+has them ("Minimum memory limit allowed is 6MB"). The CLI checks its flags
+with them before opening the engine; ``create`` and ``update`` check again, so
+the window and the REST server get the same sentences.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from engine.containers.config import ContainerConfig, Resources
+from engine.errors import InvalidArgument, NetworkNotFound
+from engine.helper.protocol import HOSTNAME, VERBS
+
+__all__ = ["MIN_MEMORY", "MIN_NANO_CPUS", "check_config", "check_resources", "check_user"]
+
+#: docker's minimum (linuxMinMemory): below it a container cannot even start its init.
+MIN_MEMORY = 6 * 1024 * 1024
+MIN_NANO_CPUS = 10_000_000  # 0.01 CPU, docker's lowest --cpus
+
+
+def _spec_pattern(field: str) -> re.Pattern[str]:
+    """The helper's own pattern for a field of container_create's spec."""
+    items = VERBS["container_create"]["spec"].items
+    assert items is not None
+    pattern = items[field].pattern
+    assert pattern is not None
+    return pattern
+
+
+def check_resources(resources: Resources) -> None:
+    """Memory, CPUs and pids limits as docker bounds them; None means unlimited."""
+    if resources.memory is not None and 0 < resources.memory < MIN_MEMORY:
+        raise InvalidArgument("Minimum memory limit allowed is 6MB")
+    if resources.memory is not None and resources.memory < 0:
+        raise InvalidArgument("Invalid memory limit: a limit is 6MB or more (0: no limit)")
+    cpus = os.cpu_count() or 1
+    if resources.nano_cpus and not MIN_NANO_CPUS <= resources.nano_cpus <= cpus * 10**9:
+        raise InvalidArgument(f"Range of CPUs is from 0.01 to {cpus}.00, as there are only "
+                              f"{cpus} CPUs available")
+    if resources.pids_limit is not None and resources.pids_limit < 0:
+        raise InvalidArgument("Invalid pids limit: use a number above 0 (0 or -1: no limit)")
+
+
+def check_user(user: str, where: str = "user") -> None:
+    if user and not _spec_pattern("user").match(user):
+        raise InvalidArgument(f'invalid {where} "{user}": use a user name or UID, optionally '
+                              "followed by :group or :GID")
+
+
+def _check_hostname(text: str, what: str) -> None:
+    if not HOSTNAME.match(text):
+        raise InvalidArgument(f'invalid {what} "{text}": use letters, digits, "-" and ".", '
+                              "starting with a letter or digit, at most 63 characters")
+
+
+def check_config(config: ContainerConfig) -> None:
+    """Everything the user chose that the helper would refuse; InvalidArgument."""
+    check_resources(config.resources)
+    check_user(config.user)
+    if config.hostname:
+        _check_hostname(config.hostname, "hostname")
+    for alias in config.network_aliases:
+        _check_hostname(alias, "network alias")
+    network = config.network or "default"
+    if not _spec_pattern("network_mode").match(network):
+        raise NetworkNotFound(f"network {network} not found")

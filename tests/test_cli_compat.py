@@ -1,0 +1,89 @@
+"""Where a docker user's habits meet Skiff: the CLI behaves as docker's does.
+
+Each test runs ``python -m app.cli`` against the real engine (the session's
+private SKIFF_ROOT, the busybox test image) and compares with what docker
+prints and returns for the same command.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.root
+
+REPO = Path(__file__).resolve().parent.parent
+Skiff = Callable[..., subprocess.CompletedProcess[str]]
+
+
+def _run(*args: str, input: str | None = None, timeout: float = 60
+         ) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=REPO,
+                          capture_output=True, text=True, input=input, timeout=timeout,
+                          env=dict(os.environ))
+
+
+@pytest.fixture
+def skiff(busybox_image: str, skiff_root: Path) -> Iterator[Skiff]:
+    """Runs the CLI; removes the containers created meanwhile."""
+    before = set(_run("ps", "-aq", "--no-trunc").stdout.split())
+    yield _run
+    leftover = set(_run("ps", "-aq", "--no-trunc").stdout.split()) - before
+    if leftover:
+        _run("rm", "-f", *sorted(leftover))
+
+
+def _one_clean_line(result: subprocess.CompletedProcess[str]) -> str:
+    assert "Traceback" not in result.stderr, result.stderr
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+    return result.stderr
+
+
+# -- 9: exit codes and error texts ------------------------------------------------------
+
+def test_stop_of_a_stopped_container_exits_0(skiff: Skiff) -> None:
+    assert skiff("run", "--name", "stopped-once", "busybox", "true").returncode == 0
+    again = skiff("stop", "stopped-once")
+    assert (again.returncode, again.stdout, again.stderr) == (0, "stopped-once\n", "")
+    created = skiff("create", "--name", "never-ran", "busybox", "true")
+    assert created.returncode == 0
+    assert skiff("stop", "never-ran").returncode == 0
+    assert skiff("stop", "no-such-container").returncode == 1
+
+
+@pytest.mark.parametrize(("flags", "expected"), [
+    (["-m", "1m"], "Minimum memory limit allowed is 6MB"),
+    (["--memory", "5m"], "Minimum memory limit allowed is 6MB"),
+    (["--cpus", "0.001"], "Range of CPUs is from 0.01 to"),
+    (["--name", "n" * 300], "Invalid container name (nnnnnnnnnnnnnnnnnnnn..., 300 characters)"),
+    (["--name=-dash"], "Invalid container name (-dash), only [a-zA-Z0-9][a-zA-Z0-9_.-]"),
+    (["-h", "not_a_hostname"], 'invalid hostname "not_a_hostname"'),
+    (["-u", "a/b"], 'invalid user "a/b"'),
+    (["--network-alias", "no_underscores"], 'invalid network alias "no_underscores"'),
+])
+def test_refusals_speak_docker_not_schema(skiff: Skiff, flags: list[str], expected: str
+                                          ) -> None:
+    for command in ("create", "run"):
+        result = skiff(command, *flags, "busybox", "true")
+        assert result.returncode == 125
+        line = _one_clean_line(result)
+        assert line.startswith("skiff: Error response from daemon: ")
+        assert expected in line, line
+        for internal in ("spec.", "container_create", "malformed value", "4194304"):
+            assert internal not in line, line
+    assert skiff("ps", "-aq").stdout == ""
+
+
+def test_a_name_of_the_longest_length_is_accepted(skiff: Skiff) -> None:
+    name = "n" * 128
+    created = skiff("create", "--name", name, "busybox", "true")
+    assert created.returncode == 0, created.stderr
+    assert skiff("ps", "-a", "--format", "{{.Names}}").stdout.split() == [name]
+    renamed = skiff("rename", name, "m" * 129)
+    assert renamed.returncode == 1
+    assert "at most 128 characters" in _one_clean_line(renamed)
