@@ -173,3 +173,33 @@ def test_real_overlay_mount(tmp_path: Path) -> None:
         ("C", "/usr/bin/tool"),
         ("C", "/var"),
     ]
+
+
+def test_what_the_runtime_made_is_no_change(tmp_path: Path) -> None:
+    """docker keeps mount points and generated /etc files in an init layer: not changes."""
+    from engine.helper.changes import container_changes
+
+    image = make(tmp_path / "image", {"etc/passwd": b"root\n", "bin/sh": b"sh", "var/lib": None,
+                                      "srv/www": None})
+    os.chmod(image / "srv", 0o755)
+    upper = make(tmp_path / "upper", {
+        "proc": None, "sys": None, "dev": None,  # mount points, new
+        "etc/hosts": b"127.0.0.1 localhost\n", "etc/hostname": b"abc\n",
+        "etc/resolv.conf": b"nameserver 1.1.1.1\n",
+        "data/in": None,  # a volume mounted at /data/in: /data made only for it
+        "var/lib/bound": b"",  # a file bind-mounted at /var/lib/bound
+        "srv/www/site": None,  # a mount point under a directory the container chmodded
+    })
+    shutil.copystat(image / "etc", upper / "etc")
+    os.chmod(upper / "var", os.stat(image / "var").st_mode)
+    os.chmod(upper / "var" / "lib", os.stat(image / "var" / "lib").st_mode)
+    os.chmod(upper / "srv", 0o700)
+    mounts = ["/data/in", "/var/lib/bound/", "/srv/www/site"]
+    assert container_changes(upper, [image], mounts) == [("C", "/srv")]
+    # Beside real changes the same directories show, as docker shows them.
+    make(upper, {"etc/motd": b"hi\n", "data/own": b"mine", "var/lib/db": b"1"})
+    os.chmod(upper / "srv", 0o755)
+    assert container_changes(upper, [image], mounts) == [
+        ("A", "/data"), ("A", "/data/own"), ("C", "/etc"), ("A", "/etc/motd"),
+        ("C", "/var"), ("C", "/var/lib"), ("A", "/var/lib/db")]
+    assert ("A", "/proc") in changes(upper, [image])  # the raw walk still sees them

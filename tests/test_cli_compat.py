@@ -87,3 +87,25 @@ def test_a_name_of_the_longest_length_is_accepted(skiff: Skiff) -> None:
     renamed = skiff("rename", name, "m" * 129)
     assert renamed.returncode == 1
     assert "at most 128 characters" in _one_clean_line(renamed)
+
+
+# -- 10: diff lists what the container did, not what the runtime made -------------------
+
+def test_diff_of_a_container_that_wrote_nothing_is_empty(skiff: Skiff, tmp_path: Path) -> None:
+    host = tmp_path / "shared"
+    host.mkdir()
+    (tmp_path / "single").write_text("one file\n")
+    assert skiff("run", "--name", "quiet", "busybox", "true").returncode == 0
+    assert (skiff("diff", "quiet").stdout, skiff("diff", "quiet").returncode) == ("", 0)
+    mounted = skiff("run", "--name", "mounted", "-v", f"{host}:/new/deep/dir",
+                    "-v", f"{tmp_path / 'single'}:/etc/single.conf",
+                    "-v", "diffvol:/var/lib/data", "busybox", "true")
+    assert mounted.returncode == 0, mounted.stderr
+    assert skiff("diff", "mounted").stdout == ""
+    wrote = skiff("run", "--name", "wrote", "-v", f"{host}:/new/dir", "busybox", "sh", "-c",
+                  "echo hi > /etc/motd; echo x > /new/mine")
+    assert wrote.returncode == 0, wrote.stderr
+    assert skiff("diff", "wrote").stdout.splitlines() == [
+        "C /etc", "A /etc/motd", "A /new", "A /new/mine"]
+    skiff("rm", "mounted")
+    assert skiff("volume", "rm", "diffvol").returncode == 0

@@ -10,6 +10,13 @@ their own whiteouts and opaque directories count.
 
 The upper is written by the container while we read it: it is walked with
 directory file descriptors and never through a symlink.
+
+What the runtime itself puts in the upper (the mount points /dev, /proc and
+/sys, the generated /etc/hosts, /etc/hostname and /etc/resolv.conf, the mount
+points of binds and volumes, and the directories made or copied up only to hold
+them) is no change of the container's: docker keeps those in an "init" layer
+under the container's own and lists nothing for a container that wrote nothing.
+:func:`container_changes` leaves them out.
 """
 
 from __future__ import annotations
@@ -23,10 +30,13 @@ from pathlib import Path
 
 from engine.errors import LayerError
 
-__all__ = ["changes"]
+__all__ = ["RUNTIME_PATHS", "changes", "container_changes"]
 
 _OPEN_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _OPAQUE_XATTR = "trusted.overlay.opaque"
+#: What the runtime mounts or writes in every container (engine/helper/runtime/mounts.py,
+#: engine/helper/network/etcfiles.py).
+RUNTIME_PATHS = ("/dev", "/proc", "/sys", "/etc/hosts", "/etc/hostname", "/etc/resolv.conf")
 
 
 @dataclass
@@ -80,6 +90,56 @@ def changes(upper: Path, lowers: Sequence[Path]) -> list[tuple[str, str]]:
             os.close(frame.fd)
     found.sort(key=lambda change: (change[1], change[0]))
     return found
+
+
+def container_changes(upper: Path, lowers: Sequence[Path], mount_points: Sequence[str] = ()
+                      ) -> list[tuple[str, str]]:
+    """``docker diff`` of a container: :func:`changes` less what the runtime made.
+
+    ``mount_points`` are the targets of the container's binds and volumes. A
+    directory that is in the upper only because the runtime made something in
+    it is left out too: a new one that holds nothing else ("A /data" for a mount
+    at /data/in), or an image directory copied up unchanged (same mode and
+    owner) that holds nothing else ("C /etc" for /etc/hosts).
+    """
+    hidden = {*RUNTIME_PATHS, *(p.rstrip("/") or "/" for p in mount_points)}
+    found = changes(upper, lowers)
+    holds_hidden = {a for path in hidden for a in _ancestors(path)}
+    holds_kept: set[str] = set()
+    # Deepest first: a directory is judged once everything under it was.
+    for kind, path in sorted(found, key=lambda change: change[1].count("/"), reverse=True):
+        if path in hidden:
+            continue
+        if (kind != "D" and path in holds_hidden and path not in holds_kept
+                and (kind == "A" or _same_as_image(upper, lowers, path))):
+            hidden.add(path)
+            continue
+        holds_kept.update(_ancestors(path))
+    return [change for change in found if change[1] not in hidden]
+
+
+def _ancestors(path: str) -> list[str]:
+    """"/a/b/c" → ["/a/b", "/a"]."""
+    parts = path.strip("/").split("/")
+    return ["/" + "/".join(parts[:n]) for n in range(len(parts) - 1, 0, -1)]
+
+
+def _same_as_image(upper: Path, lowers: Sequence[Path], path: str) -> bool:
+    """Whether the upper's directory has the image's mode and owner (a plain copy-up)."""
+    relative = path.lstrip("/")
+    try:
+        mine = os.lstat(upper / relative)
+    except OSError:
+        return False
+    for lower in lowers:
+        try:
+            theirs = os.lstat(lower / relative)
+        except OSError:
+            continue
+        return (stat.S_ISDIR(mine.st_mode) and stat.S_ISDIR(theirs.st_mode)
+                and (mine.st_mode, mine.st_uid, mine.st_gid)
+                == (theirs.st_mode, theirs.st_uid, theirs.st_gid))
+    return False
 
 
 def _visit(

@@ -388,15 +388,15 @@ class ContainerService:
         return {}
 
     def changes(self, container_id: str) -> list[list[str]]:
-        from engine.helper.changes import changes
+        from engine.helper.changes import container_changes
 
         cdir = self._existing(container_id)
         spec = cdir.read_spec()
         lowers = [self.layers_dir / "sha256" / d.removeprefix("sha256:")
                   for d in reversed(spec.layers)]
-        hidden = {"/etc/hosts", "/etc/hostname", "/etc/resolv.conf"}
-        return [[kind, path] for kind, path in changes(cdir.upper, lowers)
-                if path not in hidden]
+        mount_points = [bind.target for bind in spec.binds]
+        return [[kind, path] for kind, path in container_changes(cdir.upper, lowers,
+                                                                 mount_points)]
 
     def exec(self, id: str, args: list[str], env: list[str], user: str, cwd: str, tty: bool,
              rows: int, cols: int) -> WithFds:

@@ -193,6 +193,45 @@ def test_the_files_a_container_made(window: MainWindow, run: Callable[..., Any],
     run(story(), timeout=180)
 
 
+@pytest.mark.gui
+@pytest.mark.root
+def test_a_container_that_wrote_nothing_changed_nothing(window: MainWindow,
+                                                        run: Callable[..., Any],
+                                                        busybox_image: str,
+                                                        tmp_path: Path) -> None:
+    """The runtime's mount points and /etc files are not the container's changes: the
+    Files tab marks nothing and What Is This? counts none, as docker diff lists none."""
+    from engine.containers.config import MountSpec
+
+    files = window.plugins.files
+    learn = window.plugins.learn
+    host = tmp_path / "host"
+    host.mkdir()
+
+    async def story() -> None:
+        await make(busybox_image, "idle", ["sleep", "600"],
+                   mounts=[MountSpec("bind", "/srv/new/site", str(host))])
+        await select(window, "idle", lambda c: c.state.status.is_active, "running")
+        loaded: list[int] = []  # the changes' model is reset once the engine's diff is in
+        files.changes.modelReset.connect(lambda: loaded.append(1))
+        window.show_tab("files")
+        files.mode.setCurrentIndex(1)
+        await wait_for(lambda: loaded and files.model.directory_loaded("/"),
+                       files.changes.modelReset, files.model.loaded, timeout=30,
+                       what="the changes of idle")
+        assert files.changes.rows() == []
+        assert "(0 added, 0 changed, 0 deleted)" in files.note.text()
+        for path in ("/etc", "/proc", "/sys", "/dev"):
+            assert files.model.change_of(path) == "", path
+        window.show_tab("learn")
+        await wait_for(lambda: learn.facts is not None and learn.facts.changes is not None,
+                       learn.loaded, timeout=30, what="the facts of idle")
+        assert learn.facts is not None and learn.facts.changes == []
+        assert "0 added, 0 changed, 0 deleted" in learn.layers.rows()[0].made_by
+
+    run(story(), timeout=120)
+
+
 async def _wait_for_file(container_id: str, path: str) -> None:
     import asyncio
 
