@@ -1,10 +1,15 @@
 """The window's container actions: one QAction each, with its shortcut, shared by
 the menus, the sidebar's context menu and the details header, and enabled
-according to the selected container's state."""
+according to the selected container's state.
+
+Every action stays visible, so the Container menu always lists Start and Stop
+(one of them disabled) and every shortcut works; only the header swaps its
+Start/Stop and Pause/Resume buttons (``in_header``).
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QStyle, QWidget
 
@@ -15,8 +20,11 @@ __all__ = ["ContainerActions"]
 
 
 class ContainerActions(QObject):
+    header_changed = Signal()  # which of the swapped pairs the header shows changed
+
     def __init__(self, parent: QWidget) -> None:
         super().__init__(parent)
+        self._header: dict[str, bool] = {}
         style = parent.style()
 
         def make(text: str, shortcut: str, tip: str,
@@ -68,7 +76,12 @@ class ContainerActions(QObject):
                              and self.terminal_available)
         self.remove.setEnabled(status is not None and status is not Status.REMOVING)
         active = status is not None and status.is_active
-        self.start.setVisible(not active)
-        self.stop.setVisible(active)
-        self.pause.setVisible(status is not Status.PAUSED)
-        self.unpause.setVisible(status is Status.PAUSED)
+        header = {"start": not active, "stop": active, "pause": status is not Status.PAUSED,
+                  "unpause": status is Status.PAUSED}
+        if header != self._header:
+            self._header = header
+            self.header_changed.emit()
+
+    def in_header(self, key: str) -> bool:
+        """Whether the details header shows this action's button now."""
+        return self._header.get(key, True)

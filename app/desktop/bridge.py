@@ -383,15 +383,17 @@ class Bridge(QObject):
                            on_done, on_error)
 
     def recreate(self, container: Container, config: ContainerConfig,
-                 name: str = "") -> Pending:
+                 name: str = "", on_progress: Callable[[str], None] | None = None,
+                 on_error: Callable[[str], None] | None = None) -> Pending:
         """Replace ``container`` by one made from ``config`` (named ``name``, default the
-        same), started if the old one was running."""
+        same), started if the old one was running; ``on_progress`` hears each step."""
         self.status.emit(f"Recreating {container.name}…")
 
         async def run(engine: EngineLike) -> Container:
             from app.desktop.recreate import recreate
 
-            return await recreate(engine, container, config, self._names, name)
+            return await recreate(engine, container, config, self._names, name,
+                                  on_progress or (lambda _step: None))
 
         def done(new: Container) -> None:
             self.status.emit("")
@@ -402,6 +404,8 @@ class Bridge(QObject):
         def failed(message: str) -> None:
             self.status.emit("")
             self.error.emit(message)
+            if on_error is not None:
+                on_error(message)
             self._spawn(self._refresh_containers("list containers"))
 
         return self.submit(f"apply the new settings to {container.name}", run, done, failed)

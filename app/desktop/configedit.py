@@ -39,7 +39,7 @@ class SettingsForm:
     ports: list[tuple[str, str, str, str]] = field(default_factory=list)
     # host folder or volume name ("" for a tmpfs), path in the container, read-only
     volumes: list[tuple[str, str, bool]] = field(default_factory=list)
-    network: str = "default"
+    network: str = "bridge"
     restart: str = "no"
     max_retries: int = 0
     memory: str = ""  # 512m, 2g; "" unlimited
@@ -66,7 +66,8 @@ def form_from_config(name: str, config: ContainerConfig) -> SettingsForm:
     if resources.nano_cpus:
         cpus = f"{resources.nano_cpus / 1e9:g}"
     return SettingsForm(
-        name=name, env=env, ports=ports, volumes=volumes, network=config.network,
+        name=name, env=env, ports=ports, volumes=volumes,
+        network="bridge" if config.network in ("default", "") else config.network,
         restart=config.restart_policy.name,
         max_retries=config.restart_policy.maximum_retry_count,
         memory=format_size_limit(resources.memory), cpus=cpus,
@@ -118,7 +119,9 @@ def config_from_form(base: ContainerConfig, form: SettingsForm) -> ContainerConf
     except ValueError as exc:
         raise InvalidArgument(f"the command cannot be read: {exc} (check the quotes)") \
             from None
-    network = form.network.strip() or "default"
+    network = form.network.strip() or "bridge"
+    if network == "bridge" and base.network in ("default", ""):
+        network = base.network  # the same network by the name the CLI shows: no change
     return replace(base, env=env, ports=ports, mounts=mounts, network=network,
                    restart_policy=RestartPolicy(form.restart, retries),
                    resources=Resources(memory=memory, nano_cpus=nano_cpus, pids_limit=pids),

@@ -48,12 +48,12 @@ class ContainerHeader(QWidget):
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
             button.setAccessibleName(action.text().replace("&", "").rstrip("…"))
             button.setAutoRaise(False)
-            # A tool button shows its action's state but not its visibility: follow it.
-            action.changed.connect(lambda b=button, a=action: b.setVisible(a.isVisible()))
-            button.setVisible(action.isVisible())
             self.buttons[key] = button
             row.addWidget(button)
         row.addStretch(1)
+        self._actions = actions
+        actions.header_changed.connect(self._on_actions_header_changed)
+        self._on_actions_header_changed()
 
         title = QHBoxLayout()
         title.addWidget(self.name)
@@ -95,3 +95,7 @@ class ContainerHeader(QWidget):
         super().changeEvent(event)
         if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
             self._style_badge()
+
+    def _on_actions_header_changed(self) -> None:
+        for key, button in self.buttons.items():
+            button.setVisible(self._actions.in_header(key))

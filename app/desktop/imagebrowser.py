@@ -315,7 +315,7 @@ class ImageBrowser(QWidget):
                 else:
                     self.show_notice(f"Docker Hub has no image named like “{term}”.")
 
-            self.bridge.search(term, found, self.show_error)
+            self.bridge.search(term, found, self._on_hub_failed)
         elif key.startswith("registry:"):
             registry = key.split(":", 1)[1]
             if registry in self._catalogs:
@@ -329,6 +329,12 @@ class ImageBrowser(QWidget):
                     self._show_catalog(registry)
 
             self.bridge.catalog(registry, listed, self.show_error)
+
+    def _on_hub_failed(self, message: str) -> None:
+        """Offline is common on a first run: name the ways that work without Docker Hub."""
+        self.show_error(f"{message} Without Docker Hub you can import an image file "
+                        "(Import from File…) or pull from a registry you can reach "
+                        "(Add Registry…).")
 
     def _show_catalog(self, registry: str) -> None:
         term = self.query.text().strip().casefold()

@@ -23,12 +23,13 @@ from app.desktop.confirm import ask, tell
 from app.desktop.containermodel import ContainerModel
 from app.desktop.createjob import CreateJob
 from app.desktop.detailsview import DetailsView
-from app.desktop.imagebrowser import ImageBrowser
+from app.desktop.imagebrowser import HUB, ImageBrowser
 from app.desktop.imagemodel import ImageModel
 from app.desktop.messagebar import MessageBar
 from app.desktop.plugins import install as install_plugins
 from app.desktop.settings import AppSettings
 from app.desktop.sidebar import Sidebar
+from app.desktop.welcome import FIRST_RUN, NO_CONTAINERS, PICK, WelcomeView
 from engine.containers.config import ContainerConfig
 from engine.containers.model import Container
 from engine.images.model import Image
@@ -57,11 +58,7 @@ class MainWindow(QMainWindow):
         self.sidebar = Sidebar(self.containers, self)
         self.details = DetailsView(bridge, self.container_actions, self)
         self.browser = ImageBrowser(bridge, self.images, self, settings.registries)
-        self.welcome = QLabel(self)
-        self.welcome.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.welcome.setWordWrap(True)
-        self.welcome.setAccessibleName("Welcome")
-        self.welcome.setText("Starting the engine…")
+        self.welcome = WelcomeView(self)
         self.pages = QStackedWidget(self)
         self.pages.addWidget(self.welcome)
         self.pages.addWidget(self.details)
@@ -174,6 +171,9 @@ class MainWindow(QMainWindow):
         self.sidebar.new_requested.connect(self.show_browser)
         self.sidebar.remove_requested.connect(self.ask_remove)
         self.browser.closed.connect(self._on_browser_closed)
+        self.welcome.import_requested.connect(self._on_welcome_import_requested)
+        self.welcome.registry_requested.connect(self._on_welcome_registry_requested)
+        self.welcome.hub_requested.connect(self._on_welcome_hub_requested)
         self.browser.registries_changed.connect(self._on_browser_registries_changed)
         self.details.settings.save_requested.connect(self._on_settings_save_requested)
         self.details.settings.rename_requested.connect(self._on_settings_rename_requested)
@@ -255,13 +255,27 @@ class MainWindow(QMainWindow):
 
     def _show_welcome(self) -> None:
         if self.bridge.state == "failed":
-            self.welcome.setText(self.bridge.failure)
+            self.welcome.set_text(self.bridge.failure)
+        elif self.containers.rowCount() == 0 and self.images.rowCount() == 0:
+            self.welcome.set_text(FIRST_RUN, first_run=True)
         elif self.containers.rowCount() == 0:
-            self.welcome.setText("Welcome to Skiff.\n\nPress + New to pick an image and make "
-                                 "your first container.")
+            self.welcome.set_text(NO_CONTAINERS)
         else:
-            self.welcome.setText("Pick a container on the left, or press + New.")
+            self.welcome.set_text(PICK)
         self.pages.setCurrentWidget(self.welcome)
+
+    def _on_welcome_import_requested(self) -> None:
+        self.show_browser()
+        self.browser.ask_import()
+
+    def _on_welcome_registry_requested(self) -> None:
+        self.show_browser()
+        self.browser.ask_registry()
+
+    def _on_welcome_hub_requested(self) -> None:
+        self.show_browser()
+        self.browser.set_source(HUB)
+        self.browser.focus_search()
 
     def refresh(self) -> None:
         """F5: the containers and images again, and the open image source (a
@@ -340,7 +354,10 @@ class MainWindow(QMainWindow):
 
     def _on_settings_save_requested(self, container: Container, config: ContainerConfig,
                                     name: str) -> None:
-        self.bridge.recreate(container, config, name)
+        settings = self.details.settings
+        settings.show_progress(f"Recreating {container.name}…")
+        self.bridge.recreate(container, config, name, on_progress=settings.show_progress,
+                             on_error=settings.end_progress)
 
     def _on_settings_rename_requested(self, container: Container, name: str) -> None:
         self.bridge.rename(container, name)
@@ -355,7 +372,7 @@ class MainWindow(QMainWindow):
 
     def _on_bridge_state_changed(self, state: str) -> None:
         if state == "failed":
-            self.welcome.setText(self.bridge.failure)
+            self.welcome.set_text(self.bridge.failure)
             self.pages.setCurrentWidget(self.welcome)
         elif state == "ready" and self.pages.currentWidget() is self.welcome:
             self._show_welcome()
@@ -429,15 +446,17 @@ class MainWindow(QMainWindow):
     def _on_bridge_container_recreated(self, _old_id: str, new: Container) -> None:
         self.containers.update([new])
         self.select(new.id)
+        self.details.settings.end_progress()
         self.details.settings.reload()
 
     def _on_bridge_images_listed(self, images: list[Image]) -> None:
         self.images.set_images(images)
+        if self.pages.currentWidget() is self.welcome and self.bridge.state == "ready":
+            self._show_welcome()  # a first image changes what the page offers
 
     def _on_bridge_job_started(self, job: CreateJob) -> None:
         self.containers.add_job(job)
         self.browser.show_job(job)
 
         job.phase_changed.connect(lambda _phase: self._hand_over(job))
-        if not self.sidebar.current_key():
-            self.select(job.key)
+        self.select(job.key)  # the new container is the one the user wants to see next

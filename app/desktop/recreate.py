@@ -7,7 +7,7 @@ name and starts if the old one was running.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import Any
 
 from app.desktop.names import generate_name
@@ -18,21 +18,27 @@ __all__ = ["recreate"]
 
 
 async def recreate(engine: Any, old: Container, config: ContainerConfig,
-                   taken: Collection[str] = (), name: str = "") -> Container:
-    """``name``: the new container's name (default: the old one's)."""
+                   taken: Collection[str] = (), name: str = "",
+                   progress: Callable[[str], None] = lambda _step: None) -> Container:
+    """``name``: the new container's name (default: the old one's); ``progress`` hears
+    each step in words, for the Settings tab to show in place."""
     was_running = old.state.status.is_active
     name = name or old.name
     temporary = generate_name(f"{name}-new", set(taken) | {old.name, name})
+    progress(f"Creating the new {name}…")
     new = await engine.create(config, temporary)
     try:
         current = await engine.container(old.id)
         if current.state.status.can_stop():
+            progress(f"Stopping the old {old.name}…")
             await engine.stop(old.id)
+        progress(f"Removing the old {old.name}…")
         await engine.remove(old.id)
     except BaseException:
         await engine.remove(new.id, force=True)
         raise
     new = await engine.rename(new.id, name)
     if was_running:
+        progress(f"Starting {name}…")
         new = await engine.start(new.id)
     return new

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QProgressBar,
     QPushButton,
     QScrollArea,
     QSpinBox,
@@ -54,7 +55,7 @@ def _table(model: EditModel, name: str, parent: QWidget) -> QTableView:
     return view
 
 
-BUILTIN_NETWORKS = ["default", "bridge", "host", "none"]
+BUILTIN_NETWORKS = ["bridge", "host", "none"]  # as `skiff network ls` names them
 
 
 class _NetworkBox(QComboBox):
@@ -134,6 +135,14 @@ class SettingsView(QWidget):
         self.error.setAccessibleName("Settings error")
         self.error.setStyleSheet("QLabel { color: #d9534f; }")
         self.error.hide()
+        self.progress = QLabel(self)  # a recreate's current step, in place
+        self.progress.setAccessibleName("Settings progress")
+        self.progress.hide()
+        self.busy = QProgressBar(self)
+        self.busy.setRange(0, 0)  # a step has no percentage: a busy indicator
+        self.busy.setMaximumWidth(120)
+        self.busy.setAccessibleName("Recreating")
+        self.busy.hide()
         self.save = QPushButton("Save", self)
         self.save.setAccessibleName("Save settings")
         self.save.setToolTip("Apply the settings (recreates the container)")
@@ -176,6 +185,8 @@ class SettingsView(QWidget):
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         buttons = QHBoxLayout()
         buttons.addWidget(self.error, 1)
+        buttons.addWidget(self.progress)
+        buttons.addWidget(self.busy)
         buttons.addStretch(1)
         buttons.addWidget(self.revert)
         buttons.addWidget(self.save)
@@ -305,6 +316,26 @@ class SettingsView(QWidget):
     def _show_error(self, text: str) -> None:
         self.error.setText(text)
         self.error.show()
+
+    def show_progress(self, step: str) -> None:
+        """A recreate is under way: say its step; the form waits until it is over."""
+        self.error.hide()
+        self.progress.setText(step)
+        self.progress.show()
+        self.busy.show()
+        for widget in (self.save, self.revert, self.rename):
+            widget.setEnabled(False)
+
+    def end_progress(self, error: str = "") -> None:
+        self.progress.hide()
+        self.busy.hide()
+        for widget in (self.save, self.revert, self.rename):
+            widget.setEnabled(True)
+        if error:
+            self._show_error(error)
+
+    def in_progress(self) -> bool:
+        return not self.progress.isHidden()
 
     def _on_rename_clicked(self) -> None:
         if self.container is None:

@@ -37,6 +37,13 @@ def test_empty_rows_are_ignored_and_defaults_apply() -> None:
     assert config_from_form(BASE, form) == BASE
 
 
+def test_the_default_network_is_called_bridge_as_the_cli_calls_it() -> None:
+    form = form_from_config("web", BASE)
+    assert form.network == "bridge"
+    assert config_from_form(BASE, form) == BASE  # the same network: nothing to recreate
+    assert config_from_form(BASE, replace(form, network="none")).network == "none"
+
+
 @pytest.mark.parametrize(("form", "message"), [
     (SettingsForm(env=[("A B", "1")]), "without spaces"),
     (SettingsForm(ports=[("http", "tcp", "", "")]), "container port 'http'"),

@@ -57,8 +57,12 @@ def test_actions_follow_the_state(qtbot: Any) -> None:
     running = container("web")
     actions.update_for(running)
     header.set_container(running)
-    assert (actions.stop.isEnabled(), actions.start.isVisible(), actions.stop.isVisible()) == (
+    assert (actions.stop.isEnabled(), actions.in_header("start"), actions.in_header("stop")) == (
         True, False, True)
+    assert not header.buttons["start"].isVisibleTo(header)
+    assert header.buttons["stop"].isVisibleTo(header)
+    # The menu lists both, whatever the state: a hidden action is missing from menus.
+    assert actions.start.isVisible() and actions.stop.isVisible()
     assert actions.pause.isEnabled() and actions.restart.isEnabled()
     assert not actions.exec.isEnabled()  # no terminal tab yet
     actions.terminal_available = True
@@ -67,12 +71,14 @@ def test_actions_follow_the_state(qtbot: Any) -> None:
     assert header.name.text() == "web" and header.badge.text() == "Running"
     paused = container("web", Status.PAUSED)
     actions.update_for(paused)
-    assert actions.unpause.isVisible() and actions.unpause.isEnabled()
-    assert not actions.pause.isVisible() and not actions.exec.isEnabled()
+    assert actions.in_header("unpause") and actions.unpause.isEnabled()
+    assert not actions.in_header("pause") and not actions.exec.isEnabled()
+    assert not header.buttons["pause"].isVisibleTo(header)
     exited = container("web", Status.EXITED, exit_code=3)
     actions.update_for(exited)
     header.set_container(exited)
-    assert actions.start.isEnabled() and not actions.stop.isVisible()
+    assert actions.start.isEnabled() and not actions.in_header("stop")
+    assert actions.stop.isVisible() and not actions.stop.isEnabled()
     assert not actions.pause.isEnabled() and actions.remove.isEnabled()
     assert header.badge.text() == "Exited (3)"
     assert "Ctrl+Shift+S" in actions.start.toolTip()
@@ -212,7 +218,7 @@ def test_settings_offer_the_engines_networks_when_opened(qtbot: Any) -> None:
     view.set_networks(["bridge", "host", "none", "backend", "app-net"])
     view.network.hidePopup()
     items = [view.network.itemText(i) for i in range(view.network.count())]
-    assert items == ["default", "bridge", "host", "none", "app-net", "backend"]
+    assert items == ["bridge", "host", "none", "app-net", "backend"]
     assert view.network.currentText() == "typed-by-hand"
 
 

@@ -189,6 +189,15 @@ def test_pull_create_follow_search_stop_edit_remove(window: MainWindow, run: Cal
         settings = window.details.settings
         window.show_tab("settings")
         settings.env.add_row(["GREETING", "hello"])
+        steps: list[str] = []
+        show = settings.show_progress
+
+        def record(step: str) -> None:
+            show(step)
+            steps.append(step)
+            assert settings.progress.isVisibleTo(settings) and not settings.save.isEnabled()
+
+        settings.show_progress = record  # type: ignore[method-assign]
         settings.save.click()
         box = click_confirm(settings, "Recreate")
         assert "will be lost" in box.informativeText()
@@ -198,6 +207,10 @@ def test_pull_create_follow_search_stop_edit_remove(window: MainWindow, run: Cal
                        timeout=60, what="the recreated container")
         recreated = entry_named(window, "busybox").container
         assert "GREETING=hello" in recreated.config.env
+        # The steps showed in place, and the form is usable again afterwards.
+        assert steps[:3] == ["Recreating busybox…", "Creating the new busybox…",
+                             "Removing the old busybox…"], steps
+        assert not settings.in_progress() and settings.save.isEnabled()
         assert window.current() is not None and window.current().id == recreated.id  # type: ignore[union-attr]
         window.container_actions.start.trigger()
         await container_badge(window, "busybox", lambda b: b == "Running", "running again")
@@ -243,6 +256,10 @@ def test_import_names_and_refused_image_removal(window: MainWindow, run: Callabl
             await wait_for(settled, job.phase_changed, timeout=60, what=f"{job.name} to start")
             assert job.phase == "done", job.error
         await container_badge(window, "busybox-2", lambda b: b == "Running", "running")
+        # The last one created is the one selected, though another was selected before.
+        await wait_for(lambda: (c := window.current()) is not None and c.name == "busybox-2",
+                       window.containers.rowsRemoved, window.containers.dataChanged,
+                       what="busybox-2 to be selected")
         window.show_browser()
         browser.set_source(LOCAL)
         assert first.container is not None
@@ -328,7 +345,7 @@ def test_settings_offer_the_users_networks(window: MainWindow, run: Callable[...
                 await wait_for(lambda: box.findText("front-net") >= 0, box.model().modelReset,
                                box.model().rowsInserted, what="front-net in the list")
                 box.hidePopup()
-                assert box.currentText() == "default"
+                assert box.currentText() == "bridge"  # as the CLI names it
             finally:
                 await engine.remove("netted", force=True)
                 await engine.network_remove("front-net")
