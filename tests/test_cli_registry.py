@@ -62,6 +62,8 @@ def test_pull_plain_lines_then_up_to_date(skiff: Skiff, plain_registry: LocalReg
     assert lines[-1] == ref
     listed = skiff("images", "--format", "{{.Repository}}:{{.Tag}}").stdout.split()
     assert ref in listed
+    image_id = skiff("images", "-q", ref).stdout.strip()
+    assert image_id and not any(line.startswith(image_id) for line in lines)  # no config line
     again = skiff("pull", ref)
     assert again.stdout.splitlines()[-2] == f"Status: Image is up to date for {ref}"
     quiet = skiff("pull", "-q", ref)
@@ -126,6 +128,8 @@ def test_push_and_tags_and_search(skiff: Skiff,
     lines = pushed.stdout.splitlines()
     assert lines[0] == f"The push refers to repository [{registry.host}/cli/pushed]"
     assert any(re.fullmatch(r"[0-9a-f]{12}: Pushed", line) for line in lines)
+    image_id = skiff("images", "-q", target).stdout.strip()
+    assert image_id and not any(line.startswith(image_id) for line in lines)  # no config line
     match = re.fullmatch(r"1: digest: (sha256:[0-9a-f]{64})", lines[-1])
     assert match, lines[-1]
     assert skopeo_inspect(registry, target)["Digest"] == match.group(1)

@@ -9,9 +9,13 @@ __all__ = ["PullProgress", "PushProgress", "SearchResult"]
 
 @dataclass(frozen=True)
 class PullProgress:
-    """One step of one layer; the CLI draws bars from these, the app too."""
+    """One step of one layer; the CLI draws bars from these, the app too.
 
-    layer: str  # the blob digest (sha256:...); the config blob is reported too
+    Only layers are reported, as docker lists them: the image config blob is
+    fetched (or pushed) without a line of its own.
+    """
+
+    layer: str  # the layer blob's digest (sha256:...)
     status: str  # waiting | downloading | verifying | extracting | done | exists
     current: int = 0  # bytes so far
     total: int = 0  # bytes in all, 0 if unknown

@@ -122,14 +122,10 @@ class Puller:
         return body, response.headers.get("content-type", ""), digest
 
     async def fetch_config(self, repository: str, blob: Descriptor) -> bytes:
+        """The config blob; not reported: docker's progress lists layers only."""
         if self.blobs.has(blob.digest):
-            data = await asyncio.to_thread(self.blobs.read_bytes, blob.digest)
-            self.report(blob.digest, "exists", blob.size, blob.size)
-            return data
-        self.report(blob.digest, "downloading", 0, blob.size)
-        data = await fetch_small_blob(self.session, repository, blob)
-        self.report(blob.digest, "done", blob.size, blob.size)
-        return data
+            return await asyncio.to_thread(self.blobs.read_bytes, blob.digest)
+        return await fetch_small_blob(self.session, repository, blob)
 
     async def layer(self, repository: str, layer: Layer) -> None:
         """Download one layer blob unless it is here, then have it unpacked."""

@@ -61,11 +61,15 @@ class Pusher:
                                     "missing from the local store; pull or load it again")
         seen: set[str] = set()
         jobs = []
+        # Progress for the layers only, as docker lists them; the config goes up silently.
+        shown = {layer.digest for layer in document.layers}
         for blob in blobs:
             if blob.digest not in seen:
                 seen.add(blob.digest)
-                self._report(blob.digest, "waiting", 0, blob.size)
-                jobs.append(self._blob(ref.repository, blob.digest, blob.size, sources))
+                report = blob.digest in shown
+                if report:
+                    self._report(blob.digest, "waiting", 0, blob.size)
+                jobs.append(self._blob(ref.repository, blob.digest, blob.size, sources, report))
         await run_all(jobs)
         target = ref.digest or ref.tag
         response = await self.session.request(
@@ -83,12 +87,15 @@ class Pusher:
         return digest
 
     async def _blob(self, repository: str, digest: str, size: int,
-                    sources: list[str]) -> None:
+                    sources: list[str], report: bool) -> None:
+        def status(name: str, sent: int) -> None:
+            if report:
+                self._report(digest, name, sent, size)
+
         async with self.slots:
             await upload_blob(
                 self.session, repository, digest, size, self.blobs, mount_from=sources,
-                chunk_size=self.chunk_size,
-                status=lambda name, sent: self._report(digest, name, sent, size))
+                chunk_size=self.chunk_size, status=status)
 
     def _report(self, layer: str, status: str, current: int, total: int) -> None:
         if self.progress is not None:

@@ -153,6 +153,9 @@ def test_pull_create_follow_search_stop_edit_remove(window: MainWindow, run: Cal
                        window.images.modelReset, what="the pulled image in the local list")
         row = next(r for r in window.images.rows() if r.repository.endswith("test/busybox"))
         assert window.images.users(row.image.id) == ["busybox"]
+        # The pull table has a row a layer and none for the config blob, as docker lists.
+        assert [layer.digest for layer in job.layers.layers()] == [
+            layer.digest for layer in row.image.layers]
         assert browser.select_local(row.ref)
         screenshot(window, "image-browser")
         browser.back.click()
