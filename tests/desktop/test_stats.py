@@ -149,3 +149,33 @@ def test_a_busy_container_shows_one_core(window: MainWindow, run: Callable[..., 
     finally:
         again.close()
         run(bridge.close())
+
+
+def test_a_stopped_containers_charts_stand_still(qtbot: Any) -> None:
+    """Redrawing five charts every second cost ~6 % of a core for a stopped container."""
+    from app.desktop.bridge import Bridge
+    from app.desktop.statsfeed import StatsFeed
+    from app.desktop.statsview import StatsView
+    from engine.containers.state import Status
+    from tests.desktop.samples import container
+
+    bridge = Bridge(lambda: None)
+    view = StatsView(bridge, StatsFeed(bridge), None)
+    qtbot.addWidget(view)
+    redraws: list[float] = []
+    draw = view._redraw
+
+    def counted() -> None:
+        redraws.append(time.monotonic())
+        draw()
+
+    view._redraw = counted  # type: ignore[method-assign]
+    view.set_container(container("web", Status.EXITED))
+    view.show()
+    qtbot.wait(2600)
+    assert not view._clock.isActive()
+    assert len(redraws) <= 2, redraws  # when set and when first shown, then never
+    view.set_container(container("web", Status.RUNNING))
+    assert view._clock.isActive()  # a running container's time axis slides
+    view.set_container(container("web", Status.EXITED))
+    assert not view._clock.isActive()
