@@ -151,7 +151,7 @@ def test_a_busy_container_shows_one_core(window: MainWindow, run: Callable[..., 
         run(bridge.close())
 
 
-def test_a_stopped_containers_charts_stand_still(qtbot: Any) -> None:
+def test_a_stopped_containers_charts_stand_still(qtbot: Any, loop: Any) -> None:
     """Redrawing five charts every second cost ~6 % of a core for a stopped container."""
     from app.desktop.bridge import Bridge
     from app.desktop.statsfeed import StatsFeed
@@ -179,3 +179,4 @@ def test_a_stopped_containers_charts_stand_still(qtbot: Any) -> None:
     assert view._clock.isActive()  # a running container's time axis slides
     view.set_container(container("web", Status.EXITED))
     assert not view._clock.isActive()
+    view.feed.stop()
