@@ -12,6 +12,7 @@ monitors' status files and logs are readable by the container's owner.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import secrets
 import time
@@ -23,6 +24,7 @@ from engine import paths
 from engine.changefeed import ChangeFeed
 from engine.containers import runspec
 from engine.containers.attachsession import AttachSession
+from engine.containers.bindsources import BindSources, open_bind_sources
 from engine.containers.cmdline import run_command
 from engine.containers.config import ContainerConfig, MountSpec
 from engine.containers.execsession import ExecSession
@@ -378,14 +380,30 @@ class Engine:
                                    "unpause instead")
             if state.status.is_active:
                 return self._container(record)
-            try:
-                await self._call("container_start", {"id": record.id})
-            except ContainerNotFound:
-                # The helper lost it (a crash before it was written): prepare it again.
-                await self._call("container_create",
-                                       {"id": record.id, "spec": record.spec})
-                await self._call("container_start", {"id": record.id})
+            with await self._bind_sources(record, start=True) as sources:
+                request = {"id": record.id, "sources": sources.sources}
+                try:
+                    await self._call("container_start", request, sources.fds)
+                except ContainerNotFound:
+                    # The helper lost it (a crash before it was written): prepare it again.
+                    await self._call("container_create",
+                                     {"id": record.id, "spec": record.spec})
+                    await self._call("container_start", request, sources.fds)
             return self._container(record)
+
+    async def _bind_sources(self, record: ContainerRecord, *, start: bool) -> BindSources:
+        """The container's bind sources, opened by us as the user: at a start (a missing
+        one is made, like docker run -v), or for a look into a stopped container."""
+        binds = list(record.spec.get("binds") or [])  # type: ignore[call-overload]
+        if not any((b.get("type") or "bind") == "bind" for b in binds) or \
+                (not start and self._state(record).status.is_active):
+            return BindSources([], [])
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(None, functools.partial(
+            open_bind_sources, binds, create=start, skip_missing=not start))
+
+    async def _look_sources(self, container_id: str) -> BindSources:
+        return await self._bind_sources(self.container_store.find(container_id), start=False)
 
     async def start_attached(self, ref: str) -> AttachSession:
         """Start it with its output (and, with open_stdin, input) in our hands from the
@@ -397,11 +415,13 @@ class Engine:
             status = self._state(record).status
             if status.is_active:
                 raise InvalidState(f"container {record.name} is already running; use attach")
-            try:
-                reply = await self._call("container_start", {"id": record.id, "attach": True})
-            except ContainerNotFound:
-                await self._call("container_create", {"id": record.id, "spec": record.spec})
-                reply = await self._call("container_start", {"id": record.id, "attach": True})
+            with await self._bind_sources(record, start=True) as sources:
+                request = {"id": record.id, "attach": True, "sources": sources.sources}
+                try:
+                    reply = await self._call("container_start", request, sources.fds)
+                except ContainerNotFound:
+                    await self._call("container_create", {"id": record.id, "spec": record.spec})
+                    reply = await self._call("container_start", request, sources.fds)
             assert isinstance(reply, WithFds)
             return AttachSession(reply.fds[0], record.config.tty)
 
@@ -766,7 +786,7 @@ class Engine:
     # -- files and namespaces (engine/containers/files.py) ----------------------------
     @property
     def _files(self) -> FileService:
-        return FileService(self._call)
+        return FileService(self._call, self._look_sources)
 
     async def list_files(self, ref: str, path: str = "/") -> list[FileEntry]:
         """A directory of the container's root filesystem, running or not, sorted by name."""

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
+from pathlib import Path
 
-__all__ = ["NOBODY", "socketpair_as"]
+__all__ = ["NOBODY", "HelperPeer", "socketpair_as"]
 
 NOBODY = 65534
 
@@ -28,3 +31,38 @@ def socketpair_as(uid: int) -> tuple[socket.socket, socket.socket]:
     parent.close()
     child.close()
     return socket.socket(fileno=fds[0]), socket.socket(fileno=fds[1])
+
+
+class HelperPeer:
+    """The engine's end of a connection to a real helper (storage under ``root``), for a
+    caller running as ``uid``."""
+
+    def __init__(self, root: Path, uid: int) -> None:
+        from engine.helper import protocol
+
+        self.protocol = protocol
+        self.sock, theirs = socketpair_as(uid)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "engine.helper", "--root", str(root),
+             "--cgroup-parent", os.environ["SKIFF_CGROUP_PARENT"]],
+            stdin=theirs.fileno(), close_fds=True)
+        theirs.close()
+        self.reader = protocol.FrameReader(self.sock)
+        protocol.send_frame(self.sock, {"hello": protocol.VERSION})
+        assert self._read()[0]["hello"] == protocol.VERSION
+        self.ids = 0
+
+    def _read(self) -> tuple[dict[str, object], list[int]]:
+        item = self.reader.read()
+        assert item is not None, "the helper hung up"
+        return item
+
+    def call(self, verb: str, args: dict[str, object], fds: list[int] | None = None
+             ) -> tuple[dict[str, object], list[int]]:
+        self.ids += 1
+        self.protocol.send_frame(self.sock, {"id": self.ids, "verb": verb, "args": args}, fds)
+        return self._read()
+
+    def close(self) -> None:
+        self.sock.close()
+        assert self.process.wait(20) == 0

@@ -12,7 +12,6 @@ import io
 import json
 import os
 import subprocess
-import sys
 import tarfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -23,7 +22,7 @@ from engine.containers.config import ContainerConfig
 from engine.containers.files import CopyPlan, FileEntry, clean_path, plan_copy
 from engine.engine import Engine
 from engine.errors import InvalidArgument, InvalidState, NotFound
-from tests.peers import NOBODY, socketpair_as
+from tests.peers import NOBODY, HelperPeer
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -371,42 +370,8 @@ async def test_cli_cp_both_ways(engine: Engine, tmp_path: Path) -> None:
 
 
 
-class _Peer:
-    """The engine's end of a helper connection for a caller running as ``uid``."""
-
-    def __init__(self, root: Path, uid: int) -> None:
-
-        from engine.helper import protocol
-
-        self.protocol = protocol
-        self.sock, theirs = socketpair_as(uid)
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "engine.helper", "--root", str(root),
-             "--cgroup-parent", os.environ["SKIFF_CGROUP_PARENT"]],
-            stdin=theirs.fileno(), close_fds=True)
-        theirs.close()
-        self.reader = protocol.FrameReader(self.sock)
-        protocol.send_frame(self.sock, {"hello": protocol.VERSION})
-        assert self._read()[0]["hello"] == protocol.VERSION
-        self.ids = 0
-
-    def _read(self) -> tuple[dict[str, object], list[int]]:
-        item = self.reader.read()
-        assert item is not None, "the helper hung up"
-        return item
-
-    def call(self, verb: str, args: dict[str, object], fds: list[int] | None = None
-             ) -> tuple[dict[str, object], list[int]]:
-        self.ids += 1
-        self.protocol.send_frame(self.sock, {"id": self.ids, "verb": verb, "args": args}, fds)
-        return self._read()
-
-    def close(self) -> None:
-        self.sock.close()
-        assert self.process.wait(20) == 0
-
-
-def _put(peer: _Peer, cid: str, members: list[tuple[tarfile.TarInfo, bytes]]) -> dict[str, object]:
+def _put(peer: HelperPeer, cid: str, members: list[tuple[tarfile.TarInfo, bytes]]
+         ) -> dict[str, object]:
     """Unpack a tar in the container's /; the fsview process's last word."""
     reply, fds = peer.call("container_fs", {"id": cid, "op": "put", "path": "/",
                                             "follow": True, "limit": 0, "name": ".",
@@ -426,7 +391,7 @@ async def test_a_user_cannot_plant_set_id_files_or_devices(
     """A set-uid root file in a container dir would be one path away from the host."""
     layer = (await engine.image("busybox")).layers[0]
     root = tmp_path / "helper"
-    peer = _Peer(root, NOBODY)
+    peer = HelperPeer(root, NOBODY)
     try:
         fd = os.open(engine.blobs.path(layer.digest), os.O_RDONLY)
         reply, _ = peer.call("unpack_layer", {"diff_id": layer.diff_id, "digest": layer.digest},

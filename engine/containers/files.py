@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from engine.containers.bindsources import BindSources
 from engine.errors import (
     ContainerNotFound,
     HelperError,
@@ -33,7 +34,9 @@ from engine.errors import (
     from_kind,
 )
 
-HelperCall = Callable[[str, dict[str, Any]], Awaitable[Any]]
+HelperCall = Callable[..., Awaitable[Any]]  # (verb, args, fds)
+# A container's bind sources, opened by us (engine/containers/bindsources.py).
+SourceOpener = Callable[[str], Awaitable[BindSources]]
 
 __all__ = [
     "NAMESPACE_KINDS",
@@ -245,8 +248,9 @@ def _close(fds: list[int]) -> None:
 class FileService:
     """The engine's file verbs; containers are named by ID (and name, for messages)."""
 
-    def __init__(self, call: HelperCall) -> None:
+    def __init__(self, call: HelperCall, sources: SourceOpener | None = None) -> None:
         self.call = call  # sends one helper request (Engine._call)
+        self.sources = sources  # a stopped container's binds are shown from these
 
     def _error(self, kind: str, message: str, path: str, name: str) -> SkiffError:
         error = from_kind(kind, message)
@@ -261,12 +265,16 @@ class FileService:
 
         args = {"id": cid, "op": op, "path": path, "follow": follow, "limit": limit,
                 "name": arcname, "archive": archive}
+        opened = await self.sources(cid) if self.sources is not None else BindSources([], [])
         try:
-            reply = await self.call("container_fs", args)
+            reply = await self.call("container_fs", {**args, "sources": opened.sources},
+                                    opened.fds)
         except NotFound as exc:
             if isinstance(exc, ContainerNotFound):
                 raise
             raise NotFound(f"Could not find the file {path} in container {name}") from None
+        finally:
+            opened.close()
         if isinstance(reply, WithFds):
             return FileEntry.from_json(reply.result["entry"]), list(reply.fds)
         return FileEntry.from_json(reply), []

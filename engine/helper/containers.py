@@ -151,33 +151,49 @@ class ContainerService:
         return {}
 
     def _check_bind(self, bind: dict[str, Any]) -> Bind:
+        """A bind's source is kept as the user wrote it, never resolved here: the engine
+        opens it as the user at every start (engine/helper/sources.py)."""
         kind = bind.get("type") or "bind"
         if kind == "tmpfs":
-            return Bind("tmpfs", bind["target"], bind["read_only"], "tmpfs")
+            return Bind("tmpfs", "", bind["target"], bind["read_only"])
         if kind == "volume":
             if not bind["source"] or bind["source"].startswith("/"):
                 raise InvalidArgument(f"invalid volume name {bind['source']!r}")
-            path = self.volume_dir(bind["source"])
             self.volume_create(bind["source"])
-            return Bind(str(path), bind["target"], bind["read_only"], "dir", copy_up=True)
+            return Bind("volume", bind["source"], bind["target"], bind["read_only"])
         if not bind["source"].startswith("/"):
             raise InvalidArgument(f"bind source {bind['source']!r} must be an absolute path")
-        source = os.path.realpath(bind["source"])
-        try:
-            st = os.stat(source)
-        except OSError as exc:
-            raise InvalidArgument(f"bind source {bind['source']}: {exc.strerror}") from None
-        if self.uid != 0:
-            want = os.R_OK | (0 if bind["read_only"] else os.W_OK)
-            if not _user_may_access(source, self.uid, want):
-                raise InvalidArgument(f"you may not {'read' if bind['read_only'] else 'write'} "
-                                      f"{bind['source']}, so it cannot be mounted")
-        kind = "dir" if os.path.isdir(source) else "file"
-        _ = st
-        return Bind(source, bind["target"], bind["read_only"], kind)
+        return Bind("bind", bind["source"], bind["target"], bind["read_only"])
 
-    def start(self, container_id: str, attach: bool = False) -> dict[str, Any] | WithFds:
-        """Start it; with ``attach``, hand back a socket attached from its first byte."""
+    def _sources(self, spec: RuntimeSpec, fds: list[int], sources: list[int] | None, *,
+                 complete: bool) -> list[int]:
+        """Descriptors for the spec's binds and volumes, in order (-1: a bind the caller
+        left out): the caller's for binds, checked; ours for volumes. The caller's stay
+        the caller's to close; ours are new."""
+        from engine.helper.sources import check_access, match_sources
+
+        matched = match_sources(spec.binds, fds, sources, complete=complete)
+        check_access(spec.binds, matched, self.uid)
+        result: list[int] = []
+        try:
+            for index, bind in enumerate(spec.binds):
+                if bind.type == "volume":
+                    self.volume_create(bind.source)
+                    result.append(os.open(self.volume_dir(bind.source), os.O_RDONLY
+                                          | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC))
+                elif bind.type == "bind":
+                    result.append(matched.get(index, -1))
+        except BaseException:
+            _close_ours(spec, result)
+            raise
+        return result
+
+    def start(self, container_id: str, attach: bool = False, fds: list[int] | None = None,
+              sources: list[int] | None = None) -> dict[str, Any] | WithFds:
+        """Start it; with ``attach``, hand back a socket attached from its first byte.
+
+        ``fds`` are the caller's open bind sources (``sources``: which bind each is).
+        """
         cdir = self._existing(container_id)
         status = self._live_status(cdir)
         if status.get("status") in _ACTIVE:
@@ -187,22 +203,27 @@ class ContainerService:
         _unlink(cdir.stop_requested)
         cdir.set_paused(False)
         spec = cdir.read_spec()
-        if spec.network == "sandbox":
-            self._start_network(cdir, spec)
-        ours = theirs = None
-        if attach:
-            ours, theirs = socket.socketpair()
+        mount_sources = self._sources(spec, list(fds or []), sources, complete=True)
         try:
-            started = self._start_monitor(cdir, theirs.fileno() if theirs else -1)
-        except BaseException:
-            if ours is not None:
-                ours.close()
             if spec.network == "sandbox":
-                self.networking().cleanup_container(spec.id)
-            raise
+                self._start_network(cdir, spec)
+            ours = theirs = None
+            if attach:
+                ours, theirs = socket.socketpair()
+            try:
+                started = self._start_monitor(cdir, theirs.fileno() if theirs else -1,
+                                              mount_sources)
+            except BaseException:
+                if ours is not None:
+                    ours.close()
+                if spec.network == "sandbox":
+                    self.networking().cleanup_container(spec.id)
+                raise
+            finally:
+                if theirs is not None:
+                    theirs.close()
         finally:
-            if theirs is not None:
-                theirs.close()
+            _close_ours(spec, mount_sources)
         if ours is not None:
             return WithFds(started, [ours.detach()])
         return started
@@ -222,10 +243,11 @@ class ContainerService:
                               f"{exc.strerror}") from None
         return WithFds({}, [sock.detach()])
 
-    def _start_monitor(self, cdir: ContainerDir, attach_fd: int = -1) -> dict[str, Any]:
+    def _start_monitor(self, cdir: ContainerDir, attach_fd: int = -1,
+                       sources: list[int] | None = None) -> dict[str, Any]:
         ready_r, ready_w = os.pipe2(os.O_CLOEXEC)
         try:
-            self._spawn_monitor(cdir, ready_w, attach_fd)
+            self._spawn_monitor(cdir, ready_w, attach_fd, list(sources or []))
         finally:
             os.close(ready_w)
         line = _read_line(ready_r, timeout=60.0)
@@ -263,20 +285,21 @@ class ContainerService:
             ports=ports, exposed=spec.exposed)
         cdir.write_json(cdir.path / "network.json", settings)
 
-    def _spawn_monitor(self, cdir: ContainerDir, ready_w: int, attach_fd: int = -1) -> None:
+    def _spawn_monitor(self, cdir: ContainerDir, ready_w: int, attach_fd: int,
+                       sources: list[int]) -> None:
         """Fork it from the zygote (fast); exec a fresh interpreter if the zygote is gone."""
         log = cdir.path / "monitor.log"
         if self.zygote is not None:
             try:
-                self.zygote.spawn(cdir.path, ready_w, log, attach_fd)
+                self.zygote.spawn(cdir.path, ready_w, log, attach_fd, sources)
                 return
             except OSError:
                 self.zygote = None
         with open(log, "ab") as err:
             monitor = subprocess.Popen(
                 [*_python_module("engine.helper.runtime.monitor"), str(cdir.path), str(ready_w),
-                 str(attach_fd)],
-                pass_fds=[fd for fd in (ready_w, attach_fd) if fd >= 0],
+                 str(attach_fd), ",".join(map(str, sources))],
+                pass_fds=[fd for fd in (ready_w, attach_fd, *sources) if fd >= 0],
                 start_new_session=True, stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL, stderr=err, cwd="/",
                 env={"PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"),
@@ -474,7 +497,8 @@ class ContainerService:
 
     # -- looking inside (engine/helper/runtime/fsview.py) --------------------------------
     def files(self, id: str, op: str, path: str, follow: bool, limit: int, name: str,
-              archive: bool) -> Any:
+              archive: bool, fds: list[int] | None = None,
+              sources: list[int] | None = None) -> Any:
         """stat, list, read, get (tar out) or put (tar in) a path of the container's root.
 
         A fresh fsview process does it, inside the container's mount namespace when
@@ -482,8 +506,6 @@ class ContainerService:
         path's entry; list/read/get/put also hand back the data pipe's end and the
         status pipe, whose last line says how the operation ended.
         """
-        from engine.errors import from_kind
-
         cdir = self._existing(id)
         status = self._live_status(cdir)
         spec = cdir.read_spec()
@@ -492,14 +514,39 @@ class ContainerService:
             pid = int(status.get("pid", 0))
             if pid <= 0 or not is_alive(pid):
                 raise InvalidState(f"container {id[:12]} is restarting; try again in a moment")
+        binds: list[dict[str, Any]] = []
+        ours: list[int] = []
+        try:
+            if not pid:  # a running container shows its own mounts; this one gets these
+                mounted = [b for b in spec.binds if b.type != "tmpfs"]
+                fds_of = self._sources(spec, list(fds or []), sources, complete=False)
+                ours += [fd for bind, fd in zip(mounted, fds_of, strict=True)
+                         if bind.type == "volume"]
+                binds += [{"fd": fd, "source": bind.source, "target": bind.target,
+                           "read_only": bind.read_only, "copy_up": bind.copy_up}
+                          for bind, fd in zip(mounted, fds_of, strict=True) if fd >= 0]
+                for file_name, target in (("hosts", "/etc/hosts"), ("hostname", "/etc/hostname"),
+                                          ("resolv.conf", "/etc/resolv.conf")):
+                    try:
+                        fd = os.open(cdir.path / file_name,
+                                     os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC)
+                    except FileNotFoundError:
+                        continue
+                    ours.append(fd)
+                    binds.append({"fd": fd, "source": file_name, "target": target,
+                                  "read_only": False, "copy_up": False})
+            return self._run_fsview(cdir, spec, op, path, follow, limit, name, archive, pid,
+                                    binds)
+        finally:
+            for fd in ours:
+                os.close(fd)
+
+    def _run_fsview(self, cdir: ContainerDir, spec: RuntimeSpec, op: str, path: str,
+                    follow: bool, limit: int, name: str, archive: bool, pid: int,
+                    binds: list[dict[str, Any]]) -> Any:
+        from engine.errors import from_kind
+
         put = op == "put"
-        binds = [{"source": b.source, "target": b.target, "read_only": b.read_only,
-                  "kind": b.kind, "copy_up": b.copy_up} for b in spec.binds if b.kind != "tmpfs"]
-        for file_name, target in (("hosts", "/etc/hosts"), ("hostname", "/etc/hostname"),
-                                  ("resolv.conf", "/etc/resolv.conf")):
-            if (cdir.path / file_name).is_file():
-                binds.append({"source": str(cdir.path / file_name), "target": target,
-                              "read_only": False, "kind": "file", "copy_up": False})
         status_r, status_w = os.pipe2(os.O_CLOEXEC)
         data_r, data_w = os.pipe2(os.O_CLOEXEC)
         request = {
@@ -518,7 +565,8 @@ class ContainerService:
                 [*_python_module("engine.helper.runtime.fsview"), json.dumps(request)],
                 stdin=theirs if put else subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL if put else theirs, stderr=subprocess.DEVNULL,
-                pass_fds=[status_w], start_new_session=True, cwd="/",
+                pass_fds=[status_w, *(b["fd"] for b in binds)], start_new_session=True,
+                cwd="/",
                 env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
                      "PYTHONPATH": _PACKAGE_ROOT})
         except BaseException:
@@ -536,7 +584,7 @@ class ContainerService:
             os.close(ours)
             if not line:
                 process.kill()
-                raise HelperError(f"looking into container {id[:12]} failed: no answer")
+                raise HelperError(f"looking into container {spec.id[:12]} failed: no answer")
             raise from_kind(str(reply.get("kind", "helper")), str(reply.get("message", "")))
         if op == "stat":
             os.close(status_r)
@@ -683,24 +731,8 @@ def _tail(path: Path) -> str:
     return lines[-1] if lines else ""
 
 
-def _user_may_access(path: str, uid: int, mode: int) -> bool:
-    """Would ``uid`` (with its groups) pass the permission check on ``path``?"""
-    import pwd
-
-    try:
-        user = pwd.getpwuid(uid)
-        groups = os.getgrouplist(user.pw_name, user.pw_gid)
-        gid = user.pw_gid
-    except KeyError:
-        groups, gid = [], uid
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.setgroups(groups)
-            os.setgid(gid)
-            os.setuid(uid)
-            os._exit(0 if os.access(path, mode) else 1)
-        except BaseException:
-            os._exit(2)
-    _, status = os.waitpid(pid, 0)
-    return os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+def _close_ours(spec: RuntimeSpec, sources: list[int]) -> None:
+    """Close the volume directories we opened; binds' descriptors are the caller's."""
+    for bind, fd in zip((b for b in spec.binds if b.type != "tmpfs"), sources, strict=False):
+        if bind.type == "volume" and fd >= 0:
+            os.close(fd)

@@ -2,7 +2,8 @@
 
 A frame is a 4-byte big-endian length and that many bytes of UTF-8 JSON, at
 most ``MAX_FRAME``; file descriptors ride along as SCM_RIGHTS on the frame's
-first byte. The engine opens with ``{"hello": VERSION}`` and the helper
+first byte, at most ``MAX_FDS`` per frame (a container's bind sources arrive
+together with its start). The engine opens with ``{"hello": VERSION}`` and the helper
 answers with its own version and root. Requests are
 ``{"id": N, "verb": NAME, "args": {...}}``; replies are
 ``{"id": N, "result": ...}`` or ``{"id": N, "error": {"kind", "message"}}``.
@@ -39,9 +40,9 @@ __all__ = [
     "validate",
 ]
 
-VERSION = 1
+VERSION = 2  # 2: bind sources come as descriptors with container_start
 MAX_FRAME = 1 << 20
-MAX_FDS = 4
+MAX_FDS = 128  # as many as a container has binds; the kernel allows 253
 _HEADER = struct.Struct(">I")
 
 CONTAINER_ID = re.compile(r"^[0-9a-f]{64}$")
@@ -52,7 +53,7 @@ ABSOLUTE_PATH = re.compile(r"^/[^\x00]{0,4095}$")
 
 @dataclass(frozen=True)
 class Field:
-    """One typed argument: ``kind`` is str, int, bool, list[str], dict or a nested schema."""
+    """One typed argument: ``kind`` is str, int, bool, list[str], list[int], list[dict] or dict."""
 
     kind: str
     required: bool = True
@@ -119,13 +120,18 @@ _SPEC = {
     "open_stdin": Field("bool", required=False),
 }
 
+_SOURCES = Field("list[int]", required=False, max_items=MAX_FDS, minimum=0, maximum=127)
+
 VERBS: dict[str, dict[str, Field]] = {
     "ping": {},
     "layer_exists": {"diff_id": _str(DIGEST)},
     "unpack_layer": {"diff_id": _str(DIGEST), "digest": _str(DIGEST, required=False)},
     "remove_layer": {"diff_id": _str(DIGEST)},
     "container_create": {"id": _str(CONTAINER_ID), "spec": Field("dict", items=_SPEC)},
-    "container_start": {"id": _str(CONTAINER_ID), "attach": Field("bool", required=False)},
+    # With one descriptor per bind (not volume, not tmpfs) of the spec, opened by the
+    # caller: "sources" says which bind (its index in the spec's binds) each one is.
+    "container_start": {"id": _str(CONTAINER_ID), "attach": Field("bool", required=False),
+                        "sources": _SOURCES},
     "container_attach": {"id": _str(CONTAINER_ID)},
     "container_signal": {"id": _str(CONTAINER_ID), "signal": _int(1, 64)},
     "container_stop": {"id": _str(CONTAINER_ID), "signal": _int(1, 64),
@@ -153,6 +159,7 @@ VERBS: dict[str, dict[str, Field]] = {
         "limit": _int(0, 1 << 30),
         "name": _str(re.compile(r"^(?!\.\.$)(\.|[^/\x00]{1,255})$"), max_len=1024),
         "archive": Field("bool"),
+        "sources": _SOURCES,  # as for container_start; a bind left out is not shown
     },
     "container_namespaces": {"id": _str(CONTAINER_ID)},
     "volume_create": {"name": _str(VOLUME_NAME)},
@@ -228,6 +235,9 @@ def _check(value: object, field: Field, where: str) -> Any:
             raise ProtocolError(f"{where}: expected a list of at most {field.max_items} items")
         if kind == "list[str]":
             item = Field("str", pattern=field.pattern, max_len=field.max_len)
+            return [_check(v, item, f"{where}[{i}]") for i, v in enumerate(value)]
+        if kind == "list[int]":
+            item = Field("int", minimum=field.minimum, maximum=field.maximum)
             return [_check(v, item, f"{where}[{i}]") for i, v in enumerate(value)]
         assert field.items is not None
         return [_check_dict(v, field.items, f"{where}[{i}]") for i, v in enumerate(value)]

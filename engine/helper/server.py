@@ -140,8 +140,8 @@ class HelperServer:
             if not isinstance(request_id, int):
                 raise ProtocolError("a request needs an integer id")
             args = protocol.validate(message.get("verb"), message.get("args", {}))
+            # A verb keeps a descriptor by taking it out of ``fds``; the rest are closed.
             result = self._dispatch(str(message["verb"]), args, fds)
-            fds = []
             if isinstance(result, protocol.WithFds):
                 reply_fds, result = result.fds, result.result
             reply: dict[str, Any] = {"id": request_id, "result": result}
@@ -172,7 +172,7 @@ class HelperServer:
         if verb == "container_create":
             return c.create(args["id"], args["spec"])
         if verb == "container_start":
-            return c.start(args["id"], bool(args["attach"]))
+            return c.start(args["id"], bool(args["attach"]), fds, args["sources"])
         if verb == "container_attach":
             return c.attach(args["id"])
         if verb == "container_signal":
@@ -190,7 +190,7 @@ class HelperServer:
         if verb == "container_exec":
             return c.exec(**args)
         if verb == "container_fs":
-            return c.files(**args)
+            return c.files(**args, fds=fds)
         if verb == "container_namespaces":
             return c.namespaces(args["id"])
         if verb == "volume_create":

@@ -10,6 +10,7 @@ the zygote and the helper exit. The zygote exits when the helper hangs up.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -17,7 +18,9 @@ import threading
 import traceback
 from pathlib import Path
 
-__all__ = ["Zygote"]
+__all__ = ["MAX_SOURCES", "Zygote"]
+
+MAX_SOURCES = 128  # a container's binds and volumes (the protocol's limit on binds)
 
 
 class Zygote:
@@ -43,12 +46,17 @@ class Zygote:
         self._lock = threading.Lock()
 
     def spawn(self, container_dir: Path, ready_fd: int, log_path: Path,
-              attach_fd: int = -1) -> int:
+              attach_fd: int = -1, sources: list[int] | None = None) -> int:
+        """``sources``: the descriptors of the container's binds and volumes, in order."""
+        sources = list(sources or [])
+        if len(sources) > MAX_SOURCES:
+            raise ValueError(f"at most {MAX_SOURCES} bind sources")
         log_fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        fds = [ready_fd, log_fd] + ([attach_fd] if attach_fd >= 0 else [])
+        fds = [ready_fd, log_fd] + ([attach_fd] if attach_fd >= 0 else []) + sources
+        request = json.dumps({"dir": os.fsdecode(container_dir), "attach": attach_fd >= 0})
         try:
             with self._lock:
-                socket.send_fds(self._sock, [os.fsencode(container_dir)], fds)
+                socket.send_fds(self._sock, [request.encode()], fds)
                 reply = self._sock.recv(64)
         finally:
             os.close(log_fd)
@@ -78,13 +86,15 @@ def _serve(sock: socket.socket) -> None:
     os.dup2(devnull, 1)
     while True:
         try:
-            data, fds, _, _ = socket.recv_fds(sock, 4096, 3)
+            data, fds, _, _ = socket.recv_fds(sock, 65536, 3 + MAX_SOURCES)
         except OSError:
             return
         if not data:
             return
+        request = json.loads(data)
         ready_fd, log_fd = fds[0], fds[1]
-        attach_fd = fds[2] if len(fds) > 2 else -1
+        attach_fd = fds[2] if request["attach"] else -1
+        sources = fds[3:] if request["attach"] else fds[2:]
         middle = os.fork()
         if middle == 0:
             os.setsid()
@@ -96,7 +106,7 @@ def _serve(sock: socket.socket) -> None:
                 os.chdir("/")
                 code = 125
                 try:
-                    code = monitor.run_monitor(os.fsdecode(data), ready_fd, attach_fd)
+                    code = monitor.run_monitor(request["dir"], ready_fd, attach_fd, sources)
                 except BaseException:
                     traceback.print_exc()  # into the container's monitor.log
                 finally:

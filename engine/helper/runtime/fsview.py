@@ -154,6 +154,7 @@ def _enter_running(pid: int) -> View:
 
 
 def _mount_stopped(req: dict[str, Any]) -> View:
+    trees = _bind_trees(req)  # in the host's mount namespace, where the sources' mounts are
     sc.unshare(sc.CLONE_NEWNS)
     sc.mount(None, "/", None, sc.MS_REC | sc.MS_PRIVATE)
     mountpoint: str = req["mountpoint"]
@@ -174,20 +175,40 @@ def _mount_stopped(req: dict[str, Any]) -> View:
         sc.mount("overlay", root, "overlay", sc.MS_NODEV | sc.MS_NOSUID,
                  f"lowerdir={lowers},upperdir={mountpoint}/upper,workdir={mountpoint}/work")
     os.chdir("/")
-    for bind in req["binds"]:
-        _mount_bind(root, bind, bool(req["writable"]))
+    for bind, mount in trees:
+        _mount_bind(root, bind, mount, bool(req["writable"]))
     return View(os.open(root, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC), frozenset())
 
 
-def _mount_bind(root: str, bind: dict[str, Any], writable: bool) -> None:
-    """The container's volumes and binds where its processes would see them."""
-    step = mounts.MountStep(
-        bind["source"], os.path.join(root, bind["target"].lstrip("/")), None,
-        sc.MS_BIND | sc.MS_REC, kind=bind["kind"],
-        remount_ro=bool(bind["read_only"]) or not writable,
-        copy_up=bool(bind.get("copy_up")) and writable)
+def _bind_trees(req: dict[str, Any]) -> list[tuple[dict[str, Any], mounts.BindMount]]:
+    """The container's volumes and binds as detached trees of the descriptors the
+    helper passed (a bind's, the user's process opened); read-only unless writing."""
+    result = []
+    for bind in req["binds"]:
+        fd = int(bind["fd"])
+        read_only = bool(bind["read_only"]) or not req["writable"]
+        attrs = mounts.bind_attributes(read_only=read_only, owner_uid=req["caller_uid"],
+                                       device_mode="nodev")
+        try:
+            tree = mounts.prepare_tree(fd, attrs)
+        except OSError as exc:
+            if req["writable"]:  # writing past a missing bind would put files in the wrong place
+                raise FsError("helper", f"cannot mount {bind['target']} of the container: "
+                              f"{exc.strerror or exc}") from None
+            continue
+        kind = "dir" if stat.S_ISDIR(os.fstat(fd).st_mode) else "file"
+        fill = fd if bind.get("copy_up") and req["writable"] else -1
+        result.append((bind, mounts.BindMount(bind["target"], tree, kind, read_only, fill)))
+    return result
+
+
+def _mount_bind(root: str, bind: dict[str, Any], mount: mounts.BindMount,
+                writable: bool) -> None:
+    """A volume or bind where the container's processes would see it."""
+    step = mounts.MountStep(None, os.path.join(root, bind["target"].lstrip("/")), None,
+                            kind=mount.kind, tree=mount.tree, fill_from=mount.fill_from)
     try:
-        mounts.apply(mounts.RootfsPlan(root, [step], devices=(), links=()))
+        mounts.apply(mounts.RootfsPlan(root, [step]))
     except OSError as exc:
         if writable:  # writing past a missing volume would put files in the wrong place
             raise FsError("helper", f"cannot mount {bind['target']} of the container: "

@@ -57,8 +57,12 @@ def fail(pipe: int, message: str, code: int) -> None:
 
 
 def stage1(spec: RuntimeSpec, cdir: ContainerDir, pipes: ChildPipes,
-           add_to_cgroup: object) -> None:
-    """In the monitor's child: join the cgroup, unshare, fork PID 1, report its pid."""
+           add_to_cgroup: object, binds: list[mounts.BindMount], device_mode: str) -> None:
+    """In the monitor's child: join the cgroup, unshare, fork PID 1, report its pid.
+
+    ``binds`` come ready (mounts.prepare_binds): detached trees made in the host's
+    mount namespace, attached in the container's.
+    """
     try:
         os.setsid()
         add_to_cgroup(os.getpid())  # type: ignore[operator]
@@ -72,16 +76,17 @@ def stage1(spec: RuntimeSpec, cdir: ContainerDir, pipes: ChildPipes,
         sc.unshare(flags)
         child = os.fork()
         if child == 0:
-            _stage2(spec, cdir, pipes)
+            _stage2(spec, cdir, pipes, binds, device_mode)
         os.write(pipes.pid, f"{child}\n".encode())
         os._exit(0)
     except BaseException as exc:
         fail(pipes.error, f"container set-up failed: {exc}", 125)
 
 
-def _stage2(spec: RuntimeSpec, cdir: ContainerDir, pipes: ChildPipes) -> None:
+def _stage2(spec: RuntimeSpec, cdir: ContainerDir, pipes: ChildPipes,
+            binds: list[mounts.BindMount], device_mode: str) -> None:
     try:
-        _setup_and_exec(spec, cdir, pipes)
+        _setup_and_exec(spec, cdir, pipes, binds, device_mode)
     except SetupError as exc:
         fail(pipes.error, str(exc), exc.code)
     except users.UserNotFound as exc:
@@ -90,7 +95,8 @@ def _stage2(spec: RuntimeSpec, cdir: ContainerDir, pipes: ChildPipes) -> None:
         fail(pipes.error, f"container set-up failed: {exc}", 125)
 
 
-def _setup_and_exec(spec: RuntimeSpec, cdir: ContainerDir, pipes: ChildPipes) -> None:
+def _setup_and_exec(spec: RuntimeSpec, cdir: ContainerDir, pipes: ChildPipes,
+                    binds: list[mounts.BindMount], device_mode: str) -> None:
     if pipes.pty < 0:
         stdin = pipes.stdin if pipes.stdin >= 0 else os.open("/dev/null", os.O_RDONLY)
         os.dup2(stdin, 0)
@@ -101,15 +107,9 @@ def _setup_and_exec(spec: RuntimeSpec, cdir: ContainerDir, pipes: ChildPipes) ->
     # Relative lowerdirs keep the overlay option string short with many layers.
     os.chdir(os.path.join(spec.layers_dir, "sha256"))
     lowers = [d.removeprefix("sha256:") for d in reversed(spec.layers)] or [str(cdir.empty_layer)]
-    binds = [mounts.BindMount(b.source, b.target, b.read_only, b.kind, b.copy_up)
-             for b in spec.binds]
-    for name, target in (("hosts", "/etc/hosts"), ("hostname", "/etc/hostname"),
-                         ("resolv.conf", "/etc/resolv.conf")):
-        source = cdir.path / name
-        if source.exists():
-            binds.append(mounts.BindMount(str(source), target, False, "file"))
     plan = mounts.plan_rootfs(rootfs=str(cdir.rootfs), lowerdirs=lowers,
-                              upperdir=str(cdir.upper), workdir=str(cdir.work), binds=binds)
+                              upperdir=str(cdir.upper), workdir=str(cdir.work), binds=binds,
+                              device_mode=device_mode)
     mounts.apply(plan)
     if spec.hostname:
         sc.sethostname(spec.hostname)

@@ -30,7 +30,7 @@ from pathlib import Path
 from engine.cgroups import Limits, open_cgroup
 from engine.containers.attachstream import STDERR, STDOUT
 from engine.containers.logformat import LogWriter, format_time
-from engine.helper.runtime import init, syscalls
+from engine.helper.runtime import init, mounts, syscalls
 from engine.helper.runtime.attachhub import AttachHub, short_path
 from engine.helper.runtime.spec import ContainerDir, RuntimeSpec
 
@@ -62,9 +62,15 @@ def _now() -> str:
 
 
 class Monitor:
-    def __init__(self, cdir: ContainerDir, spec: RuntimeSpec) -> None:
+    def __init__(self, cdir: ContainerDir, spec: RuntimeSpec, sources: list[int]) -> None:
         self.cdir = cdir
         self.spec = spec
+        # One open descriptor per bind and volume of the spec, in order: every run
+        # mounts these very files, whatever their paths name by then.
+        self.sources = sources
+        for fd in sources:
+            os.set_inheritable(fd, False)
+        self.device_mode = spec.devices or "cgroup"
         self.cgroup = open_cgroup(spec.id, spec.cgroup_parent)
         self.status: dict[str, object] = {
             "status": "created", "pid": 0, "monitor_pid": os.getpid(), "exit_code": 0,
@@ -186,13 +192,26 @@ class Monitor:
                 in_r, in_w = os.pipe2(os.O_CLOEXEC)
                 ours.append(in_w)
                 theirs.append(in_r)
+        try:
+            binds = self._binds()
+        except (OSError, mounts.MountError) as exc:
+            for fd in (*ours, *theirs):
+                os.close(fd)
+            if pty_parent is not None:
+                pty_parent.close()
+            message = str(exc) if isinstance(exc, mounts.MountError) else \
+                f"cannot prepare the container's mounts: {exc.strerror or exc}"
+            raise StartFailure(message, 125) from None
         error_r, error_w = os.pipe2(os.O_CLOEXEC)
         pid_r, pid_w = os.pipe2(os.O_CLOEXEC)
         pipes = init.ChildPipes(in_r, out_w, err_w, error_w, pid_w, pty_child)
-        stage1 = os.fork()
-        if stage1 == 0:
-            init.stage1(spec, self.cdir, pipes, self.cgroup.add)
-            os._exit(125)  # not reached
+        try:
+            stage1 = os.fork()
+            if stage1 == 0:
+                init.stage1(spec, self.cdir, pipes, self.cgroup.add, binds, self.device_mode)
+                os._exit(125)  # not reached
+        finally:
+            mounts.release(binds)  # the child has its own copies
         for fd in (*theirs, error_w, pid_w):
             os.close(fd)
         with os.fdopen(pid_r, "rb") as f:
@@ -226,6 +245,24 @@ class Monitor:
         if master >= 0:
             return Run(int(reported), {master: "stdout"}, master, master)
         return Run(int(reported), {out_r: "stdout", err_r: "stderr"}, in_w, -1)
+
+    def _binds(self) -> list[mounts.BindMount]:
+        """This run's mounts: fresh trees of the same sources every time."""
+        files: list[tuple[int, str]] = []
+        try:
+            for name, target in (("hosts", "/etc/hosts"), ("hostname", "/etc/hostname"),
+                                 ("resolv.conf", "/etc/resolv.conf")):
+                try:
+                    files.append((os.open(self.cdir.path / name,
+                                          os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC), target))
+                except FileNotFoundError:
+                    continue
+            return mounts.prepare_binds(self.spec.binds, self.sources, files,
+                                        owner_uid=self.spec.owner_uid,
+                                        device_mode=self.device_mode)
+        finally:
+            for fd, _ in files:
+                os.close(fd)
 
     def _pump(self, run: Run, writer: LogWriter) -> int:
         streams = dict(run.streams)
@@ -380,7 +417,9 @@ def _report(fd: int, message: dict[str, object]) -> None:
 
 
 def main(argv: list[str]) -> int:
-    return run_monitor(argv[1], int(argv[2]), int(argv[3]) if len(argv) > 3 else -1)
+    """``monitor CONTAINER_DIR READY_FD [ATTACH_FD [SOURCE_FD,...]]``"""
+    sources = [int(fd) for fd in argv[4].split(",") if fd] if len(argv) > 4 else []
+    return run_monitor(argv[1], int(argv[2]), int(argv[3]) if len(argv) > 3 else -1, sources)
 
 
 def _attach_listener(cdir: ContainerDir) -> socket.socket:
@@ -398,14 +437,16 @@ def _attach_listener(cdir: ContainerDir) -> socket.socket:
     return listener
 
 
-def run_monitor(container_dir: str, ready_fd: int, attach_fd: int = -1) -> int:
-    """Be the monitor of the container in ``container_dir`` until it is done."""
+def run_monitor(container_dir: str, ready_fd: int, attach_fd: int = -1,
+                sources: list[int] | None = None) -> int:
+    """Be the monitor of the container in ``container_dir`` until it is done;
+    ``sources`` are the open descriptors of its binds and volumes, in order."""
     syscalls.prctl(_PR_SET_CHILD_SUBREAPER, 1)
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     cdir = ContainerDir(Path(container_dir))
-    monitor = Monitor(cdir, cdir.read_spec())
+    monitor = Monitor(cdir, cdir.read_spec(), list(sources or []))
     if attach_fd >= 0:  # `run -it`: attached from the first byte on
         monitor.hub.add(socket.socket(fileno=attach_fd))
     try:

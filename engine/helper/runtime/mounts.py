@@ -3,6 +3,12 @@
 ``plan_rootfs`` is pure (tested without root); ``apply`` performs the steps
 inside the container's fresh mount namespace, before pivot_root. Paths in the
 plan are absolute host paths under the container's rootfs mountpoint.
+
+Binds and volumes are never mounted by path: ``prepare_tree`` clones the mount
+tree at a descriptor (the user's own process opened a bind's source, so the
+kernel checked the user's rights along the path) into a detached tree, with
+its flags set on every mount in it, and ``apply`` attaches that tree. A
+symbolic link swapped in after the descriptor was opened changes nothing.
 """
 
 from __future__ import annotations
@@ -11,14 +17,20 @@ import os
 import stat
 from dataclasses import dataclass, field
 
+from engine.helper.runtime import devices
 from engine.helper.runtime import syscalls as sc
+from engine.helper.runtime.spec import Bind
 
 __all__ = [
     "MASKED_PATHS",
     "READONLY_PATHS",
-    "Device",
+    "MountError",
     "MountStep",
+    "bind_attributes",
     "plan_rootfs",
+    "prepare_binds",
+    "prepare_tree",
+    "release",
 ]
 
 # Docker's defaults (moby's oci/defaults.go).
@@ -32,23 +44,8 @@ READONLY_PATHS = (
 )
 
 
-@dataclass(frozen=True)
-class Device:
-    path: str
-    major: int
-    minor: int
-    mode: int = 0o666
-
-
-DEVICES = (
-    Device("/dev/null", 1, 3), Device("/dev/zero", 1, 5), Device("/dev/full", 1, 7),
-    Device("/dev/random", 1, 8), Device("/dev/urandom", 1, 9), Device("/dev/tty", 5, 0),
-)
-DEV_LINKS = (
-    ("/proc/self/fd", "/dev/fd"), ("/proc/self/fd/0", "/dev/stdin"),
-    ("/proc/self/fd/1", "/dev/stdout"), ("/proc/self/fd/2", "/dev/stderr"),
-    ("pts/ptmx", "/dev/ptmx"), ("/proc/kcore", "/dev/core"),
-)
+class MountError(Exception):
+    """A mount the user asked for cannot be made; str() says which and why."""
 
 
 @dataclass(frozen=True)
@@ -59,25 +56,99 @@ class MountStep:
     flags: int = 0
     data: str | None = None
     kind: str = "dir"  # what the target must be: dir | file
-    remount_ro: bool = False  # bind mounts need a second pass to become read-only
-    copy_up: bool = False  # fill an empty volume from the image's content at the target
+    tree: int = -1  # a detached mount tree (prepare_tree) to attach at the target
+    fill_from: int = -1  # a volume's directory: filled with the image's files at the target
 
 
 @dataclass(frozen=True)
 class RootfsPlan:
     rootfs: str
     steps: list[MountStep] = field(default_factory=list)
-    devices: tuple[Device, ...] = DEVICES
-    links: tuple[tuple[str, str], ...] = DEV_LINKS
+    devices: str = "cgroup"  # how /dev gets its nodes: devices.MODES
 
 
 @dataclass(frozen=True)
 class BindMount:
-    source: str  # host path ("tmpfs" for a tmpfs)
     target: str  # path inside the container
-    read_only: bool = False
+    tree: int = -1  # the detached tree to attach (prepare_tree); -1 for a tmpfs
     kind: str = "dir"  # dir | file | tmpfs
-    copy_up: bool = False
+    read_only: bool = False  # a tmpfs's; a tree carries its own flags
+    fill_from: int = -1  # copy-up into this volume directory when it is empty
+
+
+def bind_attributes(*, read_only: bool, owner_uid: int, device_mode: str) -> int:
+    """MOUNT_ATTR_* for every mount in a bind's or volume's tree.
+
+    Read-only is recursive. A user's binds and volumes can never carry a set-uid
+    file or a device node that works; root's get nodev where nodev is what keeps
+    devices shut (there is no devices cgroup to do it).
+    """
+    attrs = sc.MOUNT_ATTR_RDONLY if read_only else 0
+    if owner_uid != 0:
+        attrs |= sc.MOUNT_ATTR_NOSUID | sc.MOUNT_ATTR_NODEV
+    if device_mode == "nodev":
+        attrs |= sc.MOUNT_ATTR_NODEV
+    return attrs
+
+
+def prepare_tree(source_fd: int, attributes: int) -> int:
+    """A detached, private copy of the mount tree at ``source_fd``, every mount in it
+    with ``attributes``; attach it with ``apply`` (it is consumed there)."""
+    tree = sc.open_tree(source_fd, recursive=True)
+    try:
+        # Private: mounts the container's set-up makes on top must not reach the host.
+        sc.mount_setattr(tree, attr_set=attributes, propagation=sc.MS_PRIVATE, recursive=True)
+    except BaseException:
+        os.close(tree)
+        raise
+    return tree
+
+
+def prepare_binds(binds: list[Bind], sources: list[int], files: list[tuple[int, str]], *,
+                  owner_uid: int, device_mode: str) -> list[BindMount]:
+    """The container's binds, volumes and tmpfs mounts, ready for ``plan_rootfs``.
+
+    ``sources`` holds one open descriptor for each bind or volume, in order (a bind's
+    from the user's own process); ``files`` are (descriptor, target) of the files the
+    helper writes for the container (/etc/hosts, ...). Trees are made here, in the
+    host's mount namespace, where the descriptors' mounts live; on failure the ones
+    made so far are closed.
+    """
+    result: list[BindMount] = []
+    pending = iter(sources)
+    try:
+        for bind in binds:
+            if bind.type == "tmpfs":
+                result.append(BindMount(bind.target, kind="tmpfs", read_only=bind.read_only))
+                continue
+            fd = next(pending, -1)
+            if fd < 0:
+                raise MountError(f"cannot mount {bind.source or bind.type} at {bind.target}: "
+                                 "its source was not handed over")
+            attrs = bind_attributes(read_only=bind.read_only, owner_uid=owner_uid,
+                                    device_mode=device_mode)
+            try:
+                tree = prepare_tree(fd, attrs)
+            except OSError as exc:
+                raise MountError(f"cannot mount {bind.source} at {bind.target}: "
+                                 f"{os.strerror(exc.errno or 0).lower()}") from None
+            kind = "dir" if stat.S_ISDIR(os.fstat(fd).st_mode) else "file"
+            result.append(BindMount(bind.target, tree, kind, bind.read_only,
+                                    fd if bind.copy_up else -1))
+        for fd, target in files:
+            attrs = bind_attributes(read_only=False, owner_uid=owner_uid, device_mode=device_mode)
+            result.append(BindMount(target, prepare_tree(fd, attrs), "file"))
+    except BaseException:
+        release(result)
+        raise
+    return result
+
+
+def release(binds: list[BindMount]) -> None:
+    """Close the trees of binds that will not be mounted (or were handed to a child)."""
+    for bind in binds:
+        if bind.tree >= 0:
+            os.close(bind.tree)
 
 
 def _inside(rootfs: str, path: str) -> str:
@@ -86,20 +157,21 @@ def _inside(rootfs: str, path: str) -> str:
 
 def plan_rootfs(*, rootfs: str, lowerdirs: list[str], upperdir: str, workdir: str,
                 binds: list[BindMount], shm_size: int = 64 << 20,
-                mount_sysfs: bool = True) -> RootfsPlan:
+                mount_sysfs: bool = True, device_mode: str = "cgroup") -> RootfsPlan:
     """Everything mounted under ``rootfs`` before pivot_root, in order.
 
     ``lowerdirs`` are top layer first, as overlayfs wants them. The overlay is
     mounted nodev: device nodes shipped in an image layer stay inert, and /dev
-    is our own tmpfs with the standard nodes.
+    is our own tmpfs with the standard nodes; with ``device_mode`` "nodev" it is
+    nodev too, and its nodes are the host's, bound (devices.py).
     """
     nosuid_nodev_noexec = sc.MS_NOSUID | sc.MS_NODEV | sc.MS_NOEXEC
+    dev_flags = sc.MS_NOSUID | sc.MS_STRICTATIME | (sc.MS_NODEV if device_mode == "nodev" else 0)
     steps = [
         MountStep("overlay", rootfs, "overlay", sc.MS_NODEV,
                   f"lowerdir={':'.join(lowerdirs)},upperdir={upperdir},workdir={workdir}"),
         MountStep("proc", _inside(rootfs, "/proc"), "proc", nosuid_nodev_noexec),
-        MountStep("tmpfs", _inside(rootfs, "/dev"), "tmpfs", sc.MS_NOSUID | sc.MS_STRICTATIME,
-                  "mode=755,size=65536k"),
+        MountStep("tmpfs", _inside(rootfs, "/dev"), "tmpfs", dev_flags, "mode=755,size=65536k"),
         MountStep("devpts", _inside(rootfs, "/dev/pts"), "devpts", sc.MS_NOSUID | sc.MS_NOEXEC,
                   "newinstance,ptmxmode=0666,mode=0620,gid=5"),
         MountStep("shm", _inside(rootfs, "/dev/shm"), "tmpfs", nosuid_nodev_noexec,
@@ -115,18 +187,18 @@ def plan_rootfs(*, rootfs: str, lowerdirs: list[str], upperdir: str, workdir: st
             steps.append(MountStep("tmpfs", _inside(rootfs, bind.target), "tmpfs", flags,
                                    "mode=1777"))
             continue
-        steps.append(MountStep(bind.source, _inside(rootfs, bind.target), None,
-                               sc.MS_BIND | sc.MS_REC, kind=bind.kind,
-                               remount_ro=bind.read_only, copy_up=bind.copy_up))
-    return RootfsPlan(rootfs, steps)
+        steps.append(MountStep(None, _inside(rootfs, bind.target), None, kind=bind.kind,
+                               tree=bind.tree, fill_from=bind.fill_from))
+    return RootfsPlan(rootfs, steps, device_mode)
 
 
-def _ensure_target(target: str, kind: str, rootfs: str) -> None:
-    """Create a mountpoint inside the rootfs without following symlinks out of it."""
+def _ensure_target(target: str, kind: str, rootfs: str) -> int:
+    """Create a mountpoint inside the rootfs without following symlinks out of it;
+    an O_PATH descriptor of it."""
     rel = os.path.relpath(target, rootfs)
     if rel.startswith(".."):
         raise OSError(22, f"mount target {target} is outside the root filesystem")
-    fd = os.open(rootfs, os.O_PATH | os.O_DIRECTORY)
+    fd = os.open(rootfs, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
         parts = [p for p in rel.split("/") if p not in ("", ".")]
         for i, part in enumerate(parts):
@@ -135,40 +207,47 @@ def _ensure_target(target: str, kind: str, rootfs: str) -> None:
                 st = os.stat(part, dir_fd=fd, follow_symlinks=False)
             except FileNotFoundError:
                 if last and kind == "file":
-                    os.close(os.open(part, os.O_CREAT | os.O_WRONLY | os.O_NOFOLLOW, 0o644,
-                                     dir_fd=fd))
-                    return
-                os.mkdir(part, 0o755, dir_fd=fd)
+                    os.close(os.open(part, os.O_CREAT | os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC,
+                                     0o644, dir_fd=fd))
+                else:
+                    os.mkdir(part, 0o755, dir_fd=fd)
                 st = os.stat(part, dir_fd=fd, follow_symlinks=False)
             if stat.S_ISLNK(st.st_mode):
                 raise OSError(40, f"mount target {target} goes through a symbolic link")
-            if last:
-                return
-            nfd = os.open(part, os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+            flags = os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC | (0 if last else os.O_DIRECTORY)
+            nfd = os.open(part, flags, dir_fd=fd)
             os.close(fd)
             fd = nfd
+        result, fd = fd, -1
+        return result
     finally:
-        os.close(fd)
+        if fd >= 0:
+            os.close(fd)
 
 
 def apply(plan: RootfsPlan) -> None:
     """Perform the plan in the current (private) mount namespace."""
     for step in plan.steps:
-        if step.copy_up:
-            _copy_up(step.target, step.source or "", plan.rootfs)
+        if step.fill_from >= 0:
+            _copy_up(step.target, step.fill_from, plan.rootfs)
+        if step.tree >= 0:
+            where = _ensure_target(step.target, step.kind, plan.rootfs)
+            try:
+                sc.move_mount(step.tree, where)
+            finally:
+                os.close(where)
+                os.close(step.tree)
+            continue
         if step.target != plan.rootfs:
-            _ensure_target(step.target, step.kind, plan.rootfs)
+            os.close(_ensure_target(step.target, step.kind, plan.rootfs))
         sc.mount(step.source, step.target, step.fstype, step.flags, step.data)
-        if step.remount_ro:
-            sc.mount(None, step.target, None,
-                     sc.MS_BIND | sc.MS_REMOUNT | sc.MS_RDONLY | sc.MS_REC)
         if step.fstype == "tmpfs" and step.target.endswith("/dev"):
-            _populate_dev(plan)
+            devices.populate(step.target, plan.devices)
 
 
-def _copy_up(target: str, volume: str, rootfs: str) -> None:
+def _copy_up(target: str, volume: int, rootfs: str) -> None:
     """Docker's volume initialisation: an empty volume gets the image's files there."""
-    if not os.path.isdir(volume) or os.listdir(volume):
+    if not stat.S_ISDIR(os.fstat(volume).st_mode) or os.listdir(volume):
         return
     real = os.path.realpath(target)
     if not (real + "/").startswith(rootfs.rstrip("/") + "/") or not os.path.isdir(real) \
@@ -177,43 +256,40 @@ def _copy_up(target: str, volume: str, rootfs: str) -> None:
     _copy_tree(real, volume)
 
 
-def _copy_tree(source: str, dest: str) -> None:
-    """Copy contents with owners, modes and links, never following a symlink."""
+def _copy_tree(source: str, dest: int) -> None:
+    """Copy contents into the directory ``dest`` with owners, modes and links, never
+    following a symlink (another container may be using the volume meanwhile)."""
     for entry in os.scandir(source):
-        src, dst = entry.path, os.path.join(dest, entry.name)
         st = entry.stat(follow_symlinks=False)
+        name = entry.name
         if entry.is_symlink():
-            os.symlink(os.readlink(src), dst)
-        elif entry.is_dir(follow_symlinks=False):
-            os.mkdir(dst)
-            _copy_tree(src, dst)
-        elif entry.is_file(follow_symlinks=False):
-            with open(src, "rb") as fin, open(dst, "xb") as fout:
-                while chunk := fin.read(1 << 20):
-                    fout.write(chunk)
-        else:
+            os.symlink(os.readlink(entry.path), name, dir_fd=dest)
+            os.chown(name, st.st_uid, st.st_gid, dir_fd=dest, follow_symlinks=False)
+            continue
+        if entry.is_dir(follow_symlinks=False):
+            os.mkdir(name, 0o700, dir_fd=dest)
+            fd = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC,
+                         dir_fd=dest)
+            try:
+                _copy_tree(entry.path, fd)
+            finally:
+                os.close(fd)
+            continue
+        if not entry.is_file(follow_symlinks=False):
             continue  # devices, fifos and sockets are not copied into volumes
-        os.chown(dst, st.st_uid, st.st_gid, follow_symlinks=False)
-        if not entry.is_symlink():
-            os.chmod(dst, stat.S_IMODE(st.st_mode))
-    st = os.stat(source)
-    os.chown(dest, st.st_uid, st.st_gid)
-    os.chmod(dest, stat.S_IMODE(st.st_mode))
+        fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
+                     0o600, dir_fd=dest)
+        with open(entry.path, "rb") as fin, os.fdopen(fd, "wb") as fout:
+            while chunk := fin.read(1 << 20):
+                fout.write(chunk)
+            fout.flush()
+            _own(fout.fileno(), st)
+    _own(dest, os.stat(source))
 
 
-def _populate_dev(plan: RootfsPlan) -> None:
-    dev = _inside(plan.rootfs, "/dev")
-    old = os.umask(0)
-    try:
-        for device in plan.devices:
-            path = _inside(plan.rootfs, device.path)
-            os.mknod(path, stat.S_IFCHR | device.mode, os.makedev(device.major, device.minor))
-        for target, link in plan.links:
-            os.symlink(target, _inside(plan.rootfs, link))
-        for sub in ("pts", "shm", "mqueue"):
-            os.mkdir(os.path.join(dev, sub), 0o755)
-    finally:
-        os.umask(old)
+def _own(fd: int, st: os.stat_result) -> None:
+    os.fchown(fd, st.st_uid, st.st_gid)
+    os.fchmod(fd, stat.S_IMODE(st.st_mode))
 
 
 def mask_paths(masked: tuple[str, ...] = MASKED_PATHS,

@@ -18,11 +18,30 @@ __all__ = ["Bind", "ContainerDir", "RuntimeSpec", "announce_changes", "changes_f
 
 @dataclass(frozen=True)
 class Bind:
-    source: str
+    """A mount the user asked for. The helper never opens a bind's ``source``: the
+    engine opens it as the user at every start and hands over the descriptor."""
+
+    type: str  # bind | volume | tmpfs
+    source: str  # bind: the host path as the user wrote it; volume: its name; tmpfs: ""
     target: str
     read_only: bool = False
-    kind: str = "dir"  # dir | file | tmpfs
-    copy_up: bool = False  # a volume: fill it from the image's content there when empty
+
+    @property
+    def copy_up(self) -> bool:
+        """A volume is filled from the image's content at its target when empty."""
+        return self.type == "volume"
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Bind:
+        if "type" in data:
+            return cls(**data)
+        # Written before binds came as descriptors: {source, target, read_only, kind, copy_up}
+        target, read_only = data["target"], bool(data.get("read_only"))
+        if data.get("kind") == "tmpfs":
+            return cls("tmpfs", "", target, read_only)
+        if data.get("copy_up"):  # .../volumes/<name>/_data
+            return cls("volume", Path(data["source"]).parent.name, target, read_only)
+        return cls("bind", data["source"], target, read_only)
 
 
 @dataclass(frozen=True)
@@ -52,6 +71,9 @@ class RuntimeSpec:
     tty: bool = False
     open_stdin: bool = False
     cgroup_parent: str = "skiff"
+    # How device access is limited (engine/helper/runtime/devices.py): "cgroup" (the v1
+    # devices controller) or "nodev" (nodev mounts, nodes bound from the host's /dev).
+    devices: str = ""  # "": chosen at start (specs written before there was a choice)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -59,7 +81,7 @@ class RuntimeSpec:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RuntimeSpec:
         data = dict(data)
-        data["binds"] = [Bind(**b) for b in data.get("binds", [])]
+        data["binds"] = [Bind.from_json(b) for b in data.get("binds", [])]
         return cls(**data)
 
 

@@ -12,9 +12,11 @@ import platform
 
 __all__ = [
     "CLONE_NEWCGROUP", "CLONE_NEWIPC", "CLONE_NEWNET", "CLONE_NEWNS", "CLONE_NEWPID",
-    "CLONE_NEWUTS", "MNT_DETACH", "MS_BIND", "MS_NODEV", "MS_NOEXEC", "MS_NOSUID",
-    "MS_PRIVATE", "MS_RDONLY", "MS_REC", "MS_REMOUNT", "MS_SLAVE", "MS_STRICTATIME",
-    "capset", "mount", "pivot_root", "prctl", "sethostname", "setns", "umount2", "unshare",
+    "CLONE_NEWUTS", "MNT_DETACH", "MOUNT_ATTR_NODEV", "MOUNT_ATTR_NOEXEC", "MOUNT_ATTR_NOSUID",
+    "MOUNT_ATTR_RDONLY", "MS_BIND", "MS_NODEV", "MS_NOEXEC", "MS_NOSUID", "MS_PRIVATE",
+    "MS_RDONLY", "MS_REC", "MS_REMOUNT", "MS_SLAVE", "MS_STRICTATIME", "capset", "mount",
+    "mount_setattr", "move_mount", "open_tree", "pivot_root", "prctl", "sethostname", "setns",
+    "umount2", "unshare",
 ]
 
 CLONE_NEWNS = 0x00020000
@@ -35,6 +37,20 @@ MS_PRIVATE = 1 << 18
 MS_SLAVE = 1 << 19
 MS_STRICTATIME = 1 << 24
 MNT_DETACH = 2
+
+# The new mount API (Linux 5.2; mount_setattr 5.12): one number on every architecture.
+_SYS_OPEN_TREE = 428
+_SYS_MOVE_MOUNT = 429
+_SYS_MOUNT_SETATTR = 442
+_OPEN_TREE_CLONE = 1
+_AT_EMPTY_PATH = 0x1000
+_AT_RECURSIVE = 0x8000
+_MOVE_MOUNT_F_EMPTY_PATH = 0x04
+_MOVE_MOUNT_T_EMPTY_PATH = 0x40
+MOUNT_ATTR_RDONLY = 0x1
+MOUNT_ATTR_NOSUID = 0x2
+MOUNT_ATTR_NODEV = 0x4
+MOUNT_ATTR_NOEXEC = 0x8
 
 _SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "armv7l": 218, "ppc64le": 203,
                    "s390x": 217, "riscv64": 41}
@@ -119,3 +135,43 @@ def capset(effective: int, permitted: int, inheritable: int) -> None:
         data[i].permitted = (permitted >> shift) & 0xFFFFFFFF
         data[i].inheritable = (inheritable >> shift) & 0xFFFFFFFF
     _check(_libc.capset(ctypes.byref(header), data), "capset")
+
+
+def open_tree(source_fd: int, *, recursive: bool = True) -> int:
+    """A detached copy of the mount tree at the open file ``source_fd``
+    (open_tree OPEN_TREE_CLONE): a bind mount of what the descriptor names,
+    whatever its path says now. Close-on-exec; attach it with :func:`move_mount`."""
+    flags = _OPEN_TREE_CLONE | os.O_CLOEXEC | _AT_EMPTY_PATH | (_AT_RECURSIVE if recursive else 0)
+    fd = int(_libc.syscall(_SYS_OPEN_TREE, ctypes.c_int(source_fd), b"", ctypes.c_uint(flags)))
+    _check(fd, "open_tree")
+    return fd
+
+
+class _MountAttr(ctypes.Structure):
+    _fields_ = [("attr_set", ctypes.c_uint64), ("attr_clr", ctypes.c_uint64),
+                ("propagation", ctypes.c_uint64), ("userns_fd", ctypes.c_uint64)]
+
+
+def mount_setattr(tree_fd: int, *, attr_set: int = 0, attr_clr: int = 0, propagation: int = 0,
+                  recursive: bool = True) -> None:
+    """Change the mount flags (MOUNT_ATTR_*) and propagation (MS_PRIVATE, ...) of the
+    mount ``tree_fd`` names, and with ``recursive`` of every mount below it."""
+    attr = _MountAttr(attr_set, attr_clr, propagation, 0)
+    flags = _AT_EMPTY_PATH | (_AT_RECURSIVE if recursive else 0)
+    _check(_libc.syscall(_SYS_MOUNT_SETATTR, ctypes.c_int(tree_fd), b"", ctypes.c_uint(flags),
+                         ctypes.byref(attr), ctypes.c_size_t(ctypes.sizeof(attr))),
+           "mount_setattr")
+
+
+def move_mount(tree_fd: int, target: str | int) -> None:
+    """Attach the detached tree ``tree_fd`` at ``target``: a path, or an open (O_PATH)
+    descriptor of the mountpoint, in this mount namespace."""
+    if isinstance(target, int):
+        result = _libc.syscall(_SYS_MOVE_MOUNT, ctypes.c_int(tree_fd), b"", ctypes.c_int(target),
+                               b"", ctypes.c_uint(_MOVE_MOUNT_F_EMPTY_PATH
+                                                  | _MOVE_MOUNT_T_EMPTY_PATH))
+        _check(result, "move_mount")
+        return
+    _check(_libc.syscall(_SYS_MOVE_MOUNT, ctypes.c_int(tree_fd), b"", ctypes.c_int(-100),
+                         _b(target), ctypes.c_uint(_MOVE_MOUNT_F_EMPTY_PATH)),
+           "move_mount", target)
