@@ -55,6 +55,7 @@ from engine.helperclient import HelperClient
 from engine.images.blobs import BlobStore
 from engine.images.model import Image, Layer
 from engine.images.reference import Reference
+from engine.images.sizes import measure_layers
 from engine.images.store import ImageStore
 from engine.processes import is_alive
 from engine.registry.model import PullProgress, PushProgress, SearchResult
@@ -143,6 +144,7 @@ class Engine:
         for item in found:
             for layer in item.layers:
                 await self.unpack_layer(layer)
+            await measure_layers(self.image_store, item.layers)
             stored = self.image_store.add(manifest=item.manifest, config=item.config,
                                           layers=item.layers, tags=item.tags)
             # What the archive named, as `docker load` reports it (not older tags).

@@ -154,3 +154,28 @@ def test_run_never_says_using_default_tag(skiff: Skiff, plain_registry: LocalReg
         if policy == "always":
             assert result.stderr.startswith("latest: Pulling from test/busybox\n")
     assert "Using default tag" not in skiff("run", "--rm", ref, "true").stderr
+
+
+def test_one_image_id_one_size_however_it_came(skiff: Skiff, plain_registry: LocalRegistry,
+                                               busybox_docker_archive: Path,
+                                               busybox_oci_archive: Path) -> None:
+    """Loaded from plain tars, pulled gzip-compressed, loaded from an OCI archive: the
+    same image ID shows the same SIZE (the layers uncompressed), in images and inspect."""
+    ref = f"{plain_registry.host}/test/busybox:1.0"
+
+    def sizes() -> set[str]:
+        rows = skiff("images", "--format", "{{.ID}} {{.Size}}").stdout.splitlines()
+        return {row.split()[1] for row in rows if row.startswith(image_id)}
+
+    def inspected() -> str:
+        return skiff("image", "inspect", "-f", "{{.Size}}", image_id).stdout.strip()
+
+    assert skiff("load", "-i", str(busybox_docker_archive)).returncode == 0
+    image_id = skiff("images", "-q", "busybox:latest").stdout.strip()
+    loaded, loaded_bytes = sizes(), inspected()
+    assert len(loaded) == 1 and int(loaded_bytes) > 0
+    assert skiff("pull", ref).returncode == 0
+    assert skiff("images", "-q", ref).stdout.strip() == image_id
+    assert (sizes(), inspected()) == (loaded, loaded_bytes)
+    assert skiff("load", "-i", str(busybox_oci_archive)).returncode == 0
+    assert (sizes(), inspected()) == (loaded, loaded_bytes)

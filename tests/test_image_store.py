@@ -255,9 +255,42 @@ def test_real_busybox_image(store: ImageStore, blobs: BlobStore, busybox_oci: Pa
                       tags=("busybox",))
     assert image.id == source.image_id
     assert image.manifest_digest == source.manifest_digest
-    assert image.size == sum(d["size"] for d in source.layers) == os.path.getsize(
-        blobs.path(layers[0].digest))
+    import gzip
+
+    with gzip.open(blobs.path(layers[0].digest)) as tar:  # the layer uncompressed
+        assert image.size == len(tar.read()) > sum(d["size"] for d in source.layers)
     assert image.run_config["Cmd"] == ["sh"]
     assert "80/tcp" in image.run_config["ExposedPorts"]
     assert store.get("docker.io/library/busybox:latest") == image
     assert io.BytesIO(store.config(image.id)).read() == source.config
+
+
+@pytest.mark.parametrize("compress", ["gzip", "zstd"])
+def test_size_is_the_layers_uncompressed_however_they_came(store: ImageStore,
+                                                           blobs: BlobStore,
+                                                           compress: str) -> None:
+    import asyncio
+    import gzip
+
+    import zstandard
+
+    from engine.images.sizes import measure_layers
+
+    tar = os.urandom(3000) + bytes(7000)  # compresses to far less than its length
+    plain = _layer(blobs, tar)
+    packed = gzip.compress(tar) if compress == "gzip" else zstandard.compress(tar)
+    digest = blobs.put_bytes(packed)
+    compressed = Layer(digest, plain.diff_id, len(packed), "application/vnd.oci.image."
+                       f"layer.v1.tar+{compress}")
+    assert compressed.size < plain.size
+    image = _add(store, [compressed], tags=("example.com/a:1",))
+    assert image.size == len(tar)  # measured by add itself
+    assert _add(store, [plain]).size == len(tar)  # the same image, now from a plain tar
+    assert store.unmeasured([plain, compressed]) == []
+    store.remove(image.id)
+    assert store.unmeasured([compressed]) == [compressed]  # forgotten with its last image
+    blobs.put_bytes(packed)
+    asyncio.run(measure_layers(store, [compressed]))
+    assert store.unmeasured([compressed]) == []
+    store.record_sizes({compressed.diff_id: 1})  # what a measure recorded is what counts
+    assert _add(store, [compressed]).size == 1

@@ -61,6 +61,14 @@ _MIGRATIONS = [
     );
     CREATE INDEX image_digests_image ON image_digests(image_id);
     """,
+    # A layer's uncompressed size, by diff_id (engine/images/sizes.py): an image's
+    # size is theirs summed, the same whether it was pulled, loaded or imported.
+    """
+    CREATE TABLE layer_sizes (
+        diff_id TEXT PRIMARY KEY,
+        size INTEGER NOT NULL
+    );
+    """,
 ]
 
 _FULL_ID = re.compile(r"^sha256:[a-f0-9]{64}$")
@@ -93,7 +101,7 @@ class ImageStore:
         manifest_digest = self.blobs.put_bytes(manifest)
         config_digest = self.blobs.put_bytes(config)
         image_id = config_digest
-        size = sum(layer.size for layer in layers)
+        size = self._unpacked_size(layers)
         with self.db.transaction() as conn:
             old = self._blob_refs(conn, image_id)
             conn.execute(
@@ -175,6 +183,8 @@ class ImageStore:
                 if conn.execute("SELECT 1 FROM image_layers WHERE diff_id = ? LIMIT 1",
                                 (diff_id,)).fetchone() is None:
                     unused.append(diff_id)
+            conn.executemany("DELETE FROM layer_sizes WHERE diff_id = ?",
+                             [(d,) for d in unused])
         for digest in orphans:
             self.blobs.remove(digest)
         return unused
@@ -219,6 +229,38 @@ class ImageStore:
         """Every layer diff_id some image uses (to find unpacked layers to prune)."""
         return {r["diff_id"] for r in self.db.conn.execute(
             "SELECT DISTINCT diff_id FROM image_layers")}
+
+    # -- sizes (engine/images/sizes.py) -----------------------------------------------
+    def unmeasured(self, layers: Sequence[Layer]) -> Sequence[Layer]:
+        """The layers whose uncompressed size is not known yet (one a diff_id)."""
+        known = self._known_sizes(layers)
+        unique = {layer.diff_id: layer for layer in layers}
+        return [layer for diff_id, layer in unique.items() if diff_id not in known]
+
+    def record_sizes(self, sizes: dict[str, int]) -> None:
+        with self.db.transaction() as conn:
+            conn.executemany("INSERT OR REPLACE INTO layer_sizes (diff_id, size) VALUES (?, ?)",
+                             list(sizes.items()))
+
+    def _known_sizes(self, layers: Sequence[Layer]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for layer in layers:
+            row = self.db.conn.execute("SELECT size FROM layer_sizes WHERE diff_id = ?",
+                                       (layer.diff_id,)).fetchone()
+            if row is not None:
+                found[layer.diff_id] = int(row["size"])
+        return found
+
+    def _unpacked_size(self, layers: Sequence[Layer]) -> int:
+        """The layers' uncompressed sizes summed; measured here if nobody did before."""
+        from engine.images.sizes import uncompressed_size
+
+        missing = self.unmeasured(layers)
+        if missing:
+            self.record_sizes({layer.diff_id: uncompressed_size(self.blobs, layer.digest)
+                               for layer in missing})
+        known = self._known_sizes(layers)
+        return sum(known[layer.diff_id] for layer in layers)
 
     # -- internals ----------------------------------------------------------------
     def _resolve(self, ref: str) -> str | None:

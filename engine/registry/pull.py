@@ -20,6 +20,7 @@ from engine.errors import DigestMismatch, RegistryError
 from engine.images.blobs import BlobStore, digest_of
 from engine.images.model import Image, Layer
 from engine.images.reference import Reference
+from engine.images.sizes import measure_layers
 from engine.images.store import ImageStore
 from engine.registry.download import download_blob, fetch_small_blob
 from engine.registry.manifests import (
@@ -95,6 +96,7 @@ class Puller:
             _check_platform(config, platform, ref.familiar)
         layers = _layers(document, config, ref.familiar)
         await run_all([self.layer(repository, layer) for layer in _unique(layers)])
+        await measure_layers(self.images, layers)
         image = self.images.add(
             manifest=body, config=config_bytes, layers=layers,
             tags=[ref.canonical] if ref.tag and not ref.digest else [],
