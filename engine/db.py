@@ -12,6 +12,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from engine.errors import DamagedState
+
 __all__ = ["Database"]
 
 
@@ -23,17 +25,32 @@ class Database:
         self.conn = sqlite3.connect(path, timeout=30, isolation_level=None,
                                     check_same_thread=False)
         self.conn.row_factory = sqlite3.Row
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=NORMAL")
-        self.conn.execute("PRAGMA foreign_keys=ON")
-        self.conn.execute(
-            "CREATE TABLE IF NOT EXISTS schema_version "
-            "(component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
-        )
+        with self.reading():
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+            self.conn.execute("PRAGMA foreign_keys=ON")
+            self.conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_version "
+                "(component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
+            )
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """A damaged file becomes one sentence naming it and the way out; nothing
+        here rewrites it, so the evidence stays for whoever wants to recover it."""
+        try:
+            yield
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+                raise
+            raise DamagedState(
+                f"Skiff's database {self.path} is damaged ({exc}). It was left as it is: "
+                f"move it aside (mv {self.path} {self.path}.broken) and Skiff starts with "
+                "an empty one; running containers keep running") from None
 
     def migrate(self, component: str, steps: Sequence[str]) -> None:
         """Apply the steps of ``component`` that this database has not seen."""
-        with self.transaction() as conn:
+        with self.reading(), self.transaction() as conn:
             row = conn.execute(
                 "SELECT version FROM schema_version WHERE component = ?", (component,)
             ).fetchone()

@@ -37,6 +37,7 @@ from engine.containers.model import Change, Container, Event, LogLine, ProcessIn
 from engine.containers.names import check_name, generate_name
 from engine.containers.state import ContainerState, Status
 from engine.containers.statshistory import StatsHistory
+from engine.containers.statusfile import StatusRecord, read_status_file
 from engine.containers.store import ContainerRecord, ContainerStore
 from engine.db import Database
 from engine.errors import (
@@ -95,7 +96,7 @@ class Engine:
         self._top_procs: dict[str, dict[int, Any]] = {}  # psutil.Process kept between calls
         self._registry_service: Any = None
         self._repaired = False
-        self._status_cache: dict[str, tuple[tuple[int, int, int], dict[str, Any]]] = {}
+        self._status_cache: dict[str, tuple[tuple[int, int, int], StatusRecord]] = {}
         self._alive_cache: dict[int, float] = {}
 
     async def __aenter__(self) -> Engine:
@@ -285,44 +286,53 @@ class Engine:
         self._alive_cache.pop(pid, None)
         return False
 
-    def _status(self, container_id: str) -> dict[str, Any]:
+    def _status(self, container_id: str) -> StatusRecord | None:
         """The monitor's status.json, parsed again only when the file changed."""
         path = self._dir(container_id) / "status.json"
         try:
             st = os.stat(path)
+        except FileNotFoundError:
+            self._status_cache.pop(container_id, None)
+            return None
         except OSError:
             self._status_cache.pop(container_id, None)
-            return {}
+            return read_status_file(path)
         key = (st.st_mtime_ns, st.st_size, st.st_ino)
         cached = self._status_cache.get(container_id)
         if cached is None or cached[0] != key:
-            cached = (key, _read_json(path))
+            record = read_status_file(path)
+            if record is None:
+                return None
+            cached = (key, record)
             self._status_cache[container_id] = cached
-        return dict(cached[1])
+        return cached[1]
 
     def _state(self, record: ContainerRecord | str) -> ContainerState:
         container_id = record if isinstance(record, str) else record.id
         cdir = self._dir(container_id)
         status = self._status(container_id)
-        if not status:
+        if status is None:
             return ContainerState(Status.CREATED)
-        name = str(status.get("status", "created"))
-        if name in _ACTIVE and not self._monitor_alive(int(status.get("monitor_pid", 0))):
+        name = status.status
+        error = status.error
+        if status.damaged:
+            error = f"{status.damaged} (left as it is; `skiff rm -f` removes the container)"
+        if name in _ACTIVE and not self._monitor_alive(status.monitor_pid):
             name = "exited"
-            status["error"] = status.get("error") or "the container's monitor process died"
+            error = error or "the container's monitor process died"
         if name == "running" and (cdir / "paused").exists():
             name = "paused"
         return ContainerState(
             status=Status(name) if name in Status._value2member_map_ else Status.DEAD,
-            pid=int(status.get("pid", 0)) if name in ("running", "paused") else 0,
-            exit_code=int(status.get("exit_code", 0)),
-            oom_killed=bool(status.get("oom_killed", False)),
-            started_at=str(status.get("started_at", "")),
-            finished_at=str(status.get("finished_at", "")),
-            error=str(status.get("error", "")),
-            restart_count=int(status.get("restart_count", 0)),
-            stopped_by_user=bool(status.get("stopped_by_user", False)),
-            signal=int(status.get("signal", 0)),
+            pid=status.pid if name in ("running", "paused") else 0,
+            exit_code=status.exit_code,
+            oom_killed=status.oom_killed,
+            started_at=status.started_at,
+            finished_at=status.finished_at,
+            error=error,
+            restart_count=status.restart_count,
+            stopped_by_user=status.stopped_by_user,
+            signal=status.signal,
         )
 
     def _container(self, record: ContainerRecord) -> Container:
@@ -990,8 +1000,8 @@ class Engine:
         pids = []
         for container_id in container_ids:
             cached = self._status_cache.get(container_id)
-            if cached is not None and cached[1].get("status") in _ACTIVE:
-                pids.append(int(cached[1].get("monitor_pid", 0)))
+            if cached is not None and cached[1].status in _ACTIVE:
+                pids.append(cached[1].monitor_pid)
         return pids
 
     def _snapshot(self) -> dict[str, tuple[str, ...]]:

@@ -20,6 +20,7 @@ why, and what to do.
     ├── LayerError              (a layer that is corrupt or tries to escape)
     ├── DigestMismatch          (content that does not match its digest)
     ├── KernelFeatureMissing    (no overlayfs, no cgroup controller, ...)
+    ├── DamagedState            (a database or state file that cannot be read)
     ├── HelperError             (the privileged helper refused or died)
     │   └── ProtocolError
     └── ContainerStartError     (the container's command could not be run)
@@ -33,6 +34,7 @@ __all__ = [
     "Conflict",
     "ContainerNotFound",
     "ContainerStartError",
+    "DamagedState",
     "DigestMismatch",
     "HelperError",
     "ImageNotFound",
@@ -116,6 +118,10 @@ class DigestMismatch(SkiffError):
 
 class KernelFeatureMissing(SkiffError):
     kind = "kernel_feature_missing"
+
+
+class DamagedState(SkiffError):
+    kind = "damaged_state"
 
 
 class HelperError(SkiffError):

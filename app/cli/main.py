@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import sqlite3
 import sys
 import traceback
 from collections.abc import Sequence
@@ -23,6 +24,7 @@ from app.cli.command import Command, Context, daemon_message
 from app.cli.options import UsageError
 from app.cli.template import TemplateError
 from engine.errors import ContainerStartError, SkiffError
+from engine.paths import engine_root
 
 __all__ = ["build_parser", "main"]
 
@@ -193,6 +195,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         ctx.error(f"{PROG}: {message}" if command.prefix_errors else message)
         if isinstance(exc, ContainerStartError):
             return exc.exit_code  # 126: cannot invoke, 127: not found
+        return command.engine_status
+    except sqlite3.DatabaseError as exc:  # damage found past the database's header
+        ctx.error(f"{PROG}: Skiff's database under {engine_root()} is damaged ({exc}); it was "
+                  "left as it is: move skiff.db aside and Skiff starts with an empty one")
         return command.engine_status
     except BrokenPipeError:
         # Our reader went away (skiff logs x | head): stop quietly, as a shell tool does.

@@ -135,10 +135,9 @@ class ContainerDir:
         return RuntimeSpec.from_json(json.loads(self.spec.read_text()))
 
     def read_status(self) -> dict[str, Any]:
-        try:
-            return dict(json.loads(self.status.read_text()))
-        except (OSError, ValueError):
-            return {}
+        from engine.containers.statusfile import read_status_dict
+
+        return read_status_dict(self.status)
 
     def write_status(self, status: dict[str, Any]) -> None:
         self.write_json(self.status, status)

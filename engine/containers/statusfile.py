@@ -1,0 +1,102 @@
+"""Reading a monitor's ``status.json`` without trusting it.
+
+The file is written atomically by the container's monitor, but a crash, a full
+disk or a hand edit can leave anything there. One damaged file must never hide
+the other containers or crash a listing: every field is checked, a field of
+the wrong type takes its default, and a file that cannot be read at all says
+so (the container shows as dead, with the reason, and nothing is rewritten, so
+the evidence stays for whoever looks).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+__all__ = ["StatusRecord", "parse_status", "read_status_dict", "read_status_file"]
+
+STATUSES = ("created", "running", "restarting", "paused", "exited", "removing", "dead")
+
+
+@dataclass(frozen=True)
+class StatusRecord:
+    status: str = "created"
+    pid: int = 0
+    monitor_pid: int = 0
+    exit_code: int = 0
+    oom_killed: bool = False
+    started_at: str = ""
+    finished_at: str = ""
+    error: str = ""
+    restart_count: int = 0
+    stopped_by_user: bool = False
+    signal: int = 0
+    damaged: str = ""  # why (part of) the file could not be used; "" when it was fine
+
+    def as_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "damaged"}
+
+
+_DEFAULTS = StatusRecord()
+
+
+def parse_status(data: bytes | str, where: str = "status.json") -> StatusRecord:
+    try:
+        document = json.loads(data)
+    except ValueError as exc:
+        return StatusRecord(status="dead", damaged=f"{where} is damaged: {exc}")
+    if not isinstance(document, dict):
+        return StatusRecord(status="dead", damaged=f"{where} is damaged: not a JSON object")
+    values: dict[str, Any] = {}
+    problems: list[str] = []
+    for field in fields(StatusRecord):
+        if field.name == "damaged" or field.name not in document:
+            continue
+        value = document[field.name]
+        default = getattr(_DEFAULTS, field.name)
+        if isinstance(default, bool):
+            ok = isinstance(value, bool)
+        elif isinstance(default, int):
+            ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+        else:
+            ok = isinstance(value, str) and len(value) <= 65536
+        if ok and field.name == "status" and value not in STATUSES:
+            ok = False
+        if ok:
+            values[field.name] = value
+        else:
+            problems.append(field.name)
+    if "status" in problems:
+        values["status"] = "dead"
+    damaged = f"{where} is damaged: bad {', '.join(problems)}" if problems else ""
+    return StatusRecord(**values, damaged=damaged)
+
+
+def read_status_file(path: Path) -> StatusRecord | None:
+    """None when there is no file (a container never started)."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return StatusRecord(status="dead", damaged=f"{path} cannot be read: {exc.strerror}")
+    return parse_status(data, str(path))
+
+
+def read_status_dict(path: Path) -> dict[str, Any]:
+    """The helper's view: the file's fields with the known ones checked (others, such as
+    fields a newer monitor writes, kept as they are); {} when there is no file."""
+    record = read_status_file(path)
+    if record is None:
+        return {}
+    try:
+        document = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        document = {}
+    extra = document if isinstance(document, dict) else {}
+    checked = record.as_dict()
+    if record.damaged and not checked["error"]:
+        checked["error"] = record.damaged
+    return {**extra, **checked}
