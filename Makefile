@@ -7,10 +7,12 @@ SUDO   := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 STAMP  := $(VENV)/.skiff-installed
 APT_STAMP := $(VENV)/.skiff-apt
 
-# Container tools the engine and tests use, and the libraries Qt's xcb
+# Container tools the engine and tests use (libseccomp2 compiles seccomp
+# profiles; gcc builds the tests' syscall probe), and the libraries Qt's xcb
 # platform plugin needs on a real desktop.
 SYSTEM_PACKAGES := busybox-static skopeo umoci docker-registry apache2-utils \
 	iproute2 nftables iptables zstd procps psmisc python3-venv pkexec \
+	libseccomp2 gcc libc6-dev \
 	libegl1 libgl1 libglib2.0-0 libfontconfig1 libfreetype6 libdbus-1-3 \
 	libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 \
 	libxcb-image0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 \

@@ -38,6 +38,7 @@ from engine.helper.runtime.spec import (
     announce_changes,
     changes_file,
 )
+from engine.helper.seccomp.programs import DEFAULT, UNCONFINED, ProgramCache
 from engine.helper.zygote import Zygote
 from engine.processes import is_alive
 
@@ -73,6 +74,7 @@ class ContainerService:
         self.cgroup_parent = cgroup_parent
         self.layers_dir = root / "layers"
         self.containers_dir = root / "users" / str(uid) / "containers"
+        self.seccomp = ProgramCache(root / "seccomp")
         self._monitors: list[subprocess.Popen[bytes]] = []
 
     # -- lookup -------------------------------------------------------------------
@@ -103,6 +105,9 @@ class ContainerService:
             if not (self.layers_dir / "sha256" / diff_id.removeprefix("sha256:")).is_dir():
                 raise InvalidArgument(f"layer {diff_id} is not unpacked")
         binds = [self._check_bind(b) for b in spec["binds"]]
+        seccomp = spec.get("seccomp") or DEFAULT
+        if seccomp != UNCONFINED:
+            self.seccomp.program(seccomp)  # a bad profile is refused now, not at start
         runtime = RuntimeSpec(
             id=container_id, owner_uid=self.uid, args=spec["args"], env=spec["env"],
             cwd=spec["cwd"], user=spec["user"] or "", hostname=spec["hostname"],
@@ -114,6 +119,7 @@ class ContainerService:
             network_mode=spec["network_mode"], ports=spec["ports"], exposed=spec["exposed"],
             aliases=spec["aliases"], name=spec["name"], cgroup_parent=self.cgroup_parent,
             tty=bool(spec.get("tty")), open_stdin=bool(spec.get("open_stdin")),
+            seccomp=seccomp,
         )
         from engine.helper.network.plan import plan_network
 
@@ -134,6 +140,7 @@ class ContainerService:
             "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
             f"127.0.1.1\t{runtime.hostname}\n")
         tdir.write_json(tdir.spec, runtime.to_json())
+        self.seccomp.install(tdir.seccomp, runtime.seccomp)
         os.replace(tmp, cdir.path)
         return {}
 
@@ -203,6 +210,7 @@ class ContainerService:
         _unlink(cdir.stop_requested)
         cdir.set_paused(False)
         spec = cdir.read_spec()
+        self.seccomp.install(cdir.seccomp, spec.seccomp)
         mount_sources = self._sources(spec, list(fds or []), sources, complete=True)
         try:
             if spec.network == "sandbox":
@@ -435,6 +443,8 @@ class ContainerService:
         if not args:
             raise InvalidArgument("no command specified")
         spec = cdir.read_spec()
+        if spec.seccomp != UNCONFINED and not cdir.seccomp.exists():
+            self.seccomp.install(cdir.seccomp, spec.seccomp)  # started by an older Skiff
         status_r, status_w = os.pipe2(os.O_CLOEXEC)
         error_r, error_w = os.pipe2(os.O_CLOEXEC)
         ours: list[int] = []
@@ -459,6 +469,7 @@ class ContainerService:
             "cwd": cwd or spec.cwd or "/", "hostname": spec.hostname, "tty": tty,
             "status_fd": status_w, "error_fd": error_w, "pty_socket": pty_theirs,
             "rows": rows, "cols": cols,
+            "seccomp": "" if spec.seccomp == UNCONFINED else str(cdir.seccomp),
         }
         try:
             process = subprocess.Popen(

@@ -118,6 +118,9 @@ _SPEC = {
     "name": _str(CONTAINER_NAME),
     "tty": Field("bool", required=False),
     "open_stdin": Field("bool", required=False),
+    # unconfined, or a seccomp profile's JSON (checked and compiled by the helper);
+    # missing: Docker's default profile
+    "seccomp": _str(re.compile(r"^(?:unconfined\Z|\{)"), max_len=1 << 18, required=False),
 }
 
 _SOURCES = Field("list[int]", required=False, max_items=MAX_FDS, minimum=0, maximum=127)

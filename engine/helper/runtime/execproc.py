@@ -19,7 +19,7 @@ import sys
 import termios
 
 from engine.cgroups import open_cgroup
-from engine.helper.runtime import init, users
+from engine.helper.runtime import init, syscallfilter, users
 from engine.helper.runtime import syscalls as sc
 
 __all__ = ["main"]
@@ -34,6 +34,11 @@ def main(argv: list[str]) -> int:
     request = json.loads(argv[1])
     pid = int(request["pid"])
     status_fd, error_fd = int(request["status_fd"]), int(request["error_fd"])
+    try:
+        # Read on the host's side: the container's root has no such path.
+        seccomp = syscallfilter.read(request["seccomp"]) if request["seccomp"] else None
+    except (OSError, ValueError) as exc:
+        init.fail(error_fd, f"cannot read the container's seccomp filter: {exc}", 126)
     try:
         open_cgroup(request["id"], request["cgroup_parent"]).add(os.getpid())
         fds = [(os.open(f"/proc/{pid}/ns/{name}", os.O_RDONLY | os.O_CLOEXEC), flag)
@@ -55,7 +60,7 @@ def main(argv: list[str]) -> int:
             init.become_and_exec(args=request["args"], env=request["env"],
                                  user_spec=request["user"], cwd=request["cwd"],
                                  hostname=request["hostname"], error_fd=error_fd,
-                                 create_cwd=False)
+                                 create_cwd=False, seccomp=seccomp)
         except init.SetupError as exc:
             init.fail(error_fd, str(exc), exc.code)
         except users.UserNotFound as exc:

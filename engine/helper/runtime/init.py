@@ -20,7 +20,7 @@ import struct
 import termios
 from dataclasses import dataclass
 
-from engine.helper.runtime import capabilities, mounts, users
+from engine.helper.runtime import capabilities, mounts, syscallfilter, users
 from engine.helper.runtime import syscalls as sc
 from engine.helper.runtime.spec import ContainerDir, RuntimeSpec
 
@@ -57,7 +57,8 @@ def fail(pipe: int, message: str, code: int) -> None:
 
 
 def stage1(spec: RuntimeSpec, cdir: ContainerDir, pipes: ChildPipes,
-           add_to_cgroup: object, binds: list[mounts.BindMount], device_mode: str) -> None:
+           add_to_cgroup: object, binds: list[mounts.BindMount], device_mode: str,
+           seccomp: syscallfilter.Program | None) -> None:
     """In the monitor's child: join the cgroup, unshare, fork PID 1, report its pid.
 
     ``binds`` come ready (mounts.prepare_binds): detached trees made in the host's
@@ -76,7 +77,7 @@ def stage1(spec: RuntimeSpec, cdir: ContainerDir, pipes: ChildPipes,
         sc.unshare(flags)
         child = os.fork()
         if child == 0:
-            _stage2(spec, cdir, pipes, binds, device_mode)
+            _stage2(spec, cdir, pipes, binds, device_mode, seccomp)
         os.write(pipes.pid, f"{child}\n".encode())
         os._exit(0)
     except BaseException as exc:
@@ -84,9 +85,10 @@ def stage1(spec: RuntimeSpec, cdir: ContainerDir, pipes: ChildPipes,
 
 
 def _stage2(spec: RuntimeSpec, cdir: ContainerDir, pipes: ChildPipes,
-            binds: list[mounts.BindMount], device_mode: str) -> None:
+            binds: list[mounts.BindMount], device_mode: str,
+            seccomp: syscallfilter.Program | None) -> None:
     try:
-        _setup_and_exec(spec, cdir, pipes, binds, device_mode)
+        _setup_and_exec(spec, cdir, pipes, binds, device_mode, seccomp)
     except SetupError as exc:
         fail(pipes.error, str(exc), exc.code)
     except users.UserNotFound as exc:
@@ -96,7 +98,8 @@ def _stage2(spec: RuntimeSpec, cdir: ContainerDir, pipes: ChildPipes,
 
 
 def _setup_and_exec(spec: RuntimeSpec, cdir: ContainerDir, pipes: ChildPipes,
-                    binds: list[mounts.BindMount], device_mode: str) -> None:
+                    binds: list[mounts.BindMount], device_mode: str,
+                    seccomp: syscallfilter.Program | None) -> None:
     if pipes.pty < 0:
         stdin = pipes.stdin if pipes.stdin >= 0 else os.open("/dev/null", os.O_RDONLY)
         os.dup2(stdin, 0)
@@ -121,14 +124,17 @@ def _setup_and_exec(spec: RuntimeSpec, cdir: ContainerDir, pipes: ChildPipes,
         _terminal(pipes.pty, spec)
 
     become_and_exec(args=spec.args, env=spec.env, user_spec=spec.user, cwd=spec.cwd or "/",
-                    hostname=spec.hostname, error_fd=pipes.error, create_cwd=True)
+                    hostname=spec.hostname, error_fd=pipes.error, create_cwd=True,
+                    seccomp=seccomp)
 
 
 def become_and_exec(*, args: list[str], env: list[str], user_spec: str, cwd: str,
-                    hostname: str, error_fd: int, create_cwd: bool) -> None:
+                    hostname: str, error_fd: int, create_cwd: bool,
+                    seccomp: syscallfilter.Program | None) -> None:
     """Inside the container's namespaces and root: drop to the user and exec.
 
     Shared by the container's init and by ``exec`` sessions. Raises SetupError.
+    The seccomp filter comes last, so it governs the command and nothing of ours.
     """
     user = users.resolve_user(user_spec)
     full_env = _environment(env, hostname, user)
@@ -155,6 +161,11 @@ def become_and_exec(*, args: list[str], env: list[str], user_spec: str, cwd: str
     signal.pthread_sigmask(signal.SIG_SETMASK, [])
     os.umask(0o022)
     _close_fds_except(error_fd)
+    if seccomp is not None:
+        try:
+            syscallfilter.install(seccomp)
+        except OSError as exc:
+            raise SetupError(f"cannot apply the seccomp filter: {exc.strerror}") from exc
     try:
         os.execve(path, args, _env_dict(full_env))
     except OSError as exc:

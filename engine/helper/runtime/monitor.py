@@ -30,7 +30,7 @@ from pathlib import Path
 from engine.cgroups import Limits, open_cgroup
 from engine.containers.attachstream import STDERR, STDOUT
 from engine.containers.logformat import LogWriter, format_time
-from engine.helper.runtime import init, mounts, syscalls
+from engine.helper.runtime import init, mounts, syscallfilter, syscalls
 from engine.helper.runtime.attachhub import AttachHub, short_path
 from engine.helper.runtime.spec import ContainerDir, RuntimeSpec
 
@@ -167,6 +167,7 @@ class Monitor:
     # -- one run --------------------------------------------------------------------
     def _spawn(self) -> Run:
         spec = self.spec
+        seccomp = self._seccomp()
         self.cgroup.create(Limits(memory=spec.memory, nano_cpus=spec.nano_cpus,
                                   pids=spec.pids_limit))
         ours: list[int] = []  # our ends, closed if the start fails
@@ -208,7 +209,8 @@ class Monitor:
         try:
             stage1 = os.fork()
             if stage1 == 0:
-                init.stage1(spec, self.cdir, pipes, self.cgroup.add, binds, self.device_mode)
+                init.stage1(spec, self.cdir, pipes, self.cgroup.add, binds, self.device_mode,
+                            seccomp)
                 os._exit(125)  # not reached
         finally:
             mounts.release(binds)  # the child has its own copies
@@ -263,6 +265,16 @@ class Monitor:
         finally:
             for fd, _ in files:
                 os.close(fd)
+
+    def _seccomp(self) -> syscallfilter.Program | None:
+        """The filter the helper compiled for this container; without it, no start."""
+        if self.spec.seccomp == "unconfined":
+            return None
+        try:
+            return syscallfilter.read(self.cdir.seccomp)
+        except (OSError, ValueError) as exc:
+            raise StartFailure(f"cannot read the container's seccomp filter: {exc}; start "
+                               "it again to have it compiled anew", 125) from None
 
     def _pump(self, run: Run, writer: LogWriter) -> int:
         streams = dict(run.streams)

@@ -74,6 +74,7 @@ class RuntimeSpec:
     # How device access is limited (engine/helper/runtime/devices.py): "cgroup" (the v1
     # devices controller) or "nodev" (nodev mounts, nodes bound from the host's /dev).
     devices: str = ""  # "": chosen at start (specs written before there was a choice)
+    seccomp: str = "default"  # default | unconfined | a profile's JSON (Docker's format)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -123,6 +124,7 @@ class ContainerDir:
     work = property(lambda self: self.path / "fs" / "work")
     rootfs = property(lambda self: self.path / "fs" / "rootfs")
     netns = property(lambda self: self.path / "netns")
+    seccomp = property(lambda self: self.path / "seccomp.bpf")  # the compiled filter
     stop_requested = property(lambda self: self.path / "stop-requested")
     paused = property(lambda self: self.path / "paused")
     hosts = property(lambda self: self.path / "hosts")

@@ -15,8 +15,8 @@ __all__ = [
     "CLONE_NEWUTS", "MNT_DETACH", "MOUNT_ATTR_NODEV", "MOUNT_ATTR_NOEXEC", "MOUNT_ATTR_NOSUID",
     "MOUNT_ATTR_RDONLY", "MS_BIND", "MS_NODEV", "MS_NOEXEC", "MS_NOSUID", "MS_PRIVATE",
     "MS_RDONLY", "MS_REC", "MS_REMOUNT", "MS_SLAVE", "MS_STRICTATIME", "capset", "mount",
-    "mount_setattr", "move_mount", "open_tree", "pivot_root", "prctl", "sethostname", "setns",
-    "umount2", "unshare",
+    "mount_setattr", "move_mount", "open_tree", "pivot_root", "prctl", "seccomp",
+    "sethostname", "setns", "umount2", "unshare",
 ]
 
 CLONE_NEWNS = 0x00020000
@@ -54,6 +54,8 @@ MOUNT_ATTR_NOEXEC = 0x8
 
 _SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "armv7l": 218, "ppc64le": 203,
                    "s390x": 217, "riscv64": 41}
+_SYS_SECCOMP = {"x86_64": 317, "aarch64": 277, "armv7l": 383, "ppc64le": 358,
+                "s390x": 348, "riscv64": 277}
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong,
@@ -105,6 +107,14 @@ def pivot_root(new_root: str, put_old: str) -> None:
     if number is None:
         raise OSError(38, f"pivot_root: unknown syscall number on {platform.machine()}")
     _check(_libc.syscall(number, _b(new_root), _b(put_old)), "pivot_root", new_root)
+
+
+def seccomp(operation: int, flags: int, args: int) -> None:
+    number = _SYS_SECCOMP.get(platform.machine())
+    if number is None:
+        raise OSError(38, f"seccomp: unknown syscall number on {platform.machine()}")
+    _check(_libc.syscall(number, ctypes.c_uint(operation), ctypes.c_uint(flags),
+                         ctypes.c_void_p(args)), "seccomp")
 
 
 def prctl(option: int, arg2: int = 0, arg3: int = 0, arg4: int = 0, arg5: int = 0) -> int:
