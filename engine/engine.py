@@ -35,6 +35,7 @@ from engine.containers.logformat import format_time, parse_time
 from engine.containers.logs import read_log
 from engine.containers.model import Change, Container, Event, LogLine, ProcessInfo, Stats
 from engine.containers.names import check_name, generate_name
+from engine.containers.securityopt import normalize_security_opts
 from engine.containers.state import ContainerState, Status
 from engine.containers.statshistory import StatsHistory
 from engine.containers.statusfile import StatusRecord, read_status_file
@@ -369,7 +370,8 @@ class Engine:
         if config.image_id != image.id:
             config = _replace(config, image_id=image.id)
         name = check_name(name) if name else generate_name(self.container_store.names())
-        config = _replace(config, mounts=await self._resolve_mounts(config, image))
+        config = _replace(config, mounts=await self._resolve_mounts(config, image),
+                          security_opt=normalize_security_opts(config.security_opt))
         container_id = secrets.token_hex(32)
         request = runspec.runtime_request(container_id, config, image, name)
         created = format_time(time.time_ns())

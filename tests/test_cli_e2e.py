@@ -139,6 +139,32 @@ def test_bad_flag_is_125_before_anything_happens(skiff: Skiff) -> None:
     assert skiff("ps", "-aq").stdout == ""
 
 
+def test_security_opt_seccomp(skiff: Skiff, tmp_path: Path) -> None:
+    status = ("busybox", "grep", "^Seccomp:", "/proc/self/status")
+    assert skiff("run", "--rm", *status).stdout == "Seccomp:\t2\n"
+    result = skiff("run", "--rm", "--security-opt", "seccomp=unconfined", *status)
+    assert (result.returncode, result.stdout) == (0, "Seccomp:\t0\n"), result.stderr
+    missing = skiff("create", "--security-opt", f"seccomp={tmp_path}/none.json", "busybox")
+    assert missing.returncode == 125
+    assert missing.stderr.splitlines()[0] == (
+        f"skiff: opening seccomp profile ({tmp_path}/none.json) failed: No such file or "
+        "directory")
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"defaultAction": "SCMP_ACT_NOPE"}')
+    result = skiff("create", "--security-opt", f"seccomp={bad}", "busybox", "true")
+    assert result.returncode == 125
+    assert result.stderr.count("\n") == 1
+    assert "invalid seccomp profile: defaultAction: unknown action 'SCMP_ACT_NOPE'" in \
+        result.stderr
+    good = tmp_path / "good.json"
+    good.write_text('{\n  "defaultAction": "SCMP_ACT_ALLOW"\n}\n')
+    assert skiff("create", "--name", "cli-seccomp", "--security-opt", f"seccomp={good}",
+                 "busybox", "true").returncode == 0
+    shown = skiff("inspect", "-f", "{{json .HostConfig.SecurityOpt}}", "cli-seccomp").stdout
+    assert json.loads(shown) == ['seccomp={"defaultAction":"SCMP_ACT_ALLOW"}']
+    assert skiff("ps", "-aq").stdout.count("\n") == 1  # the bad ones were never created
+
+
 # -- a detached container's life -------------------------------------------------------
 
 def _wait_for(predicate: Callable[[], bool], timeout: float = 20) -> None:

@@ -31,6 +31,7 @@ from app.cli.options import (
     parse_mount,
     parse_publish,
     parse_restart,
+    parse_security_opts,
     parse_signal,
     parse_time,
     parse_volume,
@@ -125,6 +126,8 @@ def _add_create_flags(p: argparse.ArgumentParser, run: bool) -> None:
     p.add_argument("-l", "--label", action="append", default=[],
                    help="Set meta data on a container")
     p.add_argument("--stop-signal", default="", help="Signal to stop the container")
+    p.add_argument("--security-opt", action="append", default=[],
+                   help="Security options: seccomp=unconfined or seccomp=PROFILE.json")
     p.add_argument("--stop-timeout", default=None, type=int,
                    help="Timeout (in seconds) to stop a container")
     p.add_argument("--platform", default=None,
@@ -196,6 +199,7 @@ def build_config(args: argparse.Namespace, image_id: str, environ: dict[str, str
         stop_signal=parse_signal(args.stop_signal, "--stop-signal") if args.stop_signal else "",
         stop_timeout=args.stop_timeout,
         auto_remove=args.rm if auto_remove is None else auto_remove,
+        security_opt=parse_security_opts(args.security_opt),
         **extra,
     )
 

@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 from engine.containers.config import MountSpec, PortBinding, RestartPolicy
+from engine.containers.securityopt import normalize_security_opts
 from engine.errors import InvalidArgument
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "parse_mount",
     "parse_publish",
     "parse_restart",
+    "parse_security_opts",
     "parse_signal",
     "parse_time",
     "parse_volume",
@@ -69,6 +71,14 @@ def parse_cpus(text: str) -> int:
         raise UsageError(f'invalid argument "{text}" for "--cpus" flag: the number of CPUs '
                          "must be a positive number")
     return round(value * 1e9)
+
+
+def parse_security_opts(values: Sequence[str]) -> list[str]:
+    """``--security-opt`` values as Docker stores them: a seccomp profile is read here."""
+    try:
+        return normalize_security_opts(values)
+    except InvalidArgument as exc:
+        raise UsageError(str(exc)) from None
 
 
 def parse_restart(text: str) -> RestartPolicy:

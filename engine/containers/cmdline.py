@@ -71,6 +71,8 @@ def run_command(config: ContainerConfig, name: str = "", *, detach: bool = True)
         args += ["--label", f"{key}={value}"]
     if config.stop_signal:
         args += ["--stop-signal", config.stop_signal]
+    for option in config.security_opt:
+        args += ["--security-opt", option]
     if config.auto_remove:
         args.append("--rm")
     if config.entrypoint is not None:

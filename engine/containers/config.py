@@ -96,6 +96,8 @@ class ContainerConfig:
     stop_signal: str = ""  # "" : the image's StopSignal, else SIGTERM
     stop_timeout: int | None = None
     auto_remove: bool = False
+    # Docker's HostConfig.SecurityOpt: "seccomp=unconfined", 'seccomp={"defaultAction":...}'
+    security_opt: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

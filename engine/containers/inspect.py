@@ -89,7 +89,7 @@ def container_inspect(container: Container, image: Image | None, *, args: list[s
             "CapDrop": None,
             "Privileged": False,
             "ReadonlyRootfs": False,
-            "SecurityOpt": ["no-new-privileges"],
+            "SecurityOpt": list(config.security_opt) or None,
             "Mounts": [{"Type": m.type, "Source": m.source, "Target": m.target,
                         "ReadOnly": m.read_only} for m in config.mounts] or None,
             "MaskedPaths": [

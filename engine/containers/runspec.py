@@ -10,6 +10,7 @@ from typing import Any
 
 from engine.containers.checks import check_config, check_user
 from engine.containers.config import ContainerConfig
+from engine.containers.securityopt import seccomp_request
 from engine.errors import InvalidArgument
 from engine.images.model import Image
 
@@ -110,4 +111,5 @@ def runtime_request(container_id: str, config: ContainerConfig, image: Image,
         "name": name,
         "tty": config.tty,
         "open_stdin": config.open_stdin,
+        "seccomp": seccomp_request(config.security_opt),
     }
