@@ -179,3 +179,24 @@ def test_one_image_id_one_size_however_it_came(skiff: Skiff, plain_registry: Loc
     assert (sizes(), inspected()) == (loaded, loaded_bytes)
     assert skiff("load", "-i", str(busybox_oci_archive)).returncode == 0
     assert (sizes(), inspected()) == (loaded, loaded_bytes)
+
+
+def test_layers_umoci_insert_wrote_load_and_pull(skiff: Skiff, inserted_oci: Path,
+                                                 inserted_docker_archive: Path,
+                                                 make_registry: Callable[..., LocalRegistry]
+                                                 ) -> None:
+    """umoci insert's layer ends right after its file's data (no padding, no zero blocks):
+    docker loads and pulls it, and so does Skiff."""
+    loaded = skiff("load", "-i", str(inserted_docker_archive))
+    assert (loaded.returncode, loaded.stdout) == (0, "Loaded image: inserted:latest\n"), \
+        loaded.stderr
+    ran = skiff("run", "--rm", "inserted", "cat", "/hello.txt")
+    assert (ran.returncode, ran.stdout) == (0, "hello\n"), ran.stderr
+    assert skiff("rmi", "inserted").returncode == 0
+    registry = make_registry()
+    registry.push(inserted_oci, "latest", "test/inserted")
+    ref = f"{registry.host}/test/inserted:latest"
+    pulled = skiff("pull", ref)
+    assert pulled.returncode == 0, pulled.stderr
+    ran = skiff("run", "--rm", ref, "cat", "/hello.txt")
+    assert (ran.returncode, ran.stdout) == (0, "hello\n"), ran.stderr

@@ -431,6 +431,61 @@ def test_corrupt_blobs_are_refused(layers: Path, blob: bytes, message: str) -> N
     assert temp_leftovers(layers) == []
 
 
+def _ends(tar: bytes) -> tuple[list[tarfile.TarInfo], int]:
+    """The tar's entries and where the data of its last one ends, unpadded."""
+    with tarfile.open(fileobj=io.BytesIO(tar)) as opened:
+        entries = opened.getmembers()
+    last = entries[-1]
+    return entries, last.offset_data + last.size
+
+
+@pytest.mark.parametrize("how", ["plain", "gzip", "zstd"])
+def test_a_tar_without_final_padding_and_end_blocks_unpacks(layers: Path, how: str) -> None:
+    """What Debian's umoci insert writes, and Go's reader (so docker) accepts."""
+    tar = tar_bytes([dir_("etc"), file("etc/app.conf", b"x" * 700), file("hello.txt", b"hi\n")])
+    _, end = _ends(tar)
+    assert end % 512 and len(tar) > end + 1024  # a real end: padding and zero blocks
+    bare = tar[:end]
+    blob = compress(bare, how)
+    assert unpack_layer(io.BytesIO(blob), layers, diff_id=digest(bare),
+                        digest=digest(blob)) == 703
+    root = layer_path(layers, digest(bare))
+    assert (root / "hello.txt").read_bytes() == b"hi\n"
+    assert (root / "etc" / "app.conf").read_bytes() == b"x" * 700
+
+
+def test_every_truly_truncated_tar_is_still_refused(layers: Path) -> None:
+    """Cut at every byte: only where Go's reader (and so docker) sees an end is it one.
+
+    Those ends are where an entry's header would start, right after an entry's data
+    (its padding missing), and after the zero blocks of the end-of-archive; a cut
+    inside a header (a PAX one too), inside data or inside padding is refused.
+    """
+    tar = tar_bytes([dir_("d"), file("d/" + "long" * 40, b"a" * 600), file("f", b"b" * 30),
+                     file("empty")])
+    entries, last_end = _ends(tar)
+    boundaries = {entry.offset for entry in entries}  # a PAX header's start, if any
+    data_ends = {entry.offset_data + entry.size for entry in entries if entry.size}
+    padded_end = last_end + (-last_end % 512)
+    # After a whole zero block nothing more is read: the second one may be cut short.
+    ends = boundaries | data_ends | {0, padded_end, *range(padded_end + 512, padded_end + 1025)}
+    assert any(entry.offset_data - entry.offset > 512 for entry in entries)  # a PAX header
+    # Every seventh byte, and each side of every place where the tar may end.
+    cuts = {*range(0, padded_end + 1025, 7), *(e + d for e in ends for d in (-1, 1))}
+    accepted = []
+    for cut in sorted(c for c in cuts if 0 <= c <= padded_end + 1024):
+        blob = tar[:cut]
+        try:
+            unpack_layer(io.BytesIO(blob), layers, diff_id=digest(blob))
+        except LayerError as e:
+            assert cut not in ends, f"cut at {cut}: {e}"
+            assert "not a valid tar" in str(e)
+            continue
+        accepted.append(cut)
+    assert set(accepted) == ends & cuts
+    assert temp_leftovers(layers) == []
+
+
 def test_damaged_tars_give_clear_errors(layers: Path) -> None:
     """Random damage to a valid tar: unpacked, or refused with our error; never a crash."""
     tar = tar_bytes(base_layer() + top_layer())

@@ -277,6 +277,7 @@ def _read_tar(stream: _TarStream, extractor: _Extractor) -> None:
                     return
                 # Stream mode keeps every header it read; the extractor needs none of them.
                 del tar.members[:]  # type: ignore[attr-defined]
+                stream.data_end = member.offset_data + member.size
                 extractor.apply(tar, member)
         except (tarfile.TarError, ValueError, EOFError) as e:
             # tarfile raises a few plain ValueErrors on malformed sparse or PAX headers.
@@ -291,6 +292,7 @@ def _open_tar(stream: _TarStream, label: str) -> tarfile.TarFile | None:
             bufsize=_TAR_BUFFER,
             encoding="utf-8",
             errors="surrogateescape",
+            tarinfo=_EntryHeader,
         )
     except tarfile.ReadError as e:
         if stream.size == 0:
@@ -298,6 +300,23 @@ def _open_tar(stream: _TarStream, label: str) -> tarfile.TarFile | None:
         raise LayerError(f"layer {label} is not a valid tar: {e}") from e
     except (tarfile.TarError, ValueError, EOFError) as e:
         raise LayerError(f"layer {label} is not a valid tar: {e}") from e
+
+
+class _EntryHeader(tarfile.TarInfo):
+    """tarfile's header, except that a header cut short or damaged after the first one
+    is an error, as in Go's reader: tarfile would take it for the end of the archive
+    and silently drop the rest. The tar's end is a block of zeros, or nothing at all
+    where a header would start."""
+
+    @classmethod
+    def fromtarfile(cls, tar: tarfile.TarFile) -> tarfile.TarInfo:
+        try:
+            return super().fromtarfile(tar)
+        except tarfile.TruncatedHeaderError:
+            raise tarfile.ReadError("it ends in the middle of an entry's header "
+                                    "(the layer is truncated)") from None
+        except tarfile.InvalidHeaderError as e:
+            raise tarfile.ReadError(f"damaged entry header ({e})") from None
 
 
 class _Extractor:
@@ -724,20 +743,38 @@ def _decoder(raw: _RawStream) -> _Readable:
 
 
 class _TarStream:
-    """The uncompressed tar, hashed and counted as tarfile reads it."""
+    """The uncompressed tar, hashed and counted as tarfile reads it.
+
+    A tar may end right after its last entry's data, with neither that data's
+    padding to 512 bytes nor the end-of-archive blocks (what Debian's ``umoci
+    insert`` writes): Go's reader, and so docker, accept it. When the tar ends
+    exactly where the last entry's data does (``data_end``), the padding is made
+    up here, outside the digest and the count; a tar ending anywhere else inside
+    an entry is still refused.
+    """
 
     def __init__(self, decoded: _Readable) -> None:
         self._decoded = decoded
         self._hash = hashlib.sha256()
         self.size = 0
+        self.data_end = 0  # where the data of the entry tarfile last returned ends
+        self._padded = False
 
     def read(self, size: int = -1, /) -> bytes:
         if size == 0:
             return b""
         data = self._decoded.read(size)
+        if not data:
+            return self._missing_padding()
         self._hash.update(data)
         self.size += len(data)
         return data
+
+    def _missing_padding(self) -> bytes:
+        if self._padded or self.size != self.data_end or self.size % tarfile.BLOCKSIZE == 0:
+            return b""
+        self._padded = True
+        return bytes(-self.size % tarfile.BLOCKSIZE)
 
     def digest(self) -> str:
         return "sha256:" + self._hash.hexdigest()
