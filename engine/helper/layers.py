@@ -25,7 +25,11 @@ import stat
 import tarfile
 import zlib
 from pathlib import Path
-from typing import IO, BinaryIO, NoReturn, Protocol, cast
+from tarfile import (  # type: ignore[attr-defined]  # real, but not in typeshed
+    InvalidHeaderError,
+    TruncatedHeaderError,
+)
+from typing import IO, BinaryIO, NoReturn, Protocol, Self, cast
 
 from engine.errors import DigestMismatch, LayerError
 
@@ -309,13 +313,13 @@ class _EntryHeader(tarfile.TarInfo):
     where a header would start."""
 
     @classmethod
-    def fromtarfile(cls, tar: tarfile.TarFile) -> tarfile.TarInfo:
+    def fromtarfile(cls, tar: tarfile.TarFile) -> Self:
         try:
             return super().fromtarfile(tar)
-        except tarfile.TruncatedHeaderError:
+        except TruncatedHeaderError:
             raise tarfile.ReadError("it ends in the middle of an entry's header "
                                     "(the layer is truncated)") from None
-        except tarfile.InvalidHeaderError as e:
+        except InvalidHeaderError as e:
             raise tarfile.ReadError(f"damaged entry header ({e})") from None
 
 
