@@ -10,7 +10,10 @@ Prints, side by side, the median and best wall time of:
 - the same container under crun, runc and podman where they are installed;
 - the engine's start of a container with Docker's default seccomp profile
   against ``--security-opt seccomp=unconfined``, side by side (interleaved runs,
-  network none, so only the filter differs).
+  network none, so only the filter differs);
+- the same start in a user namespace (``--userns=remap``: what every non-root
+  user's container gets) against the host's, and what the user namespace and
+  seccomp together add to a start.
 
 Everything runs on a private SKIFF_ROOT and is removed afterwards. Needs root.
 """
@@ -35,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.isolation import private_world  # noqa: E402
 from tests.fixtures.images import build_busybox_oci  # noqa: E402
+from tests.fixtures.users import temporary_root_subids  # noqa: E402
 
 
 def timed(runs: int, action: Callable[[int], None]) -> list[float]:
@@ -115,6 +119,55 @@ def seccomp_report(times: dict[str, list[float]]) -> None:
             label = "start (until it runs)" if what == "start" else "start to exit"
             print(f"{label + ', ' + measure:<34}{with_filter:>8.1f}ms{without:>10.1f}ms"
                   f"{with_filter - without:>+8.1f}ms{with_filter / without:>8.2f}")
+
+
+# (userns, security_opt) of each kind of start, measured interleaved against noise
+USERNS_KINDS = {"plain": ("", ["seccomp=unconfined"]), "seccomp": ("", []),
+                "userns": ("remap", ["seccomp=unconfined"]), "both": ("remap", [])}
+
+
+def userns_starts(runs: int) -> dict[str, list[float]]:
+    """engine.start() (until the command runs) of each of USERNS_KINDS."""
+    from engine.containers.config import ContainerConfig
+    from engine.engine import Engine
+
+    async def measure() -> dict[str, list[float]]:
+        times: dict[str, list[float]] = {kind: [] for kind in USERNS_KINDS}
+        async with Engine() as engine:
+            await engine.helper.call("ping")
+            for i in range(runs + 1):
+                for kind, (userns, security_opt) in USERNS_KINDS.items():
+                    container = await engine.create(ContainerConfig(
+                        image="busybox", image_id="", cmd=["true"], network="none",
+                        userns=userns, security_opt=security_opt))
+                    start = time.perf_counter()
+                    await engine.start(container.id)
+                    if i:  # the first round warms the caches
+                        times[kind].append(time.perf_counter() - start)
+                    await engine.wait(container.id)
+                    await engine.remove(container.id)
+        return times
+
+    with temporary_root_subids():  # root's containers are remapped only on request
+        return asyncio.run(measure())
+
+
+def userns_report(times: dict[str, list[float]]) -> None:
+    """What a user namespace adds to a start, alone and with seccomp (target: < 10 ms)."""
+    print(f"\n{'user namespace (engine start, network none)':<46}{'median':>10}{'best':>10}")
+    rows = (("host ids, no seccomp", "plain", None), ("host ids, seccomp", "seccomp", None),
+            ("user namespace, no seccomp", "userns", None),
+            ("user namespace and seccomp (a user's start)", "both", None),
+            ("  cost of the user namespace", "userns", "plain"),
+            ("  cost of both together", "both", "plain"))
+    for label, kind, base in rows:
+        cells = []
+        for pick in (statistics.median, min):
+            value = pick(times[kind]) * 1000
+            if base is not None:
+                value -= pick(times[base]) * 1000
+            cells.append(f"{value:>+8.1f}ms" if base else f"{value:>8.1f}ms")
+        print(f"{label:<46}{cells[0]:>10}{cells[1]:>10}")
 
 
 def oci_runtime(name: str, layout: Path, work: Path, runs: int) -> list[float] | None:
@@ -204,6 +257,7 @@ def main() -> int:
         ]
         report(rows)
         seccomp_report(seccomp_starts(options.runs))
+        userns_report(userns_starts(options.runs))
     finally:
         subprocess.run([sys.executable, "-m", "app.cli", "system", "prune", "-f"], env=env,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)

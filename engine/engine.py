@@ -625,7 +625,8 @@ class Engine:
                                  env=_str_list(spec.get("env")), network=network,
                                  mounts=[self._mount_json(m) for m in record.config.mounts],
                                  log_path=str(self._dir(record.id) / "ctr.log"),
-                                 pid=container.state.pid)
+                                 pid=container.state.pid,
+                                 userns=_read_json(self._dir(record.id) / "userns.json"))
 
     async def port(self, ref: str) -> dict[str, list[dict[str, str]] | None]:
         """NetworkSettings.Ports of a running container: {"80/tcp": [{HostIp, HostPort}]}."""

@@ -10,4 +10,5 @@ pytest_plugins = [
     "tests.fixtures.images",
     "tests.fixtures.registry",
     "tests.fixtures.engine",
+    "tests.fixtures.users",
 ]

@@ -37,7 +37,7 @@ class HelperPeer:
     """The engine's end of a connection to a real helper (storage under ``root``), for a
     caller running as ``uid``."""
 
-    def __init__(self, root: Path, uid: int) -> None:
+    def __init__(self, root: Path, uid: int, env: dict[str, str] | None = None) -> None:
         from engine.helper import protocol
 
         self.protocol = protocol
@@ -45,7 +45,7 @@ class HelperPeer:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "engine.helper", "--root", str(root),
              "--cgroup-parent", os.environ["SKIFF_CGROUP_PARENT"]],
-            stdin=theirs.fileno(), close_fds=True)
+            stdin=theirs.fileno(), close_fds=True, env=env)
         theirs.close()
         self.reader = protocol.FrameReader(self.sock)
         protocol.send_frame(self.sock, {"hello": protocol.VERSION})

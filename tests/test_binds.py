@@ -28,6 +28,7 @@ from engine.helper.runtime import syscalls as sc
 from engine.helper.runtime.mounts import bind_attributes
 from engine.helper.runtime.spec import Bind
 from engine.helper.sources import match_sources
+from tests.fixtures.users import SubidUser
 from tests.peers import NOBODY, HelperPeer
 
 # -- pure ------------------------------------------------------------------------------
@@ -209,16 +210,16 @@ def _open(path: Path, flags: int = os.O_RDONLY) -> int:
 @pytest.mark.root
 @pytest.mark.usefixtures("skiff_root")
 def test_the_helper_mounts_for_a_user_only_what_they_may_read_and_write(
-        tmp_path: Path, world: Path) -> None:
+        tmp_path: Path, world: Path, subid_user: SubidUser) -> None:
     """Descriptors root's process opened stand in for a malicious engine's."""
-    peer = HelperPeer(tmp_path / "helper", NOBODY)
+    peer = HelperPeer(tmp_path / "helper", subid_user.uid)
     cid = "d" * 64
     try:
         binds = [{"source": str(world / "secret"), "target": "/s", "read_only": True},
                  {"source": str(world / "public"), "target": "/p", "read_only": False}]
         reply, _ = peer.call("container_create", {"id": cid, "spec": _spec(binds)})
         assert reply.get("result") == {}, reply  # nothing is looked at before a start
-        spec = json.loads((tmp_path / "helper" / "users" / str(NOBODY) / "containers" / cid
+        spec = json.loads((tmp_path / "helper" / "users" / str(subid_user.uid) / "containers" / cid
                            / "spec.json").read_text())
         assert [b["source"] for b in spec["binds"]] == [str(world / "secret"),
                                                         str(world / "public")]
@@ -249,14 +250,15 @@ def test_the_helper_mounts_for_a_user_only_what_they_may_read_and_write(
 
 @pytest.mark.root
 @pytest.mark.usefixtures("skiff_root")
-def test_a_socket_is_reached_not_opened_and_still_checked(tmp_path: Path, world: Path) -> None:
+def test_a_socket_is_reached_not_opened_and_still_checked(tmp_path: Path, world: Path,
+                                                          subid_user: SubidUser) -> None:
     path = world / "open" / "root.sock"
     listener = socket.socket(socket.AF_UNIX)
     listener.bind(str(path))
     os.chmod(path, 0o600)
     # The user reaches it (O_PATH needs only the directories' search rights) ...
-    assert as_user(NOBODY, _owner_of_opened(str(path))) == 0
-    peer = HelperPeer(tmp_path / "helper", NOBODY)
+    assert as_user(subid_user.uid, _owner_of_opened(str(path))) == 0
+    peer = HelperPeer(tmp_path / "helper", subid_user.uid)
     cid = "c" * 64
     try:
         binds = [{"source": str(path), "target": "/run/x.sock", "read_only": True}]
@@ -288,10 +290,10 @@ def _wait_exited(cdir: Path, timeout: float = 30.0) -> None:
 
 @pytest.mark.root
 async def test_a_users_binds_and_volumes_are_nosuid_and_nodev(
-        engine: Engine, tmp_path: Path, world: Path) -> None:
+        engine: Engine, tmp_path: Path, world: Path, subid_user: SubidUser) -> None:
     layer = (await engine.image("busybox")).layers[0]
     root = tmp_path / "helper"
-    peer = HelperPeer(root, NOBODY)
+    peer = HelperPeer(root, subid_user.uid)
     cid = "e" * 64
     try:
         fd = os.open(engine.blobs.path(layer.digest), os.O_RDONLY)
@@ -312,7 +314,7 @@ async def test_a_users_binds_and_volumes_are_nosuid_and_nodev(
         finally:
             os.close(public)
         assert "result" in reply, reply
-        cdir = root / "users" / str(NOBODY) / "containers" / cid
+        cdir = root / "users" / str(subid_user.uid) / "containers" / cid
         _wait_exited(cdir)
         lines = [line.split(" ", 3)[3] for line in (cdir / "ctr.log").read_text().splitlines()]
         assert lines[0] == "public"

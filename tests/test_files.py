@@ -22,7 +22,8 @@ from engine.containers.config import ContainerConfig
 from engine.containers.files import CopyPlan, FileEntry, clean_path, plan_copy
 from engine.engine import Engine
 from engine.errors import InvalidArgument, InvalidState, NotFound
-from tests.peers import NOBODY, HelperPeer
+from tests.fixtures.users import SubidUser
+from tests.peers import HelperPeer
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -387,11 +388,11 @@ def _put(peer: HelperPeer, cid: str, members: list[tuple[tarfile.TarInfo, bytes]
 
 @pytest.mark.root
 async def test_a_user_cannot_plant_set_id_files_or_devices(
-        engine: Engine, tmp_path: Path, no_mounts_left: None) -> None:
+        engine: Engine, tmp_path: Path, no_mounts_left: None, subid_user: SubidUser) -> None:
     """A set-uid root file in a container dir would be one path away from the host."""
     layer = (await engine.image("busybox")).layers[0]
     root = tmp_path / "helper"
-    peer = HelperPeer(root, NOBODY)
+    peer = HelperPeer(root, subid_user.uid)
     try:
         fd = os.open(engine.blobs.path(layer.digest), os.O_RDONLY)
         reply, _ = peer.call("unpack_layer", {"diff_id": layer.diff_id, "digest": layer.digest},
@@ -408,9 +409,10 @@ async def test_a_user_cannot_plant_set_id_files_or_devices(
         evil = tarfile.TarInfo("evil")
         evil.mode, evil.uid, evil.gid, evil.size = 0o6755, 0, 0, 4
         assert _put(peer, cid, [(evil, b"#!/x")])["ok"]
-        upper = root / "users" / str(NOBODY) / "containers" / cid / "fs" / "upper"
+        upper = root / "users" / str(subid_user.uid) / "containers" / cid / "fs" / "upper"
         planted = (upper / "evil").stat()
-        assert (planted.st_mode & 0o7777, planted.st_uid) == (0o755, 0)
+        # owned by container root, which is the user on the host
+        assert (planted.st_mode & 0o7777, planted.st_uid) == (0o755, subid_user.uid)
         device = tarfile.TarInfo("disk")
         device.type, device.devmajor, device.devminor = tarfile.BLKTYPE, 8, 0
         last = _put(peer, cid, [(device, b"")])

@@ -34,6 +34,7 @@ from app.cli.options import (
     parse_security_opts,
     parse_signal,
     parse_time,
+    parse_userns,
     parse_volume,
 )
 from app.cli.output import (
@@ -125,6 +126,9 @@ def _add_create_flags(p: argparse.ArgumentParser, run: bool) -> None:
                    help="Add network-scoped alias for the container")
     p.add_argument("-l", "--label", action="append", default=[],
                    help="Set meta data on a container")
+    p.add_argument("--userns", default="",
+                   help="User namespace: host (root only) or remap (container root is a "
+                        "subordinate id; always so for a user's containers)")
     p.add_argument("--stop-signal", default="", help="Signal to stop the container")
     p.add_argument("--security-opt", action="append", default=[],
                    help="Security options: seccomp=unconfined or seccomp=PROFILE.json")
@@ -200,6 +204,7 @@ def build_config(args: argparse.Namespace, image_id: str, environ: dict[str, str
         stop_timeout=args.stop_timeout,
         auto_remove=args.rm if auto_remove is None else auto_remove,
         security_opt=parse_security_opts(args.security_opt),
+        userns=parse_userns(args.userns),
         **extra,
     )
 

@@ -34,6 +34,7 @@ __all__ = [
     "parse_security_opts",
     "parse_signal",
     "parse_time",
+    "parse_userns",
     "parse_volume",
 ]
 
@@ -346,3 +347,12 @@ def parse_signal(text: str, flag: str = "--signal") -> str:
     if name not in signal.Signals.__members__:
         raise UsageError(f'invalid argument "{text}" for "{flag}" flag: invalid signal: {text}')
     return name
+
+
+def parse_userns(text: str) -> str:
+    """``--userns``: host (root's containers only) or remap (alias auto)."""
+    value = text.strip().lower()
+    if value not in ("", "host", "remap", "auto"):
+        raise UsageError(f'invalid value for "--userns": {text!r} (use host, or remap to run '
+                         "in a user namespace of your subordinate ids)")
+    return "remap" if value == "auto" else value

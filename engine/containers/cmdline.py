@@ -75,6 +75,8 @@ def run_command(config: ContainerConfig, name: str = "", *, detach: bool = True)
         args += ["--security-opt", option]
     if config.auto_remove:
         args.append("--rm")
+    if config.userns:
+        args += ["--userns", config.userns]
     if config.entrypoint is not None:
         args += ["--entrypoint", " ".join(config.entrypoint)]
     args.append(config.image)

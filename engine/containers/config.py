@@ -98,6 +98,7 @@ class ContainerConfig:
     auto_remove: bool = False
     # Docker's HostConfig.SecurityOpt: "seccomp=unconfined", 'seccomp={"defaultAction":...}'
     security_opt: list[str] = field(default_factory=list)
+    userns: str = ""  # "": remapped for a user, the host's for root; host; remap
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

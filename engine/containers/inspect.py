@@ -21,7 +21,9 @@ def _ports_key(port: int, protocol: str) -> str:
 def container_inspect(container: Container, image: Image | None, *, args: list[str],
                       env: list[str], log_path: str, pid: int,
                       network: dict[str, Any] | None = None,
-                      mounts: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+                      mounts: list[dict[str, Any]] | None = None,
+                      userns: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``userns``: the helper's userns.json of a remapped container (maps, layers path)."""
     config: ContainerConfig = container.config
     state = container.state
     run = image.run_config if image else {}
@@ -90,6 +92,10 @@ def container_inspect(container: Container, image: Image | None, *, args: list[s
             "Privileged": False,
             "ReadonlyRootfs": False,
             "SecurityOpt": list(config.security_opt) or None,
+            # Docker's: "" or "host"; "remap" when the container runs in a user namespace
+            "UsernsMode": "remap" if userns else config.userns,
+            "IDMappings": {"UidMap": userns.get("uid_map"), "GidMap": userns.get("gid_map")}
+            if userns else None,
             "Mounts": [{"Type": m.type, "Source": m.source, "Target": m.target,
                         "ReadOnly": m.read_only} for m in config.mounts] or None,
             "MaskedPaths": [
@@ -100,7 +106,11 @@ def container_inspect(container: Container, image: Image | None, *, args: list[s
             "ReadonlyPaths": ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
                               "/proc/sysrq-trigger"],
         },
-        "GraphDriver": {"Name": "overlay2", "Data": None},
+        # UsernsLayers: how the image's layers got the map's owners, idmapped mounts of
+        # the shared layers or (kernels before 5.19) the user's shifted copies of them
+        "GraphDriver": {"Name": "overlay2",
+                        "Data": {"UsernsLayers": str(userns.get("layers", ""))}
+                        if userns else None},
         "Mounts": mounts or [],
         "Config": {
             "Hostname": config.hostname or container.id[:12],

@@ -112,4 +112,5 @@ def runtime_request(container_id: str, config: ContainerConfig, image: Image,
         "tty": config.tty,
         "open_stdin": config.open_stdin,
         "seccomp": seccomp_request(config.security_opt),
+        "userns": config.userns,
     }

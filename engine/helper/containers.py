@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +35,7 @@ from engine.helper.runtime.spec import (
     Bind,
     ContainerDir,
     RuntimeSpec,
+    Userns,
     announce_changes,
     changes_file,
 )
@@ -76,6 +77,9 @@ class ContainerService:
         self.containers_dir = root / "users" / str(uid) / "containers"
         self.seccomp = ProgramCache(root / "seccomp")
         self._monitors: list[subprocess.Popen[bytes]] = []
+        # "copy" forces the layer copies that kernels before 5.19 need (tests); set only
+        # by a helper that root started (engine/helper/server.py).
+        self.userns_layers: str | None = None
 
     # -- lookup -------------------------------------------------------------------
     def _dir(self, container_id: str) -> ContainerDir:
@@ -104,7 +108,9 @@ class ContainerService:
         for diff_id in spec["layers"]:
             if not (self.layers_dir / "sha256" / diff_id.removeprefix("sha256:")).is_dir():
                 raise InvalidArgument(f"layer {diff_id} is not unpacked")
-        binds = [self._check_bind(b) for b in spec["binds"]]
+        remap = self._userns(spec.get("userns") or "")
+        owner = None if remap is None else _container_root(remap)
+        binds = [self._check_bind(b, owner) for b in spec["binds"]]
         seccomp = spec.get("seccomp") or DEFAULT
         if seccomp != UNCONFINED:
             self.seccomp.program(seccomp)  # a bad profile is refused now, not at start
@@ -120,6 +126,7 @@ class ContainerService:
             aliases=spec["aliases"], name=spec["name"], cgroup_parent=self.cgroup_parent,
             tty=bool(spec.get("tty")), open_stdin=bool(spec.get("open_stdin")),
             seccomp=seccomp,
+            userns=remap,
         )
         from engine.helper.network.plan import plan_network
 
@@ -135,6 +142,12 @@ class ContainerService:
         tdir.fs.mkdir(mode=0o700)
         for path in (tdir.upper, tdir.work, tdir.rootfs, tdir.empty_layer):
             path.mkdir(mode=0o755)
+        if remap is not None and owner is not None:
+            os.chown(tdir.upper, *owner)  # the root directory container root sees
+            self._prepare_layers(runtime, remap)
+            from engine.helper.runtime import userns
+
+            userns.record(tdir, remap, remap.layers)
         tdir.hostname.write_text(f"{runtime.hostname}\n")
         tdir.hosts.write_text(
             "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
@@ -147,26 +160,56 @@ class ContainerService:
     def volume_dir(self, name: str) -> Path:
         return self.root / "users" / str(self.uid) / "volumes" / name / "_data"
 
-    def volume_create(self, name: str) -> dict[str, Any]:
+    def _userns(self, requested: str) -> Userns | None:
+        """The user namespace of a new container: always for a user, on request for root."""
+        from engine.helper.runtime import idmap, shifted
+
+        if idmap.choose_mode(self.uid, requested) == "host":
+            return None
+        ids = idmap.user_map(self.uid)
+        return Userns(ids.uids.to_json(), ids.gids.to_json(),
+                      shifted.layers_mode(self.userns_layers, os.uname().release),
+                      str(shifted.copies_dir(self.root, ids)))
+
+    def _prepare_layers(self, spec: RuntimeSpec, remap: Userns) -> None:
+        """Without idmapped layers: the user's shifted copies, made now rather than at start."""
+        if remap.layers != "copy":
+            return
+        from engine.helper.runtime import shifted, userns
+
+        for diff_id in spec.layers:
+            shifted.ensure(self.layers_dir / "sha256" / diff_id.removeprefix("sha256:"),
+                           Path(remap.shifted_dir), userns.mapping(remap))
+
+    def volume_create(self, name: str, owner: tuple[int, int] | None = None
+                      ) -> dict[str, Any]:
+        """The volume's directory; a new one belongs to container root (``owner``, or for
+        a user's volume the user), so the container can use it."""
         path = self.volume_dir(name)
+        fresh = not path.is_dir()
         path.mkdir(parents=True, exist_ok=True, mode=0o755)
         os.chmod(path.parent.parent, 0o711)
+        if owner is None and self.uid != 0:
+            owner = _user_ids(self.uid)
+        if owner is not None and (fresh or _untouched(path)):
+            os.chown(path, *owner)
         return {"mountpoint": str(path)}
 
     def volume_remove(self, name: str) -> dict[str, Any]:
         shutil.rmtree(self.volume_dir(name).parent, ignore_errors=True)
         return {}
 
-    def _check_bind(self, bind: dict[str, Any]) -> Bind:
+    def _check_bind(self, bind: dict[str, Any], owner: tuple[int, int] | None = None) -> Bind:
         """A bind's source is kept as the user wrote it, never resolved here: the engine
-        opens it as the user at every start (engine/helper/sources.py)."""
+        opens it as the user at every start (engine/helper/sources.py). A new volume
+        belongs to ``owner``, the container's root."""
         kind = bind.get("type") or "bind"
         if kind == "tmpfs":
             return Bind("tmpfs", "", bind["target"], bind["read_only"])
         if kind == "volume":
             if not bind["source"] or bind["source"].startswith("/"):
                 raise InvalidArgument(f"invalid volume name {bind['source']!r}")
-            self.volume_create(bind["source"])
+            self.volume_create(bind["source"], owner)
             return Bind("volume", bind["source"], bind["target"], bind["read_only"])
         if not bind["source"].startswith("/"):
             raise InvalidArgument(f"bind source {bind['source']!r} must be an absolute path")
@@ -182,10 +225,11 @@ class ContainerService:
         matched = match_sources(spec.binds, fds, sources, complete=complete)
         check_access(spec.binds, matched, self.uid)
         result: list[int] = []
+        owner = None if spec.userns is None else _container_root(spec.userns)
         try:
             for index, bind in enumerate(spec.binds):
                 if bind.type == "volume":
-                    self.volume_create(bind.source)
+                    self.volume_create(bind.source, owner)
                     result.append(os.open(self.volume_dir(bind.source), os.O_RDONLY
                                           | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC))
                 elif bind.type == "bind":
@@ -568,6 +612,8 @@ class ContainerService:
             "layers": [d.removeprefix("sha256:") for d in reversed(spec.layers)],
             "upper": str(cdir.upper), "work": str(cdir.work), "empty": str(cdir.empty_layer),
             "mountpoint": str(cdir.rootfs), "binds": binds, "writable": put,
+            "userns": None if spec.userns is None else asdict(spec.userns),
+            "lowers": str(cdir.lowers),
             "lock": str(cdir.path / "files.lock"),
         }
         ours, theirs = (data_w, data_r) if put else (data_r, data_w)
@@ -747,3 +793,25 @@ def _close_ours(spec: RuntimeSpec, sources: list[int]) -> None:
     for bind, fd in zip((b for b in spec.binds if b.type != "tmpfs"), sources, strict=False):
         if bind.type == "volume" and fd >= 0:
             os.close(fd)
+
+
+def _container_root(remap: Userns) -> tuple[int, int]:
+    from engine.helper.runtime import userns
+
+    return userns.mapping(remap).root()
+
+
+def _user_ids(uid: int) -> tuple[int, int]:
+    """The user's uid and primary gid (their own uid as gid when unknown)."""
+    import pwd
+
+    try:
+        return uid, pwd.getpwuid(uid).pw_gid
+    except KeyError:
+        return uid, uid
+
+
+def _untouched(path: Path) -> bool:
+    """An empty directory still owned by root: made before it had an owner."""
+    st = path.stat()
+    return st.st_uid == 0 and st.st_gid == 0 and not any(path.iterdir())

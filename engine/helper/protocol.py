@@ -121,6 +121,8 @@ _SPEC = {
     # unconfined, or a seccomp profile's JSON (checked and compiled by the helper);
     # missing: Docker's default profile
     "seccomp": _str(re.compile(r"^(?:unconfined\Z|\{)"), max_len=1 << 18, required=False),
+    # "" (root: the host's, a user: remapped), host (root only), remap or auto
+    "userns": _str(choices=("", "host", "remap", "auto"), required=False),
 }
 
 _SOURCES = Field("list[int]", required=False, max_items=MAX_FDS, minimum=0, maximum=127)

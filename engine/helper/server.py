@@ -210,7 +210,11 @@ class HelperServer:
         if verb == "layer_exists":
             return layers.has_layer(layers_dir, args["diff_id"])
         if verb == "remove_layer":
+            from engine.helper.runtime import shifted
+
             layers.remove_layer(layers_dir, args["diff_id"])
+            if not layers.has_layer(layers_dir, args["diff_id"]):
+                shifted.forget(self.root, args["diff_id"].removeprefix("sha256:"))
             return None
         if len(fds) != 1:
             raise InvalidArgument("unpack_layer needs exactly one file descriptor")
@@ -285,6 +289,8 @@ def main(argv: list[str] | None = None) -> int:
     zygote = Zygote()  # before any thread exists: forking is safe only now
     try:
         server = HelperServer(root, uid, parent, zygote)
+        if pkexec_uid is None:  # a test's choice; never a user's (pkexec clears it anyway)
+            server.containers.userns_layers = os.environ.get("SKIFF_USERNS_LAYERS") or None
         threading.Thread(target=server.containers.warm_up, daemon=True,
                          name="warm-up").start()
         if listener is None:

@@ -4,7 +4,8 @@
 helper with the session's stdio already in place (a pty slave, or pipes), and
 an exit-status pipe and an error pipe whose fd numbers the request names. It joins the container's
 cgroup and namespaces, forks (a PID namespace applies to children only), and
-the child becomes the user and execs. It then waits and writes the exit code
+the child enters the container's user namespace (if it has one: last, like
+the container's init), becomes the user and execs. It then waits and writes the exit code
 to fd 3, so whoever holds the other end learns it even if the helper is gone.
 """
 
@@ -43,6 +44,7 @@ def main(argv: list[str]) -> int:
         open_cgroup(request["id"], request["cgroup_parent"]).add(os.getpid())
         fds = [(os.open(f"/proc/{pid}/ns/{name}", os.O_RDONLY | os.O_CLOEXEC), flag)
                for name, flag in _NAMESPACES]
+        userns_fd = _own_userns(pid)
         for fd, flag in fds:
             sc.setns(fd, flag)
             os.close(fd)
@@ -60,7 +62,8 @@ def main(argv: list[str]) -> int:
             init.become_and_exec(args=request["args"], env=request["env"],
                                  user_spec=request["user"], cwd=request["cwd"],
                                  hostname=request["hostname"], error_fd=error_fd,
-                                 create_cwd=False, seccomp=seccomp)
+                                 create_cwd=False, seccomp=seccomp,
+                                 userns_fd=userns_fd)
         except init.SetupError as exc:
             init.fail(error_fd, str(exc), exc.code)
         except users.UserNotFound as exc:
@@ -77,6 +80,15 @@ def main(argv: list[str]) -> int:
     except OSError:
         pass
     return 0
+
+
+def _own_userns(pid: int) -> int:
+    """An fd of the container's user namespace, or -1 when it runs in ours."""
+    fd = os.open(f"/proc/{pid}/ns/user", os.O_RDONLY | os.O_CLOEXEC)
+    if os.fstat(fd).st_ino == os.stat("/proc/self/ns/user").st_ino:
+        os.close(fd)
+        return -1
+    return fd
 
 
 def _terminal_from_container(sock_fd: int, rows: int, cols: int) -> None:

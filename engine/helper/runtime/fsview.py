@@ -13,6 +13,12 @@ of two ways:
   container's own upper dir for copying in. The mounts live and die with this
   process's namespace; the host's mount table never sees them.
 
+A container in a user namespace is looked at from inside one, so the view can
+do what its root could and nothing more (a root-only host file in a bind mount
+stays unreadable): the running container's own, joined after its mount
+namespace, or for a stopped one a fresh namespace with the same map, entered
+once everything is mounted.
+
 Every container path is resolved with openat2(RESOLVE_IN_ROOT |
 RESOLVE_NO_MAGICLINKS) against that root, so no symlink in the container,
 absolute or relative, leads to a host file; trees are walked by directory fd,
@@ -41,8 +47,9 @@ import tarfile
 from dataclasses import dataclass
 from typing import IO, Any
 
-from engine.helper.runtime import capabilities, mounts
+from engine.helper.runtime import capabilities, mounts, userns
 from engine.helper.runtime import syscalls as sc
+from engine.helper.runtime.spec import Userns
 
 __all__ = ["FsError", "entry_json", "main", "openat2"]
 
@@ -144,13 +151,27 @@ def _kernel_devices(mountinfo: str) -> frozenset[int]:
 
 def _enter_running(pid: int) -> View:
     devs = _kernel_devices(f"/proc/{pid}/mountinfo")
+    userns_fd = _own_userns(pid)  # before setns(mnt) changes what /proc shows
     fd = os.open(f"/proc/{pid}/ns/mnt", os.O_RDONLY | os.O_CLOEXEC)
     try:
         sc.setns(fd, sc.CLONE_NEWNS)
     finally:
         os.close(fd)
     os.chdir("/")
-    return View(os.open("/", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC), devs)
+    view = View(os.open("/", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC), devs)
+    if userns_fd >= 0:  # act as the container's root would, nothing more
+        userns.enter(userns_fd)
+        os.close(userns_fd)
+    return view
+
+
+def _own_userns(pid: int) -> int:
+    """An fd of the container's user namespace, or -1 when it runs in ours."""
+    fd = os.open(f"/proc/{pid}/ns/user", os.O_RDONLY | os.O_CLOEXEC)
+    if os.fstat(fd).st_ino == os.stat("/proc/self/ns/user").st_ino:
+        os.close(fd)
+        return -1
+    return fd
 
 
 def _mount_stopped(req: dict[str, Any]) -> View:
@@ -159,7 +180,15 @@ def _mount_stopped(req: dict[str, Any]) -> View:
     sc.mount(None, "/", None, sc.MS_REC | sc.MS_PRIVATE)
     mountpoint: str = req["mountpoint"]
     layers: list[str] = req["layers"]  # directory names under layers_dir, top first
-    os.chdir(req["layers_dir"])  # relative lowerdirs keep the option string short
+    remap = None
+    if req.get("userns"):  # a fresh user namespace with the container's map
+        remap = userns.prepare(Userns(**req["userns"]), req["layers_dir"], layers,
+                               req["lowers"], req["empty"])
+        remap.attach()
+        os.chdir(remap.lower_dir)
+        layers = remap.lowers
+    else:
+        os.chdir(req["layers_dir"])  # relative lowerdirs keep the option string short
     if req["writable"]:
         lowers = ":".join(layers or [req["empty"]])
         sc.mount("overlay", mountpoint, "overlay", sc.MS_NODEV,
@@ -170,6 +199,8 @@ def _mount_stopped(req: dict[str, Any]) -> View:
         sc.mount("tmpfs", mountpoint, "tmpfs", sc.MS_NODEV | sc.MS_NOSUID, "mode=0755")
         for sub in ("root", "upper", "work"):
             os.mkdir(os.path.join(mountpoint, sub), 0o755)
+        if remap is not None:  # the view's "/" belongs to container root, as in the container
+            os.chown(os.path.join(mountpoint, "upper"), *remap.root)
         root = os.path.join(mountpoint, "root")
         lowers = ":".join([req["upper"], *layers])
         sc.mount("overlay", root, "overlay", sc.MS_NODEV | sc.MS_NOSUID,
@@ -177,7 +208,11 @@ def _mount_stopped(req: dict[str, Any]) -> View:
     os.chdir("/")
     for bind, mount in trees:
         _mount_bind(root, bind, mount, bool(req["writable"]))
-    return View(os.open(root, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC), frozenset())
+    view = View(os.open(root, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC), frozenset())
+    if remap is not None:  # last, as the container's processes do
+        userns.enter(remap.fd)
+        remap.close()
+    return view
 
 
 def _bind_trees(req: dict[str, Any]) -> list[tuple[dict[str, Any], mounts.BindMount]]:

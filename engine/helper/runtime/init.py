@@ -20,9 +20,10 @@ import struct
 import termios
 from dataclasses import dataclass
 
-from engine.helper.runtime import capabilities, mounts, syscallfilter, users
+from engine.helper.runtime import capabilities, mounts, syscallfilter, userns, users
 from engine.helper.runtime import syscalls as sc
 from engine.helper.runtime.spec import ContainerDir, RuntimeSpec
+from engine.helper.runtime.userns import Handoff, Prepared
 
 __all__ = ["ChildPipes", "SetupError", "become_and_exec", "fail", "stage1"]
 
@@ -62,7 +63,9 @@ def stage1(spec: RuntimeSpec, cdir: ContainerDir, pipes: ChildPipes,
     """In the monitor's child: join the cgroup, unshare, fork PID 1, report its pid.
 
     ``binds`` come ready (mounts.prepare_binds): detached trees made in the host's
-    mount namespace, attached in the container's.
+    mount namespace, attached in the container's. For a remapped container it
+    then unshares the user namespace PID 1 takes and enters last, and holds it
+    until PID 1 has it.
     """
     try:
         os.setsid()
@@ -75,9 +78,16 @@ def stage1(spec: RuntimeSpec, cdir: ContainerDir, pipes: ChildPipes,
         elif spec.network != "host":
             flags |= sc.CLONE_NEWNET  # no sandbox was prepared: loopback only
         sc.unshare(flags)
+        if spec.network != "host":
+            userns.relax_netns()
+        handoff = Handoff() if spec.userns is not None else None
+        holder = os.getpid()
         child = os.fork()
         if child == 0:
-            _stage2(spec, cdir, pipes, binds, device_mode, seccomp)
+            _stage2(spec, cdir, pipes, binds, device_mode, seccomp,
+                    None if handoff is None else (handoff, holder))
+        if handoff is not None:
+            handoff.hold()
         os.write(pipes.pid, f"{child}\n".encode())
         os._exit(0)
     except BaseException as exc:
@@ -86,9 +96,11 @@ def stage1(spec: RuntimeSpec, cdir: ContainerDir, pipes: ChildPipes,
 
 def _stage2(spec: RuntimeSpec, cdir: ContainerDir, pipes: ChildPipes,
             binds: list[mounts.BindMount], device_mode: str,
-            seccomp: syscallfilter.Program | None) -> None:
+            seccomp: syscallfilter.Program | None,
+            handoff: tuple[Handoff, int] | None) -> None:
     try:
-        _setup_and_exec(spec, cdir, pipes, binds, device_mode, seccomp)
+        remap = None if handoff is None else _remap(spec, cdir, *handoff)
+        _setup_and_exec(spec, cdir, pipes, binds, device_mode, seccomp, remap)
     except SetupError as exc:
         fail(pipes.error, str(exc), exc.code)
     except users.UserNotFound as exc:
@@ -97,9 +109,26 @@ def _stage2(spec: RuntimeSpec, cdir: ContainerDir, pipes: ChildPipes,
         fail(pipes.error, f"container set-up failed: {exc}", 125)
 
 
+def _remap(spec: RuntimeSpec, cdir: ContainerDir, handoff: Handoff, holder: int) -> Prepared:
+    """The container's user namespace (from stage 1) and its layers as it sees them."""
+    assert spec.userns is not None
+    fd = handoff.take(holder, userns.mapping(spec.userns))
+    remap = userns.prepare(spec.userns, os.path.join(spec.layers_dir, "sha256"),
+                           [d.removeprefix("sha256:") for d in reversed(spec.layers)],
+                           str(cdir.lowers), str(cdir.empty_layer), fd)
+    if remap.layers != spec.userns.layers:  # the helper recorded its plan at create
+        userns.record(cdir, spec.userns, remap.layers)
+    for name in ("hosts", "hostname", "resolv.conf"):  # container root edits its /etc/hosts
+        try:
+            os.chown(cdir.path / name, *remap.root, follow_symlinks=False)
+        except FileNotFoundError:
+            pass
+    return remap
+
+
 def _setup_and_exec(spec: RuntimeSpec, cdir: ContainerDir, pipes: ChildPipes,
                     binds: list[mounts.BindMount], device_mode: str,
-                    seccomp: syscallfilter.Program | None) -> None:
+                    seccomp: syscallfilter.Program | None, remap: Prepared | None) -> None:
     if pipes.pty < 0:
         stdin = pipes.stdin if pipes.stdin >= 0 else os.open("/dev/null", os.O_RDONLY)
         os.dup2(stdin, 0)
@@ -108,11 +137,18 @@ def _setup_and_exec(spec: RuntimeSpec, cdir: ContainerDir, pipes: ChildPipes,
 
     sc.mount(None, "/", None, sc.MS_REC | sc.MS_PRIVATE)
     # Relative lowerdirs keep the overlay option string short with many layers.
-    os.chdir(os.path.join(spec.layers_dir, "sha256"))
-    lowers = [d.removeprefix("sha256:") for d in reversed(spec.layers)] or [str(cdir.empty_layer)]
+    if remap is None:
+        os.chdir(os.path.join(spec.layers_dir, "sha256"))
+        lowers = [d.removeprefix("sha256:") for d in reversed(spec.layers)] \
+            or [str(cdir.empty_layer)]
+    else:
+        remap.attach()
+        os.chdir(remap.lower_dir)
+        lowers = remap.lowers
     plan = mounts.plan_rootfs(rootfs=str(cdir.rootfs), lowerdirs=lowers,
                               upperdir=str(cdir.upper), workdir=str(cdir.work), binds=binds,
-                              device_mode=device_mode)
+                              device_mode=device_mode,
+                              owner=None if remap is None else (*remap.root, remap.tty_gid))
     mounts.apply(plan)
     if spec.hostname:
         sc.sethostname(spec.hostname)
@@ -125,17 +161,21 @@ def _setup_and_exec(spec: RuntimeSpec, cdir: ContainerDir, pipes: ChildPipes,
 
     become_and_exec(args=spec.args, env=spec.env, user_spec=spec.user, cwd=spec.cwd or "/",
                     hostname=spec.hostname, error_fd=pipes.error, create_cwd=True,
-                    seccomp=seccomp)
+                    seccomp=seccomp, userns_fd=-1 if remap is None else remap.fd)
 
 
 def become_and_exec(*, args: list[str], env: list[str], user_spec: str, cwd: str,
                     hostname: str, error_fd: int, create_cwd: bool,
-                    seccomp: syscallfilter.Program | None) -> None:
+                    seccomp: syscallfilter.Program | None, userns_fd: int = -1) -> None:
     """Inside the container's namespaces and root: drop to the user and exec.
 
     Shared by the container's init and by ``exec`` sessions. Raises SetupError.
+    With ``userns_fd``, the process first becomes root of that user namespace:
+    everything after (working directory, capabilities, user) is the container's.
     The seccomp filter comes last, so it governs the command and nothing of ours.
     """
+    if userns_fd >= 0:
+        _enter_userns(userns_fd)
     user = users.resolve_user(user_spec)
     full_env = _environment(env, hostname, user)
     if create_cwd and not os.path.isdir(cwd):
@@ -172,6 +212,14 @@ def become_and_exec(*, args: list[str], env: list[str], user_spec: str, cwd: str
         code = 127 if exc.errno == errno.ENOENT else 126
         raise SetupError(f'exec: "{args[0]}": {(exc.strerror or str(exc)).lower()}',
                          code) from exc
+
+
+def _enter_userns(fd: int) -> None:
+    try:
+        userns.enter(fd)
+    except OSError as exc:
+        raise SetupError(f"cannot enter the container's user namespace: "
+                         f"{exc.strerror or exc}") from exc
 
 
 def _environment(base: list[str], hostname: str, user: users.ExecUser) -> list[str]:

@@ -157,25 +157,32 @@ def _inside(rootfs: str, path: str) -> str:
 
 def plan_rootfs(*, rootfs: str, lowerdirs: list[str], upperdir: str, workdir: str,
                 binds: list[BindMount], shm_size: int = 64 << 20,
-                mount_sysfs: bool = True, device_mode: str = "cgroup") -> RootfsPlan:
+                mount_sysfs: bool = True, device_mode: str = "cgroup",
+                owner: tuple[int, int, int] | None = None) -> RootfsPlan:
     """Everything mounted under ``rootfs`` before pivot_root, in order.
 
     ``lowerdirs`` are top layer first, as overlayfs wants them. The overlay is
     mounted nodev: device nodes shipped in an image layer stay inert, and /dev
     is our own tmpfs with the standard nodes; with ``device_mode`` "nodev" it is
-    nodev too, and its nodes are the host's, bound (devices.py).
+    nodev too, and its nodes are the host's, bound (devices.py). ``owner`` (host
+    uid and gid of container root, host gid of its tty group) is given for a
+    container in a user namespace: /dev, /dev/shm and new ptys then belong to
+    container root.
     """
     nosuid_nodev_noexec = sc.MS_NOSUID | sc.MS_NODEV | sc.MS_NOEXEC
     dev_flags = sc.MS_NOSUID | sc.MS_STRICTATIME | (sc.MS_NODEV if device_mode == "nodev" else 0)
+    ids = f",uid={owner[0]},gid={owner[1]}" if owner else ""
+    pts = f"uid={owner[0]},gid={owner[2]}" if owner else "gid=5"
     steps = [
         MountStep("overlay", rootfs, "overlay", sc.MS_NODEV,
                   f"lowerdir={':'.join(lowerdirs)},upperdir={upperdir},workdir={workdir}"),
         MountStep("proc", _inside(rootfs, "/proc"), "proc", nosuid_nodev_noexec),
-        MountStep("tmpfs", _inside(rootfs, "/dev"), "tmpfs", dev_flags, "mode=755,size=65536k"),
+        MountStep("tmpfs", _inside(rootfs, "/dev"), "tmpfs", dev_flags,
+                  f"mode=755,size=65536k{ids}"),
         MountStep("devpts", _inside(rootfs, "/dev/pts"), "devpts", sc.MS_NOSUID | sc.MS_NOEXEC,
-                  "newinstance,ptmxmode=0666,mode=0620,gid=5"),
+                  f"newinstance,ptmxmode=0666,mode=0620,{pts}"),
         MountStep("shm", _inside(rootfs, "/dev/shm"), "tmpfs", nosuid_nodev_noexec,
-                  f"mode=1777,size={shm_size}"),
+                  f"mode=1777,size={shm_size}{ids}"),
         MountStep("mqueue", _inside(rootfs, "/dev/mqueue"), "mqueue", nosuid_nodev_noexec),
     ]
     if mount_sysfs:

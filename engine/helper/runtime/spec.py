@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Bind", "ContainerDir", "RuntimeSpec", "announce_changes", "changes_file"]
+__all__ = ["Bind", "ContainerDir", "RuntimeSpec", "Userns", "announce_changes", "changes_file"]
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,16 @@ class Bind:
         if data.get("copy_up"):  # .../volumes/<name>/_data
             return cls("volume", Path(data["source"]).parent.name, target, read_only)
         return cls("bind", data["source"], target, read_only)
+
+
+@dataclass(frozen=True)
+class Userns:
+    """The user namespace the container's processes run in (engine/helper/runtime/idmap.py)."""
+
+    uid_map: list[list[int]]  # [inside, outside, count] lines
+    gid_map: list[list[int]]
+    layers: str = "idmapped"  # how image layers get the map's owners: idmapped | copy
+    shifted_dir: str = ""  # copy: where this map's shifted copies of layers live
 
 
 @dataclass(frozen=True)
@@ -75,6 +85,7 @@ class RuntimeSpec:
     # devices controller) or "nodev" (nodev mounts, nodes bound from the host's /dev).
     devices: str = ""  # "": chosen at start (specs written before there was a choice)
     seccomp: str = "default"  # default | unconfined | a profile's JSON (Docker's format)
+    userns: Userns | None = None  # None: the host's (root's containers, unless remapped)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -83,6 +94,8 @@ class RuntimeSpec:
     def from_json(cls, data: dict[str, Any]) -> RuntimeSpec:
         data = dict(data)
         data["binds"] = [Bind.from_json(b) for b in data.get("binds", [])]
+        if data.get("userns"):
+            data["userns"] = Userns(**data["userns"])
         return cls(**data)
 
 
@@ -131,6 +144,8 @@ class ContainerDir:
     hostname = property(lambda self: self.path / "hostname")
     resolv_conf = property(lambda self: self.path / "resolv.conf")
     empty_layer = property(lambda self: self.path / "fs" / "empty")
+    lowers = property(lambda self: self.path / "fs" / "lower")  # idmapped layers' mountpoints
+    userns = property(lambda self: self.path / "userns.json")  # for inspect: the map, the path
     changes = property(lambda self: changes_file(self.path.parent))
 
     def read_spec(self) -> RuntimeSpec:

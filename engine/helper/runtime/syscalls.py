@@ -12,16 +12,18 @@ import platform
 
 __all__ = [
     "CLONE_NEWCGROUP", "CLONE_NEWIPC", "CLONE_NEWNET", "CLONE_NEWNS", "CLONE_NEWPID",
-    "CLONE_NEWUTS", "MNT_DETACH", "MOUNT_ATTR_NODEV", "MOUNT_ATTR_NOEXEC", "MOUNT_ATTR_NOSUID",
-    "MOUNT_ATTR_RDONLY", "MS_BIND", "MS_NODEV", "MS_NOEXEC", "MS_NOSUID", "MS_PRIVATE",
-    "MS_RDONLY", "MS_REC", "MS_REMOUNT", "MS_SLAVE", "MS_STRICTATIME", "capset", "mount",
-    "mount_setattr", "move_mount", "open_tree", "pivot_root", "prctl", "seccomp",
+    "CLONE_NEWUSER", "CLONE_NEWUTS", "MNT_DETACH", "MOUNT_ATTR_NODEV", "MOUNT_ATTR_NOEXEC",
+    "MOUNT_ATTR_NOSUID", "MOUNT_ATTR_RDONLY", "MS_BIND", "MS_NODEV", "MS_NOEXEC", "MS_NOSUID",
+    "MS_PRIVATE", "MS_RDONLY", "MS_REC", "MS_REMOUNT", "MS_SLAVE", "MS_STRICTATIME", "capset",
+    "idmapped_tree", "mount", "mount_setattr", "move_mount", "open_tree", "pivot_root", "prctl",
+    "seccomp",
     "sethostname", "setns", "umount2", "unshare",
 ]
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWCGROUP = 0x02000000
 CLONE_NEWUTS = 0x04000000
+CLONE_NEWUSER = 0x10000000
 CLONE_NEWIPC = 0x08000000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
@@ -51,6 +53,7 @@ MOUNT_ATTR_RDONLY = 0x1
 MOUNT_ATTR_NOSUID = 0x2
 MOUNT_ATTR_NODEV = 0x4
 MOUNT_ATTR_NOEXEC = 0x8
+_MOUNT_ATTR_IDMAP = 0x00100000
 
 _SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "armv7l": 218, "ppc64le": 203,
                    "s390x": 217, "riscv64": 41}
@@ -185,3 +188,23 @@ def move_mount(tree_fd: int, target: str | int) -> None:
     _check(_libc.syscall(_SYS_MOVE_MOUNT, ctypes.c_int(tree_fd), b"", ctypes.c_int(-100),
                          _b(target), ctypes.c_uint(_MOVE_MOUNT_F_EMPTY_PATH)),
            "move_mount", target)
+
+
+def idmapped_tree(path: str, userns_fd: int) -> int:
+    """A detached copy of the mount at ``path`` whose owners are seen through the
+    user namespace ``userns_fd`` (open_tree + mount_setattr MOUNT_ATTR_IDMAP).
+
+    Returns the tree's fd (close-on-exec); attach it with :func:`move_mount`.
+    """
+    fd = int(_libc.syscall(_SYS_OPEN_TREE, ctypes.c_int(-100), _b(path),
+                           ctypes.c_uint(_OPEN_TREE_CLONE | os.O_CLOEXEC)))
+    _check(fd, "open_tree", path)
+    attr = _MountAttr(_MOUNT_ATTR_IDMAP, 0, 0, userns_fd)
+    try:
+        _check(_libc.syscall(_SYS_MOUNT_SETATTR, ctypes.c_int(fd), b"",
+                             ctypes.c_uint(_AT_EMPTY_PATH), ctypes.byref(attr),
+                             ctypes.c_size_t(ctypes.sizeof(attr))), "mount_setattr", path)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
