@@ -104,17 +104,28 @@ class UserContainers:
         self.start(cid)
         return self.wait(cid), self.log(cid)
 
-    def exec(self, cid: str, *args: str) -> tuple[int, str]:
+    def exec(self, cid: str, *args: str, tty: bool = False) -> tuple[int, str]:
         reply, fds = self.peer.call("container_exec", {
-            "id": cid, "args": list(args), "env": [], "user": "", "cwd": "", "tty": False,
+            "id": cid, "args": list(args), "env": [], "user": "", "cwd": "", "tty": tty,
             "rows": 0, "cols": 0})
         assert "result" in reply, reply
-        stdin, out, err, status = fds
-        os.close(stdin)
+        if tty:
+            (out,), status = fds[:-1], fds[-1]
+            ends = [out]
+        else:
+            stdin, out, err, status = fds
+            os.close(stdin)
+            ends = [out, err]
         output = b""
-        while chunk := os.read(out, 65536):
+        while True:
+            try:
+                chunk = os.read(out, 65536)
+            except OSError:  # EIO: the pty's last user is gone
+                break
+            if not chunk:
+                break
             output += chunk
-        for fd in (out, err):
+        for fd in ends:
             os.close(fd)
         with os.fdopen(status, "rb") as f:
             code = int(f.read().strip() or b"-1")
@@ -173,6 +184,7 @@ def test_container_root_is_the_user(user: UserContainers, subid_user: SubidUser,
     code, out = user.run(
         "sh", "-c", "cat /proc/self/uid_map; echo --; cat /proc/self/gid_map; echo --; id -u; "
         "stat -c '%u:%g' /bin/busybox /etc/passwd / /dev /dev/shm /etc/hosts; "
+        "grep Seccomp: /proc/self/status; "
         "echo made > /data/by-root && mkdir /data/dir && chown 33:33 /data/dir && "
         "echo written > /root-written",
         binds=[{"source": str(user_dir), "target": "/data", "read_only": False}])
@@ -185,7 +197,8 @@ def test_container_root_is_the_user(user: UserContainers, subid_user: SubidUser,
                               f"1 {subid_user.subgid[0]} {subid_user.subgid[1]}"]
     lines = rest.split()
     assert lines[0] == "0"  # id -u
-    assert lines[1:] == ["0:0"] * 6  # image files, its root, /dev, /etc/hosts: root's inside
+    assert lines[1:7] == ["0:0"] * 6  # image files, its root, /dev, /etc/hosts: root's inside
+    assert lines[7:] == ["Seccomp:", "2"]
     made = (user_dir / "by-root").stat()
     assert (made.st_uid, made.st_gid) == (subid_user.uid, subid_user.gid)  # the user's, on the host
     chowned = (user_dir / "dir").stat()
@@ -242,6 +255,8 @@ def test_a_network_service_and_exec_in_the_user_namespace(user: UserContainers) 
     assert _maps(lines[0]) != [IDENTITY_MAP] and lines[-2] == "0"
     assert lines[-1] == os.readlink(f"/proc/{pid}/ns/user")  # the container's namespace
     assert lines[-1] != os.readlink("/proc/self/ns/user")
+    code, out = user.exec(cid, "sh", "-c", "stat -c %u:%g $(tty)", tty=True)
+    assert (code, out.strip()) == (0, "0:5")  # the terminal is container root's, group tty
     assert _icmp_echo_as_container_root(pid)
 
 
@@ -352,6 +367,13 @@ def test_a_user_without_subordinate_ids_is_told_the_fix(engine: Engine, tmp_path
 def test_a_user_cannot_leave_the_user_namespace(user: UserContainers) -> None:
     with pytest.raises(RuntimeError, match="--userns=host is for root's containers only"):
         user.create("true", userns="host")
+    cid = user.create("true")
+    spec_file = user.dir(cid) / "spec.json"
+    spec = json.loads(spec_file.read_text())
+    spec["userns"] = None  # as a Skiff before user namespaces wrote it
+    spec_file.write_text(json.dumps(spec))
+    reply, _ = user.peer.call("container_start", {"id": cid})
+    assert "created without a user namespace" in str(reply["error"]), reply
 
 
 def test_shifted_copies_where_layers_cannot_be_idmapped(
@@ -378,6 +400,43 @@ def test_shifted_copies_where_layers_cannot_be_idmapped(
     finally:
         containers.remove_all()
         peer.close()
+
+
+def test_a_shifted_copy_keeps_everything_but_the_owners(tmp_path: Path) -> None:
+    from engine.helper.runtime import shifted
+    from engine.helper.runtime.idmap import IdMap, UsernsMap
+
+    layer = tmp_path / "layers" / ("a" * 64)
+    (layer / "bin").mkdir(parents=True)
+    su = layer / "bin" / "su"
+    su.write_text("#!/bin/sh\n")
+    os.chown(su, 0, 0)
+    os.chmod(su, 0o4755)
+    os.link(su, layer / "bin" / "su2")
+    (layer / "www").mkdir()
+    os.chown(layer / "www", 33, 33)
+    os.symlink("/etc/passwd", layer / "link")
+    os.lchown(layer / "link", 33, 0)
+    os.mknod(layer / "gone", stat.S_IFCHR, os.makedev(0, 0))  # a whiteout
+    os.setxattr(layer / "www", "trusted.overlay.opaque", b"y")
+    os.chown(layer / "bin", 70000, 0)  # a uid the map does not have
+    ids = UsernsMap(IdMap(((0, 1000, 1), (1, 200000, 65536))),
+                    IdMap(((0, 1001, 1), (1, 300000, 65536))))
+    copies = tmp_path / "shifted" / "map"
+    copy = shifted.ensure(layer, copies, ids)
+    assert copy == copies / layer.name
+    owner = {p.name: (p.lstat().st_uid, p.lstat().st_gid) for p in (copy, *copy.rglob("*"))}
+    assert owner == {layer.name: (1000, 1001), "bin": (65534, 1001), "su": (1000, 1001),
+                     "su2": (1000, 1001), "www": (200032, 300032), "link": (200032, 1001),
+                     "gone": (1000, 1001)}
+    assert (copy / "bin" / "su").stat().st_mode & 0o7777 == 0o4755  # chown cleared it; back
+    assert (copy / "bin" / "su").stat().st_ino == (copy / "bin" / "su2").stat().st_ino
+    assert os.readlink(copy / "link") == "/etc/passwd"
+    assert os.getxattr(copy / "www", "trusted.overlay.opaque") == b"y"
+    assert stat.S_ISCHR((copy / "gone").lstat().st_mode)
+    assert shifted.ensure(layer, copies, ids).stat().st_ino == copy.stat().st_ino  # reused
+    shifted.forget(tmp_path, layer.name)
+    assert not copy.exists() and list(copies.iterdir()) == []
 
 
 def _busybox_layers(engine: Engine) -> list[object]:

@@ -251,9 +251,13 @@ class ContainerService:
             raise InvalidState(f"container {container_id[:12]} is already running")
         # The previous monitor may still be releasing the network after "exited".
         _wait_gone(int(status.get("monitor_pid", 0)), 10.0)
+        spec = cdir.read_spec()
+        if self.uid != 0 and spec.userns is None:  # made by a Skiff without user namespaces
+            raise InvalidState(f"container {container_id[:12]} was created without a user "
+                               "namespace, which a user's containers now always have; remove "
+                               "it and create it again")
         _unlink(cdir.stop_requested)
         cdir.set_paused(False)
-        spec = cdir.read_spec()
         self.seccomp.install(cdir.seccomp, spec.seccomp)
         mount_sources = self._sources(spec, list(fds or []), sources, complete=True)
         try:
