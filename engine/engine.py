@@ -620,13 +620,37 @@ class Engine:
             network = {"IPAddress": "", "IPPrefixLen": 0, "Gateway": "", "MacAddress": "",
                        "SandboxKey": "", "Networks": {mode: {}},
                        "Ports": {key: None for key in _str_list(spec.get("exposed"))}}
+        network = self._network_settings(record.id, network)
+        found = container_inspect(container, image, args=_str_list(spec.get("args")),
+                                  env=_str_list(spec.get("env")), network=network,
+                                  mounts=[self._mount_json(m) for m in record.config.mounts],
+                                  log_path=str(self._dir(record.id) / "ctr.log"),
+                                  pid=container.state.pid,
+                                  userns=_read_json(self._dir(record.id) / "userns.json"))
+        # The files the runtime bind-mounts at /etc/resolv.conf, /etc/hostname and
+        # /etc/hosts, once its first start wrote them (as docker shows them).
+        for key, name in (("ResolvConfPath", "resolv.conf"), ("HostnamePath", "hostname"),
+                          ("HostsPath", "hosts")):
+            path = self._dir(record.id) / name
+            found[key] = str(path) if path.is_file() else ""
+        return found
+
+    def _network_settings(self, container_id: str, network: dict[str, Any]) -> dict[str, Any]:
+        """NetworkSettings as docker shows them: the sandbox's absolute path and the
+        endpoint IDs that network inspect shows too."""
         network = {"Bridge": "", "SandboxID": "", "HairpinMode": False, **network}
-        return container_inspect(container, image, args=_str_list(spec.get("args")),
-                                 env=_str_list(spec.get("env")), network=network,
-                                 mounts=[self._mount_json(m) for m in record.config.mounts],
-                                 log_path=str(self._dir(record.id) / "ctr.log"),
-                                 pid=container.state.pid,
-                                 userns=_read_json(self._dir(record.id) / "userns.json"))
+        key = str(network.get("SandboxKey") or "")
+        if key:
+            sandbox = self._dir(container_id) / key  # the helper names it in its directory
+            network["SandboxKey"] = str(sandbox)
+            network["SandboxID"] = _hex_id("sandbox", container_id)
+        networks = network.get("Networks")
+        if isinstance(networks, dict):
+            for name, settings in networks.items():
+                if isinstance(settings, dict) and settings.get("IPAddress"):
+                    settings.setdefault("NetworkID", _hex_id("network", name))
+                    settings.setdefault("EndpointID", _endpoint_id(name, container_id))
+        return network
 
     async def port(self, ref: str) -> dict[str, list[dict[str, str]] | None]:
         """NetworkSettings.Ports of a running container: {"80/tcp": [{HostIp, HostPort}]}."""
@@ -684,17 +708,20 @@ class Engine:
 
     def _network_json(self, data: dict[str, Any]) -> dict[str, Any]:
         """docker network inspect's shape around what the helper reports."""
-        import hashlib
+        from engine.predefined import PredefinedNetworks
 
         name = str(data.get("Name", ""))
         names = {r.id: r.name for r in self.container_store.all()}
-        containers = {cid: {"Name": names.get(cid, cid[:12]), **(info or {})}
+        containers = {cid: _endpoint_entry(name, cid, names[cid], info or {})
                       for cid, info in (data.get("Containers") or {}).items() if cid in names}
         ipam = [{"Subnet": data["Subnet"], "Gateway": data["Gateway"]}] \
             if data.get("Subnet") else []
+        created = str(data.get("Created") or "")
+        if name in ("bridge", "host", "none"):
+            created = PredefinedNetworks(self.db).created(name, created)
         return {
-            "Name": name, "Id": hashlib.sha256(f"skiff-network:{name}".encode()).hexdigest(),
-            "Created": data.get("Created", ""), "Scope": "local",
+            "Name": name, "Id": _hex_id("network", name),
+            "Created": created, "Scope": "local",
             "Driver": data.get("Driver", "bridge"), "EnableIPv6": False,
             "IPAM": {"Driver": "default", "Options": {}, "Config": ipam},
             "Internal": False, "Attachable": False, "Containers": containers,
@@ -1019,6 +1046,29 @@ class Engine:
         for image_id, tags in self.image_store.tags_by_image().items():
             snap[f"image:{image_id}"] = tuple(sorted(tags))
         return snap
+
+
+def _hex_id(kind: str, name: str) -> str:
+    """A stable 64-hex ID for what docker identifies by a random one (networks,
+    sandboxes, endpoints): the same every time it is shown."""
+    import hashlib
+
+    return hashlib.sha256(f"skiff-{kind}:{name}".encode()).hexdigest()
+
+
+def _endpoint_id(network: str, container_id: str) -> str:
+    return _hex_id("endpoint", f"{network}/{container_id}")
+
+
+def _endpoint_entry(network: str, container_id: str, name: str, info: dict[str, Any]
+                    ) -> dict[str, Any]:
+    """One container of docker's network inspect ``Containers``, keyed by its ID."""
+    address = str(info.get("IPAddress") or "")
+    prefix = info.get("IPPrefixLen")
+    return {"Name": name, "EndpointID": _endpoint_id(network, container_id),
+            "MacAddress": str(info.get("MacAddress") or ""),
+            "IPv4Address": f"{address}/{prefix}" if address and prefix else address,
+            "IPv6Address": ""}
 
 
 def _container_ids(snapshot: dict[str, tuple[str, ...]]) -> list[str]:

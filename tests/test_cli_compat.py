@@ -7,11 +7,16 @@ prints and returns for the same command.
 
 from __future__ import annotations
 
+import datetime
+import json
 import os
+import re
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -109,3 +114,64 @@ def test_diff_of_a_container_that_wrote_nothing_is_empty(skiff: Skiff, tmp_path:
         "C /etc", "A /etc/motd", "A /new", "A /new/mine"]
     skiff("rm", "mounted")
     assert skiff("volume", "rm", "diffvol").returncode == 0
+
+
+# -- 14: inspect's paths and network inspect as docker shows them ---------------------------
+
+def _json(result: subprocess.CompletedProcess[str]) -> Any:
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_inspect_shows_real_sandbox_and_etc_file_paths(skiff: Skiff) -> None:
+    assert skiff("create", "--name", "paths", "-h", "boathouse", "busybox", "sleep",
+                 "300").returncode == 0
+    created = _json(skiff("inspect", "paths"))[0]
+    assert created["NetworkSettings"]["SandboxKey"] == ""  # no sandbox before it runs
+    assert skiff("start", "paths").returncode == 0
+    found = _json(skiff("inspect", "paths"))[0]
+    settings = found["NetworkSettings"]
+    sandbox = Path(settings["SandboxKey"])
+    assert sandbox.is_absolute()
+    assert sandbox.stat().st_ino == Path(f"/proc/{found['State']['Pid']}/ns/net").stat().st_ino
+    assert re.fullmatch(r"[0-9a-f]{64}", settings["SandboxID"])
+    for key, text in (("HostsPath", "boathouse"), ("HostnamePath", "boathouse\n"),
+                      ("ResolvConfPath", "nameserver")):
+        path = Path(found[key])
+        assert path.is_absolute() and text in path.read_text(), (key, path)
+    inside = skiff("exec", "paths", "cat", "/etc/hosts").stdout
+    assert inside == Path(found["HostsPath"]).read_text()
+    assert skiff("stop", "-t", "0", "paths").returncode == 0
+    stopped = _json(skiff("inspect", "paths"))[0]
+    assert stopped["NetworkSettings"]["SandboxKey"] == ""  # no sandbox without processes
+    assert stopped["HostsPath"] == found["HostsPath"]
+
+
+def test_network_inspect_has_created_and_docker_containers(skiff: Skiff) -> None:
+    before = time.time()
+    assert skiff("network", "create", "compatnet").returncode == 0
+    try:
+        network = _json(skiff("network", "inspect", "compatnet"))[0]
+        created = datetime.datetime.fromisoformat(network["Created"][:26] + "+00:00")
+        assert before - 5 < created.timestamp() < time.time() + 5
+        cid = skiff("run", "-d", "--name", "member", "--network", "compatnet", "busybox",
+                    "sleep", "300").stdout.strip()
+        network = _json(skiff("network", "inspect", "compatnet"))[0]
+        assert list(network["Containers"]) == [cid]
+        entry = network["Containers"][cid]
+        assert sorted(entry) == ["EndpointID", "IPv4Address", "IPv6Address", "MacAddress",
+                                 "Name"]
+        settings = _json(skiff("inspect", "member"))[0]["NetworkSettings"]["Networks"]
+        own = settings["compatnet"]
+        assert entry["Name"] == "member"
+        assert re.fullmatch(r"[0-9a-f]{64}", entry["EndpointID"])
+        assert entry["EndpointID"] == own["EndpointID"]
+        assert own["NetworkID"] == network["Id"]
+        assert entry["MacAddress"] == own["MacAddress"]
+        assert entry["IPv4Address"] == f"{own['IPAddress']}/{own['IPPrefixLen']}"
+        bridge = skiff("network", "inspect", "-f", "{{.Created}}", "bridge").stdout
+        assert bridge.strip() and bridge == skiff("network", "inspect", "-f", "{{.Created}}",
+                                                  "bridge").stdout
+    finally:
+        skiff("rm", "-f", "member")
+        skiff("network", "rm", "compatnet")

@@ -299,8 +299,9 @@ def network_facts(container: Container, inspect: dict[str, Any],
         for cid, info in sorted((network.get("Containers") or {}).items()):
             if cid == container.id:
                 continue
-            peers.append(Peer(str(info.get("Name", cid[:12])),
-                              str(info.get("IPAddress", "")), name, user_defined))
+            peer_address = str(info.get("IPv4Address") or "").partition("/")[0]  # 10.0.0.2/24
+            peers.append(Peer(str(info.get("Name", cid[:12])), peer_address, name,
+                              user_defined))
     if mode == "host":
         summary = ("It uses the host's network directly (--network host): no own address, "
                    "its ports are the host's ports.")

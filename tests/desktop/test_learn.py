@@ -93,8 +93,8 @@ def test_network_facts_and_who_it_can_reach() -> None:
         "Ports": {"80/tcp": [{"HostIp": "", "HostPort": "8080"}], "443/tcp": None},
         "Networks": {"shop": {"IPAddress": "10.91.0.2"}}}}
     networks = [{"Name": "shop", "Options": {"com.docker.network.bridge.name": "sk-shop"},
-                 "Containers": {container.id: {"Name": "web", "IPAddress": "10.91.0.2"},
-                                "2" * 64: {"Name": "db", "IPAddress": "10.91.0.3"}}}]
+                 "Containers": {container.id: {"Name": "web", "IPv4Address": "10.91.0.2/24"},
+                                "2" * 64: {"Name": "db", "IPv4Address": "10.91.0.3/24"}}}]
     facts = learndata.network_facts(container, inspect, networks)
     assert (facts.mode, facts.address, facts.bridge) == ("shop", "10.91.0.2", "sk-shop")
     assert facts.ports == ["0.0.0.0:8080 → 80/tcp"]

@@ -65,6 +65,7 @@ class NetworkRecord:
     endpoints: dict[str, Endpoint] = field(default_factory=dict)
     last: IPv4Address | None = None  # allocation goes round-robin from here
     previous: dict[str, str] = field(default_factory=dict)  # released: id -> address
+    created: str = field(default_factory=lambda: _now())  # RFC 3339, UTC; "" when unknown
 
     def __post_init__(self) -> None:
         if self.subnet.prefixlen > 30:
@@ -138,6 +139,7 @@ class NetworkRecord:
             "endpoints": {cid: ep.to_json() for cid, ep in sorted(self.endpoints.items())},
             "last": str(self.last) if self.last is not None else None,
             "previous": self.previous,
+            "created": self.created,
         }
 
     @classmethod
@@ -152,7 +154,16 @@ class NetworkRecord:
                        for cid, ep in data.get("endpoints", {}).items()},
             last=IPv4Address(data["last"]) if data.get("last") else None,
             previous=dict(data.get("previous", {})),
+            created=str(data.get("created") or ""),
         )
+
+
+def _now() -> str:
+    """Now in RFC 3339 with nanoseconds, UTC, as docker's Created."""
+    import time
+
+    seconds, fraction = divmod(time.time_ns(), 1_000_000_000)
+    return f"{time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime(seconds))}.{fraction:09d}Z"
 
 
 class Ipam:

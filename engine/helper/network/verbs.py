@@ -88,6 +88,7 @@ def network_json(record: NetworkRecord) -> dict[str, Any]:
         "Subnet": str(record.subnet),
         "Gateway": str(record.gateway),
         "UserDefined": record.user_defined,
+        "Created": record.created,
         "Containers": {cid: endpoint_json(record, ep)
                        for cid, ep in sorted(record.endpoints.items())},
     }
