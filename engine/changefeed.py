@@ -1,19 +1,18 @@
 """When to look again: the wake-ups behind the event stream.
 
-Events come from comparing snapshots of reality (``engine/events.py``). Taking
-one is a few milliseconds per hundred containers, too much to do twice a second
-in an idle desktop, so the stream sleeps until something that a snapshot reads
-may have changed:
+Events are read from this user's journals (``engine/eventlog.py``), and ``wait``
+sees the container states the monitors record. Both sleep until something may
+have changed:
 
 - the helper's ``changes`` file for this user, which monitors and the helper
-  touch after every status or pause change (status files sit in directories the
-  user may not list, so they cannot be watched one by one);
-- the engine's own database (container names, images, tags), whoever wrote it;
+  touch after every journal entry, status or pause change (status files sit in
+  directories the user may not list, so they cannot be watched one by one);
+- the engine's own files (its database and its journal), whoever wrote them;
 - each running container's monitor, through a pidfd, for a monitor killed
   before it could record anything.
 
 Whatever cannot be watched (no inotify, no ``changes`` file yet) is made up
-for by looking every ``interval`` as before; the caller asks ``complete``.
+for by looking every ``interval``; the caller asks ``complete``.
 """
 
 from __future__ import annotations
@@ -51,11 +50,13 @@ class ChangeFeed:
     """``await wait(timeout)`` returns once something may have changed, or at the timeout.
 
     ``changes_file`` is the helper's file for this user; ``db_dir`` and
-    ``db_prefix`` name the engine's database files (``skiff.db``, its ``-wal``).
+    ``db_prefix`` name the engine's files whose writes wake it (``skiff.db``, its
+    ``-wal``, the engine's event journal).
     Must be used on one running asyncio loop.
     """
 
-    def __init__(self, changes_file: Path, db_dir: Path, db_prefix: str) -> None:
+    def __init__(self, changes_file: Path, db_dir: Path,
+                 db_prefix: str | tuple[str, ...]) -> None:
         self._changes_file = changes_file
         self._db_dir = db_dir
         self._db_prefix = db_prefix

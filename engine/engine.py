@@ -51,7 +51,7 @@ from engine.errors import (
     NetworkNotFound,
     NotFound,
 )
-from engine.events import diff_snapshots
+from engine.eventlog import JournalTail, append_event, read_events
 from engine.helper.runtime.spec import changes_file
 from engine.helperclient import HelperClient
 from engine.images.blobs import BlobStore
@@ -152,6 +152,8 @@ class Engine:
             # What the archive named, as `docker load` reports it (not older tags).
             images.append(_replace(stored, repo_tags=[t for t in stored.repo_tags
                                                       if t in item.tags]))
+            self._emit("image", "load", stored.id,
+                       name=",".join(Reference.parse(t).familiar for t in item.tags) or stored.id)
         return images
 
     async def save(self, refs: Sequence[str], archive: Path) -> None:
@@ -164,10 +166,15 @@ class Engine:
             chosen.append((image, tags))
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(None, write_archive, archive, chosen, self.blobs)
+        for image, tags in chosen:
+            self._emit("image", "save", image.id,
+                       name=",".join(Reference.parse(t).familiar for t in tags) or image.id)
 
     async def tag(self, source: str, target: str) -> None:
         image = self.image_store.get(source)
-        self.image_store.tag(image.id, Reference.parse(target).canonical)
+        name = Reference.parse(target).canonical
+        self.image_store.tag(image.id, name)
+        self._emit("image", "tag", image.id, name=Reference.parse(name).familiar)
 
     async def remove_image(self, ref: str, force: bool = False) -> list[tuple[str, str]]:
         """Returns docker's ("Untagged"|"Deleted", name) lines."""
@@ -176,6 +183,7 @@ class Engine:
         lines: list[tuple[str, str]] = []
         if named and len(image.repo_tags) > 1:
             self.image_store.untag(named)
+            self._emit("image", "untag", image.id, name=Reference.parse(named).familiar)
             return [("Untagged", Reference.parse(named).familiar)]
         users = self.container_store.users_of_image(image.id)
         if users and not force:
@@ -191,6 +199,7 @@ class Engine:
         if users:  # forced: the image keeps existing for its containers, untagged
             for tag in image.repo_tags:
                 self.image_store.untag(tag)
+                self._emit("image", "untag", image.id, name=Reference.parse(tag).familiar)
             return lines
         unused = self.image_store.remove(image.id)
         in_containers = {d for r in self.container_store.all()
@@ -198,6 +207,9 @@ class Engine:
         for diff_id in unused:
             if diff_id not in in_containers:
                 await self._call("remove_layer", {"diff_id": diff_id})
+        for tag in image.repo_tags:
+            self._emit("image", "untag", image.id, name=Reference.parse(tag).familiar)
+        self._emit("image", "delete", image.id, name=image.id)
         lines.append(("Deleted", image.id))
         return lines
 
@@ -228,6 +240,8 @@ class Engine:
         image: Image = await self._registry().pull(
             Reference.parse(ref), platform=platform, progress=progress,
             unpack=self.unpack_layer)
+        familiar = Reference.parse(ref).familiar
+        self._emit("image", "pull", familiar, name=familiar)
         return image
 
     async def push(self, ref: str, *,
@@ -236,6 +250,7 @@ class Engine:
         reference = Reference.parse(ref)
         image = self.image_store.get(ref)
         digest: str = await self._registry().push(reference, image, progress=progress)
+        self._emit("image", "push", reference.familiar, name=reference.familiar)
         return digest
 
     async def login(self, registry: str, username: str, password: str) -> None:
@@ -270,6 +285,14 @@ class Engine:
     # -- container state --------------------------------------------------------
     def _dir(self, container_id: str) -> Path:
         return self._containers_dir / container_id
+
+    def _emit(self, type_: str, action: str, ident: str, **attributes: str) -> None:
+        """Journal what the user asked for (engine/eventlog.py); monitors journal the rest."""
+        append_event(self.root / "events.log", type_, action, ident, attributes, mode=0o600)
+
+    def _emit_container(self, record: ContainerRecord, action: str, **attributes: str) -> None:
+        self._emit("container", action, record.id, name=record.name,
+                   image=record.config.image, **attributes)
 
     def _monitor_alive(self, pid: int) -> bool:
         """is_alive, asked of /proc at most every half second per monitor.
@@ -318,15 +341,17 @@ class Engine:
         error = status.error
         if status.damaged:
             error = f"{status.damaged} (left as it is; `skiff rm -f` removes the container)"
+        exit_code = status.exit_code
         if name in _ACTIVE and not self._monitor_alive(status.monitor_pid):
-            name = "exited"
+            name = "exited"  # as the helper records it when it next looks
             error = error or "the container's monitor process died"
+            exit_code = exit_code or 137
         if name == "running" and (cdir / "paused").exists():
             name = "paused"
         return ContainerState(
             status=Status(name) if name in Status._value2member_map_ else Status.DEAD,
             pid=status.pid if name in ("running", "paused") else 0,
-            exit_code=status.exit_code,
+            exit_code=exit_code,
             oom_killed=status.oom_killed,
             started_at=status.started_at,
             finished_at=status.finished_at,
@@ -383,6 +408,7 @@ class Engine:
         except BaseException:
             self.container_store.remove(container_id)
             raise
+        self._emit("container", "create", container_id, name=name, image=config.image)
         return await self.container(container_id)
 
     async def start(self, ref: str) -> Container:
@@ -467,15 +493,19 @@ class Engine:
             if timeout is None:
                 timeout = record.config.stop_timeout if record.config.stop_timeout is not None \
                     else 10
+            self._emit_container(record, "kill", signal=str(signum))
             await self._call("container_stop", {"id": record.id, "signal": signum,
                                                       "timeout": max(0, timeout)})
+            self._emit_container(record, "stop")
             return self._container(record)
 
     async def restart(self, ref: str, timeout: int | None = None) -> Container:
         container = await self.container(ref)
         if container.state.status.can_stop():
             await self.stop(container.id, timeout)
-        return await self.start(container.id)
+        started = await self.start(container.id)
+        self._emit_container(self.container_store.find(container.id), "restart")
+        return started
 
     async def kill(self, ref: str, signal: str = "SIGKILL") -> Container:
         record = self.container_store.find(ref)
@@ -484,6 +514,7 @@ class Engine:
             if not self._state(record).status.can_kill():
                 raise InvalidState(f"Cannot kill container: {ref}: Container {record.id} is "
                                    "not running")
+            self._emit_container(record, "kill", signal=str(signum))
             await self._call("container_signal", {"id": record.id, "signal": signum})
             if signum == 9:
                 await self._wait_inactive(record, 10.0)
@@ -535,6 +566,7 @@ class Engine:
         volume = Volume(name, format_time(time.time_ns()), str(reply["mountpoint"]),
                         dict(labels or {}), anonymous or not name)
         self.volume_store.add(volume)
+        self._emit("volume", "create", name, driver="local")
         return volume
 
     async def volumes(self) -> list[Volume]:
@@ -558,6 +590,7 @@ class Engine:
                         f"[{', '.join(r.id for r in users)}]")
         await self._call("volume_remove", {"name": volume.name})
         self.volume_store.remove(volume.name)
+        self._emit("volume", "destroy", volume.name, driver="local")
 
     async def volume_prune(self) -> list[str]:
         """Remove every volume no container uses; the names removed."""
@@ -579,12 +612,15 @@ class Engine:
                 raise Conflict(f"You cannot remove a {state.status.value} container "
                                f"{record.id}. Stop the container before attempting removal "
                                "or force remove")
+            if state.status.is_active:
+                self._emit_container(record, "kill", signal="9")
             try:
                 await self._call("container_remove", {"id": record.id, "force": force})
             except ContainerNotFound:
                 pass
             self.container_store.remove(record.id)
             self.stats_store.forget(record.id)
+            self._emit_container(record, "destroy")
         self._locks.pop(record.id, None)
         if volumes or record.config.auto_remove:
             for mount in record.config.mounts:
@@ -603,6 +639,8 @@ class Engine:
             raise InvalidArgument(f"Renaming a container with the same name as its current "
                                   f"name: {name}")
         self.container_store.rename(record.id, name)
+        self._emit("container", "rename", record.id, name=name, oldName=record.name,
+                   image=record.config.image)
         return await self.container(record.id)
 
     async def inspect(self, ref: str) -> dict[str, Any]:
@@ -669,7 +707,9 @@ class Engine:
         result: dict[str, Any] = await self._call(
             "network_create", {"name": name, "subnet": subnet or None,
                                "gateway": gateway or None})
-        return self._network_json(result)
+        created = self._network_json(result)
+        self._emit("network", "create", created["Id"], name=name, type="bridge")
+        return created
 
     async def networks(self) -> list[dict[str, Any]]:
         listed = await self._call("network_list", {})
@@ -692,7 +732,9 @@ class Engine:
         if users:
             raise InUse(f"error while removing network: network {name} has active endpoints "
                         f"(containers {', '.join(users)})")
+        gone = await self.network_inspect(name)
         await self._call("network_remove", {"name": name})
+        self._emit("network", "destroy", gone["Id"], name=gone["Name"], type="bridge")
 
     async def network_connect(self, network: str, ref: str, aliases: Sequence[str] = (),
                               ip: str = "") -> None:
@@ -701,10 +743,14 @@ class Engine:
             "id": record.id, "network": network, "name": record.name,
             "hostname": record.config.hostname or record.id[:12], "aliases": list(aliases),
             "ip": ip or None})
+        self._emit("network", "connect", network, name=network, container=record.id,
+                   type="bridge")
 
     async def network_disconnect(self, network: str, ref: str) -> None:
         record = self.container_store.find(ref)
         await self._call("network_disconnect", {"id": record.id, "network": network})
+        self._emit("network", "disconnect", network, name=network, container=record.id,
+                   type="bridge")
 
     def _network_json(self, data: dict[str, Any]) -> dict[str, Any]:
         """docker network inspect's shape around what the helper reports."""
@@ -990,34 +1036,116 @@ class Engine:
         return result
 
     # -- events ---------------------------------------------------------------------
-    async def events(self, since_ns: int | None = None,
-                     interval: float = 0.25) -> AsyncIterator[Event]:
-        """What changed, whoever changed it: snapshots of reality, compared.
+    def _journals(self) -> list[Path]:
+        """This user's two journals (engine/eventlog.py): the engine's and the helper's."""
+        return [self.root / "events.log", changes_file(self._containers_dir).with_name(
+            "events.log")]
 
-        A snapshot is taken when the ChangeFeed says something may have changed (at
-        most one per ``interval``, so a burst costs one look), every ``interval``
-        when it cannot watch everything, and every SAFETY_LOOK seconds regardless.
+    async def events(self, since_ns: int | None = None, until_ns: int | None = None,
+                     interval: float = 0.25) -> AsyncIterator[Event]:
+        """Every event of this user's journals in time order: from ``since_ns`` (a replay
+        of the bounded history), then as they happen; the stream ends at ``until_ns``.
+
+        It sleeps until the ChangeFeed says a journal may have grown (at most one look
+        per ``interval``, so a burst costs one), every ``interval`` when it cannot
+        watch everything, and every SAFETY_LOOK seconds regardless. A monitor killed
+        before it could journal its container's end is heard through its pidfd; that
+        die is told to the followers there are, not journaled.
         """
+        journals = self._journals()
         with self._change_feed() as feed:
-            previous = self._snapshot()
-            feed.follow(self._monitor_pids(_container_ids(previous)))
-            looked = time.monotonic()
-            while True:
-                await feed.wait(SAFETY_LOOK if feed.complete else interval)
-                delay = looked + interval - time.monotonic()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                feed.clear()  # what woke it until now is in this look
-                self._forget_exited(feed)
-                current = self._snapshot()
+            tails = [JournalTail(path) for path in journals]
+            try:
+                replayed: set[tuple[int, str, str, str]] = set()
+                if since_ns is not None:
+                    history = sorted((r for path in journals
+                                      for r in read_events(path, since_ns, until_ns)),
+                                     key=lambda r: r["t"])
+                    for record in history:
+                        replayed.add((record["t"], record["type"], record["action"],
+                                      record["id"]))
+                        yield self._event(record)
                 looked = time.monotonic()
-                feed.follow(self._monitor_pids(_container_ids(current)))
-                for event in diff_snapshots(previous, current):
-                    yield event
-                previous = current
+                while until_ns is None or time.time_ns() <= until_ns:
+                    feed.follow(self._active_monitor_pids())
+                    pause = SAFETY_LOOK if feed.complete else interval
+                    if until_ns is not None:
+                        pause = min(pause, max(0.0, (until_ns - time.time_ns()) / 1e9))
+                    await feed.wait(pause)
+                    delay = looked + interval - time.monotonic()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
+                    feed.clear()  # what woke it until now is in this look
+                    exited = feed.take_exited()
+                    for pid in exited:
+                        self._alive_cache.pop(pid, None)
+                    records = self._look(tails)
+                    looked = time.monotonic()
+                    records += self._unrecorded_deaths(exited, records)
+                    for record in sorted(records, key=lambda r: r["t"]):
+                        key = (record["t"], record["type"], record["action"], record["id"])
+                        if key in replayed:
+                            continue  # appended while the history was read
+                        if until_ns is not None and record["t"] > until_ns:
+                            return
+                        yield self._event(record, live=True)
+                    replayed.clear()
+            finally:
+                for tail in tails:
+                    tail.close()
+
+    def _look(self, tails: list[JournalTail]) -> list[dict[str, Any]]:
+        return [record for tail in tails for record in tail.read()]
+
+    def _event(self, record: dict[str, Any], live: bool = False) -> Event:
+        """``live``: as it happens, a container is named by its name now (a monitor
+        journals the name it started with, which a rename since then changed)."""
+        attributes = dict(record["attrs"])
+        if record["type"] == "container" and (live or not attributes.get("image")):
+            try:
+                found = self.container_store.find(record["id"])
+            except ContainerNotFound:
+                pass
+            else:
+                attributes.setdefault("image", found.config.image)
+                if not attributes["image"]:
+                    attributes["image"] = found.config.image
+                if live and record["action"] != "rename":
+                    attributes["name"] = found.name
+        return Event(record["type"], record["action"], record["id"], record["t"], attributes)
+
+    def _active_monitor_pids(self) -> list[int]:
+        """The monitors of the containers whose status says they run (cheap: the status
+        files are parsed again only when they changed)."""
+        pids = []
+        for container_id in self.container_store.ids():
+            status = self._status(container_id)
+            if status is not None and status.status in _ACTIVE and status.monitor_pid:
+                pids.append(status.monitor_pid)
+        return pids
+
+    def _unrecorded_deaths(self, exited: set[int], journaled: list[dict[str, Any]]
+                           ) -> list[dict[str, Any]]:
+        """Containers whose monitor died still "running" in their status file."""
+        if not exited:
+            return []
+        died = {r["id"] for r in journaled if r["action"] == "die"}
+        found = []
+        for container_id in self.container_store.ids():
+            status = self._status(container_id)
+            if status is None or status.monitor_pid not in exited or container_id in died \
+                    or status.status not in _ACTIVE:
+                continue
+            state = self._state(container_id)
+            found.append({"t": time.time_ns(), "type": "container", "action": "die",
+                          "id": container_id, "attrs": {
+                              "name": self.container_store.find(container_id).name,
+                              "exitCode": str(state.exit_code)}})
+        return found
 
     def _change_feed(self) -> ChangeFeed:
-        return ChangeFeed(changes_file(self._containers_dir), self.root, self.db.path.name)
+        return ChangeFeed(changes_file(self._containers_dir), self.root,
+                          (self.db.path.name, "events.log"))
 
     def _forget_exited(self, feed: ChangeFeed) -> None:
         """Before looking: monitors the feed saw exit are dead now, whatever the
@@ -1033,19 +1161,6 @@ class Engine:
             if cached is not None and cached[1].status in _ACTIVE:
                 pids.append(cached[1].monitor_pid)
         return pids
-
-    def _snapshot(self) -> dict[str, tuple[str, ...]]:
-        # Cheap on purpose: the app takes one every half second with hundreds of
-        # containers. Names from SQLite, status files only when they changed.
-        snap: dict[str, tuple[str, ...]] = {}
-        for container_id, name in self.container_store.names_by_id().items():
-            state = self._state(container_id)
-            snap[f"container:{container_id}"] = (
-                name, state.status.value, state.started_at,
-                str(state.restart_count), str(state.exit_code))
-        for image_id, tags in self.image_store.tags_by_image().items():
-            snap[f"image:{image_id}"] = tuple(sorted(tags))
-        return snap
 
 
 def _hex_id(kind: str, name: str) -> str:
@@ -1070,9 +1185,6 @@ def _endpoint_entry(network: str, container_id: str, name: str, info: dict[str, 
             "IPv4Address": f"{address}/{prefix}" if address and prefix else address,
             "IPv6Address": ""}
 
-
-def _container_ids(snapshot: dict[str, tuple[str, ...]]) -> list[str]:
-    return [key.removeprefix("container:") for key in snapshot if key.startswith("container:")]
 
 
 def parse_since(value: str | None) -> int | None:

@@ -9,6 +9,7 @@ import os
 import signal
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,13 +28,20 @@ class Follower:
         self.watcher = watcher
         self.queue: asyncio.Queue[Event] = asyncio.Queue()
         self.looks = 0
-        take = watcher._snapshot
+        take = watcher._look
+        self.opened = asyncio.Event()
+        active = watcher._active_monitor_pids
 
-        def counted() -> dict[str, tuple[str, ...]]:
+        def counted(tails: Any) -> list[dict[str, Any]]:
             self.looks += 1
-            return take()
+            return take(tails)
 
-        watcher._snapshot = counted  # type: ignore[method-assign]
+        def started() -> list[int]:
+            self.opened.set()  # the journals are open: what follows is heard
+            return active()
+
+        watcher._look = counted  # type: ignore[method-assign]
+        watcher._active_monitor_pids = started  # type: ignore[method-assign]
         self.task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -42,8 +50,7 @@ class Follower:
                 await self.queue.put(event)
 
         self.task = asyncio.create_task(pump())
-        while self.looks == 0:
-            await asyncio.sleep(0.01)
+        await asyncio.wait_for(self.opened.wait(), 10)
 
     async def expect(self, container_id: str, action: str, within: float = 5.0) -> Event:
         async def find() -> Event:

@@ -8,7 +8,6 @@ and follows until Ctrl-C or ``--until``.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import os
 import platform
@@ -198,12 +197,9 @@ async def cmd_events(ctx: Context) -> int:
     until_ns = parse_time(args.until, "--until", now) if args.until else None
     template = (Template(args.format.replace("\\t", "\t").replace("\\n", "\n"))
                 if args.format else None)
-    stream = ctx.engine.events(since_ns=since_ns)
-
-    async def follow() -> None:
+    stream = ctx.engine.events(since_ns=since_ns, until_ns=until_ns)  # --until ends it
+    try:
         async for event in stream:
-            if until_ns is not None and event.time_ns > until_ns:
-                return
             if not _event_matches(event, filters):
                 continue
             if template is not None:
@@ -211,14 +207,6 @@ async def cmd_events(ctx: Context) -> int:
             else:
                 ctx.out.write(event_line(event) + "\n")
             ctx.out.flush()
-
-    try:
-        if until_ns is None:
-            await follow()
-        else:
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(max(0.0, until_ns / 1e9 - time.time())):
-                    await follow()
     finally:
         aclose = getattr(stream, "aclose", None)
         if aclose is not None:

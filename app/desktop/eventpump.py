@@ -1,9 +1,9 @@
 """The engine's event stream, run off the GUI thread.
 
-``Engine.events()`` finds changes by comparing snapshots of every container's
-state, taken when something woke it (engine/changefeed.py); with hundreds of
-containers one snapshot is a few milliseconds of Python, and a burst of changes
-costs one every INTERVAL. Even that would be a hitch on the qasync loop, so a
+``Engine.events()`` reads this user's event journals when something woke it
+(engine/changefeed.py), and checks which containers' monitors to follow; with
+hundreds of containers one look is a few milliseconds of Python, and a burst of
+changes costs one every INTERVAL. Even that would be a hitch on the qasync loop, so a
 second Engine (same storage, its own SQLite connection) runs the stream on its
 own asyncio loop in a thread, and each event is handed to the GUI loop with
 ``call_soon_threadsafe``.
@@ -15,7 +15,6 @@ import asyncio
 import inspect
 import logging
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -26,7 +25,7 @@ log = logging.getLogger(__name__)
 #: Delivered once the stream has its starting point: list everything again then.
 READY = "ready"
 
-#: The least time between two of the engine's snapshots: the first change after
+#: The least time between two of the engine's looks: the first change after
 #: a quiet spell shows at once, a burst of them within this.
 INTERVAL = 0.5
 
@@ -95,14 +94,14 @@ class EventPump:
             return
         try:
             events = engine.events
-            kwargs: dict[str, Any] = {"since_ns": time.time_ns()}
+            kwargs: dict[str, Any] = {}  # from now on: nothing to replay
             if "interval" in inspect.signature(events).parameters:
                 kwargs["interval"] = INTERVAL
             log.info("following the engine's events (%s)", kwargs)
             stream = events(**kwargs).__aiter__()
             pending = asyncio.ensure_future(stream.__anext__())
-            # One turn of the loop: the stream takes its first snapshot and sleeps.
-            # Changes before that snapshot make no event, so the receiver lists
+            # One turn of the loop: the stream opens its journals and sleeps.
+            # Changes before that make no event, so the receiver lists
             # everything again once it hears READY.
             await asyncio.sleep(0)
             self._send(READY)

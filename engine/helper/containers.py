@@ -123,7 +123,8 @@ class ContainerService:
             stop_signal=spec["stop_signal"], binds=binds,
             network="host" if spec["network_mode"] == "host" else "sandbox",
             network_mode=spec["network_mode"], ports=spec["ports"], exposed=spec["exposed"],
-            aliases=spec["aliases"], name=spec["name"], cgroup_parent=self.cgroup_parent,
+            aliases=spec["aliases"], name=spec["name"], image=spec["image"] or "",
+            cgroup_parent=self.cgroup_parent,
             tty=bool(spec.get("tty")), open_stdin=bool(spec.get("open_stdin")),
             seccomp=seccomp,
             userns=remap,
@@ -421,6 +422,8 @@ class ContainerService:
         if cdir.paused.exists():
             raise InvalidState(f"container {container_id[:12]} is already paused")
         open_cgroup(container_id, self.cgroup_parent).freeze()
+        spec = cdir.read_spec()
+        cdir.journal("pause", name=spec.name, image=spec.image)
         cdir.set_paused(True)
         return {}
 
@@ -428,6 +431,8 @@ class ContainerService:
         cdir = self._existing(container_id)
         if not cdir.paused.exists():
             raise InvalidState(f"container {container_id[:12]} is not paused")
+        spec = cdir.read_spec()
+        cdir.journal("unpause", name=spec.name, image=spec.image)
         self._thaw(cdir)
         return {}
 

@@ -116,6 +116,7 @@ _SPEC = {
                      max_items=1024),
     "aliases": Field("list[str]", pattern=HOSTNAME, max_items=32),
     "name": _str(CONTAINER_NAME),
+    "image": _str(max_len=512, required=False),  # the reference, for events
     "tty": Field("bool", required=False),
     "open_stdin": Field("bool", required=False),
     # unconfined, or a seccomp profile's JSON (checked and compiled by the helper);

@@ -105,6 +105,7 @@ class Monitor:
                 self.cgroup.destroy()
                 final: dict[str, object] = dict(exit_code=exc.code, error=str(exc))
                 break
+            self.cdir.journal("start", name=self.spec.name, image=self.spec.image)
             self.record(status="running", pid=run.pid, started_at=_now(), error="",
                         exit_code=0, oom_killed=False, signal=0, stopped_by_user=False)
             if first:
@@ -117,6 +118,10 @@ class Monitor:
             code, sig = _decode(wait_status)
             self.cdir.set_paused(False)
             final = dict(exit_code=code, signal=sig, oom_killed=oom, stopped_by_user=stopped)
+            if oom:
+                self.cdir.journal("oom", name=self.spec.name, image=self.spec.image)
+            self.cdir.journal("die", name=self.spec.name, image=self.spec.image,
+                              exitCode=str(code))
             if stopped or not self._should_restart(code):
                 break
             # "restarting" is written at once, so followers never see a gap of "exited".

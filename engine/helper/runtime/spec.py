@@ -78,6 +78,7 @@ class RuntimeSpec:
     exposed: list[str] = field(default_factory=list)  # the image's, "80/tcp"
     aliases: list[str] = field(default_factory=list)
     name: str = ""
+    image: str = ""  # the reference it was created from, named in its events
     tty: bool = False
     open_stdin: bool = False
     cgroup_parent: str = "skiff"
@@ -172,6 +173,14 @@ class ContainerDir:
 
     def announce(self) -> None:
         announce_changes(self.changes)
+
+    def journal(self, action: str, **attributes: str) -> None:
+        """Record a container event in the user's journal (engine/eventlog.py); the
+        announce that follows the status write wakes the followers."""
+        from engine.eventlog import append_event
+
+        append_event(self.changes.with_name("events.log"), "container", action,
+                     self.path.name, attributes)
 
     def write_json(self, path: Path, data: dict[str, Any]) -> None:
         """Atomic: readers see the old or the new file, never half of one."""
