@@ -82,16 +82,13 @@ class Engine:
         if root is not None:
             os.environ["SKIFF_ROOT"] = str(root)
         self.root = paths.engine_root()
-        self.helper_root = paths.helper_root()
-        self.cgroup_parent = paths.cgroup_parent()
         self.db = Database(self.root / "skiff.db")
         self.blobs = BlobStore(self.root)
         self.image_store = ImageStore(self.db, self.blobs)
         self.container_store = ContainerStore(self.db)
         self.volume_store = VolumeStore(self.db)
         self._stats_store: StatsHistory | None = None
-        self.helper = HelperClient(self.helper_root, self.cgroup_parent)
-        self._containers_dir = self.helper_root / "users" / str(os.getuid()) / "containers"
+        self.helper = HelperClient(paths.helper_root(), paths.cgroup_parent())
         self._locks: dict[str, asyncio.Lock] = {}
         self._cpu_samples: dict[str, tuple[int, int]] = {}
         self._top_procs: dict[str, dict[int, Any]] = {}  # psutil.Process kept between calls
@@ -99,6 +96,19 @@ class Engine:
         self._repaired = False
         self._status_cache: dict[str, tuple[tuple[int, int, int], StatusRecord]] = {}
         self._alive_cache: dict[int, float] = {}
+
+    @property
+    def helper_root(self) -> Path:
+        """Where the helper keeps containers (it says so when it starts)."""
+        return self.helper.root
+
+    @property
+    def cgroup_parent(self) -> str:
+        return self.helper.cgroup_parent
+
+    @property
+    def _containers_dir(self) -> Path:
+        return self.helper.root / "users" / str(os.getuid()) / "containers"
 
     async def __aenter__(self) -> Engine:
         return self

@@ -22,7 +22,8 @@ why, and what to do.
     ├── KernelFeatureMissing    (no overlayfs, no cgroup controller, ...)
     ├── DamagedState            (a database or state file that cannot be read)
     ├── HelperError             (the privileged helper refused or died)
-    │   └── ProtocolError
+    │   ├── ProtocolError
+    │   └── HelperUnavailable   (it could not be started: polkit said no, no agent, ...)
     └── ContainerStartError     (the container's command could not be run)
             .exit_code: 126 (cannot invoke) or 127 (not found)
 """
@@ -37,6 +38,7 @@ __all__ = [
     "DamagedState",
     "DigestMismatch",
     "HelperError",
+    "HelperUnavailable",
     "ImageNotFound",
     "InUse",
     "InvalidArgument",
@@ -130,6 +132,12 @@ class HelperError(SkiffError):
 
 class ProtocolError(HelperError):
     kind = "protocol"
+
+
+class HelperUnavailable(HelperError):
+    """The helper could not be started for this user; str() says why and what to do."""
+
+    kind = "helper_unavailable"
 
 
 class ContainerStartError(SkiffError):

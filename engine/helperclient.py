@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -20,12 +19,11 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from engine import polkit
 from engine.errors import ContainerStartError, HelperError, ProtocolError, from_kind
 from engine.helper import protocol
 
 __all__ = ["HelperClient", "plain_refusal"]
-
-INSTALLED_HELPER = Path("/usr/libexec/skiff/skiff-helper")
 
 
 def idle_seconds() -> float:
@@ -37,17 +35,13 @@ def idle_seconds() -> float:
 
 
 def helper_command(root: Path, cgroup_parent: str) -> list[str]:
+    """Root runs this copy's helper; a user, the installed one through pkexec."""
     args = ["--root", str(root), "--cgroup-parent", cgroup_parent,
             "--idle", f"{idle_seconds():g}"]
     if os.geteuid() == 0:
         return [sys.executable, "-m", "engine.helper", *args]
-    pkexec = shutil.which("pkexec")
-    if pkexec is None:
-        raise HelperError("Skiff needs root for containers: run it as root, or install "
-                          "pkexec (policykit-1) so it can ask for permission")
-    target = [str(INSTALLED_HELPER)] if INSTALLED_HELPER.exists() else [
-        sys.executable, "-m", "engine.helper"]
-    return [pkexec, *target, *args]
+    pkexec, installed = polkit.pkexec_command()
+    return [pkexec, str(installed.helper), *args]
 
 
 class HelperClient:
@@ -93,10 +87,13 @@ class HelperClient:
         if reply is None or reply.get("hello") != protocol.VERSION:
             sock.close()
             return None  # it was on its way out: start our own
+        self._adopt(reply)
         return sock
 
     async def _spawn(self) -> socket.socket:
         assert self._loop is not None
+        command = helper_command(self.root, self.cgroup_parent)
+        through_pkexec = os.geteuid() != 0
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         env = dict(os.environ)
         package_root = str(Path(__file__).resolve().parents[1])
@@ -104,24 +101,55 @@ class HelperClient:
             p for p in (package_root, env.get("PYTHONPATH", "")) if p)
         try:
             self._process = subprocess.Popen(
-                helper_command(self.root, self.cgroup_parent), stdin=theirs.fileno(),
-                stdout=subprocess.DEVNULL, close_fds=True, env=env,
-                start_new_session=True)
+                command, stdin=theirs.fileno(), stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE if through_pkexec else None,
+                close_fds=True, env=env, start_new_session=True)
         except OSError as exc:
             ours.close()
             raise HelperError(f"cannot start the privileged helper: {exc}") from None
         finally:
             theirs.close()
+        process = self._process
+        output = polkit.ErrorOutput(process.stderr) if process.stderr is not None else None
         try:
             reply = await self._loop.run_in_executor(None, self._handshake, ours)
         except (OSError, ProtocolError) as exc:
-            ours.close()
-            raise HelperError(f"the privileged helper did not answer: {exc}") from None
+            reply, failure = None, str(exc)
+        else:
+            failure = "it exited"
         if reply is None or reply.get("hello") != protocol.VERSION:
             ours.close()
-            detail = (reply or {}).get("error", {}).get("message", "it exited")
+            if output is not None and reply is None:
+                raise await self._loop.run_in_executor(None, self._why, process, output)
+            detail = (reply or {}).get("error", {}).get("message", failure)
             raise HelperError(f"the privileged helper refused to talk: {detail}")
+        if output is not None:
+            output.started()
+        self._adopt(reply)
         return ours
+
+    def _why(self, process: subprocess.Popen[bytes], output: polkit.ErrorOutput) -> HelperError:
+        """What pkexec (or the helper it started) said before hanging up."""
+        try:
+            status: int | None = process.wait(10)
+        except subprocess.TimeoutExpired:
+            status = None
+        return polkit.explain(status, output.text(), self._action())
+
+    @staticmethod
+    def _action() -> str:
+        from engine import installation
+
+        found = installation.find()
+        return found.polkit_action if found is not None else "org.skiff.helper"
+
+    def _adopt(self, hello: dict[str, Any]) -> None:
+        """The helper decides where it keeps things: look where it says."""
+        root, parent = hello.get("root"), hello.get("cgroup_parent")
+        if isinstance(root, str) and root:
+            self.root = Path(root)
+        if isinstance(parent, str) and parent:
+            self.cgroup_parent = parent
 
     def _handshake(self, sock: socket.socket) -> dict[str, Any] | None:
         protocol.send_frame(sock, {"hello": protocol.VERSION})

@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from engine import installation
+
 __all__ = ["cgroup_parent", "engine_root", "helper_root", "user_config_dir"]
 
 SYSTEM_ROOT = Path("/var/lib/skiff")
@@ -36,17 +38,23 @@ def helper_root() -> Path:
     """The privileged helper's root: layers, container filesystems, logs.
 
     Only root moves it with SKIFF_ROOT: a helper started through pkexec for a
-    user ignores the user's choice, so the engine must look where it writes.
+    user ignores the user's choice and uses its installation's root, so the
+    engine must look there (the helper's hello names it too).
     """
     override = _override()
     if override is not None and os.geteuid() == 0:
         return override / "helper"
-    return SYSTEM_ROOT / "helper"
+    found = installation.find()
+    return found.helper_root if found is not None else SYSTEM_ROOT / "helper"
 
 
 def cgroup_parent() -> str:
     """The cgroup (one path component) that holds every container's cgroup."""
-    return os.environ.get("SKIFF_CGROUP_PARENT", "skiff")
+    value = os.environ.get("SKIFF_CGROUP_PARENT")
+    if value:
+        return value
+    found = installation.find()
+    return found.cgroup_parent if found is not None else "skiff"
 
 
 def user_config_dir() -> Path:

@@ -11,4 +11,7 @@ pytest_plugins = [
     "tests.fixtures.registry",
     "tests.fixtures.engine",
     "tests.fixtures.users",
+    "tests.fixtures.systembus",
+    "tests.fixtures.installed",
+    "tests.fixtures.desktopuser",
 ]

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import IO, Any, TextIO
 
-from engine.errors import SkiffError
+from engine.errors import HelperUnavailable, SkiffError
 
 __all__ = ["Command", "Context", "Handler", "daemon_message"]
 
@@ -33,7 +33,10 @@ class Context:
         self.err.flush()
 
     def daemon_error(self, exc: SkiffError) -> None:
-        """One argument of several failed: say so, carry on, and exit 1 at the end."""
+        """One argument of several failed: say so, carry on, and exit 1 at the end
+        (unless no argument can succeed: without the helper, say that once)."""
+        if isinstance(exc, HelperUnavailable):
+            raise exc
         self.error(daemon_message(exc))
         self.status = 1
 
@@ -69,4 +72,6 @@ class Command:
 
 
 def daemon_message(exc: SkiffError) -> str:
+    if isinstance(exc, HelperUnavailable):
+        return str(exc)  # no daemon answered: as docker's "Cannot connect to the Docker daemon"
     return f"Error response from daemon: {exc}"

@@ -55,6 +55,7 @@ class HelperServer:
                  zygote: Zygote | None = None) -> None:
         self.root = root
         self.uid = uid
+        self.cgroup_parent = cgroup_parent
         self.containers = ContainerService(root, uid, cgroup_parent, zygote)
         self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="verb")
         self._active = 0
@@ -88,7 +89,8 @@ class HelperServer:
                                  f"protocol version {hello.get('hello')!r} is not supported; "
                                  f"this helper speaks {protocol.VERSION}"}})
             return
-        conn.send({"hello": protocol.VERSION, "root": str(self.root), "pid": os.getpid()})
+        conn.send({"hello": protocol.VERSION, "root": str(self.root), "pid": os.getpid(),
+                   "cgroup_parent": self.cgroup_parent})
         pending: list[Future[None]] = []
         while True:
             try:
@@ -251,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="skiff-helper")
     parser.add_argument("--root", help="storage root (honoured only for a root caller)")
-    parser.add_argument("--cgroup-parent", default="skiff")
+    parser.add_argument("--cgroup-parent", help="honoured only for a root caller")
     parser.add_argument("--idle", type=float, default=0.0,
                         help="stay up this many seconds for later engines (0: exit with "
                              "the engine that started us)")
@@ -269,17 +271,14 @@ def main(argv: list[str] | None = None) -> int:
         print("skiff-helper: the socket's peer is not the user pkexec authorised", file=sys.stderr)
         return 1
     from engine.cgroups.base import check_component
-    from engine.paths import SYSTEM_ROOT
 
-    # A root parent chose our root; through pkexec, a user could point it anywhere.
-    root = Path(options.root) if options.root and pkexec_uid is None else SYSTEM_ROOT / "helper"
+    root, cgroup_parent = _world(options.root, options.cgroup_parent,
+                                 trusted=pkexec_uid is None)
     try:
-        parent = check_component(options.cgroup_parent, "cgroup parent")
+        parent = check_component(cgroup_parent, "cgroup parent")
     except SkiffError as exc:
         print(f"skiff-helper: {exc}", file=sys.stderr)
         return 1
-    if uid != 0 and parent != "skiff":
-        parent = "skiff"
     root.mkdir(parents=True, exist_ok=True, mode=0o711)
     (root / "layers").mkdir(exist_ok=True, mode=0o711)
     from engine.helper.layers import clean_temp
@@ -304,6 +303,30 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         zygote.close()
     return 0
+
+
+def _world(root: str | None, cgroup_parent: str | None, trusted: bool) -> tuple[Path, str]:
+    """The storage root and cgroup parent we serve, and (in our environment) the bridge
+    prefix and nft table: a root caller's choice, else our installation's.
+
+    Through pkexec, a user could point the arguments anywhere; pkexec cleared the
+    environment, so only what the root-owned installation says counts.
+    """
+    from engine import installation
+    from engine.paths import SYSTEM_ROOT
+
+    installed = installation.own()
+    default_root = installed.helper_root if installed else SYSTEM_ROOT / "helper"
+    default_parent = installed.cgroup_parent if installed else "skiff"
+    network = installed.network_environment() if installed else {}
+    if not trusted:
+        for key in ("SKIFF_NET_PREFIX", "SKIFF_NET_TABLE", "SKIFF_NETFILTER"):
+            os.environ.pop(key, None)
+        os.environ.update(network)
+        return default_root, default_parent
+    for key, value in network.items():
+        os.environ.setdefault(key, value)
+    return (Path(root) if root else default_root), cgroup_parent or default_parent
 
 
 def socket_path(root: Path, uid: int) -> Path:

@@ -1,0 +1,115 @@
+"""A desktop user who is not root, through the real pkexec, polkitd and installed helper.
+
+Uses the harness in tests/fixtures (systembus, installed, desktopuser): Skiff
+installed by ``make install`` into its own prefix, a user authorised by a
+polkit rule, commands run with ``runuser``. Each way the polkit path can fail
+gets its one sentence, with no traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from engine import polkit
+from tests.fixtures.desktopuser import DesktopUser
+from tests.fixtures.polkitagent import DismissingAgent
+
+pytestmark = pytest.mark.root
+
+
+def _one_line(out: subprocess.CompletedProcess[str], sentence: str) -> None:
+    assert out.returncode != 0, out
+    assert "Traceback" not in out.stderr, out.stderr
+    assert out.stderr.strip().splitlines() == [f"skiff: {sentence}"], out.stderr
+
+
+def test_load_and_run_through_pkexec(desktop_user: DesktopUser, user_busybox: str) -> None:
+    out = desktop_user.skiff("run", "--rm", user_busybox, "echo", "hello", check=True)
+    assert out.stdout == "hello\n"
+    assert user_busybox.split(":")[0] in desktop_user.skiff("images", check=True).stdout
+
+
+def test_the_helper_is_the_installed_one_and_root(desktop_user: DesktopUser,
+                                                  user_busybox: str) -> None:
+    out = desktop_user.skiff("run", "-d", user_busybox, "sleep", "60", check=True)
+    cid = out.stdout.strip()
+    try:
+        assert desktop_user.skiff("ps", "-q", check=True).stdout.split() == [cid[:12]]
+        status = desktop_user.installation.helper_root / "users" / str(desktop_user.uid)
+        assert (status / "containers" / cid).is_dir()
+    finally:
+        desktop_user.skiff("rm", "-f", cid, check=True)
+
+
+def test_polkit_says_no(desktop_user: DesktopUser, user_busybox: str) -> None:
+    with desktop_user.polkit_says("NO"):
+        out = desktop_user.skiff("run", "--rm", user_busybox, "true")
+    _one_line(out, polkit.REFUSED.format(action=desktop_user.installation.polkit_action))
+
+
+def test_no_authentication_agent(desktop_user: DesktopUser, user_busybox: str) -> None:
+    with desktop_user.polkit_says("AUTH_ADMIN"):
+        out = desktop_user.skiff("run", "--rm", user_busybox, "true")
+    _one_line(out, polkit.NO_AGENT)
+
+
+def test_dismissed(desktop_user: DesktopUser, user_busybox: str) -> None:
+    with desktop_user.polkit_says("AUTH_ADMIN"):
+        # The shell says its pid, waits for the agent, then becomes skiff (same pid):
+        # pkexec asks the agent of its parent, which is that process.
+        process = desktop_user.popen(
+            ["sh", "-c", 'echo $$; read go; exec skiff run --rm "$0" true', user_busybox],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert process.stdout is not None and process.stdin is not None
+        pid = int(process.stdout.readline())
+        with DismissingAgent(pid) as agent:
+            stdout, stderr = process.communicate("go\n", timeout=120)
+        assert agent.asked == 1
+    _one_line(subprocess.CompletedProcess([], process.returncode, stdout, stderr),
+              polkit.DISMISSED)
+
+
+def test_no_polkit_service(desktop_user: DesktopUser, user_busybox: str) -> None:
+    out = desktop_user.skiff("run", "--rm", user_busybox, "true", hide=["/run/dbus"])
+    _one_line(out, polkit.NO_POLKIT)
+
+
+def test_pkexec_missing(desktop_user: DesktopUser, user_busybox: str) -> None:
+    pkexec = shutil.which("pkexec")
+    assert pkexec is not None
+    out = desktop_user.skiff("run", "--rm", user_busybox, "true", hide=[pkexec])
+    _one_line(out, polkit.NO_PKEXEC)
+
+
+def test_helper_not_installed(desktop_user: DesktopUser, user_busybox: str) -> None:
+    helper = desktop_user.installation.helper
+    out = desktop_user.skiff("run", "--rm", user_busybox, "true", hide=[str(helper.parent)])
+    _one_line(out, polkit.NOT_INSTALLED)
+
+
+@pytest.mark.parametrize("change", ["chmod", "chown"])
+def test_helper_refuses_code_a_user_can_change(desktop_user: DesktopUser, user_busybox: str,
+                                               change: str) -> None:
+    """One module of the installed engine writable by others, or the user's: the helper,
+    started for the user by pkexec, runs none of it and says which file."""
+    site = desktop_user.installation.prefix / "lib" / "skiff"
+    module = next(site.glob("lib/python3*/site-packages/engine/helper/protocol.py"))
+    before = module.stat()
+    try:
+        if change == "chmod":
+            module.chmod(0o666)
+        else:
+            os.chown(module, desktop_user.uid, -1)
+        out = desktop_user.skiff("run", "--rm", user_busybox, "true")
+    finally:
+        os.chown(module, before.st_uid, before.st_gid)
+        module.chmod(before.st_mode & 0o7777)
+    why = ("is writable by someone other than root" if change == "chmod"
+           else f"belongs to uid {desktop_user.uid}, not root")
+    _one_line(out, f"refusing to run as root for uid {desktop_user.uid}: {module} {why}; "
+                   "install Skiff with `sudo make install` (or its .deb) and use that copy")
+    assert desktop_user.skiff("run", "--rm", user_busybox, "true").returncode == 0
