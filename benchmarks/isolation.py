@@ -28,4 +28,4 @@ def private_world(work: Path) -> Iterator[None]:
         if (helper_root / "network").exists():
             from engine.helper.network.verbs import default_networking
 
-            default_networking(helper_root).teardown()
+            default_networking(helper_root, 0).teardown()

@@ -713,7 +713,7 @@ class Engine:
                              ) -> dict[str, Any]:
         """A user-defined bridge network; containers on it reach each other by name."""
         if name in ("bridge", "host", "none", "default"):
-            raise Conflict(f"network with name {name} already exists (it is predefined)")
+            raise Conflict(f"network with name {name} already exists")
         result: dict[str, Any] = await self._call(
             "network_create", {"name": name, "subnet": subnet or None,
                                "gateway": gateway or None})

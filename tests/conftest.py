@@ -14,4 +14,5 @@ pytest_plugins = [
     "tests.fixtures.systembus",
     "tests.fixtures.installed",
     "tests.fixtures.desktopuser",
+    "tests.fixtures.networld",
 ]

@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 __all__ = ["NOBODY", "HelperPeer", "socketpair_as"]
 
@@ -34,34 +35,53 @@ def socketpair_as(uid: int) -> tuple[socket.socket, socket.socket]:
 
 
 class HelperPeer:
-    """The engine's end of a connection to a real helper (storage under ``root``), for a
-    caller running as ``uid``."""
+    """A real helper (``python -m engine.helper``) on storage root ``root``, with
+    this object as its engine connected as user ``uid`` (root: 0). The helper
+    starts in the calling thread's namespaces, in ``env`` or this environment."""
 
-    def __init__(self, root: Path, uid: int, env: dict[str, str] | None = None) -> None:
+    def __init__(self, root: Path, uid: int, env: dict[str, str] | None = None,
+                 cgroup_parent: str = "") -> None:
         from engine.helper import protocol
 
         self.protocol = protocol
-        self.sock, theirs = socketpair_as(uid)
+        self.sock, theirs = socketpair_as(uid) if uid else socket.socketpair()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "engine.helper", "--root", str(root),
-             "--cgroup-parent", os.environ["SKIFF_CGROUP_PARENT"]],
+            [sys.executable, "-m", "engine.helper", "--root", str(root), "--cgroup-parent",
+             cgroup_parent or os.environ.get("SKIFF_CGROUP_PARENT", "skiff-test")],
             stdin=theirs.fileno(), close_fds=True, env=env)
         theirs.close()
         self.reader = protocol.FrameReader(self.sock)
+        self.ids = 0
         protocol.send_frame(self.sock, {"hello": protocol.VERSION})
         assert self._read()[0]["hello"] == protocol.VERSION
-        self.ids = 0
 
-    def _read(self) -> tuple[dict[str, object], list[int]]:
+    def _read(self) -> tuple[dict[str, Any], list[int]]:
         item = self.reader.read()
         assert item is not None, "the helper hung up"
         return item
 
-    def call(self, verb: str, args: dict[str, object], fds: list[int] | None = None
-             ) -> tuple[dict[str, object], list[int]]:
+    def call(self, verb: str, args: dict[str, Any] | None = None,
+             fds: list[int] | None = None) -> tuple[dict[str, Any], list[int]]:
+        """The reply ({"result"} or {"error"}) and the fds that came with it."""
         self.ids += 1
-        self.protocol.send_frame(self.sock, {"id": self.ids, "verb": verb, "args": args}, fds)
+        self.protocol.send_frame(self.sock, {"id": self.ids, "verb": verb,
+                                             "args": args or {}}, fds)
         return self._read()
+
+    def ok(self, verb: str, args: dict[str, Any] | None = None) -> Any:
+        reply, fds = self.call(verb, args)
+        for fd in fds:
+            os.close(fd)
+        assert "result" in reply, f"{verb}: {reply}"
+        return reply["result"]
+
+    def error(self, verb: str, args: dict[str, Any] | None = None) -> str:
+        """The message of the error the verb must fail with."""
+        reply, fds = self.call(verb, args)
+        for fd in fds:
+            os.close(fd)
+        assert "error" in reply, f"{verb} did not fail: {reply}"
+        return str(reply["error"]["message"])
 
     def close(self) -> None:
         self.sock.close()

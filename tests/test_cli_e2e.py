@@ -678,6 +678,29 @@ def test_user_network(skiff: Skiff) -> None:
     assert (gone.returncode, gone.stdout) == (1, "[]\n")
 
 
+def test_network_errors_are_dockers(skiff: Skiff) -> None:
+    created = skiff("network", "create", "cli-errors")
+    assert created.returncode == 0, created.stderr
+    try:
+        again = skiff("network", "create", "cli-errors")
+        assert (again.returncode, again.stderr) == (
+            1, "Error response from daemon: network with name cli-errors already exists\n")
+        subnet = json.loads(skiff("network", "inspect", "cli-errors").stdout)[0]["IPAM"][
+            "Config"][0]["Subnet"]
+        overlap = skiff("network", "create", "--subnet", subnet, "cli-overlap")
+        assert (overlap.returncode, overlap.stderr) == (
+            1, "Error response from daemon: invalid pool request: Pool overlaps with other one "
+               "on this address space\n")
+    finally:
+        skiff("network", "rm", "cli-errors")
+    missing = skiff("network", "rm", "cli-errors")
+    assert (missing.returncode, missing.stderr) == (
+        1, "Error response from daemon: network cli-errors not found\n")
+    predefined = skiff("network", "rm", "bridge")
+    assert (predefined.returncode, predefined.stderr) == (
+        1, "Error response from daemon: bridge is a pre-defined network and cannot be removed\n")
+
+
 def test_network_none_has_only_loopback(skiff: Skiff) -> None:
     result = skiff("run", "--rm", "--network", "none", "busybox", "ls", "/sys/class/net")
     assert (result.returncode, result.stdout.split()) == (0, ["lo"])

@@ -1,25 +1,12 @@
-"""The networking layer against the real kernel, inside a world of its own.
-
-Each test moves this thread into a fresh network namespace that plays the host
-("world"), with a veth uplink to a second namespace that plays the internet:
-bridges, rules, sysctls and traffic all stay in namespaces the test made, and
-the kernel frees them when the test leaves. "Containers" are sandboxes running
-busybox httpd through nsenter; name resolution is checked with the generated
-hosts file bind-mounted over /etc/hosts in a private mount namespace, as the
-runtime will mount it.
-"""
+"""The networking layer against the real kernel, inside a world of its own
+(tests/fixtures/networld.py: the test's thread in a namespace that plays the host)."""
 
 from __future__ import annotations
 
 import asyncio
 import os
-import secrets
-import shutil
 import socket
 import subprocess
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
 
@@ -29,198 +16,33 @@ from pyroute2 import IPRoute
 from engine.containers.config import PortBinding
 from engine.errors import InUse, InvalidState, ProtocolError
 from engine.helper.network import (
-    Networking,
     create_sandbox,
     destroy_sandbox,
     is_sandbox,
     plan_network,
 )
 from engine.helper.network.links import bridge_ports, bridges
-from engine.helper.network.netns import run_in_netns, sandboxes_under
-from engine.helper.runtime.syscalls import CLONE_NEWNET, setns, unshare
+from engine.helper.network.netns import sandboxes_under
 from engine.helperclient import HelperClient
+from tests.fixtures.networld import (
+    BACKENDS,
+    FAR_AWAY,
+    INTERNET,
+    UPLINK,
+    World,
+    assert_nothing_left,
+    fetch,
+    link_names,
+    networking,
+    refused,
+    ruleset,
+)
 
 pytestmark = [
     pytest.mark.root,
     pytest.mark.skipif(os.geteuid() != 0, reason="needs root for network namespaces"),
     pytest.mark.skipif(not Path("/bin/busybox").exists(), reason="needs busybox-static"),
 ]
-
-BUSYBOX = "/bin/busybox"
-UPLINK = IPv4Address("203.0.113.1")  # the world's address on its uplink
-INTERNET = IPv4Address("203.0.113.2")  # the internet namespace's end
-FAR_AWAY = IPv4Address("198.51.100.7")  # only reachable through the world's default route
-BACKENDS = [b for b in ("nft", "iptables") if shutil.which(b)]
-
-
-@dataclass
-class World:
-    root: Path
-    internet: Path
-    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
-
-    def serve(self, netns: Path, name: str, port: int = 80) -> Path:
-        """busybox httpd in ``netns`` serving a page that says ``name`` and a CGI
-        that echoes the client's address."""
-        www = self.root / "www" / name
-        (www / "cgi-bin").mkdir(parents=True)
-        (www / "index.html").write_text(f"hello from {name}\n")
-        cgi = www / "cgi-bin" / "ip"
-        cgi.write_text("#!/bin/sh\nprintf 'Content-Type: text/plain\\r\\n\\r\\n'\n"
-                       "echo \"$REMOTE_ADDR\" | sed -e 's/^\\[::ffff://' -e 's/]$//'\n")
-        cgi.chmod(0o755)
-        self.processes.append(subprocess.Popen(
-            ["nsenter", f"--net={netns}", BUSYBOX, "httpd", "-f", "-p", str(port), "-h",
-             str(www)]))
-        return www
-
-
-def fetch(url: str, netns: Path | None = None, hosts: Path | None = None) -> str:
-    """GET ``url`` with busybox wget from ``netns`` (None: the world), waiting for
-    the server to come up; with ``hosts`` bind-mounted over /etc/hosts."""
-    command = _wget(url, netns)
-    if hosts is not None:
-        command = ["unshare", "-m", "sh", "-c",
-                   f'mount --bind "{hosts}" /etc/hosts && exec "$@"', "sh", *command]
-    if netns is not None:
-        command = ["nsenter", f"--net={netns}", *command]
-    last = ""
-    deadline = time.monotonic() + 10  # the server may still be starting
-    while time.monotonic() < deadline:
-        result = _run(command)
-        if result is not None and result.returncode == 0:
-            return result.stdout
-        last = result.stderr if result is not None else "timed out"
-        time.sleep(0.1)
-    raise AssertionError(f"GET {url} failed: {last}")
-
-
-def refused(url: str, netns: Path | None = None) -> bool:
-    command = _wget(url, netns)
-    if netns is not None:
-        command = ["nsenter", f"--net={netns}", *command]
-    result = _run(command)
-    return result is None or result.returncode != 0
-
-
-def _wget(url: str, netns: Path | None) -> list[str]:
-    # no -T: Debian's static busybox 1.35 wget segfaults with it; _run times out instead
-    return [BUSYBOX, "wget", "-q", "-O", "-", url]
-
-
-def _run(command: list[str]) -> subprocess.CompletedProcess[str] | None:
-    try:
-        return subprocess.run(command, capture_output=True, text=True, timeout=3, check=False)
-    except subprocess.TimeoutExpired:
-        return None
-
-
-def _link_names(netns: Path | None = None) -> list[str]:
-    def work() -> list[str]:
-        with IPRoute() as ipr:
-            return sorted(str(link.get("ifname")) for link in ipr.get_links())
-
-    return run_in_netns(netns, work)
-
-
-def _uplink(internet: Path) -> None:
-    with IPRoute() as ipr:
-        fd = os.open(internet, os.O_RDONLY)
-        try:
-            ipr.link("add", ifname="uplink0", kind="veth",
-                     peer={"ifname": "eth0", "net_ns_fd": fd})
-        finally:
-            os.close(fd)
-        index = ipr.link_lookup(ifname="uplink0")[0]
-        ipr.addr("add", index=index, address=str(UPLINK), prefixlen=24)
-        ipr.link("set", index=index, state="up")
-        ipr.route("add", dst="0.0.0.0/0", gateway=str(INTERNET))
-
-    def inside() -> None:
-        with IPRoute() as ipr:
-            index = ipr.link_lookup(ifname="eth0")[0]
-            ipr.addr("add", index=index, address=str(INTERNET), prefixlen=24)
-            ipr.link("set", index=index, state="up")
-            lo = ipr.link_lookup(ifname="lo")[0]
-            ipr.addr("add", index=lo, address=str(FAR_AWAY), prefixlen=32)
-            # a neighbour that routes container subnets to the world: only the
-            # forward rules keep it from reaching containers directly
-            ipr.route("add", dst="10.0.0.0/8", gateway=str(UPLINK))
-
-    run_in_netns(internet, inside)
-
-
-def _loopback_up() -> None:
-    with IPRoute() as ipr:
-        ipr.link("set", index=ipr.link_lookup(ifname="lo")[0], state="up")
-
-
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    home = os.open("/proc/self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
-    host_links = _link_names()
-    unshare(CLONE_NEWNET)
-    state = World(tmp_path, tmp_path / "internet")
-    try:
-        create_sandbox(state.internet)
-        _loopback_up()
-        _uplink(state.internet)
-        yield state
-    finally:
-        for process in state.processes:
-            process.kill()
-            process.wait()
-        leaked = sandboxes_under(tmp_path)
-        for path in leaked:
-            destroy_sandbox(path)
-        setns(home, CLONE_NEWNET)
-        os.close(home)
-    changed = set(_link_names()) ^ set(host_links)
-    # Containers of other tests in this session may come and go meanwhile (their
-    # veths and the session's bridges); anything else would be this test's doing.
-    session = os.environ.get("SKIFF_NET_PREFIX", "skiff")
-    changed = {name for name in changed
-               if not name.startswith("veth") and not name.startswith(session)}
-    assert not changed, f"the test changed the real host's links: {sorted(changed)}"
-    assert leaked == [state.internet], "the test left sandboxes mounted"
-
-
-@pytest.fixture
-def names() -> tuple[str, str]:
-    """A bridge prefix and nft table of this test only (prefix <= 6 characters)."""
-    tag = secrets.token_hex(2)
-    return f"st{tag}", f"skiff_test_{tag}"
-
-
-def _networking(world: World, names: tuple[str, str], backend: str) -> Networking:
-    prefix, table = names
-    return Networking(world.root / "state", lambda cid: _container_dir(world, cid),
-                      table=table, bridge_prefix=prefix, backend=backend)
-
-
-def _container_dir(world: World, cid: str) -> Path:
-    path = world.root / "containers" / cid
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def _ruleset() -> str:
-    return subprocess.run(["nft", "list", "ruleset"], capture_output=True, text=True,
-                          check=True).stdout
-
-
-def _iptables() -> str:
-    return subprocess.run(["iptables-save"], capture_output=True, text=True, check=True).stdout
-
-
-def _assert_nothing_left(world: World, names: tuple[str, str]) -> None:
-    table = names[1]
-    assert _link_names() == ["lo", "uplink0"]
-    if shutil.which("nft"):
-        assert table not in _ruleset()
-    if shutil.which("iptables-save"):
-        assert table.upper() not in _iptables()
-    assert sandboxes_under(world.root) == [world.internet]
 
 
 def test_sandbox_is_a_bound_namespace_with_loopback(world: World) -> None:
@@ -229,7 +51,7 @@ def test_sandbox_is_a_bound_namespace_with_loopback(world: World) -> None:
     create_sandbox(path)  # idempotent
     assert is_sandbox(path)
     assert path in sandboxes_under(world.root)
-    assert _link_names(path) == ["lo"]
+    assert link_names(path) == ["lo"]
     up = subprocess.run(["nsenter", f"--net={path}", "ip", "-br", "link"], capture_output=True,
                         text=True, check=True).stdout
     assert "<LOOPBACK,UP," in up
@@ -242,7 +64,7 @@ def test_sandbox_is_a_bound_namespace_with_loopback(world: World) -> None:
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_user_network_by_address_name_and_outbound_nat(world: World, names: tuple[str, str],
                                                        backend: str) -> None:
-    net = _networking(world, names, backend)
+    net = networking(world, names, backend)
     record = net.create_network("appnet")
     plan = plan_network("appnet", aliases=["db"])
     web1 = net.start_container("c1" * 32, plan_network("appnet"), hostname="c1host",
@@ -273,13 +95,13 @@ def test_user_network_by_address_name_and_outbound_nat(world: World, names: tupl
     net.cleanup_container("c1" * 32)
     net.cleanup_container("c1" * 32)  # idempotent
     net.remove_network("appnet")
-    _assert_nothing_left(world, names)
+    assert_nothing_left(world, names)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_published_port_answers_on_loopback_and_host_address(
         world: World, names: tuple[str, str], backend: str) -> None:
-    net = _networking(world, names, backend)
+    net = networking(world, names, backend)
     cid = "ab" * 32
     ports = [PortBinding(80, "tcp", "", 8080), PortBinding(80)]
     started = net.start_container(cid, plan_network("default", ports), hostname="web",
@@ -302,11 +124,11 @@ def test_published_port_answers_on_loopback_and_host_address(
     net.cleanup_container(cid)
     assert refused("http://127.0.0.1:8080/")
     net.teardown()
-    _assert_nothing_left(world, names)
+    assert_nothing_left(world, names)
 
 
 def test_taken_ports_are_refused_naming_the_holder(world: World, names: tuple[str, str]) -> None:
-    net = _networking(world, names, BACKENDS[0])
+    net = networking(world, names, BACKENDS[0])
     ports = [PortBinding(80, "tcp", "", 8080)]
     net.start_container("ab" * 32, plan_network("bridge", ports), hostname="web",
                         name="web-1", ports=ports)
@@ -329,12 +151,12 @@ def test_taken_ports_are_refused_naming_the_holder(world: World, names: tuple[st
 
     net.cleanup_container("ab" * 32)
     net.teardown()
-    _assert_nothing_left(world, names)
+    assert_nothing_left(world, names)
 
 
 def test_repair_after_a_crash_removes_what_nobody_owns(world: World,
                                                        names: tuple[str, str]) -> None:
-    net = _networking(world, names, BACKENDS[0])
+    net = networking(world, names, BACKENDS[0])
     prefix, table = names
     ports = [PortBinding(80, "tcp", "", 8080)]
     net.start_container("aa" * 32, plan_network("bridge", ports), hostname="dead",
@@ -359,7 +181,7 @@ def test_repair_after_a_crash_removes_what_nobody_owns(world: World,
     assert bridges(prefix) == [f"{prefix}0"]
     assert [p.owner for p in bridge_ports(f"{prefix}0")] == ["bb" * 32]
     if net.netfilter.backend == "nft":
-        assert "8080" not in _ruleset() and table in _ruleset()
+        assert "8080" not in ruleset() and table in ruleset()
     # the survivor still works, and repair is idempotent
     world.serve(net.sandbox_path("bb" * 32), "alive")
     assert fetch(f"http://{survivor.endpoints['bridge'].address.ip}/") == "hello from alive\n"
@@ -368,27 +190,27 @@ def test_repair_after_a_crash_removes_what_nobody_owns(world: World,
 
     net.cleanup_container("bb" * 32)
     net.teardown()
-    _assert_nothing_left(world, names)
+    assert_nothing_left(world, names)
 
 
 def test_none_has_only_loopback_and_host_needs_no_sandbox(world: World,
                                                           names: tuple[str, str]) -> None:
-    net = _networking(world, names, BACKENDS[0])
+    net = networking(world, names, BACKENDS[0])
     none = net.start_container("aa" * 32, plan_network("none"), hostname="alone")
-    assert _link_names(net.sandbox_path("aa" * 32)) == ["lo"]
+    assert link_names(net.sandbox_path("aa" * 32)) == ["lo"]
     assert "alone" in none.files["hostname"].read_text()
     host = net.start_container("bb" * 32, plan_network("host"), hostname="h")
     assert not net.sandbox_path("bb" * 32).exists()
     assert host.files["hosts"].read_text() == Path("/etc/hosts").read_text()
     net.cleanup_container("aa" * 32)
     net.cleanup_container("bb" * 32)
-    _assert_nothing_left(world, names)
+    assert_nothing_left(world, names)
 
 
 def test_subnet_avoids_host_routes(world: World, names: tuple[str, str]) -> None:
     with IPRoute() as ipr:
         ipr.route("add", dst="10.88.0.0/16", gateway=str(INTERNET))
-    net = _networking(world, names, BACKENDS[0])
+    net = networking(world, names, BACKENDS[0])
     started = net.start_container("aa" * 32, plan_network("bridge"), hostname="x")
     subnet = net.network("bridge").subnet
     assert not subnet.overlaps(IPv4Network("10.88.0.0/16"))
@@ -397,7 +219,7 @@ def test_subnet_avoids_host_routes(world: World, names: tuple[str, str]) -> None
     net.teardown()
     with IPRoute() as ipr:
         ipr.route("del", dst="10.88.0.0/16", gateway=str(INTERNET))
-    _assert_nothing_left(world, names)
+    assert_nothing_left(world, names)
 
 
 def test_network_verbs_through_the_helper(world: World, names: tuple[str, str],
@@ -426,13 +248,13 @@ def test_network_verbs_through_the_helper(world: World, names: tuple[str, str],
         endpoint = await client.call("network_connect", {
             "id": cid, "network": "appnet", "name": "web-1", "aliases": ["web"]})
         assert endpoint["IPAddress"] == "10.77.0.2" and endpoint["Aliases"] == ["web"]
-        assert _link_names(container / "netns") == ["eth0", "lo"]
+        assert link_names(container / "netns") == ["eth0", "lo"]
         inspected = await client.call("network_inspect", {"name": "appnet"})
         assert inspected["Containers"][cid]["Name"] == "web-1"
         with pytest.raises(InUse, match="in use by container web-1"):
             await client.call("network_remove", {"name": "appnet"})
         await client.call("network_disconnect", {"id": cid, "network": "appnet"})
-        assert _link_names(container / "netns") == ["lo"]
+        assert link_names(container / "netns") == ["lo"]
 
         # the container died without cleanup (no status: not live): repair takes it all
         await client.call("network_connect", {"id": cid, "network": "appnet"})
@@ -449,4 +271,4 @@ def test_network_verbs_through_the_helper(world: World, names: tuple[str, str],
             await client.close()
 
     asyncio.run(run())
-    _assert_nothing_left(world, names)
+    assert_nothing_left(world, names)

@@ -21,14 +21,7 @@ from engine.helper.network.rules import (
     render_iptables,
     render_nft,
 )
-from engine.helper.network.subnets import (
-    bridge_name,
-    choose_subnet,
-    default_candidates,
-    mac_for,
-    user_candidates,
-    validate_network_name,
-)
+from engine.helper.network.subnets import bridge_name, mac_for, validate_network_name
 
 NETS = [("skiff0", IPv4Network("10.88.0.0/16")), ("skiff-1", IPv4Network("10.89.0.0/24"))]
 DNAT = Dnat("ab" * 32, IPv4Address("10.88.0.2"), PublishedPort("tcp", "", 8080, 80))
@@ -110,21 +103,12 @@ def test_render_iptables_declares_and_fills_our_chains() -> None:
 
 # -- subnets and names --------------------------------------------------------------------------
 
-def test_choose_subnet_skips_overlaps_but_not_the_default_route() -> None:
-    taken = [IPv4Network("0.0.0.0/0"), IPv4Network("10.88.5.0/24"), IPv4Network("10.90.0.0/16")]
-    assert choose_subnet(default_candidates(), taken) == IPv4Network("10.91.0.0/16")
-    assert choose_subnet(user_candidates(), [IPv4Network("10.89.0.0/23")]) == \
-        IPv4Network("10.89.2.0/24")
-    with pytest.raises(InvalidArgument, match="no free subnet"):
-        choose_subnet(user_candidates(), [IPv4Network("10.0.0.0/8"),
-                                          IPv4Network("192.168.0.0/16")])
-
-
 def test_link_names_and_macs() -> None:
     assert bridge_name("skiff", "bridge") == "skiff0"
     name = bridge_name("skiff", "appnet")
     assert name.startswith("skiff-") and len(name) == 14
     assert name == bridge_name("skiff", "appnet") != bridge_name("skiff", "other")
+    assert bridge_name("skiff", "appnet@1000") not in (name, bridge_name("skiff", "appnet@1001"))
     with pytest.raises(InvalidArgument):
         bridge_name("toolongprefix", "appnet")
     assert mac_for(IPv4Address("10.88.0.2")) == "02:42:0a:58:00:02"
@@ -201,15 +185,17 @@ def _free_port() -> int:
 
 
 def test_a_port_of_another_container_is_refused_naming_it() -> None:
-    taken = {("tcp", 8080): [("", "web-1")]}
+    taken = {("tcp", 8080): [("", "container web-1")]}
     with pytest.raises(InUse, match=r"^port 8080 is already in use by container web-1$"):
         resolve_ports([_request(8080)], taken)
     with pytest.raises(InUse, match=r"^port 8080 is already in use by container web-1$"):
-        resolve_ports([_request(8080, host_ip="")], {("tcp", 8080): [("127.0.0.1", "web-1")]})
+        resolve_ports([_request(8080, host_ip="")],
+                      {("tcp", 8080): [("127.0.0.1", "container web-1")]})
     # another protocol, or another specific host address, is no clash
     port = _free_port()
-    assert resolve_ports([_request(port, protocol="udp")], {("tcp", port): [("", "web-1")]})
-    narrow = {("tcp", port): [("127.0.0.2", "web-1")]}
+    assert resolve_ports([_request(port, protocol="udp")],
+                         {("tcp", port): [("", "container web-1")]})
+    narrow = {("tcp", port): [("127.0.0.2", "container web-1")]}
     assert resolve_ports([_request(port)], narrow)[0].host_port == port
 
 

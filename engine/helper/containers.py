@@ -130,8 +130,10 @@ class ContainerService:
             userns=remap,
         )
         from engine.helper.network.plan import plan_network
+        from engine.helper.network.verbs import check_container_network
 
-        plan_network(runtime.network_mode, runtime.ports, runtime.aliases)  # refuse nonsense now
+        plan = plan_network(runtime.network_mode, runtime.ports, runtime.aliases)
+        check_container_network(self.root, self.uid, plan, runtime.ports)  # refuse it now
         if not runtime.args:
             raise InvalidArgument("no command specified")
         self.containers_dir.mkdir(parents=True, exist_ok=True, mode=0o711)
@@ -325,7 +327,7 @@ class ContainerService:
             if self._networking is None:
                 from engine.helper.network.verbs import default_networking
 
-                self._networking = default_networking(self.root)
+                self._networking = default_networking(self.root, self.uid)
             return self._networking
 
     def _start_network(self, cdir: ContainerDir, spec: RuntimeSpec) -> None:

@@ -1,9 +1,20 @@
 """The helper's record of networks and their address allocations.
 
 One JSON file per network under the helper's network directory holds its
-bridge, subnet and gateway and one endpoint per connected container: the
-address, the names peers resolve it by, and the ports published to it. The
-whole netfilter rule set and every hosts file are rendered from these records.
+owner, bridge, subnet and gateway and one endpoint per connected container:
+its owner, the address, the names peers resolve it by, and the ports
+published to it. The whole netfilter rule set and every hosts file are
+rendered from these records. Owners are uids the helper took from its peer
+(SO_PEERCRED), never from a request.
+
+Network names are per user, as containers are: two users may each have an
+"appnet", and nothing one user does with names tells them of another's
+networks (a host-wide name would have to answer "already exists" for a
+network they are told does not exist). So a record's key, its file name and
+its bridge's name (:func:`.subnets.bridge_name`) hold the owner:
+"<name>@<uid>" for a user's network ("@" is never part of a name), the bare
+name for root's networks and for the default network "bridge", which every
+user shares. Records from before owners were recorded are root's.
 
 Changes happen in :meth:`Ipam.transaction`: an exclusive flock on the
 directory's lock file across read-modify-write (no duplicates across
@@ -24,12 +35,26 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import Conflict, HelperError, InvalidArgument, NetworkNotFound
+from engine.helper.network.policy import check_gateway
 from engine.helper.network.rules import PublishedPort
-from engine.helper.network.subnets import mac_for
+from engine.helper.network.subnets import DEFAULT_NETWORK, mac_for
 
-__all__ = ["Endpoint", "Ipam", "NetworkRecord"]
+__all__ = ["Endpoint", "Ipam", "NetworkRecord", "record_key", "visible"]
 
 _PREVIOUS_KEPT = 1024
+
+
+def record_key(name: str, uid: int | None) -> str:
+    """Where the network ``name`` of user ``uid`` is recorded (see the module's docstring)."""
+    if "@" in name:
+        raise NetworkNotFound(f"network {name} not found")
+    return name if name == DEFAULT_NETWORK or not uid else f"{name}@{uid}"
+
+
+def visible(records: dict[str, NetworkRecord], name: str, uid: int) -> NetworkRecord | None:
+    """User ``uid``'s network ``name``, or the shared default one; None for any other."""
+    record = records.get(record_key(name, uid))
+    return record if record is not None and record.owner in (None, uid) else None
 
 
 @dataclass
@@ -39,6 +64,7 @@ class Endpoint:
     hostname: str = ""
     names: list[str] = field(default_factory=list)  # [container name, *aliases]
     ports: list[PublishedPort] = field(default_factory=list)
+    owner: int = 0  # uid of the container's owner
 
     @property
     def mac(self) -> str:
@@ -46,13 +72,14 @@ class Endpoint:
 
     def to_json(self) -> dict[str, Any]:
         return {"address": str(self.address), "hostname": self.hostname, "names": self.names,
-                "ports": [vars(port) for port in self.ports]}
+                "ports": [vars(port) for port in self.ports], "owner": self.owner}
 
     @classmethod
     def from_json(cls, container_id: str, data: dict[str, Any]) -> Endpoint:
         return cls(container_id, IPv4Interface(data["address"]), data.get("hostname", ""),
                    list(data.get("names", [])),
-                   [PublishedPort(**port) for port in data.get("ports", [])])
+                   [PublishedPort(**port) for port in data.get("ports", [])],
+                   int(data.get("owner", 0)))
 
 
 @dataclass
@@ -66,14 +93,14 @@ class NetworkRecord:
     last: IPv4Address | None = None  # allocation goes round-robin from here
     previous: dict[str, str] = field(default_factory=dict)  # released: id -> address
     created: str = field(default_factory=lambda: _now())  # RFC 3339, UTC; "" when unknown
+    owner: int | None = 0  # uid; None for the shared default network
 
     def __post_init__(self) -> None:
-        if self.subnet.prefixlen > 30:
-            raise InvalidArgument(f"subnet {self.subnet} is too small: use /30 or larger")
-        if self.gateway not in self.subnet or self.gateway in (self.subnet.network_address,
-                                                             self.subnet.broadcast_address):
-            raise InvalidArgument(f"gateway {self.gateway} is not a host address of "
-                                  f"{self.subnet}")
+        check_gateway(self.subnet, self.gateway)
+
+    @property
+    def key(self) -> str:
+        return record_key(self.name, self.owner)
 
     def allocate(self, container_id: str, requested: IPv4Address | None = None) -> Endpoint:
         """The container's endpoint, with a new address if it has none yet.
@@ -89,8 +116,12 @@ class NetworkRecord:
         first = int(self.subnet.network_address) + 1
         last = int(self.subnet.broadcast_address) - 1
         if requested is not None:
+            if requested not in self.subnet:
+                raise InvalidArgument(f"invalid address {requested}: it does not belong to "
+                                      f"network {self.name}'s subnet {self.subnet}")
             if not first <= int(requested) <= last or int(requested) == int(self.gateway):
-                raise InvalidArgument(f"address {requested} is not available in {self.subnet}")
+                raise InvalidArgument(f"address {requested} is not available in {self.subnet}: "
+                                      "it is the network's own address, gateway or broadcast")
             if int(requested) in used:
                 raise Conflict(f"address {requested} is already in use on network {self.name}")
             chosen = int(requested)
@@ -140,6 +171,7 @@ class NetworkRecord:
             "last": str(self.last) if self.last is not None else None,
             "previous": self.previous,
             "created": self.created,
+            "owner": self.owner,
         }
 
     @classmethod
@@ -155,6 +187,7 @@ class NetworkRecord:
             last=IPv4Address(data["last"]) if data.get("last") else None,
             previous=dict(data.get("previous", {})),
             created=str(data.get("created") or ""),
+            owner=_owner(data),
         )
 
 
@@ -166,8 +199,14 @@ def _now() -> str:
     return f"{time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime(seconds))}.{fraction:09d}Z"
 
 
+def _owner(data: dict[str, Any]) -> int | None:
+    if "owner" in data:
+        return None if data["owner"] is None else int(data["owner"])
+    return None if data["name"] == DEFAULT_NETWORK else 0
+
+
 class Ipam:
-    """Network records in ``directory``, one ``<network>.json`` each."""
+    """Network records in ``directory``, one ``<key>.json`` each (see record_key)."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
@@ -190,7 +229,7 @@ class Ipam:
             except (ValueError, KeyError, TypeError) as exc:
                 raise HelperError(f"the network record {path} is damaged ({exc}); remove the "
                                   "file to forget that network") from None
-            records[record.name] = record
+            records[record.key] = record
         return records
 
     def read(self) -> dict[str, NetworkRecord]:
@@ -200,8 +239,8 @@ class Ipam:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[dict[str, NetworkRecord]]:
-        """Lock, load every record, let the caller change the dict, save what
-        changed. Nothing is saved if the block raises."""
+        """Lock, load every record (by key), let the caller change the dict, save
+        what changed. Nothing is saved if the block raises."""
         with self._locked(exclusive=True):
             for stale in self.directory.glob(".*.tmp"):
                 stale.unlink()
@@ -211,8 +250,8 @@ class Ipam:
             for name in before.keys() - records.keys():
                 (self.directory / f"{name}.json").unlink(missing_ok=True)
             for name, record in records.items():
-                if record.name != name:
-                    raise HelperError(f"network record {record.name} stored under {name}")
+                if record.key != name:
+                    raise HelperError(f"network record {record.key} stored under {name}")
                 data = record.to_json()
                 if before.get(name) != data:
                     self._write(name, data)

@@ -25,6 +25,7 @@ from engine.errors import (
     SkiffError,
 )
 from engine.helper.network.netns import run_in_netns
+from engine.helper.network.policy import HostAddress
 from engine.helper.network.subnets import mac_for, new_veth_name
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "bridges",
     "detach",
     "ensure_bridge",
+    "host_addresses",
     "host_routes",
     "remove_bridge",
 ]
@@ -246,5 +248,19 @@ def host_routes() -> list[IPv4Network]:
                     continue
                 found.append(IPv4Network(f"{route.get('dst')}/{route['dst_len']}", strict=False))
             return found
+
+    return run_in_netns(None, work)
+
+
+def host_addresses() -> list[HostAddress]:
+    """The host's IPv4 addresses with their prefix, and the link each is on."""
+
+    def work() -> list[HostAddress]:
+        with IPRoute() as ipr:
+            names = {link["index"]: str(link.get("ifname")) for link in ipr.get_links()}
+            return [HostAddress(IPv4Interface(f"{msg.get_attr('IFA_ADDRESS')}/"
+                                              f"{msg['prefixlen']}"),
+                                names.get(msg["index"], "?"))
+                    for msg in ipr.get_addr(family=socket.AF_INET)]
 
     return run_in_netns(None, work)

@@ -22,6 +22,12 @@ which does all of it and undoes it on failure)::
 and :meth:`cleanup_container` once the container is stopped for good (stop,
 kill, rm; not between restarts by policy). :meth:`repair` runs when the
 helper starts and after a crash.
+
+An instance acts for one caller (``uid``, from the helper's peer): it finds,
+joins and removes only that user's networks and the shared default one
+(another user's network is "not found", as one that does not exist), and
+applies :mod:`.policy` to the subnets and host ports it asks for. Container
+cleanup and repair work on every user's records.
 """
 
 from __future__ import annotations
@@ -34,18 +40,18 @@ from typing import Protocol
 
 from engine.errors import Conflict, InUse, InvalidArgument, NameInUse, NetworkNotFound
 from engine.helper.network import etcfiles, links
-from engine.helper.network.ipam import Endpoint, Ipam, NetworkRecord
+from engine.helper.network.ipam import Endpoint, Ipam, NetworkRecord, record_key, visible
 from engine.helper.network.netfilter import Netfilter, detect_backend
 from engine.helper.network.netns import create_sandbox, destroy_sandbox, sandboxes_under
 from engine.helper.network.plan import NetworkPlan
-from engine.helper.network.ports import resolve_ports
+from engine.helper.network.policy import check_host_ports, check_subnet, choose_subnet
+from engine.helper.network.pools import load_pools
+from engine.helper.network.ports import resolve_ports, unprivileged_port_start
 from engine.helper.network.rules import Dnat, PublishedPort, plan_rules
 from engine.helper.network.subnets import (
     DEFAULT_NETWORK,
+    PREDEFINED,
     bridge_name,
-    choose_subnet,
-    default_candidates,
-    user_candidates,
     validate_network_name,
 )
 
@@ -90,13 +96,15 @@ class Networking:
 
     ``state_dir`` holds the network records (under the helper's root);
     ``container_dir`` maps a container id to its directory, where the sandbox
-    and the generated /etc files live. ``table`` and ``bridge_prefix`` name
-    what Skiff owns in the kernel; tests pass their own.
+    and the generated /etc files live. ``uid`` is the caller the instance acts
+    for. ``table`` and ``bridge_prefix`` name what Skiff owns in the kernel;
+    tests pass their own.
     """
 
-    def __init__(self, state_dir: Path, container_dir: Callable[[str], Path], *,
+    def __init__(self, state_dir: Path, container_dir: Callable[[str], Path], *, uid: int,
                  table: str = "skiff", bridge_prefix: str = "skiff",
                  backend: str = "") -> None:
+        self.uid = uid
         self.ipam = Ipam(state_dir)
         self.container_dir = container_dir
         self.bridge_prefix = bridge_prefix
@@ -108,64 +116,73 @@ class Networking:
     # -- networks ---------------------------------------------------------------------------
 
     def networks(self) -> dict[str, NetworkRecord]:
-        return self.ipam.read()
+        """The caller's networks and the shared default one, by name."""
+        return {r.name: r for r in self.ipam.read().values() if r.owner in (None, self.uid)}
 
     def network(self, name: str) -> NetworkRecord:
-        try:
-            return self.ipam.read()[name]
-        except KeyError:
-            raise NetworkNotFound(f"network {name} not found") from None
+        return self._find(self.ipam.read(), name)
+
+    def _find(self, records: dict[str, NetworkRecord], name: str) -> NetworkRecord:
+        record = visible(records, name, self.uid)
+        if record is None:
+            raise NetworkNotFound(f"network {name} not found")
+        return record
 
     def create_network(self, name: str, subnet: IPv4Network | None = None,
                        gateway: IPv4Address | None = None) -> NetworkRecord:
-        """Create a network: record, bridge, rules. The default network
-        ("bridge") is created by the first container that uses it."""
-        if name != DEFAULT_NETWORK:
-            validate_network_name(name)
+        """Create one of the caller's networks: record, bridge, rules. The
+        default network ("bridge") is created by the first container that uses it."""
+        if name in PREDEFINED:
+            raise NameInUse(f"network with name {name} already exists")
+        validate_network_name(name)
         with self.ipam.transaction() as records:
-            if name in records:
-                raise NameInUse(f"network {name} already exists")
-            record = self._new_record(records, name, subnet, gateway)
+            if record_key(name, self.uid) in records:
+                raise NameInUse(f"network with name {name} already exists")
+            record = self._new_record(records, name, self.uid, subnet, gateway)
             links.ensure_bridge(record.bridge, record.subnet, record.gateway)
-            records[name] = record
+            records[record.key] = record
             self._apply(records)
         return record
 
-    def _new_record(self, records: dict[str, NetworkRecord], name: str,
+    def _new_record(self, records: dict[str, NetworkRecord], name: str, owner: int | None,
                     subnet: IPv4Network | None, gateway: IPv4Address | None) -> NetworkRecord:
+        bridge = bridge_name(self.bridge_prefix, record_key(name, owner))
+        if any(r.bridge == bridge for r in records.values()):
+            raise Conflict(f"the bridge {bridge} that network {name} would get belongs to "
+                           "another network; choose another name")
         ours = [r.subnet for r in records.values()]
-        bridge = bridge_name(self.bridge_prefix, name)
-        routes = [net for net in links.host_routes()
-                  if not any(net == r.subnet for r in records.values())]
+        bridges = {r.bridge for r in records.values()}
+        routes = [net for net in links.host_routes() if net not in ours]
+        addresses = [a for a in links.host_addresses() if a.link not in bridges]
         if subnet is None:
-            candidates = default_candidates() if name == DEFAULT_NETWORK else user_candidates()
-            subnet = choose_subnet(candidates, [*routes, *ours])
+            pools = load_pools()
+            reserved = []
+            if name != DEFAULT_NETWORK and DEFAULT_NETWORK not in records:
+                # the default network's first choice stays free for it
+                reserved.append(choose_subnet(pools, networks=ours, routes=routes,
+                                              addresses=addresses))
+            subnet = choose_subnet(pools, networks=ours, routes=routes, addresses=addresses,
+                                   reserved=reserved)
         else:
-            for other in records.values():
-                if subnet.overlaps(other.subnet):
-                    raise Conflict(f"subnet {subnet} overlaps {other.subnet} of network "
-                                   f"{other.name}")
-            for net in routes:
-                if net.prefixlen and subnet.overlaps(net):
-                    raise Conflict(f"subnet {subnet} overlaps the host's route to {net}")
+            check_subnet(subnet, uid=owner or 0, pools=load_pools() if owner else (),
+                         networks=ours, routes=routes, addresses=addresses)
         if gateway is None:
             gateway = subnet.network_address + 1
-        return NetworkRecord(name, bridge, subnet, gateway, user_defined=name != DEFAULT_NETWORK)
+        return NetworkRecord(name, bridge, subnet, gateway, user_defined=name != DEFAULT_NETWORK,
+                             owner=owner)
 
     def remove_network(self, name: str) -> None:
-        """Remove a network with no containers: rules, bridge, record."""
-        if name == DEFAULT_NETWORK:
+        """Remove one of the caller's networks with no containers: rules, bridge, record."""
+        if name in PREDEFINED:
             raise InvalidArgument(f"{name} is a pre-defined network and cannot be removed")
         with self.ipam.transaction() as records:
-            record = records.get(name)
-            if record is None:
-                raise NetworkNotFound(f"network {name} not found")
+            record = self._find(records, name)
             if record.endpoints:
                 users = ", ".join(ep.names[0] if ep.names else cid[:12]
                                   for cid, ep in sorted(record.endpoints.items()))
                 raise InUse(f"network {name} is in use by container {users}; stop or "
                             "disconnect them first")
-            del records[name]
+            del records[record.key]
             self._apply(records)
             links.remove_bridge(record.bridge)
 
@@ -195,10 +212,16 @@ class Networking:
         return StartedNetwork(plan, endpoints, published, files)
 
     def check_ports(self, container_id: str, ports: Sequence[PortRequest]) -> None:
-        """Refuse (InUse) an explicit host port another container or program holds."""
-        records = self.ipam.read()
+        """Refuse a host port the caller may not publish (privileged) and (InUse)
+        an explicit one another container or program holds."""
         fixed = [p for p in ports if p.host_port]
-        resolve_ports([_published(p) for p in fixed], _taken(records, container_id))
+        self._check_privileged(p.host_port for p in fixed)
+        records = self.ipam.read()
+        resolve_ports([_published(p) for p in fixed], _taken(records, container_id, self.uid))
+
+    def _check_privileged(self, host_ports: Iterable[int]) -> None:
+        if self.uid != 0:
+            check_host_ports(host_ports, uid=self.uid, unprivileged_start=unprivileged_port_start())
 
     def connect(self, container_id: str, network: str, *, hostname: str,
                 names: Sequence[str] = (), address: IPv4Address | None = None,
@@ -206,18 +229,22 @@ class Networking:
         """Give the container's sandbox an interface and an address on ``network``;
         the default network is created on first use."""
         sandbox = self.sandbox_path(container_id)
+        if address is not None and network == DEFAULT_NETWORK:
+            raise InvalidArgument("user specified IP address is supported on user defined "
+                                  "networks only")
         with self.ipam.transaction() as records:
-            record = records.get(network)
+            record = visible(records, network, self.uid)
             if record is None:
                 if network != DEFAULT_NETWORK:
                     raise NetworkNotFound(f"network {network} not found")
-                record = self._new_record(records, network, None, None)
-                records[network] = record
+                record = self._new_record(records, network, None, None, None)
+                records[record.key] = record
                 self._apply(records)
             if container_id in record.endpoints:
                 raise Conflict(f"the container is already connected to network {network}")
             ifname = f"eth{sum(container_id in r.endpoints for r in records.values())}"
             endpoint = record.allocate(container_id, address)
+            endpoint.owner = self.uid
             endpoint.hostname = hostname
             endpoint.names = list(dict.fromkeys(names))
             links.ensure_bridge(record.bridge, record.subnet, record.gateway)
@@ -231,9 +258,7 @@ class Networking:
     def disconnect(self, container_id: str, network: str) -> None:
         """Take the container off ``network`` (its interface, address, ports there)."""
         with self.ipam.transaction() as records:
-            record = records.get(network)
-            if record is None:
-                raise NetworkNotFound(f"network {network} not found")
+            record = self._find(records, network)
             endpoint = record.release(container_id)
             if endpoint is None:
                 raise InvalidArgument(f"the container is not connected to network {network}")
@@ -246,13 +271,16 @@ class Networking:
                 ports: Sequence[PortRequest]) -> list[PublishedPort]:
         """DNAT host ports to the container's address on ``network``; host port 0
         gets a free one. Refuses (InUse) a port already held."""
+        self._check_privileged(p.host_port for p in ports)
         with self.ipam.transaction() as records:
-            record = records.get(network)
+            record = visible(records, network, self.uid)
             endpoint = record.endpoints.get(container_id) if record else None
             if endpoint is None:
                 raise InvalidArgument(f"the container is not connected to network {network}")
-            endpoint.ports = resolve_ports([_published(p) for p in ports],
-                                           _taken(records, container_id))
+            resolved = resolve_ports([_published(p) for p in ports],
+                                     _taken(records, container_id, self.uid))
+            self._check_privileged(p.host_port for p in resolved)  # picked ones too
+            endpoint.ports = resolved
             self._apply(records)
         return list(endpoint.ports)
 
@@ -379,14 +407,19 @@ def _published(port: PortRequest) -> PublishedPort:
                          port.container_port)
 
 
-def _taken(records: dict[str, NetworkRecord],
-           container_id: str) -> dict[tuple[str, int], list[tuple[str, str]]]:
+def _taken(records: dict[str, NetworkRecord], container_id: str,
+           uid: int) -> dict[tuple[str, int], list[tuple[str, str]]]:
+    """Host ports other containers publish, with who holds them (another user's
+    containers go unnamed)."""
     taken: dict[tuple[str, int], list[tuple[str, str]]] = {}
     for record in records.values():
         for cid, endpoint in record.endpoints.items():
             if cid == container_id:
                 continue
-            owner = endpoint.names[0] if endpoint.names else cid[:12]
+            if endpoint.owner != uid:
+                owner = "another user's container"
+            else:
+                owner = f"container {endpoint.names[0] if endpoint.names else cid[:12]}"
             for port in endpoint.ports:
                 taken.setdefault((port.protocol, port.host_port), []).append(
                     (port.host_ip, owner))

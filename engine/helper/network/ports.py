@@ -18,10 +18,21 @@ import psutil
 from engine.errors import InUse, InvalidArgument
 from engine.helper.network.rules import PublishedPort
 
-__all__ = ["check_host_port", "pick_host_port", "port_user", "resolve_ports"]
+__all__ = ["check_host_port", "pick_host_port", "port_user", "resolve_ports",
+           "unprivileged_port_start"]
 
-#: Ports other Skiff containers publish: (protocol, host port) -> [(host ip, owner name)].
+#: Ports other Skiff containers publish: (protocol, host port) -> [(host ip, holder)],
+#: the holder as a refusal names it ("container web-1").
 Taken = Mapping[tuple[str, int], Sequence[tuple[str, str]]]
+
+
+def unprivileged_port_start() -> int:
+    """The first port a user may bind on this host (net.ipv4.ip_unprivileged_port_start)."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_unprivileged_port_start") as file:
+            return int(file.read())
+    except (OSError, ValueError):
+        return 1024  # the kernel's default, and its only value before Linux 4.11
 
 
 def _label(protocol: str, port: int) -> str:
@@ -121,7 +132,7 @@ def resolve_ports(bindings: Sequence[PublishedPort], taken: Taken) -> list[Publi
             for other_ip, owner in taken.get((binding.protocol, port), ()):
                 if _clashes(host_ip, other_ip):
                     raise InUse(f"port {_label(binding.protocol, port)} is already in use by "
-                                f"container {owner}")
+                                f"{owner}")
             other = mine.get((binding.protocol, port))
             if other is not None and _clashes(host_ip, other):
                 raise InvalidArgument(f"port {_label(binding.protocol, port)} is published "

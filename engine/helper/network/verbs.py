@@ -1,9 +1,11 @@
 """The helper's network verbs and the glue its container service and monitors use.
 
-Networks are host-wide (as in docker); containers are the caller's own: a
-verb that names a container finds it under ``root/users/<uid>/containers``.
-The Networking instance comes from the helper root alone, so the helper, the
-container monitors and repair all see the same records and kernel objects.
+Networks and containers are the caller's own (``uid``, from SO_PEERCRED): a
+verb that names a network sees the caller's networks and the shared default
+one (see :mod:`.ipam` for names, :mod:`.policy` for subnets and ports); a verb
+that names a container finds it under ``root/users/<uid>/containers``. Every
+Networking instance keeps its records under the helper root, so the helper,
+the container monitors and repair all see the same records and kernel objects.
 ``SKIFF_NET_PREFIX``, ``SKIFF_NET_TABLE`` and ``SKIFF_NETFILTER`` rename the
 bridges and the nft table or force a backend (tests keep off the real ones).
 """
@@ -17,16 +19,20 @@ from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
 from typing import Any
 
-from engine.errors import ContainerNotFound, InvalidArgument, InvalidState
-from engine.helper.network.ipam import Endpoint, NetworkRecord
+from engine.errors import ContainerNotFound, InvalidArgument, InvalidState, NetworkNotFound
+from engine.helper.network.ipam import Endpoint, Ipam, NetworkRecord, visible
 from engine.helper.network.netns import is_sandbox
 from engine.helper.network.networking import Networking, PortRequest, StartedNetwork
 from engine.helper.network.plan import NetworkPlan
+from engine.helper.network.policy import check_host_ports
+from engine.helper.network.ports import unprivileged_port_start
 from engine.helper.network.rules import PublishedPort
+from engine.helper.network.subnets import DEFAULT_NETWORK
 from engine.processes import is_alive
 
 __all__ = [
     "NetworkVerbs",
+    "check_container_network",
     "default_networking",
     "docker_ports",
     "endpoint_json",
@@ -44,9 +50,10 @@ def _container_dir(root: Path, container_id: str) -> Path:
     return root / "users" / "0" / "containers" / container_id  # absent: nothing to do there
 
 
-def default_networking(root: Path) -> Networking:
-    """The host's networking for the helper whose storage root is ``root``."""
-    return Networking(root / "network", lambda cid: _container_dir(root, cid),
+def default_networking(root: Path, uid: int) -> Networking:
+    """The host's networking for the helper whose storage root is ``root``,
+    acting for user ``uid``."""
+    return Networking(root / "network", lambda cid: _container_dir(root, cid), uid=uid,
                       table=os.environ.get("SKIFF_NET_TABLE", "skiff"),
                       bridge_prefix=os.environ.get("SKIFF_NET_PREFIX", "skiff"),
                       backend=os.environ.get("SKIFF_NETFILTER", ""))
@@ -80,7 +87,8 @@ def endpoint_json(network: NetworkRecord, endpoint: Endpoint) -> dict[str, Any]:
     }
 
 
-def network_json(record: NetworkRecord) -> dict[str, Any]:
+def network_json(record: NetworkRecord, uid: int) -> dict[str, Any]:
+    """The network as user ``uid`` sees it: with their own containers only."""
     return {
         "Name": record.name,
         "Driver": "bridge",
@@ -90,7 +98,7 @@ def network_json(record: NetworkRecord) -> dict[str, Any]:
         "UserDefined": record.user_defined,
         "Created": record.created,
         "Containers": {cid: endpoint_json(record, ep)
-                       for cid, ep in sorted(record.endpoints.items())},
+                       for cid, ep in sorted(record.endpoints.items()) if ep.owner == uid},
     }
 
 
@@ -128,6 +136,23 @@ def network_settings(started: StartedNetwork, networks: dict[str, NetworkRecord]
     }
 
 
+def check_container_network(root: Path, uid: int, plan: NetworkPlan,
+                            ports: Sequence[dict[str, Any]]) -> None:
+    """At create, what start would refuse anyway: a network the caller cannot see
+    (another user's is "not found", as docker says of a missing one), a host port
+    the caller may not publish."""
+    if plan.publish and uid != 0:
+        check_host_ports([int(p["host_port"]) for p in ports], uid=uid,
+                         unprivileged_start=unprivileged_port_start())
+    wanted = [name for name in plan.networks if name != DEFAULT_NETWORK]
+    if wanted:
+        directory = root / "network"
+        records = Ipam(directory).read() if directory.is_dir() else {}
+        for name in wanted:
+            if visible(records, name, uid) is None:
+                raise NetworkNotFound(f"network {name} not found")
+
+
 def _parse(kind: Any, value: str | None, what: str) -> Any:
     if not value:
         return None
@@ -145,7 +170,7 @@ class NetworkVerbs:
     def __init__(self, root: Path, uid: int, networking: Networking | None = None) -> None:
         self.root = root
         self.uid = uid
-        self.net = networking or default_networking(root)
+        self.net = networking or default_networking(root, uid)
 
     def _own_running(self, container_id: str) -> Path:
         path = self.root / "users" / str(self.uid) / "containers" / container_id
@@ -162,16 +187,20 @@ class NetworkVerbs:
             gateway = _parse(IPv4Address, args.get("gateway"), "gateway")
             if gateway is not None and subnet is None:
                 raise InvalidArgument("a gateway needs a subnet (--subnet) to belong to")
-            return network_json(self.net.create_network(args["name"], subnet, gateway))
+            return network_json(self.net.create_network(args["name"], subnet, gateway),
+                                self.uid)
         if verb == "network_remove":
             self.net.remove_network(args["name"])
             return {}
         if verb == "network_list":
-            return [network_json(r) for _, r in sorted(self.net.networks().items())]
+            return [network_json(r, self.uid) for _, r in sorted(self.net.networks().items())]
         if verb == "network_inspect":
-            return network_json(self.net.network(args["name"]))
+            return network_json(self.net.network(args["name"]), self.uid)
         if verb == "network_connect":
             self._own_running(args["id"])
+            if args.get("aliases") and args["network"] == DEFAULT_NETWORK:
+                raise InvalidArgument("network-scoped alias is supported only for containers "
+                                      "in user defined networks")
             endpoint = self.net.connect(
                 args["id"], args["network"], hostname=args.get("hostname") or "",
                 names=[n for n in (args.get("name") or "", *(args.get("aliases") or [])) if n],
@@ -183,6 +212,9 @@ class NetworkVerbs:
             self.net.disconnect(args["id"], args["network"])
             return {}
         if verb == "network_repair":
+            if self.uid != 0:  # it touches every user's containers
+                raise InvalidArgument("only root repairs the host's networking; it repairs "
+                                      "itself whenever the helper starts")
             report = self.net.repair(live_container_ids(self.root), self.root / "users")
             return {"released": report.released, "links": report.links,
                     "bridges": report.bridges, "sandboxes": [str(p) for p in report.sandboxes]}

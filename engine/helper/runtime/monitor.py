@@ -144,7 +144,8 @@ class Monitor:
         try:
             from engine.helper.network.verbs import default_networking
 
-            default_networking(self.cdir.path.parents[3]).cleanup_container(self.spec.id)
+            default_networking(self.cdir.path.parents[3], self.spec.owner_uid
+                               ).cleanup_container(self.spec.id)
             _unlink(self.cdir.path / "network.json")
         except Exception as exc:  # the helper's repair finishes the job
             print(f"network cleanup failed: {exc}", file=sys.stderr, flush=True)

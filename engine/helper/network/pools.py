@@ -1,0 +1,136 @@
+"""The private address pools networks take their subnets from (Docker's
+``default-address-pools``), and the root-owned file that configures them.
+
+A pool is a base range split into subnets of one size: automatic subnets come
+from the pools in order, and a non-root user may only ever use a subnet inside
+one (see :mod:`.policy`). Without a file the pools are Docker's defaults plus
+Skiff's own default bridge range::
+
+    10.88.0.0/16   split in /16   (Skiff's default network "bridge")
+    172.17.0.0/16 .. 172.31.0.0/16   split in /16
+    192.168.0.0/16 split in /20
+
+Root changes them in ``/etc/skiff/networks.json`` (read at every use, so no
+restart is needed), in Docker's daemon.json words::
+
+    {"default-address-pools": [{"base": "10.200.0.0/16", "size": 24}]}
+
+The file must belong to root and be writable by nobody else (nor its
+directory): the pools are what keeps users' networks off public ranges, so a
+file a user could edit would be ignored at their wish. ``SKIFF_NETWORK_CONFIG``
+names another file (tests; the helper's environment is root's own).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from ipaddress import IPv4Address, IPv4Network, collapse_addresses, summarize_address_range
+from pathlib import Path
+
+from engine.errors import HelperError
+
+__all__ = ["CONFIG", "DEFAULT_POOLS", "Pool", "config_path", "describe", "inside",
+           "load_pools", "parse_pools"]
+
+CONFIG = Path("/etc/skiff/networks.json")
+_MAX_POOLS = 256
+
+
+@dataclass(frozen=True)
+class Pool:
+    base: IPv4Network
+    size: int  # prefix length of the subnets handed out
+
+    def subnets(self) -> Iterator[IPv4Network]:
+        return self.base.subnets(new_prefix=self.size)
+
+
+DEFAULT_POOLS: tuple[Pool, ...] = (
+    Pool(IPv4Network("10.88.0.0/16"), 16),
+    *(Pool(IPv4Network(f"172.{second}.0.0/16"), 16) for second in range(17, 32)),
+    Pool(IPv4Network("192.168.0.0/16"), 20),
+)
+
+
+def config_path() -> Path:
+    return Path(os.environ.get("SKIFF_NETWORK_CONFIG") or CONFIG)
+
+
+def parse_pools(data: object, where: str = "the network configuration") -> tuple[Pool, ...]:
+    """Pools from the file's JSON; the defaults when it names none."""
+    if not isinstance(data, dict):
+        raise HelperError(f"{where}: expected a JSON object")
+    entries = data.get("default-address-pools")
+    if entries is None:
+        return DEFAULT_POOLS
+    if not isinstance(entries, list) or not entries or len(entries) > _MAX_POOLS:
+        raise HelperError(f"{where}: default-address-pools must be a list of 1 to "
+                          f"{_MAX_POOLS} pools")
+    pools = []
+    for entry in entries:
+        if not isinstance(entry, dict) or not isinstance(entry.get("base"), str) \
+                or isinstance(entry.get("size"), bool) or not isinstance(entry.get("size"), int):
+            raise HelperError(f"{where}: each pool needs a base (\"10.200.0.0/16\") and a "
+                              f"size (24): {json.dumps(entry)[:80]}")
+        try:
+            base = IPv4Network(entry["base"])
+        except ValueError as exc:
+            raise HelperError(f"{where}: invalid pool base {entry['base']!r}: {exc}") from None
+        if not base.prefixlen <= entry["size"] <= 30:
+            raise HelperError(f"{where}: the size of pool {base} must be between "
+                              f"{base.prefixlen} and 30")
+        pools.append(Pool(base, entry["size"]))
+    return tuple(pools)
+
+
+def load_pools(path: Path | None = None) -> tuple[Pool, ...]:
+    """The configured pools: the defaults if the file does not exist."""
+    path = path or config_path()
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return DEFAULT_POOLS
+    except OSError as exc:
+        raise HelperError(f"cannot read the network configuration {path}: "
+                          f"{exc.strerror}") from None
+    with os.fdopen(fd, "rb") as file:
+        _check_owner(path, os.fstat(file.fileno()))
+        _check_owner(path.parent, os.stat(path.parent))
+        text = file.read(1 << 20)
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise HelperError(f"the network configuration {path} is not valid JSON: {exc}") \
+            from None
+    return parse_pools(data, str(path))
+
+
+def _check_owner(path: Path, st: os.stat_result) -> None:
+    if st.st_uid != 0 or st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise HelperError(f"{path} must belong to root and be writable by root alone; "
+                          f"fix it with: chown root: {path} && chmod go-w {path}")
+
+
+def inside(subnet: IPv4Network, pools: Sequence[Pool]) -> bool:
+    return any(subnet.subnet_of(pool.base) for pool in pools)
+
+
+def describe(pools: Sequence[Pool]) -> str:
+    """The pools' ranges in few words: "10.88.0.0/16, 172.17.0.0-172.31.255.255"."""
+    spans: list[list[int]] = []
+    for net in collapse_addresses(pool.base for pool in pools):
+        first, last = int(net.network_address), int(net.broadcast_address)
+        if spans and spans[-1][1] + 1 == first:
+            spans[-1][1] = last
+        else:
+            spans.append([first, last])
+    parts = []
+    for first, last in spans:
+        nets = list(summarize_address_range(IPv4Address(first), IPv4Address(last)))
+        parts.append(str(nets[0]) if len(nets) == 1 else f"{nets[0].network_address}-"
+                     f"{nets[-1].broadcast_address}")
+    return ", ".join(parts)
