@@ -144,12 +144,19 @@ async def test_container_files_for_names(engine: Engine) -> None:
     assert lines[-1] == "/etc/resolv.conf"
 
 
+def _alias(link: str) -> str:
+    try:
+        return Path(f"/sys/class/net/{link}/ifalias").read_text().strip()
+    except OSError:
+        return ""
+
+
 async def test_nothing_is_left_on_the_host_after_removal(engine: Engine) -> None:
     port = _free_port()
-    before = set(os.listdir("/sys/class/net"))
     cid = await started(engine, *HTTPD, ports=[PortBinding(80, "tcp", "", port)])
-    ours = {name for name in set(os.listdir("/sys/class/net")) - before
-            if name.startswith("veth")}
+    # the host end of its veth carries its id (other test runs' veths come and go)
+    ours = {name for name in os.listdir("/sys/class/net")
+            if _alias(name) == f"skiff:{cid}"}
     assert ours, "the container's veth should be on the host while it runs"
     await engine.remove(cid, force=True)
     assert ours.isdisjoint(os.listdir("/sys/class/net"))
