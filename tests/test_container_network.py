@@ -126,10 +126,13 @@ async def test_containers_on_a_user_network_reach_each_other_by_name(engine: Eng
 
 async def test_host_network_sees_the_hosts_interfaces(engine: Engine) -> None:
     container = await engine.create(config("ls", "/sys/class/net", network="host"))
+    before = set(os.listdir("/sys/class/net"))
     await engine.start(container.id)
     await engine.wait(container.id)
+    after = set(os.listdir("/sys/class/net"))
     seen = {line.data.decode() async for line in engine.logs(container.id)}
-    assert seen == set(os.listdir("/sys/class/net"))
+    # other test runs' links may come and go meanwhile
+    assert before & after <= seen <= before | after
 
 
 async def test_container_files_for_names(engine: Engine) -> None:

@@ -29,6 +29,7 @@ from tests.fixtures.networld import (
     fetch,
     networking,
 )
+from tests.fixtures.users import SubidUser
 from tests.peers import NOBODY, HelperPeer
 
 pytestmark = [
@@ -37,7 +38,6 @@ pytestmark = [
     pytest.mark.skipif(not Path("/bin/busybox").exists(), reason="needs busybox-static"),
 ]
 
-USER = NOBODY
 PORT_80 = "publishing port 80 needs root: ports below 1024 are privileged on this host"
 
 
@@ -63,16 +63,17 @@ def _port(host_port: int) -> dict[str, Any]:
 
 
 @pytest.fixture
-def helpers(world: World, names: tuple[str, str],
-            monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[HelperPeer, HelperPeer]]:
-    """Root's helper and the user's, on one storage root, inside the world."""
+def helpers(world: World, names: tuple[str, str], monkeypatch: pytest.MonkeyPatch,
+            subid_user: SubidUser) -> Iterator[tuple[HelperPeer, HelperPeer]]:
+    """Root's helper and a real user's (tests/fixtures/users.py), on one storage
+    root, inside the world."""
     prefix, table = names
     monkeypatch.setenv("SKIFF_NET_PREFIX", prefix)
     monkeypatch.setenv("SKIFF_NET_TABLE", table)
     monkeypatch.setenv("SKIFF_NETWORK_CONFIG", str(world.root / "networks.json"))
     root = world.root / "helper"
     admin = HelperPeer(root, 0)
-    user = HelperPeer(root, USER)
+    user = HelperPeer(root, subid_user.uid)
     try:
         yield admin, user
     finally:
@@ -84,15 +85,15 @@ def helpers(world: World, names: tuple[str, str],
     assert_nothing_left(world, names)
 
 
-def test_another_users_network_is_not_found(world: World,
-                                            helpers: tuple[HelperPeer, HelperPeer]) -> None:
+def test_another_users_network_is_not_found(world: World, helpers: tuple[HelperPeer, HelperPeer],
+                                            subid_user: SubidUser) -> None:
     admin, user = helpers
     root = world.root / "helper"
     theirs = admin.ok("network_create", {"name": "appnet"})
     assert theirs["Subnet"] == "172.17.0.0/16"  # from the pools; 10.88/16 stays for "bridge"
     ours, mine = "a" * 64, "b" * 64
     _running(root, 0, ours)
-    _running(root, USER, mine)
+    _running(root, subid_user.uid, mine)
 
     for verb, args in (("network_inspect", {"name": "appnet"}),
                        ("network_remove", {"name": "appnet"}),
@@ -192,7 +193,7 @@ def test_subnets_and_ports_a_user_may_not_have(world: World,
 
 def test_port_80_is_roots_and_other_users_containers_stay_unnamed(
         world: World, names: tuple[str, str]) -> None:
-    user = networking(world, names, BACKENDS[0], uid=USER)
+    user = networking(world, names, BACKENDS[0], uid=NOBODY)
     admin = networking(world, names, BACKENDS[0])
     low = [PortBinding(80, "tcp", "", 80)]
     with pytest.raises(InvalidArgument, match=f"^{PORT_80}$"):
