@@ -352,10 +352,12 @@ class Engine:
         if status.damaged:
             error = f"{status.damaged} (left as it is; `skiff rm -f` removes the container)"
         exit_code = status.exit_code
+        finished_at = status.finished_at
         if name in _ACTIVE and not self._monitor_alive(status.monitor_pid):
             name = "exited"  # as the helper records it when it next looks
             error = error or "the container's monitor process died"
             exit_code = exit_code or 137
+            finished_at = finished_at or _mtime(cdir / "status.json")
         if name == "running" and (cdir / "paused").exists():
             name = "paused"
         return ContainerState(
@@ -364,7 +366,7 @@ class Engine:
             exit_code=exit_code,
             oom_killed=status.oom_killed,
             started_at=status.started_at,
-            finished_at=status.finished_at,
+            finished_at=finished_at,
             error=error,
             restart_count=status.restart_count,
             stopped_by_user=status.stopped_by_user,
@@ -1171,6 +1173,14 @@ class Engine:
             if cached is not None and cached[1].status in _ACTIVE:
                 pids.append(cached[1].monitor_pid)
         return pids
+
+
+def _mtime(path: Path) -> str:
+    """When a file last changed, as the engine's timestamps are written."""
+    try:
+        return format_time(os.stat(path).st_mtime_ns)
+    except OSError:
+        return format_time(time.time_ns())
 
 
 def _hex_id(kind: str, name: str) -> str:

@@ -73,7 +73,7 @@ def test_start_ai_and_attach(busybox_image: str) -> None:
         started = skiff("start", "-ai", "attach-me", input="hello\n")
         assert (started.returncode, started.stdout) == (0, "got hello\n"), started.stderr
         running = skiff("run", "-d", "--name", "ticker-a", "busybox", "sh", "-c",
-                        "echo one; sleep 1; echo two")
+                        "echo one; sleep 4; echo two")  # attach in time on a loaded machine
         assert running.returncode == 0
         attached = skiff("attach", "--no-stdin", "ticker-a")
         assert attached.returncode == 0 and "two" in attached.stdout, attached.stderr

@@ -80,3 +80,54 @@ def test_a_container_keeps_logging_while_no_engine_runs(busybox_image: str) -> N
         assert lines == [f"tick {i}" for i in range(20)]
     finally:
         skiff("rm", "-f", "ticker")
+
+
+def _monitor_of(container_id: str) -> int:
+    import json
+
+    inspected = json.loads(skiff("inspect", container_id).stdout)[0]
+    pid = inspected["State"]["Pid"]
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    ppid = int(stat.rsplit(")", 1)[1].split()[1])
+    return ppid
+
+
+def test_a_killed_monitor_takes_its_container_along_and_is_reported(
+        busybox_image: str) -> None:
+    """kill -9 of a monitor: its container does not run on unwatched (a published port
+    answering nobody), is reported exited 137 with the reason, and stop, start and
+    rm -f work afterwards (issue 12, item 3)."""
+    started = skiff("run", "-d", "--name", "orphan", busybox_image, "sleep", "1234")
+    assert started.returncode == 0, started.stderr
+    cid = started.stdout.strip()
+    try:
+        import json
+
+        pid = json.loads(skiff("inspect", cid).stdout)[0]["State"]["Pid"]
+        monitor = _monitor_of(cid)
+        cmdline = Path(f"/proc/{monitor}/cmdline").read_bytes().replace(b"\0", b" ").strip()
+        assert cmdline == f"skiff-monitor {cid[:12]}".encode()
+        assert Path(f"/proc/{monitor}/comm").read_text().strip() == "skiff-monitor"
+        os.kill(monitor, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not Path(f"/proc/{pid}").exists(), "the container ran on without its monitor"
+        state = json.loads(skiff("inspect", cid).stdout)[0]["State"]
+        assert (state["Status"], state["ExitCode"], state["Running"]) == ("exited", 137, False)
+        assert "monitor" in state["Error"]
+        assert skiff("ps", "-a", "--filter", "name=orphan", "--format",
+                     "{{.Status}}").stdout.startswith("Exited (137)")
+        assert skiff("wait", cid).stdout.strip() == "137"
+        assert skiff("stop", cid).returncode == 0
+        again = skiff("start", cid)
+        assert again.returncode == 0, again.stderr
+        state = json.loads(skiff("inspect", cid).stdout)[0]["State"]
+        assert state["Running"] and state["Pid"] != pid
+        running = [p for p in Path("/proc").iterdir() if p.name.isdigit()
+                   and (p / "cmdline").exists()
+                   and (p / "cmdline").read_bytes() == b"sleep\x001234\x00"]
+        assert len(running) == 1, "a second copy runs beside an orphan"
+    finally:
+        removed = skiff("rm", "-f", cid)
+        assert removed.returncode == 0, removed.stderr

@@ -95,10 +95,32 @@ class ContainerService:
         """The monitor's record, corrected when the monitor died without writing it."""
         status = cdir.read_status()
         if status.get("status") in _ACTIVE and not is_alive(int(status.get("monitor_pid", 0))):
+            name, image = self._bury(cdir)
             status.update(status="exited", pid=0, exit_code=137,
-                          error="the container's monitor process died")
+                          error="the container's monitor process died",
+                          finished_at=status.get("finished_at") or _now())
+            cdir.journal("die", name=name, image=image, exitCode="137")
             cdir.write_status(status)
         return status
+
+    def _bury(self, cdir: ContainerDir) -> tuple[str, str]:
+        """What a dead monitor would have released: whatever of the container still runs
+        (its init dies with the monitor; an exec may linger), its cgroup, its network."""
+        try:
+            spec = cdir.read_spec()
+        except (OSError, ValueError):
+            return "", ""
+        try:
+            open_cgroup(spec.id, self.cgroup_parent).destroy()
+        except (OSError, SkiffError) as exc:
+            print(f"cleaning up after {spec.id[:12]}'s monitor: {exc}", file=sys.stderr)
+        if spec.network == "sandbox" and (cdir.path / "network.json").exists():
+            try:
+                self.networking().cleanup_container(spec.id)
+                _unlink(cdir.path / "network.json")
+            except Exception as exc:  # the next repair finishes the job
+                print(f"network cleanup of {spec.id[:12]}: {exc}", file=sys.stderr)
+        return spec.name, spec.image
 
     # -- verbs -------------------------------------------------------------------
     def create(self, container_id: str, spec: dict[str, Any]) -> dict[str, Any]:
@@ -826,3 +848,9 @@ def _untouched(path: Path) -> bool:
     """An empty directory still owned by root: made before it had an owner."""
     st = path.stat()
     return st.st_uid == 0 and st.st_gid == 0 and not any(path.iterdir())
+
+
+def _now() -> str:
+    from engine.containers.logformat import format_time
+
+    return format_time(time.time_ns())

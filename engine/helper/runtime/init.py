@@ -29,6 +29,7 @@ __all__ = ["ChildPipes", "SetupError", "become_and_exec", "fail", "stage1"]
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 _PR_SET_NO_NEW_PRIVS = 38
+_PR_SET_PDEATHSIG = 1
 _SIOCGIFFLAGS = 0x8913
 _SIOCSIFFLAGS = 0x8914
 _IFF_UP = 0x1
@@ -82,10 +83,13 @@ def stage1(spec: RuntimeSpec, cdir: ContainerDir, pipes: ChildPipes,
             userns.relax_netns()
         handoff = Handoff() if spec.userns is not None else None
         holder = os.getpid()
+        gone_r, gone_w = os.pipe2(os.O_CLOEXEC)  # EOF in PID 1 once we have exited
         child = os.fork()
         if child == 0:
+            os.close(gone_w)
             _stage2(spec, cdir, pipes, binds, device_mode, seccomp,
-                    None if handoff is None else (handoff, holder))
+                    None if handoff is None else (handoff, holder), gone_r)
+        os.close(gone_r)
         if handoff is not None:
             handoff.hold()
         os.write(pipes.pid, f"{child}\n".encode())
@@ -97,10 +101,10 @@ def stage1(spec: RuntimeSpec, cdir: ContainerDir, pipes: ChildPipes,
 def _stage2(spec: RuntimeSpec, cdir: ContainerDir, pipes: ChildPipes,
             binds: list[mounts.BindMount], device_mode: str,
             seccomp: syscallfilter.Program | None,
-            handoff: tuple[Handoff, int] | None) -> None:
+            handoff: tuple[Handoff, int] | None, stage1_gone: int) -> None:
     try:
         remap = None if handoff is None else _remap(spec, cdir, *handoff)
-        _setup_and_exec(spec, cdir, pipes, binds, device_mode, seccomp, remap)
+        _setup_and_exec(spec, cdir, pipes, binds, device_mode, seccomp, remap, stage1_gone)
     except SetupError as exc:
         fail(pipes.error, str(exc), exc.code)
     except users.UserNotFound as exc:
@@ -128,7 +132,8 @@ def _remap(spec: RuntimeSpec, cdir: ContainerDir, handoff: Handoff, holder: int)
 
 def _setup_and_exec(spec: RuntimeSpec, cdir: ContainerDir, pipes: ChildPipes,
                     binds: list[mounts.BindMount], device_mode: str,
-                    seccomp: syscallfilter.Program | None, remap: Prepared | None) -> None:
+                    seccomp: syscallfilter.Program | None, remap: Prepared | None,
+                    stage1_gone: int = -1) -> None:
     if pipes.pty < 0:
         stdin = pipes.stdin if pipes.stdin >= 0 else os.open("/dev/null", os.O_RDONLY)
         os.dup2(stdin, 0)
@@ -161,18 +166,26 @@ def _setup_and_exec(spec: RuntimeSpec, cdir: ContainerDir, pipes: ChildPipes,
 
     become_and_exec(args=spec.args, env=spec.env, user_spec=spec.user, cwd=spec.cwd or "/",
                     hostname=spec.hostname, error_fd=pipes.error, create_cwd=True,
-                    seccomp=seccomp, userns_fd=-1 if remap is None else remap.fd)
+                    seccomp=seccomp, userns_fd=-1 if remap is None else remap.fd,
+                    stage1_gone=stage1_gone)
 
 
 def become_and_exec(*, args: list[str], env: list[str], user_spec: str, cwd: str,
                     hostname: str, error_fd: int, create_cwd: bool,
-                    seccomp: syscallfilter.Program | None, userns_fd: int = -1) -> None:
+                    seccomp: syscallfilter.Program | None, userns_fd: int = -1,
+                    stage1_gone: int = -1) -> None:
     """Inside the container's namespaces and root: drop to the user and exec.
 
     Shared by the container's init and by ``exec`` sessions. Raises SetupError.
     With ``userns_fd``, the process first becomes root of that user namespace:
     everything after (working directory, capabilities, user) is the container's.
     The seccomp filter comes last, so it governs the command and nothing of ours.
+
+    ``stage1_gone`` (the container's init only) reads EOF once stage 1 has exited,
+    so our parent is the monitor (a subreaper): from then on the init dies with it.
+    A killed monitor then takes its container along (the kernel ends a PID
+    namespace with its PID 1), instead of leaving it running where nothing
+    watches, logs or stops it, while `skiff ps` says it exited.
     """
     if userns_fd >= 0:
         _enter_userns(userns_fd)
@@ -200,6 +213,9 @@ def become_and_exec(*, args: list[str], env: list[str], user_spec: str, cwd: str
         signal.signal(sig, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_SETMASK, [])
     os.umask(0o022)
+    if stage1_gone >= 0:  # after the last change of credentials, which would clear it
+        os.read(stage1_gone, 1)
+        sc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     _close_fds_except(error_fd)
     if seccomp is not None:
         try:

@@ -30,7 +30,7 @@ from pathlib import Path
 from engine.cgroups import Limits, open_cgroup
 from engine.containers.attachstream import STDERR, STDOUT
 from engine.containers.logformat import LogWriter, format_time
-from engine.helper.runtime import init, mounts, syscallfilter, syscalls
+from engine.helper.runtime import init, mounts, proctitle, syscallfilter, syscalls
 from engine.helper.runtime.attachhub import AttachHub, short_path
 from engine.helper.runtime.spec import ContainerDir, RuntimeSpec
 
@@ -460,6 +460,7 @@ def run_monitor(container_dir: str, ready_fd: int, attach_fd: int = -1,
     """Be the monitor of the container in ``container_dir`` until it is done;
     ``sources`` are the open descriptors of its binds and volumes, in order."""
     syscalls.prctl(_PR_SET_CHILD_SUBREAPER, 1)
+    proctitle.set_title(f"skiff-monitor {Path(container_dir).name[:12]}")
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
