@@ -23,7 +23,8 @@ why, and what to do.
     ├── DamagedState            (a database or state file that cannot be read)
     ├── HelperError             (the privileged helper refused or died)
     │   ├── ProtocolError
-    │   └── HelperUnavailable   (it could not be started: polkit said no, no agent, ...)
+    │   ├── HelperUnavailable   (it could not be started: polkit said no, no agent, ...)
+    │   └── Cancelled           (the caller cancelled the request or hung up)
     └── ContainerStartError     (the container's command could not be run)
             .exit_code: 126 (cannot invoke) or 127 (not found)
 """
@@ -32,6 +33,7 @@ from __future__ import annotations
 
 __all__ = [
     "AuthenticationError",
+    "Cancelled",
     "Conflict",
     "ContainerNotFound",
     "ContainerStartError",
@@ -138,6 +140,10 @@ class HelperUnavailable(HelperError):
     """The helper could not be started for this user; str() says why and what to do."""
 
     kind = "helper_unavailable"
+
+
+class Cancelled(HelperError):
+    kind = "cancelled"
 
 
 class ContainerStartError(SkiffError):

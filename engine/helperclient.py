@@ -3,8 +3,9 @@
 The helper starts on first use: directly when we are root, through pkexec
 otherwise. Requests are framed on a socketpair whose other end is the
 helper's standard input; a reader thread resolves the waiting futures on
-the event loop. Closing the client (or dying) hangs up, and the helper exits;
-containers are unaffected.
+the event loop. A call whose task is cancelled cancels its request in the
+helper too. Closing the client (or dying) hangs up, which cancels what it still
+had running, and the helper exits; containers are unaffected.
 """
 
 from __future__ import annotations
@@ -221,7 +222,21 @@ class HelperClient:
         except OSError as exc:
             self._pending.pop(request_id, None)
             raise HelperError(f"lost the privileged helper: {exc}") from None
-        return await future
+        try:
+            return await future
+        except asyncio.CancelledError:
+            if self._pending.pop(request_id, None) is not None:
+                self._cancel(sock, request_id)  # so the helper stops working for nobody
+            raise
+
+    def _cancel(self, sock: socket.socket, request_id: int) -> None:
+        """Ask the helper to stop a request; its answer, and the request's, are dropped."""
+        message = {"id": next(self._ids), "verb": "cancel", "args": {"request": request_id}}
+        try:
+            with self._send_lock:
+                protocol.send_frame(sock, message)
+        except OSError:
+            pass  # the helper is gone: nothing runs for us any more
 
     async def close(self) -> None:
         sock, self._sock = self._sock, None

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["NOBODY", "HelperPeer", "socketpair_as"]
+__all__ = ["NOBODY", "HelperPeer", "connect_as", "socketpair_as"]
 
 NOBODY = 65534
 
@@ -86,3 +86,31 @@ class HelperPeer:
     def close(self) -> None:
         self.sock.close()
         assert self.process.wait(20) == 0
+
+
+def connect_as(uid: int, path: str) -> socket.socket:
+    """A connection to the unix socket at ``path``, made by a process running as ``uid``
+    (through /proc/self/fd, so the directories on the way need not be open to it)."""
+    handle = os.open(path, os.O_PATH | os.O_CLOEXEC)
+    parent, child = socket.socketpair()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock.connect(f"/proc/self/fd/{handle}")
+            socket.send_fds(child, [b"x"], [sock.fileno()])
+        finally:
+            os._exit(0)
+    os.close(handle)
+    child.close()  # so a child that could not connect ends our wait
+    try:
+        _, fds, _, _ = socket.recv_fds(parent, 1, 1)
+    finally:
+        os.waitpid(pid, 0)
+        parent.close()
+    if not fds:
+        raise ConnectionRefusedError(f"uid {uid} could not connect to {path}")
+    return socket.socket(fileno=fds[0])

@@ -107,17 +107,20 @@ def test_paths_it_did_not_derive_are_refused(helper: Peer) -> None:
                                                 {"id": "b" * 64, "spec": spec}))["message"]
 
 
-def test_oversized_and_malformed_frames_end_only_that_connection(tmp_path: Path) -> None:
+def test_an_oversized_frame_ends_only_that_connection(tmp_path: Path) -> None:
     peer = _start(tmp_path, 0)
     peer.send_raw(struct.pack(">I", protocol.MAX_FRAME + 1))
     reply = peer.read()
     assert "exceeds" in _error(reply)["message"]
     assert peer.process.wait(10) == 0  # a clean exit, not a crash
-    peer = _start(tmp_path, 0)
-    body = b"{not json"
-    peer.send_raw(struct.pack(">I", len(body)) + body)
-    assert "malformed JSON" in _error(peer.read())["message"]
-    assert peer.process.wait(10) == 0
+
+
+def test_a_malformed_frame_is_refused_and_the_next_one_answered(helper: Peer) -> None:
+    for body in (b"{not json", b"[1, 2]", b'{"id": 1, "verb": "ping", "args": {}, "x": 1}',
+                 b'{"id": true, "verb": "ping"}'):
+        helper.send_raw(struct.pack(">I", len(body)) + body)
+        assert _error(helper.read())["kind"] == "protocol"
+    assert helper.call("ping", {})["result"]
 
 
 def test_two_requests_with_descriptors_back_to_back(tmp_path: Path) -> None:

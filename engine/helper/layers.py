@@ -10,6 +10,10 @@ hard links must point at an earlier entry of the same layer. Nothing is written
 outside a private temporary directory, which becomes ``<layers>/sha256/<hex>``
 by one rename once the blob matched its digest and the tar its diff_id.
 
+Every unpack runs within a ``Budget`` (engine/helper/layersource.py): the blob,
+the tar and the files written stay under a size limit, the whole under a time
+limit, and a cancelled request stops at its next read or write.
+
 Whiteouts are converted to the overlayfs format as they are read (``.wh.NAME``
 becomes a 0:0 character device, ``.wh..wh..opq`` the ``trusted.overlay.opaque``
 xattr), so a layer directory can be used directly as an overlay lower directory.
@@ -29,9 +33,10 @@ from tarfile import (  # type: ignore[attr-defined]  # real, but not in typeshed
     InvalidHeaderError,
     TruncatedHeaderError,
 )
-from typing import IO, BinaryIO, NoReturn, Protocol, Self, cast
+from typing import IO, NoReturn, Protocol, Self, cast
 
 from engine.errors import DigestMismatch, LayerError
+from engine.helper.layersource import Budget, UnpackLimits
 
 __all__ = [
     "clean_temp",
@@ -179,8 +184,15 @@ def clean_temp(layers_dir: Path) -> None:
 # --- unpacking -----------------------------------------------------------------
 
 
+class _Blob(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+    def seekable(self) -> bool: ...
+
+
 def unpack_layer(
-    source: BinaryIO, layers_dir: Path, *, diff_id: str, digest: str | None = None
+    source: _Blob, layers_dir: Path, *, diff_id: str, digest: str | None = None,
+    budget: Budget | None = None,
 ) -> int:
     """Unpack the layer blob read from ``source`` (read once, sequentially).
 
@@ -190,13 +202,16 @@ def unpack_layer(
     counted once). When the layer is already there, a pipe is read to its end
     and nothing else happens. Raises DigestMismatch for content that does not
     match its digests, LayerError for a tar that is corrupt or tries to escape
-    its directory; either way nothing is left behind.
+    its directory or passes a limit of ``budget`` (default: ``UnpackLimits()``),
+    Cancelled when the budget's request is cancelled; nothing is left behind.
     """
     final = layer_path(layers_dir, diff_id)
     if digest is not None:
         _hex(digest)
+    if budget is None:
+        budget = Budget(UnpackLimits(), _short(diff_id))
     if has_layer(layers_dir, diff_id):
-        _drain(source)
+        _drain(source, budget)
         return layer_size(layers_dir, diff_id)
     layers_dir = Path(layers_dir)
     try:
@@ -209,7 +224,7 @@ def unpack_layer(
     try:
         temp = _make_temp(scratch_fd, _hex(diff_id)[:12])
         try:
-            size = _unpack_into(source, scratch_fd, temp, diff_id, digest)
+            size = _unpack_into(source, scratch_fd, temp, diff_id, digest, budget)
             try:
                 os.rename(temp, final, src_dir_fd=scratch_fd)
             except OSError as e:
@@ -237,13 +252,14 @@ def _discard(scratch_fd: int, temp: bytes) -> None:
 
 
 def _unpack_into(
-    source: BinaryIO, scratch_fd: int, temp: bytes, diff_id: str, digest: str | None
+    source: _Blob, scratch_fd: int, temp: bytes, diff_id: str, digest: str | None,
+    budget: Budget,
 ) -> int:
-    raw = _RawStream(source)
-    tar_stream = _TarStream(_decoder(raw))
+    raw = _RawStream(source, budget)
+    tar_stream = _TarStream(_decoder(raw), budget)
     root = os.open(temp, _OPEN_DIR, dir_fd=scratch_fd)
     try:
-        extractor = _Extractor(root, scratch_fd, _short(diff_id))
+        extractor = _Extractor(root, scratch_fd, _short(diff_id), budget)
         try:
             _read_tar(tar_stream, extractor)
         finally:
@@ -326,10 +342,11 @@ class _EntryHeader(tarfile.TarInfo):
 class _Extractor:
     """Applies tar entries under ``root``, a private directory, one at a time."""
 
-    def __init__(self, root: int, scratch: int, label: str) -> None:
+    def __init__(self, root: int, scratch: int, label: str, budget: Budget) -> None:
         self.root = root
         self.scratch = scratch
         self.label = label
+        self.budget = budget
         self.kinds: dict[tuple[bytes, ...], str] = {}
         self.dir_times: dict[tuple[bytes, ...], int] = {}
         self.root_mode_set = False
@@ -524,6 +541,7 @@ class _Extractor:
             content = tar.extractfile(member)
             if content is not None:
                 while chunk := content.read(_CHUNK):
+                    self.budget.files(len(chunk))  # sparse members can outgrow the tar
                     view = memoryview(chunk)
                     while view:
                         view = view[os.write(fd, view) :]
@@ -654,8 +672,9 @@ class _Readable(Protocol):
 class _RawStream:
     """The blob as it arrives, hashed; the first bytes can be peeked at once."""
 
-    def __init__(self, source: BinaryIO) -> None:
+    def __init__(self, source: _Blob, budget: Budget) -> None:
         self._source = source
+        self._budget = budget
         self._hash = hashlib.sha256()
         self._peeked = b""
 
@@ -664,6 +683,7 @@ class _RawStream:
             data = self._source.read(size) or b""
         except OSError as e:
             raise LayerError(f"cannot read the layer blob: {e.strerror or e}") from e
+        self._budget.blob(len(data))
         self._hash.update(data)
         return data
 
@@ -757,8 +777,9 @@ class _TarStream:
     an entry is still refused.
     """
 
-    def __init__(self, decoded: _Readable) -> None:
+    def __init__(self, decoded: _Readable, budget: Budget) -> None:
         self._decoded = decoded
+        self._budget = budget
         self._hash = hashlib.sha256()
         self.size = 0
         self.data_end = 0  # where the data of the entry tarfile last returned ends
@@ -770,6 +791,7 @@ class _TarStream:
         data = self._decoded.read(size)
         if not data:
             return self._missing_padding()
+        self._budget.tar(len(data))
         self._hash.update(data)
         self.size += len(data)
         return data
@@ -784,7 +806,7 @@ class _TarStream:
         return "sha256:" + self._hash.hexdigest()
 
 
-def _drain(source: BinaryIO) -> None:
+def _drain(source: _Blob, budget: Budget) -> None:
     """Read a pipe to its end so its writer finishes; a seekable file needs nothing."""
     try:
         if source.seekable():
@@ -792,8 +814,8 @@ def _drain(source: BinaryIO) -> None:
     except (AttributeError, OSError, ValueError):
         pass
     try:
-        while source.read(_CHUNK):
-            pass
+        while data := source.read(_CHUNK):
+            budget.blob(len(data))
     except OSError as e:
         raise LayerError(f"cannot read the layer blob: {e.strerror or e}") from e
 

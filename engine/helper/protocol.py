@@ -10,8 +10,12 @@ answers with its own version and root. Requests are
 
 Every request is checked against its verb's schema before anything acts on
 it: unknown verbs and fields, wrong types, oversized strings and lists are
-refused with a ProtocolError reply. Objects are named by ID (container ID,
-layer digest); the helper derives every path itself.
+refused with a ProtocolError reply. JSON nested deeper than ``MAX_DEPTH`` is
+refused before it is parsed (the parser recurses). Objects are named by ID
+(container ID, layer digest); the helper derives every path itself.
+
+``{"id": N, "verb": "cancel", "args": {"request": M}}`` asks the helper to stop
+request M of the same connection; M then ends with a "cancelled" error.
 """
 
 from __future__ import annotations
@@ -28,14 +32,19 @@ from engine.containers.names import NAME_PATTERN as CONTAINER_NAME
 from engine.errors import ProtocolError
 
 __all__ = [
+    "MAX_DEPTH",
     "MAX_FDS",
     "MAX_FRAME",
+    "MAX_ID",
     "VERBS",
     "VERSION",
+    "BadMessage",
+    "BadRequest",
     "Field",
     "FrameReader",
     "WithFds",
     "encode_frame",
+    "parse_request",
     "send_frame",
     "validate",
 ]
@@ -43,6 +52,8 @@ __all__ = [
 VERSION = 2  # 2: bind sources come as descriptors with container_start
 MAX_FRAME = 1 << 20
 MAX_FDS = 128  # as many as a container has binds; the kernel allows 253
+MAX_DEPTH = 32
+MAX_ID = (1 << 53) - 1
 _HEADER = struct.Struct(">I")
 
 CONTAINER_ID = re.compile(r"^[0-9a-f]{64}$")
@@ -130,6 +141,7 @@ _SOURCES = Field("list[int]", required=False, max_items=MAX_FDS, minimum=0, maxi
 
 VERBS: dict[str, dict[str, Field]] = {
     "ping": {},
+    "cancel": {"request": _int(0, MAX_ID)},
     "layer_exists": {"diff_id": _str(DIGEST)},
     "unpack_layer": {"diff_id": _str(DIGEST), "digest": _str(DIGEST, required=False)},
     "remove_layer": {"diff_id": _str(DIGEST)},
@@ -185,6 +197,35 @@ VERBS: dict[str, dict[str, Field]] = {
     "network_disconnect": {"id": _str(CONTAINER_ID), "network": _str(NETWORK_NAME)},
     "network_repair": {},
 }
+
+
+class BadMessage(ProtocolError):
+    """A frame that arrived whole but is not an acceptable message: the stream stays in step."""
+
+
+class BadRequest(ProtocolError):
+    """A request refused before it ran; ``request_id`` says whom the reply is for."""
+
+    def __init__(self, message: str, request_id: int | None) -> None:
+        super().__init__(message)
+        self.request_id = request_id
+
+
+def parse_request(message: dict[str, Any]) -> tuple[int, str, dict[str, Any]]:
+    """A request's id, verb and checked arguments; BadRequest on anything unexpected."""
+    request_id = message.get("id")
+    if not isinstance(request_id, int) or isinstance(request_id, bool) \
+            or not 0 <= request_id <= MAX_ID:
+        raise BadRequest("a request needs an integer id", None)
+    try:
+        unknown = set(message) - {"id", "verb", "args"}
+        if unknown:
+            raise ProtocolError(f"unknown request field {sorted(unknown)[0][:64]!r}")
+        verb = message.get("verb")
+        args = validate(verb, message.get("args", {}))
+    except ProtocolError as exc:
+        raise BadRequest(str(exc), request_id) from None
+    return request_id, str(verb), args
 
 
 def validate(verb: object, args: object, schemas: dict[str, dict[str, Field]] = VERBS
@@ -282,6 +323,7 @@ class FrameReader:
 
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
+        self.last_size = 0  # bytes of the last frame read
         self._buffer = bytearray()
         # (buffer offset of the byte they came with, fds): one recv may return the end
         # of one frame and the start of the next, so fds belong to the frame holding
@@ -300,7 +342,11 @@ class FrameReader:
         return True
 
     def read(self) -> tuple[dict[str, Any], list[int]] | None:
-        """The next message and its fds; None at a clean end of stream."""
+        """The next message and its fds; None at a clean end of stream.
+
+        BadMessage for a whole frame that is not an acceptable message (its fds
+        closed): the next frame can still be read. Any other ProtocolError means
+        the stream is out of step and must be dropped."""
         if not self._fill(_HEADER.size):
             if self._buffer:
                 raise ProtocolError("connection closed in the middle of a frame")
@@ -315,17 +361,51 @@ class FrameReader:
         del self._buffer[:end]
         fds = [fd for offset, group in self._fds if offset < end for fd in group]
         self._fds = [(offset - end, group) for offset, group in self._fds if offset >= end]
+        self.last_size = length
         try:
+            _check_nesting(body)
             message = json.loads(body)
-        except ValueError as exc:
+        except (ValueError, BadMessage) as exc:
             for fd in fds:
                 _close(fd)
-            raise ProtocolError(f"malformed JSON: {exc}") from None
+            if isinstance(exc, BadMessage):
+                raise
+            raise BadMessage(f"malformed JSON: {exc}") from None
         if not isinstance(message, dict):
             for fd in fds:
                 _close(fd)
-            raise ProtocolError("a message must be a JSON object")
+            raise BadMessage("a message must be a JSON object")
         return message, fds
+
+
+_NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'"[]{}')
+_SQUARE = bytes.maketrans(b"{}", b"[]")
+_TOO_DEEP = b"[" * (MAX_DEPTH + 1)
+
+
+def _check_nesting(body: bytes) -> None:
+    """Refuse JSON nested deeper than MAX_DEPTH, or with unbalanced brackets, before
+    json.loads recurses into it. Only whole-buffer operations (no per-byte Python, no
+    backtracking regex), so a hostile megabyte costs milliseconds."""
+    if body.count(b"[") + body.count(b"{") <= MAX_DEPTH:
+        return  # no deeper than that, however the rest is (json.loads judges it)
+    # Escaped backslashes pair up left to right, then escaped quotes are text: every
+    # quote left opens or closes a string, and what lies between them is text too.
+    text = body.replace(b"\\\\", b"").replace(b'\\"', b"")
+    outside = b"".join(text.translate(None, _NOT_STRUCTURE).split(b'"')[::2])
+    brackets = outside.translate(_SQUARE)
+    if _TOO_DEEP in brackets:
+        raise BadMessage(f"malformed JSON: nested deeper than {MAX_DEPTH} levels")
+    # Each pass removes every innermost pair: a pass per level empties a balanced rest.
+    for _ in range(MAX_DEPTH):
+        shorter = brackets.replace(b"[]", b"")
+        if len(shorter) == len(brackets):
+            break
+        brackets = shorter
+    if b"[]" in brackets:
+        raise BadMessage(f"malformed JSON: nested deeper than {MAX_DEPTH} levels")
+    if brackets:
+        raise BadMessage("malformed JSON: unbalanced brackets")
 
 
 def _close(fd: int) -> None:

@@ -1,8 +1,11 @@
-"""The privileged helper: one connection, validated requests, a thread per call.
+"""The privileged helper: validated requests from its user's engines.
 
 The engine starts it with the connected socket as standard input (pkexec
-keeps fds 0-2 only). It answers until the engine hangs up, then exits;
-container monitors run in their own sessions and outlive it.
+keeps fds 0-2 only). It answers until the engine hangs up, then exits (or
+lingers for later engines of the same user); container monitors run in their
+own sessions and outlive it. Each connection is served on its own, with
+bounded queues and workers (engine/helper/connection.py); at most
+``MAX_CONNECTIONS`` at once.
 """
 
 from __future__ import annotations
@@ -13,17 +16,21 @@ import struct
 import sys
 import threading
 import time
-import traceback
-from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
 from engine.errors import InvalidArgument, ProtocolError, SkiffError
 from engine.helper import protocol
+from engine.helper.cancel import Cancellation
+from engine.helper.connection import Connection, close_all
 from engine.helper.containers import ContainerService
+from engine.helper.layersource import UnpackLimits
 from engine.helper.zygote import Zygote
 
-__all__ = ["HelperServer", "peer_uid"]
+__all__ = ["MAX_CONNECTIONS", "HelperServer", "peer_uid"]
+
+MAX_CONNECTIONS = 16
+HELLO_TIMEOUT = 10.0  # seconds a new connection has to say hello
 
 
 def peer_uid(sock: socket.socket) -> int:
@@ -32,80 +39,74 @@ def peer_uid(sock: socket.socket) -> int:
     return int(uid)
 
 
-class Connection:
-    """One engine's connection: its socket, and a lock so replies never interleave."""
-
-    def __init__(self, sock: socket.socket) -> None:
-        self.sock = sock
-        self.lock = threading.Lock()
-
-    def send(self, message: dict[str, Any], fds: list[int] | None = None) -> None:
-        with self.lock:
-            try:
-                protocol.send_frame(self.sock, message, fds)
-            except OSError:
-                pass  # that engine hung up; its requests are moot
-
-
 class HelperServer:
     """Serves the engines of one user: the one that started it, and, while it stays
     up for ``idle`` seconds, later ones that connect to its socket."""
 
     def __init__(self, root: Path, uid: int, cgroup_parent: str,
-                 zygote: Zygote | None = None) -> None:
+                 zygote: Zygote | None = None, limits: UnpackLimits | None = None) -> None:
         self.root = root
         self.uid = uid
         self.cgroup_parent = cgroup_parent
+        self.limits = limits or UnpackLimits()
         self.containers = ContainerService(root, uid, cgroup_parent, zygote)
-        self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="verb")
         self._active = 0
         self._idle_since = time.monotonic()
         self._state_lock = threading.Lock()
 
     def serve(self, sock: socket.socket) -> None:
         """Answer one connection until it closes."""
+        if not self._admit():
+            self._refuse(sock)
+            return
+        self._serve_admitted(sock)
+
+    def _admit(self) -> bool:
         with self._state_lock:
+            if self._active >= MAX_CONNECTIONS:
+                return False
             self._active += 1
+            return True
+
+    def _serve_admitted(self, sock: socket.socket) -> None:
         try:
-            self._serve(Connection(sock))
+            self._serve(sock)
         finally:
             sock.close()
             with self._state_lock:
                 self._active -= 1
                 self._idle_since = time.monotonic()
 
-    def _serve(self, conn: Connection) -> None:
-        reader = protocol.FrameReader(conn.sock)
+    def _serve(self, sock: socket.socket) -> None:
+        reader = protocol.FrameReader(sock)
         try:
+            sock.settimeout(HELLO_TIMEOUT)
             first = reader.read()
+            sock.settimeout(None)
         except (OSError, ProtocolError):
             return
         if first is None:
             return
         hello, fds = first
-        _close_all(fds)
+        close_all(fds)
         if hello.get("hello") != protocol.VERSION:
-            conn.send({"error": {"kind": "protocol", "message":
-                                 f"protocol version {hello.get('hello')!r} is not supported; "
-                                 f"this helper speaks {protocol.VERSION}"}})
+            _send_quietly(sock, {"error": {"kind": "protocol", "message":
+                                           f"protocol version {str(hello.get('hello'))[:32]!r} "
+                                           f"is not supported; this helper speaks "
+                                           f"{protocol.VERSION}"}})
             return
+        conn = Connection(sock, reader, self._dispatch)
         conn.send({"hello": protocol.VERSION, "root": str(self.root), "pid": os.getpid(),
                    "cgroup_parent": self.cgroup_parent})
-        pending: list[Future[None]] = []
-        while True:
-            try:
-                item = reader.read()
-            except ProtocolError as exc:
-                conn.send({"id": None, "error": {"kind": exc.kind, "message": str(exc)}})
-                break  # the stream is out of sync: nothing after this can be trusted
-            except OSError:
-                break
-            if item is None:
-                break
-            message, fds = item
-            pending = [f for f in pending if not f.done()]
-            pending.append(self._pool.submit(self._handle, conn, message, fds))
-        wait(pending)
+        conn.run()
+
+    def _refuse(self, sock: socket.socket) -> None:
+        """Too many connections: say so (the engine then starts a helper of its own)."""
+        sock.settimeout(1.0)
+        _send_quietly(sock, {"error": {"kind": "helper", "message":
+                                       f"the helper already serves {MAX_CONNECTIONS} "
+                                       "connections"}})
+        sock.close()
 
     def serve_listener(self, listener: socket.socket, idle: float) -> None:
         """Accept this user's later engines until nobody was connected for ``idle`` s."""
@@ -124,7 +125,10 @@ class HelperServer:
             if peer_uid(sock) != self.uid:
                 sock.close()  # the socket's mode already keeps others out; be sure
                 continue
-            threading.Thread(target=self.serve, args=(sock,), daemon=True,
+            if not self._admit():
+                self._refuse(sock)
+                continue
+            threading.Thread(target=self._serve_admitted, args=(sock,), daemon=True,
                              name="connection").start()
 
     def wait_idle(self) -> None:
@@ -133,44 +137,14 @@ class HelperServer:
                 if self._active == 0:
                     break
             time.sleep(0.05)
-        self._pool.shutdown(wait=True)
 
-    def _handle(self, conn: Connection, message: dict[str, Any], fds: list[int]) -> None:
-        request_id = message.get("id")
-        reply_fds: list[int] = []
-        try:
-            if not isinstance(request_id, int):
-                raise ProtocolError("a request needs an integer id")
-            args = protocol.validate(message.get("verb"), message.get("args", {}))
-            # A verb keeps a descriptor by taking it out of ``fds``; the rest are closed.
-            result = self._dispatch(str(message["verb"]), args, fds)
-            if isinstance(result, protocol.WithFds):
-                reply_fds, result = result.fds, result.result
-            reply: dict[str, Any] = {"id": request_id, "result": result}
-        except SkiffError as exc:
-            reply = {"id": request_id, "error": {"kind": exc.kind, "message": str(exc),
-                                                 **_extra(exc)}}
-        except OSError as exc:
-            where = f": {exc.filename}" if exc.filename else ""
-            reply = {"id": request_id, "error": {"kind": "helper",
-                                                 "message": f"{exc.strerror or exc}{where}"}}
-        except Exception as exc:
-            traceback.print_exc(file=sys.stderr)
-            reply = {"id": request_id, "error": {"kind": "helper",
-                                                 "message": f"internal helper error: {exc}"}}
-        finally:
-            _close_all(fds)
-        try:
-            conn.send(reply, reply_fds)
-        finally:
-            _close_all(reply_fds)
-
-    def _dispatch(self, verb: str, args: dict[str, Any], fds: list[int]) -> Any:
+    def _dispatch(self, verb: str, args: dict[str, Any], fds: list[int],
+                  cancel: Cancellation) -> Any:
         c = self.containers
         if verb == "ping":
             return {"pid": os.getpid()}
         if verb in ("layer_exists", "unpack_layer", "remove_layer"):
-            return self._layers(verb, args, fds)
+            return self._layers(verb, args, fds, cancel)
         if verb == "container_create":
             return c.create(args["id"], args["spec"])
         if verb == "container_start":
@@ -205,8 +179,10 @@ class HelperServer:
             return self._network(verb, args)
         raise ProtocolError(f"unknown verb {verb!r}")
 
-    def _layers(self, verb: str, args: dict[str, Any], fds: list[int]) -> Any:
+    def _layers(self, verb: str, args: dict[str, Any], fds: list[int],
+                cancel: Cancellation) -> Any:
         from engine.helper import layers
+        from engine.helper.layersource import BlobSource, Budget
 
         layers_dir = self.root / "layers"
         if verb == "layer_exists":
@@ -220,9 +196,13 @@ class HelperServer:
             return None
         if len(fds) != 1:
             raise InvalidArgument("unpack_layer needs exactly one file descriptor")
-        with os.fdopen(fds.pop(), "rb", buffering=0) as source:
+        budget = Budget(self.limits, args["diff_id"][:19], cancel)
+        source = BlobSource(fds.pop(), budget, self.uid)
+        try:
             return layers.unpack_layer(source, layers_dir, diff_id=args["diff_id"],
-                                       digest=args["digest"])
+                                       digest=args["digest"], budget=budget)
+        finally:
+            source.close()
 
     def _network(self, verb: str, args: dict[str, Any]) -> Any:
         from engine.helper.network.verbs import NetworkVerbs
@@ -234,17 +214,11 @@ class HelperServer:
 
 
 
-def _extra(exc: SkiffError) -> dict[str, Any]:
-    code = getattr(exc, "exit_code", None)
-    return {"exit_code": code} if code is not None else {}
-
-
-def _close_all(fds: list[int]) -> None:
-    for fd in fds:
-        try:
-            os.close(fd)
-        except OSError:
-            pass
+def _send_quietly(sock: socket.socket, message: dict[str, Any]) -> None:
+    try:
+        protocol.send_frame(sock, message)
+    except OSError:
+        pass  # it hung up already
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -257,6 +231,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--idle", type=float, default=0.0,
                         help="stay up this many seconds for later engines (0: exit with "
                              "the engine that started us)")
+    defaults = UnpackLimits()
+    # Layer limits, like --root, are honoured only when root started us (not through pkexec).
+    parser.add_argument("--max-layer-size", type=int, default=defaults.max_bytes,
+                        help="bytes a layer's blob, tar or files may each reach")
+    parser.add_argument("--layer-stall", type=float, default=defaults.stall_seconds,
+                        help="seconds a layer's stream may stay silent")
+    parser.add_argument("--layer-time", type=float, default=defaults.max_seconds,
+                        help="seconds one layer's unpack may take")
     options = parser.parse_args(argv)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in the CLI must not kill us midway
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
@@ -274,6 +256,9 @@ def main(argv: list[str] | None = None) -> int:
 
     root, cgroup_parent = _world(options.root, options.cgroup_parent,
                                  trusted=pkexec_uid is None)
+    limits = defaults if pkexec_uid is not None else UnpackLimits(
+        max(1, options.max_layer_size), max(0.1, options.layer_stall),
+        max(0.1, options.layer_time))
     try:
         parent = check_component(cgroup_parent, "cgroup parent")
     except SkiffError as exc:
@@ -287,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
     listener = _listen(root, uid) if 0 < options.idle <= 3600 else None
     zygote = Zygote()  # before any thread exists: forking is safe only now
     try:
-        server = HelperServer(root, uid, parent, zygote)
+        server = HelperServer(root, uid, parent, zygote, limits)
         if pkexec_uid is None:  # a test's choice; never a user's (pkexec clears it anyway)
             server.containers.userns_layers = os.environ.get("SKIFF_USERNS_LAYERS") or None
         threading.Thread(target=server.containers.warm_up, daemon=True,
