@@ -64,7 +64,8 @@ class Connection:
         self._dispatch = dispatch
         self._send_lock = threading.Lock()
         self._lock = threading.Lock()
-        self._requests: dict[int, _Request] = {}
+        self._requests: dict[int, _Request] = {}  # not answered yet: can be cancelled
+        self._count = 0  # in flight: from accepted until its reply is sent
         self._bytes = 0
         self._fds = 0
         self._reader_waits = False
@@ -113,7 +114,7 @@ class Connection:
         """True when another request may be read; False when the client hung up first."""
         while True:
             with self._lock:
-                if (len(self._requests) < IN_FLIGHT and self._bytes < IN_FLIGHT_BYTES
+                if (self._count < IN_FLIGHT and self._bytes < IN_FLIGHT_BYTES
                         and self._fds < IN_FLIGHT_FDS):
                     self._reader_waits = False
                     return True
@@ -137,13 +138,14 @@ class Connection:
             self.send(_error(exc.request_id, exc))
             return
         if verb in QUICK:
-            self._answer(request_id, verb, args, fds, Cancellation())
+            self._reply(*self._outcome(request_id, verb, args, fds, Cancellation()))
             return
         request = _Request(Cancellation(), self.reader.last_size, len(fds))
         with self._lock:
             duplicate = request_id in self._requests
             if not duplicate:
                 self._requests[request_id] = request
+                self._count += 1
                 self._bytes += request.size
                 self._fds += request.fds
         if duplicate:
@@ -157,24 +159,33 @@ class Connection:
 
     def _run(self, request_id: int, verb: str, args: dict[str, Any], fds: list[int],
              request: _Request) -> None:
+        answered = False
         try:
             if request.cancel.cancelled:
                 close_all(fds)
-                self.send(_error(request_id, Cancelled(f"{verb} was cancelled")))
+                reply: tuple[dict[str, Any], list[int]] = (
+                    _error(request_id, Cancelled(f"{verb} was cancelled")), [])
             else:
-                self._answer(request_id, verb, args, fds, request.cancel)
+                reply = self._outcome(request_id, verb, args, fds, request.cancel)
+            with self._lock:
+                del self._requests[request_id]  # answered: its id is free again
+                answered = True
+            self._reply(*reply)
         finally:
             request.cancel.close()
             with self._lock:
-                del self._requests[request_id]
+                if not answered:
+                    del self._requests[request_id]
+                self._count -= 1
                 self._bytes -= request.size
                 self._fds -= request.fds
                 wake = self._reader_waits
             if wake:
                 os.eventfd_write(self._room, 1)
 
-    def _answer(self, request_id: int, verb: str, args: dict[str, Any], fds: list[int],
-                cancel: Cancellation) -> None:
+    def _outcome(self, request_id: int, verb: str, args: dict[str, Any], fds: list[int],
+                 cancel: Cancellation) -> tuple[dict[str, Any], list[int]]:
+        """The reply to a request, and the descriptors that go with it."""
         reply_fds: list[int] = []
         try:
             if verb == "cancel":
@@ -196,10 +207,13 @@ class Connection:
                                                  "message": f"internal helper error: {exc}"}}
         finally:
             close_all(fds)
+        return reply, reply_fds
+
+    def _reply(self, reply: dict[str, Any], fds: list[int]) -> None:
         try:
-            self.send(reply, reply_fds)
+            self.send(reply, fds)
         finally:
-            close_all(reply_fds)
+            close_all(fds)
 
     def _cancel(self, request_id: int) -> bool:
         with self._lock:
