@@ -780,6 +780,8 @@ class _TarStream:
     def __init__(self, decoded: _Readable, budget: Budget) -> None:
         self._decoded = decoded
         self._budget = budget
+        # An uncompressed blob is its tar: the blob's hash is the tar's, computed once.
+        self._raw = decoded if isinstance(decoded, _RawStream) else None
         self._hash = hashlib.sha256()
         self.size = 0
         self.data_end = 0  # where the data of the entry tarfile last returned ends
@@ -792,7 +794,8 @@ class _TarStream:
         if not data:
             return self._missing_padding()
         self._budget.tar(len(data))
-        self._hash.update(data)
+        if self._raw is None:
+            self._hash.update(data)
         self.size += len(data)
         return data
 
@@ -803,6 +806,8 @@ class _TarStream:
         return bytes(-self.size % tarfile.BLOCKSIZE)
 
     def digest(self) -> str:
+        if self._raw is not None:
+            return self._raw.digest()
         return "sha256:" + self._hash.hexdigest()
 
 
