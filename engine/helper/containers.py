@@ -548,11 +548,12 @@ class ContainerService:
             "rows": rows, "cols": cols,
             "seccomp": "" if spec.seccomp == UNCONFINED else str(cdir.seccomp),
         }
+        request_fd = _request_fd(request)
         try:
             process = subprocess.Popen(
-                [*_python_module("engine.helper.runtime.execproc"), json.dumps(request)],
+                [*_python_module("engine.helper.runtime.execproc"), str(request_fd)],
                 stdin=stdio[0], stdout=stdio[1], stderr=stdio[2],
-                pass_fds=[fd for fd in (status_w, error_w, pty_theirs) if fd >= 0],
+                pass_fds=[fd for fd in (status_w, error_w, pty_theirs, request_fd) if fd >= 0],
                 start_new_session=not tty, cwd="/",
                 env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
                      "PYTHONPATH": _PACKAGE_ROOT})
@@ -561,6 +562,9 @@ class ContainerService:
                 if fd >= 0:
                     os.close(fd)
             raise
+        finally:
+            os.close(request_fd)
+        _reap_when_done(process)
         for fd in (*theirs, status_w, error_w):
             os.close(fd)
         self._monitors.append(process)
@@ -650,19 +654,23 @@ class ContainerService:
             "lock": str(cdir.path / "files.lock"),
         }
         ours, theirs = (data_w, data_r) if put else (data_r, data_w)
+        request_fd = _request_fd(request)
         try:
             process = subprocess.Popen(
-                [*_python_module("engine.helper.runtime.fsview"), json.dumps(request)],
+                [*_python_module("engine.helper.runtime.fsview"), str(request_fd)],
                 stdin=theirs if put else subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL if put else theirs, stderr=subprocess.DEVNULL,
-                pass_fds=[status_w, *(b["fd"] for b in binds)], start_new_session=True,
-                cwd="/",
+                pass_fds=[status_w, request_fd, *(b["fd"] for b in binds)],
+                start_new_session=True, cwd="/",
                 env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
                      "PYTHONPATH": _PACKAGE_ROOT})
         except BaseException:
             for fd in (status_r, status_w, data_r, data_w):
                 os.close(fd)
             raise
+        finally:
+            os.close(request_fd)
+        _reap_when_done(process)
         os.close(status_w)
         os.close(theirs)
         self._monitors.append(process)
@@ -755,6 +763,21 @@ def _python_module(module: str) -> list[str]:
             f"from {module} import main; sys.exit(main(sys.argv))")
     return [sys.executable, "-S", "-c", code]
 
+
+
+def _request_fd(request: dict[str, Any]) -> int:
+    """The request for an exec or file-access process, in a memfd it reads: never in
+    its command line, where any user's `ps` would show it (environment included)."""
+    fd = os.memfd_create("skiff-request", os.MFD_CLOEXEC)
+    os.write(fd, json.dumps(request).encode())
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
+
+
+def _reap_when_done(process: subprocess.Popen[bytes]) -> None:
+    """Reap it as soon as it ends: a zombie would count against the container's
+    pids limit (exec) and linger in `ps` until the next monitor starts."""
+    threading.Thread(target=process.wait, daemon=True, name="reaper").start()
 
 
 def _wait_gone(pid: int, timeout: float) -> None:

@@ -1,12 +1,15 @@
 """``exec``: a new process inside a running container.
 
-``python -m engine.helper.runtime.execproc REQUEST_JSON``, started by the
-helper with the session's stdio already in place (a pty slave, or pipes), and
-an exit-status pipe and an error pipe whose fd numbers the request names. It joins the container's
-cgroup and namespaces, forks (a PID namespace applies to children only), and
-the child enters the container's user namespace (if it has one: last, like
-the container's init), becomes the user and execs. It then waits and writes the exit code
-to fd 3, so whoever holds the other end learns it even if the helper is gone.
+``python -m engine.helper.runtime.execproc REQUEST_FD``, started by the
+helper with the session's stdio already in place (a pty slave, or pipes), the
+request (JSON) in a memfd, and an exit-status pipe and an error pipe whose fd
+numbers the request names. It joins the container's namespaces and forks (a PID
+namespace applies to children only); the child moves itself into the
+container's cgroup, enters the container's user namespace (if it has one: last,
+like the container's init), becomes the user and execs. This process stays
+outside the cgroup, so it is neither in `skiff top` nor counted against the
+pids limit; it waits and writes the exit code to the status pipe, so whoever
+holds the other end learns it even if the helper is gone.
 """
 
 from __future__ import annotations
@@ -32,7 +35,8 @@ _NAMESPACES = (("ipc", sc.CLONE_NEWIPC), ("uts", sc.CLONE_NEWUTS), ("net", sc.CL
 
 
 def main(argv: list[str]) -> int:
-    request = json.loads(argv[1])
+    with os.fdopen(int(argv[1]), "rb") as source:
+        request = json.loads(source.read())
     pid = int(request["pid"])
     status_fd, error_fd = int(request["status_fd"]), int(request["error_fd"])
     try:
@@ -41,7 +45,9 @@ def main(argv: list[str]) -> int:
     except (OSError, ValueError) as exc:
         init.fail(error_fd, f"cannot read the container's seccomp filter: {exc}", 126)
     try:
-        open_cgroup(request["id"], request["cgroup_parent"]).add(os.getpid())
+        # Opened on the host's side; written by the child, whose "0" moves itself.
+        procs = [os.open(path / "cgroup.procs", os.O_WRONLY | os.O_CLOEXEC) for path in
+                 set(open_cgroup(request["id"], request["cgroup_parent"]).paths.values())]
         fds = [(os.open(f"/proc/{pid}/ns/{name}", os.O_RDONLY | os.O_CLOEXEC), flag)
                for name, flag in _NAMESPACES]
         userns_fd = _own_userns(pid)
@@ -54,6 +60,12 @@ def main(argv: list[str]) -> int:
         _terminal_from_container(int(request["pty_socket"]), request["rows"], request["cols"])
     child = os.fork()
     if child == 0:
+        try:
+            for fd in procs:
+                os.write(fd, b"0")
+                os.close(fd)
+        except OSError as exc:
+            init.fail(error_fd, f"cannot join the container's cgroup: {exc.strerror}", 126)
         os.set_inheritable(error_fd, False)
         if request["tty"]:
             os.setsid()
@@ -70,6 +82,8 @@ def main(argv: list[str]) -> int:
             init.fail(error_fd, str(exc), 126)
         except BaseException as exc:
             init.fail(error_fd, f"exec failed: {exc}", 126)
+    for fd in procs:
+        os.close(fd)
     os.close(error_fd)
     for fd in (0, 1, 2):
         os.close(fd)  # the session's streams end when the process's do

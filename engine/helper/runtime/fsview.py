@@ -772,7 +772,8 @@ def run(req: dict[str, Any], reply: Reply) -> None:
 
 
 def main(argv: list[str]) -> int:
-    request = json.loads(argv[1])
+    with os.fdopen(int(argv[1]), "rb") as source:  # a memfd: never on the command line
+        request = json.loads(source.read())
     reply = Reply(int(request["status_fd"]))
     try:
         run(request, reply)

@@ -1,0 +1,93 @@
+"""exec leaves nothing behind: no zombie, no process charged to the container, no
+internal request in any command line (issue 12, item 2)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.root
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+# A helper that lingers between commands, as a desktop user's does: what it
+# leaves behind (zombies) stays where the test can see it.
+LINGER = {"SKIFF_HELPER_IDLE": "60"}
+
+
+def skiff(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=REPO,
+                          capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ, **LINGER))
+
+
+def _processes() -> dict[int, bytes]:
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                found[int(entry.name)] = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+    return found
+
+
+def _stop_lingering_helper(skiff_root: Path) -> None:
+    root = str(skiff_root / "helper").encode()
+    for pid, cmdline in _processes().items():
+        if b"engine.helper" in cmdline and root in cmdline:
+            os.kill(pid, 15)
+
+
+def _zombies_of(container_id: str) -> list[str]:
+    """Zombies charged to the container's cgroup (other tests' run beside ours)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+                cgroup = (entry / "cgroup").read_text()
+            except OSError:
+                continue
+            if stat.rsplit(")", 1)[1].split()[0] == "Z" and container_id in cgroup:
+                found.append(stat.split(" ", 2)[1])
+    return found
+
+
+def test_many_execs_in_a_pids_limited_container(busybox_image: str, skiff_root: Path
+                                                ) -> None:
+    started = skiff("run", "-d", "--pids-limit", "5", "--name", "exec-limited",
+                    busybox_image, "sleep", "600")
+    assert started.returncode == 0, started.stderr
+    cid = started.stdout.strip()
+    try:
+        for n in range(8):
+            done = skiff("exec", "exec-limited", "sh", "-c", f"echo run {n}")
+            assert (done.returncode, done.stdout) == (0, f"run {n}\n"), done.stderr
+            assert "Traceback" not in done.stderr
+        top = skiff("top", "exec-limited")
+        assert top.returncode == 0 and len(top.stdout.splitlines()) == 2, top.stdout  # + header
+        assert "sleep 600" in top.stdout
+        stats = skiff("stats", "--no-stream", "--format", "{{.PIDs}}", "exec-limited")
+        assert stats.stdout.strip() == "1", stats.stdout
+        assert _zombies_of(cid) == []
+        # What the helper hands its processes never shows in a command line.
+        session = subprocess.Popen([sys.executable, "-m", "app.cli", "exec", "exec-limited",
+                                    "sh", "-c", "echo ready; sleep 3"], cwd=REPO,
+                                   stdout=subprocess.PIPE, text=True,
+                                   env=dict(os.environ, **LINGER))
+        assert session.stdout is not None and session.stdout.readline() == "ready\n"
+        for cmdline in _processes().values():
+            assert b'"args"' not in cmdline and cid.encode() not in cmdline, cmdline
+        session.wait(30)
+        inspected = json.loads(skiff("inspect", cid).stdout)[0]
+        assert inspected["State"]["Running"]
+    finally:
+        skiff("rm", "-f", cid)
+        _stop_lingering_helper(skiff_root)
