@@ -96,6 +96,8 @@ INSTALLED_FILES := $(PREFIX)/bin/skiff $(PREFIX)/bin/skiff-desktop $(POLICY) \
 # never sees a half-installed copy; its paths are rewritten for where it ends up
 # (DESTDIR or not), and its bytecode compiled for that path. As with pip, a file
 # that does not compile (PySide6 ships templates named .py) simply stays source.
+# pip and setuptools go once they have done their job: nothing installs into a
+# root-owned copy but `make install` itself.
 install:
 	@[ -n "$(DESTDIR)" ] || [ "$$(id -u)" -eq 0 ] || { echo "make install: run it as root" \
 		"(sudo make install): Skiff's helper must be root-owned" >&2; exit 1; }
@@ -107,6 +109,7 @@ install:
 	tar -c --exclude=__pycache__ pyproject.toml README.md engine app | tar -x -C "$$src"; \
 	"$$build/bin/python" -m pip install -q --no-compile --no-warn-script-location \
 		--disable-pip-version-check "$$src"; \
+	"$$build/bin/python" -m pip uninstall -q -y --disable-pip-version-check pip setuptools; \
 	grep -rlI --null "$$build" "$$build/bin" "$$build/pyvenv.cfg" | \
 		xargs -0 -r sed -i "s|$$build|$(LIBDIR)|g"; \
 	"$$build/bin/python" -m compileall -qq -j0 -s "$$build" -p "$(LIBDIR)" "$$build/lib" \
@@ -149,12 +152,15 @@ DEB_PYTHON = $(shell $(INSTALL_PYTHON) -c 'import sys; v = sys.version_info; \
 	print(f"python3 (>= {v[0]}.{v[1]}), python3 (<< {v[0]}.{v[1] + 1})")' 2>/dev/null)
 DEB_DEPENDS = $(DEB_PYTHON), pkexec | policykit-1, polkitd | policykit-1, nftables | iptables, \
 	$(subst $(empty) $(empty),$(comma) ,$(filter-out python3 pkexec polkitd nftables,$(RUNTIME_PACKAGES)))
-DEB = build/skiff_$(VERSION)_$(DEB_ARCH).deb
+BUILD ?= build
+DEB_COMPRESS ?= xz
+DEB = $(BUILD)/skiff_$(VERSION)_$(DEB_ARCH).deb
 
 deb:
-	rm -rf build/deb && mkdir -p build/deb/DEBIAN
-	$(MAKE) --no-print-directory install DESTDIR=$(CURDIR)/build/deb PREFIX=/usr
+	rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb/DEBIAN
+	$(MAKE) --no-print-directory install DESTDIR=$(abspath $(BUILD))/deb PREFIX=/usr
 	sed -e 's|@VERSION@|$(VERSION)|' -e 's|@ARCH@|$(DEB_ARCH)|' -e 's#@DEPENDS@#$(DEB_DEPENDS)#' \
-		-e "s|@SIZE@|$$(du -sk build/deb | cut -f1)|" packaging/control.in > build/deb/DEBIAN/control
-	dpkg-deb --root-owner-group -Zxz --build build/deb $(DEB)
-	@echo "built $(DEB): install it with sudo apt install ./$(DEB)"
+		-e "s|@SIZE@|$$(du -sk $(BUILD)/deb | cut -f1)|" packaging/control.in \
+		> $(BUILD)/deb/DEBIAN/control
+	dpkg-deb --root-owner-group -Z$(DEB_COMPRESS) --build $(BUILD)/deb $(DEB)
+	@echo "built $(DEB): install it with sudo apt install $(abspath $(DEB))"

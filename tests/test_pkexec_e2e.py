@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -113,3 +114,58 @@ def test_helper_refuses_code_a_user_can_change(desktop_user: DesktopUser, user_b
     _one_line(out, f"refusing to run as root for uid {desktop_user.uid}: {module} {why}; "
                    "install Skiff with `sudo make install` (or its .deb) and use that copy")
     assert desktop_user.skiff("run", "--rm", user_busybox, "true").returncode == 0
+
+
+WINDOW_DRIVER = """
+import asyncio, sys
+from pathlib import Path
+
+import qasync
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from app.desktop.main import build
+
+app = QApplication(["skiff-desktop"])
+app.setQuitOnLastWindowClosed(False)  # as the app does: closing ends the loop, not Qt
+loop = qasync.QEventLoop(app)
+asyncio.set_event_loop(loop)
+bridge, window = build(app)
+window.show()
+
+
+async def main() -> None:
+    await bridge.open()
+    window.browser.import_file(Path(sys.argv[1]))
+    for _ in range(1200):
+        box = window.findChild(QMessageBox, "helper-unavailable")
+        if box is not None and box.isVisible():
+            print(box.text())
+            break
+        await asyncio.sleep(0.05)
+    window.close()
+    await bridge.close()
+
+
+with loop:
+    loop.run_until_complete(main())
+"""
+
+
+def test_the_window_shows_polkits_answer_in_a_dialog(desktop_user: DesktopUser,
+                                                     busybox_docker_archive: Path) -> None:
+    """The installed window, as the user, offscreen: importing an image needs the helper,
+    polkit says no, and the dialog says what the CLI says."""
+    driver = desktop_user.home / "window_driver.py"
+    driver.write_text(WINDOW_DRIVER)
+    archive = desktop_user.put(busybox_docker_archive)
+    python = desktop_user.installation.prefix / "lib" / "skiff" / "bin" / "python"
+    runtime = desktop_user.home / ".runtime"
+    runtime.mkdir(mode=0o700, exist_ok=True)
+    os.chown(runtime, desktop_user.uid, desktop_user.gid)
+    with desktop_user.polkit_says("NO"):
+        out = desktop_user.run([str(python), "-I", str(driver), str(archive)],
+                               env={"QT_QPA_PLATFORM": "offscreen",
+                                    "XDG_RUNTIME_DIR": str(runtime)})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == polkit.REFUSED.format(
+        action=desktop_user.installation.polkit_action), out.stderr

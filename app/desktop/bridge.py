@@ -7,6 +7,9 @@ window cancels it. Results come back as Qt signals, and so does every failure:
 event stream (whoever caused the change: this window, the ``skiff`` CLI, a
 crash) is coalesced into batched ``containers_changed`` signals, so 200
 containers changing at once cost one model update, not 200 round trips.
+When the privileged helper cannot be started for this user (polkit said no,
+no authentication agent...), ``helper_unavailable`` carries the sentence the
+CLI prints too, for a dialog.
 """
 
 from __future__ import annotations
@@ -25,7 +28,13 @@ from app.desktop.messages import describe
 from app.desktop.names import generate_name
 from engine.containers.config import ContainerConfig
 from engine.containers.model import Container, Event
-from engine.errors import ContainerNotFound, ImageNotFound, NameInUse, SkiffError
+from engine.errors import (
+    ContainerNotFound,
+    HelperUnavailable,
+    ImageNotFound,
+    NameInUse,
+    SkiffError,
+)
 from engine.images.model import Image
 from engine.registry.model import SearchResult
 
@@ -58,6 +67,7 @@ class Bridge(QObject):
 
     state_changed = Signal(str)
     error = Signal(str)  # a sentence for the user
+    helper_unavailable = Signal(str)  # why the helper cannot start, and what to do
     status = Signal(str)  # what is going on, for the status bar ("" when idle)
     containers_listed = Signal(list)  # every container
     containers_changed = Signal(list)  # some containers, as they are now
@@ -179,6 +189,7 @@ class Bridge(QObject):
                 raise
             except Exception as exc:
                 log_failure(action, exc)
+                self._unavailable(exc)
                 self._fail(describe(action, exc), on_error)
                 return None
             if on_done is not None:
@@ -186,6 +197,10 @@ class Bridge(QObject):
             return result
 
         return self._spawn(run())
+
+    def _unavailable(self, exc: BaseException) -> None:
+        if isinstance(exc, HelperUnavailable):
+            self.helper_unavailable.emit(str(exc))
 
     def _fail(self, message: str, on_error: Callable[[str], None] | None) -> None:
         if on_error is not None:
@@ -478,6 +493,7 @@ class Bridge(QObject):
             raise
         except Exception as exc:
             log_failure(f"creating {job.ref}", exc)
+            self._unavailable(exc)
             self.status.emit("")
             if job.container is None:
                 self._names.discard(job.name)

@@ -40,10 +40,11 @@ def ask(parent: QWidget, title: str, text: str, accept: str,
     return box
 
 
-def tell(parent: QWidget, title: str, text: str) -> QMessageBox:
+def tell(parent: QWidget, title: str, text: str,
+         icon: QMessageBox.Icon = QMessageBox.Icon.Information) -> QMessageBox:
     box = QMessageBox(parent)
     box.setWindowTitle(title)
-    box.setIcon(QMessageBox.Icon.Information)
+    box.setIcon(icon)
     box.setText(text)
     box.setAccessibleName(title)
     box.finished.connect(lambda _r: box.deleteLater())

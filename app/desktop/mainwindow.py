@@ -11,6 +11,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
+    QMessageBox,
     QSplitter,
     QStackedWidget,
     QVBoxLayout,
@@ -159,6 +160,7 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         bridge = self.bridge
         bridge.error.connect(self.messages.show_error)
+        bridge.helper_unavailable.connect(self._on_bridge_helper_unavailable)
         bridge.status.connect(self._on_bridge_status)
         bridge.state_changed.connect(self._on_bridge_state_changed)
         bridge.containers_listed.connect(self._on_bridge_containers_listed)
@@ -369,6 +371,15 @@ class MainWindow(QMainWindow):
 
     def _on_bridge_status(self, text: str) -> None:
         self.status_label.setText(text)
+
+    def _on_bridge_helper_unavailable(self, text: str) -> None:
+        """Containers cannot run at all until this is fixed: a dialog, not just a line.
+        One at a time: a refresh that fails five ways still asks once."""
+        shown = self.findChild(QMessageBox, "helper-unavailable")
+        if shown is not None and shown.isVisible():
+            return
+        box = tell(self, "Skiff cannot run containers", text, QMessageBox.Icon.Warning)
+        box.setObjectName("helper-unavailable")
 
     def _on_bridge_state_changed(self, state: str) -> None:
         if state == "failed":

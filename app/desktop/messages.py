@@ -7,6 +7,7 @@ import errno
 from engine.errors import (
     AuthenticationError,
     HelperError,
+    HelperUnavailable,
     KernelFeatureMissing,
     RegistryError,
     SkiffError,
@@ -23,6 +24,8 @@ def describe(action: str, exc: BaseException) -> str:
     if isinstance(exc, RegistryError):
         return f"Could not {action}: {_sentence(exc)} Check the network and the image name."
     if isinstance(exc, KernelFeatureMissing):
+        return f"Could not {action}: {_sentence(exc)}"
+    if isinstance(exc, HelperUnavailable):  # the sentence says what to do (engine/polkit.py)
         return f"Could not {action}: {_sentence(exc)}"
     if isinstance(exc, HelperError):
         return (f"Could not {action}: {_sentence(exc)} The engine's helper may have stopped; "
