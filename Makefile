@@ -104,7 +104,7 @@ install:
 	@$(INSTALL_PYTHON) -c 'import ensurepip, venv' 2>/dev/null || { echo "make install:" \
 		"$(INSTALL_PYTHON) cannot make a venv: sudo apt-get install python3-venv" >&2; exit 1; }
 	umask 022; set -e; \
-	build="$(DESTDIR)$(LIBDIR).new"; src=$$(mktemp -d); trap 'rm -rf "$$src"' EXIT; \
+	build="$(DESTDIR)$(LIBDIR).new"; src=$$(mktemp -d); trap 'rm -rf "$$src" "$$build"' EXIT; \
 	rm -rf "$$build"; $(INSTALL_PYTHON) -m venv "$$build"; \
 	tar -c --exclude=__pycache__ pyproject.toml README.md engine app | tar -x -C "$$src"; \
 	"$$build/bin/python" -m pip install -q --no-compile --no-warn-script-location \
