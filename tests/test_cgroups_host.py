@@ -176,7 +176,7 @@ def test_v1_create_sets_limit_files(v1_cgroups: Callable[[str], V1Cgroup]) -> No
     cg.create(limits)
     assert cg.exists()
     paths = cg.paths
-    assert set(paths) == V1_NEEDED
+    assert set(paths) == V1_NEEDED | ({"devices"} & set(cg.setup.v1))
     for path in paths.values():
         assert path.is_dir()
     mem = paths["memory"]
@@ -193,6 +193,14 @@ def test_v1_create_sets_limit_files(v1_cgroups: Callable[[str], V1Cgroup]) -> No
     assert (paths["cpu"] / "cpu.cfs_quota_us").read_text() == "-1\n"
     cg.create(Limits())
     assert cg.limits() == Limits()
+
+
+def test_v1_devices_deny_all_but_the_rules(v1_cgroups: Callable[[str], V1Cgroup]) -> None:
+    cg = v1_cgroups("c1")
+    if "devices" not in cg.paths:
+        pytest.skip("this host has no v1 devices hierarchy")
+    cg.create(Limits(devices=("c 1:3 rwm", "c 136:* rw")))
+    assert (cg.paths["devices"] / "devices.list").read_text() == "c 1:3 rwm\nc 136:* rw\n"
 
 
 def test_v1_add_freeze_thaw(v1_cgroups: Callable[[str], V1Cgroup],

@@ -1,7 +1,7 @@
 """The cgroup v1 driver: one directory per controller hierarchy.
 
-The container's cgroup is made in the memory, cpu, cpuacct, pids, blkio
-and freezer hierarchies that are mounted (cpu and cpuacct are often one
+The container's cgroup is made in the memory, cpu, cpuacct, pids, blkio,
+freezer and devices hierarchies that are mounted (cpu and cpuacct are often one
 hierarchy, so one directory). Limits need their controller; usage
 counters come from whichever of these exist.
 """
@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal
 
 from engine import errors
-from engine.cgroups import blkio, cpu, files, freezer, memory, pids, teardown
+from engine.cgroups import blkio, cpu, devices, files, freezer, memory, pids, teardown
 from engine.cgroups.base import CgroupStats, Limits, check_component
 from engine.cgroups.detect import CgroupSetup
 from engine.cgroups.plan import Mkdir, Step, Write, apply, apply_create
@@ -20,7 +20,7 @@ from engine.cgroups.wait import poll
 
 __all__ = ["CONTROLLERS", "V1Cgroup"]
 
-CONTROLLERS = ("memory", "cpu", "cpuacct", "pids", "blkio", "freezer")
+CONTROLLERS = ("memory", "cpu", "cpuacct", "pids", "blkio", "freezer", "devices")
 
 _BLKIO_FILES = ("blkio.throttle.io_service_bytes_recursive", "blkio.io_service_bytes_recursive")
 
@@ -55,7 +55,8 @@ class V1Cgroup:
 
     # -- writing (helper and monitor only) ----------------------------------
     def plan_create(self, limits: Limits) -> list[Step]:
-        wanted = {"memory": limits.memory, "cpu": limits.nano_cpus, "pids": limits.pids}
+        wanted = {"memory": limits.memory, "cpu": limits.nano_cpus, "pids": limits.pids,
+                  "devices": limits.devices}
         for controller, value in wanted.items():
             if value is not None and controller not in self._paths:
                 raise errors.KernelFeatureMissing(
@@ -72,6 +73,9 @@ class V1Cgroup:
             writes += [w.under(self._paths["cpu"]) for w in cpu.v1_writes(limits.nano_cpus)]
         if "pids" in self._paths:
             writes += [w.under(self._paths["pids"]) for w in pids.writes(limits.pids)]
+        if "devices" in self._paths:
+            writes += [w.under(self._paths["devices"])
+                       for w in devices.v1_writes(limits.devices)]
         return steps + writes
 
     def create(self, limits: Limits) -> None:

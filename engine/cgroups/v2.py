@@ -56,6 +56,10 @@ class V2Cgroup:
                     f"cgroup controller '{controller}' is not available: it is not listed in "
                     f"{self._mount / 'cgroup.controllers'} (cgroup v2), so the {controller} "
                     "limit cannot be applied")
+        if limits.devices is not None:
+            raise errors.KernelFeatureMissing(
+                "cgroup v2 has no devices controller, so device rules cannot be applied "
+                "there; containers on it keep to their devices through nodev mounts")
         parent = self._path.parent
         steps: list[Step] = [Write(self._mount / "cgroup.subtree_control", f"+{c}", c)
                              for c in self._controllers]

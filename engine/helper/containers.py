@@ -38,6 +38,7 @@ from engine.helper.runtime.spec import (
     Userns,
     announce_changes,
     changes_file,
+    device_mode,
 )
 from engine.helper.seccomp.programs import DEFAULT, UNCONFINED, ProgramCache
 from engine.helper.zygote import Zygote
@@ -148,7 +149,7 @@ class ContainerService:
             aliases=spec["aliases"], name=spec["name"], image=spec["image"] or "",
             cgroup_parent=self.cgroup_parent,
             tty=bool(spec.get("tty")), open_stdin=bool(spec.get("open_stdin")),
-            seccomp=seccomp,
+            seccomp=seccomp, devices=device_mode(),
             userns=remap,
         )
         from engine.helper.network.plan import plan_network
@@ -545,7 +546,7 @@ class ContainerService:
             "args": args, "env": merge_env(spec.env, env), "user": user or spec.user,
             "cwd": cwd or spec.cwd or "/", "hostname": spec.hostname, "tty": tty,
             "status_fd": status_w, "error_fd": error_w, "pty_socket": pty_theirs,
-            "rows": rows, "cols": cols,
+            "rows": rows, "cols": cols, "devices": device_mode(spec),
             "seccomp": "" if spec.seccomp == UNCONFINED else str(cdir.seccomp),
         }
         request_fd = _request_fd(request)

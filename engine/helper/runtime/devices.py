@@ -1,6 +1,20 @@
-"""The device nodes a container's /dev gets, and its links.
+"""Which devices a container may use: Docker's default set, for root's containers too.
 
-``populate`` fills a fresh /dev tmpfs before pivot_root.
+Docker lets container root make any node (``mknod /dev/l0 b 7 0`` names a host
+loop device) and relies on the devices cgroup to keep it from opening one. We
+keep containers from both, in one of two ways:
+
+- ``cgroup``: the cgroup v1 devices controller denies every device but the
+  default set, for making (mknod) and opening alike; /dev is a tmpfs whose
+  nodes we make with mknod, as Docker does.
+- ``nodev``: cgroup v2 has no devices file (only an eBPF program filters
+  there), so every mount a container can put a node on is nodev, /dev
+  included, and the default nodes are bind mounts of the host's own; without
+  CAP_MKNOD the container cannot make a node at all.
+
+Either way a node that comes in some other way (a bind of a host directory
+holding nodes, a copy into a volume) cannot be opened. ``choose_mode`` is pure;
+``populate`` fills a fresh /dev before pivot_root.
 """
 
 from __future__ import annotations
@@ -9,7 +23,17 @@ import os
 import stat
 from dataclasses import dataclass
 
-__all__ = ["DEVICES", "DEV_LINKS", "Device", "populate"]
+from engine import errors
+from engine.cgroups.detect import CgroupSetup
+from engine.helper.runtime import capabilities
+from engine.helper.runtime import syscalls as sc
+
+__all__ = [
+    "CGROUP_RULES", "DEVICES", "DEV_LINKS", "MODES", "Device", "choose_mode",
+    "container_capabilities", "populate",
+]
+
+MODES = ("cgroup", "nodev")
 
 
 @dataclass(frozen=True)
@@ -31,6 +55,39 @@ DEV_LINKS = (
     ("pts/ptmx", "/dev/ptmx"), ("/proc/kcore", "/dev/core"),
 )
 
+# Docker's default device set (moby's oci/defaults.go, without /dev/net/tun); unlike
+# Docker no "c *:* m": a node outside it cannot even be made.
+CGROUP_RULES = (
+    "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm",  # null zero full
+    "c 1:8 rwm", "c 1:9 rwm",  # random urandom
+    "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm",  # tty console ptmx
+    "c 136:* rwm",  # the pts of the container's devpts
+)
+
+
+def choose_mode(setup: CgroupSetup, forced: str = "") -> str:
+    """``cgroup`` where the container's cgroups are v1 with a devices hierarchy,
+    else ``nodev``; ``forced`` (SKIFF_DEVICES, for tests) picks one that works here."""
+    usable = setup.driver == "v1" and "devices" in setup.v1
+    if forced == "nodev":
+        return "nodev"
+    if forced == "cgroup":
+        if not usable:
+            raise errors.KernelFeatureMissing(
+                "SKIFF_DEVICES=cgroup needs the cgroup v1 devices controller, and this host's "
+                "container cgroups have none; unset it")
+        return "cgroup"
+    if forced:
+        raise errors.InvalidArgument(f"SKIFF_DEVICES={forced!r}: use cgroup or nodev")
+    return "cgroup" if usable else "nodev"
+
+
+def container_capabilities(mode: str) -> tuple[str, ...]:
+    """Docker's default capabilities; without CAP_MKNOD where no cgroup says no to it."""
+    if mode == "cgroup":
+        return capabilities.DEFAULT_CAPABILITIES
+    return tuple(c for c in capabilities.DEFAULT_CAPABILITIES if c != "CAP_MKNOD")
+
 
 def populate(dev: str, mode: str) -> None:
     """The default nodes and links in the container's fresh /dev tmpfs at ``dev``."""
@@ -38,7 +95,13 @@ def populate(dev: str, mode: str) -> None:
     try:
         for device in DEVICES:
             path = os.path.join(dev, os.path.basename(device.path))
-            os.mknod(path, stat.S_IFCHR | device.mode, os.makedev(device.major, device.minor))
+            if mode == "cgroup":
+                os.mknod(path, stat.S_IFCHR | device.mode, os.makedev(device.major, device.minor))
+                continue
+            # /dev is nodev: the host's own node, through a bind mount of its own
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_CLOEXEC, 0o666))
+            sc.mount(device.path, path, None, sc.MS_BIND)
+            sc.mount(None, path, None, sc.MS_BIND | sc.MS_REMOUNT | sc.MS_NOSUID | sc.MS_NOEXEC)
         for target, link in DEV_LINKS:
             os.symlink(target, os.path.join(dev, os.path.basename(link)))
         for sub in ("pts", "shm", "mqueue"):

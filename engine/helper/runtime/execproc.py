@@ -23,7 +23,7 @@ import sys
 import termios
 
 from engine.cgroups import open_cgroup
-from engine.helper.runtime import init, syscallfilter, users
+from engine.helper.runtime import devices, init, syscallfilter, users
 from engine.helper.runtime import syscalls as sc
 
 __all__ = ["main"]
@@ -75,7 +75,8 @@ def main(argv: list[str]) -> int:
                                  user_spec=request["user"], cwd=request["cwd"],
                                  hostname=request["hostname"], error_fd=error_fd,
                                  create_cwd=False, seccomp=seccomp,
-                                 userns_fd=userns_fd)
+                                 userns_fd=userns_fd,
+                                 keep=devices.container_capabilities(request["devices"]))
         except init.SetupError as exc:
             init.fail(error_fd, str(exc), exc.code)
         except users.UserNotFound as exc:

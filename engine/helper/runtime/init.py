@@ -20,7 +20,7 @@ import struct
 import termios
 from dataclasses import dataclass
 
-from engine.helper.runtime import capabilities, mounts, syscallfilter, userns, users
+from engine.helper.runtime import capabilities, devices, mounts, syscallfilter, userns, users
 from engine.helper.runtime import syscalls as sc
 from engine.helper.runtime.spec import ContainerDir, RuntimeSpec
 from engine.helper.runtime.userns import Handoff, Prepared
@@ -167,16 +167,18 @@ def _setup_and_exec(spec: RuntimeSpec, cdir: ContainerDir, pipes: ChildPipes,
     become_and_exec(args=spec.args, env=spec.env, user_spec=spec.user, cwd=spec.cwd or "/",
                     hostname=spec.hostname, error_fd=pipes.error, create_cwd=True,
                     seccomp=seccomp, userns_fd=-1 if remap is None else remap.fd,
-                    stage1_gone=stage1_gone)
+                    stage1_gone=stage1_gone, keep=devices.container_capabilities(device_mode))
 
 
 def become_and_exec(*, args: list[str], env: list[str], user_spec: str, cwd: str,
                     hostname: str, error_fd: int, create_cwd: bool,
                     seccomp: syscallfilter.Program | None, userns_fd: int = -1,
-                    stage1_gone: int = -1) -> None:
+                    stage1_gone: int = -1,
+                    keep: tuple[str, ...] = capabilities.DEFAULT_CAPABILITIES) -> None:
     """Inside the container's namespaces and root: drop to the user and exec.
 
-    Shared by the container's init and by ``exec`` sessions. Raises SetupError.
+    Shared by the container's init and by ``exec`` sessions; ``keep`` is the
+    capability set (devices.container_capabilities). Raises SetupError.
     With ``userns_fd``, the process first becomes root of that user namespace:
     everything after (working directory, capabilities, user) is the container's.
     The seccomp filter comes last, so it governs the command and nothing of ours.
@@ -197,7 +199,7 @@ def become_and_exec(*, args: list[str], env: list[str], user_spec: str, cwd: str
         except OSError as exc:
             raise SetupError(f"cannot create working directory {cwd}: {exc.strerror}") from exc
 
-    capabilities.apply(capabilities.DEFAULT_CAPABILITIES, root_user=user.uid == 0)
+    capabilities.apply(keep, root_user=user.uid == 0)
     sc.prctl(_PR_SET_NO_NEW_PRIVS, 1)
     os.setgroups(list(user.groups))
     os.setgid(user.gid)

@@ -30,9 +30,9 @@ from pathlib import Path
 from engine.cgroups import Limits, open_cgroup
 from engine.containers.attachstream import STDERR, STDOUT
 from engine.containers.logformat import LogWriter, format_time
-from engine.helper.runtime import init, mounts, proctitle, syscallfilter, syscalls
+from engine.helper.runtime import devices, init, mounts, proctitle, syscallfilter, syscalls
 from engine.helper.runtime.attachhub import AttachHub, short_path
-from engine.helper.runtime.spec import ContainerDir, RuntimeSpec
+from engine.helper.runtime.spec import ContainerDir, RuntimeSpec, device_mode
 
 __all__ = ["main", "run_monitor"]
 
@@ -70,7 +70,7 @@ class Monitor:
         self.sources = sources
         for fd in sources:
             os.set_inheritable(fd, False)
-        self.device_mode = spec.devices or "cgroup"
+        self.device_mode = device_mode(spec)
         self.cgroup = open_cgroup(spec.id, spec.cgroup_parent)
         self.status: dict[str, object] = {
             "status": "created", "pid": 0, "monitor_pid": os.getpid(), "exit_code": 0,
@@ -174,8 +174,9 @@ class Monitor:
     def _spawn(self) -> Run:
         spec = self.spec
         seccomp = self._seccomp()
-        self.cgroup.create(Limits(memory=spec.memory, nano_cpus=spec.nano_cpus,
-                                  pids=spec.pids_limit))
+        self.cgroup.create(Limits(
+            memory=spec.memory, nano_cpus=spec.nano_cpus, pids=spec.pids_limit,
+            devices=devices.CGROUP_RULES if self.device_mode == "cgroup" else None))
         ours: list[int] = []  # our ends, closed if the start fails
         theirs: list[int] = []  # the container's ends, closed once it has them
         out_r = out_w = err_r = err_w = in_r = in_w = -1

@@ -13,7 +13,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Bind", "ContainerDir", "RuntimeSpec", "Userns", "announce_changes", "changes_file"]
+__all__ = ["Bind", "ContainerDir", "RuntimeSpec", "Userns", "announce_changes", "changes_file",
+           "device_mode"]
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,17 @@ class RuntimeSpec:
         if data.get("userns"):
             data["userns"] = Userns(**data["userns"])
         return cls(**data)
+
+
+def device_mode(spec: RuntimeSpec | None = None) -> str:
+    """How the container is kept to its devices (engine/helper/runtime/devices.py):
+    the spec's choice, else this host's (SKIFF_DEVICES forces one, for tests)."""
+    if spec is not None and spec.devices:
+        return spec.devices
+    from engine.cgroups import host_setup
+    from engine.helper.runtime.devices import choose_mode
+
+    return choose_mode(host_setup(), os.environ.get("SKIFF_DEVICES", ""))
 
 
 def changes_file(containers_dir: Path) -> Path:
