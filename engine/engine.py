@@ -12,6 +12,7 @@ monitors' status files and logs are readable by the container's owner.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import os
 import secrets
@@ -44,6 +45,7 @@ from engine.db import Database
 from engine.errors import (
     Conflict,
     ContainerNotFound,
+    HelperLost,
     ImageNotFound,
     InUse,
     InvalidArgument,
@@ -290,6 +292,12 @@ class Engine:
         if not self._repaired:
             self._repaired = True
             await self.helper.call("repair", {"ids": self.container_store.ids()})
+            for record in self.container_store.removing():  # a remove killed midway
+                with contextlib.suppress(ContainerNotFound):
+                    await self.helper.call("container_remove", {"id": record.id,
+                                                                "force": True})
+                self.container_store.remove(record.id)
+                self._emit_container(record, "destroy")
         return await self.helper.call(verb, args, fds)
 
     # -- container state --------------------------------------------------------
@@ -342,6 +350,9 @@ class Engine:
         return cached[1]
 
     def _state(self, record: ContainerRecord | str) -> ContainerState:
+        if isinstance(record, ContainerRecord) and record.removing:
+            return ContainerState(Status.REMOVING, error="its removal was interrupted; the "
+                                  "next command finishes it")
         container_id = record if isinstance(record, str) else record.id
         cdir = self._dir(container_id)
         status = self._status(container_id)
@@ -430,6 +441,7 @@ class Engine:
             if state.status is Status.PAUSED:
                 raise InvalidState(f"cannot start a paused container {record.name}, try "
                                    "unpause instead")
+            _refuse_removing(record)
             if state.status.is_active:
                 return self._container(record)
             with await self._bind_sources(record, start=True) as sources:
@@ -441,7 +453,21 @@ class Engine:
                     await self._call("container_create",
                                      {"id": record.id, "spec": record.spec})
                     await self._call("container_start", request, sources.fds)
+                except HelperLost:
+                    if not await self._started_anyway(record):
+                        raise
             return self._container(record)
+
+    async def _started_anyway(self, record: ContainerRecord) -> bool:
+        """The helper died while it started the container: the monitor it forked may
+        have got it running all the same. What happened is what gets reported."""
+        deadline = time.monotonic() + 2.0
+        while True:
+            if self._state(record).status.is_active:
+                return True
+            if time.monotonic() > deadline:
+                return False
+            await asyncio.sleep(0.05)
 
     async def _bind_sources(self, record: ContainerRecord, *, start: bool) -> BindSources:
         """The container's bind sources, opened by us as the user: at a start (a missing
@@ -467,6 +493,7 @@ class Engine:
             status = self._state(record).status
             if status.is_active:
                 raise InvalidState(f"container {record.name} is already running; use attach")
+            _refuse_removing(record)
             with await self._bind_sources(record, start=True) as sources:
                 request = {"id": record.id, "attach": True, "sources": sources.sources}
                 try:
@@ -626,6 +653,7 @@ class Engine:
                                "or force remove")
             if state.status.is_active:
                 self._emit_container(record, "kill", signal="9")
+            self.container_store.mark_removing(record.id)
             try:
                 await self._call("container_remove", {"id": record.id, "force": force})
             except ContainerNotFound:
@@ -1173,6 +1201,13 @@ class Engine:
             if cached is not None and cached[1].status in _ACTIVE:
                 pids.append(cached[1].monitor_pid)
         return pids
+
+
+def _refuse_removing(record: ContainerRecord) -> None:
+    """A container whose removal was interrupted is finished off, never started afresh."""
+    if record.removing:
+        raise InvalidState(f"container {record.id} is marked for "
+                           "removal and cannot be started")
 
 
 def _mtime(path: Path) -> str:

@@ -40,6 +40,7 @@ __all__ = [
     "DamagedState",
     "DigestMismatch",
     "HelperError",
+    "HelperLost",
     "HelperUnavailable",
     "ImageNotFound",
     "InUse",
@@ -144,6 +145,13 @@ class HelperUnavailable(HelperError):
 
 class Cancelled(HelperError):
     kind = "cancelled"
+
+
+class HelperLost(HelperError):
+    """The helper died (or its connection broke) with requests unanswered: what they
+    asked for may have happened anyway."""
+
+    kind = "helper_lost"
 
 
 class ContainerStartError(SkiffError):

@@ -21,7 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from engine import polkit
-from engine.errors import ContainerStartError, HelperError, ProtocolError, from_kind
+from engine.errors import (
+    ContainerStartError,
+    HelperError,
+    HelperLost,
+    ProtocolError,
+    from_kind,
+)
 from engine.helper import protocol
 
 __all__ = ["HelperClient", "plain_refusal"]
@@ -163,7 +169,7 @@ class HelperClient:
         return item[0]
 
     def _read_replies(self, sock: socket.socket) -> None:
-        error: Exception = HelperError("the privileged helper exited")
+        error: Exception = HelperLost("the privileged helper exited")
         try:
             while True:
                 item = self._reader.read()
@@ -172,7 +178,7 @@ class HelperClient:
                 message, fds = item
                 self._deliver(message, fds)
         except (OSError, ProtocolError) as exc:
-            error = HelperError(f"lost the privileged helper: {exc}")
+            error = HelperLost(f"lost the privileged helper: {exc}")
         assert self._loop is not None
         self._loop.call_soon_threadsafe(self._fail_all, error)
 
@@ -221,7 +227,7 @@ class HelperClient:
                 protocol.send_frame(sock, message, fds)
         except OSError as exc:
             self._pending.pop(request_id, None)
-            raise HelperError(f"lost the privileged helper: {exc}") from None
+            raise HelperLost(f"lost the privileged helper: {exc}") from None
         try:
             return await future
         except asyncio.CancelledError:

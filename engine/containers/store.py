@@ -23,11 +23,14 @@ _SCHEMA = [
     );
     CREATE INDEX containers_image ON containers(image_id)
     """,
+    # Set before the helper is asked to remove it: a remove killed midway is
+    # finished by the next engine, never mistaken for a container to start.
+    "ALTER TABLE containers ADD COLUMN removing INTEGER NOT NULL DEFAULT 0",
 ]
 
 
 class ContainerRecord:
-    __slots__ = ("config", "created", "id", "name", "spec")
+    __slots__ = ("config", "created", "id", "name", "removing", "spec")
 
     def __init__(self, row: sqlite3.Row) -> None:
         self.id: str = row["id"]
@@ -35,6 +38,7 @@ class ContainerRecord:
         self.created: str = row["created"]
         self.config = ContainerConfig.from_json(json.loads(row["config"]))
         self.spec: dict[str, object] = json.loads(row["spec"])
+        self.removing = bool(row["removing"])
 
 
 class ContainerStore:
@@ -101,6 +105,14 @@ class ContainerStore:
                 conn.execute("UPDATE containers SET name = ? WHERE id = ?", (name, container_id))
         except sqlite3.IntegrityError:
             raise NameInUse(self._name_conflict(name)) from None
+
+    def mark_removing(self, container_id: str) -> None:
+        with self.db.transaction() as conn:
+            conn.execute("UPDATE containers SET removing = 1 WHERE id = ?", (container_id,))
+
+    def removing(self) -> list[ContainerRecord]:
+        rows = self.db.conn.execute("SELECT * FROM containers WHERE removing = 1").fetchall()
+        return [ContainerRecord(row) for row in rows]
 
     def remove(self, container_id: str) -> None:
         with self.db.transaction() as conn:

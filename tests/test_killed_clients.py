@@ -1,0 +1,65 @@
+"""Clients killed midway: what Skiff reports afterwards is what happened (issue 12, item 6)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from engine.containers.config import ContainerConfig
+from engine.containers.state import Status
+from engine.engine import Engine
+from engine.errors import HelperLost, InvalidState
+
+pytestmark = pytest.mark.root
+
+
+def config(*cmd: str) -> ContainerConfig:
+    return ContainerConfig(image="busybox", image_id="", cmd=list(cmd))
+
+
+async def test_a_remove_killed_after_the_helper_acted_is_finished_not_restarted(
+        engine: Engine) -> None:
+    container = await engine.create(config("true"), name="half-removed")
+    # What `skiff rm -f` had done when it was killed: marked, and the helper's part done.
+    engine.container_store.mark_removing(container.id)
+    await engine._call("container_remove", {"id": container.id, "force": True})
+    async with Engine() as later:
+        with pytest.raises(InvalidState, match="marked for removal"):
+            await later.start("half-removed")
+        listed = {c.name: c.state.status for c in await later.containers(all=True)}
+        assert listed.get("half-removed") is Status.REMOVING
+    async with Engine() as next_one:
+        await next_one.networks()  # its first helper call finishes the removal
+        assert "half-removed" not in {c.name for c in await next_one.containers(all=True)}
+
+
+async def test_a_start_whose_helper_died_reports_the_running_container(
+        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    container = await engine.create(config("sleep", "60"), name="started-anyway")
+    real = engine.helper.call
+
+    async def dies_after_starting(verb: str, args: dict[str, Any],
+                                  fds: list[int] | None = None) -> Any:
+        result = await real(verb, args, fds)
+        if verb == "container_start":
+            raise HelperLost("the privileged helper exited")
+        return result
+
+    monkeypatch.setattr(engine.helper, "call", dies_after_starting)
+    started = await engine.start(container.id)
+    assert started.state.status is Status.RUNNING
+    monkeypatch.undo()
+    stopped = await engine.create(config("sh", "-c", "exit 0"), name="not-started")
+    monkeypatch.setattr(engine.helper, "call", _refusing(real))
+    with pytest.raises(HelperLost):
+        await engine.start(stopped.id)  # it did not run: the error stands
+
+
+def _refusing(real: Any) -> Any:
+    async def call(verb: str, args: dict[str, Any], fds: list[int] | None = None) -> Any:
+        if verb == "container_start":
+            raise HelperLost("the privileged helper exited")
+        return await real(verb, args, fds)
+
+    return call
