@@ -33,6 +33,7 @@ from engine.containers.explain import exit_reason
 from engine.containers.files import FileEntry, FileService, NamespaceInfo
 from engine.containers.inspect import container_inspect
 from engine.containers.logformat import format_time, parse_time
+from engine.containers.logopts import user_defaults
 from engine.containers.logs import read_log
 from engine.containers.model import Change, Container, Event, LogLine, ProcessInfo, Stats
 from engine.containers.names import check_name, generate_name
@@ -418,6 +419,8 @@ class Engine:
         if config.image_id != image.id:
             config = _replace(config, image_id=image.id)
         name = check_name(name) if name else generate_name(self.container_store.names())
+        if not config.log_options:  # the user's cap, else Docker's local-driver one
+            config = _replace(config, log_options=user_defaults())
         config = _replace(config, mounts=await self._resolve_mounts(config, image),
                           security_opt=normalize_security_opts(config.security_opt))
         container_id = secrets.token_hex(32)

@@ -132,6 +132,10 @@ def _add_create_flags(p: argparse.ArgumentParser, run: bool) -> None:
     p.add_argument("--stop-signal", default="", help="Signal to stop the container")
     p.add_argument("--security-opt", action="append", default=[],
                    help="Security options: seccomp=unconfined or seccomp=PROFILE.json")
+    p.add_argument("--log-driver", default="",
+                   help="Logging driver for the container (json-file or local)")
+    p.add_argument("--log-opt", action="append", default=[],
+                   help="Log driver options (max-size, max-file)")
     p.add_argument("--stop-timeout", default=None, type=int,
                    help="Timeout (in seconds) to stop a container")
     p.add_argument("--platform", default=None,
@@ -205,8 +209,20 @@ def build_config(args: argparse.Namespace, image_id: str, environ: dict[str, str
         auto_remove=args.rm if auto_remove is None else auto_remove,
         security_opt=parse_security_opts(args.security_opt),
         userns=parse_userns(args.userns),
+        log_driver=args.log_driver,
+        log_options=_log_options(args.log_driver, args.log_opt),
         **extra,
     )
+
+
+def _log_options(driver: str, values: list[str]) -> dict[str, str]:
+    from engine.containers.logopts import parse_log_options
+    from engine.errors import InvalidArgument
+
+    try:
+        return parse_log_options(driver, values)
+    except InvalidArgument as exc:
+        raise UsageError(str(exc)) from None
 
 
 def check_create_flags(ctx: Context) -> None:

@@ -99,6 +99,8 @@ class ContainerConfig:
     # Docker's HostConfig.SecurityOpt: "seccomp=unconfined", 'seccomp={"defaultAction":...}'
     security_opt: list[str] = field(default_factory=list)
     userns: str = ""  # "": remapped for a user, the host's for root; host; remap
+    log_driver: str = ""  # json-file (the default) | local: both rotate as options say
+    log_options: dict[str, str] = field(default_factory=dict)  # max-size, max-file
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -92,6 +92,8 @@ def container_inspect(container: Container, image: Image | None, *, args: list[s
             "Privileged": False,
             "ReadonlyRootfs": False,
             "SecurityOpt": list(config.security_opt) or None,
+            "LogConfig": {"Type": config.log_driver or "json-file",
+                          "Config": dict(config.log_options)},
             # Docker's: "" or "host"; "remap" when the container runs in a user namespace
             "UsernsMode": "remap" if userns else config.userns,
             "IDMappings": {"UidMap": userns.get("uid_map"), "GidMap": userns.get("gid_map")}

@@ -1,13 +1,19 @@
-"""Reading a container's log file: tail, since/until, and follow."""
+"""Reading a container's log: tail, since/until, and follow, across rotated files.
+
+The monitor rotates the log (engine/containers/logformat.py): ``ctr.log.2``,
+``ctr.log.1`` hold older records and ``ctr.log`` the newest. They are read in
+that order; ``--tail`` counts back across them, and following goes on in the
+new file when the current one is rotated away.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
-from engine.containers.logformat import parse_record, parse_time
+from engine.containers.logformat import log_files, parse_record, parse_time
 from engine.containers.model import LogLine
 
 __all__ = ["read_log"]
@@ -15,10 +21,10 @@ __all__ = ["read_log"]
 _CHUNK = 1 << 16
 
 
-def _tail_offset(fd: int, size: int, lines: int) -> int:
-    """Offset of the start of the last ``lines`` records."""
+def _tail_offset(fd: int, size: int, lines: int) -> tuple[int, int]:
+    """(offset of the start of the last ``lines`` records, how many records that is)."""
     if lines <= 0:
-        return size
+        return size, 0
     position = size
     count = 0
     while position > 0:
@@ -34,14 +40,82 @@ def _tail_offset(fd: int, size: int, lines: int) -> int:
                 break
             count += 1
             if count == lines:
-                return position + index + 1
-    return 0
+                return position + index + 1, count
+    return 0, count + (1 if size else 0)
+
+
+def _tail_start(files: list[Path], lines: int) -> tuple[int, int]:
+    """(index of the file, offset in it) where the last ``lines`` records begin."""
+    wanted = lines
+    for index in range(len(files) - 1, -1, -1):
+        try:
+            fd = os.open(files[index], os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            continue
+        try:
+            offset, found = _tail_offset(fd, os.fstat(fd).st_size, wanted)
+        finally:
+            os.close(fd)
+        wanted -= found
+        if wanted <= 0 or index == 0:
+            return index, offset
+    return len(files) - 1, 0
+
+
+class _Filter:
+    def __init__(self, since_ns: int | None, until_ns: int | None) -> None:
+        self.since_ns = since_ns
+        self.until_ns = until_ns
+        self.done = False  # a record past ``until`` was seen: nothing later counts
+
+    def lines(self, raw_lines: list[bytes]) -> Iterator[LogLine]:
+        for raw in raw_lines:
+            record = parse_record(raw)
+            if record is None:
+                continue
+            stamp, stream, partial, content = record
+            if self.since_ns is not None or self.until_ns is not None:
+                ns = parse_time(stamp)
+                if self.since_ns is not None and ns < self.since_ns:
+                    continue
+                if self.until_ns is not None and ns > self.until_ns:
+                    self.done = True
+                    return
+            yield LogLine(stream, stamp, content, partial)
+
+
+def _rotated_lines(path: Path, offset: int) -> Iterator[list[bytes]]:
+    """A rotated file's records from ``offset``, a chunk of lines at a time."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return
+    try:
+        pending = b""
+        while data := os.pread(fd, 1 << 20, offset):
+            offset += len(data)
+            lines = (pending + data).split(b"\n")
+            pending = lines.pop()
+            yield lines
+        if pending:
+            yield [pending]
+    finally:
+        os.close(fd)
 
 
 async def read_log(path: Path, *, follow: bool = False, tail: int | None = None,
                    since_ns: int | None = None, until_ns: int | None = None,
                    running: Callable[[], Awaitable[bool]] | None = None,
                    poll: float = 0.05) -> AsyncIterator[LogLine]:
+    wanted = _Filter(since_ns, until_ns)
+    files = log_files(path)
+    first, first_offset = _tail_start(files, tail) if tail is not None else (0, 0)
+    for index in range(first, len(files) - 1):
+        for lines in _rotated_lines(files[index], first_offset if index == first else 0):
+            for line in wanted.lines(lines):
+                yield line
+            if wanted.done:
+                return
     try:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     except FileNotFoundError:
@@ -53,8 +127,7 @@ async def read_log(path: Path, *, follow: bool = False, tail: int | None = None,
             await asyncio.sleep(poll)
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     try:
-        size = os.fstat(fd).st_size
-        offset = _tail_offset(fd, size, tail) if tail is not None else 0
+        offset = first_offset if first == len(files) - 1 else 0
         pending = b""
         delay = 0.005
         while True:
@@ -62,30 +135,36 @@ async def read_log(path: Path, *, follow: bool = False, tail: int | None = None,
             if data:
                 offset += len(data)
                 delay = 0.005
-                data = pending + data
-                lines = data.split(b"\n")
+                lines = (pending + data).split(b"\n")
                 pending = lines.pop()
-                for raw in lines:
-                    record = parse_record(raw)
-                    if record is None:
-                        continue
-                    stamp, stream, partial, content = record
-                    if since_ns is not None or until_ns is not None:
-                        ns = parse_time(stamp)
-                        if since_ns is not None and ns < since_ns:
-                            continue
-                        if until_ns is not None and ns > until_ns:
-                            return
-                    yield LogLine(stream, stamp, content, partial)
+                for line in wanted.lines(lines):
+                    yield line
+                if wanted.done:
+                    return
+                continue
+            if os.fstat(fd).st_size < offset:  # rotated in place (max-file=1): from its start
+                offset, pending = 0, b""
+                continue
+            if _rotated_away(path, fd):  # all of the old file was read: on to the new
+                os.close(fd)
+                fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+                offset, pending = 0, b""
                 continue
             if not follow:
                 return
             # Nothing new: if the container is done, what it wrote is all there is.
             if running is not None and not await running():
-                if os.fstat(fd).st_size > offset:
+                if os.fstat(fd).st_size > offset or _rotated_away(path, fd):
                     continue
                 return
             await asyncio.sleep(delay)
             delay = min(delay * 2, poll)
     finally:
         os.close(fd)
+
+
+def _rotated_away(path: Path, fd: int) -> bool:
+    try:
+        return os.stat(path).st_ino != os.fstat(fd).st_ino
+    except FileNotFoundError:
+        return False

@@ -110,8 +110,16 @@ def runtime_request(container_id: str, config: ContainerConfig, image: Image,
         "aliases": list(config.network_aliases),
         "name": name,
         "image": config.image,
+        **_log_limits(config),
         "tty": config.tty,
         "open_stdin": config.open_stdin,
         "seccomp": seccomp_request(config.security_opt),
         "userns": config.userns,
     }
+
+
+def _log_limits(config: ContainerConfig) -> dict[str, int]:
+    from engine.containers.logopts import log_limits
+
+    size, files = log_limits(config.log_options)
+    return {"log_max_size": size, "log_max_files": files}

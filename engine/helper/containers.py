@@ -149,6 +149,7 @@ class ContainerService:
             aliases=spec["aliases"], name=spec["name"], image=spec["image"] or "",
             cgroup_parent=self.cgroup_parent,
             tty=bool(spec.get("tty")), open_stdin=bool(spec.get("open_stdin")),
+            log_max_size=spec["log_max_size"] or 0, log_max_files=spec["log_max_files"] or 1,
             seccomp=seccomp, devices=device_mode(),
             userns=remap,
         )

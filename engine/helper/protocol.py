@@ -130,6 +130,8 @@ _SPEC = {
     "image": _str(max_len=512, required=False),  # the reference, for events
     "tty": Field("bool", required=False),
     "open_stdin": Field("bool", required=False),
+    "log_max_size": _int(0, 1 << 40, required=False),  # 0: no rotation
+    "log_max_files": _int(1, 100, required=False),
     # unconfined, or a seccomp profile's JSON (checked and compiled by the helper);
     # missing: Docker's default profile
     "seccomp": _str(re.compile(r"^(?:unconfined\Z|\{)"), max_len=1 << 18, required=False),

@@ -94,7 +94,8 @@ class Monitor:
         signal.signal(signal.SIGCHLD, lambda *_: None)
         log_fd = os.open(self.cdir.log, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW
                          | os.O_CLOEXEC, 0o644)
-        writer = LogWriter(log_fd)
+        writer = LogWriter(log_fd, self.cdir.log, self.spec.log_max_size,
+                           self.spec.log_max_files)
         first = True
         while True:
             try:

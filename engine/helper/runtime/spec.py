@@ -82,6 +82,8 @@ class RuntimeSpec:
     image: str = ""  # the reference it was created from, named in its events
     tty: bool = False
     open_stdin: bool = False
+    log_max_size: int = 0  # rotate the log past this many bytes (0: never)
+    log_max_files: int = 1  # files kept, the current one included
     cgroup_parent: str = "skiff"
     # How device access is limited (engine/helper/runtime/devices.py): "cgroup" (the v1
     # devices controller) or "nodev" (nodev mounts, nodes bound from the host's /dev).
