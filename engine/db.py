@@ -12,27 +12,52 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from engine.errors import DamagedState
+from engine.errors import DamagedState, DiskFull
 
-__all__ = ["Database"]
+__all__ = ["Database", "is_disk_full"]
 
 
 class Database:
+    """``read_only``: opened on a full disk, where WAL mode cannot make its files; it
+    still answers reads (`ps`, `logs`), and the first write tries a normal open again
+    (a removal on the helper's side may have freed space meanwhile)."""
+
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        self.read_only = False
+        try:
+            self.conn = self._open()
+        except DiskFull:
+            if not path.exists():
+                raise
+            # Immutable: no -wal/-shm to create. Accurate after a clean close, when
+            # everything was checkpointed; an open writer keeps those files, and then
+            # the normal open above would not have needed new space.
+            self.conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1",
+                                        uri=True, timeout=30, isolation_level=None,
+                                        check_same_thread=False)
+            self.conn.row_factory = sqlite3.Row
+            self.read_only = True
+
+    def _open(self) -> sqlite3.Connection:
         # The engine runs SQL on its event loop thread only; queries are short.
-        self.conn = sqlite3.connect(path, timeout=30, isolation_level=None,
-                                    check_same_thread=False)
-        self.conn.row_factory = sqlite3.Row
-        with self.reading():
-            self.conn.execute("PRAGMA journal_mode=WAL")
-            self.conn.execute("PRAGMA synchronous=NORMAL")
-            self.conn.execute("PRAGMA foreign_keys=ON")
-            self.conn.execute(
-                "CREATE TABLE IF NOT EXISTS schema_version "
-                "(component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
-            )
+        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None,
+                               check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        try:
+            with self.reading():
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+                conn.execute("PRAGMA foreign_keys=ON")
+                conn.execute(
+                    "CREATE TABLE IF NOT EXISTS schema_version "
+                    "(component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
+                )
+        except BaseException:
+            conn.close()
+            raise
+        return conn
 
     @contextmanager
     def reading(self) -> Iterator[None]:
@@ -43,13 +68,24 @@ class Database:
         except sqlite3.DatabaseError as exc:
             if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
                 raise
+            if is_disk_full(exc):
+                raise DiskFull(f"Skiff's database {self.path} cannot be written: the disk is "
+                               "full. Free some space (skiff rm, skiff rmi, skiff system "
+                               "prune) and try again") from None
             raise DamagedState(
                 f"Skiff's database {self.path} is damaged ({exc}). It was left as it is: "
                 f"move it aside (mv {self.path} {self.path}.broken) and Skiff starts with "
                 "an empty one; running containers keep running") from None
 
     def migrate(self, component: str, steps: Sequence[str]) -> None:
-        """Apply the steps of ``component`` that this database has not seen."""
+        """Apply the steps of ``component`` that this database has not seen.
+
+        Up to date, it only reads: a full disk must not keep `ps` from working."""
+        with self.reading():
+            row = self.conn.execute("SELECT version FROM schema_version WHERE component = ?",
+                                    (component,)).fetchone()
+            if row is not None and row["version"] == len(steps):
+                return
         with self.reading(), self.transaction() as conn:
             row = conn.execute(
                 "SELECT version FROM schema_version WHERE component = ?", (component,)
@@ -68,6 +104,10 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """BEGIN IMMEDIATE ... COMMIT: writers in other processes wait, never interleave."""
+        if self.read_only:
+            conn = self._open()  # DiskFull while the disk still is
+            self.conn.close()
+            self.conn, self.read_only = conn, False
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield self.conn
@@ -82,3 +122,7 @@ class Database:
 
 def _split(script: str) -> list[str]:
     return [s.strip() for s in script.split(";") if s.strip()]
+
+
+def is_disk_full(exc: sqlite3.Error) -> bool:
+    return "disk is full" in str(exc) or "disk I/O error" in str(exc)

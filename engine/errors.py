@@ -21,6 +21,7 @@ why, and what to do.
     ├── DigestMismatch          (content that does not match its digest)
     ├── KernelFeatureMissing    (no overlayfs, no cgroup controller, ...)
     ├── DamagedState            (a database or state file that cannot be read)
+    ├── DiskFull                (Skiff's own state cannot be written)
     ├── HelperError             (the privileged helper refused or died)
     │   ├── ProtocolError
     │   ├── HelperUnavailable   (it could not be started: polkit said no, no agent, ...)
@@ -39,6 +40,7 @@ __all__ = [
     "ContainerStartError",
     "DamagedState",
     "DigestMismatch",
+    "DiskFull",
     "HelperError",
     "HelperLost",
     "HelperUnavailable",
@@ -127,6 +129,10 @@ class KernelFeatureMissing(SkiffError):
 
 class DamagedState(SkiffError):
     kind = "damaged_state"
+
+
+class DiskFull(SkiffError):
+    kind = "disk_full"
 
 
 class HelperError(SkiffError):

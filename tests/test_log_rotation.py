@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -120,3 +121,51 @@ def test_a_container_log_is_rotated_and_read_whole(busybox_image: str) -> None:
         assert refused.returncode == 125 and "unknown log opt 'colour'" in refused.stderr
     finally:
         skiff("rm", "-f", "rotated")
+
+
+@pytest.mark.root
+def test_a_container_that_fills_the_disk_keeps_running_and_can_be_removed(
+        tmp_path: Path, busybox_docker_archive: Path) -> None:
+    """All of Skiff's storage on a 48 MB tmpfs that a log flood fills."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=48m", "tmpfs", str(disk)], check=True)
+    env = dict(os.environ, SKIFF_ROOT=str(disk))
+
+    def skiff(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=REPO,
+                              capture_output=True, text=True, timeout=120, env=env)
+
+    def free() -> int:
+        st = os.statvfs(disk)
+        return st.f_bavail * st.f_frsize
+
+    cid = ""
+    try:
+        assert skiff("load", "-i", str(busybox_docker_archive)).returncode == 0
+        started = skiff("run", "-d", "--network", "none", "--log-opt", "max-size=-1",
+                        "busybox", "sh", "-c", "while :; do echo flooding the disk with "
+                        "a line that is long enough to fill it soon; done")
+        assert started.returncode == 0, started.stderr
+        cid = started.stdout.strip()
+        deadline = time.monotonic() + 120
+        while free() > 64 << 10 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert free() <= 64 << 10, "the flood did not fill the disk"
+        time.sleep(1)
+        for command in (("ps", "--format", "{{.Status}}"), ("logs", "--tail", "1", cid),
+                        ("inspect", "--format", "{{.State.Running}}", cid)):
+            out = skiff(*command)
+            assert out.returncode == 0 and "Traceback" not in out.stderr, (command, out.stderr)
+        assert skiff("inspect", "--format", "{{.State.Running}}", cid).stdout.strip() == "true"
+        assert skiff("ps", "--format", "{{.Status}}").stdout.startswith("Up")
+        assert skiff("stop", "-t", "1", cid).returncode == 0
+        removed = skiff("rm", "-f", cid)
+        assert removed.returncode == 0, removed.stderr
+        cid = ""
+        assert free() > 24 << 20, "removing the container freed its log"
+        assert skiff("ps", "-aq").stdout.strip() == ""
+    finally:
+        if cid:
+            skiff("rm", "-f", cid)
+        subprocess.run(["umount", "-l", str(disk)], check=False)

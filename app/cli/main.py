@@ -23,6 +23,7 @@ from typing import Any, NoReturn
 from app.cli.command import Command, Context, daemon_message
 from app.cli.options import UsageError
 from app.cli.template import TemplateError
+from engine.db import is_disk_full
 from engine.errors import ContainerStartError, SkiffError
 from engine.paths import engine_root
 
@@ -196,9 +197,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(exc, ContainerStartError):
             return exc.exit_code  # 126: cannot invoke, 127: not found
         return command.engine_status
-    except sqlite3.DatabaseError as exc:  # damage found past the database's header
-        ctx.error(f"{PROG}: Skiff's database under {engine_root()} is damaged ({exc}); it was "
-                  "left as it is: move skiff.db aside and Skiff starts with an empty one")
+    except sqlite3.DatabaseError as exc:  # past the database's header: full, or damaged
+        if is_disk_full(exc):
+            ctx.error(f"{PROG}: Skiff's database under {engine_root()} cannot be written: the "
+                      "disk is full. Free some space (skiff rm, skiff rmi) and try again")
+        else:
+            ctx.error(f"{PROG}: Skiff's database under {engine_root()} is damaged ({exc}); it "
+                      "was left as it is: move skiff.db aside and Skiff starts with an empty one")
         return command.engine_status
     except BrokenPipeError:
         # Our reader went away (skiff logs x | head): stop quietly, as a shell tool does.

@@ -6,8 +6,8 @@ import json
 import sqlite3
 
 from engine.containers.config import ContainerConfig
-from engine.db import Database
-from engine.errors import ContainerNotFound, NameInUse
+from engine.db import Database, is_disk_full
+from engine.errors import ContainerNotFound, DiskFull, NameInUse
 
 __all__ = ["ContainerRecord", "ContainerStore"]
 
@@ -107,8 +107,16 @@ class ContainerStore:
             raise NameInUse(self._name_conflict(name)) from None
 
     def mark_removing(self, container_id: str) -> None:
-        with self.db.transaction() as conn:
-            conn.execute("UPDATE containers SET removing = 1 WHERE id = ?", (container_id,))
+        """Best effort: on a full disk the removal goes on unmarked (it frees space)."""
+        try:
+            with self.db.transaction() as conn:
+                conn.execute("UPDATE containers SET removing = 1 WHERE id = ?",
+                             (container_id,))
+        except DiskFull:
+            pass
+        except sqlite3.OperationalError as exc:
+            if not is_disk_full(exc):
+                raise
 
     def removing(self) -> list[ContainerRecord]:
         rows = self.db.conn.execute("SELECT * FROM containers WHERE removing = 1").fetchall()

@@ -7,6 +7,8 @@ reads it after exec; nothing in it came from the caller unchecked.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
 from dataclasses import asdict, dataclass, field
@@ -197,9 +199,28 @@ class ContainerDir:
                      self.path.name, attributes)
 
     def write_json(self, path: Path, data: dict[str, Any]) -> None:
-        """Atomic: readers see the old or the new file, never half of one."""
+        """Atomic: readers see the old or the new file, never half of one.
+
+        On a full disk (a container's log filled it) the status must still be told:
+        the file is then rewritten in place, in the blocks it already has, padded
+        with spaces (still JSON) so it needs none new."""
+        text = json.dumps(data).encode()
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        with open(tmp, "w") as f:
-            json.dump(data, f)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
+        try:
+            with open(tmp, "wb") as f:
+                f.write(text)
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, path)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            if exc.errno not in (errno.ENOSPC, errno.EDQUOT) or not path.exists():
+                raise
+            fd = os.open(path, os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+            try:
+                old = os.fstat(fd).st_size
+                if len(text) > old and len(text) > 4096:
+                    raise
+                os.pwrite(fd, text + b" " * max(0, old - len(text)), 0)
+            finally:
+                os.close(fd)
