@@ -682,6 +682,11 @@ class Engine:
             raise InvalidArgument(f"Renaming a container with the same name as its current "
                                   f"name: {name}")
         self.container_store.rename(record.id, name)
+        try:
+            await self._call("container_rename", {"id": record.id, "name": name})
+        except BaseException:
+            self.container_store.rename(record.id, record.name)
+            raise
         self._emit("container", "rename", record.id, name=name, oldName=record.name,
                    image=record.config.image)
         return await self.container(record.id)

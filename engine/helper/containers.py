@@ -692,6 +692,17 @@ class ContainerService:
             return reply["entry"]
         return WithFds({"entry": reply["entry"]}, [ours, status_r])
 
+    def rename(self, id: str, name: str) -> dict[str, Any]:
+        """The name its next start and its events use, and the name its peers resolve now."""
+        from dataclasses import replace
+
+        cdir = self._existing(id)
+        spec = cdir.read_spec()
+        cdir.write_json(cdir.spec, replace(spec, name=name).to_json())
+        if spec.network == "sandbox" and (cdir.path / "network.json").exists():
+            self.networking().rename(id, spec.name, name)
+        return {}
+
     def namespaces(self, id: str) -> list[list[Any]]:
         """[kind, container inode, host inode] of the running container's init's namespaces."""
         cdir = self._existing(id)

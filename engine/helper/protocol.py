@@ -182,6 +182,7 @@ VERBS: dict[str, dict[str, Field]] = {
         "sources": _SOURCES,  # as for container_start; a bind left out is not shown
     },
     "container_namespaces": {"id": _str(CONTAINER_ID)},
+    "container_rename": {"id": _str(CONTAINER_ID), "name": _str(CONTAINER_NAME)},
     "volume_create": {"name": _str(VOLUME_NAME)},
     "volume_remove": {"name": _str(VOLUME_NAME)},
     "repair": {"ids": Field("list[str]", pattern=CONTAINER_ID, max_items=100000)},

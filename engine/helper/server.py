@@ -169,6 +169,8 @@ class HelperServer:
             return c.files(**args, fds=fds)
         if verb == "container_namespaces":
             return c.namespaces(args["id"])
+        if verb == "container_rename":
+            return c.rename(args["id"], args["name"])
         if verb == "volume_create":
             return c.volume_create(args["name"])
         if verb == "volume_remove":

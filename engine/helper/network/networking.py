@@ -255,6 +255,22 @@ class Networking:
             self.refresh_hosts(record.endpoints.keys() - {container_id})
         return endpoint
 
+    def rename(self, container_id: str, old: str, new: str) -> None:
+        """A renamed container answers to its new name on every network (its aliases
+        stay); the peers' hosts files say so at once."""
+        peers: set[str] = set()
+        with self.ipam.transaction() as records:
+            for record in records.values():
+                endpoint = record.endpoints.get(container_id)
+                if endpoint is None:
+                    continue
+                names = [new if n == old else n for n in endpoint.names]
+                endpoint.names = list(dict.fromkeys(names if old in endpoint.names
+                                                    else [new, *names]))
+                if record.user_defined:
+                    peers |= set(record.endpoints)
+        self.refresh_hosts(peers)
+
     def disconnect(self, container_id: str, network: str) -> None:
         """Take the container off ``network`` (its interface, address, ports there)."""
         with self.ipam.transaction() as records:

@@ -1,0 +1,47 @@
+"""A renamed container is found by its new name on its networks (issue 12, item 1)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.root
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def skiff(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=REPO,
+                          capture_output=True, text=True, timeout=120, env=dict(os.environ))
+
+
+def test_peers_resolve_the_new_name_and_inspect_shows_it(busybox_image: str) -> None:
+    assert skiff("network", "create", "renamenet").returncode == 0
+    made: list[str] = []
+    try:
+        for name in ("rn-server", "rn-client"):
+            out = skiff("run", "-d", "--network", "renamenet", "--network-alias", f"{name}-a",
+                        "--name", name, busybox_image, "sleep", "600")
+            assert out.returncode == 0, out.stderr
+            made.append(out.stdout.strip())
+        assert skiff("rename", "rn-server", "rn-renamed").returncode == 0
+        hosts = skiff("exec", "rn-client", "cat", "/etc/hosts").stdout
+        assert "rn-renamed" in hosts and "rn-server-a" in hosts, hosts
+        assert "rn-server " not in hosts + " " and "rn-server\t" not in hosts, hosts
+        ping = skiff("exec", "rn-client", "ping", "-c", "1", "-W", "2", "rn-renamed")
+        assert ping.returncode == 0, ping.stdout + ping.stderr
+        network = json.loads(skiff("network", "inspect", "renamenet").stdout)[0]
+        names = {c["Name"] for c in network["Containers"].values()}
+        assert names == {"rn-renamed", "rn-client"}
+        # Stopped and started again, it comes back under the new name.
+        assert skiff("restart", "-t", "0", "rn-renamed").returncode == 0
+        hosts = skiff("exec", "rn-client", "cat", "/etc/hosts").stdout
+        assert "rn-renamed" in hosts and "rn-server\t" not in hosts, hosts
+    finally:
+        skiff("rm", "-f", *made)
+        skiff("network", "rm", "renamenet")
