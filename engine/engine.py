@@ -290,16 +290,21 @@ class Engine:
     async def _call(self, verb: str, args: dict[str, Any] | None = None,
                     fds: list[int] | None = None) -> Any:
         """A helper request; the first one of this engine lets the helper repair first."""
-        if not self._repaired:
-            self._repaired = True
-            await self.helper.call("repair", {"ids": self.container_store.ids()})
-            for record in self.container_store.removing():  # a remove killed midway
-                with contextlib.suppress(ContainerNotFound):
-                    await self.helper.call("container_remove", {"id": record.id,
-                                                                "force": True})
-                self.container_store.remove(record.id)
-                self._emit_container(record, "destroy")
+        await self._repair_once()
         return await self.helper.call(verb, args, fds)
+
+    async def _repair_once(self) -> None:
+        """Before this engine's first helper request: the helper drops what crashes
+        left, and removals that a killed command left half done are finished."""
+        if self._repaired:
+            return
+        self._repaired = True
+        await self.helper.call("repair", {"ids": self.container_store.ids()})
+        for record in self.container_store.removing():
+            with contextlib.suppress(ContainerNotFound):
+                await self.helper.call("container_remove", {"id": record.id, "force": True})
+            self.container_store.remove(record.id)
+            self._emit_container(record, "destroy")
 
     # -- container state --------------------------------------------------------
     def _dir(self, container_id: str) -> Path:
@@ -656,6 +661,7 @@ class Engine:
                                "or force remove")
             if state.status.is_active:
                 self._emit_container(record, "kill", signal="9")
+            await self._repair_once()  # before the mark: our own removal is not a leftover
             self.container_store.mark_removing(record.id)
             try:
                 await self._call("container_remove", {"id": record.id, "force": force})
