@@ -34,6 +34,14 @@ def test_load_and_run_through_pkexec(desktop_user: DesktopUser, user_busybox: st
     assert user_busybox.split(":")[0] in desktop_user.skiff("images", check=True).stdout
 
 
+def test_the_launchers_on_path_are_the_installed_copy(desktop_user: DesktopUser) -> None:
+    for name in ("skiff", "skiff-desktop"):
+        where = desktop_user.run(["sh", "-c", f"command -v {name}"], check=True).stdout
+        assert where.strip() == str(desktop_user.installation.bin / name)
+    out = desktop_user.run(["skiff-desktop", "--version"], check=True)
+    assert out.stdout.startswith("skiff-desktop 0.")
+
+
 def test_the_helper_is_the_installed_one_and_root(desktop_user: DesktopUser,
                                                   user_busybox: str) -> None:
     out = desktop_user.skiff("run", "-d", user_busybox, "sleep", "60", check=True)
