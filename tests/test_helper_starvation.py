@@ -8,6 +8,7 @@ connection must be answered within a second.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import itertools
 import os
@@ -192,8 +193,8 @@ def uid(request: pytest.FixtureRequest) -> int:
 def start(tmp_path: Path, uid: int) -> Iterator[Any]:
     started: list[Helper] = []
 
-    def start(*options: str) -> Helper:
-        helper = Helper(tmp_path / f"helper{len(started)}", uid, list(options))
+    def start(*options: str, root: Path | None = None) -> Helper:
+        helper = Helper(root or tmp_path / f"helper{len(started)}", uid, list(options))
         started.append(helper)
         return helper
 
@@ -404,6 +405,26 @@ def test_cancel_stops_an_unpack(start: Any, fifos: Any) -> None:
     assert reply["error"]["kind"] == "cancelled", reply
     assert helper.leftovers() == []
     assert helper.first.call("cancel", {"request": request})["result"] == {"cancelled": False}
+
+
+def test_a_helper_starting_leaves_another_helpers_unpack_alone(start: Any) -> None:
+    helper = start()
+    head = _partial_tar(0)
+    tar = head + bytes(1024)
+    diff_id = "sha256:" + hashlib.sha256(tar).hexdigest()
+    blob, feed = os.pipe2(os.O_CLOEXEC)
+    try:
+        os.write(feed, head)
+        request = _unpack(helper.first, blob, diff_id)
+    finally:
+        os.close(blob)
+    _eventually(lambda: helper.leftovers() != [])
+    start(root=helper.root).first.ping()  # it cleaned the scratch directory as it started
+    assert helper.leftovers() != []
+    os.write(feed, tar[len(head):])
+    os.close(feed)
+    assert helper.first.reply(request, 30).get("result") == 3 * 4096
+    assert (helper.root / "layers" / "sha256" / diff_id[7:] / "dir" / "file2").is_file()
 
 
 def test_connections_beyond_the_limit_are_refused_politely(start: Any) -> None:

@@ -37,6 +37,7 @@ from typing import IO, NoReturn, Protocol, Self, cast
 
 from engine.errors import DigestMismatch, LayerError
 from engine.helper.layersource import Budget, UnpackLimits
+from engine.processes import is_alive
 
 __all__ = [
     "clean_temp",
@@ -166,7 +167,11 @@ def remove_layer(layers_dir: Path, diff_id: str) -> None:
 
 
 def clean_temp(layers_dir: Path) -> None:
-    """Remove what interrupted unpacks left behind; call it only when none is running."""
+    """Remove what interrupted unpacks left behind.
+
+    Every user's helper shares the layer store: scratch names carry the pid of the
+    helper that made them, and what a helper still running works on is left alone.
+    """
     scratch = Path(layers_dir) / "tmp"
     if not os.path.lexists(scratch):
         return
@@ -174,7 +179,8 @@ def clean_temp(layers_dir: Path) -> None:
         fd = os.open(scratch, _OPEN_DIR)
         try:
             for name in os.listdir(fd):
-                _remove_tree(fd, os.fsencode(name), fd)
+                if not _in_use(name):
+                    _remove_tree(fd, os.fsencode(name), fd)
         finally:
             os.close(fd)
     except OSError as e:
@@ -839,7 +845,7 @@ def _ensure_dir(path: Path) -> Path:
 
 def _make_temp(scratch: int, prefix: str) -> bytes:
     while True:
-        name = f"{prefix}-{os.urandom(6).hex()}".encode()
+        name = f"{prefix}-{os.getpid()}-{os.urandom(6).hex()}".encode()
         try:
             os.mkdir(name, 0o700, dir_fd=scratch)
             return name
@@ -883,4 +889,13 @@ def _remove_tree(parent: int, name: bytes, scratch: int) -> None:
 
 
 def _scratch_name() -> bytes:
-    return b".rm-" + os.urandom(8).hex().encode()
+    return f".rm-{os.getpid()}-{os.urandom(8).hex()}".encode()
+
+
+def _in_use(name: str) -> bool:
+    """A scratch entry of another helper that is still running (``PREFIX-PID-RANDOM``)."""
+    parts = name.rsplit("-", 2)
+    if len(parts) != 3 or not parts[1].isdigit():
+        return False
+    pid = int(parts[1])
+    return pid != os.getpid() and is_alive(pid)
