@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import os
+import pickle
 import socket
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["NOBODY", "HelperPeer", "connect_as", "socketpair_as"]
+__all__ = [
+    "NOBODY",
+    "HelperPeer",
+    "as_user",
+    "connect_as",
+    "container_spec",
+    "socketpair_as",
+    "unpack_layers",
+    "wait_exited",
+]
 
 NOBODY = 65534
 
@@ -68,8 +79,10 @@ class HelperPeer:
                                              "args": args or {}}, fds)
         return self._read()
 
-    def ok(self, verb: str, args: dict[str, Any] | None = None) -> Any:
-        reply, fds = self.call(verb, args)
+    def ok(self, verb: str, args: dict[str, Any] | None = None,
+           fds: list[int] | None = None) -> Any:
+        """The result of a verb that must succeed (the fds that came with it closed)."""
+        reply, fds = self.call(verb, args, fds)
         for fd in fds:
             os.close(fd)
         assert "result" in reply, f"{verb}: {reply}"
@@ -114,3 +127,68 @@ def connect_as(uid: int, path: str) -> socket.socket:
     if not fds:
         raise ConnectionRefusedError(f"uid {uid} could not connect to {path}")
     return socket.socket(fileno=fds[0])
+
+
+def as_user(uid: int, gid: int, func: Callable[..., Any], *args: Any) -> tuple[str, Any]:
+    """Run ``func(*args)`` in a child process that is ``uid``/``gid`` with no other
+    groups: ("ok", its result) or ("errno", the errno of the OSError it raised)."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(r)
+            os.setgroups([])
+            os.setgid(gid)
+            os.setuid(uid)
+            try:
+                outcome: tuple[str, Any] = ("ok", func(*args))
+            except OSError as exc:
+                outcome = ("errno", exc.errno)
+            os.write(w, pickle.dumps(outcome))
+        finally:
+            os._exit(0)
+    os.close(w)
+    with os.fdopen(r, "rb") as f:
+        data = f.read()
+    os.waitpid(pid, 0)
+    assert data, "the child failed before it could answer"
+    return tuple(pickle.loads(data))  # type: ignore[return-value]
+
+
+def container_spec(layers: list[str], args: list[str], **changes: Any) -> dict[str, Any]:
+    """A container_create spec as the engine sends it: no network, no binds."""
+    spec: dict[str, Any] = {
+        "args": args, "env": [], "cwd": "/", "hostname": "h", "layers": layers,
+        "restart_policy": "no", "restart_max": 0, "stop_signal": 15, "network_mode": "none",
+        "ports": [], "exposed": [], "aliases": [], "name": "t", "binds": []}
+    spec.update(changes)
+    return spec
+
+
+def unpack_layers(peer: HelperPeer, layers: list[tuple[str, str, Path]]) -> None:
+    """Unpack ``(diff_id, digest, blob path)`` layers through ``peer``, as an engine does."""
+    for diff_id, digest, path in layers:
+        if peer.ok("layer_exists", {"diff_id": diff_id}):
+            continue
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            peer.ok("unpack_layer", {"diff_id": diff_id, "digest": digest}, [fd])
+        finally:
+            os.close(fd)
+
+
+def wait_exited(status_file: Path, timeout: float = 30.0) -> dict[str, Any]:
+    """The container's status once its monitor recorded that it exited."""
+    import json
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            status = json.loads(status_file.read_text())
+        except (OSError, ValueError):
+            status = {}
+        if status.get("status") == "exited":
+            return dict(status)
+        assert time.monotonic() < deadline, f"still {status.get('status')!r} after {timeout} s"
+        time.sleep(0.02)

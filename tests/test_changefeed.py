@@ -41,13 +41,20 @@ def test_inotify_reports_entries_by_name(tmp_path: Path) -> None:
             inotify.add(tmp_path / "missing", IN_CREATE)
 
 
-def test_announcing_creates_a_readable_file_whatever_the_umask(tmp_path: Path) -> None:
+def test_announcing_creates_a_file_its_user_alone_reads_whatever_the_umask(
+        tmp_path: Path) -> None:
+    from engine.helper.privacy import GROUP_OBJ, MASK, OTHER, USER, USER_OBJ, encode_acl
+
+    changes = tmp_path / "12345" / "changes"  # users/<uid>/changes
+    changes.parent.mkdir()
     old = os.umask(0o077)
     try:
-        announce_changes(tmp_path / "changes")
+        announce_changes(changes)
     finally:
         os.umask(old)
-    assert (tmp_path / "changes").stat().st_mode & 0o777 == 0o644
+    assert changes.stat().st_mode & 0o777 == 0o640
+    assert os.getxattr(changes, "system.posix_acl_access") == encode_acl([
+        (USER_OBJ, -1, 6), (USER, 12345, 4), (GROUP_OBJ, -1, 0), (MASK, -1, 4), (OTHER, -1, 0)])
     os.symlink(tmp_path / "elsewhere", tmp_path / "link")
     announce_changes(tmp_path / "link")  # never follows a link (and never raises)
     assert not (tmp_path / "elsewhere").exists()

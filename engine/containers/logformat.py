@@ -162,7 +162,7 @@ class LogWriter:
                     os.replace(older, path.with_name(f"{path.name}.{n}"))
             os.replace(path, path.with_name(f"{path.name}.1"))
             fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW
-                         | os.O_CLOEXEC, 0o644)
+                         | os.O_CLOEXEC, 0o640)  # the owner reads it by the dir's default ACL
         except OSError:
             return  # (a full disk): keep appending where we are
         os.dup2(fd, self.fd, inheritable=False)  # the same number: whoever holds it keeps it

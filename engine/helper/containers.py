@@ -29,6 +29,8 @@ from engine.errors import (
     InvalidState,
     SkiffError,
 )
+from engine.helper.claims import STALE_AFTER, Claims
+from engine.helper.privacy import make_private, private_dir, private_file
 from engine.helper.protocol import WithFds
 from engine.helper.runtime.attachhub import short_path
 from engine.helper.runtime.spec import (
@@ -50,6 +52,8 @@ if TYPE_CHECKING:
 __all__ = ["ContainerService"]
 
 _ACTIVE = ("running", "restarting")
+# What an older Skiff left readable to every user in a container's directory.
+_PRIVATE_FILES = ("spec.json", "status.json", "ctr.log", "network.json", "userns.json")
 
 
 @dataclass(frozen=True)
@@ -75,7 +79,9 @@ class ContainerService:
         self.uid = uid
         self.cgroup_parent = cgroup_parent
         self.layers_dir = root / "layers"
-        self.containers_dir = root / "users" / str(uid) / "containers"
+        self.user_dir = root / "users" / str(uid)
+        self.containers_dir = self.user_dir / "containers"
+        self.claims = Claims(root)
         self.seccomp = ProgramCache(root / "seccomp")
         self._monitors: list[subprocess.Popen[bytes]] = []
         # "copy" forces the layer copies that kernels before 5.19 need (tests); set only
@@ -123,6 +129,22 @@ class ContainerService:
                 print(f"network cleanup of {spec.id[:12]}: {exc}", file=sys.stderr)
         return spec.name, spec.image
 
+    def _private_dirs(self, *below: str) -> Path:
+        """``users/<uid>/<below...>``, each level entered by the user alone (and root)."""
+        users = self.user_dir.parent
+        users.mkdir(mode=0o711, parents=True, exist_ok=True)
+        os.chmod(users, 0o711)
+        levels = [self.user_dir]
+        for name in below:
+            levels.append(levels[-1] / name)
+        for path in levels:
+            try:
+                path.mkdir(mode=0o700)
+            except FileExistsError:
+                pass
+            private_dir(path, self.uid)
+        return levels[-1]
+
     # -- verbs -------------------------------------------------------------------
     def create(self, container_id: str, spec: dict[str, Any]) -> dict[str, Any]:
         cdir = self._dir(container_id)
@@ -160,32 +182,42 @@ class ContainerService:
         check_container_network(self.root, self.uid, plan, runtime.ports)  # refuse it now
         if not runtime.args:
             raise InvalidArgument("no command specified")
-        self.containers_dir.mkdir(parents=True, exist_ok=True, mode=0o711)
-        os.chmod(self.containers_dir.parent, 0o711)
+        self._private_dirs("containers")
+        # The ID names host-wide things (cgroup, network, layer references): one owner.
+        if not self.claims.claim(container_id, self.uid):
+            raise InvalidState(f"container ID {container_id[:12]} is taken; choose another")
         tmp = self.containers_dir / f".{container_id}.creating"
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(mode=0o711)
-        tdir = ContainerDir(tmp)
-        tdir.fs.mkdir(mode=0o700)
-        for path in (tdir.upper, tdir.work, tdir.rootfs, tdir.empty_layer):
-            path.mkdir(mode=0o755)
-        if remap is not None and owner is not None:
-            os.chown(tdir.upper, *owner)  # the root directory container root sees
-            self._prepare_layers(runtime, remap)
-            from engine.helper.runtime import userns
+        try:
+            shutil.rmtree(tmp, ignore_errors=True)
+            tmp.mkdir(mode=0o700)
+            tdir = ContainerDir(tmp)
+            tdir.fs.mkdir(mode=0o700)
+            for path in (tdir.upper, tdir.work, tdir.rootfs, tdir.empty_layer):
+                path.mkdir(mode=0o755)
+            # After fs/ exists: what the container writes there must not inherit ACLs.
+            private_dir(tmp, self.uid, inherit=True)
+            if remap is not None and owner is not None:
+                os.chown(tdir.upper, *owner)  # the root directory container root sees
+                self._prepare_layers(runtime, remap)
+                from engine.helper.runtime import userns
 
-            userns.record(tdir, remap, remap.layers)
-        tdir.hostname.write_text(f"{runtime.hostname}\n")
-        tdir.hosts.write_text(
-            "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-            f"127.0.1.1\t{runtime.hostname}\n")
-        tdir.write_json(tdir.spec, runtime.to_json())
-        self.seccomp.install(tdir.seccomp, runtime.seccomp)
-        os.replace(tmp, cdir.path)
+                userns.record(tdir, remap, remap.layers)
+            for path, text in ((tdir.hostname, f"{runtime.hostname}\n"), (tdir.hosts, (
+                    "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+                    f"127.0.1.1\t{runtime.hostname}\n"))):
+                path.write_text(text)
+                os.chmod(path, 0o644)  # bind-mounted: the container's users read it
+            tdir.write_json(tdir.spec, runtime.to_json())
+            self.seccomp.install(tdir.seccomp, runtime.seccomp)
+            os.replace(tmp, cdir.path)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            self.claims.release(container_id, self.uid)
+            raise
         return {}
 
     def volume_dir(self, name: str) -> Path:
-        return self.root / "users" / str(self.uid) / "volumes" / name / "_data"
+        return self.user_dir / "volumes" / name / "_data"
 
     def _userns(self, requested: str) -> Userns | None:
         """The user namespace of a new container: always for a user, on request for root."""
@@ -210,12 +242,15 @@ class ContainerService:
 
     def volume_create(self, name: str, owner: tuple[int, int] | None = None
                       ) -> dict[str, Any]:
-        """The volume's directory; a new one belongs to container root (``owner``, or for
-        a user's volume the user), so the container can use it."""
-        path = self.volume_dir(name)
+        """The volume's directory, ``users/<uid>/volumes/<name>/_data``: its user alone
+        (and root) reach it. A new one belongs to container root (``owner``, or for a
+        user's volume the user), so the container can use it."""
+        path = self._private_dirs("volumes", name) / "_data"
         fresh = not path.is_dir()
-        path.mkdir(parents=True, exist_ok=True, mode=0o755)
-        os.chmod(path.parent.parent, 0o711)
+        try:
+            path.mkdir(mode=0o755)
+        except FileExistsError:
+            pass
         if owner is None and self.uid != 0:
             owner = _user_ids(self.uid)
         if owner is not None and (fresh or _untouched(path)):
@@ -399,7 +434,7 @@ class ContainerService:
             raise InvalidState(f"container {container_id[:12]} is not running")
         if signum == signal.SIGKILL:
             cdir.stop_requested.touch()
-        _kill(pid, signum)
+        _kill(pid, signum, container_id)
         if cdir.paused.exists() and signum == signal.SIGKILL:
             self._thaw(cdir)
         return {}
@@ -412,13 +447,13 @@ class ContainerService:
         cdir.stop_requested.touch()
         pid = int(status.get("pid", 0))
         if pid > 0:
-            _kill(pid, signum)
+            _kill(pid, signum, container_id)
             if cdir.paused.exists():
                 self._thaw(cdir)
         if not self._wait_exit(cdir, timeout):
             status = cdir.read_status()
             if int(status.get("pid", 0)) > 0:
-                _kill(int(status["pid"]), signal.SIGKILL)
+                _kill(int(status["pid"]), signal.SIGKILL, container_id)
             self._thaw_cgroup(container_id)
             if not self._wait_exit(cdir, 10):
                 raise HelperError(f"container {container_id[:12]} did not stop after SIGKILL")
@@ -495,6 +530,8 @@ class ContainerService:
         doomed = self.containers_dir / f".{container_id}.removing"
         os.replace(cdir.path, doomed)
         shutil.rmtree(doomed, ignore_errors=True)
+        # Only once it is gone: a crash before leaves a claim, never a container without.
+        self.claims.release(container_id, self.uid)
         return {}
 
     def changes(self, container_id: str) -> list[list[str]]:
@@ -521,6 +558,8 @@ class ContainerService:
             raise InvalidState(f"Container {id} is paused, unpause the container before exec")
         if not args:
             raise InvalidArgument("no command specified")
+        if not _is_in_container(int(status.get("pid", 0)), id):
+            raise InvalidState(f"Container {id} is not running")
         spec = cdir.read_spec()
         if spec.seccomp != UNCONFINED and not cdir.seccomp.exists():
             self.seccomp.install(cdir.seccomp, spec.seccomp)  # started by an older Skiff
@@ -606,7 +645,7 @@ class ContainerService:
         pid = 0
         if status.get("status") in _ACTIVE:
             pid = int(status.get("pid", 0))
-            if pid <= 0 or not is_alive(pid):
+            if pid <= 0 or not is_alive(pid) or not _is_in_container(pid, id):
                 raise InvalidState(f"container {id[:12]} is restarting; try again in a moment")
         binds: list[dict[str, Any]] = []
         ours: list[int] = []
@@ -708,7 +747,7 @@ class ContainerService:
         cdir = self._existing(id)
         status = self._live_status(cdir)
         pid = int(status.get("pid", 0))
-        if status.get("status") not in _ACTIVE or pid <= 0 or not is_alive(pid):
+        if status.get("status") not in _ACTIVE or pid <= 0 or not _is_in_container(pid, id):
             raise InvalidState(f"Container {id} is not running")
         rows: list[list[Any]] = []
         for kind in ("pid", "mnt", "uts", "ipc", "net", "user", "cgroup", "time"):
@@ -742,25 +781,43 @@ class ContainerService:
             self._network_ready.set()
 
     def repair(self, known: list[str]) -> dict[str, Any]:
-        """Drop what a crash left: half-created or half-removed dirs, unknown containers."""
+        """Drop what a crash left: half-created or half-removed dirs, unknown containers,
+        ID claims nothing stands behind. Also makes private what an older Skiff left
+        readable to all."""
         removed = []
-        self.containers_dir.mkdir(parents=True, exist_ok=True, mode=0o711)
-        os.chmod(self.containers_dir.parent, 0o711)
-        announce_changes(changes_file(self.containers_dir))  # so engines can watch it
+        self._private_dirs("containers")
+        volumes = self.user_dir / "volumes"
+        if volumes.is_dir():
+            for path in (volumes, *volumes.iterdir()):
+                if path.is_dir() and not path.is_symlink():
+                    private_dir(path, self.uid)
+        changes = changes_file(self.containers_dir)
+        announce_changes(changes)  # so engines can watch it
+        for path in (changes, changes.with_name("events.log"),
+                     changes.with_name("events.log.1")):
+            if path.is_file() and not path.is_symlink():
+                private_file(path, self.uid)
         keep = set(known)
         for entry in self.containers_dir.iterdir():
             name = entry.name
             if name.startswith(".") and (name.endswith(".creating")
                                          or name.endswith(".removing")):
                 shutil.rmtree(entry, ignore_errors=True)
-            elif name not in keep and len(name) == 64 and \
-                    time.time() - entry.stat().st_mtime > 300:
+                continue
+            if len(name) != 64 or entry.is_symlink():
+                continue
+            if entry.stat().st_mode & 0o007:  # from before containers were private
+                make_private(entry, self.uid, _PRIVATE_FILES)
+            if name not in keep and time.time() - entry.stat().st_mtime > STALE_AFTER:
                 # Old enough that no engine is between its helper call and its
                 # database write for it: a crash left it.
                 status = self._live_status(ContainerDir(entry))
                 if status.get("status") not in _ACTIVE:
                     self.remove(name, force=False)
                     removed.append(name)
+        for name, age in self.claims.held_by(self.uid).items():
+            if age > STALE_AFTER and not (self.containers_dir / name).exists():
+                self.claims.release(name, self.uid)  # a crash between removing it and this
         return {"removed": removed}
 
     def _reap_monitors(self) -> None:
@@ -799,11 +856,36 @@ def _wait_gone(pid: int, timeout: float) -> None:
         time.sleep(0.01)
 
 
-def _kill(pid: int, signum: int) -> None:
+def _kill(pid: int, signum: int, container_id: str) -> None:
+    """Signal ``pid`` if it is a process of that container; nothing when it is gone.
+
+    The pid comes from status.json: the monitor (root) wrote it, but the process
+    may have ended and its number gone to another. A pidfd taken before looking
+    at its cgroup makes the look and the signal be about the same process.
+    """
     try:
-        os.kill(pid, signum)
+        pidfd = os.pidfd_open(pid)
+    except OSError:
+        return
+    try:
+        if _is_in_container(pid, container_id):
+            signal.pidfd_send_signal(pidfd, signum)
     except ProcessLookupError:
         pass
+    finally:
+        os.close(pidfd)
+
+
+def _is_in_container(pid: int, container_id: str) -> bool:
+    """Is ``pid`` a live process in the container's cgroup (``.../<parent>/<id>``)?"""
+    if pid <= 0:
+        return False
+    try:
+        with open(f"/proc/{pid}/cgroup") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return False
+    return any(line.split(":", 2)[-1].rsplit("/", 1)[-1] == container_id for line in lines)
 
 
 def _unlink(path: Path) -> None:

@@ -93,7 +93,7 @@ class Monitor:
         signal.set_wakeup_fd(self._wake_w)
         signal.signal(signal.SIGCHLD, lambda *_: None)
         log_fd = os.open(self.cdir.log, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW
-                         | os.O_CLOEXEC, 0o644)
+                         | os.O_CLOEXEC, 0o640)  # the owner reads it by the dir's default ACL
         writer = LogWriter(log_fd, self.cdir.log, self.spec.log_max_size,
                            self.spec.log_max_files)
         first = True

@@ -122,20 +122,40 @@ def changes_file(containers_dir: Path) -> Path:
     return containers_dir.parent / "changes"
 
 
+def user_file(path: Path) -> None:
+    """Make ``users/<uid>/<name>`` unless it exists: root's, readable by that user alone.
+
+    A failure leaves it root's alone (or absent): the user's engines then learn
+    less or later, nobody else learns anything.
+    """
+    from engine.errors import SkiffError
+    from engine.helper.privacy import private_file
+
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW,
+                     0o600)
+    except OSError:
+        return  # there already, or the caller's own open will say why not
+    try:
+        private_file(fd, int(path.parent.name))
+    except (OSError, ValueError, SkiffError):
+        pass
+    finally:
+        os.close(fd)
+
+
 def announce_changes(path: Path) -> None:
     """Wake the engines following events (see engine/changefeed.py).
 
     Opening for writing and closing is enough: they hear IN_CLOSE_WRITE. A
-    failure only makes an event late (their safety look), never an error.
+    failure only makes an event late (their safety look), never an error. The
+    file (``users/<uid>/changes``) is readable by that user alone.
     """
+    user_file(path)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o644)
+        os.close(os.open(path, os.O_WRONLY | os.O_CLOEXEC | os.O_NOFOLLOW))
     except OSError:
         return
-    try:
-        os.fchmod(fd, 0o644)  # whatever the umask: the user's engines read it
-    finally:
-        os.close(fd)
 
 
 class ContainerDir:
@@ -195,8 +215,9 @@ class ContainerDir:
         announce that follows the status write wakes the followers."""
         from engine.eventlog import append_event
 
-        append_event(self.changes.with_name("events.log"), "container", action,
-                     self.path.name, attributes)
+        journal = self.changes.with_name("events.log")
+        user_file(journal)  # a new one (also after a rotation) is the user's alone to read
+        append_event(journal, "container", action, self.path.name, attributes, mode=0o640)
 
     def write_json(self, path: Path, data: dict[str, Any]) -> None:
         """Atomic: readers see the old or the new file, never half of one.
@@ -209,7 +230,7 @@ class ContainerDir:
         try:
             with open(tmp, "wb") as f:
                 f.write(text)
-            os.chmod(tmp, 0o644)
+            os.chmod(tmp, 0o640)  # the owner reads it by the dir's default ACL, no one else
             os.replace(tmp, path)
         except OSError as exc:
             with contextlib.suppress(OSError):
