@@ -214,12 +214,10 @@ class Engine:
                 self.image_store.untag(tag)
                 self._emit("image", "untag", image.id, name=Reference.parse(tag).familiar)
             return lines
-        unused = self.image_store.remove(image.id)
-        in_containers = {d for r in self.container_store.all()
-                         for d in _str_list(r.spec.get("layers"))}
-        for diff_id in unused:
-            if diff_id not in in_containers:
-                await self._call("remove_layer", {"diff_id": diff_id})
+        # Our images no longer need these: the helper drops our references, and a
+        # layer only once no user and no container needs it (ours included).
+        for diff_id in self.image_store.remove(image.id):
+            await self._call("remove_layer", {"diff_id": diff_id})
         for tag in image.repo_tags:
             self._emit("image", "untag", image.id, name=Reference.parse(tag).familiar)
         self._emit("image", "delete", image.id, name=image.id)
@@ -227,8 +225,9 @@ class Engine:
         return lines
 
     async def unpack_layer(self, layer: Layer) -> None:
-        """Have the helper unpack a stored blob (it verifies the digests itself)."""
-        if await self._call("layer_exists", {"diff_id": layer.diff_id}):
+        """Have the helper unpack a stored blob (it verifies the digests itself); either
+        way, it records that our images use the layer."""
+        if await self._call("claim_layer", {"diff_id": layer.diff_id}):
             return
         fd = os.open(self.blobs.path(layer.digest), os.O_RDONLY | os.O_CLOEXEC)
         try:
@@ -299,7 +298,8 @@ class Engine:
         if self._repaired:
             return
         self._repaired = True
-        await self.helper.call("repair", {"ids": self.container_store.ids()})
+        await self.helper.call("repair", {"ids": self.container_store.ids(),
+                                          "layers": sorted(self.image_store.diff_ids())})
         for record in self.container_store.removing():
             with contextlib.suppress(ContainerNotFound):
                 await self.helper.call("container_remove", {"id": record.id, "force": True})

@@ -168,7 +168,7 @@ def container_spec(layers: list[str], args: list[str], **changes: Any) -> dict[s
 def unpack_layers(peer: HelperPeer, layers: list[tuple[str, str, Path]]) -> None:
     """Unpack ``(diff_id, digest, blob path)`` layers through ``peer``, as an engine does."""
     for diff_id, digest, path in layers:
-        if peer.ok("layer_exists", {"diff_id": diff_id}):
+        if peer.ok("claim_layer", {"diff_id": diff_id}):
             continue
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
         try:

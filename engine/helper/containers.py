@@ -30,6 +30,7 @@ from engine.errors import (
     SkiffError,
 )
 from engine.helper.claims import STALE_AFTER, Claims
+from engine.helper.layerrefs import LayerRefs
 from engine.helper.privacy import make_private, private_dir, private_file
 from engine.helper.protocol import WithFds
 from engine.helper.runtime.attachhub import short_path
@@ -82,6 +83,7 @@ class ContainerService:
         self.user_dir = root / "users" / str(uid)
         self.containers_dir = self.user_dir / "containers"
         self.claims = Claims(root)
+        self.layer_refs = LayerRefs(root)
         self.seccomp = ProgramCache(root / "seccomp")
         self._monitors: list[subprocess.Popen[bytes]] = []
         # "copy" forces the layer copies that kernels before 5.19 need (tests); set only
@@ -150,9 +152,7 @@ class ContainerService:
         cdir = self._dir(container_id)
         if cdir.spec.exists():
             raise InvalidState(f"container {container_id[:12]} already exists")
-        for diff_id in spec["layers"]:
-            if not (self.layers_dir / "sha256" / diff_id.removeprefix("sha256:")).is_dir():
-                raise InvalidArgument(f"layer {diff_id} is not unpacked")
+        self.layer_refs.require(spec["layers"])  # checked again when they are recorded
         remap = self._userns(spec.get("userns") or "")
         owner = None if remap is None else _container_root(remap)
         binds = [self._check_bind(b, owner) for b in spec["binds"]]
@@ -188,6 +188,7 @@ class ContainerService:
             raise InvalidState(f"container ID {container_id[:12]} is taken; choose another")
         tmp = self.containers_dir / f".{container_id}.creating"
         try:
+            self.layer_refs.use(container_id, runtime.layers)
             shutil.rmtree(tmp, ignore_errors=True)
             tmp.mkdir(mode=0o700)
             tdir = ContainerDir(tmp)
@@ -212,6 +213,7 @@ class ContainerService:
             os.replace(tmp, cdir.path)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
+            self.layer_refs.unuse(container_id, runtime.layers)
             self.claims.release(container_id, self.uid)
             raise
         return {}
@@ -524,13 +526,18 @@ class ContainerService:
                 self.stop(container_id, signal.SIGKILL, 0)
             monitor = int(cdir.read_status().get("monitor_pid", 0))
             _wait_gone(monitor, 5.0)
+        try:
+            layers: list[str] | None = cdir.read_spec().layers
+        except (OSError, ValueError, TypeError):
+            layers = None  # a damaged record: unuse() looks for its references itself
         open_cgroup(container_id, self.cgroup_parent).destroy()
         if (cdir.path / "network.json").exists() or cdir.netns.exists():
             self.networking().cleanup_container(container_id)
         doomed = self.containers_dir / f".{container_id}.removing"
         os.replace(cdir.path, doomed)
         shutil.rmtree(doomed, ignore_errors=True)
-        # Only once it is gone: a crash before leaves a claim, never a container without.
+        # Only once it is gone: a crash before leaves references, never too few.
+        self.layer_refs.unuse(container_id, layers)
         self.claims.release(container_id, self.uid)
         return {}
 
@@ -780,10 +787,11 @@ class ContainerService:
         finally:
             self._network_ready.set()
 
-    def repair(self, known: list[str]) -> dict[str, Any]:
+    def repair(self, known: list[str], layers: list[str] | None = None) -> dict[str, Any]:
         """Drop what a crash left: half-created or half-removed dirs, unknown containers,
-        ID claims nothing stands behind. Also makes private what an older Skiff left
-        readable to all."""
+        ID claims and layer references nothing stands behind. With ``layers`` (the
+        diff_ids of the user's images), the user's layer references become those.
+        Also makes private what an older Skiff left readable to all."""
         removed = []
         self._private_dirs("containers")
         volumes = self.user_dir / "volumes"
@@ -817,7 +825,10 @@ class ContainerService:
                     removed.append(name)
         for name, age in self.claims.held_by(self.uid).items():
             if age > STALE_AFTER and not (self.containers_dir / name).exists():
-                self.claims.release(name, self.uid)  # a crash between removing it and this
+                self.layer_refs.unuse(name)  # a crash between removing it and this
+                self.claims.release(name, self.uid)
+        if layers is not None:
+            self.layer_refs.sync(self.uid, layers)
         return {"removed": removed}
 
     def _reap_monitors(self) -> None:

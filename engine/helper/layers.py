@@ -41,9 +41,11 @@ from engine.processes import is_alive
 
 __all__ = [
     "clean_temp",
+    "detach_layer",
     "has_layer",
     "layer_path",
     "layer_size",
+    "purge_detached",
     "remove_layer",
     "unpack_layer",
 ]
@@ -150,20 +152,49 @@ def _tree_size(root: int) -> int:
 
 def remove_layer(layers_dir: Path, diff_id: str) -> None:
     """Delete an unpacked layer; nothing to do when it is not there."""
+    name = detach_layer(layers_dir, diff_id)
+    if name is not None:
+        purge_detached(layers_dir, name)
+
+
+def detach_layer(layers_dir: Path, diff_id: str) -> bytes | None:
+    """Take an unpacked layer out of the store with one rename (into ``tmp/``).
+
+    Returns its name there for ``purge_detached``, or None when it was not
+    there. Quick whatever the layer's size: callers holding a lock purge after.
+    """
     path = layer_path(layers_dir, diff_id)
-    if not os.path.lexists(path.parent):
-        return
+    if not os.path.lexists(path):
+        return None
+    name = _scratch_name()
     try:
         scratch = _ensure_dir(Path(layers_dir) / "tmp")
         parent = os.open(path.parent, _WALK)
         scratch_fd = os.open(scratch, _WALK)
         try:
-            _remove_tree(parent, path.name.encode(), scratch_fd)
+            os.rename(path.name, name, src_dir_fd=parent, dst_dir_fd=scratch_fd)
         finally:
             os.close(parent)
             os.close(scratch_fd)
+    except FileNotFoundError:
+        return None
     except OSError as e:
         raise LayerError(f"cannot remove layer {_short(diff_id)}: {e.strerror}") from e
+    return name
+
+
+def purge_detached(layers_dir: Path, name: bytes) -> None:
+    """Delete what ``detach_layer`` moved aside."""
+    try:
+        scratch_fd = os.open(Path(layers_dir) / "tmp", _WALK)
+        try:
+            _remove_tree(scratch_fd, name, scratch_fd)
+        finally:
+            os.close(scratch_fd)
+    except FileNotFoundError:
+        return  # clean_temp of a helper starting meanwhile took it
+    except OSError as e:
+        raise LayerError(f"cannot remove a layer's files: {e.strerror}") from e
 
 
 def clean_temp(layers_dir: Path) -> None:

@@ -145,6 +145,8 @@ VERBS: dict[str, dict[str, Field]] = {
     "ping": {},
     "cancel": {"request": _int(0, MAX_ID)},
     "layer_exists": {"diff_id": _str(DIGEST)},
+    # Records the caller's reference to the layer if it is unpacked; says whether it is.
+    "claim_layer": {"diff_id": _str(DIGEST)},
     "unpack_layer": {"diff_id": _str(DIGEST), "digest": _str(DIGEST, required=False)},
     "remove_layer": {"diff_id": _str(DIGEST)},
     "container_create": {"id": _str(CONTAINER_ID), "spec": Field("dict", items=_SPEC)},
@@ -185,7 +187,8 @@ VERBS: dict[str, dict[str, Field]] = {
     "container_rename": {"id": _str(CONTAINER_ID), "name": _str(CONTAINER_NAME)},
     "volume_create": {"name": _str(VOLUME_NAME)},
     "volume_remove": {"name": _str(VOLUME_NAME)},
-    "repair": {"ids": Field("list[str]", pattern=CONTAINER_ID, max_items=100000)},
+    "repair": {"ids": Field("list[str]", pattern=CONTAINER_ID, max_items=100000),
+               "layers": Field("list[str]", pattern=DIGEST, max_items=100000, required=False)},
     "network_create": {"name": _str(NETWORK_NAME), "subnet": _str(IPV4_CIDR, required=False),
                        "gateway": _str(IPV4, required=False)},
     "network_remove": {"name": _str(NETWORK_NAME)},

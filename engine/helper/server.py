@@ -143,7 +143,7 @@ class HelperServer:
         c = self.containers
         if verb == "ping":
             return {"pid": os.getpid()}
-        if verb in ("layer_exists", "unpack_layer", "remove_layer"):
+        if verb in ("layer_exists", "claim_layer", "unpack_layer", "remove_layer"):
             return self._layers(verb, args, fds, cancel)
         if verb == "container_create":
             return c.create(args["id"], args["spec"])
@@ -176,7 +176,7 @@ class HelperServer:
         if verb == "volume_remove":
             return c.volume_remove(args["name"])
         if verb == "repair":
-            return c.repair(args["ids"])
+            return c.repair(args["ids"], args.get("layers"))
         if verb.startswith("network_"):
             return self._network(verb, args)
         raise ProtocolError(f"unknown verb {verb!r}")
@@ -187,17 +187,17 @@ class HelperServer:
         from engine.helper.layersource import BlobSource, Budget
 
         layers_dir = self.root / "layers"
+        refs = self.containers.layer_refs  # who needs a layer, across users
         if verb == "layer_exists":
             return layers.has_layer(layers_dir, args["diff_id"])
+        if verb == "claim_layer":
+            return refs.claim(args["diff_id"], self.uid)
         if verb == "remove_layer":
-            from engine.helper.runtime import shifted
-
-            layers.remove_layer(layers_dir, args["diff_id"])
-            if not layers.has_layer(layers_dir, args["diff_id"]):
-                shifted.forget(self.root, args["diff_id"].removeprefix("sha256:"))
+            refs.release(args["diff_id"], self.uid)
             return None
         if len(fds) != 1:
             raise InvalidArgument("unpack_layer needs exactly one file descriptor")
+        refs.hold(args["diff_id"], self.uid)
         budget = Budget(self.limits, args["diff_id"][:19], cancel)
         source = BlobSource(fds.pop(), budget, self.uid)
         try:
@@ -268,9 +268,11 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     root.mkdir(parents=True, exist_ok=True, mode=0o711)
     (root / "layers").mkdir(exist_ok=True, mode=0o711)
+    from engine.helper.layerrefs import LayerRefs
     from engine.helper.layers import clean_temp
 
     clean_temp(root / "layers")
+    LayerRefs(root).adopt()  # once: containers from before references were counted
     listener = _listen(root, uid) if 0 < options.idle <= 3600 else None
     zygote = Zygote()  # before any thread exists: forking is safe only now
     try:
