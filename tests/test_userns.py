@@ -138,6 +138,11 @@ class UserContainers:
         for cid in self.made:
             reply, _ = self.peer.call("container_remove", {"id": cid, "force": True})
             assert "result" in reply, reply
+        # A user's volume is a mount (its nosuid view, engine/helper/volumedirs.py).
+        for name in {str(b["source"]) for binds in self.binds.values() for b in binds
+                     if b.get("type") == "volume"}:
+            reply, _ = self.peer.call("volume_remove", {"name": name})
+            assert "result" in reply, reply
 
 
 def _unpack(peer: HelperPeer, engine: Engine, layers: list[object]) -> list[str]:

@@ -44,6 +44,7 @@ from engine.helper.runtime.spec import (
     device_mode,
 )
 from engine.helper.seccomp.programs import DEFAULT, UNCONFINED, ProgramCache
+from engine.helper.volumedirs import VolumeDirs
 from engine.helper.zygote import Zygote
 from engine.processes import is_alive
 
@@ -84,6 +85,7 @@ class ContainerService:
         self.containers_dir = self.user_dir / "containers"
         self.claims = Claims(root)
         self.layer_refs = LayerRefs(root)
+        self.volumes = VolumeDirs(self.user_dir, uid)
         self.seccomp = ProgramCache(root / "seccomp")
         self._monitors: list[subprocess.Popen[bytes]] = []
         # "copy" forces the layer copies that kernels before 5.19 need (tests); set only
@@ -219,7 +221,8 @@ class ContainerService:
         return {}
 
     def volume_dir(self, name: str) -> Path:
-        return self.user_dir / "volumes" / name / "_data"
+        """The volume's files: what its containers mount (see volumedirs.py)."""
+        return self.volumes.data(name)
 
     def _userns(self, requested: str) -> Userns | None:
         """The user namespace of a new container: always for a user, on request for root."""
@@ -244,23 +247,21 @@ class ContainerService:
 
     def volume_create(self, name: str, owner: tuple[int, int] | None = None
                       ) -> dict[str, Any]:
-        """The volume's directory, ``users/<uid>/volumes/<name>/_data``: its user alone
-        (and root) reach it. A new one belongs to container root (``owner``, or for a
-        user's volume the user), so the container can use it."""
-        path = self._private_dirs("volumes", name) / "_data"
-        fresh = not path.is_dir()
-        try:
-            path.mkdir(mode=0o755)
-        except FileExistsError:
-            pass
+        """The volume (volumedirs.py): its user alone (and root) reach it. New data
+        belongs to container root (``owner``, or for a user's volume the user), so the
+        container can use it."""
+        self._private_dirs("volumes")
+        data = self.volumes.data(name)
+        fresh = not data.is_dir() and not self.volumes.mountpoint(name).is_dir()
+        mountpoint = self.volumes.create(name)
         if owner is None and self.uid != 0:
             owner = _user_ids(self.uid)
-        if owner is not None and (fresh or _untouched(path)):
-            os.chown(path, *owner)
-        return {"mountpoint": str(path)}
+        if owner is not None and (fresh or _untouched(data)):
+            os.chown(data, *owner)
+        return {"mountpoint": str(mountpoint)}
 
     def volume_remove(self, name: str) -> dict[str, Any]:
-        shutil.rmtree(self.volume_dir(name).parent, ignore_errors=True)
+        self.volumes.remove(name)
         return {}
 
     def _check_bind(self, bind: dict[str, Any], owner: tuple[int, int] | None = None) -> Bind:
@@ -794,11 +795,11 @@ class ContainerService:
         Also makes private what an older Skiff left readable to all."""
         removed = []
         self._private_dirs("containers")
-        volumes = self.user_dir / "volumes"
-        if volumes.is_dir():
-            for path in (volumes, *volumes.iterdir()):
-                if path.is_dir() and not path.is_symlink():
-                    private_dir(path, self.uid)
+        if self.volumes.dir.is_dir():  # private, and mounted again after a reboot
+            self._private_dirs("volumes")
+            for name in os.listdir(self.volumes.dir):
+                if not (self.volumes.dir / name).is_symlink():
+                    self.volumes.create(name)
         changes = changes_file(self.containers_dir)
         announce_changes(changes)  # so engines can watch it
         for path in (changes, changes.with_name("events.log"),
