@@ -68,6 +68,7 @@ class ImageBrowser(QWidget):
         self._catalogs: dict[str, list[str]] = {}
         self._queries: dict[str, str] = {}  # each source keeps its own search text
         self._shown_source = LOCAL
+        self._kept_selection = ""  # across a reset of the local list
         self._names: set[str] = set()
         self._tags_for = ""
 
@@ -180,6 +181,7 @@ class ImageBrowser(QWidget):
         self.remote_view.selectionModel().currentRowChanged.connect(self._on_selection_changed)
         self.local_view.doubleClicked.connect(lambda _i: self.create_selected())
         self.remote_view.doubleClicked.connect(lambda _i: self.create_selected())
+        images.modelAboutToBeReset.connect(self._on_images_about_to_be_reset)
         images.modelReset.connect(self._on_images_reset)
         self._fill_sources()
         self._on_source_changed()
@@ -349,7 +351,14 @@ class ImageBrowser(QWidget):
 
     # -- choosing -------------------------------------------------------------------
 
+    def _on_images_about_to_be_reset(self) -> None:
+        row = self.selected_local()
+        self._kept_selection = row.ref if row is not None else ""
+
     def _on_images_reset(self) -> None:
+        """A new listing (an event, a refresh) keeps the image the user had chosen."""
+        if self._kept_selection:
+            self.select_local(self._kept_selection)
         self._on_selection_changed()
 
     def selected_local(self) -> ImageRow | None:
