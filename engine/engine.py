@@ -26,8 +26,9 @@ from engine.changefeed import ChangeFeed
 from engine.containers import runspec
 from engine.containers.attachsession import AttachSession
 from engine.containers.bindsources import BindSources, open_bind_sources
+from engine.containers.checks import check_resources
 from engine.containers.cmdline import run_command
-from engine.containers.config import ContainerConfig, MountSpec
+from engine.containers.config import ContainerConfig, MountSpec, Resources, RestartPolicy
 from engine.containers.execsession import ExecSession
 from engine.containers.explain import exit_reason
 from engine.containers.files import FileEntry, FileService, NamespaceInfo
@@ -43,6 +44,7 @@ from engine.containers.statshistory import StatsHistory
 from engine.containers.statusfile import StatusRecord, read_status_file
 from engine.containers.store import ContainerRecord, ContainerStore
 from engine.db import Database
+from engine.diskusage import DiskUsage, disk_usage
 from engine.errors import (
     Conflict,
     ContainerNotFound,
@@ -51,18 +53,22 @@ from engine.errors import (
     InUse,
     InvalidArgument,
     InvalidState,
+    LayerError,
     NetworkNotFound,
     NotFound,
+    SkiffError,
 )
 from engine.eventlog import JournalTail, append_event, read_events
 from engine.helper.runtime.spec import changes_file
 from engine.helperclient import HelperClient
 from engine.images.blobs import BlobStore
+from engine.images.history import HistoryEntry, image_history
 from engine.images.model import Image, Layer
 from engine.images.reference import Reference
 from engine.images.sizes import measure_layers
 from engine.images.store import ImageStore
 from engine.processes import is_alive
+from engine.prune import Pruned, prune_containers, prune_images, prune_networks
 from engine.registry.model import PullProgress, PushProgress, SearchResult
 from engine.volumes import Volume, VolumeStore, check_volume_name
 
@@ -639,16 +645,123 @@ class Engine:
         self.volume_store.remove(volume.name)
         self._emit("volume", "destroy", volume.name, driver="local")
 
-    async def volume_prune(self) -> list[str]:
-        """Remove every volume no container uses; the names removed."""
+    async def volume_prune(self, anonymous_only: bool = False) -> Pruned:
+        """Remove every volume no container uses (only anonymous ones, with
+        ``anonymous_only``, as docker's system prune --volumes)."""
         used = {m.source for r in self.container_store.all() for m in r.config.mounts
                 if m.type == "volume"}
-        removed = []
-        for volume in self.volume_store.all():
-            if volume.name not in used:
+        doomed = [v for v in self.volume_store.all()
+                  if v.name not in used and (v.anonymous or not anonymous_only)]
+        result = Pruned()
+        if not doomed:
+            return result
+        sizes = (await self._call("disk_usage", {"containers": [], "volumes": [
+            v.name for v in doomed]}))["volumes"]
+        for volume in doomed:
+            try:
                 await self.volume_remove(volume.name)
-                removed.append(volume.name)
-        return removed
+            except NotFound:
+                continue
+            except SkiffError as exc:
+                result.errors.append(exc)
+                continue
+            result.deleted.append(volume.name)
+            result.reclaimed += int(sizes.get(volume.name, 0))
+        return result
+
+    async def container_prune(self) -> Pruned:
+        """Remove every container that is not running (engine/prune.py)."""
+        return await prune_containers(self)
+
+    async def image_prune(self, all: bool = False) -> Pruned:
+        """Remove untagged images no container uses (``all``: every unused image)."""
+        return await prune_images(self, all)
+
+    async def network_prune(self) -> Pruned:
+        """Remove the user-defined networks no container is on."""
+        return await prune_networks(self)
+
+    async def container_sizes(self, ids: Sequence[str]) -> dict[str, int]:
+        """Bytes each container wrote (its writable layer), measured by the helper."""
+        reply = await self._call("disk_usage", {"containers": list(ids), "volumes": []})
+        return {str(k): int(v) for k, v in reply["containers"].items()}
+
+    async def disk_usage(self) -> DiskUsage:
+        """docker system df's figures (engine/diskusage.py)."""
+        images = self.image_store.list()
+        await measure_layers(self.image_store, [la for i in images for la in i.layers])
+        containers = await self.containers(all=True)
+        volumes = self.volume_store.all()
+        reply = await self._call("disk_usage", {"containers": [c.id for c in containers],
+                                                "volumes": [v.name for v in volumes]})
+        return disk_usage(images, self.image_store.layer_sizes(), containers,
+                          {str(k): int(v) for k, v in reply["containers"].items()},
+                          volumes, {str(k): int(v) for k, v in reply["volumes"].items()})
+
+    async def history(self, ref: str) -> list[HistoryEntry]:
+        """docker history: the image's build steps, newest first (engine/images/history.py)."""
+        image = self.image_store.get(ref)
+        await measure_layers(self.image_store, image.layers)
+        return image_history(image, self.image_store.layer_sizes())
+
+    async def import_image(self, source: Path, reference: str = "", *,
+                           changes: Sequence[str] = (), message: str = "",
+                           platform: str | None = None) -> Image:
+        """docker import: a filesystem tarball (plain or compressed) as a one-layer image,
+        tagged ``reference`` if given (engine/images/importer.py)."""
+        from engine.images.importer import build_import, store_tarball
+        from engine.registry.platforms import Platform, host
+
+        wanted = Platform.parse(platform) if platform else host()
+        tag = Reference.parse(reference).canonical if reference else ""
+        if not source.is_file():
+            raise InvalidArgument(f"open {source}: no such file")
+        loop = asyncio.get_running_loop()
+        layer, new = await loop.run_in_executor(None, store_tarball, self.blobs, source)
+        imported = build_import(layer, changes=changes, message=message, os_name=wanted.os,
+                                architecture=wanted.architecture, variant=wanted.variant)
+        try:
+            await self.unpack_layer(layer)
+        except LayerError as exc:
+            if new and layer.diff_id not in self.image_store.diff_ids():
+                self.blobs.remove(layer.digest)
+            raise InvalidArgument(f"cannot import {source.name}: {exc}") from None
+        await measure_layers(self.image_store, imported.layers)
+        return self.image_store.add(manifest=imported.manifest, config=imported.config,
+                                    layers=imported.layers, tags=[tag] if tag else [])
+
+    async def export(self, ref: str, out: IO[bytes]) -> None:
+        """docker export: the container's whole filesystem as a tar written to ``out``
+        (its own files over its image's; not what is mounted into it)."""
+        await self.export_files(ref, "/", out)
+
+    async def update(self, ref: str, *, memory: int | None = None,
+                     nano_cpus: int | None = None, pids_limit: int | None = None,
+                     restart_policy: RestartPolicy | None = None) -> Container:
+        """docker update: new limits (None: unchanged; pids_limit <= 0: none) or restart
+        policy, in force at once for a running container and from its next start."""
+        record = self.container_store.find(ref)
+        async with self._lock(record.id):
+            config = record.config
+            old = config.resources
+            resources = Resources(
+                memory=old.memory if memory is None else (memory or None),
+                nano_cpus=old.nano_cpus if nano_cpus is None else (nano_cpus or None),
+                pids_limit=old.pids_limit if pids_limit is None else (
+                    pids_limit if pids_limit > 0 else None))
+            policy = config.restart_policy if restart_policy is None else restart_policy
+            if restart_policy is not None and config.auto_remove and policy.name != "no":
+                raise InvalidArgument("Restart policy cannot be updated because AutoRemove is "
+                                      "enabled for the container")
+            check_resources(resources)
+            limits = {"memory": resources.memory, "nano_cpus": resources.nano_cpus,
+                      "pids_limit": resources.pids_limit, "restart_policy": policy.name,
+                      "restart_max": policy.maximum_retry_count}
+            await self._call("container_update", {"id": record.id, **limits})
+            self.container_store.update(
+                record.id, _replace(config, resources=resources, restart_policy=policy),
+                {**record.spec, **limits})
+            return self._container(self.container_store.find(record.id))
 
     async def remove(self, ref: str, force: bool = False, volumes: bool = False) -> None:
         """rm [-f] [-v]: with ``volumes``, its anonymous volumes go too."""

@@ -258,6 +258,24 @@ def test_v2_plan(tmp_path: Path) -> None:
     ]
 
 
+def test_v2_update_writes_only_the_limits_of_an_existing_cgroup(tmp_path: Path) -> None:
+    """docker update: no mkdir, no controller enabling; None lifts a limit."""
+    setup = v2_host(tmp_path)
+    path = tmp_path / "cgroup" / "skiff" / "c1"
+    fill(path, {n: "" for n in ("memory.max", "cpu.max", "pids.max")})
+    cg = open_cgroup("c1", "skiff", setup)
+    assert cg.plan_update(Limits(pids=5)) == [  # type: ignore[attr-defined]
+        Write(path / "memory.max", "max", "memory"),
+        Write(path / "memory.swap.max", "max", "memory", optional=True),
+        Write(path / "cpu.max", "max 100000", "cpu"),
+        Write(path / "pids.max", "5", "pids"),
+    ]
+    cg.update(Limits(memory=32 * MiB, nano_cpus=500_000_000))
+    assert cg.limits() == Limits(memory=32 * MiB, nano_cpus=500_000_000, pids=None)
+    with pytest.raises(errors.SkiffError, match="does not exist"):
+        open_cgroup("gone", "skiff", setup).update(Limits(pids=1))
+
+
 def test_v2_create_writes_limit_files_and_reads_them_back(tmp_path: Path) -> None:
     setup = v2_host(tmp_path)
     path = tmp_path / "cgroup" / "skiff" / "c1"

@@ -49,6 +49,9 @@ from app.cli.output import (
     tabulate,
     to_json,
 )
+from app.cli.prune import CONTAINER_PRUNE
+from app.cli.tarballs import EXPORT
+from app.cli.update import UPDATE
 from engine.containers.checks import check_config
 from engine.containers.config import ContainerConfig, Resources
 from engine.containers.names import check_name
@@ -444,30 +447,6 @@ async def cmd_diff(ctx: Context) -> int:
     for change in await ctx.engine.diff(ctx.args.container):
         ctx.out.write(f"{change.kind} {change.path}\n")
     return 0
-
-
-async def cmd_prune(ctx: Context) -> int:
-    if not ctx.args.force:
-        ctx.out.write("WARNING! This will remove all stopped containers.\n"
-                      "Are you sure you want to continue? [y/N] ")
-        ctx.out.flush()
-        answer = ctx.stdin.readline().strip().lower()
-        if answer not in ("y", "yes"):
-            return 0
-    deleted: list[str] = []
-    for container in await ctx.engine.containers(all=True):
-        if container.state.running:
-            continue
-        try:
-            await ctx.engine.remove(container.id)
-        except SkiffError as exc:
-            ctx.daemon_error(exc)
-            continue
-        deleted.append(container.id)
-    if deleted:
-        ctx.out.write("Deleted Containers:\n" + "".join(f"{i}\n" for i in deleted) + "\n")
-    ctx.out.write("Total reclaimed space: 0B\n")
-    return ctx.status
 
 
 # -- ps -------------------------------------------------------------------------------
@@ -921,10 +900,6 @@ def _b_stats(p: argparse.ArgumentParser) -> None:
     p.add_argument("containers", nargs="*", metavar="CONTAINER")
 
 
-def _b_prune(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-f", "--force", action="store_true", help="Do not prompt for confirmation")
-
-
 _RUN = Command("run", "Create and run a new container from an image", _b_run, cmd_run,
                "IMAGE [COMMAND] [ARG...]", engine_status=125, prefix_errors=True,
                hide_help_short=True, precheck=check_create_flags)
@@ -964,15 +939,15 @@ _INSPECT = Command("inspect", "Return low-level information on Skiff objects", _
 
 COMMANDS: list[Command] = [_CREATE, _RUN, _START, _STOP, _RESTART, _KILL, _PAUSE, _UNPAUSE,
                            _RM, _PS, _LOGS, _WAIT, _DIFF, _RENAME, _TOP, _STATS, _PORT, EXEC,
-                           ATTACH, CP, _INSPECT]
+                           ATTACH, CP, _INSPECT, EXPORT, UPDATE]
 
 MANAGEMENT: list[Command] = [
     _CREATE, _RUN, _START, _STOP, _RESTART, _KILL, _PAUSE, _UNPAUSE, _WAIT, _DIFF, _RENAME,
-    _TOP, _STATS, _PORT, EXEC, ATTACH, CP, _LOGS,
+    _TOP, _STATS, _PORT, EXEC, ATTACH, CP, _LOGS, EXPORT, UPDATE,
     Command("ls", "List containers", _b_ps, cmd_ps, aliases=("ps", "list")),
     Command("rm", "Remove one or more containers", _b_rm, cmd_rm, "CONTAINER [CONTAINER...]",
             aliases=("remove",)),
     Command("inspect", "Display detailed information on one or more containers",
             _b_container_inspect, cmd_container_inspect, "CONTAINER [CONTAINER...]"),
-    Command("prune", "Remove all stopped containers", _b_prune, cmd_prune),
+    CONTAINER_PRUNE,
 ]

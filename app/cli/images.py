@@ -1,4 +1,5 @@
-"""Image commands: images (image ls), rmi, tag, image inspect, load and save.
+"""Image commands: images (image ls), rmi, tag, image inspect, load and save
+(history, import and prune have modules of their own).
 
 ``images`` prints one row a tag, newest first, with docker's columns and
 sizes; ``load`` reads a docker-save or OCI archive from a file or stdin;
@@ -17,9 +18,12 @@ from typing import Any
 
 from app.cli.command import Command, Context
 from app.cli.containers import inspect_objects
+from app.cli.history import HISTORY
 from app.cli.options import UsageError
 from app.cli.output import Formatter, created_at, familiar, human_size, since, split_reference
+from app.cli.prune import IMAGE_PRUNE
 from app.cli.registry import PULL, PUSH, TAGS
+from app.cli.tarballs import IMPORT
 from engine.errors import SkiffError
 
 __all__ = ["COMMANDS", "IMAGE_HEADERS", "MANAGEMENT", "image_rows"]
@@ -239,7 +243,7 @@ _LOAD = Command("load", "Load an image from a tar archive or STDIN", _b_load, cm
 _SAVE = Command("save", "Save one or more images to a tar archive (streamed to STDOUT by "
                 "default)", _b_save, cmd_save, "IMAGE [IMAGE...]")
 
-COMMANDS: list[Command] = [_IMAGES, _RMI, _TAG, _LOAD, _SAVE]
+COMMANDS: list[Command] = [_IMAGES, _RMI, _TAG, _LOAD, _SAVE, HISTORY, IMPORT]
 
 MANAGEMENT: list[Command] = [
     Command("ls", "List images", _b_images, cmd_images, "[REPOSITORY[:TAG]]",
@@ -248,5 +252,5 @@ MANAGEMENT: list[Command] = [
             aliases=("remove",)),
     Command("inspect", "Display detailed information on one or more images", _b_inspect,
             cmd_image_inspect, "IMAGE [IMAGE...]"),
-    _TAG, _LOAD, _SAVE, PULL, PUSH, TAGS,
+    _TAG, _LOAD, _SAVE, PULL, PUSH, TAGS, HISTORY, IMPORT, IMAGE_PRUNE,
 ]

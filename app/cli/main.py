@@ -74,11 +74,12 @@ def _groups() -> list[tuple[str, list[Command]]]:
 
 
 def _management() -> list[tuple[str, str, list[Command]]]:
-    from app.cli import containers, images, networks, volumes
+    from app.cli import containers, images, networks, system, volumes
 
     found = [
         ("container", "Manage containers", containers.MANAGEMENT),
         ("image", "Manage images", images.MANAGEMENT),
+        ("system", "Manage Skiff", system.MANAGEMENT),
     ]
     if networks.MANAGEMENT:
         found.append(("network", "Manage networks", networks.MANAGEMENT))

@@ -1,4 +1,4 @@
-"""System commands: version, info and events.
+"""System commands: version, info and events; ``system`` adds df and prune.
 
 ``events`` prints one line an event in docker's form
 (``2024-01-02T03:04:05.000000000+01:00 container start ID (image=busybox, name=web)``)
@@ -17,11 +17,14 @@ from importlib import metadata
 from typing import Any
 
 from app.cli.command import Command, Context
+from app.cli.diskusage import SYSTEM_DF
 from app.cli.options import UsageError, parse_time
 from app.cli.output import bytes_size, rfc3339_nano
+from app.cli.prune import SYSTEM_PRUNE
 from app.cli.template import Template
 
-__all__ = ["COMMANDS", "event_line", "event_record", "parse_event_filters", "version_line"]
+__all__ = ["COMMANDS", "MANAGEMENT", "event_line", "event_record", "parse_event_filters",
+           "version_line"]
 
 EVENT_FILTERS = ("container", "event", "image", "label", "type")
 
@@ -227,9 +230,15 @@ def _b_events(p: argparse.ArgumentParser) -> None:
     p.add_argument("--until", default="", help="Stream events until this timestamp")
 
 
+_INFO = Command("info", "Display system-wide information", _b_format, cmd_info)
+_EVENTS = Command("events", "Get real time events from the engine", _b_events, cmd_events)
+
 COMMANDS: list[Command] = [
     Command("version", "Show the Skiff version information", _b_format, cmd_version,
             needs_engine=False),
-    Command("info", "Display system-wide information", _b_format, cmd_info),
-    Command("events", "Get real time events from the engine", _b_events, cmd_events),
+    _INFO,
+    _EVENTS,
 ]
+
+#: ``skiff system ...``, as docker's: df, events, info, prune.
+MANAGEMENT: list[Command] = [SYSTEM_DF, _EVENTS, _INFO, SYSTEM_PRUNE]

@@ -7,7 +7,8 @@ from typing import Any
 
 from app.cli.command import Command, Context
 from app.cli.options import UsageError, parse_labels
-from app.cli.output import Formatter, inspect_each
+from app.cli.output import Formatter, human_size, inspect_each
+from app.cli.prune import write_pruned
 from engine.errors import SkiffError
 
 __all__ = ["COMMANDS", "MANAGEMENT", "volume_row"]
@@ -93,11 +94,10 @@ async def cmd_prune(ctx: Context) -> int:
         ctx.out.flush()
         if ctx.stdin.readline().strip().lower() not in ("y", "yes"):
             return 0
-    removed = await ctx.engine.volume_prune()
-    if removed:
-        ctx.out.write("Deleted Volumes:\n" + "".join(f"{name}\n" for name in removed) + "\n")
-    ctx.out.write("Total reclaimed space: 0B\n")
-    return 0
+    pruned = await ctx.engine.volume_prune()
+    write_pruned(ctx, "Deleted Volumes", pruned)
+    ctx.out.write(f"Total reclaimed space: {human_size(pruned.reclaimed)}\n")
+    return ctx.status
 
 
 def _b_create(p: argparse.ArgumentParser) -> None:

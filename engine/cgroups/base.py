@@ -55,6 +55,10 @@ class Cgroup(Protocol):
         """Make the cgroup (and its parent) and set exactly these limits."""
         ...
 
+    def update(self, limits: Limits) -> None:
+        """Set exactly these limits on the existing cgroup (docker update)."""
+        ...
+
     def add(self, pid: int) -> None: ...
 
     def freeze(self) -> None:

@@ -66,7 +66,11 @@ class V1Cgroup:
         steps: list[Step] = []
         for directory in self._dirs:
             steps += [Mkdir(directory.parent), Mkdir(directory)]
-        writes: list[Write] = []
+        return steps + self.plan_update(limits)
+
+    def plan_update(self, limits: Limits) -> list[Step]:
+        """The limit writes alone, for a cgroup that exists (docker update)."""
+        writes: list[Step] = []
         if "memory" in self._paths:
             writes += [w.under(self._paths["memory"]) for w in memory.v1_writes(limits.memory)]
         if "cpu" in self._paths:
@@ -76,10 +80,13 @@ class V1Cgroup:
         if "devices" in self._paths:
             writes += [w.under(self._paths["devices"])
                        for w in devices.v1_writes(limits.devices)]
-        return steps + writes
+        return writes
 
     def create(self, limits: Limits) -> None:
         apply_create(self.plan_create(limits))
+
+    def update(self, limits: Limits) -> None:
+        apply(self.plan_update(limits))
 
     def add(self, pid: int) -> None:
         apply(Write(d / "cgroup.procs", str(int(pid)), "") for d in self._dirs)

@@ -67,6 +67,17 @@ class V2Cgroup:
         steps += [Write(parent / "cgroup.subtree_control", f"+{c}", c)
                   for c in self._controllers]
         steps.append(Mkdir(self._path))
+        return steps + self.plan_update(limits)
+
+    def plan_update(self, limits: Limits) -> list[Step]:
+        """The limit writes alone, for a cgroup that exists (docker update)."""
+        wanted = {"memory": limits.memory, "cpu": limits.nano_cpus, "pids": limits.pids}
+        for controller, value in wanted.items():
+            if value is not None and controller not in self._controllers:
+                raise errors.KernelFeatureMissing(
+                    f"cgroup controller '{controller}' is not available: it is not listed in "
+                    f"{self._mount / 'cgroup.controllers'} (cgroup v2), so the {controller} "
+                    "limit cannot be applied")
         writes: list[Write] = []
         if "memory" in self._controllers:
             writes += memory.v2_writes(limits.memory)
@@ -74,10 +85,13 @@ class V2Cgroup:
             writes += cpu.v2_writes(limits.nano_cpus)
         if "pids" in self._controllers:
             writes += pids.writes(limits.pids)
-        return steps + [w.under(self._path) for w in writes]
+        return [w.under(self._path) for w in writes]
 
     def create(self, limits: Limits) -> None:
         apply_create(self.plan_create(limits))
+
+    def update(self, limits: Limits) -> None:
+        apply(self.plan_update(limits))
 
     def add(self, pid: int) -> None:
         apply([Write(self._path / "cgroup.procs", str(int(pid)), "")])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from typing import Any
 
 from engine.containers.config import ContainerConfig
 from engine.db import Database, is_disk_full
@@ -121,6 +122,12 @@ class ContainerStore:
     def removing(self) -> list[ContainerRecord]:
         rows = self.db.conn.execute("SELECT * FROM containers WHERE removing = 1").fetchall()
         return [ContainerRecord(row) for row in rows]
+
+    def update(self, container_id: str, config: ContainerConfig, spec: dict[str, Any]) -> None:
+        """A new config and runtime request for the container (docker update)."""
+        with self.db.transaction() as conn:
+            conn.execute("UPDATE containers SET config = ?, spec = ? WHERE id = ?",
+                         (json.dumps(config.to_json()), json.dumps(spec), container_id))
 
     def remove(self, container_id: str) -> None:
         with self.db.transaction() as conn:

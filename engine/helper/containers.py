@@ -220,6 +220,23 @@ class ContainerService:
             raise
         return {}
 
+    def update(self, id: str, memory: int | None, nano_cpus: int | None,
+               pids_limit: int | None, restart_policy: str, restart_max: int
+               ) -> dict[str, Any]:
+        """docker update (engine/helper/limits.py)."""
+        from engine.helper.limits import update_limits
+
+        return update_limits(self._existing(id), memory=memory, nano_cpus=nano_cpus,
+                             pids_limit=pids_limit, restart_policy=restart_policy,
+                             restart_max=restart_max)
+
+    def disk_usage(self, containers: list[str], volumes: list[str]) -> dict[str, Any]:
+        """Bytes written by each container and held by each volume (engine/helper/usage.py)."""
+        from engine.helper.usage import tree_size
+
+        return {"containers": {cid: tree_size(self._dir(cid).upper) for cid in containers},
+                "volumes": {name: tree_size(self.volume_dir(name)) for name in volumes}}
+
     def volume_dir(self, name: str) -> Path:
         """The volume's files: what its containers mount (see volumedirs.py)."""
         return self.volumes.data(name)

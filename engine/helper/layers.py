@@ -369,10 +369,13 @@ class _EntryHeader(tarfile.TarInfo):
     def fromtarfile(cls, tar: tarfile.TarFile) -> Self:
         try:
             return super().fromtarfile(tar)
-        except TruncatedHeaderError:
-            raise tarfile.ReadError("it ends in the middle of an entry's header "
-                                    "(the layer is truncated)") from None
-        except InvalidHeaderError as e:
+        except (TruncatedHeaderError, InvalidHeaderError) as e:
+            if tar.offset == 0:
+                raise tarfile.ReadError("it does not start with a tar header: it is not a "
+                                        "tar archive") from None
+            if isinstance(e, TruncatedHeaderError):
+                raise tarfile.ReadError("it ends in the middle of an entry's header "
+                                        "(the layer is truncated)") from None
             raise tarfile.ReadError(f"damaged entry header ({e})") from None
 
 

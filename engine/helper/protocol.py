@@ -185,6 +185,13 @@ VERBS: dict[str, dict[str, Field]] = {
     },
     "container_namespaces": {"id": _str(CONTAINER_ID)},
     "container_rename": {"id": _str(CONTAINER_ID), "name": _str(CONTAINER_NAME)},
+    # docker update: the limits and restart policy, whole (None: no limit).
+    "container_update": {"id": _str(CONTAINER_ID),
+                         **{k: _SPEC[k] for k in ("memory", "nano_cpus", "pids_limit",
+                                                  "restart_policy", "restart_max")}},
+    # docker system df: bytes in the caller's containers' upper dirs and volumes.
+    "disk_usage": {"containers": Field("list[str]", pattern=CONTAINER_ID, max_items=100000),
+                   "volumes": Field("list[str]", pattern=VOLUME_NAME, max_items=100000)},
     "volume_create": {"name": _str(VOLUME_NAME)},
     "volume_remove": {"name": _str(VOLUME_NAME)},
     "repair": {"ids": Field("list[str]", pattern=CONTAINER_ID, max_items=100000),

@@ -171,6 +171,10 @@ class HelperServer:
             return c.namespaces(args["id"])
         if verb == "container_rename":
             return c.rename(args["id"], args["name"])
+        if verb == "container_update":
+            return c.update(**args)
+        if verb == "disk_usage":
+            return c.disk_usage(args["containers"], args["volumes"])
         if verb == "volume_create":
             return c.volume_create(args["name"])
         if verb == "volume_remove":

@@ -242,6 +242,11 @@ class ImageStore:
             conn.executemany("INSERT OR REPLACE INTO layer_sizes (diff_id, size) VALUES (?, ?)",
                              list(sizes.items()))
 
+    def layer_sizes(self) -> dict[str, int]:
+        """Every measured layer's uncompressed size, by diff_id."""
+        return {str(r["diff_id"]): int(r["size"])
+                for r in self.db.conn.execute("SELECT diff_id, size FROM layer_sizes")}
+
     def _known_sizes(self, layers: Sequence[Layer]) -> dict[str, int]:
         found: dict[str, int] = {}
         for layer in layers:

@@ -152,6 +152,7 @@ class Monitor:
             print(f"network cleanup failed: {exc}", file=sys.stderr, flush=True)
 
     def _should_restart(self, code: int) -> bool:
+        self._reload_spec()
         policy = self.spec.restart_policy
         if policy in ("always", "unless-stopped"):
             return True
@@ -159,6 +160,14 @@ class Monitor:
             count = int(str(self.status["restart_count"]))
             return self.spec.restart_max == 0 or count < self.spec.restart_max
         return False
+
+    def _reload_spec(self) -> None:
+        """docker update may have changed the restart policy and the limits since the
+        start (engine/helper/limits.py): the next run follows the spec as it is now."""
+        try:
+            self.spec = self.cdir.read_spec()
+        except (OSError, ValueError, TypeError, KeyError):
+            pass  # unreadable: keep the spec this monitor started with
 
     def _backoff(self) -> bool:
         """Docker's doubling delay (100 ms, 200 ms, ...), cut short by a stop request."""
