@@ -179,6 +179,8 @@ def test_one_image_id_one_size_however_it_came(skiff: Skiff, plain_registry: Loc
     assert (sizes(), inspected()) == (loaded, loaded_bytes)
     assert skiff("load", "-i", str(busybox_oci_archive)).returncode == 0
     assert (sizes(), inspected()) == (loaded, loaded_bytes)
+    # Back to the plain tars the session started with (the gzip blobs go again).
+    assert skiff("load", "-i", str(busybox_docker_archive)).returncode == 0
 
 
 def test_layers_umoci_insert_wrote_load_and_pull(skiff: Skiff, inserted_oci: Path,
