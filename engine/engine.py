@@ -78,6 +78,8 @@ _ACTIVE = ("running", "restarting")
 #: Seconds between the event stream's looks when nothing woke it: only for what no
 #: watch covers (a monitor from an older Skiff that does not announce its changes).
 SAFETY_LOOK = 10.0
+#: A --rm container that exited is removed by whoever lists after this many seconds.
+AUTO_REMOVE_GRACE = 5.0
 _T = TypeVar("_T")
 
 
@@ -408,7 +410,10 @@ class Engine:
         for record in self.container_store.all():
             container = self._container(record)
             if container.config.auto_remove and container.state.status is Status.EXITED:
-                await self._auto_remove(container)
+                # Gone from the list at once, as in docker; removed once its attached
+                # client (which removes it itself) had time to read its exit code.
+                if _seconds_since(container.state.finished_at) > AUTO_REMOVE_GRACE:
+                    await self._auto_remove(container)
                 continue
             if all or container.state.running:
                 result.append(container)
@@ -1335,6 +1340,13 @@ def _refuse_removing(record: ContainerRecord) -> None:
     if record.removing:
         raise InvalidState(f"container {record.id} is marked for "
                            "removal and cannot be started")
+
+
+def _seconds_since(timestamp: str) -> float:
+    try:
+        return (time.time_ns() - parse_time(timestamp)) / 1e9
+    except ValueError:
+        return float("inf")  # no (readable) time: long ago
 
 
 def _mtime(path: Path) -> str:

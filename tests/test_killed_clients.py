@@ -63,3 +63,21 @@ def _refusing(real: Any) -> Any:
         return await real(verb, args, fds)
 
     return call
+
+
+async def test_an_auto_remove_container_goes_without_its_client(
+        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`run --rm` whose client was killed: the engine removes it once it exited."""
+    from dataclasses import replace
+
+    import engine.engine as engine_module
+
+    made = await engine.create(replace(config("true"), auto_remove=True), name="orphan-rm")
+    await engine.start(made.id)
+    assert await engine.wait(made.id) == 0  # what its client would have read
+    assert "orphan-rm" not in {c.name for c in await engine.containers(all=True)}
+    assert "orphan-rm" in engine.container_store.names()  # left to its client a moment
+    monkeypatch.setattr(engine_module, "AUTO_REMOVE_GRACE", 0.0)
+    await engine.containers(all=True)
+    assert "orphan-rm" not in engine.container_store.names()
+    assert not engine._dir(made.id).exists()

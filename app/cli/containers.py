@@ -337,9 +337,10 @@ async def _run_interactive(ctx: Context, ref: str, *, remove: bool | None = None
 
 async def cmd_run(ctx: Context) -> int:
     args = ctx.args
-    # Attached, we remove the container ourselves once its output and exit code are in:
-    # the engine's own auto-removal could take them away while we still read them.
-    container = await _create(ctx, auto_remove=args.rm and args.detach)
+    # --rm is the engine's AutoRemove, as in docker: a client killed midway leaves no
+    # container behind. Attached, we also remove it ourselves once its exit code is in
+    # (the engine leaves an exited --rm container to its client for a few seconds).
+    container = await _create(ctx, auto_remove=args.rm)
     if not args.detach and (args.interactive or args.tty):
         return await _run_interactive(ctx, container.id)
     try:
