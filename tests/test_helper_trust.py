@@ -66,10 +66,21 @@ def test_a_link_is_followed_to_where_it_points(tree: Path) -> None:
         target = elsewhere / "python3"
         target.write_text("")
         link.symlink_to(target)
+        assert check_code(interpreter=str(link), package=tree, import_path=[]) is None
+        elsewhere.chmod(0o777)  # where the link points, anyone may swap the file
         problem = check_code(interpreter=str(link), package=tree, import_path=[])
-        assert problem == "/tmp is writable by others"
+        assert problem == f"{elsewhere} is writable by others"
     finally:
         shutil.rmtree(elsewhere)
+
+
+def test_a_root_sticky_directory_above_is_fine_a_writable_one_is_not(tree: Path) -> None:
+    top = tree.parents[1]
+    top.chmod(0o1777)  # as /tmp
+    assert _check(tree) is None
+    top.chmod(0o777)
+    assert _check(tree) == f"{top} is writable by others"
+    top.chmod(0o755)
 
 
 def test_a_checkout_under_a_home_directory_is_refused(tree: Path) -> None:

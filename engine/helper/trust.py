@@ -29,7 +29,11 @@ __all__ = ["caller_uid", "check_code", "refuse_untrusted_code", "untrusted"]
 
 
 def untrusted(path: Path) -> str | None:
-    """Why ``path`` (or a directory above it) is not root's alone; None when it is."""
+    """Why ``path`` (or a directory above it) is not root's alone; None when it is.
+
+    A root-owned sticky directory above it (/tmp) is fine: nobody else may rename or
+    replace the root-owned entries in it, which is all that matters on the way down."""
+    own = {Path(os.path.abspath(path)), Path(os.path.abspath(path)).resolve()}
     for item in _with_parents(path):
         try:
             info = os.lstat(item)
@@ -40,6 +44,8 @@ def untrusted(path: Path) -> str | None:
         if stat.S_ISLNK(info.st_mode):
             continue  # a link's own mode means nothing; its target is checked too
         if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+            if item not in own and stat.S_ISDIR(info.st_mode) and info.st_mode & stat.S_ISVTX:
+                continue
             who = "others" if info.st_mode & stat.S_IWOTH else "its group"
             return f"{item} is writable by {who}"
     return None
