@@ -376,6 +376,13 @@ class Engine:
         error = status.error
         if status.damaged:
             error = f"{status.damaged} (left as it is; `skiff rm -f` removes the container)"
+        if name in _ACTIVE and not self._monitor_alive(status.monitor_pid):
+            # The cache may hold a record the monitor replaced within one mtime tick by
+            # a file of the same size on a reused inode: read it afresh before judging.
+            self._status_cache.pop(container_id, None)
+            fresh = self._status(container_id)
+            if fresh is not None and fresh != status:
+                return self._state(record)
         exit_code = status.exit_code
         finished_at = status.finished_at
         if name in _ACTIVE and not self._monitor_alive(status.monitor_pid):
