@@ -125,8 +125,10 @@ def test_a_container_log_is_rotated_and_read_whole(busybox_image: str) -> None:
 
 @pytest.mark.root
 def test_a_container_that_fills_the_disk_keeps_running_and_can_be_removed(
-        tmp_path: Path, busybox_docker_archive: Path) -> None:
-    """All of Skiff's storage on a 48 MB tmpfs that a log flood fills."""
+        tmp_path: Path, busybox_docker_archive: Path, skiff_root: Path) -> None:
+    """All of Skiff's storage on a 48 MB tmpfs that a log flood fills (with the session's
+    private cgroup parent and network names, which ``skiff_root`` sets, and checks for
+    leftovers: a flood left running would never be found otherwise)."""
     disk = tmp_path / "disk"
     disk.mkdir()
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=48m", "tmpfs", str(disk)], check=True)
