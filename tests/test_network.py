@@ -7,6 +7,7 @@ import asyncio
 import os
 import socket
 import subprocess
+import threading
 from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
 
@@ -172,7 +173,7 @@ def test_repair_after_a_crash_removes_what_nobody_owns(world: World,
         ipr.link("set", index=ipr.link_lookup(ifname="vethdead0")[0],
                  master=ipr.link_lookup(ifname=f"{prefix}0")[0])
 
-    report = net.repair({"bb" * 32}, world.root)
+    report = net.repair(lambda: {"bb" * 32}, world.root)
     assert report.released == {"bridge": ["aa" * 32]}
     assert sorted(report.sandboxes) == sorted([net.sandbox_path("aa" * 32),
                                                net.sandbox_path("ee" * 32)])
@@ -185,10 +186,35 @@ def test_repair_after_a_crash_removes_what_nobody_owns(world: World,
     # the survivor still works, and repair is idempotent
     world.serve(net.sandbox_path("bb" * 32), "alive")
     assert fetch(f"http://{survivor.endpoints['bridge'].address.ip}/") == "hello from alive\n"
-    again = net.repair({"bb" * 32}, world.root)
+    again = net.repair(lambda: {"bb" * 32}, world.root)
     assert not (again.released or again.links or again.bridges or again.sandboxes)
 
     net.cleanup_container("bb" * 32)
+    net.teardown()
+    assert_nothing_left(world, names)
+
+
+def test_repair_waits_for_a_start_in_flight(world: World, names: tuple[str, str]) -> None:
+    """Another user's helper repairs at its start while this one starts a container
+    whose monitor is not running yet: the repair waits and then keeps it."""
+    net = networking(world, names, BACKENDS[0])
+    asked = threading.Event()
+
+    def live() -> set[str]:
+        asked.set()
+        return {"aa" * 32}
+
+    with net.starting():
+        net.start_container("aa" * 32, plan_network("bridge"), hostname="young")
+        repair = threading.Thread(target=net.repair, args=(live, world.root))
+        repair.start()
+        assert not asked.wait(0.5)  # the monitor is not running yet: no verdict
+    repair.join(10)
+    assert asked.is_set() and not repair.is_alive()
+    assert net.sandbox_path("aa" * 32).exists()
+    assert [p.owner for p in bridge_ports(f"{names[0]}0")] == ["aa" * 32]
+
+    net.cleanup_container("aa" * 32)
     net.teardown()
     assert_nothing_left(world, names)
 

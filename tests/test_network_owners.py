@@ -43,12 +43,14 @@ PORT_80 = "publishing port 80 needs root: ports below 1024 are privileged on thi
 
 def _running(root: Path, uid: int, cid: str) -> None:
     """A container of ``uid`` as the helper lays out a running one: its directory,
-    a status whose monitor is alive (this test: repair leaves it be), its sandbox."""
+    a status whose monitor is alive (this test: repair leaves it be), its sandbox;
+    made as a start makes it, out of the way of a helper's repair at warm-up."""
     path = root / "users" / str(uid) / "containers" / cid
     path.mkdir(parents=True)
-    (path / "status.json").write_text(json.dumps({"status": "running",
-                                                  "monitor_pid": os.getpid()}))
-    create_sandbox(path / "netns")
+    with default_networking(root, uid).starting():
+        create_sandbox(path / "netns")
+        (path / "status.json").write_text(json.dumps({"status": "running",
+                                                      "monitor_pid": os.getpid()}))
 
 
 def _spec(**changes: Any) -> dict[str, Any]:

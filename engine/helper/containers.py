@@ -6,6 +6,7 @@ caller names a container by ID and can only reach its own.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import select
@@ -343,23 +344,24 @@ class ContainerService:
         self.seccomp.install(cdir.seccomp, spec.seccomp)
         mount_sources = self._sources(spec, list(fds or []), sources, complete=True)
         try:
-            if spec.network == "sandbox":
-                self._start_network(cdir, spec)
-            ours = theirs = None
-            if attach:
-                ours, theirs = socket.socketpair()
-            try:
-                started = self._start_monitor(cdir, theirs.fileno() if theirs else -1,
-                                              mount_sources)
-            except BaseException:
-                if ours is not None:
-                    ours.close()
+            with contextlib.ExitStack() as starting:  # until the monitor runs
                 if spec.network == "sandbox":
-                    self.networking().cleanup_container(spec.id)
-                raise
-            finally:
-                if theirs is not None:
-                    theirs.close()
+                    self._start_network(cdir, spec, starting)
+                ours = theirs = None
+                if attach:
+                    ours, theirs = socket.socketpair()
+                try:
+                    started = self._start_monitor(cdir, theirs.fileno() if theirs else -1,
+                                                  mount_sources)
+                except BaseException:
+                    if ours is not None:
+                        ours.close()
+                    if spec.network == "sandbox":
+                        self.networking().cleanup_container(spec.id)
+                    raise
+                finally:
+                    if theirs is not None:
+                        theirs.close()
         finally:
             _close_ours(spec, mount_sources)
         if ours is not None:
@@ -409,8 +411,10 @@ class ContainerService:
                 self._networking = default_networking(self.root, self.uid)
             return self._networking
 
-    def _start_network(self, cdir: ContainerDir, spec: RuntimeSpec) -> None:
-        """Sandbox, addresses, published ports, /etc files; NetworkSettings for inspect."""
+    def _start_network(self, cdir: ContainerDir, spec: RuntimeSpec,
+                       starting: contextlib.ExitStack) -> None:
+        """Sandbox, addresses, published ports, /etc files; NetworkSettings for inspect.
+        ``starting`` keeps repairs away until the caller has the monitor running."""
         from engine.helper.network.plan import plan_network
         from engine.helper.network.verbs import NetworkVerbs
 
@@ -418,6 +422,7 @@ class ContainerService:
         ports = [PublishRequest(**p) for p in spec.ports]
         if not self._network_ready.wait(60) or self._warm_up_error is not None:
             raise HelperError(f"networking is not available: {self._warm_up_error}")
+        starting.enter_context(self.networking().starting())
         settings = NetworkVerbs(self.root, self.uid, self.networking()).start_container(
             spec.id, plan, hostname=spec.hostname, name=spec.name, aliases=spec.aliases,
             ports=ports, exposed=spec.exposed)
@@ -799,7 +804,7 @@ class ContainerService:
             used = (self.root / "network").is_dir()  # before Networking() creates it
             networking = self.networking()
             if used:
-                networking.repair(live_container_ids(self.root), self.root / "users")
+                networking.repair(lambda: live_container_ids(self.root), self.root / "users")
         except Exception as exc:  # reported when a container needs the network
             self._warm_up_error = exc
         finally:

@@ -32,7 +32,10 @@ cleanup and repair work on every user's records.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import contextlib
+import fcntl
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
@@ -364,12 +367,35 @@ class Networking:
 
     # -- repair -----------------------------------------------------------------------------
 
-    def repair(self, live_container_ids: Iterable[str],
+    @contextlib.contextmanager
+    def starting(self) -> Iterator[None]:
+        """Held (shared) from a container's sandbox to its running monitor. Every
+        user's helper shares this host's networking, so repair waits for starts in
+        flight rather than take a starting container for a dead one."""
+        with self._starts_lock(fcntl.LOCK_SH):
+            yield
+
+    @contextlib.contextmanager
+    def _starts_lock(self, kind: int) -> Iterator[None]:
+        self.ipam.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(self.ipam.directory / ".starts.lock",
+                     os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, kind)
+            yield
+        finally:
+            os.close(fd)
+
+    def repair(self, live_container_ids: Callable[[], Iterable[str]],
                sandbox_root: Path | None = None) -> RepairReport:
-        """Make the host match the records for these live containers: forget the
-        others, recreate missing bridges, re-apply the rules, and delete links,
-        bridges and sandboxes (below ``sandbox_root``) nobody owns. Idempotent."""
-        live = set(live_container_ids)
+        """Make the host match the records for the live containers (asked once no
+        start is in flight): forget the others, recreate missing bridges, re-apply
+        the rules, and delete links, bridges and sandboxes (below ``sandbox_root``)
+        nobody owns. Idempotent."""
+        with self._starts_lock(fcntl.LOCK_EX):
+            return self._repair(set(live_container_ids()), sandbox_root)
+
+    def _repair(self, live: set[str], sandbox_root: Path | None) -> RepairReport:
         report = RepairReport()
         with self.ipam.transaction() as records:
             for name, record in records.items():

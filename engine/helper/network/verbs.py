@@ -215,7 +215,7 @@ class NetworkVerbs:
             if self.uid != 0:  # it touches every user's containers
                 raise InvalidArgument("only root repairs the host's networking; it repairs "
                                       "itself whenever the helper starts")
-            report = self.net.repair(live_container_ids(self.root), self.root / "users")
+            report = self.net.repair(lambda: live_container_ids(self.root), self.root / "users")
             return {"released": report.released, "links": report.links,
                     "bridges": report.bridges, "sandboxes": [str(p) for p in report.sandboxes]}
         raise InvalidArgument(f"unknown network verb {verb!r}")
