@@ -230,7 +230,7 @@ def child(args: argparse.Namespace) -> int:
     import qasync
     from PySide6.QtWidgets import QApplication
 
-    from app.desktop.gcguard import GarbageCollector
+    from app.desktop.utils.gcguard import GarbageCollector
 
     app = QApplication([sys.argv[0]])
     app.setQuitOnLastWindowClosed(False)
@@ -284,7 +284,7 @@ async def open_window(app: Any) -> tuple[Any, Any]:
     bridge, window = build(app)
     window.resize(1180, 760)
     window.show()
-    gc.collect()  # as main() does once the window exists (gcguard.py)
+    gc.collect()  # as main() does once the window exists (utils/gcguard.py)
     gc.freeze()
     opened = await bridge.open()
     if not opened:
@@ -315,7 +315,7 @@ async def child_launch(app: Any, args: argparse.Namespace) -> dict[str, Any]:
 
 
 async def child_flood(app: Any, args: argparse.Namespace) -> dict[str, Any]:
-    from app.desktop.logview import LogView
+    from app.desktop.logs.view import LogView
 
     view: LogView
     if args.arg == "engine":
@@ -374,7 +374,7 @@ def _count_lines(path: Path, offset: int) -> int:
 
 
 async def child_bigfile(app: Any, args: argparse.Namespace) -> dict[str, Any]:
-    from app.desktop.logview import LogView
+    from app.desktop.logs.view import LogView
 
     path = Path(args.arg)
     with open(path, "rb") as f:  # warm the page cache, as a log just written would be

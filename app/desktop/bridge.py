@@ -23,9 +23,9 @@ from typing import Any, TypeAlias, TypeVar
 
 from PySide6.QtCore import QObject, Signal
 
-from app.desktop.createjob import CreateJob
-from app.desktop.messages import describe
-from app.desktop.names import generate_name
+from app.desktop.containers.createjob import CreateJob
+from app.desktop.containers.names import generate_name
+from app.desktop.utils.messages import describe
 from engine.containers.config import ContainerConfig
 from engine.containers.model import Container, Event
 from engine.errors import (
@@ -405,7 +405,7 @@ class Bridge(QObject):
         self.status.emit(f"Recreating {container.name}…")
 
         async def run(engine: EngineLike) -> Container:
-            from app.desktop.recreate import recreate
+            from app.desktop.containers.recreate import recreate
 
             return await recreate(engine, container, config, self._names, name,
                                   on_progress or (lambda _step: None))

@@ -43,7 +43,7 @@ def build(app: QApplication, engine_factory: Callable[[], object] | None = None,
     """The bridge and main window, not yet shown or opened."""
     from app.desktop.bridge import Bridge
     from app.desktop.mainwindow import MainWindow
-    from app.desktop.settings import AppSettings
+    from app.desktop.utils.prefs import AppSettings
 
     bridge = Bridge(engine_factory)
     window = MainWindow(bridge, AppSettings(settings_path))
@@ -103,8 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("qasync").setLevel(logging.INFO)  # its debug log is every callback
     import qasync
 
-    from app.desktop.gcguard import GarbageCollector
-    from app.desktop.theme import follow_color_scheme
+    from app.desktop.utils.gcguard import GarbageCollector
+    from app.desktop.utils.theme import follow_color_scheme
 
     app = QApplication([argv[0], *qt_args])
     app.setApplicationName("Skiff")

@@ -18,19 +18,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.desktop.actions import ContainerActions
 from app.desktop.bridge import Bridge
-from app.desktop.confirm import ask, tell
-from app.desktop.containermodel import ContainerModel
-from app.desktop.createjob import CreateJob
-from app.desktop.detailsview import DetailsView
-from app.desktop.imagebrowser import HUB, ImageBrowser
-from app.desktop.imagemodel import ImageModel
-from app.desktop.messagebar import MessageBar
+from app.desktop.containers.actions import ContainerActions
+from app.desktop.containers.createjob import CreateJob
+from app.desktop.containers.details import DetailsView
+from app.desktop.containers.model import ContainerModel
+from app.desktop.containers.sidebar import Sidebar
+from app.desktop.images.browser import HUB, ImageBrowser
+from app.desktop.images.model import ImageModel
+from app.desktop.images.welcome import FIRST_RUN, NO_CONTAINERS, PICK, WelcomeView
 from app.desktop.plugins import install as install_plugins
-from app.desktop.settings import AppSettings
-from app.desktop.sidebar import Sidebar
-from app.desktop.welcome import FIRST_RUN, NO_CONTAINERS, PICK, WelcomeView
+from app.desktop.utils.prefs import AppSettings
+from app.desktop.widgets.confirm import ask, tell
+from app.desktop.widgets.messagebar import MessageBar
 from engine.containers.config import ContainerConfig
 from engine.containers.model import Container
 from engine.images.model import Image

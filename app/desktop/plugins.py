@@ -1,7 +1,7 @@
 """Plugs the views beyond Kitematic into the main window.
 
 The Terminal, Stats, Files and "What is this?" tabs; the exit reason in the
-header (containerheader.py) and the sidebar rows (containerdelegate.py); the
+header (containers/header.py) and the sidebar rows (containers/delegate.py); the
 desktop notification when a container started here dies; and the "show
 commands" bar that prints the ``skiff`` command for each action the user
 takes. The window calls :func:`install` once; everything here talks to the
@@ -18,20 +18,20 @@ from PySide6.QtCore import QObject, QSettings
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu
 
-from app.desktop.commandbar import CommandBar
-from app.desktop.commandlog import CommandLog
-from app.desktop.exitnotifier import ExitNotifier
-from app.desktop.filesview import FilesView
-from app.desktop.learnview import LearnView
-from app.desktop.statsfeed import StatsFeed
-from app.desktop.statsview import StatsView
-from app.desktop.terminalview import TerminalView
+from app.desktop.containers.exitnotifier import ExitNotifier
+from app.desktop.files.view import FilesView
+from app.desktop.learn.view import LearnView
+from app.desktop.stats.feed import StatsFeed
+from app.desktop.stats.view import StatsView
+from app.desktop.terminal.view import TerminalView
+from app.desktop.utils.commandlog import CommandLog
+from app.desktop.widgets.commandbar import CommandBar
 from engine.containers.cmdline import run_command, verb_command
 from engine.containers.config import ContainerConfig
 from engine.containers.model import Container
 
 if TYPE_CHECKING:
-    from app.desktop.createjob import CreateJob
+    from app.desktop.containers.createjob import CreateJob
     from app.desktop.mainwindow import MainWindow
 
 __all__ = ["Plugins", "install"]

@@ -1,0 +1,169 @@
+"""The right-hand side for one container: header and tabs.
+
+Tabs are registered by key (``logs``, ``ports``, ``volumes``, ``settings``,
+``inspect``); later tabs (terminal, stats, learning view, files) plug in with
+:meth:`DetailsView.add_tab` and get ``set_container`` calls like the others.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
+
+from app.desktop.bridge import Bridge
+from app.desktop.containers.actions import ContainerActions
+from app.desktop.containers.header import ContainerHeader
+from app.desktop.inspect import data as inspectdata
+from app.desktop.inspect.portstab import PortsView
+from app.desktop.inspect.view import InspectView
+from app.desktop.inspect.volumestab import VolumesView
+from app.desktop.logs.view import LogView
+from app.desktop.settings.view import SettingsView
+from engine.containers.model import Container
+
+__all__ = ["ContainerTab", "DetailsView"]
+
+
+class ContainerTab(Protocol):
+    """What a plug-in tab offers: it is told which container is shown."""
+
+    def set_container(self, container: Container | None) -> None: ...
+
+
+class DetailsView(QWidget):
+    inspected = Signal(dict)  # the shown container's inspect document, when it arrives
+
+    def __init__(self, bridge: Bridge, actions: ContainerActions,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAccessibleName("Container details")
+        self.bridge = bridge
+        self.container: Container | None = None
+        self.header = ContainerHeader(actions, self)
+        self.tabs = QTabWidget(self)
+        self.tabs.setAccessibleName("Container tabs")
+        self.tabs.setDocumentMode(True)
+        self.logs = LogView(bridge.run_in_thread, self)
+        self.ports = PortsView(self)
+        self.volumes = VolumesView(self)
+        self.settings = SettingsView(self)
+        self.inspect = InspectView(self)
+        self._tabs: dict[str, QWidget] = {}
+        self._plugins: dict[str, ContainerTab] = {}
+        for key, widget, title in (("logs", self.logs, "&Logs"), ("ports", self.ports, "&Ports"),
+                                   ("volumes", self.volumes, "&Volumes"),
+                                   ("settings", self.settings, "&Settings"),
+                                   ("inspect", self.inspect, "&Inspect")):
+            self._tabs[key] = widget
+            self.tabs.addTab(widget, title)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.header)
+        layout.addWidget(self.tabs, 1)
+        self._log_for = ""
+        self._inspect_timer = QTimer(self)
+        self._inspect_timer.setSingleShot(True)
+        self._inspect_timer.setInterval(150)
+        self._inspect_timer.timeout.connect(self._load_inspect)
+        self._log_retry = QTimer(self)
+        self._log_retry.setSingleShot(True)
+        self._log_retry.setInterval(300)
+        self._log_retry.timeout.connect(self._open_log)
+
+    # -- tabs -----------------------------------------------------------------------
+
+    def add_tab(self, key: str, widget: QWidget, title: str, index: int = -1) -> None:
+        """Add a tab; if ``widget`` has ``set_container`` it follows the selection."""
+        self._tabs[key] = widget
+        if hasattr(widget, "set_container"):
+            self._plugins[key] = widget
+            widget.set_container(self.container)
+        if index < 0:
+            self.tabs.addTab(widget, title)
+        else:
+            self.tabs.insertTab(index, widget, title)
+
+    def has_tab(self, key: str) -> bool:
+        return key in self._tabs
+
+    def show_tab(self, key: str) -> bool:
+        widget = self._tabs.get(key)
+        if widget is None:
+            return False
+        self.tabs.setCurrentWidget(widget)
+        return True
+
+    def tab_keys(self) -> list[str]:
+        return [key for i in range(self.tabs.count()) for key, w in self._tabs.items()
+                if w is self.tabs.widget(i)]
+
+    def current_tab(self) -> str:
+        widget = self.tabs.currentWidget()
+        return next((key for key, w in self._tabs.items() if w is widget), "")
+
+    # -- the container ------------------------------------------------------------------
+
+    def set_container(self, container: Container | None) -> None:
+        previous = self.container
+        self.container = container
+        self.header.set_container(container)
+        self.settings.set_container(container)
+        for tab in self._plugins.values():
+            tab.set_container(container)
+        if container is None:
+            self._log_for = ""
+            self.logs.close_log()
+            self.inspect.clear()
+            self.ports.set_ports([])
+            self.volumes.set_mounts([])
+            return
+        changed = previous is None or previous.id != container.id
+        if changed:
+            self.inspect.clear()
+            self._log_for = container.id
+            self.logs.close_log()
+            self._open_log()
+            self._load_inspect()
+        else:
+            if previous is not None and previous.state != container.state:
+                self.logs.set_live(container.state.status.is_active)
+                if not self.logs.is_open():
+                    self._log_retry.start()
+            self._inspect_timer.start()
+
+    def _open_log(self) -> None:
+        container = self.container
+        if container is None:
+            return
+        wanted = container.id
+
+        def opened(path: Any) -> None:
+            if self.container is None or self.container.id != wanted:
+                return
+            self.logs.open(path, live=self.container.state.status.is_active)
+            if not self.logs.is_open() and self.container.state.status.is_active:
+                self._log_retry.start()  # started but not written yet
+
+        self.bridge.log_path(wanted, opened, self.logs.show_placeholder)
+
+    def _load_inspect(self) -> None:
+        container = self.container
+        if container is None:
+            return
+        wanted = container.id
+
+        def loaded(doc: dict[str, Any]) -> None:
+            if self.container is None or self.container.id != wanted:
+                return
+            self.inspect.set_document(doc)
+            self.ports.set_ports(inspectdata.ports(doc))
+            self.volumes.set_mounts(inspectdata.mounts(doc))
+            self.inspected.emit(doc)
+
+        def failed(message: str) -> None:
+            if self.container is not None and self.container.id == wanted:
+                self.inspect.set_document({"error": message})
+
+        self.bridge.inspect(wanted, loaded, failed)

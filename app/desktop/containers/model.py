@@ -1,0 +1,217 @@
+"""The sidebar's rows: the engine's containers plus the ones the app is making.
+
+:class:`ContainerModel` keeps the rows in arrival order and changes them in
+place (so selections survive updates); :class:`ContainerSortModel` sorts them
+running first, then by name, and applies the filter box.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+)
+
+from app.desktop.containers.badges import Badge, container_badge, job_badge, sort_group
+from app.desktop.containers.createjob import CreateJob
+from app.desktop.utils.units import short_image_name
+from engine.containers.model import Container
+
+__all__ = ["ContainerModel", "ContainerSortModel", "Entry"]
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+@dataclass
+class Entry:
+    key: str  # the container ID, or the job's key
+    name: str
+    image: str
+    badge: Badge
+    container: Container | None = None
+    job: CreateJob | None = None
+
+
+def _entry(container: Container) -> Entry:
+    return Entry(container.id, container.name, short_image_name(container.config.image),
+                 container_badge(container.state), container)
+
+
+class ContainerModel(QAbstractListModel):
+    KeyRole = Qt.ItemDataRole.UserRole + 1
+    ImageRole = Qt.ItemDataRole.UserRole + 2
+    BadgeKindRole = Qt.ItemDataRole.UserRole + 3
+    BadgeTextRole = Qt.ItemDataRole.UserRole + 4
+    ContainerRole = Qt.ItemDataRole.UserRole + 5
+    JobRole = Qt.ItemDataRole.UserRole + 6
+    GroupRole = Qt.ItemDataRole.UserRole + 7
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._entries: list[Entry] = []
+        self._rows: dict[str, int] = {}
+
+    # -- changes ----------------------------------------------------------------------
+
+    def sync(self, containers: Iterable[Container]) -> None:
+        """Make the engine's rows exactly ``containers`` (jobs stay)."""
+        containers = list(containers)
+        wanted = {c.id for c in containers}
+        gone = [e.key for e in self._entries if e.container is not None and e.key not in wanted]
+        for key in gone:
+            self.remove(key)
+        self.update(containers)
+
+    def update(self, containers: Iterable[Container]) -> None:
+        """Change rows in place, appending new containers at the end."""
+        new: list[Entry] = []
+        for container in containers:
+            row = self._rows.get(container.id)
+            if row is None:
+                new.append(_entry(container))
+                continue
+            entry = self._entries[row]
+            updated = _entry(container)
+            if (updated.name, updated.image, updated.badge) != (entry.name, entry.image,
+                                                                entry.badge) \
+                    or entry.container != container:
+                self._entries[row] = updated
+                index = self.index(row, 0)
+                self.dataChanged.emit(index, index)
+        if new:
+            first = len(self._entries)
+            self.beginInsertRows(QModelIndex(), first, first + len(new) - 1)
+            for entry in new:
+                self._rows[entry.key] = len(self._entries)
+                self._entries.append(entry)
+            self.endInsertRows()
+
+    def remove(self, key: str) -> None:
+        row = self._rows.get(key)
+        if row is None:
+            return
+        self.beginRemoveRows(QModelIndex(), row, row)
+        del self._entries[row]
+        self._rows = {entry.key: i for i, entry in enumerate(self._entries)}
+        self.endRemoveRows()
+
+    def add_job(self, job: CreateJob) -> None:
+        row = len(self._entries)
+        self.beginInsertRows(QModelIndex(), row, row)
+        self._entries.append(Entry(job.key, job.name, short_image_name(job.ref),
+                                   job_badge(job.phase, job.percent, job.layers.unpacking),
+                                   job=job))
+        self._rows[job.key] = row
+        self.endInsertRows()
+        job.phase_changed.connect(lambda _phase, job=job: self._on_job_changed(job))
+        job.progressed.connect(lambda job=job: self._on_job_changed(job))
+
+    def _on_job_changed(self, job: CreateJob) -> None:
+        row = self._rows.get(job.key)
+        if row is None:
+            return
+        if not job.active:
+            self.remove(job.key)
+            return
+        badge = job_badge(job.phase, job.percent, job.layers.unpacking)
+        entry = self._entries[row]
+        if badge != entry.badge:
+            entry.badge = badge
+            index = self.index(row, 0)
+            self.dataChanged.emit(index, index)
+
+    # -- queries ----------------------------------------------------------------------
+
+    def entry(self, key: str) -> Entry | None:
+        row = self._rows.get(key)
+        return self._entries[row] if row is not None else None
+
+    def entries(self) -> list[Entry]:
+        return list(self._entries)
+
+    def names(self) -> set[str]:
+        return {entry.name for entry in self._entries}
+
+    def row_of(self, key: str) -> int | None:
+        return self._rows.get(key)
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._entries)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._entries):
+            return None
+        entry = self._entries[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return entry.name
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return f"{entry.name}, {entry.image}, {entry.badge.text}"
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{entry.name}\n{entry.image}\n{entry.badge.text}"
+        if role == self.KeyRole:
+            return entry.key
+        if role == self.ImageRole:
+            return entry.image
+        if role == self.BadgeKindRole:
+            return entry.badge.kind
+        if role == self.BadgeTextRole:
+            return entry.badge.text
+        if role == self.ContainerRole:
+            return entry.container
+        if role == self.JobRole:
+            return entry.job
+        if role == self.GroupRole:
+            return sort_group(entry.badge.kind)
+        return None
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | \
+            Qt.ItemFlag.ItemNeverHasChildren
+
+
+class ContainerSortModel(QSortFilterProxyModel):
+    """Running (and being made) first, then by name; the filter matches name or image."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._needle = ""
+        self.setDynamicSortFilter(True)
+        self.sort(0)
+
+    def set_filter_text(self, text: str) -> None:
+        if hasattr(self, "beginFilterChange"):  # Qt 6.10+: invalidateFilter is deprecated
+            self.beginFilterChange()
+            self._needle = text.strip().casefold()
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        else:
+            self._needle = text.strip().casefold()
+            self.invalidateFilter()
+
+    def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
+        if not self._needle:
+            return True
+        model = self.sourceModel()
+        index = model.index(source_row, 0, source_parent)
+        name = str(model.data(index, Qt.ItemDataRole.DisplayRole) or "")
+        image = str(model.data(index, ContainerModel.ImageRole) or "")
+        return self._needle in name.casefold() or self._needle in image.casefold()
+
+    def lessThan(self, left: Index, right: Index) -> bool:
+        model = self.sourceModel()
+
+        def key(index: Index) -> tuple[int, str, str]:
+            name = str(model.data(index, Qt.ItemDataRole.DisplayRole) or "")
+            return (int(model.data(index, ContainerModel.GroupRole) or 0), name.casefold(),
+                    name)
+
+        return key(left) < key(right)

@@ -1,0 +1,44 @@
+"""Applying new settings: a container's config never changes, so it is replaced.
+
+The new container is made first under a temporary name (so a bad setting
+loses nothing), then the old one is stopped and removed, the new one takes its
+name and starts if the old one was running.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from typing import Any
+
+from app.desktop.containers.names import generate_name
+from engine.containers.config import ContainerConfig
+from engine.containers.model import Container
+
+__all__ = ["recreate"]
+
+
+async def recreate(engine: Any, old: Container, config: ContainerConfig,
+                   taken: Collection[str] = (), name: str = "",
+                   progress: Callable[[str], None] = lambda _step: None) -> Container:
+    """``name``: the new container's name (default: the old one's); ``progress`` hears
+    each step in words, for the Settings tab to show in place."""
+    was_running = old.state.status.is_active
+    name = name or old.name
+    temporary = generate_name(f"{name}-new", set(taken) | {old.name, name})
+    progress(f"Creating the new {name}…")
+    new = await engine.create(config, temporary)
+    try:
+        current = await engine.container(old.id)
+        if current.state.status.can_stop():
+            progress(f"Stopping the old {old.name}…")
+            await engine.stop(old.id)
+        progress(f"Removing the old {old.name}…")
+        await engine.remove(old.id)
+    except BaseException:
+        await engine.remove(new.id, force=True)
+        raise
+    new = await engine.rename(new.id, name)
+    if was_running:
+        progress(f"Starting {name}…")
+        new = await engine.start(new.id)
+    return new

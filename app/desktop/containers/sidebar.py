@@ -1,0 +1,144 @@
+"""The list of containers on the left: filter box, "+ New", rows with status badges."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QObject, QPoint, Qt, Signal
+from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QMenu,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.desktop.containers.delegate import ContainerDelegate
+from app.desktop.containers.model import ContainerModel, ContainerSortModel
+
+__all__ = ["Sidebar"]
+
+
+class Sidebar(QWidget):
+    """Emits ``current_changed`` with the selected row's key (container ID or job key)."""
+
+    current_changed = Signal(str)
+    new_requested = Signal()
+    remove_requested = Signal()
+
+    def __init__(self, model: ContainerModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("sidebar")
+        self.setAccessibleName("Containers")
+        self.model = model
+        self.proxy = ContainerSortModel(self)
+        self.proxy.setSourceModel(model)
+
+        title = QLabel("Containers", self)
+        font = title.font()
+        font.setBold(True)
+        font.setPointSizeF(font.pointSizeF() * 1.15)
+        title.setFont(font)
+        title.setAccessibleName("Containers")
+        self.new_button = QPushButton("+ New", self)
+        self.new_button.setAccessibleName("New container")
+        self.new_button.setToolTip("Pick an image and make a container from it (Ctrl+N)")
+        self.new_button.clicked.connect(self.new_requested.emit)
+
+        self.filter = QLineEdit(self)
+        self.filter.setPlaceholderText("Filter by name or image (Ctrl+K)")
+        self.filter.setAccessibleName("Filter containers")
+        self.filter.setClearButtonEnabled(True)
+        self.filter.textChanged.connect(self.proxy.set_filter_text)
+
+        self.view = QListView(self)
+        self.view.setAccessibleName("Container list")
+        self.view.setModel(self.proxy)
+        self.view.setItemDelegate(ContainerDelegate(self.view))
+        self.view.setUniformItemSizes(True)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._on_view_context_menu)
+        self.view.selectionModel().currentChanged.connect(self._on_current_changed)
+        self.proxy.rowsInserted.connect(self._on_rows_inserted)
+
+        self.empty = QLabel("No containers yet.\nPress + New to make one from an image.", self)
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setWordWrap(True)
+        self.empty.setAccessibleName("No containers")
+
+        # Delete removes the selected container, but only while the list has focus.
+        self.view.installEventFilter(self)
+
+        top = QHBoxLayout()
+        top.addWidget(title, 1)
+        top.addWidget(self.new_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 0, 8)
+        layout.addLayout(top)
+        layout.addWidget(self.filter)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.empty, 1)
+        self._context_actions: list[QAction] = []
+        self._update_empty()
+        self.model.rowsInserted.connect(self._update_empty)
+        self.model.rowsRemoved.connect(self._update_empty)
+        self.model.modelReset.connect(self._update_empty)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.view and event.type() == QEvent.Type.KeyPress and \
+                isinstance(event, QKeyEvent) and event.matches(QKeySequence.StandardKey.Delete):
+            self.remove_requested.emit()
+            return True
+        return super().eventFilter(watched, event)
+
+    def set_context_actions(self, actions: list[QAction]) -> None:
+        self._context_actions = actions
+
+    def current_key(self) -> str:
+        index = self.view.currentIndex()
+        return str(index.data(ContainerModel.KeyRole)) if index.isValid() else ""
+
+    def select(self, key: str) -> bool:
+        row = self.model.row_of(key)
+        if row is None:
+            return False
+        index = self.proxy.mapFromSource(self.model.index(row, 0))
+        if not index.isValid():
+            return False
+        self.view.selectionModel().setCurrentIndex(
+            index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+        self.view.scrollTo(index)
+        return True
+
+    def focus_filter(self) -> None:
+        self.filter.setFocus()
+        self.filter.selectAll()
+
+    def _update_empty(self) -> None:
+        empty = self.model.rowCount() == 0
+        self.empty.setVisible(empty)
+        self.view.setVisible(not empty)
+
+    def _on_rows_inserted(self) -> None:
+        if not self.view.currentIndex().isValid() and self.proxy.rowCount() == 1:
+            self.view.setCurrentIndex(self.proxy.index(0, 0))
+
+    def _on_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        self.current_changed.emit(str(current.data(ContainerModel.KeyRole))
+                                  if current.isValid() else "")
+
+    def _on_view_context_menu(self, pos: QPoint) -> None:
+        index = self.view.indexAt(pos)
+        if not index.isValid() or index.data(ContainerModel.ContainerRole) is None:
+            return
+        self.view.setCurrentIndex(index)
+        menu = QMenu(self)
+        menu.setAccessibleName("Container actions")
+        for action in self._context_actions:
+            if action.isVisible():
+                menu.addAction(action)
+        menu.popup(self.view.viewport().mapToGlobal(pos))

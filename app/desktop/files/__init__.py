@@ -1,0 +1,1 @@
+"""The Files tab: a container's filesystem as a lazy tree, and a read-only file viewer."""

@@ -1,0 +1,3 @@
+"""Images: the "+ New" image browser, local and registry models, pulls and their progress, and
+the layer drawing.
+"""

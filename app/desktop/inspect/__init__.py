@@ -1,0 +1,1 @@
+"""The Inspect, Ports and Volumes tabs: views of the container's inspect document."""

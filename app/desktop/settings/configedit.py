@@ -1,0 +1,173 @@
+"""The Settings tab's form as plain data, and the container config it stands for.
+
+``form_from_config`` fills the form; ``config_from_form`` checks what the user
+typed and builds the new config, raising InvalidArgument with a sentence that
+names the field. No Qt: the rules are tested on their own.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+from app.desktop.utils.units import format_size_limit, parse_size
+from engine.containers.config import (
+    RESTART_POLICIES,
+    ContainerConfig,
+    MountSpec,
+    PortBinding,
+    Resources,
+    RestartPolicy,
+)
+from engine.containers.names import check_name as engine_check_name
+from engine.errors import InvalidArgument
+
+__all__ = ["SettingsForm", "check_name", "config_from_form", "form_from_config"]
+
+_ENV_KEY = re.compile(r"^[^=\s]+$")
+PROTOCOLS = ("tcp", "udp", "sctp")
+
+
+@dataclass
+class SettingsForm:
+    name: str = ""
+    env: list[tuple[str, str]] = field(default_factory=list)
+    # container port, protocol, host address, host port ("" or "0": any free port)
+    ports: list[tuple[str, str, str, str]] = field(default_factory=list)
+    # host folder or volume name ("" for a tmpfs), path in the container, read-only
+    volumes: list[tuple[str, str, bool]] = field(default_factory=list)
+    network: str = "bridge"
+    restart: str = "no"
+    max_retries: int = 0
+    memory: str = ""  # 512m, 2g; "" unlimited
+    cpus: str = ""  # 1.5; "" unlimited
+    pids: str = ""  # "" unlimited
+    command: str = ""  # shell words; "" the image's command
+
+
+def check_name(name: str) -> str:
+    """The typed name without surrounding blanks, by the engine's one name rule."""
+    return engine_check_name(name.strip())
+
+
+def form_from_config(name: str, config: ContainerConfig) -> SettingsForm:
+    env = []
+    for item in config.env:
+        key, _, value = item.partition("=")
+        env.append((key, value))
+    ports = [(str(p.container_port), p.protocol, p.host_ip,
+              str(p.host_port) if p.host_port else "") for p in config.ports]
+    volumes = [(m.source, m.target, m.read_only) for m in config.mounts]
+    resources = config.resources
+    cpus = ""
+    if resources.nano_cpus:
+        cpus = f"{resources.nano_cpus / 1e9:g}"
+    return SettingsForm(
+        name=name, env=env, ports=ports, volumes=volumes,
+        network="bridge" if config.network in ("default", "") else config.network,
+        restart=config.restart_policy.name,
+        max_retries=config.restart_policy.maximum_retry_count,
+        memory=format_size_limit(resources.memory), cpus=cpus,
+        pids=str(resources.pids_limit) if resources.pids_limit else "",
+        command=shlex.join(config.cmd) if config.cmd is not None else "")
+
+
+def config_from_form(base: ContainerConfig, form: SettingsForm) -> ContainerConfig:
+    """The config ``base`` with the form's values; raises InvalidArgument."""
+    env = []
+    for key, value in form.env:
+        key = key.strip()
+        if not key and not value:
+            continue
+        if not _ENV_KEY.match(key):
+            raise InvalidArgument(f"environment variable {key!r} needs a name without "
+                                  "spaces or '='")
+        env.append(f"{key}={value}")
+    ports = [_port(*row) for row in form.ports if any(str(v).strip() for v in row)]
+    mounts = [_mount(source, target, read_only, base)
+              for source, target, read_only in form.volumes if source.strip() or target.strip()]
+    if form.restart not in RESTART_POLICIES:
+        raise InvalidArgument(f"restart policy {form.restart!r} is unknown: use "
+                              + ", ".join(RESTART_POLICIES))
+    retries = form.max_retries if form.restart == "on-failure" else 0
+    if retries < 0:
+        raise InvalidArgument("the maximum retry count must be 0 or more")
+    memory = _field("memory limit", lambda: parse_size(form.memory))
+    if memory is not None and memory < 6 * 1024 * 1024:
+        raise InvalidArgument("the memory limit must be at least 6m (6 MiB)")
+    nano_cpus = None
+    if form.cpus.strip():
+        try:
+            cpus = float(form.cpus)
+        except ValueError:
+            raise InvalidArgument(f"CPUs {form.cpus!r} is not a number: write 0.5, 1 or "
+                                  "2, say") from None
+        if cpus <= 0:
+            raise InvalidArgument("CPUs must be more than 0 (leave it empty for no limit)")
+        nano_cpus = int(cpus * 1e9)
+    pids = None
+    if form.pids.strip():
+        if not form.pids.strip().isdigit() or int(form.pids) <= 0:
+            raise InvalidArgument(f"the process limit {form.pids!r} must be a whole number "
+                                  "above 0 (leave it empty for no limit)")
+        pids = int(form.pids)
+    try:
+        cmd = shlex.split(form.command) if form.command.strip() else None
+    except ValueError as exc:
+        raise InvalidArgument(f"the command cannot be read: {exc} (check the quotes)") \
+            from None
+    network = form.network.strip() or "bridge"
+    if network == "bridge" and base.network in ("default", ""):
+        network = base.network  # the same network by the name the CLI shows: no change
+    return replace(base, env=env, ports=ports, mounts=mounts, network=network,
+                   restart_policy=RestartPolicy(form.restart, retries),
+                   resources=Resources(memory=memory, nano_cpus=nano_cpus, pids_limit=pids),
+                   cmd=cmd)
+
+
+def _field(what: str, parse: Callable[[], int | None]) -> int | None:
+    try:
+        return parse()
+    except InvalidArgument as exc:
+        raise InvalidArgument(f"{what}: {exc}") from None
+
+
+def _port(container: str, protocol: str, host_ip: str, host_port: str) -> PortBinding:
+    container, protocol = str(container).strip(), (str(protocol).strip().lower() or "tcp")
+    if "/" in container:
+        container, protocol = container.split("/", 1)
+    if not container.isdigit() or not 0 < int(container) < 65536:
+        raise InvalidArgument(f"container port {container!r} must be a number from 1 "
+                              "to 65535")
+    if protocol not in PROTOCOLS:
+        raise InvalidArgument(f"protocol {protocol!r} is unknown: use tcp, udp or sctp")
+    host_port = str(host_port).strip()
+    if host_port and (not host_port.isdigit() or not 0 <= int(host_port) < 65536):
+        raise InvalidArgument(f"host port {host_port!r} must be a number from 1 to 65535 "
+                              "(or empty for any free port)")
+    host_ip = str(host_ip).strip()
+    if host_ip:
+        try:
+            ipaddress.ip_address(host_ip)
+        except ValueError:
+            raise InvalidArgument(f"host address {host_ip!r} is not an IP address "
+                                  "(leave it empty for all addresses)") from None
+    return PortBinding(int(container), protocol, host_ip, int(host_port or 0))
+
+
+def _mount(source: str, target: str, read_only: bool, base: ContainerConfig) -> MountSpec:
+    source, target = source.strip(), target.strip()
+    if not target.startswith("/"):
+        raise InvalidArgument(f"the container path {target!r} of a volume must be absolute "
+                              "(start with /)")
+    if not source:
+        return MountSpec("tmpfs", target, "", read_only)
+    if source.startswith("/"):
+        return MountSpec("bind", target, source, read_only)
+    if source.startswith((".", "~")):
+        raise InvalidArgument(f"the host folder {source!r} must be an absolute path "
+                              "(use Browse… to pick it)")
+    return MountSpec("volume", target, source, read_only)

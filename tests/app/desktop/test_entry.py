@@ -1,0 +1,85 @@
+"""Starting points: ``python -m app``, ``skiff-desktop``, and an app package free of Qt."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def python(*args: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=60)
+
+
+def test_the_app_package_does_not_import_qt() -> None:
+    done = python("-c", "import app, app.cli, sys; "
+                        "print(sorted(m for m in sys.modules if m.startswith('PySide6')))")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_python_m_app_answers() -> None:
+    done = python("-m", "app", "--version")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("skiff-desktop")
+    done = python("-m", "app", "--help")
+    assert done.returncode == 0 and "--debug" in done.stdout
+
+
+def test_without_the_window_packages_one_line_names_them() -> None:
+    for blocked, package in (("PySide6", "PySide6-Essentials"), ("pyqtgraph", "pyqtgraph")):
+        done = python("-c", f"import sys; sys.modules[{blocked!r}] = None; "
+                            "sys.argv[1:] = ['--version']; "
+                            "import runpy; runpy.run_module('app', run_name='__main__')")
+        assert done.returncode == 1
+        assert "Traceback" not in done.stderr
+        assert done.stderr.count("\n") == 1 and package in done.stderr, done.stderr
+        assert "pip install" in done.stderr
+
+
+def test_skiff_desktop_is_the_launcher() -> None:
+    import tomllib
+
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["gui-scripts"]
+    assert scripts["skiff-desktop"] == "app.launch:main"
+
+
+def test_desktop_entry_and_icon() -> None:
+    for path in (ROOT / "resources" / "skiff-desktop.desktop",
+                 ROOT / "packaging" / "skiff-desktop.desktop"):
+        entry = dict(line.split("=", 1) for line in path.read_text().splitlines()
+                     if "=" in line)
+        assert entry["Exec"] == "skiff-desktop" and entry["Icon"] == "skiff"
+        assert entry["Type"] == "Application" and entry["Terminal"] == "false"
+    assert (ROOT / "resources" / "skiff.svg").read_text().startswith("<svg")
+
+
+def test_garbage_is_collected_on_the_gui_thread(qapp: object) -> None:
+    import gc
+
+    from app.desktop.utils.gcguard import GarbageCollector
+
+    collector = GarbageCollector()
+    enabled = gc.isenabled()
+    collector.start()
+    try:
+        assert not gc.isenabled()
+
+        class Cycle:
+            pass
+
+        for _ in range(2000):  # more than generation 0's threshold of cyclic garbage
+            a, b = Cycle(), Cycle()
+            a.other, b.other = b, a  # type: ignore[attr-defined]
+        assert collector.check() > 0
+        collector.freeze()
+        assert gc.get_freeze_count() > 0
+        gc.unfreeze()
+    finally:
+        collector.stop()
+    assert gc.isenabled() == enabled

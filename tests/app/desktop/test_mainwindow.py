@@ -1,0 +1,121 @@
+"""The window without a working engine: it says why, in words, and stays usable."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtWidgets import QFileDialog
+
+from app.desktop.main import build
+from app.desktop.mainwindow import MainWindow
+
+
+def cannot_open() -> object:
+    raise PermissionError(13, "Permission denied", "/var/lib/skiff/helper")
+
+
+def test_an_engine_that_cannot_start_says_so(qapp: Any, run: Callable[..., Any],
+                                             tmp_path: Path) -> None:
+    bridge, window = build(qapp, cannot_open, tmp_path / "desktop.conf")
+    assert isinstance(window, MainWindow)
+    window.show()
+    try:
+        assert not run(bridge.open())
+        expected = ("Could not start the Skiff engine: permission denied on "
+                    "/var/lib/skiff/helper. Check that you may use that file or folder.")
+        assert window.messages.messages() == [expected]
+        assert window.welcome.text() == expected
+        window.show_browser()
+        window.browser.set_source("hub")
+        window.browser.query.setText("nginx")
+        task = window.browser.bridge.search("nginx", lambda _r: None,
+                                            window.browser.show_error)
+        run(task)
+        assert window.browser.notice.text() == expected
+    finally:
+        window.close()
+        run(bridge.close())
+
+
+def test_menus_list_the_shortcuts(qapp: Any, tmp_path: Path) -> None:
+    _bridge, window = build(qapp, cannot_open, tmp_path / "desktop.conf")
+    assert isinstance(window, MainWindow)
+    shortcuts = {a.text().replace("&", ""): a.shortcut().toString()
+                 for m in window.menuBar().actions() if m.menu() is not None
+                 for a in m.menu().actions()  # type: ignore[attr-defined]
+                 if not a.shortcut().isEmpty()}
+    assert shortcuts.items() >= {
+        "New Container…": "Ctrl+N", "Import Image from File…": "Ctrl+I", "Refresh": "F5",
+        "Quit": "Ctrl+Q", "Start": "Ctrl+Shift+S", "Stop": "Ctrl+Shift+X",
+        "Restart": "Ctrl+Shift+R", "Pause": "Ctrl+Shift+P", "Resume": "Ctrl+Shift+U",
+        "Exec": "Ctrl+Shift+T", "Remove…": "Ctrl+Del", "Find Container": "Ctrl+K",
+        "Container List": "Ctrl+0", "Logs": "Ctrl+1", "Ports": "Ctrl+2", "Volumes": "Ctrl+3",
+        "Settings": "Ctrl+4", "Inspect": "Ctrl+5", "Find…": "Ctrl+F", "Next Match": "F3",
+        "Previous Match": "Shift+F3", "Jump to Time…": "Ctrl+J", "Copy Lines": "Ctrl+C",
+        "Save Log…": "Ctrl+S", "Clear View": "Ctrl+Shift+K", "Follow Newest Lines": "End",
+        "Keyboard Shortcuts": "F1"}.items()  # plug-in tabs add theirs
+    assert len(set(shortcuts.values())) == len(shortcuts), "a shortcut is used twice"
+    window.close()
+
+
+def test_the_menu_lists_start_and_stop_whatever_the_state(qapp: Any, tmp_path: Path) -> None:
+    _bridge, window = build(qapp, cannot_open, tmp_path / "desktop.conf")
+    menu = next(m.menu() for m in window.menuBar().actions()
+                if m.text().replace("&", "") == "Container")
+    listed = [a.text().replace("&", "") for a in menu.actions()  # type: ignore[attr-defined]
+              if a.isVisible()]
+    assert {"Start", "Stop", "Pause", "Resume"} <= set(listed)
+    window.close()
+
+
+def test_a_first_run_offers_the_ways_to_a_first_image(
+        qapp: Any, run: Callable[..., Any], tmp_path: Path, monkeypatch: Any,
+        busybox_docker_archive: Path) -> None:
+    """A real engine on an empty storage root: no images, no containers."""
+    import os
+
+    import pytest
+
+    if os.geteuid() != 0:
+        pytest.skip("needs root: the engine's helper")
+    from app.desktop.images.browser import HUB
+    from app.desktop.images.welcome import FIRST_RUN, NO_CONTAINERS
+    from tests.app.desktop.conftest import screenshot
+
+    monkeypatch.setenv("SKIFF_ROOT", str(tmp_path / "empty"))
+    bridge, window = build(qapp, settings_path=tmp_path / "desktop.conf")
+    window.resize(1000, 640)
+    window.show()
+    try:
+        assert run(bridge.open())
+        assert window.pages.currentWidget() is window.welcome
+        assert window.welcome.text() == FIRST_RUN
+        assert window.welcome.buttons.isVisibleTo(window.welcome)
+        screenshot(window, "first-run")
+        window.welcome.hub_button.click()
+        assert window.pages.currentWidget() is window.browser
+        assert window.browser.source_key() == HUB
+        window.browser.closed.emit()
+        window.welcome.import_button.click()
+        dialog = window.browser.findChild(QFileDialog)
+        assert window.pages.currentWidget() is window.browser and dialog is not None
+        dialog.reject()
+        window.browser.import_file(busybox_docker_archive)
+
+        async def imported() -> None:
+            while window.images.rowCount() == 0:
+                await asyncio.sleep(0.05)
+
+        run(imported(), timeout=60)
+        window.browser.closed.emit()
+        assert window.welcome.text() == NO_CONTAINERS
+        assert not window.welcome.buttons.isVisibleTo(window.welcome)
+        window.browser._on_hub_failed("Could not search Docker Hub: it did not answer.")
+        notice = window.browser.notice.text()
+        assert "import an image file" in notice and "Add Registry" in notice
+    finally:
+        window.close()
+        run(bridge.close())
