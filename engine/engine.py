@@ -70,6 +70,7 @@ from engine.images.store import ImageStore
 from engine.processes import is_alive
 from engine.prune import Pruned, prune_containers, prune_images, prune_networks
 from engine.registry.model import PullProgress, PushProgress, SearchResult
+from engine.timestamps import parse_timestamp
 from engine.volumes import Volume, VolumeStore, check_volume_name
 
 __all__ = ["Engine"]
@@ -1389,22 +1390,8 @@ def _endpoint_entry(network: str, container_id: str, name: str, info: dict[str, 
 
 
 def parse_since(value: str | None) -> int | None:
-    """docker's --since/--until: RFC 3339, Unix seconds (with fraction), or 10m/1h ago."""
-    if not value:
-        return None
-    text = value.strip()
-    units = {"s": 1, "m": 60, "h": 3600}
-    try:
-        if text[-1] in units and text[:-1].replace(".", "", 1).isdigit():
-            return time.time_ns() - int(float(text[:-1]) * units[text[-1]] * 1e9)
-        if text.replace(".", "", 1).isdigit():
-            return int(float(text) * 1e9)
-        if "T" in text:
-            return parse_time(text)
-        return parse_time(f"{text}T00:00:00Z")
-    except (ValueError, IndexError):
-        raise InvalidArgument(f"invalid value for time: {value!r} (use RFC 3339, a Unix "
-                              "timestamp or a duration like 10m)") from None
+    """docker's --since/--until (see engine.timestamps); None when not given."""
+    return parse_timestamp(value) if value else None
 
 
 def _names_tag(ref: str, tag: str) -> bool:

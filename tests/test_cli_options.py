@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -10,7 +9,6 @@ import pytest
 from app.cli.options import (
     UsageError,
     parse_cpus,
-    parse_duration,
     parse_env,
     parse_env_file,
     parse_labels,
@@ -163,24 +161,10 @@ def test_signals() -> None:
             parse_signal(bad)
 
 
-def test_durations() -> None:
-    assert parse_duration("10m") == 600
-    assert parse_duration("1h30m") == 5400
-    assert parse_duration("1.5s") == 1.5
-    assert parse_duration("250ms") == 0.25
-    for bad in ("", "10", "m", "10x", "1h 30m"):
-        assert parse_duration(bad) is None
-
-
-def test_times() -> None:
+def test_times_use_the_engine_rule_and_fail_as_usage_errors() -> None:
     now = 1_714_564_800.0  # 2024-05-01T12:00:00Z
     assert parse_time("10m", "--since", now) == int((now - 600) * 1e9)
-    assert parse_time("1714564800", "--since", now) == 1_714_564_800 * 10**9
-    assert parse_time("1714564800.5", "--since", now) == 1_714_564_800_500_000_000
     assert parse_time("2024-05-01T12:00:00Z", "--since", now) == 1_714_564_800 * 10**9
-    assert parse_time("2024-05-01T14:00:00.000000001+02:00", "--since", now) == \
-        1_714_564_800 * 10**9 + 1
-    local = datetime(2024, 5, 1).astimezone().timestamp()  # a date alone is local midnight
-    assert parse_time("2024-05-01", "--since", now) == int(local) * 10**9
-    with pytest.raises(UsageError, match="--until"):
+    with pytest.raises(UsageError, match='"--until" flag: failed to parse value as time or '
+                                         'duration: "yesterday"'):
         parse_time("yesterday", "--until", now)

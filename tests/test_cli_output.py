@@ -18,8 +18,6 @@ from app.cli.output import (
     format_ports,
     human_duration,
     human_size,
-    parse_rfc3339_ns,
-    rfc3339_nano,
     since,
     split_reference,
     tabulate,
@@ -32,13 +30,14 @@ from engine.containers.model import Container, Event, Stats
 from engine.containers.state import ContainerState, Status
 from engine.images.model import Image
 from engine.registry.model import PullProgress, SearchResult
+from engine.timestamps import format_rfc3339
 
 NOW = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC).timestamp()
 
 
 def ago(seconds: float) -> str:
     """An RFC 3339 time ``seconds`` before NOW."""
-    return rfc3339_nano(int((NOW - seconds) * 1e9))
+    return format_rfc3339(int((NOW - seconds) * 1e9))
 
 
 @pytest.mark.parametrize(("size", "text"), [
@@ -68,12 +67,8 @@ def test_human_duration(seconds: float, text: str) -> None:
     assert human_duration(seconds) == text
 
 
-def test_since_and_rfc3339_round_trip() -> None:
+def test_since() -> None:
     stamp = "2024-05-01T11:58:00.123456789Z"
-    assert parse_rfc3339_ns(stamp) == int(NOW - 120) * 10**9 + 123456789
-    assert rfc3339_nano(parse_rfc3339_ns(stamp) or 0) == stamp
-    assert parse_rfc3339_ns("2024-05-01T13:58:00+02:00") == int(NOW - 120) * 10**9
-    assert parse_rfc3339_ns("not a time") is None
     assert since(stamp, NOW) == "About a minute ago"  # 119.9 s
     assert since("", NOW) == ""
 

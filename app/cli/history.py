@@ -14,7 +14,8 @@ from typing import Any
 
 from app.cli.command import Command, Context
 from app.cli.options import UsageError
-from app.cli.output import Formatter, ellipsis, human_size, parse_rfc3339_ns, since
+from app.cli.output import Formatter, ellipsis, human_size, since
+from engine.timestamps import rfc3339_ns
 
 __all__ = ["HISTORY", "history_row"]
 
@@ -26,7 +27,7 @@ HEADERS = {"ID": "IMAGE", "CreatedSince": "CREATED", "CreatedAt": "CREATED AT",
 
 def _rfc3339(created: str) -> str:
     """Go's time.RFC3339 in local time, to the second ("2024-01-01T01:00:00+01:00")."""
-    ns = parse_rfc3339_ns(created)
+    ns = rfc3339_ns(created)
     if ns is None:
         return ""
     moment = datetime.fromtimestamp(ns // 1_000_000_000, UTC).astimezone()

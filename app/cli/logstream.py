@@ -13,7 +13,7 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import IO, Any
 
-from app.cli.output import parse_rfc3339_ns, rfc3339_nano
+from engine.timestamps import format_rfc3339, rfc3339_ns
 
 __all__ = ["LogWriter", "follow_until_exit", "print_logs"]
 
@@ -34,8 +34,8 @@ class LogWriter:
     def write(self, line: Any) -> None:
         stream = self.err if line.stream == "stderr" else self.out
         if self.timestamps:
-            ns = parse_rfc3339_ns(line.time)
-            stamp = rfc3339_nano(ns) if ns is not None else line.time
+            ns = rfc3339_ns(line.time)
+            stamp = format_rfc3339(ns) if ns is not None else line.time
             stream.write(stamp.encode() + b" ")
         stream.write(line.data)
         if not line.partial:
@@ -71,7 +71,7 @@ def _in_window(line: Any, since_ns: int | None, until_ns: int | None) -> tuple[b
     """(show it, past the end): the --since/--until filter on a line's time."""
     if since_ns is None and until_ns is None:
         return True, False
-    ns = parse_rfc3339_ns(line.time)
+    ns = rfc3339_ns(line.time)
     if ns is None:
         return True, False
     if until_ns is not None and ns > until_ns:
@@ -123,7 +123,7 @@ async def follow_until_exit(
 
     def write(line: Any) -> None:
         nonlocal last_ns, at_last
-        ns = parse_rfc3339_ns(line.time)
+        ns = rfc3339_ns(line.time)
         ns = last_ns if ns is None else ns
         if ns == last_ns:
             at_last += 1
@@ -160,14 +160,14 @@ async def follow_until_exit(
         with contextlib.suppress(asyncio.CancelledError):
             await follower
         rest = await read(CATCH_UP_TAIL) if last_ns >= 0 else []
-        first = parse_rfc3339_ns(rest[0].time) if rest else None
+        first = rfc3339_ns(rest[0].time) if rest else None
         # The window must start before the last written line, or be the whole log.
         if last_ns < 0 or not (len(rest) < CATCH_UP_TAIL
                                or (first is not None and first < last_ns)):
             rest = await read(None)
         skip = at_last
         for line in rest:
-            ns = parse_rfc3339_ns(line.time)
+            ns = rfc3339_ns(line.time)
             if ns is not None and ns < last_ns:
                 continue
             if ns == last_ns and skip > 0:

@@ -1,6 +1,6 @@
 """Flag values turned into engine objects, with docker's syntax and docker's errors.
 
-Pure functions, no engine: memory sizes ("512m"), ``--cpus``, ``-p`` forms,
+Pure functions over the engine's rules: memory sizes ("512m"), ``--cpus``, ``-p`` forms,
 ``-v``/``--mount``, ``--env-file``, ``-e``/``-l`` lists, ``--restart`` and the
 times that ``logs --since`` and ``events --until`` take. A bad value raises
 :class:`UsageError`, which the CLI prints as one line with a hint, exiting 125
@@ -11,19 +11,17 @@ from __future__ import annotations
 
 import re
 import signal
-import time
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from pathlib import Path
 
 from engine.containers.config import MountSpec, PortBinding, RestartPolicy
 from engine.containers.securityopt import normalize_security_opts
 from engine.errors import InvalidArgument
+from engine.timestamps import parse_timestamp
 
 __all__ = [
     "UsageError",
     "parse_cpus",
-    "parse_duration",
     "parse_env",
     "parse_env_file",
     "parse_labels",
@@ -280,57 +278,12 @@ def parse_labels(items: Sequence[str]) -> dict[str, str]:
     return labels
 
 
-_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
-_DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0,
-                   "h": 3600.0}
-
-
-def parse_duration(text: str) -> float | None:
-    """A Go duration ("10m", "1h30m", "1.5s") in seconds; None if it is not one."""
-    if not text or not _DURATION_PART.match(text):
-        return None
-    total = 0.0
-    pos = 0
-    for match in _DURATION_PART.finditer(text):
-        if match.start() != pos:
-            return None
-        total += float(match.group(1)) * _DURATION_UNITS[match.group(2)]
-        pos = match.end()
-    return total if pos == len(text) else None
-
-
 def parse_time(text: str, flag: str, now: float | None = None) -> int:
-    """A ``--since``/``--until`` value → ns since the epoch.
-
-    Accepts what docker does: RFC 3339 (with or without zone; none means local
-    time), a date, a Unix timestamp (with fractions), or a duration relative to
-    now ("10m", "1h30m").
-    """
-    now = time.time() if now is None else now
-    value = text.strip()
-    relative = parse_duration(value)
-    if relative is not None:
-        return int((now - relative) * 1e9)
-    if re.match(r"^\d+(\.\d{1,9})?$", value):
-        seconds, _, fraction = value.partition(".")
-        return int(seconds) * 1_000_000_000 + int(fraction.ljust(9, "0") or 0)
-    match = re.match(r"^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2})?)(?:\.(\d{1,9}))?)?"
-                     r"(Z|[+-]\d{2}:\d{2})?$", value)
-    if match:
-        date, clock, fraction, zone = match.groups()
-        iso = f"{date}T{clock or '00:00:00'}"
-        if zone:
-            iso += "+00:00" if zone == "Z" else zone
-        try:
-            moment = datetime.fromisoformat(iso)
-        except ValueError:
-            moment = None
-        if moment is not None:
-            if moment.tzinfo is None:
-                moment = moment.astimezone()  # docker reads a zoneless time as local
-            return int(moment.timestamp()) * 1_000_000_000 + int((fraction or "0").ljust(9, "0"))
-    raise UsageError(f'invalid value for "{flag}": {text!r} (use an RFC 3339 time, a Unix '
-                     "timestamp, or a duration such as 10m)")
+    """A ``--since``/``--until`` value → ns since the epoch (the engine's rule, docker's forms)."""
+    try:
+        return parse_timestamp(text, now)
+    except InvalidArgument as exc:
+        raise UsageError(f'invalid argument "{text}" for "{flag}" flag: {exc}') from None
 
 
 def parse_signal(text: str, flag: str = "--signal") -> str:

@@ -9,13 +9,13 @@ padding 3), so that scripts written against docker's output keep working.
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TextIO
 
 from app.cli.template import Template, TemplateError
+from engine.timestamps import rfc3339_ns
 
 __all__ = [
     "Formatter",
@@ -27,8 +27,6 @@ __all__ = [
     "format_ports",
     "human_duration",
     "human_size",
-    "parse_rfc3339_ns",
-    "rfc3339_nano",
     "since",
     "split_reference",
     "tabulate",
@@ -94,45 +92,9 @@ def human_duration(seconds: float) -> str:
     return f"{int(seconds // 3600) // 24 // 365} years"
 
 
-_RFC3339 = re.compile(
-    r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})?$")
-
-
-def parse_rfc3339_ns(text: str) -> int | None:
-    """Nanoseconds since the epoch for an RFC 3339 time; None for "" or a malformed one."""
-    match = _RFC3339.match(text.strip())
-    if not match:
-        return None
-    date, clock, fraction, zone = match.groups()
-    zone = zone or "Z"
-    if zone == "Z":
-        zone = "+00:00"
-    elif ":" not in zone:
-        zone = f"{zone[:3]}:{zone[3:]}"
-    try:
-        moment = datetime.fromisoformat(f"{date}T{clock}{zone}")
-    except ValueError:
-        return None
-    nanos = int((fraction or "0").ljust(9, "0"))
-    return int(moment.timestamp()) * 1_000_000_000 + nanos
-
-
-def rfc3339_nano(ns: int, local: bool = False) -> str:
-    """Go's RFC3339NanoFixed: 2024-01-02T03:04:05.000000000Z (or with the local offset)."""
-    seconds, nanos = divmod(ns, 1_000_000_000)
-    if local:
-        moment = datetime.fromtimestamp(seconds).astimezone()
-        offset = moment.strftime("%z")
-        zone = "Z" if offset in ("+0000", "") else f"{offset[:3]}:{offset[3:]}"
-    else:
-        moment = datetime.fromtimestamp(seconds, UTC)
-        zone = "Z"
-    return f"{moment.strftime('%Y-%m-%dT%H:%M:%S')}.{nanos:09d}{zone}"
-
-
 def since(timestamp: str, now: float | None = None) -> str:
     """"2 minutes ago" for an RFC 3339 time, as docker's CREATED column."""
-    ns = parse_rfc3339_ns(timestamp)
+    ns = rfc3339_ns(timestamp)
     if ns is None:
         return ""
     now = time.time() if now is None else now
@@ -141,7 +103,7 @@ def since(timestamp: str, now: float | None = None) -> str:
 
 def created_at(timestamp: str) -> str:
     """Go's time.String() in local time: "2024-01-02 03:04:05 +0100 CET"."""
-    ns = parse_rfc3339_ns(timestamp)
+    ns = rfc3339_ns(timestamp)
     if ns is None:
         return ""
     moment = datetime.fromtimestamp(ns / 1e9).astimezone()
@@ -154,7 +116,7 @@ def container_status(state: Any, now: float | None = None) -> str:
     status = str(getattr(state.status, "value", state.status))
 
     def ago(timestamp: str) -> str:
-        ns = parse_rfc3339_ns(timestamp)
+        ns = rfc3339_ns(timestamp)
         if ns is None:
             return "Less than a second"
         return human_duration(max(0.0, now - ns / 1e9))

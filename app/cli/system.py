@@ -19,9 +19,10 @@ from typing import Any
 from app.cli.command import Command, Context
 from app.cli.diskusage import SYSTEM_DF
 from app.cli.options import UsageError, parse_time
-from app.cli.output import bytes_size, rfc3339_nano
+from app.cli.output import bytes_size
 from app.cli.prune import SYSTEM_PRUNE
 from app.cli.template import Template
+from engine.timestamps import format_rfc3339
 
 __all__ = ["COMMANDS", "MANAGEMENT", "event_line", "event_record", "parse_event_filters",
            "version_line"]
@@ -188,7 +189,7 @@ def event_record(event: Any) -> dict[str, Any]:
 
 def event_line(event: Any) -> str:
     attrs = ", ".join(f"{k}={v}" for k, v in sorted(event.attributes.items()))
-    line = f"{rfc3339_nano(event.time_ns, local=True)} {event.type} {event.action} {event.id}"
+    line = f"{format_rfc3339(event.time_ns, local=True)} {event.type} {event.action} {event.id}"
     return f"{line} ({attrs})" if attrs else line
 
 

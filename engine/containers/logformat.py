@@ -15,40 +15,24 @@ import os
 import time
 from pathlib import Path
 
+from engine.timestamps import format_rfc3339, rfc3339_ns
+
 __all__ = ["MAX_RECORD", "format_time", "parse_record", "parse_time"]
 
 MAX_RECORD = 16 * 1024  # longer lines are split into P records
 
-_second_cache: tuple[int, str] = (-1, "")
-
 
 def format_time(ns: int) -> str:
     """RFC 3339 with nanoseconds in UTC, as docker prints timestamps."""
-    global _second_cache
-    seconds, frac = divmod(ns, 1_000_000_000)
-    if _second_cache[0] != seconds:
-        _second_cache = (seconds, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)))
-    return f"{_second_cache[1]}.{frac:09d}Z"
+    return format_rfc3339(ns)
 
 
 def parse_time(text: str) -> int:
-    """Nanoseconds since the epoch from an RFC 3339 timestamp (any fraction, Z or offset)."""
-    import calendar
-
-    text = text.strip()
-    if text.endswith("Z"):
-        text, offset = text[:-1], 0
-    elif len(text) > 6 and text[-6] in "+-" and text[-3] == ":":
-        sign = 1 if text[-6] == "+" else -1
-        offset = sign * (int(text[-5:-3]) * 3600 + int(text[-2:]) * 60)
-        text = text[:-6]
-    else:
-        offset = 0
-    main, _, frac = text.partition(".")
-    st = time.strptime(main, "%Y-%m-%dT%H:%M:%S")
-    seconds = calendar.timegm(st) - offset
-    nanos = int((frac + "000000000")[:9]) if frac else 0
-    return seconds * 1_000_000_000 + nanos
+    """Nanoseconds since the epoch of a record's RFC 3339 timestamp; ValueError if malformed."""
+    ns = rfc3339_ns(text)
+    if ns is None:
+        raise ValueError(f"not an RFC 3339 time: {text!r}")
+    return ns
 
 
 def parse_record(line: bytes) -> tuple[str, str, bool, bytes] | None:

@@ -10,7 +10,6 @@ matching rows; "clear" hides the rows so far without touching the file.
 from __future__ import annotations
 
 import bisect
-import calendar
 import os
 import time
 from collections import OrderedDict
@@ -31,6 +30,7 @@ from PySide6.QtCore import (
 from app.desktop.logs import ansi
 from app.desktop.logs.index import LogIndex, LogRecord, LogScanner, LogSearch, SegmentReader
 from app.desktop.logs.index import parse_record as parse_line
+from engine.timestamps import rfc3339_ns
 
 __all__ = ["LogModel", "LogRow", "format_local_time", "time_key"]
 
@@ -58,10 +58,10 @@ def format_local_time(stamp: str, with_date: bool = False) -> str:
     key = stamp[:19] + ("d" if with_date else "")
     local = _local_cache.get(key)
     if local is None:
-        try:
-            seconds = calendar.timegm(time.strptime(stamp[:19], "%Y-%m-%dT%H:%M:%S"))
-        except ValueError:
+        ns = rfc3339_ns(stamp[:19] + "Z")
+        if ns is None:
             return stamp
+        seconds = ns // 1_000_000_000
         local = time.strftime("%Y-%m-%d %H:%M:%S" if with_date else "%H:%M:%S",
                               time.localtime(seconds))
         if len(_local_cache) > 4096:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import calendar
 import re
 import time
 
 from engine.errors import InvalidArgument
+from engine.timestamps import rfc3339_ns
 
 __all__ = ["age", "human_size", "parse_size", "short_image_name"]
 
@@ -50,12 +50,10 @@ def format_size_limit(n: int | None) -> str:
 
 def age(created: str, now: float | None = None) -> str:
     """"3 days ago" from an RFC 3339 UTC time; "" when unknown."""
-    if len(created) < 19:
+    ns = rfc3339_ns(created)
+    if ns is None:
         return ""
-    try:
-        then = calendar.timegm(time.strptime(created[:19], "%Y-%m-%dT%H:%M:%S"))
-    except ValueError:
-        return ""
+    then = ns // 1_000_000_000
     seconds = max(0, int((time.time() if now is None else now) - then))
     for unit, size in (("year", 365 * 86400), ("month", 30 * 86400), ("week", 7 * 86400),
                        ("day", 86400), ("hour", 3600), ("minute", 60)):
