@@ -15,4 +15,5 @@ pytest_plugins = [
     "tests.fixtures.installed",
     "tests.fixtures.desktopuser",
     "tests.fixtures.networld",
+    "tests.fixtures.apiserver",
 ]

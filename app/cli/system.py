@@ -21,6 +21,7 @@ from app.cli.diskusage import SYSTEM_DF
 from app.cli.options import UsageError, parse_time
 from app.cli.output import bytes_size
 from app.cli.prune import SYSTEM_PRUNE
+from app.cli.serve import SERVE
 from app.cli.template import Template
 from engine.timestamps import format_rfc3339
 
@@ -239,6 +240,7 @@ COMMANDS: list[Command] = [
             needs_engine=False),
     _INFO,
     _EVENTS,
+    SERVE,
 ]
 
 #: ``skiff system ...``, as docker's: df, events, info, prune.
