@@ -1,0 +1,96 @@
+"""Networks: list, inspect, create, connect, disconnect, remove, prune.
+
+Skiff's networks are bridges with one IPv4 subnet; a request for something
+else (another driver, IPv6, several subnets) is refused in one line rather
+than half done (app/api/networkjson.py).
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from app.api import params
+from app.api.backend import engine_of
+from app.api.errors import ApiError
+from app.api.filters import Filters
+from app.api.networkjson import NETWORK_FILTERS, create_options, filter_networks, network_json
+from app.api.routing import Routes
+
+__all__ = ["routes"]
+
+routes = Routes()
+
+
+@routes.get("/networks")
+async def list_networks(request: web.Request) -> web.StreamResponse:
+    found = Filters(params.filters(request, NETWORK_FILTERS))
+    networks = filter_networks(await engine_of(request).networks(), found)
+    return web.json_response([network_json(n, containers=False) for n in networks])
+
+
+@routes.get("/networks/{id}")
+async def inspect_network(request: web.Request) -> web.StreamResponse:
+    network = await engine_of(request).network_inspect(request.match_info["id"])
+    return web.json_response(network_json(network))
+
+
+@routes.post("/networks/create")
+async def create_network(request: web.Request) -> web.StreamResponse:
+    body = await params.json_body(request)
+    name, subnet, gateway = create_options(body)
+    if body.get("Internal"):
+        raise ApiError(400, "internal networks are not supported by Skiff yet: create the "
+                            "network without Internal")
+    labels = body.get("Labels") or {}
+    if not isinstance(labels, dict):
+        raise ApiError(400, "network Labels must be an object of strings")
+    created = await engine_of(request).network_create(name, subnet, gateway)
+    return web.json_response({"Id": created["Id"], "Warning": ""}, status=201)
+
+
+@routes.post("/networks/{id}/connect")
+async def connect_network(request: web.Request) -> web.StreamResponse:
+    body = await params.json_body(request)
+    container = str(body.get("Container") or "")
+    if not container:
+        raise ApiError(400, "no container given: the body needs Container")
+    endpoint = body.get("EndpointConfig") or {}
+    aliases = [str(a) for a in endpoint.get("Aliases") or []]
+    ipam = endpoint.get("IPAMConfig") or {}
+    engine = engine_of(request)
+    network = await engine.network_inspect(request.match_info["id"])
+    await engine.network_connect(network["Name"], container, aliases,
+                                 str(ipam.get("IPv4Address") or ""))
+    return web.Response(status=200)
+
+
+@routes.post("/networks/{id}/disconnect")
+async def disconnect_network(request: web.Request) -> web.StreamResponse:
+    body = await params.json_body(request)
+    container = str(body.get("Container") or "")
+    if not container:
+        raise ApiError(400, "no container given: the body needs Container")
+    engine = engine_of(request)
+    network = await engine.network_inspect(request.match_info["id"])
+    await engine.network_disconnect(network["Name"], container)
+    return web.Response(status=200)
+
+
+@routes.delete("/networks/{id}")
+async def remove_network(request: web.Request) -> web.StreamResponse:
+    engine = engine_of(request)
+    network = await engine.network_inspect(request.match_info["id"])
+    await engine.network_remove(network["Name"])
+    return web.Response(status=204)
+
+
+@routes.post("/networks/prune")
+async def prune_networks(request: web.Request) -> web.StreamResponse:
+    found = Filters(params.filters(request, ("label", "label!", "until")))
+    if found.get("until"):
+        raise ApiError(400, "network prune does not support the until filter yet")
+    engine = engine_of(request)
+    if found.get("label") or found.get("label!"):
+        raise ApiError(400, "network prune does not support label filters yet")
+    pruned = await engine.network_prune()
+    return web.json_response({"NetworksDeleted": pruned.deleted or None})

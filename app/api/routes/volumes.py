@@ -1,0 +1,97 @@
+"""Volumes: list (``{"Volumes": [...], "Warnings": []}``), inspect, create, remove, prune.
+
+Skiff's volumes are local directories; ``Driver`` other than ``local`` and
+driver options are refused in one line rather than ignored.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from app.api import params
+from app.api.backend import engine_of
+from app.api.errors import ApiError
+from app.api.filters import Filters
+from app.api.routing import Routes
+from app.api.versions import parse_version
+
+__all__ = ["routes"]
+
+routes = Routes()
+
+VOLUME_FILTERS = ("dangling", "driver", "label", "label!", "name")
+
+
+def volume_json(volume: Any, *, size: int | None = None, links: int | None = None
+                ) -> dict[str, Any]:
+    entry: dict[str, Any] = volume.inspect()
+    entry["Labels"] = dict(volume.labels)
+    entry["Options"] = {}
+    if size is not None:
+        entry["UsageData"] = {"Size": size, "RefCount": links if links is not None else -1}
+    return entry
+
+
+@routes.get("/volumes")
+async def list_volumes(request: web.Request) -> web.StreamResponse:
+    found = Filters(params.filters(request, VOLUME_FILTERS))
+    engine = engine_of(request)
+    volumes = await engine.volumes()
+    dangling = found.boolean("dangling")
+    used: set[str] = set()
+    if dangling is not None:
+        used = {m["Name"] for c in await engine.containers(all=True)
+                for m in (await engine.inspect(c.id)).get("Mounts") or []
+                if m.get("Type") == "volume"}
+    kept = [v for v in volumes
+            if found.any_matches("name", [v.name], substring=True)
+            and found.any_matches("driver", ["local"])
+            and found.labels_match(v.labels) and found.labels_absent(v.labels)
+            and (dangling is None or (v.name not in used) == dangling)]
+    return web.json_response({"Volumes": [volume_json(v) for v in kept], "Warnings": []})
+
+
+@routes.get("/volumes/{name}")
+async def inspect_volume(request: web.Request) -> web.StreamResponse:
+    volume = await engine_of(request).volume(request.match_info["name"])
+    return web.json_response(volume_json(volume))
+
+
+@routes.post("/volumes/create")
+async def create_volume(request: web.Request) -> web.StreamResponse:
+    body = await params.json_body(request, required=False)
+    driver = str(body.get("Driver") or "local")
+    if driver != "local":
+        raise ApiError(400, f'plugin "{driver}" not found: Skiff volumes use the local driver')
+    if body.get("DriverOpts"):
+        raise ApiError(400, "volume driver options are not supported by Skiff: create the "
+                            "volume without DriverOpts")
+    labels = body.get("Labels") or {}
+    if not isinstance(labels, dict):
+        raise ApiError(400, "volume Labels must be an object of strings")
+    volume = await engine_of(request).volume_create(
+        str(body.get("Name") or ""), {str(k): str(v) for k, v in labels.items()})
+    return web.json_response(volume_json(volume), status=201)
+
+
+@routes.delete("/volumes/{name}")
+async def remove_volume(request: web.Request) -> web.StreamResponse:
+    await engine_of(request).volume_remove(request.match_info["name"],
+                                           force=params.flag(request, "force"))
+    return web.Response(status=204)
+
+
+@routes.post("/volumes/prune")
+async def prune_volumes(request: web.Request) -> web.StreamResponse:
+    found = Filters(params.filters(request, ("all", "label", "label!")))
+    if found.get("label") or found.get("label!"):
+        raise ApiError(400, "volume prune does not support label filters yet")
+    # From API 1.42 on, prune takes only anonymous volumes unless all=true.
+    version = request.match_info.get("api_version", "")
+    recent = not version or parse_version(version[1:]) >= (1, 42)
+    every = found.boolean("all") is True or not recent
+    pruned = await engine_of(request).volume_prune(anonymous_only=not every)
+    return web.json_response({"VolumesDeleted": pruned.deleted or None,
+                              "SpaceReclaimed": pruned.reclaimed})

@@ -1,0 +1,117 @@
+"""The real docker CLI (28.x) against ``skiff serve``: images, pull/push with the
+local registry, save/load, network, volume, system df, login."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.app.api.serverproc import api_socket, docker_env
+from tests.fixtures.registry import PASSWORD, USER, LocalRegistry
+
+__all__ = ["api_socket"]
+
+pytestmark = [pytest.mark.root,
+              pytest.mark.skipif(shutil.which("docker") is None, reason="no docker CLI")]
+
+
+@pytest.fixture
+def docker(api_socket: Path, tmp_path: Path):  # type: ignore[no-untyped-def]
+    config = tmp_path / "docker-config"
+    config.mkdir()
+    env = docker_env(api_socket, config)
+
+    def run(*args: str, check: bool = True, input: bytes | None = None
+            ) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(["docker", *args], env=env, capture_output=True,
+                              input=input.decode("latin-1") if input else None, text=True,
+                              timeout=240)
+        if check and done.returncode != 0:
+            raise AssertionError(f"docker {' '.join(args)} failed: {done.stderr}")
+        return done
+    return run
+
+
+def test_images_inspect_history(docker) -> None:  # type: ignore[no-untyped-def]
+    listed = docker("images", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}").stdout
+    assert "busybox:latest" in listed
+    out = docker("image", "inspect", "busybox", "--format", "{{.Os}} {{.Id}}").stdout
+    assert out.startswith("linux sha256:")
+    assert docker("history", "-q", "busybox").stdout.strip()
+    missing = docker("image", "inspect", "nosuch:1", check=False)
+    assert missing.returncode == 1 and "No such image: nosuch:1" in missing.stderr
+    assert docker("images", "-q", "--filter", "dangling=true").returncode == 0
+
+
+def test_tag_rmi_save_load(docker, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    docker("tag", "busybox", "apicli/copy:1")
+    assert "apicli/copy" in docker("images", "apicli/copy", "--format",
+                                   "{{.Repository}}").stdout
+    archive = tmp_path / "saved.tar"
+    docker("save", "-o", str(archive), "apicli/copy:1", "busybox:latest")
+    assert archive.stat().st_size > 0
+    removed = docker("rmi", "apicli/copy:1").stdout
+    assert "Untagged: apicli/copy:1" in removed
+    loaded = docker("load", "-i", str(archive)).stdout
+    assert "Loaded image: apicli/copy:1" in loaded
+    docker("rmi", "apicli/copy:1")
+
+
+def test_pull_push_and_login(docker, plain_registry: LocalRegistry,  # type: ignore[no-untyped-def]
+                             basic_registry: LocalRegistry) -> None:
+    image = f"{plain_registry.host}/test/busybox:1.1"
+    pulled = docker("pull", image)
+    assert "Digest: sha256:" in pulled.stdout and "Downloaded newer image" in pulled.stdout
+    assert "Image is up to date" in docker("pull", image).stdout
+    target = f"{basic_registry.host}/apicli/pushed:1"
+    docker("tag", image, target)
+    try:
+        refused = docker("push", target, check=False)
+        assert refused.returncode != 0
+        bad = docker("login", basic_registry.host, "-u", USER, "--password-stdin",
+                     input=b"wrong\n", check=False)
+        assert bad.returncode != 0
+        docker("login", basic_registry.host, "-u", USER, "--password-stdin",
+               input=PASSWORD.encode() + b"\n")
+        pushed = docker("push", target)
+        assert "digest: sha256:" in pushed.stdout
+        docker("rmi", target)
+        docker("pull", target)
+    finally:
+        docker("rmi", "-f", target, check=False)
+        docker("rmi", image, check=False)
+    failed = docker("pull", f"{plain_registry.host}/test/nosuch:1", check=False)
+    assert failed.returncode == 1 and failed.stderr.strip()
+
+
+def test_network_and_volume_commands(docker) -> None:  # type: ignore[no-untyped-def]
+    docker("network", "create", "--subnet", "10.231.9.0/24", "apicli-net")
+    try:
+        names = docker("network", "ls", "--format", "{{.Name}}").stdout.split()
+        assert {"bridge", "host", "none", "apicli-net"} <= set(names)
+        doc = json.loads(docker("network", "inspect", "apicli-net").stdout)
+        assert doc[0]["IPAM"]["Config"][0]["Subnet"] == "10.231.9.0/24"
+        again = docker("network", "create", "apicli-net", check=False)
+        assert again.returncode == 1 and "already exists" in again.stderr
+    finally:
+        docker("network", "rm", "apicli-net")
+    docker("volume", "create", "--label", "k=v", "apicli-vol")
+    try:
+        assert "apicli-vol" in docker("volume", "ls", "-q", "--filter", "label=k=v").stdout
+        doc = json.loads(docker("volume", "inspect", "apicli-vol").stdout)
+        assert doc[0]["Labels"] == {"k": "v"}
+    finally:
+        docker("volume", "rm", "apicli-vol")
+    gone = docker("volume", "inspect", "apicli-vol", check=False)
+    assert gone.returncode == 1 and "no such volume" in gone.stderr
+
+
+def test_system_df(docker) -> None:  # type: ignore[no-untyped-def]
+    table = docker("system", "df").stdout
+    assert table.startswith("TYPE") and "Images" in table and "Local Volumes" in table
+    verbose = docker("system", "df", "-v").stdout
+    assert "busybox" in verbose

@@ -1,0 +1,133 @@
+"""Images through docker-py (its API client and its models) against ``skiff serve``."""
+
+from __future__ import annotations
+
+import io
+import tarfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import docker
+import pytest
+from docker.errors import APIError, ImageNotFound, NotFound
+
+from tests.app.api.serverproc import api_socket
+from tests.fixtures.registry import LocalRegistry
+
+__all__ = ["api_socket"]
+
+pytestmark = pytest.mark.root
+
+
+@pytest.fixture
+def client(api_socket: Path) -> Iterator[docker.DockerClient]:
+    opened = docker.DockerClient(base_url=f"unix://{api_socket}", version="auto")
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+def test_list_get_and_inspect(client: docker.DockerClient) -> None:
+    tags = [t for image in client.images.list() for t in image.tags]
+    assert "busybox:latest" in tags
+    image = client.images.get("busybox")
+    assert image.id.startswith("sha256:") and "busybox:latest" in image.tags
+    assert image.attrs["Os"] == "linux" and image.attrs["RootFS"]["Type"] == "layers"
+    assert client.images.get(image.short_id).id == image.id
+    listed = client.api.images(name="busybox")
+    assert [entry["Id"] for entry in listed] == [image.id]
+    assert isinstance(listed[0]["Created"], int) and listed[0]["Size"] > 0
+    with pytest.raises(ImageNotFound, match="No such image: nosuch:tag"):
+        client.images.get("nosuch:tag")
+
+
+def test_history(client: docker.DockerClient) -> None:
+    history = client.images.get("busybox").history()
+    assert history and history[0]["Id"].startswith("sha256:")
+    assert all(isinstance(step["Created"], int) for step in history)
+
+
+def test_tag_filters_and_remove(client: docker.DockerClient) -> None:
+    image = client.images.get("busybox")
+    assert image.tag("apitest/tagged", "v1")
+    try:
+        assert "apitest/tagged:v1" in client.images.get("apitest/tagged:v1").tags
+        found = client.images.list(filters={"reference": "apitest/*"})
+        assert [i.id for i in found] == [image.id]
+        assert client.images.list(filters={"reference": "apitest/tagged:v2"}) == []
+        assert image.id not in [i.id for i in client.images.list(filters={"dangling": True})]
+    finally:
+        removed = client.api.remove_image("apitest/tagged:v1")
+    assert removed == [{"Untagged": "apitest/tagged:v1"}]
+    with pytest.raises(ImageNotFound):
+        client.images.get("apitest/tagged:v1")
+    with pytest.raises(APIError, match="invalid filter 'colour'"):
+        client.api.images(filters={"colour": "red"})
+
+
+def test_save_and_load(client: docker.DockerClient, tmp_path: Path) -> None:
+    image = client.images.get("busybox")
+    archive = tmp_path / "busybox.tar"
+    with archive.open("wb") as sink:
+        for chunk in image.save(named=True):
+            sink.write(chunk)
+    with tarfile.open(archive) as tar:
+        assert "manifest.json" in tar.getnames()
+    image.tag("apitest/loaded", "1")
+    client.images.remove("apitest/loaded:1")
+    # the archive names busybox:latest: loading it brings back the same image
+    loaded = client.images.load(archive.read_bytes())
+    assert [i.id for i in loaded] == [image.id]
+    with pytest.raises(APIError):
+        client.images.load(b"not a tar")
+
+
+def test_import_from_tarball(client: docker.DockerClient) -> None:
+    data = io.BytesIO()
+    with tarfile.open(fileobj=data, mode="w") as tar:
+        info = tarfile.TarInfo("hello.txt")
+        info.size = 5
+        tar.addfile(info, io.BytesIO(b"hello"))
+    client.api.import_image_from_data(data.getvalue(), repository="apitest/imported",
+                                      tag="1", changes=['CMD ["/hello.txt"]'])
+    try:
+        image = client.images.get("apitest/imported:1")
+        assert image.attrs["Config"]["Cmd"] == ["/hello.txt"]
+    finally:
+        client.images.remove("apitest/imported:1")
+
+
+def test_pull_and_push_with_the_local_registry(client: docker.DockerClient,
+                                              plain_registry: LocalRegistry) -> None:
+    host = plain_registry.host
+    events = list(client.api.pull(f"{host}/test/busybox", tag="1.0", stream=True,
+                                  decode=True))
+    statuses = [e.get("status", "") for e in events]
+    assert statuses[0] == "Pulling from test/busybox"
+    assert any(s.startswith("Digest: sha256:") for s in statuses)
+    assert statuses[-1] == f"Status: Downloaded newer image for {host}/test/busybox:1.0"
+    assert any(s == "Pull complete" for s in statuses)
+    again = client.images.pull(f"{host}/test/busybox", tag="1.0")
+    assert f"{host}/test/busybox:1.0" in again.tags
+
+    again.tag(f"{host}/apitest/pushed", "v2")
+    try:
+        lines = list(client.images.push(f"{host}/apitest/pushed", tag="v2", stream=True,
+                                        decode=True))
+        assert lines[0]["status"] == f"The push refers to repository [{host}/apitest/pushed]"
+        assert not [line for line in lines if "error" in line]
+        assert lines[-1]["aux"]["Digest"].startswith("sha256:")
+        client.images.remove(f"{host}/apitest/pushed:v2")
+        pulled = client.images.pull(f"{host}/apitest/pushed", tag="v2")
+        assert pulled.id == again.id
+    finally:
+        client.images.remove(f"{host}/apitest/pushed:v2")
+        client.images.remove(f"{host}/test/busybox:1.0")
+
+
+def test_pull_errors(client: docker.DockerClient, plain_registry: LocalRegistry) -> None:
+    with pytest.raises(NotFound):
+        client.images.pull(f"{plain_registry.host}/test/nosuch", tag="latest")
+    with pytest.raises(ImageNotFound):
+        list(client.images.push("apitest/nosuch", tag="1", stream=True))

@@ -1,0 +1,125 @@
+"""Networks, volumes and disk usage through docker-py against ``skiff serve``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import docker
+import pytest
+from docker.errors import APIError, NotFound
+
+from tests.app.api.serverproc import api_socket
+
+__all__ = ["api_socket"]
+
+pytestmark = pytest.mark.root
+
+
+@pytest.fixture
+def client(api_socket: Path) -> Iterator[docker.DockerClient]:
+    opened = docker.DockerClient(base_url=f"unix://{api_socket}", version="auto")
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+def test_network_lifecycle(client: docker.DockerClient) -> None:
+    ipam = docker.types.IPAMConfig(pool_configs=[
+        docker.types.IPAMPool(subnet="10.231.7.0/24", gateway="10.231.7.1")])
+    network = client.networks.create("apitest-net", driver="bridge", ipam=ipam,
+                                     labels={"team": "api"})
+    try:
+        assert network.name == "apitest-net" and len(network.id) == 64
+        config = network.attrs["IPAM"]["Config"]
+        assert config == [{"Subnet": "10.231.7.0/24", "Gateway": "10.231.7.1"}]
+        assert [n.name for n in client.networks.list(names=["apitest-net"])] == ["apitest-net"]
+        names = {n.name for n in client.networks.list(filters={"type": "builtin"})}
+        assert names == {"bridge", "host", "none"}
+        assert client.networks.get(network.id[:12]).name == "apitest-net"
+        with pytest.raises(APIError, match="network with name apitest-net already exists"):
+            client.networks.create("apitest-net")
+        with pytest.raises(APIError, match="not supported"):
+            client.networks.create("apitest-v6", enable_ipv6=True)
+
+        container = client.containers.create("busybox", ["sleep", "30"], name="apitest-c")
+        try:
+            network.connect(container, aliases=["db"], ipv4_address="10.231.7.9")
+            network.reload()
+            [endpoint] = network.attrs["Containers"].values()
+            assert endpoint["Name"] == "apitest-c"
+            container.start()
+            container.reload()
+            settings = container.attrs["NetworkSettings"]["Networks"]["apitest-net"]
+            assert settings["IPAddress"] == "10.231.7.9"
+            assert "db" in (settings.get("Aliases") or [])
+            with pytest.raises(APIError, match=r"has active endpoints|in use"):
+                network.remove()
+            network.disconnect(container)
+        finally:
+            container.remove(force=True)
+    finally:
+        network.remove()
+    with pytest.raises(NotFound, match="network apitest-net not found"):
+        client.networks.get("apitest-net")
+
+
+def test_network_prune(client: docker.DockerClient) -> None:
+    client.networks.create("apitest-unused")
+    result = client.networks.prune()
+    assert "apitest-unused" in result["NetworksDeleted"]
+    with pytest.raises(NotFound):
+        client.networks.get("apitest-unused")
+
+
+def test_volume_lifecycle(client: docker.DockerClient) -> None:
+    volume = client.volumes.create("apitest-vol", labels={"team": "api"})
+    try:
+        assert volume.name == "apitest-vol"
+        assert volume.attrs["Driver"] == "local" and volume.attrs["Labels"] == {"team": "api"}
+        assert client.volumes.get("apitest-vol").attrs["Mountpoint"]
+        listed = client.api.volumes()
+        assert listed["Warnings"] == [] or listed["Warnings"] is None
+        assert "apitest-vol" in [v["Name"] for v in listed["Volumes"]]
+        assert [v.name for v in client.volumes.list(filters={"label": "team=api"})] \
+            == ["apitest-vol"]
+        container = client.containers.create(
+            "busybox", ["true"], volumes={"apitest-vol": {"bind": "/data", "mode": "rw"}})
+        try:
+            assert "apitest-vol" not in [v.name for v in client.volumes.list(
+                filters={"dangling": True})]
+            with pytest.raises(APIError, match="volume is in use"):
+                volume.remove()
+        finally:
+            container.remove(force=True)
+    finally:
+        volume.remove()
+    with pytest.raises(NotFound, match="no such volume"):
+        client.volumes.get("apitest-vol")
+    with pytest.raises(APIError, match=r"not supported|not found"):
+        client.volumes.create("apitest-nfs", driver="nfs")
+
+
+def test_volume_prune_takes_anonymous_volumes_unless_all(client: docker.DockerClient) -> None:
+    named = client.volumes.create("apitest-keep")
+    anonymous = client.volumes.create()
+    try:
+        result = client.volumes.prune()
+        assert anonymous.name in (result["VolumesDeleted"] or [])
+        assert "apitest-keep" not in (result["VolumesDeleted"] or [])
+        result = client.volumes.prune(filters={"all": "true"})
+        assert "apitest-keep" in result["VolumesDeleted"]
+    finally:
+        for volume in client.volumes.list():
+            if volume.name == named.name:
+                volume.remove()
+
+
+def test_disk_usage(client: docker.DockerClient) -> None:
+    usage = client.df()
+    assert usage["LayersSize"] > 0
+    busybox = [i for i in usage["Images"] if "busybox:latest" in i["RepoTags"]]
+    assert busybox and busybox[0]["Containers"] >= 0
+    assert usage["BuildCache"] == []
+    assert isinstance(usage["Volumes"], list) and isinstance(usage["Containers"], list)
