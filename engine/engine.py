@@ -625,12 +625,14 @@ class Engine:
     # -- volumes --------------------------------------------------------------------
     async def volume_create(self, name: str = "", labels: dict[str, str] | None = None,
                             *, anonymous: bool = False) -> Volume:
+        # A volume made without a name is anonymous, as in docker: prune takes it.
+        anonymous = anonymous or not name
         name = check_volume_name(name) if name else secrets.token_hex(32)
         if self.volume_store.exists(name):
             return self.volume_store.get(name)
         reply = await self._call("volume_create", {"name": name})
         volume = Volume(name, format_time(time.time_ns()), str(reply["mountpoint"]),
-                        dict(labels or {}), anonymous or not name)
+                        dict(labels or {}), anonymous)
         self.volume_store.add(volume)
         self._emit("volume", "create", name, driver="local")
         return volume

@@ -9,4 +9,9 @@ __all__ = ["MODULES"]
 
 MODULES: tuple[str, ...] = (
     "system",
+    "images",
+    "networks",
+    "volumes",
+    "registry",
+    "diskusage",
 )

@@ -4,32 +4,24 @@ local registry, save/load, network, volume, system df, login."""
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from tests.app.api.serverproc import api_socket, docker_env
 from tests.fixtures.registry import PASSWORD, USER, LocalRegistry
 
-__all__ = ["api_socket"]
+pytestmark = pytest.mark.root
 
-pytestmark = [pytest.mark.root,
-              pytest.mark.skipif(shutil.which("docker") is None, reason="no docker CLI")]
+REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
-def docker(api_socket: Path, tmp_path: Path):  # type: ignore[no-untyped-def]
-    config = tmp_path / "docker-config"
-    config.mkdir()
-    env = docker_env(api_socket, config)
-
+def docker(docker_cli):  # type: ignore[no-untyped-def]
     def run(*args: str, check: bool = True, input: bytes | None = None
             ) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run(["docker", *args], env=env, capture_output=True,
-                              input=input.decode("latin-1") if input else None, text=True,
-                              timeout=240)
+        done = docker_cli(*args, input=input.decode() if input else None, timeout=240)
         if check and done.returncode != 0:
             raise AssertionError(f"docker {' '.join(args)} failed: {done.stderr}")
         return done
@@ -69,6 +61,7 @@ def test_pull_push_and_login(docker, plain_registry: LocalRegistry,  # type: ign
     assert "Image is up to date" in docker("pull", image).stdout
     target = f"{basic_registry.host}/apicli/pushed:1"
     docker("tag", image, target)
+    logged_in = False
     try:
         refused = docker("push", target, check=False)
         assert refused.returncode != 0
@@ -77,6 +70,7 @@ def test_pull_push_and_login(docker, plain_registry: LocalRegistry,  # type: ign
         assert bad.returncode != 0
         docker("login", basic_registry.host, "-u", USER, "--password-stdin",
                input=PASSWORD.encode() + b"\n")
+        logged_in = True
         pushed = docker("push", target)
         assert "digest: sha256:" in pushed.stdout
         docker("rmi", target)
@@ -84,6 +78,10 @@ def test_pull_push_and_login(docker, plain_registry: LocalRegistry,  # type: ign
     finally:
         docker("rmi", "-f", target, check=False)
         docker("rmi", image, check=False)
+        if logged_in:  # skiff keeps what /auth checked: forget it again
+            docker("logout", basic_registry.host)
+            subprocess.run([sys.executable, "-m", "app.cli", "logout", basic_registry.host],
+                           check=True, capture_output=True, cwd=REPO)
     failed = docker("pull", f"{plain_registry.host}/test/nosuch:1", check=False)
     assert failed.returncode == 1 and failed.stderr.strip()
 

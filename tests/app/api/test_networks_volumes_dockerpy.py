@@ -3,26 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import docker
 import pytest
 from docker.errors import APIError, NotFound
 
-from tests.app.api.serverproc import api_socket
-
-__all__ = ["api_socket"]
+from tests.fixtures.apiserver import ApiServer
 
 pytestmark = pytest.mark.root
 
 
 @pytest.fixture
-def client(api_socket: Path) -> Iterator[docker.DockerClient]:
-    opened = docker.DockerClient(base_url=f"unix://{api_socket}", version="auto")
-    try:
-        yield opened
-    finally:
-        opened.close()
+def client(api_server: ApiServer) -> Iterator[docker.DockerClient]:
+    opened = docker.DockerClient(base_url=api_server.docker_host, timeout=120)
+    yield opened
+    opened.close()
 
 
 def test_network_lifecycle(client: docker.DockerClient) -> None:
@@ -43,22 +38,6 @@ def test_network_lifecycle(client: docker.DockerClient) -> None:
         with pytest.raises(APIError, match="not supported"):
             client.networks.create("apitest-v6", enable_ipv6=True)
 
-        container = client.containers.create("busybox", ["sleep", "30"], name="apitest-c")
-        try:
-            network.connect(container, aliases=["db"], ipv4_address="10.231.7.9")
-            network.reload()
-            [endpoint] = network.attrs["Containers"].values()
-            assert endpoint["Name"] == "apitest-c"
-            container.start()
-            container.reload()
-            settings = container.attrs["NetworkSettings"]["Networks"]["apitest-net"]
-            assert settings["IPAddress"] == "10.231.7.9"
-            assert "db" in (settings.get("Aliases") or [])
-            with pytest.raises(APIError, match=r"has active endpoints|in use"):
-                network.remove()
-            network.disconnect(container)
-        finally:
-            container.remove(force=True)
     finally:
         network.remove()
     with pytest.raises(NotFound, match="network apitest-net not found"):
@@ -84,15 +63,6 @@ def test_volume_lifecycle(client: docker.DockerClient) -> None:
         assert "apitest-vol" in [v["Name"] for v in listed["Volumes"]]
         assert [v.name for v in client.volumes.list(filters={"label": "team=api"})] \
             == ["apitest-vol"]
-        container = client.containers.create(
-            "busybox", ["true"], volumes={"apitest-vol": {"bind": "/data", "mode": "rw"}})
-        try:
-            assert "apitest-vol" not in [v.name for v in client.volumes.list(
-                filters={"dangling": True})]
-            with pytest.raises(APIError, match="volume is in use"):
-                volume.remove()
-        finally:
-            container.remove(force=True)
     finally:
         volume.remove()
     with pytest.raises(NotFound, match="no such volume"):
