@@ -10,12 +10,15 @@ containers changing at once cost one model update, not 200 round trips.
 When the privileged helper cannot be started for this user (polkit said no,
 no authentication agent...), ``helper_unavailable`` carries the sentence the
 CLI prints too, for a dialog.
+
+What is not the engine's way in lives next to its feature: making a container
+(containers/createjob.py), image and registry verbs (images/verbs.py), the event
+thread's hand-over (eventpump.py), the failure log line (utils/messages.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-import collections
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
@@ -25,31 +28,18 @@ from PySide6.QtCore import QObject, Signal
 
 from app.desktop.containers.createjob import CreateJob
 from app.desktop.containers.names import generate_name
-from app.desktop.utils.messages import describe
+from app.desktop.utils.messages import describe, log_failure
 from engine.containers.config import ContainerConfig
 from engine.containers.model import Container, Event
 from engine.errors import (
     ContainerNotFound,
     HelperUnavailable,
-    ImageNotFound,
-    NameInUse,
-    SkiffError,
 )
-from engine.images.model import Image
-from engine.registry.model import SearchResult
 
 __all__ = ["Bridge", "EngineLike"]
 
 log = logging.getLogger(__name__)
 
-
-def log_failure(what: str, exc: BaseException) -> None:
-    """One line for failures the user was told about and can expect (Docker Hub
-    offline, a refused start); a traceback only for the unexpected (a bug)."""
-    if isinstance(exc, SkiffError | OSError):
-        log.warning("%s failed: %s", what, exc)
-    else:
-        log.warning("%s failed", what, exc_info=exc)
 
 T = TypeVar("T")
 #: A verb's task; None once the bridge is closed.
@@ -246,7 +236,7 @@ class Bridge(QObject):
     async def _watch_events(self) -> None:
         """Follow the engine's events (from a thread, see eventpump.py); if the stream
         fails, poll instead."""
-        from app.desktop.eventpump import READY, EventPump
+        from app.desktop.eventpump import READY, EventPump, Inbox
 
         factory = self._factory
         if factory is None:
@@ -254,7 +244,7 @@ class Bridge(QObject):
 
             factory = Engine
         loop = asyncio.get_running_loop()
-        inbox = _Inbox(loop)
+        inbox = Inbox(loop)
         pump = EventPump(factory, loop, inbox.put)
         self._pump = pump
         pump.start()
@@ -430,6 +420,19 @@ class Bridge(QObject):
     def taken_names(self) -> set[str]:
         return set(self._names)
 
+    def forget_name(self, name: str) -> None:
+        self._names.discard(name)
+
+    def announce(self, container: Container) -> None:
+        """A container changed by the window itself: show it at once."""
+        self._changed(container)
+
+    def refresh_images(self) -> None:
+        self._spawn(self._refresh_images("list images"))
+
+    def report_unavailable(self, exc: BaseException) -> None:
+        self._unavailable(exc)
+
     def note_names(self, names: set[str]) -> None:
         """Names the sidebar shows (jobs included), so new names do not collide."""
         self._names |= names
@@ -441,115 +444,9 @@ class Bridge(QObject):
         taken = set(taken or ()) | self._names
         job = CreateJob(ref, name or generate_name(ref, taken), self, cmd)
         self._names.add(job.name)
-        job.task = self._spawn(self._run_create(job, pull))
+        job.task = self._spawn(job.run(self, pull))
         self.job_started.emit(job)
         return job
-
-    async def _run_create(self, job: CreateJob, pull: bool) -> None:
-        engine = self._engine
-        try:
-            if engine is None:
-                raise RuntimeError("the engine is not running")
-            image: Image | None = None
-            if not pull:
-                try:
-                    image = await engine.image(job.ref)
-                except ImageNotFound:
-                    image = None
-            if image is None:
-                job.set_phase("downloading")
-                self.status.emit(f"Downloading {job.ref}…")
-                image = await engine.pull(job.ref, progress=job.on_progress)
-                self.status.emit("")
-                self._spawn(self._refresh_images("list images"))
-            job.set_phase("creating")
-            # Stdin stays open (as Kitematic did, docker run -i) so that images whose
-            # command is a shell keep running instead of exiting at once.
-            config = ContainerConfig(image=job.ref, image_id=image.id, cmd=job.cmd,
-                                     open_stdin=True)
-            container: Container | None = None
-            for _attempt in range(20):
-                try:
-                    container = await engine.create(config, job.name)
-                    break
-                except NameInUse:
-                    self._names.add(job.name)
-                    job.name = generate_name(job.ref, self._names)
-            if container is None:
-                raise NameInUse(f"no free name like {job.name}: rename some containers")
-            job.container = container
-            self._changed(container)
-            job.set_phase("starting")
-            container = await engine.start(container.id)
-            job.container = container
-            self._changed(container)
-            job.set_phase("done")
-            job.finished.emit(container)
-        except asyncio.CancelledError:
-            self.status.emit("")
-            self._names.discard(job.name)
-            job.set_phase("cancelled")
-            job.cancelled.emit()
-            raise
-        except Exception as exc:
-            log_failure(f"creating {job.ref}", exc)
-            self._unavailable(exc)
-            self.status.emit("")
-            if job.container is None:
-                self._names.discard(job.name)
-            message = describe(f"create a container from {job.ref}", exc)
-            job.error = message
-            job.set_phase("failed")
-            job.failed.emit(message)
-            self.error.emit(message)
-
-    def load(self, path: Path, on_done: Callable[[list[Image]], None] | None = None,
-             on_error: Callable[[str], None] | None = None) -> Pending:
-        self.status.emit(f"Importing {path.name}…")
-
-        def done(images: list[Image]) -> None:
-            self.status.emit("")
-            self._spawn(self._refresh_images("list images"))
-            if on_done is not None:
-                on_done(images)
-
-        def failed(message: str) -> None:
-            self.status.emit("")
-            self.error.emit(message)
-            if on_error is not None:
-                on_error(message)
-
-        return self.submit(f"import {path.name}", lambda e: e.load(path), done, failed)
-
-    def remove_image(self, ref: str, on_done: Callable[[Any], None] | None = None
-                     ) -> Pending:
-        def done(lines: Any) -> None:
-            self._spawn(self._refresh_images("list images"))
-            if on_done is not None:
-                on_done(lines)
-
-        return self.submit(f"remove the image {ref}", lambda e: e.remove_image(ref), done)
-
-    def search(self, term: str, on_done: Callable[[list[SearchResult]], None],
-               on_error: Callable[[str], None]) -> Pending:
-        return self.submit(f"search Docker Hub for {term!r}", lambda e: e.search(term, 50),
-                           on_done, on_error)
-
-    def catalog(self, registry: str, on_done: Callable[[list[str]], None],
-                on_error: Callable[[str], None]) -> Pending:
-        return self.submit(f"list the images of {registry}", lambda e: e.catalog(registry),
-                           on_done, on_error)
-
-    def image_tags(self, repository: str, on_done: Callable[[list[str]], None],
-                   on_error: Callable[[str], None]) -> Pending:
-        return self.submit(f"list the tags of {repository}",
-                           lambda e: e.image_tags(repository), on_done, on_error)
-
-    def login(self, registry: str, username: str, password: str,
-              on_done: Callable[[None], None], on_error: Callable[[str], None]
-              ) -> Pending:
-        return self.submit(f"log in to {registry}",
-                           lambda e: e.login(registry, username, password), on_done, on_error)
 
     def run_in_thread(self, action: str, func: Callable[[], T],
                       on_done: Callable[[T], None] | None = None) -> Pending:
@@ -568,23 +465,3 @@ class Bridge(QObject):
             return result
 
         return self._spawn(run())
-
-
-class _Inbox:
-    """What the event pump hands over, in order (a queue bound to one given loop)."""
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
-        self._items: collections.deque[object] = collections.deque()
-        self._waiter: asyncio.Future[None] | None = None
-
-    def put(self, item: object) -> None:
-        self._items.append(item)
-        if self._waiter is not None and not self._waiter.done():
-            self._waiter.set_result(None)
-
-    async def get(self) -> object:
-        while not self._items:
-            self._waiter = self._loop.create_future()
-            await self._waiter
-        return self._items.popleft()

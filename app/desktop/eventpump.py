@@ -12,13 +12,14 @@ own asyncio loop in a thread, and each event is handed to the GUI loop with
 from __future__ import annotations
 
 import asyncio
+import collections
 import inspect
 import logging
 import threading
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["READY", "EventPump"]
+__all__ = ["READY", "EventPump", "Inbox"]
 
 log = logging.getLogger(__name__)
 
@@ -124,3 +125,23 @@ class EventPump:
                 await engine.__aexit__(None, None, None)
             except Exception:
                 log.warning("closing the event stream's engine failed", exc_info=True)
+
+
+class Inbox:
+    """What the event pump hands over, in order (a queue bound to one given loop)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._items: collections.deque[object] = collections.deque()
+        self._waiter: asyncio.Future[None] | None = None
+
+    def put(self, item: object) -> None:
+        self._items.append(item)
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    async def get(self) -> object:
+        while not self._items:
+            self._waiter = self._loop.create_future()
+            await self._waiter
+        return self._items.popleft()

@@ -1,19 +1,29 @@
 """A container the app is making from an image: pull if needed, create, start.
 
 The sidebar shows it (downloading, creating) before the engine knows the
-container; the image browser shows its pull. The bridge runs it.
+container; the image browser shows its pull. The bridge runs :meth:`CreateJob.run`
+as one of its tasks.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
+from app.desktop.containers.names import generate_name
 from app.desktop.images.pullmodel import PullModel
+from app.desktop.utils.messages import describe, log_failure
+from engine.containers.config import ContainerConfig
 from engine.containers.model import Container
+from engine.errors import ImageNotFound, NameInUse
+from engine.images.model import Image
 from engine.registry.model import PullProgress
+
+if TYPE_CHECKING:
+    from app.desktop.bridge import Bridge
 
 __all__ = ["CreateJob"]
 
@@ -63,3 +73,64 @@ class CreateJob(QObject):
     def cancel(self) -> None:
         if self.task is not None and not self.task.done():
             self.task.cancel()
+
+    async def run(self, bridge: Bridge, pull: bool) -> None:
+        """Pull ``ref`` (always when ``pull``, else only if missing), create and start;
+        run by the bridge as one of its tasks."""
+        job = self
+        engine = bridge.engine
+        try:
+            if engine is None:
+                raise RuntimeError("the engine is not running")
+            image: Image | None = None
+            if not pull:
+                try:
+                    image = await engine.image(job.ref)
+                except ImageNotFound:
+                    image = None
+            if image is None:
+                job.set_phase("downloading")
+                bridge.status.emit(f"Downloading {job.ref}…")
+                image = await engine.pull(job.ref, progress=job.on_progress)
+                bridge.status.emit("")
+                bridge.refresh_images()
+            job.set_phase("creating")
+            # Stdin stays open (as Kitematic did, docker run -i) so that images whose
+            # command is a shell keep running instead of exiting at once.
+            config = ContainerConfig(image=job.ref, image_id=image.id, cmd=job.cmd,
+                                     open_stdin=True)
+            container: Container | None = None
+            for _attempt in range(20):
+                try:
+                    container = await engine.create(config, job.name)
+                    break
+                except NameInUse:
+                    bridge.note_names({job.name})
+                    job.name = generate_name(job.ref, bridge.taken_names())
+            if container is None:
+                raise NameInUse(f"no free name like {job.name}: rename some containers")
+            job.container = container
+            bridge.announce(container)
+            job.set_phase("starting")
+            container = await engine.start(container.id)
+            job.container = container
+            bridge.announce(container)
+            job.set_phase("done")
+            job.finished.emit(container)
+        except asyncio.CancelledError:
+            bridge.status.emit("")
+            bridge.forget_name(job.name)
+            job.set_phase("cancelled")
+            job.cancelled.emit()
+            raise
+        except Exception as exc:
+            log_failure(f"creating {job.ref}", exc)
+            bridge.report_unavailable(exc)
+            bridge.status.emit("")
+            if job.container is None:
+                bridge.forget_name(job.name)
+            message = describe(f"create a container from {job.ref}", exc)
+            job.error = message
+            job.set_phase("failed")
+            job.failed.emit(message)
+            bridge.error.emit(message)

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from app.desktop.bridge import Bridge
 from app.desktop.containers.createjob import CreateJob
+from app.desktop.images import verbs
 from app.desktop.images.model import ImageModel, ImageRow
 from app.desktop.images.pullprogress import PullProgress
 from app.desktop.images.registrydialog import RegistryDialog
@@ -248,7 +249,7 @@ class ImageBrowser(QWidget):
                 self.hide_notice()
                 self.add_registry_source(address)
 
-            self.bridge.login(address, username, password, logged_in, self.show_error)
+            verbs.login(self.bridge, address, username, password, logged_in, self.show_error)
 
         dialog.chosen.connect(chosen)
         dialog.finished.connect(lambda _r: dialog.deleteLater())
@@ -317,7 +318,7 @@ class ImageBrowser(QWidget):
                 else:
                     self.show_notice(f"Docker Hub has no image named like “{term}”.")
 
-            self.bridge.search(term, found, self._on_hub_failed)
+            verbs.search(self.bridge, term, found, self._on_hub_failed)
         elif key.startswith("registry:"):
             registry = key.split(":", 1)[1]
             if registry in self._catalogs:
@@ -330,7 +331,7 @@ class ImageBrowser(QWidget):
                 if self.source_key() == key:
                     self._show_catalog(registry)
 
-            self.bridge.catalog(registry, listed, self.show_error)
+            verbs.catalog(self.bridge, registry, listed, self.show_error)
 
     def _on_hub_failed(self, message: str) -> None:
         """Offline is common on a first run: name the ways that work without Docker Hub."""
@@ -433,7 +434,7 @@ class ImageBrowser(QWidget):
                 self.tag.setEnabled(True)
                 self.show_error(message)
 
-            self.bridge.image_tags(name, got_tags, failed)
+            verbs.image_tags(self.bridge, name, got_tags, failed)
 
     def chosen_ref(self) -> tuple[str, bool]:
         """(reference, pull): what CREATE would make, and whether it pulls first."""
@@ -506,7 +507,7 @@ class ImageBrowser(QWidget):
 
     def _remove(self, row: ImageRow) -> None:
         ref = row.ref
-        self.bridge.remove_image(ref, lambda _lines: self.show_notice(f"Removed {ref}."))
+        verbs.remove_image(self.bridge, ref, lambda _lines: self.show_notice(f"Removed {ref}."))
 
     def ask_import(self) -> QFileDialog:
         dialog = QFileDialog(self, "Import an image archive")
@@ -528,7 +529,7 @@ class ImageBrowser(QWidget):
             if tags:
                 QTimer.singleShot(0, lambda: self.select_local(tags[0]))
 
-        self.bridge.load(path, done, self.show_error)
+        verbs.load(self.bridge, path, done, self.show_error)
 
     # -- messages -------------------------------------------------------------------
 

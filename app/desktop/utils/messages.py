@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import logging
 
 from engine.errors import (
     AuthenticationError,
@@ -13,7 +14,9 @@ from engine.errors import (
     SkiffError,
 )
 
-__all__ = ["describe"]
+__all__ = ["describe", "log_failure"]
+
+log = logging.getLogger(__name__)
 
 
 def describe(action: str, exc: BaseException) -> str:
@@ -55,3 +58,12 @@ def _sentence(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
     text = text[0].upper() + text[1:]
     return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def log_failure(what: str, exc: BaseException) -> None:
+    """One line for failures the user was told about and can expect (Docker Hub
+    offline, a refused start); a traceback only for the unexpected (a bug)."""
+    if isinstance(exc, SkiffError | OSError):
+        log.warning("%s failed: %s", what, exc)
+    else:
+        log.warning("%s failed", what, exc_info=exc)

@@ -9,6 +9,7 @@ from typing import Any
 
 from PySide6.QtWidgets import QFileDialog
 
+from app.desktop.images import verbs
 from app.desktop.main import build
 from app.desktop.mainwindow import MainWindow
 
@@ -31,7 +32,7 @@ def test_an_engine_that_cannot_start_says_so(qapp: Any, run: Callable[..., Any],
         window.show_browser()
         window.browser.set_source("hub")
         window.browser.query.setText("nginx")
-        task = window.browser.bridge.search("nginx", lambda _r: None,
+        task = verbs.search(window.browser.bridge, "nginx", lambda _r: None,
                                             window.browser.show_error)
         run(task)
         assert window.browser.notice.text() == expected

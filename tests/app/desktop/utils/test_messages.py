@@ -28,10 +28,10 @@ def test_expected_failures_log_one_line_and_bugs_a_traceback(
         caplog: pytest.LogCaptureFixture) -> None:
     import logging
 
-    from app.desktop.bridge import log_failure
+    from app.desktop.utils.messages import log_failure
     from engine.errors import RegistryError
 
-    with caplog.at_level(logging.WARNING, logger="app.desktop.bridge"):
+    with caplog.at_level(logging.WARNING, logger="app.desktop.utils.messages"):
         log_failure("search Docker Hub", RegistryError("registry-1.docker.io is unreachable"))
         log_failure("search Docker Hub", OSError(101, "Network is unreachable"))
         log_failure("stop web", KeyError("bug"))
