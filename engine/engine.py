@@ -37,7 +37,6 @@ from engine.containers.logformat import format_time, parse_time
 from engine.containers.logopts import user_defaults
 from engine.containers.logs import read_log
 from engine.containers.model import Change, Container, Event, LogLine, ProcessInfo, Stats
-from engine.containers.names import check_name, generate_name
 from engine.containers.securityopt import normalize_security_opts
 from engine.containers.state import ContainerState, Status
 from engine.containers.statshistory import StatsHistory
@@ -67,11 +66,12 @@ from engine.images.model import Image, Layer
 from engine.images.reference import Reference
 from engine.images.sizes import measure_layers
 from engine.images.store import ImageStore
+from engine.names import check_container_name, check_volume_name, generate_name
 from engine.processes import is_alive
 from engine.prune import Pruned, prune_containers, prune_images, prune_networks
 from engine.registry.model import PullProgress, PushProgress, SearchResult
 from engine.timestamps import parse_timestamp
-from engine.volumes import Volume, VolumeStore, check_volume_name
+from engine.volumes import Volume, VolumeStore
 
 __all__ = ["Engine"]
 
@@ -442,7 +442,7 @@ class Engine:
         image = self.image_store.get(config.image_id or config.image)
         if config.image_id != image.id:
             config = _replace(config, image_id=image.id)
-        name = check_name(name) if name else generate_name(self.container_store.names())
+        name = check_container_name(name) if name else generate_name(self.container_store.names())
         if not config.log_options:  # the user's cap, else Docker's local-driver one
             config = _replace(config, log_options=user_defaults())
         config = _replace(config, mounts=await self._resolve_mounts(config, image),
@@ -811,7 +811,7 @@ class Engine:
 
     async def rename(self, ref: str, new_name: str) -> Container:
         record = self.container_store.find(ref)
-        name = check_name(new_name)
+        name = check_container_name(new_name)
         if name == record.name:
             raise InvalidArgument(f"Renaming a container with the same name as its current "
                                   f"name: {name}")

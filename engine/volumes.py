@@ -7,17 +7,15 @@ The engine records volumes in SQLite; their data lives in the helper's root
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
 from engine.db import Database
-from engine.errors import InvalidArgument, VolumeNotFound
+from engine.errors import VolumeNotFound
 
-__all__ = ["Volume", "VolumeStore", "check_volume_name"]
+__all__ = ["Volume", "VolumeStore"]
 
-_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$")
 
 _SCHEMA = [
     """
@@ -30,13 +28,6 @@ _SCHEMA = [
     )
     """,
 ]
-
-
-def check_volume_name(name: str) -> str:
-    if not _NAME.match(name):
-        raise InvalidArgument(f'invalid volume name "{name}": only "[a-zA-Z0-9][a-zA-Z0-9_.-]" '
-                              "are allowed")
-    return name
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,10 @@ import pytest
 
 from engine.containers.checks import MIN_MEMORY, check_config, check_resources
 from engine.containers.config import ContainerConfig, Resources
-from engine.containers.names import NAME_MAX, NAME_PATTERN, check_name
 from engine.errors import InvalidArgument, NetworkNotFound, ProtocolError
 from engine.helper.protocol import VERBS, validate
 from engine.helperclient import plain_refusal
+from engine.names import NAME_MAX, NAME_PATTERN, check_container_name
 
 
 def test_memory_below_docker_minimum_is_refused_in_docker_words() -> None:
@@ -43,10 +43,10 @@ def test_config_fields_the_helper_would_refuse() -> None:
 
 def test_one_name_rule_for_engine_and_helper() -> None:
     longest = "a" * NAME_MAX
-    assert check_name(longest) == longest
-    assert check_name("/web") == "web"
+    assert check_container_name(longest) == longest
+    assert check_container_name("/web") == "web"
     with pytest.raises(InvalidArgument, match="at most 128 characters"):
-        check_name(longest + "a")
+        check_container_name(longest + "a")
     spec = VERBS["container_create"]["spec"].items
     assert spec is not None and spec["name"].pattern is NAME_PATTERN
     assert VERBS["network_connect"]["name"].pattern is NAME_PATTERN

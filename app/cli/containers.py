@@ -54,8 +54,8 @@ from app.cli.tarballs import EXPORT
 from app.cli.update import UPDATE
 from engine.containers.checks import check_config
 from engine.containers.config import ContainerConfig, Resources
-from engine.containers.names import check_name
 from engine.errors import ContainerNotFound, NotFound, SkiffError
+from engine.names import check_container_name
 
 __all__ = [
     "COMMANDS",
@@ -233,7 +233,7 @@ def check_create_flags(ctx: Context) -> None:
     flag syntax (125, usage), then the engine's own rules for names and settings."""
     config = build_config(ctx.args, "sha256:" + "0" * 64, ctx.environ)
     if ctx.args.name:
-        check_name(ctx.args.name)
+        check_container_name(ctx.args.name)
     check_config(config)
 
 

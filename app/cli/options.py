@@ -17,6 +17,7 @@ from pathlib import Path
 from engine.containers.config import MountSpec, PortBinding, RestartPolicy
 from engine.containers.securityopt import normalize_security_opts
 from engine.errors import InvalidArgument
+from engine.names import check_volume_name
 from engine.timestamps import parse_timestamp
 
 __all__ = [
@@ -141,9 +142,6 @@ def parse_publish(text: str) -> list[PortBinding]:
             for h, c in zip(host_ports, container_ports, strict=True)]
 
 
-_VOLUME_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
-
-
 def parse_volume(text: str) -> MountSpec:
     """``-v /host:/ctr[:ro|rw]``, ``-v NAME:/ctr[:ro]`` or ``-v /ctr`` (anonymous volume)."""
     parts = text.split(":")
@@ -177,9 +175,10 @@ def parse_volume(text: str) -> MountSpec:
     if source.startswith(".") or "/" in source:
         raise UsageError(f"invalid volume specification: {text!r}: a host path must be "
                          "absolute")
-    if not _VOLUME_NAME.match(source):
-        raise UsageError(f"invalid volume name {source!r}: only [a-zA-Z0-9][a-zA-Z0-9_.-] "
-                         "are allowed")
+    try:
+        check_volume_name(source)
+    except InvalidArgument as exc:
+        raise UsageError(str(exc)) from None
     return MountSpec("volume", target, source, read_only)
 
 

@@ -27,7 +27,6 @@ from typing import Any, TypeAlias, TypeVar
 from PySide6.QtCore import QObject, Signal
 
 from app.desktop.containers.createjob import CreateJob
-from app.desktop.containers.names import generate_name
 from app.desktop.utils.messages import describe, log_failure
 from engine.containers.config import ContainerConfig
 from engine.containers.model import Container, Event
@@ -35,6 +34,7 @@ from engine.errors import (
     ContainerNotFound,
     HelperUnavailable,
 )
+from engine.names import image_name
 
 __all__ = ["Bridge", "EngineLike"]
 
@@ -442,7 +442,7 @@ class Bridge(QObject):
                          cmd: list[str] | None = None) -> CreateJob:
         """Pull ``ref`` (always when ``pull``, else only if missing), create and start."""
         taken = set(taken or ()) | self._names
-        job = CreateJob(ref, name or generate_name(ref, taken), self, cmd)
+        job = CreateJob(ref, name or image_name(ref, taken), self, cmd)
         self._names.add(job.name)
         job.task = self._spawn(job.run(self, pull))
         self.job_started.emit(job)

@@ -28,8 +28,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from engine.containers.names import NAME_PATTERN as CONTAINER_NAME
 from engine.errors import ProtocolError
+from engine.names import NAME_CHARS, NAME_MAX
+from engine.names import NAME_PATTERN as CONTAINER_NAME
 
 __all__ = [
     "MAX_DEPTH",
@@ -86,7 +87,7 @@ def _int(minimum: int | None = 0, maximum: int | None = None, required: bool = T
     return Field("int", required, minimum=minimum, maximum=maximum)
 
 
-VOLUME_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$")
+VOLUME_NAME = CONTAINER_NAME  # one rule for both, as in docker
 NETWORK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 IPV4 = re.compile(r"^[0-9]{1,3}(\.[0-9]{1,3}){3}$")
 IPV4_CIDR = re.compile(r"^[0-9]{1,3}(\.[0-9]{1,3}){3}/[0-9]{1,2}$")
@@ -101,7 +102,7 @@ _PORT = {
 _BIND = {
     "type": _str(choices=("bind", "volume", "tmpfs"), required=False),
     # bind: an absolute host path; volume: a volume name; tmpfs: empty
-    "source": _str(re.compile(r"^(/[^\x00]{0,4095}|[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127})?$")),
+    "source": _str(re.compile(rf"^(/[^\x00]{{0,4095}}|{NAME_CHARS}{{0,{NAME_MAX - 1}}})?$")),
     "target": _str(ABSOLUTE_PATH),
     "read_only": Field("bool"),
 }

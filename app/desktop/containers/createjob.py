@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
-from app.desktop.containers.names import generate_name
 from app.desktop.images.pullmodel import PullModel
 from app.desktop.utils.messages import describe, log_failure
 from engine.containers.config import ContainerConfig
 from engine.containers.model import Container
 from engine.errors import ImageNotFound, NameInUse
 from engine.images.model import Image
+from engine.names import image_name
 from engine.registry.model import PullProgress
 
 if TYPE_CHECKING:
@@ -106,7 +106,7 @@ class CreateJob(QObject):
                     break
                 except NameInUse:
                     bridge.note_names({job.name})
-                    job.name = generate_name(job.ref, bridge.taken_names())
+                    job.name = image_name(job.ref, bridge.taken_names())
             if container is None:
                 raise NameInUse(f"no free name like {job.name}: rename some containers")
             job.container = container

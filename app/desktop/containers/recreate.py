@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from typing import Any
 
-from app.desktop.containers.names import generate_name
 from engine.containers.config import ContainerConfig
 from engine.containers.model import Container
+from engine.names import next_free
 
 __all__ = ["recreate"]
 
@@ -24,7 +24,7 @@ async def recreate(engine: Any, old: Container, config: ContainerConfig,
     each step in words, for the Settings tab to show in place."""
     was_running = old.state.status.is_active
     name = name or old.name
-    temporary = generate_name(f"{name}-new", set(taken) | {old.name, name})
+    temporary = next_free(f"{name}-new", set(taken) | {old.name, name})
     progress(f"Creating the new {name}…")
     new = await engine.create(config, temporary)
     try:

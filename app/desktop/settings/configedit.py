@@ -22,8 +22,8 @@ from engine.containers.config import (
     Resources,
     RestartPolicy,
 )
-from engine.containers.names import check_name as engine_check_name
 from engine.errors import InvalidArgument
+from engine.names import check_container_name
 
 __all__ = ["SettingsForm", "check_name", "config_from_form", "form_from_config"]
 
@@ -50,7 +50,7 @@ class SettingsForm:
 
 def check_name(name: str) -> str:
     """The typed name without surrounding blanks, by the engine's one name rule."""
-    return engine_check_name(name.strip())
+    return check_container_name(name.strip())
 
 
 def form_from_config(name: str, config: ContainerConfig) -> SettingsForm:
