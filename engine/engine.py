@@ -719,6 +719,15 @@ class Engine:
         await measure_layers(self.image_store, image.layers)
         return image_history(image, self.image_store.layer_sizes())
 
+    async def build(self, context: Any, options: Any,
+                    progress: Callable[[Any], None] | None = None) -> Any:
+        """docker build (engine/build/): ``context`` a BuildContext (engine/build/context.py),
+        ``options`` BuildOptions; progress gets BuildEvents. Returns a BuildResult."""
+        from engine.build.builder import Builder
+        from engine.build.seam import EngineSeam
+
+        return await Builder(EngineSeam(self), context, options, progress).build()
+
     async def import_image(self, source: Path, reference: str = "", *,
                            changes: Sequence[str] = (), message: str = "",
                            platform: str | None = None) -> Image:

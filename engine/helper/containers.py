@@ -575,6 +575,27 @@ class ContainerService:
         return [[kind, path] for kind, path in container_changes(cdir.upper, lowers,
                                                                  mount_points)]
 
+    def layer(self, container_id: str, fds: list[int]) -> dict[str, Any]:
+        """The container's changes as a layer tar, written to the caller's file
+        (engine/helper/upperlayer.py): for build and commit, of a container not running."""
+        from engine.helper.upperlayer import IdShift, write_upper_layer
+
+        if len(fds) != 1:
+            raise InvalidArgument("container_layer needs exactly one file descriptor")
+        cdir = self._existing(container_id)
+        if self._live_status(cdir).get("status") in _ACTIVE:
+            raise InvalidState(f"container {container_id[:12]} is running: stop or pause it "
+                               "before making a layer of it")
+        spec = cdir.read_spec()
+        lowers = [self.layers_dir / "sha256" / d.removeprefix("sha256:")
+                  for d in reversed(spec.layers)]
+        userns = spec.userns
+        count = write_upper_layer(
+            cdir.upper, lowers, [bind.target for bind in spec.binds], fds[0],
+            IdShift(userns.uid_map if userns else None),
+            IdShift(userns.gid_map if userns else None))
+        return {"entries": count}
+
     def exec(self, id: str, args: list[str], env: list[str], user: str, cwd: str, tty: bool,
              rows: int, cols: int) -> WithFds:
         """Start a process in the running container; hand its streams to the caller."""

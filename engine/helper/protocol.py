@@ -163,6 +163,8 @@ VERBS: dict[str, dict[str, Field]] = {
     "container_unpause": {"id": _str(CONTAINER_ID)},
     "container_remove": {"id": _str(CONTAINER_ID), "force": Field("bool")},
     "container_changes": {"id": _str(CONTAINER_ID)},
+    # build and commit: the changes as a layer tar, into the one regular file passed.
+    "container_layer": {"id": _str(CONTAINER_ID)},
     "container_exec": {
         "id": _str(CONTAINER_ID),
         "args": Field("list[str]", max_items=4096, max_len=131072),

@@ -163,6 +163,8 @@ class HelperServer:
             return c.remove(args["id"], args["force"])
         if verb == "container_changes":
             return c.changes(args["id"])
+        if verb == "container_layer":
+            return c.layer(args["id"], fds)
         if verb == "container_exec":
             return c.exec(**args)
         if verb == "container_fs":

@@ -1,0 +1,47 @@
+"""The build cache: an unchanged context reuses every step; a changed file reruns from its COPY."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tests.engine.build.helpers import build, write_context
+
+DOCKERFILE = (
+    "FROM busybox\n"
+    "RUN echo one > /one\n"
+    "COPY a.txt /a.txt\n"
+    "RUN cat /a.txt > /copy\n"
+    "COPY b.txt /b.txt\n"
+    "LABEL done=yes\n")
+
+
+async def test_second_build_reuses_every_step(engine: Any, tmp_path: Path) -> None:
+    write_context(tmp_path, {"Dockerfile": DOCKERFILE, "a.txt": "a", "b.txt": "b"})
+    first, _, _ = await build(engine, tmp_path)
+    assert first.cached_steps == 0
+    second, events, text = await build(engine, tmp_path)
+    assert second.image_id == first.image_id
+    assert second.cached_steps == 5
+    assert text.count(" ---> Using cache") == 5
+    assert not [e for e in events if e.kind == "running"]
+
+
+async def test_changed_file_reruns_from_its_copy(engine: Any, tmp_path: Path) -> None:
+    write_context(tmp_path, {"Dockerfile": DOCKERFILE, "a.txt": "a", "b.txt": "b"})
+    first, _, _ = await build(engine, tmp_path)
+    (tmp_path / "a.txt").write_text("changed")
+    second, events, _ = await build(engine, tmp_path)
+    assert second.image_id != first.image_id
+    assert second.cached_steps == 1  # only the first RUN
+    steps = [e.step for e in events if e.kind == "cached"]
+    assert steps == [2]
+    assert len([e for e in events if e.kind == "running"]) == 1
+
+
+async def test_no_cache_runs_everything(engine: Any, tmp_path: Path) -> None:
+    write_context(tmp_path, {"Dockerfile": DOCKERFILE, "a.txt": "a", "b.txt": "b"})
+    await build(engine, tmp_path)
+    again, events, _ = await build(engine, tmp_path, no_cache=True)
+    assert again.cached_steps == 0
+    assert len([e for e in events if e.kind == "running"]) == 2
