@@ -404,6 +404,7 @@ class Engine:
             restart_count=status.restart_count,
             stopped_by_user=status.stopped_by_user,
             signal=status.signal,
+            health=status.health,
         )
 
     def _container(self, record: ContainerRecord) -> Container:

@@ -20,6 +20,7 @@ from typing import Any
 from app.cli.attach import ATTACH, EXEC, interact
 from app.cli.command import Command, Context
 from app.cli.copy import CP
+from app.cli.healthflags import add_health_flags, health_flags
 from app.cli.logstream import LogWriter, follow_until_exit, print_logs
 from app.cli.options import (
     UsageError,
@@ -145,6 +146,7 @@ def _add_create_flags(p: argparse.ArgumentParser, run: bool) -> None:
                    help="Set platform if server is multi-platform capable")
     p.add_argument("--pull", default="missing", choices=("missing", "always", "never"),
                    help='Pull image before running ("always", "missing", "never")')
+    add_health_flags(p)
     p.add_argument("image", metavar="IMAGE")
     p.add_argument("command", nargs=argparse.REMAINDER, metavar="COMMAND [ARG...]")
 
@@ -214,6 +216,7 @@ def build_config(args: argparse.Namespace, image_id: str, environ: dict[str, str
         userns=parse_userns(args.userns),
         log_driver=args.log_driver,
         log_options=_log_options(args.log_driver, args.log_opt),
+        healthcheck=health_flags(args),
         **extra,
     )
 

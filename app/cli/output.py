@@ -126,7 +126,8 @@ def container_status(state: Any, now: float | None = None) -> str:
     if status == "restarting":
         return f"Restarting ({state.exit_code}) {ago(state.finished_at)} ago"
     if status == "running":
-        return f"Up {ago(state.started_at)}"
+        health = getattr(state, "health", None)
+        return f"Up {ago(state.started_at)}" + (f" ({health.label})" if health else "")
     if status == "removing":
         return "Removal In Progress"
     if status == "dead":

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from engine.containers.health import Healthcheck
+
 __all__ = [
     "ContainerConfig",
     "MountSpec",
@@ -101,6 +103,8 @@ class ContainerConfig:
     userns: str = ""  # "": remapped for a user, the host's for root; host; remap
     log_driver: str = ""  # json-file (the default) | local: both rotate as options say
     log_options: dict[str, str] = field(default_factory=dict)  # max-size, max-file
+    # Docker's Config.Healthcheck (engine/containers/health.py); None: the image's
+    healthcheck: Healthcheck | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -112,5 +116,7 @@ class ContainerConfig:
         data["resources"] = Resources(**data.get("resources", {}))
         data["ports"] = [PortBinding(**p) for p in data.get("ports", [])]
         data["mounts"] = [MountSpec(**m) for m in data.get("mounts", [])]
+        if data.get("healthcheck"):
+            data["healthcheck"] = Healthcheck(**data["healthcheck"])
         known = cls.__dataclass_fields__
         return cls(**{k: v for k, v in data.items() if k in known})

@@ -6,6 +6,7 @@ import signal
 from typing import Any
 
 from engine.containers.config import ContainerConfig
+from engine.containers.health import HealthState, merge_healthcheck, probe_request
 from engine.containers.model import Container
 from engine.images.model import Image
 
@@ -41,7 +42,8 @@ def container_inspect(container: Container, image: Image | None, *, args: list[s
         None if config.entrypoint is not None else run.get("Cmd"))
     stop_signal = config.stop_signal or run.get("StopSignal") or ""
     status = state.status.value
-    return {
+    healthcheck = merge_healthcheck(config.healthcheck, run.get("Healthcheck"))
+    found: dict[str, Any] = {
         "Id": container.id,
         "Created": container.created,
         "Path": args[0] if args else "",
@@ -135,6 +137,7 @@ def container_inspect(container: Container, image: Image | None, *, args: list[s
             "Labels": {**(run.get("Labels") or {}), **config.labels},
             "StopSignal": stop_signal or None,
             "StopTimeout": config.stop_timeout,
+            **({"Healthcheck": healthcheck.to_docker()} if healthcheck else {}),
         },
         "NetworkSettings": network or {
             "Bridge": "", "SandboxID": "", "HairpinMode": False,
@@ -142,6 +145,11 @@ def container_inspect(container: Container, image: Image | None, *, args: list[s
             "MacAddress": "", "Networks": {},
         },
     }
+    if probe_request(healthcheck) is not None and state.started_at:
+        # Docker shows it once the container started with a healthcheck
+        health = state.health or HealthState("unhealthy" if not state.running else "starting")
+        found["State"]["Health"] = health.to_docker()
+    return found
 
 
 def signal_name(number: int) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 
 from engine.containers.checks import check_config, check_user
 from engine.containers.config import ContainerConfig
+from engine.containers.health import merge_healthcheck, probe_request
 from engine.containers.securityopt import seccomp_request
 from engine.errors import InvalidArgument
 from engine.images.model import Image
@@ -115,6 +116,9 @@ def runtime_request(container_id: str, config: ContainerConfig, image: Image,
         "open_stdin": config.open_stdin,
         "seccomp": seccomp_request(config.security_opt),
         "userns": config.userns,
+        "healthcheck": probe_request(merge_healthcheck(config.healthcheck,
+                                                       run.get("Healthcheck")),
+                                     run.get("Shell")),
     }
 
 

@@ -6,6 +6,8 @@ import enum
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from engine.containers.health import HealthState
+
 __all__ = ["ContainerState", "Status"]
 
 
@@ -58,6 +60,7 @@ class ContainerState:
     restart_count: int = 0
     stopped_by_user: bool = False
     signal: int = 0  # the signal that killed the init process, 0 if it exited
+    health: HealthState | None = None  # with a healthcheck: as its monitor last recorded
 
     @property
     def running(self) -> bool:
@@ -66,4 +69,5 @@ class ContainerState:
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["status"] = self.status.value
+        data["health"] = self.health.to_docker() if self.health else None
         return data

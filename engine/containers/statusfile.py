@@ -15,6 +15,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from engine.containers.health import HealthState, parse_health
+
 __all__ = ["StatusRecord", "parse_status", "read_status_dict", "read_status_file"]
 
 STATUSES = ("created", "running", "restarting", "paused", "exited", "removing", "dead")
@@ -34,9 +36,11 @@ class StatusRecord:
     stopped_by_user: bool = False
     signal: int = 0
     damaged: str = ""  # why (part of) the file could not be used; "" when it was fine
+    health: HealthState | None = None  # a container with a healthcheck, once started
 
     def as_dict(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "damaged"}
+        return {f.name: getattr(self, f.name) for f in fields(self)
+                if f.name not in ("damaged", "health")}
 
 
 _DEFAULTS = StatusRecord()
@@ -52,7 +56,7 @@ def parse_status(data: bytes | str, where: str = "status.json") -> StatusRecord:
     values: dict[str, Any] = {}
     problems: list[str] = []
     for field in fields(StatusRecord):
-        if field.name == "damaged" or field.name not in document:
+        if field.name in ("damaged", "health") or field.name not in document:
             continue
         value = document[field.name]
         default = getattr(_DEFAULTS, field.name)
@@ -71,7 +75,7 @@ def parse_status(data: bytes | str, where: str = "status.json") -> StatusRecord:
     if "status" in problems:
         values["status"] = "dead"
     damaged = f"{where} is damaged: bad {', '.join(problems)}" if problems else ""
-    return StatusRecord(**values, damaged=damaged)
+    return StatusRecord(**values, damaged=damaged, health=parse_health(document.get("health")))
 
 
 def read_status_file(path: Path) -> StatusRecord | None:

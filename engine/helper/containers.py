@@ -176,7 +176,7 @@ class ContainerService:
             tty=bool(spec.get("tty")), open_stdin=bool(spec.get("open_stdin")),
             log_max_size=spec["log_max_size"] or 0, log_max_files=spec["log_max_files"] or 1,
             seccomp=seccomp, devices=device_mode(),
-            userns=remap,
+            userns=remap, healthcheck=spec.get("healthcheck"),
         )
         from engine.helper.network.plan import plan_network
         from engine.helper.network.verbs import check_container_network

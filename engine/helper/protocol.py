@@ -138,6 +138,14 @@ _SPEC = {
     "seccomp": _str(re.compile(r"^(?:unconfined\Z|\{)"), max_len=1 << 18, required=False),
     # "" (root: the host's, a user: remapped), host (root only), remap or auto
     "userns": _str(choices=("", "host", "remap", "auto"), required=False),
+    # The probe the monitor runs (engine/containers/health.py); missing: none
+    "healthcheck": Field("dict", required=False, items={
+        "args": Field("list[str]", max_items=4096, max_len=131072),
+        **{name: _int(1_000_000, 1 << 62) for name in ("interval", "timeout",
+                                                         "start_interval")},
+        "start_period": _int(0, 1 << 62),
+        "retries": _int(1, 1 << 31),
+    }),
 }
 
 _SOURCES = Field("list[int]", required=False, max_items=MAX_FDS, minimum=0, maximum=127)

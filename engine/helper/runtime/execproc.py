@@ -26,11 +26,11 @@ from engine.cgroups import open_cgroup
 from engine.helper.runtime import devices, init, syscallfilter, users
 from engine.helper.runtime import syscalls as sc
 
-__all__ = ["main"]
+__all__ = ["NAMESPACES", "main", "own_userns"]
 
 # Joined in this order: the mount namespace last, since it changes the root.
 # Everything is imported before setns(mnt): the container's root has no Python.
-_NAMESPACES = (("ipc", sc.CLONE_NEWIPC), ("uts", sc.CLONE_NEWUTS), ("net", sc.CLONE_NEWNET),
+NAMESPACES = (("ipc", sc.CLONE_NEWIPC), ("uts", sc.CLONE_NEWUTS), ("net", sc.CLONE_NEWNET),
                ("pid", sc.CLONE_NEWPID), ("mnt", sc.CLONE_NEWNS))
 
 
@@ -49,8 +49,8 @@ def main(argv: list[str]) -> int:
         procs = [os.open(path / "cgroup.procs", os.O_WRONLY | os.O_CLOEXEC) for path in
                  set(open_cgroup(request["id"], request["cgroup_parent"]).paths.values())]
         fds = [(os.open(f"/proc/{pid}/ns/{name}", os.O_RDONLY | os.O_CLOEXEC), flag)
-               for name, flag in _NAMESPACES]
-        userns_fd = _own_userns(pid)
+               for name, flag in NAMESPACES]
+        userns_fd = own_userns(pid)
         for fd, flag in fds:
             sc.setns(fd, flag)
             os.close(fd)
@@ -97,7 +97,7 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-def _own_userns(pid: int) -> int:
+def own_userns(pid: int) -> int:
     """An fd of the container's user namespace, or -1 when it runs in ours."""
     fd = os.open(f"/proc/{pid}/ns/user", os.O_RDONLY | os.O_CLOEXEC)
     if os.fstat(fd).st_ino == os.stat("/proc/self/ns/user").st_ino:

@@ -19,13 +19,12 @@ import os
 import select
 import signal
 import socket
-import stat
-import struct
 import sys
-import termios
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine.cgroups import Limits, open_cgroup
 from engine.containers.attachstream import STDERR, STDOUT
@@ -33,6 +32,10 @@ from engine.containers.logformat import LogWriter, format_time
 from engine.helper.runtime import devices, init, mounts, proctitle, syscallfilter, syscalls
 from engine.helper.runtime.attachhub import AttachHub, short_path
 from engine.helper.runtime.spec import ContainerDir, RuntimeSpec, device_mode
+from engine.helper.runtime.stdin import Stdin, set_winsize
+
+if TYPE_CHECKING:
+    from engine.helper.runtime.health import Prober
 
 __all__ = ["main", "run_monitor"]
 
@@ -82,6 +85,17 @@ class Monitor:
         self.status["finished_at"] = previous.get("finished_at", "")
         self._wake_r, self._wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         self.hub = AttachHub(_attach_listener(cdir))
+        self.prober = self._prober()
+
+    def _prober(self) -> Prober | None:
+        """The healthcheck's prober, loaded only for a container that has one."""
+        if not self.spec.healthcheck:
+            return None
+        from engine.helper.runtime.health import Prober
+
+        paths = sorted({str(p) for p in self.cgroup.paths.values()})
+        return Prober(self.cdir, self.spec, paths,
+                      lambda state: self.record(health=json.loads(json.dumps(state))))
 
     # -- status -------------------------------------------------------------------
     def record(self, **changes: object) -> None:
@@ -112,7 +126,12 @@ class Monitor:
             if first:
                 _report(ready_fd, {"ok": True, "pid": run.pid})
                 first = False
+            if self.prober is not None:
+                self.prober.begin(run.pid)
             wait_status = self._pump(run, writer)
+            if self.prober is not None:
+                self.prober.end()  # recorded with the exit below
+                self.status["health"] = json.loads(json.dumps(self.prober.state))
             oom = self.cgroup.oom_killed()
             self.cgroup.destroy()
             stopped = self.cdir.stop_requested.exists()
@@ -150,6 +169,10 @@ class Monitor:
             _unlink(self.cdir.path / "network.json")
         except Exception as exc:  # the helper's repair finishes the job
             print(f"network cleanup failed: {exc}", file=sys.stderr, flush=True)
+
+    def _reaped(self, pid: int, status: int) -> None:
+        if self.prober is not None:
+            self.prober.reaped(pid, status)
 
     def _should_restart(self, code: int) -> bool:
         self._reload_spec()
@@ -296,10 +319,10 @@ class Monitor:
     def _pump(self, run: Run, writer: LogWriter) -> int:
         streams = dict(run.streams)
         hub = self.hub
-        stdin = _Stdin(run.stdin)
+        stdin = Stdin(run.stdin)
         hub.on_stdin = stdin.write
         hub.on_stdin_close = stdin.close if run.master < 0 else (lambda: None)
-        hub.on_resize = (lambda rows, cols: _set_winsize(run.master, rows, cols)) \
+        hub.on_resize = (lambda rows, cols: set_winsize(run.master, rows, cols)) \
             if run.master >= 0 else (lambda rows, cols: None)
         kinds = {"stdout": STDOUT, "stderr": STDERR}
         for fd in streams:
@@ -310,7 +333,10 @@ class Monitor:
             timeout = 1.0 if wait_status is None else max(0.0, drain_deadline - time.monotonic())
             if stdin.backlog:
                 timeout = min(timeout, 0.01)
-            readers = [*streams, self._wake_r, *hub.fds()]
+            probes = self.prober.fds() if self.prober is not None else []
+            if self.prober is not None and wait_status is None:
+                timeout = min(timeout, self.prober.due_in())
+            readers = [*streams, self._wake_r, *hub.fds(), *probes]
             try:
                 ready, writable, _ = select.select(readers, hub.writers(), [], timeout)
             except InterruptedError:
@@ -320,6 +346,9 @@ class Monitor:
             for fd in ready:
                 if fd == self._wake_r:
                     _drain(fd)
+                    continue
+                if fd in probes and self.prober is not None:
+                    self.prober.readable(fd)
                     continue
                 if fd not in streams:
                     hub.readable(fd)
@@ -339,7 +368,9 @@ class Monitor:
                     del streams[fd]
             stdin.flush()
             if wait_status is None:
-                wait_status = _reap(run.pid)
+                wait_status = _reap(run.pid, self._reaped)
+                if self.prober is not None and wait_status is None:
+                    self.prober.tick()
                 if wait_status is not None:
                     drain_deadline = time.monotonic() + 5.0
             elif time.monotonic() >= drain_deadline:
@@ -351,51 +382,10 @@ class Monitor:
         return wait_status
 
 
-class _Stdin:
-    """The container's input: written without ever blocking the monitor."""
-
-    def __init__(self, fd: int) -> None:
-        self.fd = fd
-        self.backlog = bytearray()
-        if fd >= 0:
-            os.set_blocking(fd, False)
-
-    def write(self, data: bytes) -> None:
-        if self.fd >= 0:
-            self.backlog += data
-            self.flush()
-
-    def flush(self) -> None:
-        if self.fd < 0 or not self.backlog:
-            return
-        try:
-            written = os.write(self.fd, self.backlog)
-            del self.backlog[:written]
-        except BlockingIOError:
-            pass
-        except OSError:
-            self.backlog.clear()
-
-    def close(self) -> None:
-        if self.fd >= 0 and not self.backlog:
-            # the pty master is closed with the streams; a pipe's end means EOF
-            try:
-                if stat.S_ISFIFO(os.fstat(self.fd).st_mode):
-                    os.close(self.fd)
-            except OSError:
-                pass
-            self.fd = -1
-
-
-def _set_winsize(fd: int, rows: int, cols: int) -> None:
-    try:
-        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
-    except OSError:
-        pass
-
-
-def _reap(pid: int) -> int | None:
-    """Reap every exited child (we are a subreaper); the status of ``pid`` if it exited."""
+def _reap(pid: int, others: Callable[[int, int], object] = lambda pid, status: None
+          ) -> int | None:
+    """Reap every exited child (we are a subreaper); the status of ``pid`` if it exited.
+    Any other child's goes to ``others`` (a healthcheck's probe is one)."""
     found = None
     while True:
         try:
@@ -406,6 +396,8 @@ def _reap(pid: int) -> int | None:
             return found
         if child == pid:
             found = status
+        else:
+            others(child, status)
 
 
 def _wait_quietly(pid: int) -> None:

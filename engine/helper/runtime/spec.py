@@ -92,6 +92,9 @@ class RuntimeSpec:
     devices: str = ""  # "": chosen at start (specs written before there was a choice)
     seccomp: str = "default"  # default | unconfined | a profile's JSON (Docker's format)
     userns: Userns | None = None  # None: the host's (root's containers, unless remapped)
+    # The probe the monitor runs (engine/containers/health.py): args, interval, timeout,
+    # start_period, start_interval (ns), retries; None: no healthcheck
+    healthcheck: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
