@@ -18,11 +18,11 @@ RUNTIME_PACKAGES := python3 iproute2 nftables procps pkexec polkitd libseccomp2 
 	libxcb-randr0 libxcb-xfixes0 libx11-xcb1
 # Those, and what developing and testing need: container tools for test images,
 # a registry, gcc for the tests' syscall probe, a system D-Bus for polkitd (the
-# tests' desktop user goes through the real pkexec), packaging checks, and an X
-# server for the window.
+# tests' desktop user goes through the real pkexec), packaging checks (systemd's
+# tools check the user units and socket activation), and an X server for the window.
 SYSTEM_PACKAGES := $(RUNTIME_PACKAGES) busybox-static skopeo umoci docker-registry \
 	apache2-utils iptables zstd psmisc python3-venv gcc libc6-dev dbus appstream \
-	desktop-file-utils xvfb xauth fonts-dejavu-core
+	desktop-file-utils xvfb xauth fonts-dejavu-core systemd
 # Debian 12 and Ubuntu 23.04 split policykit-1 into pkexec and polkitd.
 POLKIT_SPLIT = $(shell apt-cache show pkexec >/dev/null 2>&1 && echo yes)
 APT_PACKAGES = $(if $(POLKIT_SPLIT),$(SYSTEM_PACKAGES),\
@@ -82,15 +82,18 @@ VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
 LIBDIR     := $(PREFIX)/lib/skiff
 LIBEXECDIR := $(PREFIX)/libexec/skiff
 DATADIR    := $(PREFIX)/share
+USERUNITDIR := $(PREFIX)/lib/systemd/user
 DOCDIR     := $(DATADIR)/doc/skiff
 HELPER     := $(LIBEXECDIR)/skiff-helper
 POLICY     := $(POLKIT_ACTIONS_DIR)/$(POLKIT_ACTION).policy
 SUBST = sed -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@HELPER@|$(HELPER)|g' \
-	-e 's|@POLKIT_ACTION@|$(POLKIT_ACTION)|g' -e 's|@DOCDIR@|$(DOCDIR)|g'
+	-e 's|@POLKIT_ACTION@|$(POLKIT_ACTION)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' \
+	-e 's|@BINDIR@|$(PREFIX)/bin|g'
 INSTALLED_FILES := $(PREFIX)/bin/skiff $(PREFIX)/bin/skiff-desktop $(POLICY) \
 	$(DATADIR)/applications/skiff-desktop.desktop \
 	$(DATADIR)/icons/hicolor/scalable/apps/skiff.svg \
-	$(DATADIR)/metainfo/org.skiff.Skiff.metainfo.xml
+	$(DATADIR)/metainfo/org.skiff.Skiff.metainfo.xml \
+	$(USERUNITDIR)/skiff-serve.socket $(USERUNITDIR)/skiff-serve.service
 
 # The venv is built beside its final place and moved there, so a running helper
 # never sees a half-installed copy; its paths are rewritten for where it ends up
@@ -122,7 +125,7 @@ install:
 	mv "$$build" "$(DESTDIR)$(LIBDIR)"; rm -rf "$(DESTDIR)$(LIBDIR).old"
 	install -d $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(POLKIT_ACTIONS_DIR) \
 		$(DESTDIR)$(DATADIR)/applications $(DESTDIR)$(DATADIR)/icons/hicolor/scalable/apps \
-		$(DESTDIR)$(DATADIR)/metainfo $(DESTDIR)$(DOCDIR)
+		$(DESTDIR)$(DATADIR)/metainfo $(DESTDIR)$(DOCDIR) $(DESTDIR)$(USERUNITDIR)
 	$(SUBST) packaging/skiff-helper.in > $(DESTDIR)$(HELPER)
 	$(SUBST) -e 's|@NAME@|skiff|' -e 's|@MODULE@|app.cli.main|' packaging/launcher.in \
 		> $(DESTDIR)$(PREFIX)/bin/skiff
@@ -133,6 +136,9 @@ install:
 	install -m 644 packaging/skiff-desktop.desktop $(DESTDIR)$(DATADIR)/applications/
 	install -m 644 resources/skiff.svg $(DESTDIR)$(DATADIR)/icons/hicolor/scalable/apps/
 	install -m 644 packaging/org.skiff.Skiff.metainfo.xml $(DESTDIR)$(DATADIR)/metainfo/
+	install -m 644 packaging/skiff-serve.socket $(DESTDIR)$(USERUNITDIR)/
+	$(SUBST) packaging/skiff-serve.service.in > $(DESTDIR)$(USERUNITDIR)/skiff-serve.service
+	chmod 644 $(DESTDIR)$(USERUNITDIR)/skiff-serve.service
 	$(SUBST) packaging/50-skiff.rules.example > $(DESTDIR)$(DOCDIR)/50-skiff.rules.example
 	chmod 644 $(DESTDIR)$(POLICY) $(DESTDIR)$(DOCDIR)/50-skiff.rules.example
 	@echo "installed Skiff $(VERSION) in $(PREFIX); its helper is $(HELPER) (polkit: $(POLKIT_ACTION))"

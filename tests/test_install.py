@@ -65,6 +65,8 @@ def test_every_file_is_roots_and_only_root_can_write_it(deb: Path) -> None:
             "./usr/share/icons/hicolor/scalable/apps/skiff.svg",
             "./usr/share/metainfo/org.skiff.Skiff.metainfo.xml",
             "./usr/share/doc/skiff/50-skiff.rules.example",
+            "./usr/lib/systemd/user/skiff-serve.socket",
+            "./usr/lib/systemd/user/skiff-serve.service",
             "./usr/lib/skiff/installation.json"} <= names
     assert any(n.endswith("/site-packages/engine/helper/server.py") for n in names)
     assert not any(n.endswith(("/site-packages/pip/__init__.py", ".egg-link")) for n in names)
@@ -77,6 +79,8 @@ def test_the_helper_and_launchers_run_the_installed_copy_isolated(deb: Path) -> 
     for launcher in ("skiff", "skiff-desktop"):
         first = (tree / "usr/bin" / launcher).read_text().splitlines()[0]
         assert first == "#!/usr/lib/skiff/bin/python -I"
+    service = (tree / "usr/lib/systemd/user/skiff-serve.service").read_text()
+    assert "ExecStart=/usr/bin/skiff serve" in service.splitlines()
     config = json.loads((tree / "usr/lib/skiff/installation.json").read_text())
     assert config == {"prefix": "/usr", "helper": "/usr/libexec/skiff/skiff-helper",
                       "helper_root": "/var/lib/skiff/helper", "cgroup_parent": "skiff",

@@ -163,16 +163,22 @@ def _unix_socket(path: Path) -> socket.socket:
 
 async def serve(engine: Engine, address: Address, *,
                 ready: Callable[[Address], None] | None = None,
-                stop: asyncio.Event | None = None) -> None:
-    """Serve until ``stop`` is set (or SIGINT/SIGTERM when it is not given)."""
+                stop: asyncio.Event | None = None,
+                listening: socket.socket | None = None) -> None:
+    """Serve until ``stop`` is set (or SIGINT/SIGTERM when it is not given).
+
+    ``listening`` is a socket someone else bound (systemd's socket activation,
+    app/api/activation.py): served as it is, and its file left to its owner."""
     app = build_app(engine)
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
     sock: socket.socket | None = None
     try:
-        if address.scheme == "unix":
+        if listening is not None:
+            site: web.BaseSite = web.SockSite(runner, listening)
+        elif address.scheme == "unix":
             sock = _unix_socket(Path(address.path))
-            site: web.BaseSite = web.SockSite(runner, sock)
+            site = web.SockSite(runner, sock)
         else:
             site = web.TCPSite(runner, address.host, address.port)
         await site.start()

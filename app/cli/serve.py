@@ -13,10 +13,17 @@ __all__ = ["SERVE"]
 
 
 async def cmd_serve(ctx: Context) -> int:
+    from app.api.activation import activation_sockets
     from app.api.server import Address, ListenError, default_address, parse_host, serve
 
+    # Started by systemd (packaging/skiff-serve.socket): serve the socket it passed.
+    inherited = activation_sockets()
+    listening = inherited[0] if inherited and not ctx.args.host else None
     try:
-        address = parse_host(ctx.args.host) if ctx.args.host else default_address()
+        if listening is not None:
+            address = Address("unix", str(listening.getsockname()))
+        else:
+            address = parse_host(ctx.args.host) if ctx.args.host else default_address()
     except ListenError as exc:
         ctx.error(f"skiff serve: {exc}")
         return 1
@@ -27,7 +34,7 @@ async def cmd_serve(ctx: Context) -> int:
         ctx.out.flush()
 
     try:
-        await serve(ctx.engine, address, ready=ready)
+        await serve(ctx.engine, address, ready=ready, listening=listening)
     except ListenError as exc:
         ctx.error(f"skiff serve: {exc}")
         return 1
