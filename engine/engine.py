@@ -67,6 +67,7 @@ from engine.images.reference import Reference
 from engine.images.sizes import measure_layers
 from engine.images.store import ImageStore
 from engine.names import check_container_name, check_volume_name, generate_name
+from engine.networklabels import NetworkLabels
 from engine.processes import is_alive
 from engine.prune import Pruned, prune_containers, prune_images, prune_networks
 from engine.registry.model import PullProgress, PushProgress, SearchResult
@@ -99,6 +100,7 @@ class Engine:
         self.image_store = ImageStore(self.db, self.blobs)
         self.container_store = ContainerStore(self.db)
         self.volume_store = VolumeStore(self.db)
+        self.network_labels = NetworkLabels(self.db)
         self._stats_store: StatsHistory | None = None
         self.helper = HelperClient(paths.helper_root(), paths.cgroup_parent())
         self._locks: dict[str, asyncio.Lock] = {}
@@ -891,14 +893,15 @@ class Engine:
         return {str(k): v for k, v in ports.items()}
 
     # -- networks -------------------------------------------------------------------
-    async def network_create(self, name: str, subnet: str = "", gateway: str = ""
-                             ) -> dict[str, Any]:
+    async def network_create(self, name: str, subnet: str = "", gateway: str = "",
+                             labels: dict[str, str] | None = None) -> dict[str, Any]:
         """A user-defined bridge network; containers on it reach each other by name."""
         if name in ("bridge", "host", "none", "default"):
             raise Conflict(f"network with name {name} already exists")
         result: dict[str, Any] = await self._call(
             "network_create", {"name": name, "subnet": subnet or None,
                                "gateway": gateway or None})
+        self.network_labels.set(name, dict(labels or {}))
         created = self._network_json(result)
         self._emit("network", "create", created["Id"], name=name, type="bridge")
         return created
@@ -926,6 +929,7 @@ class Engine:
                         f"(containers {', '.join(users)})")
         gone = await self.network_inspect(name)
         await self._call("network_remove", {"name": name})
+        self.network_labels.remove(name)
         self._emit("network", "destroy", gone["Id"], name=gone["Name"], type="bridge")
 
     async def network_connect(self, network: str, ref: str, aliases: Sequence[str] = (),
@@ -965,7 +969,7 @@ class Engine:
             "Internal": False, "Attachable": False, "Containers": containers,
             "Options": {"com.docker.network.bridge.name": data.get("Bridge", "")}
             if data.get("Bridge") else {},
-            "Labels": {},
+            "Labels": self.network_labels.get(name),
         }
 
     def _mount_json(self, mount: MountSpec) -> dict[str, Any]:

@@ -44,7 +44,8 @@ async def create_network(request: web.Request) -> web.StreamResponse:
     labels = body.get("Labels") or {}
     if not isinstance(labels, dict):
         raise ApiError(400, "network Labels must be an object of strings")
-    created = await engine_of(request).network_create(name, subnet, gateway)
+    created = await engine_of(request).network_create(
+        name, subnet, gateway, {str(k): str(v) for k, v in labels.items()})
     return web.json_response({"Id": created["Id"], "Warning": ""}, status=201)
 
 

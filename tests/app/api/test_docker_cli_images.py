@@ -87,10 +87,12 @@ def test_pull_push_and_login(docker, plain_registry: LocalRegistry,  # type: ign
 
 
 def test_network_and_volume_commands(docker) -> None:  # type: ignore[no-untyped-def]
-    docker("network", "create", "--subnet", "10.231.9.0/24", "apicli-net")
+    docker("network", "create", "--subnet", "10.231.9.0/24", "--label", "k=v", "apicli-net")
     try:
         names = docker("network", "ls", "--format", "{{.Name}}").stdout.split()
         assert {"bridge", "host", "none", "apicli-net"} <= set(names)
+        labelled = docker("network", "ls", "-q", "--filter", "label=k=v").stdout.split()
+        assert len(labelled) == 1
         doc = json.loads(docker("network", "inspect", "apicli-net").stdout)
         assert doc[0]["IPAM"]["Config"][0]["Subnet"] == "10.231.9.0/24"
         again = docker("network", "create", "apicli-net", check=False)

@@ -29,6 +29,10 @@ def test_network_lifecycle(client: docker.DockerClient) -> None:
         assert network.name == "apitest-net" and len(network.id) == 64
         config = network.attrs["IPAM"]["Config"]
         assert config == [{"Subnet": "10.231.7.0/24", "Gateway": "10.231.7.1"}]
+        assert network.attrs["Labels"] == {"team": "api"}
+        assert [n.name for n in client.networks.list(filters={"label": "team=api"})] \
+            == ["apitest-net"]
+        assert client.networks.list(filters={"label": "team=other"}) == []
         assert [n.name for n in client.networks.list(names=["apitest-net"])] == ["apitest-net"]
         names = {n.name for n in client.networks.list(filters={"type": "builtin"})}
         assert names == {"bridge", "host", "none"}
@@ -42,6 +46,12 @@ def test_network_lifecycle(client: docker.DockerClient) -> None:
         network.remove()
     with pytest.raises(NotFound, match="network apitest-net not found"):
         client.networks.get("apitest-net")
+    # a network made again under the name starts without the old one's labels
+    again = client.networks.create("apitest-net")
+    try:
+        assert again.attrs["Labels"] == {}
+    finally:
+        again.remove()
 
 
 def test_network_prune(client: docker.DockerClient) -> None:
