@@ -7,15 +7,41 @@ file (and the call sites' verbs), not a hunt through every route module.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aiohttp import web
 
 from engine import errors
-from engine.engine import Engine, parse_since
+from engine.containers.config import (
+    ContainerConfig,
+    MountSpec,
+    PortBinding,
+    Resources,
+    RestartPolicy,
+)
+from engine.engine import Engine
+from engine.timestamps import parse_timestamp, rfc3339_ns
 
-__all__ = ["ENGINE", "Engine", "engine_of", "errors", "parse_since"]
+if TYPE_CHECKING:
+    from app.api.keeper import Keeper
+    from app.api.sessions import Sessions
+
+__all__ = ["ENGINE", "KEEPER", "SESSIONS", "ContainerConfig", "Engine", "MountSpec",
+           "PortBinding", "Resources", "RestartPolicy", "engine_of", "errors", "keeper_of",
+           "parse_timestamp", "rfc3339_ns", "sessions_of"]
 
 ENGINE = web.AppKey("engine", Engine)
+SESSIONS: web.AppKey[Sessions] = web.AppKey("sessions")
+KEEPER: web.AppKey[Keeper] = web.AppKey("keeper")
 
 
 def engine_of(request: web.Request) -> Engine:
     return request.app[ENGINE]
+
+
+def sessions_of(request: web.Request) -> Sessions:
+    return request.app[SESSIONS]
+
+
+def keeper_of(request: web.Request) -> Keeper:
+    return request.app[KEEPER]

@@ -17,17 +17,20 @@ import logging
 import os
 import signal
 import socket
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from aiohttp import web
 
 from app.api import versions
-from app.api.backend import ENGINE, Engine, errors
+from app.api.backend import ENGINE, KEEPER, SESSIONS, Engine, errors
 from app.api.errors import ApiError, error_response, status_of
+from app.api.keeper import Keeper
 from app.api.routes import MODULES
 from app.api.routing import install
+from app.api.sessions import Sessions
+from app.api.streams import Taken
 
 __all__ = ["Address", "ListenError", "build_app", "default_address", "parse_host", "serve"]
 
@@ -35,6 +38,8 @@ log = logging.getLogger("skiff.api")
 
 #: Bodies read whole (JSON) stay below this; archives and images stream instead.
 MAX_BODY = 8 << 20
+#: Seconds requests in flight get to finish when the server stops.
+SHUTDOWN_GRACE = 2.0
 
 
 class ListenError(Exception):
@@ -116,8 +121,8 @@ async def _docker_middleware(request: web.Request,
         return error_response(exc.status, exc.text or exc.reason)
     except (ApiError, errors.SkiffError) as exc:
         return error_response(status_of(exc), str(exc))
-    except (ConnectionError, asyncio.CancelledError):
-        raise  # the client went away: nothing to answer
+    except ConnectionError:
+        return Taken()  # the client went away: nothing to answer
     except Exception as exc:
         log.exception("%s %s failed", request.method, request.path)
         return error_response(500, f"internal error in skiff serve: {exc}")
@@ -130,9 +135,21 @@ async def _headers(request: web.Request, response: web.StreamResponse) -> None:
         response.headers[key] = value
 
 
+async def _lifetime(app: web.Application) -> AsyncIterator[None]:
+    """The keeper follows the engine while we serve; sessions end with the server."""
+    keeper = app[KEEPER]
+    keeper.start()
+    yield
+    await keeper.stop()
+    app[SESSIONS].close_all()
+
+
 def build_app(engine: Engine) -> web.Application:
     app = web.Application(middlewares=[_docker_middleware], client_max_size=MAX_BODY)
     app[ENGINE] = engine
+    app[SESSIONS] = Sessions()
+    app[KEEPER] = Keeper(engine)
+    app.cleanup_ctx.append(_lifetime)
     app.on_response_prepare.append(_headers)
     install(app, MODULES)
     return app
@@ -170,7 +187,11 @@ async def serve(engine: Engine, address: Address, *,
     ``listening`` is a socket someone else bound (systemd's socket activation,
     app/api/activation.py): served as it is, and its file left to its owner."""
     app = build_app(engine)
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    # A client that hangs up cancels its handler (a wait, a log follow, a stats
+    # stream), as dockerd cancels the request's context; at shutdown, requests in
+    # flight get a moment, not a minute.
+    runner = web.AppRunner(app, access_log=None, handle_signals=False,
+                           handler_cancellation=True, shutdown_timeout=SHUTDOWN_GRACE)
     await runner.setup()
     sock: socket.socket | None = None
     try:

@@ -128,7 +128,7 @@ def hijack(request: web.Request, content_type: str) -> Hijacked:
     assert isinstance(transport, asyncio.Transport)
     stream = Hijacked(transport)
     transport.set_protocol(stream)  # whatever follows the head is the client's stdin
-    request.protocol.force_close()  # no HTTP after this on the connection
+    request.protocol.keep_alive(False)  # no HTTP after this on the connection
     upgrade = request.headers.get("Upgrade", "").lower() == "tcp"
     head = ["HTTP/1.1 101 UPGRADED" if upgrade else "HTTP/1.1 200 OK",
             f"Content-Type: {content_type}"]

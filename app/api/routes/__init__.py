@@ -9,6 +9,9 @@ __all__ = ["MODULES"]
 
 MODULES: tuple[str, ...] = (
     "system",
+    "containers",
+    "containerio",
+    "exec",
     "images",
     "networks",
     "volumes",

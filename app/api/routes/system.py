@@ -10,7 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from app.api import versions
-from app.api.backend import engine_of, parse_since
+from app.api.backend import engine_of, parse_timestamp
 from app.api.params import filters
 from app.api.routing import Routes
 from app.api.streams import json_line
@@ -200,8 +200,10 @@ def event_json(event: Any) -> dict[str, Any]:
 @routes.get("/events")
 async def events(request: web.Request) -> web.StreamResponse:
     wanted = filters(request, EVENT_FILTERS)
-    since_ns = parse_since(request.query.get("since") or None)
-    until_ns = parse_since(request.query.get("until") or None)
+    since = request.query.get("since", "")
+    until = request.query.get("until", "")
+    since_ns = parse_timestamp(since) if since else None
+    until_ns = parse_timestamp(until) if until else None
     stream = engine_of(request).events(since_ns=since_ns, until_ns=until_ns)
     response = web.StreamResponse(headers={"Content-Type": "application/json"})
     await response.prepare(request)

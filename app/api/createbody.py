@@ -1,0 +1,288 @@
+"""A ``POST /containers/create`` body (Docker's Config, HostConfig and
+NetworkingConfig) read into the engine's ContainerConfig.
+
+Pure: no engine, no I/O, so every rule here is tested without root. Fields
+dockerd knows that Skiff has no use for are ignored as dockerd ignores unknown
+ones; fields that ask for something Skiff cannot do (privileged containers,
+added capabilities, devices...) are refused with a message naming the field,
+rather than silently run without it. A zero value (false, 0, "", [], {}) never
+counts as asking: clients send those for everything they leave unset.
+"""
+
+from __future__ import annotations
+
+import signal
+from typing import Any
+
+from app.api.backend import (
+    ContainerConfig,
+    MountSpec,
+    PortBinding,
+    Resources,
+    RestartPolicy,
+    errors,
+)
+from app.api.errors import ApiError
+
+__all__ = ["container_config"]
+
+# Asked for (a truthy value), these are refused: Skiff cannot honour them.
+_UNSUPPORTED_HOST = {
+    "Privileged": "privileged containers could do on the host what their user cannot",
+    "CapAdd": "containers keep Docker's default capabilities",
+    "Devices": "containers get Docker's default devices only",
+    "DeviceRequests": "there is no GPU or device request support",
+    "DeviceCgroupRules": "containers get Docker's default devices only",
+    "Dns": "containers use the host's resolvers",
+    "DnsOptions": "containers use the host's resolver options",
+    "DnsSearch": "containers use the host's search domains",
+    "ExtraHosts": "/etc/hosts holds the container and its network peers only",
+    "Links": "legacy links are not supported: put the containers on one user network",
+    "VolumesFrom": "use named volumes shared by the containers instead",
+    "GroupAdd": "supplementary groups are not supported",
+    "Init": "there is no init process to add",
+    "ReadonlyRootfs": "the root filesystem is always writable",
+    "Sysctls": "namespaced sysctls are not supported",
+    "Ulimits": "containers inherit the server's limits",
+    "OomKillDisable": "the OOM killer cannot be disabled",
+    "CpuShares": "CPU weights are not supported: use NanoCpus",
+    "CpusetCpus": "CPU pinning is not supported: use NanoCpus",
+    "CpusetMems": "memory node pinning is not supported",
+    "BlkioWeight": "block I/O weights are not supported",
+    "MemoryReservation": "soft memory limits are not supported: use Memory",
+    "KernelMemory": "kernel memory limits are not supported",
+    "StorageOpt": "storage options are not supported",
+}
+# Modes Skiff has one answer for: the listed values are fine, any other is refused.
+_MODES = {
+    "IpcMode": ("", "private", "shareable"),
+    "PidMode": ("",),
+    "UTSMode": ("",),
+    "CgroupnsMode": ("", "private"),
+    "Cgroup": ("",),
+    "Isolation": ("", "default"),
+    "Runtime": ("", "runc", "skiff"),
+    "VolumeDriver": ("", "local"),
+}
+_UNSUPPORTED_CONFIG = {
+    "MacAddress": "MAC addresses are assigned by Skiff",
+    "Healthcheck": "healthchecks are not supported yet",
+    "OnBuild": "ONBUILD triggers belong to builds",
+}
+
+
+def _refuse(field: str, why: str) -> ApiError:
+    return ApiError(400, f"{field} is not supported by Skiff: {why}")
+
+
+def _check_unsupported(config: dict[str, Any], host: dict[str, Any]) -> None:
+    for key, why in _UNSUPPORTED_HOST.items():
+        if host.get(key):
+            raise _refuse(f"HostConfig.{key}", why)
+    for key, allowed in _MODES.items():
+        if (host.get(key) or "") not in allowed:
+            raise _refuse(f"HostConfig.{key}={host[key]!r}",
+                          "use " + " or ".join(repr(v) for v in allowed if v) if
+                          any(allowed) else "only the default is available")
+    swap = host.get("MemorySwap") or 0
+    if swap not in (0, -1) and swap != host.get("Memory"):
+        raise _refuse("HostConfig.MemorySwap", "containers never swap beyond Memory")
+    for key, why in _UNSUPPORTED_CONFIG.items():
+        value = config.get(key)
+        if key == "Healthcheck" and isinstance(value, dict) and value.get("Test") in (
+                None, [], ["NONE"]):
+            continue  # no healthcheck, or the image's switched off: nothing to run
+        if value:
+            raise _refuse(f"Config.{key}", why)
+
+
+def _strings(value: Any, field: str) -> list[str] | None:
+    """Docker's strslice: a string is one word (Cmd "echo hi" is ["echo hi"]? no:
+    dockerd reads a JSON string as a one-element list)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return list(value)
+    raise ApiError(400, f"invalid {field}: expected a list of strings")
+
+
+def _int(value: Any, field: str) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ApiError(400, f"invalid {field}: expected a number")
+    return value
+
+
+def _ports(bindings: Any) -> list[PortBinding]:
+    found: list[PortBinding] = []
+    for key, hosts in (bindings or {}).items():
+        port_text, _, protocol = str(key).partition("/")
+        try:
+            port = int(port_text)
+        except ValueError:
+            raise ApiError(400, f"invalid port {key!r} in HostConfig.PortBindings") from None
+        for host in hosts or [{}]:
+            host_port_text = str((host or {}).get("HostPort") or "0")
+            first, _, last = host_port_text.partition("-")
+            try:
+                host_port = int(first)
+            except ValueError:
+                raise ApiError(400, f"invalid host port {host_port_text!r} for {key}") from None
+            if last and last != first:
+                raise _refuse(f"HostConfig.PortBindings host port range {host_port_text}",
+                              "publish one host port per container port")
+            found.append(PortBinding(port, protocol or "tcp",
+                                     str((host or {}).get("HostIp") or ""), host_port))
+    return found
+
+
+def _bind(text: str) -> MountSpec:
+    """``HostConfig.Binds``: ``/host:/ctr[:ro]`` or ``volume:/ctr[:ro]``."""
+    parts = text.split(":")
+    if len(parts) not in (2, 3) or not parts[1].startswith("/"):
+        raise ApiError(400, f"invalid volume specification: '{text}'")
+    options = parts[2].split(",") if len(parts) == 3 else []
+    unknown = [o for o in options if o not in ("ro", "rw", "z", "Z", "", "nocopy",
+                                               "rprivate", "private", "rslave", "slave")]
+    if unknown:
+        raise ApiError(400, f"invalid volume specification: '{text}': unknown option "
+                            f"{unknown[0]!r}")
+    kind = "bind" if parts[0].startswith("/") else "volume"
+    return MountSpec(kind, parts[1], parts[0], "ro" in options)
+
+
+def _mount(spec: Any) -> MountSpec:
+    if not isinstance(spec, dict):
+        raise ApiError(400, "invalid HostConfig.Mounts entry: expected an object")
+    kind = spec.get("Type") or "volume"
+    target = spec.get("Target") or ""
+    source = spec.get("Source") or ""
+    if kind not in ("bind", "volume", "tmpfs"):
+        raise _refuse(f"mount type {kind!r}", "use bind, volume or tmpfs")
+    if not target.startswith("/"):
+        raise ApiError(400, f"invalid mount config: the target {target!r} must be an "
+                            "absolute path")
+    if kind == "bind" and not source.startswith("/"):
+        raise ApiError(400, "invalid mount config for type \"bind\": the source must be an "
+                            "absolute path")
+    driver = ((spec.get("VolumeOptions") or {}).get("DriverConfig") or {}).get("Name")
+    if driver not in (None, "", "local"):
+        raise _refuse(f"volume driver {driver!r}", "volumes are local")
+    return MountSpec(kind, target, source if kind != "tmpfs" else "",
+                     bool(spec.get("ReadOnly")))
+
+
+def _mounts(config: dict[str, Any], host: dict[str, Any]) -> list[MountSpec]:
+    mounts = [_bind(text) for text in host.get("Binds") or []]
+    mounts += [_mount(spec) for spec in host.get("Mounts") or []]
+    mounts += [MountSpec("tmpfs", target, "") for target in (host.get("Tmpfs") or {})]
+    taken = {m.target for m in mounts}
+    # Config.Volumes: anonymous volumes, unless something else is mounted there
+    mounts += [MountSpec("volume", target, "") for target in (config.get("Volumes") or {})
+               if target not in taken]
+    return mounts
+
+
+def _resources(host: dict[str, Any]) -> Resources:
+    memory = _int(host.get("Memory"), "HostConfig.Memory")
+    nano = _int(host.get("NanoCpus"), "HostConfig.NanoCpus")
+    quota = _int(host.get("CpuQuota"), "HostConfig.CpuQuota")
+    period = _int(host.get("CpuPeriod"), "HostConfig.CpuPeriod")
+    if quota > 0:
+        if nano:
+            raise ApiError(400, "conflicting options: NanoCpus and CpuQuota cannot both be set")
+        nano = quota * 1_000_000_000 // (period or 100_000)
+    pids = host.get("PidsLimit")
+    pids_limit = pids if isinstance(pids, int) and pids > 0 else None
+    return Resources(memory=memory or None, nano_cpus=nano or None, pids_limit=pids_limit)
+
+
+def _stop_signal(value: Any) -> str:
+    if not value:
+        return ""
+    text = str(value).upper()
+    if text.isdigit():
+        try:
+            return signal.Signals(int(text)).name
+        except ValueError:
+            raise ApiError(400, f"invalid signal: {value}") from None
+    name = text if text.startswith("SIG") else f"SIG{text}"
+    if name not in signal.Signals.__members__:
+        raise ApiError(400, f"invalid signal: {value}")
+    return name
+
+
+def _network(host: dict[str, Any], networking: dict[str, Any]) -> tuple[str, list[str]]:
+    mode = host.get("NetworkMode") or "default"
+    if mode.startswith("container:"):
+        raise _refuse(f"HostConfig.NetworkMode={mode!r}",
+                      "containers cannot share another container's network")
+    endpoints = networking.get("EndpointsConfig") or {}
+    if mode == "default" and len(endpoints) == 1:
+        mode = next(iter(endpoints))
+    endpoint = endpoints.get(mode) or {}
+    aliases = [str(a) for a in endpoint.get("Aliases") or []]
+    return mode, aliases
+
+
+def container_config(body: dict[str, Any]) -> ContainerConfig:
+    """The ContainerConfig a create body asks for; ApiError when it cannot be had."""
+    host = body.get("HostConfig") or {}
+    networking = body.get("NetworkingConfig") or {}
+    if not isinstance(host, dict) or not isinstance(networking, dict):
+        raise ApiError(400, "invalid HostConfig or NetworkingConfig: expected objects")
+    image = body.get("Image")
+    if not image or not isinstance(image, str):
+        raise ApiError(400, "config cannot be empty in order to create a container")
+    _check_unsupported(body, host)
+    restart = host.get("RestartPolicy") or {}
+    try:
+        policy = RestartPolicy.parse(restart.get("Name") or "no")
+    except errors.InvalidArgument as exc:
+        raise ApiError(400, str(exc)) from None
+    policy = RestartPolicy(policy.name, _int(restart.get("MaximumRetryCount"),
+                                             "RestartPolicy.MaximumRetryCount"))
+    if host.get("AutoRemove") and policy.name != "no":
+        raise ApiError(400, "can't create 'AutoRemove' container with restart policy")
+    log = host.get("LogConfig") or {}
+    driver = log.get("Type") or ""
+    if driver not in ("", "json-file", "local"):
+        raise _refuse(f"log driver {driver!r}", "use json-file or local")
+    network, aliases = _network(host, networking)
+    entrypoint = _strings(body.get("Entrypoint"), "Entrypoint")
+    if entrypoint == [""]:
+        entrypoint = []  # docker's way to say "no entrypoint"
+    stop_timeout = body.get("StopTimeout")
+    userns = host.get("UsernsMode") or ""
+    if userns not in ("", "host", "remap"):
+        raise _refuse(f"HostConfig.UsernsMode={userns!r}", "use host or leave it empty")
+    return ContainerConfig(
+        image=image,
+        image_id="",
+        cmd=_strings(body.get("Cmd"), "Cmd"),
+        entrypoint=entrypoint,
+        env=[str(e) for e in body.get("Env") or []],
+        working_dir=str(body.get("WorkingDir") or ""),
+        user=str(body.get("User") or ""),
+        hostname=str(body.get("Hostname") or ""),
+        tty=bool(body.get("Tty")),
+        open_stdin=bool(body.get("OpenStdin")),
+        labels={str(k): str(v) for k, v in (body.get("Labels") or {}).items()},
+        restart_policy=policy,
+        resources=_resources(host),
+        ports=_ports(host.get("PortBindings")),
+        publish_all=bool(host.get("PublishAllPorts")),
+        mounts=_mounts(body, host),
+        network=network,
+        network_aliases=aliases,
+        stop_signal=_stop_signal(body.get("StopSignal")),
+        stop_timeout=stop_timeout if isinstance(stop_timeout, int) else None,
+        auto_remove=bool(host.get("AutoRemove")),
+        security_opt=[str(s) for s in host.get("SecurityOpt") or []],
+        userns=userns,
+        log_driver=driver,
+        log_options={str(k): str(v) for k, v in (log.get("Config") or {}).items()},
+    )

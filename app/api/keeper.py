@@ -1,0 +1,85 @@
+"""What dockerd does for containers while no client watches: the server's own
+follower of the engine's events.
+
+It removes an AutoRemove container once it exited (``docker run --rm -d``
+leaves nothing behind) unless a ``wait`` is there to do it after reading the
+exit code, remembers the exit codes of the containers it removed (a ``wait``
+that arrives late still answers), and tells waiters when a container is gone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import OrderedDict
+from typing import Any
+
+from app.api.backend import Engine, errors
+
+__all__ = ["Keeper"]
+
+log = logging.getLogger("skiff.api")
+
+_REMEMBERED = 1024
+
+
+class Keeper:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.exit_codes: OrderedDict[str, int] = OrderedDict()
+        self.removers: dict[str, int] = {}  # container id -> waits that remove it
+        self._gone: dict[str, asyncio.Event] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._follow())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+
+    def gone(self, container_id: str) -> asyncio.Event:
+        """Set once the container is removed (by anyone)."""
+        return self._gone.setdefault(container_id, asyncio.Event())
+
+    def forget(self, container_id: str) -> None:
+        self._gone.pop(container_id, None)
+
+    def remember(self, container_id: str, code: int) -> None:
+        self.exit_codes[container_id] = code
+        while len(self.exit_codes) > _REMEMBERED:
+            self.exit_codes.popitem(last=False)
+
+    async def _follow(self) -> None:
+        while True:
+            try:
+                async for event in self.engine.events(since_ns=time.time_ns()):
+                    if event.type == "container":
+                        await self._seen(event)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("following the engine's events failed; following again")
+                await asyncio.sleep(1.0)
+
+    async def _seen(self, event: Any) -> None:
+        if event.action == "destroy":
+            waited = self._gone.pop(event.id, None)
+            if waited is not None:
+                waited.set()
+            return
+        if event.action != "die" or self.removers.get(event.id):
+            return
+        try:
+            container = await self.engine.container(event.id)
+        except errors.NotFound:
+            return
+        if not container.config.auto_remove or container.state.running:
+            return
+        self.remember(container.id, container.state.exit_code)
+        with contextlib.suppress(errors.NotFound, errors.InvalidState, errors.Conflict):
+            await self.engine.remove(container.id, force=False)

@@ -1,0 +1,336 @@
+"""Containers: list, create, inspect, the lifecycle verbs, wait, remove, prune.
+
+References are what the engine resolves: a full ID, a unique ID prefix or a
+name. Streams (logs, attach, stats, archives) live in :mod:`containerio`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+from typing import Any
+
+from aiohttp import web
+
+from app.api.backend import RestartPolicy, engine_of, errors, keeper_of, sessions_of
+from app.api.createbody import container_config
+from app.api.errors import ApiError
+from app.api.params import filters, flag, json_body, number, optional_number
+from app.api.routing import Routes
+from app.api.views import container_summary, unix_seconds
+
+__all__ = ["routes"]
+
+routes = Routes()
+
+LIST_FILTERS = ("id", "name", "label", "status", "exited", "ancestor", "before", "since",
+                "network", "volume", "health", "is-task", "publish", "expose")
+STATUSES = ("created", "restarting", "running", "removing", "paused", "exited", "dead")
+
+
+def _no_content() -> web.Response:
+    return web.Response(status=204)
+
+
+def _not_modified() -> web.Response:
+    return web.Response(status=304)
+
+
+# -- list and inspect ---------------------------------------------------------------
+def _name_match(pattern: str, name: str) -> bool:
+    try:
+        regex = re.compile(pattern)
+    except re.error:
+        return pattern in name
+    return bool(regex.search(name) or regex.search("/" + name))
+
+
+def _label_match(spec: str, labels: dict[str, str]) -> bool:
+    key, eq, value = spec.partition("=")
+    return key in labels and (not eq or labels[key] == value)
+
+
+def _matches(container: Any, inspected: dict[str, Any], wanted: dict[str, list[str]]) -> bool:
+    state, config = container.state, container.config
+
+    def any_of(key: str, test: Any) -> bool:
+        return key not in wanted or any(test(v) for v in wanted[key])
+
+    def all_of(key: str, test: Any) -> bool:
+        return key not in wanted or all(test(v) for v in wanted[key])
+
+    labels = (inspected.get("Config") or {}).get("Labels") or {}
+    networks = (inspected.get("NetworkSettings") or {}).get("Networks") or {}
+    mounts = inspected.get("Mounts") or []
+    ports = (inspected.get("NetworkSettings") or {}).get("Ports") or {}
+    return (any_of("id", lambda v: container.id.startswith(v))
+            and any_of("name", lambda v: _name_match(v, container.name))
+            and any_of("status", lambda v: state.status.value == v)
+            and all_of("label", lambda v: _label_match(v, labels))
+            and any_of("exited", lambda v: state.status.value == "exited"
+                       and str(state.exit_code) == v)
+            and any_of("ancestor", lambda v: v in (config.image, config.image_id)
+                       or config.image_id.removeprefix("sha256:").startswith(
+                           v.removeprefix("sha256:")))
+            and any_of("network", lambda v: v in networks)
+            and any_of("volume", lambda v: any(v in (m.get("Name"), m.get("Source"),
+                                                     m.get("Destination")) for m in mounts))
+            and any_of("health", lambda v: v == "none")
+            and any_of("is-task", lambda v: v in ("false", "0"))
+            and any_of("publish", lambda v: any(
+                (h or {}).get("HostPort") == v.split("/")[0]
+                for hosts in ports.values() for h in hosts or [])))
+
+
+def _check_list_filters(wanted: dict[str, list[str]]) -> None:
+    for value in wanted.get("status", []):
+        if value not in STATUSES:
+            raise ApiError(400, f"invalid filter 'status={value}'")
+    for value in wanted.get("exited", []):
+        if not value.lstrip("-").isdigit():
+            raise ApiError(400, f"invalid filter 'exited={value}'")
+
+
+@routes.get("/containers/json")
+async def list_containers(request: web.Request) -> web.StreamResponse:
+    engine = engine_of(request)
+    wanted = filters(request, LIST_FILTERS)
+    _check_list_filters(wanted)
+    limit = number(request, "limit", -1)
+    everything = flag(request, "all") or limit > 0 or any(
+        k in wanted for k in ("status", "exited", "before", "since"))
+    containers = await engine.containers(all=everything)
+    containers.sort(key=lambda c: c.created, reverse=True)
+    for key, older in (("before", True), ("since", False)):
+        for ref in wanted.get(key, []):
+            pivot = await engine.container(ref)
+            containers = [c for c in containers
+                          if (c.created < pivot.created if older else c.created > pivot.created)]
+    sizes = (await engine.container_sizes([c.id for c in containers])
+             if flag(request, "size") else {})
+    found = []
+    for container in containers:
+        try:
+            inspected = await engine.inspect(container.id)
+        except errors.NotFound:
+            continue  # removed meanwhile
+        if _matches(container, inspected, wanted):
+            found.append(container_summary(container, inspected, sizes.get(container.id)
+                                           if sizes else None))
+        if 0 < limit <= len(found):
+            break
+    return web.json_response(found)
+
+
+@routes.get("/containers/{ref}/json")
+async def inspect_container(request: web.Request) -> web.StreamResponse:
+    engine = engine_of(request)
+    data = await engine.inspect(request.match_info["ref"])
+    exec_ids = [e.id for e in sessions_of(request).execs.values()
+                if e.container_id == data["Id"]]
+    data["ExecIDs"] = exec_ids or None
+    if flag(request, "size"):
+        sizes = await engine.container_sizes([data["Id"]])
+        data["SizeRw"] = data["SizeRootFs"] = sizes.get(data["Id"], 0)
+    return web.json_response(data)
+
+
+# -- create -------------------------------------------------------------------------
+@routes.post("/containers/create")
+async def create_container(request: web.Request) -> web.StreamResponse:
+    body = await json_body(request)
+    config = container_config(body)
+    name = request.query.get("name", "")
+    container = await engine_of(request).create(config, name=name)
+    return web.json_response({"Id": container.id, "Warnings": []}, status=201)
+
+
+# -- lifecycle ----------------------------------------------------------------------
+@routes.post("/containers/{ref}/start")
+async def start_container(request: web.Request) -> web.StreamResponse:
+    engine = engine_of(request)
+    container = await engine.container(request.match_info["ref"])
+    if container.state.status.is_active and container.state.status.value != "paused":
+        return _not_modified()
+    pending = sessions_of(request).take_pending(container.id)
+    if pending is None:
+        await engine.start(container.id)
+        return _no_content()
+    session = await engine.start_attached(container.id)  # its attach waits for this
+    if pending.done():  # the attaching client left meanwhile
+        session.close()
+    else:
+        pending.set_result(session)
+    return _no_content()
+
+
+def _signal(request: web.Request) -> str | None:
+    value = request.query.get("signal", "").strip()
+    if not value:
+        return None
+    return value if value.isdigit() or value.upper().startswith("SIG") else f"SIG{value.upper()}"
+
+
+@routes.post("/containers/{ref}/stop")
+async def stop_container(request: web.Request) -> web.StreamResponse:
+    engine = engine_of(request)
+    container = await engine.container(request.match_info["ref"])
+    if not container.state.status.can_stop():
+        return _not_modified()
+    await engine.stop(container.id, timeout=optional_number(request, "t"),
+                      signal=_signal(request))
+    return _no_content()
+
+
+@routes.post("/containers/{ref}/restart")
+async def restart_container(request: web.Request) -> web.StreamResponse:
+    await engine_of(request).restart(request.match_info["ref"],
+                                     timeout=optional_number(request, "t"))
+    return _no_content()
+
+
+@routes.post("/containers/{ref}/kill")
+async def kill_container(request: web.Request) -> web.StreamResponse:
+    await engine_of(request).kill(request.match_info["ref"], _signal(request) or "SIGKILL")
+    return _no_content()
+
+
+@routes.post("/containers/{ref}/pause")
+async def pause_container(request: web.Request) -> web.StreamResponse:
+    await engine_of(request).pause(request.match_info["ref"])
+    return _no_content()
+
+
+@routes.post("/containers/{ref}/unpause")
+async def unpause_container(request: web.Request) -> web.StreamResponse:
+    await engine_of(request).unpause(request.match_info["ref"])
+    return _no_content()
+
+
+@routes.post("/containers/{ref}/rename")
+async def rename_container(request: web.Request) -> web.StreamResponse:
+    name = request.query.get("name", "")
+    if not name:
+        raise ApiError(400, "Neither old nor new names may be empty")
+    await engine_of(request).rename(request.match_info["ref"], name)
+    return _no_content()
+
+
+_UPDATABLE = ("Memory", "NanoCpus", "CpuQuota", "CpuPeriod", "PidsLimit", "RestartPolicy",
+              "MemorySwap")
+
+
+@routes.post("/containers/{ref}/update")
+async def update_container(request: web.Request) -> web.StreamResponse:
+    body = await json_body(request)
+    asked = [k for k, v in body.items() if v and k not in _UPDATABLE]
+    if asked:
+        raise ApiError(400, f"{asked[0]} cannot be updated by Skiff: use Memory, NanoCpus, "
+                            "CpuQuota/CpuPeriod, PidsLimit or RestartPolicy")
+    nano = body.get("NanoCpus") or None
+    if body.get("CpuQuota"):
+        nano = int(body["CpuQuota"]) * 1_000_000_000 // int(body.get("CpuPeriod") or 100_000)
+    restart = body.get("RestartPolicy") or {}
+    policy = None
+    if restart.get("Name"):
+        policy = RestartPolicy.parse(restart["Name"])
+        policy = RestartPolicy(policy.name, int(restart.get("MaximumRetryCount") or 0))
+    await engine_of(request).update(
+        request.match_info["ref"], memory=body.get("Memory") or None, nano_cpus=nano,
+        pids_limit=body.get("PidsLimit") if body.get("PidsLimit") is not None else None,
+        restart_policy=policy)
+    return web.json_response({"Warnings": []})
+
+
+# -- wait, remove, prune --------------------------------------------------------------
+async def _wait_code(request: web.Request, container: Any, condition: str) -> int:
+    engine = engine_of(request)
+    keeper = keeper_of(request)
+    status = container.state.status
+    if condition == "not-running" and not status.is_active:
+        return int(container.state.exit_code)
+    if condition == "next-exit" and status.value in ("exited", "dead"):
+        while (await engine.container(container.id)).state.status.value in ("exited",
+                                                                             "dead"):
+            await asyncio.sleep(0.1)  # until it starts again
+    if condition != "removed":
+        await engine.wait(container.id)
+        with contextlib.suppress(errors.NotFound):
+            return int((await engine.container(container.id)).state.exit_code)
+        return keeper.exit_codes.get(container.id, 0)
+    gone = keeper.gone(container.id)
+    keeper.removers[container.id] = keeper.removers.get(container.id, 0) + 1
+    try:
+        await engine.wait(container.id)
+        try:
+            ended = await engine.container(container.id)
+        except errors.NotFound:
+            return keeper.exit_codes.get(container.id, 0)
+        code = int(ended.state.exit_code)
+        if ended.config.auto_remove:
+            keeper.remember(container.id, code)
+            with contextlib.suppress(errors.NotFound):
+                await engine.remove(container.id)
+            return code
+        with contextlib.suppress(errors.NotFound):
+            await engine.container(container.id)
+            await gone.wait()
+        return code
+    finally:
+        keeper.removers[container.id] -= 1
+        if not keeper.removers[container.id]:
+            del keeper.removers[container.id]
+        keeper.forget(container.id)
+
+
+@routes.post("/containers/{ref}/wait")
+async def wait_container(request: web.Request) -> web.StreamResponse:
+    condition = request.query.get("condition") or "not-running"
+    if condition not in ("not-running", "next-exit", "removed"):
+        raise ApiError(400, f"invalid condition: {condition!r}: use not-running, next-exit "
+                            "or removed")
+    container = await engine_of(request).container(request.match_info["ref"])
+    response = web.StreamResponse(headers={"Content-Type": "application/json"})
+    await response.prepare(request)  # the headers now, the body at the exit
+    code = await _wait_code(request, container, condition)
+    await response.write(f'{{"StatusCode":{code}}}\n'.encode())
+    await response.write_eof()
+    return response
+
+
+@routes.delete("/containers/{ref}")
+async def remove_container(request: web.Request) -> web.StreamResponse:
+    await engine_of(request).remove(request.match_info["ref"], force=flag(request, "force"),
+                                    volumes=flag(request, "v"))
+    return _no_content()
+
+
+@routes.post("/containers/prune")
+async def prune_containers(request: web.Request) -> web.StreamResponse:
+    wanted = filters(request, ("until", "label", "label!"))
+    engine = engine_of(request)
+    if not wanted:
+        pruned = await engine.container_prune()
+        return web.json_response({"ContainersDeleted": list(pruned.deleted) or None,
+                                  "SpaceReclaimed": pruned.reclaimed})
+    until_ns = None
+    if wanted.get("until"):
+        from app.api.backend import parse_timestamp
+
+        until_ns = parse_timestamp(wanted["until"][0])
+    deleted: list[str] = []
+    for container in await engine.containers(all=True):
+        if container.state.status.is_active or container.state.status.value == "removing":
+            continue
+        labels = container.config.labels
+        if until_ns is not None and unix_seconds(container.created) * 10**9 >= until_ns:
+            continue
+        if not all(_label_match(v, labels) for v in wanted.get("label", [])):
+            continue
+        if any(_label_match(v, labels) for v in wanted.get("label!", [])):
+            continue
+        with contextlib.suppress(errors.NotFound, errors.Conflict):
+            await engine.remove(container.id)
+            deleted.append(container.id)
+    return web.json_response({"ContainersDeleted": deleted or None, "SpaceReclaimed": 0})

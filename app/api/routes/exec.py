@@ -1,0 +1,159 @@
+"""Exec: create an instance, start it (hijacked, or detached), resize it, inspect it.
+
+Instances live in the server (:class:`app.api.sessions.Sessions`) from create to
+the client's last look, as dockerd keeps them; the exit code is recorded
+before the output's end reaches the client, so an inspect right after it
+already has it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from aiohttp import web
+
+from app.api.backend import engine_of, errors, sessions_of
+from app.api.errors import ApiError
+from app.api.params import json_body, number
+from app.api.routing import Routes
+from app.api.sessions import ExecInstance, pump
+from app.api.streams import Taken, frame, hijack
+
+__all__ = ["routes"]
+
+log = logging.getLogger("skiff.api")
+
+routes = Routes()
+
+#: Finished instances kept for inspection; older ones are forgotten first.
+KEEP_FINISHED = 256
+
+
+def _instance(request: web.Request) -> ExecInstance:
+    exec_id = request.match_info["exec_id"]
+    found = sessions_of(request).execs.get(exec_id)
+    if found is None:
+        raise errors.NotFound(f"No such exec instance: {exec_id}")
+    return found
+
+
+def _forget_old(request: web.Request) -> None:
+    execs = sessions_of(request).execs
+    finished = [e for e in execs.values() if e.started and not e.running]
+    for old in finished[:max(0, len(finished) - KEEP_FINISHED)]:
+        execs.pop(old.id, None)
+
+
+@routes.post("/containers/{ref}/exec")
+async def create_exec(request: web.Request) -> web.StreamResponse:
+    body = await json_body(request)
+    container = await engine_of(request).container(request.match_info["ref"])
+    status = container.state.status
+    if status.value == "paused":
+        raise errors.Conflict(f"Container {container.id} is paused, unpause the container "
+                              "before exec")
+    if not status.is_active:
+        raise errors.Conflict(f"Container {container.id} is not running")
+    cmd = body.get("Cmd")
+    if isinstance(cmd, str):
+        cmd = [cmd]
+    if not cmd or not all(isinstance(c, str) for c in cmd):
+        raise ApiError(400, "No exec command specified")
+    if body.get("Privileged"):
+        raise ApiError(400, "Privileged is not supported by Skiff: an exec gets the "
+                            "container's own capabilities")
+    console = body.get("ConsoleSize") or [0, 0]
+    _forget_old(request)
+    instance = sessions_of(request).new_exec(
+        container_id=container.id, cmd=list(cmd), tty=bool(body.get("Tty")),
+        stdin=bool(body.get("AttachStdin")), stdout=bool(body.get("AttachStdout", True)),
+        stderr=bool(body.get("AttachStderr", True)),
+        env=[str(e) for e in body.get("Env") or []], user=str(body.get("User") or ""),
+        workdir=str(body.get("WorkingDir") or ""),
+        detach_keys=str(body.get("DetachKeys") or ""),
+        console=(int(console[0]), int(console[1])) if len(console) == 2 else (0, 0))
+    return web.json_response({"Id": instance.id}, status=201)
+
+
+async def _finish(instance: ExecInstance) -> None:
+    """The exit code, once the process ended, then the session's descriptors closed."""
+    try:
+        instance.exit_code = await instance.session.wait()
+    finally:
+        instance.running = False
+        instance.session.close()
+
+
+async def _drain(instance: ExecInstance) -> None:
+    """A detached exec: its output goes nowhere, its exit code is kept."""
+    with contextlib.suppress(Exception):
+        while (await instance.session.read())[0]:
+            pass
+    await _finish(instance)
+
+
+@routes.post("/exec/{exec_id}/start")
+async def start_exec(request: web.Request) -> web.StreamResponse:
+    body = await json_body(request, required=False)
+    instance = _instance(request)
+    if instance.started:
+        raise errors.Conflict(f"Exec command {instance.id} is already running"
+                              if instance.running else
+                              f"Exec command {instance.id} has already run")
+    tty = bool(body.get("Tty", instance.tty))
+    console = body.get("ConsoleSize") or instance.console
+    rows, cols = (int(console[0]), int(console[1])) if len(console) == 2 else (0, 0)
+    engine = engine_of(request)
+    instance.started = True
+    failure = ""
+    try:
+        instance.session = await engine.exec(
+            instance.container_id, instance.cmd, tty=tty, env=instance.env,
+            user=instance.user, workdir=instance.workdir, rows=rows, cols=cols)
+        instance.running = True
+    except errors.ContainerStartError as exc:  # the command cannot run: 126 or 127
+        instance.exit_code, failure = exc.exit_code, str(exc)
+    except errors.SkiffError:
+        instance.started = False
+        raise
+    if body.get("Detach"):
+        if instance.session is not None:
+            task = asyncio.get_running_loop().create_task(_drain(instance))
+            task.add_done_callback(lambda t: t.exception() if not t.cancelled() else None)
+        return web.Response(status=200)
+    stream = hijack(request, "application/vnd.docker.raw-stream" if tty
+                    else "application/vnd.docker.multiplexed-stream")
+    try:
+        if failure:
+            message = f"OCI runtime exec failed: {failure}\r\n".encode()
+            await stream.write(message if tty else frame("stderr", message))
+        else:
+            try:
+                await pump(instance.session, stream, stdin=instance.stdin,
+                           stdout=instance.stdout, stderr=instance.stderr)
+            finally:
+                if instance.running:
+                    await _finish(instance)
+    except ConnectionError:
+        pass  # the client left: the process was ended with its session
+    finally:
+        stream.close()
+    return Taken()
+
+
+@routes.post("/exec/{exec_id}/resize")
+async def resize_exec(request: web.Request) -> web.StreamResponse:
+    instance = _instance(request)
+    rows, cols = number(request, "h", 0), number(request, "w", 0)
+    if instance.session is None:
+        instance.console = (rows, cols)  # before start: the size it starts with
+    elif instance.running:
+        instance.session.resize(rows, cols)
+    return web.Response(status=200)
+
+
+@routes.get("/exec/{exec_id}/json")
+async def inspect_exec(request: web.Request) -> web.StreamResponse:
+    return web.json_response(_instance(request).inspect())

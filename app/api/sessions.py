@@ -1,0 +1,169 @@
+"""Attach and exec sessions the server holds between requests.
+
+A client attaches before it starts (``docker run`` does: create, attach, wait,
+start), so an attach to a created container waits here as *pending*; the
+start that follows starts the container with its output in our hands from the
+first byte and gives the session to the waiting attach. ``resize`` reaches the
+sessions open on a container, and exec instances live here from create to
+inspect, as dockerd keeps them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from app.api.streams import Hijacked, frame
+
+__all__ = ["ExecInstance", "Sessions", "Stream", "pump"]
+
+
+class Stream(Protocol):
+    """What AttachSession and ExecSession share."""
+
+    tty: bool
+
+    async def read(self) -> tuple[str, bytes]: ...
+    async def write(self, data: bytes) -> None: ...
+    def close_stdin(self) -> None: ...
+    def resize(self, rows: int, cols: int) -> None: ...
+    def close(self) -> None: ...
+
+
+@dataclass
+class ExecInstance:
+    id: str
+    container_id: str
+    cmd: list[str]
+    tty: bool
+    stdin: bool
+    stdout: bool
+    stderr: bool
+    env: list[str]
+    user: str
+    workdir: str
+    detach_keys: str = ""
+    console: tuple[int, int] = (0, 0)
+    running: bool = False
+    exit_code: int | None = None
+    pid: int = 0
+    session: Any = None
+    started: bool = False
+
+    def inspect(self) -> dict[str, Any]:
+        return {
+            "ID": self.id,
+            "Running": self.running,
+            "ExitCode": self.exit_code,
+            "ProcessConfig": {"tty": self.tty, "entrypoint": self.cmd[0] if self.cmd else "",
+                              "arguments": self.cmd[1:], "privileged": False,
+                              "user": self.user},
+            "OpenStdin": self.stdin,
+            "OpenStderr": self.stderr,
+            "OpenStdout": self.stdout,
+            "CanRemove": False,
+            "ContainerID": self.container_id,
+            "DetachKeys": self.detach_keys,
+            "Pid": self.pid,
+        }
+
+
+@dataclass
+class Sessions:
+    pending: dict[str, list[asyncio.Future[Stream]]] = field(default_factory=dict)
+    active: dict[str, set[Stream]] = field(default_factory=dict)
+    execs: dict[str, ExecInstance] = field(default_factory=dict)
+
+    # -- attach ------------------------------------------------------------------
+    @contextlib.contextmanager
+    def waiting(self, container_id: str) -> Iterator[asyncio.Future[Stream]]:
+        """A pending attach: the future gets the session of the start to come."""
+        future: asyncio.Future[Stream] = asyncio.get_running_loop().create_future()
+        self.pending.setdefault(container_id, []).append(future)
+        try:
+            yield future
+        finally:
+            waiters = self.pending.get(container_id, [])
+            if future in waiters:
+                waiters.remove(future)
+            if not waiters:
+                self.pending.pop(container_id, None)
+
+    def take_pending(self, container_id: str) -> asyncio.Future[Stream] | None:
+        """The oldest attach waiting for this container's start, if any."""
+        for future in self.pending.get(container_id, []):
+            if not future.done():
+                return future
+        return None
+
+    @contextlib.contextmanager
+    def holding(self, container_id: str, session: Stream) -> Iterator[Stream]:
+        self.active.setdefault(container_id, set()).add(session)
+        try:
+            yield session
+        finally:
+            held = self.active.get(container_id, set())
+            held.discard(session)
+            if not held:
+                self.active.pop(container_id, None)
+            session.close()
+
+    def resize(self, container_id: str, rows: int, cols: int) -> bool:
+        held = self.active.get(container_id)
+        for session in held or ():
+            session.resize(rows, cols)
+        return bool(held)
+
+    # -- exec --------------------------------------------------------------------
+    def new_exec(self, **fields: Any) -> ExecInstance:
+        instance = ExecInstance(id=secrets.token_hex(32), **fields)
+        self.execs[instance.id] = instance
+        return instance
+
+    def close_all(self) -> None:
+        for held in list(self.active.values()):
+            for session in list(held):
+                session.close()
+        for instance in self.execs.values():
+            if instance.session is not None:
+                instance.session.close()
+
+
+async def pump(session: Stream, stream: Hijacked, *, stdin: bool, stdout: bool = True,
+               stderr: bool = True) -> None:
+    """Carry bytes both ways until the session's output ends or the client leaves.
+
+    The client's half-close ends the session's stdin and nothing else; output is
+    framed (stdout 1, stderr 2) unless the session has a TTY.
+    """
+
+    async def feed() -> None:
+        while data := await stream.read():
+            await session.write(data)
+        if not stream.lost.is_set():
+            session.close_stdin()
+
+    async def output() -> None:
+        while True:
+            kind, data = await session.read()
+            if not kind:
+                return
+            if (kind == "stdout" and not stdout) or (kind == "stderr" and not stderr):
+                continue
+            await stream.write(data if session.tty else frame(kind, data))
+
+    tasks = [asyncio.ensure_future(output()), asyncio.ensure_future(stream.lost.wait())]
+    feeder = asyncio.ensure_future(feed()) if stdin else None
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            if task is tasks[0]:
+                task.result()  # a write to a client that left raises here
+    finally:
+        for task in [*tasks, *([feeder] if feeder else [])]:
+            task.cancel()
+        await asyncio.gather(*tasks, *([feeder] if feeder else []), return_exceptions=True)
