@@ -14,12 +14,10 @@ from app.cli.output import (
     bytes_size,
     container_status,
     ellipsis,
-    familiar,
     format_ports,
     human_duration,
     human_size,
     since,
-    split_reference,
     tabulate,
 )
 from app.cli.progress import ProgressBoard, layer_id, progress_bar
@@ -92,15 +90,10 @@ def test_container_status_as_docker_ps() -> None:
     assert container_status(state(Status.DEAD), NOW) == "Dead"
 
 
-def test_ellipsis_and_references() -> None:
+def test_ellipsis() -> None:
     assert ellipsis("sh -c 'echo started; sleep 1'", 20) == "sh -c 'echo started…"
     assert len(ellipsis("x" * 50, 20)) == 20
     assert ellipsis("short", 20) == "short"
-    assert familiar("docker.io/library/busybox:latest") == "busybox:latest"
-    assert familiar("docker.io/user/app:1") == "user/app:1"
-    assert familiar("127.0.0.1:5000/x/y:tag") == "127.0.0.1:5000/x/y:tag"
-    assert split_reference("127.0.0.1:5000/x/y") == ("127.0.0.1:5000/x/y", "", "")
-    assert split_reference("busybox:1.36@sha256:ab") == ("busybox", "1.36", "sha256:ab")
 
 
 def test_format_ports() -> None:

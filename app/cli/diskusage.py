@@ -16,7 +16,8 @@ from typing import Any
 from app.cli.command import Command, Context
 from app.cli.containers import container_row
 from app.cli.options import UsageError
-from app.cli.output import Formatter, familiar, human_size, since, split_reference
+from app.cli.output import Formatter, human_size, since
+from engine.images.reference import split_familiar
 
 __all__ = ["SYSTEM_DF", "summary_rows"]
 
@@ -72,7 +73,7 @@ def _image_rows(usage: Any, now: float) -> list[dict[str, str]]:
         image = item.image
         repository, tag = "<none>", "<none>"
         if image.repo_tags:  # docker shows the first name only
-            repository, tag, _ = split_reference(familiar(image.repo_tags[0]))
+            repository, tag, _ = split_familiar(image.repo_tags[0])
         rows.append({"Repository": repository, "Tag": tag or "<none>",
                      "ID": image.short_id, "CreatedSince": since(image.created, now),
                      "Size": human_size(item.size), "SharedSize": human_size(item.shared_size),

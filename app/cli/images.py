@@ -20,11 +20,12 @@ from app.cli.command import Command, Context
 from app.cli.containers import inspect_objects
 from app.cli.history import HISTORY
 from app.cli.options import UsageError
-from app.cli.output import Formatter, created_at, familiar, human_size, since, split_reference
+from app.cli.output import Formatter, created_at, human_size, since
 from app.cli.prune import IMAGE_PRUNE
 from app.cli.registry import PULL, PUSH, TAGS
 from app.cli.tarballs import IMPORT
 from engine.errors import SkiffError
+from engine.images.reference import familiar, split_familiar
 
 __all__ = ["COMMANDS", "IMAGE_HEADERS", "MANAGEMENT", "image_rows"]
 
@@ -42,8 +43,8 @@ IMAGE_FILTERS = ("dangling", "reference")
 
 def _digest_for(image: Any, repository: str) -> str:
     for entry in image.repo_digests:
-        repo, _, digest = entry.partition("@")
-        if familiar(repo) == repository:
+        repo, _, digest = split_familiar(entry)
+        if repo == repository:
             return digest
     return "<none>"
 
@@ -54,10 +55,9 @@ def image_rows(images: list[Any], *, trunc: bool = True, now: float | None = Non
     rows: list[dict[str, Any]] = []
     for image in sorted(images, key=lambda i: i.created, reverse=True):
         image_id = image.id.removeprefix("sha256:")[:12] if trunc else image.id
-        tags = [split_reference(familiar(t)) for t in image.repo_tags] or [("<none>", "<none>",
-                                                                            "")]
+        tags = [split_familiar(t) for t in image.repo_tags] or [("<none>", "<none>", "")]
         if not image.repo_tags and image.repo_digests:
-            repo = familiar(image.repo_digests[0].partition("@")[0])
+            repo = split_familiar(image.repo_digests[0])[0]
             tags = [(repo, "<none>", "")]
         for repository, tag, _ in tags:
             size = human_size(image.size)
@@ -90,7 +90,7 @@ def _filter_images(images: list[Any], items: list[str]) -> list[Any]:
         elif key == "reference":
             def match(image: Any, pattern: str = value) -> bool:
                 for name in (familiar(t) for t in image.repo_tags):
-                    repository = split_reference(name)[0]
+                    repository = split_familiar(name)[0]
                     if fnmatch.fnmatchcase(name, pattern) or fnmatch.fnmatchcase(repository,
                                                                                  pattern):
                         return True
@@ -106,11 +106,10 @@ async def cmd_images(ctx: Context) -> int:
     images = await ctx.engine.images()
     images = _filter_images(images, args.filter)
     if args.repository:
-        wanted = familiar(args.repository)
-        repo_part, tag_part, _ = split_reference(wanted)
+        repo_part, tag_part, _ = split_familiar(args.repository)
         images = [i for i in images
-                  if any(split_reference(familiar(t))[0] == repo_part
-                         and (not tag_part or split_reference(familiar(t))[1] == tag_part)
+                  if any(split_familiar(t)[0] == repo_part
+                         and (not tag_part or split_familiar(t)[1] == tag_part)
                          for t in i.repo_tags)]
     if args.quiet:
         fmt = "{{.ID}}"

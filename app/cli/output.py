@@ -23,12 +23,10 @@ __all__ = [
     "container_status",
     "created_at",
     "ellipsis",
-    "familiar",
     "format_ports",
     "human_duration",
     "human_size",
     "since",
-    "split_reference",
     "tabulate",
     "to_json",
 ]
@@ -171,25 +169,6 @@ def format_ports(ports: dict[str, Any] | None) -> str:
                 host_ip = f"[{host_ip}]"
             parts.append(f"{host_ip}:{binding.get('HostPort', '')}->{private}")
     return ", ".join(parts)
-
-
-def familiar(name: str) -> str:
-    """docker's short form of a stored reference: docker.io/library/busybox:1 → busybox:1."""
-    if name.startswith("docker.io/library/"):
-        return name[len("docker.io/library/"):]
-    if name.startswith("docker.io/"):
-        return name[len("docker.io/"):]
-    return name
-
-
-def split_reference(name: str) -> tuple[str, str, str]:
-    """(repository, tag, digest) of a reference; "" for the parts it lacks."""
-    rest, _, digest = name.partition("@")
-    slash = rest.rfind("/")
-    colon = rest.rfind(":")
-    if colon > slash:
-        return rest[:colon], rest[colon + 1:], digest
-    return rest, "", digest
 
 
 def to_json(value: Any, indent: int | None = None) -> str:

@@ -14,29 +14,16 @@ from typing import Any, TextIO
 
 from app.cli.command import Command, Context
 from app.cli.options import UsageError
-from app.cli.output import Formatter, ellipsis, familiar, split_reference
+from app.cli.output import Formatter, ellipsis
 from app.cli.progress import ProgressBoard
 from engine.errors import ImageNotFound, NotFound
+from engine.images.reference import DOCKER_HUB, Reference
 
 __all__ = ["COMMANDS", "PULL", "PUSH", "TAGS", "ensure_image", "pull_header", "search_row"]
 
-DEFAULT_REGISTRY = "docker.io"
 SEARCH_FORMAT = "table {{.Name}}\t{{.Description}}\t{{.StarCount}}\t{{.IsOfficial}}"
 SEARCH_HEADERS = {"Name": "NAME", "Description": "DESCRIPTION", "StarCount": "STARS",
                   "IsOfficial": "OFFICIAL", "IsAutomated": "AUTOMATED"}
-
-
-def _with_default_tag(ref: str) -> str:
-    _, tag, digest = split_reference(ref)
-    return ref if tag or digest else f"{ref}:latest"
-
-
-def _repository_path(repository: str) -> str:
-    """The path docker names in "Pulling from library/busybox" (no registry host)."""
-    first, slash, rest = repository.partition("/")
-    if slash and ("." in first or ":" in first or first == "localhost"):
-        return rest
-    return repository if slash else f"library/{repository}"
 
 
 def pull_header(ref: str, default_tag_note: bool = True) -> list[str]:
@@ -45,13 +32,12 @@ def pull_header(ref: str, default_tag_note: bool = True) -> list[str]:
     Only ``pull`` says "Using default tag" (docker's CLI prints it, not the daemon);
     run and create, pulling for themselves, do not.
     """
-    repository, tag, digest = split_reference(ref)
+    given = Reference.parse(ref, default_tag=False)
     lines = []
-    if not tag and not digest:
-        if default_tag_note:
-            lines.append("Using default tag: latest")
-        tag = "latest"
-    lines.append(f"{tag or digest}: Pulling from {_repository_path(familiar(repository))}")
+    if not given.tag and not given.digest and default_tag_note:
+        lines.append("Using default tag: latest")
+    reference = Reference.parse(ref)
+    lines.append(f"{reference.tag or reference.digest}: Pulling from {reference.repository}")
     return lines
 
 
@@ -67,7 +53,8 @@ async def pull(ctx: Context, ref: str, *, platform: str | None, out: TextIO,
     for line in pull_header(ref, default_tag_note=not for_run):
         board.line(line)
     image = await ctx.engine.pull(ref, platform=platform, progress=board)
-    shown = familiar(_with_default_tag(ref))
+    reference = Reference.parse(ref)
+    shown = reference.familiar
     if image.manifest_digest:
         board.line(f"Digest: {image.manifest_digest}")
     if image.id == before:  # docker's wording: the name already meant this image
@@ -75,13 +62,7 @@ async def pull(ctx: Context, ref: str, *, platform: str | None, out: TextIO,
     else:
         board.line(f"Status: Downloaded newer image for {shown}")
     if not for_run:
-        repository, tag, digest = split_reference(_with_default_tag(ref))
-        canonical = repository if "/" in repository else f"library/{repository}"
-        first = canonical.split("/", 1)[0]
-        if not ("." in first or ":" in first or first == "localhost"):
-            canonical = f"{DEFAULT_REGISTRY}/{canonical}"
-        out.write(canonical + (f":{tag}" if tag else "") + (f"@{digest}" if digest else "")
-                  + "\n")
+        out.write(reference.canonical + "\n")
         out.flush()
     return image
 
@@ -95,7 +76,7 @@ async def ensure_image(ctx: Context, ref: str, policy: str, platform: str | None
     except ImageNotFound:
         if policy == "never":
             raise
-    ctx.error(f"Unable to find image '{familiar(_with_default_tag(ref))}' locally")
+    ctx.error(f"Unable to find image '{Reference.parse(ref).familiar}' locally")
     return await pull(ctx, ref, platform=platform, out=ctx.err, for_run=True)
 
 
@@ -109,24 +90,20 @@ async def cmd_pull(ctx: Context) -> int:
 
 async def cmd_push(ctx: Context) -> int:
     args = ctx.args
-    repository, tag, _ = split_reference(args.image)
+    reference = Reference.parse(args.image)
     board = ProgressBoard(ctx.out, tty=ctx.out.isatty(), push=True, quiet=args.quiet)
-    first = repository.split("/", 1)[0]
-    shown = repository
-    if not ("." in first or ":" in first or first == "localhost"):
-        shown = f"{DEFAULT_REGISTRY}/{repository if '/' in repository else 'library/' + repository}"
-    board.line(f"The push refers to repository [{shown}]")
+    board.line(f"The push refers to repository [{reference.name}]")
     digest = await ctx.engine.push(args.image, progress=board)
     if args.quiet:
         ctx.out.write(args.image + "\n")
     else:
-        board.line(f"{tag or 'latest'}: digest: {digest}")
+        board.line(f"{reference.tag or 'latest'}: digest: {digest}")
     return 0
 
 
 async def cmd_login(ctx: Context) -> int:
     args = ctx.args
-    server = args.server or DEFAULT_REGISTRY
+    server = args.server or DOCKER_HUB
     username = args.username or ""
     password = args.password or ""
     if args.password and args.password_stdin:
@@ -160,7 +137,7 @@ async def cmd_login(ctx: Context) -> int:
 
 
 async def cmd_logout(ctx: Context) -> int:
-    server = ctx.args.server or DEFAULT_REGISTRY
+    server = ctx.args.server or DOCKER_HUB
     await ctx.engine.logout(server)
     ctx.out.write(f"Removing login credentials for {server}\n")
     return 0

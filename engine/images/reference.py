@@ -3,6 +3,10 @@
 ``busybox`` → ``docker.io/library/busybox:latest``; ``localhost:5000/x`` keeps its
 registry; a first component with a dot, a colon or equal to ``localhost`` is a
 registry host. ``familiar`` is the short form docker prints (``busybox:latest``).
+
+This is the one reference parser: the CLI, the window and the REST API print
+references with :func:`familiar` and :func:`split_familiar`, never by cutting
+strings of their own.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from dataclasses import dataclass
 
 from engine.errors import InvalidArgument
 
-__all__ = ["DOCKER_HUB", "Reference"]
+__all__ = ["DOCKER_HUB", "Reference", "familiar", "split_familiar"]
 
 DOCKER_HUB = "docker.io"
 DOCKER_HUB_API = "registry-1.docker.io"
@@ -32,7 +36,9 @@ class Reference:
     digest: str = ""  # sha256:...
 
     @classmethod
-    def parse(cls, text: str) -> Reference:
+    def parse(cls, text: str, default_tag: bool = True) -> Reference:
+        """docker's reading of ``text``; without a tag or digest it means ``:latest``,
+        unless ``default_tag`` is False (then the tag stays "")."""
         original = text
         if not text or text != text.strip():
             raise InvalidArgument(f"invalid reference format: {original!r}")
@@ -62,7 +68,7 @@ class Reference:
         if not _REPOSITORY.match(path):
             hint = " (repository names must be lowercase)" if path.lower() != path else ""
             raise InvalidArgument(f"invalid reference format: {original!r}{hint}")
-        if not tag and not digest:
+        if not tag and not digest and default_tag:
             tag = "latest"
         return cls(registry, path, tag, digest)
 
@@ -105,3 +111,23 @@ class Reference:
 
     def __str__(self) -> str:
         return self.canonical
+
+
+def familiar(text: str) -> str:
+    """docker's short form of a reference, tag and digest as given:
+    ``docker.io/library/busybox:1`` → ``busybox:1``; text that is no reference
+    (an image ID, ``<none>``) comes back unchanged."""
+    try:
+        return Reference.parse(text, default_tag=False).familiar
+    except InvalidArgument:
+        return text
+
+
+def split_familiar(text: str) -> tuple[str, str, str]:
+    """(repository as docker prints it, tag, digest), "" for the parts not given:
+    ``docker.io/library/busybox:1`` → (``busybox``, ``1``, ""); no reference → (text, "", "")."""
+    try:
+        ref = Reference.parse(text, default_tag=False)
+    except InvalidArgument:
+        return text, "", ""
+    return ref.familiar_name, ref.tag, ref.digest

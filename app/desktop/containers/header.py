@@ -13,8 +13,8 @@ from app.desktop.containers.actions import ContainerActions
 from app.desktop.containers.badges import Badge, container_badge
 from app.desktop.containers.reasonlabel import ReasonLabel
 from app.desktop.utils import theme
-from app.desktop.utils.units import short_image_name
 from engine.containers.model import Container
+from engine.images.reference import familiar
 
 __all__ = ["ContainerHeader"]
 
@@ -74,7 +74,7 @@ class ContainerHeader(QWidget):
             self._set_badge(Badge("created", ""))
             return
         self.name.setText(container.name)
-        self.detail.setText(f"{short_image_name(container.config.image)} · "
+        self.detail.setText(f"{familiar(container.config.image)} · "
                             f"{container.short_id}")
         self._set_badge(container_badge(container.state))
 

@@ -22,8 +22,8 @@ from PySide6.QtCore import (
 
 from app.desktop.containers.badges import Badge, container_badge, job_badge, sort_group
 from app.desktop.containers.createjob import CreateJob
-from app.desktop.utils.units import short_image_name
 from engine.containers.model import Container
+from engine.images.reference import familiar
 
 __all__ = ["ContainerModel", "ContainerSortModel", "Entry"]
 
@@ -41,7 +41,7 @@ class Entry:
 
 
 def _entry(container: Container) -> Entry:
-    return Entry(container.id, container.name, short_image_name(container.config.image),
+    return Entry(container.id, container.name, familiar(container.config.image),
                  container_badge(container.state), container)
 
 
@@ -106,7 +106,7 @@ class ContainerModel(QAbstractListModel):
     def add_job(self, job: CreateJob) -> None:
         row = len(self._entries)
         self.beginInsertRows(QModelIndex(), row, row)
-        self._entries.append(Entry(job.key, job.name, short_image_name(job.ref),
+        self._entries.append(Entry(job.key, job.name, familiar(job.ref),
                                    job_badge(job.phase, job.percent, job.layers.unpacking),
                                    job=job))
         self._rows[job.key] = row

@@ -8,25 +8,16 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
-from app.desktop.utils.units import age, human_size, short_image_name
+from app.desktop.utils.units import age, human_size
 from engine.containers.model import Container
 from engine.images.model import Image
+from engine.images.reference import split_familiar
 
-__all__ = ["ImageModel", "ImageRow", "split_tag"]
+__all__ = ["ImageModel", "ImageRow"]
 
 Index = QModelIndex | QPersistentModelIndex
 
 COLUMNS = ("Repository", "Tag", "Image ID", "Created", "Size", "In use by")
-
-
-def split_tag(ref: str) -> tuple[str, str]:
-    """docker.io/library/busybox:latest → (busybox, latest)."""
-    short = short_image_name(ref)
-    slash = short.rfind("/")
-    colon = short.rfind(":")
-    if colon > slash:
-        return short[:colon], short[colon + 1:]
-    return short, ""
 
 
 @dataclass(frozen=True)
@@ -53,7 +44,7 @@ class ImageModel(QAbstractTableModel):
         for image in images:
             if image.repo_tags:
                 for tag in image.repo_tags:
-                    repository, name_tag = split_tag(tag)
+                    repository, name_tag, _ = split_familiar(tag)
                     rows.append(ImageRow(image, repository, name_tag, tag))
             else:
                 rows.append(ImageRow(image, "<none>", "<none>", image.id))

@@ -8,7 +8,7 @@ import time
 from engine.errors import InvalidArgument
 from engine.timestamps import rfc3339_ns
 
-__all__ = ["age", "human_size", "parse_size", "short_image_name"]
+__all__ = ["age", "human_size", "parse_size"]
 
 _UNITS = ("B", "kB", "MB", "GB", "TB")
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b?)\s*$", re.IGNORECASE)
@@ -61,14 +61,6 @@ def age(created: str, now: float | None = None) -> str:
             count = seconds // size
             return f"{count} {unit}{'s' if count > 1 else ''} ago"
     return "just now"
-
-
-def short_image_name(ref: str) -> str:
-    """docker.io/library/busybox:latest → busybox:latest; other registries kept."""
-    for prefix in ("docker.io/library/", "docker.io/"):
-        if ref.startswith(prefix):
-            return ref[len(prefix):]
-    return ref
 
 
 __all__ += ["format_size_limit"]

@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 
 from app.desktop.containers.createjob import CreateJob
 from app.desktop.containers.model import ContainerModel, ContainerSortModel
-from app.desktop.images.model import ImageModel, split_tag
+from app.desktop.images.model import ImageModel
 from app.desktop.images.pullmodel import PullModel
 from app.desktop.images.searchmodel import SearchModel
 from app.desktop.inspect.jsonmodel import JsonModel
@@ -95,8 +95,6 @@ def test_image_model(qtmodeltester: Any) -> None:
     assert model.index(1, 4).data() == "2.15 MB"
     assert model.users(BUSYBOX_ID)[0] == "api"
     assert model.tags_of("busybox") == ["1.36", "latest"]
-    assert split_tag("127.0.0.1:5000/team/app:2") == ("127.0.0.1:5000/team/app", "2")
-    assert split_tag("127.0.0.1:5000/team/app") == ("127.0.0.1:5000/team/app", "")
 
 
 def test_search_model(qtmodeltester: Any) -> None:

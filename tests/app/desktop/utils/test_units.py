@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.desktop.utils.units import age, format_size_limit, human_size, parse_size, short_image_name
+from app.desktop.utils.units import age, format_size_limit, human_size, parse_size
 from engine.errors import InvalidArgument
 
 
@@ -28,9 +28,3 @@ def test_age() -> None:
     assert age("2023-11-14T22:13:20Z", now) == "just now"
     assert age("2023-11-11T22:13:20.5Z", now) == "3 days ago"
     assert age("", now) == ""
-
-
-def test_short_image_names() -> None:
-    assert short_image_name("docker.io/library/busybox:latest") == "busybox:latest"
-    assert short_image_name("docker.io/user/app:1") == "user/app:1"
-    assert short_image_name("127.0.0.1:5000/x/y:z") == "127.0.0.1:5000/x/y:z"
