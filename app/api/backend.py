@@ -19,6 +19,7 @@ from engine.containers.config import (
     Resources,
     RestartPolicy,
 )
+from engine.containers.health import Healthcheck
 from engine.engine import Engine
 from engine.timestamps import parse_timestamp, rfc3339_ns
 
@@ -26,7 +27,8 @@ if TYPE_CHECKING:
     from app.api.keeper import Keeper
     from app.api.sessions import Sessions
 
-__all__ = ["ENGINE", "KEEPER", "SESSIONS", "ContainerConfig", "Engine", "MountSpec",
+__all__ = ["ENGINE", "KEEPER", "SESSIONS", "ContainerConfig", "Engine", "Healthcheck",
+           "MountSpec",
            "PortBinding", "Resources", "RestartPolicy", "engine_of", "errors", "keeper_of",
            "parse_timestamp", "rfc3339_ns", "sessions_of"]
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from app.api.backend import (
     ContainerConfig,
+    Healthcheck,
     MountSpec,
     PortBinding,
     Resources,
@@ -66,7 +67,6 @@ _MODES = {
 }
 _UNSUPPORTED_CONFIG = {
     "MacAddress": "MAC addresses are assigned by Skiff",
-    "Healthcheck": "healthchecks are not supported yet",
     "OnBuild": "ONBUILD triggers belong to builds",
 }
 
@@ -88,11 +88,7 @@ def _check_unsupported(config: dict[str, Any], host: dict[str, Any]) -> None:
     if swap not in (0, -1) and swap != host.get("Memory"):
         raise _refuse("HostConfig.MemorySwap", "containers never swap beyond Memory")
     for key, why in _UNSUPPORTED_CONFIG.items():
-        value = config.get(key)
-        if key == "Healthcheck" and isinstance(value, dict) and value.get("Test") in (
-                None, [], ["NONE"]):
-            continue  # no healthcheck, or the image's switched off: nothing to run
-        if value:
+        if config.get(key):
             raise _refuse(f"Config.{key}", why)
 
 
@@ -256,6 +252,9 @@ def container_config(body: dict[str, Any]) -> ContainerConfig:
     if entrypoint == [""]:
         entrypoint = []  # docker's way to say "no entrypoint"
     stop_timeout = body.get("StopTimeout")
+    health = body.get("Healthcheck")
+    if health is not None and not isinstance(health, dict):
+        raise ApiError(400, "invalid Healthcheck: expected an object")
     userns = host.get("UsernsMode") or ""
     if userns not in ("", "host", "remap"):
         raise _refuse(f"HostConfig.UsernsMode={userns!r}", "use host or leave it empty")
@@ -285,4 +284,5 @@ def container_config(body: dict[str, Any]) -> ContainerConfig:
         userns=userns,
         log_driver=driver,
         log_options={str(k): str(v) for k, v in (log.get("Config") or {}).items()},
+        healthcheck=Healthcheck.from_docker(health) if health else None,
     )
