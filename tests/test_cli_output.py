@@ -5,18 +5,13 @@ from __future__ import annotations
 import io
 from datetime import UTC, datetime
 
-import pytest
-
 from app.cli.containers import container_row, effective_command, stats_row
 from app.cli.images import image_rows
 from app.cli.output import (
     Formatter,
-    bytes_size,
     container_status,
     ellipsis,
     format_ports,
-    human_duration,
-    human_size,
     since,
     tabulate,
 )
@@ -36,33 +31,6 @@ NOW = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC).timestamp()
 def ago(seconds: float) -> str:
     """An RFC 3339 time ``seconds`` before NOW."""
     return format_rfc3339(int((NOW - seconds) * 1e9))
-
-
-@pytest.mark.parametrize(("size", "text"), [
-    (0, "0B"), (999, "999B"), (1000, "1kB"), (4_261_234, "4.26MB"), (1_500_000, "1.5MB"),
-    (123_456_789, "123MB"), (2_000_000_000, "2GB"), (999_999, "1e+03kB"),
-])
-def test_human_size_is_docker_decimal(size: int, text: str) -> None:
-    assert human_size(size) == text
-
-
-@pytest.mark.parametrize(("size", "text"), [
-    (0, "0B"), (1024, "1KiB"), (1536 * 1024, "1.5MiB"), (2 * 1024**3 - 60 * 1024**2,
-                                                          "1.941GiB"),
-])
-def test_bytes_size_is_docker_binary(size: int, text: str) -> None:
-    assert bytes_size(size) == text
-
-
-@pytest.mark.parametrize(("seconds", "text"), [
-    (0.4, "Less than a second"), (1, "1 second"), (3, "3 seconds"), (59, "59 seconds"),
-    (60, "About a minute"), (119, "About a minute"), (120, "2 minutes"),
-    (59 * 60, "59 minutes"), (3600, "About an hour"), (2 * 3600, "2 hours"),
-    (47 * 3600, "47 hours"), (48 * 3600, "2 days"), (13 * 86400, "13 days"),
-    (14 * 86400, "2 weeks"), (60 * 86400, "2 months"), (800 * 86400, "2 years"),
-])
-def test_human_duration(seconds: float, text: str) -> None:
-    assert human_duration(seconds) == text
 
 
 def test_since() -> None:

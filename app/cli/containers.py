@@ -40,12 +40,10 @@ from app.cli.options import (
 )
 from app.cli.output import (
     Formatter,
-    bytes_size,
     container_status,
     created_at,
     ellipsis,
     format_ports,
-    human_size,
     since,
     tabulate,
     to_json,
@@ -57,6 +55,7 @@ from engine.containers.checks import check_config
 from engine.containers.config import ContainerConfig, Resources
 from engine.errors import ContainerNotFound, NotFound, SkiffError
 from engine.names import check_container_name
+from engine.units import bytes_size, human_size
 
 __all__ = [
     "COMMANDS",

@@ -16,8 +16,9 @@ from typing import Any
 from app.cli.command import Command, Context
 from app.cli.containers import container_row
 from app.cli.options import UsageError
-from app.cli.output import Formatter, human_size, since
+from app.cli.output import Formatter, since
 from engine.images.reference import split_familiar
+from engine.units import human_size
 
 __all__ = ["SYSTEM_DF", "summary_rows"]
 

@@ -14,8 +14,9 @@ from typing import Any
 
 from app.cli.command import Command, Context
 from app.cli.options import UsageError
-from app.cli.output import Formatter, ellipsis, human_size, since
+from app.cli.output import Formatter, ellipsis, since
 from engine.timestamps import rfc3339_ns
+from engine.units import human_size
 
 __all__ = ["HISTORY", "history_row"]
 

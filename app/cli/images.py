@@ -20,12 +20,13 @@ from app.cli.command import Command, Context
 from app.cli.containers import inspect_objects
 from app.cli.history import HISTORY
 from app.cli.options import UsageError
-from app.cli.output import Formatter, created_at, human_size, since
+from app.cli.output import Formatter, created_at, since
 from app.cli.prune import IMAGE_PRUNE
 from app.cli.registry import PULL, PUSH, TAGS
 from app.cli.tarballs import IMPORT
 from engine.errors import SkiffError
 from engine.images.reference import familiar, split_familiar
+from engine.units import human_size
 
 __all__ = ["COMMANDS", "IMAGE_HEADERS", "MANAGEMENT", "image_rows"]
 

@@ -19,6 +19,7 @@ from engine.containers.securityopt import normalize_security_opts
 from engine.errors import InvalidArgument
 from engine.names import check_volume_name
 from engine.timestamps import parse_timestamp
+from engine.units import parse_ram
 
 __all__ = [
     "UsageError",
@@ -46,18 +47,12 @@ class UsageError(Exception):
         self.status = status
 
 
-_MEMORY = re.compile(r"^(\d+(?:\.\d+)?) ?([kKmMgGtTpP])?[iI]?[bB]?$")
-_MEMORY_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50}
-
-
 def parse_memory(text: str, flag: str = "-m, --memory") -> int:
-    """docker's RAMInBytes: 1024-based b, k, m, g (t, p) units, "512m", "1.5g", "1024"."""
-    match = _MEMORY.match(text.strip())
-    if not match:
-        raise UsageError(f'invalid argument "{text}" for "{flag}" flag: invalid size: '
-                         f"'{text}' (use a number with an optional unit b, k, m or g)")
-    number, unit = match.groups()
-    return int(float(number) * _MEMORY_UNITS[(unit or "").lower()])
+    """docker's RAMInBytes (the engine's rule): "512m", "1.5g", "1024"."""
+    try:
+        return parse_ram(text)
+    except InvalidArgument as exc:
+        raise UsageError(f'invalid argument "{text}" for "{flag}" flag: {exc}') from None
 
 
 def parse_cpus(text: str) -> int:

@@ -16,78 +16,20 @@ from typing import Any, TextIO
 
 from app.cli.template import Template, TemplateError
 from engine.timestamps import rfc3339_ns
+from engine.units import human_duration
 
 __all__ = [
     "Formatter",
-    "bytes_size",
     "container_status",
     "created_at",
     "ellipsis",
     "format_ports",
-    "human_duration",
-    "human_size",
     "since",
     "tabulate",
     "to_json",
 ]
 
-_DECIMAL_UNITS = ("B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB")
-_BINARY_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB")
-
 TABLE_PREFIX = "table"
-
-
-def _go_g(value: float, precision: int) -> str:
-    """Go's ``%.<precision>g`` (which, like C's, drops trailing zeros)."""
-    text = f"{value:.{precision}g}"
-    # Go writes exponents with at least two digits, as Python does: e+03.
-    return text
-
-
-def _custom_size(size: float, base: float, units: Sequence[str], precision: int) -> str:
-    index = 0
-    while size >= base and index < len(units) - 1:
-        size /= base
-        index += 1
-    return f"{_go_g(size, precision)}{units[index]}"
-
-
-def human_size(size: float, precision: int = 3) -> str:
-    """docker's image and container sizes: 1000-based, 3 significant digits ("4.26MB")."""
-    return _custom_size(float(size), 1000.0, _DECIMAL_UNITS, precision)
-
-
-def bytes_size(size: float) -> str:
-    """docker's memory figures: 1024-based, 4 significant digits ("1.5MiB")."""
-    return _custom_size(float(size), 1024.0, _BINARY_UNITS, 4)
-
-
-def human_duration(seconds: float) -> str:
-    """go-units' HumanDuration: "Less than a second", "About a minute", "3 days"."""
-    whole = int(seconds)
-    if whole < 1:
-        return "Less than a second"
-    if whole == 1:
-        return "1 second"
-    if whole < 60:
-        return f"{whole} seconds"
-    minutes = int(seconds // 60)
-    if minutes == 1:
-        return "About a minute"
-    if minutes < 60:
-        return f"{minutes} minutes"
-    hours = int((seconds + 1800) // 3600)  # Go rounds to the nearest hour here
-    if hours == 1:
-        return "About an hour"
-    if hours < 48:
-        return f"{hours} hours"
-    if hours < 24 * 7 * 2:
-        return f"{hours // 24} days"
-    if hours < 24 * 30 * 2:
-        return f"{hours // 24 // 7} weeks"
-    if hours < 24 * 365 * 2:
-        return f"{hours // 24 // 30} months"
-    return f"{int(seconds // 3600) // 24 // 365} years"
 
 
 def since(timestamp: str, now: float | None = None) -> str:

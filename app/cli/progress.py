@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, TextIO
 
-from app.cli.output import human_size
+from engine.units import human_size
 
 __all__ = ["ProgressBoard", "layer_id", "progress_bar"]
 

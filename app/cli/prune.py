@@ -14,7 +14,7 @@ import argparse
 from typing import Any
 
 from app.cli.command import Command, Context
-from app.cli.output import human_size
+from engine.units import human_size
 
 __all__ = ["CONTAINER_PRUNE", "IMAGE_PRUNE", "SYSTEM_PRUNE", "confirmed", "write_pruned"]
 

@@ -19,11 +19,11 @@ from typing import Any
 from app.cli.command import Command, Context
 from app.cli.diskusage import SYSTEM_DF
 from app.cli.options import UsageError, parse_time
-from app.cli.output import bytes_size
 from app.cli.prune import SYSTEM_PRUNE
 from app.cli.serve import SERVE
 from app.cli.template import Template
 from engine.timestamps import format_rfc3339
+from engine.units import bytes_size
 
 __all__ = ["COMMANDS", "MANAGEMENT", "event_line", "event_record", "parse_event_filters",
            "version_line"]

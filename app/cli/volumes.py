@@ -7,9 +7,10 @@ from typing import Any
 
 from app.cli.command import Command, Context
 from app.cli.options import UsageError, parse_labels
-from app.cli.output import Formatter, human_size, inspect_each
+from app.cli.output import Formatter, inspect_each
 from app.cli.prune import write_pruned
 from engine.errors import SkiffError
+from engine.units import human_size
 
 __all__ = ["COMMANDS", "MANAGEMENT", "volume_row"]
 

@@ -9,15 +9,9 @@ from __future__ import annotations
 import shlex
 
 from engine.containers.config import ContainerConfig
+from engine.units import format_ram
 
 __all__ = ["run_command", "verb_command"]
-
-
-def _memory(value: int) -> str:
-    for unit, size in (("g", 1 << 30), ("m", 1 << 20), ("k", 1 << 10)):
-        if value % size == 0:
-            return f"{value // size}{unit}"
-    return str(value)
 
 
 def run_command(config: ContainerConfig, name: str = "", *, detach: bool = True) -> str:
@@ -62,7 +56,7 @@ def run_command(config: ContainerConfig, name: str = "", *, detach: bool = True)
         args += ["--restart", f"{policy.name}{count}"]
     res = config.resources
     if res.memory:
-        args += ["-m", _memory(res.memory)]
+        args += ["-m", format_ram(res.memory)]
     if res.nano_cpus:
         args += ["--cpus", f"{res.nano_cpus / 1e9:g}"]
     if res.pids_limit:

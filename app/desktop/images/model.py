@@ -8,10 +8,11 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
-from app.desktop.utils.units import age, human_size
+from app.desktop.utils.units import age
 from engine.containers.model import Container
 from engine.images.model import Image
 from engine.images.reference import split_familiar
+from engine.units import human_size
 
 __all__ = ["ImageModel", "ImageRow"]
 

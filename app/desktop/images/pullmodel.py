@@ -7,8 +7,8 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
-from app.desktop.utils.units import human_size
 from engine.registry.model import PullProgress
+from engine.units import human_size
 
 __all__ = ["LayerProgress", "PullModel"]
 

@@ -13,7 +13,7 @@ import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from app.desktop.utils.units import format_size_limit, parse_size
+from engine.containers.checks import check_resources
 from engine.containers.config import (
     RESTART_POLICIES,
     ContainerConfig,
@@ -24,6 +24,7 @@ from engine.containers.config import (
 )
 from engine.errors import InvalidArgument
 from engine.names import check_container_name
+from engine.units import format_ram, parse_ram
 
 __all__ = ["SettingsForm", "check_name", "config_from_form", "form_from_config"]
 
@@ -70,7 +71,7 @@ def form_from_config(name: str, config: ContainerConfig) -> SettingsForm:
         network="bridge" if config.network in ("default", "") else config.network,
         restart=config.restart_policy.name,
         max_retries=config.restart_policy.maximum_retry_count,
-        memory=format_size_limit(resources.memory), cpus=cpus,
+        memory=format_ram(resources.memory) if resources.memory else "", cpus=cpus,
         pids=str(resources.pids_limit) if resources.pids_limit else "",
         command=shlex.join(config.cmd) if config.cmd is not None else "")
 
@@ -95,9 +96,8 @@ def config_from_form(base: ContainerConfig, form: SettingsForm) -> ContainerConf
     retries = form.max_retries if form.restart == "on-failure" else 0
     if retries < 0:
         raise InvalidArgument("the maximum retry count must be 0 or more")
-    memory = _field("memory limit", lambda: parse_size(form.memory))
-    if memory is not None and memory < 6 * 1024 * 1024:
-        raise InvalidArgument("the memory limit must be at least 6m (6 MiB)")
+    memory = _field("memory limit",
+                    lambda: parse_ram(form.memory.strip()) if form.memory.strip() else None)
     nano_cpus = None
     if form.cpus.strip():
         try:
@@ -122,9 +122,10 @@ def config_from_form(base: ContainerConfig, form: SettingsForm) -> ContainerConf
     network = form.network.strip() or "bridge"
     if network == "bridge" and base.network in ("default", ""):
         network = base.network  # the same network by the name the CLI shows: no change
+    resources = Resources(memory=memory, nano_cpus=nano_cpus, pids_limit=pids)
+    check_resources(resources)
     return replace(base, env=env, ports=ports, mounts=mounts, network=network,
-                   restart_policy=RestartPolicy(form.restart, retries),
-                   resources=Resources(memory=memory, nano_cpus=nano_cpus, pids_limit=pids),
+                   restart_policy=RestartPolicy(form.restart, retries), resources=resources,
                    cmd=cmd)
 
 

@@ -92,7 +92,7 @@ def test_image_model(qtmodeltester: Any) -> None:
     assert model.index(2, 5).data() == "api, backup, crashy, fresh, hungry, worker"
     assert model.index(0, 5).data() == "web"
     assert model.index(0, 0).data(ImageModel.RefRole) == NGINX_ID
-    assert model.index(1, 4).data() == "2.15 MB"
+    assert model.index(1, 4).data() == "2.15MB"
     assert model.users(BUSYBOX_ID)[0] == "api"
     assert model.tags_of("busybox") == ["1.36", "latest"]
 
@@ -114,7 +114,7 @@ def test_pull_model(qtmodeltester: Any) -> None:
     model.apply(PullProgress("sha256:" + "2" * 64, "exists", 0, 300))
     qtmodeltester.check(model, force_py=True)
     assert model.percent == 81  # (25 + 300) / 400
-    assert model.index(0, 2).data() == "25 B / 100 B"
+    assert model.index(0, 2).data() == "25B / 100B"
     assert model.index(0, 2).data(PullModel.FractionRole) == 0.25
     assert model.index(1, 1).data() == "Already here"
     model.apply(PullProgress("sha256:" + "1" * 64, "done", 100, 100))

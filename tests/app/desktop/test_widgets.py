@@ -20,10 +20,10 @@ from app.desktop.inspect.data import MountRow, PortRow
 from app.desktop.inspect.portstab import PortsView
 from app.desktop.inspect.volumestab import VolumesView
 from app.desktop.settings.view import SettingsView
-from app.desktop.utils.units import human_size
 from app.desktop.widgets.messagebar import MessageBar
 from engine.containers.state import Status
 from engine.registry.model import PullProgress as Progress
+from engine.units import human_size
 from tests.app.desktop.conftest import screenshot
 from tests.app.desktop.samples import container, fleet
 

@@ -57,7 +57,7 @@ def test_the_default_network_is_called_bridge_as_the_cli_calls_it() -> None:
     (SettingsForm(ports=[("80", "tcp", "localhost", "")]), "not an IP address"),
     (SettingsForm(volumes=[("/srv", "data", False)]), "must be absolute"),
     (SettingsForm(volumes=[("./here", "/data", False)]), "absolute path"),
-    (SettingsForm(memory="1k"), "at least 6m"),
+    (SettingsForm(memory="1k"), "Minimum memory limit allowed is 6MB"),
     (SettingsForm(memory="much"), "memory limit"),
     (SettingsForm(cpus="two"), "not a number"),
     (SettingsForm(cpus="0"), "more than 0"),
