@@ -56,7 +56,8 @@ class DiskUsage:
     images: list[ImageUsage] = field(default_factory=list)
     containers: list[ContainerUsage] = field(default_factory=list)
     volumes: list[VolumeUsage] = field(default_factory=list)
-    build_cache_size: int = 0  # Skiff does not build: always 0
+    build_cache_size: int = 0  # layers only a build's intermediate images hold
+    build_cache_count: int = 0  # those intermediate images
 
     @property
     def images_reclaimable(self) -> int:
@@ -75,7 +76,8 @@ class DiskUsage:
 
 def disk_usage(images: Sequence[Image], layer_sizes: dict[str, int],
                containers: Sequence[Container], container_sizes: dict[str, int],
-               volumes: Sequence[Volume], volume_sizes: dict[str, int]) -> DiskUsage:
+               volumes: Sequence[Volume], volume_sizes: dict[str, int],
+               build_cache: Sequence[Image] = ()) -> DiskUsage:
     """The figures of ``system df`` from the objects and their measured sizes."""
     users: Counter[str] = Counter(c.config.image_id for c in containers)
     layer_images: Counter[str] = Counter(
@@ -98,6 +100,8 @@ def disk_usage(images: Sequence[Image], layer_sizes: dict[str, int],
         if m.type == "volume")
     volume_rows = [VolumeUsage(v, volume_sizes.get(v.name, 0), mounts[v.name])
                    for v in volumes]
+    cached = {la.diff_id for image in build_cache for la in image.layers} - set(layer_images)
     return DiskUsage(sum(layer_sizes.get(d, 0) for d in layer_images), image_rows,
-                     container_rows, volume_rows)
+                     container_rows, volume_rows,
+                     sum(layer_sizes.get(d, 0) for d in cached), len(build_cache))
 

@@ -146,8 +146,18 @@ class Engine:
         return self._stats_store
 
     # -- images ---------------------------------------------------------------
-    async def images(self) -> list[Image]:
-        return self.image_store.list()
+    async def images(self, all: bool = False) -> list[Image]:
+        """The local images; without ``all``, not a build's intermediate ones."""
+        images = self.image_store.list()
+        if all:
+            return images
+        hidden = self._build_cache().intermediate(images)
+        return [i for i in images if i.id not in hidden]
+
+    def _build_cache(self) -> Any:
+        from engine.build.cache import BuildCache
+
+        return BuildCache(self.db)
 
     async def image(self, ref: str) -> Image:
         """By reference, full or short ID; raises ImageNotFound."""
@@ -706,15 +716,18 @@ class Engine:
 
     async def disk_usage(self) -> DiskUsage:
         """docker system df's figures (engine/diskusage.py)."""
-        images = self.image_store.list()
-        await measure_layers(self.image_store, [la for i in images for la in i.layers])
+        every = self.image_store.list()
+        await measure_layers(self.image_store, [la for i in every for la in i.layers])
+        hidden = self._build_cache().intermediate(every)
+        images = [i for i in every if i.id not in hidden]
         containers = await self.containers(all=True)
         volumes = self.volume_store.all()
         reply = await self._call("disk_usage", {"containers": [c.id for c in containers],
                                                 "volumes": [v.name for v in volumes]})
         return disk_usage(images, self.image_store.layer_sizes(), containers,
                           {str(k): int(v) for k, v in reply["containers"].items()},
-                          volumes, {str(k): int(v) for k, v in reply["volumes"].items()})
+                          volumes, {str(k): int(v) for k, v in reply["volumes"].items()},
+                          build_cache=[i for i in every if i.id in hidden])
 
     async def history(self, ref: str) -> list[HistoryEntry]:
         """docker history: the image's build steps, newest first (engine/images/history.py)."""
@@ -730,6 +743,14 @@ class Engine:
         from engine.build.seam import EngineSeam
 
         return await Builder(EngineSeam(self), context, options, progress).build()
+
+    async def commit(self, ref: str, reference: str = "", *, changes: Sequence[str] = (),
+                     message: str = "", author: str = "", pause: bool = True) -> Image:
+        """docker commit: the container's changes as a new image (engine/build/commit.py)."""
+        from engine.build.commit import commit_container
+
+        return await commit_container(self, ref, reference, changes=changes, message=message,
+                                      author=author, pause=pause)
 
     async def import_image(self, source: Path, reference: str = "", *,
                            changes: Sequence[str] = (), message: str = "",

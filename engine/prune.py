@@ -51,24 +51,34 @@ async def prune_containers(engine: Engine) -> Pruned:
 
 async def prune_images(engine: Engine, all_images: bool = False) -> Pruned:
     """Untagged images no container uses; with ``all_images`` every image none uses."""
+    from engine.build.cache import BuildCache
+
     store = engine.image_store
+    cache = BuildCache(engine.db)
     used = {record.config.image_id for record in engine.container_store.all()}
-    doomed = [image for image in store.list()
-              if image.id not in used and (all_images or not image.repo_tags)]
     result = Pruned()
-    if not doomed:
-        return result
     sizes = store.layer_sizes()
     before = store.diff_ids()
-    for image in doomed:
-        try:
-            lines = await engine.remove_image(image.id)
-        except NotFound:
-            continue
-        except SkiffError as exc:
-            result.errors.append(exc)
-            continue
-        result.deleted += [f"{kind.lower()}: {name}" for kind, name in lines]
+    failed: set[str] = set()
+    while True:
+        # A build's intermediate images go once nothing is built on them any more.
+        images = store.list()
+        kept = cache.intermediate(images) if not all_images else set()
+        doomed = [image for image in images
+                  if image.id not in used and image.id not in kept and image.id not in failed
+                  and (all_images or not image.repo_tags)]
+        if not doomed:
+            break
+        for image in doomed:
+            try:
+                lines = await engine.remove_image(image.id)
+            except NotFound:
+                continue
+            except SkiffError as exc:
+                result.errors.append(exc)
+                failed.add(image.id)
+                continue
+            result.deleted += [f"{kind.lower()}: {name}" for kind, name in lines]
     result.reclaimed = sum(sizes.get(d, 0) for d in before - store.diff_ids())
     return result
 

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from app.cli.attach import ATTACH, EXEC, interact
+from app.cli.build import COMMIT
 from app.cli.command import Command, Context
 from app.cli.copy import CP
 from app.cli.healthflags import add_health_flags, health_flags
@@ -942,11 +943,11 @@ _INSPECT = Command("inspect", "Return low-level information on Skiff objects", _
 
 COMMANDS: list[Command] = [_CREATE, _RUN, _START, _STOP, _RESTART, _KILL, _PAUSE, _UNPAUSE,
                            _RM, _PS, _LOGS, _WAIT, _DIFF, _RENAME, _TOP, _STATS, _PORT, EXEC,
-                           ATTACH, CP, _INSPECT, EXPORT, UPDATE]
+                           ATTACH, CP, _INSPECT, EXPORT, UPDATE, COMMIT]
 
 MANAGEMENT: list[Command] = [
     _CREATE, _RUN, _START, _STOP, _RESTART, _KILL, _PAUSE, _UNPAUSE, _WAIT, _DIFF, _RENAME,
-    _TOP, _STATS, _PORT, EXEC, ATTACH, CP, _LOGS, EXPORT, UPDATE,
+    _TOP, _STATS, _PORT, EXEC, ATTACH, CP, _LOGS, EXPORT, UPDATE, COMMIT,
     Command("ls", "List containers", _b_ps, cmd_ps, aliases=("ps", "list")),
     Command("rm", "Remove one or more containers", _b_rm, cmd_rm, "CONTAINER [CONTAINER...]",
             aliases=("remove",)),

@@ -63,8 +63,9 @@ def summary_rows(usage: Any) -> list[dict[str, str]]:
          "Active": str(sum(1 for v in usage.volumes if v.links)),
          "Size": human_size(volumes_size),
          "Reclaimable": _reclaimable(usage.volumes_reclaimable, volumes_size)},
-        {"Type": "Build Cache", "TotalCount": "0", "Active": "0",
-         "Size": human_size(usage.build_cache_size), "Reclaimable": human_size(0)},
+        {"Type": "Build Cache", "TotalCount": str(usage.build_cache_count), "Active": "0",
+         "Size": human_size(usage.build_cache_size),
+         "Reclaimable": human_size(usage.build_cache_size)},
     ]
 
 

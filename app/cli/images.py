@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from app.cli.build import BUILD
 from app.cli.command import Command, Context
 from app.cli.containers import inspect_objects
 from app.cli.history import HISTORY
@@ -104,7 +105,7 @@ def _filter_images(images: list[Any], items: list[str]) -> list[Any]:
 
 async def cmd_images(ctx: Context) -> int:
     args = ctx.args
-    images = await ctx.engine.images()
+    images = await ctx.engine.images(all=args.all)
     images = _filter_images(images, args.filter)
     if args.repository:
         repo_part, tag_part, _ = split_familiar(args.repository)
@@ -243,7 +244,7 @@ _LOAD = Command("load", "Load an image from a tar archive or STDIN", _b_load, cm
 _SAVE = Command("save", "Save one or more images to a tar archive (streamed to STDOUT by "
                 "default)", _b_save, cmd_save, "IMAGE [IMAGE...]")
 
-COMMANDS: list[Command] = [_IMAGES, _RMI, _TAG, _LOAD, _SAVE, HISTORY, IMPORT]
+COMMANDS: list[Command] = [_IMAGES, _RMI, _TAG, _LOAD, _SAVE, HISTORY, IMPORT, BUILD]
 
 MANAGEMENT: list[Command] = [
     Command("ls", "List images", _b_images, cmd_images, "[REPOSITORY[:TAG]]",
@@ -252,5 +253,5 @@ MANAGEMENT: list[Command] = [
             aliases=("remove",)),
     Command("inspect", "Display detailed information on one or more images", _b_inspect,
             cmd_image_inspect, "IMAGE [IMAGE...]"),
-    _TAG, _LOAD, _SAVE, PULL, PUSH, TAGS, HISTORY, IMPORT, IMAGE_PRUNE,
+    _TAG, _LOAD, _SAVE, PULL, PUSH, TAGS, HISTORY, IMPORT, IMAGE_PRUNE, BUILD,
 ]

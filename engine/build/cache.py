@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterable
 
 from engine.db import Database
+from engine.images.model import Image
 
 __all__ = ["BuildCache", "step_key"]
 
@@ -85,6 +86,13 @@ class BuildCache:
                                        "ORDER BY created_ns DESC LIMIT 1",
                                        (image_id,)).fetchone()
         return str(row["parent"]) if row else None
+
+    def intermediate(self, images: Iterable[Image]) -> set[str]:
+        """Untagged images another existing image was built on: a build's intermediate
+        steps, which ``images`` hides (``images -a`` shows) and prune keeps while used."""
+        listed = list(images)
+        parents = self.parents({i.id for i in listed})
+        return {i.id for i in listed if not i.repo_tags and i.id in parents}
 
     def drop_images(self, image_ids: Iterable[str]) -> None:
         ids = list(image_ids)

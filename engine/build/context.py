@@ -37,6 +37,7 @@ class BuildContext:
     rules: IgnoreRules = field(default_factory=IgnoreRules)
     temporary: bool = False  # unpacked from a tar: removed by close()
     dockerfile_text: str | None = None  # a Dockerfile given apart from the files
+    dockerfile_name: str = "Dockerfile"
 
     def close(self) -> None:
         if self.temporary:
@@ -45,7 +46,7 @@ class BuildContext:
     def dockerfile(self, name: str) -> tuple[str, str]:
         """(text, file name) of the Dockerfile: ``name`` relative to the context."""
         if self.dockerfile_text is not None:
-            return self.dockerfile_text, "Dockerfile"
+            return self.dockerfile_text, self.dockerfile_name
         path = self.inside(name or "Dockerfile")
         if not path.is_file():
             raise InvalidArgument(f"Cannot locate specified Dockerfile: {name or 'Dockerfile'}")

@@ -1,0 +1,91 @@
+"""``docker commit``: a container's changes as one more layer on its image.
+
+The new image's config is the image's with the container's own settings on top
+(command, entrypoint, environment, working directory, user, labels) and the
+``-c`` instructions applied (engine/images/instructions.py); its history gains
+one step with the container's command line and the ``-m`` message. A running
+container is paused while its upper directory is read, as docker does.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from engine.build.imagedoc import encode
+from engine.build.seam import EngineSeam
+from engine.containers.logformat import format_time
+from engine.containers.runspec import command_line, merge_env
+from engine.images.instructions import apply_changes
+from engine.images.model import Image
+
+if TYPE_CHECKING:
+    from engine.engine import Engine
+
+__all__ = ["commit_container"]
+
+
+async def commit_container(engine: Engine, ref: str, reference: str = "", *,
+                           changes: Sequence[str] = (), message: str = "",
+                           author: str = "", pause: bool = True) -> Image:
+    seam = EngineSeam(engine)
+    container = await engine.container(ref)
+    config = container.config
+    image = engine.image_store.get(config.image_id)
+    paused = False
+    if container.state.status == "running":
+        if not pause:
+            from engine.errors import InvalidState
+
+            raise InvalidState(f"container {container.name} is running: commit pauses it "
+                               "unless --pause=false")
+        await engine.pause(container.id)
+        paused = True
+    try:
+        layer = await seam.container_layer(container.id)
+    finally:
+        if paused:
+            await engine.unpause(container.id)
+    doc: dict[str, Any] = copy.deepcopy(image.config)
+    run = dict(image.run_config)
+    if config.entrypoint is not None:
+        run["Entrypoint"] = list(config.entrypoint)
+        run["Cmd"] = list(config.cmd) if config.cmd is not None else None
+    elif config.cmd is not None:
+        run["Cmd"] = list(config.cmd)
+    if config.env:
+        run["Env"] = merge_env(list(run.get("Env") or []), list(config.env))
+    if config.working_dir:
+        run["WorkingDir"] = config.working_dir
+    if config.user:
+        run["User"] = config.user
+    if config.labels:
+        run["Labels"] = {**(run.get("Labels") or {}), **config.labels}
+    run = apply_changes(run, changes)
+    created = format_time(time.time_ns())
+    doc["created"] = created
+    doc["config"] = {k: v for k, v in run.items() if v not in (None, [], {}, "")}
+    if author:
+        doc["author"] = author
+    step: dict[str, Any] = {"created": created,
+                            "created_by": " ".join(command_line(config, image))}
+    if message:
+        step["comment"] = message
+    if author:
+        step["author"] = author
+    layers = list(image.layers)
+    if layer is None:
+        step["empty_layer"] = True
+    else:
+        layers.append(layer)
+        doc.setdefault("rootfs", {"type": "layers", "diff_ids": []})
+        doc["rootfs"]["diff_ids"] = [*doc["rootfs"].get("diff_ids", []), layer.diff_id]
+    doc["history"] = [*(doc.get("history") or []), step]
+    manifest, config_bytes = encode(doc, layers)
+    committed = await seam.add_image(manifest, config_bytes, layers)
+    if reference:
+        seam.tag(committed.id, reference)
+    seam.emit("commit", committed.id, comment=message)
+    return committed

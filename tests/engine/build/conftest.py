@@ -1,0 +1,17 @@
+"""Build tests leave no images behind: each one's builds (steps included) are removed."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest_asyncio
+
+
+@pytest_asyncio.fixture
+async def engine(engine: Any) -> AsyncIterator[Any]:
+    before = {i.id for i in await engine.images(all=True)}
+    yield engine
+    for image in await engine.images(all=True):
+        if image.id not in before:
+            await engine.remove_image(image.id, force=True)
