@@ -4,7 +4,8 @@ The Terminal, Stats, Files and "What is this?" tabs; the exit reason in the
 header (containers/header.py) and the sidebar rows (containers/delegate.py); the
 desktop notification when a container started here dies; and the "show
 commands" bar that prints the ``skiff`` command for each action the user
-takes. The window calls :func:`install` once; everything here talks to the
+takes; the setting that serves the Docker API while the window is open
+(serving/). The window calls :func:`install` once; everything here talks to the
 window through its public parts (bridge, actions, details, menus) and its
 signals, so the window's own code needs no knowledge of these features.
 """
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import QMenu
 from app.desktop.containers.exitnotifier import ExitNotifier
 from app.desktop.files.view import FilesView
 from app.desktop.learn.view import LearnView
+from app.desktop.serving.toggle import ServeToggle
 from app.desktop.stats.feed import StatsFeed
 from app.desktop.stats.view import StatsView
 from app.desktop.terminal.view import TerminalView
@@ -62,6 +64,7 @@ class Plugins(QObject):
         self.notifier = ExitNotifier(window.messages.show_error, window.windowIcon(),
                                      parent=self)
         self._removing: dict[str, str] = {}
+        self.serving = ServeToggle(window)  # File ▸ Serve the Docker API While Open
         self._add_tabs()
         self._add_menu()
         self._connect()
@@ -180,6 +183,7 @@ class Plugins(QObject):
             self.show_commands.setChecked(enabled)
 
     def _on_window_closed(self) -> None:
+        self.serving.server.set_enabled(False)
         self.feed.stop()
         self.terminal.close_all()
         self._qs.sync()
