@@ -107,7 +107,7 @@ def test_volume_refused(text: str) -> None:
     ("type=bind,source=/h,target=/c", MountSpec("bind", "/c", "/h", False)),
     ("type=bind,src=/h,dst=/c,readonly", MountSpec("bind", "/c", "/h", True)),
     ("type=bind,src=/h,destination=/c,ro=false", MountSpec("bind", "/c", "/h", False)),
-    ("type=volume,source=v,target=/c,readonly=1", MountSpec("volume", "/c", "v", True)),
+    ("type=volume,source=vol,target=/c,readonly=1", MountSpec("volume", "/c", "vol", True)),
     ("target=/c", MountSpec("volume", "/c", "", False)),
     ("type=tmpfs,target=/run", MountSpec("tmpfs", "/run", "", False)),
 ])

@@ -32,7 +32,7 @@ def test_run_flags_become_a_container_config(tmp_path: Path) -> None:
                  "--env-file", str(env_file), "-w", "/srv", "-u", "app", "-h", "boat",
                  "-m", "256m", "--cpus", "1.5", "--pids-limit", "100",
                  "--restart", "on-failure:3", "-p", "8080:80", "-p", "127.0.0.1::53/udp",
-                 "-P", "-v", "/srv/data:/data:ro", "--mount", "type=volume,src=v,dst=/v",
+                 "-P", "-v", "/srv/data:/data:ro", "--mount", "type=volume,src=vol,dst=/v",
                  "--network", "appnet", "--network-alias", "api", "-l", "team=boats",
                  "--stop-signal", "INT", "--stop-timeout", "3", "--entrypoint", "",
                  "--platform", "linux/amd64", "--pull", "never",
@@ -52,7 +52,7 @@ def test_run_flags_become_a_container_config(tmp_path: Path) -> None:
                             PortBinding(53, "udp", "127.0.0.1", 0)]
     assert config.publish_all
     assert config.mounts == [MountSpec("bind", "/data", "/srv/data", True),
-                             MountSpec("volume", "/v", "v", False)]
+                             MountSpec("volume", "/v", "vol", False)]
     assert config.network == "appnet"
     assert config.network_aliases == ["api"]
     assert config.labels == {"team": "boats"}

@@ -9,15 +9,15 @@ like docker does for flag errors.
 
 from __future__ import annotations
 
-import re
 import signal
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import TypeVar
 
+from engine.containers import mountspec, portspec
 from engine.containers.config import MountSpec, PortBinding, RestartPolicy
 from engine.containers.securityopt import normalize_security_opts
 from engine.errors import InvalidArgument
-from engine.names import check_volume_name
 from engine.timestamps import parse_timestamp
 from engine.units import parse_ram
 
@@ -37,6 +37,9 @@ __all__ = [
     "parse_userns",
     "parse_volume",
 ]
+
+
+T = TypeVar("T")
 
 
 class UsageError(Exception):
@@ -83,144 +86,27 @@ def parse_restart(text: str) -> RestartPolicy:
         raise UsageError(str(exc)) from None
 
 
-def _port_range(text: str, what: str, original: str) -> list[int]:
-    start, dash, end = text.partition("-")
-    try:
-        first = int(start)
-        last = int(end) if dash else first
-    except ValueError:
-        raise UsageError(f"invalid {what}: {text!r} in {original!r}") from None
-    if not (0 < first <= 65535 and 0 < last <= 65535) or last < first:
-        raise UsageError(f"invalid {what}: {text!r} in {original!r} (ports are 1 to 65535)")
-    return list(range(first, last + 1))
-
-
 def parse_publish(text: str) -> list[PortBinding]:
-    """``-p [IP:][HOSTPORT:]CONTAINERPORT[/PROTO]``, with equal-length ranges."""
-    original = text
-    rest, slash, proto = text.rpartition("/")
-    if not slash:
-        rest, proto = text, "tcp"
-    proto = proto.lower()
-    if proto not in ("tcp", "udp", "sctp"):
-        raise UsageError(f"invalid proto: {proto!r} in {original!r} (use tcp or udp)")
-    host_ip = ""
-    if rest.startswith("["):  # [::1]:8080:80
-        close = rest.find("]")
-        if close < 0 or rest[close + 1:close + 2] != ":":
-            raise UsageError(f"invalid IP address in {original!r}")
-        host_ip, rest = rest[1:close], rest[close + 2:]
-        parts = [host_ip, *rest.split(":")] if rest.count(":") == 1 else [host_ip, "", rest]
-    else:
-        parts = rest.split(":")
-    if len(parts) == 1:
-        host_part, container_part = "", parts[0]
-    elif len(parts) == 2:
-        host_part, container_part = parts
-    elif len(parts) == 3:
-        host_ip, host_part, container_part = parts
-    else:
-        raise UsageError(f"invalid publish format: {original!r} "
-                         "(use [IP:][HOSTPORT:]CONTAINERPORT[/PROTO])")
-    if host_ip and not re.match(r"^[0-9a-fA-F.:]+$", host_ip):
-        raise UsageError(f"invalid IP address: {host_ip!r} in {original!r}")
-    if not container_part:
-        raise UsageError(f"no port specified: {original!r}")
-    container_ports = _port_range(container_part, "containerPort", original)
-    if not host_part:
-        return [PortBinding(p, proto, host_ip, 0) for p in container_ports]
-    host_ports = _port_range(host_part, "hostPort", original)
-    if len(host_ports) != len(container_ports):
-        raise UsageError(f"invalid ranges in {original!r}: the host and container port ranges "
-                         "must have the same length")
-    return [PortBinding(c, proto, host_ip, h)
-            for h, c in zip(host_ports, container_ports, strict=True)]
+    """``-p``: the engine's rule (engine.containers.portspec)."""
+    return _usage(portspec.parse_publish, text)
 
 
 def parse_volume(text: str) -> MountSpec:
-    """``-v /host:/ctr[:ro|rw]``, ``-v NAME:/ctr[:ro]`` or ``-v /ctr`` (anonymous volume)."""
-    parts = text.split(":")
-    options: list[str] = []
-    if len(parts) == 1:
-        source, target = "", parts[0]
-    elif len(parts) == 2:
-        source, target = parts
-    elif len(parts) == 3:
-        source, target = parts[0], parts[1]
-        options = parts[2].split(",")
-    else:
-        raise UsageError(f"invalid volume specification: {text!r} "
-                         "(use SOURCE:TARGET[:ro])")
-    read_only = False
-    for option in options:
-        if option == "ro":
-            read_only = True
-        elif option in ("rw", "z", "Z", ""):
-            continue
-        else:
-            raise UsageError(f"invalid volume specification: {text!r}: unknown option "
-                             f"{option!r} (use ro or rw)")
-    if not target.startswith("/"):
-        raise UsageError(f"invalid volume specification: {text!r}: the mount point "
-                         f"{target!r} must be an absolute path")
-    if not source:
-        return MountSpec("volume", target, "", read_only)
-    if source.startswith("/"):
-        return MountSpec("bind", target, source, read_only)
-    if source.startswith(".") or "/" in source:
-        raise UsageError(f"invalid volume specification: {text!r}: a host path must be "
-                         "absolute")
-    try:
-        check_volume_name(source)
-    except InvalidArgument as exc:
-        raise UsageError(str(exc)) from None
-    return MountSpec("volume", target, source, read_only)
-
-
-def _bool_value(key: str, value: str, original: str) -> bool:
-    lowered = value.lower()
-    if lowered in ("", "1", "true"):
-        return True
-    if lowered in ("0", "false"):
-        return False
-    raise UsageError(f"invalid value for {key}: {value!r} in {original!r}")
+    """``-v``: the engine's rule (engine.containers.mountspec); ``-v /ctr`` is anonymous."""
+    return _usage(mountspec.parse_volume, text)
 
 
 def parse_mount(text: str) -> MountSpec:
-    """``--mount type=bind|volume|tmpfs,source=...,target=...[,readonly]``."""
-    kind = "volume"
-    source = target = ""
-    read_only = False
-    for field in text.split(","):
-        key, eq, value = field.partition("=")
-        key = key.strip().lower()
-        if key == "type":
-            kind = value
-        elif key in ("source", "src"):
-            source = value
-        elif key in ("target", "destination", "dst"):
-            target = value
-        elif key in ("readonly", "ro"):
-            read_only = _bool_value(key, value if eq else "", text)
-        elif key in ("bind-propagation", "consistency", "volume-nocopy"):
-            continue  # accepted for compatibility; Skiff has one behaviour for each
-        else:
-            raise UsageError(f"invalid field {key!r} in --mount {text!r}: use type, source, "
-                             "target and readonly")
-    if kind not in ("bind", "volume", "tmpfs"):
-        raise UsageError(f"invalid mount type {kind!r} in {text!r}: use bind, volume or tmpfs")
-    if not target:
-        raise UsageError(f"invalid --mount {text!r}: target is required")
-    if not target.startswith("/"):
-        raise UsageError(f"invalid --mount {text!r}: the target must be an absolute path")
-    if kind == "bind":
-        if not source:
-            raise UsageError(f"invalid --mount {text!r}: source is required for bind mounts")
-        if not source.startswith("/"):
-            raise UsageError(f"invalid --mount {text!r}: a bind source must be an absolute path")
-    if kind == "tmpfs" and source:
-        raise UsageError(f"invalid --mount {text!r}: tmpfs mounts take no source")
-    return MountSpec(kind, target, source, read_only)
+    """``--mount``: the engine's rule (engine.containers.mountspec)."""
+    return _usage(mountspec.parse_mount, text)
+
+
+def _usage(parse: Callable[[str], T], text: str) -> T:
+    """The engine's InvalidArgument as a usage error (exit 125, as docker's flag errors)."""
+    try:
+        return parse(text)
+    except InvalidArgument as exc:
+        raise UsageError(str(exc)) from None
 
 
 def parse_env(items: Sequence[str], environ: Mapping[str, str]) -> list[str]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import shlex
 
 from engine.containers.config import ContainerConfig
+from engine.containers.mountspec import format_mount
+from engine.containers.portspec import format_publish
 from engine.units import format_ram
 
 __all__ = ["run_command", "verb_command"]
@@ -26,22 +28,11 @@ def run_command(config: ContainerConfig, name: str = "", *, detach: bool = True)
     for item in config.env:
         args += ["-e", item]
     for port in config.ports:
-        spec = f"{port.container_port}/{port.protocol}" if port.protocol != "tcp" else \
-            str(port.container_port)
-        if port.host_port:
-            spec = f"{port.host_port}:{spec}"
-            if port.host_ip:
-                spec = f"{port.host_ip}:{spec}"
-        args += ["-p", spec]
+        args += ["-p", format_publish(port)]
     if config.publish_all:
         args.append("-P")
     for mount in config.mounts:
-        if mount.type == "tmpfs":
-            args += ["--mount", f"type=tmpfs,target={mount.target}"]
-        elif mount.type == "volume" and len(mount.source) == 64:
-            args += ["-v", mount.target]  # an anonymous volume
-        else:
-            args += ["-v", f"{mount.source}:{mount.target}{':ro' if mount.read_only else ''}"]
+        args += format_mount(mount)
     if config.network not in ("default", "bridge", ""):
         args += ["--network", config.network]
     for alias in config.network_aliases:

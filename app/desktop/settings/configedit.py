@@ -7,11 +7,11 @@ names the field. No Qt: the rules are tested on their own.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import TypeVar
 
 from engine.containers.checks import check_resources
 from engine.containers.config import (
@@ -22,6 +22,8 @@ from engine.containers.config import (
     Resources,
     RestartPolicy,
 )
+from engine.containers.mountspec import volume_mount
+from engine.containers.portspec import port_binding
 from engine.errors import InvalidArgument
 from engine.names import check_container_name
 from engine.units import format_ram, parse_ram
@@ -29,7 +31,7 @@ from engine.units import format_ram, parse_ram
 __all__ = ["SettingsForm", "check_name", "config_from_form", "form_from_config"]
 
 _ENV_KEY = re.compile(r"^[^=\s]+$")
-PROTOCOLS = ("tcp", "udp", "sctp")
+T = TypeVar("T")
 
 
 @dataclass
@@ -38,7 +40,7 @@ class SettingsForm:
     env: list[tuple[str, str]] = field(default_factory=list)
     # container port, protocol, host address, host port ("" or "0": any free port)
     ports: list[tuple[str, str, str, str]] = field(default_factory=list)
-    # host folder or volume name ("" for a tmpfs), path in the container, read-only
+    # host folder or volume name ("" for an anonymous volume), path in the container, read-only
     volumes: list[tuple[str, str, bool]] = field(default_factory=list)
     network: str = "bridge"
     restart: str = "no"
@@ -129,7 +131,7 @@ def config_from_form(base: ContainerConfig, form: SettingsForm) -> ContainerConf
                    cmd=cmd)
 
 
-def _field(what: str, parse: Callable[[], int | None]) -> int | None:
+def _field(what: str, parse: Callable[[], T]) -> T:
     try:
         return parse()
     except InvalidArgument as exc:
@@ -137,38 +139,13 @@ def _field(what: str, parse: Callable[[], int | None]) -> int | None:
 
 
 def _port(container: str, protocol: str, host_ip: str, host_port: str) -> PortBinding:
-    container, protocol = str(container).strip(), (str(protocol).strip().lower() or "tcp")
-    if "/" in container:
-        container, protocol = container.split("/", 1)
-    if not container.isdigit() or not 0 < int(container) < 65536:
-        raise InvalidArgument(f"container port {container!r} must be a number from 1 "
-                              "to 65535")
-    if protocol not in PROTOCOLS:
-        raise InvalidArgument(f"protocol {protocol!r} is unknown: use tcp, udp or sctp")
-    host_port = str(host_port).strip()
-    if host_port and (not host_port.isdigit() or not 0 <= int(host_port) < 65536):
-        raise InvalidArgument(f"host port {host_port!r} must be a number from 1 to 65535 "
-                              "(or empty for any free port)")
-    host_ip = str(host_ip).strip()
-    if host_ip:
-        try:
-            ipaddress.ip_address(host_ip)
-        except ValueError:
-            raise InvalidArgument(f"host address {host_ip!r} is not an IP address "
-                                  "(leave it empty for all addresses)") from None
-    return PortBinding(int(container), protocol, host_ip, int(host_port or 0))
+    return _field("port", lambda: port_binding(container, protocol, host_ip, host_port))
 
 
 def _mount(source: str, target: str, read_only: bool, base: ContainerConfig) -> MountSpec:
+    """A row as ``-v`` reads it (no source: an anonymous volume); a tmpfs the container
+    already has at that path (``--mount type=tmpfs``, shown with no source) stays one."""
     source, target = source.strip(), target.strip()
-    if not target.startswith("/"):
-        raise InvalidArgument(f"the container path {target!r} of a volume must be absolute "
-                              "(start with /)")
-    if not source:
+    if not source and any(m.type == "tmpfs" and m.target == target for m in base.mounts):
         return MountSpec("tmpfs", target, "", read_only)
-    if source.startswith("/"):
-        return MountSpec("bind", target, source, read_only)
-    if source.startswith((".", "~")):
-        raise InvalidArgument(f"the host folder {source!r} must be an absolute path "
-                              "(use Browse… to pick it)")
-    return MountSpec("volume", target, source, read_only)
+    return _field("volume", lambda: volume_mount(source, target, read_only))

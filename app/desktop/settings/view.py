@@ -104,7 +104,7 @@ class SettingsView(QWidget):
         self.ports_view = _table(self.ports, "Published ports", self)
         self.volumes = EditModel([
             Column("Host folder or volume", hint="An absolute folder of this computer, or a "
-                                                 "volume's name; empty for a memory tmpfs"),
+                                                 "volume's name; empty for a new anonymous volume"),
             Column("Path in the container", hint="Where it appears inside, such as /data"),
             Column("Read-only", kind="bool", default=False)], self)
         self.volumes_view = _table(self.volumes, "Volumes", self)

@@ -37,6 +37,11 @@ def test_round_trip_keeps_the_config() -> None:
     assert config_from_form(config, form) == config
 
 
+def test_a_path_alone_is_an_anonymous_volume_as_with_skiff_run_v() -> None:
+    form = SettingsForm(volumes=[("", "/cache", False)])
+    assert config_from_form(BASE, form).mounts == [MountSpec("volume", "/cache", "", False)]
+
+
 def test_empty_rows_are_ignored_and_defaults_apply() -> None:
     form = SettingsForm(env=[("", "")], ports=[("", "", "", "")], volumes=[("", "", False)])
     assert config_from_form(BASE, form) == BASE
@@ -51,10 +56,10 @@ def test_the_default_network_is_called_bridge_as_the_cli_calls_it() -> None:
 
 @pytest.mark.parametrize(("form", "message"), [
     (SettingsForm(env=[("A B", "1")]), "without spaces"),
-    (SettingsForm(ports=[("http", "tcp", "", "")]), "container port 'http'"),
-    (SettingsForm(ports=[("80", "icmp", "", "")]), "protocol 'icmp'"),
-    (SettingsForm(ports=[("80", "tcp", "", "99999")]), "host port '99999'"),
-    (SettingsForm(ports=[("80", "tcp", "localhost", "")]), "not an IP address"),
+    (SettingsForm(ports=[("http", "tcp", "", "")]), "port: invalid containerPort: 'http'"),
+    (SettingsForm(ports=[("80", "icmp", "", "")]), "invalid proto: 'icmp'"),
+    (SettingsForm(ports=[("80", "tcp", "", "99999")]), "invalid hostPort: '99999'"),
+    (SettingsForm(ports=[("80", "tcp", "localhost", "")]), "invalid IP address: 'localhost'"),
     (SettingsForm(volumes=[("/srv", "data", False)]), "must be absolute"),
     (SettingsForm(volumes=[("./here", "/data", False)]), "absolute path"),
     (SettingsForm(memory="1k"), "Minimum memory limit allowed is 6MB"),
