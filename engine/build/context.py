@@ -10,7 +10,6 @@ matched per path component, and never by following a symlink out of the root.
 
 from __future__ import annotations
 
-import fnmatch
 import io
 import os
 import posixpath
@@ -102,9 +101,32 @@ class BuildContext:
 
 
 def _component(text: str) -> str:
-    translated = fnmatch.translate(text)  # (?s:...)\Z
-    body = translated[4:-3] if translated.startswith("(?s:") else translated
-    return body.replace(".*", "[^/]*").replace(".", "[^/]")
+    """A path component of a glob as a regex: Go's filepath.Match rules."""
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "*":
+            out.append("[^/]*")
+        elif ch == "?":
+            out.append("[^/]")
+        elif ch == "[":
+            end = text.find("]", i + 1)
+            if end == -1:
+                out.append(re.escape(ch))
+            else:
+                body = text[i + 1:end]
+                if body.startswith("^"):
+                    body = "^" + body[1:]
+                out.append("[" + body.replace("\\", "\\\\") + "]")
+                i = end
+        elif ch == "\\" and i + 1 < len(text):
+            i += 1
+            out.append(re.escape(text[i]))
+        else:
+            out.append(re.escape(ch))
+        i += 1
+    return "".join(out)
 
 
 def open_context(source: str | Path, stdin: IO[bytes] | None = None) -> BuildContext:

@@ -1,0 +1,207 @@
+"""A corpus of Dockerfiles from busybox and scratch (no network): every instruction and flag,
+checked by the image's config, by its files (content, mode, owner, symlinks) and by running it."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import subprocess
+import tarfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.engine.build.helpers import build, files_of, write_context
+
+
+async def _run(engine: Any, image: str, *cmd: str) -> str:
+    from engine.containers.config import ContainerConfig
+
+    container = await engine.create(ContainerConfig(image=image, image_id="",
+                                                    cmd=list(cmd) or None))
+    try:
+        session = await engine.start_attached(container.id)
+        chunks = []
+        while True:
+            stream, data = await session.read()
+            if not stream:
+                break
+            chunks.append(data)
+        session.close()
+        return b"".join(chunks).decode()
+    finally:
+        await engine.remove(container.id, force=True)
+
+
+async def test_metadata_instructions(engine: Any, tmp_path: Path) -> None:
+    write_context(tmp_path, {"Dockerfile": (
+        "FROM busybox\n"
+        "MAINTAINER someone <a@b.c>\n"
+        "ENV A=1 B=\"two words\"\n"
+        "ENV C ${A}-legacy\n"
+        "LABEL org.test.x=\"$B\" plain=yes\n"
+        "EXPOSE 80 53/udp 8000-8001\n"
+        "VOLUME [\"/data\"]\n"
+        "VOLUME /logs /cache\n"
+        "STOPSIGNAL SIGINT\n"
+        "HEALTHCHECK --interval=5s --retries=2 CMD wget -q localhost || exit 1\n"
+        "SHELL [\"/bin/sh\", \"-ec\"]\n"
+        "USER 1000:1000\n"
+        "WORKDIR /home\n"
+        "WORKDIR app\n"
+        "ENTRYPOINT [\"echo\"]\n"
+        "CMD [\"hi\"]\n"
+        "ONBUILD RUN echo triggered > trigger\n")})
+    result, _events, _ = await build(engine, tmp_path)
+    image = engine.image_store.get(result.image_id)
+    run = image.run_config
+    assert image.config["author"] == "someone <a@b.c>"
+    env = dict(e.split("=", 1) for e in run["Env"])
+    assert env["A"] == "1" and env["B"] == "two words" and env["C"] == "1-legacy"
+    assert run["Labels"] == {"org.test.x": "two words", "plain": "yes"}
+    assert set(run["ExposedPorts"]) == {"80/tcp", "53/udp", "8000/tcp", "8001/tcp"}
+    assert set(run["Volumes"]) == {"/data", "/logs", "/cache"}
+    assert run["StopSignal"] == "SIGINT"
+    assert run["Healthcheck"] == {"Test": ["CMD-SHELL", "wget -q localhost || exit 1"],
+                                  "Interval": 5_000_000_000, "Retries": 2}
+    assert run["Shell"] == ["/bin/sh", "-ec"]
+    assert run["User"] == "1000:1000" and run["WorkingDir"] == "/home/app"
+    assert run["Entrypoint"] == ["echo"] and run["Cmd"] == ["hi"]
+    assert run["OnBuild"] == ["RUN echo triggered > trigger"]
+    history = [h["created_by"] for h in image.config["history"][-16:]]
+    assert "ENV A=1 B=two words" in history and "STOPSIGNAL SIGINT" in history
+    assert "EXPOSE map[53/udp:{} 80/tcp:{} 8000/tcp:{} 8001/tcp:{}]" in history
+    # WORKDIR made /home/app, owned by the USER in force
+    entry = files_of(engine, image.id).get("/home/app")
+    assert entry is not None and entry.is_dir and (entry.uid, entry.gid) == (1000, 1000)
+    assert (await _run(engine, image.id)) == "hi\n"
+
+    # ONBUILD: the trigger runs in a child build, and the child does not keep it
+    child = tmp_path / "child"
+    write_context(child, {"Dockerfile": f"FROM {image.id}\nRUN cat trigger\n"})
+    done, _events, text = await build(engine, child)
+    assert "# Executing 1 build trigger" in text
+    child_image = engine.image_store.get(done.image_id)
+    assert "OnBuild" not in child_image.run_config
+    assert files_of(engine, child_image.id).read("/home/app/trigger") == b"triggered\n"
+
+
+async def test_copy_and_add(engine: Any, tmp_path: Path) -> None:
+    write_context(tmp_path, {
+        "Dockerfile": (
+            "FROM busybox\n"
+            "COPY --chown=app:app --chmod=640 conf/*.conf /etc/app/\n"
+            "COPY --chown=1234 tree /tree\n"
+            "COPY single.txt /renamed.txt\n"
+            "ADD archive.tar.gz /unpacked/\n"
+            "ADD single.txt archive.tar.gz /both/\n"
+            "COPY <<EOF /heredoc.txt\nline one\nEOF\n"
+            "COPY . /all/\n"),
+        "conf/a.conf": "a\n", "conf/b.conf": "b\n", "conf/skip.txt": "no\n",
+        "tree/sub/file.txt": "deep\n", "single.txt": "one\n",
+        "secret.key": "hidden\n", "logs/x.log": "log\n", "logs/keep.log": "keep\n",
+        ".dockerignore": "secret.key\nlogs\n!logs/keep.log\n",
+    })
+    (tmp_path / "tree" / "link").symlink_to("sub/file.txt")
+    (tmp_path / "tree" / "run.sh").write_text("#!/bin/sh\n")
+    (tmp_path / "tree" / "run.sh").chmod(0o755)
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for name, data in (("inner/x.txt", b"x\n"), ("top.txt", b"top\n")):
+            info = tarfile.TarInfo(name)
+            info.size, info.uid, info.gid, info.mode = len(data), 7, 8, 0o600
+            tar.addfile(info, io.BytesIO(data))
+    (tmp_path / "archive.tar.gz").write_bytes(buffer.getvalue())
+    result, _events, _ = await build(engine, tmp_path)
+    files = files_of(engine, result.image_id)
+
+    def meta(path: str) -> tuple[int, int, int]:
+        entry = files.get(path)
+        assert entry is not None, path
+        return entry.mode & 0o7777, entry.uid, entry.gid
+
+    assert meta("/etc/app/a.conf") == (0o640, 1000, 1000)
+    assert files.read("/etc/app/b.conf") == b"b\n" and files.get("/etc/app/skip.txt") is None
+    assert meta("/tree/sub/file.txt")[1:] == (1234, 1234)
+    assert meta("/tree/run.sh") == (0o755, 1234, 1234)
+    link = files.entries["tree/link"]
+    assert link.type == tarfile.SYMTYPE and link.linkname == "sub/file.txt"
+    assert files.read("/renamed.txt") == b"one\n" and meta("/renamed.txt")[1:] == (0, 0)
+    assert files.read("/unpacked/inner/x.txt") == b"x\n"
+    assert meta("/unpacked/top.txt") == (0o600, 7, 8)
+    assert files.read("/both/single.txt") == b"one\n" and files.read("/both/top.txt")
+    assert files.read("/heredoc.txt") == b"line one\n"
+    assert files.get("/all/secret.key") is None and files.get("/all/logs/x.log") is None
+    assert files.read("/all/logs/keep.log") == b"keep\n"
+    assert files.read("/all/single.txt") == b"one\n"
+    assert (await _run(engine, result.image_id, "cat", "/tree/link")) == "deep\n"
+
+
+async def test_multi_stage_target_and_scratch(engine: Any, tmp_path: Path) -> None:
+    write_context(tmp_path, {"Dockerfile": (
+        "ARG BASE=busybox\n"
+        "FROM ${BASE} AS builder\n"
+        "ARG MSG\n"
+        "RUN mkdir -p /out && echo \"$MSG\" > /out/msg && ln -s msg /out/link\n"
+        "FROM busybox AS unused\n"
+        "RUN exit 1\n"
+        "FROM scratch AS final\n"
+        "COPY --from=builder /out /\n"
+        "COPY --from=0 /bin/busybox /bin/busybox\n"
+        "CMD [\"/bin/busybox\", \"cat\", \"/msg\"]\n"
+        "FROM builder AS other\n"
+        "RUN echo other\n")})
+    result, events, text = await build(engine, tmp_path, target="final",
+                                       build_args={"MSG": "staged", "UNUSED": "x"})
+    assert "RUN exit 1" not in text and "RUN echo other" not in text
+    assert "[Warning] One or more build-args [UNUSED] were not consumed" in text
+    assert events[0].total == 7  # builder (3 steps) and final (4)
+    image = engine.image_store.get(result.image_id)
+    assert len(image.layers) == 2
+    files = files_of(engine, image.id)
+    assert files.read("/msg") == b"staged\n"
+    assert files.entries["link"].linkname == "msg"
+    assert (await _run(engine, image.id)) == "staged\n"
+    assert "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" in \
+        image.run_config["Env"]
+
+
+async def test_run_deletes_as_whiteouts_and_opaque_dirs(engine: Any, tmp_path: Path) -> None:
+    write_context(tmp_path, {"Dockerfile": (
+        "FROM busybox\n"
+        "RUN mkdir -p /d/old && touch /d/old/f /d/keep && rm /etc/group\n"
+        "RUN rm -rf /d && mkdir /d && echo new > /d/new && ln -s /d/new /lnk "
+        "&& touch /owned && chown 4321:4321 /owned\n"
+        "RUN [\"sh\", \"-c\", \"echo exec form > /exec\"]\n"
+        "RUN <<EOF\necho from heredoc > /heredoc\nEOF\n")})
+    result, _events, _ = await build(engine, tmp_path)
+    image = engine.image_store.get(result.image_id)
+    files = files_of(engine, image.id)
+    assert files.get("/etc/group") is None
+    assert files.get("/d/old") is None and files.get("/d/keep") is None
+    assert files.read("/d/new") == b"new\n"
+    assert files.entries["lnk"].linkname == "/d/new"
+    owned = files.get("/owned")
+    assert owned is not None and (owned.uid, owned.gid) == (4321, 4321)
+    assert files.read("/exec") == b"exec form\n" and files.read("/heredoc") == b"from heredoc\n"
+    out = await _run(engine, image.id, "sh", "-c", "ls /d; cat /d/new; ls /etc/group 2>&1")
+    assert out.startswith("new\nnew\n") and "No such file" in out
+    history = [h["created_by"] for h in image.config["history"]]
+    assert any(h.startswith("RUN /bin/sh -c echo from heredoc") for h in history)
+
+
+@pytest.mark.skipif(shutil.which("skopeo") is None, reason="skopeo is not installed")
+async def test_saved_image_reads_with_skopeo(engine: Any, tmp_path: Path) -> None:
+    write_context(tmp_path, {"Dockerfile": "FROM busybox\nRUN echo x > /x\n"
+                                           "CMD [\"cat\", \"/x\"]\n"})
+    result, _events, _ = await build(engine, tmp_path, tags=("skopeo-check:1",))
+    archive = tmp_path / "saved.tar"
+    await engine.save(["skopeo-check:1"], archive)
+    done = subprocess.run(["skopeo", "inspect", "--config", f"docker-archive:{archive}"],
+                          capture_output=True, text=True, check=True)
+    config = json.loads(done.stdout)
+    assert config["config"]["Cmd"] == ["cat", "/x"]
+    image = engine.image_store.get(result.image_id)
+    assert config["rootfs"]["diff_ids"] == [la.diff_id for la in image.layers]
