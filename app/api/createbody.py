@@ -22,6 +22,8 @@ from app.api.backend import (
     Resources,
     RestartPolicy,
     errors,
+    parse_volume,
+    port_binding,
 )
 from app.api.errors import ApiError
 
@@ -113,41 +115,29 @@ def _int(value: Any, field: str) -> int:
 
 
 def _ports(bindings: Any) -> list[PortBinding]:
+    """``HostConfig.PortBindings``, each checked by the engine's one port rule."""
     found: list[PortBinding] = []
     for key, hosts in (bindings or {}).items():
-        port_text, _, protocol = str(key).partition("/")
-        try:
-            port = int(port_text)
-        except ValueError:
-            raise ApiError(400, f"invalid port {key!r} in HostConfig.PortBindings") from None
         for host in hosts or [{}]:
             host_port_text = str((host or {}).get("HostPort") or "0")
             first, _, last = host_port_text.partition("-")
-            try:
-                host_port = int(first)
-            except ValueError:
-                raise ApiError(400, f"invalid host port {host_port_text!r} for {key}") from None
             if last and last != first:
                 raise _refuse(f"HostConfig.PortBindings host port range {host_port_text}",
                               "publish one host port per container port")
-            found.append(PortBinding(port, protocol or "tcp",
-                                     str((host or {}).get("HostIp") or ""), host_port))
+            try:
+                found.append(port_binding(str(key), "tcp", str((host or {}).get("HostIp") or ""),
+                                          first))
+            except errors.InvalidArgument as exc:
+                raise ApiError(400, f"{exc} in HostConfig.PortBindings") from None
     return found
 
 
 def _bind(text: str) -> MountSpec:
-    """``HostConfig.Binds``: ``/host:/ctr[:ro]`` or ``volume:/ctr[:ro]``."""
-    parts = text.split(":")
-    if len(parts) not in (2, 3) or not parts[1].startswith("/"):
-        raise ApiError(400, f"invalid volume specification: '{text}'")
-    options = parts[2].split(",") if len(parts) == 3 else []
-    unknown = [o for o in options if o not in ("ro", "rw", "z", "Z", "", "nocopy",
-                                               "rprivate", "private", "rslave", "slave")]
-    if unknown:
-        raise ApiError(400, f"invalid volume specification: '{text}': unknown option "
-                            f"{unknown[0]!r}")
-    kind = "bind" if parts[0].startswith("/") else "volume"
-    return MountSpec(kind, parts[1], parts[0], "ro" in options)
+    """``HostConfig.Binds``: docker's ``-v`` syntax, read by the engine's one mount rule."""
+    try:
+        return parse_volume(text)
+    except errors.InvalidArgument as exc:
+        raise ApiError(400, str(exc)) from None
 
 
 def _mount(spec: Any) -> MountSpec:

@@ -17,6 +17,9 @@ __all__ = ["MOUNT_TYPES", "format_mount", "is_anonymous", "parse_mount", "parse_
            "volume_mount"]
 
 MOUNT_TYPES = ("bind", "volume", "tmpfs")
+# docker's other -v options: SELinux labels, propagation, nocopy; Skiff has one behaviour each
+_ACCEPTED = ("rw", "z", "Z", "", "nocopy", "private", "rprivate", "shared", "rshared", "slave",
+             "rslave")
 
 
 def volume_mount(source: str, target: str, read_only: bool = False) -> MountSpec:
@@ -53,7 +56,7 @@ def parse_volume(text: str) -> MountSpec:
     for option in options:
         if option == "ro":
             read_only = True
-        elif option not in ("rw", "z", "Z", ""):
+        elif option not in _ACCEPTED:
             raise InvalidArgument(f"invalid volume specification: '{text}': unknown option "
                                   f"{option!r} (use ro or rw)")
     try:
