@@ -17,4 +17,5 @@ MODULES: tuple[str, ...] = (
     "volumes",
     "registry",
     "diskusage",
+    "build",
 )

@@ -1,0 +1,112 @@
+"""``POST /build``: the classic builder's protocol (``docker build`` without BuildKit,
+docker-py's ``images.build``, ``docker compose build``).
+
+The body is the context as a tar (plain or compressed); the query says ``t``
+(repeatable), ``dockerfile``, ``buildargs`` and ``labels`` (JSON objects),
+``target``, ``nocache``, ``pull``, ``networkmode``, ``platform`` and ``q``. The
+answer streams dockerd's JSON lines: ``{"stream": "Step 1/3 : FROM ..."}`` as the
+build goes (the same text ``skiff build`` prints), ``{"aux": {"ID": "sha256:…"}}``
+for the image, and a failure as ``errorDetail`` (with a RUN's exit code).
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from app.api import params
+from app.api.backend import engine_of, errors
+from app.api.errors import ApiError
+from app.api.progress import ProgressStream
+from app.api.routing import Routes
+
+__all__ = ["routes"]
+
+routes = Routes()
+
+CHUNK = 1 << 20
+
+
+def _json_map(request: web.Request, name: str) -> dict[str, str]:
+    text = request.query.get(name, "").strip()
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError:
+        raise ApiError(400, f"invalid {name}: not a JSON object") from None
+    if not isinstance(value, dict):
+        raise ApiError(400, f"invalid {name}: not a JSON object")
+    # docker-py sends {"K": null} for an argument without a value: it is left out.
+    return {str(k): str(v) for k, v in value.items() if v is not None}
+
+
+@routes.post("/build")
+async def build(request: web.Request) -> web.StreamResponse:
+    from engine.build import BuildOptions, BuildStepFailed, render
+    from engine.build.context import open_context
+
+    if request.query.get("version", "1") == "2":
+        raise ApiError(400, "BuildKit is not supported by skiff serve: build with "
+                            "DOCKER_BUILDKIT=0 (the classic builder's protocol)")
+    if request.query.get("remote"):
+        raise ApiError(400, "building from a remote URL is not supported: send the context "
+                            "as the request body")
+    quiet = params.flag(request, "q")
+    network = request.query.get("networkmode", "").strip()
+    options = BuildOptions(
+        dockerfile=request.query.get("dockerfile", "") or "Dockerfile",
+        tags=tuple(t for t in request.query.getall("t", []) if t),
+        build_args=_json_map(request, "buildargs"),
+        target=request.query.get("target", ""),
+        no_cache=params.flag(request, "nocache"),
+        pull=params.flag(request, "pull"),
+        labels=_json_map(request, "labels"),
+        network="default" if network in ("", "default", "bridge") else network,
+        platform=request.query.get("platform", "").strip())
+    engine = engine_of(request)
+    with tempfile.TemporaryDirectory(prefix="skiff-api-build-") as tmp:
+        body = Path(tmp) / "context.tar"
+        with body.open("wb") as sink:
+            async for chunk in request.content.iter_chunked(CHUNK):
+                sink.write(chunk)
+        if body.stat().st_size == 0:
+            raise ApiError(400, "the build context (a tar) must be the request body")
+        context = open_context(body)
+        stream = ProgressStream(request)
+        try:
+            async def job(report: Any) -> Any:
+                def progress(event: Any) -> None:
+                    if quiet:
+                        return
+                    if event.kind == "built":
+                        report({"aux": {"ID": event.image_id}})
+                    text = render(event)
+                    if text:
+                        report({"stream": text})
+
+                return await engine.build(context, options, progress)
+
+            try:
+                result = await stream.run(job)
+            except BuildStepFailed as exc:
+                return await _failed(stream, str(exc), exc.code)
+            except errors.SkiffError as exc:
+                if not stream.started:  # nothing sent yet: an HTTP error, as dockerd's
+                    raise
+                return await _failed(stream, str(exc), 1)
+        finally:
+            context.close()
+    if quiet:
+        await stream.send({"stream": f"{result.image_id}\n"})
+        await stream.send({"aux": {"ID": result.image_id}})
+    return await stream.finish()
+
+
+async def _failed(stream: ProgressStream, message: str, code: int) -> web.StreamResponse:
+    await stream.send({"errorDetail": {"code": code, "message": message}, "error": message})
+    return await stream.finish()

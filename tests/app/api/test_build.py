@@ -1,0 +1,92 @@
+"""``POST /build`` through skiff serve: the docker CLI's classic builder (DOCKER_BUILDKIT=0)
+and docker-py's ``images.build``, each then running what it built."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import subprocess
+import tarfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.root
+
+DOCKERFILE = ("FROM busybox\nARG WHO=nobody\nCOPY note.txt /note.txt\n"
+              "RUN echo \"built for $WHO\" >> /note.txt\nCMD [\"cat\", \"/note.txt\"]\n")
+
+
+def _context(root: Path) -> Path:
+    (root / "Dockerfile").write_text(DOCKERFILE)
+    (root / "note.txt").write_text("note\n")
+    return root
+
+
+def test_docker_cli_builds_with_the_classic_builder(api_server: Any, tmp_path: Path) -> None:
+    if shutil.which("docker") is None:
+        pytest.skip("the docker CLI is not installed")
+    env = {**api_server.env(), "DOCKER_BUILDKIT": "0"}
+
+    def docker(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["docker", *args], capture_output=True, text=True, env=env,
+                              timeout=240)
+
+    try:
+        done = docker("build", "-t", "apibuild:cli", "--build-arg", "WHO=cli",
+                      str(_context(tmp_path)))
+        assert done.returncode == 0, done.stderr
+        assert "Step 1/5 : FROM busybox" in done.stdout
+        assert "Successfully tagged apibuild:cli" in done.stdout
+        ran = docker("run", "--rm", "apibuild:cli")
+        assert ran.stdout == "note\nbuilt for cli\n", ran.stderr
+        again = docker("build", "-t", "apibuild:cli", "--build-arg", "WHO=cli", str(tmp_path))
+        assert again.stdout.count("Using cache") == 4
+        (tmp_path / "Dockerfile").write_text("FROM busybox\nRUN exit 7\n")
+        failed = docker("build", str(tmp_path))
+        assert failed.returncode == 7
+        assert "returned a non-zero code: 7" in failed.stderr
+    finally:
+        docker("rmi", "-f", "apibuild:cli")
+
+
+def test_docker_py_images_build(docker_client: Any, tmp_path: Path) -> None:
+    image, logs = docker_client.images.build(path=str(_context(tmp_path)), tag="apibuild:py",
+                                             buildargs={"WHO": "py"}, rm=True)
+    try:
+        lines = [entry.get("stream", "") for entry in logs]
+        assert any(line.startswith("Step 4/5 : RUN") for line in lines)
+        assert image.tags == ["apibuild:py"]
+        out = docker_client.containers.run("apibuild:py", remove=True)
+        assert out == b"note\nbuilt for py\n"
+    finally:
+        docker_client.images.remove("apibuild:py", force=True)
+
+
+def test_raw_request_streams_json_lines(api_server: Any) -> None:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        data = b"FROM busybox\nLABEL raw=yes\n"
+        info = tarfile.TarInfo("Dockerfile")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    answer = api_server.request("POST", "/v1.44/build?q=1&labels=%7B%22extra%22%3A%221%22%7D",
+                                buffer.getvalue(), {"Content-Type": "application/x-tar"})
+    assert answer.status == 200
+    messages = [json.loads(line) for line in answer.body.splitlines() if line.strip()]
+    ids = [m["aux"]["ID"] for m in messages if "aux" in m]
+    assert len(ids) == 1 and ids[0].startswith("sha256:")
+    assert messages[0] == {"stream": ids[0] + "\n"}
+    bad = io.BytesIO()
+    with tarfile.open(fileobj=bad, mode="w") as tar:
+        data = b"FROM busybox\nNOPE x\n"
+        info = tarfile.TarInfo("Dockerfile")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    refused = api_server.request("POST", "/build", bad.getvalue(),
+                                 {"Content-Type": "application/x-tar"})
+    assert refused.status in (400, 500)
+    assert b"unknown instruction: NOPE" in refused.body
+    api_server.request("DELETE", f"/images/{ids[0]}?force=1")
