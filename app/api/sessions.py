@@ -53,6 +53,7 @@ class ExecInstance:
     pid: int = 0
     session: Any = None
     started: bool = False
+    failure: str = ""  # why the command could not be run
 
     def inspect(self) -> dict[str, Any]:
         return {
@@ -134,8 +135,9 @@ class Sessions:
 
 
 async def pump(session: Stream, stream: Hijacked, *, stdin: bool, stdout: bool = True,
-               stderr: bool = True) -> None:
-    """Carry bytes both ways until the session's output ends or the client leaves.
+               stderr: bool = True) -> bool:
+    """Carry bytes both ways until the session's output ends (True) or the client
+    leaves (False, or ConnectionError from a write to it).
 
     The client's half-close ends the session's stdin and nothing else; output is
     framed (stdout 1, stderr 2) unless the session has a TTY.
@@ -160,9 +162,10 @@ async def pump(session: Stream, stream: Hijacked, *, stdin: bool, stdout: bool =
     feeder = asyncio.ensure_future(feed()) if stdin else None
     try:
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        for task in done:
-            if task is tasks[0]:
-                task.result()  # a write to a client that left raises here
+        if tasks[0] in done:
+            tasks[0].result()  # a write to a client that left raises here
+            return True
+        return False
     finally:
         for task in [*tasks, *([feeder] if feeder else [])]:
             task.cancel()

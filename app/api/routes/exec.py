@@ -106,41 +106,61 @@ async def start_exec(request: web.Request) -> web.StreamResponse:
     console = body.get("ConsoleSize") or instance.console
     rows, cols = (int(console[0]), int(console[1])) if len(console) == 2 else (0, 0)
     engine = engine_of(request)
+    container = await engine.container(instance.container_id)
+    if not container.state.status.is_active or container.state.status.value == "paused":
+        raise errors.Conflict(f"Container {container.id} is not running")
     instance.started = True
-    failure = ""
-    try:
-        instance.session = await engine.exec(
-            instance.container_id, instance.cmd, tty=tty, env=instance.env,
-            user=instance.user, workdir=instance.workdir, rows=rows, cols=cols)
-        instance.running = True
-    except errors.ContainerStartError as exc:  # the command cannot run: 126 or 127
-        instance.exit_code, failure = exc.exit_code, str(exc)
-    except errors.SkiffError:
-        instance.started = False
-        raise
     if body.get("Detach"):
+        await _start(request, instance, tty, rows, cols)
         if instance.session is not None:
             task = asyncio.get_running_loop().create_task(_drain(instance))
             task.add_done_callback(lambda t: t.exception() if not t.cancelled() else None)
         return web.Response(status=200)
+    # The head goes out before the process starts: a client that reads the head
+    # through a buffered reader (docker-py) would lose output sent along with it.
     stream = hijack(request, "application/vnd.docker.raw-stream" if tty
                     else "application/vnd.docker.multiplexed-stream")
     try:
-        if failure:
-            message = f"OCI runtime exec failed: {failure}\r\n".encode()
+        try:
+            await _start(request, instance, tty, rows, cols)
+        except errors.SkiffError as exc:
+            message = f"{exc}\r\n".encode()
             await stream.write(message if tty else frame("stderr", message))
         else:
-            try:
-                await pump(instance.session, stream, stdin=instance.stdin,
-                           stdout=instance.stdout, stderr=instance.stderr)
-            finally:
-                if instance.running:
-                    await _finish(instance)
+            if instance.session is None:
+                message = f"OCI runtime exec failed: {instance.failure}\r\n".encode()
+                await stream.write(message if tty else frame("stderr", message))
+            else:
+                ended = False
+                try:
+                    ended = await pump(instance.session, stream, stdin=instance.stdin,
+                                       stdout=instance.stdout, stderr=instance.stderr)
+                finally:
+                    if ended:
+                        await _finish(instance)
+                    else:  # the client left: its process loses its streams, as in dockerd
+                        instance.running = False
+                        instance.session.close()
     except ConnectionError:
-        pass  # the client left: the process was ended with its session
+        pass
     finally:
         stream.close()
     return Taken()
+
+
+async def _start(request: web.Request, instance: ExecInstance, tty: bool, rows: int,
+                 cols: int) -> None:
+    """The process started, or its exit code (126, 127) when it cannot be run."""
+    try:
+        instance.session = await engine_of(request).exec(
+            instance.container_id, instance.cmd, tty=tty, env=instance.env,
+            user=instance.user, workdir=instance.workdir, rows=rows, cols=cols)
+        instance.running = True
+    except errors.ContainerStartError as exc:
+        instance.exit_code, instance.failure = exc.exit_code, str(exc)
+    except errors.SkiffError:
+        instance.exit_code = 126
+        raise
 
 
 @routes.post("/exec/{exec_id}/resize")

@@ -1,0 +1,100 @@
+"""Docker's create body read into the engine's ContainerConfig (pure, no root)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from app.api.backend import MountSpec, PortBinding
+from app.api.createbody import container_config
+from app.api.errors import ApiError
+
+
+def test_what_docker_run_sends_is_read_whole() -> None:
+    config = container_config({
+        "Image": "busybox", "Cmd": ["sh", "-c", "echo"], "Entrypoint": None,
+        "Env": ["A=1"], "WorkingDir": "/w", "User": "1000:1000", "Hostname": "h",
+        "Tty": True, "OpenStdin": True, "Labels": {"k": "v"}, "StopSignal": "SIGUSR1",
+        "StopTimeout": 3, "Volumes": {"/anon": {}, "/bound": {}},
+        "HostConfig": {
+            "Binds": ["/host:/bound:ro", "named:/named"],
+            "Mounts": [{"Type": "tmpfs", "Target": "/scratch"},
+                       {"Type": "volume", "Source": "v2", "Target": "/v2", "ReadOnly": True}],
+            "Tmpfs": {"/run": "size=1m"},
+            "PortBindings": {"80/tcp": [{"HostIp": "127.0.0.1", "HostPort": "8080"}],
+                             "53/udp": [{"HostPort": ""}]},
+            "PublishAllPorts": True, "Memory": 64 << 20, "MemorySwap": -1,
+            "CpuQuota": 50000, "CpuPeriod": 100000, "PidsLimit": 100,
+            "RestartPolicy": {"Name": "on-failure", "MaximumRetryCount": 2},
+            "NetworkMode": "web", "SecurityOpt": ["seccomp=unconfined"],
+            "LogConfig": {"Type": "json-file", "Config": {"max-size": "1m"}},
+            "UsernsMode": "host"},
+        "NetworkingConfig": {"EndpointsConfig": {"web": {"Aliases": ["api"]}}}})
+    assert config.image == "busybox" and config.cmd == ["sh", "-c", "echo"]
+    assert config.entrypoint is None and config.env == ["A=1"]
+    assert (config.working_dir, config.user, config.hostname) == ("/w", "1000:1000", "h")
+    assert config.tty and config.open_stdin and config.labels == {"k": "v"}
+    assert (config.stop_signal, config.stop_timeout) == ("SIGUSR1", 3)
+    assert config.mounts == [
+        MountSpec("bind", "/bound", "/host", True), MountSpec("volume", "/named", "named"),
+        MountSpec("tmpfs", "/scratch"), MountSpec("volume", "/v2", "v2", True),
+        MountSpec("tmpfs", "/run"), MountSpec("volume", "/anon")]
+    assert config.ports == [PortBinding(80, "tcp", "127.0.0.1", 8080), PortBinding(53, "udp")]
+    assert config.publish_all
+    assert config.resources.memory == 64 << 20
+    assert config.resources.nano_cpus == 500_000_000
+    assert config.resources.pids_limit == 100
+    assert (config.restart_policy.name, config.restart_policy.maximum_retry_count) == (
+        "on-failure", 2)
+    assert (config.network, config.network_aliases) == ("web", ["api"])
+    assert config.security_opt == ["seccomp=unconfined"]
+    assert (config.log_driver, config.log_options) == ("json-file", {"max-size": "1m"})
+    assert config.userns == "host"
+
+
+def test_strings_are_one_word_lists_and_an_empty_entrypoint_resets() -> None:
+    config = container_config({"Image": "busybox", "Cmd": "echo hi", "Entrypoint": [""]})
+    assert config.cmd == ["echo hi"] and config.entrypoint == []
+
+
+def test_compose_s_network_comes_from_its_only_endpoint() -> None:
+    config = container_config({"Image": "busybox", "NetworkingConfig": {
+        "EndpointsConfig": {"proj_default": {"Aliases": ["db", "proj-db-1"]}}}})
+    assert (config.network, config.network_aliases) == ("proj_default",
+                                                         ["db", "proj-db-1"])
+
+
+def test_numeric_stop_signals_are_named() -> None:
+    assert container_config({"Image": "b", "StopSignal": "9"}).stop_signal == "SIGKILL"
+    assert container_config({"Image": "b", "StopSignal": "term"}).stop_signal == "SIGTERM"
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    ({}, "config cannot be empty"),
+    ({"Image": "b", "Cmd": [1]}, "invalid Cmd"),
+    ({"Image": "b", "HostConfig": {"Binds": ["relative"]}}, "invalid volume specification"),
+    ({"Image": "b", "HostConfig": {"Binds": ["/a:/b:bogus"]}}, "unknown option"),
+    ({"Image": "b", "HostConfig": {"Mounts": [{"Type": "bind", "Source": "rel",
+                                               "Target": "/t"}]}}, "absolute"),
+    ({"Image": "b", "HostConfig": {"Mounts": [{"Type": "npipe", "Target": "/t"}]}},
+     "mount type 'npipe'"),
+    ({"Image": "b", "HostConfig": {"AutoRemove": True,
+                                   "RestartPolicy": {"Name": "always"}}}, "AutoRemove"),
+    ({"Image": "b", "HostConfig": {"NetworkMode": "container:x"}}, "NetworkMode"),
+    ({"Image": "b", "HostConfig": {"LogConfig": {"Type": "syslog"}}}, "log driver 'syslog'"),
+    ({"Image": "b", "HostConfig": {"MemorySwap": 1 << 30, "Memory": 1 << 20}},
+     "MemorySwap"),
+    ({"Image": "b", "Healthcheck": {"Test": ["CMD", "true"]}}, "Config.Healthcheck"),
+    ({"Image": "b", "HostConfig": {"PortBindings": {"80/tcp": [{"HostPort": "80-90"}]}}},
+     "range"),
+    ({"Image": "b", "StopSignal": "SIGNOPE"}, "invalid signal"),
+])
+def test_bad_or_unsupported_bodies_are_refused(body: dict[str, Any], message: str) -> None:
+    with pytest.raises(ApiError, match=message) as caught:
+        container_config(body)
+    assert caught.value.status == 400
+
+
+def test_a_disabled_healthcheck_is_no_healthcheck() -> None:
+    container_config({"Image": "b", "Healthcheck": {"Test": ["NONE"]}})

@@ -1,0 +1,160 @@
+"""docker-py (the ``docker`` package) driving containers and exec through ``skiff serve``."""
+
+from __future__ import annotations
+
+import io
+import tarfile
+import time
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.root
+
+
+def test_run_returns_the_output_and_auto_remove_leaves_nothing(docker_client: Any) -> None:
+    out = docker_client.containers.run("busybox", ["sh", "-c", "echo hello; echo oops >&2"],
+                                       name="py-run", remove=True, stderr=True)
+    assert b"hello\n" in out
+    assert not docker_client.containers.list(all=True, filters={"name": "py-run"})
+
+
+def test_a_failing_command_raises_container_error(docker_client: Any) -> None:
+    docker = pytest.importorskip("docker")
+    with pytest.raises(docker.errors.ContainerError) as caught:
+        docker_client.containers.run("busybox", ["sh", "-c", "echo bad >&2; exit 9"])
+    assert caught.value.exit_status == 9
+    assert b"bad" in caught.value.stderr
+
+
+def test_models_refresh_and_act(docker_client: Any) -> None:
+    container = docker_client.containers.run(
+        "busybox", ["sleep", "60"], detach=True, name="py-life",
+        labels={"com.example.role": "test"}, environment={"GREETING": "hi"},
+        mem_limit="64m", ports={"80/tcp": None})
+    assert container.status == "created" or container.status == "running"
+    container.reload()
+    assert container.status == "running"
+    assert container.name == "py-life"
+    assert container.labels["com.example.role"] == "test"
+    assert "GREETING=hi" in container.attrs["Config"]["Env"]
+    assert container.attrs["HostConfig"]["Memory"] == 64 * 1024 * 1024
+    listed = docker_client.containers.list(filters={"label": "com.example.role=test"})
+    assert [c.id for c in listed] == [container.id]
+    assert docker_client.containers.get(container.id[:10]).id == container.id
+    container.pause()
+    container.reload()
+    assert container.status == "paused"
+    container.unpause()
+    top = container.top()
+    assert any("sleep" in row[-1] for row in top["Processes"])
+    container.rename("py-life-2")
+    container.reload()
+    assert container.name == "py-life-2"
+    container.update(mem_limit="32m")
+    container.reload()
+    assert container.attrs["HostConfig"]["Memory"] == 32 * 1024 * 1024
+    container.kill(signal="SIGKILL")
+    assert container.wait(timeout=30)["StatusCode"] == 137
+    container.remove()
+    docker = pytest.importorskip("docker")
+    with pytest.raises(docker.errors.NotFound, match="No such container"):
+        docker_client.containers.get("py-life-2")
+
+
+def test_a_name_in_use_is_docker_s_conflict(docker_client: Any) -> None:
+    docker = pytest.importorskip("docker")
+    docker_client.containers.create("busybox", ["true"], name="py-twice")
+    with pytest.raises(docker.errors.APIError) as caught:
+        docker_client.containers.create("busybox", ["true"], name="py-twice")
+    assert caught.value.status_code == 409
+    assert 'Conflict. The container name "/py-twice" is already in use' in str(caught.value)
+
+
+def test_exec_run_output_exit_code_and_stream(docker_client: Any) -> None:
+    container = docker_client.containers.run("busybox", ["sleep", "60"], detach=True)
+    code, out = container.exec_run(["sh", "-c", "echo $GREETING from $(pwd); exit 3"],
+                                   environment={"GREETING": "hello"}, workdir="/tmp")
+    assert (code, out) == (3, b"hello from /tmp\n")
+    code, (stdout, stderr) = container.exec_run(["sh", "-c", "echo o; echo e >&2"],
+                                                demux=True)
+    assert (code, stdout, stderr) == (0, b"o\n", b"e\n")
+    code, out = container.exec_run(["id", "-u"], user="1000")
+    assert out.strip() == b"1000"
+    chunks = container.exec_run(["sh", "-c", "echo a; sleep 0.2; echo b"], stream=True)
+    assert b"".join(chunks.output) == b"a\nb\n"
+    missing = container.exec_run(["no-such-command"])
+    assert missing.exit_code in (126, 127)
+
+
+def test_exec_detached_then_inspected(docker_client: Any) -> None:
+    container = docker_client.containers.run("busybox", ["sleep", "60"], detach=True)
+    api = docker_client.api
+    exec_id = api.exec_create(container.id, ["sh", "-c", "exit 6"])["Id"]
+    api.exec_start(exec_id, detach=True)
+    deadline = time.monotonic() + 30
+    while (found := api.exec_inspect(exec_id))["Running"] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert found["ExitCode"] == 6
+    assert found["ContainerID"] == container.id
+    assert exec_id in api.inspect_container(container.id)["ExecIDs"]
+
+
+def test_exec_socket_half_close_keeps_the_output(docker_client: Any) -> None:
+    container = docker_client.containers.run("busybox", ["sleep", "60"], detach=True)
+    api = docker_client.api
+    exec_id = api.exec_create(container.id, ["sh", "-c", "cat; echo end"], stdin=True)["Id"]
+    sock = api.exec_start(exec_id, socket=True)
+    raw = sock._sock
+    raw.sendall(b"typed\n")
+    raw.shutdown(1)  # our stdin ends; the output must still come
+    data = b""
+    while chunk := raw.recv(4096):
+        data += chunk
+    raw.close()
+    payload = b""
+    while data:  # Docker's frames: 8-byte header, then the payload
+        size = int.from_bytes(data[4:8], "big")
+        assert data[0] == 1
+        payload += data[8:8 + size]
+        data = data[8 + size:]
+    assert payload == b"typed\nend\n"
+
+
+def test_logs_stats_diff_export_and_archive(docker_client: Any) -> None:
+    container = docker_client.containers.run(
+        "busybox", ["sh", "-c", "echo first; echo > /tmp/made; sleep 60"], detach=True)
+    deadline = time.monotonic() + 30
+    while b"first" not in container.logs() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert container.logs(stdout=True, stderr=False) == b"first\n"
+    assert container.logs(timestamps=True).split(b" ", 1)[1] == b"first\n"
+    stats = container.stats(stream=False)
+    assert stats["pids_stats"]["current"] >= 1 and stats["memory_stats"]["usage"] > 0
+    assert {"Path": "/tmp/made", "Kind": 1} in container.diff()
+    exported = b"".join(container.export())
+    names = tarfile.open(fileobj=io.BytesIO(exported)).getnames()
+    assert "tmp/made" in names and "bin/busybox" in names
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w") as tar:
+        info = tarfile.TarInfo("note.txt")
+        info.size = 5
+        tar.addfile(info, io.BytesIO(b"note\n"))
+    assert container.put_archive("/tmp", archive.getvalue())
+    chunks, stat = container.get_archive("/tmp/note.txt")
+    assert stat["name"] == "note.txt" and stat["size"] == 5
+    got = tarfile.open(fileobj=io.BytesIO(b"".join(chunks)))
+    member = got.extractfile("note.txt")
+    assert member is not None and member.read() == b"note\n"
+
+
+def test_prune_removes_stopped_containers_only(docker_client: Any) -> None:
+    stopped = docker_client.containers.run("busybox", ["true"], detach=True,
+                                           labels={"py-prune": "yes"})
+    stopped.wait()
+    running = docker_client.containers.run("busybox", ["sleep", "60"], detach=True,
+                                           labels={"py-prune": "yes"})
+    result = docker_client.containers.prune(filters={"label": "py-prune=yes"})
+    assert result["ContainersDeleted"] == [stopped.id]
+    running.reload()
+    assert running.status == "running"
