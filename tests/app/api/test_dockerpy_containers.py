@@ -133,7 +133,8 @@ def test_logs_stats_diff_export_and_archive(docker_client: Any) -> None:
     assert stats["pids_stats"]["current"] >= 1 and stats["memory_stats"]["usage"] > 0
     assert {"Path": "/tmp/made", "Kind": 1} in container.diff()
     exported = b"".join(container.export())
-    names = tarfile.open(fileobj=io.BytesIO(exported)).getnames()
+    with tarfile.open(fileobj=io.BytesIO(exported)) as whole:
+        names = whole.getnames()
     assert "tmp/made" in names and "bin/busybox" in names
     archive = io.BytesIO()
     with tarfile.open(fileobj=archive, mode="w") as tar:
@@ -143,9 +144,9 @@ def test_logs_stats_diff_export_and_archive(docker_client: Any) -> None:
     assert container.put_archive("/tmp", archive.getvalue())
     chunks, stat = container.get_archive("/tmp/note.txt")
     assert stat["name"] == "note.txt" and stat["size"] == 5
-    got = tarfile.open(fileobj=io.BytesIO(b"".join(chunks)))
-    member = got.extractfile("note.txt")
-    assert member is not None and member.read() == b"note\n"
+    with tarfile.open(fileobj=io.BytesIO(b"".join(chunks))) as got:
+        member = got.extractfile("note.txt")
+        assert member is not None and member.read() == b"note\n"
 
 
 def test_prune_removes_stopped_containers_only(docker_client: Any) -> None:
