@@ -1,0 +1,192 @@
+"""A layer blob as the unpacker reads it: hashed, decompressed, counted, bounded.
+
+The blob (``RawStream``) is hashed as it arrives and checked against the layer's
+digest; its decoder is chosen from its first bytes (gzip, zstd, or a plain tar);
+the tar it decodes to (``TarStream``) is hashed for the diff_id. Every byte is
+counted against the unpack's ``Budget`` (engine/helper/layersource.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tarfile
+import zlib
+from typing import IO, Protocol, cast
+
+from engine.errors import LayerError
+from engine.helper.layersource import Budget
+
+__all__ = ["CHUNK", "Blob", "RawStream", "Readable", "TarStream", "decoder", "drain"]
+
+CHUNK = 1 << 20
+
+_GZIP_MAGIC = b"\x1f\x8b\x08"
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+_XZ_MAGIC = b"\xfd7zXZ\x00"
+_BZIP2_BLOCK = b"\x31\x41\x59\x26\x53\x59"
+
+
+class Blob(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+    def seekable(self) -> bool: ...
+
+
+class Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+class RawStream:
+    """The blob as it arrives, hashed; the first bytes can be peeked at once."""
+
+    def __init__(self, source: Blob, budget: Budget) -> None:
+        self._source = source
+        self._budget = budget
+        self._hash = hashlib.sha256()
+        self._peeked = b""
+
+    def _pull(self, size: int) -> bytes:
+        try:
+            data = self._source.read(size) or b""
+        except OSError as e:
+            raise LayerError(f"cannot read the layer blob: {e.strerror or e}") from e
+        self._budget.blob(len(data))
+        self._hash.update(data)
+        return data
+
+    def peek(self, size: int) -> bytes:
+        while len(self._peeked) < size:
+            data = self._pull(size - len(self._peeked))
+            if not data:
+                break
+            self._peeked += data
+        return self._peeked[:size]
+
+    def read(self, size: int = -1, /) -> bytes:
+        if self._peeked:
+            data, self._peeked = self._peeked, b""
+            return data
+        return self._pull(size if size > 0 else CHUNK)
+
+    def digest(self) -> str:
+        return "sha256:" + self._hash.hexdigest()
+
+
+class GzipStream:
+    """Inflates gzip (several members too) with zlib, never more than asked at once."""
+
+    def __init__(self, raw: RawStream) -> None:
+        self._raw = raw
+        self._inflate = zlib.decompressobj(31)
+        self._pending = b""
+
+    def read(self, size: int = -1, /) -> bytes:
+        limit = size if size > 0 else CHUNK
+        try:
+            while True:
+                if self._pending:
+                    if self._inflate.eof:
+                        self._inflate = zlib.decompressobj(31)
+                    data = self._inflate.decompress(self._pending, limit)
+                    if self._inflate.eof:
+                        self._pending = self._inflate.unused_data
+                    else:
+                        self._pending = self._inflate.unconsumed_tail
+                    if data:
+                        return data
+                    continue
+                self._pending = self._raw.read(CHUNK)
+                if not self._pending:
+                    if not self._inflate.eof:
+                        raise LayerError("the layer blob ends in the middle of its gzip stream")
+                    return b""
+        except zlib.error as e:
+            raise LayerError(f"the layer blob is not valid gzip: {e}") from e
+
+
+class ZstdStream:
+    def __init__(self, raw: RawStream) -> None:
+        import zstandard  # only zstd layers pay for the import
+
+        self._error = zstandard.ZstdError
+        self._reader = zstandard.ZstdDecompressor().stream_reader(
+            cast("IO[bytes]", raw), read_size=CHUNK, read_across_frames=True, closefd=False
+        )
+
+    def read(self, size: int = -1, /) -> bytes:
+        try:
+            return bytes(self._reader.read(size if size > 0 else CHUNK))
+        except self._error as e:
+            raise LayerError(f"the layer blob is not valid zstd: {e}") from e
+
+
+def decoder(raw: RawStream) -> Readable:
+    head = raw.peek(512)
+    if head.startswith(_GZIP_MAGIC):
+        return GzipStream(raw)
+    if head.startswith(_ZSTD_MAGIC):
+        return ZstdStream(raw)
+    if head.startswith(_XZ_MAGIC) or (
+        head[:3] == b"BZh" and head[3:4].isdigit() and head[4:10] == _BZIP2_BLOCK
+    ):
+        raise LayerError("the layer is compressed with xz or bzip2, which Skiff does not support")
+    return raw
+
+
+class TarStream:
+    """The uncompressed tar, hashed and counted as tarfile reads it.
+
+    A tar may end right after its last entry's data, with neither that data's
+    padding to 512 bytes nor the end-of-archive blocks (what Debian's ``umoci
+    insert`` writes): Go's reader, and so docker, accept it. When the tar ends
+    exactly where the last entry's data does (``data_end``), the padding is made
+    up here, outside the digest and the count; a tar ending anywhere else inside
+    an entry is still refused.
+    """
+
+    def __init__(self, decoded: Readable, budget: Budget) -> None:
+        self._decoded = decoded
+        self._budget = budget
+        # An uncompressed blob is its tar: the blob's hash is the tar's, computed once.
+        self._raw = decoded if isinstance(decoded, RawStream) else None
+        self._hash = hashlib.sha256()
+        self.size = 0
+        self.data_end = 0  # where the data of the entry tarfile last returned ends
+        self._padded = False
+
+    def read(self, size: int = -1, /) -> bytes:
+        if size == 0:
+            return b""
+        data = self._decoded.read(size)
+        if not data:
+            return self._missing_padding()
+        self._budget.tar(len(data))
+        if self._raw is None:
+            self._hash.update(data)
+        self.size += len(data)
+        return data
+
+    def _missing_padding(self) -> bytes:
+        if self._padded or self.size != self.data_end or self.size % tarfile.BLOCKSIZE == 0:
+            return b""
+        self._padded = True
+        return bytes(-self.size % tarfile.BLOCKSIZE)
+
+    def digest(self) -> str:
+        if self._raw is not None:
+            return self._raw.digest()
+        return "sha256:" + self._hash.hexdigest()
+
+
+def drain(source: Blob, budget: Budget) -> None:
+    """Read a pipe to its end so its writer finishes; a seekable file needs nothing."""
+    try:
+        if source.seekable():
+            return
+    except (AttributeError, OSError, ValueError):
+        pass
+    try:
+        while data := source.read(CHUNK):
+            budget.blob(len(data))
+    except OSError as e:
+        raise LayerError(f"cannot read the layer blob: {e.strerror or e}") from e
