@@ -1,0 +1,61 @@
+"""The container verbs' side of networking: a container's sandbox at start, and the
+repair of what nothing runs behind any more (engine/helper/network/).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+
+from engine.errors import HelperError
+from engine.helper.containers.base import ContainerBase
+from engine.helper.runtime.spec import ContainerDir, RuntimeSpec
+
+__all__ = ["NetworkGlue", "PublishRequest"]
+
+
+@dataclass(frozen=True)
+class PublishRequest:
+    """A port to publish, as the networking layer asks for it."""
+
+    container_port: int
+    protocol: str = "tcp"
+    host_ip: str = ""
+    host_port: int = 0
+
+
+class NetworkGlue(ContainerBase):
+    """Network set-up at start, and the warm-up that loads and repairs it."""
+
+    def _start_network(self, cdir: ContainerDir, spec: RuntimeSpec,
+                       starting: contextlib.ExitStack) -> None:
+        """Sandbox, addresses, published ports, /etc files; NetworkSettings for inspect.
+        ``starting`` keeps repairs away until the caller has the monitor running."""
+        from engine.helper.network.plan import plan_network
+        from engine.helper.network.verbs import NetworkVerbs
+
+        plan = plan_network(spec.network_mode, spec.ports, spec.aliases)
+        ports = [PublishRequest(**p) for p in spec.ports]
+        if not self._network_ready.wait(60) or self._warm_up_error is not None:
+            raise HelperError(f"networking is not available: {self._warm_up_error}")
+        starting.enter_context(self.networking().starting())
+        settings = NetworkVerbs(self.root, self.uid, self.networking()).start_container(
+            spec.id, plan, hostname=spec.hostname, name=spec.name, aliases=spec.aliases,
+            ports=ports, exposed=spec.exposed)
+        cdir.write_json(cdir.path / "network.json", settings)
+
+    def warm_up(self) -> None:
+        """In the background at helper start: load the networking code (pyroute2 takes
+        ~200 ms) and repair network parts (links, rules, addresses, sandboxes) that
+        nothing runs behind any more. Network set-up waits for this; nothing else does."""
+        try:
+            from engine.helper.network.verbs import live_container_ids
+
+            used = (self.root / "network").is_dir()  # before Networking() creates it
+            networking = self.networking()
+            if used:
+                networking.repair(lambda: live_container_ids(self.root), self.root / "users")
+        except Exception as exc:  # reported when a container needs the network
+            self._warm_up_error = exc
+        finally:
+            self._network_ready.set()

@@ -1,0 +1,66 @@
+"""Repair after a crash: half-made or half-removed directories, containers and
+claims nothing stands behind, layer references, what an older Skiff left open.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from typing import Any
+
+from engine.helper.claims import STALE_AFTER
+from engine.helper.containers.base import ACTIVE, PRIVATE_FILES
+from engine.helper.containers.lifecycle import Lifecycle
+from engine.helper.privacy import make_private, private_file
+from engine.helper.runtime.spec import ContainerDir, announce_changes, changes_file
+
+__all__ = ["Repair"]
+
+
+class Repair(Lifecycle):
+    """The repair verb (it removes what a crash left, as remove does)."""
+
+    def repair(self, known: list[str], layers: list[str] | None = None) -> dict[str, Any]:
+        """Drop what a crash left: half-created or half-removed dirs, unknown containers,
+        ID claims and layer references nothing stands behind. With ``layers`` (the
+        diff_ids of the user's images), the user's layer references become those.
+        Also makes private what an older Skiff left readable to all."""
+        removed = []
+        self._private_dirs("containers")
+        if self.volumes.dir.is_dir():  # private, and mounted again after a reboot
+            self._private_dirs("volumes")
+            for name in os.listdir(self.volumes.dir):
+                if not (self.volumes.dir / name).is_symlink():
+                    self.volumes.create(name)
+        changes = changes_file(self.containers_dir)
+        announce_changes(changes)  # so engines can watch it
+        for path in (changes, changes.with_name("events.log"),
+                     changes.with_name("events.log.1")):
+            if path.is_file() and not path.is_symlink():
+                private_file(path, self.uid)
+        keep = set(known)
+        for entry in self.containers_dir.iterdir():
+            name = entry.name
+            if name.startswith(".") and (name.endswith(".creating")
+                                         or name.endswith(".removing")):
+                shutil.rmtree(entry, ignore_errors=True)
+                continue
+            if len(name) != 64 or entry.is_symlink():
+                continue
+            if entry.stat().st_mode & 0o007:  # from before containers were private
+                make_private(entry, self.uid, PRIVATE_FILES)
+            if name not in keep and time.time() - entry.stat().st_mtime > STALE_AFTER:
+                # Old enough that no engine is between its helper call and its
+                # database write for it: a crash left it.
+                status = self._live_status(ContainerDir(entry))
+                if status.get("status") not in ACTIVE:
+                    self.remove(name, force=False)
+                    removed.append(name)
+        for name, age in self.claims.held_by(self.uid).items():
+            if age > STALE_AFTER and not (self.containers_dir / name).exists():
+                self.layer_refs.unuse(name)  # a crash between removing it and this
+                self.claims.release(name, self.uid)
+        if layers is not None:
+            self.layer_refs.sync(self.uid, layers)
+        return {"removed": removed}
