@@ -106,6 +106,10 @@ class MainWindow(QMainWindow):
         self.a_import.setShortcut(QKeySequence("Ctrl+I"))
         self.a_import.triggered.connect(self._on_import_triggered)
         file_menu.addAction(self.a_import)
+        self.a_build = QAction("&Build Image…", self)
+        self.a_build.setShortcut(QKeySequence("Ctrl+Shift+B"))
+        self.a_build.triggered.connect(self._on_build_triggered)
+        file_menu.addAction(self.a_build)
         self.a_refresh = QAction("&Refresh", self)
         self.a_refresh.setShortcut(QKeySequence(QKeySequence.StandardKey.Refresh))
         self.a_refresh.triggered.connect(self.refresh)
@@ -153,8 +157,8 @@ class MainWindow(QMainWindow):
         keys.setShortcut(QKeySequence("F1"))
         keys.triggered.connect(self.show_shortcuts)
         help_menu.addAction(keys)
-        for action in (self.a_import, self.a_refresh, self.a_quit, self.a_filter, self.a_list,
-                       keys):
+        for action in (self.a_import, self.a_build, self.a_refresh, self.a_quit, self.a_filter,
+                       self.a_list, keys):
             self.addAction(action)
 
     def _connect(self) -> None:
@@ -349,6 +353,10 @@ class MainWindow(QMainWindow):
                 lines.append(f"{action.text().replace('&', '')}: "
                              f"{action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)}")
         tell(self, "Keyboard shortcuts", "\n".join(lines))
+
+    def _on_build_triggered(self) -> None:
+        self.show_browser()
+        self.browser.ask_build()
 
     def _on_import_triggered(self) -> None:
         self.show_browser()

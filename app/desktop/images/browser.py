@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.desktop.bridge import Bridge
+from app.desktop.build.dialog import BuildDialog
 from app.desktop.containers.createjob import CreateJob
 from app.desktop.images import verbs
 from app.desktop.images.model import ImageModel, ImageRow
@@ -97,6 +98,9 @@ class ImageBrowser(QWidget):
         self.import_button.setAccessibleName("Import an image from a file")
         self.import_button.setToolTip("Load a `docker save` or OCI archive (.tar)")
         self.import_button.clicked.connect(self.ask_import)
+        self.build_button = QPushButton("Build Image…", self)
+        self.build_button.setAccessibleName("Build an image from a Dockerfile")
+        self.build_button.clicked.connect(self.ask_build)
 
         self.local_proxy = QSortFilterProxyModel(self)
         self.local_proxy.setSourceModel(images)
@@ -154,6 +158,7 @@ class ImageBrowser(QWidget):
         search.addWidget(self.add_registry)
         search.addWidget(self.query, 1)
         search.addWidget(self.import_button)
+        search.addWidget(self.build_button)
         choose = QHBoxLayout()
         choose.addWidget(self.chosen, 1)
         choose.addWidget(self._label("&Tag:", self.tag))
@@ -516,6 +521,12 @@ class ImageBrowser(QWidget):
         dialog.setNameFilters(["Image archives (*.tar *.tar.gz *.tgz)", "All files (*)"])
         dialog.fileSelected.connect(lambda name: self.import_file(Path(name)))
         dialog.finished.connect(lambda _r: dialog.deleteLater())
+        dialog.open()
+        return dialog
+
+    def ask_build(self) -> BuildDialog:
+        """The Build Image dialog (app/desktop/build/): the built image is listed here."""
+        dialog = BuildDialog(self.bridge, self)
         dialog.open()
         return dialog
 

@@ -1,0 +1,80 @@
+"""Build Image… in the window: the form, the output streaming, the layer strip growing, Run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.desktop.build.dialog import BuildDialog, parse_build_args
+from app.desktop.build.job import StepRow
+from app.desktop.build.stripmodel import LayerStripModel
+from app.desktop.mainwindow import MainWindow
+from tests.app.desktop.conftest import wait_for
+from tests.app.desktop.livewindow import live_window
+
+
+def test_build_args_lines() -> None:
+    assert parse_build_args("A=1\n\n# note\nB = two=2\n") == (("A", "1"), ("B", " two=2"))
+    with pytest.raises(ValueError, match="line 1"):
+        parse_build_args("novalue\n")
+
+
+def test_strip_model(qtmodeltester: Any) -> None:
+    model = LayerStripModel()
+    model.add(StepRow(1, 3, "FROM busybox", 0, False, "sha256:" + "a" * 64))
+    model.add(StepRow(2, 3, "RUN echo hi > /x", 4096, True, "sha256:" + "b" * 64))
+    qtmodeltester.check(model)
+    text = model.index(1, 0).data()
+    assert text.startswith("2. RUN echo hi > /x") and "cached" in text
+    assert "no layer" in model.index(0, 0).data()
+
+
+@pytest.fixture
+def window(qapp: Any, run: Callable[..., Any], skiff_root: Path, busybox_image: str,
+           tmp_path: Path) -> Iterator[MainWindow]:
+    yield from live_window(qapp, run, tmp_path)
+
+
+@pytest.mark.gui
+@pytest.mark.root
+def test_build_from_the_window(window: MainWindow, run: Callable[..., Any],
+                               tmp_path: Path) -> None:
+    context = tmp_path / "ctx"
+    context.mkdir()
+    (context / "Dockerfile").write_text(
+        "FROM busybox\nARG WORD\nCOPY a.txt /a.txt\nRUN echo \"$WORD\" >> /a.txt\n"
+        "CMD [\"cat\", \"/a.txt\"]\n")
+    (context / "a.txt").write_text("first\n")
+    window.a_build.trigger()
+    dialogs = window.browser.findChildren(BuildDialog)
+    assert len(dialogs) == 1
+    dialog = dialogs[0]
+    assert dialog.start_build() is None and "Choose the folder" in dialog.status.text()
+    dialog.folder.setText(str(context))
+    dialog.tag.setText("windowbuild:1")
+    dialog.args.setPlainText("WORD=second\n")
+
+    async def story() -> None:
+        job = dialog.start_build()
+        assert job is not None
+        await wait_for(lambda: dialog.run_button.isEnabled(), job.finished, job.failed,
+                       timeout=120, what="the build to finish")
+        assert "Successfully tagged windowbuild:1" in dialog.output.toPlainText()
+        rows = dialog.strip_model.steps
+        assert [r.step for r in rows] == [1, 2, 3, 4, 5]
+        assert rows[2].size > 0 and not rows[2].cached  # COPY made a layer
+        assert rows[1].size == 0  # ARG: settings only
+        again = dialog.start_build()
+        assert again is not None
+        await wait_for(lambda: dialog.run_button.isEnabled(), again.finished, again.failed,
+                       timeout=120, what="the second build")
+        assert all(r.cached for r in dialog.strip_model.steps[1:])
+        engine = window.bridge.engine
+        image = await engine.image("windowbuild:1")
+        await engine.remove_image(image.id, force=True)
+
+    run(story(), timeout=240)
+    dialog.reject()
