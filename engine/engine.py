@@ -67,6 +67,7 @@ from engine.images.reference import Reference
 from engine.images.sizes import measure_layers
 from engine.images.store import ImageStore
 from engine.names import check_container_name, check_volume_name, generate_name
+from engine.networkattachments import Attachment, NetworkAttachments
 from engine.networklabels import NetworkLabels
 from engine.processes import is_alive
 from engine.prune import Pruned, prune_containers, prune_images, prune_networks
@@ -101,6 +102,7 @@ class Engine:
         self.container_store = ContainerStore(self.db)
         self.volume_store = VolumeStore(self.db)
         self.network_labels = NetworkLabels(self.db)
+        self.network_attachments = NetworkAttachments(self.db)
         self._stats_store: StatsHistory | None = None
         self.helper = HelperClient(paths.helper_root(), paths.cgroup_parent())
         self._locks: dict[str, asyncio.Lock] = {}
@@ -325,6 +327,7 @@ class Engine:
             with contextlib.suppress(ContainerNotFound):
                 await self.helper.call("container_remove", {"id": record.id, "force": True})
             self.container_store.remove(record.id)
+            self.network_attachments.forget(record.id)
             self._emit_container(record, "destroy")
 
     # -- container state --------------------------------------------------------
@@ -496,6 +499,8 @@ class Engine:
                 except HelperLost:
                     if not await self._started_anyway(record):
                         raise
+            for attachment in self.network_attachments.of(record.id):
+                await self._connect(record, attachment)
             return self._container(record)
 
     async def _started_anyway(self, record: ContainerRecord) -> bool:
@@ -829,6 +834,7 @@ class Engine:
             except ContainerNotFound:
                 pass
             self.container_store.remove(record.id)
+            self.network_attachments.forget(record.id)
             self.stats_store.forget(record.id)
             self._emit_container(record, "destroy")
         self._locks.pop(record.id, None)
@@ -873,6 +879,11 @@ class Engine:
             network = {"IPAddress": "", "IPPrefixLen": 0, "Gateway": "", "MacAddress": "",
                        "SandboxKey": "", "Networks": {mode: {}},
                        "Ports": {key: None for key in _str_list(spec.get("exposed"))}}
+        networks = network.get("Networks")
+        if isinstance(networks, dict):
+            for name, settings in (await self._attached_settings(
+                    record, container.state.running)).items():
+                networks.setdefault(name, settings)
         network = self._network_settings(record.id, network)
         found = container_inspect(container, image, args=_str_list(spec.get("args")),
                                   env=_str_list(spec.get("env")), network=network,
@@ -944,7 +955,9 @@ class Engine:
     async def network_remove(self, name: str) -> None:
         if name in ("bridge", "host", "none", "default"):
             raise InvalidArgument(f"{name} is a pre-defined network and cannot be removed")
-        users = [r.name for r in self.container_store.all() if r.config.network == name]
+        attached = set(self.network_attachments.on_network(name))
+        users = [r.name for r in self.container_store.all()
+                 if r.config.network == name or r.id in attached]
         if users:
             raise InUse(f"error while removing network: network {name} has active endpoints "
                         f"(containers {', '.join(users)})")
@@ -955,19 +968,72 @@ class Engine:
 
     async def network_connect(self, network: str, ref: str, aliases: Sequence[str] = (),
                               ip: str = "") -> None:
+        """Join a network beyond the container's own, now if it runs and at every start
+        (engine/networkattachments.py); a created container joins when it starts."""
         record = self.container_store.find(ref)
-        await self._call("network_connect", {
-            "id": record.id, "network": network, "name": record.name,
-            "hostname": record.config.hostname or record.id[:12], "aliases": list(aliases),
-            "ip": ip or None})
+        network = (await self.network_inspect(network))["Name"]
+        own = "bridge" if record.config.network == "default" else record.config.network
+        if network == own or network in [a.network for a in
+                                         self.network_attachments.of(record.id)]:
+            raise Conflict(f"endpoint with name {record.name} already exists in network "
+                           f"{network}")
+        if network in ("host", "none"):
+            raise InvalidArgument(f"container cannot be connected to the {network} network "
+                                  "and another one")
+        if own in ("host", "none"):
+            raise InvalidArgument(f"a container on the {own} network cannot be connected to "
+                                  "another network")
+        if aliases and network == "bridge":
+            raise InvalidArgument("network-scoped alias is supported only for containers in "
+                                  "user defined networks")
+        attachment = Attachment(network, list(aliases), ip)
+        if self._state(record).running:
+            await self._connect(record, attachment)
+        self.network_attachments.add(record.id, attachment)
         self._emit("network", "connect", network, name=network, container=record.id,
                    type="bridge")
 
+    async def _connect(self, record: ContainerRecord, attachment: Attachment) -> None:
+        await self._call("network_connect", {
+            "id": record.id, "network": attachment.network, "name": record.name,
+            "hostname": record.config.hostname or record.id[:12],
+            "aliases": list(attachment.aliases), "ip": attachment.ip or None})
+
     async def network_disconnect(self, network: str, ref: str) -> None:
         record = self.container_store.find(ref)
-        await self._call("network_disconnect", {"id": record.id, "network": network})
+        attached = self.network_attachments.remove(record.id, network)
+        if self._state(record).running:
+            await self._call("network_disconnect", {"id": record.id, "network": network})
+        elif not attached:
+            raise InvalidState(f"container {record.name} is not connected to network "
+                               f"{network}")
         self._emit("network", "disconnect", network, name=network, container=record.id,
                    type="bridge")
+
+    async def _attached_settings(self, record: ContainerRecord, running: bool
+                                 ) -> dict[str, dict[str, Any]]:
+        """NetworkSettings.Networks entries of the networks connected beyond its own."""
+        attachments = self.network_attachments.of(record.id)
+        if not attachments:
+            return {}
+        live: dict[str, dict[str, Any]] = {}
+        if running:
+            for listed in await self._call("network_list", {}):
+                info = (listed.get("Containers") or {}).get(record.id)
+                if info:
+                    live[str(listed.get("Name"))] = dict(info)
+        found: dict[str, dict[str, Any]] = {}
+        for attachment in attachments:
+            info = live.get(attachment.network, {})
+            found[attachment.network] = {
+                "IPAMConfig": {"IPv4Address": attachment.ip} if attachment.ip else None,
+                "Aliases": list(attachment.aliases) or None,
+                "IPAddress": str(info.get("IPAddress") or ""),
+                "IPPrefixLen": int(info.get("IPPrefixLen") or 0),
+                "Gateway": str(info.get("Gateway") or ""),
+                "MacAddress": str(info.get("MacAddress") or ""),
+            }
+        return found
 
     def _network_json(self, data: dict[str, Any]) -> dict[str, Any]:
         """docker network inspect's shape around what the helper reports."""

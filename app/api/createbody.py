@@ -27,7 +27,7 @@ from app.api.backend import (
 )
 from app.api.errors import ApiError
 
-__all__ = ["container_config"]
+__all__ = ["container_config", "extra_endpoints"]
 
 # Asked for (a truthy value), these are refused: Skiff cannot honour them.
 _UNSUPPORTED_HOST = {
@@ -207,11 +207,29 @@ def _network(host: dict[str, Any], networking: dict[str, Any]) -> tuple[str, lis
         raise _refuse(f"HostConfig.NetworkMode={mode!r}",
                       "containers cannot share another container's network")
     endpoints = networking.get("EndpointsConfig") or {}
-    if mode == "default" and len(endpoints) == 1:
+    if mode == "default" and endpoints:
         mode = next(iter(endpoints))
     endpoint = endpoints.get(mode) or {}
     aliases = [str(a) for a in endpoint.get("Aliases") or []]
     return mode, aliases
+
+
+def extra_endpoints(body: dict[str, Any]) -> list[tuple[str, list[str], str]]:
+    """(network, aliases, IPv4 address) of each network the body asks for beyond the
+    container's own: the engine connects them (compose sends every network of a
+    service in EndpointsConfig from API 1.44 on)."""
+    host = body.get("HostConfig") or {}
+    networking = body.get("NetworkingConfig") or {}
+    own, _ = _network(host, networking)
+    found = []
+    for name, endpoint in (networking.get("EndpointsConfig") or {}).items():
+        if name == own or (name == "bridge" and own == "default"):
+            continue
+        endpoint = endpoint or {}
+        ipam = endpoint.get("IPAMConfig") or {}
+        found.append((str(name), [str(a) for a in endpoint.get("Aliases") or []],
+                      str(ipam.get("IPv4Address") or "")))
+    return found
 
 
 def container_config(body: dict[str, Any]) -> ContainerConfig:

@@ -14,7 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from app.api.backend import RestartPolicy, engine_of, errors, keeper_of, sessions_of
-from app.api.createbody import container_config
+from app.api.createbody import container_config, extra_endpoints
 from app.api.errors import ApiError
 from app.api.params import filters, flag, json_body, number, optional_number
 from app.api.routing import Routes
@@ -142,7 +142,14 @@ async def create_container(request: web.Request) -> web.StreamResponse:
     body = await json_body(request)
     config = container_config(body)
     name = request.query.get("name", "")
-    container = await engine_of(request).create(config, name=name)
+    engine = engine_of(request)
+    container = await engine.create(config, name=name)
+    try:
+        for network, aliases, address in extra_endpoints(body):
+            await engine.network_connect(network, container.id, aliases, address)
+    except BaseException:
+        await engine.remove(container.id, force=True)
+        raise
     return web.json_response({"Id": container.id, "Warnings": []}, status=201)
 
 

@@ -1,6 +1,7 @@
 """docker compose v2 (the upstream binary, as a CLI plugin) against ``skiff serve``:
-a project with a user network, a named volume, a published port, depends_on
-with a healthcheck; then ps, logs, and down -v leaving nothing behind."""
+a project with user networks (one service on two), a named volume, a published
+port, depends_on with a healthcheck; then ps, exec, logs, up again (nothing
+recreated), and down -v leaving nothing behind."""
 
 from __future__ import annotations
 
@@ -81,11 +82,12 @@ def _project(directory: Path, port: int) -> None:
               db:
                 condition: service_healthy
             ports: ["127.0.0.1:{port}:80"]
-            networks: [back]
+            networks: [back, front]
         volumes:
           data: {{}}
         networks:
           back: {{}}
+          front: {{}}
         """))
 
 
@@ -100,12 +102,15 @@ def test_up_ps_logs_down(compose: Compose, api_server: ApiServer, tmp_path: Path
     assert all(s["State"] == "running" for s in services)
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/index.html", timeout=30) as answer:
         assert answer.read() == b"stored\n"
+    # web is on both networks: one interface each, besides lo
+    addresses = compose("exec", "-T", "web", "ip", "-o", "-4", "addr").stdout.splitlines()
+    assert len(addresses) == 3, addresses
     logs = compose("logs", "--no-color").stdout
     assert "db starting" in logs and "web got stored" in logs
 
     networks = api_server.docker("network", "ls", "--format", "{{.Name}}").stdout.split()
     volumes = api_server.docker("volume", "ls", "--format", "{{.Name}}").stdout.split()
-    assert "skiffapi_back" in networks and "skiffapi_data" in volumes
+    assert {"skiffapi_back", "skiffapi_front"} <= set(networks) and "skiffapi_data" in volumes
     # up again: nothing changed, so nothing is recreated
     again = compose("up", "-d", "--wait", timeout=300)
     assert "Recreate" not in again.stderr
@@ -117,4 +122,5 @@ def test_up_ps_logs_down(compose: Compose, api_server: ApiServer, tmp_path: Path
     assert left == ""
     networks = api_server.docker("network", "ls", "--format", "{{.Name}}").stdout.split()
     volumes = api_server.docker("volume", "ls", "--format", "{{.Name}}").stdout.split()
-    assert "skiffapi_back" not in networks and "skiffapi_data" not in volumes
+    assert not {"skiffapi_back", "skiffapi_front"} & set(networks)
+    assert "skiffapi_data" not in volumes

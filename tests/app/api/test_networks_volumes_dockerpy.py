@@ -42,6 +42,26 @@ def test_network_lifecycle(client: docker.DockerClient) -> None:
         with pytest.raises(APIError, match="not supported"):
             client.networks.create("apitest-v6", enable_ipv6=True)
 
+        container = client.containers.create("busybox", ["sleep", "30"], name="apitest-c")
+        try:
+            network.connect(container, aliases=["db"], ipv4_address="10.231.7.9")
+            container.start()
+            network.reload()
+            [endpoint] = network.attrs["Containers"].values()
+            assert endpoint["Name"] == "apitest-c"
+            assert endpoint["IPv4Address"].startswith("10.231.7.9/")
+            container.reload()
+            settings = container.attrs["NetworkSettings"]["Networks"]["apitest-net"]
+            assert settings["IPAddress"] == "10.231.7.9"
+            assert "db" in (settings.get("Aliases") or [])
+            with pytest.raises(APIError, match=r"active endpoints|in use"):
+                network.remove()
+            network.disconnect(container)
+            container.reload()
+            assert "apitest-net" not in container.attrs["NetworkSettings"]["Networks"]
+        finally:
+            container.remove(force=True)
+
     finally:
         network.remove()
     with pytest.raises(NotFound, match="network apitest-net not found"):
@@ -73,6 +93,17 @@ def test_volume_lifecycle(client: docker.DockerClient) -> None:
         assert "apitest-vol" in [v["Name"] for v in listed["Volumes"]]
         assert [v.name for v in client.volumes.list(filters={"label": "team=api"})] \
             == ["apitest-vol"]
+        assert "apitest-vol" in [v.name for v in client.volumes.list(
+            filters={"dangling": True})]
+        container = client.containers.create(
+            "busybox", ["true"], volumes={"apitest-vol": {"bind": "/data", "mode": "rw"}})
+        try:
+            assert "apitest-vol" not in [v.name for v in client.volumes.list(
+                filters={"dangling": True})]
+            with pytest.raises(APIError, match="volume is in use"):
+                volume.remove()
+        finally:
+            container.remove(force=True)
     finally:
         volume.remove()
     with pytest.raises(NotFound, match="no such volume"):

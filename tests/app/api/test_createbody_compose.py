@@ -1,12 +1,12 @@
-"""A create body's Healthcheck becomes the engine's (compose's depends_on
-``condition: service_healthy`` waits on it)."""
+"""What compose puts in a create body: a Healthcheck (its depends_on
+``condition: service_healthy`` waits on it) and every network of the service."""
 
 from __future__ import annotations
 
 import pytest
 
 from app.api.backend import errors
-from app.api.createbody import container_config
+from app.api.createbody import container_config, extra_endpoints
 from app.api.errors import ApiError
 
 
@@ -26,3 +26,19 @@ def test_a_bad_healthcheck_is_refused() -> None:
         container_config({"Image": "busybox", "Healthcheck": {"Test": ["RUN", "x"]}})
     with pytest.raises(ApiError, match="invalid Healthcheck"):
         container_config({"Image": "busybox", "Healthcheck": "true"})
+
+
+def test_networks_beyond_the_first_are_connected_after_create() -> None:
+    body = {"Image": "busybox", "HostConfig": {"NetworkMode": "p_back"},
+            "NetworkingConfig": {"EndpointsConfig": {
+                "p_back": {"Aliases": ["db"]},
+                "p_front": {"Aliases": ["web", "www"], "IPAMConfig": {"IPv4Address": "10.9.0.5"}},
+                "p_admin": None}}}
+    config = container_config(body)
+    assert (config.network, config.network_aliases) == ("p_back", ["db"])
+    assert extra_endpoints(body) == [("p_front", ["web", "www"], "10.9.0.5"),
+                                     ("p_admin", [], "")]
+    no_mode = {"Image": "busybox", "NetworkingConfig": {"EndpointsConfig": {"a": {}, "b": {}}}}
+    assert container_config(no_mode).network == "a"
+    assert extra_endpoints(no_mode) == [("b", [], "")]
+    assert extra_endpoints({"Image": "busybox"}) == []
