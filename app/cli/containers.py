@@ -54,6 +54,7 @@ from app.cli.tarballs import EXPORT
 from app.cli.update import UPDATE
 from engine.containers.checks import check_config
 from engine.containers.config import ContainerConfig, Resources
+from engine.containers.imageconfig import merge_config
 from engine.errors import ContainerNotFound, NotFound, SkiffError
 from engine.names import check_container_name
 from engine.units import bytes_size, human_size
@@ -456,17 +457,8 @@ async def cmd_diff(ctx: Context) -> int:
 # -- ps -------------------------------------------------------------------------------
 
 def effective_command(config: ContainerConfig, run_config: dict[str, Any]) -> list[str]:
-    """Entrypoint + Cmd as docker combines the image's with the overrides."""
-    image_entrypoint = list(run_config.get("Entrypoint") or [])
-    image_cmd = list(run_config.get("Cmd") or [])
-    entrypoint = image_entrypoint if config.entrypoint is None else list(config.entrypoint)
-    if config.cmd is not None:
-        cmd = list(config.cmd)
-    elif config.entrypoint is not None:
-        cmd = []  # a new entrypoint drops the image's Cmd, as docker does
-    else:
-        cmd = image_cmd
-    return entrypoint + cmd
+    """Entrypoint + Cmd as docker combines the image's with the overrides (the engine's merge)."""
+    return merge_config(config, run_config).args
 
 
 def _config_ports(config: ContainerConfig) -> dict[str, Any]:

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from engine.build.imagedoc import encode
 from engine.build.seam import EngineSeam
+from engine.containers.imageconfig import merge_config
 from engine.containers.logformat import format_time
-from engine.containers.runspec import command_line, merge_env
 from engine.images.instructions import apply_changes
 from engine.images.model import Image
 
@@ -49,20 +49,10 @@ async def commit_container(engine: Engine, ref: str, reference: str = "", *,
         if paused:
             await engine.unpause(container.id)
     doc: dict[str, Any] = copy.deepcopy(image.config)
-    run = dict(image.run_config)
-    if config.entrypoint is not None:
-        run["Entrypoint"] = list(config.entrypoint)
-        run["Cmd"] = list(config.cmd) if config.cmd is not None else None
-    elif config.cmd is not None:
-        run["Cmd"] = list(config.cmd)
-    if config.env:
-        run["Env"] = merge_env(list(run.get("Env") or []), list(config.env))
-    if config.working_dir:
-        run["WorkingDir"] = config.working_dir
-    if config.user:
-        run["User"] = config.user
-    if config.labels:
-        run["Labels"] = {**(run.get("Labels") or {}), **config.labels}
+    merged = merge_config(config, image.run_config)
+    run = {**image.run_config, "Entrypoint": merged.entrypoint, "Cmd": merged.cmd,
+           "Env": merged.env, "WorkingDir": merged.working_dir, "User": merged.user,
+           "Labels": merged.labels}
     run = apply_changes(run, changes)
     created = format_time(time.time_ns())
     doc["created"] = created
@@ -70,7 +60,7 @@ async def commit_container(engine: Engine, ref: str, reference: str = "", *,
     if author:
         doc["author"] = author
     step: dict[str, Any] = {"created": created,
-                            "created_by": " ".join(command_line(config, image))}
+                            "created_by": " ".join(merged.args)}
     if message:
         step["comment"] = message
     if author:

@@ -6,7 +6,8 @@ import signal
 from typing import Any
 
 from engine.containers.config import ContainerConfig
-from engine.containers.health import HealthState, merge_healthcheck, probe_request
+from engine.containers.health import HealthState, probe_request
+from engine.containers.imageconfig import merge_config
 from engine.containers.model import Container
 from engine.images.model import Image
 
@@ -28,21 +29,14 @@ def container_inspect(container: Container, image: Image | None, *, args: list[s
     config: ContainerConfig = container.config
     state = container.state
     run = image.run_config if image else {}
-    exposed = {**(run.get("ExposedPorts") or {})}
-    for binding in config.ports:
-        exposed[_ports_key(binding.container_port, binding.protocol)] = {}
+    merged = merge_config(config, run)
     port_bindings: dict[str, list[dict[str, str]]] = {}
     for binding in config.ports:
         port_bindings.setdefault(_ports_key(binding.container_port, binding.protocol), []).append(
             {"HostIp": binding.host_ip, "HostPort": str(binding.host_port or "")})
     res = config.resources
-    entrypoint = (config.entrypoint if config.entrypoint is not None
-                  else run.get("Entrypoint"))
-    cmd = config.cmd if config.cmd is not None else (
-        None if config.entrypoint is not None else run.get("Cmd"))
-    stop_signal = config.stop_signal or run.get("StopSignal") or ""
     status = state.status.value
-    healthcheck = merge_healthcheck(config.healthcheck, run.get("Healthcheck"))
+    healthcheck = merged.healthcheck
     found: dict[str, Any] = {
         "Id": container.id,
         "Created": container.created,
@@ -119,23 +113,23 @@ def container_inspect(container: Container, image: Image | None, *, args: list[s
         "Config": {
             "Hostname": config.hostname or container.id[:12],
             "Domainname": "",
-            "User": config.user or run.get("User") or "",
+            "User": merged.user,
             "AttachStdin": config.open_stdin,
             "AttachStdout": True,
             "AttachStderr": True,
-            "ExposedPorts": exposed or None,
+            "ExposedPorts": {key: {} for key in merged.exposed_ports} or None,
             "Tty": config.tty,
             "OpenStdin": config.open_stdin,
             "StdinOnce": False,
             "Env": env,
-            "Cmd": cmd,
+            "Cmd": merged.cmd,
             "Image": config.image,
-            "Volumes": run.get("Volumes"),
-            "WorkingDir": config.working_dir or run.get("WorkingDir") or "",
-            "Entrypoint": entrypoint or None,
+            "Volumes": {path: {} for path in merged.volumes} or None,
+            "WorkingDir": merged.working_dir,
+            "Entrypoint": merged.entrypoint or None,
             "OnBuild": None,
-            "Labels": {**(run.get("Labels") or {}), **config.labels},
-            "StopSignal": stop_signal or None,
+            "Labels": merged.labels,
+            "StopSignal": merged.stop_signal or None,
             "StopTimeout": config.stop_timeout,
             **({"Healthcheck": healthcheck.to_docker()} if healthcheck else {}),
         },

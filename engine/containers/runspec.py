@@ -1,6 +1,7 @@
-"""Combine a container's config with its image's, the way Docker does.
+"""The request the helper receives to create a container: its config merged with
+its image's (engine.containers.imageconfig), checked and in the protocol's shape.
 
-Pure functions: the result is the request the helper receives.
+Pure functions.
 """
 
 from __future__ import annotations
@@ -10,11 +11,13 @@ from typing import Any
 
 from engine.containers.checks import check_config, check_user
 from engine.containers.config import ContainerConfig
-from engine.containers.health import merge_healthcheck, probe_request
+from engine.containers.health import probe_request
+from engine.containers.imageconfig import merge_config, merge_env
 from engine.containers.securityopt import seccomp_request
 from engine.errors import InvalidArgument
 from engine.images.model import Image
 
+# merge_env is imageconfig's, named here too for the helper's exec until it imports it there
 __all__ = ["command_line", "merge_env", "parse_signal", "runtime_request"]
 
 
@@ -38,25 +41,8 @@ def parse_signal(value: str | int) -> int:
 
 
 def command_line(config: ContainerConfig, image: Image) -> list[str]:
-    """Entrypoint + Cmd; a new entrypoint drops the image's Cmd, as in Docker."""
-    run = image.run_config
-    if config.entrypoint is not None:
-        entrypoint = list(config.entrypoint)
-        cmd = list(config.cmd) if config.cmd is not None else []
-    else:
-        entrypoint = list(run.get("Entrypoint") or [])
-        cmd = list(config.cmd) if config.cmd is not None else list(run.get("Cmd") or [])
-    return entrypoint + cmd
-
-
-def merge_env(image_env: list[str], overrides: list[str]) -> list[str]:
-    merged: dict[str, str] = {}
-    for item in [*image_env, *overrides]:
-        key, sep, value = item.partition("=")
-        if not key:
-            raise InvalidArgument(f"invalid environment variable: {item!r}")
-        merged[key] = f"{key}={value}" if sep else key
-    return list(merged.values())
+    """Entrypoint + Cmd as Docker merges them (engine.containers.imageconfig)."""
+    return merge_config(config, image.run_config).args
 
 
 def published_ports(config: ContainerConfig, image: Image) -> list[dict[str, Any]]:
@@ -77,24 +63,25 @@ def runtime_request(container_id: str, config: ContainerConfig, image: Image,
                     name: str = "") -> dict[str, Any]:
     check_config(config)
     run = image.run_config
+    merged = merge_config(config, run)
     if not config.user:
-        check_user(str(run.get("User") or ""), "user in the image's config")
-    args = command_line(config, image)
+        check_user(merged.user, "user in the image's config")
+    args = merged.args
     if not args:
         raise InvalidArgument("No command specified")
-    working_dir = config.working_dir or run.get("WorkingDir") or "/"
+    working_dir = merged.working_dir or "/"
     if not working_dir.startswith("/"):
         raise InvalidArgument(f"the working directory '{working_dir}' is invalid: it needs to "
                               "be an absolute path")
-    stop_signal = parse_signal(config.stop_signal or run.get("StopSignal") or "SIGTERM")
+    stop_signal = parse_signal(merged.stop_signal or "SIGTERM")
     binds = [{"type": m.type, "source": m.source, "target": m.target, "read_only": m.read_only}
              for m in config.mounts]
     res = config.resources
     return {
         "args": args,
-        "env": merge_env(list(run.get("Env") or []), config.env),
+        "env": merged.env,
         "cwd": working_dir,
-        "user": config.user or run.get("User") or "",
+        "user": merged.user,
         "hostname": config.hostname or container_id[:12],
         "layers": [layer.diff_id for layer in image.layers],
         "memory": res.memory,
@@ -106,8 +93,7 @@ def runtime_request(container_id: str, config: ContainerConfig, image: Image,
         "binds": binds,
         "network_mode": config.network or "default",
         "ports": published_ports(config, image),
-        "exposed": sorted({*(image.run_config.get("ExposedPorts") or {}),
-                           *(f"{p.container_port}/{p.protocol}" for p in config.ports)}),
+        "exposed": merged.exposed_ports,
         "aliases": list(config.network_aliases),
         "name": name,
         "image": config.image,
@@ -116,9 +102,7 @@ def runtime_request(container_id: str, config: ContainerConfig, image: Image,
         "open_stdin": config.open_stdin,
         "seccomp": seccomp_request(config.security_opt),
         "userns": config.userns,
-        "healthcheck": probe_request(merge_healthcheck(config.healthcheck,
-                                                       run.get("Healthcheck")),
-                                     run.get("Shell")),
+        "healthcheck": probe_request(merged.healthcheck, run.get("Shell")),
     }
 
 
