@@ -190,7 +190,8 @@ class Builder:
     def index(self, image_id: str, layers: list[Layer]) -> FileIndex:
         key = image_id or "scratch"
         if key not in self.indexes:
-            self.indexes[key] = FileIndex(self.seam.blobs, layers)
+            self.indexes[key] = FileIndex(self.seam.blobs, layers,
+                                          self.seam.root / "build-index")
         return self.indexes[key]
 
     # -- steps ----------------------------------------------------------------------

@@ -11,13 +11,17 @@ the layer that last wrote them. Nothing is unpacked on disk.
 from __future__ import annotations
 
 import bz2
+import contextlib
 import gzip
+import json
 import lzma
+import os
 import posixpath
 import tarfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import IO
+from pathlib import Path
+from typing import IO, Any
 
 import zstandard
 
@@ -27,6 +31,8 @@ from engine.images.model import Layer
 __all__ = ["FileIndex", "IndexEntry", "open_layer"]
 
 _MAX_READ = 16 << 20  # /etc/passwd and the like; never a whole image
+#: Each layer's tar headers, by diff_id, for this process (layers never change).
+_MEMBERS: dict[str, list[list[Any]]] = {}
 
 
 @dataclass(frozen=True)
@@ -69,37 +75,66 @@ def _clean(name: str) -> str:
 class FileIndex:
     """The paths of an image's filesystem (the overlay of its layers)."""
 
-    def __init__(self, blobs: BlobStore, layers: Iterable[Layer]) -> None:
+    def __init__(self, blobs: BlobStore, layers: Iterable[Layer],
+                 cache_dir: Path | None = None) -> None:
         self.blobs = blobs
         self.layers = list(layers)
+        self.cache_dir = cache_dir
         self.entries: dict[str, IndexEntry] = {}
         for number, layer in enumerate(self.layers):
-            self._apply(number, layer)
+            self._apply(number, self._members(layer))
 
-    def _apply(self, number: int, layer: Layer) -> None:
+    def _members(self, layer: Layer) -> list[list[Any]]:
+        """The layer's tar headers, read once and kept by diff_id (a rebuild reads no
+        layer again: the cache of a build is only as quick as this)."""
+        cached = _MEMBERS.get(layer.diff_id)
+        if cached is not None:
+            return cached
+        path = self.cache_dir / layer.diff_id.removeprefix("sha256:") if self.cache_dir \
+            else None
+        if path is not None:
+            with contextlib.suppress(OSError, ValueError):
+                members: list[list[Any]] = json.loads(path.read_text())
+                _MEMBERS[layer.diff_id] = members
+                return members
+        members = []
         with open_layer(self.blobs, layer.digest) as stream, \
                 tarfile.open(fileobj=stream, mode="r|") as tar:
             for member in tar:
-                path = _clean(member.name)
-                base = posixpath.basename(path)
-                parent = posixpath.dirname(path)
-                if base == ".wh..wh..opq":
-                    self._drop_under(parent, number)
-                    continue
-                if base.startswith(".wh."):
-                    gone = posixpath.join(parent, base[4:])
-                    self.entries.pop(gone, None)
-                    self._drop_under(gone, number + 1)
-                    continue
-                if not path:
-                    continue
-                old = self.entries.get(path)
-                if old is not None and old.is_dir and not member.isdir():
-                    self._drop_under(path, number + 1)
-                self.entries[path] = IndexEntry(
-                    path, member.type, member.mode, member.uid, member.gid, member.size,
-                    member.mtime, _clean(member.linkname) if member.islnk() else
-                    member.linkname, number)
+                members.append([member.name, member.type.decode("latin-1"), member.mode,
+                                member.uid, member.gid, member.size, member.mtime,
+                                member.linkname])
+        _MEMBERS[layer.diff_id] = members
+        if path is not None:
+            with contextlib.suppress(OSError):
+                path.parent.mkdir(parents=True, exist_ok=True)
+                temporary = path.with_suffix(".tmp")
+                temporary.write_text(json.dumps(members))
+                os.replace(temporary, path)
+        return members
+
+    def _apply(self, number: int, members: list[list[Any]]) -> None:
+        for name, kind, mode, uid, gid, size, mtime, linkname in members:
+            path = _clean(name)
+            base = posixpath.basename(path)
+            parent = posixpath.dirname(path)
+            if base == ".wh..wh..opq":
+                self._drop_under(parent, number)
+                continue
+            if base.startswith(".wh."):
+                gone = posixpath.join(parent, base[4:])
+                self.entries.pop(gone, None)
+                self._drop_under(gone, number + 1)
+                continue
+            if not path:
+                continue
+            type_ = kind.encode("latin-1")
+            old = self.entries.get(path)
+            if old is not None and old.is_dir and type_ != tarfile.DIRTYPE:
+                self._drop_under(path, number + 1)
+            self.entries[path] = IndexEntry(
+                path, type_, mode, uid, gid, size, mtime,
+                _clean(linkname) if type_ == tarfile.LNKTYPE else linkname, number)
 
     def _drop_under(self, directory: str, before: int) -> None:
         """Forget what layers below ``before`` put under ``directory``."""
