@@ -738,7 +738,8 @@ class Engine:
         """docker history: the image's build steps, newest first (engine/images/history.py)."""
         image = self.image_store.get(ref)
         await measure_layers(self.image_store, image.layers)
-        return image_history(image, self.image_store.layer_sizes())
+        entries = image_history(image, self.image_store.layer_sizes())
+        return self._build_cache().history_ids(self.image_store, image, entries)
 
     async def build(self, context: Any, options: Any,
                     progress: Callable[[Any], None] | None = None) -> Any:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Iterable
+from typing import Any
 
 from engine.db import Database
 from engine.images.model import Image
@@ -93,6 +94,29 @@ class BuildCache:
         listed = list(images)
         parents = self.parents({i.id for i in listed})
         return {i.id for i in listed if not i.repo_tags and i.id in parents}
+
+    def history_ids(self, store: Any, image: Image, entries: list[Any]) -> list[Any]:
+        """``docker history`` entries (newest first) with the ID of each step a build made
+        an image of, found up the chain of parents, as the classic builder shows them."""
+        import dataclasses
+
+        from engine.errors import ImageNotFound
+
+        by_length: dict[int, str] = {}
+        current: str | None = image.id
+        while current and current.startswith("sha256:") and len(by_length) < 1000:
+            try:
+                found = store.get(current)
+            except ImageNotFound:
+                break
+            by_length.setdefault(len(found.config.get("history") or []), found.id)
+            current = self.parent_of(found.id)
+        total = len(entries)
+        result = []
+        for position, entry in enumerate(entries):
+            ident = by_length.get(total - position)
+            result.append(dataclasses.replace(entry, id=ident) if ident and position else entry)
+        return result
 
     def drop_images(self, image_ids: Iterable[str]) -> None:
         ids = list(image_ids)

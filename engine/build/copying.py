@@ -129,7 +129,7 @@ def plan_copy(request: CopyRequest, image: FileIndex, *, context: BuildContext |
               heredocs: dict[str, bytes] | None = None,
               download: Callable[[str], tuple[Path, float]] | None = None) -> CopyPlan:
     planner = _Planner(image, request)
-    dest = _target(request)
+    dest = _resolved(image, _target(request))
     heredocs = heredocs or {}
     found: list[tuple[str, str]] = []  # (kind, source): context | image | url | heredoc
     for pattern in request.sources:
@@ -184,6 +184,17 @@ def plan_copy(request: CopyRequest, image: FileIndex, *, context: BuildContext |
             _plan_context(planner, context, source, clean_dest, into)
     planner.plan.source_index = source_image
     return planner.plan
+
+
+def _resolved(image: FileIndex, dest: str) -> str:
+    """DEST with the image's symlinks on the way followed (inside the image's root), so
+    COPY into a linked directory lands in its target, as docker does; a trailing / kept."""
+    trailing = dest.endswith("/") and dest != "/"
+    parent, name = posixpath.split(posixpath.normpath(dest))
+    path = posixpath.join("/" + image.resolve(parent), name) if name else "/"
+    if name and image.is_dir(path):
+        path = "/" + image.resolve(path)
+    return path + "/" if trailing and path != "/" else path
 
 
 def _is_url(text: str) -> bool:

@@ -205,3 +205,19 @@ async def test_saved_image_reads_with_skopeo(engine: Any, tmp_path: Path) -> Non
     assert config["config"]["Cmd"] == ["cat", "/x"]
     image = engine.image_store.get(result.image_id)
     assert config["rootfs"]["diff_ids"] == [la.diff_id for la in image.layers]
+
+
+async def test_copy_through_a_linked_directory_and_history_ids(engine: Any,
+                                                               tmp_path: Path) -> None:
+    write_context(tmp_path, {"Dockerfile": (
+        "FROM busybox\n"
+        "RUN mkdir -p /real && ln -s /real /linked\n"
+        "COPY f.txt /linked/\n"
+        "COPY f.txt /linked/sub/g.txt\n"), "f.txt": "f\n"})
+    result, events, _ = await build(engine, tmp_path)
+    files = files_of(engine, result.image_id)
+    assert files.read("/real/f.txt") == b"f\n" and files.read("/real/sub/g.txt") == b"f\n"
+    assert files.entries["linked"].type == tarfile.SYMTYPE
+    steps = [e.image_id for e in events if e.kind == "step_done"]
+    history = await engine.history(result.image_id)
+    assert [h.id for h in history[:4]] == list(reversed(steps))
