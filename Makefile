@@ -57,7 +57,7 @@ $(STAMP): pyproject.toml $(APT_STAMP)
 	touch $@
 
 bench: setup
-	for b in containers pull stats desktop build; do $(VENV)/bin/python benchmarks/$$b.py || exit 1; done
+	for b in containers pull stats desktop build api; do $(VENV)/bin/python benchmarks/$$b.py || exit 1; done
 
 clean:
 	rm -rf $(VENV) build *.egg-info

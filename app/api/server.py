@@ -38,6 +38,9 @@ log = logging.getLogger("skiff.api")
 
 #: Bodies read whole (JSON) stay below this; archives and images stream instead.
 MAX_BODY = 8 << 20
+#: Connections waiting to be accepted: a burst of clients (compose starting a
+#: project, a CI fan-out) queues instead of being refused; dockerd's is SOMAXCONN.
+BACKLOG = 1024
 #: Seconds requests in flight get to finish when the server stops.
 SHUTDOWN_GRACE = 2.0
 
@@ -196,12 +199,12 @@ async def serve(engine: Engine, address: Address, *,
     sock: socket.socket | None = None
     try:
         if listening is not None:
-            site: web.BaseSite = web.SockSite(runner, listening)
+            site: web.BaseSite = web.SockSite(runner, listening, backlog=BACKLOG)
         elif address.scheme == "unix":
             sock = _unix_socket(Path(address.path))
-            site = web.SockSite(runner, sock)
+            site = web.SockSite(runner, sock, backlog=BACKLOG)
         else:
-            site = web.TCPSite(runner, address.host, address.port)
+            site = web.TCPSite(runner, address.host, address.port, backlog=BACKLOG)
         await site.start()
         if ready is not None:
             ready(address)

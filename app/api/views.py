@@ -10,7 +10,7 @@ from typing import Any
 from app.api.backend import rfc3339_ns
 from app.cli.output import container_status
 
-__all__ = ["StatsCounters", "container_summary", "top_json", "unix_seconds"]
+__all__ = ["StatsCounters", "container_ports", "container_summary", "top_json", "unix_seconds"]
 
 
 def unix_seconds(timestamp: str) -> int:
@@ -18,9 +18,8 @@ def unix_seconds(timestamp: str) -> int:
     return ns // 1_000_000_000 if ns is not None else 0
 
 
-def _ports(inspected: dict[str, Any], config: Any) -> list[dict[str, Any]]:
+def container_ports(published: dict[str, Any], config: Any) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
-    published = (inspected.get("NetworkSettings") or {}).get("Ports") or {}
     keys = set(published) | {f"{p.container_port}/{p.protocol}" for p in config.ports}
     for key in sorted(keys):
         port_text, _, protocol = key.partition("/")
@@ -35,28 +34,50 @@ def _ports(inspected: dict[str, Any], config: Any) -> list[dict[str, Any]]:
     return found
 
 
-def container_summary(container: Any, inspected: dict[str, Any],
+def _command(config: Any, run: dict[str, Any]) -> str:
+    """Entrypoint + Cmd as docker combines the container's with the image's."""
+    entrypoint = list(run.get("Entrypoint") or []) if config.entrypoint is None \
+        else list(config.entrypoint)
+    if config.cmd is not None:
+        cmd = list(config.cmd)
+    elif config.entrypoint is not None:
+        cmd = []  # a new entrypoint drops the image's Cmd
+    else:
+        cmd = list(run.get("Cmd") or [])
+    return " ".join(shlex.quote(a) if " " in a or not a else a for a in entrypoint + cmd)
+
+
+def _mounts(config: Any) -> list[dict[str, Any]]:
+    return [{"Type": m.type, **({"Name": m.source} if m.type == "volume" else {}),
+             "Source": m.source if m.type == "bind" else "", "Destination": m.target,
+             "Driver": "local" if m.type == "volume" else "", "Mode": "",
+             "RW": not m.read_only, "Propagation": "rprivate" if m.type == "bind" else ""}
+            for m in config.mounts]
+
+
+def container_summary(container: Any, run: dict[str, Any], published: dict[str, Any],
                       size: int | None = None) -> dict[str, Any]:
-    """One entry of ``GET /containers/json``."""
+    """One entry of ``GET /containers/json``: from what the engine keeps of the
+    container and its image's run config, no inspect (a listing stays cheap)."""
     config = container.config
-    args = [inspected.get("Path") or "", *(inspected.get("Args") or [])]
-    command = " ".join(shlex.quote(a) if " " in a else a for a in args if a or len(args) > 1)
     network = config.network if config.network != "default" else "bridge"
     summary: dict[str, Any] = {
         "Id": container.id,
         "Names": [f"/{container.name}"],
         "Image": config.image,
         "ImageID": config.image_id,
-        "Command": command,
+        "Command": _command(config, run),
         "Created": unix_seconds(container.created),
-        "Ports": _ports(inspected, config),
-        "Labels": (inspected.get("Config") or {}).get("Labels") or {},
+        "Ports": container_ports(published, config),
+        "Labels": {**(run.get("Labels") or {}), **config.labels},
         "State": container.state.status.value,
         "Status": container_status(container.state),
         "HostConfig": {"NetworkMode": network},
-        "NetworkSettings": {"Networks": (inspected.get("NetworkSettings") or {}).get(
-            "Networks") or {}},
-        "Mounts": inspected.get("Mounts") or [],
+        "NetworkSettings": {"Networks": {network: {"NetworkID": "", "EndpointID": "",
+                                                   "Gateway": "", "IPAddress": "",
+                                                   "Aliases": config.network_aliases or None,
+                                                   }}},
+        "Mounts": _mounts(config),
     }
     if size is not None:
         summary["SizeRw"] = size

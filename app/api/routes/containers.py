@@ -18,7 +18,7 @@ from app.api.createbody import container_config, extra_endpoints
 from app.api.errors import ApiError
 from app.api.params import filters, flag, json_body, number, optional_number
 from app.api.routing import Routes
-from app.api.views import container_summary, unix_seconds
+from app.api.views import container_ports, container_summary, unix_seconds
 
 __all__ = ["routes"]
 
@@ -51,7 +51,7 @@ def _label_match(spec: str, labels: dict[str, str]) -> bool:
     return key in labels and (not eq or labels[key] == value)
 
 
-def _matches(container: Any, inspected: dict[str, Any], wanted: dict[str, list[str]]) -> bool:
+def _matches(summary: dict[str, Any], container: Any, wanted: dict[str, list[str]]) -> bool:
     state, config = container.state, container.config
 
     def any_of(key: str, test: Any) -> bool:
@@ -60,10 +60,7 @@ def _matches(container: Any, inspected: dict[str, Any], wanted: dict[str, list[s
     def all_of(key: str, test: Any) -> bool:
         return key not in wanted or all(test(v) for v in wanted[key])
 
-    labels = (inspected.get("Config") or {}).get("Labels") or {}
-    networks = (inspected.get("NetworkSettings") or {}).get("Networks") or {}
-    mounts = inspected.get("Mounts") or []
-    ports = (inspected.get("NetworkSettings") or {}).get("Ports") or {}
+    labels = summary["Labels"]
     return (any_of("id", lambda v: container.id.startswith(v))
             and any_of("name", lambda v: _name_match(v, container.name))
             and any_of("status", lambda v: state.status.value == v)
@@ -73,14 +70,24 @@ def _matches(container: Any, inspected: dict[str, Any], wanted: dict[str, list[s
             and any_of("ancestor", lambda v: v in (config.image, config.image_id)
                        or config.image_id.removeprefix("sha256:").startswith(
                            v.removeprefix("sha256:")))
-            and any_of("network", lambda v: v in networks)
+            and any_of("network", lambda v: v in summary["NetworkSettings"]["Networks"])
             and any_of("volume", lambda v: any(v in (m.get("Name"), m.get("Source"),
-                                                     m.get("Destination")) for m in mounts))
+                                                     m.get("Destination"))
+                                               for m in summary["Mounts"]))
             and any_of("health", lambda v: v == "none")
             and any_of("is-task", lambda v: v in ("false", "0"))
-            and any_of("publish", lambda v: any(
-                (h or {}).get("HostPort") == v.split("/")[0]
-                for hosts in ports.values() for h in hosts or [])))
+            and any_of("publish", lambda v: any(str(p.get("PublicPort")) == v.split("/")[0]
+                                                for p in summary["Ports"]))
+            and any_of("expose", lambda v: any(str(p.get("PrivatePort")) == v.split("/")[0]
+                                               for p in summary["Ports"])))
+
+
+async def _live_settings(engine: Any, container: Any, summary: dict[str, Any]) -> None:
+    inspected = await engine.inspect(container.id)
+    settings = inspected.get("NetworkSettings") or {}
+    summary["Ports"] = container_ports(settings.get("Ports") or {}, container.config)
+    summary["NetworkSettings"] = {"Networks": settings.get("Networks") or {}}
+    summary["Mounts"] = inspected.get("Mounts") or []
 
 
 def _check_list_filters(wanted: dict[str, list[str]]) -> None:
@@ -109,15 +116,24 @@ async def list_containers(request: web.Request) -> web.StreamResponse:
                           if (c.created < pivot.created if older else c.created > pivot.created)]
     sizes = (await engine.container_sizes([c.id for c in containers])
              if flag(request, "size") else {})
+    runs: dict[str, dict[str, Any]] = {}
     found = []
     for container in containers:
-        try:
-            inspected = await engine.inspect(container.id)
-        except errors.NotFound:
-            continue  # removed meanwhile
-        if _matches(container, inspected, wanted):
-            found.append(container_summary(container, inspected, sizes.get(container.id)
-                                           if sizes else None))
+        image_id = container.config.image_id
+        if image_id not in runs:
+            try:
+                runs[image_id] = (await engine.image(image_id)).run_config
+            except errors.NotFound:
+                runs[image_id] = {}
+        summary = container_summary(container, runs[image_id], {},
+                                    sizes.get(container.id) if sizes else None)
+        if container.state.running:  # its live network settings (compose compares them)
+            try:
+                await _live_settings(engine, container, summary)
+            except errors.NotFound:
+                continue  # removed meanwhile
+        if _matches(summary, container, wanted):
+            found.append(summary)
         if 0 < limit <= len(found):
             break
     return web.json_response(found)
