@@ -47,5 +47,7 @@ def status_of(exc: Exception) -> int:
 
 
 def error_response(status: int, message: str) -> web.Response:
-    return web.Response(status=status, content_type="application/json",
-                        text=json.dumps({"message": message}) + "\n")
+    # Exactly "application/json" (no charset): the docker CLI reads the message out
+    # of the body only then, and prints the raw JSON otherwise.
+    return web.Response(status=status, body=json.dumps({"message": message}).encode() + b"\n",
+                        headers={"Content-Type": "application/json"})

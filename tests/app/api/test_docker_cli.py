@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import pty
 import select
+import struct
 import subprocess
+import termios
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -83,34 +86,93 @@ def test_wait_returns_the_exit_code(docker_cli: Docker) -> None:
     assert _ok(docker_cli("wait", "api-wait")).strip() == "7"
 
 
-def test_exec_with_a_tty_through_a_pty(docker_cli: Docker, api_server: ApiServer) -> None:
-    _ok(docker_cli("run", "-d", "--name", "api-exec", "busybox", "sleep", "60"))
-    assert _ok(docker_cli("exec", "api-exec", "cat", "/etc/hostname")).strip()
-    failed = docker_cli("exec", "api-exec", "sh", "-c", "exit 5")
-    assert failed.returncode == 5
+def _in_a_pty(env: dict[str, str], *command: str, typed: bytes,
+              until: bytes) -> tuple[bytes, int]:
+    """Runs the docker CLI on a pseudo-terminal of 33 rows and 101 columns, types
+    ``typed`` once it shows a prompt, and returns what it printed and its exit code."""
     master, slave = pty.openpty()
-    process = subprocess.Popen(["docker", "exec", "-it", "api-exec", "sh"], stdin=slave,
-                               stdout=slave, stderr=slave, env=api_server.env())
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 101, 0, 0))
+    process = subprocess.Popen(["docker", *command], stdin=slave, stdout=slave, stderr=slave,
+                               env=env, start_new_session=True)
     os.close(slave)
+    seen = b""
     try:
-        os.write(master, b"stty size; tty; echo marker-$((6*7)); exit 4\r")
-        seen = b""
-        deadline = time.monotonic() + 30
-        while b"marker-42" not in seen and time.monotonic() < deadline:
-            ready, _, _ = select.select([master], [], [], 1)
+        deadline = time.monotonic() + 60
+        sent = False
+        while until not in seen and time.monotonic() < deadline:
+            if not sent and b"# " in seen:
+                os.write(master, typed)
+                sent = True
+            ready, _, _ = select.select([master], [], [], 0.5)
             if ready:
                 try:
                     seen += os.read(master, 4096)
                 except OSError:
                     break
-        assert b"marker-42" in seen, seen
-        assert b"/dev/pts/" in seen, seen
-        assert process.wait(timeout=30) == 4
+        return seen, process.wait(timeout=30)
     finally:
         os.close(master)
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+TYPED = b"stty size; tty; echo marker-$((6*7)); exit 4\r"
+
+
+def test_exec_with_a_tty_through_a_pty(docker_cli: Docker, api_server: ApiServer) -> None:
+    _ok(docker_cli("run", "-d", "--name", "api-exec", "busybox", "sleep", "60"))
+    assert _ok(docker_cli("exec", "api-exec", "cat", "/etc/hostname")).strip()
+    failed = docker_cli("exec", "api-exec", "sh", "-c", "exit 5")
+    assert failed.returncode == 5
+    seen, code = _in_a_pty(api_server.env(), "exec", "-it", "api-exec", "sh", typed=TYPED,
+                           until=b"marker-42")
+    assert b"marker-42" in seen and b"/dev/pts/" in seen, seen
+    assert b"33 101" in seen, seen  # the client's window size reached the exec's terminal
+    assert code == 4
+
+
+def test_run_it_and_attach_through_a_pty(docker_cli: Docker, api_server: ApiServer) -> None:
+    seen, code = _in_a_pty(api_server.env(), "run", "-it", "--rm", "busybox", "sh",
+                           typed=TYPED, until=b"marker-42")
+    assert b"marker-42" in seen and b"33 101" in seen, seen
+    assert code == 4
+    _ok(docker_cli("run", "-d", "-it", "--name", "api-attach", "busybox", "sh"))
+    seen, code = _in_a_pty(api_server.env(), "attach", "api-attach", typed=TYPED,
+                           until=b"marker-42")
+    assert b"marker-42" in seen and b"33 101" in seen, seen
+    assert code == 4
+    assert _ok(docker_cli("inspect", "-f", "{{.State.ExitCode}}", "api-attach")).strip() == "4"
+
+
+def test_the_lifecycle_verbs(docker_cli: Docker, api_server: ApiServer) -> None:
+    _ok(docker_cli("run", "-d", "--name", "api-verbs", "busybox", "sh", "-c",
+                   'trap "exit 0" TERM; while true; do echo x; sleep 0.2; done'))
+    assert "sh -c" in _ok(docker_cli("top", "api-verbs"))
+    _ok(docker_cli("exec", "api-verbs", "touch", "/made"))
+    assert "A /made" in _ok(docker_cli("diff", "api-verbs")).splitlines()
+    _ok(docker_cli("rename", "api-verbs", "api-verbs-2"))
+    _ok(docker_cli("pause", "api-verbs-2"))
+    assert _ok(docker_cli("ps", "-f", "name=api-verbs-2", "--format",
+                          "{{.Status}}")).strip().endswith("(Paused)")
+    _ok(docker_cli("unpause", "api-verbs-2"))
+    _ok(docker_cli("update", "--memory", "100m", "--memory-swap", "100m", "api-verbs-2"))
+    assert _ok(docker_cli("inspect", "-f", "{{.HostConfig.Memory}}",
+                          "api-verbs-2")).strip() == str(100 << 20)
+    _ok(docker_cli("restart", "-t", "2", "api-verbs-2"))
+    _ok(docker_cli("kill", "api-verbs-2"))
+    assert _ok(docker_cli("wait", "api-verbs-2")).strip() == "137"
+    attached = subprocess.Popen(["docker", "start", "-a", "api-verbs-2"],
+                                stdout=subprocess.PIPE, env=api_server.env())
+    try:
+        assert attached.stdout is not None
+        assert attached.stdout.readline() == b"x\n"  # its output, from the start
+        _ok(docker_cli("stop", "api-verbs-2"))
+        assert attached.wait(timeout=30) == 0  # the trap's exit code
+    finally:
+        if attached.poll() is None:
+            attached.kill()
+            attached.wait()
 
 
 def test_cp_both_ways(docker_cli: Docker, tmp_path: Path) -> None:
@@ -147,3 +209,13 @@ def test_events_since_shows_what_happened(docker_cli: Docker) -> None:
     actions = out.split()
     for action in ("create", "start", "die", "destroy"):
         assert action in actions, out
+
+
+def test_errors_read_as_docker_s(docker_cli: Docker) -> None:
+    result = docker_cli("rm", "api-no-such")
+    assert result.returncode == 1
+    assert result.stderr == "Error response from daemon: No such container: api-no-such\n"
+    _ok(docker_cli("create", "--name", "api-taken", "busybox", "true"))
+    taken = docker_cli("create", "--name", "api-taken", "busybox", "true")
+    assert taken.returncode != 0
+    assert 'Conflict. The container name "/api-taken" is already in use' in taken.stderr
