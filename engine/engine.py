@@ -40,7 +40,8 @@ from engine.containers.model import Change, Container, Event, LogLine, ProcessIn
 from engine.containers.securityopt import normalize_security_opts
 from engine.containers.state import ContainerState, Status
 from engine.containers.statshistory import StatsHistory
-from engine.containers.statusfile import StatusRecord, read_status_file
+from engine.containers.statusfile import ACTIVE as _ACTIVE
+from engine.containers.statusfile import StatusRecord, monitor_death, read_status_file
 from engine.containers.store import ContainerRecord, ContainerStore
 from engine.db import Database
 from engine.diskusage import DiskUsage, disk_usage
@@ -77,7 +78,6 @@ from engine.volumes import Volume, VolumeStore
 
 __all__ = ["Engine"]
 
-_ACTIVE = ("running", "restarting")
 #: Seconds between the event stream's looks when nothing woke it: only for what no
 #: watch covers (a monitor from an older Skiff that does not announce its changes).
 SAFETY_LOOK = 10.0
@@ -399,13 +399,12 @@ class Engine:
             fresh = self._status(container_id)
             if fresh is not None and fresh != status:
                 return self._state(record)
+        if name in _ACTIVE and not self._monitor_alive(status.monitor_pid):
+            # the helper's verdict too, which it records when it next looks
+            status = _replace(status, **monitor_death(cdir / "status.json", error))
+            name, error = status.status, status.error
         exit_code = status.exit_code
         finished_at = status.finished_at
-        if name in _ACTIVE and not self._monitor_alive(status.monitor_pid):
-            name = "exited"  # as the helper records it when it next looks
-            error = error or "the container's monitor process died"
-            exit_code = exit_code or 137
-            finished_at = finished_at or _mtime(cdir / "status.json")
         if name == "running" and (cdir / "paused").exists():
             name = "paused"
         return ContainerState(
@@ -1459,14 +1458,6 @@ def _seconds_since(timestamp: str) -> float:
         return (time.time_ns() - parse_time(timestamp)) / 1e9
     except ValueError:
         return float("inf")  # no (readable) time: long ago
-
-
-def _mtime(path: Path) -> str:
-    """When a file last changed, as the engine's timestamps are written."""
-    try:
-        return format_time(os.stat(path).st_mtime_ns)
-    except OSError:
-        return format_time(time.time_ns())
 
 
 def _hex_id(kind: str, name: str) -> str:

@@ -6,20 +6,31 @@ the other containers or crash a listing: every field is checked, a field of
 the wrong type takes its default, and a file that cannot be read at all says
 so (the container shows as dead, with the reason, and nothing is rewritten, so
 the evidence stays for whoever looks).
+
+The engine and the helper both read the file here, and both judge a record
+whose monitor died while the container was active with :func:`monitor_death`:
+exited, 137 (the code of a killed process), finished when the file last changed.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import time
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
 from engine.containers.health import HealthState, parse_health
+from engine.timestamps import format_rfc3339
 
-__all__ = ["StatusRecord", "parse_status", "read_status_dict", "read_status_file"]
+__all__ = ["ACTIVE", "MONITOR_DIED", "StatusRecord", "monitor_death", "parse_status",
+           "read_status_dict", "read_status_file"]
 
 STATUSES = ("created", "running", "restarting", "paused", "exited", "removing", "dead")
+#: The statuses a live monitor keeps: found with a dead monitor, they are out of date.
+ACTIVE = ("running", "restarting")
+MONITOR_DIED = "the container's monitor process died"
 
 
 @dataclass(frozen=True)
@@ -87,6 +98,18 @@ def read_status_file(path: Path) -> StatusRecord | None:
     except OSError as exc:
         return StatusRecord(status="dead", damaged=f"{path} cannot be read: {exc.strerror}")
     return parse_status(data, str(path))
+
+
+def monitor_death(path: Path, error: str = "") -> dict[str, Any]:
+    """What an active record at ``path`` becomes once its monitor is found dead: the
+    monitor took the container's processes with it, killed. ``error``: what the record
+    already says went wrong (a damaged file), kept before the monitor's death."""
+    try:
+        when = format_rfc3339(os.stat(path).st_mtime_ns)
+    except OSError:
+        when = format_rfc3339(time.time_ns())
+    return {"status": "exited", "pid": 0, "exit_code": 137, "error": error or MONITOR_DIED,
+            "finished_at": when}
 
 
 def read_status_dict(path: Path) -> dict[str, Any]:

@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.cgroups import open_cgroup
+from engine.containers.statusfile import ACTIVE, monitor_death
 from engine.errors import ContainerNotFound, SkiffError
 from engine.helper.claims import Claims
-from engine.helper.containers.procs import now, unlink
+from engine.helper.containers.procs import unlink
 from engine.helper.layerrefs import LayerRefs
 from engine.helper.privacy import private_dir
 from engine.helper.runtime.spec import ContainerDir
@@ -32,7 +33,6 @@ if TYPE_CHECKING:
 __all__ = ["ACTIVE", "PRIVATE_FILES", "ContainerBase"]
 
 
-ACTIVE = ("running", "restarting")
 # What an older Skiff left readable to every user in a container's directory.
 PRIVATE_FILES = ("spec.json", "status.json", "ctr.log", "network.json", "userns.json")
 
@@ -81,10 +81,9 @@ class ContainerBase:
         status = cdir.read_status()
         if status.get("status") in ACTIVE and not is_alive(int(status.get("monitor_pid", 0))):
             name, image = self._bury(cdir)
-            status.update(status="exited", pid=0, exit_code=137,
-                          error="the container's monitor process died",
-                          finished_at=status.get("finished_at") or now())
-            cdir.journal("die", name=name, image=image, exitCode="137")
+            # the engine's verdict too
+            status.update(monitor_death(cdir.status, str(status.get("error") or "")))
+            cdir.journal("die", name=name, image=image, exitCode=str(status["exit_code"]))
             cdir.write_status(status)
         return status
 
