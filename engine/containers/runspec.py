@@ -12,13 +12,12 @@ from typing import Any
 from engine.containers.checks import check_config, check_user
 from engine.containers.config import ContainerConfig
 from engine.containers.health import probe_request
-from engine.containers.imageconfig import merge_config, merge_env
+from engine.containers.imageconfig import merge_config
 from engine.containers.securityopt import seccomp_request
 from engine.errors import InvalidArgument
 from engine.images.model import Image
 
-# merge_env is imageconfig's, named here too for the helper's exec until it imports it there
-__all__ = ["command_line", "merge_env", "parse_signal", "runtime_request"]
+__all__ = ["command_line", "parse_signal", "runtime_request"]
 
 
 def parse_signal(value: str | int) -> int:

@@ -33,7 +33,7 @@ class Exec(ContainerBase):
     def exec(self, id: str, args: list[str], env: list[str], user: str, cwd: str, tty: bool,
              rows: int, cols: int) -> WithFds:
         """Start a process in the running container; hand its streams to the caller."""
-        from engine.containers.runspec import merge_env
+        from engine.containers.imageconfig import merge_env
 
         cdir = self._existing(id)
         status = self._live_status(cdir)
