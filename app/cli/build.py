@@ -2,8 +2,9 @@
 
 ``build`` prints the classic builder's lines (``Step N/M : ...``, `` ---> Using
 cache``, the RUN output as it comes, ``Successfully built``); on a terminal with
-``--progress auto`` the same lines are coloured, step headers standing out from
-the output. ``-q`` prints only the image ID. A failing RUN exits with its code.
+``--progress auto`` (or ``tty``) each step gets a bold header, its output indented
+under it and a line saying how it ended (cached, or its time and layer size).
+``-q`` prints only the image ID. A failing RUN exits with its code.
 """
 
 from __future__ import annotations
@@ -35,24 +36,66 @@ def _pairs(values: list[str], flag: str, environ: dict[str, str]) -> dict[str, s
     return found
 
 
+class _Terminal:
+    """The display on a terminal: each step a bold ``[N/M]`` header, its output indented
+    and dimmed under a bar, and how it ended: cached, or its time and layer size."""
+
+    def __init__(self, out: Any) -> None:
+        self.out = out
+        self.started = 0.0
+        self.line_start = True
+
+    def __call__(self, event: Any) -> None:
+        import time
+
+        from engine.units import human_size
+
+        kind = event.kind
+        if kind == "step":
+            self._end_line()
+            self.started = time.monotonic()
+            self.out.write(f"{_BOLD}[{event.step}/{event.total}] {event.text}{_RESET}\n")
+        elif kind == "output":
+            for piece in event.text.splitlines(keepends=True):
+                if self.line_start:
+                    self.out.write(f"{_DIM}  │ {_RESET}")
+                self.out.write(piece)
+                self.line_start = piece.endswith("\n")
+        elif kind == "step_done":
+            self._end_line()
+            if event.cached:
+                self.out.write(f"{_GREEN}  ✓ cached{_RESET}\n")
+            else:
+                took = time.monotonic() - self.started
+                layer = f", layer {human_size(event.size)}" if event.size else ""
+                self.out.write(f"{_DIM}  ✓ {took:.1f}s{layer} → "
+                               f"{event.image_id.removeprefix('sha256:')[:12]}{_RESET}\n")
+        elif kind in ("warning", "built", "tagged"):
+            from engine.build.events import render
+
+            self._end_line()
+            self.out.write(render(event))
+        self.out.flush()
+
+    def _end_line(self) -> None:
+        if not self.line_start:
+            self.out.write("\n")
+            self.line_start = True
+
+
 def _writer(ctx: Context, quiet: bool, fancy: bool) -> Any:
     from engine.build.events import render
+
+    if fancy and not quiet:
+        return _Terminal(ctx.out)
 
     def show(event: Any) -> None:
         if quiet:
             return
         text = render(event)
-        if not text:
-            return
-        if fancy:
-            if event.kind == "step":
-                text = f"{_BOLD}{text}{_RESET}"
-            elif event.kind == "cached":
-                text = f"{_GREEN}{text}{_RESET}"
-            elif event.kind in ("running", "removed", "step_done"):
-                text = f"{_DIM}{text}{_RESET}"
-        ctx.out.write(text)
-        ctx.out.flush()
+        if text:
+            ctx.out.write(text)
+            ctx.out.flush()
 
     return show
 
