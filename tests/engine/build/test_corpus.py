@@ -221,3 +221,42 @@ async def test_copy_through_a_linked_directory_and_history_ids(engine: Any,
     steps = [e.image_id for e in events if e.kind == "step_done"]
     history = await engine.history(result.image_id)
     assert [h.id for h in history[:4]] == list(reversed(steps))
+
+
+async def test_add_url_copy_from_image_and_network_none(engine: Any, tmp_path: Path) -> None:
+    import http.server
+    import threading
+
+    served = tmp_path / "served"
+    served.mkdir()
+    (served / "remote.txt").write_text("downloaded\n")
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, directory=str(served), **kwargs)
+
+        def log_message(self, *_args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        port = server.server_address[1]
+        context = tmp_path / "ctx"
+        write_context(context, {"Dockerfile": (
+            "FROM scratch\n"
+            f"ADD http://127.0.0.1:{port}/remote.txt /dl/\n"
+            "COPY --from=busybox /bin/busybox /bin/sh\n"
+            "FROM busybox\n"
+            "COPY --from=0 /dl/remote.txt /remote.txt\n"
+            "RUN ls /sys/class/net > /nets\n")})
+        result, _events, _ = await build(engine, context, network="none")
+    finally:
+        server.shutdown()
+        thread.join()
+    files = files_of(engine, result.image_id)
+    assert files.read("/remote.txt") == b"downloaded\n"
+    entry = files.get("/remote.txt")
+    assert entry is not None and entry.mode & 0o777 == 0o600
+    assert files.read("/nets") == b"lo\n"
