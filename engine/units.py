@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from fractions import Fraction
 
 from engine.errors import InvalidArgument
 
 __all__ = [
     "bytes_size",
+    "format_cpus",
     "format_ram",
     "human_duration",
     "human_size",
+    "parse_cpus",
     "parse_ram",
 ]
 
@@ -45,6 +48,27 @@ def parse_ram(text: str) -> int:
     if len(lowered) > 3 or lowered[0] not in _BINARY or lowered[1:] not in ("", "b", "ib"):
         raise InvalidArgument(f"invalid suffix: '{suffix}'{_HINT}")
     return int(size * _BINARY[lowered[0]])
+
+
+def parse_cpus(text: str) -> int:
+    """docker's ``--cpus`` (opts.NanoCPUs): a rational number of CPUs → nano CPUs, exactly
+    (``1.5`` → 1500000000); 0 means no limit."""
+    try:
+        value = Fraction(text)
+    except (ValueError, ZeroDivisionError):
+        raise InvalidArgument(f"failed to parse {text} as a rational number") from None
+    if value < 0:
+        raise InvalidArgument(f"invalid number of CPUs {text}: it must be positive")
+    nano = value * 1_000_000_000
+    if nano.denominator != 1:
+        raise InvalidArgument("value is too precise")
+    return int(nano)
+
+
+def format_cpus(nano_cpus: int) -> str:
+    """The ``--cpus`` value for nano CPUs: 1500000000 → ``1.5``."""
+    whole, rest = divmod(nano_cpus, 1_000_000_000)
+    return f"{whole}.{rest:09d}".rstrip("0") if rest else str(whole)
 
 
 def format_ram(size: int) -> str:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TypeVar
 
+from engine import units
 from engine.containers import mountspec, portspec
 from engine.containers.config import MountSpec, PortBinding, RestartPolicy
 from engine.containers.securityopt import normalize_security_opts
@@ -59,16 +60,11 @@ def parse_memory(text: str, flag: str = "-m, --memory") -> int:
 
 
 def parse_cpus(text: str) -> int:
-    """``--cpus 1.5`` → nano CPUs (1.5e9)."""
+    """``--cpus 1.5`` → nano CPUs (1.5e9), by the engine's rule."""
     try:
-        value = float(text)
-    except ValueError:
-        raise UsageError(f'invalid argument "{text}" for "--cpus" flag: failed to parse '
-                         f"{text} as a rational number") from None
-    if value < 0 or value != value or value == float("inf"):
-        raise UsageError(f'invalid argument "{text}" for "--cpus" flag: the number of CPUs '
-                         "must be a positive number")
-    return round(value * 1e9)
+        return units.parse_cpus(text)
+    except InvalidArgument as exc:
+        raise UsageError(f'invalid argument "{text}" for "--cpus" flag: {exc}') from None
 
 
 def parse_security_opts(values: Sequence[str]) -> list[str]:

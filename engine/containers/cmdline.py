@@ -11,7 +11,7 @@ import shlex
 from engine.containers.config import ContainerConfig
 from engine.containers.mountspec import format_mount
 from engine.containers.portspec import format_publish
-from engine.units import format_ram
+from engine.units import format_cpus, format_ram
 
 __all__ = ["run_command", "verb_command"]
 
@@ -49,7 +49,7 @@ def run_command(config: ContainerConfig, name: str = "", *, detach: bool = True)
     if res.memory:
         args += ["-m", format_ram(res.memory)]
     if res.nano_cpus:
-        args += ["--cpus", f"{res.nano_cpus / 1e9:g}"]
+        args += ["--cpus", format_cpus(res.nano_cpus)]
     if res.pids_limit:
         args += ["--pids-limit", str(res.pids_limit)]
     for key, value in config.labels.items():

@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from engine.errors import InvalidArgument
-from engine.units import bytes_size, format_ram, human_duration, human_size, parse_ram
+from engine.units import (
+    bytes_size,
+    format_cpus,
+    format_ram,
+    human_duration,
+    human_size,
+    parse_cpus,
+    parse_ram,
+)
 
 
 @pytest.mark.parametrize(("text", "value"), [
@@ -67,3 +75,23 @@ def test_bytes_size_is_docker_binary(size: int, text: str) -> None:
 def test_human_duration(seconds: float, text: str) -> None:
     assert human_duration(seconds) == text
 
+
+
+@pytest.mark.parametrize(("text", "nano"), [
+    ("1.5", 1_500_000_000), ("0.25", 250_000_000), ("2", 2_000_000_000), ("0", 0),
+    ("0.000000001", 1), ("3/2", 1_500_000_000), ("1e1", 10_000_000_000),
+])
+def test_cpus_as_docker_reads_them(text: str, nano: int) -> None:
+    assert parse_cpus(text) == nano
+    assert parse_cpus(format_cpus(nano)) == nano
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("two", "failed to parse two as a rational number"),
+    ("inf", "failed to parse inf as a rational number"), ("", "failed to parse"),
+    ("1/3", "value is too precise"), ("0.0000000001", "value is too precise"),
+    ("-1", "invalid number of CPUs -1: it must be positive"),
+])
+def test_bad_cpus(text: str, message: str) -> None:
+    with pytest.raises(InvalidArgument, match=message):
+        parse_cpus(text)

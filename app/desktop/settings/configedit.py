@@ -26,7 +26,7 @@ from engine.containers.mountspec import volume_mount
 from engine.containers.portspec import port_binding
 from engine.errors import InvalidArgument
 from engine.names import check_container_name
-from engine.units import format_ram, parse_ram
+from engine.units import format_cpus, format_ram, parse_cpus, parse_ram
 
 __all__ = ["SettingsForm", "check_name", "config_from_form", "form_from_config"]
 
@@ -65,9 +65,7 @@ def form_from_config(name: str, config: ContainerConfig) -> SettingsForm:
               str(p.host_port) if p.host_port else "") for p in config.ports]
     volumes = [(m.source, m.target, m.read_only) for m in config.mounts]
     resources = config.resources
-    cpus = ""
-    if resources.nano_cpus:
-        cpus = f"{resources.nano_cpus / 1e9:g}"
+    cpus = format_cpus(resources.nano_cpus) if resources.nano_cpus else ""
     return SettingsForm(
         name=name, env=env, ports=ports, volumes=volumes,
         network="bridge" if config.network in ("default", "") else config.network,
@@ -100,16 +98,8 @@ def config_from_form(base: ContainerConfig, form: SettingsForm) -> ContainerConf
         raise InvalidArgument("the maximum retry count must be 0 or more")
     memory = _field("memory limit",
                     lambda: parse_ram(form.memory.strip()) if form.memory.strip() else None)
-    nano_cpus = None
-    if form.cpus.strip():
-        try:
-            cpus = float(form.cpus)
-        except ValueError:
-            raise InvalidArgument(f"CPUs {form.cpus!r} is not a number: write 0.5, 1 or "
-                                  "2, say") from None
-        if cpus <= 0:
-            raise InvalidArgument("CPUs must be more than 0 (leave it empty for no limit)")
-        nano_cpus = int(cpus * 1e9)
+    nano_cpus = _field("CPUs",
+                       lambda: parse_cpus(form.cpus.strip()) if form.cpus.strip() else None)
     pids = None
     if form.pids.strip():
         if not form.pids.strip().isdigit() or int(form.pids) <= 0:
@@ -124,7 +114,7 @@ def config_from_form(base: ContainerConfig, form: SettingsForm) -> ContainerConf
     network = form.network.strip() or "bridge"
     if network == "bridge" and base.network in ("default", ""):
         network = base.network  # the same network by the name the CLI shows: no change
-    resources = Resources(memory=memory, nano_cpus=nano_cpus, pids_limit=pids)
+    resources = Resources(memory=memory, nano_cpus=nano_cpus or None, pids_limit=pids)
     check_resources(resources)
     return replace(base, env=env, ports=ports, mounts=mounts, network=network,
                    restart_policy=RestartPolicy(form.restart, retries), resources=resources,
