@@ -159,7 +159,8 @@ def plan_copy(request: CopyRequest, image: FileIndex, *, context: BuildContext |
     clean_dest = posixpath.normpath(dest)
     for kind, source in found:
         if kind == "heredoc":
-            target = posixpath.join(clean_dest, source) if into else clean_dest
+            name = source.lstrip("<").removeprefix("-").strip("\"'")
+            target = posixpath.join(clean_dest, name) if into else clean_dest
             planner.parents(posixpath.dirname(target))
             data = heredocs[source]
             planner.plan.items.append(CopyItem(

@@ -37,8 +37,13 @@ def command_of(ins: Instruction, shell: list[str] | None) -> list[str]:
     if ins.heredocs and not ins.json:
         text = " ".join(ins.args).strip()
         first = ins.heredocs[0]
-        if text in (f"<<{first.name}", f"<<-{first.name}") and len(ins.heredocs) == 1:
-            return [*(shell or DEFAULT_SHELL), first.content]
+        marks = {f"<<{dash}{quote}{first.name}{quote}" for dash in ("", "-")
+                 for quote in ("", '"', "'")}
+        if text in marks and len(ins.heredocs) == 1:
+            content = first.content
+            if text.startswith("<<-"):
+                content = "".join(line.lstrip("\t") for line in content.splitlines(True))
+            return [*(shell or DEFAULT_SHELL), content]
         # The shell reads the heredocs itself: hand it the whole script.
         body = "".join(f"{h.content}{h.name}\n" for h in ins.heredocs)
         return [*(shell or DEFAULT_SHELL), f"{text}\n{body}"]

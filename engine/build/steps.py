@@ -18,7 +18,7 @@ from engine.build.dockerfile import Instruction
 from engine.build.fsindex import FileIndex
 from engine.build.layertar import Meta
 from engine.build.owners import resolve_owner
-from engine.build.words import expand
+from engine.build.words import expand, expand_variables
 from engine.errors import InvalidArgument
 from engine.images.model import Layer
 
@@ -50,8 +50,7 @@ async def copy_step(builder: Builder, state: StageState, ins: Instruction) -> No
             raise ins.error(f"invalid --chmod value {text!r}: use an octal mode") from None
         if not 0 <= chmod <= 0o7777:
             raise ins.error(f"invalid --chmod value {text!r}")
-    heredocs = {f"<<{h.name}": h.content.encode() for h in ins.heredocs}
-    heredocs.update({f"<<-{h.name}": h.content.encode() for h in ins.heredocs})
+    heredocs = _heredoc_sources(ins, env, escape)
     source_index = None
     source_id = ""
     if "from" in ins.flags:
@@ -67,6 +66,30 @@ async def copy_step(builder: Builder, state: StageState, ins: Instruction) -> No
         if await builder._reuse(state, key):
             return
         await _commit_plan(builder, state, ins, plan, key)
+
+
+def _heredoc_sources(ins: Instruction, env: dict[str, str], escape: str) -> dict[str, bytes]:
+    """``<<EOF``-style sources and their content: ``<<-`` strips leading tabs, and an
+    unquoted delimiter has its variables expanded, as BuildKit does."""
+    found: dict[str, bytes] = {}
+    by_name = {h.name: h.content for h in ins.heredocs}
+    for arg in ins.args:
+        if not arg.startswith("<<"):
+            continue
+        spec = arg[2:]
+        strip = spec.startswith("-")
+        name = spec.removeprefix("-")
+        quoted = len(name) > 1 and name[0] == name[-1] and name[0] in "\"'"
+        name = name[1:-1] if quoted else name
+        if name not in by_name:
+            continue
+        content = by_name[name]
+        if strip:
+            content = "".join(line.lstrip("\t") for line in content.splitlines(keepends=True))
+        if not quoted:
+            content = expand_variables(content, env, escape)
+        found[arg] = content.encode()
+    return found
 
 
 async def _commit_plan(builder: Builder, state: StageState, ins: Instruction,

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 from engine.errors import InvalidArgument
 
-__all__ = ["expand", "expand_words"]
+__all__ = ["expand", "expand_variables", "expand_words"]
 
 _EOF = ""
 
@@ -190,6 +190,25 @@ class _Lexer:
 def expand(text: str, env: Mapping[str, str], escape: str = "\\") -> str:
     """One word with its variables substituted and quotes removed."""
     return _Lexer(text, env, escape).words(split=False)[0]
+
+
+def expand_variables(text: str, env: Mapping[str, str], escape: str = "\\") -> str:
+    """Variables alone (quotes kept as they are): a heredoc's content, as BuildKit expands
+    a COPY heredoc whose delimiter is not quoted. ``\\$`` keeps a dollar sign."""
+    out: list[str] = []
+    lexer = _Lexer(text, env, escape)
+    scanner = lexer.s
+    while True:
+        ch = scanner.peek()
+        if ch == _EOF:
+            return "".join(out)
+        if ch == escape and scanner.pos + 1 < len(text) and text[scanner.pos + 1] == "$":
+            scanner.next()
+            out.append(scanner.next())
+        elif ch == "$":
+            out.append(lexer._dollar())
+        else:
+            out.append(scanner.next())
 
 
 def expand_words(text: str, env: Mapping[str, str], escape: str = "\\") -> list[str]:

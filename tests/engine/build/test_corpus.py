@@ -260,3 +260,21 @@ async def test_add_url_copy_from_image_and_network_none(engine: Any, tmp_path: P
     entry = files.get("/remote.txt")
     assert entry is not None and entry.mode & 0o777 == 0o600
     assert files.read("/nets") == b"lo\n"
+
+
+async def test_heredocs(engine: Any, tmp_path: Path) -> None:
+    write_context(tmp_path, {"Dockerfile": (
+        "FROM busybox\n"
+        "ARG WHO=world\n"
+        "COPY <<EOF /expanded\nhello $WHO\nEOF\n"
+        "COPY <<\"EOF\" /kept\nhello $WHO\nEOF\n"
+        "COPY <<-EOT /dir/\n\ttabbed\n\tEOT\n"
+        "RUN <<EOF\necho \"ran for $WHO\" > /ran\nEOF\n"
+        "RUN cat <<EOF > /catted\nvia cat\nEOF\n")})
+    result, _events, _ = await build(engine, tmp_path)
+    files = files_of(engine, result.image_id)
+    assert files.read("/expanded") == b"hello world\n"
+    assert files.read("/kept") == b"hello $WHO\n"
+    assert files.read("/dir/EOT") == b"tabbed\n"
+    assert files.read("/ran") == b"ran for world\n"
+    assert files.read("/catted") == b"via cat\n"
