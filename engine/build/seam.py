@@ -97,7 +97,8 @@ class EngineSeam:
             return 0, await self.container_layer(container.id)
         finally:
             with contextlib.suppress(Exception):
-                await asyncio.shield(self.engine.remove(container.id, force=True))
+                await asyncio.shield(self.engine.remove(container.id, force=True,
+                                                        volumes=True))
 
     async def container_layer(self, container_id: str) -> Layer | None:
         with self.temporary() as tar:

@@ -278,3 +278,13 @@ async def test_heredocs(engine: Any, tmp_path: Path) -> None:
     assert files.read("/dir/EOT") == b"tabbed\n"
     assert files.read("/ran") == b"ran for world\n"
     assert files.read("/catted") == b"via cat\n"
+
+
+async def test_run_after_volume_leaves_no_volume(engine: Any, tmp_path: Path) -> None:
+    write_context(tmp_path, {"Dockerfile": (
+        "FROM busybox\nVOLUME /data\nRUN echo lost > /data/x && echo kept > /kept\n")})
+    before = {v.name for v in await engine.volumes()}
+    result, _events, _ = await build(engine, tmp_path)
+    assert {v.name for v in await engine.volumes()} == before
+    files = files_of(engine, result.image_id)
+    assert files.read("/kept") == b"kept\n" and files.get("/data/x") is None
