@@ -29,6 +29,7 @@ _FLAGS: dict[str, dict[str, bool]] = {
     "HEALTHCHECK": {"interval": True, "timeout": True, "start-period": True,
                     "start-interval": True, "retries": True},
 }
+_REPEATED = ("mount", "exclude")
 KEYWORDS = ("ADD", "ARG", "CMD", "COPY", "ENTRYPOINT", "ENV", "EXPOSE", "FROM", "HEALTHCHECK",
             "LABEL", "MAINTAINER", "ONBUILD", "RUN", "SHELL", "STOPSIGNAL", "USER", "VOLUME",
             "WORKDIR")
@@ -164,9 +165,11 @@ def _flags(keyword: str, raw: tuple[str, ...], file: str, line: int) -> dict[str
         if allowed[name] and not sep:
             raise InvalidArgument(f"{file}:{line}: {keyword}: missing a value on flag: "
                                   f"--{name}")
-        if name in flags and name != "exclude":
+        if name in flags and name not in _REPEATED:
             raise InvalidArgument(f"{file}:{line}: {keyword}: duplicate flag specified: "
                                   f"--{name}")
+        if name in flags and sep:  # --mount and --exclude repeat: one value a line
+            value = f"{flags[name]}\n{value}"
         flags[name] = value if sep else None
     return flags
 

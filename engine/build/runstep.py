@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from engine.build.cache import step_key
 from engine.build.dockerfile import Instruction
 from engine.build.metadata import DEFAULT_SHELL, shell_form
+from engine.build.runmounts import CACHE_LABEL, run_mounts
 from engine.containers.config import ContainerConfig
 from engine.errors import SkiffError
 
@@ -58,8 +59,8 @@ def _created_by(builder: Builder, state: StageState, command: list[str], json: b
 
 
 async def run_step(builder: Builder, state: StageState, ins: Instruction) -> None:
-    if "mount" in ins.flags or "security" in ins.flags:
-        raise ins.error("--mount and --security are not supported by skiff build")
+    if "security" in ins.flags:
+        raise ins.error("--security is not supported by skiff build")
     network = ins.flag("network", builder.options.network or "default")
     if network not in _NETWORKS and ins.flags.get("network") is not None:
         raise ins.error(f"invalid --network {network!r}: use default, none or host")
@@ -71,11 +72,15 @@ async def run_step(builder: Builder, state: StageState, ins: Instruction) -> Non
     if not state.image_id:  # FROM scratch: the container needs an image of its own
         await builder._commit(state, state.run, "", None, {}, key="", history=False)
     run = state.run
+    mounts = run_mounts(ins, builder.context, str(run.get("WorkingDir") or "/"))
+    for mount in mounts:
+        if mount.cache_volume:
+            await builder.seam.ensure_volume(mount.cache_volume, {CACHE_LABEL: "1"})
     config = ContainerConfig(
         image=state.image_id, image_id=state.image_id, cmd=command, entrypoint=[],
         env=builder.run_env(state), working_dir=str(run.get("WorkingDir") or ""),
         user=str(run.get("User") or ""), network=_NETWORKS.get(network, network),
-        labels={"org.skiff.build": "1"})
+        labels={"org.skiff.build": "1"}, mounts=[m.spec for m in mounts])
 
     ran: list[str] = []
 

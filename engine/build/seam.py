@@ -100,6 +100,11 @@ class EngineSeam:
                 await asyncio.shield(self.engine.remove(container.id, force=True,
                                                         volumes=True))
 
+    async def ensure_volume(self, name: str, labels: dict[str, str]) -> None:
+        """A named volume of the user's (a RUN --mount=type=cache), made if missing."""
+        if not self.engine.volume_store.exists(name):
+            await self.engine.volume_create(name, labels)
+
     async def container_layer(self, container_id: str) -> Layer | None:
         with self.temporary() as tar:
             reply = await self.engine._call("container_layer", {"id": container_id},

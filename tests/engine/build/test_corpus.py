@@ -288,3 +288,42 @@ async def test_run_after_volume_leaves_no_volume(engine: Any, tmp_path: Path) ->
     assert {v.name for v in await engine.volumes()} == before
     files = files_of(engine, result.image_id)
     assert files.read("/kept") == b"kept\n" and files.get("/data/x") is None
+
+
+async def test_run_mounts(engine: Any, tmp_path: Path) -> None:
+    write_context(tmp_path, {"Dockerfile": (
+        "FROM busybox\n"
+        "RUN --mount=type=cache,target=/cache,id=counter "
+        "echo x >> /cache/hits && wc -l < /cache/hits > /seen\n"
+        "RUN --mount=type=tmpfs,target=/scratch touch /scratch/t && ls /scratch > /tmpls\n"
+        "RUN --mount=type=bind,source=src,target=/src --mount=type=tmpfs,target=/t "
+        "cat /src/in.txt > /from-bind && (touch /src/no 2>/dev/null || echo ro > /ro)\n"),
+        "src/in.txt": "bound\n"})
+    first, _events, _ = await build(engine, tmp_path, no_cache=True)
+    files = files_of(engine, first.image_id)
+    assert files.read("/tmpls") == b"t\n" and files.read("/from-bind") == b"bound\n"
+    assert files.read("/ro") == b"ro\n"
+    assert files.get("/cache/hits") is None and files.get("/scratch/t") is None
+    assert files.get("/src/in.txt") is None
+    second, _events, _ = await build(engine, tmp_path, no_cache=True)
+    assert files_of(engine, second.image_id).read("/seen") == b"2\n"  # the cache stayed
+    caches = [v for v in await engine.volumes() if v.name.startswith("buildcache-")]
+    for volume in caches:
+        await engine.volume_remove(volume.name)
+    assert caches
+
+
+def test_mount_errors(tmp_path: Path) -> None:
+    from engine.build.context import open_context
+    from engine.build.dockerfile import parse
+    from engine.build.runmounts import run_mounts
+    from engine.errors import InvalidArgument
+
+    context = open_context(write_context(tmp_path, {"Dockerfile": ""}))
+    for flag, message in (("type=secret,id=x,target=/s", "type=secret is not supported"),
+                          ("type=bind,from=stage,target=/x", "from="),
+                          ("type=bind,target=/x,rw", "writable"),
+                          ("type=cache", "a target is required")):
+        ins = parse(f"FROM busybox\nRUN --mount={flag} true\n").stages[0].instructions[0]
+        with pytest.raises(InvalidArgument, match=message):
+            run_mounts(ins, context, "/")
