@@ -67,7 +67,12 @@ from engine.images.model import Image, Layer
 from engine.images.reference import Reference
 from engine.images.sizes import measure_layers
 from engine.images.store import ImageStore
-from engine.names import check_container_name, check_volume_name, generate_name
+from engine.names import (
+    check_container_name,
+    check_network_name,
+    check_volume_name,
+    generate_name,
+)
 from engine.networkattachments import Attachment, NetworkAttachments
 from engine.networklabels import NetworkLabels
 from engine.processes import is_alive
@@ -930,6 +935,7 @@ class Engine:
         """A user-defined bridge network; containers on it reach each other by name."""
         if name in ("bridge", "host", "none", "default"):
             raise Conflict(f"network with name {name} already exists")
+        check_network_name(name)
         result: dict[str, Any] = await self._call(
             "network_create", {"name": name, "subnet": subnet or None,
                                "gateway": gateway or None})

@@ -1,4 +1,4 @@
-"""Container and volume names: the one rule every part checks, and the names Skiff makes up.
+"""Container, volume and network names: the one rule every part checks, and made-up names.
 
 Docker's rule for both (moby ``daemon/names``): ``[a-zA-Z0-9][a-zA-Z0-9_.-]+``,
 so at least two characters. Skiff adds one limit, :data:`NAME_MAX`, because names
@@ -21,7 +21,10 @@ __all__ = [
     "NAME_CHARS",
     "NAME_MAX",
     "NAME_PATTERN",
+    "NETWORK_NAME_MAX",
+    "NETWORK_NAME_PATTERN",
     "check_container_name",
+    "check_network_name",
     "check_volume_name",
     "generate_name",
     "image_name",
@@ -37,6 +40,10 @@ NAME_MAX = 128
 #: such containers still start.
 NAME_PATTERN = re.compile(rf"^{NAME_CHARS}{{0,{NAME_MAX - 1}}}$")
 _CHARACTERS = re.compile(rf"^{NAME_CHARS}+$")
+#: A network's name also names its bridge and firewall chains: shorter, and some taken.
+NETWORK_NAME_MAX = 64
+NETWORK_NAME_PATTERN = re.compile(rf"^{NAME_CHARS}{{0,{NETWORK_NAME_MAX - 1}}}$")
+_RESERVED_NETWORKS = ("host", "none", "default")
 _INVALID = re.compile(r"[^a-zA-Z0-9_.-]+")
 
 _ADJECTIVES = (
@@ -70,6 +77,17 @@ def check_volume_name(name: str) -> str:
                               f'only "{NAME_CHARS}" are allowed. If you intended to pass a host '
                               "directory, use absolute path")
     _check_length("volume", name)
+    return name
+
+
+def check_network_name(name: str) -> str:
+    """A user-defined network's name: the same characters, at most 64, not a reserved one."""
+    if not NETWORK_NAME_PATTERN.match(name):
+        raise InvalidArgument(f"invalid network name {name!r}: use letters, digits, '_', '.' "
+                              f"and '-', starting with a letter or digit (at most "
+                              f"{NETWORK_NAME_MAX})")
+    if name in _RESERVED_NETWORKS:
+        raise InvalidArgument(f"network name {name!r} is reserved")
     return name
 
 

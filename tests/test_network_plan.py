@@ -21,7 +21,8 @@ from engine.helper.network.rules import (
     render_iptables,
     render_nft,
 )
-from engine.helper.network.subnets import bridge_name, mac_for, validate_network_name
+from engine.helper.network.subnets import bridge_name, mac_for
+from engine.names import check_network_name
 
 NETS = [("skiff0", IPv4Network("10.88.0.0/16")), ("skiff-1", IPv4Network("10.89.0.0/24"))]
 DNAT = Dnat("ab" * 32, IPv4Address("10.88.0.2"), PublishedPort("tcp", "", 8080, 80))
@@ -112,10 +113,10 @@ def test_link_names_and_macs() -> None:
     with pytest.raises(InvalidArgument):
         bridge_name("toolongprefix", "appnet")
     assert mac_for(IPv4Address("10.88.0.2")) == "02:42:0a:58:00:02"
-    assert validate_network_name("my_net-1.x") == "my_net-1.x"
+    assert check_network_name("my_net-1.x") == "my_net-1.x"
     for bad in ("", "-x", "a b", "host", "none", "x" * 65):
         with pytest.raises(InvalidArgument):
-            validate_network_name(bad)
+            check_network_name(bad)
 
 
 # -- /etc files ---------------------------------------------------------------------------------

@@ -12,16 +12,42 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 
-from engine.containers.config import ContainerConfig, Resources
+from engine.containers.config import ContainerConfig, PortBinding, Resources
 from engine.errors import InvalidArgument, NetworkNotFound
-from engine.helper.protocol import HOSTNAME, VERBS
+from engine.helper.protocol import HOSTNAME, VERBS, Field
 
-__all__ = ["MIN_MEMORY", "MIN_NANO_CPUS", "check_config", "check_resources", "check_user"]
+__all__ = ["MIN_MEMORY", "MIN_NANO_CPUS", "PUBLISHED_PROTOCOLS", "check_config", "check_ports",
+           "check_resources", "check_user"]
 
 #: docker's minimum (linuxMinMemory): below it a container cannot even start its init.
 MIN_MEMORY = 6 * 1024 * 1024
 MIN_NANO_CPUS = 10_000_000  # 0.01 CPU, docker's lowest --cpus
+
+
+def _port_field(field: str) -> Field:
+    """The helper's own rule for a field of a published port."""
+    items = VERBS["container_create"]["spec"].items
+    assert items is not None and items["ports"].items is not None
+    return items["ports"].items[field]
+
+
+#: What the helper publishes (docker also has sctp).
+PUBLISHED_PROTOCOLS = _port_field("protocol").choices
+
+
+def check_ports(ports: Sequence[PortBinding]) -> None:
+    """Published ports the helper can set up: docker's syntax allows more (sctp, IPv6)."""
+    host_ip = _port_field("host_ip").pattern
+    assert host_ip is not None
+    for binding in ports:
+        if binding.protocol not in PUBLISHED_PROTOCOLS:
+            raise InvalidArgument(f"cannot publish {binding.container_port}/{binding.protocol}: "
+                                  f"Skiff publishes {' and '.join(PUBLISHED_PROTOCOLS)} ports")
+        if not host_ip.match(binding.host_ip):
+            raise InvalidArgument(f"cannot publish on {binding.host_ip}: Skiff publishes on "
+                                  "IPv4 addresses (or all of them)")
 
 
 def _spec_pattern(field: str) -> re.Pattern[str]:
@@ -62,6 +88,7 @@ def _check_hostname(text: str, what: str) -> None:
 def check_config(config: ContainerConfig) -> None:
     """Everything the user chose that the helper would refuse; InvalidArgument."""
     check_resources(config.resources)
+    check_ports(config.ports)
     check_user(config.user)
     if config.hostname:
         _check_hostname(config.hostname, "hostname")

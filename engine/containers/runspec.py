@@ -9,7 +9,7 @@ from __future__ import annotations
 import signal
 from typing import Any
 
-from engine.containers.checks import check_config, check_user
+from engine.containers.checks import PUBLISHED_PROTOCOLS, check_config, check_user
 from engine.containers.config import ContainerConfig
 from engine.containers.health import probe_request
 from engine.containers.imageconfig import merge_config
@@ -52,7 +52,8 @@ def published_ports(config: ContainerConfig, image: Image) -> list[dict[str, Any
         taken = {(p["container_port"], p["protocol"]) for p in ports}
         for key in image.run_config.get("ExposedPorts") or {}:
             number, _, protocol = key.partition("/")
-            if number.isdigit() and (int(number), protocol or "tcp") not in taken:
+            if number.isdigit() and (int(number), protocol or "tcp") not in taken \
+                    and (protocol or "tcp") in PUBLISHED_PROTOCOLS:
                 ports.append({"container_port": int(number), "protocol": protocol or "tcp",
                               "host_ip": "", "host_port": 0})
     return ports
@@ -92,7 +93,9 @@ def runtime_request(container_id: str, config: ContainerConfig, image: Image,
         "binds": binds,
         "network_mode": config.network or "default",
         "ports": published_ports(config, image),
-        "exposed": merged.exposed_ports,
+        # an image may expose sctp too; the helper records what it can publish
+        "exposed": [p for p in merged.exposed_ports
+                    if p.partition("/")[2] in PUBLISHED_PROTOCOLS],
         "aliases": list(config.network_aliases),
         "name": name,
         "image": config.image,

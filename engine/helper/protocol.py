@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.errors import ProtocolError
-from engine.names import NAME_CHARS, NAME_MAX
+from engine.names import NAME_CHARS, NAME_MAX, NETWORK_NAME_PATTERN
 from engine.names import NAME_PATTERN as CONTAINER_NAME
 
 __all__ = [
@@ -88,7 +88,7 @@ def _int(minimum: int | None = 0, maximum: int | None = None, required: bool = T
 
 
 VOLUME_NAME = CONTAINER_NAME  # one rule for both, as in docker
-NETWORK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+NETWORK_NAME = NETWORK_NAME_PATTERN
 IPV4 = re.compile(r"^[0-9]{1,3}(\.[0-9]{1,3}){3}$")
 IPV4_CIDR = re.compile(r"^[0-9]{1,3}(\.[0-9]{1,3}){3}/[0-9]{1,2}$")
 
@@ -122,7 +122,7 @@ _SPEC = {
     "stop_signal": _int(1, 64),
     "binds": Field("list[dict]", max_items=128, items=_BIND),
     # default | bridge | none | host | a user-defined network's name
-    "network_mode": _str(re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")),
+    "network_mode": _str(NETWORK_NAME_PATTERN),
     "ports": Field("list[dict]", max_items=1024, items=_PORT),
     "exposed": Field("list[str]", pattern=re.compile(r"^[0-9]{1,5}/(tcp|udp)$"),
                      max_items=1024),

@@ -9,7 +9,9 @@ from engine.helper.protocol import VERBS
 from engine.names import (
     NAME_MAX,
     NAME_PATTERN,
+    NETWORK_NAME_PATTERN,
     check_container_name,
+    check_network_name,
     check_volume_name,
     generate_name,
     image_name,
@@ -74,3 +76,19 @@ def test_made_up_names_are_free_and_valid() -> None:
     assert next_free("web", taken) == "web-3"
     made = generate_name(taken)
     assert made not in taken and check_container_name(made) == made
+
+
+@pytest.mark.parametrize("name", ["my_net-1.x", "ab", "n" * 64])
+def test_network_names(name: str) -> None:
+    assert check_network_name(name) == name
+    assert VERBS["network_create"]["name"].pattern is NETWORK_NAME_PATTERN
+
+
+@pytest.mark.parametrize(("name", "message"), [
+    ("", "invalid network name ''"), ("-x", "invalid network name '-x'"),
+    ("a b", "invalid network name 'a b'"), ("n" * 65, "at most 64"),
+    ("host", "network name 'host' is reserved"), ("none", "is reserved"),
+])
+def test_bad_network_names(name: str, message: str) -> None:
+    with pytest.raises(InvalidArgument, match=message):
+        check_network_name(name)

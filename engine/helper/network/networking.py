@@ -55,8 +55,8 @@ from engine.helper.network.subnets import (
     DEFAULT_NETWORK,
     PREDEFINED,
     bridge_name,
-    validate_network_name,
 )
+from engine.names import check_network_name
 
 __all__ = ["Networking", "PortRequest", "RepairReport", "StartedNetwork"]
 
@@ -137,7 +137,7 @@ class Networking:
         default network ("bridge") is created by the first container that uses it."""
         if name in PREDEFINED:
             raise NameInUse(f"network with name {name} already exists")
-        validate_network_name(name)
+        check_network_name(name)
         with self.ipam.transaction() as records:
             if record_key(name, self.uid) in records:
                 raise NameInUse(f"network with name {name} already exists")

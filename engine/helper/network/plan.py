@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from engine.errors import InvalidArgument
-from engine.helper.network.subnets import DEFAULT_NETWORK, validate_network_name
+from engine.helper.network.subnets import DEFAULT_NETWORK
+from engine.names import check_network_name
 
 __all__ = ["NetworkPlan", "plan_network"]
 
@@ -51,4 +52,4 @@ def plan_network(mode: str, ports: Sequence[object] = (),
         return NetworkPlan("none", True, (), False)
     if mode.startswith("container:"):
         raise InvalidArgument("--network container:NAME is not supported yet")
-    return NetworkPlan("bridge", True, (validate_network_name(mode),), True)
+    return NetworkPlan("bridge", True, (check_network_name(mode),), True)

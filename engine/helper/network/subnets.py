@@ -9,7 +9,6 @@ for the host end of a container's pair. Subnets are chosen by :mod:`.policy`.
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
 from ipaddress import IPv4Address
 
@@ -21,24 +20,11 @@ __all__ = [
     "bridge_name",
     "mac_for",
     "new_veth_name",
-    "validate_network_name",
 ]
 
 DEFAULT_NETWORK = "bridge"
 PREDEFINED = (DEFAULT_NETWORK, "host", "none")
 IFNAMSIZ = 15
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
-
-
-def validate_network_name(name: str) -> str:
-    if not _NAME.fullmatch(name):
-        raise InvalidArgument(f"invalid network name {name!r}: use letters, digits, '_', '.' "
-                              "and '-', starting with a letter or digit (at most 64)")
-    if name in ("host", "none", "default"):
-        raise InvalidArgument(f"network name {name!r} is reserved")
-    return name
-
-
 def bridge_name(prefix: str, key: str) -> str:
     """The Linux bridge for the network recorded under ``key`` (see ipam.record_key):
     "skiff0" for the default one, else "skiff-<8 hex>"."""

@@ -6,6 +6,7 @@ import shlex
 
 import pytest
 
+from engine.containers.checks import check_config
 from engine.containers.cmdline import run_command
 from engine.containers.config import ContainerConfig, MountSpec, PortBinding
 from engine.containers.mountspec import (
@@ -16,7 +17,10 @@ from engine.containers.mountspec import (
     volume_mount,
 )
 from engine.containers.portspec import format_publish, parse_publish, port_binding
+from engine.containers.runspec import runtime_request
 from engine.errors import InvalidArgument
+from engine.helper.protocol import validate
+from engine.images.model import Image
 
 ANON = "0123456789abcdef" * 4
 
@@ -136,3 +140,23 @@ def test_the_shown_command_line_reads_back() -> None:
     assert words[words.index("-p") + 1] == "127.0.0.1::80"
     assert "[::1]:5353:53/udp" in words
     assert words[words.index("-v") + 1] == "/v"
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("132:132/sctp", r"cannot publish 132/sctp: Skiff publishes tcp and udp ports"),
+    ("[::1]:8080:80", r"cannot publish on ::1: Skiff publishes on IPv4 addresses"),
+])
+def test_what_docker_reads_but_the_helper_cannot_publish(text: str, message: str) -> None:
+    config = ContainerConfig(image="busybox", image_id="", ports=parse_publish(text))
+    with pytest.raises(InvalidArgument, match=message):
+        check_config(config)
+
+
+def test_an_image_exposing_sctp_still_runs() -> None:
+    image = Image(id="sha256:" + "b" * 64, config={"config": {
+        "Cmd": ["true"], "ExposedPorts": {"80/tcp": {}, "132/sctp": {}}}}, layers=[])
+    config = ContainerConfig(image="x", image_id=image.id, publish_all=True)
+    request = runtime_request("c" * 64, config, image, "web")
+    assert request["exposed"] == ["80/tcp"]
+    assert [p["container_port"] for p in request["ports"]] == [80]
+    validate("container_create", {"id": "c" * 64, "spec": request})
