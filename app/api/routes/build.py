@@ -1,5 +1,5 @@
 """``POST /build``: the classic builder's protocol (``docker build`` without BuildKit,
-docker-py's ``images.build``, ``docker compose build``).
+docker-py's ``images.build``, ``docker compose build``); and ``POST /commit``.
 
 The body is the context as a tar (plain or compressed); the query says ``t``
 (repeatable), ``dockerfile``, ``buildargs`` and ``labels`` (JSON objects),
@@ -105,6 +105,28 @@ async def build(request: web.Request) -> web.StreamResponse:
         await stream.send({"stream": f"{result.image_id}\n"})
         await stream.send({"aux": {"ID": result.image_id}})
     return await stream.finish()
+
+
+@routes.post("/commit")
+async def commit(request: web.Request) -> web.StreamResponse:
+    """docker commit: ``container``, ``repo``, ``tag``, ``comment``, ``author``, ``pause``,
+    ``changes`` (repeatable Dockerfile instructions) → ``{"Id": ...}``."""
+    from engine.images.reference import Reference
+
+    container = request.query.get("container", "").strip()
+    if not container:
+        raise ApiError(400, "a container is required (container=NAME|ID)")
+    repo = request.query.get("repo", "").strip()
+    tag = request.query.get("tag", "").strip()
+    reference = ""
+    if repo:
+        reference = Reference.parse(repo).with_tag(tag).canonical if tag else repo
+    changes = [line for value in request.query.getall("changes", [])
+               for line in value.splitlines() if line.strip()]
+    image = await engine_of(request).commit(
+        container, reference, changes=changes, message=request.query.get("comment", ""),
+        author=request.query.get("author", ""), pause=params.flag(request, "pause", True))
+    return web.json_response({"Id": image.id}, status=201)
 
 
 async def _failed(stream: ProgressStream, message: str, code: int) -> web.StreamResponse:

@@ -41,7 +41,7 @@ def _version(request: web.Request) -> tuple[int, int]:
 async def list_images(request: web.Request) -> web.StreamResponse:
     engine = engine_of(request)
     found = Filters(params.filters(request, IMAGE_FILTERS))
-    images = await engine.images()
+    images = await engine.images(all=params.flag(request, "all"))
     by_ref = {}
     for ref in [*found.get("before"), *found.get("since")]:
         by_ref[ref] = await engine.image(ref)

@@ -90,3 +90,25 @@ def test_raw_request_streams_json_lines(api_server: Any) -> None:
     assert refused.status in (400, 500)
     assert b"unknown instruction: NOPE" in refused.body
     api_server.request("DELETE", f"/images/{ids[0]}?force=1")
+
+
+def test_docker_commit_and_images_all(api_server: Any) -> None:
+    if shutil.which("docker") is None:
+        pytest.skip("the docker CLI is not installed")
+
+    def docker(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["docker", *args], capture_output=True, text=True,
+                              env=api_server.env(), timeout=120)
+
+    made = docker("run", "--name", "apicommit", "busybox", "sh", "-c", "echo c > /c")
+    assert made.returncode == 0, made.stderr
+    try:
+        done = docker("commit", "-m", "api commit", "-c", "CMD [\"cat\", \"/c\"]",
+                      "apicommit", "apicommitted:1")
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.startswith("sha256:")
+        assert docker("run", "--rm", "apicommitted:1").stdout == "c\n"
+        assert docker("images", "-a", "-q").returncode == 0
+    finally:
+        docker("rm", "-f", "apicommit")
+        docker("rmi", "-f", "apicommitted:1")
