@@ -51,19 +51,22 @@ class BuildContext:
             raise InvalidArgument(f"Cannot locate specified Dockerfile: {name or 'Dockerfile'}")
         return path.read_text(errors="replace"), posixpath.basename(name or "Dockerfile")
 
-    def inside(self, relative: str) -> Path:
+    def inside(self, relative: str, follow_last: bool = False, depth: int = 0) -> Path:
         """The context path for ``relative``, cleaned so it stays in the root; symlinks
-        on the way are resolved within the root too, as BuildKit does."""
+        on the way (and the last one, with ``follow_last``) are resolved within the
+        root too, as BuildKit does: a link never leads out of the context."""
         parts = [p for p in posixpath.normpath("/" + relative).split("/") if p]
         current = self.root
-        for depth, part in enumerate(parts):
+        for index, part in enumerate(parts):
             candidate = current / part
-            if candidate.is_symlink() and depth < len(parts) - 1:
+            last = index == len(parts) - 1
+            if candidate.is_symlink() and (follow_last or not last):
+                if depth > 40:
+                    raise InvalidArgument(f"too many levels of symbolic links: {relative}")
                 target = os.readlink(candidate)
                 base = "" if target.startswith("/") else \
                     str(current.relative_to(self.root))
-                resolved = self.inside(posixpath.join(base, target))
-                current = resolved
+                current = self.inside(posixpath.join(base, target), True, depth + 1)
             else:
                 current = candidate
         return current

@@ -215,9 +215,9 @@ def _image_sources(index: FileIndex, pattern: str) -> list[str]:
 
 def _plan_context(planner: _Planner, context: BuildContext, source: str, dest: str,
                   into: bool) -> None:
-    path = context.inside(source)
+    path = context.inside(source, follow_last=True)  # followed, inside the context
     try:
-        st = os.stat(path)  # the named source itself is followed, as docker does
+        st = os.lstat(path)
     except OSError:
         raise InvalidArgument(f"failed to compute cache key: \"/{source}\": not found") \
             from None

@@ -327,3 +327,18 @@ def test_mount_errors(tmp_path: Path) -> None:
         ins = parse(f"FROM busybox\nRUN --mount={flag} true\n").stages[0].instructions[0]
         with pytest.raises(InvalidArgument, match=message):
             run_mounts(ins, context, "/")
+
+
+def test_context_links_stay_inside(tmp_path: Path) -> None:
+    from engine.build.context import open_context
+
+    root = write_context(tmp_path / "ctx", {"Dockerfile": "", "real/file": "x"})
+    (root / "out").symlink_to("/etc")
+    (root / "in").symlink_to("real")
+    (root / "abs").symlink_to("/real/file")
+    context = open_context(root)
+    assert context.inside("out/passwd", follow_last=True) == root / "etc" / "passwd"
+    assert context.inside("out", follow_last=True) == root / "etc"
+    assert context.inside("in/file") == root / "real" / "file"
+    assert context.inside("abs", follow_last=True) == root / "real" / "file"
+    assert context.inside("abs") == root / "abs"
