@@ -77,6 +77,7 @@ from engine.networkattachments import Attachment, NetworkAttachments
 from engine.networklabels import NetworkLabels
 from engine.processes import is_alive
 from engine.prune import Pruned, prune_containers, prune_images, prune_networks
+from engine.registry.distribution import Distribution
 from engine.registry.model import PullProgress, PushProgress, SearchResult
 from engine.timestamps import parse_timestamp
 from engine.volumes import Volume, VolumeStore
@@ -307,6 +308,12 @@ class Engine:
     async def image_tags(self, repository: str) -> list[str]:
         tags: list[str] = await self._registry().tags(repository)
         return tags
+
+    async def distribution(self, ref: str) -> Distribution:
+        """The registry's descriptor of ``ref`` and the platforms it offers, pulling
+        nothing (the API's /distribution/{name}/json); raises RegistryError."""
+        found: Distribution = await self._registry().describe(Reference.parse(ref))
+        return found
 
     async def catalog(self, registry: str, limit: int = 1000) -> list[str]:
         """Repositories a (private) registry lists at /v2/_catalog, as pullable names

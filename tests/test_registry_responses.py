@@ -7,8 +7,13 @@ from email.utils import formatdate
 
 import httpx
 
-from engine.errors import AuthenticationError, RegistryError
-from engine.registry.responses import TransientError, error_detail, response_error
+from engine.errors import AuthenticationError, NotFound, RegistryError
+from engine.registry.responses import (
+    RegistryNotFound,
+    TransientError,
+    error_detail,
+    response_error,
+)
 
 
 def _response(status: int, body: object = None, headers: dict[str, str] | None = None
@@ -54,7 +59,7 @@ def test_statuses_become_sentences() -> None:
                                                       "denied"}]}
     cases = [
         (_response(404, {"errors": [{"code": "MANIFEST_UNKNOWN",
-                                     "message": "manifest unknown"}]}), RegistryError,
+                                     "message": "manifest unknown"}]}), RegistryNotFound,
          "manifest for 127.0.0.1:5000/x:nope not found: manifest unknown"),
         (_response(403, denied), AuthenticationError,
          "pull access to manifest for 127.0.0.1:5000/x:nope denied: requested access to the "
@@ -70,3 +75,6 @@ def test_statuses_become_sentences() -> None:
         error = response_error(response, registry="127.0.0.1:5000", subject=subject)
         assert type(error) is kind
         assert str(error) == text
+    # a registry's 404 is a missing object too (the API answers it with 404, as dockerd)
+    assert isinstance(RegistryNotFound("x"), NotFound)
+    assert isinstance(RegistryNotFound("x"), RegistryError)

@@ -19,9 +19,10 @@ from typing import Any
 
 import httpx
 
-from engine.errors import AuthenticationError, RegistryError
+from engine.errors import AuthenticationError, NotFound, RegistryError
 
 __all__ = [
+    "RegistryNotFound",
     "TransientError",
     "error_detail",
     "rate_limit_message",
@@ -32,6 +33,13 @@ __all__ = [
 
 class TransientError(RegistryError):
     """A failure that may go away when tried again: a broken connection, a 5xx."""
+
+
+class RegistryNotFound(RegistryError, NotFound):
+    """The registry has no such repository, tag or digest (its 404): a registry
+    failure and a missing object both, as dockerd answers it (404)."""
+
+    kind = "registry_not_found"
 
 
 def error_detail(response: httpx.Response) -> tuple[str, str]:
@@ -70,7 +78,7 @@ def response_error(response: httpx.Response, *, registry: str, subject: str,
     if status == 403:
         return AuthenticationError(f"{action} access to {subject} denied: {detail}")
     if status == 404:
-        return RegistryError(f"{subject} not found: {detail}")
+        return RegistryNotFound(f"{subject} not found: {detail}")
     if status >= 500:
         return TransientError(f"{registry} failed with HTTP {status} ({detail}) on "
                              f"{subject}; try again later")

@@ -17,6 +17,7 @@ from engine.images.reference import Reference
 from engine.images.store import ImageStore
 from engine.registry.auth import TokenCache
 from engine.registry.credentials import Credentials, CredentialStore
+from engine.registry.distribution import Distribution, describe
 from engine.registry.endpoints import EndpointPolicy, insecure_from_settings
 from engine.registry.model import PullProgress, PushProgress, SearchResult
 from engine.registry.platforms import Platform
@@ -112,6 +113,11 @@ class RegistryService:
         async with self.session(_registry_name(registry)) as session:
             found = await catalog_search(session, "", limit, page_size=page_size)
         return [result.name for result in found]
+
+    async def describe(self, ref: Reference) -> Distribution:
+        """What the registry holds under ``ref`` (descriptor, platforms), pulling nothing."""
+        async with self.session(ref.registry) as session:
+            return await describe(session, ref)
 
     async def tags(self, repository: str, *, page_size: int = 100) -> list[str]:
         ref = Reference.parse(repository)

@@ -30,3 +30,14 @@ async def login(request: web.Request) -> web.StreamResponse:
     server = str(body.get("serveraddress") or DOCKER_HUB)
     await engine_of(request).login(server, username, password)
     return web.json_response({"Status": "Login Succeeded", "IdentityToken": ""})
+
+
+@routes.get("/distribution/{name:.+}/json")
+async def distribution(request: web.Request) -> web.StreamResponse:
+    found = await engine_of(request).distribution(request.match_info["name"])
+    return web.json_response({
+        "Descriptor": {"mediaType": found.media_type, "digest": found.digest,
+                       "size": found.size},
+        "Platforms": [{"architecture": p.architecture, "os": p.os,
+                       **({"variant": p.variant} if p.variant else {})}
+                      for p in found.platforms]})

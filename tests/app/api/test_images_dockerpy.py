@@ -127,3 +127,19 @@ def test_pull_errors(client: docker.DockerClient, plain_registry: LocalRegistry)
         client.images.pull(f"{plain_registry.host}/test/nosuch", tag="latest")
     with pytest.raises(ImageNotFound):
         list(client.images.push("apitest/nosuch", tag="1", stream=True))
+
+
+def test_registry_data_without_pulling(client: docker.DockerClient,
+                                       plain_registry: LocalRegistry) -> None:
+    host = plain_registry.host
+    data = client.images.get_registry_data(f"{host}/test/index:latest")
+    assert data.id.startswith("sha256:")
+    assert data.attrs["Descriptor"]["mediaType"].endswith(("index.v1+json", "list.v2+json"))
+    assert len(data.attrs["Platforms"]) == 2 and data.has_platform("linux/amd64")
+    single = client.images.get_registry_data(f"{host}/test/busybox:1.0")
+    assert single.attrs["Platforms"][0]["os"] == "linux"
+    assert single.attrs["Descriptor"]["size"] > 0
+    with pytest.raises(ImageNotFound):
+        client.images.get(f"{host}/test/index:latest")  # nothing was pulled
+    with pytest.raises(NotFound):
+        client.images.get_registry_data(f"{host}/test/nosuch:latest")
