@@ -19,7 +19,8 @@ from typing import Any, Protocol
 
 from app.api.streams import Hijacked, frame
 
-__all__ = ["ExecInstance", "Sessions", "Stream", "pump"]
+__all__ = ["DEFAULT_DETACH_KEYS", "DetachScanner", "ExecInstance", "Sessions", "Stream",
+           "parse_detach_keys", "pump"]
 
 
 class Stream(Protocol):
@@ -134,20 +135,74 @@ class Sessions:
                 instance.session.close()
 
 
+def parse_detach_keys(text: str) -> bytes:
+    """Docker's ``detachKeys``: comma-separated ``ctrl-<x>`` or single characters."""
+    keys = bytearray()
+    for part in text.split(","):
+        if len(part) == 1:
+            keys.append(ord(part))
+            continue
+        if part.startswith("ctrl-") and len(part) == 6:
+            char = part[5].lower()
+            if "a" <= char <= "z":
+                keys.append(ord(char) - ord("a") + 1)
+                continue
+            if char in "@[\\]^_":
+                keys.append(ord(char) - 64)
+                continue
+        raise ValueError(f"Invalid detach keys ({text}) provided")
+    return bytes(keys)
+
+
+DEFAULT_DETACH_KEYS = b"\x10\x11"  # ctrl-p, ctrl-q
+
+
+class DetachScanner:
+    """Finds the detach sequence in a client's input, holding back what may be its start."""
+
+    def __init__(self, keys: bytes) -> None:
+        self.keys = keys
+        self.held = bytearray()
+
+    def feed(self, data: bytes) -> tuple[bytes, bool]:
+        """(the bytes to pass on, whether the sequence was typed)."""
+        out = bytearray()
+        for byte in data:
+            if self.keys and byte == self.keys[len(self.held)]:
+                self.held.append(byte)
+                if len(self.held) == len(self.keys):
+                    return bytes(out), True
+                continue
+            out += self.held
+            self.held.clear()
+            if self.keys and byte == self.keys[0]:
+                self.held.append(byte)
+            else:
+                out.append(byte)
+        return bytes(out), False
+
+
 async def pump(session: Stream, stream: Hijacked, *, stdin: bool, stdout: bool = True,
-               stderr: bool = True) -> bool:
+               stderr: bool = True, detach_keys: bytes = b"") -> bool:
     """Carry bytes both ways until the session's output ends (True) or the client
-    leaves (False, or ConnectionError from a write to it).
+    leaves or detaches with ``detach_keys`` (False, or ConnectionError from a write
+    to a client that left).
 
     The client's half-close ends the session's stdin and nothing else; output is
     framed (stdout 1, stderr 2) unless the session has a TTY.
     """
+    scanner = DetachScanner(detach_keys)
 
-    async def feed() -> None:
+    async def feed() -> bool:
         while data := await stream.read():
-            await session.write(data)
+            data, detached = scanner.feed(data)
+            if data:
+                await session.write(data)
+            if detached:
+                return True
         if not stream.lost.is_set():
             session.close_stdin()
+        return False
 
     async def output() -> None:
         while True:
@@ -158,15 +213,21 @@ async def pump(session: Stream, stream: Hijacked, *, stdin: bool, stdout: bool =
                 continue
             await stream.write(data if session.tty else frame(kind, data))
 
-    tasks = [asyncio.ensure_future(output()), asyncio.ensure_future(stream.lost.wait())]
-    feeder = asyncio.ensure_future(feed()) if stdin else None
+    printing: asyncio.Future[Any] = asyncio.ensure_future(output())
+    tasks: set[asyncio.Future[Any]] = {printing, asyncio.ensure_future(stream.lost.wait())}
+    if stdin:
+        tasks.add(asyncio.ensure_future(feed()))
     try:
-        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        if tasks[0] in done:
-            tasks[0].result()  # a write to a client that left raises here
-            return True
-        return False
+        while True:
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            if printing in done:
+                printing.result()  # a write to a client that left raises here
+                return True
+            for task in done:
+                if task is not printing and task.result() is not False:
+                    return False  # the client left, or typed the detach keys
+                tasks.discard(task)  # stdin ended: the output goes on
     finally:
-        for task in [*tasks, *([feeder] if feeder else [])]:
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, *([feeder] if feeder else []), return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)

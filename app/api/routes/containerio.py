@@ -18,7 +18,7 @@ from app.api.bridges import BodyReader, ResponseWriter
 from app.api.errors import ApiError
 from app.api.params import flag, number
 from app.api.routing import Routes
-from app.api.sessions import Stream, pump
+from app.api.sessions import DEFAULT_DETACH_KEYS, Stream, parse_detach_keys, pump
 from app.api.streams import Taken, frame, hijack
 from app.api.views import StatsCounters, top_json
 
@@ -66,6 +66,16 @@ async def container_logs(request: web.Request) -> web.StreamResponse:
 
 
 # -- attach ---------------------------------------------------------------------------
+def _detach_keys(text: str, used: bool) -> bytes:
+    """The sequence that detaches a client typing into a terminal (Docker's
+    ctrl-p ctrl-q unless the client names its own)."""
+    try:
+        keys = parse_detach_keys(text) if text else DEFAULT_DETACH_KEYS
+    except ValueError as exc:
+        raise ApiError(400, str(exc)) from None
+    return keys if used else b""
+
+
 @routes.post("/containers/{ref}/attach")
 async def attach_container(request: web.Request) -> web.StreamResponse:
     engine = engine_of(request)
@@ -75,6 +85,7 @@ async def attach_container(request: web.Request) -> web.StreamResponse:
                              flag(request, "stderr"))
     if not flag(request, "stream") and not flag(request, "logs"):
         raise ApiError(400, "Bad parameters: you must choose at least one of stream or logs")
+    keys = _detach_keys(request.query.get("detachKeys", ""), container.config.tty and stdin)
     session: Stream | None = None
     if flag(request, "stream") and container.state.status.is_active:
         session = await engine.attach(container.id)
@@ -102,7 +113,8 @@ async def attach_container(request: web.Request) -> web.StreamResponse:
                     return Taken()
                 session = future.result()
         with sessions.holding(container.id, session):
-            await pump(session, stream, stdin=stdin, stdout=stdout, stderr=stderr)
+            await pump(session, stream, stdin=stdin, stdout=stdout, stderr=stderr,
+                       detach_keys=keys)
     except ConnectionError:
         pass  # the client left: its session closes, the container runs on
     finally:

@@ -267,6 +267,17 @@ async def update_container(request: web.Request) -> web.StreamResponse:
 
 
 # -- wait, remove, prune --------------------------------------------------------------
+async def _exit_code(request: web.Request, container_id: str) -> int:
+    """The exit code of a container that stopped. One being removed as AutoRemove
+    has it remembered, since its state goes with it."""
+    keeper = keeper_of(request)
+    try:
+        code = int((await engine_of(request).container(container_id)).state.exit_code)
+    except errors.NotFound:
+        code = 0
+    return keeper.exit_codes.get(container_id, code)
+
+
 async def _wait_code(request: web.Request, container: Any, condition: str) -> int:
     engine = engine_of(request)
     keeper = keeper_of(request)
@@ -279,19 +290,13 @@ async def _wait_code(request: web.Request, container: Any, condition: str) -> in
             await asyncio.sleep(0.1)  # until it starts again
     if condition != "removed":
         await engine.wait(container.id)
-        with contextlib.suppress(errors.NotFound):
-            return int((await engine.container(container.id)).state.exit_code)
-        return keeper.exit_codes.get(container.id, 0)
+        return await _exit_code(request, container.id)
     gone = keeper.gone(container.id)
     keeper.removers[container.id] = keeper.removers.get(container.id, 0) + 1
     try:
         await engine.wait(container.id)
-        try:
-            ended = await engine.container(container.id)
-        except errors.NotFound:
-            return keeper.exit_codes.get(container.id, 0)
-        code = int(ended.state.exit_code)
-        if ended.config.auto_remove:
+        code = await _exit_code(request, container.id)
+        if container.config.auto_remove:
             keeper.remember(container.id, code)
             with contextlib.suppress(errors.NotFound):
                 await engine.remove(container.id)

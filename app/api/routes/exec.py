@@ -18,7 +18,7 @@ from app.api.backend import engine_of, errors, sessions_of
 from app.api.errors import ApiError
 from app.api.params import json_body, number
 from app.api.routing import Routes
-from app.api.sessions import ExecInstance, pump
+from app.api.sessions import DEFAULT_DETACH_KEYS, ExecInstance, parse_detach_keys, pump
 from app.api.streams import Taken, frame, hijack
 
 __all__ = ["routes"]
@@ -109,6 +109,12 @@ async def start_exec(request: web.Request) -> web.StreamResponse:
     container = await engine.container(instance.container_id)
     if not container.state.status.is_active or container.state.status.value == "paused":
         raise errors.Conflict(f"Container {container.id} is not running")
+    try:
+        keys = parse_detach_keys(instance.detach_keys) if instance.detach_keys \
+            else DEFAULT_DETACH_KEYS
+    except ValueError as exc:
+        raise ApiError(400, str(exc)) from None
+    keys = keys if tty and instance.stdin else b""
     instance.started = True
     if body.get("Detach"):
         await _start(request, instance, tty, rows, cols)
@@ -134,7 +140,8 @@ async def start_exec(request: web.Request) -> web.StreamResponse:
                 ended = False
                 try:
                     ended = await pump(instance.session, stream, stdin=instance.stdin,
-                                       stdout=instance.stdout, stderr=instance.stderr)
+                                       stdout=instance.stdout, stderr=instance.stderr,
+                                       detach_keys=keys)
                 finally:
                     if ended:
                         await _finish(instance)

@@ -95,3 +95,18 @@ def test_bad_or_unsupported_bodies_are_refused(body: dict[str, Any], message: st
         container_config(body)
     assert caught.value.status == 400
 
+
+
+def test_detach_keys_are_found_across_chunks_and_nothing_else_is_held() -> None:
+    from app.api.sessions import DEFAULT_DETACH_KEYS, DetachScanner, parse_detach_keys
+
+    assert parse_detach_keys("ctrl-p,ctrl-q") == DEFAULT_DETACH_KEYS
+    assert parse_detach_keys("ctrl-@,a,ctrl-[") == b"\x00a\x1b"
+    with pytest.raises(ValueError, match="Invalid detach keys"):
+        parse_detach_keys("ctrl-pp")
+    scanner = DetachScanner(DEFAULT_DETACH_KEYS)
+    assert scanner.feed(b"ab\x10") == (b"ab", False)
+    assert scanner.feed(b"c") == (b"\x10c", False)  # not the sequence: passed on
+    assert scanner.feed(b"\x10") == (b"", False)
+    assert scanner.feed(b"\x11rest") == (b"", True)
+    assert DetachScanner(b"").feed(b"\x10\x11") == (b"\x10\x11", False)

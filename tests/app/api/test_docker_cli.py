@@ -143,6 +143,11 @@ def test_run_it_and_attach_through_a_pty(docker_cli: Docker, api_server: ApiServ
     assert b"marker-42" in seen and b"33 101" in seen, seen
     assert code == 4
     assert _ok(docker_cli("inspect", "-f", "{{.State.ExitCode}}", "api-attach")).strip() == "4"
+    _ok(docker_cli("run", "-d", "-it", "--name", "api-detach", "busybox", "sh"))
+    seen, _ = _in_a_pty(api_server.env(), "attach", "api-detach", typed=b"\x10\x11",
+                        until=b"read escape sequence")
+    assert b"read escape sequence" in seen, seen  # detached, by the CLI's own words
+    assert _ok(docker_cli("inspect", "-f", "{{.State.Running}}", "api-detach")).strip() == "true"
 
 
 def test_the_lifecycle_verbs(docker_cli: Docker, api_server: ApiServer) -> None:
