@@ -23,6 +23,7 @@ from engine.containers.health import Healthcheck
 from engine.containers.mountspec import parse_volume
 from engine.containers.portspec import port_binding
 from engine.engine import Engine
+from engine.signals import signal_name
 from engine.timestamps import parse_timestamp, rfc3339_ns
 
 if TYPE_CHECKING:
@@ -32,7 +33,8 @@ if TYPE_CHECKING:
 __all__ = ["ENGINE", "KEEPER", "SESSIONS", "ContainerConfig", "Engine", "Healthcheck",
            "MountSpec",
            "PortBinding", "Resources", "RestartPolicy", "engine_of", "errors", "keeper_of",
-           "parse_timestamp", "parse_volume", "port_binding", "rfc3339_ns", "sessions_of"]
+           "parse_timestamp", "parse_volume", "port_binding", "rfc3339_ns", "sessions_of",
+           "signal_name"]
 
 ENGINE = web.AppKey("engine", Engine)
 SESSIONS: web.AppKey[Sessions] = web.AppKey("sessions")

@@ -11,7 +11,6 @@ counts as asking: clients send those for everything they leave unset.
 
 from __future__ import annotations
 
-import signal
 from typing import Any
 
 from app.api.backend import (
@@ -24,6 +23,7 @@ from app.api.backend import (
     errors,
     parse_volume,
     port_binding,
+    signal_name,
 )
 from app.api.errors import ApiError
 
@@ -189,16 +189,10 @@ def _resources(host: dict[str, Any]) -> Resources:
 def _stop_signal(value: Any) -> str:
     if not value:
         return ""
-    text = str(value).upper()
-    if text.isdigit():
-        try:
-            return signal.Signals(int(text)).name
-        except ValueError:
-            raise ApiError(400, f"invalid signal: {value}") from None
-    name = text if text.startswith("SIG") else f"SIG{text}"
-    if name not in signal.Signals.__members__:
-        raise ApiError(400, f"invalid signal: {value}")
-    return name
+    try:
+        return signal_name(str(value))
+    except errors.InvalidArgument as exc:
+        raise ApiError(400, str(exc)) from None
 
 
 def _network(host: dict[str, Any], networking: dict[str, Any]) -> tuple[str, list[str]]:

@@ -9,7 +9,6 @@ like docker does for flag errors.
 
 from __future__ import annotations
 
-import signal
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TypeVar
@@ -19,6 +18,7 @@ from engine.containers import mountspec, portspec
 from engine.containers.config import MountSpec, PortBinding, RestartPolicy
 from engine.containers.securityopt import normalize_security_opts
 from engine.errors import InvalidArgument
+from engine.signals import signal_name
 from engine.timestamps import parse_timestamp
 from engine.units import parse_ram
 
@@ -163,19 +163,11 @@ def parse_time(text: str, flag: str, now: float | None = None) -> int:
 
 
 def parse_signal(text: str, flag: str = "--signal") -> str:
-    """"TERM", "SIGTERM", "sigterm" or "15" → "SIGTERM" (docker accepts all of these)."""
-    value = text.strip()
-    if value.isdigit():
-        try:
-            return signal.Signals(int(value)).name
-        except ValueError:
-            raise UsageError(f"invalid signal: {text}") from None
-    name = value.upper()
-    if not name.startswith("SIG"):
-        name = f"SIG{name}"
-    if name not in signal.Signals.__members__:
-        raise UsageError(f'invalid argument "{text}" for "{flag}" flag: invalid signal: {text}')
-    return name
+    """"TERM", "SIGTERM", "sigterm" or "15" → "SIGTERM", by the engine's rule."""
+    try:
+        return signal_name(text)
+    except InvalidArgument as exc:
+        raise UsageError(f'invalid argument "{text}" for "{flag}" flag: {exc}') from None
 
 
 def parse_userns(text: str) -> str:

@@ -15,8 +15,8 @@ from typing import Any
 
 from engine.build.dockerfile import Instruction
 from engine.build.words import expand, expand_words
-from engine.containers.runspec import parse_signal
 from engine.errors import InvalidArgument
+from engine.signals import parse_signal
 from engine.timestamps import parse_duration
 
 __all__ = ["METADATA", "apply_metadata", "go_list", "go_quoted", "shell_form"]

@@ -6,7 +6,6 @@ Pure functions.
 
 from __future__ import annotations
 
-import signal
 from typing import Any
 
 from engine.containers.checks import PUBLISHED_PROTOCOLS, check_config, check_user
@@ -16,27 +15,10 @@ from engine.containers.imageconfig import merge_config
 from engine.containers.securityopt import seccomp_request
 from engine.errors import InvalidArgument
 from engine.images.model import Image
+from engine.signals import parse_signal
 
+# parse_signal: engine.signals', named here for the engine's callers of runspec.parse_signal
 __all__ = ["command_line", "parse_signal", "runtime_request"]
-
-
-def parse_signal(value: str | int) -> int:
-    """SIGTERM, TERM, term or 15 → 15; a clear error otherwise."""
-    if isinstance(value, int):
-        number = value
-    else:
-        text = value.strip().upper()
-        if text.isdigit():
-            number = int(text)
-        else:
-            name = text if text.startswith("SIG") else f"SIG{text}"
-            try:
-                number = int(signal.Signals[name])
-            except KeyError:
-                raise InvalidArgument(f"invalid signal: {value}") from None
-    if not 1 <= number <= 64:
-        raise InvalidArgument(f"invalid signal: {value}")
-    return number
 
 
 def command_line(config: ContainerConfig, image: Image) -> list[str]:
