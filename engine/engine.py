@@ -276,21 +276,25 @@ class Engine:
         return self._registry_service
 
     async def pull(self, ref: str, *, platform: str | None = None,
-                   progress: Callable[[PullProgress], None] | None = None) -> Image:
-        """Pull and unpack; progress gets per-layer PullProgress events."""
+                   progress: Callable[[PullProgress], None] | None = None,
+                   credentials: tuple[str, str] | None = None) -> Image:
+        """Pull and unpack; progress gets per-layer PullProgress events. ``credentials``
+        (user, password) are used for this pull instead of the stored ones."""
         image: Image = await self._registry().pull(
             Reference.parse(ref), platform=platform, progress=progress,
-            unpack=self.unpack_layer)
+            unpack=self.unpack_layer, credentials=_credentials(credentials))
         familiar = Reference.parse(ref).familiar
         self._emit("image", "pull", familiar, name=familiar)
         return image
 
     async def push(self, ref: str, *,
-                   progress: Callable[[PushProgress], None] | None = None) -> str:
-        """Returns the pushed manifest digest."""
+                   progress: Callable[[PushProgress], None] | None = None,
+                   credentials: tuple[str, str] | None = None) -> str:
+        """Returns the pushed manifest digest; ``credentials`` as for pull."""
         reference = Reference.parse(ref)
         image = self.image_store.get(ref)
-        digest: str = await self._registry().push(reference, image, progress=progress)
+        digest: str = await self._registry().push(reference, image, progress=progress,
+                                                   credentials=_credentials(credentials))
         self._emit("image", "push", reference.familiar, name=reference.familiar)
         return digest
 
@@ -1495,6 +1499,15 @@ def _endpoint_entry(network: str, container_id: str, name: str, info: dict[str, 
             "IPv4Address": f"{address}/{prefix}" if address and prefix else address,
             "IPv6Address": ""}
 
+
+
+def _credentials(pair: tuple[str, str] | None) -> Any:
+    """(user, password) as the registry client's Credentials; None: the stored ones."""
+    if pair is None:
+        return None
+    from engine.registry.credentials import Credentials
+
+    return Credentials(*pair)
 
 
 def parse_since(value: str | None) -> int | None:

@@ -15,7 +15,9 @@ from aiohttp import web
 
 from app.api.errors import ApiError
 
-__all__ = ["RegistryAuth", "credentials_of", "decode_auth"]
+__all__ = ["RegistryAuth", "credentials_for", "credentials_of", "decode_auth"]
+
+_HUB_NAMES = ("index.docker.io", "registry-1.docker.io", "registry.hub.docker.com")
 
 
 @dataclass(frozen=True)
@@ -46,3 +48,23 @@ def decode_auth(header: str) -> RegistryAuth | None:
 
 def credentials_of(request: web.Request) -> RegistryAuth | None:
     return decode_auth(request.headers.get("X-Registry-Auth", ""))
+
+
+def _host(server: str) -> str:
+    name = server.strip().lower()
+    for prefix in ("https://", "http://"):
+        name = name.removeprefix(prefix)
+    name = name.split("/", 1)[0]
+    return "docker.io" if name in _HUB_NAMES else name
+
+
+def credentials_for(request: web.Request, registry: str) -> tuple[str, str] | None:
+    """(user, password) the request carries for ``registry`` (docker.io,
+    127.0.0.1:5000); None: use what ``skiff login`` stored. Credentials the
+    client meant for another registry are never sent to this one."""
+    auth = credentials_of(request)
+    if auth is None or not auth.username or not auth.password:
+        return None
+    if auth.server and _host(auth.server) != _host(registry):
+        return None
+    return auth.username, auth.password

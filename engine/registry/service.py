@@ -54,20 +54,22 @@ class RegistryService:
 
     async def pull(self, ref: Reference, *, platform: str | None = None,
                    progress: Callable[[PullProgress], None] | None = None,
-                   unpack: Callable[[Layer], Awaitable[None]]) -> Image:
+                   unpack: Callable[[Layer], Awaitable[None]],
+                   credentials: Credentials | None = None) -> Image:
         """Fetch ``ref`` into the stores, unpacking each layer as it completes."""
         wanted = Platform.parse(platform) if platform else None
-        async with self.session(ref.registry) as session:
+        async with self.session(ref.registry, credentials) as session:
             puller = Puller(session, self.blobs, self.images, progress=progress, unpack=unpack,
                             concurrency=self.concurrency, retries=self.retries)
             return await puller.pull(ref, wanted)
 
     async def push(self, ref: Reference, image: Image, *,
-                   progress: Callable[[PushProgress], None] | None = None) -> str:
+                   progress: Callable[[PushProgress], None] | None = None,
+                   credentials: Credentials | None = None) -> str:
         """Upload ``image`` as ``ref``; returns the manifest digest."""
         manifest = self.images.manifest(image.id)
         media_type = self.images.manifest_media_type(image.id)
-        async with self.session(ref.registry) as session:
+        async with self.session(ref.registry, credentials) as session:
             pusher = Pusher(session, self.blobs, progress=progress,
                             chunk_size=self.upload_chunk_size, concurrency=self.concurrency)
             return await pusher.push(ref, image, manifest, media_type)

@@ -20,7 +20,7 @@ from app.api.errors import ApiError
 from app.api.filters import Filters
 from app.api.imagejson import IMAGE_FILTERS, filter_images, history_json, image_summary
 from app.api.progress import ProgressStream, PullMessages, PushMessages
-from app.api.registryauth import credentials_of
+from app.api.registryauth import credentials_for
 from app.api.routing import Routes
 from app.api.versions import parse_version
 from engine.images.reference import Reference
@@ -74,13 +74,15 @@ async def create_image(request: web.Request) -> web.StreamResponse:
     label = ref.digest if ref.digest else ref.tag
     stream.report({"status": f"Pulling from {ref.repository}", "id": label})
     platform = request.query.get("platform", "").strip() or None
+    credentials = credentials_for(request, ref.registry)
 
     async def pull(report: Any) -> Any:
         def progress(event: Any) -> None:
             for message in messages(event):
                 report(message)
 
-        return await engine.pull(wanted, platform=platform, progress=progress)
+        return await engine.pull(wanted, platform=platform, progress=progress,
+                                 credentials=credentials)
 
     try:
         image = await stream.run(pull)
@@ -148,7 +150,7 @@ async def push_image(request: web.Request) -> web.StreamResponse:
         ref = ref.with_tag(tag)
     engine = engine_of(request)
     await engine.image(ref.canonical)  # No such image: … before anything is streamed
-    credentials_of(request)  # a malformed X-Registry-Auth is refused up front
+    credentials = credentials_for(request, ref.registry)  # a malformed one: refused now
     stream = ProgressStream(request)
     messages = PushMessages()
     await stream.send({"status": f"The push refers to repository [{ref.familiar_name}]"})
@@ -158,7 +160,8 @@ async def push_image(request: web.Request) -> web.StreamResponse:
             for message in messages(event):
                 report(message)
 
-        digest: str = await engine.push(ref.canonical, progress=progress)
+        digest: str = await engine.push(ref.canonical, progress=progress,
+                                        credentials=credentials)
         return digest
 
     try:

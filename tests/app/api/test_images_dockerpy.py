@@ -12,7 +12,7 @@ import pytest
 from docker.errors import APIError, ImageNotFound, NotFound
 
 from tests.fixtures.apiserver import ApiServer
-from tests.fixtures.registry import LocalRegistry
+from tests.fixtures.registry import PASSWORD, USER, LocalRegistry
 
 pytestmark = pytest.mark.root
 
@@ -143,3 +143,28 @@ def test_registry_data_without_pulling(client: docker.DockerClient,
         client.images.get(f"{host}/test/index:latest")  # nothing was pulled
     with pytest.raises(NotFound):
         client.images.get_registry_data(f"{host}/test/nosuch:latest")
+
+
+def test_credentials_of_the_request_for_push_and_pull(client: docker.DockerClient,
+                                                      basic_registry: LocalRegistry) -> None:
+    """X-Registry-Auth: used for its own registry, never sent to another one."""
+    host = basic_registry.host
+    target = f"{host}/apitest/authed"
+    client.images.get("busybox").tag(target, "1")
+    good = {"username": USER, "password": PASSWORD, "serveraddress": host}
+    elsewhere = {**good, "serveraddress": "registry.example.org"}
+    try:
+        for auth in (None, elsewhere, {**good, "password": "wrong"}):
+            lines = list(client.images.push(target, tag="1", auth_config=auth, stream=True,
+                                            decode=True))
+            assert "error" in lines[-1], lines[-1]
+        lines = list(client.images.push(target, tag="1", auth_config=good, stream=True,
+                                        decode=True))
+        assert not [line for line in lines if "error" in line], lines
+        client.images.remove(f"{target}:1")
+        with pytest.raises(APIError):
+            client.images.pull(target, tag="1")
+        pulled = client.images.pull(target, tag="1", auth_config=good)
+        assert pulled.id == client.images.get("busybox").id
+    finally:
+        client.images.remove(f"{target}:1")
