@@ -113,5 +113,32 @@ def test_network_and_volume_commands(docker) -> None:  # type: ignore[no-untyped
 def test_system_df(docker) -> None:  # type: ignore[no-untyped-def]
     table = docker("system", "df").stdout
     assert table.startswith("TYPE") and "Images" in table and "Local Volumes" in table
+    docker("create", "--name", "apicli-df", "busybox", "true")
     verbose = docker("system", "df", "-v").stdout
-    assert "busybox" in verbose
+    assert "busybox" in verbose and "apicli-df" in verbose and "Created" in verbose
+
+
+def test_connect_prune_and_search(docker, plain_registry: LocalRegistry  # type: ignore[no-untyped-def]
+                                  ) -> None:
+    docker("network", "create", "apicli-extra")
+    try:
+        docker("create", "--name", "apicli-joined", "busybox", "sleep", "60")
+        docker("network", "connect", "--alias", "extra", "apicli-extra", "apicli-joined")
+        docker("start", "apicli-joined")
+        networks = json.loads(docker("inspect", "--format",
+                                     "{{json .NetworkSettings.Networks}}",
+                                     "apicli-joined").stdout)
+        assert set(networks) == {"bridge", "apicli-extra"}
+        assert networks["apicli-extra"]["IPAddress"]
+        docker("network", "disconnect", "apicli-extra", "apicli-joined")
+        docker("rm", "-f", "apicli-joined")
+        pruned = docker("network", "prune", "-f").stdout
+        assert "apicli-extra" in pruned
+    finally:
+        docker("network", "rm", "apicli-extra", check=False)
+    docker("volume", "create", "apicli-pruned")
+    assert "apicli-pruned" in docker("volume", "prune", "-a", "-f").stdout
+    assert docker("image", "prune", "-f").returncode == 0
+    found = docker("search", f"{plain_registry.host}/test/busy", "--format",
+                   "{{.Name}}").stdout.split()
+    assert f"{plain_registry.host}/test/busybox" in found
