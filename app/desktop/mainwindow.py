@@ -27,6 +27,7 @@ from app.desktop.containers.sidebar import Sidebar
 from app.desktop.images.browser import HUB, ImageBrowser
 from app.desktop.images.model import ImageModel
 from app.desktop.images.welcome import FIRST_RUN, NO_CONTAINERS, PICK, WelcomeView
+from app.desktop.manage import install as install_pages
 from app.desktop.plugins import install as install_plugins
 from app.desktop.utils.prefs import AppSettings
 from app.desktop.widgets.confirm import ask, tell
@@ -87,6 +88,8 @@ class MainWindow(QMainWindow):
         self._connect()
         # Terminal, Stats, Files, What Is This?, exit notifications, show commands.
         self.plugins = install_plugins(self)
+        # Images, Volumes, Networks, Disk usage, the network map.
+        self.manage = install_pages(self, self.plugins)
         self._restore()
         self._want_selected = settings.selected
         self._listed = False
@@ -249,6 +252,9 @@ class MainWindow(QMainWindow):
             return
         container = entry.container if entry is not None else None
         self._show_container(container)
+        manage = getattr(self, "manage", None)
+        if manage is not None and manage.holds_page():
+            return  # a row chosen by the list itself (one removed, one added): stay
         if container is not None:
             self.pages.setCurrentWidget(self.details)
         elif self.pages.currentWidget() is self.details:

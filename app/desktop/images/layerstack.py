@@ -17,7 +17,7 @@ from app.desktop.learn.data import LayerRow
 from app.desktop.utils import theme
 from engine.containers.explain import format_bytes
 
-__all__ = ["LayerStack"]
+__all__ = ["LayerStack", "paint_layers", "stack_height"]
 
 ROW = 30
 GAP = 4
@@ -29,6 +29,7 @@ class LayerStack(QWidget):
         super().__init__(parent)
         self.setAccessibleName("Overlay picture")
         self.rows: list[LayerRow] = []
+        self.caption = "▼ the container sees all layers merged as its /  ▼"
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
 
     def set_rows(self, rows: Sequence[LayerRow]) -> None:
@@ -37,14 +38,8 @@ class LayerStack(QWidget):
         self.updateGeometry()
         self.update()
 
-    def _shown(self) -> list[LayerRow]:
-        if len(self.rows) <= MAX_SHOWN:
-            return self.rows
-        return [*self.rows[:MAX_SHOWN - 1], self.rows[-1]]
-
     def sizeHint(self) -> QSize:
-        count = len(self._shown())
-        return QSize(420, 26 + count * (ROW + GAP) + (20 if len(self.rows) > MAX_SHOWN else 0))
+        return QSize(420, stack_height(len(self.rows)))
 
     def minimumSizeHint(self) -> QSize:
         return QSize(240, self.sizeHint().height())
@@ -52,41 +47,54 @@ class LayerStack(QWidget):
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        palette = self.palette()
-        dark = theme.is_dark(palette)
-        text = palette.color(QPalette.ColorRole.WindowText)
-        metrics = QFontMetrics(self.font())
-        width = self.width() - 1
-        top = 0.5
-        merged = QRectF(0.5, top, width, 20)
-        painter.setPen(QColor("#1e88e5"))
-        painter.drawText(merged, int(Qt.AlignmentFlag.AlignCenter),
-                         "▼ the container sees all layers merged as its /  ▼")
-        y = top + 26
-        shown = self._shown()
-        for index, row in enumerate(shown):
-            if len(self.rows) > MAX_SHOWN and index == len(shown) - 1:
-                painter.setPen(text)
-                painter.drawText(QRectF(0, y, width, 16), int(Qt.AlignmentFlag.AlignCenter),
-                                 f"… {len(self.rows) - MAX_SHOWN} more layers …")
-                y += 20
-            inset = 0 if row.kind == "writable" else 12  # the image's layers sit under it
-            rect = QRectF(0.5 + inset, y, width - 2 * inset, ROW)
-            if row.kind == "writable":
-                fill = QColor("#2e7d32" if not dark else "#388e3c")
-            else:
-                fill = QColor("#546e7a" if not dark else "#455a64")
-                fill = fill.lighter(100 + 6 * (index % 3))
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(fill)
-            painter.drawRoundedRect(rect, 5, 5)
-            painter.setPen(QColor("#ffffff"))
-            size = f" · {format_bytes(row.size)}" if row.size >= 0 else ""
-            mode = "read-write" if not row.read_only else "read-only"
-            label = f"{row.label} ({mode}){size}: {row.made_by}"
-            painter.drawText(rect.adjusted(10, 0, -10, 0),
-                             int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft),
-                             metrics.elidedText(label, Qt.TextElideMode.ElideRight,
-                                                int(rect.width() - 20)))
-            y += ROW + GAP
+        paint_layers(painter, QRectF(0.5, 0.5, self.width() - 1, self.height() - 1),
+                     self.rows, self.palette(), self.caption)
         painter.end()
+
+
+def stack_height(count: int) -> int:
+    """How tall the drawing of ``count`` layers is (see :func:`paint_layers`)."""
+    shown = min(count, MAX_SHOWN)
+    return 26 + shown * (ROW + GAP) + (20 if count > MAX_SHOWN else 0)
+
+
+def paint_layers(painter: QPainter, area: QRectF, rows: Sequence[LayerRow],
+                 palette: QPalette, caption: str) -> None:
+    """The stack, from the top of ``area``: the caption, then one bar per layer (the
+    writable one full width, the image's inset under it). Shared by the layer
+    pictures of the Images page and of What Is This?, drawn or in a widget."""
+    dark = theme.is_dark(palette)
+    text = palette.color(QPalette.ColorRole.WindowText)
+    metrics = QFontMetrics(painter.font())
+    width = area.width()
+    left = area.left()
+    merged = QRectF(left, area.top(), width, 20)
+    painter.setPen(QColor("#1e88e5"))
+    painter.drawText(merged, int(Qt.AlignmentFlag.AlignCenter), caption)
+    y = area.top() + 26
+    shown = list(rows) if len(rows) <= MAX_SHOWN else [*rows[:MAX_SHOWN - 1], rows[-1]]
+    for index, row in enumerate(shown):
+        if len(rows) > MAX_SHOWN and index == len(shown) - 1:
+            painter.setPen(text)
+            painter.drawText(QRectF(left, y, width, 16), int(Qt.AlignmentFlag.AlignCenter),
+                             f"… {len(rows) - MAX_SHOWN} more layers …")
+            y += 20
+        inset = 0 if row.kind == "writable" else 12  # the image's layers sit under it
+        rect = QRectF(left + inset, y, width - 2 * inset, ROW)
+        if row.kind == "writable":
+            fill = QColor("#2e7d32" if not dark else "#388e3c")
+        else:
+            fill = QColor("#546e7a" if not dark else "#455a64")
+            fill = fill.lighter(100 + 6 * (index % 3))
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(fill)
+        painter.drawRoundedRect(rect, 5, 5)
+        painter.setPen(QColor("#ffffff"))
+        size = f" · {format_bytes(row.size)}" if row.size >= 0 else ""
+        mode = "read-write" if not row.read_only else "read-only"
+        label = f"{row.label} ({mode}){size}: {row.made_by}"
+        painter.drawText(rect.adjusted(10, 0, -10, 0),
+                         int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft),
+                         metrics.elidedText(label, Qt.TextElideMode.ElideRight,
+                                            int(rect.width() - 20)))
+        y += ROW + GAP

@@ -7,17 +7,21 @@ and closing the window cancels them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from app.desktop.images.overview import ImageEntry, image_entries
+from engine.images.history import HistoryEntry
 from engine.images.model import Image
 from engine.registry.model import SearchResult
 
 if TYPE_CHECKING:
     from app.desktop.bridge import Bridge, Pending
 
-__all__ = ["catalog", "image_tags", "load", "login", "remove_image", "search"]
+__all__ = ["Details", "Overview", "catalog", "details", "image_tags", "load", "login", "overview",
+           "prune", "push", "remove_image", "remove_images", "save", "search", "tag"]
 
 
 def load(bridge: Bridge, path: Path, on_done: Callable[[list[Image]], None] | None = None,
@@ -67,3 +71,76 @@ def login(bridge: Bridge, registry: str, username: str, password: str,
           ) -> Pending:
     return bridge.submit(f"log in to {registry}",
                        lambda e: e.login(registry, username, password), on_done, on_error)
+
+
+# -- the Images page ------------------------------------------------------------------
+# Narrow seams over today's Engine (``e.disk_usage()``, ``e.image_store``...): when the
+# engine's services land, only these lines change.
+
+
+@dataclass(frozen=True)
+class Overview:
+    entries: list[ImageEntry]
+    layer_sizes: dict[str, int]  # by diff_id, for the prune preview
+
+
+def overview(bridge: Bridge, on_done: Callable[[Overview], None],
+             on_error: Callable[[str], None] | None = None) -> Pending:
+    async def call(e: Any) -> Overview:
+        usage = await e.disk_usage()
+        containers = [c.container for c in usage.containers]
+        return Overview(image_entries(usage, containers), dict(e.image_store.layer_sizes()))
+
+    return bridge.submit("list the images", call, on_done, on_error)
+
+
+def remove_images(bridge: Bridge, refs: Sequence[str], force: bool,
+                  on_done: Callable[[list[tuple[str, str]]], None]) -> Pending:
+    async def call(e: Any) -> list[tuple[str, str]]:
+        lines: list[tuple[str, str]] = []
+        for ref in refs:
+            lines += await e.remove_image(ref, force=force)
+        return lines
+
+    def done(lines: list[tuple[str, str]]) -> None:
+        bridge.refresh_images()
+        on_done(lines)
+
+    return bridge.submit(f"remove {', '.join(refs)}", call, done)
+
+
+def tag(bridge: Bridge, source: str, target: str, on_done: Callable[[None], None]) -> Pending:
+    return bridge.submit(f"tag {source} as {target}", lambda e: e.tag(source, target),
+                         on_done)
+
+
+def push(bridge: Bridge, ref: str, on_done: Callable[[str], None],
+         on_error: Callable[[str], None] | None = None) -> Pending:
+    return bridge.submit(f"push {ref}", lambda e: e.push(ref), on_done, on_error)
+
+
+def save(bridge: Bridge, refs: Sequence[str], archive: Path,
+         on_done: Callable[[None], None]) -> Pending:
+    return bridge.submit(f"save {', '.join(refs)} to {archive.name}",
+                         lambda e: e.save(list(refs), archive), on_done)
+
+
+def prune(bridge: Bridge, all_unused: bool, on_done: Callable[[Any], None]) -> Pending:
+    def done(pruned: Any) -> None:
+        bridge.refresh_images()
+        on_done(pruned)
+
+    return bridge.submit("prune images", lambda e: e.image_prune(all=all_unused), done)
+
+
+@dataclass(frozen=True)
+class Details:
+    history: list[HistoryEntry]  # newest first
+    inspect: dict[str, Any]
+
+
+def details(bridge: Bridge, ref: str, on_done: Callable[[Details], None]) -> Pending:
+    async def call(e: Any) -> Details:
+        return Details(await e.history(ref), await e.image_inspect(ref))
+
+    return bridge.submit(f"read the image {ref}", call, on_done)

@@ -32,6 +32,7 @@ __all__ = [
     "NamespaceRow",
     "NetworkFacts",
     "Peer",
+    "image_layer_rows",
     "intro",
     "layer_rows",
     "limit_rows",
@@ -196,13 +197,22 @@ def layer_rows(image: Image | None, changes: Sequence[Change] | None,
                      summary, False)]
     if image is None:
         return rows
+    return rows + image_layer_rows(image)
+
+
+def image_layer_rows(image: Image, sizes: dict[str, int] | None = None) -> list[LayerRow]:
+    """The image's read-only layers from the top, each with the step that made it;
+    sizes from ``sizes`` (unpacked, by diff_id) when given, else the blob's."""
+    rows = []
     steps = _history_steps(image)
     total = len(image.layers)
     for number in range(total, 0, -1):
         layer = image.layers[number - 1]
         step = _clean_step(steps[number - 1]) or "(the image's history does not say)"
         label = f"Layer {number}" + (" (base)" if number == 1 else "")
-        rows.append(LayerRow("image", label, layer.digest, layer.size, step, True))
+        size = sizes.get(layer.diff_id, layer.size) if sizes is not None else layer.size
+        rows.append(LayerRow("image", label, layer.diff_id if sizes is not None
+                             else layer.digest, size, step, True))
     return rows
 
 

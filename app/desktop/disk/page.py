@@ -1,0 +1,120 @@
+"""The Disk usage page: what images, containers, volumes, the build cache and
+logs take, drawn on one scale, with one button per kind to reclaim its space.
+
+Reclaiming always shows what would go first: images and volumes open their
+page's prune preview (``reclaim_requested``), stopped containers are listed here.
+"""
+
+from __future__ import annotations
+
+import shlex
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.desktop.bridge import Bridge
+from app.desktop.disk import verbs
+from app.desktop.disk.bars import DiskBars
+from app.desktop.disk.data import Kind, kinds
+from app.desktop.widgets.prunedialog import Preview, PruneDialog
+from engine.units import human_size
+
+__all__ = ["DiskPage"]
+
+BLURB = ("What Skiff keeps on this computer's disk. The lighter part of each bar can be "
+         "reclaimed: it belongs to nothing in use. Layers two images share count once.")
+
+
+class DiskPage(QWidget):
+    command = Signal(str)
+    message = Signal(str)
+    changed = Signal()
+    reclaim_requested = Signal(str)  # images | volumes: that page's prune preview
+
+    def __init__(self, bridge: Bridge, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.bridge = bridge
+        self.usage: verbs.Usage | None = None
+        self.kinds: list[Kind] = []
+        title = QLabel("<b>Disk usage</b>", self)
+        blurb = QLabel(BLURB, self)
+        blurb.setWordWrap(True)
+        self.bars = DiskBars(self)
+        self.grid = QGridLayout()
+        self.buttons: dict[str, QPushButton] = {}
+        self.labels: dict[str, QLabel] = {}
+        self.refresh_button = QPushButton("Refresh", self)
+        self.refresh_button.clicked.connect(self.refresh)
+        inner = QWidget(self)
+        column = QVBoxLayout(inner)
+        column.addWidget(self.bars)
+        column.addLayout(self.grid)
+        column.addStretch(1)
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(inner)
+        layout = QVBoxLayout(self)
+        layout.addWidget(title)
+        layout.addWidget(blurb)
+        layout.addWidget(scroll, 1)
+        layout.addWidget(self.refresh_button)
+        self.dialog: Any = None
+
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.command.emit("skiff system df")
+        verbs.usage(self.bridge, self._on_usage)
+
+    def _on_usage(self, usage: verbs.Usage) -> None:
+        self.usage = usage
+        self.kinds = kinds(usage.disk, usage.log_sizes)
+        self.bars.set_kinds(self.kinds)
+        for number, kind in enumerate(self.kinds):
+            button = self.buttons.get(kind.key)
+            if button is None:
+                button = QPushButton(self)
+                button.clicked.connect(lambda _c=False, k=kind.key: self.reclaim(k))
+                self.labels[kind.key] = QLabel(self)
+                self.grid.addWidget(button, number, 0)
+                self.grid.addWidget(self.labels[kind.key], number, 1)
+                self.buttons[kind.key] = button
+            button.setText(f"Reclaim {human_size(kind.reclaimable)} of {kind.title.lower()}"
+                           if kind.can_reclaim else f"{kind.title}: nothing to reclaim")
+            button.setEnabled(kind.can_reclaim)
+            self.labels[kind.key].setText(kind.reclaims)
+        self.changed.emit()
+
+    def reclaim(self, key: str) -> None:
+        if key == "containers":
+            self.dialog = PruneDialog("Remove stopped containers",
+                                      (("stopped", "Every container that is not running"),),
+                                      self.container_preview, self._prune_containers, self)
+            self.dialog.open()
+        else:
+            self.reclaim_requested.emit(key)
+
+    def container_preview(self, _choice: str) -> Preview:
+        if self.usage is None:
+            return [], 0
+        stopped = [c for c in self.usage.disk.containers if not c.active]
+        return [c.container.name for c in stopped], sum(c.size_rw for c in stopped)
+
+    def _prune_containers(self, _choice: str) -> None:
+        self.command.emit(shlex.join(["skiff", "container", "prune", "-f"]))
+        verbs.container_prune(self.bridge, self._on_pruned)
+
+    def _on_pruned(self, pruned: Any) -> None:
+        self.message.emit(f"Removed {len(pruned.deleted)} containers: "
+                          f"{human_size(pruned.reclaimed)} returned.")
+        self.refresh()

@@ -1,0 +1,45 @@
+"""What the Disk usage page asks of the engine, through the one bridge.
+
+Narrow seams over today's Engine (``e.disk_usage()``, ``e.log_path``...): when the
+engine's services land, only these lines change.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from engine.diskusage import DiskUsage
+
+if TYPE_CHECKING:
+    from app.desktop.bridge import Bridge, Pending
+
+__all__ = ["Usage", "container_prune", "usage"]
+
+
+@dataclass(frozen=True)
+class Usage:
+    disk: DiskUsage
+    log_sizes: dict[str, int]
+
+
+def usage(bridge: Bridge, on_done: Callable[[Usage], None]) -> Pending:
+    async def call(e: Any) -> Usage:
+        disk = await e.disk_usage()
+        logs = {}
+        for row in disk.containers:
+            path = await e.log_path(row.container.id)
+            try:
+                logs[row.container.id] = os.stat(path).st_size
+            except OSError:
+                logs[row.container.id] = 0
+        return Usage(disk, logs)
+
+    return bridge.submit("measure the disk usage", call, on_done)
+
+
+def container_prune(bridge: Bridge, on_done: Callable[[Any], None]) -> Pending:
+    return bridge.submit("remove the stopped containers", lambda e: e.container_prune(),
+                         on_done)

@@ -1,0 +1,74 @@
+"""What the Images page lists and what an image prune would take, as plain data.
+
+One row per image (not per tag, as ``skiff image ls`` does): its tags, sizes as
+``skiff system df -v`` counts them (shared with other images, unique to it), and
+the containers made from it. The prune preview applies the rule ``skiff image
+prune`` applies (images no container uses; without ``all`` only the untagged
+ones) and counts the layers no remaining image needs, which is what the prune
+reports as reclaimed; a test holds the two together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from engine.containers.model import Container
+from engine.diskusage import DiskUsage
+from engine.images.model import Image
+from engine.images.reference import familiar
+
+__all__ = ["ImageEntry", "PrunePreview", "image_entries", "prune_preview"]
+
+
+@dataclass(frozen=True)
+class ImageEntry:
+    image: Image
+    size: int
+    shared: int
+    containers: list[str] = field(default_factory=list)  # names, of any state
+
+    @property
+    def id(self) -> str:
+        return self.image.id
+
+    @property
+    def unique(self) -> int:
+        return self.size - self.shared
+
+    @property
+    def tags(self) -> list[str]:
+        return [familiar(t) for t in self.image.repo_tags]
+
+    @property
+    def name(self) -> str:
+        """How commands name it: its first tag, else its short ID."""
+        return self.tags[0] if self.tags else self.image.short_id
+
+    @property
+    def dangling(self) -> bool:
+        return not self.image.repo_tags
+
+
+@dataclass(frozen=True)
+class PrunePreview:
+    images: list[ImageEntry]
+    reclaimed: int  # bytes of the layers no image left needs
+
+
+def image_entries(usage: DiskUsage, containers: Sequence[Container]) -> list[ImageEntry]:
+    users: dict[str, list[str]] = {}
+    for container in containers:
+        users.setdefault(container.config.image_id, []).append(container.name)
+    return [ImageEntry(row.image, row.size, row.shared_size,
+                       sorted(users.get(row.image.id, [])))
+            for row in usage.images]
+
+
+def prune_preview(entries: Sequence[ImageEntry], layer_sizes: dict[str, int],
+                  all_unused: bool) -> PrunePreview:
+    doomed = [e for e in entries if not e.containers and (all_unused or e.dangling)]
+    gone = {e.id for e in doomed}
+    kept = {layer.diff_id for e in entries if e.id not in gone for layer in e.image.layers}
+    freed = {layer.diff_id for e in doomed for layer in e.image.layers} - kept
+    return PrunePreview(doomed, sum(layer_sizes.get(d, 0) for d in freed))

@@ -1,0 +1,1 @@
+"""The Networks page and the network map: who is on which network, and who can reach whom."""

@@ -1,0 +1,111 @@
+"""What the Networks page lists, from ``network inspect`` and the containers.
+
+A network row carries docker's inspect document; its members are the
+containers on it with their addresses, and the aliases they answer to there.
+The subnet check runs as the user types, before the engine is asked.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.containers.model import Container
+
+__all__ = ["PREDEFINED", "Member", "NetworkEntry", "check_subnet", "network_entries",
+           "network_prune_preview"]
+
+PREDEFINED = ("bridge", "host", "none")
+
+
+@dataclass(frozen=True)
+class Member:
+    container_id: str
+    name: str
+    address: str  # 172.18.0.2/16
+    mac: str
+    aliases: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class NetworkEntry:
+    document: dict[str, Any]
+    members: list[Member]
+    wanted_by: list[str]  # containers (any state) made to join it
+
+    @property
+    def name(self) -> str:
+        return str(self.document.get("Name", ""))
+
+    @property
+    def driver(self) -> str:
+        return str(self.document.get("Driver", ""))
+
+    def _ipam(self, key: str) -> str:
+        config = (self.document.get("IPAM") or {}).get("Config") or []
+        return str(config[0].get(key, "")) if config else ""
+
+    @property
+    def subnet(self) -> str:
+        return self._ipam("Subnet")
+
+    @property
+    def gateway(self) -> str:
+        return self._ipam("Gateway")
+
+    @property
+    def predefined(self) -> bool:
+        return self.name in PREDEFINED
+
+
+def network_entries(documents: Sequence[dict[str, Any]],
+                    containers: Sequence[Container]) -> list[NetworkEntry]:
+    by_id = {c.id: c for c in containers}
+    entries = []
+    for document in documents:
+        name = str(document.get("Name", ""))
+        members = []
+        for cid, info in (document.get("Containers") or {}).items():
+            container = by_id.get(cid)
+            aliases = list(container.config.network_aliases) \
+                if container is not None and container.config.network == name else []
+            members.append(Member(cid, str(info.get("Name", "")),
+                                  str(info.get("IPv4Address", "")),
+                                  str(info.get("MacAddress", "")), aliases))
+        wanted = sorted(c.name for c in containers if c.config.network == name)
+        entries.append(NetworkEntry(document, sorted(members, key=lambda m: m.name), wanted))
+    return entries
+
+
+def network_prune_preview(entries: Sequence[NetworkEntry]) -> list[NetworkEntry]:
+    """What ``skiff network prune`` removes: user-defined networks no container is on
+    or made to join."""
+    return [e for e in entries if not e.predefined and not e.members and not e.wanted_by]
+
+
+def check_subnet(subnet: str, gateway: str) -> str:
+    """Why the subnet and gateway cannot be used ("" when they can; both may be empty)."""
+    if not subnet:
+        return "Give a subnet for the gateway too." if gateway else ""
+    try:
+        network = ipaddress.ip_network(subnet, strict=True)
+    except ValueError as exc:
+        return f"{subnet} is not a subnet: {exc}. Write it as 10.20.0.0/24."
+    if network.version != 4:
+        return "Only IPv4 subnets are supported."
+    if network.prefixlen > 30:
+        return f"{subnet} is too small: give a prefix of /30 or shorter."
+    if not network.is_private:
+        return f"{subnet} is not a private range: use 10.0.0.0/8, 172.16.0.0/12 or " \
+               "192.168.0.0/16."
+    if gateway:
+        try:
+            address = ipaddress.ip_address(gateway)
+        except ValueError:
+            return f"{gateway} is not an IPv4 address."
+        if address not in network or address in (network.network_address,
+                                                  network.broadcast_address):
+            return f"The gateway {gateway} is not a usable address of {subnet}."
+    return ""

@@ -1,0 +1,67 @@
+"""What the Networks page and the network map ask of the engine, through the bridge.
+
+Narrow seams over today's Engine (``e.networks()``, ``e.network_create``...):
+when the engine's services land, only these lines change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from app.desktop.networks.data import NetworkEntry, network_entries
+from app.desktop.networks.mapdata import MapData, map_data
+
+if TYPE_CHECKING:
+    from app.desktop.bridge import Bridge, Pending
+
+__all__ = ["connect", "create", "disconnect", "listing", "map_listing", "prune", "remove"]
+
+
+def listing(bridge: Bridge, on_done: Callable[[list[NetworkEntry]], None]) -> Pending:
+    async def call(e: Any) -> list[NetworkEntry]:
+        return network_entries(await e.networks(), await e.containers(all=True))
+
+    return bridge.submit("list the networks", call, on_done)
+
+
+def create(bridge: Bridge, name: str, subnet: str, gateway: str,
+           on_done: Callable[[Any], None]) -> Pending:
+    return bridge.submit(f"create the network {name}",
+                         lambda e: e.network_create(name, subnet, gateway), on_done)
+
+
+def remove(bridge: Bridge, names: Sequence[str], on_done: Callable[[None], None]) -> Pending:
+    async def call(e: Any) -> None:
+        for name in names:
+            await e.network_remove(name)
+
+    return bridge.submit(f"remove {', '.join(names)}", call, on_done)
+
+
+def connect(bridge: Bridge, network: str, container: str, aliases: Sequence[str],
+            on_done: Callable[[None], None]) -> Pending:
+    return bridge.submit(f"connect {container} to {network}",
+                         lambda e: e.network_connect(network, container, list(aliases)),
+                         on_done)
+
+
+def disconnect(bridge: Bridge, network: str, container: str,
+               on_done: Callable[[None], None]) -> Pending:
+    return bridge.submit(f"disconnect {container} from {network}",
+                         lambda e: e.network_disconnect(network, container), on_done)
+
+
+def prune(bridge: Bridge, on_done: Callable[[Any], None]) -> Pending:
+    return bridge.submit("prune networks", lambda e: e.network_prune(), on_done)
+
+
+def map_listing(bridge: Bridge, on_done: Callable[[MapData], None]) -> Pending:
+    """The networks, and the published ports of each running container."""
+    async def call(e: Any) -> MapData:
+        containers = await e.containers(all=True)
+        entries = network_entries(await e.networks(), containers)
+        ports = {c.id: await e.port(c.id) for c in containers if c.state.running}
+        return map_data(entries, ports)
+
+    return bridge.submit("draw the network map", call, on_done)

@@ -1,0 +1,1 @@
+"""The Volumes page: named storage that outlives containers, its users and sizes."""

@@ -1,0 +1,86 @@
+"""The Volumes page against the real engine and the ``skiff`` command line."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.desktop.mainwindow import MainWindow
+from app.desktop.volumes.data import VolumeEntry, volume_prune_preview
+from app.desktop.volumes.page import VolumesPage
+from engine.containers.config import MountSpec
+from tests.app.desktop.cli import skiff
+from tests.app.desktop.conftest import screenshot, wait_for
+from tests.app.desktop.livewindow import live_window, make, publish
+
+pytestmark = [pytest.mark.gui, pytest.mark.root]
+
+
+@pytest.fixture
+def window(qapp: Any, run: Callable[..., Any], skiff_root: Path, busybox_image: str,
+           tmp_path: Path) -> Iterator[MainWindow]:
+    yield from live_window(qapp, run, tmp_path)
+    left = set(skiff("volume", "ls", "-q").split()) & {"vp-data", "vp-spare", "vp-made"}
+    if left:
+        skiff("volume", "rm", "-f", *sorted(left))
+
+
+def _entry(page: VolumesPage, name: str) -> VolumeEntry | None:
+    return next((e for e in page.rows() if e.name == name), None)
+
+
+async def _listed(page: VolumesPage, condition: Callable[[], Any], what: str) -> Any:
+    page.refresh()
+    return await wait_for(condition, page.changed, timeout=60, what=what)
+
+
+def test_volumes_page_lists_what_the_cli_lists_and_acts_as_it_does(
+        window: MainWindow, run: Callable[..., Any], qtmodeltester: Any) -> None:
+    page: VolumesPage = window.manage.volumes
+    commands: list[str] = []
+    page.command.connect(commands.append)
+
+    async def story() -> None:
+        skiff("volume", "create", "vp-spare")
+        await make("busybox:latest", "vol-user", ["sh", "-c", "echo hi > /data/f"],
+                   mounts=(MountSpec("volume", "/data", "vp-data"),))
+        window.manage.show("volumes")
+        await _listed(page, lambda: _entry(page, "vp-data") and _entry(page, "vp-spare"),
+                      "the volumes listed")
+        qtmodeltester.check(page.model)
+        assert {e.name for e in page.rows()} == set(skiff("volume", "ls", "-q").split())
+        data = _entry(page, "vp-data")
+        assert data is not None and data.containers == ["vol-user"]
+
+        # create
+        page.create_volume("vp-made")
+        await _listed(page, lambda: _entry(page, "vp-made"), "the new volume")
+        assert commands[-1] == "skiff volume create vp-made"
+        assert "vp-made" in skiff("volume", "ls", "-q").split()
+        screenshot(window, "volumes")
+
+        # remove refuses a volume in use: the question names the container
+        page.select_where(lambda e: e.name == "vp-data")
+        page.a_remove.trigger()
+        assert "vol-user" in page.dialog.text()
+        page.dialog.reject()
+
+        # prune: the preview is what goes
+        preview, size = volume_prune_preview(page.rows(), anonymous=False)
+        assert {"vp-spare", "vp-made"} <= {e.name for e in preview}
+        assert "vp-data" not in {e.name for e in preview}
+        page.ask_prune()
+        previewed = page.dialog.previewed()
+        screenshot(page.dialog, "volumes-prune")
+        page.dialog.prune_button.click()
+        await _listed(page, lambda: not _entry(page, "vp-made"), "the prune done")
+        assert commands[-1] == "skiff volume prune -f"
+        left = set(skiff("volume", "ls", "-q").split())
+        assert not left & set(previewed) and "vp-data" in left
+        assert size >= 0
+
+    run(story(), timeout=300)
+    publish("volumes")
