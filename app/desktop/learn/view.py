@@ -34,6 +34,7 @@ from app.desktop.bridge import Bridge, EngineLike
 from app.desktop.images.layerstack import LayerStack
 from app.desktop.learn import data as learndata
 from app.desktop.learn.data import LearnFacts
+from app.desktop.learn.picturepanel import PicturePanel
 from app.desktop.utils.commandlog import CommandLog
 from app.desktop.widgets.rowtable import Column, RowTable
 from engine.containers.explain import format_bytes
@@ -173,7 +174,15 @@ class LearnView(QWidget):
         top.addWidget(self.refresh_button, 0, Qt.AlignmentFlag.AlignTop)
         body.addLayout(top)
 
-        body.addWidget(self._heading("Its files: image layers and the overlay", page))
+        body.addWidget(self._heading("Its picture", page))
+        self.picture = PicturePanel(bridge, gather, page)
+        self.picture.drawing.part_clicked.connect(self.show_part)
+        body.addWidget(self.picture)
+
+        self.part_headings: dict[str, QLabel] = {}
+        self.part_headings["layers"] = self._heading(
+            "Its files: image layers and the overlay", page)
+        body.addWidget(self.part_headings["layers"])
         body.addWidget(_label(learndata.LAYERS_TEXT, page, "About layers"))
         self.stack = LayerStack(page)
         body.addWidget(self.stack)
@@ -181,7 +190,8 @@ class LearnView(QWidget):
         self.layers_view = _Table(self.layers, "Layers", page)
         body.addWidget(self.layers_view)
 
-        body.addWidget(self._heading("Its own view: namespaces", page))
+        self.part_headings["walls"] = self._heading("Its own view: namespaces", page)
+        body.addWidget(self.part_headings["walls"])
         body.addWidget(_label(learndata.NAMESPACES_TEXT, page, "About namespaces"))
         self.namespaces_note = _label("", page, "Namespaces note")
         body.addWidget(self.namespaces_note)
@@ -189,13 +199,15 @@ class LearnView(QWidget):
         self.namespaces_view = _Table(self.namespaces, "Namespaces", page)
         body.addWidget(self.namespaces_view)
 
-        body.addWidget(self._heading("Its share: cgroup limits", page))
+        self.part_headings["gauges"] = self._heading("Its share: cgroup limits", page)
+        body.addWidget(self.part_headings["gauges"])
         body.addWidget(_label(learndata.LIMITS_TEXT, page, "About limits"))
         self.limits = RowTable(limit_columns(), self)
         self.limits_view = _Table(self.limits, "Limits", page)
         body.addWidget(self.limits_view)
 
-        body.addWidget(self._heading("Its network", page))
+        self.part_headings["network"] = self._heading("Its network", page)
+        body.addWidget(self.part_headings["network"])
         body.addWidget(_label(learndata.NETWORK_TEXT, page, "About the network"))
         self.network_summary = _label("", page, "Network summary")
         self.ports = _label("", page, "Published ports")
@@ -257,6 +269,12 @@ class LearnView(QWidget):
         label.setContentsMargins(0, 10, 0, 0)
         return label
 
+    def show_part(self, part: str) -> None:
+        """A part of the picture was clicked: scroll to its words and live numbers."""
+        heading = self.part_headings.get(part)
+        if heading is not None:
+            self.scroller.verticalScrollBar().setValue(heading.y())
+
     # -- the container -------------------------------------------------------------------------
 
     def set_container(self, container: Container | None) -> None:
@@ -310,6 +328,7 @@ class LearnView(QWidget):
         container = self.container
         self.intro.setText(learndata.intro(container.name) if container is not None else
                            "Pick a container to see what it is made of.")
+        self.picture.show_facts(facts)
         if facts is None:
             self.stack.set_rows([])
             self.layers.set_rows([])

@@ -183,6 +183,39 @@ def test_the_parts_of_a_real_container(window: MainWindow, run: Callable[..., An
             screenshot(learn.page, "learn")
             publish("learn")
 
+            # Drawn: the same walls, gauges and layers; db beside it on the same kernel.
+            drawn = learn.picture.drawing.sketches[0]
+            assert {(w.kind, w.own) for w in drawn.walls} == {
+                (kind, not row.shared) for kind, row in namespaces.items()}
+            gauges = {g.resource: g for g in drawn.gauges}
+            assert gauges["Memory"].limit == "64.0 MiB"
+            assert gauges["Memory"].fraction is not None and 0 < gauges["Memory"].fraction < 1
+            assert (gauges["CPU"].limit, gauges["Processes"].limit) == ("0.5 cores", "50")
+            assert [layer.digest for layer in drawn.layers] == [r.digest for r in rows]
+            address = learn.facts.inspect["NetworkSettings"]["IPAddress"]
+            assert address and drawn.interface == f"eth0 {address} on learnnet"
+            db = next(c for c in learn.picture.containers.values() if c.name == "db")
+            learn.picture.compare_with(db.id)
+            await wait_for(lambda: len(learn.picture.drawing.sketches) == 2,
+                           learn.picture.drawn, timeout=30, what="db drawn beside web")
+            second = learn.picture.drawing.sketches[1]
+            assert second.name == "db" and {w.kind for w in second.walls if w.own} >= {
+                "pid", "net", "mnt"}
+            assert _ns_inode(web.state.pid, "net") != _ns_inode(db.state.pid, "net")
+            screenshot(learn.picture, "learn-drawn")
+            publish("learn-drawn")
+            from PySide6.QtCore import Qt
+            from PySide6.QtTest import QTest
+
+            gauges_area = next(r for r, part in learn.picture.drawing.regions
+                               if part == "gauges")
+            clicked: list[str] = []
+            learn.picture.drawing.part_clicked.connect(clicked.append)
+            QTest.mouseClick(learn.picture.drawing, Qt.MouseButton.LeftButton,
+                             pos=gauges_area.center().toPoint())
+            assert clicked == ["gauges"]
+            assert learn.scroller.verticalScrollBar().value() > 0
+
             # Show commands: clicking Stop shows (and records) `skiff stop web`.
             learn.show_commands.setChecked(True)
             bar = window.plugins.command_bar
