@@ -78,6 +78,7 @@ class TablePage(QWidget):
         self.filter.textChanged.connect(self.proxy.set_text)
         self.table = QTableView(self)
         self.table.setAccessibleName(title)
+        self.setFocusProxy(self.table)
         self.table.setModel(self.proxy)
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
