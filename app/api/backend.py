@@ -20,6 +20,7 @@ from engine.containers.config import (
     RestartPolicy,
 )
 from engine.containers.health import Healthcheck
+from engine.containers.imageconfig import merge_config
 from engine.containers.mountspec import parse_volume
 from engine.containers.portspec import port_binding
 from engine.engine import Engine
@@ -31,10 +32,9 @@ if TYPE_CHECKING:
     from app.api.sessions import Sessions
 
 __all__ = ["ENGINE", "KEEPER", "SESSIONS", "ContainerConfig", "Engine", "Healthcheck",
-           "MountSpec",
-           "PortBinding", "Resources", "RestartPolicy", "engine_of", "errors", "keeper_of",
-           "parse_timestamp", "parse_volume", "port_binding", "rfc3339_ns", "sessions_of",
-           "signal_name"]
+           "MountSpec", "PortBinding", "Resources", "RestartPolicy", "engine_of", "errors",
+           "keeper_of", "merge_config", "parse_timestamp", "parse_volume", "port_binding",
+           "rfc3339_ns", "sessions_of", "signal_name"]
 
 ENGINE = web.AppKey("engine", Engine)
 SESSIONS: web.AppKey[Sessions] = web.AppKey("sessions")

@@ -14,6 +14,7 @@ import contextlib
 import logging
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 from app.api.backend import Engine, errors
@@ -32,6 +33,8 @@ class Keeper:
         self.removers: dict[str, int] = {}  # container id -> waits that remove it
         self._gone: dict[str, asyncio.Event] = {}
         self._task: asyncio.Task[None] | None = None
+        #: Called with the ID of each container removed (the server drops its execs).
+        self.on_destroy: list[Callable[[str], None]] = []
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._follow())
@@ -68,6 +71,8 @@ class Keeper:
 
     async def _seen(self, event: Any) -> None:
         if event.action == "destroy":
+            for forget in self.on_destroy:
+                forget(event.id)
             waited = self._gone.pop(event.id, None)
             if waited is not None:
                 waited.set()

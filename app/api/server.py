@@ -152,6 +152,7 @@ def build_app(engine: Engine) -> web.Application:
     app[ENGINE] = engine
     app[SESSIONS] = Sessions()
     app[KEEPER] = Keeper(engine)
+    app[KEEPER].on_destroy.append(app[SESSIONS].forget_container)
     app.cleanup_ctx.append(_lifetime)
     app.on_response_prepare.append(_headers)
     install(app, MODULES)

@@ -126,6 +126,13 @@ class Sessions:
         self.execs[instance.id] = instance
         return instance
 
+    def forget_container(self, container_id: str) -> None:
+        """A removed container's exec instances go with it, as in dockerd (one still
+        streaming ends with its processes, and goes when the list is next trimmed)."""
+        for instance in [e for e in self.execs.values()
+                         if e.container_id == container_id and not e.running]:
+            del self.execs[instance.id]
+
     def close_all(self) -> None:
         for held in list(self.active.values()):
             for session in list(held):

@@ -7,7 +7,7 @@ import shlex
 from datetime import UTC, datetime
 from typing import Any
 
-from app.api.backend import rfc3339_ns
+from app.api.backend import merge_config, rfc3339_ns
 from app.cli.output import container_status
 
 __all__ = ["StatsCounters", "container_ports", "container_summary", "top_json", "unix_seconds"]
@@ -34,19 +34,6 @@ def container_ports(published: dict[str, Any], config: Any) -> list[dict[str, An
     return found
 
 
-def _command(config: Any, run: dict[str, Any]) -> str:
-    """Entrypoint + Cmd as docker combines the container's with the image's."""
-    entrypoint = list(run.get("Entrypoint") or []) if config.entrypoint is None \
-        else list(config.entrypoint)
-    if config.cmd is not None:
-        cmd = list(config.cmd)
-    elif config.entrypoint is not None:
-        cmd = []  # a new entrypoint drops the image's Cmd
-    else:
-        cmd = list(run.get("Cmd") or [])
-    return " ".join(shlex.quote(a) if " " in a or not a else a for a in entrypoint + cmd)
-
-
 def _mounts(config: Any) -> list[dict[str, Any]]:
     return [{"Type": m.type, **({"Name": m.source} if m.type == "volume" else {}),
              "Source": m.source if m.type == "bind" else "", "Destination": m.target,
@@ -60,16 +47,18 @@ def container_summary(container: Any, run: dict[str, Any], published: dict[str, 
     """One entry of ``GET /containers/json``: from what the engine keeps of the
     container and its image's run config, no inspect (a listing stays cheap)."""
     config = container.config
+    effective = merge_config(config, run)
     network = config.network if config.network != "default" else "bridge"
     summary: dict[str, Any] = {
         "Id": container.id,
         "Names": [f"/{container.name}"],
         "Image": config.image,
         "ImageID": config.image_id,
-        "Command": _command(config, run),
+        "Command": " ".join(shlex.quote(a) if " " in a or not a else a
+                            for a in effective.args),
         "Created": unix_seconds(container.created),
         "Ports": container_ports(published, config),
-        "Labels": {**(run.get("Labels") or {}), **config.labels},
+        "Labels": effective.labels,
         "State": container.state.status.value,
         "Status": container_status(container.state),
         "HostConfig": {"NetworkMode": network},

@@ -74,7 +74,8 @@ def _matches(summary: dict[str, Any], container: Any, wanted: dict[str, list[str
             and any_of("volume", lambda v: any(v in (m.get("Name"), m.get("Source"),
                                                      m.get("Destination"))
                                                for m in summary["Mounts"]))
-            and any_of("health", lambda v: v == "none")
+            and any_of("health", lambda v: v == (state.health.status if state.health
+                                                 else "none"))
             and any_of("is-task", lambda v: v in ("false", "0"))
             and any_of("publish", lambda v: any(str(p.get("PublicPort")) == v.split("/")[0]
                                                 for p in summary["Ports"]))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 from typing import Any
 
 import pytest
@@ -108,3 +109,17 @@ def test_detach_keys_end_the_attach_and_the_container_runs_on(
     sock.close()
     container.reload()
     assert container.status == "running"
+
+
+def test_a_removed_container_s_exec_instances_go_with_it(api_server: ApiServer,
+                                                          docker_client: Any) -> None:
+    container = docker_client.containers.run("busybox", ["sleep", "60"], detach=True)
+    exec_id = docker_client.api.exec_create(container.id, ["true"])["Id"]
+    docker_client.api.exec_start(exec_id)
+    assert api_server.request("GET", f"/exec/{exec_id}/json").status == 200
+    container.remove(force=True)
+    deadline = time.monotonic() + 30  # the server hears of the removal from the engine
+    while api_server.request("GET", f"/exec/{exec_id}/json").status == 200:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert api_server.request("GET", f"/exec/{exec_id}/json").status == 404
