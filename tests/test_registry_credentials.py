@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from engine.errors import RegistryError
+from engine.images.reference import api_host
 from engine.registry.credentials import DOCKER_HUB_KEY, Credentials, CredentialStore
-from engine.registry.endpoints import EndpointPolicy, api_host, insecure_from_settings
+from engine.registry.endpoints import EndpointPolicy, insecure_from_settings
 
 
 def _auth(user: str, password: str) -> str:

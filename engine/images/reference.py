@@ -16,10 +16,14 @@ from dataclasses import dataclass
 
 from engine.errors import InvalidArgument
 
-__all__ = ["DOCKER_HUB", "Reference", "familiar", "split_familiar"]
+__all__ = ["DOCKER_HUB", "DOCKER_HUB_NAMES", "Reference", "api_host", "familiar", "registry_host",
+           "split_familiar"]
 
 DOCKER_HUB = "docker.io"
 DOCKER_HUB_API = "registry-1.docker.io"
+#: The names Docker Hub goes by, in references, logins and docker's config.json.
+DOCKER_HUB_NAMES = frozenset({DOCKER_HUB, "index.docker.io", DOCKER_HUB_API,
+                              "registry.hub.docker.com"})
 
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*"
 _REPOSITORY = re.compile(rf"^{_COMPONENT}(?:/{_COMPONENT})*$")
@@ -61,7 +65,7 @@ class Reference:
             registry, path = first, rest
         else:
             registry, path = DOCKER_HUB, text
-        if registry in ("index.docker.io", "registry-1.docker.io"):
+        if registry in DOCKER_HUB_NAMES:
             registry = DOCKER_HUB
         if registry == DOCKER_HUB and "/" not in path:
             path = f"library/{path}"
@@ -101,7 +105,7 @@ class Reference:
     @property
     def api_host(self) -> str:
         """The host that serves the registry API (Docker Hub's differs from its name)."""
-        return DOCKER_HUB_API if self.registry == DOCKER_HUB else self.registry
+        return api_host(self.registry)
 
     def with_tag(self, tag: str) -> Reference:
         return Reference(self.registry, self.repository, tag, "")
@@ -131,3 +135,20 @@ def split_familiar(text: str) -> tuple[str, str, str]:
     except InvalidArgument:
         return text, "", ""
     return ref.familiar_name, ref.tag, ref.digest
+
+
+def registry_host(text: str) -> str:
+    """A registry as people write it (``docker.io``, ``https://index.docker.io/v1/``,
+    ``http://h:5000/x``) → its host as references name it (docker.io for Docker Hub);
+    "" when there is none."""
+    host = text.strip()
+    for scheme in ("https://", "http://"):
+        host = host.removeprefix(scheme)
+    host = host.split("/", 1)[0].lower()
+    return DOCKER_HUB if host in DOCKER_HUB_NAMES else host
+
+
+def api_host(registry: str) -> str:
+    """The host:port that serves a registry's API (Docker Hub's differs from its name)."""
+    host = registry_host(registry)
+    return DOCKER_HUB_API if host == DOCKER_HUB else host

@@ -21,12 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import InvalidArgument, RegistryError
+from engine.images.reference import registry_host
 from engine.paths import user_config_dir
 
 __all__ = ["DOCKER_HUB_KEY", "CredentialStore", "Credentials", "registry_key"]
 
 DOCKER_HUB_KEY = "https://index.docker.io/v1/"
-_HUB_NAMES = {"docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"}
 
 
 @dataclass(frozen=True)
@@ -40,12 +40,7 @@ class Credentials:
 
 def _host_of(key: str) -> str:
     """``https://index.docker.io/v1/`` → ``docker.io``; ``http://h:5000/x`` → ``h:5000``."""
-    text = key.strip()
-    for prefix in ("https://", "http://"):
-        if text.startswith(prefix):
-            text = text[len(prefix):]
-    host = text.split("/", 1)[0].lower()
-    return "docker.io" if host in _HUB_NAMES else host
+    return registry_host(key)
 
 
 def registry_key(registry: str) -> str:

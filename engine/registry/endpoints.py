@@ -20,22 +20,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.images.reference import DOCKER_HUB, DOCKER_HUB_API
+from engine.images.reference import api_host
 from engine.paths import user_config_dir
 
-__all__ = ["Endpoint", "EndpointPolicy", "api_host", "insecure_from_settings"]
+__all__ = ["Endpoint", "EndpointPolicy", "insecure_from_settings"]
 
 ENV_INSECURE = "SKIFF_INSECURE_REGISTRIES"
 SETTINGS_FILE = "registries.json"
 _SYSTEM_CERT_DIRS = (Path("/etc/containers/certs.d"), Path("/etc/docker/certs.d"))
-
-
-def api_host(registry: str) -> str:
-    """The host:port that serves the registry API (Docker Hub's differs from its name)."""
-    registry = registry.strip().lower()
-    if registry in (DOCKER_HUB, "index.docker.io", "registry-1.docker.io"):
-        return DOCKER_HUB_API
-    return registry
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 
 from engine.errors import InvalidArgument, RegistryError
+from engine.images.reference import registry_host
 from engine.registry.model import SearchResult
 from engine.registry.responses import response_error, transport_error
 from engine.registry.session import USER_AGENT, RegistrySession, pull_scope
@@ -40,10 +41,7 @@ def split_term(term: str) -> tuple[str, str]:
     term = term.strip()
     first, slash, rest = term.partition("/")
     if slash and _HOSTLIKE.match(first):
-        registry = first.lower()
-        if registry in ("index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"):
-            registry = "docker.io"
-        return registry, rest
+        return registry_host(first), rest
     return "docker.io", term
 
 

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from engine.errors import InvalidArgument
 from engine.images.blobs import BlobStore
 from engine.images.model import Image, Layer
-from engine.images.reference import Reference
+from engine.images.reference import Reference, registry_host
 from engine.images.store import ImageStore
 from engine.registry.auth import TokenCache
 from engine.registry.credentials import Credentials, CredentialStore
@@ -129,13 +129,8 @@ class RegistryService:
 
 def _registry_name(text: str) -> str:
     """``https://index.docker.io/v1/`` or ``docker.io`` → docker.io; a host stays a host."""
-    name = text.strip()
-    for prefix in ("https://", "http://"):
-        name = name.removeprefix(prefix)
-    name = name.split("/", 1)[0].lower()
+    name = registry_host(text)
     if not name:
         raise InvalidArgument(f"invalid registry name {text!r}")
-    if name in ("index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"):
-        return "docker.io"
     return name
 

@@ -19,9 +19,10 @@ from typing import Any
 import httpx
 
 from engine.errors import RegistryError
+from engine.images.reference import api_host
 from engine.registry.auth import Authorizer, TokenCache
 from engine.registry.credentials import Credentials
-from engine.registry.endpoints import Endpoint, EndpointPolicy, api_host
+from engine.registry.endpoints import Endpoint, EndpointPolicy
 from engine.registry.responses import response_error, transport_error
 
 __all__ = ["RegistrySession", "pull_scope", "push_scope"]

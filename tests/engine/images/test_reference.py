@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine.errors import InvalidArgument
-from engine.images.reference import Reference, familiar, split_familiar
+from engine.images.reference import Reference, api_host, familiar, registry_host, split_familiar
 
 DIGEST = "sha256:" + "ab" * 32
 
@@ -68,3 +68,17 @@ def test_uppercase_says_why() -> None:
 def test_familiar_forms_for_display(text: str, short: str, parts: tuple[str, str, str]) -> None:
     assert familiar(text) == short
     assert split_familiar(text) == parts
+
+
+@pytest.mark.parametrize(("text", "host", "api"), [
+    ("docker.io", "docker.io", "registry-1.docker.io"),
+    ("https://index.docker.io/v1/", "docker.io", "registry-1.docker.io"),
+    ("registry.hub.docker.com", "docker.io", "registry-1.docker.io"),
+    ("Registry-1.Docker.IO", "docker.io", "registry-1.docker.io"),
+    ("http://127.0.0.1:5000/v2/", "127.0.0.1:5000", "127.0.0.1:5000"),
+    ("ghcr.io", "ghcr.io", "ghcr.io"),
+    ("", "", ""),
+])
+def test_registry_names_as_logins_and_configs_write_them(text: str, host: str, api: str) -> None:
+    assert registry_host(text) == host
+    assert api_host(text) == api
