@@ -38,7 +38,8 @@ async def _listed(page: VolumesPage, condition: Callable[[], Any], what: str) ->
 
 
 def test_volumes_page_lists_what_the_cli_lists_and_acts_as_it_does(
-        window: MainWindow, run: Callable[..., Any], qtmodeltester: Any) -> None:
+        window: MainWindow, run: Callable[..., Any], qtmodeltester: Any,
+        tmp_path: Path) -> None:
     page: VolumesPage = window.manage.volumes
     commands: list[str] = []
     page.command.connect(commands.append)
@@ -62,6 +63,26 @@ def test_volumes_page_lists_what_the_cli_lists_and_acts_as_it_does(
         assert "vp-made" in skiff("volume", "ls", "-q").split()
         screenshot(window, "volumes")
 
+        # browse its files through the container that mounts it; copy out and in
+        page.select_where(lambda e: e.name == "vp-data")
+        page.a_browse.trigger()
+        assert page.files is not None
+        tree = page.files.files
+        await wait_for(lambda: tree.model.directory_loaded("/data") and
+                       tree.tree.rootIndex() == tree.model.index_for("/data"),
+                       tree.shown, tree.model.loaded, timeout=60, what="the volume's files")
+        assert [e.name for e in tree.model.entries("/data")] == ["f"]
+        assert tree.target_directory() == "/data"  # a copy in lands in the volume
+        screenshot(page.files, "volume-files")
+        await tree.copy_out("/data/f", tmp_path / "f")
+        assert (tmp_path / "f").read_text() == "hi\n"
+        assert commands[-1] == f"skiff cp vol-user:/data/f {tmp_path / 'f'}"
+        (tmp_path / "g").write_text("from the window\n")
+        await tree.copy_in(tmp_path / "g", tree.target_directory())
+        skiff("cp", "vol-user:/data/g", str(tmp_path / "g2"))
+        assert (tmp_path / "g2").read_text() == "from the window\n"
+        page.files.close()
+
         # remove refuses a volume in use: the question names the container
         page.select_where(lambda e: e.name == "vp-data")
         page.a_remove.trigger()
@@ -84,3 +105,4 @@ def test_volumes_page_lists_what_the_cli_lists_and_acts_as_it_does(
 
     run(story(), timeout=300)
     publish("volumes")
+    publish("volume-files")
