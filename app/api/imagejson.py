@@ -13,7 +13,7 @@ from typing import Any
 
 from app.api.filters import Filters
 from engine.containers.logformat import parse_time
-from engine.images.reference import Reference
+from engine.images.reference import familiar, split_familiar
 
 __all__ = ["IMAGE_FILTERS", "filter_images", "history_json", "image_summary", "unix_time"]
 
@@ -30,15 +30,6 @@ def unix_time(text: str) -> int:
         return 0
 
 
-def familiar(name: str) -> str:
-    return Reference.parse(name).familiar
-
-
-def _familiar_digest(entry: str) -> str:
-    repo, _, digest = entry.partition("@")
-    return f"{Reference.parse(repo).familiar_name}@{digest}" if digest else entry
-
-
 def image_summary(image: Any, *, containers: int = -1, shared_size: int = -1,
                   virtual_size: bool = False) -> dict[str, Any]:
     """One entry of ``GET /images/json`` (and of ``system/df``'s Images)."""
@@ -47,7 +38,7 @@ def image_summary(image: Any, *, containers: int = -1, shared_size: int = -1,
         "Id": image.id,
         "ParentId": "",
         "RepoTags": [familiar(t) for t in image.repo_tags],
-        "RepoDigests": [_familiar_digest(d) for d in image.repo_digests],
+        "RepoDigests": [familiar(d) for d in image.repo_digests],
         "Created": unix_time(image.created),
         "Size": image.size,
         "SharedSize": shared_size,
@@ -62,9 +53,8 @@ def image_summary(image: Any, *, containers: int = -1, shared_size: int = -1,
 def _names(image: Any) -> list[str]:
     names = []
     for tag in image.repo_tags:
-        name = familiar(tag)
-        names.append(name)
-        names.append(name.rpartition(":")[0] if ":" in name.rsplit("/", 1)[-1] else name)
+        names.append(familiar(tag))
+        names.append(split_familiar(tag)[0])
     return names
 
 

@@ -29,7 +29,8 @@ _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*"
 _REPOSITORY = re.compile(rf"^{_COMPONENT}(?:/{_COMPONENT})*$")
 _TAG = re.compile(r"^[\w][\w.-]{0,127}$")
 _DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$")
-_HOST = re.compile(r"^(?:[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?$")
+_LABEL = r"[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?"  # distribution/reference's domain part
+_HOST = re.compile(rf"^(?:{_LABEL}(?:\.{_LABEL})*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?$")
 
 
 @dataclass(frozen=True)
@@ -140,11 +141,13 @@ def split_familiar(text: str) -> tuple[str, str, str]:
 def registry_host(text: str) -> str:
     """A registry as people write it (``docker.io``, ``https://index.docker.io/v1/``,
     ``http://h:5000/x``) → its host as references name it (docker.io for Docker Hub);
-    "" when there is none."""
+    "" when it names no host."""
     host = text.strip()
     for scheme in ("https://", "http://"):
         host = host.removeprefix(scheme)
     host = host.split("/", 1)[0].lower()
+    if not _HOST.match(host):
+        return ""
     return DOCKER_HUB if host in DOCKER_HUB_NAMES else host
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QDialog,
@@ -15,15 +13,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-__all__ = ["RegistryDialog", "check_registry"]
+from engine.images.reference import registry_host
 
-_HOST = re.compile(r"^[a-zA-Z0-9.-]+(:\d{1,5})?$|^\[[0-9a-fA-F:]+\](:\d{1,5})?$")
+__all__ = ["RegistryDialog", "check_registry"]
 
 
 def check_registry(text: str) -> str:
-    """``127.0.0.1:5000`` or ``registry.example.com``; "" if it is not one."""
-    text = text.strip().removeprefix("https://").removeprefix("http://").rstrip("/")
-    return text if _HOST.match(text) else ""
+    """``127.0.0.1:5000`` or ``registry.example.com``; "" if it is not one (the engine's rule)."""
+    return registry_host(text)
 
 
 class RegistryDialog(QDialog):

@@ -82,3 +82,8 @@ def test_familiar_forms_for_display(text: str, short: str, parts: tuple[str, str
 def test_registry_names_as_logins_and_configs_write_them(text: str, host: str, api: str) -> None:
     assert registry_host(text) == host
     assert api_host(text) == api
+
+
+@pytest.mark.parametrize("text", ["not a host", "a b:5000", "host:port", "-"])
+def test_no_host_is_no_registry(text: str) -> None:
+    assert registry_host(text) == ""
