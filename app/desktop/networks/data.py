@@ -8,7 +8,7 @@ The subnet check runs as the user types, before the engine is asked.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,8 +60,11 @@ class NetworkEntry:
         return self.name in PREDEFINED
 
 
-def network_entries(documents: Sequence[dict[str, Any]],
-                    containers: Sequence[Container]) -> list[NetworkEntry]:
+def network_entries(documents: Sequence[dict[str, Any]], containers: Sequence[Container],
+                    connected: Mapping[tuple[str, str], list[str]] | None = None
+                    ) -> list[NetworkEntry]:
+    """``connected``: the aliases of a container on a network it was connected to
+    (not made on), by (container ID, network), from its inspect document."""
     by_id = {c.id: c for c in containers}
     entries = []
     for document in documents:
@@ -69,8 +72,10 @@ def network_entries(documents: Sequence[dict[str, Any]],
         members = []
         for cid, info in (document.get("Containers") or {}).items():
             container = by_id.get(cid)
-            aliases = list(container.config.network_aliases) \
-                if container is not None and container.config.network == name else []
+            if container is not None and container.config.network == name:
+                aliases = list(container.config.network_aliases)
+            else:
+                aliases = list((connected or {}).get((cid, name), []))
             members.append(Member(cid, str(info.get("Name", "")),
                                   str(info.get("IPv4Address", "")),
                                   str(info.get("MacAddress", "")), aliases))

@@ -176,7 +176,17 @@ class NetworksPage(TablePage):
         dialog.setWindowTitle(f"Connect a container to {rows[0].name}")
         dialog.setLabelText("Container:")
         dialog.setComboBoxItems(choices)
-        dialog.textValueSelected.connect(lambda name: self.connect_container(rows[0], name))
+        dialog.textValueSelected.connect(lambda name: self.ask_aliases(rows[0], name))
+        self.dialog = dialog
+        dialog.open()
+
+    def ask_aliases(self, entry: NetworkEntry, container: str) -> None:
+        dialog = QInputDialog(self)
+        dialog.setWindowTitle(f"Connect {container} to {entry.name}")
+        dialog.setLabelText(f"Other names {container} answers to on {entry.name} "
+                            "(optional, separated by spaces):")
+        dialog.textValueSelected.connect(
+            lambda text: self.connect_container(entry, container, text.split()))
         self.dialog = dialog
         dialog.open()
 

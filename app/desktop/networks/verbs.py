@@ -20,7 +20,17 @@ __all__ = ["connect", "create", "disconnect", "listing", "map_listing", "prune",
 
 def listing(bridge: Bridge, on_done: Callable[[list[NetworkEntry]], None]) -> Pending:
     async def call(e: Any) -> list[NetworkEntry]:
-        return network_entries(await e.networks(), await e.containers(all=True))
+        documents = await e.networks()
+        containers = await e.containers(all=True)
+        own = {c.id: c.config.network for c in containers}
+        connected: dict[tuple[str, str], list[str]] = {}
+        for cid in {cid for d in documents for cid in (d.get("Containers") or {})
+                    if own.get(cid) not in (None, d.get("Name"))}:
+            networks = ((await e.inspect(cid)).get("NetworkSettings") or {}).get(
+                "Networks") or {}
+            for name, settings in networks.items():
+                connected[(cid, name)] = list((settings or {}).get("Aliases") or [])
+        return network_entries(documents, containers, connected)
 
     return bridge.submit("list the networks", call, on_done)
 

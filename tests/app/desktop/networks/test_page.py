@@ -102,10 +102,11 @@ def test_networks_page_lists_what_the_cli_lists_and_acts_as_it_does(
             {m.name: m.address for m in _entry(page, "np-back").members}
 
         # connect, then disconnect, as the CLI does
-        page.connect_container(_entry(page, "np-back"), "net-other")
+        page.connect_container(_entry(page, "np-back"), "net-other", ["cache"])
         await _listed(page, lambda: "net-other" in _members(page, "np-back"),
                       "net-other connected")
-        assert commands[-1] == "skiff network connect np-back net-other"
+        assert commands[-1] == "skiff network connect --alias cache np-back net-other"
+        assert _members(page, "np-back")["net-other"].aliases == ["cache"]
         inspected = json.loads(skiff("network", "inspect", "np-back"))[0]
         assert "net-other" in {c["Name"] for c in inspected["Containers"].values()}
         page.select_where(lambda e: e.name == "np-back")
