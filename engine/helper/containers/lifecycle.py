@@ -35,6 +35,7 @@ from engine.helper.containers.procs import (
     unlink,
     wait_gone,
 )
+from engine.helper.network import etcfiles
 from engine.helper.privacy import private_dir
 from engine.helper.protocol import WithFds
 from engine.helper.runtime.attachhub import short_path
@@ -103,11 +104,7 @@ class Lifecycle(Binds, NetworkGlue):
                 from engine.helper.runtime import userns
 
                 userns.record(tdir, remap, remap.layers)
-            for path, text in ((tdir.hostname, f"{runtime.hostname}\n"), (tdir.hosts, (
-                    "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-                    f"127.0.1.1\t{runtime.hostname}\n"))):
-                path.write_text(text)
-                os.chmod(path, 0o644)  # bind-mounted: the container's users read it
+            etcfiles.write_first_files(tdir.path, runtime.hostname)
             tdir.write_json(tdir.spec, runtime.to_json())
             self.seccomp.install(tdir.seccomp, runtime.seccomp)
             os.replace(tmp, cdir.path)

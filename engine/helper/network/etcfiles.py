@@ -3,8 +3,10 @@
 The files live in the container's directory and are bind-mounted over the
 image's. Rewrites go into the same inode (O_TRUNC, never rename): a bind
 mount pins the inode, so a renamed-over file would never reach a running
-container. Rendering is pure; only :func:`write_in_place` and
-:func:`host_resolv_conf` touch files.
+container. Rendering is pure; only :func:`write_in_place`,
+:func:`write_first_files` and :func:`host_resolv_conf` touch files. This is
+the one place that writes them: at creation (``write_first_files``) and at
+every network set-up and change (engine/helper/network/networking.py).
 """
 
 from __future__ import annotations
@@ -19,8 +21,10 @@ __all__ = [
     "HOSTS",
     "RESOLV_CONF",
     "host_resolv_conf",
+    "render_first_hosts",
     "render_hosts",
     "render_resolv_conf",
+    "write_first_files",
     "write_in_place",
 ]
 
@@ -36,6 +40,13 @@ _LOCALHOST = (
 )
 
 SYSTEMD_RESOLV = Path("/run/systemd/resolve/resolv.conf")
+
+
+def render_first_hosts(hostname: str) -> str:
+    """A new container's hosts file, until its network is set up (for good on the
+    host's network, where the container gets no sandbox)."""
+    return ("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+            f"127.0.1.1\t{hostname}\n")
 
 
 def render_hosts(hostname: str, own: Sequence[IPv4Address],
@@ -119,3 +130,10 @@ def write_in_place(path: Path, text: str) -> None:
                  0o644)
     with os.fdopen(fd, "w") as file:
         file.write(text)
+
+
+def write_first_files(directory: Path, hostname: str) -> None:
+    """A new container's hostname and hosts files in its directory ``directory``."""
+    for name, text in ((HOSTNAME, f"{hostname}\n"), (HOSTS, render_first_hosts(hostname))):
+        write_in_place(directory / name, text)
+        os.chmod(directory / name, 0o644)  # bind-mounted: the container's users read it
