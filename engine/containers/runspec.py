@@ -1,5 +1,6 @@
 """The request the helper receives to create a container: its config merged with
-its image's (engine.containers.imageconfig), checked and in the protocol's shape.
+its image's (engine.containers.imageconfig), checked, as the protocol's typed
+ContainerSpec (engine/helper/containerspec.py).
 
 Pure functions.
 """
@@ -14,11 +15,12 @@ from engine.containers.health import probe_request
 from engine.containers.imageconfig import merge_config
 from engine.containers.securityopt import seccomp_request
 from engine.errors import InvalidArgument
+from engine.helper.containerspec import ContainerSpec, HealthSpec, MountSpec, PortSpec
 from engine.images.model import Image
 from engine.signals import parse_signal
 
 # parse_signal: engine.signals', named here for the engine's callers of runspec.parse_signal
-__all__ = ["command_line", "parse_signal", "runtime_request"]
+__all__ = ["command_line", "container_spec", "parse_signal", "runtime_request"]
 
 
 def command_line(config: ContainerConfig, image: Image) -> list[str]:
@@ -43,6 +45,13 @@ def published_ports(config: ContainerConfig, image: Image) -> list[dict[str, Any
 
 def runtime_request(container_id: str, config: ContainerConfig, image: Image,
                     name: str = "") -> dict[str, Any]:
+    """``container_spec`` as it travels (and as the engine keeps it to send again)."""
+    return container_spec(container_id, config, image, name).to_json()
+
+
+def container_spec(container_id: str, config: ContainerConfig, image: Image,
+                   name: str = "") -> ContainerSpec:
+    """What ``container_create`` asks of the helper for this config and image."""
     check_config(config)
     run = image.run_config
     merged = merge_config(config, run)
@@ -56,42 +65,43 @@ def runtime_request(container_id: str, config: ContainerConfig, image: Image,
         raise InvalidArgument(f"the working directory '{working_dir}' is invalid: it needs to "
                               "be an absolute path")
     stop_signal = parse_signal(merged.stop_signal or "SIGTERM")
-    binds = [{"type": m.type, "source": m.source, "target": m.target, "read_only": m.read_only}
+    binds = [MountSpec(type=m.type, source=m.source, target=m.target, read_only=m.read_only)
              for m in config.mounts]
     res = config.resources
-    return {
-        "args": args,
-        "env": merged.env,
-        "cwd": working_dir,
-        "user": merged.user,
-        "hostname": config.hostname or container_id[:12],
-        "layers": [layer.diff_id for layer in image.layers],
-        "memory": res.memory,
-        "nano_cpus": res.nano_cpus,
-        "pids_limit": res.pids_limit,
-        "restart_policy": config.restart_policy.name,
-        "restart_max": config.restart_policy.maximum_retry_count,
-        "stop_signal": stop_signal,
-        "binds": binds,
-        "network_mode": config.network or "default",
-        "ports": published_ports(config, image),
+    log_max_size, log_max_files = _log_limits(config)
+    health = probe_request(merged.healthcheck, run.get("Shell"))
+    return ContainerSpec(
+        args=args,
+        env=merged.env,
+        cwd=working_dir,
+        user=merged.user,
+        hostname=config.hostname or container_id[:12],
+        layers=[layer.diff_id for layer in image.layers],
+        memory=res.memory,
+        nano_cpus=res.nano_cpus,
+        pids_limit=res.pids_limit,
+        restart_policy=config.restart_policy.name,
+        restart_max=config.restart_policy.maximum_retry_count,
+        stop_signal=stop_signal,
+        binds=binds,
+        network_mode=config.network or "default",
+        ports=[PortSpec(**p) for p in published_ports(config, image)],
         # an image may expose sctp too; the helper records what it can publish
-        "exposed": [p for p in merged.exposed_ports
-                    if p.partition("/")[2] in PUBLISHED_PROTOCOLS],
-        "aliases": list(config.network_aliases),
-        "name": name,
-        "image": config.image,
-        **_log_limits(config),
-        "tty": config.tty,
-        "open_stdin": config.open_stdin,
-        "seccomp": seccomp_request(config.security_opt),
-        "userns": config.userns,
-        "healthcheck": probe_request(merged.healthcheck, run.get("Shell")),
-    }
+        exposed=[p for p in merged.exposed_ports if p.partition("/")[2] in PUBLISHED_PROTOCOLS],
+        aliases=list(config.network_aliases),
+        name=name,
+        image=config.image,
+        log_max_size=log_max_size,
+        log_max_files=log_max_files,
+        tty=config.tty,
+        open_stdin=config.open_stdin,
+        seccomp=seccomp_request(config.security_opt),
+        userns=config.userns,
+        healthcheck=None if health is None else HealthSpec(**health),
+    )
 
 
-def _log_limits(config: ContainerConfig) -> dict[str, int]:
+def _log_limits(config: ContainerConfig) -> tuple[int, int]:
     from engine.containers.logopts import log_limits
 
-    size, files = log_limits(config.log_options)
-    return {"log_max_size": size, "log_max_files": files}
+    return log_limits(config.log_options)

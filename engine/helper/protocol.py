@@ -29,8 +29,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.errors import ProtocolError
-from engine.names import NAME_CHARS, NAME_MAX, NETWORK_NAME_PATTERN
-from engine.names import NAME_PATTERN as CONTAINER_NAME
+from engine.helper.containerspec import SCHEMA as CONTAINER_SPEC
+from engine.helper.schema import (
+    ABSOLUTE_PATH,
+    CONTAINER_ID,
+    CONTAINER_NAME,
+    DIGEST,
+    HOSTNAME,
+    IPV4,
+    IPV4_CIDR,
+    NETWORK_NAME,
+    VOLUME_NAME,
+    Field,
+    check_dict,
+)
+from engine.helper.schema import int_field as _int
+from engine.helper.schema import str_field as _str
 
 __all__ = [
     "MAX_DEPTH",
@@ -57,97 +71,6 @@ MAX_DEPTH = 32
 MAX_ID = (1 << 53) - 1
 _HEADER = struct.Struct(">I")
 
-CONTAINER_ID = re.compile(r"^[0-9a-f]{64}$")
-DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
-HOSTNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]{0,62}$")
-ABSOLUTE_PATH = re.compile(r"^/[^\x00]{0,4095}$")
-
-
-@dataclass(frozen=True)
-class Field:
-    """One typed argument: ``kind`` is str, int, bool, list[str], list[int], list[dict] or dict."""
-
-    kind: str
-    required: bool = True
-    pattern: re.Pattern[str] | None = None
-    max_len: int = 4096
-    max_items: int = 256
-    minimum: int | None = None
-    maximum: int | None = None
-    choices: tuple[str, ...] = ()
-    items: dict[str, Field] | None = None  # for kind "list[dict]" / "dict"
-
-
-def _str(pattern: re.Pattern[str] | None = None, max_len: int = 4096, required: bool = True,
-         choices: tuple[str, ...] = ()) -> Field:
-    return Field("str", required, pattern, max_len, choices=choices)
-
-
-def _int(minimum: int | None = 0, maximum: int | None = None, required: bool = True) -> Field:
-    return Field("int", required, minimum=minimum, maximum=maximum)
-
-
-VOLUME_NAME = CONTAINER_NAME  # one rule for both, as in docker
-NETWORK_NAME = NETWORK_NAME_PATTERN
-IPV4 = re.compile(r"^[0-9]{1,3}(\.[0-9]{1,3}){3}$")
-IPV4_CIDR = re.compile(r"^[0-9]{1,3}(\.[0-9]{1,3}){3}/[0-9]{1,2}$")
-
-_PORT = {
-    "container_port": _int(1, 65535),
-    "protocol": _str(choices=("tcp", "udp")),
-    "host_ip": _str(re.compile(r"^([0-9]{1,3}(\.[0-9]{1,3}){3})?$")),
-    "host_port": _int(0, 65535),
-}
-
-_BIND = {
-    "type": _str(choices=("bind", "volume", "tmpfs"), required=False),
-    # bind: an absolute host path; volume: a volume name; tmpfs: empty
-    "source": _str(re.compile(rf"^(/[^\x00]{{0,4095}}|{NAME_CHARS}{{0,{NAME_MAX - 1}}})?$")),
-    "target": _str(ABSOLUTE_PATH),
-    "read_only": Field("bool"),
-}
-
-_SPEC = {
-    "args": Field("list[str]", max_items=4096, max_len=131072),
-    "env": Field("list[str]", max_items=4096, max_len=131072),
-    "cwd": _str(ABSOLUTE_PATH),
-    "user": _str(re.compile(r"^[A-Za-z0-9_.:-]{0,64}$"), required=False),
-    "hostname": _str(HOSTNAME),
-    "layers": Field("list[str]", pattern=DIGEST, max_items=127),
-    "memory": _int(4 << 20, required=False),
-    "nano_cpus": _int(1_000_000, required=False),
-    "pids_limit": _int(1, required=False),
-    "restart_policy": _str(choices=("no", "on-failure", "always", "unless-stopped")),
-    "restart_max": _int(0, 1 << 31),
-    "stop_signal": _int(1, 64),
-    "binds": Field("list[dict]", max_items=128, items=_BIND),
-    # default | bridge | none | host | a user-defined network's name
-    "network_mode": _str(NETWORK_NAME_PATTERN),
-    "ports": Field("list[dict]", max_items=1024, items=_PORT),
-    "exposed": Field("list[str]", pattern=re.compile(r"^[0-9]{1,5}/(tcp|udp)$"),
-                     max_items=1024),
-    "aliases": Field("list[str]", pattern=HOSTNAME, max_items=32),
-    "name": _str(CONTAINER_NAME),
-    "image": _str(max_len=512, required=False),  # the reference, for events
-    "tty": Field("bool", required=False),
-    "open_stdin": Field("bool", required=False),
-    "log_max_size": _int(0, 1 << 40, required=False),  # 0: no rotation
-    "log_max_files": _int(1, 100, required=False),
-    # unconfined, or a seccomp profile's JSON (checked and compiled by the helper);
-    # missing: Docker's default profile
-    "seccomp": _str(re.compile(r"^(?:unconfined\Z|\{)"), max_len=1 << 18, required=False),
-    # "" (root: the host's, a user: remapped), host (root only), remap or auto
-    "userns": _str(choices=("", "host", "remap", "auto"), required=False),
-    # The probe the monitor runs (engine/containers/health.py); missing: none
-    "healthcheck": Field("dict", required=False, items={
-        "args": Field("list[str]", max_items=4096, max_len=131072),
-        **{name: _int(1_000_000, 1 << 62) for name in ("interval", "timeout",
-                                                         "start_interval")},
-        "start_period": _int(0, 1 << 62),
-        "retries": _int(1, 1 << 31),
-    }),
-}
-
 _SOURCES = Field("list[int]", required=False, max_items=MAX_FDS, minimum=0, maximum=127)
 
 VERBS: dict[str, dict[str, Field]] = {
@@ -158,7 +81,7 @@ VERBS: dict[str, dict[str, Field]] = {
     "claim_layer": {"diff_id": _str(DIGEST)},
     "unpack_layer": {"diff_id": _str(DIGEST), "digest": _str(DIGEST, required=False)},
     "remove_layer": {"diff_id": _str(DIGEST)},
-    "container_create": {"id": _str(CONTAINER_ID), "spec": Field("dict", items=_SPEC)},
+    "container_create": {"id": _str(CONTAINER_ID), "spec": Field("dict", items=CONTAINER_SPEC)},
     # With one descriptor per bind (not volume, not tmpfs) of the spec, opened by the
     # caller: "sources" says which bind (its index in the spec's binds) each one is.
     "container_start": {"id": _str(CONTAINER_ID), "attach": Field("bool", required=False),
@@ -198,7 +121,7 @@ VERBS: dict[str, dict[str, Field]] = {
     "container_rename": {"id": _str(CONTAINER_ID), "name": _str(CONTAINER_NAME)},
     # docker update: the limits and restart policy, whole (None: no limit).
     "container_update": {"id": _str(CONTAINER_ID),
-                         **{k: _SPEC[k] for k in ("memory", "nano_cpus", "pids_limit",
+                         **{k: CONTAINER_SPEC[k] for k in ("memory", "nano_cpus", "pids_limit",
                                                   "restart_policy", "restart_max")}},
     # docker system df: bytes in the caller's containers' upper dirs and volumes.
     "disk_usage": {"containers": Field("list[str]", pattern=CONTAINER_ID, max_items=100000),
@@ -257,65 +180,7 @@ def validate(verb: object, args: object, schemas: dict[str, dict[str, Field]] = 
     """The request's arguments, checked; ProtocolError on anything unexpected."""
     if not isinstance(verb, str) or verb not in schemas:
         raise ProtocolError(f"unknown verb {str(verb)[:64]!r}")
-    return _check_dict(args, schemas[verb], verb)
-
-
-def _check_dict(value: object, schema: dict[str, Field], where: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise ProtocolError(f"{where}: expected an object")
-    unknown = set(value) - set(schema)
-    if unknown:
-        raise ProtocolError(f"{where}: unknown field {sorted(unknown)[0][:64]!r}")
-    result: dict[str, Any] = {}
-    for name, field in schema.items():
-        if name not in value or value[name] is None:
-            if field.required:
-                raise ProtocolError(f"{where}: missing field {name!r}")
-            result[name] = None
-            continue
-        result[name] = _check(value[name], field, f"{where}.{name}")
-    return result
-
-
-def _check(value: object, field: Field, where: str) -> Any:
-    kind = field.kind
-    if kind == "str":
-        if not isinstance(value, str):
-            raise ProtocolError(f"{where}: expected a string")
-        if len(value) > field.max_len or "\x00" in value:
-            raise ProtocolError(f"{where}: too long or contains NUL")
-        if field.pattern is not None and not field.pattern.match(value):
-            raise ProtocolError(f"{where}: malformed value")
-        if field.choices and value not in field.choices:
-            raise ProtocolError(f"{where}: must be one of {', '.join(field.choices)}")
-        return value
-    if kind == "int":
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise ProtocolError(f"{where}: expected an integer")
-        if field.minimum is not None and value < field.minimum:
-            raise ProtocolError(f"{where}: must be at least {field.minimum}")
-        if field.maximum is not None and value > field.maximum:
-            raise ProtocolError(f"{where}: must be at most {field.maximum}")
-        return value
-    if kind == "bool":
-        if not isinstance(value, bool):
-            raise ProtocolError(f"{where}: expected true or false")
-        return value
-    if kind.startswith("list["):
-        if not isinstance(value, list) or len(value) > field.max_items:
-            raise ProtocolError(f"{where}: expected a list of at most {field.max_items} items")
-        if kind == "list[str]":
-            item = Field("str", pattern=field.pattern, max_len=field.max_len)
-            return [_check(v, item, f"{where}[{i}]") for i, v in enumerate(value)]
-        if kind == "list[int]":
-            item = Field("int", minimum=field.minimum, maximum=field.maximum)
-            return [_check(v, item, f"{where}[{i}]") for i, v in enumerate(value)]
-        assert field.items is not None
-        return [_check_dict(v, field.items, f"{where}[{i}]") for i, v in enumerate(value)]
-    if kind == "dict":
-        assert field.items is not None
-        return _check_dict(value, field.items, where)
-    raise ProtocolError(f"{where}: unsupported field kind {kind}")
+    return check_dict(args, schemas[verb], verb)
 
 
 def encode_frame(message: dict[str, Any]) -> bytes:

@@ -24,6 +24,7 @@ from engine.helper import protocol
 from engine.helper.cancel import Cancellation
 from engine.helper.connection import Connection, close_all
 from engine.helper.containers import ContainerService
+from engine.helper.containerspec import ContainerSpec
 from engine.helper.layersource import UnpackLimits
 from engine.helper.zygote import Zygote
 
@@ -146,7 +147,7 @@ class HelperServer:
         if verb in ("layer_exists", "claim_layer", "unpack_layer", "remove_layer"):
             return self._layers(verb, args, fds, cancel)
         if verb == "container_create":
-            return c.create(args["id"], args["spec"])
+            return c.create(args["id"], ContainerSpec.from_checked(args["spec"]))
         if verb == "container_start":
             return c.start(args["id"], bool(args["attach"]), fds, args["sources"])
         if verb == "container_attach":

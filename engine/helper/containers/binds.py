@@ -13,6 +13,7 @@ from typing import Any
 
 from engine.errors import InvalidArgument
 from engine.helper.containers.base import ContainerBase
+from engine.helper.containerspec import MountSpec
 from engine.helper.runtime.spec import Bind, RuntimeSpec, Userns
 
 __all__ = ["Binds", "close_ours", "container_root"]
@@ -61,21 +62,20 @@ class Binds(ContainerBase):
         self.volumes.remove(name)
         return {}
 
-    def _check_bind(self, bind: dict[str, Any], owner: tuple[int, int] | None = None) -> Bind:
+    def _check_bind(self, bind: MountSpec, owner: tuple[int, int] | None = None) -> Bind:
         """A bind's source is kept as the user wrote it, never resolved here: the engine
         opens it as the user at every start (engine/helper/sources.py). A new volume
         belongs to ``owner``, the container's root."""
-        kind = bind.get("type") or "bind"
-        if kind == "tmpfs":
-            return Bind("tmpfs", "", bind["target"], bind["read_only"])
-        if kind == "volume":
-            if not bind["source"] or bind["source"].startswith("/"):
-                raise InvalidArgument(f"invalid volume name {bind['source']!r}")
-            self.volume_create(bind["source"], owner)
-            return Bind("volume", bind["source"], bind["target"], bind["read_only"])
-        if not bind["source"].startswith("/"):
-            raise InvalidArgument(f"bind source {bind['source']!r} must be an absolute path")
-        return Bind("bind", bind["source"], bind["target"], bind["read_only"])
+        if bind.kind == "tmpfs":
+            return Bind("tmpfs", "", bind.target, bind.read_only)
+        if bind.kind == "volume":
+            if not bind.source or bind.source.startswith("/"):
+                raise InvalidArgument(f"invalid volume name {bind.source!r}")
+            self.volume_create(bind.source, owner)
+            return Bind("volume", bind.source, bind.target, bind.read_only)
+        if not bind.source.startswith("/"):
+            raise InvalidArgument(f"bind source {bind.source!r} must be an absolute path")
+        return Bind("bind", bind.source, bind.target, bind.read_only)
 
     def _sources(self, spec: RuntimeSpec, fds: list[int], sources: list[int] | None, *,
                  complete: bool) -> list[int]:

@@ -35,6 +35,7 @@ from engine.helper.containers.procs import (
     unlink,
     wait_gone,
 )
+from engine.helper.containerspec import ContainerSpec
 from engine.helper.network import etcfiles
 from engine.helper.privacy import private_dir
 from engine.helper.protocol import WithFds
@@ -49,33 +50,21 @@ __all__ = ["Lifecycle"]
 class Lifecycle(Binds, NetworkGlue):
     """The verbs that change a container's state."""
 
-    def create(self, container_id: str, spec: dict[str, Any]) -> dict[str, Any]:
+    def create(self, container_id: str, spec: ContainerSpec) -> dict[str, Any]:
         cdir = self._dir(container_id)
         if cdir.spec.exists():
             raise InvalidState(f"container {container_id[:12]} already exists")
-        self.layer_refs.require(spec["layers"])  # checked again when they are recorded
-        remap = self._userns(spec.get("userns") or "")
+        self.layer_refs.require(spec.layers)  # checked again when they are recorded
+        remap = self._userns(spec.userns or "")
         owner = None if remap is None else container_root(remap)
-        binds = [self._check_bind(b, owner) for b in spec["binds"]]
-        seccomp = spec.get("seccomp") or DEFAULT
+        binds = [self._check_bind(b, owner) for b in spec.binds]
+        seccomp = spec.seccomp or DEFAULT
         if seccomp != UNCONFINED:
             self.seccomp.program(seccomp)  # a bad profile is refused now, not at start
-        runtime = RuntimeSpec(
-            id=container_id, owner_uid=self.uid, args=spec["args"], env=spec["env"],
-            cwd=spec["cwd"], user=spec["user"] or "", hostname=spec["hostname"],
-            layers=spec["layers"], layers_dir=str(self.layers_dir), memory=spec["memory"],
-            nano_cpus=spec["nano_cpus"], pids_limit=spec["pids_limit"],
-            restart_policy=spec["restart_policy"], restart_max=spec["restart_max"],
-            stop_signal=spec["stop_signal"], binds=binds,
-            network="host" if spec["network_mode"] == "host" else "sandbox",
-            network_mode=spec["network_mode"], ports=spec["ports"], exposed=spec["exposed"],
-            aliases=spec["aliases"], name=spec["name"], image=spec["image"] or "",
-            cgroup_parent=self.cgroup_parent,
-            tty=bool(spec.get("tty")), open_stdin=bool(spec.get("open_stdin")),
-            log_max_size=spec["log_max_size"] or 0, log_max_files=spec["log_max_files"] or 1,
-            seccomp=seccomp, devices=device_mode(),
-            userns=remap, healthcheck=spec.get("healthcheck"),
-        )
+        runtime = RuntimeSpec.from_request(
+            container_id, self.uid, spec, layers_dir=str(self.layers_dir), binds=binds,
+            cgroup_parent=self.cgroup_parent, seccomp=seccomp, devices=device_mode(),
+            userns=remap)
         from engine.helper.network.plan import plan_network
         from engine.helper.network.verbs import check_container_network
 

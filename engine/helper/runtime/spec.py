@@ -13,7 +13,10 @@ import json
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from engine.helper.containerspec import ContainerSpec
 
 __all__ = ["Bind", "ContainerDir", "RuntimeSpec", "Userns", "announce_changes", "changes_file",
            "device_mode"]
@@ -98,6 +101,29 @@ class RuntimeSpec:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_request(cls, id: str, owner_uid: int, request: ContainerSpec, *,
+                     layers_dir: str, binds: list[Bind], cgroup_parent: str, seccomp: str,
+                     devices: str, userns: Userns | None) -> RuntimeSpec:
+        """The record of a new container: the caller's checked request (the protocol's
+        ContainerSpec, engine/helper/containerspec.py) with its defaults applied, and
+        what the helper decided (``binds`` checked, paths, owner, namespaces)."""
+        return cls(
+            id=id, owner_uid=owner_uid, args=request.args, env=request.env, cwd=request.cwd,
+            user=request.user or "", hostname=request.hostname, layers=request.layers,
+            layers_dir=layers_dir, memory=request.memory, nano_cpus=request.nano_cpus,
+            pids_limit=request.pids_limit, restart_policy=request.restart_policy,
+            restart_max=request.restart_max, stop_signal=request.stop_signal, binds=binds,
+            network="host" if request.network_mode == "host" else "sandbox",
+            network_mode=request.network_mode, ports=[asdict(p) for p in request.ports],
+            exposed=request.exposed, aliases=request.aliases, name=request.name,
+            image=request.image or "", cgroup_parent=cgroup_parent, tty=bool(request.tty),
+            open_stdin=bool(request.open_stdin), log_max_size=request.log_max_size or 0,
+            log_max_files=request.log_max_files or 1, seccomp=seccomp, devices=devices,
+            userns=userns,
+            healthcheck=None if request.healthcheck is None else asdict(request.healthcheck),
+        )
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RuntimeSpec:

@@ -1,0 +1,168 @@
+"""The container spec: what the engine asks the helper to create, typed once.
+
+``ContainerSpec`` is built by the engine (engine/containers/runspec.py), sent as
+JSON in ``container_create`` and checked by the helper against the schema its
+own fields carry (``SCHEMA``, engine/helper/schema.py), then read back with
+``from_checked``. The types and the bounds are written down here only: the
+protocol's schema for the spec is derived from these fields, so the two cannot
+drift apart. Fields are as they travel: ``None`` is "not given" (the helper
+applies the default), never a value of its own.
+
+The helper turns a checked spec into the record a container's monitor runs
+from (``RuntimeSpec``, engine/helper/runtime/spec.py), adding what only it
+decides: the owner, paths under its root, the user namespace, the devices mode.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.helper.schema import (
+    ABSOLUTE_PATH,
+    CONTAINER_NAME,
+    DIGEST,
+    HOSTNAME,
+    NETWORK_NAME,
+    Field,
+    int_field,
+    str_field,
+)
+from engine.names import NAME_CHARS, NAME_MAX
+
+__all__ = ["SCHEMA", "ContainerSpec", "HealthSpec", "MountSpec", "PortSpec", "schema_of"]
+
+
+def _wire(check: Field) -> dict[str, Field]:
+    """A dataclass field's metadata: its protocol schema. Optional ones default to None."""
+    return {"schema": check}
+
+
+def schema_of(cls: type) -> dict[str, Field]:
+    """The protocol schema of a spec dataclass, in field order (the order of its errors)."""
+    return {f.name: f.metadata["schema"] for f in dataclasses.fields(cls)}
+
+
+_ARGV = Field("list[str]", max_items=4096, max_len=131072)  # argv, environment
+_NS = int_field(1_000_000, 1 << 62)  # a probe's period, in ns
+
+
+def _given(check: Field) -> Any:
+    """A field the request must give."""
+    return field(metadata=_wire(check))
+
+
+def _optional(check: Field) -> Any:
+    """A field the request may leave out (None)."""
+    return field(default=None, metadata=_wire(check))
+
+
+@dataclass(frozen=True, kw_only=True)
+class PortSpec:
+    """A port to publish (-p)."""
+
+    container_port: int = _given(int_field(1, 65535))
+    protocol: str = _given(str_field(choices=("tcp", "udp")))
+    host_ip: str = _given(str_field(re.compile(r"^([0-9]{1,3}(\.[0-9]{1,3}){3})?$")))
+    host_port: int = _given(int_field(0, 65535))
+
+
+@dataclass(frozen=True, kw_only=True)
+class MountSpec:
+    """A bind, volume or tmpfs the user asked for; a bind's source is never opened by the
+    helper (engine/helper/sources.py)."""
+
+    type: str | None = _optional(str_field(choices=("bind", "volume", "tmpfs"),
+                                           required=False))
+    # bind: an absolute host path; volume: a volume name; tmpfs: empty
+    source: str = _given(str_field(
+        re.compile(rf"^(/[^\x00]{{0,4095}}|{NAME_CHARS}{{0,{NAME_MAX - 1}}})?$")))
+    target: str = _given(str_field(ABSOLUTE_PATH))
+    read_only: bool = _given(Field("bool"))
+
+    @property
+    def kind(self) -> str:
+        return self.type or "bind"
+
+
+@dataclass(frozen=True, kw_only=True)
+class HealthSpec:
+    """The probe the monitor runs (engine/containers/health.py); times in ns."""
+
+    args: list[str] = field(metadata=_wire(_ARGV))
+    interval: int = _given(_NS)
+    timeout: int = _given(_NS)
+    start_interval: int = _given(_NS)
+    start_period: int = _given(int_field(0, 1 << 62))
+    retries: int = _given(int_field(1, 1 << 31))
+
+
+_USER = re.compile(r"^[A-Za-z0-9_.:-]{0,64}$")
+_EXPOSED = re.compile(r"^[0-9]{1,5}/(tcp|udp)$")
+_SECCOMP = re.compile(r"^(?:unconfined\Z|\{)")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContainerSpec:
+    """A container as ``container_create`` carries it."""
+
+    args: list[str] = field(metadata=_wire(_ARGV))
+    env: list[str] = field(metadata=_wire(_ARGV))
+    cwd: str = _given(str_field(ABSOLUTE_PATH))
+    user: str | None = _optional(str_field(_USER, required=False))
+    hostname: str = _given(str_field(HOSTNAME))
+    layers: list[str] = field(metadata=_wire(
+        Field("list[str]", pattern=DIGEST, max_items=127)))
+    memory: int | None = _optional(int_field(4 << 20, required=False))
+    nano_cpus: int | None = _optional(int_field(1_000_000, required=False))
+    pids_limit: int | None = _optional(int_field(1, required=False))
+    restart_policy: str = _given(str_field(choices=("no", "on-failure", "always",
+                                                    "unless-stopped")))
+    restart_max: int = _given(int_field(0, 1 << 31))
+    stop_signal: int = _given(int_field(1, 64))
+    binds: list[MountSpec] = field(metadata=_wire(
+        Field("list[dict]", max_items=128, items=schema_of(MountSpec))))
+    # default | bridge | none | host | a user-defined network's name
+    network_mode: str = _given(str_field(NETWORK_NAME))
+    ports: list[PortSpec] = field(metadata=_wire(
+        Field("list[dict]", max_items=1024, items=schema_of(PortSpec))))
+    exposed: list[str] = field(metadata=_wire(
+        Field("list[str]", pattern=_EXPOSED, max_items=1024)))
+    aliases: list[str] = field(metadata=_wire(
+        Field("list[str]", pattern=HOSTNAME, max_items=32)))
+    name: str = _given(str_field(CONTAINER_NAME))
+    # the reference it was created from, for events
+    image: str | None = _optional(str_field(max_len=512, required=False))
+    tty: bool | None = _optional(Field("bool", required=False))
+    open_stdin: bool | None = _optional(Field("bool", required=False))
+    log_max_size: int | None = _optional(int_field(0, 1 << 40, required=False))  # 0: never
+    log_max_files: int | None = _optional(int_field(1, 100, required=False))
+    # unconfined, or a seccomp profile's JSON (checked and compiled by the helper);
+    # None: Docker's default profile
+    seccomp: str | None = _optional(str_field(_SECCOMP, max_len=1 << 18, required=False))
+    # "" (root: the host's, a user: remapped), host (root only), remap or auto
+    userns: str | None = _optional(str_field(choices=("", "host", "remap", "auto"),
+                                             required=False))
+    # The probe the monitor runs; None: none
+    healthcheck: HealthSpec | None = field(default=None, metadata=_wire(
+        Field("dict", required=False, items=schema_of(HealthSpec))))
+
+    def to_json(self) -> dict[str, Any]:
+        """What travels in ``container_create`` (and what the engine keeps to send again)."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_checked(cls, data: dict[str, Any]) -> ContainerSpec:
+        """The spec of a request the protocol checked against ``SCHEMA``."""
+        values = dict(data)
+        values["binds"] = [MountSpec(**b) for b in data["binds"]]
+        values["ports"] = [PortSpec(**p) for p in data["ports"]]
+        if data.get("healthcheck") is not None:
+            values["healthcheck"] = HealthSpec(**data["healthcheck"])
+        return cls(**values)
+
+
+#: The protocol's schema of ``container_create``'s spec.
+SCHEMA = schema_of(ContainerSpec)

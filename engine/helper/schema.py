@@ -1,0 +1,133 @@
+"""The shapes of the helper's request fields, and the one checker of them.
+
+A ``Field`` says what one argument may be: its type, its pattern, its size and
+range. ``check_dict`` checks a request's arguments against a verb's fields and
+refuses, with a ProtocolError naming the field, anything unexpected: unknown
+fields, wrong types, oversized strings and lists, values out of range. The
+verbs' schemas are in engine/helper/protocol.py, the container spec's in
+engine/helper/containerspec.py; both are this module's fields.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from engine.errors import ProtocolError
+from engine.names import NAME_PATTERN as CONTAINER_NAME
+from engine.names import NETWORK_NAME_PATTERN
+
+__all__ = [
+    "ABSOLUTE_PATH",
+    "CONTAINER_ID",
+    "CONTAINER_NAME",
+    "DIGEST",
+    "HOSTNAME",
+    "IPV4",
+    "IPV4_CIDR",
+    "NETWORK_NAME",
+    "VOLUME_NAME",
+    "Field",
+    "check",
+    "check_dict",
+    "int_field",
+    "str_field",
+]
+
+CONTAINER_ID = re.compile(r"^[0-9a-f]{64}$")
+DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+HOSTNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]{0,62}$")
+ABSOLUTE_PATH = re.compile(r"^/[^\x00]{0,4095}$")
+
+
+@dataclass(frozen=True)
+class Field:
+    """One typed argument: ``kind`` is str, int, bool, list[str], list[int], list[dict] or dict."""
+
+    kind: str
+    required: bool = True
+    pattern: re.Pattern[str] | None = None
+    max_len: int = 4096
+    max_items: int = 256
+    minimum: int | None = None
+    maximum: int | None = None
+    choices: tuple[str, ...] = ()
+    items: dict[str, Field] | None = None  # for kind "list[dict]" / "dict"
+
+
+def str_field(pattern: re.Pattern[str] | None = None, max_len: int = 4096,
+              required: bool = True, choices: tuple[str, ...] = ()) -> Field:
+    return Field("str", required, pattern, max_len, choices=choices)
+
+
+def int_field(minimum: int | None = 0, maximum: int | None = None,
+              required: bool = True) -> Field:
+    return Field("int", required, minimum=minimum, maximum=maximum)
+
+
+VOLUME_NAME = CONTAINER_NAME  # one rule for both, as in docker
+NETWORK_NAME = NETWORK_NAME_PATTERN
+IPV4 = re.compile(r"^[0-9]{1,3}(\.[0-9]{1,3}){3}$")
+IPV4_CIDR = re.compile(r"^[0-9]{1,3}(\.[0-9]{1,3}){3}/[0-9]{1,2}$")
+
+
+def check_dict(value: object, schema: dict[str, Field], where: str) -> dict[str, Any]:
+    """``value`` checked against ``schema`` (``where`` names it in errors); every field
+    of the schema is in the result, None where an optional one was left out."""
+    if not isinstance(value, dict):
+        raise ProtocolError(f"{where}: expected an object")
+    unknown = set(value) - set(schema)
+    if unknown:
+        raise ProtocolError(f"{where}: unknown field {sorted(unknown)[0][:64]!r}")
+    result: dict[str, Any] = {}
+    for name, field in schema.items():
+        if name not in value or value[name] is None:
+            if field.required:
+                raise ProtocolError(f"{where}: missing field {name!r}")
+            result[name] = None
+            continue
+        result[name] = check(value[name], field, f"{where}.{name}")
+    return result
+
+
+def check(value: object, field: Field, where: str) -> Any:
+    """One value checked against its field."""
+    kind = field.kind
+    if kind == "str":
+        if not isinstance(value, str):
+            raise ProtocolError(f"{where}: expected a string")
+        if len(value) > field.max_len or "\x00" in value:
+            raise ProtocolError(f"{where}: too long or contains NUL")
+        if field.pattern is not None and not field.pattern.match(value):
+            raise ProtocolError(f"{where}: malformed value")
+        if field.choices and value not in field.choices:
+            raise ProtocolError(f"{where}: must be one of {', '.join(field.choices)}")
+        return value
+    if kind == "int":
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ProtocolError(f"{where}: expected an integer")
+        if field.minimum is not None and value < field.minimum:
+            raise ProtocolError(f"{where}: must be at least {field.minimum}")
+        if field.maximum is not None and value > field.maximum:
+            raise ProtocolError(f"{where}: must be at most {field.maximum}")
+        return value
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise ProtocolError(f"{where}: expected true or false")
+        return value
+    if kind.startswith("list["):
+        if not isinstance(value, list) or len(value) > field.max_items:
+            raise ProtocolError(f"{where}: expected a list of at most {field.max_items} items")
+        if kind == "list[str]":
+            item = Field("str", pattern=field.pattern, max_len=field.max_len)
+            return [check(v, item, f"{where}[{i}]") for i, v in enumerate(value)]
+        if kind == "list[int]":
+            item = Field("int", minimum=field.minimum, maximum=field.maximum)
+            return [check(v, item, f"{where}[{i}]") for i, v in enumerate(value)]
+        assert field.items is not None
+        return [check_dict(v, field.items, f"{where}[{i}]") for i, v in enumerate(value)]
+    if kind == "dict":
+        assert field.items is not None
+        return check_dict(value, field.items, where)
+    raise ProtocolError(f"{where}: unsupported field kind {kind}")
