@@ -27,6 +27,7 @@ from engine import errors
 from engine.cgroups.detect import CgroupSetup
 from engine.helper.runtime import capabilities
 from engine.helper.runtime import syscalls as sc
+from engine.helper.runtime.kernel import LINUX, Kernel
 
 __all__ = [
     "CGROUP_RULES", "DEVICES", "DEV_LINKS", "MODES", "Device", "choose_mode",
@@ -89,19 +90,21 @@ def container_capabilities(mode: str) -> tuple[str, ...]:
     return tuple(c for c in capabilities.DEFAULT_CAPABILITIES if c != "CAP_MKNOD")
 
 
-def populate(dev: str, mode: str) -> None:
+def populate(dev: str, mode: str, kernel: Kernel = LINUX) -> None:
     """The default nodes and links in the container's fresh /dev tmpfs at ``dev``."""
     old = os.umask(0)
     try:
         for device in DEVICES:
             path = os.path.join(dev, os.path.basename(device.path))
             if mode == "cgroup":
-                os.mknod(path, stat.S_IFCHR | device.mode, os.makedev(device.major, device.minor))
+                kernel.mknod(path, stat.S_IFCHR | device.mode,
+                             os.makedev(device.major, device.minor))
                 continue
             # /dev is nodev: the host's own node, through a bind mount of its own
             os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_CLOEXEC, 0o666))
-            sc.mount(device.path, path, None, sc.MS_BIND)
-            sc.mount(None, path, None, sc.MS_BIND | sc.MS_REMOUNT | sc.MS_NOSUID | sc.MS_NOEXEC)
+            kernel.mount(device.path, path, None, sc.MS_BIND)
+            kernel.mount(None, path, None,
+                         sc.MS_BIND | sc.MS_REMOUNT | sc.MS_NOSUID | sc.MS_NOEXEC)
         for target, link in DEV_LINKS:
             os.symlink(target, os.path.join(dev, os.path.basename(link)))
         for sub in ("pts", "shm", "mqueue"):

@@ -1,7 +1,9 @@
 """The container's filesystem as a plan: mounts computed as data, then applied.
 
-``plan_rootfs`` is pure (tested without root); ``apply`` performs the steps
-inside the container's fresh mount namespace, before pivot_root. Paths in the
+``plan_rootfs`` is pure; ``apply`` performs the steps inside the container's
+fresh mount namespace, before pivot_root, through a ``Kernel`` (kernel.py):
+tests give it a recording one and check the plans and their application without
+root (tests/engine/helper/runtime/test_mounts.py). Paths in the
 plan are absolute host paths under the container's rootfs mountpoint.
 
 Binds and volumes are never mounted by path: ``prepare_tree`` clones the mount
@@ -19,6 +21,7 @@ from dataclasses import dataclass, field
 
 from engine.helper.runtime import devices
 from engine.helper.runtime import syscalls as sc
+from engine.helper.runtime.kernel import LINUX, Kernel
 from engine.helper.runtime.spec import Bind
 
 __all__ = [
@@ -91,13 +94,14 @@ def bind_attributes(*, read_only: bool, owner_uid: int, device_mode: str) -> int
     return attrs
 
 
-def prepare_tree(source_fd: int, attributes: int) -> int:
+def prepare_tree(source_fd: int, attributes: int, kernel: Kernel = LINUX) -> int:
     """A detached, private copy of the mount tree at ``source_fd``, every mount in it
     with ``attributes``; attach it with ``apply`` (it is consumed there)."""
-    tree = sc.open_tree(source_fd, recursive=True)
+    tree = kernel.open_tree(source_fd, recursive=True)
     try:
         # Private: mounts the container's set-up makes on top must not reach the host.
-        sc.mount_setattr(tree, attr_set=attributes, propagation=sc.MS_PRIVATE, recursive=True)
+        kernel.mount_setattr(tree, attr_set=attributes, propagation=sc.MS_PRIVATE,
+                             recursive=True)
     except BaseException:
         os.close(tree)
         raise
@@ -105,7 +109,8 @@ def prepare_tree(source_fd: int, attributes: int) -> int:
 
 
 def prepare_binds(binds: list[Bind], sources: list[int], files: list[tuple[int, str]], *,
-                  owner_uid: int, device_mode: str) -> list[BindMount]:
+                  owner_uid: int, device_mode: str, kernel: Kernel = LINUX
+                  ) -> list[BindMount]:
     """The container's binds, volumes and tmpfs mounts, ready for ``plan_rootfs``.
 
     ``sources`` holds one open descriptor for each bind or volume, in order (a bind's
@@ -128,7 +133,7 @@ def prepare_binds(binds: list[Bind], sources: list[int], files: list[tuple[int, 
             attrs = bind_attributes(read_only=bind.read_only, owner_uid=owner_uid,
                                     device_mode=device_mode)
             try:
-                tree = prepare_tree(fd, attrs)
+                tree = prepare_tree(fd, attrs, kernel)
             except OSError as exc:
                 raise MountError(f"cannot mount {bind.source} at {bind.target}: "
                                  f"{os.strerror(exc.errno or 0).lower()}") from None
@@ -137,7 +142,7 @@ def prepare_binds(binds: list[Bind], sources: list[int], files: list[tuple[int, 
                                     fd if bind.copy_up else -1))
         for fd, target in files:
             attrs = bind_attributes(read_only=False, owner_uid=owner_uid, device_mode=device_mode)
-            result.append(BindMount(target, prepare_tree(fd, attrs), "file"))
+            result.append(BindMount(target, prepare_tree(fd, attrs, kernel), "file"))
     except BaseException:
         release(result)
         raise
@@ -232,7 +237,7 @@ def _ensure_target(target: str, kind: str, rootfs: str) -> int:
             os.close(fd)
 
 
-def apply(plan: RootfsPlan) -> None:
+def apply(plan: RootfsPlan, kernel: Kernel = LINUX) -> None:
     """Perform the plan in the current (private) mount namespace."""
     for step in plan.steps:
         if step.fill_from >= 0:
@@ -240,16 +245,16 @@ def apply(plan: RootfsPlan) -> None:
         if step.tree >= 0:
             where = _ensure_target(step.target, step.kind, plan.rootfs)
             try:
-                sc.move_mount(step.tree, where)
+                kernel.move_mount(step.tree, where)
             finally:
                 os.close(where)
                 os.close(step.tree)
             continue
         if step.target != plan.rootfs:
             os.close(_ensure_target(step.target, step.kind, plan.rootfs))
-        sc.mount(step.source, step.target, step.fstype, step.flags, step.data)
+        kernel.mount(step.source, step.target, step.fstype, step.flags, step.data)
         if step.fstype == "tmpfs" and step.target.endswith("/dev"):
-            devices.populate(step.target, plan.devices)
+            devices.populate(step.target, plan.devices, kernel)
 
 
 def _copy_up(target: str, volume: int, rootfs: str) -> None:
@@ -300,7 +305,7 @@ def _own(fd: int, st: os.stat_result) -> None:
 
 
 def mask_paths(masked: tuple[str, ...] = MASKED_PATHS,
-               readonly: tuple[str, ...] = READONLY_PATHS) -> None:
+               readonly: tuple[str, ...] = READONLY_PATHS, kernel: Kernel = LINUX) -> None:
     """After pivot_root: hide kernel files and make others read-only, as Docker does."""
     for path in masked:
         try:
@@ -308,23 +313,23 @@ def mask_paths(masked: tuple[str, ...] = MASKED_PATHS,
         except OSError:
             continue
         if stat.S_ISDIR(st.st_mode):
-            sc.mount("tmpfs", path, "tmpfs", sc.MS_RDONLY, "size=0")
+            kernel.mount("tmpfs", path, "tmpfs", sc.MS_RDONLY, "size=0")
         else:
-            sc.mount("/dev/null", path, None, sc.MS_BIND)
+            kernel.mount("/dev/null", path, None, sc.MS_BIND)
     for path in readonly:
         if not os.path.exists(path):
             continue
-        sc.mount(path, path, None, sc.MS_BIND | sc.MS_REC)
-        sc.mount(None, path, None,
+        kernel.mount(path, path, None, sc.MS_BIND | sc.MS_REC)
+        kernel.mount(None, path, None,
                  sc.MS_BIND | sc.MS_REMOUNT | sc.MS_RDONLY | sc.MS_REC | sc.MS_NOSUID
                  | sc.MS_NODEV | sc.MS_NOEXEC)
 
 
-def enter_rootfs(rootfs: str) -> None:
+def enter_rootfs(rootfs: str, kernel: Kernel = LINUX) -> None:
     """pivot_root into rootfs and detach the old root (the "." "." trick)."""
     os.chdir(rootfs)
-    sc.pivot_root(".", ".")
-    sc.umount2(".", sc.MNT_DETACH)
+    kernel.pivot_root(".", ".")
+    kernel.umount2(".", sc.MNT_DETACH)
     os.chdir("/")
 
 
