@@ -24,8 +24,8 @@ from engine.helper import protocol
 from engine.helper.cancel import Cancellation
 from engine.helper.connection import Connection, close_all
 from engine.helper.containers import ContainerService
-from engine.helper.containerspec import ContainerSpec
 from engine.helper.layersource import UnpackLimits
+from engine.helper.verbs import HANDLERS, Call
 from engine.helper.zygote import Zygote
 
 __all__ = ["MAX_CONNECTIONS", "HelperServer", "peer_uid"]
@@ -50,7 +50,7 @@ class HelperServer:
         self.uid = uid
         self.cgroup_parent = cgroup_parent
         self.limits = limits or UnpackLimits()
-        self.containers = ContainerService(root, uid, cgroup_parent, zygote)
+        self.containers: ContainerService = ContainerService(root, uid, cgroup_parent, zygote)
         self._active = 0
         self._idle_since = time.monotonic()
         self._state_lock = threading.Lock()
@@ -141,54 +141,12 @@ class HelperServer:
 
     def _dispatch(self, verb: str, args: dict[str, Any], fds: list[int],
                   cancel: Cancellation) -> Any:
-        c = self.containers
-        if verb == "ping":
-            return {"pid": os.getpid()}
-        if verb in ("layer_exists", "claim_layer", "unpack_layer", "remove_layer"):
-            return self._layers(verb, args, fds, cancel)
-        if verb == "container_create":
-            return c.create(args["id"], ContainerSpec.from_checked(args["spec"]))
-        if verb == "container_start":
-            return c.start(args["id"], bool(args["attach"]), fds, args["sources"])
-        if verb == "container_attach":
-            return c.attach(args["id"])
-        if verb == "container_signal":
-            return c.signal(args["id"], args["signal"])
-        if verb == "container_stop":
-            return c.stop(args["id"], args["signal"], args["timeout"])
-        if verb == "container_pause":
-            return c.pause(args["id"])
-        if verb == "container_unpause":
-            return c.unpause(args["id"])
-        if verb == "container_remove":
-            return c.remove(args["id"], args["force"])
-        if verb == "container_changes":
-            return c.changes(args["id"])
-        if verb == "container_layer":
-            return c.layer(args["id"], fds)
-        if verb == "container_exec":
-            return c.exec(**args)
-        if verb == "container_fs":
-            return c.files(**args, fds=fds)
-        if verb == "container_namespaces":
-            return c.namespaces(args["id"])
-        if verb == "container_rename":
-            return c.rename(args["id"], args["name"])
-        if verb == "container_update":
-            return c.update(**args)
-        if verb == "disk_usage":
-            return c.disk_usage(args["containers"], args["volumes"])
-        if verb == "volume_create":
-            return c.volume_create(args["name"])
-        if verb == "volume_remove":
-            return c.volume_remove(args["name"])
-        if verb == "repair":
-            return c.repair(args["ids"], args.get("layers"))
-        if verb.startswith("network_"):
-            return self._network(verb, args)
-        raise ProtocolError(f"unknown verb {verb!r}")
+        handler = HANDLERS.get(verb)
+        if handler is None:
+            raise ProtocolError(f"unknown verb {verb!r}")
+        return handler(self, Call(args, fds, cancel))
 
-    def _layers(self, verb: str, args: dict[str, Any], fds: list[int],
+    def layers(self, verb: str, args: dict[str, Any], fds: list[int],
                 cancel: Cancellation) -> Any:
         from engine.helper import layers
         from engine.helper.layersource import BlobSource, Budget
@@ -213,7 +171,7 @@ class HelperServer:
         finally:
             source.close()
 
-    def _network(self, verb: str, args: dict[str, Any]) -> Any:
+    def network(self, verb: str, args: dict[str, Any]) -> Any:
         from engine.helper.network.verbs import NetworkVerbs
 
         verbs: NetworkVerbs | None = getattr(self, "_network_verbs", None)
