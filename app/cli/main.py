@@ -85,6 +85,9 @@ def _management() -> list[tuple[str, str, list[Command]]]:
         found.append(("network", "Manage networks", networks.MANAGEMENT))
     if volumes.MANAGEMENT:
         found.append(("volume", "Manage volumes", volumes.MANAGEMENT))
+    from app.cli import compose
+
+    found.append(("compose", "Define and run multi-container applications", compose.MANAGEMENT))
     return found
 
 
@@ -132,6 +135,10 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         group = sub.add_parser(name, help=help_text, description=help_text,
                                prog=f"{PROG} {name}")
         group.set_defaults(_group_parser=group)
+        if name == "compose":  # its flags come before its command: compose -f x.yaml up
+            from app.cli.compose import add_project_flags
+
+            add_project_flags(group)
         group_sub = group.add_subparsers(dest="subcommand", metavar="COMMAND",
                                          parser_class=_Parser)
         wanted = [c for c in commands if _named(c, second)] or commands

@@ -1,0 +1,160 @@
+"""From a service in long form to the container the engine creates: config, name, labels.
+
+Pure: the names and labels are Docker Compose's (``PROJECT-SERVICE-N``,
+``com.docker.compose.project``, ``service``, ``container-number``,
+``config-hash``, ``oneoff``...), so ``docker compose`` through ``skiff serve``
+and ``skiff compose`` see the same project. The config hash is over the
+service's model, so ``up`` recreates exactly the services whose model changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from engine.compose.loader import Project
+from engine.containers.config import (
+    ContainerConfig,
+    MountSpec,
+    PortBinding,
+    Resources,
+    RestartPolicy,
+)
+from engine.containers.health import Healthcheck
+from engine.errors import InvalidArgument
+
+__all__ = ["LABEL", "config_hash", "container_config", "container_name", "labels_of"]
+
+LABEL = "com.docker.compose"
+PROJECT = f"{LABEL}.project"
+SERVICE = f"{LABEL}.service"
+NUMBER = f"{LABEL}.container-number"
+HASH = f"{LABEL}.config-hash"
+ONEOFF = f"{LABEL}.oneoff"
+VERSION = "2.29.0"  # the Compose whose labels these are
+
+
+def config_hash(service: dict[str, Any]) -> str:
+    """Compose's config-hash: over the model, without what scaling alone changes."""
+    model = {k: v for k, v in service.items() if k not in ("scale", "deploy")}
+    deploy = {k: v for k, v in (service.get("deploy") or {}).items() if k != "replicas"}
+    if deploy:
+        model["deploy"] = deploy
+    return hashlib.sha256(json.dumps(model, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def container_name(project: Project, service: str, number: int, oneoff: str = "") -> str:
+    explicit = project.services[service].get("container_name")
+    if explicit and not oneoff:
+        return str(explicit)
+    if oneoff:
+        return f"{project.name}-{service}-run-{oneoff}"
+    return f"{project.name}-{service}-{number}"
+
+
+def labels_of(project: Project, service: str, number: int, oneoff: bool = False
+              ) -> dict[str, str]:
+    spec = project.services[service]
+    return {
+        **(spec.get("labels") or {}),
+        PROJECT: project.name,
+        SERVICE: service,
+        NUMBER: str(number),
+        ONEOFF: "True" if oneoff else "False",
+        HASH: config_hash(spec),
+        f"{LABEL}.project.working_dir": str(project.directory),
+        f"{LABEL}.project.config_files": ",".join(str(f) for f in project.files),
+        f"{LABEL}.depends_on": ",".join(
+            f"{dep}:{d.get('condition', 'service_started')}:{str(d.get('restart', False)).lower()}"
+            for dep, d in sorted((spec.get("depends_on") or {}).items())),
+        f"{LABEL}.image": str(spec.get("image") or ""),
+        f"{LABEL}.version": VERSION,
+    }
+
+
+def _duration_ns(value: Any, where: str) -> int:
+    from engine.compose.durations import parse_compose_duration
+
+    return parse_compose_duration(value, where)
+
+
+def _healthcheck(spec: dict[str, Any] | None, where: str) -> Healthcheck | None:
+    if spec is None:
+        return None
+    if spec.get("disable"):
+        return Healthcheck(["NONE"])
+    test = spec.get("test") or []
+    if isinstance(test, str):
+        test = ["CMD-SHELL", test]
+    times = {k: _duration_ns(spec.get(k) or 0, f"{where}.{k}")
+             for k in ("interval", "timeout", "start_period", "start_interval")}
+    return Healthcheck(list(test), retries=int(spec.get("retries") or 0), **times)
+
+
+def _memory(value: Any, where: str) -> int | None:
+    from engine.compose.durations import parse_size
+
+    return parse_size(value, where) if value not in (None, "", 0) else None
+
+
+def container_config(project: Project, service: str, image_id: str,
+                     command: list[str] | None = None, oneoff: bool = False,
+                     number: int = 1) -> ContainerConfig:
+    spec = project.services[service]
+    where = f"services.{service}"
+    limits = ((spec.get("deploy") or {}).get("resources") or {}).get("limits") or {}
+    memory = _memory(spec.get("mem_limit") or limits.get("memory"), f"{where}.mem_limit")
+    cpus = spec.get("cpus") or limits.get("cpus")
+    pids = spec.get("pids_limit") or limits.get("pids")
+    restart = RestartPolicy.parse(str(spec.get("restart") or "no")) if not oneoff \
+        else RestartPolicy()
+    ports = [] if oneoff else [
+        PortBinding(int(p["target"]), str(p.get("protocol") or "tcp"),
+                    str(p.get("host_ip") or ""), int(p.get("published") or 0))
+        for p in spec.get("ports") or []]
+    mounts = []
+    for volume in spec.get("volumes") or []:
+        source = str(volume.get("source") or "")
+        if volume["type"] == "volume" and source:
+            source = project.volumes[source]["name"]
+        if volume["type"] not in ("volume", "bind", "tmpfs"):
+            raise InvalidArgument(f"{where}.volumes: type {volume['type']} is not supported")
+        mounts.append(MountSpec(volume["type"], str(volume["target"]), source,
+                                bool(volume.get("read_only"))))
+    for target in spec.get("tmpfs") or []:
+        mounts.append(MountSpec("tmpfs", str(target).split(":")[0]))
+    networks = spec.get("networks") or {"default": None}
+    first = next(iter(networks))
+    aliases = [service, *((networks[first] or {}).get("aliases") or [])]
+    stop_grace = spec.get("stop_grace_period")
+    logging = spec.get("logging") or {}
+    env = [k if v is None else f"{k}={v}" for k, v in (spec.get("environment") or {}).items()]
+    return ContainerConfig(
+        image=str(spec.get("image") or f"{project.name}-{service}"),
+        image_id=image_id,
+        cmd=command if command is not None else spec.get("command"),
+        entrypoint=spec.get("entrypoint"),
+        env=env,
+        working_dir=str(spec.get("working_dir") or ""),
+        user=str(spec.get("user") or ""),
+        hostname=str(spec.get("hostname") or ""),
+        tty=bool(spec.get("tty")),
+        open_stdin=bool(spec.get("stdin_open")),
+        labels=labels_of(project, service, number, oneoff),
+        restart_policy=restart,
+        resources=Resources(memory=memory,
+                            nano_cpus=round(float(cpus) * 1e9) if cpus else None,
+                            pids_limit=int(pids) if pids and int(pids) > 0 else None),
+        ports=ports,
+        mounts=mounts,
+        network=str(project.networks[first]["name"]),
+        network_aliases=aliases,
+        stop_signal=str(spec.get("stop_signal") or ""),
+        stop_timeout=_duration_ns(stop_grace, f"{where}.stop_grace_period") // 1_000_000_000
+        if stop_grace else None,
+        security_opt=[str(o) for o in spec.get("security_opt") or []],
+        log_driver=str(logging.get("driver") or ""),
+        log_options={str(k): str(v) for k, v in (logging.get("options") or {}).items()},
+        healthcheck=_healthcheck(spec.get("healthcheck"), f"{where}.healthcheck"),
+    )

@@ -1,0 +1,334 @@
+"""Bringing a project's containers, networks and volumes up and down, as Compose does.
+
+``up`` converges: per service, in dependency order (waiting for each
+``depends_on`` condition), the containers whose config hash and image are
+unchanged are left as they are (started if stopped), the others recreated;
+replicas beyond the wanted number go. Every step is told to ``progress`` as
+Compose prints it (``Container web-1  Started``). The project's objects are
+found by their labels, so any client that labels as Compose does shares them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from engine.compose.backend import ComposeBackend
+from engine.compose.loader import Project
+from engine.compose.planner import (
+    HASH,
+    NUMBER,
+    ONEOFF,
+    PROJECT,
+    SERVICE,
+    config_hash,
+    container_config,
+    container_name,
+)
+from engine.containers.model import Container
+from engine.errors import InvalidArgument, NotFound, SkiffError
+
+__all__ = ["DependencyError", "Runner", "UpOptions"]
+
+Progress = Callable[[str, str, str], None]  # kind (Container, Network...), name, what happened
+
+
+class DependencyError(SkiffError):
+    """A service's dependency did not reach its condition."""
+
+
+@dataclass(frozen=True)
+class UpOptions:
+    services: Sequence[str] = ()
+    no_deps: bool = False
+    force_recreate: bool = False
+    no_recreate: bool = False
+    remove_orphans: bool = False
+    start: bool = True
+    wait: bool = False
+    wait_timeout: float | None = None
+    scale: dict[str, int] = field(default_factory=dict)
+
+
+def _quiet(kind: str, name: str, what: str) -> None:
+    return None
+
+
+class Runner:
+    def __init__(self, engine: ComposeBackend, project: Project,
+                 progress: Progress = _quiet) -> None:
+        self.engine = engine
+        self.project = project
+        self.progress = progress
+
+    # -- looking ---------------------------------------------------------------------
+    async def containers(self, all: bool = True, oneoff: bool = False,
+                         services: Sequence[str] = ()) -> list[Container]:
+        """The project's containers (by label), by service and number."""
+        found = [c for c in await self.engine.containers(all=all)
+                 if c.config.labels.get(PROJECT) == self.project.name
+                 and (oneoff or c.config.labels.get(ONEOFF) != "True")
+                 and (not services or c.config.labels.get(SERVICE) in services)]
+        return sorted(found, key=lambda c: (c.config.labels.get(SERVICE, ""),
+                                            int(c.config.labels.get(NUMBER, "0") or 0),
+                                            c.name))
+
+    async def orphans(self) -> list[Container]:
+        known = {*self.project.services, *self.project.disabled}
+        return [c for c in await self.containers()
+                if c.config.labels.get(SERVICE) not in known]
+
+    # -- up --------------------------------------------------------------------------
+    async def up(self, options: UpOptions = UpOptions()) -> list[Container]:
+        project = self.project
+        names = list(options.services) if options.no_deps else project.order(options.services)
+        for name in names:
+            if name not in project.services:
+                raise InvalidArgument(f"no such service: {name}")
+        orphans = await self.orphans()
+        if orphans and options.remove_orphans:
+            for container in orphans:
+                await self._remove(container, timeout=None)
+        elif orphans:
+            self.progress("Warning", "", "Found orphan containers (["
+                          + " ".join(c.name for c in orphans) + "]) for this project. If you "
+                          "removed or renamed this service in your compose file, you can run "
+                          "this command with the --remove-orphans flag to clean it up.")
+        await self.prepare(names)
+        result: list[Container] = []
+        for name in names:
+            if options.start:
+                await self._dependencies(name)
+            result += await self._converge(name, options)
+        if options.wait:
+            await self.wait_ready(names, options.wait_timeout)
+        return result
+
+    async def prepare(self, services: Sequence[str]) -> None:
+        """The networks and volumes these services use, created where missing."""
+        await self._networks(services)
+        await self._volumes(services)
+
+    async def _networks(self, services: Sequence[str]) -> None:
+        existing = {n["Name"] for n in await self.engine.networks()}
+        used = {net for s in services for net in self.project.services[s].get("networks") or {}}
+        for key in sorted(used):
+            spec = self.project.networks[key]
+            name = str(spec["name"])
+            if name in existing:
+                continue
+            if spec.get("external"):
+                raise NotFound(f"network {name} declared as external, but could not be found")
+            config = ((spec.get("ipam") or {}).get("config") or [{}])[0]
+            self.progress("Network", name, "Creating")
+            await self.engine.network_create(name, str(config.get("subnet") or ""),
+                                             str(config.get("gateway") or ""))
+            self.progress("Network", name, "Created")
+
+    async def _volumes(self, services: Sequence[str]) -> None:
+        existing = {v.name for v in await self.engine.volumes()}
+        used = {v["source"] for s in services for v in self.project.services[s].get("volumes")
+                or [] if v.get("type") == "volume" and v.get("source")}
+        for key in sorted(used):
+            spec = self.project.volumes[key]
+            name = str(spec["name"])
+            if name in existing:
+                continue
+            if spec.get("external"):
+                raise NotFound(f"volume {name} declared as external, but could not be found")
+            self.progress("Volume", name, "Creating")
+            await self.engine.volume_create(name, {
+                **(spec.get("labels") or {}), PROJECT: self.project.name,
+                "com.docker.compose.volume": key, "com.docker.compose.version": "2.29.0"})
+            self.progress("Volume", name, "Created")
+
+    async def image_id(self, service: str) -> str:
+        """The service's image, pulled when missing (as its pull_policy says)."""
+        return await self._image(service)
+
+    async def _image(self, service: str) -> str:
+        spec = self.project.services[service]
+        ref = str(spec.get("image") or f"{self.project.name}-{service}")
+        policy = str(spec.get("pull_policy") or "missing")
+        try:
+            if policy != "always":
+                return (await self.engine.image(ref)).id
+        except NotFound:
+            if policy == "never" or (spec.get("build") and not spec.get("image")):
+                raise NotFound(f"image {ref} not found; build it with `skiff compose build`"
+                               if spec.get("build") else f"image {ref} not found") from None
+        self.progress("Image", ref, "Pulling")
+        image = await self.engine.pull(ref)
+        self.progress("Image", ref, "Pulled")
+        return image.id
+
+    async def _converge(self, service: str, options: UpOptions) -> list[Container]:
+        spec = self.project.services[service]
+        wanted = options.scale.get(service, int(spec.get("scale") or (spec.get("deploy") or {})
+                                                .get("replicas") or 1))
+        image_id = await self._image(service)
+        digest = config_hash(spec)
+        have = {int(c.config.labels.get(NUMBER, "0") or 0): c
+                for c in await self.containers(services=[service])}
+        result = []
+        for number in range(1, wanted + 1):
+            container = have.pop(number, None)
+            same = container is not None and container.config.labels.get(HASH) == digest \
+                and container.config.image_id == image_id
+            if container is not None and (options.no_recreate or
+                                          (same and not options.force_recreate)):
+                if options.start and not container.state.running:
+                    container = await self._start(container)
+                elif options.start:
+                    self.progress("Container", container.name, "Running")
+                result.append(container)
+                continue
+            name = container_name(self.project, service, number)
+            if container is not None:
+                self.progress("Container", container.name, "Recreate")
+                await self._remove(container, timeout=None, quiet=True)
+            self.progress("Container", name, "Creating")
+            created = await self.engine.create(
+                container_config(self.project, service, image_id, number=number), name)
+            self.progress("Container", name, "Created" if container is None else "Recreated")
+            result.append(await self._start(created) if options.start else created)
+        for extra in have.values():
+            await self._remove(extra, timeout=None)
+        return result
+
+    async def _start(self, container: Container) -> Container:
+        self.progress("Container", container.name, "Starting")
+        started = await self.engine.start(container.id)
+        service = container.config.labels.get(SERVICE, "")
+        networks = self.project.services.get(service, {}).get("networks") or {}
+        for key in list(networks)[1:]:
+            aliases = [service, *((networks[key] or {}).get("aliases") or [])]
+            await self.engine.network_connect(str(self.project.networks[key]["name"]),
+                                              container.id, aliases,
+                                              str((networks[key] or {}).get("ipv4_address")
+                                                  or ""))
+        self.progress("Container", container.name, "Started")
+        return started
+
+    async def _dependencies(self, service: str) -> None:
+        for dep, spec in sorted((self.project.services[service].get("depends_on") or {}).items()):
+            if dep not in self.project.services:
+                continue  # an optional one (required: false) that is not enabled
+            condition = spec.get("condition", "service_started")
+            for container in await self.containers(services=[dep]):
+                await self._condition(container, condition)
+
+    async def _condition(self, container: Container, condition: str,
+                         deadline: float | None = None) -> None:
+        if condition == "service_started":
+            return
+        self.progress("Container", container.name, "Waiting")
+        while True:
+            current = await self.engine.container(container.id)
+            state = current.state
+            if condition == "service_completed_successfully":
+                if not state.running and state.started_at:
+                    if state.exit_code != 0:
+                        raise DependencyError(f'service "{container.config.labels[SERVICE]}" '
+                                              f"didn't complete successfully: exit "
+                                              f"{state.exit_code}")
+                    self.progress("Container", container.name, "Exited")
+                    return
+            elif condition == "service_healthy":
+                if current.config.healthcheck is None and state.health is None:
+                    raise DependencyError(f"dependency failed to start: container "
+                                          f"{container.name} has no healthcheck configured")
+                if state.health is not None and state.health.status == "healthy":
+                    self.progress("Container", container.name, "Healthy")
+                    return
+                if (state.health is not None and state.health.status == "unhealthy") or \
+                        not state.running:
+                    raise DependencyError(f"dependency failed to start: container "
+                                          f"{container.name} is unhealthy")
+            if deadline is not None and time.monotonic() > deadline:
+                raise DependencyError(f"timeout waiting for {container.name}")
+            await asyncio.sleep(0.1)
+
+    async def wait_ready(self, services: Sequence[str], timeout: float | None) -> None:
+        """``up --wait``: every container running, and healthy where it has a healthcheck."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        one_shot = {dep for spec in self.project.services.values()
+                    for dep, d in (spec.get("depends_on") or {}).items()
+                    if d.get("condition") == "service_completed_successfully"}
+        for container in await self.containers(services=services):
+            current = await self.engine.container(container.id)
+            if container.config.labels.get(SERVICE) in one_shot:
+                continue  # its dependants waited for it to complete
+            healthy = current.state.health is not None or current.config.healthcheck is not None
+            await self._condition(current, "service_healthy" if healthy else "service_started",
+                                  deadline)
+            if not (await self.engine.container(container.id)).state.running:
+                raise DependencyError(f"container {container.name} exited "
+                                      f"({current.state.exit_code})")
+
+    # -- down and the rest -----------------------------------------------------------
+    async def _stop(self, container: Container, timeout: int | None, quiet: bool = False
+                    ) -> None:
+        if container.state.running:
+            if not quiet:
+                self.progress("Container", container.name, "Stopping")
+            await self.engine.stop(container.id, timeout)
+            if not quiet:
+                self.progress("Container", container.name, "Stopped")
+
+    async def _remove(self, container: Container, timeout: int | None, quiet: bool = False,
+                      volumes: bool = False) -> None:
+        if container.state.running:
+            await self._stop(container, timeout, quiet)
+        if not quiet:
+            self.progress("Container", container.name, "Removing")
+        await self.engine.remove(container.id, force=True, volumes=volumes)
+        if not quiet:
+            self.progress("Container", container.name, "Removed")
+
+    async def down(self, *, volumes: bool = False, timeout: int | None = None,
+                   remove_orphans: bool = False, rmi: str = "") -> None:
+        project = self.project
+        order = {name: n for n, name in enumerate(project.order())}
+        containers = await self.containers(oneoff=True)
+        known = {*project.services, *project.disabled}
+        if not remove_orphans:
+            orphans = [c for c in containers if c.config.labels.get(SERVICE) not in known]
+            containers = [c for c in containers if c not in orphans]
+        containers.sort(key=lambda c: -order.get(c.config.labels.get(SERVICE, ""), -1))
+        images = {c.config.image for c in containers}
+        await asyncio.gather(*(self._stop(c, timeout) for c in containers))
+        for container in containers:  # one at a time: the engine's removals repair as they go
+            try:
+                await self._remove(await self.engine.container(container.id), timeout,
+                                   volumes=volumes)
+            except NotFound:
+                continue  # a `run --rm` container the engine removed itself
+        existing = {n["Name"] for n in await self.engine.networks()}
+        for spec in project.networks.values():
+            name = str(spec["name"])
+            if not spec.get("external") and name in existing:
+                self.progress("Network", name, "Removing")
+                await self.engine.network_remove(name)
+                self.progress("Network", name, "Removed")
+        if volumes:
+            have = {v.name for v in await self.engine.volumes()}
+            for spec in project.volumes.values():
+                name = str(spec["name"])
+                if not spec.get("external") and name in have:
+                    self.progress("Volume", name, "Removing")
+                    await self.engine.volume_remove(name)
+                    self.progress("Volume", name, "Removed")
+        if rmi:
+            for service, spec in project.services.items():
+                ref = str(spec.get("image") or f"{project.name}-{service}")
+                if rmi == "all" or not spec.get("image"):
+                    images.add(ref)
+            for ref in sorted(images):
+                try:
+                    await self.engine.remove_image(ref)
+                    self.progress("Image", ref, "Removed")
+                except (NotFound, SkiffError):
+                    continue

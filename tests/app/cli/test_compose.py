@@ -1,0 +1,137 @@
+"""skiff compose end to end with real containers: what each service sees, the commands,
+and nothing left behind (issue 15)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[3]
+
+CORPUS = """
+services:
+  init:
+    image: busybox:latest
+    command: ["sh", "-c", "echo seeded > /shared/seed"]
+    volumes: [shared:/shared]
+  web:
+    image: busybox:latest
+    command: ["sh", "-c", "echo web says $$GREETING; exec sleep 600"]
+    environment:
+      GREETING: ${GREETING:-hello}
+      LIST_FORM: "yes"
+    env_file: [web.env]
+    working_dir: /shared
+    hostname: webhost
+    user: "1000"
+    volumes:
+      - shared:/shared
+      - ./conf:/conf:ro
+    tmpfs: [/scratch]
+    mem_limit: 32m
+    pids_limit: 50
+    labels: {tier: front}
+    depends_on:
+      init: {condition: service_completed_successfully}
+      cache: {condition: service_healthy}
+  cache:
+    image: busybox:latest
+    command: ["sleep", "600"]
+    deploy: {replicas: 2}
+    healthcheck:
+      test: ["CMD", "true"]
+      interval: 100ms
+volumes:
+  shared: {}
+"""
+
+
+def compose(project_dir: Path, *args: str, env: dict[str, str] | None = None
+            ) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "app.cli", "compose", *args],
+                          cwd=project_dir, capture_output=True, text=True, timeout=240,
+                          env={**os.environ, "PYTHONPATH": str(REPO), **(env or {})})
+
+
+def skiff(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=REPO,
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    project = tmp_path / "corpus"
+    project.mkdir()
+    (project / "compose.yaml").write_text(CORPUS)
+    (project / "web.env").write_text("FROM_FILE=1\n")
+    (project / "conf").mkdir()
+    (project / "conf" / "app.conf").write_text("setting=on\n")
+    return project
+
+
+def test_config_errors_exit_1_with_the_place(tmp_path: Path) -> None:
+    (tmp_path / "compose.yaml").write_text("services:\n  web:\n    image: busybox\n"
+                                           "    ports: ['x:80']\n")
+    done = compose(tmp_path, "config")
+    assert done.returncode == 1
+    assert done.stderr == "services.web.ports[0]: invalid port 'x:80'\n"
+    missing = compose(tmp_path / "..", "-f", "nope.yaml", "config")
+    assert missing.returncode == 1 and "nope.yaml" in missing.stderr
+
+
+@pytest.mark.root
+def test_each_service_sees_what_its_file_says(busybox_image: str, corpus: Path) -> None:
+    up = compose(corpus, "up", "-d", "--wait", env={"GREETING": "bonjour"})
+    try:
+        assert up.returncode == 0, up.stderr
+        assert " Container corpus-init-1  Exited" in up.stderr
+        assert " Container corpus-cache-2  Healthy" in up.stderr
+        ps = [json.loads(line) for line in compose(corpus, "ps", "-a", "--format",
+                                                   "json").stdout.splitlines()]
+        assert sorted(r["Name"] for r in ps) == ["corpus-cache-1", "corpus-cache-2",
+                                                 "corpus-init-1", "corpus-web-1"]
+
+        def inside(*command: str) -> str:
+            done = compose(corpus, "exec", "-T", "web", *command)
+            assert done.returncode == 0, done.stderr
+            return done.stdout
+
+        env = dict(line.split("=", 1) for line in inside("env").splitlines() if "=" in line)
+        assert (env["GREETING"], env["LIST_FORM"], env["FROM_FILE"]) == ("bonjour", "yes", "1")
+        assert inside("id", "-u") == "1000\n" and inside("pwd") == "/shared\n"
+        assert inside("hostname") == "webhost\n"
+        assert inside("cat", "/shared/seed") == "seeded\n"
+        assert inside("cat", "/conf/app.conf") == "setting=on\n"
+        assert compose(corpus, "exec", "-T", "web", "touch", "/conf/x").returncode != 0
+        assert "/scratch" in inside("cat", "/proc/mounts")
+        assert "corpus-cache" in inside("cat", "/etc/hosts")
+        logs = compose(corpus, "logs", "--no-color", "web")
+        assert logs.stdout == "web-1  | web says bonjour\n", logs.stdout
+        inspect = json.loads(skiff("inspect", "corpus-web-1").stdout)[0]
+        assert inspect["Config"]["Labels"]["tier"] == "front"
+        assert inspect["HostConfig"]["Memory"] == 32 << 20
+        assert inspect["HostConfig"]["PidsLimit"] == 50
+        ran = compose(corpus, "run", "--rm", "-T", "--no-deps", "web", "cat", "/shared/seed")
+        assert (ran.returncode, ran.stdout) == (0, "seeded\n"), ran.stderr
+        assert "run" not in skiff("ps", "-a", "--format", "{{.Names}}").stdout
+        stop = compose(corpus, "stop", "cache")
+        assert stop.returncode == 0 and " Container corpus-cache-2  Stopped" in stop.stderr
+        listed = compose(corpus, "ls")
+        assert "corpus" in listed.stdout and "running(" in listed.stdout
+        # an orphan is told about, then removed on request
+        (corpus / "compose.yaml").write_text(CORPUS.replace("  cache:\n", "  kept:\n")
+                                             .replace("cache: {condition", "kept: {condition"))
+        again = compose(corpus, "up", "-d", "--remove-orphans", "kept")
+        assert again.returncode == 0, again.stderr
+        assert " Container corpus-cache-1  Removed" in again.stderr
+    finally:
+        down = compose(corpus, "down", "-v", "--remove-orphans")
+    assert down.returncode == 0, down.stderr
+    assert skiff("ps", "-a", "-q", "--filter", "label=com.docker.compose.project=corpus"
+                 ).stdout == ""
+    assert "corpus_shared" not in skiff("volume", "ls", "-q").stdout

@@ -1,0 +1,91 @@
+"""A service's container: Compose's names, labels, config hash and settings (issue 15)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from engine.compose.loader import LoadOptions, load_project
+from engine.compose.planner import config_hash, container_config, container_name
+from engine.containers.health import Healthcheck
+
+TEXT = """
+name: shop
+services:
+  web:
+    image: busybox
+    command: [sleep, "600"]
+    environment: {A: "1"}
+    labels: {team: blue}
+    ports: ["8080:80"]
+    volumes: [data:/data, ./conf:/conf:ro]
+    tmpfs: [/run]
+    mem_limit: 64m
+    cpus: 0.5
+    pids_limit: 20
+    restart: on-failure:3
+    stop_grace_period: 1m30s
+    stop_signal: SIGINT
+    user: "1000"
+    working_dir: /data
+    hostname: front
+    networks: {back: {aliases: [www]}}
+    healthcheck:
+      test: wget -q localhost
+      interval: 10s
+      retries: 2
+  db:
+    image: busybox
+    deploy: {replicas: 2, resources: {limits: {memory: 1g, cpus: "2"}}}
+    healthcheck: {disable: true}
+networks:
+  back: {}
+volumes:
+  data: {}
+"""
+
+
+def _project(tmp_path: Path, text: str = TEXT):  # type: ignore[no-untyped-def]
+    (tmp_path / "compose.yaml").write_text(text)
+    return load_project(LoadOptions(workdir=tmp_path, environ={}))
+
+
+def test_a_service_becomes_the_container_compose_makes(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    config = container_config(project, "web", "sha256:" + "1" * 64)
+    assert container_name(project, "web", 1) == "shop-web-1"
+    labels = config.labels
+    assert labels["team"] == "blue"
+    assert (labels["com.docker.compose.project"], labels["com.docker.compose.service"],
+            labels["com.docker.compose.container-number"],
+            labels["com.docker.compose.oneoff"]) == ("shop", "web", "1", "False")
+    assert labels["com.docker.compose.config-hash"] == config_hash(project.services["web"])
+    assert config.cmd == ["sleep", "600"] and config.env == ["A=1"]
+    assert [(m.type, m.source, m.target, m.read_only) for m in config.mounts] == [
+        ("volume", "shop_data", "/data", False), ("bind", str(tmp_path / "conf"), "/conf", True),
+        ("tmpfs", "", "/run", False)]
+    assert [(p.container_port, p.host_port) for p in config.ports] == [(80, 8080)]
+    assert config.resources.memory == 64 << 20 and config.resources.nano_cpus == 500_000_000
+    assert config.resources.pids_limit == 20
+    assert (config.restart_policy.name, config.restart_policy.maximum_retry_count) == \
+        ("on-failure", 3)
+    assert config.stop_timeout == 90 and config.stop_signal == "SIGINT"
+    assert (config.user, config.working_dir, config.hostname) == ("1000", "/data", "front")
+    assert config.network == "shop_back" and config.network_aliases == ["web", "www"]
+    assert config.healthcheck == Healthcheck(["CMD-SHELL", "wget -q localhost"],
+                                             interval=10_000_000_000, retries=2)
+
+
+def test_deploy_limits_and_disabled_healthchecks(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    config = container_config(project, "db", "sha256:" + "1" * 64, number=2)
+    assert config.labels["com.docker.compose.container-number"] == "2"
+    assert config.resources.memory == 1 << 30 and config.resources.nano_cpus == 2_000_000_000
+    assert config.healthcheck == Healthcheck(["NONE"])
+    assert config.network == "shop_default" and config.network_aliases == ["db"]
+
+
+def test_the_hash_changes_with_the_service_but_not_with_its_replicas(tmp_path: Path) -> None:
+    before = _project(tmp_path).services["db"]
+    scaled = _project(tmp_path, TEXT.replace("replicas: 2", "replicas: 5")).services["db"]
+    changed = _project(tmp_path, TEXT.replace("memory: 1g", "memory: 2g")).services["db"]
+    assert config_hash(before) == config_hash(scaled) != config_hash(changed)
