@@ -86,7 +86,7 @@ STATS_HEADERS = {
     "MemUsage": "MEM USAGE / LIMIT", "MemPerc": "MEM %", "NetIO": "NET I/O",
     "BlockIO": "BLOCK I/O", "PIDs": "PIDS",
 }
-PS_FILTERS = ("id", "name", "status", "label", "exited", "ancestor")
+PS_FILTERS = ("id", "name", "status", "label", "exited", "ancestor", "health")
 STATUSES = ("created", "restarting", "running", "removing", "paused", "exited", "dead")
 
 
@@ -513,6 +513,8 @@ def parse_ps_filters(items: Sequence[str]) -> dict[str, list[str]]:
         if key == "status" and value not in STATUSES:
             raise UsageError(f"invalid filter 'status={value}': use one of "
                              f"{', '.join(STATUSES)}")
+        if key == "health" and value not in ("starting", "healthy", "unhealthy", "none"):
+            raise UsageError(f"Unrecognised filter value for health: {value}")
         if key == "exited" and not value.lstrip("-").isdigit():
             raise UsageError(f"invalid filter 'exited={value}': the value must be a number")
         filters.setdefault(key, []).append(value)
@@ -543,6 +545,8 @@ def _matches(container: Any, filters: dict[str, list[str]]) -> bool:
             and any_of("name", name_match)
             and any_of("status", lambda v: state.status.value == v)
             and any_of("label", label_match)
+            and any_of("health", lambda v: (state.health.status if state.health and
+                                            state.status.value == "running" else "none") == v)
             and any_of("exited", lambda v: state.status.value == "exited"
                        and state.exit_code == int(v))
             and any_of("ancestor", lambda v: v in (config.image, config.image_id)

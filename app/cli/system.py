@@ -168,7 +168,10 @@ def _event_matches(event: Any, filters: dict[str, list[str]]) -> bool:
         return key in attrs and (not eq or attrs[key] == value)
 
     return (any_of("type", lambda v: event.type == v)
-            and any_of("event", lambda v: event.action == v)
+            # docker: health_status, exec_create and exec_start match with any ": detail"
+            and any_of("event", lambda v: event.action == v or (
+                v in ("health_status", "exec_create", "exec_start")
+                and event.action.startswith(f"{v}:")))
             and any_of("container", lambda v: event.type == "container"
                        and (event.id.startswith(v) or attrs.get("name") == v))
             and any_of("image", lambda v: attrs.get("image") == v

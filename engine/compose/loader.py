@@ -130,7 +130,7 @@ def load_project(options: LoadOptions) -> Project:
         (services if active else disabled)[service_name] = service
     networks = _named(model.get("networks") or {}, name)
     for service in services.values():
-        if not service.get("networks"):
+        if not service.get("networks") and not service.get("network_mode"):
             service["networks"] = {"default": None}
             networks.setdefault("default", {"name": f"{name}_default"})
     volumes = _named(model.get("volumes") or {}, name)

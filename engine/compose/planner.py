@@ -24,7 +24,8 @@ from engine.containers.config import (
 from engine.containers.health import Healthcheck
 from engine.errors import InvalidArgument
 
-__all__ = ["LABEL", "config_hash", "container_config", "container_name", "labels_of"]
+__all__ = ["LABEL", "config_hash", "container_config", "container_name", "ignored_fields",
+           "labels_of"]
 
 LABEL = "com.docker.compose"
 PROJECT = f"{LABEL}.project"
@@ -33,6 +34,25 @@ NUMBER = f"{LABEL}.container-number"
 HASH = f"{LABEL}.config-hash"
 ONEOFF = f"{LABEL}.oneoff"
 VERSION = "2.29.0"  # the Compose whose labels these are
+
+
+# What a service's container is made from; other fields are told as ignored.
+APPLIED = {"image", "build", "command", "entrypoint", "environment", "env_file", "working_dir",
+           "user", "hostname", "tty", "stdin_open", "labels", "restart", "mem_limit", "cpus",
+           "pids_limit", "deploy", "scale", "ports", "expose", "volumes", "tmpfs", "networks",
+           "network_mode", "depends_on", "healthcheck", "stop_signal", "stop_grace_period",
+           "security_opt", "logging", "container_name", "profiles", "pull_policy", "platform"}
+_DEPLOY_APPLIED = {"replicas", "resources"}
+
+
+def ignored_fields(service: dict[str, Any]) -> list[str]:
+    """The fields Skiff cannot apply yet (x- extensions are never applied, by the spec)."""
+    ignored = [k for k in service if k not in APPLIED and not k.startswith("x-")]
+    deploy = service.get("deploy") or {}
+    ignored += [f"deploy.{k}" for k in deploy if k not in _DEPLOY_APPLIED]
+    resources = deploy.get("resources") or {}
+    ignored += [f"deploy.resources.{k}" for k in resources if k != "limits"]
+    return ignored
 
 
 def config_hash(service: dict[str, Any]) -> str:
@@ -127,6 +147,13 @@ def container_config(project: Project, service: str, image_id: str,
     networks = spec.get("networks") or {"default": None}
     first = next(iter(networks))
     aliases = [service, *((networks[first] or {}).get("aliases") or [])]
+    network = str(project.networks[first]["name"]) if first in project.networks else ""
+    mode = str(spec.get("network_mode") or "")
+    if mode:
+        if mode not in ("host", "none", "bridge"):
+            raise InvalidArgument(f"{where}.network_mode: {mode} is not supported (use host, "
+                                  "none, bridge or networks)")
+        network, aliases = mode, []
     stop_grace = spec.get("stop_grace_period")
     logging = spec.get("logging") or {}
     env = [k if v is None else f"{k}={v}" for k, v in (spec.get("environment") or {}).items()]
@@ -148,7 +175,7 @@ def container_config(project: Project, service: str, image_id: str,
                             pids_limit=int(pids) if pids and int(pids) > 0 else None),
         ports=ports,
         mounts=mounts,
-        network=str(project.networks[first]["name"]),
+        network=network,
         network_aliases=aliases,
         stop_signal=str(spec.get("stop_signal") or ""),
         stop_timeout=_duration_ns(stop_grace, f"{where}.stop_grace_period") // 1_000_000_000

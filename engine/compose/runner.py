@@ -23,9 +23,11 @@ from engine.compose.planner import (
     ONEOFF,
     PROJECT,
     SERVICE,
+    VERSION,
     config_hash,
     container_config,
     container_name,
+    ignored_fields,
 )
 from engine.containers.model import Container
 from engine.errors import InvalidArgument, NotFound, SkiffError
@@ -96,6 +98,10 @@ class Runner:
                           + " ".join(c.name for c in orphans) + "]) for this project. If you "
                           "removed or renamed this service in your compose file, you can run "
                           "this command with the --remove-orphans flag to clean it up.")
+        for name in names:
+            for ignored in ignored_fields(project.services[name]):
+                self.progress("Warning", "", f"services.{name}.{ignored} is not supported by "
+                              "Skiff yet and is ignored")
         await self.prepare(names)
         result: list[Container] = []
         for name in names:
@@ -123,8 +129,10 @@ class Runner:
                 raise NotFound(f"network {name} declared as external, but could not be found")
             config = ((spec.get("ipam") or {}).get("config") or [{}])[0]
             self.progress("Network", name, "Creating")
-            await self.engine.network_create(name, str(config.get("subnet") or ""),
-                                             str(config.get("gateway") or ""))
+            await self.engine.network_create(
+                name, str(config.get("subnet") or ""), str(config.get("gateway") or ""),
+                {**(spec.get("labels") or {}), PROJECT: self.project.name,
+                 "com.docker.compose.network": key, "com.docker.compose.version": VERSION})
             self.progress("Network", name, "Created")
 
     async def _volumes(self, services: Sequence[str]) -> None:
@@ -141,7 +149,7 @@ class Runner:
             self.progress("Volume", name, "Creating")
             await self.engine.volume_create(name, {
                 **(spec.get("labels") or {}), PROJECT: self.project.name,
-                "com.docker.compose.volume": key, "com.docker.compose.version": "2.29.0"})
+                "com.docker.compose.volume": key, "com.docker.compose.version": VERSION})
             self.progress("Volume", name, "Created")
 
     async def image_id(self, service: str) -> str:

@@ -164,13 +164,14 @@ def _b_services(p: argparse.ArgumentParser) -> None:
 
 
 async def cmd_images(ctx: Context) -> int:
-    from app.cli.output import human_size, split_reference
+    from engine.images.reference import split_familiar
+    from engine.units import human_size
 
     runner = runner_of(ctx)
     lines = ["CONTAINER\tREPOSITORY\tTAG\tIMAGE ID\tSIZE"]
     for container in await runner.containers(all=True, services=ctx.args.services):
         image = await ctx.engine.image(container.config.image_id)
-        repository, tag, _ = split_reference(container.config.image)
+        repository, tag, _ = split_familiar(container.config.image)
         lines.append(f"{container.name}\t{repository}\t{tag or 'latest'}\t"
                      f"{image.id.removeprefix('sha256:')[:12]}\t{human_size(image.size)}")
     ctx.out.write("".join(line + "\n" for line in tabulate(lines)))

@@ -110,6 +110,9 @@ def test_each_service_sees_what_its_file_says(busybox_image: str, corpus: Path) 
         assert compose(corpus, "exec", "-T", "web", "touch", "/conf/x").returncode != 0
         assert "/scratch" in inside("cat", "/proc/mounts")
         assert "corpus-cache" in inside("cat", "/etc/hosts")
+        images = compose(corpus, "images", "web")
+        assert images.stdout.split()[6:9] == ["corpus-web-1", "busybox", "latest"], images
+        assert "sleep 600" in compose(corpus, "top", "web").stdout
         logs = compose(corpus, "logs", "--no-color", "web")
         assert logs.stdout == "web-1  | web says bonjour\n", logs.stdout
         inspect = json.loads(skiff("inspect", "corpus-web-1").stdout)[0]

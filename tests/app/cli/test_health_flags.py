@@ -63,6 +63,14 @@ def test_ps_shows_health_and_inspect_its_state(busybox_image: str) -> None:
                 break
             assert time.monotonic() < deadline, shown.stdout + shown.stderr
             time.sleep(0.1)
+        filtered = skiff("ps", "-q", "--filter", "health=healthy", "--filter",
+                         "name=cli-health")
+        assert filtered.stdout.strip() and skiff(
+            "ps", "-q", "--filter", "health=unhealthy", "--filter", "name=cli-health"
+        ).stdout == ""
+        events = skiff("events", "--since", "0", "--until", str(int(time.time()) + 1),
+                       "--filter", "event=health_status", "--format", "{{.Action}}")
+        assert "health_status: healthy" in events.stdout.splitlines(), events.stderr
         health = skiff("inspect", "--format", "{{.State.Health.Status}} "
                        "{{(index .State.Health.Log 0).Output}}", "cli-health")
         assert health.stdout == "healthy fine\n\n", health.stderr

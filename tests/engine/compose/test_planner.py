@@ -89,3 +89,16 @@ def test_the_hash_changes_with_the_service_but_not_with_its_replicas(tmp_path: P
     scaled = _project(tmp_path, TEXT.replace("replicas: 2", "replicas: 5")).services["db"]
     changed = _project(tmp_path, TEXT.replace("memory: 1g", "memory: 2g")).services["db"]
     assert config_hash(before) == config_hash(scaled) != config_hash(changed)
+
+
+def test_fields_skiff_cannot_apply_are_named_and_network_mode_is_used(tmp_path: Path) -> None:
+    project = _project(tmp_path, "services:\n  web:\n    image: busybox\n"
+                       "    network_mode: host\n    cap_add: [NET_ADMIN]\n    x-note: hi\n"
+                       "    deploy: {placement: {}, resources: {reservations: {}}}\n")
+    from engine.compose.planner import ignored_fields
+
+    assert ignored_fields(project.services["web"]) == [
+        "cap_add", "deploy.placement", "deploy.resources.reservations"]
+    config = container_config(project, "web", "sha256:" + "1" * 64)
+    assert config.network == "host" and config.network_aliases == []
+    assert "default" not in project.networks

@@ -61,6 +61,9 @@ def test_three_tiers_answer_through_the_proxy_and_down_leaves_nothing(busybox_im
         volumes = skiff("volume", "ls", "-q", "--filter",
                         "label=com.docker.compose.project=three-tier")
         assert volumes.stdout.split() == ["three-tier_records"]
+        networks = skiff("network", "ls", "--format", "{{.Name}}", "--filter",
+                         "label=com.docker.compose.project=three-tier")
+        assert networks.stdout.split() == ["three-tier_default"]
         # up again: nothing changed, nothing recreated
         again = compose("up", "-d", env=env)
         assert again.returncode == 0, again.stderr
