@@ -59,8 +59,12 @@ def _filter(networks: list[dict[str, Any]], items: list[str]) -> list[dict[str, 
                 raise UsageError(f"invalid filter 'type={value}': use custom or builtin")
             networks = [n for n in networks
                         if (n.get("Name") in PREDEFINED) == (value == "builtin")]
+        elif key == "label":  # label=KEY or label=KEY=VALUE, as docker matches them
+            label, has_value, wanted = value.partition("=")
+            networks = [n for n in networks if label in (n.get("Labels") or {})
+                        and (not has_value or n["Labels"][label] == wanted)]
         else:
-            raise UsageError(f"invalid filter '{key}': use name, id, driver or type")
+            raise UsageError(f"invalid filter '{key}': use name, id, driver, label or type")
     return networks
 
 

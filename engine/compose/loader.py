@@ -2,7 +2,8 @@
 
 Each file is read as YAML, interpolated with the environment over the
 project's ``.env`` (engine/compose/interpolate.py), checked against the
-Compose schema (engine/compose/schema.py), its services put in long form
+Compose schema (engine/compose/schema.py), its ``extends`` and ``include``
+resolved (engine/compose/reading.py), its services put in long form
 (engine/compose/normalize.py) and merged over the files before it
 (engine/compose/merge.py). The result, a :class:`Project`, is what
 ``compose config`` prints and what the planner turns into containers.
@@ -22,10 +23,8 @@ from engine.compose.files import (
     read_env_file,
     valid_project_name,
 )
-from engine.compose.interpolate import interpolate
 from engine.compose.merge import merge_files
-from engine.compose.normalize import normalize_service
-from engine.compose.schema import ComposeFileError, load_yaml, validate
+from engine.compose.reading import read_model
 from engine.errors import InvalidArgument
 
 __all__ = ["LoadOptions", "Project", "load_project"]
@@ -107,17 +106,7 @@ def load_project(options: LoadOptions) -> Project:
     env = {**dotenv, **options.environ}
     model: dict[str, Any] = {}
     for path in files:
-        try:
-            text = path.read_text()
-        except OSError as exc:
-            raise ComposeFileError(f"open {path}: {exc.strerror or exc}") from None
-        source = os.path.relpath(path, options.workdir) if path.is_absolute() else str(path)
-        data, lines = load_yaml(text, source)
-        data = interpolate(data, env)
-        validate(data, source, lines)
-        data["services"] = {name: normalize_service(name, raw or {}, directory, env)
-                            for name, raw in (data.get("services") or {}).items()}
-        model = merge_files(model, data)
+        model = merge_files(model, read_model(path, env, options.workdir, directory))
     name = options.project_name or env.get("COMPOSE_PROJECT_NAME") or \
         str(model.get("name") or "") or normalize_project_name(directory.name)
     valid_project_name(name)

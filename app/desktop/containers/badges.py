@@ -17,6 +17,11 @@ class Badge:
 
 def container_badge(state: ContainerState) -> Badge:
     status = state.status
+    if status is Status.RUNNING and state.health is not None:
+        # its healthcheck's verdict, as docker ps says it in parentheses
+        return {"healthy": Badge("running", "Healthy"),
+                "unhealthy": Badge("unhealthy", "Unhealthy")}.get(
+            state.health.status, Badge("starting", "Starting"))
     if status is Status.RUNNING:
         return Badge("running", "Running")
     if status is Status.PAUSED:
@@ -50,4 +55,4 @@ def job_badge(phase: str, percent: int | None = None, unpacking: bool = False) -
 def sort_group(kind: str) -> int:
     """Running (and about to run) first, the rest after."""
     return 0 if kind in ("downloading", "creating", "starting", "running", "paused",
-                         "restarting") else 1
+                         "restarting", "unhealthy") else 1

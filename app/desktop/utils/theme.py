@@ -28,6 +28,7 @@ _BADGES = {
     "removing": ("#6b6b6b", "#9e9e9e"),
     "failed": ("#c62828", "#ef5350"),
     "oom": ("#ad1457", "#f06292"),
+    "unhealthy": ("#c62828", "#ef5350"),
 }
 
 

@@ -190,3 +190,43 @@ volumes:
     assert project.order() == ["db", "web"]
     rendered = render_yaml(project.to_dict())
     assert rendered.startswith(f"name: {project.name}\nservices:\n  db:\n")
+
+
+def test_extends_takes_a_base_service_from_this_file_or_another(tmp_path: Path) -> None:
+    (tmp_path / "common.yaml").write_text(
+        "services:\n  base:\n    image: busybox\n    environment: {A: '1', B: '1'}\n"
+        "    labels: [kind=common]\n")
+    project = _load(tmp_path, """
+services:
+  local:
+    image: busybox:1
+    command: [sleep, '1']
+  web:
+    extends: {file: common.yaml, service: base}
+    environment: {B: '2'}
+  worker:
+    extends: local
+    command: [sleep, '2']
+""")
+    web, worker = project.services["web"], project.services["worker"]
+    assert (web["image"], web["environment"], web["labels"]) == (
+        "busybox", {"A": "1", "B": "2"}, {"kind": "common"})
+    assert (worker["image"], worker["command"]) == ("busybox:1", ["sleep", "2"])
+    with pytest.raises(InvalidArgument, match='cannot extend service "nope"'):
+        _load(tmp_path, "services:\n  web:\n    extends: nope\n")
+    with pytest.raises(InvalidArgument, match="circular reference"):
+        _load(tmp_path, "services:\n  a:\n    extends: b\n  b:\n    extends: a\n")
+
+
+def test_include_brings_in_another_files_resources(tmp_path: Path) -> None:
+    (tmp_path / "db").mkdir()
+    (tmp_path / "db" / "compose.yaml").write_text(
+        "services:\n  db:\n    image: busybox\n    volumes: [./init:/init, data:/data]\n"
+        "volumes:\n  data: {}\n")
+    project = _load(tmp_path, "include: [db/compose.yaml]\nservices:\n  web:\n"
+                    "    image: busybox\n    depends_on: [db]\n")
+    assert sorted(project.services) == ["db", "web"]
+    assert project.services["db"]["volumes"][0]["source"] == str(tmp_path / "db" / "init")
+    assert "data" in project.volumes
+    with pytest.raises(InvalidArgument, match=r"services\.db conflicts with imported resource"):
+        _load(tmp_path, "include: [db/compose.yaml]\nservices:\n  db:\n    image: busybox\n")

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from app.desktop.containers.badges import container_badge, job_badge, sort_group
+from engine.containers.health import HealthState
 from engine.containers.state import ContainerState, Status
 
 
@@ -15,6 +16,19 @@ def test_badges_for_every_state() -> None:
     assert (failed.kind, failed.text) == ("failed", "Exited (137)")
     oom = container_badge(ContainerState(Status.EXITED, exit_code=137, oom_killed=True))
     assert (oom.kind, oom.text) == ("oom", "OOM-killed")
+
+
+def test_a_healthcheck_s_verdict_shows_while_running() -> None:
+    def badge(status: str) -> tuple[str, str]:
+        found = container_badge(ContainerState(Status.RUNNING, health=HealthState(status)))
+        return found.kind, found.text
+
+    assert badge("healthy") == ("running", "Healthy")
+    assert badge("unhealthy") == ("unhealthy", "Unhealthy")
+    assert badge("starting") == ("starting", "Starting")
+    assert sort_group("unhealthy") == sort_group("running")
+    stopped = ContainerState(Status.EXITED, exit_code=0, health=HealthState("unhealthy"))
+    assert container_badge(stopped).text == "Exited (0)"
 
 
 def test_job_badges() -> None:
