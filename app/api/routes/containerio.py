@@ -111,6 +111,8 @@ async def attach_container(request: web.Request) -> web.StreamResponse:
                 if not future.done():
                     future.cancel()
                     return Taken()
+                if future.exception() is not None:
+                    return Taken()  # its start failed; the starter was told why
                 session = future.result()
         with sessions.holding(container.id, session):
             await pump(session, stream, stdin=stdin, stdout=stdout, stderr=stderr,

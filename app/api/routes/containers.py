@@ -181,7 +181,12 @@ async def start_container(request: web.Request) -> web.StreamResponse:
     if pending is None:
         await engine.start(container.id)
         return _no_content()
-    session = await engine.start_attached(container.id)  # its attach waits for this
+    try:
+        session = await engine.start_attached(container.id)  # its attach waits for this
+    except BaseException as exc:
+        if not pending.done():  # the attach ends too: nothing will come
+            pending.set_exception(errors.InvalidState(f"the container did not start: {exc}"))
+        raise
     if pending.done():  # the attaching client left meanwhile
         session.close()
     else:

@@ -123,3 +123,20 @@ def test_a_removed_container_s_exec_instances_go_with_it(api_server: ApiServer,
         assert time.monotonic() < deadline
         time.sleep(0.05)
     assert api_server.request("GET", f"/exec/{exec_id}/json").status == 404
+
+
+def test_an_attach_waiting_for_a_start_that_fails_ends(api_server: ApiServer,
+                                                       docker_client: Any) -> None:
+    created = docker_client.api.create_container("busybox", ["no-such-command"])
+    sock = socket.socket(socket.AF_UNIX)
+    sock.settimeout(60)
+    sock.connect(str(api_server.socket))
+    sock.sendall(f"POST /containers/{created['Id']}/attach?stream=1&stdout=1&stderr=1 "
+                 "HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n".encode())
+    data = sock.recv(4096)
+    assert data.startswith(b"HTTP/1.1 101 UPGRADED")
+    started = api_server.request("POST", f"/containers/{created['Id']}/start")
+    assert started.status == 400 and "no-such-command" in started.json()["message"]
+    while sock.recv(4096):  # the attach ends with the failed start
+        pass
+    sock.close()
