@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QToolBar, QWidget
 
+from app.desktop.containers.firstrun import FirstRun
 from app.desktop.disk.page import DiskPage
 from app.desktop.images.page import ImagesPage
 from app.desktop.networks.mappage import MapPage
@@ -51,6 +52,7 @@ class Manage(QObject):
         self.go_actions: dict[str, QAction] = {}
         self._add_navigation()
         window.sidebar.view.clicked.connect(lambda _index: self.show("containers"))
+        self.first_run = FirstRun(window)
 
     def _add_navigation(self) -> None:
         window = self.window

@@ -2,7 +2,8 @@
 
 A first run has no images, and Docker Hub may not answer (no network, a proxy),
 so the page names every way that works offline as well: import an archive,
-pull from a registry that answers, or search Docker Hub. Each is one click.
+build from a folder, pull from a registry that answers, or search Docker Hub.
+Each is one click. With images but no container yet, it offers to run a first one.
 """
 
 from __future__ import annotations
@@ -16,10 +17,13 @@ FIRST_RUN = (
     "Welcome to Skiff.\n\n"
     "A container runs from an image, and you have none yet. Get a first one:\n"
     "• Import an image file (made by `docker save` or `skiff save`): works offline.\n"
+    "• Build one from a folder with a Dockerfile: works offline when its base image is "
+    "here (FROM scratch always is).\n"
     "• Pull from a registry you can reach (your company's, or one on this machine).\n"
     "• Search Docker Hub, when this computer is online.")
 NO_CONTAINERS = ("Welcome to Skiff.\n\nPress + New to pick an image and make your first "
-                 "container.")
+                 "container, or let Skiff run one from the newest image here: you will see "
+                 "its logs and what it is made of.")
 PICK = "Pick a container on the left, or press + New."
 
 
@@ -27,6 +31,8 @@ class WelcomeView(QWidget):
     import_requested = Signal()
     registry_requested = Signal()
     hub_requested = Signal()
+    build_requested = Signal()
+    run_requested = Signal()  # run a first container from an image that is here
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -45,10 +51,18 @@ class WelcomeView(QWidget):
         self.hub_button = QPushButton("Search Docker Hub", self)
         self.hub_button.setAccessibleName("Search Docker Hub")
         self.hub_button.clicked.connect(self.hub_requested.emit)
+        self.build_button = QPushButton("Build from a Folder…", self)
+        self.build_button.setAccessibleName("Build an image from a folder")
+        self.build_button.clicked.connect(self.build_requested.emit)
+        self.run_button = QPushButton("Run Your First Container", self)
+        self.run_button.setAccessibleName("Run a first container")
+        self.run_button.clicked.connect(self.run_requested.emit)
+        self.run_button.hide()
         self.buttons = QWidget(self)
         row = QHBoxLayout(self.buttons)
         row.setContentsMargins(0, 0, 0, 0)
-        for button in (self.import_button, self.registry_button, self.hub_button):
+        for button in (self.import_button, self.build_button, self.registry_button,
+                       self.hub_button):
             row.addWidget(button)
         row.addStretch(1)
         column = QVBoxLayout()
@@ -56,6 +70,7 @@ class WelcomeView(QWidget):
         column.addWidget(self.message)
         column.addSpacing(12)
         column.addWidget(self.buttons)
+        column.addWidget(self.run_button, 0, Qt.AlignmentFlag.AlignLeft)
         column.addStretch(2)
         outer = QHBoxLayout(self)
         outer.addStretch(1)
@@ -70,3 +85,4 @@ class WelcomeView(QWidget):
         """``first_run``: no images yet, so offer the ways to get one."""
         self.message.setText(text)
         self.buttons.setVisible(first_run)
+        self.run_button.setVisible(text == NO_CONTAINERS)

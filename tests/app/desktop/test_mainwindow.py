@@ -100,6 +100,13 @@ def test_a_first_run_offers_the_ways_to_a_first_image(
         assert window.pages.currentWidget() is window.browser
         assert window.browser.source_key() == HUB
         window.browser.closed.emit()
+        window.welcome.build_button.click()  # build from a folder: the Build Image dialog
+        from app.desktop.build.dialog import BuildDialog
+
+        build_dialog = window.browser.findChild(BuildDialog)
+        assert window.pages.currentWidget() is window.browser and build_dialog is not None
+        build_dialog.reject()
+        window.browser.closed.emit()
         window.welcome.import_button.click()
         dialog = window.browser.findChild(QFileDialog)
         assert window.pages.currentWidget() is window.browser and dialog is not None
@@ -114,9 +121,35 @@ def test_a_first_run_offers_the_ways_to_a_first_image(
         window.browser.closed.emit()
         assert window.welcome.text() == NO_CONTAINERS
         assert not window.welcome.buttons.isVisibleTo(window.welcome)
+
+        # images but no container: one click runs a first one and shows what it is
+        assert window.welcome.run_button.isVisibleTo(window.welcome)
+        window.welcome.run_button.click()
+
+        async def first_container() -> Any:
+            from tests.app.desktop.conftest import wait_for
+
+            return await wait_for(
+                lambda: (c := window.current()) is not None and c.state.status.is_active
+                and window.details.current_tab() == "learn" and c,
+                window.containers.dataChanged, window.details.tabs.currentChanged,
+                timeout=60, what="the first container running, What Is This? shown")
+
+        made = run(first_container(), timeout=90)
+        assert made.config.image_id == window.images.rows()[0].image.id
+        assert window.pages.currentWidget() is window.details
         window.browser._on_hub_failed("Could not search Docker Hub: it did not answer.")
         notice = window.browser.notice.text()
         assert "import an image file" in notice and "Add Registry" in notice
     finally:
         window.close()
         run(bridge.close())
+        run(_remove_containers())
+
+
+async def _remove_containers() -> None:
+    from engine.engine import Engine
+
+    async with Engine() as engine:
+        for container in await engine.containers(all=True):
+            await engine.remove(container.id, force=True)
