@@ -514,8 +514,10 @@ class Engine:
                 except HelperLost:
                     if not await self._started_anyway(record):
                         raise
+            own = "bridge" if record.config.network == "default" else record.config.network
             for attachment in self.network_attachments.of(record.id):
-                await self._connect(record, attachment)
+                if attachment.network != own:  # that one the start itself connected
+                    await self._connect(record, attachment)
             return self._container(record)
 
     async def _started_anyway(self, record: ContainerRecord) -> bool:
@@ -897,9 +899,7 @@ class Engine:
                        "Ports": {key: None for key in _str_list(spec.get("exposed"))}}
         networks = network.get("Networks")
         if isinstance(networks, dict):
-            for name, settings in (await self._attached_settings(
-                    record, container.state.running)).items():
-                networks.setdefault(name, settings)
+            await self._endpoint_settings(record, container.state.running, networks)
         network = self._network_settings(record.id, network)
         found = container_inspect(container, image, args=_str_list(spec.get("args")),
                                   env=_str_list(spec.get("env")), network=network,
@@ -927,6 +927,9 @@ class Engine:
         networks = network.get("Networks")
         if isinstance(networks, dict):
             for name, settings in networks.items():
+                if isinstance(settings, dict):
+                    for key, empty in _ENDPOINT_DEFAULTS.items():
+                        settings.setdefault(key, empty)
                 if isinstance(settings, dict) and settings.get("IPAddress"):
                     settings.setdefault("NetworkID", _hex_id("network", name))
                     settings.setdefault("EndpointID", _endpoint_id(name, container_id))
@@ -988,10 +991,16 @@ class Engine:
         """Join a network beyond the container's own, now if it runs and at every start
         (engine/networkattachments.py); a created container joins when it starts."""
         record = self.container_store.find(ref)
-        network = (await self.network_inspect(network))["Name"]
+        found = await self.network_inspect(network)
+        network = found["Name"]
         own = "bridge" if record.config.network == "default" else record.config.network
-        if network == own or network in [a.network for a in
-                                         self.network_attachments.of(record.id)]:
+        running = self._state(record).running
+        # Running, it is on what it is connected to now (its own network may have been
+        # disconnected); created, on its own network and those recorded.
+        connected = record.id in (found.get("Containers") or {}) if running else (
+            network == own or network in [a.network for a in
+                                          self.network_attachments.of(record.id)])
+        if connected:
             raise Conflict(f"endpoint with name {record.name} already exists in network "
                            f"{network}")
         if network in ("host", "none"):
@@ -1004,7 +1013,7 @@ class Engine:
             raise InvalidArgument("network-scoped alias is supported only for containers in "
                                   "user defined networks")
         attachment = Attachment(network, list(aliases), ip)
-        if self._state(record).running:
+        if running:
             await self._connect(record, attachment)
         self.network_attachments.add(record.id, attachment)
         self._emit("network", "connect", network, name=network, container=record.id,
@@ -1027,30 +1036,35 @@ class Engine:
         self._emit("network", "disconnect", network, name=network, container=record.id,
                    type="bridge")
 
-    async def _attached_settings(self, record: ContainerRecord, running: bool
-                                 ) -> dict[str, dict[str, Any]]:
-        """NetworkSettings.Networks entries of the networks connected beyond its own."""
-        attachments = self.network_attachments.of(record.id)
-        if not attachments:
-            return {}
-        live: dict[str, dict[str, Any]] = {}
-        if running:
+    async def _endpoint_settings(self, record: ContainerRecord, running: bool,
+                                 networks: dict[str, Any]) -> None:
+        """NetworkSettings.Networks as they are now: a running container's endpoints
+        as the helper has them (connected and disconnected since it started), and the
+        networks connected beyond its own (engine/networkattachments.py)."""
+        attachments = {a.network: a for a in self.network_attachments.of(record.id)}
+        if running and record.config.network not in ("host", "none"):
+            live: dict[str, dict[str, Any]] = {}
             for listed in await self._call("network_list", {}):
                 info = (listed.get("Containers") or {}).get(record.id)
                 if info:
                     live[str(listed.get("Name"))] = dict(info)
-        found: dict[str, dict[str, Any]] = {}
-        for attachment in attachments:
-            info = live.get(attachment.network, {})
-            found[attachment.network] = {
-                "IPAMConfig": {"IPv4Address": attachment.ip} if attachment.ip else None,
-                "Aliases": list(attachment.aliases) or None,
-                "IPAddress": str(info.get("IPAddress") or ""),
-                "IPPrefixLen": int(info.get("IPPrefixLen") or 0),
-                "Gateway": str(info.get("Gateway") or ""),
-                "MacAddress": str(info.get("MacAddress") or ""),
-            }
-        return found
+            for name in [n for n in networks if n not in live]:
+                del networks[name]
+            for name, info in live.items():
+                entry = networks.setdefault(name, {})
+                for key, empty in (("IPAddress", ""), ("IPPrefixLen", 0), ("Gateway", ""),
+                                   ("MacAddress", "")):
+                    entry[key] = info.get(key) or empty
+                if name in attachments:
+                    entry["Aliases"] = list(attachments[name].aliases) or None
+        elif not running:
+            for name, attachment in attachments.items():
+                networks.setdefault(name, {"Aliases": list(attachment.aliases) or None,
+                                           "IPAddress": "", "IPPrefixLen": 0, "Gateway": "",
+                                           "MacAddress": ""})
+        for name, attachment in attachments.items():
+            if attachment.ip and name in networks:
+                networks[name]["IPAMConfig"] = {"IPv4Address": attachment.ip}
 
     def _network_json(self, data: dict[str, Any]) -> dict[str, Any]:
         """docker network inspect's shape around what the helper reports."""
@@ -1499,6 +1513,12 @@ def _endpoint_entry(network: str, container_id: str, name: str, info: dict[str, 
             "IPv4Address": f"{address}/{prefix}" if address and prefix else address,
             "IPv6Address": ""}
 
+
+
+# Docker's EndpointSettings keys that Skiff has nothing for, as dockerd shows them unset.
+_ENDPOINT_DEFAULTS: dict[str, Any] = {
+    "IPAMConfig": None, "Links": None, "Aliases": None, "DriverOpts": None,
+    "IPv6Gateway": "", "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0, "DNSNames": None}
 
 
 def _credentials(pair: tuple[str, str] | None) -> Any:

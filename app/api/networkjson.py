@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from app.api.filters import Filters
-from engine.errors import InvalidArgument
+from engine.errors import InvalidArgument, NetworkNotFound
 
 __all__ = ["NETWORK_FILTERS", "PREDEFINED", "create_options", "filter_networks",
            "network_json"]
@@ -76,7 +76,7 @@ def create_options(body: dict[str, Any]) -> tuple[str, str, str]:
         raise InvalidArgument("network name must not be empty")
     driver = str(body.get("Driver") or "bridge")
     if driver != "bridge":
-        raise InvalidArgument(f'plugin "{driver}" not found: Skiff networks use the bridge '
+        raise NetworkNotFound(f'plugin "{driver}" not found: Skiff networks use the bridge '
                               "driver")
     if body.get("EnableIPv6"):
         raise InvalidArgument("IPv6 networks are not supported by Skiff yet")

@@ -18,4 +18,5 @@ MODULES: tuple[str, ...] = (
     "registry",
     "diskusage",
     "build",
+    "swarm",
 )

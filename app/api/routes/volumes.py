@@ -64,7 +64,7 @@ async def create_volume(request: web.Request) -> web.StreamResponse:
     body = await params.json_body(request, required=False)
     driver = str(body.get("Driver") or "local")
     if driver != "local":
-        raise ApiError(400, f'plugin "{driver}" not found: Skiff volumes use the local driver')
+        raise ApiError(404, f'plugin "{driver}" not found: Skiff volumes use the local driver')
     if body.get("DriverOpts"):
         raise ApiError(400, "volume driver options are not supported by Skiff: create the "
                             "volume without DriverOpts")

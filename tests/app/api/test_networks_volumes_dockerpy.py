@@ -134,3 +134,34 @@ def test_disk_usage(client: docker.DockerClient) -> None:
     assert busybox and busybox[0]["Containers"] >= 0
     assert usage["BuildCache"] == []
     assert isinstance(usage["Volumes"], list) and isinstance(usage["Containers"], list)
+
+
+def test_reconnect_to_its_own_network(client: docker.DockerClient) -> None:
+    network = client.networks.create("apitest-own", ipam=docker.types.IPAMConfig(
+        pool_configs=[docker.types.IPAMPool(subnet="10.231.8.0/24")]))
+    try:
+        container = client.containers.run("busybox", ["sleep", "30"], detach=True,
+                                          network="apitest-own")
+        try:
+            with pytest.raises(APIError, match="already exists in network apitest-own"):
+                network.connect(container)
+            network.disconnect(container)
+            network.connect(container, ipv4_address="10.231.8.40")
+            container.reload()
+            settings = container.attrs["NetworkSettings"]["Networks"]["apitest-own"]
+            assert settings["IPAMConfig"] == {"IPv4Address": "10.231.8.40"}
+            assert settings["IPAddress"] == "10.231.8.40"
+            assert settings["DriverOpts"] is None and settings["GlobalIPv6Address"] == ""
+        finally:
+            container.remove(force=True)
+    finally:
+        network.remove()
+    with pytest.raises(NotFound, match='plugin "overlay" not found'):
+        client.networks.create("apitest-overlay", driver="overlay")
+
+
+def test_no_swarm(api_server: ApiServer) -> None:
+    answer = api_server.request("POST", "/v1.47/swarm/leave?force=1")
+    assert (answer.status, answer.json()) == (503, {"message": "This node is not part of a "
+                                                               "swarm"})
+    assert api_server.request("GET", "/services").status == 503
