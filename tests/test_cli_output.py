@@ -9,13 +9,12 @@ from app.cli.containers import container_row, effective_command, stats_row
 from app.cli.images import image_rows
 from app.cli.output import (
     Formatter,
-    container_status,
     ellipsis,
     format_ports,
     since,
     tabulate,
 )
-from app.cli.progress import ProgressBoard, layer_id, progress_bar
+from app.cli.progress import ProgressBoard
 from app.cli.registry import pull_header, search_row
 from app.cli.system import event_line, event_record
 from engine.containers.config import ContainerConfig, MountSpec
@@ -23,6 +22,7 @@ from engine.containers.model import Container, Event, Stats
 from engine.containers.state import ContainerState, Status
 from engine.images.model import Image
 from engine.registry.model import PullProgress, SearchResult
+from engine.registry.progresstext import layer_id, progress_bar
 from engine.timestamps import format_rfc3339
 
 NOW = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC).timestamp()
@@ -37,25 +37,6 @@ def test_since() -> None:
     stamp = "2024-05-01T11:58:00.123456789Z"
     assert since(stamp, NOW) == "About a minute ago"  # 119.9 s
     assert since("", NOW) == ""
-
-
-def state(status: Status, **fields: object) -> ContainerState:
-    return ContainerState(status=status, **fields)  # type: ignore[arg-type]
-
-
-def test_container_status_as_docker_ps() -> None:
-    assert container_status(state(Status.CREATED), NOW) == "Created"
-    assert container_status(state(Status.RUNNING, started_at=ago(3)), NOW) == "Up 3 seconds"
-    assert container_status(state(Status.PAUSED, started_at=ago(200)), NOW) == \
-        "Up 3 minutes (Paused)"
-    assert container_status(state(Status.EXITED, started_at=ago(200), finished_at=ago(90),
-                                  exit_code=0), NOW) == "Exited (0) About a minute ago"
-    assert container_status(state(Status.EXITED, started_at=ago(200), finished_at=ago(5),
-                                  exit_code=137, oom_killed=True), NOW) == \
-        "Exited (137) 5 seconds ago (OOMKilled)"
-    assert container_status(state(Status.RESTARTING, started_at=ago(20), finished_at=ago(2),
-                                  exit_code=1), NOW) == "Restarting (1) 2 seconds ago"
-    assert container_status(state(Status.DEAD), NOW) == "Dead"
 
 
 def test_ellipsis() -> None:
@@ -99,7 +80,7 @@ def make_container(**config: object) -> Container:
     options.update(config)
     return Container(id="ab" * 32, name="web", created=ago(120),
                      config=ContainerConfig(**options),  # type: ignore[arg-type]
-                     state=state(Status.RUNNING, started_at=ago(30)))
+                     state=ContainerState(status=Status.RUNNING, started_at=ago(30)))
 
 
 def test_effective_command_combines_image_and_overrides() -> None:

@@ -23,6 +23,7 @@ from engine.containers.health import Healthcheck
 from engine.containers.imageconfig import merge_config
 from engine.containers.mountspec import parse_volume
 from engine.containers.portspec import port_binding
+from engine.containers.statustext import status_text
 from engine.engine import Engine
 from engine.signals import signal_name
 from engine.timestamps import parse_timestamp, rfc3339_ns
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 __all__ = ["ENGINE", "KEEPER", "SESSIONS", "ContainerConfig", "Engine", "Healthcheck",
            "MountSpec", "PortBinding", "Resources", "RestartPolicy", "engine_of", "errors",
            "keeper_of", "merge_config", "parse_timestamp", "parse_volume", "port_binding",
-           "rfc3339_ns", "sessions_of", "signal_name"]
+           "rfc3339_ns", "sessions_of", "signal_name", "status_text"]
 
 ENGINE = web.AppKey("engine", Engine)
 SESSIONS: web.AppKey[Sessions] = web.AppKey("sessions")

@@ -20,35 +20,23 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from app.cli.progress import layer_id, progress_bar
 from engine.errors import SkiffError
+from engine.registry.progresstext import (
+    PULL_WORDS,
+    PUSH_WORDS,
+    WITH_BAR,
+    layer_id,
+    progress_bar,
+)
 
 __all__ = ["ProgressStream", "PullMessages", "PushMessages", "error_message"]
 
 T = TypeVar("T")
 Message = dict[str, Any]
 
-_PULL_WORDS = {
-    "waiting": "Waiting",
-    "downloading": "Downloading",
-    "verifying": "Verifying Checksum",
-    "extracting": "Extracting",
-    "done": "Pull complete",
-    "exists": "Already exists",
-}
-_PUSH_WORDS = {
-    "waiting": "Waiting",
-    "pushing": "Pushing",
-    "mounted": "Mounted from another repository",
-    "exists": "Layer already exists",
-    "done": "Pushed",
-}
-_WITH_BAR = ("downloading", "extracting", "pushing")
-
-
 def _layer_message(word: str, ident: str, status: str, current: int, total: int) -> Message:
     message: Message = {"status": word, "progressDetail": {}, "id": ident}
-    if status in _WITH_BAR:
+    if status in WITH_BAR:
         message["progressDetail"] = {"current": current, "total": total} if total \
             else {"current": current}
         bar = progress_bar(current, total)
@@ -74,9 +62,9 @@ class PullMessages:
             out.append({"status": "Pulling fs layer", "progressDetail": {}, "id": ident})
         if status == "extracting" and before in (None, "waiting", "downloading", "verifying"):
             out.append({"status": "Download complete", "progressDetail": {}, "id": ident})
-        if before == status and status not in _WITH_BAR:
+        if before == status and status not in WITH_BAR:
             return out
-        word = _PULL_WORDS.get(status, status.capitalize())
+        word = PULL_WORDS.get(status, status.capitalize())
         out.append(_layer_message(word, ident, status, int(event.current), int(event.total)))
         return out
 
@@ -95,9 +83,9 @@ class PushMessages:
         out: list[Message] = []
         if before is None:
             out.append({"status": "Preparing", "progressDetail": {}, "id": ident})
-        if before == status and status not in _WITH_BAR:
+        if before == status and status not in WITH_BAR:
             return out
-        word = _PUSH_WORDS.get(status, status.capitalize())
+        word = PUSH_WORDS.get(status, status.capitalize())
         out.append(_layer_message(word, ident, status, int(event.current), int(event.total)))
         return out
 

@@ -7,8 +7,7 @@ import shlex
 from datetime import UTC, datetime
 from typing import Any
 
-from app.api.backend import merge_config, rfc3339_ns
-from app.cli.output import container_status
+from app.api.backend import merge_config, rfc3339_ns, status_text
 
 __all__ = ["StatsCounters", "container_ports", "container_summary", "top_json", "unix_seconds"]
 
@@ -60,7 +59,7 @@ def container_summary(container: Any, run: dict[str, Any], published: dict[str, 
         "Ports": container_ports(published, config),
         "Labels": effective.labels,
         "State": container.state.status.value,
-        "Status": container_status(container.state),
+        "Status": status_text(container.state),
         "HostConfig": {"NetworkMode": network},
         "NetworkSettings": {"Networks": {network: {"NetworkID": "", "EndpointID": "",
                                                    "Gateway": "", "IPAddress": "",

@@ -41,7 +41,6 @@ from app.cli.options import (
 )
 from app.cli.output import (
     Formatter,
-    container_status,
     created_at,
     ellipsis,
     format_ports,
@@ -55,6 +54,7 @@ from app.cli.update import UPDATE
 from engine.containers.checks import check_config
 from engine.containers.config import ContainerConfig, Resources
 from engine.containers.imageconfig import merge_config
+from engine.containers.statustext import status_text
 from engine.errors import ContainerNotFound, NotFound, SkiffError
 from engine.names import check_container_name
 from engine.units import bytes_size, human_size
@@ -497,7 +497,7 @@ def container_row(container: Any, run_config: dict[str, Any], ports: dict[str, A
         "RunningFor": since(container.created, now),
         "Size": "0B",
         "State": str(container.state.status.value),
-        "Status": container_status(container.state, now),
+        "Status": status_text(container.state, now),
     }
 
 

@@ -20,7 +20,6 @@ from engine.units import human_duration
 
 __all__ = [
     "Formatter",
-    "container_status",
     "created_at",
     "ellipsis",
     "format_ports",
@@ -48,38 +47,6 @@ def created_at(timestamp: str) -> str:
         return ""
     moment = datetime.fromtimestamp(ns / 1e9).astimezone()
     return moment.strftime("%Y-%m-%d %H:%M:%S %z %Z")
-
-
-def container_status(state: Any, now: float | None = None) -> str:
-    """docker ps's STATUS column from an engine ContainerState."""
-    now = time.time() if now is None else now
-    status = str(getattr(state.status, "value", state.status))
-
-    def ago(timestamp: str) -> str:
-        ns = rfc3339_ns(timestamp)
-        if ns is None:
-            return "Less than a second"
-        return human_duration(max(0.0, now - ns / 1e9))
-
-    if status == "paused":
-        return f"Up {ago(state.started_at)} (Paused)"
-    if status == "restarting":
-        return f"Restarting ({state.exit_code}) {ago(state.finished_at)} ago"
-    if status == "running":
-        health = getattr(state, "health", None)
-        return f"Up {ago(state.started_at)}" + (f" ({health.label})" if health else "")
-    if status == "removing":
-        return "Removal In Progress"
-    if status == "dead":
-        return "Dead"
-    if status == "created" or not state.started_at:
-        return "Created"
-    if not state.finished_at:
-        return ""
-    text = f"Exited ({state.exit_code}) {ago(state.finished_at)} ago"
-    if getattr(state, "oom_killed", False):
-        text += " (OOMKilled)"
-    return text
 
 
 def ellipsis(text: str, width: int) -> str:

@@ -10,43 +10,15 @@ from __future__ import annotations
 
 from typing import Any, TextIO
 
-from engine.units import human_size
+from engine.registry.progresstext import (
+    PULL_WORDS,
+    PUSH_WORDS,
+    WITH_BAR,
+    layer_id,
+    progress_bar,
+)
 
-__all__ = ["ProgressBoard", "layer_id", "progress_bar"]
-
-BAR_WIDTH = 50
-
-_PULL_WORDS = {
-    "waiting": "Waiting",
-    "downloading": "Downloading",
-    "verifying": "Verifying Checksum",
-    "extracting": "Extracting",
-    "done": "Pull complete",
-    "exists": "Already exists",
-}
-_PUSH_WORDS = {
-    "waiting": "Waiting",
-    "pushing": "Pushing",
-    "mounted": "Mounted from another repository",
-    "exists": "Layer already exists",
-    "done": "Pushed",
-}
-_WITH_BAR = ("downloading", "extracting", "pushing")
-
-
-def layer_id(digest: str) -> str:
-    """docker's short layer name: the first 12 hex digits of the digest."""
-    return digest.split(":", 1)[-1][:12]
-
-
-def progress_bar(current: int, total: int) -> str:
-    """docker's bar: "[=====>      ]  1.2MB/4.3MB" (just the size when total is unknown)."""
-    if total <= 0:
-        return human_size(current, 4) if current else ""
-    filled = max(0, min(BAR_WIDTH, current * BAR_WIDTH // total))
-    bar = "=" * filled + ">" + " " * (BAR_WIDTH - filled)
-    return f"[{bar}] {human_size(current, 4):>8}/{human_size(total, 4)}"
-
+__all__ = ["ProgressBoard"]
 
 class ProgressBoard:
     """Turns PullProgress/PushProgress events into docker's layer lines."""
@@ -54,7 +26,7 @@ class ProgressBoard:
     def __init__(self, out: TextIO, tty: bool, push: bool = False, quiet: bool = False) -> None:
         self.out = out
         self.tty = tty
-        self.words = _PUSH_WORDS if push else _PULL_WORDS
+        self.words = PUSH_WORDS if push else PULL_WORDS
         self.quiet = quiet
         self.order: list[str] = []  # layer ids in first-seen order (one line each on a tty)
         self.lines: dict[str, str] = {}
@@ -74,7 +46,7 @@ class ProgressBoard:
             return
         word = self.words.get(status, status.capitalize())
         text = f"{name}: {word}"
-        if status in _WITH_BAR:
+        if status in WITH_BAR:
             bar = progress_bar(int(event.current), int(event.total))
             if bar:
                 text += f" {bar}"
