@@ -10,9 +10,10 @@ from typing import Any
 from app.cli.command import Command, Context
 from app.cli.compose.project import project_of, runner_of
 from app.cli.options import UsageError
-from app.cli.output import Formatter, container_status, ellipsis, format_ports, since, tabulate
+from app.cli.output import Formatter, ellipsis, format_ports, since, tabulate
 from engine.compose.planner import PROJECT, SERVICE
 from engine.compose.render import render_yaml
+from engine.containers.statustext import status_text
 
 __all__ = ["COMMANDS"]
 
@@ -87,7 +88,7 @@ async def _row(ctx: Context, container: Any, now: float) -> dict[str, Any]:
         "Image": config.image, "Command": f'"{ellipsis(command, 20)}"',
         "Project": config.labels.get(PROJECT, ""), "Service": config.labels.get(SERVICE, ""),
         "RunningFor": since(container.created, now), "CreatedAt": container.created,
-        "State": container.state.status.value, "Status": container_status(container.state, now),
+        "State": container.state.status.value, "Status": status_text(container.state, now),
         "Health": health.status if health else "", "ExitCode": container.state.exit_code,
         "Ports": format_ports(ports), "Labels": ",".join(f"{k}={v}" for k, v in
                                                         sorted(config.labels.items())),
