@@ -38,9 +38,14 @@ from engine.inotify import (
     Inotify,
 )
 
-__all__ = ["ChangeFeed"]
+__all__ = ["SAFETY_LOOK", "ChangeFeed"]
 
 log = logging.getLogger(__name__)
+
+#: Seconds between a follower's looks when nothing woke it, even when the feed is
+#: ``complete``: only for what no watch covers (a monitor from an older Skiff that
+#: does not announce its changes). Read at each use, so tests can lengthen it.
+SAFETY_LOOK = 10.0
 
 _FILE_EVENTS = IN_CLOSE_WRITE | IN_ATTRIB | IN_MODIFY | IN_DELETE_SELF | IN_MOVE_SELF
 _DIR_EVENTS = IN_MODIFY | IN_CLOSE_WRITE | IN_CREATE | IN_DELETE | IN_MOVED_TO

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
+from engine import Engine
 from engine.containers.bindsources import open_bind_source, open_bind_sources
 from engine.containers.config import ContainerConfig, MountSpec
-from engine.engine import Engine
 from engine.errors import InvalidArgument
 from engine.helper.runtime import syscalls as sc
 from engine.helper.runtime.mounts import bind_attributes
@@ -291,12 +291,12 @@ def _wait_exited(cdir: Path, timeout: float = 30.0) -> None:
 @pytest.mark.root
 async def test_a_users_binds_and_volumes_are_nosuid_and_nodev(
         engine: Engine, tmp_path: Path, world: Path, subid_user: SubidUser) -> None:
-    layer = (await engine.image("busybox")).layers[0]
+    layer = (await engine.images.get("busybox")).layers[0]
     root = tmp_path / "helper"
     peer = HelperPeer(root, subid_user.uid)
     cid = "e" * 64
     try:
-        fd = os.open(engine.blobs.path(layer.digest), os.O_RDONLY)
+        fd = os.open(engine._shared.blobs.path(layer.digest), os.O_RDONLY)
         reply, _ = peer.call("unpack_layer", {"diff_id": layer.diff_id, "digest": layer.digest},
                              [fd])
         os.close(fd)
@@ -336,15 +336,15 @@ def config(*cmd: str, **options: object) -> ContainerConfig:
 
 
 async def run(engine: Engine, *cmd: str, **options: object) -> tuple[int, str]:
-    container = await engine.create(config(*cmd, **options))
-    await engine.start(container.id)
-    code = await engine.wait(container.id)
+    container = await engine.containers.create(config(*cmd, **options))
+    await engine.containers.start(container.id)
+    code = await engine.containers.wait(container.id)
     return code, await output(engine, container.id)
 
 
 async def output(engine: Engine, ref: str) -> str:
     return "".join([line.data.decode() + ("" if line.partial else "\n")
-                    async for line in engine.logs(ref)])
+                    async for line in engine.containers.logs(ref)])
 
 
 @pytest.mark.root
@@ -352,16 +352,17 @@ async def test_a_link_swapped_after_the_source_was_opened_changes_nothing(
         engine: Engine, world: Path) -> None:
     link = world / "open" / "link"
     link.symlink_to(world / "public")
-    container = await engine.create(config(
+    container = await engine.containers.create(config(
         "cat", "/x/which", mounts=[MountSpec("bind", "/x", str(link), read_only=True)]))
     fd = os.open(link, os.O_RDONLY | os.O_DIRECTORY)  # what the engine opens at start
     try:
         link.unlink()
         link.symlink_to(world / "secret")  # swapped before the helper mounts anything
-        await engine.helper.call("container_start", {"id": container.id, "sources": [0]}, [fd])
+        await engine._shared.helper.call("container_start", {"id": container.id, "sources": [0]},
+                                         [fd])
     finally:
         os.close(fd)
-    assert await engine.wait(container.id) == 0
+    assert await engine.containers.wait(container.id) == 0
     assert await output(engine, container.id) == "public\n"
 
 
@@ -370,14 +371,15 @@ async def test_each_start_opens_the_source_anew(engine: Engine, world: Path) -> 
     link = world / "open" / "link"
     (world / "secret" / "which").write_text("secret\n")
     link.symlink_to(world / "public")
-    container = await engine.create(config(
+    container = await engine.containers.create(config(
         "cat", "/x/which", mounts=[MountSpec("bind", "/x", str(link), read_only=True)]))
     link.unlink()
     link.symlink_to(world / "secret")  # root may read it: opened with root's rights
-    await engine.start(container.id)
-    assert await engine.wait(container.id) == 0
+    await engine.containers.start(container.id)
+    assert await engine.containers.wait(container.id) == 0
     assert await output(engine, container.id) == "secret\n"
-    assert await engine.read_file(container.id, "/x/which") == b"secret\n"  # stopped: ditto
+    assert await engine.containers.read_file(container.id,
+                                             "/x/which") == b"secret\n"  # stopped: ditto
 
 
 @pytest.mark.root
@@ -418,18 +420,18 @@ async def test_a_file_and_a_volume_bind(engine: Engine, tmp_path: Path) -> None:
                                             read_only=True),
                                   MountSpec("volume", "/data", "binds-vol")])
     assert (code, out) == (0, "setting\n")
-    for container in await engine.containers(all=True):
-        await engine.remove(container.id)
-    await engine.volume_remove("binds-vol")
+    for container in await engine.containers.list(all=True):
+        await engine.containers.remove(container.id)
+    await engine.volumes.remove("binds-vol")
 
 
 @pytest.mark.root
 async def test_a_refused_start_says_why_in_one_line(engine: Engine, tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("")
-    container = await engine.create(config(
+    container = await engine.containers.create(config(
         "true", mounts=[MountSpec("bind", "/x", str(blocker / "sub"))]))
     with pytest.raises(InvalidArgument) as info:
-        await engine.start(container.id)
+        await engine.containers.start(container.id)
     assert str(info.value) == f"bind source {blocker / 'sub'}: not a directory"
-    assert (await engine.container(container.id)).state.status.value == "created"
+    assert (await engine.containers.get(container.id)).state.status.value == "created"

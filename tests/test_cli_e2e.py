@@ -25,17 +25,13 @@ Skiff = Callable[..., subprocess.CompletedProcess[str]]
 
 
 def _engine_ready() -> str:
-    """"" when the engine has bodies; else why the tests are skipped."""
+    """"" when the engine imports; else why the tests are skipped."""
     try:
-        from engine.engine import Engine
+        from engine import Engine
 
         Engine.__init__  # noqa: B018 - importable is the check
-        source = Path(sys.modules["engine.engine"].__file__ or "").read_text()
     except Exception as exc:  # an engine that does not even import
-        return f"engine.engine does not import: {exc}"
-    body = source.split("async def create", 1)[-1].split("async def", 1)[0]
-    if "raise NotImplementedError" in body:
-        return "the engine's verbs are still NotImplementedError stubs"
+        return f"the engine does not import: {exc}"
     return ""
 
 

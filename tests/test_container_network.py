@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from engine import Engine
 from engine.containers.config import ContainerConfig, PortBinding
-from engine.engine import Engine
 from engine.errors import InUse
 
 pytestmark = pytest.mark.root
@@ -30,8 +30,8 @@ def config(*cmd: str, **options: object) -> ContainerConfig:
 
 
 async def started(engine: Engine, *cmd: str, name: str = "", **options: object) -> str:
-    container = await engine.create(config(*cmd, **options), name=name)
-    await engine.start(container.id)
+    container = await engine.containers.create(config(*cmd, **options), name=name)
+    await engine.containers.start(container.id)
     return container.id
 
 
@@ -75,72 +75,74 @@ async def test_published_port_answers_on_loopback_and_host_address(engine: Engin
                         ports=[PortBinding(80, "tcp", "", port)])
     assert "hello from web" in await _fetch(f"http://127.0.0.1:{port}/")
     assert "hello from web" in await _fetch(f"http://{_host_address()}:{port}/")
-    ports = await engine.port(cid)
+    ports = await engine.containers.port(cid)
     assert ports["80/tcp"] == [{"HostIp": "0.0.0.0", "HostPort": str(port)}]
-    data = await engine.inspect(cid)
+    data = await engine.containers.inspect(cid)
     assert data["NetworkSettings"]["Ports"]["80/tcp"][0]["HostPort"] == str(port)
     assert data["NetworkSettings"]["IPAddress"]
-    await engine.remove(cid, force=True)
+    await engine.containers.remove(cid, force=True)
 
 
 async def test_random_host_port_with_publish_all(engine: Engine) -> None:
     cid = await started(engine, *HTTPD, publish_all=True)  # the image exposes 80/tcp
-    binding = (await engine.port(cid))["80/tcp"]
+    binding = (await engine.containers.port(cid))["80/tcp"]
     assert binding is not None
     host_port = int(binding[0]["HostPort"])
     assert host_port > 0
     assert "hello" in await _fetch(f"http://127.0.0.1:{host_port}/")
-    await engine.remove(cid, force=True)
+    await engine.containers.remove(cid, force=True)
 
 
 async def test_a_taken_port_is_refused_naming_who_has_it(engine: Engine) -> None:
     port = _free_port()
     first = await started(engine, *HTTPD, name="web-1", ports=[PortBinding(80, "tcp", "", port)])
-    second = await engine.create(config(*HTTPD, ports=[PortBinding(80, "tcp", "", port)]))
+    second = await engine.containers.create(config(*HTTPD, ports=[PortBinding(80, "tcp", "",
+                                                                              port)]))
     with pytest.raises(InUse, match=f"port {port} is already in use by container web-1"):
-        await engine.start(second.id)
-    await engine.remove(first, force=True)
+        await engine.containers.start(second.id)
+    await engine.containers.remove(first, force=True)
 
 
 async def test_containers_on_a_user_network_reach_each_other_by_name(engine: Engine) -> None:
-    await engine.network_create("skiff-test-net")
+    await engine.networks.create("skiff-test-net")
     try:
         server = await started(engine, *HTTPD, name="backend", hostname="backend",
                                network="skiff-test-net", network_aliases=["api"])
-        client = await engine.create(config(
+        client = await engine.containers.create(config(
             "sh", "-c", "for i in 1 2 3 4 5 6 7 8 9 10; do "
             "wget -q -O - http://backend/ && wget -q -O - http://api/ && exit 0; sleep 0.3; "
             "done; exit 1", network="skiff-test-net"))
-        await engine.start(client.id)
-        assert await engine.wait(client.id) == 0
-        out = "".join([line.data.decode() + "\n" async for line in engine.logs(client.id)])
+        await engine.containers.start(client.id)
+        assert await engine.containers.wait(client.id) == 0
+        out = "".join([line.data.decode() + "\n"
+                       async for line in engine.containers.logs(client.id)])
         assert out.count("hello from backend") == 2
-        inspect = await engine.network_inspect("skiff-test-net")
+        inspect = await engine.networks.inspect("skiff-test-net")
         assert server in inspect["Containers"]
-        await engine.remove(client.id)
-        await engine.remove(server, force=True)
+        await engine.containers.remove(client.id)
+        await engine.containers.remove(server, force=True)
     finally:
-        await engine.network_remove("skiff-test-net")
-    assert "skiff-test-net" not in {n["Name"] for n in await engine.networks()}
+        await engine.networks.remove("skiff-test-net")
+    assert "skiff-test-net" not in {n["Name"] for n in await engine.networks.list()}
 
 
 async def test_host_network_sees_the_hosts_interfaces(engine: Engine) -> None:
-    container = await engine.create(config("ls", "/sys/class/net", network="host"))
+    container = await engine.containers.create(config("ls", "/sys/class/net", network="host"))
     before = set(os.listdir("/sys/class/net"))
-    await engine.start(container.id)
-    await engine.wait(container.id)
+    await engine.containers.start(container.id)
+    await engine.containers.wait(container.id)
     after = set(os.listdir("/sys/class/net"))
-    seen = {line.data.decode() async for line in engine.logs(container.id)}
+    seen = {line.data.decode() async for line in engine.containers.logs(container.id)}
     # other test runs' links may come and go meanwhile
     assert before & after <= seen <= before | after
 
 
 async def test_container_files_for_names(engine: Engine) -> None:
-    container = await engine.create(config("sh", "-c", "cat /etc/hostname /etc/hosts; "
+    container = await engine.containers.create(config("sh", "-c", "cat /etc/hostname /etc/hosts; "
                                            "ls /etc/resolv.conf", hostname="named"))
-    await engine.start(container.id)
-    await engine.wait(container.id)
-    lines = [line.data.decode() async for line in engine.logs(container.id)]
+    await engine.containers.start(container.id)
+    await engine.containers.wait(container.id)
+    lines = [line.data.decode() async for line in engine.containers.logs(container.id)]
     assert lines[0] == "named"
     assert any(line.startswith("127.0.0.1") and "localhost" in line for line in lines)
     assert any("named" in line.split()[1:] for line in lines[1:-1] if line.strip())
@@ -161,7 +163,7 @@ async def test_nothing_is_left_on_the_host_after_removal(engine: Engine) -> None
     ours = {name for name in os.listdir("/sys/class/net")
             if _alias(name) == f"skiff:{cid}"}
     assert ours, "the container's veth should be on the host while it runs"
-    await engine.remove(cid, force=True)
+    await engine.containers.remove(cid, force=True)
     assert ours.isdisjoint(os.listdir("/sys/class/net"))
     mounts = Path("/proc/self/mounts").read_text()
     assert cid not in mounts

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from engine import Engine
 from engine.containers.config import ContainerConfig, Resources, RestartPolicy
 from engine.containers.state import Status
-from engine.engine import Engine
 from engine.errors import (
     Conflict,
     ContainerNotFound,
@@ -29,7 +29,7 @@ pytestmark = pytest.mark.root
 
 async def output(engine: Engine, ref: str, stream: str | None = None) -> str:
     return "".join([line.data.decode() + ("" if line.partial else "\n")
-                    async for line in engine.logs(ref)
+                    async for line in engine.containers.logs(ref)
                     if stream is None or line.stream == stream])
 
 
@@ -39,15 +39,15 @@ def config(*cmd: str, **options: object) -> ContainerConfig:
 
 
 async def run(engine: Engine, *cmd: str, name: str = "", **options: object) -> tuple[int, str]:
-    container = await engine.create(config(*cmd, **options), name=name)
-    await engine.start(container.id)
-    code = await engine.wait(container.id)
+    container = await engine.containers.create(config(*cmd, **options), name=name)
+    await engine.containers.start(container.id)
+    code = await engine.containers.wait(container.id)
     return code, await output(engine, container.id)
 
 
 async def started(engine: Engine, *cmd: str, **options: object) -> str:
-    container = await engine.create(config(*cmd, **options))
-    await engine.start(container.id)
+    container = await engine.containers.create(config(*cmd, **options))
+    await engine.containers.start(container.id)
     return container.id
 
 
@@ -70,24 +70,24 @@ async def test_exit_code_is_kept(engine: Engine) -> None:
 
 
 async def test_missing_command_is_127(engine: Engine) -> None:
-    container = await engine.create(config("nosuchcommand"))
+    container = await engine.containers.create(config("nosuchcommand"))
     with pytest.raises(ContainerStartError) as info:
-        await engine.start(container.id)
+        await engine.containers.start(container.id)
     assert info.value.exit_code == 127
     assert "executable file not found" in str(info.value)
-    assert (await engine.container(container.id)).state.exit_code == 127
+    assert (await engine.containers.get(container.id)).state.exit_code == 127
 
 
 async def test_not_executable_is_126(engine: Engine) -> None:
-    container = await engine.create(config("/etc/passwd"))
+    container = await engine.containers.create(config("/etc/passwd"))
     with pytest.raises(ContainerStartError) as info:
-        await engine.start(container.id)
+        await engine.containers.start(container.id)
     assert info.value.exit_code == 126
 
 
 async def test_stdout_and_stderr_are_told_apart(engine: Engine) -> None:
     cid = await started(engine, "sh", "-c", "echo out; echo err >&2")
-    await engine.wait(cid)
+    await engine.containers.wait(cid)
     assert await output(engine, cid, "stdout") == "out\n"
     assert await output(engine, cid, "stderr") == "err\n"
 
@@ -106,9 +106,9 @@ async def test_entrypoint_override_drops_image_cmd(engine: Engine) -> None:
 
 
 async def test_unknown_user_is_a_clear_error(engine: Engine) -> None:
-    container = await engine.create(config("true", user="nobody-here"))
+    container = await engine.containers.create(config("true", user="nobody-here"))
     with pytest.raises(ContainerStartError, match="unable to find user nobody-here"):
-        await engine.start(container.id)
+        await engine.containers.start(container.id)
 
 
 # -- isolation, checked from inside ------------------------------------------------
@@ -123,9 +123,9 @@ async def test_init_is_pid_1_and_sees_only_its_processes(engine: Engine) -> None
 async def test_hostname_is_the_containers_own(engine: Engine) -> None:
     _, out = await run(engine, "hostname", hostname="box")
     assert out == "box\n"
-    container = await engine.create(config("hostname"))
-    await engine.start(container.id)
-    await engine.wait(container.id)
+    container = await engine.containers.create(config("hostname"))
+    await engine.containers.start(container.id)
+    await engine.containers.wait(container.id)
     assert await output(engine, container.id) == container.id[:12] + "\n"
 
 
@@ -185,10 +185,10 @@ async def test_memory_limit_oom_kills(engine: Engine) -> None:
     cid = await started(engine, "sh", "-c",
                         "yes abcdefghijklmnopqrstuvwxyz | head -c 300000000 | sort > /dev/null",
                         resources=Resources(memory=32 << 20))
-    await engine.wait(cid)
-    state = (await engine.container(cid)).state
+    await engine.containers.wait(cid)
+    state = (await engine.containers.get(cid)).state
     assert state.oom_killed
-    assert (await engine.inspect(cid))["State"]["OOMKilled"] is True
+    assert (await engine.containers.inspect(cid))["State"]["OOMKilled"] is True
 
 
 async def test_pids_limit_stops_forks(engine: Engine) -> None:
@@ -204,7 +204,7 @@ async def test_cpu_limit_is_written(engine: Engine) -> None:
     cid = await started(engine, "sleep", "30", resources=Resources(nano_cpus=500_000_000))
     limits = open_cgroup(cid, os.environ["SKIFF_CGROUP_PARENT"]).limits()
     assert limits.nano_cpus == 500_000_000
-    await engine.kill(cid)
+    await engine.containers.kill(cid)
 
 
 # -- lifecycle ---------------------------------------------------------------------
@@ -213,27 +213,27 @@ async def test_stop_uses_the_stop_signal(engine: Engine) -> None:
     cid = await started(engine, "sh", "-c",
                         "trap 'exit 42' TERM; echo ready; while true; do sleep 0.1; done")
     await eventually(lambda: _has_output(engine, cid, "ready"))
-    await engine.stop(cid, timeout=10)
-    state = (await engine.container(cid)).state
+    await engine.containers.stop(cid, timeout=10)
+    state = (await engine.containers.get(cid)).state
     assert (state.status, state.exit_code) == (Status.EXITED, 42)
 
 
 async def test_stop_kills_after_the_timeout(engine: Engine) -> None:
     cid = await started(engine, "sh", "-c", "trap '' TERM; while true; do sleep 0.1; done")
-    await engine.stop(cid, timeout=1)
-    assert (await engine.container(cid)).state.exit_code == 137
+    await engine.containers.stop(cid, timeout=1)
+    assert (await engine.containers.get(cid)).state.exit_code == 137
 
 
 async def test_stopping_a_stopped_container_does_nothing(engine: Engine) -> None:
     """docker's API answers 304 and its CLI exits 0: not an error."""
     await run(engine, "true", name="already-done")
-    before = (await engine.container("already-done")).state
-    after = (await engine.stop("already-done")).state
+    before = (await engine.containers.get("already-done")).state
+    after = (await engine.containers.stop("already-done")).state
     assert after.status is Status.EXITED
     assert after == before
-    created = await engine.create(ContainerConfig(image="busybox", image_id=""),
+    created = await engine.containers.create(ContainerConfig(image="busybox", image_id=""),
                                   name="never-started")
-    assert (await engine.stop(created.id)).state.status is Status.CREATED
+    assert (await engine.containers.stop(created.id)).state.status is Status.CREATED
 
 
 async def test_kill_sends_the_signal(engine: Engine) -> None:
@@ -241,45 +241,45 @@ async def test_kill_sends_the_signal(engine: Engine) -> None:
                         "trap 'echo got-usr1; exit 5' USR1; echo ready; "
                         "while true; do sleep 0.1; done")
     await eventually(lambda: _has_output(engine, cid, "ready"))
-    await engine.kill(cid, "SIGUSR1")
-    assert await engine.wait(cid) == 5
+    await engine.containers.kill(cid, "SIGUSR1")
+    assert await engine.containers.wait(cid) == 5
     assert "got-usr1" in await output(engine, cid)
 
 
 async def test_pause_freezes_and_unpause_thaws(engine: Engine) -> None:
     cid = await started(engine, "sh", "-c", "while true; do echo tick; sleep 0.05; done")
-    await engine.pause(cid)
-    assert (await engine.container(cid)).state.status is Status.PAUSED
+    await engine.containers.pause(cid)
+    assert (await engine.containers.get(cid)).state.status is Status.PAUSED
     with pytest.raises(InvalidState, match="already paused"):
-        await engine.pause(cid)
+        await engine.containers.pause(cid)
     await asyncio.sleep(0.3)  # what was in the pipe before the freeze reaches the log
     frozen_lines = (await output(engine, cid)).count("tick")
     await asyncio.sleep(0.5)
     assert (await output(engine, cid)).count("tick") == frozen_lines
-    await engine.unpause(cid)
-    assert (await engine.container(cid)).state.status is Status.RUNNING
+    await engine.containers.unpause(cid)
+    assert (await engine.containers.get(cid)).state.status is Status.RUNNING
     await eventually(lambda: _more_ticks(engine, cid, frozen_lines))
-    await engine.remove(cid, force=True)
+    await engine.containers.remove(cid, force=True)
 
 
 async def test_remove_running_needs_force_and_leaves_nothing(engine: Engine) -> None:
     cid = await started(engine, "sleep", "100")
     with pytest.raises(Conflict, match="Stop the container"):
-        await engine.remove(cid)
-    pid = (await engine.container(cid)).state.pid
-    await engine.remove(cid, force=True)
+        await engine.containers.remove(cid)
+    pid = (await engine.containers.get(cid)).state.pid
+    await engine.containers.remove(cid, force=True)
     with pytest.raises(ContainerNotFound):
-        await engine.container(cid)
+        await engine.containers.get(cid)
     assert not Path(f"/proc/{pid}").exists() or _is_zombie(pid)
-    assert not (engine.helper_root / "users" / "0" / "containers" / cid).exists()
+    assert not (engine.system.helper_root / "users" / "0" / "containers" / cid).exists()
     parent = os.environ["SKIFF_CGROUP_PARENT"]
     assert list(Path("/sys/fs/cgroup").glob(f"*/{parent}/{cid}")) == []
 
 
 async def test_name_in_use_is_refused(engine: Engine) -> None:
-    await engine.create(config("true"), name="twin")
+    await engine.containers.create(config("true"), name="twin")
     with pytest.raises(NameInUse, match='"/twin" is already in use'):
-        await engine.create(config("true"), name="twin")
+        await engine.containers.create(config("true"), name="twin")
 
 
 async def test_restart_policy_on_failure_counts(engine: Engine) -> None:
@@ -293,33 +293,33 @@ async def test_restart_policy_always_until_stopped(engine: Engine) -> None:
     cid = await started(engine, "sh", "-c", "echo run; sleep 0.2",
                         restart_policy=RestartPolicy("always"))
     await eventually(lambda: _restarted(engine, cid, 2))
-    await engine.stop(cid, timeout=1)
+    await engine.containers.stop(cid, timeout=1)
     await asyncio.sleep(0.5)
-    assert (await engine.container(cid)).state.status is Status.EXITED
+    assert (await engine.containers.get(cid)).state.status is Status.EXITED
 
 
 async def test_logs_follow_across_restarts(engine: Engine) -> None:
     cid = await started(engine, "sh", "-c", "echo started; sleep 0.3; exit 1",
                         restart_policy=RestartPolicy("on-failure", 2))
-    lines = [line.data.decode() async for line in engine.logs(cid, follow=True)]
+    lines = [line.data.decode() async for line in engine.containers.logs(cid, follow=True)]
     assert lines == ["started"] * 3
 
 
 async def test_restart_runs_it_again(engine: Engine) -> None:
     cid = await started(engine, "sh", "-c", "echo started; sleep 30")
     await eventually(lambda: _has_output(engine, cid, "started"))
-    first = (await engine.container(cid)).state.started_at
-    await engine.restart(cid, timeout=0)
-    state = (await engine.container(cid)).state
+    first = (await engine.containers.get(cid)).state.started_at
+    await engine.containers.restart(cid, timeout=0)
+    state = (await engine.containers.get(cid)).state
     assert state.status is Status.RUNNING and state.started_at != first
     await eventually(lambda: _count(output(engine, cid), "started", 2))
-    await engine.kill(cid)
+    await engine.containers.kill(cid)
 
 
 async def test_diff_lists_added_changed_deleted(engine: Engine) -> None:
     cid = await started(engine, "sh", "-c", "mkdir /newdir && touch /newdir/f && rm /bin/ls")
-    await engine.wait(cid)
-    changes = {(c.kind, c.path) for c in await engine.diff(cid)}
+    await engine.containers.wait(cid)
+    changes = {(c.kind, c.path) for c in await engine.containers.changes(cid)}
     assert {("A", "/newdir"), ("A", "/newdir/f"), ("C", "/bin"), ("D", "/bin/ls")} <= changes
 
 
@@ -327,10 +327,10 @@ async def test_diff_lists_added_changed_deleted(engine: Engine) -> None:
 
 async def test_a_flood_of_lines_loses_none(engine: Engine) -> None:
     cid = await started(engine, "seq", "1", "300000")
-    await engine.wait(cid)
+    await engine.containers.wait(cid)
     count = 0
     last = b""
-    async for line in engine.logs(cid):
+    async for line in engine.containers.logs(cid):
         count += 1
         last = line.data
     assert (count, last) == (300000, b"300000")
@@ -338,27 +338,28 @@ async def test_a_flood_of_lines_loses_none(engine: Engine) -> None:
 
 async def test_logs_tail_and_since(engine: Engine) -> None:
     cid = await started(engine, "seq", "1", "10")
-    await engine.wait(cid)
-    assert [line.data async for line in engine.logs(cid, tail=3)] == [b"8", b"9", b"10"]
-    assert [line.data async for line in engine.logs(cid, since="2999-01-01T00:00:00Z")] == []
+    await engine.containers.wait(cid)
+    assert [line.data async for line in engine.containers.logs(cid, tail=3)] == [b"8", b"9", b"10"]
+    assert [line.data async for line in engine.containers.logs(cid,
+                                                               since="2999-01-01T00:00:00Z")] == []
 
 
 # -- surviving crashes ------------------------------------------------------------------
 
 async def test_containers_survive_the_helper_being_killed(engine: Engine) -> None:
     cid = await started(engine, "sh", "-c", "sleep 1; echo still-here; exit 7")
-    assert engine.helper.pid is not None
-    os.kill(engine.helper.pid, signal.SIGKILL)
-    assert await engine.wait(cid) == 7
+    assert engine._shared.helper.pid is not None
+    os.kill(engine._shared.helper.pid, signal.SIGKILL)
+    assert await engine.containers.wait(cid) == 7
     assert "still-here" in await output(engine, cid)
     # A new helper is started on the next privileged call.
-    await engine.start(cid)
-    assert await engine.wait(cid) == 7
+    await engine.containers.start(cid)
+    assert await engine.containers.wait(cid) == 7
 
 
 async def test_inspect_has_dockers_shape(engine: Engine) -> None:
     await run(engine, "true", name="shaped")
-    data = await engine.inspect("shaped")
+    data = await engine.containers.inspect("shaped")
     for key in ("Id", "Name", "Created", "State", "Config", "HostConfig", "Mounts",
                 "NetworkSettings"):
         assert key in data
@@ -384,12 +385,12 @@ async def _more_ticks(engine: Engine, cid: str, count: int) -> bool:
 
 
 async def _exited_with_restarts(engine: Engine, cid: str, count: int) -> bool:
-    state = (await engine.container(cid)).state
+    state = (await engine.containers.get(cid)).state
     return state.status is Status.EXITED and state.restart_count == count
 
 
 async def _restarted(engine: Engine, cid: str, count: int) -> bool:
-    return (await engine.container(cid)).state.restart_count >= count
+    return (await engine.containers.get(cid)).state.restart_count >= count
 
 
 def _is_zombie(pid: int) -> bool:
@@ -412,7 +413,8 @@ async def _collect(session) -> dict[str, bytes]:  # type: ignore[no-untyped-def]
 
 async def test_exec_returns_output_and_exit_code(engine: Engine) -> None:
     cid = await started(engine, "sleep", "30", env=["FROM_RUN=1"])
-    session = await engine.exec(cid, ["sh", "-c", "echo $FROM_RUN $X $$; echo err >&2; exit 4"],
+    session = await engine.containers.exec(cid, ["sh", "-c",
+                                                 "echo $FROM_RUN $X $$; echo err >&2; exit 4"],
                                 env=["X=2"])
     out = await _collect(session)
     assert await session.wait() == 4
@@ -424,7 +426,7 @@ async def test_exec_returns_output_and_exit_code(engine: Engine) -> None:
 
 async def test_exec_with_a_tty_runs_an_interactive_shell(engine: Engine) -> None:
     cid = await started(engine, "sleep", "30")
-    session = await engine.exec(cid, ["sh"], tty=True, rows=24, cols=80)
+    session = await engine.containers.exec(cid, ["sh"], tty=True, rows=24, cols=80)
     await session.write(b"stty size; tty; echo done-$((6*7))\n")
     seen = b""
     while b"done-42" not in seen:
@@ -440,15 +442,15 @@ async def test_exec_with_a_tty_runs_an_interactive_shell(engine: Engine) -> None
 async def test_exec_errors_are_clear(engine: Engine) -> None:
     cid = await started(engine, "sleep", "30")
     with pytest.raises(ContainerStartError) as info:
-        await engine.exec(cid, ["nosuchcommand"])
+        await engine.containers.exec(cid, ["nosuchcommand"])
     assert info.value.exit_code == 127
-    await engine.pause(cid)
+    await engine.containers.pause(cid)
     with pytest.raises(InvalidState, match="paused"):
-        await engine.exec(cid, ["true"])
-    await engine.unpause(cid)
-    await engine.kill(cid)
+        await engine.containers.exec(cid, ["true"])
+    await engine.containers.unpause(cid)
+    await engine.containers.kill(cid)
     with pytest.raises(InvalidState, match="not running"):
-        await engine.exec(cid, ["true"])
+        await engine.containers.exec(cid, ["true"])
 
 
 # -- volumes and mounts ------------------------------------------------------------
@@ -459,14 +461,14 @@ async def test_named_volume_outlives_its_container(engine: Engine) -> None:
     data = [MountSpec("volume", "/data", "keep-me")]
     code, _ = await run(engine, "sh", "-c", "echo kept > /data/file", mounts=data)
     assert code == 0
-    for container in await engine.containers(all=True):
-        await engine.remove(container.id)
+    for container in await engine.containers.list(all=True):
+        await engine.containers.remove(container.id)
     code, out = await run(engine, "cat", "/data/file", mounts=data)
     assert (code, out) == (0, "kept\n")
-    assert (await engine.volume_inspect("keep-me"))["Name"] == "keep-me"
-    for container in await engine.containers(all=True):
-        await engine.remove(container.id)
-    await engine.volume_remove("keep-me")
+    assert (await engine.volumes.inspect("keep-me"))["Name"] == "keep-me"
+    for container in await engine.containers.list(all=True):
+        await engine.containers.remove(container.id)
+    await engine.volumes.remove("keep-me")
 
 
 async def test_a_new_volume_starts_with_the_images_content(engine: Engine) -> None:
@@ -475,11 +477,11 @@ async def test_a_new_volume_starts_with_the_images_content(engine: Engine) -> No
     code, out = await run(engine, "cat", "/etc/group",
                           mounts=[MountSpec("volume", "/etc", "etc-copy")])
     assert code == 0 and out.startswith("root:x:0:")
-    vol = await engine.volume("etc-copy")
+    vol = await engine.volumes.get("etc-copy")
     assert Path(vol.mountpoint, "passwd").is_file()
-    for container in await engine.containers(all=True):
-        await engine.remove(container.id, volumes=True)
-    await engine.volume_remove("etc-copy")
+    for container in await engine.containers.list(all=True):
+        await engine.containers.remove(container.id, volumes=True)
+    await engine.volumes.remove("etc-copy")
 
 
 async def test_read_only_bind_refuses_writes(engine: Engine, tmp_path: Path) -> None:
@@ -504,11 +506,12 @@ async def test_tmpfs_mount(engine: Engine) -> None:
 async def test_anonymous_volume_goes_with_rm_v(engine: Engine) -> None:
     from engine.containers.config import MountSpec
 
-    container = await engine.create(config("true", mounts=[MountSpec("volume", "/anon")]))
+    container = await engine.containers.create(config("true", mounts=[MountSpec("volume",
+                                                                                "/anon")]))
     name = container.config.mounts[0].source
-    assert (await engine.volume(name)).anonymous
-    await engine.remove(container.id, volumes=True)
-    assert name not in {v.name for v in await engine.volumes()}
+    assert (await engine.volumes.get(name)).anonymous
+    await engine.containers.remove(container.id, volumes=True)
+    assert name not in {v.name for v in await engine.volumes.list()}
 
 
 # -- attach (run -it, start -ai, attach) -------------------------------------------
@@ -523,8 +526,8 @@ async def _read_until(session, text: bytes, limit: float = 10.0) -> bytes:  # ty
 
 
 async def test_run_it_gives_an_interactive_terminal(engine: Engine) -> None:
-    container = await engine.create(config("sh", tty=True, open_stdin=True))
-    session = await engine.start_attached(container.id)
+    container = await engine.containers.create(config("sh", tty=True, open_stdin=True))
+    session = await engine.containers.start_attached(container.id)
     session.resize(30, 100)
     await session.write(b"stty size; tty; echo sum-$((40+2))\n")
     seen = await _read_until(session, b"sum-42")
@@ -534,12 +537,13 @@ async def test_run_it_gives_an_interactive_terminal(engine: Engine) -> None:
         pass
     assert session.exit_code == 3
     session.close()
-    assert b"sum-42" in b"".join([line.data async for line in engine.logs(container.id)])
+    assert b"sum-42" in b"".join([line.data async for line in engine.containers.logs(container.id)])
 
 
 async def test_run_i_feeds_stdin_until_it_closes(engine: Engine) -> None:
-    container = await engine.create(config("sh", "-c", "cat; echo done >&2", open_stdin=True))
-    session = await engine.start_attached(container.id)
+    container = await engine.containers.create(config("sh", "-c", "cat; echo done >&2",
+                                                      open_stdin=True))
+    session = await engine.containers.start_attached(container.id)
     await session.write(b"line one\nline two\n")
     session.close_stdin()
     chunks: dict[str, bytes] = {"stdout": b"", "stderr": b""}
@@ -550,13 +554,13 @@ async def test_run_i_feeds_stdin_until_it_closes(engine: Engine) -> None:
         chunks[stream] += data
     session.close()
     assert chunks == {"stdout": b"line one\nline two\n", "stderr": b"done\n"}
-    assert await engine.wait(container.id) == 0
+    assert await engine.containers.wait(container.id) == 0
 
 
 async def test_attach_joins_a_running_container(engine: Engine) -> None:
     cid = await started(engine, "sh", "-c", "while true; do echo tick; sleep 0.1; done")
-    session = await engine.attach(cid)
+    session = await engine.containers.attach(cid)
     await _read_until(session, b"tick")
     session.close()  # leaving does not stop it
-    assert (await engine.container(cid)).state.status is Status.RUNNING
-    await engine.kill(cid)
+    assert (await engine.containers.get(cid)).state.status is Status.RUNNING
+    await engine.containers.kill(cid)

@@ -15,12 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from engine import errors
+from engine import Engine, errors
 from engine.cgroups import CgroupSetup, Limits, V1Cgroup, V2Cgroup, host_setup
 from engine.cgroups.devices import v1_writes
 from engine.cgroups.plan import Write
 from engine.containers.config import ContainerConfig, MountSpec
-from engine.engine import Engine
 from engine.helper.runtime import syscalls as sc
 from engine.helper.runtime.capabilities import DEFAULT_CAPABILITIES, mask
 from engine.helper.runtime.devices import CGROUP_RULES, choose_mode, container_capabilities
@@ -87,13 +86,13 @@ async def engine(request: pytest.FixtureRequest, busybox_image: str,
         pytest.skip("this host's container cgroups have no v1 devices controller")
     monkeypatch.setenv("SKIFF_DEVICES", request.param)
     async with Engine() as opened:
-        before = {c.id for c in await opened.containers(all=True)}
+        before = {c.id for c in await opened.containers.list(all=True)}
         try:
             yield opened
         finally:
-            for container in await opened.containers(all=True):
+            for container in await opened.containers.list(all=True):
                 if container.id not in before:
-                    await opened.remove(container.id, force=True)
+                    await opened.containers.remove(container.id, force=True)
 
 
 def _disk() -> tuple[int, int]:
@@ -109,11 +108,11 @@ PLACES = ("/dev", "/tmp", "/vol", "/scratch", "/bind")
 
 async def _output(engine: Engine, ref: str) -> str:
     return "".join([line.data.decode() + ("" if line.partial else "\n")
-                    async for line in engine.logs(ref)])
+                    async for line in engine.containers.logs(ref)])
 
 
 async def _exec(engine: Engine, cid: str, script: str) -> str:
-    session = await engine.exec(cid, ["sh", "-c", script])
+    session = await engine.containers.exec(cid, ["sh", "-c", script])
     out = b""
     while True:
         _, data = await session.read()
@@ -137,21 +136,21 @@ async def test_no_node_can_be_made(engine: Engine, tmp_path: Path) -> None:
     script = "; ".join(
         f"mknod {place}/blk b {DISK[0]} {DISK[1]} 2>&1; mknod {place}/chr c {FUSE[0]} {FUSE[1]} "
         f"2>&1; {_probe([f'{place}/blk', f'{place}/chr'])}" for place in PLACES)
-    container = await engine.create(ContainerConfig(
+    container = await engine.containers.create(ContainerConfig(
         image="busybox", image_id="", cmd=["sh", "-c", script + "; ls -A /vol /bind"],
         mounts=[MountSpec("volume", "/vol", "devices-vol"), MountSpec("tmpfs", "/scratch"),
                 MountSpec("bind", "/bind", str(bind))]))
-    await engine.start(container.id)
-    await engine.wait(container.id)
+    await engine.containers.start(container.id)
+    await engine.containers.wait(container.id)
     out = await _output(engine, container.id)
     assert "OPENED" not in out, out
     for place in PLACES:
         for name in ("blk", "chr"):
             assert f"mknod: {place}/{name}: Operation not permitted" in out, out
     assert list(bind.iterdir()) == []
-    assert list(Path((await engine.volume("devices-vol")).mountpoint).iterdir()) == []
-    await engine.remove(container.id)
-    await engine.volume_remove("devices-vol")
+    assert list(Path((await engine.volumes.get("devices-vol")).mountpoint).iterdir()) == []
+    await engine.containers.remove(container.id)
+    await engine.volumes.remove("devices-vol")
 
 
 @pytest.mark.root
@@ -163,18 +162,18 @@ async def test_nodes_that_come_in_another_way_do_not_open(engine: Engine, tmp_pa
     nodes.mkdir()
     os.mknod(nodes / "blk", stat.S_IFBLK | 0o666, os.makedev(*DISK))
     os.mknod(nodes / "chr", stat.S_IFCHR | 0o666, os.makedev(*FUSE))
-    await engine.volume_create("devices-vol")
-    volume = Path((await engine.volume("devices-vol")).mountpoint)
+    await engine.volumes.create("devices-vol")
+    volume = Path((await engine.volumes.get("devices-vol")).mountpoint)
     os.mknod(volume / "blk", stat.S_IFBLK | 0o666, os.makedev(*DISK))
-    container = await engine.create(ContainerConfig(
+    container = await engine.containers.create(ContainerConfig(
         image="busybox", image_id="", cmd=["sleep", "600"],
         mounts=[MountSpec("volume", "/vol", "devices-vol"), MountSpec("tmpfs", "/scratch"),
                 MountSpec("bind", "/bind", str(nodes))]))
-    await engine.start(container.id)
+    await engine.containers.start(container.id)
     try:
         for place in ("/dev", "/tmp", "/scratch"):
             for name in ("blk", "chr"):
-                await engine.copy_to(container.id, nodes / name, f"{place}/{name}")
+                await engine.containers.copy_to(container.id, nodes / name, f"{place}/{name}")
         paths = [f"{place}/{name}" for place in ("/dev", "/tmp", "/scratch", "/bind")
                  for name in ("blk", "chr")] + ["/vol/blk"]
         out = await _exec(engine, container.id, _probe(paths))
@@ -199,5 +198,5 @@ async def test_nodes_that_come_in_another_way_do_not_open(engine: Engine, tmp_pa
             cgroup = host_setup().v1["devices"] / os.environ["SKIFF_CGROUP_PARENT"] / container.id
             assert (cgroup / "devices.list").read_text().split("\n")[:-1] == list(CGROUP_RULES)
     finally:
-        await engine.remove(container.id, force=True)
-        await engine.volume_remove("devices-vol")
+        await engine.containers.remove(container.id, force=True)
+        await engine.volumes.remove("devices-vol")

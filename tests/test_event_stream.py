@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-import engine.engine as engine_module
+import engine.changefeed as changefeed
+from engine import Engine
 from engine.containers.config import ContainerConfig
 from engine.containers.model import Event
-from engine.engine import Engine
 
 pytestmark = pytest.mark.root
 
@@ -28,9 +28,10 @@ class Follower:
         self.watcher = watcher
         self.queue: asyncio.Queue[Event] = asyncio.Queue()
         self.looks = 0
-        take = watcher._look
+        events = watcher.events
+        take = events._look
         self.opened = asyncio.Event()
-        active = watcher._active_monitor_pids
+        active = events._active_monitor_pids
 
         def counted(tails: Any) -> list[dict[str, Any]]:
             self.looks += 1
@@ -40,13 +41,13 @@ class Follower:
             self.opened.set()  # the journals are open: what follows is heard
             return active()
 
-        watcher._look = counted  # type: ignore[method-assign]
-        watcher._active_monitor_pids = started  # type: ignore[method-assign]
+        events._look = counted  # type: ignore[method-assign]
+        events._active_monitor_pids = started  # type: ignore[method-assign]
         self.task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         async def pump() -> None:
-            async for event in self.watcher.events():
+            async for event in self.watcher.events.stream():
                 await self.queue.put(event)
 
         self.task = asyncio.create_task(pump())
@@ -65,8 +66,9 @@ class Follower:
 @pytest.fixture
 async def follower(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Follower]:
     # No safety looks: whatever the test sees arrived through a wake-up.
-    monkeypatch.setattr(engine_module, "SAFETY_LOOK", 3600.0)
-    await engine.create(ContainerConfig(image="busybox", image_id="", cmd=["true"]))  # the
+    monkeypatch.setattr(changefeed, "SAFETY_LOOK", 3600.0)
+    await engine.containers.create(ContainerConfig(image="busybox", image_id="",
+                                                   cmd=["true"]))  # the
     # helper's first call makes its changes file, which the follower then watches
     async with Engine() as watcher:
         following = Follower(watcher)
@@ -86,45 +88,45 @@ def config(*cmd: str) -> ContainerConfig:
 
 async def test_changes_arrive_through_wake_ups_and_idle_costs_no_look(
         engine: Engine, follower: Follower) -> None:
-    container = await engine.create(config("sleep", "60"), name="followed")
+    container = await engine.containers.create(config("sleep", "60"), name="followed")
     await follower.expect(container.id, "create")
-    await engine.start(container.id)
+    await engine.containers.start(container.id)
     await follower.expect(container.id, "start")
     await asyncio.sleep(0.3)
     idle = follower.looks
-    samples = engine.stats_stream([container.id], interval=0.05, record=True)  # as the app
+    samples = engine.stats.stream([container.id], interval=0.05, record=True)  # as the app
     for _ in range(5):
         assert (await anext(samples))[0].pids > 0
     await samples.aclose()
     await asyncio.sleep(0.5)
     assert follower.looks == idle, "it looked while nothing happened"
 
-    await engine.pause(container.id)
+    await engine.containers.pause(container.id)
     await follower.expect(container.id, "pause")
-    await engine.unpause(container.id)
+    await engine.containers.unpause(container.id)
     await follower.expect(container.id, "unpause")
-    await engine.rename(container.id, "followed-2")
+    await engine.containers.rename(container.id, "followed-2")
     assert (await follower.expect(container.id, "rename")).attributes["oldName"] == "followed"
-    await engine.stop(container.id, timeout=0)
+    await engine.containers.stop(container.id, timeout=0)
     await follower.expect(container.id, "die")
-    await engine.remove(container.id)
+    await engine.containers.remove(container.id)
     await follower.expect(container.id, "destroy")
 
 
 async def test_a_process_exiting_on_its_own_is_heard(engine: Engine,
                                                     follower: Follower) -> None:
-    container = await engine.create(config("sh", "-c", "sleep 0.5; exit 3"))
-    await engine.start(container.id)
+    container = await engine.containers.create(config("sh", "-c", "sleep 0.5; exit 3"))
+    await engine.containers.start(container.id)
     await follower.expect(container.id, "start")
     died = await follower.expect(container.id, "die")
     assert died.attributes["exitCode"] == "3"
 
 
 async def test_a_killed_monitor_is_heard_at_once(engine: Engine, follower: Follower) -> None:
-    container = await engine.create(config("sleep", "60"))
-    await engine.start(container.id)
+    container = await engine.containers.create(config("sleep", "60"))
+    await engine.containers.start(container.id)
     await follower.expect(container.id, "start")
-    status = Path(engine._dir(container.id), "status.json")
+    status = Path(engine._shared.dir(container.id), "status.json")
     monitor = int(json.loads(status.read_text())["monitor_pid"])
     os.kill(monitor, signal.SIGKILL)  # it can write nothing now: only its pidfd tells
     await follower.expect(container.id, "die")
@@ -134,11 +136,11 @@ async def test_wait_hears_a_killed_monitor(engine: Engine,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
     """``wait`` sleeps on the same wake-ups: a monitor killed right after its last
     look (so still "alive" in the engine's half-second cache) ends it at once."""
-    monkeypatch.setattr(engine_module, "SAFETY_LOOK", 3600.0)
-    container = await engine.create(config("sleep", "60"))
-    await engine.start(container.id)
-    waiting = asyncio.create_task(engine.wait(container.id))
+    monkeypatch.setattr(changefeed, "SAFETY_LOOK", 3600.0)
+    container = await engine.containers.create(config("sleep", "60"))
+    await engine.containers.start(container.id)
+    waiting = asyncio.create_task(engine.containers.wait(container.id))
     await asyncio.sleep(0.05)  # wait has looked and sleeps on the monitor's pidfd
-    status = Path(engine._dir(container.id), "status.json")
+    status = Path(engine._shared.dir(container.id), "status.json")
     os.kill(int(json.loads(status.read_text())["monitor_pid"]), signal.SIGKILL)
     await asyncio.wait_for(waiting, 10)

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
+from engine import Engine
 from engine.containers.config import ContainerConfig
 from engine.containers.files import CopyPlan, FileEntry, clean_path, plan_copy
-from engine.engine import Engine
 from engine.errors import InvalidArgument, InvalidState, NotFound
 from tests.fixtures.users import SubidUser
 from tests.peers import HelperPeer
@@ -91,21 +91,21 @@ def config(*cmd: str, **options: object) -> ContainerConfig:
 
 
 async def started(engine: Engine, *cmd: str, name: str = "") -> str:
-    container = await engine.create(config(*cmd), name=name)
-    await engine.start(container.id)
+    container = await engine.containers.create(config(*cmd), name=name)
+    await engine.containers.start(container.id)
     return container.id
 
 
 async def finished(engine: Engine, *cmd: str, name: str = "") -> str:
     cid = await started(engine, *cmd, name=name)
-    assert await engine.wait(cid) == 0
+    assert await engine.containers.wait(cid) == 0
     return cid
 
 
 async def until_listed(engine: Engine, cid: str, path: str, name: str) -> list[FileEntry]:
     """A running container writes when it gets to it: wait for ``name`` to show up."""
     for _ in range(200):
-        entries = await engine.list_files(cid, path)
+        entries = await engine.containers.list_files(cid, path)
         if any(e.name == name for e in entries):
             return entries
         await asyncio.sleep(0.05)
@@ -113,7 +113,7 @@ async def until_listed(engine: Engine, cid: str, path: str, name: str) -> list[F
 
 
 async def exec_output(engine: Engine, cid: str, *cmd: str) -> str:
-    session = await engine.exec(cid, list(cmd))
+    session = await engine.containers.exec(cid, list(cmd))
     out = b""
     while True:
         stream, data = await session.read()
@@ -138,14 +138,14 @@ async def sleeper(engine: Engine) -> AsyncIterator[str]:
 
 @pytest.mark.root
 async def test_list_a_running_container(engine: Engine, sleeper: str) -> None:
-    entries = {e.name: e for e in await engine.list_files(sleeper, "/")}
+    entries = {e.name: e for e in await engine.containers.list_files(sleeper, "/")}
     assert entries["bin"].type == "dir" and entries["etc"].type == "dir"
     made = entries["made-here"]
     assert (made.type, made.size, made.uid, made.path) == ("file", 3, 0, "/made-here")
-    assert [e.name for e in await engine.list_files(sleeper, "/d")] == ["link", "sub"]
-    link = next(e for e in await engine.list_files(sleeper, "/d") if e.name == "link")
+    assert [e.name for e in await engine.containers.list_files(sleeper, "/d")] == ["link", "sub"]
+    link = next(e for e in await engine.containers.list_files(sleeper, "/d") if e.name == "link")
     assert (link.type, link.link_target) == ("symlink", "sub/f")
-    sub = next(e for e in await engine.list_files(sleeper, "d") if e.name == "sub")
+    sub = next(e for e in await engine.containers.list_files(sleeper, "d") if e.name == "sub")
     assert sub.mode == 0o750 and sub.mode_string == "drwxr-x---"
 
 
@@ -153,31 +153,31 @@ async def test_list_a_running_container(engine: Engine, sleeper: str) -> None:
 async def test_list_a_stopped_and_a_created_container(engine: Engine,
                                                        no_mounts_left: None) -> None:
     cid = await finished(engine, "sh", "-c", "echo hi > /made-here; rm /etc/group")
-    names = {e.name for e in await engine.list_files(cid, "/")}
+    names = {e.name for e in await engine.containers.list_files(cid, "/")}
     assert {"bin", "etc", "made-here"} <= names
-    etc = {e.name for e in await engine.list_files(cid, "/etc")}
+    etc = {e.name for e in await engine.containers.list_files(cid, "/etc")}
     assert "passwd" in etc and "group" not in etc  # the container's whiteout counts
-    created = await engine.create(config("true"))
-    assert {"bin", "etc"} <= {e.name for e in await engine.list_files(created.id, "/")}
+    created = await engine.containers.create(config("true"))
+    assert {"bin", "etc"} <= {e.name for e in await engine.containers.list_files(created.id, "/")}
 
 
 @pytest.mark.root
 async def test_read_files(engine: Engine, sleeper: str, no_mounts_left: None) -> None:
-    passwd = await engine.read_file(sleeper, "/etc/passwd")
+    passwd = await engine.containers.read_file(sleeper, "/etc/passwd")
     assert b"app:x:1000:1000:app:/home/app:/bin/sh\n" in passwd
-    assert await engine.read_file(sleeper, "/etc/passwd", limit=5) == passwd[:5]
-    assert await engine.read_file(sleeper, "/d/link") == b"f\n"  # followed inside
-    name = (await engine.container(sleeper)).name
+    assert await engine.containers.read_file(sleeper, "/etc/passwd", limit=5) == passwd[:5]
+    assert await engine.containers.read_file(sleeper, "/d/link") == b"f\n"  # followed inside
+    name = (await engine.containers.get(sleeper)).name
     with pytest.raises(NotFound, match=f"^Could not find the file /nope in container {name}$"):
-        await engine.read_file(sleeper, "/nope")
+        await engine.containers.read_file(sleeper, "/nope")
     with pytest.raises(InvalidArgument, match="is a directory"):
-        await engine.read_file(sleeper, "/etc")
+        await engine.containers.read_file(sleeper, "/etc")
     with pytest.raises(InvalidArgument, match="not a directory"):
-        await engine.list_files(sleeper, "/etc/passwd")
+        await engine.containers.list_files(sleeper, "/etc/passwd")
     with pytest.raises(InvalidArgument, match="kernel filesystem"):
-        await engine.read_file(sleeper, "/proc/1/status")
-    await engine.stop(sleeper, timeout=0)
-    assert await engine.read_file(sleeper, "/made-here") == b"hi\n"
+        await engine.containers.read_file(sleeper, "/proc/1/status")
+    await engine.containers.stop(sleeper, timeout=0)
+    assert await engine.containers.read_file(sleeper, "/made-here") == b"hi\n"
 
 
 @pytest.mark.root
@@ -195,20 +195,20 @@ async def test_symlinks_to_host_paths_stay_inside_the_container(
     for running in (True, False):
         for path in ("/abs", "/rel", "/dir/secret"):
             with pytest.raises(NotFound):
-                await engine.read_file(cid, path)
+                await engine.containers.read_file(cid, path)
         with pytest.raises(NotFound):
-            await engine.copy_from(cid, "/dir", tmp_path / f"copied-{running}",
+            await engine.containers.copy_from(cid, "/dir", tmp_path / f"copied-{running}",
                                    follow_link=True)
         with pytest.raises(NotFound):  # the container has no such directory: not copied
-            await engine.copy_to(cid, secret, "/drop/x")
+            await engine.containers.copy_to(cid, secret, "/drop/x")
         if running:
             await exec_output(engine, cid, "sh", "-c",
                               f"mkdir -p {drop} && echo container > {secret}")
-            assert await engine.read_file(cid, "/abs") == b"container\n"
-            await engine.copy_to(cid, secret, "/drop/x")
-            assert await engine.read_file(cid, f"{drop}/x") == b"HOST SECRET\n"
+            assert await engine.containers.read_file(cid, "/abs") == b"container\n"
+            await engine.containers.copy_to(cid, secret, "/drop/x")
+            assert await engine.containers.read_file(cid, f"{drop}/x") == b"HOST SECRET\n"
             await exec_output(engine, cid, "rm", "-rf", str(tmp_path))  # the container's
-            await engine.stop(cid, timeout=0)
+            await engine.containers.stop(cid, timeout=0)
     assert secret.read_text() == "HOST SECRET\n"
     assert list(drop.iterdir()) == []
     assert sorted(p.name for p in tmp_path.iterdir()) == ["drop", "secret"]
@@ -217,22 +217,22 @@ async def test_symlinks_to_host_paths_stay_inside_the_container(
 @pytest.mark.root
 async def test_copy_out_a_file_and_a_directory(engine: Engine, sleeper: str,
                                                tmp_path: Path) -> None:
-    await engine.copy_from(sleeper, "/etc/passwd", tmp_path / "p")
+    await engine.containers.copy_from(sleeper, "/etc/passwd", tmp_path / "p")
     assert b"app:x:1000" in (tmp_path / "p").read_bytes()
     (tmp_path / "into").mkdir()
-    await engine.copy_from(sleeper, "/made-here", tmp_path / "into")
+    await engine.containers.copy_from(sleeper, "/made-here", tmp_path / "into")
     assert (tmp_path / "into" / "made-here").read_text() == "hi\n"
-    await engine.copy_from(sleeper, "/d", tmp_path / "tree")
+    await engine.containers.copy_from(sleeper, "/d", tmp_path / "tree")
     tree = tmp_path / "tree"
     assert (tree / "sub" / "f").read_text() == "f\n"
     assert os.readlink(tree / "link") == "sub/f"
     assert (tree / "sub").stat().st_mode & 0o7777 == 0o750
-    await engine.copy_from(sleeper, "/d/.", tmp_path / "into")
+    await engine.containers.copy_from(sleeper, "/d/.", tmp_path / "into")
     assert sorted(p.name for p in (tmp_path / "into").iterdir()) == ["link", "made-here", "sub"]
-    await engine.copy_from(sleeper, "/d/link", tmp_path / "followed", follow_link=True)
+    await engine.containers.copy_from(sleeper, "/d/link", tmp_path / "followed", follow_link=True)
     assert (tmp_path / "followed").read_text() == "f\n"
     with pytest.raises(InvalidArgument, match="does not exist"):
-        await engine.copy_from(sleeper, "/etc/passwd", tmp_path / "none" / "there")
+        await engine.containers.copy_from(sleeper, "/etc/passwd", tmp_path / "none" / "there")
 
 
 @pytest.mark.root
@@ -240,13 +240,14 @@ async def test_big_files_and_hard_links_make_the_round_trip(engine: Engine, slee
                                                             tmp_path: Path) -> None:
     big = tmp_path / "big.bin"
     big.write_bytes(os.urandom(3 << 20))
-    await engine.copy_to(sleeper, big, "/d/big.bin")
+    await engine.containers.copy_to(sleeper, big, "/d/big.bin")
     await exec_output(engine, sleeper, "ln", "/d/big.bin", "/d/same.bin")
-    await engine.copy_from(sleeper, "/d", tmp_path / "back")
+    await engine.containers.copy_from(sleeper, "/d", tmp_path / "back")
     back = tmp_path / "back"
     assert (back / "big.bin").read_bytes() == big.read_bytes()
     assert (back / "big.bin").stat().st_ino == (back / "same.bin").stat().st_ino
-    assert len(await engine.read_file(sleeper, "/d/big.bin")) == 1 << 20  # the default limit
+    assert len(await engine.containers.read_file(sleeper,
+                                                 "/d/big.bin")) == 1 << 20  # the default limit
 
 
 @pytest.mark.root
@@ -258,19 +259,20 @@ async def test_copy_into_a_stopped_container(engine: Engine, tmp_path: Path,
     (source / "deeper" / "run.sh").write_text("#!/bin/sh\necho ran\n")
     (source / "deeper" / "run.sh").chmod(0o755)
     os.chown(source / "hello.txt", 1234, 1234)
-    container = await engine.create(config(
+    container = await engine.containers.create(config(
         "sh", "-c", "cat /in/hello.txt; /in/deeper/run.sh; stat -c %u:%g /in/hello.txt; "
                     "cat /etc/copied"))
-    await engine.copy_to(container.id, source, "/in")
-    await engine.copy_to(container.id, source / "hello.txt", "/etc/copied")
+    await engine.containers.copy_to(container.id, source, "/in")
+    await engine.containers.copy_to(container.id, source / "hello.txt", "/etc/copied")
     with pytest.raises(NotFound, match="Could not find the file /nowhere in container"):
-        await engine.copy_to(container.id, source / "hello.txt", "/nowhere/x")
-    await engine.start(container.id)
-    assert await engine.wait(container.id) == 0
-    lines = [line.data.decode() async for line in engine.logs(container.id)]
+        await engine.containers.copy_to(container.id, source / "hello.txt", "/nowhere/x")
+    await engine.containers.start(container.id)
+    assert await engine.containers.wait(container.id) == 0
+    lines = [line.data.decode() async for line in engine.containers.logs(container.id)]
     assert lines == ["hello from the host", "ran", "0:0", "hello from the host"]
-    await engine.copy_to(container.id, source / "hello.txt", "/kept", archive=True)
-    kept = next(e for e in await engine.list_files(container.id, "/") if e.name == "kept")
+    await engine.containers.copy_to(container.id, source / "hello.txt", "/kept", archive=True)
+    kept = next(e for e in await engine.containers.list_files(container.id,
+                                                              "/") if e.name == "kept")
     assert (kept.uid, kept.gid) == (1234, 1234)
 
 
@@ -278,18 +280,18 @@ async def test_copy_into_a_stopped_container(engine: Engine, tmp_path: Path,
 async def test_copy_into_a_running_container(engine: Engine, sleeper: str,
                                              tmp_path: Path) -> None:
     (tmp_path / "note.txt").write_text("a note\n")
-    await engine.copy_to(sleeper, tmp_path / "note.txt", "/tmp/")
-    await engine.copy_to(sleeper, tmp_path / "note.txt", "/d/renamed")
+    await engine.containers.copy_to(sleeper, tmp_path / "note.txt", "/tmp/")
+    await engine.containers.copy_to(sleeper, tmp_path / "note.txt", "/d/renamed")
     assert await exec_output(engine, sleeper, "cat", "/tmp/note.txt", "/d/renamed") == \
         "a note\na note\n"
     with pytest.raises(InvalidArgument, match="directory"):
-        await engine.copy_to(sleeper, tmp_path, "/made-here")
+        await engine.containers.copy_to(sleeper, tmp_path, "/made-here")
 
 
 @pytest.mark.root
 async def test_tar_streams_both_ways(engine: Engine, sleeper: str) -> None:
     out = io.BytesIO()
-    await engine.export_files(sleeper, "/d", out)
+    await engine.containers.get_archive(sleeper, "/d", out)
     with tarfile.open(fileobj=io.BytesIO(out.getvalue())) as tar:
         assert sorted(tar.getnames()) == ["d", "d/link", "d/sub", "d/sub/f"]
     stream = io.BytesIO()
@@ -299,34 +301,34 @@ async def test_tar_streams_both_ways(engine: Engine, sleeper: str) -> None:
         info.size = len(data)
         tar.addfile(info, io.BytesIO(data))
     stream.seek(0)
-    await engine.import_files(sleeper, stream, "/tmp")
-    assert await engine.read_file(sleeper, "/tmp/x/y.txt") == b"from a tar\n"
+    await engine.containers.put_archive(sleeper, stream, "/tmp")
+    assert await engine.containers.read_file(sleeper, "/tmp/x/y.txt") == b"from a tar\n"
     bad = io.BytesIO()
     with tarfile.open(fileobj=bad, mode="w") as tar:
         info = tarfile.TarInfo("../../escape")
         tar.addfile(info, io.BytesIO(b""))
     bad.seek(0)
     with pytest.raises(InvalidArgument, match="climbs out"):
-        await engine.import_files(sleeper, bad, "/tmp")
+        await engine.containers.put_archive(sleeper, bad, "/tmp")
     with pytest.raises(InvalidArgument, match="must be a directory"):
-        await engine.import_files(sleeper, io.BytesIO(b""), "/made-here")
+        await engine.containers.put_archive(sleeper, io.BytesIO(b""), "/made-here")
 
 
 @pytest.mark.root
 async def test_namespaces_of_a_running_container(engine: Engine, sleeper: str) -> None:
-    spaces = {n.kind: n for n in await engine.namespaces(sleeper)}
+    spaces = {n.kind: n for n in await engine.containers.namespaces(sleeper)}
     for kind in ("pid", "mnt", "uts", "ipc", "net"):
         assert spaces[kind].container_inode != spaces[kind].host_inode
         assert not spaces[kind].shared
     assert spaces["user"].shared  # no user namespace yet
     assert spaces["net"].host_inode == os.stat("/proc/self/ns/net").st_ino
-    await engine.pause(sleeper)
-    assert await engine.namespaces(sleeper)
-    assert "made-here" in {e.name for e in await engine.list_files(sleeper, "/")}
-    await engine.unpause(sleeper)
-    await engine.stop(sleeper, timeout=0)
+    await engine.containers.pause(sleeper)
+    assert await engine.containers.namespaces(sleeper)
+    assert "made-here" in {e.name for e in await engine.containers.list_files(sleeper, "/")}
+    await engine.containers.unpause(sleeper)
+    await engine.containers.stop(sleeper, timeout=0)
     with pytest.raises(InvalidState, match="is not running"):
-        await engine.namespaces(sleeper)
+        await engine.containers.namespaces(sleeper)
 
 
 # -- the CLI -------------------------------------------------------------------------------
@@ -361,7 +363,7 @@ async def test_cli_cp_both_ways(engine: Engine, tmp_path: Path) -> None:
     result = await loop.run_in_executor(
         None, lambda: skiff("cp", "-", "cp-target:/tmp", stdin=tar_bytes))
     assert (result.returncode, result.stderr) == (0, b"")
-    assert b"app:x:1000" in await engine.read_file(cid, "/tmp/passwd")
+    assert b"app:x:1000" in await engine.containers.read_file(cid, "/tmp/passwd")
     result = await loop.run_in_executor(None, skiff, "cp", "a", "b")
     assert (result.returncode, result.stderr) == (
         1, b"must specify at least one container source\n")
@@ -390,11 +392,11 @@ def _put(peer: HelperPeer, cid: str, members: list[tuple[tarfile.TarInfo, bytes]
 async def test_a_user_cannot_plant_set_id_files_or_devices(
         engine: Engine, tmp_path: Path, no_mounts_left: None, subid_user: SubidUser) -> None:
     """A set-uid root file in a container dir would be one path away from the host."""
-    layer = (await engine.image("busybox")).layers[0]
+    layer = (await engine.images.get("busybox")).layers[0]
     root = tmp_path / "helper"
     peer = HelperPeer(root, subid_user.uid)
     try:
-        fd = os.open(engine.blobs.path(layer.digest), os.O_RDONLY)
+        fd = os.open(engine._shared.blobs.path(layer.digest), os.O_RDONLY)
         reply, _ = peer.call("unpack_layer", {"diff_id": layer.diff_id, "digest": layer.digest},
                              [fd])
         os.close(fd)

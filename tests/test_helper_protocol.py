@@ -146,18 +146,18 @@ async def test_a_lingering_helper_serves_later_engines_then_leaves(
     import asyncio
     import time
 
-    from engine.engine import Engine
+    from engine import Engine
     from engine.helper.server import socket_path
 
     monkeypatch.setenv("SKIFF_HELPER_IDLE", "1.5")
     async with Engine() as first:
-        await first.helper.call("ping")
-        pid = first.helper.pid
-    path = socket_path(first.helper_root, os.getuid())
+        await first._shared.helper.call("ping")
+        pid = first._shared.helper.pid
+    path = socket_path(first.system.helper_root, os.getuid())
     assert path.exists() and (path.stat().st_mode & 0o777) == 0o600
     async with Engine() as second:  # no new helper: the first one answers
-        await second.helper.call("ping")
-        assert second.helper.pid == pid
+        await second._shared.helper.call("ping")
+        assert second._shared.helper.pid == pid
     deadline = time.monotonic() + 10
     while Path(f"/proc/{pid}").exists() and not _zombie(pid):
         assert time.monotonic() < deadline, "the lingering helper never left"

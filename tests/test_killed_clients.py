@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
+from engine import Engine
 from engine.containers.config import ContainerConfig
 from engine.containers.state import Status
-from engine.engine import Engine
 from engine.errors import HelperLost, InvalidState
 
 pytestmark = pytest.mark.root
@@ -20,24 +20,24 @@ def config(*cmd: str) -> ContainerConfig:
 
 async def test_a_remove_killed_after_the_helper_acted_is_finished_not_restarted(
         engine: Engine) -> None:
-    container = await engine.create(config("true"), name="half-removed")
+    container = await engine.containers.create(config("true"), name="half-removed")
     # What `skiff rm -f` had done when it was killed: marked, and the helper's part done.
-    engine.container_store.mark_removing(container.id)
-    await engine._call("container_remove", {"id": container.id, "force": True})
+    engine._shared.container_store.mark_removing(container.id)
+    await engine._shared.call("container_remove", {"id": container.id, "force": True})
     async with Engine() as later:
         with pytest.raises(InvalidState, match="marked for removal"):
-            await later.start("half-removed")
-        listed = {c.name: c.state.status for c in await later.containers(all=True)}
+            await later.containers.start("half-removed")
+        listed = {c.name: c.state.status for c in await later.containers.list(all=True)}
         assert listed.get("half-removed") is Status.REMOVING
     async with Engine() as next_one:
-        await next_one.networks()  # its first helper call finishes the removal
-        assert "half-removed" not in {c.name for c in await next_one.containers(all=True)}
+        await next_one.networks.list()  # its first helper call finishes the removal
+        assert "half-removed" not in {c.name for c in await next_one.containers.list(all=True)}
 
 
 async def test_a_start_whose_helper_died_reports_the_running_container(
         engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-    container = await engine.create(config("sleep", "60"), name="started-anyway")
-    real = engine.helper.call
+    container = await engine.containers.create(config("sleep", "60"), name="started-anyway")
+    real = engine._shared.helper.call
 
     async def dies_after_starting(verb: str, args: dict[str, Any],
                                   fds: list[int] | None = None) -> Any:
@@ -46,14 +46,14 @@ async def test_a_start_whose_helper_died_reports_the_running_container(
             raise HelperLost("the privileged helper exited")
         return result
 
-    monkeypatch.setattr(engine.helper, "call", dies_after_starting)
-    started = await engine.start(container.id)
+    monkeypatch.setattr(engine._shared.helper, "call", dies_after_starting)
+    started = await engine.containers.start(container.id)
     assert started.state.status is Status.RUNNING
     monkeypatch.undo()
-    stopped = await engine.create(config("sh", "-c", "exit 0"), name="not-started")
-    monkeypatch.setattr(engine.helper, "call", _refusing(real))
+    stopped = await engine.containers.create(config("sh", "-c", "exit 0"), name="not-started")
+    monkeypatch.setattr(engine._shared.helper, "call", _refusing(real))
     with pytest.raises(HelperLost):
-        await engine.start(stopped.id)  # it did not run: the error stands
+        await engine.containers.start(stopped.id)  # it did not run: the error stands
 
 
 def _refusing(real: Any) -> Any:
@@ -70,14 +70,15 @@ async def test_an_auto_remove_container_goes_without_its_client(
     """`run --rm` whose client was killed: the engine removes it once it exited."""
     from dataclasses import replace
 
-    import engine.engine as engine_module
+    import engine.services.containers as containers_module
 
-    made = await engine.create(replace(config("true"), auto_remove=True), name="orphan-rm")
-    await engine.start(made.id)
-    assert await engine.wait(made.id) == 0  # what its client would have read
-    assert "orphan-rm" not in {c.name for c in await engine.containers(all=True)}
-    assert "orphan-rm" in engine.container_store.names()  # left to its client a moment
-    monkeypatch.setattr(engine_module, "AUTO_REMOVE_GRACE", 0.0)
-    await engine.containers(all=True)
-    assert "orphan-rm" not in engine.container_store.names()
-    assert not engine._dir(made.id).exists()
+    made = await engine.containers.create(replace(config("true"), auto_remove=True),
+                                          name="orphan-rm")
+    await engine.containers.start(made.id)
+    assert await engine.containers.wait(made.id) == 0  # what its client would have read
+    assert "orphan-rm" not in {c.name for c in await engine.containers.list(all=True)}
+    assert "orphan-rm" in engine._shared.container_store.names()  # left to its client a moment
+    monkeypatch.setattr(containers_module, "AUTO_REMOVE_GRACE", 0.0)
+    await engine.containers.list(all=True)
+    assert "orphan-rm" not in engine._shared.container_store.names()
+    assert not engine._shared.dir(made.id).exists()

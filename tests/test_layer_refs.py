@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
+from engine import Engine
 from engine.containers.config import ContainerConfig
-from engine.engine import Engine
 from engine.errors import InvalidArgument
 from engine.helper.claims import STALE_AFTER, Claims
 from engine.helper.layerrefs import LayerRefs
@@ -129,11 +129,11 @@ async def test_one_users_rmi_keeps_what_another_users_container_uses(
         engine: Engine, busybox_multilayer_docker_archive: Path, make_user: Any) -> None:
     alice: LocalUser = make_user()
     bob: LocalUser = make_user()
-    [image] = await engine.load(busybox_multilayer_docker_archive)
-    layers = [(la.diff_id, la.digest, engine.blobs.path(la.digest)) for la in image.layers]
+    [image] = await engine.images.load(busybox_multilayer_docker_archive)
+    layers = [(la.diff_id, la.digest, engine._shared.blobs.path(la.digest)) for la in image.layers]
     diff_ids = [d for d, _, _ in layers]
     own = diff_ids[1:]  # busybox-multi's own layers; the first is busybox's
-    root = engine.helper_root
+    root = engine.system.helper_root
     store = root / "layers" / "sha256"
     hers, his = HelperPeer(root, alice.uid), HelperPeer(root, bob.uid)
     cid = "e5" * 32
@@ -143,7 +143,7 @@ async def test_one_users_rmi_keeps_what_another_users_container_uses(
         hers.ok("container_create", {"id": cid, "spec": container_spec(diff_ids, ["true"])})
         for diff_id in own:
             his.ok("remove_layer", {"diff_id": diff_id})
-        assert await engine.remove_image("busybox-multi") == [
+        assert await engine.images.remove("busybox-multi") == [
             ("Untagged", "busybox-multi:latest"), ("Deleted", image.id)]
         assert all((store / d[7:]).is_dir() for d in diff_ids)
         for diff_id in own:  # Alice's images no longer need them; her container does
@@ -153,7 +153,7 @@ async def test_one_users_rmi_keeps_what_another_users_container_uses(
         assert not any((store / d[7:]).exists() for d in own)
         assert (store / diff_ids[0][7:]).is_dir()  # root's busybox still has it
         # Nothing of root's broke: its busybox containers still get their layers.
-        await engine.create(ContainerConfig(image="busybox", image_id="", cmd=["true"],
+        await engine.containers.create(ContainerConfig(image="busybox", image_id="", cmd=["true"],
                                             network="none"))
     finally:
         hers.call("container_remove", {"id": cid, "force": True})

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from engine.engine import Engine
+from engine import Engine
 from engine.errors import KernelFeatureMissing
 from engine.helper.privacy import private_dir, private_file
 from engine.inotify import IN_CLOSE_WRITE, Inotify
@@ -42,8 +42,8 @@ def world() -> Iterator[Path]:
 
 
 async def _layers(engine: Engine) -> list[tuple[str, str, Path]]:
-    image = await engine.image("busybox")
-    return [(la.diff_id, la.digest, engine.blobs.path(la.digest)) for la in image.layers]
+    image = await engine.images.get("busybox")
+    return [(la.diff_id, la.digest, engine._shared.blobs.path(la.digest)) for la in image.layers]
 
 
 def _read(path: Path) -> bytes:

@@ -17,16 +17,17 @@ async def test_engine_pull_unpacks_every_layer_in_the_helper(
     events: list[PullProgress] = []
     for repository in ("test/multilayer", "test/tricky"):
         ref = f"{plain_registry.host}/{repository}"
-        image = await engine.pull(ref, progress=events.append)
-        assert (await engine.image(ref)).id == image.id
+        image = await engine.images.pull(ref, progress=events.append)
+        assert (await engine.images.get(ref)).id == image.id
         # Several layers finished close together, so their unpacks overlapped.
         for layer in image.layers:
-            assert await engine.helper.call("layer_exists", {"diff_id": layer.diff_id})
+            assert await engine._shared.helper.call("layer_exists", {"diff_id": layer.diff_id})
     assert {"extracting", "done"} <= {e.status for e in events}
 
 
 async def test_engine_tags_catalog_search(engine: Any, plain_registry: LocalRegistry) -> None:
     host = plain_registry.host
-    assert await engine.image_tags(f"{host}/test/busybox") == ["1.0", "1.1", "latest"]
-    assert f"{host}/test/tricky" in await engine.catalog(host)
-    assert [r.name for r in await engine.search(f"{host}/multi")] == [f"{host}/test/multilayer"]
+    assert await engine.registry.tags(f"{host}/test/busybox") == ["1.0", "1.1", "latest"]
+    assert f"{host}/test/tricky" in await engine.registry.catalog(host)
+    found = await engine.images.search(f"{host}/multi")
+    assert [r.name for r in found] == [f"{host}/test/multilayer"]

@@ -113,11 +113,11 @@ _CHILD = textwrap.dedent("""
     from engine.images.reference import Reference
     from engine.images.store import ImageStore
     from engine.registry.credentials import CredentialStore
-    from engine.registry.service import RegistryService
+    from engine.registry.service import RegistryClient
 
     root, ref, digest, half = Path(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
     blobs = BlobStore(root)
-    service = RegistryService(blobs, ImageStore(Database(root / "skiff.db"), blobs),
+    service = RegistryClient(blobs, ImageStore(Database(root / "skiff.db"), blobs),
                               CredentialStore(root / "auth.json", fallbacks=[]))
 
     def progress(event):

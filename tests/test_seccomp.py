@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from engine import Engine
 from engine.containers.config import ContainerConfig, MountSpec
-from engine.engine import Engine
 from engine.errors import InvalidArgument
 from tests.seccomp_probe import build_probe
 
@@ -39,11 +39,11 @@ def config(*cmd: str, probe: Path | None = None, **options: object) -> Container
 
 
 async def run(engine: Engine, *cmd: str, **options: object) -> tuple[int, str]:
-    container = await engine.create(config(*cmd, **options))  # type: ignore[arg-type]
-    await engine.start(container.id)
-    code = await engine.wait(container.id)
+    container = await engine.containers.create(config(*cmd, **options))  # type: ignore[arg-type]
+    await engine.containers.start(container.id)
+    code = await engine.containers.wait(container.id)
     out = "".join([line.data.decode() + ("" if line.partial else "\n")
-                   async for line in engine.logs(container.id)])
+                   async for line in engine.containers.logs(container.id)])
     return code, out
 
 
@@ -58,7 +58,7 @@ def answers(out: str) -> dict[str, str]:
 
 
 async def exec_output(engine: Engine, cid: str, *cmd: str, user: str = "") -> str:
-    session = await engine.exec(cid, list(cmd), user=user)
+    session = await engine.containers.exec(cid, list(cmd), user=user)
     out = b""
     while True:
         stream, data = await asyncio.wait_for(session.read(), 30)
@@ -96,8 +96,8 @@ async def test_default_profile_for_a_non_root_user(engine: Engine, probe_dir: Pa
 
 
 async def test_exec_gets_the_filter_too(engine: Engine, probe_dir: Path) -> None:
-    container = await engine.create(config("sleep", "60", probe=probe_dir))
-    await engine.start(container.id)
+    container = await engine.containers.create(config("sleep", "60", probe=probe_dir))
+    await engine.containers.start(container.id)
     for user in ("", "app"):
         out = await exec_output(engine, container.id, "sh", "-c",
                                 "grep '^Seccomp:' /proc/self/status; " + probes("userns"),
@@ -120,11 +120,12 @@ async def test_unconfined(engine: Engine, probe_dir: Path) -> None:
     _, out = await run(engine, "sh", "-c", script, probe=probe_dir,
                        security_opt=["seccomp=unconfined"])
     assert answers(out) == {"Seccomp": "0", "personality": "ok", "clone3": "errno 22"}
-    container = await engine.create(config("sleep", "60", security_opt=["seccomp=unconfined"]))
-    await engine.start(container.id)
+    container = await engine.containers.create(config("sleep", "60",
+                                                      security_opt=["seccomp=unconfined"]))
+    await engine.containers.start(container.id)
     out = await exec_output(engine, container.id, "grep", "^Seccomp:", "/proc/self/status")
     assert out == "Seccomp:\t0\n"
-    inspected = await engine.inspect(container.id)
+    inspected = await engine.containers.inspect(container.id)
     assert inspected["HostConfig"]["SecurityOpt"] == ["seccomp=unconfined"]
 
 
@@ -141,26 +142,27 @@ async def test_a_profile_from_a_file(engine: Engine, tmp_path: Path, probe_dir: 
     assert lines[0] == "Seccomp:\t2"
     assert "Permission denied" in lines[1]  # errno 13 from the profile
     assert answers(out)["userns"] == "ok"  # everything not listed is allowed
-    containers = await engine.containers(all=True)
+    containers = await engine.containers.list(all=True)
     stored = next(c for c in containers if c.config.security_opt)
     assert stored.config.security_opt == ["seccomp=" + json.dumps(profile,
                                                                   separators=(",", ":"))]
 
 
 async def test_default_profile_shows_no_security_opt(engine: Engine) -> None:
-    container = await engine.create(config("true"))
-    assert (await engine.inspect(container.id))["HostConfig"]["SecurityOpt"] is None
+    container = await engine.containers.create(config("true"))
+    assert (await engine.containers.inspect(container.id))["HostConfig"]["SecurityOpt"] is None
 
 
 async def test_a_bad_profile_is_refused_at_create(engine: Engine) -> None:
-    before = {c.id for c in await engine.containers(all=True)}
+    before = {c.id for c in await engine.containers.list(all=True)}
     bad = '{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["read"], ' \
           '"action": "SCMP_ACT_ALOW"}]}'
     with pytest.raises(InvalidArgument) as info:
-        await engine.create(config("true", security_opt=[f"seccomp={bad}"]))
+        await engine.containers.create(config("true", security_opt=[f"seccomp={bad}"]))
     message = str(info.value)
     assert "\n" not in message
     assert "syscalls[0].action" in message and "SCMP_ACT_ALOW" in message
-    assert {c.id for c in await engine.containers(all=True)} == before
+    assert {c.id for c in await engine.containers.list(all=True)} == before
     with pytest.raises(InvalidArgument, match="opening seccomp profile"):
-        await engine.create(config("true", security_opt=["seccomp=/no/such/profile.json"]))
+        await engine.containers.create(config("true",
+                                              security_opt=["seccomp=/no/such/profile.json"]))

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from engine import Engine
 from engine.containers.config import ContainerConfig
-from engine.engine import Engine
 from engine.helper.runtime import syscalls as sc
 from engine.helper.runtime import userns
 from tests.fixtures.users import SubidUser
@@ -148,7 +148,7 @@ class UserContainers:
 def _unpack(peer: HelperPeer, engine: Engine, layers: list[object]) -> list[str]:
     diff_ids = []
     for layer in layers:
-        fd = os.open(engine.blobs.path(layer.digest), os.O_RDONLY)  # type: ignore[attr-defined]
+        fd = os.open(engine._shared.blobs.path(layer.digest), os.O_RDONLY)  # type: ignore[attr-defined]
         reply, _ = peer.call("unpack_layer", {"diff_id": layer.diff_id,  # type: ignore[attr-defined]
                                               "digest": layer.digest}, [fd])  # type: ignore[attr-defined]
         os.close(fd)
@@ -445,7 +445,7 @@ def test_a_shifted_copy_keeps_everything_but_the_owners(tmp_path: Path) -> None:
 
 
 def _busybox_layers(engine: Engine) -> list[object]:
-    return list(engine.image_store.get("busybox").layers)
+    return list(engine._shared.image_store.get("busybox").layers)
 
 
 # -- root's containers -------------------------------------------------------------------------
@@ -456,21 +456,22 @@ def _config(*cmd: str, **options: object) -> ContainerConfig:
 
 
 async def test_root_is_not_remapped_unless_asked(engine: Engine) -> None:
-    container = await engine.create(_config("cat", "/proc/self/uid_map"))
-    await engine.start(container.id)
-    assert await engine.wait(container.id) == 0
+    container = await engine.containers.create(_config("cat", "/proc/self/uid_map"))
+    await engine.containers.start(container.id)
+    assert await engine.containers.wait(container.id) == 0
     assert _maps(_log_text(engine, container.id)) == [IDENTITY_MAP]
-    inspect = await engine.inspect(container.id)
+    inspect = await engine.containers.inspect(container.id)
     assert inspect["HostConfig"]["UsernsMode"] == ""
     assert inspect["GraphDriver"]["Data"] is None
 
 
 async def test_root_remaps_on_request(engine: Engine, root_subids: tuple[int, int]) -> None:
     first, count = root_subids
-    container = await engine.create(_config("httpd", "-f", "-p", "80", "-h", "/proc/self",
+    container = await engine.containers.create(_config("httpd", "-f", "-p", "80", "-h",
+                                                       "/proc/self",
                                             userns="remap"))
-    await engine.start(container.id)
-    inspect = await engine.inspect(container.id)
+    await engine.containers.start(container.id)
+    inspect = await engine.containers.inspect(container.id)
     assert inspect["HostConfig"]["UsernsMode"] == "remap"
     assert inspect["HostConfig"]["IDMappings"]["UidMap"] == [f"0:{first}:{min(count, 65536)}"]
     assert inspect["GraphDriver"]["Data"] == {"UsernsLayers": "idmapped"}
@@ -485,7 +486,7 @@ async def test_root_remap_without_a_range_says_so(engine: Engine) -> None:
             any(line.startswith("0:") for line in Path("/etc/subuid").read_text().splitlines()):
         pytest.skip("root has subordinate ids on this host")
     with pytest.raises(InvalidArgument, match=r"no subordinate uids .* root"):
-        await engine.create(_config("true", userns="remap"))
+        await engine.containers.create(_config("true", userns="remap"))
 
 
 def _http_get(address: str, path: str) -> bytes:
@@ -507,6 +508,6 @@ def _http_get(address: str, path: str) -> bytes:
 
 
 def _log_text(engine: Engine, cid: str) -> str:
-    path = engine.helper_root / "users" / "0" / "containers" / cid / "ctr.log"
+    path = engine.system.helper_root / "users" / "0" / "containers" / cid / "ctr.log"
     return "".join(line.split(" ", 3)[3] + "\n" for line in path.read_text().splitlines())
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from engine.engine import Engine
+from engine import Engine
 from tests.fixtures.users import LocalUser
 from tests.peers import HelperPeer, as_user, container_spec, unpack_layers, wait_exited
 
@@ -135,8 +135,8 @@ async def test_containers_cannot_leave_set_uid_root_programs_in_a_volume(
     layer = _layer_with("opt/bin/id-from-image", program, 0o4755)
     diff_id = "sha256:" + hashlib.sha256(layer).hexdigest()
     try:
-        image = await engine.image("busybox")
-        unpack_layers(peer, [(la.diff_id, la.digest, engine.blobs.path(la.digest))
+        image = await engine.images.get("busybox")
+        unpack_layers(peer, [(la.diff_id, la.digest, engine._shared.blobs.path(la.digest))
                              for la in image.layers])
         r, w = os.pipe()
         os.write(w, layer)  # small enough for the pipe's buffer

@@ -11,29 +11,29 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from engine import errors
-from engine.containers.config import (
+from engine import (
     ContainerConfig,
+    Engine,
+    Healthcheck,
     MountSpec,
     PortBinding,
     Resources,
     RestartPolicy,
+    merge_config,
+    parse_timestamp,
+    parse_volume,
+    port_binding,
+    rfc3339_ns,
+    signal_name,
+    status_text,
 )
-from engine.containers.health import Healthcheck
-from engine.containers.imageconfig import merge_config
-from engine.containers.mountspec import parse_volume
-from engine.containers.portspec import port_binding
-from engine.containers.statustext import status_text
-from engine.engine import Engine
-from engine.signals import signal_name
-from engine.timestamps import parse_timestamp, rfc3339_ns
 
 if TYPE_CHECKING:
     from app.api.keeper import Keeper
     from app.api.sessions import Sessions
 
 __all__ = ["ENGINE", "KEEPER", "SESSIONS", "ContainerConfig", "Engine", "Healthcheck",
-           "MountSpec", "PortBinding", "Resources", "RestartPolicy", "engine_of", "errors",
+           "MountSpec", "PortBinding", "Resources", "RestartPolicy", "engine_of",
            "keeper_of", "merge_config", "parse_timestamp", "parse_volume", "port_binding",
            "rfc3339_ns", "sessions_of", "signal_name", "status_text"]
 
@@ -52,3 +52,8 @@ def sessions_of(request: web.Request) -> Sessions:
 
 def keeper_of(request: web.Request) -> Keeper:
     return request.app[KEEPER]
+
+
+def parse_since(value: str | None) -> int | None:
+    """docker's since/until (engine.timestamps' rule); None when not given."""
+    return parse_timestamp(value) if value else None

@@ -20,12 +20,12 @@ from app.api.backend import (
     PortBinding,
     Resources,
     RestartPolicy,
-    errors,
     parse_volume,
     port_binding,
     signal_name,
 )
 from app.api.errors import ApiError
+from engine import InvalidArgument
 
 __all__ = ["container_config", "extra_endpoints"]
 
@@ -127,7 +127,7 @@ def _ports(bindings: Any) -> list[PortBinding]:
             try:
                 found.append(port_binding(str(key), "tcp", str((host or {}).get("HostIp") or ""),
                                           first))
-            except errors.InvalidArgument as exc:
+            except InvalidArgument as exc:
                 raise ApiError(400, f"{exc} in HostConfig.PortBindings") from None
     return found
 
@@ -136,7 +136,7 @@ def _bind(text: str) -> MountSpec:
     """``HostConfig.Binds``: docker's ``-v`` syntax, read by the engine's one mount rule."""
     try:
         return parse_volume(text)
-    except errors.InvalidArgument as exc:
+    except InvalidArgument as exc:
         raise ApiError(400, str(exc)) from None
 
 
@@ -191,7 +191,7 @@ def _stop_signal(value: Any) -> str:
         return ""
     try:
         return signal_name(str(value))
-    except errors.InvalidArgument as exc:
+    except InvalidArgument as exc:
         raise ApiError(400, str(exc)) from None
 
 
@@ -239,7 +239,7 @@ def container_config(body: dict[str, Any]) -> ContainerConfig:
     restart = host.get("RestartPolicy") or {}
     try:
         policy = RestartPolicy.parse(restart.get("Name") or "no")
-    except errors.InvalidArgument as exc:
+    except InvalidArgument as exc:
         raise ApiError(400, str(exc)) from None
     policy = RestartPolicy(policy.name, _int(restart.get("MaximumRetryCount"),
                                              "RestartPolicy.MaximumRetryCount"))

@@ -12,7 +12,14 @@ import json
 
 from aiohttp import web
 
-from app.api.backend import errors as engine_errors
+from engine import (
+    AuthenticationError,
+    Conflict,
+    ContainerStartError,
+    InvalidArgument,
+    InvalidState,
+    NotFound,
+)
 
 __all__ = ["ApiError", "error_response", "status_of"]
 
@@ -28,12 +35,12 @@ class ApiError(Exception):
 
 # Most specific first: the first class an error is an instance of decides.
 _STATUS: list[tuple[type[Exception], int]] = [
-    (engine_errors.NotFound, 404),
-    (engine_errors.Conflict, 409),
-    (engine_errors.InvalidState, 409),
-    (engine_errors.InvalidArgument, 400),
-    (engine_errors.AuthenticationError, 401),
-    (engine_errors.ContainerStartError, 400),
+    (NotFound, 404),
+    (Conflict, 409),
+    (InvalidState, 409),
+    (InvalidArgument, 400),
+    (AuthenticationError, 401),
+    (ContainerStartError, 400),
 ]
 
 

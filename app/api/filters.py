@@ -10,7 +10,7 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Iterable, Mapping
 
-from engine.errors import InvalidArgument
+from engine import InvalidArgument
 
 __all__ = ["Filters"]
 

@@ -12,8 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from app.api.filters import Filters
-from engine.containers.logformat import parse_time
-from engine.images.reference import familiar, split_familiar
+from engine import familiar, parse_time, split_familiar
 
 __all__ = ["IMAGE_FILTERS", "filter_images", "history_json", "image_summary", "unix_time"]
 

@@ -17,7 +17,8 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-from app.api.backend import Engine, errors
+from app.api.backend import Engine
+from engine import Conflict, InvalidState, NotFound
 
 __all__ = ["Keeper"]
 
@@ -60,7 +61,7 @@ class Keeper:
     async def _follow(self) -> None:
         while True:
             try:
-                async for event in self.engine.events(since_ns=time.time_ns()):
+                async for event in self.engine.events.stream(since_ns=time.time_ns()):
                     if event.type == "container":
                         await self._seen(event)
             except asyncio.CancelledError:
@@ -80,11 +81,11 @@ class Keeper:
         if event.action != "die" or self.removers.get(event.id):
             return
         try:
-            container = await self.engine.container(event.id)
-        except errors.NotFound:
+            container = await self.engine.containers.get(event.id)
+        except NotFound:
             return
         if not container.config.auto_remove or container.state.running:
             return
         self.remember(container.id, container.state.exit_code)
-        with contextlib.suppress(errors.NotFound, errors.InvalidState, errors.Conflict):
-            await self.engine.remove(container.id, force=False)
+        with contextlib.suppress(NotFound, InvalidState, Conflict):
+            await self.engine.containers.remove(container.id, force=False)

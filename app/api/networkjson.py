@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from app.api.filters import Filters
-from engine.errors import InvalidArgument, NetworkNotFound
+from engine import InvalidArgument, NetworkNotFound
 
 __all__ = ["NETWORK_FILTERS", "PREDEFINED", "create_options", "filter_networks",
            "network_json"]

@@ -20,11 +20,11 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from engine.errors import SkiffError
-from engine.registry.progresstext import (
+from engine import (
     PULL_WORDS,
     PUSH_WORDS,
     WITH_BAR,
+    SkiffError,
     layer_id,
     progress_bar,
 )

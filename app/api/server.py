@@ -24,13 +24,14 @@ from pathlib import Path
 from aiohttp import web
 
 from app.api import versions
-from app.api.backend import ENGINE, KEEPER, SESSIONS, Engine, errors
+from app.api.backend import ENGINE, KEEPER, SESSIONS, Engine
 from app.api.errors import ApiError, error_response, status_of
 from app.api.keeper import Keeper
 from app.api.routes import MODULES
 from app.api.routing import install
 from app.api.sessions import Sessions
 from app.api.streams import Taken
+from engine import SkiffError
 
 __all__ = ["Address", "ListenError", "build_app", "default_address", "parse_host", "serve"]
 
@@ -122,7 +123,7 @@ async def _docker_middleware(request: web.Request,
         if exc.status < 400:
             raise
         return error_response(exc.status, exc.text or exc.reason)
-    except (ApiError, errors.SkiffError) as exc:
+    except (ApiError, SkiffError) as exc:
         return error_response(status_of(exc), str(exc))
     except ConnectionError:
         return Taken()  # the client went away: nothing to answer

@@ -25,7 +25,7 @@ from typing import Any
 
 from app.cli.command import Command, Context, daemon_message
 from app.cli.options import UsageError, parse_env, parse_env_file
-from engine.errors import SkiffError
+from engine import SkiffError
 
 __all__ = ["ATTACH", "EXEC", "cmd_attach", "cmd_exec", "interact"]
 
@@ -165,7 +165,7 @@ async def cmd_exec(ctx: Context) -> int:
     stdin_tty = os.isatty(stdin_fd)
     rows, cols = _terminal_size(stdin_fd if stdin_tty else ctx.out.fileno())
     try:
-        session = await ctx.engine.exec(args.container, list(args.command), tty=args.tty,
+        session = await ctx.engine.containers.exec(args.container, list(args.command), tty=args.tty,
                                         env=env, user=args.user, workdir=args.workdir,
                                         rows=rows, cols=cols)
     except SkiffError as exc:
@@ -217,11 +217,11 @@ async def interact(ctx: Context, session: Any, *, interactive: bool, tty: bool) 
 async def cmd_attach(ctx: Context) -> int:
     """docker attach: our terminal joined to the container's main process."""
     args = ctx.args
-    container = await ctx.engine.container(args.container)
-    session = await ctx.engine.attach(container.id)
+    container = await ctx.engine.containers.get(args.container)
+    session = await ctx.engine.containers.attach(container.id)
     code = await interact(ctx, session, interactive=not args.no_stdin,
                           tty=container.config.tty)
-    return code if code is not None else await ctx.engine.wait(container.id)
+    return code if code is not None else await ctx.engine.containers.wait(container.id)
 
 
 def _b_attach(p: argparse.ArgumentParser) -> None:

@@ -48,7 +48,7 @@ class _Terminal:
     def __call__(self, event: Any) -> None:
         import time
 
-        from engine.units import human_size
+        from engine import human_size
 
         kind = event.kind
         if kind == "step":
@@ -71,7 +71,7 @@ class _Terminal:
                 self.out.write(f"{_DIM}  ✓ {took:.1f}s{layer} → "
                                f"{event.image_id.removeprefix('sha256:')[:12]}{_RESET}\n")
         elif kind in ("warning", "built", "tagged"):
-            from engine.build.events import render
+            from engine import render
 
             self._end_line()
             self.out.write(render(event))
@@ -84,7 +84,7 @@ class _Terminal:
 
 
 def _writer(ctx: Context, quiet: bool, fancy: bool) -> Any:
-    from engine.build.events import render
+    from engine import render
 
     if fancy and not quiet:
         return _Terminal(ctx.out)
@@ -101,8 +101,7 @@ def _writer(ctx: Context, quiet: bool, fancy: bool) -> Any:
 
 
 async def cmd_build(ctx: Context) -> int:
-    from engine.build import BuildOptions, BuildStepFailed
-    from engine.build.context import open_context
+    from engine import BuildOptions, BuildStepFailed, open_context
 
     args = ctx.args
     if args.progress not in ("auto", "plain", "tty"):
@@ -134,7 +133,8 @@ async def cmd_build(ctx: Context) -> int:
         fancy = args.progress in ("auto", "tty") and ctx.out.isatty() and \
             "NO_COLOR" not in ctx.environ
         try:
-            result = await ctx.engine.build(context, options, _writer(ctx, args.quiet, fancy))
+            result = await ctx.engine.images.build(context, options, _writer(ctx, args.quiet,
+                                                                             fancy))
         except BuildStepFailed as exc:
             ctx.error(str(exc))
             return exc.code
@@ -174,7 +174,7 @@ def _b_build(p: argparse.ArgumentParser) -> None:
 
 async def cmd_commit(ctx: Context) -> int:
     args = ctx.args
-    image = await ctx.engine.commit(args.container, args.reference or "",
+    image = await ctx.engine.containers.commit(args.container, args.reference or "",
                                     changes=args.change, message=args.message,
                                     author=args.author, pause=args.pause != "false")
     ctx.out.write(image.id + "\n")

@@ -7,9 +7,12 @@ import os
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import IO, Any, TextIO
+from typing import IO, TYPE_CHECKING, TextIO
 
-from engine.errors import HelperUnavailable, SkiffError
+from engine import HelperUnavailable, SkiffError
+
+if TYPE_CHECKING:
+    from engine import Engine
 
 __all__ = ["Command", "Context", "Handler", "daemon_message"]
 
@@ -18,7 +21,6 @@ __all__ = ["Command", "Context", "Handler", "daemon_message"]
 class Context:
     """What a command runs with: the engine, our streams, our environment."""
 
-    engine: Any  # engine.engine.Engine; Any so pure commands run without one
     args: argparse.Namespace
     prog: str
     out: TextIO = field(default_factory=lambda: sys.stdout)
@@ -26,6 +28,14 @@ class Context:
     stdin: TextIO = field(default_factory=lambda: sys.stdin)
     environ: dict[str, str] = field(default_factory=lambda: dict(os.environ))
     status: int = 0  # set to 1 when one of several arguments failed
+    opened: Engine | None = None  # None while a pure command runs without one
+
+    @property
+    def engine(self) -> Engine:
+        """The open engine (only commands with ``needs_engine`` have one)."""
+        if self.opened is None:
+            raise RuntimeError("this command runs without the engine")
+        return self.opened
 
     def error(self, message: str) -> None:
         self.out.flush()

@@ -51,13 +51,19 @@ from app.cli.output import (
 from app.cli.prune import CONTAINER_PRUNE
 from app.cli.tarballs import EXPORT
 from app.cli.update import UPDATE
-from engine.containers.checks import check_config
-from engine.containers.config import ContainerConfig, Resources
-from engine.containers.imageconfig import merge_config
-from engine.containers.statustext import status_text
-from engine.errors import ContainerNotFound, NotFound, SkiffError
-from engine.names import check_container_name
-from engine.units import bytes_size, human_size
+from engine import (
+    ContainerConfig,
+    ContainerNotFound,
+    NotFound,
+    Resources,
+    SkiffError,
+    bytes_size,
+    check_config,
+    check_container_name,
+    human_size,
+    merge_config,
+    status_text,
+)
 
 __all__ = [
     "COMMANDS",
@@ -223,8 +229,7 @@ def build_config(args: argparse.Namespace, image_id: str, environ: dict[str, str
 
 
 def _log_options(driver: str, values: list[str]) -> dict[str, str]:
-    from engine.containers.logopts import parse_log_options
-    from engine.errors import InvalidArgument
+    from engine import InvalidArgument, parse_log_options
 
     try:
         return parse_log_options(driver, values)
@@ -247,7 +252,7 @@ async def _create(ctx: Context, auto_remove: bool | None = None) -> Any:
     args = ctx.args
     image = await ensure_image(ctx, args.image, args.pull, args.platform)
     config = build_config(args, image.id, ctx.environ, auto_remove)
-    return await ctx.engine.create(config, name=args.name)
+    return await ctx.engine.containers.create(config, name=args.name)
 
 
 async def cmd_create(ctx: Context) -> int:
@@ -258,7 +263,7 @@ async def cmd_create(ctx: Context) -> int:
 
 async def _remove_quietly(ctx: Context, ref: str) -> None:
     with contextlib.suppress(NotFound):
-        await ctx.engine.remove(ref, force=True)
+        await ctx.engine.containers.remove(ref, force=True)
 
 
 def _forget(pending: set[asyncio.Task[Any]]) -> Callable[[asyncio.Task[Any]], None]:
@@ -288,7 +293,7 @@ def _signal_proxy(ctx: Context, ref: str) -> Iterator[None]:
             if interrupts > 1 and task is not None:
                 task.cancel()
                 return
-        job = asyncio.ensure_future(ctx.engine.kill(ref, sig.name))
+        job = asyncio.ensure_future(ctx.engine.containers.kill(ref, sig.name))
         pending.add(job)
         job.add_done_callback(_forget(pending))
 
@@ -314,8 +319,8 @@ async def _attach(ctx: Context, ref: str, *, since_ns: int | None = None) -> int
             with _signal_proxy(ctx, ref):
                 return await follow_until_exit(
                     writer,
-                    lambda follow, tail: ctx.engine.logs(ref, follow=follow, tail=tail),
-                    lambda: ctx.engine.wait(ref),
+                    lambda follow, tail: ctx.engine.containers.logs(ref, follow=follow, tail=tail),
+                    lambda: ctx.engine.containers.wait(ref),
                     since_ns=since_ns)
     except asyncio.CancelledError:
         return 130
@@ -325,7 +330,7 @@ async def _run_interactive(ctx: Context, ref: str, *, remove: bool | None = None
     """run -i/-t, start -ai: attached from the container's first byte, stdin ours."""
     args = ctx.args
     try:
-        session = await ctx.engine.start_attached(ref)
+        session = await ctx.engine.containers.start_attached(ref)
     except SkiffError:
         if remove if remove is not None else args.rm:
             await _remove_quietly(ctx, ref)
@@ -333,7 +338,7 @@ async def _run_interactive(ctx: Context, ref: str, *, remove: bool | None = None
     code = await interact(ctx, session, interactive=args.interactive,
                           tty=getattr(args, "tty", False))
     if code is None:
-        code = await ctx.engine.wait(ref)
+        code = await ctx.engine.containers.wait(ref)
     if remove if remove is not None else args.rm:
         await _remove_quietly(ctx, ref)
     return code
@@ -348,7 +353,7 @@ async def cmd_run(ctx: Context) -> int:
     if not args.detach and (args.interactive or args.tty):
         return await _run_interactive(ctx, container.id)
     try:
-        await ctx.engine.start(container.id)
+        await ctx.engine.containers.start(container.id)
     except SkiffError:
         if args.rm:
             await _remove_quietly(ctx, container.id)
@@ -385,13 +390,13 @@ async def cmd_start(ctx: Context) -> int:
             raise UsageError("you cannot start and attach multiple containers at once", 1)
         ref = args.containers[0]
         if args.interactive:
-            container = await ctx.engine.container(ref)
+            container = await ctx.engine.containers.get(ref)
             args.tty = container.config.tty
             return await _run_interactive(ctx, ref, remove=False)
         since_ns = time.time_ns()
-        await ctx.engine.start(ref)
+        await ctx.engine.containers.start(ref)
         return await _attach(ctx, ref, since_ns=since_ns)
-    return await _each(ctx, args.containers, ctx.engine.start)
+    return await _each(ctx, args.containers, ctx.engine.containers.start)
 
 
 async def cmd_stop(ctx: Context) -> int:
@@ -400,28 +405,28 @@ async def cmd_stop(ctx: Context) -> int:
 
     async def stop(ref: str) -> None:
         if sig is None:
-            await ctx.engine.stop(ref, timeout=args.time)
+            await ctx.engine.containers.stop(ref, timeout=args.time)
         else:
-            await ctx.engine.stop(ref, timeout=args.time, signal=sig)
+            await ctx.engine.containers.stop(ref, timeout=args.time, signal=sig)
     return await _each(ctx, args.containers, stop)
 
 
 async def cmd_restart(ctx: Context) -> int:
     return await _each(ctx, ctx.args.containers,
-                       lambda ref: ctx.engine.restart(ref, timeout=ctx.args.time))
+                       lambda ref: ctx.engine.containers.restart(ref, timeout=ctx.args.time))
 
 
 async def cmd_kill(ctx: Context) -> int:
     sig = parse_signal(ctx.args.signal)
-    return await _each(ctx, ctx.args.containers, lambda ref: ctx.engine.kill(ref, sig))
+    return await _each(ctx, ctx.args.containers, lambda ref: ctx.engine.containers.kill(ref, sig))
 
 
 async def cmd_pause(ctx: Context) -> int:
-    return await _each(ctx, ctx.args.containers, ctx.engine.pause)
+    return await _each(ctx, ctx.args.containers, ctx.engine.containers.pause)
 
 
 async def cmd_unpause(ctx: Context) -> int:
-    return await _each(ctx, ctx.args.containers, ctx.engine.unpause)
+    return await _each(ctx, ctx.args.containers, ctx.engine.containers.unpause)
 
 
 async def cmd_rm(ctx: Context) -> int:
@@ -429,27 +434,27 @@ async def cmd_rm(ctx: Context) -> int:
 
     async def remove(ref: str) -> None:
         if args.volumes:
-            await ctx.engine.remove(ref, force=args.force, volumes=True)
+            await ctx.engine.containers.remove(ref, force=args.force, volumes=True)
         else:
-            await ctx.engine.remove(ref, force=args.force)
+            await ctx.engine.containers.remove(ref, force=args.force)
     return await _each(ctx, args.containers, remove)
 
 
 async def cmd_wait(ctx: Context) -> int:
     async def wait(ref: str) -> None:
-        code = await ctx.engine.wait(ref)
+        code = await ctx.engine.containers.wait(ref)
         ctx.out.write(f"{code}\n")
         ctx.out.flush()
     return await _each(ctx, ctx.args.containers, wait, echo=False)
 
 
 async def cmd_rename(ctx: Context) -> int:
-    await ctx.engine.rename(ctx.args.container, ctx.args.new_name)
+    await ctx.engine.containers.rename(ctx.args.container, ctx.args.new_name)
     return 0
 
 
 async def cmd_diff(ctx: Context) -> int:
-    for change in await ctx.engine.diff(ctx.args.container):
+    for change in await ctx.engine.containers.changes(ctx.args.container):
         ctx.out.write(f"{change.kind} {change.path}\n")
     return 0
 
@@ -558,7 +563,7 @@ async def _run_config(ctx: Context, cache: dict[str, dict[str, Any]], image_id: 
                       ) -> dict[str, Any]:
     if image_id not in cache:
         try:
-            cache[image_id] = (await ctx.engine.image(image_id)).run_config
+            cache[image_id] = (await ctx.engine.images.get(image_id)).run_config
         except NotFound:
             cache[image_id] = {}
     return cache[image_id]
@@ -570,7 +575,7 @@ async def _ports(ctx: Context, container: Any) -> dict[str, Any]:
     if not (container.config.ports or container.config.publish_all):
         return {}
     try:
-        ports = await ctx.engine.port(container.id)
+        ports = await ctx.engine.containers.port(container.id)
     except NotFound:
         return {}
     return ports if isinstance(ports, dict) else _config_ports(container.config)
@@ -583,7 +588,7 @@ async def cmd_ps(ctx: Context) -> int:
     show_all = args.all or last > 0 or "status" in filters or "exited" in filters
     fmt = "{{.ID}}" if args.quiet else (args.format or PS_FORMAT)
     formatter = Formatter(fmt, PS_HEADERS)
-    containers = [c for c in await ctx.engine.containers(all=show_all) if _matches(c, filters)]
+    containers = [c for c in await ctx.engine.containers.list(all=show_all) if _matches(c, filters)]
     containers.sort(key=lambda c: c.created, reverse=True)
     if last > 0:
         containers = containers[:last]
@@ -618,7 +623,7 @@ async def cmd_logs(ctx: Context) -> int:
     now = time.time()
     since_ns = parse_time(args.since, "--since", now) if args.since else None
     until_ns = parse_time(args.until, "--until", now) if args.until else None
-    await ctx.engine.container(args.container)  # a clear error before any output
+    await ctx.engine.containers.get(args.container)  # a clear error before any output
     follow = args.follow and (until_ns is None or until_ns > time.time_ns())
     writer = LogWriter(ctx.out_bytes, ctx.err_bytes, timestamps=args.timestamps)
     async with writer:
@@ -629,7 +634,7 @@ async def cmd_logs(ctx: Context) -> int:
             window["since"] = f"{max(0, since_ns - 1000) / 1e9:.6f}"
         if until_ns is not None:
             window["until"] = f"{(until_ns + 1000) / 1e9:.6f}"
-        lines = ctx.engine.logs(args.container, follow=follow, tail=tail, **window)
+        lines = ctx.engine.containers.logs(args.container, follow=follow, tail=tail, **window)
         if follow and until_ns is not None:
             # Stop following at --until even if no line arrives after it.
             remaining = max(0.0, until_ns / 1e9 - time.time())
@@ -646,11 +651,11 @@ async def cmd_logs(ctx: Context) -> int:
 async def _inspect_one(ctx: Context, ref: str, kind: str) -> dict[str, Any]:
     if kind in ("", "container"):
         try:
-            return await ctx.engine.inspect(ref)
+            return await ctx.engine.containers.inspect(ref)
         except ContainerNotFound:
             if kind == "container":
                 raise
-    return await ctx.engine.image_inspect(ref)
+    return await ctx.engine.images.inspect(ref)
 
 
 async def inspect_objects(ctx: Context, refs: Sequence[str], kind: str, fmt: str | None) -> int:
@@ -691,7 +696,7 @@ async def cmd_container_inspect(ctx: Context) -> int:
 # -- top, port, stats -------------------------------------------------------------------
 
 async def cmd_top(ctx: Context) -> int:
-    processes = await ctx.engine.top(ctx.args.container)
+    processes = await ctx.engine.containers.top(ctx.args.container)
     lines = ["UID\tPID\t%CPU\tRSS\tCMD"]
     for proc in processes:
         lines.append(f"{proc.user}\t{proc.pid}\t{proc.cpu_percent:.1f}\t"
@@ -710,8 +715,8 @@ def _host_address(binding: dict[str, Any]) -> str:
 
 async def cmd_port(ctx: Context) -> int:
     args = ctx.args
-    await ctx.engine.container(args.container)  # "No such container" before anything else
-    ports: dict[str, Any] = await ctx.engine.port(args.container) or {}
+    await ctx.engine.containers.get(args.container)  # "No such container" before anything else
+    ports: dict[str, Any] = await ctx.engine.containers.port(args.container) or {}
     if args.private:
         key = args.private if "/" in args.private else f"{args.private}/tcp"
         bindings = ports.get(key)
@@ -754,12 +759,12 @@ async def cmd_stats(ctx: Context) -> int:
     refs: list[str] | None = list(args.containers) or None
     if refs:
         for ref in refs:
-            await ctx.engine.container(ref)  # one clear error for a wrong name, first
+            await ctx.engine.containers.get(ref)  # one clear error for a wrong name, first
     elif args.all:
-        refs = [c.id for c in await ctx.engine.containers(all=True)]
+        refs = [c.id for c in await ctx.engine.containers.list(all=True)]
     tty = ctx.out.isatty()
     samples = 0
-    stream = ctx.engine.stats_stream(refs, interval=1.0)
+    stream = ctx.engine.stats.stream(refs, interval=1.0)
     try:
         async for batch in stream:
             samples += 1

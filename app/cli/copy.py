@@ -49,16 +49,17 @@ async def cmd_cp(ctx: Context) -> int:
     dst_container, dst_path = split_cp_arg(args.destination)
     if src_container:
         if dst_path == "-":
-            await ctx.engine.export_files(src_container, src_path, ctx.out_bytes,
+            await ctx.engine.containers.get_archive(src_container, src_path, ctx.out_bytes,
                                           follow_link=args.follow_link)
         else:
-            await ctx.engine.copy_from(src_container, src_path, dst_path,
+            await ctx.engine.containers.copy_from(src_container, src_path, dst_path,
                                        follow_link=args.follow_link, archive=args.archive)
     elif src_path == "-":
         stdin = getattr(ctx.stdin, "buffer", None) or sys.stdin.buffer
-        await ctx.engine.import_files(dst_container, stdin, dst_path, archive=args.archive)
+        await ctx.engine.containers.put_archive(dst_container, stdin, dst_path,
+                                                archive=args.archive)
     else:
-        await ctx.engine.copy_to(dst_container, src_path, dst_path,
+        await ctx.engine.containers.copy_to(dst_container, src_path, dst_path,
                                  follow_link=args.follow_link, archive=args.archive)
     return 0
 

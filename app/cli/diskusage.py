@@ -17,8 +17,7 @@ from app.cli.command import Command, Context
 from app.cli.containers import container_row
 from app.cli.options import UsageError
 from app.cli.output import Formatter, since
-from engine.images.reference import split_familiar
-from engine.units import human_size
+from engine import human_size, split_familiar
 
 __all__ = ["SYSTEM_DF", "summary_rows"]
 
@@ -107,7 +106,7 @@ def _volume_rows(usage: Any) -> list[dict[str, str]]:
 async def cmd_df(ctx: Context) -> int:
     args = ctx.args
     fmt = None if args.format == "table" else args.format
-    usage = await ctx.engine.disk_usage()
+    usage = await ctx.engine.system.df()
     now = time.time()
     if not args.verbose:
         if fmt == "json":

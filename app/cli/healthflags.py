@@ -5,9 +5,7 @@ from __future__ import annotations
 import argparse
 
 from app.cli.options import UsageError
-from engine.containers.health import Healthcheck
-from engine.errors import InvalidArgument
-from engine.timestamps import parse_duration
+from engine import Healthcheck, InvalidArgument, parse_duration
 
 __all__ = ["add_health_flags", "health_flags"]
 

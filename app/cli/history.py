@@ -15,8 +15,7 @@ from typing import Any
 from app.cli.command import Command, Context
 from app.cli.options import UsageError
 from app.cli.output import Formatter, ellipsis, since
-from engine.timestamps import rfc3339_ns
-from engine.units import human_size
+from engine import human_size, rfc3339_ns
 
 __all__ = ["HISTORY", "history_row"]
 
@@ -80,13 +79,13 @@ async def cmd_history(ctx: Context) -> int:
     args = ctx.args
     args.image, human = _image_and_human(ctx)
     if args.platform:
-        image = await ctx.engine.image(args.image)
+        image = await ctx.engine.images.get(args.image)
         wanted = args.platform.strip().lower().split("/")
         actual = [image.os, image.architecture]
         if wanted[:2] != actual[:len(wanted[:2])]:
             raise UsageError(f"image {args.image} is for {'/'.join(actual)}, not "
                              f"{args.platform}", 1)
-    entries = await ctx.engine.history(args.image)
+    entries = await ctx.engine.images.history(args.image)
     if args.quiet:
         fmt = "{{.ID}}"
     elif args.format == "json":

@@ -25,9 +25,7 @@ from app.cli.output import Formatter, created_at, since
 from app.cli.prune import IMAGE_PRUNE
 from app.cli.registry import PULL, PUSH, TAGS
 from app.cli.tarballs import IMPORT
-from engine.errors import SkiffError
-from engine.images.reference import familiar, split_familiar
-from engine.units import human_size
+from engine import SkiffError, familiar, human_size, split_familiar
 
 __all__ = ["COMMANDS", "IMAGE_HEADERS", "MANAGEMENT", "image_rows"]
 
@@ -105,7 +103,7 @@ def _filter_images(images: list[Any], items: list[str]) -> list[Any]:
 
 async def cmd_images(ctx: Context) -> int:
     args = ctx.args
-    images = await ctx.engine.images(all=args.all)
+    images = await ctx.engine.images.list(all=args.all)
     images = _filter_images(images, args.filter)
     if args.repository:
         repo_part, tag_part, _ = split_familiar(args.repository)
@@ -133,7 +131,7 @@ async def cmd_images(ctx: Context) -> int:
 async def cmd_rmi(ctx: Context) -> int:
     for ref in ctx.args.images:
         try:
-            lines = await ctx.engine.remove_image(ref, force=ctx.args.force)
+            lines = await ctx.engine.images.remove(ref, force=ctx.args.force)
         except SkiffError as exc:
             ctx.daemon_error(exc)
             continue
@@ -144,7 +142,7 @@ async def cmd_rmi(ctx: Context) -> int:
 
 
 async def cmd_tag(ctx: Context) -> int:
-    await ctx.engine.tag(ctx.args.source, ctx.args.target)
+    await ctx.engine.images.tag(ctx.args.source, ctx.args.target)
     return 0
 
 
@@ -158,7 +156,7 @@ async def cmd_load(ctx: Context) -> int:
         path = Path(args.input)
         if not path.is_file():
             raise UsageError(f"open {args.input}: no such file", 1)
-        images = await ctx.engine.load(path)
+        images = await ctx.engine.images.load(path)
     else:
         if ctx.stdin.isatty():
             raise UsageError("requested load from stdin, but stdin is empty", 1)
@@ -169,7 +167,7 @@ async def cmd_load(ctx: Context) -> int:
                 shutil.copyfileobj(source, sink, 1 << 20)
             if archive.stat().st_size == 0:
                 raise UsageError("requested load from stdin, but stdin is empty", 1)
-            images = await ctx.engine.load(archive)
+            images = await ctx.engine.images.load(archive)
     for image in images:
         if image.repo_tags:
             for tag in image.repo_tags:
@@ -182,14 +180,14 @@ async def cmd_load(ctx: Context) -> int:
 async def cmd_save(ctx: Context) -> int:
     args = ctx.args
     if args.output:
-        await ctx.engine.save(list(args.images), Path(args.output))
+        await ctx.engine.images.save(list(args.images), Path(args.output))
         return 0
     if ctx.out.isatty():
         raise UsageError("cowardly refusing to save to a terminal. Use the -o flag or redirect",
                          1)
     with tempfile.TemporaryDirectory(prefix="skiff-save-") as tmp:
         archive = Path(tmp) / "archive.tar"
-        await ctx.engine.save(list(args.images), archive)
+        await ctx.engine.images.save(list(args.images), archive)
         sink = ctx.out_bytes
         with archive.open("rb") as source:
             shutil.copyfileobj(source, sink, 1 << 20)

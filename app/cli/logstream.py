@@ -13,7 +13,7 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import IO, Any
 
-from engine.timestamps import format_rfc3339, rfc3339_ns
+from engine import format_rfc3339, rfc3339_ns
 
 __all__ = ["LogWriter", "follow_until_exit", "print_logs"]
 

@@ -23,9 +23,7 @@ from typing import Any, NoReturn
 from app.cli.command import Command, Context, daemon_message
 from app.cli.options import UsageError
 from app.cli.template import TemplateError
-from engine.db import is_disk_full
-from engine.errors import ContainerStartError, SkiffError
-from engine.paths import engine_root
+from engine import ContainerStartError, SkiffError, engine_root, is_disk_full
 
 __all__ = ["build_parser", "main"]
 
@@ -153,10 +151,10 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 async def _run(command: Command, ctx: Context) -> int:
     if not command.needs_engine:
         return await command.run(ctx)
-    from engine.engine import Engine
+    from engine import Engine
 
     async with Engine() as engine:
-        ctx.engine = engine
+        ctx.opened = engine
         return await command.run(ctx)
 
 
@@ -185,7 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         what = "unknown flag" if flag.startswith("-") else "unexpected argument"
         sys.stderr.write(f"{PROG}: {what}: {flag}\nSee '{prog} --help'.\n")
         return 125 if flag.startswith("-") else 1
-    ctx = Context(engine=None, args=args, prog=prog)
+    ctx = Context(args=args, prog=prog)
     try:
         if command.precheck is not None:
             command.precheck(ctx)  # flag errors before the engine is even opened

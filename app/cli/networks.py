@@ -8,7 +8,7 @@ from typing import Any
 from app.cli.command import Command, Context
 from app.cli.options import UsageError
 from app.cli.output import Formatter, inspect_each
-from engine.errors import SkiffError
+from engine import SkiffError
 
 __all__ = ["COMMANDS", "MANAGEMENT", "network_row"]
 
@@ -37,7 +37,7 @@ async def cmd_create(ctx: Context) -> int:
     if args.driver not in ("", "bridge"):
         raise UsageError(f"network driver {args.driver!r} is not supported: Skiff creates "
                          "bridge networks")
-    network = await ctx.engine.network_create(args.name, subnet=args.subnet,
+    network = await ctx.engine.networks.create(args.name, subnet=args.subnet,
                                               gateway=args.gateway)
     ctx.out.write(str(network.get("Id", args.name)) + "\n")
     return 0
@@ -70,7 +70,7 @@ def _filter(networks: list[dict[str, Any]], items: list[str]) -> list[dict[str, 
 
 async def cmd_ls(ctx: Context) -> int:
     args = ctx.args
-    networks = _filter(await ctx.engine.networks(), args.filter)
+    networks = _filter(await ctx.engine.networks.list(), args.filter)
     fmt = "{{.ID}}" if args.quiet else (args.format or NETWORKS_FORMAT)
     rows = [network_row(n, trunc=not args.no_trunc) for n in networks]
     Formatter(fmt, NETWORK_HEADERS).write(rows, ctx.out)
@@ -78,13 +78,13 @@ async def cmd_ls(ctx: Context) -> int:
 
 
 async def cmd_inspect(ctx: Context) -> int:
-    return await inspect_each(ctx, ctx.args.networks, ctx.engine.network_inspect)
+    return await inspect_each(ctx, ctx.args.networks, ctx.engine.networks.inspect)
 
 
 async def cmd_rm(ctx: Context) -> int:
     for name in ctx.args.networks:
         try:
-            await ctx.engine.network_remove(name)
+            await ctx.engine.networks.remove(name)
         except SkiffError as exc:
             ctx.daemon_error(exc)
             continue
@@ -95,13 +95,13 @@ async def cmd_rm(ctx: Context) -> int:
 
 async def cmd_connect(ctx: Context) -> int:
     args = ctx.args
-    await ctx.engine.network_connect(args.network, args.container, aliases=args.alias,
+    await ctx.engine.networks.connect(args.network, args.container, aliases=args.alias,
                                      ip=args.ip)
     return 0
 
 
 async def cmd_disconnect(ctx: Context) -> int:
-    await ctx.engine.network_disconnect(ctx.args.network, ctx.args.container)
+    await ctx.engine.networks.disconnect(ctx.args.network, ctx.args.container)
     return 0
 
 
@@ -113,12 +113,12 @@ async def cmd_prune(ctx: Context) -> int:
         if ctx.stdin.readline().strip().lower() not in ("y", "yes"):
             return 0
     removed: list[str] = []
-    for network in await ctx.engine.networks():
+    for network in await ctx.engine.networks.list():
         name = str(network.get("Name", ""))
         if name in PREDEFINED or network.get("Containers"):
             continue
         try:
-            await ctx.engine.network_remove(name)
+            await ctx.engine.networks.remove(name)
         except SkiffError as exc:
             ctx.daemon_error(exc)
             continue

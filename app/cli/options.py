@@ -13,14 +13,17 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from engine import units
-from engine.containers import mountspec, portspec
-from engine.containers.config import MountSpec, PortBinding, RestartPolicy
-from engine.containers.securityopt import normalize_security_opts
-from engine.errors import InvalidArgument
-from engine.signals import signal_name
-from engine.timestamps import parse_timestamp
-from engine.units import parse_ram
+import engine
+from engine import (
+    InvalidArgument,
+    MountSpec,
+    PortBinding,
+    RestartPolicy,
+    normalize_security_opts,
+    parse_ram,
+    parse_timestamp,
+    signal_name,
+)
 
 __all__ = [
     "UsageError",
@@ -62,7 +65,7 @@ def parse_memory(text: str, flag: str = "-m, --memory") -> int:
 def parse_cpus(text: str) -> int:
     """``--cpus 1.5`` → nano CPUs (1.5e9), by the engine's rule."""
     try:
-        return units.parse_cpus(text)
+        return engine.parse_cpus(text)
     except InvalidArgument as exc:
         raise UsageError(f'invalid argument "{text}" for "--cpus" flag: {exc}') from None
 
@@ -84,17 +87,17 @@ def parse_restart(text: str) -> RestartPolicy:
 
 def parse_publish(text: str) -> list[PortBinding]:
     """``-p``: the engine's rule (engine.containers.portspec)."""
-    return _usage(portspec.parse_publish, text)
+    return _usage(engine.parse_publish, text)
 
 
 def parse_volume(text: str) -> MountSpec:
     """``-v``: the engine's rule (engine.containers.mountspec); ``-v /ctr`` is anonymous."""
-    return _usage(mountspec.parse_volume, text)
+    return _usage(engine.parse_volume, text)
 
 
 def parse_mount(text: str) -> MountSpec:
     """``--mount``: the engine's rule (engine.containers.mountspec)."""
-    return _usage(mountspec.parse_mount, text)
+    return _usage(engine.parse_mount, text)
 
 
 def _usage(parse: Callable[[str], T], text: str) -> T:

@@ -15,8 +15,7 @@ from datetime import datetime
 from typing import Any, TextIO
 
 from app.cli.template import Template, TemplateError
-from engine.timestamps import rfc3339_ns
-from engine.units import human_duration
+from engine import human_duration, rfc3339_ns
 
 __all__ = [
     "Formatter",
@@ -155,7 +154,7 @@ async def inspect_each(ctx: Any, names: Sequence[str],
                        lookup: Callable[[str], Awaitable[dict[str, Any]]]) -> int:
     """``X inspect NAME...``: docker's JSON list (or --format per object); a missing
     one is a line on stderr and exit status 1, the others are still printed."""
-    from engine.errors import NotFound
+    from engine import NotFound
 
     fmt = ctx.args.format
     template = Template(fmt.replace("\\t", "\t").replace("\\n", "\n")) if fmt else None

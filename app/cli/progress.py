@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, TextIO
 
-from engine.registry.progresstext import (
+from engine import (
     PULL_WORDS,
     PUSH_WORDS,
     WITH_BAR,

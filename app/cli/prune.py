@@ -11,10 +11,10 @@ does the others in docker's order: containers, networks, volumes (with
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from collections.abc import Awaitable, Callable
 
 from app.cli.command import Command, Context
-from engine.units import human_size
+from engine import Pruned, human_size
 
 __all__ = ["CONTAINER_PRUNE", "IMAGE_PRUNE", "SYSTEM_PRUNE", "confirmed", "write_pruned"]
 
@@ -28,7 +28,7 @@ def confirmed(ctx: Context, warning: str) -> bool:
     return ctx.stdin.readline().strip().lower() in ("y", "yes")
 
 
-def write_pruned(ctx: Context, heading: str, pruned: Any) -> None:
+def write_pruned(ctx: Context, heading: str, pruned: Pruned) -> None:
     """The removed objects under their heading (nothing when none went); errors on stderr."""
     for error in pruned.errors:
         ctx.daemon_error(error)
@@ -43,7 +43,7 @@ def _total(ctx: Context, reclaimed: int) -> None:
 async def cmd_container_prune(ctx: Context) -> int:
     if not confirmed(ctx, "WARNING! This will remove all stopped containers."):
         return 0
-    pruned = await ctx.engine.container_prune()
+    pruned = await ctx.engine.containers.prune()
     write_pruned(ctx, "Deleted Containers", pruned)
     _total(ctx, pruned.reclaimed)
     return ctx.status
@@ -54,7 +54,7 @@ async def cmd_image_prune(ctx: Context) -> int:
             else "all dangling images")
     if not confirmed(ctx, f"WARNING! This will remove {what}."):
         return 0
-    pruned = await ctx.engine.image_prune(all=ctx.args.all)
+    pruned = await ctx.engine.images.prune(all=ctx.args.all)
     write_pruned(ctx, "Deleted Images", pruned)
     _total(ctx, pruned.reclaimed)
     return ctx.status
@@ -76,11 +76,12 @@ async def cmd_system_prune(ctx: Context) -> int:
         return 0
     engine = ctx.engine
     reclaimed = 0
-    steps: list[tuple[str, Any]] = [("Deleted Containers", engine.container_prune),
-                                    ("Deleted Networks", engine.network_prune)]
+    steps: list[tuple[str, Callable[[], Awaitable[Pruned]]]] = [
+        ("Deleted Containers", engine.containers.prune),
+        ("Deleted Networks", engine.networks.prune)]
     if args.volumes:
-        steps.append(("Deleted Volumes", lambda: engine.volume_prune(anonymous_only=True)))
-    steps.append(("Deleted Images", lambda: engine.image_prune(all=args.all)))
+        steps.append(("Deleted Volumes", lambda: engine.volumes.prune(anonymous_only=True)))
+    steps.append(("Deleted Images", lambda: engine.images.prune(all=args.all)))
     for heading, prune in steps:
         pruned = await prune()
         write_pruned(ctx, heading, pruned)

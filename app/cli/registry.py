@@ -16,8 +16,7 @@ from app.cli.command import Command, Context
 from app.cli.options import UsageError
 from app.cli.output import Formatter, ellipsis
 from app.cli.progress import ProgressBoard
-from engine.errors import ImageNotFound, NotFound
-from engine.images.reference import DOCKER_HUB, Reference
+from engine import DOCKER_HUB, ImageNotFound, NotFound, Reference
 
 __all__ = ["COMMANDS", "PULL", "PUSH", "TAGS", "ensure_image", "pull_header", "search_row"]
 
@@ -47,12 +46,12 @@ async def pull(ctx: Context, ref: str, *, platform: str | None, out: TextIO,
     "Using default tag" nor the final canonical reference."""
     board = ProgressBoard(out, tty=out.isatty(), quiet=quiet)
     try:
-        before = (await ctx.engine.image(ref)).id
+        before = (await ctx.engine.images.get(ref)).id
     except NotFound:
         before = ""
     for line in pull_header(ref, default_tag_note=not for_run):
         board.line(line)
-    image = await ctx.engine.pull(ref, platform=platform, progress=board)
+    image = await ctx.engine.images.pull(ref, platform=platform, progress=board)
     reference = Reference.parse(ref)
     shown = reference.familiar
     if image.manifest_digest:
@@ -72,7 +71,7 @@ async def ensure_image(ctx: Context, ref: str, policy: str, platform: str | None
     if policy == "always":
         return await pull(ctx, ref, platform=platform, out=ctx.err, for_run=True)
     try:
-        return await ctx.engine.image(ref)
+        return await ctx.engine.images.get(ref)
     except ImageNotFound:
         if policy == "never":
             raise
@@ -93,7 +92,7 @@ async def cmd_push(ctx: Context) -> int:
     reference = Reference.parse(args.image)
     board = ProgressBoard(ctx.out, tty=ctx.out.isatty(), push=True, quiet=args.quiet)
     board.line(f"The push refers to repository [{reference.name}]")
-    digest = await ctx.engine.push(args.image, progress=board)
+    digest = await ctx.engine.images.push(args.image, progress=board)
     if args.quiet:
         ctx.out.write(args.image + "\n")
     else:
@@ -131,14 +130,14 @@ async def cmd_login(ctx: Context) -> int:
         password = getpass.getpass("Password: ")
         if not password:
             raise UsageError("Error: Password Required", 1)
-    await ctx.engine.login(server, username, password)
+    await ctx.engine.registry.login(server, username, password)
     ctx.out.write("Login Succeeded\n")
     return 0
 
 
 async def cmd_logout(ctx: Context) -> int:
     server = ctx.args.server or DOCKER_HUB
-    await ctx.engine.logout(server)
+    await ctx.engine.registry.logout(server)
     ctx.out.write(f"Removing login credentials for {server}\n")
     return 0
 
@@ -180,7 +179,7 @@ async def cmd_search(ctx: Context) -> int:
     official, stars = _search_filters(args.filter)
     if args.limit < 1 or args.limit > 100:
         raise UsageError(f"invalid --limit {args.limit}: use a number from 1 to 100")
-    results = await ctx.engine.search(args.term, limit=args.limit)
+    results = await ctx.engine.images.search(args.term, limit=args.limit)
     rows = [search_row(r, trunc=not args.no_trunc) for r in results
             if (official is None or bool(r.official) == official) and r.stars >= stars]
     Formatter(args.format or SEARCH_FORMAT, SEARCH_HEADERS).write(rows, ctx.out)
@@ -188,7 +187,7 @@ async def cmd_search(ctx: Context) -> int:
 
 
 async def cmd_tags(ctx: Context) -> int:
-    for tag in await ctx.engine.image_tags(ctx.args.repository):
+    for tag in await ctx.engine.registry.tags(ctx.args.repository):
         ctx.out.write(tag + "\n")
     return 0
 

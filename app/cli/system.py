@@ -22,8 +22,7 @@ from app.cli.options import UsageError, parse_time
 from app.cli.prune import SYSTEM_PRUNE
 from app.cli.serve import SERVE
 from app.cli.template import Template
-from engine.timestamps import format_rfc3339
-from engine.units import bytes_size
+from engine import bytes_size, format_rfc3339
 
 __all__ = ["COMMANDS", "MANAGEMENT", "event_line", "event_record", "parse_event_filters",
            "version_line"]
@@ -96,8 +95,8 @@ def _total_memory() -> int:
 
 
 async def cmd_info(ctx: Context) -> int:
-    containers = await ctx.engine.containers(all=True)
-    images = await ctx.engine.images()
+    containers = await ctx.engine.containers.list(all=True)
+    images = await ctx.engine.images.list()
     states = [c.state.status.value for c in containers]
     data: dict[str, Any] = {
         "Containers": len(containers),
@@ -205,7 +204,7 @@ async def cmd_events(ctx: Context) -> int:
     until_ns = parse_time(args.until, "--until", now) if args.until else None
     template = (Template(args.format.replace("\\t", "\t").replace("\\n", "\n"))
                 if args.format else None)
-    stream = ctx.engine.events(since_ns=since_ns, until_ns=until_ns)  # --until ends it
+    stream = ctx.engine.events.stream(since_ns=since_ns, until_ns=until_ns)  # --until ends it
     try:
         async for event in stream:
             if not _event_matches(event, filters):

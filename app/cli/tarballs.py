@@ -22,19 +22,19 @@ __all__ = ["EXPORT", "IMPORT"]
 
 async def cmd_export(ctx: Context) -> int:
     args = ctx.args
-    await ctx.engine.container(args.container)  # "No such container" before any file
+    await ctx.engine.containers.get(args.container)  # "No such container" before any file
     if not args.output:
         if ctx.out.isatty():
             raise UsageError("cowardly refusing to save to a terminal. Use the -o flag or "
                              "redirect", 1)
         sink = ctx.out_bytes
-        await ctx.engine.export(args.container, sink)
+        await ctx.engine.containers.export(args.container, sink)
         sink.flush()
         return 0
     target = Path(args.output)
     try:
         with target.open("wb") as sink:
-            await ctx.engine.export(args.container, sink)
+            await ctx.engine.containers.export(args.container, sink)
     except BaseException:
         with contextlib.suppress(OSError):
             target.unlink()
@@ -54,7 +54,7 @@ async def cmd_import(ctx: Context) -> int:
         path = Path(source)
         if not path.is_file():
             raise UsageError(f"open {source}: no such file or directory", 1)
-        image = await ctx.engine.import_image(path, args.reference or "", **options)
+        image = await ctx.engine.images.import_(path, args.reference or "", **options)
     else:
         if ctx.stdin.isatty():
             raise UsageError("requested import from stdin, but stdin is a terminal: pipe or "
@@ -65,7 +65,7 @@ async def cmd_import(ctx: Context) -> int:
                 shutil.copyfileobj(getattr(ctx.stdin, "buffer", ctx.stdin), sink, 1 << 20)
             if path.stat().st_size == 0:
                 raise UsageError("requested import from stdin, but stdin is empty", 1)
-            image = await ctx.engine.import_image(path, args.reference or "", **options)
+            image = await ctx.engine.images.import_(path, args.reference or "", **options)
     ctx.out.write(image.id + "\n")
     return 0
 

@@ -13,9 +13,7 @@ from typing import Any
 
 from app.cli.command import Command, Context
 from app.cli.options import UsageError, parse_cpus, parse_memory, parse_restart
-from engine.containers.checks import check_resources
-from engine.containers.config import Resources
-from engine.errors import SkiffError
+from engine import Resources, SkiffError, check_resources
 
 __all__ = ["UPDATE", "update_changes"]
 
@@ -58,7 +56,7 @@ async def cmd_update(ctx: Context) -> int:
     changes = update_changes(ctx.args)
     for ref in ctx.args.containers:
         try:
-            await ctx.engine.update(ref, **changes)
+            await ctx.engine.containers.update(ref, **changes)
         except SkiffError as exc:
             ctx.daemon_error(exc)
             continue

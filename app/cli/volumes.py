@@ -9,8 +9,7 @@ from app.cli.command import Command, Context
 from app.cli.options import UsageError, parse_labels
 from app.cli.output import Formatter, inspect_each
 from app.cli.prune import write_pruned
-from engine.errors import SkiffError
-from engine.units import human_size
+from engine import SkiffError, human_size
 
 __all__ = ["COMMANDS", "MANAGEMENT", "volume_row"]
 
@@ -35,19 +34,19 @@ async def cmd_create(ctx: Context) -> int:
     if args.opt:
         raise UsageError("volume options (-o) are not supported by Skiff's local driver")
     name = args.name or args.name_flag
-    volume = await ctx.engine.volume_create(name, labels=parse_labels(args.label))
+    volume = await ctx.engine.volumes.create(name, labels=parse_labels(args.label))
     ctx.out.write(volume.name + "\n")
     return 0
 
 
 async def _in_use(ctx: Context) -> set[str]:
-    return {m.source for c in await ctx.engine.containers(all=True)
+    return {m.source for c in await ctx.engine.containers.list(all=True)
             for m in c.config.mounts if m.type == "volume"}
 
 
 async def cmd_ls(ctx: Context) -> int:
     args = ctx.args
-    volumes = await ctx.engine.volumes()
+    volumes = await ctx.engine.volumes.list()
     for item in args.filter:
         key, eq, value = item.partition("=")
         if not eq:
@@ -73,13 +72,13 @@ async def cmd_ls(ctx: Context) -> int:
 
 
 async def cmd_inspect(ctx: Context) -> int:
-    return await inspect_each(ctx, ctx.args.volumes, ctx.engine.volume_inspect)
+    return await inspect_each(ctx, ctx.args.volumes, ctx.engine.volumes.inspect)
 
 
 async def cmd_rm(ctx: Context) -> int:
     for name in ctx.args.volumes:
         try:
-            await ctx.engine.volume_remove(name, force=ctx.args.force)
+            await ctx.engine.volumes.remove(name, force=ctx.args.force)
         except SkiffError as exc:
             ctx.daemon_error(exc)
             continue
@@ -95,7 +94,7 @@ async def cmd_prune(ctx: Context) -> int:
         ctx.out.flush()
         if ctx.stdin.readline().strip().lower() not in ("y", "yes"):
             return 0
-    pruned = await ctx.engine.volume_prune()
+    pruned = await ctx.engine.volumes.prune()
     write_pruned(ctx, "Deleted Volumes", pruned)
     ctx.out.write(f"Total reclaimed space: {human_size(pruned.reclaimed)}\n")
     return ctx.status

@@ -22,19 +22,23 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
-from typing import Any, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 from PySide6.QtCore import QObject, Signal
 
 from app.desktop.containers.createjob import CreateJob
 from app.desktop.utils.messages import describe, log_failure
-from engine.containers.config import ContainerConfig
-from engine.containers.model import Container, Event
-from engine.errors import (
+from engine import (
+    Container,
+    ContainerConfig,
     ContainerNotFound,
+    Event,
     HelperUnavailable,
+    image_name,
 )
-from engine.names import image_name
+
+if TYPE_CHECKING:
+    from engine import Engine
 
 __all__ = ["Bridge", "EngineLike"]
 
@@ -44,7 +48,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 #: A verb's task; None once the bridge is closed.
 Pending: TypeAlias = "asyncio.Task[Any] | None"
-EngineLike = Any  # engine.engine.Engine; typed loosely so tests of widgets need no engine
+EngineLike: TypeAlias = "Engine"  # what the factory gives: tests pass their own Engine
 
 #: Above this many changed containers in one batch, one full listing is cheaper.
 FULL_REFRESH_AT = 16
@@ -104,7 +108,7 @@ class Bridge(QObject):
         try:
             factory = self._factory
             if factory is None:
-                from engine.engine import Engine
+                from engine import Engine
 
                 factory = Engine
             engine = factory()
@@ -209,7 +213,7 @@ class Bridge(QObject):
         if engine is None:
             return
         try:
-            containers = await engine.containers(all=True)
+            containers = await engine.containers.list(all=True)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -224,7 +228,7 @@ class Bridge(QObject):
         if engine is None:
             return
         try:
-            images = await engine.images()
+            images = await engine.images.list()
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -240,7 +244,7 @@ class Bridge(QObject):
 
         factory = self._factory
         if factory is None:
-            from engine.engine import Engine
+            from engine import Engine
 
             factory = Engine
         loop = asyncio.get_running_loop()
@@ -271,7 +275,7 @@ class Bridge(QObject):
         if engine is None:
             return
         try:
-            containers = await engine.containers(all=True)
+            containers = await engine.containers.list(all=True)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -316,7 +320,7 @@ class Bridge(QObject):
         changed: list[Container] = []
         for container_id in ids:
             try:
-                changed.append(await engine.container(container_id))
+                changed.append(await engine.containers.get(container_id))
             except ContainerNotFound:
                 self.container_removed.emit(container_id)
             except asyncio.CancelledError:
@@ -334,25 +338,26 @@ class Bridge(QObject):
         self.containers_changed.emit([container])
 
     def start(self, container: Container) -> Pending:
-        return self.submit(f"start {container.name}", lambda e: e.start(container.id),
+        return self.submit(f"start {container.name}", lambda e: e.containers.start(container.id),
                            self._changed)
 
     def stop(self, container: Container) -> Pending:
         self.status.emit(f"Stopping {container.name}…")
-        return self.submit(f"stop {container.name}", lambda e: e.stop(container.id),
+        return self.submit(f"stop {container.name}", lambda e: e.containers.stop(container.id),
                            self._done_with_status(self._changed))
 
     def restart(self, container: Container) -> Pending:
         self.status.emit(f"Restarting {container.name}…")
-        return self.submit(f"restart {container.name}", lambda e: e.restart(container.id),
+        return self.submit(f"restart {container.name}",
+                           lambda e: e.containers.restart(container.id),
                            self._done_with_status(self._changed))
 
     def pause(self, container: Container) -> Pending:
-        return self.submit(f"pause {container.name}", lambda e: e.pause(container.id),
+        return self.submit(f"pause {container.name}", lambda e: e.containers.pause(container.id),
                            self._changed)
 
     def unpause(self, container: Container) -> Pending:
-        return self.submit(f"resume {container.name}", lambda e: e.unpause(container.id),
+        return self.submit(f"resume {container.name}", lambda e: e.containers.unpause(container.id),
                            self._changed)
 
     def remove(self, container: Container, force: bool = False) -> Pending:
@@ -361,7 +366,7 @@ class Bridge(QObject):
             self.container_removed.emit(container.id)
 
         return self.submit(f"remove {container.name}",
-                           lambda e: e.remove(container.id, force=force), removed)
+                           lambda e: e.containers.remove(container.id, force=force), removed)
 
     def rename(self, container: Container, name: str) -> Pending:
         def renamed(new: Container) -> None:
@@ -369,7 +374,7 @@ class Bridge(QObject):
             self._changed(new)
 
         return self.submit(f"rename {container.name} to {name}",
-                           lambda e: e.rename(container.id, name), renamed)
+                           lambda e: e.containers.rename(container.id, name), renamed)
 
     def _done_with_status(self, then: Callable[[T], None]) -> Callable[[T], None]:
         def done(value: T) -> None:
@@ -380,11 +385,12 @@ class Bridge(QObject):
     def inspect(self, container_id: str, on_done: Callable[[dict[str, Any]], None],
                 on_error: Callable[[str], None] | None = None) -> Pending:
         return self.submit("read the container's configuration",
-                           lambda e: e.inspect(container_id), on_done, on_error)
+                           lambda e: e.containers.inspect(container_id), on_done, on_error)
 
     def log_path(self, container_id: str, on_done: Callable[[Path], None],
                  on_error: Callable[[str], None] | None = None) -> Pending:
-        return self.submit("open the container's log", lambda e: e.log_path(container_id),
+        return self.submit("open the container's log",
+                           lambda e: e.containers.log_path(container_id),
                            on_done, on_error)
 
     def recreate(self, container: Container, config: ContainerConfig,

@@ -1,6 +1,6 @@
 """The engine's event stream, run off the GUI thread.
 
-``Engine.events()`` reads this user's event journals when something woke it
+``engine.events.stream()`` reads this user's event journals when something woke it
 (engine/changefeed.py), and checks which containers' monitors to follow; with
 hundreds of containers one look is a few milliseconds of Python, and a burst of
 changes costs one every INTERVAL. Even that would be a hitch on the qasync loop, so a
@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import inspect
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from engine import Engine
 
 __all__ = ["READY", "EventPump", "Inbox"]
 
@@ -36,7 +38,7 @@ class EventPump:
     ``deliver(event)`` for each event, and ``deliver(exc)`` once if the stream fails
     (then the pump stops)."""
 
-    def __init__(self, factory: Callable[[], Any], target: asyncio.AbstractEventLoop,
+    def __init__(self, factory: Callable[[], Engine], target: asyncio.AbstractEventLoop,
                  deliver: Callable[[object], None]) -> None:
         self._factory = factory
         self._target = target
@@ -94,12 +96,8 @@ class EventPump:
             self._send(exc)
             return
         try:
-            events = engine.events
-            kwargs: dict[str, Any] = {}  # from now on: nothing to replay
-            if "interval" in inspect.signature(events).parameters:
-                kwargs["interval"] = INTERVAL
-            log.info("following the engine's events (%s)", kwargs)
-            stream = events(**kwargs).__aiter__()
+            log.info("following the engine's events (a look at most every %s s)", INTERVAL)
+            stream = engine.events.stream(interval=INTERVAL).__aiter__()  # no replay
             pending = asyncio.ensure_future(stream.__anext__())
             # One turn of the loop: the stream opens its journals and sleeps.
             # Changes before that make no event, so the receiver lists

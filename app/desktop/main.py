@@ -25,6 +25,7 @@ from PySide6.QtWidgets import QApplication
 if TYPE_CHECKING:
     from app.desktop.bridge import Bridge
     from app.desktop.mainwindow import MainWindow
+    from engine import Engine
 
 __all__ = ["build", "icon", "main", "run"]
 
@@ -38,7 +39,7 @@ def icon() -> QIcon:
     return QIcon.fromTheme("skiff")
 
 
-def build(app: QApplication, engine_factory: Callable[[], object] | None = None,
+def build(app: QApplication, engine_factory: Callable[[], Engine] | None = None,
           settings_path: Path | None = None) -> tuple[Bridge, MainWindow]:
     """The bridge and main window, not yet shown or opened."""
     from app.desktop.bridge import Bridge

@@ -32,9 +32,7 @@ from app.desktop.plugins import install as install_plugins
 from app.desktop.utils.prefs import AppSettings
 from app.desktop.widgets.confirm import ask, tell
 from app.desktop.widgets.messagebar import MessageBar
-from engine.containers.config import ContainerConfig
-from engine.containers.model import Container
-from engine.images.model import Image
+from engine import Container, ContainerConfig, Image
 
 __all__ = ["MainWindow"]
 
@@ -313,7 +311,7 @@ class MainWindow(QMainWindow):
             self.details.show_tab(key)
 
     def _on_settings_networks_wanted(self) -> None:
-        self.bridge.submit("list networks", lambda engine: engine.networks(),
+        self.bridge.submit("list networks", lambda engine: engine.networks.list(),
                            on_done=lambda networks: self.details.settings.set_networks(
                                [str(n["Name"]) for n in networks]))
 

@@ -28,9 +28,7 @@ from app.desktop.stats.view import StatsView
 from app.desktop.terminal.view import TerminalView
 from app.desktop.utils.commandlog import CommandLog
 from app.desktop.widgets.commandbar import CommandBar
-from engine.containers.cmdline import run_command, verb_command
-from engine.containers.config import ContainerConfig
-from engine.containers.model import Container
+from engine import Container, ContainerConfig, run_command, verb_command
 
 if TYPE_CHECKING:
     from app.desktop.containers.createjob import CreateJob

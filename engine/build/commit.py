@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from engine.build.imagedoc import encode
 from engine.build.seam import EngineSeam
@@ -21,19 +21,15 @@ from engine.containers.logformat import format_time
 from engine.images.instructions import apply_changes
 from engine.images.model import Image
 
-if TYPE_CHECKING:
-    from engine.engine import Engine
-
 __all__ = ["commit_container"]
 
 
-async def commit_container(engine: Engine, ref: str, reference: str = "", *,
+async def commit_container(seam: EngineSeam, ref: str, reference: str = "", *,
                            changes: Sequence[str] = (), message: str = "",
                            author: str = "", pause: bool = True) -> Image:
-    seam = EngineSeam(engine)
-    container = await engine.container(ref)
+    container = await seam.containers.get(ref)
     config = container.config
-    image = engine.image_store.get(config.image_id)
+    image = seam.images.get(config.image_id)
     paused = False
     if container.state.status == "running":
         if not pause:
@@ -41,13 +37,13 @@ async def commit_container(engine: Engine, ref: str, reference: str = "", *,
 
             raise InvalidState(f"container {container.name} is running: commit pauses it "
                                "unless --pause=false")
-        await engine.pause(container.id)
+        await seam.containers.pause(container.id)
         paused = True
     try:
         layer = await seam.container_layer(container.id)
     finally:
         if paused:
-            await engine.unpause(container.id)
+            await seam.containers.unpause(container.id)
     doc: dict[str, Any] = copy.deepcopy(image.config)
     merged = merge_config(config, image.run_config)
     run = {**image.run_config, "Entrypoint": merged.entrypoint, "Cmd": merged.cmd,

@@ -20,7 +20,9 @@ from engine.images.model import Image, Layer
 from engine.images.sizes import measure_layers
 
 if TYPE_CHECKING:
-    from engine.engine import Engine
+    from engine.services.containers import ContainerService
+    from engine.services.images import ImageService
+    from engine.services.shared import Shared
 
 __all__ = ["OCI_LAYER", "EngineSeam"]
 
@@ -28,12 +30,18 @@ OCI_LAYER = "application/vnd.oci.image.layer.v1.tar"
 
 
 class EngineSeam:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.blobs = engine.blobs
-        self.images = engine.image_store
-        self.db = engine.db
-        self.root = engine.root
+    """Over the engine's shared stores and its image and container services (the
+    facade wires it: ``Engine.images.build``, ``Engine.containers.commit``)."""
+
+    def __init__(self, shared: Shared, images: ImageService,
+                 containers: ContainerService) -> None:
+        self.shared = shared
+        self.image_service = images
+        self.containers = containers
+        self.blobs = shared.blobs
+        self.images = shared.image_store
+        self.db = shared.db
+        self.root = shared.root
 
     def find_image(self, ref: str) -> Image | None:
         from engine.errors import ImageNotFound
@@ -44,7 +52,7 @@ class EngineSeam:
             return None
 
     async def pull(self, ref: str, platform: str | None) -> Image:
-        return await self.engine.pull(ref, platform=platform)
+        return await self.image_service.pull(ref, platform=platform)
 
     async def add_image(self, manifest: bytes, config: bytes, layers: list[Layer]) -> Image:
         await measure_layers(self.images, layers)
@@ -54,7 +62,7 @@ class EngineSeam:
         from engine.images.reference import Reference
 
         self.images.tag(image_id, Reference.parse(name).canonical)
-        self.engine._emit("image", "tag", image_id, name=Reference.parse(name).familiar)
+        self.shared.emit("image", "tag", image_id, name=Reference.parse(name).familiar)
 
     def temporary(self) -> IO[bytes]:
         """An anonymous file in the user's own storage, for a layer being made."""
@@ -68,7 +76,7 @@ class EngineSeam:
         loop = asyncio.get_running_loop()
         digest, _new = await loop.run_in_executor(None, self.blobs.ingest_new, tar)
         layer = Layer(digest, digest, self.blobs.size(digest), OCI_LAYER)
-        await self.engine.unpack_layer(layer)
+        await self.shared.unpack_layer(layer)
         return layer
 
     async def run(self, config: ContainerConfig,
@@ -76,11 +84,11 @@ class EngineSeam:
                   started: Callable[[str], None] | None = None) -> tuple[int, Layer | None]:
         """Run a container to its end: its exit code and its changes as a layer (None
         when it changed nothing). The container is removed in every case."""
-        container = await self.engine.create(config)
+        container = await self.containers.create(config)
         try:
             if started is not None:
                 started(container.id)
-            session = await self.engine.start_attached(container.id)
+            session = await self.containers.start_attached(container.id)
             try:
                 while True:
                     stream, data = await session.read()
@@ -91,29 +99,29 @@ class EngineSeam:
             finally:
                 session.close()
             if code is None:
-                code = await self.engine.wait(container.id)
+                code = await self.containers.wait(container.id)
             if code != 0:
                 return code, None
             return 0, await self.container_layer(container.id)
         finally:
             with contextlib.suppress(Exception):
-                await asyncio.shield(self.engine.remove(container.id, force=True,
-                                                        volumes=True))
+                await asyncio.shield(self.containers.remove(container.id, force=True,
+                                                            volumes=True))
 
     async def ensure_volume(self, name: str, labels: dict[str, str]) -> None:
         """A named volume of the user's (a RUN --mount=type=cache), made if missing."""
-        if not self.engine.volume_store.exists(name):
-            await self.engine.volume_create(name, labels)
+        if not self.shared.volume_store.exists(name):
+            await self.containers.volumes.create(name, labels)
 
     async def container_layer(self, container_id: str) -> Layer | None:
         with self.temporary() as tar:
-            reply = await self.engine._call("container_layer", {"id": container_id},
-                                            fds=[tar.fileno()])
+            reply = await self.shared.call("container_layer", {"id": container_id},
+                                           fds=[tar.fileno()])
             if not int(reply.get("entries", 0)):
                 return None
             os.fsync(tar.fileno())
             return await self.store_layer(tar)
 
     def emit(self, action: str, image_id: str, **attributes: Any) -> None:
-        self.engine._emit("image", action, image_id,
-                          **{k: str(v) for k, v in attributes.items()})
+        self.shared.emit("image", action, image_id,
+                         **{k: str(v) for k, v in attributes.items()})

@@ -14,8 +14,8 @@ import asyncio
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from engine.compose.backend import ComposeBackend
 from engine.compose.loader import Project
 from engine.compose.planner import (
     HASH,
@@ -31,6 +31,9 @@ from engine.compose.planner import (
 )
 from engine.containers.model import Container
 from engine.errors import InvalidArgument, NotFound, SkiffError
+
+if TYPE_CHECKING:
+    from engine.engine import Engine
 
 __all__ = ["DependencyError", "Runner", "UpOptions"]
 
@@ -59,7 +62,7 @@ def _quiet(kind: str, name: str, what: str) -> None:
 
 
 class Runner:
-    def __init__(self, engine: ComposeBackend, project: Project,
+    def __init__(self, engine: Engine, project: Project,
                  progress: Progress = _quiet) -> None:
         self.engine = engine
         self.project = project
@@ -69,7 +72,7 @@ class Runner:
     async def containers(self, all: bool = True, oneoff: bool = False,
                          services: Sequence[str] = ()) -> list[Container]:
         """The project's containers (by label), by service and number."""
-        found = [c for c in await self.engine.containers(all=all)
+        found = [c for c in await self.engine.containers.list(all=all)
                  if c.config.labels.get(PROJECT) == self.project.name
                  and (oneoff or c.config.labels.get(ONEOFF) != "True")
                  and (not services or c.config.labels.get(SERVICE) in services)]
@@ -118,7 +121,7 @@ class Runner:
         await self._volumes(services)
 
     async def _networks(self, services: Sequence[str]) -> None:
-        existing = {n["Name"] for n in await self.engine.networks()}
+        existing = {n["Name"] for n in await self.engine.networks.list()}
         used = {net for s in services for net in self.project.services[s].get("networks") or {}}
         for key in sorted(used):
             spec = self.project.networks[key]
@@ -129,14 +132,14 @@ class Runner:
                 raise NotFound(f"network {name} declared as external, but could not be found")
             config = ((spec.get("ipam") or {}).get("config") or [{}])[0]
             self.progress("Network", name, "Creating")
-            await self.engine.network_create(
+            await self.engine.networks.create(
                 name, str(config.get("subnet") or ""), str(config.get("gateway") or ""),
                 {**(spec.get("labels") or {}), PROJECT: self.project.name,
                  "com.docker.compose.network": key, "com.docker.compose.version": VERSION})
             self.progress("Network", name, "Created")
 
     async def _volumes(self, services: Sequence[str]) -> None:
-        existing = {v.name for v in await self.engine.volumes()}
+        existing = {v.name for v in await self.engine.volumes.list()}
         used = {v["source"] for s in services for v in self.project.services[s].get("volumes")
                 or [] if v.get("type") == "volume" and v.get("source")}
         for key in sorted(used):
@@ -147,7 +150,7 @@ class Runner:
             if spec.get("external"):
                 raise NotFound(f"volume {name} declared as external, but could not be found")
             self.progress("Volume", name, "Creating")
-            await self.engine.volume_create(name, {
+            await self.engine.volumes.create(name, {
                 **(spec.get("labels") or {}), PROJECT: self.project.name,
                 "com.docker.compose.volume": key, "com.docker.compose.version": VERSION})
             self.progress("Volume", name, "Created")
@@ -162,13 +165,13 @@ class Runner:
         policy = str(spec.get("pull_policy") or "missing")
         try:
             if policy != "always":
-                return (await self.engine.image(ref)).id
+                return (await self.engine.images.get(ref)).id
         except NotFound:
             if policy == "never" or (spec.get("build") and not spec.get("image")):
                 raise NotFound(f"image {ref} not found; build it with `skiff compose build`"
                                if spec.get("build") else f"image {ref} not found") from None
         self.progress("Image", ref, "Pulling")
-        image = await self.engine.pull(ref)
+        image = await self.engine.images.pull(ref)
         self.progress("Image", ref, "Pulled")
         return image.id
 
@@ -198,7 +201,7 @@ class Runner:
                 self.progress("Container", container.name, "Recreate")
                 await self._remove(container, timeout=None, quiet=True)
             self.progress("Container", name, "Creating")
-            created = await self.engine.create(
+            created = await self.engine.containers.create(
                 container_config(self.project, service, image_id, number=number), name)
             self.progress("Container", name, "Created" if container is None else "Recreated")
             result.append(await self._start(created) if options.start else created)
@@ -208,12 +211,12 @@ class Runner:
 
     async def _start(self, container: Container) -> Container:
         self.progress("Container", container.name, "Starting")
-        started = await self.engine.start(container.id)
+        started = await self.engine.containers.start(container.id)
         service = container.config.labels.get(SERVICE, "")
         networks = self.project.services.get(service, {}).get("networks") or {}
         for key in list(networks)[1:]:
             aliases = [service, *((networks[key] or {}).get("aliases") or [])]
-            await self.engine.network_connect(str(self.project.networks[key]["name"]),
+            await self.engine.networks.connect(str(self.project.networks[key]["name"]),
                                               container.id, aliases,
                                               str((networks[key] or {}).get("ipv4_address")
                                                   or ""))
@@ -234,7 +237,7 @@ class Runner:
             return
         self.progress("Container", container.name, "Waiting")
         while True:
-            current = await self.engine.container(container.id)
+            current = await self.engine.containers.get(container.id)
             state = current.state
             if condition == "service_completed_successfully":
                 if not state.running and state.started_at:
@@ -266,13 +269,13 @@ class Runner:
                     for dep, d in (spec.get("depends_on") or {}).items()
                     if d.get("condition") == "service_completed_successfully"}
         for container in await self.containers(services=services):
-            current = await self.engine.container(container.id)
+            current = await self.engine.containers.get(container.id)
             if container.config.labels.get(SERVICE) in one_shot:
                 continue  # its dependants waited for it to complete
             healthy = current.state.health is not None or current.config.healthcheck is not None
             await self._condition(current, "service_healthy" if healthy else "service_started",
                                   deadline)
-            if not (await self.engine.container(container.id)).state.running:
+            if not (await self.engine.containers.get(container.id)).state.running:
                 raise DependencyError(f"container {container.name} exited "
                                       f"({current.state.exit_code})")
 
@@ -282,7 +285,7 @@ class Runner:
         if container.state.running:
             if not quiet:
                 self.progress("Container", container.name, "Stopping")
-            await self.engine.stop(container.id, timeout)
+            await self.engine.containers.stop(container.id, timeout)
             if not quiet:
                 self.progress("Container", container.name, "Stopped")
 
@@ -292,7 +295,7 @@ class Runner:
             await self._stop(container, timeout, quiet)
         if not quiet:
             self.progress("Container", container.name, "Removing")
-        await self.engine.remove(container.id, force=True, volumes=volumes)
+        await self.engine.containers.remove(container.id, force=True, volumes=volumes)
         if not quiet:
             self.progress("Container", container.name, "Removed")
 
@@ -310,24 +313,24 @@ class Runner:
         await asyncio.gather(*(self._stop(c, timeout) for c in containers))
         for container in containers:  # one at a time: the engine's removals repair as they go
             try:
-                await self._remove(await self.engine.container(container.id), timeout,
+                await self._remove(await self.engine.containers.get(container.id), timeout,
                                    volumes=volumes)
             except NotFound:
                 continue  # a `run --rm` container the engine removed itself
-        existing = {n["Name"] for n in await self.engine.networks()}
+        existing = {n["Name"] for n in await self.engine.networks.list()}
         for spec in project.networks.values():
             name = str(spec["name"])
             if not spec.get("external") and name in existing:
                 self.progress("Network", name, "Removing")
-                await self.engine.network_remove(name)
+                await self.engine.networks.remove(name)
                 self.progress("Network", name, "Removed")
         if volumes:
-            have = {v.name for v in await self.engine.volumes()}
+            have = {v.name for v in await self.engine.volumes.list()}
             for spec in project.volumes.values():
                 name = str(spec["name"])
                 if not spec.get("external") and name in have:
                     self.progress("Volume", name, "Removing")
-                    await self.engine.volume_remove(name)
+                    await self.engine.volumes.remove(name)
                     self.progress("Volume", name, "Removed")
         if rmi:
             for service, spec in project.services.items():
@@ -336,7 +339,7 @@ class Runner:
                     images.add(ref)
             for ref in sorted(images):
                 try:
-                    await self.engine.remove_image(ref)
+                    await self.engine.images.remove(ref)
                     self.progress("Image", ref, "Removed")
                 except (NotFound, SkiffError):
                     continue

@@ -1,6 +1,6 @@
 """The registry client: the OCI distribution protocol over httpx, for the engine.
 
-``service.RegistryService`` is the entry point (pull, push, login, logout,
+``service.RegistryClient`` is the entry point (pull, push, login, logout,
 search, catalog, tags). Underneath, one module a job: ``endpoints`` (HTTPS or,
 where allowed, HTTP; CA certificates), ``credentials`` (auth.json files),
 ``auth`` (challenges, Basic, Bearer tokens), ``session`` (one registry, one

@@ -1,6 +1,6 @@
 """The registry client the engine uses: pull, push, login, logout, search, tags.
 
-One ``RegistryService`` lives as long as its engine. It owns what outlives a
+One ``RegistryClient`` lives as long as its engine. It owns what outlives a
 single operation (the Bearer tokens, the endpoint policy) and opens one
 ``RegistrySession`` per operation. Layer unpacking is not its business: the
 engine passes an ``unpack`` coroutine that makes a layer's directory exist.
@@ -26,12 +26,12 @@ from engine.registry.push import Pusher
 from engine.registry.search import catalog_search, hub_search, list_tags, split_term
 from engine.registry.session import RegistrySession
 
-__all__ = ["RegistryService"]
+__all__ = ["RegistryClient"]
 
 DEFAULT_CHUNK = 16 << 20
 
 
-class RegistryService:
+class RegistryClient:
     """``insecure`` adds registries allowed over plain HTTP to the user's settings."""
 
     def __init__(self, blobs: BlobStore, images: ImageStore, credentials: CredentialStore,

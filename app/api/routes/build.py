@@ -19,10 +19,11 @@ from typing import Any
 from aiohttp import web
 
 from app.api import params
-from app.api.backend import engine_of, errors
+from app.api.backend import engine_of
 from app.api.errors import ApiError
 from app.api.progress import ProgressStream
 from app.api.routing import Routes
+from engine import SkiffError
 
 __all__ = ["routes"]
 
@@ -47,8 +48,7 @@ def _json_map(request: web.Request, name: str) -> dict[str, str]:
 
 @routes.post("/build")
 async def build(request: web.Request) -> web.StreamResponse:
-    from engine.build import BuildOptions, BuildStepFailed, render
-    from engine.build.context import open_context
+    from engine import BuildOptions, BuildStepFailed, open_context, render
 
     if request.query.get("version", "1") == "2":
         raise ApiError(400, "BuildKit is not supported by skiff serve: build with "
@@ -89,13 +89,13 @@ async def build(request: web.Request) -> web.StreamResponse:
                     if text:
                         report({"stream": text})
 
-                return await engine.build(context, options, progress)
+                return await engine.images.build(context, options, progress)
 
             try:
                 result = await stream.run(job)
             except BuildStepFailed as exc:
                 return await _failed(stream, str(exc), exc.code)
-            except errors.SkiffError as exc:
+            except SkiffError as exc:
                 if not stream.started:  # nothing sent yet: an HTTP error, as dockerd's
                     raise
                 return await _failed(stream, str(exc), 1)
@@ -111,7 +111,7 @@ async def build(request: web.Request) -> web.StreamResponse:
 async def commit(request: web.Request) -> web.StreamResponse:
     """docker commit: ``container``, ``repo``, ``tag``, ``comment``, ``author``, ``pause``,
     ``changes`` (repeatable Dockerfile instructions) → ``{"Id": ...}``."""
-    from engine.images.reference import Reference
+    from engine import Reference
 
     container = request.query.get("container", "").strip()
     if not container:
@@ -123,7 +123,7 @@ async def commit(request: web.Request) -> web.StreamResponse:
         reference = Reference.parse(repo).with_tag(tag).canonical if tag else repo
     changes = [line for value in request.query.getall("changes", [])
                for line in value.splitlines() if line.strip()]
-    image = await engine_of(request).commit(
+    image = await engine_of(request).containers.commit(
         container, reference, changes=changes, message=request.query.get("comment", ""),
         author=request.query.get("author", ""), pause=params.flag(request, "pause", True))
     return web.json_response({"Id": image.id}, status=201)

@@ -13,7 +13,7 @@ from typing import IO, Any, cast
 
 from aiohttp import web
 
-from app.api.backend import engine_of, errors, sessions_of
+from app.api.backend import engine_of, sessions_of
 from app.api.bridges import BodyReader, ResponseWriter
 from app.api.errors import ApiError
 from app.api.params import flag, number
@@ -21,6 +21,7 @@ from app.api.routing import Routes
 from app.api.sessions import DEFAULT_DETACH_KEYS, Stream, parse_detach_keys, pump
 from app.api.streams import Taken, frame, hijack
 from app.api.views import StatsCounters, top_json
+from engine import InvalidState, NotFound
 
 __all__ = ["routes"]
 
@@ -38,7 +39,7 @@ def _stream_type(tty: bool) -> str:
 @routes.get("/containers/{ref}/logs")
 async def container_logs(request: web.Request) -> web.StreamResponse:
     engine = engine_of(request)
-    container = await engine.container(request.match_info["ref"])
+    container = await engine.containers.get(request.match_info["ref"])
     stdout, stderr = flag(request, "stdout"), flag(request, "stderr")
     if not (stdout or stderr):
         raise ApiError(400, "Bad parameters: you must choose at least one stream")
@@ -47,7 +48,7 @@ async def container_logs(request: web.Request) -> web.StreamResponse:
         request, "tail", 0)
     timestamps = flag(request, "timestamps")
     tty = container.config.tty
-    lines = engine.logs(container.id, follow=flag(request, "follow"), tail=tail,
+    lines = engine.containers.logs(container.id, follow=flag(request, "follow"), tail=tail,
                         since=request.query.get("since") or None,
                         until=request.query.get("until") or None)
     response = web.StreamResponse(headers={"Content-Type": _stream_type(tty)})
@@ -80,7 +81,7 @@ def _detach_keys(text: str, used: bool) -> bytes:
 async def attach_container(request: web.Request) -> web.StreamResponse:
     engine = engine_of(request)
     sessions = sessions_of(request)
-    container = await engine.container(request.match_info["ref"])
+    container = await engine.containers.get(request.match_info["ref"])
     stdin, stdout, stderr = (flag(request, "stdin"), flag(request, "stdout"),
                              flag(request, "stderr"))
     if not flag(request, "stream") and not flag(request, "logs"):
@@ -88,11 +89,11 @@ async def attach_container(request: web.Request) -> web.StreamResponse:
     keys = _detach_keys(request.query.get("detachKeys", ""), container.config.tty and stdin)
     session: Stream | None = None
     if flag(request, "stream") and container.state.status.is_active:
-        session = await engine.attach(container.id)
+        session = await engine.containers.attach(container.id)
     stream = hijack(request, _stream_type(container.config.tty))
     try:
         if flag(request, "logs"):
-            async with contextlib.aclosing(engine.logs(container.id)) as lines:  # type: ignore[type-var]
+            async with contextlib.aclosing(engine.containers.logs(container.id)) as lines:  # type: ignore[type-var]
                 async for line in lines:
                     data = line.data if line.partial else line.data + b"\n"
                     if (line.stream == "stdout" and stdout) or (
@@ -129,12 +130,12 @@ async def attach_container(request: web.Request) -> web.StreamResponse:
 @routes.post("/containers/{ref}/resize")
 async def resize_container(request: web.Request) -> web.StreamResponse:
     engine = engine_of(request)
-    container = await engine.container(request.match_info["ref"])
+    container = await engine.containers.get(request.match_info["ref"])
     rows, cols = number(request, "h", 0), number(request, "w", 0)
     if not container.state.status.is_active:
-        raise errors.InvalidState(f"Container {container.id} is not running")
+        raise InvalidState(f"Container {container.id} is not running")
     if container.config.tty and not sessions_of(request).resize(container.id, rows, cols):
-        session = await engine.attach(container.id)
+        session = await engine.containers.attach(container.id)
         try:
             session.resize(rows, cols)
             await asyncio.sleep(0)  # let the frame go out before the session closes
@@ -147,10 +148,10 @@ async def resize_container(request: web.Request) -> web.StreamResponse:
 @routes.get("/containers/{ref}/top")
 async def container_top(request: web.Request) -> web.StreamResponse:
     engine = engine_of(request)
-    container = await engine.container(request.match_info["ref"])
+    container = await engine.containers.get(request.match_info["ref"])
     if not container.state.status.is_active:
-        raise errors.InvalidState(f"Container {container.id} is not running")
-    return web.json_response(top_json(await engine.top(container.id)))
+        raise InvalidState(f"Container {container.id} is not running")
+    return web.json_response(top_json(await engine.containers.top(container.id)))
 
 
 _KINDS = {"C": 0, "A": 1, "D": 2}
@@ -158,7 +159,7 @@ _KINDS = {"C": 0, "A": 1, "D": 2}
 
 @routes.get("/containers/{ref}/changes")
 async def container_changes(request: web.Request) -> web.StreamResponse:
-    changes = await engine_of(request).diff(request.match_info["ref"])
+    changes = await engine_of(request).containers.changes(request.match_info["ref"])
     return web.json_response([{"Path": c.path, "Kind": _KINDS.get(c.kind, 0)}
                               for c in changes] or None)
 
@@ -166,21 +167,21 @@ async def container_changes(request: web.Request) -> web.StreamResponse:
 @routes.get("/containers/{ref}/stats")
 async def container_stats(request: web.Request) -> web.StreamResponse:
     engine = engine_of(request)
-    container = await engine.container(request.match_info["ref"])
+    container = await engine.containers.get(request.match_info["ref"])
     counters = StatsCounters()
     if not flag(request, "stream", default=True):
-        sample = await engine.stats(container.id)
+        sample = await engine.stats.get(container.id)
         if not flag(request, "one-shot") and container.state.status.is_active:
             counters.render(sample)
             await asyncio.sleep(1.0)  # a second sample, so precpu_stats means something
-            sample = await engine.stats(container.id)
+            sample = await engine.stats.get(container.id)
         return web.json_response(counters.render(sample))
     response = web.StreamResponse(headers={"Content-Type": "application/json"})
     await response.prepare(request)
     while True:
         try:
-            sample = await engine.stats(container.id)
-        except errors.NotFound:
+            sample = await engine.stats.get(container.id)
+        except NotFound:
             break
         await response.write(json.dumps(counters.render(sample)).encode() + b"\n")
         await asyncio.sleep(1.0)
@@ -198,9 +199,9 @@ async def _tar_out(request: web.Request, response: web.StreamResponse, copy: Any
 @routes.get("/containers/{ref}/export")
 async def export_container(request: web.Request) -> web.StreamResponse:
     engine = engine_of(request)
-    container = await engine.container(request.match_info["ref"])
+    container = await engine.containers.get(request.match_info["ref"])
     response = web.StreamResponse(headers={"Content-Type": "application/x-tar"})
-    await _tar_out(request, response, lambda out: engine.export(container.id, out))
+    await _tar_out(request, response, lambda out: engine.containers.export(container.id, out))
     return response
 
 
@@ -235,12 +236,12 @@ def _archive_path(request: web.Request) -> str:
 
 async def _stat(request: web.Request) -> tuple[str, Any]:
     engine = engine_of(request)
-    container = await engine.container(request.match_info["ref"])
+    container = await engine.containers.get(request.match_info["ref"])
     path = _archive_path(request)
     try:
-        entry = await engine.stat_file(container.id, path)
-    except errors.NotFound:
-        raise errors.NotFound(f"Could not find the file {path} in container "
+        entry = await engine.containers.stat_file(container.id, path)
+    except NotFound:
+        raise NotFound(f"Could not find the file {path} in container "
                               f"{container.name}") from None
     return container.id, entry
 
@@ -259,16 +260,16 @@ async def get_archive(request: web.Request) -> web.StreamResponse:
                                            "X-Docker-Container-Path-Stat": _path_stat(entry)})
     path = _archive_path(request)
     await _tar_out(request, response,
-                   lambda out: engine.export_files(container_id, path, out))
+                   lambda out: engine.containers.get_archive(container_id, path, out))
     return response
 
 
 @routes.put("/containers/{ref}/archive")
 async def put_archive(request: web.Request) -> web.StreamResponse:
     engine = engine_of(request)
-    container = await engine.container(request.match_info["ref"])
+    container = await engine.containers.get(request.match_info["ref"])
     path = _archive_path(request)
     source = BodyReader(request.content, asyncio.get_running_loop())
-    await engine.import_files(container.id, cast(IO[bytes], source), path)
+    await engine.containers.put_archive(container.id, cast(IO[bytes], source), path)
     return web.Response(status=200)
 

@@ -13,12 +13,13 @@ from typing import Any
 
 from aiohttp import web
 
-from app.api.backend import RestartPolicy, engine_of, errors, keeper_of, sessions_of
+from app.api.backend import RestartPolicy, engine_of, keeper_of, sessions_of
 from app.api.createbody import container_config, extra_endpoints
 from app.api.errors import ApiError
 from app.api.params import filters, flag, json_body, number, optional_number
 from app.api.routing import Routes
 from app.api.views import container_ports, container_summary, unix_seconds
+from engine import Conflict, InvalidState, NotFound
 
 __all__ = ["routes"]
 
@@ -84,7 +85,7 @@ def _matches(summary: dict[str, Any], container: Any, wanted: dict[str, list[str
 
 
 async def _live_settings(engine: Any, container: Any, summary: dict[str, Any]) -> None:
-    inspected = await engine.inspect(container.id)
+    inspected = await engine.containers.inspect(container.id)
     settings = inspected.get("NetworkSettings") or {}
     summary["Ports"] = container_ports(settings.get("Ports") or {}, container.config)
     summary["NetworkSettings"] = {"Networks": settings.get("Networks") or {}}
@@ -108,14 +109,14 @@ async def list_containers(request: web.Request) -> web.StreamResponse:
     limit = number(request, "limit", -1)
     everything = flag(request, "all") or limit > 0 or any(
         k in wanted for k in ("status", "exited", "before", "since"))
-    containers = await engine.containers(all=everything)
+    containers = await engine.containers.list(all=everything)
     containers.sort(key=lambda c: c.created, reverse=True)
     for key, older in (("before", True), ("since", False)):
         for ref in wanted.get(key, []):
-            pivot = await engine.container(ref)
+            pivot = await engine.containers.get(ref)
             containers = [c for c in containers
                           if (c.created < pivot.created if older else c.created > pivot.created)]
-    sizes = (await engine.container_sizes([c.id for c in containers])
+    sizes = (await engine.containers.sizes([c.id for c in containers])
              if flag(request, "size") else {})
     runs: dict[str, dict[str, Any]] = {}
     found = []
@@ -123,15 +124,15 @@ async def list_containers(request: web.Request) -> web.StreamResponse:
         image_id = container.config.image_id
         if image_id not in runs:
             try:
-                runs[image_id] = (await engine.image(image_id)).run_config
-            except errors.NotFound:
+                runs[image_id] = (await engine.images.get(image_id)).run_config
+            except NotFound:
                 runs[image_id] = {}
         summary = container_summary(container, runs[image_id], {},
                                     sizes.get(container.id) if sizes else None)
         if container.state.running:  # its live network settings (compose compares them)
             try:
                 await _live_settings(engine, container, summary)
-            except errors.NotFound:
+            except NotFound:
                 continue  # removed meanwhile
         if _matches(summary, container, wanted):
             found.append(summary)
@@ -143,12 +144,12 @@ async def list_containers(request: web.Request) -> web.StreamResponse:
 @routes.get("/containers/{ref}/json")
 async def inspect_container(request: web.Request) -> web.StreamResponse:
     engine = engine_of(request)
-    data = await engine.inspect(request.match_info["ref"])
+    data = await engine.containers.inspect(request.match_info["ref"])
     exec_ids = [e.id for e in sessions_of(request).execs.values()
                 if e.container_id == data["Id"]]
     data["ExecIDs"] = exec_ids or None
     if flag(request, "size"):
-        sizes = await engine.container_sizes([data["Id"]])
+        sizes = await engine.containers.sizes([data["Id"]])
         data["SizeRw"] = data["SizeRootFs"] = sizes.get(data["Id"], 0)
     return web.json_response(data)
 
@@ -160,12 +161,12 @@ async def create_container(request: web.Request) -> web.StreamResponse:
     config = container_config(body)
     name = request.query.get("name", "")
     engine = engine_of(request)
-    container = await engine.create(config, name=name)
+    container = await engine.containers.create(config, name=name)
     try:
         for network, aliases, address in extra_endpoints(body):
-            await engine.network_connect(network, container.id, aliases, address)
+            await engine.networks.connect(network, container.id, aliases, address)
     except BaseException:
-        await engine.remove(container.id, force=True)
+        await engine.containers.remove(container.id, force=True)
         raise
     return web.json_response({"Id": container.id, "Warnings": []}, status=201)
 
@@ -174,18 +175,18 @@ async def create_container(request: web.Request) -> web.StreamResponse:
 @routes.post("/containers/{ref}/start")
 async def start_container(request: web.Request) -> web.StreamResponse:
     engine = engine_of(request)
-    container = await engine.container(request.match_info["ref"])
+    container = await engine.containers.get(request.match_info["ref"])
     if container.state.status.is_active and container.state.status.value != "paused":
         return _not_modified()
     pending = sessions_of(request).take_pending(container.id)
     if pending is None:
-        await engine.start(container.id)
+        await engine.containers.start(container.id)
         return _no_content()
     try:
-        session = await engine.start_attached(container.id)  # its attach waits for this
+        session = await engine.containers.start_attached(container.id)  # its attach waits for this
     except BaseException as exc:
         if not pending.done():  # the attach ends too: nothing will come
-            pending.set_exception(errors.InvalidState(f"the container did not start: {exc}"))
+            pending.set_exception(InvalidState(f"the container did not start: {exc}"))
         raise
     if pending.done():  # the attaching client left meanwhile
         session.close()
@@ -204,36 +205,37 @@ def _signal(request: web.Request) -> str | None:
 @routes.post("/containers/{ref}/stop")
 async def stop_container(request: web.Request) -> web.StreamResponse:
     engine = engine_of(request)
-    container = await engine.container(request.match_info["ref"])
+    container = await engine.containers.get(request.match_info["ref"])
     if not container.state.status.can_stop():
         return _not_modified()
-    await engine.stop(container.id, timeout=optional_number(request, "t"),
+    await engine.containers.stop(container.id, timeout=optional_number(request, "t"),
                       signal=_signal(request))
     return _no_content()
 
 
 @routes.post("/containers/{ref}/restart")
 async def restart_container(request: web.Request) -> web.StreamResponse:
-    await engine_of(request).restart(request.match_info["ref"],
+    await engine_of(request).containers.restart(request.match_info["ref"],
                                      timeout=optional_number(request, "t"))
     return _no_content()
 
 
 @routes.post("/containers/{ref}/kill")
 async def kill_container(request: web.Request) -> web.StreamResponse:
-    await engine_of(request).kill(request.match_info["ref"], _signal(request) or "SIGKILL")
+    await engine_of(request).containers.kill(request.match_info["ref"],
+                                             _signal(request) or "SIGKILL")
     return _no_content()
 
 
 @routes.post("/containers/{ref}/pause")
 async def pause_container(request: web.Request) -> web.StreamResponse:
-    await engine_of(request).pause(request.match_info["ref"])
+    await engine_of(request).containers.pause(request.match_info["ref"])
     return _no_content()
 
 
 @routes.post("/containers/{ref}/unpause")
 async def unpause_container(request: web.Request) -> web.StreamResponse:
-    await engine_of(request).unpause(request.match_info["ref"])
+    await engine_of(request).containers.unpause(request.match_info["ref"])
     return _no_content()
 
 
@@ -242,7 +244,7 @@ async def rename_container(request: web.Request) -> web.StreamResponse:
     name = request.query.get("name", "")
     if not name:
         raise ApiError(400, "Neither old nor new names may be empty")
-    await engine_of(request).rename(request.match_info["ref"], name)
+    await engine_of(request).containers.rename(request.match_info["ref"], name)
     return _no_content()
 
 
@@ -265,7 +267,7 @@ async def update_container(request: web.Request) -> web.StreamResponse:
     if restart.get("Name"):
         policy = RestartPolicy.parse(restart["Name"])
         policy = RestartPolicy(policy.name, int(restart.get("MaximumRetryCount") or 0))
-    await engine_of(request).update(
+    await engine_of(request).containers.update(
         request.match_info["ref"], memory=body.get("Memory") or None, nano_cpus=nano,
         pids_limit=body.get("PidsLimit") if body.get("PidsLimit") is not None else None,
         restart_policy=policy)
@@ -278,8 +280,8 @@ async def _exit_code(request: web.Request, container_id: str) -> int:
     has it remembered, since its state goes with it."""
     keeper = keeper_of(request)
     try:
-        code = int((await engine_of(request).container(container_id)).state.exit_code)
-    except errors.NotFound:
+        code = int((await engine_of(request).containers.get(container_id)).state.exit_code)
+    except NotFound:
         code = 0
     return keeper.exit_codes.get(container_id, code)
 
@@ -291,24 +293,24 @@ async def _wait_code(request: web.Request, container: Any, condition: str) -> in
     if condition == "not-running" and not status.is_active:
         return int(container.state.exit_code)
     if condition == "next-exit" and status.value in ("exited", "dead"):
-        while (await engine.container(container.id)).state.status.value in ("exited",
+        while (await engine.containers.get(container.id)).state.status.value in ("exited",
                                                                              "dead"):
             await asyncio.sleep(0.1)  # until it starts again
     if condition != "removed":
-        await engine.wait(container.id)
+        await engine.containers.wait(container.id)
         return await _exit_code(request, container.id)
     gone = keeper.gone(container.id)
     keeper.removers[container.id] = keeper.removers.get(container.id, 0) + 1
     try:
-        await engine.wait(container.id)
+        await engine.containers.wait(container.id)
         code = await _exit_code(request, container.id)
         if container.config.auto_remove:
             keeper.remember(container.id, code)
-            with contextlib.suppress(errors.NotFound):
-                await engine.remove(container.id)
+            with contextlib.suppress(NotFound):
+                await engine.containers.remove(container.id)
             return code
-        with contextlib.suppress(errors.NotFound):
-            await engine.container(container.id)
+        with contextlib.suppress(NotFound):
+            await engine.containers.get(container.id)
             await gone.wait()
         return code
     finally:
@@ -324,7 +326,7 @@ async def wait_container(request: web.Request) -> web.StreamResponse:
     if condition not in ("not-running", "next-exit", "removed"):
         raise ApiError(400, f"invalid condition: {condition!r}: use not-running, next-exit "
                             "or removed")
-    container = await engine_of(request).container(request.match_info["ref"])
+    container = await engine_of(request).containers.get(request.match_info["ref"])
     response = web.StreamResponse(headers={"Content-Type": "application/json"})
     await response.prepare(request)  # the headers now, the body at the exit
     code = await _wait_code(request, container, condition)
@@ -335,7 +337,8 @@ async def wait_container(request: web.Request) -> web.StreamResponse:
 
 @routes.delete("/containers/{ref}")
 async def remove_container(request: web.Request) -> web.StreamResponse:
-    await engine_of(request).remove(request.match_info["ref"], force=flag(request, "force"),
+    await engine_of(request).containers.remove(request.match_info["ref"], force=flag(request,
+                                                                                     "force"),
                                     volumes=flag(request, "v"))
     return _no_content()
 
@@ -345,7 +348,7 @@ async def prune_containers(request: web.Request) -> web.StreamResponse:
     wanted = filters(request, ("until", "label", "label!"))
     engine = engine_of(request)
     if not wanted:
-        pruned = await engine.container_prune()
+        pruned = await engine.containers.prune()
         return web.json_response({"ContainersDeleted": list(pruned.deleted) or None,
                                   "SpaceReclaimed": pruned.reclaimed})
     until_ns = None
@@ -354,7 +357,7 @@ async def prune_containers(request: web.Request) -> web.StreamResponse:
 
         until_ns = parse_timestamp(wanted["until"][0])
     deleted: list[str] = []
-    for container in await engine.containers(all=True):
+    for container in await engine.containers.list(all=True):
         if container.state.status.is_active or container.state.status.value == "removing":
             continue
         labels = container.config.labels
@@ -364,7 +367,7 @@ async def prune_containers(request: web.Request) -> web.StreamResponse:
             continue
         if any(_label_match(v, labels) for v in wanted.get("label!", [])):
             continue
-        with contextlib.suppress(errors.NotFound, errors.Conflict):
-            await engine.remove(container.id)
+        with contextlib.suppress(NotFound, Conflict):
+            await engine.containers.remove(container.id)
             deleted.append(container.id)
     return web.json_response({"ContainersDeleted": deleted or None, "SpaceReclaimed": 0})

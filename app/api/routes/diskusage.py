@@ -27,7 +27,7 @@ def _container_entry(usage: Any, run: dict[str, Any]) -> dict[str, Any]:
 
 @routes.get("/system/df")
 async def disk_usage(request: web.Request) -> web.StreamResponse:
-    usage = await engine_of(request).disk_usage()
+    usage = await engine_of(request).system.df()
     runs = {i.image.id: i.image.run_config for i in usage.images}
     return web.json_response({
         "LayersSize": usage.layers_size,

@@ -14,12 +14,13 @@ import logging
 
 from aiohttp import web
 
-from app.api.backend import engine_of, errors, sessions_of
+from app.api.backend import engine_of, sessions_of
 from app.api.errors import ApiError
 from app.api.params import json_body, number
 from app.api.routing import Routes
 from app.api.sessions import DEFAULT_DETACH_KEYS, ExecInstance, parse_detach_keys, pump
 from app.api.streams import Taken, frame, hijack
+from engine import Conflict, ContainerStartError, NotFound, SkiffError
 
 __all__ = ["routes"]
 
@@ -35,7 +36,7 @@ def _instance(request: web.Request) -> ExecInstance:
     exec_id = request.match_info["exec_id"]
     found = sessions_of(request).execs.get(exec_id)
     if found is None:
-        raise errors.NotFound(f"No such exec instance: {exec_id}")
+        raise NotFound(f"No such exec instance: {exec_id}")
     return found
 
 
@@ -49,13 +50,13 @@ def _forget_old(request: web.Request) -> None:
 @routes.post("/containers/{ref}/exec")
 async def create_exec(request: web.Request) -> web.StreamResponse:
     body = await json_body(request)
-    container = await engine_of(request).container(request.match_info["ref"])
+    container = await engine_of(request).containers.get(request.match_info["ref"])
     status = container.state.status
     if status.value == "paused":
-        raise errors.Conflict(f"Container {container.id} is paused, unpause the container "
+        raise Conflict(f"Container {container.id} is paused, unpause the container "
                               "before exec")
     if not status.is_active:
-        raise errors.Conflict(f"Container {container.id} is not running")
+        raise Conflict(f"Container {container.id} is not running")
     cmd = body.get("Cmd")
     if isinstance(cmd, str):
         cmd = [cmd]
@@ -99,16 +100,16 @@ async def start_exec(request: web.Request) -> web.StreamResponse:
     body = await json_body(request, required=False)
     instance = _instance(request)
     if instance.started:
-        raise errors.Conflict(f"Exec command {instance.id} is already running"
+        raise Conflict(f"Exec command {instance.id} is already running"
                               if instance.running else
                               f"Exec command {instance.id} has already run")
     tty = bool(body.get("Tty", instance.tty))
     console = body.get("ConsoleSize") or instance.console
     rows, cols = (int(console[0]), int(console[1])) if len(console) == 2 else (0, 0)
     engine = engine_of(request)
-    container = await engine.container(instance.container_id)
+    container = await engine.containers.get(instance.container_id)
     if not container.state.status.is_active or container.state.status.value == "paused":
-        raise errors.Conflict(f"Container {container.id} is not running")
+        raise Conflict(f"Container {container.id} is not running")
     try:
         keys = parse_detach_keys(instance.detach_keys) if instance.detach_keys \
             else DEFAULT_DETACH_KEYS
@@ -129,7 +130,7 @@ async def start_exec(request: web.Request) -> web.StreamResponse:
     try:
         try:
             await _start(request, instance, tty, rows, cols)
-        except errors.SkiffError as exc:
+        except SkiffError as exc:
             message = f"{exc}\r\n".encode()
             await stream.write(message if tty else frame("stderr", message))
         else:
@@ -159,13 +160,13 @@ async def _start(request: web.Request, instance: ExecInstance, tty: bool, rows: 
                  cols: int) -> None:
     """The process started, or its exit code (126, 127) when it cannot be run."""
     try:
-        instance.session = await engine_of(request).exec(
+        instance.session = await engine_of(request).containers.exec(
             instance.container_id, instance.cmd, tty=tty, env=instance.env,
             user=instance.user, workdir=instance.workdir, rows=rows, cols=cols)
         instance.running = True
-    except errors.ContainerStartError as exc:
+    except ContainerStartError as exc:
         instance.exit_code, instance.failure = exc.exit_code, str(exc)
-    except errors.SkiffError:
+    except SkiffError:
         instance.exit_code = 126
         raise
 

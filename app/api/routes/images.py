@@ -15,7 +15,7 @@ from typing import Any
 from aiohttp import web
 
 from app.api import params
-from app.api.backend import engine_of, errors
+from app.api.backend import engine_of
 from app.api.errors import ApiError
 from app.api.filters import Filters
 from app.api.imagejson import IMAGE_FILTERS, filter_images, history_json, image_summary
@@ -23,7 +23,7 @@ from app.api.progress import ProgressStream, PullMessages, PushMessages
 from app.api.registryauth import credentials_for
 from app.api.routing import Routes
 from app.api.versions import parse_version
-from engine.images.reference import Reference
+from engine import ImageNotFound, Reference, SkiffError
 
 __all__ = ["routes"]
 
@@ -41,10 +41,10 @@ def _version(request: web.Request) -> tuple[int, int]:
 async def list_images(request: web.Request) -> web.StreamResponse:
     engine = engine_of(request)
     found = Filters(params.filters(request, IMAGE_FILTERS))
-    images = await engine.images(all=params.flag(request, "all"))
+    images = await engine.images.list(all=params.flag(request, "all"))
     by_ref = {}
     for ref in [*found.get("before"), *found.get("since")]:
-        by_ref[ref] = await engine.image(ref)
+        by_ref[ref] = await engine.images.get(ref)
     kept = filter_images(images, found, by_ref.__getitem__)
     kept.sort(key=lambda image: image.created, reverse=True)
     old = _version(request) < (1, 44)
@@ -66,8 +66,8 @@ async def create_image(request: web.Request) -> web.StreamResponse:
     engine = engine_of(request)
     wanted = ref.canonical
     try:
-        before = (await engine.image(wanted)).id
-    except errors.ImageNotFound:
+        before = (await engine.images.get(wanted)).id
+    except ImageNotFound:
         before = ""
     stream = ProgressStream(request)
     messages = PullMessages()
@@ -81,12 +81,12 @@ async def create_image(request: web.Request) -> web.StreamResponse:
             for message in messages(event):
                 report(message)
 
-        return await engine.pull(wanted, platform=platform, progress=progress,
+        return await engine.images.pull(wanted, platform=platform, progress=progress,
                                  credentials=credentials)
 
     try:
         image = await stream.run(pull)
-    except errors.SkiffError as exc:
+    except SkiffError as exc:
         if not stream.started:  # nothing sent yet: the pull's header waits in the queue
             raise
         return await stream.finish(exc)
@@ -111,7 +111,7 @@ async def _import(request: web.Request) -> web.StreamResponse:
     with tempfile.TemporaryDirectory(prefix="skiff-api-import-") as tmp:
         tarball = Path(tmp) / "import.tar"
         await _save_body(request, tarball)
-        image = await engine.import_image(
+        image = await engine.images.import_(
             tarball, reference, changes=request.query.getall("changes", []),
             message=request.query.get("message", ""),
             platform=request.query.get("platform", "").strip() or None)
@@ -132,13 +132,13 @@ async def _save_body(request: web.Request, path: Path) -> int:
 @routes.get("/images/{name:.+}/json")
 async def inspect_image(request: web.Request) -> web.StreamResponse:
     engine = engine_of(request)
-    return web.json_response(await engine.image_inspect(request.match_info["name"]))
+    return web.json_response(await engine.images.inspect(request.match_info["name"]))
 
 
 @routes.get("/images/{name:.+}/history")
 async def image_history(request: web.Request) -> web.StreamResponse:
     engine = engine_of(request)
-    return web.json_response(history_json(await engine.history(request.match_info["name"])))
+    return web.json_response(history_json(await engine.images.history(request.match_info["name"])))
 
 
 @routes.post("/images/{name:.+}/push")
@@ -149,7 +149,7 @@ async def push_image(request: web.Request) -> web.StreamResponse:
     if tag:
         ref = ref.with_tag(tag)
     engine = engine_of(request)
-    await engine.image(ref.canonical)  # No such image: … before anything is streamed
+    await engine.images.get(ref.canonical)  # No such image: … before anything is streamed
     credentials = credentials_for(request, ref.registry)  # a malformed one: refused now
     stream = ProgressStream(request)
     messages = PushMessages()
@@ -160,13 +160,13 @@ async def push_image(request: web.Request) -> web.StreamResponse:
             for message in messages(event):
                 report(message)
 
-        digest: str = await engine.push(ref.canonical, progress=progress,
+        digest: str = await engine.images.push(ref.canonical, progress=progress,
                                         credentials=credentials)
         return digest
 
     try:
         digest = await stream.run(push)
-    except errors.SkiffError as exc:
+    except SkiffError as exc:
         return await stream.finish(exc)
     await stream.send({"status": f"{ref.tag}: digest: {digest}"})
     await stream.send({"progressDetail": {}, "aux": {"Tag": ref.tag, "Digest": digest}})
@@ -180,14 +180,14 @@ async def tag_image(request: web.Request) -> web.StreamResponse:
         raise ApiError(400, "repository name must have at least one component")
     tag = request.query.get("tag", "").strip()
     target = Reference.parse(repo).with_tag(tag).canonical if tag else repo
-    await engine_of(request).tag(request.match_info["name"], target)
+    await engine_of(request).images.tag(request.match_info["name"], target)
     return web.Response(status=201)
 
 
 @routes.delete("/images/{name:.+}")
 async def remove_image(request: web.Request) -> web.StreamResponse:
     engine = engine_of(request)
-    lines = await engine.remove_image(request.match_info["name"],
+    lines = await engine.images.remove(request.match_info["name"],
                                       force=params.flag(request, "force"))
     return web.json_response([{kind: name} for kind, name in lines])
 
@@ -199,7 +199,7 @@ async def search_images(request: web.Request) -> web.StreamResponse:
         raise ApiError(400, "the search term must not be empty")
     found = Filters(params.filters(request, ("is-official", "is-automated", "stars")))
     limit = params.number(request, "limit", 25)
-    results = await engine_of(request).search(term, limit)
+    results = await engine_of(request).images.search(term, limit)
     official = found.boolean("is-official")
     stars = max((int(v) for v in found.get("stars") if v.isdigit()), default=0)
     return web.json_response([
@@ -227,7 +227,7 @@ async def _send_archive(request: web.Request, names: list[str]) -> web.StreamRes
     engine = engine_of(request)
     with tempfile.TemporaryDirectory(prefix="skiff-api-save-") as tmp:
         archive = Path(tmp) / "images.tar"
-        await engine.save(names, archive)
+        await engine.images.save(names, archive)
         response = web.StreamResponse(headers={"Content-Type": "application/x-tar"})
         response.content_length = archive.stat().st_size
         await response.prepare(request)
@@ -246,7 +246,7 @@ async def load_images(request: web.Request) -> web.StreamResponse:
         archive = Path(tmp) / "images.tar"
         if not await _save_body(request, archive):
             raise ApiError(400, "requested load from stdin, but stdin is empty")
-        images = await engine.load(archive)
+        images = await engine.images.load(archive)
     stream = ProgressStream(request)
     for image in images:
         lines = [f"Loaded image: {Reference.parse(t).familiar}" for t in image.repo_tags] \
@@ -262,7 +262,7 @@ async def prune_images(request: web.Request) -> web.StreamResponse:
     dangling = found.boolean("dangling")
     if found.get("label") or found.get("label!") or found.get("until"):
         raise ApiError(400, "image prune filters other than dangling are not supported yet")
-    pruned = await engine_of(request).image_prune(all=dangling is False)
+    pruned = await engine_of(request).images.prune(all=dangling is False)
     deleted = []
     for line in pruned.deleted:
         kind, _, name = line.partition(": ")

@@ -24,13 +24,13 @@ routes = Routes()
 @routes.get("/networks")
 async def list_networks(request: web.Request) -> web.StreamResponse:
     found = Filters(params.filters(request, NETWORK_FILTERS))
-    networks = filter_networks(await engine_of(request).networks(), found)
+    networks = filter_networks(await engine_of(request).networks.list(), found)
     return web.json_response([network_json(n, containers=False) for n in networks])
 
 
 @routes.get("/networks/{id}")
 async def inspect_network(request: web.Request) -> web.StreamResponse:
-    network = await engine_of(request).network_inspect(request.match_info["id"])
+    network = await engine_of(request).networks.inspect(request.match_info["id"])
     return web.json_response(network_json(network))
 
 
@@ -44,7 +44,7 @@ async def create_network(request: web.Request) -> web.StreamResponse:
     labels = body.get("Labels") or {}
     if not isinstance(labels, dict):
         raise ApiError(400, "network Labels must be an object of strings")
-    created = await engine_of(request).network_create(
+    created = await engine_of(request).networks.create(
         name, subnet, gateway, {str(k): str(v) for k, v in labels.items()})
     return web.json_response({"Id": created["Id"], "Warning": ""}, status=201)
 
@@ -59,8 +59,8 @@ async def connect_network(request: web.Request) -> web.StreamResponse:
     aliases = [str(a) for a in endpoint.get("Aliases") or []]
     ipam = endpoint.get("IPAMConfig") or {}
     engine = engine_of(request)
-    network = await engine.network_inspect(request.match_info["id"])
-    await engine.network_connect(network["Name"], container, aliases,
+    network = await engine.networks.inspect(request.match_info["id"])
+    await engine.networks.connect(network["Name"], container, aliases,
                                  str(ipam.get("IPv4Address") or ""))
     return web.Response(status=200)
 
@@ -72,16 +72,16 @@ async def disconnect_network(request: web.Request) -> web.StreamResponse:
     if not container:
         raise ApiError(400, "no container given: the body needs Container")
     engine = engine_of(request)
-    network = await engine.network_inspect(request.match_info["id"])
-    await engine.network_disconnect(network["Name"], container)
+    network = await engine.networks.inspect(request.match_info["id"])
+    await engine.networks.disconnect(network["Name"], container)
     return web.Response(status=200)
 
 
 @routes.delete("/networks/{id}")
 async def remove_network(request: web.Request) -> web.StreamResponse:
     engine = engine_of(request)
-    network = await engine.network_inspect(request.match_info["id"])
-    await engine.network_remove(network["Name"])
+    network = await engine.networks.inspect(request.match_info["id"])
+    await engine.networks.remove(network["Name"])
     return web.Response(status=204)
 
 
@@ -93,5 +93,5 @@ async def prune_networks(request: web.Request) -> web.StreamResponse:
     engine = engine_of(request)
     if found.get("label") or found.get("label!"):
         raise ApiError(400, "network prune does not support label filters yet")
-    pruned = await engine.network_prune()
+    pruned = await engine.networks.prune()
     return web.json_response({"NetworksDeleted": pruned.deleted or None})

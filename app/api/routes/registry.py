@@ -28,13 +28,13 @@ async def login(request: web.Request) -> web.StreamResponse:
         raise ApiError(400, "identity tokens are not supported by Skiff: log in with a "
                             "username and password")
     server = str(body.get("serveraddress") or DOCKER_HUB)
-    await engine_of(request).login(server, username, password)
+    await engine_of(request).registry.login(server, username, password)
     return web.json_response({"Status": "Login Succeeded", "IdentityToken": ""})
 
 
 @routes.get("/distribution/{name:.+}/json")
 async def distribution(request: web.Request) -> web.StreamResponse:
-    found = await engine_of(request).distribution(request.match_info["name"])
+    found = await engine_of(request).registry.distribution(request.match_info["name"])
     return web.json_response({
         "Descriptor": {"mediaType": found.media_type, "digest": found.digest,
                        "size": found.size},

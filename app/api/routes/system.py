@@ -84,8 +84,8 @@ def _memory() -> int:
 @routes.get("/info")
 async def info(request: web.Request) -> web.StreamResponse:
     engine = engine_of(request)
-    containers = await engine.containers(all=True)
-    images = await engine.images()
+    containers = await engine.containers.list(all=True)
+    images = await engine.images.list()
     states = [c.state.status.value for c in containers]
     running, paused = states.count("running"), states.count("paused")
     data: dict[str, Any] = {
@@ -126,7 +126,7 @@ async def info(request: web.Request) -> web.StreamResponse:
                            "Mirrors": []},
         "NCPU": os.cpu_count() or 0,
         "MemTotal": _memory(),
-        "DockerRootDir": str(engine.root),
+        "DockerRootDir": str(engine.system.root),
         "Name": socket.gethostname(),
         "Labels": [],
         "ExperimentalBuild": False,
@@ -204,7 +204,7 @@ async def events(request: web.Request) -> web.StreamResponse:
     until = request.query.get("until", "")
     since_ns = parse_timestamp(since) if since else None
     until_ns = parse_timestamp(until) if until else None
-    stream = engine_of(request).events(since_ns=since_ns, until_ns=until_ns)
+    stream = engine_of(request).events.stream(since_ns=since_ns, until_ns=until_ns)
     response = web.StreamResponse(headers={"Content-Type": "application/json"})
     await response.prepare(request)
     try:

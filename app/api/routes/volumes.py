@@ -38,12 +38,12 @@ def volume_json(volume: Any, *, size: int | None = None, links: int | None = Non
 async def list_volumes(request: web.Request) -> web.StreamResponse:
     found = Filters(params.filters(request, VOLUME_FILTERS))
     engine = engine_of(request)
-    volumes = await engine.volumes()
+    volumes = await engine.volumes.list()
     dangling = found.boolean("dangling")
     used: set[str] = set()
     if dangling is not None:
-        used = {m["Name"] for c in await engine.containers(all=True)
-                for m in (await engine.inspect(c.id)).get("Mounts") or []
+        used = {m["Name"] for c in await engine.containers.list(all=True)
+                for m in (await engine.containers.inspect(c.id)).get("Mounts") or []
                 if m.get("Type") == "volume"}
     kept = [v for v in volumes
             if found.any_matches("name", [v.name], substring=True)
@@ -55,7 +55,7 @@ async def list_volumes(request: web.Request) -> web.StreamResponse:
 
 @routes.get("/volumes/{name}")
 async def inspect_volume(request: web.Request) -> web.StreamResponse:
-    volume = await engine_of(request).volume(request.match_info["name"])
+    volume = await engine_of(request).volumes.get(request.match_info["name"])
     return web.json_response(volume_json(volume))
 
 
@@ -71,14 +71,14 @@ async def create_volume(request: web.Request) -> web.StreamResponse:
     labels = body.get("Labels") or {}
     if not isinstance(labels, dict):
         raise ApiError(400, "volume Labels must be an object of strings")
-    volume = await engine_of(request).volume_create(
+    volume = await engine_of(request).volumes.create(
         str(body.get("Name") or ""), {str(k): str(v) for k, v in labels.items()})
     return web.json_response(volume_json(volume), status=201)
 
 
 @routes.delete("/volumes/{name}")
 async def remove_volume(request: web.Request) -> web.StreamResponse:
-    await engine_of(request).volume_remove(request.match_info["name"],
+    await engine_of(request).volumes.remove(request.match_info["name"],
                                            force=params.flag(request, "force"))
     return web.Response(status=204)
 
@@ -92,6 +92,6 @@ async def prune_volumes(request: web.Request) -> web.StreamResponse:
     version = request.match_info.get("api_version", "")
     recent = not version or parse_version(version[1:]) >= (1, 42)
     every = found.boolean("all") is True or not recent
-    pruned = await engine_of(request).volume_prune(anonymous_only=not every)
+    pruned = await engine_of(request).volumes.prune(anonymous_only=not every)
     return web.json_response({"VolumesDeleted": pruned.deleted or None,
                               "SpaceReclaimed": pruned.reclaimed})

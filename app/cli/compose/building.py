@@ -7,15 +7,14 @@ from collections.abc import Sequence
 
 from app.cli.command import Command, Context
 from app.cli.compose.project import project_of, runner_of
-from engine.compose.loader import Project
+from engine import Project
 
 __all__ = ["COMMANDS", "build_services"]
 
 
 async def build_services(ctx: Context, project: Project, services: Sequence[str] = (),
                          no_cache: bool = False, pull: bool = False) -> None:
-    from engine.build.builder import BuildOptions
-    from engine.build.context import open_context
+    from engine import BuildOptions, open_context
 
     progress = runner_of(ctx, project).progress
     for name in services or sorted(project.services):
@@ -33,7 +32,7 @@ async def build_services(ctx: Context, project: Project, services: Sequence[str]
                                target=str(build.get("target") or ""), no_cache=no_cache,
                                pull=pull, labels={str(k): str(v) for k, v in
                                                   (build.get("labels") or {}).items()})
-        await ctx.engine.build(open_context(str(build["context"])), options)
+        await ctx.engine.images.build(open_context(str(build["context"])), options)
         progress("Service", name, "Built")
 
 

@@ -8,7 +8,7 @@ import asyncio
 from app.cli.command import Command, Context
 from app.cli.compose.project import project_of, runner_of
 from app.cli.options import UsageError, parse_signal
-from engine.compose.runner import UpOptions
+from engine import UpOptions
 
 __all__ = ["COMMANDS"]
 
@@ -79,7 +79,7 @@ async def cmd_up(ctx: Context) -> int:
     except asyncio.CancelledError:
         ctx.err.write("Gracefully stopping... (press Ctrl+C again to force)\n")
         for container in containers:
-            await ctx.engine.stop(container.id, args.timeout)
+            await ctx.engine.containers.stop(container.id, args.timeout)
         raise
 
 
@@ -130,17 +130,17 @@ def _verb(name: str, doing: str, done: str, timeout: bool = False, signal: bool 
                     continue
                 runner.progress("Container", container.name, doing)
                 if name == "start":
-                    await ctx.engine.start(container.id)
+                    await ctx.engine.containers.start(container.id)
                 elif name == "stop":
-                    await ctx.engine.stop(container.id, args.timeout)
+                    await ctx.engine.containers.stop(container.id, args.timeout)
                 elif name == "restart":
-                    await ctx.engine.restart(container.id, args.timeout)
+                    await ctx.engine.containers.restart(container.id, args.timeout)
                 elif name == "kill":
-                    await ctx.engine.kill(container.id, parse_signal(args.signal))
+                    await ctx.engine.containers.kill(container.id, parse_signal(args.signal))
                 elif name == "pause":
-                    await ctx.engine.pause(container.id)
+                    await ctx.engine.containers.pause(container.id)
                 else:
-                    await ctx.engine.unpause(container.id)
+                    await ctx.engine.containers.unpause(container.id)
                 runner.progress("Container", container.name, done)
         return 0
 
@@ -167,7 +167,7 @@ async def cmd_rm(ctx: Context) -> int:
         for container in containers:
             if container.state.running:
                 runner.progress("Container", container.name, "Stopping")
-                await ctx.engine.stop(container.id)
+                await ctx.engine.containers.stop(container.id)
                 runner.progress("Container", container.name, "Stopped")
         containers = await runner.containers(all=True, services=args.services)
     doomed = [c for c in containers if not c.state.running]
@@ -178,7 +178,7 @@ async def cmd_rm(ctx: Context) -> int:
         ctx.err.write(f"Going to remove {', '.join(c.name for c in doomed)}\n")
     for container in doomed:
         runner.progress("Container", container.name, "Removing")
-        await ctx.engine.remove(container.id, volumes=args.volumes)
+        await ctx.engine.containers.remove(container.id, volumes=args.volumes)
         runner.progress("Container", container.name, "Removed")
     return 0
 
@@ -202,7 +202,7 @@ async def cmd_pull(ctx: Context) -> int:
         if not args.quiet:
             runner.progress("Image", str(spec["image"]), "Pulling")
         try:
-            await ctx.engine.pull(str(spec["image"]))
+            await ctx.engine.images.pull(str(spec["image"]))
         except Exception:
             if not args.ignore_pull_failures:
                 raise

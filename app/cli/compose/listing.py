@@ -11,9 +11,9 @@ from app.cli.command import Command, Context
 from app.cli.compose.project import project_of, runner_of
 from app.cli.options import UsageError
 from app.cli.output import Formatter, ellipsis, format_ports, since, tabulate
-from engine.compose.planner import PROJECT, SERVICE
-from engine.compose.render import render_yaml
-from engine.containers.statustext import status_text
+from engine import COMPOSE_PROJECT as PROJECT
+from engine import COMPOSE_SERVICE as SERVICE
+from engine import render_yaml, status_text
 
 __all__ = ["COMMANDS"]
 
@@ -78,8 +78,8 @@ async def _row(ctx: Context, container: Any, now: float) -> dict[str, Any]:
     config = container.config
     ports: dict[str, Any] = {}
     if container.state.running and config.ports:
-        ports = await ctx.engine.port(container.id)
-    spec = await ctx.engine.inspect(container.id)
+        ports = await ctx.engine.containers.port(container.id)
+    spec = await ctx.engine.containers.inspect(container.id)
     command = " ".join([*(spec["Config"].get("Entrypoint") or []),
                         *(spec["Config"].get("Cmd") or [])])
     health = container.state.health
@@ -133,7 +133,7 @@ def _b_ls(p: argparse.ArgumentParser) -> None:
 async def cmd_ls(ctx: Context) -> int:
     args = ctx.args
     projects: dict[str, dict[str, Any]] = {}
-    for container in await ctx.engine.containers(all=True):
+    for container in await ctx.engine.containers.list(all=True):
         labels = container.config.labels
         name = labels.get(PROJECT)
         if not name:
@@ -165,13 +165,12 @@ def _b_services(p: argparse.ArgumentParser) -> None:
 
 
 async def cmd_images(ctx: Context) -> int:
-    from engine.images.reference import split_familiar
-    from engine.units import human_size
+    from engine import human_size, split_familiar
 
     runner = runner_of(ctx)
     lines = ["CONTAINER\tREPOSITORY\tTAG\tIMAGE ID\tSIZE"]
     for container in await runner.containers(all=True, services=ctx.args.services):
-        image = await ctx.engine.image(container.config.image_id)
+        image = await ctx.engine.images.get(container.config.image_id)
         repository, tag, _ = split_familiar(container.config.image)
         lines.append(f"{container.name}\t{repository}\t{tag or 'latest'}\t"
                      f"{image.id.removeprefix('sha256:')[:12]}\t{human_size(image.size)}")
@@ -184,7 +183,7 @@ async def cmd_top(ctx: Context) -> int:
     for container in await runner.containers(all=False, services=ctx.args.services):
         ctx.out.write(f"{container.name}\n")
         lines = ["UID\tPID\tPPID\tC\tSTIME\tTTY\tTIME\tCMD"]
-        for proc in await ctx.engine.top(container.id):
+        for proc in await ctx.engine.containers.top(container.id):
             lines.append(f"{proc.user}\t{proc.pid}\t-\t{round(proc.cpu_percent)}\t-\t?\t-\t"
                          f"{proc.command}")
         ctx.out.write("".join(line + "\n" for line in tabulate(lines)) + "\n")
@@ -205,7 +204,7 @@ async def cmd_port(ctx: Context) -> int:
     containers = await runner.containers(all=False, services=[args.service])
     if len(containers) < args.index:
         raise UsageError(f"service \"{args.service}\" is not running")
-    ports = await ctx.engine.port(containers[args.index - 1].id)
+    ports = await ctx.engine.containers.port(containers[args.index - 1].id)
     bindings = ports.get(f"{args.private_port}/{args.protocol}") or []
     if not bindings:
         raise UsageError(f"no port {args.private_port}/{args.protocol} for container "

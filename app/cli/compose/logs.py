@@ -17,9 +17,9 @@ from typing import Any
 
 from app.cli.command import Command, Context
 from app.cli.compose.project import runner_of
-from engine.compose.planner import NUMBER, SERVICE
-from engine.compose.runner import Runner
-from engine.timestamps import format_rfc3339, rfc3339_ns
+from engine import COMPOSE_NUMBER as NUMBER
+from engine import COMPOSE_SERVICE as SERVICE
+from engine import Runner, format_rfc3339, rfc3339_ns
 
 __all__ = ["COMMANDS", "follow_project"]
 
@@ -60,7 +60,7 @@ async def follow_project(ctx: Context, runner: Runner, ids: Sequence[str],
                          until_exit: bool = False, tail: int | None = None,
                          timestamps: bool = False, prefix: bool = True,
                          colour: bool | None = None) -> int:
-    containers = [await ctx.engine.container(i) for i in ids]
+    containers = [await ctx.engine.containers.get(i) for i in ids]
     names = {c.id: _short(c) for c in containers}
     use_colour = sys.stdout.isatty() if colour is None else colour
     printer = Prefixed(ctx, list(names.values()), use_colour, prefix, timestamps)
@@ -69,11 +69,11 @@ async def follow_project(ctx: Context, runner: Runner, ids: Sequence[str],
         ctx.out.flush()
 
     async def one(container_id: str) -> None:
-        async for line in ctx.engine.logs(container_id, follow=True, tail=tail):
+        async for line in ctx.engine.containers.logs(container_id, follow=True, tail=tail):
             printer.write(names[container_id], line)
             ctx.out.flush()
         if until_exit:
-            state = (await ctx.engine.container(container_id)).state
+            state = (await ctx.engine.containers.get(container_id)).state
             printer.say(names[container_id], f"exited with code {state.exit_code}")
 
     tasks = [asyncio.create_task(one(i)) for i in names]
@@ -116,7 +116,7 @@ async def cmd_logs(ctx: Context) -> int:
     streams = []
     for container in containers:
         lines = [(rfc3339_ns(line.time) or 0, n, container.id, line) for n, line in
-                 enumerate([x async for x in ctx.engine.logs(container.id, tail=tail)])]
+                 enumerate([x async for x in ctx.engine.containers.logs(container.id, tail=tail)])]
         streams.append(lines)
     for _, _, container_id, line in heapq.merge(*streams, key=lambda item: item[:2]):
         printer.write(names[container_id], line)

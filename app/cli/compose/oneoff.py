@@ -12,9 +12,7 @@ from app.cli.attach import interact
 from app.cli.command import Command, Context
 from app.cli.compose.project import runner_of
 from app.cli.options import UsageError, parse_env
-from engine.compose.planner import container_config
-from engine.compose.runner import UpOptions
-from engine.errors import SkiffError
+from engine import SkiffError, UpOptions, container_config
 
 __all__ = ["COMMANDS"]
 
@@ -43,7 +41,8 @@ async def cmd_exec(ctx: Context) -> int:
     if len(containers) < args.index:
         raise UsageError(f'service "{args.service}" is not running', 1)
     tty = not args.no_tty and os.isatty(ctx.stdin.fileno())
-    session = await ctx.engine.exec(containers[args.index - 1].id, list(args.command), tty=tty,
+    session = await ctx.engine.containers.exec(containers[args.index - 1].id, list(args.command),
+                                               tty=tty,
                                     env=parse_env(args.env, ctx.environ), user=args.user,
                                     workdir=args.workdir)
     code = await interact(ctx, session, interactive=not args.detach, tty=tty)
@@ -91,18 +90,18 @@ async def cmd_run(ctx: Context) -> int:
         if args.entrypoint is not None else config.entrypoint,
         auto_remove=args.rm)
     name = args.name or f"{project.name}-{args.service}-run-{secrets.token_hex(6)}"
-    container = await ctx.engine.create(config, name)
+    container = await ctx.engine.containers.create(config, name)
     if args.detach:
-        await ctx.engine.start(container.id)
+        await ctx.engine.containers.start(container.id)
         ctx.out.write(container.id + "\n")
         return 0
-    session = await ctx.engine.start_attached(container.id)
+    session = await ctx.engine.containers.start_attached(container.id)
     code = await interact(ctx, session, interactive=config.open_stdin, tty=tty)
     if code is None:
-        code = await ctx.engine.wait(container.id)
+        code = await ctx.engine.containers.wait(container.id)
     if args.rm:
         with contextlib.suppress(SkiffError):  # the engine's auto-remove took it first
-            await ctx.engine.remove(container.id, force=True)
+            await ctx.engine.containers.remove(container.id, force=True)
     return code
 
 

@@ -12,9 +12,7 @@ from typing import TextIO
 
 from app.cli.command import Context
 from app.cli.options import UsageError
-from engine.compose.loader import LoadOptions, Project, load_project
-from engine.compose.runner import Runner
-from engine.errors import InvalidArgument
+from engine import InvalidArgument, LoadOptions, Project, Runner, load_project
 
 __all__ = ["add_project_flags", "project_of", "runner_of"]
 

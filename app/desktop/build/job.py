@@ -10,11 +10,14 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
 from app.desktop.bridge import Bridge
+
+if TYPE_CHECKING:
+    from engine import Engine
 
 __all__ = ["BuildJob", "BuildRequest", "StepRow"]
 
@@ -66,9 +69,8 @@ class BuildJob(QObject):
         if self.task is not None and not self.task.done():
             self.task.cancel()
 
-    async def _run(self, engine: Any) -> str:
-        from engine.build import BuildOptions
-        from engine.build.context import open_context
+    async def _run(self, engine: Engine) -> str:
+        from engine import BuildOptions, open_context
 
         request = self.request
         loop = asyncio.get_running_loop()
@@ -78,13 +80,13 @@ class BuildJob(QObject):
                                    tags=(request.tag,) if request.tag else (),
                                    build_args=dict(request.build_args),
                                    no_cache=request.no_cache)
-            result = await engine.build(context, options, self._on_event)
+            result = await engine.images.build(context, options, self._on_event)
         finally:
             context.close()
         return str(result.image_id)
 
     def _on_event(self, event: Any) -> None:
-        from engine.build import render
+        from engine import render
 
         text = render(event)
         if text:

@@ -12,7 +12,7 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelInde
 from PySide6.QtGui import QColor
 
 from app.desktop.build.job import StepRow
-from engine.units import human_size
+from engine import human_size
 
 __all__ = ["LayerStripModel"]
 

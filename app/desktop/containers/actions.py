@@ -13,8 +13,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QStyle, QWidget
 
-from engine.containers.model import Container
-from engine.containers.state import Status
+from engine import Container, Status
 
 __all__ = ["ContainerActions"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.containers.state import ContainerState, Status
+from engine import ContainerState, Status
 
 __all__ = ["Badge", "container_badge", "job_badge", "sort_group"]
 

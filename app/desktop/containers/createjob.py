@@ -15,12 +15,15 @@ from PySide6.QtCore import QObject, Signal
 
 from app.desktop.images.pullmodel import PullModel
 from app.desktop.utils.messages import describe, log_failure
-from engine.containers.config import ContainerConfig
-from engine.containers.model import Container
-from engine.errors import ImageNotFound, NameInUse
-from engine.images.model import Image
-from engine.names import image_name
-from engine.registry.model import PullProgress
+from engine import (
+    Container,
+    ContainerConfig,
+    Image,
+    ImageNotFound,
+    NameInUse,
+    PullProgress,
+    image_name,
+)
 
 if TYPE_CHECKING:
     from app.desktop.bridge import Bridge
@@ -85,13 +88,13 @@ class CreateJob(QObject):
             image: Image | None = None
             if not pull:
                 try:
-                    image = await engine.image(job.ref)
+                    image = await engine.images.get(job.ref)
                 except ImageNotFound:
                     image = None
             if image is None:
                 job.set_phase("downloading")
                 bridge.status.emit(f"Downloading {job.ref}…")
-                image = await engine.pull(job.ref, progress=job.on_progress)
+                image = await engine.images.pull(job.ref, progress=job.on_progress)
                 bridge.status.emit("")
                 bridge.refresh_images()
             job.set_phase("creating")
@@ -102,7 +105,7 @@ class CreateJob(QObject):
             container: Container | None = None
             for _attempt in range(20):
                 try:
-                    container = await engine.create(config, job.name)
+                    container = await engine.containers.create(config, job.name)
                     break
                 except NameInUse:
                     bridge.note_names({job.name})
@@ -112,7 +115,7 @@ class CreateJob(QObject):
             job.container = container
             bridge.announce(container)
             job.set_phase("starting")
-            container = await engine.start(container.id)
+            container = await engine.containers.start(container.id)
             job.container = container
             bridge.announce(container)
             job.set_phase("done")

@@ -21,7 +21,7 @@ from app.desktop.inspect.view import InspectView
 from app.desktop.inspect.volumestab import VolumesView
 from app.desktop.logs.view import LogView
 from app.desktop.settings.view import SettingsView
-from engine.containers.model import Container
+from engine import Container
 
 __all__ = ["ContainerTab", "DetailsView"]
 

@@ -17,9 +17,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QSystemTrayIcon
 
 from app.desktop.containers.exitreason import died_unexpectedly
-from engine.containers.explain import exit_reason
-from engine.containers.model import Container
-from engine.containers.state import Status
+from engine import Container, Status, exit_reason
 
 __all__ = ["PORTAL", "ExitNotifier"]
 

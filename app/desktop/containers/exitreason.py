@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import signal
 
-from engine.containers.explain import exit_reason, format_bytes
-from engine.containers.model import Container
-from engine.containers.state import ContainerState, Status
+from engine import Container, ContainerState, Status, exit_reason, format_bytes
 
 __all__ = ["died_unexpectedly", "full_reason", "row_detail", "short_reason"]
 

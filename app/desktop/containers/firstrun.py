@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject
 
 from app.desktop.containers.createjob import CreateJob
-from engine.containers.model import Container
+from engine import Container
 
 if TYPE_CHECKING:
     from app.desktop.mainwindow import MainWindow

@@ -13,8 +13,7 @@ from app.desktop.containers.actions import ContainerActions
 from app.desktop.containers.badges import Badge, container_badge
 from app.desktop.containers.reasonlabel import ReasonLabel
 from app.desktop.utils import theme
-from engine.containers.model import Container
-from engine.images.reference import familiar
+from engine import Container, familiar
 
 __all__ = ["ContainerHeader"]
 

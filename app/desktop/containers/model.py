@@ -22,8 +22,7 @@ from PySide6.QtCore import (
 
 from app.desktop.containers.badges import Badge, container_badge, job_badge, sort_group
 from app.desktop.containers.createjob import CreateJob
-from engine.containers.model import Container
-from engine.images.reference import familiar
+from engine import Container, familiar
 
 __all__ = ["ContainerModel", "ContainerSortModel", "Entry"]
 

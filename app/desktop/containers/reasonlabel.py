@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QLabel, QWidget
 
 from app.desktop.containers.exitreason import died_unexpectedly, full_reason
 from app.desktop.utils import theme
-from engine.containers.model import Container
+from engine import Container
 
 __all__ = ["ReasonLabel"]
 

@@ -8,16 +8,13 @@ name and starts if the old one was running.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
-from typing import Any
 
-from engine.containers.config import ContainerConfig
-from engine.containers.model import Container
-from engine.names import next_free
+from engine import Container, ContainerConfig, Engine, next_free
 
 __all__ = ["recreate"]
 
 
-async def recreate(engine: Any, old: Container, config: ContainerConfig,
+async def recreate(engine: Engine, old: Container, config: ContainerConfig,
                    taken: Collection[str] = (), name: str = "",
                    progress: Callable[[str], None] = lambda _step: None) -> Container:
     """``name``: the new container's name (default: the old one's); ``progress`` hears
@@ -26,19 +23,19 @@ async def recreate(engine: Any, old: Container, config: ContainerConfig,
     name = name or old.name
     temporary = next_free(f"{name}-new", set(taken) | {old.name, name})
     progress(f"Creating the new {name}…")
-    new = await engine.create(config, temporary)
+    new = await engine.containers.create(config, temporary)
     try:
-        current = await engine.container(old.id)
+        current = await engine.containers.get(old.id)
         if current.state.status.can_stop():
             progress(f"Stopping the old {old.name}…")
-            await engine.stop(old.id)
+            await engine.containers.stop(old.id)
         progress(f"Removing the old {old.name}…")
-        await engine.remove(old.id)
+        await engine.containers.remove(old.id)
     except BaseException:
-        await engine.remove(new.id, force=True)
+        await engine.containers.remove(new.id, force=True)
         raise
-    new = await engine.rename(new.id, name)
+    new = await engine.containers.rename(new.id, name)
     if was_running:
         progress(f"Starting {name}…")
-        new = await engine.start(new.id)
+        new = await engine.containers.start(new.id)
     return new

@@ -10,7 +10,7 @@ from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from app.desktop.disk.data import Kind
-from engine.units import human_size
+from engine import human_size
 
 __all__ = ["ROW", "DiskBars"]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.diskusage import DiskUsage
+from engine import DiskUsage
 
 __all__ = ["KINDS", "Kind", "kinds"]
 

@@ -25,7 +25,7 @@ from app.desktop.disk import verbs
 from app.desktop.disk.bars import DiskBars
 from app.desktop.disk.data import Kind, kinds
 from app.desktop.widgets.prunedialog import Preview, PruneDialog
-from engine.units import human_size
+from engine import human_size
 
 __all__ = ["DiskPage"]
 

@@ -1,6 +1,6 @@
 """What the Disk usage page asks of the engine, through the one bridge.
 
-Narrow seams over today's Engine (``e.disk_usage()``, ``e.log_path``...): when the
+Narrow seams over today's Engine (``e.system.df()``, ``e.log_path``...): when the
 engine's services land, only these lines change.
 """
 
@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from engine.diskusage import DiskUsage
+from engine import DiskUsage
 
 if TYPE_CHECKING:
     from app.desktop.bridge import Bridge, Pending
@@ -27,10 +27,10 @@ class Usage:
 
 def usage(bridge: Bridge, on_done: Callable[[Usage], None]) -> Pending:
     async def call(e: Any) -> Usage:
-        disk = await e.disk_usage()
+        disk = await e.system.df()
         logs = {}
         for row in disk.containers:
-            path = await e.log_path(row.container.id)
+            path = await e.containers.log_path(row.container.id)
             try:
                 logs[row.container.id] = os.stat(path).st_size
             except OSError:
@@ -41,5 +41,5 @@ def usage(bridge: Bridge, on_done: Callable[[Usage], None]) -> Pending:
 
 
 def container_prune(bridge: Bridge, on_done: Callable[[Any], None]) -> Pending:
-    return bridge.submit("remove the stopped containers", lambda e: e.container_prune(),
+    return bridge.submit("remove the stopped containers", lambda e: e.containers.prune(),
                          on_done)

@@ -28,8 +28,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication, QStyle
 
-from engine.containers.explain import format_bytes
-from engine.containers.files import FileEntry
+from engine import FileEntry, format_bytes
 
 __all__ = ["CHANGE_COLOURS", "CHANGE_WORDS", "FileTreeModel", "parse_names"]
 

@@ -35,8 +35,7 @@ from app.desktop.bridge import Bridge
 from app.desktop.files.model import CHANGE_COLOURS, CHANGE_WORDS, FileTreeModel, parse_names
 from app.desktop.files.viewer import FileViewer
 from app.desktop.widgets.rowtable import Column, RowTable
-from engine.containers.files import FileEntry
-from engine.containers.model import Change, Container
+from engine import Change, Container, Engine, FileEntry
 
 __all__ = ["OPEN_LIMIT", "FilesView", "change_columns"]
 
@@ -197,7 +196,7 @@ class FilesView(QWidget):
                 self.message.emit(text)
 
         self.bridge.submit(f"list {path} in {container.name}",
-                           lambda e: e.list_files(wanted, path), done, failed)
+                           lambda e: e.containers.list_files(wanted, path), done, failed)
 
     def _load_changes(self) -> None:
         container = self.container
@@ -214,7 +213,7 @@ class FilesView(QWidget):
             self._update_note()
 
         self.bridge.submit(f"compare {container.name} with its image",
-                           lambda e: e.diff(wanted), done, self.message.emit)
+                           lambda e: e.containers.changes(wanted), done, self.message.emit)
 
     def _load_names(self) -> None:
         container = self.container
@@ -222,12 +221,12 @@ class FilesView(QWidget):
             return
         wanted = container.id
 
-        async def read(engine: Any) -> tuple[dict[int, str], dict[int, str]]:
+        async def read(engine: Engine) -> tuple[dict[int, str], dict[int, str]]:
             names: list[dict[int, str]] = []
             for path in ("/etc/passwd", "/etc/group"):
                 try:
-                    names.append(parse_names((await engine.read_file(wanted, path, 1 << 16))
-                                             .decode("utf-8", "replace")))
+                    data = await engine.containers.read_file(wanted, path, 1 << 16)
+                    names.append(parse_names(data.decode("utf-8", "replace")))
                 except Exception:  # no such file in a minimal image: numbers it is
                     names.append({})
             return names[0], names[1]
@@ -324,9 +323,9 @@ class FilesView(QWidget):
         wanted = container.id
         name = container.name
 
-        async def read(engine: Any) -> tuple[bytes, int]:
-            entry = await engine.stat_file(wanted, path, True)
-            data = await engine.read_file(wanted, path, OPEN_LIMIT)
+        async def read(engine: Engine) -> tuple[bytes, int]:
+            entry = await engine.containers.stat_file(wanted, path, True)
+            data = await engine.containers.read_file(wanted, path, OPEN_LIMIT)
             return data, entry.size
 
         def done(result: tuple[bytes, int]) -> None:
@@ -380,7 +379,7 @@ class FilesView(QWidget):
             self.message.emit(f"Copied {path} from {name} to {destination}.")
 
         return self.bridge.submit(f"copy {path} out of {name}",
-                                  lambda e: e.copy_from(wanted, path, destination), done)
+                                  lambda e: e.containers.copy_from(wanted, path, destination), done)
 
     def copy_in(self, source: Path, directory: str) -> Any:
         container = self.container
@@ -396,4 +395,4 @@ class FilesView(QWidget):
                 self._load_changes()
 
         return self.bridge.submit(f"copy {source.name} into {name}",
-                                  lambda e: e.copy_to(wanted, source, directory), done)
+                                  lambda e: e.containers.copy_to(wanted, source, directory), done)

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.containers.explain import format_bytes
+from engine import format_bytes
 
 __all__ = ["FileViewer", "describe_content"]
 

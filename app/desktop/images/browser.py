@@ -37,8 +37,7 @@ from app.desktop.images.registrydialog import RegistryDialog
 from app.desktop.images.searchmodel import SearchModel
 from app.desktop.widgets.confirm import ask
 from app.desktop.widgets.elidedlabel import ElidedLabel
-from engine.images.model import Image
-from engine.registry.model import SearchResult
+from engine import Image, SearchResult
 
 __all__ = ["ImageBrowser"]
 

@@ -28,7 +28,7 @@ from app.desktop.images.overview import ImageEntry
 from app.desktop.inspect.jsonmodel import JsonModel
 from app.desktop.learn.data import LayerRow, image_layer_rows
 from app.desktop.widgets.rowtable import Column, RowTable
-from engine.units import human_size
+from engine import human_size
 
 __all__ = ["ImageDetail", "LayerInfo", "layer_infos"]
 

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from app.desktop.learn.data import LayerRow
 from app.desktop.utils import theme
-from engine.containers.explain import format_bytes
+from engine import format_bytes
 
 __all__ = ["LayerStack", "paint_layers", "stack_height"]
 

@@ -9,10 +9,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
 from app.desktop.utils.units import age
-from engine.containers.model import Container
-from engine.images.model import Image
-from engine.images.reference import split_familiar
-from engine.units import human_size
+from engine import Container, Image, human_size, split_familiar
 
 __all__ = ["ImageModel", "ImageRow"]
 

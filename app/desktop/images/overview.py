@@ -13,10 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from engine.containers.model import Container
-from engine.diskusage import DiskUsage
-from engine.images.model import Image
-from engine.images.reference import familiar
+from engine import Container, DiskUsage, Image, familiar
 
 __all__ = ["ImageEntry", "PrunePreview", "image_entries", "prune_preview"]
 

@@ -7,8 +7,7 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
-from engine.registry.model import PullProgress
-from engine.units import human_size
+from engine import PullProgress, human_size
 
 __all__ = ["LayerProgress", "PullModel"]
 

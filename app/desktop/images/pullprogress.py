@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 from app.desktop.containers.createjob import CreateJob
 from app.desktop.images.progressdelegate import ProgressDelegate
 from app.desktop.images.pullmodel import PullModel
-from engine.units import human_size
+from engine import human_size
 
 __all__ = ["PullProgress"]
 

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.images.reference import registry_host
+from engine import registry_host
 
 __all__ = ["RegistryDialog", "check_registry"]
 

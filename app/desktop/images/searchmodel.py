@@ -7,7 +7,7 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
-from engine.registry.model import SearchResult
+from engine import SearchResult
 
 __all__ = ["SearchModel"]
 

@@ -13,9 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.desktop.images.overview import ImageEntry, image_entries
-from engine.images.history import HistoryEntry
-from engine.images.model import Image
-from engine.registry.model import SearchResult
+from engine import HistoryEntry, Image, SearchResult
 
 if TYPE_CHECKING:
     from app.desktop.bridge import Bridge, Pending
@@ -40,7 +38,7 @@ def load(bridge: Bridge, path: Path, on_done: Callable[[list[Image]], None] | No
         if on_error is not None:
             on_error(message)
 
-    return bridge.submit(f"import {path.name}", lambda e: e.load(path), done, failed)
+    return bridge.submit(f"import {path.name}", lambda e: e.images.load(path), done, failed)
 
 def remove_image(bridge: Bridge, ref: str, on_done: Callable[[Any], None] | None = None
                  ) -> Pending:
@@ -49,32 +47,32 @@ def remove_image(bridge: Bridge, ref: str, on_done: Callable[[Any], None] | None
         if on_done is not None:
             on_done(lines)
 
-    return bridge.submit(f"remove the image {ref}", lambda e: e.remove_image(ref), done)
+    return bridge.submit(f"remove the image {ref}", lambda e: e.images.remove(ref), done)
 
 def search(bridge: Bridge, term: str, on_done: Callable[[list[SearchResult]], None],
            on_error: Callable[[str], None]) -> Pending:
-    return bridge.submit(f"search Docker Hub for {term!r}", lambda e: e.search(term, 50),
+    return bridge.submit(f"search Docker Hub for {term!r}", lambda e: e.images.search(term, 50),
                        on_done, on_error)
 
 def catalog(bridge: Bridge, registry: str, on_done: Callable[[list[str]], None],
             on_error: Callable[[str], None]) -> Pending:
-    return bridge.submit(f"list the images of {registry}", lambda e: e.catalog(registry),
+    return bridge.submit(f"list the images of {registry}", lambda e: e.registry.catalog(registry),
                        on_done, on_error)
 
 def image_tags(bridge: Bridge, repository: str, on_done: Callable[[list[str]], None],
                on_error: Callable[[str], None]) -> Pending:
     return bridge.submit(f"list the tags of {repository}",
-                       lambda e: e.image_tags(repository), on_done, on_error)
+                       lambda e: e.registry.tags(repository), on_done, on_error)
 
 def login(bridge: Bridge, registry: str, username: str, password: str,
           on_done: Callable[[None], None], on_error: Callable[[str], None]
           ) -> Pending:
     return bridge.submit(f"log in to {registry}",
-                       lambda e: e.login(registry, username, password), on_done, on_error)
+                       lambda e: e.registry.login(registry, username, password), on_done, on_error)
 
 
 # -- the Images page ------------------------------------------------------------------
-# Narrow seams over today's Engine (``e.disk_usage()``, ``e.image_store``...): when the
+# Narrow seams over today's Engine (``e.system.df()``, ``e._shared.image_store``...): when the
 # engine's services land, only these lines change.
 
 
@@ -87,9 +85,9 @@ class Overview:
 def overview(bridge: Bridge, on_done: Callable[[Overview], None],
              on_error: Callable[[str], None] | None = None) -> Pending:
     async def call(e: Any) -> Overview:
-        usage = await e.disk_usage()
+        usage = await e.system.df()
         containers = [c.container for c in usage.containers]
-        return Overview(image_entries(usage, containers), dict(e.image_store.layer_sizes()))
+        return Overview(image_entries(usage, containers), dict(e._shared.image_store.layer_sizes()))
 
     return bridge.submit("list the images", call, on_done, on_error)
 
@@ -99,7 +97,7 @@ def remove_images(bridge: Bridge, refs: Sequence[str], force: bool,
     async def call(e: Any) -> list[tuple[str, str]]:
         lines: list[tuple[str, str]] = []
         for ref in refs:
-            lines += await e.remove_image(ref, force=force)
+            lines += await e.images.remove(ref, force=force)
         return lines
 
     def done(lines: list[tuple[str, str]]) -> None:
@@ -110,19 +108,19 @@ def remove_images(bridge: Bridge, refs: Sequence[str], force: bool,
 
 
 def tag(bridge: Bridge, source: str, target: str, on_done: Callable[[None], None]) -> Pending:
-    return bridge.submit(f"tag {source} as {target}", lambda e: e.tag(source, target),
+    return bridge.submit(f"tag {source} as {target}", lambda e: e.images.tag(source, target),
                          on_done)
 
 
 def push(bridge: Bridge, ref: str, on_done: Callable[[str], None],
          on_error: Callable[[str], None] | None = None) -> Pending:
-    return bridge.submit(f"push {ref}", lambda e: e.push(ref), on_done, on_error)
+    return bridge.submit(f"push {ref}", lambda e: e.images.push(ref), on_done, on_error)
 
 
 def save(bridge: Bridge, refs: Sequence[str], archive: Path,
          on_done: Callable[[None], None]) -> Pending:
     return bridge.submit(f"save {', '.join(refs)} to {archive.name}",
-                         lambda e: e.save(list(refs), archive), on_done)
+                         lambda e: e.images.save(list(refs), archive), on_done)
 
 
 def prune(bridge: Bridge, all_unused: bool, on_done: Callable[[Any], None]) -> Pending:
@@ -130,7 +128,7 @@ def prune(bridge: Bridge, all_unused: bool, on_done: Callable[[Any], None]) -> P
         bridge.refresh_images()
         on_done(pruned)
 
-    return bridge.submit("prune images", lambda e: e.image_prune(all=all_unused), done)
+    return bridge.submit("prune images", lambda e: e.images.prune(all=all_unused), done)
 
 
 @dataclass(frozen=True)
@@ -141,6 +139,6 @@ class Details:
 
 def details(bridge: Bridge, ref: str, on_done: Callable[[Details], None]) -> Pending:
     async def call(e: Any) -> Details:
-        return Details(await e.history(ref), await e.image_inspect(ref))
+        return Details(await e.images.history(ref), await e.images.inspect(ref))
 
     return bridge.submit(f"read the image {ref}", call, on_done)

@@ -13,10 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.containers.explain import format_bytes
-from engine.containers.files import NamespaceInfo
-from engine.containers.model import Change, Container, Stats
-from engine.images.model import Image
+from engine import Change, Container, Image, NamespaceInfo, Stats, format_bytes
 
 __all__ = [
     "COMMAND_TEXT",

@@ -17,7 +17,7 @@ from app.desktop.bridge import Bridge
 from app.desktop.learn.data import LearnFacts
 from app.desktop.learn.drawing import ContainerDrawing
 from app.desktop.learn.sketch import Sketch, sketch
-from engine.containers.model import Container
+from engine import Container
 
 __all__ = ["PicturePanel"]
 

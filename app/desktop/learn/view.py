@@ -37,9 +37,7 @@ from app.desktop.learn.data import LearnFacts
 from app.desktop.learn.picturepanel import PicturePanel
 from app.desktop.utils.commandlog import CommandLog
 from app.desktop.widgets.rowtable import Column, RowTable
-from engine.containers.explain import format_bytes
-from engine.containers.model import Container
-from engine.errors import SkiffError
+from engine import Container, SkiffError, format_bytes
 
 __all__ = ["LearnView"]
 
@@ -378,7 +376,7 @@ async def gather(engine: EngineLike, container: Container) -> LearnFacts:
     """Ask the engine for every part; a part that fails is left out, with the reason."""
     cid = container.id
     try:
-        container = await engine.container(cid)
+        container = await engine.containers.get(cid)
     except SkiffError:
         pass
     facts = LearnFacts(container)
@@ -395,12 +393,12 @@ async def gather(engine: EngineLike, container: Container) -> LearnFacts:
             facts.missing[name] = f"Could not read it ({type(exc).__name__})."
         return None
 
-    facts.inspect = await part("inspect", engine.inspect(cid)) or {}
-    facts.image = await part("image", engine.image(container.config.image_id))
-    facts.changes = await part("changes", engine.diff(cid))
+    facts.inspect = await part("inspect", engine.containers.inspect(cid)) or {}
+    facts.image = await part("image", engine.images.get(container.config.image_id))
+    facts.changes = await part("changes", engine.containers.changes(cid))
     if container.state.status.is_active:
-        facts.namespaces = await part("namespaces", engine.namespaces(cid))
-        facts.stats = await part("stats", engine.stats(cid))
-    facts.networks = await part("networks", engine.networks()) or []
-    facts.command = await part("command", engine.command_line(cid)) or ""
+        facts.namespaces = await part("namespaces", engine.containers.namespaces(cid))
+        facts.stats = await part("stats", engine.stats.get(cid))
+    facts.networks = await part("networks", engine.networks.list()) or []
+    facts.command = await part("command", engine.containers.command_line(cid)) or ""
     return facts

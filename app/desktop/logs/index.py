@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.desktop.logs import ansi
-from engine.inotify import IN_MODIFY, Inotify
+from engine import IN_MODIFY, Inotify
 
 __all__ = ["LogIndex", "LogRecord", "LogScanner", "LogSearch", "parse_record"]
 

@@ -30,7 +30,7 @@ from PySide6.QtCore import (
 from app.desktop.logs import ansi
 from app.desktop.logs.index import LogIndex, LogRecord, LogScanner, LogSearch, SegmentReader
 from app.desktop.logs.index import parse_record as parse_line
-from engine.timestamps import rfc3339_ns
+from engine import rfc3339_ns
 
 __all__ = ["LogModel", "LogRow", "format_local_time", "time_key"]
 

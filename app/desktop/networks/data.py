@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.containers.model import Container
+from engine import Container
 
 __all__ = ["PREDEFINED", "Member", "NetworkEntry", "check_subnet", "network_entries",
            "network_prune_preview"]

@@ -15,7 +15,7 @@ from app.desktop.bridge import Bridge
 from app.desktop.networks import verbs
 from app.desktop.networks.mapdata import MapData
 from app.desktop.networks.mapview import NetworkMap
-from engine.containers.model import Event
+from engine import Event
 
 __all__ = ["MapPage"]
 

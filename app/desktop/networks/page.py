@@ -25,7 +25,7 @@ from app.desktop.widgets.confirm import ask
 from app.desktop.widgets.prunedialog import Preview, PruneDialog
 from app.desktop.widgets.rowtable import Column, RowTable
 from app.desktop.widgets.tablepage import TablePage
-from engine.containers.model import Event
+from engine import Event
 
 __all__ = ["NetworksPage"]
 

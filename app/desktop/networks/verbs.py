@@ -1,6 +1,6 @@
 """What the Networks page and the network map ask of the engine, through the bridge.
 
-Narrow seams over today's Engine (``e.networks()``, ``e.network_create``...):
+Narrow seams over today's Engine (``e.networks.list()``, ``e.network_create``...):
 when the engine's services land, only these lines change.
 """
 
@@ -20,13 +20,13 @@ __all__ = ["connect", "create", "disconnect", "listing", "map_listing", "prune",
 
 def listing(bridge: Bridge, on_done: Callable[[list[NetworkEntry]], None]) -> Pending:
     async def call(e: Any) -> list[NetworkEntry]:
-        documents = await e.networks()
-        containers = await e.containers(all=True)
+        documents = await e.networks.list()
+        containers = await e.containers.list(all=True)
         own = {c.id: c.config.network for c in containers}
         connected: dict[tuple[str, str], list[str]] = {}
         for cid in {cid for d in documents for cid in (d.get("Containers") or {})
                     if own.get(cid) not in (None, d.get("Name"))}:
-            networks = ((await e.inspect(cid)).get("NetworkSettings") or {}).get(
+            networks = ((await e.containers.inspect(cid)).get("NetworkSettings") or {}).get(
                 "Networks") or {}
             for name, settings in networks.items():
                 connected[(cid, name)] = list((settings or {}).get("Aliases") or [])
@@ -38,13 +38,13 @@ def listing(bridge: Bridge, on_done: Callable[[list[NetworkEntry]], None]) -> Pe
 def create(bridge: Bridge, name: str, subnet: str, gateway: str,
            on_done: Callable[[Any], None]) -> Pending:
     return bridge.submit(f"create the network {name}",
-                         lambda e: e.network_create(name, subnet, gateway), on_done)
+                         lambda e: e.networks.create(name, subnet, gateway), on_done)
 
 
 def remove(bridge: Bridge, names: Sequence[str], on_done: Callable[[None], None]) -> Pending:
     async def call(e: Any) -> None:
         for name in names:
-            await e.network_remove(name)
+            await e.networks.remove(name)
 
     return bridge.submit(f"remove {', '.join(names)}", call, on_done)
 
@@ -52,26 +52,26 @@ def remove(bridge: Bridge, names: Sequence[str], on_done: Callable[[None], None]
 def connect(bridge: Bridge, network: str, container: str, aliases: Sequence[str],
             on_done: Callable[[None], None]) -> Pending:
     return bridge.submit(f"connect {container} to {network}",
-                         lambda e: e.network_connect(network, container, list(aliases)),
+                         lambda e: e.networks.connect(network, container, list(aliases)),
                          on_done)
 
 
 def disconnect(bridge: Bridge, network: str, container: str,
                on_done: Callable[[None], None]) -> Pending:
     return bridge.submit(f"disconnect {container} from {network}",
-                         lambda e: e.network_disconnect(network, container), on_done)
+                         lambda e: e.networks.disconnect(network, container), on_done)
 
 
 def prune(bridge: Bridge, on_done: Callable[[Any], None]) -> Pending:
-    return bridge.submit("prune networks", lambda e: e.network_prune(), on_done)
+    return bridge.submit("prune networks", lambda e: e.networks.prune(), on_done)
 
 
 def map_listing(bridge: Bridge, on_done: Callable[[MapData], None]) -> Pending:
     """The networks, and the published ports of each running container."""
     async def call(e: Any) -> MapData:
-        containers = await e.containers(all=True)
-        entries = network_entries(await e.networks(), containers)
-        ports = {c.id: await e.port(c.id) for c in containers if c.state.running}
+        containers = await e.containers.list(all=True)
+        entries = network_entries(await e.networks.list(), containers)
+        ports = {c.id: await e.containers.port(c.id) for c in containers if c.state.running}
         return map_data(entries, ports)
 
     return bridge.submit("draw the network map", call, on_done)

@@ -13,20 +13,23 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
-from engine.containers.checks import check_resources
-from engine.containers.config import (
+from engine import (
     RESTART_POLICIES,
     ContainerConfig,
+    InvalidArgument,
     MountSpec,
     PortBinding,
     Resources,
     RestartPolicy,
+    check_container_name,
+    check_resources,
+    format_cpus,
+    format_ram,
+    parse_cpus,
+    parse_ram,
+    port_binding,
+    volume_mount,
 )
-from engine.containers.mountspec import volume_mount
-from engine.containers.portspec import port_binding
-from engine.errors import InvalidArgument
-from engine.names import check_container_name
-from engine.units import format_cpus, format_ram, parse_cpus, parse_ram
 
 __all__ = ["SettingsForm", "check_name", "config_from_form", "form_from_config"]
 

@@ -36,9 +36,7 @@ from app.desktop.settings.configedit import (
 )
 from app.desktop.settings.editmodel import Column, EditModel
 from app.desktop.widgets.confirm import ask
-from engine.containers.config import RESTART_POLICIES, ContainerConfig
-from engine.containers.model import Container
-from engine.errors import InvalidArgument
+from engine import RESTART_POLICIES, Container, ContainerConfig, InvalidArgument
 
 __all__ = ["SettingsView"]
 

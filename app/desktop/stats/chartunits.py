@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from engine.containers.explain import format_bytes
+from engine import format_bytes
 
 __all__ = ["bytes_text", "rate_text"]
 

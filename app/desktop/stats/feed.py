@@ -16,8 +16,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.desktop.bridge import Bridge, EngineLike
-from engine.containers.model import Container
-from engine.errors import ContainerNotFound
+from engine import Container, ContainerNotFound
 
 __all__ = ["StatsFeed"]
 
@@ -105,14 +104,14 @@ class StatsFeed(QObject):
     async def _run(self, engine: EngineLike) -> None:
         refs = list(self._following)
         try:
-            async for samples in engine.stats_stream(refs=refs, interval=self.interval,
+            async for samples in engine.stats.stream(refs=refs, interval=self.interval,
                                                      record=True):
                 self.sampled.emit(samples)
         except ContainerNotFound:
             log.debug("a followed container went away", exc_info=True)
             for ref in refs:
                 try:
-                    await engine.container(ref)
+                    await engine.containers.get(ref)
                 except ContainerNotFound:
                     self._active.pop(ref, None)
             self._following = ()

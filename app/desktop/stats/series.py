@@ -13,7 +13,7 @@ import math
 from collections import deque
 from collections.abc import Iterable
 
-from engine.containers.model import Stats
+from engine import Stats
 
 __all__ = ["GAP_SECONDS", "StatsSeries"]
 

@@ -35,7 +35,7 @@ from app.desktop.stats.chartunits import bytes_text, rate_text
 from app.desktop.stats.feed import StatsFeed
 from app.desktop.stats.series import StatsSeries
 from app.desktop.widgets.rowtable import Column, RowTable
-from engine.containers.model import Container, ProcessInfo, Stats
+from engine import Container, ProcessInfo, Stats
 
 if TYPE_CHECKING:
     from app.desktop.stats.chart import StatsChart
@@ -254,7 +254,7 @@ class StatsView(QWidget):
                 self.message.emit(text)
 
         self.bridge.submit("read the recorded use of the container",
-                           lambda e: e.stats_history(wanted, seconds), loaded, failed)
+                           lambda e: e.stats.history(wanted, seconds), loaded, failed)
 
     def _on_range_changed(self, index: int) -> None:
         self.seconds = RANGES[index][1]
@@ -387,8 +387,8 @@ class StatsView(QWidget):
                     self.container.state.running:
                 self.processes.set_rows([])
 
-        task = self.bridge.submit("list the container's processes", lambda e: e.top(wanted),
-                                  done, failed)
+        task = self.bridge.submit("list the container's processes",
+                                  lambda e: e.containers.top(wanted), done, failed)
         if task is None:
             self._top_busy = False
 
@@ -418,7 +418,7 @@ class StatsView(QWidget):
             self.message.emit(f"Saved {count} samples of {name} to {path}.")
 
         return self.bridge.submit(f"export the stats of {name}",
-                                  lambda e: e.export_stats(wanted, path), done)
+                                  lambda e: e.stats.export(wanted, path), done)
 
 
 def _value(value: float, text: Any) -> str:

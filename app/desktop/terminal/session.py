@@ -21,8 +21,7 @@ from PySide6.QtCore import QObject, Signal
 
 from app.desktop.bridge import Bridge, EngineLike
 from app.desktop.terminal.screen import FEED_SLICE, TerminalScreen
-from engine.containers.model import Container
-from engine.errors import ContainerNotFound, ContainerStartError, InvalidState, NotFound
+from engine import Container, ContainerNotFound, ContainerStartError, InvalidState, NotFound
 
 __all__ = ["AUTOMATIC", "TerminalSession", "exec_command_line"]
 
@@ -95,7 +94,7 @@ class TerminalSession(QObject):
         name = self.container.name
         try:
             self.command = await self._choose(engine)
-            self._exec = await engine.exec(
+            self._exec = await engine.containers.exec(
                 self.container.id, self.command, tty=True, env=[f"TERM={TERM}"],
                 rows=self.screen.lines, cols=self.screen.columns)
         except ContainerStartError as exc:
@@ -138,7 +137,7 @@ class TerminalSession(QObject):
             return shlex.split(self.requested)
         for path in SHELLS:
             try:
-                await engine.stat_file(self.container.id, path, True)
+                await engine.containers.stat_file(self.container.id, path, True)
                 return [path]
             except NotFound:
                 continue

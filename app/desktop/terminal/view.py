@@ -31,8 +31,7 @@ from app.desktop.terminal.session import (
     not_running_message,
 )
 from app.desktop.terminal.widget import TerminalWidget
-from engine.containers.model import Container
-from engine.containers.state import Status
+from engine import Container, Status
 
 __all__ = ["TerminalView"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import errno
 import logging
 
-from engine.errors import (
+from engine import (
     AuthenticationError,
     HelperError,
     HelperUnavailable,

@@ -11,7 +11,7 @@ from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from engine.paths import user_config_dir
+from engine import user_config_dir
 
 __all__ = ["AppSettings"]
 

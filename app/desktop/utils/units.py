@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from engine.timestamps import rfc3339_ns
+from engine import rfc3339_ns
 
 __all__ = ["age"]
 

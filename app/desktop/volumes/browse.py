@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QDialog, QLabel, QVBoxLayout, QWidget
 
 from app.desktop.bridge import Bridge
 from app.desktop.files.view import FilesView
-from engine.containers.model import Container
+from engine import Container
 
 __all__ = ["VolumeFiles", "VolumeTree", "mount_of"]
 

@@ -11,9 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from engine.containers.model import Container
-from engine.diskusage import DiskUsage
-from engine.volumes import Volume
+from engine import Container, DiskUsage, Volume
 
 __all__ = ["VolumeEntry", "volume_entries", "volume_prune_preview"]
 

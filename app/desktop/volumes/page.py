@@ -24,16 +24,15 @@ from app.desktop.widgets.confirm import ask
 from app.desktop.widgets.prunedialog import Preview, PruneDialog
 from app.desktop.widgets.rowtable import Column
 from app.desktop.widgets.tablepage import TablePage
-from engine.containers.model import Container, Event
-from engine.units import human_size
+from engine import Container, Event, human_size
 
 __all__ = ["VolumesPage"]
 
 COLUMNS = (
     Column("Name", lambda e: e.name, mono=True, tooltip=lambda e: e.volume.mountpoint),
     Column("Size", lambda e: human_size(e.size), sort=lambda e: e.size, right=True),
-    Column("Containers", lambda e: ", ".join(e.containers) or "none",
-           sort=lambda e: len(e.containers)),
+    Column("Containers", lambda e: ", ".join(e.containers.list) or "none",
+           sort=lambda e: len(e.containers.list)),
     Column("Created", lambda e: age(e.volume.created), sort=lambda e: e.volume.created),
     Column("Kind", lambda e: "anonymous" if e.volume.anonymous else "named"),
 )
@@ -137,9 +136,9 @@ class VolumesPage(TablePage):
         rows = self.selected_rows()
         if not rows:
             return
-        used = [e for e in rows if e.containers]
+        used = [e for e in rows if e.containers.list]
         if used:
-            users = "; ".join(f"{e.name} by {', '.join(e.containers)}" for e in used)
+            users = "; ".join(f"{e.name} by {', '.join(e.containers.list)}" for e in used)
             self.dialog = ask(self, "Remove volumes in use?",
                               f"{len(used)} of these volumes are in use: {users}.",
                               "Remove anyway", lambda: self.remove(rows, force=True),

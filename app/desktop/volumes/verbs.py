@@ -19,7 +19,7 @@ __all__ = ["create", "listing", "prune", "remove"]
 
 def listing(bridge: Bridge, on_done: Callable[[list[VolumeEntry]], None]) -> Pending:
     async def call(e: Any) -> list[VolumeEntry]:
-        usage = await e.disk_usage()
+        usage = await e.system.df()
         return volume_entries(usage, [c.container for c in usage.containers])
 
     return bridge.submit("list the volumes", call, on_done)
@@ -27,18 +27,18 @@ def listing(bridge: Bridge, on_done: Callable[[list[VolumeEntry]], None]) -> Pen
 
 def create(bridge: Bridge, name: str, on_done: Callable[[Any], None]) -> Pending:
     return bridge.submit(f"create the volume {name or '(anonymous)'}",
-                         lambda e: e.volume_create(name), on_done)
+                         lambda e: e.volumes.create(name), on_done)
 
 
 def remove(bridge: Bridge, names: Sequence[str], force: bool,
            on_done: Callable[[None], None]) -> Pending:
     async def call(e: Any) -> None:
         for name in names:
-            await e.volume_remove(name, force=force)
+            await e.volumes.remove(name, force=force)
 
     return bridge.submit(f"remove {', '.join(names)}", call, on_done)
 
 
 def prune(bridge: Bridge, anonymous: bool, on_done: Callable[[Any], None]) -> Pending:
-    return bridge.submit("prune volumes", lambda e: e.volume_prune(anonymous_only=anonymous),
+    return bridge.submit("prune volumes", lambda e: e.volumes.prune(anonymous_only=anonymous),
                          on_done)

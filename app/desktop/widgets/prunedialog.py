@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.units import human_size
+from engine import human_size
 
 __all__ = ["Preview", "PruneDialog"]
 

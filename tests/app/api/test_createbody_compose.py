@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from app.api.backend import errors
 from app.api.createbody import container_config, extra_endpoints
 from app.api.errors import ApiError
+from engine import InvalidArgument
 
 
 def test_the_healthcheck_is_kept() -> None:
@@ -22,7 +22,7 @@ def test_the_healthcheck_is_kept() -> None:
 
 
 def test_a_bad_healthcheck_is_refused() -> None:
-    with pytest.raises(errors.InvalidArgument, match="invalid healthcheck test 'RUN'"):
+    with pytest.raises(InvalidArgument, match="invalid healthcheck test 'RUN'"):
         container_config({"Image": "busybox", "Healthcheck": {"Test": ["RUN", "x"]}})
     with pytest.raises(ApiError, match="invalid Healthcheck"):
         container_config({"Image": "busybox", "Healthcheck": "true"})

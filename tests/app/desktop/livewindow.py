@@ -46,25 +46,25 @@ def live_window(qapp: Any, run: Callable[..., Any], tmp_path: Path) -> Iterator[
 
 
 async def _remove_all() -> None:
-    from engine.engine import Engine
+    from engine import Engine
 
     async with Engine() as engine:
-        for container in await engine.containers(all=True):
-            await engine.remove(container.id, force=True)
+        for container in await engine.containers.list(all=True):
+            await engine.containers.remove(container.id, force=True)
 
 
 async def make(image_ref: str, name: str, cmd: list[str], *, start: bool = True,
                **config: Any) -> Container:
     """A container made the CLI's way (another Engine), started unless ``start`` is False."""
+    from engine import Engine
     from engine.containers.config import ContainerConfig
-    from engine.engine import Engine
 
     async with Engine() as engine:
-        image = await engine.image(image_ref)
-        container = await engine.create(ContainerConfig(
+        image = await engine.images.get(image_ref)
+        container = await engine.containers.create(ContainerConfig(
             image=image_ref, image_id=image.id, cmd=cmd, **config), name)
         if start:
-            container = await engine.start(container.id)
+            container = await engine.containers.start(container.id)
         return container
 
 

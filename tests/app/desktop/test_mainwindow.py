@@ -148,8 +148,8 @@ def test_a_first_run_offers_the_ways_to_a_first_image(
 
 
 async def _remove_containers() -> None:
-    from engine.engine import Engine
+    from engine import Engine
 
     async with Engine() as engine:
-        for container in await engine.containers(all=True):
-            await engine.remove(container.id, force=True)
+        for container in await engine.containers.list(all=True):
+            await engine.containers.remove(container.id, force=True)

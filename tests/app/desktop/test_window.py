@@ -32,7 +32,7 @@ TICKER = "i=0; while :; do echo \"tick $i ${GREETING:-nobody}\"; i=$((i+1)); sle
 def _require_engine() -> None:
     if os.geteuid() != 0:
         pytest.skip("needs root: the engine's helper mounts, unshares and writes cgroups")
-    from engine.engine import Engine
+    from engine import Engine
 
     try:
         Engine()
@@ -59,11 +59,11 @@ def window(qapp: Any, run: Callable[..., Any], skiff_root: Path,
 
 
 async def _remove_all_containers() -> None:
-    from engine.engine import Engine
+    from engine import Engine
 
     async with Engine() as engine:
-        for container in await engine.containers(all=True):
-            await engine.remove(container.id, force=True)
+        for container in await engine.containers.list(all=True):
+            await engine.containers.remove(container.id, force=True)
 
 
 def entry_named(window: MainWindow, name: str) -> Any:
@@ -229,10 +229,10 @@ def test_pull_create_follow_search_stop_edit_remove(window: MainWindow, run: Cal
         await wait_for(lambda: entry_named(window, "busybox") is None,
                        window.containers.rowsRemoved, timeout=30, what="the removal")
         assert window.messages.messages() == []
-        from engine.engine import Engine
+        from engine import Engine
 
         async with Engine() as engine:
-            assert [c.name for c in await engine.containers(all=True)] == []
+            assert [c.name for c in await engine.containers.list(all=True)] == []
 
     run(story(), timeout=300)
 
@@ -272,12 +272,12 @@ def test_import_names_and_refused_image_removal(window: MainWindow, run: Callabl
                        what="in use by both")
         # Its other names (earlier tests pulled the same image) go first: the last name of
         # an image in use is what cannot be removed.
-        from engine.engine import Engine
+        from engine import Engine
 
         async with Engine() as engine:
-            for tag in (await engine.image("busybox:latest")).repo_tags:
+            for tag in (await engine.images.get("busybox:latest")).repo_tags:
                 if tag != "docker.io/library/busybox:latest":
-                    await engine.remove_image(tag)
+                    await engine.images.remove(tag)
         window.bridge.refresh()
         await wait_for(lambda: [r.ref for r in window.images.rows()
                                 if r.image.id == image_id] ==
@@ -292,7 +292,7 @@ def test_import_names_and_refused_image_removal(window: MainWindow, run: Callabl
 
         # A second name of the same image can go while containers use the image.
         async with Engine() as engine:
-            await engine.tag("busybox:latest", "scratch/doomed:1")
+            await engine.images.tag("busybox:latest", "scratch/doomed:1")
         window.bridge.refresh()
         await wait_for(lambda: browser.select_local("docker.io/scratch/doomed:1"),
                        window.images.modelReset, what="the second tag")
@@ -311,15 +311,16 @@ def test_changes_made_elsewhere_appear(window: MainWindow, run: Callable[..., An
                                        busybox_image: str) -> None:
     """The CLI (another Engine) creates and starts; a crash kills: the sidebar follows."""
     async def story() -> None:
+        from engine import Engine
         from engine.containers.config import ContainerConfig
-        from engine.engine import Engine
 
         async with Engine() as other:
-            image = await other.image(busybox_image)
-            made = await other.create(ContainerConfig(image=busybox_image, image_id=image.id,
+            image = await other.images.get(busybox_image)
+            made = await other.containers.create(ContainerConfig(image=busybox_image,
+                                                                 image_id=image.id,
                                                       cmd=["sleep", "600"]), "from-cli")
             await container_badge(window, "from-cli", lambda b: b == "Created", "listed")
-            started = await other.start(made.id)
+            started = await other.containers.start(made.id)
             await container_badge(window, "from-cli", lambda b: b == "Running", "running")
             os.kill(started.state.pid, signal.SIGKILL)  # a crash nobody asked for
             await container_badge(window, "from-cli", lambda b: b == "Exited (137)",
@@ -330,15 +331,16 @@ def test_changes_made_elsewhere_appear(window: MainWindow, run: Callable[..., An
 
 def test_settings_offer_the_users_networks(window: MainWindow, run: Callable[..., Any],
                                            busybox_image: str) -> None:
+    from engine import Engine
     from engine.containers.config import ContainerConfig
-    from engine.engine import Engine
 
     async def story() -> None:
         async with Engine() as engine:
-            await engine.network_create("front-net")
+            await engine.networks.create("front-net")
             try:
-                image = await engine.image(busybox_image)
-                await engine.create(ContainerConfig(image=busybox_image, image_id=image.id,
+                image = await engine.images.get(busybox_image)
+                await engine.containers.create(ContainerConfig(image=busybox_image,
+                                                               image_id=image.id,
                                                     cmd=["true"]), "netted")
                 await container_badge(window, "netted", lambda b: b == "Created", "listed")
                 window.select(entry_named(window, "netted").key)
@@ -350,8 +352,8 @@ def test_settings_offer_the_users_networks(window: MainWindow, run: Callable[...
                 box.hidePopup()
                 assert box.currentText() == "bridge"  # as the CLI names it
             finally:
-                await engine.remove("netted", force=True)
-                await engine.network_remove("front-net")
+                await engine.containers.remove("netted", force=True)
+                await engine.networks.remove("front-net")
 
     run(story(), timeout=120)
 
@@ -361,13 +363,14 @@ def test_window_remembers_size_splitter_and_selection(qapp: Any, run: Callable[.
                                                       busybox_image: str,
                                                       tmp_path: Path) -> None:
     async def make() -> None:
+        from engine import Engine
         from engine.containers.config import ContainerConfig
-        from engine.engine import Engine
 
         async with Engine() as engine:
-            image = await engine.image(busybox_image)
+            image = await engine.images.get(busybox_image)
             for name in ("alpha", "beta"):
-                await engine.create(ContainerConfig(image=busybox_image, image_id=image.id,
+                await engine.containers.create(ContainerConfig(image=busybox_image,
+                                                               image_id=image.id,
                                                     cmd=["true"]), name)
 
     run(make())
@@ -452,27 +455,27 @@ def test_a_window_full_of_containers(window: MainWindow, run: Callable[..., Any]
     """Every state in the sidebar at once, and each tab of a running container: the
     README's screenshots."""
     async def story() -> None:
+        from engine import Engine
         from engine.containers.config import ContainerConfig, MountSpec, PortBinding
-        from engine.engine import Engine
 
         async with Engine() as engine:
-            image = await engine.image(busybox_image)
+            image = await engine.images.get(busybox_image)
 
             async def make(name: str, cmd: list[str], **extra: Any) -> Container:
-                return await engine.create(ContainerConfig(
+                return await engine.containers.create(ContainerConfig(
                     image=busybox_image, image_id=image.id, cmd=cmd, **extra), name)
 
             web = await make("web", ["sh", "-c", COLOURED], env=["MODE=production"],
                              ports=[PortBinding(80, "tcp", "", 0)],
                              mounts=[MountSpec("bind", "/srv", str(Path.cwd()), True)])
-            await engine.start(web.id)
+            await engine.containers.start(web.id)
             worker = await make("worker", ["sleep", "600"])
-            await engine.start(worker.id)
-            await engine.pause(worker.id)
+            await engine.containers.start(worker.id)
+            await engine.containers.pause(worker.id)
             for name, code in (("backup", 0), ("crashy", 3)):
                 done = await make(name, ["sh", "-c", f"exit {code}"])
-                await engine.start(done.id)
-                await engine.wait(done.id)
+                await engine.containers.start(done.id)
+                await engine.containers.wait(done.id)
             await make("fresh", ["true"])
         await container_badge(window, "crashy", lambda b: b == "Exited (3)", "listed")
         await container_badge(window, "worker", lambda b: b == "Paused", "paused")
@@ -532,10 +535,10 @@ def test_cancel_a_pull_and_registry_errors(window: MainWindow, run: Callable[...
         assert not job.layers.complete
         assert entry_named(window, "big") is None
         assert window.messages.messages() == []
-        from engine.engine import Engine
+        from engine import Engine
 
         async with Engine() as engine:
-            assert "big" not in [c.name for c in await engine.containers(all=True)]
+            assert "big" not in [c.name for c in await engine.containers.list(all=True)]
 
         missing = bridge.create_container(f"{fresh_registry.host}/test/nothing:1.0")
         await wait_for(lambda: missing.phase == "failed", missing.phase_changed, timeout=60,

@@ -10,8 +10,8 @@ import pytest_asyncio
 
 @pytest_asyncio.fixture
 async def engine(engine: Any) -> AsyncIterator[Any]:
-    before = {i.id for i in await engine.images(all=True)}
+    before = {i.id for i in await engine.images.list(all=True)}
     yield engine
-    for image in await engine.images(all=True):
+    for image in await engine.images.list(all=True):
         if image.id not in before:
-            await engine.remove_image(image.id, force=True)
+            await engine.images.remove(image.id, force=True)

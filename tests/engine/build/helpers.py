@@ -29,15 +29,15 @@ async def build(engine: Any, root: Path, **options: Any
     events: list[BuildEvent] = []
     context = open_context(root)
     try:
-        result = await engine.build(context, BuildOptions(**options), events.append)
+        result = await engine.images.build(context, BuildOptions(**options), events.append)
     finally:
         context.close()
     return result, events, "".join(render(e) for e in events)
 
 
 def files_of(engine: Any, image_id: str) -> FileIndex:
-    image = engine.image_store.get(image_id)
-    return FileIndex(engine.blobs, image.layers)
+    image = engine._shared.image_store.get(image_id)
+    return FileIndex(engine._shared.blobs, image.layers)
 
 
 def member_types() -> dict[bytes, str]:

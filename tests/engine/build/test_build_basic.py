@@ -21,7 +21,7 @@ async def test_run_copy_and_metadata(engine: Any, tmp_path: Path) -> None:
     })
     result, _events, text = await build(engine, tmp_path, tags=("built:1",))
     assert "Step 1/6 : FROM busybox" in text and "built\n" in text
-    image = engine.image_store.get("built:1")
+    image = engine._shared.image_store.get("built:1")
     assert image.id == result.image_id
     assert image.run_config["Cmd"] == ["cat", "/app/out.txt"]
     assert image.run_config["WorkingDir"] == "/app"

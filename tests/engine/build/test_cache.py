@@ -52,26 +52,26 @@ async def test_intermediate_images_hidden_counted_and_pruned(engine: Any,
                                                              tmp_path: Path) -> None:
     write_context(tmp_path, {"Dockerfile": DOCKERFILE, "a.txt": "a", "b.txt": "b"})
     built, _, _ = await build(engine, tmp_path, tags=("cachetest:1",))
-    cache = BuildCache(engine.db)
+    cache = BuildCache(engine._shared.db)
     chain = []
     parent = cache.parent_of(built.image_id)
     while parent and parent.startswith("sha256:") and parent != busybox_id(engine):
         chain.append(parent)
         parent = cache.parent_of(parent)
     assert len(chain) == 4  # the steps before the last one, which made the image
-    shown = {i.id for i in await engine.images()}
-    every = {i.id for i in await engine.images(all=True)}
+    shown = {i.id for i in await engine.images.list()}
+    every = {i.id for i in await engine.images.list(all=True)}
     assert built.image_id in shown and set(chain) <= every - shown
-    usage = await engine.disk_usage()
+    usage = await engine.system.df()
     assert usage.build_cache_count >= len(chain)
     assert built.image_id in {row.image.id for row in usage.images}
-    await engine.image_prune()  # the final image is tagged: its steps stay
-    assert set(chain) <= {i.id for i in await engine.images(all=True)}
-    await engine.remove_image("cachetest:1")
-    pruned = await engine.image_prune()  # now nothing is built on them: they go
-    assert not set(chain) & {i.id for i in await engine.images(all=True)}
+    await engine.images.prune()  # the final image is tagged: its steps stay
+    assert set(chain) <= {i.id for i in await engine.images.list(all=True)}
+    await engine.images.remove("cachetest:1")
+    pruned = await engine.images.prune()  # now nothing is built on them: they go
+    assert not set(chain) & {i.id for i in await engine.images.list(all=True)}
     assert len(pruned.deleted) >= len(chain)
 
 
 def busybox_id(engine: Any) -> str:
-    return str(engine.image_store.get("busybox:latest").id)
+    return str(engine._shared.image_store.get("busybox:latest").id)

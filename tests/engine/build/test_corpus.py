@@ -19,10 +19,10 @@ from tests.engine.build.helpers import build, files_of, write_context
 async def _run(engine: Any, image: str, *cmd: str) -> str:
     from engine.containers.config import ContainerConfig
 
-    container = await engine.create(ContainerConfig(image=image, image_id="",
+    container = await engine.containers.create(ContainerConfig(image=image, image_id="",
                                                     cmd=list(cmd) or None))
     try:
-        session = await engine.start_attached(container.id)
+        session = await engine.containers.start_attached(container.id)
         chunks = []
         while True:
             stream, data = await session.read()
@@ -32,7 +32,7 @@ async def _run(engine: Any, image: str, *cmd: str) -> str:
         session.close()
         return b"".join(chunks).decode()
     finally:
-        await engine.remove(container.id, force=True)
+        await engine.containers.remove(container.id, force=True)
 
 
 async def test_metadata_instructions(engine: Any, tmp_path: Path) -> None:
@@ -55,7 +55,7 @@ async def test_metadata_instructions(engine: Any, tmp_path: Path) -> None:
         "CMD [\"hi\"]\n"
         "ONBUILD RUN echo triggered > trigger\n")})
     result, _events, _ = await build(engine, tmp_path)
-    image = engine.image_store.get(result.image_id)
+    image = engine._shared.image_store.get(result.image_id)
     run = image.run_config
     assert image.config["author"] == "someone <a@b.c>"
     env = dict(e.split("=", 1) for e in run["Env"])
@@ -83,7 +83,7 @@ async def test_metadata_instructions(engine: Any, tmp_path: Path) -> None:
     write_context(child, {"Dockerfile": f"FROM {image.id}\nRUN cat trigger\n"})
     done, _events, text = await build(engine, child)
     assert "# Executing 1 build trigger" in text
-    child_image = engine.image_store.get(done.image_id)
+    child_image = engine._shared.image_store.get(done.image_id)
     assert "OnBuild" not in child_image.run_config
     assert files_of(engine, child_image.id).read("/home/app/trigger") == b"triggered\n"
 
@@ -158,7 +158,7 @@ async def test_multi_stage_target_and_scratch(engine: Any, tmp_path: Path) -> No
     assert "RUN exit 1" not in text and "RUN echo other" not in text
     assert "[Warning] One or more build-args [UNUSED] were not consumed" in text
     assert events[0].total == 7  # builder (3 steps) and final (4)
-    image = engine.image_store.get(result.image_id)
+    image = engine._shared.image_store.get(result.image_id)
     assert len(image.layers) == 2
     files = files_of(engine, image.id)
     assert files.read("/msg") == b"staged\n"
@@ -177,7 +177,7 @@ async def test_run_deletes_as_whiteouts_and_opaque_dirs(engine: Any, tmp_path: P
         "RUN [\"sh\", \"-c\", \"echo exec form > /exec\"]\n"
         "RUN <<EOF\necho from heredoc > /heredoc\nEOF\n")})
     result, _events, _ = await build(engine, tmp_path)
-    image = engine.image_store.get(result.image_id)
+    image = engine._shared.image_store.get(result.image_id)
     files = files_of(engine, image.id)
     assert files.get("/etc/group") is None
     assert files.get("/d/old") is None and files.get("/d/keep") is None
@@ -198,12 +198,12 @@ async def test_saved_image_reads_with_skopeo(engine: Any, tmp_path: Path) -> Non
                                            "CMD [\"cat\", \"/x\"]\n"})
     result, _events, _ = await build(engine, tmp_path, tags=("skopeo-check:1",))
     archive = tmp_path / "saved.tar"
-    await engine.save(["skopeo-check:1"], archive)
+    await engine.images.save(["skopeo-check:1"], archive)
     done = subprocess.run(["skopeo", "inspect", "--config", f"docker-archive:{archive}"],
                           capture_output=True, text=True, check=True)
     config = json.loads(done.stdout)
     assert config["config"]["Cmd"] == ["cat", "/x"]
-    image = engine.image_store.get(result.image_id)
+    image = engine._shared.image_store.get(result.image_id)
     assert config["rootfs"]["diff_ids"] == [la.diff_id for la in image.layers]
 
 
@@ -219,7 +219,7 @@ async def test_copy_through_a_linked_directory_and_history_ids(engine: Any,
     assert files.read("/real/f.txt") == b"f\n" and files.read("/real/sub/g.txt") == b"f\n"
     assert files.entries["linked"].type == tarfile.SYMTYPE
     steps = [e.image_id for e in events if e.kind == "step_done"]
-    history = await engine.history(result.image_id)
+    history = await engine.images.history(result.image_id)
     assert [h.id for h in history[:4]] == list(reversed(steps))
 
 
@@ -283,9 +283,9 @@ async def test_heredocs(engine: Any, tmp_path: Path) -> None:
 async def test_run_after_volume_leaves_no_volume(engine: Any, tmp_path: Path) -> None:
     write_context(tmp_path, {"Dockerfile": (
         "FROM busybox\nVOLUME /data\nRUN echo lost > /data/x && echo kept > /kept\n")})
-    before = {v.name for v in await engine.volumes()}
+    before = {v.name for v in await engine.volumes.list()}
     result, _events, _ = await build(engine, tmp_path)
-    assert {v.name for v in await engine.volumes()} == before
+    assert {v.name for v in await engine.volumes.list()} == before
     files = files_of(engine, result.image_id)
     assert files.read("/kept") == b"kept\n" and files.get("/data/x") is None
 
@@ -307,9 +307,9 @@ async def test_run_mounts(engine: Any, tmp_path: Path) -> None:
     assert files.get("/src/in.txt") is None
     second, _events, _ = await build(engine, tmp_path, no_cache=True)
     assert files_of(engine, second.image_id).read("/seen") == b"2\n"  # the cache stayed
-    caches = [v for v in await engine.volumes() if v.name.startswith("buildcache-")]
+    caches = [v for v in await engine.volumes.list() if v.name.startswith("buildcache-")]
     for volume in caches:
-        await engine.volume_remove(volume.name)
+        await engine.volumes.remove(volume.name)
     assert caches
 
 

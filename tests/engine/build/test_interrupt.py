@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parents[3]
 
 async def test_cancelled_build_removes_its_container(engine: Any, tmp_path: Path) -> None:
     write_context(tmp_path, {"Dockerfile": "FROM busybox\nRUN echo started; sleep 60\n"})
-    before = {c.id for c in await engine.containers(all=True)}
+    before = {c.id for c in await engine.containers.list(all=True)}
     started = asyncio.Event()
 
     def progress(event: Any) -> None:
@@ -30,25 +30,26 @@ async def test_cancelled_build_removes_its_container(engine: Any, tmp_path: Path
             started.set()
 
     context = open_context(tmp_path)
-    task = asyncio.ensure_future(engine.build(context, BuildOptions(no_cache=True), progress))
+    task = asyncio.ensure_future(engine.images.build(context, BuildOptions(no_cache=True),
+                                                     progress))
     await asyncio.wait_for(started.wait(), 60)
-    assert {c.id for c in await engine.containers(all=True)} - before
+    assert {c.id for c in await engine.containers.list(all=True)} - before
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
     context.close()
-    assert {c.id for c in await engine.containers(all=True)} == before
+    assert {c.id for c in await engine.containers.list(all=True)} == before
 
 
 async def test_failing_run_removes_its_container(engine: Any, tmp_path: Path) -> None:
     write_context(tmp_path, {"Dockerfile": "FROM busybox\nRUN exit 4\n"})
-    before = {c.id for c in await engine.containers(all=True)}
+    before = {c.id for c in await engine.containers.list(all=True)}
     context = open_context(tmp_path)
     with pytest.raises(BuildStepFailed) as info:
-        await engine.build(context, BuildOptions(no_cache=True))
+        await engine.images.build(context, BuildOptions(no_cache=True))
     context.close()
     assert info.value.code == 4
-    assert {c.id for c in await engine.containers(all=True)} == before
+    assert {c.id for c in await engine.containers.list(all=True)} == before
 
 
 def test_ctrl_c_on_the_cli(engine: Any, tmp_path: Path) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import tarfile
 from typing import Any
 
-from engine.build.seam import EngineSeam
 from engine.containers.config import ContainerConfig
 from engine.helper.upperlayer import IdShift
 
@@ -23,7 +22,7 @@ async def _layer_members(engine: Any, userns: str) -> dict[str, tarfile.TarInfo]
         image="busybox", image_id="", network="none", userns=userns,
         cmd=["sh", "-c", "mkdir /made && touch /made/f && chown 5:6 /made/f && rm /etc/group"
                          " && rm -rf /home && mkdir /home && touch /home/new"])
-    seam = EngineSeam(engine)
+    seam = engine._build_seam()
     code, layer = await seam.run(config, lambda _s, _d: None)
     assert code == 0 and layer is not None
     with seam.blobs.open(layer.digest) as raw, tarfile.open(fileobj=raw) as tar:

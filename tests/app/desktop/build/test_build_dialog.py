@@ -73,8 +73,8 @@ def test_build_from_the_window(window: MainWindow, run: Callable[..., Any],
                        timeout=120, what="the second build")
         assert all(r.cached for r in dialog.strip_model.steps[1:])
         engine = window.bridge.engine
-        image = await engine.image("windowbuild:1")
-        await engine.remove_image(image.id, force=True)
+        image = await engine.images.get("windowbuild:1")
+        await engine.images.remove(image.id, force=True)
 
     run(story(), timeout=240)
     dialog.reject()

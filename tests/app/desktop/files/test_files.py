@@ -235,13 +235,13 @@ def test_a_container_that_wrote_nothing_changed_nothing(window: MainWindow,
 async def _wait_for_file(container_id: str, path: str) -> None:
     import asyncio
 
-    from engine.engine import Engine
+    from engine import Engine
     from engine.errors import NotFound
 
     async with Engine() as engine:
         for _attempt in range(200):
             try:
-                await engine.stat_file(container_id, path)
+                await engine.containers.stat_file(container_id, path)
                 return
             except NotFound:
                 await asyncio.sleep(0.05)

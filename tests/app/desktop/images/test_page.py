@@ -41,10 +41,10 @@ def test_images_page_lists_what_the_cli_lists_and_acts_as_it_does(
     page.command.connect(commands.append)
 
     async def story() -> None:
-        from engine.engine import Engine
+        from engine import Engine
 
         async with Engine() as engine:
-            multi = (await engine.load(busybox_multilayer_docker_archive))[0]
+            multi = (await engine.images.load(busybox_multilayer_docker_archive))[0]
         user = await make("busybox:latest", "img-user", ["true"], start=False)
         window.manage.show("images")
         await _listed(page, lambda: _entry(page, "busybox:latest") and
@@ -104,7 +104,7 @@ def test_images_page_lists_what_the_cli_lists_and_acts_as_it_does(
         assert multi.id[7:19] in page.dialog.previewed()
         screenshot(page.dialog, "images-prune")
         async with Engine() as engine:
-            pruned = await engine.image_prune()
+            pruned = await engine.images.prune()
         assert {line.split(": ")[1] for line in pruned.deleted
                 if line.startswith("deleted")} == {e.id for e in preview.images}
         assert pruned.reclaimed == preview.reclaimed

@@ -35,10 +35,10 @@ def test_pulled_and_imported_show_one_size(window: MainWindow, run: Callable[...
     pulled = f"{plain_registry.host}/test/busybox:1.1"
 
     async def story() -> None:
-        from engine.engine import Engine
+        from engine import Engine
 
         async with Engine() as engine:  # pulled as the CLI would, gzip-compressed layers
-            image = await engine.pull(pulled)
+            image = await engine.images.pull(pulled)
         await wait_for(lambda: len(_sizes(window, image.id)) >= 2, window.images.modelReset,
                        timeout=30, what="the pulled image listed")
         first = _sizes(window, image.id)

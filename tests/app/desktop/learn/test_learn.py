@@ -136,11 +136,11 @@ def test_the_parts_of_a_real_container(window: MainWindow, run: Callable[..., An
     learn = window.plugins.learn
 
     async def story() -> None:
-        from engine.engine import Engine
+        from engine import Engine
 
         async with Engine() as engine:
-            image = (await engine.load(busybox_multilayer_docker_archive))[0]
-            await engine.network_create("learnnet")
+            image = (await engine.images.load(busybox_multilayer_docker_archive))[0]
+            await engine.networks.create("learnnet")
         try:
             ref = "busybox-multi:latest"
             web = await make(ref, "web", ["sleep", "600"], network="learnnet",
@@ -231,8 +231,8 @@ def test_the_parts_of_a_real_container(window: MainWindow, run: Callable[..., An
             screenshot(window, "learn-commands")
         finally:
             async with Engine() as engine:
-                for container in await engine.containers(all=True):
-                    await engine.remove(container.id, force=True)
-                await engine.network_remove("learnnet")
+                for container in await engine.containers.list(all=True):
+                    await engine.containers.remove(container.id, force=True)
+                await engine.networks.remove("learnnet")
 
     run(story(), timeout=180)

@@ -145,11 +145,11 @@ async def _process_running(container_id: str, command: str) -> None:
     """Poll the container's processes until ``command`` runs in it."""
     import asyncio
 
-    from engine.engine import Engine
+    from engine import Engine
 
     async with Engine() as engine:
         for _attempt in range(200):
-            if any(p.command == command for p in await engine.top(container_id)):
+            if any(p.command == command for p in await engine.containers.top(container_id)):
                 return
             await asyncio.sleep(0.05)
     raise AssertionError(f"{command} never ran")
@@ -242,10 +242,10 @@ def test_type_echo_hello_into_a_containers_shell(window: MainWindow, run: Callab
         assert "(ended)" in terminal.page().tabText(0)  # type: ignore[union-attr]
 
         # Removing the container closes its other shell and drops its tabs.
-        from engine.engine import Engine
+        from engine import Engine
 
         async with Engine() as engine:
-            await engine.remove(session.container.id, force=True)
+            await engine.containers.remove(session.container.id, force=True)
         await wait_for(lambda: terminal.page(session.container.id) is None,
                        window.bridge.container_removed, what="the terminal to forget it")
         assert terminal.sessions() == []

@@ -24,7 +24,7 @@ async def _wait_health(engine: Any, ref: str, want: str, limit: float = 60.0
     """Until State.Health.Status is ``want`` (the limit only ends a hung test)."""
     deadline = time.monotonic() + limit
     while True:
-        found = await engine.inspect(ref)
+        found = await engine.containers.inspect(ref)
         health = found["State"].get("Health") or {}
         if health.get("Status") == want:
             return found
@@ -34,10 +34,10 @@ async def _wait_health(engine: Any, ref: str, want: str, limit: float = 60.0
 
 async def _run(engine: Any, image: str, check: Healthcheck, name: str,
                cmd: list[str] | None = None) -> Any:
-    config = ContainerConfig(image=image, image_id=(await engine.image(image)).id,
+    config = ContainerConfig(image=image, image_id=(await engine.images.get(image)).id,
                              cmd=cmd or ["sleep", "600"], healthcheck=check)
-    container = await engine.create(config, name=name)
-    await engine.start(container.id)
+    container = await engine.containers.create(config, name=name)
+    await engine.containers.start(container.id)
     return container
 
 
@@ -68,15 +68,15 @@ async def test_a_passing_probe_makes_it_healthy(engine: Any, busybox_image: str)
     assert last["Output"] == f"ok from {container.id[:12]}\n"  # the container's env and UTS
     assert last["Start"] <= last["End"]
     assert found["Config"]["Healthcheck"]["Test"] == check.test
-    listed = next(c for c in await engine.containers() if c.id == container.id)
+    listed = next(c for c in await engine.containers.list() if c.id == container.id)
     assert listed.state.health is not None and listed.state.health.label == "healthy"
     # Many probes later: never more than 5 kept, no zombie charged to the container.
     deadline = time.monotonic() + 60
-    while len((await engine.inspect(container.id))["State"]["Health"]["Log"]) < 5:
+    while len((await engine.containers.inspect(container.id))["State"]["Health"]["Log"]) < 5:
         assert time.monotonic() < deadline
         await asyncio.sleep(0.1)
     await asyncio.sleep(0.3)
-    assert len((await engine.inspect(container.id))["State"]["Health"]["Log"]) == 5
+    assert len((await engine.containers.inspect(container.id))["State"]["Health"]["Log"]) == 5
     assert _zombies_of(container.id) == []
 
 
@@ -105,7 +105,7 @@ async def test_a_probe_past_its_timeout_is_killed_and_fails(engine: Any,
     assert last["Output"] == "Health check exceeded timeout (200ms)"
     await _wait_health(engine, container.id, "unhealthy")
     # the next probe may be running; every earlier one was killed at its timeout
-    assert sum("sleep 60" in p.command for p in await engine.top(container.id)) <= 1
+    assert sum("sleep 60" in p.command for p in await engine.containers.top(container.id)) <= 1
 
 
 async def test_a_command_that_cannot_run_is_reported(engine: Any, busybox_image: str) -> None:
@@ -122,17 +122,17 @@ async def test_a_stopped_container_is_unhealthy_and_none_disables(engine: Any,
     check = Healthcheck(["CMD", "true"], interval=100 * MS)
     container = await _run(engine, busybox_image, check, "health-stop")
     await _wait_health(engine, container.id, "healthy")
-    await engine.stop(container.id, timeout=1)
-    found = await engine.inspect(container.id)
+    await engine.containers.stop(container.id, timeout=1)
+    found = await engine.containers.inspect(container.id)
     assert found["State"]["Health"]["Status"] == "unhealthy"
     disabled = await _run(engine, busybox_image, Healthcheck(["NONE"]), "health-none")
-    assert "Health" not in (await engine.inspect(disabled.id))["State"]
+    assert "Health" not in (await engine.containers.inspect(disabled.id))["State"]
     assert os.path.exists("/proc/self")  # (the engine's own process is untouched)
 
 
 async def _events(engine: Any, container_id: str) -> list[Any]:
     found = []
-    async for event in engine.events(since_ns=0, until_ns=time.time_ns()):
+    async for event in engine.events.stream(since_ns=0, until_ns=time.time_ns()):
         if event.id == container_id:
             found.append(event)
     return found

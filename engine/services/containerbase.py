@@ -1,0 +1,105 @@
+"""What every part of ``engine.containers`` builds on: finding a container,
+reading its state, its lock, its bind sources, and waiting for it to stop.
+
+``ContainerService`` (engine/services/containers.py) is put together from this
+base and one mixin per job (files, streams, information), so each file stays
+about one thing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from engine import changefeed
+from engine.containers.bindsources import BindSources, open_bind_sources
+from engine.containers.model import Container
+from engine.containers.state import ContainerState, Status
+from engine.containers.store import ContainerRecord
+from engine.errors import ContainerNotFound, InvalidState
+from engine.services.shared import Shared
+from engine.services.volumes import VolumeService
+
+if TYPE_CHECKING:
+    from engine.build.seam import EngineSeam
+
+__all__ = ["ContainerBase", "refuse_removing"]
+
+
+class ContainerBase:
+    def __init__(self, shared: Shared, volumes: VolumeService,
+                 seam: Callable[[], EngineSeam]) -> None:
+        self._s = shared
+        self._volumes = volumes
+        self.volumes = volumes  # for the builder's seam (engine/build/seam.py)
+        self._seam = seam  # the builder's way in (engine/build/seam.py), for commit
+        self._top_procs: dict[str, dict[int, Any]] = {}  # psutil.Process kept between calls
+
+    async def get(self, ref: str) -> Container:
+        """By name, full or unique short ID; raises ContainerNotFound."""
+        return self._container(self._find(ref))
+
+    def _find(self, ref: str) -> ContainerRecord:
+        return self._s.container_store.find(ref)
+
+    def _state(self, record: ContainerRecord | str) -> ContainerState:
+        return self._s.status.state(record)
+
+    def _container(self, record: ContainerRecord) -> Container:
+        return Container(record.id, record.name, record.created, record.config,
+                         self._state(record))
+
+    def _lock(self, container_id: str) -> asyncio.Lock:
+        return self._s.lock(container_id)
+
+    def _dir(self, container_id: str) -> Path:
+        return self._s.dir(container_id)
+
+    async def _bind_sources(self, record: ContainerRecord, *, start: bool) -> BindSources:
+        """The container's bind sources, opened by us as the user: at a start (a missing
+        one is made, like docker run -v), or for a look into a stopped container."""
+        binds = list(record.spec.get("binds") or [])  # type: ignore[call-overload]
+        if not any((b.get("type") or "bind") == "bind" for b in binds) or \
+                (not start and self._state(record).status.is_active):
+            return BindSources([], [])
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(None, functools.partial(
+            open_bind_sources, binds, create=start, skip_missing=not start))
+
+    async def _wait_inactive(self, record: ContainerRecord, timeout: float | None,
+                             wait_created: bool = False) -> None:
+        """Until it stops, woken by the ChangeFeed (polling only what it cannot watch)."""
+        delay = 0.002
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._s.change_feed() as feed:
+            while True:
+                feed.clear()
+                for pid in feed.take_exited():
+                    # dead now, whatever the half-second cache of monitor_alive says
+                    self._s.status.forget_monitor(pid)
+                try:
+                    status = self._state(self._find(record.id)).status
+                except ContainerNotFound:
+                    return
+                if not status.is_active and not (wait_created and status is Status.CREATED):
+                    return
+                feed.follow(self._s.status.cached_monitor_pids([record.id]))
+                now = time.monotonic()
+                if deadline is not None and now > deadline:
+                    return
+                pause = changefeed.SAFETY_LOOK if feed.complete else delay
+                if deadline is not None:
+                    pause = min(pause, deadline - now)
+                await feed.wait(pause)
+                delay = min(delay * 2, 0.1)
+
+
+def refuse_removing(record: ContainerRecord) -> None:
+    """A container whose removal was interrupted is finished off, never started afresh."""
+    if record.removing:
+        raise InvalidState(f"container {record.id} is marked for "
+                           "removal and cannot be started")

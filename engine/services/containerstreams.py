@@ -1,0 +1,131 @@
+"""The part of ``engine.containers`` that hands out a container's streams and
+processes: attach, start with the output attached, exec, logs, top.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from engine.containers.attachsession import AttachSession
+from engine.containers.execsession import ExecSession
+from engine.containers.logs import read_log
+from engine.containers.model import LogLine, ProcessInfo
+from engine.containers.state import Status
+from engine.errors import ContainerNotFound, InvalidArgument, InvalidState
+from engine.helper.protocol import WithFds
+from engine.services.containerbase import ContainerBase, refuse_removing
+from engine.timestamps import parse_timestamp
+
+__all__ = ["ContainerStreams", "parse_since"]
+
+
+class ContainerStreams(ContainerBase):
+    async def start_attached(self, ref: str) -> AttachSession:
+        """Start it with its output (and, with open_stdin, input) in our hands from the
+        first byte: docker's ``run -it`` and ``start -ai``."""
+        record = self._find(ref)
+        async with self._lock(record.id):
+            status = self._state(record).status
+            if status.is_active:
+                raise InvalidState(f"container {record.name} is already running; use attach")
+            refuse_removing(record)
+            with await self._bind_sources(record, start=True) as sources:
+                request = {"id": record.id, "attach": True, "sources": sources.sources}
+                try:
+                    reply = await self._s.call("container_start", request, sources.fds)
+                except ContainerNotFound:
+                    await self._s.call("container_create",
+                                       {"id": record.id, "spec": record.spec})
+                    reply = await self._s.call("container_start", request, sources.fds)
+            assert isinstance(reply, WithFds)
+            return AttachSession(reply.fds[0], record.config.tty)
+
+    async def attach(self, ref: str) -> AttachSession:
+        """Join a running container's output and input (docker attach)."""
+        record = self._find(ref)
+        if not self._state(record).status.is_active:
+            raise InvalidState("You cannot attach to a stopped container, start it first")
+        reply = await self._s.call("container_attach", {"id": record.id})
+        assert isinstance(reply, WithFds)
+        return AttachSession(reply.fds[0], record.config.tty)
+
+    async def exec(self, ref: str, cmd: Sequence[str], *, tty: bool = False,
+                   env: Sequence[str] = (), user: str = "", workdir: str = "",
+                   rows: int = 0, cols: int = 0) -> ExecSession:
+        """Start ``cmd`` in the running container; raises ContainerStartError (126/127)."""
+        record = self._find(ref)
+        status = self._state(record).status
+        if status is Status.PAUSED:
+            raise InvalidState(f"Container {record.id} is paused, unpause the container "
+                               "before exec")
+        if not status.can_exec():
+            raise InvalidState(f"Container {record.id} is not running")
+        if not cmd:
+            raise InvalidArgument("exec needs a command")
+        if workdir and not workdir.startswith("/"):
+            raise InvalidArgument(f"the working directory '{workdir}' is invalid: it needs to "
+                                  "be an absolute path")
+        reply = await self._s.call("container_exec", {
+            "id": record.id, "args": list(cmd), "env": list(env), "user": user,
+            "cwd": workdir, "tty": tty, "rows": rows, "cols": cols})
+        assert isinstance(reply, WithFds)
+        return ExecSession(reply.fds, tty)
+
+    async def logs(self, ref: str, *, follow: bool = False, tail: int | None = None,
+                   since: str | None = None, until: str | None = None
+                   ) -> AsyncIterator[LogLine]:
+        """The container's output lines (``follow``: then as they come, across restarts,
+        until it stops for good)."""
+        record = self._find(ref)
+
+        async def running() -> bool:
+            try:
+                return self._state(self._find(record.id)).status.is_active
+            except ContainerNotFound:
+                return False
+
+        async for line in read_log(self._dir(record.id) / "ctr.log", follow=follow, tail=tail,
+                                   since_ns=parse_since(since), until_ns=parse_since(until),
+                                   running=running):
+            yield line
+
+    async def log_path(self, ref: str) -> Path:
+        """The container's CRI-format log file (see engine/containers/logformat.py),
+        readable by the caller; the desktop log view indexes it directly."""
+        return self._dir(self._find(ref).id) / "ctr.log"
+
+    async def top(self, ref: str) -> list[ProcessInfo]:
+        """The container's processes, with their CPU share since the last call."""
+        import psutil
+
+        from engine.cgroups import open_cgroup
+
+        container = await self.get(ref)
+        if not container.state.running:
+            raise InvalidState(f"Container {container.id} is not running")
+        # psutil measures a process's CPU share between two calls on the same object:
+        # keep them from one call to the next, or every share reads 0.0.
+        known = self._top_procs.get(container.id, {})
+        kept: dict[int, Any] = {}
+        result = []
+        for pid in sorted(open_cgroup(container.id, self._s.helper.cgroup_parent).procs()):
+            try:
+                proc = known.get(pid)
+                if proc is None or not proc.is_running():
+                    proc = psutil.Process(pid)
+                kept[pid] = proc
+                with proc.oneshot():
+                    result.append(ProcessInfo(pid, proc.username(),
+                                              " ".join(proc.cmdline()) or proc.name(),
+                                              proc.cpu_percent(), proc.memory_info().rss))
+            except psutil.Error:
+                continue
+        self._top_procs[container.id] = kept
+        return result
+
+
+def parse_since(value: str | None) -> int | None:
+    """docker's --since/--until (see engine.timestamps); None when not given."""
+    return parse_timestamp(value) if value else None

@@ -1,0 +1,264 @@
+"""``engine.images``: the local images and the verbs that bring them in and out
+(pull, push, load, save, import) or name them (tag, remove).
+
+Pulls and pushes go through the registry client (engine/registry); archives
+through engine/images/archive.py; the layers are unpacked by the helper.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from engine.errors import InUse, InvalidArgument, LayerError, NotFound, SkiffError
+from engine.images.history import HistoryEntry, image_history
+from engine.images.model import Image
+from engine.images.reference import Reference
+from engine.images.sizes import measure_layers
+from engine.prune import Pruned
+from engine.registry.model import PullProgress, PushProgress, SearchResult
+from engine.services.shared import Shared
+
+if TYPE_CHECKING:
+    from engine.build.builder import BuildOptions, BuildResult
+    from engine.build.context import BuildContext
+    from engine.build.events import BuildEvent
+    from engine.build.seam import EngineSeam
+    from engine.registry.credentials import Credentials
+
+__all__ = ["ImageService"]
+
+
+class ImageService:
+    def __init__(self, shared: Shared, seam: Callable[[], EngineSeam]) -> None:
+        self._s = shared
+        self._seam = seam
+
+    # -- the common verbs -------------------------------------------------------------
+    async def list(self, all: bool = False) -> builtins.list[Image]:
+        """The local images; without ``all``, not a build's intermediate ones."""
+        images = self._s.image_store.list()
+        if all:
+            return images
+        hidden = self._s.build_cache().intermediate(images)
+        return [i for i in images if i.id not in hidden]
+
+    async def get(self, ref: str) -> Image:
+        """By reference, full or short ID; raises ImageNotFound."""
+        return self._s.image_store.get(ref)
+
+    async def inspect(self, ref: str) -> dict[str, Any]:
+        """docker image inspect's JSON."""
+        from engine.images.inspect import image_inspect
+
+        return image_inspect(self._s.image_store.get(ref))
+
+    async def remove(self, ref: str, force: bool = False) -> builtins.list[tuple[str, str]]:
+        """Returns docker's ("Untagged"|"Deleted", name) lines."""
+        s = self._s
+        image = s.image_store.get(ref)
+        named = _tag_of(ref, image)
+        lines: list[tuple[str, str]] = []
+        if named and len(image.repo_tags) > 1:
+            s.image_store.untag(named)
+            s.emit("image", "untag", image.id, name=Reference.parse(named).familiar)
+            return [("Untagged", Reference.parse(named).familiar)]
+        users = s.container_store.users_of_image(image.id)
+        if users and not force:
+            user = users[0]
+            what = f'repository reference "{ref}"' if named else image.short_id
+            raise InUse(f"conflict: unable to remove {what} (must force) - container "
+                        f"{user.id[:12]} ({user.name}) is using its referenced image "
+                        f"{image.short_id}")
+        for tag in image.repo_tags:
+            lines.append(("Untagged", Reference.parse(tag).familiar))
+        for digest_ref in image.repo_digests:
+            lines.append(("Untagged", digest_ref))
+        if users:  # forced: the image keeps existing for its containers, untagged
+            for tag in image.repo_tags:
+                s.image_store.untag(tag)
+                s.emit("image", "untag", image.id, name=Reference.parse(tag).familiar)
+            return lines
+        # Our images no longer need these: the helper drops our references, and a
+        # layer only once no user and no container needs it (ours included).
+        for diff_id in s.image_store.remove(image.id):
+            await s.call("remove_layer", {"diff_id": diff_id})
+        for tag in image.repo_tags:
+            s.emit("image", "untag", image.id, name=Reference.parse(tag).familiar)
+        s.emit("image", "delete", image.id, name=image.id)
+        lines.append(("Deleted", image.id))
+        return lines
+
+    async def prune(self, all: bool = False) -> Pruned:
+        """Remove untagged images no container uses (``all``: every unused image);
+        ``deleted`` holds docker's "untagged: …"/"deleted: …" lines."""
+        store = self._s.image_store
+        cache = self._s.build_cache()
+        used = {record.config.image_id for record in self._s.container_store.all()}
+        result = Pruned()
+        sizes = store.layer_sizes()
+        before = store.diff_ids()
+        failed: set[str] = set()
+        while True:
+            # A build's intermediate images go once nothing is built on them any more.
+            images = store.list()
+            kept = cache.intermediate(images) if not all else set()
+            doomed = [image for image in images
+                      if image.id not in used and image.id not in kept
+                      and image.id not in failed and (all or not image.repo_tags)]
+            if not doomed:
+                break
+            for image in doomed:
+                try:
+                    lines = await self.remove(image.id)
+                except NotFound:
+                    continue
+                except SkiffError as exc:
+                    result.errors.append(exc)
+                    failed.add(image.id)
+                    continue
+                result.deleted += [f"{kind.lower()}: {name}" for kind, name in lines]
+        result.reclaimed = sum(sizes.get(d, 0) for d in before - store.diff_ids())
+        return result
+
+    # -- names ------------------------------------------------------------------------
+    async def tag(self, source: str, target: str) -> None:
+        image = self._s.image_store.get(source)
+        name = Reference.parse(target).canonical
+        self._s.image_store.tag(image.id, name)
+        self._s.emit("image", "tag", image.id, name=Reference.parse(name).familiar)
+
+    async def history(self, ref: str) -> builtins.list[HistoryEntry]:
+        """docker history: the image's build steps, newest first (engine/images/history.py)."""
+        image = self._s.image_store.get(ref)
+        await measure_layers(self._s.image_store, image.layers)
+        return image_history(image, self._s.image_store.layer_sizes())
+
+    async def build(self, context: BuildContext, options: BuildOptions,
+                    progress: Callable[[BuildEvent], None] | None = None) -> BuildResult:
+        """docker build (engine/build/): progress gets BuildEvents."""
+        from engine.build.builder import Builder
+
+        return await Builder(self._seam(), context, options, progress).build()
+
+    # -- registries -------------------------------------------------------------------
+    async def pull(self, ref: str, *, platform: str | None = None,
+                   progress: Callable[[PullProgress], None] | None = None,
+                   credentials: tuple[str, str] | None = None) -> Image:
+        """Pull and unpack; progress gets per-layer PullProgress events. ``credentials``
+        (user, password) are used for this pull instead of the stored ones."""
+        image = await self._s.registry().pull(
+            Reference.parse(ref), platform=platform, progress=progress,
+            unpack=self._s.unpack_layer, credentials=_credentials(credentials))
+        familiar = Reference.parse(ref).familiar
+        self._s.emit("image", "pull", familiar, name=familiar)
+        return image
+
+    async def push(self, ref: str, *,
+                   progress: Callable[[PushProgress], None] | None = None,
+                   credentials: tuple[str, str] | None = None) -> str:
+        """Returns the pushed manifest digest; ``credentials`` as for pull."""
+        reference = Reference.parse(ref)
+        image = self._s.image_store.get(ref)
+        digest = await self._s.registry().push(reference, image, progress=progress,
+                                               credentials=_credentials(credentials))
+        self._s.emit("image", "push", reference.familiar, name=reference.familiar)
+        return digest
+
+    async def search(self, term: str, limit: int = 25) -> builtins.list[SearchResult]:
+        """docker search: Docker Hub, or ``registry/term`` a private registry's catalog."""
+        return await self._s.registry().search(term, limit)
+
+    # -- archives ---------------------------------------------------------------------
+    async def load(self, archive: Path) -> builtins.list[Image]:
+        """Import a docker save or OCI archive; each image with the tags the archive gave."""
+        from engine.images.archive import read_archive
+
+        s = self._s
+        if not archive.is_file():
+            raise InvalidArgument(f"open {archive}: no such file")
+        loop = asyncio.get_running_loop()
+        found = await loop.run_in_executor(None, read_archive, archive, s.blobs)
+        images = []
+        for item in found:
+            for layer in item.layers:
+                await s.unpack_layer(layer)
+            await measure_layers(s.image_store, item.layers)
+            stored = s.image_store.add(manifest=item.manifest, config=item.config,
+                                       layers=item.layers, tags=item.tags)
+            # What the archive named, as `docker load` reports it (not older tags).
+            images.append(replace(stored, repo_tags=[t for t in stored.repo_tags
+                                                     if t in item.tags]))
+            s.emit("image", "load", stored.id,
+                   name=",".join(Reference.parse(t).familiar for t in item.tags) or stored.id)
+        return images
+
+    async def save(self, refs: Sequence[str], archive: Path) -> None:
+        """docker save: the images, with the tags ``refs`` name, as one archive."""
+        from engine.images.archive import write_archive
+
+        chosen: list[tuple[Image, list[str]]] = []
+        for ref in refs:
+            image = self._s.image_store.get(ref)
+            tags = [t for t in image.repo_tags if _names_tag(ref, t)] or list(image.repo_tags)
+            chosen.append((image, tags))
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, write_archive, archive, chosen, self._s.blobs)
+        for image, tags in chosen:
+            self._s.emit("image", "save", image.id,
+                         name=",".join(Reference.parse(t).familiar for t in tags) or image.id)
+
+    async def import_(self, source: Path, reference: str = "", *,
+                      changes: Sequence[str] = (), message: str = "",
+                      platform: str | None = None) -> Image:
+        """docker import: a filesystem tarball (plain or compressed) as a one-layer image,
+        tagged ``reference`` if given (engine/images/importer.py)."""
+        from engine.images.importer import build_import, store_tarball
+        from engine.registry.platforms import Platform, host
+
+        s = self._s
+        wanted = Platform.parse(platform) if platform else host()
+        tag = Reference.parse(reference).canonical if reference else ""
+        if not source.is_file():
+            raise InvalidArgument(f"open {source}: no such file")
+        loop = asyncio.get_running_loop()
+        layer, new = await loop.run_in_executor(None, store_tarball, s.blobs, source)
+        imported = build_import(layer, changes=changes, message=message, os_name=wanted.os,
+                                architecture=wanted.architecture, variant=wanted.variant)
+        try:
+            await s.unpack_layer(layer)
+        except LayerError as exc:
+            if new and layer.diff_id not in s.image_store.diff_ids():
+                s.blobs.remove(layer.digest)
+            raise InvalidArgument(f"cannot import {source.name}: {exc}") from None
+        await measure_layers(s.image_store, imported.layers)
+        return s.image_store.add(manifest=imported.manifest, config=imported.config,
+                                 layers=imported.layers, tags=[tag] if tag else [])
+
+
+def _credentials(pair: tuple[str, str] | None) -> Credentials | None:
+    """(user, password) as the registry client's Credentials; None: the stored ones."""
+    if pair is None:
+        return None
+    from engine.registry.credentials import Credentials
+
+    return Credentials(*pair)
+
+
+def _names_tag(ref: str, tag: str) -> bool:
+    try:
+        return Reference.parse(ref).canonical == tag
+    except InvalidArgument:
+        return False
+
+
+def _tag_of(ref: str, image: Image) -> str:
+    """The tag ``ref`` names, if it names one of the image's tags (not an ID)."""
+    for tag in image.repo_tags:
+        if _names_tag(ref, tag):
+            return tag
+    return ""

@@ -1,0 +1,188 @@
+"""``engine.networks``: user-defined bridge networks next to docker's predefined
+three (bridge, host, none), in docker network inspect's shape.
+
+The helper owns the links, addresses and NAT (engine/helper/network); this side
+names containers and journals what the user asked for.
+"""
+
+from __future__ import annotations
+
+import builtins
+import hashlib
+from collections.abc import Sequence
+from typing import Any
+
+from engine.errors import (
+    Conflict,
+    InUse,
+    InvalidArgument,
+    InvalidState,
+    NetworkNotFound,
+    NotFound,
+    SkiffError,
+)
+from engine.names import check_network_name
+from engine.networkattachments import Attachment
+from engine.prune import PREDEFINED_NETWORKS, Pruned
+from engine.services.shared import Shared
+
+__all__ = ["NetworkService", "endpoint_id", "hex_id"]
+
+
+class NetworkService:
+    def __init__(self, shared: Shared) -> None:
+        self._s = shared
+
+    async def create(self, name: str, subnet: str = "", gateway: str = "",
+                     labels: dict[str, str] | None = None) -> dict[str, Any]:
+        """A user-defined bridge network; containers on it reach each other by name."""
+        if name in ("bridge", "host", "none", "default"):
+            raise Conflict(f"network with name {name} already exists")
+        check_network_name(name)
+        result: dict[str, Any] = await self._s.call(
+            "network_create", {"name": name, "subnet": subnet or None,
+                               "gateway": gateway or None})
+        self._s.network_labels.set(name, dict(labels or {}))
+        created = self._network_json(result)
+        self._s.emit("network", "create", created["Id"], name=name, type="bridge")
+        return created
+
+    async def list(self) -> builtins.list[dict[str, Any]]:
+        listed = await self._s.call("network_list", {})
+        found = {n["Name"]: self._network_json(n) for n in listed}
+        for name in PREDEFINED_NETWORKS:
+            found.setdefault(name, self._network_json({"Name": name, "Driver": {
+                "host": "host", "none": "null"}.get(name, "bridge"), "Containers": {}}))
+        return sorted(found.values(), key=lambda n: n["Name"])
+
+    async def get(self, name: str) -> dict[str, Any]:
+        """By name or ID prefix; raises NetworkNotFound."""
+        for network in await self.list():
+            if network["Name"] == name or network["Id"].startswith(name):
+                return network
+        raise NetworkNotFound(f"network {name} not found")
+
+    async def inspect(self, name: str) -> dict[str, Any]:
+        """docker network inspect's JSON (what ``get`` returns)."""
+        return await self.get(name)
+
+    async def remove(self, name: str) -> None:
+        if name in ("bridge", "host", "none", "default"):
+            raise InvalidArgument(f"{name} is a pre-defined network and cannot be removed")
+        attached = set(self._s.network_attachments.on_network(name))
+        users = [r.name for r in self._s.container_store.all()
+                 if r.config.network == name or r.id in attached]
+        if users:
+            raise InUse(f"error while removing network: network {name} has active endpoints "
+                        f"(containers {', '.join(users)})")
+        gone = await self.get(name)
+        await self._s.call("network_remove", {"name": name})
+        self._s.network_labels.remove(name)
+        self._s.emit("network", "destroy", gone["Id"], name=gone["Name"], type="bridge")
+
+    async def prune(self) -> Pruned:
+        """Remove the user-defined networks that no container (running or not) is on."""
+        wanted = {record.config.network for record in self._s.container_store.all()}
+        result = Pruned()
+        for network in await self.list():
+            name = str(network.get("Name", ""))
+            if name in PREDEFINED_NETWORKS or name in wanted or network.get("Containers"):
+                continue
+            try:
+                await self.remove(name)
+            except NotFound:
+                continue
+            except SkiffError as exc:
+                result.errors.append(exc)
+                continue
+            result.deleted.append(name)
+        return result
+
+    async def connect(self, network: str, ref: str, aliases: Sequence[str] = (),
+                      ip: str = "") -> None:
+        """Join a network beyond the container's own, now if it runs and at every start
+        (engine/networkattachments.py); a created container joins when it starts."""
+        record = self._s.container_store.find(ref)
+        found = await self.get(network)
+        network = found["Name"]
+        own = "bridge" if record.config.network == "default" else record.config.network
+        running = self._s.status.state(record).running
+        # Running, it is on what it is connected to now (its own network may have been
+        # disconnected); created, on its own network and those recorded.
+        connected = record.id in (found.get("Containers") or {}) if running else (
+            network == own or network in [a.network for a in
+                                          self._s.network_attachments.of(record.id)])
+        if connected:
+            raise Conflict(f"endpoint with name {record.name} already exists in network "
+                           f"{network}")
+        if network in ("host", "none"):
+            raise InvalidArgument(f"container cannot be connected to the {network} network "
+                                  "and another one")
+        if own in ("host", "none"):
+            raise InvalidArgument(f"a container on the {own} network cannot be connected to "
+                                  "another network")
+        if aliases and network == "bridge":
+            raise InvalidArgument("network-scoped alias is supported only for containers in "
+                                  "user defined networks")
+        attachment = Attachment(network, builtins.list(aliases), ip)
+        if running:
+            await self._s.connect(record, attachment)
+        self._s.network_attachments.add(record.id, attachment)
+        self._s.emit("network", "connect", network, name=network, container=record.id,
+                     type="bridge")
+
+    async def disconnect(self, network: str, ref: str) -> None:
+        record = self._s.container_store.find(ref)
+        attached = self._s.network_attachments.remove(record.id, network)
+        if self._s.status.state(record).running:
+            await self._s.call("network_disconnect", {"id": record.id, "network": network})
+        elif not attached:
+            raise InvalidState(f"container {record.name} is not connected to network "
+                               f"{network}")
+        self._s.emit("network", "disconnect", network, name=network, container=record.id,
+                     type="bridge")
+
+    def _network_json(self, data: dict[str, Any]) -> dict[str, Any]:
+        """docker network inspect's shape around what the helper reports."""
+        from engine.predefined import PredefinedNetworks
+
+        name = str(data.get("Name", ""))
+        names = {r.id: r.name for r in self._s.container_store.all()}
+        containers = {cid: _endpoint_entry(name, cid, names[cid], info or {})
+                      for cid, info in (data.get("Containers") or {}).items() if cid in names}
+        ipam = [{"Subnet": data["Subnet"], "Gateway": data["Gateway"]}] \
+            if data.get("Subnet") else []
+        created = str(data.get("Created") or "")
+        if name in PREDEFINED_NETWORKS:
+            created = PredefinedNetworks(self._s.db).created(name, created)
+        return {
+            "Name": name, "Id": hex_id("network", name),
+            "Created": created, "Scope": "local",
+            "Driver": data.get("Driver", "bridge"), "EnableIPv6": False,
+            "IPAM": {"Driver": "default", "Options": {}, "Config": ipam},
+            "Internal": False, "Attachable": False, "Containers": containers,
+            "Options": {"com.docker.network.bridge.name": data.get("Bridge", "")}
+            if data.get("Bridge") else {},
+            "Labels": self._s.network_labels.get(name),
+        }
+
+
+def hex_id(kind: str, name: str) -> str:
+    """A stable 64-hex ID for what docker identifies by a random one (networks,
+    sandboxes, endpoints): the same every time it is shown."""
+    return hashlib.sha256(f"skiff-{kind}:{name}".encode()).hexdigest()
+
+
+def endpoint_id(network: str, container_id: str) -> str:
+    return hex_id("endpoint", f"{network}/{container_id}")
+
+
+def _endpoint_entry(network: str, container_id: str, name: str, info: dict[str, Any]
+                    ) -> dict[str, Any]:
+    """One container of docker's network inspect ``Containers``, keyed by its ID."""
+    address = str(info.get("IPAddress") or "")
+    prefix = info.get("IPPrefixLen")
+    return {"Name": name, "EndpointID": endpoint_id(network, container_id),
+            "MacAddress": str(info.get("MacAddress") or ""),
+            "IPv4Address": f"{address}/{prefix}" if address and prefix else address,
+            "IPv6Address": ""}
