@@ -16,18 +16,17 @@ from engine.cgroups import (
     CgroupSetup,
     CgroupStats,
     Limits,
-    V1Cgroup,
-    V2Cgroup,
     blkio,
     cpu,
     detect,
     files,
     memory,
-    open_cgroup,
     pids,
 )
 from engine.cgroups.detect import parse_mountinfo
-from engine.cgroups.plan import Mkdir, Write, apply
+from engine.cgroups.plan import Mkdir, Write
+from engine.helper.cgroups import V1Cgroup, V2Cgroup, open_cgroup
+from engine.helper.cgroups.apply import apply
 
 MiB = 1024 * 1024
 

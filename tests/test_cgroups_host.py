@@ -20,15 +20,9 @@ from pathlib import Path
 import pytest
 
 from engine import errors
-from engine.cgroups import (
-    CgroupSetup,
-    Limits,
-    V1Cgroup,
-    V2Cgroup,
-    detect,
-    files,
-    open_cgroup,
-)
+from engine.cgroups import CgroupSetup, Limits, detect, files
+from engine.helper.cgroups import V1Cgroup, V2Cgroup, open_cgroup
+from engine.helper.cgroups.apply import write
 
 pytestmark = [
     pytest.mark.root,
@@ -117,7 +111,7 @@ def scrub(top: Path) -> None:
             except OSError:
                 state = Path(directory, "freezer.state")
                 if state.exists():
-                    files.write(state, "THAWED")
+                    write(state, "THAWED")
                 select.select([], [], [], 0.05)
 
 
@@ -406,7 +400,7 @@ def test_v2_destroy_removes_nested_cgroups(v2_cgroups: Callable[[str], V2Cgroup]
     inner.mkdir()
     sleepers = [spawn([BUSYBOX, "sleep", "600"]) for _ in range(2)]
     outer.add(sleepers[0].pid)
-    files.write(inner / "cgroup.procs", str(sleepers[1].pid))
+    write(inner / "cgroup.procs", str(sleepers[1].pid))
     for sleeper in sleepers:
         sleeper.release()
     assert outer.procs() == [sleepers[0].pid]

@@ -13,7 +13,7 @@ from typing import Literal, Protocol
 
 from engine import errors
 
-__all__ = ["Cgroup", "CgroupStats", "Limits", "check_component"]
+__all__ = ["CgroupReader", "CgroupStats", "Limits", "check_component"]
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,10 @@ class CgroupStats:
     oom_kills: int
 
 
-class Cgroup(Protocol):
+class CgroupReader(Protocol):
+    """A container's cgroup as anyone may see it: read, never changed (the helper
+    changes it: engine/helper/cgroups/)."""
+
     name: str
     parent: str
     version: Literal[1, 2]
@@ -50,22 +53,6 @@ class Cgroup(Protocol):
     def paths(self) -> dict[str, Path]:
         """Hierarchy ("memory", "cpu"... for v1, "unified" for v2) → directory, for display."""
         ...
-
-    def create(self, limits: Limits) -> None:
-        """Make the cgroup (and its parent) and set exactly these limits."""
-        ...
-
-    def update(self, limits: Limits) -> None:
-        """Set exactly these limits on the existing cgroup (docker update)."""
-        ...
-
-    def add(self, pid: int) -> None: ...
-
-    def freeze(self) -> None:
-        """Return once every process is stopped."""
-        ...
-
-    def thaw(self) -> None: ...
 
     def frozen(self) -> bool: ...
 
@@ -84,10 +71,6 @@ class Cgroup(Protocol):
         ...
 
     def exists(self) -> bool: ...
-
-    def destroy(self) -> None:
-        """Kill what is left, remove the cgroup, and the parent once it is empty."""
-        ...
 
 
 _COMPONENT = re.compile(r"[A-Za-z0-9_.-]{1,255}")

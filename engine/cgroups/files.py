@@ -1,4 +1,5 @@
-"""Reading and writing cgroupfs files, and parsing their formats.
+"""Reading cgroupfs files, and parsing their formats (the helper writes them:
+engine/helper/cgroups/apply.py).
 
 Stats are read for every running container once a second, so a read is one
 ``open``/``read``/``close`` with no text-layer overhead. A file that is not
@@ -11,7 +12,7 @@ from __future__ import annotations
 import errno
 import os
 
-__all__ = ["parse_flat_keyed", "parse_max", "read", "read_int", "read_keyed", "write"]
+__all__ = ["parse_flat_keyed", "parse_max", "procs_of", "read", "read_int", "read_keyed"]
 
 # A cgroup that vanishes under us shows up as one of these, not as a failure.
 _GONE = frozenset({errno.ENOENT, errno.ENODEV, errno.ENOTDIR})
@@ -59,14 +60,9 @@ def read_keyed(path: str | os.PathLike[str]) -> dict[str, int]:
     return parse_flat_keyed(text) if text else {}
 
 
-def write(path: str | os.PathLike[str], value: str) -> None:
-    """One ``write()`` of the value; cgroupfs files are never created, so a
-    missing file raises FileNotFoundError."""
-    fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
-    try:
-        os.write(fd, value.encode())
-    finally:
-        os.close(fd)
+def procs_of(directory: str | os.PathLike[str]) -> set[int]:
+    """PIDs in ``directory``'s cgroup.procs; empty when it is gone."""
+    return {int(p) for p in (read(os.path.join(directory, "cgroup.procs")) or "").split()}
 
 
 def parse_flat_keyed(text: str) -> dict[str, int]:

@@ -12,20 +12,21 @@ from pathlib import Path
 from typing import Literal
 
 from engine import errors
-from engine.cgroups import blkio, cpu, devices, files, freezer, memory, pids, teardown
+from engine.cgroups import blkio, cpu, devices, files, freezer, memory, pids
 from engine.cgroups.base import CgroupStats, Limits, check_component
 from engine.cgroups.detect import CgroupSetup
-from engine.cgroups.plan import Mkdir, Step, Write, apply, apply_create
-from engine.cgroups.wait import poll
+from engine.cgroups.plan import Mkdir, Step
 
-__all__ = ["CONTROLLERS", "V1Cgroup"]
+__all__ = ["CONTROLLERS", "V1Reader"]
 
 CONTROLLERS = ("memory", "cpu", "cpuacct", "pids", "blkio", "freezer", "devices")
 
 _BLKIO_FILES = ("blkio.throttle.io_service_bytes_recursive", "blkio.io_service_bytes_recursive")
 
 
-class V1Cgroup:
+class V1Reader:
+    """What the engine may do with a container's cgroup: read it, and plan its changes."""
+
     version: Literal[1, 2] = 1
 
     def __init__(self, name: str, parent: str, setup: CgroupSetup) -> None:
@@ -47,13 +48,13 @@ class V1Cgroup:
         self._blkio = [f"{io}/{f}" for f in _BLKIO_FILES] if io else []
 
     def __repr__(self) -> str:
-        return f"V1Cgroup({self.name!r}, {self.parent!r})"
+        return f"V1Reader({self.name!r}, {self.parent!r})"
 
     @property
     def paths(self) -> dict[str, Path]:
         return dict(self._paths)
 
-    # -- writing (helper and monitor only) ----------------------------------
+    # -- plans (applied by the helper, engine/helper/cgroups/) -----------------
     def plan_create(self, limits: Limits) -> list[Step]:
         wanted = {"memory": limits.memory, "cpu": limits.nano_cpus, "pids": limits.pids,
                   "devices": limits.devices}
@@ -82,58 +83,19 @@ class V1Cgroup:
                        for w in devices.v1_writes(limits.devices)]
         return writes
 
-    def create(self, limits: Limits) -> None:
-        apply_create(self.plan_create(limits))
-
-    def update(self, limits: Limits) -> None:
-        apply(self.plan_update(limits))
-
-    def add(self, pid: int) -> None:
-        apply(Write(d / "cgroup.procs", str(int(pid)), "") for d in self._dirs)
-
-    def freeze(self) -> None:
-        directory = self._freezer()
-        step = freezer.v1_write(True).under(directory)
-        apply([step])
-        # Tasks that were forking when the freeze began can leave it at
-        # FREEZING; asking again finishes the job.
-        if not poll(self.frozen, freezer.FREEZE_TIMEOUT, retry=lambda: apply([step])):
-            self.thaw()
-            raise errors.SkiffError(
-                f"cannot pause cgroup {self._where}: its processes did not all stop within "
-                f"{freezer.FREEZE_TIMEOUT:g} s; it was resumed")
-
-    def thaw(self) -> None:
-        apply([freezer.v1_write(False).under(self._freezer())])
-
     def frozen(self) -> bool:
         directory = self._paths.get("freezer")
         return directory is not None and freezer.v1_frozen(
             files.read(directory / "freezer.state"))
 
-    def destroy(self) -> None:
-        if "freezer" in self._paths and (self._paths["freezer"] / "freezer.state").exists():
-            self.thaw()  # frozen tasks would not act on SIGKILL
-        teardown.kill_all(self._dirs, self._where)
-        for directory in self._dirs:
-            teardown.remove(directory, self._where)
-        for directory in self._dirs:
-            teardown.remove_parent(directory.parent)
 
-    def _freezer(self) -> Path:
-        directory = self._paths.get("freezer")
-        if directory is None:
-            raise errors.KernelFeatureMissing(
-                f"cgroup controller 'freezer' is not available: it is not mounted under "
-                f"{self.setup.root} (cgroup v1), so containers cannot be paused")
-        return directory
 
-    # -- reading (also the unprivileged engine) ------------------------------
+    # -- reading ---------------------------------------------------------------
     def exists(self) -> bool:
         return any(d.is_dir() for d in self._dirs)
 
     def procs(self) -> list[int]:
-        return sorted(set().union(*(teardown.procs_of(d) for d in self._dirs)))
+        return sorted(set().union(*(files.procs_of(d) for d in self._dirs)))
 
     def oom_killed(self) -> bool:
         return self._oom_kills() > 0

@@ -12,18 +12,19 @@ from pathlib import Path
 from typing import Literal
 
 from engine import errors
-from engine.cgroups import blkio, cpu, files, freezer, memory, pids, teardown
+from engine.cgroups import blkio, cpu, files, freezer, memory, pids
 from engine.cgroups.base import CgroupStats, Limits, check_component
 from engine.cgroups.detect import CgroupSetup
-from engine.cgroups.plan import Mkdir, Step, Write, apply, apply_create
-from engine.cgroups.wait import poll
+from engine.cgroups.plan import Mkdir, Step, Write
 
-__all__ = ["CONTROLLERS", "V2Cgroup"]
+__all__ = ["CONTROLLERS", "V2Reader"]
 
 CONTROLLERS = ("memory", "cpu", "pids", "io")
 
 
-class V2Cgroup:
+class V2Reader:
+    """What the engine may do with a container's cgroup: read it, and plan its changes."""
+
     version: Literal[1, 2] = 2
 
     def __init__(self, name: str, parent: str, setup: CgroupSetup) -> None:
@@ -41,13 +42,13 @@ class V2Cgroup:
         self._base = f"{self._path}/"
 
     def __repr__(self) -> str:
-        return f"V2Cgroup({self.name!r}, {self.parent!r})"
+        return f"V2Reader({self.name!r}, {self.parent!r})"
 
     @property
     def paths(self) -> dict[str, Path]:
         return {"unified": self._path}
 
-    # -- writing (helper and monitor only) ----------------------------------
+    # -- plans (applied by the helper, engine/helper/cgroups/) -----------------
     def plan_create(self, limits: Limits) -> list[Step]:
         wanted = {"memory": limits.memory, "cpu": limits.nano_cpus, "pids": limits.pids}
         for controller, value in wanted.items():
@@ -87,54 +88,17 @@ class V2Cgroup:
             writes += pids.writes(limits.pids)
         return [w.under(self._path) for w in writes]
 
-    def create(self, limits: Limits) -> None:
-        apply_create(self.plan_create(limits))
-
-    def update(self, limits: Limits) -> None:
-        apply(self.plan_update(limits))
-
-    def add(self, pid: int) -> None:
-        apply([Write(self._path / "cgroup.procs", str(int(pid)), "")])
-
-    def freeze(self) -> None:
-        self._check_freezer()
-        apply([freezer.v2_write(True).under(self._path)])
-        if not poll(self.frozen, freezer.FREEZE_TIMEOUT):
-            self.thaw()
-            raise errors.SkiffError(
-                f"cannot pause cgroup {self._where}: its processes did not all stop within "
-                f"{freezer.FREEZE_TIMEOUT:g} s; it was resumed")
-
-    def thaw(self) -> None:
-        self._check_freezer()
-        apply([freezer.v2_write(False).under(self._path)])
-        poll(lambda: not self.frozen(), freezer.FREEZE_TIMEOUT)
-
     def frozen(self) -> bool:
         return freezer.v2_frozen(files.read(self._base + "cgroup.events"))
 
-    def destroy(self) -> None:
-        if (self._path / "cgroup.freeze").exists():
-            apply([freezer.v2_write(False).under(self._path)])
-        kill = self._path / "cgroup.kill"
-        if kill.exists():  # Linux 5.14+: kills the whole subtree, racing no fork
-            apply([Write(kill, "1", "")])
-        teardown.kill_all([self._path], self._where)
-        teardown.remove(self._path, self._where)
-        teardown.remove_parent(self._path.parent)
 
-    def _check_freezer(self) -> None:
-        if self._path.is_dir() and not (self._path / "cgroup.freeze").exists():
-            raise errors.KernelFeatureMissing(
-                "the cgroup v2 freezer is not available (cgroup.freeze needs Linux 5.2 or "
-                "later), so containers cannot be paused")
 
-    # -- reading (also the unprivileged engine) ------------------------------
+    # -- reading ---------------------------------------------------------------
     def exists(self) -> bool:
         return self._path.is_dir()
 
     def procs(self) -> list[int]:
-        return sorted(teardown.procs_of(self._path))
+        return sorted(files.procs_of(self._path))
 
     def oom_killed(self) -> bool:
         return self._oom_kills() > 0

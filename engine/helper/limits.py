@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from engine.cgroups import Limits, open_cgroup
 from engine.errors import SkiffError
+from engine.helper.cgroups import Limits, open_cgroup
 from engine.helper.runtime.spec import ContainerDir
 
 __all__ = ["update_limits"]

@@ -13,9 +13,9 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine.cgroups import open_cgroup
 from engine.containers.statusfile import ACTIVE, monitor_death
 from engine.errors import ContainerNotFound, SkiffError
+from engine.helper.cgroups import open_cgroup
 from engine.helper.claims import Claims
 from engine.helper.containers.procs import unlink
 from engine.helper.layerrefs import LayerRefs

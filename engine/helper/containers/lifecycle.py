@@ -14,7 +14,6 @@ import subprocess
 import time
 from typing import Any
 
-from engine.cgroups import open_cgroup
 from engine.errors import (
     ContainerNotFound,
     ContainerStartError,
@@ -23,6 +22,7 @@ from engine.errors import (
     InvalidState,
     SkiffError,
 )
+from engine.helper.cgroups import open_cgroup
 from engine.helper.containers.base import ACTIVE
 from engine.helper.containers.binds import Binds, close_ours, container_root
 from engine.helper.containers.networking import NetworkGlue

@@ -22,7 +22,7 @@ import struct
 import sys
 import termios
 
-from engine.cgroups import open_cgroup
+from engine.helper.cgroups import open_cgroup
 from engine.helper.runtime import devices, init, syscallfilter, users
 from engine.helper.runtime import syscalls as sc
 

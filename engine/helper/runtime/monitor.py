@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from engine.cgroups import Limits, open_cgroup
 from engine.containers.attachstream import STDERR, STDOUT
 from engine.containers.logformat import LogWriter, format_time
+from engine.helper.cgroups import Limits, open_cgroup
 from engine.helper.runtime import devices, init, mounts, proctitle, syscallfilter, syscalls
 from engine.helper.runtime.attachhub import AttachHub, short_path
 from engine.helper.runtime.spec import ContainerDir, RuntimeSpec, device_mode

@@ -1,4 +1,4 @@
-"""Emptying and removing cgroup directories, shared by both drivers.
+"""Emptying and removing cgroup directories, shared by both drivers (helper only).
 
 Removal races with other containers under the same parent and with processes
 that are still exiting, so each step tolerates what a race can produce.
@@ -13,18 +13,13 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from engine import errors
-from engine.cgroups import files
-from engine.cgroups.wait import poll
+from engine.cgroups.files import procs_of
+from engine.helper.cgroups.wait import poll
 
-__all__ = ["KILL_TIMEOUT", "RMDIR_TIMEOUT", "kill_all", "procs_of", "remove", "remove_parent"]
+__all__ = ["KILL_TIMEOUT", "RMDIR_TIMEOUT", "kill_all", "remove", "remove_parent"]
 
 KILL_TIMEOUT = 10.0
 RMDIR_TIMEOUT = 2.0
-
-
-def procs_of(directory: Path) -> set[int]:
-    """PIDs in ``directory``'s cgroup.procs; empty when it is gone."""
-    return {int(p) for p in (files.read(directory / "cgroup.procs") or "").split()}
 
 
 def tree(directory: Path) -> list[Path]:

@@ -1,0 +1,53 @@
+"""Container cgroups as the helper manages them: created with their limits, joined,
+frozen and thawed, updated, emptied and removed.
+
+The engine only reads cgroups (engine/cgroups/: detection, readers, and the plans
+as data); every write is here, done by the helper, the monitors and the exec
+processes it starts (stdlib only, no asyncio: monitors import this right after
+exec).
+
+    cg = open_cgroup(container_id, "skiff")
+    cg.create(Limits(memory=256 << 20, nano_cpus=500_000_000, pids=512))
+    cg.add(pid)
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from engine.cgroups import CgroupReader, CgroupSetup, Limits, driver, host_setup
+from engine.helper.cgroups.v1 import V1Cgroup
+from engine.helper.cgroups.v2 import V2Cgroup
+
+__all__ = ["Cgroup", "Limits", "V1Cgroup", "V2Cgroup", "host_setup", "open_cgroup"]
+
+
+class Cgroup(CgroupReader, Protocol):
+    """A container's cgroup, to change."""
+
+    def create(self, limits: Limits) -> None:
+        """Make the cgroup (and its parent) and set exactly these limits."""
+        ...
+
+    def update(self, limits: Limits) -> None:
+        """Set exactly these limits on the existing cgroup (docker update)."""
+        ...
+
+    def add(self, pid: int) -> None: ...
+
+    def freeze(self) -> None:
+        """Return once every process is stopped."""
+        ...
+
+    def thaw(self) -> None: ...
+
+    def destroy(self) -> None:
+        """Kill what is left, remove the cgroup, and the parent once it is empty."""
+        ...
+
+
+def open_cgroup(name: str, parent: str, setup: CgroupSetup | None = None) -> Cgroup:
+    """The cgroup ``<parent>/<name>`` in the hierarchies ``setup`` picks; opening
+    touches nothing, ``create`` makes it."""
+    kind, setup = driver(name, parent, setup)
+    return V2Cgroup(name, parent, setup) if kind == "v2" else V1Cgroup(name, parent, setup)
