@@ -280,8 +280,8 @@ def test_v1_pids_limit_stops_forks(v1_cgroups: Callable[[str], V1Cgroup],
 def test_v1_destroy_kills_and_removes_parent_when_last(
         v1_cgroups: Callable[[str], V1Cgroup], spawn: Callable[[list[str]], Gated]) -> None:
     first, second = v1_cgroups("c1"), v1_cgroups("c2")
-    first.containers.create(Limits(memory=64 * MiB))
-    second.containers.create(Limits())
+    first.create(Limits(memory=64 * MiB))
+    second.create(Limits())
     sleepers = []
     for cg in (first, second):
         sleeper = spawn([BUSYBOX, "sleep", "600"])
@@ -395,7 +395,7 @@ def test_v2_destroy_removes_nested_cgroups(v2_cgroups: Callable[[str], V2Cgroup]
                                            spawn: Callable[[list[str]], Gated]) -> None:
     outer, other = v2_cgroups("c1"), v2_cgroups("c2")
     outer.create(Limits())
-    other.containers.create(Limits())
+    other.create(Limits())
     inner = outer.paths["unified"] / "inner"  # as a container with cgroup access might
     inner.mkdir()
     sleepers = [spawn([BUSYBOX, "sleep", "600"]) for _ in range(2)]
