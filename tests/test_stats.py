@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -25,12 +26,26 @@ async def started(engine: Engine, *cmd: str, **options: object) -> str:
     return container.id
 
 
+def _cpu_seconds(pid: int) -> float:
+    """What the kernel charged ``pid`` so far (utime + stime)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def test_a_busy_loop_uses_a_whole_core(engine: Engine) -> None:
+    """The percentage is the share of a core the kernel gave the container: the
+    shell's own CPU time over the same second says what it must be, busy machine
+    or not."""
     cid = await started(engine, "sh", "-c", "while :; do :; done")
+    pid = (await engine.containers.get(cid)).state.pid
     await engine.stats.get(cid)  # the first sample has nothing to compare with
+    spent, since = _cpu_seconds(pid), time.monotonic()
     await asyncio.sleep(1.0)
     sample = await engine.stats.get(cid)
-    assert 60.0 <= sample.cpu_percent <= 110.0  # one core, give or take a busy machine
+    expected = 100.0 * (_cpu_seconds(pid) - spent) / (time.monotonic() - since)
+    assert expected > 10.0, "the machine gave the loop no time to measure"
+    assert abs(sample.cpu_percent - expected) <= max(10.0, expected * 0.2)
+    assert sample.cpu_percent <= 110.0  # one core at most
     assert sample.pids >= 1
     await engine.containers.kill(cid)
 
