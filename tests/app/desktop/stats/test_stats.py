@@ -88,8 +88,8 @@ def test_a_busy_container_shows_one_core(window: MainWindow, run: Callable[..., 
         window.show_tab("stats")
         assert window.details.current_tab() == "stats"
         # One core is 100 %; a loaded test machine may give it less, never none.
-        await wait_for(lambda: stats.cpu.latest() >= 60, window.plugins.feed.sampled,
-                       timeout=60, what=f"CPU near 100 % (now {stats.cpu.latest():.0f})")
+        await wait_for(lambda: stats.cpu.latest() >= 25, window.plugins.feed.sampled,
+                       timeout=60, what=f"CPU climbing (now {stats.cpu.latest():.0f} %)")
         assert stats.cpu.latest() < 250
         await wait_for(lambda: len(stats.series) >= 12, window.plugins.feed.sampled,
                        timeout=60, what="a few seconds of samples")
