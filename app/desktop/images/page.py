@@ -36,8 +36,8 @@ COLUMNS = (
     Column("Shared", lambda e: human_size(e.shared), sort=lambda e: e.shared, right=True),
     Column("Unique", lambda e: human_size(e.unique), sort=lambda e: e.unique, right=True),
     Column("Created", lambda e: age(e.image.created), sort=lambda e: e.image.created),
-    Column("Containers", lambda e: ", ".join(e.containers.list) or "none",
-           sort=lambda e: len(e.containers.list)),
+    Column("Containers", lambda e: ", ".join(e.containers) or "none",
+           sort=lambda e: len(e.containers)),
 )
 BLURB = ("Images are the read-only templates containers start from. Layers two images "
          "share are stored once (Shared); Unique is what removing the image returns.")
@@ -124,9 +124,9 @@ class ImagesPage(TablePage):
         if not rows:
             return
         names = [e.name for e in rows]
-        used = [e for e in rows if e.containers.list]
+        used = [e for e in rows if e.containers]
         if used:
-            users = "; ".join(f"{e.name} by {', '.join(e.containers.list)}" for e in used)
+            users = "; ".join(f"{e.name} by {', '.join(e.containers)}" for e in used)
             self.dialog = ask(self, "Remove images in use?",
                               f"{len(used)} of these images are in use: {users}.",
                               "Remove anyway", lambda: self.remove(rows, force=True),

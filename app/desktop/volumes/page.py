@@ -31,8 +31,8 @@ __all__ = ["VolumesPage"]
 COLUMNS = (
     Column("Name", lambda e: e.name, mono=True, tooltip=lambda e: e.volume.mountpoint),
     Column("Size", lambda e: human_size(e.size), sort=lambda e: e.size, right=True),
-    Column("Containers", lambda e: ", ".join(e.containers.list) or "none",
-           sort=lambda e: len(e.containers.list)),
+    Column("Containers", lambda e: ", ".join(e.containers) or "none",
+           sort=lambda e: len(e.containers)),
     Column("Created", lambda e: age(e.volume.created), sort=lambda e: e.volume.created),
     Column("Kind", lambda e: "anonymous" if e.volume.anonymous else "named"),
 )
@@ -136,9 +136,9 @@ class VolumesPage(TablePage):
         rows = self.selected_rows()
         if not rows:
             return
-        used = [e for e in rows if e.containers.list]
+        used = [e for e in rows if e.containers]
         if used:
-            users = "; ".join(f"{e.name} by {', '.join(e.containers.list)}" for e in used)
+            users = "; ".join(f"{e.name} by {', '.join(e.containers)}" for e in used)
             self.dialog = ask(self, "Remove volumes in use?",
                               f"{len(used)} of these volumes are in use: {users}.",
                               "Remove anyway", lambda: self.remove(rows, force=True),
