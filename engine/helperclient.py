@@ -214,7 +214,7 @@ class HelperClient:
             if not future.done():
                 future.set_exception(error)
 
-    async def call(self, verb: str, args: dict[str, Any] | None = None,
+    async def call(self, verb: protocol.Verb, args: dict[str, Any] | None = None,
                    fds: list[int] | None = None) -> Any:
         sock = await self._ensure()
         request_id = next(self._ids)

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import IO, TYPE_CHECKING, Any
 
 from engine.containers.config import ContainerConfig
+from engine.helper.protocol import Verb
 from engine.images.model import Image, Layer
 from engine.images.sizes import measure_layers
 
@@ -115,7 +116,7 @@ class EngineSeam:
 
     async def container_layer(self, container_id: str) -> Layer | None:
         with self.temporary() as tar:
-            reply = await self.shared.call("container_layer", {"id": container_id},
+            reply = await self.shared.call(Verb.CONTAINER_LAYER, {"id": container_id},
                                            fds=[tar.fileno()])
             if not int(reply.get("entries", 0)):
                 return None

@@ -33,8 +33,9 @@ from engine.errors import (
     SkiffError,
     from_kind,
 )
+from engine.helper.protocol import Verb
 
-HelperCall = Callable[..., Awaitable[Any]]  # (verb, args, fds)
+HelperCall = Callable[..., Awaitable[Any]]  # (Verb, args, fds)
 # A container's bind sources, opened by us (engine/containers/bindsources.py).
 SourceOpener = Callable[[str], Awaitable[BindSources]]
 
@@ -267,7 +268,7 @@ class FileService:
                 "name": arcname, "archive": archive}
         opened = await self.sources(cid) if self.sources is not None else BindSources([], [])
         try:
-            reply = await self.call("container_fs", {**args, "sources": opened.sources},
+            reply = await self.call(Verb.CONTAINER_FS, {**args, "sources": opened.sources},
                                     opened.fds)
         except NotFound as exc:
             if isinstance(exc, ContainerNotFound):
@@ -411,6 +412,6 @@ class FileService:
         await self._finish(status_fd, directory, name)
 
     async def namespaces(self, cid: str) -> list[NamespaceInfo]:
-        rows = await self.call("container_namespaces", {"id": cid})
+        rows = await self.call(Verb.CONTAINER_NAMESPACES, {"id": cid})
         return [NamespaceInfo(str(kind), int(mine), int(host), int(mine) == int(host))
                 for kind, mine, host in rows]

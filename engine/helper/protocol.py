@@ -26,6 +26,7 @@ import socket
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from engine.errors import ProtocolError
@@ -57,6 +58,7 @@ __all__ = [
     "BadRequest",
     "Field",
     "FrameReader",
+    "Verb",
     "WithFds",
     "encode_frame",
     "parse_request",
@@ -72,6 +74,44 @@ MAX_ID = (1 << 53) - 1
 _HEADER = struct.Struct(">I")
 
 _SOURCES = Field("list[int]", required=False, max_items=MAX_FDS, minimum=0, maximum=127)
+
+class Verb(StrEnum):
+    """Every verb of the protocol, as callers name it (never as a bare string); its
+    schema is ``VERBS[verb]``, its handler engine/helper/verbs.py's ``HANDLERS[verb]``."""
+
+    PING = "ping"
+    CANCEL = "cancel"
+    LAYER_EXISTS = "layer_exists"
+    CLAIM_LAYER = "claim_layer"
+    UNPACK_LAYER = "unpack_layer"
+    REMOVE_LAYER = "remove_layer"
+    CONTAINER_CREATE = "container_create"
+    CONTAINER_START = "container_start"
+    CONTAINER_ATTACH = "container_attach"
+    CONTAINER_SIGNAL = "container_signal"
+    CONTAINER_STOP = "container_stop"
+    CONTAINER_PAUSE = "container_pause"
+    CONTAINER_UNPAUSE = "container_unpause"
+    CONTAINER_REMOVE = "container_remove"
+    CONTAINER_CHANGES = "container_changes"
+    CONTAINER_LAYER = "container_layer"
+    CONTAINER_EXEC = "container_exec"
+    CONTAINER_FS = "container_fs"
+    CONTAINER_NAMESPACES = "container_namespaces"
+    CONTAINER_RENAME = "container_rename"
+    CONTAINER_UPDATE = "container_update"
+    DISK_USAGE = "disk_usage"
+    VOLUME_CREATE = "volume_create"
+    VOLUME_REMOVE = "volume_remove"
+    REPAIR = "repair"
+    NETWORK_CREATE = "network_create"
+    NETWORK_REMOVE = "network_remove"
+    NETWORK_LIST = "network_list"
+    NETWORK_INSPECT = "network_inspect"
+    NETWORK_CONNECT = "network_connect"
+    NETWORK_DISCONNECT = "network_disconnect"
+    NETWORK_REPAIR = "network_repair"
+
 
 VERBS: dict[str, dict[str, Field]] = {
     "ping": {},

@@ -18,6 +18,7 @@ from engine.containers.model import Change
 from engine.containers.state import Status
 from engine.containers.store import ContainerRecord
 from engine.errors import InvalidArgument, InvalidState
+from engine.helper.protocol import Verb
 from engine.services.containerbase import ContainerBase
 
 __all__ = ["ContainerFiles"]
@@ -94,7 +95,7 @@ class ContainerFiles(ContainerBase):
     async def changes(self, ref: str) -> list[Change]:
         """docker diff: what the container added, changed and deleted against its image."""
         record = self._find(ref)
-        rows = await self._s.call("container_changes", {"id": record.id})
+        rows = await self._s.call(Verb.CONTAINER_CHANGES, {"id": record.id})
         return [Change(kind, path) for kind, path in rows]
 
     async def namespaces(self, ref: str) -> list[NamespaceInfo]:

@@ -35,6 +35,7 @@ from engine.errors import (
     NotFound,
     SkiffError,
 )
+from engine.helper.protocol import Verb
 from engine.images.model import Image
 from engine.names import check_container_name, check_volume_name, generate_name
 from engine.prune import Pruned
@@ -89,7 +90,7 @@ class ContainerService(ContainerStreams, ContainerFiles, ContainerInfo):
         try:
             for layer in image.layers:
                 await s.unpack_layer(layer)
-            await s.call("container_create", {"id": container_id, "spec": request})
+            await s.call(Verb.CONTAINER_CREATE, {"id": container_id, "spec": request})
         except BaseException:
             s.container_store.remove(container_id)
             raise
@@ -129,7 +130,7 @@ class ContainerService(ContainerStreams, ContainerFiles, ContainerInfo):
             await s.repair_once()  # before the mark: our own removal is not a leftover
             s.container_store.mark_removing(record.id)
             try:
-                await s.call("container_remove", {"id": record.id, "force": force})
+                await s.call(Verb.CONTAINER_REMOVE, {"id": record.id, "force": force})
             except ContainerNotFound:
                 pass
             s.container_store.remove(record.id)
@@ -168,7 +169,7 @@ class ContainerService(ContainerStreams, ContainerFiles, ContainerInfo):
 
     async def sizes(self, ids: Sequence[str]) -> dict[str, int]:
         """Bytes each container wrote (its writable layer), measured by the helper."""
-        reply = await self._s.call("disk_usage", {"containers": builtins.list(ids),
+        reply = await self._s.call(Verb.DISK_USAGE, {"containers": builtins.list(ids),
                                                   "volumes": []})
         return {str(k): int(v) for k, v in reply["containers"].items()}
 
@@ -186,12 +187,12 @@ class ContainerService(ContainerStreams, ContainerFiles, ContainerInfo):
             with await self._bind_sources(record, start=True) as sources:
                 request = {"id": record.id, "sources": sources.sources}
                 try:
-                    await self._s.call("container_start", request, sources.fds)
+                    await self._s.call(Verb.CONTAINER_START, request, sources.fds)
                 except ContainerNotFound:
                     # The helper lost it (a crash before it was written): prepare it again.
-                    await self._s.call("container_create",
+                    await self._s.call(Verb.CONTAINER_CREATE,
                                        {"id": record.id, "spec": record.spec})
-                    await self._s.call("container_start", request, sources.fds)
+                    await self._s.call(Verb.CONTAINER_START, request, sources.fds)
                 except HelperLost:
                     if not await self._started_anyway(record):
                         raise
@@ -230,7 +231,7 @@ class ContainerService(ContainerStreams, ContainerFiles, ContainerInfo):
                 timeout = record.config.stop_timeout if record.config.stop_timeout is not None \
                     else 10
             self._s.emit_container(record, "kill", signal=str(signum))
-            await self._s.call("container_stop", {"id": record.id, "signal": signum,
+            await self._s.call(Verb.CONTAINER_STOP, {"id": record.id, "signal": signum,
                                                   "timeout": max(0, timeout)})
             self._s.emit_container(record, "stop")
             return self._container(record)
@@ -251,7 +252,7 @@ class ContainerService(ContainerStreams, ContainerFiles, ContainerInfo):
                 raise InvalidState(f"Cannot kill container: {ref}: Container {record.id} is "
                                    "not running")
             self._s.emit_container(record, "kill", signal=str(signum))
-            await self._s.call("container_signal", {"id": record.id, "signal": signum})
+            await self._s.call(Verb.CONTAINER_SIGNAL, {"id": record.id, "signal": signum})
             if signum == 9:
                 await self._wait_inactive(record, 10.0)
             return self._container(record)
@@ -264,7 +265,7 @@ class ContainerService(ContainerStreams, ContainerFiles, ContainerInfo):
                 raise InvalidState(f"Container {record.id} is already paused")
             if not status.can_pause():
                 raise InvalidState(f"Container {record.id} is not running")
-            await self._s.call("container_pause", {"id": record.id})
+            await self._s.call(Verb.CONTAINER_PAUSE, {"id": record.id})
             return self._container(record)
 
     async def unpause(self, ref: str) -> Container:
@@ -272,7 +273,7 @@ class ContainerService(ContainerStreams, ContainerFiles, ContainerInfo):
         async with self._lock(record.id):
             if not self._state(record).status.can_unpause():
                 raise InvalidState(f"Container {record.id} is not paused")
-            await self._s.call("container_unpause", {"id": record.id})
+            await self._s.call(Verb.CONTAINER_UNPAUSE, {"id": record.id})
             return self._container(record)
 
     async def wait(self, ref: str) -> int:
@@ -300,7 +301,7 @@ class ContainerService(ContainerStreams, ContainerFiles, ContainerInfo):
                                   f"name: {name}")
         s.container_store.rename(record.id, name)
         try:
-            await s.call("container_rename", {"id": record.id, "name": name})
+            await s.call(Verb.CONTAINER_RENAME, {"id": record.id, "name": name})
         except BaseException:
             s.container_store.rename(record.id, record.name)
             raise
@@ -330,7 +331,7 @@ class ContainerService(ContainerStreams, ContainerFiles, ContainerInfo):
             limits = {"memory": resources.memory, "nano_cpus": resources.nano_cpus,
                       "pids_limit": resources.pids_limit, "restart_policy": policy.name,
                       "restart_max": policy.maximum_retry_count}
-            await self._s.call("container_update", {"id": record.id, **limits})
+            await self._s.call(Verb.CONTAINER_UPDATE, {"id": record.id, **limits})
             self._s.container_store.update(
                 record.id, replace(config, resources=resources, restart_policy=policy),
                 {**record.spec, **limits})

@@ -14,7 +14,7 @@ from engine.containers.logs import read_log
 from engine.containers.model import LogLine, ProcessInfo
 from engine.containers.state import Status
 from engine.errors import ContainerNotFound, InvalidArgument, InvalidState
-from engine.helper.protocol import WithFds
+from engine.helper.protocol import Verb, WithFds
 from engine.services.containerbase import ContainerBase, refuse_removing
 from engine.timestamps import parse_timestamp
 
@@ -34,11 +34,11 @@ class ContainerStreams(ContainerBase):
             with await self._bind_sources(record, start=True) as sources:
                 request = {"id": record.id, "attach": True, "sources": sources.sources}
                 try:
-                    reply = await self._s.call("container_start", request, sources.fds)
+                    reply = await self._s.call(Verb.CONTAINER_START, request, sources.fds)
                 except ContainerNotFound:
-                    await self._s.call("container_create",
+                    await self._s.call(Verb.CONTAINER_CREATE,
                                        {"id": record.id, "spec": record.spec})
-                    reply = await self._s.call("container_start", request, sources.fds)
+                    reply = await self._s.call(Verb.CONTAINER_START, request, sources.fds)
             assert isinstance(reply, WithFds)
             return AttachSession(reply.fds[0], record.config.tty)
 
@@ -47,7 +47,7 @@ class ContainerStreams(ContainerBase):
         record = self._find(ref)
         if not self._state(record).status.is_active:
             raise InvalidState("You cannot attach to a stopped container, start it first")
-        reply = await self._s.call("container_attach", {"id": record.id})
+        reply = await self._s.call(Verb.CONTAINER_ATTACH, {"id": record.id})
         assert isinstance(reply, WithFds)
         return AttachSession(reply.fds[0], record.config.tty)
 
@@ -67,7 +67,7 @@ class ContainerStreams(ContainerBase):
         if workdir and not workdir.startswith("/"):
             raise InvalidArgument(f"the working directory '{workdir}' is invalid: it needs to "
                                   "be an absolute path")
-        reply = await self._s.call("container_exec", {
+        reply = await self._s.call(Verb.CONTAINER_EXEC, {
             "id": record.id, "args": list(cmd), "env": list(env), "user": user,
             "cwd": workdir, "tty": tty, "rows": rows, "cols": cols})
         assert isinstance(reply, WithFds)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.errors import InUse, InvalidArgument, LayerError, NotFound, SkiffError
+from engine.helper.protocol import Verb
 from engine.images.history import HistoryEntry, image_history
 from engine.images.model import Image
 from engine.images.reference import Reference
@@ -86,7 +87,7 @@ class ImageService:
         # Our images no longer need these: the helper drops our references, and a
         # layer only once no user and no container needs it (ours included).
         for diff_id in s.image_store.remove(image.id):
-            await s.call("remove_layer", {"diff_id": diff_id})
+            await s.call(Verb.REMOVE_LAYER, {"diff_id": diff_id})
         for tag in image.repo_tags:
             s.emit("image", "untag", image.id, name=Reference.parse(tag).familiar)
         s.emit("image", "delete", image.id, name=image.id)

@@ -21,6 +21,7 @@ from engine.errors import (
     NotFound,
     SkiffError,
 )
+from engine.helper.protocol import Verb
 from engine.names import check_network_name
 from engine.networkattachments import Attachment
 from engine.prune import PREDEFINED_NETWORKS, Pruned
@@ -40,7 +41,7 @@ class NetworkService:
             raise Conflict(f"network with name {name} already exists")
         check_network_name(name)
         result: dict[str, Any] = await self._s.call(
-            "network_create", {"name": name, "subnet": subnet or None,
+            Verb.NETWORK_CREATE, {"name": name, "subnet": subnet or None,
                                "gateway": gateway or None})
         self._s.network_labels.set(name, dict(labels or {}))
         created = self._network_json(result)
@@ -48,7 +49,7 @@ class NetworkService:
         return created
 
     async def list(self) -> builtins.list[dict[str, Any]]:
-        listed = await self._s.call("network_list", {})
+        listed = await self._s.call(Verb.NETWORK_LIST, {})
         found = {n["Name"]: self._network_json(n) for n in listed}
         for name in PREDEFINED_NETWORKS:
             found.setdefault(name, self._network_json({"Name": name, "Driver": {
@@ -76,7 +77,7 @@ class NetworkService:
             raise InUse(f"error while removing network: network {name} has active endpoints "
                         f"(containers {', '.join(users)})")
         gone = await self.get(name)
-        await self._s.call("network_remove", {"name": name})
+        await self._s.call(Verb.NETWORK_REMOVE, {"name": name})
         self._s.network_labels.remove(name)
         self._s.emit("network", "destroy", gone["Id"], name=gone["Name"], type="bridge")
 
@@ -135,7 +136,7 @@ class NetworkService:
         record = self._s.container_store.find(ref)
         attached = self._s.network_attachments.remove(record.id, network)
         if self._s.status.state(record).running:
-            await self._s.call("network_disconnect", {"id": record.id, "network": network})
+            await self._s.call(Verb.NETWORK_DISCONNECT, {"id": record.id, "network": network})
         elif not attached:
             raise InvalidState(f"container {record.name} is not connected to network "
                                f"{network}")

@@ -22,6 +22,7 @@ from engine.containers.store import ContainerRecord, ContainerStore
 from engine.db import Database
 from engine.errors import ContainerNotFound
 from engine.eventlog import append_event
+from engine.helper.protocol import Verb
 from engine.helper.runtime.spec import changes_file
 from engine.helperclient import HelperClient
 from engine.images.blobs import BlobStore
@@ -116,7 +117,7 @@ class Shared:
                           (self.db.path.name, "events.log"))
 
     # -- the helper -----------------------------------------------------------------
-    async def call(self, verb: str, args: dict[str, Any] | None = None,
+    async def call(self, verb: Verb, args: dict[str, Any] | None = None,
                    fds: list[int] | None = None) -> Any:
         """A helper request; the first one of this engine lets the helper repair first."""
         await self.repair_once()
@@ -128,18 +129,18 @@ class Shared:
         if self._repaired:
             return
         self._repaired = True
-        await self.helper.call("repair", {"ids": self.container_store.ids(),
+        await self.helper.call(Verb.REPAIR, {"ids": self.container_store.ids(),
                                           "layers": sorted(self.image_store.diff_ids())})
         for record in self.container_store.removing():
             with contextlib.suppress(ContainerNotFound):
-                await self.helper.call("container_remove", {"id": record.id, "force": True})
+                await self.helper.call(Verb.CONTAINER_REMOVE, {"id": record.id, "force": True})
             self.container_store.remove(record.id)
             self.network_attachments.forget(record.id)
             self.emit_container(record, "destroy")
 
     async def connect(self, record: ContainerRecord, attachment: Attachment) -> None:
         """Have the helper join the running container to a network beyond its own."""
-        await self.call("network_connect", {
+        await self.call(Verb.NETWORK_CONNECT, {
             "id": record.id, "network": attachment.network, "name": record.name,
             "hostname": record.config.hostname or record.id[:12],
             "aliases": list(attachment.aliases), "ip": attachment.ip or None})
@@ -147,11 +148,11 @@ class Shared:
     async def unpack_layer(self, layer: Layer) -> None:
         """Have the helper unpack a stored blob (it verifies the digests itself); either
         way, it records that our images use the layer."""
-        if await self.call("claim_layer", {"diff_id": layer.diff_id}):
+        if await self.call(Verb.CLAIM_LAYER, {"diff_id": layer.diff_id}):
             return
         fd = os.open(self.blobs.path(layer.digest), os.O_RDONLY | os.O_CLOEXEC)
         try:
-            await self.call("unpack_layer", {"diff_id": layer.diff_id,
+            await self.call(Verb.UNPACK_LAYER, {"diff_id": layer.diff_id,
                                              "digest": layer.digest}, fds=[fd])
         finally:
             os.close(fd)

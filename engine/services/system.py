@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from engine.diskusage import DiskUsage, disk_usage
+from engine.helper.protocol import Verb
 from engine.images.sizes import measure_layers
 from engine.services.containers import ContainerService
 from engine.services.shared import Shared
@@ -41,7 +42,7 @@ class SystemService:
         images = [i for i in every if i.id not in hidden]
         containers = await self._containers.list(all=True)
         volumes = s.volume_store.all()
-        reply = await s.call("disk_usage", {"containers": [c.id for c in containers],
+        reply = await s.call(Verb.DISK_USAGE, {"containers": [c.id for c in containers],
                                             "volumes": [v.name for v in volumes]})
         return disk_usage(images, s.image_store.layer_sizes(), containers,
                           {str(k): int(v) for k, v in reply["containers"].items()},

@@ -11,6 +11,7 @@ from typing import Any
 from engine.containers.logformat import format_time
 from engine.containers.store import ContainerRecord
 from engine.errors import InUse, NotFound, SkiffError
+from engine.helper.protocol import Verb
 from engine.names import check_volume_name
 from engine.prune import Pruned
 from engine.services.shared import Shared
@@ -32,7 +33,7 @@ class VolumeService:
         name = check_volume_name(name) if name else secrets.token_hex(32)
         if s.volume_store.exists(name):
             return s.volume_store.get(name)
-        reply = await s.call("volume_create", {"name": name})
+        reply = await s.call(Verb.VOLUME_CREATE, {"name": name})
         volume = Volume(name, format_time(time.time_ns()), str(reply["mountpoint"]),
                         dict(labels or {}), anonymous)
         s.volume_store.add(volume)
@@ -57,7 +58,7 @@ class VolumeService:
         if users and not force:
             raise InUse(f"remove {name}: volume is in use - "
                         f"[{', '.join(r.id for r in users)}]")
-        await s.call("volume_remove", {"name": volume.name})
+        await s.call(Verb.VOLUME_REMOVE, {"name": volume.name})
         s.volume_store.remove(volume.name)
         s.emit("volume", "destroy", volume.name, driver="local")
 
@@ -72,7 +73,7 @@ class VolumeService:
         result = Pruned()
         if not doomed:
             return result
-        sizes = (await s.call("disk_usage", {"containers": [], "volumes": [
+        sizes = (await s.call(Verb.DISK_USAGE, {"containers": [], "volumes": [
             v.name for v in doomed]}))["volumes"]
         for volume in doomed:
             try:
