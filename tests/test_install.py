@@ -5,7 +5,7 @@ nobody else can write, the helper wrapper and launchers pointing at the installe
 copy (never at the build directory), the polkit action naming that wrapper, valid
 .desktop and AppStream files, the Debian dependencies; and ``make uninstall``
 taking it all away again. The install into a real prefix, run through pkexec, is
-tests/fixtures/installed.py's (tests/test_pkexec_e2e.py).
+tests/fixtures/installed.py's (tests/engine/test_pkexec_e2e.py).
 """
 
 from __future__ import annotations

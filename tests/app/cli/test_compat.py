@@ -22,7 +22,7 @@ import pytest
 
 pytestmark = pytest.mark.root
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[3]
 Skiff = Callable[..., subprocess.CompletedProcess[str]]
 
 

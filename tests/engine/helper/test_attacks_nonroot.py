@@ -184,7 +184,7 @@ def test_inside_the_users_container(user: DesktopUser) -> None:
     assert lines[-2] == "0"
 
 
-# -- 8. shared layers: tests/test_layer_refs.py (two users on one helper) -------------
+# -- 8. shared layers: tests/engine/helper/test_layerrefs.py (two users on one helper) ---
 
 # -- 10. what pkexec runs --------------------------------------------------------------
 

@@ -21,7 +21,7 @@ from tests.fixtures.registry import PASSWORD, USER, LocalRegistry, skopeo_inspec
 
 pytestmark = pytest.mark.root
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[3]
 Skiff = Callable[..., subprocess.CompletedProcess[str]]
 
 

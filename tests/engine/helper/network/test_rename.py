@@ -12,7 +12,7 @@ import pytest
 
 pytestmark = pytest.mark.root
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[4]
 
 
 def skiff(*args: str) -> subprocess.CompletedProcess[str]:

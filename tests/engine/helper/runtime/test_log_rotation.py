@@ -18,7 +18,7 @@ from engine.containers.logopts import log_limits, parse_log_options, user_defaul
 from engine.containers.logs import read_log
 from engine.errors import InvalidArgument
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[4]
 
 
 def _read(path: Path, **options: object) -> list[str]:

@@ -15,7 +15,7 @@ import pytest
 from engine import eventlog
 from engine.eventlog import JournalTail, append_event, read_events
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_append_read_and_rotate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

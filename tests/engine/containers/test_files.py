@@ -25,7 +25,7 @@ from engine.errors import InvalidArgument, InvalidState, NotFound
 from tests.fixtures.users import SubidUser
 from tests.peers import HelperPeer
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 
 
 # -- pure parts: docker cp's rule --------------------------------------------------------------

@@ -17,7 +17,7 @@ import pytest
 
 pytestmark = pytest.mark.root
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def skiff(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:

@@ -14,7 +14,7 @@ import pytest
 
 from engine.containers.statusfile import parse_status
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[3]
 
 
 def test_wrong_types_take_defaults_and_say_so() -> None:

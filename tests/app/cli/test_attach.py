@@ -14,7 +14,7 @@ import pytest
 
 pytestmark = pytest.mark.root
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[3]
 
 
 def skiff(*args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:

@@ -1,6 +1,6 @@
 """The helper's bounds as plain code: JSON depth, request envelopes, unpack budgets.
 
-The real helper under attack is tests/test_helper_starvation.py; here are the
+The real helper under attack is tests/engine/helper/test_starvation.py; here are the
 parts that need no root, and the unpack limits on in-memory blobs.
 """
 

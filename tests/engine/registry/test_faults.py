@@ -139,7 +139,7 @@ def test_killed_puller_leaves_a_state_the_next_pull_resumes(
     fresh_registry.push(big_oci, "latest", REPO)
     digest, size = _big_layer(big_oci)
     root = tmp_path / "killed-engine"
-    repo_root = Path(__file__).resolve().parent.parent
+    repo_root = Path(__file__).resolve().parents[3]
     child = subprocess.Popen(
         [sys.executable, "-c", _CHILD, str(root), f"{fresh_registry.host}/{REPO}", digest,
          str(HALF)], stdout=subprocess.PIPE, text=True, cwd=repo_root,

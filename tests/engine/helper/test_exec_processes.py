@@ -13,7 +13,7 @@ import pytest
 
 pytestmark = pytest.mark.root
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[3]
 
 
 # A helper that lingers between commands, as a desktop user's does: what it
