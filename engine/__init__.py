@@ -100,7 +100,7 @@ if TYPE_CHECKING:
     from engine.inotify import IN_MODIFY, Inotify
     from engine.names import check_container_name, image_name, next_free
     from engine.paths import engine_root, user_config_dir
-    from engine.prune import Pruned
+    from engine.prune import Pruned, PruneFilter
     from engine.registry.model import PullProgress, PushProgress, SearchResult
     from engine.registry.progresstext import (
         PULL_WORDS,
@@ -221,6 +221,7 @@ _HOMES: dict[str, str] = {
     "ImageUsage": "engine.diskusage",
     "VolumeUsage": "engine.diskusage",
     "Pruned": "engine.prune",
+    "PruneFilter": "engine.prune",
     "AuthenticationError": "engine.errors",
     "Cancelled": "engine.errors",
     "Conflict": "engine.errors",
@@ -325,6 +326,7 @@ __all__ = [
     "ProcessInfo",
     "Project",
     "ProtocolError",
+    "PruneFilter",
     "Pruned",
     "PullProgress",
     "PushProgress",

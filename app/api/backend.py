@@ -17,6 +17,7 @@ from engine import (
     Healthcheck,
     MountSpec,
     PortBinding,
+    PruneFilter,
     Resources,
     RestartPolicy,
     merge_config,
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
     from app.api.sessions import Sessions
 
 __all__ = ["ENGINE", "KEEPER", "SESSIONS", "ContainerConfig", "Engine", "Healthcheck",
-           "MountSpec", "PortBinding", "Resources", "RestartPolicy", "engine_of",
+           "MountSpec", "PortBinding", "PruneFilter", "Resources", "RestartPolicy", "engine_of",
            "keeper_of", "merge_config", "parse_timestamp", "parse_volume", "port_binding",
            "rfc3339_ns", "sessions_of", "signal_name", "status_text"]
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Iterable, Mapping
 
+from app.api.backend import PruneFilter, parse_timestamp
 from engine import InvalidArgument
 
-__all__ = ["Filters"]
+__all__ = ["Filters", "prune_filter"]
 
 
 class Filters:
@@ -78,3 +79,12 @@ def _truth(name: str, value: str) -> bool:
     if lowered in ("false", "0"):
         return False
     raise InvalidArgument(f"invalid filter '{name}={value}'")
+
+
+def prune_filter(filters: Filters) -> PruneFilter:
+    """The engine's PruneFilter of a prune endpoint's ``label``, ``label!`` and ``until``."""
+    untils = filters.get("until")
+    if len(untils) > 1:
+        raise InvalidArgument("more than one until filter was given")
+    return PruneFilter(tuple(filters.get("label")), tuple(filters.get("label!")),
+                       parse_timestamp(untils[0]) if untils else None)

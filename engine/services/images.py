@@ -20,7 +20,7 @@ from engine.images.history import HistoryEntry, image_history
 from engine.images.model import Image
 from engine.images.reference import Reference
 from engine.images.sizes import measure_layers
-from engine.prune import Pruned
+from engine.prune import EVERYTHING, Pruned, PruneFilter
 from engine.registry.model import PullProgress, PushProgress, SearchResult
 from engine.services.shared import Shared
 
@@ -94,9 +94,9 @@ class ImageService:
         lines.append(("Deleted", image.id))
         return lines
 
-    async def prune(self, all: bool = False) -> Pruned:
-        """Remove untagged images no container uses (``all``: every unused image);
-        ``deleted`` holds docker's "untagged: …"/"deleted: …" lines."""
+    async def prune(self, all: bool = False, chosen: PruneFilter = EVERYTHING) -> Pruned:
+        """Remove untagged images no container uses (``all``: every unused image) that
+        ``chosen`` allows; ``deleted`` holds docker's "untagged: …"/"deleted: …" lines."""
         store = self._s.image_store
         cache = self._s.build_cache()
         used = {record.config.image_id for record in self._s.container_store.all()}
@@ -110,7 +110,8 @@ class ImageService:
             kept = cache.intermediate(images) if not all else set()
             doomed = [image for image in images
                       if image.id not in used and image.id not in kept
-                      and image.id not in failed and (all or not image.repo_tags)]
+                      and image.id not in failed and (all or not image.repo_tags)
+                      and chosen.allows(image.run_config.get("Labels"), image.created)]
             if not doomed:
                 break
             for image in doomed:

@@ -24,7 +24,7 @@ from engine.errors import (
 from engine.helper.protocol import Verb
 from engine.names import check_network_name
 from engine.networkattachments import Attachment
-from engine.prune import PREDEFINED_NETWORKS, Pruned
+from engine.prune import EVERYTHING, PREDEFINED_NETWORKS, Pruned, PruneFilter
 from engine.services.shared import Shared
 
 __all__ = ["NetworkService", "endpoint_id", "hex_id"]
@@ -81,13 +81,16 @@ class NetworkService:
         self._s.network_labels.remove(name)
         self._s.emit("network", "destroy", gone["Id"], name=gone["Name"], type="bridge")
 
-    async def prune(self) -> Pruned:
-        """Remove the user-defined networks that no container (running or not) is on."""
+    async def prune(self, chosen: PruneFilter = EVERYTHING) -> Pruned:
+        """Remove the user-defined networks that no container (running or not) is on
+        and that ``chosen`` allows."""
         wanted = {record.config.network for record in self._s.container_store.all()}
         result = Pruned()
         for network in await self.list():
             name = str(network.get("Name", ""))
             if name in PREDEFINED_NETWORKS or name in wanted or network.get("Containers"):
+                continue
+            if not chosen.allows(network.get("Labels"), str(network.get("Created") or "")):
                 continue
             try:
                 await self.remove(name)

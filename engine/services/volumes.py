@@ -13,7 +13,7 @@ from engine.containers.store import ContainerRecord
 from engine.errors import InUse, NotFound, SkiffError
 from engine.helper.protocol import Verb
 from engine.names import check_volume_name
-from engine.prune import Pruned
+from engine.prune import EVERYTHING, Pruned, PruneFilter
 from engine.services.shared import Shared
 from engine.volumes import Volume
 
@@ -62,14 +62,16 @@ class VolumeService:
         s.volume_store.remove(volume.name)
         s.emit("volume", "destroy", volume.name, driver="local")
 
-    async def prune(self, anonymous_only: bool = False) -> Pruned:
+    async def prune(self, anonymous_only: bool = False,
+                    chosen: PruneFilter = EVERYTHING) -> Pruned:
         """Remove every volume no container uses (only anonymous ones, with
-        ``anonymous_only``, as docker's system prune --volumes)."""
+        ``anonymous_only``, as docker's system prune --volumes) that ``chosen`` allows."""
         s = self._s
         used = {m.source for r in s.container_store.all() for m in r.config.mounts
                 if m.type == "volume"}
         doomed = [v for v in s.volume_store.all()
-                  if v.name not in used and (v.anonymous or not anonymous_only)]
+                  if v.name not in used and (v.anonymous or not anonymous_only)
+                  and chosen.allows(v.labels, v.created)]
         result = Pruned()
         if not doomed:
             return result

@@ -17,7 +17,7 @@ from aiohttp import web
 from app.api import params
 from app.api.backend import engine_of
 from app.api.errors import ApiError
-from app.api.filters import Filters
+from app.api.filters import Filters, prune_filter
 from app.api.imagejson import IMAGE_FILTERS, filter_images, history_json, image_summary
 from app.api.progress import ProgressStream, PullMessages, PushMessages
 from app.api.registryauth import credentials_for
@@ -260,9 +260,8 @@ async def load_images(request: web.Request) -> web.StreamResponse:
 async def prune_images(request: web.Request) -> web.StreamResponse:
     found = Filters(params.filters(request, ("dangling", "label", "label!", "until")))
     dangling = found.boolean("dangling")
-    if found.get("label") or found.get("label!") or found.get("until"):
-        raise ApiError(400, "image prune filters other than dangling are not supported yet")
-    pruned = await engine_of(request).images.prune(all=dangling is False)
+    pruned = await engine_of(request).images.prune(all=dangling is False,
+                                                   chosen=prune_filter(found))
     deleted = []
     for line in pruned.deleted:
         kind, _, name = line.partition(": ")

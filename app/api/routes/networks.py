@@ -12,7 +12,7 @@ from aiohttp import web
 from app.api import params
 from app.api.backend import engine_of
 from app.api.errors import ApiError
-from app.api.filters import Filters
+from app.api.filters import Filters, prune_filter
 from app.api.networkjson import NETWORK_FILTERS, create_options, filter_networks, network_json
 from app.api.routing import Routes
 
@@ -88,10 +88,5 @@ async def remove_network(request: web.Request) -> web.StreamResponse:
 @routes.post("/networks/prune")
 async def prune_networks(request: web.Request) -> web.StreamResponse:
     found = Filters(params.filters(request, ("label", "label!", "until")))
-    if found.get("until"):
-        raise ApiError(400, "network prune does not support the until filter yet")
-    engine = engine_of(request)
-    if found.get("label") or found.get("label!"):
-        raise ApiError(400, "network prune does not support label filters yet")
-    pruned = await engine.networks.prune()
+    pruned = await engine_of(request).networks.prune(prune_filter(found))
     return web.json_response({"NetworksDeleted": pruned.deleted or None})

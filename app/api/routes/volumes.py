@@ -13,7 +13,7 @@ from aiohttp import web
 from app.api import params
 from app.api.backend import engine_of
 from app.api.errors import ApiError
-from app.api.filters import Filters
+from app.api.filters import Filters, prune_filter
 from app.api.routing import Routes
 from app.api.versions import parse_version
 
@@ -86,12 +86,11 @@ async def remove_volume(request: web.Request) -> web.StreamResponse:
 @routes.post("/volumes/prune")
 async def prune_volumes(request: web.Request) -> web.StreamResponse:
     found = Filters(params.filters(request, ("all", "label", "label!")))
-    if found.get("label") or found.get("label!"):
-        raise ApiError(400, "volume prune does not support label filters yet")
     # From API 1.42 on, prune takes only anonymous volumes unless all=true.
     version = request.match_info.get("api_version", "")
     recent = not version or parse_version(version[1:]) >= (1, 42)
     every = found.boolean("all") is True or not recent
-    pruned = await engine_of(request).volumes.prune(anonymous_only=not every)
+    pruned = await engine_of(request).volumes.prune(anonymous_only=not every,
+                                                    chosen=prune_filter(found))
     return web.json_response({"VolumesDeleted": pruned.deleted or None,
                               "SpaceReclaimed": pruned.reclaimed})

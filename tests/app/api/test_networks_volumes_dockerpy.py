@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 
 import docker
@@ -165,3 +166,25 @@ def test_no_swarm(api_server: ApiServer) -> None:
     assert (answer.status, answer.json()) == (503, {"message": "This node is not part of a "
                                                                "swarm"})
     assert api_server.request("GET", "/services").status == 503
+
+
+def test_prune_filters(client: docker.DockerClient) -> None:
+    kept = client.networks.create("apitest-keepme", labels={"keep": "1"})
+    gone = client.networks.create("apitest-goes", labels={"tmp": "1"})
+    volume = client.volumes.create("apitest-labelled", labels={"tmp": "1"})
+    other = client.volumes.create("apitest-other")
+    try:
+        assert client.networks.prune(filters={"until": "2000-01-01"})["NetworksDeleted"] \
+            in (None, [])
+        deleted = client.networks.prune(filters={"label!": "keep"})["NetworksDeleted"]
+        assert "apitest-goes" in deleted and "apitest-keepme" not in deleted
+        result = client.volumes.prune(filters={"all": "true", "label": "tmp=1"})
+        assert result["VolumesDeleted"] == ["apitest-labelled"]
+        with pytest.raises(APIError, match="failed to parse value"):
+            client.images.prune(filters={"until": "yesterday-ish"})
+    finally:
+        kept.remove()
+        for leftover in (gone, volume):
+            with contextlib.suppress(NotFound):
+                leftover.remove()
+        other.remove()
