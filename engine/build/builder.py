@@ -295,7 +295,11 @@ class Builder:
         run = doc.setdefault("config", {})
         run["Labels"] = {**(run.get("Labels") or {}), **self.options.labels}
         manifest, config = encode(doc, list(image.layers))
-        return await self.seam.add_image(manifest, config, list(image.layers))
+        labelled = await self.seam.add_image(manifest, config, list(image.layers))
+        # Recorded like a step: rmi and prune take the steps below it along.
+        key = step_key(image.id, "--label", sorted(self.options.labels.items()))
+        self.cache.record(key, image.id, labelled.id)
+        return labelled
 
 
 def stage_file(builder: Builder) -> str:

@@ -36,8 +36,11 @@ async def copy_step(builder: Builder, state: StageState, ins: Instruction) -> No
     if ins.flags.get("parents") is not None or "exclude" in ins.flags:
         raise ins.error("--parents and --exclude need the labs Dockerfile syntax, which "
                         "skiff build does not take")
-    if ins.keyword == "ADD" and ("checksum" in ins.flags or "keep-git-dir" in ins.flags):
-        raise ins.error("--checksum and --keep-git-dir are not supported by skiff build")
+    if ins.keyword == "ADD" and "keep-git-dir" in ins.flags:
+        raise ins.error("--keep-git-dir is for git sources, which skiff build does not take")
+    checksum = expand(ins.flag("checksum"), env, escape) if ins.flags.get("checksum") else ""
+    if checksum and not checksum.startswith("sha256:"):
+        raise ins.error(f"invalid --checksum {checksum!r}: use sha256:<hex>")
     owner = None
     if ins.flags.get("chown"):
         owner = resolve_owner(expand(ins.flag("chown"), env, escape), index)
@@ -63,9 +66,20 @@ async def copy_step(builder: Builder, state: StageState, ins: Instruction) -> No
                          download=lambda url: _download(url, Path(scratch)))
         key = step_key(state.parent_key, ins.original, builder.scope_args(state),
                        f"{source_id}{plan.key()}")
+        if checksum:
+            _check_sums(ins, plan, checksum)
         if await builder._reuse(state, key):
             return
         await _commit_plan(builder, state, ins, plan, key)
+
+
+def _check_sums(ins: Instruction, plan: CopyPlan, checksum: str) -> None:
+    """ADD --checksum: every file it takes (a download, a local file) has that digest."""
+    for item in plan.items:
+        if item.kind in ("file", "archive") and item.host is not None and \
+                f"sha256:{item.digest}" != checksum:
+            raise ins.error(f"digest mismatch for {item.dest}: sha256:{item.digest} != "
+                            f"{checksum}")
 
 
 def _heredoc_sources(ins: Instruction, env: dict[str, str], escape: str) -> dict[str, bytes]:

@@ -14,7 +14,14 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine.errors import InUse, InvalidArgument, LayerError, NotFound, SkiffError
+from engine.errors import (
+    ImageNotFound,
+    InUse,
+    InvalidArgument,
+    LayerError,
+    NotFound,
+    SkiffError,
+)
 from engine.helper.protocol import Verb
 from engine.images.history import HistoryEntry, image_history
 from engine.images.model import Image
@@ -92,7 +99,24 @@ class ImageService:
             s.emit("image", "untag", image.id, name=Reference.parse(tag).familiar)
         s.emit("image", "delete", image.id, name=image.id)
         lines.append(("Deleted", image.id))
-        return lines
+        return lines + await self._remove_build_parent(image.id)
+
+    async def _remove_build_parent(self, image_id: str) -> builtins.list[tuple[str, str]]:
+        """As docker's rmi: the untagged image a build made this one from goes too (and
+        so on up), unless it is named, used, or something else is built on it."""
+        s = self._s
+        cache = s.build_cache()
+        parent = cache.parent_of(image_id)
+        if not parent or not parent.startswith("sha256:"):
+            return []
+        try:
+            image = s.image_store.get(parent)
+        except ImageNotFound:
+            return []
+        if image.repo_tags or s.container_store.users_of_image(image.id) or \
+                image.id in cache.parents({i.id for i in s.image_store.list()}):
+            return []
+        return await self.remove(image.id)
 
     async def prune(self, all: bool = False, chosen: PruneFilter = EVERYTHING) -> Pruned:
         """Remove untagged images no container uses (``all``: every unused image) that

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,7 +21,7 @@ def classic_builder(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_compose_build_and_run(classic_builder: None, compose: Compose,  # noqa: F811
-                               tmp_path: Path) -> None:
+                               tmp_path: Path, api_server: Any) -> None:
     (tmp_path / "app").mkdir()
     (tmp_path / "app" / "Dockerfile").write_text(
         "FROM busybox\nARG GREETING=hi\nRUN echo \"$GREETING from compose\" > /greeting\n"
@@ -39,4 +40,6 @@ def test_compose_build_and_run(classic_builder: None, compose: Compose,  # noqa:
     # a short project name: compose's run alias is project-service-run-id
     ran = compose("-p", "cbuild", "run", "--rm", "app", timeout=120)
     assert ran.stdout.strip() == "hello from compose"
-    compose("-p", "cbuild", "down", "--rmi", "all", check=False)
+    compose("-p", "cbuild", "down", check=False)
+    removed = api_server.request("DELETE", "/images/composebuild:1?force=1")
+    assert removed.status == 200  # and the steps it was built from go with it

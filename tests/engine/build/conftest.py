@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest_asyncio
+
+from engine.errors import ImageNotFound
 
 
 @pytest_asyncio.fixture
@@ -14,4 +17,5 @@ async def engine(engine: Any) -> AsyncIterator[Any]:
     yield engine
     for image in await engine.images.list(all=True):
         if image.id not in before:
-            await engine.images.remove(image.id, force=True)
+            with contextlib.suppress(ImageNotFound):  # gone with an image built on it
+                await engine.images.remove(image.id, force=True)

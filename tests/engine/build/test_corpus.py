@@ -342,3 +342,18 @@ def test_context_links_stay_inside(tmp_path: Path) -> None:
     assert context.inside("in/file") == root / "real" / "file"
     assert context.inside("abs", follow_last=True) == root / "real" / "file"
     assert context.inside("abs") == root / "abs"
+
+
+async def test_add_checksum(engine: Any, tmp_path: Path) -> None:
+    import hashlib
+
+    from engine.errors import InvalidArgument
+
+    good = "sha256:" + hashlib.sha256(b"sum\n").hexdigest()
+    write_context(tmp_path, {"Dockerfile": f"FROM busybox\nADD --checksum={good} f /f\n",
+                             "f": "sum\n"})
+    result, _events, _ = await build(engine, tmp_path)
+    assert files_of(engine, result.image_id).read("/f") == b"sum\n"
+    (tmp_path / "Dockerfile").write_text("FROM busybox\nADD --checksum=sha256:00 f /f\n")
+    with pytest.raises(InvalidArgument, match="digest mismatch"):
+        await build(engine, tmp_path)
