@@ -158,6 +158,10 @@ class ImageService:
         self._s.image_store.tag(image.id, name)
         self._s.emit("image", "tag", image.id, name=Reference.parse(name).familiar)
 
+    async def layer_sizes(self) -> dict[str, int]:
+        """The unpacked size of every measured layer, by diff_id (what a prune frees)."""
+        return dict(self._s.image_store.layer_sizes())
+
     async def history(self, ref: str) -> builtins.list[HistoryEntry]:
         """docker history: the image's build steps, newest first (engine/images/history.py)."""
         image = self._s.image_store.get(ref)

@@ -29,7 +29,13 @@ def _engine_imports(path: Path) -> list[tuple[int, str]]:
             elif node.module == "engine":
                 found += [(node.lineno, f"from engine import {alias.name}")
                           for alias in node.names if alias.name not in engine.__all__]
+        elif isinstance(node, ast.Attribute) and node.attr in _ENGINE_INSIDES:
+            found.append((node.lineno, f"._{node.attr.lstrip('_')} (the engine's insides)"))
     return found
+
+
+#: What the Engine facade keeps for its services and builder, never for a client.
+_ENGINE_INSIDES = {"_shared", "_build_seam"}
 
 
 def test_the_app_imports_only_the_engines_public_api() -> None:
@@ -45,7 +51,8 @@ def test_the_check_sees_a_private_import(tmp_path: Path) -> None:
     client = tmp_path / "client.py"
     client.write_text("from engine.containers.model import Container\n"
                       "import engine.errors\n"
-                      "from engine import Engine, _HOMES\n")
+                      "from engine import Engine, _HOMES\n"
+                      "sizes = engine._shared.image_store.layer_sizes()\n")
     assert [what for _, what in _engine_imports(client)] == [
         "from engine.containers.model import ...", "import engine.errors",
-        "from engine import _HOMES"]
+        "from engine import _HOMES", "._shared (the engine's insides)"]

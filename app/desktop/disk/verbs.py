@@ -15,6 +15,7 @@ from engine import DiskUsage
 
 if TYPE_CHECKING:
     from app.desktop.bridge import Bridge, Pending
+    from engine import Engine
 
 __all__ = ["Usage", "container_prune", "usage"]
 
@@ -26,7 +27,7 @@ class Usage:
 
 
 def usage(bridge: Bridge, on_done: Callable[[Usage], None]) -> Pending:
-    async def call(e: Any) -> Usage:
+    async def call(e: Engine) -> Usage:
         disk = await e.system.df()
         logs = {}
         for row in disk.containers:

@@ -17,6 +17,7 @@ from engine import HistoryEntry, Image, SearchResult
 
 if TYPE_CHECKING:
     from app.desktop.bridge import Bridge, Pending
+    from engine import Engine
 
 __all__ = ["Details", "Overview", "catalog", "details", "image_tags", "load", "login", "overview",
            "prune", "push", "remove_image", "remove_images", "save", "search", "tag"]
@@ -84,17 +85,17 @@ class Overview:
 
 def overview(bridge: Bridge, on_done: Callable[[Overview], None],
              on_error: Callable[[str], None] | None = None) -> Pending:
-    async def call(e: Any) -> Overview:
+    async def call(e: Engine) -> Overview:
         usage = await e.system.df()
         containers = [c.container for c in usage.containers]
-        return Overview(image_entries(usage, containers), dict(e._shared.image_store.layer_sizes()))
+        return Overview(image_entries(usage, containers), await e.images.layer_sizes())
 
     return bridge.submit("list the images", call, on_done, on_error)
 
 
 def remove_images(bridge: Bridge, refs: Sequence[str], force: bool,
                   on_done: Callable[[list[tuple[str, str]]], None]) -> Pending:
-    async def call(e: Any) -> list[tuple[str, str]]:
+    async def call(e: Engine) -> list[tuple[str, str]]:
         lines: list[tuple[str, str]] = []
         for ref in refs:
             lines += await e.images.remove(ref, force=force)
@@ -138,7 +139,7 @@ class Details:
 
 
 def details(bridge: Bridge, ref: str, on_done: Callable[[Details], None]) -> Pending:
-    async def call(e: Any) -> Details:
+    async def call(e: Engine) -> Details:
         return Details(await e.images.history(ref), await e.images.inspect(ref))
 
     return bridge.submit(f"read the image {ref}", call, on_done)

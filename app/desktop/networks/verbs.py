@@ -14,12 +14,13 @@ from app.desktop.networks.mapdata import MapData, map_data
 
 if TYPE_CHECKING:
     from app.desktop.bridge import Bridge, Pending
+    from engine import Engine
 
 __all__ = ["connect", "create", "disconnect", "listing", "map_listing", "prune", "remove"]
 
 
 def listing(bridge: Bridge, on_done: Callable[[list[NetworkEntry]], None]) -> Pending:
-    async def call(e: Any) -> list[NetworkEntry]:
+    async def call(e: Engine) -> list[NetworkEntry]:
         documents = await e.networks.list()
         containers = await e.containers.list(all=True)
         own = {c.id: c.config.network for c in containers}
@@ -42,7 +43,7 @@ def create(bridge: Bridge, name: str, subnet: str, gateway: str,
 
 
 def remove(bridge: Bridge, names: Sequence[str], on_done: Callable[[None], None]) -> Pending:
-    async def call(e: Any) -> None:
+    async def call(e: Engine) -> None:
         for name in names:
             await e.networks.remove(name)
 
@@ -68,7 +69,7 @@ def prune(bridge: Bridge, on_done: Callable[[Any], None]) -> Pending:
 
 def map_listing(bridge: Bridge, on_done: Callable[[MapData], None]) -> Pending:
     """The networks, and the published ports of each running container."""
-    async def call(e: Any) -> MapData:
+    async def call(e: Engine) -> MapData:
         containers = await e.containers.list(all=True)
         entries = network_entries(await e.networks.list(), containers)
         ports = {c.id: await e.containers.port(c.id) for c in containers if c.state.running}

@@ -13,12 +13,13 @@ from app.desktop.volumes.data import VolumeEntry, volume_entries
 
 if TYPE_CHECKING:
     from app.desktop.bridge import Bridge, Pending
+    from engine import Engine
 
 __all__ = ["create", "listing", "prune", "remove"]
 
 
 def listing(bridge: Bridge, on_done: Callable[[list[VolumeEntry]], None]) -> Pending:
-    async def call(e: Any) -> list[VolumeEntry]:
+    async def call(e: Engine) -> list[VolumeEntry]:
         usage = await e.system.df()
         return volume_entries(usage, [c.container for c in usage.containers])
 
@@ -32,7 +33,7 @@ def create(bridge: Bridge, name: str, on_done: Callable[[Any], None]) -> Pending
 
 def remove(bridge: Bridge, names: Sequence[str], force: bool,
            on_done: Callable[[None], None]) -> Pending:
-    async def call(e: Any) -> None:
+    async def call(e: Engine) -> None:
         for name in names:
             await e.volumes.remove(name, force=force)
 
