@@ -13,7 +13,7 @@ from pathlib import Path
 
 from engine import installation
 
-__all__ = ["cgroup_parent", "engine_root", "helper_root", "user_config_dir"]
+__all__ = ["cgroup_parent", "changes_file", "engine_root", "helper_root", "user_config_dir"]
 
 SYSTEM_ROOT = Path("/var/lib/skiff")
 
@@ -60,3 +60,11 @@ def cgroup_parent() -> str:
 def user_config_dir() -> Path:
     config_home = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
     return Path(config_home) / "skiff"
+
+
+def changes_file(containers_dir: Path) -> Path:
+    """The one file per user that engines following events watch (they may not list
+    the containers' directories): touched by the helper and the monitors after every
+    change of status or pause. A rule of the layout both sides share, so it lives here
+    rather than in the helper."""
+    return containers_dir.parent / "changes"

@@ -23,13 +23,13 @@ from engine.db import Database
 from engine.errors import ContainerNotFound
 from engine.eventlog import append_event
 from engine.helper.protocol import Verb
-from engine.helper.runtime.spec import changes_file
 from engine.helperclient import HelperClient
 from engine.images.blobs import BlobStore
 from engine.images.model import Layer
 from engine.images.store import ImageStore
 from engine.networkattachments import Attachment, NetworkAttachments
 from engine.networklabels import NetworkLabels
+from engine.paths import changes_file
 from engine.volumes import VolumeStore
 
 if TYPE_CHECKING:

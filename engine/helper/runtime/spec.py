@@ -15,6 +15,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from engine.paths import changes_file  # the layout rule the engine shares
+
 if TYPE_CHECKING:
     from engine.helper.containerspec import ContainerSpec
 
@@ -143,12 +145,6 @@ def device_mode(spec: RuntimeSpec | None = None) -> str:
     from engine.helper.runtime.devices import choose_mode
 
     return choose_mode(host_setup(), os.environ.get("SKIFF_DEVICES", ""))
-
-
-def changes_file(containers_dir: Path) -> Path:
-    """The one file per user that engines following events watch (they may not list
-    the containers' directories): touched after every change of status or pause."""
-    return containers_dir.parent / "changes"
 
 
 def user_file(path: Path) -> None:
