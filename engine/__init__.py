@@ -50,12 +50,18 @@ if TYPE_CHECKING:
     from engine.containers.explain import exit_reason, format_bytes
     from engine.containers.files import FileEntry, NamespaceInfo
     from engine.containers.health import Healthcheck
-    from engine.containers.imageconfig import merge_config
+    from engine.containers.imageconfig import EffectiveConfig, merge_config
     from engine.containers.logformat import parse_time
     from engine.containers.logopts import parse_log_options
     from engine.containers.model import Change, Container, Event, LogLine, ProcessInfo, Stats
-    from engine.containers.mountspec import parse_mount, parse_volume, volume_mount
-    from engine.containers.portspec import parse_publish, port_binding
+    from engine.containers.mountspec import (
+        format_mount,
+        is_anonymous,
+        parse_mount,
+        parse_volume,
+        volume_mount,
+    )
+    from engine.containers.portspec import format_publish, parse_publish, port_binding
     from engine.containers.securityopt import normalize_security_opts
     from engine.containers.state import ContainerState, Status
     from engine.containers.statustext import status_text
@@ -98,7 +104,13 @@ if TYPE_CHECKING:
         split_familiar,
     )
     from engine.inotify import IN_MODIFY, Inotify
-    from engine.names import check_container_name, image_name, next_free
+    from engine.names import (
+        check_container_name,
+        check_network_name,
+        check_volume_name,
+        image_name,
+        next_free,
+    )
     from engine.paths import engine_root, user_config_dir
     from engine.prune import Pruned, PruneFilter
     from engine.registry.model import PullProgress, PushProgress, SearchResult
@@ -117,7 +129,7 @@ if TYPE_CHECKING:
     from engine.services.stats import StatsService
     from engine.services.system import SystemService
     from engine.services.volumes import VolumeService
-    from engine.signals import signal_name
+    from engine.signals import parse_signal, signal_name
     from engine.timestamps import format_rfc3339, parse_duration, parse_timestamp, rfc3339_ns
     from engine.units import (
         bytes_size,
@@ -132,6 +144,13 @@ if TYPE_CHECKING:
 
 #: Where each public name lives ("module:name" where it is known there by another name).
 _HOMES: dict[str, str] = {
+    "check_volume_name": "engine.names",
+    "check_network_name": "engine.names",
+    "parse_signal": "engine.signals",
+    "format_publish": "engine.containers.portspec",
+    "format_mount": "engine.containers.mountspec",
+    "is_anonymous": "engine.containers.mountspec",
+    "EffectiveConfig": "engine.containers.imageconfig",
     "status_text": "engine.containers.statustext",
     "progress_bar": "engine.registry.progresstext",
     "layer_id": "engine.registry.progresstext",
@@ -293,6 +312,7 @@ __all__ = [
     "DigestMismatch",
     "DiskFull",
     "DiskUsage",
+    "EffectiveConfig",
     "Engine",
     "Event",
     "EventService",
@@ -350,18 +370,23 @@ __all__ = [
     "bytes_size",
     "check_config",
     "check_container_name",
+    "check_network_name",
     "check_resources",
+    "check_volume_name",
     "container_config",
     "engine_root",
     "exit_reason",
     "familiar",
     "format_bytes",
     "format_cpus",
+    "format_mount",
+    "format_publish",
     "format_ram",
     "format_rfc3339",
     "human_duration",
     "human_size",
     "image_name",
+    "is_anonymous",
     "is_disk_full",
     "layer_id",
     "load_project",
@@ -375,6 +400,7 @@ __all__ = [
     "parse_mount",
     "parse_publish",
     "parse_ram",
+    "parse_signal",
     "parse_time",
     "parse_timestamp",
     "parse_volume",

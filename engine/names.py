@@ -1,8 +1,10 @@
 """Container, volume and network names: the one rule every part checks, and made-up names.
 
-Docker's rule for both (moby ``daemon/names``): ``[a-zA-Z0-9][a-zA-Z0-9_.-]+``,
-so at least two characters. Skiff adds one limit, :data:`NAME_MAX`, because names
-become DNS names on networks and lines in /etc/hosts. The CLI, the window, the
+Docker's rule for containers and volumes (moby ``daemon/names``):
+``[a-zA-Z0-9][a-zA-Z0-9_.-]+``, so at least two characters. Skiff adds one limit,
+:data:`NAME_MAX`, because names become DNS names on networks and lines in
+/etc/hosts; a network's name is at most 64 characters, as it also names a bridge
+and firewall chains. The CLI, the window, the
 REST server and the helper's protocol all check names with :data:`NAME_PATTERN`,
 so a name one accepts is never refused by another. Made-up names are docker's
 ``adjective_surname`` style, or the image's name counted up (``busybox-2``).
