@@ -166,7 +166,11 @@ class ImageService:
         """docker history: the image's build steps, newest first (engine/images/history.py)."""
         image = self._s.image_store.get(ref)
         await measure_layers(self._s.image_store, image.layers)
-        return image_history(image, self._s.image_store.layer_sizes())
+        entries = image_history(image, self._s.image_store.layer_sizes())
+        # The classic builder's view: each step a build made an image of shows its ID.
+        found: builtins.list[HistoryEntry] = self._s.build_cache().history_ids(
+            self._s.image_store, image, entries)
+        return found
 
     async def build(self, context: BuildContext, options: BuildOptions,
                     progress: Callable[[BuildEvent], None] | None = None) -> BuildResult:
