@@ -12,6 +12,7 @@ import io
 import json
 import os
 import subprocess
+import sys
 import tarfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -334,7 +335,7 @@ async def test_namespaces_of_a_running_container(engine: Engine, sleeper: str) -
 # -- the CLI -------------------------------------------------------------------------------
 
 def skiff(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run([str(REPO / ".venv" / "bin" / "python"), "-m", "app.cli", *args],
+    return subprocess.run([sys.executable, "-m", "app.cli", *args],
                           cwd=REPO, input=stdin, capture_output=True, timeout=60,
                           env={**os.environ, "PYTHONPATH": str(REPO)})
 
