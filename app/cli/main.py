@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import sqlite3
 import sys
 import traceback
@@ -184,6 +185,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(f"{PROG}: {what}: {flag}\nSee '{prog} --help'.\n")
         return 125 if flag.startswith("-") else 1
     ctx = Context(args=args, prog=prog)
+    # Ctrl-C stops a command even when a shell started it with SIGINT ignored
+    # (`cmd &`, nohup), as docker's does.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         if command.precheck is not None:
             command.precheck(ctx)  # flag errors before the engine is even opened
