@@ -84,9 +84,8 @@ def _management() -> list[tuple[str, str, list[Command]]]:
         found.append(("network", "Manage networks", networks.MANAGEMENT))
     if volumes.MANAGEMENT:
         found.append(("volume", "Manage volumes", volumes.MANAGEMENT))
-    from app.cli import compose
-
-    found.append(("compose", "Define and run multi-container applications", compose.MANAGEMENT))
+    # Its commands load only when asked for (build_parser): `skiff ps` needs none of them.
+    found.append(("compose", "Define and run multi-container applications", []))
     return found
 
 
@@ -135,9 +134,10 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
                                prog=f"{PROG} {name}")
         group.set_defaults(_group_parser=group)
         if name == "compose":  # its flags come before its command: compose -f x.yaml up
-            from app.cli.compose import add_project_flags
+            from app.cli.compose import MANAGEMENT, add_project_flags
 
             add_project_flags(group)
+            commands = MANAGEMENT
         group_sub = group.add_subparsers(dest="subcommand", metavar="COMMAND",
                                          parser_class=_Parser)
         wanted = [c for c in commands if _named(c, second)] or commands

@@ -309,7 +309,8 @@ class Runner:
             orphans = [c for c in containers if c.config.labels.get(SERVICE) not in known]
             containers = [c for c in containers if c not in orphans]
         containers.sort(key=lambda c: -order.get(c.config.labels.get(SERVICE, ""), -1))
-        images = {c.config.image for c in containers}
+        # --rmi all: every image the containers use; local: those named after the project
+        images = {c.config.image for c in containers} if rmi == "all" else set()
         await asyncio.gather(*(self._stop(c, timeout) for c in containers))
         for container in containers:  # one at a time: the engine's removals repair as they go
             try:

@@ -138,3 +138,45 @@ def test_each_service_sees_what_its_file_says(busybox_image: str, corpus: Path) 
     assert skiff("ps", "-a", "-q", "--filter", "label=com.docker.compose.project=corpus"
                  ).stdout == ""
     assert "corpus_shared" not in skiff("volume", "ls", "-q").stdout
+
+
+@pytest.mark.root
+def test_attached_up_prefixes_each_line_and_ends_with_the_containers(busybox_image: str,
+                                                                      tmp_path: Path) -> None:
+    (tmp_path / "compose.yaml").write_text(
+        "name: attached\nservices:\n  hello:\n    image: busybox:latest\n"
+        "    command: [echo, hello from hello]\n  counter:\n    image: busybox:latest\n"
+        "    command: [sh, -c, 'echo one; echo two; exit 3']\n    deploy: {replicas: 1}\n")
+    try:
+        up = compose(tmp_path, "up", "--no-color")
+        lines = up.stdout.splitlines()
+        assert lines[0] == "Attaching to counter-1, hello-1", up.stdout
+        assert "hello-1    | hello from hello" in lines
+        assert lines.index("counter-1  | one") < lines.index("counter-1  | two")
+        assert "counter-1  | exited with code 3" in lines
+        assert "hello-1    | exited with code 0" in lines
+        scaled = compose(tmp_path, "up", "-d", "--scale", "hello=2", "hello")
+        assert scaled.returncode == 0, scaled.stderr
+        names = compose(tmp_path, "ps", "-a", "--format", "{{.Name}}").stdout.split()
+        assert sorted(names) == ["attached-counter-1", "attached-hello-1", "attached-hello-2"]
+    finally:
+        down = compose(tmp_path, "down")
+    assert down.returncode == 0, down.stderr
+
+
+@pytest.mark.root
+def test_build_then_up_runs_the_built_image(busybox_image: str, tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM busybox:latest\nRUN echo built > /built\n"
+                                         'CMD ["sleep", "600"]\n')
+    (tmp_path / "compose.yaml").write_text("name: built\nservices:\n  app:\n    build: .\n")
+    try:
+        up = compose(tmp_path, "up", "-d", "--build")
+        assert up.returncode == 0, up.stderr
+        assert " Service app  Built" in up.stderr
+        seen = compose(tmp_path, "exec", "-T", "app", "cat", "/built")
+        assert seen.stdout == "built\n", seen.stderr
+        assert compose(tmp_path, "images").stdout.split()[7] == "built-app"
+    finally:
+        down = compose(tmp_path, "down", "--rmi", "local")
+    assert down.returncode == 0, down.stderr
+    assert "built-app" not in skiff("images").stdout
