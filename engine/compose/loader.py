@@ -52,6 +52,12 @@ class Project:
     environment: dict[str, str]  # what interpolation used
     disabled: dict[str, dict[str, Any]] = field(default_factory=dict)  # by profiles
 
+    @classmethod
+    def labelled(cls, name: str, environment: dict[str, str]) -> Project:
+        """A project known by its name alone (``compose -p NAME`` without files): its
+        containers, networks and volumes are those carrying its label."""
+        return cls(valid_project_name(name), Path.cwd(), [], {}, {}, {}, environment)
+
     def to_dict(self) -> dict[str, Any]:
         """``docker compose config``'s model: keys sorted, top level in Compose's order."""
         model: dict[str, Any] = {"name": self.name,

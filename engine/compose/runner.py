@@ -305,7 +305,7 @@ class Runner:
         order = {name: n for n, name in enumerate(project.order())}
         containers = await self.containers(oneoff=True)
         known = {*project.services, *project.disabled}
-        if not remove_orphans:
+        if not remove_orphans and project.files:  # without files, every one is its own
             orphans = [c for c in containers if c.config.labels.get(SERVICE) not in known]
             containers = [c for c in containers if c not in orphans]
         containers.sort(key=lambda c: -order.get(c.config.labels.get(SERVICE, ""), -1))
@@ -318,21 +318,22 @@ class Runner:
                                    volumes=volumes)
             except NotFound:
                 continue  # a `run --rm` container the engine removed itself
-        existing = {n["Name"] for n in await self.engine.networks.list()}
-        for spec in project.networks.values():
-            name = str(spec["name"])
-            if not spec.get("external") and name in existing:
+        # Declared ones, and (without the files, `down -p NAME`) those labelled as its own.
+        existing = await self.engine.networks.list()
+        names = {str(s["name"]) for s in project.networks.values() if not s.get("external")}
+        for network in existing:
+            name = str(network["Name"])
+            if name in names or (network.get("Labels") or {}).get(PROJECT) == project.name:
                 self.progress("Network", name, "Removing")
                 await self.engine.networks.remove(name)
                 self.progress("Network", name, "Removed")
         if volumes:
-            have = {v.name for v in await self.engine.volumes.list()}
-            for spec in project.volumes.values():
-                name = str(spec["name"])
-                if not spec.get("external") and name in have:
-                    self.progress("Volume", name, "Removing")
-                    await self.engine.volumes.remove(name)
-                    self.progress("Volume", name, "Removed")
+            names = {str(s["name"]) for s in project.volumes.values() if not s.get("external")}
+            for volume in await self.engine.volumes.list():
+                if volume.name in names or (volume.labels or {}).get(PROJECT) == project.name:
+                    self.progress("Volume", volume.name, "Removing")
+                    await self.engine.volumes.remove(volume.name)
+                    self.progress("Volume", volume.name, "Removed")
         if rmi:
             for service, spec in project.services.items():
                 ref = str(spec.get("image") or f"{project.name}-{service}")

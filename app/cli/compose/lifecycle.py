@@ -52,6 +52,8 @@ def _b_up(p: argparse.ArgumentParser) -> None:
                    help="Scale SERVICE to NUM instances")
     p.add_argument("-t", "--timeout", type=int, default=None,
                    help="Use this timeout in seconds for container shutdown")
+    p.add_argument("--no-color", action="store_true", help="Produce monochrome output")
+    p.add_argument("--no-log-prefix", action="store_true", help="Don't print prefix in logs")
     _services(p)
 
 
@@ -75,7 +77,9 @@ async def cmd_up(ctx: Context) -> int:
     from app.cli.compose.logs import follow_project
 
     try:
-        return await follow_project(ctx, runner, [c.id for c in containers], until_exit=True)
+        return await follow_project(ctx, runner, [c.id for c in containers], until_exit=True,
+                                    prefix=not args.no_log_prefix,
+                                    colour=False if args.no_color else None)
     except asyncio.CancelledError:
         ctx.err.write("Gracefully stopping... (press Ctrl+C again to force)\n")
         for container in containers:

@@ -17,6 +17,7 @@ from typing import Any
 
 from app.cli.command import Command, Context
 from app.cli.compose.project import runner_of
+from app.cli.options import UsageError
 from engine import COMPOSE_NUMBER as NUMBER
 from engine import COMPOSE_SERVICE as SERVICE
 from engine import Runner, format_rfc3339, rfc3339_ns
@@ -101,7 +102,10 @@ def _b_logs(p: argparse.ArgumentParser) -> None:
 
 async def cmd_logs(ctx: Context) -> int:
     args = ctx.args
-    tail = None if args.tail == "all" else max(0, int(args.tail))
+    if args.tail != "all" and not args.tail.lstrip("-").isdigit():
+        raise UsageError(f'invalid argument "{args.tail}" for "-n, --tail" flag: use a number '
+                         'or "all"')
+    tail = None if args.tail == "all" or int(args.tail) < 0 else int(args.tail)
     runner = runner_of(ctx)
     containers = await runner.containers(all=True, services=args.services)
     colour = False if args.no_color else None

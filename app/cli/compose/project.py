@@ -44,6 +44,10 @@ def project_of(ctx: Context) -> Project:
             profiles=list(getattr(args, "profile", [])),
             workdir=Path.cwd(), environ=ctx.environ))
     except InvalidArgument as exc:
+        name = getattr(args, "project_name", "")
+        if name and not files and str(exc).startswith("no configuration file"):
+            # `compose -p NAME ps/down/...` without files: the project its labels make
+            return Project.labelled(name, dict(ctx.environ))
         raise UsageError(str(exc), status=1) from None
 
 

@@ -44,6 +44,16 @@ def _entry(container: Container) -> Entry:
                  container_badge(container.state), container)
 
 
+def _last_probe(entry: Entry) -> str:
+    """With a healthcheck: what its last probe said (the first lines), for the tooltip."""
+    health = entry.container.state.health if entry.container is not None else None
+    if health is None or not health.log:
+        return ""
+    last = health.log[-1]
+    output = "\n".join(last.output.strip().splitlines()[:5]) or "(no output)"
+    return f"\nLast health check (exit {last.exit_code}):\n{output}"
+
+
 class ContainerModel(QAbstractListModel):
     KeyRole = Qt.ItemDataRole.UserRole + 1
     ImageRole = Qt.ItemDataRole.UserRole + 2
@@ -154,7 +164,7 @@ class ContainerModel(QAbstractListModel):
         if role == Qt.ItemDataRole.AccessibleTextRole:
             return f"{entry.name}, {entry.image}, {entry.badge.text}"
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{entry.name}\n{entry.image}\n{entry.badge.text}"
+            return f"{entry.name}\n{entry.image}\n{entry.badge.text}" + _last_probe(entry)
         if role == self.KeyRole:
             return entry.key
         if role == self.ImageRole:

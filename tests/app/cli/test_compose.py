@@ -178,5 +178,6 @@ def test_build_then_up_runs_the_built_image(busybox_image: str, tmp_path: Path) 
         assert compose(tmp_path, "images").stdout.split()[7] == "built-app"
     finally:
         down = compose(tmp_path, "down", "--rmi", "local")
+        skiff("image", "prune", "-f")  # the build's steps, untagged now
     assert down.returncode == 0, down.stderr
     assert "built-app" not in skiff("images").stdout

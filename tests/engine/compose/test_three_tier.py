@@ -75,8 +75,11 @@ def test_three_tiers_answer_through_the_proxy_and_down_leaves_nothing(busybox_im
         assert changed.returncode == 0, changed.stderr
         assert " Container three-tier-proxy-1  Recreated" in changed.stderr
         assert "three-tier-db-1" not in changed.stderr
+        # the project is found by its labels without its files, as Compose finds it
+        elsewhere = compose("-p", "three-tier", "ps", "--format", "{{.Name}}", cwd=REPO)
+        assert sorted(elsewhere.stdout.split()) == sorted(r["Name"] for r in rows)
     finally:
-        down = compose("down", "-v", env=env)
+        down = compose("-p", "three-tier", "down", "-v", cwd=REPO)
     assert down.returncode == 0, down.stderr
     assert " Volume three-tier_records  Removed" in down.stderr
     assert " Network three-tier_default  Removed" in down.stderr
