@@ -121,7 +121,7 @@ if TYPE_CHECKING:
         layer_id,
         progress_bar,
     )
-    from engine.services.containers import ContainerService
+    from engine.services.containers import AUTO_REMOVE_GRACE, ContainerService
     from engine.services.events import EventService
     from engine.services.images import ImageService
     from engine.services.networks import NetworkService
@@ -202,6 +202,7 @@ _HOMES: dict[str, str] = {
     "parse_time": "engine.containers.logformat",
     "Reference": "engine.images.reference",
     "Engine": "engine.engine",
+    "AUTO_REMOVE_GRACE": "engine.services.containers",
     "ContainerService": "engine.services.containers",
     "ImageService": "engine.services.images",
     "RegistryService": "engine.services.registry",
@@ -282,6 +283,7 @@ _HOMES: dict[str, str] = {
 }
 
 __all__ = [
+    "AUTO_REMOVE_GRACE",
     "COMPOSE_NUMBER",
     "COMPOSE_PROJECT",
     "COMPOSE_SERVICE",

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from app.api.backend import Engine
-from engine import Conflict, InvalidState, NotFound
+from engine import AUTO_REMOVE_GRACE, Conflict, InvalidState, NotFound
 
 __all__ = ["Keeper"]
 
@@ -34,6 +34,7 @@ class Keeper:
         self.removers: dict[str, int] = {}  # container id -> waits that remove it
         self._gone: dict[str, asyncio.Event] = {}
         self._task: asyncio.Task[None] | None = None
+        self._removals: set[asyncio.Task[None]] = set()
         #: Called with the ID of each container removed (the server drops its execs).
         self.on_destroy: list[Callable[[str], None]] = []
 
@@ -41,10 +42,11 @@ class Keeper:
         self._task = asyncio.get_running_loop().create_task(self._follow())
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+        for task in (self._task, *self._removals):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
 
     def gone(self, container_id: str) -> asyncio.Event:
         """Set once the container is removed (by anyone)."""
@@ -87,5 +89,13 @@ class Keeper:
         if not container.config.auto_remove or container.state.running:
             return
         self.remember(container.id, container.state.exit_code)
+        task = asyncio.get_running_loop().create_task(self._remove_later(container.id))
+        self._removals.add(task)
+        task.add_done_callback(self._removals.discard)
+
+    async def _remove_later(self, container_id: str) -> None:
+        # The engine's grace: a `skiff run --rm` beside this server reads the exit
+        # code and output first, then removes the container itself.
+        await asyncio.sleep(AUTO_REMOVE_GRACE)
         with contextlib.suppress(NotFound, InvalidState, Conflict):
-            await self.engine.containers.remove(container.id, force=False)
+            await self.engine.containers.remove(container_id, force=False)
