@@ -55,6 +55,7 @@ class Shared:
         self._stats_store: StatsHistory | None = None
         self._registry: RegistryClient | None = None
         self._repaired = False
+        self._repairing = asyncio.Lock()
 
     @property
     def containers_dir(self) -> Path:
@@ -126,17 +127,21 @@ class Shared:
     async def repair_once(self) -> None:
         """Before this engine's first helper request: the helper drops what crashes
         left, and removals that a killed command left half done are finished."""
-        if self._repaired:
-            return
-        self._repaired = True
-        await self.helper.call(Verb.REPAIR, {"ids": self.container_store.ids(),
-                                          "layers": sorted(self.image_store.diff_ids())})
-        for record in self.container_store.removing():
-            with contextlib.suppress(ContainerNotFound):
-                await self.helper.call(Verb.CONTAINER_REMOVE, {"id": record.id, "force": True})
-            self.container_store.remove(record.id)
-            self.network_attachments.forget(record.id)
-            self.emit_container(record, "destroy")
+        # Concurrent first requests wait for one repair: a removal marked while it
+        # ran is in flight, not a leftover, and must not be finished twice.
+        async with self._repairing:
+            if self._repaired:
+                return
+            await self.helper.call(Verb.REPAIR, {"ids": self.container_store.ids(),
+                                              "layers": sorted(self.image_store.diff_ids())})
+            for record in self.container_store.removing():
+                with contextlib.suppress(ContainerNotFound):
+                    await self.helper.call(Verb.CONTAINER_REMOVE,
+                                           {"id": record.id, "force": True})
+                self.container_store.remove(record.id)
+                self.network_attachments.forget(record.id)
+                self.emit_container(record, "destroy")
+            self._repaired = True
 
     async def connect(self, record: ContainerRecord, attachment: Attachment) -> None:
         """Have the helper join the running container to a network beyond its own."""

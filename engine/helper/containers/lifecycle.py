@@ -322,7 +322,10 @@ class Lifecycle(Binds, NetworkGlue):
         if (cdir.path / "network.json").exists() or cdir.netns.exists():
             self.networking().cleanup_container(container_id)
         doomed = self.containers_dir / f".{container_id}.removing"
-        os.replace(cdir.path, doomed)
+        try:
+            os.replace(cdir.path, doomed)
+        except FileNotFoundError:  # a removal beside this one took it first
+            raise ContainerNotFound(f"No such container: {container_id}") from None
         shutil.rmtree(doomed, ignore_errors=True)
         # Only once it is gone: a crash before leaves references, never too few.
         self.layer_refs.unuse(container_id, layers)

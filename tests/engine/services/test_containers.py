@@ -564,3 +564,13 @@ async def test_attach_joins_a_running_container(engine: Engine) -> None:
     session.close()  # leaving does not stop it
     assert (await engine.containers.get(cid)).state.status is Status.RUNNING
     await engine.containers.kill(cid)
+
+
+async def test_removals_at_once_in_a_fresh_engine_each_remove_theirs(engine: Engine) -> None:
+    """The first request of an engine repairs what crashes left: removals that start
+    beside it are in flight, not leftovers (compose and the API remove in parallel)."""
+    ids = [(await engine.containers.create(config("true"))).id for _ in range(4)]
+    ids.append(await started(engine, "sleep", "60"))
+    async with Engine() as fresh:
+        await asyncio.gather(*(fresh.containers.remove(cid, force=True) for cid in ids))
+        assert not {c.id for c in await fresh.containers.list(all=True)} & set(ids)
