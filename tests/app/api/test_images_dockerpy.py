@@ -95,8 +95,12 @@ def test_import_from_tarball(client: docker.DockerClient) -> None:
 
 
 def test_pull_and_push_with_the_local_registry(client: docker.DockerClient,
-                                              plain_registry: LocalRegistry) -> None:
+                                              plain_registry: LocalRegistry,
+                                              fresh_registry: LocalRegistry) -> None:
+    """Pulls from the session's registry; pushes to one of its own, whose catalog
+    no other test counts on."""
     host = plain_registry.host
+    pushed = f"{fresh_registry.host}/apitest/pushed"
     events = list(client.api.pull(f"{host}/test/busybox", tag="1.0", stream=True,
                                   decode=True))
     statuses = [e.get("status", "") for e in events]
@@ -107,18 +111,18 @@ def test_pull_and_push_with_the_local_registry(client: docker.DockerClient,
     again = client.images.pull(f"{host}/test/busybox", tag="1.0")
     assert f"{host}/test/busybox:1.0" in again.tags
 
-    again.tag(f"{host}/apitest/pushed", "v2")
+    again.tag(pushed, "v2")
     try:
-        lines = list(client.images.push(f"{host}/apitest/pushed", tag="v2", stream=True,
+        lines = list(client.images.push(pushed, tag="v2", stream=True,
                                         decode=True))
-        assert lines[0]["status"] == f"The push refers to repository [{host}/apitest/pushed]"
+        assert lines[0]["status"] == f"The push refers to repository [{pushed}]"
         assert not [line for line in lines if "error" in line]
         assert lines[-1]["aux"]["Digest"].startswith("sha256:")
-        client.images.remove(f"{host}/apitest/pushed:v2")
-        pulled = client.images.pull(f"{host}/apitest/pushed", tag="v2")
+        client.images.remove(f"{pushed}:v2")
+        pulled = client.images.pull(pushed, tag="v2")
         assert pulled.id == again.id
     finally:
-        client.images.remove(f"{host}/apitest/pushed:v2")
+        client.images.remove(f"{pushed}:v2")
         client.images.remove(f"{host}/test/busybox:1.0")
 
 
