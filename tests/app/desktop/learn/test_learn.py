@@ -194,7 +194,14 @@ def test_the_parts_of_a_real_container(window: MainWindow, run: Callable[..., An
             assert [layer.digest for layer in drawn.layers] == [r.digest for r in rows]
             address = learn.facts.inspect["NetworkSettings"]["IPAddress"]
             assert address and drawn.interface == f"eth0 {address} on learnnet"
-            db = next(c for c in learn.picture.containers.values() if c.name == "db")
+            def known_db() -> Any:
+                return next((c for c in learn.picture.containers.values()
+                             if c.name == "db" and c.state.pid), None)
+
+            # the picture learns of db from the window's own listing, maybe only now
+            db = await wait_for(known_db, window.bridge.containers_listed,
+                                window.bridge.containers_changed, timeout=60,
+                                what="db running, as the picture knows it")
             learn.picture.compare_with(db.id)
             await wait_for(lambda: len(learn.picture.drawing.sketches) == 2,
                            learn.picture.drawn, timeout=30, what="db drawn beside web")

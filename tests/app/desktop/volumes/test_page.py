@@ -64,6 +64,9 @@ def test_volumes_page_lists_what_the_cli_lists_and_acts_as_it_does(
         screenshot(window, "volumes")
 
         # browse its files through the container that mounts it; copy out and in
+        # the window learns of vol-user by its own listing, maybe after the volume's
+        await wait_for(lambda: "vol-user" in page.containers, window.bridge.containers_listed,
+                       window.bridge.containers_changed, timeout=60, what="vol-user known")
         page.select_where(lambda e: e.name == "vp-data")
         page.a_browse.trigger()
         assert page.files is not None
