@@ -145,10 +145,14 @@ async def read_log(path: Path, *, follow: bool = False, tail: int | None = None,
             if os.fstat(fd).st_size < offset:  # rotated in place (max-file=1): from its start
                 offset, pending = 0, b""
                 continue
-            if _rotated_away(path, fd):  # all of the old file was read: on to the new
+            if _rotated_away(path, fd):  # all of the old file was read: on to the next
+                try:
+                    successor = _open_successor(path, fd)
+                except FileNotFoundError:  # renamed again meanwhile: look once more
+                    await asyncio.sleep(delay)
+                    continue
                 os.close(fd)
-                fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-                offset, pending = 0, b""
+                fd, offset, pending = successor, 0, b""
                 continue
             if not follow:
                 return
@@ -161,6 +165,23 @@ async def read_log(path: Path, *, follow: bool = False, tail: int | None = None,
             delay = min(delay * 2, poll)
     finally:
         os.close(fd)
+
+
+def _open_successor(path: Path, fd: int) -> int:
+    """The file written after ours: ours is now ``path.N``, so ``path.(N-1)``, or
+    ``path`` itself (several rotations may have passed while we read)."""
+    ours = os.fstat(fd).st_ino
+    index = 1
+    while True:
+        try:
+            if os.stat(f"{path}.{index}").st_ino == ours:
+                break
+        except FileNotFoundError:
+            index = 1  # ours was deleted (max-file): the oldest we can give is current
+            break
+        index += 1
+    successor = path if index == 1 else Path(f"{path}.{index - 1}")
+    return os.open(successor, os.O_RDONLY | os.O_CLOEXEC)
 
 
 def _rotated_away(path: Path, fd: int) -> bool:
