@@ -94,6 +94,7 @@ if TYPE_CHECKING:
         SkiffError,
         VolumeNotFound,
     )
+    from engine.hostfacts import host_memory, os_name
     from engine.images.history import HistoryEntry
     from engine.images.model import Image, Layer
     from engine.images.reference import (
@@ -203,6 +204,8 @@ _HOMES: dict[str, str] = {
     "Reference": "engine.images.reference",
     "Engine": "engine.engine",
     "AUTO_REMOVE_GRACE": "engine.services.containers",
+    "host_memory": "engine.hostfacts",
+    "os_name": "engine.hostfacts",
     "ContainerService": "engine.services.containers",
     "ImageService": "engine.services.images",
     "RegistryService": "engine.services.registry",
@@ -385,6 +388,7 @@ __all__ = [
     "format_publish",
     "format_ram",
     "format_rfc3339",
+    "host_memory",
     "human_duration",
     "human_size",
     "image_name",
@@ -396,6 +400,7 @@ __all__ = [
     "next_free",
     "normalize_security_opts",
     "open_context",
+    "os_name",
     "parse_cpus",
     "parse_duration",
     "parse_log_options",

@@ -22,7 +22,7 @@ from app.cli.options import UsageError, parse_time
 from app.cli.prune import SYSTEM_PRUNE
 from app.cli.serve import SERVE
 from app.cli.template import Template
-from engine import bytes_size, format_rfc3339
+from engine import bytes_size, format_rfc3339, host_memory, os_name
 
 __all__ = ["COMMANDS", "MANAGEMENT", "event_line", "event_record", "parse_event_filters",
            "version_line"]
@@ -76,22 +76,6 @@ async def cmd_version(ctx: Context) -> int:
     return 0
 
 
-def _os_name() -> str:
-    try:
-        with open("/etc/os-release", encoding="utf-8") as handle:
-            for line in handle:
-                if line.startswith("PRETTY_NAME="):
-                    return line.split("=", 1)[1].strip().strip('"')
-    except OSError:
-        pass
-    return "Linux"
-
-
-def _total_memory() -> int:
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError):
-        return 0
 
 
 async def cmd_info(ctx: Context) -> int:
@@ -107,11 +91,11 @@ async def cmd_info(ctx: Context) -> int:
         "ServerVersion": _version(),
         "Driver": "overlay",
         "KernelVersion": platform.release(),
-        "OperatingSystem": _os_name(),
+        "OperatingSystem": os_name(),
         "OSType": "linux",
         "Architecture": platform.machine(),
         "NCPU": os.cpu_count() or 0,
-        "MemTotal": _total_memory(),
+        "MemTotal": host_memory(),
         "Name": platform.node(),
         "SkiffRootDir": os.environ.get("SKIFF_ROOT", ""),
     }

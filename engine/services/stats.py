@@ -8,13 +8,13 @@ Reading needs no privileges: the cgroup files are world-readable.
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 from engine.containers.model import Container, Stats
 from engine.containers.statshistory import StatsHistory
+from engine.hostfacts import host_memory
 from engine.services.containers import ContainerService
 from engine.services.shared import Shared
 
@@ -76,16 +76,13 @@ class StatsService:
         percent = 0.0
         if previous and now > previous[0] and cpu_ns >= previous[1]:
             percent = 100.0 * (cpu_ns - previous[1]) / (now - previous[0])
-        limit = stats.memory_limit if stats and stats.memory_limit else _host_memory()
+        limit = stats.memory_limit if stats and stats.memory_limit else host_memory()
         rx, tx = _net_counters(container.state.pid) if container.state.running else (0, 0)
         return Stats(container.id, container.name, time.time_ns(), percent,
                      stats.memory_usage if stats else 0, limit, rx, tx,
                      stats.blkio_read if stats else 0, stats.blkio_write if stats else 0,
                      stats.pids if stats else 0)
 
-
-def _host_memory() -> int:
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
 def _net_counters(pid: int) -> tuple[int, int]:

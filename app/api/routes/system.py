@@ -14,6 +14,7 @@ from app.api.backend import engine_of, parse_timestamp
 from app.api.params import filters
 from app.api.routing import Routes
 from app.api.streams import json_line
+from engine import host_memory, os_name
 
 __all__ = ["event_json", "routes"]
 
@@ -63,22 +64,6 @@ async def version(request: web.Request) -> web.StreamResponse:
     return web.json_response(data)
 
 
-def _os_name() -> str:
-    try:
-        with open("/etc/os-release", encoding="utf-8") as handle:
-            for line in handle:
-                if line.startswith("PRETTY_NAME="):
-                    return line.split("=", 1)[1].strip().strip('"')
-    except OSError:
-        pass
-    return "Linux"
-
-
-def _memory() -> int:
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError):
-        return 0
 
 
 @routes.get("/info")
@@ -117,7 +102,7 @@ async def info(request: web.Request) -> web.StreamResponse:
         "CgroupVersion": "2" if os.path.exists("/sys/fs/cgroup/cgroup.controllers") else "1",
         "NEventsListener": 0,
         "KernelVersion": platform.release(),
-        "OperatingSystem": _os_name(),
+        "OperatingSystem": os_name(),
         "OSVersion": "",
         "OSType": "linux",
         "Architecture": platform.machine(),
@@ -125,7 +110,7 @@ async def info(request: web.Request) -> web.StreamResponse:
         "RegistryConfig": {"IndexConfigs": {}, "InsecureRegistryCIDRs": ["127.0.0.0/8"],
                            "Mirrors": []},
         "NCPU": os.cpu_count() or 0,
-        "MemTotal": _memory(),
+        "MemTotal": host_memory(),
         "DockerRootDir": str(engine.system.root),
         "Name": socket.gethostname(),
         "Labels": [],
