@@ -212,14 +212,18 @@ class Ipam:
         self.directory = directory
 
     @contextlib.contextmanager
-    def _locked(self, exclusive: bool) -> Iterator[None]:
+    def locked(self, name: str, exclusive: bool) -> Iterator[None]:
+        """Hold the lock file ``name`` in the records' directory, shared or exclusive."""
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(self.directory / ".lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        fd = os.open(self.directory / name, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
             yield
         finally:
             os.close(fd)
+
+    def _locked(self, exclusive: bool) -> contextlib.AbstractContextManager[None]:
+        return self.locked(".lock", exclusive)
 
     def _load(self) -> dict[str, NetworkRecord]:
         records = {}

@@ -33,8 +33,6 @@ cleanup and repair work on every user's records.
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
@@ -372,19 +370,8 @@ class Networking:
         """Held (shared) from a container's sandbox to its running monitor. Every
         user's helper shares this host's networking, so repair waits for starts in
         flight rather than take a starting container for a dead one."""
-        with self._starts_lock(fcntl.LOCK_SH):
+        with self.ipam.locked(".starts.lock", exclusive=False):
             yield
-
-    @contextlib.contextmanager
-    def _starts_lock(self, kind: int) -> Iterator[None]:
-        self.ipam.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(self.ipam.directory / ".starts.lock",
-                     os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        try:
-            fcntl.flock(fd, kind)
-            yield
-        finally:
-            os.close(fd)
 
     def repair(self, live_container_ids: Callable[[], Iterable[str]],
                sandbox_root: Path | None = None) -> RepairReport:
@@ -392,7 +379,7 @@ class Networking:
         start is in flight): forget the others, recreate missing bridges, re-apply
         the rules, and delete links, bridges and sandboxes (below ``sandbox_root``)
         nobody owns. Idempotent."""
-        with self._starts_lock(fcntl.LOCK_EX):
+        with self.ipam.locked(".starts.lock", exclusive=True):
             return self._repair(set(live_container_ids()), sandbox_root)
 
     def _repair(self, live: set[str], sandbox_root: Path | None) -> RepairReport:
