@@ -169,7 +169,8 @@ async def read_log(path: Path, *, follow: bool = False, tail: int | None = None,
 
 def _open_successor(path: Path, fd: int) -> int:
     """The file written after ours: ours is now ``path.N``, so ``path.(N-1)``, or
-    ``path`` itself (several rotations may have passed while we read)."""
+    ``path`` itself (several rotations may have passed while we read). When ours
+    is gone (beyond max-file), every file left is newer: the oldest loses least."""
     ours = os.fstat(fd).st_ino
     index = 1
     while True:
@@ -177,8 +178,7 @@ def _open_successor(path: Path, fd: int) -> int:
             if os.stat(f"{path}.{index}").st_ino == ours:
                 break
         except FileNotFoundError:
-            index = 1  # ours was deleted (max-file): the oldest we can give is current
-            break
+            break  # path.1 .. path.(index-1) exist, all newer than ours
         index += 1
     successor = path if index == 1 else Path(f"{path}.{index - 1}")
     return os.open(successor, os.O_RDONLY | os.O_CLOEXEC)
