@@ -116,6 +116,9 @@ def tabulate(rows: Iterable[str], min_width: int = 10, padding: int = 3) -> list
     return out
 
 
+JSON_TEMPLATE = "{{json .}}"  # what docker's `--format json` stands for
+
+
 class Formatter:
     """Renders rows through a docker-style --format: "table ..." aligned with a header.
 
@@ -124,6 +127,7 @@ class Formatter:
     """
 
     def __init__(self, fmt: str, headers: dict[str, str]) -> None:
+        fmt = JSON_TEMPLATE if fmt.strip() == "json" else fmt
         self.table = fmt.startswith(TABLE_PREFIX)
         body = fmt[len(TABLE_PREFIX):] if self.table else fmt
         body = body.strip(" ") if self.table else body
@@ -157,6 +161,7 @@ async def inspect_each(ctx: Any, names: Sequence[str],
     from engine import NotFound
 
     fmt = ctx.args.format
+    fmt = JSON_TEMPLATE if fmt and fmt.strip() == "json" else fmt
     template = Template(fmt.replace("\\t", "\t").replace("\\n", "\n")) if fmt else None
     found: list[dict[str, Any]] = []
     missing: list[NotFound] = []

@@ -70,6 +70,8 @@ def test_formatter_table_quiet_and_json() -> None:
     assert plain == ["0123456789ab\tweb", "ba9876543210\tdb"]  # no table: tabs as given
     assert Formatter("{{json .}}", headers).render(rows[:1]) == \
         ['{"ID":"0123456789ab","Names":"web"}']
+    assert Formatter("json", headers).render(rows[:1]) == \
+        ['{"ID":"0123456789ab","Names":"web"}']  # docker's `--format json`
     out = io.StringIO()
     Formatter("{{.Names}}", headers).write(rows, out)
     assert out.getvalue() == "web\ndb\n"
