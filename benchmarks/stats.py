@@ -16,11 +16,9 @@ import argparse
 import asyncio
 import os
 import resource
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import AsyncGenerator
 from pathlib import Path
@@ -28,8 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.isolation import private_world  # noqa: E402
-from tests.fixtures.images import build_busybox_oci  # noqa: E402
+from benchmarks.sleepers import busybox_world, remove_all, start_sleepers  # noqa: E402
 
 
 def _cpu_seconds() -> float:
@@ -47,16 +44,10 @@ def _cli_cpu() -> float:
 
 
 async def measure(count: int, seconds: float) -> None:
-    from engine import ContainerConfig, Engine
+    from engine import Engine
 
     async with Engine() as engine:
-        print(f"starting {count} containers...", file=sys.stderr)
-        ids = []
-        for _ in range(count):
-            container = await engine.containers.create(ContainerConfig(
-                image="busybox", image_id="", cmd=["sleep", "3600"], network="none"))
-            await engine.containers.start(container.id)
-            ids.append(container.id)
+        ids = await start_sleepers(engine, count)
         try:
             stream = engine.stats.stream(interval=1.0)
             await anext(stream)  # the first round only sets the baselines
@@ -77,8 +68,7 @@ async def measure(count: int, seconds: float) -> None:
             cli = statistics.median(_cli_cpu() for _ in range(5))
             print(f"{'skiff stats --no-stream CPU (< 100 ms)':<40}{cli * 1000:>8.1f}ms")
         finally:
-            for cid in ids:
-                await engine.containers.remove(cid, force=True)
+            await remove_all(engine, ids)
 
 
 def main() -> int:
@@ -89,26 +79,8 @@ def main() -> int:
     if os.geteuid() != 0:
         print("run this benchmark as root", file=sys.stderr)
         return 1
-    work = Path(tempfile.mkdtemp(prefix="skiff-bench-stats-"))
-    world = private_world(work)
-    world.__enter__()
-    try:
-        layout = build_busybox_oci(work)
-        archive = work / "busybox.tar"
-        subprocess.run(["skopeo", "copy", "-q", f"oci:{layout}:latest",
-                        f"docker-archive:{archive}:busybox:latest"], check=True)
-
-        async def load() -> None:
-            from engine import Engine
-
-            async with Engine() as engine:
-                await engine.images.load(archive)
-
-        asyncio.run(load())
+    with busybox_world("stats"):
         asyncio.run(measure(options.containers, options.seconds))
-    finally:
-        world.__exit__(None, None, None)
-        shutil.rmtree(work, ignore_errors=True)
     return 0
 
 
