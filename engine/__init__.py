@@ -62,6 +62,7 @@ if TYPE_CHECKING:
         volume_mount,
     )
     from engine.containers.portspec import format_publish, parse_publish, port_binding
+    from engine.containers.pstable import ProcessTable
     from engine.containers.securityopt import normalize_security_opts
     from engine.containers.state import ContainerState, Status
     from engine.containers.statustext import status_text
@@ -225,6 +226,7 @@ _HOMES: dict[str, str] = {
     "Event": "engine.containers.model",
     "LogLine": "engine.containers.model",
     "ProcessInfo": "engine.containers.model",
+    "ProcessTable": "engine.containers.pstable",
     "Stats": "engine.containers.model",
     "ContainerState": "engine.containers.state",
     "Status": "engine.containers.state",
@@ -349,6 +351,7 @@ __all__ = [
     "NotFound",
     "PortBinding",
     "ProcessInfo",
+    "ProcessTable",
     "Project",
     "ProtocolError",
     "PruneFilter",

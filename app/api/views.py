@@ -9,7 +9,7 @@ from typing import Any
 
 from app.api.backend import merge_config, rfc3339_ns, status_text
 
-__all__ = ["StatsCounters", "container_ports", "container_summary", "top_json", "unix_seconds"]
+__all__ = ["StatsCounters", "container_ports", "container_summary", "unix_seconds"]
 
 
 def unix_seconds(timestamp: str) -> int:
@@ -128,12 +128,3 @@ class StatsCounters:
         self.previous = cpu
         self.previous_read = read
         return data
-
-
-def top_json(processes: list[Any]) -> dict[str, Any]:
-    """``GET /containers/{id}/top``: the titles and one row a process, as text."""
-    return {
-        "Titles": ["UID", "PID", "%CPU", "RSS", "CMD"],
-        "Processes": [[p.user, str(p.pid), f"{p.cpu_percent:.1f}",
-                       str(p.memory_rss // 1024), p.command] for p in processes],
-    }

@@ -12,6 +12,7 @@ from engine.containers.attachsession import AttachSession
 from engine.containers.execsession import ExecSession
 from engine.containers.logs import read_log
 from engine.containers.model import LogLine, ProcessInfo
+from engine.containers.pstable import DEFAULT_PS_ARGS, ProcessTable, run_ps
 from engine.containers.state import Status
 from engine.errors import ContainerNotFound, InvalidArgument, InvalidState
 from engine.helper.protocol import Verb, WithFds
@@ -124,6 +125,17 @@ class ContainerStreams(ContainerBase):
                 continue
         self._top_procs[container.id] = kept
         return result
+
+    async def ps(self, ref: str, ps_args: str = DEFAULT_PS_ARGS) -> ProcessTable:
+        """docker's ``top``: the host's ``ps`` with these options, only this
+        container's rows."""
+        from engine.cgroups import open_cgroup
+
+        container = await self.get(ref)
+        if not container.state.running:
+            raise InvalidState(f"Container {container.id} is not running")
+        pids = open_cgroup(container.id, self._s.helper.cgroup_parent).procs()
+        return await run_ps(ps_args, pids)
 
 
 def parse_since(value: str | None) -> int | None:

@@ -20,7 +20,7 @@ from app.api.params import flag, number
 from app.api.routing import Routes
 from app.api.sessions import DEFAULT_DETACH_KEYS, Stream, parse_detach_keys, pump
 from app.api.streams import Taken, frame, hijack
-from app.api.views import StatsCounters, top_json
+from app.api.views import StatsCounters
 from engine import InvalidState, NotFound
 
 __all__ = ["routes"]
@@ -151,7 +151,8 @@ async def container_top(request: web.Request) -> web.StreamResponse:
     container = await engine.containers.get(request.match_info["ref"])
     if not container.state.status.is_active:
         raise InvalidState(f"Container {container.id} is not running")
-    return web.json_response(top_json(await engine.containers.top(container.id)))
+    table = await engine.containers.ps(container.id, request.query.get("ps_args") or "-ef")
+    return web.json_response({"Titles": table.titles, "Processes": table.processes})
 
 
 _KINDS = {"C": 0, "A": 1, "D": 2}

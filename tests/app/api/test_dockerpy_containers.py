@@ -46,8 +46,12 @@ def test_models_refresh_and_act(docker_client: Any) -> None:
     container.reload()
     assert container.status == "paused"
     container.unpause()
-    top = container.top()
+    top = container.top()  # dockerd's shape: the host's `ps -ef`, this container's rows
+    assert top["Titles"] == ["UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"]
     assert any("sleep" in row[-1] for row in top["Processes"])
+    top = container.top(ps_args="-o pid,comm")
+    assert top["Titles"] == ["PID", "COMMAND"]
+    assert [row[1] for row in top["Processes"]] == ["sleep"]
     container.rename("py-life-2")
     container.reload()
     assert container.name == "py-life-2"
