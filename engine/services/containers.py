@@ -148,13 +148,16 @@ class ContainerService(ContainerStreams, ContainerFiles, ContainerInfo):
                 except NotFound:
                     pass
 
-    async def prune(self) -> Pruned:
-        """Remove every container that is not running (created, exited, dead)."""
+    async def prune(self, *, dry_run: bool = False) -> Pruned:
+        """Remove every container that is not running (created, exited, dead). With
+        ``dry_run`` nothing goes: the answer is what the prune would do now."""
         stopped = [c for c in await self.list(all=True) if not c.state.status.is_active]
         result = Pruned()
         if not stopped:
             return result
         sizes = await self.sizes([c.id for c in stopped])
+        if dry_run:
+            return Pruned([c.id for c in stopped], sum(sizes.get(c.id, 0) for c in stopped))
         for container in stopped:
             try:
                 await self.remove(container.id)

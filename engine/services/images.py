@@ -118,9 +118,13 @@ class ImageService:
             return []
         return await self.remove(image.id)
 
-    async def prune(self, all: bool = False, chosen: PruneFilter = EVERYTHING) -> Pruned:
+    async def prune(self, all: bool = False, chosen: PruneFilter = EVERYTHING,
+                    *, dry_run: bool = False) -> Pruned:
         """Remove untagged images no container uses (``all``: every unused image) that
-        ``chosen`` allows; ``deleted`` holds docker's "untagged: …"/"deleted: …" lines."""
+        ``chosen`` allows; ``deleted`` holds docker's "untagged: …"/"deleted: …" lines.
+        With ``dry_run`` nothing goes: the answer is what the prune would do now."""
+        if dry_run:
+            return self._prune_preview(all, chosen)
         store = self._s.image_store
         cache = self._s.build_cache()
         used = {record.config.image_id for record in self._s.container_store.all()}
@@ -149,6 +153,45 @@ class ImageService:
                     continue
                 result.deleted += [f"{kind.lower()}: {name}" for kind, name in lines]
         result.reclaimed = sum(sizes.get(d, 0) for d in before - store.diff_ids())
+        return result
+
+    def _prune_preview(self, all: bool, chosen: PruneFilter) -> Pruned:
+        """What ``prune`` would answer, found by playing its removals on the listing:
+        the same rounds, the same build parents going along, the same layers freed."""
+        store = self._s.image_store
+        cache = self._s.build_cache()
+        used = {record.config.image_id for record in self._s.container_store.all()}
+        images = {image.id: image for image in store.list()}
+        before = {layer.diff_id for image in images.values() for layer in image.layers}
+        result = Pruned()
+
+        def drop(image: Image) -> None:
+            """As ``remove(image.id)``: its names, itself, then its build parent."""
+            del images[image.id]
+            result.deleted += [f"untagged: {Reference.parse(t).familiar}"
+                               for t in image.repo_tags]
+            result.deleted += [f"untagged: {d}" for d in image.repo_digests]
+            result.deleted.append(f"deleted: {image.id}")
+            parent = images.get(cache.parent_of(image.id) or "")
+            if parent is not None and not parent.repo_tags and parent.id not in used and \
+                    parent.id not in cache.parents(set(images)):
+                drop(parent)
+
+        while True:
+            listed = builtins.list(images.values())
+            kept = cache.intermediate(listed) if not all else set()
+            doomed = [image for image in listed
+                      if image.id not in used and image.id not in kept
+                      and (all or not image.repo_tags)
+                      and chosen.allows(image.run_config.get("Labels"), image.created)]
+            if not doomed:
+                break
+            for image in doomed:
+                if image.id in images:
+                    drop(image)
+        sizes = store.layer_sizes()
+        left = {layer.diff_id for image in images.values() for layer in image.layers}
+        result.reclaimed = sum(sizes.get(d, 0) for d in before - left)
         return result
 
     # -- names ------------------------------------------------------------------------

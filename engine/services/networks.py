@@ -81,9 +81,11 @@ class NetworkService:
         self._s.network_labels.remove(name)
         self._s.emit("network", "destroy", gone["Id"], name=gone["Name"], type="bridge")
 
-    async def prune(self, chosen: PruneFilter = EVERYTHING) -> Pruned:
+    async def prune(self, chosen: PruneFilter = EVERYTHING, *,
+                    dry_run: bool = False) -> Pruned:
         """Remove the user-defined networks that no container (running or not) is on
-        and that ``chosen`` allows."""
+        and that ``chosen`` allows. With ``dry_run`` nothing goes: the answer is what
+        the prune would do now."""
         wanted = {record.config.network for record in self._s.container_store.all()}
         result = Pruned()
         for network in await self.list():
@@ -91,6 +93,9 @@ class NetworkService:
             if name in PREDEFINED_NETWORKS or name in wanted or network.get("Containers"):
                 continue
             if not chosen.allows(network.get("Labels"), str(network.get("Created") or "")):
+                continue
+            if dry_run:
+                result.deleted.append(name)
                 continue
             try:
                 await self.remove(name)

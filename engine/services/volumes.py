@@ -63,9 +63,10 @@ class VolumeService:
         s.emit("volume", "destroy", volume.name, driver="local")
 
     async def prune(self, anonymous_only: bool = False,
-                    chosen: PruneFilter = EVERYTHING) -> Pruned:
+                    chosen: PruneFilter = EVERYTHING, *, dry_run: bool = False) -> Pruned:
         """Remove every volume no container uses (only anonymous ones, with
-        ``anonymous_only``, as docker's system prune --volumes) that ``chosen`` allows."""
+        ``anonymous_only``, as docker's system prune --volumes) that ``chosen`` allows.
+        With ``dry_run`` nothing goes: the answer is what the prune would do now."""
         s = self._s
         used = {m.source for r in s.container_store.all() for m in r.config.mounts
                 if m.type == "volume"}
@@ -77,6 +78,9 @@ class VolumeService:
             return result
         sizes = (await s.call(Verb.DISK_USAGE, {"containers": [], "volumes": [
             v.name for v in doomed]}))["volumes"]
+        if dry_run:
+            return Pruned([v.name for v in doomed],
+                          sum(int(sizes.get(v.name, 0)) for v in doomed))
         for volume in doomed:
             try:
                 await self.remove(volume.name)

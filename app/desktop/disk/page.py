@@ -2,12 +2,14 @@
 logs take, drawn on one scale, with one button per kind to reclaim its space.
 
 Reclaiming always shows what would go first: images and volumes open their
-page's prune preview (``reclaim_requested``), stopped containers are listed here.
+page's prune preview (``reclaim_requested``), stopped containers are listed here;
+each preview is the engine's dry run of the prune.
 """
 
 from __future__ import annotations
 
 import shlex
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Signal
@@ -104,11 +106,12 @@ class DiskPage(QWidget):
         else:
             self.reclaim_requested.emit(key)
 
-    def container_preview(self, _choice: str) -> Preview:
-        if self.usage is None:
-            return [], 0
-        stopped = [c for c in self.usage.disk.containers if not c.active]
-        return [c.container.name for c in stopped], sum(c.size_rw for c in stopped)
+    def container_preview(self, _choice: str, answer: Callable[[Preview], None]) -> None:
+        """The engine's dry run of the container prune, by the containers' names."""
+        names = {c.container.id: c.container.name
+                 for c in (self.usage.disk.containers if self.usage else [])}
+        verbs.container_prune_preview(self.bridge, lambda pruned: answer((
+            [names.get(i, i[:12]) for i in pruned.deleted], pruned.reclaimed)))
 
     def _prune_containers(self, _choice: str) -> None:
         self.command.emit(shlex.join(["skiff", "container", "prune", "-f"]))

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from app.desktop.bridge import Bridge, Pending
     from engine import Engine
 
-__all__ = ["Usage", "container_prune", "usage"]
+__all__ = ["Usage", "container_prune", "container_prune_preview", "usage"]
 
 
 @dataclass(frozen=True)
@@ -44,3 +44,8 @@ def usage(bridge: Bridge, on_done: Callable[[Usage], None]) -> Pending:
 def container_prune(bridge: Bridge, on_done: Callable[[Any], None]) -> Pending:
     return bridge.submit("remove the stopped containers", lambda e: e.containers.prune(),
                          on_done)
+
+
+def container_prune_preview(bridge: Bridge, on_done: Callable[[Any], None]) -> Pending:
+    return bridge.submit("count the stopped containers",
+                         lambda e: e.containers.prune(dry_run=True), on_done)

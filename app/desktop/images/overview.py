@@ -2,10 +2,8 @@
 
 One row per image (not per tag, as ``skiff image ls`` does): its tags, sizes as
 ``skiff system df -v`` counts them (shared with other images, unique to it), and
-the containers made from it. The prune preview applies the rule ``skiff image
-prune`` applies (images no container uses; without ``all`` only the untagged
-ones) and counts the layers no remaining image needs, which is what the prune
-reports as reclaimed; a test holds the two together.
+the containers made from it. (What a prune would take is the engine's dry run
+of it, asked by the page.)
 """
 
 from __future__ import annotations
@@ -15,7 +13,7 @@ from dataclasses import dataclass, field
 
 from engine import Container, DiskUsage, Image, familiar
 
-__all__ = ["ImageEntry", "PrunePreview", "image_entries", "prune_preview"]
+__all__ = ["ImageEntry", "image_entries"]
 
 
 @dataclass(frozen=True)
@@ -47,12 +45,6 @@ class ImageEntry:
         return not self.image.repo_tags
 
 
-@dataclass(frozen=True)
-class PrunePreview:
-    images: list[ImageEntry]
-    reclaimed: int  # bytes of the layers no image left needs
-
-
 def image_entries(usage: DiskUsage, containers: Sequence[Container]) -> list[ImageEntry]:
     users: dict[str, list[str]] = {}
     for container in containers:
@@ -61,11 +53,3 @@ def image_entries(usage: DiskUsage, containers: Sequence[Container]) -> list[Ima
                        sorted(users.get(row.image.id, [])))
             for row in usage.images]
 
-
-def prune_preview(entries: Sequence[ImageEntry], layer_sizes: dict[str, int],
-                  all_unused: bool) -> PrunePreview:
-    doomed = [e for e in entries if not e.containers and (all_unused or e.dangling)]
-    gone = {e.id for e in doomed}
-    kept = {layer.diff_id for e in entries if e.id not in gone for layer in e.image.layers}
-    freed = {layer.diff_id for e in doomed for layer in e.image.layers} - kept
-    return PrunePreview(doomed, sum(layer_sizes.get(d, 0) for d in freed))

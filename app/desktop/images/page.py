@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog, QLineEdit, QSplitter, Q
 from app.desktop.bridge import Bridge
 from app.desktop.images import verbs
 from app.desktop.images.detail import ImageDetail, layer_infos
-from app.desktop.images.overview import ImageEntry, prune_preview
+from app.desktop.images.overview import ImageEntry
 from app.desktop.utils.units import age
 from app.desktop.widgets.confirm import ask
 from app.desktop.widgets.prunedialog import Preview, PruneDialog
@@ -196,10 +196,16 @@ class ImagesPage(TablePage):
         verbs.save(self.bridge, refs, path,
                    lambda _none: self.message.emit(f"Saved {', '.join(refs)} to {path}."))
 
-    def preview(self, choice: str) -> Preview:
-        found = prune_preview(self.rows(), self.layer_sizes, choice == "all")
-        return [e.name if not e.dangling else e.image.short_id for e in found.images], \
-            found.reclaimed
+    def preview(self, choice: str, answer: Callable[[Preview], None]) -> None:
+        """The engine's dry run of the prune: each image that would go, by its name."""
+        names = {e.id: e.name for e in self.rows()}
+
+        def counted(pruned: Any) -> None:
+            gone = [line.split(": ", 1)[1] for line in pruned.deleted
+                    if line.startswith("deleted: ")]
+            answer(([names.get(i, i[7:19]) for i in gone], pruned.reclaimed))
+
+        verbs.prune_preview(self.bridge, choice == "all", counted)
 
     def ask_prune(self) -> None:
         self.dialog = PruneDialog(

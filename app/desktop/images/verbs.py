@@ -20,7 +20,8 @@ if TYPE_CHECKING:
     from engine import Engine
 
 __all__ = ["Details", "Overview", "catalog", "details", "image_tags", "load", "login", "overview",
-           "prune", "push", "remove_image", "remove_images", "save", "search", "tag"]
+           "prune", "prune_preview", "push", "remove_image", "remove_images", "save", "search",
+           "tag"]
 
 
 def load(bridge: Bridge, path: Path, on_done: Callable[[list[Image]], None] | None = None,
@@ -80,7 +81,7 @@ def login(bridge: Bridge, registry: str, username: str, password: str,
 @dataclass(frozen=True)
 class Overview:
     entries: list[ImageEntry]
-    layer_sizes: dict[str, int]  # by diff_id, for the prune preview
+    layer_sizes: dict[str, int]  # by diff_id, for the layer view
 
 
 def overview(bridge: Bridge, on_done: Callable[[Overview], None],
@@ -130,6 +131,11 @@ def prune(bridge: Bridge, all_unused: bool, on_done: Callable[[Any], None]) -> P
         on_done(pruned)
 
     return bridge.submit("prune images", lambda e: e.images.prune(all=all_unused), done)
+
+
+def prune_preview(bridge: Bridge, all_unused: bool, on_done: Callable[[Any], None]) -> Pending:
+    return bridge.submit("count what an image prune takes",
+                         lambda e: e.images.prune(all=all_unused, dry_run=True), on_done)
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,7 @@ from typing import Any
 
 from engine import Container
 
-__all__ = ["PREDEFINED", "Member", "NetworkEntry", "check_subnet", "network_entries",
-           "network_prune_preview"]
+__all__ = ["PREDEFINED", "Member", "NetworkEntry", "check_subnet", "network_entries"]
 
 PREDEFINED = ("bridge", "host", "none")
 
@@ -82,12 +81,6 @@ def network_entries(documents: Sequence[dict[str, Any]], containers: Sequence[Co
         wanted = sorted(c.name for c in containers if c.config.network == name)
         entries.append(NetworkEntry(document, sorted(members, key=lambda m: m.name), wanted))
     return entries
-
-
-def network_prune_preview(entries: Sequence[NetworkEntry]) -> list[NetworkEntry]:
-    """What ``skiff network prune`` removes: user-defined networks no container is on
-    or made to join."""
-    return [e for e in entries if not e.predefined and not e.members and not e.wanted_by]
 
 
 def check_subnet(subnet: str, gateway: str) -> str:

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QAbstractItemView, QInputDialog, QLabel, QTableVie
 from app.desktop.bridge import Bridge
 from app.desktop.networks import verbs
 from app.desktop.networks.createdialog import CreateNetworkDialog
-from app.desktop.networks.data import NetworkEntry, network_prune_preview
+from app.desktop.networks.data import NetworkEntry
 from app.desktop.utils.units import age
 from app.desktop.widgets.confirm import ask
 from app.desktop.widgets.prunedialog import Preview, PruneDialog
@@ -206,8 +206,8 @@ class NetworksPage(TablePage):
             verbs.disconnect(self.bridge, rows[0].name, member.name,
                              self._then(f"Disconnected {member.name} from {rows[0].name}."))
 
-    def preview(self, _choice: str) -> Preview:
-        return [e.name for e in network_prune_preview(self.rows())], -1  # no size
+    def preview(self, _choice: str, answer: Callable[[Preview], None]) -> None:
+        verbs.prune_preview(self.bridge, lambda pruned: answer((pruned.deleted, -1)))
 
     def ask_prune(self) -> None:
         self.dialog = PruneDialog("Prune networks",

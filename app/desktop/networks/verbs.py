@@ -16,7 +16,8 @@ if TYPE_CHECKING:
     from app.desktop.bridge import Bridge, Pending
     from engine import Engine
 
-__all__ = ["connect", "create", "disconnect", "listing", "map_listing", "prune", "remove"]
+__all__ = ["connect", "create", "disconnect", "listing", "map_listing", "prune",
+           "prune_preview", "remove"]
 
 
 def listing(bridge: Bridge, on_done: Callable[[list[NetworkEntry]], None]) -> Pending:
@@ -65,6 +66,11 @@ def disconnect(bridge: Bridge, network: str, container: str,
 
 def prune(bridge: Bridge, on_done: Callable[[Any], None]) -> Pending:
     return bridge.submit("prune networks", lambda e: e.networks.prune(), on_done)
+
+
+def prune_preview(bridge: Bridge, on_done: Callable[[Any], None]) -> Pending:
+    return bridge.submit("count what a network prune takes",
+                         lambda e: e.networks.prune(dry_run=True), on_done)
 
 
 def map_listing(bridge: Bridge, on_done: Callable[[MapData], None]) -> Pending:

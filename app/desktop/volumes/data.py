@@ -1,9 +1,8 @@
 """What the Volumes page lists and what a volume prune would take, as plain data.
 
 Sizes are the helper's measurements (``skiff system df -v``); owners are the
-containers, in any state, that mount the volume. The prune preview applies the
-rule ``skiff volume prune`` applies (no container mounts it; with ``anonymous``
-only the volumes made without a name), and a test holds the two together.
+containers, in any state, that mount the volume. (What a prune would take is the
+engine's dry run of it, asked by the page.)
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ from dataclasses import dataclass, field
 
 from engine import Container, DiskUsage, Volume
 
-__all__ = ["VolumeEntry", "volume_entries", "volume_prune_preview"]
+__all__ = ["VolumeEntry", "volume_entries"]
 
 
 @dataclass(frozen=True)
@@ -36,8 +35,3 @@ def volume_entries(usage: DiskUsage, containers: Sequence[Container]) -> list[Vo
     return [VolumeEntry(row.volume, row.size, sorted(owners.get(row.volume.name, ())))
             for row in usage.volumes]
 
-
-def volume_prune_preview(entries: Sequence[VolumeEntry], anonymous: bool
-                         ) -> tuple[list[VolumeEntry], int]:
-    doomed = [e for e in entries if not e.containers and (e.volume.anonymous or not anonymous)]
-    return doomed, sum(e.size for e in doomed)

@@ -9,6 +9,7 @@ same (``command``).
 from __future__ import annotations
 
 import shlex
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QTimer, Signal
@@ -19,7 +20,7 @@ from app.desktop.bridge import Bridge
 from app.desktop.utils.units import age
 from app.desktop.volumes import verbs
 from app.desktop.volumes.browse import VolumeFiles
-from app.desktop.volumes.data import VolumeEntry, volume_prune_preview
+from app.desktop.volumes.data import VolumeEntry
 from app.desktop.widgets.confirm import ask
 from app.desktop.widgets.prunedialog import Preview, PruneDialog
 from app.desktop.widgets.rowtable import Column
@@ -155,9 +156,9 @@ class VolumesPage(TablePage):
         verbs.remove(self.bridge, names, force,
                      lambda _none: self._done(f"Removed {', '.join(names)}."))
 
-    def preview(self, choice: str) -> Preview:
-        doomed, size = volume_prune_preview(self.rows(), anonymous=False)
-        return [e.name for e in doomed], size
+    def preview(self, _choice: str, answer: Callable[[Preview], None]) -> None:
+        verbs.prune_preview(self.bridge, False,
+                            lambda pruned: answer((pruned.deleted, pruned.reclaimed)))
 
     def ask_prune(self) -> None:
         self.dialog = PruneDialog(

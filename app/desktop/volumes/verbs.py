@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from app.desktop.bridge import Bridge, Pending
     from engine import Engine
 
-__all__ = ["create", "listing", "prune", "remove"]
+__all__ = ["create", "listing", "prune", "prune_preview", "remove"]
 
 
 def listing(bridge: Bridge, on_done: Callable[[list[VolumeEntry]], None]) -> Pending:
@@ -42,4 +42,10 @@ def remove(bridge: Bridge, names: Sequence[str], force: bool,
 
 def prune(bridge: Bridge, anonymous: bool, on_done: Callable[[Any], None]) -> Pending:
     return bridge.submit("prune volumes", lambda e: e.volumes.prune(anonymous_only=anonymous),
+                         on_done)
+
+
+def prune_preview(bridge: Bridge, anonymous: bool, on_done: Callable[[Any], None]) -> Pending:
+    return bridge.submit("count what a volume prune takes",
+                         lambda e: e.volumes.prune(anonymous_only=anonymous, dry_run=True),
                          on_done)

@@ -1,14 +1,17 @@
 """Pruning with a preview: what would go and the space it returns, before it goes.
 
 The page gives the choices (dangling or every unused image, say) and a function
-that previews a choice; the dialog shows the preview as the user picks and runs
-the prune only on the button. Shown with ``open()`` so the event loop keeps running.
+that asks for a choice's preview (the engine's ``prune(dry_run=True)``, so the
+preview is what the prune would take, by the prune's own rule); the dialog shows
+the answer as the user picks, ``preview_shown``, and runs the prune only on the
+button. Shown with ``open()`` so the event loop keeps running.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QDialog,
@@ -22,17 +25,22 @@ from PySide6.QtWidgets import (
 
 from engine import human_size
 
-__all__ = ["Preview", "PruneDialog"]
+__all__ = ["Preview", "Previewer", "PruneDialog"]
 
 #: the names that would go, and the bytes that would return (-1: not counted)
 Preview = tuple[list[str], int]
+#: ``previewer(key, answer)`` asks for key's preview; ``answer(preview)`` when it comes
+Previewer = Callable[[str, Callable[[Preview], None]], None]
 
 
 class PruneDialog(QDialog):
+    preview_shown = Signal()
+
     def __init__(self, title: str, choices: Sequence[tuple[str, str]],
-                 preview: Callable[[str], Preview], on_prune: Callable[[str], None],
+                 preview: Previewer, on_prune: Callable[[str], None],
                  parent: QWidget | None = None) -> None:
-        """``choices``: (key, label); ``preview(key)``; ``on_prune(key)`` on confirm."""
+        """``choices``: (key, label); ``preview(key, answer)``; ``on_prune(key)`` on
+        confirm."""
         super().__init__(parent)
         self.setWindowTitle(title)
         self.setAccessibleName(title)
@@ -41,6 +49,7 @@ class PruneDialog(QDialog):
         self.group = QButtonGroup(self)
         layout = QVBoxLayout(self)
         self.keys: list[str] = []
+        self.shown = ""  # the choice whose preview the list shows ("": none yet)
         for number, (key, label) in enumerate(choices):
             button = QRadioButton(label, self)
             self.group.addButton(button, number)
@@ -77,7 +86,18 @@ class PruneDialog(QDialog):
         return self.keys[number] if 0 <= number < len(self.keys) else ""
 
     def refresh(self) -> None:
-        names, size = self._preview(self.choice())
+        key = self.choice()
+        self.shown = ""
+        self.list.clear()
+        self.summary.setText("Counting what would be removed…")
+        self.prune_button.setEnabled(False)
+        self._preview(key, lambda preview: self._show(key, preview))
+
+    def _show(self, key: str, preview: Preview) -> None:
+        if key != self.choice():
+            return  # the user picked another choice meanwhile: its answer is coming
+        names, size = preview
+        self.shown = key
         self.list.clear()
         self.list.addItems(names)
         if names:
@@ -86,6 +106,7 @@ class PruneDialog(QDialog):
         else:
             self.summary.setText("Nothing to remove: everything is in use.")
         self.prune_button.setEnabled(bool(names))
+        self.preview_shown.emit()
 
     def previewed(self) -> list[str]:
         return [self.list.item(n).text() for n in range(self.list.count())]

@@ -139,6 +139,13 @@ async def wait_for(condition: Callable[[], Any], *signals: Any, timeout: float =
                 pass
 
 
+async def previewed(dialog: Any) -> list[str]:
+    """What a PruneDialog previews for its choice, once the engine's dry run answered."""
+    await wait_for(lambda: dialog.shown == dialog.choice(), dialog.preview_shown, timeout=60,
+                   what="the prune preview")
+    return list(dialog.previewed())
+
+
 def screenshot(widget: Any, name: str) -> Path:
     """Save ``widget`` as tests/_artifacts/<name>.png (the README copies them)."""
     from PySide6.QtWidgets import QWidget

@@ -72,7 +72,9 @@ async def test_intermediate_images_hidden_counted_and_pruned(engine: Any,
     assert not set(chain) & {i.id for i in await engine.images.list(all=True)}
     # an untagged (dangling) build: prune takes it and the steps it was made from
     again, _, _ = await build(engine, tmp_path, no_cache=True)
+    would = await engine.images.prune(dry_run=True)
     pruned = await engine.images.prune()
+    assert (pruned.deleted, pruned.reclaimed) == (would.deleted, would.reclaimed)
     assert f"deleted: {again.image_id}" in pruned.deleted
     assert len(pruned.deleted) >= 5
 

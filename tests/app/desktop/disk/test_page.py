@@ -11,7 +11,7 @@ import pytest
 from app.desktop.disk.page import DiskPage
 from app.desktop.mainwindow import MainWindow
 from tests.app.desktop.cli import skiff
-from tests.app.desktop.conftest import screenshot, wait_for
+from tests.app.desktop.conftest import previewed, screenshot, wait_for
 from tests.app.desktop.livewindow import live_window, make, publish
 
 pytestmark = [pytest.mark.gui, pytest.mark.root]
@@ -54,15 +54,15 @@ def test_disk_page_counts_what_system_df_counts_and_reclaims_with_a_preview(
 
         # containers: the preview lists the stopped ones, and that is what goes
         page.reclaim("containers")
-        previewed = page.dialog.previewed()
-        assert "du-stopped" in previewed and "du-running" not in previewed
+        shown = await previewed(page.dialog)
+        assert "du-stopped" in shown and "du-running" not in shown
         page.dialog.prune_button.click()
         await wait_for(lambda: "du-stopped" not in skiff("ps", "-a", "--format",
                                                          "{{.Names}}"),
                        page.changed, timeout=60, what="the stopped containers removed")
         assert commands[-2] == "skiff container prune -f"
         names = set(skiff("ps", "-a", "--format", "{{.Names}}").split())
-        assert "du-running" in names and not names & set(previewed)
+        assert "du-running" in names and not names & set(shown)
 
         # images: their page's preview, set to every unused image
         page.reclaim("images")

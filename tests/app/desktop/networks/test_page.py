@@ -16,7 +16,7 @@ from app.desktop.networks.createdialog import CreateNetworkDialog
 from app.desktop.networks.data import NetworkEntry, check_subnet
 from app.desktop.networks.page import NetworksPage
 from tests.app.desktop.cli import skiff
-from tests.app.desktop.conftest import screenshot, wait_for
+from tests.app.desktop.conftest import previewed, screenshot, wait_for
 from tests.app.desktop.livewindow import live_window, make, publish
 
 SUBNET = f"10.213.{os.getpid() % 250}.0/24"
@@ -125,12 +125,12 @@ def test_networks_page_lists_what_the_cli_lists_and_acts_as_it_does(
         page.create_network("np-spare")
         await _listed(page, lambda: _entry(page, "np-spare"), "np-spare")
         page.ask_prune()
-        previewed = page.dialog.previewed()
-        assert "np-spare" in previewed and "np-back" not in previewed
+        shown = await previewed(page.dialog)
+        assert "np-spare" in shown and "np-back" not in shown
         page.dialog.prune_button.click()
         await _listed(page, lambda: not _entry(page, "np-spare"), "the prune done")
         left = set(skiff("network", "ls", "--format", "{{.Name}}").split())
-        assert not left & set(previewed) and "np-back" in left
+        assert not left & set(shown) and "np-back" in left
 
     run(story(), timeout=300)
     publish("networks")

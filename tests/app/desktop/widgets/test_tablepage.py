@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMenu
 
-from app.desktop.widgets.prunedialog import PruneDialog
+from app.desktop.widgets.prunedialog import Preview, PruneDialog
 from app.desktop.widgets.rowtable import Column
 from app.desktop.widgets.tablepage import TablePage
 
@@ -74,12 +75,19 @@ def test_keys_and_context_menu(qtbot: Any) -> None:
 
 def test_prune_dialog_previews_each_choice(qtbot: Any) -> None:
     pruned: list[str] = []
+    asked: list[tuple[str, Callable[[Preview], None]]] = []
     dialog = PruneDialog("Prune", (("some", "Some"), ("all", "All")),
-                         lambda key: (["a"] if key == "some" else ["a", "b"], 2000 if
-                                      key == "some" else -1), pruned.append)
+                         lambda key, answer: asked.append((key, answer)), pruned.append)
     qtbot.addWidget(dialog)
+    assert [key for key, _ in asked] == ["some"] and not dialog.prune_button.isEnabled()
+    asked[0][1]((["a"], 2000))
     assert dialog.previewed() == ["a"] and "2kB" in dialog.summary.text().replace(" ", "")
     dialog.choose("all")
+    assert dialog.previewed() == [] and not dialog.prune_button.isEnabled()
+    asked[0][1]((["late"], 1))  # the answer for a choice no longer made is dropped
+    assert dialog.shown == "" and dialog.previewed() == []
+    with qtbot.wait_signal(dialog.preview_shown):
+        asked[1][1]((["a", "b"], -1))
     assert dialog.previewed() == ["a", "b"] and "returning" not in dialog.summary.text()
     dialog.prune_button.click()
     assert pruned == ["all"]
