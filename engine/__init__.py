@@ -51,7 +51,6 @@ if TYPE_CHECKING:
     from engine.containers.files import FileEntry, NamespaceInfo
     from engine.containers.health import Healthcheck
     from engine.containers.imageconfig import EffectiveConfig, merge_config
-    from engine.containers.logformat import parse_time
     from engine.containers.logopts import parse_log_options
     from engine.containers.model import Change, Container, Event, LogLine, ProcessInfo, Stats
     from engine.containers.mountspec import (
@@ -143,6 +142,7 @@ if TYPE_CHECKING:
         parse_ram,
     )
     from engine.volumes import Volume
+    from engine.wire.logformat import parse_time
 
 #: Where each public name lives ("module:name" where it is known there by another name).
 _HOMES: dict[str, str] = {
@@ -201,7 +201,7 @@ _HOMES: dict[str, str] = {
     "BuildOptions": "engine.build.builder",
     "format_rfc3339": "engine.timestamps",
     "rfc3339_ns": "engine.timestamps",
-    "parse_time": "engine.containers.logformat",
+    "parse_time": "engine.wire.logformat",
     "Reference": "engine.images.reference",
     "Engine": "engine.engine",
     "AUTO_REMOVE_GRACE": "engine.services.containers",

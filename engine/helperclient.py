@@ -28,7 +28,7 @@ from engine.errors import (
     ProtocolError,
     from_kind,
 )
-from engine.helper import protocol
+from engine.wire import protocol
 
 __all__ = ["HelperClient", "plain_refusal"]
 
@@ -269,7 +269,7 @@ class HelperClient:
         return self._helper_pid
 
 
-#: The words a user knows for the protocol's field names (engine/helper/protocol.py).
+#: The words a user knows for the protocol's field names (engine/wire/protocol.py).
 _FIELD_WORDS = {
     "args": "command", "env": "environment", "cwd": "working directory",
     "memory": "memory limit", "nano_cpus": "CPU limit", "pids_limit": "pids limit",

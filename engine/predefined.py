@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import time
 
-from engine.containers.logformat import format_time
 from engine.db import Database
+from engine.wire.logformat import format_time
 
 __all__ = ["PredefinedNetworks"]
 

@@ -23,7 +23,8 @@ from datetime import datetime, timedelta, timezone
 
 from engine.errors import InvalidArgument
 
-__all__ = ["format_rfc3339", "parse_duration", "parse_timestamp", "rfc3339_ns"]
+__all__ = ["format_rfc3339", "go_duration", "parse_duration", "parse_timestamp",
+           "rfc3339_ns"]
 
 _NS = 1_000_000_000
 
@@ -169,3 +170,18 @@ def format_rfc3339(ns: int, local: bool = False) -> str:
     if _second_cache[0] != seconds:
         _second_cache = (seconds, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)))
     return f"{_second_cache[1]}.{nanos:09d}Z"
+
+
+def go_duration(ns: int) -> str:
+    """Go's time.Duration.String() for the whole units Docker's texts show: 30s, 1m30s, 500ms."""
+    if ns % _NS:
+        if ns % 1_000_000 == 0:
+            return f"{ns // 1_000_000}ms"
+        return f"{ns / _NS:g}s"
+    seconds = ns // _NS
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    text = f"{hours}h" if hours else ""
+    if hours or minutes:
+        text += f"{minutes}m"
+    return f"{text}{secs}s"

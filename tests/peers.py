@@ -52,7 +52,7 @@ class HelperPeer:
 
     def __init__(self, root: Path, uid: int, env: dict[str, str] | None = None,
                  cgroup_parent: str = "") -> None:
-        from engine.helper import protocol
+        from engine.wire import protocol
 
         self.protocol = protocol
         self.sock, theirs = socketpair_as(uid) if uid else socket.socketpair()

@@ -17,9 +17,9 @@ from typing import Any
 from engine.build.imagedoc import encode
 from engine.build.seam import EngineSeam
 from engine.containers.imageconfig import merge_config
-from engine.containers.logformat import format_time
 from engine.images.instructions import apply_changes
 from engine.images.model import Image
+from engine.wire.logformat import format_time
 
 __all__ = ["commit_container"]
 

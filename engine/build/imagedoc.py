@@ -12,9 +12,9 @@ import json
 import time
 from typing import Any
 
-from engine.containers.logformat import format_time
 from engine.images.blobs import digest_of
 from engine.images.model import Layer
+from engine.wire.logformat import format_time
 
 __all__ = ["encode", "scratch_config", "step_config"]
 

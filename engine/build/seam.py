@@ -16,9 +16,9 @@ from collections.abc import Callable
 from typing import IO, TYPE_CHECKING, Any
 
 from engine.containers.config import ContainerConfig
-from engine.helper.protocol import Verb
 from engine.images.model import Image, Layer
 from engine.images.sizes import measure_layers
+from engine.wire.protocol import Verb
 
 if TYPE_CHECKING:
     from engine.services.containers import ContainerService

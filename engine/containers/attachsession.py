@@ -7,7 +7,7 @@ import contextlib
 import socket
 import struct
 
-from engine.containers.attachstream import (
+from engine.wire.attachstream import (
     EXIT,
     RESIZE,
     STDERR,

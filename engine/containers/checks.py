@@ -1,6 +1,6 @@
 """What the engine refuses in a container's settings, before the helper sees them.
 
-The helper checks every request again (engine/helper/protocol.py: the trust
+The helper checks every request again (engine/wire/protocol.py: the trust
 boundary), but its refusals name schema fields. These checks take the same
 limits and say each mistake in one sentence, in docker's words where docker
 has them ("Minimum memory limit allowed is 6MB"). The CLI checks its flags
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from engine.containers.config import ContainerConfig, PortBinding, Resources
 from engine.errors import InvalidArgument, NetworkNotFound
-from engine.helper.protocol import HOSTNAME, VERBS, Field
+from engine.wire.protocol import HOSTNAME, VERBS, Field
 
 __all__ = ["MIN_MEMORY", "MIN_NANO_CPUS", "PUBLISHED_PROTOCOLS", "check_config", "check_ports",
            "check_resources", "check_user"]

@@ -33,7 +33,7 @@ from engine.errors import (
     SkiffError,
     from_kind,
 )
-from engine.helper.protocol import Verb
+from engine.wire.protocol import Verb
 
 HelperCall = Callable[..., Awaitable[Any]]  # (Verb, args, fds)
 # A container's bind sources, opened by us (engine/containers/bindsources.py).
@@ -262,7 +262,7 @@ class FileService:
     async def _open(self, cid: str, name: str, op: str, path: str, *, follow: bool = False,
                     limit: int = 0, arcname: str = ".", archive: bool = False
                     ) -> tuple[FileEntry, list[int]]:
-        from engine.helper.protocol import WithFds
+        from engine.wire.protocol import WithFds
 
         args = {"id": cid, "op": op, "path": path, "follow": follow, "limit": limit,
                 "name": arcname, "archive": archive}

@@ -4,8 +4,7 @@ A container's ``Healthcheck`` (Docker's ``Config.Healthcheck``: Test, Interval,
 Timeout, StartPeriod, StartInterval in nanoseconds, Retries) is merged with its
 image's the way Docker merges them; the result becomes the probe the container's
 monitor runs on schedule (engine/helper/runtime/health.py). The monitor records
-the outcome in ``status.json`` in Docker's ``State.Health`` shape, read back here
-without trusting it.
+the outcome in ``status.json`` (engine/wire/healthstate.py).
 """
 
 from __future__ import annotations
@@ -15,17 +14,13 @@ from typing import Any
 
 from engine.errors import InvalidArgument
 
-__all__ = ["HealthLogEntry", "HealthState", "Healthcheck", "go_duration", "merge_healthcheck",
-           "parse_health", "probe_request"]
+__all__ = ["Healthcheck", "merge_healthcheck", "probe_request"]
 
 SECOND = 1_000_000_000
 DEFAULT_INTERVAL = 30 * SECOND
 DEFAULT_TIMEOUT = 30 * SECOND
 DEFAULT_START_INTERVAL = 5 * SECOND
 DEFAULT_RETRIES = 3
-STATUSES = ("starting", "healthy", "unhealthy")
-MAX_LOG = 5  # probes kept, as Docker keeps
-MAX_OUTPUT = 4096  # bytes of a probe's output kept, as Docker keeps
 
 
 @dataclass(frozen=True)
@@ -114,65 +109,3 @@ def probe_request(check: Healthcheck | None, shell: list[str] | None = None
             "timeout": check.timeout or DEFAULT_TIMEOUT, "start_period": check.start_period,
             "start_interval": check.start_interval or DEFAULT_START_INTERVAL,
             "retries": check.retries or DEFAULT_RETRIES}
-
-
-def go_duration(ns: int) -> str:
-    """Go's time.Duration.String() for the whole units Docker's texts show: 30s, 1m30s, 500ms."""
-    if ns % SECOND:
-        if ns % 1_000_000 == 0:
-            return f"{ns // 1_000_000}ms"
-        return f"{ns / SECOND:g}s"
-    seconds = ns // SECOND
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    text = f"{hours}h" if hours else ""
-    if hours or minutes:
-        text += f"{minutes}m"
-    return f"{text}{secs}s"
-
-
-@dataclass(frozen=True)
-class HealthLogEntry:
-    start: str
-    end: str
-    exit_code: int
-    output: str
-
-    def to_docker(self) -> dict[str, Any]:
-        return {"Start": self.start, "End": self.end, "ExitCode": self.exit_code,
-                "Output": self.output}
-
-
-@dataclass(frozen=True)
-class HealthState:
-    status: str = "starting"  # starting | healthy | unhealthy
-    failing_streak: int = 0
-    log: tuple[HealthLogEntry, ...] = ()
-
-    def to_docker(self) -> dict[str, Any]:
-        return {"Status": self.status, "FailingStreak": self.failing_streak,
-                "Log": [entry.to_docker() for entry in self.log]}
-
-    @property
-    def label(self) -> str:
-        """What ps shows in parentheses: healthy, unhealthy, health: starting."""
-        return "health: starting" if self.status == "starting" else self.status
-
-
-def parse_health(value: object) -> HealthState | None:
-    """The monitor's record (Docker's shape), checked field by field; None if unusable."""
-    if not isinstance(value, dict) or value.get("Status") not in STATUSES:
-        return None
-    streak = value.get("FailingStreak", 0)
-    if not isinstance(streak, int) or isinstance(streak, bool) or streak < 0:
-        streak = 0
-    entries: list[HealthLogEntry] = []
-    log = value.get("Log")
-    for item in log[-MAX_LOG:] if isinstance(log, list) else []:
-        if not isinstance(item, dict):
-            continue
-        start, end, code, output = (item.get(k) for k in ("Start", "End", "ExitCode", "Output"))
-        if isinstance(start, str) and isinstance(end, str) and isinstance(output, str) \
-                and isinstance(code, int) and not isinstance(code, bool):
-            entries.append(HealthLogEntry(start, end, code, output[:MAX_OUTPUT]))
-    return HealthState(str(value["Status"]), streak, tuple(entries))

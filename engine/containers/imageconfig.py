@@ -12,15 +12,15 @@ COMMAND and what commit writes all come from :func:`merge_config`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from engine.containers.config import ContainerConfig
 from engine.containers.health import Healthcheck, merge_healthcheck
-from engine.errors import InvalidArgument
+from engine.environ import merge_env
 
-__all__ = ["EffectiveConfig", "merge_config", "merge_env"]
+__all__ = ["EffectiveConfig", "merge_config"]
 
 
 @dataclass(frozen=True)
@@ -40,17 +40,6 @@ class EffectiveConfig:
     def args(self) -> list[str]:
         """What runs: Entrypoint + Cmd."""
         return [*(self.entrypoint or []), *(self.cmd or [])]
-
-
-def merge_env(image_env: Sequence[str], overrides: Sequence[str]) -> list[str]:
-    """The image's variables with the container's over them, key by key, in first-seen order."""
-    merged: dict[str, str] = {}
-    for item in [*image_env, *overrides]:
-        key, sep, value = item.partition("=")
-        if not key:
-            raise InvalidArgument(f"invalid environment variable: {item!r}")
-        merged[key] = f"{key}={value}" if sep else key
-    return list(merged.values())
 
 
 def merge_config(config: ContainerConfig, image: Mapping[str, Any]) -> EffectiveConfig:

@@ -6,10 +6,11 @@ import signal
 from typing import Any
 
 from engine.containers.config import ContainerConfig
-from engine.containers.health import HealthState, probe_request
+from engine.containers.health import probe_request
 from engine.containers.imageconfig import merge_config
 from engine.containers.model import Container
 from engine.images.model import Image
+from engine.wire.healthstate import HealthState
 
 __all__ = ["container_inspect"]
 

@@ -2,7 +2,7 @@
 drivers, and the user's default cap.
 
 The monitor rotates a container's log past ``max-size`` and keeps ``max-file``
-files (engine/containers/logformat.py). A container created without options
+files (engine/wire/logformat.py). A container created without options
 gets the user's defaults, from ``log-opts`` in ``~/.config/skiff/daemon.json``
 (Docker's daemon.json key), else Docker's local-driver defaults: 20 MB, 5 files.
 Nothing grows without bound unless asked (``max-size=-1``).

@@ -1,6 +1,6 @@
 """Reading a container's log: tail, since/until, and follow, across rotated files.
 
-The monitor rotates the log (engine/containers/logformat.py): ``ctr.log.2``,
+The monitor rotates the log (engine/wire/logformat.py): ``ctr.log.2``,
 ``ctr.log.1`` hold older records and ``ctr.log`` the newest. They are read in
 that order; ``--tail`` counts back across them, and following goes on in the
 new file when the current one is rotated away.
@@ -13,8 +13,8 @@ import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
-from engine.containers.logformat import log_files, parse_record, parse_time
 from engine.containers.model import LogLine
+from engine.wire.logformat import log_files, parse_record, parse_time
 
 __all__ = ["read_log"]
 

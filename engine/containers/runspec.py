@@ -1,6 +1,6 @@
 """The request the helper receives to create a container: its config merged with
 its image's (engine.containers.imageconfig), checked, as the protocol's typed
-ContainerSpec (engine/helper/containerspec.py).
+ContainerSpec (engine/wire/containerspec.py).
 
 Pure functions.
 """
@@ -15,9 +15,9 @@ from engine.containers.health import probe_request
 from engine.containers.imageconfig import merge_config
 from engine.containers.securityopt import seccomp_request
 from engine.errors import InvalidArgument
-from engine.helper.containerspec import ContainerSpec, HealthSpec, MountSpec, PortSpec
 from engine.images.model import Image
 from engine.signals import parse_signal
+from engine.wire.containerspec import ContainerSpec, HealthSpec, MountSpec, PortSpec
 
 # parse_signal: engine.signals', named here for the engine's callers of runspec.parse_signal
 __all__ = ["command_line", "container_spec", "parse_signal", "runtime_request"]

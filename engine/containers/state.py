@@ -6,7 +6,7 @@ import enum
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from engine.containers.health import HealthState
+from engine.wire.healthstate import HealthState
 
 __all__ = ["ContainerState", "Status"]
 

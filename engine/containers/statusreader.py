@@ -15,9 +15,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from engine.containers.state import ContainerState, Status
-from engine.containers.statusfile import ACTIVE, StatusRecord, monitor_death, read_status_file
 from engine.containers.store import ContainerRecord
 from engine.processes import is_alive
+from engine.wire.statusfile import ACTIVE, StatusRecord, monitor_death, read_status_file
 
 __all__ = ["ACTIVE", "StatusReader"]
 

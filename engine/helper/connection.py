@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.errors import Cancelled, ProtocolError, SkiffError
-from engine.helper import protocol
 from engine.helper.cancel import Cancellation
+from engine.wire import protocol
 
 __all__ = ["IN_FLIGHT", "QUICK", "WORKERS", "Connection", "Dispatch", "close_all"]
 

@@ -20,13 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import InvalidArgument, ProtocolError, SkiffError
-from engine.helper import protocol
 from engine.helper.cancel import Cancellation
 from engine.helper.connection import Connection, close_all
 from engine.helper.containers import ContainerService
 from engine.helper.layersource import UnpackLimits
 from engine.helper.verbs import HANDLERS, Call
 from engine.helper.zygote import Zygote
+from engine.wire import protocol
 
 __all__ = ["MAX_CONNECTIONS", "HelperServer", "peer_uid"]
 

@@ -72,10 +72,8 @@ def _tree(top: Path) -> Iterator[Path]:
 def check_code(interpreter: str | None = None, package: Path | None = None,
                import_path: Iterable[str] | None = None) -> str | None:
     """Why the code this helper runs is not safe to run as root for a user; None if it is."""
-    import engine
-
     interpreter = interpreter or sys.executable
-    package = package or Path(engine.__file__).parent
+    package = package or Path(__file__).parent.parent  # the engine package
     entries = [Path(p) for p in (sys.path if import_path is None else import_path) if p]
     problem = untrusted(Path(interpreter))
     if problem is not None:

@@ -1,9 +1,9 @@
-"""The helper's verb table: each protocol verb (engine/helper/protocol.py) and the
+"""The helper's verb table: each protocol verb (engine/wire/protocol.py) and the
 code that answers it, in one place.
 
 A request reaches a handler only after the protocol checked it against its
 verb's schema; ``container_create``'s spec arrives typed (ContainerSpec,
-engine/helper/containerspec.py). tests/engine/helper/test_verbs.py keeps this
+engine/wire/containerspec.py). tests/engine/helper/test_verbs.py keeps this
 table and the protocol's in step: no verb without a handler, no handler for a
 verb the protocol does not know.
 """
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from engine.helper.cancel import Cancellation
-from engine.helper.containerspec import ContainerSpec
+from engine.wire.containerspec import ContainerSpec
 
 if TYPE_CHECKING:
     from engine.helper.server import HelperServer

@@ -21,11 +21,11 @@ from typing import Any, BinaryIO
 
 import zstandard
 
-from engine.containers.logformat import format_time
 from engine.errors import InvalidArgument
 from engine.images.blobs import BlobStore, Readable, digest_of
 from engine.images.instructions import apply_changes
 from engine.images.model import Layer
+from engine.timestamps import format_rfc3339
 
 __all__ = ["ImportedImage", "build_import", "store_tarball"]
 
@@ -72,7 +72,7 @@ def build_import(layer: Layer, *, changes: Sequence[str] = (), message: str = ""
                  os_name: str = "linux", architecture: str, variant: str = "",
                  now_ns: int | None = None) -> ImportedImage:
     """The manifest and config of an image made of ``layer`` alone."""
-    created = format_time(time.time_ns() if now_ns is None else now_ns)
+    created = format_rfc3339(time.time_ns() if now_ns is None else now_ns)
     run_config = apply_changes({}, changes)
     config: dict[str, Any] = {
         "architecture": architecture, "os": os_name, "created": created,

@@ -18,8 +18,8 @@ from engine.containers.model import Change
 from engine.containers.state import Status
 from engine.containers.store import ContainerRecord
 from engine.errors import InvalidArgument, InvalidState
-from engine.helper.protocol import Verb
 from engine.services.containerbase import ContainerBase
+from engine.wire.protocol import Verb
 
 __all__ = ["ContainerFiles"]
 

@@ -15,9 +15,9 @@ from engine.containers.explain import exit_reason
 from engine.containers.inspect import container_inspect
 from engine.containers.store import ContainerRecord
 from engine.errors import ImageNotFound, NotFound
-from engine.helper.protocol import Verb
 from engine.images.model import Image
 from engine.services.containerbase import ContainerBase
+from engine.wire.protocol import Verb
 
 __all__ = ["ContainerInfo"]
 

@@ -20,7 +20,6 @@ from dataclasses import replace
 from engine.containers import runspec
 from engine.containers.checks import check_resources
 from engine.containers.config import ContainerConfig, MountSpec, Resources, RestartPolicy
-from engine.containers.logformat import format_time, parse_time
 from engine.containers.logopts import user_defaults
 from engine.containers.model import Container
 from engine.containers.securityopt import normalize_security_opts
@@ -35,7 +34,6 @@ from engine.errors import (
     NotFound,
     SkiffError,
 )
-from engine.helper.protocol import Verb
 from engine.images.model import Image
 from engine.names import check_container_name, check_volume_name, generate_name
 from engine.prune import Pruned
@@ -43,6 +41,8 @@ from engine.services.containerbase import refuse_removing
 from engine.services.containerfiles import ContainerFiles
 from engine.services.containerinfo import ContainerInfo
 from engine.services.containerstreams import ContainerStreams
+from engine.wire.logformat import format_time, parse_time
+from engine.wire.protocol import Verb
 
 __all__ = ["AUTO_REMOVE_GRACE", "ContainerService"]
 

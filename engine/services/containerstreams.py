@@ -15,9 +15,9 @@ from engine.containers.model import LogLine, ProcessInfo
 from engine.containers.pstable import DEFAULT_PS_ARGS, ProcessTable, run_ps
 from engine.containers.state import Status
 from engine.errors import ContainerNotFound, InvalidArgument, InvalidState
-from engine.helper.protocol import Verb, WithFds
 from engine.services.containerbase import ContainerBase, refuse_removing
 from engine.timestamps import parse_timestamp
+from engine.wire.protocol import Verb, WithFds
 
 __all__ = ["ContainerStreams", "parse_since"]
 
@@ -93,7 +93,7 @@ class ContainerStreams(ContainerBase):
             yield line
 
     async def log_path(self, ref: str) -> Path:
-        """The container's CRI-format log file (see engine/containers/logformat.py),
+        """The container's CRI-format log file (see engine/wire/logformat.py),
         readable by the caller; the desktop log view indexes it directly."""
         return self._dir(self._find(ref).id) / "ctr.log"
 

@@ -22,7 +22,6 @@ from engine.errors import (
     NotFound,
     SkiffError,
 )
-from engine.helper.protocol import Verb
 from engine.images.history import HistoryEntry, image_history
 from engine.images.model import Image
 from engine.images.reference import Reference
@@ -30,6 +29,7 @@ from engine.images.sizes import measure_layers
 from engine.prune import EVERYTHING, Pruned, PruneFilter
 from engine.registry.model import PullProgress, PushProgress, SearchResult
 from engine.services.shared import Shared
+from engine.wire.protocol import Verb
 
 if TYPE_CHECKING:
     from engine.build.builder import BuildOptions, BuildResult

@@ -21,11 +21,11 @@ from engine.errors import (
     NotFound,
     SkiffError,
 )
-from engine.helper.protocol import Verb
 from engine.names import check_network_name
 from engine.networkattachments import Attachment
 from engine.prune import EVERYTHING, PREDEFINED_NETWORKS, Pruned, PruneFilter
 from engine.services.shared import Shared
+from engine.wire.protocol import Verb
 
 __all__ = ["NetworkService", "endpoint_id", "hex_id"]
 

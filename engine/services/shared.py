@@ -22,7 +22,6 @@ from engine.containers.store import ContainerRecord, ContainerStore
 from engine.db import Database
 from engine.errors import ContainerNotFound
 from engine.eventlog import append_event
-from engine.helper.protocol import Verb
 from engine.helperclient import HelperClient
 from engine.images.blobs import BlobStore
 from engine.images.model import Layer
@@ -31,6 +30,7 @@ from engine.networkattachments import Attachment, NetworkAttachments
 from engine.networklabels import NetworkLabels
 from engine.paths import changes_file
 from engine.volumes import VolumeStore
+from engine.wire.protocol import Verb
 
 if TYPE_CHECKING:
     from engine.build.cache import BuildCache

@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from engine.diskusage import DiskUsage, disk_usage
-from engine.helper.protocol import Verb
 from engine.images.sizes import measure_layers
 from engine.services.containers import ContainerService
 from engine.services.shared import Shared
+from engine.wire.protocol import Verb
 
 __all__ = ["SystemService"]
 

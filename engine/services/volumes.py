@@ -8,14 +8,14 @@ import secrets
 import time
 from typing import Any
 
-from engine.containers.logformat import format_time
 from engine.containers.store import ContainerRecord
 from engine.errors import InUse, NotFound, SkiffError
-from engine.helper.protocol import Verb
 from engine.names import check_volume_name
 from engine.prune import EVERYTHING, Pruned, PruneFilter
 from engine.services.shared import Shared
 from engine.volumes import Volume
+from engine.wire.logformat import format_time
+from engine.wire.protocol import Verb
 
 __all__ = ["VolumeService"]
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from engine.errors import InvalidArgument
-from engine.helper.protocol import VERBS
 from engine.names import (
     NAME_MAX,
     NAME_PATTERN,
@@ -17,6 +16,7 @@ from engine.names import (
     image_name,
     next_free,
 )
+from engine.wire.protocol import VERBS
 
 
 @pytest.mark.parametrize("name", ["ab", "web-1", "a.b_c-d", "9lives", "x" * NAME_MAX])

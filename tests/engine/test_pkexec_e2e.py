@@ -106,7 +106,7 @@ def test_helper_refuses_code_a_user_can_change(desktop_user: DesktopUser, user_b
     """One module of the installed engine writable by others, or the user's: the helper,
     started for the user by pkexec, runs none of it and says which file."""
     site = desktop_user.installation.prefix / "lib" / "skiff"
-    module = next(site.glob("lib/python3*/site-packages/engine/helper/protocol.py"))
+    module = next(site.glob("lib/python3*/site-packages/engine/wire/protocol.py"))
     before = module.stat()
     try:
         if change == "chmod":

@@ -9,7 +9,13 @@ from datetime import UTC, datetime
 import pytest
 
 from engine.errors import InvalidArgument
-from engine.timestamps import format_rfc3339, parse_duration, parse_timestamp, rfc3339_ns
+from engine.timestamps import (
+    format_rfc3339,
+    go_duration,
+    parse_duration,
+    parse_timestamp,
+    rfc3339_ns,
+)
 
 NOW = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC).timestamp()  # 1714564800
 S = 1_000_000_000
@@ -97,3 +103,8 @@ def test_stored_rfc3339_round_trip() -> None:
 @pytest.mark.usefixtures("kolkata")
 def test_local_rfc3339() -> None:
     assert format_rfc3339(T + 5, local=True) == "2024-05-01T17:30:00.000000005+05:30"
+
+
+def test_go_durations_as_docker_prints_them() -> None:
+    assert [go_duration(n) for n in (30 * S, 90 * S, 3700 * S, 200_000_000)] == \
+        ["30s", "1m30s", "1h1m40s", "200ms"]

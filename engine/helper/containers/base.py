@@ -13,7 +13,6 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine.containers.statusfile import ACTIVE, monitor_death
 from engine.errors import ContainerNotFound, SkiffError
 from engine.helper.cgroups import open_cgroup
 from engine.helper.claims import Claims
@@ -25,6 +24,7 @@ from engine.helper.seccomp.programs import ProgramCache
 from engine.helper.volumedirs import VolumeDirs
 from engine.helper.zygote import Zygote
 from engine.processes import is_alive
+from engine.wire.statusfile import ACTIVE, monitor_death
 
 if TYPE_CHECKING:
     from engine.helper.network.networking import Networking

@@ -13,8 +13,8 @@ from typing import Any
 
 from engine.errors import InvalidArgument
 from engine.helper.containers.base import ContainerBase
-from engine.helper.containerspec import MountSpec
 from engine.helper.runtime.spec import Bind, RuntimeSpec, Userns
+from engine.wire.containerspec import MountSpec
 
 __all__ = ["Binds", "close_ours", "container_root"]
 

@@ -11,6 +11,7 @@ import os
 import socket
 import subprocess
 
+from engine.environ import merge_env
 from engine.errors import ContainerStartError, HelperError, InvalidArgument, InvalidState
 from engine.helper.containers.base import ContainerBase
 from engine.helper.containers.procs import (
@@ -20,9 +21,9 @@ from engine.helper.containers.procs import (
     reap_when_done,
     request_memfd,
 )
-from engine.helper.protocol import WithFds
 from engine.helper.runtime.spec import device_mode
 from engine.helper.seccomp.programs import UNCONFINED
+from engine.wire.protocol import WithFds
 
 __all__ = ["Exec"]
 
@@ -33,8 +34,6 @@ class Exec(ContainerBase):
     def exec(self, id: str, args: list[str], env: list[str], user: str, cwd: str, tty: bool,
              rows: int, cols: int) -> WithFds:
         """Start a process in the running container; hand its streams to the caller."""
-        from engine.containers.imageconfig import merge_env
-
         cdir = self._existing(id)
         status = self._live_status(cdir)
         if status.get("status") != "running":

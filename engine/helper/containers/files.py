@@ -21,9 +21,9 @@ from engine.helper.containers.procs import (
     reap_when_done,
     request_memfd,
 )
-from engine.helper.protocol import WithFds
 from engine.helper.runtime.spec import ContainerDir, RuntimeSpec
 from engine.processes import is_alive
+from engine.wire.protocol import WithFds
 
 __all__ = ["Files"]
 

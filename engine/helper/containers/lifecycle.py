@@ -35,14 +35,14 @@ from engine.helper.containers.procs import (
     unlink,
     wait_gone,
 )
-from engine.helper.containerspec import ContainerSpec
 from engine.helper.network import etcfiles
 from engine.helper.privacy import private_dir
-from engine.helper.protocol import WithFds
 from engine.helper.runtime.attachhub import short_path
 from engine.helper.runtime.spec import ContainerDir, RuntimeSpec, device_mode
 from engine.helper.seccomp.programs import DEFAULT, UNCONFINED
 from engine.processes import is_alive
+from engine.wire.containerspec import ContainerSpec
+from engine.wire.protocol import WithFds
 
 __all__ = ["Lifecycle"]
 

@@ -157,6 +157,6 @@ def last_line(path: Path) -> str:
 
 
 def now() -> str:
-    from engine.containers.logformat import format_time
+    from engine.wire.logformat import format_time
 
     return format_time(time.time_ns())

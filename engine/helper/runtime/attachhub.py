@@ -15,7 +15,7 @@ import struct
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from engine.containers.attachstream import (
+from engine.wire.attachstream import (
     EXIT,
     RESIZE,
     STDIN,

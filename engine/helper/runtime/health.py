@@ -27,16 +27,15 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from engine.containers.health import go_duration
-from engine.containers.logformat import format_time
 from engine.helper.runtime import devices, execproc, init, syscallfilter, users
 from engine.helper.runtime import syscalls as sc
 from engine.helper.runtime.spec import ContainerDir, RuntimeSpec, device_mode
+from engine.timestamps import go_duration
+from engine.wire.healthstate import MAX_LOG, MAX_OUTPUT
+from engine.wire.logformat import format_time
 
 __all__ = ["Prober"]
 
-MAX_LOG = 5
-MAX_OUTPUT = 4096
 SECOND = 1_000_000_000
 
 

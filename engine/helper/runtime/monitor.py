@@ -26,13 +26,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from engine.containers.attachstream import STDERR, STDOUT
-from engine.containers.logformat import LogWriter, format_time
 from engine.helper.cgroups import Limits, open_cgroup
 from engine.helper.runtime import devices, init, mounts, proctitle, syscallfilter, syscalls
 from engine.helper.runtime.attachhub import AttachHub, short_path
 from engine.helper.runtime.spec import ContainerDir, RuntimeSpec, device_mode
 from engine.helper.runtime.stdin import Stdin, set_winsize
+from engine.wire.attachstream import STDERR, STDOUT
+from engine.wire.logformat import LogWriter, format_time
 
 if TYPE_CHECKING:
     from engine.helper.runtime.health import Prober

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from engine.paths import changes_file  # the layout rule the engine shares
 
 if TYPE_CHECKING:
-    from engine.helper.containerspec import ContainerSpec
+    from engine.wire.containerspec import ContainerSpec
 
 __all__ = ["Bind", "ContainerDir", "RuntimeSpec", "Userns", "announce_changes", "changes_file",
            "device_mode"]
@@ -109,7 +109,7 @@ class RuntimeSpec:
                      layers_dir: str, binds: list[Bind], cgroup_parent: str, seccomp: str,
                      devices: str, userns: Userns | None) -> RuntimeSpec:
         """The record of a new container: the caller's checked request (the protocol's
-        ContainerSpec, engine/helper/containerspec.py) with its defaults applied, and
+        ContainerSpec, engine/wire/containerspec.py) with its defaults applied, and
         what the helper decided (``binds`` checked, paths, owner, namespaces)."""
         return cls(
             id=id, owner_uid=owner_uid, args=request.args, env=request.env, cwd=request.cwd,
@@ -214,7 +214,7 @@ class ContainerDir:
         return RuntimeSpec.from_json(json.loads(self.spec.read_text()))
 
     def read_status(self) -> dict[str, Any]:
-        from engine.containers.statusfile import read_status_dict
+        from engine.wire.statusfile import read_status_dict
 
         return read_status_dict(self.status)
 

@@ -9,9 +9,9 @@ import pytest
 from engine.containers.checks import MIN_MEMORY, check_config, check_resources
 from engine.containers.config import ContainerConfig, Resources
 from engine.errors import InvalidArgument, NetworkNotFound, ProtocolError
-from engine.helper.protocol import VERBS, validate
 from engine.helperclient import plain_refusal
 from engine.names import NAME_MAX, NAME_PATTERN, check_container_name
+from engine.wire.protocol import VERBS, validate
 
 
 def test_memory_below_docker_minimum_is_refused_in_docker_words() -> None:

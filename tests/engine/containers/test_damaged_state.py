@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.containers.statusfile import parse_status
+from engine.wire.statusfile import parse_status
 
 REPO = Path(__file__).resolve().parents[3]
 

@@ -2,18 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from engine.containers.health import (
-    Healthcheck,
-    go_duration,
-    merge_healthcheck,
-    parse_health,
-    probe_request,
-)
-from engine.containers.statusfile import parse_status
+from engine.containers.health import Healthcheck, merge_healthcheck, probe_request
 from engine.errors import InvalidArgument
 
 S = 1_000_000_000
@@ -56,24 +47,3 @@ def test_the_docker_shape_round_trips() -> None:
     assert check.to_docker() == {"Test": ["CMD", "true"], "Interval": S, "StartPeriod": 2 * S,
                                  "Retries": 4}
     assert Healthcheck.from_docker(check.to_docker()) == check
-
-
-def test_go_durations_as_docker_prints_them() -> None:
-    assert [go_duration(n) for n in (30 * S, 90 * S, 3700 * S, 200_000_000)] == \
-        ["30s", "1m30s", "1h1m40s", "200ms"]
-
-
-def test_a_damaged_health_record_is_ignored_not_trusted() -> None:
-    good = {"Status": "healthy", "FailingStreak": 0,
-            "Log": [{"Start": "a", "End": "b", "ExitCode": 0, "Output": "x" * 9000}] * 7}
-    state = parse_health(good)
-    assert state is not None and state.label == "healthy" and len(state.log) == 5
-    assert len(state.log[0].output) == 4096
-    assert parse_health({"Status": "fine"}) is None
-    assert parse_health("healthy") is None
-    odd = parse_health({"Status": "starting", "FailingStreak": -1, "Log": [1, {"x": 1}]})
-    assert odd is not None and odd.label == "health: starting" and odd.failing_streak == 0
-    assert odd.log == ()
-    record = parse_status(json.dumps({"status": "running", "health": good}))
-    assert record.health is not None and record.health.status == "healthy"
-    assert "health" not in record.as_dict()

@@ -9,8 +9,7 @@ import pytest
 
 from engine.containers.config import ContainerConfig, PortBinding
 from engine.containers.health import Healthcheck
-from engine.containers.imageconfig import merge_config, merge_env
-from engine.errors import InvalidArgument
+from engine.containers.imageconfig import merge_config
 
 BASE = ContainerConfig(image="app", image_id="sha256:" + "a" * 64)
 IMAGE: dict[str, Any] = {
@@ -65,9 +64,3 @@ def test_an_empty_image_leaves_the_container_settings() -> None:
     merged = merge_config(replace(BASE, cmd=["true"]), {})
     assert merged.args == ["true"] and merged.env == [] and merged.working_dir == ""
     assert merged.healthcheck is None and merged.exposed_ports == []
-
-
-def test_env_merge_keeps_order_and_bare_names() -> None:
-    assert merge_env(["A=1", "B=2"], ["B=3", "C", "A=x=y"]) == ["A=x=y", "B=3", "C"]
-    with pytest.raises(InvalidArgument, match="invalid environment variable: '=x'"):
-        merge_env([], ["=x"])

@@ -19,8 +19,8 @@ from engine.containers.mountspec import (
 from engine.containers.portspec import format_publish, parse_publish, port_binding
 from engine.containers.runspec import runtime_request
 from engine.errors import InvalidArgument
-from engine.helper.protocol import validate
 from engine.images.model import Image
+from engine.wire.protocol import validate
 
 ANON = "0123456789abcdef" * 4
 

@@ -22,9 +22,9 @@ from pathlib import Path
 import pytest
 
 from engine.errors import Cancelled, LayerError
-from engine.helper import protocol
 from engine.helper.cancel import Cancellation
 from engine.helper.layersource import Budget, UnpackLimits, describe_seconds, describe_size
+from engine.wire import protocol
 
 
 def _frame(body: bytes) -> bytes:

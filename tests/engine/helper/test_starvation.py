@@ -24,8 +24,8 @@ from typing import Any
 
 import pytest
 
-from engine.helper import protocol
 from engine.helper.server import MAX_CONNECTIONS, socket_path
+from engine.wire import protocol
 from tests.peers import NOBODY, connect_as, socketpair_as
 
 pytestmark = pytest.mark.root

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 from app.desktop.containers.badges import container_badge, job_badge, sort_group
-from engine.containers.health import HealthState
 from engine.containers.state import ContainerState, Status
+from engine.wire.healthstate import HealthState
 
 
 def test_badges_for_every_state() -> None:

@@ -8,7 +8,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 
 from app.desktop.containers.model import ContainerModel
-from engine.containers.health import HealthLogEntry, HealthState
+from engine.wire.healthstate import HealthLogEntry, HealthState
 from tests.app.desktop.samples import container
 
 

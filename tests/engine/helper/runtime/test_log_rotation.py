@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from engine.containers.logformat import LogWriter, log_files
 from engine.containers.logopts import log_limits, parse_log_options, user_defaults
 from engine.containers.logs import read_log
 from engine.errors import InvalidArgument
+from engine.wire.logformat import LogWriter, log_files
 
 REPO = Path(__file__).resolve().parents[4]
 

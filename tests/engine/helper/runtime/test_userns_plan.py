@@ -15,7 +15,6 @@ from engine.containers.model import Container
 from engine.containers.runspec import runtime_request
 from engine.containers.state import ContainerState, Status
 from engine.errors import InvalidArgument, ProtocolError
-from engine.helper.protocol import VERBS, validate
 from engine.helper.runtime import mounts
 from engine.helper.runtime.idmap import (
     IdMap,
@@ -26,6 +25,7 @@ from engine.helper.runtime.idmap import (
 )
 from engine.helper.runtime.shifted import layers_mode
 from engine.helper.runtime.spec import RuntimeSpec, Userns
+from engine.wire.protocol import VERBS, validate
 
 SUBUID = """\
 # comment

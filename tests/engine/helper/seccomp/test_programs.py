@@ -16,13 +16,13 @@ from pathlib import Path
 import pytest
 
 from engine.errors import InvalidArgument, ProtocolError
-from engine.helper import protocol
 from engine.helper.runtime import syscallfilter
 from engine.helper.runtime.capabilities import DEFAULT_CAPABILITIES
 from engine.helper.runtime.syscallfilter import Program
 from engine.helper.seccomp.compiler import compile_program
 from engine.helper.seccomp.profile import Host, ProfileError, parse, resolve
 from engine.helper.seccomp.programs import UNCONFINED, ProgramCache, default_profile
+from engine.wire import protocol
 
 pyseccomp = pytest.importorskip("pyseccomp", reason="the libseccomp binding is not installed")
 

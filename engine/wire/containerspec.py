@@ -2,7 +2,7 @@
 
 ``ContainerSpec`` is built by the engine (engine/containers/runspec.py), sent as
 JSON in ``container_create`` and checked by the helper against the schema its
-own fields carry (``SCHEMA``, engine/helper/schema.py), then read back with
+own fields carry (``SCHEMA``, engine/wire/schema.py), then read back with
 ``from_checked``. The types and the bounds are written down here only: the
 protocol's schema for the spec is derived from these fields, so the two cannot
 drift apart. Fields are as they travel: ``None`` is "not given" (the helper
@@ -20,7 +20,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.helper.schema import (
+from engine.names import NAME_CHARS, NAME_MAX
+from engine.wire.schema import (
     ABSOLUTE_PATH,
     CONTAINER_NAME,
     DIGEST,
@@ -30,7 +31,6 @@ from engine.helper.schema import (
     int_field,
     str_field,
 )
-from engine.names import NAME_CHARS, NAME_MAX
 
 __all__ = ["SCHEMA", "ContainerSpec", "HealthSpec", "MountSpec", "PortSpec", "schema_of"]
 

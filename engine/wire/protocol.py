@@ -30,8 +30,8 @@ from enum import StrEnum
 from typing import Any
 
 from engine.errors import ProtocolError
-from engine.helper.containerspec import SCHEMA as CONTAINER_SPEC
-from engine.helper.schema import (
+from engine.wire.containerspec import SCHEMA as CONTAINER_SPEC
+from engine.wire.schema import (
     ABSOLUTE_PATH,
     CONTAINER_ID,
     CONTAINER_NAME,
@@ -44,8 +44,8 @@ from engine.helper.schema import (
     Field,
     check_dict,
 )
-from engine.helper.schema import int_field as _int
-from engine.helper.schema import str_field as _str
+from engine.wire.schema import int_field as _int
+from engine.wire.schema import str_field as _str
 
 __all__ = [
     "MAX_DEPTH",

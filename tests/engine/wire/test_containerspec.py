@@ -8,8 +8,8 @@ import dataclasses
 import pytest
 
 from engine.errors import ProtocolError
-from engine.helper import protocol
-from engine.helper.containerspec import (
+from engine.wire import protocol
+from engine.wire.containerspec import (
     SCHEMA,
     ContainerSpec,
     HealthSpec,

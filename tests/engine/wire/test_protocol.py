@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.helper import protocol
+from engine.wire import protocol
 from tests.peers import NOBODY, socketpair_as
 
 pytestmark = pytest.mark.root

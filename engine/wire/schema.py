@@ -4,8 +4,8 @@ A ``Field`` says what one argument may be: its type, its pattern, its size and
 range. ``check_dict`` checks a request's arguments against a verb's fields and
 refuses, with a ProtocolError naming the field, anything unexpected: unknown
 fields, wrong types, oversized strings and lists, values out of range. The
-verbs' schemas are in engine/helper/protocol.py, the container spec's in
-engine/helper/containerspec.py; both are this module's fields.
+verbs' schemas are in engine/wire/protocol.py, the container spec's in
+engine/wire/containerspec.py; both are this module's fields.
 """
 
 from __future__ import annotations

@@ -6,14 +6,14 @@ import json
 import os
 from pathlib import Path
 
-from engine.containers.statusfile import (
+from engine.timestamps import rfc3339_ns
+from engine.wire.statusfile import (
     ACTIVE,
     MONITOR_DIED,
     monitor_death,
     read_status_dict,
     read_status_file,
 )
-from engine.timestamps import rfc3339_ns
 
 
 def test_a_dead_monitor_means_killed_at_the_files_last_change(tmp_path: Path) -> None:

@@ -21,8 +21,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from engine.containers.health import HealthState, parse_health
 from engine.timestamps import format_rfc3339
+from engine.wire.healthstate import HealthState, parse_health
 
 __all__ = ["ACTIVE", "MONITOR_DIED", "StatusRecord", "monitor_death", "parse_status",
            "read_status_dict", "read_status_file"]
