@@ -102,9 +102,9 @@ class Engine:
 
     def _build_seam(self) -> EngineSeam:
         """What the builder and commit reach of the engine (engine/build/seam.py)."""
-        from engine.build.seam import EngineSeam
+        from engine.services.buildseam import ServiceSeam
 
-        return EngineSeam(self._shared, self.images, self.containers)
+        return ServiceSeam(self._shared, self.images, self.containers)
 
     @cached_property
     def system(self) -> SystemService:
