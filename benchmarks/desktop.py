@@ -179,7 +179,7 @@ async def cleanup(work: Path) -> None:
 
 
 def write_big_log(path: Path, lines: int) -> None:
-    from engine.containers.logformat import format_time
+    from engine.wire.logformat import format_time
 
     base = time.time_ns() - lines * 1000
     with open(path, "wb") as out:
@@ -398,7 +398,7 @@ async def child_bigfile(app: Any, args: argparse.Namespace) -> dict[str, Any]:
 
 def flood_writer(path: Path, rate: int, seconds: float) -> int:
     """Append CRI lines at ``rate`` a second, in 10 ms batches, as the monitor does."""
-    from engine.containers.logformat import format_time
+    from engine.wire.logformat import format_time
 
     batch = max(1, rate // 100)
     line = f" stdout F {FLOOD_LINE}\n".encode()
