@@ -393,6 +393,10 @@ class Bridge(QObject):
                            lambda e: e.containers.log_path(container_id),
                            on_done, on_error)
 
+    def clear_logs(self, container_id: str, on_done: Callable[[None], None]) -> Pending:
+        return self.submit("delete the container's log",
+                           lambda e: e.containers.clear_logs(container_id), on_done)
+
     def recreate(self, container: Container, config: ContainerConfig,
                  name: str = "", on_progress: Callable[[str], None] | None = None,
                  on_error: Callable[[str], None] | None = None) -> Pending:

@@ -70,6 +70,7 @@ HANDLERS: dict[str, Handler] = {
         call.args["id"]),
     "container_rename": lambda server, call: server.containers.rename(
         call.args["id"], call.args["name"]),
+    "container_clear_log": lambda server, call: server.containers.clear_log(call.args["id"]),
     "container_update": lambda server, call: server.containers.update(**call.args),
     "disk_usage": lambda server, call: server.containers.disk_usage(
         call.args["containers"], call.args["volumes"]),

@@ -97,6 +97,11 @@ class ContainerStreams(ContainerBase):
         readable by the caller; the desktop log view indexes it directly."""
         return self._dir(self._find(ref).id) / "ctr.log"
 
+    async def clear_logs(self, ref: str) -> None:
+        """Delete what the container wrote to its log so far (its rotated files too);
+        what it writes next starts the log again. Readers following it go on."""
+        await self._s.call(Verb.CONTAINER_CLEAR_LOG, {"id": self._find(ref).id})
+
     async def top(self, ref: str) -> list[ProcessInfo]:
         """The container's processes, with their CPU share since the last call."""
         import psutil

@@ -101,6 +101,9 @@ class LogWriter:
             owed, self.dropped = self.dropped, 0
             if not self._append(marker.encode()):
                 self.dropped = owed  # still full: the marker is owed again
+        if self.max_size and self._size + len(data) > self.max_size:
+            # The log may have been cleared since (the helper cut it to nothing).
+            self._size = os.fstat(self.fd).st_size
         # Whole records per file: a chunk that does not fit is cut at a record's end.
         while self.max_size and self._size + len(data) > self.max_size:
             cut = data.rfind(b"\n", 0, self.max_size - self._size) + 1

@@ -99,6 +99,7 @@ class Verb(StrEnum):
     CONTAINER_FS = "container_fs"
     CONTAINER_NAMESPACES = "container_namespaces"
     CONTAINER_RENAME = "container_rename"
+    CONTAINER_CLEAR_LOG = "container_clear_log"
     CONTAINER_UPDATE = "container_update"
     DISK_USAGE = "disk_usage"
     VOLUME_CREATE = "volume_create"
@@ -159,6 +160,7 @@ VERBS: dict[str, dict[str, Field]] = {
     },
     "container_namespaces": {"id": _str(CONTAINER_ID)},
     "container_rename": {"id": _str(CONTAINER_ID), "name": _str(CONTAINER_NAME)},
+    "container_clear_log": {"id": _str(CONTAINER_ID)},
     # docker update: the limits and restart policy, whole (None: no limit).
     "container_update": {"id": _str(CONTAINER_ID),
                          **{k: CONTAINER_SPEC[k] for k in ("memory", "nano_cpus", "pids_limit",

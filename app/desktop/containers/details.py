@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QMessageBox, QTabWidget, QVBoxLayout, QWidget
 
 from app.desktop.bridge import Bridge
 from app.desktop.containers.actions import ContainerActions
@@ -21,6 +21,7 @@ from app.desktop.inspect.view import InspectView
 from app.desktop.inspect.volumestab import VolumesView
 from app.desktop.logs.view import LogView
 from app.desktop.settings.view import SettingsView
+from app.desktop.widgets.confirm import ask
 from engine import Container
 
 __all__ = ["ContainerTab", "DetailsView"]
@@ -46,6 +47,8 @@ class DetailsView(QWidget):
         self.tabs.setAccessibleName("Container tabs")
         self.tabs.setDocumentMode(True)
         self.logs = LogView(bridge.run_in_thread, self)
+        self.logs.delete_requested.connect(self.ask_clear_logs)
+        self.question: QMessageBox | None = None
         self.ports = PortsView(self)
         self.volumes = VolumesView(self)
         self.settings = SettingsView(self)
@@ -147,6 +150,25 @@ class DetailsView(QWidget):
                 self._log_retry.start()  # started but not written yet
 
         self.bridge.log_path(wanted, opened, self.logs.show_placeholder)
+
+    def ask_clear_logs(self) -> None:
+        """Delete the shown container's log, once the user said yes."""
+        container = self.container
+        if container is None:
+            return
+        self.question = ask(self, "Delete the log?",
+                            f"Delete every line {container.name} has written to its log?",
+                            "Delete Log", lambda: self.clear_logs(container.id),
+                            informative="They are gone for good; what it writes next "
+                                        "starts the log again.")
+
+    def clear_logs(self, container_id: str) -> None:
+        def cleared(_none: None) -> None:
+            if self.container is not None and self.container.id == container_id:
+                self.logs.close_log()
+                self._open_log()
+
+        self.bridge.clear_logs(container_id, cleared)
 
     def _load_inspect(self) -> None:
         container = self.container

@@ -17,7 +17,7 @@ KINDS = (("images", "Images", "removes every image no container uses"),
          ("containers", "Containers", "removes every stopped container and what it wrote"),
          ("volumes", "Local volumes", "removes every volume no container mounts"),
          ("build", "Build cache", "nothing to reclaim: Skiff keeps no build cache yet"),
-         ("logs", "Container logs", "logs go with their containers"))
+         ("logs", "Container logs", "deletes what the containers wrote to their logs"))
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class Kind:
 
     @property
     def can_reclaim(self) -> bool:
-        return self.key in ("images", "containers", "volumes") and self.reclaimable > 0
+        return self.key in ("images", "containers", "volumes", "logs") and self.reclaimable > 0
 
 
 def kinds(usage: DiskUsage, log_sizes: dict[str, int]) -> list[Kind]:
@@ -47,6 +47,6 @@ def kinds(usage: DiskUsage, log_sizes: dict[str, int]) -> list[Kind]:
                     sum(v.size for v in usage.volumes), usage.volumes_reclaimable),
         "build": (0, 0, usage.build_cache_size, 0),
         "logs": (len(log_sizes), len(usage.containers) - len(stopped), sum(log_sizes.values()),
-                 sum(log_sizes.get(c.container.id, 0) for c in stopped)),
+                 sum(log_sizes.values())),
     }
     return [Kind(key, title, *figures[key], reclaims) for key, title, reclaims in KINDS]

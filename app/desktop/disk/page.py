@@ -2,8 +2,8 @@
 logs take, drawn on one scale, with one button per kind to reclaim its space.
 
 Reclaiming always shows what would go first: images and volumes open their
-page's prune preview (``reclaim_requested``), stopped containers are listed here;
-each preview is the engine's dry run of the prune.
+page's prune preview (``reclaim_requested``), stopped containers and logs are
+listed here. Each prune's preview is the engine's dry run of it.
 """
 
 from __future__ import annotations
@@ -103,8 +103,37 @@ class DiskPage(QWidget):
                                       (("stopped", "Every container that is not running"),),
                                       self.container_preview, self._prune_containers, self)
             self.dialog.open()
+        elif key == "logs":
+            self.dialog = PruneDialog("Delete container logs",
+                                      (("stopped", "Logs of the containers not running"),
+                                       ("all", "Every container's log")),
+                                      self.log_preview, self._clear_logs, self)
+            self.dialog.open()
         else:
             self.reclaim_requested.emit(key)
+
+    def _logs(self, choice: str) -> list[tuple[str, str, int]]:
+        """(ID, name, log size) of each container whose log ``choice`` takes."""
+        if self.usage is None:
+            return []
+        return [(c.container.id, c.container.name, self.usage.log_sizes.get(c.container.id, 0))
+                for c in self.usage.disk.containers
+                if (choice == "all" or not c.active)
+                and self.usage.log_sizes.get(c.container.id, 0) > 0]
+
+    def log_preview(self, choice: str, answer: Callable[[Preview], None]) -> None:
+        logs = self._logs(choice)
+        answer(([name for _, name, _ in logs], sum(size for _, _, size in logs)))
+
+    def _clear_logs(self, choice: str) -> None:
+        logs = self._logs(choice)
+
+        def cleared(_none: None) -> None:
+            self.message.emit(f"Deleted the logs of {len(logs)} containers: "
+                              f"{human_size(sum(size for _, _, size in logs))} returned.")
+            self.refresh()
+
+        verbs.clear_logs(self.bridge, [cid for cid, _, _ in logs], cleared)
 
     def container_preview(self, _choice: str, answer: Callable[[Preview], None]) -> None:
         """The engine's dry run of the container prune, by the containers' names."""

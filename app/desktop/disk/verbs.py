@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from app.desktop.bridge import Bridge, Pending
     from engine import Engine
 
-__all__ = ["Usage", "container_prune", "container_prune_preview", "usage"]
+__all__ = ["Usage", "clear_logs", "container_prune", "container_prune_preview", "usage"]
 
 
 @dataclass(frozen=True)
@@ -49,3 +49,11 @@ def container_prune(bridge: Bridge, on_done: Callable[[Any], None]) -> Pending:
 def container_prune_preview(bridge: Bridge, on_done: Callable[[Any], None]) -> Pending:
     return bridge.submit("count the stopped containers",
                          lambda e: e.containers.prune(dry_run=True), on_done)
+
+
+def clear_logs(bridge: Bridge, ids: list[str], on_done: Callable[[None], None]) -> Pending:
+    async def call(e: Engine) -> None:
+        for container_id in ids:
+            await e.containers.clear_logs(container_id)
+
+    return bridge.submit("delete the containers' logs", call, on_done)

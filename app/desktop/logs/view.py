@@ -1,5 +1,6 @@
 """The Logs tab: a table over the container's log file, with follow, search,
-filter, jump to time, copy, save and clear.
+filter, jump to time, copy, save and clear (the view; deleting the log itself is
+the owner's to do, on ``delete_requested``).
 
 The table's model is :class:`~app.desktop.logs.model.LogModel`; it never holds
 the log, so a ten-million-line file opens as fast as a small one and a flood
@@ -56,6 +57,7 @@ class LogView(QWidget):
 
     following_changed = Signal(bool)
     message = Signal(str)  # a short status sentence ("Saved 1,204 lines to …")
+    delete_requested = Signal()  # "Delete Log…": the log file's lines, for good
 
     def __init__(self, runner: Runner | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -130,6 +132,10 @@ class LogView(QWidget):
         self.a_copy = self._action("Copy Lines", "Ctrl+C", self.copy_selection)
         self.a_save = self._action("Save Log…", "Ctrl+S", self.ask_save)
         self.a_clear = self._action("Clear View", "Ctrl+Shift+K", self.clear)
+        self.a_delete = self._action("Delete Log…", "Ctrl+Shift+Del",
+                                     self.delete_requested.emit)
+        self.a_delete.setToolTip("Delete every line the container wrote so far, for good "
+                                 "(Ctrl+Shift+Del)")
         self.a_end = self._action("Follow Newest Lines", "End", lambda: self.follow.setChecked(
             True))
         self.a_copy.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
@@ -137,7 +143,7 @@ class LogView(QWidget):
         # While the Logs tab is showing, these work wherever the focus is in the window;
         # on other tabs they are off (Ctrl+S must not save a log from the Settings tab).
         self._window_actions = (self.a_find, self.a_next, self.a_previous, self.a_jump,
-                                self.a_save, self.a_clear)
+                                self.a_save, self.a_clear, self.a_delete)
         for action in self._window_actions:
             action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
             action.setEnabled(False)
@@ -156,7 +162,8 @@ class LogView(QWidget):
         bottom.addWidget(self.only_matching)
         bottom.addWidget(self.matches)
         for action, short in ((self.a_jump, "Jump to…"), (self.a_copy, "Copy"),
-                              (self.a_save, "Save…"), (self.a_clear, "Clear")):
+                              (self.a_save, "Save…"), (self.a_clear, "Clear"),
+                              (self.a_delete, "Delete…")):
             bottom.addWidget(self._button(action, short))
         self.status = QLabel("", self)
         self.status.setAccessibleName("Log status")
@@ -222,7 +229,7 @@ class LogView(QWidget):
 
     def menu_actions(self) -> list[QAction]:
         return [self.a_find, self.a_next, self.a_previous, self.a_jump, self.a_copy,
-                self.a_save, self.a_clear, self.a_end]
+                self.a_save, self.a_clear, self.a_delete, self.a_end]
 
     # -- the file -------------------------------------------------------------------
 

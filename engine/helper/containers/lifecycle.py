@@ -342,3 +342,23 @@ class Lifecycle(Binds, NetworkGlue):
         if spec.network == "sandbox" and (cdir.path / "network.json").exists():
             self.networking().rename(id, spec.name, name)
         return {}
+
+    def clear_log(self, id: str) -> dict[str, Any]:
+        """Empty the container's log: the rotated files go, the current one is cut to
+        nothing in place, so the monitor goes on appending at its start and a reader
+        following it starts again from there (engine/containers/logs.py)."""
+        from engine.wire.logformat import log_files
+
+        cdir = self._existing(id)
+        *rotated, current = log_files(cdir.log)
+        for path in rotated:
+            path.unlink(missing_ok=True)
+        try:
+            fd = os.open(current, os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except FileNotFoundError:
+            return {}  # never started: nothing written yet
+        try:
+            os.ftruncate(fd, 0)
+        finally:
+            os.close(fd)
+        return {}

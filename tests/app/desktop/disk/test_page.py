@@ -32,7 +32,8 @@ def test_disk_page_counts_what_system_df_counts_and_reclaims_with_a_preview(
     async def story() -> None:
         stopped = await make("busybox:latest", "du-stopped",
                              ["dd", "if=/dev/zero", "of=/big", "bs=1024", "count=64"])
-        await make("busybox:latest", "du-running", ["sleep", "300"])
+        running = await make("busybox:latest", "du-running",
+                             ["sh", "-c", "echo hello from du-running; sleep 300"])
         await wait_for(lambda: "du-stopped" in skiff("ps", "-a", "--filter", "status=exited",
                                                      "--format", "{{.Names}}"),
                        window.bridge.containers_changed, timeout=60, what="du-stopped exited")
@@ -63,6 +64,20 @@ def test_disk_page_counts_what_system_df_counts_and_reclaims_with_a_preview(
         assert commands[-2] == "skiff container prune -f"
         names = set(skiff("ps", "-a", "--format", "{{.Names}}").split())
         assert "du-running" in names and not names & set(shown)
+
+        # logs: every container's log, listed first, then deleted
+        await wait_for(lambda: page.usage is not None and
+                       page.usage.log_sizes.get(running.id, 0) > 0 and
+                       page.buttons["logs"].isEnabled(), page.changed, timeout=60,
+                       what="du-running's log counted")
+        page.reclaim("logs")
+        page.dialog.choose("all")
+        assert "du-running" in await previewed(page.dialog)
+        page.dialog.prune_button.click()
+        await wait_for(lambda: page.usage is not None and
+                       page.usage.log_sizes.get(running.id, 0) == 0, page.changed, timeout=60,
+                       what="du-running's log deleted")
+        assert skiff("logs", "du-running") == ""
 
         # images: their page's preview, set to every unused image
         page.reclaim("images")
