@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import IO, TYPE_CHECKING, TextIO
+from typing import IO, TYPE_CHECKING, Any, TextIO
 
 from engine import HelperUnavailable, SkiffError
 
 if TYPE_CHECKING:
     from engine import Engine
 
-__all__ = ["Command", "Context", "Handler", "daemon_message"]
+__all__ = ["Command", "Context", "Handler", "daemon_message", "lazy"]
 
 
 @dataclass
@@ -79,6 +80,21 @@ class Command:
     prefix_errors: bool = False  # docker prints "docker: ..." for run/create errors
     hide_help_short: bool = False  # -h means something else (run -h HOSTNAME)
     precheck: Callable[[Context], None] | None = None  # flag checks needing no engine
+
+
+def lazy(target: str) -> Callable[..., Any]:
+    """``"package.module:function"``, imported when first called.
+
+    A command table names its commands' code this way, so building the parser
+    for one command (or running it) imports that command's module and no other.
+    """
+    module, _, name = target.partition(":")
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return getattr(importlib.import_module(module), name)(*args, **kwargs)
+
+    call.__qualname__ = call.__name__ = name
+    return call
 
 
 def daemon_message(exc: SkiffError) -> str:

@@ -14,9 +14,9 @@ import time
 from typing import Any
 
 from app.cli.command import Command, Context
-from app.cli.containers import container_row
 from app.cli.options import UsageError
 from app.cli.output import Formatter, since
+from app.cli.ps import container_row
 from engine import human_size, split_familiar
 
 __all__ = ["SYSTEM_DF", "summary_rows"]

@@ -18,8 +18,8 @@ from typing import Any
 
 from app.cli.build import BUILD
 from app.cli.command import Command, Context
-from app.cli.containers import inspect_objects
 from app.cli.history import HISTORY
+from app.cli.inspection import inspect_objects
 from app.cli.options import UsageError
 from app.cli.output import Formatter, created_at, since
 from app.cli.prune import IMAGE_PRUNE

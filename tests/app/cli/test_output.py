@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 from datetime import UTC, datetime
 
-from app.cli.containers import container_row, effective_command, stats_row
 from app.cli.images import image_rows
 from app.cli.output import (
     Formatter,
@@ -15,7 +14,9 @@ from app.cli.output import (
     tabulate,
 )
 from app.cli.progress import ProgressBoard
+from app.cli.ps import container_row, effective_command
 from app.cli.registry import pull_header, search_row
+from app.cli.stats import stats_row
 from app.cli.system import event_line, event_record
 from engine.containers.config import ContainerConfig, MountSpec
 from engine.containers.model import Container, Event, Stats

@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 
 from app.cli import logstream
-from app.cli.containers import build_config, parse_ps_filters
+from app.cli.createflags import build_config
 from app.cli.logstream import LogWriter, follow_until_exit, print_logs
 from app.cli.main import build_parser, main
 from app.cli.options import UsageError
+from app.cli.ps import parse_ps_filters
 from engine.containers.config import MountSpec, PortBinding, Resources, RestartPolicy
 from engine.containers.model import LogLine
 

@@ -6,7 +6,7 @@ import argparse
 
 import pytest
 
-from app.cli.containers import build_config
+from app.cli.createflags import build_config
 from app.cli.options import UsageError, parse_userns
 from engine.containers.cmdline import run_command
 from engine.containers.config import ContainerConfig
