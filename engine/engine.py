@@ -26,6 +26,7 @@ from engine.services.shared import Shared
 
 if TYPE_CHECKING:
     from engine.build.seam import EngineSeam
+    from engine.services.builder import BuilderService
     from engine.services.containers import ContainerService
     from engine.services.events import EventService
     from engine.services.images import ImageService
@@ -71,6 +72,12 @@ class Engine:
         return ImageService(self._shared, self._build_seam)
 
     @cached_property
+    def builder(self) -> BuilderService:
+        from engine.services.builder import BuilderService
+
+        return BuilderService(self._shared, self.images, self.volumes)
+
+    @cached_property
     def registry(self) -> RegistryService:
         from engine.services.registry import RegistryService
 
@@ -110,4 +117,4 @@ class Engine:
     def system(self) -> SystemService:
         from engine.services.system import SystemService
 
-        return SystemService(self._shared, self.containers)
+        return SystemService(self._shared, self.containers, self.builder)

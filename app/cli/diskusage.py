@@ -2,8 +2,8 @@
 
 The summary has one row a kind (Images, Containers, Local Volumes, Build
 Cache) with docker's TOTAL, ACTIVE, SIZE and RECLAIMABLE, the last one with
-its share of the size in percent. Skiff builds no images, so its build cache
-is always empty.
+its share of the size in percent. The build cache is a build's intermediate
+images and its ``RUN --mount=type=cache`` volumes (engine/services/builder.py).
 """
 
 from __future__ import annotations
@@ -36,7 +36,11 @@ CONTAINERS_HEADERS = {"ID": "CONTAINER ID", "Image": "IMAGE", "Command": "COMMAN
                       "RunningFor": "CREATED", "Status": "STATUS", "Names": "NAMES"}
 VOLUMES_FORMAT = "table {{.Name}}\t{{.Links}}\t{{.Size}}"
 VOLUMES_HEADERS = {"Name": "VOLUME NAME", "Links": "LINKS", "Size": "SIZE"}
-CACHE_HEADER = "table CACHE ID\tCACHE TYPE\tSIZE\tCREATED\tLAST USED\tUSAGE\tSHARED"
+CACHE_FORMAT = ("table {{.ID}}\t{{.CacheType}}\t{{.Size}}\t{{.CreatedSince}}\t"
+                "{{.LastUsedSince}}\t{{.UsageCount}}\t{{.Shared}}")
+CACHE_HEADERS = {"ID": "CACHE ID", "CacheType": "CACHE TYPE", "Size": "SIZE",
+                 "CreatedSince": "CREATED", "LastUsedSince": "LAST USED", "UsageCount": "USAGE",
+                 "Shared": "SHARED"}
 
 
 def _reclaimable(reclaimable: int, total: int) -> str:
@@ -62,9 +66,10 @@ def summary_rows(usage: Any) -> list[dict[str, str]]:
          "Active": str(sum(1 for v in usage.volumes if v.links)),
          "Size": human_size(volumes_size),
          "Reclaimable": _reclaimable(usage.volumes_reclaimable, volumes_size)},
-        {"Type": "Build Cache", "TotalCount": str(usage.build_cache_count), "Active": "0",
+        {"Type": "Build Cache", "TotalCount": str(usage.build_cache_count),
+         "Active": str(sum(1 for c in usage.build_cache if c.in_use)),
          "Size": human_size(usage.build_cache_size),
-         "Reclaimable": human_size(usage.build_cache_size)},
+         "Reclaimable": human_size(usage.build_cache_reclaimable)},
     ]
 
 
@@ -98,6 +103,13 @@ def _container_rows(usage: Any, now: float) -> list[dict[str, str]]:
     return rows
 
 
+def _cache_rows(usage: Any, now: float) -> list[dict[str, str]]:
+    return [{"ID": c.id[:12], "CacheType": c.type, "Size": human_size(c.size),
+             "CreatedSince": since(c.created, now), "LastUsedSince": since(c.created, now),
+             "UsageCount": "1", "Shared": "true" if c.shared else "false"}
+            for c in sorted(usage.build_cache, key=lambda c: c.created, reverse=True)]
+
+
 def _volume_rows(usage: Any) -> list[dict[str, str]]:
     return [{"Name": v.volume.name, "Links": str(v.links), "Size": human_size(v.size)}
             for v in sorted(usage.volumes, key=lambda v: v.volume.name)]
@@ -116,11 +128,12 @@ async def cmd_df(ctx: Context) -> int:
     images = _image_rows(usage, now)
     containers = _container_rows(usage, now)
     volumes = _volume_rows(usage)
+    cache = _cache_rows(usage, now)
     if fmt:
         if fmt != "json":
             raise UsageError("with --verbose, --format takes only json", 1)
         ctx.out.write(json.dumps({"Images": images, "Containers": containers,
-                                  "Volumes": volumes, "BuildCache": []}) + "\n")
+                                  "Volumes": volumes, "BuildCache": cache}) + "\n")
         return 0
     out = ctx.out
     out.write("Images space usage:\n\n")
@@ -130,7 +143,7 @@ async def cmd_df(ctx: Context) -> int:
     out.write("\nLocal Volumes space usage:\n\n")
     Formatter(VOLUMES_FORMAT, VOLUMES_HEADERS).write(volumes, out)
     out.write(f"\nBuild cache usage: {human_size(usage.build_cache_size)}\n\n")
-    Formatter(CACHE_HEADER, {}).write([], out)
+    Formatter(CACHE_FORMAT, CACHE_HEADERS).write(cache, out)
     return 0
 
 

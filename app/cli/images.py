@@ -22,12 +22,12 @@ from app.cli.history import HISTORY
 from app.cli.inspection import inspect_objects
 from app.cli.options import UsageError
 from app.cli.output import Formatter, created_at, since
-from app.cli.prune import IMAGE_PRUNE
+from app.cli.prune import BUILDER_PRUNE, IMAGE_PRUNE
 from app.cli.registry import PULL, PUSH, TAGS
 from app.cli.tarballs import IMPORT
 from engine import SkiffError, familiar, human_size, split_familiar
 
-__all__ = ["COMMANDS", "IMAGE_HEADERS", "MANAGEMENT", "image_rows"]
+__all__ = ["BUILDER", "COMMANDS", "IMAGE_HEADERS", "MANAGEMENT", "image_rows"]
 
 IMAGES_FORMAT = "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
 IMAGES_DIGESTS_FORMAT = ("table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t"
@@ -253,3 +253,4 @@ MANAGEMENT: list[Command] = [
             cmd_image_inspect, "IMAGE [IMAGE...]"),
     _TAG, _LOAD, _SAVE, PULL, PUSH, TAGS, HISTORY, IMPORT, IMAGE_PRUNE, BUILD,
 ]
+BUILDER: list[Command] = [BUILD, BUILDER_PRUNE]  # docker builder build|prune

@@ -79,6 +79,7 @@ def _management() -> list[tuple[str, str, list[Command]]]:
         ("container", "Manage containers", containers.MANAGEMENT),
         ("image", "Manage images", images.MANAGEMENT),
         ("system", "Manage Skiff", system.MANAGEMENT),
+        ("builder", "Manage builds", images.BUILDER),
     ]
     if networks.MANAGEMENT:
         found.append(("network", "Manage networks", networks.MANAGEMENT))

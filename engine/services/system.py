@@ -7,6 +7,7 @@ from pathlib import Path
 
 from engine.diskusage import DiskUsage, disk_usage
 from engine.images.sizes import measure_layers
+from engine.services.builder import BuilderService
 from engine.services.containers import ContainerService
 from engine.services.shared import Shared
 from engine.wire.protocol import Verb
@@ -15,9 +16,11 @@ __all__ = ["SystemService"]
 
 
 class SystemService:
-    def __init__(self, shared: Shared, containers: ContainerService) -> None:
+    def __init__(self, shared: Shared, containers: ContainerService,
+                 builder: BuilderService) -> None:
         self._s = shared
         self._containers = containers
+        self._builder = builder
 
     @property
     def root(self) -> Path:
@@ -34,7 +37,7 @@ class SystemService:
         return self._s.helper.cgroup_parent
 
     async def df(self) -> DiskUsage:
-        """docker system df: what images, containers and volumes take on disk."""
+        """docker system df: what images, containers, volumes and the build cache take."""
         s = self._s
         every = s.image_store.list()
         await measure_layers(s.image_store, [la for i in every for la in i.layers])
@@ -44,7 +47,10 @@ class SystemService:
         volumes = s.volume_store.all()
         reply = await s.call(Verb.DISK_USAGE, {"containers": [c.id for c in containers],
                                             "volumes": [v.name for v in volumes]})
+        volume_sizes = {str(k): int(v) for k, v in reply["volumes"].items()}
+        cache = await self._builder.records(volume_sizes)
+        cache_volumes = {c.id for c in cache if c.type == "exec.cachemount"}
         return disk_usage(images, s.image_store.layer_sizes(), containers,
                           {str(k): int(v) for k, v in reply["containers"].items()},
-                          volumes, {str(k): int(v) for k, v in reply["volumes"].items()},
-                          build_cache=[i for i in every if i.id in hidden])
+                          [v for v in volumes if v.name not in cache_volumes], volume_sizes,
+                          build_cache=cache)

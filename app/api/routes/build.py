@@ -1,5 +1,6 @@
 """``POST /build``: the classic builder's protocol (``docker build`` without BuildKit,
-docker-py's ``images.build``, ``docker compose build``); and ``POST /commit``.
+docker-py's ``images.build``, ``docker compose build``); ``POST /build/prune``
+(``docker builder prune``, docker-py's ``prune_builds``); and ``POST /commit``.
 
 The body is the context as a tar (plain or compressed); the query says ``t``
 (repeatable), ``dockerfile``, ``buildargs`` and ``labels`` (JSON objects),
@@ -105,6 +106,23 @@ async def build(request: web.Request) -> web.StreamResponse:
         await stream.send({"stream": f"{result.image_id}\n"})
         await stream.send({"aux": {"ID": result.image_id}})
     return await stream.finish()
+
+
+@routes.post("/build/prune")
+async def prune_build_cache(request: web.Request) -> web.StreamResponse:
+    """``all``, ``filters`` (``until``, or its other name ``unused-for``) →
+    ``{"CachesDeleted": [...], "SpaceReclaimed": N}``."""
+    from app.api.filters import Filters, prune_filter
+
+    for limit in ("keep-storage", "reserved-space", "max-used-space", "min-free-space"):
+        if params.optional_number(request, limit):
+            raise ApiError(400, f"{limit} is not supported by skiff serve: prune without it")
+    found = params.filters(request, ("until", "unused-for"))
+    found = {"until": found.get("until", []) + found.get("unused-for", [])}
+    pruned = await engine_of(request).builder.prune(all=params.flag(request, "all"),
+                                                    chosen=prune_filter(Filters(found)))
+    return web.json_response({"CachesDeleted": pruned.deleted or None,
+                              "SpaceReclaimed": pruned.reclaimed})
 
 
 @routes.post("/commit")

@@ -25,6 +25,14 @@ def _container_entry(usage: Any, run: dict[str, Any]) -> dict[str, Any]:
     return entry
 
 
+def _cache_entry(record: Any) -> dict[str, Any]:
+    """dockerd's BuildCache record (its ``Parent`` and ``Parents`` left empty)."""
+    return {"ID": record.id, "Parents": None, "Type": record.type,
+            "Description": record.description, "InUse": record.in_use,
+            "Shared": record.shared, "Size": record.size, "CreatedAt": record.created,
+            "LastUsedAt": record.created, "UsageCount": 1}
+
+
 @routes.get("/system/df")
 async def disk_usage(request: web.Request) -> web.StreamResponse:
     usage = await engine_of(request).system.df()
@@ -36,6 +44,6 @@ async def disk_usage(request: web.Request) -> web.StreamResponse:
         "Containers": [_container_entry(c, runs.get(c.container.config.image_id, {}))
                        for c in usage.containers],
         "Volumes": [volume_json(v.volume, size=v.size, links=v.links) for v in usage.volumes],
-        "BuildCache": [],
+        "BuildCache": [_cache_entry(c) for c in usage.build_cache],
         "BuilderSize": usage.build_cache_size,
     })

@@ -16,7 +16,8 @@ __all__ = ["KINDS", "Kind", "kinds"]
 KINDS = (("images", "Images", "removes every image no container uses"),
          ("containers", "Containers", "removes every stopped container and what it wrote"),
          ("volumes", "Local volumes", "removes every volume no container mounts"),
-         ("build", "Build cache", "nothing to reclaim: Skiff keeps no build cache yet"),
+         ("build", "Build cache", "removes the build cache no build is using: the next "
+                                  "build runs its steps again"),
          ("logs", "Container logs", "deletes what the containers wrote to their logs"))
 
 
@@ -32,7 +33,8 @@ class Kind:
 
     @property
     def can_reclaim(self) -> bool:
-        return self.key in ("images", "containers", "volumes", "logs") and self.reclaimable > 0
+        return self.key in ("images", "containers", "volumes", "logs", "build") and \
+            self.reclaimable > 0
 
 
 def kinds(usage: DiskUsage, log_sizes: dict[str, int]) -> list[Kind]:
@@ -45,7 +47,8 @@ def kinds(usage: DiskUsage, log_sizes: dict[str, int]) -> list[Kind]:
                        sum(c.size_rw for c in usage.containers), usage.containers_reclaimable),
         "volumes": (len(usage.volumes), sum(1 for v in usage.volumes if v.links),
                     sum(v.size for v in usage.volumes), usage.volumes_reclaimable),
-        "build": (0, 0, usage.build_cache_size, 0),
+        "build": (usage.build_cache_count, sum(1 for c in usage.build_cache if c.in_use),
+                  usage.build_cache_size, usage.build_cache_reclaimable),
         "logs": (len(log_sizes), len(usage.containers) - len(stopped), sum(log_sizes.values()),
                  sum(log_sizes.values())),
     }

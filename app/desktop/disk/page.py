@@ -109,6 +109,12 @@ class DiskPage(QWidget):
                                        ("all", "Every container's log")),
                                       self.log_preview, self._clear_logs, self)
             self.dialog.open()
+        elif key == "build":
+            self.dialog = PruneDialog("Remove the build cache",
+                                      (("all", "Every step image and cache volume no build "
+                                               "is using"),),
+                                      self.cache_preview, self._prune_cache, self)
+            self.dialog.open()
         else:
             self.reclaim_requested.emit(key)
 
@@ -141,6 +147,23 @@ class DiskPage(QWidget):
                  for c in (self.usage.disk.containers if self.usage else [])}
         verbs.container_prune_preview(self.bridge, lambda pruned: answer((
             [names.get(i, i[:12]) for i in pruned.deleted], pruned.reclaimed)))
+
+    def cache_preview(self, _choice: str, answer: Callable[[Preview], None]) -> None:
+        """The engine's dry run of builder prune -a, each record with its step."""
+        steps = {c.id: c.description for c in (self.usage.disk.build_cache
+                                               if self.usage else [])}
+        verbs.builder_prune_preview(self.bridge, lambda pruned: answer((
+            [f"{i[:12]} {steps.get(i, '')}".strip() for i in pruned.deleted],
+            pruned.reclaimed)))
+
+    def _prune_cache(self, _choice: str) -> None:
+        self.command.emit(shlex.join(["skiff", "builder", "prune", "-a", "-f"]))
+        verbs.builder_prune(self.bridge, self._on_cache_pruned)
+
+    def _on_cache_pruned(self, pruned: Any) -> None:
+        self.message.emit(f"Removed {len(pruned.deleted)} build cache objects: "
+                          f"{human_size(pruned.reclaimed)} returned.")
+        self.refresh()
 
     def _prune_containers(self, _choice: str) -> None:
         self.command.emit(shlex.join(["skiff", "container", "prune", "-f"]))

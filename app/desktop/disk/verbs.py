@@ -17,7 +17,8 @@ if TYPE_CHECKING:
     from app.desktop.bridge import Bridge, Pending
     from engine import Engine
 
-__all__ = ["Usage", "clear_logs", "container_prune", "container_prune_preview", "usage"]
+__all__ = ["Usage", "builder_prune", "builder_prune_preview", "clear_logs", "container_prune",
+           "container_prune_preview", "usage"]
 
 
 @dataclass(frozen=True)
@@ -57,3 +58,13 @@ def clear_logs(bridge: Bridge, ids: list[str], on_done: Callable[[None], None]) 
             await e.containers.clear_logs(container_id)
 
     return bridge.submit("delete the containers' logs", call, on_done)
+
+
+def builder_prune(bridge: Bridge, on_done: Callable[[Any], None]) -> Pending:
+    return bridge.submit("remove the build cache", lambda e: e.builder.prune(all=True),
+                         on_done)
+
+
+def builder_prune_preview(bridge: Bridge, on_done: Callable[[Any], None]) -> Pending:
+    return bridge.submit("measure the build cache",
+                         lambda e: e.builder.prune(all=True, dry_run=True), on_done)

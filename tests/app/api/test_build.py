@@ -112,3 +112,32 @@ def test_docker_commit_and_images_all(api_server: Any) -> None:
     finally:
         docker("rm", "-f", "apicommit")
         docker("rmi", "-f", "apicommitted:1")
+
+
+def test_builder_prune_and_system_df(api_server: Any, docker_client: Any,
+                                     tmp_path: Path) -> None:
+    """docker system df counts a build's steps as build cache; docker builder prune -a and
+    docker-py's prune_builds remove them, and the tagged image stays."""
+    image, _logs = docker_client.images.build(path=str(_context(tmp_path)),
+                                              tag="apibuild:prune", rm=True)
+    try:
+        usage = docker_client.df()
+        steps = [c for c in usage["BuildCache"] if c["Type"] == "regular"]
+        assert len(steps) == 3 and usage["BuilderSize"] >= 0
+        assert docker_client.api.prune_builds() == {"CachesDeleted": None,
+                                                    "SpaceReclaimed": 0}
+        if shutil.which("docker") is None:
+            pruned = docker_client.api.prune_builds(all=True)
+            assert len(pruned["CachesDeleted"]) == 3
+        else:
+            done = subprocess.run(["docker", "builder", "prune", "-a", "-f"],
+                                  capture_output=True, text=True, env=api_server.env(),
+                                  timeout=120)
+            assert done.returncode == 0, done.stderr
+            assert done.stdout.startswith("Deleted build cache objects:\n")
+            assert all(c["ID"] in done.stdout for c in steps)
+            assert "Total reclaimed space:" in done.stdout
+        assert docker_client.df()["BuildCache"] == []
+        assert docker_client.images.get("apibuild:prune").id == image.id
+    finally:
+        docker_client.images.remove("apibuild:prune", force=True)

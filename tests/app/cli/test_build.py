@@ -115,3 +115,25 @@ def test_commit_a_container(skiff: Skiff) -> None:
     assert gone.returncode != 0
     history = skiff("history", "--no-trunc", "--format", "{{.Comment}}", "committed:1")
     assert history.stdout.splitlines()[0] == "by test"
+
+
+def test_builder_prune_asks_then_removes_the_cache(skiff: Skiff, tmp_path: Path) -> None:
+    _context(tmp_path, {"Dockerfile": "FROM busybox\nRUN echo one > /one\n"
+                                      "RUN echo two > /two\nLABEL x=y\n"})
+    assert skiff("build", "-q", "-t", "cliprune:1", str(tmp_path)).returncode == 0
+    df = skiff("system", "df", "-v")
+    assert "Build cache usage:" in df.stdout and df.stdout.count(" regular ") == 2
+    no = skiff("builder", "prune", "-a", stdin_bytes=b"n\n")
+    assert no.stdout == ("WARNING! This will remove all build cache.\n"
+                         "Are you sure you want to continue? [y/N] ")
+    dangling = skiff("builder", "prune", "-f")  # the steps under a tagged image stay
+    assert dangling.stdout == "Total reclaimed space: 0B\n", dangling.stderr
+    done = skiff("builder", "prune", "-a", stdin_bytes=b"y\n")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[1].endswith("[y/N] Deleted build cache objects:") and len(lines) == 6
+    assert lines[-1].startswith("Total reclaimed space: ")
+    summary = skiff("system", "df", "--format", "{{.Type}} {{.TotalCount}}").stdout
+    assert "Build Cache 0" in summary
+    bad = skiff("builder", "prune", "-f", "--filter", "label=x")
+    assert bad.returncode == 125 and "until" in bad.stderr
