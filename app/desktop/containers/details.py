@@ -3,14 +3,26 @@
 Tabs are registered by key (``logs``, ``ports``, ``volumes``, ``settings``,
 ``inspect``); later tabs (terminal, stats, learning view, files) plug in with
 :meth:`DetailsView.add_tab` and get ``set_container`` calls like the others.
+One tab can be shown beside the others, under them (:meth:`DetailsView.show_beside`):
+the first run ends on What Is This? with the container's logs below it. (Under,
+not next to: two views side by side would not fit a small screen's width.)
 """
 
 from __future__ import annotations
 
 from typing import Any, Protocol
 
-from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import QMessageBox, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QSplitter,
+    QTabWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.desktop.bridge import Bridge
 from app.desktop.containers.actions import ContainerActions
@@ -61,10 +73,30 @@ class DetailsView(QWidget):
                                    ("inspect", self.inspect, "&Inspect")):
             self._tabs[key] = widget
             self.tabs.addTab(widget, title)
+        self.beside = QWidget(self)
+        self.beside.setAccessibleName("Beside the tabs")
+        self.beside_title = QLabel(self.beside)
+        back = QToolButton(self.beside)
+        back.setText("Back to the Tabs")
+        back.setToolTip("Put this view back among the tabs")
+        back.clicked.connect(self.end_beside)
+        top = QHBoxLayout()
+        top.setContentsMargins(8, 4, 8, 0)
+        top.addWidget(self.beside_title, 1)
+        top.addWidget(back)
+        self._beside_layout = QVBoxLayout(self.beside)
+        self._beside_layout.setContentsMargins(0, 0, 0, 0)
+        self._beside_layout.addLayout(top)
+        self.beside.hide()
+        self._beside: tuple[str, int, str] | None = None  # key, index, title
+        self.split = QSplitter(Qt.Orientation.Vertical, self)
+        self.split.setChildrenCollapsible(False)
+        self.split.addWidget(self.tabs)
+        self.split.addWidget(self.beside)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.header)
-        layout.addWidget(self.tabs, 1)
+        layout.addWidget(self.split, 1)
         self._log_for = ""
         self._inspect_timer = QTimer(self)
         self._inspect_timer.setSingleShot(True)
@@ -95,8 +127,39 @@ class DetailsView(QWidget):
         widget = self._tabs.get(key)
         if widget is None:
             return False
-        self.tabs.setCurrentWidget(widget)
+        if self.beside_key() != key:  # beside the tabs it is shown already
+            self.tabs.setCurrentWidget(widget)
         return True
+
+    def show_beside(self, key: str, current: str) -> bool:
+        """Tab ``key`` beside the tabs, tab ``current`` shown: two views at once."""
+        widget = self._tabs.get(key)
+        if widget is None or key == current:
+            return False
+        if self.beside_key() != key:
+            self.end_beside()
+            index = self.tabs.indexOf(widget)
+            title = self.tabs.tabText(index)
+            self.tabs.removeTab(index)
+            self._beside = (key, index, title)
+            self.beside_title.setText(f"<b>{title.replace('&', '')}</b>")
+            self._beside_layout.addWidget(widget, 1)
+            widget.show()
+            self.beside.show()
+            self.split.setSizes([3 * self.height() // 5, 2 * self.height() // 5])
+        return self.show_tab(current)
+
+    def beside_key(self) -> str:
+        return self._beside[0] if self._beside else ""
+
+    def end_beside(self) -> None:
+        """The view beside goes back among the tabs, where it was."""
+        if self._beside is None:
+            return
+        key, index, title = self._beside
+        self._beside = None
+        self.tabs.insertTab(index, self._tabs[key], title)
+        self.beside.hide()
 
     def tab_keys(self) -> list[str]:
         return [key for i in range(self.tabs.count()) for key, w in self._tabs.items()

@@ -3,7 +3,7 @@
 "Build from a Folder…" opens the Build Image dialog. "Run Your First Container"
 (shown when there are images but no container) makes one from the newest local
 image, nothing downloaded, with its own command; when it runs, its What Is This?
-tab opens, where its logs are one tab away.
+tab opens with its logs beside it: what it is and what it does, together.
 """
 
 from __future__ import annotations
@@ -47,3 +47,4 @@ class FirstRun(QObject):
         if isinstance(container, Container):
             self.window.select(container.id)
             self.window.show_tab("learn")
+            self.window.details.show_beside("logs", "learn")

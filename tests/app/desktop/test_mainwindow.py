@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -84,7 +83,7 @@ def test_a_first_run_offers_the_ways_to_a_first_image(
         pytest.skip("needs root: the engine's helper")
     from app.desktop.images.browser import HUB
     from app.desktop.images.welcome import FIRST_RUN, NO_CONTAINERS
-    from tests.app.desktop.conftest import screenshot
+    from tests.app.desktop.conftest import screenshot, wait_for
 
     monkeypatch.setenv("SKIFF_ROOT", str(tmp_path / "empty"))
     bridge, window = build(qapp, settings_path=tmp_path / "desktop.conf")
@@ -113,11 +112,9 @@ def test_a_first_run_offers_the_ways_to_a_first_image(
         dialog.reject()
         window.browser.import_file(busybox_docker_archive)
 
-        async def imported() -> None:
-            while window.images.rowCount() == 0:
-                await asyncio.sleep(0.05)
-
-        run(imported(), timeout=60)
+        run(wait_for(lambda: window.images.rowCount() > 0, window.images.modelReset,
+                     window.images.rowsInserted, timeout=60, what="the imported image"),
+            timeout=90)
         window.browser.closed.emit()
         assert window.welcome.text() == NO_CONTAINERS
         assert not window.welcome.buttons.isVisibleTo(window.welcome)
@@ -127,8 +124,6 @@ def test_a_first_run_offers_the_ways_to_a_first_image(
         window.welcome.run_button.click()
 
         async def first_container() -> Any:
-            from tests.app.desktop.conftest import wait_for
-
             return await wait_for(
                 lambda: (c := window.current()) is not None and c.state.status.is_active
                 and window.details.current_tab() == "learn" and c,
@@ -138,6 +133,17 @@ def test_a_first_run_offers_the_ways_to_a_first_image(
         made = run(first_container(), timeout=90)
         assert made.config.image_id == window.images.rows()[0].image.id
         assert window.pages.currentWidget() is window.details
+        # ... with its logs beside What Is This?, both in sight
+        details = window.details
+        assert details.beside_key() == "logs" and details.beside.isVisible()
+        assert details.logs.isVisible() and details.current_tab() == "learn"
+        run(wait_for(details.logs.is_open, details.logs.model.modelReset, timeout=30,
+                     what="the first container's log open"), timeout=60)
+        assert window.width() <= 1000
+        screenshot(window, "first-container")
+        details.end_beside()
+        assert "logs" in details.tab_keys() and not details.beside.isVisible()
+        assert details.show_tab("logs") and details.current_tab() == "logs"
         window.browser._on_hub_failed("Could not search Docker Hub: it did not answer.")
         notice = window.browser.notice.text()
         assert "import an image file" in notice and "Add Registry" in notice
