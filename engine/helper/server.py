@@ -51,6 +51,7 @@ class HelperServer:
         self.cgroup_parent = cgroup_parent
         self.limits = limits or UnpackLimits()
         self.containers: ContainerService = ContainerService(root, uid, cgroup_parent, zygote)
+        self.containers.max_layer_bytes = self.limits.max_bytes
         self._active = 0
         self._idle_since = time.monotonic()
         self._state_lock = threading.Lock()

@@ -13,6 +13,10 @@ what the runtime made: /dev, /proc, /sys, /etc/hosts...). Overlay whiteouts
 become ``.wh.NAME`` entries and opaque directories ``.wh..wh..opq``, as OCI
 layers say them. Owners are shifted back through the container's user namespace
 map: a file container root wrote belongs to uid 0 in the layer, whoever built it.
+File capabilities (``setcap`` in a RUN) go in as the ``security.capability``
+PAX xattr, in the form images carry (revision 2); a namespaced one (revision 3)
+whose root is the container's root becomes that form too. The tar may grow to
+the helper's layer limit (``--max-layer-size``), past which the verb fails.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
+import struct
 import tarfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -33,6 +38,11 @@ _OPEN_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _OPEN_FILE = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY
 _OPAQUE_XATTR = "trusted.overlay.opaque"
 _OVERFLOW = 65534  # an id outside the map: nobody, as the kernel shows it
+_FILE_CAPS = "security.capability"
+_PAX_CAPS = "SCHILY.xattr." + _FILE_CAPS
+_CAP_REVISION_MASK = 0xFF000000
+_CAP_REVISION_2 = 0x02000000
+_CAP_REVISION_3 = 0x03000000
 
 
 class IdShift:
@@ -52,7 +62,7 @@ class IdShift:
 
 def write_upper_layer(upper: Path, lowers: Sequence[Path], mount_points: Sequence[str],
                       out_fd: int, uids: IdShift, gids: IdShift,
-                      max_bytes: int = 1 << 40) -> int:
+                      max_bytes: int = 64 << 30) -> int:
     """Write the layer tar to ``out_fd`` (a regular file); the number of entries."""
     st = os.fstat(out_fd)
     if not stat.S_ISREG(st.st_mode):
@@ -82,7 +92,7 @@ class _Writer:
         self.kept = kept
         self.uids, self.gids = uids, gids
         self.count = 0
-        self.budget = max_bytes
+        self.budget = self.limit = max_bytes
         self.links: dict[tuple[int, int], str] = {}
 
     def _info(self, name: str, st: os.stat_result, kind: bytes) -> tarfile.TarInfo:
@@ -97,7 +107,10 @@ class _Writer:
     def _add(self, info: tarfile.TarInfo, data: object = None) -> None:
         self.budget -= 512 + info.size
         if self.budget < 0:
-            raise LayerError("the container's changes are too large to commit")
+            from engine.helper.layersource import describe_size
+
+            raise LayerError(f"the container's changes are larger than the helper's "
+                             f"{describe_size(self.limit)} layer limit")
         self.tar.addfile(info, data)
         self.count += 1
 
@@ -185,9 +198,36 @@ class _Writer:
                 return
             info = self._info(relative, opened, tarfile.REGTYPE)
             info.size = opened.st_size
+            caps = _file_caps(data.fileno(), self.uids)
+            if caps is not None:
+                info.pax_headers = {_PAX_CAPS: caps.decode("utf-8", "surrogateescape")}
             self._add(info, data)
         if st.st_nlink > 1:
             self.links[key] = relative
+
+
+def _file_caps(fd: int, uids: IdShift) -> bytes | None:
+    """A file's capabilities as a layer carries them: revision 2, or revision 3 with
+    its root id shifted into the container (None: it has none, or none that hold)."""
+    try:
+        raw = os.getxattr(fd, _FILE_CAPS)
+    except OSError:
+        return None
+    if len(raw) < 4:
+        return None
+    magic = struct.unpack_from("<I", raw)[0]
+    revision = magic & _CAP_REVISION_MASK
+    if revision == _CAP_REVISION_2 and len(raw) >= 20:
+        return raw[:20]
+    if revision == _CAP_REVISION_3 and len(raw) >= 24:
+        rootid = uids.inside(struct.unpack_from("<I", raw, 20)[0])
+        if rootid == 0:  # the container's root: the plain form, as docker writes it
+            return struct.pack("<I", (magic & ~_CAP_REVISION_MASK) | _CAP_REVISION_2) + \
+                raw[4:20]
+        if rootid == _OVERFLOW:
+            return None  # a root outside the container's map: it holds nothing here
+        return raw[:20] + struct.pack("<I", rootid)
+    return None
 
 
 def _opaque(fd: int) -> bool:

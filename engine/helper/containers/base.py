@@ -61,6 +61,9 @@ class ContainerBase:
         # "copy" forces the layer copies that kernels before 5.19 need (tests); set only
         # by a helper that root started (engine/helper/server.py).
         self.userns_layers: str | None = None
+        # How big a container's changes may be as a layer (build, commit): the helper's
+        # --max-layer-size, which its unpack of that layer obeys too.
+        self.max_layer_bytes = 64 << 30
 
     # -- lookup -------------------------------------------------------------------
     def _dir(self, container_id: str) -> ContainerDir:

@@ -53,7 +53,7 @@ class Inspect(ContainerBase):
         count = write_upper_layer(
             cdir.upper, lowers, [bind.target for bind in spec.binds], fds[0],
             IdShift(userns.uid_map if userns else None),
-            IdShift(userns.gid_map if userns else None))
+            IdShift(userns.gid_map if userns else None), self.max_layer_bytes)
         return {"entries": count}
 
     def namespaces(self, id: str) -> list[list[Any]]:

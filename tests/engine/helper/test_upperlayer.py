@@ -1,13 +1,20 @@
-"""A container's changes as a layer: whiteouts, opaque directories, and owners shifted back
-through the user namespace map (container root is uid 0 in the layer, whoever ran it)."""
+"""A container's changes as a layer: whiteouts, opaque directories, owners shifted back
+through the user namespace map (container root is uid 0 in the layer, whoever ran it),
+file capabilities, and the helper's size limit."""
 
 from __future__ import annotations
 
+import os
+import struct
 import tarfile
+from pathlib import Path
 from typing import Any
 
+import pytest
+
 from engine.containers.config import ContainerConfig
-from engine.helper.upperlayer import IdShift
+from engine.errors import LayerError
+from engine.helper.upperlayer import IdShift, write_upper_layer
 
 
 def test_shift_back_through_the_map() -> None:
@@ -44,3 +51,57 @@ async def test_layer_of_a_plain_container(engine: Any) -> None:
     members = await _layer_members(engine, "")
     assert (members["made/f"].uid, members["made/f"].gid) == (5, 6)
     assert members["made"].uid == 0
+
+
+def _caps(revision: int, rootid: int | None = None) -> bytes:
+    """CAP_NET_RAW permitted and effective, in the kernel's vfs_cap_data layout."""
+    head = struct.pack("<IIIII", revision | 1, 1 << 13, 0, 0, 0)
+    return head if rootid is None else head + struct.pack("<I", rootid)
+
+
+def _upper_with_caps(tmp_path: Path, caps: dict[str, bytes]) -> Path:
+    upper = tmp_path / "upper"
+    upper.mkdir()
+    for name, value in caps.items():
+        (upper / name).write_bytes(b"#!/bin/sh\n")
+        try:
+            os.setxattr(upper / name, "security.capability", value)
+        except OSError as exc:
+            pytest.skip(f"this filesystem keeps no file capabilities: {exc.strerror}")
+    return upper
+
+
+def _members(upper: Path, tmp_path: Path, shift: IdShift,
+             max_bytes: int = 1 << 30) -> dict[str, tarfile.TarInfo]:
+    out = tmp_path / "layer.tar"
+    with open(out, "wb") as sink:
+        write_upper_layer(upper, [], [], sink.fileno(), shift, shift, max_bytes)
+    with tarfile.open(out) as tar:
+        return {m.name: m for m in tar.getmembers()}
+
+
+def _kept(member: tarfile.TarInfo) -> bytes | None:
+    value = member.pax_headers.get("SCHILY.xattr.security.capability")
+    return None if value is None else value.encode("utf-8", "surrogateescape")
+
+
+@pytest.mark.root
+def test_file_capabilities_go_into_the_layer_as_images_carry_them(tmp_path: Path) -> None:
+    upper = _upper_with_caps(tmp_path, {
+        "plain": _caps(0x02000000),
+        "ns-root": _caps(0x03000000, 100000),  # what container root of a remap sets
+        "outsider": _caps(0x03000000, 300000),  # a root outside the container's map
+    })
+    members = _members(upper, tmp_path, IdShift([[0, 100000, 65536]]))
+    assert _kept(members["plain"]) == _caps(0x02000000)
+    assert _kept(members["ns-root"]) == _caps(0x02000000)
+    assert _kept(members["outsider"]) is None
+    assert _kept(_members(upper, tmp_path, IdShift(None))["plain"]) == _caps(0x02000000)
+
+
+def test_a_layer_over_the_limit_fails_in_words(tmp_path: Path) -> None:
+    upper = tmp_path / "upper"
+    upper.mkdir()
+    (upper / "big").write_bytes(b"x" * 20000)
+    with pytest.raises(LayerError, match=r"larger than the helper's 16 KiB layer limit"):
+        _members(upper, tmp_path, IdShift(None), max_bytes=16 << 10)
