@@ -23,6 +23,8 @@ class Limits:
     memory: int | None = None  # bytes, and no swap beyond it
     nano_cpus: int | None = None  # 1_000_000_000 is one CPU
     pids: int | None = None
+    # docker's --cpu-shares (2..262144, 1024 the default weight); None: left as it is
+    cpu_shares: int | None = None
     # Devices the container may use, as cgroup v1 rules ("c 1:3 rwm"); every other is
     # denied. None leaves device access alone (cgroup v2 has no devices controller).
     devices: tuple[str, ...] | None = None

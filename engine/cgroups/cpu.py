@@ -15,6 +15,7 @@ __all__ = [
     "from_v1",
     "from_v2",
     "quota_us",
+    "shares_writes",
     "v1_writes",
     "v2_writes",
 ]
@@ -53,6 +54,21 @@ def v2_writes(nano_cpus: int | None) -> list[Write]:
     check(nano_cpus)
     quota = "max" if nano_cpus is None else str(quota_us(nano_cpus))
     return [Write(Path("cpu.max"), f"{quota} {PERIOD_US}", "cpu")]
+
+
+def weight(shares: int) -> int:
+    """cgroup v2's cpu.weight for docker's CPU shares, as runc converts them
+    (2..262144 onto 1..10000; the default 1024 becomes 39)."""
+    return 1 + ((shares - 2) * 9999) // 262142
+
+
+def shares_writes(shares: int | None, version: int) -> list[Write]:
+    """cpu.shares (v1) or cpu.weight (v2); nothing for None (the kernel's default)."""
+    if shares is None:
+        return []
+    if version == 1:
+        return [Write(Path("cpu.shares"), str(shares), "cpu")]
+    return [Write(Path("cpu.weight"), str(weight(shares)), "cpu")]
 
 
 def from_v1(quota: int | None, period: int | None) -> int | None:

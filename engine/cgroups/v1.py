@@ -56,7 +56,8 @@ class V1Reader:
 
     # -- plans (applied by the helper, engine/helper/cgroups/) -----------------
     def plan_create(self, limits: Limits) -> list[Step]:
-        wanted = {"memory": limits.memory, "cpu": limits.nano_cpus, "pids": limits.pids,
+        wanted = {"memory": limits.memory, "cpu": limits.nano_cpus or limits.cpu_shares,
+                  "pids": limits.pids,
                   "devices": limits.devices}
         for controller, value in wanted.items():
             if value is not None and controller not in self._paths:
@@ -76,6 +77,8 @@ class V1Reader:
             writes += [w.under(self._paths["memory"]) for w in memory.v1_writes(limits.memory)]
         if "cpu" in self._paths:
             writes += [w.under(self._paths["cpu"]) for w in cpu.v1_writes(limits.nano_cpus)]
+            writes += [w.under(self._paths["cpu"])
+                       for w in cpu.shares_writes(limits.cpu_shares, 1)]
         if "pids" in self._paths:
             writes += [w.under(self._paths["pids"]) for w in pids.writes(limits.pids)]
         if "devices" in self._paths:

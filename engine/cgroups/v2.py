@@ -50,7 +50,8 @@ class V2Reader:
 
     # -- plans (applied by the helper, engine/helper/cgroups/) -----------------
     def plan_create(self, limits: Limits) -> list[Step]:
-        wanted = {"memory": limits.memory, "cpu": limits.nano_cpus, "pids": limits.pids}
+        wanted = {"memory": limits.memory, "cpu": limits.nano_cpus or limits.cpu_shares,
+                  "pids": limits.pids}
         for controller, value in wanted.items():
             if value is not None and controller not in self._controllers:
                 raise errors.KernelFeatureMissing(
@@ -72,7 +73,8 @@ class V2Reader:
 
     def plan_update(self, limits: Limits) -> list[Step]:
         """The limit writes alone, for a cgroup that exists (docker update)."""
-        wanted = {"memory": limits.memory, "cpu": limits.nano_cpus, "pids": limits.pids}
+        wanted = {"memory": limits.memory, "cpu": limits.nano_cpus or limits.cpu_shares,
+                  "pids": limits.pids}
         for controller, value in wanted.items():
             if value is not None and controller not in self._controllers:
                 raise errors.KernelFeatureMissing(
@@ -84,6 +86,7 @@ class V2Reader:
             writes += memory.v2_writes(limits.memory)
         if "cpu" in self._controllers:
             writes += cpu.v2_writes(limits.nano_cpus)
+            writes += cpu.shares_writes(limits.cpu_shares, 2)
         if "pids" in self._controllers:
             writes += pids.writes(limits.pids)
         return [w.under(self._path) for w in writes]

@@ -97,3 +97,6 @@ def check_config(config: ContainerConfig) -> None:
     network = config.network or "default"
     if not _spec_pattern("network_mode").match(network):
         raise NetworkNotFound(f"network {network} not found")
+    from engine.containers.hostopts import check_host_options
+
+    check_host_options(config)

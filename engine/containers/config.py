@@ -14,10 +14,12 @@ from engine.containers.health import Healthcheck
 
 __all__ = [
     "ContainerConfig",
+    "DeviceMapping",
     "MountSpec",
     "PortBinding",
     "Resources",
     "RestartPolicy",
+    "Ulimit",
 ]
 
 RESTART_POLICIES = ("no", "on-failure", "always", "unless-stopped")
@@ -55,6 +57,25 @@ class Resources:
     memory: int | None = None  # bytes
     nano_cpus: int | None = None  # 1e9 == one CPU
     pids_limit: int | None = None
+    cpu_shares: int | None = None  # docker's relative weight (1024: the default)
+
+
+@dataclass(frozen=True)
+class Ulimit:
+    """Docker's ``--ulimit nofile=1024:2048`` (-1: unlimited)."""
+
+    name: str
+    soft: int
+    hard: int
+
+
+@dataclass(frozen=True)
+class DeviceMapping:
+    """Docker's ``--device /dev/x[:/dev/y[:rwm]]``: a host device node in the container."""
+
+    path_on_host: str
+    path_in_container: str
+    permissions: str = "rwm"
 
 
 @dataclass(frozen=True)
@@ -105,6 +126,21 @@ class ContainerConfig:
     log_options: dict[str, str] = field(default_factory=dict)  # max-size, max-file
     # Docker's Config.Healthcheck (engine/containers/health.py); None: the image's
     healthcheck: Healthcheck | None = None
+    # Docker's HostConfig fields of the same names (engine/containers/hostopts.py
+    # parses and checks them; the helper applies them)
+    dns: list[str] = field(default_factory=list)
+    dns_search: list[str] = field(default_factory=list)
+    dns_options: list[str] = field(default_factory=list)
+    extra_hosts: list[str] = field(default_factory=list)  # "host:ip", as Docker keeps them
+    cap_add: list[str] = field(default_factory=list)  # "CAP_NET_ADMIN", or "ALL"
+    cap_drop: list[str] = field(default_factory=list)
+    init: bool | None = None  # None: the default (no init)
+    read_only: bool = False
+    shm_size: int | None = None  # bytes; None: 64 MiB
+    ulimits: list[Ulimit] = field(default_factory=list)
+    sysctls: dict[str, str] = field(default_factory=dict)
+    devices: list[DeviceMapping] = field(default_factory=list)
+    mac_address: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -116,6 +152,8 @@ class ContainerConfig:
         data["resources"] = Resources(**data.get("resources", {}))
         data["ports"] = [PortBinding(**p) for p in data.get("ports", [])]
         data["mounts"] = [MountSpec(**m) for m in data.get("mounts", [])]
+        data["ulimits"] = [Ulimit(**u) for u in data.get("ulimits", [])]
+        data["devices"] = [DeviceMapping(**d) for d in data.get("devices", [])]
         if data.get("healthcheck"):
             data["healthcheck"] = Healthcheck(**data["healthcheck"])
         known = cls.__dataclass_fields__

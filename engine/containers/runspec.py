@@ -17,7 +17,14 @@ from engine.containers.securityopt import seccomp_request
 from engine.errors import InvalidArgument
 from engine.images.model import Image
 from engine.signals import parse_signal
-from engine.wire.containerspec import ContainerSpec, HealthSpec, MountSpec, PortSpec
+from engine.wire.containerspec import (
+    ContainerSpec,
+    DeviceSpec,
+    HealthSpec,
+    MountSpec,
+    PortSpec,
+    UlimitSpec,
+)
 
 # parse_signal: engine.signals', named here for the engine's callers of runspec.parse_signal
 __all__ = ["command_line", "container_spec", "parse_signal", "runtime_request"]
@@ -98,7 +105,33 @@ def container_spec(container_id: str, config: ContainerConfig, image: Image,
         seccomp=seccomp_request(config.security_opt),
         userns=config.userns,
         healthcheck=None if health is None else HealthSpec(**health),
+        **host_options(config),
     )
+
+
+def host_options(config: ContainerConfig) -> dict[str, Any]:
+    """ContainerSpec's fields for Docker's host options (engine/containers/hostopts.py);
+    each left out (None) when not asked for, so the helper applies its default."""
+    from engine.containers.hostopts import normalize_capabilities, parse_extra_host
+
+    shares = config.resources.cpu_shares
+    options: dict[str, Any] = {
+        "dns": list(config.dns), "dns_search": list(config.dns_search),
+        "dns_options": list(config.dns_options),
+        "extra_hosts": [parse_extra_host(h) for h in config.extra_hosts],
+        "cap_add": normalize_capabilities(config.cap_add),
+        "cap_drop": normalize_capabilities(config.cap_drop),
+        "init": config.init or None, "read_only": config.read_only or None,
+        "cpu_shares": max(2, min(shares, 262144)) if shares else None,
+        "shm_size": config.shm_size or None,
+        "ulimits": [UlimitSpec(name=u.name, soft=u.soft, hard=u.hard) for u in config.ulimits],
+        "sysctls": [f"{k}={v}" for k, v in config.sysctls.items()],
+        "devices": [DeviceSpec(path_on_host=d.path_on_host,
+                               path_in_container=d.path_in_container,
+                               permissions=d.permissions) for d in config.devices],
+        "mac_address": config.mac_address.lower().replace("-", ":") or None,
+    }
+    return {k: v for k, v in options.items() if v not in ([], None)}
 
 
 def _log_limits(config: ContainerConfig) -> tuple[int, int]:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.names import NAME_CHARS, NAME_MAX
+from engine.wire.capabilities import NAMES as _CAPABILITY_NAMES
 from engine.wire.schema import (
     ABSOLUTE_PATH,
     CONTAINER_NAME,
@@ -32,7 +33,8 @@ from engine.wire.schema import (
     str_field,
 )
 
-__all__ = ["SCHEMA", "ContainerSpec", "HealthSpec", "MountSpec", "PortSpec", "schema_of"]
+__all__ = ["CAPABILITY", "SCHEMA", "SYSCTL", "ULIMITS", "ContainerSpec", "DeviceSpec",
+           "HealthSpec", "MountSpec", "PortSpec", "UlimitSpec", "schema_of"]
 
 
 def _wire(check: Field) -> dict[str, Field]:
@@ -47,6 +49,11 @@ def schema_of(cls: type) -> dict[str, Field]:
 
 _ARGV = Field("list[str]", max_items=4096, max_len=131072)  # argv, environment
 _NS = int_field(1_000_000, 1 << 62)  # a probe's period, in ns
+
+
+def _strings(pattern: re.Pattern[str], items: int, length: int = 4096) -> dict[str, Field]:
+    """An optional list of strings' metadata."""
+    return _wire(Field("list[str]", False, pattern, max_len=length, max_items=items))
 
 
 def _given(check: Field) -> Any:
@@ -99,6 +106,45 @@ class HealthSpec:
     retries: int = _given(int_field(1, 1 << 31))
 
 
+#: Docker's --ulimit names (each an RLIMIT_ of the same name but "as", RLIMIT_AS)
+ULIMITS = ("as", "core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice",
+           "nofile", "nproc", "rss", "rtprio", "rttime", "sigpending", "stack")
+#: A capability as Docker names it once normalised ("CAP_NET_ADMIN"), or ALL
+CAPABILITY = re.compile(rf"^(ALL|{'|'.join(_CAPABILITY_NAMES)})\Z")
+#: The sysctls Docker lets a container set: those of its own IPC, UTS and network
+#: namespaces (moby's opts.ValidateSysctl, runc's validateSysctl), "name=value"
+SYSCTL = re.compile(r"^(kernel\.(msgmax|msgmnb|msgmni|sem|shmall|shmmax|shmmni|shm_rmid_forced"
+                    r"|domainname)|fs\.mqueue\.[a-z_]{1,64}|net\.[A-Za-z0-9_.-]{1,200})="
+                    r"[^\x00\n]{0,1024}\Z")
+_IP = re.compile(r"^([0-9]{1,3}(\.[0-9]{1,3}){3}|[0-9A-Fa-f:.]{2,45})\Z")
+_DOMAIN = re.compile(r"^(\.|[A-Za-z0-9_]([A-Za-z0-9_.-]{0,252}[A-Za-z0-9_.])?)\Z")
+_DNS_OPTION = re.compile(r"^[A-Za-z0-9_-]{1,32}(:[0-9]{1,5})?\Z")
+# hosts-file names (Docker allows more than hostnames: underscores, any case)
+_EXTRA_HOST = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,252}:([0-9]{1,3}(\.[0-9]{1,3}){3}"
+                         r"|[0-9A-Fa-f:.]{2,45}|host-gateway)\Z")
+_MAC = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}\Z")
+_DEVICE_PATH = re.compile(r"^/[^\x00]{0,4095}\Z")
+
+
+@dataclass(frozen=True, kw_only=True)
+class UlimitSpec:
+    """A resource limit of the container's processes (-1: unlimited)."""
+
+    name: str = _given(str_field(choices=ULIMITS))
+    soft: int = _given(int_field(-1, (1 << 63) - 1))
+    hard: int = _given(int_field(-1, (1 << 63) - 1))
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeviceSpec:
+    """A host device node the container gets (--device); the helper never opens
+    ``path_on_host``: the user's own process opens it and hands the descriptor over."""
+
+    path_on_host: str = _given(str_field(_DEVICE_PATH))
+    path_in_container: str = _given(str_field(ABSOLUTE_PATH))
+    permissions: str = _given(str_field(re.compile(r"^(?!.*(.).*\1)[rwm]{1,3}\Z")))
+
+
 _USER = re.compile(r"^[A-Za-z0-9_.:-]{0,64}$")
 _EXPOSED = re.compile(r"^[0-9]{1,5}/(tcp|udp)$")
 _SECCOMP = re.compile(r"^(?:unconfined\Z|\{)")
@@ -149,6 +195,25 @@ class ContainerSpec:
     healthcheck: HealthSpec | None = field(default=None, metadata=_wire(
         Field("dict", required=False, items=schema_of(HealthSpec))))
 
+    # Docker's HostConfig fields of the same names; None (an older engine's request):
+    # none, the default
+    dns: list[str] | None = field(default=None, metadata=_strings(_IP, 16))
+    dns_search: list[str] | None = field(default=None, metadata=_strings(_DOMAIN, 16))
+    dns_options: list[str] | None = field(default=None, metadata=_strings(_DNS_OPTION, 16))
+    extra_hosts: list[str] | None = field(default=None, metadata=_strings(_EXTRA_HOST, 256))
+    cap_add: list[str] | None = field(default=None, metadata=_strings(CAPABILITY, 64))
+    cap_drop: list[str] | None = field(default=None, metadata=_strings(CAPABILITY, 64))
+    init: bool | None = _optional(Field("bool", required=False))
+    cpu_shares: int | None = _optional(int_field(2, 262144, required=False))
+    read_only: bool | None = _optional(Field("bool", required=False))
+    shm_size: int | None = _optional(int_field(1, 1 << 40, required=False))
+    ulimits: list[UlimitSpec] | None = field(default=None, metadata=_wire(
+        Field("list[dict]", False, max_items=len(ULIMITS), items=schema_of(UlimitSpec))))
+    sysctls: list[str] | None = field(default=None, metadata=_strings(SYSCTL, 64, 1300))
+    devices: list[DeviceSpec] | None = field(default=None, metadata=_wire(
+        Field("list[dict]", False, max_items=64, items=schema_of(DeviceSpec))))
+    mac_address: str | None = _optional(str_field(_MAC, required=False))
+
     def to_json(self) -> dict[str, Any]:
         """What travels in ``container_create`` (and what the engine keeps to send again)."""
         return dataclasses.asdict(self)
@@ -161,6 +226,10 @@ class ContainerSpec:
         values["ports"] = [PortSpec(**p) for p in data["ports"]]
         if data.get("healthcheck") is not None:
             values["healthcheck"] = HealthSpec(**data["healthcheck"])
+        if data.get("ulimits") is not None:
+            values["ulimits"] = [UlimitSpec(**u) for u in data["ulimits"]]
+        if data.get("devices") is not None:
+            values["devices"] = [DeviceSpec(**d) for d in data["devices"]]
         return cls(**values)
 
 

@@ -46,7 +46,8 @@ class Exec(ContainerBase):
             raise InvalidState(f"Container {id} is not running")
         spec = cdir.read_spec()
         if spec.seccomp != UNCONFINED and not cdir.seccomp.exists():
-            self.seccomp.install(cdir.seccomp, spec.seccomp)  # started by an older Skiff
+            # started by an older Skiff
+            self.seccomp.install(cdir.seccomp, spec.seccomp, spec.capabilities)
         status_r, status_w = os.pipe2(os.O_CLOEXEC)
         error_r, error_w = os.pipe2(os.O_CLOEXEC)
         ours: list[int] = []
@@ -71,6 +72,7 @@ class Exec(ContainerBase):
             "cwd": cwd or spec.cwd or "/", "hostname": spec.hostname, "tty": tty,
             "status_fd": status_w, "error_fd": error_w, "pty_socket": pty_theirs,
             "rows": rows, "cols": cols, "devices": device_mode(spec),
+            "capabilities": spec.capabilities,
             "seccomp": "" if spec.seccomp == UNCONFINED else str(cdir.seccomp),
         }
         request_fd = request_memfd(request)

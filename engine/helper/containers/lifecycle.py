@@ -58,13 +58,20 @@ class Lifecycle(Binds, NetworkGlue):
         remap = self._userns(spec.userns or "")
         owner = None if remap is None else container_root(remap)
         binds = [self._check_bind(b, owner) for b in spec.binds]
+        from engine.helper.runtime import hostlimits
+
+        mode = device_mode()
+        caps = hostlimits.capability_set(spec.cap_add or [], spec.cap_drop or [], mode,
+                                         owner_uid=self.uid, in_userns=remap is not None)
         seccomp = spec.seccomp or DEFAULT
         if seccomp != UNCONFINED:
-            self.seccomp.program(seccomp)  # a bad profile is refused now, not at start
+            self.seccomp.program(seccomp, caps)  # a bad profile is refused now, not at start
         runtime = RuntimeSpec.from_request(
             container_id, self.uid, spec, layers_dir=str(self.layers_dir), binds=binds,
-            cgroup_parent=self.cgroup_parent, seccomp=seccomp, devices=device_mode(),
-            userns=remap)
+            cgroup_parent=self.cgroup_parent, seccomp=seccomp, devices=mode,
+            userns=remap, capabilities=caps)
+        hostlimits.check_ulimits(runtime.ulimits, self.uid)
+        hostlimits.check_sysctls(runtime.sysctls, self.uid, runtime.network_mode)
         from engine.helper.network.plan import plan_network
         from engine.helper.network.verbs import check_container_network
 
@@ -93,9 +100,13 @@ class Lifecycle(Binds, NetworkGlue):
                 from engine.helper.runtime import userns
 
                 userns.record(tdir, remap, remap.layers)
-            etcfiles.write_first_files(tdir.path, runtime.hostname)
+            etcfiles.write_first_files(
+                tdir.path, runtime.hostname,
+                etcfiles.EtcOptions(runtime.dns, runtime.dns_search, runtime.dns_options,
+                                    runtime.extra_hosts),
+                host_network=runtime.network_mode == "host")
             tdir.write_json(tdir.spec, runtime.to_json())
-            self.seccomp.install(tdir.seccomp, runtime.seccomp)
+            self.seccomp.install(tdir.seccomp, runtime.seccomp, runtime.capabilities)
             os.replace(tmp, cdir.path)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -133,7 +144,7 @@ class Lifecycle(Binds, NetworkGlue):
                                "it and create it again")
         unlink(cdir.stop_requested)
         cdir.set_paused(False)
-        self.seccomp.install(cdir.seccomp, spec.seccomp)
+        self.seccomp.install(cdir.seccomp, spec.seccomp, spec.capabilities)
         mount_sources = self._sources(spec, list(fds or []), sources, complete=True)
         try:
             with contextlib.ExitStack() as starting:  # until the monitor runs

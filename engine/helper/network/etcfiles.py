@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from ipaddress import IPv4Address, ip_address
 from pathlib import Path
 
@@ -20,6 +21,8 @@ __all__ = [
     "HOSTNAME",
     "HOSTS",
     "RESOLV_CONF",
+    "EtcOptions",
+    "apply_dns",
     "host_resolv_conf",
     "render_first_hosts",
     "render_hosts",
@@ -42,18 +45,73 @@ _LOCALHOST = (
 SYSTEMD_RESOLV = Path("/run/systemd/resolve/resolv.conf")
 
 
-def render_first_hosts(hostname: str) -> str:
+@dataclass(frozen=True)
+class EtcOptions:
+    """What the user asked of these files: --dns, --dns-search, --dns-option and
+    --add-host ("name:ip", the IP possibly "host-gateway")."""
+
+    dns: Sequence[str] = ()
+    dns_search: Sequence[str] = ()
+    dns_options: Sequence[str] = ()
+    extra_hosts: Sequence[str] = field(default=())
+
+    def hosts_lines(self, gateway: str = "") -> str:
+        """Docker's ``IP\tname`` lines for --add-host; host-gateway is ``gateway`` (a
+        line that needs one and has none is left out)."""
+        lines = []
+        for entry in self.extra_hosts:
+            name, _, address = entry.partition(":")
+            address = gateway if address == "host-gateway" else address
+            if address:
+                lines.append(f"{address}\t{name}\n")
+        return "".join(lines)
+
+    @property
+    def dns_given(self) -> bool:
+        return bool(self.dns or self.dns_search or self.dns_options)
+
+
+def apply_dns(text: str, options: EtcOptions) -> str:
+    """A resolv.conf with the user's nameservers, search domains and options in place
+    of those given (Docker's rule: each replaces its kind; "." as the search domain
+    means none)."""
+    if not options.dns_given:
+        return text
+    kept = []
+    for line in text.splitlines():
+        fields = line.split()
+        kind = fields[0] if fields else ""
+        if (kind == "nameserver" and options.dns) or (kind in ("search", "domain")
+                                                      and options.dns_search) \
+                or (kind == "options" and options.dns_options):
+            continue
+        if line.startswith("# The host's nameservers") and options.dns:
+            continue
+        kept.append(line + "\n")
+    search = [d for d in options.dns_search if d != "."]
+    if search:
+        kept.append(f"search {' '.join(search)}\n")
+    kept.extend(f"nameserver {server}\n" for server in options.dns)
+    if options.dns_options:
+        kept.append(f"options {' '.join(options.dns_options)}\n")
+    return "".join(kept)
+
+
+def render_first_hosts(hostname: str, extra: str = "") -> str:
     """A new container's hosts file, until its network is set up (for good on the
-    host's network, where the container gets no sandbox)."""
+    host's network, where the container gets no sandbox); ``extra``: --add-host's
+    lines (EtcOptions.hosts_lines)."""
     return ("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-            f"127.0.1.1\t{hostname}\n")
+            f"{extra}127.0.1.1\t{hostname}\n")
 
 
 def render_hosts(hostname: str, own: Sequence[IPv4Address],
-                 peers: Iterable[tuple[IPv4Address, Sequence[str]]] = ()) -> str:
-    """localhost, the container's own addresses with its hostname, then peers
-    (each address with the names it answers to; a name is listed once)."""
-    lines = [_LOCALHOST]
+                 peers: Iterable[tuple[IPv4Address, Sequence[str]]] = (),
+                 extra: str = "") -> str:
+    """localhost, --add-host's lines (``extra``), the container's own addresses with
+    its hostname, then peers (each address with the names it answers to; a name is
+    listed once)."""
+    lines = [_LOCALHOST, extra]
     if hostname:
         lines.extend(f"{address}\t{hostname}\n" for address in own)
     seen = {hostname, "localhost"}
@@ -132,8 +190,16 @@ def write_in_place(path: Path, text: str) -> None:
         file.write(text)
 
 
-def write_first_files(directory: Path, hostname: str) -> None:
-    """A new container's hostname and hosts files in its directory ``directory``."""
-    for name, text in ((HOSTNAME, f"{hostname}\n"), (HOSTS, render_first_hosts(hostname))):
+def write_first_files(directory: Path, hostname: str, options: EtcOptions | None = None,
+                      host_network: bool = False) -> None:
+    """A new container's hostname and hosts files in its directory ``directory``;
+    with --dns options, its resolv.conf too (the host's, for the host's network)."""
+    options = options or EtcOptions()
+    files = [(HOSTNAME, f"{hostname}\n"),
+             (HOSTS, render_first_hosts(hostname, options.hosts_lines(
+                 "127.0.0.1" if host_network else "")))]
+    if options.dns_given:
+        files.append((RESOLV_CONF, apply_dns(host_resolv_conf(host_network), options)))
+    for name, text in files:
         write_in_place(directory / name, text)
         os.chmod(directory / name, 0o644)  # bind-mounted: the container's users read it

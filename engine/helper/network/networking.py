@@ -318,18 +318,31 @@ class Networking:
         directory = self.container_dir(container_id)
         files = {name: directory / name for name in
                  (etcfiles.HOSTS, etcfiles.HOSTNAME, etcfiles.RESOLV_CONF)}
+        options = self.etc_options(container_id)
         if plan.host_network:
             try:
-                hosts = Path("/etc/hosts").read_text()
+                hosts = Path("/etc/hosts").read_text() + options.hosts_lines("127.0.0.1")
             except OSError:
-                hosts = etcfiles.render_hosts(hostname, [])
+                hosts = etcfiles.render_hosts(hostname, [], extra=options.hosts_lines())
         else:
-            hosts = _hosts_for(self.ipam.read(), container_id, hostname)
+            hosts = _hosts_for(self.ipam.read(), container_id, hostname, options)
         etcfiles.write_in_place(files[etcfiles.HOSTS], hosts)
         etcfiles.write_in_place(files[etcfiles.HOSTNAME], f"{hostname}\n")
-        etcfiles.write_in_place(files[etcfiles.RESOLV_CONF],
-                                etcfiles.host_resolv_conf(plan.host_network))
+        etcfiles.write_in_place(files[etcfiles.RESOLV_CONF], etcfiles.apply_dns(
+            etcfiles.host_resolv_conf(plan.host_network), options))
         return files
+
+    def etc_options(self, container_id: str) -> etcfiles.EtcOptions:
+        """The container's --dns and --add-host options, from the spec the helper wrote."""
+        import json
+
+        try:
+            spec = json.loads((self.container_dir(container_id) / "spec.json").read_text())
+        except (OSError, ValueError):
+            return etcfiles.EtcOptions()
+        return etcfiles.EtcOptions(
+            *(tuple(spec.get(k) or ()) for k in ("dns", "dns_search", "dns_options",
+                                                  "extra_hosts")))
 
     def refresh_hosts(self, container_ids: Iterable[str]) -> None:
         """Rewrite the hosts files of these containers (those that have one)
@@ -341,7 +354,8 @@ class Networking:
                 continue
             own = [r.endpoints[cid] for r in records.values() if cid in r.endpoints]
             hostname = own[0].hostname if own else ""
-            etcfiles.write_in_place(path, _hosts_for(records, cid, hostname))
+            etcfiles.write_in_place(path, _hosts_for(records, cid, hostname,
+                                                     self.etc_options(cid)))
 
     def cleanup_container(self, container_id: str) -> None:
         """Remove the container's rules, addresses, links and sandbox. Idempotent;
@@ -455,10 +469,15 @@ def _taken(records: dict[str, NetworkRecord], container_id: str,
     return taken
 
 
-def _hosts_for(records: dict[str, NetworkRecord], container_id: str, hostname: str) -> str:
-    own = [r.endpoints[container_id].address.ip for r in records.values()
-           if container_id in r.endpoints]
+def _hosts_for(records: dict[str, NetworkRecord], container_id: str, hostname: str,
+               options: etcfiles.EtcOptions | None = None) -> str:
+    """The hosts file; --add-host's host-gateway is the gateway of the container's first
+    network (Docker's: the default bridge's address on the host)."""
+    joined = [r for r in records.values() if container_id in r.endpoints]
+    own = [r.endpoints[container_id].address.ip for r in joined]
     peers = [(ep.address.ip, [*ep.names, cid[:12]])
-             for r in records.values() if r.user_defined and container_id in r.endpoints
+             for r in joined if r.user_defined
              for cid, ep in sorted(r.endpoints.items()) if cid != container_id]
-    return etcfiles.render_hosts(hostname, own, peers)
+    extra = (options or etcfiles.EtcOptions()).hosts_lines(
+        str(joined[0].gateway) if joined else "")
+    return etcfiles.render_hosts(hostname, own, peers, extra)

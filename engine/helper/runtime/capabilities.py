@@ -1,34 +1,34 @@
-"""Linux capabilities and Docker's default set for containers."""
+"""Capability sets applied: Docker's default set for containers, --cap-add/--cap-drop.
+
+The names are the protocol's (engine/wire/capabilities.py); this module imports
+no ctypes until a set is applied.
+"""
 
 from __future__ import annotations
 
-from engine.helper.runtime import syscalls
+from collections.abc import Sequence
 
-__all__ = ["DEFAULT_CAPABILITIES", "NAMES", "apply", "mask"]
+from engine.wire.capabilities import DEFAULT_CAPABILITIES, NAMES
 
-NAMES = [
-    "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
-    "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
-    "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW",
-    "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT",
-    "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
-    "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
-    "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE",
-    "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
-    "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
-]
-
-# Docker's default capability set (moby's oci/caps/defaults.go).
-DEFAULT_CAPABILITIES = (
-    "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW",
-    "CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE",
-    "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
-)
+__all__ = ["DEFAULT_CAPABILITIES", "NAMES", "apply", "mask", "resolve"]
 
 _PR_CAPBSET_READ = 23
 _PR_CAPBSET_DROP = 24
 _PR_CAP_AMBIENT = 47
 _PR_CAP_AMBIENT_CLEAR_ALL = 4
+
+
+def resolve(default: Sequence[str], add: Sequence[str], drop: Sequence[str]) -> tuple[str, ...]:
+    """Docker's rule (moby's oci/caps.TweakCapabilities): ``ALL`` added is every
+    capability but those dropped; ``ALL`` dropped leaves only those added; else the
+    default set without those dropped, plus those added."""
+    if "ALL" in add:
+        chosen = {c for c in NAMES if c not in drop}
+    elif "ALL" in drop:
+        chosen = set(add)
+    else:
+        chosen = {c for c in default if c not in drop} | set(add)
+    return tuple(c for c in NAMES if c in chosen)
 
 
 def mask(names: tuple[str, ...] | list[str]) -> int:
@@ -53,6 +53,8 @@ def apply(names: tuple[str, ...] | list[str], root_user: bool) -> None:
     bounding set needs CAP_SETPCAP, and a uid change clears the rest for
     non-root users as the kernel does for any setuid away from 0.
     """
+    from engine.helper.runtime import syscalls
+
     keep = mask(names)
     for cap in range(_last_cap() + 1):
         if not keep & (1 << cap):

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from engine import errors
@@ -83,8 +84,12 @@ def choose_mode(setup: CgroupSetup, forced: str = "") -> str:
     return "cgroup" if usable else "nodev"
 
 
-def container_capabilities(mode: str) -> tuple[str, ...]:
-    """Docker's default capabilities; without CAP_MKNOD where no cgroup says no to it."""
+def container_capabilities(mode: str, chosen: Sequence[str] | None = None
+                           ) -> tuple[str, ...]:
+    """Docker's default capabilities; without CAP_MKNOD where no cgroup says no to it.
+    ``chosen``: the set --cap-add/--cap-drop made of them (hostlimits.capability_set)."""
+    if chosen is not None:
+        return tuple(chosen)
     if mode == "cgroup":
         return capabilities.DEFAULT_CAPABILITIES
     return tuple(c for c in capabilities.DEFAULT_CAPABILITIES if c != "CAP_MKNOD")

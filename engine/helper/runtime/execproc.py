@@ -76,7 +76,8 @@ def main(argv: list[str]) -> int:
                                  hostname=request["hostname"], error_fd=error_fd,
                                  create_cwd=False, seccomp=seccomp,
                                  userns_fd=userns_fd,
-                                 keep=devices.container_capabilities(request["devices"]))
+                                 keep=devices.container_capabilities(
+                                     request["devices"], request.get("capabilities")))
         except init.SetupError as exc:
             init.fail(error_fd, str(exc), exc.code)
         except users.UserNotFound as exc:

@@ -189,7 +189,8 @@ def _probe(spec: RuntimeSpec, cdir: ContainerDir, pid: int, cgroup_paths: list[s
     timeout = check["timeout"] / SECOND
     out_r, out_w = os.pipe2(os.O_CLOEXEC)
     error_r, error_w = os.pipe2(os.O_CLOEXEC)
-    keep = devices.container_capabilities(device_mode(spec))  # before the root changes
+    # before the root changes
+    keep = devices.container_capabilities(device_mode(spec), spec.capabilities)
     try:
         seccomp = None if spec.seccomp == "unconfined" else syscallfilter.read(cdir.seccomp)
         procs = [os.open(os.path.join(path, "cgroup.procs"), os.O_WRONLY | os.O_CLOEXEC)

@@ -20,7 +20,16 @@ import struct
 import termios
 from dataclasses import dataclass
 
-from engine.helper.runtime import capabilities, devices, mounts, syscallfilter, userns, users
+from engine.helper.runtime import (
+    capabilities,
+    devices,
+    hostlimits,
+    mounts,
+    reaper,
+    syscallfilter,
+    userns,
+    users,
+)
 from engine.helper.runtime import syscalls as sc
 from engine.helper.runtime.spec import ContainerDir, RuntimeSpec
 from engine.helper.runtime.userns import Handoff, Prepared
@@ -141,6 +150,10 @@ def _setup_and_exec(spec: RuntimeSpec, cdir: ContainerDir, pipes: ChildPipes,
         os.dup2(pipes.stderr, 2)
 
     sc.mount(None, "/", None, sc.MS_REC | sc.MS_PRIVATE)
+    try:
+        hostlimits.apply_sysctls(spec.sysctls)  # as root, in the container's namespaces
+    except OSError as exc:
+        raise SetupError(str(exc)) from exc
     # Relative lowerdirs keep the overlay option string short with many layers.
     if remap is None:
         os.chdir(os.path.join(spec.layers_dir, "sha256"))
@@ -153,7 +166,9 @@ def _setup_and_exec(spec: RuntimeSpec, cdir: ContainerDir, pipes: ChildPipes,
     plan = mounts.plan_rootfs(rootfs=str(cdir.rootfs), lowerdirs=lowers,
                               upperdir=str(cdir.upper), workdir=str(cdir.work), binds=binds,
                               device_mode=device_mode,
-                              owner=None if remap is None else (*remap.root, remap.tty_gid))
+                              owner=None if remap is None else (*remap.root, remap.tty_gid),
+                              read_only=spec.read_only, workdir_in=spec.cwd or "/",
+                              shm_size=spec.shm_size or mounts.SHM_SIZE)
     mounts.apply(plan)
     if spec.hostname:
         sc.sethostname(spec.hostname)
@@ -163,11 +178,20 @@ def _setup_and_exec(spec: RuntimeSpec, cdir: ContainerDir, pipes: ChildPipes,
     mounts.mask_paths()
     if pipes.pty >= 0:
         _terminal(pipes.pty, spec)
+    try:
+        hostlimits.apply_ulimits(spec.ulimits)  # checked against the owner's at create
+    except (OSError, ValueError) as exc:
+        raise SetupError(f"cannot set the container's ulimits: {exc}") from exc
+    if spec.init:  # PID 1 stays ours, a reaper; the command is its child
+        reaper.fork_command(spec.args, stage1_gone=stage1_gone, seccomp=seccomp,
+                            userns_fd=-1 if remap is None else remap.fd)
+        stage1_gone = -1
 
     become_and_exec(args=spec.args, env=spec.env, user_spec=spec.user, cwd=spec.cwd or "/",
                     hostname=spec.hostname, error_fd=pipes.error, create_cwd=True,
                     seccomp=seccomp, userns_fd=-1 if remap is None else remap.fd,
-                    stage1_gone=stage1_gone, keep=devices.container_capabilities(device_mode))
+                    stage1_gone=stage1_gone, keep=devices.container_capabilities(device_mode,
+                                                              spec.capabilities))
 
 
 def become_and_exec(*, args: list[str], env: list[str], user_spec: str, cwd: str,
@@ -199,11 +223,13 @@ def become_and_exec(*, args: list[str], env: list[str], user_spec: str, cwd: str
         except OSError as exc:
             raise SetupError(f"cannot create working directory {cwd}: {exc.strerror}") from exc
 
-    capabilities.apply(keep, root_user=user.uid == 0)
+    capabilities.apply(keep, root_user=False)  # the bounding set, while we change user
     sc.prctl(_PR_SET_NO_NEW_PRIVS, 1)
     os.setgroups(list(user.groups))
     os.setgid(user.gid)
     os.setuid(user.uid)
+    if user.uid == 0:  # after the change: --cap-drop SETUID must not stop it
+        capabilities.apply(keep, root_user=True)
     try:
         os.chdir(cwd)
     except OSError as exc:

@@ -209,6 +209,7 @@ class Monitor:
         seccomp = self._seccomp()
         self.cgroup.create(Limits(
             memory=spec.memory, nano_cpus=spec.nano_cpus, pids=spec.pids_limit,
+            cpu_shares=spec.cpu_shares,
             devices=devices.CGROUP_RULES if self.device_mode == "cgroup" else None))
         ours: list[int] = []  # our ends, closed if the start fails
         theirs: list[int] = []  # the container's ends, closed once it has them

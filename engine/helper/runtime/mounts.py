@@ -47,6 +47,9 @@ READONLY_PATHS = (
 )
 
 
+SHM_SIZE = 64 << 20  # Docker's default /dev/shm
+
+
 class MountError(Exception):
     """A mount the user asked for cannot be made; str() says which and why."""
 
@@ -58,7 +61,7 @@ class MountStep:
     fstype: str | None
     flags: int = 0
     data: str | None = None
-    kind: str = "dir"  # what the target must be: dir | file
+    kind: str = "dir"  # what the target must be: dir | file; mkdir: only made
     tree: int = -1  # a detached mount tree (prepare_tree) to attach at the target
     fill_from: int = -1  # a volume's directory: filled with the image's files at the target
 
@@ -161,9 +164,10 @@ def _inside(rootfs: str, path: str) -> str:
 
 
 def plan_rootfs(*, rootfs: str, lowerdirs: list[str], upperdir: str, workdir: str,
-                binds: list[BindMount], shm_size: int = 64 << 20,
+                binds: list[BindMount], shm_size: int = SHM_SIZE,
                 mount_sysfs: bool = True, device_mode: str = "cgroup",
-                owner: tuple[int, int, int] | None = None) -> RootfsPlan:
+                owner: tuple[int, int, int] | None = None, read_only: bool = False,
+                workdir_in: str = "") -> RootfsPlan:
     """Everything mounted under ``rootfs`` before pivot_root, in order.
 
     ``lowerdirs`` are top layer first, as overlayfs wants them. The overlay is
@@ -172,7 +176,9 @@ def plan_rootfs(*, rootfs: str, lowerdirs: list[str], upperdir: str, workdir: st
     nodev too, and its nodes are the host's, bound (devices.py). ``owner`` (host
     uid and gid of container root, host gid of its tty group) is given for a
     container in a user namespace: /dev, /dev/shm and new ptys then belong to
-    container root.
+    container root. ``read_only`` (--read-only) makes the root filesystem itself
+    read-only last, once the mountpoints and the working directory ``workdir_in``
+    exist in it; what is mounted on it (volumes, tmpfs, /dev...) stays as it is.
     """
     nosuid_nodev_noexec = sc.MS_NOSUID | sc.MS_NODEV | sc.MS_NOEXEC
     dev_flags = sc.MS_NOSUID | sc.MS_STRICTATIME | (sc.MS_NODEV if device_mode == "nodev" else 0)
@@ -201,6 +207,11 @@ def plan_rootfs(*, rootfs: str, lowerdirs: list[str], upperdir: str, workdir: st
             continue
         steps.append(MountStep(None, _inside(rootfs, bind.target), None, kind=bind.kind,
                                tree=bind.tree, fill_from=bind.fill_from))
+    if read_only:
+        if workdir_in not in ("", "/"):
+            steps.append(MountStep(None, _inside(rootfs, workdir_in), None, kind="mkdir"))
+        steps.append(MountStep(None, rootfs, None,
+                               sc.MS_BIND | sc.MS_REMOUNT | sc.MS_RDONLY | sc.MS_NODEV))
     return RootfsPlan(rootfs, steps, device_mode)
 
 
@@ -240,6 +251,9 @@ def _ensure_target(target: str, kind: str, rootfs: str) -> int:
 def apply(plan: RootfsPlan, kernel: Kernel = LINUX) -> None:
     """Perform the plan in the current (private) mount namespace."""
     for step in plan.steps:
+        if step.kind == "mkdir":  # a directory, nothing mounted on it
+            os.close(_ensure_target(step.target, "dir", plan.rootfs))
+            continue
         if step.fill_from >= 0:
             _copy_up(step.target, step.fill_from, plan.rootfs)
         if step.tree >= 0:

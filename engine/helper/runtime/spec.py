@@ -100,6 +100,20 @@ class RuntimeSpec:
     # The probe the monitor runs (engine/containers/health.py): args, interval, timeout,
     # start_period, start_interval (ns), retries; None: no healthcheck
     healthcheck: dict[str, Any] | None = None
+    # Docker's host options (engine/wire/containerspec.py), checked at create by
+    # engine/helper/runtime/hostlimits.py
+    dns: list[str] = field(default_factory=list)
+    dns_search: list[str] = field(default_factory=list)
+    dns_options: list[str] = field(default_factory=list)
+    extra_hosts: list[str] = field(default_factory=list)  # "name:ip" (or host-gateway)
+    capabilities: list[str] | None = None  # the set after --cap-add/--cap-drop; None: default
+    init: bool = False  # a reaper as PID 1 (engine/helper/runtime/reaper.py)
+    cpu_shares: int | None = None
+    read_only: bool = False
+    shm_size: int | None = None  # bytes; None: 64 MiB
+    ulimits: list[dict[str, Any]] = field(default_factory=list)  # name, soft, hard
+    sysctls: list[str] = field(default_factory=list)  # "name=value"
+    mac_address: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -107,7 +121,8 @@ class RuntimeSpec:
     @classmethod
     def from_request(cls, id: str, owner_uid: int, request: ContainerSpec, *,
                      layers_dir: str, binds: list[Bind], cgroup_parent: str, seccomp: str,
-                     devices: str, userns: Userns | None) -> RuntimeSpec:
+                     devices: str, userns: Userns | None,
+                     capabilities: tuple[str, ...] | None = None) -> RuntimeSpec:
         """The record of a new container: the caller's checked request (the protocol's
         ContainerSpec, engine/wire/containerspec.py) with its defaults applied, and
         what the helper decided (``binds`` checked, paths, owner, namespaces)."""
@@ -125,6 +140,14 @@ class RuntimeSpec:
             log_max_files=request.log_max_files or 1, seccomp=seccomp, devices=devices,
             userns=userns,
             healthcheck=None if request.healthcheck is None else asdict(request.healthcheck),
+            dns=list(request.dns or []), dns_search=list(request.dns_search or []),
+            dns_options=list(request.dns_options or []),
+            extra_hosts=list(request.extra_hosts or []),
+            capabilities=None if capabilities is None else list(capabilities),
+            init=bool(request.init), cpu_shares=request.cpu_shares,
+            read_only=bool(request.read_only), shm_size=request.shm_size,
+            ulimits=[asdict(u) for u in request.ulimits or []],
+            sysctls=list(request.sysctls or []), mac_address=request.mac_address or "",
         )
 
     @classmethod

@@ -49,8 +49,10 @@ class ProgramCache:
         self._lock = threading.Lock()
         self._host: Host | None = None
 
-    def program(self, profile: str) -> Program:
-        """The program for ``profile`` (not "unconfined") on this host.
+    def program(self, profile: str, capabilities: Collection[str] | None = None) -> Program:
+        """The program for ``profile`` (not "unconfined") on this host, for a container
+        with ``capabilities`` (None: Docker's default set): the profile's conditions on
+        capabilities open calls such as mount to CAP_SYS_ADMIN.
 
         InvalidArgument names what is wrong with a bad profile; HelperError says
         libseccomp is missing.
@@ -59,6 +61,8 @@ class ProgramCache:
         if self._host is None:
             self._host = Host.current(self.capabilities)
         host = self._host
+        if capabilities is not None:
+            host = Host(host.arch, host.kernel, frozenset(capabilities))
         key = hashlib.sha256("\0".join(
             (_FORMAT, host.arch, f"{host.kernel[0]}.{host.kernel[1]}",
              ",".join(sorted(host.capabilities)), text)).encode()).hexdigest()
@@ -72,7 +76,8 @@ class ProgramCache:
                 self._memory[key] = found
         return found
 
-    def install(self, target: Path, profile: str) -> None:
+    def install(self, target: Path, profile: str,
+                capabilities: Collection[str] | None = None) -> None:
         """Write the container's filter file; none at all for "unconfined".
 
         A file that is already right is left alone: a start then only reads it
@@ -81,7 +86,7 @@ class ProgramCache:
         if profile == UNCONFINED:
             _unlink(target)
             return
-        data = syscallfilter.encode(self.program(profile))
+        data = syscallfilter.encode(self.program(profile, capabilities))
         try:
             with open(target, "rb") as f:
                 if f.read(len(data) + 1) == data:
