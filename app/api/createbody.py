@@ -195,7 +195,8 @@ def _stop_signal(value: Any) -> str:
         raise ApiError(400, str(exc)) from None
 
 
-def _network(host: dict[str, Any], networking: dict[str, Any]) -> tuple[str, list[str]]:
+def _network(host: dict[str, Any], networking: dict[str, Any]) -> tuple[str, list[str], str]:
+    """The container's own network, its aliases and IPv4 address there."""
     mode = host.get("NetworkMode") or "default"
     if mode.startswith("container:"):
         raise _refuse(f"HostConfig.NetworkMode={mode!r}",
@@ -205,7 +206,8 @@ def _network(host: dict[str, Any], networking: dict[str, Any]) -> tuple[str, lis
         mode = next(iter(endpoints))
     endpoint = endpoints.get(mode) or {}
     aliases = [str(a) for a in endpoint.get("Aliases") or []]
-    return mode, aliases
+    ipam = endpoint.get("IPAMConfig") or {}
+    return mode, aliases, str(ipam.get("IPv4Address") or "")
 
 
 def extra_endpoints(body: dict[str, Any]) -> list[tuple[str, list[str], str]]:
@@ -214,7 +216,7 @@ def extra_endpoints(body: dict[str, Any]) -> list[tuple[str, list[str], str]]:
     service in EndpointsConfig from API 1.44 on)."""
     host = body.get("HostConfig") or {}
     networking = body.get("NetworkingConfig") or {}
-    own, _ = _network(host, networking)
+    own, _, _ = _network(host, networking)
     found = []
     for name, endpoint in (networking.get("EndpointsConfig") or {}).items():
         if name == own or (name == "bridge" and own == "default"):
@@ -249,7 +251,7 @@ def container_config(body: dict[str, Any]) -> ContainerConfig:
     driver = log.get("Type") or ""
     if driver not in ("", "json-file", "local"):
         raise _refuse(f"log driver {driver!r}", "use json-file or local")
-    network, aliases = _network(host, networking)
+    network, aliases, address = _network(host, networking)
     entrypoint = _strings(body.get("Entrypoint"), "Entrypoint")
     if entrypoint == [""]:
         entrypoint = []  # docker's way to say "no entrypoint"
@@ -279,6 +281,7 @@ def container_config(body: dict[str, Any]) -> ContainerConfig:
         mounts=_mounts(body, host),
         network=network,
         network_aliases=aliases,
+        ipv4_address=address,
         stop_signal=_stop_signal(body.get("StopSignal")),
         stop_timeout=stop_timeout if isinstance(stop_timeout, int) else None,
         auto_remove=bool(host.get("AutoRemove")),

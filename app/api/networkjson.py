@@ -68,9 +68,9 @@ def _matches(pattern: str, name: str) -> bool:
         return pattern in name
 
 
-def create_options(body: dict[str, Any]) -> tuple[str, str, str]:
-    """(name, subnet, gateway) of a ``POST /networks/create`` body; what Skiff's
-    bridge networks cannot do is refused in one line rather than ignored."""
+def create_options(body: dict[str, Any]) -> tuple[str, str, str, str]:
+    """(name, subnet, gateway, IP range) of a ``POST /networks/create`` body; what
+    Skiff's bridge networks cannot do is refused in one line rather than ignored."""
     name = str(body.get("Name") or "").strip()
     if not name:
         raise InvalidArgument("network name must not be empty")
@@ -84,13 +84,13 @@ def create_options(body: dict[str, Any]) -> tuple[str, str, str]:
     configs = ipam.get("Config") or [] if isinstance(ipam, dict) else []
     if len(configs) > 1:
         raise InvalidArgument("a Skiff network has one subnet: give one IPAM Config entry")
-    subnet = gateway = ""
+    subnet = gateway = ip_range = ""
     if configs:
         config = configs[0] or {}
         subnet = str(config.get("Subnet") or "")
         gateway = str(config.get("Gateway") or "")
-        if config.get("IPRange") and config.get("IPRange") != subnet:
-            raise InvalidArgument("IPAM IPRange is not supported by Skiff: give a Subnet")
-        if gateway and not subnet:
-            raise InvalidArgument("a gateway needs a subnet: give IPAM Config Subnet too")
-    return name, subnet, gateway
+        ip_range = str(config.get("IPRange") or "")
+        if (gateway or ip_range) and not subnet:
+            raise InvalidArgument("a gateway or IP range needs a subnet: give IPAM Config "
+                                  "Subnet too")
+    return name, subnet, gateway, ip_range

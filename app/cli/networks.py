@@ -37,8 +37,10 @@ async def cmd_create(ctx: Context) -> int:
     if args.driver not in ("", "bridge"):
         raise UsageError(f"network driver {args.driver!r} is not supported: Skiff creates "
                          "bridge networks")
+    labels = dict(label.partition("=")[::2] for label in args.label)
     network = await ctx.engine.networks.create(args.name, subnet=args.subnet,
-                                              gateway=args.gateway)
+                                              gateway=args.gateway, labels=labels,
+                                              internal=args.internal, ip_range=args.ip_range)
     ctx.out.write(str(network.get("Id", args.name)) + "\n")
     return 0
 
@@ -132,6 +134,11 @@ def _b_create(p: argparse.ArgumentParser) -> None:
     p.add_argument("-d", "--driver", default="", help='Driver to manage the Network ("bridge")')
     p.add_argument("--subnet", default="", help="Subnet in CIDR format")
     p.add_argument("--gateway", default="", help="IPv4 Gateway for the master subnet")
+    p.add_argument("--ip-range", default="", help="Allocate container ip from a sub-range")
+    p.add_argument("--internal", action="store_true",
+                   help="Restrict external access to the network")
+    p.add_argument("--label", action="append", default=[],
+                   help="Set metadata on a network")
     p.add_argument("name", metavar="NETWORK")
 
 

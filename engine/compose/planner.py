@@ -147,13 +147,14 @@ def container_config(project: Project, service: str, image_id: str,
     networks = spec.get("networks") or {"default": None}
     first = next(iter(networks))
     aliases = [service, *((networks[first] or {}).get("aliases") or [])]
+    address = str((networks[first] or {}).get("ipv4_address") or "")
     network = str(project.networks[first]["name"]) if first in project.networks else ""
     mode = str(spec.get("network_mode") or "")
     if mode:
         if mode not in ("host", "none", "bridge"):
             raise InvalidArgument(f"{where}.network_mode: {mode} is not supported (use host, "
                                   "none, bridge or networks)")
-        network, aliases = mode, []
+        network, aliases, address = mode, [], ""
     stop_grace = spec.get("stop_grace_period")
     logging = spec.get("logging") or {}
     env = [k if v is None else f"{k}={v}" for k, v in (spec.get("environment") or {}).items()]
@@ -177,6 +178,7 @@ def container_config(project: Project, service: str, image_id: str,
         mounts=mounts,
         network=network,
         network_aliases=aliases,
+        ipv4_address=address,
         stop_signal=str(spec.get("stop_signal") or ""),
         stop_timeout=_duration_ns(stop_grace, f"{where}.stop_grace_period") // 1_000_000_000
         if stop_grace else None,

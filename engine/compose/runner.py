@@ -203,16 +203,16 @@ class Runner:
             self.progress("Container", name, "Creating")
             created = await self.engine.containers.create(
                 container_config(self.project, service, image_id, number=number), name)
+            await self._connect(service, created)
             self.progress("Container", name, "Created" if container is None else "Recreated")
             result.append(await self._start(created) if options.start else created)
         for extra in have.values():
             await self._remove(extra, timeout=None)
         return result
 
-    async def _start(self, container: Container) -> Container:
-        self.progress("Container", container.name, "Starting")
-        started = await self.engine.containers.start(container.id)
-        service = container.config.labels.get(SERVICE, "")
+    async def _connect(self, service: str, container: Container) -> None:
+        """The service's networks beyond its first, joined by the new container at each
+        start (before its process runs) from now on."""
         networks = self.project.services.get(service, {}).get("networks") or {}
         for key in list(networks)[1:]:
             aliases = [service, *((networks[key] or {}).get("aliases") or [])]
@@ -220,6 +220,10 @@ class Runner:
                                               container.id, aliases,
                                               str((networks[key] or {}).get("ipv4_address")
                                                   or ""))
+
+    async def _start(self, container: Container) -> Container:
+        self.progress("Container", container.name, "Starting")
+        started = await self.engine.containers.start(container.id)
         self.progress("Container", container.name, "Started")
         return started
 

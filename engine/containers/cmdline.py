@@ -37,6 +37,8 @@ def run_command(config: ContainerConfig, name: str = "", *, detach: bool = True)
         args += ["--network", config.network]
     for alias in config.network_aliases:
         args += ["--network-alias", alias]
+    if config.ipv4_address:
+        args += ["--ip", config.ipv4_address]
     if config.working_dir:
         args += ["-w", config.working_dir]
     if config.user:

@@ -116,6 +116,7 @@ class ContainerConfig:
     mounts: list[MountSpec] = field(default_factory=list)
     network: str = "default"  # default | bridge | none | host | <name>
     network_aliases: list[str] = field(default_factory=list)
+    ipv4_address: str = ""  # its address on its own (user-defined) network; "": any
     stop_signal: str = ""  # "" : the image's StopSignal, else SIGTERM
     stop_timeout: int | None = None
     auto_remove: bool = False

@@ -51,7 +51,8 @@ HANDLERS: dict[str, Handler] = {
     "container_create": lambda server, call: server.containers.create(
         call.args["id"], ContainerSpec.from_checked(call.args["spec"])),
     "container_start": lambda server, call: server.containers.start(
-        call.args["id"], bool(call.args["attach"]), call.fds, call.args["sources"]),
+        call.args["id"], bool(call.args["attach"]), call.fds, call.args["sources"],
+        call.args["networks"]),
     "container_attach": lambda server, call: server.containers.attach(call.args["id"]),
     "container_signal": lambda server, call: server.containers.signal(
         call.args["id"], call.args["signal"]),

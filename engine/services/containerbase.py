@@ -70,6 +70,27 @@ class ContainerBase:
         return await loop.run_in_executor(None, functools.partial(
             open_bind_sources, binds, create=start, skip_missing=not start))
 
+    def _start_request(self, record: ContainerRecord, sources: list[int],
+                       attach: bool = False) -> dict[str, Any]:
+        """container_start's request: with every network the container joins beyond its
+        own (engine/networkattachments.py) and its own one's address, so that all are
+        there before its process runs, and at every restart its monitor makes."""
+        request: dict[str, Any] = {"id": record.id, "sources": sources}
+        if attach:
+            request["attach"] = True
+        own = "bridge" if record.config.network == "default" else record.config.network
+        joins: list[dict[str, Any]] = []
+        if record.config.ipv4_address:
+            joins.append({"network": own, "ip": record.config.ipv4_address})
+        for attachment in self._s.network_attachments.of(record.id):
+            if attachment.network != own:
+                joins.append({"network": attachment.network,
+                              "aliases": list(attachment.aliases),
+                              "ip": attachment.ip or None})
+        if joins:
+            request["networks"] = joins
+        return request
+
     async def _wait_inactive(self, record: ContainerRecord, timeout: float | None,
                              wait_created: bool = False) -> None:
         """Until it stops, woken by the ChangeFeed (polling only what it cannot watch)."""

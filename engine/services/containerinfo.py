@@ -83,6 +83,9 @@ class ContainerInfo(ContainerBase):
                 networks.setdefault(name, {"Aliases": list(attachment.aliases) or None,
                                            "IPAddress": "", "IPPrefixLen": 0, "Gateway": "",
                                            "MacAddress": ""})
+        own = record.config.network
+        if record.config.ipv4_address and isinstance(networks.get(own), dict):
+            networks[own]["IPAMConfig"] = {"IPv4Address": record.config.ipv4_address}
         for name, attachment in attachments.items():
             if attachment.ip and name in networks:
                 networks[name]["IPAMConfig"] = {"IPv4Address": attachment.ip}

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import ipaddress
 import secrets
 import time
 from collections.abc import Sequence
 from dataclasses import replace
 
 from engine.containers import runspec
+from engine.containers.attachsession import AttachSession
 from engine.containers.checks import check_resources
 from engine.containers.config import ContainerConfig, MountSpec, Resources, RestartPolicy
 from engine.containers.logopts import user_defaults
@@ -79,6 +81,8 @@ class ContainerService(ContainerStreams, ContainerFiles, ContainerInfo):
         if config.image_id != image.id:
             config = replace(config, image_id=image.id)
         name = check_container_name(name) if name else generate_name(s.container_store.names())
+        if config.ipv4_address:
+            _check_address(config.network, config.ipv4_address)
         if not config.log_options:  # the user's cap, else Docker's local-driver one
             config = replace(config, log_options=user_defaults())
         config = replace(config, mounts=await self._resolve_mounts(config, image),
@@ -179,6 +183,27 @@ class ContainerService(ContainerStreams, ContainerFiles, ContainerInfo):
     # -- running ------------------------------------------------------------------------
     async def start(self, ref: str) -> Container:
         record = self._find(ref)
+        try:
+            return await self._start(record)
+        except SkiffError:
+            await self._remove_unstarted(record)
+            raise
+
+    async def start_attached(self, ref: str) -> AttachSession:
+        record = self._find(ref)
+        try:
+            return await super().start_attached(record.id)
+        except SkiffError:
+            await self._remove_unstarted(record)
+            raise
+
+    async def _remove_unstarted(self, record: ContainerRecord) -> None:
+        """As dockerd: an AutoRemove container that could not start goes (a client of
+        run --rm waits for its removal)."""
+        if record.config.auto_remove and not self._state(record).status.is_active:
+            await self._auto_remove(self._container(record))
+
+    async def _start(self, record: ContainerRecord) -> Container:
         async with self._lock(record.id):
             state = self._state(record)
             if state.status is Status.PAUSED:
@@ -188,7 +213,7 @@ class ContainerService(ContainerStreams, ContainerFiles, ContainerInfo):
             if state.status.is_active:
                 return self._container(record)
             with await self._bind_sources(record, start=True) as sources:
-                request = {"id": record.id, "sources": sources.sources}
+                request = self._start_request(record, sources.sources)
                 try:
                     await self._s.call(Verb.CONTAINER_START, request, sources.fds)
                 except ContainerNotFound:
@@ -199,10 +224,6 @@ class ContainerService(ContainerStreams, ContainerFiles, ContainerInfo):
                 except HelperLost:
                     if not await self._started_anyway(record):
                         raise
-            own = "bridge" if record.config.network == "default" else record.config.network
-            for attachment in self._s.network_attachments.of(record.id):
-                if attachment.network != own:  # that one the start itself connected
-                    await self._s.connect(record, attachment)
             return self._container(record)
 
     async def _started_anyway(self, record: ContainerRecord) -> bool:
@@ -339,6 +360,17 @@ class ContainerService(ContainerStreams, ContainerFiles, ContainerInfo):
                 record.id, replace(config, resources=resources, restart_policy=policy),
                 {**record.spec, **limits})
             return self._container(self._find(record.id))
+
+
+def _check_address(network: str, address: str) -> None:
+    """--ip: an IPv4 address, on a user-defined network (docker's rule and words)."""
+    try:
+        ipaddress.IPv4Address(address)
+    except ValueError:
+        raise InvalidArgument(f"invalid IPv4 address: {address}") from None
+    if network in ("", "default", "bridge", "host", "none"):
+        raise InvalidArgument("user specified IP address is supported on user defined "
+                              "networks only")
 
 
 def _seconds_since(timestamp: str) -> float:

@@ -33,7 +33,7 @@ class ContainerStreams(ContainerBase):
                 raise InvalidState(f"container {record.name} is already running; use attach")
             refuse_removing(record)
             with await self._bind_sources(record, start=True) as sources:
-                request = {"id": record.id, "attach": True, "sources": sources.sources}
+                request = self._start_request(record, sources.sources, attach=True)
                 try:
                     reply = await self._s.call(Verb.CONTAINER_START, request, sources.fds)
                 except ContainerNotFound:

@@ -35,14 +35,18 @@ class NetworkService:
         self._s = shared
 
     async def create(self, name: str, subnet: str = "", gateway: str = "",
-                     labels: dict[str, str] | None = None) -> dict[str, Any]:
-        """A user-defined bridge network; containers on it reach each other by name."""
+                     labels: dict[str, str] | None = None, *, internal: bool = False,
+                     ip_range: str = "") -> dict[str, Any]:
+        """A user-defined bridge network; containers on it reach each other by name.
+        ``internal``: and nothing else (no way out, no published ports); ``ip_range``:
+        the part of the subnet addresses are handed out from."""
         if name in ("bridge", "host", "none", "default"):
             raise Conflict(f"network with name {name} already exists")
         check_network_name(name)
         result: dict[str, Any] = await self._s.call(
             Verb.NETWORK_CREATE, {"name": name, "subnet": subnet or None,
-                               "gateway": gateway or None})
+                               "gateway": gateway or None, "ip_range": ip_range or None,
+                               "internal": internal})
         self._s.network_labels.set(name, dict(labels or {}))
         created = self._network_json(result)
         self._s.emit("network", "create", created["Id"], name=name, type="bridge")
@@ -161,6 +165,8 @@ class NetworkService:
                       for cid, info in (data.get("Containers") or {}).items() if cid in names}
         ipam = [{"Subnet": data["Subnet"], "Gateway": data["Gateway"]}] \
             if data.get("Subnet") else []
+        if ipam and data.get("IPRange"):
+            ipam[0]["IPRange"] = data["IPRange"]
         created = str(data.get("Created") or "")
         if name in PREDEFINED_NETWORKS:
             created = PredefinedNetworks(self._s.db).created(name, created)
@@ -169,7 +175,8 @@ class NetworkService:
             "Created": created, "Scope": "local",
             "Driver": data.get("Driver", "bridge"), "EnableIPv6": False,
             "IPAM": {"Driver": "default", "Options": {}, "Config": ipam},
-            "Internal": False, "Attachable": False, "Containers": containers,
+            "Internal": bool(data.get("Internal")), "Attachable": False,
+            "Containers": containers,
             "Options": {"com.docker.network.bridge.name": data.get("Bridge", "")}
             if data.get("Bridge") else {},
             "Labels": self._s.network_labels.get(name),

@@ -75,6 +75,12 @@ _HEADER = struct.Struct(">I")
 
 _SOURCES = Field("list[int]", required=False, max_items=MAX_FDS, minimum=0, maximum=127)
 
+# A network a container joins at start: its aliases there, the IPv4 address asked for.
+_JOIN = {"network": _str(NETWORK_NAME),
+         "aliases": Field("list[str]", required=False, pattern=HOSTNAME, max_items=32),
+         "ip": _str(IPV4, required=False)}
+
+
 class Verb(StrEnum):
     """Every verb of the protocol, as callers name it (never as a bare string); its
     schema is ``VERBS[verb]``, its handler engine/helper/verbs.py's ``HANDLERS[verb]``."""
@@ -126,7 +132,11 @@ VERBS: dict[str, dict[str, Field]] = {
     # With one descriptor per bind (not volume, not tmpfs) of the spec, opened by the
     # caller: "sources" says which bind (its index in the spec's binds) each one is.
     "container_start": {"id": _str(CONTAINER_ID), "attach": Field("bool", required=False),
-                        "sources": _SOURCES},
+                        "sources": _SOURCES,
+                        # Every network to join, the container's own first: joined before
+                        # its process starts, and kept across restarts by its monitor.
+                        "networks": Field("list[dict]", required=False, max_items=64,
+                                          items=_JOIN)},
     "container_attach": {"id": _str(CONTAINER_ID)},
     "container_signal": {"id": _str(CONTAINER_ID), "signal": _int(1, 64)},
     "container_stop": {"id": _str(CONTAINER_ID), "signal": _int(1, 64),
@@ -173,7 +183,9 @@ VERBS: dict[str, dict[str, Field]] = {
     "repair": {"ids": Field("list[str]", pattern=CONTAINER_ID, max_items=100000),
                "layers": Field("list[str]", pattern=DIGEST, max_items=100000, required=False)},
     "network_create": {"name": _str(NETWORK_NAME), "subnet": _str(IPV4_CIDR, required=False),
-                       "gateway": _str(IPV4, required=False)},
+                       "gateway": _str(IPV4, required=False),
+                       "ip_range": _str(IPV4_CIDR, required=False),
+                       "internal": Field("bool", required=False)},
     "network_remove": {"name": _str(NETWORK_NAME)},
     "network_list": {},
     "network_inspect": {"name": _str(NETWORK_NAME)},

@@ -37,15 +37,13 @@ async def inspect_network(request: web.Request) -> web.StreamResponse:
 @routes.post("/networks/create")
 async def create_network(request: web.Request) -> web.StreamResponse:
     body = await params.json_body(request)
-    name, subnet, gateway = create_options(body)
-    if body.get("Internal"):
-        raise ApiError(400, "internal networks are not supported by Skiff yet: create the "
-                            "network without Internal")
+    name, subnet, gateway, ip_range = create_options(body)
     labels = body.get("Labels") or {}
     if not isinstance(labels, dict):
         raise ApiError(400, "network Labels must be an object of strings")
     created = await engine_of(request).networks.create(
-        name, subnet, gateway, {str(k): str(v) for k, v in labels.items()})
+        name, subnet, gateway, {str(k): str(v) for k, v in labels.items()},
+        internal=bool(body.get("Internal")), ip_range=ip_range)
     return web.json_response({"Id": created["Id"], "Warning": ""}, status=201)
 
 

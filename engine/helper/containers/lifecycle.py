@@ -126,10 +126,12 @@ class Lifecycle(Binds, NetworkGlue):
                              restart_max=restart_max)
 
     def start(self, container_id: str, attach: bool = False, fds: list[int] | None = None,
-              sources: list[int] | None = None) -> dict[str, Any] | WithFds:
+              sources: list[int] | None = None,
+              networks: list[dict[str, Any]] | None = None) -> dict[str, Any] | WithFds:
         """Start it; with ``attach``, hand back a socket attached from its first byte.
 
-        ``fds`` are the caller's open bind sources (``sources``: which bind each is).
+        ``fds`` are the caller's open bind sources (``sources``: which bind each is);
+        ``networks`` the networks it joins beyond its own, and its own's address.
         """
         cdir = self._existing(container_id)
         status = self._live_status(cdir)
@@ -149,7 +151,7 @@ class Lifecycle(Binds, NetworkGlue):
         try:
             with contextlib.ExitStack() as starting:  # until the monitor runs
                 if spec.network == "sandbox":
-                    self._start_network(cdir, spec, starting)
+                    self._start_network(cdir, spec, starting, networks)
                 ours = theirs = None
                 if attach:
                     ours, theirs = socket.socketpair()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
+from typing import Any
 
 from engine.errors import HelperError
 from engine.helper.containers.base import ContainerBase
@@ -28,7 +29,8 @@ class NetworkGlue(ContainerBase):
     """Network set-up at start, and the warm-up that loads and repairs it."""
 
     def _start_network(self, cdir: ContainerDir, spec: RuntimeSpec,
-                       starting: contextlib.ExitStack) -> None:
+                       starting: contextlib.ExitStack,
+                       joins: list[dict[str, Any]] | None = None) -> None:
         """Sandbox, addresses, published ports, /etc files; NetworkSettings for inspect.
         ``starting`` keeps repairs away until the caller has the monitor running."""
         from engine.helper.network.plan import plan_network
@@ -41,7 +43,7 @@ class NetworkGlue(ContainerBase):
         starting.enter_context(self.networking().starting())
         settings = NetworkVerbs(self.root, self.uid, self.networking()).start_container(
             spec.id, plan, hostname=spec.hostname, name=spec.name, aliases=spec.aliases,
-            ports=ports, exposed=spec.exposed)
+            ports=ports, exposed=spec.exposed, joins=joins or [])
         cdir.write_json(cdir.path / "network.json", settings)
 
     def warm_up(self) -> None:

@@ -1,7 +1,8 @@
 """The helper's record of networks and their address allocations.
 
 One JSON file per network under the helper's network directory holds its
-owner, bridge, subnet and gateway and one endpoint per connected container:
+owner, bridge, subnet and gateway (and, if asked for, the range addresses are
+handed out from and whether it is internal) and one endpoint per connected container:
 its owner, the address, the names peers resolve it by, and the ports
 published to it. The whole netfilter rule set and every hosts file are
 rendered from these records. Owners are uids the helper took from its peer
@@ -94,9 +95,13 @@ class NetworkRecord:
     previous: dict[str, str] = field(default_factory=dict)  # released: id -> address
     created: str = field(default_factory=lambda: _now())  # RFC 3339, UTC; "" when unknown
     owner: int | None = 0  # uid; None for the shared default network
+    internal: bool = False  # no way in or out but its own containers
+    ip_range: IPv4Network | None = None  # where addresses are handed out; None: the subnet
 
     def __post_init__(self) -> None:
         check_gateway(self.subnet, self.gateway)
+        if self.ip_range is not None and not self.ip_range.subnet_of(self.subnet):
+            raise InvalidArgument(f"no matching subnet for range {self.ip_range}")
 
     @property
     def key(self) -> str:
@@ -131,6 +136,9 @@ class NetworkRecord:
                     and first <= int(IPv4Address(wanted)) <= last:
                 chosen = int(IPv4Address(wanted))
             else:
+                if self.ip_range is not None:  # chosen ones go in the range, asked ones anywhere
+                    first = max(first, int(self.ip_range.network_address))
+                    last = min(last, int(self.ip_range.broadcast_address))
                 chosen = self._next_free(used, first, last)
         address = IPv4Interface((chosen, self.subnet.prefixlen))
         endpoint = Endpoint(container_id, address)
@@ -150,7 +158,8 @@ class NetworkRecord:
                 candidate = first + (start - first + step) % size
                 if candidate not in avoid:
                     return candidate
-        raise Conflict(f"network {self.name} has no free address left in {self.subnet}")
+        raise Conflict(f"network {self.name} has no free address left in "
+                       f"{self.ip_range or self.subnet}")
 
     def release(self, container_id: str) -> Endpoint | None:
         endpoint = self.endpoints.pop(container_id, None)
@@ -172,6 +181,8 @@ class NetworkRecord:
             "previous": self.previous,
             "created": self.created,
             "owner": self.owner,
+            "internal": self.internal,
+            "ip_range": str(self.ip_range) if self.ip_range is not None else None,
         }
 
     @classmethod
@@ -188,6 +199,8 @@ class NetworkRecord:
             previous=dict(data.get("previous", {})),
             created=str(data.get("created") or ""),
             owner=_owner(data),
+            internal=bool(data.get("internal", False)),
+            ip_range=IPv4Network(data["ip_range"]) if data.get("ip_range") else None,
         )
 
 

@@ -56,7 +56,7 @@ from engine.helper.network.subnets import (
 )
 from engine.names import check_network_name
 
-__all__ = ["Networking", "PortRequest", "RepairReport", "StartedNetwork"]
+__all__ = ["Join", "Networking", "PortRequest", "RepairReport", "StartedNetwork"]
 
 SANDBOX = "netns"
 
@@ -72,6 +72,16 @@ class PortRequest(Protocol):
     def host_ip(self) -> str: ...
     @property
     def host_port(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class Join:
+    """A network a container joins at start beyond what its mode says (docker network
+    connect, compose's extra networks), or its own network's address (--ip)."""
+
+    network: str
+    aliases: tuple[str, ...] = ()
+    address: IPv4Address | None = None
 
 
 @dataclass(frozen=True)
@@ -130,23 +140,31 @@ class Networking:
         return record
 
     def create_network(self, name: str, subnet: IPv4Network | None = None,
-                       gateway: IPv4Address | None = None) -> NetworkRecord:
+                       gateway: IPv4Address | None = None, *, internal: bool = False,
+                       ip_range: IPv4Network | None = None) -> NetworkRecord:
         """Create one of the caller's networks: record, bridge, rules. The
-        default network ("bridge") is created by the first container that uses it."""
+        default network ("bridge") is created by the first container that uses it.
+        ``internal``: its containers reach each other and nothing else; ``ip_range``:
+        where in the subnet addresses are handed out."""
+        if ip_range is not None and subnet is None:
+            raise InvalidArgument("an IP range needs a subnet (--subnet) to belong to")
         if name in PREDEFINED:
             raise NameInUse(f"network with name {name} already exists")
         check_network_name(name)
         with self.ipam.transaction() as records:
             if record_key(name, self.uid) in records:
                 raise NameInUse(f"network with name {name} already exists")
-            record = self._new_record(records, name, self.uid, subnet, gateway)
+            record = self._new_record(records, name, self.uid, subnet, gateway,
+                                      internal=internal, ip_range=ip_range)
             links.ensure_bridge(record.bridge, record.subnet, record.gateway)
             records[record.key] = record
             self._apply(records)
         return record
 
     def _new_record(self, records: dict[str, NetworkRecord], name: str, owner: int | None,
-                    subnet: IPv4Network | None, gateway: IPv4Address | None) -> NetworkRecord:
+                    subnet: IPv4Network | None, gateway: IPv4Address | None, *,
+                    internal: bool = False,
+                    ip_range: IPv4Network | None = None) -> NetworkRecord:
         bridge = bridge_name(self.bridge_prefix, record_key(name, owner))
         if any(r.bridge == bridge for r in records.values()):
             raise Conflict(f"the bridge {bridge} that network {name} would get belongs to "
@@ -170,7 +188,7 @@ class Networking:
         if gateway is None:
             gateway = subnet.network_address + 1
         return NetworkRecord(name, bridge, subnet, gateway, user_defined=name != DEFAULT_NETWORK,
-                             owner=owner)
+                             owner=owner, internal=internal, ip_range=ip_range)
 
     def remove_network(self, name: str) -> None:
         """Remove one of the caller's networks with no containers: rules, bridge, record."""
@@ -191,20 +209,35 @@ class Networking:
 
     def start_container(self, container_id: str, plan: NetworkPlan, *, hostname: str,
                         name: str = "", aliases: Sequence[str] = (),
-                        ports: Sequence[PortRequest] = ()) -> StartedNetwork:
-        """Everything networking does at container start, undone on failure."""
+                        ports: Sequence[PortRequest] = (),
+                        joins: Sequence[Join] = ()) -> StartedNetwork:
+        """Everything networking does at container start, undone on failure: the
+        plan's network, then those ``joins`` adds, all before the process runs."""
+        wanted = {join.network: join for join in joins}
+        extra = [n for n in wanted if n not in plan.networks]
+        if extra and plan.mode != "bridge":
+            raise InvalidArgument(f"a container on the {plan.mode} network cannot be "
+                                  "connected to another network")
+        joined = (*plan.networks, *extra)
+        records = self.networks()
+        internal = {n for n in joined if n in records and records[n].internal}
+        # the default route goes through the first network that leads out, as docker's
+        route = next((n for n in joined if n not in internal), None)
         if plan.publish:
             self.check_ports(container_id, ports)
         try:
             if plan.sandbox:
                 create_sandbox(self.sandbox_path(container_id))
             endpoints = {}
-            for index, network in enumerate(plan.networks):
+            for index, network in enumerate(joined):
+                join = wanted.get(network, Join(network))
+                own = aliases if index < len(plan.networks) else ()
+                names = [n for n in (name, *own, *join.aliases) if n]
                 endpoints[network] = self.connect(container_id, network, hostname=hostname,
-                                                  names=[n for n in (name, *aliases) if n],
-                                                  default_route=index == 0)
+                                                  names=names, address=join.address,
+                                                  default_route=network == route)
             published: list[PublishedPort] = []
-            if plan.publish and plan.networks and ports:
+            if plan.publish and plan.networks and ports and plan.networks[0] not in internal:
                 published = self.publish(container_id, plan.networks[0], ports)
             files = self.write_files(container_id, hostname, plan)
         except BaseException:
@@ -442,7 +475,8 @@ class Networking:
         nets = [(r.bridge, r.subnet) for r in records.values()]
         dnats = [Dnat(cid, ep.address.ip, port) for r in records.values()
                  for cid, ep in r.endpoints.items() for port in ep.ports]
-        self.netfilter.apply(plan_rules(nets, dnats, self.bridge_prefix))
+        internal = {r.bridge for r in records.values() if r.internal}
+        self.netfilter.apply(plan_rules(nets, dnats, self.bridge_prefix, internal))
 
 
 def _published(port: PortRequest) -> PublishedPort:

@@ -17,11 +17,15 @@ What the rules do, per bridge B with subnet S:
   another Skiff network (isolation) and nothing else into B;
 - input: drop new connections to 127/8 arriving on B (route_localnet's hole;
   replies to masqueraded loopback clients arrive that way and must pass).
+
+An internal network (``docker network create --internal``) keeps only the
+traffic between its own containers: no NAT, no published ports, and forward
+drops everything into or out of B that does not stay on B.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 
@@ -80,8 +84,9 @@ class Rule:
 
 
 def plan_rules(networks: Sequence[tuple[str, IPv4Network]], dnats: Sequence[Dnat],
-               bridge_prefix: str) -> list[Rule]:
-    """Every rule for these (bridge, subnet) pairs and published ports.
+               bridge_prefix: str, internal: Collection[str] = ()) -> list[Rule]:
+    """Every rule for these (bridge, subnet) pairs and published ports; ``internal``
+    names the bridges of internal networks.
 
     Forward rules go in phases across all bridges (accepts before the
     isolation drops), so a DNATed connection from one network to a container
@@ -95,17 +100,21 @@ def plan_rules(networks: Sequence[tuple[str, IPv4Network]], dnats: Sequence[Dnat
                           ct_state="new,invalid,untracked", comment=f"net:{bridge}"))
     for bridge, _ in nets:
         tag = f"net:{bridge}"
-        rules.append(Rule("forward", "accept", oif=bridge, ct_state="established,related",
-                          comment=tag))
-        rules.append(Rule("forward", "accept", oif=bridge, ct_dnat=True, comment=tag))
+        if bridge not in internal:
+            rules.append(Rule("forward", "accept", oif=bridge,
+                              ct_state="established,related", comment=tag))
+            rules.append(Rule("forward", "accept", oif=bridge, ct_dnat=True, comment=tag))
         rules.append(Rule("forward", "accept", iif=bridge, oif=bridge, comment=tag))
     for bridge, _ in nets:
         rules.append(Rule("forward", "drop", iif=bridge, oif=ours, comment=f"net:{bridge}"))
     for bridge, _ in nets:
         tag = f"net:{bridge}"
-        rules.append(Rule("forward", "accept", iif=bridge, comment=tag))
+        rules.append(Rule("forward", "drop" if bridge in internal else "accept", iif=bridge,
+                          comment=tag))
         rules.append(Rule("forward", "drop", oif=bridge, comment=tag))
     for bridge, subnet in nets:
+        if bridge in internal:
+            continue
         tag = f"net:{bridge}"
         rules.append(Rule("postrouting", "masquerade", saddr=str(subnet), oif=bridge,
                           oif_not=True, comment=tag))

@@ -22,7 +22,7 @@ from typing import Any
 from engine.errors import ContainerNotFound, InvalidArgument, InvalidState, NetworkNotFound
 from engine.helper.network.ipam import Endpoint, Ipam, NetworkRecord, visible
 from engine.helper.network.netns import is_sandbox
-from engine.helper.network.networking import Networking, PortRequest, StartedNetwork
+from engine.helper.network.networking import Join, Networking, PortRequest, StartedNetwork
 from engine.helper.network.plan import NetworkPlan
 from engine.helper.network.policy import check_host_ports
 from engine.helper.network.ports import unprivileged_port_start
@@ -97,6 +97,8 @@ def network_json(record: NetworkRecord, uid: int) -> dict[str, Any]:
         "Gateway": str(record.gateway),
         "UserDefined": record.user_defined,
         "Created": record.created,
+        "Internal": record.internal,
+        "IPRange": str(record.ip_range) if record.ip_range is not None else "",
         "Containers": {cid: endpoint_json(record, ep)
                        for cid, ep in sorted(record.endpoints.items()) if ep.owner == uid},
     }
@@ -187,8 +189,10 @@ class NetworkVerbs:
             gateway = _parse(IPv4Address, args.get("gateway"), "gateway")
             if gateway is not None and subnet is None:
                 raise InvalidArgument("a gateway needs a subnet (--subnet) to belong to")
-            return network_json(self.net.create_network(args["name"], subnet, gateway),
-                                self.uid)
+            ip_range = _parse(IPv4Network, args.get("ip_range"), "IP range")
+            return network_json(self.net.create_network(
+                args["name"], subnet, gateway, internal=bool(args.get("internal")),
+                ip_range=ip_range), self.uid)
         if verb == "network_remove":
             self.net.remove_network(args["name"])
             return {}
@@ -223,8 +227,15 @@ class NetworkVerbs:
     def start_container(self, container_id: str, plan: NetworkPlan, *, hostname: str,
                         name: str = "", aliases: Sequence[str] = (),
                         ports: Sequence[PortRequest] = (),
-                        exposed: Sequence[str] = ()) -> dict[str, Any]:
-        """For the container service's start: set up, return NetworkSettings."""
+                        exposed: Sequence[str] = (),
+                        joins: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
+        """For the container service's start: set up, return NetworkSettings.
+        ``joins`` are container_start's checked "networks" (protocol.py)."""
+        wanted = [Join(j["network"], tuple(j.get("aliases") or ()),
+                       _parse(IPv4Address, j.get("ip"), "address")) for j in joins]
+        if any(j.aliases for j in wanted if j.network == DEFAULT_NETWORK):
+            raise InvalidArgument("network-scoped alias is supported only for containers "
+                                  "in user defined networks")
         started = self.net.start_container(container_id, plan, hostname=hostname, name=name,
-                                           aliases=aliases, ports=ports)
+                                           aliases=aliases, ports=ports, joins=wanted)
         return network_settings(started, self.net.networks(), exposed)

@@ -141,3 +141,21 @@ def test_record_validation() -> None:
         NetworkRecord("n", "b", IPv4Network("10.0.0.0/31"), IPv4Address("10.0.0.0"))
     with pytest.raises(InvalidArgument, match=r"no matching subnet for gateway 10\.0\.1\.1"):
         NetworkRecord("n", "b", IPv4Network("10.0.0.0/24"), IPv4Address("10.0.1.1"))
+
+
+def test_an_ip_range_bounds_what_is_handed_out(tmp_path: Path) -> None:
+    ipam = Ipam(tmp_path / "networks")
+    net = IPv4Network("10.89.0.0/24")
+    with ipam.transaction() as records:
+        records["appnet"] = NetworkRecord("appnet", "skiff-1", net, net.network_address + 1,
+                                          ip_range=IPv4Network("10.89.0.128/30"))
+    chosen = [ipam.allocate("appnet", f"c{i}").ip for i in range(4)]
+    assert sorted(chosen) == [IPv4Address(f"10.89.0.{n}") for n in (128, 129, 130, 131)]
+    with pytest.raises(Conflict, match=r"no free address left in 10\.89\.0\.128/30"):
+        ipam.allocate("appnet", "c4")
+    # an address asked for may lie anywhere in the subnet
+    assert ipam.allocate("appnet", "c5", IPv4Address("10.89.0.9")).ip == IPv4Address("10.89.0.9")
+    assert Ipam(tmp_path / "networks").read()["appnet"].ip_range == IPv4Network("10.89.0.128/30")
+    with pytest.raises(InvalidArgument, match=r"no matching subnet for range 10\.90\.0\.0/25"):
+        NetworkRecord("x", "skiff-2", net, net.network_address + 1,
+                      ip_range=IPv4Network("10.90.0.0/25"))

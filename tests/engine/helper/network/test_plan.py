@@ -212,3 +212,18 @@ def test_bad_port_requests() -> None:
         resolve_ports([_request(70000)], {})
     with pytest.raises(InvalidArgument, match="not an address of this host"):
         resolve_ports([_request(port, host_ip="192.0.2.250")], {})
+
+
+def test_an_internal_network_keeps_its_traffic_to_itself() -> None:
+    rules = plan_rules(NETS, [DNAT], "skiff", internal={"skiff-1"})
+    inner = [r for r in rules if r.comment == "net:skiff-1"]
+    assert [(r.chain, r.action, r.iif, r.oif) for r in inner if r.chain == "forward"] == [
+        ("forward", "accept", "skiff-1", "skiff-1"),  # between its own containers
+        ("forward", "drop", "skiff-1", "skiff*"),
+        ("forward", "drop", "skiff-1", ""),  # nothing out
+        ("forward", "drop", "", "skiff-1")]  # nothing in, not even replies or DNAT
+    assert not [r for r in inner if r.chain == "postrouting"]  # no NAT
+    # the other network is as it was
+    outer = [r for r in rules if r.comment == "net:skiff0"]
+    assert [r for r in outer if r.chain == "postrouting" and r.oif_not]
+    assert render_nft("skiff", rules).count('iifname "skiff-1" drop') == 1

@@ -1,0 +1,64 @@
+"""Networks through the real docker CLI (28.x) and ``skiff serve``: addresses chosen at
+create, several networks at once, internal networks, address ranges."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Callable
+
+import pytest
+
+pytestmark = pytest.mark.root
+
+Docker = Callable[..., subprocess.CompletedProcess[str]]
+
+
+def _ok(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 0, f"{result.args}: {result.stderr}"
+    return result.stdout
+
+
+def test_run_with_an_address_on_two_networks(docker_cli: Docker) -> None:
+    _ok(docker_cli("network", "create", "--subnet", "10.231.51.0/24", "clinet-a"))
+    _ok(docker_cli("network", "create", "--subnet", "10.231.52.0/24", "clinet-b"))
+    try:
+        # docker 28 sends both networks in one create (EndpointsConfig): each address
+        # is there when the process starts.
+        out = _ok(docker_cli("run", "--rm", "--network", "name=clinet-a,ip=10.231.51.7",
+                             "--network", "name=clinet-b,ip=10.231.52.8,alias=bee",
+                             "busybox", "ip", "-4", "-o", "addr", "show"))
+        assert "10.231.51.7/24" in out and "10.231.52.8/24" in out
+        _ok(docker_cli("run", "-d", "--name", "clinet-c", "--network", "clinet-a",
+                       "--ip", "10.231.51.9", "busybox", "sleep", "30"))
+        found = json.loads(_ok(docker_cli("inspect", "clinet-c")))[0]
+        settings = found["NetworkSettings"]["Networks"]["clinet-a"]
+        assert settings["IPAddress"] == "10.231.51.9"
+        assert settings["IPAMConfig"]["IPv4Address"] == "10.231.51.9"
+        taken = docker_cli("run", "--rm", "--network", "clinet-a", "--ip", "10.231.51.9",
+                           "busybox", "true")
+        assert taken.returncode != 0 and "10.231.51.9 is already in use" in taken.stderr
+        bridge = docker_cli("run", "--rm", "--ip", "10.88.0.50", "busybox", "true")
+        assert "supported on user defined networks only" in bridge.stderr
+    finally:
+        docker_cli("rm", "-f", "clinet-c")
+        docker_cli("network", "rm", "clinet-a", "clinet-b")
+
+
+def test_an_internal_network_with_an_ip_range(docker_cli: Docker) -> None:
+    _ok(docker_cli("network", "create", "--internal", "--subnet", "10.231.53.0/24",
+                   "--ip-range", "10.231.53.32/28", "--label", "team=nets", "clinet-in"))
+    try:
+        [found] = json.loads(_ok(docker_cli("network", "inspect", "clinet-in")))
+        assert found["Internal"] is True and found["Labels"] == {"team": "nets"}
+        assert found["IPAM"]["Config"] == [{"Subnet": "10.231.53.0/24",
+                                            "Gateway": "10.231.53.1",
+                                            "IPRange": "10.231.53.32/28"}]
+        listed = _ok(docker_cli("network", "ls", "--filter", "name=clinet-in",
+                                "--format", "{{.Name}} {{.Internal}}"))
+        assert listed.split() == ["clinet-in", "true"]
+        out = _ok(docker_cli("run", "--rm", "--network", "clinet-in", "busybox", "sh", "-c",
+                             "ip route; ip -4 -o addr show eth0"))
+        assert "default" not in out and "inet 10.231.53.3" in out
+    finally:
+        docker_cli("network", "rm", "clinet-in")
