@@ -137,7 +137,9 @@ def _unpack_into(
                 "diff_id: the image is damaged; pull it again"
             )
         extractor.finish()
-        # Counted on disk: later entries may have replaced earlier files.
+        if not extractor.replaced:
+            return extractor.file_bytes
+        # Counted on disk: later entries replaced earlier files.
         return tree_size(root)
     finally:
         os.close(root)

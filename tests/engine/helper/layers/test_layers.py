@@ -313,6 +313,51 @@ def test_later_entries_replace_earlier_ones_without_writing_through(layers: Path
     assert temp_leftovers(layers) == []
 
 
+def test_the_size_counts_what_is_left_after_replacements(layers: Path) -> None:
+    _, plain = unpack(layers, [file("f", b"12345"), hard("h", "f"), dir_("d"),
+                               file("d/x", b"1234")])
+    assert plain == 9  # the hard link counted once
+    diff_id, replaced = unpack(layers, [
+        file("f", b"12345"), hard("h", "f"), file("g", b"abc"), file("g", b"xy"),
+        dir_("d"), file("d/x", b"1234"), file("d", b"z"),
+    ])
+    assert replaced == 5 + 2 + 1 == layer_size(layers, diff_id)
+
+
+def test_entries_alternating_between_many_directories(layers: Path) -> None:
+    members: list[Member] = [dir_(f"d{i}") for i in range(50)]
+    members += [file(f"d{i}/f{n}", f"{i}.{n}".encode()) for n in range(3) for i in range(50)]
+    diff_id, size = unpack(layers, members)
+    root = layer_path(layers, diff_id)
+    for i in range(50):
+        assert sorted(os.listdir(root / f"d{i}")) == ["f0", "f1", "f2"]
+        assert (root / f"d{i}/f2").read_bytes() == f"{i}.2".encode()
+    assert size == sum(len(f"{i}.{n}") for n in range(3) for i in range(50))
+
+
+# Directories the extractor still holds open, replaced by a later entry: what comes
+# after must go by the new entry, never through the directory that was there.
+REPLACED_OPEN_DIRS = [
+    Case("symlink-replaces-open-dir",
+         [dir_("d"), file("d/f", b"x"), sym("d", OUTSIDE), file("d/g", b"x")]),
+    Case("symlink-replaces-open-parent",
+         [dir_("a/b"), file("a/b/f", b"x"), sym("a", OUTSIDE), file("a/b/g", b"x")]),
+    Case("file-replaces-open-dir",
+         [dir_("d"), file("d/f", b"x"), file("d", b"x"), file("d/g", b"x")]),
+]
+
+
+@pytest.mark.parametrize("case", REPLACED_OPEN_DIRS, ids=[c.id for c in REPLACED_OPEN_DIRS])
+def test_entries_under_a_replaced_open_directory_are_refused(
+        layers: Path, outside: Path, case: Case) -> None:
+    before = snapshot(outside)
+    tar = tar_bytes(_aimed(case, outside))
+    with pytest.raises(LayerError, match="refusing the layer"):
+        unpack_layer(io.BytesIO(tar), layers, diff_id=digest(tar))
+    assert snapshot(outside) == before
+    assert temp_leftovers(layers) == []
+
+
 def test_busybox_rootfs_runs_in_a_chroot(layers: Path) -> None:
     busybox = Path("/bin/busybox").read_bytes()
     applets = subprocess.run(["/bin/busybox", "--list"], check=True, capture_output=True,
