@@ -1,28 +1,34 @@
-"""Pull benchmark: Skiff's pull+unpack against podman and skopeo+umoci.
+"""Pull benchmark: ``skiff pull`` against ``podman pull`` (and skopeo + umoci), from a
+registry on the loopback.
 
-Builds a multi-layer image of about 100 MB (incompressible random files,
-compressible text, many small files; base layer /bin/busybox) with umoci,
-pushes it with skopeo to a docker-registry started on 127.0.0.1 with a
-temporary storage directory, then times, each from an empty store:
+Two images, built with umoci and pushed with skopeo to a docker-registry started on
+127.0.0.1 with a temporary storage directory:
 
-- ``skiff``: ``Engine.pull`` (download, verify, unpack every layer through the
-  helper), or the registry service with the unpacker in threads when the
-  engine cannot start;
-- ``podman pull`` into a temporary ``--root`` (download and apply layers);
-- ``skopeo copy`` into an OCI layout followed by ``umoci unpack``.
+- ``random``: ~90 MB of incompressible data in three layers (what the network and the
+  digests cost);
+- ``rootfs``: ~130 MB of compressible content in thousands of small files, most of
+  it in one layer, like a Debian root filesystem (what decompression and creating
+  files cost).
 
-Runs alternate between the tools; the table gives the median and the best.
-Everything (registry process, stores, image) is removed at the end. Needs
-root (unpacking layers), docker-registry, skopeo and umoci; podman is used
-when installed. Only loopback traffic.
+Each pull starts from an empty store and is one command, start-up included:
+``skiff pull`` (the helper started for it and gone after), ``podman pull`` into a
+temporary ``--root``, ``skopeo copy`` into an OCI layout then ``umoci unpack``. The
+contenders alternate; the table gives the median and the best, the CPU time each
+pull took (all its processes, from a cpuacct cgroup of its own: on a loaded machine
+the steadier figure), and the ratio skiff / podman (target: at most 0.8). Then a
+second ``skiff pull`` of each image into the store that already has it: layers
+already present must cost nothing.
 
-    .venv/bin/python benchmarks/pull.py [--size-mb 100] [--layers 5] [--runs 3]
+Everything (registry process, stores, images) is removed at the end. Needs root
+(unpacking layers), docker-registry, skopeo and umoci; podman when installed. Only
+loopback traffic.
+
+    .venv/bin/python benchmarks/pull.py [--runs 3] [--image random|rootfs ...]
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import io
 import json
 import os
@@ -45,74 +51,117 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
+from benchmarks.isolation import private_world  # noqa: E402
+
 REGISTRY_BIN = "/usr/bin/docker-registry"
 BUSYBOX = Path("/bin/busybox")
+TARGET = 0.8
 _WORDS = ["container", "layer", "image", "registry", "digest", "manifest", "overlay",
           "namespace", "cgroup", "skiff", "busybox", "tarball", "gzip", "index", "platform",
-          "token", "blob", "mount", "pivot", "root"]
+          "token", "blob", "mount", "pivot", "root", "usr", "lib", "share", "doc", "locale",
+          "man", "bin", "etc", "var", "include", "python", "perl", "debian", "copyright"]
 
 
-# -- the image -------------------------------------------------------------------------
+# -- the images ------------------------------------------------------------------------
 
 
-def _text(rng: random.Random, size: int) -> bytes:
-    """Compressible, log-like text (gzip gets it to roughly a quarter)."""
-    out = io.StringIO()
-    written = 0
-    while written < size:
-        line = f"{rng.randrange(10**9):09d} " + " ".join(rng.choices(_WORDS, k=12)) + "\n"
-        out.write(line)
-        written += len(line)
-    return out.getvalue().encode()[:size]
+class LayerTar:
+    """A layer's tar, written into memory, with plain defaults for every entry."""
+
+    def __init__(self) -> None:
+        self.buffer = io.BytesIO()
+        self.tar = tarfile.open(  # noqa: SIM115 - closed by bytes()
+            fileobj=self.buffer, mode="w", format=tarfile.PAX_FORMAT)
+        self.dirs: set[str] = set()
+
+    def dir(self, name: str) -> None:
+        parent = name.rpartition("/")[0]
+        if parent and parent not in self.dirs:
+            self.dir(parent)
+        if name not in self.dirs:
+            self.dirs.add(name)
+            self._add(name, tarfile.DIRTYPE, 0o755)
+
+    def file(self, name: str, data: bytes, mode: int = 0o644) -> None:
+        self.dir(name.rpartition("/")[0])
+        self._add(name, tarfile.REGTYPE, mode, data)
+
+    def link(self, name: str, target: str, kind: bytes = tarfile.SYMTYPE) -> None:
+        self._add(name, kind, 0o777, link=target)
+
+    def _add(self, name: str, kind: bytes, mode: int, data: bytes = b"",
+             link: str = "") -> None:
+        info = tarfile.TarInfo(name)
+        info.type, info.mode, info.mtime, info.linkname = kind, mode, 1_700_000_000, link
+        info.size = len(data) if kind == tarfile.REGTYPE else 0
+        self.tar.addfile(info, io.BytesIO(data) if kind == tarfile.REGTYPE else None)
+
+    def bytes(self) -> bytes:
+        self.tar.close()
+        return self.buffer.getvalue()
 
 
-def _layer_tar(index: int, size: int, rng: random.Random) -> bytes:
-    """One layer: ~60% random bytes in a few big files, ~30% text, ~10% small files."""
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        def add(name: str, data: bytes | None = None, mode: int = 0o644) -> None:
-            info = tarfile.TarInfo(name)
-            info.mtime, info.mode = 1_700_000_000, mode
-            if data is None:
-                info.type, info.mode = tarfile.DIRTYPE, 0o755
-                tar.addfile(info)
-            else:
-                info.size = len(data)
-                tar.addfile(info, io.BytesIO(data))
-
-        base = f"data/layer{index}"
-        add("data")
-        add(base)
-        random_part, text_part = int(size * 0.6), int(size * 0.3)
-        chunks = 3
-        for n in range(chunks):
-            add(f"{base}/blob{n}.bin", rng.randbytes(random_part // chunks))
-        add(f"{base}/log.txt", _text(rng, text_part))
-        add(f"{base}/small")
-        small = max(1, (size - random_part - text_part) // 4096)
-        for n in range(small):
-            data = _text(rng, 2048) + rng.randbytes(2048)
-            add(f"{base}/small/f{n:05d}", data)
-    return buffer.getvalue()
+def busybox_layer() -> bytes:
+    layer = LayerTar()
+    layer.file("bin/busybox", BUSYBOX.read_bytes(), 0o755)
+    for applet in ("sh", "ls", "cat", "echo", "true"):
+        layer.link(f"bin/{applet}", "busybox")
+    return layer.bytes()
 
 
-def build_image(workdir: Path, size_mb: int, layers: int) -> Path:
-    """An OCI layout (tag latest): busybox base layer plus ``layers`` data layers."""
-    layout = workdir / "oci"
+def random_layers(rng: random.Random, total_mb: int, count: int) -> list[bytes]:
+    """``count`` layers of incompressible data in a few big files each."""
+    per_layer = (total_mb << 20) // count
+    layers = []
+    for index in range(count):
+        layer = LayerTar()
+        for n in range(3):
+            layer.file(f"data/layer{index}/blob{n}.bin", rng.randbytes(per_layer // 3))
+        layers.append(layer.bytes())
+    return layers
+
+
+def rootfs_layers(rng: random.Random, total_mb: int) -> list[bytes]:
+    """A root filesystem's worth of small files: ~90 % of it in the first layer.
+
+    File sizes are spread like a distribution's (most under 8 KB, some large), in
+    about 1,400 directories, written a directory at a time as a tar of a real tree
+    is; contents are text and, for one file in five, half-random "binaries" (gzip
+    takes the whole to about a quarter). Symlinks and hard links as a system has them.
+    """
+    corpus = " ".join(rng.choices(_WORDS, k=1 << 20)).encode()
+    total = total_mb << 20
+    layers = []
+    for share, top in ((0.9, "usr"), (0.1, "opt")):
+        files: list[tuple[str, bytes]] = []
+        written = 0
+        while written < total * share:
+            number = len(files)
+            size = min(int(rng.lognormvariate(8.0, 1.4)), 4 << 20)
+            start = rng.randrange(len(corpus) - size) if size < len(corpus) else 0
+            data = corpus[start:start + size]
+            if number % 5 == 0:
+                data = data[: size // 2] + rng.randbytes(size - size // 2)
+            where = f"{top}/{rng.choice(('lib', 'share', 'bin'))}/pkg{rng.randrange(150):03d}"
+            files.append((f"{where}/d{rng.randrange(3)}/file{number:05d}", data))
+            written += len(data)
+        layer = LayerTar()
+        for number, (path, data) in enumerate(sorted(files)):
+            layer.file(path, data, 0o755 if number % 5 == 0 else 0o644)
+            if number % 50 == 1:
+                layer.link(f"{path}.link", path.rpartition("/")[2])
+            if number % 97 == 2:
+                layer.link(f"{path}.hard", path, tarfile.LNKTYPE)
+        layers.append(layer.bytes())
+    return layers
+
+
+def build_image(workdir: Path, name: str, layers: list[bytes]) -> Path:
+    """An OCI layout (tag latest) of the busybox layer plus ``layers``."""
+    layout = workdir / f"oci-{name}"
     _run(["umoci", "init", "--layout", str(layout)])
     _run(["umoci", "new", "--image", f"{layout}:latest"])
-    rng = random.Random(1234)
-    base = io.BytesIO()
-    with tarfile.open(fileobj=base, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        tar.add(BUSYBOX, arcname="bin/busybox")
-        for applet in ("sh", "ls", "cat", "echo"):
-            info = tarfile.TarInfo(f"bin/{applet}")
-            info.type, info.linkname, info.mode = tarfile.SYMTYPE, "busybox", 0o777
-            tar.addfile(info)
-    tars = [base.getvalue()]
-    per_layer = (size_mb << 20) // layers
-    tars.extend(_layer_tar(i, per_layer, rng) for i in range(layers))
-    for number, data in enumerate(tars):
+    for number, data in enumerate([busybox_layer(), *layers]):
         path = workdir / f"layer{number}.tar"
         path.write_bytes(data)
         _run(["umoci", "raw", "add-layer", "--image", f"{layout}:latest", str(path)])
@@ -120,6 +169,12 @@ def build_image(workdir: Path, size_mb: int, layers: int) -> Path:
     _run(["umoci", "config", "--image", f"{layout}:latest", "--config.cmd", "sh"])
     _run(["umoci", "gc", "--layout", str(layout)])
     return layout
+
+
+IMAGES: dict[str, tuple[str, Callable[[random.Random], list[bytes]]]] = {
+    "random": ("~90 MB incompressible, 3 layers", lambda rng: random_layers(rng, 90, 3)),
+    "rootfs": ("~130 MB of small compressible files", lambda rng: rootfs_layers(rng, 130)),
+}
 
 
 # -- the registry --------------------------------------------------------------------------
@@ -170,81 +225,145 @@ class Registry:
 # -- the contenders -----------------------------------------------------------------------
 
 
-def skiff_pull(ref: str, root: Path) -> str:
-    """Engine.pull into a fresh root (the registry service directly without an engine)."""
-    try:
-        from engine.engine import Engine
-    except ImportError:
-        asyncio.run(_service_pull(ref, root))
-        return "RegistryService + unpack_layer"
-
-    async def through_engine() -> None:
-        async with Engine(root) as engine:
-            await engine.pull(ref)
-
-    asyncio.run(through_engine())
-    return "Engine.pull"
+def skiff_pull(ref: str, root: Path) -> None:
+    """``skiff pull`` into ``root`` (SKIFF_ROOT, set by private_world)."""
+    _run([sys.executable, "-m", "app.cli", "pull", "-q", ref], cwd=REPO_ROOT)
 
 
-async def _service_pull(ref: str, root: Path) -> None:
-    from engine.db import Database
-    from engine.helper.layers import unpack_layer
-    from engine.images.blobs import BlobStore
-    from engine.images.model import Layer
-    from engine.images.reference import Reference
-    from engine.images.store import ImageStore
-    from engine.registry.credentials import CredentialStore
-    from engine.registry.service import RegistryService
-
-    db = Database(root / "skiff.db")
-    blobs = BlobStore(root)
-    service = RegistryService(blobs, ImageStore(db, blobs),
-                              CredentialStore(root / "auth.json", fallbacks=[]))
-
-    async def unpack(layer: Layer) -> None:
-        def work() -> None:
-            with blobs.open(layer.digest) as source:
-                unpack_layer(source, root / "layers", diff_id=layer.diff_id,
-                             digest=layer.digest)
-        await asyncio.to_thread(work)
-
-    try:
-        await service.pull(Reference.parse(ref), unpack=unpack)
-    finally:
-        db.close()
+def podman_pull(ref: str, root: Path) -> None:
+    _run(["podman", *_podman_storage(root), "pull", "-q", "--tls-verify=false", ref])
 
 
-def podman_pull(ref: str, root: Path) -> str:
-    storage = ["--root", str(root / "storage"), "--runroot", str(root / "run"),
-               "--storage-driver", "overlay"]
-    try:
-        _run(["podman", *storage, "pull", "-q", "--tls-verify=false", ref])
-    finally:
-        subprocess.run(["podman", *storage, "system", "reset", "-f"], capture_output=True)
-    return "podman pull"
+def podman_clean(root: Path) -> None:
+    subprocess.run(["podman", *_podman_storage(root), "system", "reset", "-f"],
+                   capture_output=True)
 
 
-def skopeo_umoci(ref: str, root: Path) -> str:
+def _podman_storage(root: Path) -> list[str]:
+    return ["--root", str(root / "storage"), "--runroot", str(root / "run"),
+            "--storage-driver", "overlay"]
+
+
+def skopeo_umoci(ref: str, root: Path) -> None:
     _run(["skopeo", "--insecure-policy", "copy", "-q", "--src-tls-verify=false",
           f"docker://{ref}", f"oci:{root / 'oci'}:latest"])
     _run(["umoci", "unpack", "--image", f"{root / 'oci'}:latest", str(root / "bundle")])
-    return "skopeo copy + umoci unpack"
 
 
 # -- running -------------------------------------------------------------------------------
 
 
-def _run(argv: list[str]) -> None:
-    done = subprocess.run(argv, capture_output=True, text=True)
+class CpuAccount:
+    """A cpuacct cgroup (v1) that the contenders' processes run in, and its CPU time."""
+
+    def __init__(self) -> None:
+        self.path = Path(f"/sys/fs/cgroup/cpuacct/skiff-bench-pull-{os.getpid()}")
+        try:
+            self.path.mkdir(exist_ok=True)
+        except OSError:
+            self.path = Path()
+
+    def enter(self) -> None:
+        """In a child before exec: join the cgroup."""
+        if self.path != Path():
+            (self.path / "cgroup.procs").write_text("0")
+
+    def seconds(self) -> float:
+        if self.path == Path():
+            return float("nan")
+        return int((self.path / "cpuacct.usage").read_text()) / 1e9
+
+    def remove(self) -> None:
+        if self.path != Path():
+            try:
+                self.path.rmdir()
+            except OSError as e:
+                print(f"cannot remove {self.path}: {e.strerror}", file=sys.stderr)
+
+
+ACCOUNT: CpuAccount | None = None
+
+
+def _run(argv: list[str], cwd: Path | None = None) -> None:
+    enter = ACCOUNT.enter if ACCOUNT is not None else None
+    done = subprocess.run(argv, capture_output=True, text=True, cwd=cwd, preexec_fn=enter)
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(argv)} failed ({done.returncode}): {done.stderr}")
 
 
+def _timed(pull: Callable[[str, Path], None], ref: str, root: Path) -> tuple[float, float]:
+    """Wall and CPU seconds of one pull."""
+    assert ACCOUNT is not None
+    os.sync()  # the previous run's writes are not this one's to pay for
+    cpu = ACCOUNT.seconds()
+    start = time.perf_counter()
+    pull(ref, root)
+    return time.perf_counter() - start, ACCOUNT.seconds() - cpu
+
+
+def bench_image(workdir: Path, registry: Registry, name: str, runs: int) -> float | None:
+    """Push image ``name``, time the contenders on it; the ratio skiff / podman."""
+    what, make = IMAGES[name]
+    print(f"\n== {name}: {what}", flush=True)
+    layout = build_image(workdir, name, make(random.Random(1234)))
+    ref = f"{registry.host}/bench/{name}:latest"
+    _run(["skopeo", "--insecure-policy", "copy", "-q", "--dest-tls-verify=false",
+          f"oci:{layout}:latest", f"docker://{ref}"])
+    shutil.rmtree(layout)
+    manifest = json.loads(subprocess.run(
+        ["skopeo", "inspect", "--raw", "--tls-verify=false", f"docker://{ref}"],
+        capture_output=True, text=True, check=True).stdout)
+    compressed = sum(layer["size"] for layer in manifest["layers"])
+    print(f"{len(manifest['layers'])} layers, {compressed / 1e6:.1f} MB compressed", flush=True)
+
+    contenders: list[tuple[str, Callable[[str, Path], None]]] = [("skiff", skiff_pull)]
+    if shutil.which("podman"):
+        contenders.append(("podman", podman_pull))
+    contenders.append(("skopeo+umoci", skopeo_umoci))
+    times: dict[str, list[float]] = {contender: [] for contender, _ in contenders}
+    cpu: dict[str, list[float]] = {contender: [] for contender, _ in contenders}
+    again: list[float] = []
+    for run in range(runs):
+        for contender, pull in contenders:
+            root = workdir / f"{contender}-{name}-{run}"
+            root.mkdir()
+            try:
+                with private_world(root):
+                    wall, used = _timed(pull, ref, root)
+                    times[contender].append(wall)
+                    cpu[contender].append(used)
+                    if contender == "skiff":
+                        again.append(_timed(pull, ref, root)[0])
+            finally:
+                if contender == "podman":
+                    podman_clean(root)
+                shutil.rmtree(root, ignore_errors=True)
+            print(f"  run {run + 1}: {contender:<14} {times[contender][-1]:6.2f} s "
+                  f"(CPU {cpu[contender][-1]:.2f} s)", flush=True)
+
+    print(f"{'contender':<14} {'median s':>9} {'best s':>8} {'MB/s':>7} {'CPU s':>7}")
+    for contender, _ in contenders:
+        median = statistics.median(times[contender])
+        print(f"{contender:<14} {median:9.2f} {min(times[contender]):8.2f} "
+              f"{compressed / 1e6 / median:7.1f} {statistics.median(cpu[contender]):7.2f}")
+    print(f"{'skiff again':<14} {statistics.median(again):9.2f} {min(again):8.2f}"
+          "  (every layer present)")
+    if "podman" not in times:
+        print("podman is not installed: no ratio")
+        return None
+    ratio = statistics.median(times["skiff"]) / statistics.median(times["podman"])
+    cpu_ratio = statistics.median(cpu["skiff"]) / statistics.median(cpu["podman"])
+    verdict = "meets" if ratio <= TARGET else "misses"
+    print(f"skiff / podman = {ratio:.2f} ({verdict} the target: at most {TARGET}); "
+          f"CPU time {cpu_ratio:.2f}", flush=True)
+    return ratio
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--size-mb", type=int, default=100, help="image content size (MB)")
-    parser.add_argument("--layers", type=int, default=5, help="data layers (plus busybox)")
     parser.add_argument("--runs", type=int, default=3, help="runs per contender")
+    parser.add_argument("--image", action="append", choices=sorted(IMAGES),
+                        help="the image(s) to pull (default: both)")
     args = parser.parse_args()
     if os.geteuid() != 0:
         raise SystemExit("run as root: unpacking layers needs it")
@@ -252,55 +371,22 @@ def main() -> int:
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} is not installed")
 
-    contenders: list[tuple[str, Callable[[str, Path], str]]] = [("skiff", skiff_pull)]
-    if shutil.which("podman"):
-        contenders.append(("podman", podman_pull))
-    else:
-        print("podman is not installed: skipping it")
-    contenders.append(("skopeo+umoci", skopeo_umoci))
-
+    global ACCOUNT
+    ACCOUNT = CpuAccount()
     workdir = Path(tempfile.mkdtemp(prefix="skiff-bench-pull-"))
     registry: Registry | None = None
+    ratios: dict[str, float | None] = {}
     try:
-        print(f"building a {args.size_mb} MB image in {1 + args.layers} layers ...", flush=True)
-        layout = build_image(workdir, args.size_mb, args.layers)
         registry = Registry(workdir)
-        ref = f"{registry.host}/bench/pull:latest"
-        _run(["skopeo", "--insecure-policy", "copy", "-q", "--dest-tls-verify=false",
-              f"oci:{layout}:latest", f"docker://{ref}"])
-        manifest = json.loads(subprocess.run(
-            ["skopeo", "inspect", "--raw", "--tls-verify=false", f"docker://{ref}"],
-            capture_output=True, text=True, check=True).stdout)
-        compressed = sum(la["size"] for la in manifest["layers"])
-        print(f"image: {len(manifest['layers'])} layers, {compressed / 1e6:.1f} MB compressed "
-              f"(about {args.size_mb} MB unpacked), registry {registry.host}\n", flush=True)
-
-        times: dict[str, list[float]] = {name: [] for name, _ in contenders}
-        how: dict[str, str] = {}
-        for run in range(args.runs):
-            for name, pull in contenders:
-                root = workdir / f"{name}-{run}"
-                root.mkdir()
-                os.sync()  # the previous run's writes are not this one's to pay for
-                start = time.perf_counter()
-                how[name] = pull(ref, root)
-                times[name].append(time.perf_counter() - start)
-                shutil.rmtree(root, ignore_errors=True)
-                print(f"  run {run + 1}: {name:<14} {times[name][-1]:6.2f} s", flush=True)
-
-        print(f"\n{'contender':<14} {'median s':>9} {'best s':>8} {'MB/s':>7}  how")
-        for name, _ in contenders:
-            median = statistics.median(times[name])
-            print(f"{name:<14} {median:9.2f} {min(times[name]):8.2f} "
-                  f"{compressed / 1e6 / median:7.1f}  {how[name]}")
-        if "podman" in times:
-            ratio = statistics.median(times["skiff"]) / statistics.median(times["podman"])
-            verdict = "meets" if ratio <= 1.0 else "misses"
-            print(f"\nskiff / podman = {ratio:.2f} ({verdict} the target: no slower than podman)")
+        for name in args.image or list(IMAGES):
+            ratios[name] = bench_image(workdir, registry, name, args.runs)
     finally:
         if registry is not None:
             registry.stop()
         shutil.rmtree(workdir, ignore_errors=True)
+        ACCOUNT.remove()
+    print("\n" + "  ".join(f"{name}: skiff / podman = {ratio:.2f}"
+                           for name, ratio in ratios.items() if ratio is not None))
     return 0
 
 
