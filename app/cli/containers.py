@@ -65,7 +65,7 @@ _PS = Command("ps", "List containers", _code("ps", "build_ps"), _code("ps", "cmd
 _LOGS = Command("logs", "Fetch the logs of a container",
                 _code("logs", "build_logs"), _code("logs", "cmd_logs"), "CONTAINER")
 _TOP = Command("top", "Display the running processes of a container",
-               _code("top", "build_top"), _code("top", "cmd_top"), "CONTAINER")
+               _code("top", "build_top"), _code("top", "cmd_top"), "CONTAINER [ps OPTIONS]")
 _PORT = Command("port", "List port mappings or a specific mapping for the container",
                 _code("top", "build_port"), _code("top", "cmd_port"),
                 "CONTAINER [PRIVATE_PORT[/PROTO]]")

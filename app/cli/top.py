@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import Any, TextIO
 
 from app.cli.command import Context
 from app.cli.output import tabulate
 
 
 async def cmd_top(ctx: Context) -> int:
-    processes = await ctx.engine.containers.top(ctx.args.container)
-    lines = ["UID\tPID\t%CPU\tRSS\tCMD"]
-    for proc in processes:
-        lines.append(f"{proc.user}\t{proc.pid}\t{proc.cpu_percent:.1f}\t"
-                     f"{proc.memory_rss // 1024}\t{proc.command}")
-    for line in tabulate(lines, min_width=20):
-        ctx.out.write(line + "\n")
+    """docker's top: the host's ps with the given options (``-ef`` by default),
+    this container's rows only."""
+    table = await ctx.engine.containers.ps(ctx.args.container, " ".join(ctx.args.ps_args) or "-ef")
+    write_process_table(ctx.out, table.titles, table.processes)
     return 0
+
+
+def write_process_table(out: TextIO, titles: list[str], processes: list[list[str]],
+                        min_width: int = 20) -> None:
+    """Aligned as docker's tabwriter aligns it (compose's is narrower)."""
+    lines = ["\t".join(titles), *("\t".join(row) for row in processes)]
+    out.write("".join(line + "\n" for line in tabulate(lines, min_width=min_width)))
 
 
 def _host_address(binding: dict[str, Any]) -> str:
@@ -54,6 +58,7 @@ async def cmd_port(ctx: Context) -> int:
 
 def build_top(p: argparse.ArgumentParser) -> None:
     p.add_argument("container", metavar="CONTAINER")
+    p.add_argument("ps_args", nargs=argparse.REMAINDER, metavar="[ps OPTIONS]")
 
 
 def build_port(p: argparse.ArgumentParser) -> None:

@@ -11,6 +11,7 @@ from app.cli.command import Command, Context
 from app.cli.compose.project import project_of, runner_of
 from app.cli.options import UsageError
 from app.cli.output import Formatter, ellipsis, format_ports, since, tabulate
+from app.cli.top import write_process_table
 from engine import COMPOSE_PROJECT as PROJECT
 from engine import COMPOSE_SERVICE as SERVICE
 from engine import render_yaml, status_text
@@ -182,11 +183,9 @@ async def cmd_top(ctx: Context) -> int:
     runner = runner_of(ctx)
     for container in await runner.containers(all=False, services=ctx.args.services):
         ctx.out.write(f"{container.name}\n")
-        lines = ["UID\tPID\tPPID\tC\tSTIME\tTTY\tTIME\tCMD"]
-        for proc in await ctx.engine.containers.top(container.id):
-            lines.append(f"{proc.user}\t{proc.pid}\t-\t{round(proc.cpu_percent)}\t-\t?\t-\t"
-                         f"{proc.command}")
-        ctx.out.write("".join(line + "\n" for line in tabulate(lines)) + "\n")
+        table = await ctx.engine.containers.ps(container.id)
+        write_process_table(ctx.out, table.titles, table.processes, min_width=5)
+        ctx.out.write("\n")
     return 0
 
 

@@ -459,8 +459,10 @@ def test_top_and_stats(skiff: Skiff) -> None:
     cid = skiff("run", "-d", "--name", "cli-busy", "busybox", "sh", "-c",
                 "while :; do :; done").stdout.strip()
     top = skiff("top", "cli-busy").stdout.splitlines()
-    assert top[0].split() == ["UID", "PID", "%CPU", "RSS", "CMD"]
-    assert any("while" in row or "sh" in row for row in top[1:])
+    assert top[0].split() == ["UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"]
+    assert len(top) == 2 and top[1].endswith("   sh -c while :; do :; done")
+    assert skiff("top", "cli-busy", "-o", "pid,comm").stdout.split()[:3] == ["PID", "COMMAND",
+                                                                           top[1].split()[1]]
     stats = skiff("stats", "--no-stream", "cli-busy")
     assert stats.returncode == 0, stats.stderr
     header, row = stats.stdout.splitlines()
