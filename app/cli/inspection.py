@@ -8,7 +8,7 @@ from typing import Any
 
 from app.cli.command import Context
 from app.cli.options import UsageError
-from app.cli.output import to_json
+from app.cli.output import inspect_template, to_json
 from engine import ContainerNotFound, NotFound
 
 
@@ -24,9 +24,7 @@ async def _inspect_one(ctx: Context, ref: str, kind: str) -> dict[str, Any]:
 
 async def inspect_objects(ctx: Context, refs: Sequence[str], kind: str, fmt: str | None) -> int:
     """docker inspect: the JSON list (or one formatted line each); "No such ..." at the end."""
-    from app.cli.template import Template
-
-    template = Template(fmt.replace("\\t", "\t").replace("\\n", "\n")) if fmt else None
+    template = inspect_template(fmt)
     found: list[dict[str, Any]] = []
     missing: list[str] = []
     for ref in refs:

@@ -154,15 +154,21 @@ class Formatter:
             out.write(line + "\n")
 
 
+def inspect_template(fmt: str | None) -> Template | None:
+    """An inspect command's --format: None for docker's indented JSON list."""
+    if not fmt:
+        return None
+    fmt = JSON_TEMPLATE if fmt.strip() == "json" else fmt
+    return Template(fmt.replace("\\t", "\t").replace("\\n", "\n"))
+
+
 async def inspect_each(ctx: Any, names: Sequence[str],
                        lookup: Callable[[str], Awaitable[dict[str, Any]]]) -> int:
     """``X inspect NAME...``: docker's JSON list (or --format per object); a missing
     one is a line on stderr and exit status 1, the others are still printed."""
     from engine import NotFound
 
-    fmt = ctx.args.format
-    fmt = JSON_TEMPLATE if fmt and fmt.strip() == "json" else fmt
-    template = Template(fmt.replace("\\t", "\t").replace("\\n", "\n")) if fmt else None
+    template = inspect_template(ctx.args.format)
     found: list[dict[str, Any]] = []
     missing: list[NotFound] = []
     for name in names:

@@ -10,6 +10,7 @@ from app.cli.output import (
     Formatter,
     ellipsis,
     format_ports,
+    inspect_template,
     since,
     tabulate,
 )
@@ -73,6 +74,9 @@ def test_formatter_table_quiet_and_json() -> None:
         ['{"ID":"0123456789ab","Names":"web"}']
     assert Formatter("json", headers).render(rows[:1]) == \
         ['{"ID":"0123456789ab","Names":"web"}']  # docker's `--format json`
+    template = inspect_template("json")
+    assert template is not None and template.render({"Id": "x"}) == '{"Id":"x"}'
+    assert inspect_template(None) is None and inspect_template("") is None
     out = io.StringIO()
     Formatter("{{.Names}}", headers).write(rows, out)
     assert out.getvalue() == "web\ndb\n"
