@@ -11,7 +11,7 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, QSignalBlocker, QSortFilterProxyModel, Qt, QTimer, Signal
+from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -31,18 +31,16 @@ from app.desktop.bridge import Bridge
 from app.desktop.build.dialog import BuildDialog
 from app.desktop.containers.createjob import CreateJob
 from app.desktop.images import verbs
+from app.desktop.images.finder import HUB, LOCAL, ImageFinder
 from app.desktop.images.model import ImageModel, ImageRow
 from app.desktop.images.pullprogress import PullProgress
 from app.desktop.images.registrydialog import RegistryDialog
 from app.desktop.images.searchmodel import SearchModel
 from app.desktop.widgets.confirm import ask
 from app.desktop.widgets.elidedlabel import ElidedLabel
-from engine import Image, SearchResult
+from engine import Image
 
-__all__ = ["ImageBrowser"]
-
-LOCAL = "local"
-HUB = "hub"
+__all__ = ["HUB", "LOCAL", "ImageBrowser"]
 
 
 def _join(names: list[str]) -> str:
@@ -64,11 +62,12 @@ class ImageBrowser(QWidget):
         self.setAccessibleName("Image browser")
         self.bridge = bridge
         self.images = images
-        self.results = SearchModel(self)
-        self.registries: list[str] = list(registries or [])
-        self._catalogs: dict[str, list[str]] = {}
-        self._queries: dict[str, str] = {}  # each source keeps its own search text
-        self._shown_source = LOCAL
+        self.finder = ImageFinder(bridge, registries, self)
+        self.finder.registries_changed.connect(self.registries_changed)
+        self.finder.notice.connect(self._on_finder_notice)
+        self.source = self.finder.source
+        self.query = self.finder.query
+        self.results = self.finder.results
         self._kept_selection = ""  # across a reset of the local list
         self._names: set[str] = set()
         self._tags_for = ""
@@ -85,14 +84,6 @@ class ImageBrowser(QWidget):
         self.back.setShortcut("Esc")
         self.back.clicked.connect(self.closed.emit)
 
-        self.source = QComboBox(self)
-        self.source.setAccessibleName("Where to look for images")
-        self.add_registry = QPushButton("Add Registry…", self)
-        self.add_registry.setAccessibleName("Add a private registry")
-        self.add_registry.clicked.connect(self.ask_registry)
-        self.query = QLineEdit(self)
-        self.query.setAccessibleName("Search images")
-        self.query.setClearButtonEnabled(True)
         self.import_button = QPushButton("Import from File…", self)
         self.import_button.setAccessibleName("Import an image from a file")
         self.import_button.setToolTip("Load a `docker save` or OCI archive (.tar)")
@@ -152,10 +143,7 @@ class ImageBrowser(QWidget):
         head.addWidget(title, 1)
         head.addWidget(self.back)
         search = QHBoxLayout()
-        search.addWidget(self._label("&Source:", self.source))
-        search.addWidget(self.source)
-        search.addWidget(self.add_registry)
-        search.addWidget(self.query, 1)
+        search.addWidget(self.finder, 1)
         search.addWidget(self.import_button)
         search.addWidget(self.build_button)
         choose = QHBoxLayout()
@@ -175,21 +163,15 @@ class ImageBrowser(QWidget):
         layout.addLayout(choose)
         layout.addLayout(self.jobs_box)
 
-        self._search_timer = QTimer(self)
-        self._search_timer.setSingleShot(True)
-        self._search_timer.setInterval(400)
-        self._search_timer.timeout.connect(self.run_search)
-        self.query.textChanged.connect(self._on_query_changed)
-        self.query.returnPressed.connect(self.run_search)
-        self.source.currentIndexChanged.connect(self._on_source_changed)
+        self.finder.source_changed.connect(self._on_finder_source_changed)
+        self.finder.filter_changed.connect(self.local_proxy.setFilterFixedString)
         self.local_view.selectionModel().currentRowChanged.connect(self._on_selection_changed)
         self.remote_view.selectionModel().currentRowChanged.connect(self._on_selection_changed)
         self.local_view.doubleClicked.connect(lambda _i: self.create_selected())
         self.remote_view.doubleClicked.connect(lambda _i: self.create_selected())
         images.modelAboutToBeReset.connect(self._on_images_about_to_be_reset)
         images.modelReset.connect(self._on_images_reset)
-        self._fill_sources()
-        self._on_source_changed()
+        self._on_finder_source_changed(self.source_key())
 
     def _label(self, text: str, buddy: QWidget) -> QLabel:
         label = QLabel(text, self)
@@ -211,148 +193,47 @@ class ImageBrowser(QWidget):
         header.setStretchLastSection(True)
         return view
 
-    # -- sources --------------------------------------------------------------------
+    # -- sources (images/finder.py) ----------------------------------------------------
 
-    def _fill_sources(self) -> None:
-        current = self.source_key()
-        self.source.blockSignals(True)
-        self.source.clear()
-        self.source.addItem("This computer", LOCAL)
-        self.source.addItem("Docker Hub", HUB)
-        for registry in self.registries:
-            self.source.addItem(registry, f"registry:{registry}")
-        found = self.source.findData(current) if current else 0
-        self.source.setCurrentIndex(max(0, found))
-        self.source.blockSignals(False)
+    @property
+    def registries(self) -> list[str]:
+        return self.finder.registries
 
     def source_key(self) -> str:
-        return str(self.source.currentData() or "")
+        return self.finder.source_key()
 
     def set_source(self, key: str) -> None:
-        index = self.source.findData(key)
-        if index >= 0:
-            self.source.setCurrentIndex(index)
+        self.finder.set_source(key)
 
     def add_registry_source(self, registry: str) -> None:
-        if registry not in self.registries:
-            self.registries.append(registry)
-            self.registries_changed.emit(list(self.registries))
-            self._fill_sources()
-        self.set_source(f"registry:{registry}")
+        self.finder.add_registry_source(registry)
 
     def ask_registry(self) -> RegistryDialog:
-        dialog = RegistryDialog(self)
+        return self.finder.ask_registry()
 
-        def chosen(address: str, username: str, password: str) -> None:
-            if not username:
-                self.add_registry_source(address)
-                return
-            self.show_notice(f"Logging in to {address}…")
+    def refresh(self) -> None:
+        """Read the shown source again: a registry's catalog is not cached past this."""
+        self.finder.refresh()
 
-            def logged_in(_none: None) -> None:
-                self.hide_notice()
-                self.add_registry_source(address)
-
-            verbs.login(self.bridge, address, username, password, logged_in, self.show_error)
-
-        dialog.chosen.connect(chosen)
-        dialog.finished.connect(lambda _r: dialog.deleteLater())
-        dialog.open()
-        return dialog
-
-    def _on_source_changed(self, _index: int = 0) -> None:
-        key = self.source_key()
-        # A Docker Hub search term must not silently filter the local list.
-        self._queries[self._shown_source] = self.query.text()
-        self._shown_source = key
-        with QSignalBlocker(self.query):
-            self.query.setText(self._queries.get(key, ""))
-        self._search_timer.stop()
-        self.hide_notice()
+    def _on_finder_source_changed(self, key: str) -> None:
         self.tag.clear()
         self._tags_for = ""
         if key == LOCAL:
             self.lists.setCurrentWidget(self.local_view)
-            self.query.setPlaceholderText("Filter local images")
-            self.local_proxy.setFilterFixedString(self.query.text())
         else:
             self.lists.setCurrentWidget(self.remote_view)
-            self.results.set_results([])
             for column in (1, 2, 3):  # a registry's catalog has names only
                 self.remote_view.setColumnHidden(column, key != HUB)
-            if key == HUB:
-                self.query.setPlaceholderText("Search Docker Hub (press Enter)")
-            else:
-                self.query.setPlaceholderText("Filter the registry's images")
-            self.run_search()
         self.remove_button.setVisible(key == LOCAL)
         self._on_selection_changed()
 
-    def refresh(self) -> None:
-        """Read the shown source again: a registry's catalog is not cached past this."""
-        key = self.source_key()
-        if key.startswith("registry:"):
-            self._catalogs.pop(key.split(":", 1)[1], None)
-        if key != LOCAL:
-            self.run_search()
-
-    def _on_query_changed(self, text: str) -> None:
-        if self.source_key() == LOCAL:
-            self.local_proxy.setFilterFixedString(text)
-        else:
-            self._search_timer.start()
-
-    def run_search(self) -> None:
-        self._search_timer.stop()
-        key = self.source_key()
-        term = self.query.text().strip()
-        if key == HUB:
-            if not term:
-                self.results.set_results([])
-                self.show_notice("Type a name to search Docker Hub, such as nginx.")
-                return
-            self.show_notice(f"Searching Docker Hub for “{term}”…")
-
-            def found(results: list[SearchResult]) -> None:
-                if self.source_key() != HUB or self.query.text().strip() != term:
-                    return
-                self.results.set_results(results)
-                if results:
-                    self.hide_notice()
-                else:
-                    self.show_notice(f"Docker Hub has no image named like “{term}”.")
-
-            verbs.search(self.bridge, term, found, self._on_hub_failed)
-        elif key.startswith("registry:"):
-            registry = key.split(":", 1)[1]
-            if registry in self._catalogs:
-                self._show_catalog(registry)
-                return
-            self.show_notice(f"Reading the catalog of {registry}…")
-
-            def listed(names: list[str]) -> None:
-                self._catalogs[registry] = list(names)
-                if self.source_key() == key:
-                    self._show_catalog(registry)
-
-            verbs.catalog(self.bridge, registry, listed, self.show_error)
-
-    def _on_hub_failed(self, message: str) -> None:
-        """Offline is common on a first run: name the ways that work without Docker Hub."""
-        self.show_error(f"{message} Without Docker Hub you can import an image file "
-                        "(Import from File…) or pull from a registry you can reach "
-                        "(Add Registry…).")
-
-    def _show_catalog(self, registry: str) -> None:
-        term = self.query.text().strip().casefold()
-        names = [n for n in self._catalogs.get(registry, []) if term in n.casefold()]
-        self.results.set_results([SearchResult(name) for name in names])
-        if names:
+    def _on_finder_notice(self, text: str, error: bool) -> None:
+        if not text:
             self.hide_notice()
-        elif self._catalogs.get(registry):
-            self.show_notice(f"No image of {registry} matches “{term}”.")
+        elif error:
+            self.show_error(text)
         else:
-            self.show_notice(f"{registry} has no images yet.")
+            self.show_notice(text)
 
     # -- choosing -------------------------------------------------------------------
 

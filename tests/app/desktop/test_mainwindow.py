@@ -144,7 +144,7 @@ def test_a_first_run_offers_the_ways_to_a_first_image(
         details.end_beside()
         assert "logs" in details.tab_keys() and not details.beside.isVisible()
         assert details.show_tab("logs") and details.current_tab() == "logs"
-        window.browser._on_hub_failed("Could not search Docker Hub: it did not answer.")
+        window.browser.finder.hub_failed("Could not search Docker Hub: it did not answer.")
         notice = window.browser.notice.text()
         assert "import an image file" in notice and "Add Registry" in notice
     finally:
