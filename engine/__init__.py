@@ -41,15 +41,24 @@ if TYPE_CHECKING:
     from engine.containers.config import (
         RESTART_POLICIES,
         ContainerConfig,
+        DeviceMapping,
         MountSpec,
         PortBinding,
         Resources,
         RestartPolicy,
+        Ulimit,
     )
     from engine.containers.execsession import ExecSession
     from engine.containers.explain import exit_reason, format_bytes
     from engine.containers.files import FileEntry, NamespaceInfo
     from engine.containers.health import Healthcheck
+    from engine.containers.hostopts import (
+        normalize_capabilities,
+        parse_device,
+        parse_extra_host,
+        parse_sysctl,
+        parse_ulimit,
+    )
     from engine.containers.imageconfig import EffectiveConfig, merge_config
     from engine.containers.logopts import parse_log_options
     from engine.containers.model import Change, Container, Event, LogLine, ProcessInfo, Stats
@@ -219,6 +228,13 @@ _HOMES: dict[str, str] = {
     "ContainerConfig": "engine.containers.config",
     "MountSpec": "engine.containers.config",
     "PortBinding": "engine.containers.config",
+    "Ulimit": "engine.containers.config",
+    "DeviceMapping": "engine.containers.config",
+    "normalize_capabilities": "engine.containers.hostopts",
+    "parse_device": "engine.containers.hostopts",
+    "parse_extra_host": "engine.containers.hostopts",
+    "parse_sysctl": "engine.containers.hostopts",
+    "parse_ulimit": "engine.containers.hostopts",
     "Resources": "engine.containers.config",
     "RestartPolicy": "engine.containers.config",
     "Change": "engine.containers.model",
@@ -316,6 +332,7 @@ __all__ = [
     "ContainerState",
     "ContainerUsage",
     "DamagedState",
+    "DeviceMapping",
     "DigestMismatch",
     "DiskFull",
     "DiskUsage",
@@ -370,6 +387,7 @@ __all__ = [
     "StatsService",
     "Status",
     "SystemService",
+    "Ulimit",
     "UpOptions",
     "Volume",
     "VolumeNotFound",
@@ -401,18 +419,23 @@ __all__ = [
     "load_project",
     "merge_config",
     "next_free",
+    "normalize_capabilities",
     "normalize_security_opts",
     "open_context",
     "os_name",
     "parse_cpus",
+    "parse_device",
     "parse_duration",
+    "parse_extra_host",
     "parse_log_options",
     "parse_mount",
     "parse_publish",
     "parse_ram",
     "parse_signal",
+    "parse_sysctl",
     "parse_time",
     "parse_timestamp",
+    "parse_ulimit",
     "parse_volume",
     "port_binding",
     "progress_bar",

@@ -20,6 +20,7 @@ from engine import (
     PruneFilter,
     Resources,
     RestartPolicy,
+    Ulimit,
     merge_config,
     parse_timestamp,
     parse_volume,
@@ -34,7 +35,8 @@ if TYPE_CHECKING:
     from app.api.sessions import Sessions
 
 __all__ = ["ENGINE", "KEEPER", "SESSIONS", "ContainerConfig", "Engine", "Healthcheck",
-           "MountSpec", "PortBinding", "PruneFilter", "Resources", "RestartPolicy", "engine_of",
+           "MountSpec", "PortBinding", "PruneFilter", "Resources", "RestartPolicy", "Ulimit",
+           "engine_of",
            "keeper_of", "merge_config", "parse_timestamp", "parse_volume", "port_binding",
            "rfc3339_ns", "sessions_of", "signal_name", "status_text"]
 

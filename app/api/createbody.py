@@ -4,7 +4,7 @@ NetworkingConfig) read into the engine's ContainerConfig.
 Pure: no engine, no I/O, so every rule here is tested without root. Fields
 dockerd knows that Skiff has no use for are ignored as dockerd ignores unknown
 ones; fields that ask for something Skiff cannot do (privileged containers,
-added capabilities, devices...) are refused with a message naming the field,
+devices...) are refused with a message naming the field,
 rather than silently run without it. A zero value (false, 0, "", [], {}) never
 counts as asking: clients send those for everything they leave unset.
 """
@@ -20,6 +20,7 @@ from app.api.backend import (
     PortBinding,
     Resources,
     RestartPolicy,
+    Ulimit,
     parse_volume,
     port_binding,
     signal_name,
@@ -32,23 +33,13 @@ __all__ = ["container_config", "extra_endpoints"]
 # Asked for (a truthy value), these are refused: Skiff cannot honour them.
 _UNSUPPORTED_HOST = {
     "Privileged": "privileged containers could do on the host what their user cannot",
-    "CapAdd": "containers keep Docker's default capabilities",
-    "Devices": "containers get Docker's default devices only",
+    "Devices": "containers get Docker's default devices only (not yet --device)",
     "DeviceRequests": "there is no GPU or device request support",
     "DeviceCgroupRules": "containers get Docker's default devices only",
-    "Dns": "containers use the host's resolvers",
-    "DnsOptions": "containers use the host's resolver options",
-    "DnsSearch": "containers use the host's search domains",
-    "ExtraHosts": "/etc/hosts holds the container and its network peers only",
     "Links": "legacy links are not supported: put the containers on one user network",
     "VolumesFrom": "use named volumes shared by the containers instead",
     "GroupAdd": "supplementary groups are not supported",
-    "Init": "there is no init process to add",
-    "ReadonlyRootfs": "the root filesystem is always writable",
-    "Sysctls": "namespaced sysctls are not supported",
-    "Ulimits": "containers inherit the server's limits",
     "OomKillDisable": "the OOM killer cannot be disabled",
-    "CpuShares": "CPU weights are not supported: use NanoCpus",
     "CpusetCpus": "CPU pinning is not supported: use NanoCpus",
     "CpusetMems": "memory node pinning is not supported",
     "BlkioWeight": "block I/O weights are not supported",
@@ -183,7 +174,43 @@ def _resources(host: dict[str, Any]) -> Resources:
         nano = quota * 1_000_000_000 // (period or 100_000)
     pids = host.get("PidsLimit")
     pids_limit = pids if isinstance(pids, int) and pids > 0 else None
-    return Resources(memory=memory or None, nano_cpus=nano or None, pids_limit=pids_limit)
+    shares = _int(host.get("CpuShares"), "HostConfig.CpuShares")
+    return Resources(memory=memory or None, nano_cpus=nano or None, pids_limit=pids_limit,
+                     cpu_shares=shares or None)
+
+
+def _texts(value: Any, field: str) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ApiError(400, f"invalid {field}: expected a list of strings")
+    return list(value)
+
+
+def _ulimits(value: Any) -> list[Ulimit]:
+    """``HostConfig.Ulimits``: [{"Name": "nofile", "Soft": 1024, "Hard": 2048}]."""
+    found = []
+    for item in value or []:
+        if not isinstance(item, dict):
+            raise ApiError(400, "invalid HostConfig.Ulimits entry: expected an object")
+        found.append(Ulimit(str(item.get("Name") or ""),
+                            _int(item.get("Soft"), "HostConfig.Ulimits.Soft"),
+                            _int(item.get("Hard"), "HostConfig.Ulimits.Hard")))
+    return found
+
+
+def _sysctls(value: Any) -> dict[str, str]:
+    if not value:
+        return {}
+    if not isinstance(value, dict):
+        raise ApiError(400, "invalid HostConfig.Sysctls: expected an object")
+    return {str(k): str(v) for k, v in value.items()}
+
+
+def _init(value: Any) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    raise ApiError(400, "invalid HostConfig.Init: expected true, false or null")
 
 
 def _stop_signal(value: Any) -> str:
@@ -290,4 +317,15 @@ def container_config(body: dict[str, Any]) -> ContainerConfig:
         log_driver=driver,
         log_options={str(k): str(v) for k, v in (log.get("Config") or {}).items()},
         healthcheck=Healthcheck.from_docker(health) if health else None,
+        dns=_texts(host.get("Dns"), "HostConfig.Dns"),
+        dns_search=_texts(host.get("DnsSearch"), "HostConfig.DnsSearch"),
+        dns_options=_texts(host.get("DnsOptions"), "HostConfig.DnsOptions"),
+        extra_hosts=_texts(host.get("ExtraHosts"), "HostConfig.ExtraHosts"),
+        cap_add=_texts(host.get("CapAdd"), "HostConfig.CapAdd"),
+        cap_drop=_texts(host.get("CapDrop"), "HostConfig.CapDrop"),
+        init=_init(host.get("Init")),
+        read_only=bool(host.get("ReadonlyRootfs")),
+        shm_size=_int(host.get("ShmSize"), "HostConfig.ShmSize") or None,
+        ulimits=_ulimits(host.get("Ulimits")),
+        sysctls=_sysctls(host.get("Sysctls")),
     )

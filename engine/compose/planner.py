@@ -20,6 +20,7 @@ from engine.containers.config import (
     PortBinding,
     Resources,
     RestartPolicy,
+    Ulimit,
 )
 from engine.containers.health import Healthcheck
 from engine.errors import InvalidArgument
@@ -41,7 +42,9 @@ APPLIED = {"image", "build", "command", "entrypoint", "environment", "env_file",
            "user", "hostname", "tty", "stdin_open", "labels", "restart", "mem_limit", "cpus",
            "pids_limit", "deploy", "scale", "ports", "expose", "volumes", "tmpfs", "networks",
            "network_mode", "depends_on", "healthcheck", "stop_signal", "stop_grace_period",
-           "security_opt", "logging", "container_name", "profiles", "pull_policy", "platform"}
+           "security_opt", "logging", "container_name", "profiles", "pull_policy", "platform",
+           "dns", "dns_search", "dns_opt", "extra_hosts", "cap_add", "cap_drop", "init",
+           "read_only", "shm_size", "ulimits", "sysctls", "cpu_shares"}
 _DEPLOY_APPLIED = {"replicas", "resources"}
 
 
@@ -118,6 +121,58 @@ def _memory(value: Any, where: str) -> int | None:
     return parse_size(value, where) if value not in (None, "", 0) else None
 
 
+def _strings(value: Any) -> list[str]:
+    """A string or a list of them (dns, dns_search...)."""
+    if value is None:
+        return []
+    return [str(value)] if isinstance(value, str) else [str(v) for v in value]
+
+
+def _ulimits(value: Any, where: str) -> list[Ulimit]:
+    """``nofile: 1024`` or ``nofile: {soft: 512, hard: 1024}``."""
+    from engine.containers.hostopts import check_ulimit
+
+    found = []
+    for name, limit in (value or {}).items():
+        if isinstance(limit, dict):
+            soft, hard = int(limit["soft"]), int(limit["hard"])
+        else:
+            soft = hard = int(limit)
+        try:
+            found.append(check_ulimit(Ulimit(str(name), soft, hard)))
+        except InvalidArgument as exc:
+            raise InvalidArgument(f"{where}.ulimits: {exc}") from None
+    return found
+
+
+def _sysctls(value: Any) -> dict[str, str]:
+    """A mapping or a ``name=value`` list."""
+    if isinstance(value, dict):
+        return {str(k): "" if v is None else str(v) for k, v in value.items()}
+    return dict(str(item).partition("=")[::2] for item in value or [])
+
+
+def _host_options(spec: dict[str, Any], where: str) -> dict[str, Any]:
+    """ContainerConfig's Docker host options from a service's fields of the same job."""
+    from engine.compose.durations import parse_size
+    from engine.containers.hostopts import parse_extra_host
+
+    try:
+        extra_hosts = [parse_extra_host(h) for h in _strings(spec.get("extra_hosts"))]
+    except InvalidArgument as exc:
+        raise InvalidArgument(f"{where}.extra_hosts: {exc}") from None
+    shm = spec.get("shm_size")
+    return {
+        "dns": _strings(spec.get("dns")), "dns_search": _strings(spec.get("dns_search")),
+        "dns_options": _strings(spec.get("dns_opt")), "extra_hosts": extra_hosts,
+        "cap_add": _strings(spec.get("cap_add")), "cap_drop": _strings(spec.get("cap_drop")),
+        "init": spec.get("init"), "read_only": bool(spec.get("read_only")),
+        "shm_size": parse_size(shm, f"{where}.shm_size") if shm not in (None, "", 0) else None,
+        "ulimits": _ulimits(spec.get("ulimits"), where),
+        "sysctls": _sysctls(spec.get("sysctls")),
+    }
+
+
 def container_config(project: Project, service: str, image_id: str,
                      command: list[str] | None = None, oneoff: bool = False,
                      number: int = 1) -> ContainerConfig:
@@ -173,7 +228,9 @@ def container_config(project: Project, service: str, image_id: str,
         restart_policy=restart,
         resources=Resources(memory=memory,
                             nano_cpus=round(float(cpus) * 1e9) if cpus else None,
-                            pids_limit=int(pids) if pids and int(pids) > 0 else None),
+                            pids_limit=int(pids) if pids and int(pids) > 0 else None,
+                            cpu_shares=int(spec["cpu_shares"]) if spec.get("cpu_shares")
+                            else None),
         ports=ports,
         mounts=mounts,
         network=network,
@@ -186,4 +243,5 @@ def container_config(project: Project, service: str, image_id: str,
         log_driver=str(logging.get("driver") or ""),
         log_options={str(k): str(v) for k, v in (logging.get("options") or {}).items()},
         healthcheck=_healthcheck(spec.get("healthcheck"), f"{where}.healthcheck"),
+        **_host_options(spec, where),
     )

@@ -7,6 +7,7 @@ from typing import Any
 
 from engine.containers.config import ContainerConfig
 from engine.containers.health import probe_request
+from engine.containers.hostopts import normalize_capabilities
 from engine.containers.imageconfig import merge_config
 from engine.containers.model import Container
 from engine.images.model import Image
@@ -84,10 +85,23 @@ def container_inspect(container: Container, image: Image | None, *, args: list[s
             "CpuQuota": (res.nano_cpus or 0) // 10_000,
             "CpuPeriod": 100000 if res.nano_cpus else 0,
             "PidsLimit": res.pids_limit,
-            "CapAdd": None,
-            "CapDrop": None,
+            # normalised as dockerd does since API 1.40: "CAP_NET_ADMIN"
+            "CapAdd": normalize_capabilities(config.cap_add) or None,
+            "CapDrop": normalize_capabilities(config.cap_drop) or None,
+            "Dns": list(config.dns),
+            "DnsOptions": list(config.dns_options),
+            "DnsSearch": list(config.dns_search),
+            "ExtraHosts": list(config.extra_hosts) or None,
+            "CpuShares": res.cpu_shares or 0,
+            "ShmSize": config.shm_size or 64 << 20,
+            "Ulimits": [{"Name": u.name, "Soft": u.soft, "Hard": u.hard}
+                        for u in config.ulimits],
+            "Devices": [{"PathOnHost": d.path_on_host, "PathInContainer": d.path_in_container,
+                         "CgroupPermissions": d.permissions} for d in config.devices],
+            **({"Init": config.init} if config.init is not None else {}),
+            **({"Sysctls": dict(config.sysctls)} if config.sysctls else {}),
             "Privileged": False,
-            "ReadonlyRootfs": False,
+            "ReadonlyRootfs": config.read_only,
             "SecurityOpt": list(config.security_opt) or None,
             "LogConfig": {"Type": config.log_driver or "json-file",
                           "Config": dict(config.log_options)},

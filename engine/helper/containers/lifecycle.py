@@ -60,6 +60,12 @@ class Lifecycle(Binds, NetworkGlue):
         binds = [self._check_bind(b, owner) for b in spec.binds]
         from engine.helper.runtime import hostlimits
 
+        if spec.devices:
+            raise InvalidArgument("--device is not supported by Skiff yet: containers get "
+                                  "Docker's default devices only")
+        if spec.mac_address:
+            raise InvalidArgument("--mac-address is not supported by Skiff yet: MAC "
+                                  "addresses are assigned by Skiff")
         mode = device_mode()
         caps = hostlimits.capability_set(spec.cap_add or [], spec.cap_drop or [], mode,
                                          owner_uid=self.uid, in_userns=remap is not None)

@@ -97,7 +97,7 @@ def test_malformed_json_is_a_400_with_a_message(api_server: ApiServer) -> None:
 
 @pytest.mark.parametrize(("field", "value", "named"), [
     ("Privileged", True, "HostConfig.Privileged"),
-    ("CapAdd", ["NET_ADMIN"], "HostConfig.CapAdd"),
+    ("DeviceCgroupRules", ["c 7:* rwm"], "HostConfig.DeviceCgroupRules"),
     ("Devices", [{"PathOnHost": "/dev/kvm"}], "HostConfig.Devices"),
     ("PidMode", "host", "HostConfig.PidMode"),
 ])

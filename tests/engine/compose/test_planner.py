@@ -93,12 +93,48 @@ def test_the_hash_changes_with_the_service_but_not_with_its_replicas(tmp_path: P
 
 def test_fields_skiff_cannot_apply_are_named_and_network_mode_is_used(tmp_path: Path) -> None:
     project = _project(tmp_path, "services:\n  web:\n    image: busybox\n"
-                       "    network_mode: host\n    cap_add: [NET_ADMIN]\n    x-note: hi\n"
+                       "    network_mode: host\n    devices: [/dev/fuse]\n    x-note: hi\n"
                        "    deploy: {placement: {}, resources: {reservations: {}}}\n")
     from engine.compose.planner import ignored_fields
 
     assert ignored_fields(project.services["web"]) == [
-        "cap_add", "deploy.placement", "deploy.resources.reservations"]
+        "devices", "deploy.placement", "deploy.resources.reservations"]
     config = container_config(project, "web", "sha256:" + "1" * 64)
     assert config.network == "host" and config.network_aliases == []
     assert "default" not in project.networks
+
+
+HOST_OPTIONS = """
+services:
+  web:
+    image: busybox
+    dns: 192.0.2.53
+    dns_search: [example.test]
+    dns_opt: ["ndots:2"]
+    extra_hosts: {db: 192.0.2.10, gw: host-gateway}
+    cap_add: [NET_ADMIN]
+    cap_drop: [CHOWN]
+    init: true
+    read_only: true
+    shm_size: 32m
+    cpu_shares: 512
+    ulimits: {nproc: 100, nofile: {soft: 256, hard: 512}}
+    sysctls: [net.ipv4.ip_forward=1]
+"""
+
+
+def test_docker_s_host_options_are_applied_not_ignored(tmp_path: Path) -> None:
+    from engine.compose.planner import ignored_fields
+    from engine.containers.config import Ulimit
+
+    project = _project(tmp_path, HOST_OPTIONS)
+    assert ignored_fields(project.services["web"]) == []
+    config = container_config(project, "web", "sha256:" + "1" * 64)
+    assert (config.dns, config.dns_search, config.dns_options) == (
+        ["192.0.2.53"], ["example.test"], ["ndots:2"])
+    assert config.extra_hosts == ["db:192.0.2.10", "gw:host-gateway"]
+    assert (config.cap_add, config.cap_drop) == (["NET_ADMIN"], ["CHOWN"])
+    assert config.init is True and config.read_only and config.shm_size == 32 << 20
+    assert config.resources.cpu_shares == 512
+    assert config.ulimits == [Ulimit("nproc", 100, 100), Ulimit("nofile", 256, 512)]
+    assert config.sysctls == {"net.ipv4.ip_forward": "1"}

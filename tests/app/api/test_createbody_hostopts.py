@@ -1,0 +1,81 @@
+"""Docker's host options through the API: read from a create body, applied in a real
+container by the real docker CLI's ``run``, shown by ``inspect`` as dockerd shows them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Callable
+
+import pytest
+
+from app.api.createbody import container_config
+from app.api.errors import ApiError
+from engine.containers.config import Ulimit
+
+Docker = Callable[..., subprocess.CompletedProcess[str]]
+
+
+def test_the_host_options_are_read_whole() -> None:
+    config = container_config({"Image": "busybox", "HostConfig": {
+        "Dns": ["192.0.2.53"], "DnsSearch": ["example.test"], "DnsOptions": ["ndots:2"],
+        "ExtraHosts": ["db:192.0.2.10"], "CapAdd": ["NET_ADMIN"], "CapDrop": ["CHOWN"],
+        "Init": True, "ReadonlyRootfs": True, "ShmSize": 1 << 27, "CpuShares": 512,
+        "Ulimits": [{"Name": "nofile", "Soft": 512, "Hard": 1024}],
+        "Sysctls": {"net.ipv4.ip_forward": "1"}}})
+    assert (config.dns, config.dns_search, config.dns_options) == (
+        ["192.0.2.53"], ["example.test"], ["ndots:2"])
+    assert config.extra_hosts == ["db:192.0.2.10"]
+    assert (config.cap_add, config.cap_drop) == (["NET_ADMIN"], ["CHOWN"])
+    assert config.init is True and config.read_only and config.shm_size == 1 << 27
+    assert config.resources.cpu_shares == 512
+    assert config.ulimits == [Ulimit("nofile", 512, 1024)]
+    assert config.sysctls == {"net.ipv4.ip_forward": "1"}
+    plain = container_config({"Image": "busybox", "HostConfig": {"Init": None}})
+    assert plain.init is None and plain.ulimits == [] and plain.sysctls == {}
+
+
+@pytest.mark.parametrize(("host", "message"), [
+    ({"Init": "yes"}, "invalid HostConfig.Init"),
+    ({"Ulimits": ["nofile=1"]}, "invalid HostConfig.Ulimits entry"),
+    ({"Dns": "192.0.2.53"}, "invalid HostConfig.Dns"),
+    ({"Devices": [{"PathOnHost": "/dev/kvm"}]}, "HostConfig.Devices is not supported"),
+])
+def test_bad_host_options_are_refused(host: dict[str, object], message: str) -> None:
+    with pytest.raises(ApiError, match=message):
+        container_config({"Image": "busybox", "HostConfig": host})
+
+
+@pytest.mark.root
+def test_docker_run_with_host_options(docker_cli: Docker) -> None:
+    script = ("cat /etc/resolv.conf /etc/hosts; ulimit -n; cat /proc/sys/net/ipv4/ip_forward; "
+              "grep CapEff /proc/self/status; cat /proc/1/cmdline | tr '\\0' ' '; echo; "
+              "touch /x 2>&1; df -k /dev/shm | tail -1")
+    result = docker_cli("run", "--name", "api-hostopts", "--dns", "192.0.2.53",
+                        "--dns-search", "example.test", "--add-host", "db:192.0.2.10",
+                        "--cap-add", "NET_ADMIN", "--init", "--read-only", "--shm-size", "32m",
+                        "--ulimit", "nofile=256:512", "--sysctl", "net.ipv4.ip_forward=1",
+                        "--cpu-shares", "512", "busybox", "sh", "-c", script)
+    try:
+        assert result.returncode == 0, result.stderr
+        out = result.stdout
+        assert "nameserver 192.0.2.53" in out and "search example.test" in out
+        assert "192.0.2.10\tdb" in out
+        lines = out.splitlines()
+        assert "256" in lines and "skiff-init -- sh -c" in out
+        assert "Read-only file system" in out
+        assert str(32 * 1024) in lines[-1].split()
+        effective = int(next(x for x in lines if x.startswith("CapEff")).split()[1], 16)
+        assert effective & (1 << 12)  # CAP_NET_ADMIN
+        inspect = docker_cli("inspect", "api-hostopts")
+        assert inspect.returncode == 0, inspect.stderr
+        host = json.loads(inspect.stdout)[0]["HostConfig"]
+        assert host["Dns"] == ["192.0.2.53"] and host["DnsSearch"] == ["example.test"]
+        assert host["ExtraHosts"] == ["db:192.0.2.10"]
+        assert host["CapAdd"] == ["CAP_NET_ADMIN"] and host["Init"] is True
+        assert host["ReadonlyRootfs"] is True and host["ShmSize"] == 32 << 20
+        assert host["CpuShares"] == 512
+        assert host["Ulimits"] == [{"Name": "nofile", "Soft": 256, "Hard": 512}]
+        assert host["Sysctls"] == {"net.ipv4.ip_forward": "1"}
+    finally:
+        docker_cli("rm", "-f", "api-hostopts")
