@@ -35,9 +35,9 @@ from app.desktop.images.finder import HUB, LOCAL, ImageFinder
 from app.desktop.images.model import ImageModel, ImageRow
 from app.desktop.images.pullprogress import PullProgress
 from app.desktop.images.registrydialog import RegistryDialog
-from app.desktop.images.searchmodel import SearchModel
 from app.desktop.widgets.confirm import ask
 from app.desktop.widgets.elidedlabel import ElidedLabel
+from app.desktop.widgets.rowtable import RowTable
 from engine import Image
 
 __all__ = ["HUB", "LOCAL", "ImageBrowser"]
@@ -178,7 +178,7 @@ class ImageBrowser(QWidget):
         label.setBuddy(buddy)
         return label
 
-    def _table(self, model: QSortFilterProxyModel | SearchModel, name: str) -> QTableView:
+    def _table(self, model: QSortFilterProxyModel | RowTable, name: str) -> QTableView:
         view = QTableView(self)
         view.setModel(model)
         view.setAccessibleName(name)
@@ -256,7 +256,7 @@ class ImageBrowser(QWidget):
 
     def selected_remote(self) -> str:
         index = self.remote_view.currentIndex()
-        return str(index.data(SearchModel.NameRole)) if index.isValid() else ""
+        return str(index.data(RowTable.RowRole).name) if index.isValid() else ""
 
     def select_local(self, ref: str) -> bool:
         rows = [self.local_proxy.index(row, 0) for row in range(self.local_proxy.rowCount())]
@@ -272,10 +272,9 @@ class ImageBrowser(QWidget):
         return False
 
     def select_remote(self, name: str) -> bool:
-        for row in range(self.results.rowCount()):
-            index = self.results.index(row, 0)
-            if index.data(SearchModel.NameRole) == name:
-                self.remote_view.setCurrentIndex(index)
+        for row, result in enumerate(self.results.rows()):
+            if result.name == name:
+                self.remote_view.setCurrentIndex(self.results.index(row, 0))
                 return True
         return False
 

@@ -16,13 +16,21 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushBu
 from app.desktop.bridge import Bridge
 from app.desktop.images import verbs
 from app.desktop.images.registrydialog import RegistryDialog
-from app.desktop.images.searchmodel import SearchModel
+from app.desktop.widgets.rowtable import Column, RowTable
 from engine import SearchResult
 
-__all__ = ["HUB", "LOCAL", "ImageFinder"]
+__all__ = ["HUB", "LOCAL", "RESULT_COLUMNS", "ImageFinder"]
 
 LOCAL = "local"
 HUB = "hub"
+
+#: the remote results (SearchResult rows); a registry's catalog fills only the name
+RESULT_COLUMNS = (
+    Column("Name", lambda r: r.name),
+    Column("Description", lambda r: r.description, tooltip=lambda r: r.description),
+    Column("Stars", lambda r: str(r.stars) if r.stars else ""),
+    Column("Official", lambda r: "Official" if r.official else ""),
+)
 
 
 class ImageFinder(QWidget):
@@ -37,7 +45,7 @@ class ImageFinder(QWidget):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.bridge = bridge
-        self.results = SearchModel(self)
+        self.results = RowTable(RESULT_COLUMNS, self)
         self.registries: list[str] = list(registries or [])
         self._catalogs: dict[str, list[str]] = {}
         self._queries: dict[str, str] = {}  # each source keeps its own search text
@@ -133,7 +141,7 @@ class ImageFinder(QWidget):
             self.query.setPlaceholderText("Filter local images")
             self.filter_changed.emit(self.query.text())
         else:
-            self.results.set_results([])
+            self.results.reset_rows([])
             self.query.setPlaceholderText("Search Docker Hub (press Enter)" if key == HUB
                                           else "Filter the registry's images")
             self.run_search()
@@ -159,7 +167,7 @@ class ImageFinder(QWidget):
         term = self.query.text().strip()
         if key == HUB:
             if not term:
-                self.results.set_results([])
+                self.results.reset_rows([])
                 self.notice.emit("Type a name to search Docker Hub, such as nginx.", False)
                 return
             self.notice.emit(f"Searching Docker Hub for “{term}”…", False)
@@ -167,7 +175,7 @@ class ImageFinder(QWidget):
             def found(results: list[SearchResult]) -> None:
                 if self.source_key() != HUB or self.query.text().strip() != term:
                     return
-                self.results.set_results(results)
+                self.results.reset_rows(results)
                 self.notice.emit("" if results else
                                  f"Docker Hub has no image named like “{term}”.", False)
 
@@ -195,7 +203,7 @@ class ImageFinder(QWidget):
     def _show_catalog(self, registry: str) -> None:
         term = self.query.text().strip().casefold()
         names = [n for n in self._catalogs.get(registry, []) if term in n.casefold()]
-        self.results.set_results([SearchResult(name) for name in names])
+        self.results.reset_rows([SearchResult(name) for name in names])
         if names:
             self.notice.emit("", False)
         elif self._catalogs.get(registry):

@@ -16,7 +16,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
-__all__ = ["Column", "RowTable"]
+__all__ = ["Column", "Index", "RowTable"]
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -50,6 +50,13 @@ class RowTable(QAbstractTableModel):
             return
         self.beginResetModel()
         self._rows = rows
+        self.endResetModel()
+
+    def reset_rows(self, rows: Sequence[Any]) -> None:
+        """Replace the rows as a new listing: views drop their selection (the rows may
+        be other things now, in another order)."""
+        self.beginResetModel()
+        self._rows = list(rows)
         self.endResetModel()
 
     def rows(self) -> list[Any]:
