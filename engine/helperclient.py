@@ -29,6 +29,7 @@ from engine.errors import (
     from_kind,
 )
 from engine.wire import protocol
+from engine.wire.requests import Verb, WithFds
 
 __all__ = ["HelperClient", "plain_refusal"]
 
@@ -203,7 +204,7 @@ class HelperClient:
             else:
                 future.set_exception(from_kind(kind, text))
         elif fds:
-            future.set_result(protocol.WithFds(message.get("result"), fds))
+            future.set_result(WithFds(message.get("result"), fds))
         else:
             future.set_result(message.get("result"))
 
@@ -214,7 +215,7 @@ class HelperClient:
             if not future.done():
                 future.set_exception(error)
 
-    async def call(self, verb: protocol.Verb, args: dict[str, Any] | None = None,
+    async def call(self, verb: Verb, args: dict[str, Any] | None = None,
                    fds: list[int] | None = None) -> Any:
         sock = await self._ensure()
         request_id = next(self._ids)

@@ -16,7 +16,8 @@ from collections.abc import Sequence
 
 from engine.containers.config import ContainerConfig, PortBinding, Resources
 from engine.errors import InvalidArgument, NetworkNotFound
-from engine.wire.protocol import HOSTNAME, VERBS, Field
+from engine.wire.protocol import VERBS
+from engine.wire.schema import HOSTNAME, Field
 
 __all__ = ["MIN_MEMORY", "MIN_NANO_CPUS", "PUBLISHED_PROTOCOLS", "check_config", "check_ports",
            "check_resources", "check_user"]

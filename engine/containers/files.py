@@ -22,7 +22,7 @@ import tarfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol, TypeVar
 
 from engine.containers.bindsources import BindSources
 from engine.errors import (
@@ -33,9 +33,17 @@ from engine.errors import (
     SkiffError,
     from_kind,
 )
-from engine.wire.protocol import Verb
+from engine.wire.requests import ContainerFs, ContainerNamespaces, Request
 
-HelperCall = Callable[..., Awaitable[Any]]  # (Verb, args, fds)
+R = TypeVar("R")
+
+
+class HelperCall(Protocol):
+    """Sends one helper request, answers its typed reply (the services' Shared.call)."""
+
+    async def __call__(self, request: Request[R], fds: list[int] | None = None) -> R: ...
+
+
 # A container's bind sources, opened by us (engine/containers/bindsources.py).
 SourceOpener = Callable[[str], Awaitable[BindSources]]
 
@@ -250,7 +258,7 @@ class FileService:
     """The engine's file verbs; containers are named by ID (and name, for messages)."""
 
     def __init__(self, call: HelperCall, sources: SourceOpener | None = None) -> None:
-        self.call = call  # sends one helper request (Engine._call)
+        self.call = call
         self.sources = sources  # a stopped container's binds are shown from these
 
     def _error(self, kind: str, message: str, path: str, name: str) -> SkiffError:
@@ -262,23 +270,18 @@ class FileService:
     async def _open(self, cid: str, name: str, op: str, path: str, *, follow: bool = False,
                     limit: int = 0, arcname: str = ".", archive: bool = False
                     ) -> tuple[FileEntry, list[int]]:
-        from engine.wire.protocol import WithFds
-
-        args = {"id": cid, "op": op, "path": path, "follow": follow, "limit": limit,
-                "name": arcname, "archive": archive}
         opened = await self.sources(cid) if self.sources is not None else BindSources([], [])
         try:
-            reply = await self.call(Verb.CONTAINER_FS, {**args, "sources": opened.sources},
-                                    opened.fds)
+            reply = await self.call(ContainerFs(id=cid, op=op, path=path, follow=follow,
+                                                limit=limit, name=arcname, archive=archive,
+                                                sources=opened.sources), opened.fds)
         except NotFound as exc:
             if isinstance(exc, ContainerNotFound):
                 raise
             raise NotFound(f"Could not find the file {path} in container {name}") from None
         finally:
             opened.close()
-        if isinstance(reply, WithFds):
-            return FileEntry.from_json(reply.result["entry"]), list(reply.fds)
-        return FileEntry.from_json(reply), []
+        return FileEntry.from_json(reply.entry), reply.fds
 
     async def _finish(self, status_fd: int, path: str, name: str) -> None:
         """The fsview process's last word: raise what went wrong, if anything did."""
@@ -412,6 +415,6 @@ class FileService:
         await self._finish(status_fd, directory, name)
 
     async def namespaces(self, cid: str) -> list[NamespaceInfo]:
-        rows = await self.call(Verb.CONTAINER_NAMESPACES, {"id": cid})
-        return [NamespaceInfo(str(kind), int(mine), int(host), int(mine) == int(host))
-                for kind, mine, host in rows]
+        rows = await self.call(ContainerNamespaces(id=cid))
+        return [NamespaceInfo(row.kind, row.mine, row.host, row.mine == row.host)
+                for row in rows]

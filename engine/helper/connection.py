@@ -31,6 +31,7 @@ from typing import Any
 from engine.errors import Cancelled, ProtocolError, SkiffError
 from engine.helper.cancel import Cancellation
 from engine.wire import protocol
+from engine.wire.requests import WithFds
 
 __all__ = ["IN_FLIGHT", "QUICK", "WORKERS", "Connection", "Dispatch", "close_all"]
 
@@ -192,7 +193,7 @@ class Connection:
                 result: Any = {"cancelled": self._cancel(args["request"])}
             else:
                 result = self._dispatch(verb, args, fds, cancel)
-            if isinstance(result, protocol.WithFds):
+            if isinstance(result, WithFds):
                 reply_fds, result = result.fds, result.result
             reply: dict[str, Any] = {"id": request_id, "result": result}
         except SkiffError as exc:

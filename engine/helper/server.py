@@ -27,6 +27,7 @@ from engine.helper.layersource import UnpackLimits
 from engine.helper.verbs import HANDLERS, Call
 from engine.helper.zygote import Zygote
 from engine.wire import protocol
+from engine.wire.requests import REQUESTS, Verb
 
 __all__ = ["MAX_CONNECTIONS", "HelperServer", "peer_uid"]
 
@@ -142,10 +143,11 @@ class HelperServer:
 
     def _dispatch(self, verb: str, args: dict[str, Any], fds: list[int],
                   cancel: Cancellation) -> Any:
-        handler = HANDLERS.get(verb)
+        handler = HANDLERS.get(Verb(verb)) if verb in REQUESTS else None
         if handler is None:
             raise ProtocolError(f"unknown verb {verb!r}")
-        return handler(self, Call(args, fds, cancel))
+        request = REQUESTS[Verb(verb)].from_checked(args)
+        return handler(self, Call(request, args, fds, cancel))
 
     def layers(self, verb: str, args: dict[str, Any], fds: list[int],
                 cancel: Cancellation) -> Any:

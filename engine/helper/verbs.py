@@ -1,11 +1,11 @@
-"""The helper's verb table: each protocol verb (engine/wire/protocol.py) and the
+"""The helper's verb table: each protocol verb (engine/wire/requests.py) and the
 code that answers it, in one place.
 
 A request reaches a handler only after the protocol checked it against its
-verb's schema; ``container_create``'s spec arrives typed (ContainerSpec,
-engine/wire/containerspec.py). tests/engine/helper/test_verbs.py keeps this
-table and the protocol's in step: no verb without a handler, no handler for a
-verb the protocol does not know.
+verb's schema, read back as the verb's typed request (``container_create``'s spec
+as a ContainerSpec, engine/wire/containerspec.py). tests/engine/helper/test_verbs.py
+keeps this table and the protocol's in step: no verb without a handler, no handler
+for a verb the protocol does not know.
 """
 
 from __future__ import annotations
@@ -13,10 +13,12 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from engine.helper.cancel import Cancellation
+from engine.wire import requests as rq
 from engine.wire.containerspec import ContainerSpec
+from engine.wire.requests import Verb
 
 if TYPE_CHECKING:
     from engine.helper.server import HelperServer
@@ -28,12 +30,22 @@ __all__ = ["HANDLERS", "Call", "Handler"]
 class Call:
     """One checked request as a handler gets it."""
 
-    args: dict[str, Any]
+    request: rq.Request[Any]  # typed, as engine/wire/requests.py has it
+    args: dict[str, Any]  # the same, as checked (for the layer and network dispatchers)
     fds: list[int]  # the descriptors that came with it (the handler may take them)
     cancel: Cancellation
 
 
 Handler = Callable[["HelperServer", Call], Any]
+Q = TypeVar("Q", bound=rq.Request[Any])
+
+
+def _typed(cls: type[Q], handle: Callable[[HelperServer, Q, Call], Any]) -> Handler:
+    """A handler of ``cls``'s requests."""
+    def handler(server: HelperServer, call: Call) -> Any:
+        assert isinstance(call.request, cls)
+        return handle(server, call.request, call)
+    return handler
 
 
 def _layers(verb: str) -> Handler:
@@ -44,42 +56,54 @@ def _network(verb: str) -> Handler:
     return lambda server, call: server.network(verb, call.args)
 
 
-HANDLERS: dict[str, Handler] = {
-    "ping": lambda server, call: {"pid": os.getpid()},
-    **{verb: _layers(verb) for verb in ("layer_exists", "claim_layer", "unpack_layer",
-                                         "remove_layer")},
-    "container_create": lambda server, call: server.containers.create(
-        call.args["id"], ContainerSpec.from_checked(call.args["spec"])),
-    "container_start": lambda server, call: server.containers.start(
-        call.args["id"], bool(call.args["attach"]), call.fds, call.args["sources"],
-        call.args["networks"]),
-    "container_attach": lambda server, call: server.containers.attach(call.args["id"]),
-    "container_signal": lambda server, call: server.containers.signal(
-        call.args["id"], call.args["signal"]),
-    "container_stop": lambda server, call: server.containers.stop(
-        call.args["id"], call.args["signal"], call.args["timeout"]),
-    "container_pause": lambda server, call: server.containers.pause(call.args["id"]),
-    "container_unpause": lambda server, call: server.containers.unpause(call.args["id"]),
-    "container_remove": lambda server, call: server.containers.remove(
-        call.args["id"], call.args["force"]),
-    "container_changes": lambda server, call: server.containers.changes(call.args["id"]),
-    "container_layer": lambda server, call: server.containers.layer(call.args["id"],
-                                                                    call.fds),
-    "container_exec": lambda server, call: server.containers.exec(**call.args),
-    "container_fs": lambda server, call: server.containers.files(**call.args, fds=call.fds),
-    "container_namespaces": lambda server, call: server.containers.namespaces(
-        call.args["id"]),
-    "container_rename": lambda server, call: server.containers.rename(
-        call.args["id"], call.args["name"]),
-    "container_clear_log": lambda server, call: server.containers.clear_log(call.args["id"]),
-    "container_update": lambda server, call: server.containers.update(**call.args),
-    "disk_usage": lambda server, call: server.containers.disk_usage(
-        call.args["containers"], call.args["volumes"]),
-    "volume_create": lambda server, call: server.containers.volume_create(call.args["name"]),
-    "volume_remove": lambda server, call: server.containers.volume_remove(call.args["name"]),
-    "repair": lambda server, call: server.containers.repair(call.args["ids"],
-                                                            call.args.get("layers")),
-    **{verb: _network(verb) for verb in ("network_create", "network_remove", "network_list",
-                                          "network_inspect", "network_connect",
-                                          "network_disconnect", "network_repair")},
+HANDLERS: dict[Verb, Handler] = {
+    Verb.PING: lambda server, call: {"pid": os.getpid()},
+    **{verb: _layers(verb) for verb in (Verb.LAYER_EXISTS, Verb.CLAIM_LAYER, Verb.UNPACK_LAYER,
+                                         Verb.REMOVE_LAYER)},
+    Verb.CONTAINER_CREATE: _typed(rq.ContainerCreate, lambda server, r, call: (
+        server.containers.create(r.id, ContainerSpec.from_checked(r.spec)))),
+    Verb.CONTAINER_START: _typed(rq.ContainerStart, lambda server, r, call: (
+        server.containers.start(r.id, bool(r.attach), call.fds, r.sources, r.networks))),
+    Verb.CONTAINER_ATTACH: _typed(rq.ContainerAttach, lambda server, r, call: (
+        server.containers.attach(r.id))),
+    Verb.CONTAINER_SIGNAL: _typed(rq.ContainerSignal, lambda server, r, call: (
+        server.containers.signal(r.id, r.signal))),
+    Verb.CONTAINER_STOP: _typed(rq.ContainerStop, lambda server, r, call: (
+        server.containers.stop(r.id, r.signal, r.timeout))),
+    Verb.CONTAINER_PAUSE: _typed(rq.ContainerPause, lambda server, r, call: (
+        server.containers.pause(r.id))),
+    Verb.CONTAINER_UNPAUSE: _typed(rq.ContainerUnpause, lambda server, r, call: (
+        server.containers.unpause(r.id))),
+    Verb.CONTAINER_REMOVE: _typed(rq.ContainerRemove, lambda server, r, call: (
+        server.containers.remove(r.id, r.force))),
+    Verb.CONTAINER_CHANGES: _typed(rq.ContainerChanges, lambda server, r, call: (
+        server.containers.changes(r.id))),
+    Verb.CONTAINER_LAYER: _typed(rq.ContainerLayer, lambda server, r, call: (
+        server.containers.layer(r.id, call.fds))),
+    Verb.CONTAINER_EXEC: _typed(rq.ContainerExec, lambda server, r, call: (
+        server.containers.exec(r.id, r.args, r.env, r.user, r.cwd, r.tty, r.rows, r.cols))),
+    Verb.CONTAINER_FS: _typed(rq.ContainerFs, lambda server, r, call: (
+        server.containers.files(r.id, r.op, r.path, r.follow, r.limit, r.name, r.archive,
+                                fds=call.fds, sources=r.sources))),
+    Verb.CONTAINER_NAMESPACES: _typed(rq.ContainerNamespaces, lambda server, r, call: (
+        server.containers.namespaces(r.id))),
+    Verb.CONTAINER_RENAME: _typed(rq.ContainerRename, lambda server, r, call: (
+        server.containers.rename(r.id, r.name))),
+    Verb.CONTAINER_CLEAR_LOG: _typed(rq.ContainerClearLog, lambda server, r, call: (
+        server.containers.clear_log(r.id))),
+    Verb.CONTAINER_UPDATE: _typed(rq.ContainerUpdate, lambda server, r, call: (
+        server.containers.update(r.id, r.memory, r.nano_cpus, r.pids_limit,
+                                 r.restart_policy, r.restart_max))),
+    Verb.DISK_USAGE: _typed(rq.DiskUsage, lambda server, r, call: (
+        server.containers.disk_usage(r.containers, r.volumes))),
+    Verb.VOLUME_CREATE: _typed(rq.VolumeCreate, lambda server, r, call: (
+        server.containers.volume_create(r.name))),
+    Verb.VOLUME_REMOVE: _typed(rq.VolumeRemove, lambda server, r, call: (
+        server.containers.volume_remove(r.name))),
+    Verb.REPAIR: _typed(rq.Repair, lambda server, r, call: (
+        server.containers.repair(r.ids, r.layers))),
+    **{verb: _network(verb) for verb in (Verb.NETWORK_CREATE, Verb.NETWORK_REMOVE,
+                                          Verb.NETWORK_LIST, Verb.NETWORK_INSPECT,
+                                          Verb.NETWORK_CONNECT, Verb.NETWORK_DISCONNECT,
+                                          Verb.NETWORK_REPAIR)},
 }

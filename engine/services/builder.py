@@ -24,7 +24,7 @@ from engine.services.images import ImageService
 from engine.services.shared import Shared
 from engine.services.volumes import VolumeService
 from engine.volumes import Volume
-from engine.wire.protocol import Verb
+from engine.wire.requests import DiskUsage
 
 __all__ = ["BuilderService"]
 
@@ -136,6 +136,6 @@ class BuilderService:
     async def _volume_sizes(self, volumes: builtins.list[Volume]) -> dict[str, int]:
         if not volumes:
             return {}
-        reply = await self._s.call(Verb.DISK_USAGE, {"containers": [],
-                                                    "volumes": [v.name for v in volumes]})
-        return {str(k): int(v) for k, v in reply["volumes"].items()}
+        usage = await self._s.call(DiskUsage(containers=[],
+                                             volumes=[v.name for v in volumes]))
+        return usage.volumes

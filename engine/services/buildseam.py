@@ -18,7 +18,7 @@ from typing import IO, TYPE_CHECKING, Any
 from engine.containers.config import ContainerConfig
 from engine.images.model import Image, Layer
 from engine.images.sizes import measure_layers
-from engine.wire.protocol import Verb
+from engine.wire.requests import ContainerLayer
 
 if TYPE_CHECKING:
     from engine.services.containers import ContainerService
@@ -116,9 +116,9 @@ class ServiceSeam:
 
     async def container_layer(self, container_id: str) -> Layer | None:
         with self.temporary() as tar:
-            reply = await self.shared.call(Verb.CONTAINER_LAYER, {"id": container_id},
-                                           fds=[tar.fileno()])
-            if not int(reply.get("entries", 0)):
+            entries = await self.shared.call(ContainerLayer(id=container_id),
+                                             fds=[tar.fileno()])
+            if not entries:
                 return None
             os.fsync(tar.fileno())
             return await self.store_layer(tar)

@@ -23,6 +23,7 @@ from engine.containers.store import ContainerRecord
 from engine.errors import ContainerNotFound, InvalidState
 from engine.services.shared import Shared
 from engine.services.volumes import VolumeService
+from engine.wire.requests import ContainerStart
 
 if TYPE_CHECKING:
     from engine.build.seam import EngineSeam
@@ -71,13 +72,10 @@ class ContainerBase:
             open_bind_sources, binds, create=start, skip_missing=not start))
 
     def _start_request(self, record: ContainerRecord, sources: list[int],
-                       attach: bool = False) -> dict[str, Any]:
+                       attach: bool = False) -> ContainerStart:
         """container_start's request: with every network the container joins beyond its
         own (engine/networkattachments.py) and its own one's address, so that all are
         there before its process runs, and at every restart its monitor makes."""
-        request: dict[str, Any] = {"id": record.id, "sources": sources}
-        if attach:
-            request["attach"] = True
         own = "bridge" if record.config.network == "default" else record.config.network
         joins: list[dict[str, Any]] = []
         if record.config.ipv4_address:
@@ -87,9 +85,8 @@ class ContainerBase:
                 joins.append({"network": attachment.network,
                               "aliases": list(attachment.aliases),
                               "ip": attachment.ip or None})
-        if joins:
-            request["networks"] = joins
-        return request
+        return ContainerStart(id=record.id, attach=True if attach else None, sources=sources,
+                              networks=joins or None)
 
     async def _wait_inactive(self, record: ContainerRecord, timeout: float | None,
                              wait_created: bool = False) -> None:

@@ -19,7 +19,7 @@ from engine.containers.state import Status
 from engine.containers.store import ContainerRecord
 from engine.errors import InvalidArgument, InvalidState
 from engine.services.containerbase import ContainerBase
-from engine.wire.protocol import Verb
+from engine.wire.requests import ContainerChanges
 
 __all__ = ["ContainerFiles"]
 
@@ -95,8 +95,8 @@ class ContainerFiles(ContainerBase):
     async def changes(self, ref: str) -> list[Change]:
         """docker diff: what the container added, changed and deleted against its image."""
         record = self._find(ref)
-        rows = await self._s.call(Verb.CONTAINER_CHANGES, {"id": record.id})
-        return [Change(kind, path) for kind, path in rows]
+        rows = await self._s.call(ContainerChanges(id=record.id))
+        return [Change(row.kind, row.path) for row in rows]
 
     async def namespaces(self, ref: str) -> list[NamespaceInfo]:
         """The running container's namespaces next to the host's (PID 1's)."""

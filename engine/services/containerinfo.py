@@ -17,7 +17,7 @@ from engine.containers.store import ContainerRecord
 from engine.errors import ImageNotFound, NotFound
 from engine.images.model import Image
 from engine.services.containerbase import ContainerBase
-from engine.wire.protocol import Verb
+from engine.wire.requests import NetworkList
 
 __all__ = ["ContainerInfo"]
 
@@ -65,7 +65,7 @@ class ContainerInfo(ContainerBase):
         attachments = {a.network: a for a in self._s.network_attachments.of(record.id)}
         if running and record.config.network not in ("host", "none"):
             live: dict[str, dict[str, Any]] = {}
-            for listed in await self._s.call(Verb.NETWORK_LIST, {}):
+            for listed in await self._s.call(NetworkList()):
                 info = (listed.get("Containers") or {}).get(record.id)
                 if info:
                     live[str(listed.get("Name"))] = dict(info)

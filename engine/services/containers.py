@@ -44,7 +44,17 @@ from engine.services.containerfiles import ContainerFiles
 from engine.services.containerinfo import ContainerInfo
 from engine.services.containerstreams import ContainerStreams
 from engine.wire.logformat import format_time, parse_time
-from engine.wire.protocol import Verb
+from engine.wire.requests import (
+    ContainerCreate,
+    ContainerPause,
+    ContainerRemove,
+    ContainerRename,
+    ContainerSignal,
+    ContainerStop,
+    ContainerUnpause,
+    ContainerUpdate,
+    DiskUsage,
+)
 
 __all__ = ["AUTO_REMOVE_GRACE", "ContainerService"]
 
@@ -94,7 +104,7 @@ class ContainerService(ContainerStreams, ContainerFiles, ContainerInfo):
         try:
             for layer in image.layers:
                 await s.unpack_layer(layer)
-            await s.call(Verb.CONTAINER_CREATE, {"id": container_id, "spec": request})
+            await s.call(ContainerCreate(id=container_id, spec=request))
         except BaseException:
             s.container_store.remove(container_id)
             raise
@@ -134,7 +144,7 @@ class ContainerService(ContainerStreams, ContainerFiles, ContainerInfo):
             await s.repair_once()  # before the mark: our own removal is not a leftover
             s.container_store.mark_removing(record.id)
             try:
-                await s.call(Verb.CONTAINER_REMOVE, {"id": record.id, "force": force})
+                await s.call(ContainerRemove(id=record.id, force=force))
             except ContainerNotFound:
                 pass
             s.container_store.remove(record.id)
@@ -176,9 +186,8 @@ class ContainerService(ContainerStreams, ContainerFiles, ContainerInfo):
 
     async def sizes(self, ids: Sequence[str]) -> dict[str, int]:
         """Bytes each container wrote (its writable layer), measured by the helper."""
-        reply = await self._s.call(Verb.DISK_USAGE, {"containers": builtins.list(ids),
-                                                  "volumes": []})
-        return {str(k): int(v) for k, v in reply["containers"].items()}
+        return (await self._s.call(DiskUsage(containers=builtins.list(ids),
+                                             volumes=[]))).containers
 
     # -- running ------------------------------------------------------------------------
     async def start(self, ref: str) -> Container:
@@ -215,12 +224,11 @@ class ContainerService(ContainerStreams, ContainerFiles, ContainerInfo):
             with await self._bind_sources(record, start=True) as sources:
                 request = self._start_request(record, sources.sources)
                 try:
-                    await self._s.call(Verb.CONTAINER_START, request, sources.fds)
+                    await self._s.call(request, sources.fds)
                 except ContainerNotFound:
                     # The helper lost it (a crash before it was written): prepare it again.
-                    await self._s.call(Verb.CONTAINER_CREATE,
-                                       {"id": record.id, "spec": record.spec})
-                    await self._s.call(Verb.CONTAINER_START, request, sources.fds)
+                    await self._s.call(ContainerCreate(id=record.id, spec=record.spec))
+                    await self._s.call(request, sources.fds)
                 except HelperLost:
                     if not await self._started_anyway(record):
                         raise
@@ -255,8 +263,8 @@ class ContainerService(ContainerStreams, ContainerFiles, ContainerInfo):
                 timeout = record.config.stop_timeout if record.config.stop_timeout is not None \
                     else 10
             self._s.emit_container(record, "kill", signal=str(signum))
-            await self._s.call(Verb.CONTAINER_STOP, {"id": record.id, "signal": signum,
-                                                  "timeout": max(0, timeout)})
+            await self._s.call(ContainerStop(id=record.id, signal=signum,
+                                             timeout=max(0, timeout)))
             self._s.emit_container(record, "stop")
             return self._container(record)
 
@@ -276,7 +284,7 @@ class ContainerService(ContainerStreams, ContainerFiles, ContainerInfo):
                 raise InvalidState(f"Cannot kill container: {ref}: Container {record.id} is "
                                    "not running")
             self._s.emit_container(record, "kill", signal=str(signum))
-            await self._s.call(Verb.CONTAINER_SIGNAL, {"id": record.id, "signal": signum})
+            await self._s.call(ContainerSignal(id=record.id, signal=signum))
             if signum == 9:
                 await self._wait_inactive(record, 10.0)
             return self._container(record)
@@ -289,7 +297,7 @@ class ContainerService(ContainerStreams, ContainerFiles, ContainerInfo):
                 raise InvalidState(f"Container {record.id} is already paused")
             if not status.can_pause():
                 raise InvalidState(f"Container {record.id} is not running")
-            await self._s.call(Verb.CONTAINER_PAUSE, {"id": record.id})
+            await self._s.call(ContainerPause(id=record.id))
             return self._container(record)
 
     async def unpause(self, ref: str) -> Container:
@@ -297,7 +305,7 @@ class ContainerService(ContainerStreams, ContainerFiles, ContainerInfo):
         async with self._lock(record.id):
             if not self._state(record).status.can_unpause():
                 raise InvalidState(f"Container {record.id} is not paused")
-            await self._s.call(Verb.CONTAINER_UNPAUSE, {"id": record.id})
+            await self._s.call(ContainerUnpause(id=record.id))
             return self._container(record)
 
     async def wait(self, ref: str) -> int:
@@ -325,7 +333,7 @@ class ContainerService(ContainerStreams, ContainerFiles, ContainerInfo):
                                   f"name: {name}")
         s.container_store.rename(record.id, name)
         try:
-            await s.call(Verb.CONTAINER_RENAME, {"id": record.id, "name": name})
+            await s.call(ContainerRename(id=record.id, name=name))
         except BaseException:
             s.container_store.rename(record.id, record.name)
             raise
@@ -352,10 +360,13 @@ class ContainerService(ContainerStreams, ContainerFiles, ContainerInfo):
                 raise InvalidArgument("Restart policy cannot be updated because AutoRemove is "
                                       "enabled for the container")
             check_resources(resources)
-            limits = {"memory": resources.memory, "nano_cpus": resources.nano_cpus,
-                      "pids_limit": resources.pids_limit, "restart_policy": policy.name,
-                      "restart_max": policy.maximum_retry_count}
-            await self._s.call(Verb.CONTAINER_UPDATE, {"id": record.id, **limits})
+            update = ContainerUpdate(id=record.id, memory=resources.memory,
+                                     nano_cpus=resources.nano_cpus,
+                                     pids_limit=resources.pids_limit,
+                                     restart_policy=policy.name,
+                                     restart_max=policy.maximum_retry_count)
+            await self._s.call(update)
+            limits = {k: v for k, v in update.to_args().items() if k != "id"}
             self._s.container_store.update(
                 record.id, replace(config, resources=resources, restart_policy=policy),
                 {**record.spec, **limits})

@@ -17,7 +17,12 @@ from engine.containers.state import Status
 from engine.errors import ContainerNotFound, InvalidArgument, InvalidState
 from engine.services.containerbase import ContainerBase, refuse_removing
 from engine.timestamps import parse_timestamp
-from engine.wire.protocol import Verb, WithFds
+from engine.wire.requests import (
+    ContainerAttach,
+    ContainerClearLog,
+    ContainerCreate,
+    ContainerExec,
+)
 
 __all__ = ["ContainerStreams", "parse_since"]
 
@@ -35,22 +40,21 @@ class ContainerStreams(ContainerBase):
             with await self._bind_sources(record, start=True) as sources:
                 request = self._start_request(record, sources.sources, attach=True)
                 try:
-                    reply = await self._s.call(Verb.CONTAINER_START, request, sources.fds)
+                    fds = await self._s.call(request, sources.fds)
                 except ContainerNotFound:
-                    await self._s.call(Verb.CONTAINER_CREATE,
-                                       {"id": record.id, "spec": record.spec})
-                    reply = await self._s.call(Verb.CONTAINER_START, request, sources.fds)
-            assert isinstance(reply, WithFds)
-            return AttachSession(reply.fds[0], record.config.tty)
+                    await self._s.call(ContainerCreate(id=record.id, spec=record.spec))
+                    fds = await self._s.call(request, sources.fds)
+            assert fds
+            return AttachSession(fds[0], record.config.tty)
 
     async def attach(self, ref: str) -> AttachSession:
         """Join a running container's output and input (docker attach)."""
         record = self._find(ref)
         if not self._state(record).status.is_active:
             raise InvalidState("You cannot attach to a stopped container, start it first")
-        reply = await self._s.call(Verb.CONTAINER_ATTACH, {"id": record.id})
-        assert isinstance(reply, WithFds)
-        return AttachSession(reply.fds[0], record.config.tty)
+        fds = await self._s.call(ContainerAttach(id=record.id))
+        assert fds
+        return AttachSession(fds[0], record.config.tty)
 
     async def exec(self, ref: str, cmd: Sequence[str], *, tty: bool = False,
                    env: Sequence[str] = (), user: str = "", workdir: str = "",
@@ -68,11 +72,11 @@ class ContainerStreams(ContainerBase):
         if workdir and not workdir.startswith("/"):
             raise InvalidArgument(f"the working directory '{workdir}' is invalid: it needs to "
                                   "be an absolute path")
-        reply = await self._s.call(Verb.CONTAINER_EXEC, {
-            "id": record.id, "args": list(cmd), "env": list(env), "user": user,
-            "cwd": workdir, "tty": tty, "rows": rows, "cols": cols})
-        assert isinstance(reply, WithFds)
-        return ExecSession(reply.fds, tty)
+        fds = await self._s.call(ContainerExec(
+            id=record.id, args=list(cmd), env=list(env), user=user, cwd=workdir, tty=tty,
+            rows=rows, cols=cols))
+        assert fds
+        return ExecSession(fds, tty)
 
     async def logs(self, ref: str, *, follow: bool = False, tail: int | None = None,
                    since: str | None = None, until: str | None = None
@@ -100,7 +104,7 @@ class ContainerStreams(ContainerBase):
     async def clear_logs(self, ref: str) -> None:
         """Delete what the container wrote to its log so far (its rotated files too);
         what it writes next starts the log again. Readers following it go on."""
-        await self._s.call(Verb.CONTAINER_CLEAR_LOG, {"id": self._find(ref).id})
+        await self._s.call(ContainerClearLog(id=self._find(ref).id))
 
     async def top(self, ref: str) -> list[ProcessInfo]:
         """The container's processes, with their CPU share since the last call."""

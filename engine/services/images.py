@@ -29,7 +29,7 @@ from engine.images.sizes import measure_layers
 from engine.prune import EVERYTHING, Pruned, PruneFilter
 from engine.registry.model import PullProgress, PushProgress, SearchResult
 from engine.services.shared import Shared
-from engine.wire.protocol import Verb
+from engine.wire.requests import RemoveLayer
 
 if TYPE_CHECKING:
     from engine.build.builder import BuildOptions, BuildResult
@@ -94,7 +94,7 @@ class ImageService:
         # Our images no longer need these: the helper drops our references, and a
         # layer only once no user and no container needs it (ours included).
         for diff_id in s.image_store.remove(image.id):
-            await s.call(Verb.REMOVE_LAYER, {"diff_id": diff_id})
+            await s.call(RemoveLayer(diff_id=diff_id))
         for tag in image.repo_tags:
             s.emit("image", "untag", image.id, name=Reference.parse(tag).familiar)
         s.emit("image", "delete", image.id, name=image.id)

@@ -25,7 +25,7 @@ from engine.names import check_network_name
 from engine.networkattachments import Attachment
 from engine.prune import EVERYTHING, PREDEFINED_NETWORKS, Pruned, PruneFilter
 from engine.services.shared import Shared
-from engine.wire.protocol import Verb
+from engine.wire.requests import NetworkCreate, NetworkDisconnect, NetworkList, NetworkRemove
 
 __all__ = ["NetworkService", "endpoint_id", "hex_id"]
 
@@ -43,17 +43,17 @@ class NetworkService:
         if name in ("bridge", "host", "none", "default"):
             raise Conflict(f"network with name {name} already exists")
         check_network_name(name)
-        result: dict[str, Any] = await self._s.call(
-            Verb.NETWORK_CREATE, {"name": name, "subnet": subnet or None,
-                               "gateway": gateway or None, "ip_range": ip_range or None,
-                               "internal": internal})
+        result = await self._s.call(NetworkCreate(name=name, subnet=subnet or None,
+                                                  gateway=gateway or None,
+                                                  ip_range=ip_range or None,
+                                                  internal=internal))
         self._s.network_labels.set(name, dict(labels or {}))
         created = self._network_json(result)
         self._s.emit("network", "create", created["Id"], name=name, type="bridge")
         return created
 
     async def list(self) -> builtins.list[dict[str, Any]]:
-        listed = await self._s.call(Verb.NETWORK_LIST, {})
+        listed = await self._s.call(NetworkList())
         found = {n["Name"]: self._network_json(n) for n in listed}
         for name in PREDEFINED_NETWORKS:
             found.setdefault(name, self._network_json({"Name": name, "Driver": {
@@ -81,7 +81,7 @@ class NetworkService:
             raise InUse(f"error while removing network: network {name} has active endpoints "
                         f"(containers {', '.join(users)})")
         gone = await self.get(name)
-        await self._s.call(Verb.NETWORK_REMOVE, {"name": name})
+        await self._s.call(NetworkRemove(name=name))
         self._s.network_labels.remove(name)
         self._s.emit("network", "destroy", gone["Id"], name=gone["Name"], type="bridge")
 
@@ -148,7 +148,7 @@ class NetworkService:
         record = self._s.container_store.find(ref)
         attached = self._s.network_attachments.remove(record.id, network)
         if self._s.status.state(record).running:
-            await self._s.call(Verb.NETWORK_DISCONNECT, {"id": record.id, "network": network})
+            await self._s.call(NetworkDisconnect(id=record.id, network=network))
         elif not attached:
             raise InvalidState(f"container {record.name} is not connected to network "
                                f"{network}")

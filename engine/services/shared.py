@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypeVar
 
 from engine import paths
 from engine.changefeed import ChangeFeed
@@ -30,13 +30,22 @@ from engine.networkattachments import Attachment, NetworkAttachments
 from engine.networklabels import NetworkLabels
 from engine.paths import changes_file
 from engine.volumes import VolumeStore
-from engine.wire.protocol import Verb
+from engine.wire.requests import (
+    ClaimLayer,
+    ContainerRemove,
+    NetworkConnect,
+    Repair,
+    Request,
+    UnpackLayer,
+)
 
 if TYPE_CHECKING:
     from engine.build.cache import BuildCache
     from engine.registry.service import RegistryClient
 
 __all__ = ["Shared"]
+
+R = TypeVar("R")
 
 
 class Shared:
@@ -118,11 +127,14 @@ class Shared:
                           (self.db.path.name, "events.log"))
 
     # -- the helper -----------------------------------------------------------------
-    async def call(self, verb: Verb, args: dict[str, Any] | None = None,
-                   fds: list[int] | None = None) -> Any:
-        """A helper request; the first one of this engine lets the helper repair first."""
+    async def call(self, request: Request[R], fds: list[int] | None = None) -> R:
+        """A helper request and its typed reply; the first one of this engine lets the
+        helper repair first."""
         await self.repair_once()
-        return await self.helper.call(verb, args, fds)
+        return await self._send(request, fds)
+
+    async def _send(self, request: Request[R], fds: list[int] | None = None) -> R:
+        return request.reply(await self.helper.call(request.VERB, request.to_args(), fds))
 
     async def repair_once(self) -> None:
         """Before this engine's first helper request: the helper drops what crashes
@@ -132,12 +144,11 @@ class Shared:
         async with self._repairing:
             if self._repaired:
                 return
-            await self.helper.call(Verb.REPAIR, {"ids": self.container_store.ids(),
-                                              "layers": sorted(self.image_store.diff_ids())})
+            await self._send(Repair(ids=self.container_store.ids(),
+                                    layers=sorted(self.image_store.diff_ids())))
             for record in self.container_store.removing():
                 with contextlib.suppress(ContainerNotFound):
-                    await self.helper.call(Verb.CONTAINER_REMOVE,
-                                           {"id": record.id, "force": True})
+                    await self._send(ContainerRemove(id=record.id, force=True))
                 self.container_store.remove(record.id)
                 self.network_attachments.forget(record.id)
                 self.emit_container(record, "destroy")
@@ -145,19 +156,18 @@ class Shared:
 
     async def connect(self, record: ContainerRecord, attachment: Attachment) -> None:
         """Have the helper join the running container to a network beyond its own."""
-        await self.call(Verb.NETWORK_CONNECT, {
-            "id": record.id, "network": attachment.network, "name": record.name,
-            "hostname": record.config.hostname or record.id[:12],
-            "aliases": list(attachment.aliases), "ip": attachment.ip or None})
+        await self.call(NetworkConnect(
+            id=record.id, network=attachment.network, name=record.name,
+            hostname=record.config.hostname or record.id[:12],
+            aliases=list(attachment.aliases), ip=attachment.ip or None))
 
     async def unpack_layer(self, layer: Layer) -> None:
         """Have the helper unpack a stored blob (it verifies the digests itself); either
         way, it records that our images use the layer."""
-        if await self.call(Verb.CLAIM_LAYER, {"diff_id": layer.diff_id}):
+        if await self.call(ClaimLayer(diff_id=layer.diff_id)):
             return
         fd = os.open(self.blobs.path(layer.digest), os.O_RDONLY | os.O_CLOEXEC)
         try:
-            await self.call(Verb.UNPACK_LAYER, {"diff_id": layer.diff_id,
-                                             "digest": layer.digest}, fds=[fd])
+            await self.call(UnpackLayer(diff_id=layer.diff_id, digest=layer.digest), fds=[fd])
         finally:
             os.close(fd)

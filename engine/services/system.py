@@ -10,7 +10,7 @@ from engine.images.sizes import measure_layers
 from engine.services.builder import BuilderService
 from engine.services.containers import ContainerService
 from engine.services.shared import Shared
-from engine.wire.protocol import Verb
+from engine.wire import requests
 
 __all__ = ["SystemService"]
 
@@ -45,12 +45,12 @@ class SystemService:
         images = [i for i in every if i.id not in hidden]
         containers = await self._containers.list(all=True)
         volumes = s.volume_store.all()
-        reply = await s.call(Verb.DISK_USAGE, {"containers": [c.id for c in containers],
-                                            "volumes": [v.name for v in volumes]})
-        volume_sizes = {str(k): int(v) for k, v in reply["volumes"].items()}
+        usage = await s.call(requests.DiskUsage(containers=[c.id for c in containers],
+                                                volumes=[v.name for v in volumes]))
+        volume_sizes = usage.volumes
         cache = await self._builder.records(volume_sizes)
         cache_volumes = {c.id for c in cache if c.type == "exec.cachemount"}
         return disk_usage(images, s.image_store.layer_sizes(), containers,
-                          {str(k): int(v) for k, v in reply["containers"].items()},
+                          usage.containers,
                           [v for v in volumes if v.name not in cache_volumes], volume_sizes,
                           build_cache=cache)

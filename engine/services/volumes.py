@@ -15,7 +15,7 @@ from engine.prune import EVERYTHING, Pruned, PruneFilter
 from engine.services.shared import Shared
 from engine.volumes import Volume
 from engine.wire.logformat import format_time
-from engine.wire.protocol import Verb
+from engine.wire.requests import DiskUsage, VolumeCreate, VolumeRemove
 
 __all__ = ["VolumeService"]
 
@@ -33,8 +33,8 @@ class VolumeService:
         name = check_volume_name(name) if name else secrets.token_hex(32)
         if s.volume_store.exists(name):
             return s.volume_store.get(name)
-        reply = await s.call(Verb.VOLUME_CREATE, {"name": name})
-        volume = Volume(name, format_time(time.time_ns()), str(reply["mountpoint"]),
+        mountpoint = await s.call(VolumeCreate(name=name))
+        volume = Volume(name, format_time(time.time_ns()), mountpoint,
                         dict(labels or {}), anonymous)
         s.volume_store.add(volume)
         s.emit("volume", "create", name, driver="local")
@@ -58,7 +58,7 @@ class VolumeService:
         if users and not force:
             raise InUse(f"remove {name}: volume is in use - "
                         f"[{', '.join(r.id for r in users)}]")
-        await s.call(Verb.VOLUME_REMOVE, {"name": volume.name})
+        await s.call(VolumeRemove(name=volume.name))
         s.volume_store.remove(volume.name)
         s.emit("volume", "destroy", volume.name, driver="local")
 
@@ -76,8 +76,8 @@ class VolumeService:
         result = Pruned()
         if not doomed:
             return result
-        sizes = (await s.call(Verb.DISK_USAGE, {"containers": [], "volumes": [
-            v.name for v in doomed]}))["volumes"]
+        sizes = (await s.call(DiskUsage(containers=[],
+                                        volumes=[v.name for v in doomed]))).volumes
         if dry_run:
             return Pruned([v.name for v in doomed],
                           sum(int(sizes.get(v.name, 0)) for v in doomed))

@@ -21,31 +21,14 @@ request M of the same connection; M then ends with a "cancelled" error.
 from __future__ import annotations
 
 import json
-import re
 import socket
 import struct
 from collections.abc import Callable
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 from engine.errors import ProtocolError
-from engine.wire.containerspec import SCHEMA as CONTAINER_SPEC
-from engine.wire.schema import (
-    ABSOLUTE_PATH,
-    CONTAINER_ID,
-    CONTAINER_NAME,
-    DIGEST,
-    HOSTNAME,
-    IPV4,
-    IPV4_CIDR,
-    NETWORK_NAME,
-    VOLUME_NAME,
-    Field,
-    check_dict,
-)
-from engine.wire.schema import int_field as _int
-from engine.wire.schema import str_field as _str
+from engine.wire.requests import MAX_FDS, MAX_ID, schemas
+from engine.wire.schema import Field, check_dict
 
 __all__ = [
     "MAX_DEPTH",
@@ -58,8 +41,6 @@ __all__ = [
     "BadRequest",
     "Field",
     "FrameReader",
-    "Verb",
-    "WithFds",
     "encode_frame",
     "parse_request",
     "send_frame",
@@ -68,136 +49,11 @@ __all__ = [
 
 VERSION = 2  # 2: bind sources come as descriptors with container_start
 MAX_FRAME = 1 << 20
-MAX_FDS = 128  # as many as a container has binds; the kernel allows 253
 MAX_DEPTH = 32
-MAX_ID = (1 << 53) - 1
 _HEADER = struct.Struct(">I")
 
-_SOURCES = Field("list[int]", required=False, max_items=MAX_FDS, minimum=0, maximum=127)
-
-# A network a container joins at start: its aliases there, the IPv4 address asked for.
-_JOIN = {"network": _str(NETWORK_NAME),
-         "aliases": Field("list[str]", required=False, pattern=HOSTNAME, max_items=32),
-         "ip": _str(IPV4, required=False)}
-
-
-class Verb(StrEnum):
-    """Every verb of the protocol, as callers name it (never as a bare string); its
-    schema is ``VERBS[verb]``, its handler engine/helper/verbs.py's ``HANDLERS[verb]``."""
-
-    PING = "ping"
-    CANCEL = "cancel"
-    LAYER_EXISTS = "layer_exists"
-    CLAIM_LAYER = "claim_layer"
-    UNPACK_LAYER = "unpack_layer"
-    REMOVE_LAYER = "remove_layer"
-    CONTAINER_CREATE = "container_create"
-    CONTAINER_START = "container_start"
-    CONTAINER_ATTACH = "container_attach"
-    CONTAINER_SIGNAL = "container_signal"
-    CONTAINER_STOP = "container_stop"
-    CONTAINER_PAUSE = "container_pause"
-    CONTAINER_UNPAUSE = "container_unpause"
-    CONTAINER_REMOVE = "container_remove"
-    CONTAINER_CHANGES = "container_changes"
-    CONTAINER_LAYER = "container_layer"
-    CONTAINER_EXEC = "container_exec"
-    CONTAINER_FS = "container_fs"
-    CONTAINER_NAMESPACES = "container_namespaces"
-    CONTAINER_RENAME = "container_rename"
-    CONTAINER_CLEAR_LOG = "container_clear_log"
-    CONTAINER_UPDATE = "container_update"
-    DISK_USAGE = "disk_usage"
-    VOLUME_CREATE = "volume_create"
-    VOLUME_REMOVE = "volume_remove"
-    REPAIR = "repair"
-    NETWORK_CREATE = "network_create"
-    NETWORK_REMOVE = "network_remove"
-    NETWORK_LIST = "network_list"
-    NETWORK_INSPECT = "network_inspect"
-    NETWORK_CONNECT = "network_connect"
-    NETWORK_DISCONNECT = "network_disconnect"
-    NETWORK_REPAIR = "network_repair"
-
-
-VERBS: dict[str, dict[str, Field]] = {
-    "ping": {},
-    "cancel": {"request": _int(0, MAX_ID)},
-    "layer_exists": {"diff_id": _str(DIGEST)},
-    # Records the caller's reference to the layer if it is unpacked; says whether it is.
-    "claim_layer": {"diff_id": _str(DIGEST)},
-    "unpack_layer": {"diff_id": _str(DIGEST), "digest": _str(DIGEST, required=False)},
-    "remove_layer": {"diff_id": _str(DIGEST)},
-    "container_create": {"id": _str(CONTAINER_ID), "spec": Field("dict", items=CONTAINER_SPEC)},
-    # With one descriptor per bind (not volume, not tmpfs) of the spec, opened by the
-    # caller: "sources" says which bind (its index in the spec's binds) each one is.
-    "container_start": {"id": _str(CONTAINER_ID), "attach": Field("bool", required=False),
-                        "sources": _SOURCES,
-                        # Every network to join, the container's own first: joined before
-                        # its process starts, and kept across restarts by its monitor.
-                        "networks": Field("list[dict]", required=False, max_items=64,
-                                          items=_JOIN)},
-    "container_attach": {"id": _str(CONTAINER_ID)},
-    "container_signal": {"id": _str(CONTAINER_ID), "signal": _int(1, 64)},
-    "container_stop": {"id": _str(CONTAINER_ID), "signal": _int(1, 64),
-                       "timeout": _int(0, 86400)},
-    "container_pause": {"id": _str(CONTAINER_ID)},
-    "container_unpause": {"id": _str(CONTAINER_ID)},
-    "container_remove": {"id": _str(CONTAINER_ID), "force": Field("bool")},
-    "container_changes": {"id": _str(CONTAINER_ID)},
-    # build and commit: the changes as a layer tar, into the one regular file passed.
-    "container_layer": {"id": _str(CONTAINER_ID)},
-    "container_exec": {
-        "id": _str(CONTAINER_ID),
-        "args": Field("list[str]", max_items=4096, max_len=131072),
-        "env": Field("list[str]", max_items=4096, max_len=131072),
-        "user": _str(re.compile(r"^[A-Za-z0-9_.:-]{0,64}$")),
-        "cwd": _str(re.compile(r"^(/[^\x00]{0,4095})?$")),
-        "tty": Field("bool"),
-        "rows": _int(0, 10000),
-        "cols": _int(0, 10000),
-    },
-    # A look inside the container's filesystem (engine/helper/runtime/fsview.py).
-    "container_fs": {
-        "id": _str(CONTAINER_ID),
-        "op": _str(choices=("stat", "list", "read", "get", "put")),
-        "path": _str(ABSOLUTE_PATH),
-        "follow": Field("bool"),
-        "limit": _int(0, 1 << 30),
-        "name": _str(re.compile(r"^(?!\.\.$)(\.|[^/\x00]{1,255})$"), max_len=1024),
-        "archive": Field("bool"),
-        "sources": _SOURCES,  # as for container_start; a bind left out is not shown
-    },
-    "container_namespaces": {"id": _str(CONTAINER_ID)},
-    "container_rename": {"id": _str(CONTAINER_ID), "name": _str(CONTAINER_NAME)},
-    "container_clear_log": {"id": _str(CONTAINER_ID)},
-    # docker update: the limits and restart policy, whole (None: no limit).
-    "container_update": {"id": _str(CONTAINER_ID),
-                         **{k: CONTAINER_SPEC[k] for k in ("memory", "nano_cpus", "pids_limit",
-                                                  "restart_policy", "restart_max")}},
-    # docker system df: bytes in the caller's containers' upper dirs and volumes.
-    "disk_usage": {"containers": Field("list[str]", pattern=CONTAINER_ID, max_items=100000),
-                   "volumes": Field("list[str]", pattern=VOLUME_NAME, max_items=100000)},
-    "volume_create": {"name": _str(VOLUME_NAME)},
-    "volume_remove": {"name": _str(VOLUME_NAME)},
-    "repair": {"ids": Field("list[str]", pattern=CONTAINER_ID, max_items=100000),
-               "layers": Field("list[str]", pattern=DIGEST, max_items=100000, required=False)},
-    "network_create": {"name": _str(NETWORK_NAME), "subnet": _str(IPV4_CIDR, required=False),
-                       "gateway": _str(IPV4, required=False),
-                       "ip_range": _str(IPV4_CIDR, required=False),
-                       "internal": Field("bool", required=False)},
-    "network_remove": {"name": _str(NETWORK_NAME)},
-    "network_list": {},
-    "network_inspect": {"name": _str(NETWORK_NAME)},
-    "network_connect": {"id": _str(CONTAINER_ID), "network": _str(NETWORK_NAME),
-                        "name": _str(CONTAINER_NAME, required=False),
-                        "hostname": _str(HOSTNAME, required=False),
-                        "aliases": Field("list[str]", required=False, pattern=HOSTNAME,
-                                         max_items=32),
-                        "ip": _str(IPV4, required=False)},
-    "network_disconnect": {"id": _str(CONTAINER_ID), "network": _str(NETWORK_NAME)},
-    "network_repair": {},
-}
+#: Each verb's schema, derived from its request's fields (engine/wire/requests.py).
+VERBS: dict[str, dict[str, Field]] = schemas()
 
 
 class BadMessage(ProtocolError):
@@ -251,14 +107,6 @@ def send_frame(sock: socket.socket, message: dict[str, Any], fds: list[int] | No
         sent = socket.send_fds(sock, [data[:1]], fds)
         data = data[sent:]
     sock.sendall(data)
-
-
-@dataclass(frozen=True)
-class WithFds:
-    """A verb's result that hands file descriptors back to the caller."""
-
-    result: Any
-    fds: list[int]
 
 
 class FrameReader:

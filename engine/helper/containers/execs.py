@@ -23,7 +23,7 @@ from engine.helper.containers.procs import (
 )
 from engine.helper.runtime.spec import device_mode
 from engine.helper.seccomp.programs import UNCONFINED
-from engine.wire.protocol import WithFds
+from engine.wire.requests import WithFds
 
 __all__ = ["Exec"]
 

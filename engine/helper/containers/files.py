@@ -23,7 +23,7 @@ from engine.helper.containers.procs import (
 )
 from engine.helper.runtime.spec import ContainerDir, RuntimeSpec
 from engine.processes import is_alive
-from engine.wire.protocol import WithFds
+from engine.wire.requests import WithFds
 
 __all__ = ["Files"]
 

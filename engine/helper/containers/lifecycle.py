@@ -42,7 +42,7 @@ from engine.helper.runtime.spec import ContainerDir, RuntimeSpec, device_mode
 from engine.helper.seccomp.programs import DEFAULT, UNCONFINED
 from engine.processes import is_alive
 from engine.wire.containerspec import ContainerSpec
-from engine.wire.protocol import WithFds
+from engine.wire.requests import WithFds
 
 __all__ = ["Lifecycle"]
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from engine.helper.connection import QUICK
 from engine.helper.verbs import HANDLERS
-from engine.wire.protocol import VERBS, Verb
+from engine.wire.protocol import VERBS
+from engine.wire.requests import Verb
 
 
 def test_every_verb_has_a_handler_and_every_handler_a_verb() -> None:

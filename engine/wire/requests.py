@@ -1,0 +1,524 @@
+"""Every verb of the protocol as a typed request with a typed reply: the verb table.
+
+A request is a frozen dataclass whose fields carry their schema, as the container
+spec's do (engine/wire/containerspec.py): the protocol checks a request's arguments
+against ``schema_of`` its class (``protocol.VERBS`` is derived from ``REQUESTS``), the
+engine builds the dataclass instead of a dict, and ``reply`` reads the helper's answer
+into the verb's own reply type. The helper answers each verb with the handler of the
+same name (engine/helper/verbs.py; tests/engine/helper/test_verbs.py keeps the two
+tables in step).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, fields
+from enum import StrEnum
+from typing import Any, ClassVar, Generic, Self, TypeVar
+
+from engine.wire.containerspec import SCHEMA as CONTAINER_SPEC
+from engine.wire.containerspec import schema_of
+from engine.wire.schema import (
+    ABSOLUTE_PATH,
+    CONTAINER_ID,
+    CONTAINER_NAME,
+    DIGEST,
+    HOSTNAME,
+    IPV4,
+    IPV4_CIDR,
+    NETWORK_NAME,
+    VOLUME_NAME,
+    Field,
+    int_field,
+    str_field,
+)
+
+__all__ = ["MAX_FDS", "MAX_ID", "REQUESTS", "Change", "DiskUsageReply", "FsReply", "Namespace",
+           "Request", "Verb", "WithFds"]
+
+MAX_FDS = 128  # as many as a container has binds; the kernel allows 253
+MAX_ID = (1 << 53) - 1
+
+R = TypeVar("R")
+
+
+class Verb(StrEnum):
+    """Every verb of the protocol, as callers name it (never as a bare string); its
+    request is ``REQUESTS[verb]``, its handler engine/helper/verbs.py's ``HANDLERS[verb]``."""
+
+    PING = "ping"
+    CANCEL = "cancel"
+    LAYER_EXISTS = "layer_exists"
+    CLAIM_LAYER = "claim_layer"
+    UNPACK_LAYER = "unpack_layer"
+    REMOVE_LAYER = "remove_layer"
+    CONTAINER_CREATE = "container_create"
+    CONTAINER_START = "container_start"
+    CONTAINER_ATTACH = "container_attach"
+    CONTAINER_SIGNAL = "container_signal"
+    CONTAINER_STOP = "container_stop"
+    CONTAINER_PAUSE = "container_pause"
+    CONTAINER_UNPAUSE = "container_unpause"
+    CONTAINER_REMOVE = "container_remove"
+    CONTAINER_CHANGES = "container_changes"
+    CONTAINER_LAYER = "container_layer"
+    CONTAINER_EXEC = "container_exec"
+    CONTAINER_FS = "container_fs"
+    CONTAINER_NAMESPACES = "container_namespaces"
+    CONTAINER_RENAME = "container_rename"
+    CONTAINER_CLEAR_LOG = "container_clear_log"
+    CONTAINER_UPDATE = "container_update"
+    DISK_USAGE = "disk_usage"
+    VOLUME_CREATE = "volume_create"
+    VOLUME_REMOVE = "volume_remove"
+    REPAIR = "repair"
+    NETWORK_CREATE = "network_create"
+    NETWORK_REMOVE = "network_remove"
+    NETWORK_LIST = "network_list"
+    NETWORK_INSPECT = "network_inspect"
+    NETWORK_CONNECT = "network_connect"
+    NETWORK_DISCONNECT = "network_disconnect"
+    NETWORK_REPAIR = "network_repair"
+
+
+@dataclass(frozen=True)
+class WithFds:
+    """A verb's result that hands file descriptors back to the caller."""
+
+    result: Any
+    fds: list[int]
+
+
+def _split(answer: Any) -> tuple[Any, list[int]]:
+    return (answer.result, list(answer.fds)) if isinstance(answer, WithFds) else (answer, [])
+
+
+class Request(Generic[R]):
+    """A verb's arguments as a dataclass whose fields carry their schema."""
+
+    VERB: ClassVar[Verb]
+
+    def to_args(self) -> dict[str, Any]:
+        """The arguments as they travel."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}  # type: ignore[arg-type]
+
+    @classmethod
+    def from_checked(cls, args: dict[str, Any]) -> Self:
+        """The request of arguments the protocol checked against the verb's schema."""
+        return cls(**args)
+
+    def reply(self, answer: Any) -> R:
+        """The helper's answer (a result, or a WithFds) as this verb's reply."""
+        raise NotImplementedError
+
+
+class _NoReply(Request[None]):
+    def reply(self, answer: Any) -> None:
+        return None
+
+
+class _Streams(Request[list[int]]):
+    """Answered with descriptors: a session's streams (empty when none came)."""
+
+    def reply(self, answer: Any) -> list[int]:
+        return _split(answer)[1]
+
+
+class _Flag(Request[bool]):
+    def reply(self, answer: Any) -> bool:
+        return bool(answer)
+
+
+def _schema(check: Field) -> dict[str, Field]:
+    """A field's metadata: its schema (read by ``schema_of``)."""
+    return {"schema": check}
+
+
+def _arg(check: Field) -> Any:
+    """A field the request must give."""
+    return field(metadata=_schema(check))
+
+
+def _opt(check: Field) -> Any:
+    """A field the request may leave out (None)."""
+    return field(default=None, metadata=_schema(check))
+
+
+def _id() -> Any:
+    return _arg(str_field(CONTAINER_ID))
+
+
+def _signal() -> Any:
+    return _arg(int_field(1, 64))
+
+
+# With one descriptor per bind (not volume, not tmpfs) of the spec, opened by the
+# caller: "sources" says which bind (its index in the spec's binds) each one is.
+_SOURCES = Field("list[int]", required=False, max_items=MAX_FDS, minimum=0, maximum=127)
+_ARGV = Field("list[str]", max_items=4096, max_len=131072)
+_IDS = Field("list[str]", pattern=CONTAINER_ID, max_items=100000)
+# A network a container joins at start: its aliases there, the IPv4 address asked for.
+_JOIN = {"network": str_field(NETWORK_NAME),
+         "aliases": Field("list[str]", required=False, pattern=HOSTNAME, max_items=32),
+         "ip": str_field(IPV4, required=False)}
+
+
+# -- the helper itself and layers ----------------------------------------------------------
+
+@dataclass(frozen=True, kw_only=True)
+class Ping(Request[int]):
+    """The helper's pid."""
+
+    VERB = Verb.PING
+
+    def reply(self, answer: Any) -> int:
+        return int(_split(answer)[0]["pid"])
+
+
+@dataclass(frozen=True, kw_only=True)
+class Cancel(_NoReply):
+    VERB = Verb.CANCEL
+    request: int = _arg(int_field(0, MAX_ID))
+
+
+@dataclass(frozen=True, kw_only=True)
+class LayerExists(_Flag):
+    VERB = Verb.LAYER_EXISTS
+    diff_id: str = _arg(str_field(DIGEST))
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClaimLayer(_Flag):
+    """Records the caller's reference to the layer if it is unpacked; says whether it is."""
+
+    VERB = Verb.CLAIM_LAYER
+    diff_id: str = _arg(str_field(DIGEST))
+
+
+@dataclass(frozen=True, kw_only=True)
+class UnpackLayer(_NoReply):
+    """With the blob's descriptor."""
+
+    VERB = Verb.UNPACK_LAYER
+    diff_id: str = _arg(str_field(DIGEST))
+    digest: str | None = _opt(str_field(DIGEST, required=False))
+
+
+@dataclass(frozen=True, kw_only=True)
+class RemoveLayer(_NoReply):
+    VERB = Verb.REMOVE_LAYER
+    diff_id: str = _arg(str_field(DIGEST))
+
+
+# -- containers --------------------------------------------------------------------------
+
+@dataclass(frozen=True, kw_only=True)
+class ContainerCreate(_NoReply):
+    """``spec``: a ContainerSpec's JSON (``ContainerSpec.to_json``)."""
+
+    VERB = Verb.CONTAINER_CREATE
+    id: str = _id()
+    spec: dict[str, Any] = field(metadata=_schema(Field("dict", items=CONTAINER_SPEC)))
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContainerStart(_Streams):
+    """With the bind sources' descriptors; answered with the attach stream's when
+    ``attach``."""
+
+    VERB = Verb.CONTAINER_START
+    id: str = _id()
+    attach: bool | None = _opt(Field("bool", required=False))
+    sources: list[int] | None = field(default=None, metadata=_schema(_SOURCES))
+    # Every network to join, the container's own first: joined before its process
+    # starts, and kept across restarts by its monitor (each as _JOIN has it).
+    networks: list[dict[str, Any]] | None = field(default=None, metadata=_schema(
+        Field("list[dict]", required=False, max_items=64, items=_JOIN)))
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContainerAttach(_Streams):
+    VERB = Verb.CONTAINER_ATTACH
+    id: str = _id()
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContainerSignal(_NoReply):
+    VERB = Verb.CONTAINER_SIGNAL
+    id: str = _id()
+    signal: int = _signal()
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContainerStop(_NoReply):
+    VERB = Verb.CONTAINER_STOP
+    id: str = _id()
+    signal: int = _signal()
+    timeout: int = _arg(int_field(0, 86400))
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContainerPause(_NoReply):
+    VERB = Verb.CONTAINER_PAUSE
+    id: str = _id()
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContainerUnpause(_NoReply):
+    VERB = Verb.CONTAINER_UNPAUSE
+    id: str = _id()
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContainerRemove(_NoReply):
+    VERB = Verb.CONTAINER_REMOVE
+    id: str = _id()
+    force: bool = _arg(Field("bool"))
+
+
+@dataclass(frozen=True)
+class Change:
+    """docker diff's row: A, C or D, and the path."""
+
+    kind: str
+    path: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContainerChanges(Request[list[Change]]):
+    VERB = Verb.CONTAINER_CHANGES
+    id: str = _id()
+
+    def reply(self, answer: Any) -> list[Change]:
+        return [Change(str(kind), str(path)) for kind, path in _split(answer)[0]]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContainerLayer(Request[int]):
+    """build and commit: the changes as a layer tar, into the one regular file passed;
+    answered with the number of entries written (0: nothing changed)."""
+
+    VERB = Verb.CONTAINER_LAYER
+    id: str = _id()
+
+    def reply(self, answer: Any) -> int:
+        return int(_split(answer)[0].get("entries", 0))
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContainerExec(_Streams):
+    VERB = Verb.CONTAINER_EXEC
+    id: str = _id()
+    args: list[str] = field(metadata=_schema(_ARGV))
+    env: list[str] = field(metadata=_schema(_ARGV))
+    user: str = _arg(str_field(re.compile(r"^[A-Za-z0-9_.:-]{0,64}$")))
+    cwd: str = _arg(str_field(re.compile(r"^(/[^\x00]{0,4095})?$")))
+    tty: bool = _arg(Field("bool"))
+    rows: int = _arg(int_field(0, 10000))
+    cols: int = _arg(int_field(0, 10000))
+
+
+@dataclass(frozen=True)
+class FsReply:
+    """What container_fs found (a FileEntry's JSON) and the descriptors of the
+    transfer, if it opened one."""
+
+    entry: dict[str, Any]
+    fds: list[int]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContainerFs(Request[FsReply]):
+    """A look inside the container's filesystem (engine/helper/runtime/fsview/), with
+    the bind sources' descriptors as for container_start (a bind left out is not shown)."""
+
+    VERB = Verb.CONTAINER_FS
+    id: str = _id()
+    op: str = _arg(str_field(choices=("stat", "list", "read", "get", "put")))
+    path: str = _arg(str_field(ABSOLUTE_PATH))
+    follow: bool = _arg(Field("bool"))
+    limit: int = _arg(int_field(0, 1 << 30))
+    name: str = _arg(str_field(re.compile(r"^(?!\.\.$)(\.|[^/\x00]{1,255})$"), max_len=1024))
+    archive: bool = _arg(Field("bool"))
+    sources: list[int] | None = field(default=None, metadata=_schema(_SOURCES))
+
+    def reply(self, answer: Any) -> FsReply:
+        result, fds = _split(answer)
+        return FsReply(dict(result["entry"]) if fds else dict(result), fds)
+
+
+@dataclass(frozen=True)
+class Namespace:
+    """One of a running container's namespaces: its inode and the host's."""
+
+    kind: str
+    mine: int
+    host: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContainerNamespaces(Request[list[Namespace]]):
+    VERB = Verb.CONTAINER_NAMESPACES
+    id: str = _id()
+
+    def reply(self, answer: Any) -> list[Namespace]:
+        return [Namespace(str(kind), int(mine), int(host))
+                for kind, mine, host in _split(answer)[0]]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContainerRename(_NoReply):
+    VERB = Verb.CONTAINER_RENAME
+    id: str = _id()
+    name: str = _arg(str_field(CONTAINER_NAME))
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContainerClearLog(_NoReply):
+    """Empties the container's log (its rotated files too)."""
+
+    VERB = Verb.CONTAINER_CLEAR_LOG
+    id: str = _id()
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContainerUpdate(_NoReply):
+    """docker update: the limits and restart policy, whole (None: no limit)."""
+
+    VERB = Verb.CONTAINER_UPDATE
+    id: str = _id()
+    memory: int | None = _opt(CONTAINER_SPEC["memory"])
+    nano_cpus: int | None = _opt(CONTAINER_SPEC["nano_cpus"])
+    pids_limit: int | None = _opt(CONTAINER_SPEC["pids_limit"])
+    restart_policy: str = _arg(CONTAINER_SPEC["restart_policy"])
+    restart_max: int = _arg(CONTAINER_SPEC["restart_max"])
+
+
+@dataclass(frozen=True)
+class DiskUsageReply:
+    """Bytes in each container's upper directory and each volume."""
+
+    containers: dict[str, int]
+    volumes: dict[str, int]
+
+
+@dataclass(frozen=True, kw_only=True)
+class DiskUsage(Request[DiskUsageReply]):
+    """docker system df: bytes in the caller's containers' upper dirs and volumes."""
+
+    VERB = Verb.DISK_USAGE
+    containers: list[str] = field(metadata=_schema(_IDS))
+    volumes: list[str] = field(metadata=_schema(
+        Field("list[str]", pattern=VOLUME_NAME, max_items=100000)))
+
+    def reply(self, answer: Any) -> DiskUsageReply:
+        result = _split(answer)[0]
+        return DiskUsageReply({str(k): int(v) for k, v in result["containers"].items()},
+                              {str(k): int(v) for k, v in result["volumes"].items()})
+
+
+# -- volumes and repair ---------------------------------------------------------------------
+
+@dataclass(frozen=True, kw_only=True)
+class VolumeCreate(Request[str]):
+    """Answered with the volume's mountpoint."""
+
+    VERB = Verb.VOLUME_CREATE
+    name: str = _arg(str_field(VOLUME_NAME))
+
+    def reply(self, answer: Any) -> str:
+        return str(_split(answer)[0]["mountpoint"])
+
+
+@dataclass(frozen=True, kw_only=True)
+class VolumeRemove(_NoReply):
+    VERB = Verb.VOLUME_REMOVE
+    name: str = _arg(str_field(VOLUME_NAME))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Repair(_NoReply):
+    """The containers and layers the engine knows of: the helper forgets the rest."""
+
+    VERB = Verb.REPAIR
+    ids: list[str] = field(metadata=_schema(_IDS))
+    layers: list[str] | None = field(default=None, metadata=_schema(
+        Field("list[str]", pattern=DIGEST, max_items=100000, required=False)))
+
+
+# -- networks (answered in Docker's network JSON shape) -------------------------------------
+
+class _Network(Request[dict[str, Any]]):
+    def reply(self, answer: Any) -> dict[str, Any]:
+        return dict(_split(answer)[0])
+
+
+@dataclass(frozen=True, kw_only=True)
+class NetworkCreate(_Network):
+    VERB = Verb.NETWORK_CREATE
+    name: str = _arg(str_field(NETWORK_NAME))
+    subnet: str | None = _opt(str_field(IPV4_CIDR, required=False))
+    gateway: str | None = _opt(str_field(IPV4, required=False))
+    ip_range: str | None = _opt(str_field(IPV4_CIDR, required=False))
+    internal: bool | None = _opt(Field("bool", required=False))
+
+
+@dataclass(frozen=True, kw_only=True)
+class NetworkRemove(_NoReply):
+    VERB = Verb.NETWORK_REMOVE
+    name: str = _arg(str_field(NETWORK_NAME))
+
+
+@dataclass(frozen=True, kw_only=True)
+class NetworkList(Request[list[dict[str, Any]]]):
+    VERB = Verb.NETWORK_LIST
+
+    def reply(self, answer: Any) -> list[dict[str, Any]]:
+        return [dict(network) for network in _split(answer)[0]]
+
+
+@dataclass(frozen=True, kw_only=True)
+class NetworkInspect(_Network):
+    VERB = Verb.NETWORK_INSPECT
+    name: str = _arg(str_field(NETWORK_NAME))
+
+
+@dataclass(frozen=True, kw_only=True)
+class NetworkConnect(_NoReply):
+    VERB = Verb.NETWORK_CONNECT
+    id: str = _id()
+    network: str = _arg(str_field(NETWORK_NAME))
+    name: str | None = _opt(str_field(CONTAINER_NAME, required=False))
+    hostname: str | None = _opt(str_field(HOSTNAME, required=False))
+    aliases: list[str] | None = field(default=None, metadata=_schema(
+        Field("list[str]", required=False, pattern=HOSTNAME, max_items=32)))
+    ip: str | None = _opt(str_field(IPV4, required=False))
+
+
+@dataclass(frozen=True, kw_only=True)
+class NetworkDisconnect(_NoReply):
+    VERB = Verb.NETWORK_DISCONNECT
+    id: str = _id()
+    network: str = _arg(str_field(NETWORK_NAME))
+
+
+@dataclass(frozen=True, kw_only=True)
+class NetworkRepair(_NoReply):
+    VERB = Verb.NETWORK_REPAIR
+
+
+#: The verb table: each verb's request class (its fields are the verb's schema).
+REQUESTS: dict[Verb, type[Request[Any]]] = {cls.VERB: cls for cls in (
+    Ping, Cancel, LayerExists, ClaimLayer, UnpackLayer, RemoveLayer,
+    ContainerCreate, ContainerStart, ContainerAttach, ContainerSignal, ContainerStop,
+    ContainerPause, ContainerUnpause, ContainerRemove, ContainerChanges, ContainerLayer,
+    ContainerExec, ContainerFs, ContainerNamespaces, ContainerRename, ContainerClearLog,
+    ContainerUpdate,
+    DiskUsage, VolumeCreate, VolumeRemove, Repair,
+    NetworkCreate, NetworkRemove, NetworkList, NetworkInspect, NetworkConnect,
+    NetworkDisconnect, NetworkRepair)}
+
+
+def schemas() -> dict[str, dict[str, Field]]:
+    """Each verb's schema, from its request's fields."""
+    return {str(verb): schema_of(cls) for verb, cls in REQUESTS.items()}
