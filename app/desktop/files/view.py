@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 from app.desktop.bridge import Bridge
 from app.desktop.files.model import CHANGE_COLOURS, CHANGE_WORDS, FileTreeModel, parse_names
 from app.desktop.files.viewer import FileViewer
+from app.desktop.widgets.lazytab import LazyTab
 from app.desktop.widgets.rowtable import Column, RowTable
 from engine import Change, Container, Engine, FileEntry
 
@@ -51,7 +52,7 @@ def change_columns() -> list[Column]:
     ]
 
 
-class FilesView(QWidget):
+class FilesView(LazyTab):
     command = Signal(str)  # the skiff command for a copy
     message = Signal(str)
 
@@ -59,9 +60,7 @@ class FilesView(QWidget):
         super().__init__(parent)
         self.setAccessibleName("Files")
         self.bridge = bridge
-        self.container: Container | None = None
         self.viewer: FileViewer | None = None  # the last file opened
-        self._stale = True
 
         self.mode = QComboBox(self)
         self.mode.setAccessibleName("Which files")
@@ -141,44 +140,20 @@ class FilesView(QWidget):
 
     # -- the container -----------------------------------------------------------------------
 
-    def set_container(self, container: Container | None) -> None:
-        previous = self.container
-        self.container = container
-        if container is None:
-            self.model.reset()
-            self.changes.set_rows([])
-            self._update_note()
-            self._update_buttons()
-            return
-        if previous is None or previous.id != container.id:
-            self.model.reset()
-            self.changes.set_rows([])
-            self._stale = True
-        elif previous.state.status != container.state.status:
-            self._stale = True  # it wrote files while running; show them
+    def forget(self) -> None:
+        self.model.reset()
+        self.changes.set_rows([])
+
+    def container_set(self) -> None:
         self._update_note()
         self._update_buttons()
-        if self._stale and self.isVisible():
-            self.refresh()
 
-    def showEvent(self, event: QShowEvent) -> None:
-        super().showEvent(event)
-        if self._stale:
-            self.refresh()
-
-    def refresh(self) -> None:
+    def load(self, container: Container) -> None:
         """List / again (keeping nothing), the changes, and the owners' names."""
-        container = self.container
-        if container is None:
-            return
-        self._stale = False
         self.model.reset()
         self.model.fetchMore(QModelIndex())
         self._load_changes()
         self._load_names()
-
-    def _current_id(self) -> str:
-        return self.container.id if self.container is not None else ""
 
     def _on_model_fetch_requested(self, path: str) -> None:
         container = self.container
@@ -187,11 +162,11 @@ class FilesView(QWidget):
         wanted = container.id
 
         def done(entries: list[FileEntry]) -> None:
-            if self._current_id() == wanted:
+            if self.current_id() == wanted:
                 self.model.set_children(path, entries)
 
         def failed(text: str) -> None:
-            if self._current_id() == wanted:
+            if self.current_id() == wanted:
                 self.model.load_failed(path, text)
                 self.message.emit(text)
 
@@ -205,7 +180,7 @@ class FilesView(QWidget):
         wanted = container.id
 
         def done(changes: list[Change]) -> None:
-            if self._current_id() != wanted:
+            if self.current_id() != wanted:
                 return
             ordered = sorted(changes, key=lambda c: c.path)
             self.changes.set_rows(ordered)
@@ -232,7 +207,7 @@ class FilesView(QWidget):
             return names[0], names[1]
 
         def done(result: tuple[dict[int, str], dict[int, str]]) -> None:
-            if self._current_id() == wanted:
+            if self.current_id() == wanted:
                 self.model.set_names(*result)
 
         self.bridge.submit("read the container's user names", read, done, lambda _m: None)
@@ -390,7 +365,7 @@ class FilesView(QWidget):
 
         def done(_result: object) -> None:
             self.message.emit(f"Copied {source} into {directory} in {name}.")
-            if self._current_id() == wanted:
+            if self.current_id() == wanted:
                 self.model.reload(directory)
                 self._load_changes()
 

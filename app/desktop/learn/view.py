@@ -14,7 +14,7 @@ import logging
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QFontDatabase, QGuiApplication, QShowEvent
+from PySide6.QtGui import QColor, QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -36,6 +36,7 @@ from app.desktop.learn import data as learndata
 from app.desktop.learn.data import LearnFacts
 from app.desktop.learn.picturepanel import PicturePanel
 from app.desktop.utils.commandlog import CommandLog
+from app.desktop.widgets.lazytab import LazyTab
 from app.desktop.widgets.rowtable import Column, RowTable
 from engine import Container, SkiffError, format_bytes
 
@@ -138,7 +139,7 @@ def _label(text: str, parent: QWidget, name: str) -> QLabel:
     return label
 
 
-class LearnView(QWidget):
+class LearnView(LazyTab):
     message = Signal(str)
     loaded = Signal()  # new facts are shown
 
@@ -148,9 +149,7 @@ class LearnView(QWidget):
         self.setAccessibleName("What is this?")
         self.bridge = bridge
         self.commands = commands
-        self.container: Container | None = None
         self.facts: LearnFacts | None = None
-        self._stale = True
         self._loading: Any = None
 
         self.scroller = QScrollArea(self)
@@ -275,33 +274,15 @@ class LearnView(QWidget):
 
     # -- the container -------------------------------------------------------------------------
 
-    def set_container(self, container: Container | None) -> None:
-        previous = self.container
-        self.container = container
-        if container is None:
-            self.facts = None
-            self._show_facts(None)
-            return
-        if previous is None or previous.id != container.id:
-            self.facts = None
-            self._show_facts(None)
-            self._stale = True
-        elif previous.state.status != container.state.status or \
-                previous.state.started_at != container.state.started_at:
-            self._stale = True
-        if self._stale and self.isVisible():
-            self.refresh()
+    def forget(self) -> None:
+        self.facts = None
+        self._show_facts(None)
 
-    def showEvent(self, event: QShowEvent) -> None:
-        super().showEvent(event)
-        if self._stale:
-            self.refresh()
+    def outdated(self, previous: Container, container: Container) -> bool:
+        return previous.state.status != container.state.status or \
+            previous.state.started_at != container.state.started_at
 
-    def refresh(self) -> None:
-        container = self.container
-        if container is None:
-            return
-        self._stale = False
+    def load(self, container: Container) -> None:
         if self._loading is not None and not self._loading.done():
             self._loading.cancel()
         wanted = container.id
