@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.build.cache import BuildCache, step_key
+from engine.build.classic import nop, nop_copy
 from engine.build.context import BuildContext
 from engine.build.dockerfile import Instruction, Stage, parse, parse_trigger
 from engine.build.events import BuildEvent
 from engine.build.fsindex import FileIndex
-from engine.build.imagedoc import encode, scratch_config, step_config
+from engine.build.imagedoc import DEFAULT_PATH, encode, scratch_config, step_config
 from engine.build.metadata import METADATA, apply_metadata
 from engine.build.plan import PROXY_ARGS, BuildPlan, arg_pairs, find_stage, plan_build
 from engine.build.seam import EngineSeam
@@ -202,8 +203,9 @@ class Builder:
             await self._arg(state, ins)
         elif ins.keyword in METADATA:
             run = copy.deepcopy(state.run)
-            created_by, top = apply_metadata(ins, state.env(), run, self.escape,
-                                             cmd_set=state.cmd_set)
+            text, top = apply_metadata(ins, state.env(), run, self.escape,
+                                       cmd_set=state.cmd_set)
+            created_by = (nop_copy if ins.keyword == "WORKDIR" else nop)(run.get("Shell"), text)
             if ins.keyword == "CMD":
                 state.cmd_set = True
             key = step_key(state.parent_key, ins.original, self.scope_args(state))
@@ -226,11 +228,13 @@ class Builder:
         automatic = platform_args(state.platform)
         shown = []
         for name, default in arg_pairs(ins):
+            if default is not None:
+                default = expand(default, state.env(), self.escape)
             if name in self.options.build_args:
                 value: str | None = self.options.build_args[name]
                 self.plan.used_args.add(name)
             elif default is not None:
-                value = expand(default, state.env(), self.escape)
+                value = default
             elif name in self.plan.meta:
                 value = self.plan.meta[name]
             else:
@@ -240,7 +244,9 @@ class Builder:
             shown.append(name if default is None else f"{name}={default}")
         key = step_key(state.parent_key, ins.original, self.scope_args(state))
         if not await self._reuse(state, key):
-            await self._commit(state, state.run, "ARG " + " ".join(shown), None, {}, key=key)
+            await self._commit(state, state.run, nop(state.run.get("Shell"),
+                                                     "ARG " + " ".join(shown)),
+                               None, {}, key=key)
 
     def scope_args(self, state: StageState) -> list[tuple[str, str]]:
         return sorted(state.args.items())
@@ -311,5 +317,12 @@ def _shown(ins: Instruction) -> str:
 
 
 def _state(image: Image, platform: str) -> StageState:
-    return StageState(copy.deepcopy(image.config), list(image.layers), image.id,
-                      platform=platform)
+    """A stage on ``image``: its config, with the default PATH when it sets none (as
+    the classic builder begins every stage)."""
+    state = StageState(copy.deepcopy(image.config), list(image.layers), image.id,
+                       platform=platform)
+    env = list(state.run.get("Env") or [])
+    if not any(str(e).startswith("PATH=") for e in env):
+        state.doc.setdefault("config", {})
+        state.doc["config"] = {**state.run, "Env": [*env, DEFAULT_PATH]}
+    return state

@@ -35,10 +35,15 @@ _MIGRATIONS = [
 ]
 
 
+# Bumped when what a step makes changes (its history words, a directory's owner), so
+# no build reuses what an older Skiff made differently.
+_KEY_VERSION = "2"
+
+
 def step_key(parent: str, instruction: str, args: Iterable[tuple[str, str]] = (),
              content: str = "") -> str:
     digest = hashlib.sha256()
-    digest.update(f"{parent}\n{instruction}\n".encode())
+    digest.update(f"{_KEY_VERSION}\n{parent}\n{instruction}\n".encode())
     for name, value in sorted(args):
         digest.update(f"{name}={value}\0".encode())
     digest.update(f"\n{content}".encode())

@@ -6,7 +6,8 @@ becomes DEST; several sources need a directory DEST; a relative DEST is under
 WORKDIR; missing parent directories are made (0755, the ``--chown`` owner).
 Context files belong to root (or ``--chown``); files from another stage or image
 (``--from``) keep their owners; ``--chmod`` sets every copied mode. ADD unpacks a
-local tar archive into DEST and downloads a URL (mode 0600).
+local tar archive into DEST (its files keep the archive's owners, or all get
+``--chown``'s, as BuildKit does) and downloads a URL (mode 0600).
 
 The plan's digest (paths, types, modes, owners, link targets, content digests;
 not times) is the cache key's part for the copied files.
@@ -46,12 +47,16 @@ class CopyItem:
     entry: IndexEntry | None = None  # a file of another image (--from)
     link: str = ""  # symlink target / hardlink target (absolute image path)
     digest: str = ""  # content digest of a file or archive
+    owner: tuple[int, int] | None = None  # an archive's files' owner (ADD --chown)
 
 
 @dataclass
 class CopyPlan:
     items: list[CopyItem] = field(default_factory=list)
     source_index: FileIndex | None = None  # for --from
+    # each source as matched: (kind, source, downloaded file): kind is context, image,
+    # url or heredoc (the history names them by it: engine/build/classic.py)
+    sources: list[tuple[str, str, Path | None]] = field(default_factory=list)
 
     def key(self) -> str:
         digest = hashlib.sha256()
@@ -158,6 +163,8 @@ def plan_copy(request: CopyRequest, image: FileIndex, *, context: BuildContext |
     into = planner.dest_is_dir(dest, many)
     clean_dest = posixpath.normpath(dest)
     for kind, source in found:
+        if kind != "url":
+            planner.plan.sources.append((kind, source, None))
         if kind == "heredoc":
             name = source.lstrip("<").removeprefix("-").strip("\"'")
             target = posixpath.join(clean_dest, name) if into else clean_dest
@@ -169,6 +176,7 @@ def plan_copy(request: CopyRequest, image: FileIndex, *, context: BuildContext |
         elif kind == "url":
             assert download is not None
             path, mtime = download(source)
+            planner.plan.sources.append((kind, source, path))
             name = posixpath.basename(source.split("?")[0].rstrip("/")) or "index.html"
             target = posixpath.join(clean_dest, name) if into else clean_dest
             planner.parents(posixpath.dirname(target))
@@ -235,8 +243,10 @@ def _plan_context(planner: _Planner, context: BuildContext, source: str, dest: s
         planner.parents(dest)
         with open(path, "rb") as stream:
             digest = file_digest(stream)
-        planner.plan.items.append(CopyItem(dest, "archive", Meta(_DIR_MODE), host=path,
-                                           digest=digest))
+        uid, gid = planner.request.owner or (0, 0)
+        planner.plan.items.append(CopyItem(dest, "archive", Meta(_DIR_MODE, uid, gid),
+                                           host=path, digest=digest,
+                                           owner=planner.request.owner))
         return
     _context_file(planner, path, target, st)
 
@@ -370,7 +380,8 @@ def _unpack_archive(writer: LayerWriter, item: CopyItem) -> None:
             if not name or name.split("/")[-1].startswith(".wh."):
                 continue
             target = posixpath.join(item.dest, name)
-            meta = Meta(member.mode, member.uid, member.gid, member.mtime)
+            uid, gid = item.owner or (member.uid, member.gid)
+            meta = Meta(member.mode, uid, gid, member.mtime)
             if member.isdir():
                 writer.directory(target, meta)
             elif member.issym():

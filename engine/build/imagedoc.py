@@ -16,7 +16,7 @@ from engine.images.blobs import digest_of
 from engine.images.model import Layer
 from engine.wire.logformat import format_time
 
-__all__ = ["encode", "scratch_config", "step_config"]
+__all__ = ["DEFAULT_PATH", "encode", "scratch_config", "step_config"]
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
@@ -24,7 +24,7 @@ DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
 
 
 def scratch_config(os_name: str, architecture: str, variant: str = "") -> dict[str, Any]:
-    """FROM scratch: nothing but the platform and, as BuildKit sets it, the default PATH."""
+    """FROM scratch: nothing but the platform and the default PATH (every stage gets it)."""
     doc: dict[str, Any] = {
         "architecture": architecture, "os": os_name,
         "config": {"Env": [DEFAULT_PATH]},
@@ -48,7 +48,6 @@ def step_config(parent: dict[str, Any], run_config: dict[str, Any], created_by: 
         entry["empty_layer"] = True
     else:
         rootfs["diff_ids"] = [*rootfs.get("diff_ids", []), layer.diff_id]
-    entry["comment"] = "buildkit.dockerfile.v0"
     doc["history"] = [*(doc.get("history") or []), entry]
     return doc
 

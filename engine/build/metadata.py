@@ -1,8 +1,9 @@
 """The instructions that change only the image's config, and the history text of each.
 
 Pure functions: an instruction, the variables in scope and the run config in,
-the changed run config and the ``created_by`` text out (BuildKit's wording, which
-Docker 23+ writes: ``ENV A=1``, ``CMD ["sh" "-c" "x"]``, ``EXPOSE map[80/tcp:{}]``).
+the changed run config and the instruction's text for ``created_by`` out, in the
+classic builder's words (``ENV A=1``, ``CMD ["sh" "-c" "x"]``, ``EXPOSE 80 53/udp``,
+``WORKDIR /abs/path``); engine/build/classic.py puts the shell's ``#(nop)`` before it.
 """
 
 from __future__ import annotations
@@ -82,7 +83,7 @@ def apply_metadata(ins: Instruction, env: Mapping[str, str], run: dict[str, Any]
         value = expand(" ".join(ins.args), env, escape)
         base = run.get("WorkingDir") or "/"
         run["WorkingDir"] = posixpath.normpath(posixpath.join(base, value))
-        return f"WORKDIR {value}", top
+        return f"WORKDIR {run['WorkingDir']}", top
     if keyword == "USER":
         value = expand(ins.args[0], env, escape)
         if not value:
@@ -100,7 +101,8 @@ def apply_metadata(ins: Instruction, env: Mapping[str, str], run: dict[str, Any]
         return f"{keyword} {go_quoted(command)}", top
     if keyword == "EXPOSE":
         ports = dict(run.get("ExposedPorts") or {})
-        for word in (w for a in ins.args for w in expand_words(a, env, escape)):
+        words = [w for a in ins.args for w in expand_words(a, env, escape)]
+        for word in words:
             match = _PORT.match(word)
             if not match:
                 raise ins.error(f"invalid containerPort: {word}")
@@ -111,8 +113,7 @@ def apply_metadata(ins: Instruction, env: Mapping[str, str], run: dict[str, Any]
             for number in range(first, last + 1):
                 ports[f"{number}/{protocol}"] = {}
         run["ExposedPorts"] = ports
-        shown = " ".join(f"{p}:{{}}" for p in sorted(ports))
-        return f"EXPOSE map[{shown}]", top
+        return "EXPOSE " + " ".join(words), top
     if keyword == "VOLUME":
         paths = [expand(a, env, escape) for a in ins.args] if ins.json else \
             [w for a in ins.args for w in expand_words(a, env, escape)]
@@ -129,8 +130,10 @@ def apply_metadata(ins: Instruction, env: Mapping[str, str], run: dict[str, Any]
         run["StopSignal"] = value
         return f"STOPSIGNAL {value}", top
     if keyword == "HEALTHCHECK":
+        from engine.build.classic import go_healthcheck
+
         run["Healthcheck"] = _healthcheck(ins, run.get("Shell"))
-        return f"HEALTHCHECK {json.dumps(run['Healthcheck'], separators=(',', ':'))}", top
+        return go_healthcheck(run["Healthcheck"]), top
     if keyword == "SHELL":
         run["Shell"] = list(ins.args)
         return f"SHELL {go_list(list(ins.args))}", top

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from engine.build.cache import step_key
+from engine.build.classic import run_text
 from engine.build.dockerfile import Instruction
 from engine.build.metadata import DEFAULT_SHELL, shell_form
 from engine.build.runmounts import CACHE_LABEL, run_mounts
@@ -51,11 +52,12 @@ def command_of(ins: Instruction, shell: list[str] | None) -> list[str]:
     return shell_form(ins, shell)
 
 
-def _created_by(builder: Builder, state: StageState, command: list[str], json: bool) -> str:
-    args = builder.scope_args(state)
-    prefix = f"|{len(args)} " + " ".join(f"{k}={v}" for k, v in args) + " " if args else ""
-    shown = " ".join(command)
-    return f"RUN {prefix}{shown} # buildkit"
+def _created_by(builder: Builder, state: StageState, command: list[str]) -> str:
+    """The classic builder's: the build args in scope that ENV does not set, then the
+    command."""
+    env_keys = {str(e).partition("=")[0] for e in state.run.get("Env") or []}
+    return run_text(command, [(k, v) for k, v in builder.scope_args(state)
+                              if k not in env_keys])
 
 
 async def run_step(builder: Builder, state: StageState, ins: Instruction) -> None:
@@ -96,5 +98,5 @@ async def run_step(builder: Builder, state: StageState, ins: Instruction) -> Non
     if code != 0:
         raise BuildStepFailed(f"The command '{' '.join(command)}' returned a non-zero code: "
                               f"{code}", code)
-    await builder._commit(state, run, _created_by(builder, state, command, ins.json), layer,
-                          {}, key=key)
+    await builder._commit(state, run, _created_by(builder, state, command), layer, {},
+                          key=key)

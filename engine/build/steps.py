@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from engine.build.cache import step_key
+from engine.build.classic import copy_text, nop_copy
 from engine.build.copying import CopyItem, CopyPlan, CopyRequest, plan_copy, write_plan
 from engine.build.dockerfile import Instruction
 from engine.build.fsindex import FileIndex
@@ -70,7 +71,11 @@ async def copy_step(builder: Builder, state: StageState, ins: Instruction) -> No
             _check_sums(ins, plan, checksum)
         if await builder._reuse(state, key):
             return
-        await _commit_plan(builder, state, ins, plan, key)
+        created_by = nop_copy(state.run.get("Shell"), copy_text(
+            ins.keyword, plan, builder.context, heredocs, args[-1],
+            expand(ins.flag("chown"), env, escape) if ins.flags.get("chown") else "",
+            expand(ins.flag("chmod"), env, escape) if ins.flags.get("chmod") else ""))
+        await _commit_plan(builder, state, plan, key, created_by)
 
 
 def _check_sums(ins: Instruction, plan: CopyPlan, checksum: str) -> None:
@@ -106,14 +111,12 @@ def _heredoc_sources(ins: Instruction, env: dict[str, str], escape: str) -> dict
     return found
 
 
-async def _commit_plan(builder: Builder, state: StageState, ins: Instruction,
-                       plan: CopyPlan, key: str) -> None:
+async def _commit_plan(builder: Builder, state: StageState, plan: CopyPlan, key: str,
+                       created_by: str) -> None:
     layer = None
     with builder.seam.temporary() as tar:
         if write_plan(plan, tar):
             layer = await builder.seam.store_layer(tar)
-    flags = " ".join(f"--{k}={v}" if v is not None else f"--{k}" for k, v in ins.flags.items())
-    created_by = " ".join(p for p in (ins.keyword, flags, *ins.args) if p) + " # buildkit"
     await builder._commit(state, state.run, created_by, layer, {}, key=key)
 
 
@@ -157,13 +160,13 @@ def _download(url: str, into: Path) -> tuple[Path, float]:
 
 
 async def workdir_layer(builder: Builder, state: StageState, workdir: str) -> Layer | None:
-    """WORKDIR makes its directory when the image lacks it (owned by USER, as BuildKit
-    does): the layer holding it, or None when it is there already."""
+    """WORKDIR makes its directory when the image lacks it (root's, 0755, whatever the
+    USER, as the classic builder does): the layer holding it, or None when it is there
+    already."""
     index = builder.index(state.image_id, state.layers)
     if index.is_dir(workdir):
         return None
-    user = str(state.run.get("User") or "")
-    uid, gid = resolve_owner(user, index) if user else (0, 0)
+    uid, gid = 0, 0
     plan = CopyPlan()
     parts = [p for p in workdir.split("/") if p]
     now = time.time()

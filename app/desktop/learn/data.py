@@ -171,13 +171,18 @@ def _history_steps(image: Image) -> list[str]:
 
 
 def _clean_step(step: str) -> str:
-    """docker's ``/bin/sh -c #(nop) CMD ["sh"]`` → ``CMD ["sh"]``."""
+    """docker's ``/bin/sh -c #(nop) CMD ["sh"]`` → ``CMD ["sh"]``, and a RUN's
+    ``|1 V=2 /bin/sh -c make`` → ``RUN make`` (the build args in scope left out)."""
     text = step.strip()
-    for prefix in ("/bin/sh -c #(nop) ", "|0 /bin/sh -c #(nop) "):
-        if text.startswith(prefix):
-            return text[len(prefix):].strip()
-    if text.startswith("/bin/sh -c "):
-        return "RUN " + text[len("/bin/sh -c "):].strip()
+    if text.startswith("|"):
+        count, _, rest = text[1:].partition(" ")
+        if count.isdigit():
+            text = rest.split(" ", int(count))[-1] if int(count) else rest
+    if " #(nop) " in f"{text} ":
+        return text.split("#(nop)", 1)[1].strip()
+    for shell in ("/bin/sh -c ", "/bin/sh -ec ", "/bin/bash -c "):
+        if text.startswith(shell):
+            return "RUN " + text[len(shell):].strip()
     return text
 
 

@@ -71,11 +71,20 @@ async def test_metadata_instructions(engine: Any, tmp_path: Path) -> None:
     assert run["Entrypoint"] == ["echo"] and run["Cmd"] == ["hi"]
     assert run["OnBuild"] == ["RUN echo triggered > trigger"]
     history = [h["created_by"] for h in image.config["history"][-16:]]
-    assert "ENV A=1 B=two words" in history and "STOPSIGNAL SIGINT" in history
-    assert "EXPOSE map[53/udp:{} 80/tcp:{} 8000/tcp:{} 8001/tcp:{}]" in history
-    # WORKDIR made /home/app, owned by the USER in force
+    # the classic builder's words, as dockerd writes them (compared with Debian's dockerd)
+    assert "/bin/sh -c #(nop)  ENV A=1 B=two words" in history
+    assert "/bin/sh -c #(nop)  STOPSIGNAL SIGINT" in history
+    assert "/bin/sh -c #(nop)  EXPOSE 80 53/udp 8000-8001" in history
+    assert "/bin/sh -c #(nop)  HEALTHCHECK &{[\"CMD-SHELL\" \"wget -q localhost || exit 1\"] " \
+        "\"5s\" \"0s\" \"0s\" '\\x02'}" in history
+    assert "/bin/sh -ec #(nop) WORKDIR /home/app" in history  # the shell SHELL set
+    assert "/bin/sh -ec #(nop)  CMD [\"hi\"]" in history
+    assert "comment" not in image.config["history"][-1]
+    # /home/app was in the base image (app's): WORKDIR left it as it was, and made no
+    # layer (test_classic.py checks a WORKDIR that makes its directory)
     entry = files_of(engine, image.id).get("/home/app")
     assert entry is not None and entry.is_dir and (entry.uid, entry.gid) == (1000, 1000)
+    assert len(image.layers) == 1
     assert (await _run(engine, image.id)) == "hi\n"
 
     # ONBUILD: the trigger runs in a child build, and the child does not keep it
@@ -96,6 +105,7 @@ async def test_copy_and_add(engine: Any, tmp_path: Path) -> None:
             "COPY --chown=1234 tree /tree\n"
             "COPY single.txt /renamed.txt\n"
             "ADD archive.tar.gz /unpacked/\n"
+            "ADD --chown=1234 archive.tar.gz /chowned/\n"
             "ADD single.txt archive.tar.gz /both/\n"
             "COPY <<EOF /heredoc.txt\nline one\nEOF\n"
             "COPY . /all/\n"),
@@ -130,7 +140,8 @@ async def test_copy_and_add(engine: Any, tmp_path: Path) -> None:
     assert link.type == tarfile.SYMTYPE and link.linkname == "sub/file.txt"
     assert files.read("/renamed.txt") == b"one\n" and meta("/renamed.txt")[1:] == (0, 0)
     assert files.read("/unpacked/inner/x.txt") == b"x\n"
-    assert meta("/unpacked/top.txt") == (0o600, 7, 8)
+    assert meta("/unpacked/top.txt") == (0o600, 7, 8)  # the archive's owners
+    assert meta("/chowned/inner/x.txt") == (0o600, 1234, 1234)  # or --chown's
     assert files.read("/both/single.txt") == b"one\n" and files.read("/both/top.txt")
     assert files.read("/heredoc.txt") == b"line one\n"
     assert files.get("/all/secret.key") is None and files.get("/all/logs/x.log") is None
@@ -189,7 +200,8 @@ async def test_run_deletes_as_whiteouts_and_opaque_dirs(engine: Any, tmp_path: P
     out = await _run(engine, image.id, "sh", "-c", "ls /d; cat /d/new; ls /etc/group 2>&1")
     assert out.startswith("new\nnew\n") and "No such file" in out
     history = [h["created_by"] for h in image.config["history"]]
-    assert any(h.startswith("RUN /bin/sh -c echo from heredoc") for h in history)
+    assert any(h.startswith("/bin/sh -c echo from heredoc") for h in history)
+    assert "sh -c echo exec form > /exec" in history
 
 
 @pytest.mark.skipif(shutil.which("skopeo") is None, reason="skopeo is not installed")

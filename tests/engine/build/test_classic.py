@@ -1,0 +1,83 @@
+"""The classic builder's history words: the sums and texts below are what Debian's dockerd
+20.10 wrote (``DOCKER_BUILDKIT=0 docker build``) for the same contexts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from engine.build.classic import go_duration, go_healthcheck, nop, nop_copy, run_text
+from tests.engine.build.helpers import build, files_of, write_context
+
+
+def test_go_words() -> None:
+    assert [go_duration(n) for n in (0, 500_000_000, 90_000_000_000, 3600_000_000_000,
+                                     1_500_000_000, 1_500)] == \
+        ["0s", "500ms", "1m30s", "1h0m0s", "1.5s", "1.5µs"]
+    assert go_healthcheck({"Test": ["CMD", "true"], "Interval": 90_000_000_000,
+                           "Timeout": 500_000_000, "StartPeriod": 2_000_000_000,
+                           "Retries": 3}) == \
+        "HEALTHCHECK &{[\"CMD\" \"true\"] \"1m30s\" \"500ms\" \"2s\" '\\x03'}"
+    assert go_healthcheck({"Test": ["NONE"]}) == \
+        "HEALTHCHECK &{[\"NONE\"] \"0s\" \"0s\" \"0s\" '\\x00'}"
+    assert nop(None, "ENV A=1") == "/bin/sh -c #(nop)  ENV A=1"
+    assert nop_copy(["/bin/sh", "-ec"], "WORKDIR /w") == "/bin/sh -ec #(nop) WORKDIR /w"
+    assert run_text(["/bin/sh", "-c", "echo $V"], [("V", "1")]) == "|1 V=1 /bin/sh -c echo $V"
+    assert run_text(["true"], []) == "true"
+
+
+async def test_history_as_dockerd_writes_it(engine: Any, tmp_path: Path) -> None:
+    write_context(tmp_path, {
+        "Dockerfile": (
+            "FROM busybox\n"
+            "ARG V=1\n"
+            "USER 1000:1000\n"
+            "WORKDIR /w1\n"
+            "USER root\n"
+            "COPY a.txt /x/\n"
+            "COPY d /dd\n"
+            "COPY --chown=7:8 a.txt /c/\n"
+            "COPY a.txt b.txt /m/\n"
+            "COPY *.txt /g/\n"
+            "RUN echo $V > /v\n"
+            "RUN [\"sh\", \"-c\", \"echo hi > /h\"]\n"),
+        "a.txt": "hello\n", "b.txt": "b\n", "d/y": "x\n"})
+    for name in ("a.txt", "b.txt", "d/y"):
+        (tmp_path / name).chmod(0o644)
+    (tmp_path / "d").chmod(0o755)
+    result, _events, _ = await build(engine, tmp_path)
+    image = engine._shared.image_store.get(result.image_id)
+    history = [h["created_by"] for h in image.config["history"]][-11:]
+    a = "file:679c43c79a56cffbb3b002bda3050542c152a2f09757a0f1a9578871f7cda00d"
+    both = "multi:47aa993e7e839b50aafd60bb1fb22e752a479d6f9efeba91e01b16e09aec378e"
+    assert history == [
+        "/bin/sh -c #(nop)  ARG V=1",
+        "/bin/sh -c #(nop)  USER 1000:1000",
+        "/bin/sh -c #(nop) WORKDIR /w1",
+        "/bin/sh -c #(nop)  USER root",
+        f"/bin/sh -c #(nop) COPY {a} in /x/ ",
+        "/bin/sh -c #(nop) COPY dir:efb3e27ccbd7756dc81c33bc0ec97283a11bc009849577c8577361bec"
+        "84153d1 in /dd ",
+        f"/bin/sh -c #(nop) COPY --chown=7:8{a} in /c/ ",
+        f"/bin/sh -c #(nop) COPY {both} in /m/ ",
+        f"/bin/sh -c #(nop) COPY {both} in /g/ ",
+        "|1 V=1 /bin/sh -c echo $V > /v",
+        "|1 V=1 sh -c echo hi > /h",
+    ]
+    workdir = files_of(engine, image.id).get("/w1")
+    assert workdir is not None and (workdir.uid, workdir.gid, workdir.mode & 0o7777) == \
+        (0, 0, 0o755)
+
+
+async def test_scratch_gets_the_default_path(engine: Any, tmp_path: Path) -> None:
+    write_context(tmp_path, {"Dockerfile": "FROM scratch\nCOPY a.txt /\nLABEL x=y\n",
+                             "a.txt": "hi\n"})
+    (tmp_path / "a.txt").chmod(0o644)
+    result, _events, _ = await build(engine, tmp_path)
+    image = engine._shared.image_store.get(result.image_id)
+    assert image.run_config["Env"] == [
+        "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
+    assert [h["created_by"] for h in image.config["history"]] == [
+        "/bin/sh -c #(nop) COPY file:d8a006482ae06032497452691a2ec7af5b73116f8b5d645cc2feaea"
+        "6963960b5 in / ",
+        "/bin/sh -c #(nop)  LABEL x=y"]
