@@ -31,7 +31,7 @@ __all__ = ["NAMESPACES", "main", "own_userns"]
 # Joined in this order: the mount namespace last, since it changes the root.
 # Everything is imported before setns(mnt): the container's root has no Python.
 NAMESPACES = (("ipc", sc.CLONE_NEWIPC), ("uts", sc.CLONE_NEWUTS), ("net", sc.CLONE_NEWNET),
-               ("pid", sc.CLONE_NEWPID), ("mnt", sc.CLONE_NEWNS))
+               ("pid", sc.CLONE_NEWPID), ("cgroup", sc.CLONE_NEWCGROUP), ("mnt", sc.CLONE_NEWNS))
 
 
 def main(argv: list[str]) -> int:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from engine.helper.runtime import (
     capabilities,
+    cgroupfs,
     devices,
     hostlimits,
     mounts,
@@ -80,7 +81,10 @@ def stage1(spec: RuntimeSpec, cdir: ContainerDir, pipes: ChildPipes,
     try:
         os.setsid()
         add_to_cgroup(os.getpid())  # type: ignore[operator]
-        flags = sc.CLONE_NEWNS | sc.CLONE_NEWUTS | sc.CLONE_NEWIPC | sc.CLONE_NEWPID
+        with open("/proc/self/cgroup") as f:  # before the namespace makes it all "/"
+            cgroups = cgroupfs.parse_membership(f.read())
+        flags = (sc.CLONE_NEWNS | sc.CLONE_NEWUTS | sc.CLONE_NEWIPC | sc.CLONE_NEWPID
+                 | sc.CLONE_NEWCGROUP)
         if spec.network == "sandbox" and cdir.netns.exists():
             fd = os.open(cdir.netns, os.O_RDONLY | os.O_CLOEXEC)
             sc.setns(fd, sc.CLONE_NEWNET)
@@ -97,7 +101,7 @@ def stage1(spec: RuntimeSpec, cdir: ContainerDir, pipes: ChildPipes,
         if child == 0:
             os.close(gone_w)
             _stage2(spec, cdir, pipes, binds, device_mode, seccomp,
-                    None if handoff is None else (handoff, holder), gone_r)
+                    None if handoff is None else (handoff, holder), gone_r, cgroups)
         os.close(gone_r)
         if handoff is not None:
             handoff.hold()
@@ -110,10 +114,12 @@ def stage1(spec: RuntimeSpec, cdir: ContainerDir, pipes: ChildPipes,
 def _stage2(spec: RuntimeSpec, cdir: ContainerDir, pipes: ChildPipes,
             binds: list[mounts.BindMount], device_mode: str,
             seccomp: syscallfilter.Program | None,
-            handoff: tuple[Handoff, int] | None, stage1_gone: int) -> None:
+            handoff: tuple[Handoff, int] | None, stage1_gone: int,
+            cgroups: list[cgroupfs.Membership]) -> None:
     try:
         remap = None if handoff is None else _remap(spec, cdir, *handoff)
-        _setup_and_exec(spec, cdir, pipes, binds, device_mode, seccomp, remap, stage1_gone)
+        _setup_and_exec(spec, cdir, pipes, binds, device_mode, seccomp, remap, stage1_gone,
+                        cgroups)
     except SetupError as exc:
         fail(pipes.error, str(exc), exc.code)
     except users.UserNotFound as exc:
@@ -142,7 +148,8 @@ def _remap(spec: RuntimeSpec, cdir: ContainerDir, handoff: Handoff, holder: int)
 def _setup_and_exec(spec: RuntimeSpec, cdir: ContainerDir, pipes: ChildPipes,
                     binds: list[mounts.BindMount], device_mode: str,
                     seccomp: syscallfilter.Program | None, remap: Prepared | None,
-                    stage1_gone: int = -1) -> None:
+                    stage1_gone: int = -1, cgroups: list[cgroupfs.Membership] | None = None,
+                    ) -> None:
     if pipes.pty < 0:
         stdin = pipes.stdin if pipes.stdin >= 0 else os.open("/dev/null", os.O_RDONLY)
         os.dup2(stdin, 0)
@@ -168,7 +175,9 @@ def _setup_and_exec(spec: RuntimeSpec, cdir: ContainerDir, pipes: ChildPipes,
                               device_mode=device_mode,
                               owner=None if remap is None else (*remap.root, remap.tty_gid),
                               read_only=spec.read_only, workdir_in=spec.cwd or "/",
-                              shm_size=spec.shm_size or mounts.SHM_SIZE)
+                              shm_size=spec.shm_size or mounts.SHM_SIZE,
+                              cgroupfs=cgroupfs.plan_cgroupfs(
+                                  os.path.join(cdir.rootfs, "sys/fs/cgroup"), cgroups or []))
     mounts.apply(plan)
     if spec.hostname:
         sc.sethostname(spec.hostname)

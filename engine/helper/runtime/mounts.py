@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from engine.helper.runtime import devices
@@ -61,7 +62,7 @@ class MountStep:
     fstype: str | None
     flags: int = 0
     data: str | None = None
-    kind: str = "dir"  # what the target must be: dir | file; mkdir: only made
+    kind: str = "dir"  # what the target must be: dir | file; mkdir, symlink: only made
     tree: int = -1  # a detached mount tree (prepare_tree) to attach at the target
     fill_from: int = -1  # a volume's directory: filled with the image's files at the target
 
@@ -167,7 +168,7 @@ def plan_rootfs(*, rootfs: str, lowerdirs: list[str], upperdir: str, workdir: st
                 binds: list[BindMount], shm_size: int = SHM_SIZE,
                 mount_sysfs: bool = True, device_mode: str = "cgroup",
                 owner: tuple[int, int, int] | None = None, read_only: bool = False,
-                workdir_in: str = "") -> RootfsPlan:
+                workdir_in: str = "", cgroupfs: Sequence[MountStep] = ()) -> RootfsPlan:
     """Everything mounted under ``rootfs`` before pivot_root, in order.
 
     ``lowerdirs`` are top layer first, as overlayfs wants them. The overlay is
@@ -179,6 +180,7 @@ def plan_rootfs(*, rootfs: str, lowerdirs: list[str], upperdir: str, workdir: st
     container root. ``read_only`` (--read-only) makes the root filesystem itself
     read-only last, once the mountpoints and the working directory ``workdir_in``
     exist in it; what is mounted on it (volumes, tmpfs, /dev...) stays as it is.
+    ``cgroupfs`` (cgroupfs.py) goes on sysfs, and only with it.
     """
     nosuid_nodev_noexec = sc.MS_NOSUID | sc.MS_NODEV | sc.MS_NOEXEC
     dev_flags = sc.MS_NOSUID | sc.MS_STRICTATIME | (sc.MS_NODEV if device_mode == "nodev" else 0)
@@ -199,6 +201,7 @@ def plan_rootfs(*, rootfs: str, lowerdirs: list[str], upperdir: str, workdir: st
     if mount_sysfs:
         steps.append(MountStep("sysfs", _inside(rootfs, "/sys"), "sysfs",
                                nosuid_nodev_noexec | sc.MS_RDONLY))
+        steps.extend(cgroupfs)
     for bind in binds:
         if bind.kind == "tmpfs":
             flags = sc.MS_NOSUID | sc.MS_NODEV | (sc.MS_RDONLY if bind.read_only else 0)
@@ -253,6 +256,10 @@ def apply(plan: RootfsPlan, kernel: Kernel = LINUX) -> None:
     for step in plan.steps:
         if step.kind == "mkdir":  # a directory, nothing mounted on it
             os.close(_ensure_target(step.target, "dir", plan.rootfs))
+            continue
+        if step.kind == "symlink":  # in a tmpfs of ours: nothing of the image's in the way
+            assert step.source is not None
+            os.symlink(step.source, step.target)
             continue
         if step.fill_from >= 0:
             _copy_up(step.target, step.fill_from, plan.rootfs)
