@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.engine.helper.zombies import zombies_of
+
 pytestmark = pytest.mark.root
 
 REPO = Path(__file__).resolve().parents[3]
@@ -45,21 +47,6 @@ def _stop_lingering_helper(skiff_root: Path) -> None:
             os.kill(pid, 15)
 
 
-def _zombies_of(container_id: str) -> list[str]:
-    """Zombies charged to the container's cgroup (other tests' run beside ours)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-                cgroup = (entry / "cgroup").read_text()
-            except OSError:
-                continue
-            if stat.rsplit(")", 1)[1].split()[0] == "Z" and container_id in cgroup:
-                found.append(stat.split(" ", 2)[1])
-    return found
-
-
 def test_many_execs_in_a_pids_limited_container(busybox_image: str, skiff_root: Path
                                                 ) -> None:
     started = skiff("run", "-d", "--pids-limit", "5", "--name", "exec-limited",
@@ -76,7 +63,7 @@ def test_many_execs_in_a_pids_limited_container(busybox_image: str, skiff_root: 
         assert "sleep 600" in top.stdout
         stats = skiff("stats", "--no-stream", "--format", "{{.PIDs}}", "exec-limited")
         assert stats.stdout.strip() == "1", stats.stdout
-        assert _zombies_of(cid) == []
+        assert zombies_of(cid) == []
         # What the helper hands its processes never shows in a command line.
         session = subprocess.Popen([sys.executable, "-m", "app.cli", "exec", "exec-limited",
                                     "sh", "-c", "echo ready; sleep 3"], cwd=REPO,

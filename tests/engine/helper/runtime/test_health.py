@@ -6,13 +6,13 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from engine.containers.config import ContainerConfig
 from engine.containers.health import Healthcheck
+from tests.engine.helper.zombies import zombies_of
 
 pytestmark = [pytest.mark.root, pytest.mark.asyncio]
 
@@ -41,20 +41,6 @@ async def _run(engine: Any, image: str, check: Healthcheck, name: str,
     return container
 
 
-def _zombies_of(container_id: str) -> list[str]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-                cgroup = (entry / "cgroup").read_text()
-            except OSError:
-                continue
-            if stat.rsplit(")", 1)[1].split()[0] == "Z" and container_id in cgroup:
-                found.append(stat.split(" ", 2)[1])
-    return found
-
-
 async def test_a_passing_probe_makes_it_healthy(engine: Any, busybox_image: str) -> None:
     check = Healthcheck(["CMD-SHELL", "echo ok from $HOSTNAME; test -e /tmp/ready"],
                         interval=100 * MS, retries=2)
@@ -77,7 +63,7 @@ async def test_a_passing_probe_makes_it_healthy(engine: Any, busybox_image: str)
         await asyncio.sleep(0.1)
     await asyncio.sleep(0.3)
     assert len((await engine.containers.inspect(container.id))["State"]["Health"]["Log"]) == 5
-    assert _zombies_of(container.id) == []
+    assert zombies_of(container.id) == []
 
 
 async def test_failing_probes_make_it_unhealthy_after_the_retries(engine: Any,
