@@ -12,6 +12,7 @@ from typing import Any
 
 from app.cli.command import Context
 from app.cli.healthflags import add_health_flags, health_flags
+from app.cli.hostflags import add_host_flags, host_flags
 from app.cli.options import (
     UsageError,
     parse_cpus,
@@ -86,6 +87,7 @@ def add_create_flags(p: argparse.ArgumentParser, run: bool) -> None:
     p.add_argument("--pull", default="missing", choices=("missing", "always", "never"),
                    help='Pull image before running ("always", "missing", "never")')
     add_health_flags(p)
+    add_host_flags(p)
     p.add_argument("image", metavar="IMAGE")
     p.add_argument("command", nargs=argparse.REMAINDER, metavar="COMMAND [ARG...]")
 
@@ -123,7 +125,8 @@ def build_config(args: argparse.Namespace, image_id: str, environ: dict[str, str
     if args.stop_timeout is not None and args.stop_timeout < -1:
         raise UsageError(f"invalid --stop-timeout {args.stop_timeout}: use seconds, or -1 to "
                          "wait forever")
-    extra: dict[str, Any] = {}
+    extra: dict[str, Any] = host_flags(args)
+    cpu_shares = extra.pop("cpu_shares")
     if args.network:
         extra["network"] = args.network
     return ContainerConfig(
@@ -143,6 +146,7 @@ def build_config(args: argparse.Namespace, image_id: str, environ: dict[str, str
             memory=memory or None,
             nano_cpus=parse_cpus(args.cpus) or None if args.cpus is not None else None,
             pids_limit=pids if pids is not None and pids > 0 else None,
+            cpu_shares=cpu_shares,
         ),
         ports=ports,
         publish_all=args.publish_all,

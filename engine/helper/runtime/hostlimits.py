@@ -31,7 +31,7 @@ from engine.errors import InvalidArgument
 from engine.helper.runtime import capabilities, devices
 
 __all__ = ["apply_sysctls", "apply_ulimits", "capability_set", "check_sysctls",
-           "check_ulimits", "probe_sysctls", "sysctl_path"]
+           "check_ulimits", "probe_in_namespaces", "probe_sysctls", "sysctl_path"]
 
 _RLIMITS = {"as": "RLIMIT_AS", "core": "RLIMIT_CORE", "cpu": "RLIMIT_CPU",
             "data": "RLIMIT_DATA", "fsize": "RLIMIT_FSIZE", "locks": "RLIMIT_LOCKS",
@@ -92,14 +92,15 @@ def check_sysctls(sysctls: Sequence[str], owner_uid: int, network_mode: str) -> 
                                   "namespace")
     if owner_uid == 0 or not names:
         return
-    allowed = _probe(names)
+    allowed = probe_in_namespaces(names)
     for name in names:
         if not allowed.get(name):
             raise InvalidArgument(f"sysctl '{name}' is not allowed: the kernel does not let a "
                                   "user set it in namespaces of their own")
 
 
-def _probe(names: list[str]) -> dict[str, bool]:
+def probe_in_namespaces(names: list[str]) -> dict[str, bool]:
+    """probe_sysctls in a process of its own (it unshares namespaces)."""
     from engine.helper.containers.procs import python_module
 
     try:

@@ -214,3 +214,15 @@ async def test_cpu_shares_weigh_the_cgroup(engine: Engine) -> None:
             assert (cgroup.paths["cpu"] / "cpu.shares").read_text().strip() == "512"
     finally:
         await engine.containers.remove(container.id, force=True)
+
+
+def test_the_helper_s_schema_takes_only_namespaced_sysctls_and_known_names() -> None:
+    from engine.wire.containerspec import CAPABILITY, SCHEMA, SYSCTL
+
+    assert SYSCTL.match("net.ipv4.ip_forward=1") and SYSCTL.match("fs.mqueue.msg_max=20")
+    for bad in ("kernel.panic=1", "kernel.hostname=x", "vm.swappiness=1", "net.ipv4=1\n",
+                "fs.file-max=1"):
+        assert not SYSCTL.match(bad), bad
+    assert CAPABILITY.match("CAP_SYS_ADMIN") and not CAPABILITY.match("SYS_ADMIN")
+    assert SCHEMA["ulimits"].items is not None
+    assert "fsize" in (SCHEMA["ulimits"].items["name"].choices or ())
