@@ -7,7 +7,10 @@ WORKDIR; missing parent directories are made (0755, the ``--chown`` owner).
 Context files belong to root (or ``--chown``); files from another stage or image
 (``--from``) keep their owners; ``--chmod`` sets every copied mode. ADD unpacks a
 local tar archive into DEST (its files keep the archive's owners, or all get
-``--chown``'s, as BuildKit does) and downloads a URL (mode 0600).
+``--chown``'s, as BuildKit does) and downloads a URL (mode 0600). ``--exclude``
+leaves out what its patterns match (.dockerignore's rules, against the path in
+the context or image and the path under the source); ``COPY --parents`` keeps each
+source's directories under DEST (those after a ``/./`` in its pattern).
 
 The plan's digest (paths, types, modes, owners, link targets, content digests;
 not times) is the cache key's part for the copied files.
@@ -29,6 +32,7 @@ from typing import IO
 
 from engine.build.context import BuildContext
 from engine.build.fsindex import FileIndex, IndexEntry
+from engine.build.ignore import IgnoreRules
 from engine.build.layertar import LayerWriter, Meta, file_digest
 from engine.errors import InvalidArgument
 
@@ -75,6 +79,17 @@ class CopyRequest:
     owner: tuple[int, int] | None  # --chown, resolved
     chmod: int | None
     add: bool  # ADD: archives unpack, URLs download
+    exclude: IgnoreRules | None = None  # --exclude patterns
+    parents: bool = False  # COPY --parents: sources keep their directories under DEST
+
+    def excluded(self, relative: str, base: str = "") -> bool:
+        """Whether --exclude leaves out ``relative`` (a context or image path): matched as
+        it is, and relative to the source ``base`` it is found under."""
+        if self.exclude is None:
+            return False
+        inside = relative[len(base) + 1:] if base and relative.startswith(base + "/") \
+            else relative
+        return self.exclude.excluded(relative) or self.exclude.excluded(inside)
 
 
 def is_archive(path: Path) -> bool:
@@ -137,6 +152,7 @@ def plan_copy(request: CopyRequest, image: FileIndex, *, context: BuildContext |
     dest = _resolved(image, _target(request))
     heredocs = heredocs or {}
     found: list[tuple[str, str]] = []  # (kind, source): context | image | url | heredoc
+    pivots: dict[str, int] = {}  # --parents: a context source's leading parts left out
     for pattern in request.sources:
         if pattern in heredocs:
             found.append(("heredoc", pattern))
@@ -147,16 +163,20 @@ def plan_copy(request: CopyRequest, image: FileIndex, *, context: BuildContext |
             if not matched:
                 raise InvalidArgument(f"failed to compute cache key: \"/{pattern.lstrip('/')}"
                                       "\": not found")
-            found.extend(("image", m) for m in matched)
+            found.extend(("image", m) for m in matched
+                         if not request.excluded(m, posixpath.dirname(m)))
         else:
             assert context is not None
             matched = context.sources(pattern)
             if not matched:
                 raise InvalidArgument(f"failed to compute cache key: \"/{pattern.lstrip('/')}"
                                       "\": not found (or excluded by .dockerignore)")
-            found.extend(("context", m) for m in matched)
-    many = len(found) > 1
-    if many and not dest.endswith("/") and not image.is_dir(dest):
+            for match in matched:
+                if not request.excluded(match, posixpath.dirname(match)):
+                    found.append(("context", match))
+                    pivots[match] = _pivot(pattern)
+    many = len(found) > 1 or request.parents
+    if len(found) > 1 and not dest.endswith("/") and not image.is_dir(dest):
         raise InvalidArgument(f"When using {'ADD' if request.add else 'COPY'} with more than "
                               "one source file, the destination must be a directory and end "
                               "with a /")
@@ -188,11 +208,26 @@ def plan_copy(request: CopyRequest, image: FileIndex, *, context: BuildContext |
         elif kind == "image":
             assert source_image is not None
             _plan_image(planner, source_image, source, clean_dest, into)
+        elif request.parents:  # COPY --parents: DEST/the source's path (after a /./)
+            assert context is not None
+            kept = source.split("/")[pivots.get(source, 0):]
+            target = posixpath.join(clean_dest, *kept) if kept else clean_dest
+            _plan_context(planner, context, source, target, False)
         else:
             assert context is not None
             _plan_context(planner, context, source, clean_dest, into)
     planner.plan.source_index = source_image
     return planner.plan
+
+
+def _pivot(pattern: str) -> int:
+    """How many leading parts of a source ``COPY --parents`` leaves out: those before a
+    ``/./`` in its pattern (none without one)."""
+    marked = "/" + pattern.lstrip("/")
+    if "/./" not in marked[1:] and not marked.startswith("/./"):
+        return 0
+    before = marked[: marked.rindex("/./")]
+    return len([p for p in posixpath.normpath("/" + before).split("/") if p])
 
 
 def _resolved(image: FileIndex, dest: str) -> str:
@@ -235,7 +270,7 @@ def _plan_context(planner: _Planner, context: BuildContext, source: str, dest: s
             planner.plan.items.append(CopyItem(
                 dest, "dir", planner.owner_meta(stat.S_IMODE(st.st_mode), st.st_mtime, None)))
             planner.made.add(dest)
-        _walk_context(planner, context, source, path, dest)
+        _walk_context(planner, context, source, path, dest, source)
         return
     target = posixpath.join(dest, posixpath.basename(source)) if into else dest
     planner.parents(posixpath.dirname(target))
@@ -252,7 +287,7 @@ def _plan_context(planner: _Planner, context: BuildContext, source: str, dest: s
 
 
 def _walk_context(planner: _Planner, context: BuildContext, relative: str, directory: Path,
-                  dest: str) -> None:
+                  dest: str, base: str) -> None:
     try:
         names = sorted(os.listdir(directory))
     except OSError as exc:
@@ -263,15 +298,17 @@ def _walk_context(planner: _Planner, context: BuildContext, relative: str, direc
         host = directory / name
         st = os.lstat(host)
         target = posixpath.join(dest, name)
+        if planner.request.excluded(rel, base):
+            continue
         if not context.included(rel):
             if stat.S_ISDIR(st.st_mode) and context.rules.may_reinclude():
-                _walk_context(planner, context, rel, host, target)
+                _walk_context(planner, context, rel, host, target, base)
             continue
         if stat.S_ISDIR(st.st_mode):
             planner.plan.items.append(CopyItem(
                 target, "dir", planner.owner_meta(stat.S_IMODE(st.st_mode), st.st_mtime, None)))
             planner.made.add(target)
-            _walk_context(planner, context, rel, host, target)
+            _walk_context(planner, context, rel, host, target, base)
         else:
             _context_file(planner, host, target, st)
 
@@ -299,7 +336,7 @@ def _plan_image(planner: _Planner, index: FileIndex, source: str, dest: str,
         planner.parents(dest)
         base = root + "/" if root else ""
         for entry in entries:
-            if entry.path == root:
+            if entry.path == root or planner.request.excluded(entry.path, root):
                 continue
             _image_entry(planner, entry, posixpath.join(dest, entry.path[len(base):]), base,
                          dest)

@@ -17,6 +17,7 @@ from engine.build.classic import copy_text, nop_copy
 from engine.build.copying import CopyItem, CopyPlan, CopyRequest, plan_copy, write_plan
 from engine.build.dockerfile import Instruction
 from engine.build.fsindex import FileIndex
+from engine.build.ignore import parse_ignore
 from engine.build.layertar import Meta
 from engine.build.owners import resolve_owner
 from engine.build.words import expand, expand_variables
@@ -34,9 +35,13 @@ async def copy_step(builder: Builder, state: StageState, ins: Instruction) -> No
     escape = builder.escape
     index = builder.index(state.image_id, state.layers)
     args = [expand(a, env, escape) if not a.startswith("<<") else a for a in ins.args]
-    if ins.flags.get("parents") is not None or "exclude" in ins.flags:
-        raise ins.error("--parents and --exclude need the labs Dockerfile syntax, which "
-                        "skiff build does not take")
+    exclude = None
+    if ins.flags.get("exclude"):
+        patterns = [expand(p, env, escape) for p in ins.flag("exclude").splitlines()]
+        exclude = parse_ignore("\n".join(p for p in patterns if p))
+    parents = "parents" in ins.flags and ins.flags["parents"] not in ("false", "0")
+    if parents and "from" in ins.flags:
+        raise ins.error("--parents with --from is not supported by skiff build")
     if ins.keyword == "ADD" and "keep-git-dir" in ins.flags:
         raise ins.error("--keep-git-dir is for git sources, which skiff build does not take")
     checksum = expand(ins.flag("checksum"), env, escape) if ins.flags.get("checksum") else ""
@@ -60,7 +65,7 @@ async def copy_step(builder: Builder, state: StageState, ins: Instruction) -> No
     if "from" in ins.flags:
         source_id, source_index = await _from(builder, ins, env)
     request = CopyRequest(args[:-1], args[-1], str(state.run.get("WorkingDir") or "/"),
-                          owner, chmod, ins.keyword == "ADD")
+                          owner, chmod, ins.keyword == "ADD", exclude, parents)
     with tempfile.TemporaryDirectory(prefix="skiff-add-", dir=builder.seam.root) as scratch:
         plan = plan_copy(request, index, context=builder.context,
                          source_image=source_index, heredocs=heredocs,

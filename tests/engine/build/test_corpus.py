@@ -369,3 +369,28 @@ async def test_add_checksum(engine: Any, tmp_path: Path) -> None:
     (tmp_path / "Dockerfile").write_text("FROM busybox\nADD --checksum=sha256:00 f /f\n")
     with pytest.raises(InvalidArgument, match="digest mismatch"):
         await build(engine, tmp_path)
+
+
+async def test_copy_exclude_and_parents(engine: Any, tmp_path: Path) -> None:
+    write_context(tmp_path, {
+        "Dockerfile": (
+            "FROM busybox\n"
+            "COPY --exclude=*.txt hom* /excl/\n"
+            "COPY --exclude=**/*.log --exclude=sub/skip.md tree /tree/\n"
+            "COPY --parents x/a.txt y/sub/b.txt /kept/\n"
+            "COPY --parents ./y/./sub/*.txt /pivot/\n"
+            "COPY --parents tree /whole/\n"),
+        "home.md": "md\n", "homfile.txt": "no\n",
+        "tree/keep.md": "k\n", "tree/run.log": "no\n", "tree/sub/deep.log": "no\n",
+        "tree/sub/skip.md": "no\n", "tree/sub/ok.md": "ok\n",
+        "x/a.txt": "a\n", "y/sub/b.txt": "b\n"})
+    result, _events, _ = await build(engine, tmp_path)
+    files = files_of(engine, result.image_id)
+    assert files.read("/excl/home.md") == b"md\n" and files.get("/excl/homfile.txt") is None
+    assert files.read("/tree/keep.md") == b"k\n" and files.read("/tree/sub/ok.md") == b"ok\n"
+    assert files.get("/tree/run.log") is None and files.get("/tree/sub/deep.log") is None
+    assert files.get("/tree/sub/skip.md") is None
+    assert files.read("/kept/x/a.txt") == b"a\n" and files.read("/kept/y/sub/b.txt") == b"b\n"
+    assert files.read("/pivot/sub/b.txt") == b"b\n" and files.get("/pivot/y") is None
+    assert files.read("/whole/tree/keep.md") == b"k\n"
+    assert files.read("/whole/tree/sub/deep.log") == b"no\n"
