@@ -127,6 +127,7 @@ def load_project(options: LoadOptions) -> Project:
     for service in services.values():
         if not service.get("networks") and not service.get("network_mode"):
             service["networks"] = {"default": None}
+        if "default" in (service.get("networks") or {}):  # declared or not, as Compose has it
             networks.setdefault("default", {"name": f"{name}_default"})
     volumes = _named(model.get("volumes") or {}, name)
     _check(services, disabled, networks, volumes)

@@ -17,10 +17,10 @@ from collections.abc import Sequence
 from engine.containers.config import ContainerConfig, PortBinding, Resources
 from engine.errors import InvalidArgument, NetworkNotFound
 from engine.wire.protocol import VERBS
-from engine.wire.schema import HOSTNAME, Field
+from engine.wire.schema import HOSTNAME, NETWORK_ALIAS, Field
 
-__all__ = ["MIN_MEMORY", "MIN_NANO_CPUS", "PUBLISHED_PROTOCOLS", "check_config", "check_ports",
-           "check_resources", "check_user"]
+__all__ = ["MIN_MEMORY", "MIN_NANO_CPUS", "PUBLISHED_PROTOCOLS", "check_config",
+           "check_network_alias", "check_ports", "check_resources", "check_user"]
 
 #: docker's minimum (linuxMinMemory): below it a container cannot even start its init.
 MIN_MEMORY = 6 * 1024 * 1024
@@ -86,6 +86,12 @@ def _check_hostname(text: str, what: str) -> None:
                               "starting with a letter or digit, at most 63 characters")
 
 
+def check_network_alias(alias: str) -> None:
+    if not NETWORK_ALIAS.match(alias):
+        raise InvalidArgument(f'invalid network alias "{alias}": use letters, digits, "_", "-" '
+                              'and ".", starting with a letter or digit, at most 253 characters')
+
+
 def check_config(config: ContainerConfig) -> None:
     """Everything the user chose that the helper would refuse; InvalidArgument."""
     check_resources(config.resources)
@@ -94,7 +100,7 @@ def check_config(config: ContainerConfig) -> None:
     if config.hostname:
         _check_hostname(config.hostname, "hostname")
     for alias in config.network_aliases:
-        _check_hostname(alias, "network alias")
+        check_network_alias(alias)
     network = config.network or "default"
     if not _spec_pattern("network_mode").match(network):
         raise NetworkNotFound(f"network {network} not found")

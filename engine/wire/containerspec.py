@@ -27,6 +27,7 @@ from engine.wire.schema import (
     CONTAINER_NAME,
     DIGEST,
     HOSTNAME,
+    NETWORK_ALIAS,
     NETWORK_NAME,
     Field,
     int_field,
@@ -177,7 +178,7 @@ class ContainerSpec:
     exposed: list[str] = field(metadata=_wire(
         Field("list[str]", pattern=_EXPOSED, max_items=1024)))
     aliases: list[str] = field(metadata=_wire(
-        Field("list[str]", pattern=HOSTNAME, max_items=32)))
+        Field("list[str]", pattern=NETWORK_ALIAS, max_items=32)))
     name: str = _given(str_field(CONTAINER_NAME))
     # the reference it was created from, for events
     image: str | None = _optional(str_field(max_len=512, required=False))

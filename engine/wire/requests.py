@@ -26,6 +26,7 @@ from engine.wire.schema import (
     HOSTNAME,
     IPV4,
     IPV4_CIDR,
+    NETWORK_ALIAS,
     NETWORK_NAME,
     VOLUME_NAME,
     Field,
@@ -159,7 +160,7 @@ _ARGV = Field("list[str]", max_items=4096, max_len=131072)
 _IDS = Field("list[str]", pattern=CONTAINER_ID, max_items=100000)
 # A network a container joins at start: its aliases there, the IPv4 address asked for.
 _JOIN = {"network": str_field(NETWORK_NAME),
-         "aliases": Field("list[str]", required=False, pattern=HOSTNAME, max_items=32),
+         "aliases": Field("list[str]", required=False, pattern=NETWORK_ALIAS, max_items=32),
          "ip": str_field(IPV4, required=False)}
 
 
@@ -491,7 +492,7 @@ class NetworkConnect(_NoReply):
     name: str | None = _opt(str_field(CONTAINER_NAME, required=False))
     hostname: str | None = _opt(str_field(HOSTNAME, required=False))
     aliases: list[str] | None = field(default=None, metadata=_schema(
-        Field("list[str]", required=False, pattern=HOSTNAME, max_items=32)))
+        Field("list[str]", required=False, pattern=NETWORK_ALIAS, max_items=32)))
     ip: str | None = _opt(str_field(IPV4, required=False))
 
 

@@ -26,6 +26,7 @@ __all__ = [
     "HOSTNAME",
     "IPV4",
     "IPV4_CIDR",
+    "NETWORK_ALIAS",
     "NETWORK_NAME",
     "VOLUME_NAME",
     "Field",
@@ -38,6 +39,10 @@ __all__ = [
 CONTAINER_ID = re.compile(r"^[0-9a-f]{64}$")
 DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 HOSTNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]{0,62}$")
+# A name a container answers to on a network. Docker sets no limit of its own and docker compose
+# gives every container its name (PROJECT-SERVICE-N, often over 63 characters) as one, so the
+# rule is a container name's characters up to a DNS name's 253.
+NETWORK_ALIAS = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,252}$")
 ABSOLUTE_PATH = re.compile(r"^/[^\x00]{0,4095}$")
 
 

@@ -146,6 +146,12 @@ def test_a_dependency_cycle_is_refused(tmp_path: Path) -> None:
         project.order()
 
 
+def test_the_default_network_needs_no_declaration_when_named(tmp_path: Path) -> None:
+    project = _load(tmp_path, "name: p\nservices:\n  a:\n    image: busybox\n"
+                    "    networks: {default: {aliases: [x]}, back: {}}\nnetworks:\n  back: {}\n")
+    assert project.networks == {"default": {"name": "p_default"}, "back": {"name": "p_back"}}
+
+
 def test_the_normalised_model(tmp_path: Path) -> None:
     text = """
 services:

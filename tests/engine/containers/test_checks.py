@@ -33,12 +33,15 @@ def test_config_fields_the_helper_would_refuse() -> None:
     base = ContainerConfig(image="busybox", image_id="")
     for change, words in ((dict(hostname="a_b"), 'invalid hostname "a_b"'),
                           (dict(user="x y"), 'invalid user "x y"'),
-                          (dict(network_aliases=["a_b"]), 'invalid network alias "a_b"')):
+                          (dict(network_aliases=["-a"]), 'invalid network alias "-a"'),
+                          (dict(network_aliases=["a" * 254]), "at most 253 characters")):
         with pytest.raises(InvalidArgument, match=words):
             check_config(ContainerConfig(**{**base.__dict__, **change}))
     with pytest.raises(NetworkNotFound, match="network a/b not found"):
         check_config(ContainerConfig(**{**base.__dict__, "network": "a/b"}))
     check_config(base)
+    # docker compose names every container (PROJECT-SERVICE-N) as one of its aliases
+    check_config(ContainerConfig(**{**base.__dict__, "network_aliases": ["a_b", "p" * 70]}))
 
 
 def test_one_name_rule_for_engine_and_helper() -> None:

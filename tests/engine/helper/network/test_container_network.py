@@ -105,18 +105,20 @@ async def test_a_taken_port_is_refused_naming_who_has_it(engine: Engine) -> None
 
 async def test_containers_on_a_user_network_reach_each_other_by_name(engine: Engine) -> None:
     await engine.networks.create("skiff-test-net")
+    long_alias = "a-project-with-a-rather-long-name-as-docker-compose-makes-them_api-1"
     try:
         server = await started(engine, *HTTPD, name="backend", hostname="backend",
-                               network="skiff-test-net", network_aliases=["api"])
+                               network="skiff-test-net", network_aliases=["api", long_alias])
         client = await engine.containers.create(config(
             "sh", "-c", "for i in 1 2 3 4 5 6 7 8 9 10; do "
-            "wget -q -O - http://backend/ && wget -q -O - http://api/ && exit 0; sleep 0.3; "
+            "wget -q -O - http://backend/ && wget -q -O - http://api/ && "
+            f"wget -q -O - http://{long_alias}/ && exit 0; sleep 0.3; "
             "done; exit 1", network="skiff-test-net"))
         await engine.containers.start(client.id)
         assert await engine.containers.wait(client.id) == 0
         out = "".join([line.data.decode() + "\n"
                        async for line in engine.containers.logs(client.id)])
-        assert out.count("hello from backend") == 2
+        assert out.count("hello from backend") == 3
         inspect = await engine.networks.inspect("skiff-test-net")
         assert server in inspect["Containers"]
         await engine.containers.remove(client.id)
