@@ -86,15 +86,22 @@ def parse_volume(value: Any, where: str, project_dir: Path) -> dict[str, Any]:
                               "must be an absolute path")
     entry: dict[str, Any]
     if not source:
-        entry = {"type": "volume", "target": target}
+        entry = {"type": "volume", "target": target, "volume": {}}
     elif source.startswith((".", "/", "~")):
         entry = {"type": "bind", "source": _host_path(source, project_dir), "target": target,
                  "bind": {"create_host_path": True}}
     else:
         entry = {"type": "volume", "source": source, "target": target, "volume": {}}
-    for option in filter(None, mode.split(",")):
+    for option in filter(None, mode.split(",")):  # as compose-go files each option
         if option == "ro":
             entry["read_only"] = True
+        elif option == "nocopy" and entry["type"] == "volume":
+            entry["volume"]["nocopy"] = True
+        elif option in ("z", "Z") and entry["type"] == "bind":
+            entry["bind"] = {"selinux": option, **entry["bind"]}
+        elif option in ("shared", "slave", "private", "rshared", "rslave", "rprivate") and \
+                entry["type"] == "bind":
+            entry["bind"] = {"propagation": option, **entry["bind"]}
         elif option not in ("rw", "z", "Z", "nocopy", "shared", "slave", "private",
                             "rshared", "rslave", "rprivate"):
             raise InvalidArgument(f"{where}: invalid volume mode {option!r} in {text!r}")
@@ -153,11 +160,8 @@ def normalize_service(name: str, raw: dict[str, Any], project_dir: Path,
         environment.update(read_env_file(path))
     environment.update(_mapping(service.get("environment"), f"{where}.environment"))
     for key, value in list(environment.items()):
-        if value is None:
-            if key in environ:
-                environment[key] = environ[key]
-            else:
-                del environment[key]
+        if value is None and key in environ:  # else it stays unset, as Compose leaves it
+            environment[key] = environ[key]
     if environment or "environment" in service or env_files:
         service["environment"] = environment
     if "labels" in service:
@@ -190,7 +194,8 @@ def normalize_service(name: str, raw: dict[str, Any], project_dir: Path,
                             _host_path(context, project_dir),
                             "dockerfile": build.get("dockerfile", "Dockerfile")}
     if "extra_hosts" in service and isinstance(service["extra_hosts"], dict):
-        service["extra_hosts"] = [f"{h}={ip}" for h, ip in service["extra_hosts"].items()]
+        service["extra_hosts"] = [f"{h}={ip}" for h, ips in service["extra_hosts"].items()
+                                  for ip in (ips if isinstance(ips, list) else [ips or ""])]
     for key in ("dns", "tmpfs"):
         if isinstance(service.get(key), str):
             service[key] = [service[key]]

@@ -9,10 +9,9 @@ service's model, so ``up`` recreates exactly the services whose model changed.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any
 
+from engine.compose.gojson import compose_hash
 from engine.compose.loader import Project
 from engine.containers.config import (
     ContainerConfig,
@@ -59,12 +58,8 @@ def ignored_fields(service: dict[str, Any]) -> list[str]:
 
 
 def config_hash(service: dict[str, Any]) -> str:
-    """Compose's config-hash: over the model, without what scaling alone changes."""
-    model = {k: v for k, v in service.items() if k not in ("scale", "deploy")}
-    deploy = {k: v for k, v in (service.get("deploy") or {}).items() if k != "replicas"}
-    if deploy:
-        model["deploy"] = deploy
-    return hashlib.sha256(json.dumps(model, sort_keys=True, default=str).encode()).hexdigest()
+    """Compose's config-hash, byte for byte (engine/compose/gojson.py)."""
+    return compose_hash(service)
 
 
 def container_name(project: Project, service: str, number: int, oneoff: str = "") -> str:
@@ -76,8 +71,10 @@ def container_name(project: Project, service: str, number: int, oneoff: str = ""
     return f"{project.name}-{service}-{number}"
 
 
-def labels_of(project: Project, service: str, number: int, oneoff: bool = False
-              ) -> dict[str, str]:
+def labels_of(project: Project, service: str, number: int, oneoff: bool = False,
+              image_id: str = "") -> dict[str, str]:
+    """Compose's labels; ``image`` is the image's ID, which Compose compares (with the
+    config hash) to decide whether a container is up to date."""
     spec = project.services[service]
     return {
         **(spec.get("labels") or {}),
@@ -91,7 +88,7 @@ def labels_of(project: Project, service: str, number: int, oneoff: bool = False
         f"{LABEL}.depends_on": ",".join(
             f"{dep}:{d.get('condition', 'service_started')}:{str(d.get('restart', False)).lower()}"
             for dep, d in sorted((spec.get("depends_on") or {}).items())),
-        f"{LABEL}.image": str(spec.get("image") or ""),
+        f"{LABEL}.image": image_id,
         f"{LABEL}.version": VERSION,
     }
 
@@ -212,7 +209,7 @@ def container_config(project: Project, service: str, image_id: str,
         network, aliases, address = mode, [], ""
     stop_grace = spec.get("stop_grace_period")
     logging = spec.get("logging") or {}
-    env = [k if v is None else f"{k}={v}" for k, v in (spec.get("environment") or {}).items()]
+    env = [f"{k}={v}" for k, v in (spec.get("environment") or {}).items() if v is not None]
     return ContainerConfig(
         image=str(spec.get("image") or f"{project.name}-{service}"),
         image_id=image_id,
@@ -224,7 +221,7 @@ def container_config(project: Project, service: str, image_id: str,
         hostname=str(spec.get("hostname") or ""),
         tty=bool(spec.get("tty")),
         open_stdin=bool(spec.get("stdin_open")),
-        labels=labels_of(project, service, number, oneoff),
+        labels=labels_of(project, service, number, oneoff, image_id),
         restart_policy=restart,
         resources=Resources(memory=memory,
                             nano_cpus=round(float(cpus) * 1e9) if cpus else None,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -198,6 +198,7 @@ class Runner:
                 continue
             name = container_name(self.project, service, number)
             if container is not None:
+                await self._stop_dependents(service, options)
                 self.progress("Container", container.name, "Recreate")
                 await self._remove(container, timeout=None, quiet=True)
             self.progress("Container", name, "Creating")
@@ -209,6 +210,23 @@ class Runner:
         for extra in have.values():
             await self._remove(extra, timeout=None)
         return result
+
+    def dependents(self, service: str, *, restart_only: bool = False) -> list[str]:
+        """The services that depend on ``service`` (with ``restart: true``, if asked)."""
+        return sorted(name for name, spec in self.project.services.items()
+                      if service in (spec.get("depends_on") or {}) and
+                      (not restart_only or spec["depends_on"][service].get("restart")))
+
+    async def _stop_dependents(self, service: str, options: UpOptions) -> None:
+        """depends_on.restart: the dependents that ``up`` also brings stop while ``service``
+        is recreated, and start again after it (they come later in the order)."""
+        if not options.start:
+            return
+        wanted = set(options.services) if options.no_deps else \
+            set(self.project.order(options.services))
+        names = [n for n in self.dependents(service, restart_only=True) if n in wanted]
+        if names:
+            await self.stop(names)
 
     async def _connect(self, service: str, container: Container) -> None:
         """The service's networks beyond its first, joined by the new container at each
@@ -349,3 +367,94 @@ class Runner:
                     self.progress("Image", ref, "Removed")
                 except (NotFound, SkiffError):
                     continue
+
+    # -- the verbs on a project's services (compose start/stop/restart/kill/pause/...) -------
+    async def _each(self, services: Sequence[str], reverse: bool,
+                    act: Callable[[Container], Awaitable[object]],
+                    skip: Callable[[Container], bool], doing: str, done: str,
+                    dependencies: bool = False) -> None:
+        """``act`` on the containers of ``services`` (or all) in dependency order (or its
+        reverse); ``dependencies``: on the services they depend on too."""
+        if self.project.services:
+            order = [s for s in self.project.order(services)
+                     if dependencies or not services or s in services]
+        else:  # a project known by its labels alone: no dependencies to follow
+            order = list(services) or sorted({c.config.labels.get(SERVICE, "")
+                                              for c in await self.containers()})
+        if reverse:
+            order.reverse()
+        by_service = {s: await self.containers(services=[s]) for s in order}
+        for service in order:
+            for container in by_service[service]:
+                if skip(container):
+                    continue
+                self.progress("Container", container.name, doing)
+                await act(container)
+                self.progress("Container", container.name, done)
+
+    def _with_dependents(self, services: Sequence[str]) -> list[str]:
+        """``services`` and, transitively, what depends on them with ``restart: true``."""
+        result = list(services)
+        for name in result:
+            result += [d for d in self.dependents(name, restart_only=True) if d not in result]
+        return result
+
+    async def start(self, services: Sequence[str] = ()) -> None:
+        """compose start: the stopped containers, dependencies first, each dependency's
+        condition met before its dependants start."""
+        containers = self.engine.containers
+
+        async def start(container: Container) -> None:
+            if container.config.labels.get(SERVICE, "") in self.project.services:
+                await self._dependencies(container.config.labels[SERVICE])
+            await containers.start(container.id)
+
+        await self._each(services, False, start, lambda c: c.state.running,
+                         "Starting", "Started", dependencies=True)
+
+    async def stop(self, services: Sequence[str] = (), timeout: int | None = None) -> None:
+        """compose stop: these services (or all), dependants first."""
+        await self._each(services, True, lambda c: self.engine.containers.stop(c.id, timeout),
+                         lambda c: not c.state.running, "Stopping", "Stopped")
+
+    async def restart(self, services: Sequence[str] = (), timeout: int | None = None) -> None:
+        """compose restart: with the services that depend on these with ``restart: true``."""
+        names = self._with_dependents(services) if services else services
+        await self._each(names, False, lambda c: self.engine.containers.restart(c.id, timeout),
+                         lambda c: False, "Restarting", "Started")
+
+    async def kill(self, services: Sequence[str] = (), signal: str = "SIGKILL") -> None:
+        await self._each(services, True, lambda c: self.engine.containers.kill(c.id, signal),
+                         lambda c: not c.state.running, "Killing", "Killed")
+
+    async def pause(self, services: Sequence[str] = ()) -> None:
+        await self._each(services, True, lambda c: self.engine.containers.pause(c.id),
+                         lambda c: not c.state.running or c.state.status.value == "paused",
+                         "Pausing", "Paused")
+
+    async def unpause(self, services: Sequence[str] = ()) -> None:
+        await self._each(services, False, lambda c: self.engine.containers.unpause(c.id),
+                         lambda c: c.state.status.value != "paused", "Unpausing", "Unpaused")
+
+    async def remove(self, services: Sequence[str] = (), *, volumes: bool = False
+                     ) -> list[Container]:
+        """compose rm: the stopped containers; returns those removed."""
+        doomed = [c for c in await self.containers(services=services) if not c.state.running]
+        for container in doomed:
+            await self._remove(container, None, volumes=volumes)
+        return doomed
+
+    async def pull(self, services: Sequence[str] = (), ignore_failures: bool = False) -> None:
+        """compose pull: every service's image that names one."""
+        for service in services or sorted(self.project.services):
+            ref = self.project.services[service].get("image")
+            if not ref:
+                continue
+            self.progress("Image", str(ref), "Pulling")
+            try:
+                await self.engine.images.pull(str(ref))
+            except SkiffError:
+                if not ignore_failures:
+                    raise
+                continue
+            self.progress("Image", str(ref), "Pulled")

@@ -8,7 +8,7 @@ import asyncio
 from app.cli.command import Command, Context
 from app.cli.compose.project import project_of, runner_of
 from app.cli.options import UsageError, parse_signal
-from engine import UpOptions
+from engine import Runner, UpOptions
 
 __all__ = ["COMMANDS"]
 
@@ -107,13 +107,12 @@ async def cmd_down(ctx: Context) -> int:
     return 0
 
 
-def _verb(name: str, doing: str, done: str, timeout: bool = False, signal: bool = False
-          ) -> Command:
+def _verb(name: str) -> Command:
     def build(p: argparse.ArgumentParser) -> None:
-        if timeout:
+        if name in ("stop", "restart"):
             p.add_argument("-t", "--timeout", type=int, default=None,
                            help="Specify a shutdown timeout in seconds")
-        if signal:
+        if name == "kill":
             p.add_argument("-s", "--signal", default="SIGKILL",
                            help='SIGNAL to send to the container')
         _services(p)
@@ -121,31 +120,12 @@ def _verb(name: str, doing: str, done: str, timeout: bool = False, signal: bool 
     async def run(ctx: Context) -> int:
         args = ctx.args
         runner = runner_of(ctx)
-        order = runner.project.order(args.services)
-        if name in ("stop", "pause", "kill"):
-            order.reverse()
-        by_service = {s: await runner.containers(all=True, services=[s]) for s in order}
-        for service in order:
-            for container in by_service[service]:
-                state = container.state
-                if (name == "start" and state.running) or (name in ("stop", "kill", "pause") \
-                        and not state.running) or (name == "unpause" and \
-                        state.status.value != "paused"):
-                    continue
-                runner.progress("Container", container.name, doing)
-                if name == "start":
-                    await ctx.engine.containers.start(container.id)
-                elif name == "stop":
-                    await ctx.engine.containers.stop(container.id, args.timeout)
-                elif name == "restart":
-                    await ctx.engine.containers.restart(container.id, args.timeout)
-                elif name == "kill":
-                    await ctx.engine.containers.kill(container.id, parse_signal(args.signal))
-                elif name == "pause":
-                    await ctx.engine.containers.pause(container.id)
-                else:
-                    await ctx.engine.containers.unpause(container.id)
-                runner.progress("Container", container.name, done)
+        if name in ("stop", "restart"):
+            await getattr(runner, name)(args.services, args.timeout)
+        elif name == "kill":
+            await runner.kill(args.services, parse_signal(args.signal))
+        else:
+            await getattr(runner, name)(args.services)
         return 0
 
     helps = {"start": "Start services", "stop": "Stop services",
@@ -166,24 +146,16 @@ def _b_rm(p: argparse.ArgumentParser) -> None:
 async def cmd_rm(ctx: Context) -> int:
     args = ctx.args
     runner = runner_of(ctx)
-    containers = await runner.containers(all=True, services=args.services)
     if args.stop:
-        for container in containers:
-            if container.state.running:
-                runner.progress("Container", container.name, "Stopping")
-                await ctx.engine.containers.stop(container.id)
-                runner.progress("Container", container.name, "Stopped")
-        containers = await runner.containers(all=True, services=args.services)
-    doomed = [c for c in containers if not c.state.running]
+        await runner.stop(args.services)
+    doomed = [c.name for c in await runner.containers(services=args.services)
+              if not c.state.running]
     if not doomed:
         ctx.err.write("No stopped containers\n")
         return 0
     if not args.force:
-        ctx.err.write(f"Going to remove {', '.join(c.name for c in doomed)}\n")
-    for container in doomed:
-        runner.progress("Container", container.name, "Removing")
-        await ctx.engine.containers.remove(container.id, volumes=args.volumes)
-        runner.progress("Container", container.name, "Removed")
+        ctx.err.write(f"Going to remove {', '.join(doomed)}\n")
+    await runner.remove(args.services, volumes=args.volumes)
     return 0
 
 
@@ -198,21 +170,8 @@ def _b_pull(p: argparse.ArgumentParser) -> None:
 async def cmd_pull(ctx: Context) -> int:
     args = ctx.args
     project = project_of(ctx)
-    runner = runner_of(ctx, project)
-    for service in args.services or sorted(project.services):
-        spec = project.services[service]
-        if not spec.get("image"):
-            continue
-        if not args.quiet:
-            runner.progress("Image", str(spec["image"]), "Pulling")
-        try:
-            await ctx.engine.images.pull(str(spec["image"]))
-        except Exception:
-            if not args.ignore_pull_failures:
-                raise
-            continue
-        if not args.quiet:
-            runner.progress("Image", str(spec["image"]), "Pulled")
+    runner = Runner(ctx.engine, project) if args.quiet else runner_of(ctx, project)
+    await runner.pull(args.services, ignore_failures=args.ignore_pull_failures)
     return 0
 
 
@@ -238,11 +197,7 @@ COMMANDS = [
     Command("up", "Create and start containers", _b_up, cmd_up, "[SERVICE...]"),
     Command("down", "Stop and remove containers, networks", _b_down, cmd_down),
     Command("create", "Creates containers for a service", _b_create, cmd_create, "[SERVICE...]"),
-    *(_verb(n, doing, done, timeout=n in ("stop", "restart"), signal=n == "kill")
-      for n, doing, done in (("start", "Starting", "Started"), ("stop", "Stopping", "Stopped"),
-                             ("restart", "Restarting", "Started"), ("kill", "Killing", "Killed"),
-                             ("pause", "Pausing", "Paused"), ("unpause", "Unpausing",
-                                                              "Unpaused"))),
+    *(_verb(n) for n in ("start", "stop", "restart", "kill", "pause", "unpause")),
     Command("rm", "Removes stopped service containers", _b_rm, cmd_rm, "[SERVICE...]"),
     Command("pull", "Pull service images", _b_pull, cmd_pull, "[SERVICE...]"),
 ]

@@ -176,7 +176,8 @@ volumes:
     project = _load(tmp_path, text, environ={"FROM_HOST": "host"})
     web = project.services["web"]
     assert web["command"] == ["sh", "-c", 'echo "a b"']
-    assert web["environment"] == {"FILE_VAR": "1", "FROM_HOST": "host"}
+    # as `docker compose config`: a variable the environment lacks stays, null (unset)
+    assert web["environment"] == {"FILE_VAR": "1", "FROM_HOST": "host", "NOT_SET": None}
     assert web["ports"] == [
         {"mode": "ingress", "host_ip": "127.0.0.1", "target": 80, "published": "8000",
          "protocol": "udp"},
@@ -187,7 +188,7 @@ volumes:
         {"type": "bind", "source": "/srv", "target": "/srv", "bind": {"create_host_path": True},
          "read_only": True},
         {"type": "volume", "source": "logs", "target": "/logs", "volume": {}},
-        {"type": "volume", "target": "/anon"}]
+        {"type": "volume", "target": "/anon", "volume": {}}]
     assert web["depends_on"] == {"db": {"condition": "service_healthy", "required": True}}
     assert web["networks"] == {"default": None}
     assert project.networks == {"back": {"name": f"{project.name}_back"},
