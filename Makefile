@@ -22,7 +22,7 @@ RUNTIME_PACKAGES := python3 iproute2 nftables procps pkexec polkitd libseccomp2 
 # tools check the user units and socket activation), and an X server for the window.
 SYSTEM_PACKAGES := $(RUNTIME_PACKAGES) busybox-static skopeo umoci docker-registry \
 	apache2-utils iptables zstd psmisc python3-venv gcc libc6-dev dbus appstream \
-	desktop-file-utils xvfb xauth fonts-dejavu-core systemd
+	desktop-file-utils xvfb xauth fonts-dejavu-core systemd git
 # Debian 12 and Ubuntu 23.04 split policykit-1 into pkexec and polkitd.
 POLKIT_SPLIT = $(shell apt-cache show pkexec >/dev/null 2>&1 && echo yes)
 APT_PACKAGES = $(if $(POLKIT_SPLIT),$(SYSTEM_PACKAGES),\

@@ -37,10 +37,13 @@ class BuildContext:
     temporary: bool = False  # unpacked from a tar: removed by close()
     dockerfile_text: str | None = None  # a Dockerfile given apart from the files
     dockerfile_name: str = "Dockerfile"
+    checkout: Path | None = None  # a git checkout the context is in: removed by close()
 
     def close(self) -> None:
         if self.temporary:
             shutil.rmtree(self.root, ignore_errors=True)
+        if self.checkout is not None:
+            shutil.rmtree(self.checkout, ignore_errors=True)
 
     def dockerfile(self, name: str) -> tuple[str, str]:
         """(text, file name) of the Dockerfile: ``name`` relative to the context."""
@@ -133,7 +136,25 @@ def _component(text: str) -> str:
 
 
 def open_context(source: str | Path, stdin: IO[bytes] | None = None) -> BuildContext:
-    """A directory, a tar file, or ``-`` (a tar, or a lone Dockerfile, on ``stdin``)."""
+    """A directory, a tar file, ``-`` (a tar, or a lone Dockerfile, on ``stdin``), a git
+    repository or a URL (engine/build/remote.py)."""
+    from engine.build import remote
+
+    text = str(source)
+    if isinstance(source, str) and remote.is_git_url(text):
+        checkout, directory = remote.open_git(text)
+        return _with_rules(BuildContext(directory, checkout=checkout))
+    if isinstance(source, str) and remote.is_remote(text):
+        body = remote.open_url(text)
+        try:
+            with open(body, "rb") as stream:
+                if _is_tar(stream.read(512)):
+                    stream.seek(0)
+                    return _unpacked(stream)
+            return BuildContext(Path(tempfile.mkdtemp(prefix="skiff-build-")), temporary=True,
+                                dockerfile_text=body.read_text(errors="replace"))
+        finally:
+            body.unlink(missing_ok=True)
     if str(source) == "-":
         if stdin is None:
             raise InvalidArgument("no build context on standard input")

@@ -2,7 +2,8 @@
 docker-py's ``images.build``, ``docker compose build``); ``POST /build/prune``
 (``docker builder prune``, docker-py's ``prune_builds``); and ``POST /commit``.
 
-The body is the context as a tar (plain or compressed); the query says ``t``
+The body is the context as a tar (plain or compressed), or ``remote`` names a git
+repository or a URL (engine/build/remote.py); the query says ``t``
 (repeatable), ``dockerfile``, ``buildargs`` and ``labels`` (JSON objects),
 ``target``, ``nocache``, ``pull``, ``networkmode``, ``platform`` and ``q``. The
 answer streams dockerd's JSON lines: ``{"stream": "Step 1/3 : FROM ..."}`` as the
@@ -12,6 +13,7 @@ for the image, and a failure as ``errorDetail`` (with a RUN's exit code).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import tempfile
 from pathlib import Path
@@ -54,9 +56,7 @@ async def build(request: web.Request) -> web.StreamResponse:
     if request.query.get("version", "1") == "2":
         raise ApiError(400, "BuildKit is not supported by skiff serve: build with "
                             "DOCKER_BUILDKIT=0 (the classic builder's protocol)")
-    if request.query.get("remote"):
-        raise ApiError(400, "building from a remote URL is not supported: send the context "
-                            "as the request body")
+    remote = request.query.get("remote", "").strip()
     quiet = params.flag(request, "q")
     network = request.query.get("networkmode", "").strip()
     options = BuildOptions(
@@ -75,9 +75,13 @@ async def build(request: web.Request) -> web.StreamResponse:
         with body.open("wb") as sink:
             async for chunk in request.content.iter_chunked(CHUNK):
                 sink.write(chunk)
-        if body.stat().st_size == 0:
+        loop = asyncio.get_running_loop()
+        if remote:  # a git repository or a URL, fetched by us as dockerd does
+            context = await loop.run_in_executor(None, open_context, remote)
+        elif body.stat().st_size == 0:
             raise ApiError(400, "the build context (a tar) must be the request body")
-        context = open_context(body)
+        else:
+            context = await loop.run_in_executor(None, open_context, body)
         stream = ProgressStream(request)
         try:
             async def job(report: Any) -> Any:

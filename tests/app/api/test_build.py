@@ -141,3 +141,32 @@ def test_builder_prune_and_system_df(api_server: Any, docker_client: Any,
         assert docker_client.images.get("apibuild:prune").id == image.id
     finally:
         docker_client.images.remove("apibuild:prune", force=True)
+
+
+def test_remote_context_from_a_url(api_server: Any, tmp_path: Path) -> None:
+    """remote= names the context (here a Dockerfile served on loopback): skiff serve
+    fetches it, as dockerd does; docker-py sends it for images.build(path=URL)."""
+    import functools
+    import http.server
+    import threading
+    import urllib.parse
+
+    (tmp_path / "Dockerfile").write_text("FROM busybox\nLABEL remote=yes\n")
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(
+        http.server.SimpleHTTPRequestHandler, directory=str(tmp_path)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/Dockerfile"
+        answer = api_server.request("POST", "/v1.44/build?t=apibuild:remote&remote="
+                                    + urllib.parse.quote(url, safe=""), b"", {})
+        assert answer.status == 200, answer.body
+        messages = [json.loads(line) for line in answer.body.splitlines() if line.strip()]
+        assert any("aux" in m for m in messages), messages
+        label = api_server.request("GET", "/v1.44/images/apibuild:remote/json", b"", {})
+        assert json.loads(label.body)["Config"]["Labels"] == {"remote": "yes"}
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(10)
+        api_server.request("DELETE", "/v1.44/images/apibuild:remote?force=1", b"", {})
