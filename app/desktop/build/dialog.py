@@ -1,11 +1,12 @@
 """The Build Image… dialog: a folder, its Dockerfile, a tag and build args; then the build's
-output as it comes, a strip of its layers growing step by step, and Run for the result."""
+output as it comes beside its layers, drawn growing step by step (app/desktop/build/
+stack.py), and Run for the result."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFontDatabase, QTextCursor
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -15,15 +16,16 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QListView,
     QPlainTextEdit,
     QPushButton,
+    QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
 from app.desktop.bridge import Bridge
 from app.desktop.build.job import BuildJob, BuildRequest, StepRow
+from app.desktop.build.stack import BuildStack
 from app.desktop.build.stripmodel import LayerStripModel
 
 __all__ = ["BuildDialog", "parse_build_args"]
@@ -74,16 +76,7 @@ class BuildDialog(QDialog):
         self.no_cache = QCheckBox("Build every step again (no cache)", self)
 
         self.strip_model = LayerStripModel(self)
-        self.strip = QListView(self)
-        self.strip.setAccessibleName("Layers")
-        self.strip.setModel(self.strip_model)
-        self.strip.setFlow(QListView.Flow.LeftToRight)
-        self.strip.setWrapping(False)
-        self.strip.setSpacing(4)
-        self.strip.setUniformItemSizes(True)
-        self.strip.setGridSize(QSize(190, 48))
-        self.strip.setFixedHeight(70)
-        self.strip.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.strip = BuildStack(self.strip_model, self)  # the layers, drawn as they grow
 
         self.output = QPlainTextEdit(self)
         self.output.setAccessibleName("Build output")
@@ -122,10 +115,14 @@ class BuildDialog(QDialog):
             buttons.addWidget(button)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
-        layout.addWidget(self.strip)
-        layout.addWidget(self.output, 1)
+        split = QSplitter(Qt.Orientation.Horizontal, self)
+        split.addWidget(self.strip)
+        split.addWidget(self.output)
+        split.setStretchFactor(1, 1)
+        split.setSizes([340, 620])
+        layout.addWidget(split, 1)
         layout.addLayout(buttons)
-        self.resize(860, 620)
+        self.resize(980, 660)
 
     def ask_folder(self) -> QFileDialog:
         dialog = QFileDialog(self, "Build context folder", self.folder.text())
@@ -205,7 +202,6 @@ class BuildDialog(QDialog):
 
     def _on_job_step_done(self, row: StepRow) -> None:
         self.strip_model.add(row)
-        self.strip.scrollToBottom()
 
     def _on_job_finished(self, image_id: str) -> None:
         self._set_running(False)

@@ -32,6 +32,36 @@ def test_strip_model(qtmodeltester: Any) -> None:
     assert "no layer" in model.index(0, 0).data()
 
 
+def test_stack_draws_the_layers_newest_on_top(qapp: Any, tmp_path: Path) -> None:
+    from PySide6.QtGui import QImage
+
+    from app.desktop.build.stack import BuildStack, stack_rows
+
+    model = LayerStripModel()
+    stack = BuildStack(model)
+    assert stack.rows == []
+    steps = [StepRow(1, 5, "FROM busybox", 0, False, "sha256:" + "a" * 64),
+             StepRow(2, 5, "ARG WORD", 0, True, "sha256:" + "b" * 64),
+             StepRow(3, 5, "COPY a.txt /a.txt", 4096, True, "sha256:" + "c" * 64),
+             StepRow(4, 5, "RUN make", 8192, False, "sha256:" + "d" * 64)]
+    for step in steps:
+        model.add(step)
+    assert [(r.label, r.made_by) for r in stack.rows] == [
+        ("Step 4", "RUN make"), ("Step 3 (cached)", "COPY a.txt /a.txt"),
+        ("Base image", "FROM busybox")]
+    assert stack.rows == stack_rows(steps)
+    assert "1 settings-only step added none" in stack.caption
+    assert "Step 4: RUN make" in stack.accessibleDescription()
+    stack.resize(360, stack.sizeHint().height())
+    picture = QImage(stack.size(), QImage.Format.Format_ARGB32)
+    picture.fill(0)
+    stack.render(picture)
+    picture.save(str(tmp_path / "stack.png"))
+    assert picture.pixelColor(180, stack.height() - 10).alpha() > 0  # the base is drawn
+    model.clear()
+    assert stack.rows == []
+
+
 @pytest.fixture
 def window(qapp: Any, run: Callable[..., Any], skiff_root: Path, busybox_image: str,
            tmp_path: Path) -> Iterator[MainWindow]:
@@ -65,6 +95,8 @@ def test_build_from_the_window(window: MainWindow, run: Callable[..., Any],
         assert "Successfully tagged windowbuild:1" in dialog.output.toPlainText()
         rows = dialog.strip_model.steps
         assert [r.step for r in rows] == [1, 2, 3, 4, 5]
+        assert [r.made_by for r in dialog.strip.rows] == [  # drawn newest on top
+            "RUN echo \"$WORD\" >> /a.txt", "COPY a.txt /a.txt", "FROM busybox"]
         assert rows[2].size > 0 and not rows[2].cached  # COPY made a layer
         assert rows[1].size == 0  # ARG: settings only
         again = dialog.start_build()
