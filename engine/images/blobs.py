@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import io
 import os
 import re
 import tempfile
@@ -156,7 +157,11 @@ class BlobStore:
 
     def partial(self, digest: str) -> PartialBlob:
         """A resumable download of ``digest``; see ``PartialBlob``."""
-        return PartialBlob(self, digest, self._partial / validate_digest(digest))
+        return PartialBlob(self, digest, self.partial_path(digest))
+
+    def partial_path(self, digest: str) -> Path:
+        """Where the bytes of a download of ``digest`` are kept until it completes."""
+        return self._partial / validate_digest(digest)
 
     def remove(self, digest: str) -> None:
         _unlink(self.path(digest))
@@ -199,7 +204,10 @@ class PartialBlob:
         self.digest = digest
         self.path = path
         self._hasher = hashlib.sha256()
-        self._file: BinaryIO | None = open(path, "a+b")  # noqa: SIM115 - owned until close
+        # Unbuffered: the bytes counted in ``offset`` are in the file, where a reader
+        # following the download (engine/registry/blobfeed.py) finds them.
+        self._file: io.FileIO | None = open(  # noqa: SIM115 - owned until close
+            path, "a+b", buffering=0)
         try:
             fcntl.flock(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -217,7 +225,10 @@ class PartialBlob:
             self.offset += len(chunk)
 
     def write(self, chunk: bytes) -> None:
-        self._open_file().write(chunk)
+        out = self._open_file()
+        view = memoryview(chunk)
+        while view:
+            view = view[out.write(view) or 0:]
         self._hasher.update(chunk)
         self.offset += len(chunk)
 
@@ -250,7 +261,7 @@ class PartialBlob:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _open_file(self) -> BinaryIO:
+    def _open_file(self) -> io.FileIO:
         if self._file is None:
             raise InvalidArgument(f"partial blob {self.digest} is already closed")
         return self._file

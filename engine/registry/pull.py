@@ -2,11 +2,17 @@
 
 The manifest is fetched by tag or digest (and checked against the digest when
 one was asked for); from an index the entry for the wanted platform is chosen.
-The config gives each layer its diff_id. Layers download a few at a time;
-each one is unpacked (by the engine's ``unpack`` callback) as soon as its blob
-is complete and verified, while the others still download. The image is
-recorded only once every layer is in place, so a failed pull leaves blobs and
-partial downloads, never an image that points at missing content.
+The config gives each layer its diff_id. Layers download a few at a time.
+With a ``stream`` callback each layer is unpacked while it downloads, from a
+pipe that follows its partial file (engine/registry/blobfeed.py): download,
+digest checks, decompression and unpacking all overlap. Without one, or when
+the stream broke (a download that had to start again), a layer is unpacked by
+the ``unpack`` callback from its stored blob once that is complete and
+verified. A ``prepare`` callback starts as soon as the image is found, so that
+the unpacker (the engine's helper, a process to start) gets ready while the
+layers start downloading. The image is recorded only once every layer is in
+place, so a failed pull leaves blobs and partial downloads, never an image that
+points at missing content.
 """
 
 from __future__ import annotations
@@ -16,12 +22,13 @@ import json
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
-from engine.errors import DigestMismatch, RegistryError
+from engine.errors import DigestMismatch, LayerError, RegistryError
 from engine.images.blobs import BlobStore, digest_of
 from engine.images.model import Image, Layer
 from engine.images.reference import Reference
 from engine.images.sizes import measure_layers
 from engine.images.store import ImageStore
+from engine.registry.blobfeed import BlobFeed
 from engine.registry.download import download_blob, fetch_small_blob
 from engine.registry.manifests import (
     ACCEPT,
@@ -36,9 +43,11 @@ from engine.registry.model import PullProgress
 from engine.registry.platforms import Platform, best_match, host
 from engine.registry.session import RegistrySession, pull_scope
 
-__all__ = ["Puller", "Reporter", "run_all"]
+__all__ = ["Puller", "Reporter", "StreamUnpack", "Unpack", "run_all"]
 
 Unpack = Callable[[Layer], Awaitable[None]]
+# Unpacks a layer from a descriptor it reads to the end; it must not close it.
+StreamUnpack = Callable[[Layer, int], Awaitable[None]]
 _MAX_NESTING = 3
 
 
@@ -65,19 +74,34 @@ class Reporter:
 class Puller:
     def __init__(self, session: RegistrySession, blobs: BlobStore, images: ImageStore, *,
                  progress: Callable[[PullProgress], None] | None, unpack: Unpack,
-                 concurrency: int = 3, retries: int = 3) -> None:
+                 stream: StreamUnpack | None = None,
+                 prepare: Callable[[], Awaitable[None]] | None = None, concurrency: int = 3,
+                 retries: int = 3) -> None:
         self.session = session
         self.blobs = blobs
         self.images = images
         self.report = Reporter(progress)
         self.unpack = unpack
+        self.stream = stream
+        self.prepare = prepare
         self.slots = asyncio.Semaphore(concurrency)
         self.retries = retries
 
     async def pull(self, ref: Reference, platform: Platform | None) -> Image:
-        repository = ref.repository
         body, media_type, top_digest = await self.fetch_manifest(
-            repository, ref.digest or ref.tag, ref.familiar, expected=ref.digest or None)
+            ref.repository, ref.digest or ref.tag, ref.familiar, expected=ref.digest or None)
+        preparing = asyncio.ensure_future(self.prepare()) if self.prepare else None
+        try:
+            return await self._pull(ref, platform, body, media_type, top_digest)
+        finally:
+            if preparing is not None:
+                # Done by now when the pull went well: the unpacks waited for it.
+                preparing.cancel()
+                await asyncio.gather(preparing, return_exceptions=True)
+
+    async def _pull(self, ref: Reference, platform: Platform | None, body: bytes,
+                    media_type: str, top_digest: str) -> Image:
+        repository = ref.repository
         document = parse(body, media_type, ref.familiar)
         wanted = platform or host()
         depth = 0
@@ -138,15 +162,60 @@ class Puller:
         self.report(layer.digest, "waiting", 0, layer.size)
         blob = Descriptor(layer.media_type, layer.digest, layer.size)
         async with self.slots:
-            await download_blob(
-                self.session, repository, blob, self.blobs,
-                on_bytes=lambda n: self.report.bytes(layer.digest, n, layer.size),
-                on_verify=lambda: self.report(layer.digest, "verifying", layer.size,
-                                              layer.size),
-                retries=self.retries)
+            feed, unpacking = self._start_stream(layer)
+
+            def on_bytes(on_disk: int) -> None:
+                self.report.bytes(layer.digest, on_disk, layer.size)
+                if feed is not None:
+                    feed.grew(on_disk)
+
+            try:
+                await download_blob(
+                    self.session, repository, blob, self.blobs, on_bytes=on_bytes,
+                    on_verify=lambda: self.report(layer.digest, "verifying", layer.size,
+                                                  layer.size),
+                    retries=self.retries)
+            except BaseException:
+                await _stop_stream(feed, unpacking)
+                raise
         self.report(layer.digest, "extracting", layer.size, layer.size)
-        await self.unpack(layer)
+        if not await _finish_stream(feed, unpacking):
+            await self.unpack(layer)
         self.report(layer.digest, "done", layer.size, layer.size)
+
+    def _start_stream(self, layer: Layer) -> tuple[BlobFeed | None, asyncio.Future[None] | None]:
+        """With a stream unpacker: a feed of the blob as it downloads, and its unpack."""
+        if self.stream is None:
+            return None, None
+        feed = BlobFeed(self.blobs.partial_path(layer.digest), layer.size)
+        return feed, asyncio.ensure_future(self.stream(layer, feed.reader))
+
+
+async def _finish_stream(feed: BlobFeed | None, unpacking: asyncio.Future[None] | None) -> bool:
+    """Whether the layer was unpacked from the stream; False when it has to be unpacked
+    from its stored blob (no stream, or a stream that broke)."""
+    if feed is None or unpacking is None:
+        return False
+    feed.complete()
+    try:
+        await unpacking
+    except (DigestMismatch, LayerError):
+        return False  # the stored blob is verified: what went wrong was the stream
+    except BaseException:
+        await _stop_stream(feed, unpacking)
+        raise
+    finally:
+        await asyncio.to_thread(feed.close)
+    return True
+
+
+async def _stop_stream(feed: BlobFeed | None, unpacking: asyncio.Future[None] | None) -> None:
+    if feed is None or unpacking is None:
+        return
+    feed.fail()
+    unpacking.cancel()
+    await asyncio.gather(unpacking, return_exceptions=True)
+    await asyncio.to_thread(feed.close)
 
 
 def choose(index: Index, wanted: Platform, where: str) -> Descriptor:

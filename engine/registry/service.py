@@ -3,7 +3,9 @@
 One ``RegistryClient`` lives as long as its engine. It owns what outlives a
 single operation (the Bearer tokens, the endpoint policy) and opens one
 ``RegistrySession`` per operation. Layer unpacking is not its business: the
-engine passes an ``unpack`` coroutine that makes a layer's directory exist.
+engine passes an ``unpack`` coroutine that makes a layer's directory exist (and a
+``stream`` one that does it from a descriptor while the layer downloads, and a
+``prepare`` one that gets the unpacker ready once the image is found).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from engine.registry.distribution import Distribution, describe
 from engine.registry.endpoints import EndpointPolicy, insecure_from_settings
 from engine.registry.model import PullProgress, PushProgress, SearchResult
 from engine.registry.platforms import Platform
-from engine.registry.pull import Puller
+from engine.registry.pull import Puller, StreamUnpack
 from engine.registry.push import Pusher
 from engine.registry.search import catalog_search, hub_search, list_tags, split_term
 from engine.registry.session import RegistrySession
@@ -55,12 +57,15 @@ class RegistryClient:
     async def pull(self, ref: Reference, *, platform: str | None = None,
                    progress: Callable[[PullProgress], None] | None = None,
                    unpack: Callable[[Layer], Awaitable[None]],
+                   stream: StreamUnpack | None = None,
+                   prepare: Callable[[], Awaitable[None]] | None = None,
                    credentials: Credentials | None = None) -> Image:
         """Fetch ``ref`` into the stores, unpacking each layer as it completes."""
         wanted = Platform.parse(platform) if platform else None
         async with self.session(ref.registry, credentials) as session:
             puller = Puller(session, self.blobs, self.images, progress=progress, unpack=unpack,
-                            concurrency=self.concurrency, retries=self.retries)
+                            stream=stream, prepare=prepare, concurrency=self.concurrency,
+                            retries=self.retries)
             return await puller.pull(ref, wanted)
 
     async def push(self, ref: Reference, image: Image, *,

@@ -230,7 +230,8 @@ class ImageService:
         (user, password) are used for this pull instead of the stored ones."""
         image = await self._s.registry().pull(
             Reference.parse(ref), platform=platform, progress=progress,
-            unpack=self._s.unpack_layer, credentials=_credentials(credentials))
+            unpack=self._s.unpack_layer, stream=self._s.stream_layer,
+            prepare=self._s.repair_once, credentials=_credentials(credentials))
         familiar = Reference.parse(ref).familiar
         self._s.emit("image", "pull", familiar, name=familiar)
         return image

@@ -168,6 +168,15 @@ class Shared:
             return
         fd = os.open(self.blobs.path(layer.digest), os.O_RDONLY | os.O_CLOEXEC)
         try:
-            await self.call(UnpackLayer(diff_id=layer.diff_id, digest=layer.digest), fds=[fd])
+            await self._unpack_from(layer, fd)
         finally:
             os.close(fd)
+
+    async def stream_layer(self, layer: Layer, blob: int) -> None:
+        """``unpack_layer`` from the descriptor ``blob``: the pipe a pull feeds while
+        the layer downloads (engine/registry/blobfeed.py)."""
+        if not await self.call(ClaimLayer(diff_id=layer.diff_id)):
+            await self._unpack_from(layer, blob)
+
+    async def _unpack_from(self, layer: Layer, blob: int) -> None:
+        await self.call(UnpackLayer(diff_id=layer.diff_id, digest=layer.digest), fds=[blob])

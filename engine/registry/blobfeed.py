@@ -1,0 +1,108 @@
+"""A layer blob handed to the unpacker while it still downloads.
+
+Unpacking a layer once its download had finished put the two one after the other:
+on a loopback registry the download is as long as the unpack. A feed gives the
+unpacker a pipe that carries the blob as its bytes land in the partial file (the
+download goes on writing that file, so it still resumes, and the blob store still
+verifies what it keeps): a thread copies from the file to the pipe, never more than
+is on disk, and simply waits when the unpacker is slower than the network. The
+unpacker checks the digest as it reads, as it does for a stored blob.
+
+A download that starts again from zero (the registry would not resume) fails the
+feed, and so does any failure: the unpacker then sees the blob end early and
+refuses it, and the puller unpacks the stored blob instead once it is complete.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+__all__ = ["BlobFeed"]
+
+_CHUNK = 1 << 20
+
+
+class BlobFeed:
+    """Copies the partial file at ``path`` into a pipe; ``reader`` is the pipe's end.
+
+    The downloader calls ``grew(bytes on disk)`` as it writes, then ``complete()``
+    once the blob is committed, or ``fail()``; the owner calls ``close()`` when the
+    unpacker is done with ``reader``.
+    """
+
+    def __init__(self, path: Path, size: int) -> None:
+        self.path = path
+        self.size = size
+        self.reader, self._writer = os.pipe2(os.O_CLOEXEC)
+        self._file = -1
+        self._on_disk = 0
+        self._state = "running"  # then "complete" or "failed"
+        self._changed = threading.Condition()
+        self._thread = threading.Thread(target=self._copy, name="skiff-blob-feed", daemon=True)
+        self._thread.start()
+
+    def grew(self, on_disk: int) -> None:
+        with self._changed:
+            if self._state != "running":
+                return
+            if on_disk < self._on_disk:
+                self._state = "failed"  # the download started again: the pipe has had more
+            elif self._file < 0:
+                try:  # opened here, where the downloader has just written it
+                    self._file = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+                except OSError:
+                    self._state = "failed"
+            self._on_disk = max(self._on_disk, on_disk)
+            self._changed.notify()
+
+    def complete(self) -> None:
+        """Every byte is on disk (and verified by the blob store)."""
+        with self._changed:
+            if self._state == "running" and self._file >= 0:
+                self._state, self._on_disk = "complete", self.size
+            else:
+                self._state = "failed"
+            self._changed.notify()
+
+    def fail(self) -> None:
+        with self._changed:
+            self._state = "failed"
+            self._changed.notify()
+
+    def close(self) -> None:
+        """Stop copying and wait for the thread (the unpacker no longer reads)."""
+        self.fail()
+        if self.reader >= 0:
+            os.close(self.reader)  # a copy blocked on a full pipe gets EPIPE
+            self.reader = -1
+        self._thread.join()
+
+    def _copy(self) -> None:
+        sent = 0
+        try:
+            while sent < self.size:
+                with self._changed:
+                    while self._state == "running" and self._on_disk <= sent:
+                        self._changed.wait()
+                    if self._state == "failed":
+                        return
+                    available, source = self._on_disk, self._file
+                while sent < available:
+                    chunk = os.pread(source, min(_CHUNK, available - sent), sent)
+                    if not chunk:
+                        return  # the file is shorter than the download said
+                    view = memoryview(chunk)
+                    while view:
+                        view = view[os.write(self._writer, view):]
+                    sent += len(chunk)
+        except OSError:
+            pass  # EPIPE: the unpacker stopped reading; it knows why
+        finally:
+            os.close(self._writer)
+            with self._changed:
+                self._state = "failed" if sent < self.size else "complete"
+                if self._file >= 0:
+                    os.close(self._file)
+                    self._file = -1

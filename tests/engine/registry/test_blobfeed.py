@@ -1,0 +1,75 @@
+"""The feed that hands a layer's partial file to the unpacker while it downloads."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+from engine.registry.blobfeed import BlobFeed
+
+
+def _read_all(fd: int) -> bytes:
+    out = bytearray()
+    while chunk := os.read(fd, 1 << 16):
+        out += chunk
+    return bytes(out)
+
+
+def _reader(feed: BlobFeed) -> tuple[threading.Thread, list[bytes]]:
+    got: list[bytes] = []
+    thread = threading.Thread(target=lambda: got.append(_read_all(feed.reader)))
+    thread.start()
+    return thread, got
+
+
+def test_the_pipe_carries_what_is_on_disk_then_ends(tmp_path: Path) -> None:
+    path = tmp_path / "partial"
+    blob = os.urandom(3 << 20)
+    feed = BlobFeed(path, len(blob))
+    thread, got = _reader(feed)
+    with path.open("wb", buffering=0) as out:
+        for start in range(0, len(blob), 700_000):
+            out.write(blob[start:start + 700_000])
+            feed.grew(min(start + 700_000, len(blob)))
+    feed.complete()
+    thread.join()
+    feed.close()
+    assert got == [blob]
+
+
+def test_the_reader_gets_bytes_before_the_download_ends(tmp_path: Path) -> None:
+    path = tmp_path / "partial"
+    path.write_bytes(b"first part")
+    feed = BlobFeed(path, 100)
+    feed.grew(len(b"first part"))
+    assert os.read(feed.reader, 100) == b"first part"  # the rest is not there yet
+    feed.fail()
+    assert os.read(feed.reader, 100) == b""  # a failed download: the blob ends short
+    feed.close()
+
+
+def test_a_download_that_starts_again_fails_the_feed(tmp_path: Path) -> None:
+    path = tmp_path / "partial"
+    path.write_bytes(b"x" * 1000)
+    feed = BlobFeed(path, 2000)
+    thread, got = _reader(feed)
+    feed.grew(1000)
+    feed.grew(0)  # the registry would not resume: the download restarts from zero
+    path.write_bytes(b"y" * 2000)
+    feed.grew(2000)
+    feed.complete()
+    thread.join()
+    feed.close()
+    assert len(got[0]) <= 1000 and set(got[0]) <= {ord("x")}
+
+
+def test_close_while_the_pipe_is_full_and_nobody_reads(tmp_path: Path) -> None:
+    path = tmp_path / "partial"
+    blob = os.urandom(4 << 20)  # far more than a pipe holds
+    path.write_bytes(blob)
+    feed = BlobFeed(path, len(blob))
+    feed.grew(len(blob))
+    feed.complete()
+    feed.close()  # returns: the copy blocked on the full pipe gets EPIPE
+    assert feed.reader == -1
