@@ -13,6 +13,7 @@ from aiohttp import web
 
 from engine import (
     ContainerConfig,
+    DeviceMapping,
     Engine,
     Healthcheck,
     MountSpec,
@@ -34,7 +35,8 @@ if TYPE_CHECKING:
     from app.api.keeper import Keeper
     from app.api.sessions import Sessions
 
-__all__ = ["ENGINE", "KEEPER", "SESSIONS", "ContainerConfig", "Engine", "Healthcheck",
+__all__ = ["ENGINE", "KEEPER", "SESSIONS", "ContainerConfig", "DeviceMapping", "Engine",
+           "Healthcheck",
            "MountSpec", "PortBinding", "PruneFilter", "Resources", "RestartPolicy", "Ulimit",
            "engine_of",
            "keeper_of", "merge_config", "parse_timestamp", "parse_volume", "port_binding",

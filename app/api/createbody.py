@@ -15,6 +15,7 @@ from typing import Any
 
 from app.api.backend import (
     ContainerConfig,
+    DeviceMapping,
     Healthcheck,
     MountSpec,
     PortBinding,
@@ -33,7 +34,6 @@ __all__ = ["container_config", "extra_endpoints"]
 # Asked for (a truthy value), these are refused: Skiff cannot honour them.
 _UNSUPPORTED_HOST = {
     "Privileged": "privileged containers could do on the host what their user cannot",
-    "Devices": "containers get Docker's default devices only (not yet --device)",
     "DeviceRequests": "there is no GPU or device request support",
     "DeviceCgroupRules": "containers get Docker's default devices only",
     "Links": "legacy links are not supported: put the containers on one user network",
@@ -207,6 +207,19 @@ def _sysctls(value: Any) -> dict[str, str]:
     return {str(k): str(v) for k, v in value.items()}
 
 
+def _devices(value: Any) -> list[DeviceMapping]:
+    """``HostConfig.Devices``: [{"PathOnHost", "PathInContainer", "CgroupPermissions"}]."""
+    found = []
+    for item in value or []:
+        if not isinstance(item, dict) or not item.get("PathOnHost"):
+            raise ApiError(400, "invalid HostConfig.Devices entry: expected an object with "
+                                "PathOnHost")
+        host = str(item["PathOnHost"])
+        found.append(DeviceMapping(host, str(item.get("PathInContainer") or host),
+                                   str(item.get("CgroupPermissions") or "rwm")))
+    return found
+
+
 def _init(value: Any) -> bool | None:
     if value is None or isinstance(value, bool):
         return value
@@ -328,4 +341,5 @@ def container_config(body: dict[str, Any]) -> ContainerConfig:
         shm_size=_int(host.get("ShmSize"), "HostConfig.ShmSize") or None,
         ulimits=_ulimits(host.get("Ulimits")),
         sysctls=_sysctls(host.get("Sysctls")),
+        devices=_devices(host.get("Devices")),
     )

@@ -15,6 +15,7 @@ from engine.compose.gojson import compose_hash
 from engine.compose.loader import Project
 from engine.containers.config import (
     ContainerConfig,
+    DeviceMapping,
     MountSpec,
     PortBinding,
     Resources,
@@ -43,7 +44,7 @@ APPLIED = {"image", "build", "command", "entrypoint", "environment", "env_file",
            "network_mode", "depends_on", "healthcheck", "stop_signal", "stop_grace_period",
            "security_opt", "logging", "container_name", "profiles", "pull_policy", "platform",
            "dns", "dns_search", "dns_opt", "extra_hosts", "cap_add", "cap_drop", "init",
-           "read_only", "shm_size", "ulimits", "sysctls", "cpu_shares"}
+           "read_only", "shm_size", "ulimits", "sysctls", "cpu_shares", "devices"}
 _DEPLOY_APPLIED = {"replicas", "resources"}
 
 
@@ -167,7 +168,27 @@ def _host_options(spec: dict[str, Any], where: str) -> dict[str, Any]:
         "shm_size": parse_size(shm, f"{where}.shm_size") if shm not in (None, "", 0) else None,
         "ulimits": _ulimits(spec.get("ulimits"), where),
         "sysctls": _sysctls(spec.get("sysctls")),
+        "devices": _devices(spec.get("devices"), where),
     }
+
+
+def _devices(value: Any, where: str) -> list[DeviceMapping]:
+    """``/dev/x[:/dev/y[:rwm]]`` or ``{source, target, permissions}``."""
+    from engine.containers.hostopts import check_device, parse_device
+
+    found = []
+    for item in value or []:
+        try:
+            if isinstance(item, dict):
+                source = str(item["source"])
+                found.append(check_device(DeviceMapping(
+                    source, str(item.get("target") or source),
+                    str(item.get("permissions") or "rwm"))))
+            else:
+                found.append(parse_device(str(item)))
+        except InvalidArgument as exc:
+            raise InvalidArgument(f"{where}.devices: {exc}") from None
+    return found
 
 
 def container_config(project: Project, service: str, image_id: str,

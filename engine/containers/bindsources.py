@@ -9,6 +9,11 @@ mounts the file the descriptor is open on.
 
 Like ``docker run -v``, a source that does not exist is created as a
 directory at start, as the user, so only where the user could create it.
+
+A ``--device`` is one more bind of this kind (type "device", after the
+container's own binds, as the helper records it): its node is reached by the
+user, who must be able to open it for what its permissions say; the helper
+checks that again, as the user, before it binds the node into /dev.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from typing import Any
 
 from engine.errors import InvalidArgument
 
-__all__ = ["BindSources", "open_bind_source", "open_bind_sources"]
+__all__ = ["BindSources", "device_binds", "open_bind_source", "open_bind_sources"]
 
 class BindSources:
     """Descriptors for a spec's binds: ``fds``, and ``sources``, the index in the
@@ -43,6 +48,13 @@ class BindSources:
         self.close()
 
 
+def device_binds(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """A create request's binds, then its devices as binds: the helper's order."""
+    return [*(spec.get("binds") or []),
+            *({"type": "device", "source": d["path_on_host"], "target": d["path_in_container"],
+               "read_only": "w" not in d["permissions"]} for d in spec.get("devices") or [])]
+
+
 def open_bind_sources(binds: Sequence[dict[str, Any]], *, create: bool,
                       skip_missing: bool = False) -> BindSources:
     """Open the source of every bind (``type`` "bind") of a runtime spec's binds.
@@ -53,11 +65,15 @@ def open_bind_sources(binds: Sequence[dict[str, Any]], *, create: bool,
     opened = BindSources([], [])
     try:
         for index, bind in enumerate(binds):
-            if (bind.get("type") or "bind") != "bind":
+            kind = bind.get("type") or "bind"
+            if kind not in ("bind", "device"):
                 continue
             try:
-                fd = open_bind_source(str(bind["source"]), bool(bind.get("read_only")),
-                                      create=create)
+                if kind == "device":
+                    fd = open_device(str(bind["source"]), bool(bind.get("read_only")))
+                else:
+                    fd = open_bind_source(str(bind["source"]), bool(bind.get("read_only")),
+                                          create=create)
             except InvalidArgument:
                 if skip_missing:
                     continue
@@ -90,6 +106,29 @@ def open_bind_source(path: str, read_only: bool, *, create: bool) -> int:
         if not read_only and not _writable(fd):
             raise InvalidArgument(f"you may not write {path}, so it cannot be mounted "
                                   "writable; mount it read-only (:ro)")
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def open_device(path: str, read_only: bool) -> int:
+    """A device node for --device, reached as us (never opened: opening some has
+    effects); refused unless we may read it, and write it when ``read_only`` is not set."""
+    try:
+        fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+    except OSError as exc:
+        raise InvalidArgument(f"error gathering device information while adding custom "
+                              f"device {path!r}: {(exc.strerror or str(exc)).lower()}") from None
+    try:
+        if not stat.S_ISCHR(os.fstat(fd).st_mode) and not stat.S_ISBLK(os.fstat(fd).st_mode):
+            raise InvalidArgument(f"error gathering device information while adding custom "
+                                  f"device {path!r}: not a device node")
+        for mode, word in ((os.R_OK, "read"), (os.W_OK, "write")):
+            if (mode == os.R_OK or not read_only) and \
+                    not os.access(f"/proc/self/fd/{fd}", mode):
+                raise InvalidArgument(f"you may not {word} device {path}, so the container "
+                                      "cannot have it")
     except BaseException:
         os.close(fd)
         raise

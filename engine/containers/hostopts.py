@@ -175,9 +175,6 @@ def check_host_options(config: ContainerConfig) -> None:
         check_device(device)
     if config.mac_address and not _MAC.match(config.mac_address):
         raise InvalidArgument(f"{config.mac_address} is not a valid mac address")
-    if config.devices:  # the helper refuses them too (engine/helper/containers/lifecycle.py)
-        raise InvalidArgument("--device is not supported by Skiff yet: containers get "
-                              "Docker's default devices only")
     if config.mac_address:
         raise InvalidArgument("--mac-address is not supported by Skiff yet: MAC addresses "
                               "are assigned by Skiff")

@@ -35,7 +35,7 @@ def match_sources(binds: list[Bind], fds: list[int], sources: list[int] | None, 
     """{index of a bind in ``binds``: its descriptor}; ``sources[i]`` is the bind
     ``fds[i]`` stands for (default: every bind, in order). With ``complete``, each
     bind must have one."""
-    wanted = [i for i, bind in enumerate(binds) if bind.type == "bind"]
+    wanted = [i for i, bind in enumerate(binds) if bind.type in ("bind", "device")]
     indexes = list(sources) if sources is not None else wanted[:len(fds)]
     if len(indexes) != len(fds):
         raise InvalidArgument(f"{len(fds)} descriptors came for {len(indexes)} bind sources")
@@ -54,6 +54,9 @@ def match_sources(binds: list[Bind], fds: list[int], sources: list[int] | None, 
         if stat.S_ISLNK(mode):
             raise InvalidArgument(f"bind source {binds[index].source} was opened as a symbolic "
                                   "link, not what it points to")
+        if binds[index].type == "device" and not (stat.S_ISCHR(mode) or stat.S_ISBLK(mode)):
+            raise InvalidArgument(f"error gathering device information while adding custom "
+                                  f"device {binds[index].source!r}: not a device node")
     return matched
 
 
@@ -72,6 +75,10 @@ def check_access(binds: list[Bind], matched: dict[int, int], uid: int) -> None:
         if allowed:
             continue
         source = binds[index].source
+        if binds[index].type == "device":
+            word = "read" if mode == os.R_OK else "write"
+            raise InvalidArgument(f"you may not {word} device {source}, so the container "
+                                  "cannot have it")
         if mode == os.R_OK:
             raise InvalidArgument(f"you may not read {source}, so it cannot be mounted")
         raise InvalidArgument(f"you may not write {source}, so it cannot be mounted "

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine import changefeed
-from engine.containers.bindsources import BindSources, open_bind_sources
+from engine.containers.bindsources import BindSources, device_binds, open_bind_sources
 from engine.containers.model import Container
 from engine.containers.state import ContainerState, Status
 from engine.containers.store import ContainerRecord
@@ -63,8 +63,8 @@ class ContainerBase:
     async def _bind_sources(self, record: ContainerRecord, *, start: bool) -> BindSources:
         """The container's bind sources, opened by us as the user: at a start (a missing
         one is made, like docker run -v), or for a look into a stopped container."""
-        binds = list(record.spec.get("binds") or [])  # type: ignore[call-overload]
-        if not any((b.get("type") or "bind") == "bind" for b in binds) or \
+        binds = device_binds(record.spec)
+        if not any((b.get("type") or "bind") in ("bind", "device") for b in binds) or \
                 (not start and self._state(record).status.is_active):
             return BindSources([], [])
         loop = asyncio.get_running_loop()

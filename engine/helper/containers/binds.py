@@ -94,7 +94,7 @@ class Binds(ContainerBase):
                     self.volume_create(bind.source, owner)
                     result.append(os.open(self.volume_dir(bind.source), os.O_RDONLY
                                           | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC))
-                elif bind.type == "bind":
+                elif bind.type in ("bind", "device"):
                     result.append(matched.get(index, -1))
         except BaseException:
             close_ours(spec, result)

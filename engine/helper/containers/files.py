@@ -59,7 +59,8 @@ class Files(Binds):
                          if bind.type == "volume"]
                 binds += [{"fd": fd, "source": bind.source, "target": bind.target,
                            "read_only": bind.read_only, "copy_up": bind.copy_up}
-                          for bind, fd in zip(mounted, fds_of, strict=True) if fd >= 0]
+                          for bind, fd in zip(mounted, fds_of, strict=True)
+                          if fd >= 0 and bind.type != "device"]
                 for file_name, target in (("hosts", "/etc/hosts"), ("hostname", "/etc/hostname"),
                                           ("resolv.conf", "/etc/resolv.conf")):
                     try:

@@ -38,7 +38,7 @@ from engine.helper.containers.procs import (
 from engine.helper.network import etcfiles
 from engine.helper.privacy import private_dir
 from engine.helper.runtime.attachhub import short_path
-from engine.helper.runtime.spec import ContainerDir, RuntimeSpec, device_mode
+from engine.helper.runtime.spec import Bind, ContainerDir, RuntimeSpec, device_mode
 from engine.helper.seccomp.programs import DEFAULT, UNCONFINED
 from engine.processes import is_alive
 from engine.wire.containerspec import ContainerSpec
@@ -60,9 +60,8 @@ class Lifecycle(Binds, NetworkGlue):
         binds = [self._check_bind(b, owner) for b in spec.binds]
         from engine.helper.runtime import hostlimits
 
-        if spec.devices:
-            raise InvalidArgument("--device is not supported by Skiff yet: containers get "
-                                  "Docker's default devices only")
+        binds += [Bind("device", d.path_on_host, d.path_in_container, "w" not in d.permissions,
+                       d.permissions) for d in spec.devices or []]
         if spec.mac_address:
             raise InvalidArgument("--mac-address is not supported by Skiff yet: MAC "
                                   "addresses are assigned by Skiff")

@@ -29,10 +29,18 @@ from engine.cgroups.detect import CgroupSetup
 from engine.helper.runtime import capabilities
 from engine.helper.runtime import syscalls as sc
 from engine.helper.runtime.kernel import LINUX, Kernel
+from engine.helper.runtime.spec import Bind
 
 __all__ = [
-    "CGROUP_RULES", "DEVICES", "DEV_LINKS", "MODES", "Device", "choose_mode",
-    "container_capabilities", "populate",
+    "CGROUP_RULES",
+    "DEVICES",
+    "DEV_LINKS",
+    "MODES",
+    "Device",
+    "choose_mode",
+    "container_capabilities",
+    "device_rules",
+    "populate",
 ]
 
 MODES = ("cgroup", "nodev")
@@ -65,6 +73,20 @@ CGROUP_RULES = (
     "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm",  # tty console ptmx
     "c 136:* rwm",  # the pts of the container's devpts
 )
+
+
+def device_rules(binds: Sequence[Bind], sources: Sequence[int]) -> tuple[str, ...]:
+    """cgroup v1 rules for --device nodes: ``sources`` are the descriptors of the
+    binds that are not tmpfs, in order (the user's own, checked by the helper)."""
+    rules = []
+    for bind, fd in zip((b for b in binds if b.type != "tmpfs"), sources, strict=False):
+        if bind.type != "device" or fd < 0:
+            continue
+        st = os.fstat(fd)
+        kind = "b" if stat.S_ISBLK(st.st_mode) else "c"
+        rules.append(f"{kind} {os.major(st.st_rdev)}:{os.minor(st.st_rdev)} "
+                     f"{bind.permissions or 'rwm'}")
+    return tuple(rules)
 
 
 def choose_mode(setup: CgroupSetup, forced: str = "") -> str:

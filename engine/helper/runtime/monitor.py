@@ -210,7 +210,8 @@ class Monitor:
         self.cgroup.create(Limits(
             memory=spec.memory, nano_cpus=spec.nano_cpus, pids=spec.pids_limit,
             cpu_shares=spec.cpu_shares,
-            devices=devices.CGROUP_RULES if self.device_mode == "cgroup" else None))
+            devices=devices.CGROUP_RULES + devices.device_rules(spec.binds, self.sources)
+            if self.device_mode == "cgroup" else None))
         ours: list[int] = []  # our ends, closed if the start fails
         theirs: list[int] = []  # the container's ends, closed once it has them
         out_r = out_w = err_r = err_w = in_r = in_w = -1

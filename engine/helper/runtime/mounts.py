@@ -136,6 +136,8 @@ def prepare_binds(binds: list[Bind], sources: list[int], files: list[tuple[int, 
                                  "its source was not handed over")
             attrs = bind_attributes(read_only=bind.read_only, owner_uid=owner_uid,
                                     device_mode=device_mode)
+            if bind.type == "device":  # the one node the owner may open (sources.py)
+                attrs = sc.MOUNT_ATTR_NOSUID | sc.MOUNT_ATTR_NOEXEC
             try:
                 tree = prepare_tree(fd, attrs, kernel)
             except OSError as exc:

@@ -29,10 +29,11 @@ class Bind:
     """A mount the user asked for. The helper never opens a bind's ``source``: the
     engine opens it as the user at every start and hands over the descriptor."""
 
-    type: str  # bind | volume | tmpfs
-    source: str  # bind: the host path as the user wrote it; volume: its name; tmpfs: ""
+    type: str  # bind | volume | tmpfs | device (--device: a host node, in /dev)
+    source: str  # bind, device: the host path as the user wrote it; volume: its name
     target: str
     read_only: bool = False
+    permissions: str = ""  # a device's cgroup permissions: "rwm" (r, w, m)
 
     @property
     def copy_up(self) -> bool:

@@ -98,7 +98,7 @@ def test_malformed_json_is_a_400_with_a_message(api_server: ApiServer) -> None:
 @pytest.mark.parametrize(("field", "value", "named"), [
     ("Privileged", True, "HostConfig.Privileged"),
     ("DeviceCgroupRules", ["c 7:* rwm"], "HostConfig.DeviceCgroupRules"),
-    ("Devices", [{"PathOnHost": "/dev/kvm"}], "HostConfig.Devices"),
+    ("DeviceRequests", [{"Driver": "nvidia"}], "HostConfig.DeviceRequests"),
     ("PidMode", "host", "HostConfig.PidMode"),
 ])
 def test_unsupported_host_config_is_refused_by_name(api_server: ApiServer, field: str,

@@ -11,7 +11,7 @@ import pytest
 
 from app.api.createbody import container_config
 from app.api.errors import ApiError
-from engine.containers.config import Ulimit
+from engine.containers.config import DeviceMapping, Ulimit
 
 Docker = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -22,7 +22,9 @@ def test_the_host_options_are_read_whole() -> None:
         "ExtraHosts": ["db:192.0.2.10"], "CapAdd": ["NET_ADMIN"], "CapDrop": ["CHOWN"],
         "Init": True, "ReadonlyRootfs": True, "ShmSize": 1 << 27, "CpuShares": 512,
         "Ulimits": [{"Name": "nofile", "Soft": 512, "Hard": 1024}],
-        "Sysctls": {"net.ipv4.ip_forward": "1"}}})
+        "Sysctls": {"net.ipv4.ip_forward": "1"},
+        "Devices": [{"PathOnHost": "/dev/fuse", "PathInContainer": "/dev/f",
+                     "CgroupPermissions": "r"}, {"PathOnHost": "/dev/net/tun"}]}})
     assert (config.dns, config.dns_search, config.dns_options) == (
         ["192.0.2.53"], ["example.test"], ["ndots:2"])
     assert config.extra_hosts == ["db:192.0.2.10"]
@@ -31,6 +33,8 @@ def test_the_host_options_are_read_whole() -> None:
     assert config.resources.cpu_shares == 512
     assert config.ulimits == [Ulimit("nofile", 512, 1024)]
     assert config.sysctls == {"net.ipv4.ip_forward": "1"}
+    assert config.devices == [DeviceMapping("/dev/fuse", "/dev/f", "r"),
+                              DeviceMapping("/dev/net/tun", "/dev/net/tun", "rwm")]
     plain = container_config({"Image": "busybox", "HostConfig": {"Init": None}})
     assert plain.init is None and plain.ulimits == [] and plain.sysctls == {}
 
@@ -39,7 +43,7 @@ def test_the_host_options_are_read_whole() -> None:
     ({"Init": "yes"}, "invalid HostConfig.Init"),
     ({"Ulimits": ["nofile=1"]}, "invalid HostConfig.Ulimits entry"),
     ({"Dns": "192.0.2.53"}, "invalid HostConfig.Dns"),
-    ({"Devices": [{"PathOnHost": "/dev/kvm"}]}, "HostConfig.Devices is not supported"),
+    ({"Devices": [{"PathInContainer": "/dev/kvm"}]}, "invalid HostConfig.Devices entry"),
 ])
 def test_bad_host_options_are_refused(host: dict[str, object], message: str) -> None:
     with pytest.raises(ApiError, match=message):

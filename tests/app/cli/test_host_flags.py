@@ -79,8 +79,8 @@ def test_run_with_host_flags_as_root(busybox_image: str) -> None:
     assert lines[:4] == ["nameserver 192.0.2.53", "192.0.2.10\tdb", "200", "4096"], out.stdout
     assert lines[4].startswith("skiff-init -- sh -c"), out.stdout
     assert "Read-only file system" in out.stdout and "net-admin" in out.stdout
-    refused = skiff("run", "--rm", "--device", "/dev/fuse", busybox_image, "true")
-    assert refused.returncode == 125 and "--device is not supported" in refused.stderr
+    refused = skiff("run", "--rm", "--mac-address", "02:42:ac:11:00:09", busybox_image, "true")
+    assert refused.returncode == 125 and "--mac-address is not supported" in refused.stderr
 
 
 # -- a desktop user, through the real pkexec --------------------------------------------
@@ -139,3 +139,34 @@ def test_a_user_s_sysctls_are_their_namespaces_own(user: DesktopUser) -> None:
     kept = _run(user, "--sysctl", f"{hidden}=30", script="true")
     assert kept.returncode != 0, kept.stdout
     assert "does not let a user set it" in kept.stderr, kept.stderr
+
+
+@pytest.mark.root
+def test_a_user_gets_only_devices_they_can_open(user: DesktopUser) -> None:
+    import stat
+
+    nodes = user.home / "nodes"
+    nodes.mkdir()
+    try:
+        os.chown(nodes, user.uid, user.gid)
+        theirs, roots = nodes / "theirs", nodes / "roots"
+        for node, owner in ((theirs, user.uid), (roots, 0)):
+            os.mknod(node, 0o600 | stat.S_IFCHR, os.makedev(1, 3))
+            os.chown(node, owner, owner)
+        out = _run(user, "--device", f"{theirs}:/dev/mine",
+                   script="echo hi > /dev/mine && echo wrote; wc -c < /dev/mine")
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.split() == ["wrote", "0"]
+        refused = _run(user, "--device", f"{roots}:/dev/mine", script="true")
+        assert refused.returncode != 0
+        assert "you may not read device" in refused.stderr, refused.stderr
+        # read-only on the user's terms: a node they may only read gets no write check
+        os.chmod(theirs, 0o400)
+        reading = _run(user, "--device", f"{theirs}:/dev/mine:r", script="wc -c < /dev/mine")
+        assert reading.returncode == 0, reading.stderr
+        writing = _run(user, "--device", f"{theirs}:/dev/mine:rw", script="true")
+        assert "you may not write device" in writing.stderr, writing.stderr
+    finally:
+        import shutil
+
+        shutil.rmtree(nodes)

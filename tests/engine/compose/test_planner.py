@@ -93,12 +93,13 @@ def test_the_hash_changes_with_the_service_but_not_with_its_replicas(tmp_path: P
 
 def test_fields_skiff_cannot_apply_are_named_and_network_mode_is_used(tmp_path: Path) -> None:
     project = _project(tmp_path, "services:\n  web:\n    image: busybox\n"
-                       "    network_mode: host\n    devices: [/dev/fuse]\n    x-note: hi\n"
+                       "    network_mode: host\n    mac_address: 02:42:ac:11:00:09\n"
+                       "    x-note: hi\n"
                        "    deploy: {placement: {}, resources: {reservations: {}}}\n")
     from engine.compose.planner import ignored_fields
 
     assert ignored_fields(project.services["web"]) == [
-        "devices", "deploy.placement", "deploy.resources.reservations"]
+        "mac_address", "deploy.placement", "deploy.resources.reservations"]
     config = container_config(project, "web", "sha256:" + "1" * 64)
     assert config.network == "host" and config.network_aliases == []
     assert "default" not in project.networks
@@ -120,12 +121,13 @@ services:
     cpu_shares: 512
     ulimits: {nproc: 100, nofile: {soft: 256, hard: 512}}
     sysctls: [net.ipv4.ip_forward=1]
+    devices: ["/dev/fuse", {source: /dev/net/tun, target: /dev/tun, permissions: rw}]
 """
 
 
 def test_docker_s_host_options_are_applied_not_ignored(tmp_path: Path) -> None:
     from engine.compose.planner import ignored_fields
-    from engine.containers.config import Ulimit
+    from engine.containers.config import DeviceMapping, Ulimit
 
     project = _project(tmp_path, HOST_OPTIONS)
     assert ignored_fields(project.services["web"]) == []
@@ -138,3 +140,5 @@ def test_docker_s_host_options_are_applied_not_ignored(tmp_path: Path) -> None:
     assert config.resources.cpu_shares == 512
     assert config.ulimits == [Ulimit("nproc", 100, 100), Ulimit("nofile", 256, 512)]
     assert config.sysctls == {"net.ipv4.ip_forward": "1"}
+    assert config.devices == [DeviceMapping("/dev/fuse", "/dev/fuse", "rwm"),
+                              DeviceMapping("/dev/net/tun", "/dev/tun", "rw")]

@@ -226,3 +226,20 @@ def test_the_helper_s_schema_takes_only_namespaced_sysctls_and_known_names() -> 
     assert CAPABILITY.match("CAP_SYS_ADMIN") and not CAPABILITY.match("SYS_ADMIN")
     assert SCHEMA["ulimits"].items is not None
     assert "fsize" in (SCHEMA["ulimits"].items["name"].choices or ())
+
+
+@pytest_root
+async def test_a_device_is_the_host_s_node(engine: Engine, tmp_path: os.PathLike[str]) -> None:
+    import stat as st
+    from pathlib import Path
+
+    node = Path(tmp_path) / "mynull"
+    os.mknod(node, 0o600 | st.S_IFCHR, os.makedev(1, 3))  # a null device of our own
+    script = ("ls -ln /dev/mine | cut -c1; echo hi > /dev/mine && echo wrote; "
+              "wc -c < /dev/mine")
+    code, out = await run(engine, "sh", "-c", script,
+                          devices=[DeviceMapping(str(node), "/dev/mine", "rwm")])
+    assert code == 0, out
+    assert out.split() == ["c", "wrote", "0"], out
+    with pytest.raises(InvalidArgument, match="not a device node"):
+        await run(engine, "true", devices=[DeviceMapping(str(tmp_path), "/dev/x", "rwm")])
