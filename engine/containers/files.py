@@ -1,4 +1,5 @@
-"""A container's files from the outside: browse, read, copy in and out (``skiff cp``).
+"""A container's files from the outside: browse, read, copy in and out (``skiff cp``);
+a volume's the same way, whether a container mounts it or not.
 
 The container's side runs in the helper, in a process that sees nothing but the
 container's root (engine/helper/runtime/fsview.py). The host's side runs here,
@@ -31,9 +32,10 @@ from engine.errors import (
     InvalidArgument,
     NotFound,
     SkiffError,
+    VolumeNotFound,
     from_kind,
 )
-from engine.wire.requests import ContainerFs, ContainerNamespaces, Request
+from engine.wire.requests import ContainerFs, ContainerNamespaces, Request, VolumeFs
 
 R = TypeVar("R")
 
@@ -56,6 +58,9 @@ __all__ = [
     "clean_path",
     "plan_copy",
 ]
+
+#: not a missing file but a missing container or volume: said as it is
+_OWNER_GONE = (ContainerNotFound, VolumeNotFound)
 
 NAMESPACE_KINDS = ("pid", "mnt", "uts", "ipc", "net", "user", "cgroup", "time")
 MAX_READ = 1 << 30
@@ -255,30 +260,39 @@ def _close(fds: list[int]) -> None:
 # -- the service ------------------------------------------------------------------------------
 
 class FileService:
-    """The engine's file verbs; containers are named by ID (and name, for messages)."""
+    """The engine's file verbs; containers are named by ID (and name, for messages),
+    or with ``volume`` volumes by name (twice)."""
 
-    def __init__(self, call: HelperCall, sources: SourceOpener | None = None) -> None:
+    def __init__(self, call: HelperCall, sources: SourceOpener | None = None, *,
+                 volume: bool = False) -> None:
         self.call = call
         self.sources = sources  # a stopped container's binds are shown from these
+        self.volume = volume
+
+    def _what(self, name: str) -> str:
+        return f"volume {name}" if self.volume else f"container {name}"
 
     def _error(self, kind: str, message: str, path: str, name: str) -> SkiffError:
         error = from_kind(kind, message)
-        if isinstance(error, NotFound) and not isinstance(error, ContainerNotFound):
-            return NotFound(f"Could not find the file {path} in container {name}")
+        if isinstance(error, NotFound) and not isinstance(error, _OWNER_GONE):
+            return NotFound(f"Could not find the file {path} in {self._what(name)}")
         return error
 
     async def _open(self, cid: str, name: str, op: str, path: str, *, follow: bool = False,
                     limit: int = 0, arcname: str = ".", archive: bool = False
                     ) -> tuple[FileEntry, list[int]]:
         opened = await self.sources(cid) if self.sources is not None else BindSources([], [])
+        request: Request[Any] = VolumeFs(
+            volume=cid, op=op, path=path, follow=follow, limit=limit, name=arcname,
+            archive=archive) if self.volume else ContainerFs(
+            id=cid, op=op, path=path, follow=follow, limit=limit, name=arcname,
+            archive=archive, sources=opened.sources)
         try:
-            reply = await self.call(ContainerFs(id=cid, op=op, path=path, follow=follow,
-                                                limit=limit, name=arcname, archive=archive,
-                                                sources=opened.sources), opened.fds)
+            reply = await self.call(request, opened.fds)
         except NotFound as exc:
-            if isinstance(exc, ContainerNotFound):
+            if isinstance(exc, _OWNER_GONE):
                 raise
-            raise NotFound(f"Could not find the file {path} in container {name}") from None
+            raise NotFound(f"Could not find the file {path} in {self._what(name)}") from None
         finally:
             opened.close()
         return FileEntry.from_json(reply.entry), reply.fds
@@ -289,7 +303,7 @@ class FileService:
         data = await loop.run_in_executor(None, _read_all, status_fd)
         lines = [line for line in data.splitlines() if line.strip()]
         if not lines:
-            raise HelperError(f"looking into container {name} stopped before it finished")
+            raise HelperError(f"looking into {self._what(name)} stopped before it finished")
         last = json.loads(lines[-1])
         if not last.get("ok"):
             raise self._error(str(last.get("kind", "helper")), str(last.get("message", "")),
@@ -375,7 +389,7 @@ class FileService:
                                        archive)
         except tarfile.TarError as exc:
             await self._finish(status_fd, path, name)  # its reason first, if it had one
-            raise InvalidArgument(f"the copy from container {name} broke off: {exc}") \
+            raise InvalidArgument(f"the copy from {self._what(name)} broke off: {exc}") \
                 from None
         except BaseException:
             _close([status_fd])
@@ -396,7 +410,7 @@ class FileService:
             dest = await self.stat(cid, name, container_path, follow=True)
             dest_kind = "dir" if dest.is_dir else "file"
         except NotFound as exc:
-            if isinstance(exc, ContainerNotFound):
+            if isinstance(exc, _OWNER_GONE):
                 raise
             dest_kind = "missing"
         plan = plan_copy(src, stat.S_ISDIR(st.st_mode), clean_path(container_path)

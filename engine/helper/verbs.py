@@ -100,6 +100,9 @@ HANDLERS: dict[Verb, Handler] = {
         server.containers.volume_create(r.name))),
     Verb.VOLUME_REMOVE: _typed(rq.VolumeRemove, lambda server, r, call: (
         server.containers.volume_remove(r.name))),
+    Verb.VOLUME_FS: _typed(rq.VolumeFs, lambda server, r, call: (
+        server.containers.volume_files(r.volume, r.op, r.path, r.follow, r.limit, r.name,
+                                       r.archive))),
     Verb.REPAIR: _typed(rq.Repair, lambda server, r, call: (
         server.containers.repair(r.ids, r.layers))),
     **{verb: _network(verb) for verb in (Verb.NETWORK_CREATE, Verb.NETWORK_REMOVE,

@@ -1,13 +1,16 @@
 """``engine.volumes``: named and anonymous volumes (engine/volumes.py keeps their
-records; the helper makes and removes their directories)."""
+records; the helper makes and removes their directories), and their files, which
+the helper shows as a container's (engine/containers/files.py), mounted or not."""
 
 from __future__ import annotations
 
 import builtins
 import secrets
 import time
+from pathlib import Path
 from typing import Any
 
+from engine.containers.files import FileEntry, FileService
 from engine.containers.store import ContainerRecord
 from engine.errors import InUse, NotFound, SkiffError
 from engine.names import check_volume_name
@@ -92,6 +95,31 @@ class VolumeService:
             result.deleted.append(volume.name)
             result.reclaimed += int(sizes.get(volume.name, 0))
         return result
+
+    # -- files ----------------------------------------------------------------------
+    def _files(self, name: str) -> FileService:
+        self._s.volume_store.get(name)  # VolumeNotFound, as docker says it
+        return FileService(self._s.call, volume=True)
+
+    async def list_files(self, name: str, path: str = "/") -> builtins.list[FileEntry]:
+        """A directory of the volume (its top is "/"), sorted by name."""
+        return await self._files(name).list_dir(name, name, path)
+
+    async def stat_file(self, name: str, path: str, follow_link: bool = False) -> FileEntry:
+        return await self._files(name).stat(name, name, path, follow_link)
+
+    async def read_file(self, name: str, path: str, limit: int = 1 << 20) -> bytes:
+        """The first ``limit`` bytes of a regular file; InvalidArgument for anything else."""
+        return await self._files(name).read(name, name, path, limit)
+
+    async def copy_from(self, name: str, volume_path: str, host_dest: Path | str) -> None:
+        """As ``docker cp`` out of a container, from the volume; with the caller's rights
+        on the host."""
+        await self._files(name).copy_from(name, name, volume_path, host_dest)
+
+    async def copy_to(self, name: str, host_src: Path | str, volume_path: str) -> None:
+        """As ``docker cp`` into a container, into the volume (owned by container root)."""
+        await self._files(name).copy_to(name, name, host_src, volume_path)
 
     def users(self, name: str) -> builtins.list[ContainerRecord]:
         """The containers (any state) that mount the volume."""

@@ -72,6 +72,7 @@ class Verb(StrEnum):
     DISK_USAGE = "disk_usage"
     VOLUME_CREATE = "volume_create"
     VOLUME_REMOVE = "volume_remove"
+    VOLUME_FS = "volume_fs"
     REPAIR = "repair"
     NETWORK_CREATE = "network_create"
     NETWORK_REMOVE = "network_remove"
@@ -328,6 +329,15 @@ class FsReply:
     fds: list[int]
 
 
+#: the name a tar's top entry gets ("." for the directory's content)
+_ARCNAME = re.compile(r"^(?!\.\.$)(\.|[^/\x00]{1,255})$")
+
+
+def _fs_reply(answer: Any) -> FsReply:
+    result, fds = _split(answer)
+    return FsReply(dict(result["entry"]) if fds else dict(result), fds)
+
+
 @dataclass(frozen=True, kw_only=True)
 class ContainerFs(Request[FsReply]):
     """A look inside the container's filesystem (engine/helper/runtime/fsview/), with
@@ -339,13 +349,30 @@ class ContainerFs(Request[FsReply]):
     path: str = _arg(str_field(ABSOLUTE_PATH))
     follow: bool = _arg(Field("bool"))
     limit: int = _arg(int_field(0, 1 << 30))
-    name: str = _arg(str_field(re.compile(r"^(?!\.\.$)(\.|[^/\x00]{1,255})$"), max_len=1024))
+    name: str = _arg(str_field(_ARCNAME, max_len=1024))
     archive: bool = _arg(Field("bool"))
     sources: list[int] | None = field(default=None, metadata=_schema(_SOURCES))
 
     def reply(self, answer: Any) -> FsReply:
-        result, fds = _split(answer)
-        return FsReply(dict(result["entry"]) if fds else dict(result), fds)
+        return _fs_reply(answer)
+
+
+@dataclass(frozen=True, kw_only=True)
+class VolumeFs(Request[FsReply]):
+    """The same look inside a volume, whether a container mounts it or not: ``path``
+    is in the volume (its top is "/")."""
+
+    VERB = Verb.VOLUME_FS
+    volume: str = _arg(str_field(VOLUME_NAME))
+    op: str = _arg(str_field(choices=("stat", "list", "read", "get", "put")))
+    path: str = _arg(str_field(ABSOLUTE_PATH))
+    follow: bool = _arg(Field("bool"))
+    limit: int = _arg(int_field(0, 1 << 30))
+    name: str = _arg(str_field(_ARCNAME, max_len=1024))
+    archive: bool = _arg(Field("bool"))
+
+    def reply(self, answer: Any) -> FsReply:
+        return _fs_reply(answer)
 
 
 @dataclass(frozen=True)
@@ -515,7 +542,7 @@ REQUESTS: dict[Verb, type[Request[Any]]] = {cls.VERB: cls for cls in (
     ContainerPause, ContainerUnpause, ContainerRemove, ContainerChanges, ContainerLayer,
     ContainerExec, ContainerFs, ContainerNamespaces, ContainerRename, ContainerClearLog,
     ContainerUpdate,
-    DiskUsage, VolumeCreate, VolumeRemove, Repair,
+    DiskUsage, VolumeCreate, VolumeRemove, VolumeFs, Repair,
     NetworkCreate, NetworkRemove, NetworkList, NetworkInspect, NetworkConnect,
     NetworkDisconnect, NetworkRepair)}
 

@@ -1,4 +1,5 @@
-"""The Files tab: a container's filesystem, running or stopped, without a shell in it.
+"""The Files tab: a container's filesystem, running or stopped, without a shell in it
+(and, through :meth:`FilesView.source`, a volume's: app/desktop/volumes/browse.py).
 
 "All files" is a lazily loaded tree with sizes, owners and modes; entries the
 container added or changed are coloured and marked. "Changed files" lists
@@ -10,7 +11,6 @@ out to this computer and in from it (``skiff cp`` does the same).
 from __future__ import annotations
 
 import posixpath
-import shlex
 from pathlib import Path
 from typing import Any
 
@@ -33,10 +33,11 @@ from PySide6.QtWidgets import (
 
 from app.desktop.bridge import Bridge
 from app.desktop.files.model import CHANGE_COLOURS, CHANGE_WORDS, FileTreeModel, parse_names
+from app.desktop.files.source import FileSource
 from app.desktop.files.viewer import FileViewer
 from app.desktop.widgets.lazytab import LazyTab
 from app.desktop.widgets.rowtable import Column, RowTable
-from engine import Change, Container, Engine, FileEntry
+from engine import Change, Engine, FileEntry
 
 __all__ = ["OPEN_LIMIT", "FilesView", "change_columns"]
 
@@ -148,7 +149,12 @@ class FilesView(LazyTab):
         self._update_note()
         self._update_buttons()
 
-    def load(self, container: Container) -> None:
+    def source(self) -> FileSource | None:
+        """Whose files are shown: the container's."""
+        container = self.container
+        return FileSource(container.id, container.name) if container is not None else None
+
+    def load(self) -> None:
         """List / again (keeping nothing), the changes, and the owners' names."""
         self.model.reset()
         self.model.fetchMore(QModelIndex())
@@ -156,10 +162,10 @@ class FilesView(LazyTab):
         self._load_names()
 
     def _on_model_fetch_requested(self, path: str) -> None:
-        container = self.container
-        if container is None:
+        source = self.source()
+        if source is None:
             return
-        wanted = container.id
+        wanted = source.key
 
         def done(entries: list[FileEntry]) -> None:
             if self.current_id() == wanted:
@@ -170,12 +176,12 @@ class FilesView(LazyTab):
                 self.model.load_failed(path, text)
                 self.message.emit(text)
 
-        self.bridge.submit(f"list {path} in {container.name}",
-                           lambda e: e.containers.list_files(wanted, path), done, failed)
+        self.bridge.submit(f"list {source.where(path)}", lambda e: source.list(e, path), done,
+                           failed)
 
     def _load_changes(self) -> None:
         container = self.container
-        if container is None:
+        if container is None or self.current_id() != container.id:
             return
         wanted = container.id
 
@@ -192,7 +198,7 @@ class FilesView(LazyTab):
 
     def _load_names(self) -> None:
         container = self.container
-        if container is None:
+        if container is None or self.current_id() != container.id:
             return
         wanted = container.id
 
@@ -266,7 +272,7 @@ class FilesView(LazyTab):
         return path if is_dir else posixpath.dirname(path) or "/"
 
     def _update_buttons(self) -> None:
-        has = self.container is not None
+        has = bool(self.current_id())
         path, is_dir = self.selected_path()
         self.open_button.setEnabled(has and bool(path) and not is_dir)
         self.copy_out_button.setEnabled(has and bool(path))
@@ -292,28 +298,27 @@ class FilesView(LazyTab):
             self.open_file(path)
 
     def open_file(self, path: str) -> Any:
-        container = self.container
-        if container is None:
+        source = self.source()
+        if source is None:
             return None
-        wanted = container.id
-        name = container.name
 
         async def read(engine: Engine) -> tuple[bytes, int]:
-            entry = await engine.containers.stat_file(wanted, path, True)
-            data = await engine.containers.read_file(wanted, path, OPEN_LIMIT)
+            entry = await source.stat(engine, path)
+            data = await source.read(engine, path, OPEN_LIMIT)
             return data, entry.size
 
         def done(result: tuple[bytes, int]) -> None:
             data, size = result
-            viewer = FileViewer(f"{path} in {name} (read-only)", data, size, OPEN_LIMIT, self)
+            viewer = FileViewer(f"{source.where(path)} (read-only)", data, size, OPEN_LIMIT,
+                                self)
             viewer.show()
             self.viewer = viewer
 
-        return self.bridge.submit(f"open {path} in {name}", read, done)
+        return self.bridge.submit(f"open {source.where(path)}", read, done)
 
     def ask_copy_out(self) -> None:
         path, is_dir = self.selected_path()
-        if not path or self.container is None:
+        if not path or not self.current_id():
             return
         base = posixpath.basename(path.rstrip("/")) or "root"
         if is_dir:
@@ -329,7 +334,7 @@ class FilesView(LazyTab):
         dialog.open()
 
     def ask_copy_in(self, folder: bool) -> None:
-        if self.container is None:
+        if not self.current_id():
             return
         target = self.target_directory()
         dialog = QFileDialog(self, f"Copy a {'folder' if folder else 'file'} into {target}",
@@ -344,30 +349,31 @@ class FilesView(LazyTab):
         dialog.open()
 
     def copy_out(self, path: str, destination: Path) -> Any:
-        container = self.container
-        if container is None:
+        source = self.source()
+        if source is None:
             return None
-        wanted, name = container.id, container.name
-        self.command.emit(shlex.join(["skiff", "cp", f"{name}:{path}", str(destination)]))
+        if command := source.cp_out(path, destination):
+            self.command.emit(command)
 
         def done(_result: object) -> None:
-            self.message.emit(f"Copied {path} from {name} to {destination}.")
+            self.message.emit(f"Copied {source.where(path)} to {destination}.")
 
-        return self.bridge.submit(f"copy {path} out of {name}",
-                                  lambda e: e.containers.copy_from(wanted, path, destination), done)
+        return self.bridge.submit(f"copy {source.where(path)} out",
+                                  lambda e: source.copy_from(e, path, destination), done)
 
-    def copy_in(self, source: Path, directory: str) -> Any:
-        container = self.container
-        if container is None:
+    def copy_in(self, local: Path, directory: str) -> Any:
+        source = self.source()
+        if source is None:
             return None
-        wanted, name = container.id, container.name
-        self.command.emit(shlex.join(["skiff", "cp", str(source), f"{name}:{directory}"]))
+        wanted = source.key
+        if command := source.cp_in(local, directory):
+            self.command.emit(command)
 
         def done(_result: object) -> None:
-            self.message.emit(f"Copied {source} into {directory} in {name}.")
+            self.message.emit(f"Copied {local} into {source.where(directory)}.")
             if self.current_id() == wanted:
                 self.model.reload(directory)
                 self._load_changes()
 
-        return self.bridge.submit(f"copy {source.name} into {name}",
-                                  lambda e: e.containers.copy_to(wanted, source, directory), done)
+        return self.bridge.submit(f"copy {local.name} into {source.where(directory)}",
+                                  lambda e: source.copy_to(e, local, directory), done)

@@ -282,7 +282,10 @@ class LearnView(LazyTab):
         return previous.state.status != container.state.status or \
             previous.state.started_at != container.state.started_at
 
-    def load(self, container: Container) -> None:
+    def load(self) -> None:
+        container = self.container
+        if container is None:
+            return
         if self._loading is not None and not self._loading.done():
             self._loading.cancel()
         wanted = container.id

@@ -1,83 +1,53 @@
 """A volume's files, read and copied in and out with the Files tab's own view.
 
-The engine reaches files through a container; a volume's are reached through a
-container that mounts it (the helper shows a stopped container's volumes too), so
-the view opens that container's tree at the mount point and keeps to it: the
-tree starts there and a copy in lands there unless a folder in it is chosen. A
-volume no container mounts cannot be browsed yet; the page says so.
+The engine reaches a volume's files whether or not a container mounts it (the
+helper looks at the volume itself), so the view's tree starts at the volume's
+top, and a copy in lands there unless a folder in it is chosen.
 """
 
 from __future__ import annotations
 
-import posixpath
-from typing import Any
-
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QDialog, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QVBoxLayout, QWidget
 
 from app.desktop.bridge import Bridge
+from app.desktop.files.source import FileSource
 from app.desktop.files.view import FilesView
-from engine import Container
 
-__all__ = ["VolumeFiles", "VolumeTree", "mount_of"]
-
-
-def mount_of(container: Container, volume: str) -> str:
-    """Where ``container`` mounts ``volume`` ("" if it does not)."""
-    return next((m.target for m in container.config.mounts
-                 if m.type == "volume" and m.source == volume), "")
+__all__ = ["VolumeFiles", "VolumeTree"]
 
 
 class VolumeTree(FilesView):
-    """The Files tab's view, kept inside one folder of the container; ``shown`` once
-    the tree starts at that folder."""
+    """The Files tab's view over a volume instead of a container."""
 
-    shown = Signal()
+    volume = ""  # (set before the view first asks what it shows)
 
-    def __init__(self, bridge: Bridge, top: str, parent: QWidget | None = None) -> None:
+    def __init__(self, bridge: Bridge, volume: str, parent: QWidget | None = None) -> None:
+        self.volume = volume
         super().__init__(bridge, parent)
-        self.top = top
-        self.mode.hide()  # "Changed files" compares with the image: not a volume's
-        self.model.loaded.connect(self._descend)
-        self.model.modelReset.connect(self._descend)
+        self.mode.hide()  # "Changed files" compares a container with its image
+        self.tree.setAccessibleName("Volume files")
+        self.tree.setColumnHidden(5, True)  # "Change": against an image, which it has none of
+        self._update_note()
+        self._update_buttons()
 
-    def _descend(self, *_args: Any) -> None:
-        """Load each folder on the way to the mount point, then start the tree there."""
-        path = "/"
-        for part in self.top.strip("/").split("/"):
-            if not self.model.directory_loaded(path):
-                self.model.fetchMore(self.model.index_for(path))
-                return
-            path = posixpath.join(path, part)
-        index = self.model.index_for(self.top)
-        if not index.isValid():
-            return
-        if not self.model.directory_loaded(self.top):
-            self.model.fetchMore(index)
-            return
-        if self.tree.rootIndex() != index:
-            self.tree.setRootIndex(index)
-            self.shown.emit()
+    def source(self) -> FileSource:
+        return FileSource(self.volume, self.volume, volume=True)
 
-    def target_directory(self) -> str:
-        path = super().target_directory()
-        inside = path == self.top or path.startswith(self.top.rstrip("/") + "/")
-        return path if inside else self.top
+    def current_id(self) -> str:
+        return self.volume
+
+    def _update_note(self) -> None:
+        self.note.setText(f"The files of the volume {self.volume}, as the containers that "
+                          "mount it see them. Copying in writes into the volume; "
+                          "double-click a file to read it.")
 
 
 class VolumeFiles(QDialog):
-    def __init__(self, bridge: Bridge, volume: str, container: Container,
-                 parent: QWidget | None = None) -> None:
+    def __init__(self, bridge: Bridge, volume: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.target = mount_of(container, volume)
         self.setWindowTitle(f"Files of the volume {volume}")
         self.setAccessibleName(f"Files of the volume {volume}")
-        note = QLabel(f"Seen through {container.name}, which mounts it at {self.target}: "
-                      "copying in writes into the volume.", self)
-        note.setWordWrap(True)
-        self.files = VolumeTree(bridge, self.target, self)
-        self.files.set_container(container)
+        self.files = VolumeTree(bridge, volume, self)
         layout = QVBoxLayout(self)
-        layout.addWidget(note)
         layout.addWidget(self.files, 1)
         self.resize(760, 520)

@@ -1,9 +1,8 @@
 """The Volumes page: every volume, its size, the containers that mount it.
 
 Create, remove (one in use only when forced, naming the containers), prune
-with a preview, and browse a volume's files (copying in and out) through a
-container that mounts it; each action records the ``skiff volume`` command that does the
-same (``command``).
+with a preview, and browse a volume's files (copying in and out), mounted or not;
+each action records the ``skiff volume`` command that does the same (``command``).
 """
 
 from __future__ import annotations
@@ -25,7 +24,7 @@ from app.desktop.widgets.confirm import ask
 from app.desktop.widgets.prunedialog import Preview, PruneDialog
 from app.desktop.widgets.rowtable import Column
 from app.desktop.widgets.tablepage import TablePage
-from engine import Container, Event, human_size
+from engine import Event, human_size
 
 __all__ = ["VolumesPage"]
 
@@ -59,10 +58,7 @@ class VolumesPage(TablePage):
         self.a_prune = self.add_action("Prune…", self.ask_prune, enabled=lambda _r: True)
         self.a_browse = self.add_action(
             "Browse Files…", self.browse_selected, opens=True,
-            enabled=lambda rows: len(rows) == 1 and bool(rows[0].containers))
-        self.containers: dict[str, Container] = {}
-        bridge.containers_listed.connect(self._on_bridge_containers_listed)
-        bridge.containers_changed.connect(self._on_bridge_containers_changed)
+            enabled=lambda rows: len(rows) == 1)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(150)
@@ -71,12 +67,6 @@ class VolumesPage(TablePage):
         bridge.containers_listed.connect(self.refresh_soon)
         self.dialog: Any = None
         self.files: VolumeFiles | None = None
-
-    def _on_bridge_containers_listed(self, containers: list[Container]) -> None:
-        self.containers = {c.name: c for c in containers}
-
-    def _on_bridge_containers_changed(self, containers: list[Container]) -> None:
-        self.containers.update({c.name: c for c in containers})
 
     def key(self, row: Any) -> Any:
         return row.name
@@ -104,19 +94,15 @@ class VolumesPage(TablePage):
     # -- actions ----------------------------------------------------------------------
 
     def browse_selected(self) -> None:
-        """The volume's files, through a container that mounts it (a running one first)."""
+        """The volume's files, whether a container mounts it or not."""
         rows = self.selected_rows()
         if len(rows) != 1:
             return
-        owners = [self.containers[n] for n in rows[0].containers if n in self.containers]
-        owners.sort(key=lambda c: not c.state.status.is_active)
-        if not owners:
-            self.message.emit(f"Mount {rows[0].name} in a container to browse its files.")
-            return
         if self.files is not None:
             self.files.close()
-        self.files = VolumeFiles(self.bridge, rows[0].name, owners[0], self)
+        self.files = VolumeFiles(self.bridge, rows[0].name, self)
         self.files.files.command.connect(self.command)
+        self.files.files.message.connect(self.message)
         self.files.show()
 
     def ask_create(self) -> None:

@@ -41,14 +41,15 @@ class LazyTab(QWidget):
             self.refresh()
 
     def refresh(self) -> None:
-        """Load the shown container's facts again."""
-        if self.container is None:
+        """Load what the tab shows again."""
+        if not self.current_id():
             return
         self._stale = False
-        self.load(self.container)
+        self.load()
 
     def current_id(self) -> str:
-        """The shown container's ID ("" for none): an answer for another is dropped."""
+        """What is shown: the container's ID ("" for none); an answer about another
+        is dropped."""
         return self.container.id if self.container is not None else ""
 
     # -- what each tab says ---------------------------------------------------------------
@@ -63,6 +64,6 @@ class LazyTab(QWidget):
     def container_set(self) -> None:
         """After every ``set_container``: what depends on the container itself."""
 
-    def load(self, container: Container) -> None:
-        """Ask the engine for what the tab shows of ``container``."""
+    def load(self) -> None:
+        """Ask the engine for what the tab shows (of ``container``)."""
         raise NotImplementedError

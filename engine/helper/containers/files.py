@@ -10,7 +10,7 @@ import subprocess
 from dataclasses import asdict
 from typing import Any
 
-from engine.errors import HelperError, InvalidState
+from engine.errors import HelperError, InvalidState, VolumeNotFound
 from engine.helper.containers.base import ACTIVE
 from engine.helper.containers.binds import Binds
 from engine.helper.containers.procs import (
@@ -21,7 +21,7 @@ from engine.helper.containers.procs import (
     reap_when_done,
     request_memfd,
 )
-from engine.helper.runtime.spec import ContainerDir, RuntimeSpec
+from engine.helper.runtime.spec import ContainerDir, Userns
 from engine.processes import is_alive
 from engine.wire.requests import WithFds
 
@@ -29,7 +29,7 @@ __all__ = ["Files"]
 
 
 class Files(Binds):
-    """stat, list, read, get and put in a container's root."""
+    """stat, list, read, get and put in a container's root, or in a volume's."""
 
     def files(self, id: str, op: str, path: str, follow: bool, limit: int, name: str,
               archive: bool, fds: list[int] | None = None,
@@ -71,13 +71,41 @@ class Files(Binds):
                     ours.append(fd)
                     binds.append({"fd": fd, "source": file_name, "target": target,
                                   "read_only": False, "copy_up": False})
-            return self._run_fsview(cdir, spec, op, path, follow, limit, name, archive, pid,
-                                    binds)
+            return self._run_fsview(cdir, spec.layers, spec.userns, f"container {spec.id[:12]}",
+                                    op, path, follow, limit, name, archive, pid, binds)
         finally:
             for fd in ours:
                 os.close(fd)
 
-    def _run_fsview(self, cdir: ContainerDir, spec: RuntimeSpec, op: str, path: str,
+    def volume_files(self, volume: str, op: str, path: str, follow: bool, limit: int,
+                     name: str, archive: bool) -> Any:
+        """The same looks into a volume, whether a container mounts it or not: a view
+        made for it (``<volume>/.view``, gone with the volume) whose root is the
+        volume, with the user's user namespace as their containers have it."""
+        from engine.helper.containers.binds import container_root
+
+        if not (self.volumes.dir / volume).is_dir():
+            raise VolumeNotFound(f"get {volume}: no such volume")
+        view = ContainerDir(self.volumes.dir / volume / ".view")
+        view.path.mkdir(mode=0o700, exist_ok=True)
+        view.upper.parent.mkdir(mode=0o700, exist_ok=True)
+        for sub in (view.upper, view.work, view.rootfs, view.empty_layer):
+            sub.mkdir(mode=0o755, exist_ok=True)
+        remap = self._userns("")
+        if remap is not None:
+            os.chown(view.upper, *container_root(remap))
+        fd = os.open(self.volume_dir(volume), os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
+                     | os.O_CLOEXEC)
+        try:
+            binds = [{"fd": fd, "source": volume, "target": "/", "read_only": False,
+                      "copy_up": False}]
+            return self._run_fsview(view, [], remap, f"volume {volume}", op, path, follow,
+                                    limit, name, archive, 0, binds)
+        finally:
+            os.close(fd)
+
+    def _run_fsview(self, cdir: ContainerDir, layers: list[str], userns: Userns | None,
+                    what: str, op: str, path: str,
                     follow: bool, limit: int, name: str, archive: bool, pid: int,
                     binds: list[dict[str, Any]]) -> Any:
         from engine.errors import from_kind
@@ -90,10 +118,10 @@ class Files(Binds):
             "follow": follow, "limit": limit, "name": name, "archive": archive,
             "caller_uid": self.uid, "pid": pid, "status_fd": status_w,
             "layers_dir": str(self.layers_dir / "sha256"),
-            "layers": [d.removeprefix("sha256:") for d in reversed(spec.layers)],
+            "layers": [d.removeprefix("sha256:") for d in reversed(layers)],
             "upper": str(cdir.upper), "work": str(cdir.work), "empty": str(cdir.empty_layer),
             "mountpoint": str(cdir.rootfs), "binds": binds, "writable": put,
-            "userns": None if spec.userns is None else asdict(spec.userns),
+            "userns": None if userns is None else asdict(userns),
             "lowers": str(cdir.lowers),
             "lock": str(cdir.path / "files.lock"),
         }
@@ -126,7 +154,7 @@ class Files(Binds):
             os.close(ours)
             if not line:
                 process.kill()
-                raise HelperError(f"looking into container {spec.id[:12]} failed: no answer")
+                raise HelperError(f"looking into {what} failed: no answer")
             raise from_kind(str(reply.get("kind", "helper")), str(reply.get("message", "")))
         if op == "stat":
             os.close(status_r)
