@@ -141,10 +141,11 @@ def open_context(source: str | Path, stdin: IO[bytes] | None = None) -> BuildCon
     from engine.build import remote
 
     text = str(source)
-    if isinstance(source, str) and remote.is_git_url(text):
+    local = text == "-" or Path(text).exists()  # a local path first, as docker's CLI
+    if not local and remote.is_git_url(text):
         checkout, directory = remote.open_git(text)
         return _with_rules(BuildContext(directory, checkout=checkout))
-    if isinstance(source, str) and remote.is_remote(text):
+    if not local and remote.is_remote(text):
         body = remote.open_url(text)
         try:
             with open(body, "rb") as stream:
