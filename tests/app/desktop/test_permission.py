@@ -3,7 +3,6 @@ same sentence the CLI prints (engine/polkit.py), once, however many actions fail
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -34,6 +33,8 @@ def test_a_helper_that_cannot_start_is_a_dialog(qapp: Any, run: Callable[..., An
     window.show()
     try:
         assert run(bridge.open())
+        told: list[str] = []
+        bridge.helper_unavailable.connect(told.append)
         window.browser.import_file(busybox_docker_archive)
         window.browser.import_file(busybox_docker_archive)  # a second failure, same cause
 
@@ -41,9 +42,9 @@ def test_a_helper_that_cannot_start_is_a_dialog(qapp: Any, run: Callable[..., An
             return [b for b in window.findChildren(QMessageBox, "helper-unavailable")
                     if b.isVisible()]
 
-        run(wait_for(dialogs, bridge.helper_unavailable, timeout=60, what="the dialog"))
-        run(asyncio.sleep(0.3))  # let the second import fail too
-        [box] = dialogs()
+        run(wait_for(lambda: len(told) == 2 and dialogs(), bridge.helper_unavailable,
+                     timeout=60, what="both imports failed, the dialog shown"))
+        [box] = dialogs()  # one dialog for the two
         assert box.text() == polkit.NO_AGENT
         assert box.icon() == QMessageBox.Icon.Warning
         assert window.messages.messages()[-1] == (
