@@ -7,8 +7,12 @@ no ctypes until a set is applied.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from engine.wire.capabilities import DEFAULT_CAPABILITIES, NAMES
+
+if TYPE_CHECKING:
+    from engine.helper.runtime.kernel import Kernel
 
 __all__ = ["DEFAULT_CAPABILITIES", "NAMES", "apply", "mask", "resolve"]
 
@@ -46,7 +50,8 @@ def _last_cap() -> int:
         return len(NAMES) - 1
 
 
-def apply(names: tuple[str, ...] | list[str], root_user: bool) -> None:
+def apply(names: tuple[str, ...] | list[str], root_user: bool, kernel: Kernel | None = None
+          ) -> None:
     """Bound the process to ``names``; a root user keeps them effective.
 
     Called in the container's init before it changes user: dropping from the
@@ -54,6 +59,7 @@ def apply(names: tuple[str, ...] | list[str], root_user: bool) -> None:
     non-root users as the kernel does for any setuid away from 0.
     """
     from engine.helper.runtime import syscalls
+    from engine.helper.runtime.kernel import LINUX
 
     keep = mask(names)
     for cap in range(_last_cap() + 1):
@@ -67,4 +73,4 @@ def apply(names: tuple[str, ...] | list[str], root_user: bool) -> None:
     except OSError:
         pass
     if root_user:
-        syscalls.capset(keep, keep, 0)
+        (kernel or LINUX).capset(keep, keep, 0)

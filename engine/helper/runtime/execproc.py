@@ -25,6 +25,7 @@ import termios
 from engine.helper.cgroups import open_cgroup
 from engine.helper.runtime import devices, init, syscallfilter, users
 from engine.helper.runtime import syscalls as sc
+from engine.helper.runtime.kernel import LINUX
 
 __all__ = ["NAMESPACES", "main", "own_userns"]
 
@@ -52,7 +53,7 @@ def main(argv: list[str]) -> int:
                for name, flag in NAMESPACES]
         userns_fd = own_userns(pid)
         for fd, flag in fds:
-            sc.setns(fd, flag)
+            LINUX.setns(fd, flag)
             os.close(fd)
     except OSError as exc:
         init.fail(error_fd, f"cannot enter the container: {exc.strerror or exc}", 126)

@@ -28,7 +28,7 @@ from collections.abc import Callable
 from typing import Any
 
 from engine.helper.runtime import devices, execproc, init, syscallfilter, users
-from engine.helper.runtime import syscalls as sc
+from engine.helper.runtime.kernel import LINUX
 from engine.helper.runtime.spec import ContainerDir, RuntimeSpec, device_mode
 from engine.timestamps import go_duration
 from engine.wire.healthstate import MAX_LOG, MAX_OUTPUT
@@ -199,7 +199,7 @@ def _probe(spec: RuntimeSpec, cdir: ContainerDir, pid: int, cgroup_paths: list[s
                       for name, flag in execproc.NAMESPACES]
         userns_fd = execproc.own_userns(pid)
         for fd, flag in namespaces:
-            sc.setns(fd, flag)
+            LINUX.setns(fd, flag)
             os.close(fd)
     except OSError as exc:
         _write(result_fd, -1, f"cannot enter the container: {exc.strerror or exc}")

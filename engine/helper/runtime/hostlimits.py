@@ -115,8 +115,9 @@ def probe_sysctls(names: Sequence[str]) -> dict[str, bool]:
     """In fresh user, network, IPC and UTS namespaces of our own: which sysctls the
     kernel lets their owner write (opened for writing, nothing written)."""
     from engine.helper.runtime import syscalls as sc
+    from engine.helper.runtime.kernel import LINUX
 
-    sc.unshare(sc.CLONE_NEWUSER | sc.CLONE_NEWNET | sc.CLONE_NEWIPC | sc.CLONE_NEWUTS)
+    LINUX.unshare(sc.CLONE_NEWUSER | sc.CLONE_NEWNET | sc.CLONE_NEWIPC | sc.CLONE_NEWUTS)
     found = {}
     for name in names:
         try:

@@ -19,6 +19,7 @@ import socket
 import struct
 import termios
 from dataclasses import dataclass
+from pathlib import Path
 
 from engine.helper.runtime import (
     capabilities,
@@ -32,6 +33,7 @@ from engine.helper.runtime import (
     users,
 )
 from engine.helper.runtime import syscalls as sc
+from engine.helper.runtime.kernel import LINUX, Kernel
 from engine.helper.runtime.spec import ContainerDir, RuntimeSpec
 from engine.helper.runtime.userns import Handoff, Prepared
 
@@ -68,6 +70,23 @@ def fail(pipe: int, message: str, code: int) -> None:
         os._exit(code)
 
 
+def enter_namespaces(network: str, netns: Path, kernel: Kernel = LINUX) -> None:
+    """The container's own mount, UTS, IPC, PID and cgroup namespaces, and its network:
+    the sandbox prepared at ``netns`` joined, the host's kept, else a new one with
+    loopback only (no sandbox was prepared)."""
+    flags = (sc.CLONE_NEWNS | sc.CLONE_NEWUTS | sc.CLONE_NEWIPC | sc.CLONE_NEWPID
+             | sc.CLONE_NEWCGROUP)
+    if network == "sandbox" and netns.exists():
+        fd = os.open(netns, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            kernel.setns(fd, sc.CLONE_NEWNET)
+        finally:
+            os.close(fd)
+    elif network != "host":
+        flags |= sc.CLONE_NEWNET
+    kernel.unshare(flags)
+
+
 def stage1(spec: RuntimeSpec, cdir: ContainerDir, pipes: ChildPipes,
            add_to_cgroup: object, binds: list[mounts.BindMount], device_mode: str,
            seccomp: syscallfilter.Program | None) -> None:
@@ -83,15 +102,7 @@ def stage1(spec: RuntimeSpec, cdir: ContainerDir, pipes: ChildPipes,
         add_to_cgroup(os.getpid())  # type: ignore[operator]
         with open("/proc/self/cgroup") as f:  # before the namespace makes it all "/"
             cgroups = cgroupfs.parse_membership(f.read())
-        flags = (sc.CLONE_NEWNS | sc.CLONE_NEWUTS | sc.CLONE_NEWIPC | sc.CLONE_NEWPID
-                 | sc.CLONE_NEWCGROUP)
-        if spec.network == "sandbox" and cdir.netns.exists():
-            fd = os.open(cdir.netns, os.O_RDONLY | os.O_CLOEXEC)
-            sc.setns(fd, sc.CLONE_NEWNET)
-            os.close(fd)
-        elif spec.network != "host":
-            flags |= sc.CLONE_NEWNET  # no sandbox was prepared: loopback only
-        sc.unshare(flags)
+        enter_namespaces(spec.network, cdir.netns)
         if spec.network != "host":
             userns.relax_netns()
         handoff = Handoff() if spec.userns is not None else None

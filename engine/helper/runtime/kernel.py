@@ -1,7 +1,9 @@
 """The privileged primitives the runtime's plans apply, behind one small interface.
 
 A plan (the rootfs mounts of engine/helper/runtime/mounts.py, the /dev nodes of
-devices.py) is computed as data, then applied through a ``Kernel``: in
+devices.py, the namespaces a container's init makes or joins, init.py, and the
+capabilities it keeps, capabilities.py) is computed as data, then applied through a
+``Kernel``: in
 production ``LINUX``, the real system calls (syscalls.py); in tests a
 ``RecordingKernel``, which performs nothing privileged and records every call in
 order, so what a plan would do is checked without root (as youki's
@@ -21,7 +23,8 @@ __all__ = ["LINUX", "Call", "Kernel", "LinuxKernel", "RecordingKernel"]
 
 
 class Kernel(Protocol):
-    """mount(2) and the new mount API, pivot_root(2), mknod(2)."""
+    """mount(2) and the new mount API, pivot_root(2), mknod(2), unshare(2), setns(2),
+    capset(2)."""
 
     def mount(self, source: str | None, target: str, fstype: str | None, flags: int = 0,
               data: str | None = None) -> None: ...
@@ -38,6 +41,12 @@ class Kernel(Protocol):
     def move_mount(self, tree_fd: int, target: str | int) -> None: ...
 
     def mknod(self, path: str, mode: int, device: int) -> None: ...
+
+    def unshare(self, flags: int) -> None: ...
+
+    def setns(self, fd: int, nstype: int = 0) -> None: ...
+
+    def capset(self, effective: int, permitted: int, inheritable: int) -> None: ...
 
 
 class LinuxKernel:
@@ -67,6 +76,15 @@ class LinuxKernel:
     def mknod(self, path: str, mode: int, device: int) -> None:
         os.mknod(path, mode, device)
 
+    def unshare(self, flags: int) -> None:
+        sc.unshare(flags)
+
+    def setns(self, fd: int, nstype: int = 0) -> None:
+        sc.setns(fd, nstype)
+
+    def capset(self, effective: int, permitted: int, inheritable: int) -> None:
+        sc.capset(effective, permitted, inheritable)
+
 
 LINUX = LinuxKernel()
 
@@ -83,7 +101,8 @@ class Call:
 class RecordingKernel:
     """Records every call and performs none. ``open_tree`` hands out a real descriptor
     (of /dev/null) that callers may close as they would a mount tree's; ``mknod``
-    leaves an empty file where the node would be, so later steps find it."""
+    leaves an empty file where the node would be, so later steps find it; ``setns``
+    records the path of the namespace file it was given."""
 
     calls: list[Call] = field(default_factory=list)
 
@@ -118,3 +137,13 @@ class RecordingKernel:
     def mknod(self, path: str, mode: int, device: int) -> None:
         self.calls.append(Call("mknod", (path, mode, device)))
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_CLOEXEC, 0o600))
+
+    def unshare(self, flags: int) -> None:
+        self.calls.append(Call("unshare", (flags,)))
+
+    def setns(self, fd: int, nstype: int = 0) -> None:
+        """Recorded with what ``fd`` is (a namespace file's path), not its number."""
+        self.calls.append(Call("setns", (os.readlink(f"/proc/self/fd/{fd}"), nstype)))
+
+    def capset(self, effective: int, permitted: int, inheritable: int) -> None:
+        self.calls.append(Call("capset", (effective, permitted, inheritable)))

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from engine.helper.runtime import syscalls as sc
 from engine.helper.runtime.idmap import IdMap, UsernsMap
+from engine.helper.runtime.kernel import LINUX
 from engine.helper.runtime.spec import ContainerDir, Userns
 
 __all__ = ["Handoff", "Prepared", "create", "enter", "mapping", "prepare", "record",
@@ -56,7 +57,7 @@ class Handoff:
         os.close(self._unshared_r)
         os.close(self._taken_w)
         try:
-            sc.unshare(sc.CLONE_NEWUSER)
+            LINUX.unshare(sc.CLONE_NEWUSER)
             os.write(self._unshared_w, b"u")
         finally:
             os.close(self._unshared_w)
@@ -105,7 +106,7 @@ def enter(userns_fd: int) -> None:
     From here on this process's capabilities are the namespace's, and the uids
     and gids it sets are the container's.
     """
-    sc.setns(userns_fd, sc.CLONE_NEWUSER)
+    LINUX.setns(userns_fd, sc.CLONE_NEWUSER)
     os.setgroups([])
     os.setresgid(0, 0, 0)
     os.setresuid(0, 0, 0)

@@ -23,6 +23,7 @@ from typing import Any
 from engine.helper.runtime import capabilities, mounts, userns
 from engine.helper.runtime import syscalls as sc
 from engine.helper.runtime.fsview.lookup import FsError, View
+from engine.helper.runtime.kernel import LINUX
 from engine.helper.runtime.spec import Userns
 
 __all__ = ["drop_privileges", "enter_running", "mount_stopped"]
@@ -62,7 +63,7 @@ def enter_running(pid: int) -> View:
     userns_fd = _own_userns(pid)  # before setns(mnt) changes what /proc shows
     fd = os.open(f"/proc/{pid}/ns/mnt", os.O_RDONLY | os.O_CLOEXEC)
     try:
-        sc.setns(fd, sc.CLONE_NEWNS)
+        LINUX.setns(fd, sc.CLONE_NEWNS)
     finally:
         os.close(fd)
     os.chdir("/")
@@ -84,7 +85,7 @@ def _own_userns(pid: int) -> int:
 
 def mount_stopped(req: dict[str, Any]) -> View:
     trees = _bind_trees(req)  # in the host's mount namespace, where the sources' mounts are
-    sc.unshare(sc.CLONE_NEWNS)
+    LINUX.unshare(sc.CLONE_NEWNS)
     sc.mount(None, "/", None, sc.MS_REC | sc.MS_PRIVATE)
     mountpoint: str = req["mountpoint"]
     layers: list[str] = req["layers"]  # directory names under layers_dir, top first
