@@ -1,6 +1,7 @@
-"""Image archives: ``docker save`` tars and OCI image layouts, in and out.
+"""Image archives read: ``docker save`` tars and OCI image layouts (``docker load``).
 
-Reading makes one sequential pass over the (maybe compressed) tar: every file
+Reading makes one sequential pass over the (maybe compressed) tar (engine/images/
+archivescan.py): every file
 member streams into the blob store, and only the small index files
 (manifest.json, index.json, oci-layout, repositories) are kept in memory. Member
 names are only keys for looking things up — nothing is ever extracted to a
@@ -14,63 +15,47 @@ the old ``<id>/layer.tar`` shape and Docker 25+'s, which is also an OCI layout)
 and OCI image layouts in a tar (``oci-layout`` + ``index.json`` +
 ``blobs/sha256/...``, nested indexes included: the host platform is chosen).
 
-Writing produces one tar that is both a docker-archive and an OCI layout, as
-Docker 25+ does: the stored manifest, config and layer blobs go under
-``blobs/sha256/``, ``index.json`` names them for OCI tools and
-``manifest.json``/``repositories`` for docker-archive tools.
+Writing (``docker save``) is engine/images/save.py's.
 """
 
 from __future__ import annotations
 
 import gzip
 import hashlib
-import io
 import json
-import lzma
-import os
 import platform
-import posixpath
 import re
-import tarfile
-import tempfile
 import zlib
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import zstandard
 
 from engine.errors import DigestMismatch, InvalidArgument
+from engine.images.archivescan import ZSTD_MAGIC, Contents, NotAnArchive, scan
 from engine.images.blobs import BlobStore, Readable
-from engine.images.model import Image, Layer
+from engine.images.mediatypes import (
+    ANNOTATION_IMAGE_NAME,
+    ANNOTATION_REF_NAME,
+    DOCKER_LIST,
+    DOCKER_MANIFEST,
+    OCI_CONFIG,
+    OCI_INDEX,
+    OCI_LAYER,
+    OCI_MANIFEST,
+)
+from engine.images.model import Layer
 from engine.images.reference import Reference
 
-__all__ = ["ArchiveImage", "read_archive", "write_archive"]
+__all__ = ["ArchiveImage", "read_archive"]
 
-OCI_INDEX = "application/vnd.oci.image.index.v1+json"
-OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
-OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
-OCI_LAYER = "application/vnd.oci.image.layer.v1.tar"
-DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
-DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 _INDEX_TYPES = {OCI_INDEX, DOCKER_LIST}
 _MANIFEST_TYPES = {OCI_MANIFEST, DOCKER_MANIFEST}
-
-ANNOTATION_REF_NAME = "org.opencontainers.image.ref.name"
-ANNOTATION_IMAGE_NAME = "io.containerd.image.name"
-
-_METADATA_FILES = {"manifest.json", "index.json", "oci-layout", "repositories"}
-_METADATA_LIMIT = 16 << 20  # index files and configs are small; refuse giants
-_BLOB_NAME = re.compile(r"^blobs/sha256/([a-f0-9]{64})$")
 _CHUNK = 1 << 20
 _GZIP_MAGIC = b"\x1f\x8b"
-_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _BZIP2_MAGIC = b"BZh"
 _XZ_MAGIC = b"\xfd7zXZ\x00"
-_TAR_ERRORS = (tarfile.TarError, EOFError, zlib.error, lzma.LZMAError, gzip.BadGzipFile,
-               zstandard.ZstdError)
 
 
 @dataclass
@@ -83,10 +68,6 @@ class ArchiveImage:
     tags: list[str] = field(default_factory=list)  # canonical: docker.io/library/busybox:latest
 
 
-class _NotAnArchive(Exception):
-    """The input is not an image archive; the message says why."""
-
-
 # -- reading -----------------------------------------------------------------------
 
 
@@ -96,11 +77,11 @@ def read_archive(path: Path, blobs: BlobStore) -> list[ArchiveImage]:
     Raises InvalidArgument for anything that is not a docker save or OCI image
     archive and DigestMismatch for content that does not match its digest.
     """
-    contents = _Contents(path, blobs)
+    contents = Contents(path, blobs)
     try:
-        _scan(path, contents)
+        scan(path, contents)
         images = _read_images(contents)
-    except _NotAnArchive as e:
+    except NotAnArchive as e:
         contents.discard_added(keep=set())
         raise InvalidArgument(f"{path} is not a docker save or OCI image archive: {e}") \
             from None
@@ -115,116 +96,7 @@ def read_archive(path: Path, blobs: BlobStore) -> list[ArchiveImage]:
     return images
 
 
-class _Contents:
-    """What one pass over the archive found, by (normalised) member name."""
-
-    def __init__(self, path: Path, blobs: BlobStore) -> None:
-        self.path = path
-        self.blobs = blobs
-        self.files: dict[str, str] = {}  # name -> digest of its content in the blob store
-        self.links: dict[str, str] = {}  # name -> name it points to
-        self.metadata: dict[str, bytes] = {}
-        self.added: set[str] = set()  # digests this read put into the blob store
-
-    def digest(self, name: str, what: str) -> str:
-        """The digest of the member ``name``, following links."""
-        key = _normalise(name)
-        for _ in range(32):
-            if key in self.files:
-                return self.files[key]
-            if key not in self.links:
-                break
-            key = self.links[key]
-        raise _NotAnArchive(f"{what} {name!r} is not in the archive")
-
-    def blob(self, digest: str, what: str) -> str:
-        """Check that the OCI blob ``digest`` is in the archive; return it."""
-        if not isinstance(digest, str) or not re.match(r"^sha256:[a-f0-9]{64}$", digest):
-            raise _NotAnArchive(f"{what} has an invalid digest {digest!r}")
-        self.digest(f"blobs/sha256/{digest.removeprefix('sha256:')}", what)
-        return digest
-
-    def has_blob(self, digest: str) -> bool:
-        try:
-            self.blob(digest, "blob")
-        except _NotAnArchive:
-            return False
-        return True
-
-    def read_small(self, digest: str, what: str) -> bytes:
-        if self.blobs.size(digest) > _METADATA_LIMIT:
-            raise _NotAnArchive(f"{what} {digest} is too large")
-        return self.blobs.read_bytes(digest)
-
-    def discard_added(self, keep: set[str]) -> None:
-        for digest in self.added - keep:
-            with suppress(OSError):
-                self.blobs.remove(digest)
-
-
-def _scan(path: Path, contents: _Contents) -> None:
-    try:
-        with _open_tar(path) as tar:
-            for member in tar:
-                name = _normalise(member.name)
-                if member.issym():
-                    contents.links[name] = _normalise(
-                        posixpath.join(posixpath.dirname(name), member.linkname))
-                elif member.islnk():
-                    contents.links[name] = _normalise(member.linkname)
-                elif member.isreg():
-                    _take_file(tar, member, name, contents)
-    except _TAR_ERRORS as e:
-        raise _NotAnArchive(str(e) or type(e).__name__) from None
-
-
-def _take_file(tar: tarfile.TarFile, member: tarfile.TarInfo, name: str,
-               contents: _Contents) -> None:
-    stream = tar.extractfile(member)
-    if stream is None:
-        return
-    if name in _METADATA_FILES:
-        if member.size > _METADATA_LIMIT:
-            raise _NotAnArchive(f"{name} is too large ({member.size} bytes)")
-        contents.metadata[name] = stream.read()
-        return
-    match = _BLOB_NAME.match(name)
-    expected = f"sha256:{match.group(1)}" if match else None
-    if expected is not None and contents.blobs.has(expected):
-        contents.files[name] = expected  # already stored (and verified) earlier
-        return
-    try:
-        digest, created = contents.blobs.ingest_new(stream, expected, member.size)
-    except DigestMismatch:
-        raise DigestMismatch(f"{contents.path} is corrupt: {name} does not match its "
-                             "digest") from None
-    contents.files[name] = digest
-    if created:
-        contents.added.add(digest)
-
-
-@contextmanager
-def _open_tar(path: Path) -> Iterator[tarfile.TarFile]:
-    try:
-        raw: BinaryIO = path.open("rb")
-    except IsADirectoryError:
-        raise InvalidArgument(f"{path} is a directory, not an image archive") from None
-    except OSError as e:
-        raise InvalidArgument(f"cannot read {path}: {e.strerror}") from None
-    with raw:
-        head = raw.read(8)
-        raw.seek(0)
-        if head.startswith(_ZSTD_MAGIC):
-            reader = zstandard.ZstdDecompressor().stream_reader(raw)
-            with tarfile.open(fileobj=reader, mode="r|") as tar:
-                yield tar
-        else:
-            # r|* recognises gzip, bzip2 and xz, as docker load does.
-            with tarfile.open(fileobj=raw, mode="r|*") as tar:
-                yield tar
-
-
-def _read_images(contents: _Contents) -> list[ArchiveImage]:
+def _read_images(contents: Contents) -> list[ArchiveImage]:
     metadata = contents.metadata
     if "index.json" in metadata:
         images = _oci_images(contents)
@@ -238,27 +110,27 @@ def _read_images(contents: _Contents) -> list[ArchiveImage]:
         return images
     if "manifest.json" in metadata:
         return _docker_images(contents)
-    raise _NotAnArchive("it has neither manifest.json (docker) nor index.json (OCI)")
+    raise NotAnArchive("it has neither manifest.json (docker) nor index.json (OCI)")
 
 
 # -- docker-archive ----------------------------------------------------------------
 
 
-def _docker_entries(contents: _Contents) -> list[dict[str, Any]]:
+def _docker_entries(contents: Contents) -> list[dict[str, Any]]:
     doc = _json(contents.metadata["manifest.json"], "manifest.json")
     if not isinstance(doc, list):
-        raise _NotAnArchive("manifest.json is not a list")
+        raise NotAnArchive("manifest.json is not a list")
     for entry in doc:
         if not (isinstance(entry, dict) and isinstance(entry.get("Config"), str)
                 and _is_str_list(entry.get("Layers"))
                 and (entry.get("RepoTags") is None or _is_str_list(entry["RepoTags"]))):
-            raise _NotAnArchive("manifest.json entries need Config, Layers and RepoTags")
+            raise NotAnArchive("manifest.json entries need Config, Layers and RepoTags")
     if not doc:
-        raise _NotAnArchive("manifest.json lists no image")
+        raise NotAnArchive("manifest.json lists no image")
     return doc
 
 
-def _docker_images(contents: _Contents) -> list[ArchiveImage]:
+def _docker_images(contents: Contents) -> list[ArchiveImage]:
     images: dict[str, ArchiveImage] = {}
     for entry in _docker_entries(contents):
         config_digest = contents.digest(entry["Config"], "config")
@@ -282,7 +154,7 @@ def _docker_images(contents: _Contents) -> list[ArchiveImage]:
     return list(images.values())
 
 
-def _docker_layer(contents: _Contents, name: str, diff_id: str) -> Layer:
+def _docker_layer(contents: Contents, name: str, diff_id: str) -> Layer:
     digest = contents.digest(name, "layer")
     blobs = contents.blobs
     with blobs.open(digest) as stream:
@@ -290,11 +162,11 @@ def _docker_layer(contents: _Contents, name: str, diff_id: str) -> Layer:
     if head.startswith(_GZIP_MAGIC):
         media_type = OCI_LAYER + "+gzip"
         uncompressed = _uncompressed_digest(blobs, digest, "gzip")
-    elif head.startswith(_ZSTD_MAGIC):
+    elif head.startswith(ZSTD_MAGIC):
         media_type = OCI_LAYER + "+zstd"
         uncompressed = _uncompressed_digest(blobs, digest, "zstd")
     elif head.startswith(_BZIP2_MAGIC) or head.startswith(_XZ_MAGIC):
-        raise _NotAnArchive(f"layer {name} is compressed with bzip2 or xz, which OCI images "
+        raise NotAnArchive(f"layer {name} is compressed with bzip2 or xz, which OCI images "
                             "cannot describe")
     else:
         media_type = OCI_LAYER
@@ -317,7 +189,7 @@ def _uncompressed_digest(blobs: BlobStore, digest: str, compression: str) -> str
             while chunk := reader.read(_CHUNK):
                 hasher.update(chunk)
     except (zlib.error, EOFError, gzip.BadGzipFile, zstandard.ZstdError) as e:
-        raise _NotAnArchive(f"layer {digest} cannot be decompressed: {e}") from None
+        raise NotAnArchive(f"layer {digest} cannot be decompressed: {e}") from None
     return "sha256:" + hasher.hexdigest()
 
 
@@ -327,7 +199,7 @@ def _docker_tags(entry: dict[str, Any]) -> list[str]:
         try:
             ref = Reference.parse(text)
         except InvalidArgument as e:
-            raise _NotAnArchive(f"manifest.json has a bad tag: {e}") from None
+            raise NotAnArchive(f"manifest.json has a bad tag: {e}") from None
         if ref.digest:
             continue
         tags.append(ref.canonical)
@@ -339,26 +211,26 @@ def _diff_ids(config: bytes, count: int) -> list[str]:
     rootfs = doc.get("rootfs") if isinstance(doc, dict) else None
     diff_ids = rootfs.get("diff_ids") if isinstance(rootfs, dict) else None
     if not _is_str_list(diff_ids):
-        raise _NotAnArchive("the image config has no rootfs.diff_ids")
+        raise NotAnArchive("the image config has no rootfs.diff_ids")
     assert isinstance(diff_ids, list)
     if len(diff_ids) != count:
-        raise _NotAnArchive(f"the image config lists {len(diff_ids)} layers, the manifest "
+        raise NotAnArchive(f"the image config lists {len(diff_ids)} layers, the manifest "
                             f"{count}")
     for diff_id in diff_ids:
         if not re.match(r"^sha256:[a-f0-9]{64}$", diff_id):
-            raise _NotAnArchive(f"the image config has an invalid diff_id {diff_id!r}")
+            raise NotAnArchive(f"the image config has an invalid diff_id {diff_id!r}")
     return diff_ids
 
 
 # -- OCI layout ----------------------------------------------------------------------
 
 
-def _oci_images(contents: _Contents) -> list[ArchiveImage]:
+def _oci_images(contents: Contents) -> list[ArchiveImage]:
     layout = contents.metadata.get("oci-layout")
     if layout is not None:
         doc = _json(layout, "oci-layout")
         if not isinstance(doc, dict) or "imageLayoutVersion" not in doc:
-            raise _NotAnArchive("oci-layout has no imageLayoutVersion")
+            raise NotAnArchive("oci-layout has no imageLayoutVersion")
     index = _json(contents.metadata["index.json"], "index.json")
     descriptors = _descriptors(index, "index.json")
     images: dict[str, ArchiveImage] = {}
@@ -374,21 +246,21 @@ def _oci_images(contents: _Contents) -> list[ArchiveImage]:
         image.tags = names
         images[digest] = image
     if not images:
-        raise _NotAnArchive("index.json lists no image")
+        raise NotAnArchive("index.json lists no image")
     return list(images.values())
 
 
-def _manifest_for_platform(contents: _Contents, descriptor: dict[str, Any],
+def _manifest_for_platform(contents: Contents, descriptor: dict[str, Any],
                            depth: int = 0) -> str | None:
     """The image manifest ``descriptor`` leads to, choosing a platform in indexes."""
     if depth > 8:
-        raise _NotAnArchive("image indexes are nested too deeply")
+        raise NotAnArchive("image indexes are nested too deeply")
     digest = contents.blob(descriptor["digest"], "manifest")
     raw = contents.read_small(digest, "manifest")
     _check_size(descriptor, len(raw), digest)
     doc = _json(raw, f"manifest {digest}")
     if not isinstance(doc, dict):
-        raise _NotAnArchive(f"manifest {digest} is not a JSON object")
+        raise NotAnArchive(f"manifest {digest} is not a JSON object")
     media_type = descriptor.get("mediaType") or doc.get("mediaType")
     if not media_type:
         media_type = OCI_INDEX if "manifests" in doc else OCI_MANIFEST
@@ -399,19 +271,19 @@ def _manifest_for_platform(contents: _Contents, descriptor: dict[str, Any],
     children = [d for d in _descriptors(doc, f"index {digest}")
                 if not _is_attestation(d) and contents.has_blob(d["digest"])]
     if not children:
-        raise _NotAnArchive(f"index {digest} holds no manifest whose blobs are in the archive")
+        raise NotAnArchive(f"index {digest} holds no manifest whose blobs are in the archive")
     host = _host_platform()
     children.sort(key=lambda d: not _platform_matches(d.get("platform"), host))
     return _manifest_for_platform(contents, children[0], depth + 1)
 
 
-def _oci_image(contents: _Contents, digest: str) -> ArchiveImage:
+def _oci_image(contents: Contents, digest: str) -> ArchiveImage:
     manifest = contents.read_small(digest, "manifest")
     doc = _json(manifest, f"manifest {digest}")
     config_desc = doc.get("config") if isinstance(doc, dict) else None
     layer_descs = doc.get("layers") if isinstance(doc, dict) else None
     if not isinstance(config_desc, dict) or not isinstance(layer_descs, list):
-        raise _NotAnArchive(f"manifest {digest} has no config or layers")
+        raise NotAnArchive(f"manifest {digest} has no config or layers")
     config_digest = contents.blob(config_desc.get("digest", ""), "config")
     config = contents.read_small(config_digest, "config")
     _check_size(config_desc, len(config), config_digest)
@@ -419,7 +291,7 @@ def _oci_image(contents: _Contents, digest: str) -> ArchiveImage:
     layers = []
     for desc, diff_id in zip(layer_descs, diff_ids, strict=True):
         if not isinstance(desc, dict) or not isinstance(desc.get("mediaType"), str):
-            raise _NotAnArchive(f"manifest {digest} has a malformed layer")
+            raise NotAnArchive(f"manifest {digest} has a malformed layer")
         layer_digest = contents.blob(desc.get("digest", ""), "layer")
         size = contents.blobs.size(layer_digest)
         _check_size(desc, size, layer_digest)
@@ -430,13 +302,13 @@ def _oci_image(contents: _Contents, digest: str) -> ArchiveImage:
 def _descriptors(doc: Any, what: str) -> list[dict[str, Any]]:
     manifests = doc.get("manifests") if isinstance(doc, dict) else None
     if not isinstance(manifests, list):
-        raise _NotAnArchive(f"{what} has no manifests list")
+        raise NotAnArchive(f"{what} has no manifests list")
     for descriptor in manifests:
         if not (isinstance(descriptor, dict) and isinstance(descriptor.get("digest"), str)):
-            raise _NotAnArchive(f"{what} has a malformed manifest descriptor")
+            raise NotAnArchive(f"{what} has a malformed manifest descriptor")
         annotations = descriptor.get("annotations")
         if annotations is not None and not isinstance(annotations, dict):
-            raise _NotAnArchive(f"{what} has malformed annotations")
+            raise NotAnArchive(f"{what} has malformed annotations")
     return manifests
 
 
@@ -452,7 +324,7 @@ def _names(descriptor: dict[str, Any]) -> list[str]:
     try:
         ref = Reference.parse(text)
     except InvalidArgument as e:
-        raise _NotAnArchive(f"index.json names an image badly: {e}") from None
+        raise NotAnArchive(f"index.json names an image badly: {e}") from None
     return [] if ref.digest else [ref.canonical]
 
 
@@ -481,140 +353,14 @@ def _check_size(descriptor: dict[str, Any], actual: int, digest: str) -> None:
         raise DigestMismatch(f"blob {digest} has {actual} bytes, its descriptor says {size}")
 
 
-# -- writing -------------------------------------------------------------------------
-
-
-def write_archive(path: Path, images: Sequence[tuple[Image, Sequence[str]]],
-                  blobs: BlobStore) -> None:
-    """Write ``images`` (each with the tags to record for it) to the tar ``path``.
-
-    The file is replaced atomically when it is a regular file (or new); a device
-    or pipe (``/dev/stdout``) is written in place.
-    """
-    plan = _plan(images, blobs)
-    if path.exists() and not path.is_file():
-        try:
-            with path.open("wb") as out:
-                _write_tar(out, plan, blobs)
-        except OSError as e:
-            raise InvalidArgument(f"cannot write {path}: {e.strerror}") from None
-        return
-    try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as e:
-        raise InvalidArgument(f"cannot write {path}: {e.strerror}") from None
-    try:
-        with os.fdopen(fd, "wb") as out:
-            _write_tar(out, plan, blobs)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except OSError as e:
-        with suppress(OSError):
-            os.unlink(tmp)
-        raise InvalidArgument(f"cannot write {path}: {e.strerror}") from None
-    except BaseException:
-        with suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-@dataclass
-class _Plan:
-    blobs: list[str]  # every blob to write, each once
-    index: dict[str, Any]
-    manifest: list[dict[str, Any]]
-    repositories: dict[str, dict[str, str]]
-
-
-def _plan(images: Sequence[tuple[Image, Sequence[str]]], blobs: BlobStore) -> _Plan:
-    order: dict[str, None] = {}
-    descriptors: list[dict[str, Any]] = []
-    entries: dict[str, dict[str, Any]] = {}
-    repositories: dict[str, dict[str, str]] = {}
-    for image, tags in images:
-        refs = []
-        for text in tags:
-            ref = Reference.parse(text)
-            if ref.digest or not ref.tag:
-                raise InvalidArgument(f"cannot save {text!r} as a tag: it names a digest")
-            refs.append(ref)
-        manifest = blobs.read_bytes(image.manifest_digest)
-        doc = json.loads(manifest)
-        media_type = doc.get("mediaType") or OCI_MANIFEST
-        for layer in image.layers:
-            order[layer.digest] = None
-        order[image.id] = None
-        order[image.manifest_digest] = None
-        descriptor = {"mediaType": media_type, "digest": image.manifest_digest,
-                      "size": len(manifest)}
-        if not refs and image.id not in entries:
-            descriptors.append(descriptor)
-        for ref in refs:
-            descriptors.append({**descriptor, "annotations": {
-                ANNOTATION_IMAGE_NAME: ref.canonical, ANNOTATION_REF_NAME: ref.tag}})
-        entry = entries.setdefault(image.id, {
-            "Config": _blob_path(image.id),
-            "RepoTags": None,
-            "Layers": [_blob_path(layer.digest) for layer in image.layers],
-        })
-        for ref in refs:
-            entry["RepoTags"] = [*(entry["RepoTags"] or []), ref.familiar]
-            if image.layers:
-                top = image.layers[-1].digest.removeprefix("sha256:")
-                repositories.setdefault(ref.familiar_name, {})[ref.tag] = top
-    index = {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": descriptors}
-    return _Plan(list(order), index, list(entries.values()), repositories)
-
-
-def _write_tar(out: BinaryIO, plan: _Plan, blobs: BlobStore) -> None:
-    with tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT) as tar:
-        for directory in ("blobs", "blobs/sha256"):
-            info = _info(directory, 0)
-            info.type = tarfile.DIRTYPE
-            info.mode = 0o755
-            tar.addfile(info)
-        for digest in plan.blobs:
-            with blobs.open(digest) as stream:
-                tar.addfile(_info(_blob_path(digest), os.fstat(stream.fileno()).st_size),
-                            stream)
-        files = {
-            "oci-layout": {"imageLayoutVersion": "1.0.0"},
-            "index.json": plan.index,
-            "manifest.json": plan.manifest,
-            "repositories": plan.repositories,
-        }
-        for name, doc in files.items():
-            data = json.dumps(doc, separators=(",", ":")).encode()
-            tar.addfile(_info(name, len(data)), io.BytesIO(data))
-
-
-def _info(name: str, size: int) -> tarfile.TarInfo:
-    info = tarfile.TarInfo(name)
-    info.size = size
-    info.mode = 0o644
-    info.mtime = 0
-    return info
-
-
-def _blob_path(digest: str) -> str:
-    return "blobs/sha256/" + digest.removeprefix("sha256:")
-
-
 # -- small helpers -------------------------------------------------------------------
-
-
-def _normalise(name: str) -> str:
-    name = posixpath.normpath(name.lstrip("/"))
-    return "" if name == "." else name
 
 
 def _json(data: bytes, what: str) -> Any:
     try:
         return json.loads(data)
     except (ValueError, UnicodeDecodeError) as e:
-        raise _NotAnArchive(f"{what} is not valid JSON ({e})") from None
+        raise NotAnArchive(f"{what} is not valid JSON ({e})") from None
 
 
 def _is_str_list(value: Any) -> bool:

@@ -2,7 +2,7 @@
 (pull, push, load, save, import) or name them (tag, remove).
 
 Pulls and pushes go through the registry client (engine/registry); archives
-through engine/images/archive.py; the layers are unpacked by the helper.
+through engine/images/archive.py (load) and save.py; the layers are unpacked by the helper.
 """
 
 from __future__ import annotations
@@ -277,7 +277,7 @@ class ImageService:
 
     async def save(self, refs: Sequence[str], archive: Path) -> None:
         """docker save: the images, with the tags ``refs`` name, as one archive."""
-        from engine.images.archive import write_archive
+        from engine.images.save import write_archive
 
         chosen: list[tuple[Image, list[str]]] = []
         for ref in refs:

@@ -17,9 +17,10 @@ import zstandard
 
 from engine.db import Database
 from engine.errors import DigestMismatch, InvalidArgument
-from engine.images.archive import ArchiveImage, read_archive, write_archive
+from engine.images.archive import ArchiveImage, read_archive
 from engine.images.blobs import BlobStore
 from engine.images.model import Image, Layer
+from engine.images.save import write_archive
 from engine.images.store import ImageStore
 from tests.fixtures.images import MULTILAYER_LABEL, read_oci_image
 
