@@ -74,7 +74,11 @@ def test_a_container_keeps_logging_while_no_engine_runs(busybox_image: str) -> N
                     "i=0; while [ $i -lt 20 ]; do echo tick $i; i=$((i+1)); sleep 0.05; done")
     assert started.returncode == 0, started.stderr
     try:
-        time.sleep(0.2)  # no skiff process runs now: only the monitor
+        log = Path(skiff("inspect", "--format", "{{.LogPath}}", "ticker").stdout.strip())
+        deadline = time.monotonic() + 30
+        while b"tick 3\n" not in log.read_bytes():  # written with no skiff process running
+            assert time.monotonic() < deadline, "the container never logged"
+            time.sleep(0.05)
         assert skiff("wait", "ticker").stdout.strip() == "0"
         lines = skiff("logs", "ticker").stdout.splitlines()
         assert lines == [f"tick {i}" for i in range(20)]

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -71,8 +73,32 @@ def test_run_rm_and_rm_f_are_told_in_full_and_replayed(busybox_image: str,
                                  "{{.Type}} {{.Action}} {{.Actor.ID}} "
                                  "{{.Actor.Attributes.name}}"],
                                 cwd=REPO, stdout=subprocess.PIPE, text=True)
+    lines: queue.Queue[str] = queue.Queue()
+    reader = threading.Thread(target=lambda: [lines.put(line) for line in follower.stdout or ()],
+                              daemon=True)
+    reader.start()
+    seen: list[str] = []
+
+    def told(timeout: float, *words: str) -> bool:
+        """Whether the follower prints a line with all ``words`` within ``timeout`` s."""
+        deadline = time.monotonic() + timeout
+        while not any(all(word in line for word in words) for line in seen):
+            try:
+                seen.append(lines.get(timeout=max(0.0, deadline - time.monotonic())))
+            except queue.Empty:
+                return False
+        return True
+
     try:
-        time.sleep(1.5)  # the follower has opened the journals
+        # The follower is listening once it tells a marker's events (made again until
+        # it does: one made before it opened the journals is not news to it).
+        for _attempt in range(60):
+            _cli("volume", "create", "eventlog-ready")
+            _cli("volume", "rm", "eventlog-ready")
+            if told(1.0, "eventlog-ready"):
+                break
+        else:
+            raise AssertionError("the follower never told an event")
         assert _cli("run", "--rm", "--name", "journal-rm", busybox_image, "sh", "-c",
                     "exit 3").returncode == 3
         assert _cli("run", "-d", "--name", "journal-d", busybox_image, "sleep",
@@ -84,12 +110,16 @@ def test_run_rm_and_rm_f_are_told_in_full_and_replayed(busybox_image: str,
         assert _cli("volume", "rm", "journal-vol").returncode == 0
         assert _cli("tag", busybox_image, "journal/tagged:1").returncode == 0
         assert _cli("rmi", "journal/tagged:1").returncode == 0
-        time.sleep(1.5)
+        told(30, "image untag", "journal/tagged:1")  # the last: then all were told
     finally:
         follower.terminate()
-        out, _ = follower.communicate(timeout=30)
+        follower.wait(timeout=30)
+        reader.join(timeout=30)
+    while not lines.empty():
+        seen.append(lines.get())
+    out = "".join(seen)
     until = time.time()
-    lived = [_named(*line.split(" ", 3)) for line in out.splitlines() if "journal" in line]
+    lived = [_named(*line.rstrip("\n").split(" ", 3)) for line in seen if "journal" in line]
     wanted = ["container create journal-rm", "container start journal-rm",
               "container die journal-rm", "container destroy journal-rm",
               "container create journal-d", "container start journal-d",
