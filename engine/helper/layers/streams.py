@@ -19,6 +19,7 @@ from engine.helper.layersource import Budget
 __all__ = ["CHUNK", "Blob", "RawStream", "Readable", "TarStream", "decoder", "drain"]
 
 CHUNK = 1 << 20
+_INFLATE_INPUT = 1 << 16
 
 _GZIP_MAGIC = b"\x1f\x8b\x08"
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
@@ -73,29 +74,34 @@ class RawStream:
 
 
 class GzipStream:
-    """Inflates gzip (several members too) with zlib, never more than asked at once."""
+    """Inflates gzip (several members too) with zlib, never more than asked at once.
+
+    zlib is given the blob 64 KiB at a time: it copies whatever input it leaves
+    unconsumed, and with a whole 1 MiB read behind each 64 KiB asked for, that copy
+    was 8 bytes for every byte inflated."""
 
     def __init__(self, raw: RawStream) -> None:
         self._raw = raw
         self._inflate = zlib.decompressobj(31)
         self._pending = b""
+        self._at = 0  # how much of _pending zlib has taken
 
     def read(self, size: int = -1, /) -> bytes:
         limit = size if size > 0 else CHUNK
         try:
             while True:
-                if self._pending:
+                if self._at < len(self._pending):
                     if self._inflate.eof:
                         self._inflate = zlib.decompressobj(31)
-                    data = self._inflate.decompress(self._pending, limit)
-                    if self._inflate.eof:
-                        self._pending = self._inflate.unused_data
-                    else:
-                        self._pending = self._inflate.unconsumed_tail
+                    piece = memoryview(self._pending)[self._at:self._at + _INFLATE_INPUT]
+                    data = self._inflate.decompress(piece, limit)
+                    left = self._inflate.unused_data if self._inflate.eof \
+                        else self._inflate.unconsumed_tail
+                    self._at += len(piece) - len(left)
                     if data:
                         return data
                     continue
-                self._pending = self._raw.read(CHUNK)
+                self._pending, self._at = self._raw.read(CHUNK), 0
                 if not self._pending:
                     if not self._inflate.eof:
                         raise LayerError("the layer blob ends in the middle of its gzip stream")

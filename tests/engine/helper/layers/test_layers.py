@@ -6,6 +6,7 @@ import contextlib
 import gzip
 import hashlib
 import io
+import itertools
 import os
 import random
 import stat
@@ -433,6 +434,18 @@ def test_multi_member_streams(layers: Path, how: str) -> None:
         zc = zstandard.ZstdCompressor()
         blob = zc.compress(tar[:cut]) + zc.compress(tar[cut:])
     assert unpack_layer(io.BytesIO(blob), layers, diff_id=digest(tar)) == 20 * 5000
+
+
+def test_gzip_members_that_end_inside_what_zlib_is_given(layers: Path) -> None:
+    # Members of odd sizes around zlib's 64 KiB input pieces and the 1 MiB reads,
+    # some incompressible (stored blocks), some text: every boundary lands somewhere new.
+    files = [file(f"f{i}", os.urandom(70_001) if i % 2 else b"text " * 30_011)
+             for i in range(24)]
+    tar = tar_bytes(files)
+    cuts = [*range(0, len(tar), 99_991), len(tar)]
+    blob = b"".join(gzip.compress(tar[a:b]) for a, b in itertools.pairwise(cuts))
+    size = unpack_layer(io.BytesIO(blob), layers, diff_id=digest(tar), digest=digest(blob))
+    assert size == sum(info.size for info, _ in files)
 
 
 @pytest.mark.parametrize("blob", [b"", b"\0" * 1024], ids=["zero-bytes", "end-blocks"])
