@@ -74,6 +74,7 @@ class Zygote:
 
 
 def _serve(sock: socket.socket) -> None:
+    import engine.eventlog  # what a monitor journals with (~170 KB of each one's USS)
     from engine.helper.runtime import monitor  # imported once, shared by every fork
 
     try:  # monitors release container networks when they end: pay for pyroute2 once
