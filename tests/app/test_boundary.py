@@ -51,8 +51,8 @@ def test_the_check_sees_a_private_import(tmp_path: Path) -> None:
     client = tmp_path / "client.py"
     client.write_text("from engine.containers.model import Container\n"
                       "import engine.errors\n"
-                      "from engine import Engine, _HOMES\n"
+                      "from engine import Engine, _table\n"
                       "sizes = engine._shared.image_store.layer_sizes()\n")
     assert [what for _, what in _engine_imports(client)] == [
         "from engine.containers.model import ...", "import engine.errors",
-        "from engine import _HOMES", "._shared (the engine's insides)"]
+        "from engine import _table", "._shared (the engine's insides)"]

@@ -6,6 +6,7 @@ it right after exec, and ``skiff ps`` should import only what listing needs.
 
 from __future__ import annotations
 
+import ast
 import os
 import subprocess
 import sys
@@ -21,8 +22,23 @@ def test_every_public_name_resolves_to_what_its_home_defines() -> None:
     for name in engine.__all__:
         value = getattr(engine, name)
         assert value is not None, name
-        module, _, there = engine._HOMES[name].partition(":")
+        module, _, there = engine._table()[name].partition(":")
         assert getattr(sys.modules[module], there or name) is value
+
+
+def test_the_one_table_is_read_as_python_reads_its_imports() -> None:
+    """``engine/__init__.py``'s TYPE_CHECKING block is both what mypy checks clients
+    against and, read at run time, where each name is imported from."""
+    source = (REPO / "engine" / "__init__.py").read_text()
+    block = next(node for node in ast.parse(source).body if isinstance(node, ast.If))
+    imports = {alias.asname or alias.name: node.module + (f":{alias.name}" if alias.asname else "")
+               for node in block.body if isinstance(node, ast.ImportFrom) and node.module
+               for alias in node.names}
+    assert all(isinstance(node, ast.ImportFrom) for node in block.body)
+    assert len(imports) > 100 and engine._read_table(source) == imports == engine._table()
+    assert engine._read_table("x\nif TYPE_CHECKING:\n    from a.b import (\n        C,\n"
+                             "        d as e,\n    )\n    from f import g\n\nh = 1\n") == {
+        "C": "a.b", "e": "a.b:d", "g": "f"}
 
 
 def test_an_unknown_name_is_an_attribute_error() -> None:
