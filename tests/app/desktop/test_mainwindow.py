@@ -86,7 +86,15 @@ def test_a_first_run_offers_the_ways_to_a_first_image(
     from tests.app.desktop.conftest import screenshot, wait_for
     from tests.app.desktop.livewindow import publish
 
-    monkeypatch.setenv("SKIFF_ROOT", str(tmp_path / "empty"))
+    empty = tmp_path / "empty"
+    monkeypatch.setenv("SKIFF_ROOT", str(empty))
+    # Its own cgroup parent, bridge and netfilter table, never the real skiff ones
+    # (the session's are another root's).
+    names = {"SKIFF_CGROUP_PARENT": f"skiff-test-{os.getpid()}-first",
+             "SKIFF_NET_PREFIX": f"sf{os.getpid() % 1000}",
+             "SKIFF_NET_TABLE": f"skiff_first_{os.getpid()}"}
+    for key, value in names.items():
+        monkeypatch.setenv(key, value)
     bridge, window = build(qapp, settings_path=tmp_path / "desktop.conf")
     window.resize(1000, 640)
     window.show()
@@ -153,6 +161,22 @@ def test_a_first_run_offers_the_ways_to_a_first_image(
         window.close()
         run(bridge.close())
         run(_remove_containers())
+        _release(empty, names["SKIFF_CGROUP_PARENT"])
+
+
+def _release(root: Path, cgroup_parent: str) -> None:
+    """The private root's network, mounts and cgroups, once its containers are gone."""
+    from tests.fixtures.engine import _remove_networks, _unmount_below
+
+    _remove_networks(root)
+    _unmount_below(root)
+    for hierarchy in Path("/sys/fs/cgroup").iterdir():
+        parent = hierarchy / cgroup_parent
+        if parent.is_dir():
+            for child in parent.iterdir():
+                if child.is_dir():
+                    child.rmdir()
+            parent.rmdir()
 
 
 async def _remove_containers() -> None:
