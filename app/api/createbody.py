@@ -59,7 +59,6 @@ _MODES = {
     "VolumeDriver": ("", "local"),
 }
 _UNSUPPORTED_CONFIG = {
-    "MacAddress": "MAC addresses are assigned by Skiff",
     "OnBuild": "ONBUILD triggers belong to builds",
 }
 
@@ -220,6 +219,17 @@ def _devices(value: Any) -> list[DeviceMapping]:
     return found
 
 
+def _mac_address(body: dict[str, Any], host: dict[str, Any],
+                 networking: dict[str, Any]) -> str:
+    """Config.MacAddress (before API 1.44), or the container's own endpoint's."""
+    own = _network(host, networking)[0]
+    endpoint = (networking.get("EndpointsConfig") or {}).get(own) or {}
+    value = endpoint.get("MacAddress") or body.get("MacAddress") or ""
+    if not isinstance(value, str):
+        raise ApiError(400, "invalid MacAddress: expected a string")
+    return value
+
+
 def _init(value: Any) -> bool | None:
     if value is None or isinstance(value, bool):
         return value
@@ -342,4 +352,5 @@ def container_config(body: dict[str, Any]) -> ContainerConfig:
         ulimits=_ulimits(host.get("Ulimits")),
         sysctls=_sysctls(host.get("Sysctls")),
         devices=_devices(host.get("Devices")),
+        mac_address=_mac_address(body, host, networking),
     )

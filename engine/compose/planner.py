@@ -44,7 +44,8 @@ APPLIED = {"image", "build", "command", "entrypoint", "environment", "env_file",
            "network_mode", "depends_on", "healthcheck", "stop_signal", "stop_grace_period",
            "security_opt", "logging", "container_name", "profiles", "pull_policy", "platform",
            "dns", "dns_search", "dns_opt", "extra_hosts", "cap_add", "cap_drop", "init",
-           "read_only", "shm_size", "ulimits", "sysctls", "cpu_shares", "devices"}
+           "read_only", "shm_size", "ulimits", "sysctls", "cpu_shares", "devices",
+           "mac_address"}
 _DEPLOY_APPLIED = {"replicas", "resources"}
 
 
@@ -169,6 +170,7 @@ def _host_options(spec: dict[str, Any], where: str) -> dict[str, Any]:
         "ulimits": _ulimits(spec.get("ulimits"), where),
         "sysctls": _sysctls(spec.get("sysctls")),
         "devices": _devices(spec.get("devices"), where),
+        "mac_address": str(spec.get("mac_address") or ""),
     }
 
 

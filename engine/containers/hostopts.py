@@ -175,6 +175,5 @@ def check_host_options(config: ContainerConfig) -> None:
         check_device(device)
     if config.mac_address and not _MAC.match(config.mac_address):
         raise InvalidArgument(f"{config.mac_address} is not a valid mac address")
-    if config.mac_address:
-        raise InvalidArgument("--mac-address is not supported by Skiff yet: MAC addresses "
-                              "are assigned by Skiff")
+    if config.mac_address and config.network in ("host", "none"):
+        raise InvalidArgument("conflicting options: mac-address and the network mode")

@@ -146,6 +146,7 @@ def container_inspect(container: Container, image: Image | None, *, args: list[s
             "Labels": merged.labels,
             "StopSignal": merged.stop_signal or None,
             "StopTimeout": config.stop_timeout,
+            **({"MacAddress": config.mac_address} if config.mac_address else {}),
             **({"Healthcheck": healthcheck.to_docker()} if healthcheck else {}),
         },
         "NetworkSettings": network or {

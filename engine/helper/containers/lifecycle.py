@@ -62,9 +62,8 @@ class Lifecycle(Binds, NetworkGlue):
 
         binds += [Bind("device", d.path_on_host, d.path_in_container, "w" not in d.permissions,
                        d.permissions) for d in spec.devices or []]
-        if spec.mac_address:
-            raise InvalidArgument("--mac-address is not supported by Skiff yet: MAC "
-                                  "addresses are assigned by Skiff")
+        if spec.mac_address and spec.network_mode in ("host", "none"):
+            raise InvalidArgument("conflicting options: mac-address and the network mode")
         mode = device_mode()
         caps = hostlimits.capability_set(spec.cap_add or [], spec.cap_drop or [], mode,
                                          owner_uid=self.uid, in_userns=remap is not None)

@@ -43,7 +43,7 @@ class NetworkGlue(ContainerBase):
         starting.enter_context(self.networking().starting())
         settings = NetworkVerbs(self.root, self.uid, self.networking()).start_container(
             spec.id, plan, hostname=spec.hostname, name=spec.name, aliases=spec.aliases,
-            ports=ports, exposed=spec.exposed, joins=joins or [])
+            ports=ports, exposed=spec.exposed, joins=joins or [], mac=spec.mac_address)
         cdir.write_json(cdir.path / "network.json", settings)
 
     def warm_up(self) -> None:

@@ -66,21 +66,23 @@ class Endpoint:
     names: list[str] = field(default_factory=list)  # [container name, *aliases]
     ports: list[PublishedPort] = field(default_factory=list)
     owner: int = 0  # uid of the container's owner
+    mac_address: str = ""  # --mac-address; "": derived from the address, as Docker did
 
     @property
     def mac(self) -> str:
-        return mac_for(self.address.ip)
+        return self.mac_address or mac_for(self.address.ip)
 
     def to_json(self) -> dict[str, Any]:
         return {"address": str(self.address), "hostname": self.hostname, "names": self.names,
-                "ports": [vars(port) for port in self.ports], "owner": self.owner}
+                "ports": [vars(port) for port in self.ports], "owner": self.owner,
+                **({"mac": self.mac_address} if self.mac_address else {})}
 
     @classmethod
     def from_json(cls, container_id: str, data: dict[str, Any]) -> Endpoint:
         return cls(container_id, IPv4Interface(data["address"]), data.get("hostname", ""),
                    list(data.get("names", [])),
                    [PublishedPort(**port) for port in data.get("ports", [])],
-                   int(data.get("owner", 0)))
+                   int(data.get("owner", 0)), str(data.get("mac", "")))
 
 
 @dataclass

@@ -53,6 +53,7 @@ from engine.helper.network.subnets import (
     DEFAULT_NETWORK,
     PREDEFINED,
     bridge_name,
+    mac_for,
 )
 from engine.names import check_network_name
 
@@ -210,7 +211,7 @@ class Networking:
     def start_container(self, container_id: str, plan: NetworkPlan, *, hostname: str,
                         name: str = "", aliases: Sequence[str] = (),
                         ports: Sequence[PortRequest] = (),
-                        joins: Sequence[Join] = ()) -> StartedNetwork:
+                        joins: Sequence[Join] = (), mac: str = "") -> StartedNetwork:
         """Everything networking does at container start, undone on failure: the
         plan's network, then those ``joins`` adds, all before the process runs."""
         wanted = {join.network: join for join in joins}
@@ -235,7 +236,8 @@ class Networking:
                 names = [n for n in (name, *own, *join.aliases) if n]
                 endpoints[network] = self.connect(container_id, network, hostname=hostname,
                                                   names=names, address=join.address,
-                                                  default_route=network == route)
+                                                  default_route=network == route,
+                                                  mac=mac if index == 0 else "")
             published: list[PublishedPort] = []
             if plan.publish and plan.networks and ports and plan.networks[0] not in internal:
                 published = self.publish(container_id, plan.networks[0], ports)
@@ -259,9 +261,11 @@ class Networking:
 
     def connect(self, container_id: str, network: str, *, hostname: str,
                 names: Sequence[str] = (), address: IPv4Address | None = None,
-                default_route: bool = True) -> Endpoint:
+                default_route: bool = True, mac: str = "") -> Endpoint:
         """Give the container's sandbox an interface and an address on ``network``;
-        the default network is created on first use."""
+        the default network is created on first use. ``mac`` (--mac-address) must be
+        unicast and not another interface's on the bridge: every user's containers
+        share the default one, and a copied MAC address would take their traffic."""
         sandbox = self.sandbox_path(container_id)
         if address is not None and network == DEFAULT_NETWORK:
             raise InvalidArgument("user specified IP address is supported on user defined "
@@ -278,13 +282,15 @@ class Networking:
                 raise Conflict(f"the container is already connected to network {network}")
             ifname = f"eth{sum(container_id in r.endpoints for r in records.values())}"
             endpoint = record.allocate(container_id, address)
+            endpoint.mac_address = mac
+            check_mac(endpoint, record)
             endpoint.owner = self.uid
             endpoint.hostname = hostname
             endpoint.names = list(dict.fromkeys(names))
             links.ensure_bridge(record.bridge, record.subnet, record.gateway)
             links.attach(sandbox, record.bridge, endpoint.address,
                          record.gateway if default_route else None, ifname=ifname,
-                         owner=container_id)
+                         mac=endpoint.mac, owner=container_id)
         if record.user_defined:
             self.refresh_hosts(record.endpoints.keys() - {container_id})
         return endpoint
@@ -477,6 +483,21 @@ class Networking:
                  for cid, ep in r.endpoints.items() for port in ep.ports]
         internal = {r.bridge for r in records.values() if r.internal}
         self.netfilter.apply(plan_rules(nets, dnats, self.bridge_prefix, internal))
+
+
+def check_mac(endpoint: Endpoint, record: NetworkRecord) -> None:
+    """The endpoint's MAC address as the bridge may take it: a --mac-address unicast,
+    and none that another interface there has (one derived from an address may meet
+    a chosen one)."""
+    mac = endpoint.mac
+    if endpoint.mac_address and (int(mac.split(":")[0], 16) & 1
+                                 or mac == "00:00:00:00:00:00"):
+        raise InvalidArgument(f"{mac} is not a valid mac address: use a unicast one (the "
+                              "first byte even)")
+    taken = {mac_for(record.gateway)} | {e.mac for cid, e in record.endpoints.items()
+                                         if cid != endpoint.container_id}
+    if mac in taken:
+        raise InUse(f"MAC address {mac} is already in use on network {record.name}")
 
 
 def _published(port: PortRequest) -> PublishedPort:

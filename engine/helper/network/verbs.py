@@ -228,7 +228,7 @@ class NetworkVerbs:
                         name: str = "", aliases: Sequence[str] = (),
                         ports: Sequence[PortRequest] = (),
                         exposed: Sequence[str] = (),
-                        joins: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
+                        joins: Sequence[dict[str, Any]] = (), mac: str = "") -> dict[str, Any]:
         """For the container service's start: set up, return NetworkSettings.
         ``joins`` are container_start's checked "networks" (protocol.py)."""
         wanted = [Join(j["network"], tuple(j.get("aliases") or ()),
@@ -237,5 +237,6 @@ class NetworkVerbs:
             raise InvalidArgument("network-scoped alias is supported only for containers "
                                   "in user defined networks")
         started = self.net.start_container(container_id, plan, hostname=hostname, name=name,
-                                           aliases=aliases, ports=ports, joins=wanted)
+                                           aliases=aliases, ports=ports, joins=wanted,
+                                           mac=mac)
         return network_settings(started, self.net.networks(), exposed)

@@ -85,7 +85,7 @@ def test_numeric_stop_signals_are_named() -> None:
     ({"Image": "b", "HostConfig": {"LogConfig": {"Type": "syslog"}}}, "log driver 'syslog'"),
     ({"Image": "b", "HostConfig": {"MemorySwap": 1 << 30, "Memory": 1 << 20}},
      "MemorySwap"),
-    ({"Image": "b", "MacAddress": "02:42:ac:11:00:02"}, "Config.MacAddress"),
+    ({"Image": "b", "OnBuild": ["RUN true"]}, "Config.OnBuild"),
     ({"Image": "b", "HostConfig": {"PortBindings": {"80/tcp": [{"HostPort": "80-90"}]}}},
      "range"),
     ({"Image": "b", "StopSignal": "SIGNOPE"}, "invalid signal"),

@@ -35,6 +35,12 @@ def test_the_host_options_are_read_whole() -> None:
     assert config.sysctls == {"net.ipv4.ip_forward": "1"}
     assert config.devices == [DeviceMapping("/dev/fuse", "/dev/f", "r"),
                               DeviceMapping("/dev/net/tun", "/dev/net/tun", "rwm")]
+    old_style = container_config({"Image": "busybox", "MacAddress": "02:42:ac:11:00:09"})
+    assert old_style.mac_address == "02:42:ac:11:00:09"
+    new_style = container_config({"Image": "busybox", "HostConfig": {"NetworkMode": "web"},
+                                  "NetworkingConfig": {"EndpointsConfig": {
+                                      "web": {"MacAddress": "02:42:ac:11:00:0a"}}}})
+    assert new_style.mac_address == "02:42:ac:11:00:0a"
     plain = container_config({"Image": "busybox", "HostConfig": {"Init": None}})
     assert plain.init is None and plain.ulimits == [] and plain.sysctls == {}
 

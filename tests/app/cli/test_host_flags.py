@@ -79,8 +79,9 @@ def test_run_with_host_flags_as_root(busybox_image: str) -> None:
     assert lines[:4] == ["nameserver 192.0.2.53", "192.0.2.10\tdb", "200", "4096"], out.stdout
     assert lines[4].startswith("skiff-init -- sh -c"), out.stdout
     assert "Read-only file system" in out.stdout and "net-admin" in out.stdout
-    refused = skiff("run", "--rm", "--mac-address", "02:42:ac:11:00:09", busybox_image, "true")
-    assert refused.returncode == 125 and "--mac-address is not supported" in refused.stderr
+    refused = skiff("run", "--rm", "--mac-address", "02:42:ac:11:00:09", "--network", "none",
+                    busybox_image, "true")
+    assert refused.returncode == 125 and "mac-address and the network mode" in refused.stderr
 
 
 # -- a desktop user, through the real pkexec --------------------------------------------
@@ -170,3 +171,23 @@ def test_a_user_gets_only_devices_they_can_open(user: DesktopUser) -> None:
         import shutil
 
         shutil.rmtree(nodes)
+
+
+@pytest.mark.root
+def test_a_user_s_mac_address_is_theirs_alone(user: DesktopUser) -> None:
+    mac = "02:42:0a:0b:0c:0d"
+    started = user.skiff("run", "-d", "--mac-address", mac, "busybox", "sleep", "600")
+    assert started.returncode == 0, started.stderr
+    cid = started.stdout.strip()
+    try:
+        out = user.skiff("exec", cid, "cat", "/sys/class/net/eth0/address")
+        assert out.stdout.strip() == mac, out.stderr
+        inspect = user.skiff("inspect", "-f", "{{.NetworkSettings.MacAddress}}", cid)
+        assert inspect.stdout.strip() == mac
+        # on the bridge every user shares, nobody else may take it, nor a multicast one
+        again = _run(user, "--mac-address", mac, script="true")
+        assert again.returncode != 0 and "already in use" in again.stderr, again.stderr
+        group = _run(user, "--mac-address", "03:42:0a:0b:0c:0d", script="true")
+        assert group.returncode != 0 and "unicast" in group.stderr, group.stderr
+    finally:
+        user.skiff("rm", "-f", cid)

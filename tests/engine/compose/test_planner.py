@@ -93,13 +93,13 @@ def test_the_hash_changes_with_the_service_but_not_with_its_replicas(tmp_path: P
 
 def test_fields_skiff_cannot_apply_are_named_and_network_mode_is_used(tmp_path: Path) -> None:
     project = _project(tmp_path, "services:\n  web:\n    image: busybox\n"
-                       "    network_mode: host\n    mac_address: 02:42:ac:11:00:09\n"
+                       "    network_mode: host\n    gpus: all\n"
                        "    x-note: hi\n"
                        "    deploy: {placement: {}, resources: {reservations: {}}}\n")
     from engine.compose.planner import ignored_fields
 
     assert ignored_fields(project.services["web"]) == [
-        "mac_address", "deploy.placement", "deploy.resources.reservations"]
+        "gpus", "deploy.placement", "deploy.resources.reservations"]
     config = container_config(project, "web", "sha256:" + "1" * 64)
     assert config.network == "host" and config.network_aliases == []
     assert "default" not in project.networks

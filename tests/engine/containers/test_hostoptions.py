@@ -243,3 +243,26 @@ async def test_a_device_is_the_host_s_node(engine: Engine, tmp_path: os.PathLike
     assert out.split() == ["c", "wrote", "0"], out
     with pytest.raises(InvalidArgument, match="not a device node"):
         await run(engine, "true", devices=[DeviceMapping(str(tmp_path), "/dev/x", "rwm")])
+
+
+@pytest_root
+async def test_a_mac_address_on_the_bridge(engine: Engine) -> None:
+    mac = "02:42:ac:11:fe:01"
+    container = await engine.containers.create(config("sleep", "60", mac_address=mac))
+    try:
+        await engine.containers.start(container.id)
+        found = await engine.containers.inspect(container.id)
+        assert found["NetworkSettings"]["MacAddress"] == mac
+        assert found["Config"]["MacAddress"] == mac
+        code, out = await run(engine, "cat", "/sys/class/net/eth0/address",
+                              mac_address="02:42:ac:11:fe:02")
+        assert code == 0 and out.strip() == "02:42:ac:11:fe:02", out
+        with pytest.raises(InvalidArgument, match="unicast"):
+            await run(engine, "true", mac_address="01:00:5e:00:00:01")
+        from engine.errors import SkiffError
+        with pytest.raises(SkiffError, match="already in use"):
+            await run(engine, "true", mac_address=mac)
+    finally:
+        await engine.containers.remove(container.id, force=True)
+    with pytest.raises(InvalidArgument, match="mac-address and the network mode"):
+        await run(engine, "true", mac_address=mac, network="host")
