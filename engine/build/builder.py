@@ -104,6 +104,12 @@ class Builder:
         self.progress(BuildEvent(kind, step=self.step, total=total, **fields))
 
     async def build(self) -> BuildResult:
+        try:
+            return await self._build()
+        finally:  # RUN containers go while the next steps run: all gone before we end
+            await self.seam.settle()
+
+    async def _build(self) -> BuildResult:
         text, name = self.context.dockerfile(self.options.dockerfile)
         parsed = parse(text, name)
         self.escape = parsed.escape

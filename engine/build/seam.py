@@ -77,6 +77,10 @@ class EngineSeam(Protocol):
         when it changed nothing). The container is removed in every case."""
         ...
 
+    async def settle(self) -> None:
+        """Wait for the removals of the containers ``run`` ran."""
+        ...
+
     async def ensure_volume(self, name: str, labels: dict[str, str]) -> None:
         """A named volume of the user's (a RUN --mount=type=cache), made if missing."""
         ...

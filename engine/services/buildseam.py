@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import tempfile
 from collections.abc import Callable
 from typing import IO, TYPE_CHECKING, Any
@@ -43,6 +42,7 @@ class ServiceSeam:
         self.images = shared.image_store
         self.db = shared.db
         self.root = shared.root
+        self._removals: set[asyncio.Task[None]] = set()
 
     def find_image(self, ref: str) -> Image | None:
         from engine.errors import ImageNotFound
@@ -84,7 +84,8 @@ class ServiceSeam:
                   output: Callable[[str, bytes], None],
                   started: Callable[[str], None] | None = None) -> tuple[int, Layer | None]:
         """Run a container to its end: its exit code and its changes as a layer (None
-        when it changed nothing). The container is removed in every case."""
+        when it changed nothing). The container is removed in every case: while the
+        build goes on, and ``settle`` waits for that."""
         container = await self.containers.create(config)
         try:
             if started is not None:
@@ -105,9 +106,18 @@ class ServiceSeam:
                 return code, None
             return 0, await self.container_layer(container.id)
         finally:
-            with contextlib.suppress(Exception):
-                await asyncio.shield(self.containers.remove(container.id, force=True,
-                                                            volumes=True))
+            removal = asyncio.ensure_future(self._remove(container.id))
+            self._removals.add(removal)
+            removal.add_done_callback(self._removals.discard)
+
+    async def _remove(self, container_id: str) -> None:
+        with contextlib.suppress(Exception):
+            await self.containers.remove(container_id, force=True, volumes=True)
+
+    async def settle(self) -> None:
+        """Wait for the removals ``run`` started (also when the build was cancelled)."""
+        while self._removals:
+            await asyncio.shield(asyncio.gather(*self._removals, return_exceptions=True))
 
     async def ensure_volume(self, name: str, labels: dict[str, str]) -> None:
         """A named volume of the user's (a RUN --mount=type=cache), made if missing."""
@@ -120,8 +130,7 @@ class ServiceSeam:
                                              fds=[tar.fileno()])
             if not entries:
                 return None
-            os.fsync(tar.fileno())
-            return await self.store_layer(tar)
+            return await self.store_layer(tar)  # the helper's writes are in our file
 
     def emit(self, action: str, image_id: str, **attributes: Any) -> None:
         self.shared.emit("image", action, image_id,
