@@ -84,7 +84,6 @@ def test_a_first_run_offers_the_ways_to_a_first_image(
     from app.desktop.images.browser import HUB
     from app.desktop.images.welcome import FIRST_RUN, NO_CONTAINERS
     from tests.app.desktop.conftest import screenshot, wait_for
-    from tests.app.desktop.livewindow import publish
 
     empty = tmp_path / "empty"
     monkeypatch.setenv("SKIFF_ROOT", str(empty))
@@ -150,7 +149,6 @@ def test_a_first_run_offers_the_ways_to_a_first_image(
                      what="the first container's log open"), timeout=60)
         assert window.width() <= 1000
         screenshot(window, "first-container")
-        publish("first-container")
         details.end_beside()
         assert "logs" in details.tab_keys() and not details.beside.isVisible()
         assert details.show_tab("logs") and details.current_tab() == "logs"
