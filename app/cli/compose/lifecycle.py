@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from typing import Any
 
 from app.cli.command import Command, Context
 from app.cli.compose.project import project_of, runner_of
@@ -27,6 +28,27 @@ def _scale(values: list[str]) -> dict[str, int]:
     return scale
 
 
+def _orphans_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--remove-orphans", action="store_true", help="Remove containers for "
+                   "services not defined in the Compose file")
+
+
+def _recreate_flags(p: argparse.ArgumentParser) -> None:
+    """What up and create share: whether existing containers are made again."""
+    p.add_argument("--force-recreate", action="store_true", help="Recreate containers even if "
+                   "their configuration and image haven't changed")
+    p.add_argument("--no-recreate", action="store_true", help="If containers already exist, "
+                   "don't recreate them")
+    _orphans_flag(p)
+
+
+def _up_options(args: argparse.Namespace, **more: Any) -> UpOptions:
+    if args.force_recreate and args.no_recreate:
+        raise UsageError("--force-recreate and --no-recreate are incompatible")
+    return UpOptions(services=args.services, force_recreate=args.force_recreate,
+                     no_recreate=args.no_recreate, remove_orphans=args.remove_orphans, **more)
+
+
 def _b_up(p: argparse.ArgumentParser) -> None:
     p.add_argument("-d", "--detach", action="store_true",
                    help="Detached mode: Run containers in the background")
@@ -40,14 +62,9 @@ def _b_up(p: argparse.ArgumentParser) -> None:
                    help="Maximum duration in seconds to wait for the project to be "
                    "running|healthy")
     p.add_argument("--no-deps", action="store_true", help="Don't start linked services")
-    p.add_argument("--force-recreate", action="store_true", help="Recreate containers even if "
-                   "their configuration and image haven't changed")
-    p.add_argument("--no-recreate", action="store_true", help="If containers already exist, "
-                   "don't recreate them")
+    _recreate_flags(p)
     p.add_argument("--no-start", action="store_true", help="Don't start the services after "
                    "creating them")
-    p.add_argument("--remove-orphans", action="store_true", help="Remove containers for "
-                   "services not defined in the Compose file")
     p.add_argument("--scale", action="append", default=[], metavar="SERVICE=NUM",
                    help="Scale SERVICE to NUM instances")
     p.add_argument("-t", "--timeout", type=int, default=None,
@@ -59,18 +76,14 @@ def _b_up(p: argparse.ArgumentParser) -> None:
 
 async def cmd_up(ctx: Context) -> int:
     args = ctx.args
-    if args.force_recreate and args.no_recreate:
-        raise UsageError("--force-recreate and --no-recreate are incompatible")
+    options = _up_options(args, no_deps=args.no_deps, start=not args.no_start,
+                          wait=args.wait, wait_timeout=args.wait_timeout,
+                          scale=_scale(args.scale))
     runner = runner_of(ctx)
     if args.build:
         from app.cli.compose.building import build_services
 
         await build_services(ctx, runner.project, args.services)
-    options = UpOptions(services=args.services, no_deps=args.no_deps,
-                        force_recreate=args.force_recreate, no_recreate=args.no_recreate,
-                        remove_orphans=args.remove_orphans, start=not args.no_start,
-                        wait=args.wait, wait_timeout=args.wait_timeout,
-                        scale=_scale(args.scale))
     containers = await runner.up(options)
     if args.detach or args.wait or args.no_start:
         return 0
@@ -93,8 +106,7 @@ def _b_down(p: argparse.ArgumentParser) -> None:
                    "attached to containers")
     p.add_argument("-t", "--timeout", type=int, default=None,
                    help="Specify a shutdown timeout in seconds")
-    p.add_argument("--remove-orphans", action="store_true", help="Remove containers for "
-                   "services not defined in the Compose file")
+    _orphans_flag(p)
     p.add_argument("--rmi", default="", choices=("", "local", "all"),
                    help='Remove images used by services. "local" remove only images that '
                    "don't have a custom tag")
@@ -176,20 +188,12 @@ async def cmd_pull(ctx: Context) -> int:
 
 
 def _b_create(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--force-recreate", action="store_true", help="Recreate containers even if "
-                   "their configuration and image haven't changed")
-    p.add_argument("--no-recreate", action="store_true", help="If containers already exist, "
-                   "don't recreate them")
-    p.add_argument("--remove-orphans", action="store_true", help="Remove containers for "
-                   "services not defined in the Compose file")
+    _recreate_flags(p)
     _services(p)
 
 
 async def cmd_create(ctx: Context) -> int:
-    args = ctx.args
-    await runner_of(ctx).up(UpOptions(services=args.services, force_recreate=args.force_recreate,
-                                      no_recreate=args.no_recreate, start=False,
-                                      remove_orphans=args.remove_orphans))
+    await runner_of(ctx).up(_up_options(ctx.args, start=False))
     return 0
 
 

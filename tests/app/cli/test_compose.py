@@ -84,6 +84,14 @@ def test_config_errors_exit_1_with_the_place(tmp_path: Path) -> None:
     assert missing.returncode == 1 and "nope.yaml" in missing.stderr
 
 
+def test_up_and_create_refuse_force_and_no_recreate_together(tmp_path: Path) -> None:
+    (tmp_path / "compose.yaml").write_text("services:\n  web:\n    image: busybox\n")
+    for command in ("up", "create"):
+        done = compose(tmp_path, command, "--force-recreate", "--no-recreate")
+        assert done.returncode != 0
+        assert "--force-recreate and --no-recreate are incompatible" in done.stderr
+
+
 @pytest.mark.root
 def test_each_service_sees_what_its_file_says(busybox_image: str, corpus: Path) -> None:
     up = compose(corpus, "up", "-d", "--wait", env={"GREETING": "bonjour"})
