@@ -29,6 +29,7 @@ from app.desktop.images.model import ImageModel
 from app.desktop.images.welcome import FIRST_RUN, NO_CONTAINERS, PICK, WelcomeView
 from app.desktop.manage import install as install_pages
 from app.desktop.plugins import install as install_plugins
+from app.desktop.projects.controller import install as install_projects
 from app.desktop.utils.prefs import AppSettings
 from app.desktop.widgets.confirm import ask, tell
 from app.desktop.widgets.messagebar import MessageBar
@@ -88,6 +89,7 @@ class MainWindow(QMainWindow):
         self.plugins = install_plugins(self)
         # Images, Volumes, Networks, Disk usage, the network map.
         self.manage = install_pages(self, self.plugins)
+        self.projects = install_projects(self, self.plugins)  # compose projects
         self._restore()
         self._want_selected = settings.selected
         self._listed = False

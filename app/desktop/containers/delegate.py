@@ -1,4 +1,5 @@
-"""Paints a sidebar row: the name, the image under it, and the status badge."""
+"""Paints a sidebar row: the name, the image under it, and the status badge; a compose
+project's header with its disclosure arrow, and its containers indented under it."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from app.desktop.containers.exitreason import row_detail
 from app.desktop.containers.model import ContainerModel
 from app.desktop.utils import theme
 
-__all__ = ["ContainerDelegate", "paint_badge"]
+__all__ = ["INDENT", "PAD", "ContainerDelegate", "paint_badge"]
 
 PAD = 8
+INDENT = 14  # a project's arrow, and its containers' indentation
 
 
 def paint_badge(painter: QPainter, rect: QRect, text: str, kind: str,
@@ -47,6 +49,11 @@ class ContainerDelegate(QStyledItemDelegate):
         style = opt.widget.style() if opt.widget else QApplication.style()
         style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
         rect = option.rect.adjusted(PAD, PAD // 2, -PAD, -PAD // 2)
+        header = bool(index.data(ContainerModel.HeaderRole))
+        if header or index.data(ContainerModel.ProjectRole):
+            rect.setLeft(rect.left() + INDENT)  # members under their header's name
+        if header:
+            self._paint_arrow(painter, option, index)
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
         badge_width = paint_badge(painter, rect, str(index.data(ContainerModel.BadgeTextRole)),
                                   str(index.data(ContainerModel.BadgeKindRole)), option)
@@ -73,6 +80,22 @@ class ContainerDelegate(QStyledItemDelegate):
                                                        str(index.data(ContainerModel.ImageRole)
                                                            or "")),
                                             Qt.TextElideMode.ElideRight, bottom.width()))
+        painter.restore()
+
+    @staticmethod
+    def _paint_arrow(painter: QPainter, option: QStyleOptionViewItem,
+                     index: QModelIndex | QPersistentModelIndex) -> None:
+        model = index.model()
+        collapsed = bool(getattr(model, "is_collapsed", lambda _p: False)(
+            str(index.data(ContainerModel.ProjectRole))))
+        arrow = QRect(option.rect.left() + 2, option.rect.top(), INDENT + PAD - 4,
+                      option.rect.height())
+        painter.save()
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        palette = option.palette
+        painter.setPen(palette.color(palette.ColorRole.HighlightedText if selected
+                                     else palette.ColorRole.Text))
+        painter.drawText(arrow, int(Qt.AlignmentFlag.AlignCenter), "▸" if collapsed else "▾")
         painter.restore()
 
     def sizeHint(self, option: QStyleOptionViewItem,

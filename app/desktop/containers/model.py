@@ -1,13 +1,15 @@
 """The sidebar's rows: the engine's containers plus the ones the app is making.
 
 :class:`ContainerModel` keeps the rows in arrival order and changes them in
-place (so selections survive updates); :class:`ContainerSortModel` sorts them
-running first, then by name, and applies the filter box.
+place (so selections survive updates), with a header row for each compose
+project (containers/projectrows.py); :class:`ContainerSortModel` sorts the
+projects first, each one's containers under its header (hidden while collapsed),
+then the other containers running first and by name, and applies the filter box.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +24,7 @@ from PySide6.QtCore import (
 
 from app.desktop.containers.badges import Badge, container_badge, job_badge, sort_group
 from app.desktop.containers.createjob import CreateJob
+from app.desktop.containers.projectrows import header_key, project_badge, project_of
 from engine import Container, familiar
 
 __all__ = ["ContainerModel", "ContainerSortModel", "Entry"]
@@ -37,11 +40,20 @@ class Entry:
     badge: Badge
     container: Container | None = None
     job: CreateJob | None = None
+    project: str = ""  # the compose project it belongs to, or that a header row stands for
+    header: bool = False
 
 
 def _entry(container: Container) -> Entry:
     return Entry(container.id, container.name, familiar(container.config.image),
-                 container_badge(container.state), container)
+                 container_badge(container.state), container, project=project_of(container))
+
+
+def _header(project: str, members: list[Container]) -> Entry:
+    count = len(members)
+    return Entry(header_key(project), project,
+                 f"compose · {count} container{'s' if count != 1 else ''}",
+                 project_badge(members), project=project, header=True)
 
 
 def _last_probe(entry: Entry) -> str:
@@ -62,6 +74,8 @@ class ContainerModel(QAbstractListModel):
     ContainerRole = Qt.ItemDataRole.UserRole + 5
     JobRole = Qt.ItemDataRole.UserRole + 6
     GroupRole = Qt.ItemDataRole.UserRole + 7
+    ProjectRole = Qt.ItemDataRole.UserRole + 8
+    HeaderRole = Qt.ItemDataRole.UserRole + 9
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -95,6 +109,10 @@ class ContainerModel(QAbstractListModel):
                 self._entries[row] = updated
                 index = self.index(row, 0)
                 self.dataChanged.emit(index, index)
+        self._sync_projects(new)  # headers first: new rows sort under them
+        self._append(new)
+
+    def _append(self, new: list[Entry]) -> None:
         if new:
             first = len(self._entries)
             self.beginInsertRows(QModelIndex(), first, first + len(new) - 1)
@@ -104,6 +122,10 @@ class ContainerModel(QAbstractListModel):
             self.endInsertRows()
 
     def remove(self, key: str) -> None:
+        self._remove_row(key)
+        self._sync_projects()
+
+    def _remove_row(self, key: str) -> None:
         row = self._rows.get(key)
         if row is None:
             return
@@ -111,6 +133,32 @@ class ContainerModel(QAbstractListModel):
         del self._entries[row]
         self._rows = {entry.key: i for i, entry in enumerate(self._entries)}
         self.endRemoveRows()
+
+    def _sync_projects(self, coming: Sequence[Entry] = ()) -> None:
+        """One header row per project that has containers (with those ``coming``), its
+        badge their overall status."""
+        members: dict[str, list[Container]] = {}
+        for entry in [*self._entries, *coming]:
+            if entry.project and entry.container is not None and not entry.header:
+                members.setdefault(entry.project, []).append(entry.container)
+        for entry in [e for e in self._entries if e.header and e.project not in members]:
+            self._remove_row(entry.key)
+        new = []
+        for project, containers in members.items():
+            header = _header(project, containers)
+            row = self._rows.get(header.key)
+            if row is None:
+                new.append(header)
+                continue
+            entry = self._entries[row]
+            if (entry.image, entry.badge) != (header.image, header.badge):
+                self._entries[row] = header
+                self.dataChanged.emit(self.index(row, 0), self.index(row, 0))
+        self._append(new)
+
+    def members(self, project: str) -> list[Container]:
+        return [e.container for e in self._entries
+                if e.project == project and not e.header and e.container is not None]
 
     def add_job(self, job: CreateJob) -> None:
         row = len(self._entries)
@@ -147,7 +195,7 @@ class ContainerModel(QAbstractListModel):
         return list(self._entries)
 
     def names(self) -> set[str]:
-        return {entry.name for entry in self._entries}
+        return {entry.name for entry in self._entries if not entry.header}
 
     def row_of(self, key: str) -> int | None:
         return self._rows.get(key)
@@ -161,8 +209,12 @@ class ContainerModel(QAbstractListModel):
         entry = self._entries[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
             return entry.name
+        if role == Qt.ItemDataRole.AccessibleTextRole and entry.header:
+            return f"Project {entry.name}, {entry.image}, {entry.badge.text}"
         if role == Qt.ItemDataRole.AccessibleTextRole:
             return f"{entry.name}, {entry.image}, {entry.badge.text}"
+        if role == Qt.ItemDataRole.ToolTipRole and entry.header:
+            return f"Compose project {entry.name}\n{entry.image}\n{entry.badge.text}"
         if role == Qt.ItemDataRole.ToolTipRole:
             return f"{entry.name}\n{entry.image}\n{entry.badge.text}" + _last_probe(entry)
         if role == self.KeyRole:
@@ -179,6 +231,10 @@ class ContainerModel(QAbstractListModel):
             return entry.job
         if role == self.GroupRole:
             return sort_group(entry.badge.kind)
+        if role == self.ProjectRole:
+            return entry.project
+        if role == self.HeaderRole:
+            return entry.header
         return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:
@@ -189,38 +245,65 @@ class ContainerModel(QAbstractListModel):
 
 
 class ContainerSortModel(QSortFilterProxyModel):
-    """Running (and being made) first, then by name; the filter matches name or image."""
+    """Compose projects first, by name, each with its containers under its header (hidden
+    while it is collapsed); then the other containers, running (and being made) first, then
+    by name. The filter matches name, image or project."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._needle = ""
+        self._collapsed: set[str] = set()
         self.setDynamicSortFilter(True)
         self.sort(0)
 
-    def set_filter_text(self, text: str) -> None:
+    def _refilter(self, change: Callable[[], None]) -> None:
         if hasattr(self, "beginFilterChange"):  # Qt 6.10+: invalidateFilter is deprecated
             self.beginFilterChange()
-            self._needle = text.strip().casefold()
+            change()
             self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
         else:
-            self._needle = text.strip().casefold()
+            change()
             self.invalidateFilter()
 
+    def set_filter_text(self, text: str) -> None:
+        self._refilter(lambda: setattr(self, "_needle", text.strip().casefold()))
+
+    def is_collapsed(self, project: str) -> bool:
+        return project in self._collapsed
+
+    def set_collapsed(self, project: str, collapsed: bool) -> None:
+        if collapsed != self.is_collapsed(project):
+            self._refilter(lambda: (self._collapsed.add if collapsed
+                                    else self._collapsed.discard)(project))
+
     def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
-        if not self._needle:
-            return True
         model = self.sourceModel()
         index = model.index(source_row, 0, source_parent)
+        project = str(model.data(index, ContainerModel.ProjectRole) or "")
+        header = bool(model.data(index, ContainerModel.HeaderRole))
+        if project and not header and project in self._collapsed:
+            return False
+        if not self._needle:
+            return True
+        if header and isinstance(model, ContainerModel):
+            return self._needle in project.casefold() or any(
+                self._needle in f"{c.name} {familiar(c.config.image)}".casefold()
+                for c in model.members(project))
         name = str(model.data(index, Qt.ItemDataRole.DisplayRole) or "")
         image = str(model.data(index, ContainerModel.ImageRole) or "")
-        return self._needle in name.casefold() or self._needle in image.casefold()
+        return any(self._needle in text.casefold() for text in (name, image, project))
 
     def lessThan(self, left: Index, right: Index) -> bool:
         model = self.sourceModel()
 
-        def key(index: Index) -> tuple[int, str, str]:
+        def key(index: Index) -> tuple[int, str, int, int, str, str]:
             name = str(model.data(index, Qt.ItemDataRole.DisplayRole) or "")
-            return (int(model.data(index, ContainerModel.GroupRole) or 0), name.casefold(),
-                    name)
+            group = int(model.data(index, ContainerModel.GroupRole) or 0)
+            project = str(model.data(index, ContainerModel.ProjectRole) or "")
+            if not project:  # after the projects
+                return (1, "", 0, group, name.casefold(), name)
+            if model.data(index, ContainerModel.HeaderRole):
+                return (0, project.casefold(), 0, 0, "", project)
+            return (0, project.casefold(), 1, group, name.casefold(), name)
 
         return key(left) < key(right)

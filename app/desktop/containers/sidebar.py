@@ -1,9 +1,10 @@
-"""The list of containers on the left: filter box, "+ New", rows with status badges."""
+"""The list of containers on the left: filter box, "+ New", rows with status badges, and
+compose projects as collapsible groups (the arrow, a double click, or Left and Right)."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QObject, QPoint, Qt, Signal
-from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
+from PySide6.QtGui import QAction, QKeyEvent, QKeySequence, QMouseEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -16,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.desktop.containers.delegate import ContainerDelegate
+from app.desktop.containers.delegate import INDENT, PAD, ContainerDelegate
 from app.desktop.containers.model import ContainerModel, ContainerSortModel
 
 __all__ = ["Sidebar"]
@@ -72,6 +73,8 @@ class Sidebar(QWidget):
 
         # Delete removes the selected container, but only while the list has focus.
         self.view.installEventFilter(self)
+        self.view.viewport().installEventFilter(self)  # a click on a project's arrow
+        self.view.doubleClicked.connect(self._on_view_double_clicked)
 
         top = QHBoxLayout()
         top.addWidget(title, 1)
@@ -83,6 +86,7 @@ class Sidebar(QWidget):
         layout.addWidget(self.view, 1)
         layout.addWidget(self.empty, 1)
         self._context_actions: list[QAction] = []
+        self._project_actions: list[QAction] = []
         self._update_empty()
         self.model.rowsInserted.connect(self._update_empty)
         self.model.rowsRemoved.connect(self._update_empty)
@@ -90,10 +94,41 @@ class Sidebar(QWidget):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.view and event.type() == QEvent.Type.KeyPress and \
-                isinstance(event, QKeyEvent) and event.matches(QKeySequence.StandardKey.Delete):
-            self.remove_requested.emit()
-            return True
+                isinstance(event, QKeyEvent):
+            if event.matches(QKeySequence.StandardKey.Delete):
+                self.remove_requested.emit()
+                return True
+            project = self._header_project(self.view.currentIndex())
+            if project and event.key() in (Qt.Key.Key_Left, Qt.Key.Key_Right):
+                self.set_collapsed(project, event.key() == Qt.Key.Key_Left)
+                return True
+        if watched is self.view.viewport() and isinstance(event, QMouseEvent) and \
+                event.type() == QEvent.Type.MouseButtonPress:
+            index = self.view.indexAt(event.position().toPoint())
+            project = self._header_project(index)
+            if project and event.position().x() - self.view.visualRect(index).left() \
+                    < INDENT + PAD:
+                self.set_collapsed(project, not self.proxy.is_collapsed(project))
         return super().eventFilter(watched, event)
+
+    @staticmethod
+    def _header_project(index: QModelIndex) -> str:
+        if not index.isValid() or not index.data(ContainerModel.HeaderRole):
+            return ""
+        return str(index.data(ContainerModel.ProjectRole) or "")
+
+    def set_collapsed(self, project: str, collapsed: bool) -> None:
+        """Hide (or show) a project's containers under its header row."""
+        self.proxy.set_collapsed(project, collapsed)
+
+    def set_project_actions(self, actions: list[QAction]) -> None:
+        """What a project's header row offers in its context menu."""
+        self._project_actions = actions
+
+    def _on_view_double_clicked(self, index: QModelIndex) -> None:
+        project = self._header_project(index)
+        if project:
+            self.set_collapsed(project, not self.proxy.is_collapsed(project))
 
     def set_context_actions(self, actions: list[QAction]) -> None:
         self._context_actions = actions
@@ -133,12 +168,14 @@ class Sidebar(QWidget):
 
     def _on_view_context_menu(self, pos: QPoint) -> None:
         index = self.view.indexAt(pos)
-        if not index.isValid() or index.data(ContainerModel.ContainerRole) is None:
+        header = bool(self._header_project(index))
+        if not index.isValid() or (index.data(ContainerModel.ContainerRole) is None
+                                   and not header):
             return
         self.view.setCurrentIndex(index)
         menu = QMenu(self)
-        menu.setAccessibleName("Container actions")
-        for action in self._context_actions:
+        menu.setAccessibleName("Project actions" if header else "Container actions")
+        for action in self._project_actions if header else self._context_actions:
             if action.isVisible():
                 menu.addAction(action)
         menu.popup(self.view.viewport().mapToGlobal(pos))
