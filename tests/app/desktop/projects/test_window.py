@@ -121,6 +121,8 @@ def test_open_up_logs_stop_and_down(window: MainWindow, run: Callable[..., Any],
         await wait_for(lambda: model.entry(header_key("shop")) is None
                        and not model.members("shop"), model.rowsRemoved, timeout=60,
                        what="the project's containers gone")
+        await wait_for(lambda: "Volume shop_data  Removed" in page.progress.toPlainText(),
+                       page.progress.textChanged, timeout=60, what="its volume removed")
         assert "shop_data" not in await _volumes()
         assert all(e.key != header_key("shop") for e in model.entries())
         assert ContainerModel.HeaderRole  # the row kind the sidebar paints as a group
