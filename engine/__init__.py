@@ -69,6 +69,7 @@ if TYPE_CHECKING:
         format_mount,
         is_anonymous,
         parse_mount,
+        parse_tmpfs,
         parse_volume,
         volume_mount,
     )

@@ -22,6 +22,7 @@ from app.api.backend import (
     Resources,
     RestartPolicy,
     Ulimit,
+    parse_tmpfs,
     parse_volume,
     port_binding,
     signal_name,
@@ -130,6 +131,14 @@ def _bind(text: str) -> MountSpec:
         raise ApiError(400, str(exc)) from None
 
 
+def _tmpfs(text: str) -> MountSpec:
+    """``HostConfig.Tmpfs``: docker's ``--tmpfs`` options, read by the engine's rule."""
+    try:
+        return parse_tmpfs(text)
+    except InvalidArgument as exc:
+        raise ApiError(400, str(exc)) from None
+
+
 def _mount(spec: Any) -> MountSpec:
     if not isinstance(spec, dict):
         raise ApiError(400, "invalid HostConfig.Mounts entry: expected an object")
@@ -147,14 +156,27 @@ def _mount(spec: Any) -> MountSpec:
     driver = ((spec.get("VolumeOptions") or {}).get("DriverConfig") or {}).get("Name")
     if driver not in (None, "", "local"):
         raise _refuse(f"volume driver {driver!r}", "volumes are local")
+    tmpfs = spec.get("TmpfsOptions") or {}
+    if not isinstance(tmpfs, dict):
+        raise ApiError(400, "invalid TmpfsOptions: expected an object")
+    size, mode = tmpfs.get("SizeBytes") or 0, tmpfs.get("Mode") or 0
+    if not isinstance(size, int) or size < 0 or not isinstance(mode, int) or \
+            not 0 <= mode <= 0o7777:
+        raise ApiError(400, "invalid TmpfsOptions: SizeBytes and Mode are numbers")
+    if kind != "tmpfs" and tmpfs:
+        raise ApiError(400, "invalid mount config: TmpfsOptions are for tmpfs mounts")
     return MountSpec(kind, target, source if kind != "tmpfs" else "",
-                     bool(spec.get("ReadOnly")))
+                     bool(spec.get("ReadOnly")), tmpfs_size=size, tmpfs_mode=mode)
 
 
 def _mounts(config: dict[str, Any], host: dict[str, Any]) -> list[MountSpec]:
     mounts = [_bind(text) for text in host.get("Binds") or []]
     mounts += [_mount(spec) for spec in host.get("Mounts") or []]
-    mounts += [MountSpec("tmpfs", target, "") for target in (host.get("Tmpfs") or {})]
+    tmpfs = host.get("Tmpfs") or {}
+    if not isinstance(tmpfs, dict):
+        raise ApiError(400, "invalid HostConfig.Tmpfs: expected an object")
+    mounts += [_tmpfs(f"{target}:{options}" if options else str(target))
+               for target, options in tmpfs.items()]
     taken = {m.target for m in mounts}
     # Config.Volumes: anonymous volumes, unless something else is mounted there
     mounts += [MountSpec("volume", target, "") for target in (config.get("Volumes") or {})

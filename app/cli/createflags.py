@@ -25,6 +25,7 @@ from app.cli.options import (
     parse_restart,
     parse_security_opts,
     parse_signal,
+    parse_tmpfs,
     parse_userns,
     parse_volume,
 )
@@ -65,6 +66,8 @@ def add_create_flags(p: argparse.ArgumentParser, run: bool) -> None:
     p.add_argument("-v", "--volume", action="append", default=[], help="Bind mount a volume")
     p.add_argument("--mount", action="append", default=[],
                    help="Attach a filesystem mount to the container")
+    p.add_argument("--tmpfs", action="append", default=[], metavar="PATH[:OPTIONS]",
+                   help="Mount a tmpfs directory")
     p.add_argument("--network", "--net", default="", help="Connect a container to a network")
     p.add_argument("--network-alias", "--net-alias", action="append", default=[],
                    help="Add network-scoped alias for the container")
@@ -118,7 +121,8 @@ def build_config(args: argparse.Namespace, image_id: str, environ: dict[str, str
     memory = parse_memory(args.memory) if args.memory is not None else None
     pids = _int_flag(args.pids_limit, "--pids-limit")
     ports = [binding for text in args.publish for binding in parse_publish(text)]
-    mounts = [parse_volume(v) for v in args.volume] + [parse_mount(m) for m in args.mount]
+    mounts = [parse_volume(v) for v in args.volume] + [parse_mount(m) for m in args.mount] \
+        + [parse_tmpfs(t) for t in args.tmpfs]
     entrypoint: list[str] | None = None
     if args.entrypoint is not None:
         entrypoint = [args.entrypoint] if args.entrypoint else []

@@ -38,6 +38,7 @@ __all__ = [
     "parse_security_opts",
     "parse_signal",
     "parse_time",
+    "parse_tmpfs",
     "parse_userns",
     "parse_volume",
 ]
@@ -98,6 +99,11 @@ def parse_volume(text: str) -> MountSpec:
 def parse_mount(text: str) -> MountSpec:
     """``--mount``: the engine's rule (engine.containers.mountspec)."""
     return _usage(engine.parse_mount, text)
+
+
+def parse_tmpfs(text: str) -> MountSpec:
+    """``--tmpfs PATH[:OPTIONS]``: the engine's rule (engine.containers.mountspec)."""
+    return _usage(engine.parse_tmpfs, text)
 
 
 def _usage(parse: Callable[[str], T], text: str) -> T:

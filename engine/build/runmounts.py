@@ -52,7 +52,7 @@ def run_mounts(ins: Instruction, context: BuildContext, workdir: str) -> list[Ru
             name = "buildcache-" + hashlib.sha256(key.encode()).hexdigest()[:24]
             found.append(RunMount(MountSpec("volume", target, name), name))
         elif kind == "tmpfs":
-            found.append(RunMount(MountSpec("tmpfs", target)))
+            found.append(RunMount(MountSpec("tmpfs", target, tmpfs_exec=True)))  # as BuildKit
         elif kind == "bind":
             if fields.get("from"):
                 raise ins.error(f"--mount {line}: binds of another stage or image (from=) "

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.compose.durations import parse_size
 from engine.compose.gojson import compose_hash
 from engine.compose.loader import Project
 from engine.containers.config import (
@@ -23,6 +24,7 @@ from engine.containers.config import (
     Ulimit,
 )
 from engine.containers.health import Healthcheck
+from engine.containers.mountspec import parse_tmpfs
 from engine.errors import InvalidArgument
 
 __all__ = ["LABEL", "config_hash", "container_config", "container_name", "ignored_fields",
@@ -215,10 +217,15 @@ def container_config(project: Project, service: str, image_id: str,
             source = project.volumes[source]["name"]
         if volume["type"] not in ("volume", "bind", "tmpfs"):
             raise InvalidArgument(f"{where}.volumes: type {volume['type']} is not supported")
+        tmpfs = volume.get("tmpfs") or {}
+        size = tmpfs.get("size")
         mounts.append(MountSpec(volume["type"], str(volume["target"]), source,
-                                bool(volume.get("read_only"))))
-    for target in spec.get("tmpfs") or []:
-        mounts.append(MountSpec("tmpfs", str(target).split(":")[0]))
+                                bool(volume.get("read_only")),
+                                tmpfs_size=parse_size(size, f"{where}.volumes.tmpfs.size")
+                                if size not in (None, "", 0) else 0,
+                                tmpfs_mode=int(tmpfs.get("mode") or 0)))
+    for text in spec.get("tmpfs") or []:
+        mounts.append(parse_tmpfs(str(text)))
     networks = spec.get("networks") or {"default": None}
     first = next(iter(networks))
     aliases = [service, *((networks[first] or {}).get("aliases") or [])]

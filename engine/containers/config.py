@@ -92,6 +92,10 @@ class MountSpec:
     target: str
     source: str = ""  # host path (bind) or volume name (volume)
     read_only: bool = False
+    # a tmpfs's options (docker's --tmpfs PATH:size=64m,mode=1777,exec): 0 is the default
+    tmpfs_size: int = 0  # bytes; 0: the kernel's (half the memory, charged to the container)
+    tmpfs_mode: int = 0  # 0: 1777
+    tmpfs_exec: bool = False  # docker's default is noexec
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import signal
 from typing import Any
 
-from engine.containers.config import ContainerConfig
+from engine.containers.config import ContainerConfig, MountSpec
 from engine.containers.health import probe_request
 from engine.containers.hostopts import normalize_capabilities
 from engine.containers.imageconfig import merge_config
@@ -109,8 +109,7 @@ def container_inspect(container: Container, image: Image | None, *, args: list[s
             "UsernsMode": "remap" if userns else config.userns,
             "IDMappings": {"UidMap": userns.get("uid_map"), "GidMap": userns.get("gid_map")}
             if userns else None,
-            "Mounts": [{"Type": m.type, "Source": m.source, "Target": m.target,
-                        "ReadOnly": m.read_only} for m in config.mounts] or None,
+            "Mounts": [_host_mount(m) for m in config.mounts] or None,
             "MaskedPaths": [
                 "/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys",
                 "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
@@ -170,3 +169,14 @@ def signal_name(number: int) -> str:
 
 
 __all__ += ["signal_name"]
+
+
+def _host_mount(mount: MountSpec) -> dict[str, Any]:
+    """HostConfig.Mounts's entry, with docker's TmpfsOptions where a tmpfs has some."""
+    entry: dict[str, Any] = {"Type": mount.type, "Source": mount.source,
+                             "Target": mount.target, "ReadOnly": mount.read_only}
+    options = {**({"SizeBytes": mount.tmpfs_size} if mount.tmpfs_size else {}),
+               **({"Mode": mount.tmpfs_mode} if mount.tmpfs_mode else {})}
+    if options:
+        entry["TmpfsOptions"] = options
+    return entry

@@ -12,9 +12,10 @@ from __future__ import annotations
 from engine.containers.config import MountSpec
 from engine.errors import InvalidArgument
 from engine.names import check_volume_name
+from engine.units import parse_ram
 
-__all__ = ["MOUNT_TYPES", "format_mount", "is_anonymous", "parse_mount", "parse_volume",
-           "volume_mount"]
+__all__ = ["MOUNT_TYPES", "format_mount", "is_anonymous", "parse_mount", "parse_tmpfs",
+           "parse_volume", "volume_mount"]
 
 MOUNT_TYPES = ("bind", "volume", "tmpfs")
 # docker's other -v options: SELinux labels, propagation, nocopy; Skiff has one behaviour each
@@ -65,6 +66,56 @@ def parse_volume(text: str) -> MountSpec:
         raise InvalidArgument(f"invalid volume specification: '{text}': {exc}") from None
 
 
+def parse_tmpfs(text: str) -> MountSpec:
+    """``--tmpfs /run[:rw,size=64m,mode=1777,exec]`` (HostConfig.Tmpfs's ``path: options``).
+
+    Like docker's, the mount is nosuid, nodev and noexec unless ``exec`` is asked;
+    ``suid`` and ``dev`` are refused: a container may not make either."""
+    target, _, options = text.partition(":")
+    if not target.startswith("/"):
+        raise InvalidArgument(f"invalid tmpfs mount '{text}': the path must be absolute")
+    size = mode = 0
+    read_only = run = False
+    for option in filter(None, options.split(",")):
+        key, eq, value = option.partition("=")
+        if key == "size" and eq:
+            size = _tmpfs_size(value, text)
+        elif key == "mode" and eq:
+            mode = _tmpfs_mode(value, text)
+        elif option in ("ro", "rw"):
+            read_only = option == "ro"
+        elif option in ("exec", "noexec"):
+            run = option == "exec"
+        elif option in ("nosuid", "nodev", "relatime", "noatime", "strictatime", "atime"):
+            continue  # nosuid and nodev always; the time options change nothing a user sees
+        else:
+            raise InvalidArgument(f"invalid tmpfs option {option!r} in '{text}': use ro, rw, "
+                                  "size, mode, exec or noexec")
+    return MountSpec("tmpfs", target, "", read_only, tmpfs_size=size, tmpfs_mode=mode,
+                     tmpfs_exec=run)
+
+
+def _tmpfs_size(value: str, original: str) -> int:
+    try:
+        size = parse_ram(value)
+    except InvalidArgument as exc:
+        raise InvalidArgument(f"invalid tmpfs size in '{original}': {exc}") from None
+    if size <= 0:
+        raise InvalidArgument(f"invalid tmpfs size in '{original}': it must be above 0")
+    return size
+
+
+def _tmpfs_mode(value: str, original: str) -> int:
+    try:
+        mode = int(value, 8)
+    except ValueError:
+        mode = -1
+    if not 0 <= mode <= 0o7777:
+        raise InvalidArgument(f"invalid tmpfs mode '{value}' in '{original}': use octal "
+                              "permission bits, such as 1777")
+    return mode
+
+
 def _bool_value(key: str, value: str, original: str) -> bool:
     lowered = value.lower()
     if lowered in ("", "1", "true"):
@@ -79,6 +130,7 @@ def parse_mount(text: str) -> MountSpec:
     kind = "volume"
     source = target = ""
     read_only = False
+    size = mode = 0
     for field in text.split(","):
         key, eq, value = field.partition("=")
         key = key.strip().lower()
@@ -90,6 +142,10 @@ def parse_mount(text: str) -> MountSpec:
             target = value
         elif key in ("readonly", "ro"):
             read_only = _bool_value(key, value if eq else "", text)
+        elif key == "tmpfs-size":
+            size = _tmpfs_size(value, text)
+        elif key == "tmpfs-mode":
+            mode = _tmpfs_mode(value, text)
         elif key in ("bind-propagation", "consistency", "volume-nocopy"):
             continue  # accepted for compatibility; Skiff has one behaviour for each
         else:
@@ -111,9 +167,12 @@ def parse_mount(text: str) -> MountSpec:
                                   "absolute path")
     if kind == "tmpfs" and source:
         raise InvalidArgument(f"invalid --mount {text!r}: tmpfs mounts take no source")
+    if kind != "tmpfs" and (size or mode):
+        raise InvalidArgument(f"invalid --mount {text!r}: tmpfs-size and tmpfs-mode are for "
+                              "tmpfs mounts")
     if kind == "volume" and source:
         check_volume_name(source)
-    return MountSpec(kind, target, source, read_only)
+    return MountSpec(kind, target, source, read_only, tmpfs_size=size, tmpfs_mode=mode)
 
 
 def is_anonymous(mount: MountSpec) -> bool:
@@ -126,8 +185,11 @@ def format_mount(mount: MountSpec) -> list[str]:
     """The flag and value that read back as ``mount``: ``-v SRC:DST[:ro]`` or ``--mount ...``."""
     suffix = ":ro" if mount.read_only else ""
     if mount.type == "tmpfs":
-        return ["--mount", f"type=tmpfs,target={mount.target}" + (",readonly" if
-                                                                  mount.read_only else "")]
+        options = [*(["ro"] if mount.read_only else []),
+                   *([f"size={mount.tmpfs_size}"] if mount.tmpfs_size else []),
+                   *([f"mode={mount.tmpfs_mode:o}"] if mount.tmpfs_mode else []),
+                   *(["exec"] if mount.tmpfs_exec else [])]
+        return ["--tmpfs", mount.target + (":" + ",".join(options) if options else "")]
     if is_anonymous(mount):
         return ["-v", mount.target + suffix]
     return ["-v", f"{mount.source}:{mount.target}{suffix}"]

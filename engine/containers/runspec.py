@@ -72,7 +72,9 @@ def container_spec(container_id: str, config: ContainerConfig, image: Image,
         raise InvalidArgument(f"the working directory '{working_dir}' is invalid: it needs to "
                               "be an absolute path")
     stop_signal = parse_signal(merged.stop_signal or "SIGTERM")
-    binds = [MountSpec(type=m.type, source=m.source, target=m.target, read_only=m.read_only)
+    binds = [MountSpec(type=m.type, source=m.source, target=m.target, read_only=m.read_only,
+                       tmpfs_size=m.tmpfs_size or None, tmpfs_mode=m.tmpfs_mode or None,
+                       tmpfs_exec=m.tmpfs_exec or None)
              for m in config.mounts]
     res = config.resources
     log_max_size, log_max_files = _log_limits(config)

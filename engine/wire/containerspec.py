@@ -89,6 +89,10 @@ class MountSpec:
         re.compile(rf"^(/[^\x00]{{0,4095}}|{NAME_CHARS}{{0,{NAME_MAX - 1}}})?$")))
     target: str = _given(str_field(ABSOLUTE_PATH))
     read_only: bool = _given(Field("bool"))
+    # a tmpfs's options: bytes, permission bits, exec allowed (docker's default: noexec)
+    tmpfs_size: int | None = _optional(int_field(1, 1 << 50, required=False))
+    tmpfs_mode: int | None = _optional(int_field(0, 0o7777, required=False))
+    tmpfs_exec: bool | None = _optional(Field("bool", required=False))
 
     @property
     def kind(self) -> str:

@@ -67,7 +67,11 @@ class Binds(ContainerBase):
         opens it as the user at every start (engine/helper/sources.py). A new volume
         belongs to ``owner``, the container's root."""
         if bind.kind == "tmpfs":
-            return Bind("tmpfs", "", bind.target, bind.read_only)
+            options = [f"size={bind.tmpfs_size}"] if bind.tmpfs_size else []
+            if bind.tmpfs_mode is not None:
+                options.append(f"mode={bind.tmpfs_mode:o}")
+            return Bind("tmpfs", "", bind.target, bind.read_only, tmpfs=",".join(options),
+                        tmpfs_exec=bool(bind.tmpfs_exec))
         if bind.kind == "volume":
             if not bind.source or bind.source.startswith("/"):
                 raise InvalidArgument(f"invalid volume name {bind.source!r}")

@@ -81,6 +81,8 @@ class BindMount:
     kind: str = "dir"  # dir | file | tmpfs
     read_only: bool = False  # a tmpfs's; a tree carries its own flags
     fill_from: int = -1  # copy-up into this volume directory when it is empty
+    tmpfs: str = ""  # a tmpfs's size= and mode= options (mode 1777 unless given)
+    tmpfs_exec: bool = False
 
 
 def bind_attributes(*, read_only: bool, owner_uid: int, device_mode: str) -> int:
@@ -128,7 +130,8 @@ def prepare_binds(binds: list[Bind], sources: list[int], files: list[tuple[int, 
     try:
         for bind in binds:
             if bind.type == "tmpfs":
-                result.append(BindMount(bind.target, kind="tmpfs", read_only=bind.read_only))
+                result.append(BindMount(bind.target, kind="tmpfs", read_only=bind.read_only,
+                                        tmpfs=bind.tmpfs, tmpfs_exec=bind.tmpfs_exec))
                 continue
             fd = next(pending, -1)
             if fd < 0:
@@ -205,10 +208,13 @@ def plan_rootfs(*, rootfs: str, lowerdirs: list[str], upperdir: str, workdir: st
                                nosuid_nodev_noexec | sc.MS_RDONLY))
         steps.extend(cgroupfs)
     for bind in binds:
-        if bind.kind == "tmpfs":
-            flags = sc.MS_NOSUID | sc.MS_NODEV | (sc.MS_RDONLY if bind.read_only else 0)
+        if bind.kind == "tmpfs":  # as docker's: nosuid, nodev, noexec unless asked
+            flags = sc.MS_NOSUID | sc.MS_NODEV | (sc.MS_RDONLY if bind.read_only else 0) \
+                | (0 if bind.tmpfs_exec else sc.MS_NOEXEC)
+            options = bind.tmpfs if "mode=" in bind.tmpfs else ",".join(
+                filter(None, ["mode=1777", bind.tmpfs]))
             steps.append(MountStep("tmpfs", _inside(rootfs, bind.target), "tmpfs", flags,
-                                   "mode=1777"))
+                                   options + ids))
             continue
         steps.append(MountStep(None, _inside(rootfs, bind.target), None, kind=bind.kind,
                                tree=bind.tree, fill_from=bind.fill_from))

@@ -34,6 +34,8 @@ class Bind:
     target: str
     read_only: bool = False
     permissions: str = ""  # a device's cgroup permissions: "rwm" (r, w, m)
+    tmpfs: str = ""  # a tmpfs's mount options beyond Skiff's own: "size=N,mode=NNNN"
+    tmpfs_exec: bool = False
 
     @property
     def copy_up(self) -> bool:

@@ -19,7 +19,8 @@ def test_what_docker_run_sends_is_read_whole() -> None:
         "StopTimeout": 3, "Volumes": {"/anon": {}, "/bound": {}},
         "HostConfig": {
             "Binds": ["/host:/bound:ro", "named:/named"],
-            "Mounts": [{"Type": "tmpfs", "Target": "/scratch"},
+            "Mounts": [{"Type": "tmpfs", "Target": "/scratch",
+                        "TmpfsOptions": {"SizeBytes": 1 << 20, "Mode": 0o700}},
                        {"Type": "volume", "Source": "v2", "Target": "/v2", "ReadOnly": True}],
             "Tmpfs": {"/run": "size=1m"},
             "PortBindings": {"80/tcp": [{"HostIp": "127.0.0.1", "HostPort": "8080"}],
@@ -38,8 +39,9 @@ def test_what_docker_run_sends_is_read_whole() -> None:
     assert (config.stop_signal, config.stop_timeout) == ("SIGUSR1", 3)
     assert config.mounts == [
         MountSpec("bind", "/bound", "/host", True), MountSpec("volume", "/named", "named"),
-        MountSpec("tmpfs", "/scratch"), MountSpec("volume", "/v2", "v2", True),
-        MountSpec("tmpfs", "/run"), MountSpec("volume", "/anon")]
+        MountSpec("tmpfs", "/scratch", tmpfs_size=1 << 20, tmpfs_mode=0o700),
+        MountSpec("volume", "/v2", "v2", True),
+        MountSpec("tmpfs", "/run", tmpfs_size=1 << 20), MountSpec("volume", "/anon")]
     assert config.ports == [PortBinding(80, "tcp", "127.0.0.1", 8080), PortBinding(53, "udp")]
     assert config.publish_all
     assert config.resources.memory == 64 << 20

@@ -581,6 +581,21 @@ def test_rmi_refused_while_used(skiff: Skiff) -> None:
 
 # -- volumes ------------------------------------------------------------------------------
 
+def test_tmpfs_mounts_as_docker_makes_them(skiff: Skiff) -> None:
+    shown = skiff("run", "--rm", "--tmpfs", "/t", "--tmpfs", "/x:size=1m,mode=700,exec",
+                  "--mount", "type=tmpfs,dst=/m,tmpfs-size=16k", "busybox", "sh", "-c",
+                  "grep -E ' /(t|x|m) ' /proc/mounts; stat -c %a /x")
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    options = {line.split()[1]: set(line.split()[3].split(",")) for line in lines[:-1]}
+    assert {"nosuid", "nodev", "noexec"} <= options["/t"]
+    assert {"nosuid", "nodev", "size=1024k", "mode=700"} <= options["/x"]
+    assert "noexec" not in options["/x"]
+    assert "size=16k" in options["/m"] and lines[-1] == "700"
+    bad = skiff("run", "--rm", "--tmpfs", "/t:suid", "busybox", "true")
+    assert bad.returncode == 125 and "invalid tmpfs option 'suid'" in bad.stderr
+
+
 def test_volumes(skiff: Skiff) -> None:
     assert skiff("volume", "create", "-l", "team=boats", "cli-vol").stdout == "cli-vol\n"
     try:

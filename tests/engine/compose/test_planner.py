@@ -18,7 +18,7 @@ services:
     labels: {team: blue}
     ports: ["8080:80"]
     volumes: [data:/data, ./conf:/conf:ro]
-    tmpfs: [/run]
+    tmpfs: [/run, "/cache:size=1m,exec"]
     mem_limit: 64m
     cpus: 0.5
     pids_limit: 20
@@ -62,7 +62,8 @@ def test_a_service_becomes_the_container_compose_makes(tmp_path: Path) -> None:
     assert config.cmd == ["sleep", "600"] and config.env == ["A=1"]
     assert [(m.type, m.source, m.target, m.read_only) for m in config.mounts] == [
         ("volume", "shop_data", "/data", False), ("bind", str(tmp_path / "conf"), "/conf", True),
-        ("tmpfs", "", "/run", False)]
+        ("tmpfs", "", "/run", False), ("tmpfs", "", "/cache", False)]
+    assert (config.mounts[-1].tmpfs_size, config.mounts[-1].tmpfs_exec) == (1 << 20, True)
     assert [(p.container_port, p.host_port) for p in config.ports] == [(80, 8080)]
     assert config.resources.memory == 64 << 20 and config.resources.nano_cpus == 500_000_000
     assert config.resources.pids_limit == 20

@@ -13,6 +13,7 @@ from engine.containers.mountspec import (
     format_mount,
     is_anonymous,
     parse_mount,
+    parse_tmpfs,
     parse_volume,
     volume_mount,
 )
@@ -125,10 +126,43 @@ def test_an_empty_source_means_an_anonymous_volume_in_every_client() -> None:
     MountSpec("bind", "/c", "/h", True), MountSpec("volume", "/c", "vol"),
     MountSpec("volume", "/c", "", True), MountSpec("tmpfs", "/run"),
     MountSpec("tmpfs", "/run", "", True),
+    MountSpec("tmpfs", "/run", "", True, tmpfs_size=64 << 20, tmpfs_mode=0o700, tmpfs_exec=True),
 ])
 def test_mounts_written_as_flags_read_back(mount: MountSpec) -> None:
     flag, value = format_mount(mount)
-    assert (parse_volume(value) if flag == "-v" else parse_mount(value)) == mount
+    read = {"-v": parse_volume, "--mount": parse_mount, "--tmpfs": parse_tmpfs}[flag]
+    assert read(value) == mount
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("/run", MountSpec("tmpfs", "/run")),
+    ("/run:rw,noexec,nosuid,size=65536k", MountSpec("tmpfs", "/run", tmpfs_size=64 << 20)),
+    ("/t:ro,mode=700,exec,size=1g", MountSpec("tmpfs", "/t", "", True, tmpfs_size=1 << 30,
+                                              tmpfs_mode=0o700, tmpfs_exec=True)),
+])
+def test_tmpfs_options_as_docker_takes_them(text: str, expected: MountSpec) -> None:
+    assert parse_tmpfs(text) == expected
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("run", "the path must be absolute"),
+    ("/t:suid", "invalid tmpfs option 'suid'"),
+    ("/t:dev", "invalid tmpfs option 'dev'"),
+    ("/t:size=lots", "invalid tmpfs size"),
+    ("/t:size=0", "it must be above 0"),
+    ("/t:mode=888", "invalid tmpfs mode '888'"),
+    ("/t:uid=5", "invalid tmpfs option 'uid=5'"),
+])
+def test_bad_tmpfs_options_are_refused(text: str, message: str) -> None:
+    with pytest.raises(InvalidArgument, match=message):
+        parse_tmpfs(text)
+
+
+def test_mount_takes_docker_s_tmpfs_fields() -> None:
+    assert parse_mount("type=tmpfs,dst=/t,tmpfs-size=16k,tmpfs-mode=1770") == \
+        MountSpec("tmpfs", "/t", tmpfs_size=16 << 10, tmpfs_mode=0o1770)
+    with pytest.raises(InvalidArgument, match="are for tmpfs mounts"):
+        parse_mount("type=volume,dst=/t,tmpfs-size=16k")
 
 
 def test_the_shown_command_line_reads_back() -> None:

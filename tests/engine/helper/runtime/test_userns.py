@@ -247,6 +247,14 @@ def test_a_non_root_container_user_has_no_capabilities(user: UserContainers) -> 
     assert lines[2].split() == ["CapEff:", "0000000000000000"]
 
 
+def test_a_user_s_tmpfs_belongs_to_container_root(user: UserContainers) -> None:
+    tmpfs = {"type": "tmpfs", "source": "", "target": "/t", "read_only": False,
+             "tmpfs_mode": 0o700, "tmpfs_size": 1 << 20}
+    code, out = user.run("sh", "-c", "stat -c '%u %a' /t && touch /t/f && echo written",
+                         binds=[tmpfs])
+    assert (code, out) == (0, "0 700\nwritten\n")
+
+
 def test_a_user_s_container_reads_its_own_cgroups_and_cannot_write_them(
         user: UserContainers) -> None:
     code, out = user.run("sh", "-c", SHOW)
