@@ -72,7 +72,7 @@ class Exec(ContainerBase):
             "cwd": cwd or spec.cwd or "/", "hostname": spec.hostname, "tty": tty,
             "status_fd": status_w, "error_fd": error_w, "pty_socket": pty_theirs,
             "rows": rows, "cols": cols, "devices": device_mode(spec),
-            "capabilities": spec.capabilities,
+            "capabilities": spec.capabilities, "ulimits": spec.ulimits,
             "seccomp": "" if spec.seccomp == UNCONFINED else str(cdir.seccomp),
         }
         request_fd = request_memfd(request)

@@ -23,7 +23,7 @@ import sys
 import termios
 
 from engine.helper.cgroups import open_cgroup
-from engine.helper.runtime import devices, init, syscallfilter, users
+from engine.helper.runtime import devices, hostlimits, init, syscallfilter, users
 from engine.helper.runtime import syscalls as sc
 from engine.helper.runtime.kernel import LINUX
 
@@ -72,6 +72,8 @@ def main(argv: list[str]) -> int:
             os.setsid()
             fcntl.ioctl(0, termios.TIOCSCTTY, 0)
         try:
+            # the container's --ulimit, as runc gives an exec (checked at create)
+            hostlimits.apply_ulimits(request.get("ulimits") or [])
             init.become_and_exec(args=request["args"], env=request["env"],
                                  user_spec=request["user"], cwd=request["cwd"],
                                  hostname=request["hostname"], error_fd=error_fd,

@@ -89,3 +89,13 @@ def test_docker_run_with_host_options(docker_cli: Docker) -> None:
         assert host["Sysctls"] == {"net.ipv4.ip_forward": "1"}
     finally:
         docker_cli("rm", "-f", "api-hostopts")
+
+
+@pytest.mark.root
+def test_run_it_with_init_keeps_the_terminal(api_server: object) -> None:
+    from tests.app.api.test_docker_cli import TYPED, _in_a_pty
+
+    seen, code = _in_a_pty(api_server.env(), "run", "-it", "--rm", "--init",  # type: ignore[attr-defined]
+                           "busybox", "sh", typed=TYPED, until=b"marker-42")
+    assert b"marker-42" in seen and b"33 101" in seen, seen
+    assert code == 4

@@ -266,3 +266,17 @@ async def test_a_mac_address_on_the_bridge(engine: Engine) -> None:
         await engine.containers.remove(container.id, force=True)
     with pytest.raises(InvalidArgument, match="mac-address and the network mode"):
         await run(engine, "true", mac_address=mac, network="host")
+
+
+@pytest_root
+async def test_an_exec_gets_the_container_s_ulimits(engine: Engine) -> None:
+    from tests.engine.helper.seccomp.test_seccomp import exec_output
+
+    container = await engine.containers.create(config("sleep", "60",
+                                                      ulimits=[Ulimit("nofile", 300, 400)]))
+    try:
+        await engine.containers.start(container.id)
+        out = await exec_output(engine, container.id, "sh", "-c", "ulimit -n; ulimit -Hn")
+        assert out.split() == ["300", "400"], out
+    finally:
+        await engine.containers.remove(container.id, force=True)
