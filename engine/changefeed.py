@@ -112,8 +112,11 @@ class ChangeFeed:
         """Until a wake-up (kept until ``clear``) or ``timeout`` seconds."""
         if self._changes_wd < 0:
             self._watch_changes_file()
+        # asyncio.timeout, not wait_for: Python 3.11's wait_for loses a cancellation
+        # that arrives as the wake-up does, and a cancelled follower then sleeps on.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._woken.wait(), timeout)
+            async with asyncio.timeout(timeout):
+                await self._woken.wait()
 
     def take_exited(self) -> set[int]:
         """The followed processes seen exiting since the last call."""

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -121,8 +120,9 @@ class Sessions:
         return bool(held)
 
     # -- exec --------------------------------------------------------------------
-    def new_exec(self, **fields: Any) -> ExecInstance:
-        instance = ExecInstance(id=secrets.token_hex(32), **fields)
+    def new_exec(self, exec_id: str, **fields: Any) -> ExecInstance:
+        """An exec instance under the ID the engine gave it (its events carry it)."""
+        instance = ExecInstance(id=exec_id, **fields)
         self.execs[instance.id] = instance
         return instance
 

@@ -2,7 +2,9 @@
 
 The helper hands over file descriptors: with a TTY, the pseudo-terminal's
 master (so resizes are a local ioctl); without, pipes for stdin, stdout and
-stderr. An exit-status pipe delivers the exit code when the process ends.
+stderr. An exit-status pipe delivers the exit code when the process ends; it
+is watched on the event loop, so the code is known (and ``on_exit`` told, for
+the exec_die event) even when nobody waits for it, until the process ends.
 """
 
 from __future__ import annotations
@@ -13,13 +15,16 @@ import fcntl
 import os
 import struct
 import termios
+from collections.abc import Callable
 
 __all__ = ["ExecSession"]
 
 
 class ExecSession:
-    def __init__(self, fds: list[int], tty: bool) -> None:
+    def __init__(self, fds: list[int], tty: bool, exec_id: str = "",
+                 on_exit: Callable[[int], None] | None = None) -> None:
         self.tty = tty
+        self.id = exec_id
         if tty:
             master, self._status = fds
             self._stdin = master
@@ -35,6 +40,34 @@ class ExecSession:
         for fd in self._outputs:
             self._loop.add_reader(fd, self._readable, fd)
         self._code: int | None = None
+        self._on_exit = on_exit
+        self._exited: asyncio.Future[int] = self._loop.create_future()
+        self._status_data = b""
+        os.set_blocking(self._status, False)
+        self._loop.add_reader(self._status, self._status_readable)
+
+    def _status_readable(self) -> None:
+        try:
+            data = os.read(self._status, 64)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if data:
+            self._status_data += data
+            return
+        self._loop.remove_reader(self._status)
+        with contextlib.suppress(OSError):
+            os.close(self._status)
+        self._status = -1
+        try:
+            self._code = int(self._status_data.strip() or b"-1")
+        except ValueError:
+            self._code = -1
+        if not self._exited.done():
+            self._exited.set_result(self._code)
+        if self._on_exit is not None:
+            self._on_exit(self._code)
 
     def _readable(self, fd: int) -> None:
         try:
@@ -78,18 +111,13 @@ class ExecSession:
 
     async def wait(self) -> int:
         """The exit code, once the process ended."""
-        if self._code is None:
-            data = await self._loop.run_in_executor(None, _read_all, self._status)
-            try:
-                self._code = int(data.strip() or b"-1")
-            except ValueError:
-                self._code = -1
-        return self._code
+        return await asyncio.shield(self._exited)
 
     def close(self) -> None:
+        """Close its streams; its exit status is still read when the process ends."""
         for fd in list(self._open):
             self._loop.remove_reader(fd)
-        fds = {*self._outputs, self._status}
+        fds = {*self._outputs}
         if self._stdin >= 0:
             fds.add(self._stdin)
         for fd in fds:
@@ -97,9 +125,3 @@ class ExecSession:
                 os.close(fd)
         self._open.clear()
 
-
-def _read_all(fd: int) -> bytes:
-    chunks = []
-    while chunk := os.read(fd, 64):
-        chunks.append(chunk)
-    return b"".join(chunks)

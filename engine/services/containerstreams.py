@@ -4,6 +4,7 @@ processes: attach, start with the output attached, exec, logs, top.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,8 @@ from engine.containers.logs import read_log
 from engine.containers.model import LogLine, ProcessInfo
 from engine.containers.pstable import DEFAULT_PS_ARGS, ProcessTable, run_ps
 from engine.containers.state import Status
-from engine.errors import ContainerNotFound, InvalidArgument, InvalidState
+from engine.containers.store import ContainerRecord
+from engine.errors import ContainerNotFound, ContainerStartError, InvalidArgument, InvalidState
 from engine.services.containerbase import ContainerBase, refuse_removing
 from engine.timestamps import parse_timestamp
 from engine.wire.requests import (
@@ -56,10 +58,16 @@ class ContainerStreams(ContainerBase):
         assert fds
         return AttachSession(fds[0], record.config.tty)
 
-    async def exec(self, ref: str, cmd: Sequence[str], *, tty: bool = False,
-                   env: Sequence[str] = (), user: str = "", workdir: str = "",
-                   rows: int = 0, cols: int = 0) -> ExecSession:
-        """Start ``cmd`` in the running container; raises ContainerStartError (126/127)."""
+    async def exec_create(self, ref: str, cmd: Sequence[str]) -> str:
+        """Check that ``cmd`` can run in the container now and journal exec_create
+        (docker's POST /containers/{id}/exec); the ID returned names the exec in its
+        events, and is ``exec``'s ``exec_id``."""
+        record = self._exec_target(ref, cmd)
+        exec_id = secrets.token_hex(32)
+        self._s.emit_container(record, f"exec_create: {' '.join(cmd)}", execID=exec_id)
+        return exec_id
+
+    def _exec_target(self, ref: str, cmd: Sequence[str]) -> ContainerRecord:
         record = self._find(ref)
         status = self._state(record).status
         if status is Status.PAUSED:
@@ -69,14 +77,34 @@ class ContainerStreams(ContainerBase):
             raise InvalidState(f"Container {record.id} is not running")
         if not cmd:
             raise InvalidArgument("exec needs a command")
+        return record
+
+    async def exec(self, ref: str, cmd: Sequence[str], *, tty: bool = False,
+                   env: Sequence[str] = (), user: str = "", workdir: str = "",
+                   rows: int = 0, cols: int = 0, exec_id: str = "") -> ExecSession:
+        """Start ``cmd`` in the running container; raises ContainerStartError (126/127).
+        Journals exec_create (unless ``exec_id`` comes from ``exec_create``), exec_start
+        and, when the process ends, exec_die with its exit code, as dockerd does."""
+        record = self._exec_target(ref, cmd)
         if workdir and not workdir.startswith("/"):
             raise InvalidArgument(f"the working directory '{workdir}' is invalid: it needs to "
                                   "be an absolute path")
-        fds = await self._s.call(ContainerExec(
-            id=record.id, args=list(cmd), env=list(env), user=user, cwd=workdir, tty=tty,
-            rows=rows, cols=cols))
+        if not exec_id:
+            exec_id = await self.exec_create(record.id, cmd)
+        self._s.emit_container(record, f"exec_start: {' '.join(cmd)}", execID=exec_id)
+
+        def died(code: int) -> None:
+            self._s.emit_container(record, "exec_die", execID=exec_id, exitCode=str(code))
+
+        try:
+            fds = await self._s.call(ContainerExec(
+                id=record.id, args=list(cmd), env=list(env), user=user, cwd=workdir,
+                tty=tty, rows=rows, cols=cols))
+        except ContainerStartError as exc:
+            died(exc.exit_code)
+            raise
         assert fds
-        return ExecSession(fds, tty)
+        return ExecSession(fds, tty, exec_id, on_exit=died)
 
     async def logs(self, ref: str, *, follow: bool = False, tail: int | None = None,
                    since: str | None = None, until: str | None = None

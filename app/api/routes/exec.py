@@ -50,7 +50,8 @@ def _forget_old(request: web.Request) -> None:
 @routes.post("/containers/{ref}/exec")
 async def create_exec(request: web.Request) -> web.StreamResponse:
     body = await json_body(request)
-    container = await engine_of(request).containers.get(request.match_info["ref"])
+    engine = engine_of(request)
+    container = await engine.containers.get(request.match_info["ref"])
     status = container.state.status
     if status.value == "paused":
         raise Conflict(f"Container {container.id} is paused, unpause the container "
@@ -68,6 +69,7 @@ async def create_exec(request: web.Request) -> web.StreamResponse:
     console = body.get("ConsoleSize") or [0, 0]
     _forget_old(request)
     instance = sessions_of(request).new_exec(
+        await engine.containers.exec_create(container.id, list(cmd)),
         container_id=container.id, cmd=list(cmd), tty=bool(body.get("Tty")),
         stdin=bool(body.get("AttachStdin")), stdout=bool(body.get("AttachStdout", True)),
         stderr=bool(body.get("AttachStderr", True)),
@@ -162,7 +164,8 @@ async def _start(request: web.Request, instance: ExecInstance, tty: bool, rows: 
     try:
         instance.session = await engine_of(request).containers.exec(
             instance.container_id, instance.cmd, tty=tty, env=instance.env,
-            user=instance.user, workdir=instance.workdir, rows=rows, cols=cols)
+            user=instance.user, workdir=instance.workdir, rows=rows, cols=cols,
+            exec_id=instance.id)
         instance.running = True
     except ContainerStartError as exc:
         instance.exit_code, instance.failure = exc.exit_code, str(exc)

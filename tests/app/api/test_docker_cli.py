@@ -216,6 +216,23 @@ def test_events_since_shows_what_happened(docker_cli: Docker) -> None:
         assert action in actions, out
 
 
+def test_exec_events_name_the_command_and_exit_code(docker_cli: Docker) -> None:
+    _ok(docker_cli("run", "-d", "--name", "api-exec-events", "busybox", "sleep", "30"))
+    try:
+        since = str(int(time.time()) - 1)
+        assert docker_cli("exec", "api-exec-events", "sh", "-c", "exit 5").returncode == 5
+        until = str(int(time.time()) + 1)
+        out = _ok(docker_cli("events", "--since", since, "--until", until, "--filter",
+                             "container=api-exec-events", "--filter", "event=exec_create",
+                             "--filter", "event=exec_start", "--filter",
+                             "event=exec_die", "--format",
+                             "{{.Action}}|{{index .Actor.Attributes \"exitCode\"}}"))
+        assert out.splitlines() == ["exec_create: sh -c exit 5|", "exec_start: sh -c exit 5|",
+                                    "exec_die|5"]
+    finally:
+        docker_cli("rm", "-f", "api-exec-events")
+
+
 def test_errors_read_as_docker_s(docker_cli: Docker) -> None:
     result = docker_cli("rm", "api-no-such")
     assert result.returncode == 1

@@ -17,6 +17,7 @@ import engine.changefeed as changefeed
 from engine import Engine
 from engine.containers.config import ContainerConfig
 from engine.containers.model import Event
+from engine.errors import ContainerStartError
 
 pytestmark = pytest.mark.root
 
@@ -144,3 +145,26 @@ async def test_wait_hears_a_killed_monitor(engine: Engine,
     status = Path(engine._shared.dir(container.id), "status.json")
     os.kill(int(json.loads(status.read_text())["monitor_pid"]), signal.SIGKILL)
     await asyncio.wait_for(waiting, 10)
+
+
+async def test_exec_events_as_dockerd_sends_them(engine: Engine, follower: Follower) -> None:
+    container = await engine.containers.create(config("sleep", "60"))
+    await engine.containers.start(container.id)
+    session = await engine.containers.exec(container.id, ["sh", "-c", "exit 4"])
+    created = await follower.expect(container.id, "exec_create: sh -c exit 4")
+    started = await follower.expect(container.id, "exec_start: sh -c exit 4")
+    died = await follower.expect(container.id, "exec_die")
+    assert created.attributes["execID"] == started.attributes["execID"] == session.id
+    assert died.attributes == {**started.attributes, "exitCode": "4"}
+    assert await session.wait() == 4
+    session.close()
+    # nobody waits for this one, and its streams are closed at once: still heard
+    unwatched = await engine.containers.exec(container.id, ["sleep", "0.2"])
+    unwatched.close()
+    assert (await follower.expect(container.id, "exec_die")).attributes["exitCode"] == "0"
+    # one that cannot run dies at once with docker's code
+    with pytest.raises(ContainerStartError):
+        await engine.containers.exec(container.id, ["/no/such/program"])
+    await follower.expect(container.id, "exec_start: /no/such/program")
+    assert (await follower.expect(container.id, "exec_die")).attributes["exitCode"] == "127"
+    await engine.containers.remove(container.id, force=True)
