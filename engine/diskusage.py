@@ -63,7 +63,7 @@ class CacheUsage:
     size: int  # what removing it frees
     created: str
     in_use: bool  # a cache volume a container mounts (a build running)
-    shared: bool = False  # its layers are held by images too
+    shared: bool = False  # nothing of its own: its layers are all held by images too
 
 
 @dataclass(frozen=True)
@@ -148,7 +148,7 @@ def cache_records(intermediate: Sequence[Image], images: Sequence[Image],
         records.append(CacheUsage(
             image.id.removeprefix("sha256:"), "regular", step,
             sum(layer_sizes.get(d, 0) for d in own), image.created, False,
-            any(la.diff_id in held for la in image.layers)))
+            not own and any(la.diff_id in held for la in image.layers)))
     for volume in cache_volumes:
         records.append(CacheUsage(volume.name, "exec.cachemount",
                                   "cached mount of a RUN --mount=type=cache",
