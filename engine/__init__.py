@@ -73,7 +73,12 @@ if TYPE_CHECKING:
         parse_volume,
         volume_mount,
     )
-    from engine.containers.portspec import format_publish, parse_publish, port_binding
+    from engine.containers.portspec import (
+        format_publish,
+        parse_expose,
+        parse_publish,
+        port_binding,
+    )
     from engine.containers.pstable import ProcessTable
     from engine.containers.securityopt import normalize_security_opts
     from engine.containers.state import ContainerState, Status

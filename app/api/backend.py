@@ -23,6 +23,7 @@ from engine import (
     RestartPolicy,
     Ulimit,
     merge_config,
+    parse_expose,
     parse_timestamp,
     parse_tmpfs,
     parse_volume,
@@ -40,8 +41,9 @@ __all__ = ["ENGINE", "KEEPER", "SESSIONS", "ContainerConfig", "DeviceMapping", "
            "Healthcheck",
            "MountSpec", "PortBinding", "PruneFilter", "Resources", "RestartPolicy", "Ulimit",
            "engine_of",
-           "keeper_of", "merge_config", "parse_timestamp", "parse_tmpfs", "parse_volume",
-           "port_binding", "rfc3339_ns", "sessions_of", "signal_name", "status_text"]
+           "keeper_of", "merge_config", "parse_expose", "parse_timestamp", "parse_tmpfs",
+           "parse_volume", "port_binding", "rfc3339_ns", "sessions_of", "signal_name",
+           "status_text"]
 
 ENGINE = web.AppKey("engine", Engine)
 SESSIONS: web.AppKey[Sessions] = web.AppKey("sessions")

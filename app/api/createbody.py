@@ -22,6 +22,7 @@ from app.api.backend import (
     Resources,
     RestartPolicy,
     Ulimit,
+    parse_expose,
     parse_tmpfs,
     parse_volume,
     port_binding,
@@ -127,6 +128,18 @@ def _bind(text: str) -> MountSpec:
     """``HostConfig.Binds``: docker's ``-v`` syntax, read by the engine's one mount rule."""
     try:
         return parse_volume(text)
+    except InvalidArgument as exc:
+        raise ApiError(400, str(exc)) from None
+
+
+def _exposed(value: Any) -> list[str]:
+    """``Config.ExposedPorts``: {"80/tcp": {}}; the CLI sends -p's ports there too."""
+    if value is None:
+        return []
+    if not isinstance(value, dict):
+        raise ApiError(400, "invalid ExposedPorts: expected an object")
+    try:
+        return sorted({key for text in value for key in parse_expose(str(text))})
     except InvalidArgument as exc:
         raise ApiError(400, str(exc)) from None
 
@@ -350,6 +363,7 @@ def container_config(body: dict[str, Any]) -> ContainerConfig:
         resources=_resources(host),
         ports=_ports(host.get("PortBindings")),
         publish_all=bool(host.get("PublishAllPorts")),
+        exposed_ports=_exposed(body.get("ExposedPorts")),
         mounts=_mounts(body, host),
         network=network,
         network_aliases=aliases,

@@ -18,6 +18,7 @@ from app.cli.options import (
     parse_cpus,
     parse_env,
     parse_env_file,
+    parse_expose,
     parse_labels,
     parse_memory,
     parse_mount,
@@ -61,6 +62,8 @@ def add_create_flags(p: argparse.ArgumentParser, run: bool) -> None:
     p.add_argument("-p", "--publish", action="append", default=[],
                    metavar="[IP:][HOSTPORT:]CONTAINERPORT[/PROTO]",
                    help="Publish a container's port(s) to the host")
+    p.add_argument("--expose", action="append", default=[], metavar="PORT[/PROTO]",
+                   help="Expose a port or a range of ports")
     p.add_argument("-P", "--publish-all", action="store_true",
                    help="Publish all exposed ports to random ports")
     p.add_argument("-v", "--volume", action="append", default=[], help="Bind mount a volume")
@@ -154,6 +157,7 @@ def build_config(args: argparse.Namespace, image_id: str, environ: dict[str, str
         ),
         ports=ports,
         publish_all=args.publish_all,
+        exposed_ports=sorted({key for text in args.expose for key in parse_expose(text)}),
         mounts=mounts,
         network_aliases=list(args.network_alias),
         stop_signal=parse_signal(args.stop_signal, "--stop-signal") if args.stop_signal else "",

@@ -30,6 +30,7 @@ __all__ = [
     "parse_cpus",
     "parse_env",
     "parse_env_file",
+    "parse_expose",
     "parse_labels",
     "parse_memory",
     "parse_mount",
@@ -99,6 +100,11 @@ def parse_volume(text: str) -> MountSpec:
 def parse_mount(text: str) -> MountSpec:
     """``--mount``: the engine's rule (engine.containers.mountspec)."""
     return _usage(engine.parse_mount, text)
+
+
+def parse_expose(text: str) -> list[str]:
+    """``--expose PORT[-PORT][/PROTO]``: the engine's rule (engine.containers.portspec)."""
+    return _usage(engine.parse_expose, text)
 
 
 def parse_tmpfs(text: str) -> MountSpec:

@@ -25,6 +25,7 @@ from engine.containers.config import (
 )
 from engine.containers.health import Healthcheck
 from engine.containers.mountspec import parse_tmpfs
+from engine.containers.portspec import parse_expose
 from engine.errors import InvalidArgument
 
 __all__ = ["LABEL", "config_hash", "container_config", "container_name", "ignored_fields",
@@ -101,6 +102,13 @@ def _duration_ns(value: Any, where: str) -> int:
     from engine.compose.durations import parse_compose_duration
 
     return parse_compose_duration(value, where)
+
+
+def _exposed(value: Any, where: str) -> list[str]:
+    try:
+        return sorted({key for text in _strings(value) for key in parse_expose(text)})
+    except InvalidArgument as exc:
+        raise InvalidArgument(f"{where}.expose: {exc}") from None
 
 
 def _healthcheck(spec: dict[str, Any] | None, where: str) -> Healthcheck | None:
@@ -259,6 +267,7 @@ def container_config(project: Project, service: str, image_id: str,
                             cpu_shares=int(spec["cpu_shares"]) if spec.get("cpu_shares")
                             else None),
         ports=ports,
+        exposed_ports=_exposed(spec.get("expose"), where),
         mounts=mounts,
         network=network,
         network_aliases=aliases,

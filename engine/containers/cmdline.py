@@ -31,6 +31,8 @@ def run_command(config: ContainerConfig, name: str = "", *, detach: bool = True)
         args += ["-p", format_publish(port)]
     if config.publish_all:
         args.append("-P")
+    for exposed in config.exposed_ports:
+        args += ["--expose", exposed.removesuffix("/tcp")]
     for mount in config.mounts:
         args += format_mount(mount)
     if config.network not in ("default", "bridge", ""):

@@ -117,6 +117,7 @@ class ContainerConfig:
     resources: Resources = field(default_factory=Resources)
     ports: list[PortBinding] = field(default_factory=list)
     publish_all: bool = False
+    exposed_ports: list[str] = field(default_factory=list)  # --expose: "80/tcp", over the image's
     mounts: list[MountSpec] = field(default_factory=list)
     network: str = "default"  # default | bridge | none | host | <name>
     network_aliases: list[str] = field(default_factory=list)

@@ -50,7 +50,7 @@ def merge_config(config: ContainerConfig, image: Mapping[str, Any]) -> Effective
     else:
         entrypoint = _strings(image.get("Entrypoint"))
         cmd = list(config.cmd) if config.cmd is not None else _strings(image.get("Cmd"))
-    exposed = {*(image.get("ExposedPorts") or {}),
+    exposed = {*(image.get("ExposedPorts") or {}), *config.exposed_ports,
                *(f"{p.container_port}/{p.protocol}" for p in config.ports)}
     return EffectiveConfig(
         entrypoint=entrypoint,

@@ -13,7 +13,7 @@ import ipaddress
 from engine.containers.config import PortBinding
 from engine.errors import InvalidArgument
 
-__all__ = ["PROTOCOLS", "format_publish", "parse_publish", "port_binding"]
+__all__ = ["PROTOCOLS", "format_publish", "parse_expose", "parse_publish", "port_binding"]
 
 PROTOCOLS = ("tcp", "udp", "sctp")
 
@@ -96,6 +96,19 @@ def parse_publish(text: str) -> list[PortBinding]:
                 for h, c in zip(host_ports, container_ports, strict=True)]
     except InvalidArgument as exc:
         raise InvalidArgument(f"{exc} in {original!r}") from None
+
+
+def parse_expose(text: str) -> list[str]:
+    """``--expose PORT[-PORT][/PROTO]``: the ExposedPorts keys it adds ("80/tcp")."""
+    rest, slash, proto = text.rpartition("/")
+    if not slash:
+        rest, proto = text, "tcp"
+    proto = proto.lower()
+    if proto not in PROTOCOLS:
+        raise InvalidArgument(f"invalid proto: {proto!r} in {text!r} (use tcp, udp or sctp)")
+    if not rest:
+        raise InvalidArgument(f"no port specified: {text!r}")
+    return [f"{port}/{proto}" for port in _port_range(rest, "containerPort", text)]
 
 
 def format_publish(binding: PortBinding) -> str:

@@ -36,12 +36,13 @@ def command_line(config: ContainerConfig, image: Image) -> list[str]:
 
 
 def published_ports(config: ContainerConfig, image: Image) -> list[dict[str, Any]]:
-    """-p bindings, plus with -P every ExposedPort of the image on a random host port."""
+    """-p bindings, plus with -P every exposed port (the image's and --expose's) on a
+    random host port."""
     ports = [{"container_port": p.container_port, "protocol": p.protocol,
               "host_ip": p.host_ip, "host_port": p.host_port} for p in config.ports]
     if config.publish_all:
         taken = {(p["container_port"], p["protocol"]) for p in ports}
-        for key in image.run_config.get("ExposedPorts") or {}:
+        for key in [*(image.run_config.get("ExposedPorts") or {}), *config.exposed_ports]:
             number, _, protocol = key.partition("/")
             if number.isdigit() and (int(number), protocol or "tcp") not in taken \
                     and (protocol or "tcp") in PUBLISHED_PROTOCOLS:

@@ -17,6 +17,7 @@ def test_what_docker_run_sends_is_read_whole() -> None:
         "Env": ["A=1"], "WorkingDir": "/w", "User": "1000:1000", "Hostname": "h",
         "Tty": True, "OpenStdin": True, "Labels": {"k": "v"}, "StopSignal": "SIGUSR1",
         "StopTimeout": 3, "Volumes": {"/anon": {}, "/bound": {}},
+        "ExposedPorts": {"80/tcp": {}, "53/udp": {}, "9000": {}},
         "HostConfig": {
             "Binds": ["/host:/bound:ro", "named:/named"],
             "Mounts": [{"Type": "tmpfs", "Target": "/scratch",
@@ -44,6 +45,7 @@ def test_what_docker_run_sends_is_read_whole() -> None:
         MountSpec("tmpfs", "/run", tmpfs_size=1 << 20), MountSpec("volume", "/anon")]
     assert config.ports == [PortBinding(80, "tcp", "127.0.0.1", 8080), PortBinding(53, "udp")]
     assert config.publish_all
+    assert config.exposed_ports == ["53/udp", "80/tcp", "9000/tcp"]
     assert config.resources.memory == 64 << 20
     assert config.resources.nano_cpus == 500_000_000
     assert config.resources.pids_limit == 100

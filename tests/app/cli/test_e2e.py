@@ -650,6 +650,20 @@ def test_published_port(skiff: Skiff) -> None:
     assert settings["80/tcp"] == [{"HostIp": "127.0.0.1", "HostPort": host_port}]
 
 
+def test_expose_and_publish_all(skiff: Skiff) -> None:
+    cid = skiff("create", "--expose", "7000-7001", "--expose", "53/udp", "-P", "busybox",
+                "true").stdout.strip()
+    try:
+        config = json.loads(skiff("inspect", cid).stdout)[0]
+        exposed = config["Config"]["ExposedPorts"]  # with the test image's own 80/tcp
+        assert {"53/udp", "7000/tcp", "7001/tcp"} <= set(exposed)
+        assert config["HostConfig"]["PublishAllPorts"] is True
+    finally:
+        skiff("rm", cid)
+    bad = skiff("run", "--rm", "--expose", "http", "busybox", "true")
+    assert bad.returncode == 125 and "invalid containerPort: 'http'" in bad.stderr
+
+
 def _try_fetch(url: str) -> str:
     try:
         return _fetch(url)

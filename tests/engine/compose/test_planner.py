@@ -19,6 +19,7 @@ services:
     ports: ["8080:80"]
     volumes: [data:/data, ./conf:/conf:ro]
     tmpfs: [/run, "/cache:size=1m,exec"]
+    expose: ["3000", "8000-8001/udp"]
     mem_limit: 64m
     cpus: 0.5
     pids_limit: 20
@@ -64,6 +65,7 @@ def test_a_service_becomes_the_container_compose_makes(tmp_path: Path) -> None:
         ("volume", "shop_data", "/data", False), ("bind", str(tmp_path / "conf"), "/conf", True),
         ("tmpfs", "", "/run", False), ("tmpfs", "", "/cache", False)]
     assert (config.mounts[-1].tmpfs_size, config.mounts[-1].tmpfs_exec) == (1 << 20, True)
+    assert config.exposed_ports == ["3000/tcp", "8000/udp", "8001/udp"]
     assert [(p.container_port, p.host_port) for p in config.ports] == [(80, 8080)]
     assert config.resources.memory == 64 << 20 and config.resources.nano_cpus == 500_000_000
     assert config.resources.pids_limit == 20

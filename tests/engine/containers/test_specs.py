@@ -17,7 +17,12 @@ from engine.containers.mountspec import (
     parse_volume,
     volume_mount,
 )
-from engine.containers.portspec import format_publish, parse_publish, port_binding
+from engine.containers.portspec import (
+    format_publish,
+    parse_expose,
+    parse_publish,
+    port_binding,
+)
 from engine.containers.runspec import runtime_request
 from engine.errors import InvalidArgument
 from engine.images.model import Image
@@ -194,3 +199,12 @@ def test_an_image_exposing_sctp_still_runs() -> None:
     assert request["exposed"] == ["80/tcp"]
     assert [p["container_port"] for p in request["ports"]] == [80]
     validate("container_create", {"id": "c" * 64, "spec": request})
+
+
+def test_expose_takes_docker_s_ports_and_ranges() -> None:
+    assert parse_expose("80") == ["80/tcp"]
+    assert parse_expose("53/UDP") == ["53/udp"]
+    assert parse_expose("7000-7002/tcp") == ["7000/tcp", "7001/tcp", "7002/tcp"]
+    for bad in ("abc", "0", "80/icmp", "/tcp", "9-1"):
+        with pytest.raises(InvalidArgument):
+            parse_expose(bad)
