@@ -29,8 +29,8 @@ def load_yaml(text: str, source: str) -> tuple[dict[str, Any], dict[Path_, int]]
     import yaml
 
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=_loader())
+        data = yaml.load(text, Loader=_loader())  # a SafeLoader, with YAML 1.2 scalars
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{source}:{mark.line + 1}" if mark is not None else source
@@ -44,6 +44,47 @@ def load_yaml(text: str, source: str) -> tuple[dict[str, Any], dict[Path_, int]]
     if node is not None:
         _lines(node, (), lines)
     return data, lines
+
+
+@functools.cache
+def _loader() -> Any:
+    """PyYAML's safe loader with YAML 1.2's plain scalars, as Compose's Go YAML reads them:
+    only true and false are booleans (``on``, ``yes``, ``NO`` stay text), ``80:80`` is
+    text (not YAML 1.1's base-60 number), dates are text, ``0o17``, ``017`` (both 15)
+    and ``0x1f`` are numbers."""
+    import re
+
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    bool_tag, int_tag = "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int"
+    float_tag, stamp_tag = "tag:yaml.org,2002:float", "tag:yaml.org,2002:timestamp"
+    Loader.yaml_implicit_resolvers = {
+        first: [(tag, rx) for tag, rx in resolvers
+                if tag not in (bool_tag, int_tag, float_tag, stamp_tag)]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+    Loader.add_implicit_resolver(bool_tag, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+                                 list("tTfF"))
+    Loader.add_implicit_resolver(int_tag, re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"),
+                                 list("-+0123456789"))
+    Loader.add_implicit_resolver(
+        float_tag, re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)(?:[eE][-+]?[0-9]+)?"
+                              r"|[-+]?[0-9]+[eE][-+]?[0-9]+|[-+]?\.(?:inf|Inf|INF)"
+                              r"|\.(?:nan|NaN|NAN))$"), list("-+0123456789."))
+
+    def integer(loader: Any, node: Any) -> int:
+        text = str(loader.construct_scalar(node))
+        if text.startswith(("0o", "0x")):
+            return int(text[2:], 8 if text[1] == "o" else 16)
+        digits = text.lstrip("+-")
+        if len(digits) > 1 and digits.startswith("0") and set(digits) <= set("01234567"):
+            return int(text, 8)  # as Go's YAML reads 017 (15)
+        return int(text, 10)
+
+    Loader.add_constructor(int_tag, integer)
+    return Loader
 
 
 def _lines(node: Any, path: Path_, lines: dict[Path_, int]) -> None:

@@ -27,6 +27,9 @@ services:
       C: ""
       NUMBER: 3
       FLAG: true
+      YES: on
+      OCTAL: 017
+      TIME: 12:30
     labels: [tier=front, "other=x y"]
     ports:
       - "8080:80"

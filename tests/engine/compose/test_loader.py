@@ -146,6 +146,16 @@ def test_a_dependency_cycle_is_refused(tmp_path: Path) -> None:
         project.order()
 
 
+def test_plain_scalars_are_read_as_compose_reads_them(tmp_path: Path) -> None:
+    project = _load(tmp_path, "services:\n  a:\n    image: busybox\n    environment:\n"
+                    "      YES: on\n      NO: false\n      OCT: 017\n      HEX: 0x1f\n"
+                    "      TIME: 12:30\n      DAY: 2024-01-01\n    ports: [80:80]\n")
+    a = project.services["a"]
+    assert a["environment"] == {"YES": "on", "NO": "false", "OCT": "15", "HEX": "31",
+                                "TIME": "12:30", "DAY": "2024-01-01"}
+    assert [(p["target"], p["published"]) for p in a["ports"]] == [(80, "80")]
+
+
 def test_the_default_network_needs_no_declaration_when_named(tmp_path: Path) -> None:
     project = _load(tmp_path, "name: p\nservices:\n  a:\n    image: busybox\n"
                     "    networks: {default: {aliases: [x]}, back: {}}\nnetworks:\n  back: {}\n")
