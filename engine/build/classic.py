@@ -76,6 +76,17 @@ def _host_sum(path: Path, name: str) -> str:
     return tarsum(name, mode, 0, "0")
 
 
+def _followed_sum(context: BuildContext, path: Path, relative: str) -> str:
+    """dockerd sums a link as what it leads to in the context (the link's own path
+    when that is nothing)."""
+    if not path.is_symlink():
+        return _host_sum(path, relative)
+    target = context.inside(relative, follow_last=True)
+    if not (target.exists() and not target.is_symlink()):
+        return relative
+    return _host_sum(target, str(target.relative_to(context.root)))
+
+
 def _context_hash(context: BuildContext, relative: str) -> str:
     path = context.inside(relative, follow_last=True)
     name = str(path.relative_to(context.root)) if path != context.root else ""
@@ -87,7 +98,7 @@ def _context_hash(context: BuildContext, relative: str) -> str:
                 full = Path(directory) / entry
                 rel = str(full.relative_to(context.root))
                 if context.included(rel):
-                    sums.append(_host_sum(full, rel))
+                    sums.append(_followed_sum(context, full, rel))
         return _joined("dir", sorted(sums))
     return "file:" + _host_sum(path, name)
 

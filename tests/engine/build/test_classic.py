@@ -81,3 +81,17 @@ async def test_scratch_gets_the_default_path(engine: Any, tmp_path: Path) -> Non
         "/bin/sh -c #(nop) COPY file:d8a006482ae06032497452691a2ec7af5b73116f8b5d645cc2feaea"
         "6963960b5 in / ",
         "/bin/sh -c #(nop)  LABEL x=y"]
+
+
+async def test_a_directory_sum_follows_its_links(engine: Any, tmp_path: Path) -> None:
+    write_context(tmp_path, {"Dockerfile": "FROM busybox\nCOPY tree /tree\n",
+                             "tree/sub/a": "a\n"})
+    (tmp_path / "tree" / "link").symlink_to("sub/a")  # summed as sub/a, as dockerd does
+    (tmp_path / "tree" / "sub" / "a").chmod(0o600)
+    for directory in (tmp_path / "tree", tmp_path / "tree" / "sub"):
+        directory.chmod(0o755)
+    result, _events, _ = await build(engine, tmp_path)
+    image = engine._shared.image_store.get(result.image_id)
+    assert image.config["history"][-1]["created_by"] == (
+        "/bin/sh -c #(nop) COPY dir:35fc67bb5c4cd6550377908da3b8cca5e86bfad39c1560772b483c4"
+        "4be5e5f67 in /tree ")
