@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -99,3 +100,21 @@ def test_run_it_with_init_keeps_the_terminal(api_server: object) -> None:
                            "busybox", "sh", typed=TYPED, until=b"marker-42")
     assert b"marker-42" in seen and b"33 101" in seen, seen
     assert code == 4
+
+
+@pytest.mark.root
+def test_docker_py_s_host_options(docker_client: Any) -> None:
+    import docker
+
+    output = docker_client.containers.run(
+        "busybox", ["sh", "-c", "cat /sys/class/net/eth0/address /proc/sys/kernel/msgmax; "
+                    "ulimit -n; grep db /etc/hosts"],
+        init=True, cap_add=["SYS_PTRACE"], dns=["192.0.2.53"], extra_hosts={"db": "192.0.2.9"},
+        sysctls={"kernel.msgmax": "5000"}, mac_address="02:42:ac:11:00:0a",
+        ulimits=[docker.types.Ulimit(name="nofile", soft=300, hard=400)], shm_size="8m",
+        read_only=True, cpu_shares=256, name="api-dockerpy-hostopts")
+    assert output.decode().split() == ["02:42:ac:11:00:0a", "5000", "300", "192.0.2.9", "db"]
+    host = docker_client.containers.get("api-dockerpy-hostopts").attrs["HostConfig"]
+    assert host["Init"] is True and host["CapAdd"] == ["CAP_SYS_PTRACE"]
+    assert host["ShmSize"] == 8 << 20 and host["ReadonlyRootfs"] is True
+    assert host["CpuShares"] == 256 and host["Sysctls"] == {"kernel.msgmax": "5000"}
