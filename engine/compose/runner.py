@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from engine.compose.building import build_service, image_ref
 from engine.compose.loader import Project
 from engine.compose.planner import (
     HASH,
@@ -52,6 +53,8 @@ class UpOptions:
     no_recreate: bool = False
     remove_orphans: bool = False
     start: bool = True
+    build: bool = False  # --build: every service with a build section built first
+    no_build: bool = False  # --no-build: a missing image is an error, not built
     wait: bool = False
     wait_timeout: float | None = None
     scale: dict[str, int] = field(default_factory=dict)
@@ -67,6 +70,7 @@ class Runner:
         self.engine = engine
         self.project = project
         self.progress = progress
+        self._may_build = True
 
     # -- looking ---------------------------------------------------------------------
     async def containers(self, all: bool = True, oneoff: bool = False,
@@ -105,6 +109,9 @@ class Runner:
             for ignored in ignored_fields(project.services[name]):
                 self.progress("Warning", "", f"services.{name}.{ignored} is not supported by "
                               "Skiff yet and is ignored")
+        if options.build:
+            await self.build([n for n in names if project.services[n].get("build")])
+        self._may_build = not options.no_build
         await self.prepare(names)
         result: list[Container] = []
         for name in names:
@@ -155,19 +162,31 @@ class Runner:
                 "com.docker.compose.volume": key, "com.docker.compose.version": VERSION})
             self.progress("Volume", name, "Created")
 
+    async def build(self, services: Sequence[str] = (), no_cache: bool = False,
+                    pull: bool = False) -> None:
+        """compose build: the images of these services (or all) that have a build."""
+        for name in services or sorted(self.project.services):
+            if self.project.services[name].get("build"):
+                await build_service(self.engine, self.project, name, self.progress,
+                                    no_cache=no_cache, pull=pull)
+
     async def image_id(self, service: str) -> str:
-        """The service's image, pulled when missing (as its pull_policy says)."""
+        """The service's image: built or pulled when missing (as its pull_policy says)."""
         return await self._image(service)
 
     async def _image(self, service: str) -> str:
         spec = self.project.services[service]
-        ref = str(spec.get("image") or f"{self.project.name}-{service}")
+        ref = image_ref(self.project, service)
         policy = str(spec.get("pull_policy") or "missing")
+        if policy == "build" and self._may_build:
+            return await build_service(self.engine, self.project, service, self.progress)
         try:
             if policy != "always":
                 return (await self.engine.images.get(ref)).id
         except NotFound:
-            if policy == "never" or (spec.get("build") and not spec.get("image")):
+            if spec.get("build") and self._may_build:  # as Compose: built, not pulled
+                return await build_service(self.engine, self.project, service, self.progress)
+            if policy == "never" or spec.get("build"):
                 raise NotFound(f"image {ref} not found; build it with `skiff compose build`"
                                if spec.get("build") else f"image {ref} not found") from None
         self.progress("Image", ref, "Pulling")

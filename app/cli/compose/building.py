@@ -1,39 +1,14 @@
-"""``skiff compose build`` and ``up --build``: each service's ``build:`` through the builder."""
+"""``skiff compose build``: each service's ``build:`` through the builder (the engine's
+compose runner builds; ``up --build`` and ``up`` of a missing image build there too)."""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
 
 from app.cli.command import Command, Context
-from app.cli.compose.project import project_of, runner_of
-from engine import Project
+from app.cli.compose.project import runner_of
 
-__all__ = ["COMMANDS", "build_services"]
-
-
-async def build_services(ctx: Context, project: Project, services: Sequence[str] = (),
-                         no_cache: bool = False, pull: bool = False) -> None:
-    from engine import BuildOptions, open_context
-
-    progress = runner_of(ctx, project).progress
-    for name in services or sorted(project.services):
-        spec = project.services[name]
-        build = spec.get("build")
-        if not build:
-            continue
-        tag = str(spec.get("image") or f"{project.name}-{name}")
-        progress("Service", name, "Building")
-        args = build.get("args") or {}
-        if isinstance(args, list):
-            args = dict(str(a).partition("=")[::2] for a in args)
-        options = BuildOptions(dockerfile=str(build.get("dockerfile") or "Dockerfile"),
-                               tags=(tag,), build_args={str(k): str(v) for k, v in args.items()},
-                               target=str(build.get("target") or ""), no_cache=no_cache,
-                               pull=pull, labels={str(k): str(v) for k, v in
-                                                  (build.get("labels") or {}).items()})
-        await ctx.engine.images.build(open_context(str(build["context"])), options)
-        progress("Service", name, "Built")
+__all__ = ["COMMANDS"]
 
 
 def _b_build(p: argparse.ArgumentParser) -> None:
@@ -46,7 +21,7 @@ def _b_build(p: argparse.ArgumentParser) -> None:
 
 async def cmd_build(ctx: Context) -> int:
     args = ctx.args
-    await build_services(ctx, project_of(ctx), args.services, args.no_cache, args.pull)
+    await runner_of(ctx).build(args.services, args.no_cache, args.pull)
     return 0
 
 

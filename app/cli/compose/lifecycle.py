@@ -76,14 +76,12 @@ def _b_up(p: argparse.ArgumentParser) -> None:
 
 async def cmd_up(ctx: Context) -> int:
     args = ctx.args
+    if args.build and args.no_build:
+        raise UsageError("--build and --no-build are incompatible")
     options = _up_options(args, no_deps=args.no_deps, start=not args.no_start,
                           wait=args.wait, wait_timeout=args.wait_timeout,
-                          scale=_scale(args.scale))
+                          scale=_scale(args.scale), build=args.build, no_build=args.no_build)
     runner = runner_of(ctx)
-    if args.build:
-        from app.cli.compose.building import build_services
-
-        await build_services(ctx, runner.project, args.services)
     containers = await runner.up(options)
     if args.detach or args.wait or args.no_start:
         return 0

@@ -189,3 +189,15 @@ def test_build_then_up_runs_the_built_image(busybox_image: str, tmp_path: Path) 
         skiff("image", "prune", "-f")  # the build's steps, untagged now
     assert down.returncode == 0, down.stderr
     assert "built-app" not in skiff("images").stdout
+    # as Compose: up builds a missing image by itself, unless told not to
+    refused = compose(tmp_path, "up", "-d", "--no-build")
+    assert refused.returncode != 0 and "image built-app not found" in refused.stderr
+    try:
+        up = compose(tmp_path, "up", "-d")
+        assert up.returncode == 0, up.stderr
+        assert " Service app  Built" in up.stderr
+        again = compose(tmp_path, "up", "-d")
+        assert "Built" not in again.stderr and " Container built-app-1  Running" in again.stderr
+    finally:
+        compose(tmp_path, "down", "--rmi", "local")
+        skiff("image", "prune", "-f")
