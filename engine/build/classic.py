@@ -16,13 +16,14 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+import tarfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
 from engine.build.context import BuildContext
 from engine.build.copying import CopyPlan
-from engine.build.fsindex import FileIndex
+from engine.build.fsindex import FileIndex, IndexEntry
 
 __all__ = ["copy_text", "go_duration", "go_healthcheck", "nop", "nop_copy", "run_text",
            "tarsum"]
@@ -47,12 +48,13 @@ def run_text(command: Sequence[str], args: Iterable[tuple[str, str]]) -> str:
 
 
 def tarsum(name: str, mode: int, size: int, typeflag: str, linkname: str = "",
-           content: IO[bytes] | bytes | None = None, uid: int = 0, gid: int = 0) -> str:
+           content: IO[bytes] | bytes | None = None, uid: int = 0, gid: int = 0,
+           uname: str = "", gname: str = "") -> str:
     """TarSum v1 of one entry: its selected header fields, then its content."""
     digest = hashlib.sha256()
     for key, value in (("name", name), ("mode", str(mode)), ("uid", str(uid)),
                        ("gid", str(gid)), ("size", str(size)), ("typeflag", typeflag),
-                       ("linkname", linkname), ("uname", ""), ("gname", ""),
+                       ("linkname", linkname), ("uname", uname), ("gname", gname),
                        ("devmajor", "0"), ("devminor", "0")):
         digest.update(f"{key}{value}".encode())
     if isinstance(content, bytes):
@@ -104,22 +106,80 @@ def _context_hash(context: BuildContext, relative: str) -> str:
 
 
 def _image_hash(index: FileIndex, source: str) -> str:
-    """A --from source: the same sums, with each file's place in its layer standing in
-    for its content (the image is not read again for a name)."""
+    """A --from source, summed as dockerd sums an image's files: each entry (links
+    followed inside the image) with its owner's names looked up here, and its content."""
     root = index.resolve(source.strip("/"))
-    entries = index.under(root) if root else list(index.entries.values())
-    sums = []
-    for entry in entries:
-        kind = {b"5": "5", b"2": "2"}.get(entry.type, "0")
-        mode = entry.mode | {"5": stat.S_IFDIR, "2": stat.S_IFLNK}.get(kind, stat.S_IFREG)
-        name = entry.path + ("/" if kind == "5" else "")
-        sums.append(tarsum(name, mode, entry.size if kind == "0" else 0, kind,
-                           entry.linkname, f"{entry.layer}:{entry.path}".encode(),
-                           entry.uid, entry.gid))
     top = index.entries.get(root)
+    walked = [root] if top is not None and not top.is_dir else \
+        [e.path for e in (index.under(root) if root else index.entries.values())
+         if e.path != ""]
+    # each walked path → (the name it is summed under, the entry whose file it is): a
+    # symlink is summed as its target (by the target's path), a hard link by its own
+    chosen: dict[str, tuple[str, IndexEntry]] = {}
+    for path in walked:
+        name = index.resolve(path)
+        entry = index.entries.get(name)
+        if entry is not None and entry.type == tarfile.LNKTYPE:
+            entry = index.entries.get(entry.linkname)
+        if entry is not None and entry.type != tarfile.SYMTYPE:
+            chosen[path] = (name, entry)
+    wanted: dict[str, list[str]] = {}  # an entry with content → the names it is read for
+    for name, entry in chosen.values():
+        if entry.type in _REGULAR:
+            wanted.setdefault(entry.path, []).append(name)
+    summed: dict[str, str] = {}
+
+    def feed(entry: IndexEntry, data: IO[bytes]) -> None:
+        names = wanted[entry.path]
+        if len(names) == 1:
+            summed[names[0]] = _entry_sum(names[0], entry, data)
+            return
+        content = data.read()
+        for name in names:
+            summed[name] = _entry_sum(name, entry, content)
+
+    index.stream(set(wanted), feed)
+    sums = []
+    for path in walked:
+        if path not in chosen:
+            continue  # a link to nothing: dockerd leaves it out
+        name, entry = chosen[path]
+        sums.append(summed.get(name) or _entry_sum(name, entry, None))
     if top is not None and not top.is_dir:
-        return "file:" + sums[0]
+        return "file:" + (sums[0] if sums else root)
     return _joined("dir", sorted(sums))
+
+
+_REGULAR = (tarfile.REGTYPE, tarfile.AREGTYPE)
+
+
+def _entry_sum(name: str, entry: IndexEntry, content: IO[bytes] | bytes | None) -> str:
+    """TarSum v1 of an image's entry under ``name`` (a directory, or a file with its
+    content)."""
+    user, group = _name_of(entry.uid, entry.gid)
+    if entry.is_dir:
+        return tarsum(name + "/", (entry.mode & 0o7777) | stat.S_IFDIR, 0, "5",
+                      uid=entry.uid, gid=entry.gid, uname=user, gname=group)
+    return tarsum(name, (entry.mode & 0o7777) | stat.S_IFREG, entry.size, "0",
+                  content=content if content is not None else b"", uid=entry.uid,
+                  gid=entry.gid, uname=user, gname=group)
+
+
+def _name_of(uid: int, gid: int) -> tuple[str, str]:
+    """The user and group names of this machine for ids (dockerd looks them up on its
+    own host when it sums an image's or a download's file)."""
+    import grp
+    import pwd
+
+    try:
+        user = pwd.getpwuid(uid).pw_name
+    except KeyError:
+        user = ""
+    try:
+        group = grp.getgrgid(gid).gr_name
+    except KeyError:
+        group = ""
+    return user, group
 
 
 def _joined(prefix: str, sums: list[str]) -> str:
@@ -138,8 +198,13 @@ def copy_text(keyword: str, plan: CopyPlan, context: BuildContext | None,
             infos.append("file:" + tarsum(name, stat.S_IFREG | 0o644, len(data), "0",
                                           content=data))
         elif kind == "url" and downloaded is not None:
+            # dockerd's download: a 0600 file of its root's, named after the URL's path
             name = source.split("?")[0].rstrip("/").rsplit("/", 1)[-1]
-            infos.append("file:" + _host_sum(downloaded, name))
+            user, group = _name_of(0, 0)
+            with open(downloaded, "rb") as stream:
+                infos.append("file:" + tarsum(
+                    name, stat.S_IFREG | 0o600, os.fstat(stream.fileno()).st_size, "0",
+                    content=stream, uname=user, gname=group))
         elif kind == "image" and plan.source_index is not None:
             infos.append(_image_hash(plan.source_index, source))
         elif context is not None:

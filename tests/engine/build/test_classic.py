@@ -95,3 +95,16 @@ async def test_a_directory_sum_follows_its_links(engine: Any, tmp_path: Path) ->
     assert image.config["history"][-1]["created_by"] == (
         "/bin/sh -c #(nop) COPY dir:35fc67bb5c4cd6550377908da3b8cca5e86bfad39c1560772b483c4"
         "4be5e5f67 in /tree ")
+
+
+async def test_a_from_sum_as_dockerd_sums_an_image(engine: Any, tmp_path: Path) -> None:
+    write_context(tmp_path, {"Dockerfile": (
+        "FROM busybox AS build\n"
+        "RUN mkdir -p /out && echo hi > /out/msg && ln /out/msg /out/hard\n"
+        "FROM scratch\n"
+        "COPY --from=build /out /out\n")})
+    result, _events, _ = await build(engine, tmp_path)
+    image = engine._shared.image_store.get(result.image_id)
+    assert image.config["history"][-1]["created_by"] == (
+        "/bin/sh -c #(nop) COPY dir:b29bb9bf6c4c7081d6d791eeeac082351d9645a236246119c5a2eb"
+        "ea827fcd23 in /out ")
