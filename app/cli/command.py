@@ -6,7 +6,7 @@ import argparse
 import importlib
 import os
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any, TextIO
 
@@ -15,7 +15,15 @@ from engine import HelperUnavailable, SkiffError
 if TYPE_CHECKING:
     from engine import Engine
 
-__all__ = ["Command", "Context", "Handler", "daemon_message", "lazy"]
+__all__ = ["Command", "CommandRef", "Context", "Handler", "UsageError", "daemon_message", "lazy"]
+
+
+class UsageError(Exception):
+    """A flag or argument the user got wrong; printed with "See 'skiff CMD --help'."."""
+
+    def __init__(self, message: str, status: int = 125) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 @dataclass
@@ -62,7 +70,8 @@ class Context:
         return getattr(self.err, "buffer", None) or sys.stderr.buffer
 
 
-Handler = Callable[[Context], Awaitable[int]]
+# A coroutine, or (a command that needs no engine nor event loop) a plain function.
+Handler = Callable[[Context], Coroutine[Any, Any, int] | int]
 
 
 @dataclass(frozen=True)
@@ -80,6 +89,24 @@ class Command:
     prefix_errors: bool = False  # docker prints "docker: ..." for run/create errors
     hide_help_short: bool = False  # -h means something else (run -h HOSTNAME)
     precheck: Callable[[Context], None] | None = None  # flag checks needing no engine
+
+
+@dataclass(frozen=True)
+class CommandRef:
+    """A command that another module defines, named in a table by its name only.
+
+    ``target`` ("app.cli.attach:EXEC") is imported when the command is chosen
+    (or the whole tree is built for --help), so a table costs no imports.
+    """
+
+    name: str
+    target: str
+    aliases: tuple[str, ...] = ()
+
+    def load(self) -> Command:
+        module, _, attribute = self.target.partition(":")
+        command: Command = getattr(importlib.import_module(module), attribute)
+        return command
 
 
 def lazy(target: str) -> Callable[..., Any]:

@@ -2,7 +2,8 @@
 
 Each command's code lives in a module of its own (run, createflags, lifecycle,
 ps, logs, inspection, stats, top) and is imported only when that command is
-built or run, through :func:`lazy`: ``skiff ps`` loads none of run's code.
+built or run, through :func:`lazy`; commands that other modules define are
+named here by a :class:`CommandRef`. ``skiff ps`` loads none of run's code.
 Each one mirrors the docker command of the same name: its flags, what it
 prints and its exit status.
 """
@@ -12,17 +13,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from app.cli.attach import ATTACH, EXEC
-from app.cli.build import COMMIT
-from app.cli.command import Command, lazy
-from app.cli.copy import CP
-from app.cli.prune import CONTAINER_PRUNE
-from app.cli.tarballs import EXPORT
-from app.cli.update import UPDATE
+from app.cli.command import Command, CommandRef, lazy
 
 __all__ = ["COMMANDS", "MANAGEMENT"]
 
 _SEVERAL = "CONTAINER [CONTAINER...]"
+
+
+_EXEC = CommandRef("exec", "app.cli.attach:EXEC")
+_ATTACH = CommandRef("attach", "app.cli.attach:ATTACH")
+_CP = CommandRef("cp", "app.cli.copy:CP")
+_COMMIT = CommandRef("commit", "app.cli.build:COMMIT")
+_EXPORT = CommandRef("export", "app.cli.tarballs:EXPORT")
+_UPDATE = CommandRef("update", "app.cli.update:UPDATE")
+_CONTAINER_PRUNE = CommandRef("prune", "app.cli.prune:CONTAINER_PRUNE")
 
 
 def _code(module: str, name: str) -> Callable[..., Any]:
@@ -75,13 +79,13 @@ _INSPECT = Command("inspect", "Return low-level information on Skiff objects",
                    _code("inspection", "build_inspect"), _code("inspection", "cmd_inspect"),
                    "NAME|ID [NAME|ID...]")
 
-COMMANDS: list[Command] = [_CREATE, _RUN, _START, _STOP, _RESTART, _KILL, _PAUSE, _UNPAUSE,
-                           _RM, _PS, _LOGS, _WAIT, _DIFF, _RENAME, _TOP, _STATS, _PORT, EXEC,
-                           ATTACH, CP, _INSPECT, EXPORT, UPDATE, COMMIT]
+COMMANDS: list[Command | CommandRef] = [
+    _CREATE, _RUN, _START, _STOP, _RESTART, _KILL, _PAUSE, _UNPAUSE, _RM, _PS, _LOGS, _WAIT,
+    _DIFF, _RENAME, _TOP, _STATS, _PORT, _EXEC, _ATTACH, _CP, _INSPECT, _EXPORT, _UPDATE, _COMMIT]
 
-MANAGEMENT: list[Command] = [
+MANAGEMENT: list[Command | CommandRef] = [
     _CREATE, _RUN, _START, _STOP, _RESTART, _KILL, _PAUSE, _UNPAUSE, _WAIT, _DIFF, _RENAME,
-    _TOP, _STATS, _PORT, EXEC, ATTACH, CP, _LOGS, EXPORT, UPDATE, COMMIT,
+    _TOP, _STATS, _PORT, _EXEC, _ATTACH, _CP, _LOGS, _EXPORT, _UPDATE, _COMMIT,
     Command("ls", "List containers", _code("ps", "build_ps"), _code("ps", "cmd_ps"),
             aliases=("ps", "list")),
     Command("rm", "Remove one or more containers", _code("lifecycle", "build_rm"),
@@ -89,5 +93,5 @@ MANAGEMENT: list[Command] = [
     Command("inspect", "Display detailed information on one or more containers",
             _code("inspection", "build_container_inspect"),
             _code("inspection", "cmd_container_inspect"), _SEVERAL),
-    CONTAINER_PRUNE,
+    _CONTAINER_PRUNE,
 ]

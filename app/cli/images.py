@@ -16,15 +16,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from app.cli.build import BUILD
-from app.cli.command import Command, Context
-from app.cli.history import HISTORY
-from app.cli.inspection import inspect_objects
-from app.cli.options import UsageError
+from app.cli.command import Command, CommandRef, Context, UsageError
 from app.cli.output import Formatter, created_at, since
-from app.cli.prune import BUILDER_PRUNE, IMAGE_PRUNE
-from app.cli.registry import PULL, PUSH, TAGS
-from app.cli.tarballs import IMPORT
 from engine import SkiffError, familiar, human_size, split_familiar
 
 __all__ = ["BUILDER", "COMMANDS", "IMAGE_HEADERS", "MANAGEMENT", "image_rows"]
@@ -147,6 +140,8 @@ async def cmd_tag(ctx: Context) -> int:
 
 
 async def cmd_image_inspect(ctx: Context) -> int:
+    from app.cli.inspection import inspect_objects
+
     return await inspect_objects(ctx, ctx.args.objects, "image", ctx.args.format)
 
 
@@ -234,6 +229,13 @@ def _b_save(p: argparse.ArgumentParser) -> None:
     p.add_argument("images", nargs="+", metavar="IMAGE")
 
 
+_BUILD = CommandRef("build", "app.cli.build:BUILD")
+_HISTORY = CommandRef("history", "app.cli.history:HISTORY")
+_IMPORT = CommandRef("import", "app.cli.tarballs:IMPORT")
+_IMAGE_PRUNE = CommandRef("prune", "app.cli.prune:IMAGE_PRUNE")
+_PULL = CommandRef("pull", "app.cli.registry:PULL")
+_PUSH = CommandRef("push", "app.cli.registry:PUSH")
+_TAGS = CommandRef("tags", "app.cli.registry:TAGS")
 _IMAGES = Command("images", "List images", _b_images, cmd_images, "[REPOSITORY[:TAG]]")
 _RMI = Command("rmi", "Remove one or more images", _b_rmi, cmd_rmi, "IMAGE [IMAGE...]")
 _TAG = Command("tag", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", _b_tag, cmd_tag,
@@ -242,15 +244,17 @@ _LOAD = Command("load", "Load an image from a tar archive or STDIN", _b_load, cm
 _SAVE = Command("save", "Save one or more images to a tar archive (streamed to STDOUT by "
                 "default)", _b_save, cmd_save, "IMAGE [IMAGE...]")
 
-COMMANDS: list[Command] = [_IMAGES, _RMI, _TAG, _LOAD, _SAVE, HISTORY, IMPORT, BUILD]
+COMMANDS: list[Command | CommandRef] = [_IMAGES, _RMI, _TAG, _LOAD, _SAVE, _HISTORY, _IMPORT,
+                                        _BUILD]
 
-MANAGEMENT: list[Command] = [
+MANAGEMENT: list[Command | CommandRef] = [
     Command("ls", "List images", _b_images, cmd_images, "[REPOSITORY[:TAG]]",
             aliases=("list",)),
     Command("rm", "Remove one or more images", _b_rmi, cmd_rmi, "IMAGE [IMAGE...]",
             aliases=("remove",)),
     Command("inspect", "Display detailed information on one or more images", _b_inspect,
             cmd_image_inspect, "IMAGE [IMAGE...]"),
-    _TAG, _LOAD, _SAVE, PULL, PUSH, TAGS, HISTORY, IMPORT, IMAGE_PRUNE, BUILD,
+    _TAG, _LOAD, _SAVE, _PULL, _PUSH, _TAGS, _HISTORY, _IMPORT, _IMAGE_PRUNE, _BUILD,
 ]
-BUILDER: list[Command] = [BUILD, BUILDER_PRUNE]  # docker builder build|prune
+BUILDER: list[Command | CommandRef] = [  # docker builder build|prune
+    _BUILD, CommandRef("prune", "app.cli.prune:BUILDER_PRUNE")]

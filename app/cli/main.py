@@ -12,19 +12,13 @@ exit 125, Ctrl-C is exit 130, and no user mistake ever shows a traceback.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import signal
-import sqlite3
 import sys
-import traceback
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from app.cli.command import Command, Context, daemon_message
-from app.cli.options import UsageError
-from app.cli.template import TemplateError
-from engine import ContainerStartError, SkiffError, engine_root, is_disk_full
+from app.cli.command import Command, CommandRef, Context, UsageError, daemon_message
 
 __all__ = ["build_parser", "main"]
 
@@ -59,7 +53,7 @@ class _Parser(argparse.ArgumentParser):
         return f"exactly {count} argument{'s' if count != 1 else ''}"
 
 
-def _groups() -> list[tuple[str, list[Command]]]:
+def _groups() -> list[tuple[str, Sequence[Command | CommandRef]]]:
     from app.cli import containers, images, networks, registry, system, volumes
 
     return [
@@ -72,10 +66,10 @@ def _groups() -> list[tuple[str, list[Command]]]:
     ]
 
 
-def _management() -> list[tuple[str, str, list[Command]]]:
+def _management() -> list[tuple[str, str, Sequence[Command | CommandRef]]]:
     from app.cli import containers, images, networks, system, volumes
 
-    found = [
+    found: list[tuple[str, str, Sequence[Command | CommandRef]]] = [
         ("container", "Manage containers", containers.MANAGEMENT),
         ("image", "Manage images", images.MANAGEMENT),
         ("system", "Manage Skiff", system.MANAGEMENT),
@@ -90,7 +84,8 @@ def _management() -> list[tuple[str, str, list[Command]]]:
     return found
 
 
-def _add(sub: Any, command: Command, prog_prefix: str) -> None:
+def _add(sub: Any, entry: Command | CommandRef, prog_prefix: str) -> None:
+    command = entry.load() if isinstance(entry, CommandRef) else entry
     prog = f"{prog_prefix} {command.name}"
     parser = sub.add_parser(
         command.name, help=command.help, aliases=list(command.aliases),
@@ -103,7 +98,7 @@ def _add(sub: Any, command: Command, prog_prefix: str) -> None:
     parser.set_defaults(_command=command, _prog=prog)
 
 
-def _named(command: Command, word: str | None) -> bool:
+def _named(command: Command | CommandRef, word: str | None) -> bool:
     return word is not None and (word == command.name or word in command.aliases)
 
 
@@ -150,14 +145,29 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     return parser
 
 
-async def _run(command: Command, ctx: Context) -> int:
-    if not command.needs_engine:
-        return await command.run(ctx)
+async def _with_engine(command: Command, ctx: Context) -> int:
     from engine import Engine
 
     async with Engine() as engine:
         ctx.opened = engine
-        return await command.run(ctx)
+        result = command.run(ctx)
+        return result if isinstance(result, int) else await result
+
+
+def _execute(command: Command, ctx: Context) -> int:
+    """Run one command. A command that needs no engine may be a plain function:
+    then no event loop is made, and asyncio (~10 ms of imports, a third of a
+    read-only command's start-up) is never imported."""
+    if not command.needs_engine:
+        result = command.run(ctx)
+        if isinstance(result, int):
+            return result
+        import asyncio
+
+        return asyncio.run(result)
+    import asyncio
+
+    return asyncio.run(_with_engine(command, ctx))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -192,23 +202,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if command.precheck is not None:
             command.precheck(ctx)  # flag errors before the engine is even opened
-        status = asyncio.run(_run(command, ctx))
+        status = _execute(command, ctx)
         return status or ctx.status
     except KeyboardInterrupt:
         return 130
-    except UsageError as exc:
+    except Exception as exc:
+        return _failed(exc, command, ctx)
+
+
+def _failed(exc: Exception, command: Command, ctx: Context) -> int:
+    """One line for the user (no traceback for their mistakes) and docker's exit status.
+
+    The error classes are imported here, when something failed: a command that
+    succeeds never loads sqlite3 or the template engine for them.
+    """
+    import sqlite3
+
+    from app.cli.templatefunctions import TemplateError
+    from engine import ContainerStartError, SkiffError, engine_root, is_disk_full
+
+    prog = ctx.prog
+    if isinstance(exc, UsageError):
         ctx.error(f"{PROG}: {exc}\nSee '{prog} --help'." if exc.status == 125 else str(exc))
         return exc.status
-    except TemplateError as exc:
+    if isinstance(exc, TemplateError):
         ctx.error(f"{PROG}: {exc}")
         return 1
-    except SkiffError as exc:
+    if isinstance(exc, SkiffError):
         message = daemon_message(exc)
         ctx.error(f"{PROG}: {message}" if command.prefix_errors else message)
         if isinstance(exc, ContainerStartError):
             return exc.exit_code  # 126: cannot invoke, 127: not found
         return command.engine_status
-    except sqlite3.DatabaseError as exc:  # past the database's header: full, or damaged
+    if isinstance(exc, sqlite3.DatabaseError):  # past the database's header: full, or damaged
         if is_disk_full(exc):
             ctx.error(f"{PROG}: Skiff's database under {engine_root()} cannot be written: the "
                       "disk is full. Free some space (skiff rm, skiff rmi) and try again")
@@ -216,20 +242,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             ctx.error(f"{PROG}: Skiff's database under {engine_root()} is damaged ({exc}); it "
                       "was left as it is: move skiff.db aside and Skiff starts with an empty one")
         return command.engine_status
-    except BrokenPipeError:
+    if isinstance(exc, BrokenPipeError):
         # Our reader went away (skiff logs x | head): stop quietly, as a shell tool does.
         try:
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keep exit flush quiet
         except OSError:
             pass
         return 141
-    except NotImplementedError:
+    if isinstance(exc, NotImplementedError):
         ctx.error(f"{PROG}: this engine build does not implement {command.name!r} yet")
         return command.engine_status
-    except OSError as exc:
+    if isinstance(exc, OSError):
         ctx.error(f"Error: {exc.strerror or exc}"
                   + (f": {exc.filename}" if exc.filename else ""))
         return 1
-    except Exception:  # a bug, not a user mistake: say so with the details to report
-        ctx.error(f"{PROG}: internal error, please report it:\n{traceback.format_exc()}")
-        return 1
+    # A bug, not a user mistake: say so with the details to report.
+    import traceback
+
+    ctx.error(f"{PROG}: internal error, please report it:\n"
+              + "".join(traceback.format_exception(exc)))
+    return 1

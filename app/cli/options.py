@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import engine
+from app.cli.command import UsageError
 from engine import (
     InvalidArgument,
     MountSpec,
@@ -46,14 +47,6 @@ __all__ = [
 
 
 T = TypeVar("T")
-
-
-class UsageError(Exception):
-    """A flag or argument the user got wrong; printed with "See 'skiff CMD --help'."."""
-
-    def __init__(self, message: str, status: int = 125) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 def parse_memory(text: str, flag: str = "-m, --memory") -> int:

@@ -10,18 +10,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import platform
 import time
 from collections.abc import Sequence
-from importlib import metadata
 from typing import Any
 
-from app.cli.command import Command, Context
-from app.cli.diskusage import SYSTEM_DF
-from app.cli.options import UsageError, parse_time
-from app.cli.prune import SYSTEM_PRUNE
-from app.cli.serve import SERVE
-from app.cli.template import Template
+from app.cli.command import Command, CommandRef, Context, UsageError
+from app.cli.options import parse_time
 from engine import bytes_size, format_rfc3339, host_memory, os_name
 
 __all__ = ["COMMANDS", "MANAGEMENT", "event_line", "event_record", "parse_event_filters",
@@ -31,6 +25,8 @@ EVENT_FILTERS = ("container", "event", "image", "label", "type")
 
 
 def _version() -> str:
+    from importlib import metadata  # ~10 ms: only the commands that show the version
+
     try:
         return metadata.version("skiff")
     except metadata.PackageNotFoundError:
@@ -38,6 +34,8 @@ def _version() -> str:
 
 
 def _arch() -> str:
+    import platform
+
     machine = platform.machine()
     return {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm"}.get(machine, machine)
 
@@ -47,12 +45,16 @@ def version_line() -> str:
 
 
 def _version_data() -> dict[str, Any]:
+    import platform
+
     side = {"Version": _version(), "PythonVersion": platform.python_version(),
             "Os": "linux", "Arch": _arch(), "KernelVersion": platform.release()}
     return {"Client": dict(side), "Server": {**side, "Engine": "skiff"}}
 
 
 def _print_template(ctx: Context, fmt: str, data: Any) -> None:
+    from app.cli.template import Template
+
     ctx.out.write(Template(fmt.replace("\\t", "\t").replace("\\n", "\n")).render(data) + "\n")
 
 
@@ -79,6 +81,8 @@ async def cmd_version(ctx: Context) -> int:
 
 
 async def cmd_info(ctx: Context) -> int:
+    import platform
+
     containers = await ctx.engine.containers.list(all=True)
     images = await ctx.engine.images.list()
     states = [c.state.status.value for c in containers]
@@ -186,6 +190,8 @@ async def cmd_events(ctx: Context) -> int:
     now = time.time()
     since_ns = parse_time(args.since, "--since", now) if args.since else None
     until_ns = parse_time(args.until, "--until", now) if args.until else None
+    from app.cli.template import Template
+
     template = (Template(args.format.replace("\\t", "\t").replace("\\n", "\n"))
                 if args.format else None)
     stream = ctx.engine.events.stream(since_ns=since_ns, until_ns=until_ns)  # --until ends it
@@ -218,16 +224,19 @@ def _b_events(p: argparse.ArgumentParser) -> None:
     p.add_argument("--until", default="", help="Stream events until this timestamp")
 
 
+_SYSTEM_DF = CommandRef("df", "app.cli.diskusage:SYSTEM_DF")
+_SYSTEM_PRUNE = CommandRef("prune", "app.cli.prune:SYSTEM_PRUNE")
+_SERVE = CommandRef("serve", "app.cli.serve:SERVE")
 _INFO = Command("info", "Display system-wide information", _b_format, cmd_info)
 _EVENTS = Command("events", "Get real time events from the engine", _b_events, cmd_events)
 
-COMMANDS: list[Command] = [
+COMMANDS: list[Command | CommandRef] = [
     Command("version", "Show the Skiff version information", _b_format, cmd_version,
             needs_engine=False),
     _INFO,
     _EVENTS,
-    SERVE,
+    _SERVE,
 ]
 
 #: ``skiff system ...``, as docker's: df, events, info, prune.
-MANAGEMENT: list[Command] = [SYSTEM_DF, _EVENTS, _INFO, SYSTEM_PRUNE]
+MANAGEMENT: list[Command | CommandRef] = [_SYSTEM_DF, _EVENTS, _INFO, _SYSTEM_PRUNE]
