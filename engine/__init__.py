@@ -132,6 +132,7 @@ if TYPE_CHECKING:
     )
     from engine.paths import engine_root, user_config_dir
     from engine.prune import Pruned, PruneFilter
+    from engine.reader import Reader
     from engine.registry.model import PullProgress, PushProgress, SearchResult
     from engine.registry.progresstext import (
         PULL_WORDS,

@@ -65,7 +65,8 @@ _DIFF = Command("diff", "Inspect changes to files or directories on a container'
 _RENAME = Command("rename", "Rename a container",
                   _code("lifecycle", "build_rename"), _code("lifecycle", "cmd_rename"),
                   "CONTAINER NEW_NAME")
-_PS = Command("ps", "List containers", _code("ps", "build_ps"), _code("ps", "cmd_ps"))
+_PS = Command("ps", "List containers", _code("ps", "build_ps"), _code("ps", "cmd_ps"),
+              needs_engine=False)
 _LOGS = Command("logs", "Fetch the logs of a container",
                 _code("logs", "build_logs"), _code("logs", "cmd_logs"), "CONTAINER")
 _TOP = Command("top", "Display the running processes of a container",
@@ -87,7 +88,7 @@ MANAGEMENT: list[Command | CommandRef] = [
     _CREATE, _RUN, _START, _STOP, _RESTART, _KILL, _PAUSE, _UNPAUSE, _WAIT, _DIFF, _RENAME,
     _TOP, _STATS, _PORT, _EXEC, _ATTACH, _CP, _LOGS, _EXPORT, _UPDATE, _COMMIT,
     Command("ls", "List containers", _code("ps", "build_ps"), _code("ps", "cmd_ps"),
-            aliases=("ps", "list")),
+            aliases=("ps", "list"), needs_engine=False),
     Command("rm", "Remove one or more containers", _code("lifecycle", "build_rm"),
             _code("lifecycle", "cmd_rm"), _SEVERAL, aliases=("remove",)),
     Command("inspect", "Display detailed information on one or more containers",

@@ -12,6 +12,7 @@ exit 125, Ctrl-C is exit 130, and no user mistake ever shows a traceback.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import signal
 import sys
@@ -53,35 +54,37 @@ class _Parser(argparse.ArgumentParser):
         return f"exactly {count} argument{'s' if count != 1 else ''}"
 
 
-def _groups() -> list[tuple[str, Sequence[Command | CommandRef]]]:
-    from app.cli import containers, images, networks, registry, system, volumes
+# The modules whose COMMANDS are skiff's top-level commands, in the order help lists them.
+_GROUPS = ("containers", "images", "registry", "system", "networks", "volumes")
+# docker's management commands: (name, help, module, the module's table of them).
+_MANAGEMENT = (
+    ("container", "Manage containers", "containers", "MANAGEMENT"),
+    ("image", "Manage images", "images", "MANAGEMENT"),
+    ("system", "Manage Skiff", "system", "MANAGEMENT"),
+    ("builder", "Manage builds", "images", "BUILDER"),
+    ("network", "Manage networks", "networks", "MANAGEMENT"),
+    ("volume", "Manage volumes", "volumes", "MANAGEMENT"),
+    ("compose", "Define and run multi-container applications", "compose", "MANAGEMENT"),
+)
 
-    return [
-        ("containers", containers.COMMANDS),
-        ("images", images.COMMANDS),
-        ("registry", registry.COMMANDS),
-        ("system", system.COMMANDS),
-        ("networks", networks.COMMANDS),
-        ("volumes", volumes.COMMANDS),
-    ]
+
+def _table(module: str, name: str = "COMMANDS") -> Sequence[Command | CommandRef]:
+    table: Sequence[Command | CommandRef] = getattr(
+        importlib.import_module(f"app.cli.{module}"), name)
+    return table
 
 
-def _management() -> list[tuple[str, str, Sequence[Command | CommandRef]]]:
-    from app.cli import containers, images, networks, system, volumes
-
-    found: list[tuple[str, str, Sequence[Command | CommandRef]]] = [
-        ("container", "Manage containers", containers.MANAGEMENT),
-        ("image", "Manage images", images.MANAGEMENT),
-        ("system", "Manage Skiff", system.MANAGEMENT),
-        ("builder", "Manage builds", images.BUILDER),
-    ]
-    if networks.MANAGEMENT:
-        found.append(("network", "Manage networks", networks.MANAGEMENT))
-    if volumes.MANAGEMENT:
-        found.append(("volume", "Manage volumes", volumes.MANAGEMENT))
-    # Its commands load only when asked for (build_parser): `skiff ps` needs none of them.
-    found.append(("compose", "Define and run multi-container applications", []))
-    return found
+def _plain(first: str | None) -> list[Command | CommandRef]:
+    """The top-level commands; for a command word, only that command. The group
+    tables are imported in order until one names it (``skiff ps``: only the
+    containers table; each table costs a few ms of imports)."""
+    if first is None:
+        return [c for module in _GROUPS for c in _table(module)]
+    for module in _GROUPS:
+        found = [c for c in _table(module) if _named(c, first)]
+        if found:
+            return found
+    return []
 
 
 def _add(sub: Any, entry: Command | CommandRef, prog_prefix: str) -> None:
@@ -112,36 +115,32 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     words = [a for a in argv or () if not a.startswith("-")]
     first = words[0] if words else None
     second = words[1] if len(words) > 1 else None
-    management = _management()
-    plain = [c for _, commands in _groups() for c in commands]
-    known = ({name for name, _, _ in management}
-             | {n for c in plain for n in (c.name, *c.aliases)})
-    if argv is not None and first not in known:
+    management = [m for m in _MANAGEMENT if first is None or m[0] == first]
+    plain = _plain(first) if not management else []
+    if argv is not None and not management and not plain:
         first = second = None  # no (or an unknown) command: the whole tree
+        management, plain = list(_MANAGEMENT), _plain(None)
     parser = _Parser(prog=PROG, description="Skiff: run and manage containers with "
                      "Skiff's own engine. Commands, flags and output follow docker's.")
     parser.add_argument("-v", "--version", action="store_true",
                         help="Print version information and quit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name, help_text, commands in management:
-        if first is not None and first != name:
-            continue
+    for name, help_text, module, table in management:
         group = sub.add_parser(name, help=help_text, description=help_text,
                                prog=f"{PROG} {name}")
         group.set_defaults(_group_parser=group)
         if name == "compose":  # its flags come before its command: compose -f x.yaml up
-            from app.cli.compose import MANAGEMENT, add_project_flags
+            from app.cli.compose import add_project_flags
 
             add_project_flags(group)
-            commands = MANAGEMENT
         group_sub = group.add_subparsers(dest="subcommand", metavar="COMMAND",
                                          parser_class=_Parser)
+        commands = _table(module, table)
         wanted = [c for c in commands if _named(c, second)] or commands
         for command in wanted:
             _add(group_sub, command, f"{PROG} {name}")
     for command in plain:
-        if first is None or _named(command, first):
-            _add(sub, command, PROG)
+        _add(sub, command, PROG)
     return parser
 
 

@@ -8,7 +8,6 @@ new file when the current one is rotated away.
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
@@ -16,7 +15,7 @@ from pathlib import Path
 from engine.containers.model import LogLine
 from engine.wire.logformat import log_files, parse_record, parse_time
 
-__all__ = ["read_log"]
+__all__ = ["log_lines", "read_log"]
 
 _CHUNK = 1 << 16
 
@@ -84,8 +83,10 @@ class _Filter:
             yield LogLine(stream, stamp, content, partial)
 
 
-def _rotated_lines(path: Path, offset: int) -> Iterator[list[bytes]]:
-    """A rotated file's records from ``offset``, a chunk of lines at a time."""
+def _rotated_lines(path: Path, offset: int, *, partial: bool = True
+                   ) -> Iterator[list[bytes]]:
+    """A rotated file's records from ``offset``, a chunk of lines at a time
+    (``partial``: with a last record that has no newline yet)."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     except FileNotFoundError:
@@ -97,16 +98,34 @@ def _rotated_lines(path: Path, offset: int) -> Iterator[list[bytes]]:
             lines = (pending + data).split(b"\n")
             pending = lines.pop()
             yield lines
-        if pending:
+        if pending and partial:
             yield [pending]
     finally:
         os.close(fd)
+
+
+def log_lines(path: Path, *, tail: int | None = None, since_ns: int | None = None,
+              until_ns: int | None = None) -> Iterator[LogLine]:
+    """What the log holds now (its last ``tail`` records), without following it:
+    plain reads, no event loop (``skiff logs --tail`` runs without asyncio)."""
+    wanted = _Filter(since_ns, until_ns)
+    files = log_files(path)
+    first, first_offset = _tail_start(files, tail) if tail is not None else (0, 0)
+    for index in range(first, len(files)):
+        current = index == len(files) - 1  # its last record may be half written
+        for lines in _rotated_lines(files[index], first_offset if index == first else 0,
+                                    partial=not current):
+            yield from wanted.lines(lines)
+            if wanted.done:
+                return
 
 
 async def read_log(path: Path, *, follow: bool = False, tail: int | None = None,
                    since_ns: int | None = None, until_ns: int | None = None,
                    running: Callable[[], Awaitable[bool]] | None = None,
                    poll: float = 0.05) -> AsyncIterator[LogLine]:
+    import asyncio  # here, not at the top: log_lines runs without it
+
     wanted = _Filter(since_ns, until_ns)
     files = log_files(path)
     first, first_offset = _tail_start(files, tail) if tail is not None else (0, 0)

@@ -1,0 +1,126 @@
+"""A synchronous, read-only look at this user's containers, images and logs.
+
+What ``skiff ps``, ``images``, ``inspect`` and ``logs --tail`` show is what the
+stores, the monitors' status files and the log files say: nothing to ask the
+helper, nothing to wait for. Read through this view they need no event loop,
+so the CLI imports neither asyncio nor the services for them (together ~60 %
+of such a command's time before; README's figures). The services read the
+same stores, status reader and log reader, so both show the same thing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from engine import paths
+from engine.containers.model import Container, LogLine
+from engine.containers.state import Status
+from engine.containers.statusreader import StatusReader
+from engine.containers.store import ContainerRecord, ContainerStore
+from engine.db import Database
+
+if TYPE_CHECKING:
+    from engine.images.model import Image
+    from engine.images.store import ImageStore
+
+__all__ = ["Reader"]
+
+
+class Reader:
+    """Open with ``with Reader() as reader:``; every method reads and returns at once."""
+
+    def __init__(self) -> None:
+        root = paths.engine_root()
+        self.db = Database(root / "skiff.db")
+        self.containers_dir = paths.helper_root() / "users" / str(os.getuid()) / "containers"
+        self.container_store = ContainerStore(self.db)
+        self.status = StatusReader(lambda: self.containers_dir)
+        self.hidden_auto_removes = 0  # exited --rm containers the last list left out
+        self._image_store: ImageStore | None = None
+
+    def __enter__(self) -> Reader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- containers -------------------------------------------------------------------
+    def _container(self, record: ContainerRecord) -> Container:
+        return Container(record.id, record.name, record.created, record.config,
+                         self.status.state(record))
+
+    def containers(self, all: bool = False) -> list[Container]:
+        """The running containers (``all``: in any state), in creation order, as
+        ``engine.containers.list`` shows them. An exited ``--rm`` container is left
+        out and counted in ``hidden_auto_removes``: removing it (once its client
+        had time to read its exit code) is the engine's list's to do."""
+        found = []
+        self.hidden_auto_removes = 0
+        for record in self.container_store.all():
+            container = self._container(record)
+            if container.config.auto_remove and container.state.status is Status.EXITED:
+                self.hidden_auto_removes += 1
+                continue
+            if all or container.state.running:
+                found.append(container)
+        return found
+
+    def container(self, ref: str) -> Container:
+        """By name, full or unique short ID; raises ContainerNotFound."""
+        return self._container(self.container_store.find(ref))
+
+    def ports(self, container: Container) -> dict[str, Any]:
+        """NetworkSettings.Ports of a running container ({} for any other)."""
+        if not container.state.running:
+            return {}
+        return published_ports(self.containers_dir / container.id)
+
+    def logs(self, ref: str, tail: int | None = None, since_ns: int | None = None,
+             until_ns: int | None = None) -> Iterator[LogLine]:
+        """What the container wrote so far (its last ``tail`` lines), oldest first."""
+        from engine.containers.logs import log_lines
+
+        record = self.container_store.find(ref)
+        return log_lines(self.containers_dir / record.id / "ctr.log", tail=tail,
+                         since_ns=since_ns, until_ns=until_ns)
+
+    # -- images -----------------------------------------------------------------------
+    @property
+    def image_store(self) -> ImageStore:
+        if self._image_store is None:
+            from engine.images.blobs import BlobStore
+            from engine.images.store import ImageStore
+
+            self._image_store = ImageStore(self.db, BlobStore(paths.engine_root()))
+        return self._image_store
+
+    def images(self, all: bool = False) -> list[Image]:
+        """The local images; without ``all``, not a build's intermediate ones."""
+        from engine.build.cache import BuildCache
+
+        images = self.image_store.list()
+        if all:
+            return images
+        hidden = BuildCache(self.db).intermediate(images)
+        return [i for i in images if i.id not in hidden]
+
+    def image(self, ref: str) -> Image:
+        """By reference, full or short ID; raises ImageNotFound."""
+        return self.image_store.get(ref)
+
+
+def published_ports(container_dir: Path) -> dict[str, Any]:
+    """The ports a running container publishes, as its network.json records them."""
+    try:
+        with open(container_dir / "network.json") as f:
+            ports = json.load(f).get("Ports") or {}
+    except (OSError, ValueError, AttributeError):
+        return {}
+    return {str(k): v for k, v in ports.items()}
