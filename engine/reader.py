@@ -24,6 +24,7 @@ from engine.containers.store import ContainerRecord, ContainerStore
 from engine.db import Database
 
 if TYPE_CHECKING:
+    from engine.containers.sampler import StatsSampler
     from engine.images.model import Image
     from engine.images.store import ImageStore
 
@@ -90,6 +91,13 @@ class Reader:
         record = self.container_store.find(ref)
         return log_lines(self.containers_dir / record.id / "ctr.log", tail=tail,
                          since_ns=since_ns, until_ns=until_ns)
+
+    def sampler(self) -> StatsSampler:
+        """A sampler of containers' resource use (the CPU share is measured between
+        two samples of the same sampler)."""
+        from engine.containers.sampler import StatsSampler
+
+        return StatsSampler(paths.cgroup_parent())
 
     # -- images -----------------------------------------------------------------------
     @property

@@ -68,14 +68,16 @@ _RENAME = Command("rename", "Rename a container",
 _PS = Command("ps", "List containers", _code("ps", "build_ps"), _code("ps", "cmd_ps"),
               needs_engine=False)
 _LOGS = Command("logs", "Fetch the logs of a container",
-                _code("logs", "build_logs"), _code("logs", "cmd_logs"), "CONTAINER")
+                _code("logs", "build_logs"), _code("logs", "cmd_logs"), "CONTAINER",
+                needs_engine=False)
 _TOP = Command("top", "Display the running processes of a container",
                _code("top", "build_top"), _code("top", "cmd_top"), "CONTAINER [ps OPTIONS]")
 _PORT = Command("port", "List port mappings or a specific mapping for the container",
                 _code("top", "build_port"), _code("top", "cmd_port"),
                 "CONTAINER [PRIVATE_PORT[/PROTO]]")
 _STATS = Command("stats", "Display a live stream of container(s) resource usage statistics",
-                 _code("stats", "build_stats"), _code("stats", "cmd_stats"), "[CONTAINER...]")
+                 _code("stats", "build_stats"), _code("stats", "cmd_stats"), "[CONTAINER...]",
+                 needs_engine=False)
 _INSPECT = Command("inspect", "Return low-level information on Skiff objects",
                    _code("inspection", "build_inspect"), _code("inspection", "cmd_inspect"),
                    "NAME|ID [NAME|ID...]")

@@ -1,19 +1,14 @@
-"""Image commands: images (image ls), rmi, tag, image inspect, load and save
-(history, import and prune have modules of their own).
+"""Image commands: images (image ls), rmi, tag and image inspect (history,
+load, save, import and prune have modules of their own).
 
-``images`` prints one row a tag, newest first, with docker's columns and
-sizes; ``load`` reads a docker-save or OCI archive from a file or stdin;
-``save`` writes one to a file, or to stdout when that is not a terminal.
+``images`` prints one row a tag, newest first, with docker's columns and sizes.
 """
 
 from __future__ import annotations
 
 import argparse
 import fnmatch
-import shutil
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 from app.cli.command import Command, CommandRef, Context, UsageError
@@ -94,9 +89,13 @@ def _filter_images(images: list[Any], items: list[str]) -> list[Any]:
     return images
 
 
-async def cmd_images(ctx: Context) -> int:
+def cmd_images(ctx: Context) -> int:
+    """Reads the image store without the engine's event loop (engine.Reader)."""
+    from engine import Reader
+
     args = ctx.args
-    images = await ctx.engine.images.list(all=args.all)
+    with Reader() as reader:
+        images = reader.images(all=args.all)
     images = _filter_images(images, args.filter)
     if args.repository:
         repo_part, tag_part, _ = split_familiar(args.repository)
@@ -145,51 +144,6 @@ async def cmd_image_inspect(ctx: Context) -> int:
     return await inspect_objects(ctx, ctx.args.objects, "image", ctx.args.format)
 
 
-async def cmd_load(ctx: Context) -> int:
-    args = ctx.args
-    if args.input:
-        path = Path(args.input)
-        if not path.is_file():
-            raise UsageError(f"open {args.input}: no such file", 1)
-        images = await ctx.engine.images.load(path)
-    else:
-        if ctx.stdin.isatty():
-            raise UsageError("requested load from stdin, but stdin is empty", 1)
-        with tempfile.TemporaryDirectory(prefix="skiff-load-") as tmp:
-            archive = Path(tmp) / "archive.tar"
-            source = getattr(ctx.stdin, "buffer", ctx.stdin)
-            with archive.open("wb") as sink:
-                shutil.copyfileobj(source, sink, 1 << 20)
-            if archive.stat().st_size == 0:
-                raise UsageError("requested load from stdin, but stdin is empty", 1)
-            images = await ctx.engine.images.load(archive)
-    for image in images:
-        if image.repo_tags:
-            for tag in image.repo_tags:
-                ctx.out.write(f"Loaded image: {familiar(tag)}\n")
-        else:
-            ctx.out.write(f"Loaded image ID: {image.id}\n")
-    return 0
-
-
-async def cmd_save(ctx: Context) -> int:
-    args = ctx.args
-    if args.output:
-        await ctx.engine.images.save(list(args.images), Path(args.output))
-        return 0
-    if ctx.out.isatty():
-        raise UsageError("cowardly refusing to save to a terminal. Use the -o flag or redirect",
-                         1)
-    with tempfile.TemporaryDirectory(prefix="skiff-save-") as tmp:
-        archive = Path(tmp) / "archive.tar"
-        await ctx.engine.images.save(list(args.images), archive)
-        sink = ctx.out_bytes
-        with archive.open("rb") as source:
-            shutil.copyfileobj(source, sink, 1 << 20)
-        sink.flush()
-    return 0
-
-
 def _b_images(p: argparse.ArgumentParser) -> None:
     p.add_argument("-a", "--all", action="store_true",
                    help="Show all images (default hides intermediate images)")
@@ -218,17 +172,6 @@ def _b_inspect(p: argparse.ArgumentParser) -> None:
     p.add_argument("objects", nargs="+", metavar="IMAGE")
 
 
-def _b_load(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-i", "--input", default="", help="Read from tar archive file, instead of "
-                   "STDIN")
-    p.add_argument("-q", "--quiet", action="store_true", help="Suppress the load output")
-
-
-def _b_save(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-o", "--output", default="", help="Write to a file, instead of STDOUT")
-    p.add_argument("images", nargs="+", metavar="IMAGE")
-
-
 _BUILD = CommandRef("build", "app.cli.build:BUILD")
 _HISTORY = CommandRef("history", "app.cli.history:HISTORY")
 _IMPORT = CommandRef("import", "app.cli.tarballs:IMPORT")
@@ -236,20 +179,20 @@ _IMAGE_PRUNE = CommandRef("prune", "app.cli.prune:IMAGE_PRUNE")
 _PULL = CommandRef("pull", "app.cli.registry:PULL")
 _PUSH = CommandRef("push", "app.cli.registry:PUSH")
 _TAGS = CommandRef("tags", "app.cli.registry:TAGS")
-_IMAGES = Command("images", "List images", _b_images, cmd_images, "[REPOSITORY[:TAG]]")
+_IMAGES = Command("images", "List images", _b_images, cmd_images, "[REPOSITORY[:TAG]]",
+                  needs_engine=False)
 _RMI = Command("rmi", "Remove one or more images", _b_rmi, cmd_rmi, "IMAGE [IMAGE...]")
 _TAG = Command("tag", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", _b_tag, cmd_tag,
                "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]")
-_LOAD = Command("load", "Load an image from a tar archive or STDIN", _b_load, cmd_load)
-_SAVE = Command("save", "Save one or more images to a tar archive (streamed to STDOUT by "
-                "default)", _b_save, cmd_save, "IMAGE [IMAGE...]")
+_LOAD = CommandRef("load", "app.cli.tarballs:LOAD")
+_SAVE = CommandRef("save", "app.cli.tarballs:SAVE")
 
 COMMANDS: list[Command | CommandRef] = [_IMAGES, _RMI, _TAG, _LOAD, _SAVE, _HISTORY, _IMPORT,
                                         _BUILD]
 
 MANAGEMENT: list[Command | CommandRef] = [
     Command("ls", "List images", _b_images, cmd_images, "[REPOSITORY[:TAG]]",
-            aliases=("list",)),
+            aliases=("list",), needs_engine=False),
     Command("rm", "Remove one or more images", _b_rmi, cmd_rmi, "IMAGE [IMAGE...]",
             aliases=("remove",)),
     Command("inspect", "Display detailed information on one or more images", _b_inspect,

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
 import time
+from collections.abc import Coroutine
+from typing import Any
 
-from app.cli.command import Context
-from app.cli.logstream import LogWriter, print_logs
-from app.cli.options import UsageError, parse_time
+from app.cli.command import Context, UsageError
+from app.cli.linewriter import LineWriter
+from engine import Reader
 
 
 def _tail(text: str) -> int | None:
@@ -23,34 +23,62 @@ def _tail(text: str) -> int | None:
     return None if value < 0 else value
 
 
-async def cmd_logs(ctx: Context) -> int:
+def cmd_logs(ctx: Context) -> int | Coroutine[Any, Any, int]:
+    """What the log holds is read and written in plain calls (engine.Reader): no
+    event loop, no asyncio. Only ``--follow`` returns a coroutine, which opens the
+    engine to wait for what the container writes next."""
     args = ctx.args
     tail = _tail(args.tail)
-    now = time.time()
-    since_ns = parse_time(args.since, "--since", now) if args.since else None
-    until_ns = parse_time(args.until, "--until", now) if args.until else None
-    await ctx.engine.containers.get(args.container)  # a clear error before any output
-    follow = args.follow and (until_ns is None or until_ns > time.time_ns())
-    writer = LogWriter(ctx.out_bytes, ctx.err_bytes, timestamps=args.timestamps)
-    async with writer:
-        # The engine filters too (cheaper on long logs); a microsecond of margin covers
-        # its float parsing, and print_logs applies the exact bounds.
-        window: dict[str, str] = {}
-        if since_ns is not None:
-            window["since"] = f"{max(0, since_ns - 1000) / 1e9:.6f}"
-        if until_ns is not None:
-            window["until"] = f"{(until_ns + 1000) / 1e9:.6f}"
-        lines = ctx.engine.containers.logs(args.container, follow=follow, tail=tail, **window)
-        if follow and until_ns is not None:
-            # Stop following at --until even if no line arrives after it.
-            remaining = max(0.0, until_ns / 1e9 - time.time())
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(remaining):
-                    await print_logs(writer, lines, since_ns=since_ns, until_ns=until_ns)
-        else:
-            await print_logs(writer, lines, since_ns=since_ns, until_ns=until_ns)
+    since_ns = until_ns = None
+    if args.since or args.until:
+        from app.cli.options import parse_time  # the engine's time rules: only when asked
+
+        now = time.time()
+        since_ns = parse_time(args.since, "--since", now) if args.since else None
+        until_ns = parse_time(args.until, "--until", now) if args.until else None
+    if args.follow and (until_ns is None or until_ns > time.time_ns()):
+        return _follow(ctx, tail, since_ns, until_ns)
+    with Reader() as reader:
+        lines = reader.logs(args.container, tail=tail, since_ns=since_ns, until_ns=until_ns)
+        writer = LineWriter(ctx.out_bytes, ctx.err_bytes, timestamps=args.timestamps)
+        for line in lines:
+            writer.write(line)
+            if writer.count % 256 == 0:
+                writer.flush()  # a long log reaches a pipe as it is read
+        writer.flush()
     return 0
 
+
+async def _follow(ctx: Context, tail: int | None, since_ns: int | None,
+                  until_ns: int | None) -> int:
+    import asyncio
+    import contextlib
+
+    from app.cli.logstream import LogWriter, print_logs
+    from engine import Engine
+
+    args = ctx.args
+    async with Engine() as engine:
+        await engine.containers.get(args.container)  # a clear error before any output
+        writer = LogWriter(ctx.out_bytes, ctx.err_bytes, timestamps=args.timestamps)
+        async with writer:
+            # The engine filters too (cheaper on long logs); a microsecond of margin
+            # covers its float parsing, and print_logs applies the exact bounds.
+            window: dict[str, str] = {}
+            if since_ns is not None:
+                window["since"] = f"{max(0, since_ns - 1000) / 1e9:.6f}"
+            if until_ns is not None:
+                window["until"] = f"{(until_ns + 1000) / 1e9:.6f}"
+            lines = engine.containers.logs(args.container, follow=True, tail=tail, **window)
+            if until_ns is not None:
+                # Stop following at --until even if no line arrives after it.
+                remaining = max(0.0, until_ns / 1e9 - time.time())
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(remaining):
+                        await print_logs(writer, lines, since_ns=since_ns, until_ns=until_ns)
+            else:
+                await print_logs(writer, lines, since_ns=since_ns, until_ns=until_ns)
+    return 0
 
 
 def build_logs(p: argparse.ArgumentParser) -> None:

@@ -13,41 +13,20 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import IO, Any
 
-from engine import format_rfc3339, rfc3339_ns
+from app.cli.linewriter import LineWriter
+from engine import rfc3339_ns
 
 __all__ = ["LogWriter", "follow_until_exit", "print_logs"]
 
 FLUSH_INTERVAL = 0.05
 
 
-class LogWriter:
+class LogWriter(LineWriter):
     """Writes LogLine records to two byte streams, flushing on a short timer."""
 
     def __init__(self, out: IO[bytes], err: IO[bytes], timestamps: bool = False) -> None:
-        self.out = out
-        self.err = err
-        self.timestamps = timestamps
-        self.count = 0
-        self._dirty = False
+        super().__init__(out, err, timestamps)
         self._flusher: asyncio.Task[None] | None = None
-
-    def write(self, line: Any) -> None:
-        stream = self.err if line.stream == "stderr" else self.out
-        if self.timestamps:
-            ns = rfc3339_ns(line.time)
-            stamp = format_rfc3339(ns) if ns is not None else line.time
-            stream.write(stamp.encode() + b" ")
-        stream.write(line.data)
-        if not line.partial:
-            stream.write(b"\n")
-        self.count += 1
-        self._dirty = True
-
-    def flush(self) -> None:
-        if self._dirty:
-            self._dirty = False
-            self.out.flush()
-            self.err.flush()
 
     async def __aenter__(self) -> LogWriter:
         self._flusher = asyncio.create_task(self._flush_loop())

@@ -116,7 +116,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     first = words[0] if words else None
     second = words[1] if len(words) > 1 else None
     management = [m for m in _MANAGEMENT if first is None or m[0] == first]
-    plain = _plain(first) if not management else []
+    plain = _plain(first) if first is None or not management else []
     if argv is not None and not management and not plain:
         first = second = None  # no (or an unknown) command: the whole tree
         management, plain = list(_MANAGEMENT), _plain(None)

@@ -44,7 +44,11 @@ class Repair(Lifecycle):
             name = entry.name
             if name.startswith(".") and (name.endswith(".creating")
                                          or name.endswith(".removing")):
-                shutil.rmtree(entry, ignore_errors=True)
+                # A young one is another engine's create or remove under way (50
+                # parallel `skiff run -d` lost some of theirs to this): only an old
+                # one was left by a crash.
+                if time.time() - entry.lstat().st_mtime > STALE_AFTER:
+                    shutil.rmtree(entry, ignore_errors=True)
                 continue
             if len(name) != 64 or entry.is_symlink():
                 continue

@@ -1,0 +1,43 @@
+"""Container output records written to our stdout and stderr, as bytes, unchanged.
+
+The plain writer that ``logs`` without ``--follow`` uses as it is (no event
+loop: that command never imports asyncio) and that logstream's LogWriter
+flushes on a timer while following.
+"""
+
+from __future__ import annotations
+
+from typing import IO, Any
+
+from engine import format_rfc3339, rfc3339_ns
+
+__all__ = ["LineWriter"]
+
+
+class LineWriter:
+    """Writes LogLine records to two byte streams; ``flush`` pushes them out."""
+
+    def __init__(self, out: IO[bytes], err: IO[bytes], timestamps: bool = False) -> None:
+        self.out = out
+        self.err = err
+        self.timestamps = timestamps
+        self.count = 0
+        self._dirty = False
+
+    def write(self, line: Any) -> None:
+        stream = self.err if line.stream == "stderr" else self.out
+        if self.timestamps:
+            ns = rfc3339_ns(line.time)
+            stamp = format_rfc3339(ns) if ns is not None else line.time
+            stream.write(stamp.encode() + b" ")
+        stream.write(line.data)
+        if not line.partial:
+            stream.write(b"\n")
+        self.count += 1
+        self._dirty = True
+
+    def flush(self) -> None:
+        if self._dirty:
+            self._dirty = False
+            self.out.flush()
+            self.err.flush()

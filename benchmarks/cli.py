@@ -1,0 +1,212 @@
+"""The commands people type all day, skiff beside podman, run alternately.
+
+    .venv/bin/python benchmarks/cli.py [--runs 15] [--containers 200]
+
+Skiff runs as ``make install`` installs it (a venv's ``python -I`` and a
+launcher that imports ``app.cli.main``; no editable-install finder) with one
+helper lingering between commands, as a user's does; podman on its own storage
+(its containers labelled and removed at the end). Both get the test suite's
+busybox image. For 0 and
+then ``--containers`` created containers it times, alternating the two tools
+round by round, ``ps``, ``ps -a``, ``inspect``, ``logs --tail 10`` (of a
+container that printed 100 lines) and ``images``; then ``run --rm --network
+none busybox true`` (and skiff's with its default bridge network), and 50
+``run -d`` in parallel followed by one ``rm -f`` of them all. It prints the
+median wall time and CPU time (user + system of the command and its children)
+of each, and skiff's ratio to podman (target: at most 1.0; run --rm: 0.6).
+Everything is removed afterwards. Needs root, podman and skopeo.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import sysconfig
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.sleepers import busybox_world  # noqa: E402
+
+Timing = tuple[float, float]  # (wall, cpu) seconds
+# podman 4.3 cannot start a container on this kind of host as it is: its crun raises
+# RLIMIT_NOFILE/NPROC (this VM's root lacks CAP_SYS_RESOURCE: given lower ones, it
+# only sets them) and refuses hybrid cgroups (so it runs in a mount namespace
+# without the cgroup2 mount, as benchmarks/containers.py runs crun; what that
+# wrapper costs is printed, and counted in podman's time).
+PODMAN_LIMITS = ["--ulimit", "nofile=1024:1024", "--ulimit", "nproc=10000:10000"]
+LABEL = "skiff-benchmark=cli"
+NO_UNIFIED = ["unshare", "-m", "sh", "-c", 'umount /sys/fs/cgroup/unified && exec "$@"', "-"]
+
+
+def installed_skiff(work: Path) -> list[str]:
+    """A venv like ``make install``'s whose launcher runs this checkout's code."""
+    venv = work / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    site = Path(sysconfig.get_paths(vars={"base": str(venv), "platbase": str(venv)})["purelib"])
+    # Plain paths: this checkout, and the dependencies this interpreter has.
+    (site / "skiff.pth").write_text(f"{ROOT}\n{sysconfig.get_paths()['purelib']}\n")
+    launcher = venv / "bin" / "skiff"
+    launcher.write_text(f"#!{venv}/bin/python -I\nimport sys\n\nfrom app.cli.main import main\n\n"
+                        "sys.exit(main())\n")
+    launcher.chmod(0o755)
+    return [str(launcher)]
+
+
+def timed(command: list[str], stdin: int | None = None) -> Timing:
+    start = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stdin=stdin)
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(command)} failed")
+    return wall, usage.ru_utime + usage.ru_stime
+
+
+def alternate(runs: int, pairs: dict[str, tuple[Callable[[], Timing], Callable[[], Timing]]]
+              ) -> dict[str, tuple[list[Timing], list[Timing]]]:
+    """Each pair's two sides one after the other, round by round (noise hits both)."""
+    found: dict[str, tuple[list[Timing], list[Timing]]] = {k: ([], []) for k in pairs}
+    for _ in range(runs):
+        for label, (ours, theirs) in pairs.items():
+            found[label][0].append(ours())
+            found[label][1].append(theirs())
+    return found
+
+
+def report(title: str, found: dict[str, tuple[list[Timing], list[Timing]]]) -> None:
+    print(f"\n{title}")
+    print(f"{'command':<34}{'skiff wall':>11}{'podman':>9}{'ratio':>7}"
+          f"{'skiff cpu':>11}{'podman':>9}{'ratio':>7}")
+    for label, (ours, theirs) in found.items():
+        cells = ""
+        for index in (0, 1):
+            mine = statistics.median(t[index] for t in ours) * 1000
+            peer = statistics.median(t[index] for t in theirs) * 1000
+            cells += f"{mine:>9.1f}ms{peer:>7.1f}ms{mine / peer:>7.2f}"
+        print(f"{label:<34}{cells}")
+    sys.stdout.flush()
+
+
+def read_commands(skiff: list[str], podman: list[str], runs: int, title: str) -> None:
+    names = {"ps": ["ps"], "ps -a": ["ps", "-a"], "inspect talker": ["inspect", "talker"],
+             "logs --tail 10 talker": ["logs", "--tail", "10", "talker"],
+             "images": ["images"]}
+    report(title, alternate(runs, {
+        label: (functools.partial(timed, [*skiff, *args]),
+                functools.partial(timed, [*podman, *args]))
+        for label, args in names.items()}))
+
+
+def create_many(creates: list[list[str]], count: int) -> None:
+    """``count`` created containers in each, made by each tool's own CLI, 8 at a time."""
+    for create in creates:
+        batch: list[subprocess.Popen[bytes]] = []
+        for _ in range(count):
+            batch.append(subprocess.Popen([*create, "--network", "none", "busybox", "true"],
+                                          stdout=subprocess.DEVNULL))
+            if len(batch) == 8:
+                for process in batch:
+                    process.wait()
+                batch = []
+        for process in batch:
+            process.wait()
+
+
+def force_remove(tool: list[str]) -> list[str]:
+    """docker's ``rm -f`` kills at once; podman's waits its stop timeout (10 s) first."""
+    return [*tool, "rm", "-f", *(["-t", "0"] if tool == ["podman"] else [])]
+
+
+def remove_all(tool: list[str]) -> None:
+    mine = ["--filter", f"label={LABEL}"] if tool == ["podman"] else []
+    ids = subprocess.run([*tool, "ps", "-aq", *mine], check=True, capture_output=True,
+                         text=True).stdout.split()
+    if ids:
+        subprocess.run([*force_remove(tool), *ids], check=True, stdout=subprocess.DEVNULL)
+
+
+def parallel_runs(run: list[str], tool: list[str], count: int) -> tuple[float, float]:
+    """(wall of ``count`` ``run -d`` in parallel, wall of one ``rm -f`` of them all)."""
+    start = time.perf_counter()
+    processes = [subprocess.Popen([*run, "-d", "--network", "none", "busybox", "sleep", "600"],
+                                  stdout=subprocess.PIPE)
+                 for _ in range(count)]
+    ids = [p.communicate()[0].decode().strip() for p in processes]
+    started = time.perf_counter() - start
+    if any(p.returncode for p in processes):
+        raise SystemExit(f"{' '.join(run)} -d failed")
+    start = time.perf_counter()
+    subprocess.run([*force_remove(tool), *ids], check=True, stdout=subprocess.DEVNULL)
+    return started, time.perf_counter() - start
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--containers", type=int, default=200)
+    options = parser.parse_args()
+    if os.geteuid() != 0 or shutil.which("podman") is None:
+        print("run this benchmark as root, with podman installed", file=sys.stderr)
+        return 1
+    with busybox_world("cli") as archive:
+        work = archive.parent
+        # As a user's commands find it: one helper that lingers between them (the
+        # private world's default, 0, starts one for every command).
+        os.environ["SKIFF_HELPER_IDLE"] = "10"
+        skiff = installed_skiff(work)
+        # podman's own storage: with a private --root it fights the system's for the
+        # shared lock segment. The containers carry a label; all of them go at the end.
+        podman = ["podman"]
+
+        def starting(tool: list[str], verb: str) -> list[str]:
+            if tool is skiff:
+                return [*tool, verb]
+            return [*NO_UNIFIED, *tool, verb, *PODMAN_LIMITS, "--label", LABEL]
+
+        subprocess.run([*podman, "load", "-q", "-i", str(archive)], check=True,
+                       stdout=subprocess.DEVNULL)
+        subprocess.run([*podman, "tag", "localhost/busybox:latest", "busybox"], check=False,
+                       stderr=subprocess.DEVNULL)
+        try:
+            for tool in (skiff, podman):
+                subprocess.run([*starting(tool, "run"), "--name", "talker", "--network", "none",
+                                "busybox", "seq", "1", "100"], check=True,
+                               stdout=subprocess.DEVNULL)
+            read_commands(skiff, podman, options.runs, "1 container (talker, exited)")
+            create_many([starting(t, "create") for t in (skiff, podman)], options.containers)
+            read_commands(skiff, podman, options.runs,
+                          f"{options.containers + 1} containers (created, and talker)")
+            for tool in (skiff, podman):
+                remove_all(tool)
+            none = ["--rm", "--network", "none", "busybox", "true"]
+            report("run --rm busybox true, end to end", alternate(options.runs, {
+                "--network none": (lambda: timed([*starting(skiff, "run"), *none]),
+                                   lambda: timed([*starting(podman, "run"), *none])),
+                "skiff bridge / podman none": (
+                    lambda: timed([*skiff, "run", "--rm", "busybox", "true"]),
+                    lambda: timed([*starting(podman, "run"), *none])),
+            }))
+            wrapper = statistics.median(timed([*NO_UNIFIED, "true"])[0] for _ in range(9))
+            print(f"(podman's unshare wrapper alone: {wrapper * 1000:.1f} ms)")
+            print("\n50 run -d in parallel, then rm -f of all 50 (wall)")
+            for name, tool in (("skiff", skiff), ("podman", podman)):
+                started, removed = parallel_runs(starting(tool, "run"), tool, 50)
+                print(f"{name:<10}run -d x50 {started * 1000:>8.0f}ms"
+                      f"   rm -f {removed * 1000:>7.0f}ms")
+        finally:
+            for tool in (skiff, podman):
+                remove_all(tool)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
