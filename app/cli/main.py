@@ -12,6 +12,7 @@ exit 125, Ctrl-C is exit 130, and no user mistake ever shows a traceback.
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 import os
 import signal
@@ -26,11 +27,36 @@ __all__ = ["build_parser", "main"]
 PROG = "skiff"
 
 
+@functools.cache
+def _columns() -> int:
+    """The terminal's width, as shutil.get_terminal_size finds it."""
+    try:
+        return int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        pass
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):
+        return 80
+
+
+class _Formatter(argparse.HelpFormatter):
+    """argparse's, with the width found once: argparse makes one for every
+    add_argument (to check its nargs), and finding the width imported shutil,
+    bz2 and lzma (~1.5 ms of a 50 ms `skiff ps`)."""
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                 width: int | None = None) -> None:
+        super().__init__(prog, indent_increment, max_help_position,
+                         _columns() - 2 if width is None else width)
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse that reports mistakes as UsageError instead of exiting with its usage."""
 
     def __init__(self, *args: Any, arg_rule: str = "", **kwargs: Any) -> None:
         kwargs.setdefault("allow_abbrev", False)
+        kwargs.setdefault("formatter_class", _Formatter)
         super().__init__(*args, **kwargs)
         self.arg_rule = arg_rule
 
