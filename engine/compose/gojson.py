@@ -26,7 +26,8 @@ from typing import Any
 
 from engine.compose.durations import parse_compose_duration, parse_size
 
-__all__ = ["compose_hash", "go_duration", "go_float32", "service_json"]
+__all__ = ["compose_hash", "go_duration", "go_float32", "network_hash", "service_json",
+           "volume_hash"]
 
 
 class Float32:
@@ -341,3 +342,30 @@ def compose_hash(service: dict[str, Any]) -> str:
     if "deploy" in model:
         model["deploy"] = {k: v for k, v in model["deploy"].items() if k != "replicas"}
     return hashlib.sha256(_encode(model).encode()).hexdigest()
+
+
+_IPAM_POOL = _struct([("subnet", _text), ("gateway", _text), ("ip_range", _text),
+                      ("aux_addresses", _mapping)])
+_NETWORK_CONFIG = _struct([
+    ("name", _text), ("driver", _text), ("driver_opts", _mapping),
+    ("ipam", _struct([("driver", _text), ("config", _list_of(lambda p: _IPAM_POOL(p) or {}))])),
+    ("external", bool), ("internal", bool), ("attachable", bool), ("labels", _mapping),
+    ("enable_ipv4", _pointer(bool)), ("enable_ipv6", _pointer(bool))],
+    always=frozenset({"ipam"}))
+_VOLUME_CONFIG = _struct([("name", _text), ("driver", _text), ("driver_opts", _mapping),
+                          ("external", bool), ("labels", _mapping)])
+
+
+def _digest(model: dict[str, Any] | None) -> str:
+    return hashlib.sha256(_encode(_resolve(model or {})).encode()).hexdigest()
+
+
+def network_hash(network: dict[str, Any]) -> str:
+    """Compose's ``NetworkHash``: the label a project's network carries."""
+    return _digest(_NETWORK_CONFIG(network))
+
+
+def volume_hash(volume: dict[str, Any]) -> str:
+    """Compose's ``VolumeHash``: the label a project's volume carries (driver local when
+    none is named)."""
+    return _digest(_VOLUME_CONFIG({**volume, "driver": volume.get("driver") or "local"}))

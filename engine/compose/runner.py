@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from engine.compose.building import build_service, image_ref
+from engine.compose.gojson import network_hash, volume_hash
 from engine.compose.loader import Project
 from engine.compose.planner import (
     HASH,
@@ -142,7 +143,8 @@ class Runner:
             await self.engine.networks.create(
                 name, str(config.get("subnet") or ""), str(config.get("gateway") or ""),
                 {**(spec.get("labels") or {}), PROJECT: self.project.name,
-                 "com.docker.compose.network": key, "com.docker.compose.version": VERSION})
+                 "com.docker.compose.network": key, "com.docker.compose.version": VERSION,
+                 HASH: network_hash(spec)})
             self.progress("Network", name, "Created")
 
     async def _volumes(self, services: Sequence[str]) -> None:
@@ -159,7 +161,8 @@ class Runner:
             self.progress("Volume", name, "Creating")
             await self.engine.volumes.create(name, {
                 **(spec.get("labels") or {}), PROJECT: self.project.name,
-                "com.docker.compose.volume": key, "com.docker.compose.version": VERSION})
+                "com.docker.compose.volume": key, "com.docker.compose.version": VERSION,
+                HASH: volume_hash(spec)})
             self.progress("Volume", name, "Created")
 
     async def build(self, services: Sequence[str] = (), no_cache: bool = False,

@@ -1,6 +1,6 @@
 """docker compose (through ``skiff serve``) and ``skiff compose`` on one project: each sees
 the other's containers as its own and recreates none that did not change, because both
-write Compose's exact config hash; a long project name (container names over 63
+write Compose's exact config hashes (containers, networks, volumes); a long project name (container names over 63
 characters, which docker compose gives each container as a network alias) works."""
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from engine import LoadOptions, load_project
+from engine.compose.gojson import network_hash, volume_hash
 from engine.compose.planner import config_hash
 from tests.app.api.test_compose import Compose, compose  # noqa: F401 (the fixture)
 from tests.fixtures.apiserver import ApiServer
@@ -56,7 +57,7 @@ def test_neither_recreates_the_others_unchanged_containers(compose: Compose,  # 
             depends_on:
               {SERVICE}: {{condition: service_healthy}}
         volumes:
-          data: {{}}
+          data: {{labels: {{tier: data}}}}
         """))
     (tmp_path / "conf").mkdir()
     compose("up", "-d", "--wait", timeout=300)
@@ -65,6 +66,12 @@ def test_neither_recreates_the_others_unchanged_containers(compose: Compose,  # 
     labels = json.loads(api_server.docker("inspect", long_name).stdout)[0]["Config"]["Labels"]
     project = load_project(LoadOptions(workdir=tmp_path, environ=dict(os.environ)))
     assert labels["com.docker.compose.config-hash"] == config_hash(project.services[SERVICE])
+    network = json.loads(api_server.docker("network", "inspect", f"{NAME}_default").stdout)[0]
+    assert network["Labels"]["com.docker.compose.config-hash"] == \
+        network_hash(project.networks["default"])
+    volume = json.loads(api_server.docker("volume", "inspect", f"{NAME}_data").stdout)[0]
+    assert volume["Labels"]["com.docker.compose.config-hash"] == \
+        volume_hash(project.volumes["data"])
 
     ours = skiff_compose(tmp_path, "up", "-d")
     assert ours.returncode == 0, ours.stderr
