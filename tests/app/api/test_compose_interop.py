@@ -1,7 +1,8 @@
 """docker compose (through ``skiff serve``) and ``skiff compose`` on one project: each sees
 the other's containers as its own and recreates none that did not change, because both
-write Compose's exact config hashes (containers, networks, volumes); a long project name (container names over 63
-characters, which docker compose gives each container as a network alias) works."""
+write Compose's exact config hashes (containers, networks, volumes); a long project name
+(container names over 63 characters, which docker compose gives each container as a
+network alias) works."""
 
 from __future__ import annotations
 
