@@ -333,46 +333,39 @@ class FsReply:
 _ARCNAME = re.compile(r"^(?!\.\.$)(\.|[^/\x00]{1,255})$")
 
 
-def _fs_reply(answer: Any) -> FsReply:
-    result, fds = _split(answer)
-    return FsReply(dict(result["entry"]) if fds else dict(result), fds)
+@dataclass(frozen=True, kw_only=True)
+class _Look(Request[FsReply]):
+    """A look inside a filesystem (engine/helper/runtime/fsview/): what and where."""
+
+    op: str = _arg(str_field(choices=("stat", "list", "read", "get", "put")))
+    path: str = _arg(str_field(ABSOLUTE_PATH))
+    follow: bool = _arg(Field("bool"))
+    limit: int = _arg(int_field(0, 1 << 30))
+    name: str = _arg(str_field(_ARCNAME, max_len=1024))
+    archive: bool = _arg(Field("bool"))
+
+    def reply(self, answer: Any) -> FsReply:
+        result, fds = _split(answer)
+        return FsReply(dict(result["entry"]) if fds else dict(result), fds)
 
 
 @dataclass(frozen=True, kw_only=True)
-class ContainerFs(Request[FsReply]):
-    """A look inside the container's filesystem (engine/helper/runtime/fsview/), with
-    the bind sources' descriptors as for container_start (a bind left out is not shown)."""
+class ContainerFs(_Look):
+    """Inside the container's filesystem, with the bind sources' descriptors as for
+    container_start (a bind left out is not shown)."""
 
     VERB = Verb.CONTAINER_FS
     id: str = _id()
-    op: str = _arg(str_field(choices=("stat", "list", "read", "get", "put")))
-    path: str = _arg(str_field(ABSOLUTE_PATH))
-    follow: bool = _arg(Field("bool"))
-    limit: int = _arg(int_field(0, 1 << 30))
-    name: str = _arg(str_field(_ARCNAME, max_len=1024))
-    archive: bool = _arg(Field("bool"))
     sources: list[int] | None = field(default=None, metadata=_schema(_SOURCES))
-
-    def reply(self, answer: Any) -> FsReply:
-        return _fs_reply(answer)
 
 
 @dataclass(frozen=True, kw_only=True)
-class VolumeFs(Request[FsReply]):
-    """The same look inside a volume, whether a container mounts it or not: ``path``
-    is in the volume (its top is "/")."""
+class VolumeFs(_Look):
+    """Inside a volume, whether a container mounts it or not: ``path`` is in the
+    volume (its top is "/")."""
 
     VERB = Verb.VOLUME_FS
     volume: str = _arg(str_field(VOLUME_NAME))
-    op: str = _arg(str_field(choices=("stat", "list", "read", "get", "put")))
-    path: str = _arg(str_field(ABSOLUTE_PATH))
-    follow: bool = _arg(Field("bool"))
-    limit: int = _arg(int_field(0, 1 << 30))
-    name: str = _arg(str_field(_ARCNAME, max_len=1024))
-    archive: bool = _arg(Field("bool"))
-
-    def reply(self, answer: Any) -> FsReply:
-        return _fs_reply(answer)
 
 
 @dataclass(frozen=True)
