@@ -71,6 +71,9 @@ def window(qapp: Any, run: Callable[..., Any], skiff_root: Path, busybox_image: 
 
 
 BUSY = ["sh", "-c", "while :; do :; done"]
+#: the share of a core the busy loop gets at least: one core is 100 %, but a test machine
+#: busy with other work gives it less (never none); what matters is that it shows
+BUSY_CPU = 25
 
 
 @pytest.mark.gui
@@ -88,7 +91,7 @@ def test_a_busy_container_shows_one_core(window: MainWindow, run: Callable[..., 
         window.show_tab("stats")
         assert window.details.current_tab() == "stats"
         # One core is 100 %; a loaded test machine may give it less, never none.
-        await wait_for(lambda: stats.cpu.latest() >= 25, window.plugins.feed.sampled,
+        await wait_for(lambda: stats.cpu.latest() >= BUSY_CPU, window.plugins.feed.sampled,
                        timeout=60, what=f"CPU climbing (now {stats.cpu.latest():.0f} %)")
         assert stats.cpu.latest() < 250
         await wait_for(lambda: len(stats.series) >= 12, window.plugins.feed.sampled,
@@ -113,7 +116,7 @@ def test_a_busy_container_shows_one_core(window: MainWindow, run: Callable[..., 
         await select(window, "busy")
         await wait_for(lambda: len(stats.series) >= count, window.plugins.feed.sampled,
                        timeout=30, what="the busy container's recorded history")
-        assert stats.series.peak("cpu") >= 60
+        assert stats.series.peak("cpu") >= BUSY_CPU
 
         target = tmp_path / "busy.csv"
         task = stats.export_csv(target)
@@ -123,7 +126,7 @@ def test_a_busy_container_shows_one_core(window: MainWindow, run: Callable[..., 
             rows = list(csv.reader(f))
         assert rows[0][:2] == ["time_ns", "cpu_percent"]
         assert len(rows) - 1 >= count
-        assert max(float(r[1]) for r in rows[1:]) >= 60
+        assert max(float(r[1]) for r in rows[1:]) >= BUSY_CPU
 
     run(story(), timeout=240)
 
@@ -143,7 +146,7 @@ def test_a_busy_container_shows_one_core(window: MainWindow, run: Callable[..., 
             await wait_for(lambda: sum(1 for t in view.series.times if t < started)
                            >= recorded - 2, view.series_loaded, timeout=30,
                            what="the recorded history in the new window")
-            assert view.series.peak("cpu") >= 60
+            assert view.series.peak("cpu") >= BUSY_CPU
 
         run(reopened(), timeout=60)
     finally:
