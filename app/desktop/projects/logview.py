@@ -1,6 +1,8 @@
 """A project's logs: every service's lines interleaved in time order, each prefixed with its
-container's name in its own colour, as ``skiff compose logs`` prints them, with a filter box
-(a line's text or its container's name).
+container's name in its own colour, as ``skiff compose logs`` prints them. The filter is the
+Logs tab's search (plain or regular expression, case or not; logs/index.py's LogSearch) over a
+line's text and its container's name; the time of each line can be shown, as in the Logs
+tab (local time).
 
 Bounded: the last :data:`KEEP` lines stay (the full log of one container is its Logs tab).
 """
@@ -9,11 +11,22 @@ from __future__ import annotations
 
 import bisect
 import html
+import re
 from collections import deque
 from dataclasses import dataclass
 
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QPlainTextEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QLineEdit,
+    QPlainTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.desktop.logs.index import LogSearch
+from app.desktop.logs.model import format_local_time
 
 __all__ = ["KEEP", "LogLine", "ProjectLogView"]
 
@@ -40,7 +53,15 @@ class ProjectLogView(QWidget):
         self.filter.setPlaceholderText("Filter lines (text or container name)")
         self.filter.setAccessibleName("Filter project logs")
         self.filter.setClearButtonEnabled(True)
-        self.filter.textChanged.connect(self._render)
+        self.filter.textChanged.connect(self._on_filter_changed)
+        self.regex = QCheckBox("Regex", self)
+        self.regex.setToolTip("The filter is a regular expression")
+        self.case = QCheckBox("Match case", self)
+        self.timestamps = QCheckBox("Timestamps", self)
+        self.timestamps.setToolTip("Each line's time (local)")
+        for box in (self.regex, self.case, self.timestamps):
+            box.toggled.connect(self._on_filter_changed)
+        self._search: LogSearch | None = None
         self.text = QPlainTextEdit(self)
         self.text.setReadOnly(True)
         self.text.setAccessibleName("Project log lines")
@@ -48,6 +69,8 @@ class ProjectLogView(QWidget):
         self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         top = QHBoxLayout()
         top.addWidget(self.filter, 1)
+        for box in (self.regex, self.case, self.timestamps):
+            top.addWidget(box)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
@@ -102,14 +125,27 @@ class ProjectLogView(QWidget):
     def shown_text(self) -> str:
         return self.text.toPlainText()
 
+    def _on_filter_changed(self) -> None:
+        text = self.filter.text()
+        try:
+            self._search = LogSearch(text, regex=self.regex.isChecked(),
+                                     case=self.case.isChecked()) if text else None
+        except re.error:  # half typed: every line stays until it is a pattern
+            self._search = None
+        self.filter.setToolTip("" if self._search is not None or not text
+                               else "Not a regular expression (yet)")
+        self._render()
+
     def _shown(self, line: LogLine) -> bool:
-        needle = self.filter.text().strip().casefold()
-        return not needle or needle in line.text.casefold() or needle in line.container.casefold()
+        search = self._search
+        return search is None or search.matches_line(line.text) or \
+            search.matches_line(line.container)
 
     def _html(self, line: LogLine) -> str:
         width = max((len(c) for c in self._colours), default=0)
         colour = QColor(self.colour_of(line.container)).name()
-        prefix = html.escape(f"{line.container:<{width}} | ").replace(" ", "&nbsp;")
+        when = f"{format_local_time(line.time)} " if self.timestamps.isChecked() else ""
+        prefix = html.escape(f"{line.container:<{width}} | {when}").replace(" ", "&nbsp;")
         return (f'<span style="color:{colour}; font-family:monospace">{prefix}</span>'
                 f'<span style="font-family:monospace">{html.escape(line.text)}</span>')
 

@@ -22,7 +22,19 @@ def test_lines_interleave_in_time_once_each(qtbot: Any) -> None:
                                               "shop-web-1 | web 2", "shop-db-1  | db 3"]
     view.filter.setText("DB")  # a line's text or its container's name, any case
     assert view.shown_text().splitlines() == ["shop-db-1  | db 1", "shop-db-1  | db 3"]
+    view.case.setChecked(True)
+    assert view.shown_text() == ""
+    view.case.setChecked(False)
+    view.regex.setChecked(True)
+    view.filter.setText("web [12]$")
+    assert view.shown_text().splitlines() == ["shop-web-1 | web 2"]
+    view.filter.setText("web [")  # not a pattern yet: nothing hidden meanwhile
+    assert len(view.shown_text().splitlines()) == 4
     view.filter.setText("")
+    view.timestamps.setChecked(True)
+    assert view.shown_text().splitlines()[0].startswith("shop-db-1  | ")
+    assert view.shown_text().splitlines()[0].endswith(".000 db 1")
+    view.timestamps.setChecked(False)
     view.set_containers(["shop-worker-10"])  # a longer name: the prefixes line up again
     assert view.shown_text().splitlines()[0] == "shop-db-1      | db 1"
     view.clear()
