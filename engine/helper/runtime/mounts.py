@@ -65,6 +65,7 @@ class MountStep:
     kind: str = "dir"  # what the target must be: dir | file; mkdir, symlink: only made
     tree: int = -1  # a detached mount tree (prepare_tree) to attach at the target
     fill_from: int = -1  # a volume's directory: filled with the image's files at the target
+    owner: tuple[int, int] | None = None  # mkdir: who a directory made here belongs to
 
 
 @dataclass(frozen=True)
@@ -219,8 +220,9 @@ def plan_rootfs(*, rootfs: str, lowerdirs: list[str], upperdir: str, workdir: st
         steps.append(MountStep(None, _inside(rootfs, bind.target), None, kind=bind.kind,
                                tree=bind.tree, fill_from=bind.fill_from))
     if read_only:
-        if workdir_in not in ("", "/"):
-            steps.append(MountStep(None, _inside(rootfs, workdir_in), None, kind="mkdir"))
+        if workdir_in not in ("", "/"):  # made now, container root's, as Docker makes it
+            steps.append(MountStep(None, _inside(rootfs, workdir_in), None, kind="mkdir",
+                                   owner=(owner[0], owner[1]) if owner else None))
         steps.append(MountStep(None, rootfs, None,
                                sc.MS_BIND | sc.MS_REMOUNT | sc.MS_RDONLY | sc.MS_NODEV))
     return RootfsPlan(rootfs, steps, device_mode)
@@ -263,7 +265,13 @@ def apply(plan: RootfsPlan, kernel: Kernel = LINUX) -> None:
     """Perform the plan in the current (private) mount namespace."""
     for step in plan.steps:
         if step.kind == "mkdir":  # a directory, nothing mounted on it
-            os.close(_ensure_target(step.target, "dir", plan.rootfs))
+            made = not os.path.lexists(step.target)
+            fd = _ensure_target(step.target, "dir", plan.rootfs)
+            try:
+                if made and step.owner is not None:
+                    os.chown(f"/proc/self/fd/{fd}", *step.owner)
+            finally:
+                os.close(fd)
             continue
         if step.kind == "symlink":  # in a tmpfs of ours: nothing of the image's in the way
             assert step.source is not None

@@ -71,7 +71,7 @@ def test_binds_follow_the_kernel_filesystems_in_order() -> None:
     assert (volume.target, volume.tree, volume.fill_from, volume.kind) == \
         ("/r/data", 7, 9, "dir")
     assert (tmpfs.fstype, tmpfs.target, tmpfs.data) == ("tmpfs", "/r/tmp", "mode=1777")
-    assert tmpfs.flags == sc.MS_NOSUID | sc.MS_NODEV | sc.MS_RDONLY
+    assert tmpfs.flags == sc.MS_NOSUID | sc.MS_NODEV | sc.MS_NOEXEC | sc.MS_RDONLY  # docker's
     assert (hosts.target, hosts.tree, hosts.kind) == ("/r/etc/hosts", 8, "file")
 
 
@@ -197,3 +197,18 @@ def test_enter_rootfs_pivots_and_detaches_the_old_root(rootfs: Path) -> None:
     enter_rootfs(str(rootfs), kernel)
     assert [(c.name, c.args) for c in kernel.calls] == [
         ("pivot_root", (".", ".")), ("umount2", (".", sc.MNT_DETACH))]
+
+
+def test_read_only_makes_the_workdir_then_freezes_the_root_last(rootfs: Path) -> None:
+    plan = _plan(str(rootfs), binds=[], read_only=True, workdir_in="/app/work",
+                 owner=(os.getuid(), os.getgid(), os.getgid()))
+    mkdir, last = plan.steps[-2:]
+    assert (mkdir.kind, mkdir.target) == ("mkdir", str(rootfs / "app/work"))
+    assert last.target == str(rootfs)
+    assert last.flags == sc.MS_BIND | sc.MS_REMOUNT | sc.MS_RDONLY | sc.MS_NODEV
+    kernel = RecordingKernel()
+    apply(plan, kernel)
+    assert (rootfs / "app/work").is_dir()
+    assert kernel.named("mount")[-1][1:4] == (str(rootfs), None, last.flags)
+    assert [s.kind for s in _plan(binds=[], read_only=True).steps].count("mkdir") == 0
+    assert all(s.flags & sc.MS_RDONLY == 0 or s.fstype == "sysfs" for s in _plan(binds=[]).steps)
