@@ -61,6 +61,9 @@ class Projects(QObject):
                 v, project_of_key(window.sidebar.current_key())))
             self.actions[verb] = action
         window.sidebar.set_project_actions(list(self.actions.values()))
+        # Delete on a project's row asks to take it down, as on a container's it asks to remove
+        window.sidebar.remove_requested.connect(lambda: self.act(
+            "down", project_of_key(window.sidebar.current_key())))
         window.bridge.containers_changed.connect(self._on_containers_changed)
         window.bridge.containers_listed.connect(self._on_containers_changed)
         window.closed.connect(self._stop_logs)

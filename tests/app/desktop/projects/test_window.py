@@ -112,7 +112,8 @@ def test_open_up_logs_stop_and_down(window: MainWindow, run: Callable[..., Any],
         assert header is not None and header.badge.text == "Exited"
         assert "shop_data" in await _volumes()
 
-        page.buttons["down"].click()
+        assert window.select(header_key("shop"))
+        window.sidebar.remove_requested.emit()  # Delete on the project's row: Down…
         box = window.findChild(QMessageBox, "confirm")
         assert box is not None and box.checkBox() is not None
         box.checkBox().setChecked(True)  # remove the volumes: asked for, never by default
