@@ -478,5 +478,16 @@ class LogView(QWidget):
             return
         shown = self.model.rowCount()
         total = self.model.indexed_lines
-        text = f"{shown:,} lines" if shown == total else f"{shown:,} of {total:,} lines"
+        if not total and _empty(self.model.path):  # a shell waiting for input, say
+            text = "Nothing written yet"
+        else:
+            lines = "line" if total == 1 else "lines"
+            text = f"{shown:,} {lines}" if shown == total else f"{shown:,} of {total:,} {lines}"
         self.status.setText(text)
+
+
+def _empty(path: Path) -> bool:
+    try:
+        return path.stat().st_size == 0
+    except OSError:
+        return False

@@ -159,3 +159,18 @@ def test_missing_log_shows_a_sentence(qapp: Any, tmp_path: Path) -> None:
     view.open(tmp_path / "nothing.log", live=False)
     assert "Nothing written yet" in view.placeholder.text()
     assert not view.is_open()
+
+
+def test_an_empty_log_says_nothing_was_written(qtbot: Any, tmp_path: Path) -> None:
+    path = tmp_path / "ctr.log"
+    path.write_bytes(b"")
+    view = LogView()
+    qtbot.addWidget(view)
+    view.open(path, live=True)
+    assert view.model.wait_idle()
+    assert view.is_open() and view.status.text() == "Nothing written yet"
+    path.write_bytes(line(0, "hello"))
+    qtbot.waitUntil(lambda: view.model.rowCount() == 1)
+    view._update_status()
+    assert view.status.text() == "1 line"
+    view.close_log()
