@@ -105,3 +105,48 @@ def test_a_layer_over_the_limit_fails_in_words(tmp_path: Path) -> None:
     (upper / "big").write_bytes(b"x" * 20000)
     with pytest.raises(LayerError, match=r"larger than the helper's 16 KiB layer limit"):
         _members(upper, tmp_path, IdShift(None), max_bytes=16 << 10)
+
+
+_SETCAP = r"""
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/xattr.h>
+int main(int argc, char **argv) {
+    /* revision 2, effective; CAP_NET_RAW (13) permitted */
+    uint32_t caps[5] = {0x02000001, 1u << 13, 0, 0, 0};
+    if (argc < 2 || setxattr(argv[1], "security.capability", caps, sizeof caps, 0)) {
+        perror("setxattr");
+        return 1;
+    }
+    return 0;
+}
+"""
+
+
+@pytest.mark.root
+async def test_a_run_that_sets_file_capabilities_keeps_them(engine: Any,
+                                                            tmp_path: Path) -> None:
+    """A RUN's setcap (here a tiny static program: busybox has none) reaches the layer
+    tar and the unpacked layer the next containers run from."""
+    import shutil
+    import subprocess
+
+    from tests.engine.build.helpers import build, write_context
+
+    gcc = shutil.which("gcc")
+    if gcc is None:
+        pytest.skip("no C compiler (gcc) to build the setcap program")
+    write_context(tmp_path, {"setcap.c": _SETCAP, "Dockerfile": (
+        "FROM busybox\nCOPY setcap /setcap\nRUN cp /bin/busybox /ping && /setcap /ping\n")})
+    subprocess.run([gcc, "-static", "-O1", "-o", str(tmp_path / "setcap"),
+                    str(tmp_path / "setcap.c")], check=True)
+    result, _events, text = await build(engine, tmp_path)
+    image = engine._shared.image_store.get(result.image_id)
+    top = image.layers[-1]
+    with engine._shared.blobs.open(top.digest) as raw, tarfile.open(fileobj=raw) as tar:
+        member = tar.getmember("ping")
+    assert _kept(member) == _caps(0x02000000)
+    unpacked = engine.system.helper_root / "layers" / "sha256" / \
+        top.diff_id.removeprefix("sha256:") / "ping"
+    assert os.getxattr(unpacked, "security.capability") == _caps(0x02000000)
+    await engine.images.remove(result.image_id, force=True)
