@@ -130,15 +130,35 @@ def _mapping(value: Any, where: str) -> dict[str, str | None]:
 
 
 def _scalar(value: Any) -> str:
+    """A YAML scalar as text, as Go prints it (``true``, ``1`` for 1.0, ``1.5``)."""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
+        return str(int(value))
     return str(value)
 
 
 def _command(value: Any) -> list[str] | None:
+    """A command as a list; a string is split as Compose splits it (go-shellwords), which
+    stops at the first unquoted ``;``, ``&``, ``|``, ``<`` or ``>``: ``sh -c`` runs the rest."""
     if value is None:
         return None
-    return shlex.split(value) if isinstance(value, str) else [str(v) for v in value]
+    if not isinstance(value, str):
+        return [str(v) for v in value]
+    quote, escaped = "", False
+    for index, char in enumerate(value):
+        if escaped:
+            escaped = False
+        elif char == "\\" and quote != "'":
+            escaped = True
+        elif quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char in ";&|<>":
+            value = value[:index]
+            break
+    return shlex.split(value)
 
 
 def normalize_service(name: str, raw: dict[str, Any], project_dir: Path,

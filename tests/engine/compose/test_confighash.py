@@ -27,6 +27,7 @@ services:
       C: ""
       NUMBER: 3
       FLAG: true
+      FLOATY: 1.0
       YES: on
       OCTAL: 017
       TIME: 12:30
@@ -110,6 +111,7 @@ services:
     cpus: 1.5
     extra_hosts: {a: "::1", b: ["1.2.3.4", "5.6.7.8"]}
     stop_grace_period: 2500us
+    command: echo 'hi there' && sleep 1
   built:
     build: {context: ., args: [X=1]}
     command: []

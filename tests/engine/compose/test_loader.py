@@ -156,6 +156,15 @@ def test_plain_scalars_are_read_as_compose_reads_them(tmp_path: Path) -> None:
     assert [(p["target"], p["published"]) for p in a["ports"]] == [(80, "80")]
 
 
+def test_a_command_string_splits_as_compose_splits_it(tmp_path: Path) -> None:
+    project = _load(tmp_path, "services:\n  a:\n    image: busybox\n"
+                    "    command: echo 'a && b' c\\;d && sleep 1\n"
+                    "    environment: {F: 1.0, G: 1.5}\n")
+    # go-shellwords stops at the first unquoted ; & | < or > (use sh -c for more)
+    assert project.services["a"]["command"] == ["echo", "a && b", "c;d"]
+    assert project.services["a"]["environment"] == {"F": "1", "G": "1.5"}
+
+
 def test_the_default_network_needs_no_declaration_when_named(tmp_path: Path) -> None:
     project = _load(tmp_path, "name: p\nservices:\n  a:\n    image: busybox\n"
                     "    networks: {default: {aliases: [x]}, back: {}}\nnetworks:\n  back: {}\n")
