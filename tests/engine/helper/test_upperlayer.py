@@ -140,7 +140,7 @@ async def test_a_run_that_sets_file_capabilities_keeps_them(engine: Any,
         "FROM busybox\nCOPY setcap /setcap\nRUN cp /bin/busybox /ping && /setcap /ping\n")})
     subprocess.run([gcc, "-static", "-O1", "-o", str(tmp_path / "setcap"),
                     str(tmp_path / "setcap.c")], check=True)
-    result, _events, text = await build(engine, tmp_path)
+    result, _events, _text = await build(engine, tmp_path)
     image = engine._shared.image_store.get(result.image_id)
     top = image.layers[-1]
     with engine._shared.blobs.open(top.digest) as raw, tarfile.open(fileobj=raw) as tar:
