@@ -195,3 +195,30 @@ def test_a_user_s_mac_address_is_theirs_alone(user: DesktopUser) -> None:
         assert group.returncode != 0 and "unicast" in group.stderr, group.stderr
     finally:
         user.skiff("rm", "-f", cid)
+
+
+@pytest.mark.root
+def test_a_user_s_container_with_init_read_only_and_etc_options(user: DesktopUser) -> None:
+    script = ("cat /proc/1/cmdline | tr '\\0' ' '; echo; grep -c CapEff /proc/1/status; "
+              "grep nameserver /etc/resolv.conf; grep db /etc/hosts; touch /x 2>&1; "
+              "df -k /dev/shm | tail -1; (sleep 0 & echo $! > /tmp/o); o=$(cat /tmp/o); "
+              "for i in $(seq 200); do [ -e /proc/$o ] || break; sleep 0.05; done; "
+              "[ -e /proc/$o ] && echo ZOMBIE; exit 3")
+    out = _run(user, "--init", "--read-only", "--tmpfs", "/tmp", "--dns", "192.0.2.53",
+               "--add-host", "db:192.0.2.10", "--shm-size", "8m", "-c", "512",
+               script=script)
+    assert out.returncode == 3, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0].startswith("skiff-init -- sh -c"), out.stdout
+    assert "nameserver 192.0.2.53" in lines and "192.0.2.10\tdb" in lines
+    assert "Read-only file system" in out.stdout and "ZOMBIE" not in out.stdout
+    assert str(8 * 1024) in out.stdout.split()
+    stopped = user.skiff("run", "-d", "--init", "busybox", "sleep", "600")
+    assert stopped.returncode == 0, stopped.stderr
+    cid = stopped.stdout.strip()
+    try:
+        assert user.skiff("stop", "-t", "30", cid).returncode == 0
+        code = user.skiff("inspect", "-f", "{{.State.ExitCode}}", cid).stdout.strip()
+        assert code == "143"  # the reaper passed SIGTERM on to sleep
+    finally:
+        user.skiff("rm", "-f", cid)
