@@ -9,6 +9,7 @@ it does for this container, and what would happen without it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -170,6 +171,9 @@ def _history_steps(image: Image) -> list[str]:
     return steps[:layers]
 
 
+_SUM = re.compile(r"\b(file:|dir:|multi:)([0-9a-f]{64})\b")
+
+
 def _clean_step(step: str) -> str:
     """docker's ``/bin/sh -c #(nop) CMD ["sh"]`` → ``CMD ["sh"]``, and a RUN's
     ``|1 V=2 /bin/sh -c make`` → ``RUN make`` (the build args in scope left out)."""
@@ -179,7 +183,9 @@ def _clean_step(step: str) -> str:
         if count.isdigit():
             text = rest.split(" ", int(count))[-1] if int(count) else rest
     if " #(nop) " in f"{text} ":
-        return text.split("#(nop)", 1)[1].strip()
+        # the sum of what COPY/ADD took, shortened as docker shortens IDs
+        return _SUM.sub(lambda m: m.group(1) + m.group(2)[:12],
+                        text.split("#(nop)", 1)[1].strip())
     for shell in ("/bin/sh -c ", "/bin/sh -ec ", "/bin/bash -c "):
         if text.startswith(shell):
             return "RUN " + text[len(shell):].strip()

@@ -55,6 +55,8 @@ def test_layers_from_the_top_with_the_build_step_of_each() -> None:
     assert learndata._clean_step("|1 V=2 /bin/sh -c make all") == "RUN make all"
     assert learndata._clean_step("/bin/sh -ec #(nop) WORKDIR /app") == "WORKDIR /app"
     assert learndata._clean_step("|0 sh -c x") == "sh -c x"
+    assert learndata._clean_step("/bin/sh -c #(nop) COPY file:" + "ab" * 32 + " in /x/ ") == \
+        "COPY file:abababababab in /x/"
     bare = Image("sha256:" + "e" * 64, layers=[Layer(DIGESTS[0], DIGESTS[0], 5)])
     assert learndata.layer_rows(bare, None)[1].made_by == "(the image's history does not say)"
 
