@@ -130,6 +130,10 @@ def test_builder_prune_and_system_df(api_server: Any, docker_client: Any,
             pruned = docker_client.api.prune_builds(all=True)
             assert len(pruned["CachesDeleted"]) == 3
         else:
+            df = subprocess.run(["docker", "system", "df", "-v"], capture_output=True,
+                                text=True, env=api_server.env(), timeout=120)
+            assert df.returncode == 0, df.stderr
+            assert "Build cache usage:" in df.stdout and df.stdout.count("regular") == 3
             done = subprocess.run(["docker", "builder", "prune", "-a", "-f"],
                                   capture_output=True, text=True, env=api_server.env(),
                                   timeout=120)
