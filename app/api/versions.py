@@ -6,6 +6,7 @@ Clients negotiate from ``/_ping``'s ``Api-Version``; every prefix from
 
 from __future__ import annotations
 
+import functools
 import platform
 from importlib import metadata
 
@@ -36,7 +37,9 @@ def check_version(text: str) -> str:
     return ""
 
 
+@functools.cache
 def skiff_version() -> str:
+    """The installed package's version (read once: the metadata lookup parses files)."""
     try:
         return metadata.version("skiff")
     except metadata.PackageNotFoundError:

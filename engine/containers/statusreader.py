@@ -30,9 +30,22 @@ class StatusReader:
         self._containers_dir = containers_dir
         self._status_cache: dict[str, tuple[tuple[int, int, int], StatusRecord]] = {}
         self._alive_cache: dict[int, float] = {}
+        # Paths made once per container (and again if the directory moves): a list of
+        # many containers asks for them again and again, and pathlib is slow to build.
+        self._paths: dict[str, tuple[Path, Path, Path]] = {}
 
     def dir(self, container_id: str) -> Path:
-        return self._containers_dir() / container_id
+        return self._paths_of(container_id)[1]
+
+    def _paths_of(self, container_id: str) -> tuple[Path, Path, Path]:
+        """(containers dir, the container's dir, its status file)."""
+        base = self._containers_dir()
+        found = self._paths.get(container_id)
+        if found is None or found[0] is not base:
+            cdir = base / container_id
+            found = (base, cdir, cdir / "status.json")
+            self._paths[container_id] = found
+        return found
 
     def monitor_alive(self, pid: int) -> bool:
         """is_alive, asked of /proc at most every half second per monitor.
@@ -56,7 +69,7 @@ class StatusReader:
 
     def status(self, container_id: str) -> StatusRecord | None:
         """The monitor's status.json, parsed again only when the file changed."""
-        path = self.dir(container_id) / "status.json"
+        path = self._paths_of(container_id)[2]
         try:
             st = os.stat(path)
         except FileNotFoundError:

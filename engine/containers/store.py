@@ -30,6 +30,14 @@ _SCHEMA = [
 ]
 
 
+# The parsed config and spec of each row's JSON texts, by container: a list of many
+# containers (every docker ps, every API request for the list) would parse them all
+# again. Records share what they parsed: nobody changes a record's config or spec in
+# place (a change is a new config, saved).
+_PARSED: dict[str, tuple[str, str, ContainerConfig, dict[str, object]]] = {}
+_PARSED_KEPT = 4096
+
+
 class ContainerRecord:
     __slots__ = ("config", "created", "id", "name", "removing", "spec")
 
@@ -37,8 +45,17 @@ class ContainerRecord:
         self.id: str = row["id"]
         self.name: str = row["name"]
         self.created: str = row["created"]
-        self.config = ContainerConfig.from_json(json.loads(row["config"]))
-        self.spec: dict[str, object] = json.loads(row["spec"])
+        config_text, spec_text = row["config"], row["spec"]
+        parsed = _PARSED.get(self.id)
+        if parsed is None or parsed[0] != config_text or parsed[1] != spec_text:
+            if len(_PARSED) >= _PARSED_KEPT:
+                _PARSED.clear()
+            parsed = (config_text, spec_text,
+                      ContainerConfig.from_json(json.loads(config_text)),
+                      json.loads(spec_text))
+            _PARSED[self.id] = parsed
+        self.config: ContainerConfig = parsed[2]
+        self.spec: dict[str, object] = parsed[3]
         self.removing = bool(row["removing"])
 
 

@@ -59,6 +59,7 @@ class Shared:
         self.network_labels = NetworkLabels(self.db)
         self.network_attachments = NetworkAttachments(self.db)
         self.helper = HelperClient(paths.helper_root(), paths.cgroup_parent())
+        self._containers_dir: tuple[Path, Path] | None = None
         self.status = StatusReader(lambda: self.containers_dir)
         self.locks: dict[str, asyncio.Lock] = {}
         self._stats_store: StatsHistory | None = None
@@ -69,8 +70,12 @@ class Shared:
     @property
     def containers_dir(self) -> Path:
         """This user's container directories under the helper's root (which the helper
-        names when it starts)."""
-        return self.helper.root / "users" / str(os.getuid()) / "containers"
+        names when it starts): made again only when that root changes, as listing asks
+        for it once per container."""
+        root = self.helper.root
+        if self._containers_dir is None or self._containers_dir[0] is not root:
+            self._containers_dir = (root, root / "users" / str(os.getuid()) / "containers")
+        return self._containers_dir[1]
 
     def dir(self, container_id: str) -> Path:
         return self.containers_dir / container_id
