@@ -81,6 +81,9 @@ class ImageStore:
         self.db = db
         self.blobs = blobs
         db.migrate("images", _MIGRATIONS)
+        # Config blobs read, by digest: content-addressed, so never stale; a listing of
+        # containers asks for their images' configs on every call.
+        self._configs: dict[str, bytes] = {}
 
     # -- adding and naming --------------------------------------------------------
     def add(self, *, manifest: bytes, config: bytes, layers: list[Layer],
@@ -303,6 +306,15 @@ class ImageStore:
             raise ImageNotFound(f"No such image: {image_id}")
         return row
 
+    def _config_bytes(self, digest: str) -> bytes:
+        found = self._configs.get(digest)
+        if found is None:
+            found = self.blobs.read_bytes(digest)
+            if len(self._configs) >= 1024:
+                self._configs.clear()
+            self._configs[digest] = found
+        return found
+
     def _load(self, image_id: str) -> Image:
         conn = self.db.conn
         row = self._row(image_id)
@@ -313,7 +325,7 @@ class ImageStore:
             "SELECT ref FROM image_tags WHERE image_id = ? ORDER BY rowid", (image_id,))]
         digests = [r["ref"] for r in conn.execute(
             "SELECT ref FROM image_digests WHERE image_id = ? ORDER BY rowid", (image_id,))]
-        config = _parse_config(self.blobs.read_bytes(row["config_digest"]))
+        config = _parse_config(self._config_bytes(row["config_digest"]))
         return Image(
             id=row["id"], repo_tags=tags, repo_digests=digests, created=row["created"],
             size=row["size"], architecture=row["architecture"], os=row["os"],
