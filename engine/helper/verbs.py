@@ -13,17 +13,26 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from engine.helper.cancel import Cancellation
+from engine.helper.containers import ContainerService
 from engine.wire import requests as rq
 from engine.wire.containerspec import ContainerSpec
 from engine.wire.requests import Verb
 
-if TYPE_CHECKING:
-    from engine.helper.server import HelperServer
+__all__ = ["HANDLERS", "Call", "Handler", "Server"]
 
-__all__ = ["HANDLERS", "Call", "Handler"]
+
+class Server(Protocol):
+    """What the handlers reach of the helper's server (engine/helper/server.py)."""
+
+    containers: ContainerService
+
+    def layers(self, verb: str, args: dict[str, Any], fds: list[int],
+               cancel: Cancellation) -> Any: ...
+
+    def network(self, verb: str, args: dict[str, Any]) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -36,13 +45,13 @@ class Call:
     cancel: Cancellation
 
 
-Handler = Callable[["HelperServer", Call], Any]
+Handler = Callable[[Server, Call], Any]
 Q = TypeVar("Q", bound=rq.Request[Any])
 
 
-def _typed(cls: type[Q], handle: Callable[[HelperServer, Q, Call], Any]) -> Handler:
+def _typed(cls: type[Q], handle: Callable[[Server, Q, Call], Any]) -> Handler:
     """A handler of ``cls``'s requests."""
-    def handler(server: HelperServer, call: Call) -> Any:
+    def handler(server: Server, call: Call) -> Any:
         assert isinstance(call.request, cls)
         return handle(server, call.request, call)
     return handler

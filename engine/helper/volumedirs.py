@@ -24,8 +24,8 @@ import os
 import shutil
 from pathlib import Path
 
+from engine.helper import syscalls as sc
 from engine.helper.privacy import private_dir
-from engine.helper.runtime import syscalls as sc
 
 __all__ = ["VolumeDirs"]
 

@@ -2,7 +2,9 @@
 
 A room is a subpackage of ``engine`` (``engine.containers``, ``engine.helper`` with
 all it holds, ``engine.wire``...); each module directly in ``engine/`` (``errors``,
-``names``, ``engine``, the facade's ``__init__``...) is a room of its own. The graph
+``names``, ``engine``, the facade's ``__init__``...) is a room of its own. The same
+holds one level down in the helper (``engine.helper.runtime``, ``.network``,
+``.containers``..., and ``server``, ``verbs``, ``syscalls``... each a room). The graph
 is read from the source (ast), every import counted, those under TYPE_CHECKING too:
 a type-only cycle is still two rooms that cannot be understood one without the other.
 """
@@ -17,12 +19,13 @@ from pathlib import Path
 import pytest
 
 ENGINE = Path(__file__).resolve().parents[2] / "engine"
+HELPER = ENGINE / "helper"
 
 Edges = dict[str, dict[str, list[str]]]  # room -> room it imports -> "module -> module" lines
 
 
-def _module_name(path: Path, top: Path) -> str:
-    parts = [top.name, *path.relative_to(top).with_suffix("").parts]
+def _module_name(path: Path, top: Path, name: str) -> str:
+    parts = [name, *path.relative_to(top).with_suffix("").parts]
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
@@ -44,15 +47,18 @@ def _imported(node: ast.AST, package: str, modules: set[str]) -> list[str]:
     return [*([source] if source in modules else []), *submodules]
 
 
-def import_graph(top: Path) -> Edges:
-    """Room to room imports of the package at ``top``."""
-    paths = {_module_name(path, top): path for path in top.rglob("*.py")}
+def import_graph(top: Path, name: str = "") -> Edges:
+    """Room to room imports of the package at ``top`` (named ``name``, else its
+    directory's name); imports of modules outside it are not counted."""
+    name = name or top.name
+    paths = {_module_name(path, top, name): path for path in top.rglob("*.py")}
     modules = set(paths)
+    depth = name.count(".") + 1
 
     def room(module: str) -> str:
         parts = module.split(".")
-        if len(parts) > 1 and (top / parts[1]).is_dir():
-            return ".".join(parts[:2])
+        if len(parts) > depth and (top / parts[depth]).is_dir():
+            return ".".join(parts[:depth + 1])
         return module
 
     edges: Edges = defaultdict(lambda: defaultdict(list))
@@ -110,6 +116,14 @@ def _engine() -> Edges:
 def test_no_cycle_between_the_engines_rooms() -> None:
     edges = _engine()
     assert "engine.helper" in edges and "engine.wire" in edges  # the graph was read
+    found = cycles(edges)
+    assert not found, "\n\n".join(f"rooms in a cycle: {', '.join(group)}\n"
+                                  f"{_explain(edges, group)}" for group in found)
+
+
+def test_no_cycle_between_the_helpers_rooms() -> None:
+    edges = import_graph(HELPER, "engine.helper")
+    assert "engine.helper.runtime" in edges and "engine.helper.server" in edges
     found = cycles(edges)
     assert not found, "\n\n".join(f"rooms in a cycle: {', '.join(group)}\n"
                                   f"{_explain(edges, group)}" for group in found)

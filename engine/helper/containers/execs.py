@@ -15,12 +15,11 @@ from engine.environ import merge_env
 from engine.errors import ContainerStartError, HelperError, InvalidArgument, InvalidState
 from engine.helper.containers.base import ContainerBase
 from engine.helper.containers.procs import (
-    PACKAGE_ROOT,
     is_in_container,
-    python_module,
     reap_when_done,
     request_memfd,
 )
+from engine.helper.runtime.launch import PACKAGE_ROOT, python_module
 from engine.helper.runtime.spec import device_mode
 from engine.helper.seccomp.programs import UNCONFINED
 from engine.wire.requests import WithFds

@@ -14,13 +14,12 @@ from engine.errors import HelperError, InvalidState, VolumeNotFound
 from engine.helper.containers.base import ACTIVE
 from engine.helper.containers.binds import Binds
 from engine.helper.containers.procs import (
-    PACKAGE_ROOT,
     is_in_container,
-    python_module,
     read_one_line,
     reap_when_done,
     request_memfd,
 )
+from engine.helper.runtime.launch import PACKAGE_ROOT, python_module
 from engine.helper.runtime.spec import ContainerDir, Userns
 from engine.processes import is_alive
 from engine.wire.requests import WithFds

@@ -27,10 +27,8 @@ from engine.helper.containers.base import ACTIVE
 from engine.helper.containers.binds import Binds, close_ours, container_root
 from engine.helper.containers.networking import NetworkGlue
 from engine.helper.containers.procs import (
-    PACKAGE_ROOT,
     kill,
     last_line,
-    python_module,
     read_line,
     unlink,
     wait_gone,
@@ -38,6 +36,7 @@ from engine.helper.containers.procs import (
 from engine.helper.network import etcfiles
 from engine.helper.privacy import private_dir
 from engine.helper.runtime.attachhub import short_path
+from engine.helper.runtime.launch import PACKAGE_ROOT, python_module
 from engine.helper.runtime.spec import Bind, ContainerDir, RuntimeSpec, device_mode
 from engine.helper.seccomp.programs import DEFAULT, UNCONFINED
 from engine.processes import is_alive

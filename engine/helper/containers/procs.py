@@ -12,7 +12,6 @@ import os
 import select
 import signal
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -21,13 +20,11 @@ from typing import Any
 from engine.processes import is_alive
 
 __all__ = [
-    "PACKAGE_ROOT",
     "is_in_container",
     "kill",
     "last_line",
     "namespace_inode",
     "now",
-    "python_module",
     "read_line",
     "read_one_line",
     "reap_when_done",
@@ -36,19 +33,6 @@ __all__ = [
     "wait_gone",
 ]
 
-
-# The directory holding the engine package: what our own processes import from.
-PACKAGE_ROOT = str(Path(__file__).resolve().parents[3])
-
-
-def python_module(module: str) -> list[str]:
-    """Run a module of ours in a lean interpreter: no site (saves ~30 ms a start).
-
-    Monitors and exec processes need the standard library and our package only.
-    """
-    code = (f"import sys; sys.path.insert(0, {PACKAGE_ROOT!r}); "
-            f"from {module} import main; sys.exit(main(sys.argv))")
-    return [sys.executable, "-S", "-c", code]
 
 
 

@@ -26,7 +26,7 @@ from typing import TypeVar
 from pyroute2 import IPRoute
 
 from engine.errors import HelperError
-from engine.helper.runtime.syscalls import (
+from engine.helper.syscalls import (
     CLONE_NEWNET,
     MNT_DETACH,
     MS_BIND,

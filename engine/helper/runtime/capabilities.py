@@ -58,7 +58,7 @@ def apply(names: tuple[str, ...] | list[str], root_user: bool, kernel: Kernel | 
     bounding set needs CAP_SETPCAP, and a uid change clears the rest for
     non-root users as the kernel does for any setuid away from 0.
     """
-    from engine.helper.runtime import syscalls
+    from engine.helper import syscalls
     from engine.helper.runtime.kernel import LINUX
 
     keep = mask(names)

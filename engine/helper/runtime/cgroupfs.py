@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from engine.helper.runtime import syscalls as sc
+from engine.helper import syscalls as sc
 from engine.helper.runtime.mounts import MountStep
 
 __all__ = ["Membership", "parse_membership", "plan_cgroupfs"]

@@ -26,8 +26,8 @@ from dataclasses import dataclass
 
 from engine import errors
 from engine.cgroups.detect import CgroupSetup
+from engine.helper import syscalls as sc
 from engine.helper.runtime import capabilities
-from engine.helper.runtime import syscalls as sc
 from engine.helper.runtime.kernel import LINUX, Kernel
 from engine.helper.runtime.spec import Bind
 

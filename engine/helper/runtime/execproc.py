@@ -22,9 +22,9 @@ import struct
 import sys
 import termios
 
+from engine.helper import syscalls as sc
 from engine.helper.cgroups import open_cgroup
 from engine.helper.runtime import devices, hostlimits, init, syscallfilter, users
-from engine.helper.runtime import syscalls as sc
 from engine.helper.runtime.kernel import LINUX
 
 __all__ = ["NAMESPACES", "main", "own_userns"]

@@ -101,7 +101,7 @@ def check_sysctls(sysctls: Sequence[str], owner_uid: int, network_mode: str) -> 
 
 def probe_in_namespaces(names: list[str]) -> dict[str, bool]:
     """probe_sysctls in a process of its own (it unshares namespaces)."""
-    from engine.helper.containers.procs import python_module
+    from engine.helper.runtime.launch import python_module
 
     try:
         done = subprocess.run([*python_module("engine.helper.runtime.hostlimits"), *names],
@@ -114,7 +114,7 @@ def probe_in_namespaces(names: list[str]) -> dict[str, bool]:
 def probe_sysctls(names: Sequence[str]) -> dict[str, bool]:
     """In fresh user, network, IPC and UTS namespaces of our own: which sysctls the
     kernel lets their owner write (opened for writing, nothing written)."""
-    from engine.helper.runtime import syscalls as sc
+    from engine.helper import syscalls as sc
     from engine.helper.runtime.kernel import LINUX
 
     LINUX.unshare(sc.CLONE_NEWUSER | sc.CLONE_NEWNET | sc.CLONE_NEWIPC | sc.CLONE_NEWUTS)

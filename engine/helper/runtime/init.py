@@ -21,6 +21,7 @@ import termios
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.helper import syscalls as sc
 from engine.helper.runtime import (
     capabilities,
     cgroupfs,
@@ -32,7 +33,6 @@ from engine.helper.runtime import (
     userns,
     users,
 )
-from engine.helper.runtime import syscalls as sc
 from engine.helper.runtime.kernel import LINUX, Kernel
 from engine.helper.runtime.spec import ContainerDir, RuntimeSpec
 from engine.helper.runtime.userns import Handoff, Prepared

@@ -17,7 +17,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from engine.helper.runtime import syscalls as sc
+from engine.helper import syscalls as sc
 
 __all__ = ["LINUX", "Call", "Kernel", "LinuxKernel", "RecordingKernel"]
 
@@ -50,7 +50,7 @@ class Kernel(Protocol):
 
 
 class LinuxKernel:
-    """The real thing (engine/helper/runtime/syscalls.py, os.mknod)."""
+    """The real thing (engine/helper/syscalls.py, os.mknod)."""
 
     def mount(self, source: str | None, target: str, fstype: str | None, flags: int = 0,
               data: str | None = None) -> None:

@@ -26,8 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from engine.helper import syscalls
 from engine.helper.cgroups import Limits, open_cgroup
-from engine.helper.runtime import devices, init, mounts, proctitle, syscallfilter, syscalls
+from engine.helper.runtime import devices, init, mounts, proctitle, syscallfilter
 from engine.helper.runtime.attachhub import AttachHub, short_path
 from engine.helper.runtime.spec import ContainerDir, RuntimeSpec, device_mode
 from engine.helper.runtime.stdin import Stdin, set_winsize

@@ -20,8 +20,8 @@ import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from engine.helper import syscalls as sc
 from engine.helper.runtime import devices
-from engine.helper.runtime import syscalls as sc
 from engine.helper.runtime.kernel import LINUX, Kernel
 from engine.helper.runtime.spec import Bind
 

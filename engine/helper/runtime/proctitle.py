@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ctypes
 
-from engine.helper.runtime import syscalls
+from engine.helper import syscalls
 
 __all__ = ["set_title"]
 

@@ -18,8 +18,8 @@ from __future__ import annotations
 import os
 import signal
 
+from engine.helper import syscalls as sc
 from engine.helper.runtime import capabilities, proctitle, syscallfilter, userns
-from engine.helper.runtime import syscalls as sc
 
 __all__ = ["FORWARDED", "exit_code", "fork_command"]
 

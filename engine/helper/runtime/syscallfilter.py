@@ -18,7 +18,7 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.helper.runtime import syscalls
+from engine.helper import syscalls
 
 __all__ = ["MAX_INSTRUCTIONS", "Program", "decode", "encode", "install", "read"]
 

@@ -21,7 +21,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine.helper.runtime import syscalls as sc
+from engine.helper import syscalls as sc
 from engine.helper.runtime.idmap import IdMap, UsernsMap
 from engine.helper.runtime.kernel import LINUX
 from engine.helper.runtime.spec import ContainerDir, Userns

@@ -24,7 +24,7 @@ from engine import Engine
 from engine.containers.bindsources import open_bind_source, open_bind_sources
 from engine.containers.config import ContainerConfig, MountSpec
 from engine.errors import InvalidArgument
-from engine.helper.runtime import syscalls as sc
+from engine.helper import syscalls as sc
 from engine.helper.runtime.mounts import bind_attributes
 from engine.helper.runtime.spec import Bind
 from engine.helper.sources import match_sources

@@ -20,8 +20,8 @@ import os
 import stat
 from typing import Any
 
+from engine.helper import syscalls as sc
 from engine.helper.runtime import capabilities, mounts, userns
-from engine.helper.runtime import syscalls as sc
 from engine.helper.runtime.fsview.lookup import FsError, View
 from engine.helper.runtime.kernel import LINUX
 from engine.helper.runtime.spec import Userns

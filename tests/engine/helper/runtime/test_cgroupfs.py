@@ -10,7 +10,7 @@ import pytest
 
 from engine import Engine
 from engine.containers.config import ContainerConfig, Resources
-from engine.helper.runtime import syscalls as sc
+from engine.helper import syscalls as sc
 from engine.helper.runtime.cgroupfs import Membership, parse_membership, plan_cgroupfs
 from engine.helper.runtime.mounts import plan_rootfs
 

@@ -20,8 +20,8 @@ from engine.cgroups import CgroupSetup, Limits, host_setup
 from engine.cgroups.devices import v1_writes
 from engine.cgroups.plan import Write
 from engine.containers.config import ContainerConfig, MountSpec
+from engine.helper import syscalls as sc
 from engine.helper.cgroups import V1Cgroup, V2Cgroup
-from engine.helper.runtime import syscalls as sc
 from engine.helper.runtime.capabilities import DEFAULT_CAPABILITIES, mask
 from engine.helper.runtime.devices import CGROUP_RULES, choose_mode, container_capabilities
 from engine.helper.runtime.mounts import plan_rootfs

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.helper.runtime import syscalls as sc
+from engine.helper import syscalls as sc
 from engine.helper.runtime.init import enter_namespaces
 from engine.helper.runtime.kernel import RecordingKernel
 

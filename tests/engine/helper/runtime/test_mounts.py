@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from engine.helper import syscalls as sc
 from engine.helper.runtime import devices
-from engine.helper.runtime import syscalls as sc
 from engine.helper.runtime.kernel import RecordingKernel
 from engine.helper.runtime.mounts import (
     BindMount,

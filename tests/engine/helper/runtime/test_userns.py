@@ -24,7 +24,7 @@ import pytest
 
 from engine import Engine
 from engine.containers.config import ContainerConfig
-from engine.helper.runtime import syscalls as sc
+from engine.helper import syscalls as sc
 from engine.helper.runtime import userns
 from tests.engine.helper.runtime.test_cgroupfs import SHOW
 from tests.fixtures.users import SubidUser
