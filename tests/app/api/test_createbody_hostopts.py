@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import subprocess
+import textwrap
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +15,7 @@ import pytest
 from app.api.createbody import container_config
 from app.api.errors import ApiError
 from engine.containers.config import DeviceMapping, Ulimit
+from tests.app.api.test_compose import compose  # noqa: F401  (a fixture)
 
 Docker = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -118,3 +121,30 @@ def test_docker_py_s_host_options(docker_client: Any) -> None:
     assert host["Init"] is True and host["CapAdd"] == ["CAP_SYS_PTRACE"]
     assert host["ShmSize"] == 8 << 20 and host["ReadonlyRootfs"] is True
     assert host["CpuShares"] == 256 and host["Sysctls"] == {"kernel.msgmax": "5000"}
+
+
+@pytest.mark.root
+def test_docker_compose_s_host_options(compose: Any,  # noqa: F811
+                                       tmp_path: Path) -> None:
+    (tmp_path / "compose.yaml").write_text(textwrap.dedent("""\
+        services:
+          app:
+            image: busybox
+            command: ["sleep", "600"]
+            init: true
+            read_only: true
+            cap_add: [NET_ADMIN]
+            dns: [192.0.2.53]
+            extra_hosts: ["db:192.0.2.10"]
+            shm_size: 8m
+            ulimits: {nofile: {soft: 256, hard: 512}}
+            sysctls: {net.ipv4.ip_forward: "1"}
+        """))
+    compose("up", "-d")
+    script = ("cat /proc/1/cmdline | tr '\\0' ' '; echo; ulimit -n; "
+              "cat /proc/sys/net/ipv4/ip_forward; grep db /etc/hosts; touch /x 2>&1; true")
+    out = compose("exec", "-T", "app", "sh", "-c", script).stdout
+    lines = out.splitlines()
+    assert lines[0].startswith("skiff-init -- sleep"), out  # as long as the title fits
+    assert lines[1:4] == ["256", "1", "192.0.2.10\tdb"], out
+    assert "Read-only file system" in out
