@@ -60,7 +60,8 @@ class BuildDialog(QDialog):
 
         self.folder = QLineEdit(folder, self)
         self.folder.setAccessibleName("Build context folder")
-        self.folder.setPlaceholderText("the folder with the Dockerfile and the files it copies")
+        self.folder.setPlaceholderText("the folder with the Dockerfile and the files it copies, "
+                                       "or a git repository's or a URL's address")
         self.choose = QPushButton("Choose…", self)
         self.choose.setAccessibleName("Choose the folder")
         self.choose.clicked.connect(self.ask_folder)
@@ -134,7 +135,15 @@ class BuildDialog(QDialog):
 
     def request(self) -> BuildRequest:
         """What the form asks for; raises ValueError with a sentence for the user."""
-        folder = Path(self.folder.text().strip()).expanduser()
+        from engine import is_remote_context
+
+        text = self.folder.text().strip()
+        if is_remote_context(text):  # a git repository or a URL: fetched by the build
+            return BuildRequest(text, self.dockerfile.text().strip() or "Dockerfile",
+                                self.tag.text().strip(),
+                                parse_build_args(self.args.toPlainText()),
+                                self.no_cache.isChecked())
+        folder = Path(text).expanduser()
         if not self.folder.text().strip() or not folder.is_dir():
             raise ValueError("Choose the folder to build: it holds the Dockerfile and the "
                              "files it copies.")

@@ -24,7 +24,7 @@ __all__ = ["BuildJob", "BuildRequest", "StepRow"]
 
 @dataclass(frozen=True)
 class BuildRequest:
-    folder: Path
+    folder: Path | str  # a folder, or a git repository's or a URL's address
     dockerfile: str = "Dockerfile"
     tag: str = ""
     build_args: tuple[tuple[str, str], ...] = ()

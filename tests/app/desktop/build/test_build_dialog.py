@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -20,6 +20,19 @@ def test_build_args_lines() -> None:
     assert parse_build_args("A=1\n\n# note\nB = two=2\n") == (("A", "1"), ("B", " two=2"))
     with pytest.raises(ValueError, match="line 1"):
         parse_build_args("novalue\n")
+
+
+def test_a_repository_or_url_is_a_context_too(qapp: Any, tmp_path: Path) -> None:
+    dialog = BuildDialog(cast(Any, None))
+    dialog.folder.setText("https://example.com/team/app.git#main:web")
+    dialog.tag.setText("web:1")
+    request = dialog.request()
+    assert request.folder == "https://example.com/team/app.git#main:web"
+    assert request.tag == "web:1" and request.dockerfile == "Dockerfile"
+    dialog.folder.setText(str(tmp_path))  # a folder must hold the Dockerfile
+    with pytest.raises(ValueError, match="There is no Dockerfile"):
+        dialog.request()
+    dialog.deleteLater()
 
 
 def test_strip_model(qtmodeltester: Any) -> None:
