@@ -74,6 +74,7 @@ def add_create_flags(p: argparse.ArgumentParser, run: bool) -> None:
     p.add_argument("--network", "--net", default="", help="Connect a container to a network")
     p.add_argument("--network-alias", "--net-alias", action="append", default=[],
                    help="Add network-scoped alias for the container")
+    p.add_argument("--ip", default="", help="IPv4 address (e.g., 172.30.100.104)")
     p.add_argument("-l", "--label", action="append", default=[],
                    help="Set meta data on a container")
     p.add_argument("--userns", default="",
@@ -160,6 +161,7 @@ def build_config(args: argparse.Namespace, image_id: str, environ: dict[str, str
         exposed_ports=sorted({key for text in args.expose for key in parse_expose(text)}),
         mounts=mounts,
         network_aliases=list(args.network_alias),
+        ipv4_address=args.ip,
         stop_signal=parse_signal(args.stop_signal, "--stop-signal") if args.stop_signal else "",
         stop_timeout=args.stop_timeout,
         auto_remove=args.rm if auto_remove is None else auto_remove,

@@ -705,6 +705,25 @@ def test_user_network(skiff: Skiff) -> None:
     assert (gone.returncode, gone.stdout) == (1, "[]\n")
 
 
+def test_an_address_and_an_internal_network(skiff: Skiff) -> None:
+    made = skiff("network", "create", "--internal", "--subnet", "10.231.61.0/24",
+                 "--ip-range", "10.231.61.128/25", "cli-inner")
+    assert made.returncode == 0, made.stderr
+    try:
+        shown = skiff("run", "--rm", "--network", "cli-inner", "--ip", "10.231.61.20",
+                      "busybox", "sh", "-c", "ip -4 -o addr show eth0; ip route")
+        assert shown.returncode == 0, shown.stderr
+        assert "inet 10.231.61.20/24" in shown.stdout and "default" not in shown.stdout
+        inspected = json.loads(skiff("network", "inspect", "cli-inner").stdout)[0]
+        assert inspected["Internal"] is True
+        assert inspected["IPAM"]["Config"][0]["IPRange"] == "10.231.61.128/25"
+        refused = skiff("run", "--rm", "--ip", "10.88.0.7", "busybox", "true")
+        assert refused.returncode == 125
+        assert "supported on user defined networks only" in refused.stderr
+    finally:
+        skiff("network", "rm", "cli-inner")
+
+
 def test_network_errors_are_dockers(skiff: Skiff) -> None:
     created = skiff("network", "create", "cli-errors")
     assert created.returncode == 0, created.stderr

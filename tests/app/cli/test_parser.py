@@ -34,7 +34,8 @@ def test_run_flags_become_a_container_config(tmp_path: Path) -> None:
                  "-m", "256m", "--cpus", "1.5", "--pids-limit", "100",
                  "--restart", "on-failure:3", "-p", "8080:80", "-p", "127.0.0.1::53/udp",
                  "-P", "-v", "/srv/data:/data:ro", "--mount", "type=volume,src=vol,dst=/v",
-                 "--network", "appnet", "--network-alias", "api", "-l", "team=boats",
+                 "--network", "appnet", "--network-alias", "api", "--ip", "10.1.2.3",
+                 "-l", "team=boats",
                  "--stop-signal", "INT", "--stop-timeout", "3", "--entrypoint", "",
                  "--platform", "linux/amd64", "--pull", "never",
                  "busybox", "sh", "-c", "echo -n hi", "--not-a-flag")
@@ -56,6 +57,7 @@ def test_run_flags_become_a_container_config(tmp_path: Path) -> None:
                              MountSpec("volume", "/v", "vol", False)]
     assert config.network == "appnet"
     assert config.network_aliases == ["api"]
+    assert config.ipv4_address == "10.1.2.3"
     assert config.labels == {"team": "boats"}
     assert (config.stop_signal, config.stop_timeout) == ("SIGINT", 3)
     assert not config.auto_remove
