@@ -149,28 +149,33 @@ class HelperServer:
         request = REQUESTS[Verb(verb)].from_checked(args)
         return handler(self, Call(request, args, fds, cancel))
 
-    def layers(self, verb: str, args: dict[str, Any], fds: list[int],
-                cancel: Cancellation) -> Any:
+    # -- layers: shared by every user, each user's references counted --------------
+    def layer_exists(self, diff_id: str) -> bool:
+        from engine.helper import layers
+
+        return layers.has_layer(self.root / "layers", diff_id)
+
+    def claim_layer(self, diff_id: str) -> bool:
+        """Record the caller's reference to the layer if it is unpacked; say whether it is."""
+        return self.containers.layer_refs.claim(diff_id, self.uid)
+
+    def remove_layer(self, diff_id: str) -> None:
+        self.containers.layer_refs.release(diff_id, self.uid)
+
+    def unpack_layer(self, diff_id: str, digest: str | None, fds: list[int],
+                     cancel: Cancellation) -> Any:
+        """Unpack the blob whose descriptor is the one in ``fds`` (it is taken)."""
         from engine.helper import layers
         from engine.helper.layersource import BlobSource, Budget
 
-        layers_dir = self.root / "layers"
-        refs = self.containers.layer_refs  # who needs a layer, across users
-        if verb == "layer_exists":
-            return layers.has_layer(layers_dir, args["diff_id"])
-        if verb == "claim_layer":
-            return refs.claim(args["diff_id"], self.uid)
-        if verb == "remove_layer":
-            refs.release(args["diff_id"], self.uid)
-            return None
         if len(fds) != 1:
             raise InvalidArgument("unpack_layer needs exactly one file descriptor")
-        refs.hold(args["diff_id"], self.uid)
-        budget = Budget(self.limits, args["diff_id"][:19], cancel)
+        self.containers.layer_refs.hold(diff_id, self.uid)
+        budget = Budget(self.limits, diff_id[:19], cancel)
         source = BlobSource(fds.pop(), budget, self.uid)
         try:
-            return layers.unpack_layer(source, layers_dir, diff_id=args["diff_id"],
-                                       digest=args["digest"], budget=budget)
+            return layers.unpack_layer(source, self.root / "layers", diff_id=diff_id,
+                                       digest=digest, budget=budget)
         finally:
             source.close()
 

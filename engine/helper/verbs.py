@@ -29,8 +29,14 @@ class Server(Protocol):
 
     containers: ContainerService
 
-    def layers(self, verb: str, args: dict[str, Any], fds: list[int],
-               cancel: Cancellation) -> Any: ...
+    def layer_exists(self, diff_id: str) -> bool: ...
+
+    def claim_layer(self, diff_id: str) -> bool: ...
+
+    def remove_layer(self, diff_id: str) -> None: ...
+
+    def unpack_layer(self, diff_id: str, digest: str | None, fds: list[int],
+                     cancel: Cancellation) -> Any: ...
 
     def network(self, verb: str, args: dict[str, Any]) -> Any: ...
 
@@ -40,7 +46,7 @@ class Call:
     """One checked request as a handler gets it."""
 
     request: rq.Request[Any]  # typed, as engine/wire/requests.py has it
-    args: dict[str, Any]  # the same, as checked (for the layer and network dispatchers)
+    args: dict[str, Any]  # the same, as checked (for the network dispatcher)
     fds: list[int]  # the descriptors that came with it (the handler may take them)
     cancel: Cancellation
 
@@ -57,18 +63,20 @@ def _typed(cls: type[Q], handle: Callable[[Server, Q, Call], Any]) -> Handler:
     return handler
 
 
-def _layers(verb: str) -> Handler:
-    return lambda server, call: server.layers(verb, call.args, call.fds, call.cancel)
-
-
 def _network(verb: str) -> Handler:
     return lambda server, call: server.network(verb, call.args)
 
 
 HANDLERS: dict[Verb, Handler] = {
     Verb.PING: lambda server, call: {"pid": os.getpid()},
-    **{verb: _layers(verb) for verb in (Verb.LAYER_EXISTS, Verb.CLAIM_LAYER, Verb.UNPACK_LAYER,
-                                         Verb.REMOVE_LAYER)},
+    Verb.LAYER_EXISTS: _typed(rq.LayerExists, lambda server, r, call: (
+        server.layer_exists(r.diff_id))),
+    Verb.CLAIM_LAYER: _typed(rq.ClaimLayer, lambda server, r, call: (
+        server.claim_layer(r.diff_id))),
+    Verb.UNPACK_LAYER: _typed(rq.UnpackLayer, lambda server, r, call: (
+        server.unpack_layer(r.diff_id, r.digest, call.fds, call.cancel))),
+    Verb.REMOVE_LAYER: _typed(rq.RemoveLayer, lambda server, r, call: (
+        server.remove_layer(r.diff_id))),
     Verb.CONTAINER_CREATE: _typed(rq.ContainerCreate, lambda server, r, call: (
         server.containers.create(r.id, ContainerSpec.from_checked(r.spec)))),
     Verb.CONTAINER_START: _typed(rq.ContainerStart, lambda server, r, call: (
