@@ -93,7 +93,10 @@ def _context_hash(context: BuildContext, relative: str) -> str:
     path = context.inside(relative, follow_last=True)
     name = str(path.relative_to(context.root)) if path != context.root else ""
     if path.is_dir():
-        sums = [_host_sum(path, name)] if name else []
+        # an excluded directory that an exception keeps is in dockerd's context without
+        # an entry of its own: its sum is its path
+        sums = [] if not name else [_host_sum(path, name)] if context.included(name) \
+            else [name]
         for directory, dirs, files in os.walk(path):
             dirs.sort()
             for entry in (*dirs, *sorted(files)):
@@ -101,6 +104,8 @@ def _context_hash(context: BuildContext, relative: str) -> str:
                 rel = str(full.relative_to(context.root))
                 if context.included(rel):
                     sums.append(_followed_sum(context, full, rel))
+                elif entry in dirs and context.reincluded(rel):
+                    sums.append(rel)
         return _joined("dir", sorted(sums))
     return "file:" + _host_sum(path, name)
 

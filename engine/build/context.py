@@ -81,13 +81,32 @@ class BuildContext:
             return [""]
         if not _GLOB.search(clean):
             path = self.inside(clean)
-            if not (path.exists() or path.is_symlink()) or self.rules.excluded(clean):
+            if not (path.exists() or path.is_symlink()) or not self.present(clean):
                 return []
             return [clean]
         regex = re.compile("^" + "/".join(_component(c) for c in clean.split("/")) + "$")
         depth = clean.count("/")
         return [rel for rel in self._walk("", depth) if regex.match(rel)
-                and not self.rules.excluded(rel)]
+                and self.present(rel)]
+
+    def present(self, relative: str) -> bool:
+        """Whether ``relative`` is in the context docker's CLI would send: not left out
+        by .dockerignore, or a directory that an exception brings something back in."""
+        return self.included(relative) or self.reincluded(relative)
+
+    def reincluded(self, relative: str) -> bool:
+        """An excluded directory with something an exception (``!``) brings back."""
+        if not self.rules.may_reinclude():
+            return False
+        directory = self.root / relative
+        if directory.is_symlink() or not directory.is_dir():
+            return False
+        for parent, dirs, files in os.walk(directory):
+            for name in (*dirs, *files):
+                rel = os.path.relpath(os.path.join(parent, name), self.root)
+                if self.included(rel):
+                    return True
+        return False
 
     def _walk(self, relative: str, depth: int) -> Iterator[str]:
         directory = self.root / relative

@@ -108,3 +108,20 @@ async def test_a_from_sum_as_dockerd_sums_an_image(engine: Any, tmp_path: Path) 
     assert image.config["history"][-1]["created_by"] == (
         "/bin/sh -c #(nop) COPY dir:b29bb9bf6c4c7081d6d791eeeac082351d9645a236246119c5a2eb"
         "ea827fcd23 in /out ")
+
+
+async def test_an_ignored_directory_an_exception_keeps(engine: Any, tmp_path: Path) -> None:
+    """.dockerignore leaves logs/ out but brings logs/keep.log back: COPY logs takes that
+    file (as docker's CLI sends it), summed as dockerd sums it."""
+    write_context(tmp_path, {"Dockerfile": "FROM busybox\nCOPY logs /logs\n",
+                             ".dockerignore": "secret\nlogs\n!logs/keep.log\n*.md\n",
+                             "logs/l.log": "l\n", "logs/keep.log": "k\n"})
+    (tmp_path / "logs" / "keep.log").chmod(0o644)
+    (tmp_path / "logs").chmod(0o755)
+    result, _events, _ = await build(engine, tmp_path)
+    image = engine._shared.image_store.get(result.image_id)
+    files = files_of(engine, image.id)
+    assert files.read("/logs/keep.log") == b"k\n" and files.get("/logs/l.log") is None
+    assert image.config["history"][-1]["created_by"] == (
+        "/bin/sh -c #(nop) COPY dir:5ca3f62defe896b18e95e80262bbfa3317113b7f136cfa226fced801"
+        "98ea4bd1 in /logs ")
