@@ -89,6 +89,11 @@ def _serve(sock: socket.socket) -> None:
         host_setup()
     except Exception:  # each monitor then probes and says why
         pass
+    # Named in ps; and set_title's code runs once here (Python rewrites a function's
+    # code the first time it runs it: here, in pages every monitor shares).
+    from engine.helper.runtime import proctitle
+
+    proctitle.set_title("skiff-zygote")
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     # Every object so far goes to the collector's permanent generation: a monitor's
     # collections then never walk (and so never copy) the pages it shares with us

@@ -48,6 +48,11 @@ class AttachHub:
         self.on_resize: Callable[[int, int], None] = lambda rows, cols: None
         self.ever_attached = False
 
+    def listen(self, listener: socket.socket) -> None:
+        """Accept clients on ``listener`` from now on."""
+        listener.setblocking(False)
+        self.listener = listener
+
     def add(self, sock: socket.socket) -> None:
         client = _Client(sock)
         self.clients[sock.fileno()] = client

@@ -8,6 +8,10 @@ its child), records the exit status in ``status.json``, and restarts the
 container as its restart policy says. It reports the first start on READY_FD
 as one JSON line, then closes it.
 
+Each start (``Monitor.start``) and each end (``end_run``) runs in a child of the
+monitor forked for it; the monitor itself only runs the loop of supervisor.py,
+so that it keeps little memory of its own (see there).
+
 Imports stay light: this runs for every container start.
 """
 
@@ -16,23 +20,19 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import select
 import signal
 import socket
 import sys
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from engine.helper import syscalls
 from engine.helper.cgroups import Limits, open_cgroup
 from engine.helper.runtime import devices, init, mounts, proctitle, syscallfilter
 from engine.helper.runtime.attachhub import AttachHub, short_path
 from engine.helper.runtime.spec import ContainerDir, RuntimeSpec, device_mode
-from engine.helper.runtime.stdin import Stdin, set_winsize
-from engine.wire.attachstream import STDERR, STDOUT
+from engine.helper.runtime.supervisor import Apart, Pump, Run, wake_pipe
 from engine.wire.logformat import LogWriter, format_time
 
 if TYPE_CHECKING:
@@ -42,17 +42,6 @@ __all__ = ["main", "run_monitor"]
 
 _PR_SET_CHILD_SUBREAPER = 36
 _F_SETPIPE_SZ = 1031
-_READ_SIZE = 1 << 20
-
-
-@dataclass(frozen=True)
-class Run:
-    """One run of the container: its init, output streams and input."""
-
-    pid: int
-    streams: dict[int, str]  # fd -> "stdout" | "stderr"
-    stdin: int  # where attached input goes (-1: none)
-    master: int  # the pty's master with a TTY, else -1
 
 
 class StartFailure(Exception):
@@ -66,7 +55,10 @@ def _now() -> str:
 
 
 class Monitor:
-    def __init__(self, cdir: ContainerDir, spec: RuntimeSpec, sources: list[int]) -> None:
+    """A run's start and end, each in a child of the monitor (which holds none of this)."""
+
+    def __init__(self, cdir: ContainerDir, spec: RuntimeSpec, sources: list[int],
+                 restarts: int = 0, monitor_pid: int = 0) -> None:
         self.cdir = cdir
         self.spec = spec
         # One open descriptor per bind and volume of the spec, in order: every run
@@ -77,26 +69,16 @@ class Monitor:
         self.device_mode = device_mode(spec)
         self.cgroup = open_cgroup(spec.id, spec.cgroup_parent)
         self.status: dict[str, object] = {
-            "status": "created", "pid": 0, "monitor_pid": os.getpid(), "exit_code": 0,
+            "status": "created", "pid": 0, "monitor_pid": monitor_pid or os.getpid(),
+            "exit_code": 0,
             "oom_killed": False, "started_at": "", "finished_at": "", "error": "",
             "restart_count": 0, "stopped_by_user": False, "signal": 0,
         }
         previous = cdir.read_status()
-        self.status["restart_count"] = 0
+        self.status["restart_count"] = restarts
         self.status["finished_at"] = previous.get("finished_at", "")
-        self._wake_r, self._wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
-        self.hub = AttachHub(_attach_listener(cdir))
-        self.prober = self._prober()
-
-    def _prober(self) -> Prober | None:
-        """The healthcheck's prober, loaded only for a container that has one."""
-        if not self.spec.healthcheck:
-            return None
-        from engine.helper.runtime.health import Prober
-
-        paths = sorted({str(p) for p in self.cgroup.paths.values()})
-        return Prober(self.cdir, self.spec, paths,
-                      lambda state: self.record(health=json.loads(json.dumps(state))))
+        if restarts and "health" in previous:  # a restart goes on with its health log
+            self.status["health"] = previous["health"]
 
     # -- status -------------------------------------------------------------------
     def record(self, **changes: object) -> None:
@@ -104,60 +86,61 @@ class Monitor:
         self.cdir.write_status(self.status)
 
     # -- lifecycle ----------------------------------------------------------------
-    def run(self, ready_fd: int) -> None:
-        signal.set_wakeup_fd(self._wake_w)
-        signal.signal(signal.SIGCHLD, lambda *_: None)
-        log_fd = os.open(self.cdir.log, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW
-                         | os.O_CLOEXEC, 0o640)  # the owner reads it by the dir's default ACL
-        writer = LogWriter(log_fd, self.cdir.log, self.spec.log_max_size,
-                           self.spec.log_max_files)
-        first = True
-        while True:
-            try:
-                run = self._spawn()
-            except StartFailure as exc:
-                if first:
-                    _report(ready_fd, {"ok": False, "message": str(exc), "code": exc.code})
-                self.cgroup.destroy()
-                final: dict[str, object] = dict(exit_code=exc.code, error=str(exc))
-                break
-            self.cdir.journal("start", name=self.spec.name, image=self.spec.image)
-            self.record(status="running", pid=run.pid, started_at=_now(), error="",
-                        exit_code=0, oom_killed=False, signal=0, stopped_by_user=False)
+    def start(self, ready_fd: int, first: bool) -> tuple[dict[str, Any], list[int]]:
+        """Start a run (in a child of the monitor); what the monitor needs of it: the
+        init's pid and the descriptors of its streams, or the failure's exit code."""
+        try:
+            run = self._spawn()
+        except StartFailure as exc:
             if first:
-                _report(ready_fd, {"ok": True, "pid": run.pid})
-                first = False
-            if self.prober is not None:
-                self.prober.begin(run.pid)
-            wait_status = self._pump(run, writer)
-            if self.prober is not None:
-                self.prober.end()  # recorded with the exit below
-                self.status["health"] = json.loads(json.dumps(self.prober.state))
-            oom = self.cgroup.oom_killed()
+                _report(ready_fd, {"ok": False, "message": str(exc), "code": exc.code})
             self.cgroup.destroy()
-            stopped = self.cdir.stop_requested.exists()
-            code, sig = _decode(wait_status)
-            self.cdir.set_paused(False)
-            final = dict(exit_code=code, signal=sig, oom_killed=oom, stopped_by_user=stopped)
-            if oom:
-                self.cdir.journal("oom", name=self.spec.name, image=self.spec.image)
-            self.cdir.journal("die", name=self.spec.name, image=self.spec.image,
-                              exitCode=str(code))
-            if stopped or not self._should_restart(code):
-                break
-            # "restarting" is written at once, so followers never see a gap of "exited".
-            self.record(status="restarting", pid=0, finished_at=_now(), **final)
-            if not self._backoff():
-                final["stopped_by_user"] = True
-                break
-            self.status["restart_count"] = int(str(self.status["restart_count"])) + 1
-        os.close(log_fd)
-        self.record(status="exited", pid=0, finished_at=_now(), **final)
-        self.hub.finish(int(str(final["exit_code"])))
-        _unlink(self.cdir.path / "attach.sock")
-        # After "exited", so waiters learn it at once; a new start waits for this
-        # process to end before it sets up the network again.
-        self._release_network()
+            self.record(status="exited", pid=0, finished_at=_now(), exit_code=exc.code,
+                        error=str(exc))
+            self._release_network()
+            return {"ok": False, "code": exc.code}, []
+        fds = list(run.streams)
+        if run.stdin >= 0 and run.stdin not in fds:
+            fds.append(run.stdin)
+        listener = -1
+        if first:  # where `skiff attach` comes in, for every run
+            fds.append(_attach_listener(self.cdir).detach())
+            listener = len(fds) - 1
+        self.cdir.journal("start", name=self.spec.name, image=self.spec.image)
+        self.record(status="running", pid=run.pid, started_at=_now(), error="",
+                    exit_code=0, oom_killed=False, signal=0, stopped_by_user=False)
+        if first:
+            _report(ready_fd, {"ok": True, "pid": run.pid})
+        return {"ok": True, "pid": run.pid, "streams": [run.streams[fd] for fd in run.streams],
+                "stdin": fds.index(run.stdin) if run.stdin >= 0 else -1,
+                "master": fds.index(run.master) if run.master >= 0 else -1,
+                "listener": listener,
+                "log": [self.spec.log_max_size, self.spec.log_max_files],
+                "healthcheck": bool(self.spec.healthcheck),
+                "cgroups": sorted({str(p) for p in self.cgroup.paths.values()})}, fds
+
+    def end(self, wait_status: int, health: dict[str, Any] | None) -> dict[str, Any]:
+        """After a run (in a child of the monitor): record how it ended; whether to
+        start it again, with what the final record needs if it is not."""
+        oom = self.cgroup.oom_killed()
+        self.cgroup.destroy()
+        stopped = self.cdir.stop_requested.exists()
+        code, sig = _decode(wait_status)
+        self.cdir.set_paused(False)
+        if health is not None:
+            self.status["health"] = health
+        final: dict[str, Any] = dict(exit_code=code, signal=sig, oom_killed=oom,
+                                     stopped_by_user=stopped)
+        if oom:
+            self.cdir.journal("oom", name=self.spec.name, image=self.spec.image)
+        self.cdir.journal("die", name=self.spec.name, image=self.spec.image,
+                          exitCode=str(code))
+        if stopped or not self._should_restart(code):
+            self.record(status="exited", pid=0, finished_at=_now(), **final)
+            return {"restart": False, "final": final}
+        # "restarting" is written at once, so followers never see a gap of "exited".
+        self.record(status="restarting", pid=0, finished_at=_now(), **final)
+        return {"restart": True, "final": final}
 
     def _release_network(self) -> None:
         if self.spec.network != "sandbox" or not (self.cdir.path / "network.json").exists():
@@ -170,10 +153,6 @@ class Monitor:
             _unlink(self.cdir.path / "network.json")
         except Exception as exc:  # the helper's repair finishes the job
             print(f"network cleanup failed: {exc}", file=sys.stderr, flush=True)
-
-    def _reaped(self, pid: int, status: int) -> None:
-        if self.prober is not None:
-            self.prober.reaped(pid, status)
 
     def _should_restart(self, code: int) -> bool:
         self._reload_spec()
@@ -192,17 +171,6 @@ class Monitor:
             self.spec = self.cdir.read_spec()
         except (OSError, ValueError, TypeError, KeyError):
             pass  # unreadable: keep the spec this monitor started with
-
-    def _backoff(self) -> bool:
-        """Docker's doubling delay (100 ms, 200 ms, ...), cut short by a stop request."""
-        count = int(str(self.status["restart_count"]))
-        delay = min(0.1 * (2 ** count), 60.0)
-        deadline = time.monotonic() + delay
-        while time.monotonic() < deadline:
-            if self.cdir.stop_requested.exists():
-                return False
-            time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
-        return True
 
     # -- one run --------------------------------------------------------------------
     def _spawn(self) -> Run:
@@ -319,89 +287,6 @@ class Monitor:
             raise StartFailure(f"cannot read the container's seccomp filter: {exc}; start "
                                "it again to have it compiled anew", 125) from None
 
-    def _pump(self, run: Run, writer: LogWriter) -> int:
-        streams = dict(run.streams)
-        hub = self.hub
-        stdin = Stdin(run.stdin)
-        hub.on_stdin = stdin.write
-        hub.on_stdin_close = stdin.close if run.master < 0 else (lambda: None)
-        hub.on_resize = (lambda rows, cols: set_winsize(run.master, rows, cols)) \
-            if run.master >= 0 else (lambda rows, cols: None)
-        kinds = {"stdout": STDOUT, "stderr": STDERR}
-        for fd in streams:
-            os.set_blocking(fd, False)
-        wait_status: int | None = None
-        drain_deadline = 0.0
-        while streams or wait_status is None:
-            timeout = 1.0 if wait_status is None else max(0.0, drain_deadline - time.monotonic())
-            if stdin.backlog:
-                timeout = min(timeout, 0.01)
-            probes = self.prober.fds() if self.prober is not None else []
-            if self.prober is not None and wait_status is None:
-                timeout = min(timeout, self.prober.due_in())
-            readers = [*streams, self._wake_r, *hub.fds(), *probes]
-            try:
-                ready, writable, _ = select.select(readers, hub.writers(), [], timeout)
-            except InterruptedError:
-                ready, writable = [], []
-            for fd in writable:
-                hub.writable(fd)
-            for fd in ready:
-                if fd == self._wake_r:
-                    _drain(fd)
-                    continue
-                if fd in probes and self.prober is not None:
-                    self.prober.readable(fd)
-                    continue
-                if fd not in streams:
-                    hub.readable(fd)
-                    continue
-                try:
-                    chunk = os.read(fd, _READ_SIZE)
-                except BlockingIOError:
-                    continue
-                except OSError:  # EIO: every process holding the pty's slave is gone
-                    chunk = b""
-                if chunk:
-                    writer.feed(streams[fd], chunk)
-                    if hub.clients:
-                        hub.send(kinds[streams[fd]], chunk)
-                else:
-                    os.close(fd)
-                    del streams[fd]
-            stdin.flush()
-            if wait_status is None:
-                wait_status = _reap(run.pid, self._reaped)
-                if self.prober is not None and wait_status is None:
-                    self.prober.tick()
-                if wait_status is not None:
-                    drain_deadline = time.monotonic() + 5.0
-            elif time.monotonic() >= drain_deadline:
-                break  # a process outside the namespace holds the pipe: stop reading it
-        for fd in streams:
-            os.close(fd)
-        stdin.close()
-        writer.flush()
-        return wait_status
-
-
-def _reap(pid: int, others: Callable[[int, int], object] = lambda pid, status: None
-          ) -> int | None:
-    """Reap every exited child (we are a subreaper); the status of ``pid`` if it exited.
-    Any other child's goes to ``others`` (a healthcheck's probe is one)."""
-    found = None
-    while True:
-        try:
-            child, status = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return found
-        if child == 0:
-            return found
-        if child == pid:
-            found = status
-        else:
-            others(child, status)
-
 
 def _wait_quietly(pid: int) -> None:
     try:
@@ -415,14 +300,6 @@ def _decode(status: int) -> tuple[int, int]:
         sig = os.WTERMSIG(status)
         return 128 + sig, sig
     return os.WEXITSTATUS(status), 0
-
-
-def _drain(fd: int) -> None:
-    try:
-        while os.read(fd, 4096):
-            pass
-    except BlockingIOError:
-        pass
 
 
 def _unlink(path: os.PathLike[str]) -> None:
@@ -471,16 +348,141 @@ def run_monitor(container_dir: str, ready_fd: int, attach_fd: int = -1,
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     cdir = ContainerDir(Path(container_dir))
-    monitor = Monitor(cdir, cdir.read_spec(), list(sources or []))
+    hub = AttachHub(None)  # its listener comes with the first start
     if attach_fd >= 0:  # `run -it`: attached from the first byte on
-        monitor.hub.add(socket.socket(fileno=attach_fd))
+        hub.add(socket.socket(fileno=attach_fd))
     try:
-        monitor.run(ready_fd)
+        code, ending = _supervise(cdir, hub, ready_fd, list(sources or []))
     except BaseException as exc:  # record why, so `skiff ps` can say it
-        monitor.record(status="exited", pid=0, exit_code=125, error=f"monitor failed: {exc}",
-                       finished_at=_now())
+        status = cdir.read_status()
+        status.update(status="exited", pid=0, exit_code=125, error=f"monitor failed: {exc}",
+                      finished_at=_now())
+        cdir.write_status(status)
         raise
+    hub.finish(code)
+    _unlink(cdir.path / "attach.sock")
+    if ending is not None:
+        ending.wait()
     return 0
+
+
+def _supervise(cdir: ContainerDir, hub: AttachHub, ready_fd: int,
+               sources: list[int]) -> tuple[int, Apart | None]:
+    """Run the container until it is done; its last exit code, and the child that
+    recorded its end and goes on to release the network (to wait for before this
+    process ends: a new start waits for that)."""
+    pump = Pump(hub, wake_pipe())
+    log_fd = os.open(cdir.log, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW
+                     | os.O_CLOEXEC, 0o640)  # the owner reads it by the dir's default ACL
+    writer: LogWriter | None = None
+    restarts = 0
+    try:
+        while True:
+            first = writer is None
+            started = _start(cdir, sources, restarts, ready_fd if first else -1)
+            if first:
+                _close(ready_fd)  # our copy: the helper reads to its end
+            info = started.result
+            if not info["ok"]:
+                return int(info["code"]), None
+            run = _run_of(info, started.fds)
+            if info["listener"] >= 0:
+                hub.listen(socket.socket(fileno=started.fds[info["listener"]]))
+            if writer is None:
+                writer = LogWriter(log_fd, cdir.log, *info["log"])
+            if info["healthcheck"] and pump.prober is None:
+                pump.prober = _prober(cdir, info["cgroups"])
+            if pump.prober is not None:
+                pump.prober.begin(run.pid)
+            wait_status = pump.run(run, writer)
+            health = None
+            if pump.prober is not None:
+                pump.prober.end()  # recorded with the exit below
+                health = json.loads(json.dumps(pump.prober.state))
+            ending = _end(cdir, wait_status, health, restarts)
+            final = ending.result["final"]
+            if ending.result["restart"]:
+                ending.wait()
+                if _backoff(cdir, restarts):
+                    restarts += 1
+                    continue
+                final["stopped_by_user"] = True
+                ending = _end(cdir, None, health, restarts, final)
+            return int(final["exit_code"]), ending
+    finally:
+        os.close(log_fd)
+
+
+def _start(cdir: ContainerDir, sources: list[int], restarts: int, ready_fd: int) -> Apart:
+    """Start a run in a child; ``ready_fd`` (the first start only) gets its report."""
+    monitor_pid = os.getpid()
+
+    def work() -> tuple[dict[str, Any], list[int]]:
+        monitor = Monitor(cdir, cdir.read_spec(), sources, restarts, monitor_pid)
+        return monitor.start(ready_fd, ready_fd >= 0)
+
+    started = Apart(work)
+    started.wait()
+    return started
+
+
+def _end(cdir: ContainerDir, wait_status: int | None, health: dict[str, Any] | None,
+         restarts: int, final: dict[str, Any] | None = None) -> Apart:
+    """Record the run's end in a child, which then releases the network unless the
+    container starts again; ``final``: the end of a restart a stop cut short."""
+    monitor: list[Monitor] = []
+
+    def work() -> tuple[dict[str, Any], list[int]]:
+        monitor.append(Monitor(cdir, cdir.read_spec(), [], restarts))
+        monitor[0].status.update(cdir.read_status())  # as the run's start left it
+        if final is not None:
+            monitor[0].record(status="exited", pid=0, finished_at=_now(), **final)
+            return {"restart": False, "final": final}, []
+        assert wait_status is not None
+        return monitor[0].end(wait_status, health), []
+
+    def then() -> None:
+        if monitor[0].status.get("status") != "restarting":
+            monitor[0]._release_network()
+
+    return Apart(work, then)
+
+
+def _run_of(info: dict[str, Any], fds: list[int]) -> Run:
+    streams = {fd: kind for fd, kind in zip(fds, info["streams"], strict=False)}
+    stdin = fds[info["stdin"]] if info["stdin"] >= 0 else -1
+    master = fds[info["master"]] if info["master"] >= 0 else -1
+    return Run(int(info["pid"]), streams, stdin, master)
+
+
+def _prober(cdir: ContainerDir, cgroups: list[str]) -> Prober:
+    """The healthcheck's prober, loaded only for a container that has one."""
+    from engine.helper.runtime.health import Prober
+
+    def record(state: dict[str, Any]) -> None:
+        status = cdir.read_status()
+        status["health"] = json.loads(json.dumps(state))
+        cdir.write_status(status)
+
+    return Prober(cdir, cdir.read_spec(), cgroups, record)
+
+
+def _backoff(cdir: ContainerDir, restarts: int) -> bool:
+    """Docker's doubling delay (100 ms, 200 ms, ...), cut short by a stop request."""
+    delay = min(0.1 * (2 ** restarts), 60.0)
+    deadline = time.monotonic() + delay
+    while time.monotonic() < deadline:
+        if cdir.stop_requested.exists():
+            return False
+        time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
+    return True
+
+
+def _close(fd: int) -> None:
+    try:
+        os.close(fd)
+    except OSError:
+        pass
 
 
 if __name__ == "__main__":
