@@ -10,8 +10,9 @@ busybox image. For 0 and
 then ``--containers`` created containers it times, alternating the two tools
 round by round, ``ps``, ``ps -a``, ``inspect``, ``logs --tail 10`` (of a
 container that printed 100 lines) and ``images``; then ``run --rm --network
-none busybox true`` (and skiff's with its default bridge network), and 50
-``run -d`` in parallel followed by one ``rm -f`` of them all. It prints the
+none busybox true`` (and skiff's with its default bridge network), 50
+``run -d`` in parallel followed by one ``rm -f`` of them all, and ``stats
+--no-stream`` of ``--running`` running containers. It prints the
 median wall time and CPU time (user + system of the command and its children)
 of each, and skiff's ratio to podman (target: at most 1.0; run --rm: 0.6).
 Everything is removed afterwards. Needs root, podman and skopeo.
@@ -106,12 +107,13 @@ def read_commands(skiff: list[str], podman: list[str], runs: int, title: str) ->
         for label, args in names.items()}))
 
 
-def create_many(creates: list[list[str]], count: int) -> None:
-    """``count`` created containers in each, made by each tool's own CLI, 8 at a time."""
+def create_many(creates: list[list[str]], count: int, command: tuple[str, ...] = ("true",)
+                ) -> None:
+    """``count`` containers in each, made by each tool's own CLI, 8 at a time."""
     for create in creates:
         batch: list[subprocess.Popen[bytes]] = []
         for _ in range(count):
-            batch.append(subprocess.Popen([*create, "--network", "none", "busybox", "true"],
+            batch.append(subprocess.Popen([*create, "--network", "none", "busybox", *command],
                                           stdout=subprocess.DEVNULL))
             if len(batch) == 8:
                 for process in batch:
@@ -149,10 +151,33 @@ def parallel_runs(run: list[str], tool: list[str], count: int) -> tuple[float, f
     return started, time.perf_counter() - start
 
 
+def stats_once(skiff: list[str], podman: list[str], runs: int) -> None:
+    """``stats --no-stream`` of the running containers: its CPU (target: < 100 ms for
+    skiff's with 100 running); podman's beside it where it can read them here."""
+    peer = subprocess.run([*podman, "stats", "--no-stream"], capture_output=True)
+    ours: list[Timing] = []
+    theirs: list[Timing] = []
+    for _ in range(runs):
+        ours.append(timed([*skiff, "stats", "--no-stream"]))
+        if peer.returncode == 0:
+            theirs.append(timed([*podman, "stats", "--no-stream"]))
+    cpu = statistics.median(t[1] for t in ours) * 1000
+    print(f"{'skiff stats --no-stream':<34}{cpu:>9.1f}ms CPU "
+          f"(wall {statistics.median(t[0] for t in ours) * 1000:.0f} ms: one second between "
+          "its two samples)")
+    if theirs:
+        print(f"{'podman stats --no-stream':<34}"
+              f"{statistics.median(t[1] for t in theirs) * 1000:>9.1f}ms CPU")
+    else:
+        print(f"podman stats --no-stream fails here: {peer.stderr.decode().strip()[-120:]}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--containers", type=int, default=200)
+    parser.add_argument("--running", type=int, default=100,
+                        help="containers running for stats --no-stream")
     options = parser.parse_args()
     if os.geteuid() != 0 or shutil.which("podman") is None:
         print("run this benchmark as root, with podman installed", file=sys.stderr)
@@ -202,6 +227,10 @@ def main() -> int:
                 started, removed = parallel_runs(starting(tool, "run"), tool, 50)
                 print(f"{name:<10}run -d x50 {started * 1000:>8.0f}ms"
                       f"   rm -f {removed * 1000:>7.0f}ms")
+            print(f"\n{options.running} containers running")
+            create_many([[*starting(t, "run"), "-d"] for t in (skiff, podman)],
+                        options.running, ("sleep", "3600"))
+            stats_once(skiff, podman, max(3, options.runs // 3))
         finally:
             for tool in (skiff, podman):
                 remove_all(tool)
