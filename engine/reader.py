@@ -13,18 +13,18 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine import paths
-from engine.containers.model import Container, LogLine
-from engine.containers.state import Status
-from engine.containers.statusreader import StatusReader
-from engine.containers.store import ContainerRecord, ContainerStore
 from engine.db import Database
 
 if TYPE_CHECKING:
+    from engine.containers.model import Container, LogLine
     from engine.containers.sampler import StatsSampler
+    from engine.containers.statusreader import StatusReader
+    from engine.containers.store import ContainerRecord, ContainerStore
     from engine.images.model import Image
     from engine.images.store import ImageStore
 
@@ -32,16 +32,15 @@ __all__ = ["Reader"]
 
 
 class Reader:
-    """Open with ``with Reader() as reader:``; every method reads and returns at once."""
+    """Open with ``with Reader() as reader:``; every method reads and returns at once.
+
+    The stores are opened on first use: ``images`` needs none of the containers'
+    modules, ``ps`` none of the images' but their run configs."""
 
     def __init__(self) -> None:
-        root = paths.engine_root()
-        self.db = Database(root / "skiff.db")
+        self.db = Database(paths.engine_root() / "skiff.db")
         self.containers_dir = paths.helper_root() / "users" / str(os.getuid()) / "containers"
-        self.container_store = ContainerStore(self.db)
-        self.status = StatusReader(lambda: self.containers_dir)
         self.hidden_auto_removes = 0  # exited --rm containers the last list left out
-        self._image_store: ImageStore | None = None
 
     def __enter__(self) -> Reader:
         return self
@@ -53,7 +52,21 @@ class Reader:
         self.db.close()
 
     # -- containers -------------------------------------------------------------------
+    @cached_property
+    def container_store(self) -> ContainerStore:
+        from engine.containers.store import ContainerStore
+
+        return ContainerStore(self.db)
+
+    @cached_property
+    def status(self) -> StatusReader:
+        from engine.containers.statusreader import StatusReader
+
+        return StatusReader(lambda: self.containers_dir)
+
     def _container(self, record: ContainerRecord) -> Container:
+        from engine.containers.model import Container
+
         return Container(record.id, record.name, record.created, record.config,
                          self.status.state(record))
 
@@ -62,6 +75,8 @@ class Reader:
         ``engine.containers.list`` shows them. An exited ``--rm`` container is left
         out and counted in ``hidden_auto_removes``: removing it (once its client
         had time to read its exit code) is the engine's list's to do."""
+        from engine.containers.state import Status
+
         found = []
         self.hidden_auto_removes = 0
         for record in self.container_store.all():
@@ -100,14 +115,12 @@ class Reader:
         return StatsSampler(paths.cgroup_parent())
 
     # -- images -----------------------------------------------------------------------
-    @property
+    @cached_property
     def image_store(self) -> ImageStore:
-        if self._image_store is None:
-            from engine.images.blobs import BlobStore
-            from engine.images.store import ImageStore
+        from engine.images.blobs import BlobStore
+        from engine.images.store import ImageStore
 
-            self._image_store = ImageStore(self.db, BlobStore(paths.engine_root()))
-        return self._image_store
+        return ImageStore(self.db, BlobStore(paths.engine_root()))
 
     def images(self, all: bool = False) -> list[Image]:
         """The local images; without ``all``, not a build's intermediate ones."""

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from fractions import Fraction
 
 from engine.errors import InvalidArgument
 
@@ -53,6 +52,8 @@ def parse_ram(text: str) -> int:
 def parse_cpus(text: str) -> int:
     """docker's ``--cpus`` (opts.NanoCPUs): a rational number of CPUs → nano CPUs, exactly
     (``1.5`` → 1500000000); 0 means no limit."""
+    from fractions import Fraction  # with decimal and numbers, ~1.5 ms: only for --cpus
+
     try:
         value = Fraction(text)
     except (ValueError, ZeroDivisionError):
