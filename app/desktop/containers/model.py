@@ -214,7 +214,8 @@ class ContainerModel(QAbstractListModel):
         if role == Qt.ItemDataRole.AccessibleTextRole:
             return f"{entry.name}, {entry.image}, {entry.badge.text}"
         if role == Qt.ItemDataRole.ToolTipRole and entry.header:
-            return f"Compose project {entry.name}\n{entry.image}\n{entry.badge.text}"
+            return f"Compose project {entry.name}: {entry.badge.text}\n" + "\n".join(
+                f"{c.name}: {container_badge(c.state).text}" for c in self.members(entry.name))
         if role == Qt.ItemDataRole.ToolTipRole:
             return f"{entry.name}\n{entry.image}\n{entry.badge.text}" + _last_probe(entry)
         if role == self.KeyRole:

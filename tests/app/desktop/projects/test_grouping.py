@@ -38,6 +38,8 @@ def test_a_projects_containers_sit_under_its_header(qtmodeltester: Any) -> None:
     assert shop is not None and shop.header and shop.container is None
     assert (shop.badge.kind, shop.badge.text) == ("starting", "1/2 running")
     assert shop.image == "compose · 2 containers"
+    tip = model.data(model.index(model.row_of(shop.key) or 0, 0), Qt.ItemDataRole.ToolTipRole)
+    assert tip == "Compose project shop: 1/2 running\nshop-web-1: Running\nshop-db-1: Exited (0)"
     assert model.names() == {"zeta", "shop-web-1", "shop-db-1", "alpha", "blog-app-1"}
 
     proxy.set_collapsed("shop", True)
