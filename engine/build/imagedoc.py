@@ -13,13 +13,12 @@ import time
 from typing import Any
 
 from engine.images.blobs import digest_of
+from engine.images.mediatypes import OCI_CONFIG, OCI_MANIFEST
 from engine.images.model import Layer
 from engine.wire.logformat import format_time
 
 __all__ = ["DEFAULT_PATH", "encode", "scratch_config", "step_config"]
 
-OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
-OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
 DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 

@@ -24,14 +24,12 @@ import zstandard
 from engine.errors import InvalidArgument
 from engine.images.blobs import BlobStore, Readable, digest_of
 from engine.images.instructions import apply_changes
+from engine.images.mediatypes import OCI_CONFIG, OCI_LAYER, OCI_MANIFEST
 from engine.images.model import Layer
 from engine.timestamps import format_rfc3339
 
 __all__ = ["ImportedImage", "build_import", "store_tarball"]
 
-OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
-OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
-OCI_LAYER = "application/vnd.oci.image.layer.v1.tar"
 
 
 class ImportedImage:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.images.mediatypes import OCI_LAYER
+
 __all__ = ["Image", "Layer"]
 
 
@@ -13,7 +15,7 @@ class Layer:
     digest: str  # sha256:... of the blob as stored (maybe compressed)
     diff_id: str  # sha256:... of the uncompressed tar: the unpacked layer's key
     size: int  # bytes of the blob
-    media_type: str = "application/vnd.oci.image.layer.v1.tar"
+    media_type: str = OCI_LAYER
 
 
 @dataclass(frozen=True)

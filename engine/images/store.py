@@ -20,6 +20,7 @@ from typing import Any
 from engine.db import Database
 from engine.errors import ImageNotFound, InvalidArgument
 from engine.images.blobs import BlobStore, digest_of
+from engine.images.mediatypes import OCI_MANIFEST
 from engine.images.model import Image, Layer
 from engine.images.reference import Reference
 
@@ -73,7 +74,6 @@ _MIGRATIONS = [
 
 _FULL_ID = re.compile(r"^sha256:[a-f0-9]{64}$")
 _ID_PREFIX = re.compile(r"^(?:sha256:)?([a-f0-9]{1,64})$")
-_OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 
 
 class ImageStore:
@@ -381,7 +381,7 @@ def _manifest_media_type(manifest: bytes) -> str:
     if not isinstance(doc, dict):
         raise InvalidArgument(f"image manifest {digest_of(manifest)} is not a JSON object")
     media_type = doc.get("mediaType")
-    return media_type if isinstance(media_type, str) and media_type else _OCI_MANIFEST
+    return media_type if isinstance(media_type, str) and media_type else OCI_MANIFEST
 
 
 def _tag_reference(text: str) -> str:

@@ -14,26 +14,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.errors import RegistryError
+from engine.images.mediatypes import DOCKER_LIST, DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST
 from engine.registry.platforms import Platform
 
 __all__ = [
     "ACCEPT",
-    "DOCKER_LIST",
-    "DOCKER_MANIFEST",
     "INDEX_TYPES",
     "MANIFEST_TYPES",
-    "OCI_INDEX",
-    "OCI_MANIFEST",
     "Descriptor",
     "Index",
     "Manifest",
     "parse",
 ]
 
-OCI_INDEX = "application/vnd.oci.image.index.v1+json"
-OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
-DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
-DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 SCHEMA1_TYPES = (
     "application/vnd.docker.distribution.manifest.v1+json",
     "application/vnd.docker.distribution.manifest.v1+prettyjws",

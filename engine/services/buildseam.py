@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import IO, TYPE_CHECKING, Any
 
 from engine.containers.config import ContainerConfig
+from engine.images.mediatypes import OCI_LAYER
 from engine.images.model import Image, Layer
 from engine.images.sizes import measure_layers
 from engine.wire.requests import ContainerLayer
@@ -24,9 +25,7 @@ if TYPE_CHECKING:
     from engine.services.images import ImageService
     from engine.services.shared import Shared
 
-__all__ = ["OCI_LAYER", "ServiceSeam"]
-
-OCI_LAYER = "application/vnd.oci.image.layer.v1.tar"
+__all__ = ["ServiceSeam"]
 
 
 class ServiceSeam:

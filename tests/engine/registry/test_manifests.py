@@ -7,15 +7,8 @@ import json
 import pytest
 
 from engine.errors import RegistryError
-from engine.registry.manifests import (
-    DOCKER_LIST,
-    DOCKER_MANIFEST,
-    OCI_INDEX,
-    OCI_MANIFEST,
-    Index,
-    Manifest,
-    parse,
-)
+from engine.images.mediatypes import DOCKER_LIST, DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST
+from engine.registry.manifests import Index, Manifest, parse
 
 DIGEST = "sha256:" + "a" * 64
 OTHER = "sha256:" + "b" * 64
