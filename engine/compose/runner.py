@@ -306,6 +306,18 @@ class Runner:
                 raise DependencyError(f"timeout waiting for {container.name}")
             await asyncio.sleep(0.1)
 
+    async def report_health(self, services: Sequence[str] = (), timeout: float = 120) -> None:
+        """Each container with a healthcheck told Healthy once it is (or why not, as a
+        warning): the window's progress after Up, which fails on nothing."""
+        deadline = time.monotonic() + timeout
+        for container in await self.containers(services=services):
+            check = container.config.healthcheck
+            if check is not None and check.test[:1] != ["NONE"] and container.state.running:
+                try:
+                    await self._condition(container, "service_healthy", deadline)
+                except DependencyError as exc:
+                    self.progress("Warning", "", str(exc))
+
     async def wait_ready(self, services: Sequence[str], timeout: float | None) -> None:
         """``up --wait``: every container running, and healthy where it has a healthcheck."""
         deadline = None if timeout is None else time.monotonic() + timeout

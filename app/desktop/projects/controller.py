@@ -215,7 +215,8 @@ class Projects(QObject):
         async def call(engine: Any) -> None:
             runner = Runner(engine, project, progress)
             if verb == "up":
-                await runner.up(UpOptions())
+                await runner.report_health([c.config.labels.get(
+                    "com.docker.compose.service", "") for c in await runner.up(UpOptions())])
             elif verb == "down":
                 await runner.down(volumes=volumes)
             else:

@@ -71,6 +71,7 @@ def test_the_example_comes_up_healthy_in_its_group(window: MainWindow,
         await wait_for(lambda: "Volume three-tier_records  Removed" in
                        page.progress.toPlainText(), page.progress.textChanged, timeout=120,
                        what="the project down, its volume removed")
-        assert not model.members("three-tier")
+        await wait_for(lambda: not model.members("three-tier"), model.rowsRemoved,
+                       timeout=60, what="the window told of the removals")
 
     run(story(), timeout=400)

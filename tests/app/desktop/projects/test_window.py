@@ -30,6 +30,7 @@ services:
     image: busybox:latest
     command: ["sh", "-c", "trap 'exit 0' TERM; echo web says hello; sleep 600 & wait"]
     depends_on: [db]
+    healthcheck: {test: ["CMD", "true"], interval: 1s}
 volumes:
   data: {}
 """
@@ -74,12 +75,14 @@ def test_open_up_logs_stop_and_down(window: MainWindow, run: Callable[..., Any],
         await wait_for(lambda: running() == ["shop-db-1", "shop-web-1"], model.rowsInserted,
                        model.dataChanged, timeout=120, what="both services running")
         header = model.entry(header_key("shop"))
-        assert header is not None and header.badge.text == "Running"
+        assert header is not None and header.badge.text in ("Running", "1/2 running")
         proxy = window.sidebar.proxy
         rows = [str(proxy.index(r, 0).data(Qt.ItemDataRole.DisplayRole))
                 for r in range(proxy.rowCount())]
         assert rows[:3] == ["shop", "shop-db-1", "shop-web-1"]
         assert "Container shop-web-1  Started" in page.progress.toPlainText()
+        await wait_for(lambda: "Container shop-web-1  Healthy" in page.progress.toPlainText(),
+                       page.progress.textChanged, timeout=60, what="web told healthy")
 
         assert window.select(header_key("shop"))
         assert window.pages.currentWidget() is page
