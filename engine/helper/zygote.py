@@ -94,6 +94,12 @@ def _serve(sock: socket.socket) -> None:
     from engine.helper.runtime import proctitle
 
     proctitle.set_title("skiff-zygote")
+    from engine.helper.runtime.supervisor import rehearse
+
+    try:
+        rehearse()  # the monitors' loop, run once here: see there
+    except Exception:
+        pass  # each monitor runs it all the same
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     # Every object so far goes to the collector's permanent generation: a monitor's
     # collections then never walk (and so never copy) the pages it shares with us
