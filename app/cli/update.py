@@ -36,6 +36,13 @@ def update_changes(args: argparse.Namespace) -> dict[str, Any]:
         changes["nano_cpus"] = parse_cpus(args.cpus)
     if args.pids_limit is not None:
         changes["pids_limit"] = _pids(args.pids_limit)
+    if args.cpu_shares is not None:
+        try:
+            changes["cpu_shares"] = int(args.cpu_shares)
+        except ValueError:
+            raise UsageError(f'invalid argument "{args.cpu_shares}" for "-c, --cpu-shares" '
+                             f'flag: strconv.ParseInt: parsing "{args.cpu_shares}": invalid '
+                             "syntax") from None
     if args.restart is not None:
         changes["restart_policy"] = parse_restart(args.restart)
     return changes
@@ -44,7 +51,8 @@ def update_changes(args: argparse.Namespace) -> dict[str, Any]:
 def _check(ctx: Context) -> None:
     args = ctx.args
     changes = update_changes(args)
-    if all(flag is None for flag in (args.memory, args.cpus, args.pids_limit, args.restart)):
+    if all(flag is None for flag in (args.memory, args.cpus, args.pids_limit, args.restart,
+                                     args.cpu_shares)):
         raise UsageError("you must provide one or more flags when using this command", 1)
     pids = changes.get("pids_limit")
     check_resources(Resources(memory=changes.get("memory") or None,
@@ -67,6 +75,7 @@ async def cmd_update(ctx: Context) -> int:
 
 def _b_update(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cpus", default=None, help="Number of CPUs")
+    p.add_argument("-c", "--cpu-shares", default=None, help="CPU shares (relative weight)")
     p.add_argument("-m", "--memory", default=None, help="Memory limit")
     p.add_argument("--pids-limit", default=None,
                    help="Tune container pids limit (set -1 for unlimited)")

@@ -110,7 +110,7 @@ HANDLERS: dict[Verb, Handler] = {
         server.containers.clear_log(r.id))),
     Verb.CONTAINER_UPDATE: _typed(rq.ContainerUpdate, lambda server, r, call: (
         server.containers.update(r.id, r.memory, r.nano_cpus, r.pids_limit,
-                                 r.restart_policy, r.restart_max))),
+                                 r.restart_policy, r.restart_max, r.cpu_shares))),
     Verb.DISK_USAGE: _typed(rq.DiskUsage, lambda server, r, call: (
         server.containers.disk_usage(r.containers, r.volumes))),
     Verb.VOLUME_CREATE: _typed(rq.VolumeCreate, lambda server, r, call: (

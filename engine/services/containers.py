@@ -343,9 +343,11 @@ class ContainerService(ContainerStreams, ContainerFiles, ContainerInfo):
 
     async def update(self, ref: str, *, memory: int | None = None,
                      nano_cpus: int | None = None, pids_limit: int | None = None,
-                     restart_policy: RestartPolicy | None = None) -> Container:
-        """docker update: new limits (None: unchanged; pids_limit <= 0: none) or restart
-        policy, in force at once for a running container and from its next start."""
+                     restart_policy: RestartPolicy | None = None,
+                     cpu_shares: int | None = None) -> Container:
+        """docker update: new limits (None or CPU shares 0: unchanged; pids_limit <= 0:
+        none) or restart policy, in force at once for a running container and from its
+        next start."""
         record = self._find(ref)
         async with self._lock(record.id):
             config = record.config
@@ -354,7 +356,9 @@ class ContainerService(ContainerStreams, ContainerFiles, ContainerInfo):
                 memory=old.memory if memory is None else (memory or None),
                 nano_cpus=old.nano_cpus if nano_cpus is None else (nano_cpus or None),
                 pids_limit=old.pids_limit if pids_limit is None else (
-                    pids_limit if pids_limit > 0 else None))
+                    pids_limit if pids_limit > 0 else None),
+                cpu_shares=max(2, min(cpu_shares, 262144)) if cpu_shares
+                else old.cpu_shares)
             policy = config.restart_policy if restart_policy is None else restart_policy
             if restart_policy is not None and config.auto_remove and policy.name != "no":
                 raise InvalidArgument("Restart policy cannot be updated because AutoRemove is "
@@ -364,7 +368,8 @@ class ContainerService(ContainerStreams, ContainerFiles, ContainerInfo):
                                      nano_cpus=resources.nano_cpus,
                                      pids_limit=resources.pids_limit,
                                      restart_policy=policy.name,
-                                     restart_max=policy.maximum_retry_count)
+                                     restart_max=policy.maximum_retry_count,
+                                     cpu_shares=resources.cpu_shares)
             await self._s.call(update)
             limits = {k: v for k, v in update.to_args().items() if k != "id"}
             self._s.container_store.update(

@@ -413,6 +413,8 @@ class ContainerUpdate(_NoReply):
     pids_limit: int | None = _opt(CONTAINER_SPEC["pids_limit"])
     restart_policy: str = _arg(CONTAINER_SPEC["restart_policy"])
     restart_max: int = _arg(CONTAINER_SPEC["restart_max"])
+    # None: as it is (an older engine's request sends none)
+    cpu_shares: int | None = _opt(CONTAINER_SPEC["cpu_shares"])
 
 
 @dataclass(frozen=True)

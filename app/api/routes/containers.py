@@ -249,7 +249,7 @@ async def rename_container(request: web.Request) -> web.StreamResponse:
 
 
 _UPDATABLE = ("Memory", "NanoCpus", "CpuQuota", "CpuPeriod", "PidsLimit", "RestartPolicy",
-              "MemorySwap")
+              "MemorySwap", "CpuShares")
 
 
 @routes.post("/containers/{ref}/update")
@@ -258,7 +258,7 @@ async def update_container(request: web.Request) -> web.StreamResponse:
     asked = [k for k, v in body.items() if v and k not in _UPDATABLE]
     if asked:
         raise ApiError(400, f"{asked[0]} cannot be updated by Skiff: use Memory, NanoCpus, "
-                            "CpuQuota/CpuPeriod, PidsLimit or RestartPolicy")
+                            "CpuQuota/CpuPeriod, CpuShares, PidsLimit or RestartPolicy")
     nano = body.get("NanoCpus") or None
     if body.get("CpuQuota"):
         nano = int(body["CpuQuota"]) * 1_000_000_000 // int(body.get("CpuPeriod") or 100_000)
@@ -270,7 +270,7 @@ async def update_container(request: web.Request) -> web.StreamResponse:
     await engine_of(request).containers.update(
         request.match_info["ref"], memory=body.get("Memory") or None, nano_cpus=nano,
         pids_limit=body.get("PidsLimit") if body.get("PidsLimit") is not None else None,
-        restart_policy=policy)
+        restart_policy=policy, cpu_shares=int(body.get("CpuShares") or 0) or None)
     return web.json_response({"Warnings": []})
 
 

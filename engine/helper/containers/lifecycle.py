@@ -119,14 +119,14 @@ class Lifecycle(Binds, NetworkGlue):
         return {}
 
     def update(self, id: str, memory: int | None, nano_cpus: int | None,
-               pids_limit: int | None, restart_policy: str, restart_max: int
-               ) -> dict[str, Any]:
+               pids_limit: int | None, restart_policy: str, restart_max: int,
+               cpu_shares: int | None = None) -> dict[str, Any]:
         """docker update (engine/helper/limits.py)."""
         from engine.helper.limits import update_limits
 
         return update_limits(self._existing(id), memory=memory, nano_cpus=nano_cpus,
                              pids_limit=pids_limit, restart_policy=restart_policy,
-                             restart_max=restart_max)
+                             restart_max=restart_max, cpu_shares=cpu_shares)
 
     def start(self, container_id: str, attach: bool = False, fds: list[int] | None = None,
               sources: list[int] | None = None,

@@ -91,6 +91,10 @@ def test_docker_run_with_host_options(docker_cli: Docker) -> None:
         assert host["CpuShares"] == 512
         assert host["Ulimits"] == [{"Name": "nofile", "Soft": 256, "Hard": 512}]
         assert host["Sysctls"] == {"net.ipv4.ip_forward": "1"}
+        updated = docker_cli("update", "--cpu-shares", "256", "api-hostopts")
+        assert updated.returncode == 0, updated.stderr
+        again = docker_cli("inspect", "-f", "{{.HostConfig.CpuShares}}", "api-hostopts")
+        assert again.stdout.strip() == "256"
     finally:
         docker_cli("rm", "-f", "api-hostopts")
 

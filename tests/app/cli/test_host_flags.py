@@ -222,3 +222,13 @@ def test_a_user_s_container_with_init_read_only_and_etc_options(user: DesktopUse
         assert code == "143"  # the reaper passed SIGTERM on to sleep
     finally:
         user.skiff("rm", "-f", cid)
+
+
+def test_update_takes_cpu_shares() -> None:
+    from app.cli.update import _b_update, update_changes
+
+    parser = argparse.ArgumentParser(add_help=False)
+    _b_update(parser)
+    assert update_changes(parser.parse_args(["-c", "512", "x"])) == {"cpu_shares": 512}
+    with pytest.raises(UsageError, match='for "-c, --cpu-shares" flag'):
+        update_changes(parser.parse_args(["--cpu-shares", "many", "x"]))

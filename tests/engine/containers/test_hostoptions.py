@@ -219,6 +219,16 @@ async def test_cpu_shares_weigh_the_cgroup(engine: Engine) -> None:
             assert found == str(weight(512)) == "20"
         else:
             assert (cgroup.paths["cpu"] / "cpu.shares").read_text().strip() == "512"
+        # docker update -c: at once, and in inspect
+        await engine.containers.update(container.id, cpu_shares=2048)
+        if cgroup.version == 2:
+            found = (cgroup.paths["unified"] / "cpu.weight").read_text().strip()
+            assert found == str(weight(2048)) == "79"
+        else:
+            assert (cgroup.paths["cpu"] / "cpu.shares").read_text().strip() == "2048"
+        await engine.containers.update(container.id, memory=64 << 20)  # shares stay
+        found = await engine.containers.inspect(container.id)
+        assert found["HostConfig"]["CpuShares"] == 2048
     finally:
         await engine.containers.remove(container.id, force=True)
 
@@ -287,3 +297,20 @@ async def test_an_exec_gets_the_container_s_ulimits(engine: Engine) -> None:
         assert out.split() == ["300", "400"], out
     finally:
         await engine.containers.remove(container.id, force=True)
+
+
+def test_cpu_shares_are_cpu_weight_on_v2_and_cpu_shares_on_v1() -> None:
+    from pathlib import Path
+
+    from engine.cgroups import CgroupSetup, Limits
+    from engine.cgroups.plan import Write
+    from engine.helper.cgroups import V1Cgroup, V2Cgroup
+
+    v2 = CgroupSetup(Path("/cg"), {}, Path("/cg"), frozenset({"memory", "cpu", "pids"}))
+    v1 = CgroupSetup(Path("/cg"), {"cpu": Path("/cg/cpu")})
+    plan = V2Cgroup("c1", "skiff", v2).plan_update(Limits(cpu_shares=1024))
+    assert Write(Path("/cg/skiff/c1/cpu.weight"), "39", "cpu") in plan
+    plan = V1Cgroup("c1", "skiff", v1).plan_update(Limits(cpu_shares=1024))
+    assert Write(Path("/cg/cpu/skiff/c1/cpu.shares"), "1024", "cpu") in plan
+    untouched = V2Cgroup("c1", "skiff", v2).plan_update(Limits())
+    assert not [w for w in untouched if w.path.name == "cpu.weight"]

@@ -201,3 +201,24 @@ async def test_nodes_that_come_in_another_way_do_not_open(engine: Engine, tmp_pa
     finally:
         await engine.containers.remove(container.id, force=True)
         await engine.volumes.remove("devices-vol")
+
+
+@pytest.mark.root
+async def test_a_device_asked_for_opens_and_no_other(engine: Engine, tmp_path: Path) -> None:
+    """--device: the host's node at its place, opened by its rights; FUSE stays shut."""
+    from engine.containers.config import DeviceMapping
+
+    node = tmp_path / "mynull"
+    os.mknod(node, 0o600 | stat.S_IFCHR, os.makedev(1, 3))
+    script = (f"echo hi > /dev/mine && echo WROTE; mknod /dev/f c {FUSE[0]} {FUSE[1]} 2>&1; "
+              f"{_probe(['/dev/f'])}; grep ' /dev/mine ' /proc/mounts")
+    container = await engine.containers.create(ContainerConfig(
+        image="busybox", image_id="", cmd=["sh", "-c", script],
+        devices=[DeviceMapping(str(node), "/dev/mine", "rw")]))
+    await engine.containers.start(container.id)
+    assert await engine.containers.wait(container.id) == 0
+    out = await _output(engine, container.id)
+    assert "WROTE" in out and "OPENED" not in out, out
+    mount = next(line for line in out.splitlines() if " /dev/mine " in line)
+    assert "nodev" not in mount.split()[3] and "nosuid" in mount.split()[3], mount
+    await engine.containers.remove(container.id)
