@@ -131,6 +131,7 @@ if TYPE_CHECKING:
         image_name,
         next_free,
     )
+    from engine.networkmodel import Network, NetworkEndpoint
     from engine.paths import engine_root, user_config_dir
     from engine.prune import Pruned, PruneFilter
     from engine.reader import Reader

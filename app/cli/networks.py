@@ -41,7 +41,7 @@ async def cmd_create(ctx: Context) -> int:
     network = await ctx.engine.networks.create(args.name, subnet=args.subnet,
                                               gateway=args.gateway, labels=labels,
                                               internal=args.internal, ip_range=args.ip_range)
-    ctx.out.write(str(network.get("Id", args.name)) + "\n")
+    ctx.out.write(network.id + "\n")
     return 0
 
 
@@ -72,7 +72,8 @@ def _filter(networks: list[dict[str, Any]], items: list[str]) -> list[dict[str, 
 
 async def cmd_ls(ctx: Context) -> int:
     args = ctx.args
-    networks = _filter(await ctx.engine.networks.list(), args.filter)
+    networks = _filter([n.docker_json() for n in await ctx.engine.networks.list()],
+                       args.filter)
     fmt = "{{.ID}}" if args.quiet else (args.format or NETWORKS_FORMAT)
     rows = [network_row(n, trunc=not args.no_trunc) for n in networks]
     Formatter(fmt, NETWORK_HEADERS).write(rows, ctx.out)
@@ -80,7 +81,10 @@ async def cmd_ls(ctx: Context) -> int:
 
 
 async def cmd_inspect(ctx: Context) -> int:
-    return await inspect_each(ctx, ctx.args.networks, ctx.engine.networks.inspect)
+    async def document(name: str) -> dict[str, Any]:
+        return (await ctx.engine.networks.inspect(name)).docker_json()
+
+    return await inspect_each(ctx, ctx.args.networks, document)
 
 
 async def cmd_rm(ctx: Context) -> int:
@@ -116,8 +120,8 @@ async def cmd_prune(ctx: Context) -> int:
             return 0
     removed: list[str] = []
     for network in await ctx.engine.networks.list():
-        name = str(network.get("Name", ""))
-        if name in PREDEFINED or network.get("Containers"):
+        name = network.name
+        if name in PREDEFINED or network.containers:
             continue
         try:
             await ctx.engine.networks.remove(name)

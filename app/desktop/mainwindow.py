@@ -315,7 +315,7 @@ class MainWindow(QMainWindow):
     def _on_settings_networks_wanted(self) -> None:
         self.bridge.submit("list networks", lambda engine: engine.networks.list(),
                            on_done=lambda networks: self.details.settings.set_networks(
-                               [str(n["Name"]) for n in networks]))
+                               [n.name for n in networks]))
 
     def _on_tab_changed(self, _index: int) -> None:
         self.settings.tab = self.details.current_tab()

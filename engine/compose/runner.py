@@ -129,7 +129,7 @@ class Runner:
         await self._volumes(services)
 
     async def _networks(self, services: Sequence[str]) -> None:
-        existing = {n["Name"] for n in await self.engine.networks.list()}
+        existing = {n.name for n in await self.engine.networks.list()}
         used = {net for s in services for net in self.project.services[s].get("networks") or {}}
         for key in sorted(used):
             spec = self.project.networks[key]
@@ -378,8 +378,8 @@ class Runner:
         existing = await self.engine.networks.list()
         names = {str(s["name"]) for s in project.networks.values() if not s.get("external")}
         for network in existing:
-            name = str(network["Name"])
-            if name in names or (network.get("Labels") or {}).get(PROJECT) == project.name:
+            name = network.name
+            if name in names or network.labels.get(PROJECT) == project.name:
                 self.progress("Network", name, "Removing")
                 await self.engine.networks.remove(name)
                 self.progress("Network", name, "Removed")

@@ -1,5 +1,5 @@
 """``engine.networks``: user-defined bridge networks next to docker's predefined
-three (bridge, host, none), in docker network inspect's shape.
+three (bridge, host, none), as typed ``Network`` answers (engine/networkmodel.py).
 
 The helper owns the links, addresses and NAT (engine/helper/network); this side
 names containers and journals what the user asked for.
@@ -23,6 +23,7 @@ from engine.errors import (
 )
 from engine.names import check_network_name
 from engine.networkattachments import Attachment
+from engine.networkmodel import Network, NetworkEndpoint
 from engine.prune import EVERYTHING, PREDEFINED_NETWORKS, Pruned, PruneFilter
 from engine.services.shared import Shared
 from engine.wire.requests import NetworkCreate, NetworkDisconnect, NetworkList, NetworkRemove
@@ -36,7 +37,7 @@ class NetworkService:
 
     async def create(self, name: str, subnet: str = "", gateway: str = "",
                      labels: dict[str, str] | None = None, *, internal: bool = False,
-                     ip_range: str = "") -> dict[str, Any]:
+                     ip_range: str = "") -> Network:
         """A user-defined bridge network; containers on it reach each other by name.
         ``internal``: and nothing else (no way out, no published ports); ``ip_range``:
         the part of the subnet addresses are handed out from."""
@@ -48,27 +49,27 @@ class NetworkService:
                                                   ip_range=ip_range or None,
                                                   internal=internal))
         self._s.network_labels.set(name, dict(labels or {}))
-        created = self._network_json(result)
-        self._s.emit("network", "create", created["Id"], name=name, type="bridge")
+        created = self._network(result)
+        self._s.emit("network", "create", created.id, name=name, type="bridge")
         return created
 
-    async def list(self) -> builtins.list[dict[str, Any]]:
+    async def list(self) -> builtins.list[Network]:
         listed = await self._s.call(NetworkList())
-        found = {n["Name"]: self._network_json(n) for n in listed}
+        found = {n["Name"]: self._network(n) for n in listed}
         for name in PREDEFINED_NETWORKS:
-            found.setdefault(name, self._network_json({"Name": name, "Driver": {
+            found.setdefault(name, self._network({"Name": name, "Driver": {
                 "host": "host", "none": "null"}.get(name, "bridge"), "Containers": {}}))
-        return sorted(found.values(), key=lambda n: n["Name"])
+        return sorted(found.values(), key=lambda n: n.name)
 
-    async def get(self, name: str) -> dict[str, Any]:
+    async def get(self, name: str) -> Network:
         """By name or ID prefix; raises NetworkNotFound."""
         for network in await self.list():
-            if network["Name"] == name or network["Id"].startswith(name):
+            if network.name == name or network.id.startswith(name):
                 return network
         raise NetworkNotFound(f"network {name} not found")
 
-    async def inspect(self, name: str) -> dict[str, Any]:
-        """docker network inspect's JSON (what ``get`` returns)."""
+    async def inspect(self, name: str) -> Network:
+        """What ``get`` returns (its ``docker_json()`` is docker network inspect's)."""
         return await self.get(name)
 
     async def remove(self, name: str) -> None:
@@ -83,7 +84,7 @@ class NetworkService:
         gone = await self.get(name)
         await self._s.call(NetworkRemove(name=name))
         self._s.network_labels.remove(name)
-        self._s.emit("network", "destroy", gone["Id"], name=gone["Name"], type="bridge")
+        self._s.emit("network", "destroy", gone.id, name=gone.name, type="bridge")
 
     async def prune(self, chosen: PruneFilter = EVERYTHING, *,
                     dry_run: bool = False) -> Pruned:
@@ -93,10 +94,10 @@ class NetworkService:
         wanted = {record.config.network for record in self._s.container_store.all()}
         result = Pruned()
         for network in await self.list():
-            name = str(network.get("Name", ""))
-            if name in PREDEFINED_NETWORKS or name in wanted or network.get("Containers"):
+            name = network.name
+            if name in PREDEFINED_NETWORKS or name in wanted or network.containers:
                 continue
-            if not chosen.allows(network.get("Labels"), str(network.get("Created") or "")):
+            if not chosen.allows(dict(network.labels), network.created):
                 continue
             if dry_run:
                 result.deleted.append(name)
@@ -117,12 +118,12 @@ class NetworkService:
         (engine/networkattachments.py); a created container joins when it starts."""
         record = self._s.container_store.find(ref)
         found = await self.get(network)
-        network = found["Name"]
+        network = found.name
         own = "bridge" if record.config.network == "default" else record.config.network
         running = self._s.status.state(record).running
         # Running, it is on what it is connected to now (its own network may have been
         # disconnected); created, on its own network and those recorded.
-        connected = record.id in (found.get("Containers") or {}) if running else (
+        connected = record.id in found.containers if running else (
             network == own or network in [a.network for a in
                                           self._s.network_attachments.of(record.id)])
         if connected:
@@ -155,32 +156,24 @@ class NetworkService:
         self._s.emit("network", "disconnect", network, name=network, container=record.id,
                      type="bridge")
 
-    def _network_json(self, data: dict[str, Any]) -> dict[str, Any]:
-        """docker network inspect's shape around what the helper reports."""
+    def _network(self, data: dict[str, Any]) -> Network:
+        """The network the helper reports, with its containers named and its labels."""
         from engine.predefined import PredefinedNetworks
 
         name = str(data.get("Name", ""))
         names = {r.id: r.name for r in self._s.container_store.all()}
-        containers = {cid: _endpoint_entry(name, cid, names[cid], info or {})
+        containers = {cid: _endpoint(name, cid, names[cid], info or {})
                       for cid, info in (data.get("Containers") or {}).items() if cid in names}
-        ipam = [{"Subnet": data["Subnet"], "Gateway": data["Gateway"]}] \
-            if data.get("Subnet") else []
-        if ipam and data.get("IPRange"):
-            ipam[0]["IPRange"] = data["IPRange"]
         created = str(data.get("Created") or "")
         if name in PREDEFINED_NETWORKS:
             created = PredefinedNetworks(self._s.db).created(name, created)
-        return {
-            "Name": name, "Id": hex_id("network", name),
-            "Created": created, "Scope": "local",
-            "Driver": data.get("Driver", "bridge"), "EnableIPv6": False,
-            "IPAM": {"Driver": "default", "Options": {}, "Config": ipam},
-            "Internal": bool(data.get("Internal")), "Attachable": False,
-            "Containers": containers,
-            "Options": {"com.docker.network.bridge.name": data.get("Bridge", "")}
-            if data.get("Bridge") else {},
-            "Labels": self._s.network_labels.get(name),
-        }
+        return Network(
+            name=name, id=hex_id("network", name), created=created,
+            driver=str(data.get("Driver", "bridge")),
+            subnet=str(data.get("Subnet") or ""), gateway=str(data.get("Gateway") or ""),
+            ip_range=str(data.get("IPRange") or ""), internal=bool(data.get("Internal")),
+            bridge=str(data.get("Bridge") or ""), labels=self._s.network_labels.get(name),
+            containers=containers)
 
 
 def hex_id(kind: str, name: str) -> str:
@@ -193,12 +186,13 @@ def endpoint_id(network: str, container_id: str) -> str:
     return hex_id("endpoint", f"{network}/{container_id}")
 
 
-def _endpoint_entry(network: str, container_id: str, name: str, info: dict[str, Any]
-                    ) -> dict[str, Any]:
-    """One container of docker's network inspect ``Containers``, keyed by its ID."""
+def _endpoint(network: str, container_id: str, name: str, info: dict[str, Any]
+              ) -> NetworkEndpoint:
+    """One container on the network, from what the helper reports of its endpoint."""
     address = str(info.get("IPAddress") or "")
     prefix = info.get("IPPrefixLen")
-    return {"Name": name, "EndpointID": endpoint_id(network, container_id),
-            "MacAddress": str(info.get("MacAddress") or ""),
-            "IPv4Address": f"{address}/{prefix}" if address and prefix else address,
-            "IPv6Address": ""}
+    return NetworkEndpoint(
+        container_id=container_id, name=name, endpoint_id=endpoint_id(network, container_id),
+        mac_address=str(info.get("MacAddress") or ""),
+        ipv4_address=f"{address}/{prefix}" if address and prefix else address,
+        aliases=tuple(str(a) for a in info.get("Aliases") or ()))

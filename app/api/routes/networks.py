@@ -24,14 +24,15 @@ routes = Routes()
 @routes.get("/networks")
 async def list_networks(request: web.Request) -> web.StreamResponse:
     found = Filters(params.filters(request, NETWORK_FILTERS))
-    networks = filter_networks(await engine_of(request).networks.list(), found)
+    listed = await engine_of(request).networks.list()
+    networks = filter_networks([n.docker_json() for n in listed], found)
     return web.json_response([network_json(n, containers=False) for n in networks])
 
 
 @routes.get("/networks/{id}")
 async def inspect_network(request: web.Request) -> web.StreamResponse:
     network = await engine_of(request).networks.inspect(request.match_info["id"])
-    return web.json_response(network_json(network))
+    return web.json_response(network_json(network.docker_json()))
 
 
 @routes.post("/networks/create")
@@ -44,7 +45,7 @@ async def create_network(request: web.Request) -> web.StreamResponse:
     created = await engine_of(request).networks.create(
         name, subnet, gateway, {str(k): str(v) for k, v in labels.items()},
         internal=bool(body.get("Internal")), ip_range=ip_range)
-    return web.json_response({"Id": created["Id"], "Warning": ""}, status=201)
+    return web.json_response({"Id": created.id, "Warning": ""}, status=201)
 
 
 @routes.post("/networks/{id}/connect")
@@ -58,7 +59,7 @@ async def connect_network(request: web.Request) -> web.StreamResponse:
     ipam = endpoint.get("IPAMConfig") or {}
     engine = engine_of(request)
     network = await engine.networks.inspect(request.match_info["id"])
-    await engine.networks.connect(network["Name"], container, aliases,
+    await engine.networks.connect(network.name, container, aliases,
                                  str(ipam.get("IPv4Address") or ""))
     return web.Response(status=200)
 
@@ -71,7 +72,7 @@ async def disconnect_network(request: web.Request) -> web.StreamResponse:
         raise ApiError(400, "no container given: the body needs Container")
     engine = engine_of(request)
     network = await engine.networks.inspect(request.match_info["id"])
-    await engine.networks.disconnect(network["Name"], container)
+    await engine.networks.disconnect(network.name, container)
     return web.Response(status=200)
 
 
@@ -79,7 +80,7 @@ async def disconnect_network(request: web.Request) -> web.StreamResponse:
 async def remove_network(request: web.Request) -> web.StreamResponse:
     engine = engine_of(request)
     network = await engine.networks.inspect(request.match_info["id"])
-    await engine.networks.remove(network["Name"])
+    await engine.networks.remove(network.name)
     return web.Response(status=204)
 
 

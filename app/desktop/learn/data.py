@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine import Change, Container, Image, NamespaceInfo, Stats, format_bytes
+from engine import Change, Container, Image, NamespaceInfo, Network, Stats, format_bytes
 
 __all__ = [
     "COMMAND_TEXT",
@@ -151,7 +151,7 @@ class LearnFacts:
     changes: list[Change] | None = None
     namespaces: list[NamespaceInfo] | None = None
     stats: Stats | None = None
-    networks: list[dict[str, Any]] = field(default_factory=list)
+    networks: list[Network] = field(default_factory=list)
     command: str = ""
     missing: dict[str, str] = field(default_factory=dict)  # part: why
 
@@ -284,18 +284,18 @@ def limit_rows(container: Container, stats: Stats | None) -> list[LimitRow]:
 
 
 def network_facts(container: Container, inspect: dict[str, Any],
-                  networks: Sequence[dict[str, Any]]) -> NetworkFacts:
+                  networks: Sequence[Network]) -> NetworkFacts:
     settings = inspect.get("NetworkSettings") or {}
     attached = settings.get("Networks") or {}
     mode = next(iter(attached), "") or ("bridge" if container.config.network in
                                         ("default", "") else container.config.network)
     address = str(settings.get("IPAddress") or "")
     gateway = str(settings.get("Gateway") or "")
-    by_name = {str(n.get("Name")): n for n in networks}
+    by_name = {n.name: n for n in networks}
     bridge = ""
     for name in attached:
-        options = (by_name.get(name) or {}).get("Options") or {}
-        bridge = bridge or str(options.get("com.docker.network.bridge.name", ""))
+        found = by_name.get(name)
+        bridge = bridge or (found.bridge if found is not None else "")
     ports: list[str] = []
     exposed: list[str] = []
 
@@ -312,14 +312,13 @@ def network_facts(container: Container, inspect: dict[str, Any],
             ports.append(f"{host_ip}:{binding.get('HostPort')} → {key}")
     peers: list[Peer] = []
     for name in attached:
-        network = by_name.get(name) or {}
+        network = by_name.get(name)
         user_defined = name not in ("bridge", "host", "none")
-        for cid, info in sorted((network.get("Containers") or {}).items()):
+        for cid, endpoint in sorted(network.containers.items() if network else ()):
             if cid == container.id:
                 continue
-            peer_address = str(info.get("IPv4Address") or "").partition("/")[0]  # 10.0.0.2/24
-            peers.append(Peer(str(info.get("Name", cid[:12])), peer_address, name,
-                              user_defined))
+            peer_address = endpoint.ipv4_address.partition("/")[0]  # 10.0.0.2/24
+            peers.append(Peer(endpoint.name or cid[:12], peer_address, name, user_defined))
     if mode == "host":
         summary = ("It uses the host's network directly (--network host): no own address, "
                    "its ports are the host's ports.")

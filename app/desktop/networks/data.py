@@ -1,18 +1,17 @@
-"""What the Networks page lists, from ``network inspect`` and the containers.
+"""What the Networks page lists, from the engine's networks and the containers.
 
-A network row carries docker's inspect document; its members are the
-containers on it with their addresses, and the aliases they answer to there.
+A network row carries the engine's ``Network``; its members are the containers
+on it with their addresses, and the aliases they answer to there.
 The subnet check runs as the user types, before the engine is asked.
 """
 
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
-from engine import Container
+from engine import Container, Network
 
 __all__ = ["PREDEFINED", "Member", "NetworkEntry", "check_subnet", "network_entries"]
 
@@ -30,56 +29,48 @@ class Member:
 
 @dataclass(frozen=True)
 class NetworkEntry:
-    document: dict[str, Any]
+    network: Network
     members: list[Member]
     wanted_by: list[str]  # containers (any state) made to join it
 
     @property
     def name(self) -> str:
-        return str(self.document.get("Name", ""))
+        return self.network.name
 
     @property
     def driver(self) -> str:
-        return str(self.document.get("Driver", ""))
-
-    def _ipam(self, key: str) -> str:
-        config = (self.document.get("IPAM") or {}).get("Config") or []
-        return str(config[0].get(key, "")) if config else ""
+        return self.network.driver
 
     @property
     def subnet(self) -> str:
-        return self._ipam("Subnet")
+        return self.network.subnet
 
     @property
     def gateway(self) -> str:
-        return self._ipam("Gateway")
+        return self.network.gateway
+
+    @property
+    def created(self) -> str:
+        return self.network.created
 
     @property
     def predefined(self) -> bool:
         return self.name in PREDEFINED
 
 
-def network_entries(documents: Sequence[dict[str, Any]], containers: Sequence[Container],
-                    connected: Mapping[tuple[str, str], list[str]] | None = None
+def network_entries(networks: Sequence[Network], containers: Sequence[Container]
                     ) -> list[NetworkEntry]:
-    """``connected``: the aliases of a container on a network it was connected to
-    (not made on), by (container ID, network), from its inspect document."""
     by_id = {c.id: c for c in containers}
     entries = []
-    for document in documents:
-        name = str(document.get("Name", ""))
+    for network in networks:
         members = []
-        for cid, info in (document.get("Containers") or {}).items():
-            container = by_id.get(cid)
-            if container is not None and container.config.network == name:
-                aliases = list(container.config.network_aliases)
-            else:
-                aliases = list((connected or {}).get((cid, name), []))
-            members.append(Member(cid, str(info.get("Name", "")),
-                                  str(info.get("IPv4Address", "")),
-                                  str(info.get("MacAddress", "")), aliases))
-        wanted = sorted(c.name for c in containers if c.config.network == name)
-        entries.append(NetworkEntry(document, sorted(members, key=lambda m: m.name), wanted))
+        for cid, endpoint in network.containers.items():
+            if cid not in by_id:
+                continue
+            members.append(Member(cid, endpoint.name, endpoint.ipv4_address,
+                                  endpoint.mac_address, list(endpoint.aliases)))
+        wanted = sorted(c.name for c in containers if c.config.network == network.name)
+        entries.append(NetworkEntry(network, sorted(members, key=lambda m: m.name), wanted))
     return entries
 
 

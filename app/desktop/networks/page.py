@@ -36,8 +36,7 @@ COLUMNS = (
     Column("Gateway", lambda e: e.gateway, mono=True),
     Column("Containers", lambda e: ", ".join(m.name for m in e.members) or "none",
            sort=lambda e: len(e.members)),
-    Column("Created", lambda e: age(str(e.document.get("Created", ""))),
-           sort=lambda e: str(e.document.get("Created", ""))),
+    Column("Created", lambda e: age(e.created), sort=lambda e: e.created),
 )
 MEMBERS = (
     Column("Container", lambda m: m.name),

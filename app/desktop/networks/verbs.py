@@ -1,7 +1,7 @@
 """What the Networks page and the network map ask of the engine, through the bridge.
 
-Narrow seams over today's Engine (``e.networks.list()``, ``e.network_create``...):
-when the engine's services land, only these lines change.
+Narrow seams over the Engine's networks service (``e.networks.list()``...): the
+page and the map never call the engine themselves.
 """
 
 from __future__ import annotations
@@ -22,17 +22,7 @@ __all__ = ["connect", "create", "disconnect", "listing", "map_listing", "prune",
 
 def listing(bridge: Bridge, on_done: Callable[[list[NetworkEntry]], None]) -> Pending:
     async def call(e: Engine) -> list[NetworkEntry]:
-        documents = await e.networks.list()
-        containers = await e.containers.list(all=True)
-        own = {c.id: c.config.network for c in containers}
-        connected: dict[tuple[str, str], list[str]] = {}
-        for cid in {cid for d in documents for cid in (d.get("Containers") or {})
-                    if own.get(cid) not in (None, d.get("Name"))}:
-            networks = ((await e.containers.inspect(cid)).get("NetworkSettings") or {}).get(
-                "Networks") or {}
-            for name, settings in networks.items():
-                connected[(cid, name)] = list((settings or {}).get("Aliases") or [])
-        return network_entries(documents, containers, connected)
+        return network_entries(await e.networks.list(), await e.containers.list(all=True))
 
     return bridge.submit("list the networks", call, on_done)
 

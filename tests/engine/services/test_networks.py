@@ -99,10 +99,10 @@ async def test_an_internal_network_reaches_its_peers_and_nothing_else(engine: En
     await engine.networks.create("skiff-test-outer", subnet="10.231.44.0/24")
     try:
         network = await engine.networks.inspect("skiff-test-inner")
-        assert network["Internal"] is True
-        assert network["IPAM"]["Config"] == [{"Subnet": "10.231.43.0/24",
-                                              "Gateway": "10.231.43.1",
-                                              "IPRange": "10.231.43.64/26"}]
+        assert network.internal is True
+        assert network.docker_json()["IPAM"]["Config"] == [{"Subnet": "10.231.43.0/24",
+                                                            "Gateway": "10.231.43.1",
+                                                            "IPRange": "10.231.43.64/26"}]
         # On the internal network first and the outer one too: its way out is the
         # outer network's gateway.
         server = await engine.containers.create(config(

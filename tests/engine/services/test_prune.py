@@ -60,7 +60,7 @@ async def test_network_prune_takes_what_its_dry_run_said(engine: Engine) -> None
                                           name="dry-net-user")
     would = await engine.networks.prune(dry_run=True)
     assert "dry-net-spare" in would.deleted and "dry-net-used" not in would.deleted
-    assert "dry-net-spare" in {n["Name"] for n in await engine.networks.list()}
+    assert "dry-net-spare" in {n.name for n in await engine.networks.list()}
     pruned = await engine.networks.prune()
     assert set(pruned.deleted) == set(would.deleted)
     await engine.containers.remove(user.id)

@@ -19,6 +19,7 @@ from engine.containers.files import NamespaceInfo
 from engine.containers.model import Change, Container, Stats
 from engine.containers.state import ContainerState, Status
 from engine.images.model import Image, Layer
+from engine.networkmodel import Network, NetworkEndpoint
 from tests.app.desktop.conftest import screenshot, wait_for
 from tests.app.desktop.livewindow import live_window, make, publish, select
 
@@ -97,9 +98,9 @@ def test_network_facts_and_who_it_can_reach() -> None:
         "IPAddress": "10.91.0.2", "Gateway": "10.91.0.1",
         "Ports": {"80/tcp": [{"HostIp": "", "HostPort": "8080"}], "443/tcp": None},
         "Networks": {"shop": {"IPAddress": "10.91.0.2"}}}}
-    networks = [{"Name": "shop", "Options": {"com.docker.network.bridge.name": "sk-shop"},
-                 "Containers": {container.id: {"Name": "web", "IPv4Address": "10.91.0.2/24"},
-                                "2" * 64: {"Name": "db", "IPv4Address": "10.91.0.3/24"}}}]
+    networks = [Network("shop", "1" * 64, "", bridge="sk-shop", containers={
+        container.id: NetworkEndpoint(container.id, "web", "e1", ipv4_address="10.91.0.2/24"),
+        "2" * 64: NetworkEndpoint("2" * 64, "db", "e2", ipv4_address="10.91.0.3/24")})]
     facts = learndata.network_facts(container, inspect, networks)
     assert (facts.mode, facts.address, facts.bridge) == ("shop", "10.91.0.2", "sk-shop")
     assert facts.ports == ["0.0.0.0:8080 → 80/tcp"]

@@ -120,12 +120,13 @@ async def test_containers_on_a_user_network_reach_each_other_by_name(engine: Eng
                        async for line in engine.containers.logs(client.id)])
         assert out.count("hello from backend") == 3
         inspect = await engine.networks.inspect("skiff-test-net")
-        assert server in inspect["Containers"]
+        assert server in inspect.containers
+        assert inspect.containers[server].aliases == ("api", long_alias)
         await engine.containers.remove(client.id)
         await engine.containers.remove(server, force=True)
     finally:
         await engine.networks.remove("skiff-test-net")
-    assert "skiff-test-net" not in {n["Name"] for n in await engine.networks.list()}
+    assert "skiff-test-net" not in {n.name for n in await engine.networks.list()}
 
 
 def _default_route_link() -> str:

@@ -1,0 +1,70 @@
+"""What ``engine.networks`` answers: a network and the containers on it, typed.
+
+The engine's clients read these fields; ``docker_json`` is docker network
+inspect's document for the two that print it (``skiff network inspect`` and the
+Docker API), one home for that shape. A container's aliases on a network are
+Skiff's to show (the window lists them); docker's document has no place for them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Network", "NetworkEndpoint"]
+
+
+@dataclass(frozen=True)
+class NetworkEndpoint:
+    """A container on a network, as it is connected now."""
+
+    container_id: str
+    name: str  # the container's name
+    endpoint_id: str
+    mac_address: str = ""
+    ipv4_address: str = ""  # with its prefix length, "10.88.0.2/16"; "" when none
+    aliases: tuple[str, ...] = ()  # the names it answers to there beyond its own
+
+    def docker_json(self) -> dict[str, Any]:
+        return {"Name": self.name, "EndpointID": self.endpoint_id,
+                "MacAddress": self.mac_address, "IPv4Address": self.ipv4_address,
+                "IPv6Address": ""}
+
+
+@dataclass(frozen=True)
+class Network:
+    """A network: docker's predefined bridge, host and none, or a user-defined bridge."""
+
+    name: str
+    id: str
+    created: str  # RFC 3339, UTC
+    driver: str = "bridge"  # bridge | host | null
+    subnet: str = ""  # "" for host and none
+    gateway: str = ""
+    ip_range: str = ""  # where addresses are handed out; "": the whole subnet
+    internal: bool = False
+    bridge: str = ""  # the Linux bridge that carries it, once made
+    labels: Mapping[str, str] = field(default_factory=dict)
+    containers: Mapping[str, NetworkEndpoint] = field(default_factory=dict)  # by ID
+
+    @property
+    def predefined(self) -> bool:
+        return self.name in ("bridge", "host", "none")
+
+    def docker_json(self) -> dict[str, Any]:
+        """docker network inspect's document."""
+        ipam: list[dict[str, str]] = []
+        if self.subnet:
+            ipam.append({"Subnet": self.subnet, "Gateway": self.gateway})
+            if self.ip_range:
+                ipam[0]["IPRange"] = self.ip_range
+        return {
+            "Name": self.name, "Id": self.id, "Created": self.created, "Scope": "local",
+            "Driver": self.driver, "EnableIPv6": False,
+            "IPAM": {"Driver": "default", "Options": {}, "Config": ipam},
+            "Internal": self.internal, "Attachable": False,
+            "Containers": {cid: ep.docker_json() for cid, ep in self.containers.items()},
+            "Options": {"com.docker.network.bridge.name": self.bridge} if self.bridge else {},
+            "Labels": dict(self.labels),
+        }
