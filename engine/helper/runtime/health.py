@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from engine.helper.runtime import devices, execproc, init, syscallfilter, users
+from engine.helper.runtime import devices, execproc, hostlimits, init, syscallfilter, users
 from engine.helper.runtime.kernel import LINUX
 from engine.helper.runtime.spec import ContainerDir, RuntimeSpec, device_mode
 from engine.timestamps import go_duration
@@ -213,6 +213,7 @@ def _probe(spec: RuntimeSpec, cdir: ContainerDir, pid: int, cgroup_paths: list[s
             os.dup2(out_w, 2)
             for fd in procs:
                 os.write(fd, b"0")
+            hostlimits.apply_ulimits(spec.ulimits)  # the container's, as an exec gets them
             init.become_and_exec(args=check["args"], env=spec.env, user_spec=spec.user,
                                  cwd=spec.cwd or "/", hostname=spec.hostname,
                                  error_fd=error_w, create_cwd=False, seccomp=seccomp,

@@ -314,3 +314,21 @@ def test_cpu_shares_are_cpu_weight_on_v2_and_cpu_shares_on_v1() -> None:
     assert Write(Path("/cg/cpu/skiff/c1/cpu.shares"), "1024", "cpu") in plan
     untouched = V2Cgroup("c1", "skiff", v2).plan_update(Limits())
     assert not [w for w in untouched if w.path.name == "cpu.weight"]
+
+
+@pytest_root
+async def test_a_health_probe_gets_the_container_s_ulimits(engine: Engine) -> None:
+    import asyncio
+
+    from engine.containers.health import Healthcheck
+    from tests.engine.helper.runtime.test_health import _told
+
+    check = Healthcheck(["CMD-SHELL", "[ $(ulimit -Hn) = 400 ]"], interval=100_000_000,
+                        retries=1)
+    container = await engine.containers.create(config(
+        "sleep", "60", ulimits=[Ulimit("nofile", 300, 400)], healthcheck=check))
+    try:
+        await engine.containers.start(container.id)
+        await asyncio.wait_for(_told(engine, container.id, "health_status: healthy"), 30)
+    finally:
+        await engine.containers.remove(container.id, force=True)
