@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.errors import InvalidArgument, ProtocolError, SkiffError
 from engine.helper.cancel import Cancellation
@@ -28,6 +28,9 @@ from engine.helper.verbs import HANDLERS, Call
 from engine.helper.zygote import Zygote
 from engine.wire import protocol
 from engine.wire.requests import REQUESTS, Verb
+
+if TYPE_CHECKING:
+    from engine.helper.network.verbs import NetworkVerbs
 
 __all__ = ["MAX_CONNECTIONS", "HelperServer", "peer_uid"]
 
@@ -147,7 +150,7 @@ class HelperServer:
         if handler is None:
             raise ProtocolError(f"unknown verb {verb!r}")
         request = REQUESTS[Verb(verb)].from_checked(args)
-        return handler(self, Call(request, args, fds, cancel))
+        return handler(self, Call(request, fds, cancel))
 
     # -- layers: shared by every user, each user's references counted --------------
     def layer_exists(self, diff_id: str) -> bool:
@@ -179,13 +182,14 @@ class HelperServer:
         finally:
             source.close()
 
-    def network(self, verb: str, args: dict[str, Any]) -> Any:
+    def networks(self) -> NetworkVerbs:
+        """The network verbs for this connection's user (made on first use)."""
         from engine.helper.network.verbs import NetworkVerbs
 
         verbs: NetworkVerbs | None = getattr(self, "_network_verbs", None)
         if verbs is None:
             verbs = self._network_verbs = NetworkVerbs(self.root, self.uid)
-        return verbs.dispatch(verb, args)
+        return verbs
 
 
 

@@ -13,13 +13,16 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from engine.helper.cancel import Cancellation
 from engine.helper.containers import ContainerService
 from engine.wire import requests as rq
 from engine.wire.containerspec import ContainerSpec
 from engine.wire.requests import Verb
+
+if TYPE_CHECKING:
+    from engine.helper.network.verbs import NetworkVerbs  # pyroute2: on first use only
 
 __all__ = ["HANDLERS", "Call", "Handler", "Server"]
 
@@ -38,7 +41,7 @@ class Server(Protocol):
     def unpack_layer(self, diff_id: str, digest: str | None, fds: list[int],
                      cancel: Cancellation) -> Any: ...
 
-    def network(self, verb: str, args: dict[str, Any]) -> Any: ...
+    def networks(self) -> NetworkVerbs: ...
 
 
 @dataclass(frozen=True)
@@ -46,7 +49,6 @@ class Call:
     """One checked request as a handler gets it."""
 
     request: rq.Request[Any]  # typed, as engine/wire/requests.py has it
-    args: dict[str, Any]  # the same, as checked (for the network dispatcher)
     fds: list[int]  # the descriptors that came with it (the handler may take them)
     cancel: Cancellation
 
@@ -61,10 +63,6 @@ def _typed(cls: type[Q], handle: Callable[[Server, Q, Call], Any]) -> Handler:
         assert isinstance(call.request, cls)
         return handle(server, call.request, call)
     return handler
-
-
-def _network(verb: str) -> Handler:
-    return lambda server, call: server.network(verb, call.args)
 
 
 HANDLERS: dict[Verb, Handler] = {
@@ -122,8 +120,18 @@ HANDLERS: dict[Verb, Handler] = {
                                        r.archive))),
     Verb.REPAIR: _typed(rq.Repair, lambda server, r, call: (
         server.containers.repair(r.ids, r.layers))),
-    **{verb: _network(verb) for verb in (Verb.NETWORK_CREATE, Verb.NETWORK_REMOVE,
-                                          Verb.NETWORK_LIST, Verb.NETWORK_INSPECT,
-                                          Verb.NETWORK_CONNECT, Verb.NETWORK_DISCONNECT,
-                                          Verb.NETWORK_REPAIR)},
+    Verb.NETWORK_CREATE: _typed(rq.NetworkCreate, lambda server, r, call: (
+        server.networks().create(r.name, r.subnet, r.gateway, r.ip_range, r.internal))),
+    Verb.NETWORK_REMOVE: _typed(rq.NetworkRemove, lambda server, r, call: (
+        server.networks().remove(r.name))),
+    Verb.NETWORK_LIST: _typed(rq.NetworkList, lambda server, r, call: (
+        server.networks().list())),
+    Verb.NETWORK_INSPECT: _typed(rq.NetworkInspect, lambda server, r, call: (
+        server.networks().inspect(r.name))),
+    Verb.NETWORK_CONNECT: _typed(rq.NetworkConnect, lambda server, r, call: (
+        server.networks().connect(r.id, r.network, r.name, r.hostname, r.aliases, r.ip))),
+    Verb.NETWORK_DISCONNECT: _typed(rq.NetworkDisconnect, lambda server, r, call: (
+        server.networks().disconnect(r.id, r.network))),
+    Verb.NETWORK_REPAIR: _typed(rq.NetworkRepair, lambda server, r, call: (
+        server.networks().repair())),
 }

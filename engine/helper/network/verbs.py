@@ -183,46 +183,52 @@ class NetworkVerbs:
                                "of its own; start it first")
         return path
 
-    def dispatch(self, verb: str, args: dict[str, Any]) -> Any:
-        if verb == "network_create":
-            subnet = _parse(IPv4Network, args.get("subnet"), "subnet")
-            gateway = _parse(IPv4Address, args.get("gateway"), "gateway")
-            if gateway is not None and subnet is None:
-                raise InvalidArgument("a gateway needs a subnet (--subnet) to belong to")
-            ip_range = _parse(IPv4Network, args.get("ip_range"), "IP range")
-            return network_json(self.net.create_network(
-                args["name"], subnet, gateway, internal=bool(args.get("internal")),
-                ip_range=ip_range), self.uid)
-        if verb == "network_remove":
-            self.net.remove_network(args["name"])
-            return {}
-        if verb == "network_list":
-            return [network_json(r, self.uid) for _, r in sorted(self.net.networks().items())]
-        if verb == "network_inspect":
-            return network_json(self.net.network(args["name"]), self.uid)
-        if verb == "network_connect":
-            self._own_running(args["id"])
-            if args.get("aliases") and args["network"] == DEFAULT_NETWORK:
-                raise InvalidArgument("network-scoped alias is supported only for containers "
-                                      "in user defined networks")
-            endpoint = self.net.connect(
-                args["id"], args["network"], hostname=args.get("hostname") or "",
-                names=[n for n in (args.get("name") or "", *(args.get("aliases") or [])) if n],
-                address=_parse(IPv4Address, args.get("ip"), "address"),
-                default_route=False)
-            return endpoint_json(self.net.network(args["network"]), endpoint)
-        if verb == "network_disconnect":
-            self._own_running(args["id"])
-            self.net.disconnect(args["id"], args["network"])
-            return {}
-        if verb == "network_repair":
-            if self.uid != 0:  # it touches every user's containers
-                raise InvalidArgument("only root repairs the host's networking; it repairs "
-                                      "itself whenever the helper starts")
-            report = self.net.repair(lambda: live_container_ids(self.root), self.root / "users")
-            return {"released": report.released, "links": report.links,
-                    "bridges": report.bridges, "sandboxes": [str(p) for p in report.sandboxes]}
-        raise InvalidArgument(f"unknown network verb {verb!r}")
+    # -- the protocol's network verbs (engine/helper/verbs.py) --------------------
+    def create(self, name: str, subnet: str | None, gateway: str | None,
+               ip_range: str | None, internal: bool | None) -> dict[str, Any]:
+        network = _parse(IPv4Network, subnet, "subnet")
+        gateway_address = _parse(IPv4Address, gateway, "gateway")
+        if gateway_address is not None and network is None:
+            raise InvalidArgument("a gateway needs a subnet (--subnet) to belong to")
+        pool = _parse(IPv4Network, ip_range, "IP range")
+        return network_json(self.net.create_network(
+            name, network, gateway_address, internal=bool(internal), ip_range=pool), self.uid)
+
+    def remove(self, name: str) -> dict[str, Any]:
+        self.net.remove_network(name)
+        return {}
+
+    def list(self) -> list[dict[str, Any]]:
+        return [network_json(r, self.uid) for _, r in sorted(self.net.networks().items())]
+
+    def inspect(self, name: str) -> dict[str, Any]:
+        return network_json(self.net.network(name), self.uid)
+
+    def connect(self, container_id: str, network: str, name: str | None,
+                hostname: str | None, aliases: Sequence[str] | None,
+                ip: str | None) -> dict[str, Any]:
+        self._own_running(container_id)
+        if aliases and network == DEFAULT_NETWORK:
+            raise InvalidArgument("network-scoped alias is supported only for containers "
+                                  "in user defined networks")
+        endpoint = self.net.connect(
+            container_id, network, hostname=hostname or "",
+            names=[n for n in (name or "", *(aliases or [])) if n],
+            address=_parse(IPv4Address, ip, "address"), default_route=False)
+        return endpoint_json(self.net.network(network), endpoint)
+
+    def disconnect(self, container_id: str, network: str) -> dict[str, Any]:
+        self._own_running(container_id)
+        self.net.disconnect(container_id, network)
+        return {}
+
+    def repair(self) -> dict[str, Any]:
+        if self.uid != 0:  # it touches every user's containers
+            raise InvalidArgument("only root repairs the host's networking; it repairs "
+                                  "itself whenever the helper starts")
+        report = self.net.repair(lambda: live_container_ids(self.root), self.root / "users")
+        return {"released": report.released, "links": report.links,
+                "bridges": report.bridges, "sandboxes": [str(p) for p in report.sandboxes]}
 
     def start_container(self, container_id: str, plan: NetworkPlan, *, hostname: str,
                         name: str = "", aliases: Sequence[str] = (),
