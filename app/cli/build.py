@@ -101,7 +101,7 @@ def _writer(ctx: Context, quiet: bool, fancy: bool) -> Any:
 
 
 async def cmd_build(ctx: Context) -> int:
-    from engine import BuildOptions, BuildStepFailed, open_context
+    from engine import BuildOptions, BuildStepFailed, is_remote_context, open_context
 
     args = ctx.args
     if args.progress not in ("auto", "plain", "tty"):
@@ -110,11 +110,12 @@ async def cmd_build(ctx: Context) -> int:
     stdin = getattr(ctx.stdin, "buffer", None) or sys.stdin.buffer
     context = open_context(args.context, stdin if args.context == "-" else None)
     try:
+        remote = is_remote_context(args.context) and not Path(args.context).exists()
         if args.file and args.file != "-" and context.dockerfile_text is None:
             path = Path(args.file)
-            if not path.is_absolute() and not path.exists() and \
-                    (context.root / args.file).is_file():
-                path = context.root / args.file
+            if not path.is_absolute() and (remote or (not path.exists() and
+                                           (context.root / args.file).is_file())):
+                path = context.inside(args.file)  # a remote context's own file
             try:
                 context.dockerfile_text = path.read_text(errors="replace")
             except OSError:

@@ -137,3 +137,37 @@ def test_builder_prune_asks_then_removes_the_cache(skiff: Skiff, tmp_path: Path)
     assert "Build Cache 0" in summary
     bad = skiff("builder", "prune", "-f", "--filter", "label=x")
     assert bad.returncode == 125 and "until" in bad.stderr
+
+
+def test_build_from_a_url_with_its_own_dockerfile(skiff: Skiff, tmp_path: Path) -> None:
+    """skiff build URL: a tar served on loopback is the context, and -f names a file in it."""
+    import functools
+    import http.server
+    import threading
+
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for name, data in (("build/Custom", b"FROM busybox\nCOPY data.txt /data.txt\n"),
+                           ("data.txt", b"from a URL\n")):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    (tmp_path / "ctx.tar.gz").write_bytes(buffer.getvalue())
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(
+        http.server.SimpleHTTPRequestHandler, directory=str(tmp_path)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/ctx.tar.gz"
+        # a local file of the same name is not the one: -f is the remote context's
+        (tmp_path / "build").mkdir()
+        (tmp_path / "build" / "Custom").write_text("FROM busybox\nRUN exit 9\n")
+        done = skiff("build", "-q", "-f", "build/Custom", "-t", "urlbuild:1", url,
+                     cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        ran = skiff("run", "--rm", "urlbuild:1", "cat", "/data.txt")
+        assert ran.stdout == "from a URL\n", ran.stderr
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(10)
