@@ -19,8 +19,8 @@ from engine.helper.containers.procs import (
     reap_when_done,
     request_memfd,
 )
+from engine.helper.runtime.devices import device_mode
 from engine.helper.runtime.launch import PACKAGE_ROOT, python_module
-from engine.helper.runtime.spec import device_mode
 from engine.helper.seccomp.programs import UNCONFINED
 from engine.wire.requests import WithFds
 

@@ -36,8 +36,9 @@ from engine.helper.containers.procs import (
 from engine.helper.network import etcfiles
 from engine.helper.privacy import private_dir
 from engine.helper.runtime.attachhub import short_path
+from engine.helper.runtime.devices import device_mode
 from engine.helper.runtime.launch import PACKAGE_ROOT, python_module
-from engine.helper.runtime.spec import Bind, ContainerDir, RuntimeSpec, device_mode
+from engine.helper.runtime.spec import Bind, ContainerDir, RuntimeSpec
 from engine.helper.seccomp.programs import DEFAULT, UNCONFINED
 from engine.processes import is_alive
 from engine.wire.containerspec import ContainerSpec

@@ -29,7 +29,7 @@ from engine.cgroups.detect import CgroupSetup
 from engine.helper import syscalls as sc
 from engine.helper.runtime import capabilities
 from engine.helper.runtime.kernel import LINUX, Kernel
-from engine.helper.runtime.spec import Bind
+from engine.helper.runtime.spec import Bind, RuntimeSpec
 
 __all__ = [
     "CGROUP_RULES",
@@ -39,6 +39,7 @@ __all__ = [
     "Device",
     "choose_mode",
     "container_capabilities",
+    "device_mode",
     "device_rules",
     "populate",
 ]
@@ -138,3 +139,13 @@ def populate(dev: str, mode: str, kernel: Kernel = LINUX) -> None:
             os.mkdir(os.path.join(dev, sub), 0o755)
     finally:
         os.umask(old)
+
+
+def device_mode(spec: RuntimeSpec | None = None) -> str:
+    """How the container is kept to its devices: the spec's choice, else this host's
+    (SKIFF_DEVICES forces one, for tests)."""
+    if spec is not None and spec.devices:
+        return spec.devices
+    from engine.cgroups import host_setup
+
+    return choose_mode(host_setup(), os.environ.get("SKIFF_DEVICES", ""))

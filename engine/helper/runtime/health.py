@@ -28,8 +28,9 @@ from collections.abc import Callable
 from typing import Any
 
 from engine.helper.runtime import devices, execproc, hostlimits, init, syscallfilter, users
+from engine.helper.runtime.devices import device_mode
 from engine.helper.runtime.kernel import LINUX
-from engine.helper.runtime.spec import ContainerDir, RuntimeSpec, device_mode
+from engine.helper.runtime.spec import ContainerDir, RuntimeSpec
 from engine.timestamps import go_duration
 from engine.wire.healthstate import MAX_LOG, MAX_OUTPUT
 from engine.wire.logformat import format_time

@@ -31,7 +31,8 @@ from engine.helper import syscalls
 from engine.helper.cgroups import Limits, open_cgroup
 from engine.helper.runtime import devices, init, mounts, proctitle, syscallfilter
 from engine.helper.runtime.attachhub import AttachHub, short_path
-from engine.helper.runtime.spec import ContainerDir, RuntimeSpec, device_mode
+from engine.helper.runtime.devices import device_mode
+from engine.helper.runtime.spec import ContainerDir, RuntimeSpec
 from engine.helper.runtime.supervisor import Apart, Pump, Run, wake_pipe
 from engine.wire.logformat import LogWriter, format_time
 

@@ -20,8 +20,7 @@ from engine.paths import changes_file  # the layout rule the engine shares
 if TYPE_CHECKING:
     from engine.wire.containerspec import ContainerSpec
 
-__all__ = ["Bind", "ContainerDir", "RuntimeSpec", "Userns", "announce_changes", "changes_file",
-           "device_mode"]
+__all__ = ["Bind", "ContainerDir", "RuntimeSpec", "Userns", "announce_changes", "changes_file"]
 
 
 @dataclass(frozen=True)
@@ -160,17 +159,6 @@ class RuntimeSpec:
         if data.get("userns"):
             data["userns"] = Userns(**data["userns"])
         return cls(**data)
-
-
-def device_mode(spec: RuntimeSpec | None = None) -> str:
-    """How the container is kept to its devices (engine/helper/runtime/devices.py):
-    the spec's choice, else this host's (SKIFF_DEVICES forces one, for tests)."""
-    if spec is not None and spec.devices:
-        return spec.devices
-    from engine.cgroups import host_setup
-    from engine.helper.runtime.devices import choose_mode
-
-    return choose_mode(host_setup(), os.environ.get("SKIFF_DEVICES", ""))
 
 
 def user_file(path: Path) -> None:
