@@ -1,0 +1,25 @@
+"""The app's rooms import each other in one direction too (the rule and the finder are
+tests/engine/test_layering.py's): the CLI, the window and the API server, and inside
+the CLI its command groups."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.engine.test_layering import _explain, cycles, import_graph
+
+APP = Path(__file__).resolve().parents[2] / "app"
+
+
+@pytest.mark.parametrize(("top", "name", "room"), [
+    (APP, "app", "app.desktop"),
+    (APP / "cli", "app.cli", "app.cli.compose"),
+])
+def test_no_cycle_between_rooms(top: Path, name: str, room: str) -> None:
+    edges = import_graph(top, name)
+    assert room in edges  # the graph was read
+    found = cycles(edges)
+    assert not found, "\n\n".join(f"rooms in a cycle: {', '.join(group)}\n"
+                                  f"{_explain(edges, group)}" for group in found)
