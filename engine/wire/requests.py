@@ -1,23 +1,38 @@
 """Every verb of the protocol as a typed request with a typed reply: the verb table.
 
 A request is a frozen dataclass whose fields carry their schema, as the container
-spec's do (engine/wire/containerspec.py): the protocol checks a request's arguments
-against ``schema_of`` its class (``protocol.VERBS`` is derived from ``REQUESTS``), the
-engine builds the dataclass instead of a dict, and ``reply`` reads the helper's answer
-into the verb's own reply type. The helper answers each verb with the handler of the
-same name (engine/helper/verbs.py; tests/engine/helper/test_verbs.py keeps the two
-tables in step).
+spec's do (engine/wire/containerspec.py; what every request is: engine/wire/request.py):
+the protocol checks a request's arguments against ``schema_of`` its class
+(``protocol.VERBS`` is derived from ``REQUESTS``), the engine builds the dataclass
+instead of a dict, and ``reply`` reads the helper's answer into the verb's own type.
+The helper answers each verb with the handler of the same name (engine/helper/verbs.py;
+tests/engine/helper/test_verbs.py keeps the two tables in step).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, fields
-from enum import StrEnum
-from typing import Any, ClassVar, Generic, Self, TypeVar
+from dataclasses import dataclass, field
+from typing import Any
 
 from engine.wire.containerspec import SCHEMA as CONTAINER_SPEC
 from engine.wire.containerspec import schema_of
+from engine.wire.request import (
+    MAX_FDS,
+    MAX_ID,
+    Flag,
+    NoReply,
+    Request,
+    Streams,
+    Verb,
+    WithFds,
+    container_id,
+    given,
+    optional,
+    result_and_fds,
+    schema,
+    signal_number,
+)
 from engine.wire.schema import (
     ABSOLUTE_PATH,
     CONTAINER_ID,
@@ -34,125 +49,9 @@ from engine.wire.schema import (
     str_field,
 )
 
+# The table's vocabulary is importable from here (engine/wire/request.py defines it).
 __all__ = ["MAX_FDS", "MAX_ID", "REQUESTS", "Change", "DiskUsageReply", "FsReply", "Namespace",
            "Request", "Verb", "WithFds"]
-
-MAX_FDS = 128  # as many as a container has binds; the kernel allows 253
-MAX_ID = (1 << 53) - 1
-
-R = TypeVar("R")
-
-
-class Verb(StrEnum):
-    """Every verb of the protocol, as callers name it (never as a bare string); its
-    request is ``REQUESTS[verb]``, its handler engine/helper/verbs.py's ``HANDLERS[verb]``."""
-
-    PING = "ping"
-    CANCEL = "cancel"
-    LAYER_EXISTS = "layer_exists"
-    CLAIM_LAYER = "claim_layer"
-    UNPACK_LAYER = "unpack_layer"
-    REMOVE_LAYER = "remove_layer"
-    CONTAINER_CREATE = "container_create"
-    CONTAINER_START = "container_start"
-    CONTAINER_ATTACH = "container_attach"
-    CONTAINER_SIGNAL = "container_signal"
-    CONTAINER_STOP = "container_stop"
-    CONTAINER_PAUSE = "container_pause"
-    CONTAINER_UNPAUSE = "container_unpause"
-    CONTAINER_REMOVE = "container_remove"
-    CONTAINER_CHANGES = "container_changes"
-    CONTAINER_LAYER = "container_layer"
-    CONTAINER_EXEC = "container_exec"
-    CONTAINER_FS = "container_fs"
-    CONTAINER_NAMESPACES = "container_namespaces"
-    CONTAINER_RENAME = "container_rename"
-    CONTAINER_CLEAR_LOG = "container_clear_log"
-    CONTAINER_UPDATE = "container_update"
-    DISK_USAGE = "disk_usage"
-    VOLUME_CREATE = "volume_create"
-    VOLUME_REMOVE = "volume_remove"
-    VOLUME_FS = "volume_fs"
-    REPAIR = "repair"
-    NETWORK_CREATE = "network_create"
-    NETWORK_REMOVE = "network_remove"
-    NETWORK_LIST = "network_list"
-    NETWORK_INSPECT = "network_inspect"
-    NETWORK_CONNECT = "network_connect"
-    NETWORK_DISCONNECT = "network_disconnect"
-    NETWORK_REPAIR = "network_repair"
-
-
-@dataclass(frozen=True)
-class WithFds:
-    """A verb's result that hands file descriptors back to the caller."""
-
-    result: Any
-    fds: list[int]
-
-
-def _split(answer: Any) -> tuple[Any, list[int]]:
-    return (answer.result, list(answer.fds)) if isinstance(answer, WithFds) else (answer, [])
-
-
-class Request(Generic[R]):
-    """A verb's arguments as a dataclass whose fields carry their schema."""
-
-    VERB: ClassVar[Verb]
-
-    def to_args(self) -> dict[str, Any]:
-        """The arguments as they travel."""
-        return {f.name: getattr(self, f.name) for f in fields(self)}  # type: ignore[arg-type]
-
-    @classmethod
-    def from_checked(cls, args: dict[str, Any]) -> Self:
-        """The request of arguments the protocol checked against the verb's schema."""
-        return cls(**args)
-
-    def reply(self, answer: Any) -> R:
-        """The helper's answer (a result, or a WithFds) as this verb's reply."""
-        raise NotImplementedError
-
-
-class _NoReply(Request[None]):
-    def reply(self, answer: Any) -> None:
-        return None
-
-
-class _Streams(Request[list[int]]):
-    """Answered with descriptors: a session's streams (empty when none came)."""
-
-    def reply(self, answer: Any) -> list[int]:
-        return _split(answer)[1]
-
-
-class _Flag(Request[bool]):
-    def reply(self, answer: Any) -> bool:
-        return bool(answer)
-
-
-def _schema(check: Field) -> dict[str, Field]:
-    """A field's metadata: its schema (read by ``schema_of``)."""
-    return {"schema": check}
-
-
-def _arg(check: Field) -> Any:
-    """A field the request must give."""
-    return field(metadata=_schema(check))
-
-
-def _opt(check: Field) -> Any:
-    """A field the request may leave out (None)."""
-    return field(default=None, metadata=_schema(check))
-
-
-def _id() -> Any:
-    return _arg(str_field(CONTAINER_ID))
-
-
-def _signal() -> Any:
-    return _arg(int_field(1, 64))
-
 
 # With one descriptor per bind (not volume, not tmpfs) of the spec, opened by the
 # caller: "sources" says which bind (its index in the spec's binds) each one is.
@@ -174,108 +73,108 @@ class Ping(Request[int]):
     VERB = Verb.PING
 
     def reply(self, answer: Any) -> int:
-        return int(_split(answer)[0]["pid"])
+        return int(result_and_fds(answer)[0]["pid"])
 
 
 @dataclass(frozen=True, kw_only=True)
-class Cancel(_NoReply):
+class Cancel(NoReply):
     VERB = Verb.CANCEL
-    request: int = _arg(int_field(0, MAX_ID))
+    request: int = given(int_field(0, MAX_ID))
 
 
 @dataclass(frozen=True, kw_only=True)
-class LayerExists(_Flag):
+class LayerExists(Flag):
     VERB = Verb.LAYER_EXISTS
-    diff_id: str = _arg(str_field(DIGEST))
+    diff_id: str = given(str_field(DIGEST))
 
 
 @dataclass(frozen=True, kw_only=True)
-class ClaimLayer(_Flag):
+class ClaimLayer(Flag):
     """Records the caller's reference to the layer if it is unpacked; says whether it is."""
 
     VERB = Verb.CLAIM_LAYER
-    diff_id: str = _arg(str_field(DIGEST))
+    diff_id: str = given(str_field(DIGEST))
 
 
 @dataclass(frozen=True, kw_only=True)
-class UnpackLayer(_NoReply):
+class UnpackLayer(NoReply):
     """With the blob's descriptor."""
 
     VERB = Verb.UNPACK_LAYER
-    diff_id: str = _arg(str_field(DIGEST))
-    digest: str | None = _opt(str_field(DIGEST, required=False))
+    diff_id: str = given(str_field(DIGEST))
+    digest: str | None = optional(str_field(DIGEST, required=False))
 
 
 @dataclass(frozen=True, kw_only=True)
-class RemoveLayer(_NoReply):
+class RemoveLayer(NoReply):
     VERB = Verb.REMOVE_LAYER
-    diff_id: str = _arg(str_field(DIGEST))
+    diff_id: str = given(str_field(DIGEST))
 
 
 # -- containers --------------------------------------------------------------------------
 
 @dataclass(frozen=True, kw_only=True)
-class ContainerCreate(_NoReply):
+class ContainerCreate(NoReply):
     """``spec``: a ContainerSpec's JSON (``ContainerSpec.to_json``)."""
 
     VERB = Verb.CONTAINER_CREATE
-    id: str = _id()
-    spec: dict[str, Any] = field(metadata=_schema(Field("dict", items=CONTAINER_SPEC)))
+    id: str = container_id()
+    spec: dict[str, Any] = field(metadata=schema(Field("dict", items=CONTAINER_SPEC)))
 
 
 @dataclass(frozen=True, kw_only=True)
-class ContainerStart(_Streams):
+class ContainerStart(Streams):
     """With the bind sources' descriptors; answered with the attach stream's when
     ``attach``."""
 
     VERB = Verb.CONTAINER_START
-    id: str = _id()
-    attach: bool | None = _opt(Field("bool", required=False))
-    sources: list[int] | None = field(default=None, metadata=_schema(_SOURCES))
+    id: str = container_id()
+    attach: bool | None = optional(Field("bool", required=False))
+    sources: list[int] | None = field(default=None, metadata=schema(_SOURCES))
     # Every network to join, the container's own first: joined before its process
     # starts, and kept across restarts by its monitor (each as _JOIN has it).
-    networks: list[dict[str, Any]] | None = field(default=None, metadata=_schema(
+    networks: list[dict[str, Any]] | None = field(default=None, metadata=schema(
         Field("list[dict]", required=False, max_items=64, items=_JOIN)))
 
 
 @dataclass(frozen=True, kw_only=True)
-class ContainerAttach(_Streams):
+class ContainerAttach(Streams):
     VERB = Verb.CONTAINER_ATTACH
-    id: str = _id()
+    id: str = container_id()
 
 
 @dataclass(frozen=True, kw_only=True)
-class ContainerSignal(_NoReply):
+class ContainerSignal(NoReply):
     VERB = Verb.CONTAINER_SIGNAL
-    id: str = _id()
-    signal: int = _signal()
+    id: str = container_id()
+    signal: int = signal_number()
 
 
 @dataclass(frozen=True, kw_only=True)
-class ContainerStop(_NoReply):
+class ContainerStop(NoReply):
     VERB = Verb.CONTAINER_STOP
-    id: str = _id()
-    signal: int = _signal()
-    timeout: int = _arg(int_field(0, 86400))
+    id: str = container_id()
+    signal: int = signal_number()
+    timeout: int = given(int_field(0, 86400))
 
 
 @dataclass(frozen=True, kw_only=True)
-class ContainerPause(_NoReply):
+class ContainerPause(NoReply):
     VERB = Verb.CONTAINER_PAUSE
-    id: str = _id()
+    id: str = container_id()
 
 
 @dataclass(frozen=True, kw_only=True)
-class ContainerUnpause(_NoReply):
+class ContainerUnpause(NoReply):
     VERB = Verb.CONTAINER_UNPAUSE
-    id: str = _id()
+    id: str = container_id()
 
 
 @dataclass(frozen=True, kw_only=True)
-class ContainerRemove(_NoReply):
+class ContainerRemove(NoReply):
     VERB = Verb.CONTAINER_REMOVE
-    id: str = _id()
-    force: bool = _arg(Field("bool"))
+    id: str = container_id()
+    force: bool = given(Field("bool"))
 
 
 @dataclass(frozen=True)
@@ -289,10 +188,10 @@ class Change:
 @dataclass(frozen=True, kw_only=True)
 class ContainerChanges(Request[list[Change]]):
     VERB = Verb.CONTAINER_CHANGES
-    id: str = _id()
+    id: str = container_id()
 
     def reply(self, answer: Any) -> list[Change]:
-        return [Change(str(kind), str(path)) for kind, path in _split(answer)[0]]
+        return [Change(str(kind), str(path)) for kind, path in result_and_fds(answer)[0]]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -301,23 +200,23 @@ class ContainerLayer(Request[int]):
     answered with the number of entries written (0: nothing changed)."""
 
     VERB = Verb.CONTAINER_LAYER
-    id: str = _id()
+    id: str = container_id()
 
     def reply(self, answer: Any) -> int:
-        return int(_split(answer)[0].get("entries", 0))
+        return int(result_and_fds(answer)[0].get("entries", 0))
 
 
 @dataclass(frozen=True, kw_only=True)
-class ContainerExec(_Streams):
+class ContainerExec(Streams):
     VERB = Verb.CONTAINER_EXEC
-    id: str = _id()
-    args: list[str] = field(metadata=_schema(_ARGV))
-    env: list[str] = field(metadata=_schema(_ARGV))
-    user: str = _arg(str_field(re.compile(r"^[A-Za-z0-9_.:-]{0,64}$")))
-    cwd: str = _arg(str_field(re.compile(r"^(/[^\x00]{0,4095})?$")))
-    tty: bool = _arg(Field("bool"))
-    rows: int = _arg(int_field(0, 10000))
-    cols: int = _arg(int_field(0, 10000))
+    id: str = container_id()
+    args: list[str] = field(metadata=schema(_ARGV))
+    env: list[str] = field(metadata=schema(_ARGV))
+    user: str = given(str_field(re.compile(r"^[A-Za-z0-9_.:-]{0,64}$")))
+    cwd: str = given(str_field(re.compile(r"^(/[^\x00]{0,4095})?$")))
+    tty: bool = given(Field("bool"))
+    rows: int = given(int_field(0, 10000))
+    cols: int = given(int_field(0, 10000))
 
 
 @dataclass(frozen=True)
@@ -337,15 +236,15 @@ _ARCNAME = re.compile(r"^(?!\.\.$)(\.|[^/\x00]{1,255})$")
 class _Look(Request[FsReply]):
     """A look inside a filesystem (engine/helper/runtime/fsview/): what and where."""
 
-    op: str = _arg(str_field(choices=("stat", "list", "read", "get", "put")))
-    path: str = _arg(str_field(ABSOLUTE_PATH))
-    follow: bool = _arg(Field("bool"))
-    limit: int = _arg(int_field(0, 1 << 30))
-    name: str = _arg(str_field(_ARCNAME, max_len=1024))
-    archive: bool = _arg(Field("bool"))
+    op: str = given(str_field(choices=("stat", "list", "read", "get", "put")))
+    path: str = given(str_field(ABSOLUTE_PATH))
+    follow: bool = given(Field("bool"))
+    limit: int = given(int_field(0, 1 << 30))
+    name: str = given(str_field(_ARCNAME, max_len=1024))
+    archive: bool = given(Field("bool"))
 
     def reply(self, answer: Any) -> FsReply:
-        result, fds = _split(answer)
+        result, fds = result_and_fds(answer)
         return FsReply(dict(result["entry"]) if fds else dict(result), fds)
 
 
@@ -355,8 +254,8 @@ class ContainerFs(_Look):
     container_start (a bind left out is not shown)."""
 
     VERB = Verb.CONTAINER_FS
-    id: str = _id()
-    sources: list[int] | None = field(default=None, metadata=_schema(_SOURCES))
+    id: str = container_id()
+    sources: list[int] | None = field(default=None, metadata=schema(_SOURCES))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -365,7 +264,7 @@ class VolumeFs(_Look):
     volume (its top is "/")."""
 
     VERB = Verb.VOLUME_FS
-    volume: str = _arg(str_field(VOLUME_NAME))
+    volume: str = given(str_field(VOLUME_NAME))
 
 
 @dataclass(frozen=True)
@@ -380,41 +279,41 @@ class Namespace:
 @dataclass(frozen=True, kw_only=True)
 class ContainerNamespaces(Request[list[Namespace]]):
     VERB = Verb.CONTAINER_NAMESPACES
-    id: str = _id()
+    id: str = container_id()
 
     def reply(self, answer: Any) -> list[Namespace]:
         return [Namespace(str(kind), int(mine), int(host))
-                for kind, mine, host in _split(answer)[0]]
+                for kind, mine, host in result_and_fds(answer)[0]]
 
 
 @dataclass(frozen=True, kw_only=True)
-class ContainerRename(_NoReply):
+class ContainerRename(NoReply):
     VERB = Verb.CONTAINER_RENAME
-    id: str = _id()
-    name: str = _arg(str_field(CONTAINER_NAME))
+    id: str = container_id()
+    name: str = given(str_field(CONTAINER_NAME))
 
 
 @dataclass(frozen=True, kw_only=True)
-class ContainerClearLog(_NoReply):
+class ContainerClearLog(NoReply):
     """Empties the container's log (its rotated files too)."""
 
     VERB = Verb.CONTAINER_CLEAR_LOG
-    id: str = _id()
+    id: str = container_id()
 
 
 @dataclass(frozen=True, kw_only=True)
-class ContainerUpdate(_NoReply):
+class ContainerUpdate(NoReply):
     """docker update: the limits and restart policy, whole (None: no limit)."""
 
     VERB = Verb.CONTAINER_UPDATE
-    id: str = _id()
-    memory: int | None = _opt(CONTAINER_SPEC["memory"])
-    nano_cpus: int | None = _opt(CONTAINER_SPEC["nano_cpus"])
-    pids_limit: int | None = _opt(CONTAINER_SPEC["pids_limit"])
-    restart_policy: str = _arg(CONTAINER_SPEC["restart_policy"])
-    restart_max: int = _arg(CONTAINER_SPEC["restart_max"])
+    id: str = container_id()
+    memory: int | None = optional(CONTAINER_SPEC["memory"])
+    nano_cpus: int | None = optional(CONTAINER_SPEC["nano_cpus"])
+    pids_limit: int | None = optional(CONTAINER_SPEC["pids_limit"])
+    restart_policy: str = given(CONTAINER_SPEC["restart_policy"])
+    restart_max: int = given(CONTAINER_SPEC["restart_max"])
     # None: as it is (an older engine's request sends none)
-    cpu_shares: int | None = _opt(CONTAINER_SPEC["cpu_shares"])
+    cpu_shares: int | None = optional(CONTAINER_SPEC["cpu_shares"])
 
 
 @dataclass(frozen=True)
@@ -430,12 +329,12 @@ class DiskUsage(Request[DiskUsageReply]):
     """docker system df: bytes in the caller's containers' upper dirs and volumes."""
 
     VERB = Verb.DISK_USAGE
-    containers: list[str] = field(metadata=_schema(_IDS))
-    volumes: list[str] = field(metadata=_schema(
+    containers: list[str] = field(metadata=schema(_IDS))
+    volumes: list[str] = field(metadata=schema(
         Field("list[str]", pattern=VOLUME_NAME, max_items=100000)))
 
     def reply(self, answer: Any) -> DiskUsageReply:
-        result = _split(answer)[0]
+        result = result_and_fds(answer)[0]
         return DiskUsageReply({str(k): int(v) for k, v in result["containers"].items()},
                               {str(k): int(v) for k, v in result["volumes"].items()})
 
@@ -447,25 +346,25 @@ class VolumeCreate(Request[str]):
     """Answered with the volume's mountpoint."""
 
     VERB = Verb.VOLUME_CREATE
-    name: str = _arg(str_field(VOLUME_NAME))
+    name: str = given(str_field(VOLUME_NAME))
 
     def reply(self, answer: Any) -> str:
-        return str(_split(answer)[0]["mountpoint"])
+        return str(result_and_fds(answer)[0]["mountpoint"])
 
 
 @dataclass(frozen=True, kw_only=True)
-class VolumeRemove(_NoReply):
+class VolumeRemove(NoReply):
     VERB = Verb.VOLUME_REMOVE
-    name: str = _arg(str_field(VOLUME_NAME))
+    name: str = given(str_field(VOLUME_NAME))
 
 
 @dataclass(frozen=True, kw_only=True)
-class Repair(_NoReply):
+class Repair(NoReply):
     """The containers and layers the engine knows of: the helper forgets the rest."""
 
     VERB = Verb.REPAIR
-    ids: list[str] = field(metadata=_schema(_IDS))
-    layers: list[str] | None = field(default=None, metadata=_schema(
+    ids: list[str] = field(metadata=schema(_IDS))
+    layers: list[str] | None = field(default=None, metadata=schema(
         Field("list[str]", pattern=DIGEST, max_items=100000, required=False)))
 
 
@@ -473,23 +372,23 @@ class Repair(_NoReply):
 
 class _Network(Request[dict[str, Any]]):
     def reply(self, answer: Any) -> dict[str, Any]:
-        return dict(_split(answer)[0])
+        return dict(result_and_fds(answer)[0])
 
 
 @dataclass(frozen=True, kw_only=True)
 class NetworkCreate(_Network):
     VERB = Verb.NETWORK_CREATE
-    name: str = _arg(str_field(NETWORK_NAME))
-    subnet: str | None = _opt(str_field(IPV4_CIDR, required=False))
-    gateway: str | None = _opt(str_field(IPV4, required=False))
-    ip_range: str | None = _opt(str_field(IPV4_CIDR, required=False))
-    internal: bool | None = _opt(Field("bool", required=False))
+    name: str = given(str_field(NETWORK_NAME))
+    subnet: str | None = optional(str_field(IPV4_CIDR, required=False))
+    gateway: str | None = optional(str_field(IPV4, required=False))
+    ip_range: str | None = optional(str_field(IPV4_CIDR, required=False))
+    internal: bool | None = optional(Field("bool", required=False))
 
 
 @dataclass(frozen=True, kw_only=True)
-class NetworkRemove(_NoReply):
+class NetworkRemove(NoReply):
     VERB = Verb.NETWORK_REMOVE
-    name: str = _arg(str_field(NETWORK_NAME))
+    name: str = given(str_field(NETWORK_NAME))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -497,36 +396,36 @@ class NetworkList(Request[list[dict[str, Any]]]):
     VERB = Verb.NETWORK_LIST
 
     def reply(self, answer: Any) -> list[dict[str, Any]]:
-        return [dict(network) for network in _split(answer)[0]]
+        return [dict(network) for network in result_and_fds(answer)[0]]
 
 
 @dataclass(frozen=True, kw_only=True)
 class NetworkInspect(_Network):
     VERB = Verb.NETWORK_INSPECT
-    name: str = _arg(str_field(NETWORK_NAME))
+    name: str = given(str_field(NETWORK_NAME))
 
 
 @dataclass(frozen=True, kw_only=True)
-class NetworkConnect(_NoReply):
+class NetworkConnect(NoReply):
     VERB = Verb.NETWORK_CONNECT
-    id: str = _id()
-    network: str = _arg(str_field(NETWORK_NAME))
-    name: str | None = _opt(str_field(CONTAINER_NAME, required=False))
-    hostname: str | None = _opt(str_field(HOSTNAME, required=False))
-    aliases: list[str] | None = field(default=None, metadata=_schema(
+    id: str = container_id()
+    network: str = given(str_field(NETWORK_NAME))
+    name: str | None = optional(str_field(CONTAINER_NAME, required=False))
+    hostname: str | None = optional(str_field(HOSTNAME, required=False))
+    aliases: list[str] | None = field(default=None, metadata=schema(
         Field("list[str]", required=False, pattern=NETWORK_ALIAS, max_items=32)))
-    ip: str | None = _opt(str_field(IPV4, required=False))
+    ip: str | None = optional(str_field(IPV4, required=False))
 
 
 @dataclass(frozen=True, kw_only=True)
-class NetworkDisconnect(_NoReply):
+class NetworkDisconnect(NoReply):
     VERB = Verb.NETWORK_DISCONNECT
-    id: str = _id()
-    network: str = _arg(str_field(NETWORK_NAME))
+    id: str = container_id()
+    network: str = given(str_field(NETWORK_NAME))
 
 
 @dataclass(frozen=True, kw_only=True)
-class NetworkRepair(_NoReply):
+class NetworkRepair(NoReply):
     VERB = Verb.NETWORK_REPAIR
 
 
