@@ -2,7 +2,7 @@
 a volume's the same way, whether a container mounts it or not.
 
 The container's side runs in the helper, in a process that sees nothing but the
-container's root (engine/helper/runtime/fsview.py). The host's side runs here,
+container's root (engine/helper/runtime/fsview/). The host's side runs here,
 in the caller's own process with the caller's own permissions, so a desktop
 user reads and writes only the host paths they could anyway: the helper never
 gets a host path. Between the two, tar streams flow over pipes the helper
