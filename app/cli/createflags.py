@@ -75,6 +75,8 @@ def add_create_flags(p: argparse.ArgumentParser, run: bool) -> None:
     p.add_argument("--network-alias", "--net-alias", action="append", default=[],
                    help="Add network-scoped alias for the container")
     p.add_argument("--ip", default="", help="IPv4 address (e.g., 172.30.100.104)")
+    p.add_argument("--link", action="append", default=[],
+                   help="Add link to another container")
     p.add_argument("-l", "--label", action="append", default=[],
                    help="Set meta data on a container")
     p.add_argument("--userns", default="",
@@ -162,6 +164,7 @@ def build_config(args: argparse.Namespace, image_id: str, environ: dict[str, str
         mounts=mounts,
         network_aliases=list(args.network_alias),
         ipv4_address=args.ip,
+        links=list(args.link),
         stop_signal=parse_signal(args.stop_signal, "--stop-signal") if args.stop_signal else "",
         stop_timeout=args.stop_timeout,
         auto_remove=args.rm if auto_remove is None else auto_remove,

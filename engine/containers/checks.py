@@ -104,6 +104,9 @@ def check_config(config: ContainerConfig) -> None:
     network = config.network or "default"
     if not _spec_pattern("network_mode").match(network):
         raise NetworkNotFound(f"network {network} not found")
+    if config.links and network in ("host", "none"):
+        raise InvalidArgument(f"conflicting options: {network} type networking can't be "
+                              "used with links. This would result in undefined behavior")
     from engine.containers.hostopts import check_host_options
 
     check_host_options(config)

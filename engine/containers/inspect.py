@@ -9,6 +9,7 @@ from engine.containers.config import ContainerConfig, MountSpec
 from engine.containers.health import probe_request
 from engine.containers.hostopts import normalize_capabilities
 from engine.containers.imageconfig import merge_config
+from engine.containers.links import docker_links
 from engine.containers.model import Container
 from engine.images.model import Image
 from engine.wire.healthstate import HealthState
@@ -74,6 +75,7 @@ def container_inspect(container: Container, image: Image | None, *, args: list[s
             "Binds": [f"{m.source}:{m.target}{':ro' if m.read_only else ''}"
                       for m in config.mounts if m.type == "bind"] or None,
             "NetworkMode": config.network if config.network != "default" else "bridge",
+            "Links": docker_links(container.name, config.links),
             "PortBindings": port_bindings,
             "RestartPolicy": {"Name": config.restart_policy.name,
                               "MaximumRetryCount": config.restart_policy.maximum_retry_count},

@@ -78,7 +78,8 @@ HANDLERS: dict[Verb, Handler] = {
     Verb.CONTAINER_CREATE: _typed(rq.ContainerCreate, lambda server, r, call: (
         server.containers.create(r.id, ContainerSpec.from_checked(r.spec)))),
     Verb.CONTAINER_START: _typed(rq.ContainerStart, lambda server, r, call: (
-        server.containers.start(r.id, bool(r.attach), call.fds, r.sources, r.networks))),
+        server.containers.start(r.id, bool(r.attach), call.fds, r.sources, r.networks,
+                                r.links))),
     Verb.CONTAINER_ATTACH: _typed(rq.ContainerAttach, lambda server, r, call: (
         server.containers.attach(r.id))),
     Verb.CONTAINER_SIGNAL: _typed(rq.ContainerSignal, lambda server, r, call: (

@@ -20,7 +20,7 @@ from engine.containers.bindsources import BindSources, device_binds, open_bind_s
 from engine.containers.model import Container
 from engine.containers.state import ContainerState, Status
 from engine.containers.store import ContainerRecord
-from engine.errors import ContainerNotFound, InvalidState
+from engine.errors import ContainerNotFound, InvalidArgument, InvalidState
 from engine.services.shared import Shared
 from engine.services.volumes import VolumeService
 from engine.wire.requests import ContainerStart
@@ -85,8 +85,35 @@ class ContainerBase:
                 joins.append({"network": attachment.network,
                               "aliases": list(attachment.aliases),
                               "ip": attachment.ip or None})
+        links = self._link_hosts(record, own) if record.config.links else None
         return ContainerStart(id=record.id, attach=True if attach else None, sources=sources,
-                              networks=joins or None)
+                              networks=joins or None, links=links)
+
+    def _link_hosts(self, record: ContainerRecord, network: str) -> list[str]:
+        """Its legacy links as hosts entries: where each linked container is now on
+        ``network`` (docker's errors when it is not there)."""
+        import json
+
+        hosts = []
+        for link in record.config.links:
+            name, _, alias = link.partition(":")
+            try:
+                target = self._find(name)
+            except ContainerNotFound:
+                raise ContainerNotFound(f"could not get container for {name}") from None
+            if not self._state(target).running:
+                raise InvalidState(f"Cannot link to a non running container: /{target.name} "
+                                   f"AS /{record.name}/{alias}")
+            try:
+                settings = json.loads((self._dir(target.id) / "network.json").read_text())
+                address = str(settings["Networks"][network]["IPAddress"])
+            except (OSError, ValueError, KeyError, TypeError):
+                address = ""
+            if not address:
+                raise InvalidArgument(f"Cannot link to /{target.name}, as it does not belong "
+                                      f"to the network {network}")
+            hosts += [f"{n}:{address}" for n in dict.fromkeys((alias, target.name))]
+        return hosts
 
     async def _wait_inactive(self, record: ContainerRecord, timeout: float | None,
                              wait_created: bool = False) -> None:

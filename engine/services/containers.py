@@ -22,6 +22,7 @@ from engine.containers import runspec
 from engine.containers.attachsession import AttachSession
 from engine.containers.checks import check_resources
 from engine.containers.config import ContainerConfig, MountSpec, Resources, RestartPolicy
+from engine.containers.links import parse_link
 from engine.containers.logopts import user_defaults
 from engine.containers.model import Container
 from engine.containers.securityopt import normalize_security_opts
@@ -93,6 +94,8 @@ class ContainerService(ContainerStreams, ContainerFiles, ContainerInfo):
         name = check_container_name(name) if name else generate_name(s.container_store.names())
         if config.ipv4_address:
             _check_address(config.network, config.ipv4_address)
+        if config.links:
+            config = replace(config, links=[parse_link(link) for link in config.links])
         if not config.log_options:  # the user's cap, else Docker's local-driver one
             config = replace(config, log_options=user_defaults())
         config = replace(config, mounts=await self._resolve_mounts(config, image),

@@ -59,6 +59,7 @@ _SOURCES = Field("list[int]", required=False, max_items=MAX_FDS, minimum=0, maxi
 _ARGV = Field("list[str]", max_items=4096, max_len=131072)
 _IDS = Field("list[str]", pattern=CONTAINER_ID, max_items=100000)
 # A network a container joins at start: its aliases there, the IPv4 address asked for.
+_LINK = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,252}:[0-9]{1,3}(\.[0-9]{1,3}){3}\Z")
 _JOIN = {"network": str_field(NETWORK_NAME),
          "aliases": Field("list[str]", required=False, pattern=NETWORK_ALIAS, max_items=32),
          "ip": str_field(IPV4, required=False)}
@@ -135,6 +136,10 @@ class ContainerStart(Streams):
     # starts, and kept across restarts by its monitor (each as _JOIN has it).
     networks: list[dict[str, Any]] | None = field(default=None, metadata=schema(
         Field("list[dict]", required=False, max_items=64, items=_JOIN)))
+    # Legacy links (--link), resolved by the caller: "name:address" lines for its hosts
+    # file, as --add-host's.
+    links: list[str] | None = field(default=None, metadata=schema(
+        Field("list[str]", required=False, pattern=_LINK, max_items=256)))
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -20,6 +20,7 @@ from pathlib import Path
 __all__ = [
     "HOSTNAME",
     "HOSTS",
+    "LINKS",
     "RESOLV_CONF",
     "EtcOptions",
     "apply_dns",
@@ -32,6 +33,7 @@ __all__ = [
 ]
 
 HOSTS, HOSTNAME, RESOLV_CONF = "hosts", "hostname", "resolv.conf"
+LINKS = "links.json"  # a run's legacy links: {"hosts": ["name:address", ...]}
 
 _LOCALHOST = (
     "127.0.0.1\tlocalhost\n"

@@ -372,16 +372,22 @@ class Networking:
         return files
 
     def etc_options(self, container_id: str) -> etcfiles.EtcOptions:
-        """The container's --dns and --add-host options, from the spec the helper wrote."""
+        """The container's --dns and --add-host options, from the spec the helper wrote,
+        and the hosts of its legacy links for this run (etcfiles.LINKS)."""
         import json
 
+        directory = self.container_dir(container_id)
         try:
-            spec = json.loads((self.container_dir(container_id) / "spec.json").read_text())
+            spec = json.loads((directory / "spec.json").read_text())
         except (OSError, ValueError):
             return etcfiles.EtcOptions()
-        return etcfiles.EtcOptions(
-            *(tuple(spec.get(k) or ()) for k in ("dns", "dns_search", "dns_options",
-                                                  "extra_hosts")))
+        try:
+            links = list(json.loads((directory / etcfiles.LINKS).read_text())["hosts"])
+        except (OSError, ValueError, KeyError, TypeError):
+            links = []
+        dns, search, options, hosts = (tuple(spec.get(k) or ()) for k in (
+            "dns", "dns_search", "dns_options", "extra_hosts"))
+        return etcfiles.EtcOptions(dns, search, options, (*hosts, *links))
 
     def refresh_hosts(self, container_ids: Iterable[str]) -> None:
         """Rewrite the hosts files of these containers (those that have one)

@@ -62,3 +62,17 @@ def test_an_internal_network_with_an_ip_range(docker_cli: Docker) -> None:
         assert "default" not in out and "inet 10.231.53.3" in out
     finally:
         docker_cli("network", "rm", "clinet-in")
+
+
+def test_run_with_a_legacy_link(docker_cli: Docker) -> None:
+    _ok(docker_cli("run", "-d", "--name", "clinet-db", "busybox", "sh", "-c",
+                   "echo hi > /i && exec httpd -f -p 80 -h /"))
+    try:
+        out = _ok(docker_cli("run", "--rm", "--link", "clinet-db:db", "busybox", "sh", "-c",
+                             "for i in $(seq 20); do wget -q -O - http://db/i && exit; "
+                             "sleep 0.2; done"))
+        assert out == "hi\n"
+        missing = docker_cli("run", "--rm", "--link", "clinet-nobody:xy", "busybox", "true")
+        assert missing.returncode != 0 and "clinet-nobody" in missing.stderr
+    finally:
+        docker_cli("rm", "-f", "clinet-db")

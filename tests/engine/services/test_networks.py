@@ -9,7 +9,7 @@ import pytest
 
 from engine import Engine
 from engine.containers.config import ContainerConfig, RestartPolicy
-from engine.errors import Conflict, InvalidArgument
+from engine.errors import Conflict, InvalidArgument, InvalidState
 
 pytestmark = pytest.mark.root
 
@@ -129,3 +129,27 @@ async def test_an_internal_network_reaches_its_peers_and_nothing_else(engine: En
     finally:
         await engine.networks.remove("skiff-test-inner")
         await engine.networks.remove("skiff-test-outer")
+
+
+async def test_legacy_links_name_a_running_container(engine: Engine) -> None:
+    server = await engine.containers.create(config(
+        "sh", "-c", "echo linked > /i && exec httpd -f -p 80 -h /"), name="link-db")
+    client = await engine.containers.create(config(
+        "sh", "-c", "for i in 1 2 3 4 5 6 7 8 9 10; do wget -q -O - http://database/i && "
+        "wget -q -O - http://link-db/i && exit 0; sleep 0.3; done; exit 1",
+        links=["/link-db:/whatever/database"]), name="link-web")
+    try:
+        with pytest.raises(InvalidState, match="Cannot link to a non running container: "
+                                               "/link-db AS /link-web/database"):
+            await engine.containers.start(client.id)
+        await engine.containers.start(server.id)
+        await engine.containers.start(client.id)
+        assert await engine.containers.wait(client.id) == 0, await _logs(engine, client.id)
+        assert (await _logs(engine, client.id)).count("linked") == 2
+        found = await engine.containers.inspect(client.id)
+        assert found["HostConfig"]["Links"] == ["/link-db:/link-web/database"]
+    finally:
+        await engine.containers.remove(client.id, force=True)
+        await engine.containers.remove(server.id, force=True)
+    with pytest.raises(InvalidArgument, match="can't be used with links"):
+        await engine.containers.create(config("true", network="host", links=["xy"]))
