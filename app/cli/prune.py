@@ -63,7 +63,7 @@ async def cmd_image_prune(ctx: Context) -> int:
 
 
 async def cmd_builder_prune(ctx: Context) -> int:
-    from engine import PruneFilter, parse_timestamp
+    from engine import PruneFilter, parse_ram, parse_timestamp
 
     args = ctx.args
     untils = []
@@ -74,14 +74,13 @@ async def cmd_builder_prune(ctx: Context) -> int:
         untils.append(value)
     if len(untils) > 1:
         raise UsageError("more than one until filter was given")
-    if args.keep_storage not in ("", "0"):
-        raise UsageError("--keep-storage is not supported by skiff builder prune yet")
+    keep = parse_ram(args.keep_storage) if args.keep_storage not in ("", "0") else 0
     warning = ("WARNING! This will remove all build cache." if args.all
                else "WARNING! This will remove all dangling build cache.")
     if not confirmed(ctx, warning):
         return 0
     chosen = PruneFilter(until_ns=parse_timestamp(untils[0]) if untils else None)
-    pruned = await ctx.engine.builder.prune(all=args.all, chosen=chosen)
+    pruned = await ctx.engine.builder.prune(all=args.all, chosen=chosen, keep_storage=keep)
     write_pruned(ctx, "Deleted build cache objects", pruned)
     _total(ctx, pruned.reclaimed)
     return ctx.status

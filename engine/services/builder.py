@@ -7,7 +7,8 @@ lists them with the space each frees (engine/diskusage.py); ``prune`` removes
 them. Without ``all`` only the dangling cache goes: the cache volumes no
 container mounts, and the intermediate images no tagged image or container
 was built from (what is left of older builds); ``all`` takes every unused
-record, so the next build runs every step again.
+record, so the next build runs every step again; ``keep_storage`` stops once
+what is left is that small, the oldest records going first (``--keep-storage``).
 """
 
 from __future__ import annotations
@@ -55,17 +56,19 @@ class BuilderService:
                              self._mounted())
 
     async def prune(self, all: bool = False, chosen: PruneFilter = EVERYTHING,
-                    *, dry_run: bool = False) -> Pruned:
+                    *, keep_storage: int = 0, dry_run: bool = False) -> Pruned:
         """Remove the unused build cache that ``chosen`` allows (its ``until``); without
-        ``all`` only the dangling part. ``deleted`` holds the records' IDs. With
+        ``all`` only the dangling part; with ``keep_storage`` only the oldest records
+        until the cache is that small. ``deleted`` holds the records' IDs. With
         ``dry_run`` nothing goes: the answer is what the prune would do now."""
+        images, volumes, volume_sizes = await self._targets(all, chosen, keep_storage)
         if dry_run:
-            return await self._preview(all, chosen)
+            return self._preview(images, volumes, volume_sizes)
         s = self._s
         result = Pruned()
         sizes = s.image_store.layer_sizes()
         before = s.image_store.diff_ids()
-        for image in self._doomed_images(all, chosen):
+        for image in images:
             try:
                 lines = await self._images.remove(image.id)
             except NotFound:
@@ -77,11 +80,7 @@ class BuilderService:
             result.deleted += [name.removeprefix("sha256:") for kind, name in lines
                                if kind == "Deleted"]
         result.reclaimed = sum(sizes.get(d, 0) for d in before - s.image_store.diff_ids())
-        mounted = self._mounted()
-        doomed = [v for v in self.cache_volumes() if v.name not in mounted
-                  and chosen.allows({}, v.created)]
-        volume_sizes = await self._volume_sizes(doomed)
-        for volume in doomed:
+        for volume in volumes:
             try:
                 await self._volumes.remove(volume.name)
             except NotFound:
@@ -93,21 +92,44 @@ class BuilderService:
             result.reclaimed += volume_sizes.get(volume.name, 0)
         return result
 
-    async def _preview(self, all: bool, chosen: PruneFilter) -> Pruned:
-        s = self._s
-        doomed = self._doomed_images(all, chosen)
-        gone = {i.id for i in doomed}
-        kept = {la.diff_id for i in s.image_store.list() if i.id not in gone
-                for la in i.layers}
-        freed = {la.diff_id for i in doomed for la in i.layers} - kept
-        sizes = s.image_store.layer_sizes()
+    async def _targets(self, all: bool, chosen: PruneFilter, keep_storage: int
+                       ) -> tuple[builtins.list[Image], builtins.list[Volume], dict[str, int]]:
+        """The step images (newest first) and cache volumes a prune removes."""
+        images = self._doomed_images(all, chosen)
         mounted = self._mounted()
         volumes = [v for v in self.cache_volumes() if v.name not in mounted
                    and chosen.allows({}, v.created)]
-        volume_sizes = await self._volume_sizes(volumes)
-        return Pruned([i.id.removeprefix("sha256:") for i in doomed]
+        volume_sizes = await self._volume_sizes(self.cache_volumes())
+        if keep_storage <= 0:
+            return images, volumes, volume_sizes
+        records = await self.records(volume_sizes)
+        size = {r.id: r.size for r in records}
+        left = sum(size.values())
+        candidates: list[tuple[str, Image | Volume, int]] = sorted(
+            [(i.created, i, size.get(i.id.removeprefix("sha256:"), 0)) for i in images]
+            + [(v.created, v, volume_sizes.get(v.name, 0)) for v in volumes],
+            key=lambda c: c[0])
+        picked: set[int] = set()
+        for _created, item, bytes_ in candidates:  # the oldest go first
+            if left <= keep_storage:
+                break
+            picked.add(id(item))
+            left -= bytes_
+        return ([i for i in images if id(i) in picked],
+                [v for v in volumes if id(v) in picked], volume_sizes)
+
+    def _preview(self, images: builtins.list[Image], volumes: builtins.list[Volume],
+                 volume_sizes: dict[str, int]) -> Pruned:
+        s = self._s
+        gone = {i.id for i in images}
+        kept = {la.diff_id for i in s.image_store.list() if i.id not in gone
+                for la in i.layers}
+        freed = {la.diff_id for i in images for la in i.layers} - kept
+        sizes = s.image_store.layer_sizes()
+        return Pruned([i.id.removeprefix("sha256:") for i in images]
                       + [v.name for v in volumes],
-                      sum(sizes.get(d, 0) for d in freed) + sum(volume_sizes.values()))
+                      sum(sizes.get(d, 0) for d in freed)
+                      + sum(volume_sizes.get(v.name, 0) for v in volumes))
 
     def _doomed_images(self, all: bool, chosen: PruneFilter) -> builtins.list[Image]:
         """The intermediate images to remove, newest first."""

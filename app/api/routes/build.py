@@ -114,17 +114,22 @@ async def build(request: web.Request) -> web.StreamResponse:
 
 @routes.post("/build/prune")
 async def prune_build_cache(request: web.Request) -> web.StreamResponse:
-    """``all``, ``filters`` (``until``, or its other name ``unused-for``) →
+    """``all``, ``filters`` (``until``, or its other name ``unused-for``), ``keep-storage``
+    (``reserved-space``) →
     ``{"CachesDeleted": [...], "SpaceReclaimed": N}``."""
     from app.api.filters import Filters, prune_filter
 
-    for limit in ("keep-storage", "reserved-space", "max-used-space", "min-free-space"):
+    for limit in ("max-used-space", "min-free-space"):
         if params.optional_number(request, limit):
             raise ApiError(400, f"{limit} is not supported by skiff serve: prune without it")
+    # keep-storage, or its newer name reserved-space: what is left may be that big
+    keep = params.optional_number(request, "reserved-space") or \
+        params.optional_number(request, "keep-storage") or 0
     found = params.filters(request, ("until", "unused-for"))
     found = {"until": found.get("until", []) + found.get("unused-for", [])}
     pruned = await engine_of(request).builder.prune(all=params.flag(request, "all"),
-                                                    chosen=prune_filter(Filters(found)))
+                                                    chosen=prune_filter(Filters(found)),
+                                                    keep_storage=keep)
     return web.json_response({"CachesDeleted": pruned.deleted or None,
                               "SpaceReclaimed": pruned.reclaimed})
 

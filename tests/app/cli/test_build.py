@@ -126,6 +126,8 @@ def test_builder_prune_asks_then_removes_the_cache(skiff: Skiff, tmp_path: Path)
     no = skiff("builder", "prune", "-a", stdin_bytes=b"n\n")
     assert no.stdout == ("WARNING! This will remove all build cache.\n"
                          "Are you sure you want to continue? [y/N] ")
+    kept = skiff("builder", "prune", "-a", "-f", "--keep-storage", "1gb")  # all fits
+    assert kept.stdout == "Total reclaimed space: 0B\n", kept.stderr
     dangling = skiff("builder", "prune", "-f")  # the steps under a tagged image stay
     assert dangling.stdout == "Total reclaimed space: 0B\n", dangling.stderr
     done = skiff("builder", "prune", "-a", stdin_bytes=b"y\n")

@@ -79,3 +79,28 @@ async def test_cache_counted_then_pruned_dangling_then_all(engine: Any,
                 with contextlib.suppress(ImageNotFound):
                     await engine.images.remove(image.id, force=True)
         await engine.builder.prune(all=True)
+
+
+async def test_keep_storage_removes_the_oldest_first(engine: Any, tmp_path: Path) -> None:
+    before = _ids(await engine.images.list(all=True))
+    write_context(tmp_path, {"Dockerfile": (
+        "FROM busybox\n"
+        "RUN --mount=type=cache,target=/c,id=keep-one head -c 5000 /dev/zero > /c/f\n"
+        "RUN --mount=type=cache,target=/c,id=keep-two head -c 3000 /dev/zero > /c/f\n"
+        "LABEL done=yes\n")})
+    try:
+        await build(engine, tmp_path, tags=("keeptest:1",))
+        volumes = sorted(engine.builder.cache_volumes(), key=lambda v: v.created)
+        assert len(volumes) == 2
+        assert (await engine.builder.prune(all=True, keep_storage=1 << 20)).deleted == []
+        preview = await engine.builder.prune(all=True, keep_storage=4000, dry_run=True)
+        pruned = await engine.builder.prune(all=True, keep_storage=4000)
+        assert pruned.deleted == preview.deleted == [volumes[0].name]  # 5000 bytes, older
+        assert pruned.reclaimed >= 5000
+        assert [v.name for v in engine.builder.cache_volumes()] == [volumes[1].name]
+    finally:
+        for image in await engine.images.list(all=True):
+            if image.id not in before:
+                with contextlib.suppress(ImageNotFound):
+                    await engine.images.remove(image.id, force=True)
+        await engine.builder.prune(all=True)
