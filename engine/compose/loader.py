@@ -80,7 +80,9 @@ class Project:
             if name in visiting:
                 raise InvalidArgument(f"dependency cycle detected: {name}")
             visiting.add(name)
-            for dep in sorted(self.services[name].get("depends_on") or {}):
+            linked = {str(link).partition(":")[0]
+                      for link in self.services[name].get("links") or []}
+            for dep in sorted({*(self.services[name].get("depends_on") or {}), *linked}):
                 if dep in self.services:
                     visit(dep)
             visiting.discard(name)

@@ -48,7 +48,7 @@ APPLIED = {"image", "build", "command", "entrypoint", "environment", "env_file",
            "security_opt", "logging", "container_name", "profiles", "pull_policy", "platform",
            "dns", "dns_search", "dns_opt", "extra_hosts", "cap_add", "cap_drop", "init",
            "read_only", "shm_size", "ulimits", "sysctls", "cpu_shares", "devices",
-           "mac_address"}
+           "mac_address", "links"}
 _DEPLOY_APPLIED = {"replicas", "resources"}
 
 
@@ -272,6 +272,10 @@ def container_config(project: Project, service: str, image_id: str,
         network=network,
         network_aliases=aliases,
         ipv4_address=address,
+        links=[f"{container_name(project, linked, 1)}:{alias or linked}"
+               for linked, _, alias in (str(x).partition(":")
+                                        for x in spec.get("links") or [])
+               if linked in project.services],
         stop_signal=str(spec.get("stop_signal") or ""),
         stop_timeout=_duration_ns(stop_grace, f"{where}.stop_grace_period") // 1_000_000_000
         if stop_grace else None,

@@ -144,7 +144,8 @@ class Runner:
                 name, str(config.get("subnet") or ""), str(config.get("gateway") or ""),
                 {**(spec.get("labels") or {}), PROJECT: self.project.name,
                  "com.docker.compose.network": key, "com.docker.compose.version": VERSION,
-                 HASH: network_hash(spec)})
+                 HASH: network_hash(spec)},
+                internal=bool(spec.get("internal")), ip_range=str(config.get("ip_range") or ""))
             self.progress("Network", name, "Created")
 
     async def _volumes(self, services: Sequence[str]) -> None:

@@ -145,3 +145,20 @@ def test_docker_s_host_options_are_applied_not_ignored(tmp_path: Path) -> None:
     assert config.sysctls == {"net.ipv4.ip_forward": "1"}
     assert config.devices == [DeviceMapping("/dev/fuse", "/dev/fuse", "rwm"),
                               DeviceMapping("/dev/net/tun", "/dev/tun", "rw")]
+
+
+def test_links_and_addresses_are_applied_and_order_the_services(tmp_path: Path) -> None:
+    project = _project(tmp_path, "name: shop\nservices:\n"
+                       "  web:\n    image: busybox\n    links: [db, cache:memo]\n"
+                       "    networks: {front: {ipv4_address: 10.231.71.5}}\n"
+                       "  db:\n    image: busybox\n  cache:\n    image: busybox\n"
+                       "networks:\n  front:\n    internal: true\n"
+                       "    ipam: {config: [{subnet: 10.231.71.0/24, ip_range: 10.231.71.0/28}]}\n")
+    from engine.compose.planner import ignored_fields
+
+    assert ignored_fields(project.services["web"]) == []
+    config = container_config(project, "web", "sha256:" + "1" * 64)
+    assert config.links == ["shop-db-1:db", "shop-cache-1:memo"]
+    assert config.ipv4_address == "10.231.71.5"
+    order = project.order(["web"])
+    assert order.index("db") < order.index("web") and order.index("cache") < order.index("web")
