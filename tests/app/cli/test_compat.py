@@ -69,7 +69,7 @@ def test_stop_of_a_stopped_container_exits_0(skiff: Skiff) -> None:
     (["--name=-dash"], "Invalid container name (-dash), only [a-zA-Z0-9][a-zA-Z0-9_.-]"),
     (["-h", "not_a_hostname"], 'invalid hostname "not_a_hostname"'),
     (["-u", "a/b"], 'invalid user "a/b"'),
-    (["--network-alias", "no_underscores"], 'invalid network alias "no_underscores"'),
+    (["--network-alias", "no/slashes"], 'invalid network alias "no/slashes"'),
 ])
 def test_refusals_speak_docker_not_schema(skiff: Skiff, flags: list[str], expected: str
                                           ) -> None:
