@@ -236,7 +236,9 @@ def container_config(project: Project, service: str, image_id: str,
         mounts.append(parse_tmpfs(str(text)))
     networks = spec.get("networks") or {"default": None}
     first = next(iter(networks))
-    aliases = [service, *((networks[first] or {}).get("aliases") or [])]
+    # as docker compose: the container's own name too (a one-off keeps the service's)
+    own = [] if oneoff else [container_name(project, service, number)]
+    aliases = [*own, service, *((networks[first] or {}).get("aliases") or [])]
     address = str((networks[first] or {}).get("ipv4_address") or "")
     network = str(project.networks[first]["name"]) if first in project.networks else ""
     mode = str(spec.get("network_mode") or "")

@@ -256,7 +256,7 @@ class Runner:
         start (before its process runs) from now on."""
         networks = self.project.services.get(service, {}).get("networks") or {}
         for key in list(networks)[1:]:
-            aliases = [service, *((networks[key] or {}).get("aliases") or [])]
+            aliases = [container.name, service, *((networks[key] or {}).get("aliases") or [])]
             await self.engine.networks.connect(str(self.project.networks[key]["name"]),
                                               container.id, aliases,
                                               str((networks[key] or {}).get("ipv4_address")

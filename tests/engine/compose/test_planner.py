@@ -73,7 +73,8 @@ def test_a_service_becomes_the_container_compose_makes(tmp_path: Path) -> None:
         ("on-failure", 3)
     assert config.stop_timeout == 90 and config.stop_signal == "SIGINT"
     assert (config.user, config.working_dir, config.hostname) == ("1000", "/data", "front")
-    assert config.network == "shop_back" and config.network_aliases == ["web", "www"]
+    assert config.network == "shop_back" and config.network_aliases == ["shop-web-1", "web",
+                                                                           "www"]
     assert config.healthcheck == Healthcheck(["CMD-SHELL", "wget -q localhost"],
                                              interval=10_000_000_000, retries=2)
 
@@ -84,7 +85,7 @@ def test_deploy_limits_and_disabled_healthchecks(tmp_path: Path) -> None:
     assert config.labels["com.docker.compose.container-number"] == "2"
     assert config.resources.memory == 1 << 30 and config.resources.nano_cpus == 2_000_000_000
     assert config.healthcheck == Healthcheck(["NONE"])
-    assert config.network == "shop_default" and config.network_aliases == ["db"]
+    assert config.network == "shop_default" and config.network_aliases == ["shop-db-2", "db"]
 
 
 def test_the_hash_changes_with_the_service_but_not_with_its_replicas(tmp_path: Path) -> None:
