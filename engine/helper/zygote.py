@@ -94,6 +94,7 @@ def _serve(sock: socket.socket) -> None:
     from engine.helper.runtime import proctitle
 
     proctitle.set_title("skiff-zygote")
+    monitor.ignore_signals()  # for the monitors it forks (and the zygote: the same)
     from engine.helper.runtime.supervisor import rehearse
 
     try:
