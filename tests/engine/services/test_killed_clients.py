@@ -10,6 +10,7 @@ from engine import Engine
 from engine.containers.config import ContainerConfig
 from engine.containers.state import Status
 from engine.errors import HelperLost, InvalidState
+from engine.wire.requests import ContainerRemove
 
 pytestmark = pytest.mark.root
 
@@ -23,7 +24,7 @@ async def test_a_remove_killed_after_the_helper_acted_is_finished_not_restarted(
     container = await engine.containers.create(config("true"), name="half-removed")
     # What `skiff rm -f` had done when it was killed: marked, and the helper's part done.
     engine._shared.container_store.mark_removing(container.id)
-    await engine._shared.call("container_remove", {"id": container.id, "force": True})
+    await engine._shared.call(ContainerRemove(id=container.id, force=True))
     async with Engine() as later:
         with pytest.raises(InvalidState, match="marked for removal"):
             await later.containers.start("half-removed")
