@@ -112,6 +112,9 @@ def podman_sleepers(archive: Path, count: int) -> Iterator[bool]:
     finally:
         subprocess.run([*podman, "rm", "-f", "-a", "-t", "0"], capture_output=True)
         subprocess.run([*podman, "system", "reset", "-f"], capture_output=True)
+        overlay = work / "storage" / "overlay"
+        if os.path.ismount(overlay):  # podman's own bind mount, which reset leaves
+            subprocess.run(["umount", str(overlay)], capture_output=True)
         shutil.rmtree(work, ignore_errors=True)
 
 
