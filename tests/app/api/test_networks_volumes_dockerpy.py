@@ -188,3 +188,40 @@ def test_prune_filters(client: docker.DockerClient) -> None:
             with contextlib.suppress(NotFound):
                 leftover.remove()
         other.remove()
+
+
+def test_addresses_links_and_internal_networks_through_docker_py(
+        client: docker.DockerClient) -> None:
+    network = client.networks.create("apitest-inner", internal=True, ipam=docker.types.IPAMConfig(
+        pool_configs=[docker.types.IPAMPool(subnet="10.231.81.0/24",
+                                            iprange="10.231.81.64/26")]))
+    made: list[str] = []
+    try:
+        assert network.attrs["Internal"] is True
+        assert network.attrs["IPAM"]["Config"][0]["IPRange"] == "10.231.81.64/26"
+        db = client.containers.run(
+            "busybox", ["sh", "-c", "echo db > /i && exec httpd -f -p 80 -h /"], detach=True,
+            name="apitest-db", network="apitest-inner")
+        made.append(db.id)
+        db.reload()
+        address = db.attrs["NetworkSettings"]["Networks"]["apitest-inner"]["IPAddress"]
+        assert 64 <= int(address.rsplit(".", 1)[1]) < 128  # from the range
+        config = client.api.create_networking_config({
+            "apitest-inner": client.api.create_endpoint_config(ipv4_address="10.231.81.9")})
+        web = client.api.create_container(
+            "busybox", ["sh", "-c", "ip -4 -o addr show eth0; for i in $(seq 20); do "
+                        "wget -q -O - http://database/i && exit; sleep 0.2; done"],
+            networking_config=config, host_config=client.api.create_host_config(
+                network_mode="apitest-inner", links={"apitest-db": "database"}))
+        made.append(web["Id"])
+        client.api.start(web["Id"])
+        assert client.api.wait(web["Id"])["StatusCode"] == 0
+        out = client.api.logs(web["Id"]).decode()
+        assert "inet 10.231.81.9/24" in out and "db\n" in out
+        links = client.api.inspect_container(web["Id"])["HostConfig"]["Links"]
+        assert links == [f"/apitest-db:/{client.api.inspect_container(web['Id'])['Name'][1:]}"
+                         "/database"]
+    finally:
+        for cid in made:
+            client.api.remove_container(cid, force=True)
+        network.remove()
