@@ -32,7 +32,7 @@ async def _run(engine: Any, image: str, *cmd: str) -> str:
         session.close()
         return b"".join(chunks).decode()
     finally:
-        await engine.containers.remove(container.id, force=True)
+        await engine.containers.remove(container.id, force=True, volumes=True)
 
 
 async def test_metadata_instructions(engine: Any, tmp_path: Path) -> None:
