@@ -80,7 +80,7 @@ _STATS = Command("stats", "Display a live stream of container(s) resource usage 
                  needs_engine=False)
 _INSPECT = Command("inspect", "Return low-level information on Skiff objects",
                    _code("inspection", "build_inspect"), _code("inspection", "cmd_inspect"),
-                   "NAME|ID [NAME|ID...]")
+                   "NAME|ID [NAME|ID...]", needs_engine=False)
 
 COMMANDS: list[Command | CommandRef] = [
     _CREATE, _RUN, _START, _STOP, _RESTART, _KILL, _PAUSE, _UNPAUSE, _RM, _PS, _LOGS, _WAIT,

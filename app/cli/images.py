@@ -138,10 +138,10 @@ async def cmd_tag(ctx: Context) -> int:
     return 0
 
 
-async def cmd_image_inspect(ctx: Context) -> int:
-    from app.cli.inspection import inspect_objects
+def cmd_image_inspect(ctx: Context) -> int:
+    from app.cli.inspection import inspect_images
 
-    return await inspect_objects(ctx, ctx.args.objects, "image", ctx.args.format)
+    return inspect_images(ctx, ctx.args.objects, "image", ctx.args.format)
 
 
 def _b_images(p: argparse.ArgumentParser) -> None:
@@ -196,7 +196,7 @@ MANAGEMENT: list[Command | CommandRef] = [
     Command("rm", "Remove one or more images", _b_rmi, cmd_rmi, "IMAGE [IMAGE...]",
             aliases=("remove",)),
     Command("inspect", "Display detailed information on one or more images", _b_inspect,
-            cmd_image_inspect, "IMAGE [IMAGE...]"),
+            cmd_image_inspect, "IMAGE [IMAGE...]", needs_engine=False),
     _TAG, _LOAD, _SAVE, _PULL, _PUSH, _TAGS, _HISTORY, _IMPORT, _IMAGE_PRUNE, _BUILD,
 ]
 BUILDER: list[Command | CommandRef] = [  # docker builder build|prune

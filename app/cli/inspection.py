@@ -1,15 +1,18 @@
-"""skiff inspect: the JSON (or a --format line) of containers and images."""
+"""skiff inspect: the JSON (or a --format line) of containers and images.
+
+Images are inspected through ``engine.Reader``, without an event loop; a
+container needs the engine (a running one's networks come from the helper).
+"""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from typing import Any
 
-from app.cli.command import Context
-from app.cli.options import UsageError
+from app.cli.command import Context, UsageError
 from app.cli.output import inspect_template, to_json
-from engine import ContainerNotFound, NotFound
+from engine import ContainerNotFound, NotFound, Reader
 
 
 async def _inspect_one(ctx: Context, ref: str, kind: str) -> dict[str, Any]:
@@ -24,7 +27,6 @@ async def _inspect_one(ctx: Context, ref: str, kind: str) -> dict[str, Any]:
 
 async def inspect_objects(ctx: Context, refs: Sequence[str], kind: str, fmt: str | None) -> int:
     """docker inspect: the JSON list (or one formatted line each); "No such ..." at the end."""
-    template = inspect_template(fmt)
     found: list[dict[str, Any]] = []
     missing: list[str] = []
     for ref in refs:
@@ -32,6 +34,25 @@ async def inspect_objects(ctx: Context, refs: Sequence[str], kind: str, fmt: str
             found.append(await _inspect_one(ctx, ref, kind))
         except NotFound:
             missing.append(ref)
+    return _write(ctx, found, missing, kind, fmt)
+
+
+def inspect_images(ctx: Context, refs: Sequence[str], kind: str, fmt: str | None) -> int:
+    """inspect_objects of images only, read in plain calls."""
+    found: list[dict[str, Any]] = []
+    missing: list[str] = []
+    with Reader() as reader:
+        for ref in refs:
+            try:
+                found.append(reader.image_inspect(ref))
+            except NotFound:
+                missing.append(ref)
+    return _write(ctx, found, missing, kind, fmt)
+
+
+def _write(ctx: Context, found: list[dict[str, Any]], missing: list[str], kind: str,
+           fmt: str | None) -> int:
+    template = inspect_template(fmt)
     if template is None:
         ctx.out.write(to_json(found, indent=4) + "\n")
     else:
@@ -43,16 +64,38 @@ async def inspect_objects(ctx: Context, refs: Sequence[str], kind: str, fmt: str
     return 1 if missing else 0
 
 
-async def cmd_inspect(ctx: Context) -> int:
+def cmd_inspect(ctx: Context) -> int | Coroutine[Any, Any, int]:
+    """Names that are no container's are inspected as images without the engine."""
     args = ctx.args
     kind = args.type or ""
     if kind not in ("", "container", "image"):
         raise UsageError(f'"{kind}" is not a valid value for --type: use container or image')
-    return await inspect_objects(ctx, args.objects, kind, args.format)
+    if kind == "image" or (kind == "" and not _names_a_container(args.objects)):
+        return inspect_images(ctx, args.objects, kind, args.format)
+    return _with_engine(ctx, args.objects, kind, args.format)
 
 
 async def cmd_container_inspect(ctx: Context) -> int:
     return await inspect_objects(ctx, ctx.args.objects, "container", ctx.args.format)
+
+
+async def _with_engine(ctx: Context, refs: Sequence[str], kind: str, fmt: str | None) -> int:
+    from engine import Engine
+
+    async with Engine() as engine:
+        ctx.opened = engine
+        return await inspect_objects(ctx, refs, kind, fmt)
+
+
+def _names_a_container(refs: Sequence[str]) -> bool:
+    with Reader() as reader:
+        for ref in refs:
+            try:
+                reader.container(ref)
+            except ContainerNotFound:
+                continue
+            return True
+    return False
 
 
 
