@@ -1,13 +1,13 @@
 """The commands people type all day, skiff beside podman, run alternately.
 
-    .venv/bin/python benchmarks/cli.py [--runs 15] [--containers 200]
+    .venv/bin/python benchmarks/cli.py [--runs 15] [--containers 200] [--running 100]
 
 Skiff runs as ``make install`` installs it (a venv's ``python -I`` and a
 launcher that imports ``app.cli.main``; no editable-install finder) with one
 helper lingering between commands, as a user's does; podman on its own storage
 (its containers labelled and removed at the end). Both get the test suite's
-busybox image. For 0 and
-then ``--containers`` created containers it times, alternating the two tools
+busybox image. With one container (``talker``, exited) and then with
+``--containers`` created ones beside it, it times, alternating the two tools
 round by round, ``ps``, ``ps -a``, ``inspect``, ``logs --tail 10`` (of a
 container that printed 100 lines) and ``images``; then ``run --rm --network
 none busybox true`` (and skiff's with its default bridge network), 50
