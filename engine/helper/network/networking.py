@@ -37,10 +37,16 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
-from typing import Protocol
 
 from engine.errors import Conflict, InUse, InvalidArgument, NameInUse, NetworkNotFound
 from engine.helper.network import etcfiles, links
+from engine.helper.network.endpoints import (
+    PortRequest,
+    check_mac,
+    hosts_for,
+    published,
+    taken_ports,
+)
 from engine.helper.network.ipam import Endpoint, Ipam, NetworkRecord, record_key, visible
 from engine.helper.network.netfilter import Netfilter, detect_backend
 from engine.helper.network.netns import create_sandbox, destroy_sandbox, sandboxes_under
@@ -53,26 +59,12 @@ from engine.helper.network.subnets import (
     DEFAULT_NETWORK,
     PREDEFINED,
     bridge_name,
-    mac_for,
 )
 from engine.names import check_network_name
 
 __all__ = ["Join", "Networking", "PortRequest", "RepairReport", "StartedNetwork"]
 
 SANDBOX = "netns"
-
-
-class PortRequest(Protocol):
-    """What publishing needs of a port binding (engine.containers.config.PortBinding)."""
-
-    @property
-    def container_port(self) -> int: ...
-    @property
-    def protocol(self) -> str: ...
-    @property
-    def host_ip(self) -> str: ...
-    @property
-    def host_port(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -253,7 +245,7 @@ class Networking:
         fixed = [p for p in ports if p.host_port]
         self._check_privileged(p.host_port for p in fixed)
         records = self.ipam.read()
-        resolve_ports([_published(p) for p in fixed], _taken(records, container_id, self.uid))
+        resolve_ports([published(p) for p in fixed], taken_ports(records, container_id, self.uid))
 
     def _check_privileged(self, host_ports: Iterable[int]) -> None:
         if self.uid != 0:
@@ -333,8 +325,8 @@ class Networking:
             endpoint = record.endpoints.get(container_id) if record else None
             if endpoint is None:
                 raise InvalidArgument(f"the container is not connected to network {network}")
-            resolved = resolve_ports([_published(p) for p in ports],
-                                     _taken(records, container_id, self.uid))
+            resolved = resolve_ports([published(p) for p in ports],
+                                     taken_ports(records, container_id, self.uid))
             self._check_privileged(p.host_port for p in resolved)  # picked ones too
             endpoint.ports = resolved
             self._apply(records)
@@ -364,7 +356,7 @@ class Networking:
             except OSError:
                 hosts = etcfiles.render_hosts(hostname, [], extra=options.hosts_lines())
         else:
-            hosts = _hosts_for(self.ipam.read(), container_id, hostname, options)
+            hosts = hosts_for(self.ipam.read(), container_id, hostname, options)
         etcfiles.write_in_place(files[etcfiles.HOSTS], hosts)
         etcfiles.write_in_place(files[etcfiles.HOSTNAME], f"{hostname}\n")
         etcfiles.write_in_place(files[etcfiles.RESOLV_CONF], etcfiles.apply_dns(
@@ -399,7 +391,7 @@ class Networking:
                 continue
             own = [r.endpoints[cid] for r in records.values() if cid in r.endpoints]
             hostname = own[0].hostname if own else ""
-            etcfiles.write_in_place(path, _hosts_for(records, cid, hostname,
+            etcfiles.write_in_place(path, hosts_for(records, cid, hostname,
                                                      self.etc_options(cid)))
 
     def cleanup_container(self, container_id: str) -> None:
@@ -489,56 +481,3 @@ class Networking:
                  for cid, ep in r.endpoints.items() for port in ep.ports]
         internal = {r.bridge for r in records.values() if r.internal}
         self.netfilter.apply(plan_rules(nets, dnats, self.bridge_prefix, internal))
-
-
-def check_mac(endpoint: Endpoint, record: NetworkRecord) -> None:
-    """The endpoint's MAC address as the bridge may take it: a --mac-address unicast,
-    and none that another interface there has (one derived from an address may meet
-    a chosen one)."""
-    mac = endpoint.mac
-    if endpoint.mac_address and (int(mac.split(":")[0], 16) & 1
-                                 or mac == "00:00:00:00:00:00"):
-        raise InvalidArgument(f"{mac} is not a valid mac address: use a unicast one (the "
-                              "first byte even)")
-    taken = {mac_for(record.gateway)} | {e.mac for cid, e in record.endpoints.items()
-                                         if cid != endpoint.container_id}
-    if mac in taken:
-        raise InUse(f"MAC address {mac} is already in use on network {record.name}")
-
-
-def _published(port: PortRequest) -> PublishedPort:
-    return PublishedPort(port.protocol or "tcp", port.host_ip, port.host_port,
-                         port.container_port)
-
-
-def _taken(records: dict[str, NetworkRecord], container_id: str,
-           uid: int) -> dict[tuple[str, int], list[tuple[str, str]]]:
-    """Host ports other containers publish, with who holds them (another user's
-    containers go unnamed)."""
-    taken: dict[tuple[str, int], list[tuple[str, str]]] = {}
-    for record in records.values():
-        for cid, endpoint in record.endpoints.items():
-            if cid == container_id:
-                continue
-            if endpoint.owner != uid:
-                owner = "another user's container"
-            else:
-                owner = f"container {endpoint.names[0] if endpoint.names else cid[:12]}"
-            for port in endpoint.ports:
-                taken.setdefault((port.protocol, port.host_port), []).append(
-                    (port.host_ip, owner))
-    return taken
-
-
-def _hosts_for(records: dict[str, NetworkRecord], container_id: str, hostname: str,
-               options: etcfiles.EtcOptions | None = None) -> str:
-    """The hosts file; --add-host's host-gateway is the gateway of the container's first
-    network (Docker's: the default bridge's address on the host)."""
-    joined = [r for r in records.values() if container_id in r.endpoints]
-    own = [r.endpoints[container_id].address.ip for r in joined]
-    peers = [(ep.address.ip, [*ep.names, cid[:12]])
-             for r in joined if r.user_defined
-             for cid, ep in sorted(r.endpoints.items()) if cid != container_id]
-    extra = (options or etcfiles.EtcOptions()).hosts_lines(
-        str(joined[0].gateway) if joined else "")
-    return etcfiles.render_hosts(hostname, own, peers, extra)
