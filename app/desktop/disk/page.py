@@ -127,7 +127,8 @@ class DiskPage(QWidget):
                 if (choice == "all" or not c.active)
                 and self.usage.log_sizes.get(c.container.id, 0) > 0]
 
-    def log_preview(self, choice: str, answer: Callable[[Preview], None]) -> None:
+    def log_preview(self, choice: str, answer: Callable[[Preview], None],
+                    _failed: Callable[[str], None]) -> None:
         logs = self._logs(choice)
         answer(([name for _, name, _ in logs], sum(size for _, _, size in logs)))
 
@@ -141,20 +142,22 @@ class DiskPage(QWidget):
 
         verbs.clear_logs(self.bridge, [cid for cid, _, _ in logs], cleared)
 
-    def container_preview(self, _choice: str, answer: Callable[[Preview], None]) -> None:
+    def container_preview(self, _choice: str, answer: Callable[[Preview], None],
+                          failed: Callable[[str], None]) -> None:
         """The engine's dry run of the container prune, by the containers' names."""
         names = {c.container.id: c.container.name
                  for c in (self.usage.disk.containers if self.usage else [])}
         verbs.container_prune_preview(self.bridge, lambda pruned: answer((
-            [names.get(i, i[:12]) for i in pruned.deleted], pruned.reclaimed)))
+            [names.get(i, i[:12]) for i in pruned.deleted], pruned.reclaimed)), failed)
 
-    def cache_preview(self, _choice: str, answer: Callable[[Preview], None]) -> None:
+    def cache_preview(self, _choice: str, answer: Callable[[Preview], None],
+                      failed: Callable[[str], None]) -> None:
         """The engine's dry run of builder prune -a, each record with its step."""
         steps = {c.id: c.description for c in (self.usage.disk.build_cache
                                                if self.usage else [])}
         verbs.builder_prune_preview(self.bridge, lambda pruned: answer((
             [f"{i[:12]} {steps.get(i, '')}".strip() for i in pruned.deleted],
-            pruned.reclaimed)))
+            pruned.reclaimed)), failed)
 
     def _prune_cache(self, _choice: str) -> None:
         self.command.emit(shlex.join(["skiff", "builder", "prune", "-a", "-f"]))

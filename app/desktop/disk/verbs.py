@@ -47,9 +47,10 @@ def container_prune(bridge: Bridge, on_done: Callable[[Any], None]) -> Pending:
                          on_done)
 
 
-def container_prune_preview(bridge: Bridge, on_done: Callable[[Any], None]) -> Pending:
+def container_prune_preview(bridge: Bridge, on_done: Callable[[Any], None],
+        on_error: Callable[[str], None] | None = None) -> Pending:
     return bridge.submit("count the stopped containers",
-                         lambda e: e.containers.prune(dry_run=True), on_done)
+                         lambda e: e.containers.prune(dry_run=True), on_done, on_error)
 
 
 def clear_logs(bridge: Bridge, ids: list[str], on_done: Callable[[None], None]) -> Pending:
@@ -65,6 +66,7 @@ def builder_prune(bridge: Bridge, on_done: Callable[[Any], None]) -> Pending:
                          on_done)
 
 
-def builder_prune_preview(bridge: Bridge, on_done: Callable[[Any], None]) -> Pending:
+def builder_prune_preview(bridge: Bridge, on_done: Callable[[Any], None],
+        on_error: Callable[[str], None] | None = None) -> Pending:
     return bridge.submit("measure the build cache",
-                         lambda e: e.builder.prune(all=True, dry_run=True), on_done)
+                         lambda e: e.builder.prune(all=True, dry_run=True), on_done, on_error)

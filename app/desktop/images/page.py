@@ -196,7 +196,8 @@ class ImagesPage(TablePage):
         verbs.save(self.bridge, refs, path,
                    lambda _none: self.message.emit(f"Saved {', '.join(refs)} to {path}."))
 
-    def preview(self, choice: str, answer: Callable[[Preview], None]) -> None:
+    def preview(self, choice: str, answer: Callable[[Preview], None],
+                failed: Callable[[str], None]) -> None:
         """The engine's dry run of the prune: each image that would go, by its name."""
         names = {e.id: e.name for e in self.rows()}
 
@@ -205,7 +206,7 @@ class ImagesPage(TablePage):
                     if line.startswith("deleted: ")]
             answer(([names.get(i, i[7:19]) for i in gone], pruned.reclaimed))
 
-        verbs.prune_preview(self.bridge, choice == "all", counted)
+        verbs.prune_preview(self.bridge, choice == "all", counted, failed)
 
     def ask_prune(self) -> None:
         self.dialog = PruneDialog(

@@ -133,9 +133,10 @@ def prune(bridge: Bridge, all_unused: bool, on_done: Callable[[Any], None]) -> P
     return bridge.submit("prune images", lambda e: e.images.prune(all=all_unused), done)
 
 
-def prune_preview(bridge: Bridge, all_unused: bool, on_done: Callable[[Any], None]) -> Pending:
+def prune_preview(bridge: Bridge, all_unused: bool, on_done: Callable[[Any], None],
+        on_error: Callable[[str], None] | None = None) -> Pending:
     return bridge.submit("count what an image prune takes",
-                         lambda e: e.images.prune(all=all_unused, dry_run=True), on_done)
+                         lambda e: e.images.prune(all=all_unused, dry_run=True), on_done, on_error)
 
 
 @dataclass(frozen=True)

@@ -205,8 +205,9 @@ class NetworksPage(TablePage):
             verbs.disconnect(self.bridge, rows[0].name, member.name,
                              self._then(f"Disconnected {member.name} from {rows[0].name}."))
 
-    def preview(self, _choice: str, answer: Callable[[Preview], None]) -> None:
-        verbs.prune_preview(self.bridge, lambda pruned: answer((pruned.deleted, -1)))
+    def preview(self, _choice: str, answer: Callable[[Preview], None],
+                failed: Callable[[str], None]) -> None:
+        verbs.prune_preview(self.bridge, lambda pruned: answer((pruned.deleted, -1)), failed)
 
     def ask_prune(self) -> None:
         self.dialog = PruneDialog("Prune networks",

@@ -58,9 +58,10 @@ def prune(bridge: Bridge, on_done: Callable[[Any], None]) -> Pending:
     return bridge.submit("prune networks", lambda e: e.networks.prune(), on_done)
 
 
-def prune_preview(bridge: Bridge, on_done: Callable[[Any], None]) -> Pending:
+def prune_preview(bridge: Bridge, on_done: Callable[[Any], None],
+        on_error: Callable[[str], None] | None = None) -> Pending:
     return bridge.submit("count what a network prune takes",
-                         lambda e: e.networks.prune(dry_run=True), on_done)
+                         lambda e: e.networks.prune(dry_run=True), on_done, on_error)
 
 
 def map_listing(bridge: Bridge, on_done: Callable[[MapData], None]) -> Pending:

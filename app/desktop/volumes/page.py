@@ -142,9 +142,10 @@ class VolumesPage(TablePage):
         verbs.remove(self.bridge, names, force,
                      lambda _none: self._done(f"Removed {', '.join(names)}."))
 
-    def preview(self, _choice: str, answer: Callable[[Preview], None]) -> None:
+    def preview(self, _choice: str, answer: Callable[[Preview], None],
+                failed: Callable[[str], None]) -> None:
         verbs.prune_preview(self.bridge, False,
-                            lambda pruned: answer((pruned.deleted, pruned.reclaimed)))
+                            lambda pruned: answer((pruned.deleted, pruned.reclaimed)), failed)
 
     def ask_prune(self) -> None:
         self.dialog = PruneDialog(

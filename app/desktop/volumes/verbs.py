@@ -45,7 +45,8 @@ def prune(bridge: Bridge, anonymous: bool, on_done: Callable[[Any], None]) -> Pe
                          on_done)
 
 
-def prune_preview(bridge: Bridge, anonymous: bool, on_done: Callable[[Any], None]) -> Pending:
+def prune_preview(bridge: Bridge, anonymous: bool, on_done: Callable[[Any], None],
+        on_error: Callable[[str], None] | None = None) -> Pending:
     return bridge.submit("count what a volume prune takes",
                          lambda e: e.volumes.prune(anonymous_only=anonymous, dry_run=True),
-                         on_done)
+                         on_done, on_error)

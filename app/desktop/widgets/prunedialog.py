@@ -29,8 +29,9 @@ __all__ = ["Preview", "Previewer", "PruneDialog"]
 
 #: the names that would go, and the bytes that would return (-1: not counted)
 Preview = tuple[list[str], int]
-#: ``previewer(key, answer)`` asks for key's preview; ``answer(preview)`` when it comes
-Previewer = Callable[[str, Callable[[Preview], None]], None]
+#: ``previewer(key, answer, failed)`` asks for key's preview; ``answer(preview)`` when it
+#: comes, ``failed(message)`` when it cannot (the engine said why)
+Previewer = Callable[[str, Callable[[Preview], None], Callable[[str], None]], None]
 
 
 class PruneDialog(QDialog):
@@ -91,7 +92,15 @@ class PruneDialog(QDialog):
         self.list.clear()
         self.summary.setText("Counting what would be removed…")
         self.prune_button.setEnabled(False)
-        self._preview(key, lambda preview: self._show(key, preview))
+        self._preview(key, lambda preview: self._show(key, preview),
+                      lambda message: self._failed(key, message))
+
+    def _failed(self, key: str, message: str) -> None:
+        """No preview, so no prune: say why instead of counting for ever."""
+        if key != self.choice():
+            return
+        self.summary.setText(f"Could not count what would be removed. {message}")
+        self.preview_shown.emit()
 
     def _show(self, key: str, preview: Preview) -> None:
         if key != self.choice():
