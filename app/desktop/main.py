@@ -126,6 +126,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with loop:
             loop.run_until_complete(run(bridge, window))
+    except RuntimeError:  # Qt ended the loop itself: the display went away (it said so)
+        print("skiff-desktop: the window lost its display; containers keep running",
+              file=sys.stderr)
+        return 1
     finally:
         notifier.setEnabled(False)
         signal.set_wakeup_fd(-1)
