@@ -77,7 +77,8 @@ def test_prune_dialog_previews_each_choice(qtbot: Any) -> None:
     pruned: list[str] = []
     asked: list[tuple[str, Callable[[Preview], None]]] = []
     dialog = PruneDialog("Prune", (("some", "Some"), ("all", "All")),
-                         lambda key, answer: asked.append((key, answer)), pruned.append)
+                         lambda key, answer, _failed: asked.append((key, answer)),
+                         pruned.append)
     qtbot.addWidget(dialog)
     assert [key for key, _ in asked] == ["some"] and not dialog.prune_button.isEnabled()
     asked[0][1]((["a"], 2000))
@@ -91,3 +92,13 @@ def test_prune_dialog_previews_each_choice(qtbot: Any) -> None:
     assert dialog.previewed() == ["a", "b"] and "returning" not in dialog.summary.text()
     dialog.prune_button.click()
     assert pruned == ["all"]
+
+
+def test_a_failed_preview_says_why_instead_of_counting_for_ever(qtbot: Any) -> None:
+    dialog = PruneDialog("Prune", (("a", "A"),),
+                         lambda _key, _answer, failed: failed("The helper is not running."),
+                         lambda _key: None)
+    qtbot.addWidget(dialog)
+    assert dialog.summary.text() == ("Could not count what would be removed. "
+                                     "The helper is not running.")
+    assert not dialog.prune_button.isEnabled() and dialog.previewed() == []
