@@ -75,6 +75,7 @@ if TYPE_CHECKING:
         volume_mount,
     )
     from engine.containers.portspec import (
+        exposed_ports,
         format_publish,
         parse_expose,
         parse_publish,

@@ -22,8 +22,8 @@ from engine import (
     Resources,
     RestartPolicy,
     Ulimit,
+    exposed_ports,
     merge_config,
-    parse_expose,
     parse_timestamp,
     parse_tmpfs,
     parse_volume,
@@ -40,8 +40,8 @@ if TYPE_CHECKING:
 __all__ = ["ENGINE", "KEEPER", "SESSIONS", "ContainerConfig", "DeviceMapping", "Engine",
            "Healthcheck",
            "MountSpec", "PortBinding", "PruneFilter", "Resources", "RestartPolicy", "Ulimit",
-           "engine_of",
-           "keeper_of", "merge_config", "parse_expose", "parse_timestamp", "parse_tmpfs",
+           "engine_of", "exposed_ports",
+           "keeper_of", "merge_config", "parse_timestamp", "parse_tmpfs",
            "parse_volume", "port_binding", "rfc3339_ns", "sessions_of", "signal_name",
            "status_text"]
 

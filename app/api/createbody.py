@@ -22,7 +22,7 @@ from app.api.backend import (
     Resources,
     RestartPolicy,
     Ulimit,
-    parse_expose,
+    exposed_ports,
     parse_tmpfs,
     parse_volume,
     port_binding,
@@ -138,7 +138,7 @@ def _exposed(value: Any) -> list[str]:
     if not isinstance(value, dict):
         raise ApiError(400, "invalid ExposedPorts: expected an object")
     try:
-        return sorted({key for text in value for key in parse_expose(str(text))})
+        return exposed_ports(str(text) for text in value)
     except InvalidArgument as exc:
         raise ApiError(400, str(exc)) from None
 

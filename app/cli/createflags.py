@@ -15,10 +15,10 @@ from app.cli.healthflags import add_health_flags, health_flags
 from app.cli.hostflags import add_host_flags, host_flags
 from app.cli.options import (
     UsageError,
+    exposed_ports,
     parse_cpus,
     parse_env,
     parse_env_file,
-    parse_expose,
     parse_labels,
     parse_memory,
     parse_mount,
@@ -160,7 +160,7 @@ def build_config(args: argparse.Namespace, image_id: str, environ: dict[str, str
         ),
         ports=ports,
         publish_all=args.publish_all,
-        exposed_ports=sorted({key for text in args.expose for key in parse_expose(text)}),
+        exposed_ports=exposed_ports(args.expose),
         mounts=mounts,
         network_aliases=list(args.network_alias),
         ipv4_address=args.ip,

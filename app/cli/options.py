@@ -28,10 +28,10 @@ from engine import (
 
 __all__ = [
     "UsageError",
+    "exposed_ports",
     "parse_cpus",
     "parse_env",
     "parse_env_file",
-    "parse_expose",
     "parse_labels",
     "parse_memory",
     "parse_mount",
@@ -46,6 +46,7 @@ __all__ = [
 ]
 
 
+A = TypeVar("A")
 T = TypeVar("T")
 
 
@@ -95,9 +96,9 @@ def parse_mount(text: str) -> MountSpec:
     return _usage(engine.parse_mount, text)
 
 
-def parse_expose(text: str) -> list[str]:
-    """``--expose PORT[-PORT][/PROTO]``: the engine's rule (engine.containers.portspec)."""
-    return _usage(engine.parse_expose, text)
+def exposed_ports(texts: Sequence[str]) -> list[str]:
+    """``--expose PORT[-PORT][/PROTO]...``: the engine's rule (engine.containers.portspec)."""
+    return _usage(engine.exposed_ports, texts)
 
 
 def parse_tmpfs(text: str) -> MountSpec:
@@ -105,7 +106,7 @@ def parse_tmpfs(text: str) -> MountSpec:
     return _usage(engine.parse_tmpfs, text)
 
 
-def _usage(parse: Callable[[str], T], text: str) -> T:
+def _usage(parse: Callable[[A], T], text: A) -> T:
     """The engine's InvalidArgument as a usage error (exit 125, as docker's flag errors)."""
     try:
         return parse(text)

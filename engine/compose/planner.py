@@ -25,7 +25,7 @@ from engine.containers.config import (
 )
 from engine.containers.health import Healthcheck
 from engine.containers.mountspec import parse_tmpfs
-from engine.containers.portspec import parse_expose
+from engine.containers.portspec import exposed_ports
 from engine.errors import InvalidArgument
 
 __all__ = ["LABEL", "config_hash", "container_config", "container_name", "ignored_fields",
@@ -106,7 +106,7 @@ def _duration_ns(value: Any, where: str) -> int:
 
 def _exposed(value: Any, where: str) -> list[str]:
     try:
-        return sorted({key for text in _strings(value) for key in parse_expose(text)})
+        return exposed_ports(_strings(value))
     except InvalidArgument as exc:
         raise InvalidArgument(f"{where}.expose: {exc}") from None
 

@@ -9,11 +9,13 @@ through :func:`port_binding`, so each refuses the same ports in the same words.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterable
 
 from engine.containers.config import PortBinding
 from engine.errors import InvalidArgument
 
-__all__ = ["PROTOCOLS", "format_publish", "parse_expose", "parse_publish", "port_binding"]
+__all__ = ["PROTOCOLS", "exposed_ports", "format_publish", "parse_expose", "parse_publish",
+           "port_binding"]
 
 PROTOCOLS = ("tcp", "udp", "sctp")
 
@@ -59,12 +61,7 @@ def _port_range(text: str, what: str, original: str) -> list[int]:
 def parse_publish(text: str) -> list[PortBinding]:
     """``-p [IP:][HOSTPORT:]CONTAINERPORT[/PROTO]``, with equal-length ranges."""
     original = text
-    rest, slash, proto = text.rpartition("/")
-    if not slash:
-        rest, proto = text, "tcp"
-    proto = proto.lower()
-    if proto not in PROTOCOLS:
-        raise InvalidArgument(f"invalid proto: {proto!r} in {original!r} (use tcp, udp or sctp)")
+    rest, proto = _split_proto(text)
     host_ip = ""
     if rest.startswith("["):  # [::1]:8080:80
         close = rest.find("]")
@@ -100,15 +97,26 @@ def parse_publish(text: str) -> list[PortBinding]:
 
 def parse_expose(text: str) -> list[str]:
     """``--expose PORT[-PORT][/PROTO]``: the ExposedPorts keys it adds ("80/tcp")."""
+    rest, proto = _split_proto(text)
+    if not rest:
+        raise InvalidArgument(f"no port specified: {text!r}")
+    return [f"{port}/{proto}" for port in _port_range(rest, "containerPort", text)]
+
+
+def exposed_ports(texts: Iterable[str]) -> list[str]:
+    """The ExposedPorts keys several --expose values add, sorted, each once."""
+    return sorted({key for text in texts for key in parse_expose(text)})
+
+
+def _split_proto(text: str) -> tuple[str, str]:
+    """``PORTS[/PROTO]``: the part before the protocol, and the protocol (tcp if none)."""
     rest, slash, proto = text.rpartition("/")
     if not slash:
         rest, proto = text, "tcp"
     proto = proto.lower()
     if proto not in PROTOCOLS:
         raise InvalidArgument(f"invalid proto: {proto!r} in {text!r} (use tcp, udp or sctp)")
-    if not rest:
-        raise InvalidArgument(f"no port specified: {text!r}")
-    return [f"{port}/{proto}" for port in _port_range(rest, "containerPort", text)]
+    return rest, proto
 
 
 def format_publish(binding: PortBinding) -> str:
