@@ -12,7 +12,7 @@ from app.cli.output import tabulate
 async def cmd_top(ctx: Context) -> int:
     """docker's top: the host's ps with the given options (``-ef`` by default),
     this container's rows only."""
-    table = await ctx.engine.containers.ps(ctx.args.container, " ".join(ctx.args.ps_args) or "-ef")
+    table = await ctx.engine.containers.ps(ctx.args.container, " ".join(ctx.args.ps_args))
     write_process_table(ctx.out, table.titles, table.processes)
     return 0
 

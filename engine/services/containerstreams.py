@@ -138,17 +138,13 @@ class ContainerStreams(ContainerBase):
         """The container's processes, with their CPU share since the last call."""
         import psutil
 
-        from engine.cgroups import open_cgroup
-
-        container = await self.get(ref)
-        if not container.state.running:
-            raise InvalidState(f"Container {container.id} is not running")
+        container_id, pids = await self._running_pids(ref)
         # psutil measures a process's CPU share between two calls on the same object:
         # keep them from one call to the next, or every share reads 0.0.
-        known = self._top_procs.get(container.id, {})
+        known = self._top_procs.get(container_id, {})
         kept: dict[int, Any] = {}
         result = []
-        for pid in sorted(open_cgroup(container.id, self._s.helper.cgroup_parent).procs()):
+        for pid in sorted(pids):
             try:
                 proc = known.get(pid)
                 if proc is None or not proc.is_running():
@@ -160,19 +156,23 @@ class ContainerStreams(ContainerBase):
                                               proc.cpu_percent(), proc.memory_info().rss))
             except psutil.Error:
                 continue
-        self._top_procs[container.id] = kept
+        self._top_procs[container_id] = kept
         return result
 
     async def ps(self, ref: str, ps_args: str = DEFAULT_PS_ARGS) -> ProcessTable:
-        """docker's ``top``: the host's ``ps`` with these options, only this
-        container's rows."""
+        """docker's ``top``: the host's ``ps`` with these options (``-ef`` if empty),
+        only this container's rows."""
+        _, pids = await self._running_pids(ref)
+        return await run_ps(ps_args, pids)
+
+    async def _running_pids(self, ref: str) -> tuple[str, list[int]]:
+        """The running container's id and the host pids in its cgroup."""
         from engine.cgroups import open_cgroup
 
         container = await self.get(ref)
         if not container.state.running:
             raise InvalidState(f"Container {container.id} is not running")
-        pids = open_cgroup(container.id, self._s.helper.cgroup_parent).procs()
-        return await run_ps(ps_args, pids)
+        return container.id, open_cgroup(container.id, self._s.helper.cgroup_parent).procs()
 
 
 def parse_since(value: str | None) -> int | None:

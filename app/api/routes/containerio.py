@@ -151,7 +151,7 @@ async def container_top(request: web.Request) -> web.StreamResponse:
     container = await engine.containers.get(request.match_info["ref"])
     if not container.state.status.is_active:
         raise InvalidState(f"Container {container.id} is not running")
-    table = await engine.containers.ps(container.id, request.query.get("ps_args") or "-ef")
+    table = await engine.containers.ps(container.id, request.query.get("ps_args", ""))
     return web.json_response({"Titles": table.titles, "Processes": table.processes})
 
 
