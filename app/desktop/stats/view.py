@@ -35,10 +35,11 @@ from app.desktop.stats.chartunits import bytes_text, rate_text
 from app.desktop.stats.feed import StatsFeed
 from app.desktop.stats.series import StatsSeries
 from app.desktop.widgets.rowtable import Column, RowTable
-from engine import Container, ProcessInfo, Stats
+from engine import Container, ContainerNotFound, ProcessInfo, Stats
 
 if TYPE_CHECKING:
     from app.desktop.stats.chart import StatsChart
+    from engine import Engine
 
 __all__ = ["RANGES", "StatsView", "process_columns"]
 
@@ -236,10 +237,18 @@ class StatsView(QWidget):
         self._loading = wanted
         seconds = self.seconds
 
-        def loaded(history: list[Stats]) -> None:
+        async def read(engine: Engine) -> list[Stats] | None:
+            try:
+                return await engine.stats.history(wanted, seconds)
+            except ContainerNotFound:
+                return None  # removed (a `run --rm` that ended): the list drops it next
+
+        def loaded(history: list[Stats] | None) -> None:
             if self.container is None or self.container.id != wanted:
                 return
             self._loading = ""
+            if history is None:
+                return
             fresh = StatsSeries(seconds)
             fresh.extend(history)
             fresh.extend(self._pending)
@@ -253,8 +262,7 @@ class StatsView(QWidget):
                 self._loading = ""
                 self.message.emit(text)
 
-        self.bridge.submit("read the recorded use of the container",
-                           lambda e: e.stats.history(wanted, seconds), loaded, failed)
+        self.bridge.submit("read the recorded use of the container", read, loaded, failed)
 
     def _on_range_changed(self, index: int) -> None:
         self.seconds = RANGES[index][1]

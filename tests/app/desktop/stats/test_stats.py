@@ -183,3 +183,39 @@ def test_a_stopped_containers_charts_stand_still(qtbot: Any, loop: Any) -> None:
     view.set_container(container("web", Status.EXITED))
     assert not view._clock.isActive()
     view.feed.stop()
+
+
+@pytest.mark.root
+def test_a_container_removed_meanwhile_has_no_history_and_no_error(
+        qtbot: Any, run: Callable[..., Any], skiff_root: Path) -> None:
+    """A `run --rm` container ends and goes before the list hears of it: nothing to say."""
+    import asyncio
+
+    from app.desktop.bridge import Bridge
+    from app.desktop.stats.feed import StatsFeed
+    from app.desktop.stats.view import StatsView
+    from engine.containers.state import Status
+    from tests.app.desktop.samples import container
+
+    bridge = Bridge()
+    assert run(bridge.open())
+    view = StatsView(bridge, StatsFeed(bridge), None)
+    qtbot.addWidget(view)
+    messages: list[str] = []
+    view.message.connect(messages.append)
+    errors: list[str] = []
+    bridge.error.connect(errors.append)
+    try:
+        view.set_container(container("gone", Status.EXITED))
+        assert view._loading
+
+        async def loaded() -> None:
+            while view._loading:
+                await asyncio.sleep(0.01)
+
+        run(loaded(), timeout=30)
+        assert messages == [] and errors == []
+        assert len(view.series) == 0
+    finally:
+        view.feed.stop()
+        run(bridge.close())
