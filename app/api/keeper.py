@@ -17,8 +17,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-from app.api.backend import Engine
-from engine import AUTO_REMOVE_GRACE, Conflict, InvalidState, NotFound
+from engine import AUTO_REMOVE_GRACE, Conflict, Engine, InvalidState, NotFound
 
 __all__ = ["Keeper"]
 
