@@ -1,5 +1,5 @@
 """The build's layers as they grow, drawn as the Images page and What Is This? draw an
-image's layers (app/desktop/images/layerstack.py's ``paint_layers``): the base image at
+image's layers (app/desktop/widgets/layerstack.py's ``paint_layers``): the base image at
 the bottom, each step that changed files a layer on top of it, newest on top, with its
 instruction, its size and whether it came from the cache. Steps that only change
 settings make no layer: the caption counts them.
@@ -14,8 +14,7 @@ from PySide6.QtGui import QPainter, QPaintEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from app.desktop.build.stripmodel import LayerStripModel
-from app.desktop.images.layerstack import paint_layers, stack_height
-from app.desktop.learn.data import LayerRow
+from app.desktop.widgets.layerstack import LayerRow, paint_layers, stack_height
 
 __all__ = ["BuildStack", "stack_rows"]
 

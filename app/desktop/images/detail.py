@@ -2,7 +2,7 @@
 
 Each layer shows its unpacked size, the build step that made it and the other
 local images that share it (they store it once). The drawing is the same
-:class:`~app.desktop.images.layerstack.LayerStack` the "What is this?" tab shows
+:class:`~app.desktop.widgets.layerstack.LayerStack` the "What is this?" tab shows
 under a container's writable layer.
 """
 
@@ -23,10 +23,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.desktop.images.layerstack import LayerStack
+from app.desktop.images.layerrows import image_layer_rows
 from app.desktop.images.overview import ImageEntry
 from app.desktop.inspect.jsonmodel import JsonModel
-from app.desktop.learn.data import LayerRow, image_layer_rows
+from app.desktop.widgets.layerstack import LayerRow, LayerStack
 from app.desktop.widgets.rowtable import Column, RowTable
 from engine import human_size
 

@@ -9,11 +9,12 @@ it does for this container, and what would happen without it.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.desktop.images.layerrows import image_layer_rows
+from app.desktop.widgets.layerstack import LayerRow
 from engine import Change, Container, Image, NamespaceInfo, Network, Stats, format_bytes
 
 __all__ = [
@@ -24,13 +25,11 @@ __all__ = [
     "NAMESPACES_TEXT",
     "NAMESPACE_KINDS",
     "NETWORK_TEXT",
-    "LayerRow",
     "LearnFacts",
     "LimitRow",
     "NamespaceRow",
     "NetworkFacts",
     "Peer",
-    "image_layer_rows",
     "intro",
     "layer_rows",
     "limit_rows",
@@ -93,16 +92,6 @@ NAMESPACE_KINDS: dict[str, tuple[str, str]] = {
 
 
 @dataclass(frozen=True)
-class LayerRow:
-    kind: str  # writable | image
-    label: str  # "Writable layer", "Layer 3"
-    digest: str
-    size: int  # bytes; -1 when unknown
-    made_by: str  # the build step, or a description
-    read_only: bool
-
-
-@dataclass(frozen=True)
 class NamespaceRow:
     kind: str
     name: str
@@ -160,38 +149,6 @@ def intro(name: str) -> str:
     return INTRO.format(name=name)
 
 
-def _history_steps(image: Image) -> list[str]:
-    """The build step of each real layer, base first ("" where history says nothing)."""
-    history = image.config.get("history") or []
-    steps = [str(h.get("created_by", "")) for h in history
-             if isinstance(h, dict) and not h.get("empty_layer")]
-    layers = len(image.layers)
-    if len(steps) < layers:
-        steps += [""] * (layers - len(steps))
-    return steps[:layers]
-
-
-_SUM = re.compile(r"\b(file:|dir:|multi:)([0-9a-f]{64})\b")
-
-
-def _clean_step(step: str) -> str:
-    """docker's ``/bin/sh -c #(nop) CMD ["sh"]`` → ``CMD ["sh"]``, and a RUN's
-    ``|1 V=2 /bin/sh -c make`` → ``RUN make`` (the build args in scope left out)."""
-    text = step.strip()
-    if text.startswith("|"):
-        count, _, rest = text[1:].partition(" ")
-        if count.isdigit():
-            text = rest.split(" ", int(count))[-1] if int(count) else rest
-    if " #(nop) " in f"{text} ":
-        # the sum of what COPY/ADD took, shortened as docker shortens IDs
-        return _SUM.sub(lambda m: m.group(1) + m.group(2)[:12],
-                        text.split("#(nop)", 1)[1].strip())
-    for shell in ("/bin/sh -c ", "/bin/sh -ec ", "/bin/bash -c "):
-        if text.startswith(shell):
-            return "RUN " + text[len(shell):].strip()
-    return text
-
-
 def layer_rows(image: Image | None, changes: Sequence[Change] | None,
                upper_size: int = -1) -> list[LayerRow]:
     """The overlay from the top: the container's writable layer, then the image's layers."""
@@ -206,22 +163,6 @@ def layer_rows(image: Image | None, changes: Sequence[Change] | None,
     if image is None:
         return rows
     return rows + image_layer_rows(image)
-
-
-def image_layer_rows(image: Image, sizes: dict[str, int] | None = None) -> list[LayerRow]:
-    """The image's read-only layers from the top, each with the step that made it;
-    sizes from ``sizes`` (unpacked, by diff_id) when given, else the blob's."""
-    rows = []
-    steps = _history_steps(image)
-    total = len(image.layers)
-    for number in range(total, 0, -1):
-        layer = image.layers[number - 1]
-        step = _clean_step(steps[number - 1]) or "(the image's history does not say)"
-        label = f"Layer {number}" + (" (base)" if number == 1 else "")
-        size = sizes.get(layer.diff_id, layer.size) if sizes is not None else layer.size
-        rows.append(LayerRow("image", label, layer.diff_id if sizes is not None
-                             else layer.digest, size, step, True))
-    return rows
 
 
 def namespace_rows(namespaces: Sequence[NamespaceInfo]) -> list[NamespaceRow]:

@@ -17,8 +17,8 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from app.desktop.images.layerstack import paint_layers, stack_height
 from app.desktop.learn.sketch import Sketch
+from app.desktop.widgets.layerstack import paint_layers, stack_height
 
 __all__ = ["ContainerDrawing"]
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from app.desktop.learn import data as learndata
-from app.desktop.learn.data import LayerRow, LearnFacts
+from app.desktop.learn.data import LearnFacts
+from app.desktop.widgets.layerstack import LayerRow
 
 __all__ = ["Gauge", "Sketch", "Wall", "sketch"]
 

@@ -31,11 +31,11 @@ from PySide6.QtWidgets import (
 )
 
 from app.desktop.bridge import Bridge, EngineLike
-from app.desktop.images.layerstack import LayerStack
 from app.desktop.learn import data as learndata
 from app.desktop.learn.data import LearnFacts
 from app.desktop.learn.picturepanel import PicturePanel
 from app.desktop.utils.commandlog import CommandLog
+from app.desktop.widgets.layerstack import LayerStack
 from app.desktop.widgets.lazytab import LazyTab
 from app.desktop.widgets.rowtable import Column, RowTable
 from engine import Container, SkiffError, format_bytes

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from app.desktop.images.layerrows import clean_step
 from app.desktop.learn import data as learndata
 from app.desktop.learn.view import layer_columns, namespace_columns
 from app.desktop.mainwindow import MainWindow
@@ -53,10 +54,10 @@ def test_layers_from_the_top_with_the_build_step_of_each() -> None:
                                              "ADD file:1 in /"]
     assert "2 added, 1 changed, 1 deleted" in rows[0].made_by
     assert not rows[0].read_only and all(r.read_only for r in rows[1:])
-    assert learndata._clean_step("|1 V=2 /bin/sh -c make all") == "RUN make all"
-    assert learndata._clean_step("/bin/sh -ec #(nop) WORKDIR /app") == "WORKDIR /app"
-    assert learndata._clean_step("|0 sh -c x") == "sh -c x"
-    assert learndata._clean_step("/bin/sh -c #(nop) COPY file:" + "ab" * 32 + " in /x/ ") == \
+    assert clean_step("|1 V=2 /bin/sh -c make all") == "RUN make all"
+    assert clean_step("/bin/sh -ec #(nop) WORKDIR /app") == "WORKDIR /app"
+    assert clean_step("|0 sh -c x") == "sh -c x"
+    assert clean_step("/bin/sh -c #(nop) COPY file:" + "ab" * 32 + " in /x/ ") == \
         "COPY file:abababababab in /x/"
     bare = Image("sha256:" + "e" * 64, layers=[Layer(DIGESTS[0], DIGESTS[0], 5)])
     assert learndata.layer_rows(bare, None)[1].made_by == "(the image's history does not say)"

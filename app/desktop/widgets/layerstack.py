@@ -2,26 +2,37 @@
 
 Beginners see at a glance what the table next to it lists: read-only layers
 shared with every container of the image, one writable layer of this
-container's own, and the merged view that the container sees as ``/``.
+container's own, and the merged view that the container sees as ``/``. The
+image browser, the "What is this?" tab and the build dialog all draw with it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from app.desktop.learn.data import LayerRow
 from app.desktop.utils import theme
 from engine import format_bytes
 
-__all__ = ["LayerStack", "paint_layers", "stack_height"]
+__all__ = ["LayerRow", "LayerStack", "paint_layers", "stack_height"]
 
 ROW = 30
 GAP = 4
 MAX_SHOWN = 8
+
+
+@dataclass(frozen=True)
+class LayerRow:
+    kind: str  # writable | image
+    label: str  # "Writable layer", "Layer 3"
+    digest: str
+    size: int  # bytes; -1 when unknown
+    made_by: str  # the build step, or a description
+    read_only: bool
 
 
 class LayerStack(QWidget):
