@@ -26,7 +26,7 @@ __all__ = [
 
 _DECIMAL_UNITS = ("B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB")
 _BINARY_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB")
-_GO_FLOAT = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+_GO_FLOAT = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
 _HINT = " (use a number with an optional unit b, k, m or g)"
 _BINARY = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50}
 
@@ -38,7 +38,7 @@ def parse_ram(text: str) -> int:
         raise InvalidArgument(f"invalid size: '{text}'{_HINT}")
     number, suffix = (text[:sep + 1], text[sep + 1:]) if text[sep] != " " else \
         (text[:sep], text[sep + 1:])
-    if not _GO_FLOAT.match(number) or float(number) < 0:
+    if not re.match(_GO_FLOAT, number) or float(number) < 0:
         raise InvalidArgument(f"invalid size: '{text}'{_HINT}")
     size = float(number)
     lowered = suffix.lower()

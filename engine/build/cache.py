@@ -11,12 +11,12 @@ once nothing is built on it.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Iterable
 from typing import Any
 
 from engine.db import Database
+from engine.images.blobs import sha256
 from engine.images.model import Image
 
 __all__ = ["BuildCache", "step_key"]
@@ -42,7 +42,7 @@ _KEY_VERSION = "2"
 
 def step_key(parent: str, instruction: str, args: Iterable[tuple[str, str]] = (),
              content: str = "") -> str:
-    digest = hashlib.sha256()
+    digest = sha256()
     digest.update(f"{_KEY_VERSION}\n{parent}\n{instruction}\n".encode())
     for name, value in sorted(args):
         digest.update(f"{name}={value}\0".encode())

@@ -26,11 +26,11 @@ DOCKER_HUB_NAMES = frozenset({DOCKER_HUB, "index.docker.io", DOCKER_HUB_API,
                               "registry.hub.docker.com"})
 
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*"
-_REPOSITORY = re.compile(rf"^{_COMPONENT}(?:/{_COMPONENT})*$")
-_TAG = re.compile(r"^[\w][\w.-]{0,127}$")
-_DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$")
+_REPOSITORY = rf"^{_COMPONENT}(?:/{_COMPONENT})*$"
+_TAG = r"^[\w][\w.-]{0,127}$"
+_DIGEST = r"^sha256:[a-f0-9]{64}$"
 _LABEL = r"[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?"  # distribution/reference's domain part
-_HOST = re.compile(rf"^(?:{_LABEL}(?:\.{_LABEL})*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?$")
+_HOST = rf"^(?:{_LABEL}(?:\.{_LABEL})*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?$"
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ class Reference:
         digest = ""
         if "@" in text:
             text, digest = text.split("@", 1)
-            if not _DIGEST.match(digest):
+            if not re.match(_DIGEST, digest):
                 raise InvalidArgument(f"invalid reference format: {original!r} "
                                       "(a digest is sha256: and 64 hex digits)")
         tag = ""
@@ -58,11 +58,12 @@ class Reference:
         colon = text.rfind(":")
         if colon > slash:
             text, tag = text[:colon], text[colon + 1:]
-            if not _TAG.match(tag):
+            if not re.match(_TAG, tag):
                 raise InvalidArgument(f"invalid reference format: {original!r} "
                                       f"(bad tag {tag!r})")
         first, _, rest = text.partition("/")
-        if rest and ("." in first or ":" in first or first == "localhost") and _HOST.match(first):
+        named_host = "." in first or ":" in first or first == "localhost"
+        if rest and named_host and re.match(_HOST, first):
             registry, path = first, rest
         else:
             registry, path = DOCKER_HUB, text
@@ -70,7 +71,7 @@ class Reference:
             registry = DOCKER_HUB
         if registry == DOCKER_HUB and "/" not in path:
             path = f"library/{path}"
-        if not _REPOSITORY.match(path):
+        if not re.match(_REPOSITORY, path):
             hint = " (repository names must be lowercase)" if path.lower() != path else ""
             raise InvalidArgument(f"invalid reference format: {original!r}{hint}")
         if not tag and not digest and default_tag:
@@ -146,7 +147,7 @@ def registry_host(text: str) -> str:
     for scheme in ("https://", "http://"):
         host = host.removeprefix(scheme)
     host = host.split("/", 1)[0].lower()
-    if not _HOST.match(host):
+    if not re.match(_HOST, host):
         return ""
     return DOCKER_HUB if host in DOCKER_HUB_NAMES else host
 

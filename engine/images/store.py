@@ -72,8 +72,8 @@ _MIGRATIONS = [
     """,
 ]
 
-_FULL_ID = re.compile(r"^sha256:[a-f0-9]{64}$")
-_ID_PREFIX = re.compile(r"^(?:sha256:)?([a-f0-9]{1,64})$")
+_FULL_ID = r"^sha256:[a-f0-9]{64}$"
+_ID_PREFIX = r"^(?:sha256:)?([a-f0-9]{1,64})$"
 
 
 class ImageStore:
@@ -273,7 +273,7 @@ class ImageStore:
     # -- internals ----------------------------------------------------------------
     def _resolve(self, ref: str) -> str | None:
         conn = self.db.conn
-        if _FULL_ID.match(ref):
+        if re.match(_FULL_ID, ref):
             row = conn.execute("SELECT id FROM images WHERE id = ?", (ref,)).fetchone()
             return str(row["id"]) if row else None
         try:
@@ -290,7 +290,7 @@ class ImageStore:
                                (parsed.canonical,)).fetchone()
             if row is not None:
                 return str(row["image_id"])
-        prefix = _ID_PREFIX.match(ref)
+        prefix = re.match(_ID_PREFIX, ref)
         if prefix is None:
             return None
         rows = conn.execute("SELECT id FROM images WHERE id LIKE ? LIMIT 2",
