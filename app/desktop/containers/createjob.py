@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
-from app.desktop.images.pullmodel import PullModel
+from app.desktop.containers.pullmodel import PullModel
 from app.desktop.utils.messages import describe, log_failure
 from engine import (
     Container,

@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.desktop.containers.createjob import CreateJob
+from app.desktop.containers.pullmodel import PullModel
 from app.desktop.images.progressdelegate import ProgressDelegate
-from app.desktop.images.pullmodel import PullModel
 from engine import human_size
 
 __all__ = ["PullProgress"]

@@ -1,4 +1,5 @@
-"""Per-layer progress of one pull, as a table a view can draw bars from."""
+"""Per-layer progress of one pull, as a table a view can draw bars from: the
+progress of a create job's download (createjob.py), which the image browser shows."""
 
 from __future__ import annotations
 

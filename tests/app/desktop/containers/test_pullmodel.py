@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.desktop.images.pullmodel import PullModel
+from app.desktop.containers.pullmodel import PullModel
 from engine.registry.model import PullProgress
 
 
