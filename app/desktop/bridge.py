@@ -1,6 +1,6 @@
 """The one object through which the window reaches the engine.
 
-Widgets call plain methods (``start(ref)``, ``create_container(ref)``...); each
+Widgets call plain methods (``start(ref)``, ``stop(ref)``...); each
 runs an engine coroutine as a task on the qasync loop, tracked so closing the
 window cancels it. Results come back as Qt signals, and so does every failure:
 ``error`` carries a sentence for the user, never a traceback. The engine's
@@ -12,8 +12,9 @@ no authentication agent...), ``helper_unavailable`` carries the sentence the
 CLI prints too, for a dialog.
 
 What is not the engine's way in lives next to its feature: making a container
-(containers/createjob.py), image and registry verbs (images/verbs.py), the event
-thread's hand-over (eventpump.py), the failure log line (utils/messages.py).
+(containers/createjob.py), applying new settings (containers/recreate.py), image and
+registry verbs (images/verbs.py), the event thread's hand-over (eventpump.py), the
+failure log line (utils/messages.py). They use the bridge; it imports none of them.
 """
 
 from __future__ import annotations
@@ -26,15 +27,12 @@ from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 from PySide6.QtCore import QObject, Signal
 
-from app.desktop.containers.createjob import CreateJob
 from app.desktop.utils.messages import describe, log_failure
 from engine import (
     Container,
-    ContainerConfig,
     ContainerNotFound,
     Event,
     HelperUnavailable,
-    image_name,
 )
 
 if TYPE_CHECKING:
@@ -69,7 +67,7 @@ class Bridge(QObject):
     container_recreated = Signal(str, object)  # old ID, new Container
     images_listed = Signal(list)
     event_received = Signal(object)  # engine Event
-    job_started = Signal(object)  # CreateJob
+    job_started = Signal(object)  # CreateJob (containers/createjob.py)
 
     def __init__(self, engine_factory: Callable[[], EngineLike] | None = None,
                  parent: QObject | None = None) -> None:
@@ -125,7 +123,7 @@ class Bridge(QObject):
             return False
         self._set_state("ready")
         self.status.emit("")
-        self._spawn(self._watch_events())
+        self.spawn(self._watch_events())
         await asyncio.gather(self._refresh_containers("list containers"),
                              self._refresh_images("list images"))
         return True
@@ -153,7 +151,7 @@ class Bridge(QObject):
                 log.exception("closing the engine failed")
         self._set_state("closed")
 
-    def _spawn(self, coro: Coroutine[Any, Any, T]) -> asyncio.Task[T] | None:
+    def spawn(self, coro: Coroutine[Any, Any, T]) -> asyncio.Task[T] | None:
         """Track a task; after ``close()`` (a timer firing late) nothing runs."""
         if self._shut:
             coro.close()
@@ -190,7 +188,7 @@ class Bridge(QObject):
                 on_done(result)
             return result
 
-        return self._spawn(run())
+        return self.spawn(run())
 
     def _unavailable(self, exc: BaseException) -> None:
         if isinstance(exc, HelperUnavailable):
@@ -205,8 +203,11 @@ class Bridge(QObject):
     # -- listing and events ---------------------------------------------------------
 
     def refresh(self) -> None:
-        self._spawn(self._refresh_containers("list containers"))
-        self._spawn(self._refresh_images("list images"))
+        self.spawn(self._refresh_containers("list containers"))
+        self.spawn(self._refresh_images("list images"))
+
+    def refresh_containers(self) -> None:
+        self.spawn(self._refresh_containers("list containers"))
 
     async def _refresh_containers(self, action: str) -> None:
         engine = self._engine
@@ -303,11 +304,11 @@ class Bridge(QObject):
 
     def _start_flush(self) -> None:
         self._flush_handle = None
-        self._spawn(self._flush())
+        self.spawn(self._flush())
 
     def _start_images_refresh(self) -> None:
         self._images_handle = None
-        self._spawn(self._refresh_images("list images"))
+        self.spawn(self._refresh_images("list images"))
 
     async def _flush(self) -> None:
         ids, self._dirty = self._dirty, set()
@@ -397,34 +398,6 @@ class Bridge(QObject):
         return self.submit("delete the container's log",
                            lambda e: e.containers.clear_logs(container_id), on_done)
 
-    def recreate(self, container: Container, config: ContainerConfig,
-                 name: str = "", on_progress: Callable[[str], None] | None = None,
-                 on_error: Callable[[str], None] | None = None) -> Pending:
-        """Replace ``container`` by one made from ``config`` (named ``name``, default the
-        same), started if the old one was running; ``on_progress`` hears each step."""
-        self.status.emit(f"Recreating {container.name}…")
-
-        async def run(engine: EngineLike) -> Container:
-            from app.desktop.containers.recreate import recreate
-
-            return await recreate(engine, container, config, self._names, name,
-                                  on_progress or (lambda _step: None))
-
-        def done(new: Container) -> None:
-            self.status.emit("")
-            self.container_removed.emit(container.id)
-            self._changed(new)
-            self.container_recreated.emit(container.id, new)
-
-        def failed(message: str) -> None:
-            self.status.emit("")
-            self.error.emit(message)
-            if on_error is not None:
-                on_error(message)
-            self._spawn(self._refresh_containers("list containers"))
-
-        return self.submit(f"apply the new settings to {container.name}", run, done, failed)
-
     # -- images -------------------------------------------------------------------
 
     def taken_names(self) -> set[str]:
@@ -438,7 +411,7 @@ class Bridge(QObject):
         self._changed(container)
 
     def refresh_images(self) -> None:
-        self._spawn(self._refresh_images("list images"))
+        self.spawn(self._refresh_images("list images"))
 
     def report_unavailable(self, exc: BaseException) -> None:
         self._unavailable(exc)
@@ -446,17 +419,6 @@ class Bridge(QObject):
     def note_names(self, names: set[str]) -> None:
         """Names the sidebar shows (jobs included), so new names do not collide."""
         self._names |= names
-
-    def create_container(self, ref: str, *, pull: bool = True, name: str = "",
-                         taken: set[str] | None = None,
-                         cmd: list[str] | None = None) -> CreateJob:
-        """Pull ``ref`` (always when ``pull``, else only if missing), create and start."""
-        taken = set(taken or ()) | self._names
-        job = CreateJob(ref, name or image_name(ref, taken), self, cmd)
-        self._names.add(job.name)
-        job.task = self._spawn(job.run(self, pull))
-        self.job_started.emit(job)
-        return job
 
     def run_in_thread(self, action: str, func: Callable[[], T],
                       on_done: Callable[[T], None] | None = None) -> Pending:
@@ -474,4 +436,4 @@ class Bridge(QObject):
                 on_done(result)
             return result
 
-        return self._spawn(run())
+        return self.spawn(run())

@@ -23,6 +23,7 @@ from app.desktop.containers.actions import ContainerActions
 from app.desktop.containers.createjob import CreateJob
 from app.desktop.containers.details import DetailsView
 from app.desktop.containers.model import ContainerModel
+from app.desktop.containers.recreate import apply_settings
 from app.desktop.containers.sidebar import Sidebar
 from app.desktop.images.browser import HUB, ImageBrowser
 from app.desktop.images.model import ImageModel
@@ -372,8 +373,8 @@ class MainWindow(QMainWindow):
                                     name: str) -> None:
         settings = self.details.settings
         settings.show_progress(f"Recreating {container.name}…")
-        self.bridge.recreate(container, config, name, on_progress=settings.show_progress,
-                             on_error=settings.end_progress)
+        apply_settings(self.bridge, container, config, name, on_progress=settings.show_progress,
+                       on_error=settings.end_progress)
 
     def _on_settings_rename_requested(self, container: Container, name: str) -> None:
         self.bridge.rename(container, name)

@@ -27,6 +27,7 @@ from app.desktop.bridge import Bridge
 from app.desktop.build.job import BuildJob, BuildRequest, StepRow
 from app.desktop.build.stack import BuildStack
 from app.desktop.build.stripmodel import LayerStripModel
+from app.desktop.containers.createjob import create_container
 
 __all__ = ["BuildDialog", "parse_build_args"]
 
@@ -185,7 +186,7 @@ class BuildDialog(QDialog):
         if self.job is None or not self.job.image_id:
             return
         ref = self.job.request.tag or self.job.image_id
-        self.bridge.create_container(ref, pull=False)
+        create_container(self.bridge, ref, pull=False)
         self.accept()
 
     def reject(self) -> None:

@@ -1,8 +1,8 @@
 """A container the app is making from an image: pull if needed, create, start.
 
 The sidebar shows it (downloading, creating) before the engine knows the
-container; the image browser shows its pull. The bridge runs :meth:`CreateJob.run`
-as one of its tasks.
+container; the image browser shows its pull. :func:`create_container` starts one
+as a task of the bridge, which announces it (``job_started``).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from engine import (
 if TYPE_CHECKING:
     from app.desktop.bridge import Bridge
 
-__all__ = ["CreateJob"]
+__all__ = ["CreateJob", "create_container"]
 
 _numbers = itertools.count(1)
 
@@ -137,3 +137,14 @@ class CreateJob(QObject):
             job.set_phase("failed")
             job.failed.emit(message)
             bridge.error.emit(message)
+
+
+def create_container(bridge: Bridge, ref: str, *, pull: bool = True, name: str = "",
+                     taken: set[str] | None = None, cmd: list[str] | None = None) -> CreateJob:
+    """Pull ``ref`` (always when ``pull``, else only if missing), create and start."""
+    taken = set(taken or ()) | bridge.taken_names()
+    job = CreateJob(ref, name or image_name(ref, taken), bridge, cmd)
+    bridge.note_names({job.name})
+    job.task = bridge.spawn(job.run(bridge, pull))
+    bridge.job_started.emit(job)
+    return job

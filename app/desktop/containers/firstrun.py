@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 
-from app.desktop.containers.createjob import CreateJob
+from app.desktop.containers.createjob import CreateJob, create_container
 from engine import Container
 
 if TYPE_CHECKING:
@@ -39,7 +39,7 @@ class FirstRun(QObject):
         if not rows:
             return None
         newest = max(rows, key=lambda row: (row.image.created, row.ref))
-        self.job = self.window.bridge.create_container(newest.ref, pull=False)
+        self.job = create_container(self.window.bridge, newest.ref, pull=False)
         self.job.finished.connect(self._on_job_finished)
         return self.job
 

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from app.desktop.bridge import Bridge
 from app.desktop.build.dialog import BuildDialog
-from app.desktop.containers.createjob import CreateJob
+from app.desktop.containers.createjob import CreateJob, create_container
 from app.desktop.images import verbs
 from app.desktop.images.finder import HUB, LOCAL, ImageFinder
 from app.desktop.images.model import ImageModel, ImageRow
@@ -346,7 +346,7 @@ class ImageBrowser(QWidget):
         except ValueError as exc:
             self.show_error(f"The command cannot be read: {exc} (check the quotes).")
             return None
-        job = self.bridge.create_container(ref, pull=pull, taken=self._names, cmd=cmd)
+        job = create_container(self.bridge, ref, pull=pull, taken=self._names, cmd=cmd)
         self._names.add(job.name)
         self.command.clear()
         self.show_job(job)

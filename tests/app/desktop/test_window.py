@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from PySide6.QtWidgets import QMessageBox, QWidget
 
+from app.desktop.containers.createjob import create_container
 from app.desktop.images.browser import LOCAL
 from app.desktop.main import build
 from app.desktop.mainwindow import MainWindow
@@ -520,7 +521,7 @@ def test_cancel_a_pull_and_registry_errors(window: MainWindow, run: Callable[...
 
     async def story() -> None:
         bridge = window.bridge
-        job = bridge.create_container(f"{fresh_registry.host}/test/big:latest",
+        job = create_container(bridge, f"{fresh_registry.host}/test/big:latest",
                                       cmd=["true"])
         assert badge_of(window, "big").startswith("Downloading")
 
@@ -540,7 +541,7 @@ def test_cancel_a_pull_and_registry_errors(window: MainWindow, run: Callable[...
         async with Engine() as engine:
             assert "big" not in [c.name for c in await engine.containers.list(all=True)]
 
-        missing = bridge.create_container(f"{fresh_registry.host}/test/nothing:1.0")
+        missing = create_container(bridge, f"{fresh_registry.host}/test/nothing:1.0")
         await wait_for(lambda: missing.phase == "failed", missing.phase_changed, timeout=60,
                        what="the failed pull")
         assert missing.error.startswith(
