@@ -7,6 +7,7 @@ failure on stderr, and exit 1 at the end if any failed.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -17,10 +18,13 @@ from engine import SkiffError
 
 
 async def _each(ctx: Context, refs: Sequence[str], act: Callable[[str], Any],
-                echo: bool = True) -> int:
-    for ref in refs:
+                echo: bool = True, together: bool = False) -> int:
+    """``together``: all at once, as docker's stop, kill, rm, pause and unpause do
+    (an ``rm -f`` of 50 took 5.4 s one by one); still reported in the given order."""
+    jobs = [asyncio.ensure_future(act(ref)) for ref in refs] if together else []
+    for index, ref in enumerate(refs):
         try:
-            await act(ref)
+            await (jobs[index] if together else act(ref))
         except SkiffError as exc:
             ctx.daemon_error(exc)
             continue
@@ -57,7 +61,7 @@ async def cmd_stop(ctx: Context) -> int:
             await ctx.engine.containers.stop(ref, timeout=args.time)
         else:
             await ctx.engine.containers.stop(ref, timeout=args.time, signal=sig)
-    return await _each(ctx, args.containers, stop)
+    return await _each(ctx, args.containers, stop, together=True)
 
 
 async def cmd_restart(ctx: Context) -> int:
@@ -67,15 +71,16 @@ async def cmd_restart(ctx: Context) -> int:
 
 async def cmd_kill(ctx: Context) -> int:
     sig = parse_signal(ctx.args.signal)
-    return await _each(ctx, ctx.args.containers, lambda ref: ctx.engine.containers.kill(ref, sig))
+    return await _each(ctx, ctx.args.containers, lambda ref: ctx.engine.containers.kill(ref, sig),
+                       together=True)
 
 
 async def cmd_pause(ctx: Context) -> int:
-    return await _each(ctx, ctx.args.containers, ctx.engine.containers.pause)
+    return await _each(ctx, ctx.args.containers, ctx.engine.containers.pause, together=True)
 
 
 async def cmd_unpause(ctx: Context) -> int:
-    return await _each(ctx, ctx.args.containers, ctx.engine.containers.unpause)
+    return await _each(ctx, ctx.args.containers, ctx.engine.containers.unpause, together=True)
 
 
 async def cmd_rm(ctx: Context) -> int:
@@ -86,7 +91,7 @@ async def cmd_rm(ctx: Context) -> int:
             await ctx.engine.containers.remove(ref, force=args.force, volumes=True)
         else:
             await ctx.engine.containers.remove(ref, force=args.force)
-    return await _each(ctx, args.containers, remove)
+    return await _each(ctx, args.containers, remove, together=True)
 
 
 async def cmd_wait(ctx: Context) -> int:

@@ -34,7 +34,9 @@ if TYPE_CHECKING:
 
 __all__ = ["MAX_CONNECTIONS", "HelperServer", "peer_uid"]
 
-MAX_CONNECTIONS = 16
+# A user's parallel commands each hold one (50 `skiff run -d` at once); one refused
+# starts a helper of its own, which costs it ~0.5 s of CPU.
+MAX_CONNECTIONS = 64
 HELLO_TIMEOUT = 10.0  # seconds a new connection has to say hello
 
 

@@ -34,6 +34,7 @@ from engine.errors import (
     HelperLost,
     InvalidArgument,
     InvalidState,
+    NameInUse,
     NotFound,
     SkiffError,
 )
@@ -91,6 +92,7 @@ class ContainerService(ContainerStreams, ContainerFiles, ContainerInfo):
         image = s.image_store.get(config.image_id or config.image)
         if config.image_id != image.id:
             config = replace(config, image_id=image.id)
+        given = bool(name)
         name = check_container_name(name) if name else generate_name(s.container_store.names())
         if config.ipv4_address:
             _check_address(config.network, config.ipv4_address)
@@ -101,9 +103,17 @@ class ContainerService(ContainerStreams, ContainerFiles, ContainerInfo):
         config = replace(config, mounts=await self._resolve_mounts(config, image),
                          security_opt=normalize_security_opts(config.security_opt))
         container_id = secrets.token_hex(32)
-        request = runspec.runtime_request(container_id, config, image, name)
         created = format_time(time.time_ns())
-        s.container_store.add(container_id, name, created, config, request)
+        for attempt in range(10):
+            request = runspec.runtime_request(container_id, config, image, name)
+            try:
+                s.container_store.add(container_id, name, created, config, request)
+                break
+            except NameInUse:
+                # A generated name that a parallel create took meanwhile: draw again.
+                if given or attempt == 9:
+                    raise
+                name = generate_name(s.container_store.names())
         try:
             for layer in image.layers:
                 await s.unpack_layer(layer)

@@ -235,6 +235,19 @@ def test_several_arguments_one_failing(skiff: Skiff) -> None:
                              "cli-no-such-container\n")
 
 
+def test_rm_f_of_several_running_reports_each_in_order(skiff: Skiff) -> None:
+    """Removed all at once, as docker does, and still told in the order given."""
+    names = [f"cli-many-{n}" for n in range(4)]
+    for name in names:
+        assert skiff("run", "-d", "--name", name, "busybox", "sleep", "300").returncode == 0
+    result = skiff("rm", "-f", names[0], "cli-no-such-container", *names[1:])
+    assert result.returncode == 1
+    assert result.stdout == "".join(f"{name}\n" for name in names)
+    assert result.stderr == ("Error response from daemon: No such container: "
+                             "cli-no-such-container\n")
+    assert skiff("ps", "-aq").stdout == ""
+
+
 def test_name_in_use(skiff: Skiff) -> None:
     assert skiff("create", "--name", "cli-taken", "busybox").returncode == 0
     result = skiff("create", "--name", "cli-taken", "busybox")

@@ -282,6 +282,19 @@ async def test_name_in_use_is_refused(engine: Engine) -> None:
         await engine.containers.create(config("true"), name="twin")
 
 
+async def test_a_generated_name_taken_meanwhile_is_drawn_again(
+        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Parallel creates (50 `run -d` at once) can draw the same name: the one that
+    comes second draws another instead of failing."""
+    await engine.containers.create(config("true"), name="brave_turing")
+    from engine.services import containers
+
+    draws = iter(["brave_turing", "calm_hopper"])  # as a parallel create would see it
+    monkeypatch.setattr(containers, "generate_name", lambda taken: next(draws))
+    made = await engine.containers.create(config("true"))
+    assert made.name == "calm_hopper"
+
+
 async def test_restart_policy_on_failure_counts(engine: Engine) -> None:
     cid = await started(engine, "sh", "-c", "echo run; exit 1",
                         restart_policy=RestartPolicy("on-failure", 2))
