@@ -51,7 +51,7 @@ def cmd_stats(ctx: Context) -> int | Coroutine[Any, Any, int]:
             containers = reader.containers(all=args.all)
         sampler = reader.sampler()
         for container in containers:
-            sampler.sample(container)
+            sampler.prime(container)
         # The first sample has no CPU share yet: docker shows the second, a second later.
         time.sleep(1.0)
         batch = [sampler.sample(container) for container in containers]

@@ -68,6 +68,10 @@ class CgroupReader(Protocol):
         """A few small file reads, no privileges needed."""
         ...
 
+    def cpu_usage_ns(self) -> int:
+        """The CPU time used so far (one file of what ``stats`` reads); 0 if unknown."""
+        ...
+
     def limits(self) -> Limits:
         """The limits the kernel has, read back."""
         ...

@@ -8,6 +8,7 @@ counters come from whichever of these exist.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Literal
 
@@ -33,19 +34,28 @@ class V1Reader:
         self.name = check_component(name, "name")
         self.parent = check_component(parent, "parent")
         self.setup = setup
-        self._paths = {c: setup.v1[c] / parent / name for c in CONTROLLERS if c in setup.v1}
-        # Co-mounted controllers share a directory: each directory once, in order.
-        self._dirs = list(dict.fromkeys(self._paths.values()))
         self._where = f"{parent}/{name}"
-        # Stats read these once a second; keep them as ready strings.
-        mem = self._paths.get("memory")
+        # Stats read these once a second; keep them as ready strings (building the
+        # Paths of every controller was half of priming `stats` of 100 containers).
+        dirs = {c: f"{setup.v1[c]}/{parent}/{name}" for c in CONTROLLERS if c in setup.v1}
+        mem = dirs.get("memory")
         self._mem = f"{mem}/" if mem else None
-        acct = self._paths.get("cpuacct")
+        acct = dirs.get("cpuacct")
         self._cpuacct = f"{acct}/cpuacct.usage" if acct else None
-        pid_dir = self._paths.get("pids")
+        pid_dir = dirs.get("pids")
         self._pids = f"{pid_dir}/pids.current" if pid_dir else None
-        io = self._paths.get("blkio")
+        io = dirs.get("blkio")
         self._blkio = [f"{io}/{f}" for f in _BLKIO_FILES] if io else []
+
+    @functools.cached_property
+    def _paths(self) -> dict[str, Path]:
+        return {c: self.setup.v1[c] / self.parent / self.name
+                for c in CONTROLLERS if c in self.setup.v1}
+
+    @functools.cached_property
+    def _dirs(self) -> list[Path]:
+        """Co-mounted controllers share a directory: each directory once, in order."""
+        return list(dict.fromkeys(self._paths.values()))
 
     def __repr__(self) -> str:
         return f"V1Reader({self.name!r}, {self.parent!r})"
@@ -124,12 +134,15 @@ class V1Reader:
         return CgroupStats(
             memory_usage=usage,
             memory_limit=limit,
-            cpu_usage_ns=(files.read_int(self._cpuacct) or 0) if self._cpuacct else 0,
+            cpu_usage_ns=self.cpu_usage_ns(),
             pids=(files.read_int(self._pids) or 0) if self._pids else 0,
             blkio_read=read,
             blkio_write=write,
             oom_kills=self._oom_kills(),
         )
+
+    def cpu_usage_ns(self) -> int:
+        return (files.read_int(self._cpuacct) or 0) if self._cpuacct else 0
 
     def limits(self) -> Limits:
         mem_dir, cpu_dir, pids_dir = (self._paths.get(c) for c in ("memory", "cpu", "pids"))

@@ -119,12 +119,15 @@ class V2Reader:
         return CgroupStats(
             memory_usage=usage,
             memory_limit=files.parse_max(files.read(base + "memory.max")),
-            cpu_usage_ns=files.read_keyed(base + "cpu.stat").get("usage_usec", 0) * 1000,
+            cpu_usage_ns=self.cpu_usage_ns(),
             pids=files.read_int(base + "pids.current") or 0,
             blkio_read=read,
             blkio_write=write,
             oom_kills=self._oom_kills(),
         )
+
+    def cpu_usage_ns(self) -> int:
+        return files.read_keyed(self._base + "cpu.stat").get("usage_usec", 0) * 1000
 
     def limits(self) -> Limits:
         return Limits(

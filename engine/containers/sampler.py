@@ -36,6 +36,19 @@ class StatsSampler:
             for container_id in [c for c in known if c not in wanted]:
                 del known[container_id]
 
+    def prime(self, container: Container) -> None:
+        """The CPU baseline alone, for a ``sample`` a moment later: what a first sample
+        is for when nobody shows it (``stats --no-stream``). One file, not a sample's
+        eight (~30 ms of CPU with 100 containers)."""
+        if not container.state.running:
+            return
+        now = time.monotonic_ns()
+        try:
+            cpu_ns = self._cgroup(container.id).cpu_usage_ns()
+        except Exception:
+            return
+        self._cpu_samples[container.id] = (now, cpu_ns)
+
     def sample(self, container: Container) -> Stats:
         now = time.monotonic_ns()
         stats = None

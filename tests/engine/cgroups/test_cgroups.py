@@ -331,6 +331,7 @@ def test_v2_stats_from_files(tmp_path: Path) -> None:
     assert cg.stats() == CgroupStats(memory_usage=8 * MiB, memory_limit=32 * MiB,
                                      cpu_usage_ns=2_500_000, pids=3, blkio_read=4096,
                                      blkio_write=8192, oom_kills=1)
+    assert cg.cpu_usage_ns() == 2_500_000
     assert cg.oom_killed()
     assert cg.frozen()
     assert cg.procs() == [11, 12]
@@ -403,6 +404,7 @@ def test_v1_stats_and_limits_from_files(tmp_path: Path) -> None:
     assert cg.stats() == CgroupStats(memory_usage=9 * MiB, memory_limit=32 * MiB,
                                      cpu_usage_ns=123456789, pids=2, blkio_read=512,
                                      blkio_write=1024, oom_kills=2)
+    assert cg.cpu_usage_ns() == 123456789
     assert cg.limits() == Limits(memory=32 * MiB, nano_cpus=1_500_000_000, pids=None)
     assert cg.oom_killed()
     assert not cg.frozen()  # FREEZING is not frozen yet
