@@ -22,9 +22,12 @@ import errno
 import os
 import stat
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.errors import InvalidArgument
+
+if TYPE_CHECKING:
+    from engine.wire.containerspec import ContainerSpec
 
 __all__ = ["BindSources", "device_binds", "open_bind_source", "open_bind_sources"]
 
@@ -48,11 +51,12 @@ class BindSources:
         self.close()
 
 
-def device_binds(spec: dict[str, Any]) -> list[dict[str, Any]]:
+def device_binds(spec: ContainerSpec) -> list[dict[str, Any]]:
     """A create request's binds, then its devices as binds: the helper's order."""
-    return [*(spec.get("binds") or []),
-            *({"type": "device", "source": d["path_on_host"], "target": d["path_in_container"],
-               "read_only": "w" not in d["permissions"]} for d in spec.get("devices") or [])]
+    return [*({"type": b.kind, "source": b.source, "target": b.target,
+               "read_only": b.read_only} for b in spec.binds),
+            *({"type": "device", "source": d.path_on_host, "target": d.path_in_container,
+               "read_only": "w" not in d.permissions} for d in spec.devices or [])]
 
 
 def open_bind_sources(binds: Sequence[dict[str, Any]], *, create: bool,

@@ -27,7 +27,7 @@ from engine.wire.containerspec import (
 )
 
 # parse_signal: engine.signals', named here for the engine's callers of runspec.parse_signal
-__all__ = ["command_line", "container_spec", "parse_signal", "runtime_request"]
+__all__ = ["command_line", "container_spec", "parse_signal"]
 
 
 def command_line(config: ContainerConfig, image: Image) -> list[str]:
@@ -49,12 +49,6 @@ def published_ports(config: ContainerConfig, image: Image) -> list[dict[str, Any
                 ports.append({"container_port": int(number), "protocol": protocol or "tcp",
                               "host_ip": "", "host_port": 0})
     return ports
-
-
-def runtime_request(container_id: str, config: ContainerConfig, image: Image,
-                    name: str = "") -> dict[str, Any]:
-    """``container_spec`` as it travels (and as the engine keeps it to send again)."""
-    return container_spec(container_id, config, image, name).to_json()
 
 
 def container_spec(container_id: str, config: ContainerConfig, image: Image,

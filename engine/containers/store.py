@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from typing import Any
 
 from engine.containers.config import ContainerConfig
+from engine.containers.storedspec import read_spec, spec_text
 from engine.db import Database, is_disk_full
 from engine.errors import ContainerNotFound, DiskFull, NameInUse
+from engine.wire.containerspec import ContainerSpec
 
 __all__ = ["ContainerRecord", "ContainerStore"]
 
@@ -33,30 +34,42 @@ _SCHEMA = [
 # The parsed config and spec of each row's JSON texts, by container: a list of many
 # containers (every docker ps, every API request for the list) would parse them all
 # again. Records share what they parsed: nobody changes a record's config or spec in
-# place (a change is a new config, saved).
-_PARSED: dict[str, tuple[str, str, ContainerConfig, dict[str, object]]] = {}
+# place (a change is a new config, saved). The spec is read when first asked for:
+# listing containers never needs it.
+_PARSED: dict[str, tuple[str, ContainerConfig]] = {}
+_SPECS: dict[str, tuple[str, ContainerSpec]] = {}
 _PARSED_KEPT = 4096
 
 
 class ContainerRecord:
-    __slots__ = ("config", "created", "id", "name", "removing", "spec")
+    __slots__ = ("_spec_text", "config", "created", "id", "name", "removing")
 
     def __init__(self, row: sqlite3.Row) -> None:
         self.id: str = row["id"]
         self.name: str = row["name"]
         self.created: str = row["created"]
-        config_text, spec_text = row["config"], row["spec"]
+        config_text = row["config"]
         parsed = _PARSED.get(self.id)
-        if parsed is None or parsed[0] != config_text or parsed[1] != spec_text:
+        if parsed is None or parsed[0] != config_text:
             if len(_PARSED) >= _PARSED_KEPT:
                 _PARSED.clear()
-            parsed = (config_text, spec_text,
-                      ContainerConfig.from_json(json.loads(config_text)),
-                      json.loads(spec_text))
+            parsed = (config_text, ContainerConfig.from_json(json.loads(config_text)))
             _PARSED[self.id] = parsed
-        self.config: ContainerConfig = parsed[2]
-        self.spec: dict[str, object] = parsed[3]
+        self.config: ContainerConfig = parsed[1]
+        self._spec_text: str = row["spec"]
         self.removing = bool(row["removing"])
+
+    @property
+    def spec(self) -> ContainerSpec:
+        """What the helper was asked to create, of whichever version wrote it
+        (engine/containers/storedspec.py); DamagedState when it cannot be read."""
+        parsed = _SPECS.get(self.id)
+        if parsed is None or parsed[0] != self._spec_text:
+            if len(_SPECS) >= _PARSED_KEPT:
+                _SPECS.clear()
+            parsed = (self._spec_text, read_spec(self._spec_text, self.name))
+            _SPECS[self.id] = parsed
+        return parsed[1]
 
 
 class ContainerStore:
@@ -65,14 +78,14 @@ class ContainerStore:
         db.migrate("containers", _SCHEMA)
 
     def add(self, container_id: str, name: str, created: str, config: ContainerConfig,
-            spec: dict[str, object]) -> None:
+            spec: ContainerSpec) -> None:
         try:
             with self.db.transaction() as conn:
                 conn.execute(
                     "INSERT INTO containers (id, name, created, config, image_id, spec) "
                     "VALUES (?, ?, ?, ?, ?, ?)",
                     (container_id, name, created, json.dumps(config.to_json()),
-                     config.image_id, json.dumps(spec)))
+                     config.image_id, spec_text(spec)))
         except sqlite3.IntegrityError:
             raise NameInUse(self._name_conflict(name)) from None
 
@@ -140,11 +153,11 @@ class ContainerStore:
         rows = self.db.conn.execute("SELECT * FROM containers WHERE removing = 1").fetchall()
         return [ContainerRecord(row) for row in rows]
 
-    def update(self, container_id: str, config: ContainerConfig, spec: dict[str, Any]) -> None:
+    def update(self, container_id: str, config: ContainerConfig, spec: ContainerSpec) -> None:
         """A new config and runtime request for the container (docker update)."""
         with self.db.transaction() as conn:
             conn.execute("UPDATE containers SET config = ?, spec = ? WHERE id = ?",
-                         (json.dumps(config.to_json()), json.dumps(spec), container_id))
+                         (json.dumps(config.to_json()), spec_text(spec), container_id))
 
     def remove(self, container_id: str) -> None:
         with self.db.transaction() as conn:

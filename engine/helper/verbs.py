@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from engine.helper.cancel import Cancellation
 from engine.helper.containers import ContainerService
 from engine.wire import requests as rq
-from engine.wire.containerspec import ContainerSpec
 from engine.wire.requests import Verb
 
 if TYPE_CHECKING:
@@ -76,7 +75,7 @@ HANDLERS: dict[Verb, Handler] = {
     Verb.REMOVE_LAYER: _typed(rq.RemoveLayer, lambda server, r, call: (
         server.remove_layer(r.diff_id))),
     Verb.CONTAINER_CREATE: _typed(rq.ContainerCreate, lambda server, r, call: (
-        server.containers.create(r.id, ContainerSpec.from_checked(r.spec)))),
+        server.containers.create(r.id, r.spec))),
     Verb.CONTAINER_START: _typed(rq.ContainerStart, lambda server, r, call: (
         server.containers.start(r.id, bool(r.attach), call.fds, r.sources, r.networks,
                                 r.links))),

@@ -38,13 +38,13 @@ class ContainerInfo(ContainerBase):
             mode = record.config.network if record.config.network != "default" else "bridge"
             network = {"IPAddress": "", "IPPrefixLen": 0, "Gateway": "", "MacAddress": "",
                        "SandboxKey": "", "Networks": {mode: {}},
-                       "Ports": {key: None for key in _str_list(spec.get("exposed"))}}
+                       "Ports": {key: None for key in spec.exposed}}
         networks = network.get("Networks")
         if isinstance(networks, dict):
             await self._endpoint_settings(record, container.state.running, networks)
         network = self._network_settings(record.id, network)
-        found = container_inspect(container, image, args=_str_list(spec.get("args")),
-                                  env=_str_list(spec.get("env")), network=network,
+        found = container_inspect(container, image, args=spec.args, env=spec.env,
+                                  network=network,
                                   mounts=[self._mount_json(m) for m in record.config.mounts],
                                   log_path=str(cdir / "ctr.log"),
                                   pid=container.state.pid,
@@ -148,10 +148,6 @@ class ContainerInfo(ContainerBase):
 _ENDPOINT_DEFAULTS: dict[str, Any] = {
     "IPAMConfig": None, "Links": None, "Aliases": None, "DriverOpts": None,
     "IPv6Gateway": "", "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0, "DNSNames": None}
-
-
-def _str_list(value: object) -> list[str]:
-    return [str(v) for v in value] if isinstance(value, list) else []
 
 
 def _read_json(path: Path) -> dict[str, Any]:

@@ -105,7 +105,7 @@ class ContainerService(ContainerStreams, ContainerFiles, ContainerInfo):
         container_id = secrets.token_hex(32)
         created = format_time(time.time_ns())
         for attempt in range(10):
-            request = runspec.runtime_request(container_id, config, image, name)
+            request = runspec.container_spec(container_id, config, image, name)
             try:
                 s.container_store.add(container_id, name, created, config, request)
                 break
@@ -270,8 +270,7 @@ class ContainerService(ContainerStreams, ContainerFiles, ContainerInfo):
             state = self._state(record)
             if not state.status.can_stop():
                 return self._container(record)
-            signum = runspec.parse_signal(signal) if signal else int(
-                record.spec.get("stop_signal", 15))  # type: ignore[call-overload]
+            signum = runspec.parse_signal(signal) if signal else record.spec.stop_signal
             if timeout is None:
                 timeout = record.config.stop_timeout if record.config.stop_timeout is not None \
                     else 10
@@ -387,7 +386,7 @@ class ContainerService(ContainerStreams, ContainerFiles, ContainerInfo):
             limits = {k: v for k, v in update.to_args().items() if k != "id"}
             self._s.container_store.update(
                 record.id, replace(config, resources=resources, restart_policy=policy),
-                {**record.spec, **limits})
+                replace(record.spec, **limits))
             return self._container(self._find(record.id))
 
 

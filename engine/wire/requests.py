@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.wire.containerspec import SCHEMA as CONTAINER_SPEC
-from engine.wire.containerspec import schema_of
+from engine.wire.containerspec import ContainerSpec, schema_of
 from engine.wire.request import (
     MAX_FDS,
     MAX_ID,
@@ -116,11 +116,19 @@ class RemoveLayer(NoReply):
 
 @dataclass(frozen=True, kw_only=True)
 class ContainerCreate(NoReply):
-    """``spec``: a ContainerSpec's JSON (``ContainerSpec.to_json``)."""
+    """The spec travels as its JSON (``ContainerSpec.to_json``), checked against its
+    own fields' schema."""
 
     VERB = Verb.CONTAINER_CREATE
     id: str = container_id()
-    spec: dict[str, Any] = field(metadata=schema(Field("dict", items=CONTAINER_SPEC)))
+    spec: ContainerSpec = field(metadata=schema(Field("dict", items=CONTAINER_SPEC)))
+
+    def to_args(self) -> dict[str, Any]:
+        return {"id": self.id, "spec": self.spec.to_json()}
+
+    @classmethod
+    def from_checked(cls, args: dict[str, Any]) -> ContainerCreate:
+        return cls(id=args["id"], spec=ContainerSpec.from_checked(args["spec"]))
 
 
 @dataclass(frozen=True, kw_only=True)

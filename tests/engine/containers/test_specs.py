@@ -23,7 +23,7 @@ from engine.containers.portspec import (
     parse_publish,
     port_binding,
 )
-from engine.containers.runspec import runtime_request
+from engine.containers.runspec import container_spec
 from engine.errors import InvalidArgument
 from engine.images.model import Image
 from engine.wire.protocol import validate
@@ -195,7 +195,7 @@ def test_an_image_exposing_sctp_still_runs() -> None:
     image = Image(id="sha256:" + "b" * 64, config={"config": {
         "Cmd": ["true"], "ExposedPorts": {"80/tcp": {}, "132/sctp": {}}}}, layers=[])
     config = ContainerConfig(image="x", image_id=image.id, publish_all=True)
-    request = runtime_request("c" * 64, config, image, "web")
+    request = container_spec("c" * 64, config, image, "web").to_json()
     assert request["exposed"] == ["80/tcp"]
     assert [p["container_port"] for p in request["ports"]] == [80]
     validate("container_create", {"id": "c" * 64, "spec": request})

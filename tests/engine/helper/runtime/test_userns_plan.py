@@ -12,7 +12,7 @@ from engine.containers.cmdline import run_command
 from engine.containers.config import ContainerConfig
 from engine.containers.inspect import container_inspect
 from engine.containers.model import Container
-from engine.containers.runspec import runtime_request
+from engine.containers.runspec import container_spec
 from engine.containers.state import ContainerState, Status
 from engine.errors import InvalidArgument, ProtocolError
 from engine.helper.runtime import mounts
@@ -163,7 +163,7 @@ def test_the_request_carries_it_and_the_helper_checks_it() -> None:
         layers: list[object] = []
 
     config = ContainerConfig(image="busybox", image_id="", userns="remap")
-    request = runtime_request("a" * 64, config, Image(), "n")  # type: ignore[arg-type]
+    request = container_spec("a" * 64, config, Image(), "n").to_json()  # type: ignore[arg-type]
     assert request["userns"] == "remap"
     spec = {key: request[key] for key in VERBS["container_create"]["spec"].items or {}
             if key in request}
