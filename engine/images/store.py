@@ -233,6 +233,11 @@ class ImageStore:
         return {r["diff_id"] for r in self.db.conn.execute(
             "SELECT DISTINCT diff_id FROM image_layers")}
 
+    def layer_digests(self) -> set[str]:
+        """Every layer blob digest some image uses (a pull knows what it will need)."""
+        return {r["digest"] for r in self.db.conn.execute(
+            "SELECT DISTINCT digest FROM image_layers")}
+
     # -- sizes (engine/images/sizes.py) -----------------------------------------------
     def unmeasured(self, layers: Sequence[Layer]) -> Sequence[Layer]:
         """The layers whose uncompressed size is not known yet (one a diff_id)."""

@@ -114,8 +114,22 @@ def test_progress_events_per_layer_then_exists(plain_registry: LocalRegistry,
     assert again.id == image.id
     assert {e.status for e in events} == {"exists"}
     assert {e.layer for e in events} == {la.digest for la in image.layers}
-    # The engine's unpack still runs for each layer (it does nothing when unpacked).
+    # The store's images use every layer: each is in place, the unpacker hears of none.
+    assert kit.unpack.calls == []
+
+
+def test_layers_of_a_removed_image_are_unpacked_again(
+        plain_registry: LocalRegistry, registry_service: Kit) -> None:
+    """Only the store's images say a layer is in place: once the image that used
+    them is gone, its layers are fetched and handed to the unpacker again."""
+    kit = registry_service()
+    image = _pull(kit, f"{plain_registry.host}/test/multilayer")
+    kit.images.remove(image.id)
+    kit.unpack.calls.clear()
+    events: list[PullProgress] = []
+    _pull(kit, f"{plain_registry.host}/test/multilayer", events=events)
     assert sorted(kit.unpack.calls) == sorted(la.digest for la in image.layers)
+    assert "exists" not in {e.status for e in events}
 
 
 def test_concurrency_bound_of_one_downloads_one_layer_at_a_time(

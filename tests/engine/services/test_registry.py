@@ -31,3 +31,19 @@ async def test_engine_tags_catalog_search(engine: Any, plain_registry: LocalRegi
     assert f"{host}/test/tricky" in await engine.registry.catalog(host)
     found = await engine.images.search(f"{host}/multi")
     assert [r.name for r in found] == [f"{host}/test/multilayer"]
+
+
+async def test_pulling_an_image_that_is_here_starts_no_helper(
+        engine: Any, plain_registry: LocalRegistry) -> None:
+    """Layers the store's images use are in place: a new engine (a new command)
+    pulling the image again checks the registry and asks its helper nothing."""
+    from engine import Engine
+
+    ref = f"{plain_registry.host}/test/multilayer"
+    image = await engine.images.pull(ref)
+    events: list[PullProgress] = []
+    async with Engine() as fresh:
+        again = await fresh.images.pull(ref, progress=events.append)
+        assert fresh._shared.helper.pid is None
+    assert again.id == image.id
+    assert {e.status for e in events} == {"exists"}
