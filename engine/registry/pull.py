@@ -13,10 +13,10 @@ found to need a layer, so that the unpacker (the engine's helper, a process to
 start) gets ready while the layers start downloading. A layer that an image of
 the store already uses is in place (the image was recorded once it was): its
 blob, when here, costs no download, and the unpacker hears of neither, so
-pulling an image that is here starts no helper at all (CPU 1.2 s -> 0.4 s of the benchmark's ``skiff
-again``, benchmarks/pull.py). The image is recorded only once every layer is in
-place, so a failed pull leaves blobs and partial downloads, never an image that
-points at missing content.
+pulling an image that is here starts no helper at all (CPU 1.2 s -> 0.4 s of
+benchmarks/pull.py's ``skiff again``). The image is recorded only once every
+layer is in place, so a failed pull leaves blobs and partial downloads, never an
+image that points at missing content.
 """
 
 from __future__ import annotations
