@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from engine.build.events import BuildEvent, render
     from engine.build.remote import is_remote as is_remote_context
     from engine.build.runstep import BuildStepFailed
+    from engine.changefeed import ChangeFeed
     from engine.compose.loader import LoadOptions, Project, load_project
     from engine.compose.planner import NUMBER as COMPOSE_NUMBER
     from engine.compose.planner import PROJECT as COMPOSE_PROJECT

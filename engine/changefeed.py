@@ -13,6 +13,9 @@ have changed:
 
 Whatever cannot be watched (no inotify, no ``changes`` file yet) is made up
 for by looking every ``interval``; the caller asks ``complete``.
+
+A reader that keeps what it computed (the API server's listings) asks ``look``
+instead of sleeping: a number that moves with every wake-up queued so far.
 """
 
 from __future__ import annotations
@@ -73,6 +76,7 @@ class ChangeFeed:
         self._pidfds: dict[int, int] = {}  # monitor pid -> pidfd
         self._gone: set[int] = set()  # pids whose exit was already reported
         self._exited: set[int] = set()  # pids seen exiting since take_exited
+        self._generation = 0  # one more at each wake-up (look)
         try:
             self._inotify = Inotify()
         except OSError as exc:
@@ -117,6 +121,19 @@ class ChangeFeed:
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(timeout):
                 await self._woken.wait()
+
+    def look(self) -> int | None:
+        """A number that differs from any earlier answer once something may have
+        changed since it was given: what inotify queued until now is counted first,
+        so a change whose write finished before this call is never missed. None
+        while not everything is watched (then nothing can be kept)."""
+        if self._inotify is None:
+            return None
+        if self._changes_wd < 0:
+            self._watch_changes_file()
+            self._wake()  # whatever happened before the watch is unknown
+        self._on_inotify()
+        return self._generation if self.complete else None
 
     def take_exited(self) -> set[int]:
         """The followed processes seen exiting since the last call."""
@@ -163,17 +180,17 @@ class ChangeFeed:
             events = []
         for event in events:
             if event.mask & IN_Q_OVERFLOW:
-                self._woken.set()
+                self._wake()
             elif event.wd == self._changes_wd:
                 if event.mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF):
                     self._changes_wd = -1  # watched again on the next wait
-                self._woken.set()
+                self._wake()
             elif event.wd == self._db_wd:
                 if event.mask & IN_IGNORED:
                     self._db_wd = -1
-                    self._woken.set()
+                    self._wake()
                 elif event.name.startswith(self._db_prefix):
-                    self._woken.set()
+                    self._wake()
 
     def _on_exit(self, pid: int) -> None:
         self._unfollow(pid)
@@ -182,6 +199,10 @@ class ChangeFeed:
     def _mark_exited(self, pid: int) -> None:
         self._gone.add(pid)
         self._exited.add(pid)
+        self._wake()
+
+    def _wake(self) -> None:
+        self._generation += 1
         self._woken.set()
 
     def _unfollow(self, pid: int) -> None:

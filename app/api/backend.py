@@ -34,13 +34,14 @@ from engine import (
 )
 
 if TYPE_CHECKING:
+    from app.api.answers import Answers
     from app.api.keeper import Keeper
     from app.api.sessions import Sessions
 
-__all__ = ["ENGINE", "KEEPER", "SESSIONS", "ContainerConfig", "DeviceMapping", "Engine",
+__all__ = ["ANSWERS", "ENGINE", "KEEPER", "SESSIONS", "ContainerConfig", "DeviceMapping", "Engine",
            "Healthcheck",
            "MountSpec", "PortBinding", "PruneFilter", "Resources", "RestartPolicy", "Ulimit",
-           "engine_of", "exposed_ports",
+           "answers_of", "engine_of", "exposed_ports",
            "keeper_of", "merge_config", "parse_timestamp", "parse_tmpfs",
            "parse_volume", "port_binding", "rfc3339_ns", "sessions_of", "signal_name",
            "status_text"]
@@ -48,6 +49,7 @@ __all__ = ["ENGINE", "KEEPER", "SESSIONS", "ContainerConfig", "DeviceMapping", "
 ENGINE = web.AppKey("engine", Engine)
 SESSIONS: web.AppKey[Sessions] = web.AppKey("sessions")
 KEEPER: web.AppKey[Keeper] = web.AppKey("keeper")
+ANSWERS: web.AppKey[Answers] = web.AppKey("answers")
 
 
 def engine_of(request: web.Request) -> Engine:
@@ -60,6 +62,10 @@ def sessions_of(request: web.Request) -> Sessions:
 
 def keeper_of(request: web.Request) -> Keeper:
     return request.app[KEEPER]
+
+
+def answers_of(request: web.Request) -> Answers:
+    return request.app[ANSWERS]
 
 
 def parse_since(value: str | None) -> int | None:

@@ -3,9 +3,11 @@
 One middleware does what dockerd's does for every request: check the version
 prefix, and turn any error into ``{"message": ...}`` with Docker's status
 (an unknown path, or a known one with the wrong method, is dockerd's 404
-"page not found"). Every answer carries ``Api-Version``, ``Server`` and
-``OSType``. A Unix socket is made 0600 before anyone can connect; TCP is
-served on loopback addresses only, since there is no TLS.
+"page not found"); and, once any request but a GET or HEAD ends, tell the kept
+listings (app/api/answers.py) that something may have changed. Every answer
+carries ``Api-Version``, ``Server`` and ``OSType``. A Unix socket is made 0600
+before anyone can connect; TCP is served on loopback addresses only, since
+there is no TLS.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from pathlib import Path
 from aiohttp import web
 
 from app.api import versions
-from app.api.backend import ENGINE, KEEPER, SESSIONS, Engine
+from app.api.answers import Answers
+from app.api.backend import ANSWERS, ENGINE, KEEPER, SESSIONS, Engine
 from app.api.errors import ApiError, error_response, status_of
 from app.api.keeper import Keeper
 from app.api.routes import MODULES
@@ -130,6 +133,9 @@ async def _docker_middleware(request: web.Request,
     except Exception as exc:
         log.exception("%s %s failed", request.method, request.path)
         return error_response(500, f"internal error in skiff serve: {exc}")
+    finally:
+        if request.method not in ("GET", "HEAD"):  # it may have changed something
+            request.app[ANSWERS].changed()
     assert isinstance(response, web.StreamResponse)
     return response
 
@@ -143,7 +149,9 @@ async def _lifetime(app: web.Application) -> AsyncIterator[None]:
     """The keeper follows the engine while we serve; sessions end with the server."""
     keeper = app[KEEPER]
     keeper.start()
+    app[ANSWERS].open(app[ENGINE])
     yield
+    app[ANSWERS].close()
     await keeper.stop()
     app[SESSIONS].close_all()
 
@@ -153,6 +161,7 @@ def build_app(engine: Engine) -> web.Application:
     app[ENGINE] = engine
     app[SESSIONS] = Sessions()
     app[KEEPER] = Keeper(engine)
+    app[ANSWERS] = Answers()
     app[KEEPER].on_destroy.append(app[SESSIONS].forget_container)
     app.cleanup_ctx.append(_lifetime)
     app.on_response_prepare.append(_headers)

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from engine import changefeed
+from engine.changefeed import ChangeFeed
 from engine.containers.model import Event
 from engine.containers.statusreader import ACTIVE
 from engine.errors import ContainerNotFound
@@ -79,6 +80,12 @@ class EventService:
             finally:
                 for tail in tails:
                     tail.close()
+
+    def change_feed(self) -> ChangeFeed:
+        """A watch on whatever changes this user's containers, images, networks and
+        volumes (the engine's database and journal, the helper's announcements): its
+        ``look()`` moves once any may have changed. Used on one loop; close it."""
+        return self._s.change_feed()
 
     def _look(self, tails: list[JournalTail]) -> list[dict[str, Any]]:
         return [record for tail in tails for record in tail.read()]
