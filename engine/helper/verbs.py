@@ -121,7 +121,8 @@ HANDLERS: dict[Verb, Handler] = {
     Verb.REPAIR: _typed(rq.Repair, lambda server, r, call: (
         server.containers.repair(r.ids, r.layers))),
     Verb.NETWORK_CREATE: _typed(rq.NetworkCreate, lambda server, r, call: (
-        server.networks().create(r.name, r.subnet, r.gateway, r.ip_range, r.internal))),
+        server.networks().create(r.name, r.subnet, r.gateway, r.ip_range, r.internal,
+                                 r.ipv6, r.subnet6, r.gateway6))),
     Verb.NETWORK_REMOVE: _typed(rq.NetworkRemove, lambda server, r, call: (
         server.networks().remove(r.name))),
     Verb.NETWORK_LIST: _typed(rq.NetworkList, lambda server, r, call: (
@@ -129,7 +130,8 @@ HANDLERS: dict[Verb, Handler] = {
     Verb.NETWORK_INSPECT: _typed(rq.NetworkInspect, lambda server, r, call: (
         server.networks().inspect(r.name))),
     Verb.NETWORK_CONNECT: _typed(rq.NetworkConnect, lambda server, r, call: (
-        server.networks().connect(r.id, r.network, r.name, r.hostname, r.aliases, r.ip))),
+        server.networks().connect(r.id, r.network, r.name, r.hostname, r.aliases, r.ip,
+                                  r.ip6))),
     Verb.NETWORK_DISCONNECT: _typed(rq.NetworkDisconnect, lambda server, r, call: (
         server.networks().disconnect(r.id, r.network))),
     Verb.NETWORK_REPAIR: _typed(rq.NetworkRepair, lambda server, r, call: (

@@ -41,6 +41,8 @@ from engine.wire.schema import (
     HOSTNAME,
     IPV4,
     IPV4_CIDR,
+    IPV6,
+    IPV6_CIDR,
     NETWORK_ALIAS,
     NETWORK_NAME,
     VOLUME_NAME,
@@ -58,11 +60,13 @@ __all__ = ["MAX_FDS", "MAX_ID", "REQUESTS", "Change", "DiskUsageReply", "FsReply
 _SOURCES = Field("list[int]", required=False, max_items=MAX_FDS, minimum=0, maximum=127)
 _ARGV = Field("list[str]", max_items=4096, max_len=131072)
 _IDS = Field("list[str]", pattern=CONTAINER_ID, max_items=100000)
-# A network a container joins at start: its aliases there, the IPv4 address asked for.
+# A network a container joins at start: its aliases there, the IPv4 and IPv6 addresses
+# asked for.
 _LINK = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,252}:[0-9]{1,3}(\.[0-9]{1,3}){3}\Z")
 _JOIN = {"network": str_field(NETWORK_NAME),
          "aliases": Field("list[str]", required=False, pattern=NETWORK_ALIAS, max_items=32),
-         "ip": str_field(IPV4, required=False)}
+         "ip": str_field(IPV4, required=False),
+         "ip6": str_field(IPV6, required=False)}
 
 
 # -- the helper itself and layers ----------------------------------------------------------
@@ -396,6 +400,9 @@ class NetworkCreate(_Network):
     gateway: str | None = optional(str_field(IPV4, required=False))
     ip_range: str | None = optional(str_field(IPV4_CIDR, required=False))
     internal: bool | None = optional(Field("bool", required=False))
+    ipv6: bool | None = optional(Field("bool", required=False))
+    subnet6: str | None = optional(str_field(IPV6_CIDR, required=False))
+    gateway6: str | None = optional(str_field(IPV6, required=False))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -428,6 +435,7 @@ class NetworkConnect(NoReply):
     aliases: list[str] | None = field(default=None, metadata=schema(
         Field("list[str]", required=False, pattern=NETWORK_ALIAS, max_items=32)))
     ip: str | None = optional(str_field(IPV4, required=False))
+    ip6: str | None = optional(str_field(IPV6, required=False))
 
 
 @dataclass(frozen=True, kw_only=True)

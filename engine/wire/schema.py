@@ -26,6 +26,8 @@ __all__ = [
     "HOSTNAME",
     "IPV4",
     "IPV4_CIDR",
+    "IPV6",
+    "IPV6_CIDR",
     "NETWORK_ALIAS",
     "NETWORK_NAME",
     "VOLUME_NAME",
@@ -75,6 +77,10 @@ VOLUME_NAME = CONTAINER_NAME  # one rule for both, as in docker
 NETWORK_NAME = NETWORK_NAME_PATTERN
 IPV4 = re.compile(r"^[0-9]{1,3}(\.[0-9]{1,3}){3}$")
 IPV4_CIDR = re.compile(r"^[0-9]{1,3}(\.[0-9]{1,3}){3}/[0-9]{1,2}$")
+# IPv6's text has too many shapes for a pattern to decide; this bounds the
+# characters and length, and the helper parses the rest.
+IPV6 = re.compile(r"^[0-9A-Fa-f:.]{2,45}$")
+IPV6_CIDR = re.compile(r"^[0-9A-Fa-f:.]{2,45}/[0-9]{1,3}$")
 
 
 def check_dict(value: object, schema: dict[str, Field], where: str) -> dict[str, Any]:

@@ -7,6 +7,7 @@ Pure functions of the records (engine/helper/network/ipam.py), kept apart from
 
 from __future__ import annotations
 
+from ipaddress import IPv4Address, IPv6Address
 from typing import Protocol
 
 from engine.errors import InUse, InvalidArgument
@@ -75,10 +76,15 @@ def hosts_for(records: dict[str, NetworkRecord], container_id: str, hostname: st
     """The hosts file; --add-host's host-gateway is the gateway of the container's first
     network (Docker's: the default bridge's address on the host)."""
     joined = [r for r in records.values() if container_id in r.endpoints]
-    own = [r.endpoints[container_id].address.ip for r in joined]
-    peers = [(ep.address.ip, [*ep.names, cid[:12]])
-             for r in joined if r.user_defined
-             for cid, ep in sorted(r.endpoints.items()) if cid != container_id]
+    mine = [r.endpoints[container_id] for r in joined]
+    own: list[IPv4Address | IPv6Address] = [*(ep.address.ip for ep in mine),
+           *(ep.address6.ip for ep in mine if ep.address6 is not None)]
+    others = [(cid, ep) for r in joined if r.user_defined
+              for cid, ep in sorted(r.endpoints.items()) if cid != container_id]
+    peers: list[tuple[IPv4Address | IPv6Address, list[str]]] = [
+        *((ep.address.ip, [*ep.names, cid[:12]]) for cid, ep in others),
+        *((ep.address6.ip, [*ep.names, cid[:12]]) for cid, ep in others
+          if ep.address6 is not None)]
     extra = (options or etcfiles.EtcOptions()).hosts_lines(
         str(joined[0].gateway) if joined else "")
     return etcfiles.render_hosts(hostname, own, peers, extra)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from ipaddress import IPv4Address, ip_address
+from ipaddress import IPv4Address, IPv6Address, ip_address
 from pathlib import Path
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "EtcOptions",
     "apply_dns",
     "host_resolv_conf",
+    "read_options",
     "render_first_hosts",
     "render_hosts",
     "render_resolv_conf",
@@ -73,6 +74,24 @@ class EtcOptions:
         return bool(self.dns or self.dns_search or self.dns_options)
 
 
+def read_options(directory: Path) -> EtcOptions:
+    """A container's --dns and --add-host options, from the spec the helper wrote in
+    its ``directory``, and the hosts of its legacy links for this run (LINKS)."""
+    import json
+
+    try:
+        spec = json.loads((directory / "spec.json").read_text())
+    except (OSError, ValueError):
+        return EtcOptions()
+    try:
+        links = list(json.loads((directory / LINKS).read_text())["hosts"])
+    except (OSError, ValueError, KeyError, TypeError):
+        links = []
+    dns, search, options, hosts = (tuple(spec.get(k) or ()) for k in (
+        "dns", "dns_search", "dns_options", "extra_hosts"))
+    return EtcOptions(dns, search, options, (*hosts, *links))
+
+
 def apply_dns(text: str, options: EtcOptions) -> str:
     """A resolv.conf with the user's nameservers, search domains and options in place
     of those given (Docker's rule: each replaces its kind; "." as the search domain
@@ -107,19 +126,20 @@ def render_first_hosts(hostname: str, extra: str = "") -> str:
             f"{extra}127.0.1.1\t{hostname}\n")
 
 
-def render_hosts(hostname: str, own: Sequence[IPv4Address],
-                 peers: Iterable[tuple[IPv4Address, Sequence[str]]] = (),
+def render_hosts(hostname: str, own: Sequence[IPv4Address | IPv6Address],
+                 peers: Iterable[tuple[IPv4Address | IPv6Address, Sequence[str]]] = (),
                  extra: str = "") -> str:
     """localhost, --add-host's lines (``extra``), the container's own addresses with
     its hostname, then peers (each address with the names it answers to; a name is
-    listed once)."""
+    listed once per IP version)."""
     lines = [_LOCALHOST, extra]
     if hostname:
         lines.extend(f"{address}\t{hostname}\n" for address in own)
-    seen = {hostname, "localhost"}
+    seen = {(name, version) for name in (hostname, "localhost") for version in (4, 6)}
     for address, names in peers:
-        fresh = [name for name in dict.fromkeys(names) if name and name not in seen]
-        seen.update(fresh)
+        fresh = [name for name in dict.fromkeys(names)
+                 if name and (name, address.version) not in seen]
+        seen.update((name, address.version) for name in fresh)
         if fresh:
             lines.append(f"{address}\t{' '.join(fresh)}\n")
     return "".join(lines)

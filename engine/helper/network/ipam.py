@@ -2,10 +2,12 @@
 
 One JSON file per network under the helper's network directory holds its
 owner, bridge, subnet and gateway (and, if asked for, the range addresses are
-handed out from and whether it is internal) and one endpoint per connected container:
-its owner, the address, the names peers resolve it by, and the ports
-published to it. The whole netfilter rule set and every hosts file are
-rendered from these records. Owners are uids the helper took from its peer
+handed out from and whether it is internal; with IPv6, its IPv6 subnet and
+gateway) and one endpoint per connected container: its owner, the address (and
+IPv6 address), the names peers resolve it by, and the ports published to it.
+IPv6 addresses are handed out in order from the subnet's ::2, as Docker's
+are. The whole netfilter rule set and every hosts file are rendered from
+these records. Owners are uids the helper took from its peer
 (SO_PEERCRED), never from a request.
 
 Network names are per user, as containers are: two users may each have an
@@ -31,7 +33,14 @@ import json
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from ipaddress import (
+    IPv4Address,
+    IPv4Interface,
+    IPv4Network,
+    IPv6Address,
+    IPv6Interface,
+    IPv6Network,
+)
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +76,7 @@ class Endpoint:
     ports: list[PublishedPort] = field(default_factory=list)
     owner: int = 0  # uid of the container's owner
     mac_address: str = ""  # --mac-address; "": derived from the address, as Docker did
+    address6: IPv6Interface | None = None  # on a network with IPv6
 
     @property
     def mac(self) -> str:
@@ -75,14 +85,16 @@ class Endpoint:
     def to_json(self) -> dict[str, Any]:
         return {"address": str(self.address), "hostname": self.hostname, "names": self.names,
                 "ports": [vars(port) for port in self.ports], "owner": self.owner,
-                **({"mac": self.mac_address} if self.mac_address else {})}
+                **({"mac": self.mac_address} if self.mac_address else {}),
+                **({"address6": str(self.address6)} if self.address6 else {})}
 
     @classmethod
     def from_json(cls, container_id: str, data: dict[str, Any]) -> Endpoint:
         return cls(container_id, IPv4Interface(data["address"]), data.get("hostname", ""),
                    list(data.get("names", [])),
                    [PublishedPort(**port) for port in data.get("ports", [])],
-                   int(data.get("owner", 0)), str(data.get("mac", "")))
+                   int(data.get("owner", 0)), str(data.get("mac", "")),
+                   IPv6Interface(data["address6"]) if data.get("address6") else None)
 
 
 @dataclass
@@ -99,18 +111,34 @@ class NetworkRecord:
     owner: int | None = 0  # uid; None for the shared default network
     internal: bool = False  # no way in or out but its own containers
     ip_range: IPv4Network | None = None  # where addresses are handed out; None: the subnet
+    subnet6: IPv6Network | None = None  # docker network create --ipv6
+    gateway6: IPv6Address | None = None
+    last6: IPv6Address | None = None
 
     def __post_init__(self) -> None:
         check_gateway(self.subnet, self.gateway)
         if self.ip_range is not None and not self.ip_range.subnet_of(self.subnet):
             raise InvalidArgument(f"no matching subnet for range {self.ip_range}")
+        if self.subnet6 is not None:
+            if self.gateway6 is None:
+                self.gateway6 = self.subnet6.network_address + 1
+            check_gateway(self.subnet6, self.gateway6)
+
+    @property
+    def gateway6_interface(self) -> IPv6Interface | None:
+        """The bridge's IPv6 address with the subnet's prefix, when the network has one."""
+        if self.subnet6 is None or self.gateway6 is None:
+            return None
+        return IPv6Interface((self.gateway6, self.subnet6.prefixlen))
 
     @property
     def key(self) -> str:
         return record_key(self.name, self.owner)
 
-    def allocate(self, container_id: str, requested: IPv4Address | None = None) -> Endpoint:
-        """The container's endpoint, with a new address if it has none yet.
+    def allocate(self, container_id: str, requested: IPv4Address | None = None,
+                 requested6: IPv6Address | None = None) -> Endpoint:
+        """The container's endpoint, with a new address if it has none yet (and an IPv6
+        one on a network with IPv6).
 
         A container gets back the address it had last on this network when
         that is still free; others are handed out round-robin, so a released
@@ -119,6 +147,7 @@ class NetworkRecord:
         existing = self.endpoints.get(container_id)
         if existing is not None:
             return existing
+        address6 = self._allocate6(requested6)
         used = {int(ep.address.ip) for ep in self.endpoints.values()} | {int(self.gateway)}
         first = int(self.subnet.network_address) + 1
         last = int(self.subnet.broadcast_address) - 1
@@ -143,12 +172,40 @@ class NetworkRecord:
                     last = min(last, int(self.ip_range.broadcast_address))
                 chosen = self._next_free(used, first, last)
         address = IPv4Interface((chosen, self.subnet.prefixlen))
-        endpoint = Endpoint(container_id, address)
+        endpoint = Endpoint(container_id, address, address6=address6)
         self.endpoints[container_id] = endpoint
         self.last = address.ip
+        if address6 is not None and requested6 is None:
+            self.last6 = address6.ip
         self.previous.pop(container_id, None)
         return endpoint
 
+    def _allocate6(self, requested: IPv6Address | None) -> IPv6Interface | None:
+        """The next free IPv6 address after the last one handed out (or ``requested``)."""
+        if self.subnet6 is None:
+            if requested is not None:
+                raise InvalidArgument(f"invalid address {requested}: network {self.name} has "
+                                      "no IPv6 (create it with --ipv6)")
+            return None
+        subnet = self.subnet6
+        used = {ep.address6.ip for ep in self.endpoints.values() if ep.address6 is not None}
+        used.add(self.gateway6 or subnet.network_address + 1)
+        used.add(subnet.network_address)
+        if requested is not None:
+            if requested not in subnet:
+                raise InvalidArgument(f"invalid address {requested}: it does not belong to "
+                                      f"network {self.name}'s subnet {subnet}")
+            if requested in used:
+                raise Conflict(f"address {requested} is already in use on network "
+                               f"{self.name}")
+            return IPv6Interface((requested, subnet.prefixlen))
+        first, last = int(subnet.network_address) + 1, int(subnet.broadcast_address)
+        start = int(self.last6) + 1 if self.last6 is not None else first
+        for step in range(len(used) + 1):  # one of these is free
+            candidate = first + (start - first + step) % (last - first + 1)
+            if IPv6Address(candidate) not in used:
+                return IPv6Interface((candidate, subnet.prefixlen))
+        raise Conflict(f"network {self.name} has no free IPv6 address left in {subnet}")
     def _next_free(self, used: set[int], first: int, last: int) -> int:
         start = int(self.last) + 1 if self.last is not None else first
         if not first <= start <= last:
@@ -185,6 +242,9 @@ class NetworkRecord:
             "owner": self.owner,
             "internal": self.internal,
             "ip_range": str(self.ip_range) if self.ip_range is not None else None,
+            **({"subnet6": str(self.subnet6), "gateway6": str(self.gateway6),
+                "last6": str(self.last6) if self.last6 is not None else None}
+               if self.subnet6 is not None else {}),
         }
 
     @classmethod
@@ -203,6 +263,9 @@ class NetworkRecord:
             owner=_owner(data),
             internal=bool(data.get("internal", False)),
             ip_range=IPv4Network(data["ip_range"]) if data.get("ip_range") else None,
+            subnet6=IPv6Network(data["subnet6"]) if data.get("subnet6") else None,
+            gateway6=IPv6Address(data["gateway6"]) if data.get("gateway6") else None,
+            last6=IPv6Address(data["last6"]) if data.get("last6") else None,
         )
 
 

@@ -11,7 +11,14 @@ import errno
 import os
 import socket
 from dataclasses import dataclass
-from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from ipaddress import (
+    IPv4Address,
+    IPv4Interface,
+    IPv4Network,
+    IPv6Address,
+    IPv6Interface,
+    IPv6Network,
+)
 from pathlib import Path
 
 from pyroute2 import IPRoute
@@ -43,6 +50,7 @@ __all__ = [
 ]
 
 OWNER_ALIAS = "skiff:"
+IFA_F_NODAD = 0x02  # an address of ours is unique: no duplicate detection (and no wait)
 
 
 @dataclass(frozen=True)
@@ -81,14 +89,18 @@ def _failed(what: str, exc: NetlinkError | OSError) -> SkiffError:
     return HelperError(f"{what}: {reason}")
 
 
-def ensure_bridge(name: str, subnet: IPv4Network, gateway: IPv4Address) -> None:
-    """Create (or fix up) bridge ``name`` with ``gateway`` as its only address, up.
+def ensure_bridge(name: str, subnet: IPv4Network, gateway: IPv4Address,
+                  gateway6: IPv6Interface | None = None) -> None:
+    """Create (or fix up) bridge ``name`` with ``gateway`` as its only address (and
+    ``gateway6`` its only global IPv6 one), up.
 
     Also turns on IPv4 forwarding and route_localnet on the bridge, which lets
     connections to 127.0.0.1 be DNATed to a container (netfilter drops any
-    other 127/8 traffic coming from the bridge).
+    other 127/8 traffic coming from the bridge). IPv6 forwarding is the
+    networking layer's (it depends on every network: see networking.py).
     """
     wanted = (str(gateway), subnet.prefixlen)
+    wanted6 = (str(gateway6.ip), gateway6.network.prefixlen) if gateway6 else None
 
     def work() -> None:
         with IPRoute() as ipr:
@@ -110,6 +122,20 @@ def ensure_bridge(name: str, subnet: IPv4Network, gateway: IPv4Address) -> None:
                     ipr.addr("del", index=index, address=here[0], prefixlen=here[1])
             if not present:
                 ipr.addr("add", index=index, address=wanted[0], prefixlen=wanted[1])
+            if wanted6 is not None:
+                _sysctl(f"net/ipv6/conf/{name}/disable_ipv6", "0")
+            present6 = False
+            for msg in ipr.get_addr(index=index, family=socket.AF_INET6):
+                here = (msg.get_attr("IFA_ADDRESS"), msg["prefixlen"])
+                if IPv6Address(here[0]).is_link_local:
+                    continue
+                if here == wanted6:
+                    present6 = True
+                else:
+                    ipr.addr("del", index=index, address=here[0], prefixlen=here[1])
+            if wanted6 is not None and not present6:
+                ipr.addr("add", index=index, address=wanted6[0], prefixlen=wanted6[1],
+                         flags=IFA_F_NODAD)
             ipr.link("set", index=index, state="up")
         _sysctl("net/ipv4/ip_forward", "1")
         _sysctl(f"net/ipv4/conf/{name}/route_localnet", "1")
@@ -143,12 +169,15 @@ def remove_bridge(name: str) -> None:
 
 
 def attach(sandbox: Path, bridge: str, address: IPv4Interface, gateway: IPv4Address | None,
-           ifname: str = "eth0", mac: str | None = None, owner: str = "") -> AttachResult:
+           ifname: str = "eth0", mac: str | None = None, owner: str = "",
+           address6: IPv6Interface | None = None,
+           gateway6: IPv6Address | None = None) -> AttachResult:
     """Connect a sandbox to a bridge with a veth pair.
 
     The host end ("veth<8 hex>", alias "skiff:<owner>") joins the bridge; the
     other end is created directly inside the sandbox as ``ifname``, gets
-    ``address`` and, when ``gateway`` is given, the default route through it.
+    ``address`` (and ``address6``) and, when ``gateway`` is given, the default
+    route through it (and through ``gateway6``, the IPv6 one).
     """
     host_ifname = new_veth_name()
     mac = mac or mac_for(address.ip)
@@ -177,9 +206,16 @@ def attach(sandbox: Path, bridge: str, address: IPv4Interface, gateway: IPv4Addr
             index = _index(ipr, ifname)
             ipr.addr("add", index=index, address=str(address.ip),
                      prefixlen=address.network.prefixlen)
+            if address6 is not None:
+                _sysctl(f"net/ipv6/conf/{ifname}/disable_ipv6", "0")
+                _sysctl(f"net/ipv6/conf/{ifname}/accept_ra", "0")  # its routes are ours
+                ipr.addr("add", index=index, address=str(address6.ip),
+                         prefixlen=address6.network.prefixlen, flags=IFA_F_NODAD)
             ipr.link("set", index=index, state="up")
             if gateway is not None:
                 ipr.route("add", dst="0.0.0.0/0", gateway=str(gateway))
+            if gateway is not None and address6 is not None and gateway6 is not None:
+                ipr.route("add", dst="::/0", gateway=str(gateway6), family=socket.AF_INET6)
 
     try:
         run_in_netns(None, host_side)
@@ -237,30 +273,36 @@ def bridge_ports(bridge: str) -> list[BridgePort]:
     return run_in_netns(None, work)
 
 
-def host_routes() -> list[IPv4Network]:
-    """Destinations of the host's IPv4 routes (main and other tables, not local)."""
+def host_routes() -> list[IPv4Network | IPv6Network]:
+    """Destinations of the host's IPv4 and IPv6 routes (main and other tables, not
+    local; not IPv6 multicast)."""
 
-    def work() -> list[IPv4Network]:
+    def work() -> list[IPv4Network | IPv6Network]:
         with IPRoute() as ipr:
-            found = []
-            for route in ipr.get_routes(family=socket.AF_INET):
-                if route.get("table") == 255 or not route["dst_len"]:
-                    continue
-                found.append(IPv4Network(f"{route.get('dst')}/{route['dst_len']}", strict=False))
+            found: list[IPv4Network | IPv6Network] = []
+            for family, kind in ((socket.AF_INET, IPv4Network), (socket.AF_INET6, IPv6Network)):
+                for route in ipr.get_routes(family=family):
+                    if route.get("table") == 255 or not route["dst_len"]:
+                        continue
+                    found.append(kind(f"{route.get('dst')}/{route['dst_len']}", strict=False))
             return found
 
     return run_in_netns(None, work)
 
 
 def host_addresses() -> list[HostAddress]:
-    """The host's IPv4 addresses with their prefix, and the link each is on."""
+    """The host's IPv4 and IPv6 addresses with their prefix, and the link each is on."""
 
     def work() -> list[HostAddress]:
         with IPRoute() as ipr:
             names = {link["index"]: str(link.get("ifname")) for link in ipr.get_links()}
-            return [HostAddress(IPv4Interface(f"{msg.get_attr('IFA_ADDRESS')}/"
+            found: list[HostAddress] = []
+            for family, kind in ((socket.AF_INET, IPv4Interface),
+                                 (socket.AF_INET6, IPv6Interface)):
+                found.extend(HostAddress(kind(f"{msg.get_attr('IFA_ADDRESS')}/"
                                               f"{msg['prefixlen']}"),
-                                names.get(msg["index"], "?"))
-                    for msg in ipr.get_addr(family=socket.AF_INET)]
+                                         names.get(msg["index"], "?"))
+                             for msg in ipr.get_addr(family=family))
+            return found
 
     return run_in_netns(None, work)

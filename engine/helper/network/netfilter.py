@@ -4,7 +4,9 @@ With nftables Skiff owns one table, ``ip <table>``: applying replaces it
 whole in one transaction and removing everything is deleting it. With
 iptables Skiff owns four chains (``<TABLE>-PUBLISHED``, ``-POSTROUTING``,
 ``-INPUT``, ``-FORWARD``) reached by one jump each from the built-in chains;
-``iptables-restore --noflush`` refills them atomically per table.
+``iptables-restore --noflush`` refills them atomically per table. IPv6 rules
+go to the ``ip6`` twins: the nft table ``ip6 <table>``, or the same chains in
+ip6tables.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 
 from engine.errors import HelperError, KernelFeatureMissing
 from engine.helper.network.rules import (
+    IPTABLES,
     Rule,
     iptables_chains,
     iptables_jumps,
@@ -64,13 +67,18 @@ class Netfilter:
         if self.backend == "nft":
             self._nft(render_nft(self.table, []))
             return
+        for command in IPTABLES.values():
+            if shutil.which(command):
+                self._iptables_destroy(command)
+
+    def _iptables_destroy(self, command: str) -> None:
         chains = iptables_chains(self.table)
         for table, chain, spec in iptables_jumps(self.table):
-            while _run(["iptables", "-w", "-t", table, "-D", chain, *spec]).returncode == 0:
+            while _run([command, "-w", "-t", table, "-D", chain, *spec]).returncode == 0:
                 pass
         for table, name in chains.values():
-            if _run(["iptables", "-w", "-t", table, "-F", name]).returncode == 0:
-                self._check(["iptables", "-w", "-t", table, "-X", name])
+            if _run([command, "-w", "-t", table, "-F", name]).returncode == 0:
+                self._check([command, "-w", "-t", table, "-X", name])
 
     def _nft(self, script: str) -> None:
         result = _run(["nft", "-f", "-"], script)
@@ -85,7 +93,13 @@ class Netfilter:
                               f"{' '.join(argv[:4])}: {result.stderr.strip()}")
 
     def _iptables_apply(self, rules: Sequence[Rule]) -> None:
-        self._check(["iptables-restore", "-w", "--noflush"], render_iptables(self.table, rules))
-        for table, chain, spec in iptables_jumps(self.table):
-            if _run(["iptables", "-w", "-t", table, "-C", chain, *spec]).returncode != 0:
-                self._check(["iptables", "-w", "-t", table, "-I", chain, "1", *spec])
+        for family, command in IPTABLES.items():
+            if family == "ip6" and not any(rule.family == family for rule in rules):
+                if shutil.which(command):
+                    self._iptables_destroy(command)  # the last IPv6 network went
+                continue
+            self._check([f"{command}-restore", "-w", "--noflush"],
+                        render_iptables(self.table, rules, family))
+            for table, chain, spec in iptables_jumps(self.table):
+                if _run([command, "-w", "-t", table, "-C", chain, *spec]).returncode != 0:
+                    self._check([command, "-w", "-t", table, "-I", chain, "1", *spec])

@@ -23,6 +23,10 @@ and :meth:`cleanup_container` once the container is stopped for good (stop,
 kill, rm; not between restarts by policy). :meth:`repair` runs when the
 helper starts and after a crash.
 
+A network created with IPv6 has a second subnet (its own, or a /64 of the IPv6
+pool) and its containers an IPv6 address and route beside the IPv4 ones
+(forwarding and rules: :mod:`.ruleset`).
+
 An instance acts for one caller (``uid``, from the helper's peer): it finds,
 joins and removes only that user's networks and the shared default one
 (another user's network is "not found", as one that does not exist), and
@@ -35,7 +39,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from pathlib import Path
 
 from engine.errors import Conflict, InUse, InvalidArgument, NameInUse, NetworkNotFound
@@ -54,7 +58,8 @@ from engine.helper.network.plan import NetworkPlan
 from engine.helper.network.policy import check_host_ports, check_subnet, choose_subnet
 from engine.helper.network.pools import load_pools
 from engine.helper.network.ports import resolve_ports, unprivileged_port_start
-from engine.helper.network.rules import Dnat, PublishedPort, plan_rules
+from engine.helper.network.rules import PublishedPort
+from engine.helper.network.ruleset import apply_records
 from engine.helper.network.subnets import (
     DEFAULT_NETWORK,
     PREDEFINED,
@@ -75,6 +80,7 @@ class Join:
     network: str
     aliases: tuple[str, ...] = ()
     address: IPv4Address | None = None
+    address6: IPv6Address | None = None
 
 
 @dataclass(frozen=True)
@@ -134,11 +140,14 @@ class Networking:
 
     def create_network(self, name: str, subnet: IPv4Network | None = None,
                        gateway: IPv4Address | None = None, *, internal: bool = False,
-                       ip_range: IPv4Network | None = None) -> NetworkRecord:
+                       ip_range: IPv4Network | None = None, ipv6: bool = False,
+                       subnet6: IPv6Network | None = None,
+                       gateway6: IPv6Address | None = None) -> NetworkRecord:
         """Create one of the caller's networks: record, bridge, rules. The
         default network ("bridge") is created by the first container that uses it.
         ``internal``: its containers reach each other and nothing else; ``ip_range``:
-        where in the subnet addresses are handed out."""
+        where in the subnet addresses are handed out; ``ipv6``: an IPv6 subnet too
+        (``subnet6``, else one from the pools)."""
         if ip_range is not None and subnet is None:
             raise InvalidArgument("an IP range needs a subnet (--subnet) to belong to")
         if name in PREDEFINED:
@@ -148,40 +157,59 @@ class Networking:
             if record_key(name, self.uid) in records:
                 raise NameInUse(f"network with name {name} already exists")
             record = self._new_record(records, name, self.uid, subnet, gateway,
-                                      internal=internal, ip_range=ip_range)
-            links.ensure_bridge(record.bridge, record.subnet, record.gateway)
+                                      internal=internal, ip_range=ip_range, ipv6=ipv6,
+                                      subnet6=subnet6, gateway6=gateway6)
+            self._ensure_bridge(record)
             records[record.key] = record
             self._apply(records)
         return record
 
     def _new_record(self, records: dict[str, NetworkRecord], name: str, owner: int | None,
                     subnet: IPv4Network | None, gateway: IPv4Address | None, *,
-                    internal: bool = False,
-                    ip_range: IPv4Network | None = None) -> NetworkRecord:
+                    internal: bool = False, ip_range: IPv4Network | None = None,
+                    ipv6: bool = False, subnet6: IPv6Network | None = None,
+                    gateway6: IPv6Address | None = None) -> NetworkRecord:
         bridge = bridge_name(self.bridge_prefix, record_key(name, owner))
         if any(r.bridge == bridge for r in records.values()):
             raise Conflict(f"the bridge {bridge} that network {name} would get belongs to "
                            "another network; choose another name")
-        ours = [r.subnet for r in records.values()]
+        ours: list[IPv4Network | IPv6Network] = [r.subnet for r in records.values()]
+        ours += [r.subnet6 for r in records.values() if r.subnet6 is not None]
         bridges = {r.bridge for r in records.values()}
         routes = [net for net in links.host_routes() if net not in ours]
         addresses = [a for a in links.host_addresses() if a.link not in bridges]
+        pools = load_pools()
         if subnet is None:
-            pools = load_pools()
             reserved = []
             if name != DEFAULT_NETWORK and DEFAULT_NETWORK not in records:
                 # the default network's first choice stays free for it
                 reserved.append(choose_subnet(pools, networks=ours, routes=routes,
                                               addresses=addresses))
-            subnet = choose_subnet(pools, networks=ours, routes=routes, addresses=addresses,
+            chosen = choose_subnet(pools, networks=ours, routes=routes, addresses=addresses,
                                    reserved=reserved)
+            assert isinstance(chosen, IPv4Network)
+            subnet = chosen
         else:
-            check_subnet(subnet, uid=owner or 0, pools=load_pools() if owner else (),
+            check_subnet(subnet, uid=owner or 0, pools=pools if owner else (),
+                         networks=ours, routes=routes, addresses=addresses)
+        if ipv6 and subnet6 is None:
+            chosen = choose_subnet(pools, networks=ours, routes=routes, addresses=addresses,
+                                   version=6)
+            assert isinstance(chosen, IPv6Network)
+            subnet6 = chosen
+        elif subnet6 is not None:
+            check_subnet(subnet6, uid=owner or 0, pools=pools if owner else (),
                          networks=ours, routes=routes, addresses=addresses)
         if gateway is None:
             gateway = subnet.network_address + 1
         return NetworkRecord(name, bridge, subnet, gateway, user_defined=name != DEFAULT_NETWORK,
-                             owner=owner, internal=internal, ip_range=ip_range)
+                             owner=owner, internal=internal, ip_range=ip_range,
+                             subnet6=subnet6, gateway6=gateway6)
+
+    @staticmethod
+    def _ensure_bridge(record: NetworkRecord) -> None:
+        links.ensure_bridge(record.bridge, record.subnet, record.gateway,
+                            record.gateway6_interface)
 
     def remove_network(self, name: str) -> None:
         """Remove one of the caller's networks with no containers: rules, bridge, record."""
@@ -228,6 +256,7 @@ class Networking:
                 names = [n for n in (name, *own, *join.aliases) if n]
                 endpoints[network] = self.connect(container_id, network, hostname=hostname,
                                                   names=names, address=join.address,
+                                                  address6=join.address6,
                                                   default_route=network == route,
                                                   mac=mac if index == 0 else "")
             published: list[PublishedPort] = []
@@ -253,13 +282,14 @@ class Networking:
 
     def connect(self, container_id: str, network: str, *, hostname: str,
                 names: Sequence[str] = (), address: IPv4Address | None = None,
-                default_route: bool = True, mac: str = "") -> Endpoint:
+                default_route: bool = True, mac: str = "",
+                address6: IPv6Address | None = None) -> Endpoint:
         """Give the container's sandbox an interface and an address on ``network``;
         the default network is created on first use. ``mac`` (--mac-address) must be
         unicast and not another interface's on the bridge: every user's containers
         share the default one, and a copied MAC address would take their traffic."""
         sandbox = self.sandbox_path(container_id)
-        if address is not None and network == DEFAULT_NETWORK:
+        if (address is not None or address6 is not None) and network == DEFAULT_NETWORK:
             raise InvalidArgument("user specified IP address is supported on user defined "
                                   "networks only")
         with self.ipam.transaction() as records:
@@ -273,16 +303,17 @@ class Networking:
             if container_id in record.endpoints:
                 raise Conflict(f"the container is already connected to network {network}")
             ifname = f"eth{sum(container_id in r.endpoints for r in records.values())}"
-            endpoint = record.allocate(container_id, address)
+            endpoint = record.allocate(container_id, address, address6)
             endpoint.mac_address = mac
             check_mac(endpoint, record)
             endpoint.owner = self.uid
             endpoint.hostname = hostname
             endpoint.names = list(dict.fromkeys(names))
-            links.ensure_bridge(record.bridge, record.subnet, record.gateway)
+            self._ensure_bridge(record)
             links.attach(sandbox, record.bridge, endpoint.address,
                          record.gateway if default_route else None, ifname=ifname,
-                         mac=endpoint.mac, owner=container_id)
+                         mac=endpoint.mac, owner=container_id, address6=endpoint.address6,
+                         gateway6=record.gateway6)
         if record.user_defined:
             self.refresh_hosts(record.endpoints.keys() - {container_id})
         return endpoint
@@ -327,6 +358,9 @@ class Networking:
                 raise InvalidArgument(f"the container is not connected to network {network}")
             resolved = resolve_ports([published(p) for p in ports],
                                      taken_ports(records, container_id, self.uid))
+            if endpoint.address6 is None and any(":" in p.host_ip for p in resolved):
+                raise InvalidArgument(f"cannot publish on an IPv6 address: network {network} "
+                                      "has no IPv6 (create it with --ipv6)")
             self._check_privileged(p.host_port for p in resolved)  # picked ones too
             endpoint.ports = resolved
             self._apply(records)
@@ -364,22 +398,7 @@ class Networking:
         return files
 
     def etc_options(self, container_id: str) -> etcfiles.EtcOptions:
-        """The container's --dns and --add-host options, from the spec the helper wrote,
-        and the hosts of its legacy links for this run (etcfiles.LINKS)."""
-        import json
-
-        directory = self.container_dir(container_id)
-        try:
-            spec = json.loads((directory / "spec.json").read_text())
-        except (OSError, ValueError):
-            return etcfiles.EtcOptions()
-        try:
-            links = list(json.loads((directory / etcfiles.LINKS).read_text())["hosts"])
-        except (OSError, ValueError, KeyError, TypeError):
-            links = []
-        dns, search, options, hosts = (tuple(spec.get(k) or ()) for k in (
-            "dns", "dns_search", "dns_options", "extra_hosts"))
-        return etcfiles.EtcOptions(dns, search, options, (*hosts, *links))
+        return etcfiles.read_options(self.container_dir(container_id))
 
     def refresh_hosts(self, container_ids: Iterable[str]) -> None:
         """Rewrite the hosts files of these containers (those that have one)
@@ -442,7 +461,7 @@ class Networking:
                     record.release(cid)
                 if gone:
                     report.released[name] = gone
-                links.ensure_bridge(record.bridge, record.subnet, record.gateway)
+                self._ensure_bridge(record)
             self._apply(records)
         by_bridge = {r.bridge: r for r in records.values()}
         for bridge in links.bridges(self.bridge_prefix):
@@ -468,16 +487,12 @@ class Networking:
         """Remove every network, bridge and rule of this instance (uninstall, tests).
         Containers' sandboxes are left to cleanup_container."""
         with self.ipam.transaction() as records:
-            self.netfilter.destroy()
             for record in records.values():
                 links.remove_bridge(record.bridge)
             records.clear()
+            self._apply(records)  # no rules left, IPv6 forwarding as it was
         for bridge in links.bridges(self.bridge_prefix):
             links.remove_bridge(bridge)
 
     def _apply(self, records: dict[str, NetworkRecord]) -> None:
-        nets = [(r.bridge, r.subnet) for r in records.values()]
-        dnats = [Dnat(cid, ep.address.ip, port) for r in records.values()
-                 for cid, ep in r.endpoints.items() for port in ep.ports]
-        internal = {r.bridge for r in records.values() if r.internal}
-        self.netfilter.apply(plan_rules(nets, dnats, self.bridge_prefix, internal))
+        apply_records(self.netfilter, records, self.bridge_prefix, self.ipam.directory)

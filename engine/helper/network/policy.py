@@ -15,6 +15,9 @@ locked transaction, just before it acts.
   Root may choose any other subnet, as Docker lets it.
 - Automatic subnets come from the pools, clear of networks, addresses and
   every route but the default one, for everyone.
+- IPv6 subnets (a network's second one, with ``--ipv6``) follow the same rules
+  against the host's IPv6 addresses and routes and the IPv6 pools; link-local
+  and multicast ranges are never a network's.
 - Non-root callers publish no host port below the host's
   ``net.ipv4.ip_unprivileged_port_start``: they could not bind one either.
 """
@@ -23,10 +26,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from ipaddress import (
+    IPv4Address,
+    IPv4Interface,
+    IPv4Network,
+    IPv6Address,
+    IPv6Interface,
+    IPv6Network,
+)
 
 from engine.errors import Conflict, InvalidArgument
-from engine.helper.network.pools import Pool, describe, inside
+from engine.helper.network.pools import Pool, describe, inside, of_version
+
+Subnet = IPv4Network | IPv6Network
 
 __all__ = [
     "POOL_OVERLAP",
@@ -45,37 +57,56 @@ POOL_OVERLAP = "invalid pool request: Pool overlaps with other one on this addre
 class HostAddress:
     """An address of the host with its prefix, and the link it is on."""
 
-    interface: IPv4Interface
+    interface: IPv4Interface | IPv6Interface
     link: str
 
 
-def _check_size(subnet: IPv4Network) -> None:
-    if subnet.prefixlen > 30:
-        raise InvalidArgument(f"subnet {subnet} is too small: use /30 or larger")
+_SMALLEST = {4: 30, 6: 124}
+_NEVER6 = (IPv6Network("fe80::/10"), IPv6Network("ff00::/8"), IPv6Network("::/128"),
+           IPv6Network("::1/128"), IPv6Network("::ffff:0:0/96"))
 
 
-def check_gateway(subnet: IPv4Network, gateway: IPv4Address) -> None:
+def _check_size(subnet: Subnet) -> None:
+    smallest = _SMALLEST[subnet.version]
+    if subnet.prefixlen > smallest:
+        raise InvalidArgument(f"subnet {subnet} is too small: use /{smallest} or larger")
+    if isinstance(subnet, IPv6Network) and any(subnet.overlaps(n) for n in _NEVER6):
+        raise InvalidArgument(f"subnet {subnet} cannot be a network's: use a unique local "
+                              "(fd00::/8) or global IPv6 prefix")
+
+
+def check_gateway(subnet: Subnet, gateway: IPv4Address | IPv6Address) -> None:
     """A gateway must be a host address of its subnet."""
     _check_size(subnet)
     if gateway not in subnet:
         raise InvalidArgument(f"no matching subnet for gateway {gateway}")
-    if gateway in (subnet.network_address, subnet.broadcast_address):
+    ends = (subnet.network_address,) if subnet.version == 6 else (
+        subnet.network_address, subnet.broadcast_address)
+    if gateway in ends:
         which = "network" if gateway == subnet.network_address else "broadcast"
         raise InvalidArgument(f"gateway {gateway} is the {which} address of {subnet}; "
                               "choose a host address of the subnet")
 
 
-def _address_clash(subnet: IPv4Network,
+def _address_clash(subnet: Subnet,
                    addresses: Iterable[HostAddress]) -> HostAddress | None:
-    return next((a for a in addresses if subnet.overlaps(a.interface.network)), None)
+    return next((a for a in addresses if a.interface.version == subnet.version
+                 and subnet.overlaps(a.interface.network)), None)
 
 
-def _specific(routes: Iterable[IPv4Network]) -> list[IPv4Network]:
-    return [route for route in routes if route.prefixlen > 0]  # not the default route
+def _specific(routes: Iterable[Subnet], version: int = 4) -> list[Subnet]:
+    # not the default route, nor what no network can be (IPv6 link-local, multicast)
+    return [route for route in routes if route.prefixlen > 0 and route.version == version
+            and not (isinstance(route, IPv6Network)
+                     and any(route.subnet_of(n) for n in _NEVER6))]
 
 
-def check_subnet(subnet: IPv4Network, *, uid: int, pools: Sequence[Pool],
-                 networks: Iterable[IPv4Network], routes: Iterable[IPv4Network],
+def _same(version: int, networks: Iterable[Subnet]) -> list[Subnet]:
+    return [net for net in networks if net.version == version]
+
+
+def check_subnet(subnet: Subnet, *, uid: int, pools: Sequence[Pool],
+                 networks: Iterable[Subnet], routes: Iterable[Subnet],
                  addresses: Iterable[HostAddress]) -> None:
     """Refuse a subnet the caller asked for by name (--subnet) that they may not have.
 
@@ -86,26 +117,29 @@ def check_subnet(subnet: IPv4Network, *, uid: int, pools: Sequence[Pool],
     _check_size(subnet)
     if uid != 0 and not inside(subnet, pools):
         raise InvalidArgument(f"subnet {subnet} is outside the private address pools of this "
-                              f"host ({describe(pools)}): only root can use other subnets")
-    if any(subnet.overlaps(net) for net in networks):
+                              f"host ({describe(of_version(pools, subnet.version))}): only "
+                              "root can use other subnets")
+    if any(subnet.overlaps(net) for net in _same(subnet.version, networks)):
         raise Conflict(POOL_OVERLAP)
     clash = _address_clash(subnet, addresses)
     if clash is not None:
         raise Conflict(f"subnet {subnet} overlaps the host's address {clash.interface} on "
                        f"{clash.link}; choose another subnet")
     if uid != 0:
-        for route in _specific(routes):
+        for route in _specific(routes, subnet.version):
             if subnet.overlaps(route):
                 raise Conflict(f"subnet {subnet} overlaps the host's route to {route}; "
                                "choose another subnet")
 
 
-def choose_subnet(pools: Sequence[Pool], *, networks: Iterable[IPv4Network],
-                  routes: Iterable[IPv4Network], addresses: Iterable[HostAddress],
-                  reserved: Iterable[IPv4Network] = ()) -> IPv4Network:
-    """The first subnet of the pools that overlaps nothing the host or Skiff uses."""
-    busy = [*networks, *_specific(routes), *(a.interface.network for a in addresses),
-            *reserved]
+def choose_subnet(pools: Sequence[Pool], *, networks: Iterable[Subnet],
+                  routes: Iterable[Subnet], addresses: Iterable[HostAddress],
+                  reserved: Iterable[Subnet] = (), version: int = 4) -> Subnet:
+    """The first subnet of the pools of ``version`` that overlaps nothing the host or
+    Skiff uses."""
+    pools = of_version(pools, version)
+    busy = _same(version, [*networks, *_specific(routes, version),
+                           *(a.interface.network for a in addresses), *reserved])
     for pool in pools:
         for candidate in pool.subnets():
             if not any(candidate.overlaps(net) for net in busy):

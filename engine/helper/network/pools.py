@@ -9,11 +9,20 @@ Skiff's own default bridge range::
     10.88.0.0/16   split in /16   (Skiff's default network "bridge")
     172.17.0.0/16 .. 172.31.0.0/16   split in /16
     192.168.0.0/16 split in /20
+    fdXX:XXXX:XXXX::/48 split in /64   (IPv6: a unique local prefix of this host's)
+
+The IPv6 pool is what Docker takes when none is configured: a unique local /48
+whose 40-bit global ID comes from the host's identity (``/etc/machine-id``), so
+two hosts' networks do not collide (RFC 4193) and one host's stay the same.
 
 Root changes them in ``/etc/skiff/networks.json`` (read at every use, so no
 restart is needed), in Docker's daemon.json words::
 
-    {"default-address-pools": [{"base": "10.200.0.0/16", "size": 24}]}
+    {"default-address-pools": [{"base": "10.200.0.0/16", "size": 24},
+                               {"base": "fd12:3456:789a::/48", "size": 64}]}
+
+A file that names no IPv6 pool keeps the default one (and one with IPv6 pools
+only keeps the IPv4 defaults), as Docker does.
 
 The file must belong to root and be writable by nobody else (nor its
 directory): the pools are what keeps users' networks off public ranges, so a
@@ -23,29 +32,42 @@ names another file (tests; the helper's environment is root's own).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from ipaddress import IPv4Address, IPv4Network, collapse_addresses, summarize_address_range
+from ipaddress import (
+    IPv4Address,
+    IPv4Network,
+    IPv6Address,
+    IPv6Network,
+    collapse_addresses,
+    ip_network,
+    summarize_address_range,
+)
 from pathlib import Path
 
 from engine.errors import HelperError
 
-__all__ = ["CONFIG", "DEFAULT_POOLS", "Pool", "config_path", "describe", "inside",
-           "load_pools", "parse_pools"]
+__all__ = ["CONFIG", "DEFAULT_POOLS", "Pool", "config_path", "default_pools6", "describe",
+           "inside", "load_pools", "of_version", "parse_pools"]
 
 CONFIG = Path("/etc/skiff/networks.json")
 _MAX_POOLS = 256
 
 
+Subnet = IPv4Network | IPv6Network
+_MAX_SIZE = {4: 30, 6: 124}  # the smallest subnets: two containers and a gateway
+
+
 @dataclass(frozen=True)
 class Pool:
-    base: IPv4Network
+    base: Subnet
     size: int  # prefix length of the subnets handed out
 
-    def subnets(self) -> Iterator[IPv4Network]:
+    def subnets(self) -> Iterator[Subnet]:
         return self.base.subnets(new_prefix=self.size)
 
 
@@ -56,17 +78,36 @@ DEFAULT_POOLS: tuple[Pool, ...] = (
 )
 
 
+def default_pools6(machine_id: Path = Path("/etc/machine-id")) -> tuple[Pool, ...]:
+    """The host's own unique local /48, split in /64 (Docker's default for IPv6)."""
+    try:
+        identity = machine_id.read_bytes().strip()
+    except OSError:
+        identity = b""
+    if not identity:
+        identity = os.uname().nodename.encode()
+    global_id = hashlib.sha256(b"skiff-ipv6-pool:" + identity).digest()[:5]
+    base = IPv6Network((IPv6Address(b"\xfd" + global_id + bytes(10)), 48))
+    return (Pool(base, 64),)
+
+
+def of_version(pools: Sequence[Pool], version: int) -> tuple[Pool, ...]:
+    """The pools of one IP version (4 or 6)."""
+    return tuple(pool for pool in pools if pool.base.version == version)
+
+
 def config_path() -> Path:
     return Path(os.environ.get("SKIFF_NETWORK_CONFIG") or CONFIG)
 
 
 def parse_pools(data: object, where: str = "the network configuration") -> tuple[Pool, ...]:
-    """Pools from the file's JSON; the defaults when it names none."""
+    """Pools from the file's JSON, IPv4 then IPv6; the defaults of a version it names
+    none of."""
     if not isinstance(data, dict):
         raise HelperError(f"{where}: expected a JSON object")
     entries = data.get("default-address-pools")
     if entries is None:
-        return DEFAULT_POOLS
+        return (*DEFAULT_POOLS, *default_pools6())
     if not isinstance(entries, list) or not entries or len(entries) > _MAX_POOLS:
         raise HelperError(f"{where}: default-address-pools must be a list of 1 to "
                           f"{_MAX_POOLS} pools")
@@ -77,14 +118,15 @@ def parse_pools(data: object, where: str = "the network configuration") -> tuple
             raise HelperError(f"{where}: each pool needs a base (\"10.200.0.0/16\") and a "
                               f"size (24): {json.dumps(entry)[:80]}")
         try:
-            base = IPv4Network(entry["base"])
+            base = ip_network(entry["base"])
         except ValueError as exc:
             raise HelperError(f"{where}: invalid pool base {entry['base']!r}: {exc}") from None
-        if not base.prefixlen <= entry["size"] <= 30:
+        if not base.prefixlen <= entry["size"] <= _MAX_SIZE[base.version]:
             raise HelperError(f"{where}: the size of pool {base} must be between "
-                              f"{base.prefixlen} and 30")
+                              f"{base.prefixlen} and {_MAX_SIZE[base.version]}")
         pools.append(Pool(base, entry["size"]))
-    return tuple(pools)
+    return (*(of_version(pools, 4) or DEFAULT_POOLS), *(of_version(pools, 6)
+                                                      or default_pools6()))
 
 
 def load_pools(path: Path | None = None) -> tuple[Pool, ...]:
@@ -93,7 +135,7 @@ def load_pools(path: Path | None = None) -> tuple[Pool, ...]:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
     except FileNotFoundError:
-        return DEFAULT_POOLS
+        return (*DEFAULT_POOLS, *default_pools6())
     except OSError as exc:
         raise HelperError(f"cannot read the network configuration {path}: "
                           f"{exc.strerror}") from None
@@ -115,14 +157,18 @@ def _check_owner(path: Path, st: os.stat_result) -> None:
                           f"fix it with: chown root: {path} && chmod go-w {path}")
 
 
-def inside(subnet: IPv4Network, pools: Sequence[Pool]) -> bool:
-    return any(subnet.subnet_of(pool.base) for pool in pools)
+def inside(subnet: Subnet, pools: Sequence[Pool]) -> bool:
+    return any(subnet.subnet_of(pool.base)  # type: ignore[arg-type]
+               for pool in of_version(pools, subnet.version))
 
 
 def describe(pools: Sequence[Pool]) -> str:
     """The pools' ranges in few words: "10.88.0.0/16, 172.17.0.0-172.31.255.255"."""
+    v6 = [str(net) for net in collapse_addresses(
+        p.base for p in of_version(pools, 6) if isinstance(p.base, IPv6Network))]
+    v4 = [p.base for p in of_version(pools, 4) if isinstance(p.base, IPv4Network)]
     spans: list[list[int]] = []
-    for net in collapse_addresses(pool.base for pool in pools):
+    for net in collapse_addresses(v4):
         first, last = int(net.network_address), int(net.broadcast_address)
         if spans and spans[-1][1] + 1 == first:
             spans[-1][1] = last
@@ -133,4 +179,4 @@ def describe(pools: Sequence[Pool]) -> str:
         nets = list(summarize_address_range(IPv4Address(first), IPv4Address(last)))
         parts.append(str(nets[0]) if len(nets) == 1 else f"{nets[0].network_address}-"
                      f"{nets[-1].broadcast_address}")
-    return ", ".join(parts)
+    return ", ".join([*parts, *v6])

@@ -11,7 +11,7 @@ from __future__ import annotations
 import errno
 import socket
 from collections.abc import Mapping, Sequence
-from ipaddress import IPv4Address, ip_address
+from ipaddress import IPv6Address, ip_address
 
 import psutil
 
@@ -43,12 +43,12 @@ def _normalise_ip(host_ip: str) -> str:
     if host_ip in ("", "0.0.0.0", "::"):
         return ""
     try:
-        address = ip_address(host_ip)
+        address = ip_address(host_ip.strip("[]"))
     except ValueError:
         raise InvalidArgument(f"invalid host address {host_ip!r} in a published port") from None
-    if not isinstance(address, IPv4Address):
-        raise InvalidArgument(f"cannot publish on {host_ip}: only IPv4 host addresses are "
-                              "supported")
+    if isinstance(address, IPv6Address) and (address.is_loopback or address.is_link_local):
+        raise InvalidArgument(f"cannot publish on {host_ip}: the kernel does not forward "
+                              "its connections to a container")
     return str(address)
 
 
@@ -75,7 +75,8 @@ def port_user(protocol: str, port: int, host_ip: str = "") -> str:
 
 def _bind(protocol: str, host_ip: str, port: int) -> int:
     kind = socket.SOCK_STREAM if protocol == "tcp" else socket.SOCK_DGRAM
-    with socket.socket(socket.AF_INET, kind) as sock:
+    family = socket.AF_INET6 if ":" in host_ip else socket.AF_INET
+    with socket.socket(family, kind) as sock:
         if protocol == "tcp":  # TIME_WAIT leftovers are no conflict; listeners are
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host_ip or "0.0.0.0", port))

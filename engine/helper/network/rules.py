@@ -21,15 +21,25 @@ What the rules do, per bridge B with subnet S:
 An internal network (``docker network create --internal``) keeps only the
 traffic between its own containers: no NAT, no published ports, and forward
 drops everything into or out of B that does not stay on B.
+
+A network with IPv6 gets the same rules for its IPv6 subnet in the ``ip6``
+family (its own nft table, or ip6tables), as Docker's ip6tables rules: NAT
+out, published ports DNATed to the container's IPv6 address, isolation. The
+loopback rules have no IPv6 twin (the kernel never routes ::1 off the host).
+When Skiff turned IPv6 forwarding on itself (``guard``), the ip6 forward chain
+also drops what goes neither into nor out of one of its bridges, as Docker
+sets ip6tables' FORWARD policy to DROP then: the host does not become a
+router for its other interfaces.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 
 __all__ = [
+    "IPTABLES",
     "Dnat",
     "PublishedPort",
     "Rule",
@@ -60,7 +70,7 @@ class PublishedPort:
 @dataclass(frozen=True)
 class Dnat:
     container_id: str
-    address: IPv4Address
+    address: IPv4Address | IPv6Address
     port: PublishedPort
 
 
@@ -70,7 +80,9 @@ class Rule:
 
     chain: str
     action: str  # accept | drop | masquerade | dnat
+    family: str = "ip"  # ip | ip6
     iif: str = ""
+    iif_not: bool = False
     oif: str = ""  # a name, or a prefix ending in "*"
     oif_not: bool = False
     saddr: str = ""
@@ -83,49 +95,73 @@ class Rule:
     comment: str = ""
 
 
-def plan_rules(networks: Sequence[tuple[str, IPv4Network]], dnats: Sequence[Dnat],
-               bridge_prefix: str, internal: Collection[str] = ()) -> list[Rule]:
-    """Every rule for these (bridge, subnet) pairs and published ports; ``internal``
-    names the bridges of internal networks.
+def plan_rules(networks: Sequence[tuple[str, IPv4Network | IPv6Network]],
+               dnats: Sequence[Dnat], bridge_prefix: str, internal: Collection[str] = (),
+               guard: bool = False) -> list[Rule]:
+    """Every rule for these (bridge, subnet) pairs (a bridge with IPv6 comes twice)
+    and published ports; ``internal`` names the bridges of internal networks;
+    ``guard``: Skiff turned IPv6 forwarding on (see the module's docstring).
 
     Forward rules go in phases across all bridges (accepts before the
     isolation drops), so a DNATed connection from one network to a container
     published on another is not dropped by the first network's isolation.
     """
-    ours = f"{bridge_prefix}*"
-    nets = sorted(networks)
     rules: list[Rule] = []
-    for bridge, _ in nets:
+    for family, version in (("ip", 4), ("ip6", 6)):
+        nets = sorted((bridge, subnet) for bridge, subnet in networks
+                      if subnet.version == version)
+        mine = [d for d in dnats if d.address.version == version]
+        rules += _family_rules(family, nets, mine, bridge_prefix, internal,
+                               guard and version == 6)
+    return rules
+
+
+def _family_rules(family: str, nets: Sequence[tuple[str, IPv4Network | IPv6Network]],
+                  dnats: Sequence[Dnat], bridge_prefix: str, internal: Collection[str],
+                  guard: bool) -> list[Rule]:
+    ours = f"{bridge_prefix}*"
+    rules: list[Rule] = []
+    v4 = family == "ip"
+    for bridge, _ in nets if v4 else ():
         rules.append(Rule("input", "drop", iif=bridge, daddr=LOOPBACK,
                           ct_state="new,invalid,untracked", comment=f"net:{bridge}"))
     for bridge, _ in nets:
         tag = f"net:{bridge}"
         if bridge not in internal:
-            rules.append(Rule("forward", "accept", oif=bridge,
+            rules.append(Rule("forward", "accept", family, oif=bridge,
                               ct_state="established,related", comment=tag))
-            rules.append(Rule("forward", "accept", oif=bridge, ct_dnat=True, comment=tag))
-        rules.append(Rule("forward", "accept", iif=bridge, oif=bridge, comment=tag))
+            rules.append(Rule("forward", "accept", family, oif=bridge, ct_dnat=True,
+                              comment=tag))
+        rules.append(Rule("forward", "accept", family, iif=bridge, oif=bridge, comment=tag))
     for bridge, _ in nets:
-        rules.append(Rule("forward", "drop", iif=bridge, oif=ours, comment=f"net:{bridge}"))
+        rules.append(Rule("forward", "drop", family, iif=bridge, oif=ours,
+                          comment=f"net:{bridge}"))
     for bridge, _ in nets:
         tag = f"net:{bridge}"
-        rules.append(Rule("forward", "drop" if bridge in internal else "accept", iif=bridge,
-                          comment=tag))
-        rules.append(Rule("forward", "drop", oif=bridge, comment=tag))
+        rules.append(Rule("forward", "drop" if bridge in internal else "accept", family,
+                          iif=bridge, comment=tag))
+        rules.append(Rule("forward", "drop", family, oif=bridge, comment=tag))
+    if guard and nets:
+        rules.append(Rule("forward", "drop", family, iif=ours, iif_not=True, oif=ours,
+                          oif_not=True, comment="not-skiff"))
     for bridge, subnet in nets:
         if bridge in internal:
             continue
         tag = f"net:{bridge}"
-        rules.append(Rule("postrouting", "masquerade", saddr=str(subnet), oif=bridge,
+        rules.append(Rule("postrouting", "masquerade", family, saddr=str(subnet), oif=bridge,
                           oif_not=True, comment=tag))
-        rules.append(Rule("postrouting", "masquerade", saddr=LOOPBACK, oif=bridge, comment=tag))
-        rules.append(Rule("postrouting", "masquerade", saddr=str(subnet), oif=bridge,
+        if v4:
+            rules.append(Rule("postrouting", "masquerade", saddr=LOOPBACK, oif=bridge,
+                              comment=tag))
+        rules.append(Rule("postrouting", "masquerade", family, saddr=str(subnet), oif=bridge,
                           ct_dnat=True, comment=tag))
     for dnat in sorted(dnats, key=lambda d: (d.container_id, d.port.protocol, d.port.host_port,
                                             d.port.host_ip)):
         port = dnat.port
-        rules.append(Rule("published", "dnat", daddr=port.host_ip, protocol=port.protocol,
-                          dport=port.host_port, to=f"{dnat.address}:{port.container_port}",
+        target = f"{dnat.address}:" if v4 else f"[{dnat.address}]:"
+        rules.append(Rule("published", "dnat", family, daddr=port.host_ip,
+                          protocol=port.protocol, dport=port.host_port,
+                          to=f"{target}{port.container_port}",
                           comment=f"ctr:{dnat.container_id[:12]}"))
     return rules
 
@@ -147,13 +183,13 @@ _NFT_CHAINS: tuple[tuple[str, str, list[str]], ...] = (
 def _nft_rule(rule: Rule) -> str:
     parts: list[str] = []
     if rule.iif:
-        parts.append(f'iifname "{rule.iif}"')
+        parts.append(f'iifname {"!= " if rule.iif_not else ""}"{rule.iif}"')
     if rule.oif:
         parts.append(f'oifname {"!= " if rule.oif_not else ""}"{rule.oif}"')
     if rule.saddr:
-        parts.append(f"ip saddr {rule.saddr}")
+        parts.append(f"{rule.family} saddr {rule.saddr}")
     if rule.daddr:
-        parts.append(f"ip daddr {rule.daddr}")
+        parts.append(f"{rule.family} daddr {rule.daddr}")
     if rule.protocol:
         parts.append(f"{rule.protocol} dport {rule.dport}")
     if rule.ct_state:
@@ -167,26 +203,31 @@ def _nft_rule(rule: Rule) -> str:
 
 
 def render_nft(table: str, rules: Sequence[Rule]) -> str:
-    """An ``nft -f`` script that replaces table ``ip <table>`` with these rules
-    in one transaction (or only deletes it when there are none)."""
-    script = [f"add table ip {table}", f"delete table ip {table}"]
-    if not rules:
-        return "\n".join(script) + "\n"
-    script.append(f"table ip {table} {{")
-    for chain, spec, fixed in _NFT_CHAINS:
-        script.append(f"\tchain {chain} {{")
-        if spec:
-            script.append(f"\t\t{spec}")
-        script.extend(f"\t\t{line}" for line in fixed)
-        script.extend(f"\t\t{_nft_rule(rule)}" for rule in rules if rule.chain == chain)
-        script.append("\t}")
-    script.append("}")
+    """An ``nft -f`` script that replaces tables ``ip <table>`` and ``ip6 <table>``
+    with these rules in one transaction (a family without rules has no table)."""
+    script = [f"{verb} table {family} {table}" for family in ("ip", "ip6")
+              for verb in ("add", "delete")]
+    for family in ("ip", "ip6"):
+        mine = [rule for rule in rules if rule.family == family]
+        if not mine:
+            continue
+        script.append(f"table {family} {table} {{")
+        for chain, spec, fixed in _NFT_CHAINS:
+            script.append(f"\tchain {chain} {{")
+            if spec:
+                script.append(f"\t\t{spec}")
+            script.extend(f"\t\t{line}" for line in fixed)
+            script.extend(f"\t\t{_nft_rule(rule)}" for rule in mine if rule.chain == chain)
+            script.append("\t}")
+        script.append("}")
     return "\n".join(script) + "\n"
 
 
 # -- iptables ---------------------------------------------------------------------------------
 
 _IPT_TABLE = {"published": "nat", "postrouting": "nat", "input": "filter", "forward": "filter"}
+#: The iptables command of each family (ip6tables has the same chains and syntax).
+IPTABLES = {"ip": "iptables", "ip6": "ip6tables"}
 
 
 def iptables_chains(prefix: str) -> dict[str, tuple[str, str]]:
@@ -211,7 +252,7 @@ def iptables_jumps(prefix: str) -> list[tuple[str, str, list[str]]]:
 def _ipt_rule(rule: Rule, chain: str) -> str:
     parts = ["-A", chain]
     if rule.iif:
-        parts += ["-i", rule.iif]
+        parts += (["!"] if rule.iif_not else []) + ["-i", rule.iif.replace("*", "+")]
     if rule.oif:
         parts += (["!"] if rule.oif_not else []) + ["-o", rule.oif.replace("*", "+")]
     if rule.saddr:
@@ -233,9 +274,11 @@ def _ipt_rule(rule: Rule, chain: str) -> str:
     return " ".join(parts)
 
 
-def render_iptables(prefix: str, rules: Sequence[Rule]) -> str:
-    """``iptables-restore --noflush`` input that empties our chains and refills
-    them (declaring a chain flushes it), one atomic commit per table."""
+def render_iptables(prefix: str, rules: Sequence[Rule], family: str = "ip") -> str:
+    """``iptables-restore --noflush`` input (``ip6tables-restore`` for family "ip6")
+    that empties our chains and refills them with the family's rules (declaring a
+    chain flushes it), one atomic commit per table."""
+    rules = [rule for rule in rules if rule.family == family]
     chains = iptables_chains(prefix)
     out: list[str] = []
     for table in ("nat", "filter"):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Sequence
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +76,7 @@ def live_container_ids(root: Path) -> set[str]:
 # -- JSON shapes (docker's names where docker has one) ------------------------------------------
 
 def endpoint_json(network: NetworkRecord, endpoint: Endpoint) -> dict[str, Any]:
+    address6 = endpoint.address6
     return {
         "NetworkName": network.name,
         "IPAddress": str(endpoint.address.ip),
@@ -84,6 +85,9 @@ def endpoint_json(network: NetworkRecord, endpoint: Endpoint) -> dict[str, Any]:
         "MacAddress": endpoint.mac,
         "Aliases": endpoint.names[1:],
         "Name": endpoint.names[0] if endpoint.names else "",
+        "GlobalIPv6Address": str(address6.ip) if address6 is not None else "",
+        "GlobalIPv6PrefixLen": address6.network.prefixlen if address6 is not None else 0,
+        "IPv6Gateway": str(network.gateway6) if address6 is not None else "",
     }
 
 
@@ -99,6 +103,9 @@ def network_json(record: NetworkRecord, uid: int) -> dict[str, Any]:
         "Created": record.created,
         "Internal": record.internal,
         "IPRange": str(record.ip_range) if record.ip_range is not None else "",
+        "EnableIPv6": record.subnet6 is not None,
+        "Subnet6": str(record.subnet6) if record.subnet6 is not None else "",
+        "Gateway6": str(record.gateway6) if record.subnet6 is not None else "",
         "Containers": {cid: endpoint_json(record, ep)
                        for cid, ep in sorted(record.endpoints.items()) if ep.owner == uid},
     }
@@ -131,6 +138,9 @@ def network_settings(started: StartedNetwork, networks: dict[str, NetworkRecord]
         "IPAddress": first.get("IPAddress", ""),
         "IPPrefixLen": first.get("IPPrefixLen", 0),
         "Gateway": first.get("Gateway", ""),
+        "GlobalIPv6Address": first.get("GlobalIPv6Address", ""),
+        "GlobalIPv6PrefixLen": first.get("GlobalIPv6PrefixLen", 0),
+        "IPv6Gateway": first.get("IPv6Gateway", ""),
         "MacAddress": first.get("MacAddress", ""),
         "SandboxKey": "" if not started.plan.sandbox else "netns",
         "Ports": docker_ports(started.ports, exposed),
@@ -185,14 +195,22 @@ class NetworkVerbs:
 
     # -- the protocol's network verbs (engine/helper/verbs.py) --------------------
     def create(self, name: str, subnet: str | None, gateway: str | None,
-               ip_range: str | None, internal: bool | None) -> dict[str, Any]:
+               ip_range: str | None, internal: bool | None, ipv6: bool | None = None,
+               subnet6: str | None = None, gateway6: str | None = None) -> dict[str, Any]:
         network = _parse(IPv4Network, subnet, "subnet")
         gateway_address = _parse(IPv4Address, gateway, "gateway")
         if gateway_address is not None and network is None:
             raise InvalidArgument("a gateway needs a subnet (--subnet) to belong to")
         pool = _parse(IPv4Network, ip_range, "IP range")
+        if (subnet6 or gateway6) and not ipv6:
+            raise InvalidArgument("an IPv6 subnet or gateway needs IPv6 enabled (--ipv6)")
+        if gateway6 and not subnet6:
+            raise InvalidArgument("an IPv6 gateway needs an IPv6 subnet (--subnet) to "
+                                  "belong to")
         return network_json(self.net.create_network(
-            name, network, gateway_address, internal=bool(internal), ip_range=pool), self.uid)
+            name, network, gateway_address, internal=bool(internal), ip_range=pool,
+            ipv6=bool(ipv6), subnet6=_parse(IPv6Network, subnet6, "IPv6 subnet"),
+            gateway6=_parse(IPv6Address, gateway6, "IPv6 gateway")), self.uid)
 
     def remove(self, name: str) -> dict[str, Any]:
         self.net.remove_network(name)
@@ -206,7 +224,7 @@ class NetworkVerbs:
 
     def connect(self, container_id: str, network: str, name: str | None,
                 hostname: str | None, aliases: Sequence[str] | None,
-                ip: str | None) -> dict[str, Any]:
+                ip: str | None, ip6: str | None = None) -> dict[str, Any]:
         self._own_running(container_id)
         if aliases and network == DEFAULT_NETWORK:
             raise InvalidArgument("network-scoped alias is supported only for containers "
@@ -214,7 +232,8 @@ class NetworkVerbs:
         endpoint = self.net.connect(
             container_id, network, hostname=hostname or "",
             names=[n for n in (name or "", *(aliases or [])) if n],
-            address=_parse(IPv4Address, ip, "address"), default_route=False)
+            address=_parse(IPv4Address, ip, "address"),
+            address6=_parse(IPv6Address, ip6, "IPv6 address"), default_route=False)
         return endpoint_json(self.net.network(network), endpoint)
 
     def disconnect(self, container_id: str, network: str) -> dict[str, Any]:
@@ -238,7 +257,8 @@ class NetworkVerbs:
         """For the container service's start: set up, return NetworkSettings.
         ``joins`` are container_start's checked "networks" (protocol.py)."""
         wanted = [Join(j["network"], tuple(j.get("aliases") or ()),
-                       _parse(IPv4Address, j.get("ip"), "address")) for j in joins]
+                       _parse(IPv4Address, j.get("ip"), "address"),
+                       _parse(IPv6Address, j.get("ip6"), "IPv6 address")) for j in joins]
         if any(j.aliases for j in wanted if j.network == DEFAULT_NETWORK):
             raise InvalidArgument("network-scoped alias is supported only for containers "
                                   "in user defined networks")

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from ipaddress import (
+    IPv4Address,
+    IPv4Interface,
+    IPv4Network,
+    IPv6Address,
+    IPv6Interface,
+    IPv6Network,
+)
 from pathlib import Path
 
 import pytest
@@ -159,3 +166,48 @@ def test_an_ip_range_bounds_what_is_handed_out(tmp_path: Path) -> None:
     with pytest.raises(InvalidArgument, match=r"no matching subnet for range 10\.90\.0\.0/25"):
         NetworkRecord("x", "skiff-2", net, net.network_address + 1,
                       ip_range=IPv4Network("10.90.0.0/25"))
+
+
+def test_ipv6_addresses_go_in_order_and_records_keep_them(tmp_path: Path) -> None:
+    ipam = Ipam(tmp_path / "networks")
+    subnet6 = IPv6Network("fd12:3456:789a:1::/64")
+    with ipam.transaction() as records:
+        net = IPv4Network("10.89.0.0/24")
+        records["appnet"] = NetworkRecord("appnet", "skiff-1", net, net.network_address + 1,
+                                          subnet6=subnet6)
+    record = ipam.read()["appnet"]
+    assert record.gateway6 == IPv6Address("fd12:3456:789a:1::1")  # the subnet's first
+    assert record.gateway6_interface == IPv6Interface("fd12:3456:789a:1::1/64")
+    with ipam.transaction() as records:
+        first = records["appnet"].allocate("a" * 64)
+        second = records["appnet"].allocate("b" * 64)
+        asked = records["appnet"].allocate("c" * 64, requested6=IPv6Address(
+            "fd12:3456:789a:1::99"))
+        with pytest.raises(Conflict, match="already in use"):
+            records["appnet"].allocate("d" * 64, requested6=IPv6Address("fd12:3456:789a:1::1"))
+        with pytest.raises(InvalidArgument, match="does not belong"):
+            records["appnet"].allocate("d" * 64, requested6=IPv6Address("fd00::5"))
+        records["appnet"].release("a" * 64)
+        third = records["appnet"].allocate("e" * 64)
+    assert [str(e.address6) for e in (first, second, asked, third)] == [
+        "fd12:3456:789a:1::2/64", "fd12:3456:789a:1::3/64", "fd12:3456:789a:1::99/64",
+        "fd12:3456:789a:1::4/64"]  # an asked address moves nobody's turn
+    again = Ipam(tmp_path / "networks").read()["appnet"]
+    assert again.subnet6 == subnet6 and again.last6 == IPv6Address("fd12:3456:789a:1::4")
+    assert again.endpoints["e" * 64].address6 == third.address6
+    assert again.endpoints["b" * 64].address6 == second.address6
+
+
+def test_an_ipv4_network_has_no_ipv6_and_old_records_read_as_such(tmp_path: Path) -> None:
+    ipam = _ipam(tmp_path)
+    (tmp_path / "networks" / "old.json").write_text(json.dumps({
+        "name": "old", "bridge": "skiff-2", "subnet": "10.90.0.0/24", "gateway": "10.90.0.1",
+        "endpoints": {"f" * 64: {"address": "10.90.0.2/24", "names": ["web"]}}}))
+    records = ipam.read()
+    assert records["old"].subnet6 is None and records["old"].endpoints["f" * 64].address6 is None
+    assert "subnet6" not in records["appnet"].to_json()
+    with ipam.transaction() as changing:
+        endpoint = changing["appnet"].allocate("a" * 64)
+        assert endpoint.address6 is None
+        with pytest.raises(InvalidArgument, match="has no IPv6"):
+            changing["appnet"].allocate("b" * 64, requested6=IPv6Address("fd00::5"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from pathlib import Path
 
 import pytest
@@ -81,12 +81,51 @@ def test_plan_rules_nat_forward_and_dnat() -> None:
 def test_render_nft_replaces_the_table_in_one_script() -> None:
     script = render_nft("skiff", plan_rules(NETS, [DNAT], "skiff"))
     lines = script.splitlines()
-    assert lines[:3] == ["add table ip skiff", "delete table ip skiff", "table ip skiff {"]
+    assert lines[:5] == ["add table ip skiff", "delete table ip skiff", "add table ip6 skiff",
+                         "delete table ip6 skiff", "table ip skiff {"]
+    assert "table ip6" not in "\n".join(lines[5:])  # no IPv6 network: no ip6 table
     assert 'oifname != "skiff0" ip saddr 10.88.0.0/16 masquerade comment "net:skiff0"' in script
     assert 'tcp dport 8080 dnat to 10.88.0.2:80 comment "ctr:abababababab"' in script
     assert 'iifname "skiff0" oifname "skiff*" drop' in script
     assert "fib daddr type local jump published" in script
-    assert render_nft("skiff", []) == "add table ip skiff\ndelete table ip skiff\n"
+    assert render_nft("skiff", []) == ("add table ip skiff\ndelete table ip skiff\n"
+                                       "add table ip6 skiff\ndelete table ip6 skiff\n")
+
+
+NETS6 = [*NETS, ("skiff-1", IPv6Network("fd12:3456:789a:1::/64"))]
+DNAT6 = Dnat("cd" * 32, IPv6Address("fd12:3456:789a:1::2"), PublishedPort("tcp", "", 8080, 80))
+
+
+def test_ipv6_rules_are_the_ipv4_ones_in_the_ip6_family() -> None:
+    rules = plan_rules(NETS6, [DNAT, DNAT6], "skiff")
+    v6 = [r for r in rules if r.family == "ip6"]
+    assert {r.chain for r in v6} == {"forward", "postrouting", "published"}  # no 127/8 input
+    assert [(r.saddr, r.oif, r.oif_not) for r in v6 if r.chain == "postrouting"] == [
+        ("fd12:3456:789a:1::/64", "skiff-1", True), ("fd12:3456:789a:1::/64", "skiff-1", False)]
+    assert [r.to for r in v6 if r.chain == "published"] == ["[fd12:3456:789a:1::2]:80"]
+    assert not any(r.comment == "not-skiff" for r in rules)
+    script = render_nft("skiff", rules)
+    ip6 = script[script.index("table ip6 skiff {"):]
+    assert 'oifname != "skiff-1" ip6 saddr fd12:3456:789a:1::/64 masquerade' in ip6
+    assert "tcp dport 8080 dnat to [fd12:3456:789a:1::2]:80" in ip6
+    assert 'iifname "skiff-1" oifname "skiff*" drop' in ip6
+    assert "10.88.0.2" not in ip6 and "fd12" not in script[:script.index("table ip6 skiff {")]
+    text = render_iptables("skiff", rules, "ip6")
+    assert "-j DNAT --to-destination [fd12:3456:789a:1::2]:80" in text
+    assert "10.88" not in text and "fd12" not in render_iptables("skiff", rules)
+
+
+def test_a_guard_keeps_the_host_from_routing_ipv6_when_skiff_turned_forwarding_on() -> None:
+    guard = [r for r in plan_rules(NETS6, [], "skiff", guard=True) if r.comment == "not-skiff"]
+    assert [(r.family, r.chain, r.action) for r in guard] == [("ip6", "forward", "drop")]
+    forward = [r for r in plan_rules(NETS6, [], "skiff", guard=True)
+               if r.chain == "forward" and r.family == "ip6"]
+    assert forward[-1] == guard[0]  # after every accept of ours
+    script = render_nft("skiff", plan_rules(NETS6, [], "skiff", guard=True))
+    assert 'iifname != "skiff*" oifname != "skiff*" drop comment "not-skiff"' in script
+    assert "! -i skiff+ ! -o skiff+" in render_iptables(
+        "skiff", plan_rules(NETS6, [], "skiff", guard=True), "ip6")
+    assert not any(r.comment == "not-skiff" for r in plan_rules(NETS, [], "skiff", guard=True))
 
 
 def test_render_iptables_declares_and_fills_our_chains() -> None:
@@ -204,7 +243,7 @@ def test_bad_port_requests() -> None:
     port = _free_port()
     with pytest.raises(InvalidArgument, match="published twice"):
         resolve_ports([_request(port), _request(port, 81)], {})
-    with pytest.raises(InvalidArgument, match="only IPv4"):
+    with pytest.raises(InvalidArgument, match="kernel does not forward"):
         resolve_ports([_request(0, host_ip="::1")], {})
     with pytest.raises(InvalidArgument, match="invalid protocol"):
         resolve_ports([_request(0, protocol="sctp")], {})
@@ -212,6 +251,8 @@ def test_bad_port_requests() -> None:
         resolve_ports([_request(70000)], {})
     with pytest.raises(InvalidArgument, match="not an address of this host"):
         resolve_ports([_request(port, host_ip="192.0.2.250")], {})
+    with pytest.raises(InvalidArgument, match="not an address of this host"):
+        resolve_ports([_request(port, host_ip="2001:db8::250")], {})
 
 
 def test_an_internal_network_keeps_its_traffic_to_itself() -> None:

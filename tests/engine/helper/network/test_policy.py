@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import json
 import os
-from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from ipaddress import (
+    IPv4Address,
+    IPv4Interface,
+    IPv4Network,
+    IPv6Address,
+    IPv6Interface,
+    IPv6Network,
+)
 from pathlib import Path
 
 import pytest
@@ -23,9 +30,11 @@ from engine.helper.network.policy import (
 from engine.helper.network.pools import (
     DEFAULT_POOLS,
     Pool,
+    default_pools6,
     describe,
     inside,
     load_pools,
+    of_version,
     parse_pools,
 )
 
@@ -57,23 +66,29 @@ def test_default_pools_are_dockers_and_skiffs_bridge_range() -> None:
 
 
 def test_pools_file(tmp_path: Path) -> None:
-    assert load_pools(tmp_path / "missing.json") == DEFAULT_POOLS
+    assert load_pools(tmp_path / "missing.json") == (*DEFAULT_POOLS, *default_pools6())
     path = tmp_path / "networks.json"
     path.write_text(json.dumps({"default-address-pools": [
         {"base": "10.200.0.0/16", "size": 24}, {"base": "10.201.0.0/16", "size": 16}]}))
     if os.geteuid() == 0:
         os.chmod(tmp_path, 0o755)
         pools = load_pools(path)
-        assert pools == (Pool(NET("10.200.0.0/16"), 24), Pool(NET("10.201.0.0/16"), 16))
-        assert describe(pools) == "10.200.0.0/15"
+        assert pools == (Pool(NET("10.200.0.0/16"), 24), Pool(NET("10.201.0.0/16"), 16),
+                         *default_pools6())  # naming no IPv6 pool keeps the default one
+        assert describe(of_version(pools, 4)) == "10.200.0.0/15"
         path.chmod(0o666)  # a file others may write cannot hold the rule that binds them
         with pytest.raises(HelperError, match="writable by root alone"):
             load_pools(path)
     else:
         with pytest.raises(HelperError, match=r"must belong to root.*chown root:"):
             load_pools(path)
-    assert parse_pools({}) == DEFAULT_POOLS
+    assert parse_pools({}) == (*DEFAULT_POOLS, *default_pools6())
+    only6 = parse_pools({"default-address-pools": [{"base": "fd12:3456:789a::/48",
+                                                    "size": 64}]})
+    assert only6 == (*DEFAULT_POOLS, Pool(IPv6Network("fd12:3456:789a::/48"), 64))
+    assert describe(only6).endswith(", 192.168.0.0/16, fd12:3456:789a::/48")
     for bad in ([], {"default-address-pools": []},
+                {"default-address-pools": [{"base": "fd00::/48", "size": 125}]},
                 {"default-address-pools": [{"base": "10.0.0.0/8"}]},
                 {"default-address-pools": [{"base": "10.0.0.1/8", "size": 16}]},
                 {"default-address-pools": [{"base": "10.0.0.0/16", "size": 8}]},
@@ -81,6 +96,16 @@ def test_pools_file(tmp_path: Path) -> None:
                 {"default-address-pools": [{"base": "10.0.0.0/16", "size": True}]}):
         with pytest.raises(HelperError):
             parse_pools(bad)
+
+
+def test_the_ipv6_pool_is_a_unique_local_48_of_this_host(tmp_path: Path) -> None:
+    (first,) = default_pools6()
+    assert first.base.prefixlen == 48 and first.size == 64
+    assert first.base.subnet_of(IPv6Network("fd00::/8"))
+    (tmp_path / "a").write_text("3d1219c7c4c5404aaa1f6d2a48adfda4\n")
+    (tmp_path / "b").write_text("0123456789abcdef0123456789abcdef\n")
+    assert default_pools6(tmp_path / "a") == default_pools6(tmp_path / "a")
+    assert default_pools6(tmp_path / "a") != default_pools6(tmp_path / "b")
 
 
 # -- subnets ------------------------------------------------------------------------------------
@@ -131,6 +156,46 @@ def test_automatic_subnets_come_from_the_pools_in_order() -> None:
     assert choose(*everything) == NET("192.168.16.0/20")  # 192.168.0/20 holds the LAN
     with pytest.raises(Conflict, match="no free subnet left in the address pools"):
         choose(*everything, "192.168.0.0/16")
+
+
+def test_ipv6_subnets_follow_the_same_rules() -> None:
+    pool6 = Pool(IPv6Network("fd12:3456:789a::/48"), 64)
+    pools = (*DEFAULT_POOLS, pool6)
+    lan6 = HostAddress(IPv6Interface("fd12:3456:789a::2/64"), "eth0")
+    net6 = IPv6Network
+
+    def check(subnet: str, uid: int = USER, networks: tuple[str, ...] = (),
+              routes: tuple[str, ...] = ("::/0", "fe80::/64")) -> None:
+        check_subnet(net6(subnet), uid=uid, pools=pools, networks=[net6(n) for n in networks],
+                     routes=[net6(r) for r in routes], addresses=(LAN, lan6))
+
+    check("fd12:3456:789a:5::/64")
+    with pytest.raises(InvalidArgument, match=r"outside the private address pools of this "
+                                              r"host \(fd12:3456:789a::/48\)"):
+        check("2001:db8::/64")
+    check("2001:db8::/64", uid=0)
+    with pytest.raises(Conflict, match="overlaps the host's address fd12:3456:789a::2/64"):
+        check("fd12:3456:789a::/64", uid=0)
+    with pytest.raises(Conflict, match=POOL_OVERLAP):
+        check("fd12:3456:789a:7::/64", networks=("fd12:3456:789a::/56",))
+    with pytest.raises(Conflict, match="overlaps the host's route to fd12:3456:789a:9::/64"):
+        check("fd12:3456:789a:9::/64", routes=("fd12:3456:789a:9::/64",))
+    for never in ("fe80::/64", "ff02::/64"):
+        with pytest.raises(InvalidArgument, match="cannot be a network's"):
+            check(never, uid=0)
+    with pytest.raises(InvalidArgument, match="too small"):
+        check("fd12:3456:789a:5::/126")
+    # an IPv4 network's subnet or route is no clash for an IPv6 one, and back
+    check("fd12:3456:789a:5::/64", networks=())
+    _check("172.20.0.0/16", networks=(), routes=("0.0.0.0/0",))
+    chosen = choose_subnet(pools, networks=[NET("10.88.0.0/16")], routes=[net6("::/0")],
+                           addresses=[lan6], version=6)
+    assert chosen == net6("fd12:3456:789a:1::/64")  # ::/64 is the host's LAN
+    check_gateway(net6("fd12:3456:789a:1::/64"), IPv6Address("fd12:3456:789a:1::1"))
+    with pytest.raises(InvalidArgument, match="network address"):
+        check_gateway(net6("fd12:3456:789a:1::/64"), IPv6Address("fd12:3456:789a:1::"))
+    check_gateway(net6("fd12:3456:789a:1::/64"),
+                  IPv6Address("fd12:3456:789a:1:ffff:ffff:ffff:ffff"))  # no broadcast in IPv6
 
 
 def test_gateways() -> None:

@@ -1,0 +1,145 @@
+"""IPv6 networks against the real kernel, in a world of their own
+(tests/fixtures/networld.py): addresses and routes in the container, NAT out,
+published ports, isolation, and the host's forwarding left as it was found."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from ipaddress import IPv6Address, IPv6Network
+from pathlib import Path
+
+import pytest
+
+from engine.containers.config import PortBinding
+from engine.errors import Conflict, InvalidArgument
+from engine.helper.network import plan_network
+from engine.helper.network.ruleset import FORWARDING6, OUR_FORWARDING6
+from tests.fixtures.networld import (
+    BACKENDS,
+    FAR_AWAY6,
+    INTERNET6,
+    UPLINK6,
+    World,
+    assert_nothing_left,
+    fetch,
+    networking,
+    refused,
+    ruleset,
+)
+
+pytestmark = [
+    pytest.mark.root,
+    pytest.mark.skipif(os.geteuid() != 0, reason="needs root for network namespaces"),
+    pytest.mark.skipif(not Path("/bin/busybox").exists(), reason="needs busybox-static"),
+    pytest.mark.skipif(not Path("/proc/sys/net/ipv6").exists(), reason="needs IPv6"),
+]
+
+
+def _ip(sandbox: Path, *args: str) -> str:
+    return subprocess.run(["nsenter", f"--net={sandbox}", "ip", *args], capture_output=True,
+                          text=True, check=True).stdout
+
+
+def _client(answer: str) -> IPv6Address:
+    """The client's address the world's CGI saw ("[2001:db8:1::1", as its sed leaves it)."""
+    return IPv6Address(answer.strip().strip("[]"))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_an_ipv6_network_routes_nats_publishes_and_isolates(
+        world: World, names: tuple[str, str], backend: str) -> None:
+    net = networking(world, names, backend)
+    assert FORWARDING6.read_text().strip() == "0"  # a fresh world, as a host without routing
+    record = net.create_network("v6net", ipv6=True)
+    assert record.subnet6 is not None and record.subnet6.prefixlen == 64
+    assert record.subnet6.subnet_of(IPv6Network("fd00::/8"))
+    assert FORWARDING6.read_text().strip() == "1"
+    other = net.create_network("other", ipv6=True,
+                               subnet6=IPv6Network("fd99:1:2:3::/64"),
+                               gateway6=IPv6Address("fd99:1:2:3::fe"))
+    ports = [PortBinding(80, "tcp", "", 8080)]
+    web = net.start_container("c1" * 32, plan_network("v6net", ports), hostname="web",
+                              name="web-1", ports=ports)
+    client = net.start_container("c2" * 32, plan_network("v6net"), hostname="client",
+                                 name="client-1")
+    stranger = net.start_container("c3" * 32, plan_network("other"), hostname="stranger",
+                                   name="stranger-1")
+    sandbox, client_box = net.sandbox_path("c1" * 32), net.sandbox_path("c2" * 32)
+    address = web.endpoints["v6net"].address6
+    assert address is not None and address.ip == record.subnet6.network_address + 2
+    assert stranger.endpoints["other"].address6 is not None
+    assert f"default via {other.gateway6} dev eth0" in _ip(net.sandbox_path("c3" * 32), "-6",
+                                                           "route")  # its own gateway
+    # in the container: the address (usable at once) and the default route
+    shown = _ip(sandbox, "-6", "addr", "show", "eth0")
+    assert f"inet6 {address} scope global nodad \n" in shown  # not tentative
+    assert f"default via {record.gateway6} dev eth0" in _ip(sandbox, "-6", "route")
+    world.serve(sandbox, "web-1")
+    world.serve(world.internet, "internet")
+
+    assert fetch(f"http://[{address.ip}]/", client_box) == "hello from web-1\n"
+    hosts = client.files["hosts"].read_text()
+    assert f"{address.ip}\tweb-1" in hosts
+    # out through NAT: the far side sees the world's address
+    assert _client(fetch(f"http://[{FAR_AWAY6}]/cgi-bin/ip", sandbox)) == UPLINK6
+    # in: only through the published port, which keeps the client's address
+    assert refused(f"http://[{address.ip}]/", world.internet)
+    assert _client(fetch(f"http://[{UPLINK6}]:8080/cgi-bin/ip", world.internet)) == INTERNET6
+    # another network's container cannot open a connection to it
+    assert refused(f"http://[{address.ip}]/", net.sandbox_path("c3" * 32))
+    # nor does the world route for anyone else now that forwarding is on
+    if backend == "nft":
+        assert 'oifname != "' in ruleset() and "not-skiff" in ruleset()
+
+    net.cleanup_container("c3" * 32)
+    net.cleanup_container("c2" * 32)
+    net.cleanup_container("c1" * 32)
+    net.remove_network("other")
+    assert FORWARDING6.read_text().strip() == "1"  # v6net still has IPv6
+    net.remove_network("v6net")
+    assert FORWARDING6.read_text().strip() == "0"  # Skiff turned it on; off with the last
+    assert not (world.root / "state" / OUR_FORWARDING6).exists()
+    assert_nothing_left(world, names)
+
+
+def test_forwarding_someone_else_turned_on_stays_on_and_unguarded(
+        world: World, names: tuple[str, str]) -> None:
+    FORWARDING6.write_text("1")
+    net = networking(world, names, BACKENDS[0])
+    net.create_network("v6net", ipv6=True)
+    assert not (world.root / "state" / OUR_FORWARDING6).exists()
+    if BACKENDS[0] == "nft":
+        assert "not-skiff" not in ruleset()
+    net.remove_network("v6net")
+    assert FORWARDING6.read_text().strip() == "1"
+    assert_nothing_left(world, names)
+
+
+def test_asked_ipv6_addresses_and_what_is_refused(world: World, names: tuple[str, str]) -> None:
+    net = networking(world, names, BACKENDS[0])
+    net.create_network("v6net", ipv6=True, subnet6=IPv6Network("fd99:1:2:3::/64"))
+    net.create_network("v4net")
+    wanted = IPv6Address("fd99:1:2:3::42")
+    from engine.helper.network.networking import Join
+
+    started = net.start_container("c1" * 32, plan_network("v6net"), hostname="web",
+                                  joins=[Join("v6net", address6=wanted)])
+    assert started.endpoints["v6net"].address6 is not None
+    assert started.endpoints["v6net"].address6.ip == wanted
+    with pytest.raises(Conflict, match="already in use"):
+        net.start_container("c2" * 32, plan_network("v6net"), hostname="other",
+                            joins=[Join("v6net", address6=wanted)])
+    with pytest.raises(InvalidArgument, match="has no IPv6"):
+        net.start_container("c2" * 32, plan_network("v4net"), hostname="other",
+                            joins=[Join("v4net", address6=IPv6Address("fd99::5"))])
+    ports = [PortBinding(80, "tcp", "2001:db8:1::1", 8081)]
+    with pytest.raises(InvalidArgument, match="has no IPv6"):
+        net.start_container("c2" * 32, plan_network("v4net", ports), hostname="other",
+                            ports=ports)
+    with pytest.raises(Conflict, match="Pool overlaps"):
+        net.create_network("again", ipv6=True, subnet6=IPv6Network("fd99:1:2::/48"))
+    net.cleanup_container("c1" * 32)
+    for name in ("v6net", "v4net"):
+        net.remove_network(name)
+    assert_nothing_left(world, names)
