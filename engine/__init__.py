@@ -134,6 +134,7 @@ if TYPE_CHECKING:
         next_free,
     )
     from engine.networkmodel import Network, NetworkEndpoint
+    from engine.networksubnets import IpamEntry, NetworkSubnets, network_subnets, pair_flags
     from engine.paths import engine_root, user_config_dir
     from engine.prune import Pruned, PruneFilter
     from engine.reader import Reader

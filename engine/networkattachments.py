@@ -25,6 +25,7 @@ _SCHEMA = [
         PRIMARY KEY (container_id, network)
     )
     """,
+    "ALTER TABLE network_attachments ADD COLUMN ip6 TEXT NOT NULL DEFAULT ''",
 ]
 
 
@@ -33,6 +34,7 @@ class Attachment:
     network: str
     aliases: list[str] = field(default_factory=list)
     ip: str = ""
+    ip6: str = ""  # on a network with IPv6
 
 
 class NetworkAttachments:
@@ -43,11 +45,11 @@ class NetworkAttachments:
     def add(self, container_id: str, attachment: Attachment) -> None:
         with self.db.transaction() as conn:
             conn.execute(
-                "INSERT INTO network_attachments (container_id, network, aliases, ip) "
-                "VALUES (?, ?, ?, ?) ON CONFLICT(container_id, network) DO UPDATE SET "
-                "aliases = excluded.aliases, ip = excluded.ip",
+                "INSERT INTO network_attachments (container_id, network, aliases, ip, ip6) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT(container_id, network) DO UPDATE SET "
+                "aliases = excluded.aliases, ip = excluded.ip, ip6 = excluded.ip6",
                 (container_id, attachment.network, json.dumps(attachment.aliases),
-                 attachment.ip))
+                 attachment.ip, attachment.ip6))
 
     def remove(self, container_id: str, network: str) -> bool:
         with self.db.transaction() as conn:
@@ -57,10 +59,10 @@ class NetworkAttachments:
 
     def of(self, container_id: str) -> list[Attachment]:
         rows = self.db.conn.execute(
-            "SELECT network, aliases, ip FROM network_attachments WHERE container_id = ? "
+            "SELECT network, aliases, ip, ip6 FROM network_attachments WHERE container_id = ? "
             "ORDER BY rowid", (container_id,)).fetchall()
-        return [Attachment(row["network"], list(json.loads(row["aliases"])), row["ip"])
-                for row in rows]
+        return [Attachment(row["network"], list(json.loads(row["aliases"])), row["ip"],
+                           row["ip6"]) for row in rows]
 
     def forget(self, container_id: str) -> None:
         with self.db.transaction() as conn:

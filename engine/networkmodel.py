@@ -25,11 +25,12 @@ class NetworkEndpoint:
     mac_address: str = ""
     ipv4_address: str = ""  # with its prefix length, "10.88.0.2/16"; "" when none
     aliases: tuple[str, ...] = ()  # the names it answers to there beyond its own
+    ipv6_address: str = ""  # "fd12:3456:789a:1::2/64" on a network with IPv6; "": none
 
     def docker_json(self) -> dict[str, Any]:
         return {"Name": self.name, "EndpointID": self.endpoint_id,
                 "MacAddress": self.mac_address, "IPv4Address": self.ipv4_address,
-                "IPv6Address": ""}
+                "IPv6Address": self.ipv6_address}
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,9 @@ class Network:
     bridge: str = ""  # the Linux bridge that carries it, once made
     labels: Mapping[str, str] = field(default_factory=dict)
     containers: Mapping[str, NetworkEndpoint] = field(default_factory=dict)  # by ID
+    enable_ipv6: bool = False  # an IPv6 subnet beside the IPv4 one
+    subnet6: str = ""
+    gateway6: str = ""
 
     @property
     def predefined(self) -> bool:
@@ -59,9 +63,11 @@ class Network:
             ipam.append({"Subnet": self.subnet, "Gateway": self.gateway})
             if self.ip_range:
                 ipam[0]["IPRange"] = self.ip_range
+        if self.subnet6:
+            ipam.append({"Subnet": self.subnet6, "Gateway": self.gateway6})
         return {
             "Name": self.name, "Id": self.id, "Created": self.created, "Scope": "local",
-            "Driver": self.driver, "EnableIPv6": False,
+            "Driver": self.driver, "EnableIPv6": self.enable_ipv6,
             "IPAM": {"Driver": "default", "Options": {}, "Config": ipam},
             "Internal": self.internal, "Attachable": False,
             "Containers": {cid: ep.docker_json() for cid, ep in self.containers.items()},

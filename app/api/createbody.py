@@ -279,8 +279,9 @@ def _stop_signal(value: Any) -> str:
         raise ApiError(400, str(exc)) from None
 
 
-def _network(host: dict[str, Any], networking: dict[str, Any]) -> tuple[str, list[str], str]:
-    """The container's own network, its aliases and IPv4 address there."""
+def _network(host: dict[str, Any], networking: dict[str, Any]
+             ) -> tuple[str, list[str], str, str]:
+    """The container's own network, its aliases and IPv4 and IPv6 addresses there."""
     mode = host.get("NetworkMode") or "default"
     if mode.startswith("container:"):
         raise _refuse(f"HostConfig.NetworkMode={mode!r}",
@@ -291,16 +292,16 @@ def _network(host: dict[str, Any], networking: dict[str, Any]) -> tuple[str, lis
     endpoint = endpoints.get(mode) or {}
     aliases = [str(a) for a in endpoint.get("Aliases") or []]
     ipam = endpoint.get("IPAMConfig") or {}
-    return mode, aliases, str(ipam.get("IPv4Address") or "")
+    return mode, aliases, str(ipam.get("IPv4Address") or ""), str(ipam.get("IPv6Address") or "")
 
 
-def extra_endpoints(body: dict[str, Any]) -> list[tuple[str, list[str], str]]:
-    """(network, aliases, IPv4 address) of each network the body asks for beyond the
+def extra_endpoints(body: dict[str, Any]) -> list[tuple[str, list[str], str, str]]:
+    """(network, aliases, IPv4 and IPv6 address) of each network the body asks for beyond the
     container's own: the engine connects them (compose sends every network of a
     service in EndpointsConfig from API 1.44 on)."""
     host = body.get("HostConfig") or {}
     networking = body.get("NetworkingConfig") or {}
-    own, _, _ = _network(host, networking)
+    own = _network(host, networking)[0]
     found = []
     for name, endpoint in (networking.get("EndpointsConfig") or {}).items():
         if name == own or (name == "bridge" and own == "default"):
@@ -308,7 +309,7 @@ def extra_endpoints(body: dict[str, Any]) -> list[tuple[str, list[str], str]]:
         endpoint = endpoint or {}
         ipam = endpoint.get("IPAMConfig") or {}
         found.append((str(name), [str(a) for a in endpoint.get("Aliases") or []],
-                      str(ipam.get("IPv4Address") or "")))
+                      str(ipam.get("IPv4Address") or ""), str(ipam.get("IPv6Address") or "")))
     return found
 
 
@@ -335,7 +336,7 @@ def container_config(body: dict[str, Any]) -> ContainerConfig:
     driver = log.get("Type") or ""
     if driver not in ("", "json-file", "local"):
         raise _refuse(f"log driver {driver!r}", "use json-file or local")
-    network, aliases, address = _network(host, networking)
+    network, aliases, address, address6 = _network(host, networking)
     entrypoint = _strings(body.get("Entrypoint"), "Entrypoint")
     if entrypoint == [""]:
         entrypoint = []  # docker's way to say "no entrypoint"
@@ -367,6 +368,7 @@ def container_config(body: dict[str, Any]) -> ContainerConfig:
         network=network,
         network_aliases=aliases,
         ipv4_address=address,
+        ipv6_address=address6,
         links=[str(link) for link in host.get("Links") or []],
         stop_signal=_stop_signal(body.get("StopSignal")),
         stop_timeout=stop_timeout if isinstance(stop_timeout, int) else None,

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from app.api.filters import Filters
-from engine import InvalidArgument, NetworkNotFound
+from engine import InvalidArgument, IpamEntry, NetworkNotFound, NetworkSubnets, network_subnets
 
 __all__ = ["NETWORK_FILTERS", "PREDEFINED", "create_options", "filter_networks",
            "network_json"]
@@ -68,9 +68,9 @@ def _matches(pattern: str, name: str) -> bool:
         return pattern in name
 
 
-def create_options(body: dict[str, Any]) -> tuple[str, str, str, str]:
-    """(name, subnet, gateway, IP range) of a ``POST /networks/create`` body; what
-    Skiff's bridge networks cannot do is refused in one line rather than ignored."""
+def create_options(body: dict[str, Any]) -> tuple[str, NetworkSubnets]:
+    """(name, subnets) of a ``POST /networks/create`` body; what Skiff's bridge networks
+    cannot do is refused in one line rather than ignored."""
     name = str(body.get("Name") or "").strip()
     if not name:
         raise InvalidArgument("network name must not be empty")
@@ -78,19 +78,10 @@ def create_options(body: dict[str, Any]) -> tuple[str, str, str, str]:
     if driver != "bridge":
         raise NetworkNotFound(f'plugin "{driver}" not found: Skiff networks use the bridge '
                               "driver")
-    if body.get("EnableIPv6"):
-        raise InvalidArgument("IPv6 networks are not supported by Skiff yet")
+    if body.get("EnableIPv4") is False:
+        raise InvalidArgument("IPv6-only networks are not supported by Skiff: its networks "
+                              "always have IPv4")
     ipam = body.get("IPAM") or {}
     configs = ipam.get("Config") or [] if isinstance(ipam, dict) else []
-    if len(configs) > 1:
-        raise InvalidArgument("a Skiff network has one subnet: give one IPAM Config entry")
-    subnet = gateway = ip_range = ""
-    if configs:
-        config = configs[0] or {}
-        subnet = str(config.get("Subnet") or "")
-        gateway = str(config.get("Gateway") or "")
-        ip_range = str(config.get("IPRange") or "")
-        if (gateway or ip_range) and not subnet:
-            raise InvalidArgument("a gateway or IP range needs a subnet: give IPAM Config "
-                                  "Subnet too")
-    return name, subnet, gateway, ip_range
+    return name, network_subnets([IpamEntry.of(c) for c in configs],
+                                 bool(body.get("EnableIPv6")))

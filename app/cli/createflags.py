@@ -75,6 +75,7 @@ def add_create_flags(p: argparse.ArgumentParser, run: bool) -> None:
     p.add_argument("--network-alias", "--net-alias", action="append", default=[],
                    help="Add network-scoped alias for the container")
     p.add_argument("--ip", default="", help="IPv4 address (e.g., 172.30.100.104)")
+    p.add_argument("--ip6", default="", help="IPv6 address (e.g., 2001:db8::33)")
     p.add_argument("--link", action="append", default=[],
                    help="Add link to another container")
     p.add_argument("-l", "--label", action="append", default=[],
@@ -164,6 +165,7 @@ def build_config(args: argparse.Namespace, image_id: str, environ: dict[str, str
         mounts=mounts,
         network_aliases=list(args.network_alias),
         ipv4_address=args.ip,
+        ipv6_address=args.ip6,
         links=list(args.link),
         stop_signal=parse_signal(args.stop_signal, "--stop-signal") if args.stop_signal else "",
         stop_timeout=args.stop_timeout,

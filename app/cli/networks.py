@@ -8,7 +8,7 @@ from typing import Any
 from app.cli.command import Command, Context
 from app.cli.options import UsageError
 from app.cli.output import Formatter, inspect_each
-from engine import SkiffError
+from engine import SkiffError, network_subnets, pair_flags
 
 __all__ = ["COMMANDS", "MANAGEMENT", "network_row"]
 
@@ -38,9 +38,11 @@ async def cmd_create(ctx: Context) -> int:
         raise UsageError(f"network driver {args.driver!r} is not supported: Skiff creates "
                          "bridge networks")
     labels = dict(label.partition("=")[::2] for label in args.label)
-    network = await ctx.engine.networks.create(args.name, subnet=args.subnet,
-                                              gateway=args.gateway, labels=labels,
-                                              internal=args.internal, ip_range=args.ip_range)
+    subnets = network_subnets(pair_flags(args.subnet, args.gateway, args.ip_range), args.ipv6)
+    network = await ctx.engine.networks.create(
+        args.name, subnet=subnets.subnet, gateway=subnets.gateway, labels=labels,
+        internal=args.internal, ip_range=subnets.ip_range, ipv6=subnets.ipv6,
+        subnet6=subnets.subnet6, gateway6=subnets.gateway6)
     ctx.out.write(network.id + "\n")
     return 0
 
@@ -102,7 +104,7 @@ async def cmd_rm(ctx: Context) -> int:
 async def cmd_connect(ctx: Context) -> int:
     args = ctx.args
     await ctx.engine.networks.connect(args.network, args.container, aliases=args.alias,
-                                     ip=args.ip)
+                                     ip=args.ip, ip6=args.ip6)
     return 0
 
 
@@ -136,9 +138,13 @@ async def cmd_prune(ctx: Context) -> int:
 
 def _b_create(p: argparse.ArgumentParser) -> None:
     p.add_argument("-d", "--driver", default="", help='Driver to manage the Network ("bridge")')
-    p.add_argument("--subnet", default="", help="Subnet in CIDR format")
-    p.add_argument("--gateway", default="", help="IPv4 Gateway for the master subnet")
-    p.add_argument("--ip-range", default="", help="Allocate container ip from a sub-range")
+    p.add_argument("--subnet", action="append", default=[],
+                   help="Subnet in CIDR format that represents a network segment")
+    p.add_argument("--gateway", action="append", default=[],
+                   help="IPv4 or IPv6 Gateway for the master subnet")
+    p.add_argument("--ip-range", action="append", default=[],
+                   help="Allocate container ip from a sub-range")
+    p.add_argument("--ipv6", action="store_true", help="Enable or disable IPv6 networking")
     p.add_argument("--internal", action="store_true",
                    help="Restrict external access to the network")
     p.add_argument("--label", action="append", default=[],
@@ -167,6 +173,7 @@ def _b_connect(p: argparse.ArgumentParser) -> None:
     p.add_argument("--alias", action="append", default=[],
                    help="Add network-scoped alias for the container")
     p.add_argument("--ip", default="", help="IPv4 address (e.g., 172.30.100.104)")
+    p.add_argument("--ip6", default="", help="IPv6 address (e.g., 2001:db8::33)")
     p.add_argument("network", metavar="NETWORK")
     p.add_argument("container", metavar="CONTAINER")
 

@@ -240,13 +240,14 @@ def container_config(project: Project, service: str, image_id: str,
     own = [] if oneoff else [container_name(project, service, number)]
     aliases = [*own, service, *((networks[first] or {}).get("aliases") or [])]
     address = str((networks[first] or {}).get("ipv4_address") or "")
+    address6 = str((networks[first] or {}).get("ipv6_address") or "")
     network = str(project.networks[first]["name"]) if first in project.networks else ""
     mode = str(spec.get("network_mode") or "")
     if mode:
         if mode not in ("host", "none", "bridge"):
             raise InvalidArgument(f"{where}.network_mode: {mode} is not supported (use host, "
                                   "none, bridge or networks)")
-        network, aliases, address = mode, [], ""
+        network, aliases, address, address6 = mode, [], "", ""
     stop_grace = spec.get("stop_grace_period")
     logging = spec.get("logging") or {}
     env = [f"{k}={v}" for k, v in (spec.get("environment") or {}).items() if v is not None]
@@ -274,6 +275,7 @@ def container_config(project: Project, service: str, image_id: str,
         network=network,
         network_aliases=aliases,
         ipv4_address=address,
+        ipv6_address=address6,
         links=[f"{container_name(project, linked, 1)}:{alias or linked}"
                for linked, _, alias in (str(x).partition(":")
                                         for x in spec.get("links") or [])

@@ -33,6 +33,7 @@ from engine.compose.planner import (
 )
 from engine.containers.model import Container
 from engine.errors import InvalidArgument, NotFound, SkiffError
+from engine.networksubnets import IpamEntry, network_subnets
 
 if TYPE_CHECKING:
     from engine.engine import Engine
@@ -138,14 +139,16 @@ class Runner:
                 continue
             if spec.get("external"):
                 raise NotFound(f"network {name} declared as external, but could not be found")
-            config = ((spec.get("ipam") or {}).get("config") or [{}])[0]
+            subnets = network_subnets([IpamEntry.of(c) for c in (spec.get("ipam") or {}).get(
+                "config") or []], bool(spec.get("enable_ipv6")))
             self.progress("Network", name, "Creating")
             await self.engine.networks.create(
-                name, str(config.get("subnet") or ""), str(config.get("gateway") or ""),
+                name, subnets.subnet, subnets.gateway,
                 {**(spec.get("labels") or {}), PROJECT: self.project.name,
                  "com.docker.compose.network": key, "com.docker.compose.version": VERSION,
                  HASH: network_hash(spec)},
-                internal=bool(spec.get("internal")), ip_range=str(config.get("ip_range") or ""))
+                internal=bool(spec.get("internal")), ip_range=subnets.ip_range,
+                ipv6=subnets.ipv6, subnet6=subnets.subnet6, gateway6=subnets.gateway6)
             self.progress("Network", name, "Created")
 
     async def _volumes(self, services: Sequence[str]) -> None:
@@ -256,11 +259,12 @@ class Runner:
         start (before its process runs) from now on."""
         networks = self.project.services.get(service, {}).get("networks") or {}
         for key in list(networks)[1:]:
-            aliases = [container.name, service, *((networks[key] or {}).get("aliases") or [])]
+            asked = networks[key] or {}
+            aliases = [container.name, service, *(asked.get("aliases") or [])]
             await self.engine.networks.connect(str(self.project.networks[key]["name"]),
                                               container.id, aliases,
-                                              str((networks[key] or {}).get("ipv4_address")
-                                                  or ""))
+                                              str(asked.get("ipv4_address") or ""),
+                                              str(asked.get("ipv6_address") or ""))
 
     async def _start(self, container: Container) -> Container:
         self.progress("Container", container.name, "Starting")

@@ -10,6 +10,7 @@ the window and the REST server get the same sentences.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Sequence
@@ -39,7 +40,7 @@ PUBLISHED_PROTOCOLS = _port_field("protocol").choices
 
 
 def check_ports(ports: Sequence[PortBinding]) -> None:
-    """Published ports the helper can set up: docker's syntax allows more (sctp, IPv6)."""
+    """Published ports the helper can set up: docker's syntax allows more (sctp)."""
     host_ip = _port_field("host_ip").pattern
     assert host_ip is not None
     for binding in ports:
@@ -47,8 +48,13 @@ def check_ports(ports: Sequence[PortBinding]) -> None:
             raise InvalidArgument(f"cannot publish {binding.container_port}/{binding.protocol}: "
                                   f"Skiff publishes {' and '.join(PUBLISHED_PROTOCOLS)} ports")
         if not host_ip.match(binding.host_ip):
-            raise InvalidArgument(f"cannot publish on {binding.host_ip}: Skiff publishes on "
-                                  "IPv4 addresses (or all of them)")
+            raise InvalidArgument(f"cannot publish on {binding.host_ip}: it is no IP "
+                                  "address")
+        if ":" in binding.host_ip and binding.host_ip != "::" and (
+                ipaddress.IPv6Address(binding.host_ip).is_loopback
+                or ipaddress.IPv6Address(binding.host_ip).is_link_local):
+            raise InvalidArgument(f"cannot publish on {binding.host_ip}: the kernel does not "
+                                  "forward its connections to a container")
 
 
 def _spec_pattern(field: str) -> re.Pattern[str]:

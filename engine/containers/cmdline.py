@@ -41,6 +41,8 @@ def run_command(config: ContainerConfig, name: str = "", *, detach: bool = True)
         args += ["--network-alias", alias]
     if config.ipv4_address:
         args += ["--ip", config.ipv4_address]
+    if config.ipv6_address:
+        args += ["--ip6", config.ipv6_address]
     for link in config.links:
         args += ["--link", link]
     if config.working_dir:

@@ -122,6 +122,7 @@ class ContainerConfig:
     network: str = "default"  # default | bridge | none | host | <name>
     network_aliases: list[str] = field(default_factory=list)
     ipv4_address: str = ""  # its address on its own (user-defined) network; "": any
+    ipv6_address: str = ""  # --ip6: its IPv6 address there (a network with IPv6); "": any
     links: list[str] = field(default_factory=list)  # legacy links, "NAME:ALIAS"
     stop_signal: str = ""  # "" : the image's StopSignal, else SIGTERM
     stop_timeout: int | None = None

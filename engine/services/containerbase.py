@@ -78,13 +78,14 @@ class ContainerBase:
         there before its process runs, and at every restart its monitor makes."""
         own = "bridge" if record.config.network == "default" else record.config.network
         joins: list[dict[str, Any]] = []
-        if record.config.ipv4_address:
-            joins.append({"network": own, "ip": record.config.ipv4_address})
+        if record.config.ipv4_address or record.config.ipv6_address:
+            joins.append({"network": own, "ip": record.config.ipv4_address or None,
+                          "ip6": record.config.ipv6_address or None})
         for attachment in self._s.network_attachments.of(record.id):
             if attachment.network != own:
                 joins.append({"network": attachment.network,
                               "aliases": list(attachment.aliases),
-                              "ip": attachment.ip or None})
+                              "ip": attachment.ip or None, "ip6": attachment.ip6 or None})
         links = self._link_hosts(record, own) if record.config.links else None
         return ContainerStart(id=record.id, attach=True if attach else None, sources=sources,
                               networks=joins or None, links=links)

@@ -74,7 +74,8 @@ class ContainerInfo(ContainerBase):
             for name, info in live.items():
                 entry = networks.setdefault(name, {})
                 for key, empty in (("IPAddress", ""), ("IPPrefixLen", 0), ("Gateway", ""),
-                                   ("MacAddress", "")):
+                                   ("MacAddress", ""), ("GlobalIPv6Address", ""),
+                                   ("GlobalIPv6PrefixLen", 0), ("IPv6Gateway", "")):
                     entry[key] = info.get(key) or empty
                 if name in attachments:
                     entry["Aliases"] = list(attachments[name].aliases) or None
@@ -84,11 +85,12 @@ class ContainerInfo(ContainerBase):
                                            "IPAddress": "", "IPPrefixLen": 0, "Gateway": "",
                                            "MacAddress": ""})
         own = record.config.network
-        if record.config.ipv4_address and isinstance(networks.get(own), dict):
-            networks[own]["IPAMConfig"] = {"IPv4Address": record.config.ipv4_address}
-        for name, attachment in attachments.items():
-            if attachment.ip and name in networks:
-                networks[name]["IPAMConfig"] = {"IPv4Address": attachment.ip}
+        asked = {name: (a.ip, a.ip6) for name, a in attachments.items()}
+        asked.setdefault(own, (record.config.ipv4_address, record.config.ipv6_address))
+        for name, (ip, ip6) in asked.items():
+            if (ip or ip6) and isinstance(networks.get(name), dict):
+                networks[name]["IPAMConfig"] = {**({"IPv4Address": ip} if ip else {}),
+                                                **({"IPv6Address": ip6} if ip6 else {})}
 
     def _network_settings(self, container_id: str, network: dict[str, Any]) -> dict[str, Any]:
         """NetworkSettings as docker shows them: the sandbox's absolute path and the

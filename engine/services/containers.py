@@ -96,6 +96,8 @@ class ContainerService(ContainerStreams, ContainerFiles, ContainerInfo):
         name = check_container_name(name) if name else generate_name(s.container_store.names())
         if config.ipv4_address:
             _check_address(config.network, config.ipv4_address)
+        if config.ipv6_address:
+            _check_address(config.network, config.ipv6_address, 6)
         if config.links:
             config = replace(config, links=[parse_link(link) for link in config.links])
         if not config.log_options:  # the user's cap, else Docker's local-driver one
@@ -390,12 +392,13 @@ class ContainerService(ContainerStreams, ContainerFiles, ContainerInfo):
             return self._container(self._find(record.id))
 
 
-def _check_address(network: str, address: str) -> None:
-    """--ip: an IPv4 address, on a user-defined network (docker's rule and words)."""
+def _check_address(network: str, address: str, version: int = 4) -> None:
+    """--ip (--ip6): an IPv4 (IPv6) address, on a user-defined network (docker's rule
+    and words)."""
     try:
-        ipaddress.IPv4Address(address)
+        (ipaddress.IPv4Address if version == 4 else ipaddress.IPv6Address)(address)
     except ValueError:
-        raise InvalidArgument(f"invalid IPv4 address: {address}") from None
+        raise InvalidArgument(f"invalid IPv{version} address: {address}") from None
     if network in ("", "default", "bridge", "host", "none"):
         raise InvalidArgument("user specified IP address is supported on user defined "
                               "networks only")

@@ -37,17 +37,22 @@ class NetworkService:
 
     async def create(self, name: str, subnet: str = "", gateway: str = "",
                      labels: dict[str, str] | None = None, *, internal: bool = False,
-                     ip_range: str = "") -> Network:
+                     ip_range: str = "", ipv6: bool = False, subnet6: str = "",
+                     gateway6: str = "") -> Network:
         """A user-defined bridge network; containers on it reach each other by name.
         ``internal``: and nothing else (no way out, no published ports); ``ip_range``:
-        the part of the subnet addresses are handed out from."""
+        the part of the subnet addresses are handed out from; ``ipv6``: an IPv6 subnet
+        too (``subnet6``, else a /64 of the host's unique local pool) and its
+        ``gateway6``."""
         if name in ("bridge", "host", "none", "default"):
             raise Conflict(f"network with name {name} already exists")
         check_network_name(name)
         result = await self._s.call(NetworkCreate(name=name, subnet=subnet or None,
                                                   gateway=gateway or None,
                                                   ip_range=ip_range or None,
-                                                  internal=internal))
+                                                  internal=internal, ipv6=ipv6 or None,
+                                                  subnet6=subnet6 or None,
+                                                  gateway6=gateway6 or None))
         self._s.network_labels.set(name, dict(labels or {}))
         created = self._network(result)
         self._s.emit("network", "create", created.id, name=name, type="bridge")
@@ -113,7 +118,7 @@ class NetworkService:
         return result
 
     async def connect(self, network: str, ref: str, aliases: Sequence[str] = (),
-                      ip: str = "") -> None:
+                      ip: str = "", ip6: str = "") -> None:
         """Join a network beyond the container's own, now if it runs and at every start
         (engine/networkattachments.py); a created container joins when it starts."""
         record = self._s.container_store.find(ref)
@@ -138,7 +143,7 @@ class NetworkService:
         if aliases and network == "bridge":
             raise InvalidArgument("network-scoped alias is supported only for containers in "
                                   "user defined networks")
-        attachment = Attachment(network, builtins.list(aliases), ip)
+        attachment = Attachment(network, builtins.list(aliases), ip, ip6)
         if running:
             await self._s.connect(record, attachment)
         self._s.network_attachments.add(record.id, attachment)
@@ -173,7 +178,8 @@ class NetworkService:
             subnet=str(data.get("Subnet") or ""), gateway=str(data.get("Gateway") or ""),
             ip_range=str(data.get("IPRange") or ""), internal=bool(data.get("Internal")),
             bridge=str(data.get("Bridge") or ""), labels=self._s.network_labels.get(name),
-            containers=containers)
+            containers=containers, enable_ipv6=bool(data.get("EnableIPv6")),
+            subnet6=str(data.get("Subnet6") or ""), gateway6=str(data.get("Gateway6") or ""))
 
 
 def hex_id(kind: str, name: str) -> str:
@@ -191,8 +197,11 @@ def _endpoint(network: str, container_id: str, name: str, info: dict[str, Any]
     """One container on the network, from what the helper reports of its endpoint."""
     address = str(info.get("IPAddress") or "")
     prefix = info.get("IPPrefixLen")
+    address6 = str(info.get("GlobalIPv6Address") or "")
+    prefix6 = info.get("GlobalIPv6PrefixLen")
     return NetworkEndpoint(
         container_id=container_id, name=name, endpoint_id=endpoint_id(network, container_id),
         mac_address=str(info.get("MacAddress") or ""),
         ipv4_address=f"{address}/{prefix}" if address and prefix else address,
-        aliases=tuple(str(a) for a in info.get("Aliases") or ()))
+        aliases=tuple(str(a) for a in info.get("Aliases") or ()),
+        ipv6_address=f"{address6}/{prefix6}" if address6 and prefix6 else address6)

@@ -73,7 +73,9 @@ class PortSpec:
 
     container_port: int = _given(int_field(1, 65535))
     protocol: str = _given(str_field(choices=("tcp", "udp")))
-    host_ip: str = _given(str_field(re.compile(r"^([0-9]{1,3}(\.[0-9]{1,3}){3})?$")))
+    # "" (every host address), an IPv4 one, or an IPv6 one (the helper parses it)
+    host_ip: str = _given(str_field(re.compile(
+        r"^([0-9]{1,3}(\.[0-9]{1,3}){3}|[0-9A-Fa-f:]{2,39})?$")))
     host_port: int = _given(int_field(0, 65535))
 
 

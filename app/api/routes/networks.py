@@ -1,8 +1,9 @@
 """Networks: list, inspect, create, connect, disconnect, remove, prune.
 
-Skiff's networks are bridges with one IPv4 subnet; a request for something
-else (another driver, IPv6, several subnets) is refused in one line rather
-than half done (app/api/networkjson.py).
+Skiff's networks are bridges with one IPv4 subnet and, with EnableIPv6, one
+IPv6 subnet; a request for something else (another driver, IPv6 only, several
+subnets of a kind) is refused in one line rather than half done
+(app/api/networkjson.py).
 """
 
 from __future__ import annotations
@@ -38,13 +39,14 @@ async def inspect_network(request: web.Request) -> web.StreamResponse:
 @routes.post("/networks/create")
 async def create_network(request: web.Request) -> web.StreamResponse:
     body = await params.json_body(request)
-    name, subnet, gateway, ip_range = create_options(body)
+    name, subnets = create_options(body)
     labels = body.get("Labels") or {}
     if not isinstance(labels, dict):
         raise ApiError(400, "network Labels must be an object of strings")
     created = await engine_of(request).networks.create(
-        name, subnet, gateway, {str(k): str(v) for k, v in labels.items()},
-        internal=bool(body.get("Internal")), ip_range=ip_range)
+        name, subnets.subnet, subnets.gateway, {str(k): str(v) for k, v in labels.items()},
+        internal=bool(body.get("Internal")), ip_range=subnets.ip_range, ipv6=subnets.ipv6,
+        subnet6=subnets.subnet6, gateway6=subnets.gateway6)
     return web.json_response({"Id": created.id, "Warning": ""}, status=201)
 
 
@@ -60,7 +62,8 @@ async def connect_network(request: web.Request) -> web.StreamResponse:
     engine = engine_of(request)
     network = await engine.networks.inspect(request.match_info["id"])
     await engine.networks.connect(network.name, container, aliases,
-                                 str(ipam.get("IPv4Address") or ""))
+                                 str(ipam.get("IPv4Address") or ""),
+                                 str(ipam.get("IPv6Address") or ""))
     return web.Response(status=200)
 
 

@@ -40,8 +40,9 @@ def test_network_lifecycle(client: docker.DockerClient) -> None:
         assert client.networks.get(network.id[:12]).name == "apitest-net"
         with pytest.raises(APIError, match="network with name apitest-net already exists"):
             client.networks.create("apitest-net")
-        with pytest.raises(APIError, match="not supported"):
-            client.networks.create("apitest-v6", enable_ipv6=True)
+        with pytest.raises(APIError, match="given without enabling IPv6"):
+            client.networks.create("apitest-v6", ipam=docker.types.IPAMConfig(pool_configs=[
+                docker.types.IPAMPool(subnet="fd5a:1:2:9::/64")]))
 
         container = client.containers.create("busybox", ["sleep", "30"], name="apitest-c")
         try:

@@ -1,0 +1,97 @@
+"""IPv6 networks through the real docker CLI (28.x) and ``skiff serve``: addresses and
+routes in the container, container to container, inspect's fields, and docker-py's
+way of asking for them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = [pytest.mark.root,
+              pytest.mark.skipif(not Path("/proc/sys/net/ipv6").exists(), reason="needs IPv6")]
+
+Docker = Callable[..., subprocess.CompletedProcess[str]]
+SUBNET6 = "fd5a:1:2:3::/64"
+
+
+def _ok(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 0, f"{result.args}: {result.stderr}"
+    return result.stdout
+
+
+def test_an_ipv6_network_through_the_docker_cli(docker_cli: Docker) -> None:
+    _ok(docker_cli("network", "create", "--ipv6", "--subnet", "10.231.61.0/24",
+                   "--subnet", SUBNET6, "--gateway", "fd5a:1:2:3::fe", "cli-v6"))
+    try:
+        network = json.loads(_ok(docker_cli("network", "inspect", "cli-v6")))[0]
+        assert network["EnableIPv6"] is True
+        assert network["IPAM"]["Config"] == [
+            {"Subnet": "10.231.61.0/24", "Gateway": "10.231.61.1"},
+            {"Subnet": SUBNET6, "Gateway": "fd5a:1:2:3::fe"}]
+        listed = _ok(docker_cli("network", "ls", "--filter", "name=cli-v6", "--format",
+                                "{{.Name}} {{.IPv6}}"))
+        assert listed.split() == ["cli-v6", "true"]
+        _ok(docker_cli("run", "-d", "--name", "cli-v6-web", "--network", "cli-v6",
+                       "--ip6", "fd5a:1:2:3::99", "busybox", "httpd", "-f", "-p", "8080",
+                       "-h", "/etc"))
+        web = json.loads(_ok(docker_cli("inspect", "cli-v6-web")))[0]
+        settings = web["NetworkSettings"]["Networks"]["cli-v6"]
+        assert (settings["GlobalIPv6Address"], settings["GlobalIPv6PrefixLen"],
+                settings["IPv6Gateway"]) == ("fd5a:1:2:3::99", 64, "fd5a:1:2:3::fe")
+        assert settings["IPAMConfig"] == {"IPv6Address": "fd5a:1:2:3::99"}
+        assert settings["IPAddress"].startswith("10.231.61.")
+        # another container reaches it over IPv6, by address and by name, with its own
+        # address and route in place before its process starts
+        out = _ok(docker_cli(
+            "run", "--rm", "--network", "cli-v6", "busybox", "sh", "-c",
+            "ip -6 -o addr show dev eth0 scope global; ip -6 route show default; "
+            "wget -q -O- 'http://[fd5a:1:2:3::99]:8080/hostname'; grep cli-v6-web /etc/hosts"))
+        assert "inet6 fd5a:1:2:3::1/64" in out  # the first free one (the gateway is ::fe)
+        assert "default via fd5a:1:2:3::fe dev eth0" in out
+        assert web["Config"]["Hostname"] in out
+        assert "fd5a:1:2:3::99\tcli-v6-web" in out
+        endpoint = _containers(docker_cli)["cli-v6-web"]
+        assert endpoint["IPv6Address"] == "fd5a:1:2:3::99/64"
+        taken = docker_cli("run", "--rm", "--network", "cli-v6", "--ip6", "fd5a:1:2:3::99",
+                           "busybox", "true")
+        assert taken.returncode != 0 and "fd5a:1:2:3::99 is already in use" in taken.stderr
+    finally:
+        docker_cli("rm", "-f", "cli-v6-web")
+        _ok(docker_cli("network", "rm", "cli-v6"))
+
+
+def _containers(docker_cli: Docker) -> dict[str, dict[str, Any]]:
+    network = json.loads(_ok(docker_cli("network", "inspect", "cli-v6")))[0]
+    return {c["Name"]: c for c in network["Containers"].values()}
+
+
+def test_ipv6_through_docker_py(docker_client: Any) -> None:
+    import docker
+
+    ipam = docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(subnet=SUBNET6)])
+    network = docker_client.networks.create("py-v6", enable_ipv6=True, ipam=ipam)
+    try:
+        assert network.attrs["EnableIPv6"] is True
+        assert network.attrs["IPAM"]["Config"][1] == {"Subnet": SUBNET6,
+                                                      "Gateway": "fd5a:1:2:3::1"}
+        container = docker_client.containers.create("busybox", ["sleep", "30"],
+                                                    name="py-v6-c")
+        try:
+            network.connect(container, ipv6_address="fd5a:1:2:3::77")
+            container.start()
+            container.reload()
+            settings = container.attrs["NetworkSettings"]["Networks"]["py-v6"]
+            assert settings["GlobalIPv6Address"] == "fd5a:1:2:3::77"
+            assert settings["IPAMConfig"]["IPv6Address"] == "fd5a:1:2:3::77"
+            code, out = container.exec_run(["ip", "-6", "-o", "addr", "show", "scope",
+                                            "global"])
+            assert code == 0 and b"fd5a:1:2:3::77/64" in out
+        finally:
+            container.remove(force=True)
+    finally:
+        network.remove()

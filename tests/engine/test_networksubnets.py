@@ -1,0 +1,46 @@
+"""Docker's list of subnets into a Skiff network's one IPv4 and one IPv6 subnet."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.errors import InvalidArgument
+from engine.networksubnets import IpamEntry, NetworkSubnets, network_subnets, pair_flags
+
+
+def test_one_subnet_of_each_version_with_its_gateway() -> None:
+    assert network_subnets([]) == NetworkSubnets()
+    assert network_subnets([], ipv6=True) == NetworkSubnets(ipv6=True)
+    entries = [IpamEntry("fd12::/64", "fd12::fe"), IpamEntry("10.1.0.0/24", "10.1.0.254",
+                                                             "10.1.0.128/25")]
+    assert network_subnets(entries, ipv6=True) == NetworkSubnets(
+        "10.1.0.0/24", "10.1.0.254", "10.1.0.128/25", True, "fd12::/64", "fd12::fe")
+
+
+@pytest.mark.parametrize(("entries", "ipv6", "message"), [
+    ([IpamEntry("fd12::/64")], False, r"IPv6 subnet fd12::/64 given without enabling IPv6"),
+    ([IpamEntry("10.1.0.0/24"), IpamEntry("10.2.0.0/24")], False,
+     r"one IPv4 subnet: 10.1.0.0/24 and 10.2.0.0/24"),
+    ([IpamEntry("fd12::/64"), IpamEntry("fd13::/64")], True, "one IPv6 subnet"),
+    ([IpamEntry("10.1.0.0/24", "fd12::1")], True, "no matching subnet for gateway fd12::1"),
+    ([IpamEntry("", "10.1.0.1")], False, "needs a subnet"),
+    ([IpamEntry("fd12::/64", "", "fd12::/80")], True, "IPv6 IP range is not supported"),
+    ([IpamEntry("nonsense")], False, "invalid subnet 'nonsense'"),
+])
+def test_what_a_skiff_network_cannot_have(entries: list[IpamEntry], ipv6: bool,
+                                          message: str) -> None:
+    with pytest.raises(InvalidArgument, match=message):
+        network_subnets(entries, ipv6)
+
+
+def test_the_cli_flags_pair_by_version_and_the_api_and_compose_spell_their_own() -> None:
+    assert pair_flags(["10.1.0.0/24", "fd12::/64"], ["fd12::fe", "10.1.0.254"], []) == [
+        IpamEntry("10.1.0.0/24", "10.1.0.254"), IpamEntry("fd12::/64", "fd12::fe")]
+    with pytest.raises(InvalidArgument, match="needs a subnet"):
+        network_subnets(pair_flags(["10.1.0.0/24"], ["fd12::1"], []), ipv6=True)
+    assert IpamEntry.of({"Subnet": "fd12::/64", "Gateway": "fd12::1"}) == \
+        IpamEntry("fd12::/64", "fd12::1")
+    assert IpamEntry.of({"subnet": "10.1.0.0/24", "ip_range": "10.1.0.0/25"}) == \
+        IpamEntry("10.1.0.0/24", "", "10.1.0.0/25")
+    with pytest.raises(InvalidArgument, match="IPAM config"):
+        IpamEntry.of("10.1.0.0/24")
