@@ -190,14 +190,16 @@ class DetachScanner:
 
 
 async def pump(session: Stream, stream: Hijacked, *, stdin: bool, stdout: bool = True,
-               stderr: bool = True, detach_keys: bytes = b"") -> bool:
+               stderr: bool = True, detach_keys: bytes = b"", raw: bool | None = None) -> bool:
     """Carry bytes both ways until the session's output ends (True) or the client
     leaves or detaches with ``detach_keys`` (False, or ConnectionError from a write
     to a client that left).
 
     The client's half-close ends the session's stdin and nothing else; output is
-    framed (stdout 1, stderr 2) unless the session has a TTY.
+    framed (stdout 1, stderr 2) unless the session has a TTY (or ``raw`` says
+    otherwise: an exec made with a TTY and started without one is framed, as stdout).
     """
+    raw = session.tty if raw is None else raw
     scanner = DetachScanner(detach_keys)
 
     async def feed() -> bool:
@@ -218,7 +220,7 @@ async def pump(session: Stream, stream: Hijacked, *, stdin: bool, stdout: bool =
                 return
             if (kind == "stdout" and not stdout) or (kind == "stderr" and not stderr):
                 continue
-            await stream.write(data if session.tty else frame(kind, data))
+            await stream.write(data if raw else frame(kind, data))
 
     printing: asyncio.Future[Any] = asyncio.ensure_future(output())
     tasks: set[asyncio.Future[Any]] = {printing, asyncio.ensure_future(stream.lost.wait())}

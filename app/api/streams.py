@@ -16,8 +16,11 @@ keeps the write side open.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import json
+import socket
 import struct
+import termios
 from typing import Any
 
 from aiohttp import web
@@ -102,6 +105,25 @@ class Hijacked(asyncio.Protocol):
             raise ConnectionResetError("the client closed the connection")
         self.transport.write(data)
         await self._writable.wait()
+
+    async def head_taken(self, limit: float = 1.0) -> None:
+        """Wait (``limit`` seconds at most) until the client has read what went out.
+
+        A client that reads the head through a buffered reader (docker-py, through
+        http.client) drops the output that arrived along with it. On a Unix socket
+        the kernel counts what the peer has yet to read (SIOCOUTQ).
+        """
+        sock = self.transport.get_extra_info("socket")
+        if sock is None or sock.family != socket.AF_UNIX:
+            return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + limit
+        while not self.lost.is_set() and loop.time() < deadline:
+            unread = fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, b"\0\0\0\0")
+            if not self.transport.get_write_buffer_size() and not int.from_bytes(
+                    unread, "little"):
+                return
+            await asyncio.sleep(0.002)
 
     def close(self) -> None:
         if not self.transport.is_closing():

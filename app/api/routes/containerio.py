@@ -93,6 +93,7 @@ async def attach_container(request: web.Request) -> web.StreamResponse:
     stream = hijack(request, _stream_type(container.config.tty))
     try:
         if flag(request, "logs"):
+            await stream.head_taken()
             async with contextlib.aclosing(engine.containers.logs(container.id)) as lines:  # type: ignore[type-var]
                 async for line in lines:
                     data = line.data if line.partial else line.data + b"\n"

@@ -75,7 +75,8 @@ async def create_exec(request: web.Request) -> web.StreamResponse:
         stderr=bool(body.get("AttachStderr", True)),
         env=[str(e) for e in body.get("Env") or []], user=str(body.get("User") or ""),
         workdir=str(body.get("WorkingDir") or ""),
-        detach_keys=str(body.get("DetachKeys") or ""),
+        # Go matches JSON names in any case: docker-py sends "detachKeys"
+        detach_keys=str(body.get("DetachKeys") or body.get("detachKeys") or ""),
         console=(int(console[0]), int(console[1])) if len(console) == 2 else (0, 0))
     return web.json_response({"Id": instance.id}, status=201)
 
@@ -105,7 +106,9 @@ async def start_exec(request: web.Request) -> web.StreamResponse:
         raise Conflict(f"Exec command {instance.id} is already running"
                               if instance.running else
                               f"Exec command {instance.id} has already run")
-    tty = bool(body.get("Tty", instance.tty))
+    # As dockerd: the process gets the TTY asked at create; start's Tty says only
+    # whether the answer is raw or framed.
+    tty, raw = instance.tty, bool(body.get("Tty"))
     console = body.get("ConsoleSize") or instance.console
     rows, cols = (int(console[0]), int(console[1])) if len(console) == 2 else (0, 0)
     engine = engine_of(request)
@@ -127,24 +130,24 @@ async def start_exec(request: web.Request) -> web.StreamResponse:
         return web.Response(status=200)
     # The head goes out before the process starts: a client that reads the head
     # through a buffered reader (docker-py) would lose output sent along with it.
-    stream = hijack(request, "application/vnd.docker.raw-stream" if tty
+    stream = hijack(request, "application/vnd.docker.raw-stream" if raw
                     else "application/vnd.docker.multiplexed-stream")
     try:
         try:
             await _start(request, instance, tty, rows, cols)
         except SkiffError as exc:
             message = f"{exc}\r\n".encode()
-            await stream.write(message if tty else frame("stderr", message))
+            await stream.write(message if raw else frame("stderr", message))
         else:
             if instance.session is None:
                 message = f"OCI runtime exec failed: {instance.failure}\r\n".encode()
-                await stream.write(message if tty else frame("stderr", message))
+                await stream.write(message if raw else frame("stderr", message))
             else:
                 ended = False
                 try:
                     ended = await pump(instance.session, stream, stdin=instance.stdin,
                                        stdout=instance.stdout, stderr=instance.stderr,
-                                       detach_keys=keys)
+                                       detach_keys=keys, raw=raw)
                 finally:
                     if ended:
                         await _finish(instance)
