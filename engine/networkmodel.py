@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Network", "NetworkEndpoint"]
+__all__ = ["Network", "NetworkEndpoint", "endpoint_id", "hex_id"]
 
 
 @dataclass(frozen=True)
@@ -74,3 +74,15 @@ class Network:
             "Options": {"com.docker.network.bridge.name": self.bridge} if self.bridge else {},
             "Labels": dict(self.labels),
         }
+
+
+def hex_id(kind: str, name: str) -> str:
+    """A stable 64-hex ID for what docker identifies by a random one (networks,
+    sandboxes, endpoints): the same every time it is shown."""
+    import hashlib  # OpenSSL's, ~4 ms: not for a listing that shows no ID
+
+    return hashlib.sha256(f"skiff-{kind}:{name}".encode()).hexdigest()
+
+
+def endpoint_id(network: str, container_id: str) -> str:
+    return hex_id("endpoint", f"{network}/{container_id}")

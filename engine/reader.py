@@ -92,6 +92,34 @@ class Reader:
         """By name, full or unique short ID; raises ContainerNotFound."""
         return self._container(self.container_store.find(ref))
 
+    def container_inspect(self, ref: str) -> dict[str, Any] | None:
+        """docker container inspect's JSON, as ``engine.containers.inspect`` gives it;
+        None for a running container on a network, whose endpoints only the helper
+        knows (ask the engine). Raises ContainerNotFound."""
+        from engine.containers.inspectdoc import inspect_document, needs_live_endpoints
+        from engine.errors import ImageNotFound, NotFound
+        from engine.networkattachments import NetworkAttachments
+        from engine.volumes import VolumeStore
+
+        record = self.container_store.find(ref)
+        container = self._container(record)
+        if needs_live_endpoints(container):
+            return None
+        try:
+            image: Image | None = self.image_store.get(record.config.image_id)
+        except ImageNotFound:
+            image = None
+        volumes = VolumeStore(self.db)
+
+        def mountpoint(name: str) -> str:
+            try:
+                return volumes.get(name).mountpoint
+            except NotFound:
+                return ""
+
+        return inspect_document(record, container, image, self.containers_dir / record.id,
+                                NetworkAttachments(self.db).of(record.id), mountpoint)
+
     def ports(self, container: Container) -> dict[str, Any]:
         """NetworkSettings.Ports of a running container ({} for any other)."""
         if not container.state.running:

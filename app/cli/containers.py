@@ -95,6 +95,6 @@ MANAGEMENT: list[Command | CommandRef] = [
             _code("lifecycle", "cmd_rm"), _SEVERAL, aliases=("remove",)),
     Command("inspect", "Display detailed information on one or more containers",
             _code("inspection", "build_container_inspect"),
-            _code("inspection", "cmd_container_inspect"), _SEVERAL),
+            _code("inspection", "cmd_container_inspect"), _SEVERAL, needs_engine=False),
     _CONTAINER_PRUNE,
 ]

@@ -141,7 +141,7 @@ async def cmd_tag(ctx: Context) -> int:
 def cmd_image_inspect(ctx: Context) -> int:
     from app.cli.inspection import inspect_images
 
-    return inspect_images(ctx, ctx.args.objects, "image", ctx.args.format)
+    return inspect_images(ctx, ctx.args.objects, ctx.args.format)
 
 
 def _b_images(p: argparse.ArgumentParser) -> None:

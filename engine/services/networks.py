@@ -8,7 +8,6 @@ names containers and journals what the user asked for.
 from __future__ import annotations
 
 import builtins
-import hashlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,7 +22,7 @@ from engine.errors import (
 )
 from engine.names import check_network_name
 from engine.networkattachments import Attachment
-from engine.networkmodel import Network, NetworkEndpoint
+from engine.networkmodel import Network, NetworkEndpoint, endpoint_id, hex_id
 from engine.prune import EVERYTHING, PREDEFINED_NETWORKS, Pruned, PruneFilter
 from engine.services.shared import Shared
 from engine.wire.requests import NetworkCreate, NetworkDisconnect, NetworkList, NetworkRemove
@@ -180,16 +179,6 @@ class NetworkService:
             bridge=str(data.get("Bridge") or ""), labels=self._s.network_labels.get(name),
             containers=containers, enable_ipv6=bool(data.get("EnableIPv6")),
             subnet6=str(data.get("Subnet6") or ""), gateway6=str(data.get("Gateway6") or ""))
-
-
-def hex_id(kind: str, name: str) -> str:
-    """A stable 64-hex ID for what docker identifies by a random one (networks,
-    sandboxes, endpoints): the same every time it is shown."""
-    return hashlib.sha256(f"skiff-{kind}:{name}".encode()).hexdigest()
-
-
-def endpoint_id(network: str, container_id: str) -> str:
-    return hex_id("endpoint", f"{network}/{container_id}")
 
 
 def _endpoint(network: str, container_id: str, name: str, info: dict[str, Any]

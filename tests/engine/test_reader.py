@@ -1,0 +1,51 @@
+"""engine.Reader shows what the engine's services show: a container's inspect read
+without the helper is the service's, and a running container on a network is left
+to the engine (its endpoints are the helper's)."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine import ContainerNotFound, Engine, Reader
+from engine.containers.config import ContainerConfig, MountSpec
+
+pytestmark = pytest.mark.root
+
+
+async def test_container_inspect_read_without_the_helper_is_the_services(
+        engine: Engine) -> None:
+    volume = (await engine.volumes.create("reader-data")).name
+    created = await engine.containers.create(ContainerConfig(
+        image="busybox", image_id="", cmd=["true"], labels={"a": "b"},
+        mounts=[MountSpec("volume", "/data", volume)]))
+    await engine.networks.create("reader-net")
+    await engine.networks.connect("reader-net", created.id, aliases=["db"])
+    exited = await engine.containers.create(ContainerConfig(
+        image="busybox", image_id="", cmd=["sh", "-c", "exit 3"], network="none"))
+    await engine.containers.start(exited.id)
+    assert await engine.containers.wait(exited.id) == 3
+    running = await engine.containers.create(ContainerConfig(
+        image="busybox", image_id="", cmd=["sleep", "600"], network="none"))
+    await engine.containers.start(running.id)
+    try:
+        with Reader() as reader:
+            for container in (created, exited, running):
+                assert reader.container_inspect(container.id) == \
+                    await engine.containers.inspect(container.id)
+            with pytest.raises(ContainerNotFound):
+                reader.container_inspect("no-such-container")
+        assert (await engine.containers.inspect(created.id))["Mounts"][0]["Name"] == volume
+    finally:
+        await engine.containers.remove(created.id, force=True)
+        await engine.networks.remove("reader-net")
+        await engine.volumes.remove(volume)
+
+
+async def test_a_running_container_on_a_network_is_left_to_the_engine(engine: Engine) -> None:
+    container = await engine.containers.create(ContainerConfig(
+        image="busybox", image_id="", cmd=["sleep", "600"]))
+    await engine.containers.start(container.id)
+    with Reader() as reader:
+        assert reader.container_inspect(container.id) is None
+    found = await engine.containers.inspect(container.id)
+    assert found["NetworkSettings"]["Networks"]["bridge"]["IPAddress"]
