@@ -59,6 +59,9 @@ _MODES = {
     "Runtime": ("", "runc", "skiff"),
     "VolumeDriver": ("", "local"),
 }
+#: dockerd's own log drivers: any other name is no driver at all.
+_DOCKER_LOG_DRIVERS = ("none", "json-file", "local", "syslog", "journald", "gelf", "fluentd",
+                       "awslogs", "splunk", "etwlogs", "gcplogs", "logentries")
 _UNSUPPORTED_CONFIG = {
     "OnBuild": "ONBUILD triggers belong to builds",
 }
@@ -335,6 +338,8 @@ def container_config(body: dict[str, Any]) -> ContainerConfig:
     log = host.get("LogConfig") or {}
     driver = log.get("Type") or ""
     if driver not in ("", "json-file", "local"):
+        if driver not in _DOCKER_LOG_DRIVERS:
+            raise ApiError(400, f"logger: no log driver named '{driver}' is registered")
         raise _refuse(f"log driver {driver!r}", "use json-file or local")
     network, aliases, address, address6 = _network(host, networking)
     entrypoint = _strings(body.get("Entrypoint"), "Entrypoint")

@@ -2,10 +2,12 @@
 drivers, and the user's default cap.
 
 The monitor rotates a container's log past ``max-size`` and keeps ``max-file``
-files (engine/wire/logformat.py). A container created without options
-gets the user's defaults, from ``log-opts`` in ``~/.config/skiff/daemon.json``
-(Docker's daemon.json key), else Docker's local-driver defaults: 20 MB, 5 files.
-Nothing grows without bound unless asked (``max-size=-1``).
+files (engine/wire/logformat.py). A container's options are the ones asked,
+merged at create with the user's ``log-opts`` from ``~/.config/skiff/daemon.json``
+(Docker's daemon.json key), and inspect shows them so, as dockerd does. Without
+a ``max-size`` the log is capped at run time as Docker's local driver does
+(20 MB, 5 files unless ``max-file`` says otherwise): nothing grows without
+bound unless asked (``max-size=-1``).
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from collections.abc import Iterable
 from engine.errors import InvalidArgument
 from engine.paths import user_config_dir
 
-__all__ = ["DEFAULT_OPTIONS", "DRIVERS", "log_limits", "parse_log_options", "user_defaults"]
+__all__ = ["DEFAULT_OPTIONS", "DRIVERS", "capped", "log_limits", "parse_log_options",
+           "user_defaults"]
 
 DRIVERS = ("json-file", "local")
 DEFAULT_OPTIONS = {"max-size": "20m", "max-file": "5"}
@@ -63,13 +66,16 @@ def log_limits(options: dict[str, str]) -> tuple[int, int]:
     if not files_text.isdigit() or int(files_text) < 1:
         raise InvalidArgument(f"max-file must be a whole number of at least 1, not "
                               f"{files_text!r}")
-    if int(files_text) > 1 and not size:
-        raise InvalidArgument("max-file cannot be set without max-size")
     return size, int(files_text)
 
 
+def capped(options: dict[str, str]) -> dict[str, str]:
+    """The options a container runs with: without a ``max-size``, the default cap."""
+    return options if "max-size" in options else {**DEFAULT_OPTIONS, **options}
+
+
 def user_defaults() -> dict[str, str]:
-    """``log-opts`` of the user's daemon.json, else Docker's local-driver defaults."""
+    """``log-opts`` of the user's daemon.json (none: {})."""
     try:
         data = json.loads((user_config_dir() / "daemon.json").read_text())
         options = data.get("log-opts")
@@ -79,4 +85,4 @@ def user_defaults() -> dict[str, str]:
             return chosen
     except (OSError, ValueError, AttributeError, InvalidArgument):
         pass
-    return dict(DEFAULT_OPTIONS)
+    return {}

@@ -132,6 +132,6 @@ def host_options(config: ContainerConfig) -> dict[str, Any]:
 
 
 def _log_limits(config: ContainerConfig) -> tuple[int, int]:
-    from engine.containers.logopts import log_limits
+    from engine.containers.logopts import capped, log_limits
 
-    return log_limits(config.log_options)
+    return log_limits(capped(config.log_options))

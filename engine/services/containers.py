@@ -100,8 +100,8 @@ class ContainerService(ContainerStreams, ContainerFiles, ContainerInfo):
             _check_address(config.network, config.ipv6_address, 6)
         if config.links:
             config = replace(config, links=[parse_link(link) for link in config.links])
-        if not config.log_options:  # the user's cap, else Docker's local-driver one
-            config = replace(config, log_options=user_defaults())
+        if config.log_driver in ("", "json-file"):  # the user's log-opts, as dockerd merges
+            config = replace(config, log_options={**user_defaults(), **config.log_options})
         config = replace(config, mounts=await self._resolve_mounts(config, image),
                          security_opt=normalize_security_opts(config.security_opt))
         container_id = secrets.token_hex(32)

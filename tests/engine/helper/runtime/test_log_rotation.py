@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.containers.logopts import log_limits, parse_log_options, user_defaults
+from engine.containers.logopts import capped, log_limits, parse_log_options, user_defaults
 from engine.containers.logs import read_log
 from engine.errors import InvalidArgument
 from engine.wire.logformat import LogWriter, log_files
@@ -48,6 +48,9 @@ def test_rotation_keeps_max_file_files_and_logs_reads_across_them(tmp_path: Path
 def test_options_as_docker_checks_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert log_limits(parse_log_options("", ["max-size=10m", "max-file=3"])) == (10_000_000, 3)
     assert log_limits({}) == (0, 1)
+    assert log_limits(capped({})) == (20_000_000, 5)
+    assert log_limits(capped({"max-file": "100"})) == (20_000_000, 100)  # as dockerd takes it
+    assert log_limits(capped({"max-size": "-1"})) == (0, 1)
     with pytest.raises(InvalidArgument, match="unknown log opt 'colour' for json-file"):
         parse_log_options("json-file", ["colour=blue"])
     with pytest.raises(InvalidArgument, match="no log driver named 'syslog'"):
@@ -55,7 +58,7 @@ def test_options_as_docker_checks_them(tmp_path: Path, monkeypatch: pytest.Monke
     with pytest.raises(InvalidArgument, match="max-size"):
         parse_log_options("local", ["max-size=lots"])
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
-    assert user_defaults() == {"max-size": "20m", "max-file": "5"}
+    assert user_defaults() == {}
     (tmp_path / "skiff").mkdir()
     (tmp_path / "skiff" / "daemon.json").write_text('{"log-opts": {"max-size": "1m"}}')
     assert user_defaults() == {"max-size": "1m"}
