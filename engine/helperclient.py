@@ -18,9 +18,8 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from engine import polkit
 from engine.errors import (
     ContainerStartError,
     HelperError,
@@ -30,6 +29,9 @@ from engine.errors import (
 )
 from engine.wire import protocol
 from engine.wire.requests import Verb, WithFds
+
+if TYPE_CHECKING:
+    from engine import polkit
 
 __all__ = ["HelperClient", "plain_refusal"]
 
@@ -48,6 +50,8 @@ def helper_command(root: Path, cgroup_parent: str) -> list[str]:
             "--idle", f"{idle_seconds():g}"]
     if os.geteuid() == 0:
         return [sys.executable, "-m", "engine.helper", *args]
+    from engine import polkit  # for a user only (~4 ms of imports)
+
     pkexec, installed = polkit.pkexec_command()
     return [pkexec, str(installed.helper), *args]
 
@@ -118,7 +122,11 @@ class HelperClient:
         finally:
             theirs.close()
         process = self._process
-        output = polkit.ErrorOutput(process.stderr) if process.stderr is not None else None
+        output = None
+        if process.stderr is not None:  # through pkexec
+            from engine import polkit
+
+            output = polkit.ErrorOutput(process.stderr)
         try:
             reply = await self._loop.run_in_executor(None, self._handshake, ours)
         except (OSError, ProtocolError) as exc:
@@ -142,6 +150,8 @@ class HelperClient:
             status: int | None = process.wait(10)
         except subprocess.TimeoutExpired:
             status = None
+        from engine import polkit
+
         return polkit.explain(status, output.text(), self._action())
 
     @staticmethod

@@ -9,7 +9,6 @@ pull a missing image first, printing to stderr as docker does.
 from __future__ import annotations
 
 import argparse
-import getpass
 from typing import Any, TextIO
 
 from app.cli.command import Command, Context
@@ -127,6 +126,8 @@ async def cmd_login(ctx: Context) -> int:
         if not interactive:
             raise UsageError("Error: Cannot perform an interactive login from a non TTY device",
                              1)
+        import getpass  # termios: only for a login's prompt, not for every pull or run
+
         password = getpass.getpass("Password: ")
         if not password:
             raise UsageError("Error: Password Required", 1)

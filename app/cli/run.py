@@ -12,7 +12,6 @@ import signal
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from app.cli.attach import interact
 from app.cli.command import Context
 from app.cli.createflags import build_config
 from app.cli.logstream import LogWriter, follow_until_exit
@@ -108,6 +107,8 @@ async def run_interactive(ctx: Context, ref: str, *, remove: bool | None = None)
         if remove if remove is not None else args.rm:
             await _remove_quietly(ctx, ref)
         raise
+    from app.cli.attach import interact  # terminals and stdin: not for a plain run
+
     code = await interact(ctx, session, interactive=args.interactive,
                           tty=getattr(args, "tty", False))
     if code is None:

@@ -19,11 +19,10 @@ import json
 import os
 import posixpath
 import stat
-import tarfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Protocol, TypeVar
+from typing import IO, TYPE_CHECKING, Any, Protocol, TypeVar
 
 from engine.containers.bindsources import BindSources
 from engine.errors import (
@@ -36,6 +35,9 @@ from engine.errors import (
     from_kind,
 )
 from engine.wire.requests import ContainerFs, ContainerNamespaces, Request, VolumeFs
+
+if TYPE_CHECKING:
+    import tarfile  # imported where a copy runs: not by every command that opens the engine
 
 R = TypeVar("R")
 
@@ -186,6 +188,8 @@ def _host_path(path: Path | str) -> str:
 
 def _write_host_tar(out_fd: int, source: str, name: str) -> None:
     """A tar of the host's ``source`` named ``name`` ("." for a directory's contents)."""
+    import tarfile
+
     with os.fdopen(out_fd, "wb") as out, \
             tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT) as tar:
         try:
@@ -203,6 +207,7 @@ def _write_host_tar(out_fd: int, source: str, name: str) -> None:
 
 def _host_filter(archive: bool) -> Callable[[tarfile.TarInfo, str], tarfile.TarInfo | None]:
     """Unpack what the container sent without letting a name or link leave ``dest``."""
+    import tarfile
 
     def check(member: tarfile.TarInfo, dest: str) -> tarfile.TarInfo | None:
         if member.ischr() or member.isblk():
@@ -221,6 +226,8 @@ def _host_filter(archive: bool) -> Callable[[tarfile.TarInfo, str], tarfile.TarI
 
 
 def _extract_host_tar(in_fd: int, directory: str, archive: bool) -> None:
+    import tarfile
+
     with os.fdopen(in_fd, "rb") as source, tarfile.open(fileobj=source, mode="r|") as tar:
         try:
             tar.extractall(directory, numeric_owner=True, filter=_host_filter(archive))
@@ -383,6 +390,8 @@ class FileService:
                                   "not exist")
         _, (data_fd, status_fd) = await self._open(cid, name, "get", path, follow=follow,
                                                    arcname=plan.name)
+        import tarfile
+
         loop = asyncio.get_running_loop()
         try:
             await loop.run_in_executor(None, _extract_host_tar, data_fd, plan.directory,

@@ -22,12 +22,9 @@ from engine.errors import (
     NotFound,
     SkiffError,
 )
-from engine.images.history import HistoryEntry, image_history
-from engine.images.model import Image
+from engine.images.model import Image, Layer
 from engine.images.reference import Reference
-from engine.images.sizes import measure_layers
 from engine.prune import EVERYTHING, Pruned, PruneFilter
-from engine.registry.model import PullProgress, PushProgress, SearchResult
 from engine.services.shared import Shared
 from engine.wire.requests import RemoveLayer
 
@@ -36,7 +33,10 @@ if TYPE_CHECKING:
     from engine.build.context import BuildContext
     from engine.build.events import BuildEvent
     from engine.build.seam import EngineSeam
+    from engine.images.history import HistoryEntry
+    from engine.images.store import ImageStore
     from engine.registry.credentials import Credentials
+    from engine.registry.model import PullProgress, PushProgress, SearchResult
 
 __all__ = ["ImageService"]
 
@@ -208,7 +208,9 @@ class ImageService:
     async def history(self, ref: str) -> builtins.list[HistoryEntry]:
         """docker history: the image's build steps, newest first (engine/images/history.py)."""
         image = self._s.image_store.get(ref)
-        await measure_layers(self._s.image_store, image.layers)
+        await _measure_layers(self._s.image_store, image.layers)
+        from engine.images.history import image_history
+
         entries = image_history(image, self._s.image_store.layer_sizes())
         # The classic builder's view: each step a build made an image of shows its ID.
         found: builtins.list[HistoryEntry] = self._s.build_cache().history_ids(
@@ -265,7 +267,7 @@ class ImageService:
         for item in found:
             for layer in item.layers:
                 await s.unpack_layer(layer)
-            await measure_layers(s.image_store, item.layers)
+            await _measure_layers(s.image_store, item.layers)
             stored = s.image_store.add(manifest=item.manifest, config=item.config,
                                        layers=item.layers, tags=item.tags)
             # What the archive named, as `docker load` reports it (not older tags).
@@ -313,7 +315,7 @@ class ImageService:
             if new and layer.diff_id not in s.image_store.diff_ids():
                 s.blobs.remove(layer.digest)
             raise InvalidArgument(f"cannot import {source.name}: {exc}") from None
-        await measure_layers(s.image_store, imported.layers)
+        await _measure_layers(s.image_store, imported.layers)
         return s.image_store.add(manifest=imported.manifest, config=imported.config,
                                  layers=imported.layers, tags=[tag] if tag else [])
 
@@ -340,3 +342,11 @@ def _tag_of(ref: str, image: Image) -> str:
         if _names_tag(ref, tag):
             return tag
     return ""
+
+
+async def _measure_layers(store: ImageStore, layers: Sequence[Layer]) -> None:
+    """engine/images/sizes.py's, imported when sizes are asked for: it brings the
+    decompressors (zstandard, gzip: ~6 ms a command) that `run` never needs."""
+    from engine.images.sizes import measure_layers
+
+    await measure_layers(store, layers)

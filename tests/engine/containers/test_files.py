@@ -74,16 +74,17 @@ def test_mode_string() -> None:
 
 # -- with real containers ----------------------------------------------------------------------
 
-def _overlays() -> list[str]:
+def _overlays(root: Path) -> list[str]:
+    """This session's overlays (other programs' containers come and go meanwhile)."""
     with open("/proc/self/mounts") as f:
-        return [line for line in f if line.split()[2] == "overlay"]
+        return [line for line in f if line.split()[2] == "overlay" and str(root) in line]
 
 
 @pytest.fixture
-def no_mounts_left() -> Iterator[None]:
-    before = _overlays()
+def no_mounts_left(skiff_root: Path) -> Iterator[None]:
+    before = _overlays(skiff_root)
     yield
-    assert _overlays() == before, "a look into a container left a mount behind"
+    assert _overlays(skiff_root) == before, "a look into a container left a mount behind"
 
 
 def config(*cmd: str, **options: object) -> ContainerConfig:
