@@ -38,6 +38,10 @@ __all__ = ["MAX_CONNECTIONS", "HelperServer", "peer_uid"]
 # starts a helper of its own, which costs it ~0.5 s of CPU.
 MAX_CONNECTIONS = 64
 HELLO_TIMEOUT = 10.0  # seconds a new connection has to say hello
+# What a pull asks (with the repair every engine starts with): no container behind them,
+# so they leave the networking and the zygote cold (ContainerService.warm).
+_COLD_VERBS = frozenset({Verb.PING, Verb.CANCEL, Verb.REPAIR, Verb.LAYER_EXISTS,
+                         Verb.CLAIM_LAYER, Verb.UNPACK_LAYER, Verb.REMOVE_LAYER})
 
 
 def peer_uid(sock: socket.socket) -> int:
@@ -152,6 +156,8 @@ class HelperServer:
         if handler is None:
             raise ProtocolError(f"unknown verb {verb!r}")
         request = REQUESTS[Verb(verb)].from_checked(args)
+        if verb not in _COLD_VERBS:
+            self.containers.warm()
         return handler(self, Call(request, fds, cancel))
 
     # -- layers: shared by every user, each user's references counted --------------
@@ -258,8 +264,6 @@ def main(argv: list[str] | None = None) -> int:
         server = HelperServer(root, uid, parent, zygote, limits)
         if pkexec_uid is None:  # a test's choice; never a user's (pkexec clears it anyway)
             server.containers.userns_layers = os.environ.get("SKIFF_USERNS_LAYERS") or None
-        threading.Thread(target=server.containers.warm_up, daemon=True,
-                         name="warm-up").start()
         if listener is None:
             server.serve(sock)
         else:

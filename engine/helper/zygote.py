@@ -6,6 +6,11 @@ the helper before it starts any thread, imports the monitor once, and then
 forks a monitor per request in about a millisecond. Each monitor is forked
 twice, so it is nobody's child but init's (or a subreaper's) and lives on when
 the zygote and the helper exit. The zygote exits when the helper hangs up.
+
+The fork is made at the helper's start, the imports only when the helper asks
+(``prepare``, at the first verb about containers) or at the first spawn: a
+helper started for a pull never runs a monitor, and the imports (~0.3 s of CPU)
+competed with its unpacking on a 2-core machine (benchmarks/pull.py).
 """
 
 from __future__ import annotations
@@ -18,10 +23,13 @@ import socket
 import threading
 import traceback
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 __all__ = ["MAX_SOURCES", "Zygote"]
 
 MAX_SOURCES = 128  # a container's binds and volumes (the protocol's limit on binds)
+_PREPARE = b"prepare"  # a request without descriptors and without an answer
 
 
 class Zygote:
@@ -45,6 +53,17 @@ class Zygote:
         self.pid = pid
         self._sock = ours
         self._lock = threading.Lock()
+        self._asked = False
+
+    def prepare(self) -> None:
+        """Have the zygote import what monitors run, now, while nothing waits for it."""
+        with self._lock:
+            if not self._asked:
+                self._asked = True
+                try:
+                    self._sock.send(_PREPARE)
+                except OSError:
+                    pass  # it is gone: the next spawn says so
 
     def spawn(self, container_dir: Path, ready_fd: int, log_path: Path,
               attach_fd: int = -1, sources: list[int] | None = None) -> int:
@@ -74,6 +93,25 @@ class Zygote:
 
 
 def _serve(sock: socket.socket) -> None:
+    devnull = os.open(os.devnull, os.O_RDWR)
+    os.dup2(devnull, 0)
+    os.dup2(devnull, 1)
+    prepared: ModuleType | None = None
+    while True:
+        try:
+            data, fds, _, _ = socket.recv_fds(sock, 65536, 3 + MAX_SOURCES)
+        except OSError:
+            return
+        if not data:
+            return
+        if prepared is None:
+            prepared = _prepare()
+        if data != _PREPARE:
+            _spawn(sock, json.loads(data), fds, prepared)
+
+
+def _prepare() -> ModuleType:
+    """Import and rehearse what monitors run; returns the monitor module."""
     import engine.eventlog  # what a monitor journals with (~170 KB of each one's USS)
     from engine.helper.runtime import monitor  # imported once, shared by every fork
 
@@ -106,38 +144,33 @@ def _serve(sock: socket.socket) -> None:
     # collections then never walk (and so never copy) the pages it shares with us
     # (6.7 -> 5.0 MB USS a monitor, benchmarks/monitor_memory.py).
     gc.freeze()
-    devnull = os.open(os.devnull, os.O_RDWR)
-    os.dup2(devnull, 0)
-    os.dup2(devnull, 1)
-    while True:
-        try:
-            data, fds, _, _ = socket.recv_fds(sock, 65536, 3 + MAX_SOURCES)
-        except OSError:
-            return
-        if not data:
-            return
-        request = json.loads(data)
-        ready_fd, log_fd = fds[0], fds[1]
-        attach_fd = fds[2] if request["attach"] else -1
-        sources = fds[3:] if request["attach"] else fds[2:]
-        middle = os.fork()
-        if middle == 0:
-            os.setsid()
-            child = os.fork()
-            if child == 0:
-                sock.close()
-                os.dup2(log_fd, 2)
-                os.close(log_fd)
-                os.chdir("/")
-                code = 125
-                try:
-                    code = monitor.run_monitor(request["dir"], ready_fd, attach_fd, sources)
-                except BaseException:
-                    traceback.print_exc()  # into the container's monitor.log
-                finally:
-                    os._exit(code)
-            sock.send(str(child).encode())
-            os._exit(0)
-        for fd in fds:
-            os.close(fd)
-        os.waitpid(middle, 0)
+    return monitor
+
+
+def _spawn(sock: socket.socket, request: dict[str, Any], fds: list[int],
+           monitor: ModuleType) -> None:
+    """Fork the monitor of one request (twice: see the module's docstring)."""
+    ready_fd, log_fd = fds[0], fds[1]
+    attach_fd = fds[2] if request["attach"] else -1
+    sources = fds[3:] if request["attach"] else fds[2:]
+    middle = os.fork()
+    if middle == 0:
+        os.setsid()
+        child = os.fork()
+        if child == 0:
+            sock.close()
+            os.dup2(log_fd, 2)
+            os.close(log_fd)
+            os.chdir("/")
+            code = 125
+            try:
+                code = monitor.run_monitor(request["dir"], ready_fd, attach_fd, sources)
+            except BaseException:
+                traceback.print_exc()  # into the container's monitor.log
+            finally:
+                os._exit(code)
+        sock.send(str(child).encode())
+        os._exit(0)
+    for fd in fds:
+        os.close(fd)
+    os.waitpid(middle, 0)

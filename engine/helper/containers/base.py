@@ -47,6 +47,7 @@ class ContainerBase:
         self._network_ready = threading.Event()
         self._warm_up_error: Exception | None = None
         self._networking_lock = threading.Lock()
+        self._warmed = False  # see NetworkGlue.warm
         self.root = root
         self.uid = uid
         self.cgroup_parent = cgroup_parent

@@ -5,6 +5,7 @@ repair of what nothing runs behind any more (engine/helper/network/).
 from __future__ import annotations
 
 import contextlib
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +39,7 @@ class NetworkGlue(ContainerBase):
 
         plan = plan_network(spec.network_mode, spec.ports, spec.aliases)
         ports = [PublishRequest(**p) for p in spec.ports]
+        self.warm()
         if not self._network_ready.wait(60) or self._warm_up_error is not None:
             raise HelperError(f"networking is not available: {self._warm_up_error}")
         starting.enter_context(self.networking().starting())
@@ -45,6 +47,19 @@ class NetworkGlue(ContainerBase):
             spec.id, plan, hostname=spec.hostname, name=spec.name, aliases=spec.aliases,
             ports=ports, exposed=spec.exposed, joins=joins or [], mac=spec.mac_address)
         cdir.write_json(cdir.path / "network.json", settings)
+
+    def warm(self) -> None:
+        """Once, at the first verb that may need them: ``warm_up`` in the background,
+        and the zygote's imports. A helper that only unpacks layers (a pull, a
+        pulled image's second pull) pays for neither: ~0.5 s of CPU beside its
+        unpacking on this 2-core machine (benchmarks/pull.py)."""
+        with self._networking_lock:
+            if self._warmed:
+                return
+            self._warmed = True
+        threading.Thread(target=self.warm_up, daemon=True, name="warm-up").start()
+        if self.zygote is not None:
+            self.zygote.prepare()
 
     def warm_up(self) -> None:
         """In the background at helper start: load the networking code (pyroute2 takes

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import platform
 import signal
 from pathlib import Path
 
@@ -587,3 +588,38 @@ async def test_removals_at_once_in_a_fresh_engine_each_remove_theirs(engine: Eng
     async with Engine() as fresh:
         await asyncio.gather(*(fresh.containers.remove(cid, force=True) for cid in ids))
         assert not {c.id for c in await fresh.containers.list(all=True)} & set(ids)
+
+
+
+_RECVMSG = {"x86_64": 47, "aarch64": 212}.get(platform.machine())
+
+
+def _zygote(helper: int) -> int:
+    """The helper's zygote: the child it forked first, from its main thread."""
+    with open(f"/proc/{helper}/task/{helper}/children") as f:
+        return min(int(p) for p in f.read().split())
+
+
+def _read(path: str) -> str:
+    with open(path) as f:
+        return f.read().strip()
+
+
+@pytest.mark.skipif(_RECVMSG is None, reason="recvmsg's number known for x86_64, aarch64")
+async def test_the_zygote_prepares_only_for_containers(busybox_image: str) -> None:
+    """A helper asked only about layers (a pull) leaves its zygote cold (its imports
+    cost a pull ~0.3 s of CPU); the first container verb has it prepare."""
+    async with Engine() as fresh:
+        await fresh._shared.repair_once()
+        await fresh._shared.helper.call("layer_exists", {"diff_id": "sha256:" + "0" * 64})
+        helper = fresh._shared.helper.pid
+        assert helper is not None
+        zygote = _zygote(helper)
+
+        async def waiting_for_requests() -> bool:  # in recvmsg: any preparing is done
+            return _read(f"/proc/{zygote}/syscall").split()[0] == str(_RECVMSG)
+
+        await eventually(waiting_for_requests)
+        assert _read(f"/proc/{zygote}/comm") != "skiff-zygote"
+        assert (await run(fresh, "true"))[0] == 0
+        assert _read(f"/proc/{zygote}/comm") == "skiff-zygote"
