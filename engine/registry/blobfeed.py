@@ -4,8 +4,8 @@ Unpacking a layer once its download had finished put the two one after the other
 on a loopback registry the download is as long as the unpack. A feed gives the
 unpacker a pipe that carries the blob as its bytes land in the partial file (the
 download goes on writing that file, so it still resumes, and the blob store still
-verifies what it keeps): a thread copies from the file to the pipe, never more than
-is on disk, and simply waits when the unpacker is slower than the network. The
+verifies what it keeps): a thread splices from the file to the pipe, never more
+than is on disk, and simply waits when the unpacker is slower than the network. The
 unpacker checks the digest as it reads, as it does for a stored blob.
 
 A download that starts again from zero (the registry would not resume) fails the
@@ -20,8 +20,6 @@ import threading
 from pathlib import Path
 
 __all__ = ["BlobFeed"]
-
-_CHUNK = 1 << 20
 
 
 class BlobFeed:
@@ -90,13 +88,11 @@ class BlobFeed:
                         return
                     available, source = self._on_disk, self._file
                 while sent < available:
-                    chunk = os.pread(source, min(_CHUNK, available - sent), sent)
-                    if not chunk:
+                    # From the page cache to the pipe without passing through us.
+                    moved = os.splice(source, self._writer, available - sent, offset_src=sent)
+                    if not moved:
                         return  # the file is shorter than the download said
-                    view = memoryview(chunk)
-                    while view:
-                        view = view[os.write(self._writer, view):]
-                    sent += len(chunk)
+                    sent += moved
         except OSError:
             pass  # EPIPE: the unpacker stopped reading; it knows why
         finally:
