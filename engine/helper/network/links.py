@@ -176,8 +176,8 @@ def attach(sandbox: Path, bridge: str, address: IPv4Interface, gateway: IPv4Addr
 
     The host end ("veth<8 hex>", alias "skiff:<owner>") joins the bridge; the
     other end is created directly inside the sandbox as ``ifname``, gets
-    ``address`` (and ``address6``) and, when ``gateway`` is given, the default
-    route through it (and through ``gateway6``, the IPv6 one).
+    ``address`` (and ``address6``, else IPv6 is off there) and, when ``gateway``
+    is given, the default route through it (and through ``gateway6``).
     """
     host_ifname = new_veth_name()
     mac = mac or mac_for(address.ip)
@@ -206,6 +206,9 @@ def attach(sandbox: Path, bridge: str, address: IPv4Interface, gateway: IPv4Addr
             index = _index(ipr, ifname)
             ipr.addr("add", index=index, address=str(address.ip),
                      prefixlen=address.network.prefixlen)
+            if address6 is None and os.path.exists(f"/proc/sys/net/ipv6/conf/{ifname}"):
+                # an IPv4 network's interface has no IPv6, not even link-local (Docker's)
+                _sysctl(f"net/ipv6/conf/{ifname}/disable_ipv6", "1")
             if address6 is not None:
                 _sysctl(f"net/ipv6/conf/{ifname}/disable_ipv6", "0")
                 _sysctl(f"net/ipv6/conf/{ifname}/accept_ra", "0")  # its routes are ours

@@ -86,6 +86,7 @@ def test_an_ipv6_network_routes_nats_publishes_and_isolates(
     # in: only through the published port, which keeps the client's address
     assert refused(f"http://[{address.ip}]/", world.internet)
     assert _client(fetch(f"http://[{UPLINK6}]:8080/cgi-bin/ip", world.internet)) == INTERNET6
+    assert fetch(f"http://[{UPLINK6}]:8080/") == "hello from web-1\n"  # from the host too
     # another network's container cannot open a connection to it
     assert refused(f"http://[{address.ip}]/", net.sandbox_path("c3" * 32))
     # nor does the world route for anyone else now that forwarding is on
@@ -139,6 +140,12 @@ def test_asked_ipv6_addresses_and_what_is_refused(world: World, names: tuple[str
                             ports=ports)
     with pytest.raises(Conflict, match="Pool overlaps"):
         net.create_network("again", ipv6=True, subnet6=IPv6Network("fd99:1:2::/48"))
+    # on an IPv4 network, the interface has no IPv6 at all (not even link-local), as
+    # Docker's since 26
+    net.start_container("c4" * 32, plan_network("v4net"), hostname="old")
+    assert "inet6" not in _ip(net.sandbox_path("c4" * 32), "-6", "addr", "show", "eth0")
+    assert "inet6 fe80" in _ip(net.sandbox_path("c1" * 32), "-6", "addr", "show", "eth0")
+    net.cleanup_container("c4" * 32)
     net.cleanup_container("c1" * 32)
     for name in ("v6net", "v4net"):
         net.remove_network(name)

@@ -115,6 +115,15 @@ def test_ipv6_rules_are_the_ipv4_ones_in_the_ip6_family() -> None:
     assert "10.88" not in text and "fd12" not in render_iptables("skiff", rules)
 
 
+def test_an_internal_ipv6_network_has_no_nat_either() -> None:
+    rules = plan_rules(NETS6, [], "skiff", internal={"skiff-1"})
+    v6 = [r for r in rules if r.family == "ip6"]
+    assert not [r for r in v6 if r.chain == "postrouting"]
+    assert [(r.action, r.iif, r.oif) for r in v6 if r.chain == "forward"] == [
+        ("accept", "skiff-1", "skiff-1"), ("drop", "skiff-1", "skiff*"),
+        ("drop", "skiff-1", ""), ("drop", "", "skiff-1")]
+
+
 def test_a_guard_keeps_the_host_from_routing_ipv6_when_skiff_turned_forwarding_on() -> None:
     guard = [r for r in plan_rules(NETS6, [], "skiff", guard=True) if r.comment == "not-skiff"]
     assert [(r.family, r.chain, r.action) for r in guard] == [("ip6", "forward", "drop")]
