@@ -15,22 +15,22 @@ from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QToolBar, QWidget
 
-from app.desktop.containers.firstrun import FirstRun
 from app.desktop.disk.page import DiskPage
+from app.desktop.firstrun import FirstRun
 from app.desktop.images.page import ImagesPage
 from app.desktop.networks.mappage import MapPage
 from app.desktop.networks.page import NetworksPage
 from app.desktop.volumes.page import VolumesPage
 
 if TYPE_CHECKING:
-    from app.desktop.mainwindow import MainWindow
+    from app.desktop.frame import Frame
     from app.desktop.plugins import Plugins
 
 __all__ = ["Manage", "install"]
 
 
 class Manage(QObject):
-    def __init__(self, window: MainWindow, plugins: Plugins) -> None:
+    def __init__(self, window: Frame, plugins: Plugins) -> None:
         super().__init__(window)
         self.window = window
         bridge = window.bridge
@@ -123,5 +123,5 @@ class Manage(QObject):
         self.go_actions[self.current()].setChecked(True)
 
 
-def install(window: MainWindow, plugins: Plugins) -> Manage:
+def install(window: Frame, plugins: Plugins) -> Manage:
     return Manage(window, plugins)

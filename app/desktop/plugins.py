@@ -32,7 +32,7 @@ from engine import Container, ContainerConfig, run_command, verb_command
 
 if TYPE_CHECKING:
     from app.desktop.containers.createjob import CreateJob
-    from app.desktop.mainwindow import MainWindow
+    from app.desktop.frame import Frame
 
 __all__ = ["Plugins", "install"]
 
@@ -45,7 +45,7 @@ SHOW_COMMANDS_KEY = "learn/show_commands"
 
 
 class Plugins(QObject):
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, window: Frame) -> None:
         super().__init__(window)
         self.window = window
         bridge = window.bridge
@@ -187,6 +187,6 @@ class Plugins(QObject):
         self._qs.sync()
 
 
-def install(window: MainWindow) -> Plugins:
+def install(window: Frame) -> Plugins:
     """Add the tabs, menus, command bar and notifier to ``window``."""
     return Plugins(window)

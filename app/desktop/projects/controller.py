@@ -22,7 +22,7 @@ from app.desktop.widgets.confirm import ask
 from engine import Container, LoadOptions, Project, Runner, UpOptions, load_project
 
 if TYPE_CHECKING:
-    from app.desktop.mainwindow import MainWindow
+    from app.desktop.frame import Frame
     from app.desktop.plugins import Plugins
 
 __all__ = ["Projects", "install"]
@@ -32,7 +32,7 @@ TAIL = 200
 
 
 class Projects(QObject):
-    def __init__(self, window: MainWindow, plugins: Plugins) -> None:
+    def __init__(self, window: Frame, plugins: Plugins) -> None:
         super().__init__(window)
         self.window = window
         self.commands = plugins.commands
@@ -272,7 +272,7 @@ class Projects(QObject):
             self.page.logs.add(lines)
 
 
-def install(window: MainWindow, plugins: Plugins) -> Projects:
+def install(window: Frame, plugins: Plugins) -> Projects:
     return Projects(window, plugins)
 
 

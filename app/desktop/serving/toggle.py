@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QLabel, QMenu
 from app.desktop.serving.server import ApiServer
 
 if TYPE_CHECKING:
-    from app.desktop.mainwindow import MainWindow
+    from app.desktop.frame import Frame
 
 __all__ = ["SERVE_KEY", "ServeToggle"]
 
@@ -24,7 +24,7 @@ SERVE_KEY = "api/serve_while_open"
 
 
 class ServeToggle(QObject):
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, window: Frame) -> None:
         super().__init__(window)
         self.window = window
         self._qs = QSettings(str(window.settings.path), QSettings.Format.IniFormat)

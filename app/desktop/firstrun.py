@@ -16,13 +16,13 @@ from app.desktop.containers.createjob import CreateJob, create_container
 from engine import Container
 
 if TYPE_CHECKING:
-    from app.desktop.mainwindow import MainWindow
+    from app.desktop.frame import Frame
 
 __all__ = ["FirstRun"]
 
 
 class FirstRun(QObject):
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, window: Frame) -> None:
         super().__init__(window)
         self.window = window
         self.job: CreateJob | None = None
