@@ -58,19 +58,19 @@ def apply(names: tuple[str, ...] | list[str], root_user: bool, kernel: Kernel | 
     bounding set needs CAP_SETPCAP, and a uid change clears the rest for
     non-root users as the kernel does for any setuid away from 0.
     """
-    from engine.helper import syscalls
     from engine.helper.runtime.kernel import LINUX
 
+    kernel = kernel or LINUX
     keep = mask(names)
     for cap in range(_last_cap() + 1):
         if not keep & (1 << cap):
             try:
-                syscalls.prctl(_PR_CAPBSET_DROP, cap)
+                kernel.prctl(_PR_CAPBSET_DROP, cap)
             except OSError:
                 pass  # a capability this kernel does not know
     try:
-        syscalls.prctl(_PR_CAP_AMBIENT, _PR_CAP_AMBIENT_CLEAR_ALL)
+        kernel.prctl(_PR_CAP_AMBIENT, _PR_CAP_AMBIENT_CLEAR_ALL)
     except OSError:
         pass
     if root_user:
-        (kernel or LINUX).capset(keep, keep, 0)
+        kernel.capset(keep, keep, 0)

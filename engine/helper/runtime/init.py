@@ -191,7 +191,7 @@ def _setup_and_exec(spec: RuntimeSpec, cdir: ContainerDir, pipes: ChildPipes,
                                   os.path.join(cdir.rootfs, "sys/fs/cgroup"), cgroups or []))
     mounts.apply(plan)
     if spec.hostname:
-        sc.sethostname(spec.hostname)
+        LINUX.sethostname(spec.hostname)
     if spec.network != "host":
         _loopback_up()
     mounts.enter_rootfs(str(cdir.rootfs))
@@ -218,7 +218,8 @@ def become_and_exec(*, args: list[str], env: list[str], user_spec: str, cwd: str
                     hostname: str, error_fd: int, create_cwd: bool,
                     seccomp: syscallfilter.Program | None, userns_fd: int = -1,
                     stage1_gone: int = -1,
-                    keep: tuple[str, ...] = capabilities.DEFAULT_CAPABILITIES) -> None:
+                    keep: tuple[str, ...] = capabilities.DEFAULT_CAPABILITIES,
+                    kernel: Kernel = LINUX) -> None:
     """Inside the container's namespaces and root: drop to the user and exec.
 
     Shared by the container's init and by ``exec`` sessions; ``keep`` is the
@@ -243,13 +244,13 @@ def become_and_exec(*, args: list[str], env: list[str], user_spec: str, cwd: str
         except OSError as exc:
             raise SetupError(f"cannot create working directory {cwd}: {exc.strerror}") from exc
 
-    capabilities.apply(keep, root_user=False)  # the bounding set, while we change user
-    sc.prctl(_PR_SET_NO_NEW_PRIVS, 1)
+    capabilities.apply(keep, root_user=False, kernel=kernel)  # the bounding set, while
+    kernel.prctl(_PR_SET_NO_NEW_PRIVS, 1)                      # we change user
     os.setgroups(list(user.groups))
     os.setgid(user.gid)
     os.setuid(user.uid)
     if user.uid == 0:  # after the change: --cap-drop SETUID must not stop it
-        capabilities.apply(keep, root_user=True)
+        capabilities.apply(keep, root_user=True, kernel=kernel)
     try:
         os.chdir(cwd)
     except OSError as exc:
@@ -263,11 +264,11 @@ def become_and_exec(*, args: list[str], env: list[str], user_spec: str, cwd: str
     os.umask(0o022)
     if stage1_gone >= 0:  # after the last change of credentials, which would clear it
         os.read(stage1_gone, 1)
-        sc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        kernel.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     _close_fds_except(error_fd)
     if seccomp is not None:
         try:
-            syscallfilter.install(seccomp)
+            kernel.load_seccomp(seccomp)
         except OSError as exc:
             raise SetupError(f"cannot apply the seccomp filter: {exc.strerror}") from exc
     try:

@@ -1,9 +1,10 @@
 """The privileged primitives the runtime's plans apply, behind one small interface.
 
 A plan (the rootfs mounts of engine/helper/runtime/mounts.py, the /dev nodes of
-devices.py, the namespaces a container's init makes or joins, init.py, and the
-capabilities it keeps, capabilities.py) is computed as data, then applied through a
-``Kernel``: in
+devices.py, the namespaces a container's init makes or joins, init.py, the
+capabilities it keeps, capabilities.py, its hostname, and the process settings and
+seccomp filter it locks itself down with, init.py and reaper.py) is computed as data,
+then applied through a ``Kernel``: in
 production ``LINUX``, the real system calls (syscalls.py); in tests a
 ``RecordingKernel``, which performs nothing privileged and records every call in
 order, so what a plan would do is checked without root (as youki's
@@ -18,13 +19,14 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from engine.helper import syscalls as sc
+from engine.helper.runtime import syscallfilter
 
 __all__ = ["LINUX", "Call", "Kernel", "LinuxKernel", "RecordingKernel"]
 
 
 class Kernel(Protocol):
     """mount(2) and the new mount API, pivot_root(2), mknod(2), unshare(2), setns(2),
-    capset(2)."""
+    capset(2), prctl(2), sethostname(2), and loading a seccomp filter."""
 
     def mount(self, source: str | None, target: str, fstype: str | None, flags: int = 0,
               data: str | None = None) -> None: ...
@@ -48,9 +50,15 @@ class Kernel(Protocol):
 
     def capset(self, effective: int, permitted: int, inheritable: int) -> None: ...
 
+    def prctl(self, option: int, value: int) -> None: ...
+
+    def sethostname(self, name: str) -> None: ...
+
+    def load_seccomp(self, program: syscallfilter.Program) -> None: ...
+
 
 class LinuxKernel:
-    """The real thing (engine/helper/syscalls.py, os.mknod)."""
+    """The real thing (engine/helper/syscalls.py, os.mknod, syscallfilter.install)."""
 
     def mount(self, source: str | None, target: str, fstype: str | None, flags: int = 0,
               data: str | None = None) -> None:
@@ -84,6 +92,15 @@ class LinuxKernel:
 
     def capset(self, effective: int, permitted: int, inheritable: int) -> None:
         sc.capset(effective, permitted, inheritable)
+
+    def prctl(self, option: int, value: int) -> None:
+        sc.prctl(option, value)
+
+    def sethostname(self, name: str) -> None:
+        sc.sethostname(name)
+
+    def load_seccomp(self, program: syscallfilter.Program) -> None:
+        syscallfilter.install(program)
 
 
 LINUX = LinuxKernel()
@@ -147,3 +164,12 @@ class RecordingKernel:
 
     def capset(self, effective: int, permitted: int, inheritable: int) -> None:
         self.calls.append(Call("capset", (effective, permitted, inheritable)))
+
+    def prctl(self, option: int, value: int) -> None:
+        self.calls.append(Call("prctl", (option, value)))
+
+    def sethostname(self, name: str) -> None:
+        self.calls.append(Call("sethostname", (name,)))
+
+    def load_seccomp(self, program: syscallfilter.Program) -> None:
+        self.calls.append(Call("load_seccomp", (program,)))

@@ -27,11 +27,11 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine.helper import syscalls
 from engine.helper.cgroups import Limits, open_cgroup
 from engine.helper.runtime import devices, init, mounts, proctitle, syscallfilter
 from engine.helper.runtime.attachhub import AttachHub, short_path
 from engine.helper.runtime.devices import device_mode
+from engine.helper.runtime.kernel import LINUX
 from engine.helper.runtime.spec import ContainerDir, RuntimeSpec
 from engine.helper.runtime.supervisor import Apart, Pump, Run, wake_pipe
 from engine.wire.logformat import LogWriter, format_time
@@ -351,7 +351,7 @@ def run_monitor(container_dir: str, ready_fd: int, attach_fd: int = -1,
                 sources: list[int] | None = None) -> int:
     """Be the monitor of the container in ``container_dir`` until it is done;
     ``sources`` are the open descriptors of its binds and volumes, in order."""
-    syscalls.prctl(_PR_SET_CHILD_SUBREAPER, 1)
+    LINUX.prctl(_PR_SET_CHILD_SUBREAPER, 1)
     proctitle.set_title(f"skiff-monitor {Path(container_dir).name[:12]}")
     cdir = ContainerDir(Path(container_dir))
     hub = AttachHub(None)  # its listener comes with the first start

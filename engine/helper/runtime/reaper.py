@@ -18,8 +18,8 @@ from __future__ import annotations
 import os
 import signal
 
-from engine.helper import syscalls as sc
 from engine.helper.runtime import capabilities, proctitle, syscallfilter, userns
+from engine.helper.runtime.kernel import LINUX
 
 __all__ = ["FORWARDED", "exit_code", "fork_command"]
 
@@ -78,13 +78,13 @@ def _become_reaper(args: list[str], stage1_gone: int, userns_fd: int,
         userns.enter(userns_fd)
         os.close(userns_fd)
     capabilities.apply(["CAP_KILL"], root_user=True)
-    sc.prctl(_PR_SET_NO_NEW_PRIVS, 1)
+    LINUX.prctl(_PR_SET_NO_NEW_PRIVS, 1)
     if stage1_gone >= 0:  # then our parent is the monitor: die with it (init.py says why)
         os.read(stage1_gone, 1)
         os.close(stage1_gone)
-        sc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        LINUX.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     if seccomp is not None:
-        syscallfilter.install(seccomp)
+        LINUX.load_seccomp(seccomp)
 
 
 def _open_fds() -> list[int]:

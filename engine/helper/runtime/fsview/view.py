@@ -164,4 +164,4 @@ def drop_privileges(writing: bool, device_files: bool) -> None:
     if writing and device_files:
         keep.append("CAP_MKNOD")
     capabilities.apply(keep, root_user=True)
-    sc.prctl(_PR_SET_NO_NEW_PRIVS, 1)
+    LINUX.prctl(_PR_SET_NO_NEW_PRIVS, 1)
