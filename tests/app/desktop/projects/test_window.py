@@ -80,7 +80,10 @@ def test_open_up_logs_stop_and_down(window: MainWindow, run: Callable[..., Any],
         rows = [str(proxy.index(r, 0).data(Qt.ItemDataRole.DisplayRole))
                 for r in range(proxy.rowCount())]
         assert rows[:3] == ["shop", "shop-db-1", "shop-web-1"]
-        assert "Container shop-web-1  Started" in page.progress.toPlainText()
+        # the list hears of the container from the engine's events, maybe before the
+        # page's progress (compose's own stream) says it
+        await wait_for(lambda: "Container shop-web-1  Started" in page.progress.toPlainText(),
+                       page.progress.textChanged, timeout=60, what="web told started")
         await wait_for(lambda: "Container shop-web-1  Healthy" in page.progress.toPlainText(),
                        page.progress.textChanged, timeout=60, what="web told healthy")
 
