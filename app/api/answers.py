@@ -24,8 +24,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from app.api.backend import Engine
-    from engine import ChangeFeed
+    from engine import ChangeFeed, Engine
 
 __all__ = ["MAX_AGE", "Answers"]
 
