@@ -21,7 +21,6 @@ from engine.containers.model import Container
 from engine.containers.store import ContainerRecord
 from engine.images.model import Image
 from engine.networkattachments import Attachment
-from engine.networkmodel import endpoint_id, hex_id
 
 __all__ = ["inspect_document", "needs_live_endpoints"]
 
@@ -105,10 +104,13 @@ def _endpoint_settings(record: ContainerRecord, running: bool, networks: dict[st
 def _network_settings(container_id: str, cdir: Path, network: dict[str, Any]
                       ) -> dict[str, Any]:
     """NetworkSettings as docker shows them: the sandbox's absolute path and the
-    endpoint IDs that network inspect shows too."""
+    endpoint IDs that network inspect shows too (a container that never ran has
+    none: their module and hashlib are not imported for it)."""
     network = {"Bridge": "", "SandboxID": "", "HairpinMode": False, **network}
     key = str(network.get("SandboxKey") or "")
     if key:
+        from engine.networkmodel import hex_id
+
         network["SandboxKey"] = str(cdir / key)  # the helper names it in its directory
         network["SandboxID"] = hex_id("sandbox", container_id)
     networks = network.get("Networks")
@@ -118,6 +120,8 @@ def _network_settings(container_id: str, cdir: Path, network: dict[str, Any]
                 for key, empty in _ENDPOINT_DEFAULTS.items():
                     settings.setdefault(key, empty)
             if isinstance(settings, dict) and settings.get("IPAddress"):
+                from engine.networkmodel import endpoint_id, hex_id
+
                 settings.setdefault("NetworkID", hex_id("network", name))
                 settings.setdefault("EndpointID", endpoint_id(name, container_id))
     return network
