@@ -78,7 +78,7 @@ HANDLERS: dict[Verb, Handler] = {
         server.containers.create(r.id, r.spec))),
     Verb.CONTAINER_START: _typed(rq.ContainerStart, lambda server, r, call: (
         server.containers.start(r.id, bool(r.attach), call.fds, r.sources, r.networks,
-                                r.links))),
+                                r.links, r.link_env))),
     Verb.CONTAINER_ATTACH: _typed(rq.ContainerAttach, lambda server, r, call: (
         server.containers.attach(r.id))),
     Verb.CONTAINER_SIGNAL: _typed(rq.ContainerSignal, lambda server, r, call: (

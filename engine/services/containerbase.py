@@ -86,16 +86,19 @@ class ContainerBase:
                 joins.append({"network": attachment.network,
                               "aliases": list(attachment.aliases),
                               "ip": attachment.ip or None, "ip6": attachment.ip6 or None})
-        links = self._link_hosts(record, own) if record.config.links else None
+        hosts, env = self._links(record, own) if record.config.links else (None, None)
         return ContainerStart(id=record.id, attach=True if attach else None, sources=sources,
-                              networks=joins or None, links=links)
+                              networks=joins or None, links=hosts, link_env=env)
 
-    def _link_hosts(self, record: ContainerRecord, network: str) -> list[str]:
-        """Its legacy links as hosts entries: where each linked container is now on
-        ``network`` (docker's errors when it is not there)."""
+    def _links(self, record: ContainerRecord, network: str) -> tuple[list[str], list[str]]:
+        """Its legacy links as hosts entries and docker's variables: where each linked
+        container is now on ``network`` (docker's errors when it is not there)."""
         import json
 
-        hosts = []
+        from engine.containers.links import link_environment
+
+        hosts: list[str] = []
+        env: list[str] = []
         for link in record.config.links:
             name, _, alias = link.partition(":")
             try:
@@ -114,7 +117,9 @@ class ContainerBase:
                 raise InvalidArgument(f"Cannot link to /{target.name}, as it does not belong "
                                       f"to the network {network}")
             hosts += [f"{n}:{address}" for n in dict.fromkeys((alias, target.name))]
-        return hosts
+            env += link_environment(record.name, alias, address, target.spec.exposed,
+                                    target.spec.env)
+        return hosts, env
 
     async def _wait_inactive(self, record: ContainerRecord, timeout: float | None,
                              wait_created: bool = False) -> None:

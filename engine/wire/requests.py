@@ -152,6 +152,9 @@ class ContainerStart(Streams):
     # file, as --add-host's.
     links: list[str] | None = field(default=None, metadata=schema(
         Field("list[str]", required=False, pattern=_LINK, max_items=256)))
+    # Their variables (ALIAS_PORT_80_TCP=...), under the container's own environment.
+    link_env: list[str] | None = field(default=None, metadata=schema(
+        Field("list[str]", required=False, max_items=4096, max_len=131072)))
 
 
 @dataclass(frozen=True, kw_only=True)

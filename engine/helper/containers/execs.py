@@ -67,7 +67,7 @@ class Exec(ContainerBase):
             ours, theirs = [in_w, out_r, err_r], [in_r, out_w, err_w]
         request = {
             "id": id, "pid": int(status["pid"]), "cgroup_parent": self.cgroup_parent,
-            "args": args, "env": merge_env(spec.env, env), "user": user or spec.user,
+            "args": args, "env": merge_env(cdir.run_env(spec.env), env), "user": user or spec.user,
             "cwd": cwd or spec.cwd or "/", "hostname": spec.hostname, "tty": tty,
             "status_fd": status_w, "error_fd": error_w, "pty_socket": pty_theirs,
             "rows": rows, "cols": cols, "devices": device_mode(spec),

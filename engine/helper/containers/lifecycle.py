@@ -132,12 +132,14 @@ class Lifecycle(Binds, NetworkGlue):
     def start(self, container_id: str, attach: bool = False, fds: list[int] | None = None,
               sources: list[int] | None = None,
               networks: list[dict[str, Any]] | None = None,
-              links: list[str] | None = None) -> dict[str, Any] | WithFds:
+              links: list[str] | None = None,
+              link_env: list[str] | None = None) -> dict[str, Any] | WithFds:
         """Start it; with ``attach``, hand back a socket attached from its first byte.
 
         ``fds`` are the caller's open bind sources (``sources``: which bind each is);
         ``networks`` the networks it joins beyond its own, and its own's address;
-        ``links`` its legacy links' hosts entries (kept for this run in links.json).
+        ``links`` its legacy links' hosts entries and ``link_env`` their variables
+        (kept for this run in links.json).
         """
         cdir = self._existing(container_id)
         status = self._live_status(cdir)
@@ -156,8 +158,9 @@ class Lifecycle(Binds, NetworkGlue):
         mount_sources = self._sources(spec, list(fds or []), sources, complete=True)
         try:
             with contextlib.ExitStack() as starting:  # until the monitor runs
-                if links:
-                    cdir.write_json(cdir.path / etcfiles.LINKS, {"hosts": list(links)})
+                if links or link_env:
+                    cdir.write_json(cdir.path / etcfiles.LINKS,
+                                    {"hosts": list(links or []), "env": list(link_env or [])})
                 else:
                     unlink(cdir.path / etcfiles.LINKS)
                 if spec.network == "sandbox":

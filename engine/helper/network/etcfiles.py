@@ -34,7 +34,8 @@ __all__ = [
 ]
 
 HOSTS, HOSTNAME, RESOLV_CONF = "hosts", "hostname", "resolv.conf"
-LINKS = "links.json"  # a run's legacy links: {"hosts": ["name:address", ...]}
+# a run's legacy links: {"hosts": ["name:address", ...], "env": ["DB_PORT=...", ...]}
+LINKS = "links.json"
 
 _LOCALHOST = (
     "127.0.0.1\tlocalhost\n"

@@ -192,6 +192,7 @@ def _probe(spec: RuntimeSpec, cdir: ContainerDir, pid: int, cgroup_paths: list[s
     error_r, error_w = os.pipe2(os.O_CLOEXEC)
     # before the root changes
     keep = devices.container_capabilities(device_mode(spec), spec.capabilities)
+    env = cdir.run_env(spec.env)
     try:
         seccomp = None if spec.seccomp == "unconfined" else syscallfilter.read(cdir.seccomp)
         procs = [os.open(os.path.join(path, "cgroup.procs"), os.O_WRONLY | os.O_CLOEXEC)
@@ -215,7 +216,7 @@ def _probe(spec: RuntimeSpec, cdir: ContainerDir, pid: int, cgroup_paths: list[s
             for fd in procs:
                 os.write(fd, b"0")
             hostlimits.apply_ulimits(spec.ulimits)  # the container's, as an exec gets them
-            init.become_and_exec(args=check["args"], env=spec.env, user_spec=spec.user,
+            init.become_and_exec(args=check["args"], env=env, user_spec=spec.user,
                                  cwd=spec.cwd or "/", hostname=spec.hostname,
                                  error_fd=error_w, create_cwd=False, seccomp=seccomp,
                                  userns_fd=userns_fd,

@@ -24,6 +24,7 @@ import signal
 import socket
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -175,7 +176,7 @@ class Monitor:
 
     # -- one run --------------------------------------------------------------------
     def _spawn(self) -> Run:
-        spec = self.spec
+        spec = replace(self.spec, env=self.cdir.run_env(self.spec.env))
         seccomp = self._seccomp()
         self.cgroup.create(Limits(
             memory=spec.memory, nano_cpus=spec.nano_cpus, pids=spec.pids_limit,

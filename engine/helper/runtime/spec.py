@@ -223,9 +223,22 @@ class ContainerDir:
     lowers = property(lambda self: self.path / "fs" / "lower")  # idmapped layers' mountpoints
     userns = property(lambda self: self.path / "userns.json")  # for inspect: the map, the path
     changes = property(lambda self: changes_file(self.path.parent))
+    # A run's legacy links (etcfiles.LINKS), written at its start: {"hosts", "env"}.
+    links = property(lambda self: self.path / "links.json")
 
     def read_spec(self) -> RuntimeSpec:
         return RuntimeSpec.from_json(json.loads(self.spec.read_text()))
+
+    def run_env(self, env: list[str]) -> list[str]:
+        """The environment of this run's processes (its command, an exec, a health
+        probe): its legacy links' variables under the container's own ``env``."""
+        try:
+            linked = [str(item) for item in json.loads(self.links.read_text())["env"]]
+        except (OSError, ValueError, KeyError, TypeError):
+            return env
+        from engine.environ import merge_env
+
+        return merge_env(linked, env) if linked else env
 
     def read_status(self) -> dict[str, Any]:
         from engine.wire.statusfile import read_status_dict

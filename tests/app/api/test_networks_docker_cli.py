@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 from collections.abc import Callable
 
 import pytest
@@ -65,14 +66,31 @@ def test_an_internal_network_with_an_ip_range(docker_cli: Docker) -> None:
 
 
 def test_run_with_a_legacy_link(docker_cli: Docker) -> None:
-    _ok(docker_cli("run", "-d", "--name", "clinet-db", "busybox", "sh", "-c",
-                   "echo hi > /i && exec httpd -f -p 80 -h /"))
+    _ok(docker_cli("run", "-d", "--name", "clinet-db", "--expose", "80", "-e", "SECRET=s=1",
+                   "busybox", "sh", "-c", "echo hi > /i && exec httpd -f -p 80 -h /"))
     try:
         out = _ok(docker_cli("run", "--rm", "--link", "clinet-db:db", "busybox", "sh", "-c",
                              "for i in $(seq 20); do wget -q -O - http://db/i && exit; "
                              "sleep 0.2; done"))
         assert out == "hi\n"
+        address = _ok(docker_cli("inspect", "-f", "{{.NetworkSettings.IPAddress}}",
+                                 "clinet-db")).strip()
+        _ok(docker_cli("run", "-d", "--name", "clinet-web", "--link", "clinet-db:db",
+                       "-e", "DB_ENV_SECRET=mine", "busybox", "sh", "-c", "env; sleep 60"))
+        # docker's legacy variables, under the container's own; an exec has them too
+        printed = ""
+        deadline = time.monotonic() + 30
+        while "DB_NAME" not in printed and time.monotonic() < deadline:
+            printed = _ok(docker_cli("logs", "clinet-web"))
+        for shown in (printed, _ok(docker_cli("exec", "clinet-web", "env"))):
+            variables = dict(line.split("=", 1) for line in shown.splitlines() if "=" in line)
+            assert variables["DB_PORT"] == f"tcp://{address}:80"
+            assert variables["DB_PORT_80_TCP_ADDR"] == address
+            assert variables["DB_PORT_80_TCP_PROTO"] == "tcp"
+            assert variables["DB_NAME"] == "/clinet-web/db"
+            assert variables["DB_ENV_SECRET"] == "mine"
+            assert "DB_ENV_PATH" not in variables and variables["PATH"].startswith("/")
         missing = docker_cli("run", "--rm", "--link", "clinet-nobody:xy", "busybox", "true")
         assert missing.returncode != 0 and "clinet-nobody" in missing.stderr
     finally:
-        docker_cli("rm", "-f", "clinet-db")
+        docker_cli("rm", "-f", "clinet-web", "clinet-db")

@@ -36,7 +36,7 @@ def test_a_request_travels_as_its_verb_s_schema_checks_it() -> None:
     start = ContainerStart(id=CID)  # optional fields travel as None: "not given"
     assert validate(start.VERB, start.to_args()) == {"id": CID, "attach": None,
                                                      "sources": None, "networks": None,
-                                                     "links": None}
+                                                     "links": None, "link_env": None}
     with pytest.raises(ProtocolError, match=r"container_stop\.signal: must be at most 64"):
         validate(Verb.CONTAINER_STOP, ContainerStop(id=CID, signal=99, timeout=1).to_args())
 
