@@ -45,6 +45,8 @@ class BuildOptions:
     labels: Mapping[str, str] = field(default_factory=dict)
     network: str = "default"
     platform: str = ""
+    extra_hosts: tuple[str, ...] = ()  # "host:ip" for the RUN steps' /etc/hosts
+    cache_from: tuple[str, ...] = ()  # given: only steps these images were built from hit
 
 
 @dataclass(frozen=True)
@@ -273,7 +275,7 @@ class Builder:
             return False
         image_id = self.cache.lookup(key)
         image = self.seam.find_image(image_id) if image_id else None
-        if image is None:
+        if image is None or not self._in_cache_sources(image):
             return False
         self.cached += 1
         self.emit("cached")
@@ -284,6 +286,24 @@ class Builder:
         size = self.seam.images.layer_sizes().get(image.layers[-1].diff_id, 0) if grew else 0
         self.emit("step_done", image_id=image.id, cached=True, size=size)
         return True
+
+    def _in_cache_sources(self, image: Image) -> bool:
+        """Without ``cache_from``, every cached step counts; with it (the classic
+        builder's rule), only one some named image was built on: its layers and
+        history begin that image's. A name that is no image brings no cache."""
+        if not self.options.cache_from:
+            return True
+        history = image.config.get("history") or []
+        layers = [layer.diff_id for layer in image.layers]
+        for ref in self.options.cache_from:
+            source = self.seam.find_image(ref)
+            if source is None:
+                continue
+            theirs = source.config.get("history") or []
+            if ([layer.diff_id for layer in source.layers[:len(layers)]] == layers
+                    and theirs[:len(history)] == history):
+                return True
+        return False
 
     async def _commit(self, state: StageState, run: dict[str, Any], created_by: str,
                       layer: Layer | None, top: dict[str, Any], *, key: str,

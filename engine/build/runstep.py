@@ -82,7 +82,8 @@ async def run_step(builder: Builder, state: StageState, ins: Instruction) -> Non
         image=state.image_id, image_id=state.image_id, cmd=command, entrypoint=[],
         env=builder.run_env(state), working_dir=str(run.get("WorkingDir") or ""),
         user=str(run.get("User") or ""), network=_NETWORKS.get(network, network),
-        labels={"org.skiff.build": "1"}, mounts=[m.spec for m in mounts])
+        labels={"org.skiff.build": "1"}, mounts=[m.spec for m in mounts],
+        extra_hosts=list(builder.options.extra_hosts))
 
     ran: list[str] = []
 

@@ -5,7 +5,8 @@ docker-py's ``images.build``, ``docker compose build``); ``POST /build/prune``
 The body is the context as a tar (plain or compressed), or ``remote`` names a git
 repository or a URL (engine/build/remote.py); the query says ``t``
 (repeatable), ``dockerfile``, ``buildargs`` and ``labels`` (JSON objects),
-``target``, ``nocache``, ``pull``, ``networkmode``, ``platform`` and ``q``. The
+``target``, ``nocache``, ``pull``, ``networkmode``, ``extrahosts``, ``cachefrom``,
+``platform`` and ``q``. The
 answer streams dockerd's JSON lines: ``{"stream": "Step 1/3 : FROM ..."}`` as the
 build goes (the same text ``skiff build`` prints), ``{"aux": {"ID": "sha256:…"}}``
 for the image, and a failure as ``errorDetail`` (with a RUN's exit code).
@@ -33,6 +34,7 @@ __all__ = ["routes"]
 routes = Routes()
 
 CHUNK = 1 << 20
+_RED, _PLAIN = "\x1b[91m", "\x1b[0m"
 
 
 def _json_map(request: web.Request, name: str) -> dict[str, str]:
@@ -49,6 +51,19 @@ def _json_map(request: web.Request, name: str) -> dict[str, str]:
     return {str(k): str(v) for k, v in value.items() if v is not None}
 
 
+def _json_list(request: web.Request, name: str) -> list[str]:
+    text = request.query.get(name, "").strip()
+    if not text:
+        return []
+    try:
+        value = json.loads(text)
+    except ValueError:
+        raise ApiError(400, f"invalid {name}: not a JSON list") from None
+    if not isinstance(value, list):
+        raise ApiError(400, f"invalid {name}: not a JSON list")
+    return [str(v) for v in value]
+
+
 @routes.post("/build")
 async def build(request: web.Request) -> web.StreamResponse:
     from engine import BuildOptions, BuildStepFailed, open_context, render
@@ -59,6 +74,9 @@ async def build(request: web.Request) -> web.StreamResponse:
     remote = request.query.get("remote", "").strip()
     quiet = params.flag(request, "q")
     network = request.query.get("networkmode", "").strip()
+    engine = engine_of(request)
+    if network not in ("", "default", "bridge", "none", "host"):  # a user network, by id too
+        network = (await engine.networks.inspect(network)).name
     options = BuildOptions(
         dockerfile=request.query.get("dockerfile", "") or "Dockerfile",
         tags=tuple(t for t in request.query.getall("t", []) if t),
@@ -68,8 +86,10 @@ async def build(request: web.Request) -> web.StreamResponse:
         pull=params.flag(request, "pull"),
         labels=_json_map(request, "labels"),
         network="default" if network in ("", "default", "bridge") else network,
-        platform=request.query.get("platform", "").strip())
-    engine = engine_of(request)
+        platform=request.query.get("platform", "").strip(),
+        cache_from=tuple(_json_list(request, "cachefrom")),
+        extra_hosts=tuple(host for value in request.query.getall("extrahosts", [])
+                          for host in value.split(",") if host))
     with tempfile.TemporaryDirectory(prefix="skiff-api-build-") as tmp:
         body = Path(tmp) / "context.tar"
         with body.open("wb") as sink:
@@ -91,6 +111,8 @@ async def build(request: web.Request) -> web.StreamResponse:
                     if event.kind == "built":
                         report({"aux": {"ID": event.image_id}})
                     text = render(event)
+                    if text and event.kind == "output" and event.stream == "stderr":
+                        text = f"{_RED}{text}{_PLAIN}"  # as the classic builder marks it
                     if text:
                         report({"stream": text})
 

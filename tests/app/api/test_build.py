@@ -3,6 +3,7 @@ and docker-py's ``images.build``, each then running what it built."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import shutil
@@ -11,6 +12,7 @@ import tarfile
 from pathlib import Path
 from typing import Any
 
+import docker
 import pytest
 
 pytestmark = pytest.mark.root
@@ -63,6 +65,34 @@ def test_docker_py_images_build(docker_client: Any, tmp_path: Path) -> None:
         assert out == b"note\nbuilt for py\n"
     finally:
         docker_client.images.remove("apibuild:py", force=True)
+
+
+def test_docker_py_build_options_as_the_classic_builder(docker_client: Any) -> None:
+    """extra_hosts reach the RUN steps, a network goes by its id, stderr comes marked in
+    red, and cache_from limits the cache to what the named images were built from."""
+    api = docker_client.api
+    network = api.create_network("apibuild-net")["Id"]
+    script = (b"FROM busybox\nRUN grep -q 'hello.test' /etc/hosts\n"
+              b"RUN echo oops >&2\nRUN touch /made\n")
+
+    def build(tag: str, **options: Any) -> list[dict[str, Any]]:
+        return list(api.build(fileobj=io.BytesIO(script), tag=tag, decode=True,
+                              extra_hosts={"hello.test": "127.0.0.1"},
+                              network_mode=network, **options))
+
+    try:
+        first = build("apibuild:first")
+        assert "error" not in first[-1], first[-1]
+        assert {"stream": "\x1b[91moops\n\x1b[0m"} in first
+        cached = build("apibuild:second", cache_from=["apibuild:first"])
+        assert sum("Using cache" in line.get("stream", "") for line in cached) == 3
+        none = build("apibuild:third", cache_from=["no-such-image"])
+        assert not any("Using cache" in line.get("stream", "") for line in none)
+    finally:
+        for tag in ("apibuild:first", "apibuild:second", "apibuild:third"):
+            with contextlib.suppress(docker.errors.ImageNotFound):
+                api.remove_image(tag, force=True)
+        api.remove_network(network)
 
 
 def test_raw_request_streams_json_lines(api_server: Any) -> None:
