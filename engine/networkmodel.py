@@ -51,6 +51,7 @@ class Network:
     enable_ipv6: bool = False  # an IPv6 subnet beside the IPv4 one
     subnet6: str = ""
     gateway6: str = ""
+    ip_range6: str = ""
 
     @property
     def predefined(self) -> bool:
@@ -64,7 +65,8 @@ class Network:
             if self.ip_range:
                 ipam[0]["IPRange"] = self.ip_range
         if self.subnet6:
-            ipam.append({"Subnet": self.subnet6, "Gateway": self.gateway6})
+            ipam.append({"Subnet": self.subnet6, "Gateway": self.gateway6,
+                         **({"IPRange": self.ip_range6} if self.ip_range6 else {})})
         return {
             "Name": self.name, "Id": self.id, "Created": self.created, "Scope": "local",
             "Driver": self.driver, "EnableIPv6": self.enable_ipv6,

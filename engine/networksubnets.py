@@ -47,6 +47,7 @@ class NetworkSubnets:
     ipv6: bool = False
     subnet6: str = ""
     gateway6: str = ""
+    ip_range6: str = ""
 
 
 def _version(text: str, what: str) -> int:
@@ -77,11 +78,9 @@ def network_subnets(entries: Sequence[IpamEntry], ipv6: bool = False) -> Network
     if v6 is not None and not ipv6:
         raise InvalidArgument(f"IPv6 subnet {v6.subnet} given without enabling IPv6: add "
                               "--ipv6 (EnableIPv6, compose's enable_ipv6)")
-    if v6 is not None and v6.ip_range:
-        raise InvalidArgument("an IPv6 IP range is not supported by Skiff: its containers get "
-                              "addresses from the whole IPv6 subnet")
-    return NetworkSubnets(v4.subnet, v4.gateway, v4.ip_range, ipv6,
-                          v6.subnet if v6 else "", v6.gateway if v6 else "")
+    v6 = v6 or IpamEntry()
+    return NetworkSubnets(v4.subnet, v4.gateway, v4.ip_range, ipv6, v6.subnet, v6.gateway,
+                          v6.ip_range)
 
 
 def pair_flags(subnets: Sequence[str], gateways: Sequence[str],

@@ -39,10 +39,8 @@ async def cmd_create(ctx: Context) -> int:
                          "bridge networks")
     labels = dict(label.partition("=")[::2] for label in args.label)
     subnets = network_subnets(pair_flags(args.subnet, args.gateway, args.ip_range), args.ipv6)
-    network = await ctx.engine.networks.create(
-        args.name, subnet=subnets.subnet, gateway=subnets.gateway, labels=labels,
-        internal=args.internal, ip_range=subnets.ip_range, ipv6=subnets.ipv6,
-        subnet6=subnets.subnet6, gateway6=subnets.gateway6)
+    network = await ctx.engine.networks.create(args.name, labels=labels,
+                                              internal=args.internal, subnets=subnets)
     ctx.out.write(network.id + "\n")
     return 0
 

@@ -143,12 +143,10 @@ class Runner:
                 "config") or []], bool(spec.get("enable_ipv6")))
             self.progress("Network", name, "Creating")
             await self.engine.networks.create(
-                name, subnets.subnet, subnets.gateway,
-                {**(spec.get("labels") or {}), PROJECT: self.project.name,
-                 "com.docker.compose.network": key, "com.docker.compose.version": VERSION,
-                 HASH: network_hash(spec)},
-                internal=bool(spec.get("internal")), ip_range=subnets.ip_range,
-                ipv6=subnets.ipv6, subnet6=subnets.subnet6, gateway6=subnets.gateway6)
+                name, labels={**(spec.get("labels") or {}), PROJECT: self.project.name,
+                              "com.docker.compose.network": key,
+                              "com.docker.compose.version": VERSION, HASH: network_hash(spec)},
+                internal=bool(spec.get("internal")), subnets=subnets)
             self.progress("Network", name, "Created")
 
     async def _volumes(self, services: Sequence[str]) -> None:

@@ -23,6 +23,7 @@ from engine.errors import (
 from engine.names import check_network_name
 from engine.networkattachments import Attachment
 from engine.networkmodel import Network, NetworkEndpoint, endpoint_id, hex_id
+from engine.networksubnets import NetworkSubnets
 from engine.prune import EVERYTHING, PREDEFINED_NETWORKS, Pruned, PruneFilter
 from engine.services.shared import Shared
 from engine.wire.requests import NetworkCreate, NetworkDisconnect, NetworkList, NetworkRemove
@@ -36,22 +37,21 @@ class NetworkService:
 
     async def create(self, name: str, subnet: str = "", gateway: str = "",
                      labels: dict[str, str] | None = None, *, internal: bool = False,
-                     ip_range: str = "", ipv6: bool = False, subnet6: str = "",
-                     gateway6: str = "") -> Network:
+                     ip_range: str = "", subnets: NetworkSubnets | None = None) -> Network:
         """A user-defined bridge network; containers on it reach each other by name.
         ``internal``: and nothing else (no way out, no published ports); ``ip_range``:
-        the part of the subnet addresses are handed out from; ``ipv6``: an IPv6 subnet
-        too (``subnet6``, else a /64 of the host's unique local pool) and its
-        ``gateway6``."""
+        the part of the subnet addresses are handed out from. ``subnets`` says all of
+        that at once, with IPv6 (engine/networksubnets.py: what the CLI, the API and
+        compose ask for); without an IPv6 subnet, IPv6 takes a /64 of the host's pool."""
         if name in ("bridge", "host", "none", "default"):
             raise Conflict(f"network with name {name} already exists")
         check_network_name(name)
-        result = await self._s.call(NetworkCreate(name=name, subnet=subnet or None,
-                                                  gateway=gateway or None,
-                                                  ip_range=ip_range or None,
-                                                  internal=internal, ipv6=ipv6 or None,
-                                                  subnet6=subnet6 or None,
-                                                  gateway6=gateway6 or None))
+        asked = subnets or NetworkSubnets(subnet, gateway, ip_range)
+        result = await self._s.call(NetworkCreate(
+            name=name, subnet=asked.subnet or None, gateway=asked.gateway or None,
+            ip_range=asked.ip_range or None, internal=internal, ipv6=asked.ipv6 or None,
+            subnet6=asked.subnet6 or None, gateway6=asked.gateway6 or None,
+            ip_range6=asked.ip_range6 or None))
         self._s.network_labels.set(name, dict(labels or {}))
         created = self._network(result)
         self._s.emit("network", "create", created.id, name=name, type="bridge")
@@ -178,7 +178,8 @@ class NetworkService:
             ip_range=str(data.get("IPRange") or ""), internal=bool(data.get("Internal")),
             bridge=str(data.get("Bridge") or ""), labels=self._s.network_labels.get(name),
             containers=containers, enable_ipv6=bool(data.get("EnableIPv6")),
-            subnet6=str(data.get("Subnet6") or ""), gateway6=str(data.get("Gateway6") or ""))
+            subnet6=str(data.get("Subnet6") or ""), gateway6=str(data.get("Gateway6") or ""),
+            ip_range6=str(data.get("IPRange6") or ""))
 
 
 def _endpoint(network: str, container_id: str, name: str, info: dict[str, Any]

@@ -406,6 +406,7 @@ class NetworkCreate(_Network):
     ipv6: bool | None = optional(Field("bool", required=False))
     subnet6: str | None = optional(str_field(IPV6_CIDR, required=False))
     gateway6: str | None = optional(str_field(IPV6, required=False))
+    ip_range6: str | None = optional(str_field(IPV6_CIDR, required=False))
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -15,6 +15,8 @@ def test_one_subnet_of_each_version_with_its_gateway() -> None:
                                                              "10.1.0.128/25")]
     assert network_subnets(entries, ipv6=True) == NetworkSubnets(
         "10.1.0.0/24", "10.1.0.254", "10.1.0.128/25", True, "fd12::/64", "fd12::fe")
+    assert network_subnets([IpamEntry("fd12::/64", "", "fd12::/96")], True).ip_range6 == \
+        "fd12::/96"
 
 
 @pytest.mark.parametrize(("entries", "ipv6", "message"), [
@@ -24,7 +26,6 @@ def test_one_subnet_of_each_version_with_its_gateway() -> None:
     ([IpamEntry("fd12::/64"), IpamEntry("fd13::/64")], True, "one IPv6 subnet"),
     ([IpamEntry("10.1.0.0/24", "fd12::1")], True, "no matching subnet for gateway fd12::1"),
     ([IpamEntry("", "10.1.0.1")], False, "needs a subnet"),
-    ([IpamEntry("fd12::/64", "", "fd12::/80")], True, "IPv6 IP range is not supported"),
     ([IpamEntry("nonsense")], False, "invalid subnet 'nonsense'"),
 ])
 def test_what_a_skiff_network_cannot_have(entries: list[IpamEntry], ipv6: bool,

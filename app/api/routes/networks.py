@@ -44,9 +44,8 @@ async def create_network(request: web.Request) -> web.StreamResponse:
     if not isinstance(labels, dict):
         raise ApiError(400, "network Labels must be an object of strings")
     created = await engine_of(request).networks.create(
-        name, subnets.subnet, subnets.gateway, {str(k): str(v) for k, v in labels.items()},
-        internal=bool(body.get("Internal")), ip_range=subnets.ip_range, ipv6=subnets.ipv6,
-        subnet6=subnets.subnet6, gateway6=subnets.gateway6)
+        name, labels={str(k): str(v) for k, v in labels.items()},
+        internal=bool(body.get("Internal")), subnets=subnets)
     return web.json_response({"Id": created.id, "Warning": ""}, status=201)
 
 

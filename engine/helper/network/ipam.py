@@ -114,6 +114,7 @@ class NetworkRecord:
     subnet6: IPv6Network | None = None  # docker network create --ipv6
     gateway6: IPv6Address | None = None
     last6: IPv6Address | None = None
+    ip_range6: IPv6Network | None = None  # where IPv6 addresses are handed out
 
     def __post_init__(self) -> None:
         check_gateway(self.subnet, self.gateway)
@@ -123,6 +124,9 @@ class NetworkRecord:
             if self.gateway6 is None:
                 self.gateway6 = self.subnet6.network_address + 1
             check_gateway(self.subnet6, self.gateway6)
+        if self.ip_range6 is not None and not (
+                self.subnet6 is not None and self.ip_range6.subnet_of(self.subnet6)):
+            raise InvalidArgument(f"no matching subnet for range {self.ip_range6}")
 
     @property
     def gateway6_interface(self) -> IPv6Interface | None:
@@ -199,13 +203,16 @@ class NetworkRecord:
                 raise Conflict(f"address {requested} is already in use on network "
                                f"{self.name}")
             return IPv6Interface((requested, subnet.prefixlen))
-        first, last = int(subnet.network_address) + 1, int(subnet.broadcast_address)
+        pool = self.ip_range6 or subnet  # chosen ones go in the range, asked ones anywhere
+        first = max(int(subnet.network_address) + 1, int(pool.network_address))
+        last = int(pool.broadcast_address)
         start = int(self.last6) + 1 if self.last6 is not None else first
         for step in range(len(used) + 1):  # one of these is free
             candidate = first + (start - first + step) % (last - first + 1)
             if IPv6Address(candidate) not in used:
                 return IPv6Interface((candidate, subnet.prefixlen))
-        raise Conflict(f"network {self.name} has no free IPv6 address left in {subnet}")
+        raise Conflict(f"network {self.name} has no free IPv6 address left in {pool}")
+
     def _next_free(self, used: set[int], first: int, last: int) -> int:
         start = int(self.last) + 1 if self.last is not None else first
         if not first <= start <= last:
@@ -243,7 +250,8 @@ class NetworkRecord:
             "internal": self.internal,
             "ip_range": str(self.ip_range) if self.ip_range is not None else None,
             **({"subnet6": str(self.subnet6), "gateway6": str(self.gateway6),
-                "last6": str(self.last6) if self.last6 is not None else None}
+                "last6": str(self.last6) if self.last6 is not None else None,
+                "ip_range6": str(self.ip_range6) if self.ip_range6 is not None else None}
                if self.subnet6 is not None else {}),
         }
 
@@ -266,6 +274,7 @@ class NetworkRecord:
             subnet6=IPv6Network(data["subnet6"]) if data.get("subnet6") else None,
             gateway6=IPv6Address(data["gateway6"]) if data.get("gateway6") else None,
             last6=IPv6Address(data["last6"]) if data.get("last6") else None,
+            ip_range6=IPv6Network(data["ip_range6"]) if data.get("ip_range6") else None,
         )
 
 

@@ -141,8 +141,8 @@ class Networking:
     def create_network(self, name: str, subnet: IPv4Network | None = None,
                        gateway: IPv4Address | None = None, *, internal: bool = False,
                        ip_range: IPv4Network | None = None, ipv6: bool = False,
-                       subnet6: IPv6Network | None = None,
-                       gateway6: IPv6Address | None = None) -> NetworkRecord:
+                       subnet6: IPv6Network | None = None, gateway6: IPv6Address | None = None,
+                       ip_range6: IPv6Network | None = None) -> NetworkRecord:
         """Create one of the caller's networks: record, bridge, rules. The
         default network ("bridge") is created by the first container that uses it.
         ``internal``: its containers reach each other and nothing else; ``ip_range``:
@@ -158,7 +158,8 @@ class Networking:
                 raise NameInUse(f"network with name {name} already exists")
             record = self._new_record(records, name, self.uid, subnet, gateway,
                                       internal=internal, ip_range=ip_range, ipv6=ipv6,
-                                      subnet6=subnet6, gateway6=gateway6)
+                                      subnet6=subnet6, gateway6=gateway6,
+                                      ip_range6=ip_range6)
             self._ensure_bridge(record)
             records[record.key] = record
             self._apply(records)
@@ -168,7 +169,8 @@ class Networking:
                     subnet: IPv4Network | None, gateway: IPv4Address | None, *,
                     internal: bool = False, ip_range: IPv4Network | None = None,
                     ipv6: bool = False, subnet6: IPv6Network | None = None,
-                    gateway6: IPv6Address | None = None) -> NetworkRecord:
+                    gateway6: IPv6Address | None = None,
+                    ip_range6: IPv6Network | None = None) -> NetworkRecord:
         bridge = bridge_name(self.bridge_prefix, record_key(name, owner))
         if any(r.bridge == bridge for r in records.values()):
             raise Conflict(f"the bridge {bridge} that network {name} would get belongs to "
@@ -204,7 +206,7 @@ class Networking:
             gateway = subnet.network_address + 1
         return NetworkRecord(name, bridge, subnet, gateway, user_defined=name != DEFAULT_NETWORK,
                              owner=owner, internal=internal, ip_range=ip_range,
-                             subnet6=subnet6, gateway6=gateway6)
+                             subnet6=subnet6, gateway6=gateway6, ip_range6=ip_range6)
 
     @staticmethod
     def _ensure_bridge(record: NetworkRecord) -> None:

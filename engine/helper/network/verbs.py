@@ -106,6 +106,7 @@ def network_json(record: NetworkRecord, uid: int) -> dict[str, Any]:
         "EnableIPv6": record.subnet6 is not None,
         "Subnet6": str(record.subnet6) if record.subnet6 is not None else "",
         "Gateway6": str(record.gateway6) if record.subnet6 is not None else "",
+        "IPRange6": str(record.ip_range6) if record.ip_range6 is not None else "",
         "Containers": {cid: endpoint_json(record, ep)
                        for cid, ep in sorted(record.endpoints.items()) if ep.owner == uid},
     }
@@ -196,21 +197,23 @@ class NetworkVerbs:
     # -- the protocol's network verbs (engine/helper/verbs.py) --------------------
     def create(self, name: str, subnet: str | None, gateway: str | None,
                ip_range: str | None, internal: bool | None, ipv6: bool | None = None,
-               subnet6: str | None = None, gateway6: str | None = None) -> dict[str, Any]:
+               subnet6: str | None = None, gateway6: str | None = None,
+               ip_range6: str | None = None) -> dict[str, Any]:
         network = _parse(IPv4Network, subnet, "subnet")
         gateway_address = _parse(IPv4Address, gateway, "gateway")
         if gateway_address is not None and network is None:
             raise InvalidArgument("a gateway needs a subnet (--subnet) to belong to")
         pool = _parse(IPv4Network, ip_range, "IP range")
-        if (subnet6 or gateway6) and not ipv6:
+        if (subnet6 or gateway6 or ip_range6) and not ipv6:
             raise InvalidArgument("an IPv6 subnet or gateway needs IPv6 enabled (--ipv6)")
-        if gateway6 and not subnet6:
-            raise InvalidArgument("an IPv6 gateway needs an IPv6 subnet (--subnet) to "
-                                  "belong to")
+        if (gateway6 or ip_range6) and not subnet6:
+            raise InvalidArgument("an IPv6 gateway or IP range needs an IPv6 subnet "
+                                  "(--subnet) to belong to")
         return network_json(self.net.create_network(
             name, network, gateway_address, internal=bool(internal), ip_range=pool,
             ipv6=bool(ipv6), subnet6=_parse(IPv6Network, subnet6, "IPv6 subnet"),
-            gateway6=_parse(IPv6Address, gateway6, "IPv6 gateway")), self.uid)
+            gateway6=_parse(IPv6Address, gateway6, "IPv6 gateway"),
+            ip_range6=_parse(IPv6Network, ip_range6, "IPv6 IP range")), self.uid)
 
     def remove(self, name: str) -> dict[str, Any]:
         self.net.remove_network(name)

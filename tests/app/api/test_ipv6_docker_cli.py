@@ -71,26 +71,33 @@ def _containers(docker_cli: Docker) -> dict[str, dict[str, Any]]:
 
 
 def test_ipv6_through_docker_py(docker_client: Any) -> None:
+    """As docker-py's own integration tests ask for it (api_network_test.py): a global
+    prefix (root's), an IPv6 range and gateway, an address asked at create and at a
+    connect after a disconnect."""
     import docker
 
-    ipam = docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(subnet=SUBNET6)])
+    ipam = docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(
+        subnet="2001:389::/64", iprange="2001:389::0/96", gateway="2001:389::ffff")])
     network = docker_client.networks.create("py-v6", enable_ipv6=True, ipam=ipam)
     try:
         assert network.attrs["EnableIPv6"] is True
-        assert network.attrs["IPAM"]["Config"][1] == {"Subnet": SUBNET6,
-                                                      "Gateway": "fd5a:1:2:3::1"}
-        container = docker_client.containers.create("busybox", ["sleep", "30"],
-                                                    name="py-v6-c")
+        assert network.attrs["IPAM"]["Config"][1] == {
+            "Subnet": "2001:389::/64", "Gateway": "2001:389::ffff", "IPRange": "2001:389::/96"}
+        container = docker_client.containers.run(
+            "busybox", ["sleep", "30"], name="py-v6-c", detach=True, network="py-v6")
         try:
-            network.connect(container, ipv6_address="fd5a:1:2:3::77")
-            container.start()
             container.reload()
             settings = container.attrs["NetworkSettings"]["Networks"]["py-v6"]
-            assert settings["GlobalIPv6Address"] == "fd5a:1:2:3::77"
-            assert settings["IPAMConfig"]["IPv6Address"] == "fd5a:1:2:3::77"
+            assert settings["GlobalIPv6Address"] == "2001:389::1"  # the range's first
+            network.disconnect(container)
+            network.connect(container, ipv6_address="2001:389::f00d")
+            container.reload()
+            settings = container.attrs["NetworkSettings"]["Networks"]["py-v6"]
+            assert settings["GlobalIPv6Address"] == "2001:389::f00d"
+            assert settings["IPAMConfig"]["IPv6Address"] == "2001:389::f00d"
             code, out = container.exec_run(["ip", "-6", "-o", "addr", "show", "scope",
                                             "global"])
-            assert code == 0 and b"fd5a:1:2:3::77/64" in out
+            assert code == 0 and b"2001:389::f00d/64" in out
         finally:
             container.remove(force=True)
     finally:

@@ -198,6 +198,24 @@ def test_ipv6_addresses_go_in_order_and_records_keep_them(tmp_path: Path) -> Non
     assert again.endpoints["b" * 64].address6 == second.address6
 
 
+def test_ipv6_addresses_are_handed_out_in_the_range(tmp_path: Path) -> None:
+    net = IPv4Network("10.89.0.0/24")
+    record = NetworkRecord("appnet", "skiff-1", net, net.network_address + 1,
+                           subnet6=IPv6Network("2001:389::/64"),
+                           gateway6=IPv6Address("2001:389::ffff"),
+                           ip_range6=IPv6Network("2001:389::1:0/112"))
+    first = record.allocate("a" * 64)
+    asked = record.allocate("b" * 64, requested6=IPv6Address("2001:389::f00d"))
+    assert (str(first.address6), str(asked.address6)) == ("2001:389::1:0/64",
+                                                           "2001:389::f00d/64")
+    again = NetworkRecord.from_json(record.to_json())
+    assert again.ip_range6 == IPv6Network("2001:389::1:0/112")
+    assert again.allocate("c" * 64).address6 == IPv6Interface("2001:389::1:1/64")
+    with pytest.raises(InvalidArgument, match="no matching subnet for range"):
+        NetworkRecord("x", "skiff-2", net, net.network_address + 1,
+                      subnet6=IPv6Network("2001:389::/64"), ip_range6=IPv6Network("fd00::/96"))
+
+
 def test_an_ipv4_network_has_no_ipv6_and_old_records_read_as_such(tmp_path: Path) -> None:
     ipam = _ipam(tmp_path)
     (tmp_path / "networks" / "old.json").write_text(json.dumps({
