@@ -9,6 +9,8 @@ container is paused while its upper directory is read, as docker does.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import copy
 import time
 from collections.abc import Sequence
@@ -17,11 +19,14 @@ from typing import Any
 from engine.build.imagedoc import encode
 from engine.build.seam import EngineSeam
 from engine.containers.imageconfig import merge_config
+from engine.errors import InvalidState
 from engine.images.instructions import apply_changes
 from engine.images.model import Image
 from engine.wire.logformat import format_time
 
 __all__ = ["commit_container"]
+
+_ENDING = 10.0  # seconds a container found ending may take to be done
 
 
 async def commit_container(seam: EngineSeam, ref: str, reference: str = "", *,
@@ -33,17 +38,23 @@ async def commit_container(seam: EngineSeam, ref: str, reference: str = "", *,
     paused = False
     if container.state.status == "running":
         if not pause:
-            from engine.errors import InvalidState
-
             raise InvalidState(f"container {container.name} is running: commit pauses it "
                                "unless --pause=false")
-        await seam.containers.pause(container.id)
-        paused = True
+        try:
+            await seam.containers.pause(container.id)
+            paused = True
+        except InvalidState:  # it ended meanwhile: its layer is still
+            pass
     try:
+        layer = await seam.container_layer(container.id)
+    except InvalidState:
+        # Its command ended as it was paused: once it has exited, the layer is still.
+        await asyncio.wait_for(seam.containers.wait(container.id), _ENDING)
         layer = await seam.container_layer(container.id)
     finally:
         if paused:
-            await seam.containers.unpause(container.id)
+            with contextlib.suppress(InvalidState):  # it ended while paused
+                await seam.containers.unpause(container.id)
     doc: dict[str, Any] = copy.deepcopy(image.config)
     merged = merge_config(config, image.run_config)
     run = {**image.run_config, "Entrypoint": merged.entrypoint, "Cmd": merged.cmd,

@@ -33,6 +33,8 @@ class SeamContainers(Protocol):
 
     async def unpause(self, ref: str) -> Container: ...
 
+    async def wait(self, ref: str) -> int: ...
+
 
 class EngineSeam(Protocol):
     """The engine as the builder and commit see it (``Engine.images.build``,

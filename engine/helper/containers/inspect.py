@@ -43,7 +43,7 @@ class Inspect(ContainerBase):
         if len(fds) != 1:
             raise InvalidArgument("container_layer needs exactly one file descriptor")
         cdir = self._existing(container_id)
-        if self._live_status(cdir).get("status") in ACTIVE:
+        if self._live_status(cdir).get("status") in ACTIVE and not cdir.paused.exists():
             raise InvalidState(f"container {container_id[:12]} is running: stop or pause it "
                                "before making a layer of it")
         spec = cdir.read_spec()

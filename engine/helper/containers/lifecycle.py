@@ -298,7 +298,12 @@ class Lifecycle(Binds, NetworkGlue):
             raise InvalidState(f"container {container_id[:12]} is not running")
         if cdir.paused.exists():
             raise InvalidState(f"container {container_id[:12]} is already paused")
-        open_cgroup(container_id, self.cgroup_parent).freeze()
+        try:
+            open_cgroup(container_id, self.cgroup_parent).freeze()
+        except SkiffError:
+            if not is_alive(int(status.get("pid", 0))):  # it ended as it was being paused
+                raise InvalidState(f"container {container_id[:12]} is not running") from None
+            raise
         spec = cdir.read_spec()
         cdir.journal("pause", name=spec.name, image=spec.image)
         cdir.set_paused(True)

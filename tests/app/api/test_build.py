@@ -144,6 +144,26 @@ def test_docker_commit_and_images_all(api_server: Any) -> None:
         docker("rmi", "-f", "apicommitted:1")
 
 
+def test_docker_py_commits_running_and_ending_containers(docker_client: Any) -> None:
+    """Commit pauses a running container for its layer; one whose command ends meanwhile
+    (docker-py's own tests commit right after start) is committed once it has exited."""
+    api = docker_client.api
+    images = []
+    try:
+        running = api.create_container("busybox", ["sh", "-c", "touch /made; sleep 60"])
+        api.start(running)
+        api.exec_start(api.exec_create(running, ["true"]))  # its command is under way
+        images.append(api.commit(running)["Id"])
+        assert api.inspect_container(running)["State"]["Status"] == "running"
+        for _ in range(3):
+            ending = api.create_container("busybox", ["touch", "/test"])
+            api.start(ending)
+            images.append(api.commit(ending)["Id"])
+    finally:
+        for image in images:
+            api.remove_image(image, force=True)
+
+
 def test_builder_prune_and_system_df(api_server: Any, docker_client: Any,
                                      tmp_path: Path) -> None:
     """docker system df counts a build's steps as build cache; docker builder prune -a and
