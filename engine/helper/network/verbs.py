@@ -112,15 +112,19 @@ def network_json(record: NetworkRecord, uid: int) -> dict[str, Any]:
     }
 
 
-def docker_ports(published: Sequence[PublishedPort],
-                 exposed: Sequence[str] = ()) -> dict[str, list[dict[str, str]] | None]:
+def docker_ports(published: Sequence[PublishedPort], exposed: Sequence[str] = (),
+                 ipv6: bool = False) -> dict[str, list[dict[str, str]] | None]:
     """NetworkSettings.Ports: {"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}]};
-    exposed but unpublished ports ("443/tcp") map to None, as docker shows them."""
+    exposed but unpublished ports ("443/tcp") map to None, as docker shows them. With
+    ``ipv6`` (the container has an IPv6 address there) a port on every host address
+    is on the IPv6 ones too: docker's second binding, HostIp "::"."""
     ports: dict[str, list[dict[str, str]] | None] = {key: None for key in exposed}
     for port in published:
         key = f"{port.container_port}/{port.protocol}"
         bindings = ports.get(key) or []
         bindings.append({"HostIp": port.host_ip or "0.0.0.0", "HostPort": str(port.host_port)})
+        if ipv6 and not port.host_ip:
+            bindings.append({"HostIp": "::", "HostPort": str(port.host_port)})
         ports[key] = bindings
     return ports
 
@@ -144,7 +148,7 @@ def network_settings(started: StartedNetwork, networks: dict[str, NetworkRecord]
         "IPv6Gateway": first.get("IPv6Gateway", ""),
         "MacAddress": first.get("MacAddress", ""),
         "SandboxKey": "" if not started.plan.sandbox else "netns",
-        "Ports": docker_ports(started.ports, exposed),
+        "Ports": docker_ports(started.ports, exposed, ipv6=bool(first.get("GlobalIPv6Address"))),
         "Networks": per_network,
     }
 

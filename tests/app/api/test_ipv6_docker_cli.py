@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -37,8 +38,8 @@ def test_an_ipv6_network_through_the_docker_cli(docker_cli: Docker) -> None:
                                 "{{.Name}} {{.IPv6}}"))
         assert listed.split() == ["cli-v6", "true"]
         _ok(docker_cli("run", "-d", "--name", "cli-v6-web", "--network", "cli-v6",
-                       "--ip6", "fd5a:1:2:3::99", "busybox", "httpd", "-f", "-p", "8080",
-                       "-h", "/etc"))
+                       "--ip6", "fd5a:1:2:3::99", "-p", "8080", "busybox", "httpd", "-f",
+                       "-p", "8080", "-h", "/etc"))
         web = json.loads(_ok(docker_cli("inspect", "cli-v6-web")))[0]
         settings = web["NetworkSettings"]["Networks"]["cli-v6"]
         assert (settings["GlobalIPv6Address"], settings["GlobalIPv6PrefixLen"],
@@ -55,6 +56,13 @@ def test_an_ipv6_network_through_the_docker_cli(docker_cli: Docker) -> None:
         assert "default via fd5a:1:2:3::fe dev eth0" in out
         assert web["Config"]["Hostname"] in out
         assert "fd5a:1:2:3::99\tcli-v6-web" in out
+        # published on the host's IPv6 addresses too (the bridge's is one of them)
+        published = _ok(docker_cli("port", "cli-v6-web", "8080")).split()
+        assert published[0].startswith("0.0.0.0:") and published[1].startswith("[::]:")
+        port = published[0].rpartition(":")[2]
+        direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        with direct.open(f"http://[fd5a:1:2:3::fe]:{port}/hostname", timeout=30) as answer:
+            assert answer.read().decode().strip() == web["Config"]["Hostname"]
         endpoint = _containers(docker_cli)["cli-v6-web"]
         assert endpoint["IPv6Address"] == "fd5a:1:2:3::99/64"
         taken = docker_cli("run", "--rm", "--network", "cli-v6", "--ip6", "fd5a:1:2:3::99",

@@ -14,6 +14,7 @@ import pytest
 from engine.containers.config import PortBinding
 from engine.errors import Conflict, InvalidArgument
 from engine.helper.network import plan_network
+from engine.helper.network.pools import default_pools6
 from engine.helper.network.ruleset import FORWARDING6, OUR_FORWARDING6
 from tests.fixtures.networld import (
     BACKENDS,
@@ -149,4 +150,24 @@ def test_asked_ipv6_addresses_and_what_is_refused(world: World, names: tuple[str
     net.cleanup_container("c1" * 32)
     for name in ("v6net", "v4net"):
         net.remove_network(name)
+    assert_nothing_left(world, names)
+
+
+def test_a_user_s_ipv6_subnets_stay_in_the_pool_and_off_the_host(
+        world: World, names: tuple[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SKIFF_NETWORK_CONFIG", str(world.root / "missing.json"))
+    user = networking(world, names, BACKENDS[0], uid=1000)
+    (pool,) = default_pools6()
+    record = user.create_network("mine", ipv6=True)
+    assert record.subnet6 is not None
+    assert record.subnet6.subnet_of(IPv6Network(pool.base))
+    with pytest.raises(InvalidArgument, match="outside the private address pools"):
+        user.create_network("theirs", ipv6=True, subnet6=IPv6Network("2001:db8:5::/64"))
+    # root may take any prefix, but not the host's own link (the world's uplink)
+    root = networking(world, names, BACKENDS[0])
+    with pytest.raises(Conflict, match="overlaps the host's address 2001:db8:1::1/64"):
+        root.create_network("lan", ipv6=True, subnet6=IPv6Network("2001:db8:1::/64"))
+    root.create_network("global", ipv6=True, subnet6=IPv6Network("2001:db8:5::/64"))
+    root.remove_network("global")
+    user.remove_network("mine")
     assert_nothing_left(world, names)
