@@ -95,7 +95,8 @@ class TarExtractor:
         self._tree = RootDir(root, follow_links=rules.follow_links)
         self.kinds: dict[tuple[bytes, ...], str] = {}  # what each entry made, for links
         self.dir_times: dict[tuple[bytes, ...], int] = {}
-        self.file_bytes = 0  # regular-file bytes written
+        # Regular files' bytes and symlinks' targets: docker's measure of a layer's size.
+        self.content_bytes = 0
         self.replaced = False  # an entry replaced something already there
         self._dirs: OrderedDict[tuple[bytes, ...], int] = OrderedDict()
 
@@ -264,7 +265,7 @@ class TarExtractor:
               member: tarfile.TarInfo) -> None:
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
         fd = self.create(parent, parts, lambda: os.open(parts[-1], flags, 0o600, dir_fd=parent))
-        self.file_bytes += member.size
+        self.content_bytes += member.size
         try:
             content = tar.extractfile(member)
             if content is not None:
@@ -289,6 +290,7 @@ class TarExtractor:
     def _symlink(self, parent: int, parts: tuple[bytes, ...], member: tarfile.TarInfo) -> None:
         # The target is kept verbatim: it is resolved inside the container, never here.
         target = member.linkname.encode("utf-8", "surrogateescape")
+        self.content_bytes += len(target)
         name = parts[-1]
         self.create(parent, parts, lambda: os.symlink(target, name, dir_fd=parent))
         os.chown(name, *self.owner(member), dir_fd=parent, follow_symlinks=False)

@@ -2,7 +2,7 @@
 
 The steps come from the image config's ``history``; each step that made a
 layer (not ``empty_layer``) is matched, in order, with the next layer of
-``rootfs.diff_ids``, and shows that layer's uncompressed size (as the image's
+``rootfs.diff_ids``, and shows that layer's size (as the image's
 SIZE counts it, engine/images/sizes.py). The newest step carries the image's
 ID; older ones show ``<missing>``, as docker shows steps that are no image of
 their own in the local store.

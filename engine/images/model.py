@@ -24,7 +24,7 @@ class Image:
     repo_tags: list[str] = field(default_factory=list)  # docker.io/library/busybox:latest
     repo_digests: list[str] = field(default_factory=list)  # docker.io/library/busybox@sha256:..
     created: str = ""
-    size: int = 0  # the layers uncompressed, summed (engine/images/sizes.py)
+    size: int = 0  # the layers' files, as docker counts them (engine/images/sizes.py)
     architecture: str = ""
     os: str = ""
     config: dict[str, Any] = field(default_factory=dict)  # the OCI image config, whole

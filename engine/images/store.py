@@ -62,7 +62,7 @@ _MIGRATIONS = [
     );
     CREATE INDEX image_digests_image ON image_digests(image_id);
     """,
-    # A layer's uncompressed size, by diff_id (engine/images/sizes.py): an image's
+    # A layer's size (its files, as docker counts), by diff_id (engine/images/sizes.py): an image's
     # size is theirs summed, the same whether it was pulled, loaded or imported.
     """
     CREATE TABLE layer_sizes (
@@ -240,7 +240,7 @@ class ImageStore:
 
     # -- sizes (engine/images/sizes.py) -----------------------------------------------
     def unmeasured(self, layers: Sequence[Layer]) -> Sequence[Layer]:
-        """The layers whose uncompressed size is not known yet (one a diff_id)."""
+        """The layers whose size is not known yet (one a diff_id)."""
         known = self._known_sizes(layers)
         unique = {layer.diff_id: layer for layer in layers}
         return [layer for diff_id, layer in unique.items() if diff_id not in known]
@@ -251,7 +251,7 @@ class ImageStore:
                              list(sizes.items()))
 
     def layer_sizes(self) -> dict[str, int]:
-        """Every measured layer's uncompressed size, by diff_id."""
+        """Every measured layer's size, by diff_id."""
         return {str(r["diff_id"]): int(r["size"])
                 for r in self.db.conn.execute("SELECT diff_id, size FROM layer_sizes")}
 
@@ -265,12 +265,12 @@ class ImageStore:
         return found
 
     def _unpacked_size(self, layers: Sequence[Layer]) -> int:
-        """The layers' uncompressed sizes summed; measured here if nobody did before."""
-        from engine.images.sizes import uncompressed_size
+        """The layers' sizes summed; measured here if nobody did before."""
+        from engine.images.sizes import layer_content_size
 
         missing = self.unmeasured(layers)
         if missing:
-            self.record_sizes({layer.diff_id: uncompressed_size(self.blobs, layer.digest)
+            self.record_sizes({layer.diff_id: layer_content_size(self.blobs, layer.digest)
                                for layer in missing})
         known = self._known_sizes(layers)
         return sum(known[layer.diff_id] for layer in layers)

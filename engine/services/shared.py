@@ -185,4 +185,6 @@ class Shared:
             await self._unpack_from(layer, blob)
 
     async def _unpack_from(self, layer: Layer, blob: int) -> None:
-        await self.call(UnpackLayer(diff_id=layer.diff_id, digest=layer.digest), fds=[blob])
+        size = await self.call(UnpackLayer(diff_id=layer.diff_id, digest=layer.digest),
+                               fds=[blob])
+        self.image_store.record_sizes({layer.diff_id: size})

@@ -102,12 +102,16 @@ class ClaimLayer(Flag):
 
 
 @dataclass(frozen=True, kw_only=True)
-class UnpackLayer(NoReply):
-    """With the blob's descriptor."""
+class UnpackLayer(Request[int]):
+    """With the blob's descriptor; answered with the layer's size as docker counts it
+    (its files' bytes), so the engine never reads the blob again to measure it."""
 
     VERB = Verb.UNPACK_LAYER
     diff_id: str = given(str_field(DIGEST))
     digest: str | None = optional(str_field(DIGEST, required=False))
+
+    def reply(self, answer: Any) -> int:
+        return int(result_and_fds(answer)[0])
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -64,7 +64,8 @@ def has_layer(layers_dir: Path, diff_id: str) -> bool:
 
 
 def layer_size(layers_dir: Path, diff_id: str) -> int:
-    """Bytes of regular-file content in an unpacked layer (hard links counted once)."""
+    """An unpacked layer's size as docker counts it: regular files' bytes (hard links
+    once) and symlinks' target lengths."""
     path = layer_path(layers_dir, diff_id)
     try:
         root = os.open(path, OPEN_DIR)
@@ -94,7 +95,7 @@ def tree_size(root: int) -> int:
                     st = entry.stat(follow_symlinks=False)
                     if stat.S_ISDIR(st.st_mode):
                         subdirs.append(entry.name)
-                    elif stat.S_ISREG(st.st_mode) and st.st_ino not in seen:
+                    elif st.st_ino not in seen:  # devices and pipes: size 0
                         seen.add(st.st_ino)
                         total += st.st_size
             frames.append((fd, subdirs))

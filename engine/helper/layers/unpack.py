@@ -56,12 +56,12 @@ def unpack_layer(
 
     The blob may be a plain, gzip or zstd tar. It must hash to ``digest`` when
     given, and the tar to ``diff_id``; the layer appears at ``layer_path()`` only
-    then. Returns the bytes of regular-file content in the layer (hard links
-    counted once). When the layer is already there, a pipe is read to its end
-    and nothing else happens. Raises DigestMismatch for content that does not
-    match its digests, LayerError for a tar that is corrupt or tries to escape
-    its directory or passes a limit of ``budget`` (default: ``UnpackLimits()``),
-    Cancelled when the budget's request is cancelled; nothing is left behind.
+    then. Returns the layer's size as docker counts it: regular files' bytes (hard
+    links once) and symlinks' target lengths. When the layer is already there, a
+    pipe is read to its end and nothing else happens. Raises DigestMismatch for
+    content that does not match its digests, LayerError for a tar that is corrupt
+    or tries to escape its directory or passes a limit of ``budget`` (default:
+    ``UnpackLimits()``), Cancelled when the budget's request is cancelled; nothing is left behind.
     """
     final = layer_path(layers_dir, diff_id)
     if digest is not None:
@@ -138,7 +138,7 @@ def _unpack_into(
             )
         extractor.finish()
         if not extractor.replaced:
-            return extractor.file_bytes
+            return extractor.content_bytes
         # Counted on disk: later entries replaced earlier files.
         return tree_size(root)
     finally:

@@ -160,7 +160,7 @@ def test_one_image_id_one_size_however_it_came(skiff: Skiff, plain_registry: Loc
                                                busybox_docker_archive: Path,
                                                busybox_oci_archive: Path) -> None:
     """Loaded from plain tars, pulled gzip-compressed, loaded from an OCI archive: the
-    same image ID shows the same SIZE (the layers uncompressed), in images and inspect."""
+    same image ID shows the same SIZE (the layers' files), in images and inspect."""
     ref = f"{plain_registry.host}/test/busybox:1.0"
 
     def sizes() -> set[str]:

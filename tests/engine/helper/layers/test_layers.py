@@ -252,7 +252,8 @@ def check_top(root: Path) -> None:
 def test_round_trip_and_overlay_view(layers: Path, tmp_path: Path, how: str) -> None:
     base_id, base_size = unpack(layers, base_layer(), how)
     top_id, top_size = unpack(layers, top_layer(), how)
-    expected = sum(len(data) for info, data in base_layer() if info.isreg() and data)
+    expected = sum(len(data) for info, data in base_layer() if info.isreg() and data) + \
+        sum(len(info.linkname) for info, _ in base_layer() if info.issym())
     assert base_size == expected - len(b"first")  # the overwritten motd is gone
     assert top_size == len(b"root:x:0:0::/root:/bin/ash\n") + len(b"new")
     assert has_layer(layers, base_id) and has_layer(layers, top_id)
@@ -373,7 +374,7 @@ def test_busybox_rootfs_runs_in_a_chroot(layers: Path) -> None:
             members.append(sym(f"bin/{applet}", "busybox"))
     members += [dir_("tmp", mode=0o1777), dir_("etc"), file("etc/hostname", b"skiff\n")]
     diff_id, size = unpack(layers, members, "gzip")
-    assert size == len(busybox) + len(b"skiff\n")
+    assert size == len(busybox) + len(b"skiff\n") + len(b"busybox") * (len(applets) - 2)
     root = layer_path(layers, diff_id)
     assert os.lstat(root / "bin/sh").st_ino == os.lstat(root / "bin/busybox").st_ino
     result = subprocess.run(
@@ -681,7 +682,8 @@ def test_remove_layer_handles_depth_modes_and_links(layers: Path, outside: Path)
         fifo("pipe"),
     ])
     try:
-        assert layer_size(layers, diff_id) == len(b"x") + len(b"deep")
+        assert layer_size(layers, diff_id) == len(b"x") + len(b"deep") + \
+            len(str(outside)) + len(str(outside / "keep"))  # the symlinks' targets
     finally:
         remove_layer(layers, diff_id)  # also when the test fails: pytest cannot rm this deep
     assert not has_layer(layers, diff_id)
@@ -703,3 +705,18 @@ def test_clean_temp_removes_interrupted_unpacks(layers: Path, outside: Path) -> 
     clean_temp(layers)
     assert temp_leftovers(layers) == []
     assert (outside / "keep").read_bytes() == b"keep"
+
+
+@pytest.mark.parametrize("replace", [False, True], ids=["counted-while-written", "on-disk"])
+def test_a_layers_size_is_what_docker_counts(layers: Path, replace: bool) -> None:
+    """Docker's SIZE sums the layer's files as du would: regular files' bytes (hard links
+    once) and symlinks' targets; directories, devices and the tar's headers count nothing."""
+    members = [dir_("etc"), file("etc/data", b"x" * 1000), hard("etc/again", "etc/data"),
+               sym("etc/link", "data"), fifo("etc/pipe"), file("empty")]
+    if replace:
+        members.append(file("etc/data", b"y" * 300))  # the later entry wins
+    diff_id, size = unpack(layers, members)
+    # A replaced file's hard link keeps the old content, as on docker's disk.
+    expected = (1000 + 300 if replace else 1000) + len("data")
+    assert size == expected
+    assert layer_size(layers, diff_id) == expected
