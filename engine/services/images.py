@@ -284,7 +284,9 @@ class ImageService:
         chosen: list[tuple[Image, list[str]]] = []
         for ref in refs:
             image = self._s.image_store.get(ref)
-            tags = [t for t in image.repo_tags if _names_tag(ref, t)] or list(image.repo_tags)
+            tags = [t for t in image.repo_tags if _names_tag(ref, t)]
+            if not tags and not _names_id(ref, image):  # by an ID: no names, as docker
+                tags = list(image.repo_tags)
             chosen.append((image, tags))
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(None, write_archive, archive, chosen, self._s.blobs)
@@ -334,6 +336,12 @@ def _names_tag(ref: str, tag: str) -> bool:
         return Reference.parse(ref).canonical == tag
     except InvalidArgument:
         return False
+
+
+def _names_id(ref: str, image: Image) -> bool:
+    """Whether ``ref`` is the image's ID or a prefix of it."""
+    hex_part = ref.removeprefix("sha256:")
+    return bool(hex_part) and image.id.removeprefix("sha256:").startswith(hex_part)
 
 
 def _tag_of(ref: str, image: Image) -> str:

@@ -19,11 +19,11 @@ from app.api.backend import engine_of
 from app.api.errors import ApiError
 from app.api.filters import Filters, prune_filter
 from app.api.imagejson import IMAGE_FILTERS, filter_images, history_json, image_summary
-from app.api.progress import ProgressStream, PullMessages, PushMessages
+from app.api.progress import ProgressStream, PullMessages, PushMessages, error_message
 from app.api.registryauth import credentials_for
 from app.api.routing import Routes
 from app.api.versions import parse_version
-from engine import ImageNotFound, Reference, SkiffError
+from engine import ImageNotFound, InvalidArgument, Reference, SkiffError
 
 __all__ = ["routes"]
 
@@ -246,7 +246,12 @@ async def load_images(request: web.Request) -> web.StreamResponse:
         archive = Path(tmp) / "images.tar"
         if not await _save_body(request, archive):
             raise ApiError(400, "requested load from stdin, but stdin is empty")
-        images = await engine.images.load(archive)
+        try:
+            images = await engine.images.load(archive)
+        except InvalidArgument as exc:  # dockerd says so in the stream (ImageLoadError)
+            stream = ProgressStream(request)
+            await stream.send(error_message(str(exc)))
+            return await stream.finish()
     stream = ProgressStream(request)
     for image in images:
         lines = [f"Loaded image: {Reference.parse(t).familiar}" for t in image.repo_tags] \

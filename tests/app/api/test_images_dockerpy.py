@@ -9,7 +9,7 @@ from pathlib import Path
 
 import docker
 import pytest
-from docker.errors import APIError, ImageNotFound, NotFound
+from docker.errors import APIError, ImageLoadError, ImageNotFound, NotFound
 
 from tests.fixtures.apiserver import ApiServer
 from tests.fixtures.registry import PASSWORD, USER, LocalRegistry
@@ -75,7 +75,13 @@ def test_save_and_load(client: docker.DockerClient, tmp_path: Path) -> None:
     # the archive names busybox:latest: loading it brings back the same image
     loaded = client.images.load(archive.read_bytes())
     assert [i.id for i in loaded] == [image.id]
-    with pytest.raises(APIError):
+    image.tag("apitest/second", "1")
+    try:
+        by_id = b"".join(image.save())  # by its ID: no names in it, as docker saves it
+        assert [i.id for i in client.images.load(by_id)] == [image.id]
+    finally:
+        client.images.remove("apitest/second:1")
+    with pytest.raises(ImageLoadError, match="not a docker save"):  # dockerd's stream error
         client.images.load(b"not a tar")
 
 
