@@ -302,6 +302,33 @@ async def _exit_code(request: web.Request, container_id: str) -> int:
     return keeper.exit_codes.get(container_id, code)
 
 
+async def _next_exit(request: web.Request, container_id: str) -> int:
+    """A container its policy restarts: its next exit (its die event), as dockerd's wait
+    answers then, or its stop for good, whichever comes first."""
+    engine = engine_of(request)
+
+    async def died() -> int:
+        async with contextlib.aclosing(engine.events.stream()) as events:  # type: ignore[type-var]
+            async for event in events:
+                if event.type == "container" and event.action == "die" and \
+                        event.id == container_id:
+                    return int(event.attributes.get("exitCode") or 0)
+        return await _exit_code(request, container_id)
+
+    async def stopped() -> int:
+        await engine.containers.wait(container_id)
+        return await _exit_code(request, container_id)
+
+    tasks = [asyncio.ensure_future(died()), asyncio.ensure_future(stopped())]
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        return done.pop().result()
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
 async def _wait_code(request: web.Request, container: Any, condition: str) -> int:
     engine = engine_of(request)
     keeper = keeper_of(request)
@@ -313,6 +340,8 @@ async def _wait_code(request: web.Request, container: Any, condition: str) -> in
                                                                              "dead"):
             await asyncio.sleep(0.1)  # until it starts again
     if condition != "removed":
+        if container.config.restart_policy.name != "no":
+            return await _next_exit(request, container.id)
         await engine.containers.wait(container.id)
         return await _exit_code(request, container.id)
     gone = keeper.gone(container.id)

@@ -70,7 +70,7 @@ async def version(request: web.Request) -> web.StreamResponse:
 async def info(request: web.Request) -> web.StreamResponse:
     engine = engine_of(request)
     containers = await engine.containers.list(all=True)
-    images = await engine.images.list()
+    images = await engine.images.list(all=True)  # dockerd counts the untagged layers' too
     states = [c.state.status.value for c in containers]
     running, paused = states.count("running"), states.count("paused")
     data: dict[str, Any] = {

@@ -7,6 +7,7 @@ import tarfile
 import time
 from typing import Any
 
+import docker
 import pytest
 
 pytestmark = pytest.mark.root
@@ -163,3 +164,24 @@ def test_prune_removes_stopped_containers_only(docker_client: Any) -> None:
     assert result["ContainersDeleted"] == [stopped.id]
     running.reload()
     assert running.status == "running"
+
+
+def test_wait_answers_each_exit_of_a_restarting_container(docker_client: Any) -> None:
+    """As dockerd: a container its policy restarts has wait answer at its next exit, and
+    it cannot be removed without force while it goes on."""
+    api = docker_client.api
+    made = api.create_container("busybox", ["sh", "-c", "sleep 1; exit 3"],
+                                host_config=api.create_host_config(
+                                    restart_policy={"Name": "always"}))
+    try:
+        api.start(made)
+        assert api.wait(made, timeout=30)["StatusCode"] == 3
+        with pytest.raises(docker.errors.APIError, match=r"(?i)stop the container before"):
+            api.remove_container(made)
+    finally:
+        api.remove_container(made, force=True)
+
+
+def test_info_counts_every_image_as_images_all_lists(docker_client: Any) -> None:
+    listed = {image["Id"] for image in docker_client.api.images(all=True)}
+    assert docker_client.info()["Images"] == len(listed)
