@@ -28,6 +28,7 @@ from app.api.backend import (
     port_binding,
     signal_name,
 )
+from app.api.bodytypes import check_create_body
 from app.api.errors import ApiError
 from engine import InvalidArgument
 
@@ -318,6 +319,7 @@ def extra_endpoints(body: dict[str, Any]) -> list[tuple[str, list[str], str, str
 
 def container_config(body: dict[str, Any]) -> ContainerConfig:
     """The ContainerConfig a create body asks for; ApiError when it cannot be had."""
+    check_create_body(body)
     host = body.get("HostConfig") or {}
     networking = body.get("NetworkingConfig") or {}
     if not isinstance(host, dict) or not isinstance(networking, dict):

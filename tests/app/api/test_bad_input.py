@@ -110,6 +110,17 @@ def test_unsupported_host_config_is_refused_by_name(api_server: ApiServer, field
     assert "not supported by Skiff" in answer.json()["message"]
 
 
+def test_fields_of_the_wrong_type_are_a_400_and_make_nothing(api_server: ApiServer) -> None:
+    before = api_server.request("GET", "/containers/json?all=1").json()
+    for body in ({"Labels": ["a"]}, {"HostConfig": {"PortBindings": {"80/tcp": "8080"}}},
+                 {"HostConfig": []}, {"Env": "A=b"}):
+        answer = api_server.request("POST", "/containers/create?name=api-typed",
+                                    {"Image": "busybox", **body})
+        assert answer.status == 400, body
+        assert answer.json()["message"].startswith("json: cannot unmarshal ")
+    assert api_server.request("GET", "/containers/json?all=1").json() == before
+
+
 def test_zero_values_and_unknown_fields_are_ignored(api_server: ApiServer) -> None:
     answer = api_server.request("POST", "/containers/create?name=api-zero", {
         "Image": "busybox", "Cmd": ["true"], "SomethingNew": {"x": 1},

@@ -76,7 +76,7 @@ def test_numeric_stop_signals_are_named() -> None:
 
 @pytest.mark.parametrize(("body", "message"), [
     ({}, "config cannot be empty"),
-    ({"Image": "b", "Cmd": [1]}, "invalid Cmd"),
+    ({"Image": "b", "Cmd": [1]}, r"CreateRequest.Cmd of type strslice.StrSlice"),
     ({"Image": "b", "HostConfig": {"Binds": ["relative"]}}, "invalid volume specification"),
     ({"Image": "b", "HostConfig": {"Binds": ["/a:/b:bogus"]}}, "unknown option"),
     ({"Image": "b", "HostConfig": {"Mounts": [{"Type": "bind", "Source": "rel",

@@ -24,7 +24,7 @@ def test_the_healthcheck_is_kept() -> None:
 def test_a_bad_healthcheck_is_refused() -> None:
     with pytest.raises(InvalidArgument, match="invalid healthcheck test 'RUN'"):
         container_config({"Image": "busybox", "Healthcheck": {"Test": ["RUN", "x"]}})
-    with pytest.raises(ApiError, match="invalid Healthcheck"):
+    with pytest.raises(ApiError, match=r"CreateRequest\.Healthcheck of type struct"):
         container_config({"Image": "busybox", "Healthcheck": "true"})
 
 
@@ -36,9 +36,9 @@ def test_networks_beyond_the_first_are_connected_after_create() -> None:
                 "p_admin": None}}}
     config = container_config(body)
     assert (config.network, config.network_aliases) == ("p_back", ["db"])
-    assert extra_endpoints(body) == [("p_front", ["web", "www"], "10.9.0.5"),
-                                     ("p_admin", [], "")]
+    assert extra_endpoints(body) == [("p_front", ["web", "www"], "10.9.0.5", ""),
+                                     ("p_admin", [], "", "")]
     no_mode = {"Image": "busybox", "NetworkingConfig": {"EndpointsConfig": {"a": {}, "b": {}}}}
     assert container_config(no_mode).network == "a"
-    assert extra_endpoints(no_mode) == [("b", [], "")]
+    assert extra_endpoints(no_mode) == [("b", [], "", "")]
     assert extra_endpoints({"Image": "busybox"}) == []

@@ -50,9 +50,9 @@ def test_the_host_options_are_read_whole() -> None:
 
 
 @pytest.mark.parametrize(("host", "message"), [
-    ({"Init": "yes"}, "invalid HostConfig.Init"),
-    ({"Ulimits": ["nofile=1"]}, "invalid HostConfig.Ulimits entry"),
-    ({"Dns": "192.0.2.53"}, "invalid HostConfig.Dns"),
+    ({"Init": "yes"}, "HostConfig.Init of type bool"),
+    ({"Ulimits": ["nofile=1"]}, "HostConfig.Ulimits of type struct"),
+    ({"Dns": "192.0.2.53"}, r"HostConfig.Dns of type \[\]string"),
     ({"Devices": [{"PathInContainer": "/dev/kvm"}]}, "invalid HostConfig.Devices entry"),
 ])
 def test_bad_host_options_are_refused(host: dict[str, object], message: str) -> None:
