@@ -179,6 +179,11 @@ def test_the_shown_command_line_reads_back() -> None:
     assert words[words.index("-p") + 1] == "127.0.0.1::80"
     assert "[::1]:5353:53/udp" in words
     assert words[words.index("-v") + 1] == "/v"
+    v6 = ContainerConfig(image="busybox", image_id="sha256:" + "a" * 64, network="appnet",
+                         ipv4_address="10.1.0.5", ipv6_address="fd12::5")
+    words = shlex.split(run_command(v6))
+    assert words[words.index("--ip") + 1] == "10.1.0.5"
+    assert words[words.index("--ip6") + 1] == "fd12::5"
 
 
 @pytest.mark.parametrize(("text", "message"), [
