@@ -14,6 +14,7 @@ import asyncio
 import re
 from collections.abc import Callable
 
+import httpcore
 import httpx
 
 from engine.errors import Conflict, DigestMismatch, RegistryError
@@ -27,6 +28,11 @@ __all__ = ["download_blob", "fetch_small_blob"]
 _CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
 _MAX_SMALL_BLOB = 16 << 20  # image configs; anything bigger is not a config
 _WAIT_FOR_OTHER = 0.2  # seconds between looks at a blob another pull is fetching
+
+# httpcore reads a response 64 KiB at a time, and each read goes through h11, anyio
+# and httpx in Python: ~1,500 trips for a 95 MB image. Reads of up to 1 MiB take
+# 0.07 s of CPU off the engine's 0.85 s for it (benchmarks/pull.py's random image).
+httpcore.AsyncHTTP11Connection.READ_NUM_BYTES = 1 << 20
 
 
 class _Restart(Exception):

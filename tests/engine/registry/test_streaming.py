@@ -102,3 +102,24 @@ def test_a_download_that_starts_again_is_unpacked_from_the_stored_blob(
     assert stream.refused == [big]
     assert kit.unpack.calls == [big]  # unpacked again, from the verified blob
     assert sha256_file(kit.blobs.path(big)) == big
+
+
+def test_a_blob_arrives_in_reads_larger_than_httpcores_own(
+        fresh_registry: LocalRegistry, big_oci: Path, registry_service: Kit,
+        monkeypatch: Any) -> None:
+    """httpcore reads 64 KiB at a time unless told otherwise (engine/registry/download.py
+    tells it 1 MiB): with a registry on the loopback, some read gets more."""
+    from engine.images.blobs import PartialBlob
+
+    fresh_registry.push(big_oci, "latest", REPO)
+    sizes: list[int] = []
+    write = PartialBlob.write
+
+    def recording(self: PartialBlob, chunk: bytes) -> None:
+        sizes.append(len(chunk))
+        write(self, chunk)
+
+    monkeypatch.setattr(PartialBlob, "write", recording)
+    _pull(registry_service(), f"{fresh_registry.host}/{REPO}", StreamReader())
+    assert sum(sizes) > HALF
+    assert max(sizes) > 64 << 10
