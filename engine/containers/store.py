@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from typing import TYPE_CHECKING
 
 from engine.containers.config import ContainerConfig
-from engine.containers.storedspec import read_spec, spec_text
 from engine.db import Database, is_disk_full
 from engine.errors import ContainerNotFound, DiskFull, NameInUse
-from engine.wire.containerspec import ContainerSpec
+
+if TYPE_CHECKING:
+    from engine.wire.containerspec import ContainerSpec
 
 __all__ = ["ContainerRecord", "ContainerStore"]
 
@@ -67,6 +69,8 @@ class ContainerRecord:
         if parsed is None or parsed[0] != self._spec_text:
             if len(_SPECS) >= _PARSED_KEPT:
                 _SPECS.clear()
+            from engine.containers.storedspec import read_spec  # see _spec_text
+
             parsed = (self._spec_text, read_spec(self._spec_text, self.name))
             _SPECS[self.id] = parsed
         return parsed[1]
@@ -85,7 +89,7 @@ class ContainerStore:
                     "INSERT INTO containers (id, name, created, config, image_id, spec) "
                     "VALUES (?, ?, ?, ?, ?, ?)",
                     (container_id, name, created, json.dumps(config.to_json()),
-                     config.image_id, spec_text(spec)))
+                     config.image_id, _spec_text(spec)))
         except sqlite3.IntegrityError:
             raise NameInUse(self._name_conflict(name)) from None
 
@@ -157,8 +161,16 @@ class ContainerStore:
         """A new config and runtime request for the container (docker update)."""
         with self.db.transaction() as conn:
             conn.execute("UPDATE containers SET config = ?, spec = ? WHERE id = ?",
-                         (json.dumps(config.to_json()), spec_text(spec), container_id))
+                         (json.dumps(config.to_json()), _spec_text(spec), container_id))
 
     def remove(self, container_id: str) -> None:
         with self.db.transaction() as conn:
             conn.execute("DELETE FROM containers WHERE id = ?", (container_id,))
+
+
+def _spec_text(spec: ContainerSpec) -> str:
+    """storedspec's, imported when a record is written: the spec's module and its
+    schema (~10 ms) are not for the commands that only list containers."""
+    from engine.containers.storedspec import spec_text
+
+    return spec_text(spec)
