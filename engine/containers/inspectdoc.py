@@ -93,6 +93,8 @@ def _endpoint_settings(record: ContainerRecord, running: bool, networks: dict[st
                                        "IPAddress": "", "IPPrefixLen": 0, "Gateway": "",
                                        "MacAddress": ""})
     own = record.config.network
+    if isinstance(networks.get(own), dict) and not networks[own].get("Aliases"):
+        networks[own]["Aliases"] = list(record.config.network_aliases) or None  # as asked
     asked = {name: (a.ip, a.ip6) for name, a in attached.items()}
     asked.setdefault(own, (record.config.ipv4_address, record.config.ipv6_address))
     for name, (ip, ip6) in asked.items():

@@ -226,3 +226,25 @@ def test_addresses_links_and_internal_networks_through_docker_py(
         for cid in made:
             client.api.remove_container(cid, force=True)
         network.remove()
+
+
+def test_a_stopped_container_shows_the_aliases_asked(client: docker.DockerClient) -> None:
+    """NetworkSettings.Networks[own].Aliases are the ones asked at create, before the
+    container runs and after it ended (docker-py's run with networking_config)."""
+    api = client.api
+    network = api.create_network("apialiasnet")["Id"]
+    made = api.create_container("busybox", "true", networking_config=api.create_networking_config(
+        {"apialiasnet": api.create_endpoint_config(aliases=["hello"])}),
+        host_config=api.create_host_config(network_mode="apialiasnet"))
+    try:
+        def aliases() -> object:
+            return api.inspect_container(made)["NetworkSettings"]["Networks"]["apialiasnet"][
+                "Aliases"]
+
+        assert aliases() == ["hello"]
+        api.start(made)
+        api.wait(made)
+        assert aliases() == ["hello"]
+    finally:
+        api.remove_container(made, force=True)
+        api.remove_network(network)
