@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 import os
 import socket
+import tempfile
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -217,3 +219,37 @@ def test_a_client_leaving_a_wait_is_forgotten(api_server: ApiServer,
         sock.close()
 
     _leaves_nothing(api_server, cycle)
+
+
+def test_clients_leaving_events_and_stats_streams_leave_nothing(
+        api_server: ApiServer, running: Callable[..., str]) -> None:
+    cid = running("sleep", "60")
+
+    def cycle() -> None:
+        events = _raw(api_server, "GET /events HTTP/1.1\nHost: x\n")
+        stats = _raw(api_server, f"GET /containers/{cid}/stats?stream=1 HTTP/1.1\nHost: x\n")
+        assert _read_until(events, b"\r\n\r\n").startswith(b"HTTP/1.1 200")
+        assert b"cpu_stats" in _read_until(stats, b"cpu_stats")
+        events.close()
+        stats.close()
+
+    _leaves_nothing(api_server, cycle)
+
+
+def test_a_client_leaving_mid_upload_leaves_nothing(api_server: ApiServer,
+                                                    running: Callable[..., str]) -> None:
+    cid = running("sleep", "60")
+    loads = set(Path(tempfile.gettempdir()).glob("skiff-api-load-*"))
+
+    def cycle() -> None:
+        for head in (f"PUT /containers/{cid}/archive?path=/tmp HTTP/1.1\n",
+                     "POST /images/load?quiet=1 HTTP/1.1\n"):
+            sock = _raw(api_server, head + "Host: x\nContent-Type: application/x-tar\n"
+                                           "Content-Length: 10485760\n", body=b"\0" * 65536)
+            sock.close()  # 64 KiB of the 10 MiB it announced
+
+    _leaves_nothing(api_server, cycle)
+    deadline = time.monotonic() + 20  # each upload's directory goes after its file closed
+    while set(Path(tempfile.gettempdir()).glob("skiff-api-load-*")) != loads:
+        assert time.monotonic() < deadline, "an upload's temporary directory was left"
+        time.sleep(0.05)
