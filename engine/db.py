@@ -80,11 +80,14 @@ class Database:
     def migrate(self, component: str, steps: Sequence[str]) -> None:
         """Apply the steps of ``component`` that this database has not seen.
 
-        Up to date, it only reads: a full disk must not keep `ps` from working."""
+        Up to date, it only reads: a full disk must not keep `ps` from working. A
+        database a newer Skiff migrated further is left as it is: recording this
+        version's lower number made the newer one apply its steps twice ("duplicate
+        column"), its database then reported damaged."""
         with self.reading():
             row = self.conn.execute("SELECT version FROM schema_version WHERE component = ?",
                                     (component,)).fetchone()
-            if row is not None and row["version"] == len(steps):
+            if row is not None and row["version"] >= len(steps):
                 return
         with self.reading(), self.transaction() as conn:
             row = conn.execute(
@@ -94,7 +97,7 @@ class Database:
             for step in steps[done:]:
                 for statement in _split(step):
                     conn.execute(statement)
-            if len(steps) != done:
+            if len(steps) > done:
                 conn.execute(
                     "INSERT INTO schema_version (component, version) VALUES (?, ?) "
                     "ON CONFLICT(component) DO UPDATE SET version = excluded.version",
