@@ -77,6 +77,7 @@ class Endpoint:
     owner: int = 0  # uid of the container's owner
     mac_address: str = ""  # --mac-address; "": derived from the address, as Docker did
     address6: IPv6Interface | None = None  # on a network with IPv6
+    veth: str = ""  # its host end, deleted by name at release ("": a record made before)
 
     @property
     def mac(self) -> str:
@@ -86,7 +87,8 @@ class Endpoint:
         return {"address": str(self.address), "hostname": self.hostname, "names": self.names,
                 "ports": [vars(port) for port in self.ports], "owner": self.owner,
                 **({"mac": self.mac_address} if self.mac_address else {}),
-                **({"address6": str(self.address6)} if self.address6 else {})}
+                **({"address6": str(self.address6)} if self.address6 else {}),
+                **({"veth": self.veth} if self.veth else {})}
 
     @classmethod
     def from_json(cls, container_id: str, data: dict[str, Any]) -> Endpoint:
@@ -94,7 +96,8 @@ class Endpoint:
                    list(data.get("names", [])),
                    [PublishedPort(**port) for port in data.get("ports", [])],
                    int(data.get("owner", 0)), str(data.get("mac", "")),
-                   IPv6Interface(data["address6"]) if data.get("address6") else None)
+                   IPv6Interface(data["address6"]) if data.get("address6") else None,
+                   str(data.get("veth", "")))
 
 
 @dataclass
@@ -351,12 +354,15 @@ class Ipam:
 
     def _write(self, name: str, data: dict[str, Any]) -> None:
         tmp = self.directory / f".{name}.json.tmp"
+        target = self.directory / f"{name}.json"
+        replacing = target.exists()
         with open(tmp, "w") as file:
             json.dump(data, file, indent=1)
             file.flush()
             os.fsync(file.fileno())
-        os.replace(tmp, self.directory / f"{name}.json")
-        self._sync_directory()
+        os.replace(tmp, target)
+        if not replacing:  # a crash may then only leave the old record, which is whole:
+            self._sync_directory()  # an endpoint's change spares this fsync (~7 ms)
 
     def _sync_directory(self) -> None:
         fd = os.open(self.directory, os.O_RDONLY | os.O_DIRECTORY)

@@ -46,6 +46,7 @@ __all__ = [
     "ensure_bridge",
     "host_addresses",
     "host_routes",
+    "link_exists",
     "remove_bridge",
 ]
 
@@ -254,6 +255,15 @@ def bridges(prefix: str) -> list[str]:
 
 def _ours(ifname: str, prefix: str) -> bool:
     return ifname == f"{prefix}0" or ifname.startswith(f"{prefix}-")
+
+
+def link_exists(name: str) -> bool:
+    """Whether this network namespace has a link ``name`` (one ioctl, no netlink dump)."""
+    try:
+        socket.if_nametoindex(name)
+    except OSError:
+        return False
+    return True
 
 
 def bridge_ports(bridge: str) -> list[BridgePort]:

@@ -219,6 +219,31 @@ def test_repair_waits_for_a_start_in_flight(world: World, names: tuple[str, str]
     assert_nothing_left(world, names)
 
 
+def test_release_deletes_the_recorded_veth_and_an_old_records_too(
+        world: World, names: tuple[str, str]) -> None:
+    """The endpoint keeps its veth's name, which the release deletes; a record written
+    before the name was kept has its container's port found on the bridge."""
+    import json
+
+    net = networking(world, names, BACKENDS[0])
+    recorded = net.start_container("aa" * 32, plan_network("bridge"), hostname="new")
+    old = net.start_container("bb" * 32, plan_network("bridge"), hostname="old")
+    ports = {p.owner: p.ifname for p in bridge_ports(f"{names[0]}0")}
+    assert recorded.endpoints["bridge"].veth == ports["aa" * 32]
+    stored = world.root / "state" / "bridge.json"
+    record = json.loads(stored.read_text())
+    assert record["endpoints"]["bb" * 32].pop("veth") == ports["bb" * 32]
+    stored.write_text(json.dumps(record))  # as an older Skiff wrote it
+    assert old.endpoints["bridge"].veth
+
+    net.cleanup_container("aa" * 32)
+    assert [p.owner for p in bridge_ports(f"{names[0]}0")] == ["bb" * 32]
+    net.cleanup_container("bb" * 32)
+    assert bridge_ports(f"{names[0]}0") == []
+    net.teardown()
+    assert_nothing_left(world, names)
+
+
 def test_none_has_only_loopback_and_host_needs_no_sandbox(world: World,
                                                           names: tuple[str, str]) -> None:
     net = networking(world, names, BACKENDS[0])
