@@ -368,8 +368,8 @@ class Networking:
             endpoint = record.endpoints.get(container_id) if record else None
             if endpoint is None:
                 raise InvalidArgument(f"the container is not connected to network {network}")
-            resolved = resolve_ports([published(p) for p in ports],
-                                     taken_ports(records, container_id, self.uid))
+            resolved = resolve_ports([published(p) for p in ports], taken_ports(
+                records, container_id, self.uid), ipv6=endpoint.address6 is not None)
             if endpoint.address6 is None and any(":" in p.host_ip for p in resolved):
                 raise InvalidArgument(f"cannot publish on an IPv6 address: network {network} "
                                       "has no IPv6 (create it with --ipv6)")

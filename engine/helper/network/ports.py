@@ -79,6 +79,8 @@ def _bind(protocol: str, host_ip: str, port: int) -> int:
     with socket.socket(family, kind) as sock:
         if protocol == "tcp":  # TIME_WAIT leftovers are no conflict; listeners are
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if family == socket.AF_INET6:  # IPv6's own sockets (IPv4's are bound apart)
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
         sock.bind((host_ip or "0.0.0.0", port))
         return int(sock.getsockname()[1])
 
@@ -100,12 +102,19 @@ def check_host_port(protocol: str, host_ip: str, port: int) -> None:
         raise
 
 
-def pick_host_port(protocol: str, host_ip: str, avoid: set[int]) -> int:
-    """A free port from the kernel's ephemeral range that is not in ``avoid``."""
+def pick_host_port(protocol: str, host_ip: str, avoid: set[int], ipv6: bool = False) -> int:
+    """A free port from the kernel's ephemeral range that is not in ``avoid`` (with
+    ``ipv6``, free on the host's IPv6 addresses too)."""
     for _ in range(64):
         port = _bind(protocol, host_ip, 0)
-        if port not in avoid:
-            return port
+        if port in avoid:
+            continue
+        try:
+            if ipv6:
+                _bind(protocol, "::", port)
+        except OSError:
+            continue
+        return port
     raise InUse(f"found no free {protocol} port to publish on")
 
 
@@ -113,9 +122,12 @@ def _clashes(host_ip: str, other_ip: str) -> bool:
     return not host_ip or not other_ip or host_ip == other_ip
 
 
-def resolve_ports(bindings: Sequence[PublishedPort], taken: Taken) -> list[PublishedPort]:
+def resolve_ports(bindings: Sequence[PublishedPort], taken: Taken,
+                  ipv6: bool = False) -> list[PublishedPort]:
     """Concrete host ports for ``bindings`` (host_port 0: pick one), refusing
-    any port held by another container (``taken``) or by a host socket."""
+    any port held by another container (``taken``) or by a host socket (with
+    ``ipv6``, the container has an IPv6 address: a port on every host address is
+    on the IPv6 ones too)."""
     resolved: list[PublishedPort] = []
     for binding in bindings:
         if binding.protocol not in ("tcp", "udp"):
@@ -128,7 +140,7 @@ def resolve_ports(bindings: Sequence[PublishedPort], taken: Taken) -> list[Publi
         port = binding.host_port
         if port == 0:
             avoid = {p for proto, p in [*taken, *mine] if proto == binding.protocol}
-            port = pick_host_port(binding.protocol, host_ip, avoid)
+            port = pick_host_port(binding.protocol, host_ip, avoid, ipv6 and not host_ip)
         else:
             for other_ip, owner in taken.get((binding.protocol, port), ()):
                 if _clashes(host_ip, other_ip):
@@ -139,5 +151,7 @@ def resolve_ports(bindings: Sequence[PublishedPort], taken: Taken) -> list[Publi
                 raise InvalidArgument(f"port {_label(binding.protocol, port)} is published "
                                       "twice")
             check_host_port(binding.protocol, host_ip, port)
+            if ipv6 and not host_ip:
+                check_host_port(binding.protocol, "::", port)
         resolved.append(PublishedPort(binding.protocol, host_ip, port, binding.container_port))
     return resolved

@@ -19,7 +19,13 @@ from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from pathlib import Path
 from typing import Any
 
-from engine.errors import ContainerNotFound, InvalidArgument, InvalidState, NetworkNotFound
+from engine.errors import (
+    ContainerNotFound,
+    InvalidArgument,
+    InvalidState,
+    KernelFeatureMissing,
+    NetworkNotFound,
+)
 from engine.helper.network.ipam import Endpoint, Ipam, NetworkRecord, visible
 from engine.helper.network.netns import is_sandbox
 from engine.helper.network.networking import Join, Networking, PortRequest, StartedNetwork
@@ -210,6 +216,9 @@ class NetworkVerbs:
         pool = _parse(IPv4Network, ip_range, "IP range")
         if (subnet6 or gateway6 or ip_range6) and not ipv6:
             raise InvalidArgument("an IPv6 subnet or gateway needs IPv6 enabled (--ipv6)")
+        if ipv6 and not Path("/proc/sys/net/ipv6/conf").is_dir():
+            raise KernelFeatureMissing("IPv6 is disabled in this host's kernel: a network "
+                                       "with IPv6 cannot be made")
         if (gateway6 or ip_range6) and not subnet6:
             raise InvalidArgument("an IPv6 gateway or IP range needs an IPv6 subnet "
                                   "(--subnet) to belong to")

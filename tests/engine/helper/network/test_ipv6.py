@@ -5,6 +5,7 @@ published ports, isolation, and the host's forwarding left as it was found."""
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 from ipaddress import IPv6Address, IPv6Network
 from pathlib import Path
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from engine.containers.config import PortBinding
-from engine.errors import Conflict, InvalidArgument
+from engine.errors import Conflict, InUse, InvalidArgument
 from engine.helper.network import plan_network
 from engine.helper.network.pools import default_pools6
 from engine.helper.network.ruleset import FORWARDING6, OUR_FORWARDING6
@@ -141,6 +142,20 @@ def test_asked_ipv6_addresses_and_what_is_refused(world: World, names: tuple[str
                             ports=ports)
     with pytest.raises(Conflict, match="Pool overlaps"):
         net.create_network("again", ipv6=True, subnet6=IPv6Network("fd99:1:2::/48"))
+    # a program holding a port on the host's IPv6 addresses only keeps it from a
+    # container with IPv6, not from one without
+    with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as holder:
+        holder.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        holder.bind(("::", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        ports = [PortBinding(80, "tcp", "", port)]
+        with pytest.raises(InUse, match=f"port {port} is already in use"):
+            net.start_container("c2" * 32, plan_network("v6net", ports), hostname="other",
+                                ports=ports)
+        net.start_container("c3" * 32, plan_network("v4net", ports), hostname="v4",
+                            ports=ports)
+        net.cleanup_container("c3" * 32)
     # on an IPv4 network, the interface has no IPv6 at all (not even link-local), as
     # Docker's since 26
     net.start_container("c4" * 32, plan_network("v4net"), hostname="old")
