@@ -205,7 +205,10 @@ def _devices(value: Any, where: str) -> list[DeviceMapping]:
 
 def container_config(project: Project, service: str, image_id: str,
                      command: list[str] | None = None, oneoff: bool = False,
-                     number: int = 1) -> ContainerConfig:
+                     number: int = 1, use_aliases: bool = False) -> ContainerConfig:
+    """The container of ``service``; a one-off (``compose run``) has no published ports,
+    no restart policy and, unless ``use_aliases``, none of the service's network aliases:
+    it answers to its own name only, as docker compose's run containers do."""
     spec = project.services[service]
     where = f"services.{service}"
     limits = ((spec.get("deploy") or {}).get("resources") or {}).get("limits") or {}
@@ -236,9 +239,10 @@ def container_config(project: Project, service: str, image_id: str,
         mounts.append(parse_tmpfs(str(text)))
     networks = spec.get("networks") or {"default": None}
     first = next(iter(networks))
-    # as docker compose: the container's own name too (a one-off keeps the service's)
-    own = [] if oneoff else [container_name(project, service, number)]
-    aliases = [*own, service, *((networks[first] or {}).get("aliases") or [])]
+    # as docker compose: the container's own name, then the service's aliases
+    aliases = [] if oneoff else [container_name(project, service, number)]
+    if use_aliases or not oneoff:
+        aliases += [service, *((networks[first] or {}).get("aliases") or [])]
     address = str((networks[first] or {}).get("ipv4_address") or "")
     address6 = str((networks[first] or {}).get("ipv6_address") or "")
     network = str(project.networks[first]["name"]) if first in project.networks else ""

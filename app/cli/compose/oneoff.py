@@ -11,8 +11,8 @@ import secrets
 from app.cli.attach import interact
 from app.cli.command import Command, Context
 from app.cli.compose.project import runner_of
-from app.cli.options import UsageError, parse_env
-from engine import SkiffError, UpOptions, container_config
+from app.cli.options import UsageError, parse_env, parse_labels, parse_publish
+from engine import PortBinding, SkiffError, UpOptions, container_config, parse_volume
 
 __all__ = ["COMMANDS"]
 
@@ -64,8 +64,25 @@ def _b_run(p: argparse.ArgumentParser) -> None:
     p.add_argument("-w", "--workdir", default="", help="Working directory inside the container")
     p.add_argument("--entrypoint", default=None, help="Override the entrypoint of the image")
     p.add_argument("--no-deps", action="store_true", help="Don't start linked services")
+    p.add_argument("-l", "--label", action="append", default=[],
+                   help="Add or override a label")
+    p.add_argument("-p", "--publish", action="append", default=[],
+                   help="Publish a container's port(s) to the host")
+    p.add_argument("-P", "--service-ports", action="store_true",
+                   help="Run command with all service's ports enabled and mapped to the host")
+    p.add_argument("-v", "--volume", action="append", default=[], help="Bind mount a volume")
+    p.add_argument("--use-aliases", action="store_true",
+                   help="Use the service's network useAliases in the network(s) the container "
+                   "connects to")
     p.add_argument("service", metavar="SERVICE")
     p.add_argument("command", nargs=argparse.REMAINDER, metavar="COMMAND [ARGS...]")
+
+
+def _ports(args: argparse.Namespace, service_ports: list[PortBinding]) -> list[PortBinding]:
+    """None unless asked: the service's own (-P) or those given (-p)."""
+    if args.service_ports:
+        return service_ports
+    return [binding for text in args.publish for binding in parse_publish(text)]
 
 
 async def cmd_run(ctx: Context) -> int:
@@ -74,6 +91,8 @@ async def cmd_run(ctx: Context) -> int:
     project = runner.project
     if args.service not in project.services:
         raise UsageError(f"no such service: {args.service}", 1)
+    if args.service_ports and args.publish:
+        raise UsageError("--service-ports and --publish are incompatible", 1)
     deps = [d for d in project.order([args.service]) if d != args.service]
     if deps and not args.no_deps:
         await runner.up(UpOptions(services=deps))
@@ -81,10 +100,15 @@ async def cmd_run(ctx: Context) -> int:
     image_id = await runner.image_id(args.service)
     tty = not args.no_tty and os.isatty(ctx.stdin.fileno())
     config = container_config(project, args.service, image_id,
-                              command=list(args.command) or None, oneoff=True)
+                              command=list(args.command) or None, oneoff=True,
+                              use_aliases=args.use_aliases)
     env = [*config.env, *parse_env(args.env, ctx.environ)]
+    service = container_config(project, args.service, image_id)
     config = dataclasses.replace(
         config, env=env, tty=tty, open_stdin=args.interactive and not args.detach,
+        ports=_ports(args, service.ports),
+        mounts=[*config.mounts, *(parse_volume(text) for text in args.volume)],
+        labels={**config.labels, **parse_labels(args.label)},
         user=args.user or config.user, working_dir=args.workdir or config.working_dir,
         entrypoint=([args.entrypoint] if args.entrypoint else [])
         if args.entrypoint is not None else config.entrypoint,

@@ -63,6 +63,33 @@ def skiff(*args: str) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=120)
 
 
+def _one_offs_answer_to_their_own_names(corpus: Path) -> None:
+    """As docker compose's: no service alias (unless --use-aliases), no service ports
+    (unless -P), but -p, -l and -v."""
+    def aliases(name: str) -> list[str]:
+        seen = json.loads(skiff("inspect", name).stdout)[0]
+        return [a for net in seen["NetworkSettings"]["Networks"].values()
+                for a in net.get("Aliases") or []]
+
+    plain = compose(corpus, "run", "-d", "--no-deps", "--name", "corpus-probe", "-l", "probe=1",
+                    "-p", "127.0.0.1::8080", "-v", f"{corpus / 'conf'}:/more:ro", "web",
+                    "sleep", "60")
+    assert plain.returncode == 0, plain.stderr
+    aliased = compose(corpus, "run", "-d", "--no-deps", "--use-aliases", "web", "sleep", "60")
+    assert aliased.returncode == 0, aliased.stderr
+    assert "web" not in aliases("corpus-probe")
+    assert "web" in aliases(aliased.stdout.strip())
+    seen = json.loads(skiff("inspect", "corpus-probe").stdout)[0]
+    assert seen["Config"]["Labels"]["probe"] == "1"
+    assert seen["Config"]["Labels"]["com.docker.compose.oneoff"] == "True"
+    assert list(seen["HostConfig"]["PortBindings"]) == ["8080/tcp"]
+    assert skiff("exec", "corpus-probe", "cat", "/more/app.conf").stdout == "setting=on\n"
+    clash = compose(corpus, "run", "-P", "-p", "80", "web", "true")
+    assert (clash.returncode, clash.stderr.strip()) == (
+        1, "--service-ports and --publish are incompatible"), clash.stderr
+    skiff("rm", "-f", "corpus-probe", aliased.stdout.strip())
+
+
 @pytest.fixture
 def corpus(tmp_path: Path) -> Path:
     project = tmp_path / "corpus"
@@ -130,6 +157,7 @@ def test_each_service_sees_what_its_file_says(busybox_image: str, corpus: Path) 
         ran = compose(corpus, "run", "--rm", "-T", "--no-deps", "web", "cat", "/shared/seed")
         assert (ran.returncode, ran.stdout) == (0, "seeded\n"), ran.stderr
         assert "run" not in skiff("ps", "-a", "--format", "{{.Names}}").stdout
+        _one_offs_answer_to_their_own_names(corpus)
         stop = compose(corpus, "stop", "cache")
         assert stop.returncode == 0 and " Container corpus-cache-2  Stopped" in stop.stderr
         listed = compose(corpus, "ls")

@@ -163,3 +163,16 @@ def test_links_and_addresses_are_applied_and_order_the_services(tmp_path: Path) 
     assert config.ipv4_address == "10.231.71.5"
     order = project.order(["web"])
     assert order.index("db") < order.index("web") and order.index("cache") < order.index("web")
+
+
+def test_a_one_off_keeps_none_of_the_services_names_ports_or_restart(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    service = container_config(project, "web", "sha256:" + "1" * 64)
+    assert service.network_aliases == ["shop-web-1", "web", "www"]
+    one_off = container_config(project, "web", "sha256:" + "1" * 64, oneoff=True)
+    assert one_off.network_aliases == [] and one_off.ports == []
+    assert one_off.restart_policy.name in ("", "no")
+    assert one_off.labels["com.docker.compose.oneoff"] == "True"
+    asked = container_config(project, "web", "sha256:" + "1" * 64, oneoff=True,
+                             use_aliases=True)
+    assert asked.network_aliases == ["web", "www"]
