@@ -21,7 +21,7 @@ _WHERE = {
     "AttachResult": "links", "attach": "links", "detach": "links",
     "ensure_bridge": "links", "remove_bridge": "links",
     "create_sandbox": "netns", "destroy_sandbox": "netns", "is_sandbox": "netns",
-    "Networking": "networking", "PortRequest": "networking", "RepairReport": "networking",
+    "Networking": "networking", "PortRequest": "networking", "RepairReport": "repair",
     "StartedNetwork": "networking",
     "NetworkPlan": "plan", "plan_network": "plan",
     "PublishedPort": "rules",

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from pathlib import Path
 
@@ -53,11 +53,12 @@ from engine.helper.network.endpoints import (
 )
 from engine.helper.network.ipam import Endpoint, Ipam, NetworkRecord, record_key, visible
 from engine.helper.network.netfilter import Netfilter, detect_backend
-from engine.helper.network.netns import create_sandbox, destroy_sandbox, sandboxes_under
+from engine.helper.network.netns import create_sandbox, destroy_sandbox
 from engine.helper.network.plan import NetworkPlan
 from engine.helper.network.policy import check_host_ports, check_subnet, choose_subnet
 from engine.helper.network.pools import load_pools
 from engine.helper.network.ports import resolve_ports, unprivileged_port_start
+from engine.helper.network.repair import RepairReport, repair
 from engine.helper.network.rules import PublishedPort
 from engine.helper.network.ruleset import apply_records
 from engine.helper.network.subnets import (
@@ -91,14 +92,6 @@ class StartedNetwork:
     endpoints: dict[str, Endpoint]  # network name -> endpoint
     ports: list[PublishedPort]
     files: dict[str, Path]  # "hosts" | "hostname" | "resolv.conf" -> file to bind-mount
-
-
-@dataclass
-class RepairReport:
-    released: dict[str, list[str]] = field(default_factory=dict)  # network -> container ids
-    links: list[str] = field(default_factory=list)
-    bridges: list[str] = field(default_factory=list)
-    sandboxes: list[Path] = field(default_factory=list)
 
 
 class Networking:
@@ -469,38 +462,7 @@ class Networking:
         the rules, and delete links, bridges and sandboxes (below ``sandbox_root``)
         nobody owns. Idempotent."""
         with self.ipam.locked(".starts.lock", exclusive=True):
-            return self._repair(set(live_container_ids()), sandbox_root)
-
-    def _repair(self, live: set[str], sandbox_root: Path | None) -> RepairReport:
-        report = RepairReport()
-        with self.ipam.transaction() as records:
-            for name, record in records.items():
-                gone = sorted(record.endpoints.keys() - live)
-                for cid in gone:
-                    record.release(cid)
-                if gone:
-                    report.released[name] = gone
-                self._ensure_bridge(record)
-            self._apply(records)
-        by_bridge = {r.bridge: r for r in records.values()}
-        for bridge in links.bridges(self.bridge_prefix):
-            owned = by_bridge.get(bridge)
-            for port in links.bridge_ports(bridge):
-                if owned is None or port.owner not in owned.endpoints:
-                    links.detach(port.ifname)
-                    report.links.append(port.ifname)
-            if owned is None:
-                links.remove_bridge(bridge)
-                report.bridges.append(bridge)
-        if sandbox_root is not None:
-            for path in sandboxes_under(sandbox_root):
-                if path.name == SANDBOX and path.parent.name not in live:
-                    destroy_sandbox(path)
-                    report.sandboxes.append(path)
-        if report.released:
-            self.refresh_hosts({cid for r in records.values() if r.user_defined
-                                for cid in r.endpoints})
-        return report
+            return repair(self, set(live_container_ids()), sandbox_root)
 
     def teardown(self) -> None:
         """Remove every network, bridge and rule of this instance (uninstall, tests).
