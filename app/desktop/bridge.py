@@ -209,7 +209,9 @@ class Bridge(QObject):
     def refresh_containers(self) -> None:
         self.spawn(self._refresh_containers("list containers"))
 
-    async def _refresh_containers(self, action: str) -> None:
+    async def _refresh_containers(self, action: str, *, polling: bool = False) -> None:
+        """List every container; a failed poll (there is no event stream) is only logged:
+        the next one comes a second later."""
         engine = self._engine
         if engine is None:
             return
@@ -218,8 +220,9 @@ class Bridge(QObject):
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            log_failure("listing containers", exc)
-            self.error.emit(describe(action, exc))
+            log_failure("polling containers" if polling else "listing containers", exc)
+            if not polling:
+                self.error.emit(describe(action, exc))
             return
         self._names = {c.name for c in containers}
         self.containers_listed.emit(containers)
@@ -269,21 +272,7 @@ class Bridge(QObject):
             pump.stop()
         while True:
             await asyncio.sleep(POLL_SECONDS)
-            await self._poll_once()
-
-    async def _poll_once(self) -> None:
-        engine = self._engine
-        if engine is None:
-            return
-        try:
-            containers = await engine.containers.list(all=True)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            log_failure("polling containers", exc)
-            return
-        self._names = {c.name for c in containers}
-        self.containers_listed.emit(containers)
+            await self._refresh_containers("list containers", polling=True)
 
     def _on_engine_event(self, event: Event) -> None:
         self.event_received.emit(event)
