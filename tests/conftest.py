@@ -9,6 +9,7 @@ os.environ["SKIFF_HELPER_IDLE"] = "0"
 pytest_plugins = [
     "tests.fixtures.images",
     "tests.fixtures.registry",
+    "tests.fixtures.rawlayers",
     "tests.fixtures.engine",
     "tests.fixtures.users",
     "tests.fixtures.systembus",

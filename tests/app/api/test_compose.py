@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures.apiserver import ApiServer
-from tests.fixtures.registry import free_port
+from tests.fixtures.registryservers import free_port
 
 pytestmark = pytest.mark.root
 

@@ -135,7 +135,7 @@ def test_basic_login_wrong_password_then_right_then_logout(basic_registry: Local
 
 
 def test_login_to_unreachable_registry_is_a_plain_sentence(registry_service: Kit) -> None:
-    from tests.fixtures.registry import free_port
+    from tests.fixtures.registryservers import free_port
 
     kit = registry_service()
     host = f"127.0.0.1:{free_port()}"
