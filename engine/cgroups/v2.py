@@ -50,14 +50,7 @@ class V2Reader:
 
     # -- plans (applied by the helper, engine/helper/cgroups/) -----------------
     def plan_create(self, limits: Limits) -> list[Step]:
-        wanted = {"memory": limits.memory, "cpu": limits.nano_cpus or limits.cpu_shares,
-                  "pids": limits.pids}
-        for controller, value in wanted.items():
-            if value is not None and controller not in self._controllers:
-                raise errors.KernelFeatureMissing(
-                    f"cgroup controller '{controller}' is not available: it is not listed in "
-                    f"{self._mount / 'cgroup.controllers'} (cgroup v2), so the {controller} "
-                    "limit cannot be applied")
+        self._check_controllers(limits)
         if limits.devices is not None:
             raise errors.KernelFeatureMissing(
                 "cgroup v2 has no devices controller, so device rules cannot be applied "
@@ -71,8 +64,8 @@ class V2Reader:
         steps.append(Mkdir(self._path))
         return steps + self.plan_update(limits)
 
-    def plan_update(self, limits: Limits) -> list[Step]:
-        """The limit writes alone, for a cgroup that exists (docker update)."""
+    def _check_controllers(self, limits: Limits) -> None:
+        """Every limit asked for has its controller here (KernelFeatureMissing if not)."""
         wanted = {"memory": limits.memory, "cpu": limits.nano_cpus or limits.cpu_shares,
                   "pids": limits.pids}
         for controller, value in wanted.items():
@@ -81,6 +74,10 @@ class V2Reader:
                     f"cgroup controller '{controller}' is not available: it is not listed in "
                     f"{self._mount / 'cgroup.controllers'} (cgroup v2), so the {controller} "
                     "limit cannot be applied")
+
+    def plan_update(self, limits: Limits) -> list[Step]:
+        """The limit writes alone, for a cgroup that exists (docker update)."""
+        self._check_controllers(limits)
         writes: list[Write] = []
         if "memory" in self._controllers:
             writes += memory.v2_writes(limits.memory)
