@@ -323,21 +323,19 @@ class FileService:
 
     async def list_dir(self, cid: str, name: str, path: str) -> list[FileEntry]:
         path = clean_path(path)
-        _, (data_fd, status_fd) = await self._open(cid, name, "list", path)
-        loop = asyncio.get_running_loop()
-        try:
-            data = await loop.run_in_executor(None, _read_all, data_fd)
-        except BaseException:
-            _close([status_fd])
-            raise
-        await self._finish(status_fd, path, name)
+        data = await self._read_whole(cid, name, "list", path)
         return [FileEntry.from_json(json.loads(line)) for line in data.splitlines() if line]
 
     async def read(self, cid: str, name: str, path: str, limit: int) -> bytes:
         if not 0 <= limit <= MAX_READ:
             raise InvalidArgument(f"the read limit must be between 0 and {MAX_READ} bytes")
-        path = clean_path(path)
-        _, (data_fd, status_fd) = await self._open(cid, name, "read", path, limit=limit)
+        return await self._read_whole(cid, name, "read", clean_path(path), limit=limit)
+
+    async def _read_whole(self, cid: str, name: str, op: str, path: str,
+                          limit: int = 0) -> bytes:
+        """What a look at ``path`` sends back (a listing, a file's bytes), read whole,
+        then its status."""
+        _, (data_fd, status_fd) = await self._open(cid, name, op, path, limit=limit)
         loop = asyncio.get_running_loop()
         try:
             data = await loop.run_in_executor(None, _read_all, data_fd)
