@@ -10,22 +10,18 @@ the layer that last wrote them. Nothing is unpacked on disk.
 
 from __future__ import annotations
 
-import bz2
 import contextlib
-import gzip
 import json
-import lzma
 import os
 import posixpath
 import tarfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
-
-import zstandard
+from typing import IO, Any, cast
 
 from engine.images.blobs import BlobStore
+from engine.images.importer import decompressed
 from engine.images.model import Layer
 
 __all__ = ["FileIndex", "IndexEntry", "open_layer"]
@@ -54,18 +50,7 @@ class IndexEntry:
 
 def open_layer(blobs: BlobStore, digest: str) -> IO[bytes]:
     """The layer's tar stream, whatever its compression."""
-    raw = blobs.open(digest)
-    head = raw.read(6)
-    raw.seek(0)
-    if head.startswith(b"\x1f\x8b"):
-        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
-    if head.startswith(b"BZh"):
-        return bz2.BZ2File(raw)
-    if head.startswith(b"\xfd7zXZ\x00"):
-        return lzma.LZMAFile(raw)
-    if head.startswith(b"\x28\xb5\x2f\xfd"):
-        return zstandard.ZstdDecompressor().stream_reader(raw)
-    return raw
+    return cast("IO[bytes]", decompressed(blobs.open(digest)))
 
 
 def _clean(name: str) -> str:

@@ -28,7 +28,7 @@ from engine.images.mediatypes import OCI_CONFIG, OCI_LAYER, OCI_MANIFEST
 from engine.images.model import Layer
 from engine.timestamps import format_rfc3339
 
-__all__ = ["ImportedImage", "build_import", "store_tarball"]
+__all__ = ["ImportedImage", "build_import", "decompressed", "store_tarball"]
 
 
 
@@ -41,7 +41,8 @@ class ImportedImage:
         self.layers = [layer]
 
 
-def _decompressed(raw: BinaryIO) -> Readable:
+def decompressed(raw: BinaryIO) -> Readable:
+    """``raw`` read plain, or through gzip, bzip2, xz or zstd as its first bytes say."""
     head = raw.read(6)
     raw.seek(0)
     if head.startswith(b"\x1f\x8b"):
@@ -59,7 +60,7 @@ def store_tarball(blobs: BlobStore, source: Path) -> tuple[Layer, bool]:
     """The tarball as an uncompressed layer blob; and whether the blob is new."""
     try:
         with open(source, "rb") as raw:
-            digest, created = blobs.ingest_new(_decompressed(raw))
+            digest, created = blobs.ingest_new(decompressed(raw))
     except (OSError, EOFError, lzma.LZMAError, zstandard.ZstdError) as exc:
         raise InvalidArgument(f"cannot read {source} as a tarball: "
                               f"{getattr(exc, 'strerror', None) or exc}") from None
