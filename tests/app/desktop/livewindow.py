@@ -21,7 +21,7 @@ from app.desktop.mainwindow import MainWindow
 from engine.containers.model import Container
 from tests.app.desktop.conftest import ARTIFACTS, wait_for
 
-__all__ = ["DOCS", "entry_named", "live_window", "make", "publish", "select"]
+__all__ = ["DOCS", "badge_of", "entry_named", "live_window", "make", "publish", "select"]
 
 DOCS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
 
@@ -70,6 +70,12 @@ async def make(image_ref: str, name: str, cmd: list[str], *, start: bool = True,
 
 def entry_named(window: MainWindow, name: str) -> Any:
     return next((e for e in window.containers.entries() if e.name == name), None)
+
+
+def badge_of(window: MainWindow, name: str) -> str:
+    """The sidebar's badge of ``name`` ("Running", "Downloading 40%"...), "" if not listed."""
+    entry = entry_named(window, name)
+    return entry.badge.text if entry is not None else ""
 
 
 async def select(window: MainWindow, name: str, ready: Callable[[Container], bool]
