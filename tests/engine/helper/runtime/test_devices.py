@@ -25,6 +25,7 @@ from engine.helper.cgroups import V1Cgroup, V2Cgroup
 from engine.helper.runtime.capabilities import DEFAULT_CAPABILITIES, mask
 from engine.helper.runtime.devices import CGROUP_RULES, choose_mode, container_capabilities
 from engine.helper.runtime.mounts import plan_rootfs
+from tests.fixtures.engine import tidy_engine
 
 # -- pure -------------------------------------------------------------------------------
 
@@ -86,14 +87,8 @@ async def engine(request: pytest.FixtureRequest, busybox_image: str,
     if request.param == "cgroup" and choose_mode(host_setup()) != "cgroup":
         pytest.skip("this host's container cgroups have no v1 devices controller")
     monkeypatch.setenv("SKIFF_DEVICES", request.param)
-    async with Engine() as opened:
-        before = {c.id for c in await opened.containers.list(all=True)}
-        try:
-            yield opened
-        finally:
-            for container in await opened.containers.list(all=True):
-                if container.id not in before:
-                    await opened.containers.remove(container.id, force=True)
+    async with tidy_engine() as opened:
+        yield opened
 
 
 def _disk() -> tuple[int, int]:
