@@ -23,7 +23,7 @@ from engine.images.sizes import measure_layers
 from engine.prune import EVERYTHING, Pruned, PruneFilter
 from engine.services.images import ImageService
 from engine.services.shared import Shared
-from engine.services.volumes import VolumeService
+from engine.services.volumes import VolumeService, remove_pruned
 from engine.volumes import Volume
 from engine.wire.requests import DiskUsage
 
@@ -80,16 +80,7 @@ class BuilderService:
             result.deleted += [name.removeprefix("sha256:") for kind, name in lines
                                if kind == "Deleted"]
         result.reclaimed = sum(sizes.get(d, 0) for d in before - s.image_store.diff_ids())
-        for volume in volumes:
-            try:
-                await self._volumes.remove(volume.name)
-            except NotFound:
-                continue
-            except SkiffError as exc:
-                result.errors.append(exc)
-                continue
-            result.deleted.append(volume.name)
-            result.reclaimed += volume_sizes.get(volume.name, 0)
+        await remove_pruned(self._volumes, volumes, volume_sizes, result)
         return result
 
     async def _targets(self, all: bool, chosen: PruneFilter, keep_storage: int

@@ -7,6 +7,7 @@ from __future__ import annotations
 import builtins
 import secrets
 import time
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from engine.volumes import Volume
 from engine.wire.logformat import format_time
 from engine.wire.requests import DiskUsage, VolumeCreate, VolumeRemove
 
-__all__ = ["VolumeService"]
+__all__ = ["VolumeService", "remove_pruned"]
 
 
 class VolumeService:
@@ -84,16 +85,7 @@ class VolumeService:
         if dry_run:
             return Pruned([v.name for v in doomed],
                           sum(int(sizes.get(v.name, 0)) for v in doomed))
-        for volume in doomed:
-            try:
-                await self.remove(volume.name)
-            except NotFound:
-                continue
-            except SkiffError as exc:
-                result.errors.append(exc)
-                continue
-            result.deleted.append(volume.name)
-            result.reclaimed += int(sizes.get(volume.name, 0))
+        await remove_pruned(self, doomed, sizes, result)
         return result
 
     # -- files ----------------------------------------------------------------------
@@ -125,3 +117,20 @@ class VolumeService:
         """The containers (any state) that mount the volume."""
         return [r for r in self._s.container_store.all()
                 if any(m.type == "volume" and m.source == name for m in r.config.mounts)]
+
+
+async def remove_pruned(volumes: VolumeService, doomed: Iterable[Volume],
+                        sizes: Mapping[str, int], result: Pruned) -> None:
+    """Remove ``doomed`` for a prune (this one's, the build cache's): each removed goes
+    into ``result`` with its size, one gone meanwhile is passed over, another failure
+    is kept in ``result.errors``."""
+    for volume in doomed:
+        try:
+            await volumes.remove(volume.name)
+        except NotFound:
+            continue
+        except SkiffError as exc:
+            result.errors.append(exc)
+            continue
+        result.deleted.append(volume.name)
+        result.reclaimed += int(sizes.get(volume.name, 0))
