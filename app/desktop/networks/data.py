@@ -22,7 +22,7 @@ PREDEFINED = ("bridge", "host", "none")
 class Member:
     container_id: str
     name: str
-    address: str  # 172.18.0.2/16
+    address: str  # 172.18.0.2/16, and its IPv6 one after it: "172.18.0.2/16, fd12::2/64"
     mac: str
     aliases: list[str] = field(default_factory=list)
 
@@ -43,7 +43,8 @@ class NetworkEntry:
 
     @property
     def subnet(self) -> str:
-        return self.network.subnet
+        """Its subnet, and its IPv6 one after it ("10.1.0.0/24, fd12::/64")."""
+        return ", ".join(s for s in (self.network.subnet, self.network.subnet6) if s)
 
     @property
     def gateway(self) -> str:
@@ -67,8 +68,9 @@ def network_entries(networks: Sequence[Network], containers: Sequence[Container]
         for cid, endpoint in network.containers.items():
             if cid not in by_id:
                 continue
-            members.append(Member(cid, endpoint.name, endpoint.ipv4_address,
-                                  endpoint.mac_address, list(endpoint.aliases)))
+            address = ", ".join(a for a in (endpoint.ipv4_address, endpoint.ipv6_address) if a)
+            members.append(Member(cid, endpoint.name, address, endpoint.mac_address,
+                                  list(endpoint.aliases)))
         wanted = sorted(c.name for c in containers if c.config.network == network.name)
         entries.append(NetworkEntry(network, sorted(members, key=lambda m: m.name), wanted))
     return entries
