@@ -205,6 +205,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parsers) of which none is garbage: the cyclic garbage collector, scanning them
     again and again, was ~7 % of a read-only command's CPU. It is off until the
     command runs a coroutine (which may run for long), and on again on return.
+    Without ``argv`` (the console script, ``python -m app.cli``) the process ends
+    with the command: what it made is frozen, out of the collection that ends
+    the interpreter (~12 ms of a read-only command's CPU, spent finding nothing).
     """
     collect = gc.isenabled()
     gc.disable()
@@ -213,6 +216,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if collect:
             gc.enable()
+        if argv is None:
+            gc.freeze()
 
 
 def _main(argv: Sequence[str] | None, collect: bool) -> int:
