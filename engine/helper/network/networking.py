@@ -37,6 +37,7 @@ cleanup and repair work on every user's records.
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
@@ -111,10 +112,16 @@ class Networking:
         self.ipam = Ipam(state_dir)
         self.container_dir = container_dir
         self.bridge_prefix = bridge_prefix
-        self.netfilter = Netfilter(table, backend or detect_backend())
+        self._table, self._backend = table, backend
         # Bridges this instance set up as their records say: a container's start checks
         # that the bridge is still there, not its addresses (~16 ms of netlink a start).
         self._bridges_set_up: dict[str, tuple[object, ...]] = {}
+
+    @functools.cached_property
+    def netfilter(self) -> Netfilter:
+        """Found when rules change: a container's release without published ports
+        (what each monitor does as its container ends) runs no `nft list tables`."""
+        return Netfilter(self._table, self._backend or detect_backend())
 
     def sandbox_path(self, container_id: str) -> Path:
         return self.container_dir(container_id) / SANDBOX

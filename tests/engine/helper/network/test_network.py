@@ -244,6 +244,28 @@ def test_release_deletes_the_recorded_veth_and_an_old_records_too(
     assert_nothing_left(world, names)
 
 
+def test_a_release_without_published_ports_runs_no_netfilter_command(
+        world: World, names: tuple[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each monitor releases its container's network with a Networking of its own: one
+    with no ports to unpublish never looks for nft (a process started each time)."""
+    from engine.helper.network import networking as networking_module
+    from engine.helper.network.networking import Networking
+
+    net = networking(world, names, BACKENDS[0])
+    net.start_container("aa" * 32, plan_network("bridge"), hostname="plain")
+
+    def no_backend() -> str:
+        raise AssertionError("the backend was looked for")
+
+    monkeypatch.setattr(networking_module, "detect_backend", no_backend)
+    monitors = Networking(net.ipam.directory, net.container_dir, uid=0, table=names[1],
+                          bridge_prefix=names[0])
+    monitors.cleanup_container("aa" * 32)
+    assert bridge_ports(f"{names[0]}0") == []
+    net.teardown()
+    assert_nothing_left(world, names)
+
+
 def test_none_has_only_loopback_and_host_needs_no_sandbox(world: World,
                                                           names: tuple[str, str]) -> None:
     net = networking(world, names, BACKENDS[0])
