@@ -6,6 +6,7 @@ that would make it again.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,26 +24,31 @@ __all__ = ["ContainerInfo"]
 class ContainerInfo(ContainerBase):
     async def inspect(self, ref: str) -> dict[str, Any]:
         """docker container inspect's JSON (engine/containers/inspectdoc.py)."""
-        record = self._find(ref)
-        container = self._container(record)
-        try:
-            image: Image | None = self._s.image_store.get(record.config.image_id)
-        except ImageNotFound:
-            image = None
-        live = await self._live_endpoints(record.id) if needs_live_endpoints(container) \
-            else None
-        return inspect_document(record, container, image, self._dir(record.id),
-                                self._s.network_attachments.of(record.id), self._mountpoint,
-                                live)
+        return (await self.inspect_many([ref]))[0]
 
-    async def _live_endpoints(self, container_id: str) -> dict[str, dict[str, Any]]:
-        """The container's endpoints per network, as the helper has them now."""
-        live: dict[str, dict[str, Any]] = {}
-        for listed in await self._s.call(NetworkList()):
-            info = (listed.get("Containers") or {}).get(container_id)
-            if info:
-                live[str(listed.get("Name"))] = dict(info)
-        return live
+    async def inspect_many(self, refs: Sequence[str]) -> list[dict[str, Any]]:
+        """The inspect of each, with one look at the helper's endpoints for all of
+        them (a listing of many running containers asks once, not once each)."""
+        records = [self._find(ref) for ref in refs]
+        containers = [self._container(record) for record in records]
+        endpoints = await self._endpoints() if any(
+            needs_live_endpoints(c) for c in containers) else []
+        found = []
+        for record, container in zip(records, containers, strict=True):
+            try:
+                image: Image | None = self._s.image_store.get(record.config.image_id)
+            except ImageNotFound:
+                image = None
+            live = _live_of(endpoints, record.id) if needs_live_endpoints(container) \
+                else None
+            found.append(inspect_document(record, container, image, self._dir(record.id),
+                                          self._s.network_attachments.of(record.id),
+                                          self._mountpoint, live))
+        return found
+
+    async def _endpoints(self) -> list[dict[str, Any]]:
+        """Every network with its endpoints, as the helper has them now."""
+        return await self._s.call(NetworkList())
 
     def _mountpoint(self, volume: str) -> str:
         try:
@@ -66,6 +72,16 @@ class ContainerInfo(ContainerBase):
         """The ``skiff run`` command that would create this container."""
         record = self._find(ref)
         return run_command(record.config, record.name)
+
+
+def _live_of(networks: list[dict[str, Any]], container_id: str) -> dict[str, dict[str, Any]]:
+    """The container's endpoints per network, from the helper's list of networks."""
+    live: dict[str, dict[str, Any]] = {}
+    for listed in networks:
+        info = (listed.get("Containers") or {}).get(container_id)
+        if info:
+            live[str(listed.get("Name"))] = dict(info)
+    return live
 
 
 def _read_json(path: Path) -> dict[str, Any]:

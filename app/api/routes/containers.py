@@ -91,8 +91,23 @@ def _matches(summary: dict[str, Any], container: Any, wanted: dict[str, list[str
                                                for p in summary["Ports"])))
 
 
-async def _live_settings(engine: Any, container: Any, summary: dict[str, Any]) -> None:
-    inspected = await engine.containers.inspect(container.id)
+async def _inspect_running(engine: Any, containers: list[Any]) -> dict[str, dict[str, Any]]:
+    """Each running container's inspect, for its live network settings (compose compares
+    them): the helper is asked once for all; one removed meanwhile is left out."""
+    running = [c.id for c in containers if c.state.running]
+    if not running:
+        return {}
+    try:
+        return {found["Id"]: found for found in await engine.containers.inspect_many(running)}
+    except NotFound:  # one went meanwhile: each alone
+        inspected = {}
+        for container_id in running:
+            with contextlib.suppress(NotFound):
+                inspected[container_id] = await engine.containers.inspect(container_id)
+        return inspected
+
+
+def _live_settings(inspected: dict[str, Any], container: Any, summary: dict[str, Any]) -> None:
     settings = inspected.get("NetworkSettings") or {}
     summary["Ports"] = container_ports(settings.get("Ports") or {}, container.config)
     summary["NetworkSettings"] = {"Networks": settings.get("Networks") or {}}
@@ -135,6 +150,7 @@ async def _listing(request: web.Request) -> bytes:
     sizes = (await engine.containers.sizes([c.id for c in containers])
              if flag(request, "size") else {})
     runs: dict[str, dict[str, Any]] = {}
+    live = await _inspect_running(engine, containers)
     found = []
     for container in containers:
         image_id = container.config.image_id
@@ -145,11 +161,10 @@ async def _listing(request: web.Request) -> bytes:
                 runs[image_id] = {}
         summary = container_summary(container, runs[image_id], {},
                                     sizes.get(container.id) if sizes else None)
-        if container.state.running:  # its live network settings (compose compares them)
-            try:
-                await _live_settings(engine, container, summary)
-            except NotFound:
+        if container.state.running:
+            if container.id not in live:
                 continue  # removed meanwhile
+            _live_settings(live[container.id], container, summary)
         if _matches(summary, container, wanted):
             found.append(summary)
         if 0 < limit <= len(found):

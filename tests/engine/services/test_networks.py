@@ -81,6 +81,9 @@ async def test_addresses_chosen_at_create_on_every_network(engine: Engine) -> No
         # the address is the container's: another one asking for it is refused at start
         other = await engine.containers.create(config(
             "true", network="skiff-test-front", ipv4_address="10.231.41.50"))
+        # many at once (one look at the helper's endpoints) as each alone
+        assert await engine.containers.inspect_many([made.id, other.id]) == [
+            await engine.containers.inspect(made.id), await engine.containers.inspect(other.id)]
         with pytest.raises(Conflict, match=r"10\.231\.41\.50 is already in use"):
             await engine.containers.start(other.id)
         await engine.containers.remove(other.id)
