@@ -40,7 +40,6 @@ _UNSUPPORTED_HOST = {
     "DeviceRequests": "there is no GPU or device request support",
     "DeviceCgroupRules": "containers get Docker's default devices only",
     "VolumesFrom": "use named volumes shared by the containers instead",
-    "GroupAdd": "supplementary groups are not supported",
     "OomKillDisable": "the OOM killer cannot be disabled",
     "CpusetCpus": "CPU pinning is not supported: use NanoCpus",
     "CpusetMems": "memory node pinning is not supported",
@@ -398,4 +397,5 @@ def container_config(body: dict[str, Any]) -> ContainerConfig:
         sysctls=_sysctls(host.get("Sysctls")),
         devices=_devices(host.get("Devices")),
         mac_address=_mac_address(body, host, networking),
+        group_add=_texts(host.get("GroupAdd"), "HostConfig.GroupAdd"),
     )

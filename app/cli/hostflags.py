@@ -1,6 +1,6 @@
 """docker's host-option flags for create and run: --dns, --dns-search, --dns-option,
 --add-host, --cap-add, --cap-drop, --init, --read-only, --shm-size, --ulimit,
---sysctl, --cpu-shares, --device and --mac-address.
+--sysctl, --cpu-shares, --device, --mac-address and --group-add.
 
 Each value is read by the engine's rule (engine/containers/hostopts.py); a bad
 one is a usage error in docker's words, before the engine is opened.
@@ -52,6 +52,8 @@ def add_host_flags(p: argparse.ArgumentParser) -> None:
                    help="Add a host device to the container")
     p.add_argument("--mac-address", default="", help="Container MAC address (e.g., "
                    "92:d0:c6:0a:29:33)")
+    p.add_argument("--group-add", **many,  # type: ignore[arg-type]
+                   help="Add additional groups to join")
 
 
 def _each(values: list[str], flag: str, parse: Callable[[str], T]) -> list[T]:
@@ -83,5 +85,6 @@ def host_flags(args: argparse.Namespace) -> dict[str, Any]:
         "sysctls": dict(_each(args.sysctl, "--sysctl", parse_sysctl)),
         "devices": _each(args.device, "--device", parse_device),
         "mac_address": args.mac_address,
+        "group_add": list(args.group_add),
         "cpu_shares": shares or None,
     }

@@ -48,7 +48,7 @@ APPLIED = {"image", "build", "command", "entrypoint", "environment", "env_file",
            "security_opt", "logging", "container_name", "profiles", "pull_policy", "platform",
            "dns", "dns_search", "dns_opt", "extra_hosts", "cap_add", "cap_drop", "init",
            "read_only", "shm_size", "ulimits", "sysctls", "cpu_shares", "devices",
-           "mac_address", "links"}
+           "mac_address", "links", "group_add"}
 _DEPLOY_APPLIED = {"replicas", "resources"}
 
 
@@ -181,6 +181,7 @@ def _host_options(spec: dict[str, Any], where: str) -> dict[str, Any]:
         "sysctls": _sysctls(spec.get("sysctls")),
         "devices": _devices(spec.get("devices"), where),
         "mac_address": str(spec.get("mac_address") or ""),
+        "group_add": [str(group) for group in spec.get("group_add") or []],
     }
 
 

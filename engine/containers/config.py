@@ -149,6 +149,7 @@ class ContainerConfig:
     sysctls: dict[str, str] = field(default_factory=dict)
     devices: list[DeviceMapping] = field(default_factory=list)
     mac_address: str = ""
+    group_add: list[str] = field(default_factory=list)  # docker's --group-add: names or ids
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -103,6 +103,7 @@ def container_inspect(container: Container, image: Image | None, *, args: list[s
             "DnsOptions": list(config.dns_options),
             "DnsSearch": list(config.dns_search),
             "ExtraHosts": list(config.extra_hosts) or None,
+            "GroupAdd": list(config.group_add) or None,
             "CpuShares": res.cpu_shares or 0,
             "ShmSize": config.shm_size or 64 << 20,
             "Ulimits": [{"Name": u.name, "Soft": u.soft, "Hard": u.hard}
@@ -112,6 +113,11 @@ def container_inspect(container: Container, image: Image | None, *, args: list[s
             **({"Init": config.init} if config.init is not None else {}),
             **({"Sysctls": dict(config.sysctls)} if config.sysctls else {}),
             "Privileged": False,
+            # Skiff's runtime answers to docker's default name; every container gets a
+            # cgroup namespace; swappiness is the kernel's (null, as dockerd on cgroup v2)
+            "Runtime": "runc",
+            "CgroupnsMode": "private",
+            "MemorySwappiness": None,
             "ReadonlyRootfs": config.read_only,
             "SecurityOpt": list(config.security_opt) or None,
             "LogConfig": {"Type": config.log_driver or "json-file",

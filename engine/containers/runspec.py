@@ -123,6 +123,7 @@ def host_options(config: ContainerConfig) -> dict[str, Any]:
         "shm_size": config.shm_size or None,
         "ulimits": [UlimitSpec(name=u.name, soft=u.soft, hard=u.hard) for u in config.ulimits],
         "sysctls": [f"{k}={v}" for k, v in config.sysctls.items()],
+        "group_add": list(config.group_add),
         "devices": [DeviceSpec(path_on_host=d.path_on_host,
                                path_in_container=d.path_in_container,
                                permissions=d.permissions) for d in config.devices],

@@ -129,6 +129,7 @@ _DNS_OPTION = re.compile(r"^[A-Za-z0-9_-]{1,32}(:[0-9]{1,5})?\Z")
 # hosts-file names (Docker allows more than hostnames: underscores, any case)
 _EXTRA_HOST = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,252}:([0-9]{1,3}(\.[0-9]{1,3}){3}"
                          r"|[0-9A-Fa-f:.]{2,45}|host-gateway)\Z")
+_GROUP = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}\Z")  # a group's name or id
 _MAC = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}\Z")
 _DEVICE_PATH = re.compile(r"^/[^\x00]{0,4095}\Z")
 
@@ -220,6 +221,7 @@ class ContainerSpec:
     devices: list[DeviceSpec] | None = field(default=None, metadata=_wire(
         Field("list[dict]", False, max_items=64, items=schema_of(DeviceSpec))))
     mac_address: str | None = _optional(str_field(_MAC, required=False))
+    group_add: list[str] | None = field(default=None, metadata=_strings(_GROUP, 32, 64))
 
     def to_json(self) -> dict[str, Any]:
         """What travels in ``container_create`` (and what the engine keeps to send again)."""

@@ -72,6 +72,7 @@ class Exec(ContainerBase):
             "status_fd": status_w, "error_fd": error_w, "pty_socket": pty_theirs,
             "rows": rows, "cols": cols, "devices": device_mode(spec),
             "capabilities": spec.capabilities, "ulimits": spec.ulimits,
+            "group_add": spec.group_add,
             "seccomp": "" if spec.seccomp == UNCONFINED else str(cdir.seccomp),
         }
         request_fd = request_memfd(request)

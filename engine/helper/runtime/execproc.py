@@ -80,7 +80,8 @@ def main(argv: list[str]) -> int:
                                  create_cwd=False, seccomp=seccomp,
                                  userns_fd=userns_fd,
                                  keep=devices.container_capabilities(
-                                     request["devices"], request.get("capabilities")))
+                                     request["devices"], request.get("capabilities")),
+                                 group_add=tuple(request.get("group_add") or ()))
         except init.SetupError as exc:
             init.fail(error_fd, str(exc), exc.code)
         except users.UserNotFound as exc:

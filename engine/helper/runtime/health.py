@@ -220,7 +220,7 @@ def _probe(spec: RuntimeSpec, cdir: ContainerDir, pid: int, cgroup_paths: list[s
                                  cwd=spec.cwd or "/", hostname=spec.hostname,
                                  error_fd=error_w, create_cwd=False, seccomp=seccomp,
                                  userns_fd=userns_fd,
-                                 keep=keep)
+                                 keep=keep, group_add=tuple(spec.group_add))
         except init.SetupError as exc:
             init.fail(error_w, str(exc), exc.code)
         except users.UserNotFound as exc:

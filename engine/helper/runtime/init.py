@@ -211,7 +211,8 @@ def _setup_and_exec(spec: RuntimeSpec, cdir: ContainerDir, pipes: ChildPipes,
                     hostname=spec.hostname, error_fd=pipes.error, create_cwd=True,
                     seccomp=seccomp, userns_fd=-1 if remap is None else remap.fd,
                     stage1_gone=stage1_gone, keep=devices.container_capabilities(device_mode,
-                                                              spec.capabilities))
+                                                              spec.capabilities),
+                    group_add=tuple(spec.group_add))
 
 
 def become_and_exec(*, args: list[str], env: list[str], user_spec: str, cwd: str,
@@ -219,6 +220,7 @@ def become_and_exec(*, args: list[str], env: list[str], user_spec: str, cwd: str
                     seccomp: syscallfilter.Program | None, userns_fd: int = -1,
                     stage1_gone: int = -1,
                     keep: tuple[str, ...] = capabilities.DEFAULT_CAPABILITIES,
+                    group_add: tuple[str, ...] = (),
                     kernel: Kernel = LINUX) -> None:
     """Inside the container's namespaces and root: drop to the user and exec.
 
@@ -246,7 +248,7 @@ def become_and_exec(*, args: list[str], env: list[str], user_spec: str, cwd: str
 
     capabilities.apply(keep, root_user=False, kernel=kernel)  # the bounding set, while
     kernel.prctl(_PR_SET_NO_NEW_PRIVS, 1)                      # we change user
-    os.setgroups(list(user.groups))
+    os.setgroups(list(dict.fromkeys((*user.groups, *users.resolve_groups(list(group_add))))))
     os.setgid(user.gid)
     os.setuid(user.uid)
     if user.uid == 0:  # after the change: --cap-drop SETUID must not stop it

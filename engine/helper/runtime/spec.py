@@ -116,6 +116,7 @@ class RuntimeSpec:
     ulimits: list[dict[str, Any]] = field(default_factory=list)  # name, soft, hard
     sysctls: list[str] = field(default_factory=list)  # "name=value"
     mac_address: str = ""
+    group_add: list[str] = field(default_factory=list)  # more groups: names or ids
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -150,6 +151,7 @@ class RuntimeSpec:
             read_only=bool(request.read_only), shm_size=request.shm_size,
             ulimits=[asdict(u) for u in request.ulimits or []],
             sysctls=list(request.sysctls or []), mac_address=request.mac_address or "",
+            group_add=list(request.group_add or []),
         )
 
     @classmethod

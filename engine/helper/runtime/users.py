@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["ExecUser", "UserNotFound", "resolve_user"]
+__all__ = ["ExecUser", "UserNotFound", "resolve_groups", "resolve_user"]
 
 
 class UserNotFound(Exception):
@@ -71,3 +71,19 @@ def resolve_user(spec: str, passwd: str | None = None, group: str | None = None)
                       if name and len(e) > 3 and name in e[3].split(",") and e[2].isdigit())
     all_groups = tuple(dict.fromkeys((gid, *extra)))
     return ExecUser(uid, gid, all_groups, home if uid != 0 or home != "/" else "/root")
+
+
+def resolve_groups(names: list[str], group: str | None = None) -> tuple[int, ...]:
+    """docker's --group-add: each a group id, or a name in the container's /etc/group."""
+    entries = _entries(_read("/etc/group") if group is None else group)
+    gids = []
+    for name in names:
+        found = next((e for e in entries if e[0] == name and e[2].isdigit()), None)
+        if found is not None:
+            gids.append(int(found[2]))
+        elif name.isdigit():
+            gids.append(int(name))
+        else:
+            raise UserNotFound(f"Unable to find group {name}: no matching entries in group "
+                               "file")
+    return tuple(gids)

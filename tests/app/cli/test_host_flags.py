@@ -83,6 +83,17 @@ def test_run_with_host_flags_as_root(busybox_image: str) -> None:
     assert refused.returncode == 125 and "mac-address and the network mode" in refused.stderr
 
 
+@pytest.mark.root
+def test_group_add_joins_groups_by_name_and_by_id(busybox_image: str) -> None:
+    out = skiff("run", "--rm", "--group-add", "app", "--group-add", "2000", "--network",
+                "none", busybox_image, "id", "-G")
+    assert out.stdout.split() == ["0", "1000", "2000"], out.stderr
+    missing = skiff("run", "--rm", "--group-add", "nosuch", "--network", "none",
+                    busybox_image, "true")
+    assert missing.returncode != 0
+    assert "Unable to find group nosuch" in missing.stderr
+
+
 # -- a desktop user, through the real pkexec --------------------------------------------
 
 @pytest.fixture
