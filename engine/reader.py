@@ -132,6 +132,10 @@ class Reader:
         from engine.containers.logs import log_lines
 
         record = self.container_store.find(ref)
+        if record.config.log_driver == "none":
+            from engine.errors import InvalidArgument
+
+            raise InvalidArgument("configured logging driver does not support reading")
         return log_lines(self.containers_dir / record.id / "ctr.log", tail=tail,
                          since_ns=since_ns, until_ns=until_ns)
 

@@ -338,10 +338,10 @@ def container_config(body: dict[str, Any]) -> ContainerConfig:
         raise ApiError(400, "can't create 'AutoRemove' container with restart policy")
     log = host.get("LogConfig") or {}
     driver = log.get("Type") or ""
-    if driver not in ("", "json-file", "local"):
+    if driver not in ("", "json-file", "local", "none"):
         if driver not in _DOCKER_LOG_DRIVERS:
             raise ApiError(400, f"logger: no log driver named '{driver}' is registered")
-        raise _refuse(f"log driver {driver!r}", "use json-file or local")
+        raise _refuse(f"log driver {driver!r}", "use json-file, local or none")
     network, aliases, address, address6 = _network(host, networking)
     entrypoint = _strings(body.get("Entrypoint"), "Entrypoint")
     if entrypoint == [""]:

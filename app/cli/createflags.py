@@ -87,7 +87,7 @@ def add_create_flags(p: argparse.ArgumentParser, run: bool) -> None:
     p.add_argument("--security-opt", action="append", default=[],
                    help="Security options: seccomp=unconfined or seccomp=PROFILE.json")
     p.add_argument("--log-driver", default="",
-                   help="Logging driver for the container (json-file or local)")
+                   help="Logging driver for the container (json-file, local or none)")
     p.add_argument("--log-opt", action="append", default=[],
                    help="Log driver options (max-size, max-file)")
     p.add_argument("--stop-timeout", default=None, type=int,

@@ -21,7 +21,7 @@ from engine.paths import user_config_dir
 __all__ = ["DEFAULT_OPTIONS", "DRIVERS", "capped", "log_limits", "parse_log_options",
            "user_defaults"]
 
-DRIVERS = ("json-file", "local")
+DRIVERS = ("json-file", "local", "none")  # none: the output is not kept
 DEFAULT_OPTIONS = {"max-size": "20m", "max-file": "5"}
 _KNOWN = ("max-size", "max-file", "compress", "mode", "max-buffer-size", "labels", "env",
           "tag")
@@ -34,13 +34,13 @@ def parse_log_options(driver: str, values: Iterable[str]) -> dict[str, str]:
     driver = driver or "json-file"
     if driver not in DRIVERS:
         raise InvalidArgument(f'logger: no log driver named \'{driver}\' is registered '
-                              f'(Skiff supports {" and ".join(DRIVERS)})')
+                              f'(Skiff supports {", ".join(DRIVERS)})')
     options: dict[str, str] = {}
     for value in values:
         key, sep, setting = value.partition("=")
         if not sep:
             raise InvalidArgument(f"invalid key value pair format in log options: {value}")
-        if key not in _KNOWN:
+        if key not in _KNOWN or driver == "none":
             raise InvalidArgument(f"unknown log opt '{key}' for {driver} log driver")
         options[key] = setting
     log_limits(options)  # refuse bad sizes now, not at start

@@ -112,6 +112,8 @@ class ContainerStreams(ContainerBase):
         """The container's output lines (``follow``: then as they come, across restarts,
         until it stops for good)."""
         record = self._find(ref)
+        if record.config.log_driver == "none":
+            raise InvalidArgument("configured logging driver does not support reading")
 
         async def running() -> bool:
             try:

@@ -193,6 +193,7 @@ class ContainerSpec:
     open_stdin: bool | None = _optional(Field("bool", required=False))
     log_max_size: int | None = _optional(int_field(0, 1 << 40, required=False))  # 0: never
     log_max_files: int | None = _optional(int_field(1, 100, required=False))
+    log_discard: bool | None = _optional(Field("bool", required=False))  # --log-driver none
     # unconfined, or a seccomp profile's JSON (checked and compiled by the helper);
     # None: Docker's default profile
     seccomp: str | None = _optional(str_field(_SECCOMP, max_len=1 << 18, required=False))

@@ -31,6 +31,9 @@ RAW = "application/vnd.docker.raw-stream"
 MULTIPLEXED = "application/vnd.docker.multiplexed-stream"
 
 
+UNREADABLE_LOGS = "configured logging driver does not support reading"
+
+
 def _stream_type(tty: bool) -> str:
     return RAW if tty else MULTIPLEXED
 
@@ -43,6 +46,8 @@ async def container_logs(request: web.Request) -> web.StreamResponse:
     stdout, stderr = flag(request, "stdout"), flag(request, "stderr")
     if not (stdout or stderr):
         raise ApiError(400, "Bad parameters: you must choose at least one stream")
+    if container.config.log_driver == "none":
+        raise ApiError(501, UNREADABLE_LOGS)
     tail_text = request.query.get("tail", "all").strip()
     tail = None if tail_text in ("", "all") or tail_text.startswith("-") else number(
         request, "tail", 0)

@@ -118,6 +118,7 @@ class Monitor:
                 "master": fds.index(run.master) if run.master >= 0 else -1,
                 "listener": listener,
                 "log": [self.spec.log_max_size, self.spec.log_max_files],
+                "log_discard": self.spec.log_discard,
                 "healthcheck": bool(self.spec.healthcheck),
                 "cgroups": sorted({str(p) for p in self.cgroup.paths.values()})}, fds
 
@@ -395,7 +396,12 @@ def _supervise(cdir: ContainerDir, hub: AttachHub, ready_fd: int,
             run = _run_of(info, started.fds)
             if info["listener"] >= 0:
                 hub.listen(socket.socket(fileno=started.fds[info["listener"]]))
-            if writer is None:
+            if writer is None and info.get("log_discard"):  # the "none" driver
+                devnull = os.open(os.devnull, os.O_WRONLY | os.O_CLOEXEC)
+                os.dup2(devnull, log_fd, inheritable=False)
+                os.close(devnull)
+                writer = LogWriter(log_fd)
+            elif writer is None:
                 writer = LogWriter(log_fd, cdir.log, *info["log"])
             if info["healthcheck"] and pump.prober is None:
                 pump.prober = _prober(cdir, info["cgroups"])

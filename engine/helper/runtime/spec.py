@@ -93,6 +93,7 @@ class RuntimeSpec:
     open_stdin: bool = False
     log_max_size: int = 0  # rotate the log past this many bytes (0: never)
     log_max_files: int = 1  # files kept, the current one included
+    log_discard: bool = False  # docker's "none" log driver: the output goes nowhere
     cgroup_parent: str = "skiff"
     # How device access is limited (engine/helper/runtime/devices.py): "cgroup" (the v1
     # devices controller) or "nodev" (nodev mounts, nodes bound from the host's /dev).
@@ -141,6 +142,7 @@ class RuntimeSpec:
             image=request.image or "", cgroup_parent=cgroup_parent, tty=bool(request.tty),
             open_stdin=bool(request.open_stdin), log_max_size=request.log_max_size or 0,
             log_max_files=request.log_max_files or 1, seccomp=seccomp, devices=devices,
+            log_discard=bool(request.log_discard),
             userns=userns,
             healthcheck=None if request.healthcheck is None else asdict(request.healthcheck),
             dns=list(request.dns or []), dns_search=list(request.dns_search or []),

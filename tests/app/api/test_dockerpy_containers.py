@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import tarfile
 import time
+from pathlib import Path
 from typing import Any
 
 import docker
@@ -185,3 +186,18 @@ def test_wait_answers_each_exit_of_a_restarting_container(docker_client: Any) ->
 def test_info_counts_every_image_as_images_all_lists(docker_client: Any) -> None:
     listed = {image["Id"] for image in docker_client.api.images(all=True)}
     assert docker_client.info()["Images"] == len(listed)
+
+
+def test_the_none_log_driver_keeps_no_output(docker_client: Any) -> None:
+    container = docker_client.containers.run("busybox", "echo hello", detach=True,
+                                             log_config={"type": "none"})
+    try:
+        assert container.wait()["StatusCode"] == 0
+        assert container.attrs["HostConfig"]["LogConfig"] == {"Type": "none", "Config": {}}
+        with pytest.raises(docker.errors.APIError,
+                           match="configured logging driver does not support reading"):
+            container.logs()
+        log = container.attrs["LogPath"]
+        assert not log or Path(log).read_bytes() == b""
+    finally:
+        container.remove(force=True)
