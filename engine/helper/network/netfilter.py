@@ -98,6 +98,9 @@ class Netfilter:
                 if shutil.which(command):
                     self._iptables_destroy(command)  # the last IPv6 network went
                 continue
+            if not shutil.which(f"{command}-restore"):
+                raise KernelFeatureMissing(f"{command}-restore is missing: install iptables "
+                                           "(or nftables) for Skiff's IPv6 networks")
             self._check([f"{command}-restore", "-w", "--noflush"],
                         render_iptables(self.table, rules, family))
             for table, chain, spec in iptables_jumps(self.table):
