@@ -64,6 +64,8 @@ def test_docker_compose_brings_up_an_ipv6_project(compose: Compose,  # noqa: F81
     logs = compose("logs", "--no-log-prefix", "probe")
     assert hostname in logs.stdout, logs.stdout + logs.stderr
     assert "default via fd5a:1:2:71::1 dev eth0" in logs.stdout
+    again = compose("up", "-d", "web")  # the network as compose wants it: nothing to redo
+    assert "Recreate" not in again.stderr and "Created" not in again.stderr, again.stderr
     compose("down", "-t", "1")
     assert "dockerv6_v6" not in api_server.docker("network", "ls").stdout
 
