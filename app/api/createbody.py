@@ -57,7 +57,6 @@ _MODES = {
     "Cgroup": ("",),
     "Isolation": ("", "default"),
     "Runtime": ("", "runc", "skiff"),
-    "VolumeDriver": ("", "local"),
 }
 #: dockerd's own log drivers: any other name is no driver at all.
 _DOCKER_LOG_DRIVERS = ("none", "json-file", "local", "syslog", "journald", "gelf", "fluentd",
@@ -98,6 +97,16 @@ def _strings(value: Any, field: str) -> list[str] | None:
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return list(value)
     raise ApiError(400, f"invalid {field}: expected a list of strings")
+
+
+def _volume_driver(host: dict[str, Any], mounts: list[MountSpec]) -> str:
+    """``HostConfig.VolumeDriver``, kept as dockerd keeps it; only the local driver
+    makes volumes, so another one is refused when a named volume would need it."""
+    driver = str(host.get("VolumeDriver") or "")
+    if driver not in ("", "local") and any(m.type == "volume" for m in mounts):
+        raise ApiError(404, f'error looking up volume plugin {driver}: plugin "{driver}" '
+                            "not found")
+    return driver
 
 
 def _int(value: Any, field: str) -> int:
@@ -343,6 +352,7 @@ def container_config(body: dict[str, Any]) -> ContainerConfig:
             raise ApiError(400, f"logger: no log driver named '{driver}' is registered")
         raise _refuse(f"log driver {driver!r}", "use json-file, local or none")
     network, aliases, address, address6 = _network(host, networking)
+    mounts = _mounts(body, host)
     entrypoint = _strings(body.get("Entrypoint"), "Entrypoint")
     if entrypoint == [""]:
         entrypoint = []  # docker's way to say "no entrypoint"
@@ -370,7 +380,7 @@ def container_config(body: dict[str, Any]) -> ContainerConfig:
         ports=_ports(host.get("PortBindings")),
         publish_all=bool(host.get("PublishAllPorts")),
         exposed_ports=_exposed(body.get("ExposedPorts")),
-        mounts=_mounts(body, host),
+        mounts=mounts,
         network=network,
         network_aliases=aliases,
         ipv4_address=address,
@@ -398,4 +408,6 @@ def container_config(body: dict[str, Any]) -> ContainerConfig:
         devices=_devices(host.get("Devices")),
         mac_address=_mac_address(body, host, networking),
         group_add=_texts(host.get("GroupAdd"), "HostConfig.GroupAdd"),
+        isolation=str(host.get("Isolation") or ""),
+        volume_driver=_volume_driver(host, mounts),
     )

@@ -150,6 +150,8 @@ class ContainerConfig:
     devices: list[DeviceMapping] = field(default_factory=list)
     mac_address: str = ""
     group_add: list[str] = field(default_factory=list)  # docker's --group-add: names or ids
+    isolation: str = ""  # "" or "default": Linux has one, kept as asked
+    volume_driver: str = ""  # as asked; only "local" makes volumes
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

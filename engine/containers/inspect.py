@@ -104,6 +104,8 @@ def container_inspect(container: Container, image: Image | None, *, args: list[s
             "DnsSearch": list(config.dns_search),
             "ExtraHosts": list(config.extra_hosts) or None,
             "GroupAdd": list(config.group_add) or None,
+            "Isolation": config.isolation,
+            "VolumeDriver": config.volume_driver,
             "CpuShares": res.cpu_shares or 0,
             "ShmSize": config.shm_size or 64 << 20,
             "Ulimits": [{"Name": u.name, "Soft": u.soft, "Hard": u.hard}

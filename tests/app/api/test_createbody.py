@@ -114,3 +114,17 @@ def test_detach_keys_are_found_across_chunks_and_nothing_else_is_held() -> None:
     assert scanner.feed(b"\x10") == (b"", False)
     assert scanner.feed(b"\x11rest") == (b"", True)
     assert DetachScanner(b"").feed(b"\x10\x11") == (b"\x10\x11", False)
+
+
+def test_kept_as_dockerd_keeps_them() -> None:
+    """GroupAdd, Isolation and VolumeDriver come back in inspect as sent; another volume
+    driver than local is refused only when a named volume would need it."""
+    config = container_config({"Image": "busybox", "HostConfig": {
+        "GroupAdd": ["1000", "audio"], "Isolation": "default", "VolumeDriver": "foo"}})
+    assert (config.group_add, config.isolation, config.volume_driver) == (
+        ["1000", "audio"], "default", "foo")
+    with pytest.raises(ApiError, match='plugin "foo" not found'):
+        container_config({"Image": "busybox", "HostConfig": {
+            "VolumeDriver": "foo", "Binds": ["data:/data"]}})
+    with pytest.raises(ApiError, match="Isolation='hyperv' is not supported"):
+        container_config({"Image": "busybox", "HostConfig": {"Isolation": "hyperv"}})
