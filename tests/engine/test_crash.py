@@ -9,20 +9,16 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
+from tests.fixtures.cli import COMMAND, skiff
+
 pytestmark = pytest.mark.root
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def skiff(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=REPO,
-                          capture_output=True, text=True, timeout=timeout, env=dict(os.environ))
 
 
 def _children(pid: int) -> list[int]:
@@ -41,7 +37,7 @@ def _children(pid: int) -> list[int]:
 def test_sigkill_of_skiff_run_and_its_helper_loses_nothing(busybox_image: str) -> None:
     name = "crash-survivor"
     cli = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "run", "--name", name, "busybox", "sh", "-c",
+        [*COMMAND, "run", "--name", name, "busybox", "sh", "-c",
          "echo start; sleep 2; echo done; exit 4"],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(os.environ))
     try:

@@ -4,10 +4,8 @@ replay a bounded history that survives restarts (issue 12, item 8)."""
 from __future__ import annotations
 
 import json
-import os
 import queue
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -16,6 +14,8 @@ import pytest
 
 from engine import eventlog
 from engine.eventlog import JournalTail, append_event, read_events
+from tests.fixtures.cli import COMMAND
+from tests.fixtures.cli import skiff as _cli
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -45,12 +45,6 @@ def test_append_read_and_rotate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     tail.close()
 
 
-def _cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=REPO,
-                          capture_output=True, text=True, timeout=timeout,
-                          env=dict(os.environ))
-
-
 def _events(since: float, until: float, *filters: str) -> list[tuple[str, str, str]]:
     done = _cli("events", "--since", f"{since:.3f}", "--until", f"{until:.3f}",
                 "--format", "{{json .}}", *filters)
@@ -69,7 +63,7 @@ def _named(kind: str, action: str, ident: str, name: str = "<no value>") -> str:
 def test_run_rm_and_rm_f_are_told_in_full_and_replayed(busybox_image: str,
                                                        skiff_root: Path) -> None:
     since = time.time()
-    follower = subprocess.Popen([sys.executable, "-m", "app.cli", "events", "--format",
+    follower = subprocess.Popen([*COMMAND, "events", "--format",
                                  "{{.Type}} {{.Action}} {{.Actor.ID}} "
                                  "{{.Actor.Attributes.name}}"],
                                 cwd=REPO, stdout=subprocess.PIPE, text=True)

@@ -6,26 +6,22 @@ import os
 import pty
 import select
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+
+from tests.fixtures.cli import COMMAND, skiff
 
 pytestmark = pytest.mark.root
 
 REPO = Path(__file__).resolve().parents[3]
 
 
-def skiff(*args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=REPO, input=input,
-                          capture_output=True, text=True, timeout=60, env=dict(os.environ))
-
-
 def _in_terminal(args: list[str], keys: list[bytes], until: bytes) -> tuple[int, bytes]:
     """Run the CLI with a pseudo-terminal as its stdin/stdout; type ``keys``."""
     master, slave = pty.openpty()
-    process = subprocess.Popen([sys.executable, "-m", "app.cli", *args], cwd=REPO,
+    process = subprocess.Popen([*COMMAND, *args], cwd=REPO,
                                stdin=slave, stdout=slave, stderr=slave, env=dict(os.environ),
                                start_new_session=True)
     os.close(slave)

@@ -4,14 +4,14 @@ what was built."""
 from __future__ import annotations
 
 import io
-import os
 import subprocess
-import sys
 import tarfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.fixtures import cli
 
 pytestmark = pytest.mark.root
 
@@ -21,12 +21,7 @@ Skiff = Callable[..., subprocess.CompletedProcess[str]]
 
 def _run(*args: str, stdin_bytes: bytes | None = None, cwd: Path = REPO,
          timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    done = subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=cwd,
-                          capture_output=True, input=stdin_bytes or b"", timeout=timeout,
-                          env=env)
-    return subprocess.CompletedProcess(done.args, done.returncode, done.stdout.decode(),
-                                       done.stderr.decode())
+    return cli.skiff(*args, stdin_bytes=stdin_bytes or b"", cwd=cwd, timeout=timeout)
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 import tarfile
 import time
 from collections.abc import Callable, Iterator
@@ -21,23 +20,13 @@ from typing import Any
 
 import pytest
 
+from tests.fixtures.cli import COMMAND
+from tests.fixtures.cli import skiff as _run
+
 pytestmark = pytest.mark.root
 
 REPO = Path(__file__).resolve().parents[3]
 Skiff = Callable[..., subprocess.CompletedProcess[str]]
-
-
-def _run(*args: str, input: str | None = None, timeout: float = 90,
-         stdin_bytes: bytes | None = None) -> subprocess.CompletedProcess[str]:
-    if stdin_bytes is not None:
-        done = subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=REPO,
-                              capture_output=True, input=stdin_bytes, timeout=timeout,
-                              env=dict(os.environ))
-        return subprocess.CompletedProcess(done.args, done.returncode,
-                                           done.stdout.decode(), done.stderr.decode())
-    return subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=REPO,
-                          capture_output=True, text=True, input=input, timeout=timeout,
-                          env=dict(os.environ))
 
 
 @pytest.fixture
@@ -262,7 +251,7 @@ def test_export_then_import_with_changes(skiff: Skiff, tmp_path: Path) -> None:
         names = tar.getnames()
         assert tar.extractfile("note.txt").read() == b"exported\n"  # type: ignore[union-attr]
     assert "bin/busybox" in names and "proc" in [n.rstrip("/") for n in names]
-    streamed = subprocess.run([sys.executable, "-m", "app.cli", "export", "source"], cwd=REPO,
+    streamed = subprocess.run([*COMMAND, "export", "source"], cwd=REPO,
                               capture_output=True, timeout=60, env=dict(os.environ))
     assert streamed.returncode == 0 and streamed.stdout[:512] == archive.read_bytes()[:512]
 

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import datetime
 import json
-import os
 import re
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,17 +18,11 @@ from typing import Any
 
 import pytest
 
+from tests.fixtures.cli import skiff as _run
+
 pytestmark = pytest.mark.root
 
-REPO = Path(__file__).resolve().parents[3]
 Skiff = Callable[..., subprocess.CompletedProcess[str]]
-
-
-def _run(*args: str, input: str | None = None, timeout: float = 60
-         ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=REPO,
-                          capture_output=True, text=True, input=input, timeout=timeout,
-                          env=dict(os.environ))
 
 
 @pytest.fixture

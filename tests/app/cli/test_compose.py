@@ -6,12 +6,11 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[3]
+from tests.fixtures.cli import skiff
 
 CORPUS = """
 services:
@@ -53,14 +52,7 @@ volumes:
 
 def compose(project_dir: Path, *args: str, env: dict[str, str] | None = None
             ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "app.cli", "compose", *args],
-                          cwd=project_dir, capture_output=True, text=True, timeout=240,
-                          env={**os.environ, "PYTHONPATH": str(REPO), **(env or {})})
-
-
-def skiff(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=REPO,
-                          capture_output=True, text=True, timeout=120)
+    return skiff("compose", *args, cwd=project_dir, timeout=240, env={**os.environ, **(env or {})})
 
 
 def _one_offs_answer_to_their_own_names(corpus: Path) -> None:

@@ -11,12 +11,14 @@ import json
 import os
 import re
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.fixtures.cli import COMMAND
+from tests.fixtures.cli import skiff as _run
 
 pytestmark = pytest.mark.root
 
@@ -33,13 +35,6 @@ def _engine_ready() -> str:
     except Exception as exc:  # an engine that does not even import
         return f"the engine does not import: {exc}"
     return ""
-
-
-def _run(*args: str, input: str | None = None, timeout: float = 60
-         ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=REPO,
-                          capture_output=True, text=True, input=input, timeout=timeout,
-                          env=dict(os.environ))
 
 
 @pytest.fixture
@@ -412,7 +407,7 @@ def test_exec_tty_interactive_shell(skiff: Skiff, sleeper: str) -> None:
     import pty
 
     master, slave = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "exec", "-it", sleeper, "sh"],
+    proc = subprocess.Popen([*COMMAND, "exec", "-it", sleeper, "sh"],
                             cwd=REPO, stdin=slave, stdout=slave, stderr=slave,
                             env=dict(os.environ), start_new_session=True)
     os.close(slave)
@@ -509,7 +504,7 @@ def test_events_follow_and_ctrl_c(skiff: Skiff) -> None:
     import threading
 
     proc = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "events", "--filter", "type=container",
+        [*COMMAND, "events", "--filter", "type=container",
          "--filter", "event=create", "--format", "{{.Action}} {{.Actor.Attributes.name}}"],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env=dict(os.environ))
@@ -562,12 +557,12 @@ def test_save_and_load_round_trip(skiff: Skiff, tmp_path: Path) -> None:
         assert loaded.returncode == 0
         assert "Loaded image: cli-saved:1" in loaded.stdout.splitlines()
         with archive.open("rb") as stdin:
-            piped = subprocess.run([sys.executable, "-m", "app.cli", "load"], cwd=REPO,
+            piped = subprocess.run([*COMMAND, "load"], cwd=REPO,
                                    stdin=stdin, capture_output=True, env=dict(os.environ),
                                    timeout=60)
         assert piped.returncode == 0
         assert b"Loaded image: cli-saved:1" in piped.stdout.splitlines()
-        streamed = subprocess.run([sys.executable, "-m", "app.cli", "save", "cli-saved:1"],
+        streamed = subprocess.run([*COMMAND, "save", "cli-saved:1"],
                                   cwd=REPO, capture_output=True, env=dict(os.environ),
                                   timeout=60)
         assert streamed.returncode == 0
@@ -782,7 +777,7 @@ def test_ctrl_c_reaches_an_attached_container(skiff: Skiff) -> None:
     import signal
 
     proc = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "run", "--rm", "busybox", "sh", "-c",
+        [*COMMAND, "run", "--rm", "busybox", "sh", "-c",
          'trap "echo got-int; exit 9" INT; echo ready; while :; do sleep 0.1; done'],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env=dict(os.environ))

@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
 from app.cli.healthflags import add_health_flags, health_flags
 from app.cli.options import UsageError
 from engine.containers.health import Healthcheck
-
-REPO = Path(__file__).resolve().parents[3]
+from tests.fixtures.cli import skiff
 
 
 def _parse(*argv: str) -> Healthcheck | None:
@@ -43,11 +38,6 @@ def test_flags_make_docker_s_health_config() -> None:
 def test_bad_flags_say_what_is_wrong(argv: tuple[str, ...], message: str) -> None:
     with pytest.raises(UsageError, match=message):
         _parse(*argv)
-
-
-def skiff(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=REPO,
-                          capture_output=True, text=True, timeout=120, env=dict(os.environ))
 
 
 @pytest.mark.root

@@ -7,9 +7,7 @@ from __future__ import annotations
 import argparse
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,9 +16,8 @@ from app.cli.hostflags import add_host_flags, host_flags
 from app.cli.options import UsageError
 from engine.containers.config import DeviceMapping, Ulimit
 from engine.helper.runtime.hostlimits import probe_in_namespaces as _probe
+from tests.fixtures.cli import skiff
 from tests.fixtures.desktopuser import DesktopUser
-
-REPO = Path(__file__).resolve().parents[3]
 
 
 def _parse(*argv: str) -> dict[str, Any]:
@@ -57,11 +54,6 @@ def test_flags_make_docker_s_host_config() -> None:
 def test_bad_flags_say_what_is_wrong(argv: tuple[str, ...], message: str) -> None:
     with pytest.raises(UsageError, match=message):
         _parse(*argv)
-
-
-def skiff(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=REPO,
-                          capture_output=True, text=True, timeout=120, env=dict(os.environ))
 
 
 @pytest.mark.root

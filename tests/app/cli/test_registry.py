@@ -11,17 +11,16 @@ import os
 import re
 import stat
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.fixtures import cli
 from tests.fixtures.registry import PASSWORD, USER, LocalRegistry, skopeo_inspect
 
 pytestmark = pytest.mark.root
 
-REPO = Path(__file__).resolve().parents[3]
 Skiff = Callable[..., subprocess.CompletedProcess[str]]
 
 
@@ -33,8 +32,7 @@ def skiff(busybox_image: str, skiff_root: Path, tmp_path: Path) -> Iterator[Skif
     (home / "run").mkdir(parents=True)
 
     def run(*args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=REPO, env=env,
-                              capture_output=True, text=True, input=input, timeout=120)
+        return cli.skiff(*args, input=input, env=env)
 
     before = set(run("images", "-q", "--no-trunc").stdout.split())
     containers = set(run("ps", "-aq").stdout.split())

@@ -6,11 +6,12 @@ import json
 import os
 import socket
 import subprocess
-import sys
 import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.fixtures.cli import skiff
 
 pytestmark = pytest.mark.root
 
@@ -26,14 +27,7 @@ def _free_port() -> int:
 
 def compose(*args: str, env: dict[str, str] | None = None, cwd: Path = EXAMPLE
             ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "app.cli", "compose", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=240,
-                          env={**os.environ, "PYTHONPATH": str(REPO), **(env or {})})
-
-
-def skiff(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=REPO,
-                          capture_output=True, text=True, timeout=120)
+    return skiff("compose", *args, cwd=cwd, timeout=240, env={**os.environ, **(env or {})})
 
 
 def test_three_tiers_answer_through_the_proxy_and_down_leaves_nothing(busybox_image: str

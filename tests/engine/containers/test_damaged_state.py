@@ -6,15 +6,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from engine.wire.statusfile import parse_status
-
-REPO = Path(__file__).resolve().parents[3]
+from tests.fixtures.cli import skiff as _cli
 
 
 def test_wrong_types_take_defaults_and_say_so() -> None:
@@ -28,12 +25,6 @@ def test_wrong_types_take_defaults_and_say_so() -> None:
     assert parse_status(b"[1, 2]").damaged.endswith("not a JSON object")
     fine = parse_status(b'{"status": "running", "pid": 12, "monitor_pid": 10}')
     assert fine.damaged == "" and fine.pid == 12
-
-
-def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=REPO,
-                          capture_output=True, text=True, timeout=120,
-                          env=env or dict(os.environ))
 
 
 @pytest.mark.root

@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.engine.helper.zombies import zombies_of
+from tests.fixtures import cli
 
 pytestmark = pytest.mark.root
 
@@ -24,9 +24,7 @@ LINGER = {"SKIFF_HELPER_IDLE": "60"}
 
 
 def skiff(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=REPO,
-                          capture_output=True, text=True, timeout=120,
-                          env=dict(os.environ, **LINGER))
+    return cli.skiff(*args, env=dict(os.environ, **LINGER))
 
 
 def _processes() -> dict[int, bytes]:
@@ -65,7 +63,7 @@ def test_many_execs_in_a_pids_limited_container(busybox_image: str, skiff_root: 
         assert stats.stdout.strip() == "1", stats.stdout
         assert zombies_of(cid) == []
         # What the helper hands its processes never shows in a command line.
-        session = subprocess.Popen([sys.executable, "-m", "app.cli", "exec", "exec-limited",
+        session = subprocess.Popen([*cli.COMMAND, "exec", "exec-limited",
                                     "sh", "-c", "echo ready; sleep 3"], cwd=REPO,
                                    stdout=subprocess.PIPE, text=True,
                                    env=dict(os.environ, **LINGER))

@@ -3,21 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
+from tests.fixtures.cli import skiff
+
 pytestmark = pytest.mark.root
-
-REPO = Path(__file__).resolve().parents[4]
-
-
-def skiff(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=REPO,
-                          capture_output=True, text=True, timeout=120, env=dict(os.environ))
 
 
 def test_peers_resolve_the_new_name_and_inspect_shows_it(busybox_image: str) -> None:

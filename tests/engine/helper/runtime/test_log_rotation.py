@@ -7,7 +7,6 @@ import asyncio
 import json
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -17,8 +16,7 @@ from engine.containers.logopts import capped, log_limits, parse_log_options, use
 from engine.containers.logs import read_log
 from engine.errors import InvalidArgument
 from engine.wire.logformat import LogWriter, log_files
-
-REPO = Path(__file__).resolve().parents[4]
+from tests.fixtures import cli
 
 
 def _read(path: Path, **options: object) -> list[str]:
@@ -98,32 +96,27 @@ def test_a_full_disk_drops_lines_and_says_so_once_it_can(tiny_disk: Path) -> Non
 
 @pytest.mark.root
 def test_a_container_log_is_rotated_and_read_whole(busybox_image: str) -> None:
-    def skiff(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=REPO,
-                              capture_output=True, text=True, timeout=120,
-                              env=dict(os.environ))
-
-    done = skiff("run", "--name", "rotated", "--log-opt", "max-size=4k", "--log-opt",
-                 "max-file=3", busybox_image, "sh", "-c",
-                 "i=0; while [ $i -lt 2000 ]; do echo line $i; i=$((i+1)); done")
+    done = cli.skiff("run", "--name", "rotated", "--log-opt", "max-size=4k", "--log-opt",
+                     "max-file=3", busybox_image, "sh", "-c",
+                     "i=0; while [ $i -lt 2000 ]; do echo line $i; i=$((i+1)); done")
     try:
         assert done.returncode == 0, done.stderr
-        inspected = skiff("inspect", "rotated").stdout
+        inspected = cli.skiff("inspect", "rotated").stdout
         log_path = json.loads(inspected)[0]["LogPath"]
         spec = json.loads((Path(log_path).parent / "spec.json").read_text())
         assert (spec["log_max_size"], spec["log_max_files"]) == (4000, 3), spec
         files = sorted(p.name for p in Path(log_path).parent.iterdir())
-        logged = skiff("logs", "rotated").stdout.splitlines()
+        logged = cli.skiff("logs", "rotated").stdout.splitlines()
         assert "ctr.log.1" in files, (files, (Path(log_path).parent / "monitor.log").read_text())
         assert logged[-1] == "line 1999" and 100 < len(logged) < 2000
-        assert skiff("logs", "--tail", "5", "rotated").stdout.splitlines() == [
+        assert cli.skiff("logs", "--tail", "5", "rotated").stdout.splitlines() == [
             f"line {n}" for n in range(1995, 2000)]
-        config = skiff("inspect", "--format", "{{json .HostConfig.LogConfig}}", "rotated")
+        config = cli.skiff("inspect", "--format", "{{json .HostConfig.LogConfig}}", "rotated")
         assert '"max-size":"4k"' in config.stdout.replace(" ", "")
-        refused = skiff("run", "--rm", "--log-opt", "colour=blue", busybox_image, "true")
+        refused = cli.skiff("run", "--rm", "--log-opt", "colour=blue", busybox_image, "true")
         assert refused.returncode == 125 and "unknown log opt 'colour'" in refused.stderr
     finally:
-        skiff("rm", "-f", "rotated")
+        cli.skiff("rm", "-f", "rotated")
 
 
 @pytest.mark.root
@@ -138,8 +131,7 @@ def test_a_container_that_fills_the_disk_keeps_running_and_can_be_removed(
     env = dict(os.environ, SKIFF_ROOT=str(disk))
 
     def skiff(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=REPO,
-                              capture_output=True, text=True, timeout=120, env=env)
+        return cli.skiff(*args, env=env)
 
     def free() -> int:
         st = os.statvfs(disk)
