@@ -1,11 +1,20 @@
 """Asking for a new network: its name, and optionally its subnet and gateway,
-checked as the user types so the Create button only takes what can work."""
+checked as the user types so the Create button only takes what can work, and
+whether it has IPv6 too (a subnet of the host's own range, chosen for it)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QWidget,
+)
 
 from app.desktop.networks.data import check_subnet
 
@@ -13,7 +22,7 @@ __all__ = ["CreateNetworkDialog"]
 
 
 class CreateNetworkDialog(QDialog):
-    def __init__(self, on_create: Callable[[str, str, str], None],
+    def __init__(self, on_create: Callable[[str, str, str, bool], None],
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Create network")
@@ -25,6 +34,7 @@ class CreateNetworkDialog(QDialog):
         self.subnet.setPlaceholderText("chosen for you, or e.g. 10.20.0.0/24")
         self.gateway = QLineEdit(self)
         self.gateway.setPlaceholderText("the subnet's first address")
+        self.ipv6 = QCheckBox("IPv6 too (an IPv6 subnet of this computer's own range)", self)
         self.problem = QLabel(self)
         self.problem.setWordWrap(True)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok |
@@ -37,6 +47,7 @@ class CreateNetworkDialog(QDialog):
         form.addRow("Name:", self.name)
         form.addRow("Subnet:", self.subnet)
         form.addRow("Gateway:", self.gateway)
+        form.addRow(self.ipv6)
         form.addRow(self.problem)
         form.addRow(self.buttons)
         for edit in (self.name, self.subnet, self.gateway):
@@ -57,4 +68,4 @@ class CreateNetworkDialog(QDialog):
             return
         self.accept()
         self._on_create(self.name.text().strip(), self.subnet.text().strip(),
-                        self.gateway.text().strip())
+                        self.gateway.text().strip(), self.ipv6.isChecked())

@@ -139,11 +139,12 @@ class NetworksPage(TablePage):
         self.dialog = CreateNetworkDialog(self.create_network, self)
         self.dialog.open()
 
-    def create_network(self, name: str, subnet: str = "", gateway: str = "") -> None:
+    def create_network(self, name: str, subnet: str = "", gateway: str = "",
+                       ipv6: bool = False) -> None:
         options = [*(["--subnet", subnet] if subnet else []),
-                   *(["--gateway", gateway] if gateway else [])]
+                   *(["--gateway", gateway] if gateway else []), *(["--ipv6"] if ipv6 else [])]
         self.command.emit(_skiff("network", "create", *options, name))
-        verbs.create(self.bridge, name, subnet, gateway,
+        verbs.create(self.bridge, name, subnet, gateway, ipv6,
                      lambda _doc: self._done(f"Created the network {name}."))
 
     def ask_remove(self) -> None:

@@ -27,10 +27,13 @@ def listing(bridge: Bridge, on_done: Callable[[list[NetworkEntry]], None]) -> Pe
     return bridge.submit("list the networks", call, on_done)
 
 
-def create(bridge: Bridge, name: str, subnet: str, gateway: str,
+def create(bridge: Bridge, name: str, subnet: str, gateway: str, ipv6: bool,
            on_done: Callable[[Any], None]) -> Pending:
+    from engine import NetworkSubnets
+
+    asked = NetworkSubnets(subnet, gateway, ipv6=ipv6)
     return bridge.submit(f"create the network {name}",
-                         lambda e: e.networks.create(name, subnet, gateway), on_done)
+                         lambda e: e.networks.create(name, subnets=asked), on_done)
 
 
 def remove(bridge: Bridge, names: Sequence[str], on_done: Callable[[None], None]) -> Pending:

@@ -55,7 +55,7 @@ def test_subnets_are_checked_before_the_engine_is_asked(qtbot: Any) -> None:
     assert "too small" in check_subnet("10.1.2.0/31", "")
     assert "not a usable address" in check_subnet("10.1.2.0/24", "10.1.3.1")
     assert "IPv4" in check_subnet("fd00::/64", "")
-    made: list[tuple[str, str, str]] = []
+    made: list[tuple[str, str, str, bool]] = []
     dialog = CreateNetworkDialog(lambda *args: made.append(args))
     qtbot.addWidget(dialog)
     assert not dialog.create_button.isEnabled()  # no name yet
@@ -64,8 +64,9 @@ def test_subnets_are_checked_before_the_engine_is_asked(qtbot: Any) -> None:
     assert not dialog.create_button.isEnabled() and "10.9.0.0/33" in dialog.problem.text()
     dialog.subnet.setText("10.9.0.0/24")
     assert dialog.create_button.isEnabled()
+    dialog.ipv6.setChecked(True)
     dialog.create_button.click()
-    assert made == [("web", "10.9.0.0/24", "")]
+    assert made == [("web", "10.9.0.0/24", "", True)]
 
 
 @pytest.mark.gui
