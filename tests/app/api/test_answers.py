@@ -5,8 +5,6 @@ database, a monitor's announcement) or a changing request through the server."""
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -17,8 +15,7 @@ from app.api.answers import Answers
 from engine import ChangeFeed
 from engine.helper.runtime.spec import announce_changes
 from tests.fixtures.apiserver import ApiServer
-
-REPO = Path(__file__).resolve().parents[3]
+from tests.fixtures.cli import skiff
 
 
 class Counted:
@@ -144,8 +141,8 @@ def _listed(server: ApiServer) -> dict[str, str]:
 
 def _skiff(*args: str) -> None:
     """Another process on the server's root: the skiff CLI."""
-    subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=REPO, check=True,
-                   capture_output=True, timeout=120)
+    done = skiff(*args)
+    assert done.returncode == 0, done.stderr
 
 
 @pytest.mark.root
