@@ -28,6 +28,7 @@ from engine.helper import syscalls as sc
 from engine.helper.runtime.mounts import bind_attributes
 from engine.helper.runtime.spec import Bind
 from engine.helper.sources import match_sources
+from tests import peers
 from tests.fixtures.users import SubidUser
 from tests.peers import NOBODY, HelperPeer
 
@@ -113,30 +114,17 @@ def world() -> Iterator[Path]:
     shutil.rmtree(path)
 
 
+def _said(action: Callable[[], object]) -> object:
+    try:
+        return action()
+    except InvalidArgument as exc:
+        return str(exc)
+
+
 def as_user(uid: int, action: Callable[[], object]) -> object:
     """``action()`` in a child running as ``uid`` (no groups): its result, or the
     message of the InvalidArgument it raised."""
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.close(r)
-            os.setgroups([])
-            os.setgid(uid)
-            os.setuid(uid)
-            try:
-                answer: object = {"result": action()}
-            except InvalidArgument as exc:
-                answer = {"error": str(exc)}
-            os.write(w, json.dumps(answer).encode())
-        finally:
-            os._exit(0)
-    os.close(w)
-    with os.fdopen(r) as f:
-        data = f.read()
-    os.waitpid(pid, 0)
-    answer = json.loads(data)
-    return answer.get("error", answer.get("result"))
+    return peers.as_user(uid, uid, _said, action)[1]
 
 
 def _owner_of_opened(path: str, read_only: bool = True, create: bool = True
