@@ -132,7 +132,7 @@ async def measure(count: int, cycles: int, archive: Path) -> None:
         try:
             monitors = []
             for cid in ids:
-                pid = (await engine.containers.inspect(cid))["State"]["Pid"]
+                pid = (await engine.containers.get(cid)).state.pid
                 monitors.append(memory(parent(pid)))
             helper = helper_pid()
             with podman_sleepers(archive, count) as podman_ran:

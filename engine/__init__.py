@@ -53,6 +53,14 @@ if TYPE_CHECKING:
         RestartPolicy,
         Ulimit,
     )
+    from engine.containers.details import (
+        ContainerDetails,
+        EndpointSettings,
+        HostPort,
+        MountPoint,
+        NetworkSettings,
+        UsernsMapping,
+    )
     from engine.containers.execsession import ExecSession
     from engine.containers.explain import exit_reason, format_bytes
     from engine.containers.files import FileEntry, NamespaceInfo

@@ -21,6 +21,7 @@ from engine import paths
 from engine.db import Database
 
 if TYPE_CHECKING:
+    from engine.containers.details import ContainerDetails
     from engine.containers.model import Container, LogLine
     from engine.containers.sampler import StatsSampler
     from engine.containers.statusreader import StatusReader
@@ -92,11 +93,11 @@ class Reader:
         """By name, full or unique short ID; raises ContainerNotFound."""
         return self._container(self.container_store.find(ref))
 
-    def container_inspect(self, ref: str) -> dict[str, Any] | None:
-        """docker container inspect's JSON, as ``engine.containers.inspect`` gives it;
-        None for a running container on a network, whose endpoints only the helper
-        knows (ask the engine). Raises ContainerNotFound."""
-        from engine.containers.inspectdoc import inspect_document, needs_live_endpoints
+    def container_inspect(self, ref: str) -> ContainerDetails | None:
+        """docker container inspect's facts, as ``engine.containers.inspect`` gives
+        them; None for a running container on a network, whose endpoints only the
+        helper knows (ask the engine). Raises ContainerNotFound."""
+        from engine.containers.inspectdoc import inspect_details, needs_live_endpoints
         from engine.errors import ImageNotFound, NotFound
         from engine.networkattachments import NetworkAttachments
         from engine.volumes import VolumeStore
@@ -117,8 +118,8 @@ class Reader:
             except NotFound:
                 return ""
 
-        return inspect_document(record, container, image, self.containers_dir / record.id,
-                                NetworkAttachments(self.db).of(record.id), mountpoint)
+        return inspect_details(record, container, image, self.containers_dir / record.id,
+                               NetworkAttachments(self.db).of(record.id), mountpoint)
 
     def ports(self, container: Container) -> dict[str, Any]:
         """NetworkSettings.Ports of a running container ({} for any other)."""

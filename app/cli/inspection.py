@@ -19,7 +19,7 @@ from engine import ContainerNotFound, NotFound, Reader
 async def _inspect_one(ctx: Context, ref: str, kind: str) -> dict[str, Any]:
     if kind in ("", "container"):
         try:
-            return await ctx.engine.containers.inspect(ref)
+            return (await ctx.engine.containers.inspect(ref)).docker_json()
         except ContainerNotFound:
             if kind == "container":
                 raise
@@ -54,15 +54,15 @@ def _read(ctx: Context, refs: Sequence[str], kind: str, fmt: str | None) -> int 
         for ref in refs:
             if kind in ("", "container"):
                 try:
-                    document = reader.container_inspect(ref)
+                    details = reader.container_inspect(ref)
                 except ContainerNotFound:
                     if kind == "container":
                         missing.append(ref)
                         continue
                 else:
-                    if document is None:
+                    if details is None:
                         return None
-                    found.append(document)
+                    found.append(details.docker_json())
                     continue
             try:
                 found.append(reader.image_inspect(ref))

@@ -36,7 +36,7 @@ from engine import (
 )
 
 if TYPE_CHECKING:
-    from engine import Engine
+    from engine import ContainerDetails, Engine
 
 __all__ = ["Bridge", "EngineLike"]
 
@@ -375,7 +375,8 @@ class Bridge(QObject):
     def inspect(self, container_id: str, on_done: Callable[[dict[str, Any]], None],
                 on_error: Callable[[str], None] | None = None) -> Pending:
         return self.submit("read the container's configuration",
-                           lambda e: e.containers.inspect(container_id), on_done, on_error)
+                           lambda e: _document(e.containers.inspect(container_id)),
+                           on_done, on_error)
 
     def log_path(self, container_id: str, on_done: Callable[[Path], None],
                  on_error: Callable[[str], None] | None = None) -> Pending:
@@ -426,3 +427,8 @@ class Bridge(QObject):
             return result
 
         return self.spawn(run())
+
+
+async def _document(details: Awaitable[ContainerDetails]) -> dict[str, Any]:
+    """docker inspect's document of a container (what the Inspect tab shows)."""
+    return (await details).docker_json()

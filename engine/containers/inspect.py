@@ -1,4 +1,5 @@
-"""``docker inspect``'s shape for a container, so users' scripts carry over."""
+"""``docker inspect``'s shape for a container, so users' scripts carry over: the
+document of engine/containers/details.py's ContainerDetails."""
 
 from __future__ import annotations
 
@@ -6,11 +7,9 @@ import signal
 from typing import Any
 
 from engine.containers.config import ContainerConfig, MountSpec
+from engine.containers.details import ContainerDetails
 from engine.containers.health import probe_request
-from engine.containers.imageconfig import merge_config
 from engine.containers.links import docker_links
-from engine.containers.model import Container
-from engine.images.model import Image
 from engine.wire.healthstate import HealthState
 
 __all__ = ["container_inspect"]
@@ -32,16 +31,13 @@ def _ports_key(port: int, protocol: str) -> str:
     return f"{port}/{protocol}"
 
 
-def container_inspect(container: Container, image: Image | None, *, args: list[str],
-                      env: list[str], log_path: str, pid: int,
-                      network: dict[str, Any] | None = None,
-                      mounts: list[dict[str, Any]] | None = None,
-                      userns: dict[str, Any] | None = None) -> dict[str, Any]:
-    """``userns``: the helper's userns.json of a remapped container (maps, layers path)."""
+def container_inspect(details: ContainerDetails) -> dict[str, Any]:
+    container = details.container
     config: ContainerConfig = container.config
     state = container.state
-    run = image.run_config if image else {}
-    merged = merge_config(config, run)
+    merged = details.effective
+    args = details.args
+    userns = details.userns
     port_bindings: dict[str, list[dict[str, str]]] = {}
     for binding in config.ports:
         port_bindings.setdefault(_ports_key(binding.container_port, binding.protocol), []).append(
@@ -68,10 +64,10 @@ def container_inspect(container: Container, image: Image | None, *, args: list[s
             "FinishedAt": state.finished_at or _ZERO_TIME,
         },
         "Image": config.image_id,
-        "ResolvConfPath": "",
-        "HostnamePath": "",
-        "HostsPath": "",
-        "LogPath": log_path,
+        "ResolvConfPath": details.resolv_conf_path,
+        "HostnamePath": details.hostname_path,
+        "HostsPath": details.hosts_path,
+        "LogPath": details.log_path,
         "Name": f"/{container.name}",
         "RestartCount": state.restart_count,
         "Driver": "overlay2",
@@ -126,7 +122,7 @@ def container_inspect(container: Container, image: Image | None, *, args: list[s
                           "Config": dict(config.log_options)},
             # Docker's: "" or "host"; "remap" when the container runs in a user namespace
             "UsernsMode": "remap" if userns else config.userns,
-            "IDMappings": {"UidMap": userns.get("uid_map"), "GidMap": userns.get("gid_map")}
+            "IDMappings": {"UidMap": list(userns.uid_map), "GidMap": list(userns.gid_map)}
             if userns else None,
             "Mounts": [_host_mount(m) for m in config.mounts] or None,
             "MaskedPaths": [
@@ -140,9 +136,8 @@ def container_inspect(container: Container, image: Image | None, *, args: list[s
         # UsernsLayers: how the image's layers got the map's owners, idmapped mounts of
         # the shared layers or (kernels before 5.19) the user's shifted copies of them
         "GraphDriver": {"Name": "overlay2",
-                        "Data": {"UsernsLayers": str(userns.get("layers", ""))}
-                        if userns else None},
-        "Mounts": mounts or [],
+                        "Data": {"UsernsLayers": userns.layers} if userns else None},
+        "Mounts": [m.docker_json() for m in details.mounts],
         "Config": {
             "Hostname": config.hostname or container.id[:12],
             "Domainname": "",
@@ -154,7 +149,7 @@ def container_inspect(container: Container, image: Image | None, *, args: list[s
             "Tty": config.tty,
             "OpenStdin": config.open_stdin,
             "StdinOnce": False,
-            "Env": env,
+            "Env": details.env,
             "Cmd": merged.cmd,
             "Image": config.image,
             "Volumes": {path: {} for path in merged.volumes} or None,
@@ -167,11 +162,7 @@ def container_inspect(container: Container, image: Image | None, *, args: list[s
             **({"MacAddress": config.mac_address} if config.mac_address else {}),
             **({"Healthcheck": healthcheck.to_docker()} if healthcheck else {}),
         },
-        "NetworkSettings": network or {
-            "Bridge": "", "SandboxID": "", "HairpinMode": False,
-            "Ports": {}, "SandboxKey": "", "IPAddress": "", "Gateway": "",
-            "MacAddress": "", "Networks": {},
-        },
+        "NetworkSettings": details.network.docker_json(),
     }
     if probe_request(healthcheck) is not None and state.started_at:
         # Docker shows it once the container started with a healthcheck

@@ -1,5 +1,7 @@
-"""docker container inspect's document from what is stored: the container's record
-and status, the files in its directory, its network attachments and volumes.
+"""docker container inspect's facts from what is stored: the container's record
+and status, the files in its directory, its network attachments and volumes, read
+into engine/containers/details.py's ContainerDetails (whose ``docker_json`` is
+the document).
 
 Only a running container on a network (not host, not none) has something only
 the helper knows: its endpoints as they are now. The caller asks the helper for
@@ -11,23 +13,26 @@ with no event loop, and the service (the API, the window) with one.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from engine.containers.config import MountSpec
-from engine.containers.inspect import container_inspect
+from engine.containers.details import (
+    ContainerDetails,
+    EndpointSettings,
+    MountPoint,
+    NetworkSettings,
+    UsernsMapping,
+)
+from engine.containers.imageconfig import merge_config
 from engine.containers.model import Container
 from engine.containers.store import ContainerRecord
 from engine.images.model import Image
 from engine.networkattachments import Attachment
 
-__all__ = ["inspect_document", "needs_live_endpoints"]
-
-# Docker's EndpointSettings keys that Skiff has nothing for, as dockerd shows them unset.
-_ENDPOINT_DEFAULTS: dict[str, Any] = {
-    "IPAMConfig": None, "Links": None, "Aliases": None, "DriverOpts": None,
-    "IPv6Gateway": "", "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0, "DNSNames": None}
+__all__ = ["inspect_details", "needs_live_endpoints"]
 
 
 def needs_live_endpoints(container: Container) -> bool:
@@ -35,110 +40,92 @@ def needs_live_endpoints(container: Container) -> bool:
     return container.state.running and container.config.network not in ("host", "none")
 
 
-def inspect_document(record: ContainerRecord, container: Container, image: Image | None,
-                     cdir: Path, attachments: Sequence[Attachment],
-                     mountpoint: Callable[[str], str],
-                     live: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+def inspect_details(record: ContainerRecord, container: Container, image: Image | None,
+                    cdir: Path, attachments: Sequence[Attachment],
+                    mountpoint: Callable[[str], str],
+                    live: Mapping[str, Mapping[str, Any]] | None = None) -> ContainerDetails:
     """``cdir``: the container's directory; ``mountpoint``: a volume's by its name
     ("" when it is gone); ``live``: network name -> the helper's endpoint info, for
     a container that ``needs_live_endpoints`` (None for any other)."""
     spec = record.spec
     running = container.state.running
-    network = _read_json(cdir / "network.json") if running else {}
-    if not network:
+    found = _read_json(cdir / "network.json") if running else {}
+    if found:
+        network = NetworkSettings.from_helper(found)
+    else:
         mode = record.config.network if record.config.network != "default" else "bridge"
-        network = {"IPAddress": "", "IPPrefixLen": 0, "Gateway": "", "MacAddress": "",
-                   "SandboxKey": "", "Networks": {mode: {}},
-                   "Ports": {key: None for key in spec.exposed}}
-    networks = network.get("Networks")
-    if isinstance(networks, dict):
-        _endpoint_settings(record, running, networks, attachments, live)
-    network = _network_settings(record.id, cdir, network)
-    found = container_inspect(container, image, args=spec.args, env=spec.env,
-                              network=network,
-                              mounts=[_mount_json(m, mountpoint) for m in record.config.mounts],
-                              log_path=str(cdir / "ctr.log"),
-                              pid=container.state.pid,
-                              userns=_read_json(cdir / "userns.json"))
+        network = NetworkSettings(networks={mode: EndpointSettings()},
+                                  ports={key: None for key in spec.exposed})
+    endpoints = _endpoints(record, running, network.networks, attachments, live)
     # The files the runtime bind-mounts at /etc/resolv.conf, /etc/hostname and
     # /etc/hosts, once its first start wrote them (as docker shows them).
-    for key, name in (("ResolvConfPath", "resolv.conf"), ("HostnamePath", "hostname"),
-                      ("HostsPath", "hosts")):
-        path = cdir / name
-        found[key] = str(path) if path.is_file() else ""
-    return found
+    paths = [str(cdir / name) if (cdir / name).is_file() else ""
+             for name in ("resolv.conf", "hostname", "hosts")]
+    return ContainerDetails(
+        container, merge_config(record.config, image.run_config if image else {}),
+        spec.args, spec.env, log_path=str(cdir / "ctr.log"),
+        network=_network_settings(record.id, cdir, network, endpoints),
+        mounts=tuple(_mount_point(m, mountpoint) for m in record.config.mounts),
+        userns=UsernsMapping.from_helper(_read_json(cdir / "userns.json")),
+        resolv_conf_path=paths[0], hostname_path=paths[1], hosts_path=paths[2])
 
 
-def _endpoint_settings(record: ContainerRecord, running: bool, networks: dict[str, Any],
-                       attachments: Sequence[Attachment],
-                       live: dict[str, dict[str, Any]] | None) -> None:
+def _endpoints(record: ContainerRecord, running: bool,
+               networks: Mapping[str, EndpointSettings], attachments: Sequence[Attachment],
+               live: Mapping[str, Mapping[str, Any]] | None) -> dict[str, EndpointSettings]:
     """NetworkSettings.Networks as they are now: a running container's endpoints
     as the helper has them (connected and disconnected since it started), and the
     networks connected beyond its own (engine/networkattachments.py)."""
     attached = {a.network: a for a in attachments}
+    result = dict(networks)
     if running and live is not None:
-        for name in [n for n in networks if n not in live]:
-            del networks[name]
-        for name, info in live.items():
-            entry = networks.setdefault(name, {})
-            for key, empty in (("IPAddress", ""), ("IPPrefixLen", 0), ("Gateway", ""),
-                               ("MacAddress", ""), ("GlobalIPv6Address", ""),
-                               ("GlobalIPv6PrefixLen", 0), ("IPv6Gateway", "")):
-                entry[key] = info.get(key) or empty
-            if name in attached:
-                entry["Aliases"] = list(attached[name].aliases) or None
+        now = {name: EndpointSettings.from_helper(info) for name, info in live.items()}
+        result = {}
+        for name in [*(n for n in networks if n in now), *(n for n in now if n not in networks)]:
+            kept = networks.get(name, EndpointSettings())
+            result[name] = replace(now[name], aliases=tuple(attached[name].aliases) or None
+                                   if name in attached else kept.aliases)
     elif not running:
         for name, attachment in attached.items():
-            networks.setdefault(name, {"Aliases": list(attachment.aliases) or None,
-                                       "IPAddress": "", "IPPrefixLen": 0, "Gateway": "",
-                                       "MacAddress": ""})
+            result.setdefault(name, EndpointSettings(aliases=tuple(attachment.aliases) or None))
     own = record.config.network
-    if isinstance(networks.get(own), dict) and not networks[own].get("Aliases"):
-        networks[own]["Aliases"] = list(record.config.network_aliases) or None  # as asked
+    if own in result and not result[own].aliases:  # as asked, while it is not running too
+        result[own] = replace(result[own], aliases=tuple(record.config.network_aliases) or None)
     asked = {name: (a.ip, a.ip6) for name, a in attached.items()}
     asked.setdefault(own, (record.config.ipv4_address, record.config.ipv6_address))
     for name, (ip, ip6) in asked.items():
-        if (ip or ip6) and isinstance(networks.get(name), dict):
-            networks[name]["IPAMConfig"] = {**({"IPv4Address": ip} if ip else {}),
-                                            **({"IPv6Address": ip6} if ip6 else {})}
+        if (ip or ip6) and name in result:
+            result[name] = replace(result[name], ipv4_requested=ip, ipv6_requested=ip6)
+    return result
 
 
-def _network_settings(container_id: str, cdir: Path, network: dict[str, Any]
-                      ) -> dict[str, Any]:
+def _network_settings(container_id: str, cdir: Path, network: NetworkSettings,
+                      endpoints: dict[str, EndpointSettings]) -> NetworkSettings:
     """NetworkSettings as docker shows them: the sandbox's absolute path and the
     endpoint IDs that network inspect shows too (a container that never ran has
     none: their module and hashlib are not imported for it)."""
-    network = {"Bridge": "", "SandboxID": "", "HairpinMode": False, **network}
-    key = str(network.get("SandboxKey") or "")
-    if key:
+    if network.sandbox_key:
         from engine.networkmodel import hex_id
 
-        network["SandboxKey"] = str(cdir / key)  # the helper names it in its directory
-        network["SandboxID"] = hex_id("sandbox", container_id)
-    networks = network.get("Networks")
-    if isinstance(networks, dict):
-        for name, settings in networks.items():
-            if isinstance(settings, dict):
-                for key, empty in _ENDPOINT_DEFAULTS.items():
-                    settings.setdefault(key, empty)
-            if isinstance(settings, dict) and settings.get("IPAddress"):
-                from engine.networkmodel import endpoint_id, hex_id
+        # the helper names it in the container's directory
+        network = replace(network, sandbox_key=str(cdir / network.sandbox_key),
+                          sandbox_id=hex_id("sandbox", container_id))
+    for name, settings in endpoints.items():
+        if settings.ip_address:
+            from engine.networkmodel import endpoint_id, hex_id
 
-                settings.setdefault("NetworkID", hex_id("network", name))
-                settings.setdefault("EndpointID", endpoint_id(name, container_id))
-    return network
+            endpoints[name] = replace(
+                settings, network_id=settings.network_id or hex_id("network", name),
+                endpoint_id=settings.endpoint_id or endpoint_id(name, container_id))
+    return replace(network, networks=endpoints)
 
 
-def _mount_json(mount: MountSpec, mountpoint: Callable[[str], str]) -> dict[str, Any]:
-    entry: dict[str, Any] = {"Type": mount.type, "Source": mount.source,
-                             "Destination": mount.target, "Mode": "",
-                             "RW": not mount.read_only, "Propagation": ""}
+def _mount_point(mount: MountSpec, mountpoint: Callable[[str], str]) -> MountPoint:
     if mount.type == "volume":
-        entry.update(Source=mountpoint(mount.source), Name=mount.source, Driver="local",
-                     Mode="z")
-    elif mount.type == "bind":
-        entry["Propagation"] = "rprivate"
-    return entry
+        return MountPoint("volume", mountpoint(mount.source), mount.target, mount.read_only,
+                          name=mount.source, mode="z")
+    return MountPoint(mount.type, mount.source, mount.target, mount.read_only,
+                      propagation="rprivate" if mount.type == "bind" else "")
 
 
 def _read_json(path: Path) -> dict[str, Any]:

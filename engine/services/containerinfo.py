@@ -1,6 +1,6 @@
-"""The part of ``engine.containers`` that tells about a container: docker's
-inspect JSON, its published ports, why it is in its state, and the command
-that would make it again.
+"""The part of ``engine.containers`` that tells about a container: docker
+inspect's facts (engine/containers/details.py), its published ports, why it is
+in its state, and the command that would make it again.
 """
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from engine.containers.cmdline import run_command
+from engine.containers.details import ContainerDetails
 from engine.containers.explain import exit_reason
-from engine.containers.inspectdoc import inspect_document, needs_live_endpoints
+from engine.containers.inspectdoc import inspect_details, needs_live_endpoints
 from engine.errors import ImageNotFound, NotFound
 from engine.images.model import Image
 from engine.services.containerbase import ContainerBase
@@ -22,11 +23,11 @@ __all__ = ["ContainerInfo"]
 
 
 class ContainerInfo(ContainerBase):
-    async def inspect(self, ref: str) -> dict[str, Any]:
-        """docker container inspect's JSON (engine/containers/inspectdoc.py)."""
+    async def inspect(self, ref: str) -> ContainerDetails:
+        """docker container inspect's facts (``docker_json()``: its document)."""
         return (await self.inspect_many([ref]))[0]
 
-    async def inspect_many(self, refs: Sequence[str]) -> list[dict[str, Any]]:
+    async def inspect_many(self, refs: Sequence[str]) -> list[ContainerDetails]:
         """The inspect of each, with one look at the helper's endpoints for all of
         them (a listing of many running containers asks once, not once each)."""
         records = [self._find(ref) for ref in refs]
@@ -41,9 +42,9 @@ class ContainerInfo(ContainerBase):
                 image = None
             live = _live_of(endpoints, record.id) if needs_live_endpoints(container) \
                 else None
-            found.append(inspect_document(record, container, image, self._dir(record.id),
-                                          self._s.network_attachments.of(record.id),
-                                          self._mountpoint, live))
+            found.append(inspect_details(record, container, image, self._dir(record.id),
+                                         self._s.network_attachments.of(record.id),
+                                         self._mountpoint, live))
         return found
 
     async def _endpoints(self) -> list[dict[str, Any]]:

@@ -34,7 +34,7 @@ async def test_container_inspect_read_without_the_helper_is_the_services(
                     await engine.containers.inspect(container.id)
             with pytest.raises(ContainerNotFound):
                 reader.container_inspect("no-such-container")
-        assert (await engine.containers.inspect(created.id))["Mounts"][0]["Name"] == volume
+        assert (await engine.containers.inspect(created.id)).mounts[0].name == volume
     finally:
         await engine.containers.remove(created.id, force=True)
         await engine.networks.remove("reader-net")
@@ -47,5 +47,5 @@ async def test_a_running_container_on_a_network_is_left_to_the_engine(engine: En
     await engine.containers.start(container.id)
     with Reader() as reader:
         assert reader.container_inspect(container.id) is None
-    found = await engine.containers.inspect(container.id)
+    found = (await engine.containers.inspect(container.id)).docker_json()
     assert found["NetworkSettings"]["Networks"]["bridge"]["IPAddress"]

@@ -98,12 +98,14 @@ async def _inspect_running(engine: Any, containers: list[Any]) -> dict[str, dict
     if not running:
         return {}
     try:
-        return {found["Id"]: found for found in await engine.containers.inspect_many(running)}
+        return {found.id: found.docker_json()
+                for found in await engine.containers.inspect_many(running)}
     except NotFound:  # one went meanwhile: each alone
         inspected = {}
         for container_id in running:
             with contextlib.suppress(NotFound):
-                inspected[container_id] = await engine.containers.inspect(container_id)
+                inspected[container_id] = (
+                    await engine.containers.inspect(container_id)).docker_json()
         return inspected
 
 
@@ -175,7 +177,7 @@ async def _listing(request: web.Request) -> bytes:
 @routes.get("/containers/{ref}/json")
 async def inspect_container(request: web.Request) -> web.StreamResponse:
     engine = engine_of(request)
-    data = await engine.containers.inspect(request.match_info["ref"])
+    data = (await engine.containers.inspect(request.match_info["ref"])).docker_json()
     exec_ids = [e.id for e in sessions_of(request).execs.values()
                 if e.container_id == data["Id"]]
     data["ExecIDs"] = exec_ids or None

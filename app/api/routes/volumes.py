@@ -42,9 +42,8 @@ async def list_volumes(request: web.Request) -> web.StreamResponse:
     dangling = found.boolean("dangling")
     used: set[str] = set()
     if dangling is not None:
-        used = {m["Name"] for c in await engine.containers.list(all=True)
-                for m in (await engine.containers.inspect(c.id)).get("Mounts") or []
-                if m.get("Type") == "volume"}
+        used = {m.source for c in await engine.containers.list(all=True)
+                for m in c.config.mounts if m.type == "volume"}
     kept = [v for v in volumes
             if found.any_matches("name", [v.name], substring=True)
             and found.any_matches("driver", ["local"])

@@ -80,9 +80,7 @@ async def _row(ctx: Context, container: Any, now: float) -> dict[str, Any]:
     ports: dict[str, Any] = {}
     if container.state.running and config.ports:
         ports = await ctx.engine.containers.port(container.id)
-    spec = await ctx.engine.containers.inspect(container.id)
-    command = " ".join([*(spec["Config"].get("Entrypoint") or []),
-                        *(spec["Config"].get("Cmd") or [])])
+    command = " ".join((await ctx.engine.containers.inspect(container.id)).effective.args)
     health = container.state.health
     return {
         "ID": container.id[:12], "Name": container.name, "Names": container.name,

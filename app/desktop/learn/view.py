@@ -377,7 +377,8 @@ async def gather(engine: EngineLike, container: Container) -> LearnFacts:
             facts.missing[name] = f"Could not read it ({type(exc).__name__})."
         return None
 
-    facts.inspect = await part("inspect", engine.containers.inspect(cid)) or {}
+    details = await part("inspect", engine.containers.inspect(cid))
+    facts.inspect = details.docker_json() if details is not None else {}
     facts.image = await part("image", engine.images.get(container.config.image_id))
     facts.changes = await part("changes", engine.containers.changes(cid))
     if container.state.status.is_active:

@@ -227,7 +227,7 @@ async def test_cpu_shares_weigh_the_cgroup(engine: Engine) -> None:
         else:
             assert (cgroup.paths["cpu"] / "cpu.shares").read_text().strip() == "2048"
         await engine.containers.update(container.id, memory=64 << 20)  # shares stay
-        found = await engine.containers.inspect(container.id)
+        found = (await engine.containers.inspect(container.id)).docker_json()
         assert found["HostConfig"]["CpuShares"] == 2048
     finally:
         await engine.containers.remove(container.id, force=True)
@@ -268,7 +268,7 @@ async def test_a_mac_address_on_the_bridge(engine: Engine) -> None:
     container = await engine.containers.create(config("sleep", "60", mac_address=mac))
     try:
         await engine.containers.start(container.id)
-        found = await engine.containers.inspect(container.id)
+        found = (await engine.containers.inspect(container.id)).docker_json()
         assert found["NetworkSettings"]["MacAddress"] == mac
         assert found["Config"]["MacAddress"] == mac
         code, out = await run(engine, "cat", "/sys/class/net/eth0/address",

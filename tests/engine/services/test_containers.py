@@ -189,7 +189,7 @@ async def test_memory_limit_oom_kills(engine: Engine) -> None:
     await engine.containers.wait(cid)
     state = (await engine.containers.get(cid)).state
     assert state.oom_killed
-    assert (await engine.containers.inspect(cid))["State"]["OOMKilled"] is True
+    assert (await engine.containers.inspect(cid)).docker_json()["State"]["OOMKilled"] is True
 
 
 async def test_pids_limit_stops_forks(engine: Engine) -> None:
@@ -373,7 +373,7 @@ async def test_containers_survive_the_helper_being_killed(engine: Engine) -> Non
 
 async def test_inspect_has_dockers_shape(engine: Engine) -> None:
     await run(engine, "true", name="shaped")
-    data = await engine.containers.inspect("shaped")
+    data = (await engine.containers.inspect("shaped")).docker_json()
     for key in ("Id", "Name", "Created", "State", "Config", "HostConfig", "Mounts",
                 "NetworkSettings"):
         assert key in data

@@ -74,10 +74,13 @@ async def test_addresses_chosen_at_create_on_every_network(engine: Engine) -> No
             return "10.231.41.50/24" in text and "10.231.42.60/24" in text
 
         await eventually(both)
-        networks = (await engine.containers.inspect(made.id))["NetworkSettings"]["Networks"]
-        assert networks["skiff-test-front"]["IPAddress"] == "10.231.41.50"
-        assert networks["skiff-test-front"]["IPAMConfig"] == {"IPv4Address": "10.231.41.50"}
-        assert networks["skiff-test-back"]["IPAMConfig"] == {"IPv4Address": "10.231.42.60"}
+        details = await engine.containers.inspect(made.id)
+        networks = details.network.networks
+        assert networks["skiff-test-front"].ip_address == "10.231.41.50"
+        assert networks["skiff-test-front"].ipv4_requested == "10.231.41.50"
+        assert networks["skiff-test-back"].ipv4_requested == "10.231.42.60"
+        assert details.docker_json()["NetworkSettings"]["Networks"]["skiff-test-back"][
+            "IPAMConfig"] == {"IPv4Address": "10.231.42.60"}
         # the address is the container's: another one asking for it is refused at start
         other = await engine.containers.create(config(
             "true", network="skiff-test-front", ipv4_address="10.231.41.50"))
@@ -153,7 +156,7 @@ async def test_legacy_links_name_a_running_container(engine: Engine) -> None:
         await engine.containers.start(client.id)
         assert await engine.containers.wait(client.id) == 0, await _logs(engine, client.id)
         assert (await _logs(engine, client.id)).count("linked") == 2
-        found = await engine.containers.inspect(client.id)
+        found = (await engine.containers.inspect(client.id)).docker_json()
         assert found["HostConfig"]["Links"] == ["/link-db:/link-web/database"]
     finally:
         await engine.containers.remove(client.id, force=True)

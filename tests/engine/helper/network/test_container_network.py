@@ -77,7 +77,7 @@ async def test_published_port_answers_on_loopback_and_host_address(engine: Engin
     assert "hello from web" in await _fetch(f"http://{_host_address()}:{port}/")
     ports = await engine.containers.port(cid)
     assert ports["80/tcp"] == [{"HostIp": "0.0.0.0", "HostPort": str(port)}]
-    data = await engine.containers.inspect(cid)
+    data = (await engine.containers.inspect(cid)).docker_json()
     assert data["NetworkSettings"]["Ports"]["80/tcp"][0]["HostPort"] == str(port)
     assert data["NetworkSettings"]["IPAddress"]
     await engine.containers.remove(cid, force=True)

@@ -25,7 +25,7 @@ async def _wait_health(engine: Any, ref: str, want: str, limit: float = 60.0
     """Until State.Health.Status is ``want`` (the limit only ends a hung test)."""
     deadline = time.monotonic() + limit
     while True:
-        found = await engine.containers.inspect(ref)
+        found = (await engine.containers.inspect(ref)).docker_json()
         health = found["State"].get("Health") or {}
         if health.get("Status") == want:
             return found
@@ -59,7 +59,8 @@ async def test_a_passing_probe_makes_it_healthy(engine: Any, busybox_image: str)
     assert listed.state.health is not None and listed.state.health.label == "healthy"
     # Many probes later: never more than 5 kept, no zombie charged to the container.
     async def log() -> list[dict[str, Any]]:
-        found = (await engine.containers.inspect(container.id))["State"]["Health"]["Log"]
+        details = await engine.containers.inspect(container.id)
+        found = details.docker_json()["State"]["Health"]["Log"]
         return list(found)
 
     probes: list[int] = []  # each probe's start, as the log showed it
@@ -118,10 +119,10 @@ async def test_a_stopped_container_is_unhealthy_and_none_disables(engine: Any,
     container = await _run(engine, busybox_image, check, "health-stop")
     await _wait_health(engine, container.id, "healthy")
     await engine.containers.stop(container.id, timeout=1)
-    found = await engine.containers.inspect(container.id)
+    found = (await engine.containers.inspect(container.id)).docker_json()
     assert found["State"]["Health"]["Status"] == "unhealthy"
     disabled = await _run(engine, busybox_image, Healthcheck(["NONE"]), "health-none")
-    assert "Health" not in (await engine.containers.inspect(disabled.id))["State"]
+    assert "Health" not in (await engine.containers.inspect(disabled.id)).docker_json()["State"]
     assert os.path.exists("/proc/self")  # (the engine's own process is untouched)
 
 

@@ -26,7 +26,7 @@ def _children(pid: int) -> set[int]:
 
 
 async def _state(engine: Engine, cid: str) -> dict[str, object]:
-    state = (await engine.containers.inspect(cid))["State"]
+    state = (await engine.containers.inspect(cid)).docker_json()["State"]
     assert isinstance(state, dict)
     return state
 
@@ -81,7 +81,7 @@ async def test_restarts_by_policy_go_on_under_the_same_monitor(engine: Engine) -
                     pids.add(pid)
                 except FileNotFoundError:
                     pass  # that run ended meanwhile
-            data = await engine.containers.inspect(container.id)
+            data = (await engine.containers.inspect(container.id)).docker_json()
             return state["Status"] == "exited" and data["RestartCount"] == 2
 
         await _until(done)

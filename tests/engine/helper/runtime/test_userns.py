@@ -476,7 +476,7 @@ async def test_root_is_not_remapped_unless_asked(engine: Engine) -> None:
     await engine.containers.start(container.id)
     assert await engine.containers.wait(container.id) == 0
     assert _maps(_log_text(engine, container.id)) == [IDENTITY_MAP]
-    inspect = await engine.containers.inspect(container.id)
+    inspect = (await engine.containers.inspect(container.id)).docker_json()
     assert inspect["HostConfig"]["UsernsMode"] == ""
     assert inspect["GraphDriver"]["Data"] is None
 
@@ -487,7 +487,7 @@ async def test_root_remaps_on_request(engine: Engine, root_subids: tuple[int, in
                                                        "/proc/self",
                                             userns="remap"))
     await engine.containers.start(container.id)
-    inspect = await engine.containers.inspect(container.id)
+    inspect = (await engine.containers.inspect(container.id)).docker_json()
     assert inspect["HostConfig"]["UsernsMode"] == "remap"
     assert inspect["HostConfig"]["IDMappings"]["UidMap"] == [f"0:{first}:{min(count, 65536)}"]
     assert inspect["GraphDriver"]["Data"] == {"UsernsLayers": "idmapped"}

@@ -10,7 +10,8 @@ from app.cli.createflags import build_config
 from app.cli.options import UsageError, parse_userns
 from engine.containers.cmdline import run_command
 from engine.containers.config import ContainerConfig
-from engine.containers.inspect import container_inspect
+from engine.containers.details import ContainerDetails, NetworkSettings, UsernsMapping
+from engine.containers.imageconfig import merge_config
 from engine.containers.model import Container
 from engine.containers.runspec import container_spec
 from engine.containers.state import ContainerState, Status
@@ -178,15 +179,18 @@ def test_inspect_says_how_the_container_is_mapped() -> None:
     state = ContainerState(status=Status.CREATED)
     remapped = Container("a" * 64, "n", "now", ContainerConfig(image="busybox", image_id="i"),
                          state)
-    doc = container_inspect(remapped, None, args=["true"], env=[], log_path="", pid=0,
-                            userns={"mode": "remap", "uid_map": ["0:1000:1"],
-                                    "gid_map": ["0:1000:1"], "layers": "idmapped"})
+    userns = UsernsMapping.from_helper({"mode": "remap", "uid_map": ["0:1000:1"],
+                                        "gid_map": ["0:1000:1"], "layers": "idmapped"})
+    doc = ContainerDetails(remapped, merge_config(remapped.config, {}), ["true"], [], "",
+                           NetworkSettings(), userns=userns).docker_json()
     assert doc["HostConfig"]["UsernsMode"] == "remap"
     assert doc["HostConfig"]["IDMappings"] == {"UidMap": ["0:1000:1"], "GidMap": ["0:1000:1"]}
     assert doc["GraphDriver"]["Data"] == {"UsernsLayers": "idmapped"}
     host = Container("a" * 64, "n", "now",
                      ContainerConfig(image="busybox", image_id="i", userns="host"), state)
-    doc = container_inspect(host, None, args=["true"], env=[], log_path="", pid=0)
+    assert UsernsMapping.from_helper({}) is None
+    doc = ContainerDetails(host, merge_config(host.config, {}), ["true"], [], "",
+                           NetworkSettings()).docker_json()
     assert doc["HostConfig"]["UsernsMode"] == "host"
     assert doc["HostConfig"]["IDMappings"] is None
     assert doc["GraphDriver"]["Data"] is None

@@ -125,7 +125,7 @@ async def test_unconfined(engine: Engine, probe_dir: Path) -> None:
     await engine.containers.start(container.id)
     out = await exec_output(engine, container.id, "grep", "^Seccomp:", "/proc/self/status")
     assert out == "Seccomp:\t0\n"
-    inspected = await engine.containers.inspect(container.id)
+    inspected = (await engine.containers.inspect(container.id)).docker_json()
     assert inspected["HostConfig"]["SecurityOpt"] == ["seccomp=unconfined"]
 
 
@@ -150,7 +150,8 @@ async def test_a_profile_from_a_file(engine: Engine, tmp_path: Path, probe_dir: 
 
 async def test_default_profile_shows_no_security_opt(engine: Engine) -> None:
     container = await engine.containers.create(config("true"))
-    assert (await engine.containers.inspect(container.id))["HostConfig"]["SecurityOpt"] is None
+    details = await engine.containers.inspect(container.id)
+    assert details.docker_json()["HostConfig"]["SecurityOpt"] is None
 
 
 async def test_a_bad_profile_is_refused_at_create(engine: Engine) -> None:
