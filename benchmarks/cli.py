@@ -1,6 +1,7 @@
 """The commands people type all day, skiff beside podman, run alternately.
 
     .venv/bin/python benchmarks/cli.py [--runs 15] [--containers 200] [--running 100]
+                                       [--only reads,run,parallel,stats]
 
 Skiff runs as ``make install`` installs it (a venv's ``python -I`` and a
 launcher that imports ``app.cli.main``; no editable-install finder) with one
@@ -45,6 +46,7 @@ Timing = tuple[float, float]  # (wall, cpu) seconds
 # wrapper costs is printed, and counted in podman's time).
 PODMAN_LIMITS = ["--ulimit", "nofile=1024:1024", "--ulimit", "nproc=10000:10000"]
 LABEL = "skiff-benchmark=cli"
+PARTS = ("reads", "run", "parallel", "stats")
 NO_UNIFIED = ["unshare", "-m", "sh", "-c", 'umount /sys/fs/cgroup/unified && exec "$@"', "-"]
 
 
@@ -178,7 +180,12 @@ def main() -> int:
     parser.add_argument("--containers", type=int, default=200)
     parser.add_argument("--running", type=int, default=100,
                         help="containers running for stats --no-stream")
+    parser.add_argument("--only", default=",".join(PARTS),
+                        help=f"the parts to run, of {','.join(PARTS)} (default: all)")
     options = parser.parse_args()
+    only = set(options.only.split(","))
+    if not only <= set(PARTS):
+        parser.error(f"--only takes some of {','.join(PARTS)}")
     if os.geteuid() != 0 or shutil.which("podman") is None:
         print("run this benchmark as root, with podman installed", file=sys.stderr)
         return 1
@@ -202,35 +209,40 @@ def main() -> int:
         subprocess.run([*podman, "tag", "localhost/busybox:latest", "busybox"], check=False,
                        stderr=subprocess.DEVNULL)
         try:
-            for tool in (skiff, podman):
-                subprocess.run([*starting(tool, "run"), "--name", "talker", "--network", "none",
-                                "busybox", "seq", "1", "100"], check=True,
-                               stdout=subprocess.DEVNULL)
-            read_commands(skiff, podman, options.runs, "1 container (talker, exited)")
-            create_many([starting(t, "create") for t in (skiff, podman)], options.containers)
-            read_commands(skiff, podman, options.runs,
-                          f"{options.containers + 1} containers (created, and talker)")
-            for tool in (skiff, podman):
-                remove_all(tool)
-            none = ["--rm", "--network", "none", "busybox", "true"]
-            report("run --rm busybox true, end to end", alternate(options.runs, {
-                "--network none": (lambda: timed([*starting(skiff, "run"), *none]),
-                                   lambda: timed([*starting(podman, "run"), *none])),
-                "skiff bridge / podman none": (
-                    lambda: timed([*skiff, "run", "--rm", "busybox", "true"]),
-                    lambda: timed([*starting(podman, "run"), *none])),
-            }))
-            wrapper = statistics.median(timed([*NO_UNIFIED, "true"])[0] for _ in range(9))
-            print(f"(podman's unshare wrapper alone: {wrapper * 1000:.1f} ms)")
-            print("\n50 run -d in parallel, then rm -f of all 50 (wall)")
-            for name, tool in (("skiff", skiff), ("podman", podman)):
-                started, removed = parallel_runs(starting(tool, "run"), tool, 50)
-                print(f"{name:<10}run -d x50 {started * 1000:>8.0f}ms"
-                      f"   rm -f {removed * 1000:>7.0f}ms")
-            print(f"\n{options.running} containers running")
-            create_many([[*starting(t, "run"), "-d"] for t in (skiff, podman)],
-                        options.running, ("sleep", "3600"))
-            stats_once(skiff, podman, max(3, options.runs // 3))
+            if "reads" in only:
+                for tool in (skiff, podman):
+                    subprocess.run([*starting(tool, "run"), "--name", "talker", "--network",
+                                    "none", "busybox", "seq", "1", "100"], check=True,
+                                   stdout=subprocess.DEVNULL)
+                read_commands(skiff, podman, options.runs, "1 container (talker, exited)")
+                create_many([starting(t, "create") for t in (skiff, podman)],
+                            options.containers)
+                read_commands(skiff, podman, options.runs,
+                              f"{options.containers + 1} containers (created, and talker)")
+                for tool in (skiff, podman):
+                    remove_all(tool)
+            if "run" in only:
+                none = ["--rm", "--network", "none", "busybox", "true"]
+                report("run --rm busybox true, end to end", alternate(options.runs, {
+                    "--network none": (lambda: timed([*starting(skiff, "run"), *none]),
+                                       lambda: timed([*starting(podman, "run"), *none])),
+                    "skiff bridge / podman none": (
+                        lambda: timed([*skiff, "run", "--rm", "busybox", "true"]),
+                        lambda: timed([*starting(podman, "run"), *none])),
+                }))
+                wrapper = statistics.median(timed([*NO_UNIFIED, "true"])[0] for _ in range(9))
+                print(f"(podman's unshare wrapper alone: {wrapper * 1000:.1f} ms)")
+            if "parallel" in only:
+                print("\n50 run -d in parallel, then rm -f of all 50 (wall)")
+                for name, tool in (("skiff", skiff), ("podman", podman)):
+                    started, removed = parallel_runs(starting(tool, "run"), tool, 50)
+                    print(f"{name:<10}run -d x50 {started * 1000:>8.0f}ms"
+                          f"   rm -f {removed * 1000:>7.0f}ms")
+            if "stats" in only:
+                print(f"\n{options.running} containers running")
+                create_many([[*starting(t, "run"), "-d"] for t in (skiff, podman)],
+                            options.running, ("sleep", "3600"))
+                stats_once(skiff, podman, max(3, options.runs // 3))
         finally:
             for tool in (skiff, podman):
                 remove_all(tool)
