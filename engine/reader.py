@@ -169,11 +169,6 @@ class Reader:
         """By reference, full or short ID; raises ImageNotFound."""
         return self.image_store.get(ref)
 
-    def image_inspect(self, ref: str) -> dict[str, Any]:
-        """docker image inspect's JSON, as ``engine.images.inspect`` gives it."""
-        from engine.images.inspect import image_inspect
-
-        return image_inspect(self.image(ref))
 
 
 def published_ports(container_dir: Path) -> dict[str, Any]:

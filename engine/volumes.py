@@ -38,8 +38,8 @@ class Volume:
     labels: dict[str, str] = field(default_factory=dict)
     anonymous: bool = False
 
-    def inspect(self) -> dict[str, Any]:
-        """``docker volume inspect``'s shape."""
+    def docker_json(self) -> dict[str, Any]:
+        """docker volume inspect's document."""
         return {"CreatedAt": self.created, "Driver": "local", "Labels": self.labels or None,
                 "Mountpoint": self.mountpoint, "Name": self.name, "Options": None,
                 "Scope": "local"}

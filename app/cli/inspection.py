@@ -23,7 +23,7 @@ async def _inspect_one(ctx: Context, ref: str, kind: str) -> dict[str, Any]:
         except ContainerNotFound:
             if kind == "container":
                 raise
-    return await ctx.engine.images.inspect(ref)
+    return (await ctx.engine.images.inspect(ref)).docker_json()
 
 
 async def inspect_objects(ctx: Context, refs: Sequence[str], kind: str, fmt: str | None) -> int:
@@ -65,7 +65,7 @@ def _read(ctx: Context, refs: Sequence[str], kind: str, fmt: str | None) -> int 
                     found.append(details.docker_json())
                     continue
             try:
-                found.append(reader.image_inspect(ref))
+                found.append(reader.image(ref).docker_json())
             except NotFound:
                 missing.append(ref)
     return _write(ctx, found, missing, kind, fmt)

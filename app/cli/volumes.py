@@ -72,7 +72,10 @@ async def cmd_ls(ctx: Context) -> int:
 
 
 async def cmd_inspect(ctx: Context) -> int:
-    return await inspect_each(ctx, ctx.args.volumes, ctx.engine.volumes.inspect)
+    async def document(name: str) -> dict[str, Any]:
+        return (await ctx.engine.volumes.inspect(name)).docker_json()
+
+    return await inspect_each(ctx, ctx.args.volumes, document)
 
 
 async def cmd_rm(ctx: Context) -> int:

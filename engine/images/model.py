@@ -40,3 +40,9 @@ class Image:
         """The config's ``config`` object: Entrypoint, Cmd, Env, WorkingDir, User..."""
         value = self.config.get("config") or {}
         return value if isinstance(value, dict) else {}
+
+    def docker_json(self) -> dict[str, Any]:
+        """docker image inspect's document (engine/images/inspect.py)."""
+        from engine.images.inspect import image_inspect
+
+        return image_inspect(self)

@@ -12,7 +12,7 @@ import builtins
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from engine.errors import (
     ImageNotFound,
@@ -59,11 +59,10 @@ class ImageService:
         """By reference, full or short ID; raises ImageNotFound."""
         return self._s.image_store.get(ref)
 
-    async def inspect(self, ref: str) -> dict[str, Any]:
-        """docker image inspect's JSON."""
-        from engine.images.inspect import image_inspect
-
-        return image_inspect(self._s.image_store.get(ref))
+    async def inspect(self, ref: str) -> Image:
+        """The image, as ``get`` finds it; ``docker_json()`` is docker image inspect's
+        document."""
+        return self._s.image_store.get(ref)
 
     async def remove(self, ref: str, force: bool = False) -> builtins.list[tuple[str, str]]:
         """Returns docker's ("Untagged"|"Deleted", name) lines."""

@@ -9,7 +9,6 @@ import secrets
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
 
 from engine.containers.files import FileEntry, FileService
 from engine.containers.store import ContainerRecord
@@ -51,9 +50,10 @@ class VolumeService:
         """Raises VolumeNotFound."""
         return self._s.volume_store.get(name)
 
-    async def inspect(self, name: str) -> dict[str, Any]:
-        """docker volume inspect's JSON."""
-        return self._s.volume_store.get(name).inspect()
+    async def inspect(self, name: str) -> Volume:
+        """The volume, as ``get`` finds it; ``docker_json()`` is docker volume inspect's
+        document."""
+        return self._s.volume_store.get(name)
 
     async def remove(self, name: str, force: bool = False) -> None:
         s = self._s

@@ -132,7 +132,8 @@ async def _save_body(request: web.Request, path: Path) -> int:
 @routes.get("/images/{name:.+}/json")
 async def inspect_image(request: web.Request) -> web.StreamResponse:
     engine = engine_of(request)
-    return web.json_response(await engine.images.inspect(request.match_info["name"]))
+    image = await engine.images.inspect(request.match_info["name"])
+    return web.json_response(image.docker_json())
 
 
 @routes.get("/images/{name:.+}/history")

@@ -26,7 +26,7 @@ VOLUME_FILTERS = ("dangling", "driver", "label", "label!", "name")
 
 def volume_json(volume: Any, *, size: int | None = None, links: int | None = None
                 ) -> dict[str, Any]:
-    entry: dict[str, Any] = volume.inspect()
+    entry: dict[str, Any] = volume.docker_json()
     entry["Labels"] = dict(volume.labels)
     entry["Options"] = {}
     if size is not None:

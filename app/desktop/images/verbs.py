@@ -147,6 +147,6 @@ class Details:
 
 def details(bridge: Bridge, ref: str, on_done: Callable[[Details], None]) -> Pending:
     async def call(e: Engine) -> Details:
-        return Details(await e.images.history(ref), await e.images.inspect(ref))
+        return Details(await e.images.history(ref), (await e.images.inspect(ref)).docker_json())
 
     return bridge.submit(f"read the image {ref}", call, on_done)

@@ -51,6 +51,7 @@ def test_inspect_uses_docker_names_and_shape() -> None:
 
 def test_inspect_empty_values_are_docker_nulls() -> None:
     result = image_inspect(_image())
+    assert _image().docker_json() == result
     config = result["Config"]
     assert config["Cmd"] is None
     assert config["Entrypoint"] is None

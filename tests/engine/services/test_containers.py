@@ -479,7 +479,7 @@ async def test_named_volume_outlives_its_container(engine: Engine) -> None:
         await engine.containers.remove(container.id)
     code, out = await run(engine, "cat", "/data/file", mounts=data)
     assert (code, out) == (0, "kept\n")
-    assert (await engine.volumes.inspect("keep-me"))["Name"] == "keep-me"
+    assert (await engine.volumes.inspect("keep-me")).name == "keep-me"
     for container in await engine.containers.list(all=True):
         await engine.containers.remove(container.id)
     await engine.volumes.remove("keep-me")
