@@ -307,6 +307,17 @@ def _network(host: dict[str, Any], networking: dict[str, Any]
     return mode, aliases, str(ipam.get("IPv4Address") or ""), str(ipam.get("IPv6Address") or "")
 
 
+def _driver_opts(host: dict[str, Any], networking: dict[str, Any], own: str) -> dict[str, str]:
+    """The own endpoint's DriverOpts: the bridge driver has none of its own, dockerd
+    keeps them for inspect."""
+    endpoints = networking.get("EndpointsConfig") or {}
+    endpoint = endpoints.get(own) or (endpoints.get("bridge") if own == "default" else None)
+    options = (endpoint or {}).get("DriverOpts") or {}
+    if not isinstance(options, dict):
+        raise ApiError(400, "invalid EndpointSettings.DriverOpts: expected an object")
+    return {str(k): str(v) for k, v in options.items()}
+
+
 def extra_endpoints(body: dict[str, Any]) -> list[tuple[str, list[str], str, str]]:
     """(network, aliases, IPv4 and IPv6 address) of each network the body asks for beyond the
     container's own: the engine connects them (compose sends every network of a
@@ -409,5 +420,6 @@ def container_config(body: dict[str, Any]) -> ContainerConfig:
         mac_address=_mac_address(body, host, networking),
         group_add=_texts(host.get("GroupAdd"), "HostConfig.GroupAdd"),
         isolation=str(host.get("Isolation") or ""),
+        network_driver_opts=_driver_opts(host, networking, network),
         volume_driver=_volume_driver(host, mounts),
     )

@@ -121,6 +121,7 @@ class ContainerConfig:
     mounts: list[MountSpec] = field(default_factory=list)
     network: str = "default"  # default | bridge | none | host | <name>
     network_aliases: list[str] = field(default_factory=list)
+    network_driver_opts: dict[str, str] = field(default_factory=dict)  # as asked (inspect)
     ipv4_address: str = ""  # its address on its own (user-defined) network; "": any
     ipv6_address: str = ""  # --ip6: its IPv6 address there (a network with IPv6); "": any
     links: list[str] = field(default_factory=list)  # legacy links, "NAME:ALIAS"

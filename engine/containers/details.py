@@ -56,6 +56,7 @@ class EndpointSettings:
     ipv6_gateway: str = ""
     global_ipv6_address: str = ""
     global_ipv6_prefix_len: int = 0
+    driver_opts: Mapping[str, str] | None = None  # as asked at create (DriverOpts)
 
     @classmethod
     def from_helper(cls, data: Mapping[str, Any]) -> EndpointSettings:
@@ -77,7 +78,7 @@ class EndpointSettings:
             "Links": None,
             "Aliases": list(self.aliases) if self.aliases is not None else None,
             "MacAddress": self.mac_address,
-            "DriverOpts": None,
+            "DriverOpts": dict(self.driver_opts) if self.driver_opts else None,
             **({"NetworkID": self.network_id} if self.network_id else {}),
             **({"EndpointID": self.endpoint_id} if self.endpoint_id else {}),
             "Gateway": self.gateway,

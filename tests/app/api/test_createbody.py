@@ -123,6 +123,10 @@ def test_kept_as_dockerd_keeps_them() -> None:
         "GroupAdd": ["1000", "audio"], "Isolation": "default", "VolumeDriver": "foo"}})
     assert (config.group_add, config.isolation, config.volume_driver) == (
         ["1000", "audio"], "default", "foo")
+    bridged = container_config({"Image": "busybox", "HostConfig": {"NetworkMode": "bridge"},
+                                "NetworkingConfig": {"EndpointsConfig": {"bridge": {
+                                    "DriverOpts": {"com.example.opt": "on"}}}}})
+    assert bridged.network_driver_opts == {"com.example.opt": "on"}
     with pytest.raises(ApiError, match='plugin "foo" not found'):
         container_config({"Image": "busybox", "HostConfig": {
             "VolumeDriver": "foo", "Binds": ["data:/data"]}})

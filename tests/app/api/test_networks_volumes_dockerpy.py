@@ -228,23 +228,24 @@ def test_addresses_links_and_internal_networks_through_docker_py(
         network.remove()
 
 
-def test_a_stopped_container_shows_the_aliases_asked(client: docker.DockerClient) -> None:
-    """NetworkSettings.Networks[own].Aliases are the ones asked at create, before the
-    container runs and after it ended (docker-py's run with networking_config)."""
+def test_a_stopped_container_shows_the_endpoint_asked(client: docker.DockerClient) -> None:
+    """NetworkSettings.Networks[own] Aliases and DriverOpts are the ones asked at create,
+    before the container runs and after it ended (docker-py's run with networking_config)."""
     api = client.api
     network = api.create_network("apialiasnet")["Id"]
     made = api.create_container("busybox", "true", networking_config=api.create_networking_config(
-        {"apialiasnet": api.create_endpoint_config(aliases=["hello"])}),
+        {"apialiasnet": api.create_endpoint_config(aliases=["hello"],
+                                                   driver_opt={"key1": "a"})}),
         host_config=api.create_host_config(network_mode="apialiasnet"))
     try:
-        def aliases() -> object:
-            return api.inspect_container(made)["NetworkSettings"]["Networks"]["apialiasnet"][
-                "Aliases"]
+        def endpoint() -> tuple[object, object]:
+            found = api.inspect_container(made)["NetworkSettings"]["Networks"]["apialiasnet"]
+            return found["Aliases"], found["DriverOpts"]
 
-        assert aliases() == ["hello"]
+        assert endpoint() == (["hello"], {"key1": "a"})
         api.start(made)
         api.wait(made)
-        assert aliases() == ["hello"]
+        assert endpoint() == (["hello"], {"key1": "a"})
     finally:
         api.remove_container(made, force=True)
         api.remove_network(network)
