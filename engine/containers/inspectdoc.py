@@ -91,8 +91,9 @@ def _endpoints(record: ContainerRecord, running: bool,
     own = record.config.network
     if own in result and not result[own].aliases:  # as asked, while it is not running too
         result[own] = replace(result[own], aliases=tuple(record.config.network_aliases) or None)
-    if own in result and record.config.network_driver_opts:  # as asked, as dockerd keeps
-        result[own] = replace(result[own], driver_opts=dict(record.config.network_driver_opts))
+    key = "bridge" if own == "default" else own
+    if key in result and record.config.network_driver_opts:  # as asked, as dockerd keeps
+        result[key] = replace(result[key], driver_opts=dict(record.config.network_driver_opts))
     asked = {name: (a.ip, a.ip6) for name, a in attached.items()}
     asked.setdefault(own, (record.config.ipv4_address, record.config.ipv6_address))
     for name, (ip, ip6) in asked.items():
