@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -190,12 +191,25 @@ class HelperClient:
                 self._deliver(message, fds)
         except (OSError, ProtocolError) as exc:
             error = HelperLost(f"lost the privileged helper: {exc}")
-        assert self._loop is not None
-        self._loop.call_soon_threadsafe(self._fail_all, error)
+        self._post(self._fail_all, error)
 
     def _deliver(self, message: dict[str, Any], fds: list[int]) -> None:
+        if not self._post(self._resolve, message, fds):
+            for fd in fds:
+                os.close(fd)
+
+    def _post(self, callback: Callable[..., None], *args: Any) -> bool:
+        """Run ``callback`` in the engine's loop; False if that loop is closed. It may
+        close as this thread reads the helper's last words (a command ending as its
+        connection goes): then nobody waits for them, and the thread ends quietly."""
         assert self._loop is not None
-        self._loop.call_soon_threadsafe(self._resolve, message, fds)
+        try:
+            self._loop.call_soon_threadsafe(callback, *args)
+        except RuntimeError:  # Event loop is closed
+            if not self._loop.is_closed():
+                raise
+            return False
+        return True
 
     def _resolve(self, message: dict[str, Any], fds: list[int]) -> None:
         future = self._pending.pop(message.get("id"), None)  # type: ignore[arg-type]
