@@ -17,6 +17,7 @@ Imports stay light: this runs for every container start.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -292,10 +293,8 @@ class Monitor:
 
 
 def _wait_quietly(pid: int) -> None:
-    try:
+    with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, 0)
-    except ChildProcessError:
-        pass
 
 
 def _decode(status: int) -> tuple[int, int]:
@@ -306,10 +305,8 @@ def _decode(status: int) -> tuple[int, int]:
 
 
 def _unlink(path: os.PathLike[str]) -> None:
-    try:
+    with contextlib.suppress(FileNotFoundError):
         os.unlink(path)
-    except FileNotFoundError:
-        pass
 
 
 def _report(fd: int, message: dict[str, object]) -> None:
@@ -492,10 +489,8 @@ def _backoff(cdir: ContainerDir, restarts: int) -> bool:
 
 
 def _close(fd: int) -> None:
-    try:
+    with contextlib.suppress(OSError):
         os.close(fd)
-    except OSError:
-        pass
 
 
 if __name__ == "__main__":
