@@ -4,10 +4,13 @@ The blob comes as a descriptor from the caller, and the caller chooses what it i
 a file, but also ``/dev/zero``, a FIFO nobody writes to, a socket, a file on a
 FUSE mount that answers when it likes. A read on any of them can block for ever
 or never end, and a thread blocked in ``read()`` cannot be interrupted, nor (on a
-stuck FUSE file) even signalled. So the helper never reads the caller's
-descriptor itself: ``cat``, running as the caller, copies it into a pipe of ours,
-which we poll with a timeout and next to the request's cancellation. A stall, a
+stuck FUSE file) even signalled. So the helper never reads such a descriptor
+itself: ``cat``, running as the caller, copies it into a pipe of ours, which we
+poll with a timeout and next to the request's cancellation. A stall, a
 cancellation, a hang-up or a limit kills ``cat``, whatever it is blocked in.
+A pipe (what a pull streams, engine/registry/blobfeed.py) is read directly, made
+non-blocking and polled the same way: a read of it never waits, so no ``cat``
+is needed, nor its process and its two copies of every byte.
 
 ``Budget`` holds one unpack's limits as it runs: the blob, the tar inside it and
 the file contents written out (sparse files can write more than the tar holds)
@@ -90,7 +93,7 @@ class BlobSource:
         self._budget = budget
         self._uid = uid
         self._process: subprocess.Popen[bytes] | None = None
-        self._pipe = -1
+        self._pipe = -1  # what we read: the caller's pipe, or cat's
         self._errors = -1
         self._done = False
         self._last_data = time.monotonic()
@@ -105,7 +108,7 @@ class BlobSource:
     def read(self, size: int = -1, /) -> bytes:
         if self._done:
             return b""
-        if self._process is None:
+        if self._pipe < 0:
             self._start()
         while True:
             try:
@@ -124,20 +127,23 @@ class BlobSource:
         if process is not None and process.poll() is None:
             process.kill()
             process.wait()
-        for fd in (self._pipe, self._errors, self._fd):
+        for fd in {self._pipe, self._errors, self._fd}:
             if fd >= 0:
                 os.close(fd)
         self._pipe = self._errors = self._fd = -1
 
     def _start(self) -> None:
         self._budget.check()
+        self._last_data = time.monotonic()
+        if _is_pipe(self._fd):
+            self._pipe = self._fd
+            _widen(self._fd)
+            os.set_blocking(self._fd, False)
+            return
         pipe, out = os.pipe2(os.O_CLOEXEC)
         errors, err_out = os.pipe2(os.O_CLOEXEC)
         self._pipe, self._errors = pipe, errors
-        try:
-            fcntl.fcntl(pipe, _F_SETPIPE_SZ, _CHUNK)  # fewer, larger reads
-        except OSError:
-            pass
+        _widen(pipe)
         os.set_blocking(pipe, False)
         as_caller = {} if self._uid == 0 else {
             "user": self._uid, "group": _primary_gid(self._uid), "extra_groups": []}
@@ -174,7 +180,8 @@ class BlobSource:
         """At the end of the pipe: ``cat`` is done; say why when it failed."""
         self._done = True
         process = self._process
-        assert process is not None
+        if process is None:
+            return  # the caller's own pipe ended
         try:
             status = process.wait(10)
         except subprocess.TimeoutExpired:
@@ -188,6 +195,20 @@ class BlobSource:
             text = ""
         reason = text.splitlines()[-1].rsplit(": ", 1)[-1] if text else f"status {status}"
         raise LayerError(f"cannot read the blob of layer {self._budget.label}: {reason}")
+
+
+def _is_pipe(fd: int) -> bool:
+    try:
+        return stat.S_ISFIFO(os.fstat(fd).st_mode)
+    except OSError:
+        return False
+
+
+def _widen(pipe: int) -> None:
+    try:
+        fcntl.fcntl(pipe, _F_SETPIPE_SZ, _CHUNK)  # fewer, larger reads
+    except OSError:
+        pass
 
 
 def _cat() -> str:
