@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from engine.containers.config import ContainerConfig
 from engine.db import Database, is_disk_full
-from engine.errors import ContainerNotFound, DiskFull, NameInUse
+from engine.errors import ContainerNotFound, DamagedState, DiskFull, NameInUse
 
 if TYPE_CHECKING:
     from engine.wire.containerspec import ContainerSpec
@@ -135,9 +136,17 @@ class ContainerStore:
         return [ContainerRecord(row) for row in rows]
 
     def rename(self, container_id: str, name: str) -> None:
+        """The new name, in its spec too: the helper, asked again (it lost the container),
+        must name it so in its events and on its networks."""
+        record = self.find(container_id)
+        try:
+            text = _spec_text(replace(record.spec, name=name))
+        except DamagedState:  # renamed all the same: its rm -f needs no spec
+            text = record._spec_text
         try:
             with self.db.transaction() as conn:
-                conn.execute("UPDATE containers SET name = ? WHERE id = ?", (name, container_id))
+                conn.execute("UPDATE containers SET name = ?, spec = ? WHERE id = ?",
+                             (name, text, container_id))
         except sqlite3.IntegrityError:
             raise NameInUse(self._name_conflict(name)) from None
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import secrets
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -71,6 +72,17 @@ def test_an_old_record_is_saved_again_in_today_s_shape(tmp_path: Path) -> None:
     saved = json.loads(store.db.conn.execute("SELECT spec FROM containers").fetchone()[0])
     assert "network" not in saved and saved["network_mode"] == "none"
     assert saved == record.spec.to_json() == store.find(record.id).spec.to_json()
+
+
+def test_a_renamed_container_s_spec_has_its_new_name(tmp_path: Path) -> None:
+    store = ContainerStore(_database(OLDEST, tmp_path))
+    record = store.find("oldrecord")
+    store.rename(record.id, "newname")
+    assert store.find("newname").spec == replace(record.spec, name="newname")
+    with store.db.transaction() as conn:  # damaged: the name changes all the same
+        conn.execute("UPDATE containers SET spec = '[]'")
+    store.rename(record.id, "third")
+    assert store.find("third").name == "third"
 
 
 @pytest.mark.parametrize(("text", "why"), [
