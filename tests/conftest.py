@@ -6,6 +6,9 @@ import os
 # helper outlives a test); tests of lingering set their own value.
 os.environ["SKIFF_HELPER_IDLE"] = "0"
 
+# docker-py's own tests, vendored unchanged: run by tests/app/api/test_dockerpy_upstream.py
+collect_ignore = ["upstream"]
+
 pytest_plugins = [
     "tests.fixtures.images",
     "tests.fixtures.registry",
