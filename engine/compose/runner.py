@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from engine.compose.building import build_service, image_ref
-from engine.compose.gojson import network_hash, volume_hash
 from engine.compose.loader import Project
 from engine.compose.planner import (
     HASH,
@@ -25,15 +24,14 @@ from engine.compose.planner import (
     ONEOFF,
     PROJECT,
     SERVICE,
-    VERSION,
     config_hash,
     container_config,
     container_name,
     ignored_fields,
 )
+from engine.compose.resources import ProjectResources
 from engine.containers.model import Container
 from engine.errors import InvalidArgument, NotFound, SkiffError
-from engine.networksubnets import IpamEntry, network_subnets
 
 if TYPE_CHECKING:
     from engine.engine import Engine
@@ -60,6 +58,7 @@ class UpOptions:
     wait: bool = False
     wait_timeout: float | None = None
     scale: dict[str, int] = field(default_factory=dict)
+    recreate_volumes: bool = False  # -y: a volume the file changed is made again, empty
 
 
 def _quiet(kind: str, name: str, what: str) -> None:
@@ -114,7 +113,7 @@ class Runner:
         if options.build:
             await self.build([n for n in names if project.services[n].get("build")])
         self._may_build = not options.no_build
-        await self.prepare(names)
+        await self.prepare(names, options.recreate_volumes)
         result: list[Container] = []
         for name in names:
             if options.start:
@@ -124,48 +123,22 @@ class Runner:
             await self.wait_ready(names, options.wait_timeout)
         return result
 
-    async def prepare(self, services: Sequence[str]) -> None:
-        """The networks and volumes these services use, created where missing."""
-        await self._networks(services)
-        await self._volumes(services)
+    async def prepare(self, services: Sequence[str], recreate_volumes: bool = False) -> None:
+        """The networks and volumes these services use, created where missing and
+        recreated where the file changed them (engine/compose/resources.py)."""
+        async def mine(services: Sequence[str]) -> list[Container]:
+            return await self.containers(services=services) if services else []
 
-    async def _networks(self, services: Sequence[str]) -> None:
-        existing = {n.name for n in await self.engine.networks.list()}
-        used = {net for s in services for net in self.project.services[s].get("networks") or {}}
-        for key in sorted(used):
-            spec = self.project.networks[key]
-            name = str(spec["name"])
-            if name in existing:
-                continue
-            if spec.get("external"):
-                raise NotFound(f"network {name} declared as external, but could not be found")
-            subnets = network_subnets([IpamEntry.of(c) for c in (spec.get("ipam") or {}).get(
-                "config") or []], bool(spec.get("enable_ipv6")))
-            self.progress("Network", name, "Creating")
-            await self.engine.networks.create(
-                name, labels={**(spec.get("labels") or {}), PROJECT: self.project.name,
-                              "com.docker.compose.network": key,
-                              "com.docker.compose.version": VERSION, HASH: network_hash(spec)},
-                internal=bool(spec.get("internal")), subnets=subnets)
-            self.progress("Network", name, "Created")
+        async def stop(container: Container) -> None:
+            await self._stop(container, timeout=None)
 
-    async def _volumes(self, services: Sequence[str]) -> None:
-        existing = {v.name for v in await self.engine.volumes.list()}
-        used = {v["source"] for s in services for v in self.project.services[s].get("volumes")
-                or [] if v.get("type") == "volume" and v.get("source")}
-        for key in sorted(used):
-            spec = self.project.volumes[key]
-            name = str(spec["name"])
-            if name in existing:
-                continue
-            if spec.get("external"):
-                raise NotFound(f"volume {name} declared as external, but could not be found")
-            self.progress("Volume", name, "Creating")
-            await self.engine.volumes.create(name, {
-                **(spec.get("labels") or {}), PROJECT: self.project.name,
-                "com.docker.compose.volume": key, "com.docker.compose.version": VERSION,
-                HASH: volume_hash(spec)})
-            self.progress("Volume", name, "Created")
+        async def remove(container: Container) -> None:
+            await self._remove(container, timeout=None)
+
+        resources = ProjectResources(self.engine, self.project, self.progress, mine, stop,
+                                     remove)
+        await resources.networks(services)
+        await resources.volumes(services, recreate_volumes)
 
     async def build(self, services: Sequence[str] = (), no_cache: bool = False,
                     pull: bool = False) -> None:

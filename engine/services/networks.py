@@ -79,9 +79,12 @@ class NetworkService:
     async def remove(self, name: str) -> None:
         if name in ("bridge", "host", "none", "default"):
             raise InvalidArgument(f"{name} is a pre-defined network and cannot be removed")
+        # As docker's: only containers that run have endpoints; a stopped one that names
+        # the network finds it gone when it starts (compose recreates a changed network so).
         attached = set(self._s.network_attachments.on_network(name))
         users = [r.name for r in self._s.container_store.all()
-                 if r.config.network == name or r.id in attached]
+                 if (r.config.network == name or r.id in attached)
+                 and self._s.status.state(r).status.is_active]
         if users:
             raise InUse(f"error while removing network: network {name} has active endpoints "
                         f"(containers {', '.join(users)})")

@@ -39,6 +39,8 @@ def _recreate_flags(p: argparse.ArgumentParser) -> None:
                    "their configuration and image haven't changed")
     p.add_argument("--no-recreate", action="store_true", help="If containers already exist, "
                    "don't recreate them")
+    p.add_argument("-y", "--yes", action="store_true", help='Assume "yes" as answer to all '
+                   "prompts and run non-interactively")
     _orphans_flag(p)
 
 
@@ -46,7 +48,8 @@ def _up_options(args: argparse.Namespace, **more: Any) -> UpOptions:
     if args.force_recreate and args.no_recreate:
         raise UsageError("--force-recreate and --no-recreate are incompatible")
     return UpOptions(services=args.services, force_recreate=args.force_recreate,
-                     no_recreate=args.no_recreate, remove_orphans=args.remove_orphans, **more)
+                     no_recreate=args.no_recreate, remove_orphans=args.remove_orphans,
+                     recreate_volumes=args.yes, **more)
 
 
 def _b_up(p: argparse.ArgumentParser) -> None:

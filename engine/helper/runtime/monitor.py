@@ -140,6 +140,9 @@ class Monitor:
         self.cdir.journal("die", name=self.spec.name, image=self.spec.image,
                           exitCode=str(code))
         if stopped or not self._should_restart(code):
+            # The network goes before the record says so, as docker's: `docker stop c &&
+            # docker network rm n` must find no endpoint of c left.
+            self._release_network()
             self.record(status="exited", pid=0, finished_at=_now(), **final)
             return {"restart": False, "final": final}
         # "restarting" is written at once, so followers never see a gap of "exited".
@@ -438,24 +441,19 @@ def _start(cdir: ContainerDir, sources: list[int], restarts: int, ready_fd: int)
 
 def _end(cdir: ContainerDir, wait_status: int | None, health: dict[str, Any] | None,
          restarts: int, final: dict[str, Any] | None = None) -> Apart:
-    """Record the run's end in a child, which then releases the network unless the
-    container starts again; ``final``: the end of a restart a stop cut short."""
-    monitor: list[Monitor] = []
-
+    """Record the run's end in a child (releasing the network first unless the
+    container starts again); ``final``: the end of a restart a stop cut short."""
     def work() -> tuple[dict[str, Any], list[int]]:
-        monitor.append(Monitor(cdir, cdir.read_spec(), [], restarts))
-        monitor[0].status.update(cdir.read_status())  # as the run's start left it
+        monitor = Monitor(cdir, cdir.read_spec(), [], restarts)
+        monitor.status.update(cdir.read_status())  # as the run's start left it
         if final is not None:
-            monitor[0].record(status="exited", pid=0, finished_at=_now(), **final)
+            monitor._release_network()
+            monitor.record(status="exited", pid=0, finished_at=_now(), **final)
             return {"restart": False, "final": final}, []
         assert wait_status is not None
-        return monitor[0].end(wait_status, health), []
+        return monitor.end(wait_status, health), []
 
-    def then() -> None:
-        if monitor[0].status.get("status") != "restarting":
-            monitor[0]._release_network()
-
-    return Apart(work, then)
+    return Apart(work)
 
 
 def _run_of(info: dict[str, Any], fds: list[int]) -> Run:

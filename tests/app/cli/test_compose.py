@@ -221,3 +221,44 @@ def test_build_then_up_runs_the_built_image(busybox_image: str, tmp_path: Path) 
     finally:
         compose(tmp_path, "down", "--rmi", "local")
         skiff("image", "prune", "-f")
+
+
+@pytest.mark.root
+def test_a_network_or_volume_the_file_changed_is_made_again(busybox_image: str,
+                                                            tmp_path: Path) -> None:
+    """As docker compose: a changed network is recreated and its containers carry on on the
+    new one; a changed volume is kept (its data with it) unless -y says to recreate it."""
+    text = ("name: changed\nservices:\n  app:\n    image: busybox:latest\n"
+            "    command: [sleep, '600']\n    networks: [back]\n    volumes: [data:/data]\n"
+            "networks:\n  back: {}\nvolumes:\n  data: {}\n")
+    (tmp_path / "compose.yaml").write_text(text)
+
+    def container_id() -> str:
+        return compose(tmp_path, "ps", "-q", "app").stdout.strip()
+
+    try:
+        up = compose(tmp_path, "up", "-d")
+        assert up.returncode == 0, up.stderr
+        first = container_id()
+        assert compose(tmp_path, "exec", "-T", "app", "touch", "/data/kept").returncode == 0
+        (tmp_path / "compose.yaml").write_text(text.replace(
+            "  back: {}", "  back: {internal: true}").replace(
+            "  data: {}", "  data: {labels: {v: '2'}}"))
+        again = compose(tmp_path, "up", "-d")
+        assert again.returncode == 0, again.stderr
+        assert " Network changed_back  Removed" in again.stderr
+        assert " Network changed_back  Created" in again.stderr
+        assert "doesn't match configuration" in again.stderr
+        assert json.loads(skiff("network", "inspect", "changed_back").stdout)[0]["Internal"]
+        assert container_id() == first  # the same container, running on the new network
+        assert compose(tmp_path, "exec", "-T", "app", "ls", "/data").stdout == "kept\n"
+        yes = compose(tmp_path, "up", "-d", "-y")
+        assert yes.returncode == 0, yes.stderr
+        assert " Volume changed_data  Removed" in yes.stderr, yes.stderr
+        labels = json.loads(skiff("volume", "inspect", "changed_data").stdout)[0]["Labels"]
+        assert labels["v"] == "2"
+        assert container_id() != first
+        assert compose(tmp_path, "exec", "-T", "app", "ls", "/data").stdout == ""
+    finally:
+        down = compose(tmp_path, "down", "-v")
+    assert down.returncode == 0, down.stderr

@@ -4,12 +4,14 @@ chosen at create, internal networks, address ranges, aliases in inspect."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from pathlib import Path
 
 import pytest
 
 from engine import Engine
 from engine.containers.config import ContainerConfig, RestartPolicy
-from engine.errors import Conflict, InvalidArgument, InvalidState
+from engine.errors import Conflict, InUse, InvalidArgument, InvalidState, NotFound
 
 pytestmark = pytest.mark.root
 
@@ -163,3 +165,35 @@ async def test_legacy_links_name_a_running_container(engine: Engine) -> None:
         await engine.containers.remove(server.id, force=True)
     with pytest.raises(InvalidArgument, match="can't be used with links"):
         await engine.containers.create(config("true", network="host", links=["xy"]))
+
+
+@pytest.mark.root
+def test_a_stopped_containers_network_can_go_as_on_docker(skiff_root: Path,
+                                                         busybox_image: str) -> None:
+    """Stop returns once the network let the container go (docker stop && docker network
+    rm); a stopped container keeps naming the network and finds it gone at its start."""
+    async def story() -> None:
+        async with Engine() as engine:
+            await engine.networks.create("skiff-test-gone")
+            made = await engine.containers.create(
+                ContainerConfig(image=busybox_image, cmd=["sleep", "600"],
+                                network="skiff-test-gone"))
+            try:
+                await engine.containers.start(made.id)
+                with pytest.raises(InUse):
+                    await engine.networks.remove("skiff-test-gone")
+                await engine.containers.stop(made.id, timeout=0)
+                await engine.networks.remove("skiff-test-gone")
+                with pytest.raises(NotFound, match="network skiff-test-gone not found"):
+                    await engine.containers.start(made.id)
+                await engine.networks.create("skiff-test-gone")
+                await engine.containers.start(made.id)
+                await engine.containers.remove(made.id, force=True)
+                await engine.networks.remove("skiff-test-gone")
+            finally:
+                with contextlib.suppress(NotFound):
+                    await engine.containers.remove(made.id, force=True)
+                with contextlib.suppress(NotFound):
+                    await engine.networks.remove("skiff-test-gone")
+
+    asyncio.run(story())
