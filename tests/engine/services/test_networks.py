@@ -167,7 +167,6 @@ async def test_legacy_links_name_a_running_container(engine: Engine) -> None:
         await engine.containers.create(config("true", network="host", links=["xy"]))
 
 
-@pytest.mark.root
 def test_a_stopped_containers_network_can_go_as_on_docker(skiff_root: Path,
                                                          busybox_image: str) -> None:
     """Stop returns once the network let the container go (docker stop && docker network
@@ -176,8 +175,7 @@ def test_a_stopped_containers_network_can_go_as_on_docker(skiff_root: Path,
         async with Engine() as engine:
             await engine.networks.create("skiff-test-gone")
             made = await engine.containers.create(
-                ContainerConfig(image=busybox_image, cmd=["sleep", "600"],
-                                network="skiff-test-gone"))
+                config("sleep", "600", network="skiff-test-gone"))
             try:
                 await engine.containers.start(made.id)
                 with pytest.raises(InUse):
