@@ -15,7 +15,7 @@ import os
 from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from engine import paths
 from engine.db import Database
@@ -121,7 +121,7 @@ class Reader:
         return inspect_details(record, container, image, self.containers_dir / record.id,
                                NetworkAttachments(self.db).of(record.id), mountpoint)
 
-    def ports(self, container: Container) -> dict[str, Any]:
+    def ports(self, container: Container) -> dict[str, list[dict[str, str]] | None]:
         """NetworkSettings.Ports of a running container ({} for any other)."""
         if not container.state.running:
             return {}
@@ -171,7 +171,7 @@ class Reader:
 
 
 
-def published_ports(container_dir: Path) -> dict[str, Any]:
+def published_ports(container_dir: Path) -> dict[str, list[dict[str, str]] | None]:
     """The ports a running container publishes, as its network.json records them."""
     try:
         with open(container_dir / "network.json") as f:
