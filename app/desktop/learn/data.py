@@ -1,6 +1,6 @@
 """The facts of the "What is this?" view, and the plain words that explain them.
 
-Pure functions from what the engine reports (image, inspect document,
+Pure functions from what the engine reports (image, network settings,
 namespaces, stats, networks, changes) to rows the view shows, so they are
 tested without a window or a container. The explanations are written for
 someone who has used a computer but never a container: what the part is, what
@@ -15,7 +15,16 @@ from typing import Any
 
 from app.desktop.images.layerrows import image_layer_rows
 from app.desktop.widgets.layerstack import LayerRow
-from engine import Change, Container, Image, NamespaceInfo, Network, Stats, format_bytes
+from engine import (
+    Change,
+    Container,
+    Image,
+    NamespaceInfo,
+    Network,
+    NetworkSettings,
+    Stats,
+    format_bytes,
+)
 
 __all__ = [
     "COMMAND_TEXT",
@@ -135,7 +144,7 @@ class LearnFacts:
     """Everything the view shows for one container; parts may be missing with a reason."""
 
     container: Container
-    inspect: dict[str, Any] = field(default_factory=dict)
+    network: NetworkSettings | None = None  # what its inspect says of its networks
     image: Image | None = None
     changes: list[Change] | None = None
     namespaces: list[NamespaceInfo] | None = None
@@ -224,14 +233,14 @@ def limit_rows(container: Container, stats: Stats | None) -> list[LimitRow]:
     return rows
 
 
-def network_facts(container: Container, inspect: dict[str, Any],
+def network_facts(container: Container, settings: NetworkSettings | None,
                   networks: Sequence[Network]) -> NetworkFacts:
-    settings = inspect.get("NetworkSettings") or {}
-    attached = settings.get("Networks") or {}
+    settings = settings or NetworkSettings()
+    attached = settings.networks
     mode = next(iter(attached), "") or ("bridge" if container.config.network in
                                         ("default", "") else container.config.network)
-    address = str(settings.get("IPAddress") or "")
-    gateway = str(settings.get("Gateway") or "")
+    address = settings.ip_address
+    gateway = settings.gateway
     by_name = {n.name: n for n in networks}
     bridge = ""
     for name in attached:
@@ -244,13 +253,12 @@ def network_facts(container: Container, inspect: dict[str, Any],
         number, _, protocol = item[0].partition("/")
         return (int(number) if number.isdigit() else 0, protocol)
 
-    for key, bindings in sorted((settings.get("Ports") or {}).items(), key=port_order):
+    for key, bindings in sorted(settings.ports.items(), key=port_order):
         if not bindings:
             exposed.append(key)
             continue
         for binding in bindings:
-            host_ip = binding.get("HostIp") or "0.0.0.0"
-            ports.append(f"{host_ip}:{binding.get('HostPort')} → {key}")
+            ports.append(f"{binding.host_ip or '0.0.0.0'}:{binding.host_port} → {key}")
     peers: list[Peer] = []
     for name in attached:
         network = by_name.get(name)

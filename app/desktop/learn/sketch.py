@@ -51,7 +51,7 @@ def sketch(facts: LearnFacts) -> Sketch:
              for row in learndata.namespace_rows(facts.namespaces or [])]
     gauges = [Gauge(row.resource, row.limit, row.now, row.fraction)
               for row in learndata.limit_rows(container, facts.stats)]
-    network = learndata.network_facts(container, facts.inspect, facts.networks)
+    network = learndata.network_facts(container, facts.network, facts.networks)
     if network.mode in ("none", "host"):
         interface = "no network of its own" if network.mode == "none" else \
             "the host's own network (no wall)"

@@ -337,7 +337,7 @@ class LearnView(LazyTab):
                               "see them."))
             self.namespaces.set_rows([])
         self.limits.set_rows(learndata.limit_rows(facts.container, facts.stats))
-        network = learndata.network_facts(facts.container, facts.inspect, facts.networks)
+        network = learndata.network_facts(facts.container, facts.network, facts.networks)
         self.network_summary.setText(network.summary)
         self.ports.setText(learndata.ports_text(network))
         self.peers.set_rows(network.peers)
@@ -378,7 +378,7 @@ async def gather(engine: EngineLike, container: Container) -> LearnFacts:
         return None
 
     details = await part("inspect", engine.containers.inspect(cid))
-    facts.inspect = details.docker_json() if details is not None else {}
+    facts.network = details.network if details is not None else None
     facts.image = await part("image", engine.images.get(container.config.image_id))
     facts.changes = await part("changes", engine.containers.changes(cid))
     if container.state.status.is_active:

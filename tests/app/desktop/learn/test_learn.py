@@ -16,6 +16,7 @@ from app.desktop.learn.view import layer_columns, namespace_columns
 from app.desktop.mainwindow import MainWindow
 from app.desktop.widgets.rowtable import RowTable
 from engine.containers.config import ContainerConfig, Resources
+from engine.containers.details import EndpointSettings, HostPort, NetworkSettings
 from engine.containers.files import NamespaceInfo
 from engine.containers.model import Change, Container, Stats
 from engine.containers.state import ContainerState, Status
@@ -95,14 +96,14 @@ def test_limits_next_to_use_and_what_happens_at_them() -> None:
 
 def test_network_facts_and_who_it_can_reach() -> None:
     container = _container()
-    inspect = {"NetworkSettings": {
-        "IPAddress": "10.91.0.2", "Gateway": "10.91.0.1",
-        "Ports": {"80/tcp": [{"HostIp": "", "HostPort": "8080"}], "443/tcp": None},
-        "Networks": {"shop": {"IPAddress": "10.91.0.2"}}}}
+    settings = NetworkSettings(
+        ip_address="10.91.0.2", gateway="10.91.0.1",
+        ports={"80/tcp": (HostPort("", "8080"),), "443/tcp": None},
+        networks={"shop": EndpointSettings(ip_address="10.91.0.2")})
     networks = [Network("shop", "1" * 64, "", bridge="sk-shop", containers={
         container.id: NetworkEndpoint(container.id, "web", "e1", ipv4_address="10.91.0.2/24"),
         "2" * 64: NetworkEndpoint("2" * 64, "db", "e2", ipv4_address="10.91.0.3/24")})]
-    facts = learndata.network_facts(container, inspect, networks)
+    facts = learndata.network_facts(container, settings, networks)
     assert (facts.mode, facts.address, facts.bridge) == ("shop", "10.91.0.2", "sk-shop")
     assert facts.ports == ["0.0.0.0:8080 → 80/tcp"]
     assert facts.exposed == ["443/tcp"]
@@ -110,8 +111,8 @@ def test_network_facts_and_who_it_can_reach() -> None:
                                                   "Exposed but not published: 443/tcp")
     assert facts.peers == [learndata.Peer("db", "10.91.0.3", "shop", True)]
     assert "reach 1 other container by name" in facts.summary
-    host = learndata.network_facts(container, {"NetworkSettings": {"Networks": {"host": {}}}},
-                                   [])
+    host = learndata.network_facts(
+        container, NetworkSettings(networks={"host": EndpointSettings()}), [])
     assert "host's network directly" in host.summary
 
 
@@ -199,7 +200,8 @@ def test_the_parts_of_a_real_container(window: MainWindow, run: Callable[..., An
             assert gauges["Memory"].fraction is not None and 0 < gauges["Memory"].fraction < 1
             assert (gauges["CPU"].limit, gauges["Processes"].limit) == ("0.5 cores", "50")
             assert [layer.digest for layer in drawn.layers] == [r.digest for r in rows]
-            address = learn.facts.inspect["NetworkSettings"]["IPAddress"]
+            assert learn.facts.network is not None
+            address = learn.facts.network.ip_address
             assert address and drawn.interface == f"eth0 {address} on learnnet"
             def known_db() -> Any:
                 return next((c for c in learn.picture.containers.values()
