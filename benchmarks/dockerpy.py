@@ -111,15 +111,29 @@ def dockerd_server(work: Path) -> Iterator[Path]:
         _stop(process)
         subprocess.run(["umount", "-R", "-l", str(base / "exec")], check=False,
                        stderr=subprocess.DEVNULL)
-        for cgroup in sorted(Path("/sys/fs/cgroup").glob(f"**/{parent}"), reverse=True):
-            with contextlib.suppress(OSError):
-                cgroup.rmdir()
+        _remove_cgroups(parent)
 
 
 def load_images(sock: Path, archive: Path) -> None:
     _docker(sock, "load", "-q", "-i", str(archive))
     for name in SUITE_IMAGES:
         _docker(sock, "tag", "busybox:latest", name)
+
+
+def empty(sock: Path) -> None:
+    """What the suite left (a failed tearDown, the swarm tests): containers, then the
+    networks and volumes, so that nothing of the run outlives it."""
+    left = _docker(sock, "ps", "-aq", check=False).stdout.split()
+    if left:
+        _docker(sock, "rm", "-f", "-v", *left, check=False)
+    _docker(sock, "network", "prune", "-f", check=False)
+    _docker(sock, "volume", "prune", "-af", check=False)
+
+
+def _remove_cgroups(name: str) -> None:
+    for cgroup in sorted(Path("/sys/fs/cgroup").glob(f"**/{name}"), reverse=True):
+        with contextlib.suppress(OSError):
+            cgroup.rmdir()
 
 
 def source_tree(given: Path | None, work: Path) -> Path:
@@ -217,8 +231,11 @@ def main() -> int:
             with servers[side](work) as sock:
                 load_images(sock, archive)
                 junit = work / f"{side}.xml"
-                run_suite(sock, source, junit, options.api_version, options.tests,
-                          options.keyword)
+                try:
+                    run_suite(sock, source, junit, options.api_version, options.tests,
+                              options.keyword)
+                finally:
+                    empty(sock)
                 sides[side] = read_junit(junit)
             if options.save is not None:
                 options.save.mkdir(parents=True, exist_ok=True)
@@ -232,6 +249,7 @@ def main() -> int:
         report(sides)
     finally:
         world.__exit__(None, None, None)
+        _remove_cgroups(os.environ["SKIFF_CGROUP_PARENT"])
         shutil.rmtree(work, ignore_errors=True)
     return 0
 
