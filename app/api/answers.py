@@ -1,4 +1,4 @@
-"""Whole answers of the listings clients poll, kept while nothing changed.
+"""Whole answers of the listings and inspects clients poll, kept while nothing changed.
 
 A burst of ``GET /containers/json`` (compose watching a project, a dashboard, a CI
 fan-out) asks the same question many times within milliseconds, and dockerd
@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from engine import ChangeFeed, Engine
@@ -30,18 +30,20 @@ __all__ = ["MAX_AGE", "Answers"]
 
 #: Seconds a kept answer may be given again.
 MAX_AGE = 0.5
-#: Answers kept at most (each a query string of a listing).
-KEPT = 64
+#: Answers kept at most (each a listing's query string, or a container inspected).
+KEPT = 256
 
 Stamp = tuple[int, int]
+T = TypeVar("T")
 
 
 class Answers:
     def __init__(self) -> None:
         self._feed: ChangeFeed | None = None
         self._own = 0  # requests through this server that may have changed something
-        self._kept: dict[str, tuple[Stamp, float, bytes]] = {}
-        self._computing: dict[tuple[str, Stamp], asyncio.Task[bytes]] = {}
+        # Answers are shared by every request that gets them: nobody changes one.
+        self._kept: dict[str, tuple[Stamp, float, Any]] = {}
+        self._computing: dict[tuple[str, Stamp], asyncio.Task[Any]] = {}
 
     def open(self, engine: Engine) -> None:
         """Watch the engine (on the serving loop)."""
@@ -66,31 +68,32 @@ class Answers:
         seen = self._feed.look() if self._feed is not None else None
         return None if seen is None else (seen, self._own)
 
-    async def get(self, key: str, compute: Callable[[], Awaitable[bytes]]) -> bytes:
+    async def get(self, key: str, compute: Callable[[], Awaitable[T]]) -> T:
         """The answer to ``key``: kept, being computed, or computed now."""
         stamp = self._stamp()
         if stamp is None:
             return await compute()
         kept = self._kept.get(key)
         if kept is not None and kept[0] == stamp and time.monotonic() - kept[1] < MAX_AGE:
-            return kept[2]
+            found: T = kept[2]
+            return found
         task = self._computing.get((key, stamp))
         if task is None:
             task = asyncio.get_running_loop().create_task(self._compute(key, stamp, compute))
             self._computing[(key, stamp)] = task
             task.add_done_callback(self._done)
         # A client that leaves cancels its own wait, not the others' answer.
-        return await asyncio.shield(task)
+        computed: T = await asyncio.shield(task)
+        return computed
 
-    def _done(self, task: asyncio.Task[bytes]) -> None:
+    def _done(self, task: asyncio.Task[Any]) -> None:
         for key, running in list(self._computing.items()):
             if running is task:
                 del self._computing[key]
         if not task.cancelled():
             task.exception()  # told to whoever waits; no one may be left to hear it
 
-    async def _compute(self, key: str, stamp: Stamp,
-                       compute: Callable[[], Awaitable[bytes]]) -> bytes:
+    async def _compute(self, key: str, stamp: Stamp, compute: Callable[[], Awaitable[T]]) -> T:
         started = time.monotonic()
         body = await compute()
         for other in [k for k, kept in self._kept.items() if kept[0] != stamp]:

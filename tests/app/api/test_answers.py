@@ -145,19 +145,28 @@ def _skiff(*args: str) -> None:
     assert done.returncode == 0, done.stderr
 
 
+def _inspected(server: ApiServer, name: str) -> str:
+    """The container's State.Status as ``GET /containers/NAME/json`` has it ("" if none)."""
+    answer = server.request("GET", f"/containers/{name}/json")
+    return str(answer.json()["State"]["Status"]) if answer.status == 200 else ""
+
+
 @pytest.mark.root
-def test_listings_show_every_change_at_once(api_server: ApiServer,
-                                            docker_cli: object) -> None:
+def test_listings_and_inspects_show_every_change_at_once(api_server: ApiServer,
+                                                         docker_cli: object) -> None:
     name = "answers-changes"
     assert name not in _listed(api_server)
     _skiff("create", "--name", name, "busybox", "sleep", "600")
-    assert _listed(api_server)[name] == "created"
+    assert _listed(api_server)[name] == "created" and _inspected(api_server, name) == "created"
     assert _listed(api_server)[name] == "created"  # given again from what was kept
     assert api_server.request("POST", f"/containers/{name}/start").status == 204
-    assert _listed(api_server)[name] == "running"
+    assert _listed(api_server)[name] == "running" and _inspected(api_server, name) == "running"
     assert api_server.request("POST", f"/containers/{name}/kill").status == 204
-    assert _listed(api_server)[name] == "exited"
+    assert _listed(api_server)[name] == "exited" and _inspected(api_server, name) == "exited"
     _skiff("rename", name, f"{name}-2")
     assert f"{name}-2" in _listed(api_server) and name not in _listed(api_server)
-    _skiff("rm", f"{name}-2")
-    assert f"{name}-2" not in _listed(api_server)
+    assert _inspected(api_server, name) == "" and _inspected(api_server, f"{name}-2")
+    _skiff("start", f"{name}-2")  # another process starts it: the monitor announces it
+    assert _inspected(api_server, f"{name}-2") == "running"
+    _skiff("rm", "-f", f"{name}-2")
+    assert f"{name}-2" not in _listed(api_server) and _inspected(api_server, f"{name}-2") == ""
