@@ -31,6 +31,7 @@ from engine.containers.store import ContainerRecord
 from engine.errors import (
     Conflict,
     ContainerNotFound,
+    DamagedState,
     HelperLost,
     InvalidArgument,
     InvalidState,
@@ -272,7 +273,7 @@ class ContainerService(ContainerStreams, ContainerFiles, ContainerInfo):
             state = self._state(record)
             if not state.status.can_stop():
                 return self._container(record)
-            signum = runspec.parse_signal(signal) if signal else record.spec.stop_signal
+            signum = runspec.parse_signal(signal) if signal else _stop_signal(record)
             if timeout is None:
                 timeout = record.config.stop_timeout if record.config.stop_timeout is not None \
                     else 10
@@ -409,3 +410,12 @@ def _seconds_since(timestamp: str) -> float:
         return (time.time_ns() - parse_time(timestamp)) / 1e9
     except ValueError:
         return float("inf")  # no (readable) time: long ago
+
+
+def _stop_signal(record: ContainerRecord) -> int:
+    """The signal its spec says; with a spec that cannot be read (DamagedState), its
+    config's or SIGTERM: stopping a container must not need its record whole."""
+    try:
+        return record.spec.stop_signal
+    except DamagedState:
+        return runspec.parse_signal(record.config.stop_signal or "SIGTERM")

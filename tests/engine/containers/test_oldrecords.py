@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from engine import Engine
+from engine import ContainerConfig, Engine
 from engine.containers.store import ContainerStore
 from engine.containers.storedspec import read_spec
 from engine.db import Database
@@ -126,3 +126,28 @@ async def test_a_container_of_the_oldest_record_still_starts(engine: Engine,
     assert await engine.containers.wait(cid) == 0
     lines = [line.data async for line in engine.containers.logs(cid)]
     assert lines == [b"old record", b"old site", b"5c0f00000000"]
+
+
+@pytest.mark.root
+async def test_a_damaged_record_is_listed_said_so_stopped_and_removed(engine: Engine) -> None:
+    """What DamagedState's sentence advises works: ps still lists the container,
+    inspect says what is wrong in one sentence, stop and rm -f need no spec."""
+    container = await engine.containers.create(ContainerConfig(
+        image="busybox", image_id="", cmd=["sleep", "600"], network="none"))
+    await engine.containers.start(container.id)
+    db = Database(engine.system.root / "skiff.db")
+    with db.transaction() as conn:
+        conn.execute("UPDATE containers SET spec = '{\"args\": 7}' WHERE id = ?",
+                     (container.id,))
+    db.close()
+    assert container.id in {c.id for c in await engine.containers.list()}
+    with pytest.raises(DamagedState) as caught:
+        await engine.containers.inspect(container.id)
+    name = container.name
+    assert str(caught.value) == (
+        f"the record of container {name} cannot be read (spec.args: expected a list of at "
+        f"most 4096 items): remove it (skiff rm -f {name}) and create it again")
+    stopped = await engine.containers.stop(container.id, timeout=1)
+    assert not stopped.state.running
+    await engine.containers.remove(container.id, force=True)
+    assert container.id not in {c.id for c in await engine.containers.list(all=True)}
