@@ -27,9 +27,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
-    QDateTimeEdit,
     QDialog,
-    QDialogButtonBox,
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
@@ -45,6 +43,7 @@ from PySide6.QtWidgets import (
 
 from app.desktop.logs.delegate import LogDelegate
 from app.desktop.logs.model import LogModel
+from app.desktop.widgets.timedialogs import ask_jump_time, ask_save_path, utc_stamp_to_local
 
 __all__ = ["LogView"]
 
@@ -388,40 +387,12 @@ class LogView(QWidget):
         return row
 
     def ask_jump(self) -> QDialog:
-        dialog = QDialog(self)
-        dialog.setWindowTitle("Jump to time")
-        dialog.setAccessibleName("Jump to time")
-        edit = QDateTimeEdit(dialog)
-        edit.setDisplayFormat("yyyy-MM-dd HH:mm:ss")
-        edit.setCalendarPopup(True)
-        edit.setAccessibleName("Time to jump to")
         current = self.table.currentIndex()
+        initial = QDateTime.currentDateTime()
         if current.isValid() or self.model.rowCount():
-            stamp = str(self.model.index(current.row() if current.isValid() else 0, 0).data(
-                LogModel.TimeRole) or "")
-            moment = QDateTime.fromString(stamp[:19], "yyyy-MM-ddTHH:mm:ss")
-            moment.setTimeZone(moment.timeZone().utc())
-            edit.setDateTime(moment.toLocalTime() if moment.isValid()
-                             else QDateTime.currentDateTime())
-        else:
-            edit.setDateTime(QDateTime.currentDateTime())
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel, dialog)
-        buttons.accepted.connect(dialog.accept)
-        buttons.rejected.connect(dialog.reject)
-        layout = QVBoxLayout(dialog)
-        layout.addWidget(QLabel("Show the first line written at or after:", dialog))
-        layout.addWidget(edit)
-        layout.addWidget(buttons)
-
-        def done(result: int) -> None:
-            if result == QDialog.DialogCode.Accepted:
-                self.jump_to(edit.dateTime().toMSecsSinceEpoch() * 1_000_000)
-            dialog.deleteLater()
-
-        dialog.finished.connect(done)
-        dialog.open()
-        return dialog
+            initial = utc_stamp_to_local(str(self.model.index(
+                current.row() if current.isValid() else 0, 0).data(LogModel.TimeRole) or ""))
+        return ask_jump_time(self, initial, self.jump_to)
 
     def selected_rows(self) -> list[tuple[int, int]]:
         """Selected row ranges (first, last), without materialising every index."""
@@ -444,15 +415,7 @@ class LogView(QWidget):
         return text
 
     def ask_save(self) -> QFileDialog:
-        dialog = QFileDialog(self, "Save log")
-        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
-        dialog.setOption(QFileDialog.Option.DontUseNativeDialog)
-        dialog.setNameFilters(["Text files (*.log *.txt)", "All files (*)"])
-        dialog.setDefaultSuffix("log")
-        dialog.fileSelected.connect(lambda name: self.save_to(Path(name)))
-        dialog.finished.connect(lambda _r: dialog.deleteLater())
-        dialog.open()
-        return dialog
+        return ask_save_path(self, self.save_to)
 
     def save_to(self, dest: Path) -> None:
         """Write the shown rows (after clear and filter) as plain text, off the GUI thread."""

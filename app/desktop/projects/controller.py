@@ -39,6 +39,7 @@ class Projects(QObject):
         self.page = ProjectPage(window.pages)
         window.pages.addWidget(self.page)
         self.page.action_requested.connect(self.act)
+        self.page.logs.message.connect(lambda text: window.statusBar().showMessage(text, 8000))
         self._opened: dict[str, Project] = {}  # projects opened from a file here
         self._known: dict[str, Project] = {}  # as last loaded, while its page shows
         self._followers: dict[str, tuple[str, asyncio.Task[Any] | None]] = {}  # id: start
