@@ -420,6 +420,7 @@ def container_config(body: dict[str, Any]) -> ContainerConfig:
         mac_address=_mac_address(body, host, networking),
         group_add=_texts(host.get("GroupAdd"), "HostConfig.GroupAdd"),
         isolation=str(host.get("Isolation") or ""),
+        tmpfs_given={str(k): str(v) for k, v in (host.get("Tmpfs") or {}).items()},
         network_driver_opts=_driver_opts(host, networking, network),
         volume_driver=_volume_driver(host, mounts),
     )

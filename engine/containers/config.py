@@ -152,6 +152,7 @@ class ContainerConfig:
     mac_address: str = ""
     group_add: list[str] = field(default_factory=list)  # docker's --group-add: names or ids
     isolation: str = ""  # "" or "default": Linux has one, kept as asked
+    tmpfs_given: dict[str, str] = field(default_factory=dict)  # HostConfig.Tmpfs as asked
     volume_driver: str = ""  # as asked; only "local" makes volumes
 
     def to_json(self) -> dict[str, Any]:

@@ -101,6 +101,7 @@ def container_inspect(details: ContainerDetails) -> dict[str, Any]:
             "ExtraHosts": list(config.extra_hosts) or None,
             "GroupAdd": list(config.group_add) or None,
             "Isolation": config.isolation,
+            **({"Tmpfs": dict(config.tmpfs_given)} if config.tmpfs_given else {}),
             "VolumeDriver": config.volume_driver,
             "CpuShares": res.cpu_shares or 0,
             "ShmSize": config.shm_size or 64 << 20,

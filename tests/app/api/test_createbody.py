@@ -127,6 +127,8 @@ def test_kept_as_dockerd_keeps_them() -> None:
                                 "NetworkingConfig": {"EndpointsConfig": {"bridge": {
                                     "DriverOpts": {"com.example.opt": "on"}}}}})
     assert bridged.network_driver_opts == {"com.example.opt": "on"}
+    tmpfs = container_config({"Image": "busybox", "HostConfig": {"Tmpfs": {"/t": "size=3M"}}})
+    assert tmpfs.tmpfs_given == {"/t": "size=3M"}  # shown so in inspect, as sent
     with pytest.raises(ApiError, match='plugin "foo" not found'):
         container_config({"Image": "busybox", "HostConfig": {
             "VolumeDriver": "foo", "Binds": ["data:/data"]}})
