@@ -57,7 +57,7 @@ from engine.helper.network.netfilter import Netfilter, detect_backend
 from engine.helper.network.netns import create_sandbox, destroy_sandbox
 from engine.helper.network.plan import NetworkPlan
 from engine.helper.network.policy import check_host_ports, check_subnet, choose_subnet
-from engine.helper.network.pools import load_pools
+from engine.helper.network.pools import default_bridge_ipv6, load_pools
 from engine.helper.network.ports import resolve_ports, unprivileged_port_start
 from engine.helper.network.repair import RepairReport, repair
 from engine.helper.network.rules import PublishedPort
@@ -305,12 +305,19 @@ class Networking:
                                   "networks only")
         with self.ipam.transaction() as records:
             record = visible(records, network, self.uid)
-            if record is None:
-                if network != DEFAULT_NETWORK:
-                    raise NetworkNotFound(f"network {network} not found")
-                record = self._new_record(records, network, None, None, None)
-                records[record.key] = record
-                self._apply(records)
+            if record is None and network != DEFAULT_NETWORK:
+                raise NetworkNotFound(f"network {network} not found")
+            if record is None or (network == DEFAULT_NETWORK and not record.endpoints):
+                ipv6, subnet6 = default_bridge_ipv6()  # root's choice, when nobody is on it
+                if record is None or ipv6 != (record.subnet6 is not None) or (
+                        subnet6 is not None and subnet6 != record.subnet6):
+                    if record is not None:  # made again, off the host first (unused)
+                        del records[record.key]
+                        links.remove_bridge(record.bridge)
+                    record = self._new_record(records, network, None, None, None,
+                                              ipv6=ipv6, subnet6=subnet6)
+                    records[record.key] = record
+                    self._apply(records)
             if container_id in record.endpoints:
                 raise Conflict(f"the container is already connected to network {network}")
             ifname = f"eth{sum(container_id in r.endpoints for r in records.values())}"

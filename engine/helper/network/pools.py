@@ -22,7 +22,9 @@ restart is needed), in Docker's daemon.json words::
                                {"base": "fd12:3456:789a::/48", "size": 64}]}
 
 A file that names no IPv6 pool keeps the default one (and one with IPv6 pools
-only keeps the IPv4 defaults), as Docker does.
+only keeps the IPv4 defaults), as Docker does. ``"ipv6": true`` (with
+``"fixed-cidr-v6"``, else a /64 of the pool) gives the default network "bridge"
+IPv6 too, as in Docker's daemon.json; it applies when no container is on it.
 
 The file must belong to root and be writable by nobody else (nor its
 directory): the pools are what keeps users' networks off public ranges, so a
@@ -48,11 +50,13 @@ from ipaddress import (
     summarize_address_range,
 )
 from pathlib import Path
+from typing import Any
 
 from engine.errors import HelperError
 
-__all__ = ["CONFIG", "DEFAULT_POOLS", "Pool", "config_path", "default_pools6", "describe",
-           "inside", "load_pools", "of_version", "parse_pools"]
+__all__ = ["CONFIG", "DEFAULT_POOLS", "Pool", "config_path", "default_bridge_ipv6",
+           "default_pools6", "describe", "inside", "load_config", "load_pools", "of_version",
+           "parse_pools"]
 
 CONFIG = Path("/etc/skiff/networks.json")
 _MAX_POOLS = 256
@@ -132,10 +136,30 @@ def parse_pools(data: object, where: str = "the network configuration") -> tuple
 def load_pools(path: Path | None = None) -> tuple[Pool, ...]:
     """The configured pools: the defaults if the file does not exist."""
     path = path or config_path()
+    return parse_pools(load_config(path), str(path))
+
+
+def default_bridge_ipv6(path: Path | None = None) -> tuple[bool, IPv6Network | None]:
+    """Whether the default network "bridge" has IPv6, and its subnet if root chose one:
+    Docker's daemon.json words, ``{"ipv6": true, "fixed-cidr-v6": "fd12:3456::/64"}``
+    (without a subnet, a /64 of the IPv6 pool)."""
+    path = path or config_path()
+    data = load_config(path)
+    ipv6, fixed = data.get("ipv6", False), data.get("fixed-cidr-v6")
+    if not isinstance(ipv6, bool) or not isinstance(fixed, str | None):
+        raise HelperError(f"{path}: ipv6 must be true or false and fixed-cidr-v6 a subnet")
+    try:
+        return ipv6, IPv6Network(fixed) if ipv6 and fixed else None
+    except ValueError as exc:
+        raise HelperError(f"{path}: invalid fixed-cidr-v6 {fixed!r}: {exc}") from None
+
+
+def load_config(path: Path) -> dict[str, Any]:
+    """The configuration file's JSON object; {} if the file does not exist."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
     except FileNotFoundError:
-        return (*DEFAULT_POOLS, *default_pools6())
+        return {}
     except OSError as exc:
         raise HelperError(f"cannot read the network configuration {path}: "
                           f"{exc.strerror}") from None
@@ -148,7 +172,9 @@ def load_pools(path: Path | None = None) -> tuple[Pool, ...]:
     except ValueError as exc:
         raise HelperError(f"the network configuration {path} is not valid JSON: {exc}") \
             from None
-    return parse_pools(data, str(path))
+    if not isinstance(data, dict):
+        raise HelperError(f"{path}: expected a JSON object")
+    return data
 
 
 def _check_owner(path: Path, st: os.stat_result) -> None:

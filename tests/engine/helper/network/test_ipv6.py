@@ -4,6 +4,7 @@ published ports, isolation, and the host's forwarding left as it was found."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -185,4 +186,42 @@ def test_a_user_s_ipv6_subnets_stay_in_the_pool_and_off_the_host(
     root.create_network("global", ipv6=True, subnet6=IPv6Network("2001:db8:5::/64"))
     root.remove_network("global")
     user.remove_network("mine")
+    assert_nothing_left(world, names)
+
+
+def test_root_gives_the_default_network_ipv6_as_docker_s_daemon_json_does(
+        world: World, names: tuple[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    config = world.root / "networks.json"
+    monkeypatch.setenv("SKIFF_NETWORK_CONFIG", str(config))
+    os.chmod(world.root, 0o755)
+    net = networking(world, names, BACKENDS[0])
+    ports = [PortBinding(80, "tcp", "", 0)]
+    first = net.start_container("c1" * 32, plan_network("default", ports), hostname="one",
+                                ports=ports)
+    assert first.endpoints["bridge"].address6 is None  # no file: IPv4 only, as Docker
+    net.cleanup_container("c1" * 32)
+
+    config.write_text(json.dumps({"ipv6": True, "fixed-cidr-v6": "fd99:8::/64"}))
+    second = net.start_container("c2" * 32, plan_network("default", ports), hostname="two",
+                                 ports=ports)
+    address = second.endpoints["bridge"].address
+    assert address.network == first.endpoints["bridge"].address.network  # same IPv4
+    address6 = second.endpoints["bridge"].address6
+    assert address6 is not None and str(address6) == "fd99:8::2/64"
+    assert "default via fd99:8::1 dev eth0" in _ip(net.sandbox_path("c2" * 32), "-6", "route")
+    world.serve(net.sandbox_path("c2" * 32), "two")
+    port = second.ports[0].host_port
+    assert _client(fetch(f"http://[{UPLINK6}]:{port}/cgi-bin/ip", world.internet)) == INTERNET6
+    # while a container is on it, a change waits; then it applies to the next one
+    config.write_text(json.dumps({"ipv6": False}))
+    third = net.start_container("c3" * 32, plan_network("default"), hostname="three")
+    assert third.endpoints["bridge"].address6 is not None
+    net.cleanup_container("c2" * 32)
+    net.cleanup_container("c3" * 32)
+    fourth = net.start_container("c4" * 32, plan_network("default"), hostname="four")
+    assert fourth.endpoints["bridge"].address6 is None
+    assert "inet6" not in _ip(net.sandbox_path("c4" * 32), "-6", "addr", "show", "eth0")
+    net.cleanup_container("c4" * 32)
+    net.teardown()
+    assert FORWARDING6.read_text().strip() == "0"
     assert_nothing_left(world, names)

@@ -30,6 +30,7 @@ from engine.helper.network.policy import (
 from engine.helper.network.pools import (
     DEFAULT_POOLS,
     Pool,
+    default_bridge_ipv6,
     default_pools6,
     describe,
     inside,
@@ -257,3 +258,20 @@ def test_records_from_before_owners_are_roots(tmp_path: Path) -> None:
     assert records["old"].owner == 0 and records["bridge"].owner is None
     assert records["old"].endpoints["c1"].owner == 0
     assert visible(records, "old", USER) is None
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the file must belong to root")
+def test_the_default_network_s_ipv6_in_the_file(tmp_path: Path) -> None:
+    os.chmod(tmp_path, 0o755)
+    path = tmp_path / "networks.json"
+    assert default_bridge_ipv6(path) == (False, None)  # no file
+    for data, expected in (({"ipv6": True}, (True, None)),
+                           ({"ipv6": True, "fixed-cidr-v6": "fd12::/64"},
+                            (True, IPv6Network("fd12::/64"))),
+                           ({"fixed-cidr-v6": "fd12::/64"}, (False, None))):
+        path.write_text(json.dumps(data))
+        assert default_bridge_ipv6(path) == expected
+    for bad in ({"ipv6": "yes"}, {"ipv6": True, "fixed-cidr-v6": "fd12::1/64"}, []):
+        path.write_text(json.dumps(bad))
+        with pytest.raises(HelperError):
+            default_bridge_ipv6(path)
