@@ -194,6 +194,7 @@ class HelperServer:
         """The network verbs for this connection's user (made on first use)."""
         from engine.helper.network.verbs import NetworkVerbs
 
+        self.containers.network_ready()
         verbs: NetworkVerbs | None = getattr(self, "_network_verbs", None)
         if verbs is None:
             verbs = self._network_verbs = NetworkVerbs(self.root, self.uid)

@@ -39,14 +39,20 @@ class NetworkGlue(ContainerBase):
 
         plan = plan_network(spec.network_mode, spec.ports, spec.aliases)
         ports = [PublishRequest(**p) for p in spec.ports]
-        self.warm()
-        if not self._network_ready.wait(60) or self._warm_up_error is not None:
-            raise HelperError(f"networking is not available: {self._warm_up_error}")
+        self.network_ready()
         starting.enter_context(self.networking().starting())
         settings = NetworkVerbs(self.root, self.uid, self.networking()).start_container(
             spec.id, plan, hostname=spec.hostname, name=spec.name, aliases=spec.aliases,
             ports=ports, exposed=spec.exposed, joins=joins or [], mac=spec.mac_address)
         cdir.write_json(cdir.path / "network.json", settings)
+
+    def network_ready(self) -> None:
+        """Wait for the warm-up's repair: what the network verbs do must come after it,
+        or its look at the host (links, bridges, sandboxes nobody owned when it read the
+        records) would undo them."""
+        self.warm()
+        if not self._network_ready.wait(60) or self._warm_up_error is not None:
+            raise HelperError(f"networking is not available: {self._warm_up_error}")
 
     def warm(self) -> None:
         """Once, at the first verb that may need them: ``warm_up`` in the background,
