@@ -272,9 +272,15 @@ async def test_remove_running_needs_force_and_leaves_nothing(engine: Engine) -> 
     with pytest.raises(ContainerNotFound):
         await engine.containers.get(cid)
     assert not Path(f"/proc/{pid}").exists() or _is_zombie(pid)
-    assert not (engine.system.helper_root / "users" / "0" / "containers" / cid).exists()
+    containers = engine.system.helper_root / "users" / "0" / "containers"
+    assert not (containers / cid).exists()
     parent = os.environ["SKIFF_CGROUP_PARENT"]
     assert list(Path("/sys/fs/cgroup").glob(f"*/{parent}/{cid}")) == []
+
+    async def deleted() -> bool:  # its files go after the removal's answer
+        return not (containers / f".{cid}.removing").exists()
+
+    await eventually(deleted)
 
 
 async def test_name_in_use_is_refused(engine: Engine) -> None:
