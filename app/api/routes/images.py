@@ -72,12 +72,16 @@ async def create_image(request: web.Request) -> web.StreamResponse:
     stream = ProgressStream(request)
     messages = PullMessages()
     label = ref.digest if ref.digest else ref.tag
-    stream.report({"status": f"Pulling from {ref.repository}", "id": label})
+    # As dockerd: the header once the registry answered (its layers come), so that a
+    # registry that cannot be reached or has no such image is an HTTP error
+    header = [{"status": f"Pulling from {ref.repository}", "id": label}]
     platform = request.query.get("platform", "").strip() or None
     credentials = credentials_for(request, ref.registry)
 
     async def pull(report: Any) -> Any:
         def progress(event: Any) -> None:
+            while header:
+                report(header.pop())
             for message in messages(event):
                 report(message)
 
@@ -90,6 +94,8 @@ async def create_image(request: web.Request) -> web.StreamResponse:
         if not stream.started:  # nothing sent yet: the pull's header waits in the queue
             raise
         return await stream.finish(exc)
+    for message in header:  # a pull that had nothing to report
+        await stream.send(message)
     if image.manifest_digest:
         await stream.send({"status": f"Digest: {image.manifest_digest}"})
     news = "Image is up to date" if before == image.id else "Downloaded newer image"

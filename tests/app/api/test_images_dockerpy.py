@@ -137,6 +137,9 @@ def test_pull_errors(client: docker.DockerClient, plain_registry: LocalRegistry)
         client.images.pull(f"{plain_registry.host}/test/nosuch", tag="latest")
     with pytest.raises(ImageNotFound):
         list(client.images.push("apitest/nosuch", tag="1", stream=True))
+    # a registry that cannot be reached: an HTTP error before any progress, as dockerd
+    with pytest.raises(APIError, match="127.0.0.1:1"):
+        client.api.pull("127.0.0.1:1/nothing", tag="latest")
 
 
 def test_registry_data_without_pulling(client: docker.DockerClient,
