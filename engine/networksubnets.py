@@ -58,7 +58,9 @@ def _version(text: str, what: str) -> int:
 
 
 def network_subnets(entries: Sequence[IpamEntry], ipv6: bool = False) -> NetworkSubnets:
-    """One IPv4 and (``ipv6``) one IPv6 subnet with their gateways and range."""
+    """One IPv4 and (``ipv6``) one IPv6 subnet with their gateways and range. Without
+    ``ipv6``, an IPv6 entry is passed over unchecked, as dockerd does (the network has
+    no IPv6)."""
     by_version: dict[int, IpamEntry] = {}
     for entry in entries:
         if not entry.subnet:
@@ -67,6 +69,8 @@ def network_subnets(entries: Sequence[IpamEntry], ipv6: bool = False) -> Network
                                       "subnet it belongs to (--subnet)")
             continue
         version = _version(entry.subnet, "subnet")
+        if version == 6 and not ipv6:
+            continue
         for text, what in ((entry.gateway, "gateway"), (entry.ip_range, "IP range")):
             if text and _version(text, what) != version:
                 raise InvalidArgument(f"no matching subnet for {what} {text}")
@@ -74,11 +78,7 @@ def network_subnets(entries: Sequence[IpamEntry], ipv6: bool = False) -> Network
             raise InvalidArgument(f"a Skiff network has one IPv{version} subnet: "
                                   f"{by_version[version].subnet} and {entry.subnet} were given")
         by_version[version] = entry
-    v4, v6 = by_version.get(4, IpamEntry()), by_version.get(6)
-    if v6 is not None and not ipv6:
-        raise InvalidArgument(f"IPv6 subnet {v6.subnet} given without enabling IPv6: add "
-                              "--ipv6 (EnableIPv6, compose's enable_ipv6)")
-    v6 = v6 or IpamEntry()
+    v4, v6 = by_version.get(4, IpamEntry()), by_version.get(6, IpamEntry())
     return NetworkSubnets(v4.subnet, v4.gateway, v4.ip_range, ipv6, v6.subnet, v6.gateway,
                           v6.ip_range)
 

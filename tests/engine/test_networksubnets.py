@@ -17,10 +17,12 @@ def test_one_subnet_of_each_version_with_its_gateway() -> None:
         "10.1.0.0/24", "10.1.0.254", "10.1.0.128/25", True, "fd12::/64", "fd12::fe")
     assert network_subnets([IpamEntry("fd12::/64", "", "fd12::/96")], True).ip_range6 == \
         "fd12::/96"
+    # without IPv6 enabled, dockerd passes an IPv6 entry over (unchecked): no IPv6
+    assert network_subnets([IpamEntry("10.1.0.0/24"), IpamEntry("fd12::/64", "bad")]) == \
+        NetworkSubnets("10.1.0.0/24")
 
 
 @pytest.mark.parametrize(("entries", "ipv6", "message"), [
-    ([IpamEntry("fd12::/64")], False, r"IPv6 subnet fd12::/64 given without enabling IPv6"),
     ([IpamEntry("10.1.0.0/24"), IpamEntry("10.2.0.0/24")], False,
      r"one IPv4 subnet: 10.1.0.0/24 and 10.2.0.0/24"),
     ([IpamEntry("fd12::/64"), IpamEntry("fd13::/64")], True, "one IPv6 subnet"),

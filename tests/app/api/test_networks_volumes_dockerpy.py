@@ -40,9 +40,12 @@ def test_network_lifecycle(client: docker.DockerClient) -> None:
         assert client.networks.get(network.id[:12]).name == "apitest-net"
         with pytest.raises(APIError, match="network with name apitest-net already exists"):
             client.networks.create("apitest-net")
-        with pytest.raises(APIError, match="given without enabling IPv6"):
-            client.networks.create("apitest-v6", ipam=docker.types.IPAMConfig(pool_configs=[
-                docker.types.IPAMPool(subnet="fd5a:1:2:9::/64")]))
+        # an IPv6 subnet without EnableIPv6 is passed over, as dockerd does
+        v4only = client.networks.create("apitest-v6", ipam=docker.types.IPAMConfig(
+            pool_configs=[docker.types.IPAMPool(subnet="fd5a:1:2:9::/64")]))
+        assert v4only.attrs["EnableIPv6"] is False
+        assert [c["Subnet"].count(":") for c in v4only.attrs["IPAM"]["Config"]] == [0]
+        v4only.remove()
 
         container = client.containers.create("busybox", ["sleep", "30"], name="apitest-c")
         try:

@@ -50,10 +50,11 @@ def test_ipv6_networks_through_the_cli(skiff: Skiff) -> None:  # noqa: F811
         pinged = skiff("exec", "cli-v6-b", "ping", "-c", "1", "-W", "5", "fd5a:1:2:81::7")
         assert pinged.returncode == 0, pinged.stdout + pinged.stderr
 
-        refused = skiff("network", "create", "--subnet", "fd5a:1:2:82::/64", "cli-v6-no")
-        assert (refused.returncode, refused.stderr) == (
-            1, "Error response from daemon: IPv6 subnet fd5a:1:2:82::/64 given without enabling "
-               "IPv6: add --ipv6 (EnableIPv6, compose's enable_ipv6)\n")
+        two = skiff("network", "create", "--ipv6", "--subnet", "fd5a:1:2:82::/64", "--subnet",
+                    "fd5a:1:2:83::/64", "cli-v6-no")
+        assert (two.returncode, two.stderr) == (
+            1, "Error response from daemon: a Skiff network has one IPv6 subnet: "
+               "fd5a:1:2:82::/64 and fd5a:1:2:83::/64 were given\n")
         wrong = skiff("run", "--rm", "--network", "cli-v6", "--ip6", "10.0.0.1", "busybox",
                       "true")
         assert wrong.returncode == 125 and "invalid IPv6 address: 10.0.0.1" in wrong.stderr
