@@ -138,7 +138,7 @@ def test_pull_errors(client: docker.DockerClient, plain_registry: LocalRegistry)
     with pytest.raises(ImageNotFound):
         list(client.images.push("apitest/nosuch", tag="1", stream=True))
     # a registry that cannot be reached: an HTTP error before any progress, as dockerd
-    with pytest.raises(APIError, match="127.0.0.1:1"):
+    with pytest.raises(APIError, match=r"127\.0\.0\.1:1"):
         client.api.pull("127.0.0.1:1/nothing", tag="latest")
 
 
