@@ -367,15 +367,7 @@ class FileService:
         directory = clean_path(directory)
         _, (data_fd, status_fd) = await self._open(cid, name, "put", directory,
                                                    archive=archive)
-        loop = asyncio.get_running_loop()
-        try:
-            await loop.run_in_executor(None, _pump_in, source, data_fd)
-        except BrokenPipeError:
-            pass  # it stopped reading: its last word says why
-        except BaseException:
-            _close([status_fd])
-            raise
-        await self._finish(status_fd, directory, name)
+        await self._put(status_fd, directory, name, _pump_in, source, data_fd)
 
     async def copy_from(self, cid: str, name: str, container_path: str, host_dest: Path | str,
                         *, follow: bool = False, archive: bool = False) -> None:
@@ -425,9 +417,16 @@ class FileService:
         directory = clean_path(plan.directory)
         _, (data_fd, status_fd) = await self._open(cid, name, "put", directory,
                                                    archive=archive)
+        await self._put(status_fd, directory, name, _write_host_tar, data_fd, readable,
+                        plan.name)
+
+    async def _put(self, status_fd: int, directory: str, name: str,
+                   send: Callable[..., None], *args: Any) -> None:
+        """``send(*args)`` writes a tar into a "put" look, off the loop; then its status
+        (when the helper stopped reading, BrokenPipeError, the status says why)."""
         loop = asyncio.get_running_loop()
         try:
-            await loop.run_in_executor(None, _write_host_tar, data_fd, readable, plan.name)
+            await loop.run_in_executor(None, send, *args)
         except BrokenPipeError:
             pass  # it stopped reading: its last word says why
         except BaseException:
