@@ -1,11 +1,13 @@
-"""The JSON types of a ``POST /containers/create`` body, checked as dockerd's decoder does.
+"""The JSON types of request bodies (container create and update, exec create, network
+create and connect, volume create), checked as dockerd's decoder does.
 
-dockerd decodes the body into Go structs: a field of the wrong JSON type (``"Labels":
+dockerd decodes a body into Go structs: a field of the wrong JSON type (``"Labels":
 ["a"]``, ``"PortBindings": {"80/tcp": "8080"}``) is a 400 saying which field and
-which type, before anything is made. :func:`check_create_body` does that for every
-field Docker defines (known or not to Skiff), so what reads the body later meets
-only the types it expects, and a careless client gets that 400, never a 500.
-``null`` is every field's zero value, as in Go; unknown fields are ignored.
+which type, before anything is made. :func:`check_body` does that for every field
+Docker defines (known or not to Skiff), so what reads the body later meets only the
+types it expects, and a careless client gets that 400, never a 500 nor a
+string taken for a list. ``null`` is every field's zero value, as in Go; unknown
+fields are ignored.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 
 from app.api.errors import ApiError
 
-__all__ = ["check_create_body"]
+__all__ = ["check_body", "check_create_body"]
 
 # A type: a name below, or a dict (an object with these fields), or a one-item tuple
 # (a list of that type), or a one-item list (a map of strings to that type).
@@ -68,9 +70,37 @@ _BODY: dict[str, _Type] = {
 }
 
 
+_IPAM_CONFIG = {"Subnet": _STR, "IPRange": _STR, "Gateway": _STR,
+                "AuxiliaryAddresses": _STR_MAP}
+
+#: The other bodies, by the name of dockerd's struct for them.
+BODIES: dict[str, dict[str, _Type]] = {
+    "ExecOptions": {"User": _STR, "Privileged": _BOOL, "Tty": _BOOL, "ConsoleSize": (_INT,),
+                    "AttachStdin": _BOOL, "AttachStderr": _BOOL, "AttachStdout": _BOOL,
+                    "Detach": _BOOL, "DetachKeys": _STR, "Env": _STRS, "WorkingDir": _STR,
+                    "Cmd": _STR_SLICE},  # a string is taken as the one argument
+    "UpdateConfig": _HOST,  # its resources and restart policy are HostConfig's
+    "NetworkCreateRequest": {
+        "Name": _STR, "CheckDuplicate": _BOOL, "Driver": _STR, "Scope": _STR,
+        "EnableIPv4": _BOOL, "EnableIPv6": _BOOL, "Internal": _BOOL, "Attachable": _BOOL,
+        "Ingress": _BOOL, "ConfigOnly": _BOOL, "ConfigFrom": {"Network": _STR},
+        "IPAM": {"Driver": _STR, "Config": (_IPAM_CONFIG,), "Options": _STR_MAP},
+        "Options": _STR_MAP, "Labels": _STR_MAP},
+    "NetworkConnect": {"Container": _STR, "EndpointConfig": _ENDPOINT},
+    "NetworkDisconnect": {"Container": _STR, "Force": _BOOL},
+    "VolumeCreateOptions": {"Name": _STR, "Driver": _STR, "DriverOpts": _STR_MAP,
+                            "Labels": _STR_MAP},
+}
+
+
 def check_create_body(body: dict[str, Any]) -> None:
     """ApiError 400 naming the first field whose JSON type is not Docker's."""
     _check(body, _BODY, "CreateRequest")
+
+
+def check_body(body: dict[str, Any], struct: str) -> None:
+    """The same for one of the other ``BODIES``."""
+    _check(body, BODIES[struct], struct)
 
 
 def _check(value: Any, expected: _Type, where: str) -> None:

@@ -13,7 +13,7 @@ from typing import IO, Any, cast
 
 from aiohttp import web
 
-from app.api.backend import engine_of, sessions_of
+from app.api.backend import engine_of, parse_since, sessions_of
 from app.api.bridges import BodyReader, ResponseWriter
 from app.api.errors import ApiError
 from app.api.params import flag, number
@@ -53,6 +53,8 @@ async def container_logs(request: web.Request) -> web.StreamResponse:
         request, "tail", 0)
     timestamps = flag(request, "timestamps")
     tty = container.config.tty
+    for key in ("since", "until"):  # a bad one is a 400 before the stream starts
+        parse_since(request.query.get(key))
     lines = engine.containers.logs(container.id, follow=flag(request, "follow"), tail=tail,
                         since=request.query.get("since") or None,
                         until=request.query.get("until") or None)

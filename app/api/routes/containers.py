@@ -21,6 +21,7 @@ from app.api.backend import (
     keeper_of,
     sessions_of,
 )
+from app.api.bodytypes import check_body
 from app.api.createbody import container_config, extra_endpoints
 from app.api.errors import ApiError
 from app.api.params import filters, flag, json_body, number, optional_number
@@ -297,6 +298,7 @@ _UPDATABLE = ("Memory", "NanoCpus", "CpuQuota", "CpuPeriod", "PidsLimit", "Resta
 @routes.post("/containers/{ref}/update")
 async def update_container(request: web.Request) -> web.StreamResponse:
     body = await json_body(request)
+    check_body(body, "UpdateConfig")
     asked = [k for k, v in body.items() if v and k not in _UPDATABLE]
     if asked:
         raise ApiError(400, f"{asked[0]} cannot be updated by Skiff: use Memory, NanoCpus, "

@@ -15,6 +15,7 @@ import logging
 from aiohttp import web
 
 from app.api.backend import engine_of, sessions_of
+from app.api.bodytypes import check_body
 from app.api.errors import ApiError
 from app.api.params import json_body, number
 from app.api.routing import Routes
@@ -50,6 +51,7 @@ def _forget_old(request: web.Request) -> None:
 @routes.post("/containers/{ref}/exec")
 async def create_exec(request: web.Request) -> web.StreamResponse:
     body = await json_body(request)
+    check_body(body, "ExecOptions")
     engine = engine_of(request)
     container = await engine.containers.get(request.match_info["ref"])
     status = container.state.status

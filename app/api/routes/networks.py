@@ -12,6 +12,7 @@ from aiohttp import web
 
 from app.api import params
 from app.api.backend import engine_of
+from app.api.bodytypes import check_body
 from app.api.errors import ApiError
 from app.api.filters import Filters, prune_filter
 from app.api.networkjson import NETWORK_FILTERS, create_options, filter_networks, network_json
@@ -39,6 +40,7 @@ async def inspect_network(request: web.Request) -> web.StreamResponse:
 @routes.post("/networks/create")
 async def create_network(request: web.Request) -> web.StreamResponse:
     body = await params.json_body(request)
+    check_body(body, "NetworkCreateRequest")
     name, subnets = create_options(body)
     labels = body.get("Labels") or {}
     if not isinstance(labels, dict):
@@ -52,6 +54,7 @@ async def create_network(request: web.Request) -> web.StreamResponse:
 @routes.post("/networks/{id}/connect")
 async def connect_network(request: web.Request) -> web.StreamResponse:
     body = await params.json_body(request)
+    check_body(body, "NetworkConnect")
     container = str(body.get("Container") or "")
     if not container:
         raise ApiError(400, "no container given: the body needs Container")
@@ -69,6 +72,7 @@ async def connect_network(request: web.Request) -> web.StreamResponse:
 @routes.post("/networks/{id}/disconnect")
 async def disconnect_network(request: web.Request) -> web.StreamResponse:
     body = await params.json_body(request)
+    check_body(body, "NetworkDisconnect")
     container = str(body.get("Container") or "")
     if not container:
         raise ApiError(400, "no container given: the body needs Container")

@@ -12,6 +12,7 @@ from aiohttp import web
 
 from app.api import params
 from app.api.backend import engine_of
+from app.api.bodytypes import check_body
 from app.api.errors import ApiError
 from app.api.filters import Filters, prune_filter
 from app.api.routing import Routes
@@ -61,6 +62,7 @@ async def inspect_volume(request: web.Request) -> web.StreamResponse:
 @routes.post("/volumes/create")
 async def create_volume(request: web.Request) -> web.StreamResponse:
     body = await params.json_body(request, required=False)
+    check_body(body, "VolumeCreateOptions")
     driver = str(body.get("Driver") or "local")
     if driver != "local":
         raise ApiError(404, f'plugin "{driver}" not found: Skiff volumes use the local driver')

@@ -123,6 +123,22 @@ def test_fields_of_the_wrong_type_are_a_400_and_make_nothing(api_server: ApiServ
     assert api_server.request("GET", "/containers/json?all=1").json() == before
 
 
+def test_other_bodies_and_queries_of_the_wrong_type_are_a_400(
+        api_server: ApiServer, running: Callable[..., str]) -> None:
+    cid = running("sleep", "60")
+    for path, body in ((f"/containers/{cid}/update", {"Memory": "lots"}),
+                       (f"/containers/{cid}/exec", {"Cmd": ["true"], "Env": "A=b"}),
+                       ("/networks/bridge/connect", {"Container": cid, "EndpointConfig": []}),
+                       ("/networks/create", {"Name": 5}),
+                       ("/volumes/create", {"Name": ["a"]})):
+        answer = api_server.request("POST", path, body)
+        assert answer.status == 400, (path, answer.body)
+        assert answer.json()["message"].startswith("json: cannot unmarshal "), path
+    answer = api_server.request("GET", f"/containers/{cid}/logs?stdout=1&since=soon")
+    assert answer.status == 400 and "soon" in answer.json()["message"]
+    assert api_server.request("GET", f"/containers/{cid}/json").json()["State"]["Running"]
+
+
 def test_zero_values_and_unknown_fields_are_ignored(api_server: ApiServer) -> None:
     answer = api_server.request("POST", "/containers/create?name=api-zero", {
         "Image": "busybox", "Cmd": ["true"], "SomethingNew": {"x": 1},

@@ -1,13 +1,14 @@
-"""A create body's fields of the wrong JSON type: dockerd's 400 naming the field and the
-type, before anything reads them (never a 500)."""
+"""Request bodies' fields of the wrong JSON type: dockerd's 400 naming the field and
+the type, before anything reads them (never a 500)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 
-from app.api.bodytypes import check_create_body
+from app.api.bodytypes import check_body, check_create_body
 from app.api.errors import ApiError
 
 
@@ -52,3 +53,35 @@ def test_what_clients_send_passes() -> None:
             "LogConfig": {"Type": "", "Config": {}}, "Mounts": [{"Type": "volume"}]},
         "NetworkingConfig": {"EndpointsConfig": {"net": {"Aliases": ["db"],
                                                          "IPAMConfig": None}}}})
+
+
+@pytest.mark.parametrize(("struct", "body", "message"), [
+    ("ExecOptions", {"Cmd": ["true"], "Env": "A=b"}, "ExecOptions.Env of type []string"),
+    ("ExecOptions", {"Cmd": ["true"], "Tty": "yes"}, "ExecOptions.Tty of type bool"),
+    ("UpdateConfig", {"Memory": "lots"}, "UpdateConfig.Memory of type int64"),
+    ("UpdateConfig", {"RestartPolicy": {"Name": 5}}, "UpdateConfig.RestartPolicy.Name"),
+    ("NetworkCreateRequest", {"Name": 5}, "NetworkCreateRequest.Name of type string"),
+    ("NetworkCreateRequest", {"Name": "n", "IPAM": {"Config": [{"Subnet": 5}]}},
+     "NetworkCreateRequest.IPAM.Config.Subnet of type string"),
+    ("NetworkConnect", {"Container": "c", "EndpointConfig": []},
+     "NetworkConnect.EndpointConfig of type struct"),
+    ("NetworkDisconnect", {"Container": 5}, "NetworkDisconnect.Container of type string"),
+    ("VolumeCreateOptions", {"Name": ["a"]}, "VolumeCreateOptions.Name of type string"),
+])
+def test_other_bodies_are_checked_too(struct: str, body: dict[str, Any], message: str) -> None:
+    with pytest.raises(ApiError, match=re.escape(message)):
+        check_body(body, struct)
+
+
+def test_other_bodies_as_clients_send_them_pass() -> None:
+    check_body({"Cmd": "ls", "AttachStdout": True, "Env": None, "ConsoleSize": [24, 80],
+                "Privileged": False, "User": ""}, "ExecOptions")
+    check_body({"Memory": 1 << 20, "RestartPolicy": {"Name": "always"}}, "UpdateConfig")
+    check_body({"Name": "n", "Driver": "bridge", "EnableIPv6": None, "Options": {},
+                "IPAM": {"Driver": "default", "Options": {}, "Config": [
+                    {"Subnet": "10.1.0.0/16", "AuxiliaryAddresses": {}}]},
+                "ConfigFrom": {"Network": ""}, "Labels": {"a": "b"}}, "NetworkCreateRequest")
+    check_body({"Container": "c", "EndpointConfig": {"Aliases": ["x"], "IPAMConfig": {
+        "IPv4Address": "10.1.0.5"}}}, "NetworkConnect")
+    check_body({"Name": "v", "Driver": "local", "DriverOpts": {}, "Labels": None},
+               "VolumeCreateOptions")
