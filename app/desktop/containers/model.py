@@ -25,6 +25,7 @@ from PySide6.QtCore import (
 from app.desktop.containers.badges import Badge, container_badge, job_badge, sort_group
 from app.desktop.containers.createjob import CreateJob
 from app.desktop.containers.projectrows import header_key, project_badge, project_of
+from app.desktop.widgets.rowtable import row_flags
 from engine import Container, familiar
 
 __all__ = ["ContainerModel", "ContainerSortModel", "Entry"]
@@ -239,10 +240,7 @@ class ContainerModel(QAbstractListModel):
         return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | \
-            Qt.ItemFlag.ItemNeverHasChildren
+        return row_flags(index)
 
 
 class ContainerSortModel(QSortFilterProxyModel):

@@ -30,6 +30,7 @@ from PySide6.QtCore import (
 from app.desktop.logs import ansi
 from app.desktop.logs.index import LogIndex, LogRecord, LogScanner, LogSearch, SegmentReader
 from app.desktop.logs.index import parse_record as parse_line
+from app.desktop.widgets.rowtable import row_flags
 from engine import rfc3339_ns
 
 __all__ = ["LogModel", "LogRow", "format_local_time", "time_key"]
@@ -412,10 +413,7 @@ class LogModel(QAbstractTableModel):
         return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | \
-            Qt.ItemFlag.ItemNeverHasChildren
+        return row_flags(index)
 
 
 def _plain_line(line: bytes, timestamps: bool) -> str:

@@ -16,9 +16,17 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
-__all__ = ["Column", "Index", "RowTable"]
+__all__ = ["Column", "Index", "RowTable", "row_flags"]
 
 Index = QModelIndex | QPersistentModelIndex
+
+
+def row_flags(index: Index) -> Qt.ItemFlag:
+    """A row of a flat list or table: enabled and selectable, never a parent."""
+    if not index.isValid():
+        return Qt.ItemFlag.NoItemFlags
+    return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | \
+        Qt.ItemFlag.ItemNeverHasChildren
 
 
 @dataclass(frozen=True)
@@ -108,7 +116,4 @@ class RowTable(QAbstractTableModel):
         return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | \
-            Qt.ItemFlag.ItemNeverHasChildren
+        return row_flags(index)
