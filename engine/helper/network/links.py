@@ -37,8 +37,10 @@ from engine.helper.network.subnets import mac_for, new_veth_name
 
 __all__ = [
     "OWNER_ALIAS",
+    "RTPROT_RA",
     "AttachResult",
     "BridgePort",
+    "advertised_links",
     "attach",
     "bridge_ports",
     "bridges",
@@ -97,7 +99,8 @@ def ensure_bridge(name: str, subnet: IPv4Network, gateway: IPv4Address,
 
     Also turns on IPv4 forwarding and route_localnet on the bridge, which lets
     connections to 127.0.0.1 be DNATed to a container (netfilter drops any
-    other 127/8 traffic coming from the bridge). IPv6 forwarding is the
+    other 127/8 traffic coming from the bridge), and off the bridge's acceptance
+    of router advertisements (containers send them there). IPv6 forwarding is the
     networking layer's (it depends on every network: see networking.py).
     """
     wanted = (str(gateway), subnet.prefixlen)
@@ -140,6 +143,10 @@ def ensure_bridge(name: str, subnet: IPv4Network, gateway: IPv4Address,
             ipr.link("set", index=index, state="up")
         _sysctl("net/ipv4/ip_forward", "1")
         _sysctl(f"net/ipv4/conf/{name}/route_localnet", "1")
+        if os.path.exists(f"/proc/sys/net/ipv6/conf/{name}"):
+            # a container's router advertisement must not give the host routes or
+            # addresses (Docker's CVE-2020-13401): the host takes none on a bridge
+            _sysctl(f"net/ipv6/conf/{name}/accept_ra", "0")
 
     try:
         run_in_netns(None, work)
@@ -299,6 +306,22 @@ def host_routes() -> list[IPv4Network | IPv6Network]:
                         continue
                     found.append(kind(f"{route.get('dst')}/{route['dst_len']}", strict=False))
             return found
+
+    return run_in_netns(None, work)
+
+
+RTPROT_RA = 9  # a route the kernel took from a router advertisement
+
+
+def advertised_links() -> list[str]:
+    """The links the host has IPv6 routes from router advertisements on."""
+
+    def work() -> list[str]:
+        with IPRoute() as ipr:
+            names = {link["index"]: str(link.get("ifname")) for link in ipr.get_links()}
+            return sorted({names[r.get_attr("RTA_OIF")] for r in
+                           ipr.get_routes(family=socket.AF_INET6)
+                           if r["proto"] == RTPROT_RA and r.get_attr("RTA_OIF") in names})
 
     return run_in_netns(None, work)
 

@@ -7,10 +7,18 @@ host's IPv6 forwarding, which is on while a network has IPv6. When Skiff was
 the one to turn it on (a flag file beside the records), the rules also keep
 the host from forwarding anything else, as Docker's DROP policy does, and it
 is turned off again with the last such network.
+
+Forwarding makes the kernel ignore router advertisements on every interface
+that accepts them only while not forwarding (accept_ra 1, the default): the
+host would lose the routes and addresses its routers give it. So while Skiff
+keeps forwarding on, the interfaces the host has routes from advertisements on
+accept them even so (accept_ra 2), and go back to 1 when it goes off; the
+flag file lists them.
 """
 
 from __future__ import annotations
 
+import json
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from pathlib import Path
 
@@ -58,12 +66,44 @@ def _forwarding6(state_dir: Path, wanted: bool) -> bool:
     except OSError:
         return False  # no IPv6 in this kernel: no network has any
     if wanted and not on:
-        flag.touch()
+        kept = _keep_router_advertisements()
+        flag.write_text(json.dumps({"accept_ra": kept}))
         FORWARDING6.write_text("1")
         return True
     if not wanted and ours:
         if on:
             FORWARDING6.write_text("0")
+        _restore_router_advertisements(flag)
         flag.unlink()
         return False
     return wanted and ours
+
+
+def _keep_router_advertisements() -> list[str]:
+    """accept_ra 1 -> 2 where the host has routes from advertisements; their names."""
+    from engine.helper.network.links import advertised_links
+
+    changed = []
+    for name in advertised_links():
+        conf = FORWARDING6.parent.parent / name
+        try:
+            if (conf / "accept_ra").read_text().strip() == "1":
+                (conf / "accept_ra").write_text("2")
+                changed.append(conf.name)
+        except OSError:
+            continue  # gone meanwhile
+    return changed
+
+
+def _restore_router_advertisements(flag: Path) -> None:
+    try:
+        names = json.loads(flag.read_text() or "{}").get("accept_ra", [])
+    except (OSError, ValueError, AttributeError):
+        return
+    for name in names:
+        path = FORWARDING6.parent.parent / str(name) / "accept_ra"
+        try:
+            if "/" not in str(name) and path.read_text().strip() == "2":
+                path.write_text("1")
+        except OSError:
+            continue  # that interface is gone

@@ -44,6 +44,10 @@ def _ip(sandbox: Path, *args: str) -> str:
                           text=True, check=True).stdout
 
 
+def _accept_ra(link: str) -> str:
+    return Path(f"/proc/sys/net/ipv6/conf/{link}/accept_ra").read_text().strip()
+
+
 def _client(answer: str) -> IPv6Address:
     """The client's address the world's CGI saw ("[2001:db8:1::1", as its sed leaves it)."""
     return IPv6Address(answer.strip().strip("[]"))
@@ -54,10 +58,17 @@ def test_an_ipv6_network_routes_nats_publishes_and_isolates(
         world: World, names: tuple[str, str], backend: str) -> None:
     net = networking(world, names, backend)
     assert FORWARDING6.read_text().strip() == "0"  # a fresh world, as a host without routing
+    # the world has a route from its router's advertisements on its uplink
+    subprocess.run(["ip", "-6", "route", "add", "2001:db8:77::/64", "via", str(INTERNET6),
+                    "dev", "uplink0", "proto", "ra"], check=True)
+    assert _accept_ra("uplink0") == _accept_ra("lo") == "1"
     record = net.create_network("v6net", ipv6=True)
     assert record.subnet6 is not None and record.subnet6.prefixlen == 64
     assert record.subnet6.subnet_of(IPv6Network("fd00::/8"))
     assert FORWARDING6.read_text().strip() == "1"
+    # forwarding does not cost the world its advertised routes; its bridge takes none
+    assert (_accept_ra("uplink0"), _accept_ra("lo"), _accept_ra(record.bridge)) == (
+        "2", "1", "0")
     other = net.create_network("other", ipv6=True,
                                subnet6=IPv6Network("fd99:1:2:3::/64"),
                                gateway6=IPv6Address("fd99:1:2:3::fe"))
@@ -103,6 +114,7 @@ def test_an_ipv6_network_routes_nats_publishes_and_isolates(
     assert FORWARDING6.read_text().strip() == "1"  # v6net still has IPv6
     net.remove_network("v6net")
     assert FORWARDING6.read_text().strip() == "0"  # Skiff turned it on; off with the last
+    assert _accept_ra("uplink0") == "1"
     assert not (world.root / "state" / OUR_FORWARDING6).exists()
     assert_nothing_left(world, names)
 
