@@ -8,6 +8,7 @@ import json
 import os
 import socket
 import subprocess
+import sys
 from ipaddress import IPv6Address, IPv6Network
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from engine.helper.network.pools import default_pools6
 from engine.helper.network.ruleset import FORWARDING6, OUR_FORWARDING6
 from tests.fixtures.networld import (
     BACKENDS,
+    BUSYBOX,
     FAR_AWAY6,
     INTERNET6,
     UPLINK6,
@@ -236,4 +238,58 @@ def test_root_gives_the_default_network_ipv6_as_docker_s_daemon_json_does(
     net.cleanup_container("c4" * 32)
     net.teardown()
     assert FORWARDING6.read_text().strip() == "0"
+    assert_nothing_left(world, names)
+
+
+_ROUTER_ADVERTISEMENT = r"""
+import socket, struct, sys
+mac = bytes.fromhex(open("/sys/class/net/eth0/address").read().strip().replace(":", ""))
+src, dst = socket.inet_pton(socket.AF_INET6, "fe80::bad"), socket.inet_pton(
+    socket.AF_INET6, "ff02::1")
+prefix = struct.pack("!BBBBIII", 3, 4, 64, 0xC0, 86400, 14400, 0) + socket.inet_pton(
+    socket.AF_INET6, "2001:db8:bad::")
+message = struct.pack("!BBHBBHII", 134, 0, 0, 64, 0, 1800, 0, 0) + prefix + \
+    struct.pack("!BB", 1, 1) + mac
+pseudo = src + dst + struct.pack("!I3xB", len(message), 58) + message
+total = sum(struct.unpack(f"!{len(pseudo) // 2}H", pseudo))
+while total >> 16:
+    total = (total & 0xFFFF) + (total >> 16)
+message = message[:2] + struct.pack("!H", ~total & 0xFFFF) + message[4:]
+ipv6 = struct.pack("!IHBB", 6 << 28, len(message), 58, 255) + src + dst
+frame = bytes.fromhex("333300000001") + mac + b"\x86\xdd" + ipv6 + message
+with socket.socket(socket.AF_PACKET, socket.SOCK_RAW) as raw:
+    raw.bind(("eth0", 0))
+    raw.send(frame)
+"""
+
+
+def test_a_container_s_router_advertisement_gives_the_host_nothing(
+        world: World, names: tuple[str, str]) -> None:
+    """A root container (CAP_NET_RAW) on an IPv4 network sends a router advertisement
+    from its interface (IPv6 is off there, a packet socket does not care): the host
+    takes no route and no address from it (Docker's CVE-2020-13401)."""
+    net = networking(world, names, BACKENDS[0])
+    record = net.create_network("v4net")
+    net.start_container("c1" * 32, plan_network("v4net"), hostname="evil")
+    sandbox = net.sandbox_path("c1" * 32)
+
+    def advertise() -> str:
+        subprocess.run(["nsenter", f"--net={sandbox}", sys.executable, "-c",
+                        _ROUTER_ADVERTISEMENT], check=True)
+        # the bridge handles what arrives in order: once a later ping is answered,
+        # the advertisement has been taken or dropped
+        subprocess.run(["nsenter", f"--net={sandbox}", BUSYBOX, "ping", "-c", "1", "-W", "5",
+                        str(record.gateway)], check=True, capture_output=True)
+        return subprocess.run(["ip", "-6", "addr", "show", "dev", record.bridge],
+                              capture_output=True, text=True, check=True).stdout
+
+    assert _accept_ra(record.bridge) == "0"
+    assert "2001:db8:bad" not in advertise()
+    assert "2001:db8:bad" not in subprocess.run(["ip", "-6", "route"], capture_output=True,
+                                                text=True, check=True).stdout
+    # the same advertisement on a bridge that takes them (the kernel's default) would
+    Path(f"/proc/sys/net/ipv6/conf/{record.bridge}/accept_ra").write_text("1")
+    assert "2001:db8:bad" in advertise()
+    net.cleanup_container("c1" * 32)
+    net.remove_network("v4net")
     assert_nothing_left(world, names)
