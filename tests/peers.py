@@ -7,7 +7,7 @@ import pickle
 import socket
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +25,9 @@ __all__ = [
 NOBODY = 65534
 
 
-def socketpair_as(uid: int) -> tuple[socket.socket, socket.socket]:
-    """A socketpair created by a process running as ``uid``: SO_PEERCRED says ``uid``."""
+def _made_as(uid: int, make: Callable[[], Sequence[socket.socket]]) -> list[socket.socket]:
+    """The sockets ``make()`` opens in a child running as ``uid`` (no groups), handed
+    over to us; none if it failed."""
     parent, child = socket.socketpair()
     pid = os.fork()
     if pid == 0:
@@ -34,15 +35,23 @@ def socketpair_as(uid: int) -> tuple[socket.socket, socket.socket]:
             os.setgroups([])
             os.setgid(uid)
             os.setuid(uid)
-            a, b = socket.socketpair()
-            socket.send_fds(child, [b"x"], [a.fileno(), b.fileno()])
+            made = make()
+            socket.send_fds(child, [b"x"], [sock.fileno() for sock in made])
         finally:
             os._exit(0)
-    _, fds, _, _ = socket.recv_fds(parent, 1, 2)
-    os.waitpid(pid, 0)
-    parent.close()
-    child.close()
-    return socket.socket(fileno=fds[0]), socket.socket(fileno=fds[1])
+    child.close()  # so a child that failed ends our wait
+    try:
+        _, fds, _, _ = socket.recv_fds(parent, 1, 8)
+    finally:
+        os.waitpid(pid, 0)
+        parent.close()
+    return [socket.socket(fileno=fd) for fd in fds]
+
+
+def socketpair_as(uid: int) -> tuple[socket.socket, socket.socket]:
+    """A socketpair created by a process running as ``uid``: SO_PEERCRED says ``uid``."""
+    a, b = _made_as(uid, socket.socketpair)
+    return a, b
 
 
 class HelperPeer:
@@ -105,28 +114,19 @@ def connect_as(uid: int, path: str) -> socket.socket:
     """A connection to the unix socket at ``path``, made by a process running as ``uid``
     (through /proc/self/fd, so the directories on the way need not be open to it)."""
     handle = os.open(path, os.O_PATH | os.O_CLOEXEC)
-    parent, child = socket.socketpair()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.setgroups([])
-            os.setgid(uid)
-            os.setuid(uid)
-            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            sock.connect(f"/proc/self/fd/{handle}")
-            socket.send_fds(child, [b"x"], [sock.fileno()])
-        finally:
-            os._exit(0)
-    os.close(handle)
-    child.close()  # so a child that could not connect ends our wait
+
+    def connect() -> list[socket.socket]:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.connect(f"/proc/self/fd/{handle}")
+        return [sock]
+
     try:
-        _, fds, _, _ = socket.recv_fds(parent, 1, 1)
+        made = _made_as(uid, connect)
     finally:
-        os.waitpid(pid, 0)
-        parent.close()
-    if not fds:
+        os.close(handle)
+    if not made:
         raise ConnectionRefusedError(f"uid {uid} could not connect to {path}")
-    return socket.socket(fileno=fds[0])
+    return made[0]
 
 
 def as_user(uid: int, gid: int, func: Callable[..., Any], *args: Any) -> tuple[str, Any]:
