@@ -15,8 +15,8 @@ from __future__ import annotations
 import json
 import os
 import sys
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 __all__ = ["CONFIG_NAME", "SYSTEM_PREFIXES", "Installation", "find", "own"]
 
@@ -25,8 +25,11 @@ CONFIG_NAME = "installation.json"
 SYSTEM_PREFIXES = (Path("/usr"), Path("/usr/local"))
 
 
-@dataclass(frozen=True)
-class Installation:
+class Installation(NamedTuple):
+    """One installation's settings (its installation.json). A NamedTuple, not a
+    dataclass: every command reads it, and a dataclass makes its methods through
+    ``exec`` when imported."""
+
     prefix: Path
     helper: Path  # the wrapper pkexec runs
     helper_root: Path
