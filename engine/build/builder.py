@@ -314,7 +314,7 @@ class Builder:
             doc = step_config(doc, run, created_by, layer)
         layers = [*state.layers, *([layer] if layer is not None else [])]
         manifest, config = encode(doc, layers)
-        image = await self.seam.add_image(manifest, config, layers)
+        image = await self.seam.add_image(manifest, config, layers, parent=state.image_id)
         if key:
             self.cache.record(key, state.parent_key, image.id)
         state.doc, state.layers, state.image_id = doc, layers, image.id
@@ -327,7 +327,8 @@ class Builder:
         run = doc.setdefault("config", {})
         run["Labels"] = {**(run.get("Labels") or {}), **self.options.labels}
         manifest, config = encode(doc, list(image.layers))
-        labelled = await self.seam.add_image(manifest, config, list(image.layers))
+        labelled = await self.seam.add_image(manifest, config, list(image.layers),
+                                             parent=image.id)
         # Recorded like a step: rmi and prune take the steps below it along.
         key = step_key(image.id, "--label", sorted(self.options.labels.items()))
         self.cache.record(key, image.id, labelled.id)

@@ -81,7 +81,7 @@ async def commit_container(seam: EngineSeam, ref: str, reference: str = "", *,
         doc["rootfs"]["diff_ids"] = [*doc["rootfs"].get("diff_ids", []), layer.diff_id]
     doc["history"] = [*(doc.get("history") or []), step]
     manifest, config_bytes = encode(doc, layers)
-    committed = await seam.add_image(manifest, config_bytes, layers)
+    committed = await seam.add_image(manifest, config_bytes, layers, parent=image.id)
     if reference:
         seam.tag(committed.id, reference)
     seam.emit("commit", committed.id, comment=message)

@@ -25,7 +25,7 @@ def image_inspect(image: Image) -> dict[str, Any]:
         "Id": image.id,
         "RepoTags": [_familiar(ref) for ref in image.repo_tags],
         "RepoDigests": [_familiar(ref) for ref in image.repo_digests],
-        "Parent": "",
+        "Parent": image.parent,
         "Comment": _text(config.get("comment")) or _history_comment(config),
         "Created": _text(config.get("created") or image.created),
         "DockerVersion": _text(config.get("docker_version")),

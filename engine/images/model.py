@@ -30,6 +30,7 @@ class Image:
     config: dict[str, Any] = field(default_factory=dict)  # the OCI image config, whole
     layers: list[Layer] = field(default_factory=list)  # base first
     manifest_digest: str = ""
+    parent: str = ""  # the image a commit or build step was made on ("": none)
 
     @property
     def short_id(self) -> str:

@@ -70,6 +70,14 @@ _MIGRATIONS = [
         size INTEGER NOT NULL
     );
     """,
+    # The image a commit or a build step was made on (docker's Parent); pulled, loaded
+    # and imported images have none.
+    """
+    CREATE TABLE image_parents (
+        image_id TEXT PRIMARY KEY REFERENCES images(id) ON DELETE CASCADE,
+        parent TEXT NOT NULL
+    );
+    """,
 ]
 
 _FULL_ID = r"^sha256:[a-f0-9]{64}$"
@@ -87,11 +95,12 @@ class ImageStore:
 
     # -- adding and naming --------------------------------------------------------
     def add(self, *, manifest: bytes, config: bytes, layers: list[Layer],
-            tags: Sequence[str] = (), repo_digests: Sequence[str] = ()) -> Image:
+            tags: Sequence[str] = (), repo_digests: Sequence[str] = (),
+            parent: str = "") -> Image:
         """Record an image whose layer blobs are already in the blob store.
 
         Adding an image that exists replaces its manifest and layer blobs (the
-        latest source wins) and adds the names.
+        latest source wins) and adds the names; ``parent``: the image it was made on.
         """
         config_doc = _parse_config(config)
         media_type = _manifest_media_type(manifest)
@@ -123,6 +132,9 @@ class ImageStore:
                 [(image_id, i, la.digest, la.diff_id, la.size, la.media_type)
                  for i, la in enumerate(layers)],
             )
+            if parent and parent != image_id:
+                conn.execute("INSERT OR REPLACE INTO image_parents (image_id, parent) "
+                             "VALUES (?, ?)", (image_id, parent))
             for ref in tag_refs:
                 self._set_tag(conn, ref, image_id)
             conn.executemany(
@@ -331,10 +343,14 @@ class ImageStore:
         digests = [r["ref"] for r in conn.execute(
             "SELECT ref FROM image_digests WHERE image_id = ? ORDER BY rowid", (image_id,))]
         config = _parse_config(self._config_bytes(row["config_digest"]))
+        parent = conn.execute(  # one that was removed since is no one's parent any more
+            "SELECT p.parent FROM image_parents p JOIN images i ON i.id = p.parent "
+            "WHERE p.image_id = ?", (image_id,)).fetchone()
         return Image(
             id=row["id"], repo_tags=tags, repo_digests=digests, created=row["created"],
             size=row["size"], architecture=row["architecture"], os=row["os"],
             config=config, layers=layers, manifest_digest=row["manifest_digest"],
+            parent=str(parent["parent"]) if parent else "",
         )
 
     @staticmethod

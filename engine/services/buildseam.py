@@ -54,9 +54,10 @@ class ServiceSeam:
     async def pull(self, ref: str, platform: str | None) -> Image:
         return await self.image_service.pull(ref, platform=platform)
 
-    async def add_image(self, manifest: bytes, config: bytes, layers: list[Layer]) -> Image:
+    async def add_image(self, manifest: bytes, config: bytes, layers: list[Layer],
+                        parent: str = "") -> Image:
         await measure_layers(self.images, layers)
-        return self.images.add(manifest=manifest, config=config, layers=layers)
+        return self.images.add(manifest=manifest, config=config, layers=layers, parent=parent)
 
     def tag(self, image_id: str, name: str) -> None:
         from engine.images.reference import Reference

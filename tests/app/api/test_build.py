@@ -155,6 +155,8 @@ def test_docker_py_commits_running_and_ending_containers(docker_client: Any) -> 
         api.exec_start(api.exec_create(running, ["true"]))  # its command is under way
         images.append(api.commit(running)["Id"])
         assert api.inspect_container(running)["State"]["Status"] == "running"
+        busybox = api.inspect_image("busybox")["Id"]
+        assert api.inspect_image(images[0])["Parent"] == busybox  # made on it, as docker says
         for _ in range(3):
             ending = api.create_container("busybox", ["touch", "/test"])
             api.start(ending)
