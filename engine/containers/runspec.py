@@ -35,19 +35,19 @@ def command_line(config: ContainerConfig, image: Image) -> list[str]:
     return merge_config(config, image.run_config).args
 
 
-def published_ports(config: ContainerConfig, image: Image) -> list[dict[str, Any]]:
+def published_ports(config: ContainerConfig, image: Image) -> list[PortSpec]:
     """-p bindings, plus with -P every exposed port (the image's and --expose's) on a
     random host port."""
-    ports = [{"container_port": p.container_port, "protocol": p.protocol,
-              "host_ip": p.host_ip, "host_port": p.host_port} for p in config.ports]
+    ports = [PortSpec(container_port=p.container_port, protocol=p.protocol,
+                      host_ip=p.host_ip, host_port=p.host_port) for p in config.ports]
     if config.publish_all:
-        taken = {(p["container_port"], p["protocol"]) for p in ports}
+        taken = {(p.container_port, p.protocol) for p in ports}
         for key in [*(image.run_config.get("ExposedPorts") or {}), *config.exposed_ports]:
             number, _, protocol = key.partition("/")
             if number.isdigit() and (int(number), protocol or "tcp") not in taken \
                     and (protocol or "tcp") in PUBLISHED_PROTOCOLS:
-                ports.append({"container_port": int(number), "protocol": protocol or "tcp",
-                              "host_ip": "", "host_port": 0})
+                ports.append(PortSpec(container_port=int(number), protocol=protocol or "tcp",
+                                      host_ip="", host_port=0))
     return ports
 
 
@@ -89,7 +89,7 @@ def container_spec(container_id: str, config: ContainerConfig, image: Image,
         stop_signal=stop_signal,
         binds=binds,
         network_mode=config.network or "default",
-        ports=[PortSpec(**p) for p in published_ports(config, image)],
+        ports=published_ports(config, image),
         # an image may expose sctp too; the helper records what it can publish
         exposed=[p for p in merged.exposed_ports if p.partition("/")[2] in PUBLISHED_PROTOCOLS],
         aliases=list(config.network_aliases),
