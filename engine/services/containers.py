@@ -339,6 +339,18 @@ class ContainerService(ContainerStreams, ContainerFiles, ContainerInfo):
                                       message=message, author=author, pause=pause)
 
     # -- changing ---------------------------------------------------------------------
+    async def remove_link(self, ref: str, alias: str) -> None:
+        """docker rm --link PARENT/ALIAS: the container no longer links ALIAS, from its
+        next start (the linked container stays)."""
+        record = self._find(ref)
+        async with self._lock(record.id):
+            links = [link for link in record.config.links
+                     if link.partition(":")[2] != alias]
+            if len(links) == len(record.config.links):
+                raise ContainerNotFound(f"No such container: {record.name}/{alias}")
+            self._s.container_store.update(record.id, replace(record.config, links=links),
+                                           record.spec)
+
     async def rename(self, ref: str, new_name: str) -> Container:
         s = self._s
         record = self._find(ref)

@@ -408,6 +408,16 @@ async def wait_container(request: web.Request) -> web.StreamResponse:
     return response
 
 
+@routes.delete("/containers/{ref}/{alias}")
+async def remove_link(request: web.Request) -> web.StreamResponse:
+    """``DELETE /containers/PARENT/ALIAS?link=1``: docker rm --link."""
+    if not flag(request, "link"):
+        raise ApiError(404, "page not found")
+    await engine_of(request).containers.remove_link(request.match_info["ref"],
+                                                    request.match_info["alias"])
+    return _no_content()
+
+
 @routes.delete("/containers/{ref}")
 async def remove_container(request: web.Request) -> web.StreamResponse:
     await engine_of(request).containers.remove(request.match_info["ref"], force=flag(request,

@@ -201,3 +201,21 @@ def test_the_none_log_driver_keeps_no_output(docker_client: Any) -> None:
         assert not log or Path(log).read_bytes() == b""
     finally:
         container.remove(force=True)
+
+
+def test_rm_link_drops_a_legacy_link_and_keeps_both_containers(docker_client: Any) -> None:
+    api = docker_client.api
+    linked = api.create_container("busybox", "true", name="apilinked")
+    parent = api.create_container("busybox", "true", name="apilinker",
+                                  host_config=api.create_host_config(
+                                      links={"apilinked": "mylink"}))
+    try:
+        assert api.inspect_container(parent)["HostConfig"]["Links"]
+        api.remove_container("apilinker/mylink", link=True)
+        assert not api.inspect_container(parent)["HostConfig"]["Links"]
+        assert api.inspect_container(linked)["Id"] == linked["Id"]
+        with pytest.raises(docker.errors.NotFound):
+            api.remove_container("apilinker/mylink", link=True)
+    finally:
+        api.remove_container(parent, force=True)
+        api.remove_container(linked, force=True)
