@@ -14,9 +14,9 @@ __all__ = [
     "CLONE_NEWCGROUP", "CLONE_NEWIPC", "CLONE_NEWNET", "CLONE_NEWNS", "CLONE_NEWPID",
     "CLONE_NEWUSER", "CLONE_NEWUTS", "MNT_DETACH", "MOUNT_ATTR_NODEV", "MOUNT_ATTR_NOEXEC",
     "MOUNT_ATTR_NOSUID", "MOUNT_ATTR_RDONLY", "MS_BIND", "MS_NODEV", "MS_NOEXEC", "MS_NOSUID",
-    "MS_PRIVATE", "MS_RDONLY", "MS_REC", "MS_REMOUNT", "MS_SLAVE", "MS_STRICTATIME", "capset",
-    "idmapped_tree", "mount", "mount_setattr", "move_mount", "open_tree", "pivot_root", "prctl",
-    "seccomp",
+    "MS_PRIVATE", "MS_RDONLY", "MS_REC", "MS_REMOUNT", "MS_SLAVE", "MS_STRICTATIME", "bare_fork",
+    "capset", "idmapped_tree", "mount", "mount_setattr", "move_mount", "open_tree", "pivot_root",
+    "prctl", "seccomp",
     "sethostname", "setns", "umount2", "unshare",
 ]
 
@@ -80,6 +80,16 @@ def _check(result: int, what: str, path: str | None = None) -> None:
 
 def _b(value: str | None) -> bytes | None:
     return None if value is None else os.fsencode(value)
+
+
+def bare_fork() -> int:
+    """fork(2) without what os.fork adds in Python: the os.register_at_fork hooks
+    (threading's re-initialisation, logging's locks, random's reseeding) and the
+    interpreter's lock re-initialisation. Those exist for the threads a process had;
+    only a process that never started one may fork this way (the zygote)."""
+    pid = int(_libc.fork())
+    _check(pid, "fork")
+    return pid
 
 
 def mount(source: str | None, target: str, fstype: str | None, flags: int = 0,

@@ -26,7 +26,9 @@ _area: tuple[int, int] | None = None
 def set_title(title: str) -> None:
     """Best effort: a process that cannot rename itself keeps its old name."""
     global _area
-    name = ctypes.create_string_buffer(title.split(" ", 1)[0].encode()[:15])
+    # Always 16 bytes (the kernel's limit): one ctypes array type, made once in the
+    # zygote; a size per name made each monitor build its own (~55 KB of its USS).
+    name = ctypes.create_string_buffer(title.split(" ", 1)[0].encode()[:15], 16)
     syscalls.prctl(_PR_SET_NAME, ctypes.addressof(name))
     if _area is None:
         try:
