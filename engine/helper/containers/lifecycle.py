@@ -361,11 +361,16 @@ class Lifecycle(Binds, NetworkGlue):
         # Gone for everyone now (nothing mounts it any more): its references go at once,
         # its files after the reply. Unlinking them waited on the disk's journal, 30-90
         # ms a removal while other programs wrote; the interpreter waits for the thread
-        # before the helper exits, and repair finishes what a crash left of it.
+        # before the helper exits, and repair finishes what a crash left of it. On a
+        # nearly full disk the space is wanted at once (the engine's database, which
+        # records the removal next, may be on it): they go before the reply.
         self.layer_refs.unuse(container_id, layers)
         self.claims.release(container_id, self.uid)
-        threading.Thread(target=shutil.rmtree, args=(doomed,), kwargs={"ignore_errors": True},
-                         name="discard").start()
+        if _short_of_space(self.containers_dir):
+            shutil.rmtree(doomed, ignore_errors=True)
+        else:
+            threading.Thread(target=shutil.rmtree, args=(doomed,),
+                             kwargs={"ignore_errors": True}, name="discard").start()
         return {}
 
     def rename(self, id: str, name: str) -> dict[str, Any]:
@@ -398,3 +403,15 @@ class Lifecycle(Binds, NetworkGlue):
         finally:
             os.close(fd)
         return {}
+
+
+#: below this much free space a removal frees its container's files before it answers
+LOW_SPACE = 256 << 20
+
+
+def _short_of_space(path: os.PathLike[str] | str) -> bool:
+    try:
+        st = os.statvfs(path)
+    except OSError:
+        return True
+    return st.f_bavail * st.f_frsize < LOW_SPACE
