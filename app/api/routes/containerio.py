@@ -98,6 +98,10 @@ async def attach_container(request: web.Request) -> web.StreamResponse:
     if flag(request, "stream") and container.state.status.is_active:
         session = await engine.containers.attach(container.id)
     stream = hijack(request, _stream_type(container.config.tty))
+    waiting = contextlib.ExitStack()
+    future: asyncio.Future[Stream] | None = None
+    if flag(request, "stream") and session is None:  # before the logs: a start meanwhile
+        future = waiting.enter_context(sessions.waiting(container.id))  # is not missed
     try:
         if flag(request, "logs"):
             await stream.head_taken()
@@ -108,27 +112,31 @@ async def attach_container(request: web.Request) -> web.StreamResponse:
                             line.stream == "stderr" and stderr):
                         await stream.write(data if container.config.tty
                                            else frame(line.stream, data))
-        if not flag(request, "stream"):
+        if future is not None:
+            lost: asyncio.Future[Any] = asyncio.ensure_future(stream.lost.wait())
+            try:
+                await asyncio.wait([future, lost], return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                lost.cancel()
+            if not future.done():
+                return Taken()
+            if future.exception() is not None:
+                return Taken()  # its start failed; the starter was told why
+            session = future.result()
+        if session is None:  # logs only
             return Taken()
-        if session is None:
-            with sessions.waiting(container.id) as future:
-                lost: asyncio.Future[Any] = asyncio.ensure_future(stream.lost.wait())
-                try:
-                    await asyncio.wait([future, lost], return_when=asyncio.FIRST_COMPLETED)
-                finally:
-                    lost.cancel()
-                if not future.done():
-                    future.cancel()
-                    return Taken()
-                if future.exception() is not None:
-                    return Taken()  # its start failed; the starter was told why
-                session = future.result()
         with sessions.holding(container.id, session):
             await pump(session, stream, stdin=stdin, stdout=stdout, stderr=stderr,
                        detach_keys=keys)
     except ConnectionError:
         pass  # the client left: its session closes, the container runs on
     finally:
+        if future is not None and not future.done():
+            future.cancel()
+        elif session is None and future is not None and not future.cancelled() \
+                and future.exception() is None:
+            session = future.result()  # handed over as the client left: closed below
+        waiting.close()
         if session is not None:
             session.close()
         stream.close()

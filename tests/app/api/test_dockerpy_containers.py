@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import socket
 import tarfile
 import time
 from pathlib import Path
@@ -10,6 +11,8 @@ from typing import Any
 
 import docker
 import pytest
+
+from tests.fixtures.apiserver import ApiServer
 
 pytestmark = pytest.mark.root
 
@@ -219,3 +222,26 @@ def test_rm_link_drops_a_legacy_link_and_keeps_both_containers(docker_client: An
     finally:
         api.remove_container(parent, force=True)
         api.remove_container(linked, force=True)
+
+
+def test_an_attach_with_logs_gets_the_start_that_comes_while_it_sends_them(
+        api_server: ApiServer, docker_client: Any) -> None:
+    """The attach waits for its container's start from the moment it is asked, not once
+    its logs went out: a start meanwhile (here while the client has not yet read the
+    answer's head) hands it the output."""
+    api = docker_client.api
+    made = api.create_container("busybox", ["echo", "hello"])
+    try:
+        with socket.socket(socket.AF_UNIX) as sock:
+            sock.settimeout(30)
+            sock.connect(str(api_server.socket))
+            sock.sendall(f"POST /containers/{made['Id']}/attach?logs=1&stream=1&stdout=1 "
+                         "HTTP/1.1\r\nHost: docker\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n"
+                         "Content-Length: 0\r\n\r\n".encode())
+            api.start(made)
+            received = b""
+            while b"hello\n" not in received and (chunk := sock.recv(4096)):
+                received += chunk
+        assert b"\x01\x00\x00\x00\x00\x00\x00\x06hello\n" in received
+    finally:
+        api.remove_container(made, force=True)
