@@ -38,6 +38,7 @@ def test_docker_py_s_own_tests_pass_as_on_dockerd(api_server: ApiServer,
            if not key.startswith(("DOCKER_", "SKIFF_", "PYTEST_"))}
     env.update(DOCKER_HOST=api_server.docker_host, HOME=str(tmp_path / "home"),
                DOCKER_CONFIG=str(tmp_path / "home"), PYTHONDONTWRITEBYTECODE="1")
+    before = _objects(api_server)
     try:
         done = subprocess.run(
             [sys.executable, "-m", "pytest", "-c", str(UPSTREAM / "pytest.ini"), "--rootdir",
@@ -46,8 +47,31 @@ def test_docker_py_s_own_tests_pass_as_on_dockerd(api_server: ApiServer,
             cwd=UPSTREAM, env=env, capture_output=True, text=True, timeout=900)
     finally:
         api_server.docker("rmi", *SUITE_TAGS)
+        _remove_new(api_server, before)
     outcomes = read_junit(junit)
     failed = {name: message for name, (outcome, message) in outcomes.items()
               if outcome in ("failed", "error")}
     assert set(failed) == FAIL_ON_BOTH, (failed, done.stdout[-3000:])
     assert sum(outcome == "passed" for outcome, _ in outcomes.values()) >= 35
+
+
+_KINDS = {"container": ("ps", "-aq", "--no-trunc"), "volume": ("volume", "ls", "-q"),
+          "network": ("network", "ls", "-q", "--no-trunc")}
+
+
+def _objects(server: ApiServer) -> dict[str, set[str]]:
+    return {kind: set(server.docker(*listing).stdout.split())
+            for kind, listing in _KINDS.items()}
+
+
+def _remove_new(server: ApiServer, before: dict[str, set[str]]) -> None:
+    """What the suite left (a few of its tests keep their containers), so the session's
+    other tests find the server as it was."""
+    after = _objects(server)
+    gone = sorted(after["container"] - before["container"])
+    if gone:
+        server.docker("rm", "-f", "-v", *gone)
+    for kind in ("volume", "network"):
+        left = sorted(after[kind] - before[kind])
+        if left:
+            server.docker(kind, "rm", *left)
