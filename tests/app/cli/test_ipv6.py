@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.app.cli.test_e2e import Skiff, skiff  # noqa: F401 (the fixture)
+from tests.app.cli.e2ehelpers import Skiff  # the skiff fixture is in conftest.py
 
 pytestmark = [pytest.mark.root,
               pytest.mark.skipif(not Path("/proc/sys/net/ipv6").exists(), reason="needs IPv6")]
@@ -21,7 +21,7 @@ def _ok(result: subprocess.CompletedProcess[str]) -> str:
     return result.stdout
 
 
-def test_ipv6_networks_through_the_cli(skiff: Skiff) -> None:  # noqa: F811
+def test_ipv6_networks_through_the_cli(skiff: Skiff) -> None:
     _ok(skiff("network", "create", "--ipv6", "cli-v6-auto"))
     _ok(skiff("network", "create", "--ipv6", "--subnet", "fd5a:1:2:81::/64", "--subnet",
               "10.231.81.0/24", "--ip-range", "fd5a:1:2:81::100/120", "cli-v6"))
