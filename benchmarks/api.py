@@ -20,7 +20,6 @@ import asyncio
 import contextlib
 import os
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -33,32 +32,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.apiservers import docker, ready, stop  # noqa: E402
 from benchmarks.isolation import private_world  # noqa: E402
 from tests.fixtures.images import build_busybox_oci  # noqa: E402
-
-
-def _docker(sock: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DOCKER_HOST": f"unix://{sock}",
-           "DOCKER_CONFIG": str(sock.parent / "docker-config")}
-    return subprocess.run(["docker", *args], env=env, capture_output=True, text=True,
-                          check=check)
-
-
-def _ready(sock: Path, process: subprocess.Popen[bytes], what: str) -> None:
-    deadline = time.monotonic() + 60
-    while _docker(sock, "version", check=False).returncode != 0:
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"{what} did not start")
-        time.sleep(0.1)
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 @dataclass(frozen=True)
@@ -79,10 +55,10 @@ def skiff_server(work: Path, env: dict[str, str]) -> Iterator[Server]:
     process = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--host",
                                 f"unix://{sock}"], env=env, stdout=subprocess.DEVNULL)
     try:
-        _ready(sock, process, "skiff serve")
+        ready(sock, process, "skiff serve")
         yield Server(sock, process.pid, "")
     finally:
-        _stop(process)
+        stop(process)
 
 
 @contextlib.contextmanager
@@ -100,10 +76,10 @@ def dockerd_server(work: Path) -> Iterator[Server | None]:
          "--iptables=false", "--ip6tables=false"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        _ready(sock, process, "dockerd")
+        ready(sock, process, "dockerd")
         yield Server(sock, process.pid, "none")  # started without its bridge
     finally:
-        _stop(process)
+        stop(process)
         subprocess.run(["umount", "-R", str(base / "exec")], check=False,
                        stderr=subprocess.DEVNULL)
 
@@ -119,7 +95,7 @@ def _cpu(pid: int) -> float:
 
 def run_once(server: Server, command: list[str]) -> Timing:
     start, cpu = time.perf_counter(), _cpu(server.pid)
-    _docker(server.sock, *command)
+    docker(server.sock, *command)
     return time.perf_counter() - start, _cpu(server.pid) - cpu
 
 
@@ -146,11 +122,11 @@ def burst(server: Server, count: int) -> Timing:
 
 def prepare(server: Server, archive: Path, running: int) -> list[str]:
     """The image, five created containers and ``running`` running ones."""
-    _docker(server.sock, "load", "-q", "-i", str(archive))
-    made = [_docker(server.sock, "create", "busybox", "true").stdout.strip()
+    docker(server.sock, "load", "-q", "-i", str(archive))
+    made = [docker(server.sock, "create", "busybox", "true").stdout.strip()
             for _ in range(5)]
     network = ["--network", server.network] if server.network else []
-    made += [_docker(server.sock, "run", "-d", *network, "busybox", "sleep", "3600"
+    made += [docker(server.sock, "run", "-d", *network, "busybox", "sleep", "3600"
                      ).stdout.strip() for _ in range(running)]
     return made
 
@@ -200,7 +176,7 @@ def main() -> int:
                         bursts[server.sock].append(burst(server, options.burst))
             finally:
                 for server in servers:
-                    _docker(server.sock, "rm", "-f", *made[server.sock], check=False)
+                    docker(server.sock, "rm", "-f", *made[server.sock], check=False)
         rows = [("docker run --rm busybox true", runs, 0),
                 (f"{options.burst} x GET /containers/json, wall", bursts, 0),
                 (f"{options.burst} x GET /containers/json, server cpu", bursts, 1)]

@@ -24,11 +24,9 @@ import contextlib
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import time
 import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Iterator
@@ -37,6 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.apiservers import docker, ready, stop  # noqa: E402
 from benchmarks.isolation import private_world  # noqa: E402
 from tests.fixtures.images import build_busybox_oci  # noqa: E402
 
@@ -44,30 +43,6 @@ from tests.fixtures.images import build_busybox_oci  # noqa: E402
 SUITE_IMAGES = ("alpine:3.10", "alpine:latest", "busybox:latest", "hello-world:latest")
 REPOSITORY = "https://github.com/docker/docker-py"
 Outcomes = dict[str, tuple[str, str]]  # test id -> (outcome, first line of its message)
-
-
-def _docker(sock: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DOCKER_HOST": f"unix://{sock}",
-           "DOCKER_CONFIG": str(sock.parent / "docker-config")}
-    return subprocess.run(["docker", *args], env=env, capture_output=True, text=True,
-                          check=check)
-
-
-def _ready(sock: Path, process: subprocess.Popen[bytes], what: str) -> None:
-    deadline = time.monotonic() + 120
-    while _docker(sock, "version", check=False).returncode != 0:
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"{what} did not start")
-        time.sleep(0.2)
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 @contextlib.contextmanager
@@ -81,10 +56,10 @@ def skiff_server(work: Path) -> Iterator[Path]:
                                     f"unix://{sock}"], env=env, cwd=ROOT,
                                    stdout=subprocess.DEVNULL, stderr=log)
     try:
-        _ready(sock, process, "skiff serve")
+        ready(sock, process, "skiff serve", timeout=120)
         yield sock
     finally:
-        _stop(process)
+        stop(process, timeout=60)
 
 
 @contextlib.contextmanager
@@ -105,29 +80,29 @@ def dockerd_server(work: Path) -> Iterator[Path]:
         process = subprocess.Popen(["unshare", "--net", "--", "sh", "-c", script, "sh",
                                     *daemon], stdout=log, stderr=log)
     try:
-        _ready(sock, process, "dockerd")
+        ready(sock, process, "dockerd", timeout=120)
         yield sock
     finally:
-        _stop(process)
+        stop(process, timeout=60)
         subprocess.run(["umount", "-R", "-l", str(base / "exec")], check=False,
                        stderr=subprocess.DEVNULL)
         _remove_cgroups(parent)
 
 
 def load_images(sock: Path, archive: Path) -> None:
-    _docker(sock, "load", "-q", "-i", str(archive))
+    docker(sock, "load", "-q", "-i", str(archive))
     for name in SUITE_IMAGES:
-        _docker(sock, "tag", "busybox:latest", name)
+        docker(sock, "tag", "busybox:latest", name)
 
 
 def empty(sock: Path) -> None:
     """What the suite left (a failed tearDown, the swarm tests): containers, then the
     networks and volumes, so that nothing of the run outlives it."""
-    left = _docker(sock, "ps", "-aq", check=False).stdout.split()
+    left = docker(sock, "ps", "-aq", check=False).stdout.split()
     if left:
-        _docker(sock, "rm", "-f", "-v", *left, check=False)
-    _docker(sock, "network", "prune", "-f", check=False)
-    _docker(sock, "volume", "prune", "-af", check=False)
+        docker(sock, "rm", "-f", "-v", *left, check=False)
+    docker(sock, "network", "prune", "-f", check=False)
+    docker(sock, "volume", "prune", "-af", check=False)
 
 
 def _remove_cgroups(name: str) -> None:
