@@ -206,10 +206,12 @@ def _devices(value: Any, where: str) -> list[DeviceMapping]:
 
 def container_config(project: Project, service: str, image_id: str,
                      command: list[str] | None = None, oneoff: bool = False,
-                     number: int = 1, use_aliases: bool = False) -> ContainerConfig:
-    """The container of ``service``; a one-off (``compose run``) has no published ports,
-    no restart policy and, unless ``use_aliases``, none of the service's network aliases:
-    it answers to its own name only, as docker compose's run containers do."""
+                     number: int = 1, use_aliases: bool = False,
+                     service_ports: bool = False) -> ContainerConfig:
+    """The container of ``service``; a one-off (``compose run``) has no restart policy,
+    no published ports unless ``service_ports`` and, unless ``use_aliases``, none of the
+    service's network aliases: it answers to its own name only, as docker compose's run
+    containers do."""
     spec = project.services[service]
     where = f"services.{service}"
     limits = ((spec.get("deploy") or {}).get("resources") or {}).get("limits") or {}
@@ -218,7 +220,7 @@ def container_config(project: Project, service: str, image_id: str,
     pids = spec.get("pids_limit") or limits.get("pids")
     restart = RestartPolicy.parse(str(spec.get("restart") or "no")) if not oneoff \
         else RestartPolicy()
-    ports = [] if oneoff else [
+    ports = [] if oneoff and not service_ports else [
         PortBinding(int(p["target"]), str(p.get("protocol") or "tcp"),
                     str(p.get("host_ip") or ""), int(p.get("published") or 0))
         for p in spec.get("ports") or []]

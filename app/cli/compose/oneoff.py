@@ -12,7 +12,7 @@ from app.cli.attach import interact
 from app.cli.command import Command, Context
 from app.cli.compose.project import runner_of
 from app.cli.options import UsageError, parse_env, parse_labels, parse_publish
-from engine import PortBinding, SkiffError, UpOptions, container_config, parse_volume
+from engine import SkiffError, UpOptions, container_config, parse_volume
 
 __all__ = ["COMMANDS"]
 
@@ -78,13 +78,6 @@ def _b_run(p: argparse.ArgumentParser) -> None:
     p.add_argument("command", nargs=argparse.REMAINDER, metavar="COMMAND [ARGS...]")
 
 
-def _ports(args: argparse.Namespace, service_ports: list[PortBinding]) -> list[PortBinding]:
-    """None unless asked: the service's own (-P) or those given (-p)."""
-    if args.service_ports:
-        return service_ports
-    return [binding for text in args.publish for binding in parse_publish(text)]
-
-
 async def cmd_run(ctx: Context) -> int:
     args = ctx.args
     runner = runner_of(ctx)
@@ -101,12 +94,11 @@ async def cmd_run(ctx: Context) -> int:
     tty = not args.no_tty and os.isatty(ctx.stdin.fileno())
     config = container_config(project, args.service, image_id,
                               command=list(args.command) or None, oneoff=True,
-                              use_aliases=args.use_aliases)
+                              use_aliases=args.use_aliases, service_ports=args.service_ports)
     env = [*config.env, *parse_env(args.env, ctx.environ)]
-    service = container_config(project, args.service, image_id)
     config = dataclasses.replace(
         config, env=env, tty=tty, open_stdin=args.interactive and not args.detach,
-        ports=_ports(args, service.ports),
+        ports=[*config.ports, *(b for text in args.publish for b in parse_publish(text))],
         mounts=[*config.mounts, *(parse_volume(text) for text in args.volume)],
         labels={**config.labels, **parse_labels(args.label)},
         user=args.user or config.user, working_dir=args.workdir or config.working_dir,

@@ -176,3 +176,6 @@ def test_a_one_off_keeps_none_of_the_services_names_ports_or_restart(tmp_path: P
     asked = container_config(project, "web", "sha256:" + "1" * 64, oneoff=True,
                              use_aliases=True)
     assert asked.network_aliases == ["web", "www"]
+    with_ports = container_config(project, "web", "sha256:" + "1" * 64, oneoff=True,
+                                  service_ports=True)  # compose run -P
+    assert with_ports.ports == service.ports
