@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import io
+import time
 from datetime import UTC, datetime
+
+import pytest
 
 from app.cli.images import image_rows
 from app.cli.output import (
     Formatter,
+    created_at,
     ellipsis,
     format_ports,
     inspect_template,
@@ -39,6 +43,18 @@ def test_since() -> None:
     stamp = "2024-05-01T11:58:00.123456789Z"
     assert since(stamp, NOW) == "About a minute ago"  # 119.9 s
     assert since("", NOW) == ""
+
+
+def test_created_at_in_local_time_as_go_prints_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TZ", "CET-1CEST,M3.5.0,M10.5.0/3")  # no tz database needed
+    time.tzset()
+    try:
+        assert created_at("2024-01-02T03:04:05.999999999Z") == "2024-01-02 04:04:05 +0100 CET"
+        assert created_at("2024-07-02T03:04:05Z") == "2024-07-02 05:04:05 +0200 CEST"
+        assert created_at("not a time") == ""
+    finally:
+        monkeypatch.undo()
+        time.tzset()
 
 
 def test_ellipsis() -> None:
