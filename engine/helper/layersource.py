@@ -14,7 +14,9 @@ is needed, nor its process and its two copies of every byte.
 
 ``Budget`` holds one unpack's limits as it runs: the blob, the tar inside it and
 the file contents written out (sparse files can write more than the tar holds)
-each stay under ``max_bytes``; the whole unpack under ``max_seconds``.
+each stay under ``max_bytes``; the whole unpack under ``max_seconds``. Its ``halt``
+stops the reading of an unpack that failed elsewhere (the blob is read and decoded
+on a thread of its own, engine/helper/layers/streams.py), a wait on the pipe too.
 """
 
 from __future__ import annotations
@@ -56,11 +58,12 @@ class Budget:
         self.limits = limits
         self.label = label
         self.cancel = cancel
+        self.halt = Cancellation()  # the unpack's own stop (its fd: BlobSource's waits)
         self.deadline = time.monotonic() + limits.max_seconds
         self._blob = self._tar = self._files = 0
 
     def check(self) -> None:
-        if self.cancel is not None and self.cancel.cancelled:
+        if (self.cancel is not None and self.cancel.cancelled) or self.halt.cancelled:
             raise Cancelled(f"unpacking layer {self.label} was cancelled")
         if time.monotonic() > self.deadline:
             raise LayerError(f"unpacking layer {self.label} took longer than the "
@@ -131,6 +134,7 @@ class BlobSource:
             if fd >= 0:
                 os.close(fd)
         self._pipe = self._errors = self._fd = -1
+        self._budget.halt.close()  # made for our waits
 
     def _start(self) -> None:
         self._budget.check()
@@ -173,6 +177,7 @@ class BlobSource:
         poller.register(self._pipe, select.POLLIN)
         if budget.cancel is not None:
             poller.register(budget.cancel.fileno(), select.POLLIN)
+        poller.register(budget.halt.fileno(), select.POLLIN)
         timeout = min(left, budget.deadline - now)
         poller.poll(max(1, math.ceil(timeout * 1000)))
 

@@ -2,24 +2,34 @@
 
 The blob (``RawStream``) is hashed as it arrives and checked against the layer's
 digest; its decoder is chosen from its first bytes (gzip, zstd, or a plain tar);
-the tar it decodes to (``TarStream``) is hashed for the diff_id. Every byte is
-counted against the unpack's ``Budget`` (engine/helper/layersource.py).
+the tar it decodes to is hashed for the diff_id. Every byte is counted against the
+unpack's ``Budget`` (engine/helper/layersource.py).
+
+Reading, hashing and decoding run on a thread of their own (``DecodedTar``), ahead
+of the unpack's thread, which parses the tar (``TarStream``) and writes the files:
+zlib, zstd and sha256 let go of the GIL, so the two overlap on two cores. A layer of
+16,000 small files (benchmarks/pull.py's rootfs image) spent ~0.55 s of its unpack's
+~1.9 s of CPU inflating and hashing, all of it in front of the tar's parsing.
 """
 
 from __future__ import annotations
 
 import hashlib
+import queue
 import tarfile
+import threading
 import zlib
 from typing import IO, Protocol, cast
 
 from engine.errors import LayerError
 from engine.helper.layersource import Budget
 
-__all__ = ["CHUNK", "Blob", "RawStream", "Readable", "TarStream", "decoder", "drain"]
+__all__ = ["CHUNK", "Blob", "DecodedTar", "RawStream", "Readable", "TarStream", "decoder",
+           "drain"]
 
 CHUNK = 1 << 20
 _INFLATE_INPUT = 1 << 16
+_AHEAD = 16  # decoded pieces (each up to CHUNK) the decoding thread may be ahead
 
 _GZIP_MAGIC = b"\x1f\x8b\x08"
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
@@ -139,8 +149,80 @@ def decoder(raw: RawStream) -> Readable:
     return raw
 
 
+class DecodedTar:
+    """The tar inside the blob, read, hashed, decoded and counted by a thread of its
+    own; ``read()`` hands it over in the pieces it was decoded in.
+
+    Once the tar has ended, the thread reads the blob to its end (for its digest):
+    ``blob_digest()`` and ``tar_digest()`` are final when ``read()`` has returned
+    b"". A failure on the thread is raised by ``read()``; ``close()`` stops the
+    thread (through the budget's halt) and waits for it.
+    """
+
+    def __init__(self, raw: RawStream, budget: Budget) -> None:
+        self._raw = raw
+        self._budget = budget
+        self._hash = hashlib.sha256()
+        self._plain = False  # an uncompressed blob is its tar: one hash for both
+        self._pieces: queue.Queue[bytes | BaseException] = queue.Queue(_AHEAD)
+        self._piece = b""
+        self._at = 0
+        self._ended = False
+        self._thread = threading.Thread(target=self._decode, name="skiff-layer-decode",
+                                        daemon=True)
+        self._thread.start()
+
+    def _decode(self) -> None:
+        try:
+            decoded = decoder(self._raw)
+            self._plain = decoded is self._raw
+            while data := decoded.read(CHUNK):
+                self._budget.tar(len(data))
+                if not self._plain:
+                    self._hash.update(data)
+                self._pieces.put(data)
+            while self._raw.read(CHUNK):  # what follows the tar, for the blob's digest
+                pass
+            self._pieces.put(b"")
+        except BaseException as e:  # handed to the reader, who raises it
+            self._pieces.put(e)
+
+    def read(self, size: int = -1, /) -> bytes:
+        if self._at >= len(self._piece):
+            if self._ended:
+                return b""
+            got = self._pieces.get()
+            if isinstance(got, BaseException):
+                self._ended = True
+                raise got
+            self._piece, self._at, self._ended = got, 0, not got
+        piece, at = self._piece, self._at
+        end = len(piece) if size < 0 else min(len(piece), at + size)
+        self._at = end
+        return piece if at == 0 and end == len(piece) else piece[at:end]
+
+    def blob_digest(self) -> str:
+        return self._raw.digest()
+
+    def tar_digest(self) -> str:
+        if self._plain:
+            return self._raw.digest()
+        return "sha256:" + self._hash.hexdigest()
+
+    def close(self) -> None:
+        """Stop the thread, if it still runs, and wait for it."""
+        if self._thread.is_alive():
+            self._budget.halt.cancel()
+            while self._thread.is_alive():  # make room for a put it may wait in
+                try:
+                    self._pieces.get(timeout=0.05)
+                except queue.Empty:
+                    pass
+        self._thread.join()
+
+
 class TarStream:
-    """The uncompressed tar, hashed and counted as tarfile reads it.
+    """The uncompressed tar as tarfile reads it, counted.
 
     A tar may end right after its last entry's data, with neither that data's
     padding to 512 bytes nor the end-of-archive blocks (what Debian's ``umoci
@@ -150,12 +232,8 @@ class TarStream:
     an entry is still refused.
     """
 
-    def __init__(self, decoded: Readable, budget: Budget) -> None:
+    def __init__(self, decoded: Readable) -> None:
         self._decoded = decoded
-        self._budget = budget
-        # An uncompressed blob is its tar: the blob's hash is the tar's, computed once.
-        self._raw = decoded if isinstance(decoded, RawStream) else None
-        self._hash = hashlib.sha256()
         self.size = 0
         self.data_end = 0  # where the data of the entry tarfile last returned ends
         self._padded = False
@@ -166,9 +244,6 @@ class TarStream:
         data = self._decoded.read(size)
         if not data:
             return self._missing_padding()
-        self._budget.tar(len(data))
-        if self._raw is None:
-            self._hash.update(data)
         self.size += len(data)
         return data
 
@@ -177,11 +252,6 @@ class TarStream:
             return b""
         self._padded = True
         return bytes(-self.size % tarfile.BLOCKSIZE)
-
-    def digest(self) -> str:
-        if self._raw is not None:
-            return self._raw.digest()
-        return "sha256:" + self._hash.hexdigest()
 
 
 def drain(source: Blob, budget: Budget) -> None:

@@ -38,7 +38,7 @@ from engine.helper.layers.store import (
     short,
     tree_size,
 )
-from engine.helper.layers.streams import CHUNK, Blob, RawStream, TarStream, decoder, drain
+from engine.helper.layers.streams import CHUNK, Blob, DecodedTar, RawStream, TarStream, drain
 from engine.helper.layersource import Budget, UnpackLimits
 from engine.helper.rootpath import WALK
 
@@ -113,8 +113,18 @@ def _unpack_into(
     source: Blob, scratch_fd: int, temp: bytes, diff_id: str, digest: str | None,
     budget: Budget,
 ) -> int:
-    raw = RawStream(source, budget)
-    tar_stream = TarStream(decoder(raw), budget)
+    decoded = DecodedTar(RawStream(source, budget), budget)
+    try:
+        return _unpack_decoded(decoded, scratch_fd, temp, diff_id, digest, budget)
+    finally:
+        decoded.close()
+
+
+def _unpack_decoded(
+    decoded: DecodedTar, scratch_fd: int, temp: bytes, diff_id: str, digest: str | None,
+    budget: Budget,
+) -> int:
+    tar_stream = TarStream(decoded)
     root = os.open(temp, OPEN_DIR, dir_fd=scratch_fd)
     try:
         extractor = Extractor(root, scratch_fd, short(diff_id), budget)
@@ -124,16 +134,14 @@ def _unpack_into(
             extractor.close()
         while tar_stream.read(CHUNK):  # padding after the end-of-archive blocks
             pass
-        while raw.read(CHUNK):
-            pass
-        if digest is not None and raw.digest() != digest:
+        if digest is not None and decoded.blob_digest() != digest:
             raise DigestMismatch(
                 f"layer blob {short(digest)} does not match its digest (got "
-                f"{short(raw.digest())}): the download is damaged; pull the image again"
+                f"{short(decoded.blob_digest())}): the download is damaged; pull the image again"
             )
-        if tar_stream.digest() != diff_id:
+        if decoded.tar_digest() != diff_id:
             raise DigestMismatch(
-                f"layer {short(diff_id)} unpacks to {short(tar_stream.digest())}, not its "
+                f"layer {short(diff_id)} unpacks to {short(decoded.tar_digest())}, not its "
                 "diff_id: the image is damaged; pull it again"
             )
         extractor.finish()

@@ -19,6 +19,7 @@ import zstandard
 
 from engine.errors import DigestMismatch, LayerError, SkiffError
 from engine.helper.layers import has_layer, layer_path, unpack_layer
+from engine.helper.layersource import BlobSource, Budget, UnpackLimits
 from tests.engine.helper.layers.test_layers import base_layer, temp_leftovers, top_layer
 from tests.layer_corpus import compress, digest, dir_, file, tar_bytes
 
@@ -43,6 +44,23 @@ def test_unpacks_from_a_pipe(layers: Path) -> None:
         size = unpack_layer(source, layers, diff_id=digest(tar), digest=digest(blob))
     writer.join()
     assert size == (3 << 20) + 1
+
+
+def test_a_refused_entry_ends_the_unpack_while_the_pipe_is_still_open(layers: Path) -> None:
+    """The blob is read on a thread of its own: a refusal by the thread that writes the
+    files stops it, even in a wait on a pipe that stays silent (never for its stall)."""
+    tar = tar_bytes([file("/abs/path", b"x"), file("big", os.urandom(1 << 20))])
+    read_fd, write_fd = os.pipe()
+    os.write(write_fd, tar[:4096])  # the first entry; the writer then stays silent
+    budget = Budget(UnpackLimits(stall_seconds=3600), "test")
+    source = BlobSource(read_fd, budget, 0)
+    try:
+        with pytest.raises(LayerError, match="absolute path"):
+            unpack_layer(source, layers, diff_id=digest(tar), budget=budget)
+    finally:
+        source.close()
+        os.close(write_fd)
+    assert temp_leftovers(layers) == []
 
 
 def test_existing_layer_drains_the_pipe_and_keeps_the_copy(layers: Path) -> None:
