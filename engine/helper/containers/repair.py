@@ -7,8 +7,10 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from pathlib import Path
 from typing import Any
 
+from engine.errors import ContainerNotFound
 from engine.helper.claims import STALE_AFTER
 from engine.helper.containers.base import ACTIVE, PRIVATE_FILES
 from engine.helper.containers.lifecycle import Lifecycle
@@ -41,26 +43,14 @@ class Repair(Lifecycle):
                 private_file(path, self.uid)
         keep = set(known)
         for entry in self.containers_dir.iterdir():
-            name = entry.name
-            if name.startswith(".") and (name.endswith(".creating")
-                                         or name.endswith(".removing")):
-                # A young one is another engine's create or remove under way (50
-                # parallel `skiff run -d` lost some of theirs to this): only an old
-                # one was left by a crash.
-                if time.time() - entry.lstat().st_mtime > STALE_AFTER:
-                    shutil.rmtree(entry, ignore_errors=True)
+            try:
+                if self._repair_entry(entry, keep):
+                    removed.append(entry.name)
+            except (FileNotFoundError, ContainerNotFound):
+                # Another engine's create renamed it into place, or a removal took it,
+                # between the listing and this look (50 parallel `skiff run -d`: one
+                # command in ten failed with "No such file or directory").
                 continue
-            if len(name) != 64 or entry.is_symlink():
-                continue
-            if entry.stat().st_mode & 0o007:  # from before containers were private
-                make_private(entry, self.uid, PRIVATE_FILES)
-            if name not in keep and time.time() - entry.stat().st_mtime > STALE_AFTER:
-                # Old enough that no engine is between its helper call and its
-                # database write for it: a crash left it.
-                status = self._live_status(ContainerDir(entry))
-                if status.get("status") not in ACTIVE:
-                    self.remove(name, force=False)
-                    removed.append(name)
         for name, age in self.claims.held_by(self.uid).items():
             if age > STALE_AFTER and not (self.containers_dir / name).exists():
                 self.layer_refs.unuse(name)  # a crash between removing it and this
@@ -68,3 +58,26 @@ class Repair(Lifecycle):
         if layers is not None:
             self.layer_refs.sync(self.uid, layers)
         return {"removed": removed}
+
+    def _repair_entry(self, entry: Path, keep: set[str]) -> bool:
+        """Drop one directory if a crash left it; whether it was a container removed."""
+        name = entry.name
+        if name.startswith(".") and (name.endswith(".creating") or name.endswith(".removing")):
+            # A young one is another engine's create or remove under way (50
+            # parallel `skiff run -d` lost some of theirs to this): only an old
+            # one was left by a crash.
+            if time.time() - entry.lstat().st_mtime > STALE_AFTER:
+                shutil.rmtree(entry, ignore_errors=True)
+            return False
+        if len(name) != 64 or entry.is_symlink():
+            return False
+        if entry.stat().st_mode & 0o007:  # from before containers were private
+            make_private(entry, self.uid, PRIVATE_FILES)
+        if name in keep or time.time() - entry.stat().st_mtime <= STALE_AFTER:
+            return False
+        # Old enough that no engine is between its helper call and its database
+        # write for it: a crash left it.
+        if self._live_status(ContainerDir(entry)).get("status") in ACTIVE:
+            return False
+        self.remove(name, force=False)
+        return True

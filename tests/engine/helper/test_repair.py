@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -40,3 +41,26 @@ def test_repair_drops_old_half_made_dirs_and_keeps_young_ones(tmp_path: Path) ->
         assert not any(p.exists() for p in old)
     finally:
         peer.close()
+
+
+def test_repair_passes_over_what_goes_between_its_listing_and_its_look(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another engine's create renames its ``.ID.creating`` into place (a removal
+    takes a container away) while the repair walks the directory: the repair
+    carries on instead of failing that engine's command with ENOENT."""
+    from engine.helper.containers import ContainerService
+
+    service = ContainerService(tmp_path / "helper", 0, "skiff-test-repair")
+    service.repair([], [])
+    containers = service.containers_dir
+    gone = [containers / f".{'a' * 64}.creating", containers / f".{'b' * 64}.removing",
+            containers / ("c" * 64)]
+    listed = Path.iterdir
+
+    def listing(self: Path) -> Iterator[Path]:
+        yield from listed(self)
+        if self == containers:
+            yield from gone  # listed, and gone by the time repair looks at them
+
+    monkeypatch.setattr(Path, "iterdir", listing)
+    assert service.repair([], []) == {"removed": []}
