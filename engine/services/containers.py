@@ -165,7 +165,7 @@ class ContainerService(ContainerStreams, ContainerFiles, ContainerInfo):
                 pass
             s.container_store.remove(record.id)
             s.network_attachments.forget(record.id)
-            s.stats_store.forget(record.id)
+            s.forget_stats(record.id)
             s.emit_container(record, "destroy")
         s.locks.pop(record.id, None)
         if volumes or record.config.auto_remove:

@@ -89,6 +89,14 @@ class Shared:
             self._stats_store = StatsHistory(Database(self.root / "stats.db"))
         return self._stats_store
 
+    def forget_stats(self, container_id: str) -> None:
+        """A removed container's recorded samples go, if this engine has the history
+        open (the window, which records them). Otherwise they age out with the rest
+        (StatsHistory keeps an hour): opening stats.db only to delete, then closing
+        it (a checkpoint), was ~4 ms of every `rm` and `run --rm`."""
+        if self._stats_store is not None:
+            self._stats_store.forget(container_id)
+
     def registry(self) -> RegistryClient:
         """The registry client (imported on first use: most commands never need HTTP)."""
         if self._registry is None:

@@ -80,6 +80,25 @@ async def test_history_is_recorded_and_exported(engine: Engine, tmp_path: Path) 
     await engine.containers.kill(cid)
 
 
+async def test_removal_forgets_the_history_the_engine_keeps_and_opens_none(
+        engine: Engine, tmp_path: Path) -> None:
+    """The window (which records) forgets a removed container's samples at once; an
+    engine that never opened the history (the CLI's `rm`, `run --rm`) does not open
+    it only to delete: its samples age out with the rest."""
+    charted = await started(engine, "sleep", "30")
+    stream = engine.stats.stream([charted], interval=0.1, record=True)
+    for _ in range(2):
+        await anext(stream)
+    await stream.aclose()
+    await engine.containers.remove(charted, force=True)
+    assert engine._shared.stats_store.history(charted, "") == []
+    async with Engine() as cli:
+        ran = await started(cli, "true")
+        await cli.containers.wait(ran)
+        await cli.containers.remove(ran)
+        assert cli._shared._stats_store is None
+
+
 async def test_top_lists_the_processes(engine: Engine) -> None:
     cid = await started(engine, "sh", "-c", "sleep 31 & sleep 32")
     await asyncio.sleep(0.3)
