@@ -89,10 +89,11 @@ def parse_status(data: bytes | str, where: str = "status.json") -> StatusRecord:
     return StatusRecord(**values, damaged=damaged, health=parse_health(document.get("health")))
 
 
-def read_status_file(path: Path) -> StatusRecord | None:
+def read_status_file(path: Path | str) -> StatusRecord | None:
     """None when there is no file (a container never started)."""
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as f:
+            data = f.read()
     except FileNotFoundError:
         return None
     except OSError as exc:
