@@ -76,17 +76,21 @@ class Reader:
         ``engine.containers.list`` shows them. An exited ``--rm`` container is left
         out and counted in ``hidden_auto_removes``: removing it (once its client
         had time to read its exit code) is the engine's list's to do."""
+        from engine.containers.model import Container
         from engine.containers.state import Status
 
         found = []
         self.hidden_auto_removes = 0
         for record in self.container_store.all():
-            container = self._container(record)
-            if container.config.auto_remove and container.state.status is Status.EXITED:
+            # The state first: a record's config is parsed only for a container shown
+            # (or an exited one, to know whether it is --rm).
+            state = self.status.state(record)
+            if state.status is Status.EXITED and record.config.auto_remove:
                 self.hidden_auto_removes += 1
                 continue
-            if all or container.state.running:
-                found.append(container)
+            if all or state.running:
+                found.append(Container(record.id, record.name, record.created, record.config,
+                                       state))
         return found
 
     def container(self, ref: str) -> Container:

@@ -49,3 +49,41 @@ async def test_a_running_container_on_a_network_is_left_to_the_engine(engine: En
         assert reader.container_inspect(container.id) is None
     found = (await engine.containers.inspect(container.id)).docker_json()
     assert found["NetworkSettings"]["Networks"]["bridge"]["IPAddress"]
+
+
+async def test_containers_are_listed_as_the_engine_lists_them(engine: Engine) -> None:
+    """The reader looks at a record's config only for a container it shows or an exited
+    one (is it --rm?): the list is the engine's all the same."""
+    made = []
+
+    async def ran(config: ContainerConfig) -> str:
+        container = await engine.containers.create(config)
+        made.append(container.id)
+        await engine.containers.start(container.id)
+        return container.id
+
+    made.append((await engine.containers.create(ContainerConfig(
+        image="busybox", image_id="", cmd=["true"], network="none"))).id)
+    exited = await ran(ContainerConfig(image="busybox", image_id="", cmd=["sh", "-c", "exit 3"],
+                                       network="none", labels={"x": "y"}))
+    gone = await ran(ContainerConfig(image="busybox", image_id="", cmd=["true"],
+                                     network="none", auto_remove=True))
+    running = await ran(ContainerConfig(image="busybox", image_id="", cmd=["sleep", "600"],
+                                        network="none"))
+    assert await engine.containers.wait(exited) == 3
+    assert await engine.containers.wait(gone) == 0
+    try:
+        with Reader() as reader:
+            shown = reader.containers(all=True)
+            assert reader.hidden_auto_removes == 1
+            assert [c.id for c in reader.containers()] == [running]
+        assert gone not in [c.id for c in shown]
+        assert shown == await engine.containers.list(all=True)
+        assert {c.id for c in shown} == set(made) - {gone}
+        assert next(c for c in shown if c.id == exited).config.labels == {"x": "y"}
+    finally:
+        for container_id in made:
+            try:
+                await engine.containers.remove(container_id, force=True)
+            except ContainerNotFound:
+                pass
