@@ -88,7 +88,7 @@ HELPER     := $(LIBEXECDIR)/skiff-helper
 POLICY     := $(POLKIT_ACTIONS_DIR)/$(POLKIT_ACTION).policy
 SUBST = sed -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@HELPER@|$(HELPER)|g' \
 	-e 's|@POLKIT_ACTION@|$(POLKIT_ACTION)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' \
-	-e 's|@BINDIR@|$(PREFIX)/bin|g'
+	-e 's|@BINDIR@|$(PREFIX)/bin|g' -e 's|@HELPER_ROOT@|$(HELPER_ROOT)|g'
 INSTALLED_FILES := $(PREFIX)/bin/skiff $(PREFIX)/bin/skiff-desktop $(POLICY) \
 	$(DATADIR)/applications/skiff-desktop.desktop \
 	$(DATADIR)/icons/hicolor/scalable/apps/skiff.svg \
@@ -127,8 +127,7 @@ install:
 		$(DESTDIR)$(DATADIR)/applications $(DESTDIR)$(DATADIR)/icons/hicolor/scalable/apps \
 		$(DESTDIR)$(DATADIR)/metainfo $(DESTDIR)$(DOCDIR) $(DESTDIR)$(USERUNITDIR)
 	$(SUBST) packaging/skiff-helper.in > $(DESTDIR)$(HELPER)
-	$(SUBST) -e 's|@NAME@|skiff|' -e 's|@MODULE@|app.cli.main|' packaging/launcher.in \
-		> $(DESTDIR)$(PREFIX)/bin/skiff
+	$(SUBST) packaging/skiff.in > $(DESTDIR)$(PREFIX)/bin/skiff
 	$(SUBST) -e 's|@NAME@|skiff-desktop|' -e 's|@MODULE@|app.launch|' packaging/launcher.in \
 		> $(DESTDIR)$(PREFIX)/bin/skiff-desktop
 	chmod 755 $(DESTDIR)$(HELPER) $(DESTDIR)$(PREFIX)/bin/skiff $(DESTDIR)$(PREFIX)/bin/skiff-desktop

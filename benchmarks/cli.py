@@ -25,6 +25,7 @@ import argparse
 import functools
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -51,27 +52,68 @@ NO_UNIFIED = ["unshare", "-m", "sh", "-c", 'umount /sys/fs/cgroup/unified && exe
 
 
 def installed_skiff(work: Path) -> list[str]:
-    """A venv like ``make install``'s whose launcher runs this checkout's code."""
+    """A venv like ``make install``'s whose launcher (packaging/skiff.in's, ``python -I
+    -S``) runs this checkout's code; no editable-install finder."""
     venv = work / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     site = Path(sysconfig.get_paths(vars={"base": str(venv), "platbase": str(venv)})["purelib"])
     # Plain paths: this checkout, and the dependencies this interpreter has.
-    (site / "skiff.pth").write_text(f"{ROOT}\n{sysconfig.get_paths()['purelib']}\n")
+    dependencies = sysconfig.get_paths()["purelib"]
+    (site / "skiff.pth").write_text(f"{ROOT}\n{dependencies}\n")
     launcher = venv / "bin" / "skiff"
-    launcher.write_text(f"#!{venv}/bin/python -I\nimport sys\n\nfrom app.cli.main import main\n\n"
-                        "sys.exit(main())\n")
+    launcher.write_text(f"#!{venv}/bin/python -I -S\nimport sys\n\n"
+                        f"sys.path[:0] = [{str(ROOT)!r}]\nsys.path.append({dependencies!r})\n"
+                        "from app.cli.launcher import main\n\nsys.exit(main())\n")
     launcher.chmod(0o755)
     return [str(launcher)]
 
 
+def servers() -> list[int]:
+    """The pids of this world's ``skiff`` servers (app/cli/forkserver.py)."""
+    found = []
+    for lock in (Path(os.environ["SKIFF_ROOT"]) / "run").glob("cli-*.sock.lock"):
+        text = lock.read_text().strip()
+        if text.isdigit() and Path(f"/proc/{text}").exists():
+            found.append(int(text))
+    return found
+
+
+def served_cpu() -> float:
+    """CPU seconds of the commands our servers ran (their reaped children's), so far."""
+    ticks = 0
+    for pid in servers():
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def stop_servers() -> None:
+    """As if no command ran in the last minute: the next one starts a server."""
+    for pid in servers():
+        os.kill(pid, signal.SIGTERM)
+        while Path(f"/proc/{pid}").exists():
+            time.sleep(0.01)
+
+
 def timed(command: list[str], stdin: int | None = None) -> Timing:
+    """Wall and CPU of one command; CPU counts what a server ran for it (a command the
+    client handed over runs in a child of the server, not of ours)."""
+    before = served_cpu()
     start = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stdin=stdin)
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{' '.join(command)} failed")
-    return wall, usage.ru_utime + usage.ru_stime
+    return wall, usage.ru_utime + usage.ru_stime + served_cpu() - before
+
+
+def first_command(command: list[str]) -> Timing:
+    stop_servers()
+    return timed(command)
 
 
 def alternate(runs: int, pairs: dict[str, tuple[Callable[[], Timing], Callable[[], Timing]]]
@@ -103,10 +145,27 @@ def read_commands(skiff: list[str], podman: list[str], runs: int, title: str) ->
     names = {"ps": ["ps"], "ps -a": ["ps", "-a"], "inspect talker": ["inspect", "talker"],
              "logs --tail 10 talker": ["logs", "--tail", "10", "talker"],
              "images": ["images"]}
+    serving(skiff)
     report(title, alternate(runs, {
         label: (functools.partial(timed, [*skiff, *args]),
                 functools.partial(timed, [*podman, *args]))
         for label, args in names.items()}))
+    report(f"{title}: skiff's first command in a minute (no server yet; its start, "
+           "in the background, not counted)", alternate(max(3, runs // 3), {
+               "ps": (functools.partial(first_command, [*skiff, "ps"]),
+                      functools.partial(timed, [*podman, "ps"]))}))
+    serving(skiff)
+
+
+def serving(skiff: list[str]) -> None:
+    """A server up and listening, as after any command in the last minute."""
+    deadline = time.monotonic() + 60
+    sockets = Path(os.environ["SKIFF_ROOT"]) / "run"
+    while not (servers() and any(sockets.glob("cli-*.sock"))):
+        if time.monotonic() > deadline:
+            raise SystemExit("no skiff server started")
+        subprocess.run([*skiff, "version"], stdout=subprocess.DEVNULL, check=True)
+        time.sleep(0.5)
 
 
 def create_many(creates: list[list[str]], count: int, command: tuple[str, ...] = ("true",)

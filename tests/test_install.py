@@ -76,9 +76,13 @@ def test_the_helper_and_launchers_run_the_installed_copy_isolated(deb: Path) -> 
     tree = _tree(deb)
     helper = (tree / "usr/libexec/skiff/skiff-helper").read_text()
     assert helper.splitlines()[-1] == 'exec /usr/lib/skiff/bin/python -I -m engine.helper "$@"'
-    for launcher in ("skiff", "skiff-desktop"):
-        first = (tree / "usr/bin" / launcher).read_text().splitlines()[0]
-        assert first == "#!/usr/lib/skiff/bin/python -I"
+    launchers = {"skiff": "#!/usr/lib/skiff/bin/python -I -S",  # site: only when needed
+                 "skiff-desktop": "#!/usr/lib/skiff/bin/python -I"}
+    for launcher, first in launchers.items():
+        assert (tree / "usr/bin" / launcher).read_text().splitlines()[0] == first
+    skiff = (tree / "usr/bin/skiff").read_text()
+    assert 'sys.path.append("/usr/lib/skiff/lib/python%d.%d/site-packages"' in skiff
+    assert 'main(helper_root="/var/lib/skiff/helper")' in skiff
     service = (tree / "usr/lib/systemd/user/skiff-serve.service").read_text()
     assert "ExecStart=/usr/bin/skiff serve" in service.splitlines()
     config = json.loads((tree / "usr/lib/skiff/installation.json").read_text())

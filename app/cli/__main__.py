@@ -4,6 +4,6 @@ from __future__ import annotations
 
 import sys
 
-from app.cli.main import main
+from app.cli.launcher import main
 
 sys.exit(main())

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-
-import dockerfile as parser
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 from engine.errors import InvalidArgument
+
+if TYPE_CHECKING:
+    import dockerfile as parser
 
 __all__ = ["Heredoc", "Instruction", "Parsed", "Stage", "escape_token", "parse"]
 
@@ -91,8 +94,18 @@ def escape_token(text: str) -> str:
     return "\\"
 
 
+def _parser() -> ModuleType:
+    """BuildKit's parser, imported when a Dockerfile is read: it is Go, and its runtime
+    starts threads at import, which a process that forks (the CLI's fork server,
+    app/cli/forkserver.py) must not have."""
+    import dockerfile
+
+    return dockerfile
+
+
 def parse(text: str, file: str = "Dockerfile") -> Parsed:
     """Stages and their instructions; InvalidArgument naming file and line otherwise."""
+    parser = _parser()
     try:
         commands = parser.parse_string(text)
     except parser.GoParseError as exc:
@@ -121,7 +134,7 @@ def parse(text: str, file: str = "Dockerfile") -> Parsed:
 
 def parse_trigger(text: str, file: str, line: int) -> Instruction:
     """An ONBUILD trigger as a child build runs it."""
-    commands = parser.parse_string(text)
+    commands = _parser().parse_string(text)
     if len(commands) != 1:
         raise InvalidArgument(f"{file}:{line}: ONBUILD: bad trigger {text!r}")
     instruction = _instruction(commands[0], file)

@@ -1,0 +1,224 @@
+"""The ``skiff`` command's first step: hand the command to a running ``skiff``.
+
+Python spends ~45 ms importing what a command needs before it does anything
+(podman's whole ``ps`` takes ~30 ms). So the first command starts a per-user
+server that has imported it all once (app/cli/forkserver.py), and each later
+command is this small client: it sends its arguments, environment, working
+directory, umask and its three standard streams over a Unix socket; the server
+forks a child that runs the command as this process would have, with those
+streams, and answers with the child's exit status. Signals the client gets
+(Ctrl-C, a window resize, a stop) are passed on to the child.
+
+Only modules the interpreter has already loaded are imported here (``_socket``
+and ``_signal`` rather than ``socket`` and ``signal``, which import ``enum``):
+this module's own cost is ~1 ms. Anything unusual (no server, a server of other
+code, no runtime directory) runs the command in this process, as before.
+
+The server runs as the user, sees only that user's clients (the socket is in
+the user's private runtime directory, and it checks each peer's uid) and does
+nothing the user could not do by running ``skiff`` directly.
+"""
+
+from __future__ import annotations
+
+import _signal  # type: ignore[import-not-found]  # signal imports enum: ~13 ms
+import _socket
+import os
+import sys
+import zlib
+
+__all__ = ["idle_seconds", "main", "server_address"]
+
+PROTOCOL = b"skiff-cli 1"
+#: What the server answers instead of a pid when its code is older than its files.
+STALE = 0
+_FORWARDED = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGWINCH", "SIGUSR1", "SIGUSR2",
+              "SIGCONT")
+
+
+def idle_seconds() -> float:
+    """How long Skiff's background processes linger after a command: the helper's
+    setting (SKIFF_HELPER_IDLE, default 60 s) also bounds the CLI server's idle life;
+    0 means none lingers, so no server is started."""
+    try:
+        return max(0.0, min(3600.0, float(os.environ.get("SKIFF_HELPER_IDLE", "60"))))
+    except ValueError:
+        return 60.0
+
+
+def _code_dir() -> str:
+    return os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def server_address() -> str | None:
+    """The socket of this user's server for this copy of Skiff, or None when there is
+    no private place for one.
+
+    One per user, interpreter and code directory (two installations never share
+    one); under SKIFF_ROOT when set, so a test's world has its own and it goes with
+    the world; else in the user's runtime directory (root: /run/skiff).
+    """
+    uid = os.geteuid()
+    root = os.environ.get("SKIFF_ROOT")
+    if root:
+        folder = os.path.join(root, "run")
+    elif uid == 0:
+        folder = "/run/skiff"
+    else:
+        runtime = os.environ.get("XDG_RUNTIME_DIR")
+        if not runtime:
+            return None
+        folder = os.path.join(runtime, "skiff")
+    key = zlib.crc32(f"{sys.executable}\0{_code_dir()}".encode())
+    return os.path.join(folder, f"cli-{uid}-{key:08x}.sock")
+
+
+def _request(argv: list[str]) -> bytes:
+    """One length-prefixed record of NUL-separated fields (none of them can hold a NUL)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    fields = [PROTOCOL, os.getcwdb(), b"%d" % umask, b"%d" % len(argv),
+              *(os.fsencode(a) for a in argv),
+              *(k + b"=" + v for k, v in os.environb.items())]
+    body = b"\0".join(fields)
+    return len(body).to_bytes(4, "little") + body
+
+
+def _streams() -> list[int]:
+    """Our fds 0, 1 and 2; one that is closed goes as /dev/null (the child must have all three)."""
+    fds = []
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+            fds.append(fd)
+        except OSError:
+            fds.append(os.open(os.devnull, os.O_RDWR))
+    return fds
+
+
+def _read_int(conn: _socket.socket) -> int | None:
+    data = b""
+    while len(data) < 4:
+        chunk = conn.recv(4 - len(data))
+        if not chunk:
+            return None
+        data += chunk
+    return int.from_bytes(data, "little", signed=True)
+
+
+class _Forwarder:
+    """Passes the signals a command would get on to the child running it. Until the
+    server names the child they wait; Ctrl-Z stops the child, then us (``fg``
+    sends SIGCONT, which continues both)."""
+
+    def __init__(self) -> None:
+        self.child = 0
+        self.pending: list[int] = []
+        for name in _FORWARDED:
+            _signal.signal(getattr(_signal, name), self.forward)
+        _signal.signal(_signal.SIGTSTP, self.stop)
+
+    def forward(self, signum: int, _frame: object = None) -> None:
+        if not self.child:
+            self.pending.append(signum)
+            return
+        try:
+            os.kill(self.child, signum)
+        except OSError:
+            pass
+
+    def stop(self, signum: int, _frame: object) -> None:
+        self.forward(signum)
+        _signal.signal(_signal.SIGTSTP, _signal.SIG_DFL)
+        os.kill(os.getpid(), _signal.SIGTSTP)
+        _signal.signal(_signal.SIGTSTP, self.stop)
+
+    def named(self, pid: int) -> None:
+        self.child = pid
+        for signum in self.pending:
+            self.forward(signum)
+        self.pending.clear()
+
+    @staticmethod
+    def restore() -> None:
+        for name in (*_FORWARDED, "SIGTSTP"):
+            _signal.signal(getattr(_signal, name), _signal.SIG_DFL)
+        _signal.signal(_signal.SIGINT, _signal.default_int_handler)
+
+
+def _handed_over(address: str, argv: list[str]) -> int | None:
+    """The command's exit status as the server ran it; None when no server took it."""
+    try:
+        conn = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+    except OSError:
+        return None
+    try:
+        try:
+            conn.connect(address)
+        except OSError:
+            return None
+        fds = _streams()
+        request = _request(argv)
+        rights = b"".join(fd.to_bytes(4, sys.byteorder) for fd in fds)
+        try:
+            sent = conn.sendmsg([request], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, rights)])
+            if sent < len(request):
+                conn.sendall(request[sent:])
+        except OSError:
+            return None
+        forwarder = _Forwarder()
+        pid = _read_int(conn)
+        if pid is None or pid == STALE:  # then this process runs the command
+            forwarder.restore()
+            return None
+        forwarder.named(pid)
+        status = _read_int(conn)
+        if status is None:  # the server died: the child went with it
+            return 125
+        if os.WIFSIGNALED(status):
+            return 128 + os.WTERMSIG(status)
+        return os.WEXITSTATUS(status)
+    finally:
+        conn.close()
+
+
+def _asks_on_this_terminal(helper_root: str | None) -> bool:
+    """Whether this command may start the helper through pkexec with no graphical agent
+    to ask for the password: pkexec then asks on its controlling terminal, which a
+    server's child does not have. So a user at a terminal with no helper running
+    (the installed launcher names where its socket would be) runs the command here."""
+    if os.geteuid() == 0 or not os.isatty(0):
+        return False
+    if helper_root is None:
+        return True
+    return not os.path.exists(f"{helper_root}/run/helper-{os.getuid()}.sock")
+
+
+def _keeps_the_process(argv: list[str]) -> bool:
+    """``skiff serve`` runs here: it may be handed sockets beyond the three streams
+    (systemd's socket activation: LISTEN_FDS names this very process), and it runs
+    for long, so its start-up does not matter."""
+    return "LISTEN_FDS" in os.environ or "serve" in argv[1:2]
+
+
+def main(helper_root: str | None = None) -> int:
+    """The ``skiff`` console script; ``helper_root``: the installed helper's, when the
+    installation's launcher knows it."""
+    address = server_address() if idle_seconds() > 0 else None
+    tried = (address is not None and not _asks_on_this_terminal(helper_root)
+             and not _keeps_the_process(sys.argv))
+    if address is not None and tried:
+        status = _handed_over(address, sys.argv)
+        if status is not None:
+            return status
+    if "site" not in sys.modules:  # started with -S by the installed launcher
+        import site
+
+        site.main()
+    if address is not None and (tried or not os.path.exists(address)):
+        from app.cli.forkserver import start_in_background
+
+        start_in_background(address)
+    from app.cli.main import main as run
+
+    return run()

@@ -1,0 +1,269 @@
+"""The ``skiff`` launcher handing commands to the user's pre-imported server.
+
+Each test runs a copy of the code (so the server is this module's own, and its
+files can be changed to make it stale) the way the installed launcher runs it:
+``python -I -S``, the client first. Commands must come out exactly as when they
+run on their own: output, exit status, standard input, terminal, environment,
+working directory, umask and signals.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import functools
+import json
+import os
+import pty
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import sysconfig
+import termios
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.app.cli.e2ehelpers import wait_for
+from tests.fixtures.cli import REPO
+
+LAUNCH = ("import sys; sys.path[:0] = [{code!r}]; sys.path.append({site!r}); "
+          "from app.cli.launcher import main; sys.exit(main())")
+
+
+class Client:
+    """``skiff`` from a private copy of the code, with a lingering server."""
+
+    def __init__(self, code: Path, root: Path) -> None:
+        self.code = code
+        self.root = root
+        self.command = [sys.executable, "-I", "-S", "-c",
+                        LAUNCH.format(code=str(code), site=sysconfig.get_paths()["purelib"])]
+        self.env = dict(os.environ, SKIFF_HELPER_IDLE="60")
+
+    def __call__(self, *args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
+        kwargs.setdefault("env", self.env)
+        return subprocess.run([*self.command, *args], capture_output=True, text=True,
+                              timeout=120, **kwargs)  # type: ignore[call-overload]
+
+    def server(self) -> int | None:
+        """The pid of the server serving this copy, once it listens."""
+        for lock in (self.root / "run").glob("cli-*.sock.lock"):
+            socket_path = lock.with_suffix("")
+            text = lock.read_text().strip() if socket_path.exists() else ""
+            if text.isdigit() and str(self.code).encode() in _cmdline(int(text)):
+                return int(text)
+        return None
+
+    def served(self) -> int:
+        """Starts the server (one command run on its own) and waits until it listens."""
+        if self.server() is None:
+            assert self("ps").returncode == 0
+            wait_for(lambda: self.server() is not None, timeout=60)
+        pid = self.server()
+        assert pid is not None
+        return pid
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(p) for p in text.split()]
+
+
+def _gone(server: int, child: int) -> bool:
+    return child not in _children(server) and not _cmdline(child)
+
+
+def _children_cpu(pid: int) -> int:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[13]) + int(fields[14])  # cutime + cstime: its reaped children's
+
+
+@pytest.fixture(scope="module")
+def client(skiff_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
+    code = tmp_path_factory.mktemp("skiff-code")
+    for package in ("app", "engine"):
+        shutil.copytree(REPO / package, code / package,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    made = Client(code, skiff_root)
+    yield made
+    pid = made.server()
+    if pid is not None:
+        os.kill(pid, signal.SIGTERM)
+        wait_for(lambda: not _cmdline(pid), timeout=30)
+
+
+def test_a_served_command_answers_as_one_run_on_its_own(client: Client) -> None:
+    alone = client("inspect", "no-such-thing", env=dict(client.env, SKIFF_HELPER_IDLE="0"))
+    server = client.served()
+    before = _children_cpu(server)
+    served = [client("inspect", "no-such-thing") for _ in range(5)]
+    for result in served:
+        assert (result.returncode, result.stdout, result.stderr) == (
+            alone.returncode, alone.stdout, alone.stderr)
+    assert alone.returncode == 1 and "No such object: no-such-thing" in alone.stderr
+    assert client.server() == server
+    # The server ran them: its reaped children's CPU grew (a command costs ~10 ms).
+    wait_for(lambda: _children_cpu(server) > before, timeout=10)
+
+
+def test_the_server_is_private_and_has_no_threads(client: Client) -> None:
+    server = client.served()
+    folder = client.root / "run"
+    assert folder.stat().st_mode & 0o777 == 0o700
+    for entry in folder.glob("cli-*"):
+        assert entry.stat().st_mode & 0o777 == 0o600, entry
+    assert os.listdir(f"/proc/{server}/task") == [str(server)]
+
+
+def test_environment_folder_and_umask_are_the_clients(client: Client, tmp_path: Path,
+                                                      busybox_image: str) -> None:
+    client.served()
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n  web:\n    image: ${IMAGE_NAME}\n    command: echo $$HOME\n")
+    shown = client("compose", "config", "--format", "json", cwd=tmp_path,
+                   env=dict(client.env, IMAGE_NAME="from-the-client"))
+    assert shown.returncode == 0, shown.stderr
+    config = json.loads(shown.stdout)
+    assert config["name"] == tmp_path.name  # the project is named after the client's folder
+    assert config["services"]["web"]["image"] == "from-the-client"
+    created = client("create", "--network", "none", busybox_image)
+    assert created.returncode == 0, created.stderr
+    try:
+        for umask, mode in ((0o077, 0o600), (0o022, 0o644)):
+            target = tmp_path / f"rootfs-{umask:o}.tar"
+            exported = client("export", "-o", str(target), created.stdout.strip(),
+                              preexec_fn=lambda u=umask: os.umask(u))
+            assert exported.returncode == 0, exported.stderr
+            assert target.stat().st_mode & 0o777 == mode
+    finally:
+        client("rm", "-f", created.stdout.strip())
+
+
+def test_standard_input_reaches_a_container(client: Client, busybox_image: str) -> None:
+    client.served()
+    done = client("run", "-i", "--rm", "--network", "none", busybox_image, "sh", "-c",
+                  "tr a-z A-Z; exit 3", input="hello from stdin\n")
+    assert (done.returncode, done.stdout) == (3, "HELLO FROM STDIN\n"), done.stderr
+
+
+def test_a_terminal_and_its_resizing_reach_a_container(client: Client, busybox_image: str
+                                                       ) -> None:
+    """The client's terminal is the container's (by fd), and a resize of it (SIGWINCH,
+    which the terminal sends the client's group) reaches the container's pty."""
+    client.served()
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 111, 0, 0))
+
+    def controlling_terminal() -> None:
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    process = subprocess.Popen([*client.command, "run", "-it", "--rm", "--network", "none",
+                                busybox_image, "sh", "-c", "tty; echo ready; sleep 3; stty size"],
+                               env=client.env, stdin=follower, stdout=follower, stderr=follower,
+                               start_new_session=True, preexec_fn=controlling_terminal)
+    output = b""
+    try:
+        while b"ready" not in output:
+            output += os.read(leader, 4096)
+        fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+        os.close(follower)
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # EIO: every holder of the terminal closed it
+                break
+            if not chunk:
+                break
+            output += chunk
+        assert process.wait(60) == 0, output
+    finally:
+        os.close(leader)
+    assert b"/dev/pts/0" in output and b"40 120" in output, output
+
+
+def test_signals_reach_the_command_and_a_dead_client_takes_it_along(client: Client) -> None:
+    server = client.served()
+    for kill, status in ((signal.SIGINT, None), (signal.SIGKILL, -signal.SIGKILL)):
+        events = subprocess.Popen([*client.command, "events"], env=client.env,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        wait_for(lambda: bool(_children(server)), timeout=30)
+        (child,) = _children(server)
+        time.sleep(0.3)  # let it open the engine; a signal before that is also fine
+        events.send_signal(kill)
+        code = events.wait(30)
+        wait_for(functools.partial(_gone, server, child), timeout=30)
+        if status is None:  # as `skiff events` ends on Ctrl-C when it runs on its own
+            alone = subprocess.Popen([*client.command, "events"],
+                                     env=dict(client.env, SKIFF_HELPER_IDLE="0"),
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            time.sleep(1.5)
+            alone.send_signal(kill)
+            assert code == alone.wait(30)
+            assert b"Traceback" not in events.stderr.read()  # type: ignore[union-attr]
+        else:
+            assert code == status
+        events.stdout.close()  # type: ignore[union-attr]
+        events.stderr.close()  # type: ignore[union-attr]
+
+
+def test_changed_code_is_never_run_by_an_old_server(client: Client) -> None:
+    server = client.served()
+    module = client.code / "app" / "cli" / "inspection.py"
+    stamp = module.stat().st_mtime_ns
+    os.utime(module, ns=(stamp, stamp + 1_000_000_000))
+    done = client("inspect", "no-such-thing")
+    assert done.returncode == 1 and "No such object" in done.stderr
+    wait_for(lambda: not _cmdline(server), timeout=30)  # it went: the next starts afresh
+    assert client.served() != server
+
+
+def test_an_idle_server_goes_and_so_does_one_whose_socket_is_removed(client: Client) -> None:
+    env = dict(client.env, SKIFF_HELPER_IDLE="60")
+    server = client.served()
+    (socket_path,) = (client.root / "run").glob("cli-*.sock")
+    socket_path.unlink()
+    wait_for(lambda: not _cmdline(server), timeout=30)
+    client.env = dict(env, SKIFF_HELPER_IDLE="1")
+    try:
+        quick = client.served()
+        wait_for(lambda: not _cmdline(quick), timeout=30)
+    finally:
+        client.env = env
+
+
+def test_the_preload_remembers_nothing_and_starts_no_thread() -> None:
+    """What the server imported must not hold an answer computed with its own
+    environment: a child runs with the client's."""
+    probe = (
+        "import functools, os, sys\n"
+        "from app.cli.forkserver import preload\n"
+        "preload()\n"
+        "assert len(os.listdir('/proc/self/task')) == 1, 'a thread'\n"
+        "filled = []\n"
+        "for name, module in list(sys.modules.items()):\n"
+        "    if not name.startswith(('app.', 'engine.')):\n"
+        "        continue\n"
+        "    for attr, value in vars(module).items():\n"
+        "        if isinstance(value, functools._lru_cache_wrapper) and "
+        "value.cache_info().currsize:\n"
+        "            filled.append(f'{name}.{attr}')\n"
+        "assert not filled, filled\n"
+        "print(len([n for n in sys.modules if n.startswith(('app.cli.', 'engine.'))]))\n")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout) > 150  # every command's module and the engine's
