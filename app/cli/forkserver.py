@@ -32,7 +32,6 @@ import signal
 import socket
 import stat
 import struct
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -40,29 +39,12 @@ from typing import IO
 
 from app.cli.launcher import PROTOCOL, STALE, idle_seconds
 
-__all__ = ["serve", "start_in_background"]
+__all__ = ["preload", "serve"]
 
 _CODE = Path(__file__).resolve().parents[2]
 _MAX_REQUEST = 4 << 20
 _SO_PEERCRED = struct.Struct("3i")
 _NOT_PRELOADED = ("engine.helper", "app.cli.__main__")
-
-
-def start_in_background(address: str) -> None:
-    """Start a server for the next commands (this one runs in its own process meanwhile).
-
-    It runs with this interpreter and this process's module path, detached from our
-    session and streams; if another is starting at the same time, one of them keeps
-    the address and the rest exit at once.
-    """
-    code = (f"import sys; sys.path[:] = {sys.path!r}; "
-            f"from app.cli.forkserver import serve; serve({address!r})")
-    try:
-        subprocess.Popen([sys.executable, "-I", "-S", "-c", code], stdin=subprocess.DEVNULL,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                         start_new_session=True, close_fds=True)
-    except OSError:
-        pass  # no server: commands run on their own, as before
 
 
 def _private_folder(folder: Path) -> bool:
@@ -259,7 +241,8 @@ class _Server:
     def run(self) -> None:
         while self.listener is not None or self.children:
             timeout = max(0.0, self.last + self.idle - time.monotonic())
-            events = self.poll.poll(min(timeout, 30.0) * 1000 if self.listener else None)
+            # Every 2 s at least: a removed socket (its world deleted) ends it soon.
+            events = self.poll.poll(min(timeout, 2.0) * 1000 if self.listener else None)
             for fd, _mask in events:
                 if self.listener is not None and fd == self.listener.fileno():
                     self.accept()

@@ -27,7 +27,7 @@ import os
 import sys
 import zlib
 
-__all__ = ["idle_seconds", "main", "server_address"]
+__all__ = ["idle_seconds", "main", "server_address", "start_in_background"]
 
 PROTOCOL = b"skiff-cli 1"
 #: What the server answers instead of a pid when its code is older than its files.
@@ -194,6 +194,25 @@ def _asks_on_this_terminal(helper_root: str | None) -> bool:
     return not os.path.exists(f"{helper_root}/run/helper-{os.getuid()}.sock")
 
 
+def start_in_background(address: str) -> None:
+    """Start a server for the next commands (this one runs in its own process meanwhile).
+
+    It runs with this interpreter and this process's module path, detached from our
+    session and streams; if another is starting at the same time, one of them keeps
+    the address and the rest exit at once.
+    """
+    import subprocess
+
+    code = (f"import sys; sys.path[:] = {sys.path!r}; "
+            f"from app.cli.forkserver import serve; serve({address!r})")
+    try:
+        subprocess.Popen([sys.executable, "-I", "-S", "-c", code], stdin=subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         start_new_session=True, close_fds=True)
+    except OSError:
+        pass  # no server: commands run on their own, as before
+
+
 def _keeps_the_process(argv: list[str]) -> bool:
     """``skiff serve`` runs here: it may be handed sockets beyond the three streams
     (systemd's socket activation: LISTEN_FDS names this very process), and it runs
@@ -216,8 +235,6 @@ def main(helper_root: str | None = None) -> int:
 
         site.main()
     if address is not None and (tried or not os.path.exists(address)):
-        from app.cli.forkserver import start_in_background
-
         start_in_background(address)
     from app.cli.main import main as run
 
