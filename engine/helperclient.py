@@ -83,9 +83,17 @@ class HelperClient:
                              name="skiff-helper-reader").start()
             return ours
 
+    def starts_unasked(self) -> bool:
+        """Whether reaching the helper asks nobody for a password: we are root, or a
+        helper is there for us (pkexec may ask otherwise)."""
+        return os.geteuid() == 0 or self._sock is not None or self._lingering_path().exists()
+
+    def _lingering_path(self) -> Path:
+        return self.root / "run" / f"helper-{os.getuid()}.sock"
+
     def _connect_lingering(self) -> socket.socket | None:
         """The helper a recent command left running for us, if there is one."""
-        path = self.root / "run" / f"helper-{os.getuid()}.sock"
+        path = self._lingering_path()
         if not path.exists():
             return None
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

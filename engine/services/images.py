@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -229,10 +230,25 @@ class ImageService:
                    credentials: tuple[str, str] | None = None) -> Image:
         """Pull and unpack; progress gets per-layer PullProgress events. ``credentials``
         (user, password) are used for this pull instead of the stored ones."""
-        image = await self._s.registry().pull(
-            Reference.parse(ref), platform=platform, progress=progress,
-            unpack=self._s.unpack_layer, stream=self._s.stream_layer,
-            prepare=self._s.repair_once, credentials=_credentials(credentials))
+        reference = Reference.parse(ref)
+        # A name the store does not know needs layers, most likely: the helper (a process
+        # to start, ~0.3 s) gets ready while the registry's code loads (httpx: ~0.1 s,
+        # on a thread so that the loop starts the helper meanwhile) and its manifest
+        # comes, unless starting it could ask for a password.
+        early = None
+        if self._s.helper.starts_unasked() and not _known(self._s.image_store, ref):
+            early = asyncio.ensure_future(self._s.repair_once())
+        try:
+            if early is not None:
+                await asyncio.to_thread(importlib.import_module, "engine.registry.service")
+            image = await self._s.registry().pull(
+                reference, platform=platform, progress=progress,
+                unpack=self._s.unpack_layer, stream=self._s.stream_layer,
+                prepare=self._s.repair_once, credentials=_credentials(credentials))
+        finally:
+            if early is not None:  # done by now when layers were unpacked
+                early.cancel()
+                await asyncio.gather(early, return_exceptions=True)
         familiar = Reference.parse(ref).familiar
         self._s.emit("image", "pull", familiar, name=familiar)
         return image
@@ -319,6 +335,14 @@ class ImageService:
         await _measure_layers(s.image_store, imported.layers)
         return s.image_store.add(manifest=imported.manifest, config=imported.config,
                                  layers=imported.layers, tags=[tag] if tag else [])
+
+
+def _known(store: ImageStore, ref: str) -> bool:
+    try:
+        store.get(ref)
+    except ImageNotFound:
+        return False
+    return True
 
 
 def _credentials(pair: tuple[str, str] | None) -> Credentials | None:

@@ -1,5 +1,6 @@
 """The engine's side of the helper's connection: what its reader thread does with the
-helper's last words once the command's event loop has closed."""
+helper's last words once the command's event loop has closed; whether reaching the
+helper may ask for a password."""
 
 from __future__ import annotations
 
@@ -39,3 +40,16 @@ def test_a_reply_that_comes_too_late_has_its_descriptors_closed(tmp_path: Path) 
     with pytest.raises(OSError):
         os.fstat(read)
     os.close(write)
+
+
+def test_only_a_user_without_a_helper_there_may_be_asked_for_a_password(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a pull decides on before it knows it needs the helper: pkexec may ask."""
+    client = HelperClient(tmp_path / "helper", "skiff-test")
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    assert client.starts_unasked()
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    assert not client.starts_unasked()
+    (tmp_path / "helper" / "run").mkdir(parents=True)
+    (tmp_path / "helper" / "run" / f"helper-{os.getuid()}.sock").touch()  # one lingers
+    assert client.starts_unasked()

@@ -47,3 +47,27 @@ async def test_pulling_an_image_that_is_here_starts_no_helper(
         assert fresh._shared.helper.pid is None
     assert again.id == image.id
     assert {e.status for e in events} == {"exists"}
+
+
+async def test_a_name_the_store_does_not_know_starts_the_helper_before_the_manifest(
+        engine: Any, plain_registry: LocalRegistry, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its layers are most likely needed: the helper gets ready while the registry's
+    code loads and its manifest comes, not after."""
+    from engine.registry.pull import Puller
+
+    order: list[str] = []
+    shared = engine._shared
+    repair, fetch = shared.repair_once, Puller.fetch_manifest
+
+    async def recorded_repair() -> None:
+        order.append("helper")
+        await repair()
+
+    async def recorded_fetch(self: Puller, *args: Any, **kwargs: Any) -> Any:
+        order.append("manifest")
+        return await fetch(self, *args, **kwargs)
+
+    monkeypatch.setattr(shared, "repair_once", recorded_repair)
+    monkeypatch.setattr(Puller, "fetch_manifest", recorded_fetch)
+    await engine.images.pull(f"{plain_registry.host}/test/busybox:1.0")
+    assert order[:2] == ["helper", "manifest"]
