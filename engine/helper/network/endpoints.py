@@ -35,7 +35,7 @@ class PortRequest(Protocol):
 def check_mac(endpoint: Endpoint, record: NetworkRecord) -> None:
     """The endpoint's MAC address as the bridge may take it: a --mac-address unicast,
     and none that another interface there has (one derived from an address may meet
-    a chosen one)."""
+    a chosen one), nor one a leaving veth still has."""
     mac = endpoint.mac
     if endpoint.mac_address and (int(mac.split(":")[0], 16) & 1
                                  or mac == "00:00:00:00:00:00"):
@@ -43,6 +43,7 @@ def check_mac(endpoint: Endpoint, record: NetworkRecord) -> None:
                               "first byte even)")
     taken = {mac_for(record.gateway)} | {e.mac for cid, e in record.endpoints.items()
                                          if cid != endpoint.container_id}
+    taken |= {gone.mac for gone in record.leaving.values()}
     if mac in taken:
         raise InUse(f"MAC address {mac} is already in use on network {record.name}")
 

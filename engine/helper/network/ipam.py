@@ -6,9 +6,13 @@ handed out from and whether it is internal; with IPv6, its IPv6 subnet and
 gateway) and one endpoint per connected container: its owner, the address (and
 IPv6 address), the names peers resolve it by, and the ports published to it.
 IPv6 addresses are handed out in order from the subnet's ::2, as Docker's
-are. The whole netfilter rule set and every hosts file are rendered from
-these records. Owners are uids the helper took from its peer
-(SO_PEERCRED), never from a request.
+are. A released endpoint whose veth may still be on the host is kept as
+*leaving* (its addresses and MAC address stay taken) until the veth is gone:
+the kernel deletes a veth with its sandbox's namespace, after the release
+(:meth:`.Networking.cleanup_container`), and an address is never handed out
+while a link that had it is still on the bridge. The whole netfilter rule set
+and every hosts file are rendered from these records. Owners are uids the
+helper took from its peer (SO_PEERCRED), never from a request.
 
 Network names are per user, as containers are: two users may each have an
 "appnet", and nothing one user does with names tells them of another's
@@ -31,7 +35,8 @@ import contextlib
 import fcntl
 import json
 import os
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from ipaddress import (
     IPv4Address,
@@ -49,7 +54,7 @@ from engine.helper.network.policy import check_gateway
 from engine.helper.network.rules import PublishedPort
 from engine.helper.network.subnets import DEFAULT_NETWORK, mac_for
 
-__all__ = ["Endpoint", "Ipam", "NetworkRecord", "record_key", "visible"]
+__all__ = ["Endpoint", "Ipam", "Leaving", "NetworkRecord", "record_key", "visible"]
 
 _PREVIOUS_KEPT = 1024
 
@@ -101,6 +106,29 @@ class Endpoint:
 
 
 @dataclass
+class Leaving:
+    """A released endpoint's veth (by its host end's name) that may still be on the
+    bridge: what it had stays taken until it is gone."""
+
+    container_id: str
+    address: IPv4Interface
+    mac: str
+    address6: IPv6Interface | None = None
+    since: float = 0.0  # time.time() of the release
+
+    def to_json(self) -> dict[str, Any]:
+        return {"container": self.container_id, "address": str(self.address), "mac": self.mac,
+                **({"address6": str(self.address6)} if self.address6 else {}),
+                "since": self.since}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Leaving:
+        return cls(str(data["container"]), IPv4Interface(data["address"]), str(data["mac"]),
+                   IPv6Interface(data["address6"]) if data.get("address6") else None,
+                   float(data.get("since", 0.0)))
+
+
+@dataclass
 class NetworkRecord:
     name: str
     bridge: str
@@ -118,6 +146,7 @@ class NetworkRecord:
     gateway6: IPv6Address | None = None
     last6: IPv6Address | None = None
     ip_range6: IPv6Network | None = None  # where IPv6 addresses are handed out
+    leaving: dict[str, Leaving] = field(default_factory=dict)  # veth -> what it had
 
     def __post_init__(self) -> None:
         check_gateway(self.subnet, self.gateway)
@@ -156,6 +185,7 @@ class NetworkRecord:
             return existing
         address6 = self._allocate6(requested6)
         used = {int(ep.address.ip) for ep in self.endpoints.values()} | {int(self.gateway)}
+        used |= {int(gone.address.ip) for gone in self.leaving.values()}
         first = int(self.subnet.network_address) + 1
         last = int(self.subnet.broadcast_address) - 1
         if requested is not None:
@@ -196,6 +226,7 @@ class NetworkRecord:
             return None
         subnet = self.subnet6
         used = {ep.address6.ip for ep in self.endpoints.values() if ep.address6 is not None}
+        used |= {gone.address6.ip for gone in self.leaving.values() if gone.address6 is not None}
         used.add(self.gateway6 or subnet.network_address + 1)
         used.add(subnet.network_address)
         if requested is not None:
@@ -231,12 +262,25 @@ class NetworkRecord:
                        f"{self.ip_range or self.subnet}")
 
     def release(self, container_id: str) -> Endpoint | None:
+        """Take the container's endpoint off the network. One with a recorded veth
+        is leaving until :meth:`settle` finds that veth gone; the caller deletes a
+        veth it did not record before it releases."""
         endpoint = self.endpoints.pop(container_id, None)
         if endpoint is not None:
             self.previous[container_id] = str(endpoint.address.ip)
             while len(self.previous) > _PREVIOUS_KEPT:
                 del self.previous[next(iter(self.previous))]
+            if endpoint.veth:
+                self.leaving[endpoint.veth] = Leaving(container_id, endpoint.address,
+                                                      endpoint.mac, endpoint.address6,
+                                                      time.time())
         return endpoint
+
+    def settle(self, gone: Callable[[str, Leaving], bool]) -> None:
+        """Forget the leaving veths ``gone`` says are off the host (it may delete one)."""
+        for veth, leaving in list(self.leaving.items()):
+            if gone(veth, leaving):
+                del self.leaving[veth]
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -256,6 +300,8 @@ class NetworkRecord:
                 "last6": str(self.last6) if self.last6 is not None else None,
                 "ip_range6": str(self.ip_range6) if self.ip_range6 is not None else None}
                if self.subnet6 is not None else {}),
+            **({"leaving": {veth: gone.to_json() for veth, gone in sorted(self.leaving.items())}}
+               if self.leaving else {}),
         }
 
     @classmethod
@@ -278,13 +324,13 @@ class NetworkRecord:
             gateway6=IPv6Address(data["gateway6"]) if data.get("gateway6") else None,
             last6=IPv6Address(data["last6"]) if data.get("last6") else None,
             ip_range6=IPv6Network(data["ip_range6"]) if data.get("ip_range6") else None,
+            leaving={veth: Leaving.from_json(gone)
+                     for veth, gone in data.get("leaving", {}).items()},
         )
 
 
 def _now() -> str:
     """Now in RFC 3339 with nanoseconds, UTC, as docker's Created."""
-    import time
-
     seconds, fraction = divmod(time.time_ns(), 1_000_000_000)
     return f"{time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime(seconds))}.{fraction:09d}Z"
 

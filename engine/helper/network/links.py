@@ -154,10 +154,14 @@ def ensure_bridge(name: str, subnet: IPv4Network, gateway: IPv4Address,
         raise _failed(f"cannot set up bridge {name}", exc) from None
 
 
-def _delete_link(name: str, what: str) -> None:
+def _delete_link(name: str, what: str, alias: str | None = None) -> None:
     def work() -> None:
         with IPRoute() as ipr:
             index = _index(ipr, name)
+            if index is not None and alias is not None:
+                found = ipr.get_links(index)
+                if not found or str(found[0].get("ifalias") or "") != alias:
+                    return
             if index is not None:
                 try:
                     ipr.link("del", index=index)
@@ -244,9 +248,10 @@ def attach(sandbox: Path, bridge: str, address: IPv4Interface, gateway: IPv4Addr
     return AttachResult(host_ifname, mac)
 
 
-def detach(host_ifname: str) -> None:
-    """Delete a veth pair by its host end (the sandbox end goes with it). Idempotent."""
-    _delete_link(host_ifname, "link")
+def detach(host_ifname: str, owner: str | None = None) -> None:
+    """Delete a veth pair by its host end (the sandbox end goes with it). Idempotent.
+    With ``owner``, only if that container's alias is still on it."""
+    _delete_link(host_ifname, "link", None if owner is None else OWNER_ALIAS + owner)
 
 
 def bridges(prefix: str) -> list[str]:

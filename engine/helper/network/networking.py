@@ -44,7 +44,7 @@ from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from pathlib import Path
 
 from engine.errors import Conflict, InUse, InvalidArgument, NameInUse, NetworkNotFound
-from engine.helper.network import etcfiles, links
+from engine.helper.network import etcfiles, leaving, links
 from engine.helper.network.endpoints import (
     PortRequest,
     check_mac,
@@ -235,6 +235,7 @@ class Networking:
                             "disconnect them first")
             del records[record.key]
             self._apply(records)
+            leaving.drop(record)
             links.remove_bridge(record.bridge)
 
     # -- containers -------------------------------------------------------------------------
@@ -313,6 +314,7 @@ class Networking:
                         subnet6 is not None and subnet6 != record.subnet6):
                     if record is not None:  # made again, off the host first (unused)
                         del records[record.key]
+                        leaving.drop(record)
                         links.remove_bridge(record.bridge)
                     record = self._new_record(records, network, None, None, None,
                                               ipv6=ipv6, subnet6=subnet6)
@@ -321,6 +323,7 @@ class Networking:
             if container_id in record.endpoints:
                 raise Conflict(f"the container is already connected to network {network}")
             ifname = f"eth{sum(container_id in r.endpoints for r in records.values())}"
+            leaving.settle(record, joining=container_id)
             endpoint = record.allocate(container_id, address, address6)
             endpoint.mac_address = mac
             check_mac(endpoint, record)
@@ -357,12 +360,13 @@ class Networking:
         """Take the container off ``network`` (its interface, address, ports there)."""
         with self.ipam.transaction() as records:
             record = self._find(records, network)
-            endpoint = record.release(container_id)
+            endpoint = record.endpoints.get(container_id)
             if endpoint is None:
                 raise InvalidArgument(f"the container is not connected to network {network}")
+            self._detach(container_id, record.bridge, endpoint.veth)  # before it is free
+            record.release(container_id)
             if endpoint.ports:
                 self._apply(records)
-        self._detach(container_id, {record.bridge: endpoint.veth})
         self.refresh_hosts([container_id, *record.endpoints])
 
     def publish(self, container_id: str, network: str,
@@ -434,30 +438,31 @@ class Networking:
 
     def cleanup_container(self, container_id: str) -> None:
         """Remove the container's rules, addresses, links and sandbox. Idempotent;
-        safe after a crash anywhere in start or in an earlier cleanup."""
+        safe after a crash anywhere in start or in an earlier cleanup. Its veths go
+        with the sandbox's namespace, in the kernel's time: what they had stays
+        taken until they are gone (:mod:`.leaving`)."""
         with self.ipam.transaction() as records:
             touched = [r for r in records.values() if container_id in r.endpoints]
             had_ports = any(r.endpoints[container_id].ports for r in touched)
-            veths = {r.bridge: r.endpoints[container_id].veth for r in touched}
             for record in touched:
+                if not record.endpoints[container_id].veth:  # recorded before veths were
+                    self._detach(container_id, record.bridge, "")
                 record.release(container_id)
+                leaving.settle(record)
             if had_ports:
                 self._apply(records)
-        self._detach(container_id, veths)
         destroy_sandbox(self.sandbox_path(container_id))
         self.refresh_hosts({cid for r in touched if r.user_defined for cid in r.endpoints})
 
-    def _detach(self, container_id: str, veths: dict[str, str]) -> None:
-        """Delete the container's veths: {bridge: its recorded host end}. A record
-        made before they were recorded has its bridge's ports listed (a dump of every
-        link: ~20 ms of pyroute2's parsing, which each release paid)."""
-        for bridge, veth in veths.items():
-            if veth:
-                links.detach(veth)
-                continue
-            for port in links.bridge_ports(bridge):
-                if port.owner == container_id:
-                    links.detach(port.ifname)
+    def _detach(self, container_id: str, bridge: str, veth: str) -> None:
+        """Delete the container's veth on ``bridge`` (``veth``: its recorded host end);
+        one recorded before veths were is found among the bridge's ports."""
+        if veth:
+            links.detach(veth)
+            return
+        for port in links.bridge_ports(bridge):
+            if port.owner == container_id:
+                links.detach(port.ifname)
 
     # -- repair -----------------------------------------------------------------------------
 
@@ -483,6 +488,7 @@ class Networking:
         Containers' sandboxes are left to cleanup_container."""
         with self.ipam.transaction() as records:
             for record in records.values():
+                leaving.drop(record)
                 links.remove_bridge(record.bridge)
             records.clear()
             self._apply(records)  # no rules left, IPv6 forwarding as it was

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import Conflict, HelperError, InvalidArgument, NetworkNotFound
+from engine.errors import Conflict, HelperError, InUse, InvalidArgument, NetworkNotFound
 from engine.helper.network.ipam import Ipam, NetworkRecord
 from engine.helper.network.rules import PublishedPort
 
@@ -229,3 +229,38 @@ def test_an_ipv4_network_has_no_ipv6_and_old_records_read_as_such(tmp_path: Path
         assert endpoint.address6 is None
         with pytest.raises(InvalidArgument, match="has no IPv6"):
             changing["appnet"].allocate("b" * 64, requested6=IPv6Address("fd00::5"))
+
+
+def test_a_released_endpoint_with_a_veth_keeps_what_it_had_until_settled(
+        tmp_path: Path) -> None:
+    """Its addresses and MAC address stay taken (the veth may still be on the bridge)
+    until settle hears that the veth is gone; one without a veth is free at once."""
+    from engine.helper.network.endpoints import check_mac
+    from engine.helper.network.ipam import Endpoint
+
+    net = IPv4Network("10.89.0.0/24")
+    record = NetworkRecord("appnet", "skiff-1", net, net.network_address + 1,
+                           ip_range=IPv4Network("10.89.0.8/31"),
+                           subnet6=IPv6Network("fd00:89::/64"))
+    first = record.allocate("c1")
+    first.veth = "veth00000001"
+    record.allocate("c2")
+    record.release("c1")
+    assert record.endpoints.keys() == {"c2"} and record.leaving.keys() == {"veth00000001"}
+    with pytest.raises(Conflict, match="no free address left"):
+        record.allocate("c3")
+    assert record.allocate("c4", requested6=None, requested=IPv4Address("10.89.0.50")
+                           ).address6 != first.address6
+    stranger = Endpoint("c5", IPv4Interface("10.89.0.60/24"), mac_address=first.mac)
+    with pytest.raises(InUse, match="already in use"):
+        check_mac(stranger, record)
+    again = NetworkRecord.from_json(json.loads(json.dumps(record.to_json())))
+    assert again.leaving == record.leaving
+    asked: list[str] = []
+    record.settle(lambda veth, gone: asked.append(veth) or False)  # still there
+    assert asked == ["veth00000001"] and "veth00000001" in record.leaving
+    record.settle(lambda veth, gone: gone.container_id == "c1")
+    assert record.leaving == {}
+    assert record.allocate("c3").address == first.address
+    record.release("c3")  # no veth recorded: nothing to wait for
+    assert record.leaving == {} and record.allocate("c6").address == first.address

@@ -37,6 +37,7 @@ from tests.fixtures.networld import (
     networking,
     refused,
     ruleset,
+    wait_for,
 )
 
 pytestmark = [
@@ -221,7 +222,7 @@ def test_repair_waits_for_a_start_in_flight(world: World, names: tuple[str, str]
 
 def test_release_deletes_the_recorded_veth_and_an_old_records_too(
         world: World, names: tuple[str, str]) -> None:
-    """The endpoint keeps its veth's name, which the release deletes; a record written
+    """The endpoint keeps its veth's name, which goes with the sandbox; a record written
     before the name was kept has its container's port found on the bridge."""
     import json
 
@@ -236,10 +237,13 @@ def test_release_deletes_the_recorded_veth_and_an_old_records_too(
     stored.write_text(json.dumps(record))  # as an older Skiff wrote it
     assert old.endpoints["bridge"].veth
 
+    def owners() -> list[str]:
+        return [p.owner for p in bridge_ports(f"{names[0]}0")]
+
     net.cleanup_container("aa" * 32)
-    assert [p.owner for p in bridge_ports(f"{names[0]}0")] == ["bb" * 32]
+    wait_for(lambda: owners() == ["bb" * 32], "the released veth to go")
     net.cleanup_container("bb" * 32)
-    assert bridge_ports(f"{names[0]}0") == []
+    assert owners() == []  # deleted by the release itself: its name was not recorded
     net.teardown()
     assert_nothing_left(world, names)
 
@@ -261,7 +265,7 @@ def test_a_release_without_published_ports_runs_no_netfilter_command(
     monitors = Networking(net.ipam.directory, net.container_dir, uid=0, table=names[1],
                           bridge_prefix=names[0])
     monitors.cleanup_container("aa" * 32)
-    assert bridge_ports(f"{names[0]}0") == []
+    wait_for(lambda: bridge_ports(f"{names[0]}0") == [], "the released veth to go")
     net.teardown()
     assert_nothing_left(world, names)
 
