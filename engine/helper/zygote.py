@@ -3,9 +3,10 @@
 Starting a monitor with exec costs a Python start-up and its imports (~80 ms);
 forking one from the multi-threaded helper is unsafe. The zygote is forked by
 the helper before it starts any thread, imports the monitor once, and then
-forks a monitor per request in about a millisecond. Each monitor is forked
-twice, so it is nobody's child but init's (or a subreaper's) and lives on when
-the zygote and the helper exit. The zygote exits when the helper hangs up.
+forks a monitor per request in about a millisecond. A monitor is the zygote's
+child in a session of its own; the zygote ignores SIGCHLD, so the kernel reaps
+a monitor that ends (no zombie), and one that outlives the zygote and the helper
+becomes init's (or a subreaper's) child. The zygote exits when the helper hangs up.
 
 The fork is made at the helper's start, the imports only when the helper asks
 (``prepare``, at the first verb about containers) or at the first spawn: a
@@ -144,7 +145,10 @@ def _prepare() -> ModuleType:
             rehearse()
     except Exception:
         pass  # each monitor runs it all the same
-    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    # The monitors it forks are reaped by the kernel (they set their own handler):
+    # forking each twice so that init reaped it cost a fork and a hand-over more a
+    # start (~5 ms of each of 50 parallel starts, benchmarks/cli.py).
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)
     # Every object so far goes to the collector's permanent generation: a monitor's
     # collections then never walk (and so never copy) the pages it shares with us
     # (6.7 -> 5.0 MB USS a monitor, benchmarks/monitor_memory.py).
@@ -154,31 +158,27 @@ def _prepare() -> ModuleType:
 
 def _spawn(sock: socket.socket, request: dict[str, Any], fds: list[int],
            monitor: ModuleType) -> None:
-    """Fork the monitor of one request (twice: see the module's docstring)."""
+    """Fork the monitor of one request, in a session of its own."""
     ready_fd, log_fd = fds[0], fds[1]
     attach_fd = fds[2] if request["attach"] else -1
     sources = fds[3:] if request["attach"] else fds[2:]
     # Forked bare (the zygote has no thread): os.fork's hooks ran in each monitor,
     # twice, and wrote pages it would then keep as its own (2.10 -> 1.69 MB USS a
     # monitor with 10 running, benchmarks/monitor_memory.py).
-    middle = syscalls.bare_fork()
-    if middle == 0:
+    child = syscalls.bare_fork()
+    if child == 0:
         os.setsid()
-        child = syscalls.bare_fork()
-        if child == 0:
-            sock.close()
-            os.dup2(log_fd, 2)
-            os.close(log_fd)
-            os.chdir("/")
-            code = 125
-            try:
-                code = monitor.run_monitor(request["dir"], ready_fd, attach_fd, sources)
-            except BaseException:
-                traceback.print_exc()  # into the container's monitor.log
-            finally:
-                os._exit(code)
-        sock.send(str(child).encode())
-        os._exit(0)
+        sock.close()
+        os.dup2(log_fd, 2)
+        os.close(log_fd)
+        os.chdir("/")
+        code = 125
+        try:
+            code = monitor.run_monitor(request["dir"], ready_fd, attach_fd, sources)
+        except BaseException:
+            traceback.print_exc()  # into the container's monitor.log
+        finally:
+            os._exit(code)
     for fd in fds:
         os.close(fd)
-    os.waitpid(middle, 0)
+    sock.send(str(child).encode())

@@ -229,3 +229,21 @@ async def test_the_zygote_prepares_only_for_containers(busybox_image: str) -> No
         assert _read(f"/proc/{zygote}/comm") != "skiff-zygote"
         assert (await run(fresh, "true"))[0] == 0
         assert _read(f"/proc/{zygote}/comm") == "skiff-zygote"
+
+
+async def test_an_ended_monitor_leaves_no_zombie(engine: Engine) -> None:
+    """Monitors are the zygote's children (forked once, not twice); the zygote ignores
+    SIGCHLD, so one that ended is gone from the process table, not a zombie that
+    `ps` shows and that looks alive to whoever checks its pid."""
+    import json
+
+    cid = await started(engine, "true")
+    await engine.containers.wait(cid)
+    status = json.loads((engine._shared.dir(cid) / "status.json").read_text())
+    monitor = int(status["monitor_pid"])
+    assert monitor > 0
+
+    async def reaped() -> bool:
+        return not Path(f"/proc/{monitor}").exists()
+
+    await eventually(reaped)
