@@ -105,6 +105,8 @@ def check_config(config: ContainerConfig) -> None:
     check_user(config.user)
     if config.hostname:
         _check_hostname(config.hostname, "hostname")
+    if min(config.console_size) < 0:
+        raise InvalidArgument("the console size cannot be negative")
     for alias in config.network_aliases:
         check_network_alias(alias)
     network = config.network or "default"

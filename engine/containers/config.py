@@ -112,6 +112,9 @@ class ContainerConfig:
     hostname: str = ""
     tty: bool = False
     open_stdin: bool = False
+    # Docker's HostConfig.ConsoleSize: the client's terminal (rows, columns) at create,
+    # the TTY's size before the process starts; (0, 0): none given
+    console_size: tuple[int, int] = (0, 0)
     labels: dict[str, str] = field(default_factory=dict)
     restart_policy: RestartPolicy = field(default_factory=RestartPolicy)
     resources: Resources = field(default_factory=Resources)
@@ -169,6 +172,8 @@ class ContainerConfig:
         data["devices"] = [DeviceMapping(**d) for d in data.get("devices", [])]
         if data.get("healthcheck"):
             data["healthcheck"] = Healthcheck(**data["healthcheck"])
+        if "console_size" in data:  # a JSON list
+            data["console_size"] = tuple(data["console_size"])
         return _made(cls, data)
 
 

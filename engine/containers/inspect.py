@@ -85,6 +85,7 @@ def container_inspect(details: ContainerDetails) -> dict[str, Any]:
             "RestartPolicy": {"Name": config.restart_policy.name,
                               "MaximumRetryCount": config.restart_policy.maximum_retry_count},
             "AutoRemove": config.auto_remove,
+            "ConsoleSize": list(config.console_size),
             "PublishAllPorts": config.publish_all,
             "Memory": res.memory or 0,
             "MemorySwap": (res.memory or 0) and res.memory,

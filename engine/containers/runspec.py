@@ -72,6 +72,8 @@ def container_spec(container_id: str, config: ContainerConfig, image: Image,
                        tmpfs_exec=m.tmpfs_exec or None)
              for m in config.mounts]
     res = config.resources
+    # with a TTY, its size before the process starts; none: 0x0 until the first resize
+    rows, cols = config.console_size if config.tty and all(config.console_size) else (0, 0)
     log_max_size, log_max_files = _log_limits(config)
     health = probe_request(merged.healthcheck, run.get("Shell"))
     return ContainerSpec(
@@ -100,6 +102,8 @@ def container_spec(container_id: str, config: ContainerConfig, image: Image,
         log_discard=config.log_driver == "none" or None,
         tty=config.tty,
         open_stdin=config.open_stdin,
+        console_rows=min(rows, 65535) or None,  # a winsize holds no more
+        console_cols=min(cols, 65535) or None,
         seccomp=seccomp_request(config.security_opt),
         userns=config.userns,
         healthcheck=None if health is None else HealthSpec(**health),

@@ -191,6 +191,9 @@ class ContainerSpec:
     image: str | None = _optional(str_field(max_len=512, required=False))
     tty: bool | None = _optional(Field("bool", required=False))
     open_stdin: bool | None = _optional(Field("bool", required=False))
+    # with a TTY, its size before the process starts (Docker's HostConfig.ConsoleSize)
+    console_rows: int | None = _optional(int_field(1, 65535, required=False))
+    console_cols: int | None = _optional(int_field(1, 65535, required=False))
     log_max_size: int | None = _optional(int_field(0, 1 << 40, required=False))  # 0: never
     log_max_files: int | None = _optional(int_field(1, 100, required=False))
     log_discard: bool | None = _optional(Field("bool", required=False))  # --log-driver none

@@ -336,6 +336,9 @@ def _terminal(sock_fd: int, spec: RuntimeSpec) -> None:
     """A pty from the container's own devpts as stdio and controlling terminal; its
     master goes to the monitor, which logs what it shows and forwards the keys."""
     master, slave = os.openpty()
+    rows, cols = spec.console_size
+    if rows and cols:  # the client's size, before the process can ask (Docker's ConsoleSize)
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
     with socket.socket(fileno=sock_fd) as sock:
         socket.send_fds(sock, [b"m"], [master])
     os.close(master)

@@ -91,6 +91,7 @@ class RuntimeSpec:
     image: str = ""  # the reference it was created from, named in its events
     tty: bool = False
     open_stdin: bool = False
+    console_size: tuple[int, int] = (0, 0)  # the TTY's rows, columns at start; 0: unset
     log_max_size: int = 0  # rotate the log past this many bytes (0: never)
     log_max_files: int = 1  # files kept, the current one included
     log_discard: bool = False  # docker's "none" log driver: the output goes nowhere
@@ -140,7 +141,9 @@ class RuntimeSpec:
             network_mode=request.network_mode, ports=[asdict(p) for p in request.ports],
             exposed=request.exposed, aliases=request.aliases, name=request.name,
             image=request.image or "", cgroup_parent=cgroup_parent, tty=bool(request.tty),
-            open_stdin=bool(request.open_stdin), log_max_size=request.log_max_size or 0,
+            open_stdin=bool(request.open_stdin),
+            console_size=(request.console_rows or 0, request.console_cols or 0),
+            log_max_size=request.log_max_size or 0,
             log_max_files=request.log_max_files or 1, seccomp=seccomp, devices=devices,
             log_discard=bool(request.log_discard),
             userns=userns,
@@ -162,6 +165,8 @@ class RuntimeSpec:
         data["binds"] = [Bind.from_json(b) for b in data.get("binds", [])]
         if data.get("userns"):
             data["userns"] = Userns(**data["userns"])
+        if "console_size" in data:  # a JSON list
+            data["console_size"] = tuple(data["console_size"])
         return cls(**data)
 
 

@@ -15,7 +15,7 @@ from engine.errors import (
     ContainerStartError,
     InvalidState,
 )
-from tests.engine.services.containerprobes import config, eventually, run, started
+from tests.engine.services.containerprobes import config, eventually, output, run, started
 
 pytestmark = pytest.mark.root
 
@@ -158,6 +158,18 @@ async def test_run_it_gives_an_interactive_terminal(engine: Engine) -> None:
     assert session.exit_code == 3
     session.close()
     assert b"sum-42" in b"".join([line.data async for line in engine.containers.logs(container.id)])
+
+
+async def test_a_tty_has_the_console_size_asked_at_create_before_its_process_starts(
+        engine: Engine) -> None:
+    container = await engine.containers.create(config("stty", "size", tty=True,
+                                                      console_size=(33, 111)))
+    for _ in range(2):  # every start, as dockerd sizes the TTY from the stored HostConfig
+        await engine.containers.start(container.id)
+        assert await engine.containers.wait(container.id) == 0
+    assert (await output(engine, container.id)).splitlines() == ["33 111", "33 111"]
+    inspected = (await engine.containers.inspect(container.id)).docker_json()
+    assert inspected["HostConfig"]["ConsoleSize"] == [33, 111]
 
 
 async def test_run_i_feeds_stdin_until_it_closes(engine: Engine) -> None:
