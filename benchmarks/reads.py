@@ -6,8 +6,8 @@
 A process that has already imported ``app.cli.main`` (and, unless ``--cold``,
 every module the read commands import: what a warmed-up server holds) forks
 one child a command, which calls ``main([...])`` with its output to /dev/null
-and ``_exit``s, as the fork server will. Its CPU (user + system, from wait4)
-and wall are what the command costs past start-up. With one container
+and ``_exit``s, as the fork server will. Its CPU (user + system, from wait4),
+page faults and wall are what the command costs past start-up. With one container
 (``talker``, exited, 100 lines of log), then with ``--containers`` created ones
 beside it, it times ``ps``, ``ps -a``, ``inspect talker``, ``logs --tail 10
 talker`` and ``images``; with ``--running N``, N containers sleeping and
@@ -40,10 +40,10 @@ ALL = {**READS, **STATS}
 
 
 def in_child(argv: Sequence[str] | None, profile: Path | None = None, modules_to: int | None = None
-             ) -> tuple[float, float]:
-    """main(argv) in a forked child (None: nothing, the fork's own cost); its (wall,
-    CPU) seconds. ``modules_to``: a pipe the child writes the names of the modules it
-    imported to."""
+             ) -> tuple[float, float, int]:
+    """main(argv) in a forked child (None: nothing, the fork's own cost); its wall and
+    CPU seconds and its page faults (pages it wrote to, the parent's copied first).
+    ``modules_to``: a pipe the child writes the names of the modules it imported to."""
     from app.cli.main import main
 
     sys.stdout.flush()
@@ -76,7 +76,7 @@ def in_child(argv: Sequence[str] | None, profile: Path | None = None, modules_to
     wall = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"skiff {' '.join(argv)} failed ({os.waitstatus_to_exitcode(status)})")
-    return wall, usage.ru_utime + usage.ru_stime
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_minflt
 
 
 def preimport(commands: dict[str, list[str]]) -> int:
@@ -100,8 +100,8 @@ def preimport(commands: dict[str, list[str]]) -> int:
 def measure(title: str, commands: dict[str, list[str]], runs: int,
             profiles: Path | None) -> None:
     print(f"\n{title}")
-    print(f"{'command':<22}{'CPU median':>11}{'best':>8}{'wall median':>13}")
-    timings: dict[str, list[tuple[float, float]]] = {label: [] for label in commands}
+    print(f"{'command':<22}{'CPU median':>11}{'best':>8}{'wall median':>13}{'faults':>8}")
+    timings: dict[str, list[tuple[float, float, int]]] = {label: [] for label in commands}
     timings["(fork and _exit)"] = []
     for _ in range(runs):  # round by round: the machine's noise hits every command
         for label, argv in commands.items():
@@ -110,7 +110,9 @@ def measure(title: str, commands: dict[str, list[str]], runs: int,
     for label, found in timings.items():
         cpu = [t[1] * 1000 for t in found]
         wall = statistics.median(t[0] for t in found) * 1000
-        print(f"{label:<22}{statistics.median(cpu):>9.1f}ms{min(cpu):>6.1f}ms{wall:>11.1f}ms")
+        faults = statistics.median(t[2] for t in found)
+        print(f"{label:<22}{statistics.median(cpu):>9.1f}ms{min(cpu):>6.1f}ms{wall:>11.1f}ms"
+              f"{faults:>8.0f}")
     sys.stdout.flush()
     if profiles is None:
         return
