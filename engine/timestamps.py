@@ -19,7 +19,7 @@ from __future__ import annotations
 import calendar
 import re
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 from engine.errors import InvalidArgument
 
@@ -139,6 +139,18 @@ def _offset(zone: str) -> timedelta:
 
 def rfc3339_ns(text: str) -> int | None:
     """Nanoseconds for a stored RFC 3339 time (any fraction, Z or offset); None if it is not one."""
+    if (len(text) == 30 and text[19] == "." and text[29] == "Z"
+            and text[4] + text[7] + text[10] + text[13] + text[16] == "--T::"):
+        # What format_rfc3339 writes, read by datetime's C parser: the pattern below
+        # took ~2-3x as long, and ps -a reads two or three of these a container.
+        fraction = text[20:29]
+        if fraction.isdecimal() and fraction.isascii():
+            try:
+                moment = datetime.fromisoformat(text[:19]).replace(tzinfo=UTC)
+            except ValueError:
+                pass  # the pattern decides
+            else:
+                return int(moment.timestamp()) * _NS + int(fraction)
     match = re.match(_RFC3339, text.strip())
     if not match:
         return None
