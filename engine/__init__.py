@@ -72,7 +72,7 @@ if TYPE_CHECKING:
         parse_sysctl,
         parse_ulimit,
     )
-    from engine.containers.imageconfig import EffectiveConfig, merge_config
+    from engine.containers.imageconfig import EffectiveConfig, merge_command, merge_config
     from engine.containers.logopts import parse_log_options
     from engine.containers.model import Change, Container, Event, LogLine, ProcessInfo, Stats
     from engine.containers.mountspec import (

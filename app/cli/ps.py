@@ -9,7 +9,7 @@ from typing import Any
 
 from app.cli.command import Context, UsageError
 from app.cli.output import Formatter, created_at, ellipsis, format_ports, since
-from engine import ContainerConfig, NotFound, Reader, merge_config, status_text
+from engine import ContainerConfig, NotFound, Reader, merge_command, status_text
 
 PS_FORMAT = ("table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t"
              "{{.Ports}}\t{{.Names}}")
@@ -25,7 +25,8 @@ STATUSES = ("created", "restarting", "running", "removing", "paused", "exited", 
 
 def effective_command(config: ContainerConfig, run_config: dict[str, Any]) -> list[str]:
     """Entrypoint + Cmd as docker combines the image's with the overrides (the engine's merge)."""
-    return merge_config(config, run_config).args
+    entrypoint, cmd = merge_command(config, run_config)
+    return [*(entrypoint or []), *(cmd or [])]
 
 
 def container_row(container: Any, run_config: dict[str, Any], ports: dict[str, Any] | None,
@@ -137,7 +138,9 @@ def cmd_ps(ctx: Context) -> int:
     fmt = "{{.ID}}" if args.quiet else (args.format or PS_FORMAT)
     formatter = Formatter(fmt, PS_HEADERS)
     with Reader() as reader:
-        containers = [c for c in reader.containers(all=show_all) if _matches(c, filters)]
+        containers = reader.containers(all=show_all)
+        if filters:
+            containers = [c for c in containers if _matches(c, filters)]
         containers.sort(key=lambda c: c.created, reverse=True)
         if last > 0:
             containers = containers[:last]
