@@ -158,16 +158,17 @@ def _delete_link(name: str, what: str, alias: str | None = None) -> None:
     def work() -> None:
         with IPRoute() as ipr:
             index = _index(ipr, name)
-            if index is not None and alias is not None:
-                found = ipr.get_links(index)
-                if not found or str(found[0].get("ifalias") or "") != alias:
-                    return
-            if index is not None:
-                try:
-                    ipr.link("del", index=index)
-                except NetlinkError as exc:
-                    if exc.code != errno.ENODEV:
-                        raise
+            if index is None:
+                return
+            try:  # the kernel may delete a released veth meanwhile
+                if alias is not None:
+                    found = ipr.get_links(index)
+                    if not found or str(found[0].get("ifalias") or "") != alias:
+                        return
+                ipr.link("del", index=index)
+            except NetlinkError as exc:
+                if exc.code != errno.ENODEV:
+                    raise
 
     try:
         run_in_netns(None, work)
