@@ -3,8 +3,8 @@
     .venv/bin/python benchmarks/cli.py [--runs 15] [--containers 200] [--running 100]
                                        [--only reads,run,parallel,stats]
 
-Skiff runs as ``make install`` installs it (a venv's ``python -I`` and a
-launcher that imports ``app.cli.main``; no editable-install finder) with one
+Skiff runs as ``make install`` installs it (a venv's ``python -IS`` and a
+launcher that imports ``app.cli.launcher``; no editable-install finder) with one
 helper lingering between commands, as a user's does; podman on its own storage
 (its containers labelled and removed at the end). Both get the test suite's
 busybox image. With one container (``talker``, exited) and then with
@@ -52,7 +52,7 @@ NO_UNIFIED = ["unshare", "-m", "sh", "-c", 'umount /sys/fs/cgroup/unified && exe
 
 
 def installed_skiff(work: Path) -> list[str]:
-    """A venv like ``make install``'s whose launcher (packaging/skiff.in's, ``python -I
+    """A venv like ``make install``'s whose launcher (packaging/skiff.in's, ``python -IS``)
     -S``) runs this checkout's code; no editable-install finder."""
     venv = work / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
@@ -61,7 +61,7 @@ def installed_skiff(work: Path) -> list[str]:
     dependencies = sysconfig.get_paths()["purelib"]
     (site / "skiff.pth").write_text(f"{ROOT}\n{dependencies}\n")
     launcher = venv / "bin" / "skiff"
-    launcher.write_text(f"#!{venv}/bin/python -I -S\nimport sys\n\n"
+    launcher.write_text(f"#!{venv}/bin/python -IS\nimport sys\n\n"
                         f"sys.path[:0] = [{str(ROOT)!r}]\nsys.path.append({dependencies!r})\n"
                         "from app.cli.launcher import main\n\nsys.exit(main())\n")
     launcher.chmod(0o755)

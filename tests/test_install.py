@@ -76,7 +76,7 @@ def test_the_helper_and_launchers_run_the_installed_copy_isolated(deb: Path) -> 
     tree = _tree(deb)
     helper = (tree / "usr/libexec/skiff/skiff-helper").read_text()
     assert helper.splitlines()[-1] == 'exec /usr/lib/skiff/bin/python -I -m engine.helper "$@"'
-    launchers = {"skiff": "#!/usr/lib/skiff/bin/python -I -S",  # site: only when needed
+    launchers = {"skiff": "#!/usr/lib/skiff/bin/python -IS",  # site: only when needed
                  "skiff-desktop": "#!/usr/lib/skiff/bin/python -I"}
     for launcher, first in launchers.items():
         assert (tree / "usr/bin" / launcher).read_text().splitlines()[0] == first

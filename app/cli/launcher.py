@@ -205,8 +205,8 @@ def start_in_background(address: str) -> None:
 
     code = (f"import sys; sys.path[:] = {sys.path!r}; "
             f"from app.cli.forkserver import serve; serve({address!r})")
-    try:
-        subprocess.Popen([sys.executable, "-I", "-S", "-c", code], stdin=subprocess.DEVNULL,
+    try:  # with the site module: it makes sys.prefix the venv's, where the installation is
+        subprocess.Popen([sys.executable, "-I", "-c", code], stdin=subprocess.DEVNULL,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                          start_new_session=True, close_fds=True)
     except OSError:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -177,3 +179,40 @@ def test_the_window_shows_polkits_answer_in_a_dialog(desktop_user: DesktopUser,
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == polkit.REFUSED.format(
         action=desktop_user.installation.polkit_action), out.stderr
+
+
+def test_a_users_commands_go_through_their_own_server(desktop_user: DesktopUser,
+                                                      user_busybox: str) -> None:
+    """The installed ``skiff`` hands a user's commands to that user's pre-imported
+    server (app/cli/forkserver.py), which finds the installation and its helper as
+    the script would, runs as the user and lives in their runtime directory."""
+    runtime = desktop_user.home / "runtime"  # as /run/user/UID: theirs, 0700
+    runtime.mkdir(mode=0o700)
+    os.chown(runtime, desktop_user.uid, desktop_user.uid)
+    env = {"XDG_RUNTIME_DIR": str(runtime), "SKIFF_HELPER_IDLE": "30"}
+    server = 0
+    try:
+        for _ in range(2):  # the first starts the server, the next are its children
+            out = desktop_user.skiff("run", "--rm", user_busybox, "id", "-u", env=env,
+                                     check=True)
+            assert out.stdout == "0\n"
+        deadline = time.monotonic() + 60
+        while not list((runtime / "skiff").glob("cli-*.sock")):
+            assert time.monotonic() < deadline, "no server started"
+            time.sleep(0.1)
+        (lock,) = (runtime / "skiff").glob("cli-*.sock.lock")
+        server = int(lock.read_text())
+        assert os.stat(f"/proc/{server}").st_uid == desktop_user.uid
+        assert (runtime / "skiff").stat().st_mode & 0o777 == 0o700
+        out = desktop_user.skiff("run", "--rm", user_busybox, "echo", "served", env=env,
+                                 check=True)
+        assert out.stdout == "served\n"
+        children = Path(f"/proc/{server}/stat").read_text().rsplit(")", 1)[1].split()
+        assert int(children[13]) + int(children[14]) > 0  # it ran them: its children's CPU
+    finally:
+        if server:
+            os.kill(server, signal.SIGTERM)
+            deadline = time.monotonic() + 30
+            while Path(f"/proc/{server}").exists() and time.monotonic() < deadline:
+                time.sleep(0.1)
+        shutil.rmtree(runtime)
