@@ -1,12 +1,12 @@
 """The WORK of the read commands, as a pre-imported CLI fork server runs them.
 
     .venv/bin/python benchmarks/reads.py [--runs 15] [--containers 200] [--running 0]
-                                         [--profile DIR] [--cold]
+                                         [--profile DIR] [--cold] [--rehearse]
 
-A process that has already imported ``app.cli.main`` (and, unless ``--cold``,
-every module the read commands import: what a warmed-up server holds) forks
-one child a command, which calls ``main([...])`` with its output to /dev/null
-and ``_exit``s, as the fork server will. Its CPU (user + system, from wait4),
+A process that preloaded what the CLI's fork server does (app/cli/forkserver.py;
+``--cold``: only ``app.cli.main``; ``--rehearse``: and ran ``Reader.rehearse()``)
+forks one child a command, which calls ``main([...])`` with its output to /dev/null
+and ``_exit``s, as the server's children do. Its CPU (user + system, from wait4),
 page faults and wall are what the command costs past start-up. With one container
 (``talker``, exited, 100 lines of log), then with ``--containers`` created ones
 beside it, it times ``ps``, ``ps -a``, ``inspect talker``, ``logs --tail 10
@@ -39,11 +39,10 @@ STATS = {"stats --no-stream": ["stats", "--no-stream"]}
 ALL = {**READS, **STATS}
 
 
-def in_child(argv: Sequence[str] | None, profile: Path | None = None, modules_to: int | None = None
+def in_child(argv: Sequence[str] | None, profile: Path | None = None
              ) -> tuple[float, float, int]:
     """main(argv) in a forked child (None: nothing, the fork's own cost); its wall and
-    CPU seconds and its page faults (pages it wrote to, the parent's copied first).
-    ``modules_to``: a pipe the child writes the names of the modules it imported to."""
+    CPU seconds and its page faults (pages it wrote to, the parent's copied first)."""
     from app.cli.main import main
 
     sys.stdout.flush()
@@ -55,7 +54,6 @@ def in_child(argv: Sequence[str] | None, profile: Path | None = None, modules_to
             os._exit(0)
         status = 99
         try:
-            before = set(sys.modules)
             null = os.open(os.devnull, os.O_WRONLY)
             os.dup2(null, 1)
             if profile is None:
@@ -67,8 +65,6 @@ def in_child(argv: Sequence[str] | None, profile: Path | None = None, modules_to
                 profiler.disable()
                 profiler.dump_stats(profile)
             sys.stdout.flush()
-            if modules_to is not None:
-                os.write(modules_to, "\n".join(sorted(set(sys.modules) - before)).encode())
         except BaseException:
             traceback.print_exc()
         os._exit(status)
@@ -77,24 +73,6 @@ def in_child(argv: Sequence[str] | None, profile: Path | None = None, modules_to
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"skiff {' '.join(argv)} failed ({os.waitstatus_to_exitcode(status)})")
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_minflt
-
-
-def preimport(commands: dict[str, list[str]]) -> int:
-    """Import here what the commands import (a warmed-up server's modules); how many."""
-    import importlib
-
-    read, write = os.pipe()
-    names: set[str] = set()
-    for argv in commands.values():
-        in_child(argv, modules_to=write)
-        names.update(os.read(read, 1 << 20).decode().split())
-    os.close(read)
-    os.close(write)
-    for name in sorted(names):
-        importlib.import_module(name)
-    if os.environ.get("READS_LIST_MODULES"):
-        print(" ".join(sorted(names)))
-    return len(names)
 
 
 def measure(title: str, commands: dict[str, list[str]], runs: int,
@@ -143,17 +121,25 @@ def measuring(options: argparse.Namespace, title: str, commands: dict[str, list[
 
     subprocess.run([sys.executable, __file__, "--measure", title, "--runs", str(options.runs),
                     *(["--profile", str(options.profile)] if options.profile else []),
-                    *(["--cold"] if options.cold else []), *commands], check=True)
+                    *(["--cold"] if options.cold else []),
+                    *(["--rehearse"] if options.rehearse else []), *commands], check=True)
 
 
 def measure_here(options: argparse.Namespace) -> None:
-    """--measure TITLE LABEL...: pre-import (unless --cold), freeze, time each."""
+    """--measure TITLE LABEL...: preload (unless --cold), freeze, time each."""
     import app.cli.main  # noqa: F401 - what the fork server imports
 
     commands = {label: ALL[label] for label in options.labels}
     if not options.cold:
-        print(f"pre-imported {preimport(commands)} modules the commands import")
-    gc.freeze()  # as a server keeps its pages shared with its children
+        from app.cli.forkserver import preload
+
+        preload()
+        if options.rehearse:
+            from engine import Reader
+
+            Reader.rehearse()
+    gc.collect()
+    gc.freeze()  # as the server does: its pages stay shared with its children
     runs = options.runs if "stats --no-stream" not in commands else max(3, options.runs // 3)
     measure(options.measure, commands, runs, options.profile)
 
@@ -168,6 +154,8 @@ def main() -> int:
                         help="a directory for each command's cProfile")
     parser.add_argument("--cold", action="store_true",
                         help="import only app.cli.main beforehand, not the commands' modules")
+    parser.add_argument("--rehearse", action="store_true",
+                        help="the server also runs engine.Reader.rehearse() before forking")
     parser.add_argument("--measure", default=None, help=argparse.SUPPRESS)
     parser.add_argument("labels", nargs="*", help=argparse.SUPPRESS)
     options = parser.parse_args()

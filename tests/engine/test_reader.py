@@ -1,17 +1,22 @@
 """engine.Reader shows what the engine's services show: a container's inspect read
 without the helper is the service's, and a running container on a network is left
-to the engine (its endpoints are the helper's)."""
+to the engine (its endpoints are the helper's); a rehearsal compiles what reading
+matches with and keeps nothing else."""
 
 from __future__ import annotations
 
+import re
+import tempfile
+from pathlib import Path
+
 import pytest
 
-from engine import ContainerNotFound, Engine, Reader
+from engine import ContainerNotFound, Engine, Reader, Reference, rfc3339_ns
 from engine.containers.config import ContainerConfig, MountSpec
+from engine.images.blobs import validate_digest
 
-pytestmark = pytest.mark.root
 
-
+@pytest.mark.root
 async def test_container_inspect_read_without_the_helper_is_the_services(
         engine: Engine) -> None:
     volume = (await engine.volumes.create("reader-data")).name
@@ -41,6 +46,7 @@ async def test_container_inspect_read_without_the_helper_is_the_services(
         await engine.volumes.remove(volume)
 
 
+@pytest.mark.root
 async def test_a_running_container_on_a_network_is_left_to_the_engine(engine: Engine) -> None:
     container = await engine.containers.create(ContainerConfig(
         image="busybox", image_id="", cmd=["sleep", "600"]))
@@ -51,6 +57,7 @@ async def test_a_running_container_on_a_network_is_left_to_the_engine(engine: En
     assert found["NetworkSettings"]["Networks"]["bridge"]["IPAddress"]
 
 
+@pytest.mark.root
 async def test_containers_are_listed_as_the_engine_lists_them(engine: Engine) -> None:
     """The reader looks at a record's config only for a container it shows or an exited
     one (is it --rm?): the list is the engine's all the same."""
@@ -87,3 +94,19 @@ async def test_containers_are_listed_as_the_engine_lists_them(engine: Engine) ->
                 await engine.containers.remove(container_id, force=True)
             except ContainerNotFound:
                 pass
+
+
+def test_a_rehearsal_compiles_what_reading_matches_with_and_keeps_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    re.purge()
+    Reader.rehearse()
+    assert list(tmp_path.iterdir()) == [] and tempfile.tempdir == str(tmp_path)
+
+    def compiled(*args: object) -> None:
+        raise AssertionError("a pattern was compiled after the rehearsal")
+
+    monkeypatch.setattr("re._compiler.compile", compiled)
+    assert Reference.parse("localhost:5000/a/b:1").repository == "a/b"
+    assert validate_digest("sha256:" + "f" * 64) == "f" * 64
+    assert rfc3339_ns("2024-05-01T12:00:00Z") == 1_714_564_800 * 10**9
