@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import re
 import stat
 import subprocess
@@ -200,3 +201,34 @@ def test_layers_umoci_insert_wrote_load_and_pull(skiff: Skiff, inserted_oci: Pat
     assert pulled.returncode == 0, pulled.stderr
     ran = skiff("run", "--rm", ref, "cat", "/hello.txt")
     assert (ran.returncode, ran.stdout) == (0, "hello\n"), ran.stderr
+
+
+def test_an_interactive_login_hides_the_password_without_a_controlling_terminal(
+        make_registry: Callable[..., LocalRegistry], busybox_image: str, tmp_path: Path) -> None:
+    """As a command the user's skiff server runs has it: a terminal on its streams but
+    none of its own (no /dev/tty: the prompt turns the echo off on standard input)."""
+    registry = make_registry("htpasswd")
+    home = tmp_path / "home"
+    env = dict(os.environ, HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"))
+    leader, follower = pty.openpty()
+    process = subprocess.Popen([*cli.COMMAND, "login", "-u", USER, registry.host], env=env,
+                               cwd=cli.REPO, stdin=follower, stdout=follower, stderr=follower,
+                               start_new_session=True)  # a session with no terminal
+    os.close(follower)
+    seen = b""
+    try:
+        while b"Password: " not in seen:
+            seen += os.read(leader, 1024)
+        os.write(leader, PASSWORD.encode() + b"\n")
+        while True:
+            try:
+                chunk = os.read(leader, 1024)
+            except OSError:  # EIO: the command closed the terminal
+                break
+            if not chunk:
+                break
+            seen += chunk
+        assert process.wait(60) == 0, seen
+    finally:
+        os.close(leader)
+    assert b"Login Succeeded" in seen and PASSWORD.encode() not in seen, seen
