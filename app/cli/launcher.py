@@ -234,8 +234,10 @@ def main(helper_root: str | None = None) -> int:
         import site
 
         site.main()
-    if address is not None and (tried or not os.path.exists(address)):
-        start_in_background(address)
     from app.cli.main import main as run
 
-    return run()
+    try:
+        return run()
+    finally:  # after the command, whose cores the server's imports would share
+        if address is not None and (tried or not os.path.exists(address)):
+            start_in_background(address)
