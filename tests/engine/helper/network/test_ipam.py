@@ -264,3 +264,26 @@ def test_a_released_endpoint_with_a_veth_keeps_what_it_had_until_settled(
     assert record.allocate("c3").address == first.address
     record.release("c3")  # no veth recorded: nothing to wait for
     assert record.leaving == {} and record.allocate("c6").address == first.address
+
+
+def test_only_changes_to_the_network_itself_wait_for_the_disk(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Endpoints last no longer than the boot (repair releases them after one): their
+    changes are atomic but not fsynced; a new network or a changed one is."""
+    import os
+
+    from engine.helper.network import ipam as ipam_module
+
+    synced: list[int] = []
+    monkeypatch.setattr(ipam_module.os, "fsync", lambda fd: synced.append(fd))
+    ipam = _ipam(tmp_path)
+    assert synced  # the new record, and its directory
+    synced.clear()
+    ipam.allocate("appnet", "c1")
+    ipam.release("appnet", "c1")
+    assert synced == []
+    assert "c1" in Ipam(tmp_path / "networks").read()["appnet"].previous
+    with ipam.transaction() as records:
+        records["appnet"].internal = True
+    assert len(synced) == 1
+    assert not any(name.endswith(".tmp") for name in os.listdir(tmp_path / "networks"))
