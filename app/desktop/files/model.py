@@ -50,7 +50,7 @@ def parse_names(text: str) -> dict[int, str]:
 
 
 class _Node:
-    __slots__ = ("children", "entry", "error", "loading", "parent", "path", "row")
+    __slots__ = ("children", "entry", "error", "loading", "parent", "path", "row", "stale")
 
     def __init__(self, path: str, entry: FileEntry | None, parent: _Node | None,
                  row: int) -> None:
@@ -60,6 +60,7 @@ class _Node:
         self.row = row
         self.children: list[_Node] | None = None  # None: not loaded yet
         self.loading = False
+        self.stale = False  # changed since the listing on its way was read: list again
         self.error = ""
 
     @property
@@ -128,18 +129,22 @@ class FileTreeModel(QAbstractItemModel):
             node.children = []
             if parent.isValid():
                 self.dataChanged.emit(parent, parent)
+        else:
+            self.beginInsertRows(parent, 0, len(listed) - 1)
+            node.children = [_Node(entry.path, entry, node, row)
+                             for row, entry in enumerate(listed)]
+            self.endInsertRows()
+        if node.stale:  # read before a change: the next answer is the one to tell of
+            self.reload(node.path)
+        else:
             self.loaded.emit(node.path)
-            return
-        self.beginInsertRows(parent, 0, len(listed) - 1)
-        node.children = [_Node(entry.path, entry, node, row) for row, entry in enumerate(listed)]
-        self.endInsertRows()
-        self.loaded.emit(node.path)
 
     def load_failed(self, path: str, message: str) -> None:
         node = self._find(path)
         if node is None or not node.loading:
             return
         node.loading = False
+        node.stale = False
         node.error = message
         if node.children is None:
             node.children = []
@@ -148,10 +153,15 @@ class FileTreeModel(QAbstractItemModel):
             self.dataChanged.emit(index, index.siblingAtColumn(len(COLUMNS) - 1))
 
     def reload(self, path: str) -> None:
-        """List a directory again (after a copy into it)."""
+        """List a directory again (after a copy into it). One being listed is listed
+        again once that answer is in: it may have been read before the change."""
         node = self._find(path)
-        if node is None or not node.is_dir or node.loading:
+        if node is None or not node.is_dir:
             return
+        if node.loading:
+            node.stale = True
+            return
+        node.stale = False
         node.loading = True
         self.fetch_requested.emit(node.path)
 

@@ -86,6 +86,23 @@ def test_a_failed_listing_is_said_and_does_not_load_forever(qtmodeltester: Any) 
     qtmodeltester.check(model)
 
 
+def test_a_reload_while_the_listing_is_on_its_way_lists_again(qtmodeltester: Any) -> None:
+    """A copy into a folder whose first listing is still being read: that listing may
+    predate the copy, so the folder is listed again once it is in."""
+    model = FileTreeModel()
+    asked: list[str] = []
+    model.fetch_requested.connect(asked.append)
+    model.fetchMore(QModelIndex())
+    model.reload("/")  # the copy is done; the listing read before it is not in yet
+    assert asked == ["/"]
+    model.set_children("/", [])
+    assert asked == ["/", "/"] and not model.directory_loaded("/")
+    model.set_children("/", [entry("/copied")])
+    assert model.directory_loaded("/") and [e.name for e in model.entries("/")] == ["copied"]
+    assert asked == ["/", "/"]  # and no more
+    qtmodeltester.check(model)
+
+
 def test_names_and_content_descriptions() -> None:
     assert parse_names("root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\n"
                        "broken\n") == {0: "root", 1000: "app"}
