@@ -18,6 +18,7 @@ import signal
 import socket
 import struct
 import termios
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,6 +56,10 @@ class ChildPipes:
     error: int  # JSON error line before exec; closed by exec
     pid: int  # stage1 reports stage2's pid here
     pty: int = -1  # with a TTY: a socket to send the pty's master to the monitor
+    # EOF in PID 1 once the monitor's side has reaped stage 1 (see stage1), and the
+    # write end, which the monitor's side holds until then and stage 1 closes at once.
+    stage1_reaped: int = -1
+    stage1_reaped_w: int = -1
 
 
 class SetupError(Exception):
@@ -96,8 +101,17 @@ def stage1(spec: RuntimeSpec, cdir: ContainerDir, pipes: ChildPipes,
     mount namespace, attached in the container's. For a remapped container it
     then unshares the user namespace PID 1 takes and enters last, and holds it
     until PID 1 has it.
+
+    PID 1 learns that we are gone from the process that reaps us, never from us:
+    an exiting process's descriptors close (EOF on a pipe) before the kernel hands
+    its children to the subreaper, and that hand-over sends the parent-death signal
+    PID 1 arms at EOF. Told by our own exit, PID 1 sometimes armed it while we were
+    still its parent, and our exit killed it before its command ran (exit 137 with
+    an empty log, under load).
     """
     try:
+        if pipes.stage1_reaped_w >= 0:
+            os.close(pipes.stage1_reaped_w)
         os.setsid()
         add_to_cgroup(os.getpid())  # type: ignore[operator]
         with open("/proc/self/cgroup") as f:  # before the namespace makes it all "/"
@@ -107,19 +121,28 @@ def stage1(spec: RuntimeSpec, cdir: ContainerDir, pipes: ChildPipes,
             userns.relax_netns()
         handoff = Handoff() if spec.userns is not None else None
         holder = os.getpid()
-        gone_r, gone_w = os.pipe2(os.O_CLOEXEC)  # EOF in PID 1 once we have exited
         child = os.fork()
         if child == 0:
-            os.close(gone_w)
             _stage2(spec, cdir, pipes, binds, device_mode, seccomp,
-                    None if handoff is None else (handoff, holder), gone_r, cgroups)
-        os.close(gone_r)
+                    None if handoff is None else (handoff, holder), pipes.stage1_reaped,
+                    cgroups)
         if handoff is not None:
             handoff.hold()
         os.write(pipes.pid, f"{child}\n".encode())
+        _linger_for_tests()
         os._exit(0)
     except BaseException as exc:
         fail(pipes.error, f"container set-up failed: {exc}", 125)
+
+
+def _linger_for_tests() -> None:
+    """``SKIFF_TEST_STAGE1_LINGER=SECONDS`` (a test's, through a helper root started):
+    stage 1 closes its descriptors and waits before it exits, as a loaded machine may
+    keep it between the two, so that a test sees what PID 1 does meanwhile."""
+    delay = os.environ.get("SKIFF_TEST_STAGE1_LINGER")
+    if delay:
+        os.closerange(0, 65536)
+        time.sleep(float(delay))
 
 
 def _stage2(spec: RuntimeSpec, cdir: ContainerDir, pipes: ChildPipes,
@@ -230,8 +253,9 @@ def become_and_exec(*, args: list[str], env: list[str], user_spec: str, cwd: str
     everything after (working directory, capabilities, user) is the container's.
     The seccomp filter comes last, so it governs the command and nothing of ours.
 
-    ``stage1_gone`` (the container's init only) reads EOF once stage 1 has exited,
-    so our parent is the monitor (a subreaper): from then on the init dies with it.
+    ``stage1_gone`` (the container's init only) reads EOF once stage 1 has been
+    reaped, so our parent is the monitor (a subreaper): from then on the init dies
+    with it (``stage1`` says why not at stage 1's exit).
     A killed monitor then takes its container along (the kernel ends a PID
     namespace with its PID 1), instead of leaving it running where nothing
     watches, logs or stops it, while `skiff ps` says it exited.

@@ -223,7 +223,9 @@ class Monitor:
             raise StartFailure(message, 125) from None
         error_r, error_w = os.pipe2(os.O_CLOEXEC)
         pid_r, pid_w = os.pipe2(os.O_CLOEXEC)
-        pipes = init.ChildPipes(in_r, out_w, err_w, error_w, pid_w, pty_child)
+        reaped_r, reaped_w = os.pipe2(os.O_CLOEXEC)
+        pipes = init.ChildPipes(in_r, out_w, err_w, error_w, pid_w, pty_child,
+                                reaped_r, reaped_w)
         try:
             stage1 = os.fork()
             if stage1 == 0:
@@ -232,11 +234,12 @@ class Monitor:
                 os._exit(125)  # not reached
         finally:
             mounts.release(binds)  # the child has its own copies
-        for fd in (*theirs, error_w, pid_w):
+        for fd in (*theirs, error_w, pid_w, reaped_r):
             os.close(fd)
-        with os.fdopen(pid_r, "rb") as f:
-            reported = f.read().strip()
         os.waitpid(stage1, 0)
+        os.close(reaped_w)  # PID 1's parent is the monitor now (init.stage1 says why here)
+        with os.fdopen(pid_r, "rb") as f:
+            reported = f.read().strip()  # EOF once PID 1 has exec'd (or died)
         with os.fdopen(error_r, "rb") as f:
             failure = f.read()  # EOF when exec succeeded (the pipe is close-on-exec)
         master = -1
