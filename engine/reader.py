@@ -119,10 +119,9 @@ class Reader:
         found = []
         self.hidden_auto_removes = 0
         for record in self.container_store.all():
-            # The state first: a record's config is parsed only for a container shown
-            # (or an exited one, to know whether it is --rm).
+            # The state first: a record's config is made only for a container shown.
             state = self.status.state(record)
-            if state.status is Status.EXITED and record.config.auto_remove:
+            if state.status is Status.EXITED and record.auto_remove:
                 self.hidden_auto_removes += 1
                 continue
             if all or state.running:

@@ -58,6 +58,14 @@ class ContainerRecord:
         self.removing = bool(row["removing"])
 
     @property
+    def auto_remove(self) -> bool:
+        """Whether it is a --rm container: its config's, read without making the config
+        when that was not made yet (ps asks it of every exited container: half the cost)."""
+        if self._config is not None:
+            return self._config.auto_remove
+        return bool(json.loads(self._config_text).get("auto_remove"))
+
+    @property
     def config(self) -> ContainerConfig:
         if self._config is None:
             parsed = _PARSED.get(self.id)
