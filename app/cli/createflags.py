@@ -8,7 +8,8 @@ precheck), then the engine's own rules for names and settings apply.
 from __future__ import annotations
 
 import argparse
-from typing import Any
+import os
+from typing import Any, TextIO
 
 from app.cli.command import Context
 from app.cli.healthflags import add_health_flags, health_flags
@@ -112,11 +113,24 @@ def _int_flag(text: str | None, flag: str) -> int | None:
                          f'strconv.ParseInt: parsing "{text}": invalid syntax') from None
 
 
+def console_size(out: TextIO) -> tuple[int, int]:
+    """Docker's ConsoleSize: the (rows, columns) of the terminal our output goes to, sent at
+    every create as the docker CLI does, so a TTY has its size before its process starts;
+    (0, 0) when our output is no terminal."""
+    try:
+        size = os.get_terminal_size(out.fileno())
+    except (OSError, ValueError):  # no terminal, or no descriptor (io.UnsupportedOperation)
+        return 0, 0
+    return size.lines, size.columns
+
+
 def build_config(args: argparse.Namespace, image_id: str, environ: dict[str, str],
-                 auto_remove: bool | None = None) -> ContainerConfig:
+                 auto_remove: bool | None = None,
+                 console: tuple[int, int] = (0, 0)) -> ContainerConfig:
     """The ContainerConfig that docker's create/run flags ask for (UsageError if bad).
 
-    ``auto_remove`` overrides ``--rm`` (an attached run removes the container itself).
+    ``auto_remove`` overrides ``--rm`` (an attached run removes the container itself);
+    ``console`` is our terminal's size (:func:`console_size`).
     """
     restart = parse_restart(args.restart)
     if args.rm and restart.name != "no":
@@ -151,6 +165,7 @@ def build_config(args: argparse.Namespace, image_id: str, environ: dict[str, str
         hostname=args.hostname,
         tty=args.tty,
         open_stdin=args.interactive,
+        console_size=console,
         labels=parse_labels(args.label),
         restart_policy=restart,
         resources=Resources(

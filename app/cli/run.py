@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from app.cli.command import Context
-from app.cli.createflags import build_config
+from app.cli.createflags import build_config, console_size
 from app.cli.logstream import LogWriter, follow_until_exit
 from engine import NotFound, SkiffError
 
@@ -23,7 +23,7 @@ async def _create(ctx: Context, auto_remove: bool | None = None) -> Any:
 
     args = ctx.args
     image = await ensure_image(ctx, args.image, args.pull, args.platform)
-    config = build_config(args, image.id, ctx.environ, auto_remove)
+    config = build_config(args, image.id, ctx.environ, auto_remove, console_size(ctx.out))
     return await ctx.engine.containers.create(config, name=args.name)
 
 

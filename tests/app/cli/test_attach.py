@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import pty
 import select
+import struct
 import subprocess
+import termios
 import time
 from pathlib import Path
 
@@ -18,9 +21,12 @@ pytestmark = pytest.mark.root
 REPO = Path(__file__).resolve().parents[3]
 
 
-def _in_terminal(args: list[str], keys: list[bytes], until: bytes) -> tuple[int, bytes]:
-    """Run the CLI with a pseudo-terminal as its stdin/stdout; type ``keys``."""
+def _in_terminal(args: list[str], keys: list[bytes], until: bytes,
+                 size: tuple[int, int] = (24, 80)) -> tuple[int, bytes]:
+    """Run the CLI with a pseudo-terminal of ``size`` (rows, columns) as its stdin/stdout;
+    type ``keys``."""
     master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", *size, 0, 0))
     process = subprocess.Popen([*COMMAND, *args], cwd=REPO,
                                stdin=slave, stdout=slave, stderr=slave, env=dict(os.environ),
                                start_new_session=True)
@@ -39,6 +45,14 @@ def _in_terminal(args: list[str], keys: list[bytes], until: bytes) -> tuple[int,
             if pending and (b"# " in seen or b"$ " in seen):
                 os.write(master, pending.pop(0))
         process.wait(10)
+        while select.select([master], [], [], 0)[0]:  # what it wrote just before it ended
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: all of it read
+                break
+            if not chunk:
+                break
+            seen += chunk
     finally:
         if process.poll() is None:
             process.kill()
@@ -53,6 +67,24 @@ def test_run_it_gives_a_shell(busybox_image: str) -> None:
                               [b"echo got-$((6*7)); tty\r", b"exit 5\r"], b"got-42")
     assert code == 5
     assert b"/dev/pts/0" in seen
+
+
+def test_run_t_and_create_t_size_the_tty_before_the_process_starts(busybox_image: str) -> None:
+    """As ``docker run -t``: the terminal's size goes with the create (ConsoleSize), so a
+    first command that asks for it needs no resize to have come first."""
+    code, seen = _in_terminal(["run", "-t", "--rm", "busybox", "stty", "size"], [], b"33 111",
+                              size=(33, 111))
+    assert code == 0, seen
+    try:
+        code, seen = _in_terminal(["create", "-t", "--name", "sized", "busybox", "stty", "size"],
+                                  [], b"\n", size=(40, 120))
+        assert code == 0, seen
+        inspected = skiff("inspect", "-f", "{{json .HostConfig.ConsoleSize}}", "sized")
+        assert inspected.stdout == "[40,120]\n", inspected.stderr
+        started = skiff("start", "-a", "sized")  # no terminal of its own: the size kept
+        assert (started.returncode, started.stdout.strip()) == (0, "40 120"), started.stderr
+    finally:
+        skiff("rm", "-f", "sized")
 
 
 def test_run_i_reads_our_stdin(busybox_image: str) -> None:
