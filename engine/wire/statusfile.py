@@ -116,12 +116,18 @@ def monitor_death(path: Path, error: str = "") -> dict[str, Any]:
 def read_status_dict(path: Path) -> dict[str, Any]:
     """The helper's view: the file's fields with the known ones checked (others, such as
     fields a newer monitor writes, kept as they are); {} when there is no file."""
-    record = read_status_file(path)
-    if record is None:
-        return {}
     try:
-        document = json.loads(path.read_bytes())
-    except (OSError, ValueError):
+        data = path.read_bytes()  # once: the monitor may replace the file between reads
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        data = b""
+        record = StatusRecord(status="dead", damaged=f"{path} cannot be read: {exc.strerror}")
+    else:
+        record = parse_status(data, str(path))
+    try:
+        document = json.loads(data)
+    except ValueError:
         document = {}
     extra = document if isinstance(document, dict) else {}
     checked = record.as_dict()

@@ -84,6 +84,11 @@ class ContainerBase:
         """The monitor's record, corrected when the monitor died without writing it."""
         status = cdir.read_status()
         if status.get("status") in ACTIVE and not is_alive(int(status.get("monitor_pid", 0))):
+            # It may have recorded the end and exited between our read and our look:
+            # read again, now that it writes no more, before saying it died.
+            status = cdir.read_status()
+            if status.get("status") not in ACTIVE:
+                return status
             name, image = self._bury(cdir)
             # the engine's verdict too
             status.update(monitor_death(cdir.status, str(status.get("error") or "")))
