@@ -54,7 +54,10 @@ class StatusRecord:
                 if f.name not in ("damaged", "health")}
 
 
-_DEFAULTS = StatusRecord()
+# The fields a file may set and the type of each (its default's): looked up once,
+# not for every file read (ps -a reads one a container).
+_CHECKED = tuple((f.name, type(f.default)) for f in fields(StatusRecord)
+                 if f.name not in ("damaged", "health"))
 
 
 def parse_status(data: bytes | str, where: str = "status.json") -> StatusRecord:
@@ -66,23 +69,22 @@ def parse_status(data: bytes | str, where: str = "status.json") -> StatusRecord:
         return StatusRecord(status="dead", damaged=f"{where} is damaged: not a JSON object")
     values: dict[str, Any] = {}
     problems: list[str] = []
-    for field in fields(StatusRecord):
-        if field.name in ("damaged", "health") or field.name not in document:
+    for name, kind in _CHECKED:
+        if name not in document:
             continue
-        value = document[field.name]
-        default = getattr(_DEFAULTS, field.name)
-        if isinstance(default, bool):
+        value = document[name]
+        if kind is bool:
             ok = isinstance(value, bool)
-        elif isinstance(default, int):
+        elif kind is int:
             ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
         else:
             ok = isinstance(value, str) and len(value) <= 65536
-        if ok and field.name == "status" and value not in STATUSES:
+        if ok and name == "status" and value not in STATUSES:
             ok = False
         if ok:
-            values[field.name] = value
+            values[name] = value
         else:
-            problems.append(field.name)
+            problems.append(name)
     if "status" in problems:
         values["status"] = "dead"
     damaged = f"{where} is damaged: bad {', '.join(problems)}" if problems else ""
