@@ -191,32 +191,36 @@ def attach(sandbox: Path, bridge: str, address: IPv4Interface, gateway: IPv4Addr
     other end is created directly inside the sandbox as ``ifname``, gets
     ``address`` (and ``address6``, else IPv6 is off there) and, when ``gateway``
     is given, the default route through it (and through ``gateway6``).
+
+    Six netlink round trips (links are found by ioctl, the host end is made on the
+    bridge and up) where there were eleven: median 30 -> 20 ms, best 8 -> 6 ms, old
+    and new alternated on this loaded VM (pyroute2's Python costs as much as the kernel).
     """
     host_ifname = new_veth_name()
     mac = mac or mac_for(address.ip)
 
     def host_side() -> None:
+        try:
+            bridge_index = socket.if_nametoindex(bridge)
+        except OSError:
+            raise NetworkNotFound(f"bridge {bridge} does not exist; recreate the network"
+                                  ) from None
         with IPRoute() as ipr:
-            bridge_index = _index(ipr, bridge)
-            if bridge_index is None:
-                raise NetworkNotFound(f"bridge {bridge} does not exist; recreate the network")
             fd = os.open(sandbox, os.O_RDONLY | os.O_CLOEXEC)
             try:
-                ipr.link("add", ifname=host_ifname, kind="veth",
-                         peer={"ifname": ifname, "net_ns_fd": fd, "address": mac})
+                ipr.link("add", ifname=host_ifname, kind="veth", master=bridge_index,
+                         state="up", peer={"ifname": ifname, "net_ns_fd": fd, "address": mac})
             finally:
                 os.close(fd)
-            index = _index(ipr, host_ifname)
-            ipr.link("set", index=index, ifalias=OWNER_ALIAS + owner)
-            ipr.link("set", index=index, master=bridge_index)
+            index = socket.if_nametoindex(host_ifname)
+            ipr.link("set", index=index, ifalias=OWNER_ALIAS + owner)  # not taken by "add"
             # hairpin: a container reaching its own published port through the
             # host is DNATed back out of the port it came in by
             ipr.brport("set", index=index, mode=1)
-            ipr.link("set", index=index, state="up")
 
     def sandbox_side() -> None:
         with IPRoute() as ipr:
-            index = _index(ipr, ifname)
+            index = socket.if_nametoindex(ifname)
             ipr.addr("add", index=index, address=str(address.ip),
                      prefixlen=address.network.prefixlen)
             if address6 is None and os.path.exists(f"/proc/sys/net/ipv6/conf/{ifname}"):
