@@ -53,7 +53,7 @@ class RawStream:
     def __init__(self, source: Blob, budget: Budget) -> None:
         self._source = source
         self._budget = budget
-        self._hash = hashlib.sha256()
+        self._hash: hashlib._Hash | None = hashlib.sha256()
         self._peeked = b""
 
     def _pull(self, size: int) -> bytes:
@@ -62,8 +62,13 @@ class RawStream:
         except OSError as e:
             raise LayerError(f"cannot read the layer blob: {e.strerror or e}") from e
         self._budget.blob(len(data))
-        self._hash.update(data)
+        if self._hash is not None:
+            self._hash.update(data)
         return data
+
+    def unhashed(self) -> None:
+        """Nobody asks for the blob's digest: spare hashing the rest."""
+        self._hash = None
 
     def peek(self, size: int) -> bytes:
         while len(self._peeked) < size:
@@ -80,6 +85,7 @@ class RawStream:
         return self._pull(size if size > 0 else CHUNK)
 
     def digest(self) -> str:
+        assert self._hash is not None, "the blob was read unhashed"
         return "sha256:" + self._hash.hexdigest()
 
 
@@ -155,13 +161,15 @@ class DecodedTar:
 
     Once the tar has ended, the thread reads the blob to its end (for its digest):
     ``blob_digest()`` and ``tar_digest()`` are final when ``read()`` has returned
-    b"". A failure on the thread is raised by ``read()``; ``close()`` stops the
-    thread (through the budget's halt) and waits for it.
+    b"". Without ``blob_digest`` wanted, a compressed blob is not hashed (the tar
+    still is). A failure on the thread is raised by ``read()``; ``close()`` stops
+    the thread (through the budget's halt) and waits for it.
     """
 
-    def __init__(self, raw: RawStream, budget: Budget) -> None:
+    def __init__(self, raw: RawStream, budget: Budget, *, blob_digest: bool = True) -> None:
         self._raw = raw
         self._budget = budget
+        self._blob_digest = blob_digest
         self._hash = hashlib.sha256()
         self._plain = False  # an uncompressed blob is its tar: one hash for both
         self._pieces: queue.Queue[bytes | BaseException] = queue.Queue(_AHEAD)
@@ -176,6 +184,8 @@ class DecodedTar:
         try:
             decoded = decoder(self._raw)
             self._plain = decoded is self._raw
+            if not self._plain and not self._blob_digest:
+                self._raw.unhashed()
             while data := decoded.read(CHUNK):
                 self._budget.tar(len(data))
                 if not self._plain:

@@ -113,7 +113,7 @@ def _unpack_into(
     source: Blob, scratch_fd: int, temp: bytes, diff_id: str, digest: str | None,
     budget: Budget,
 ) -> int:
-    decoded = DecodedTar(RawStream(source, budget), budget)
+    decoded = DecodedTar(RawStream(source, budget), budget, blob_digest=digest is not None)
     try:
         return _unpack_decoded(decoded, scratch_fd, temp, diff_id, digest, budget)
     finally:

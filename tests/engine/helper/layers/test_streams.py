@@ -126,6 +126,8 @@ def test_digest_mismatch_leaves_nothing(layers: Path, how: str) -> None:
         unpack_layer(io.BytesIO(blob), layers, diff_id=digest(tar), digest=wrong)
     with pytest.raises(DigestMismatch, match="diff_id"):
         unpack_layer(io.BytesIO(blob), layers, diff_id=wrong, digest=digest(blob))
+    with pytest.raises(DigestMismatch, match="diff_id"):  # a pull's stream: no blob digest
+        unpack_layer(io.BytesIO(blob), layers, diff_id=wrong)
     assert not has_layer(layers, digest(tar)) and not has_layer(layers, wrong)
     assert os.listdir(layers / "sha256") == []
     assert temp_leftovers(layers) == []
