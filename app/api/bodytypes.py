@@ -22,7 +22,7 @@ __all__ = ["check_body", "check_create_body"]
 # (a list of that type), or a one-item list (a map of strings to that type).
 _Type = Any
 
-_STR, _BOOL, _INT, _ANY = "string", "bool", "int64", "any"
+_STR, _BOOL, _INT, _UINT, _ANY = "string", "bool", "int64", "uint", "any"
 _STRS = (_STR,)
 _STR_MAP = [_STR]
 _STR_SLICE = "strslice.StrSlice"  # a string or a list of strings
@@ -54,7 +54,7 @@ _HOST: dict[str, _Type] = {
     "MemorySwap": _INT, "MemorySwappiness": _INT, "OomKillDisable": _BOOL, "PidsLimit": _INT,
     "Ulimits": ({"Name": _STR, "Soft": _INT, "Hard": _INT},), "CpuCount": _INT,
     "CpuPercent": _INT, "Mounts": (_OBJECT,), "MaskedPaths": _STRS, "ReadonlyPaths": _STRS,
-    "Init": _BOOL,
+    "Init": _BOOL, "ConsoleSize": (_UINT,),
 }
 
 _BODY: dict[str, _Type] = {
@@ -75,7 +75,7 @@ _IPAM_CONFIG = {"Subnet": _STR, "IPRange": _STR, "Gateway": _STR,
 
 #: The other bodies, by the name of dockerd's struct for them.
 BODIES: dict[str, dict[str, _Type]] = {
-    "ExecOptions": {"User": _STR, "Privileged": _BOOL, "Tty": _BOOL, "ConsoleSize": (_INT,),
+    "ExecOptions": {"User": _STR, "Privileged": _BOOL, "Tty": _BOOL, "ConsoleSize": (_UINT,),
                     "AttachStdin": _BOOL, "AttachStderr": _BOOL, "AttachStdout": _BOOL,
                     "Detach": _BOOL, "DetachKeys": _STR, "Env": _STRS, "WorkingDir": _STR,
                     "Cmd": _STR_SLICE},  # a string is taken as the one argument
@@ -131,9 +131,9 @@ def _fits(value: Any, expected: str) -> bool:
         return isinstance(value, str)
     if expected == _BOOL:
         return isinstance(value, bool)
-    if expected == _INT:
-        return (isinstance(value, int) and not isinstance(value, bool)) or (
-            isinstance(value, float) and value.is_integer())
+    if expected in (_INT, _UINT):
+        return ((isinstance(value, int) and not isinstance(value, bool)) or (
+            isinstance(value, float) and value.is_integer())) and (expected == _INT or value >= 0)
     if expected == _STR_SLICE:
         return isinstance(value, str) or (
             isinstance(value, list) and all(isinstance(v, str) for v in value))

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import json
 import re
+from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
@@ -26,6 +27,7 @@ from app.api.createbody import container_config, extra_endpoints
 from app.api.errors import ApiError
 from app.api.params import filters, flag, json_body, number, optional_number
 from app.api.routing import Routes
+from app.api.versions import parse_version
 from app.api.views import container_ports, container_summary, unix_seconds
 from engine import Conflict, InvalidState, NotFound
 
@@ -202,6 +204,9 @@ async def inspect_container(request: web.Request) -> web.StreamResponse:
 async def create_container(request: web.Request) -> web.StreamResponse:
     body = await json_body(request)
     config = container_config(body)
+    version = request.match_info.get("api_version", "")
+    if version and parse_version(version[1:]) < (1, 42):  # as dockerd: not read before 1.42
+        config = replace(config, console_size=(0, 0))
     name = request.query.get("name", "")
     engine = engine_of(request)
     container = await engine.containers.create(config, name=name)
