@@ -50,13 +50,17 @@ def _code_dir() -> str:
     return os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def server_address() -> str | None:
+def server_address() -> str:
     """The socket of this user's server for this copy of Skiff, or None when there is
     no private place for one.
 
     One per user, interpreter and code directory (two installations never share
     one); under SKIFF_ROOT when set, so a test's world has its own and it goes with
-    the world; else in the user's runtime directory (root: /run/skiff).
+    the world; else in the user's runtime directory (root: /run/skiff), or without
+    one (a login that made none) in /tmp/skiff-UID, as tmux keeps its sockets: the
+    server makes it 0700 and uses it only if it is the user's alone, and a client
+    talks only to a server of its own uid (so a folder someone else made first
+    only means no server).
     """
     uid = os.geteuid()
     root = os.environ.get("SKIFF_ROOT")
@@ -66,9 +70,7 @@ def server_address() -> str | None:
         folder = "/run/skiff"
     else:
         runtime = os.environ.get("XDG_RUNTIME_DIR")
-        if not runtime:
-            return None
-        folder = os.path.join(runtime, "skiff")
+        folder = os.path.join(runtime, "skiff") if runtime else f"/tmp/skiff-{uid}"
     key = zlib.crc32(f"{sys.executable}\0{_code_dir()}".encode())
     return os.path.join(folder, f"cli-{uid}-{key:08x}.sock")
 
@@ -155,8 +157,11 @@ def _handed_over(address: str, argv: list[str]) -> int | None:
     try:
         try:
             conn.connect(address)
+            peer = conn.getsockopt(_socket.SOL_SOCKET, _socket.SO_PEERCRED, 12)
         except OSError:
             return None
+        if int.from_bytes(peer[4:8], sys.byteorder) != os.geteuid():
+            return None  # not our own server: it gets neither our streams nor our environment
         fds = _streams()
         request = _request(argv)
         rights = b"".join(fd.to_bytes(4, sys.byteorder) for fd in fds)

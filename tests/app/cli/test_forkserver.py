@@ -16,6 +16,7 @@ import os
 import pty
 import shutil
 import signal
+import socket
 import struct
 import subprocess
 import sys
@@ -267,3 +268,53 @@ def test_the_preload_remembers_nothing_and_starts_no_thread() -> None:
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert int(done.stdout) > 150  # every command's module and the engine's
+
+
+def _listen_as_nobody(address: str) -> tuple[int, int]:
+    """A server of another uid at ``address``: (its pid, a pipe that tells "listening",
+    then how many bytes the one client it accepts sent)."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        try:
+            os.close(read)
+            listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            listener.bind(address)  # then nobody: the peer's credentials are the listen()er's
+            os.setgroups([])
+            os.setresgid(65534, 65534, 65534)
+            os.setresuid(65534, 65534, 65534)
+            listener.listen(1)
+            listener.settimeout(60)
+            os.write(write, b"listening\n")
+            conn, _ = listener.accept()
+            conn.settimeout(10)
+            received = 0
+            while chunk := conn.recv(65536):
+                received += len(chunk)
+            os.write(write, b"%d\n" % received)
+        finally:
+            os._exit(0)
+    os.close(write)
+    return pid, read
+
+
+def test_a_client_talks_only_to_a_server_of_its_own_uid(client: Client, tmp_path: Path) -> None:
+    """Someone else's socket where ours would be (a folder they made first) gets
+    neither our environment nor our streams: the command runs on its own."""
+    world = tmp_path / "world"
+    (world / "run").mkdir(parents=True)
+    (world / "run").chmod(0o777)
+    env = dict(client.env, SKIFF_ROOT=str(world))
+    where = subprocess.run([*client.command[:-1], client.command[-1].replace(
+        "sys.exit(main())", "from app.cli.launcher import server_address; "
+        "print(server_address())")], env=env, capture_output=True, text=True, check=True)
+    pid, pipe = _listen_as_nobody(where.stdout.strip())
+    try:
+        with os.fdopen(pipe) as told:
+            assert told.readline() == "listening\n"
+            done = client("--version", env=env)
+            assert done.returncode == 0 and done.stdout.startswith("Skiff version"), done
+            assert told.readline() == "0\n"  # it heard nothing from us
+    finally:
+        os.waitpid(pid, 0)
+    assert not list((world / "run").glob("*.lock"))  # no server in a folder not ours alone
