@@ -35,7 +35,7 @@ from engine.helper.runtime.attachhub import AttachHub, short_path
 from engine.helper.runtime.devices import device_mode
 from engine.helper.runtime.kernel import LINUX
 from engine.helper.runtime.spec import ContainerDir, RuntimeSpec
-from engine.helper.runtime.supervisor import Apart, Pump, Run, wake_pipe
+from engine.helper.runtime.supervisor import Apart, InPlace, Pump, Run, wake_pipe
 from engine.wire.logformat import LogWriter, format_time
 
 if TYPE_CHECKING:
@@ -121,6 +121,7 @@ class Monitor:
                 "log": [self.spec.log_max_size, self.spec.log_max_files],
                 "log_discard": self.spec.log_discard,
                 "healthcheck": bool(self.spec.healthcheck),
+                "restart_policy": self.spec.restart_policy,
                 "cgroups": sorted({str(p) for p in self.cgroup.paths.values()})}, fds
 
     def end(self, wait_status: int, health: dict[str, Any] | None) -> dict[str, Any]:
@@ -378,7 +379,7 @@ def run_monitor(container_dir: str, ready_fd: int, attach_fd: int = -1,
 
 
 def _supervise(cdir: ContainerDir, hub: AttachHub, ready_fd: int,
-               sources: list[int]) -> tuple[int, Apart | None]:
+               sources: list[int]) -> tuple[int, Apart | InPlace | None]:
     """Run the container until it is done; its last exit code, and the child that
     recorded its end and goes on to release the network (to wait for before this
     process ends: a new start waits for that)."""
@@ -415,7 +416,10 @@ def _supervise(cdir: ContainerDir, hub: AttachHub, ready_fd: int,
             if pump.prober is not None:
                 pump.prober.end()  # recorded with the exit below
                 health = json.loads(json.dumps(pump.prober.state))
-            ending = _end(cdir, wait_status, health, restarts)
+            # Without a restart policy (as it was at the start: `docker update` may have
+            # set one since, which end() reads) this end is the monitor's last step.
+            ending = _end(cdir, wait_status, health, restarts,
+                          last=info.get("restart_policy", "no") == "no")
             final = ending.result["final"]
             if ending.result["restart"]:
                 ending.wait()
@@ -423,7 +427,7 @@ def _supervise(cdir: ContainerDir, hub: AttachHub, ready_fd: int,
                     restarts += 1
                     continue
                 final["stopped_by_user"] = True
-                ending = _end(cdir, None, health, restarts, final)
+                ending = _end(cdir, None, health, restarts, final, last=True)
             return int(final["exit_code"]), ending
     finally:
         os.close(log_fd)
@@ -443,9 +447,11 @@ def _start(cdir: ContainerDir, sources: list[int], restarts: int, ready_fd: int)
 
 
 def _end(cdir: ContainerDir, wait_status: int | None, health: dict[str, Any] | None,
-         restarts: int, final: dict[str, Any] | None = None) -> Apart:
-    """Record the run's end in a child (releasing the network first unless the
-    container starts again); ``final``: the end of a restart a stop cut short."""
+         restarts: int, final: dict[str, Any] | None = None, *,
+         last: bool = False) -> Apart | InPlace:
+    """Record the run's end (releasing the network first unless the container starts
+    again): in a child, or (``last``: the monitor exits next) here. ``final``: the
+    end of a restart a stop cut short."""
     def work() -> tuple[dict[str, Any], list[int]]:
         monitor = Monitor(cdir, cdir.read_spec(), [], restarts)
         monitor.status.update(cdir.read_status())  # as the run's start left it
@@ -456,7 +462,7 @@ def _end(cdir: ContainerDir, wait_status: int | None, health: dict[str, Any] | N
         assert wait_status is not None
         return monitor.end(wait_status, health), []
 
-    return Apart(work)
+    return InPlace(work) if last else Apart(work)
 
 
 def _run_of(info: dict[str, Any], fds: list[int]) -> Run:

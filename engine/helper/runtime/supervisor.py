@@ -33,7 +33,7 @@ from engine.wire.logformat import LogWriter
 if TYPE_CHECKING:
     from engine.helper.runtime.health import Prober
 
-__all__ = ["Apart", "Pump", "Run", "reap", "rehearse", "wake_pipe"]
+__all__ = ["Apart", "InPlace", "Pump", "Run", "reap", "rehearse", "wake_pipe"]
 
 _READ_SIZE = 1 << 20
 _MAX_FDS = 8
@@ -87,6 +87,18 @@ class Apart:
             os.waitpid(self.pid, 0)
         except ChildProcessError:
             pass
+
+
+class InPlace:
+    """What :class:`Apart` gives, with ``work()`` run in this process: for the monitor's
+    last step, after which it exits and its memory no longer matters (a fork and a
+    hand-over less between a container's exit and its record: ``run --rm``, ``rm -f``)."""
+
+    def __init__(self, work: Callable[[], tuple[dict[str, Any], list[int]]]) -> None:
+        self.result, self.fds = work()
+
+    def wait(self) -> None:
+        pass
 
 
 class Pump:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from engine import Engine
-from engine.containers.config import ContainerConfig, Resources, RestartPolicy
+from engine.containers.config import ContainerConfig, MountSpec, Resources, RestartPolicy
 from engine.containers.state import Status
 from engine.errors import (
     Conflict,
@@ -276,6 +276,21 @@ async def test_restart_policy_on_failure_counts(engine: Engine) -> None:
                         restart_policy=RestartPolicy("on-failure", 2))
     await eventually(lambda: _exited_with_restarts(engine, cid, 2))
     assert (await output(engine, cid)).count("run") == 3
+
+
+async def test_a_restart_policy_set_while_it_runs_counts_at_its_end(engine: Engine,
+                                                                     tmp_path: Path) -> None:
+    """Started without a policy (its monitor then ends it in place, without a child),
+    updated to on-failure while it runs: it restarts all the same."""
+    gate = tmp_path / "gate"
+    gate.mkdir()
+    cid = await started(engine, "sh", "-c", "echo run; while [ ! -e /gate/go ]; do sleep 0.05; "
+                        "done; exit 1", mounts=[MountSpec("bind", "/gate", str(gate))])
+    await eventually(lambda: _has_output(engine, cid, "run"))
+    await engine.containers.update(cid, restart_policy=RestartPolicy("on-failure", 1))
+    (gate / "go").touch()
+    await eventually(lambda: _exited_with_restarts(engine, cid, 1))
+    assert (await output(engine, cid)).count("run") == 2
 
 
 async def test_restart_policy_always_until_stopped(engine: Engine) -> None:
