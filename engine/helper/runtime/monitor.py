@@ -95,12 +95,14 @@ class Monitor:
         try:
             run = self._spawn()
         except StartFailure as exc:
-            if first:
-                _report(ready_fd, {"ok": False, "message": str(exc), "code": exc.code})
+            # Recorded before the failure is reported: whoever the helper answers reads
+            # the exit code next (before, it sometimes still found "created", code 0).
             self.cgroup.destroy()
+            self._release_network()
             self.record(status="exited", pid=0, finished_at=_now(), exit_code=exc.code,
                         error=str(exc))
-            self._release_network()
+            if first:
+                _report(ready_fd, {"ok": False, "message": str(exc), "code": exc.code})
             return {"ok": False, "code": exc.code}, []
         fds = list(run.streams)
         if run.stdin >= 0 and run.stdin not in fds:
