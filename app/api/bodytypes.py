@@ -79,6 +79,7 @@ BODIES: dict[str, dict[str, _Type]] = {
                     "AttachStdin": _BOOL, "AttachStderr": _BOOL, "AttachStdout": _BOOL,
                     "Detach": _BOOL, "DetachKeys": _STR, "Env": _STRS, "WorkingDir": _STR,
                     "Cmd": _STR_SLICE},  # a string is taken as the one argument
+    "ExecStartCheck": {"Detach": _BOOL, "Tty": _BOOL, "ConsoleSize": (_UINT,)},
     "UpdateConfig": _HOST,  # its resources and restart policy are HostConfig's
     "NetworkCreateRequest": {
         "Name": _STR, "CheckDuplicate": _BOOL, "Driver": _STR, "Scope": _STR,

@@ -32,7 +32,7 @@ from app.api.bodytypes import check_create_body
 from app.api.errors import ApiError
 from engine import InvalidArgument
 
-__all__ = ["container_config", "extra_endpoints"]
+__all__ = ["console_size", "container_config", "extra_endpoints"]
 
 # Asked for (a truthy value), these are refused: Skiff cannot honour them.
 _UNSUPPORTED_HOST = {
@@ -282,9 +282,9 @@ def _init(value: Any) -> bool | None:
     raise ApiError(400, "invalid HostConfig.Init: expected true, false or null")
 
 
-def _console_size(value: Any) -> tuple[int, int]:
-    """``HostConfig.ConsoleSize``, [height, width], as Go reads it into a [2]uint (its
-    types checked before): items past two are dropped, missing ones are 0."""
+def console_size(value: Any) -> tuple[int, int]:
+    """A ConsoleSize (create's HostConfig, exec's), [height, width], as Go reads it into
+    a [2]uint (its types checked before): items past two are dropped, missing ones are 0."""
     sizes = [int(v) for v in (value or [])[:2]]
     sizes += [0] * (2 - len(sizes))
     return sizes[0], sizes[1]
@@ -393,7 +393,7 @@ def container_config(body: dict[str, Any]) -> ContainerConfig:
         hostname=str(body.get("Hostname") or ""),
         tty=bool(body.get("Tty")),
         open_stdin=bool(body.get("OpenStdin")),
-        console_size=_console_size(host.get("ConsoleSize")),
+        console_size=console_size(host.get("ConsoleSize")),
         labels={str(k): str(v) for k, v in (body.get("Labels") or {}).items()},
         restart_policy=policy,
         resources=_resources(host),

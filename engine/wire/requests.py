@@ -239,8 +239,8 @@ class ContainerExec(Streams):
     user: str = given(str_field(re.compile(r"^[A-Za-z0-9_.:-]{0,64}$")))
     cwd: str = given(str_field(re.compile(r"^(/[^\x00]{0,4095})?$")))
     tty: bool = given(Field("bool"))
-    rows: int = given(int_field(0, 10000))
-    cols: int = given(int_field(0, 10000))
+    rows: int = given(int_field(0, 65535))  # a winsize's, as the container spec's console
+    cols: int = given(int_field(0, 65535))
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from aiohttp import web
 
 from app.api.backend import engine_of, sessions_of
 from app.api.bodytypes import check_body
+from app.api.createbody import console_size
 from app.api.errors import ApiError
 from app.api.params import json_body, number
 from app.api.routing import Routes
@@ -68,7 +69,6 @@ async def create_exec(request: web.Request) -> web.StreamResponse:
     if body.get("Privileged"):
         raise ApiError(400, "Privileged is not supported by Skiff: an exec gets the "
                             "container's own capabilities")
-    console = body.get("ConsoleSize") or [0, 0]
     _forget_old(request)
     instance = sessions_of(request).new_exec(
         await engine.containers.exec_create(container.id, list(cmd)),
@@ -79,7 +79,7 @@ async def create_exec(request: web.Request) -> web.StreamResponse:
         workdir=str(body.get("WorkingDir") or ""),
         # Go matches JSON names in any case: docker-py sends "detachKeys"
         detach_keys=str(body.get("DetachKeys") or body.get("detachKeys") or ""),
-        console=(int(console[0]), int(console[1])) if len(console) == 2 else (0, 0))
+        console=console_size(body.get("ConsoleSize")))
     return web.json_response({"Id": instance.id}, status=201)
 
 
@@ -103,6 +103,7 @@ async def _drain(instance: ExecInstance) -> None:
 @routes.post("/exec/{exec_id}/start")
 async def start_exec(request: web.Request) -> web.StreamResponse:
     body = await json_body(request, required=False)
+    check_body(body, "ExecStartCheck")
     instance = _instance(request)
     if instance.started:
         raise Conflict(f"Exec command {instance.id} is already running"
@@ -111,8 +112,8 @@ async def start_exec(request: web.Request) -> web.StreamResponse:
     # As dockerd: the process gets the TTY asked at create; start's Tty says only
     # whether the answer is raw or framed.
     tty, raw = instance.tty, bool(body.get("Tty"))
-    console = body.get("ConsoleSize") or instance.console
-    rows, cols = (int(console[0]), int(console[1])) if len(console) == 2 else (0, 0)
+    console = console_size(body["ConsoleSize"]) if body.get("ConsoleSize") else instance.console
+    rows, cols = (min(n, 65535) for n in console)  # a winsize holds no more
     engine = engine_of(request)
     container = await engine.containers.get(instance.container_id)
     if not container.state.status.is_active or container.state.status.value == "paused":

@@ -95,3 +95,27 @@ def test_before_api_1_42_the_console_size_is_not_read(docker_cli: Docker,
         assert answer.status == 201, answer.body
         inspected = docker_cli("inspect", answer.json()["Id"])
         assert json.loads(inspected.stdout)[0]["HostConfig"]["ConsoleSize"] == kept
+
+
+@pytest.mark.root
+def test_an_exec_s_console_size_is_checked_and_any_size_a_terminal_holds_is_taken(
+        docker_cli: Docker, api_server: ApiServer) -> None:
+    assert docker_cli("run", "-d", "--name", "api-exec-size", "busybox", "sleep", "60"
+                      ).returncode == 0
+
+    def exec_create(**body: Any) -> str:
+        answer = api_server.request("POST", "/v1.47/containers/api-exec-size/exec",
+                                    {"Cmd": ["stty", "size"], "Tty": True,
+                                     "AttachStdout": True, **body})
+        assert answer.status == 201, answer.body
+        return str(answer.json()["Id"])
+
+    for start in ({"ConsoleSize": 5}, {"ConsoleSize": ["a", "b"]}, {"ConsoleSize": [-1, 80]}):
+        answer = api_server.request("POST", f"/v1.47/exec/{exec_create()}/start", start)
+        assert answer.status == 400 and b"ConsoleSize" in answer.body, answer.body
+    answer = api_server.request("POST", f"/v1.47/exec/{exec_create(ConsoleSize=[20000, 80])}"
+                                "/start", {})
+    assert answer.status == 200 and b"20000 80" in answer.body, answer.body
+    answer = api_server.request("POST", f"/v1.47/exec/{exec_create()}/start",
+                                {"ConsoleSize": [30, 100]})
+    assert answer.status == 200 and b"30 100" in answer.body, answer.body
