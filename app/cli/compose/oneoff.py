@@ -11,6 +11,7 @@ import secrets
 from app.cli.attach import interact
 from app.cli.command import Command, Context
 from app.cli.compose.project import runner_of
+from app.cli.createflags import console_size
 from app.cli.options import UsageError, parse_env, parse_labels, parse_publish
 from engine import SkiffError, UpOptions, container_config, parse_volume
 
@@ -41,10 +42,11 @@ async def cmd_exec(ctx: Context) -> int:
     if len(containers) < args.index:
         raise UsageError(f'service "{args.service}" is not running', 1)
     tty = not args.no_tty and os.isatty(ctx.stdin.fileno())
+    rows, cols = console_size(ctx.out)  # the TTY's size before the process starts
     session = await ctx.engine.containers.exec(containers[args.index - 1].id, list(args.command),
                                                tty=tty,
                                     env=parse_env(args.env, ctx.environ), user=args.user,
-                                    workdir=args.workdir)
+                                    workdir=args.workdir, rows=rows, cols=cols)
     code = await interact(ctx, session, interactive=not args.detach, tty=tty)
     return 0 if code is None else code
 
@@ -98,6 +100,7 @@ async def cmd_run(ctx: Context) -> int:
     env = [*config.env, *parse_env(args.env, ctx.environ)]
     config = dataclasses.replace(
         config, env=env, tty=tty, open_stdin=args.interactive and not args.detach,
+        console_size=console_size(ctx.out),
         ports=[*config.ports, *(b for text in args.publish for b in parse_publish(text))],
         mounts=[*config.mounts, *(parse_volume(text) for text in args.volume)],
         labels={**config.labels, **parse_labels(args.label)},

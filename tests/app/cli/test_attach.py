@@ -87,6 +87,23 @@ def test_run_t_and_create_t_size_the_tty_before_the_process_starts(busybox_image
         skiff("rm", "-f", "sized")
 
 
+def test_compose_run_and_exec_size_the_tty_before_the_process_starts(busybox_image: str,
+                                                                    tmp_path: Path) -> None:
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n  term:\n    image: busybox:latest\n    command: [sleep, '600']\n")
+    compose = ["compose", "-f", str(tmp_path / "compose.yaml")]
+    try:
+        code, seen = _in_terminal([*compose, "run", "--rm", "term", "stty", "size"], [],
+                                  b"33 111", size=(33, 111))
+        assert code == 0, seen
+        assert skiff(*compose, "up", "-d").returncode == 0
+        code, seen = _in_terminal([*compose, "exec", "term", "stty", "size"], [], b"25 90",
+                                  size=(25, 90))
+        assert code == 0, seen
+    finally:
+        skiff(*compose, "down", "-t", "0")
+
+
 def test_run_i_reads_our_stdin(busybox_image: str) -> None:
     result = skiff("run", "--rm", "-i", "busybox", "sh", "-c", "cat; echo end",
                    input="from the host\n")
