@@ -12,7 +12,10 @@ Two images, built with umoci and pushed with skopeo to a docker-registry started
 
 Each pull starts from an empty store and is one command, start-up included:
 ``skiff pull`` (the helper started for it and gone after), ``podman pull`` into a
-temporary ``--root``, ``skopeo copy`` into an OCI layout then ``umoci unpack``. The
+temporary ``--root``, ``skopeo copy`` into an OCI layout then ``umoci unpack``; and
+``skiff warm``: skiff as a user's command finds it after any other in the last
+minute, its CLI server (app/cli/forkserver.py) and helper up (started by a volume
+command before the pull, untimed; stopped after it). The
 contenders alternate, each round in an order turned by one, and every store is
 removed only after the last round (ext4 makes files slower for ~30 s after a big
 deletion); the table gives the median and the best, the CPU time each
@@ -232,6 +235,32 @@ def skiff_pull(ref: str, root: Path) -> None:
     _run([sys.executable, "-m", "app.cli", "pull", "-q", ref], cwd=REPO_ROOT)
 
 
+def skiff_warm_up(root: Path) -> None:
+    """Untimed: what any command leaves for a minute, the CLI server and the helper."""
+    os.environ["SKIFF_HELPER_IDLE"] = "60"
+    for verb in ("create", "rm"):
+        _run([sys.executable, "-m", "app.cli", "volume", verb, "warmup"], cwd=REPO_ROOT)
+
+
+def skiff_cool_down(root: Path) -> None:
+    """Stop what the warm-up left (the CLI server, the helper) and wait until it is gone."""
+    os.environ["SKIFF_HELPER_IDLE"] = "0"
+    world = str(root / "root")
+    lingering = []
+    for entry in Path("/proc").iterdir():
+        try:
+            command = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if entry.name.isdigit() and world.encode() in command:
+            lingering.append(int(entry.name))
+    for pid in lingering:
+        os.kill(pid, signal.SIGTERM)
+    for pid in lingering:
+        while Path(f"/proc/{pid}").exists():
+            time.sleep(0.01)
+
+
 def podman_pull(ref: str, root: Path) -> None:
     _run(["podman", *_podman_storage(root), "pull", "-q", "--tls-verify=false", ref])
 
@@ -318,7 +347,8 @@ def bench_image(workdir: Path, registry: Registry, name: str, runs: int) -> floa
     compressed = sum(layer["size"] for layer in manifest["layers"])
     print(f"{len(manifest['layers'])} layers, {compressed / 1e6:.1f} MB compressed", flush=True)
 
-    contenders: list[tuple[str, Callable[[str, Path], None]]] = [("skiff", skiff_pull)]
+    contenders: list[tuple[str, Callable[[str, Path], None]]] = [
+        ("skiff", skiff_pull), ("skiff warm", skiff_pull)]
     if shutil.which("podman"):
         contenders.append(("podman", podman_pull))
     contenders.append(("skopeo+umoci", skopeo_umoci))
@@ -334,7 +364,13 @@ def bench_image(workdir: Path, registry: Registry, name: str, runs: int) -> floa
                 root.mkdir()
                 stores.append((contender, root))
                 with private_world(root):
-                    wall, used = _timed(pull, ref, root)
+                    if contender == "skiff warm":
+                        skiff_warm_up(root)
+                    try:
+                        wall, used = _timed(pull, ref, root)
+                    finally:
+                        if contender == "skiff warm":
+                            skiff_cool_down(root)
                     times[contender].append(wall)
                     cpu[contender].append(used)
                     if contender == "skiff":
@@ -362,12 +398,13 @@ def bench_image(workdir: Path, registry: Registry, name: str, runs: int) -> floa
     if "podman" not in times:
         print("podman is not installed: no ratio")
         return None
-    ratio = statistics.median(times["skiff"]) / statistics.median(times["podman"])
-    cpu_ratio = statistics.median(cpu["skiff"]) / statistics.median(cpu["podman"])
-    verdict = "meets" if ratio <= TARGET else "misses"
-    print(f"skiff / podman = {ratio:.2f} ({verdict} the target: at most {TARGET}); "
-          f"CPU time {cpu_ratio:.2f}", flush=True)
-    return ratio
+    for ours in ("skiff", "skiff warm"):
+        ratio = statistics.median(times[ours]) / statistics.median(times["podman"])
+        cpu_ratio = statistics.median(cpu[ours]) / statistics.median(cpu["podman"])
+        verdict = "meets" if ratio <= TARGET else "misses"
+        print(f"{ours} / podman = {ratio:.2f} ({verdict} the target: at most {TARGET}); "
+              f"CPU time {cpu_ratio:.2f}", flush=True)
+    return statistics.median(times["skiff"]) / statistics.median(times["podman"])
 
 
 def main() -> int:
