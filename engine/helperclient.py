@@ -75,7 +75,7 @@ class HelperClient:
             if self._sock is not None:
                 return self._sock
             self._loop = asyncio.get_running_loop()
-            ours = await self._loop.run_in_executor(None, self._connect_lingering)
+            ours = await self._connect_lingering()
             if ours is None:
                 ours = await self._spawn()
             self._sock = ours
@@ -91,18 +91,20 @@ class HelperClient:
     def _lingering_path(self) -> Path:
         return self.root / "run" / f"helper-{os.getuid()}.sock"
 
-    def _connect_lingering(self) -> socket.socket | None:
-        """The helper a recent command left running for us, if there is one."""
+    async def _connect_lingering(self) -> socket.socket | None:
+        """The helper a recent command left running for us, if there is one.
+
+        Connected and greeted on the event loop: a thread of the loop's executor for
+        it cost every command that thread's start and two hand-overs between threads."""
         path = self._lingering_path()
         if not path.exists():
             return None
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.setblocking(False)
         try:
-            sock.settimeout(5)
-            sock.connect(str(path))
-            reply = self._handshake(sock)
-            sock.settimeout(None)
-        except (OSError, ProtocolError):
+            reply = await asyncio.wait_for(self._greet(sock, str(path)), 5)
+            sock.setblocking(True)
+        except (OSError, ProtocolError, TimeoutError):
             sock.close()
             return None
         if reply is None or reply.get("hello") != protocol.VERSION:
@@ -178,10 +180,30 @@ class HelperClient:
         if isinstance(parent, str) and parent:
             self.cgroup_parent = parent
 
+    async def _greet(self, sock: socket.socket, path: str) -> dict[str, Any] | None:
+        """``_handshake`` on a non-blocking socket, waiting on the loop, not a thread."""
+        assert self._loop is not None
+        await self._loop.sock_connect(sock, path)
+        await self._loop.sock_sendall(sock, protocol.encode_frame({"hello": protocol.VERSION}))
+        self._reader = protocol.FrameReader(sock)
+        while True:
+            readable: asyncio.Future[None] = self._loop.create_future()
+            self._loop.add_reader(sock, _settle, readable)
+            try:
+                await readable
+            finally:
+                self._loop.remove_reader(sock)
+            try:
+                return self._hello(self._reader.read())
+            except BlockingIOError:
+                continue  # a part of the reply so far (the reader keeps it)
+
     def _handshake(self, sock: socket.socket) -> dict[str, Any] | None:
         protocol.send_frame(sock, {"hello": protocol.VERSION})
         self._reader = protocol.FrameReader(sock)
-        item = self._reader.read()
+        return self._hello(self._reader.read())
+
+    def _hello(self, item: tuple[dict[str, Any], list[int]] | None) -> dict[str, Any] | None:
         if item is None:
             return None
         pid = item[0].get("pid")
@@ -300,6 +322,11 @@ class HelperClient:
     def pid(self) -> int | None:
         """The helper's pid (also for one we connected to, from its hello)."""
         return self._helper_pid
+
+
+def _settle(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 #: The words a user knows for the protocol's field names (engine/wire/protocol.py).

@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -53,3 +55,51 @@ def test_only_a_user_without_a_helper_there_may_be_asked_for_a_password(
     (tmp_path / "helper" / "run").mkdir(parents=True)
     (tmp_path / "helper" / "run" / f"helper-{os.getuid()}.sock").touch()  # one lingers
     assert client.starts_unasked()
+
+
+def _lingering_helper(client: HelperClient, reply: bytes | None) -> threading.Thread:
+    """A listener where a lingering helper's would be: it reads the hello and sends
+    ``reply`` (None: hangs up) in two pieces, as a loaded machine may deliver it."""
+    run = client.root / "run"
+    run.mkdir(parents=True, exist_ok=True)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(run / f"helper-{os.getuid()}.sock"))
+    listener.listen(1)
+
+    def serve() -> None:
+        with listener, listener.accept()[0] as conn:
+            assert protocol.FrameReader(conn).read() == ({"hello": protocol.VERSION}, [])
+            if reply is not None:
+                conn.sendall(reply[:7])
+                time.sleep(0.05)  # the client may read the first piece alone
+                conn.sendall(reply[7:])
+
+    thread = threading.Thread(target=serve)
+    thread.start()
+    return thread
+
+
+async def _connect(client: HelperClient) -> socket.socket | None:
+    client._loop = asyncio.get_running_loop()
+    return await client._connect_lingering()
+
+
+def test_a_lingering_helper_is_greeted_on_the_loop(tmp_path: Path) -> None:
+    client = HelperClient(tmp_path / "helper", "skiff-test")
+    hello = {"hello": protocol.VERSION, "root": str(tmp_path / "elsewhere"), "pid": 4321,
+             "cgroup_parent": "skiff-there"}
+    serving = _lingering_helper(client, protocol.encode_frame(hello))
+    sock = asyncio.run(_connect(client))
+    serving.join()
+    assert sock is not None and sock.getblocking()  # the reader thread reads it blocking
+    assert (client.root, client.cgroup_parent, client.pid) == (
+        tmp_path / "elsewhere", "skiff-there", 4321)
+    sock.close()
+
+
+@pytest.mark.parametrize("reply", [None, protocol.encode_frame({"hello": -1})])
+def test_a_helper_on_its_way_out_is_not_adopted(tmp_path: Path, reply: bytes | None) -> None:
+    client = HelperClient(tmp_path / "helper", "skiff-test")
+    serving = _lingering_helper(client, reply)
+    assert asyncio.run(_connect(client)) is None  # the caller starts a helper of its own
+    serving.join()
