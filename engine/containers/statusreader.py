@@ -4,6 +4,11 @@ judged against whether that monitor still lives.
 Reading needs no helper: the status files are readable by the container's owner.
 Files are parsed again only when they changed, and a monitor's life is asked of
 /proc at most every half second, so listing many containers stays cheap.
+
+"Changed" is told by (mtime, size, inode), and a file rewritten within one tick of
+the filesystem's clock keeps its mtime, may keep its size and may take the inode its
+version before last had: so a file is cached only once its mtime is older than any
+such tick (git's "racy" entries are the same problem, met the same way).
 """
 
 from __future__ import annotations
@@ -20,6 +25,9 @@ from engine.processes import is_alive
 from engine.wire.statusfile import ACTIVE, StatusRecord, monitor_death, read_status_file
 
 __all__ = ["ACTIVE", "StatusReader"]
+
+#: A status file this much older than now was not rewritten within its mtime's tick.
+_SETTLED_NS = 100_000_000
 
 
 class StatusReader:
@@ -83,8 +91,11 @@ class StatusReader:
             record = read_status_file(path)
             if record is None:
                 return None
-            cached = (key, record)
-            self._status_cache[container_id] = cached
+            if time.time_ns() - st.st_mtime_ns > _SETTLED_NS:
+                self._status_cache[container_id] = (key, record)
+            else:
+                self._status_cache.pop(container_id, None)
+            return record
         return cached[1]
 
     def state(self, record: ContainerRecord | str) -> ContainerState:
