@@ -91,7 +91,8 @@ class Monitor:
     # -- lifecycle ----------------------------------------------------------------
     def start(self, ready_fd: int, first: bool) -> tuple[dict[str, Any], list[int]]:
         """Start a run (in a child of the monitor); what the monitor needs of it: the
-        init's pid and the descriptors of its streams, or the failure's exit code."""
+        init's pid and the descriptors of its streams, or the failure's exit code (told
+        on ``ready_fd`` too: a start is told there by the monitor, see _supervise)."""
         try:
             run = self._spawn()
         except StartFailure as exc:
@@ -114,8 +115,6 @@ class Monitor:
         self.cdir.journal("start", name=self.spec.name, image=self.spec.image)
         self.record(status="running", pid=run.pid, started_at=_now(), error="",
                     exit_code=0, oom_killed=False, signal=0, stopped_by_user=False)
-        if first:
-            _report(ready_fd, {"ok": True, "pid": run.pid})
         return {"ok": True, "pid": run.pid, "streams": [run.streams[fd] for fd in run.streams],
                 "stdin": fds.index(run.stdin) if run.stdin >= 0 else -1,
                 "master": fds.index(run.master) if run.master >= 0 else -1,
@@ -394,10 +393,10 @@ def _supervise(cdir: ContainerDir, hub: AttachHub, ready_fd: int,
         while True:
             first = writer is None
             started = _start(cdir, sources, restarts, ready_fd if first else -1)
-            if first:
-                _close(ready_fd)  # our copy: the helper reads to its end
             info = started.result
             if not info["ok"]:
+                if first:
+                    _close(ready_fd)  # our copy: the child told the helper
                 return int(info["code"]), None
             run = _run_of(info, started.fds)
             if info["listener"] >= 0:
@@ -413,6 +412,11 @@ def _supervise(cdir: ContainerDir, hub: AttachHub, ready_fd: int,
                 pump.prober = _prober(cdir, info["cgroups"])
             if pump.prober is not None:
                 pump.prober.begin(run.pid)
+            if first:
+                # Told once we copy its output: a client that reads the log right
+                # after the start then finds what the command wrote meanwhile (the
+                # output of docker-py's "start, then logs" came ~10 ms late, here).
+                _report(ready_fd, {"ok": True, "pid": run.pid})
             wait_status = pump.run(run, writer)
             health = None
             if pump.prober is not None:
