@@ -72,9 +72,10 @@ def test_run_it_gives_a_shell(busybox_image: str) -> None:
 def test_run_t_and_create_t_size_the_tty_before_the_process_starts(busybox_image: str) -> None:
     """As ``docker run -t``: the terminal's size goes with the create (ConsoleSize), so a
     first command that asks for it needs no resize to have come first."""
-    code, seen = _in_terminal(["run", "-t", "--rm", "busybox", "stty", "size"], [], b"33 111",
-                              size=(33, 111))
-    assert code == 0, seen
+    for flags in (["-t"], ["-it"]):
+        code, seen = _in_terminal(["run", *flags, "--rm", "busybox", "stty", "size"], [],
+                                  b"33 111", size=(33, 111))
+        assert code == 0, seen
     try:
         code, seen = _in_terminal(["create", "-t", "--name", "sized", "busybox", "stty", "size"],
                                   [], b"\n", size=(40, 120))
