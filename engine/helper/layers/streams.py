@@ -29,7 +29,7 @@ __all__ = ["CHUNK", "Blob", "DecodedTar", "RawStream", "Readable", "TarStream", 
 
 CHUNK = 1 << 20
 _INFLATE_INPUT = 1 << 16
-_AHEAD = 16  # decoded pieces (each up to CHUNK) the decoding thread may be ahead
+_AHEAD = 4  # decoded pieces (each up to CHUNK) the decoding thread may be ahead: 4 MiB
 
 _GZIP_MAGIC = b"\x1f\x8b\x08"
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
