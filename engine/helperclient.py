@@ -142,6 +142,11 @@ class HelperClient:
             reply = await self._loop.run_in_executor(None, self._handshake, ours)
         except (OSError, ProtocolError) as exc:
             reply, failure = None, str(exc)
+        except asyncio.CancelledError:
+            # Hang up: the handshake's read ends, and so does the helper, which would
+            # otherwise wait for requests until our close gave up on it and killed it.
+            ours.shutdown(socket.SHUT_RDWR)
+            raise
         else:
             failure = "it exited"
         if reply is None or reply.get("hello") != protocol.VERSION:

@@ -246,8 +246,9 @@ class ImageService:
                 unpack=self._s.unpack_layer, stream=self._s.stream_layer,
                 prepare=self._s.repair_once, credentials=_credentials(credentials))
         finally:
-            if early is not None:  # done by now when layers were unpacked
-                early.cancel()
+            if early is not None:
+                # Not cancelled: a helper cut off in its start waited for us until the
+                # engine's close gave up on it (a pull of a missing image took 11 s).
                 await asyncio.gather(early, return_exceptions=True)
         familiar = Reference.parse(ref).familiar
         self._s.emit("image", "pull", familiar, name=familiar)

@@ -71,3 +71,19 @@ async def test_a_name_the_store_does_not_know_starts_the_helper_before_the_manif
     monkeypatch.setattr(Puller, "fetch_manifest", recorded_fetch)
     await engine.images.pull(f"{plain_registry.host}/test/busybox:1.0")
     assert order[:2] == ["helper", "manifest"]
+
+
+async def test_a_failed_pull_of_an_unknown_name_lets_its_early_helper_end(
+        engine: Any, plain_registry: LocalRegistry) -> None:
+    """The helper started before the manifest was asked for is not cut off in its start
+    when the image is missing: it ends with the engine (killed after 10 s before)."""
+    from engine import Engine
+    from engine.errors import SkiffError
+
+    async with Engine() as fresh:
+        with pytest.raises(SkiffError, match="not found"):
+            await fresh.images.pull(f"{plain_registry.host}/test/nosuch")
+        helper = fresh._shared.helper
+        process = helper._process
+        await helper.close()
+    assert process is not None and process.returncode == 0
