@@ -38,7 +38,7 @@ class StatusReader:
         self._containers_dir = containers_dir
         self._status_cache: dict[str, tuple[tuple[int, int, int], StatusRecord]] = {}
         self._alive_cache: dict[int, float] = {}
-        # Status files' paths made once per container (and again if the directory
+        # Containers' directories made once per container (and again if the directory
         # moves), as plain strings: a list of many containers asks for them again and
         # again, and pathlib was a third of reading 201 containers' states.
         self._paths: dict[str, tuple[Path, str]] = {}
@@ -46,11 +46,11 @@ class StatusReader:
     def dir(self, container_id: str) -> Path:
         return self._containers_dir() / container_id
 
-    def _status_path(self, container_id: str) -> str:
+    def _dir_text(self, container_id: str) -> str:
         base = self._containers_dir()
         found = self._paths.get(container_id)
         if found is None or found[0] is not base:
-            found = (base, f"{base}/{container_id}/status.json")
+            found = (base, f"{base}/{container_id}")
             self._paths[container_id] = found
         return found[1]
 
@@ -76,7 +76,7 @@ class StatusReader:
 
     def status(self, container_id: str) -> StatusRecord | None:
         """The monitor's status.json, parsed again only when the file changed."""
-        path = self._status_path(container_id)
+        path = self._dir_text(container_id) + "/status.json"
         try:
             st = os.stat(path)
         except FileNotFoundError:
@@ -124,7 +124,7 @@ class StatusReader:
             name, error = status.status, status.error
         exit_code = status.exit_code
         finished_at = status.finished_at
-        if name == "running" and (self.dir(container_id) / "paused").exists():
+        if name == "running" and os.path.exists(self._dir_text(container_id) + "/paused"):
             name = "paused"
         return ContainerState(
             status=Status(name) if name in Status._value2member_map_ else Status.DEAD,
