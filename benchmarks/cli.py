@@ -219,6 +219,7 @@ def stats_once(skiff: list[str], podman: list[str], runs: int) -> None:
     ours: list[Timing] = []
     theirs: list[Timing] = []
     for _ in range(runs):
+        serving(skiff)  # podman's stats may outlast the benchmark's short idle time
         ours.append(timed([*skiff, "stats", "--no-stream"]))
         if peer.returncode == 0:
             theirs.append(timed([*podman, "stats", "--no-stream"]))
@@ -281,6 +282,7 @@ def main() -> int:
                 for tool in (skiff, podman):
                     remove_all(tool)
             if "run" in only:
+                serving(skiff)
                 none = ["--rm", "--network", "none", "busybox", "true"]
                 report("run --rm busybox true, end to end", alternate(options.runs, {
                     "--network none": (lambda: timed([*starting(skiff, "run"), *none]),
@@ -293,6 +295,7 @@ def main() -> int:
                 print(f"(podman's unshare wrapper alone: {wrapper * 1000:.1f} ms)")
             if "parallel" in only:
                 print("\n50 run -d in parallel, then rm -f of all 50 (wall)")
+                serving(skiff)
                 for name, tool in (("skiff", skiff), ("podman", podman)):
                     started, removed = parallel_runs(starting(tool, "run"), tool, 50)
                     print(f"{name:<10}run -d x50 {started * 1000:>8.0f}ms"
