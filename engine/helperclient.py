@@ -188,7 +188,14 @@ class HelperClient:
     async def _greet(self, sock: socket.socket, path: str) -> dict[str, Any] | None:
         """``_handshake`` on a non-blocking socket, waiting on the loop, not a thread."""
         assert self._loop is not None
-        await self._loop.sock_connect(sock, path)
+        while True:
+            try:
+                sock.connect(path)
+                break
+            except BlockingIOError:
+                # EAGAIN: the helper's backlog is full (many commands at once) and has
+                # no room yet. asyncio's sock_connect took this for connected.
+                await asyncio.sleep(0.002)
         await self._loop.sock_sendall(sock, protocol.encode_frame({"hello": protocol.VERSION}))
         self._reader = protocol.FrameReader(sock)
         while True:

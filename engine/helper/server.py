@@ -331,7 +331,7 @@ def _listen(root: Path, uid: int) -> socket.socket | None:
     finally:
         os.umask(old)
     os.chown(path, uid, -1)
-    listener.listen(16)
+    listener.listen(MAX_CONNECTIONS)  # a user's parallel commands connect at once
     # A lingering helper must not write into the terminal of a command long gone.
     log = os.open(run / f"helper-{uid}.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     os.dup2(log, 2)

@@ -5,6 +5,7 @@ helper may ask for a password."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 import threading
@@ -103,3 +104,44 @@ def test_a_helper_on_its_way_out_is_not_adopted(tmp_path: Path, reply: bytes | N
     serving = _lingering_helper(client, reply)
     assert asyncio.run(_connect(client)) is None  # the caller starts a helper of its own
     serving.join()
+
+
+def test_a_helper_whose_backlog_is_full_is_waited_for(tmp_path: Path) -> None:
+    """Many commands at once fill the helper's backlog: a connect then fails with
+    EAGAIN until the helper accepts, and must wait, not take the helper for gone
+    (and start one of its own)."""
+    client = HelperClient(tmp_path / "helper", "skiff-test")
+    run = client.root / "run"
+    run.mkdir(parents=True)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(run / f"helper-{os.getuid()}.sock"))
+    listener.listen(0)
+    waiting = [socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) for _ in range(2)]
+    for other in waiting:  # the commands before ours, not accepted yet
+        other.setblocking(False)
+        try:
+            other.connect(listener.getsockname())
+        except BlockingIOError:
+            pass
+
+    def serve() -> None:
+        time.sleep(0.1)  # ours tries while the backlog is full
+        listener.settimeout(10)  # ours never came: the assert below says so
+        with listener, contextlib.suppress(TimeoutError):
+            while True:
+                conn, _ = listener.accept()
+                item = protocol.FrameReader(conn).read()
+                if item is not None:  # ours: the others never say hello
+                    conn.sendall(protocol.encode_frame({"hello": protocol.VERSION}))
+                    conn.close()
+                    return
+                conn.close()
+
+    thread = threading.Thread(target=serve)
+    thread.start()
+    for other in waiting:
+        other.close()
+    sock = asyncio.run(_connect(client))
+    thread.join()
+    assert sock is not None
+    sock.close()
