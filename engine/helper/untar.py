@@ -268,12 +268,18 @@ class TarExtractor:
         self.content_bytes += member.size
         try:
             content = tar.extractfile(member)
-            if content is not None:
-                while chunk := content.read(_CHUNK):
-                    self.wrote(len(chunk))
-                    view = memoryview(chunk)
-                    while view:
-                        view = view[os.write(fd, view):]
+            left = member.size  # a sparse member's too: its data as it reads, holes filled
+            # Asked for no more than is left: a small file is one read, not two, and no
+            # 1 MiB buffer made for it (the rootfs image's 16,000 files: ~10 % of tarfile's time).
+            while content is not None and left > 0:
+                chunk = content.read(min(left, _CHUNK))
+                if not chunk:
+                    break
+                left -= len(chunk)
+                self.wrote(len(chunk))
+                view = memoryview(chunk)
+                while view:
+                    view = view[os.write(fd, view):]
             # chown clears setuid/setgid and file capabilities: mode and xattrs after it.
             os.fchown(fd, *self.owner(member))
             os.fchmod(fd, self.mode(member))

@@ -10,6 +10,7 @@ import itertools
 import os
 import random
 import stat
+import subprocess
 import tarfile
 import threading
 from pathlib import Path
@@ -149,6 +150,25 @@ def test_corrupt_blobs_are_refused(layers: Path, blob: bytes, message: str) -> N
         unpack_layer(io.BytesIO(blob), layers, diff_id="sha256:" + "1" * 64)
     assert os.listdir(layers / "sha256") == []
     assert temp_leftovers(layers) == []
+
+
+@pytest.mark.parametrize("how", ["gnu", "posix"])
+def test_sparse_members_unpack_whole(layers: Path, tmp_path: Path, how: str) -> None:
+    """GNU tar's sparse files (old GNU headers, PAX 1.0): holes and data come back whole."""
+    holey = tmp_path / "holey"
+    with holey.open("wb") as out:
+        out.truncate(5 << 20)
+        out.seek(3_000_000)
+        out.write(b"data in the middle")
+        out.seek(0, os.SEEK_END)
+        out.write(b"the end")
+    archive = tmp_path / "sparse.tar"
+    subprocess.run(["tar", "--sparse", f"--format={how}", "-cf", str(archive), "-C",
+                    str(tmp_path), "holey"], check=True)
+    tar = archive.read_bytes()
+    size = unpack_layer(io.BytesIO(tar), layers, diff_id=digest(tar))
+    assert (layer_path(layers, digest(tar)) / "holey").read_bytes() == holey.read_bytes()
+    assert size == holey.stat().st_size
 
 
 def _ends(tar: bytes) -> tuple[list[tarfile.TarInfo], int]:
