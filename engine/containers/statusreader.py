@@ -36,7 +36,7 @@ class StatusReader:
 
     def __init__(self, containers_dir: Callable[[], Path]) -> None:
         self._containers_dir = containers_dir
-        self._status_cache: dict[str, tuple[tuple[int, int, int], StatusRecord]] = {}
+        self._status_cache: dict[str, tuple[tuple[int, int, int] | None, StatusRecord]] = {}
         self._alive_cache: dict[int, float] = {}
         # Containers' directories made once per container (and again if the directory
         # moves), as plain strings: a list of many containers asks for them again and
@@ -91,10 +91,10 @@ class StatusReader:
             record = read_status_file(path)
             if record is None:
                 return None
-            if time.time_ns() - st.st_mtime_ns > _SETTLED_NS:
-                self._status_cache[container_id] = (key, record)
-            else:
-                self._status_cache.pop(container_id, None)
+            # An unsettled file is kept without its key: read again at the next look,
+            # but its monitor's pid is known (waits watch the cached monitors' pidfds).
+            settled = time.time_ns() - st.st_mtime_ns > _SETTLED_NS
+            self._status_cache[container_id] = (key if settled else None, record)
             return record
         return cached[1]
 
