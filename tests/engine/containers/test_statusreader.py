@@ -50,3 +50,13 @@ def test_a_settled_file_is_parsed_once(tmp_path: Path) -> None:
     first = reader.status(ID)
     assert first is not None and first.exit_code == 3
     assert reader.status(ID) is first
+
+
+def test_a_fresh_file_s_monitor_is_known_to_the_waiters(tmp_path: Path) -> None:
+    """Not cached as unchanged, but kept: wait follows the monitors it read."""
+    (tmp_path / ID).mkdir()
+    (tmp_path / ID / "status.json").write_text(json.dumps(
+        {"status": "running", "pid": 10, "monitor_pid": 77}))
+    reader = StatusReader(lambda: tmp_path)
+    assert reader.status(ID) is not None
+    assert reader.cached_monitor_pids([ID]) == [77]
