@@ -408,15 +408,16 @@ def _supervise(cdir: ContainerDir, hub: AttachHub, ready_fd: int,
                 writer = LogWriter(log_fd)
             elif writer is None:
                 writer = LogWriter(log_fd, cdir.log, *info["log"])
-            if info["healthcheck"] and pump.prober is None:
-                pump.prober = _prober(cdir, info["cgroups"])
-            if pump.prober is not None:
-                pump.prober.begin(run.pid)
             if first:
                 # Told once we copy its output: a client that reads the log right
                 # after the start then finds what the command wrote meanwhile (the
                 # output of docker-py's "start, then logs" came ~10 ms late, here).
+                # (A healthcheck's prober, and its import, come after: as before.)
                 _report(ready_fd, {"ok": True, "pid": run.pid})
+            if info["healthcheck"] and pump.prober is None:
+                pump.prober = _prober(cdir, info["cgroups"])
+            if pump.prober is not None:
+                pump.prober.begin(run.pid)
             wait_status = pump.run(run, writer)
             health = None
             if pump.prober is not None:
