@@ -16,14 +16,15 @@ a running asyncio loop (the helper's).
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
 import re
+import socket
+import struct
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
-
-from pyroute2 import IPRoute
 
 from engine.errors import HelperError
 from engine.helper.syscalls import (
@@ -86,9 +87,16 @@ def _enter(netns: Path) -> None:
         os.close(fd)
 
 
+_SIOCGIFFLAGS, _SIOCSIFFLAGS, _IFF_UP = 0x8913, 0x8914, 0x1
+_IFREQ = struct.Struct("16sH22x")  # struct ifreq: the name, then ifr_flags
+
+
 def _loopback_up() -> None:
-    with IPRoute() as ipr:
-        ipr.link("set", index=ipr.link_lookup(ifname="lo")[0], state="up")
+    """Two ioctls on a socket of the calling thread's namespace (netlink through
+    pyroute2 took ~1 ms of every sandbox, none's too)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as sock:
+        _, flags = _IFREQ.unpack(fcntl.ioctl(sock, _SIOCGIFFLAGS, _IFREQ.pack(b"lo", 0)))
+        fcntl.ioctl(sock, _SIOCSIFFLAGS, _IFREQ.pack(b"lo", flags | _IFF_UP))
 
 
 def create_sandbox(path: Path) -> None:
