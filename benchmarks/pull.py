@@ -236,24 +236,48 @@ def skiff_pull(ref: str, root: Path) -> None:
 
 
 def skiff_warm_up(root: Path) -> None:
-    """Untimed: what any command leaves for a minute, the CLI server and the helper."""
+    """Untimed: what any command leaves for a minute, the CLI server and the helper, once
+    they are idle (a volume verb starts the helper's warm-up for containers: the zygote's
+    imports, the network; a pull beside it would pay for them)."""
     os.environ["SKIFF_HELPER_IDLE"] = "60"
     for verb in ("create", "rm"):
         _run([sys.executable, "-m", "app.cli", "volume", verb, "warmup"], cwd=REPO_ROOT)
+    deadline = time.monotonic() + 20
+    used = -1
+    while time.monotonic() < deadline:
+        now = sum(_cpu_ticks(pid) for pid in _lingering(root))
+        if now == used:
+            return
+        used = now
+        time.sleep(0.5)
 
 
-def skiff_cool_down(root: Path) -> None:
-    """Stop what the warm-up left (the CLI server, the helper) and wait until it is gone."""
-    os.environ["SKIFF_HELPER_IDLE"] = "0"
-    world = str(root / "root")
-    lingering = []
+def _cpu_ticks(pid: int) -> int:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])
+
+
+def _lingering(root: Path) -> list[int]:
+    """The processes of the world at ``root`` (its CLI server, helper, zygote)."""
+    world = str(root / "root").encode()
+    found = []
     for entry in Path("/proc").iterdir():
         try:
             command = (entry / "cmdline").read_bytes()
         except OSError:
             continue
-        if entry.name.isdigit() and world.encode() in command:
-            lingering.append(int(entry.name))
+        if entry.name.isdigit() and world in command:
+            found.append(int(entry.name))
+    return found
+
+
+def skiff_cool_down(root: Path) -> None:
+    """Stop what the warm-up left (the CLI server, the helper) and wait until it is gone."""
+    os.environ["SKIFF_HELPER_IDLE"] = "0"
+    lingering = _lingering(root)
     for pid in lingering:
         os.kill(pid, signal.SIGTERM)
     for pid in lingering:
