@@ -59,6 +59,13 @@ class Client:
                 return int(text)
         return None
 
+    def lock(self, server: int) -> Path:
+        """The lock file (its socket's name and ".lock") of this copy's server ``server``."""
+        for lock in (self.root / "run").glob("cli-*.sock.lock"):
+            if lock.read_text().strip() == str(server):
+                return lock
+        raise AssertionError(f"no lock names server {server}")
+
     def served(self) -> int:
         """Starts the server (one command run on its own) and waits until it listens."""
         if self.server() is None:
@@ -235,13 +242,15 @@ def test_changed_code_is_never_run_by_an_old_server(client: Client) -> None:
 def test_an_idle_server_goes_and_so_does_one_whose_socket_is_removed(client: Client) -> None:
     env = dict(client.env, SKIFF_HELPER_IDLE="60")
     server = client.served()
-    (socket_path,) = (client.root / "run").glob("cli-*.sock")
-    socket_path.unlink()
-    wait_for(lambda: not _cmdline(server), timeout=30)
+    lock = client.lock(server)
+    lock.with_suffix("").unlink()  # its socket
+    wait_for(lambda: not _cmdline(server), timeout=60)
     client.env = dict(env, SKIFF_HELPER_IDLE="1")
-    try:
-        quick = client.served()
-        wait_for(lambda: not _cmdline(quick), timeout=30)
+    try:  # a server that idles 1 s: it may come and go between two looks, its lock stays
+        assert client("ps").returncode == 0
+        wait_for(lambda: lock.read_text().strip() not in ("", str(server)), timeout=120)
+        quick = int(lock.read_text())
+        wait_for(lambda: not _cmdline(quick), timeout=60)
     finally:
         client.env = env
 
