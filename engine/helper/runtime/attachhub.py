@@ -24,7 +24,7 @@ from engine.wire.attachstream import (
     frame,
 )
 
-__all__ = ["AttachHub", "short_path"]
+__all__ = ["AttachHub", "attach_listener", "short_path"]
 
 _MAX_BACKLOG = 4 << 20
 
@@ -154,3 +154,18 @@ def short_path(path: Path) -> Iterator[str]:
         yield f"/proc/self/fd/{fd}/{path.name}"
     finally:
         os.close(fd)
+
+
+def attach_listener(path: Path) -> socket.socket:
+    """A container's attach socket, where the helper connects ``skiff attach`` (root only)."""
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
+    old = os.umask(0o177)
+    try:
+        with short_path(path) as short:
+            listener.bind(short)
+    finally:
+        os.umask(old)
+    listener.listen(8)
+    return listener

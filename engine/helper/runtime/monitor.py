@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.helper.cgroups import Limits, open_cgroup
 from engine.helper.runtime import devices, init, mounts, proctitle, syscallfilter
-from engine.helper.runtime.attachhub import AttachHub, short_path
+from engine.helper.runtime.attachhub import AttachHub, attach_listener
 from engine.helper.runtime.devices import device_mode
 from engine.helper.runtime.kernel import LINUX
 from engine.helper.runtime.spec import ContainerDir, RuntimeSpec
@@ -110,7 +110,7 @@ class Monitor:
             fds.append(run.stdin)
         listener = -1
         if first:  # where `skiff attach` comes in, for every run
-            fds.append(_attach_listener(self.cdir).detach())
+            fds.append(attach_listener(self.cdir.path / "attach.sock").detach())
             listener = len(fds) - 1
         self.cdir.journal("start", name=self.spec.name, image=self.spec.image)
         self.record(status="running", pid=run.pid, started_at=_now(), error="",
@@ -337,21 +337,6 @@ def main(argv: list[str]) -> int:
     ignore_signals()
     sources = [int(fd) for fd in argv[4].split(",") if fd] if len(argv) > 4 else []
     return run_monitor(argv[1], int(argv[2]), int(argv[3]) if len(argv) > 3 else -1, sources)
-
-
-def _attach_listener(cdir: ContainerDir) -> socket.socket:
-    """``skiff attach`` comes through the helper, which connects here (root only)."""
-    path = cdir.path / "attach.sock"
-    _unlink(path)
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
-    old = os.umask(0o177)
-    try:
-        with short_path(path) as short:
-            listener.bind(short)
-    finally:
-        os.umask(old)
-    listener.listen(8)
-    return listener
 
 
 def run_monitor(container_dir: str, ready_fd: int, attach_fd: int = -1,
