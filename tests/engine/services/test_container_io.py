@@ -16,6 +16,7 @@ from engine.errors import (
     InvalidState,
 )
 from tests.engine.services.containerprobes import config, eventually, output, run, started
+from tests.fixtures.engine import tidy_engine
 
 pytestmark = pytest.mark.root
 
@@ -227,7 +228,7 @@ def _read(path: str) -> str:
 async def test_the_zygote_prepares_only_for_containers(busybox_image: str) -> None:
     """A helper asked only about layers (a pull) leaves its zygote cold (its imports
     cost a pull ~0.3 s of CPU); the first container verb has it prepare."""
-    async with Engine() as fresh:
+    async with tidy_engine() as fresh:  # its container goes: the CLI's tests count them
         await fresh._shared.repair_once()
         await fresh._shared.helper.call("layer_exists", {"diff_id": "sha256:" + "0" * 64})
         helper = fresh._shared.helper.pid
