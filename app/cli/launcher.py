@@ -218,6 +218,17 @@ def start_in_background(address: str) -> None:
         pass  # no server: commands run on their own, as before
 
 
+def _in_the_background() -> bool:
+    """A job in the background of its terminal (``skiff run -it x &``): the kernel stops
+    it when it reads or sets up the terminal (SIGTTIN, SIGTTOU), so it cannot take
+    the shell's keystrokes or leave its terminal raw. A server's child has no
+    terminal of its own, so nothing would stop it: such a job runs here."""
+    try:
+        return os.isatty(0) and os.tcgetpgrp(0) != os.getpgrp()
+    except OSError:
+        return False
+
+
 def _keeps_the_process(argv: list[str]) -> bool:
     """``skiff serve`` runs here: it may be handed sockets beyond the three streams
     (systemd's socket activation: LISTEN_FDS names this very process), and it runs
@@ -230,7 +241,7 @@ def main(helper_root: str | None = None) -> int:
     installation's launcher knows it."""
     address = server_address() if idle_seconds() > 0 else None
     tried = (address is not None and not _asks_on_this_terminal(helper_root)
-             and not _keeps_the_process(sys.argv))
+             and not _keeps_the_process(sys.argv) and not _in_the_background())
     if address is not None and tried:
         status = _handed_over(address, sys.argv)
         if status is not None:

@@ -14,6 +14,8 @@ import functools
 import json
 import os
 import pty
+import select
+import shlex
 import shutil
 import signal
 import socket
@@ -327,3 +329,38 @@ def test_a_client_talks_only_to_a_server_of_its_own_uid(client: Client, tmp_path
     finally:
         os.waitpid(pid, 0)
     assert not list((world / "run").glob("*.lock"))  # no server in a folder not ours alone
+
+
+def test_a_job_in_the_background_of_its_terminal_cannot_take_it(client: Client,
+                                                                busybox_image: str) -> None:
+    """``skiff run -it x &`` from a shell with job control stops when it sets up the
+    terminal, as any program does, instead of leaving the shell's terminal raw."""
+    client.served()
+    containers = set(client("ps", "-aq").stdout.split())
+    leader, follower = pty.openpty()
+    before = termios.tcgetattr(follower)
+
+    def controlling_terminal() -> None:
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    skiff = " ".join(shlex.quote(word) for word in client.command)
+    shell = subprocess.Popen(
+        ["sh", "-m", "-c", f"{skiff} run -it --rm --network none {busybox_image} sh & "
+                           "sleep 5; jobs -l; kill -9 %1; echo finished"],
+        env=client.env, stdin=follower, stdout=follower, stderr=follower,
+        start_new_session=True, preexec_fn=controlling_terminal)
+    output = b""
+    try:
+        deadline = time.monotonic() + 120
+        while b"finished" not in output and time.monotonic() < deadline:
+            if select.select([leader], [], [], 1)[0]:
+                output += os.read(leader, 4096)
+        shell.wait(60)
+        assert b"Stopped" in output, output  # by SIGTTOU, as docker's would be
+        assert termios.tcgetattr(follower)[3] == before[3]  # still cooked, echoing
+    finally:
+        os.close(follower)
+        os.close(leader)
+        made = set(client("ps", "-aq").stdout.split()) - containers
+        if made:  # the job was killed where it stopped: its container may be there
+            client("rm", "-f", *made)
