@@ -186,7 +186,7 @@ def test_a_users_commands_go_through_their_own_server(desktop_user: DesktopUser,
     """The installed ``skiff`` hands a user's commands to that user's pre-imported
     server (app/cli/forkserver.py), which finds the installation and its helper as
     the script would, runs as the user and lives in their runtime directory."""
-    runtime = desktop_user.home / "runtime"  # as /run/user/UID: theirs, 0700
+    runtime = desktop_user.home / "cli-runtime"  # as /run/user/UID: theirs, 0700
     runtime.mkdir(mode=0o700)
     os.chown(runtime, desktop_user.uid, desktop_user.uid)
     env = {"XDG_RUNTIME_DIR": str(runtime), "SKIFF_HELPER_IDLE": "30"}

@@ -32,6 +32,7 @@ import pytest
 
 from tests.app.cli.e2ehelpers import wait_for
 from tests.fixtures.cli import REPO
+from tests.fixtures.engine import stop_lingering
 
 LAUNCH = ("import sys; sys.path[:0] = [{code!r}]; sys.path.append({site!r}); "
           "from app.cli.launcher import main; sys.exit(main())")
@@ -111,8 +112,8 @@ def client(skiff_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     made = Client(code, skiff_root)
     yield made
     pid = made.server()
+    stop_lingering(skiff_root)  # the server, and the helper its commands left waiting
     if pid is not None:
-        os.kill(pid, signal.SIGTERM)
         wait_for(lambda: not _cmdline(pid), timeout=30)
 
 
