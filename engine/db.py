@@ -146,12 +146,9 @@ def _no_checkpoint_on_close(conn: sqlite3.Connection) -> None:
     import ctypes
 
     handle = ctypes.c_void_p.from_address(id(conn) + object.__basicsize__).value
-    try:  # the module's library and the libsqlite3 it links (none if built in)
-        config = ctypes.CDLL(_sqlite3.__file__).sqlite3_db_config
-    except (AttributeError, OSError):
-        return
-    config(ctypes.c_void_p(handle), _SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, ctypes.c_int(1),
-           ctypes.c_void_p(None))
+    library = ctypes.CDLL(_sqlite3.__file__)  # and the libsqlite3 it links
+    library.sqlite3_db_config(ctypes.c_void_p(handle), _SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
+                              ctypes.c_int(1), ctypes.c_void_p(None))
 
 
 _SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE = 1006
