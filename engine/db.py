@@ -8,7 +8,6 @@ yet. A step never changes once released; new needs append new steps.
 from __future__ import annotations
 
 import sqlite3
-import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -47,7 +46,6 @@ class Database:
                                check_same_thread=False)
         conn.row_factory = sqlite3.Row
         try:
-            _no_checkpoint_on_close(conn)
             with self.reading():
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=NORMAL")
@@ -123,35 +121,6 @@ class Database:
 
     def close(self) -> None:
         self.conn.close()
-
-
-def _no_checkpoint_on_close(conn: sqlite3.Connection) -> None:
-    """The last connection to close no longer checkpoints the WAL into the database
-    and deletes it: the checkpoint's two fsyncs wait on the disk's journal (an
-    engine's create + rm + close, alternated with and without: 49 -> 38 ms; 26 ms
-    of a `run --rm` in a cProfile beside other programs' writes). The WAL stays, as
-    consistent as before; commits checkpoint it once it holds 1000 pages (SQLite's
-    wal_autocheckpoint).
-
-    Python 3.12 has Connection.setconfig. 3.11 has not: there SQLite's own
-    sqlite3_db_config is called on the handle, the first field after the object
-    header of CPython 3.11's connection object; elsewhere nothing is done.
-    """
-    if hasattr(conn, "setconfig"):
-        conn.setconfig(sqlite3.SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, True)  # type: ignore[attr-defined]
-        return
-    if sys.implementation.name != "cpython" or sys.version_info[:2] != (3, 11):
-        return
-    import _sqlite3
-    import ctypes
-
-    handle = ctypes.c_void_p.from_address(id(conn) + object.__basicsize__).value
-    library = ctypes.CDLL(_sqlite3.__file__)  # and the libsqlite3 it links
-    library.sqlite3_db_config(ctypes.c_void_p(handle), _SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
-                              ctypes.c_int(1), ctypes.c_void_p(None))
-
-
-_SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE = 1006
 
 
 def _split(script: str) -> list[str]:

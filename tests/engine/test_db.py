@@ -26,19 +26,3 @@ def test_an_older_skiff_leaves_a_newer_schema_for_the_newer_one(tmp_path: Path) 
         "SELECT version FROM schema_version WHERE component = 'things'").fetchone()
     assert tuple(version) == (2,)
     newer.close()
-
-
-def test_the_last_close_leaves_the_wal_unchecked_and_nothing_lost(tmp_path: Path) -> None:
-    """Closing no longer checkpoints (two fsyncs a command): the WAL stays with the
-    commits in it, and the next open reads them from there."""
-    path = tmp_path / "skiff.db"
-    db = Database(path)
-    db.migrate("things", STEPS)
-    with db.transaction() as conn:
-        conn.execute("INSERT INTO things (name) VALUES ('kept')")
-    db.close()
-    wal = path.with_name("skiff.db-wal")
-    assert wal.exists() and wal.stat().st_size > 0
-    again = Database(path)
-    assert [row["name"] for row in again.conn.execute("SELECT name FROM things")] == ["kept"]
-    again.close()
