@@ -62,15 +62,14 @@ def skiff_engine(runs: int) -> list[float]:
 
     async def measure() -> list[float]:
         async with Engine() as engine:
-            await engine.helper.call("ping")
             times = []
             for _ in range(runs):
                 start = time.perf_counter()
-                container = await engine.create(
+                container = await engine.containers.create(
                     ContainerConfig(image="busybox", image_id="", cmd=["true"]))
-                await engine.start(container.id)
-                await engine.wait(container.id)
-                await engine.remove(container.id)
+                await engine.containers.start(container.id)
+                await engine.containers.wait(container.id)
+                await engine.containers.remove(container.id)
                 times.append(time.perf_counter() - start)
             return times
 
@@ -88,18 +87,17 @@ def seccomp_starts(runs: int) -> dict[str, list[float]]:
         times: dict[str, list[float]] = {f"{k} {w}": [] for k in options
                                          for w in ("start", "run")}
         async with Engine() as engine:
-            await engine.helper.call("ping")
             for i in range(runs + 1):
                 for kind, security_opt in options.items():
-                    container = await engine.create(ContainerConfig(
+                    container = await engine.containers.create(ContainerConfig(
                         image="busybox", image_id="", cmd=["true"], network="none",
                         security_opt=security_opt))
                     start = time.perf_counter()
-                    await engine.start(container.id)
+                    await engine.containers.start(container.id)
                     started = time.perf_counter()
-                    await engine.wait(container.id)
+                    await engine.containers.wait(container.id)
                     ended = time.perf_counter()
-                    await engine.remove(container.id)
+                    await engine.containers.remove(container.id)
                     if i:  # the first round warms the program cache and page cache
                         times[f"{kind} start"].append(started - start)
                         times[f"{kind} run"].append(ended - start)
@@ -134,18 +132,17 @@ def userns_starts(runs: int) -> dict[str, list[float]]:
     async def measure() -> dict[str, list[float]]:
         times: dict[str, list[float]] = {kind: [] for kind in USERNS_KINDS}
         async with Engine() as engine:
-            await engine.helper.call("ping")
             for i in range(runs + 1):
                 for kind, (userns, security_opt) in USERNS_KINDS.items():
-                    container = await engine.create(ContainerConfig(
+                    container = await engine.containers.create(ContainerConfig(
                         image="busybox", image_id="", cmd=["true"], network="none",
                         userns=userns, security_opt=security_opt))
                     start = time.perf_counter()
-                    await engine.start(container.id)
+                    await engine.containers.start(container.id)
                     if i:  # the first round warms the caches
                         times[kind].append(time.perf_counter() - start)
-                    await engine.wait(container.id)
-                    await engine.remove(container.id)
+                    await engine.containers.wait(container.id)
+                    await engine.containers.remove(container.id)
         return times
 
     with temporary_root_subids():  # root's containers are remapped only on request

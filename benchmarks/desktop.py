@@ -127,14 +127,14 @@ async def prepare(work: Path, count: int, running: int) -> None:
     subprocess.run(["skopeo", "--insecure-policy", "copy", "-q", f"oci:{layout}:latest",
                     f"docker-archive:{archive}:busybox:latest"], check=True)
     async with Engine() as engine:
-        image = (await engine.load(archive))[0]
+        image = (await engine.images.load(archive))[0]
         for i in range(count):
             cmd = ["sleep", "3600"] if i < running else ["true"]
-            container = await engine.create(
+            container = await engine.containers.create(
                 ContainerConfig(image="busybox:latest", image_id=image.id, cmd=cmd),
                 f"app-{i:03d}")
             if i < running:
-                await engine.start(container.id)
+                await engine.containers.start(container.id)
 
 
 async def start_flood(rate: int) -> None:
@@ -144,26 +144,26 @@ async def start_flood(rate: int) -> None:
     batch = max(1, rate // 10)
     script = (f"while :; do yes '{FLOOD_LINE}' | head -n {batch}; usleep 85000; done")
     async with Engine() as engine:
-        image = await engine.image("busybox:latest")
-        container = await engine.create(
+        image = await engine.images.get("busybox:latest")
+        container = await engine.containers.create(
             ContainerConfig(image="busybox:latest", image_id=image.id,
                             cmd=["sh", "-c", script]), "flood")
-        await engine.start(container.id)
+        await engine.containers.start(container.id)
 
 
 async def stop_flood() -> None:
     from engine.engine import Engine
 
     async with Engine() as engine:
-        await engine.remove("flood", force=True)
+        await engine.containers.remove("flood", force=True)
 
 
 async def cleanup(work: Path) -> None:
     from engine.engine import Engine
 
     async with Engine() as engine:
-        for container in await engine.containers(all=True):
-            await engine.remove(container.id, force=True)
+        for container in await engine.containers.list(all=True):
+            await engine.containers.remove(container.id, force=True)
     with open("/proc/self/mounts") as f:
         targets = [line.split()[1] for line in f if line.split()[1].startswith(str(work))]
     for target in sorted(targets, reverse=True):
