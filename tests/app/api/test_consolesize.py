@@ -8,7 +8,6 @@ import fcntl
 import json
 import os
 import pty
-import select
 import struct
 import subprocess
 import termios
@@ -20,6 +19,7 @@ import pytest
 from app.api.createbody import container_config
 from app.api.errors import ApiError
 from tests.fixtures.apiserver import ApiServer
+from tests.fixtures.terminal import read_until_closed
 
 Docker = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -54,14 +54,7 @@ def _docker_in_a_terminal(server: ApiServer, size: tuple[int, int], *args: str) 
     os.close(slave)
     seen = b""
     try:
-        while select.select([master], [], [], 60)[0]:
-            try:
-                chunk = os.read(master, 4096)
-            except OSError:  # EIO: every holder of the terminal is gone
-                break
-            if not chunk:
-                break
-            seen += chunk
+        seen = read_until_closed(master)
         assert process.wait(timeout=30) == 0, seen
     finally:
         os.close(master)

@@ -33,6 +33,7 @@ import pytest
 from tests.app.cli.e2ehelpers import wait_for
 from tests.fixtures.cli import REPO
 from tests.fixtures.engine import stop_lingering
+from tests.fixtures.terminal import read_until_closed
 
 LAUNCH = ("import sys; sys.path[:0] = [{code!r}]; sys.path.append({site!r}); "
           "from app.cli.launcher import main; sys.exit(main())")
@@ -192,14 +193,7 @@ def test_a_terminal_and_its_resizing_reach_a_container(client: Client, busybox_i
             output += os.read(leader, 4096)
         fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
         os.close(follower)
-        while True:
-            try:
-                chunk = os.read(leader, 4096)
-            except OSError:  # EIO: every holder of the terminal closed it
-                break
-            if not chunk:
-                break
-            output += chunk
+        output += read_until_closed(leader)
         assert process.wait(60) == 0, output
     finally:
         os.close(leader)

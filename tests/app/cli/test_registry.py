@@ -19,6 +19,7 @@ import pytest
 
 from tests.fixtures import cli
 from tests.fixtures.registry import PASSWORD, USER, LocalRegistry, skopeo_inspect
+from tests.fixtures.terminal import read_until_closed
 
 pytestmark = pytest.mark.root
 
@@ -220,14 +221,7 @@ def test_an_interactive_login_hides_the_password_without_a_controlling_terminal(
         while b"Password: " not in seen:
             seen += os.read(leader, 1024)
         os.write(leader, PASSWORD.encode() + b"\n")
-        while True:
-            try:
-                chunk = os.read(leader, 1024)
-            except OSError:  # EIO: the command closed the terminal
-                break
-            if not chunk:
-                break
-            seen += chunk
+        seen += read_until_closed(leader)
         assert process.wait(60) == 0, seen
     finally:
         os.close(leader)
