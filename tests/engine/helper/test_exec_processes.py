@@ -12,6 +12,7 @@ import pytest
 
 from tests.engine.helper.zombies import zombies_of
 from tests.fixtures import cli
+from tests.fixtures.engine import stop_lingering
 
 pytestmark = pytest.mark.root
 
@@ -36,13 +37,6 @@ def _processes() -> dict[int, bytes]:
             except OSError:
                 continue
     return found
-
-
-def _stop_lingering_helper(skiff_root: Path) -> None:
-    root = str(skiff_root / "helper").encode()
-    for pid, cmdline in _processes().items():
-        if b"engine.helper" in cmdline and root in cmdline:
-            os.kill(pid, 15)
 
 
 def test_many_execs_in_a_pids_limited_container(busybox_image: str, skiff_root: Path
@@ -75,4 +69,4 @@ def test_many_execs_in_a_pids_limited_container(busybox_image: str, skiff_root: 
         assert inspected["State"]["Running"]
     finally:
         skiff("rm", "-f", cid)
-        _stop_lingering_helper(skiff_root)
+        stop_lingering(skiff_root)
