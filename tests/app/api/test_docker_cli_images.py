@@ -56,6 +56,7 @@ def test_tag_rmi_save_load(docker, tmp_path: Path) -> None:  # type: ignore[no-u
 def test_pull_push_and_login(docker, plain_registry: LocalRegistry,  # type: ignore[no-untyped-def]
                              basic_registry: LocalRegistry) -> None:
     image = f"{plain_registry.host}/test/busybox:1.1"
+    docker("rmi", image, check=False)  # another test of the session may have pulled it
     pulled = docker("pull", image)
     assert "Digest: sha256:" in pulled.stdout and "Downloaded newer image" in pulled.stdout
     assert "Image is up to date" in docker("pull", image).stdout

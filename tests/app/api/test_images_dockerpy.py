@@ -107,6 +107,10 @@ def test_pull_and_push_with_the_local_registry(client: docker.DockerClient,
     no other test counts on."""
     host = plain_registry.host
     pushed = f"{fresh_registry.host}/apitest/pushed"
+    try:  # another test of the session may have pulled it
+        client.images.remove(f"{host}/test/busybox:1.0")
+    except ImageNotFound:
+        pass
     events = list(client.api.pull(f"{host}/test/busybox", tag="1.0", stream=True,
                                   decode=True))
     statuses = [e.get("status", "") for e in events]
