@@ -6,7 +6,7 @@ mount pins the inode, so a renamed-over file would never reach a running
 container. Rendering is pure; only :func:`write_in_place`,
 :func:`write_first_files` and :func:`host_resolv_conf` touch files. This is
 the one place that writes them: at creation (``write_first_files``) and at
-every network set-up and change (engine/helper/network/networking.py).
+every network set-up and change (engine/helper/network/base.py).
 """
 
 from __future__ import annotations

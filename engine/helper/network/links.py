@@ -101,7 +101,7 @@ def ensure_bridge(name: str, subnet: IPv4Network, gateway: IPv4Address,
     connections to 127.0.0.1 be DNATed to a container (netfilter drops any
     other 127/8 traffic coming from the bridge), and off the bridge's acceptance
     of router advertisements (containers send them there). IPv6 forwarding is the
-    networking layer's (it depends on every network: see networking.py).
+    networking layer's (it depends on every network: see ruleset.py).
     """
     wanted = (str(gateway), subnet.prefixlen)
     wanted6 = (str(gateway6.ip), gateway6.network.prefixlen) if gateway6 else None

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from engine.helper.network import links
+from engine.helper.network.base import SANDBOX
 from engine.helper.network.netns import destroy_sandbox, sandboxes_under
 from engine.helper.network.ruleset import apply_records
 
@@ -34,8 +35,6 @@ class RepairReport:
 def repair(net: Networking, live: set[str], sandbox_root: Path | None) -> RepairReport:
     """Forget what is not ``live``, make every record's bridge and rules again, and
     delete links, bridges and sandboxes (below ``sandbox_root``) nobody owns."""
-    from engine.helper.network.networking import SANDBOX
-
     report = RepairReport()
     with net.ipam.transaction() as records:
         for name, record in records.items():

@@ -252,7 +252,7 @@ def test_a_release_without_published_ports_runs_no_netfilter_command(
         world: World, names: tuple[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
     """Each monitor releases its container's network with a Networking of its own: one
     with no ports to unpublish never looks for nft (a process started each time)."""
-    from engine.helper.network import networking as networking_module
+    from engine.helper.network import base as networking_module
     from engine.helper.network.networking import Networking
 
     net = networking(world, names, BACKENDS[0])
