@@ -1,7 +1,8 @@
 """A user's ``skiff`` with everything imported, forking a child per command.
 
-The server imports the command line, its commands and the engine once, then
-waits on its socket (app/cli/launcher.py is the client). For each command it
+The server imports what the commands typed most need, listens on its socket
+(app/cli/launcher.py is the client) within ~0.1 s, and imports every other
+command's modules and the engine's between commands. For each command it
 forks: the child takes the client's standard streams, working directory, umask,
 environment and arguments, runs ``app.cli.main.main`` and exits with its status,
 which the server, reaping it, sends back. A child starts in ~1 ms with its
@@ -34,12 +35,13 @@ import stat
 import struct
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
 from app.cli.launcher import PROTOCOL, STALE, idle_seconds
 
-__all__ = ["preload", "serve"]
+__all__ = ["preload", "preload_first", "rest", "serve"]
 
 _CODE = Path(__file__).resolve().parents[2]
 _MAX_REQUEST = 4 << 20
@@ -58,32 +60,55 @@ def _private_folder(folder: Path) -> bool:
             and not found.st_mode & 0o022)
 
 
-def preload() -> None:
-    """Import every module a command may run: the command line's and the engine's,
-    but not the helper's (it runs as its own program) nor the window's. ~1.4 s and
-    ~40 MB once, for the server's life. Then the reader rehearses on an empty store
-    of its own, so what reading compiles on first use (the patterns of references,
-    IDs and digests, SQLite's set-up) is done here once, not in every child (~1-3 ms
-    of a read command). Nothing is kept that depends on who asks or where."""
-    import app.cli
-    import engine
+#: What the commands typed most import, and the reader's rehearsal: ~0.1 s, after
+#: which the server listens (where the whole preload took ~0.8-1.4 s, during which
+#: the next commands each ran on their own, beside the server's imports, at 2-4x
+#: their served time). The rest is imported between commands.
+_FIRST = ("app.cli.main", "app.cli.containers", "app.cli.images", "app.cli.ps",
+          "app.cli.inspection", "app.cli.logs", "engine.reader")
 
-    for package in (app.cli, engine):
-        for found in pkgutil.walk_packages(package.__path__, f"{package.__name__}."):
-            if not found.name.startswith(_NOT_PRELOADED):
-                importlib.import_module(found.name)
+
+def preload_first() -> None:
+    """Import what the commands typed most (``ps``, ``images``, ``inspect``, ``logs``)
+    need, then let the reader rehearse on an empty store of its own, so what reading
+    compiles on first use (the patterns of references, IDs and digests, SQLite's
+    set-up) is done here once, not in every child (~1-3 ms of a read command).
+    Nothing is kept that depends on who asks or where."""
+    for name in _FIRST:
+        importlib.import_module(name)
     from engine import Reader
 
     Reader.rehearse()
 
 
-def _code_files() -> dict[str, int]:
-    """The mtimes of the files our modules came from."""
+def rest() -> Iterator[str]:
+    """The names of every other module a command may run, the ones ``run`` needs
+    first: the command line's and the engine's, but not the helper's (it runs as
+    its own program) nor the window's. Walking a package imports it."""
+    import app.cli
+    import engine
+
+    yield "app.cli.run"
+    for package in (app.cli, engine):
+        for found in pkgutil.walk_packages(package.__path__, f"{package.__name__}."):
+            if not found.name.startswith(_NOT_PRELOADED):
+                yield found.name
+
+
+def preload() -> None:
+    """Everything the server imports over its first second, at once (~40 MB)."""
+    preload_first()
+    for name in rest():
+        importlib.import_module(name)
+
+
+def _code_files(known: dict[str, int] | None = None) -> dict[str, int]:
+    """The mtimes of the files our modules came from (those not ``known`` yet)."""
     files: dict[str, int] = {}
     prefix = f"{_CODE}{os.sep}"
     for module in list(sys.modules.values()):
         path = getattr(module, "__file__", None)
-        if path and path.startswith(prefix):
+        if path and path.startswith(prefix) and (known is None or path not in known):
             try:
                 files[path] = os.stat(path).st_mtime_ns
             except OSError:
@@ -210,8 +235,10 @@ def _new_streams() -> None:
 
 
 class _Server:
-    def __init__(self, address: Path, listener: socket.socket, lock: int) -> None:
+    def __init__(self, address: Path, listener: socket.socket, lock: int,
+                 pending: Iterator[str] | None = None) -> None:
         self.address = address
+        self.pending = pending
         self.identity = address.stat().st_ino
         self.listener: socket.socket | None = listener
         self.lock = lock
@@ -247,8 +274,12 @@ class _Server:
     def run(self) -> None:
         while self.listener is not None or self.children:
             timeout = max(0.0, self.last + self.idle - time.monotonic())
+            if self.pending is not None:
+                timeout = 0.0  # a command first, else one more module
             # Every 2 s at least: a removed socket (its world deleted) ends it soon.
             events = self.poll.poll(min(timeout, 2.0) * 1000 if self.listener else None)
+            if not events and self.pending is not None:
+                self.import_next()
             for fd, _mask in events:
                 if self.listener is not None and fd == self.listener.fileno():
                     self.accept()
@@ -263,6 +294,28 @@ class _Server:
             if (self.listener is not None and not self.children
                     and (time.monotonic() - self.last >= self.idle or not self.still_ours())):
                 self.close()
+
+    def import_next(self) -> None:
+        """One more module of the preload, between commands; when all are in, freeze
+        them as the first ones were. A module that fails to import fails the commands
+        that need it, in their own child, not the server."""
+        assert self.pending is not None
+        try:
+            name = next(self.pending, None)
+        except Exception:  # a package that cannot be walked: the rest is left to the children
+            name = None
+        if name is not None:
+            try:
+                importlib.import_module(name)
+            except Exception:
+                pass
+        if len(os.listdir("/proc/self/task")) != 1:
+            self.close()  # an import started a thread: a fork would copy a process missing it
+        self.files.update(_code_files(self.files))
+        if name is None:
+            self.pending = None
+            gc.collect()
+            gc.freeze()
 
     def still_ours(self) -> bool:
         try:
@@ -349,7 +402,7 @@ def serve(address: str) -> None:
     except OSError:
         os.close(lock)
         return
-    preload()
+    preload_first()
     if len(os.listdir("/proc/self/task")) != 1:
         return  # an import started a thread: a fork would copy a process missing it
     gc.collect()
@@ -366,4 +419,4 @@ def serve(address: str) -> None:
         return
     os.ftruncate(lock, 0)
     os.write(lock, b"%d\n" % os.getpid())
-    _Server(path, listener, lock).run()
+    _Server(path, listener, lock, rest()).run()

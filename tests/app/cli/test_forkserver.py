@@ -258,7 +258,7 @@ def test_the_preload_remembers_nothing_and_starts_no_thread() -> None:
     probe = (
         "import functools, os, sys\n"
         "from app.cli.forkserver import preload\n"
-        "preload()\n"
+        "preload()  # the first part and the rest\n"
         "assert len(os.listdir('/proc/self/task')) == 1, 'a thread'\n"
         "filled = []\n"
         "for name, module in list(sys.modules.items()):\n"
@@ -274,6 +274,42 @@ def test_the_preload_remembers_nothing_and_starts_no_thread() -> None:
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert int(done.stdout) > 150  # every command's module and the engine's
+
+
+def test_the_server_listens_first_and_imports_the_rest_between_commands(tmp_path: Path
+                                                                         ) -> None:
+    """The rest of the preload, one module at a time: one that fails to import costs
+    only its commands; one that starts a thread ends the serving (a fork would copy
+    a process without it)."""
+    (tmp_path / "late_good.py").write_text("VALUE = 1\n")
+    (tmp_path / "late_bad.py").write_text("raise RuntimeError('broken')\n")
+    (tmp_path / "late_thread.py").write_text(
+        "import threading, time\nthreading.Thread(target=time.sleep, args=(30,), "
+        "daemon=True).start()\n")
+    probe = (
+        "import os, socket, sys\n"
+        "from pathlib import Path\n"
+        f"sys.path.insert(0, {str(tmp_path)!r})\n"
+        "from app.cli.forkserver import _Server\n"
+        f"address = Path({str(tmp_path / 'server.sock')!r})\n"
+        "listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)\n"
+        "listener.bind(str(address)); listener.listen(1)\n"
+        "lock = os.open(str(address) + '.lock', os.O_RDWR | os.O_CREAT, 0o600)\n"
+        "server = _Server(address, listener, lock,\n"
+        "                 iter(['late_good', 'late_bad', 'late_thread']))\n"
+        "server.import_next()\n"
+        "assert 'late_good' in sys.modules and server.listener is not None\n"
+        "server.import_next()\n"
+        "assert 'late_bad' not in sys.modules and server.listener is not None\n"
+        "server.import_next()\n"
+        "assert server.listener is None and not address.exists(), 'still serving'\n"
+        "assert server.pending is not None\n"
+        "server.import_next()\n"
+        "assert server.pending is None\n"
+        "print('ok')\n")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout == "ok\n", done.stderr
 
 
 def _listen_as_nobody(address: str) -> tuple[int, int]:
