@@ -13,13 +13,14 @@ exec).
 
 from __future__ import annotations
 
+import os
 from typing import Protocol
 
 from engine.cgroups import CgroupReader, CgroupSetup, Limits, driver, host_setup
-from engine.helper.cgroups.v1 import V1Cgroup
+from engine.helper.cgroups.v1 import JOIN_FILE, V1Cgroup
 from engine.helper.cgroups.v2 import V2Cgroup
 
-__all__ = ["Cgroup", "Limits", "V1Cgroup", "V2Cgroup", "host_setup", "open_cgroup"]
+__all__ = ["Cgroup", "Limits", "V1Cgroup", "V2Cgroup", "host_setup", "join_file", "open_cgroup"]
 
 
 class Cgroup(CgroupReader, Protocol):
@@ -34,6 +35,11 @@ class Cgroup(CgroupReader, Protocol):
         ...
 
     def add(self, pid: int) -> None: ...
+
+    def join(self) -> None:
+        """Move the calling process into the cgroup. It must have one thread (a child
+        just forked): on cgroup v1 only that thread moves (v1.py says why)."""
+        ...
 
     def freeze(self) -> None:
         """Return once every process is stopped."""
@@ -51,3 +57,11 @@ def open_cgroup(name: str, parent: str, setup: CgroupSetup | None = None) -> Cgr
     touches nothing, ``create`` makes it."""
     kind, setup = driver(name, parent, setup)
     return V2Cgroup(name, parent, setup) if kind == "v2" else V1Cgroup(name, parent, setup)
+
+
+def join_file(directory: str | os.PathLike[str]) -> str:
+    """The file of a cgroup's ``directory`` through which a process with one thread (a
+    child just forked) moves itself by writing "0": ``tasks`` on cgroup v1 (v1.py says
+    why), ``cgroup.procs`` on v2 (which has no ``tasks``)."""
+    tasks = os.path.join(directory, JOIN_FILE)
+    return tasks if os.path.exists(tasks) else os.path.join(directory, "cgroup.procs")

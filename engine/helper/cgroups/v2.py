@@ -34,6 +34,10 @@ class V2Cgroup(V2Reader):
     def add(self, pid: int) -> None:
         apply([Write(self._path / "cgroup.procs", str(int(pid)), "")])
 
+    def join(self) -> None:
+        # cgroup.threads moves a thread only within a threaded subtree: a whole process.
+        apply([Write(self._path / "cgroup.procs", "0", "")])
+
     def freeze(self) -> None:
         self._check_freezer()
         apply([freezer.v2_write(True).under(self._path)])

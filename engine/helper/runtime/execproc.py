@@ -23,7 +23,7 @@ import sys
 import termios
 
 from engine.helper import syscalls as sc
-from engine.helper.cgroups import open_cgroup
+from engine.helper.cgroups import join_file, open_cgroup
 from engine.helper.runtime import devices, hostlimits, init, syscallfilter, users
 from engine.helper.runtime.kernel import LINUX
 
@@ -47,7 +47,7 @@ def main(argv: list[str]) -> int:
         init.fail(error_fd, f"cannot read the container's seccomp filter: {exc}", 126)
     try:
         # Opened on the host's side; written by the child, whose "0" moves itself.
-        procs = [os.open(path / "cgroup.procs", os.O_WRONLY | os.O_CLOEXEC) for path in
+        procs = [os.open(join_file(path), os.O_WRONLY | os.O_CLOEXEC) for path in
                  set(open_cgroup(request["id"], request["cgroup_parent"]).paths.values())]
         fds = [(os.open(f"/proc/{pid}/ns/{name}", os.O_RDONLY | os.O_CLOEXEC), flag)
                for name, flag in NAMESPACES]

@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from engine.helper.cgroups import join_file
 from engine.helper.runtime import devices, execproc, hostlimits, init, syscallfilter, users
 from engine.helper.runtime.devices import device_mode
 from engine.helper.runtime.kernel import LINUX
@@ -195,8 +196,7 @@ def _probe(spec: RuntimeSpec, cdir: ContainerDir, pid: int, cgroup_paths: list[s
     env = cdir.run_env(spec.env)
     try:
         seccomp = None if spec.seccomp == "unconfined" else syscallfilter.read(cdir.seccomp)
-        procs = [os.open(os.path.join(path, "cgroup.procs"), os.O_WRONLY | os.O_CLOEXEC)
-                 for path in cgroup_paths]
+        procs = [os.open(join_file(path), os.O_WRONLY | os.O_CLOEXEC) for path in cgroup_paths]
         namespaces = [(os.open(f"/proc/{pid}/ns/{name}", os.O_RDONLY | os.O_CLOEXEC), flag)
                       for name, flag in execproc.NAMESPACES]
         userns_fd = execproc.own_userns(pid)

@@ -19,6 +19,7 @@ import socket
 import struct
 import termios
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,7 +94,7 @@ def enter_namespaces(network: str, netns: Path, kernel: Kernel = LINUX) -> None:
 
 
 def stage1(spec: RuntimeSpec, cdir: ContainerDir, pipes: ChildPipes,
-           add_to_cgroup: object, binds: list[mounts.BindMount], device_mode: str,
+           join_cgroup: Callable[[], None], binds: list[mounts.BindMount], device_mode: str,
            seccomp: syscallfilter.Program | None) -> None:
     """In the monitor's child: join the cgroup, unshare, fork PID 1, report its pid.
 
@@ -113,7 +114,7 @@ def stage1(spec: RuntimeSpec, cdir: ContainerDir, pipes: ChildPipes,
         if pipes.stage1_reaped_w >= 0:
             os.close(pipes.stage1_reaped_w)
         os.setsid()
-        add_to_cgroup(os.getpid())  # type: ignore[operator]
+        join_cgroup()  # we have one thread: a child just forked
         with open("/proc/self/cgroup") as f:  # before the namespace makes it all "/"
             cgroups = cgroupfs.parse_membership(f.read())
         enter_namespaces(spec.network, cdir.netns)

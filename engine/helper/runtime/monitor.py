@@ -231,7 +231,7 @@ class Monitor:
         try:
             stage1 = os.fork()
             if stage1 == 0:
-                init.stage1(spec, self.cdir, pipes, self.cgroup.add, binds, self.device_mode,
+                init.stage1(spec, self.cdir, pipes, self.cgroup.join, binds, self.device_mode,
                             seccomp)
                 os._exit(125)  # not reached
         finally:

@@ -197,6 +197,50 @@ def test_v1_devices_deny_all_but_the_rules(v1_cgroups: Callable[[str], V1Cgroup]
     assert (cg.paths["devices"] / "devices.list").read_text() == "c 1:3 rwm\nc 136:* rw\n"
 
 
+def joined_child(cg: V1Cgroup | V2Cgroup) -> tuple[int, str, Callable[[], None]]:
+    """A child just forked that moved itself with ``join()``: its pid, its
+    /proc/self/cgroup, and what ends it."""
+    report_r, report_w = os.pipe()
+    hold_r, hold_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            os.close(report_r)
+            os.close(hold_w)
+            cg.join()
+            os.write(report_w, Path("/proc/self/cgroup").read_bytes())
+            os.close(report_w)
+            os.read(hold_r, 1)
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(report_w)
+    os.close(hold_r)
+    with os.fdopen(report_r, "rb") as report:
+        membership = report.read().decode()
+
+    def end() -> None:
+        os.close(hold_w)
+        assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
+
+    return pid, membership, end
+
+
+def test_v1_join_moves_the_calling_process_into_every_hierarchy(
+        v1_cgroups: Callable[[str], V1Cgroup]) -> None:
+    cg = v1_cgroups("c1")
+    cg.create(Limits())
+    pid, membership, end = joined_child(cg)
+    try:
+        assert cg.procs() == [pid]
+        for controller in cg.paths:
+            assert any(line.endswith(f"/{cg.parent}/c1") and controller in
+                       line.split(":")[1].split(",") for line in membership.splitlines())
+    finally:
+        end()
+
+
 def test_v1_add_freeze_thaw(v1_cgroups: Callable[[str], V1Cgroup],
                             spawn: Callable[[list[str]], Gated]) -> None:
     cg = v1_cgroups("c1")
@@ -389,6 +433,17 @@ def test_v2_lifecycle_with_a_real_process(v2_cgroups: Callable[[str], V2Cgroup],
     assert cat.proc.wait(timeout=30) == -signal.SIGKILL
     assert not cg.exists()
     assert not path.parent.exists()
+
+
+def test_v2_join_moves_the_calling_process(v2_cgroups: Callable[[str], V2Cgroup]) -> None:
+    cg = v2_cgroups("c1")
+    cg.create(Limits())
+    pid, membership, end = joined_child(cg)
+    try:
+        assert cg.procs() == [pid]
+        assert f"0::/{cg.parent}/c1\n" in membership
+    finally:
+        end()
 
 
 def test_v2_destroy_removes_nested_cgroups(v2_cgroups: Callable[[str], V2Cgroup],
