@@ -133,7 +133,7 @@ if TYPE_CHECKING:
         registry_host,
         split_familiar,
     )
-    from engine.inotify import IN_MODIFY, Inotify
+    from engine.inotify import IN_MODIFY, IN_MOVE_SELF, Inotify
     from engine.names import (
         check_container_name,
         check_network_name,

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.desktop.logs import ansi
-from engine import IN_MODIFY, Inotify
+from engine import IN_MODIFY, IN_MOVE_SELF, Inotify
 
 __all__ = ["LogIndex", "LogRecord", "LogScanner", "LogSearch", "parse_record"]
 
@@ -33,6 +33,7 @@ SEGMENT = 64 * 1024
 READ_CHUNK = 8 * 1024 * 1024
 CATCH_UP_REPORT = 0.3  # seconds between reports while first reading a file
 LIVE_SPACING = 0.05  # seconds between looks at a file that keeps being written
+_WATCHED = IN_MODIFY | IN_MOVE_SELF  # written to, or renamed away (rotated)
 
 
 @dataclass(frozen=True)
@@ -284,7 +285,9 @@ class LogScanner:
     once more when it goes idle); the receiver reads ``index.count`` and the
     search's ``matches`` itself. While live it sleeps on inotify until the file
     grows (looking every ``poll`` seconds only where inotify is missing), so a
-    quiet container's log costs nothing.
+    quiet container's log costs nothing. A live log that the monitor rotates (it
+    renames it away and starts a new file at its path, every 20 MB by default)
+    is followed into the new file: the index starts again there.
     """
 
     def __init__(self, index: LogIndex, notify: Callable[[], None], *,
@@ -299,9 +302,10 @@ class LogScanner:
         self._wake_fd = os.eventfd(0, os.EFD_CLOEXEC | os.EFD_NONBLOCK)
         self._looked = 0.0
         self._inotify: Inotify | None = None
+        self._watch = -1
         try:
             self._inotify = Inotify()
-            self._inotify.add(index.path, IN_MODIFY)
+            self._watch = self._inotify.add(index.path, _WATCHED)
         except OSError:
             if self._inotify is not None:
                 self._inotify.close()
@@ -344,10 +348,36 @@ class LogScanner:
     def _wake(self) -> None:
         os.eventfd_write(self._wake_fd, 1)
 
-    def _sleep(self) -> None:
-        """Until woken, or (while live) until the file is written to."""
+    def _reopen_if_replaced(self) -> bool | None:
+        """Read the file now at the path if it is another one (the log was rotated):
+        True then, False if it is still ours, None while the path names no file
+        (between the rotation's rename and the new file)."""
+        path = self.index.path
+        try:
+            now = os.stat(path)
+        except OSError:
+            return None
+        ours = os.fstat(self._fd)
+        if (now.st_dev, now.st_ino) == (ours.st_dev, ours.st_ino):
+            return False
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:
+            return None
+        os.close(self._fd)
+        self._fd = fd  # the index sees another file and starts again
+        if self._inotify is not None:
+            self._inotify.remove(self._watch)
+            try:
+                self._watch = self._inotify.add(path, _WATCHED)
+            except OSError:
+                self._inotify.close()
+                self._inotify = None  # poll from now on
+        return True
+
+    def _sleep(self, timeout: float | None = None) -> None:
+        """Until woken, or (while live) until the file is written to or ``timeout``."""
         watched = [self._wake_fd]
-        timeout: float | None = None
         if self._live:
             if self._inotify is not None:
                 watched.append(self._inotify.fileno())
@@ -391,6 +421,9 @@ class LogScanner:
                 self._notify()
             if busy:
                 continue
+            replaced = self._reopen_if_replaced() if self._live else False
+            if replaced:
+                continue
             caught_up = True
             self.idle.set()
-            self._sleep()
+            self._sleep(self._poll if replaced is None else None)

@@ -247,6 +247,7 @@ class LogModel(QAbstractTableModel):
                     self._scanner.set_search(self._search)
             if self._reader is not None:
                 self._reader.clear()
+                self._follow_rotation(self._reader)
             self._reset_rows()
             self.opened.emit()
             return
@@ -262,6 +263,21 @@ class LogModel(QAbstractTableModel):
             # searched as they come, without the label flickering back to "searching".
             search.caught_up = search.caught_up or search.scanned_rows >= index.count
             self.search_progress.emit(self.match_count, search.caught_up)
+
+    def _follow_rotation(self, reader: SegmentReader) -> None:
+        """Read rows from the file now at the path if the scanner moved on to it
+        (the log was rotated: the scanner's index is of the new file)."""
+        assert self._path is not None
+        try:
+            fd = os.open(self._path, os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:
+            return  # rotated again meanwhile: the next reset tells
+        now, ours = os.fstat(fd), os.fstat(self._fd)
+        if (now.st_dev, now.st_ino) == (ours.st_dev, ours.st_ino):
+            os.close(fd)  # truncated in place: the same file
+            return
+        os.close(self._fd)
+        self._fd = reader.fd = fd
 
     # -- rows -----------------------------------------------------------------------
 

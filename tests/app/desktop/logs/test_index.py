@@ -156,3 +156,38 @@ def test_a_live_scanner_sleeps_until_the_file_is_written(fd: tuple[Path, int]) -
         assert index.count == 30
     finally:
         scanner.stop()
+
+
+def test_a_live_scanner_follows_a_rotated_log(fd: tuple[Path, int]) -> None:
+    """The monitor rotates a log by renaming it away and starting a new file at its
+    path: the scanner goes on in the new file (it stayed on the old one, and the
+    Logs tab froze after the first 20 MB)."""
+    path, _ = fd
+    index = LogIndex(path)
+    reported = threading.Event()
+    scanner = LogScanner(index, reported.set, poll=3600)
+    scanner.set_live(True)
+    scanner.start()
+    try:
+        with open(path, "ab") as out:
+            out.write(b"".join(record(i) for i in range(50)))
+        while index.count < 50:
+            assert reported.wait(10)
+            reported.clear()
+        generation = index.generation
+        os.replace(path, path.with_name(path.name + ".1"))
+        with open(path, "ab") as out:  # as the monitor does: the new file, then its lines
+            for i in range(3):
+                out.write(record(100 + i))
+                out.flush()
+        while index.generation == generation or index.count < 3:
+            assert reported.wait(10), "the rotation was not followed"
+            reported.clear()
+        assert index.count == 3
+        with open(path, "ab") as out:
+            out.write(record(103))
+        while index.count < 4:
+            assert reported.wait(10), "the new file's growth was not noticed"
+            reported.clear()
+    finally:
+        scanner.stop()

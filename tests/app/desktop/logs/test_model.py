@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -135,6 +136,21 @@ def test_truncated_file_resets(qapp: Any, run: Callable[..., Any], log_file: Pat
         run(wait_for(lambda: model.rowCount() == 1, model.modelReset, model.rowsInserted,
                      what="the reset"))
         assert model.index(0, 1).data() == "fresh"
+    finally:
+        model.close()
+
+
+def test_a_rotated_log_is_followed(qapp: Any, run: Callable[..., Any],
+                                   log_file: Path) -> None:
+    model = LogModel()
+    model.open(log_file, live=True)
+    try:
+        run(wait_for(lambda: model.rowCount() == 200, model.rowsInserted, what="200 rows"))
+        os.replace(log_file, log_file.with_name(log_file.name + ".1"))  # as the monitor rotates
+        log_file.write_bytes(record(0, text="fresh") + record(1, text="and more"))
+        run(wait_for(lambda: model.rowCount() == 2, model.modelReset, model.rowsInserted,
+                     what="the new file's rows"))
+        assert [model.index(r, 1).data() for r in range(2)] == ["fresh", "and more"]
     finally:
         model.close()
 
