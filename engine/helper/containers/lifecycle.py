@@ -164,7 +164,9 @@ class Lifecycle(Binds, NetworkGlue):
                                     {"hosts": list(links or []), "env": list(link_env or [])})
                 else:
                     unlink(cdir.path / etcfiles.LINKS)
-                if spec.network == "sandbox":
+                if spec.network_mode == "none":
+                    self._start_alone(cdir, spec)
+                elif spec.network == "sandbox":
                     self._start_network(cdir, spec, starting, networks)
                 ours = theirs = None
                 if attach:
@@ -175,7 +177,7 @@ class Lifecycle(Binds, NetworkGlue):
                 except BaseException:
                     if ours is not None:
                         ours.close()
-                    if spec.network == "sandbox":
+                    if spec.network == "sandbox" and spec.network_mode != "none":
                         self.networking().cleanup_container(spec.id)
                     raise
                 finally:

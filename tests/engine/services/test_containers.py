@@ -127,8 +127,30 @@ async def test_kernel_paths_are_masked_and_read_only(engine: Engine) -> None:
 
 
 async def test_network_none_is_loopback_only(engine: Engine) -> None:
-    _, out = await run(engine, "sh", "-c", "ls /sys/class/net", network="none")
-    assert out.split() == ["lo"]
+    _, out = await run(engine, "sh", "-c", "ls /sys/class/net; cat /sys/class/net/lo/flags; "
+                       "cat /etc/hostname; grep -c localhost /etc/hosts", network="none",
+                       hostname="alone")
+    names, flags, hostname, hosts = out.splitlines()
+    assert names.split() == ["lo"]
+    assert int(flags, 16) & 1  # IFF_UP
+    assert hostname == "alone" and int(hosts) >= 1
+
+
+async def test_network_none_is_a_namespace_of_its_own_every_run(engine: Engine) -> None:
+    cid = await started(engine, "sleep", "300", network="none")
+    host = os.stat("/proc/self/ns/net").st_ino
+    try:
+        for run_number in (1, 2):
+            pid = (await engine.containers.get(cid)).state.pid
+            assert os.stat(f"/proc/{pid}/ns/net").st_ino != host
+            assert os.listdir(f"/proc/{pid}/root/sys/class/net") == ["lo"]
+            details = await engine.containers.inspect(cid)
+            assert list(details.network.networks) == ["none"]
+            if run_number == 1:
+                await engine.containers.stop(cid, timeout=0)
+                await engine.containers.start(cid)
+    finally:
+        await engine.containers.remove(cid, force=True)
 
 
 async def test_dev_has_the_standard_nodes(engine: Engine) -> None:
