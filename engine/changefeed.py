@@ -24,6 +24,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -149,7 +150,11 @@ class ChangeFeed:
             self._unfollow(pid)
         if self._inotify is not None:
             self._loop.remove_reader(self._inotify.fileno())
-            self._inotify.close()
+            # Closing an inotify instance that has watches waits for the kernel's RCU
+            # grace period (fsnotify's mark reaper): ~15 ms here, between `run`'s wait
+            # for the exit and its remove. A thread of its own waits, and we go on.
+            threading.Thread(target=self._inotify.close, name="inotify-close",
+                             daemon=True).start()
             self._inotify = None
 
     def __enter__(self) -> ChangeFeed:

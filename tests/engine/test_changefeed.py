@@ -6,6 +6,7 @@ import asyncio
 import os
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 
 import pytest
@@ -155,3 +156,18 @@ def _watch_as_nobody(top: Path) -> None:
             os._exit(code)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+async def test_close_lets_go_of_the_inotify_instance(tmp_path: Path) -> None:
+    (tmp_path / "changes").write_text("")
+    feed = ChangeFeed(tmp_path / "changes", tmp_path, "skiff.db")
+    assert feed.complete
+    fd = feed._inotify.fileno()  # type: ignore[union-attr]
+    feed.close()
+    for thread in threading.enumerate():
+        if thread.name == "inotify-close":
+            thread.join(10)
+    try:
+        assert os.readlink(f"/proc/self/fd/{fd}") != "anon_inode:inotify"
+    except FileNotFoundError:
+        pass  # closed, and the number not taken again
