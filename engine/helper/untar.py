@@ -21,15 +21,14 @@ import errno
 import os
 import re
 import stat
-import tarfile
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, Protocol, TypeVar
 
 from engine.helper.rootpath import Blocked, RootDir, split_name
 
-__all__ = ["Refused", "Rules", "TarExtractor", "mtime_ns"]
+__all__ = ["Archive", "Member", "Refused", "Rules", "TarExtractor", "mtime_ns"]
 
 _T = TypeVar("_T")
 _PAX_MTIME = re.compile(r"(-?)(\d+)(?:\.(\d+))?\Z")
@@ -42,6 +41,52 @@ _CHUNK = 1 << 20
 # few (usr/bin, usr/share/doc/...). Each one saves a walk from the root (a Debian-like
 # 130 MB layer: 180,000 opens -> 40,000, benchmarks/pull.py).
 _OPEN_DIRS = 32
+
+
+class Member(Protocol):
+    """A tar entry's header: tarfile's ``TarInfo``, or the layer reader's ``Entry``
+    (engine/helper/layers/tarread.py)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def linkname(self) -> str: ...
+    @property
+    def type(self) -> bytes: ...
+    @property
+    def mode(self) -> int: ...
+    @property
+    def uid(self) -> int: ...
+    @property
+    def gid(self) -> int: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def mtime(self) -> int | float: ...
+    @property
+    def devmajor(self) -> int: ...
+    @property
+    def devminor(self) -> int: ...
+    @property
+    def pax_headers(self) -> Mapping[str, str]: ...
+    def isreg(self) -> bool: ...
+    def isdir(self) -> bool: ...
+    def issym(self) -> bool: ...
+    def islnk(self) -> bool: ...
+    def ischr(self) -> bool: ...
+    def isblk(self) -> bool: ...
+    def isfifo(self) -> bool: ...
+
+
+class Content(Protocol):
+    def read(self, size: int = -1, /) -> bytes | memoryview: ...
+
+
+class Archive(Protocol):
+    """Where an entry's data is read: tarfile's ``TarFile``, or the layer reader."""
+
+    def extractfile(self, member: Any) -> Content | None: ...
+
 
 
 @dataclass(frozen=True)
@@ -151,7 +196,7 @@ class TarExtractor:
 
     # -- an entry --
 
-    def apply(self, tar: tarfile.TarFile, member: tarfile.TarInfo,
+    def apply(self, tar: Archive, member: Member,
               parts: tuple[bytes, ...] | None = None) -> None:
         """Write one entry (``parts``: its name, split already)."""
         parts = self.split(member.name, member.name) if parts is None else parts
@@ -191,7 +236,7 @@ class TarExtractor:
         self.kinds[parts] = kind
 
     def _refuse_over_dir(self, parent: int, parts: tuple[bytes, ...],
-                         member: tarfile.TarInfo) -> None:
+                         member: Member) -> None:
         try:
             st = os.stat(parts[-1], dir_fd=parent, follow_symlinks=False)
         except FileNotFoundError:
@@ -226,23 +271,23 @@ class TarExtractor:
             os.unlink(name, dir_fd=parent)
         self.kinds.pop(parts, None)
 
-    def owner(self, member: tarfile.TarInfo) -> tuple[int, int]:
+    def owner(self, member: Member) -> tuple[int, int]:
         return (member.uid, member.gid) if self.rules.owners else (0, 0)
 
-    def mode(self, member: tarfile.TarInfo) -> int:
+    def mode(self, member: Member) -> int:
         mode = member.mode & 0o7777
         if not self.rules.setid and not member.isdir():
             mode &= ~(stat.S_ISUID | stat.S_ISGID)
         return mode
 
-    def set_dir_meta(self, fd: int, member: tarfile.TarInfo) -> None:
+    def set_dir_meta(self, fd: int, member: Member) -> None:
         os.fchown(fd, *self.owner(member))
         os.fchmod(fd, self.mode(member))
         if self.rules.xattrs:
             _set_xattrs(fd, member)
 
     def _directory(self, parent: int, parts: tuple[bytes, ...],
-                   member: tarfile.TarInfo) -> None:
+                   member: Member) -> None:
         name = parts[-1]
         try:
             os.mkdir(name, 0o700, dir_fd=parent)
@@ -261,8 +306,8 @@ class TarExtractor:
         self.kinds[parts] = "dir"
         self.dir_times[parts] = mtime_ns(member)
 
-    def _file(self, parent: int, parts: tuple[bytes, ...], tar: tarfile.TarFile,
-              member: tarfile.TarInfo) -> None:
+    def _file(self, parent: int, parts: tuple[bytes, ...], tar: Archive,
+              member: Member) -> None:
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
         fd = self.create(parent, parts, lambda: os.open(parts[-1], flags, 0o600, dir_fd=parent))
         self.content_bytes += member.size
@@ -293,7 +338,7 @@ class TarExtractor:
     def wrote(self, size: int) -> None:
         """``size`` more bytes of a file's content written (a caller may bound them)."""
 
-    def _symlink(self, parent: int, parts: tuple[bytes, ...], member: tarfile.TarInfo) -> None:
+    def _symlink(self, parent: int, parts: tuple[bytes, ...], member: Member) -> None:
         # The target is kept verbatim: it is resolved inside the container, never here.
         target = member.linkname.encode("utf-8", "surrogateescape")
         self.content_bytes += len(target)
@@ -303,7 +348,7 @@ class TarExtractor:
         mtime = mtime_ns(member)
         os.utime(name, ns=(mtime, mtime), dir_fd=parent, follow_symlinks=False)
 
-    def _hardlink(self, parent: int, parts: tuple[bytes, ...], member: tarfile.TarInfo) -> str:
+    def _hardlink(self, parent: int, parts: tuple[bytes, ...], member: Member) -> str:
         self.clear(parent, parts)  # first: the link's target may lie in what it removes
         target = self.split(member.linkname, member.name, link=True)
         kind = self.kinds.get(target, "") if self.rules.links_within else "file"
@@ -327,7 +372,7 @@ class TarExtractor:
             os.close(target_parent)
         return kind
 
-    def _node(self, parent: int, parts: tuple[bytes, ...], member: tarfile.TarInfo) -> None:
+    def _node(self, parent: int, parts: tuple[bytes, ...], member: Member) -> None:
         name = parts[-1]
         if member.isfifo():
             kind, device = stat.S_IFIFO, 0
@@ -375,7 +420,7 @@ class _reopened:
         os.close(self.fd)
 
 
-def _set_xattrs(fd: int, member: tarfile.TarInfo) -> None:
+def _set_xattrs(fd: int, member: Member) -> None:
     """Apply the PAX xattrs a container may carry: user.* and file capabilities."""
     for key, value in member.pax_headers.items():
         if not key.startswith(_PAX_XATTR):
@@ -390,7 +435,7 @@ def _set_xattrs(fd: int, member: tarfile.TarInfo) -> None:
                 raise
 
 
-def mtime_ns(member: tarfile.TarInfo) -> int:
+def mtime_ns(member: Member) -> int:
     """The entry's time; PAX times are decimal strings, read exactly, not as a float."""
     match = _PAX_MTIME.match(member.pax_headers.get("mtime", ""))
     if match:

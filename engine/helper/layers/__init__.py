@@ -4,6 +4,7 @@ trusting the tar.
 - ``store``: where layers live (``<layers>/sha256/<hex>``), their sizes, removal
   and scratch space;
 - ``streams``: the blob as it is read (hashed, decompressed, counted, bounded);
+- ``tarread``: the tar's headers read and checked, its files' data handed over uncopied;
 - ``extract``: a tar's entries applied under a private directory, through the
   path-safe resolver shared with container file access (engine/helper/rootpath.py);
 - ``unpack``: the whole, digest and diff_id checked before the layer appears.

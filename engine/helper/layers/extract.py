@@ -18,13 +18,12 @@ from __future__ import annotations
 
 import os
 import stat
-import tarfile
 from typing import NoReturn
 
 from engine.errors import LayerError
 from engine.helper.layers.store import OPEN_DIR, remove_tree
 from engine.helper.layersource import Budget
-from engine.helper.untar import Refused, Rules, TarExtractor
+from engine.helper.untar import Archive, Member, Refused, Rules, TarExtractor
 
 __all__ = ["Extractor"]
 
@@ -63,7 +62,7 @@ class Extractor(TarExtractor):
         self.budget = budget
         self.root_mode_set = False
 
-    def apply(self, tar: tarfile.TarFile, member: tarfile.TarInfo,
+    def apply(self, tar: Archive, member: Member,
               parts: tuple[bytes, ...] | None = None) -> None:
         try:
             self._apply(tar, member)
@@ -84,7 +83,7 @@ class Extractor(TarExtractor):
     def wrote(self, size: int) -> None:
         self.budget.files(size)  # sparse members can outgrow the tar
 
-    def _apply(self, tar: tarfile.TarFile, member: tarfile.TarInfo) -> None:
+    def _apply(self, tar: Archive, member: Member) -> None:
         parts = self.split(member.name, member.name)
         if any(part.startswith(_WHITEOUT_META) for part in parts[:-1]):
             return  # inside an aufs metadata directory (.wh..wh.plnk): not content
@@ -95,7 +94,7 @@ class Extractor(TarExtractor):
         if not parts:
             self.root_mode_set = True
 
-    def _refuse(self, member: tarfile.TarInfo, refused: Refused) -> NoReturn:
+    def _refuse(self, member: Member, refused: Refused) -> NoReturn:
         why = _REFUSALS[refused.reason].format(link=member.linkname, where=refused.where)
         if refused.reason == "type":
             why = f"{why} {member.type!r}"
@@ -103,7 +102,7 @@ class Extractor(TarExtractor):
             why = f"is a hard link to {member.linkname!r}, which {why}"
         raise LayerError(f"layer {self.label}: entry {member.name!r} {why}; refusing the layer")
 
-    def _whiteout(self, parts: tuple[bytes, ...], member: tarfile.TarInfo) -> None:
+    def _whiteout(self, parts: tuple[bytes, ...], member: Member) -> None:
         base = parts[-1]
         if base.startswith(_WHITEOUT_META) and base != _OPAQUE:
             return  # other aufs metadata (.wh..wh.plnk, .wh..wh.aufs): not content

@@ -6,7 +6,7 @@ the tar it decodes to is hashed for the diff_id. Every byte is counted against t
 unpack's ``Budget`` (engine/helper/layersource.py).
 
 Reading, hashing and decoding run on a thread of their own (``DecodedTar``), ahead
-of the unpack's thread, which parses the tar (``TarStream``) and writes the files:
+of the unpack's thread, which parses the tar (tarread.py) and writes the files:
 zlib, zstd and sha256 let go of the GIL, so the two overlap on two cores. A layer of
 16,000 small files (benchmarks/pull.py's rootfs image) spent ~0.55 s of its unpack's
 ~1.9 s of CPU inflating and hashing, all of it in front of the tar's parsing.
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import queue
-import tarfile
 import threading
 import zlib
 from typing import IO, Protocol, cast
@@ -24,8 +23,7 @@ from typing import IO, Protocol, cast
 from engine.errors import LayerError
 from engine.helper.layersource import Budget
 
-__all__ = ["CHUNK", "Blob", "DecodedTar", "RawStream", "Readable", "TarStream", "decoder",
-           "drain"]
+__all__ = ["CHUNK", "Blob", "DecodedTar", "RawStream", "Readable", "decoder", "drain"]
 
 CHUNK = 1 << 20
 _INFLATE_INPUT = 1 << 16
@@ -229,39 +227,6 @@ class DecodedTar:
                 except queue.Empty:
                     pass
         self._thread.join()
-
-
-class TarStream:
-    """The uncompressed tar as tarfile reads it, counted.
-
-    A tar may end right after its last entry's data, with neither that data's
-    padding to 512 bytes nor the end-of-archive blocks (what Debian's ``umoci
-    insert`` writes): Go's reader, and so docker, accept it. When the tar ends
-    exactly where the last entry's data does (``data_end``), the padding is made
-    up here, outside the digest and the count; a tar ending anywhere else inside
-    an entry is still refused.
-    """
-
-    def __init__(self, decoded: Readable) -> None:
-        self._decoded = decoded
-        self.size = 0
-        self.data_end = 0  # where the data of the entry tarfile last returned ends
-        self._padded = False
-
-    def read(self, size: int = -1, /) -> bytes:
-        if size == 0:
-            return b""
-        data = self._decoded.read(size)
-        if not data:
-            return self._missing_padding()
-        self.size += len(data)
-        return data
-
-    def _missing_padding(self) -> bytes:
-        if self._padded or self.size != self.data_end or self.size % tarfile.BLOCKSIZE == 0:
-            return b""
-        self._padded = True
-        return bytes(-self.size % tarfile.BLOCKSIZE)
 
 
 def drain(source: Blob, budget: Budget) -> None:

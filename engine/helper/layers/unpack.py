@@ -1,9 +1,9 @@
 """Unpacking an image layer into the layer store, as root, without trusting the tar.
 
 A layer blob comes from a registry or an archive: its names, links and modes are
-hostile input, and this code runs as root. So the tar is parsed with ``tarfile``
-in stream mode but every filesystem step is done by the extractor (extract.py)
-relative to directory file descriptors. Nothing is written outside a private
+hostile input, and this code runs as root. So the tar is parsed by a reader that
+checks every header (tarread.py) and every filesystem step is done by the extractor
+(extract.py) relative to directory file descriptors. Nothing is written outside a private
 temporary directory, which becomes ``<layers>/sha256/<hex>`` by one rename once
 the blob matched its digest and the tar its diff_id.
 
@@ -16,13 +16,7 @@ from __future__ import annotations
 
 import errno
 import os
-import tarfile
 from pathlib import Path
-from tarfile import (  # type: ignore[attr-defined]  # real, but not in typeshed
-    InvalidHeaderError,
-    TruncatedHeaderError,
-)
-from typing import IO, Self, cast
 
 from engine.errors import DigestMismatch, LayerError
 from engine.helper.layers.extract import Extractor
@@ -38,15 +32,12 @@ from engine.helper.layers.store import (
     short,
     tree_size,
 )
-from engine.helper.layers.streams import CHUNK, Blob, DecodedTar, RawStream, TarStream, drain
+from engine.helper.layers.streams import Blob, DecodedTar, RawStream, drain
+from engine.helper.layers.tarread import TarFormatError, TarReader
 from engine.helper.layersource import Budget, UnpackLimits
 from engine.helper.rootpath import WALK
 
 __all__ = ["unpack_layer"]
-
-# tarfile's stream buffer is copied whole on every header read: keep it small.
-_TAR_BUFFER = 1 << 16
-
 
 def unpack_layer(
     source: Blob, layers_dir: Path, *, diff_id: str, digest: str | None = None,
@@ -124,16 +115,15 @@ def _unpack_decoded(
     decoded: DecodedTar, scratch_fd: int, temp: bytes, diff_id: str, digest: str | None,
     budget: Budget,
 ) -> int:
-    tar_stream = TarStream(decoded)
+    reader = TarReader(decoded)
     root = os.open(temp, OPEN_DIR, dir_fd=scratch_fd)
     try:
         extractor = Extractor(root, scratch_fd, short(diff_id), budget)
         try:
-            _read_tar(tar_stream, extractor)
+            _read_tar(reader, extractor)
         finally:
             extractor.close()
-        while tar_stream.read(CHUNK):  # padding after the end-of-archive blocks
-            pass
+        reader.drain()  # padding after the end-of-archive blocks
         if digest is not None and decoded.blob_digest() != digest:
             raise DigestMismatch(
                 f"layer blob {short(digest)} does not match its digest (got "
@@ -153,58 +143,9 @@ def _unpack_decoded(
         os.close(root)
 
 
-def _read_tar(stream: TarStream, extractor: Extractor) -> None:
-    tar = _open_tar(stream, extractor.label)
-    if tar is None:
-        return
-    with tar:
-        try:
-            while True:
-                member = tar.next()
-                if member is None:
-                    return
-                # Stream mode keeps every header it read; the extractor needs none of them.
-                del tar.members[:]  # type: ignore[attr-defined]
-                stream.data_end = member.offset_data + member.size
-                extractor.apply(tar, member)
-        except (tarfile.TarError, ValueError, EOFError) as e:
-            # tarfile raises a few plain ValueErrors on malformed sparse or PAX headers.
-            raise LayerError(f"layer {extractor.label} is not a valid tar: {e}") from e
-
-
-def _open_tar(stream: TarStream, label: str) -> tarfile.TarFile | None:
+def _read_tar(reader: TarReader, extractor: Extractor) -> None:
     try:
-        return tarfile.open(
-            fileobj=cast("IO[bytes]", stream),
-            mode="r|",
-            bufsize=_TAR_BUFFER,
-            encoding="utf-8",
-            errors="surrogateescape",
-            tarinfo=_EntryHeader,
-        )
-    except tarfile.ReadError as e:
-        if stream.size == 0:
-            return None  # an empty blob is an empty layer, as docker has it
-        raise LayerError(f"layer {label} is not a valid tar: {e}") from e
-    except (tarfile.TarError, ValueError, EOFError) as e:
-        raise LayerError(f"layer {label} is not a valid tar: {e}") from e
-
-
-class _EntryHeader(tarfile.TarInfo):
-    """tarfile's header, except that a header cut short or damaged after the first one
-    is an error, as in Go's reader: tarfile would take it for the end of the archive
-    and silently drop the rest. The tar's end is a block of zeros, or nothing at all
-    where a header would start."""
-
-    @classmethod
-    def fromtarfile(cls, tar: tarfile.TarFile) -> Self:
-        try:
-            return super().fromtarfile(tar)
-        except (TruncatedHeaderError, InvalidHeaderError) as e:
-            if tar.offset == 0:
-                raise tarfile.ReadError("it does not start with a tar header: it is not a "
-                                        "tar archive") from None
-            if isinstance(e, TruncatedHeaderError):
-                raise tarfile.ReadError("it ends in the middle of an entry's header "
-                                        "(the layer is truncated)") from None
-            raise tarfile.ReadError(f"damaged entry header ({e})") from None
+        while (entry := reader.next()) is not None:
+            extractor.apply(reader, entry)
+    except TarFormatError as e:
+        raise LayerError(f"layer {extractor.label} is not a valid tar: {e}") from e
