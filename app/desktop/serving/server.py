@@ -4,17 +4,21 @@
 the bridge (so closing the window stops it with everything else). A socket
 someone else serves already (``skiff serve``, the systemd unit) is reported,
 not taken over.
+
+The API server (aiohttp and every route) is imported only when serving starts:
+at launch it cost ~0.3 s of the ~1 s to a painted window (benchmarks/desktop.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
-from app.api.server import Address, ListenError, default_address, serve
+if TYPE_CHECKING:
+    from app.api.server import Address
 
 __all__ = ["ApiServer"]
 
@@ -25,11 +29,11 @@ class ApiServer(QObject):
     state_changed = Signal(str)  # off | starting | serving
     failed = Signal(str)  # a sentence for the user
 
-    def __init__(self, bridge: Any, address: Callable[[], Address] = default_address,
+    def __init__(self, bridge: Any, address: Callable[[], Address] | None = None,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.bridge = bridge
-        self.address = address
+        self.address = address  # None: the user's default socket
         self.where: Address | None = None
         self._state = "off"
         self._wanted = False
@@ -59,8 +63,10 @@ class ApiServer(QObject):
             self._start()
 
     def _start(self) -> None:
+        from app.api.server import ListenError, default_address, serve
+
         try:
-            where = self.address()
+            where = (self.address or default_address)()
         except ListenError as exc:
             self.failed.emit(f"Could not serve the Docker API: {exc}")
             return
