@@ -2,10 +2,12 @@
 
     .venv/bin/python benchmarks/bridge.py [--runs 30] [--only engine,cli]
 
-engine: one engine with its helper running creates, starts, waits for and
-removes ``busybox true`` with ``--network none`` and with the default bridge
-network, alternately, round by round (noise hits both alike); it prints the
-median of each step and of the whole, for each, and what the bridge adds.
+engine: one engine with its helper running (a lingering one, as a user's engines
+find it, which keeps spare sandboxes: engine/helper/network/spares.py) creates,
+starts, waits for and removes ``busybox true`` with ``--network none`` and with
+the default bridge network, alternately, round by round (noise hits both alike);
+it prints the median of each step and of the whole, for each, and what the
+bridge adds.
 cli: ``skiff run --rm busybox true`` against the same with ``--network none``,
 alternately, as ``make install`` installs skiff, with one helper lingering
 between commands (benchmarks/cli.py's set-up). Issue 16's target: the bridge
@@ -37,6 +39,7 @@ async def measure(runs: int) -> dict[str, dict[str, list[float]]]:
     from engine import ContainerConfig, Engine
 
     times: dict[str, dict[str, list[float]]] = {m: {s: [] for s in STEPS} for m in MODES}
+    os.environ["SKIFF_HELPER_IDLE"] = "10"  # a helper as a user's engines find it: lingering
     async with Engine() as engine:
         for round_ in range(runs + 1):
             for mode, network in MODES.items():

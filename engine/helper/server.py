@@ -263,6 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     zygote = Zygote()  # before any thread exists: forking is safe only now
     try:
         server = HelperServer(root, uid, parent, zygote, limits)
+        server.containers.spare_sandboxes = listener is not None  # later starts take them
         if pkexec_uid is None:  # a test's choice; never a user's (pkexec clears it anyway)
             server.containers.userns_layers = os.environ.get("SKIFF_USERNS_LAYERS") or None
         if listener is None:
@@ -270,6 +271,9 @@ def main(argv: list[str] | None = None) -> int:
         else:
             threading.Thread(target=server.serve, args=(sock,), daemon=True,
                              name="connection").start()
+            # asked to go (stop_lingering, a shutdown): go as after being idle, so what
+            # is left at exit (spare network sandboxes) is deleted
+            signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
             server.serve_listener(listener, options.idle)
             _unlisten(listener, root, uid)
         server.wait_idle()

@@ -48,6 +48,9 @@ class ContainerBase:
         self._warm_up_error: Exception | None = None
         self._networking_lock = threading.Lock()
         self._warmed = False  # see NetworkGlue.warm
+        # Keep spare network sandboxes for the next starts (a lingering helper's:
+        # engine/helper/network/spares.py); set by engine/helper/server.py.
+        self.spare_sandboxes = False
         self.root = root
         self.uid = uid
         self.cgroup_parent = cgroup_parent
@@ -138,6 +141,8 @@ class ContainerBase:
                 from engine.helper.network.verbs import default_networking
 
                 self._networking = default_networking(self.root, self.uid)
+                if self.spare_sandboxes:
+                    self._networking.keep_spares()
             return self._networking
 
     def _reap_monitors(self) -> None:

@@ -28,12 +28,13 @@ from engine.errors import Conflict, InvalidArgument, NetworkNotFound
 from engine.helper.network import leaving, links
 from engine.helper.network.bridges import Bridges
 from engine.helper.network.endpoints import PortRequest, check_mac, published, taken_ports
-from engine.helper.network.ipam import Endpoint, visible
+from engine.helper.network.ipam import Endpoint, NetworkRecord, visible
 from engine.helper.network.netns import create_sandbox, destroy_sandbox
 from engine.helper.network.plan import NetworkPlan
 from engine.helper.network.policy import check_host_ports
 from engine.helper.network.ports import resolve_ports, unprivileged_port_start
 from engine.helper.network.rules import PublishedPort
+from engine.helper.network.spares import Spare
 from engine.helper.network.subnets import DEFAULT_NETWORK
 
 __all__ = ["Attachments", "Join", "StartedNetwork"]
@@ -82,9 +83,12 @@ class Attachments(Bridges):
         route = next((n for n in joined if n not in internal), None)
         if plan.publish:
             self.check_ports(container_id, ports)
+        spare = None
         try:
             if plan.sandbox:
-                create_sandbox(self.sandbox_path(container_id))
+                spare = self._take_spare(container_id, joined[:1], records)
+                if spare is None:
+                    create_sandbox(self.sandbox_path(container_id))
             endpoints = {}
             for index, network in enumerate(joined):
                 join = wanted.get(network, Join(network))
@@ -94,7 +98,8 @@ class Attachments(Bridges):
                                                   names=names, address=join.address,
                                                   address6=join.address6,
                                                   default_route=network == route,
-                                                  mac=mac if index == 0 else "")
+                                                  mac=mac if index == 0 else "",
+                                                  spare=spare if index == 0 else None)
             published: list[PublishedPort] = []
             if plan.publish and plan.networks and ports and plan.networks[0] not in internal:
                 published = self.publish(container_id, plan.networks[0], ports)
@@ -103,6 +108,15 @@ class Attachments(Bridges):
             self.cleanup_container(container_id)
             raise
         return StartedNetwork(plan, endpoints, published, files)
+
+    def _take_spare(self, container_id: str, first: Sequence[str],
+                    records: dict[str, NetworkRecord]) -> Spare | None:
+        """A spare sandbox (:mod:`.spares`) on the bridge of the ``first`` network,
+        now the container's; None without one (or a network)."""
+        record = records.get(first[0]) if first else None
+        if self.spares is None or record is None:
+            return None
+        return self.spares.take(record.bridge, self.sandbox_path(container_id))
 
     def check_ports(self, container_id: str, ports: Sequence[PortRequest]) -> None:
         """Refuse a host port the caller may not publish (privileged) and (InUse)
@@ -119,11 +133,13 @@ class Attachments(Bridges):
     def connect(self, container_id: str, network: str, *, hostname: str,
                 names: Sequence[str] = (), address: IPv4Address | None = None,
                 default_route: bool = True, mac: str = "",
-                address6: IPv6Address | None = None) -> Endpoint:
+                address6: IPv6Address | None = None, spare: Spare | None = None) -> Endpoint:
         """Give the container's sandbox an interface and an address on ``network``;
         the default network is created on first use. ``mac`` (--mac-address) must be
         unicast and not another interface's on the bridge: every user's containers
-        share the default one, and a copied MAC address would take their traffic."""
+        share the default one, and a copied MAC address would take their traffic.
+        ``spare``: the sandbox is a spare's, whose veth pair is used if it is on
+        that network's bridge still (and deleted if not)."""
         sandbox = self.sandbox_path(container_id)
         if (address is not None or address6 is not None) and network == DEFAULT_NETWORK:
             raise InvalidArgument("user specified IP address is supported on user defined "
@@ -145,11 +161,23 @@ class Attachments(Bridges):
             endpoint.hostname = hostname
             endpoint.names = list(dict.fromkeys(names))
             self._ensure_bridge(record, known=True)
-            endpoint.veth = links.attach(
-                sandbox, record.bridge, endpoint.address,
-                record.gateway if default_route else None, ifname=ifname, mac=endpoint.mac,
-                owner=container_id, address6=endpoint.address6,
-                gateway6=record.gateway6).host_ifname
+            if spare is not None and not (spare.bridge == record.bridge and ifname == "eth0"
+                                          and spare.current()):
+                links.detach(spare.host_ifname)  # its bridge was made again meanwhile
+                spare = None
+            gateway = record.gateway if default_route else None
+            if spare is not None:
+                endpoint.veth = links.take_spare(
+                    sandbox, spare.host_ifname, endpoint.address, gateway, mac=endpoint.mac,
+                    owner=container_id, address6=endpoint.address6,
+                    gateway6=record.gateway6).host_ifname
+            else:
+                endpoint.veth = links.attach(
+                    sandbox, record.bridge, endpoint.address, gateway, ifname=ifname,
+                    mac=endpoint.mac, owner=container_id, address6=endpoint.address6,
+                    gateway6=record.gateway6).host_ifname
+        if self.spares is not None and ifname == "eth0":
+            self.spares.want(record.bridge)
         if record.user_defined:
             self.refresh_hosts(record.endpoints.keys() - {container_id})
         return endpoint

@@ -19,10 +19,12 @@ from engine.helper.network.ipam import Ipam, NetworkRecord, visible
 from engine.helper.network.netfilter import Netfilter, detect_backend
 from engine.helper.network.plan import NetworkPlan
 from engine.helper.network.ruleset import apply_records
+from engine.helper.network.spares import Spares
 
-__all__ = ["SANDBOX", "NetworkingBase"]
+__all__ = ["SANDBOX", "SPARES", "NetworkingBase"]
 
 SANDBOX = "netns"
+SPARES = "spares"  # below the records' directory
 
 
 class NetworkingBase:
@@ -46,6 +48,14 @@ class NetworkingBase:
         # Bridges this instance set up as their records say: a container's start checks
         # that the bridge is still there, not its addresses (~16 ms of netlink a start).
         self._bridges_set_up: dict[str, tuple[object, ...]] = {}
+        self.spares: Spares | None = None  # see keep_spares
+
+    def keep_spares(self) -> None:
+        """Keep spare sandboxes ready for the bridges containers start on
+        (:mod:`.spares`): what a lingering helper does, whose next start takes one."""
+        if self.spares is None:
+            self.spares = Spares(self.ipam.directory / SPARES,
+                                 lambda: self.ipam.locked(".starts.lock", exclusive=False))
 
     @functools.cached_property
     def netfilter(self) -> Netfilter:

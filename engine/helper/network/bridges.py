@@ -6,8 +6,8 @@ from __future__ import annotations
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 
 from engine.errors import Conflict, InUse, InvalidArgument, NameInUse
-from engine.helper.network import leaving, links
-from engine.helper.network.base import NetworkingBase
+from engine.helper.network import leaving, links, spares
+from engine.helper.network.base import SPARES, NetworkingBase
 from engine.helper.network.ipam import NetworkRecord, record_key
 from engine.helper.network.policy import check_subnet, choose_subnet
 from engine.helper.network.pools import default_bridge_ipv6, load_pools
@@ -127,7 +127,13 @@ class Bridges(NetworkingBase):
 
     def teardown(self) -> None:
         """Remove every network, bridge and rule of this instance (uninstall, tests).
-        Containers' sandboxes are left to cleanup_container."""
+        Containers' sandboxes are left to cleanup_container; every helper's spares go
+        first (one still running then makes its containers' veths itself)."""
+        if self.spares is not None:
+            self.spares.close()
+            self.spares = None
+        with self.ipam.locked(".starts.lock", exclusive=True):  # none half made
+            spares.collect(self.ipam.directory / SPARES, keep=lambda _holder: False)
         with self.ipam.transaction() as records:
             for record in records.values():
                 leaving.drop(record)

@@ -31,6 +31,7 @@ from engine.errors import (
     NetworkNotFound,
     SkiffError,
 )
+from engine.helper.network import rtnetlink
 from engine.helper.network.netns import run_in_netns
 from engine.helper.network.policy import HostAddress
 from engine.helper.network.subnets import mac_for, new_veth_name
@@ -38,6 +39,7 @@ from engine.helper.network.subnets import mac_for, new_veth_name
 __all__ = [
     "OWNER_ALIAS",
     "RTPROT_RA",
+    "SPARE_ALIAS",
     "AttachResult",
     "BridgePort",
     "advertised_links",
@@ -49,10 +51,13 @@ __all__ = [
     "host_addresses",
     "host_routes",
     "link_exists",
+    "make_spare",
     "remove_bridge",
+    "take_spare",
 ]
 
 OWNER_ALIAS = "skiff:"
+SPARE_ALIAS = "skiff-spare:"  # a spare veth's host end: "skiff-spare:<holder>"
 IFA_F_NODAD = 0x02  # an address of ours is unique: no duplicate detection (and no wait)
 
 
@@ -66,6 +71,7 @@ class AttachResult:
 class BridgePort:
     ifname: str
     owner: str  # container id from the link alias, "" if none
+    spare: str = ""  # the holder of a spare (see spares.py) from its alias, "" if none
 
 
 def _index(ipr: IPRoute, ifname: str) -> int | None:
@@ -181,6 +187,55 @@ def remove_bridge(name: str) -> None:
     _delete_link(name, "bridge")
 
 
+def _configure(ifname: str, address: IPv4Interface, gateway: IPv4Address | None,
+               address6: IPv6Interface | None, gateway6: IPv6Address | None,
+               mac: str | None = None) -> None:
+    """In the sandbox's thread: give its end of a veth (and ``mac``) its addresses,
+    up, and the default routes through the gateways given (one batch of requests)."""
+    index = socket.if_nametoindex(ifname)
+    if address6 is None and os.path.exists(f"/proc/sys/net/ipv6/conf/{ifname}"):
+        # an IPv4 network's interface has no IPv6, not even link-local (Docker's)
+        _sysctl(f"net/ipv6/conf/{ifname}/disable_ipv6", "1")
+    requests = [rtnetlink.add_address(index, address)]
+    if address6 is not None:
+        _sysctl(f"net/ipv6/conf/{ifname}/disable_ipv6", "0")
+        _sysctl(f"net/ipv6/conf/{ifname}/accept_ra", "0")  # its routes are ours
+        requests.append(rtnetlink.add_address(index, address6, IFA_F_NODAD))
+    requests.append(rtnetlink.set_link(index, mac=mac, up=True))
+    if gateway is not None:
+        requests.append(rtnetlink.add_default_route(gateway))
+    if gateway is not None and address6 is not None and gateway6 is not None:
+        requests.append(rtnetlink.add_default_route(gateway6))
+    rtnetlink.send(requests)
+
+
+def _add_veth(sandbox: Path, bridge: str, host_ifname: str, ifname: str, mac: str | None,
+              alias: str) -> int:
+    """In the host's thread: a veth pair, ``host_ifname`` (``alias``) on ``bridge`` and
+    up, ``ifname`` (with ``mac``, else the kernel's) in the sandbox. The bridge's index."""
+    try:
+        bridge_index = socket.if_nametoindex(bridge)
+    except OSError:
+        raise NetworkNotFound(f"bridge {bridge} does not exist; recreate the network"
+                              ) from None
+    peer: dict[str, object] = {"ifname": ifname}
+    if mac is not None:
+        peer["address"] = mac
+    with IPRoute() as ipr:
+        fd = os.open(sandbox, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            ipr.link("add", ifname=host_ifname, kind="veth", master=bridge_index,
+                     state="up", peer={**peer, "net_ns_fd": fd})
+        finally:
+            os.close(fd)
+        index = socket.if_nametoindex(host_ifname)
+        ipr.link("set", index=index, ifalias=alias)  # not taken by "add"
+        # hairpin: a container reaching its own published port through the
+        # host is DNATed back out of the port it came in by
+        ipr.brport("set", index=index, mode=1)
+    return bridge_index
+
+
 def attach(sandbox: Path, bridge: str, address: IPv4Interface, gateway: IPv4Address | None,
            ifname: str = "eth0", mac: str | None = None, owner: str = "",
            address6: IPv6Interface | None = None,
@@ -200,42 +255,10 @@ def attach(sandbox: Path, bridge: str, address: IPv4Interface, gateway: IPv4Addr
     mac = mac or mac_for(address.ip)
 
     def host_side() -> None:
-        try:
-            bridge_index = socket.if_nametoindex(bridge)
-        except OSError:
-            raise NetworkNotFound(f"bridge {bridge} does not exist; recreate the network"
-                                  ) from None
-        with IPRoute() as ipr:
-            fd = os.open(sandbox, os.O_RDONLY | os.O_CLOEXEC)
-            try:
-                ipr.link("add", ifname=host_ifname, kind="veth", master=bridge_index,
-                         state="up", peer={"ifname": ifname, "net_ns_fd": fd, "address": mac})
-            finally:
-                os.close(fd)
-            index = socket.if_nametoindex(host_ifname)
-            ipr.link("set", index=index, ifalias=OWNER_ALIAS + owner)  # not taken by "add"
-            # hairpin: a container reaching its own published port through the
-            # host is DNATed back out of the port it came in by
-            ipr.brport("set", index=index, mode=1)
+        _add_veth(sandbox, bridge, host_ifname, ifname, mac, OWNER_ALIAS + owner)
 
     def sandbox_side() -> None:
-        with IPRoute() as ipr:
-            index = socket.if_nametoindex(ifname)
-            ipr.addr("add", index=index, address=str(address.ip),
-                     prefixlen=address.network.prefixlen)
-            if address6 is None and os.path.exists(f"/proc/sys/net/ipv6/conf/{ifname}"):
-                # an IPv4 network's interface has no IPv6, not even link-local (Docker's)
-                _sysctl(f"net/ipv6/conf/{ifname}/disable_ipv6", "1")
-            if address6 is not None:
-                _sysctl(f"net/ipv6/conf/{ifname}/disable_ipv6", "0")
-                _sysctl(f"net/ipv6/conf/{ifname}/accept_ra", "0")  # its routes are ours
-                ipr.addr("add", index=index, address=str(address6.ip),
-                         prefixlen=address6.network.prefixlen, flags=IFA_F_NODAD)
-            ipr.link("set", index=index, state="up")
-            if gateway is not None:
-                ipr.route("add", dst="0.0.0.0/0", gateway=str(gateway))
-            if gateway is not None and address6 is not None and gateway6 is not None:
-                ipr.route("add", dst="::/0", gateway=str(gateway6), family=socket.AF_INET6)
+        _configure(ifname, address, gateway, address6, gateway6)
 
     try:
         run_in_netns(None, host_side)
@@ -245,6 +268,55 @@ def attach(sandbox: Path, bridge: str, address: IPv4Interface, gateway: IPv4Addr
         raise _failed(f"cannot create the veth pair for {bridge}", exc) from None
     try:
         run_in_netns(sandbox, sandbox_side)
+    except BaseException as exc:
+        detach(host_ifname)
+        if isinstance(exc, NetlinkError | OSError):
+            raise _failed(f"cannot configure {ifname} in {sandbox}", exc) from None
+        raise
+    return AttachResult(host_ifname, mac)
+
+
+def make_spare(sandbox: Path, bridge: str, holder: str, ifname: str = "eth0") -> tuple[str, int]:
+    """A veth pair for a spare sandbox (:mod:`.spares`): the host end on ``bridge``
+    and up, alias "skiff-spare:<holder>"; the other end ``ifname`` in the sandbox,
+    down, with no address and IPv6 off. Returns the host end's name and the bridge's
+    index (a bridge made again has another)."""
+    host_ifname = new_veth_name()
+
+    def sandbox_side() -> None:
+        if os.path.exists(f"/proc/sys/net/ipv6/conf/{ifname}"):
+            _sysctl(f"net/ipv6/conf/{ifname}/disable_ipv6", "1")
+
+    try:
+        bridge_index = run_in_netns(None, lambda: _add_veth(
+            sandbox, bridge, host_ifname, ifname, None, SPARE_ALIAS + holder))
+    except (NetlinkError, OSError) as exc:
+        raise _failed(f"cannot create a spare veth pair for {bridge}", exc) from None
+    try:
+        run_in_netns(sandbox, sandbox_side)
+    except BaseException as exc:
+        detach(host_ifname)
+        if isinstance(exc, OSError):
+            raise _failed(f"cannot configure {ifname} in {sandbox}", exc) from None
+        raise
+    return host_ifname, bridge_index
+
+
+def take_spare(sandbox: Path, host_ifname: str, address: IPv4Interface,
+               gateway: IPv4Address | None, ifname: str = "eth0", mac: str | None = None,
+               owner: str = "", address6: IPv6Interface | None = None,
+               gateway6: IPv6Address | None = None) -> AttachResult:
+    """What :func:`attach` leaves to do on a spare's veth pair: the host end named
+    the container's ("skiff:<owner>"), the sandbox's end given its MAC address,
+    addresses and routes, up: two batches of requests (:mod:`.rtnetlink`) where
+    attach made a pair (7-16 ms here; see spares.py)."""
+    mac = mac or mac_for(address.ip)
+
+    try:  # a raw socket: in the caller's thread (and namespace), the host's
+        rtnetlink.send([rtnetlink.set_link(socket.if_nametoindex(host_ifname),
+                                           alias=OWNER_ALIAS + owner)])
+        run_in_netns(sandbox, lambda: _configure(ifname, address, gateway, address6,
+                                                 gateway6, mac=mac))
     except BaseException as exc:
         detach(host_ifname)
         if isinstance(exc, NetlinkError | OSError):
@@ -297,7 +369,8 @@ def bridge_ports(bridge: str) -> list[BridgePort]:
                     continue
                 alias = str(link.get("ifalias") or "")
                 owner = alias[len(OWNER_ALIAS):] if alias.startswith(OWNER_ALIAS) else ""
-                ports.append(BridgePort(str(link.get("ifname")), owner))
+                spare = alias[len(SPARE_ALIAS):] if alias.startswith(SPARE_ALIAS) else ""
+                ports.append(BridgePort(str(link.get("ifname")), owner, spare))
             return ports
 
     return run_in_netns(None, work)

@@ -44,7 +44,11 @@ class Networking(Attachments):
         user's helper shares this host's networking, so repair waits for starts in
         flight rather than take a starting container for a dead one."""
         with self.ipam.locked(".starts.lock", exclusive=False):
-            yield
+            if self.spares is None:
+                yield
+                return
+            with self.spares.starting():
+                yield
 
     def repair(self, live_container_ids: Callable[[], Iterable[str]],
                sandbox_root: Path | None = None) -> RepairReport:

@@ -4,7 +4,8 @@ start is in flight.
 
 The records win: endpoints of containers that are not live are released, every
 network's bridge is made or fixed up and the rule set re-applied from the
-records; then links, bridges and sandboxes that no record owns are deleted.
+records; then links, bridges and sandboxes that no record owns are deleted, and the
+spare sandboxes of helpers that are gone (:mod:`.spares`).
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from engine.helper.network import links
-from engine.helper.network.base import SANDBOX
+from engine.helper.network import links, spares
+from engine.helper.network.base import SANDBOX, SPARES
 from engine.helper.network.netns import destroy_sandbox, sandboxes_under
 from engine.helper.network.ruleset import apply_records
 
@@ -50,12 +51,15 @@ def repair(net: Networking, live: set[str], sandbox_root: Path | None) -> Repair
     for bridge in links.bridges(net.bridge_prefix):
         owned = by_bridge.get(bridge)
         for port in links.bridge_ports(bridge):
+            if owned is not None and port.spare and spares.alive(port.spare):
+                continue  # a running helper's spare (spares.py)
             if owned is None or port.owner not in owned.endpoints:
                 links.detach(port.ifname)
                 report.links.append(port.ifname)
         if owned is None:
             links.remove_bridge(bridge)
             report.bridges.append(bridge)
+    report.sandboxes += spares.collect(net.ipam.directory / SPARES)
     if sandbox_root is not None:
         for path in sandboxes_under(sandbox_root):
             if path.name == SANDBOX and path.parent.name not in live:
