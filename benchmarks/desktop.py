@@ -237,8 +237,12 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> None:
 def child(args: argparse.Namespace) -> int:
     if args.child == "writer":
         return flood_writer(Path(args.arg), args.rate, args.seconds)
-    import qasync
     from PySide6.QtWidgets import QApplication
+
+    from app.desktop.utils.featurescan import skip_feature_scan
+
+    skip_feature_scan()  # as main() does
+    import qasync
 
     from app.desktop.utils.gcguard import GarbageCollector
 

@@ -99,6 +99,9 @@ def main(argv: list[str] | None = None) -> int:
         except PackageNotFoundError:
             print("skiff-desktop (not installed)")
         return 0
+    from app.desktop.utils.featurescan import skip_feature_scan
+
+    skip_feature_scan()  # before the window's modules, and asyncio's, are imported
     logging.basicConfig(level=logging.DEBUG if options.debug else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("qasync").setLevel(logging.INFO)  # its debug log is every callback
