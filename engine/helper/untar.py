@@ -139,6 +139,12 @@ class TarExtractor:
         self._check_parent = check_parent
         self._tree = RootDir(root, follow_links=rules.follow_links)
         self.kinds: dict[tuple[bytes, ...], str] = {}  # what each entry made, for links
+        # Every directory of the tree was made by this extractor (a layer's private
+        # one): what it does not chown, nobody else changed. A file made as root that
+        # the tar wants owned by 0 and by the group it gets anyway is not chowned
+        # (15,600 fchowns of benchmarks/pull.py's rootfs layer).
+        self.fresh = False
+        self._new_gid: dict[tuple[bytes, ...], int] = {}  # a directory's new files' group
         self.dir_times: dict[tuple[bytes, ...], int] = {}
         # Regular files' bytes and symlinks' targets: docker's measure of a layer's size.
         self.content_bytes = 0
@@ -153,7 +159,8 @@ class TarExtractor:
             parts = split_name(text, absolute_ok=self.rules.absolute_names)
         except Blocked as e:
             raise Refused(e.reason, entry, text if link else "", link) from None
-        return tuple(part.encode("utf-8", "surrogateescape") for part in parts)
+        return tuple("/".join(parts).encode("utf-8", "surrogateescape").split(b"/")) \
+            if parts else ()
 
     def open_dir(self, parts: tuple[bytes, ...], *, create: bool, entry: str) -> int:
         """The directory ``parts`` below the base, borrowed: valid until the next call,
@@ -209,6 +216,7 @@ class TarExtractor:
             with _reopened(fd) as own:
                 self.set_dir_meta(own, member)
             self.dir_times[()] = mtime_ns(member)
+            self._new_gid.pop((), None)
             return
         parent = self.open_dir(parts[:-1], create=True, entry=member.name)
         if self._check_parent is not None:
@@ -267,6 +275,8 @@ class TarExtractor:
             n = len(parts)
             for key in [k for k in self.dir_times if k[:n] == parts]:
                 del self.dir_times[key]
+            for key in [k for k in self._new_gid if k[:n] == parts]:
+                del self._new_gid[key]
         else:
             os.unlink(name, dir_fd=parent)
         self.kinds.pop(parts, None)
@@ -283,7 +293,7 @@ class TarExtractor:
     def set_dir_meta(self, fd: int, member: Member) -> None:
         os.fchown(fd, *self.owner(member))
         os.fchmod(fd, self.mode(member))
-        if self.rules.xattrs:
+        if self.rules.xattrs and member.pax_headers:
             _set_xattrs(fd, member)
 
     def _directory(self, parent: int, parts: tuple[bytes, ...],
@@ -305,6 +315,7 @@ class TarExtractor:
             os.close(fd)
         self.kinds[parts] = "dir"
         self.dir_times[parts] = mtime_ns(member)
+        self._new_gid.pop(parts, None)
 
     def _file(self, parent: int, parts: tuple[bytes, ...], tar: Archive,
               member: Member) -> None:
@@ -326,14 +337,29 @@ class TarExtractor:
                 while view:
                     view = view[os.write(fd, view):]
             # chown clears setuid/setgid and file capabilities: mode and xattrs after it.
-            os.fchown(fd, *self.owner(member))
+            if not self._owned_already(parent, parts, member):
+                os.fchown(fd, *self.owner(member))
             os.fchmod(fd, self.mode(member))
-            if self.rules.xattrs:
+            if self.rules.xattrs and member.pax_headers:
                 _set_xattrs(fd, member)
             mtime = mtime_ns(member)
             os.utime(fd, ns=(mtime, mtime))
         finally:
             os.close(fd)
+
+    def _owned_already(self, parent: int, parts: tuple[bytes, ...], member: Member) -> bool:
+        """Whether what was just made at ``parts`` has the owner ``member`` wants."""
+        if not self.fresh:
+            return False
+        uid, gid = self.owner(member)
+        if uid != 0:
+            return False
+        made = self._new_gid.get(parts[:-1])
+        if made is None:  # the directory's group if it is set-gid, else ours
+            st = os.fstat(parent)
+            made = st.st_gid if st.st_mode & stat.S_ISGID else os.getegid()
+            self._new_gid[parts[:-1]] = made
+        return gid == made
 
     def wrote(self, size: int) -> None:
         """``size`` more bytes of a file's content written (a caller may bound them)."""
@@ -344,7 +370,8 @@ class TarExtractor:
         self.content_bytes += len(target)
         name = parts[-1]
         self.create(parent, parts, lambda: os.symlink(target, name, dir_fd=parent))
-        os.chown(name, *self.owner(member), dir_fd=parent, follow_symlinks=False)
+        if not self._owned_already(parent, parts, member):
+            os.chown(name, *self.owner(member), dir_fd=parent, follow_symlinks=False)
         mtime = mtime_ns(member)
         os.utime(name, ns=(mtime, mtime), dir_fd=parent, follow_symlinks=False)
 
@@ -437,7 +464,9 @@ def _set_xattrs(fd: int, member: Member) -> None:
 
 def mtime_ns(member: Member) -> int:
     """The entry's time; PAX times are decimal strings, read exactly, not as a float."""
-    match = _PAX_MTIME.match(member.pax_headers.get("mtime", ""))
+    if "mtime" not in member.pax_headers:
+        return int(member.mtime) * 1_000_000_000
+    match = _PAX_MTIME.match(member.pax_headers["mtime"])
     if match:
         sign, seconds, fraction = match.groups()
         ns = int(seconds) * 1_000_000_000 + int(((fraction or "") + "000000000")[:9])

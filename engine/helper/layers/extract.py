@@ -57,6 +57,7 @@ class Extractor(TarExtractor):
     def __init__(self, root: int, scratch: int, label: str, budget: Budget) -> None:
         super().__init__(root, LAYER,
                          remove_dir=lambda parent, name: remove_tree(parent, name, scratch))
+        self.fresh = True  # a private directory, made for this unpack
         self.scratch = scratch
         self.label = label
         self.budget = budget
@@ -85,11 +86,12 @@ class Extractor(TarExtractor):
 
     def _apply(self, tar: Archive, member: Member) -> None:
         parts = self.split(member.name, member.name)
-        if any(part.startswith(_WHITEOUT_META) for part in parts[:-1]):
-            return  # inside an aufs metadata directory (.wh..wh.plnk): not content
-        if parts and parts[-1].startswith(_WHITEOUT):
-            self._whiteout(parts, member)
-            return
+        if ".wh." in member.name:
+            if any(part.startswith(_WHITEOUT_META) for part in parts[:-1]):
+                return  # inside an aufs metadata directory (.wh..wh.plnk): not content
+            if parts and parts[-1].startswith(_WHITEOUT):
+                self._whiteout(parts, member)
+                return
         super().apply(tar, member, parts)
         if not parts:
             self.root_mode_set = True

@@ -267,6 +267,37 @@ def test_round_trip_and_overlay_view(layers: Path, tmp_path: Path, how: str) -> 
         assert not os.path.lexists(merged / ".wh..wh.plnk")
 
 
+def test_files_in_set_gid_directories_get_the_group_the_tar_says(layers: Path) -> None:
+    """A file made in a set-gid directory takes the directory's group: those the tar
+    wants owned by root:root are chowned still, even when the directory's entry came
+    after them or changed; the others are left as made."""
+    diff_id, _ = unpack(layers, [
+        dir_("shared", mode=0o2775, gid=50),
+        file("shared/root", b"r"),
+        file("shared/staff", b"s", gid=50),
+        sym("shared/link", "root"),
+        dir_("shared/sub", mode=0o2755, gid=70),
+        file("shared/sub/root", b"r"),
+        file("shared/implicit/root", b"r"),  # its directory made without an entry
+        file("later/root", b"r"),
+        dir_("later", mode=0o2755, gid=60),
+        file("later/after", b"a"),
+        dir_("shared", mode=0o755, gid=0),  # the same directory again, plain now
+        file("shared/plain", b"p"),
+        file("plain/root", b"r"),
+    ])
+    root = layer_path(layers, diff_id)
+    groups = {rel: os.lstat(root / rel).st_gid for rel in (
+        "shared/root", "shared/staff", "shared/link", "shared/sub", "shared/sub/root",
+        "shared/implicit", "shared/implicit/root", "later/root", "later/after",
+        "shared/plain", "plain/root")}
+    assert groups == {"shared/root": 0, "shared/staff": 50, "shared/link": 0,
+                      "shared/sub": 70, "shared/sub/root": 0, "shared/implicit": 50,
+                      "shared/implicit/root": 0, "later/root": 0, "later/after": 0,
+                      "shared/plain": 0, "plain/root": 0}
+    assert os.lstat(root / "shared").st_gid == 0
+
+
 def test_pax_times_are_exact(layers: Path) -> None:
     info, data = file("f", b"x")
     info.pax_headers = {"mtime": "1600000000.123456789"}
