@@ -15,8 +15,8 @@ __all__ = [
     "CLONE_NEWUSER", "CLONE_NEWUTS", "MNT_DETACH", "MOUNT_ATTR_NODEV", "MOUNT_ATTR_NOEXEC",
     "MOUNT_ATTR_NOSUID", "MOUNT_ATTR_RDONLY", "MS_BIND", "MS_NODEV", "MS_NOEXEC", "MS_NOSUID",
     "MS_PRIVATE", "MS_RDONLY", "MS_REC", "MS_REMOUNT", "MS_SLAVE", "MS_STRICTATIME", "bare_fork",
-    "capset", "idmapped_tree", "mount", "mount_setattr", "move_mount", "open_tree", "pivot_root",
-    "prctl", "seccomp",
+    "capset", "fork_sibling", "idmapped_tree", "mount", "mount_setattr", "move_mount",
+    "open_tree", "pivot_root", "prctl", "seccomp",
     "sethostname", "setns", "umount2", "unshare",
 ]
 
@@ -55,6 +55,14 @@ MOUNT_ATTR_NODEV = 0x4
 MOUNT_ATTR_NOEXEC = 0x8
 _MOUNT_ATTR_IDMAP = 0x00100000
 
+_SYS_CLONE3 = 435  # one number on every architecture (Linux 5.3)
+# clone(2) where clone3 is refused (a container runtime's seccomp profile says ENOSYS);
+# s390x takes its first two arguments the other way round, and is not listed.
+_SYS_CLONE = {"x86_64": 56, "aarch64": 220, "armv7l": 120, "ppc64le": 120, "riscv64": 220}
+_CLONE_PARENT = 0x00008000
+_SIGCHLD = 17
+_ENOSYS = 38
+
 _SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "armv7l": 218, "ppc64le": 203,
                    "s390x": 217, "riscv64": 41}
 _SYS_SECCOMP = {"x86_64": 317, "aarch64": 277, "armv7l": 383, "ppc64le": 358,
@@ -89,6 +97,26 @@ def bare_fork() -> int:
     only a process that never started one may fork this way (the zygote)."""
     pid = int(_libc.fork())
     _check(pid, "fork")
+    return pid
+
+
+class _CloneArgs(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_uint64) for name in (
+        "flags", "pidfd", "child_tid", "parent_tid", "exit_signal", "stack", "stack_size", "tls")]
+
+
+def fork_sibling() -> int:
+    """fork(2) whose child is our parent's child, not ours (CLONE_PARENT): our exit
+    neither signals nor reparents it. As :func:`bare_fork`, without Python's at-fork
+    hooks; and without the C library's, so the child must be our only thread's copy
+    and must not return into code that relies on them (a container's PID 1: it
+    sets up and execs)."""
+    args = _CloneArgs(flags=_CLONE_PARENT)  # its exit signal is ours (SIGCHLD), as clone3 wants
+    pid = int(_libc.syscall(_SYS_CLONE3, ctypes.byref(args), ctypes.c_size_t(ctypes.sizeof(args))))
+    if pid < 0 and ctypes.get_errno() == _ENOSYS and platform.machine() in _SYS_CLONE:
+        pid = int(_libc.syscall(_SYS_CLONE[platform.machine()],
+                                ctypes.c_ulong(_CLONE_PARENT | _SIGCHLD), 0, 0, 0, 0))
+    _check(pid, "clone")
     return pid
 
 

@@ -1,11 +1,11 @@
 """The container's first moments: namespaces, filesystem, identity, exec.
 
-Runs in processes forked from the monitor, never returns: ``stage1`` unshares
-the namespaces and forks ``stage2``, which becomes PID 1 of the new PID
-namespace, builds the root filesystem, drops privileges and execs the
-command. A failure before exec is written as one JSON line to the error pipe
-(close-on-exec, so a successful exec closes it empty) and the process exits
-with docker's code: 127 command not found, 126 cannot invoke, 125 set-up.
+``start_init`` runs in the monitor's child that starts a run: it makes the PID
+namespace and clones PID 1 into it, a child of the monitor, which makes its other
+namespaces, builds the root filesystem, drops privileges and execs the command.
+A failure before exec is written as one JSON line to the error pipe (close-on-exec,
+so a successful exec closes it empty) and the process exits with docker's code:
+127 command not found, 126 cannot invoke, 125 set-up.
 """
 
 from __future__ import annotations
@@ -37,9 +37,10 @@ from engine.helper.runtime import (
 )
 from engine.helper.runtime.kernel import LINUX, Kernel
 from engine.helper.runtime.spec import ContainerDir, RuntimeSpec
-from engine.helper.runtime.userns import Handoff, Prepared
+from engine.helper.runtime.userns import Prepared
 
-__all__ = ["ChildPipes", "SetupError", "become_and_exec", "fail", "stage1"]
+__all__ = ["ChildPipes", "SetupError", "become_and_exec", "fail", "linger_for_tests",
+           "start_init"]
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 _PR_SET_NO_NEW_PRIVS = 38
@@ -55,12 +56,7 @@ class ChildPipes:
     stdout: int  # write ends
     stderr: int
     error: int  # JSON error line before exec; closed by exec
-    pid: int  # stage1 reports stage2's pid here
     pty: int = -1  # with a TTY: a socket to send the pty's master to the monitor
-    # EOF in PID 1 once the monitor's side has reaped stage 1 (see stage1), and the
-    # write end, which the monitor's side holds until then and stage 1 closes at once.
-    stage1_reaped: int = -1
-    stage1_reaped_w: int = -1
 
 
 class SetupError(Exception):
@@ -77,11 +73,10 @@ def fail(pipe: int, message: str, code: int) -> None:
 
 
 def enter_namespaces(network: str, netns: Path, kernel: Kernel = LINUX) -> None:
-    """The container's own mount, UTS, IPC, PID and cgroup namespaces, and its network:
-    the sandbox prepared at ``netns`` joined, the host's kept, else a new one with
-    loopback only (no sandbox was prepared)."""
-    flags = (sc.CLONE_NEWNS | sc.CLONE_NEWUTS | sc.CLONE_NEWIPC | sc.CLONE_NEWPID
-             | sc.CLONE_NEWCGROUP)
+    """The container's own mount, UTS, IPC and cgroup namespaces (its PID namespace is
+    its parent's doing), and its network: the sandbox prepared at ``netns`` joined,
+    the host's kept, else a new one with loopback only (no sandbox was prepared)."""
+    flags = sc.CLONE_NEWNS | sc.CLONE_NEWUTS | sc.CLONE_NEWIPC | sc.CLONE_NEWCGROUP
     if network == "sandbox" and netns.exists():
         fd = os.open(netns, os.O_RDONLY | os.O_CLOEXEC)
         try:
@@ -93,80 +88,71 @@ def enter_namespaces(network: str, netns: Path, kernel: Kernel = LINUX) -> None:
     kernel.unshare(flags)
 
 
-def stage1(spec: RuntimeSpec, cdir: ContainerDir, pipes: ChildPipes,
-           join_cgroup: Callable[[], None], binds: list[mounts.BindMount], device_mode: str,
-           seccomp: syscallfilter.Program | None) -> None:
-    """In the monitor's child: join the cgroup, unshare, fork PID 1, report its pid.
+def start_init(spec: RuntimeSpec, cdir: ContainerDir, pipes: ChildPipes,
+               join_cgroup: Callable[[], None], binds: list[mounts.BindMount],
+               device_mode: str, seccomp: syscallfilter.Program | None) -> int:
+    """In the monitor's child that starts a run: make PID 1 of a new PID namespace,
+    which sets the container up and execs its command; its pid.
+
+    PID 1 is our sibling, the monitor's own child (CLONE_PARENT): no process sits
+    between them to exit and hand it over (the stage 1 this replaced was a fork and a
+    hand-over more), and from its birth its parent-death signal means the monitor's
+    death. (Armed while stage 1 was still its parent, stage 1's exit killed it: exit
+    137 with an empty log, under load.) A killed monitor takes its container along:
+    the kernel ends a PID namespace with its PID 1.
 
     ``binds`` come ready (mounts.prepare_binds): detached trees made in the host's
-    mount namespace, attached in the container's. For a remapped container it
-    then unshares the user namespace PID 1 takes and enters last, and holds it
-    until PID 1 has it.
-
-    PID 1 learns that we are gone from the process that reaps us, never from us:
-    an exiting process's descriptors close (EOF on a pipe) before the kernel hands
-    its children to the subreaper, and that hand-over sends the parent-death signal
-    PID 1 arms at EOF. Told by our own exit, PID 1 sometimes armed it while we were
-    still its parent, and our exit killed it before its command ran (exit 137 with
-    an empty log, under load).
+    mount namespace, attached in the container's. A remapped container's user
+    namespace is made here, before the PID namespace (its holder is a child of ours),
+    and PID 1 enters it last.
     """
+    userns_fd = -1 if spec.userns is None else userns.create(userns.mapping(spec.userns))
     try:
-        if pipes.stage1_reaped_w >= 0:
-            os.close(pipes.stage1_reaped_w)
+        LINUX.unshare(sc.CLONE_NEWPID)  # for our next child: PID 1
+        child = sc.fork_sibling()
+        if child == 0:
+            _pid1(spec, cdir, pipes, join_cgroup, binds, device_mode, seccomp, userns_fd)
+        return child
+    finally:
+        if userns_fd >= 0:
+            os.close(userns_fd)
+
+
+def linger_for_tests() -> None:
+    """``SKIFF_TEST_START_LINGER=SECONDS`` (a test's, through a helper root started):
+    the child that started PID 1 waits before it goes on and exits, as a loaded
+    machine may keep it, so that a test sees what PID 1 does meanwhile."""
+    delay = os.environ.get("SKIFF_TEST_START_LINGER")
+    if delay:
+        time.sleep(float(delay))
+
+
+def _pid1(spec: RuntimeSpec, cdir: ContainerDir, pipes: ChildPipes,
+          join_cgroup: Callable[[], None], binds: list[mounts.BindMount], device_mode: str,
+          seccomp: syscallfilter.Program | None, userns_fd: int) -> None:
+    """PID 1, up to its exec: its session, cgroup and namespaces, then the rest."""
+    try:
         os.setsid()
-        join_cgroup()  # we have one thread: a child just forked
+        join_cgroup()  # we have one thread: a process just cloned
         with open("/proc/self/cgroup") as f:  # before the namespace makes it all "/"
             cgroups = cgroupfs.parse_membership(f.read())
         enter_namespaces(spec.network, cdir.netns)
         if spec.network != "host":
             userns.relax_netns()
-        handoff = Handoff() if spec.userns is not None else None
-        holder = os.getpid()
-        child = os.fork()
-        if child == 0:
-            _stage2(spec, cdir, pipes, binds, device_mode, seccomp,
-                    None if handoff is None else (handoff, holder), pipes.stage1_reaped,
-                    cgroups)
-        if handoff is not None:
-            handoff.hold()
-        os.write(pipes.pid, f"{child}\n".encode())
-        _linger_for_tests()
-        os._exit(0)
-    except BaseException as exc:
-        fail(pipes.error, f"container set-up failed: {exc}", 125)
-
-
-def _linger_for_tests() -> None:
-    """``SKIFF_TEST_STAGE1_LINGER=SECONDS`` (a test's, through a helper root started):
-    stage 1 closes its descriptors and waits before it exits, as a loaded machine may
-    keep it between the two, so that a test sees what PID 1 does meanwhile."""
-    delay = os.environ.get("SKIFF_TEST_STAGE1_LINGER")
-    if delay:
-        os.closerange(0, 65536)
-        time.sleep(float(delay))
-
-
-def _stage2(spec: RuntimeSpec, cdir: ContainerDir, pipes: ChildPipes,
-            binds: list[mounts.BindMount], device_mode: str,
-            seccomp: syscallfilter.Program | None,
-            handoff: tuple[Handoff, int] | None, stage1_gone: int,
-            cgroups: list[cgroupfs.Membership]) -> None:
-    try:
-        remap = None if handoff is None else _remap(spec, cdir, *handoff)
-        _setup_and_exec(spec, cdir, pipes, binds, device_mode, seccomp, remap, stage1_gone,
-                        cgroups)
+        remap = None if userns_fd < 0 else _remap(spec, cdir, userns_fd)
+        _setup_and_exec(spec, cdir, pipes, binds, device_mode, seccomp, remap, cgroups)
     except SetupError as exc:
         fail(pipes.error, str(exc), exc.code)
     except users.UserNotFound as exc:
         fail(pipes.error, str(exc), 125)
     except BaseException as exc:
         fail(pipes.error, f"container set-up failed: {exc}", 125)
+    os._exit(125)  # not reached
 
 
-def _remap(spec: RuntimeSpec, cdir: ContainerDir, handoff: Handoff, holder: int) -> Prepared:
-    """The container's user namespace (from stage 1) and its layers as it sees them."""
+def _remap(spec: RuntimeSpec, cdir: ContainerDir, fd: int) -> Prepared:
+    """The container's layers as its user namespace ``fd`` sees them."""
     assert spec.userns is not None
-    fd = handoff.take(holder, userns.mapping(spec.userns))
     remap = userns.prepare(spec.userns, os.path.join(spec.layers_dir, "sha256"),
                            [d.removeprefix("sha256:") for d in reversed(spec.layers)],
                            str(cdir.lowers), str(cdir.empty_layer), fd)
@@ -183,8 +169,7 @@ def _remap(spec: RuntimeSpec, cdir: ContainerDir, handoff: Handoff, holder: int)
 def _setup_and_exec(spec: RuntimeSpec, cdir: ContainerDir, pipes: ChildPipes,
                     binds: list[mounts.BindMount], device_mode: str,
                     seccomp: syscallfilter.Program | None, remap: Prepared | None,
-                    stage1_gone: int = -1, cgroups: list[cgroupfs.Membership] | None = None,
-                    ) -> None:
+                    cgroups: list[cgroupfs.Membership]) -> None:
     if pipes.pty < 0:
         stdin = pipes.stdin if pipes.stdin >= 0 else os.open("/dev/null", os.O_RDONLY)
         os.dup2(stdin, 0)
@@ -212,7 +197,7 @@ def _setup_and_exec(spec: RuntimeSpec, cdir: ContainerDir, pipes: ChildPipes,
                               read_only=spec.read_only, workdir_in=spec.cwd or "/",
                               shm_size=spec.shm_size or mounts.SHM_SIZE,
                               cgroupfs=cgroupfs.plan_cgroupfs(
-                                  os.path.join(cdir.rootfs, "sys/fs/cgroup"), cgroups or []))
+                                  os.path.join(cdir.rootfs, "sys/fs/cgroup"), cgroups))
     mounts.apply(plan)
     if spec.hostname:
         LINUX.sethostname(spec.hostname)
@@ -226,23 +211,24 @@ def _setup_and_exec(spec: RuntimeSpec, cdir: ContainerDir, pipes: ChildPipes,
         hostlimits.apply_ulimits(spec.ulimits)  # checked against the owner's at create
     except (OSError, ValueError) as exc:
         raise SetupError(f"cannot set the container's ulimits: {exc}") from exc
+    die_with_parent = True
     if spec.init:  # PID 1 stays ours, a reaper; the command is its child
-        reaper.fork_command(spec.args, stage1_gone=stage1_gone, seccomp=seccomp,
+        reaper.fork_command(spec.args, seccomp=seccomp,
                             userns_fd=-1 if remap is None else remap.fd)
-        stage1_gone = -1
+        die_with_parent = False  # the command dies with its PID namespace
 
     become_and_exec(args=spec.args, env=spec.env, user_spec=spec.user, cwd=spec.cwd or "/",
                     hostname=spec.hostname, error_fd=pipes.error, create_cwd=True,
                     seccomp=seccomp, userns_fd=-1 if remap is None else remap.fd,
-                    stage1_gone=stage1_gone, keep=devices.container_capabilities(device_mode,
-                                                              spec.capabilities),
+                    die_with_parent=die_with_parent,
+                    keep=devices.container_capabilities(device_mode, spec.capabilities),
                     group_add=tuple(spec.group_add))
 
 
 def become_and_exec(*, args: list[str], env: list[str], user_spec: str, cwd: str,
                     hostname: str, error_fd: int, create_cwd: bool,
                     seccomp: syscallfilter.Program | None, userns_fd: int = -1,
-                    stage1_gone: int = -1,
+                    die_with_parent: bool = False,
                     keep: tuple[str, ...] = capabilities.DEFAULT_CAPABILITIES,
                     group_add: tuple[str, ...] = (),
                     kernel: Kernel = LINUX) -> None:
@@ -254,12 +240,10 @@ def become_and_exec(*, args: list[str], env: list[str], user_spec: str, cwd: str
     everything after (working directory, capabilities, user) is the container's.
     The seccomp filter comes last, so it governs the command and nothing of ours.
 
-    ``stage1_gone`` (the container's init only) reads EOF once stage 1 has been
-    reaped, so our parent is the monitor (a subreaper): from then on the init dies
-    with it (``stage1`` says why not at stage 1's exit).
-    A killed monitor then takes its container along (the kernel ends a PID
-    namespace with its PID 1), instead of leaving it running where nothing
-    watches, logs or stops it, while `skiff ps` says it exited.
+    ``die_with_parent`` (the container's init only, whose parent is the monitor): a
+    killed monitor takes its container along (the kernel ends a PID namespace with
+    its PID 1), instead of leaving it running where nothing watches, logs or stops
+    it, while `skiff ps` says it exited (``start_init`` says more).
     """
     if userns_fd >= 0:
         _enter_userns(userns_fd)
@@ -289,8 +273,7 @@ def become_and_exec(*, args: list[str], env: list[str], user_spec: str, cwd: str
         signal.signal(sig, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_SETMASK, [])
     os.umask(0o022)
-    if stage1_gone >= 0:  # after the last change of credentials, which would clear it
-        os.read(stage1_gone, 1)
+    if die_with_parent:  # after the last change of credentials, which would clear it
         kernel.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     _close_fds_except(error_fd)
     if seccomp is not None:
@@ -367,8 +350,7 @@ def _terminal(sock_fd: int, spec: RuntimeSpec) -> None:
     with socket.socket(fileno=sock_fd) as sock:
         socket.send_fds(sock, [b"m"], [master])
     os.close(master)
-    os.setsid()
-    fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
+    fcntl.ioctl(slave, termios.TIOCSCTTY, 0)  # we lead a session of our own (_pid1)
     for fd in (0, 1, 2):
         os.dup2(slave, fd)
     if slave > 2:

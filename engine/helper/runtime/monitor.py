@@ -224,28 +224,25 @@ class Monitor:
                 f"cannot prepare the container's mounts: {exc.strerror or exc}"
             raise StartFailure(message, 125) from None
         error_r, error_w = os.pipe2(os.O_CLOEXEC)
-        pid_r, pid_w = os.pipe2(os.O_CLOEXEC)
-        reaped_r, reaped_w = os.pipe2(os.O_CLOEXEC)
-        pipes = init.ChildPipes(in_r, out_w, err_w, error_w, pid_w, pty_child,
-                                reaped_r, reaped_w)
+        pipes = init.ChildPipes(in_r, out_w, err_w, error_w, pty_child)
         try:
-            stage1 = os.fork()
-            if stage1 == 0:
-                init.stage1(spec, self.cdir, pipes, self.cgroup.join, binds, self.device_mode,
-                            seccomp)
-                os._exit(125)  # not reached
+            pid = init.start_init(spec, self.cdir, pipes, self.cgroup.join, binds,
+                                  self.device_mode, seccomp)
+        except OSError as exc:
+            for fd in (*ours, *theirs, error_r, error_w):
+                os.close(fd)
+            if pty_parent is not None:
+                pty_parent.close()
+            raise StartFailure(f"container set-up failed: {exc.strerror or exc}", 125) from None
         finally:
             mounts.release(binds)  # the child has its own copies
-        for fd in (*theirs, error_w, pid_w, reaped_r):
+        for fd in (*theirs, error_w):
             os.close(fd)
-        os.waitpid(stage1, 0)
-        os.close(reaped_w)  # PID 1's parent is the monitor now (init.stage1 says why here)
-        with os.fdopen(pid_r, "rb") as f:
-            reported = f.read().strip()  # EOF once PID 1 has exec'd (or died)
         with os.fdopen(error_r, "rb") as f:
-            failure = f.read()  # EOF when exec succeeded (the pipe is close-on-exec)
+            failure = f.read()  # EOF once PID 1 has exec'd (the pipe is close-on-exec) or died
+        init.linger_for_tests()
         master = -1
-        if pty_parent is not None and not failure and reported:
+        if pty_parent is not None and not failure:
             pty_parent.settimeout(5)
             try:
                 _, fds, _, _ = socket.recv_fds(pty_parent, 1, 1)
@@ -256,9 +253,7 @@ class Monitor:
                 failure = b'{"message": "the container did not open its terminal", "code": 125}'
         if pty_parent is not None:
             pty_parent.close()
-        if failure or not reported:
-            if reported:
-                _wait_quietly(int(reported))
+        if failure:
             for fd in ours:
                 os.close(fd)
             try:
@@ -268,8 +263,8 @@ class Monitor:
                         "code": 125}
             raise StartFailure(info["message"], int(info["code"]))
         if master >= 0:
-            return Run(int(reported), {master: "stdout"}, master, master)
-        return Run(int(reported), {out_r: "stdout", err_r: "stderr"}, in_w, -1)
+            return Run(pid, {master: "stdout"}, master, master)
+        return Run(pid, {out_r: "stdout", err_r: "stderr"}, in_w, -1)
 
     def _binds(self) -> list[mounts.BindMount]:
         """This run's mounts: fresh trees of the same sources every time."""
@@ -298,11 +293,6 @@ class Monitor:
         except (OSError, ValueError) as exc:
             raise StartFailure(f"cannot read the container's seccomp filter: {exc}; start "
                                "it again to have it compiled anew", 125) from None
-
-
-def _wait_quietly(pid: int) -> None:
-    with contextlib.suppress(ChildProcessError):
-        os.waitpid(pid, 0)
 
 
 def _decode(status: int) -> tuple[int, int]:

@@ -39,7 +39,7 @@ def exit_code(status: int) -> int:
     return os.waitstatus_to_exitcode(status)
 
 
-def fork_command(args: list[str], *, stage1_gone: int, userns_fd: int,
+def fork_command(args: list[str], *, userns_fd: int,
                  seccomp: syscallfilter.Program | None) -> None:
     """Fork: the child returns, to exec the command; this process becomes the reaper
     and never returns. Called as the container's PID 1, after its set-up."""
@@ -53,7 +53,7 @@ def fork_command(args: list[str], *, stage1_gone: int, userns_fd: int,
             signal.signal(signal.SIGTTOU, signal.SIG_DFL)
         return
     try:
-        _become_reaper(args, stage1_gone, userns_fd, seccomp)
+        _become_reaper(args, userns_fd, seccomp)
         code = _reap(child)
     except BaseException as exc:  # never a traceback into the container's log
         code = 125
@@ -64,10 +64,10 @@ def fork_command(args: list[str], *, stage1_gone: int, userns_fd: int,
     os._exit(code)
 
 
-def _become_reaper(args: list[str], stage1_gone: int, userns_fd: int,
+def _become_reaper(args: list[str], userns_fd: int,
                    seccomp: syscallfilter.Program | None) -> None:
     proctitle.set_title(" ".join(["skiff-init", "--", *args])[:4096])
-    keep = {0, 1, 2, stage1_gone, userns_fd}
+    keep = {0, 1, 2, userns_fd}
     for fd in _open_fds():
         if fd not in keep:
             try:
@@ -79,10 +79,7 @@ def _become_reaper(args: list[str], stage1_gone: int, userns_fd: int,
         os.close(userns_fd)
     capabilities.apply(["CAP_KILL"], root_user=True)
     LINUX.prctl(_PR_SET_NO_NEW_PRIVS, 1)
-    if stage1_gone >= 0:  # then our parent is the monitor: die with it (init.py says why)
-        os.read(stage1_gone, 1)
-        os.close(stage1_gone)
-        LINUX.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    LINUX.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)  # our parent is the monitor (init.py)
     if seccomp is not None:
         LINUX.load_seccomp(seccomp)
 

@@ -4,9 +4,9 @@ Real root makes every namespace and mount of a container; the user namespace
 only decides who the container's processes are. A short-lived process
 unshares CLONE_NEWUSER, real root outside it writes its uid_map and gid_map,
 and an fd of /proc/HOLDER/ns/user keeps the namespace once the holder is
-gone. At a container's start the holder is the init's parent (stage 1, which
-exits anyway: no extra fork of the big monitor, see :class:`Handoff`); a look
-into a stopped container forks one (:func:`create`). The fd serves twice:
+gone. The holder is forked for it (:func:`create`): at a container's start by
+the monitor's child that starts PID 1, for a look into a stopped container by
+that look's process. The fd serves twice:
 idmapped mounts show the shared image layers owned as the map says
 (:func:`prepare`), and the container's processes join it with :func:`enter`
 after everything else is set up, so their capabilities apply inside it and

@@ -54,23 +54,19 @@ class _ReportAtFilter(RecordingKernel):
 def test_the_seccomp_filter_comes_last_after_no_new_privs_and_the_parent_death_signal(
         ) -> None:
     """As root (the user stays root): the bounding set, no_new_privs, the user, its
-    capabilities, the parent-death signal once stage 1 is gone, then the filter."""
+    capabilities, the parent-death signal, then the filter."""
     report, report_end = os.pipe()
-    gone, gone_end = os.pipe()
     pid = os.fork()
     if pid == 0:
         try:
             os.close(report)
-            os.close(gone_end)
             init.become_and_exec(args=["/bin/true"], env=[], user_spec="0", cwd="/",
                                  hostname="probe", error_fd=report_end, create_cwd=False,
-                                 seccomp=Program(0, b""), stage1_gone=gone,
+                                 seccomp=Program(0, b""), die_with_parent=True,
                                  kernel=_ReportAtFilter(report_end))
         finally:
             os._exit(1)
     os.close(report_end)
-    os.close(gone_end)  # stage 1 has exited
-    os.close(gone)
     with os.fdopen(report, "rb") as f:
         data = f.read()
     _, status = os.waitpid(pid, 0)
