@@ -99,15 +99,21 @@ async def follow_until_exit(
     """
     last_ns = -1  # the timestamp of the last line written...
     at_last = 0  # ...and how many written lines have it
+    # ...as written: the lines of one chunk the monitor read share it, so it is parsed
+    # once a chunk, not once a line (a third of the CLI's CPU for 1M lines of `run`)
+    last_time = ""
 
     def write(line: Any) -> None:
-        nonlocal last_ns, at_last
-        ns = rfc3339_ns(line.time)
-        ns = last_ns if ns is None else ns
-        if ns == last_ns:
+        nonlocal last_ns, at_last, last_time
+        if line.time == last_time:
             at_last += 1
         else:
-            last_ns, at_last = ns, 1
+            ns = rfc3339_ns(line.time)
+            if ns is None or ns == last_ns:
+                at_last += 1
+            else:
+                last_ns, at_last = ns, 1
+            last_time = line.time
         writer.write(line)
 
     async def follow() -> None:

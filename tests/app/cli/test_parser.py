@@ -224,6 +224,12 @@ async def test_follow_until_exit_catches_up_from_the_log_end() -> None:
     assert await follow_fake(same_time, 2) == b"0\n1\n2\n3\n4\n"
     assert await follow_fake(records, 0) == b"0\n1\n2\n3\n4\n"
     assert await follow_fake(records, 5) == b"0\n1\n2\n3\n4\n"
+    # One instant spelt two ways is one timestamp (lines are compared as written
+    # first, parsed only when the text changes)
+    respelt = [line("a", second=1), LogLine("stdout", "2024-05-01T12:00:01Z", b"b", False),
+               line("c", second=1), line("d", second=2)]
+    assert await follow_fake(respelt, 3) == b"a\nb\nc\nd\n"
+    assert await follow_fake(respelt, 2) == b"a\nb\nc\nd\n"
 
 
 async def test_follow_until_exit_when_the_tail_window_is_too_short(
