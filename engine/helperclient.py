@@ -126,7 +126,8 @@ class HelperClient:
             self._process = subprocess.Popen(
                 command, stdin=theirs.fileno(), stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE if through_pkexec else None,
-                close_fds=True, env=env, start_new_session=True)
+                close_fds=True, env=env, start_new_session=True,
+                cwd="/")  # `python -m` looks in the working directory first
         except OSError as exc:
             ours.close()
             raise HelperError(f"cannot start the privileged helper: {exc}") from None

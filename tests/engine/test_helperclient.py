@@ -145,3 +145,26 @@ def test_a_helper_whose_backlog_is_full_is_waited_for(tmp_path: Path) -> None:
     thread.join()
     assert sock is not None
     sock.close()
+
+
+@pytest.mark.root
+@pytest.mark.skipif(os.geteuid() != 0, reason="root runs its own copy's helper")
+async def test_the_helper_is_this_engine_s_code_whatever_the_working_directory(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``python -m engine.helper`` looks in the working directory first: a command run
+    from a folder with an ``engine`` package of its own ran that package's helper."""
+    from engine import paths
+    from engine.wire.requests import Verb
+
+    decoy = tmp_path / "engine" / "helper"
+    decoy.mkdir(parents=True)
+    (tmp_path / "engine" / "__init__.py").write_text("")
+    (decoy / "__init__.py").write_text("")
+    (decoy / "__main__.py").write_text(f"open({str(tmp_path / 'ran')!r}, 'w').close()\n")
+    monkeypatch.chdir(tmp_path)
+    client = HelperClient(paths.helper_root(), paths.cgroup_parent())
+    try:
+        assert await client.call(Verb.PING) is not None
+    finally:
+        await client.close()
+    assert not (tmp_path / "ran").exists()
