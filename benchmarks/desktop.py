@@ -223,7 +223,8 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> None:
         print(f"  longest event-loop stall:     {results['max_stall_ms']:.1f} ms "
               f"(99th percentile {results['p99_stall_ms']:.1f} ms; target < 50 ms: "
               f"{verdict(results['max_stall_ms'], 50)}); the GUI thread ran "
-              f"{results['max_stall_cpu_ms']:.1f} ms of it")
+              f"{results['max_stall_cpu_ms']:.1f} ms of it, the process "
+              f"{results['max_stall_process_cpu_ms']:.1f} ms")
         print(f"  RSS after the flood:          {results['rss_flood_mb']:.0f} MB "
               f"  (target < 200 MB: {verdict(results['rss_flood_mb'], 200)})")
     if "big_open_s" in results:
@@ -355,14 +356,17 @@ async def child_flood(app: Any, args: argparse.Namespace) -> dict[str, Any]:
     start = view.model.path.stat()
     started = time.monotonic()
     tick = 0.005
-    worst = (0.0, 0.0)  # the longest stall, and the GUI thread's CPU time in it
+    # The longest stall, and the CPU time the GUI thread and the whole process had in
+    # it: little of both is waiting for a core (other processes), little of the GUI
+    # thread's but much of the process's is waiting for the GIL (our other threads).
+    worst = (0.0, 0.0, 0.0)
     while time.monotonic() - started < args.seconds:
-        before, cpu_before = time.monotonic(), time.thread_time()
+        before, gui_before, all_before = time.monotonic(), time.thread_time(), time.process_time()
         await asyncio.sleep(tick)
         stall = max(0.0, time.monotonic() - before - tick)
         stalls.append(stall)
         if stall > worst[0]:
-            worst = (stall, time.thread_time() - cpu_before)
+            worst = (stall, time.thread_time() - gui_before, time.process_time() - all_before)
         rows = view.model.indexed_lines
         shown += rows if rows < last_rows else rows - last_rows
         last_rows = rows
@@ -376,6 +380,7 @@ async def child_flood(app: Any, args: argparse.Namespace) -> dict[str, Any]:
         "max_stall_ms": max(stalls) * 1000,
         "p99_stall_ms": sorted(stalls)[int(len(stalls) * 0.99)] * 1000,
         "max_stall_cpu_ms": worst[1] * 1000,
+        "max_stall_process_cpu_ms": worst[2] * 1000,
         "lines_per_s": written / elapsed,
         "shown_per_s": shown / elapsed,
         "following": view.following,
