@@ -15,13 +15,15 @@ import asyncio
 import contextlib
 import logging
 import shlex
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
 from app.desktop.bridge import Bridge, EngineLike
-from app.desktop.terminal.screen import FEED_SLICE, TerminalScreen
 from engine import Container, ContainerNotFound, ContainerStartError, InvalidState, NotFound
+
+if TYPE_CHECKING:
+    from app.desktop.terminal.screen import TerminalScreen
 
 __all__ = ["AUTOMATIC", "TerminalSession", "exec_command_line"]
 
@@ -50,7 +52,10 @@ class TerminalSession(QObject):
         self.container = container
         self.requested = command.strip()
         self.command: list[str] = []
-        self.screen = TerminalScreen(columns, rows, respond=self._respond)
+        # The emulator (pyte, ~35 ms of imports) comes with the first shell, not at launch.
+        from app.desktop.terminal.screen import TerminalScreen
+
+        self.screen: TerminalScreen = TerminalScreen(columns, rows, respond=self._respond)
         self.state = "new"  # new → starting → running → ended | failed
         self.exit_code: int | None = None
         self._exec: Any = None
@@ -91,6 +96,8 @@ class TerminalSession(QObject):
     # -- the task -------------------------------------------------------------------------
 
     async def _run(self, engine: EngineLike) -> None:
+        from app.desktop.terminal.screen import FEED_SLICE
+
         name = self.container.name
         try:
             self.command = await self._choose(engine)

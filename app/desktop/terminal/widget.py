@@ -11,6 +11,8 @@ a mouse selection also fills the X11 primary selection, middle click pastes it.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
@@ -33,7 +35,9 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QAbstractScrollArea, QMenu, QWidget
 
 from app.desktop.terminal.keys import is_copy, is_paste, key_bytes, wants_key
-from app.desktop.terminal.screen import TerminalScreen
+
+if TYPE_CHECKING:
+    from app.desktop.terminal.screen import TerminalScreen
 
 __all__ = ["TerminalWidget", "colour"]
 
@@ -80,7 +84,11 @@ class TerminalWidget(QAbstractScrollArea):
         self.viewport().setAutoFillBackground(False)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.emulator = emulator if emulator is not None else TerminalScreen()
+        if emulator is None:  # (pyte is imported with the first terminal)
+            from app.desktop.terminal.screen import TerminalScreen
+
+            emulator = TerminalScreen()
+        self.emulator = emulator
         self._anchor: tuple[int, int] | None = None
         self._end: tuple[int, int] | None = None
         self._selecting = False

@@ -85,15 +85,16 @@ def test_garbage_is_collected_on_the_gui_thread(qapp: object) -> None:
     assert gc.isenabled() == enabled
 
 
-def test_the_window_imports_the_api_server_only_to_serve(tmp_path: Path) -> None:
-    """aiohttp and the API's routes cost ~0.3 s of a launch: not for a window that
-    does not serve (serving/server.py imports them when serving starts)."""
+def test_the_window_imports_the_api_server_and_pyte_only_when_used(tmp_path: Path) -> None:
+    """aiohttp and the API's routes cost ~0.3 s of a launch, pyte ~35 ms: not for a
+    window that does not serve (serving/server.py imports them when serving starts)
+    nor has a terminal open (terminal/session.py and widget.py, with the first)."""
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path),
                SKIFF_ROOT=str(tmp_path / "root"))
     done = subprocess.run(
         [sys.executable, "-c", "import sys; from PySide6.QtWidgets import QApplication; "
          "app = QApplication([]); from app.desktop.main import build; build(app); "
-         "print(sorted(m for m in ('aiohttp', 'app.api.server') if m in sys.modules))"],
+         "print(sorted(m for m in ('aiohttp', 'app.api.server', 'pyte') if m in sys.modules))"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
