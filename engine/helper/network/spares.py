@@ -193,6 +193,11 @@ class Spares:
         return None
 
     def _fill(self) -> None:
+        # Spares are made in the time nobody wants: a container just started runs (and
+        # ends, for `run --rm`) beside this thread, and on a busy machine comes first.
+        # Linux's nice is per thread; the threads this one starts inherit it.
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
         while True:
             with self._changed:
                 bridge = self._needed()
