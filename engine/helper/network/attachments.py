@@ -19,6 +19,7 @@ and :meth:`Attachments.cleanup_container` once the container is stopped for good
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address
@@ -164,13 +165,16 @@ class Attachments(Bridges):
             if spare is not None and not (spare.bridge == record.bridge and ifname == "eth0"
                                           and spare.current()):
                 links.detach(spare.host_ifname)  # its bridge was made again meanwhile
+                spare.close()
                 spare = None
             gateway = record.gateway if default_route else None
             if spare is not None:
-                endpoint.veth = links.take_spare(
-                    sandbox, spare.host_ifname, endpoint.address, gateway, mac=endpoint.mac,
-                    owner=container_id, address6=endpoint.address6,
-                    gateway6=record.gateway6).host_ifname
+                with contextlib.closing(spare):
+                    endpoint.veth = links.take_spare(
+                        sandbox, spare.host_ifname, endpoint.address, gateway,
+                        mac=endpoint.mac, owner=container_id, address6=endpoint.address6,
+                        gateway6=record.gateway6, requests=spare.requests,
+                        peer_index=spare.peer_index).host_ifname
             else:
                 endpoint.veth = links.attach(
                     sandbox, record.bridge, endpoint.address, gateway, ifname=ifname,

@@ -196,17 +196,24 @@ def _configure(ifname: str, address: IPv4Interface, gateway: IPv4Address | None,
     if address6 is None and os.path.exists(f"/proc/sys/net/ipv6/conf/{ifname}"):
         # an IPv4 network's interface has no IPv6, not even link-local (Docker's)
         _sysctl(f"net/ipv6/conf/{ifname}/disable_ipv6", "1")
-    requests = [rtnetlink.add_address(index, address)]
     if address6 is not None:
         _sysctl(f"net/ipv6/conf/{ifname}/disable_ipv6", "0")
         _sysctl(f"net/ipv6/conf/{ifname}/accept_ra", "0")  # its routes are ours
+    rtnetlink.send(_configuration(index, address, gateway, address6, gateway6, mac))
+
+
+def _configuration(index: int, address: IPv4Interface, gateway: IPv4Address | None,
+                   address6: IPv6Interface | None, gateway6: IPv6Address | None,
+                   mac: str | None) -> list[rtnetlink.Request]:
+    requests = [rtnetlink.add_address(index, address)]
+    if address6 is not None:
         requests.append(rtnetlink.add_address(index, address6, IFA_F_NODAD))
     requests.append(rtnetlink.set_link(index, mac=mac, up=True))
     if gateway is not None:
         requests.append(rtnetlink.add_default_route(gateway))
     if gateway is not None and address6 is not None and gateway6 is not None:
         requests.append(rtnetlink.add_default_route(gateway6))
-    rtnetlink.send(requests)
+    return requests
 
 
 def _add_veth(sandbox: Path, bridge: str, host_ifname: str, ifname: str, mac: str | None,
@@ -300,18 +307,24 @@ def make_spare(sandbox: Path, bridge: str, holder: str, ifname: str = "eth0") ->
 def take_spare(sandbox: Path, host_ifname: str, address: IPv4Interface,
                gateway: IPv4Address | None, ifname: str = "eth0", mac: str | None = None,
                owner: str = "", address6: IPv6Interface | None = None,
-               gateway6: IPv6Address | None = None) -> AttachResult:
+               gateway6: IPv6Address | None = None, requests: socket.socket | None = None,
+               peer_index: int = 0) -> AttachResult:
     """What :func:`attach` leaves to do on a spare's veth pair: the host end named
     the container's ("skiff:<owner>"), the sandbox's end given its MAC address,
-    addresses and routes, up: two batches of requests (:mod:`.rtnetlink`) where
-    attach made a pair (7-16 ms here; see spares.py)."""
+    addresses and routes, up: two batches of requests (:mod:`.rtnetlink`), the
+    sandbox's on ``requests``, a socket of its namespace with its end at
+    ``peer_index``, if given (and IPv6 stays off), where attach made a pair."""
     mac = mac or mac_for(address.ip)
 
     try:  # a raw socket: in the caller's thread (and namespace), the host's
         rtnetlink.send([rtnetlink.set_link(socket.if_nametoindex(host_ifname),
                                            alias=OWNER_ALIAS + owner)])
-        run_in_netns(sandbox, lambda: _configure(ifname, address, gateway, address6,
-                                                 gateway6, mac=mac))
+        if requests is not None and address6 is None:  # IPv6 is off there already
+            rtnetlink.send(_configuration(peer_index, address, gateway, None, None, mac),
+                           requests)
+        else:  # IPv6 on needs the sandbox's own /proc/sys
+            run_in_netns(sandbox, lambda: _configure(ifname, address, gateway, address6,
+                                                     gateway6, mac=mac))
     except BaseException as exc:
         detach(host_ifname)
         if isinstance(exc, NetlinkError | OSError):

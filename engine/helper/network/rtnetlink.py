@@ -11,12 +11,13 @@ kernel's. Everything else (bridges, dumps, deletions) stays with pyroute2.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import struct
 from ipaddress import IPv4Address, IPv4Interface, IPv6Address, IPv6Interface
 
-__all__ = ["add_address", "add_default_route", "add_veth", "send", "set_link"]
+__all__ = ["add_address", "add_default_route", "add_veth", "open_socket", "send", "set_link"]
 
 _NLMSG_ERROR = 2
 _RTM_NEWLINK, _RTM_NEWADDR, _RTM_NEWROUTE = 16, 20, 24
@@ -103,20 +104,32 @@ def add_default_route(gateway: IPv4Address | IPv6Address) -> Request:
     return _RTM_NEWROUTE, _NLM_F_CREATE | _NLM_F_EXCL, body
 
 
-def send(requests: list[Request]) -> None:
-    """Send ``requests`` in one message to the calling thread's network namespace,
-    in order; raise the first one's error (OSError) once the kernel answered all."""
-    with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC,
-                       socket.NETLINK_ROUTE) as sock:
+def open_socket() -> socket.socket:
+    """A netlink socket of the calling thread's network namespace (it stays that
+    namespace's wherever it is used)."""
+    sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC,
+                         socket.NETLINK_ROUTE)
+    try:
         sock.bind((0, 0))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def send(requests: list[Request], sock: socket.socket | None = None) -> None:
+    """Send ``requests`` in one message, in order, to the calling thread's network
+    namespace (or ``sock``'s); raise the first one's error (OSError) once the kernel
+    answered all."""
+    with contextlib.nullcontext(sock) if sock is not None else open_socket() as used:
         message = b"".join(
             _HEADER.pack(_HEADER.size + len(body), kind,
                          _NLM_F_REQUEST | _NLM_F_ACK | flags, seq, 0) + body
             for seq, (kind, flags, body) in enumerate(requests, start=1))
-        sock.sendall(message)
+        used.sendall(message)
         answered: dict[int, int] = {}
         while len(answered) < len(requests):
-            data = sock.recv(65536)
+            data = used.recv(65536)
             offset = 0
             while offset + _HEADER.size <= len(data):
                 length, kind, _flags, seq, _port = _HEADER.unpack_from(data, offset)
