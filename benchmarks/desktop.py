@@ -219,7 +219,7 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> None:
     if "max_stall_ms" in results:
         print(f"  flood ({results['flood_source']}): {results['lines_per_s']:,.0f} lines/s "
               f"written, view kept up at {results['shown_per_s']:,.0f} lines/s over "
-              f"{args.seconds:g} s")
+              f"{args.seconds:g} s, using {results['flood_cpu_pct']:.0f} % of a core")
         print(f"  longest event-loop stall:     {results['max_stall_ms']:.1f} ms "
               f"(99th percentile {results['p99_stall_ms']:.1f} ms; target < 50 ms: "
               f"{verdict(results['max_stall_ms'], 50)}); the GUI thread ran "
@@ -354,7 +354,7 @@ async def child_flood(app: Any, args: argparse.Namespace) -> dict[str, Any]:
     shown = 0  # lines the view indexed, across the log's rotations (each starts it anew)
     last_rows = view.model.indexed_lines
     start = view.model.path.stat()
-    started = time.monotonic()
+    started, cpu_started = time.monotonic(), time.process_time()
     tick = 0.005
     # The longest stall, and the CPU time the GUI thread and the whole process had in
     # it: little of both is waiting for a core (other processes), little of the GUI
@@ -371,6 +371,7 @@ async def child_flood(app: Any, args: argparse.Namespace) -> dict[str, Any]:
         shown += rows if rows < last_rows else rows - last_rows
         last_rows = rows
     elapsed = time.monotonic() - started
+    cpu = time.process_time() - cpu_started
     end = view.model.path.stat()
     rss = rss_mb()  # before counting reads the files here
     shown_rows = view.model.rowCount()
@@ -383,6 +384,7 @@ async def child_flood(app: Any, args: argparse.Namespace) -> dict[str, Any]:
         "max_stall_process_cpu_ms": worst[2] * 1000,
         "lines_per_s": written / elapsed,
         "shown_per_s": shown / elapsed,
+        "flood_cpu_pct": cpu / elapsed * 100,
         "following": view.following,
         "rss_flood_mb": rss,
         "rows": shown_rows,
