@@ -2,11 +2,13 @@
 
     .venv/bin/python benchmarks/desktop.py [--containers 200] [--seconds 10]
                                            [--rate 100000] [--big-lines 10000000]
+                                           [--launches 5]
 
 Prints, against the issue's targets:
 - launch: process start to a painted window listing every container (a fresh
   ``python`` process, imports included, bytecode compiled beforehand as an
-  install has it; offscreen when there is no display);
+  install has it; offscreen when there is no display): the median of
+  ``--launches`` launches, the machine being shared;
 - flood: the longest event-loop stall while the Logs tab follows a container
   that writes about 100,000 lines a second, for ``--seconds``, and the lines
   per second the view kept up with;
@@ -29,6 +31,7 @@ import gc
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -54,6 +57,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--rate", type=int, default=100_000, help="flood lines per second")
     parser.add_argument("--big-lines", type=int, default=10_000_000)
+    parser.add_argument("--launches", type=int, default=5,
+                        help="launches timed (the median is the figure)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--arg", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -78,6 +83,11 @@ def main() -> int:
             print(f"setting up {args.containers} containers on the real engine…", flush=True)
             asyncio.run(prepare(work, args.containers, args.running))
             results.update(run_child("launch", args, str(args.containers)))
+            launches = [results["launch_s"]] + [
+                run_child("launch", args, "quick")["launch_s"]
+                for _ in range(args.launches - 1)]
+            results["launches_s"] = sorted(launches)
+            results["launch_s"] = statistics.median(launches)
             print("flooding…", flush=True)
             asyncio.run(start_flood(args.rate))
             results.update(run_child("flood", args, "engine"))
@@ -209,7 +219,8 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> None:
     if "launch_s" in results:
         print(f"  launch to painted window, {args.containers} containers: "
               f"{results['launch_s']:.3f} s   (target < 1 s: "
-              f"{verdict(results['launch_s'], 1.0)})")
+              f"{verdict(results['launch_s'], 1.0)}; median of "
+              f"{', '.join(f'{t:.3f}' for t in results['launches_s'])})")
         print(f"  RSS at idle:                  {results['rss_idle_mb']:.0f} MB "
               f"  (target < 200 MB: {verdict(results['rss_idle_mb'], 200)})")
         print(f"  idle CPU over 10 s:           {results['idle_cpu_pct']:.2f} %"
@@ -315,6 +326,10 @@ async def child_launch(app: Any, args: argparse.Namespace) -> dict[str, Any]:
     await until(lambda: window.containers.rowCount() >= args.containers)
     await painted(window.sidebar.view.viewport())
     launch = time.time() - t0
+    if args.arg == "quick":  # one more launch timed, nothing else
+        window.close()
+        await bridge.close()
+        return {"launch_s": launch}
     await asyncio.sleep(3)  # let start-up work settle
     rss = rss_mb()
     process = psutil.Process()
