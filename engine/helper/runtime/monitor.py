@@ -370,6 +370,7 @@ def _supervise(cdir: ContainerDir, hub: AttachHub, ready_fd: int,
             started = _start(cdir, sources, restarts, ready_fd if first else -1)
             info = started.result
             if not info["ok"]:
+                started.wait()
                 if first:
                     _close(ready_fd)  # our copy: the child told the helper
                 return int(info["code"]), None
@@ -389,6 +390,7 @@ def _supervise(cdir: ContainerDir, hub: AttachHub, ready_fd: int,
                 # output of docker-py's "start, then logs" came ~10 ms late, here).
                 # (A healthcheck's prober, and its import, come after: as before.)
                 _report(ready_fd, {"ok": True, "pid": run.pid})
+            started.wait()  # reaped after the report: its exit is no part of the start
             if info["healthcheck"] and pump.prober is None:
                 pump.prober = _prober(cdir, info["cgroups"])
             if pump.prober is not None:
@@ -416,16 +418,15 @@ def _supervise(cdir: ContainerDir, hub: AttachHub, ready_fd: int,
 
 
 def _start(cdir: ContainerDir, sources: list[int], restarts: int, ready_fd: int) -> Apart:
-    """Start a run in a child; ``ready_fd`` (the first start only) gets its report."""
+    """Start a run in a child, which the caller reaps (after it told the start: that
+    child's exit is no part of it); ``ready_fd`` (the first start only) gets its report."""
     monitor_pid = os.getpid()
 
     def work() -> tuple[dict[str, Any], list[int]]:
         monitor = Monitor(cdir, cdir.read_spec(), sources, restarts, monitor_pid)
         return monitor.start(ready_fd, ready_fd >= 0)
 
-    started = Apart(work)
-    started.wait()
-    return started
+    return Apart(work)
 
 
 def _end(cdir: ContainerDir, wait_status: int | None, health: dict[str, Any] | None,
