@@ -415,8 +415,9 @@ class Ipam:
         replacing = target.exists()
         with open(tmp, "w") as file:
             # one string, one write: json.dump's thousands of small writes took ~7 ms
-            # for the default network's record with its 1024 previous addresses (~4 ms)
-            file.write(json.dumps(data, indent=1))
+            # for the default network's record with its 1024 previous addresses (~4 ms);
+            # without indent, by the C encoder (~0.3 ms: an indent takes the Python one)
+            file.write(json.dumps(data, separators=(",", ":")))
             if durable:
                 file.flush()
                 os.fsync(file.fileno())

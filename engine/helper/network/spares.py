@@ -242,7 +242,8 @@ class Spares:
         path = self.directory / str(next(self._names))
         try:
             with self._starting():
-                self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+                self.directory.parent.mkdir(exist_ok=True, mode=0o700)
+                self.directory.mkdir(exist_ok=True, mode=0o700)
                 create_sandbox(path)
                 host_ifname, index = links.make_spare(path, bridge, self.holder)
                 requests, peer_index = run_in_netns(path, _requests_socket)
