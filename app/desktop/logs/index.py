@@ -287,7 +287,8 @@ class LogScanner:
     grows (looking every ``poll`` seconds only where inotify is missing), so a
     quiet container's log costs nothing. A live log that the monitor rotates (it
     renames it away and starts a new file at its path, every 20 MB by default)
-    is followed into the new file: the index starts again there.
+    is followed into the new file: the index starts again there; unless told not
+    to (``set_follow_rotation``: the user reads back), until told again.
     """
 
     def __init__(self, index: LogIndex, notify: Callable[[], None], *,
@@ -298,6 +299,7 @@ class LogScanner:
         self._throttle = throttle
         self._search: LogSearch | None = None
         self._live = False
+        self._rotate = True  # go on in the new file once the log is rotated
         self._stop = False
         self._wake_fd = os.eventfd(0, os.EFD_CLOEXEC | os.EFD_NONBLOCK)
         self._looked = 0.0
@@ -321,6 +323,11 @@ class LogScanner:
     def set_live(self, live: bool) -> None:
         """Keep watching for growth (the container is running)."""
         self._live = live
+        self._wake()
+
+    def set_follow_rotation(self, on: bool) -> None:
+        """Go on in the new file when the log is rotated (True), or stay in this one."""
+        self._rotate = on
         self._wake()
 
     def set_search(self, search: LogSearch | None) -> None:
@@ -421,7 +428,7 @@ class LogScanner:
                 self._notify()
             if busy:
                 continue
-            replaced = self._reopen_if_replaced() if self._live else False
+            replaced = self._reopen_if_replaced() if self._live and self._rotate else False
             if replaced:
                 continue
             caught_up = True

@@ -105,6 +105,7 @@ class LogModel(QAbstractTableModel):
         self._base = 0  # rows hidden by "clear view"
         self._generation = 0
         self._search: LogSearch | None = None
+        self._rotating = True  # the scanner goes on in a rotated log's new file
         self._filter = False
         self._match_base = 0
         self._cache: OrderedDict[int, LogRow] = OrderedDict()
@@ -127,6 +128,7 @@ class LogModel(QAbstractTableModel):
         self._reader = SegmentReader(self._index, self._fd)
         self._scanner = LogScanner(self._index, self._scanned.emit)
         self._scanner.set_live(live)
+        self._scanner.set_follow_rotation(self._rotating)
         if self._search is not None:
             self._search = self._fresh(self._search)
             self._scanner.set_search(self._search)
@@ -153,6 +155,13 @@ class LogModel(QAbstractTableModel):
     def set_live(self, live: bool) -> None:
         if self._scanner is not None:
             self._scanner.set_live(live)
+
+    def set_follow_rotation(self, on: bool) -> None:
+        """When the log is rotated, show the new file (True: following the newest
+        lines), or keep these rows until told again (False: the user reads back)."""
+        self._rotating = on
+        if self._scanner is not None:
+            self._scanner.set_follow_rotation(on)
 
     def refresh(self) -> None:
         """Look at the file again now (the container just stopped, say)."""
@@ -247,7 +256,7 @@ class LogModel(QAbstractTableModel):
                     self._scanner.set_search(self._search)
             if self._reader is not None:
                 self._reader.clear()
-                self._follow_rotation(self._reader)
+                self._read_rotated(self._reader)
             self._reset_rows()
             self.opened.emit()
             return
@@ -264,7 +273,7 @@ class LogModel(QAbstractTableModel):
             search.caught_up = search.caught_up or search.scanned_rows >= index.count
             self.search_progress.emit(self.match_count, search.caught_up)
 
-    def _follow_rotation(self, reader: SegmentReader) -> None:
+    def _read_rotated(self, reader: SegmentReader) -> None:
         """Read rows from the file now at the path if the scanner moved on to it
         (the log was rotated: the scanner's index is of the new file)."""
         assert self._path is not None

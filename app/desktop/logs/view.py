@@ -194,6 +194,8 @@ class LogView(QWidget):
         self.model.grew.connect(self._on_model_grew)
         self.model.search_progress.connect(self._on_model_search_progress)
         self.model.modelReset.connect(self._on_model_reset)
+        # Scrolled up to read, a rotation of the log does not pull the rows away.
+        self.following_changed.connect(self.model.set_follow_rotation)
         self._update_status()
 
     def _action(self, text: str, shortcut: str, slot: Callable[[], object]) -> QAction:

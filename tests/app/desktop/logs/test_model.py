@@ -155,6 +155,27 @@ def test_a_rotated_log_is_followed(qapp: Any, run: Callable[..., Any],
         model.close()
 
 
+def test_while_reading_back_a_rotation_keeps_the_rows(qapp: Any, run: Callable[..., Any],
+                                                     log_file: Path) -> None:
+    model = LogModel()
+    model.open(log_file, live=True)
+    try:
+        run(wait_for(lambda: model.rowCount() == 200, model.rowsInserted, what="200 rows"))
+        model.set_follow_rotation(False)  # the user scrolled up
+        os.replace(log_file, log_file.with_name(log_file.name + ".1"))
+        log_file.write_bytes(record(0, text="fresh"))
+        model.refresh()
+        assert model.wait_idle()
+        qapp.processEvents()
+        assert model.rowCount() == 200 and model.index(0, 1).data() == "line 0"
+        model.set_follow_rotation(True)  # back at the newest lines
+        run(wait_for(lambda: model.rowCount() == 1, model.modelReset, model.rowsInserted,
+                     what="the new file's rows"))
+        assert model.index(0, 1).data() == "fresh"
+    finally:
+        model.close()
+
+
 def test_local_time_format() -> None:
     stamp = "2026-01-02T03:04:05.123456789Z"
     local = time.strftime("%H:%M:%S", time.localtime(T0 + 4 * 60 + 5))

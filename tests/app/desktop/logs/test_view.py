@@ -154,6 +154,34 @@ def test_following_a_growing_log(run: Callable[..., Any], qapp: Any, tmp_path: P
         view.close()
 
 
+def test_a_rotation_while_reading_back_waits_for_following(run: Callable[..., Any], qapp: Any,
+                                                          tmp_path: Path) -> None:
+    path = tmp_path / "live.log"
+    path.write_bytes(b"".join(line(i, f"tick {i}") for i in range(500)))
+    view = LogView()
+    view.resize(600, 300)
+    view.show()
+    view.open(path, live=True)
+    try:
+        run(wait_for(lambda: view.model.rowCount() == 500, view.model.rowsInserted,
+                     what="500 rows"))
+        bar = view.table.verticalScrollBar()
+        bar.triggerAction(bar.SliderAction.SliderToMinimum)  # the user scrolls up
+        path.rename(path.with_name("live.log.1"))  # the monitor rotates the log
+        path.write_bytes(line(500, "tick 500"))
+        view.model.refresh()
+        assert view.model.wait_idle()
+        qapp.processEvents()
+        assert view.model.rowCount() == 500 and bar.value() == 0  # still reading
+        view.follow.setChecked(True)
+        run(wait_for(lambda: view.model.rowCount() == 1, view.model.modelReset,
+                     view.model.rowsInserted, what="the new file's row"))
+        assert view.model.index(0, 1).data() == "tick 500"
+    finally:
+        view.close_log()
+        view.close()
+
+
 def test_missing_log_shows_a_sentence(qapp: Any, tmp_path: Path) -> None:
     view = LogView()
     view.open(tmp_path / "nothing.log", live=False)
