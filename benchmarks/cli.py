@@ -1,7 +1,7 @@
 """The commands people type all day, skiff beside podman, run alternately.
 
     .venv/bin/python benchmarks/cli.py [--runs 15] [--containers 200] [--running 100]
-                                       [--only reads,run,parallel,stats]
+                                       [--only reads,run,parallel,stats] [--against DIR]
 
 Skiff runs as ``make install`` installs it (a venv's ``python -IS`` and a
 launcher that imports ``app.cli.launcher``; no editable-install finder) with one
@@ -16,6 +16,8 @@ none busybox true`` (and skiff's with its default bridge network), 50
 --no-stream`` of ``--running`` running containers. It prints the
 median wall time and CPU time (user + system of the command and its children)
 of each, and skiff's ratio to podman (target: at most 1.0; run --rm: 0.6).
+``--against DIR`` adds to the ``run`` rounds the skiff of another checkout (a
+``git worktree`` of an older commit, say), so that both meet the same load.
 Everything is removed afterwards. Needs root, podman and skopeo.
 """
 
@@ -51,37 +53,38 @@ PARTS = ("reads", "run", "parallel", "stats")
 NO_UNIFIED = ["unshare", "-m", "sh", "-c", 'umount /sys/fs/cgroup/unified && exec "$@"', "-"]
 
 
-def installed_skiff(work: Path) -> list[str]:
+def installed_skiff(work: Path, checkout: Path = ROOT) -> list[str]:
     """A venv like ``make install``'s whose launcher (packaging/skiff.in's, ``python -IS``)
-    -S``) runs this checkout's code; no editable-install finder."""
+    -S``) runs this checkout's code (or ``checkout``'s); no editable-install finder."""
     venv = work / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     site = Path(sysconfig.get_paths(vars={"base": str(venv), "platbase": str(venv)})["purelib"])
     # Plain paths: this checkout, and the dependencies this interpreter has.
     dependencies = sysconfig.get_paths()["purelib"]
-    (site / "skiff.pth").write_text(f"{ROOT}\n{dependencies}\n")
+    (site / "skiff.pth").write_text(f"{checkout}\n{dependencies}\n")
     launcher = venv / "bin" / "skiff"
     launcher.write_text(f"#!{venv}/bin/python -IS\nimport sys\n\n"
-                        f"sys.path[:0] = [{str(ROOT)!r}]\nsys.path.append({dependencies!r})\n"
+                        f"sys.path[:0] = [{str(checkout)!r}]\nsys.path.append({dependencies!r})\n"
                         "from app.cli.launcher import main\n\nsys.exit(main())\n")
     launcher.chmod(0o755)
     return [str(launcher)]
 
 
-def servers() -> list[int]:
-    """The pids of this world's ``skiff`` servers (app/cli/forkserver.py)."""
+def servers(root: str | None = None) -> list[int]:
+    """The pids of this world's ``skiff`` servers (app/cli/forkserver.py); or those of
+    the world at ``root``."""
     found = []
-    for lock in (Path(os.environ["SKIFF_ROOT"]) / "run").glob("cli-*.sock.lock"):
+    for lock in (Path(root or os.environ["SKIFF_ROOT"]) / "run").glob("cli-*.sock.lock"):
         text = lock.read_text().strip()
         if text.isdigit() and Path(f"/proc/{text}").exists():
             found.append(int(text))
     return found
 
 
-def served_cpu() -> float:
+def served_cpu(root: str | None = None) -> float:
     """CPU seconds of the commands our servers ran (their reaped children's), so far."""
     ticks = 0
-    for pid in servers():
+    for pid in servers(root):
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
@@ -98,17 +101,35 @@ def stop_servers() -> None:
             time.sleep(0.01)
 
 
-def timed(command: list[str], stdin: int | None = None) -> Timing:
+def timed(command: list[str], stdin: int | None = None,
+          env: dict[str, str] | None = None) -> Timing:
     """Wall and CPU of one command; CPU counts what a server ran for it (a command the
-    client handed over runs in a child of the server, not of ours)."""
-    before = served_cpu()
+    client handed over runs in a child of the server, not of ours). Run in /: a
+    working directory with an ``engine`` package (a checkout) would be the helper's
+    code for a Skiff from before session 8 (engine/helperclient.py)."""
+    root = (env or os.environ)["SKIFF_ROOT"]
+    before = served_cpu(root)
     start = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stdin=stdin)
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stdin=stdin, env=env,
+                               cwd="/")
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{' '.join(command)} failed")
-    return wall, usage.ru_utime + usage.ru_stime + served_cpu() - before
+    return wall, usage.ru_utime + usage.ru_stime + served_cpu(root) - before
+
+
+def other_world(work: Path, checkout: Path, archive: Path) -> tuple[list[str], dict[str, str]]:
+    """``--against``: another checkout's skiff in a world of its own (its own helper and
+    server), with busybox loaded; its launcher and environment."""
+    env = dict(os.environ, SKIFF_ROOT=str(work / "against" / "root"),
+               SKIFF_CGROUP_PARENT=f"{os.environ['SKIFF_CGROUP_PARENT']}-against",
+               SKIFF_NET_PREFIX=f"{os.environ['SKIFF_NET_PREFIX']}a",
+               SKIFF_NET_TABLE=f"{os.environ['SKIFF_NET_TABLE']}_against")
+    skiff = installed_skiff(work / "against", checkout)
+    subprocess.run([*skiff, "load", "-q", "-i", str(archive)], env=env, check=True, cwd="/",
+                   stdout=subprocess.DEVNULL)
+    return skiff, env
 
 
 def first_command(command: list[str]) -> Timing:
@@ -242,6 +263,9 @@ def main() -> int:
                         help="containers running for stats --no-stream")
     parser.add_argument("--only", default=",".join(PARTS),
                         help=f"the parts to run, of {','.join(PARTS)} (default: all)")
+    parser.add_argument("--against", type=Path, metavar="CHECKOUT",
+                        help="run: also time the skiff of this checkout (another commit's), "
+                             "in a world of its own, in the same rounds")
     options = parser.parse_args()
     only = set(options.only.split(","))
     if not only <= set(PARTS):
@@ -284,13 +308,21 @@ def main() -> int:
             if "run" in only:
                 serving(skiff)
                 none = ["--rm", "--network", "none", "busybox", "true"]
-                report("run --rm busybox true, end to end", alternate(options.runs, {
+                pairs = {
                     "--network none": (lambda: timed([*starting(skiff, "run"), *none]),
                                        lambda: timed([*starting(podman, "run"), *none])),
                     "skiff bridge / podman none": (
                         lambda: timed([*skiff, "run", "--rm", "busybox", "true"]),
                         lambda: timed([*starting(podman, "run"), *none])),
-                }))
+                }
+                if options.against is not None:
+                    other, env = other_world(work, options.against.resolve(), archive)
+                    for _ in range(2):  # its server and helper up, as ours
+                        timed([*other, "run", *none], env=env)
+                    pairs["--network none, --against"] = (
+                        lambda: timed([*other, "run", *none], env=env),
+                        lambda: timed([*starting(podman, "run"), *none]))
+                report("run --rm busybox true, end to end", alternate(options.runs, pairs))
                 wrapper = statistics.median(timed([*NO_UNIFIED, "true"])[0] for _ in range(9))
                 print(f"(podman's unshare wrapper alone: {wrapper * 1000:.1f} ms)")
             if "parallel" in only:
