@@ -32,10 +32,8 @@ import json
 import os
 import resource
 import shutil
-import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -71,6 +69,9 @@ def main() -> int:
     # ~400 modules first took ~0.3 s more, whatever PYTHONDONTWRITEBYTECODE says.
     subprocess.run([sys.executable, "-m", "compileall", "-q", "app", "engine", "benchmarks"],
                    cwd=ROOT, check=True)
+    import statistics  # (here: a window child imports only what a launch does)
+    import tempfile
+
     work = Path(tempfile.mkdtemp(prefix="skiff-bench-desktop-"))
     from benchmarks.isolation import private_world
 
@@ -322,8 +323,6 @@ async def open_window(app: Any) -> tuple[Any, Any]:
 
 
 async def child_launch(app: Any, args: argparse.Namespace) -> dict[str, Any]:
-    import psutil
-
     t0 = float(os.environ["SKIFF_BENCH_T0"])
     bridge, window = await open_window(app)
     await until(lambda: window.containers.rowCount() >= args.containers)
@@ -336,6 +335,8 @@ async def child_launch(app: Any, args: argparse.Namespace) -> dict[str, Any]:
         await bridge.close()
         return {"launch_s": launch, "launch_cpu_s": launch_cpu}
     await asyncio.sleep(3)  # let start-up work settle
+    import psutil  # (the window does not import it: not before the paint either)
+
     rss = rss_mb()
     process = psutil.Process()
     before = process.cpu_times()
