@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import io
+import os
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -12,6 +14,7 @@ import pytest
 
 from app.cli import logstream
 from app.cli.createflags import build_config
+from app.cli.linewriter import LineWriter
 from app.cli.logstream import LogWriter, follow_until_exit, print_logs
 from app.cli.main import build_parser, main
 from app.cli.options import UsageError
@@ -181,6 +184,29 @@ async def test_since_and_until_window() -> None:
         await print_logs(writer, lines_of(*(line(str(i), second=i) for i in range(6))),
                          since_ns=base + 2 * 10**9, until_ns=base + 4 * 10**9)
     assert out.getvalue() == b"2\n3\n4\n"
+
+
+def test_line_writer_buffers_a_raw_stream() -> None:
+    """Under PYTHONUNBUFFERED sys.stdout.buffer is the raw file: lines still go out a
+    buffer at a time (they went out in two writes each), and its descriptor stays open."""
+    read_fd, write_fd = os.pipe()
+    os.set_blocking(read_fd, False)
+    raw = io.FileIO(write_fd, "wb")  # what sys.stdout.buffer is under python -u
+    try:
+        writer = LineWriter(raw, raw)
+        for i in range(3):
+            writer.write(line(str(i)))
+        with pytest.raises(BlockingIOError):
+            os.read(read_fd, 100)
+        writer.flush()
+        assert os.read(read_fd, 100) == b"0\n1\n2\n"
+        del writer
+        gc.collect()
+        raw.write(b"still open\n")
+        assert os.read(read_fd, 100) == b"still open\n"
+    finally:
+        raw.close()
+        os.close(read_fd)
 
 
 def fake_log(records: list[LogLine], followed: int, release: asyncio.Event
