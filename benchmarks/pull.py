@@ -22,13 +22,16 @@ deletion); the table gives the median and the best, the CPU time each
 pull took (all its processes, from a cpuacct cgroup of its own: on a loaded machine
 the steadier figure), and the ratio skiff / podman (target: at most 0.8). Then a
 second ``skiff pull`` of each image into the store that already has it, with its
-CPU time: layers already present must cost nothing.
+CPU time: layers already present must cost nothing. ``--against CHECKOUT`` adds
+another checkout's ``skiff pull`` (cold) to the rounds: a before and after that meet
+the same load.
 
 Everything (registry process, stores, images) is removed at the end. Needs root
 (unpacking layers), docker-registry, skopeo and umoci; podman when installed. Only
 loopback traffic.
 
     .venv/bin/python benchmarks/pull.py [--runs 3] [--image random|rootfs ...]
+                                        [--against CHECKOUT]
 """
 
 from __future__ import annotations
@@ -230,9 +233,10 @@ class Registry:
 # -- the contenders -----------------------------------------------------------------------
 
 
-def skiff_pull(ref: str, root: Path) -> None:
-    """``skiff pull`` into ``root`` (SKIFF_ROOT, set by private_world)."""
-    _run([sys.executable, "-m", "app.cli", "pull", "-q", ref], cwd=REPO_ROOT)
+def skiff_pull(ref: str, root: Path, checkout: Path = REPO_ROOT) -> None:
+    """``skiff pull`` into ``root`` (SKIFF_ROOT, set by private_world), by the code of
+    ``checkout`` (its helper's too: the CLI starts it from its own package)."""
+    _run([sys.executable, "-m", "app.cli", "pull", "-q", ref], cwd=checkout)
 
 
 def skiff_warm_up(root: Path) -> None:
@@ -356,7 +360,8 @@ def _timed(pull: Callable[[str, Path], None], ref: str, root: Path) -> tuple[flo
     return time.perf_counter() - start, ACCOUNT.seconds() - cpu
 
 
-def bench_image(workdir: Path, registry: Registry, name: str, runs: int) -> float | None:
+def bench_image(workdir: Path, registry: Registry, name: str, runs: int,
+                against: Path | None = None) -> float | None:
     """Push image ``name``, time the contenders on it; the ratio skiff / podman."""
     what, make = IMAGES[name]
     print(f"\n== {name}: {what}", flush=True)
@@ -373,6 +378,8 @@ def bench_image(workdir: Path, registry: Registry, name: str, runs: int) -> floa
 
     contenders: list[tuple[str, Callable[[str, Path], None]]] = [
         ("skiff", skiff_pull), ("skiff warm", skiff_pull)]
+    if against is not None:
+        contenders.append(("skiff against", lambda ref, root: skiff_pull(ref, root, against)))
     if shutil.which("podman"):
         contenders.append(("podman", podman_pull))
     contenders.append(("skopeo+umoci", skopeo_umoci))
@@ -422,7 +429,7 @@ def bench_image(workdir: Path, registry: Registry, name: str, runs: int) -> floa
     if "podman" not in times:
         print("podman is not installed: no ratio")
         return None
-    for ours in ("skiff", "skiff warm"):
+    for ours in [contender for contender in times if contender.startswith("skiff")]:
         ratio = statistics.median(times[ours]) / statistics.median(times["podman"])
         cpu_ratio = statistics.median(cpu[ours]) / statistics.median(cpu["podman"])
         verdict = "meets" if ratio <= TARGET else "misses"
@@ -436,6 +443,8 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3, help="runs per contender")
     parser.add_argument("--image", action="append", choices=sorted(IMAGES),
                         help="the image(s) to pull (default: both)")
+    parser.add_argument("--against", type=Path, metavar="CHECKOUT",
+                        help="also time this checkout's skiff pull (cold)")
     args = parser.parse_args()
     if os.geteuid() != 0:
         raise SystemExit("run as root: unpacking layers needs it")
@@ -451,7 +460,8 @@ def main() -> int:
     try:
         registry = Registry(workdir)
         for name in args.image or list(IMAGES):
-            ratios[name] = bench_image(workdir, registry, name, args.runs)
+            ratios[name] = bench_image(workdir, registry, name, args.runs,
+                                       args.against.resolve() if args.against else None)
     finally:
         if registry is not None:
             registry.stop()
