@@ -17,7 +17,7 @@ from pyroute2 import IPRoute
 from engine.helper.network import plan_network, rtnetlink
 from engine.helper.network.base import SPARES
 from engine.helper.network.links import SPARE_ALIAS, bridge_ports
-from engine.helper.network.netns import run_in_netns, sandboxes_under
+from engine.helper.network.netns import is_sandbox, run_in_netns, sandboxes_under
 from engine.helper.network.networking import Networking
 from engine.helper.network.spares import Spare, alive, holder_of
 from tests.fixtures.networld import (
@@ -75,6 +75,9 @@ def test_a_start_takes_a_spare_and_reaches_its_peers(world: World,
 
     veth = second.endpoints["bridge"].veth
     assert veth in {s.host_ifname for s in spares}, "the start made a veth of its own"
+    taken = next(s for s in spares if s.host_ifname == veth)
+    wait_for(lambda: not is_sandbox(taken.path), "the spare's own binding to go")
+    assert is_sandbox(net.sandbox_path(B))
     assert {p.ifname: p.owner for p in bridge_ports(bridge)}[veth] == B
     address = second.endpoints["bridge"].address
     seen = _interface(net.sandbox_path(B))
