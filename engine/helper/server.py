@@ -197,7 +197,9 @@ class HelperServer:
         self.containers.network_ready()
         verbs: NetworkVerbs | None = getattr(self, "_network_verbs", None)
         if verbs is None:
-            verbs = self._network_verbs = NetworkVerbs(self.root, self.uid)
+            # the containers' own: a network removed takes its spare sandboxes along
+            verbs = self._network_verbs = NetworkVerbs(self.root, self.uid,
+                                                       self.containers.networking())
         return verbs
 
 

@@ -59,6 +59,8 @@ class Bridges(NetworkingBase):
             if record is not None:  # made again, off the host first (unused)
                 del records[record.key]
                 leaving.drop(record)
+                if self.spares is not None:
+                    self.spares.drop(record.bridge)
                 links.remove_bridge(record.bridge)
             record = self._new_record(records, DEFAULT_NETWORK, None, None, None,
                                       ipv6=ipv6, subnet6=subnet6)
@@ -123,6 +125,8 @@ class Bridges(NetworkingBase):
             del records[record.key]
             self._apply(records)
             leaving.drop(record)
+            if self.spares is not None:
+                self.spares.drop(record.bridge)
             links.remove_bridge(record.bridge)
 
     def teardown(self) -> None:

@@ -140,17 +140,18 @@ class Spares:
     def take(self, bridge: str, target: Path) -> Spare | None:
         """A spare for ``bridge``, its namespace now bound at ``target`` (none there
         yet), or None: none ready, or the one there no longer on that bridge."""
-        with self._changed:
-            spares = self._ready.get(bridge)
-            spare = spares.pop(0) if spares else None
-            self._changed.notify_all()
-        if spare is None or is_sandbox(target):
-            if spare is not None:
-                self._delete(spare)
+        if is_sandbox(target):
             return None
-        if not spare.current():
-            self._delete(spare)
-            return None
+        while True:
+            with self._changed:
+                spares = self._ready.get(bridge)
+                spare = spares.pop(0) if spares else None
+                self._changed.notify_all()
+            if spare is None:
+                return None
+            if spare.current():
+                break
+            self._delete(spare)  # its bridge was removed, or made again
         try:
             os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o444))
             mount(str(spare.path), str(target), None, MS_BIND)
@@ -176,6 +177,13 @@ class Spares:
                                                 name="spare-sandboxes")
                 self._thread.start()
             self._changed.notify_all()
+        for spare in dropped:
+            self._delete(spare)
+
+    def drop(self, bridge: str) -> None:
+        """Delete the spares of ``bridge`` (its network goes) and make no more."""
+        with self._changed:
+            dropped = self._ready.pop(bridge, [])
         for spare in dropped:
             self._delete(spare)
 

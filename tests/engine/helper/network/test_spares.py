@@ -113,8 +113,8 @@ def test_a_spare_holds_no_address_and_nothing_of_the_records(world: World,
     _finish(net, world, names)
 
 
-def test_a_spare_on_a_bridge_made_again_is_left(world: World,
-                                                names: tuple[str, str]) -> None:
+def test_a_removed_networks_spares_go_with_it(world: World,
+                                             names: tuple[str, str]) -> None:
     net = networking(world, names, BACKENDS[0])
     net.keep_spares()
     net.create_network("appnet")
@@ -123,6 +123,7 @@ def test_a_spare_on_a_bridge_made_again_is_left(world: World,
     stale = {s.host_ifname for s in _ready(net, bridge)}
     net.cleanup_container(A)
     net.remove_network("appnet")
+    assert net.spares is not None and net.spares.ready() == []  # gone with it
     net.create_network("appnet")  # the same bridge's name, another link
     started = net.start_container(B, plan_network("appnet"), hostname="b")
     assert started.endpoints["appnet"].veth not in stale
