@@ -1,5 +1,5 @@
-"""The cgroup drivers against the kernel: this host's v1 hierarchies, and a
-freshly mounted cgroup2 (whatever controllers it offers here).
+"""The cgroup v1 driver against the kernel: this host's v1 hierarchies (the v2
+driver's tests are in test_cgroups_host_v2.py).
 
 Every cgroup lives under a parent named after this test process and is
 removed by the test; processes are started by the test and put into the
@@ -9,110 +9,24 @@ cgroup before they exec what is measured.
 from __future__ import annotations
 
 import os
-import select
 import signal
-import subprocess
 import sys
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from engine import errors
-from engine.cgroups import CgroupSetup, Limits, detect, files
+from engine.cgroups import CgroupSetup, Limits, detect
 from engine.helper.cgroups import V1Cgroup, V2Cgroup, open_cgroup
-from engine.helper.cgroups.apply import write
+from tests.engine.cgroups.processes import BUSYBOX, Gated, MiB, joined_child, scrub
 
 pytestmark = [
     pytest.mark.root,
     pytest.mark.skipif(os.geteuid() != 0, reason="writing cgroups needs root"),
 ]
 
-MiB = 1024 * 1024
-BUSYBOX = "/bin/busybox"
 V1_NEEDED = {"memory", "cpu", "cpuacct", "pids", "blkio", "freezer"}
-
-
-class Gated:
-    """A process that waits for a line on stdin before exec'ing ``argv``, so it
-    can be moved into a cgroup before the measured program runs."""
-
-    def __init__(self, argv: list[str]) -> None:
-        self.proc = subprocess.Popen(
-            [BUSYBOX, "sh", "-c", 'read _ && exec "$@"', "sh", *argv],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        self.pid = self.proc.pid
-
-    def release(self, keep_stdin: bool = False) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(b"go\n")
-        self.proc.stdin.flush()
-        if not keep_stdin:
-            self.proc.stdin.close()
-
-    def send(self, line: bytes) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(line)
-        self.proc.stdin.flush()
-
-    def readline(self) -> bytes:
-        assert self.proc.stdout is not None
-        return self.proc.stdout.readline()
-
-    def has_output(self, wait: float) -> bool:
-        assert self.proc.stdout is not None
-        return bool(select.select([self.proc.stdout], [], [], wait)[0])
-
-    def state(self) -> str:
-        """The one-letter state from /proc/<pid>/stat (R, S, D, T, Z...)."""
-        stat = Path(f"/proc/{self.pid}/stat").read_text()
-        return stat.rsplit(")", 1)[1].split()[0]
-
-
-@pytest.fixture
-def spawn() -> Iterator[Callable[[list[str]], Gated]]:
-    started: list[Gated] = []
-
-    def start(argv: list[str]) -> Gated:
-        gated = Gated(argv)
-        started.append(gated)
-        return gated
-
-    yield start
-    for gated in started:
-        if gated.proc.poll() is None:
-            gated.proc.kill()
-        gated.proc.wait(timeout=30)
-        for stream in (gated.proc.stdin, gated.proc.stdout, gated.proc.stderr):
-            if stream is not None:
-                stream.close()
-
-
-def scrub(top: Path) -> None:
-    """Last-resort cleanup if a test failed before destroy(): kill what the
-    test put there, then remove the directories deepest first."""
-    if not top.is_dir():
-        return
-    for directory, _, _ in os.walk(top, topdown=False):
-        procs = Path(directory, "cgroup.procs")
-        for pid in (files.read(procs) or "").split():
-            try:
-                os.kill(int(pid), signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-    for directory, _, _ in os.walk(top, topdown=False):
-        for _ in range(100):
-            try:
-                os.rmdir(directory)
-                break
-            except FileNotFoundError:
-                break
-            except OSError:
-                state = Path(directory, "freezer.state")
-                if state.exists():
-                    write(state, "THAWED")
-                select.select([], [], [], 0.05)
 
 
 # -- v1: this host's hierarchies -------------------------------------------------
@@ -195,36 +109,6 @@ def test_v1_devices_deny_all_but_the_rules(v1_cgroups: Callable[[str], V1Cgroup]
         pytest.skip("this host has no v1 devices hierarchy")
     cg.create(Limits(devices=("c 1:3 rwm", "c 136:* rw")))
     assert (cg.paths["devices"] / "devices.list").read_text() == "c 1:3 rwm\nc 136:* rw\n"
-
-
-def joined_child(cg: V1Cgroup | V2Cgroup) -> tuple[int, str, Callable[[], None]]:
-    """A child just forked that moved itself with ``join()``: its pid, its
-    /proc/self/cgroup, and what ends it."""
-    report_r, report_w = os.pipe()
-    hold_r, hold_w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        code = 1
-        try:
-            os.close(report_r)
-            os.close(hold_w)
-            cg.join()
-            os.write(report_w, Path("/proc/self/cgroup").read_bytes())
-            os.close(report_w)
-            os.read(hold_r, 1)
-            code = 0
-        finally:
-            os._exit(code)
-    os.close(report_w)
-    os.close(hold_r)
-    with os.fdopen(report_r, "rb") as report:
-        membership = report.read().decode()
-
-    def end() -> None:
-        os.close(hold_w)
-        assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
-
-    return pid, membership, end
 
 
 def test_v1_join_moves_the_calling_process_into_every_hierarchy(
@@ -356,166 +240,3 @@ def test_v1_errors(v1_cgroups: Callable[[str], V1Cgroup],
         cg.add(2**22 + 1)  # above pid_max's ceiling: never a live process
     with pytest.raises(errors.InvalidArgument, match="memory limit"):
         cg.create(Limits(memory=1024))
-
-
-# -- v2: a fresh cgroup2 mount ---------------------------------------------------
-@pytest.fixture
-def cgroup2(tmp_path: Path) -> Iterator[CgroupSetup]:
-    mountpoint = tmp_path / "cgroup2"
-    mountpoint.mkdir()
-    subprocess.run(["mount", "-t", "cgroup2", "none", str(mountpoint)], check=True)
-    try:
-        yield detect(mountpoint)
-    finally:
-        scrub(mountpoint / f"skiff-test-{os.getpid()}")
-        if subprocess.run(["umount", str(mountpoint)]).returncode != 0:
-            subprocess.run(["umount", "-l", str(mountpoint)], check=True)
-
-
-@pytest.fixture
-def v2_cgroups(cgroup2: CgroupSetup, spawn: object) -> Iterator[Callable[[str], V2Cgroup]]:
-    parent = f"skiff-test-{os.getpid()}"
-    made: list[V2Cgroup] = []
-
-    def make(name: str) -> V2Cgroup:
-        cg = open_cgroup(name, parent, cgroup2)
-        assert isinstance(cg, V2Cgroup)
-        made.append(cg)
-        return cg
-
-    yield make
-    for cg in made:
-        cg.destroy()
-    assert cgroup2.v2 is not None
-    assert not (cgroup2.v2 / parent).exists()
-
-
-def test_v2_detect_on_a_fresh_mount(cgroup2: CgroupSetup) -> None:
-    assert cgroup2.v2 is not None
-    assert (cgroup2.mode, cgroup2.driver, cgroup2.v1) == ("v2", "v2", {})
-    listed = (cgroup2.v2 / "cgroup.controllers").read_text().split()
-    assert cgroup2.v2_controllers == set(listed)
-
-
-def test_v2_lifecycle_with_a_real_process(v2_cgroups: Callable[[str], V2Cgroup],
-                                          spawn: Callable[[list[str]], Gated],
-                                          cgroup2: CgroupSetup) -> None:
-    cg = v2_cgroups("c1")
-    cg.create(Limits())
-    path = cg.paths["unified"]
-    assert cg.exists() and path.is_dir()
-    cat = spawn([BUSYBOX, "cat"])
-    cg.add(cat.pid)
-    assert cg.procs() == [cat.pid]
-    assert f"0::/{cg.parent}/c1\n" in Path(f"/proc/{cat.pid}/cgroup").read_text()
-    cat.release(keep_stdin=True)
-    cat.send(b"one\n")
-    assert cat.readline() == b"one\n"
-
-    cg.freeze()
-    assert cg.frozen()
-    assert "frozen 1\n" in (path / "cgroup.events").read_text()
-    cat.send(b"two\n")
-    assert not cat.has_output(0.2)
-    cg.thaw()
-    assert not cg.frozen()
-    assert cat.readline() == b"two\n"
-
-    stats = cg.stats()
-    assert stats.cpu_usage_ns > 0  # cpu.stat's usage is there without the cpu controller
-    if "pids" not in cgroup2.v2_controllers:
-        assert stats.pids == 0
-    if "memory" not in cgroup2.v2_controllers:
-        assert (stats.memory_usage, stats.memory_limit, stats.oom_kills) == (0, None, 0)
-
-    cg.freeze()
-    cg.destroy()
-    assert cat.proc.wait(timeout=30) == -signal.SIGKILL
-    assert not cg.exists()
-    assert not path.parent.exists()
-
-
-def test_v2_join_moves_the_calling_process(v2_cgroups: Callable[[str], V2Cgroup]) -> None:
-    cg = v2_cgroups("c1")
-    cg.create(Limits())
-    pid, membership, end = joined_child(cg)
-    try:
-        assert cg.procs() == [pid]
-        assert f"0::/{cg.parent}/c1\n" in membership
-    finally:
-        end()
-
-
-def test_v2_destroy_removes_nested_cgroups(v2_cgroups: Callable[[str], V2Cgroup],
-                                           spawn: Callable[[list[str]], Gated]) -> None:
-    outer, other = v2_cgroups("c1"), v2_cgroups("c2")
-    outer.create(Limits())
-    other.create(Limits())
-    inner = outer.paths["unified"] / "inner"  # as a container with cgroup access might
-    inner.mkdir()
-    sleepers = [spawn([BUSYBOX, "sleep", "600"]) for _ in range(2)]
-    outer.add(sleepers[0].pid)
-    write(inner / "cgroup.procs", str(sleepers[1].pid))
-    for sleeper in sleepers:
-        sleeper.release()
-    assert outer.procs() == [sleepers[0].pid]
-    outer.destroy()
-    for sleeper in sleepers:
-        assert sleeper.proc.wait(timeout=30) == -signal.SIGKILL
-    assert not outer.exists()
-    assert other.exists()  # the parent stays while c2 uses it
-    other.destroy()
-    assert not other.paths["unified"].parent.exists()
-
-
-def test_v2_limits_need_their_controllers(v2_cgroups: Callable[[str], V2Cgroup],
-                                          cgroup2: CgroupSetup) -> None:
-    missing = [c for c in ("memory", "cpu", "pids") if c not in cgroup2.v2_controllers]
-    if not missing:
-        pytest.skip("this host's cgroup2 offers memory, cpu and pids")
-    cg = v2_cgroups("c1")
-    asks = {"memory": Limits(memory=64 * MiB), "cpu": Limits(nano_cpus=10**9 // 2),
-            "pids": Limits(pids=10)}
-    for controller in missing:
-        with pytest.raises(errors.KernelFeatureMissing,
-                           match=f"cgroup controller '{controller}' is not available"):
-            cg.create(asks[controller])
-        assert not cg.paths["unified"].parent.exists()
-
-
-def test_v2_create_survives_a_sibling_removing_the_parent(
-        v2_cgroups: Callable[[str], V2Cgroup]) -> None:
-    # Two containers share the parent; each destroy() removes it when it
-    # looks empty, which can fall between the other's mkdir of the parent
-    # and of its own cgroup.
-    pair = [v2_cgroups("c1"), v2_cgroups("c2")]
-    failures: list[BaseException] = []
-
-    def churn(cg: V2Cgroup) -> None:
-        try:
-            for _ in range(1000):
-                cg.create(Limits())
-                assert cg.exists()
-                cg.destroy()
-        except BaseException as exc:
-            failures.append(exc)
-
-    threads = [threading.Thread(target=churn, args=(cg,)) for cg in pair]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert failures == []
-
-
-def test_v2_kernel_refusing_a_controller_is_a_missing_feature(cgroup2: CgroupSetup) -> None:
-    if "memory" in cgroup2.v2_controllers:
-        pytest.skip("this host's cgroup2 offers memory")
-    assert cgroup2.v2 is not None
-    claims = CgroupSetup(cgroup2.root, v2=cgroup2.v2,
-                         v2_controllers=frozenset({"memory", "cpu", "pids"}))
-    cg = open_cgroup("c1", f"skiff-test-{os.getpid()}", claims)
-    with pytest.raises(errors.KernelFeatureMissing,
-                       match=r"'memory' is not available: .*cgroup.subtree_control refused it"):
-        cg.create(Limits(memory=64 * MiB))
-    assert not cg.paths["unified"].parent.exists()
