@@ -4,7 +4,6 @@ streams, compressions, damaged input and concurrent unpacks: test_streams.py).""
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import io
 import os
 import stat
@@ -25,24 +24,18 @@ from engine.helper.layers import (
     remove_layer,
     unpack_layer,
 )
+from tests.engine.helper.layers.trees import temp_leftovers, unpack
 from tests.layer_corpus import (
-    HOST_PROBE,
-    MALICIOUS,
     MTIME,
-    OUTSIDE,
-    REPLACING,
-    Case,
     Member,
     blk,
     chr_,
-    compress,
     digest,
     dir_,
     fifo,
     file,
     hard,
     sym,
-    tar_bytes,
 )
 
 pytestmark = [
@@ -52,47 +45,6 @@ pytestmark = [
 
 # vfs_cap_data revision 2, effective, permitted = CAP_NET_BIND_SERVICE.
 CAPABILITY = struct.pack("<5I", 0x02000001, 1 << 10, 0, 0, 0)
-
-
-@pytest.fixture
-def outside(tmp_path: Path) -> Path:
-    """A directory next to the layer store that hostile tars aim at."""
-    path = tmp_path / "outside"
-    path.mkdir()
-    (path / "keep").write_bytes(b"keep")
-    return path
-
-
-def unpack(layers: Path, members: list[Member], how: str = "plain") -> tuple[str, int]:
-    tar = tar_bytes(members)
-    blob = compress(tar, how)
-    diff_id = digest(tar)
-    size = unpack_layer(io.BytesIO(blob), layers, diff_id=diff_id, digest=digest(blob))
-    return diff_id, size
-
-
-def snapshot(root: Path, skip: str = "") -> dict[str, tuple[object, ...]]:
-    """Everything observable about a tree, without following symlinks."""
-    seen: dict[str, tuple[object, ...]] = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        if dirpath == str(root) and skip in dirnames:
-            dirnames.remove(skip)
-        for name in dirnames + filenames:
-            path = os.path.join(dirpath, name)
-            st = os.lstat(path)
-            if stat.S_ISREG(st.st_mode):
-                extra: object = hashlib.sha256(Path(path).read_bytes()).hexdigest()
-            elif stat.S_ISLNK(st.st_mode):
-                extra = os.readlink(path)
-            else:
-                extra = None
-            seen[path] = (st.st_mode, st.st_uid, st.st_gid, st.st_size, st.st_mtime_ns, extra)
-    return seen
-
-
-def temp_leftovers(layers: Path) -> list[str]:
-    tmp = layers / "tmp"
-    return os.listdir(tmp) if tmp.exists() else []
 
 
 @contextlib.contextmanager
@@ -359,29 +311,6 @@ def test_entries_alternating_between_many_directories(layers: Path) -> None:
     assert size == sum(len(f"{i}.{n}") for n in range(3) for i in range(50))
 
 
-# Directories the extractor still holds open, replaced by a later entry: what comes
-# after must go by the new entry, never through the directory that was there.
-REPLACED_OPEN_DIRS = [
-    Case("symlink-replaces-open-dir",
-         [dir_("d"), file("d/f", b"x"), sym("d", OUTSIDE), file("d/g", b"x")]),
-    Case("symlink-replaces-open-parent",
-         [dir_("a/b"), file("a/b/f", b"x"), sym("a", OUTSIDE), file("a/b/g", b"x")]),
-    Case("file-replaces-open-dir",
-         [dir_("d"), file("d/f", b"x"), file("d", b"x"), file("d/g", b"x")]),
-]
-
-
-@pytest.mark.parametrize("case", REPLACED_OPEN_DIRS, ids=[c.id for c in REPLACED_OPEN_DIRS])
-def test_entries_under_a_replaced_open_directory_are_refused(
-        layers: Path, outside: Path, case: Case) -> None:
-    before = snapshot(outside)
-    tar = tar_bytes(_aimed(case, outside))
-    with pytest.raises(LayerError, match="refusing the layer"):
-        unpack_layer(io.BytesIO(tar), layers, diff_id=digest(tar))
-    assert snapshot(outside) == before
-    assert temp_leftovers(layers) == []
-
-
 def test_busybox_rootfs_runs_in_a_chroot(layers: Path) -> None:
     busybox = Path("/bin/busybox").read_bytes()
     applets = subprocess.run(["/bin/busybox", "--list"], check=True, capture_output=True,
@@ -404,68 +333,6 @@ def test_busybox_rootfs_runs_in_a_chroot(layers: Path) -> None:
         check=True, capture_output=True, text=True,
     )
     assert result.stdout.split() == ["skiff", str(len(set(applets) | {"busybox"}))]
-
-
-# --- hostile tars ----------------------------------------------------------------
-
-
-def _aimed(case: Case, outside: Path) -> list[Member]:
-    members = []
-    for info, data in case.members:
-        info = info.replace(name=info.name.replace(OUTSIDE, str(outside)),
-                            linkname=info.linkname.replace(OUTSIDE, str(outside)),
-                            deep=False)
-        members.append((info, data))
-    return members
-
-
-@pytest.mark.parametrize("case", MALICIOUS, ids=[c.id for c in MALICIOUS])
-def test_hostile_tars_are_refused(layers: Path, outside: Path, tmp_path: Path,
-                                  case: Case) -> None:
-    (layers / "sha256").mkdir(parents=True)
-    before = snapshot(tmp_path, skip="layers")
-    around = sorted(os.listdir(tmp_path.parent))
-    etc_passwd = Path("/etc/passwd").read_bytes()
-    tar = tar_bytes(_aimed(case, outside))
-    probe = Path("/etc") / HOST_PROBE
-    try:
-        with pytest.raises(LayerError, match="refusing the layer"):
-            unpack_layer(io.BytesIO(tar), layers, diff_id=digest(tar))
-        assert not os.path.lexists(probe)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            probe.unlink()
-    assert sorted(os.listdir(layers)) == ["sha256", "tmp"]
-    assert os.listdir(layers / "sha256") == []
-    assert temp_leftovers(layers) == []
-    assert snapshot(tmp_path, skip="layers") == before
-    assert sorted(os.listdir(tmp_path.parent)) == around
-    assert Path("/etc/passwd").read_bytes() == etc_passwd
-    assert not os.path.lexists("/abs/path")
-
-
-@pytest.mark.parametrize("case", REPLACING, ids=[c.id for c in REPLACING])
-def test_replacing_entries_never_write_through(layers: Path, outside: Path, tmp_path: Path,
-                                              case: Case) -> None:
-    (layers / "sha256").mkdir(parents=True)
-    before = snapshot(outside)
-    tar = tar_bytes(_aimed(case, outside))
-    unpack_layer(io.BytesIO(tar), layers, diff_id=digest(tar))
-    assert snapshot(outside) == before
-    assert temp_leftovers(layers) == []
-    root = layer_path(layers, digest(tar))
-    assert sorted(os.listdir(tmp_path)) == ["layers", "outside"]
-    for info, _ in case.members[-1:]:
-        path = root / info.name.removeprefix(".wh.")
-        st = os.lstat(path)
-        if info.isreg() and not info.name.startswith(".wh."):
-            assert stat.S_ISREG(st.st_mode)
-        elif info.isdir():
-            assert stat.S_ISDIR(st.st_mode)
-        elif info.issym():
-            assert stat.S_ISLNK(st.st_mode)
-        else:
-            assert stat.S_ISCHR(st.st_mode)
 
 
 # --- removal ---------------------------------------------------------------------
