@@ -121,6 +121,9 @@ class NetworkingBase:
     def refresh_hosts(self, container_ids: Iterable[str]) -> None:
         """Rewrite the hosts files of these containers (those that have one)
         after a peer joined or left one of their networks."""
+        container_ids = list(container_ids)
+        if not container_ids:  # a default network's release, say: no read of the records
+            return
         records = self.ipam.read()
         for cid in container_ids:
             path = self.container_dir(cid) / etcfiles.HOSTS
