@@ -123,6 +123,8 @@ class Attachments(Bridges):
         """Refuse a host port the caller may not publish (privileged) and (InUse)
         an explicit one another container or program holds."""
         fixed = [p for p in ports if p.host_port]
+        if not fixed:  # nothing to look for: no read of the records
+            return
         self._check_privileged(p.host_port for p in fixed)
         records = self.ipam.read()
         resolve_ports([published(p) for p in fixed], taken_ports(records, container_id, self.uid))
