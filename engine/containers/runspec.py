@@ -100,6 +100,7 @@ def container_spec(container_id: str, config: ContainerConfig, image: Image,
         log_max_size=log_max_size,
         log_max_files=log_max_files,
         log_discard=config.log_driver == "none" or None,
+        auto_remove=config.auto_remove or None,
         tty=config.tty,
         open_stdin=config.open_stdin,
         console_rows=min(rows, 65535) or None,  # a winsize holds no more

@@ -226,6 +226,9 @@ class ContainerSpec:
         Field("list[dict]", False, max_items=64, items=schema_of(DeviceSpec))))
     mac_address: str | None = _optional(str_field(_MAC, required=False))
     group_add: list[str] | None = field(default=None, metadata=_strings(_GROUP, 32, 64))
+    # AutoRemove (--rm): its files go with it, so its root filesystem need not outlive
+    # a crash (the helper mounts it volatile)
+    auto_remove: bool | None = _optional(Field("bool", required=False))
 
     def to_json(self) -> dict[str, Any]:
         """What travels in ``container_create`` (and what the engine keeps to send again)."""

@@ -197,7 +197,10 @@ def _setup_and_exec(spec: RuntimeSpec, cdir: ContainerDir, pipes: ChildPipes,
                               read_only=spec.read_only, workdir_in=spec.cwd or "/",
                               shm_size=spec.shm_size or mounts.SHM_SIZE,
                               cgroupfs=cgroupfs.plan_cgroupfs(
-                                  os.path.join(cdir.rootfs, "sys/fs/cgroup"), cgroups))
+                                  os.path.join(cdir.rootfs, "sys/fs/cgroup"), cgroups),
+                              volatile=spec.volatile)
+    if spec.volatile:
+        mounts.clear_volatile(str(cdir.work))
     mounts.apply(plan)
     if spec.hostname:
         LINUX.sethostname(spec.hostname)

@@ -119,6 +119,7 @@ class RuntimeSpec:
     sysctls: list[str] = field(default_factory=list)  # "name=value"
     mac_address: str = ""
     group_add: list[str] = field(default_factory=list)  # more groups: names or ids
+    volatile: bool = False  # --rm: its overlay ignores syncs (mounts.plan_rootfs)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -157,6 +158,7 @@ class RuntimeSpec:
             ulimits=[asdict(u) for u in request.ulimits or []],
             sysctls=list(request.sysctls or []), mac_address=request.mac_address or "",
             group_add=list(request.group_add or []),
+            volatile=bool(request.auto_remove),
         )
 
     @classmethod

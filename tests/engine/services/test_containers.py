@@ -153,6 +153,21 @@ async def test_network_none_is_a_namespace_of_its_own_every_run(engine: Engine) 
         await engine.containers.remove(cid, force=True)
 
 
+
+async def test_an_auto_removed_container_s_root_is_volatile_run_after_run(
+        engine: Engine) -> None:
+    """--rm (AutoRemove), as podman mounts it: syncs of its root filesystem are skipped,
+    its teardown syncs nothing; the mark a volatile mount leaves does not stop the
+    next start (an exited --rm container waits a few seconds for its client)."""
+    script = "grep -c ' / .*volatile' /proc/self/mountinfo"
+    container = await engine.containers.create(config("sh", "-c", script, auto_remove=True))
+    for run_number in (1, 2):
+        await engine.containers.start(container.id)
+        assert await engine.containers.wait(container.id) == 0
+        assert await output(engine, container.id) == "1\n" * run_number
+    code, out = await run(engine, "sh", "-c", script)
+    assert (code, out) == (1, "0\n")  # kept: its root survives a crash as before
+
 async def test_dev_has_the_standard_nodes(engine: Engine) -> None:
     _code, out = await run(engine, "sh", "-c",
                           "ls /dev | sort | tr '\\n' ' '; echo; echo x > /dev/null && echo ok; "

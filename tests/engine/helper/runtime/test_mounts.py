@@ -4,6 +4,7 @@ pure, and apply, mask_paths and enter_rootfs run against a recording kernel
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ from engine.helper.runtime.mounts import (
     RootfsPlan,
     apply,
     bind_attributes,
+    clear_volatile,
     enter_rootfs,
     mask_paths,
     plan_rootfs,
@@ -212,3 +214,34 @@ def test_read_only_makes_the_workdir_then_freezes_the_root_last(rootfs: Path) ->
     assert kernel.named("mount")[-1][1:4] == (str(rootfs), None, last.flags)
     assert [s.kind for s in _plan(binds=[], read_only=True).steps].count("mkdir") == 0
     assert all(s.flags & sc.MS_RDONLY == 0 or s.fstype == "sysfs" for s in _plan(binds=[]).steps)
+
+
+class _NoVolatileKernel(RecordingKernel):
+    """A kernel before 5.10: an overlay mounted volatile is refused (EINVAL)."""
+
+    def mount(self, source: str | None, target: str, fstype: str | None, flags: int = 0,
+              data: str | None = None) -> None:
+        super().mount(source, target, fstype, flags, data)
+        if fstype == "overlay" and data is not None and "volatile" in data:
+            raise OSError(errno.EINVAL, "Invalid argument")
+
+
+@pytest.mark.parametrize("kernel_has_it", [True, False])
+def test_a_volatile_overlay_is_mounted_so_where_the_kernel_has_it(
+        rootfs: Path, kernel_has_it: bool) -> None:
+    """A --rm container's: its teardown does not sync the upper filesystem."""
+    plan = _plan(str(rootfs), binds=[], volatile=True)
+    wanted = plan.steps[0].data
+    assert wanted == "lowerdir=top:base,upperdir=/c/upper,workdir=/c/work,volatile"
+    kernel = RecordingKernel() if kernel_has_it else _NoVolatileKernel()
+    apply(plan, kernel)
+    assert [args[4] for args in kernel.named("mount") if args[2] == "overlay"] == (
+        [wanted] if kernel_has_it else [wanted, wanted.removesuffix(",volatile")])
+
+
+def test_clear_volatile_takes_the_mark_of_an_earlier_volatile_mount(tmp_path: Path) -> None:
+    (tmp_path / "work" / "incompat" / "volatile").mkdir(parents=True)
+    (tmp_path / "work" / "incompat" / "volatile" / "#1").mkdir()  # the kernel's, within
+    clear_volatile(str(tmp_path))
+    assert os.listdir(tmp_path / "work") == []
+    clear_volatile(str(tmp_path))  # nothing there: nothing to do
