@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from engine.names import NAME_CHARS, NAME_MAX
 from engine.wire.capabilities import NAMES as _CAPABILITY_NAMES
+from engine.wire.record import record
 from engine.wire.schema import (
     ABSOLUTE_PATH,
     CONTAINER_NAME,
@@ -67,7 +68,7 @@ def _optional(check: Field) -> Any:
     return field(default=None, metadata=_wire(check))
 
 
-@dataclass(frozen=True, kw_only=True)
+@record
 class PortSpec:
     """A port to publish (-p)."""
 
@@ -79,7 +80,7 @@ class PortSpec:
     host_port: int = _given(int_field(0, 65535))
 
 
-@dataclass(frozen=True, kw_only=True)
+@record
 class MountSpec:
     """A bind, volume or tmpfs the user asked for; a bind's source is never opened by the
     helper (engine/helper/sources.py)."""
@@ -101,7 +102,7 @@ class MountSpec:
         return self.type or "bind"
 
 
-@dataclass(frozen=True, kw_only=True)
+@record
 class HealthSpec:
     """The probe the monitor runs (engine/containers/health.py); times in ns."""
 
@@ -134,7 +135,7 @@ _MAC = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}\Z")
 _DEVICE_PATH = re.compile(r"^/[^\x00]{0,4095}\Z")
 
 
-@dataclass(frozen=True, kw_only=True)
+@record
 class UlimitSpec:
     """A resource limit of the container's processes (-1: unlimited)."""
 
@@ -143,7 +144,7 @@ class UlimitSpec:
     hard: int = _given(int_field(-1, (1 << 63) - 1))
 
 
-@dataclass(frozen=True, kw_only=True)
+@record
 class DeviceSpec:
     """A host device node the container gets (--device); the helper never opens
     ``path_on_host``: the user's own process opens it and hands the descriptor over."""
@@ -158,7 +159,7 @@ _EXPOSED = re.compile(r"^[0-9]{1,5}/(tcp|udp)$")
 _SECCOMP = re.compile(r"^(?:unconfined\Z|\{)")
 
 
-@dataclass(frozen=True, kw_only=True)
+@record
 class ContainerSpec:
     """A container as ``container_create`` carries it."""
 

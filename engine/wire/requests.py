@@ -17,6 +17,7 @@ from typing import Any
 
 from engine.wire.containerspec import SCHEMA as CONTAINER_SPEC
 from engine.wire.containerspec import ContainerSpec, schema_of
+from engine.wire.record import record
 from engine.wire.request import (
     MAX_FDS,
     MAX_ID,
@@ -71,7 +72,7 @@ _JOIN = {"network": str_field(NETWORK_NAME),
 
 # -- the helper itself and layers ----------------------------------------------------------
 
-@dataclass(frozen=True, kw_only=True)
+@record
 class Ping(Request[int]):
     """The helper's pid."""
 
@@ -81,19 +82,19 @@ class Ping(Request[int]):
         return int(result_and_fds(answer)[0]["pid"])
 
 
-@dataclass(frozen=True, kw_only=True)
+@record
 class Cancel(NoReply):
     VERB = Verb.CANCEL
     request: int = given(int_field(0, MAX_ID))
 
 
-@dataclass(frozen=True, kw_only=True)
+@record
 class LayerExists(Flag):
     VERB = Verb.LAYER_EXISTS
     diff_id: str = given(str_field(DIGEST))
 
 
-@dataclass(frozen=True, kw_only=True)
+@record
 class ClaimLayer(Flag):
     """Records the caller's reference to the layer if it is unpacked; says whether it is."""
 
@@ -101,7 +102,7 @@ class ClaimLayer(Flag):
     diff_id: str = given(str_field(DIGEST))
 
 
-@dataclass(frozen=True, kw_only=True)
+@record
 class UnpackLayer(Request[int]):
     """With the blob's descriptor; answered with the layer's size as docker counts it
     (its files' bytes), so the engine never reads the blob again to measure it."""
@@ -114,7 +115,7 @@ class UnpackLayer(Request[int]):
         return int(result_and_fds(answer)[0])
 
 
-@dataclass(frozen=True, kw_only=True)
+@record
 class RemoveLayer(NoReply):
     VERB = Verb.REMOVE_LAYER
     diff_id: str = given(str_field(DIGEST))
@@ -122,7 +123,7 @@ class RemoveLayer(NoReply):
 
 # -- containers --------------------------------------------------------------------------
 
-@dataclass(frozen=True, kw_only=True)
+@record
 class ContainerCreate(NoReply):
     """The spec travels as its JSON (``ContainerSpec.to_json``), checked against its
     own fields' schema."""
@@ -139,7 +140,7 @@ class ContainerCreate(NoReply):
         return cls(id=args["id"], spec=ContainerSpec.from_checked(args["spec"]))
 
 
-@dataclass(frozen=True, kw_only=True)
+@record
 class ContainerStart(Streams):
     """With the bind sources' descriptors; answered with the attach stream's when
     ``attach``."""
@@ -161,20 +162,20 @@ class ContainerStart(Streams):
         Field("list[str]", required=False, max_items=4096, max_len=131072)))
 
 
-@dataclass(frozen=True, kw_only=True)
+@record
 class ContainerAttach(Streams):
     VERB = Verb.CONTAINER_ATTACH
     id: str = container_id()
 
 
-@dataclass(frozen=True, kw_only=True)
+@record
 class ContainerSignal(NoReply):
     VERB = Verb.CONTAINER_SIGNAL
     id: str = container_id()
     signal: int = signal_number()
 
 
-@dataclass(frozen=True, kw_only=True)
+@record
 class ContainerStop(NoReply):
     VERB = Verb.CONTAINER_STOP
     id: str = container_id()
@@ -182,19 +183,19 @@ class ContainerStop(NoReply):
     timeout: int = given(int_field(0, 86400))
 
 
-@dataclass(frozen=True, kw_only=True)
+@record
 class ContainerPause(NoReply):
     VERB = Verb.CONTAINER_PAUSE
     id: str = container_id()
 
 
-@dataclass(frozen=True, kw_only=True)
+@record
 class ContainerUnpause(NoReply):
     VERB = Verb.CONTAINER_UNPAUSE
     id: str = container_id()
 
 
-@dataclass(frozen=True, kw_only=True)
+@record
 class ContainerRemove(NoReply):
     VERB = Verb.CONTAINER_REMOVE
     id: str = container_id()
@@ -209,7 +210,7 @@ class Change:
     path: str
 
 
-@dataclass(frozen=True, kw_only=True)
+@record
 class ContainerChanges(Request[list[Change]]):
     VERB = Verb.CONTAINER_CHANGES
     id: str = container_id()
@@ -218,7 +219,7 @@ class ContainerChanges(Request[list[Change]]):
         return [Change(str(kind), str(path)) for kind, path in result_and_fds(answer)[0]]
 
 
-@dataclass(frozen=True, kw_only=True)
+@record
 class ContainerLayer(Request[int]):
     """build and commit: the changes as a layer tar, into the one regular file passed;
     answered with the number of entries written (0: nothing changed)."""
@@ -230,7 +231,7 @@ class ContainerLayer(Request[int]):
         return int(result_and_fds(answer)[0].get("entries", 0))
 
 
-@dataclass(frozen=True, kw_only=True)
+@record
 class ContainerExec(Streams):
     VERB = Verb.CONTAINER_EXEC
     id: str = container_id()
@@ -256,7 +257,7 @@ class FsReply:
 _ARCNAME = re.compile(r"^(?!\.\.$)(\.|[^/\x00]{1,255})$")
 
 
-@dataclass(frozen=True, kw_only=True)
+@record
 class _Look(Request[FsReply]):
     """A look inside a filesystem (engine/helper/runtime/fsview/): what and where."""
 
@@ -272,7 +273,7 @@ class _Look(Request[FsReply]):
         return FsReply(dict(result["entry"]) if fds else dict(result), fds)
 
 
-@dataclass(frozen=True, kw_only=True)
+@record
 class ContainerFs(_Look):
     """Inside the container's filesystem, with the bind sources' descriptors as for
     container_start (a bind left out is not shown)."""
@@ -282,7 +283,7 @@ class ContainerFs(_Look):
     sources: list[int] | None = field(default=None, metadata=schema(_SOURCES))
 
 
-@dataclass(frozen=True, kw_only=True)
+@record
 class VolumeFs(_Look):
     """Inside a volume, whether a container mounts it or not: ``path`` is in the
     volume (its top is "/")."""
@@ -300,7 +301,7 @@ class Namespace:
     host: int
 
 
-@dataclass(frozen=True, kw_only=True)
+@record
 class ContainerNamespaces(Request[list[Namespace]]):
     VERB = Verb.CONTAINER_NAMESPACES
     id: str = container_id()
@@ -310,14 +311,14 @@ class ContainerNamespaces(Request[list[Namespace]]):
                 for kind, mine, host in result_and_fds(answer)[0]]
 
 
-@dataclass(frozen=True, kw_only=True)
+@record
 class ContainerRename(NoReply):
     VERB = Verb.CONTAINER_RENAME
     id: str = container_id()
     name: str = given(str_field(CONTAINER_NAME))
 
 
-@dataclass(frozen=True, kw_only=True)
+@record
 class ContainerClearLog(NoReply):
     """Empties the container's log (its rotated files too)."""
 
@@ -325,7 +326,7 @@ class ContainerClearLog(NoReply):
     id: str = container_id()
 
 
-@dataclass(frozen=True, kw_only=True)
+@record
 class ContainerUpdate(NoReply):
     """docker update: the limits and restart policy, whole (None: no limit)."""
 
@@ -348,7 +349,7 @@ class DiskUsageReply:
     volumes: dict[str, int]
 
 
-@dataclass(frozen=True, kw_only=True)
+@record
 class DiskUsage(Request[DiskUsageReply]):
     """docker system df: bytes in the caller's containers' upper dirs and volumes."""
 
@@ -365,7 +366,7 @@ class DiskUsage(Request[DiskUsageReply]):
 
 # -- volumes and repair ---------------------------------------------------------------------
 
-@dataclass(frozen=True, kw_only=True)
+@record
 class VolumeCreate(Request[str]):
     """Answered with the volume's mountpoint."""
 
@@ -376,13 +377,13 @@ class VolumeCreate(Request[str]):
         return str(result_and_fds(answer)[0]["mountpoint"])
 
 
-@dataclass(frozen=True, kw_only=True)
+@record
 class VolumeRemove(NoReply):
     VERB = Verb.VOLUME_REMOVE
     name: str = given(str_field(VOLUME_NAME))
 
 
-@dataclass(frozen=True, kw_only=True)
+@record
 class Repair(NoReply):
     """The containers and layers the engine knows of: the helper forgets the rest."""
 
@@ -399,7 +400,7 @@ class _Network(Request[dict[str, Any]]):
         return dict(result_and_fds(answer)[0])
 
 
-@dataclass(frozen=True, kw_only=True)
+@record
 class NetworkCreate(_Network):
     VERB = Verb.NETWORK_CREATE
     name: str = given(str_field(NETWORK_NAME))
@@ -413,13 +414,13 @@ class NetworkCreate(_Network):
     ip_range6: str | None = optional(str_field(IPV6_CIDR, required=False))
 
 
-@dataclass(frozen=True, kw_only=True)
+@record
 class NetworkRemove(NoReply):
     VERB = Verb.NETWORK_REMOVE
     name: str = given(str_field(NETWORK_NAME))
 
 
-@dataclass(frozen=True, kw_only=True)
+@record
 class NetworkList(Request[list[dict[str, Any]]]):
     VERB = Verb.NETWORK_LIST
 
@@ -427,13 +428,13 @@ class NetworkList(Request[list[dict[str, Any]]]):
         return [dict(network) for network in result_and_fds(answer)[0]]
 
 
-@dataclass(frozen=True, kw_only=True)
+@record
 class NetworkInspect(_Network):
     VERB = Verb.NETWORK_INSPECT
     name: str = given(str_field(NETWORK_NAME))
 
 
-@dataclass(frozen=True, kw_only=True)
+@record
 class NetworkConnect(NoReply):
     VERB = Verb.NETWORK_CONNECT
     id: str = container_id()
@@ -446,14 +447,14 @@ class NetworkConnect(NoReply):
     ip6: str | None = optional(str_field(IPV6, required=False))
 
 
-@dataclass(frozen=True, kw_only=True)
+@record
 class NetworkDisconnect(NoReply):
     VERB = Verb.NETWORK_DISCONNECT
     id: str = container_id()
     network: str = given(str_field(NETWORK_NAME))
 
 
-@dataclass(frozen=True, kw_only=True)
+@record
 class NetworkRepair(NoReply):
     VERB = Verb.NETWORK_REPAIR
 
