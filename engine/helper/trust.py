@@ -84,15 +84,15 @@ def check_code(interpreter: str | None = None, package: Path | None = None,
         problem = untrusted(item)
         if problem is not None:
             return problem
-    for item in _tree(package):
+    for name in _tree(package):
         try:
-            info = os.lstat(item)
+            info = os.lstat(name)
         except FileNotFoundError:
             continue
         if info.st_uid != 0:
-            return f"{item} belongs to uid {info.st_uid}, not root"
+            return f"{name} belongs to uid {info.st_uid}, not root"
         if not stat.S_ISLNK(info.st_mode) and info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-            return f"{item} is writable by someone other than root"
+            return f"{name} is writable by someone other than root"
     return None
 
 
