@@ -7,8 +7,9 @@ with a socketpair as its standard input, ``--idle 0``), timed from the spawn to 
 answer to the hello and then to a ``ping``, with the CPU time of its whole life (its
 imports, its zygote's fork, its exit when we hang up; from wait4). This is what the
 first command after idle and a cold pull wait for.
-engine: a fresh interpreter's ``from engine import Engine; Engine()`` (what the window
-and every CLI command pay before their first call), wall and CPU time, measured inside it.
+engine: a fresh interpreter's ``import asyncio; from engine import Engine; Engine()``
+(what a CLI started without its server pays before its first call), wall and CPU time,
+measured inside it; and the part after asyncio (the window's: qasync imported it already).
 
 ``--against CHECKOUT`` times another checkout's code (its helper too) in the same rounds,
 alternating, each round in an order turned by one, and prints the ratios: a before and
@@ -36,9 +37,11 @@ _HEADER = struct.Struct(">I")
 _ENGINE = """
 import json, time
 wall, cpu = time.perf_counter(), time.process_time()
+import asyncio
+marks = [time.perf_counter() - wall, time.process_time() - cpu]
 from engine import Engine
 Engine()
-print(json.dumps([time.perf_counter() - wall, time.process_time() - cpu]))
+print(json.dumps(marks + [time.perf_counter() - wall, time.process_time() - cpu]))
 """
 
 
@@ -89,11 +92,13 @@ def helper(checkout: Path, root: Path, parent: str) -> dict[str, float]:
 
 
 def engine(checkout: Path, root: Path) -> dict[str, float]:
-    """``from engine import Engine; Engine()`` in a fresh interpreter: wall and CPU seconds."""
+    """``import asyncio; from engine import Engine; Engine()`` in a fresh interpreter: wall
+    and CPU seconds, all of it and after asyncio."""
     out = subprocess.run([sys.executable, "-c", _ENGINE], env=_env(checkout, root),
                          cwd=checkout, check=True, capture_output=True, text=True).stdout
-    wall, cpu = json.loads(out)
-    return {"wall": wall, "cpu": cpu}
+    asyncio_wall, asyncio_cpu, wall, cpu = json.loads(out)
+    return {"wall": wall, "cpu": cpu, "after asyncio": wall - asyncio_wall,
+            "cpu after asyncio": cpu - asyncio_cpu}
 
 
 def measure(checkouts: dict[str, Path], runs: int, work: Path) -> dict[str, dict[str, list[float]]]:
@@ -133,10 +138,10 @@ def main() -> int:
         shutil.rmtree(work, ignore_errors=True)
     print(f"{args.runs} rounds, load average {os.getloadavg()[0]:.1f}; medians (best), ms")
     keys = list(results["this"])
-    print(f"{'':14}" + "".join(f"{name:>18}" for name in checkouts)
+    print(f"{'':22}" + "".join(f"{name:>18}" for name in checkouts)
           + ("   this/against" if args.against else ""))
     for key in keys:
-        row = f"{key:14}"
+        row = f"{key:22}"
         medians = {name: statistics.median(results[name][key]) for name in checkouts}
         for name in checkouts:
             row += f"{medians[name] * 1000:10.1f} ({min(results[name][key]) * 1000:5.1f})"
