@@ -332,7 +332,7 @@ def test_a_flood_of_large_frames_keeps_the_helper_small(start: Any, fifos: Any) 
     flooder.join(10)
     _eventually(lambda: helper.threads() <= threads - 8)
     other.ping()
-    assert helper.leftovers() == []
+    _eventually(lambda: helper.leftovers() == [])  # a removal may still be moving trees
 
 
 def test_deeply_nested_json_is_refused_and_the_helper_stays_up(start: Any) -> None:
