@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import os
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from ipaddress import (
     IPv4Address,
@@ -268,13 +269,7 @@ def attach(sandbox: Path, bridge: str, address: IPv4Interface, gateway: IPv4Addr
         if exc.errno == errno.EEXIST:
             raise Conflict(f"the sandbox already has an interface {ifname}") from None
         raise _failed(f"cannot create the veth pair for {bridge}", exc) from None
-    try:
-        run_in_netns(sandbox, sandbox_side)
-    except BaseException as exc:
-        detach(host_ifname)
-        if isinstance(exc, NetlinkError | OSError):
-            raise _failed(f"cannot configure {ifname} in {sandbox}", exc) from None
-        raise
+    _or_detach(lambda: run_in_netns(sandbox, sandbox_side), sandbox, host_ifname, ifname)
     return AttachResult(host_ifname, mac)
 
 
@@ -294,13 +289,7 @@ def make_spare(sandbox: Path, bridge: str, holder: str, ifname: str = "eth0") ->
                                  SPARE_ALIAS + holder)
     except OSError as exc:
         raise _failed(f"cannot create a spare veth pair for {bridge}", exc) from None
-    try:
-        run_in_netns(sandbox, sandbox_side)
-    except BaseException as exc:
-        detach(host_ifname)
-        if isinstance(exc, OSError):
-            raise _failed(f"cannot configure {ifname} in {sandbox}", exc) from None
-        raise
+    _or_detach(lambda: run_in_netns(sandbox, sandbox_side), sandbox, host_ifname, ifname)
     return host_ifname, bridge_index
 
 
@@ -316,7 +305,7 @@ def take_spare(sandbox: Path, host_ifname: str, address: IPv4Interface,
     ``peer_index``, if given (and IPv6 stays off), where attach made a pair."""
     mac = mac or mac_for(address.ip)
 
-    try:  # a raw socket: in the caller's thread (and namespace), the host's
+    def configure() -> None:  # raw sockets: in the caller's thread (and namespace)
         rtnetlink.send([rtnetlink.set_link(socket.if_nametoindex(host_ifname),
                                            alias=OWNER_ALIAS + owner)])
         if requests is not None and address6 is None:  # IPv6 is off there already
@@ -325,12 +314,22 @@ def take_spare(sandbox: Path, host_ifname: str, address: IPv4Interface,
         else:  # IPv6 on needs the sandbox's own /proc/sys
             run_in_netns(sandbox, lambda: _configure(ifname, address, gateway, address6,
                                                      gateway6, mac=mac))
+
+    _or_detach(configure, sandbox, host_ifname, ifname)
+    return AttachResult(host_ifname, mac)
+
+
+def _or_detach(configure: Callable[[], None], sandbox: Path, host_ifname: str,
+               ifname: str) -> None:
+    """Run ``configure`` on a pair just made or taken; if it fails the pair goes (its
+    host end detached) and the kernel's refusal reads as one line."""
+    try:
+        configure()
     except BaseException as exc:
         detach(host_ifname)
         if isinstance(exc, NetlinkError | OSError):
             raise _failed(f"cannot configure {ifname} in {sandbox}", exc) from None
         raise
-    return AttachResult(host_ifname, mac)
 
 
 def detach(host_ifname: str, owner: str | None = None) -> None:
