@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Iterator
@@ -114,14 +115,25 @@ def test_search_plain_regex_case_and_growth(small_segments: None,
     assert scan_all(growing, index, descriptor) == [0, 1, 2, *range(5, 40)]  # no duplicates
 
 
-def test_scanner_thread_follows_and_reports(fd: tuple[Path, int]) -> None:
-    path, _ = fd
+@contextlib.contextmanager
+def _live_scanner(path: Path, poll: float
+                  ) -> Iterator[tuple[LogIndex, threading.Event, LogScanner]]:
+    """A scanner following ``path`` live, started: its index, the event its reports
+    set, and itself; stopped after."""
     index = LogIndex(path)
     reported = threading.Event()
-    scanner = LogScanner(index, reported.set, poll=0.01)
+    scanner = LogScanner(index, reported.set, poll=poll)
     scanner.set_live(True)
     scanner.start()
     try:
+        yield index, reported, scanner
+    finally:
+        scanner.stop()
+
+
+def test_scanner_thread_follows_and_reports(fd: tuple[Path, int]) -> None:
+    path, _ = fd
+    with _live_scanner(path, poll=0.01) as (_index, reported, scanner):
         with open(path, "ab") as out:
             out.write(b"".join(record(i) for i in range(100)))
         assert reported.wait(10)
@@ -132,19 +144,12 @@ def test_scanner_thread_follows_and_reports(fd: tuple[Path, int]) -> None:
         while search.scanned_rows < 100:
             assert scanner.idle.wait(10)
         assert list(search.matches) == [9, *range(90, 100)]
-    finally:
-        scanner.stop()
 
 
 def test_a_live_scanner_sleeps_until_the_file_is_written(fd: tuple[Path, int]) -> None:
     """With inotify it needs no polling: an hour's poll still sees each write at once."""
     path, _ = fd
-    index = LogIndex(path)
-    reported = threading.Event()
-    scanner = LogScanner(index, reported.set, poll=3600)
-    scanner.set_live(True)
-    scanner.start()
-    try:
+    with _live_scanner(path, poll=3600) as (index, reported, scanner):
         assert scanner.idle.wait(10)
         for batch in range(3):
             reported.clear()
@@ -154,8 +159,6 @@ def test_a_live_scanner_sleeps_until_the_file_is_written(fd: tuple[Path, int]) -
             while index.count < (batch + 1) * 10:
                 assert reported.wait(10)
         assert index.count == 30
-    finally:
-        scanner.stop()
 
 
 def test_a_live_scanner_follows_a_rotated_log(fd: tuple[Path, int]) -> None:
@@ -163,12 +166,7 @@ def test_a_live_scanner_follows_a_rotated_log(fd: tuple[Path, int]) -> None:
     path: the scanner goes on in the new file (it stayed on the old one, and the
     Logs tab froze after the first 20 MB)."""
     path, _ = fd
-    index = LogIndex(path)
-    reported = threading.Event()
-    scanner = LogScanner(index, reported.set, poll=3600)
-    scanner.set_live(True)
-    scanner.start()
-    try:
+    with _live_scanner(path, poll=3600) as (index, reported, _scanner):
         with open(path, "ab") as out:
             out.write(b"".join(record(i) for i in range(50)))
         while index.count < 50:
@@ -189,5 +187,3 @@ def test_a_live_scanner_follows_a_rotated_log(fd: tuple[Path, int]) -> None:
         while index.count < 4:
             assert reported.wait(10), "the new file's growth was not noticed"
             reported.clear()
-    finally:
-        scanner.stop()
