@@ -7,7 +7,8 @@ from typing import Any
 
 from app.cli.command import Command, Context
 from app.cli.options import UsageError
-from app.cli.output import Formatter, inspect_each
+from app.cli.output import Formatter, inspect_each, remove_each
+from app.cli.prune import confirmed
 from engine import SkiffError, network_subnets, pair_flags
 
 __all__ = ["COMMANDS", "MANAGEMENT", "network_row"]
@@ -88,15 +89,7 @@ async def cmd_inspect(ctx: Context) -> int:
 
 
 async def cmd_rm(ctx: Context) -> int:
-    for name in ctx.args.networks:
-        try:
-            await ctx.engine.networks.remove(name)
-        except SkiffError as exc:
-            ctx.daemon_error(exc)
-            continue
-        ctx.out.write(name + "\n")
-        ctx.out.flush()
-    return ctx.status
+    return await remove_each(ctx, ctx.args.networks, lambda name: ctx.engine.networks.remove(name))
 
 
 async def cmd_connect(ctx: Context) -> int:
@@ -112,12 +105,9 @@ async def cmd_disconnect(ctx: Context) -> int:
 
 
 async def cmd_prune(ctx: Context) -> int:
-    if not ctx.args.force:
-        ctx.out.write("WARNING! This will remove all custom networks not used by at least one "
-                      "container.\nAre you sure you want to continue? [y/N] ")
-        ctx.out.flush()
-        if ctx.stdin.readline().strip().lower() not in ("y", "yes"):
-            return 0
+    if not confirmed(ctx, "WARNING! This will remove all custom networks not used by at least "
+                          "one container."):
+        return 0
     removed: list[str] = []
     for network in await ctx.engine.networks.list():
         name = network.name

@@ -238,3 +238,20 @@ async def inspect_each(ctx: Any, names: Sequence[str],
     for error in missing:
         ctx.error(f"Error response from daemon: {error}")
     return 1 if missing else 0
+
+
+async def remove_each(ctx: Any, names: Sequence[str],
+                      remove: Callable[[str], Awaitable[object]]) -> int:
+    """``X rm NAME...``: each name on stdout as it goes, a failure on stderr (exit
+    status 1) without stopping the others, as docker does."""
+    from engine import SkiffError
+
+    for name in names:
+        try:
+            await remove(name)
+        except SkiffError as exc:
+            ctx.daemon_error(exc)
+            continue
+        ctx.out.write(name + "\n")
+        ctx.out.flush()
+    return int(ctx.status)

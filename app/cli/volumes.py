@@ -7,9 +7,9 @@ from typing import Any
 
 from app.cli.command import Command, Context
 from app.cli.options import UsageError, parse_labels
-from app.cli.output import Formatter, inspect_each
-from app.cli.prune import write_pruned
-from engine import SkiffError, human_size
+from app.cli.output import Formatter, inspect_each, remove_each
+from app.cli.prune import confirmed, write_pruned
+from engine import human_size
 
 __all__ = ["COMMANDS", "MANAGEMENT", "volume_row"]
 
@@ -79,24 +79,15 @@ async def cmd_inspect(ctx: Context) -> int:
 
 
 async def cmd_rm(ctx: Context) -> int:
-    for name in ctx.args.volumes:
-        try:
-            await ctx.engine.volumes.remove(name, force=ctx.args.force)
-        except SkiffError as exc:
-            ctx.daemon_error(exc)
-            continue
-        ctx.out.write(name + "\n")
-        ctx.out.flush()
-    return ctx.status
+    force = ctx.args.force
+    return await remove_each(ctx, ctx.args.volumes,
+                             lambda name: ctx.engine.volumes.remove(name, force=force))
 
 
 async def cmd_prune(ctx: Context) -> int:
-    if not ctx.args.force:
-        ctx.out.write("WARNING! This will remove all local volumes not used by at least one "
-                      "container.\nAre you sure you want to continue? [y/N] ")
-        ctx.out.flush()
-        if ctx.stdin.readline().strip().lower() not in ("y", "yes"):
-            return 0
+    if not confirmed(ctx, "WARNING! This will remove all local volumes not used by at least "
+                          "one container."):
+        return 0
     pruned = await ctx.engine.volumes.prune()
     write_pruned(ctx, "Deleted Volumes", pruned)
     ctx.out.write(f"Total reclaimed space: {human_size(pruned.reclaimed)}\n")

@@ -106,6 +106,32 @@ def test_volumes(skiff: Skiff) -> None:
     assert missing.stderr.startswith("Error response from daemon: ")
 
 
+def test_removals_go_on_past_a_failure_and_prunes_ask(skiff: Skiff) -> None:
+    for name in ("cli-rm-a", "cli-rm-b"):
+        skiff("volume", "create", name)
+        skiff("network", "create", name)
+    try:
+        volumes = skiff("volume", "rm", "cli-rm-a", "cli-rm-none", "cli-rm-b")
+        assert (volumes.returncode, volumes.stdout) == (1, "cli-rm-a\ncli-rm-b\n")
+        assert volumes.stderr.startswith("Error response from daemon: ")
+        assert "cli-rm-none" in volumes.stderr
+        networks = skiff("network", "rm", "cli-rm-a", "cli-rm-none")
+        assert (networks.returncode, networks.stdout) == (1, "cli-rm-a\n")
+        assert networks.stderr == "Error response from daemon: network cli-rm-none not found\n"
+        kept = skiff("network", "prune", input="n\n")
+        assert kept.returncode == 0 and kept.stdout.startswith(
+            "WARNING! This will remove all custom networks not used by at least one container."
+            "\nAre you sure you want to continue? [y/N] ")
+        assert "cli-rm-b" in skiff("network", "ls").stdout
+        pruned = skiff("network", "prune", input="y\n")
+        assert pruned.returncode == 0
+        assert "Deleted Networks:\n" in pruned.stdout and "cli-rm-b\n" in pruned.stdout
+        assert "cli-rm-b" not in skiff("network", "ls").stdout
+    finally:
+        skiff("volume", "rm", "cli-rm-a", "cli-rm-b")
+        skiff("network", "rm", "cli-rm-a", "cli-rm-b")
+
+
 # -- ports and networks ----------------------------------------------------------------------
 
 def _fetch(url: str) -> str:
