@@ -43,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 
 FLOOD_LINE = "flood line with some padding to look like a real log 0123456789 abcdefghij"
 TARGETS = {"launch_s": 1.0, "max_stall_ms": 50.0, "rss_mb": 200.0, "idle_cpu_pct": 1.0}
+COLLECTOR: Any = None  # a window child's GarbageCollector (utils/gcguard.py)
 
 
 # -- the parent: set up, run the children, print ---------------------------------------
@@ -266,6 +267,8 @@ def child(args: argparse.Namespace) -> int:
     app.setQuitOnLastWindowClosed(False)
     collector = GarbageCollector(app)  # as main() does
     collector.start()
+    global COLLECTOR
+    COLLECTOR = collector  # open_window freezes it later
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     body = {"launch": child_launch, "flood": child_flood, "bigfile": child_bigfile}[args.child]
@@ -314,8 +317,7 @@ async def open_window(app: Any) -> tuple[Any, Any]:
     bridge, window = build(app)
     window.resize(1180, 760)
     window.show()
-    gc.collect()  # as main() does once the window exists (utils/gcguard.py)
-    gc.freeze()
+    COLLECTOR.freeze_later()  # as main() does (utils/gcguard.py)
     opened = await bridge.open()
     if not opened:
         raise RuntimeError(window.messages.messages())
@@ -371,6 +373,8 @@ async def child_flood(app: Any, args: argparse.Namespace) -> dict[str, Any]:
         view.show()
         view.open(Path(args.arg), live=True)
     await until(lambda: view.model.rowCount() > 0)
+    if window is not None:  # the window's start-up is over: its one full collection too
+        await until(lambda: gc.get_freeze_count() > 0)
     assert view.model.path is not None
     stalls: list[float] = []
     shown = 0  # lines the view indexed, across the log's rotations (each starts it anew)

@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     bridge, window = build(app)
     notifier = _install_sigint(window)
     window.show()
-    collector.freeze()
+    collector.freeze_later()
     try:
         with loop:
             loop.run_until_complete(run(bridge, window))

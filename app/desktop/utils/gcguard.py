@@ -6,7 +6,9 @@ objects must die in their own thread ("Timers cannot be stopped from another
 thread", then crashes). So automatic collection is switched off and this object
 collects on the GUI thread instead, as often as the normal thresholds would.
 After start-up, everything that exists is frozen out of collection, so a full
-collection (tens of milliseconds over the Qt and plotting modules) stays short.
+collection (tens of milliseconds over the Qt and plotting modules) stays short;
+the freeze starts with one such collection (~30-40 ms with the window's modules),
+so it waits until the window has listed and painted (``freeze_later``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ from PySide6.QtCore import QObject, QTimer
 __all__ = ["GarbageCollector"]
 
 INTERVAL_MS = 1000
+#: After the window shows: its first listing and paint are done well before (a launch
+#: takes ~0.6-1 s on a loaded machine), and nothing but start-up ran before it.
+FREEZE_AFTER_MS = 2000
 
 
 class GarbageCollector(QObject):
@@ -38,6 +43,10 @@ class GarbageCollector(QObject):
         collections then only walk newer objects, which keeps them short."""
         gc.collect()
         gc.freeze()
+
+    def freeze_later(self, delay_ms: int = FREEZE_AFTER_MS) -> None:
+        """``freeze`` once ``delay_ms`` have passed, off the launch's way."""
+        QTimer.singleShot(delay_ms, self, self.freeze)
 
     def stop(self) -> None:
         self._timer.stop()

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -83,6 +84,22 @@ def test_garbage_is_collected_on_the_gui_thread(qapp: object) -> None:
     finally:
         collector.stop()
     assert gc.isenabled() == enabled
+
+
+def test_the_freeze_waits_for_the_launch(qtbot: Any) -> None:
+    """Its full collection (~30-40 ms) comes after the window's first paint."""
+    import gc
+
+    from app.desktop.utils.gcguard import GarbageCollector
+
+    collector = GarbageCollector()
+    gc.unfreeze()
+    collector.freeze_later(50)
+    try:
+        assert gc.get_freeze_count() == 0
+        qtbot.waitUntil(lambda: gc.get_freeze_count() > 0)
+    finally:
+        gc.unfreeze()
 
 
 def test_the_window_imports_the_api_server_and_pyte_only_when_used(tmp_path: Path) -> None:
