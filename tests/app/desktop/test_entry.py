@@ -115,3 +115,22 @@ def test_the_window_imports_the_api_server_and_pyte_only_when_used(tmp_path: Pat
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_the_window_makes_its_pages_only_when_wanted(tmp_path: Path) -> None:
+    """The Images, Volumes, Networks, Disk Usage and Network Map pages are not on a
+    launch's way to its first paint (manage.py makes each the first time it shows)."""
+    lazy = ("app.desktop.images.page", "app.desktop.volumes.page", "app.desktop.networks.page",
+            "app.desktop.disk.page", "app.desktop.networks.mappage")
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path),
+               SKIFF_ROOT=str(tmp_path / "root"))
+    done = subprocess.run(
+        [sys.executable, "-c", "import sys; from PySide6.QtWidgets import QApplication; "
+         "app = QApplication([]); from app.desktop.main import build; "
+         "_bridge, window = build(app); "
+         f"print(sorted(m for m in {lazy!r} if m in sys.modules)); "
+         "window.manage.show('disk'); "
+         f"print(sorted(m for m in {lazy!r} if m in sys.modules))"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:2] == ["[]", "['app.desktop.disk.page']"]
