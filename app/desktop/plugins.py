@@ -13,26 +13,27 @@ signals, so the window's own code needs no knowledge of these features.
 from __future__ import annotations
 
 import shlex
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import QObject, QSettings
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMenu
+from PySide6.QtWidgets import QMenu, QWidget
 
 from app.desktop.containers.exitnotifier import ExitNotifier
 from app.desktop.files.view import FilesView
-from app.desktop.learn.view import LearnView
 from app.desktop.serving.toggle import ServeToggle
 from app.desktop.stats.feed import StatsFeed
 from app.desktop.stats.view import StatsView
 from app.desktop.terminal.view import TerminalView
 from app.desktop.utils.commandlog import CommandLog
 from app.desktop.widgets.commandbar import CommandBar
+from app.desktop.widgets.deferredtab import DeferredTab
 from engine import Container, ContainerConfig, run_command, verb_command
 
 if TYPE_CHECKING:
     from app.desktop.containers.createjob import CreateJob
     from app.desktop.frame import Frame
+    from app.desktop.learn.view import LearnView
 
 __all__ = ["Plugins", "install"]
 
@@ -57,7 +58,7 @@ class Plugins(QObject):
         self.terminal = TerminalView(bridge, window.details)
         self.stats = StatsView(bridge, self.feed, window.details)
         self.files = FilesView(bridge, window.details)
-        self.learn = LearnView(bridge, self.commands, window.details)
+        self.learn_tab = DeferredTab(self._make_learn, window.details)  # made when shown
         self.command_bar = CommandBar(self.commands, window)
         self.notifier = ExitNotifier(window.messages.show_error, window.windowIcon(),
                                      parent=self)
@@ -72,7 +73,7 @@ class Plugins(QObject):
     def _add_tabs(self) -> None:
         details = self.window.details
         widgets = {"terminal": self.terminal, "stats": self.stats, "files": self.files,
-                   "learn": self.learn}
+                   "learn": self.learn_tab}
         for key, title, _shortcut, after in TABS:
             keys = details.tab_keys()
             index = keys.index(after) + 1 if after in keys else -1
@@ -81,6 +82,20 @@ class Plugins(QObject):
         layout = central.layout() if central is not None else None
         if layout is not None:
             layout.addWidget(self.command_bar)
+
+    @property
+    def learn(self) -> LearnView:
+        """The What Is This? tab's view (~40 ms of imports and building: made when the
+        tab first shows, or now)."""
+        return cast("LearnView", self.learn_tab.view())
+
+    def _make_learn(self, parent: QWidget) -> LearnView:
+        from app.desktop.learn.view import LearnView
+
+        view = LearnView(self.window.bridge, self.commands, parent)
+        status = self.window.statusBar()
+        view.message.connect(lambda text: status.showMessage(text, 8000))
+        return view
 
     def _view_menu(self) -> QMenu | None:
         for menu in self.window.menuBar().findChildren(QMenu):
@@ -115,7 +130,7 @@ class Plugins(QObject):
         window = self.window
         bridge = window.bridge
         status = window.statusBar()
-        for view in (self.terminal, self.stats, self.files, self.learn):
+        for view in (self.terminal, self.stats, self.files):
             view.message.connect(lambda text: status.showMessage(text, 8000))
         self.terminal.command.connect(self.commands.record)
         self.files.command.connect(self.commands.record)

@@ -118,10 +118,11 @@ def test_the_window_imports_the_api_server_and_pyte_only_when_used(tmp_path: Pat
 
 
 def test_the_window_makes_its_pages_only_when_wanted(tmp_path: Path) -> None:
-    """The Images, Volumes, Networks, Disk Usage and Network Map pages are not on a
-    launch's way to its first paint (manage.py makes each the first time it shows)."""
+    """The Images, Volumes, Networks, Disk Usage and Network Map pages and the What Is
+    This? tab are not on a launch's way to its first paint (manage.py makes each page
+    the first time it shows, widgets/deferredtab.py the tab)."""
     lazy = ("app.desktop.images.page", "app.desktop.volumes.page", "app.desktop.networks.page",
-            "app.desktop.disk.page", "app.desktop.networks.mappage")
+            "app.desktop.disk.page", "app.desktop.networks.mappage", "app.desktop.learn.view")
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path),
                SKIFF_ROOT=str(tmp_path / "root"))
     done = subprocess.run(
