@@ -11,7 +11,9 @@ Two images, built with umoci and pushed with skopeo to a docker-registry started
   files cost).
 
 Each pull starts from an empty store and is one command, start-up included:
-``skiff pull`` (the helper started for it and gone after), ``podman pull`` into a
+``skiff pull`` as users run it (the launcher ``make install`` writes, ``python -IS``,
+as benchmarks/cli.py makes it; bytecode compiled; the helper started for it and gone
+after), ``podman pull`` into a
 temporary ``--root``, ``skopeo copy`` into an OCI layout then ``umoci unpack``; and
 ``skiff warm``: skiff as a user's command finds it after any other in the last
 minute, its CLI server (app/cli/forkserver.py) and helper up (started by a volume
@@ -59,6 +61,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
+from benchmarks.cli import installed_skiff  # noqa: E402
 from benchmarks.isolation import private_world  # noqa: E402
 
 REGISTRY_BIN = "/usr/bin/docker-registry"
@@ -233,10 +236,23 @@ class Registry:
 # -- the contenders -----------------------------------------------------------------------
 
 
+LAUNCHERS: dict[Path, list[str]] = {}
+
+
+def installed(workdir: Path, checkout: Path) -> list[str]:
+    """The ``skiff`` command of ``checkout`` as installed (benchmarks/cli.py's), made once,
+    with its bytecode compiled (an installation has it; PYTHONDONTWRITEBYTECODE may be set)."""
+    if checkout not in LAUNCHERS:
+        subprocess.run([sys.executable, "-m", "compileall", "-q", "app", "engine"],
+                       cwd=checkout, check=True, stdout=subprocess.DEVNULL)
+        LAUNCHERS[checkout] = installed_skiff(workdir / f"install-{len(LAUNCHERS)}", checkout)
+    return LAUNCHERS[checkout]
+
+
 def skiff_pull(ref: str, root: Path, checkout: Path = REPO_ROOT) -> None:
     """``skiff pull`` into ``root`` (SKIFF_ROOT, set by private_world), by the code of
     ``checkout`` (its helper's too: the CLI starts it from its own package)."""
-    _run([sys.executable, "-m", "app.cli", "pull", "-q", ref], cwd=checkout)
+    _run([*LAUNCHERS[checkout], "pull", "-q", ref], cwd=Path("/"))
 
 
 def skiff_warm_up(root: Path) -> None:
@@ -245,7 +261,7 @@ def skiff_warm_up(root: Path) -> None:
     imports, the network; a pull beside it would pay for them)."""
     os.environ["SKIFF_HELPER_IDLE"] = "60"
     for verb in ("create", "rm"):
-        _run([sys.executable, "-m", "app.cli", "volume", verb, "warmup"], cwd=REPO_ROOT)
+        _run([*LAUNCHERS[REPO_ROOT], "volume", verb, "warmup"], cwd=Path("/"))
     deadline = time.monotonic() + 20
     used = -1
     while time.monotonic() < deadline:
@@ -376,9 +392,11 @@ def bench_image(workdir: Path, registry: Registry, name: str, runs: int,
     compressed = sum(layer["size"] for layer in manifest["layers"])
     print(f"{len(manifest['layers'])} layers, {compressed / 1e6:.1f} MB compressed", flush=True)
 
+    installed(workdir, REPO_ROOT)
     contenders: list[tuple[str, Callable[[str, Path], None]]] = [
         ("skiff", skiff_pull), ("skiff warm", skiff_pull)]
     if against is not None:
+        installed(workdir, against)
         contenders.append(("skiff against", lambda ref, root: skiff_pull(ref, root, against)))
     if shutil.which("podman"):
         contenders.append(("podman", podman_pull))
