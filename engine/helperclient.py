@@ -15,7 +15,6 @@ import itertools
 import os
 import socket
 import subprocess
-import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -28,6 +27,7 @@ from engine.errors import (
     ProtocolError,
     from_kind,
 )
+from engine.helperspawn import helper_command, idle_seconds, spawn, take
 from engine.wire import protocol
 from engine.wire.requests import Verb, WithFds
 
@@ -35,26 +35,6 @@ if TYPE_CHECKING:
     from engine import polkit
 
 __all__ = ["HelperClient", "plain_refusal"]
-
-
-def idle_seconds() -> float:
-    """How long a helper lingers for later commands (SKIFF_HELPER_IDLE, default 60 s)."""
-    try:
-        return max(0.0, min(3600.0, float(os.environ.get("SKIFF_HELPER_IDLE", "60"))))
-    except ValueError:
-        return 60.0
-
-
-def helper_command(root: Path, cgroup_parent: str) -> list[str]:
-    """Root runs this copy's helper; a user, the installed one through pkexec."""
-    args = ["--root", str(root), "--cgroup-parent", cgroup_parent,
-            "--idle", f"{idle_seconds():g}"]
-    if os.geteuid() == 0:
-        return [sys.executable, "-m", "engine.helper", *args]
-    from engine import polkit  # for a user only (~4 ms of imports)
-
-    pkexec, installed = polkit.pkexec_command()
-    return [pkexec, str(installed.helper), *args]
 
 
 class HelperClient:
@@ -116,23 +96,18 @@ class HelperClient:
     async def _spawn(self) -> socket.socket:
         assert self._loop is not None
         command = helper_command(self.root, self.cgroup_parent)
-        through_pkexec = os.geteuid() != 0
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        env = dict(os.environ)
-        package_root = str(Path(__file__).resolve().parents[1])
-        env["PYTHONPATH"] = os.pathsep.join(
-            p for p in (package_root, env.get("PYTHONPATH", "")) if p)
-        try:
-            self._process = subprocess.Popen(
-                command, stdin=theirs.fileno(), stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE if through_pkexec else None,
-                close_fds=True, env=env, start_new_session=True,
-                cwd="/")  # `python -m` looks in the working directory first
-        except OSError as exc:
-            ours.close()
-            raise HelperError(f"cannot start the privileged helper: {exc}") from None
-        finally:
-            theirs.close()
+        early = take(command)  # a cold pull's, started by the launcher (engine/helperspawn.py)
+        if early is not None:
+            ours, self._process = early
+        else:
+            ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                self._process = spawn(command, theirs, through_pkexec=os.geteuid() != 0)
+            except OSError as exc:
+                ours.close()
+                raise HelperError(f"cannot start the privileged helper: {exc}") from None
+            finally:
+                theirs.close()
         process = self._process
         output = None
         if process.stderr is not None:  # through pkexec
