@@ -8,6 +8,8 @@ so they and the window do not import each other.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
@@ -27,13 +29,15 @@ from app.desktop.containers.details import DetailsView
 from app.desktop.containers.model import ContainerModel
 from app.desktop.containers.recreate import apply_settings
 from app.desktop.containers.sidebar import Sidebar
-from app.desktop.images.browser import HUB, ImageBrowser
 from app.desktop.images.model import ImageModel
 from app.desktop.images.welcome import FIRST_RUN, NO_CONTAINERS, PICK, WelcomeView
 from app.desktop.utils.prefs import AppSettings
 from app.desktop.widgets.confirm import ask, tell
 from app.desktop.widgets.messagebar import MessageBar
 from engine import Container, ContainerConfig, Image
+
+if TYPE_CHECKING:
+    from app.desktop.images.browser import ImageBrowser
 
 __all__ = ["Frame"]
 
@@ -58,12 +62,11 @@ class Frame(QMainWindow):
         self.messages = MessageBar(self)
         self.sidebar = Sidebar(self.containers, self)
         self.details = DetailsView(bridge, self.container_actions, self)
-        self.browser = ImageBrowser(bridge, self.images, self, settings.registries)
+        self._browser: ImageBrowser | None = None  # made when first wanted (browser)
         self.welcome = WelcomeView(self)
         self.pages = QStackedWidget(self)
         self.pages.addWidget(self.welcome)
         self.pages.addWidget(self.details)
-        self.pages.addWidget(self.browser)
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.setObjectName("mainSplitter")
         self.splitter.addWidget(self.sidebar)
@@ -89,6 +92,24 @@ class Frame(QMainWindow):
         self._listed = False
 
     # -- construction -------------------------------------------------------------------
+
+    @property
+    def browser(self) -> ImageBrowser:
+        """The "+ New" page, made the first time it is wanted (~25 ms of imports and
+        building that a launch need not pay before its first paint)."""
+        browser = self._browser
+        if browser is None:
+            from app.desktop.images.browser import ImageBrowser
+
+            browser = self._browser = ImageBrowser(self.bridge, self.images, self,
+                                                   self.settings.registries)
+            self.pages.addWidget(browser)
+            browser.closed.connect(self._on_browser_closed)
+            browser.registries_changed.connect(self._on_browser_registries_changed)
+        return browser
+
+    def _browser_shown(self) -> bool:
+        return self._browser is not None and self.pages.currentWidget() is self._browser
 
     def resize_default(self) -> None:
         if self.settings.geometry is None:
@@ -172,11 +193,9 @@ class Frame(QMainWindow):
         self.sidebar.current_changed.connect(self._on_sidebar_current_changed)
         self.sidebar.new_requested.connect(self.show_browser)
         self.sidebar.remove_requested.connect(self.ask_remove)
-        self.browser.closed.connect(self._on_browser_closed)
         self.welcome.import_requested.connect(self._on_welcome_import_requested)
         self.welcome.registry_requested.connect(self._on_welcome_registry_requested)
         self.welcome.hub_requested.connect(self._on_welcome_hub_requested)
-        self.browser.registries_changed.connect(self._on_browser_registries_changed)
         self.details.settings.save_requested.connect(self._on_settings_save_requested)
         self.details.settings.rename_requested.connect(self._on_settings_rename_requested)
         self.details.settings.networks_wanted.connect(self._on_settings_networks_wanted)
@@ -222,7 +241,8 @@ class Frame(QMainWindow):
             settings.selected = (current.id, current.name)
         settings.tab = self.details.current_tab()
         settings.log_timestamps = self.details.logs.timestamps.isChecked()
-        settings.registries = self.browser.registries
+        if self._browser is not None:
+            settings.registries = self._browser.registries
         settings.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:
@@ -282,6 +302,8 @@ class Frame(QMainWindow):
         self.browser.ask_registry()
 
     def _on_welcome_hub_requested(self) -> None:
+        from app.desktop.images.finder import HUB
+
         self.show_browser()
         self.browser.set_source(HUB)
         self.browser.focus_search()
@@ -290,7 +312,7 @@ class Frame(QMainWindow):
         """F5: the containers and images again, and the open image source (a
         registry's catalog, a search) read anew."""
         self.bridge.refresh()
-        if self.pages.currentWidget() is self.browser:
+        if self._browser_shown():
             self.browser.refresh()
 
     def show_browser(self) -> None:
@@ -443,8 +465,7 @@ class Frame(QMainWindow):
         if current is not None and shown is not None and current.id == shown.id \
                 and current != shown:
             self._show_container(current)
-        elif current is not None and shown is None and self.pages.currentWidget() \
-                is not self.browser:
+        elif current is not None and shown is None and not self._browser_shown():
             self._show_container(current)
             self.pages.setCurrentWidget(self.details)
         elif current is None and not self.sidebar.current_key() and \
