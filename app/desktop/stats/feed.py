@@ -5,12 +5,17 @@ history, so charts survive switching containers and restarting the app. The
 feed follows the selected container and keeps following the last few ones
 that were selected while they run, so coming back to one shows no hole;
 containers nobody looked at cost nothing. Samples arrive as ``sampled``.
+For a second after the first thing it hears of (the window's first listing, which
+selects a container) it samples nothing: that first sample (~15-25 ms, the cgroup
+modules imported and the sample recorded) would land before the window's first
+paint, and a rate needs two samples anyway.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -24,6 +29,8 @@ log = logging.getLogger(__name__)
 
 KEEP_FOLLOWING = 8
 INTERVAL = 1.0
+#: From the first listing or selection it hears of, the feed's wait for its first sample.
+LAUNCH_HOLD = 1.0
 
 
 class StatsFeed(QObject):
@@ -40,8 +47,8 @@ class StatsFeed(QObject):
         self._task: asyncio.Task[Any] | None = None
         self._restart = QTimer(self)
         self._restart.setSingleShot(True)
-        self._restart.setInterval(0)
         self._restart.timeout.connect(self._apply)
+        self._hold_until: float | None = None  # see LAUNCH_HOLD
         bridge.containers_listed.connect(self._on_bridge_containers_listed)
         bridge.containers_changed.connect(self._on_bridge_containers_changed)
         bridge.container_removed.connect(self._on_bridge_container_removed)
@@ -55,7 +62,13 @@ class StatsFeed(QObject):
             self._recent.remove(container.id)
         self._recent.append(container.id)
         del self._recent[:-KEEP_FOLLOWING]
-        self._restart.start()
+        self._apply_soon()
+
+    def _apply_soon(self) -> None:
+        """``_apply`` once the loop is free, and not during the launch's hold."""
+        if self._hold_until is None:
+            self._hold_until = time.monotonic() + LAUNCH_HOLD
+        self._restart.start(max(0, round((self._hold_until - time.monotonic()) * 1000)))
 
     def following(self) -> tuple[str, ...]:
         return self._following
@@ -71,18 +84,18 @@ class StatsFeed(QObject):
     def _on_bridge_containers_listed(self, containers: list[Container]) -> None:
         self._active = {c.id: c.state.status.is_active for c in containers}
         self._recent = [cid for cid in self._recent if cid in self._active]
-        self._restart.start()
+        self._apply_soon()
 
     def _on_bridge_containers_changed(self, containers: list[Container]) -> None:
         for container in containers:
             self._active[container.id] = container.state.status.is_active
-        self._restart.start()
+        self._apply_soon()
 
     def _on_bridge_container_removed(self, container_id: str) -> None:
         self._active.pop(container_id, None)
         if container_id in self._recent:
             self._recent.remove(container_id)
-        self._restart.start()
+        self._apply_soon()
 
     # -- the stream ---------------------------------------------------------------------------
 
@@ -115,7 +128,7 @@ class StatsFeed(QObject):
                 except ContainerNotFound:
                     self._active.pop(ref, None)
             self._following = ()
-            self._restart.start()
+            self._apply_soon()
 
     def _on_error(self, message: str) -> None:
         log.warning("the stats stream failed: %s", message)

@@ -219,3 +219,24 @@ def test_a_container_removed_meanwhile_has_no_history_and_no_error(
     finally:
         view.feed.stop()
         run(bridge.close())
+
+
+def test_the_first_sample_waits_for_the_launch(qtbot: Any) -> None:
+    """The listing at launch selects a container: its first sample (the cgroup modules
+    imported, the sample recorded) waits, not to come before the window's first paint."""
+    from app.desktop.bridge import Bridge
+    from app.desktop.stats.feed import LAUNCH_HOLD, StatsFeed
+    from engine.containers.state import Status
+    from tests.app.desktop.samples import container
+
+    bridge = Bridge(lambda: None)
+    feed = StatsFeed(bridge)
+    web = container("web", Status.RUNNING)
+    bridge.containers_listed.emit([web])
+    feed.follow(web)
+    try:
+        assert feed._restart.isActive()
+        assert feed._restart.remainingTime() > LAUNCH_HOLD * 1000 / 2
+        assert feed.following() == ()
+    finally:
+        feed.stop()
