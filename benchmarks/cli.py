@@ -1,7 +1,7 @@
 """The commands people type all day, skiff beside podman, run alternately.
 
     .venv/bin/python benchmarks/cli.py [--runs 15] [--containers 200] [--running 100]
-                                       [--only reads,run,parallel,stats] [--against DIR]
+                                       [--only reads,cold,run,parallel,stats] [--against DIR]
 
 Skiff runs as ``make install`` installs it (a venv's ``python -IS`` and a
 launcher that imports ``app.cli.launcher``; no editable-install finder) with one
@@ -10,14 +10,17 @@ helper lingering between commands, as a user's does; podman on its own storage
 busybox image. With one container (``talker``, exited) and then with
 ``--containers`` created ones beside it, it times, alternating the two tools
 round by round, ``ps``, ``ps -a``, ``inspect``, ``logs --tail 10`` (of a
-container that printed 100 lines) and ``images``; then ``run --rm --network
+container that printed 100 lines) and ``images``; then (``cold``) ``ps``,
+``inspect``, ``logs --tail 10`` and ``images`` as the first command in a minute: no
+skiff server up, so the command runs in the script's own process (the server it
+starts when done is stopped before podman's turn); then ``run --rm --network
 none busybox true`` (and skiff's with its default bridge network), 50
 ``run -d`` in parallel followed by one ``rm -f`` of them all, and ``stats
 --no-stream`` of ``--running`` running containers. It prints the
 median wall time and CPU time (user + system of the command and its children)
 of each, and skiff's ratio to podman (target: at most 1.0; run --rm: 0.6).
-``--against DIR`` adds to the ``run`` rounds the skiff of another checkout (a
-``git worktree`` of an older commit, say), so that both meet the same load.
+``--against DIR`` adds to the ``cold`` and ``run`` rounds the skiff of another
+checkout (a ``git worktree`` of an older commit, say), so that both meet the same load.
 Everything is removed afterwards. Needs root, podman and skopeo.
 """
 
@@ -49,7 +52,7 @@ Timing = tuple[float, float]  # (wall, cpu) seconds
 # wrapper costs is printed, and counted in podman's time).
 PODMAN_LIMITS = ["--ulimit", "nofile=1024:1024", "--ulimit", "nproc=10000:10000"]
 LABEL = "skiff-benchmark=cli"
-PARTS = ("reads", "run", "parallel", "stats")
+PARTS = ("reads", "cold", "run", "parallel", "stats")
 NO_UNIFIED = ["unshare", "-m", "sh", "-c", 'umount /sys/fs/cgroup/unified && exec "$@"', "-"]
 
 
@@ -93,9 +96,9 @@ def served_cpu(root: str | None = None) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-def stop_servers() -> None:
+def stop_servers(root: str | None = None) -> None:
     """As if no command ran in the last minute: the next one starts a server."""
-    for pid in servers():
+    for pid in servers(root):
         os.kill(pid, signal.SIGTERM)
         while Path(f"/proc/{pid}").exists():
             time.sleep(0.01)
@@ -132,9 +135,18 @@ def other_world(work: Path, checkout: Path, archive: Path) -> tuple[list[str], d
     return skiff, env
 
 
-def first_command(command: list[str]) -> Timing:
-    stop_servers()
-    return timed(command)
+def first_command(command: list[str], env: dict[str, str] | None = None) -> Timing:
+    """A command with no server up, as the first in a minute runs; the server it starts
+    when done (in the background: not counted) is stopped once it is there, so that
+    its imports do not run beside the next round's commands."""
+    root = (env or os.environ)["SKIFF_ROOT"]
+    stop_servers(root)
+    timing = timed(command, env=env)
+    deadline = time.monotonic() + 10
+    while not servers(root) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    stop_servers(root)
+    return timing
 
 
 def alternate(runs: int, pairs: dict[str, tuple[Callable[[], Timing], Callable[[], Timing]]]
@@ -162,20 +174,35 @@ def report(title: str, found: dict[str, tuple[list[Timing], list[Timing]]]) -> N
     sys.stdout.flush()
 
 
+READS = {"ps": ["ps"], "ps -a": ["ps", "-a"], "inspect talker": ["inspect", "talker"],
+         "logs --tail 10 talker": ["logs", "--tail", "10", "talker"], "images": ["images"]}
+COLD = ("ps", "inspect talker", "logs --tail 10 talker", "images")
+
+
 def read_commands(skiff: list[str], podman: list[str], runs: int, title: str) -> None:
-    names = {"ps": ["ps"], "ps -a": ["ps", "-a"], "inspect talker": ["inspect", "talker"],
-             "logs --tail 10 talker": ["logs", "--tail", "10", "talker"],
-             "images": ["images"]}
     serving(skiff)
     report(title, alternate(runs, {
         label: (functools.partial(timed, [*skiff, *args]),
                 functools.partial(timed, [*podman, *args]))
-        for label, args in names.items()}))
-    report(f"{title}: skiff's first command in a minute (no server yet; its start, "
-           "in the background, not counted)", alternate(max(3, runs // 3), {
-               "ps": (functools.partial(first_command, [*skiff, "ps"]),
-                      functools.partial(timed, [*podman, "ps"]))}))
-    serving(skiff)
+        for label, args in READS.items()}))
+
+
+def cold_commands(skiff: list[str], podman: list[str], runs: int, title: str,
+                  against: tuple[list[str], dict[str, str]] | None) -> None:
+    """The read commands as the first in a minute (no server up), beside podman's;
+    ``against``: another checkout's skiff and world, in the same rounds."""
+    pairs: dict[str, tuple[Callable[[], Timing], Callable[[], Timing]]] = {}
+    for label in COLD:
+        args = READS[label]
+        pairs[label] = (functools.partial(first_command, [*skiff, *args]),
+                        functools.partial(timed, [*podman, *args]))
+        if against is not None:
+            pairs[f"{label}, --against"] = (
+                functools.partial(first_command, [*against[0], *args], against[1]),
+                functools.partial(timed, [*podman, *args]))
+    report(f"{title}: the first command in a minute (no skiff server up: it runs in the "
+           "script's own process; the server it starts then is not counted)",
+           alternate(runs, pairs))
 
 
 def serving(skiff: list[str]) -> None:
@@ -189,14 +216,14 @@ def serving(skiff: list[str]) -> None:
         time.sleep(0.5)
 
 
-def create_many(creates: list[list[str]], count: int, command: tuple[str, ...] = ("true",)
-                ) -> None:
+def create_many(creates: list[list[str]], count: int, command: tuple[str, ...] = ("true",),
+                env: dict[str, str] | None = None) -> None:
     """``count`` containers in each, made by each tool's own CLI, 8 at a time."""
     for create in creates:
         batch: list[subprocess.Popen[bytes]] = []
         for _ in range(count):
             batch.append(subprocess.Popen([*create, "--network", "none", "busybox", *command],
-                                          stdout=subprocess.DEVNULL))
+                                          stdout=subprocess.DEVNULL, env=env))
             if len(batch) == 8:
                 for process in batch:
                     process.wait()
@@ -210,12 +237,13 @@ def force_remove(tool: list[str]) -> list[str]:
     return [*tool, "rm", "-f", *(["-t", "0"] if tool == ["podman"] else [])]
 
 
-def remove_all(tool: list[str]) -> None:
+def remove_all(tool: list[str], env: dict[str, str] | None = None) -> None:
     mine = ["--filter", f"label={LABEL}"] if tool == ["podman"] else []
     ids = subprocess.run([*tool, "ps", "-aq", *mine], check=True, capture_output=True,
-                         text=True).stdout.split()
+                         text=True, env=env).stdout.split()
     if ids:
-        subprocess.run([*force_remove(tool), *ids], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run([*force_remove(tool), *ids], check=True, stdout=subprocess.DEVNULL,
+                       env=env)
 
 
 def parallel_runs(run: list[str], tool: list[str], count: int) -> tuple[float, float]:
@@ -284,7 +312,7 @@ def main() -> int:
         podman = ["podman"]
 
         def starting(tool: list[str], verb: str) -> list[str]:
-            if tool is skiff:
+            if tool is not podman:
                 return [*tool, verb]
             return [*NO_UNIFIED, *tool, verb, *PODMAN_LIMITS, "--label", LABEL]
 
@@ -292,19 +320,29 @@ def main() -> int:
                        stdout=subprocess.DEVNULL)
         subprocess.run([*podman, "tag", "localhost/busybox:latest", "busybox"], check=False,
                        stderr=subprocess.DEVNULL)
+        against: tuple[list[str], dict[str, str]] | None = None
         try:
-            if "reads" in only:
-                for tool in (skiff, podman):
+            if options.against is not None and only & {"cold", "run"}:
+                against = other_world(work, options.against.resolve(), archive)
+            if only & {"reads", "cold"}:
+                worlds: list[tuple[list[str], dict[str, str] | None]] = [
+                    (skiff, None), (podman, None), *([against] if against else [])]
+                for tool, env in worlds:
                     subprocess.run([*starting(tool, "run"), "--name", "talker", "--network",
                                     "none", "busybox", "seq", "1", "100"], check=True,
-                                   stdout=subprocess.DEVNULL)
-                read_commands(skiff, podman, options.runs, "1 container (talker, exited)")
-                create_many([starting(t, "create") for t in (skiff, podman)],
-                            options.containers)
-                read_commands(skiff, podman, options.runs,
-                              f"{options.containers + 1} containers (created, and talker)")
-                for tool in (skiff, podman):
-                    remove_all(tool)
+                                   stdout=subprocess.DEVNULL, env=env)
+                for count in (0, options.containers):
+                    if count:
+                        for tool, env in worlds:
+                            create_many([starting(tool, "create")], count, env=env)
+                    title = (f"{count + 1} containers (created, and talker)" if count
+                             else "1 container (talker, exited)")
+                    if "reads" in only:
+                        read_commands(skiff, podman, options.runs, title)
+                    if "cold" in only:
+                        cold_commands(skiff, podman, options.runs, title, against)
+                for tool, env in worlds:
+                    remove_all(tool, env)
             if "run" in only:
                 serving(skiff)
                 none = ["--rm", "--network", "none", "busybox", "true"]
@@ -315,8 +353,8 @@ def main() -> int:
                         lambda: timed([*skiff, "run", "--rm", "busybox", "true"]),
                         lambda: timed([*starting(podman, "run"), *none])),
                 }
-                if options.against is not None:
-                    other, env = other_world(work, options.against.resolve(), archive)
+                if against is not None:
+                    other, env = against
                     for _ in range(2):  # its server and helper up, as ours
                         timed([*other, "run", *none], env=env)
                     pairs["--network none, --against"] = (
@@ -340,6 +378,9 @@ def main() -> int:
         finally:
             for tool in (skiff, podman):
                 remove_all(tool)
+            if against is not None:
+                remove_all(*against)
+                stop_servers(against[1]["SKIFF_ROOT"])
     return 0
 
 
