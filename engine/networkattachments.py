@@ -9,9 +9,10 @@ in the user's database, and applies them whenever the container starts.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from engine.db import Database
+from engine.frozen import frozen
 
 __all__ = ["Attachment", "NetworkAttachments"]
 
@@ -29,7 +30,7 @@ _SCHEMA = [
 ]
 
 
-@dataclass(frozen=True)
+@frozen
 class Attachment:
     network: str
     aliases: list[str] = field(default_factory=list)

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from engine.db import Database
 from engine.errors import VolumeNotFound
+from engine.frozen import frozen
 
 __all__ = ["Volume", "VolumeStore"]
 
@@ -30,7 +31,7 @@ _SCHEMA = [
 ]
 
 
-@dataclass(frozen=True)
+@frozen
 class Volume:
     name: str
     created: str

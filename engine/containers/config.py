@@ -7,10 +7,11 @@ runtime state lives apart, in :mod:`engine.containers.state`.
 
 from __future__ import annotations
 
-from dataclasses import MISSING, asdict, dataclass, field
+from dataclasses import MISSING, asdict, field
 from typing import Any
 
 from engine.containers.health import Healthcheck
+from engine.frozen import frozen
 
 __all__ = [
     "ContainerConfig",
@@ -25,7 +26,7 @@ __all__ = [
 RESTART_POLICIES = ("no", "on-failure", "always", "unless-stopped")
 
 
-@dataclass(frozen=True)
+@frozen
 class RestartPolicy:
     name: str = "no"
     maximum_retry_count: int = 0
@@ -52,7 +53,7 @@ class RestartPolicy:
         return cls(name, retries)
 
 
-@dataclass(frozen=True)
+@frozen
 class Resources:
     memory: int | None = None  # bytes
     nano_cpus: int | None = None  # 1e9 == one CPU
@@ -60,7 +61,7 @@ class Resources:
     cpu_shares: int | None = None  # docker's relative weight (1024: the default)
 
 
-@dataclass(frozen=True)
+@frozen
 class Ulimit:
     """Docker's ``--ulimit nofile=1024:2048`` (-1: unlimited)."""
 
@@ -69,7 +70,7 @@ class Ulimit:
     hard: int
 
 
-@dataclass(frozen=True)
+@frozen
 class DeviceMapping:
     """Docker's ``--device /dev/x[:/dev/y[:rwm]]``: a host device node in the container."""
 
@@ -78,7 +79,7 @@ class DeviceMapping:
     permissions: str = "rwm"
 
 
-@dataclass(frozen=True)
+@frozen
 class PortBinding:
     container_port: int
     protocol: str = "tcp"
@@ -86,7 +87,7 @@ class PortBinding:
     host_port: int = 0  # 0: pick a free port at start
 
 
-@dataclass(frozen=True)
+@frozen
 class MountSpec:
     type: str  # bind | volume | tmpfs
     target: str
@@ -98,7 +99,7 @@ class MountSpec:
     tmpfs_exec: bool = False  # docker's default is noexec
 
 
-@dataclass(frozen=True)
+@frozen
 class ContainerConfig:
     """What the user asked for; combined with the image config at start."""
 

@@ -13,19 +13,20 @@ into these by engine/containers/inspectdoc.py.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from engine.containers.config import ContainerConfig
 from engine.containers.imageconfig import EffectiveConfig
 from engine.containers.model import Container
 from engine.containers.state import ContainerState
+from engine.frozen import frozen
 
 __all__ = ["ContainerDetails", "EndpointSettings", "HostPort", "MountPoint",
            "NetworkSettings", "UsernsMapping"]
 
 
-@dataclass(frozen=True)
+@frozen
 class HostPort:
     """Where a container port is published on the host."""
 
@@ -40,7 +41,7 @@ class HostPort:
 Ports = Mapping[str, "tuple[HostPort, ...] | None"]
 
 
-@dataclass(frozen=True)
+@frozen
 class EndpointSettings:
     """The container on one network (docker's EndpointSettings)."""
 
@@ -91,7 +92,7 @@ class EndpointSettings:
         }
 
 
-@dataclass(frozen=True)
+@frozen
 class NetworkSettings:
     """A container's networks, its sandbox and its ports (docker's NetworkSettings);
     the top-level addresses are its first network's, as docker shows the default
@@ -143,7 +144,7 @@ class NetworkSettings:
         }
 
 
-@dataclass(frozen=True)
+@frozen
 class MountPoint:
     """A mount as the container has it (docker's Mounts entry)."""
 
@@ -162,7 +163,7 @@ class MountPoint:
                 "Mode": self.mode, "RW": not self.read_only, "Propagation": self.propagation}
 
 
-@dataclass(frozen=True)
+@frozen
 class UsernsMapping:
     """How a container in a user namespace is mapped (the helper's userns.json)."""
 
@@ -178,7 +179,7 @@ class UsernsMapping:
                    _str(data, "layers"))
 
 
-@dataclass(frozen=True)
+@frozen
 class ContainerDetails:
     """A container with what it runs and how it is set up now: docker inspect's facts."""
 

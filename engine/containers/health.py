@@ -9,10 +9,11 @@ the outcome in ``status.json`` (engine/wire/healthstate.py).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, field
 from typing import Any
 
 from engine.errors import InvalidArgument
+from engine.frozen import frozen
 
 __all__ = ["Healthcheck", "merge_healthcheck", "probe_request"]
 
@@ -23,7 +24,7 @@ DEFAULT_START_INTERVAL = 5 * SECOND
 DEFAULT_RETRIES = 3
 
 
-@dataclass(frozen=True)
+@frozen
 class Healthcheck:
     """Docker's HealthConfig; zero durations and retries take the image's (then the defaults).
 

@@ -13,17 +13,18 @@ COMMAND and what commit writes all come from :func:`merge_config`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from engine.containers.config import ContainerConfig
 from engine.containers.health import Healthcheck, merge_healthcheck
 from engine.environ import merge_env
+from engine.frozen import frozen
 
 __all__ = ["EffectiveConfig", "merge_command", "merge_config"]
 
 
-@dataclass(frozen=True)
+@frozen
 class EffectiveConfig:
     entrypoint: list[str] | None  # None: neither the image nor the container sets one
     cmd: list[str] | None

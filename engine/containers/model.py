@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from engine.containers.config import ContainerConfig
 from engine.containers.state import ContainerState
+from engine.frozen import frozen
 
 __all__ = ["Change", "Container", "Event", "LogLine", "ProcessInfo", "Stats"]
 
 
-@dataclass(frozen=True)
+@frozen
 class Container:
     id: str  # 64 hex characters
     name: str  # without docker's leading slash
@@ -23,7 +22,7 @@ class Container:
         return self.id[:12]
 
 
-@dataclass(frozen=True)
+@frozen
 class LogLine:
     stream: str  # stdout | stderr
     time: str  # RFC 3339 with nanoseconds, UTC
@@ -31,13 +30,13 @@ class LogLine:
     partial: bool = False  # the line continues in the next record
 
 
-@dataclass(frozen=True)
+@frozen
 class Change:
     kind: str  # A (added), C (changed), D (deleted)
     path: str
 
 
-@dataclass(frozen=True)
+@frozen
 class Event:
     """One thing that happened, as ``docker events`` shows it."""
 
@@ -48,7 +47,7 @@ class Event:
     attributes: dict[str, str]
 
 
-@dataclass(frozen=True)
+@frozen
 class Stats:
     """One sample of a container's use, as ``docker stats`` shows it."""
 
@@ -65,7 +64,7 @@ class Stats:
     pids: int
 
 
-@dataclass(frozen=True)
+@frozen
 class ProcessInfo:
     pid: int  # as the host sees it
     user: str

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Any
 
+from engine.frozen import frozen
 from engine.wire.healthstate import HealthState
 
 __all__ = ["ContainerState", "Status"]
@@ -48,7 +49,7 @@ class Status(enum.StrEnum):
         return self in (Status.RUNNING, Status.PAUSED, Status.RESTARTING)
 
 
-@dataclass(frozen=True)
+@frozen
 class ContainerState:
     status: Status = Status.CREATED
     pid: int = 0

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
+from engine.frozen import frozen
 from engine.images.mediatypes import OCI_LAYER
 
 __all__ = ["Image", "Layer"]
 
 
-@dataclass(frozen=True)
+@frozen
 class Layer:
     digest: str  # sha256:... of the blob as stored (maybe compressed)
     diff_id: str  # sha256:... of the uncompressed tar: the unpacked layer's key
@@ -18,7 +19,7 @@ class Layer:
     media_type: str = OCI_LAYER
 
 
-@dataclass(frozen=True)
+@frozen
 class Image:
     id: str  # sha256:<digest of the config blob>
     repo_tags: list[str] = field(default_factory=list)  # docker.io/library/busybox:latest

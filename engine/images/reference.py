@@ -12,9 +12,9 @@ strings of their own.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from engine.errors import InvalidArgument
+from engine.frozen import frozen
 
 __all__ = ["DOCKER_HUB", "DOCKER_HUB_NAMES", "Reference", "api_host", "familiar", "registry_host",
            "split_familiar"]
@@ -33,7 +33,7 @@ _LABEL = r"[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?"  # distribution/reference's
 _HOST = rf"^(?:{_LABEL}(?:\.{_LABEL})*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?$"
 
 
-@dataclass(frozen=True)
+@frozen
 class Reference:
     registry: str  # docker.io, ghcr.io, 127.0.0.1:5000
     repository: str  # library/busybox

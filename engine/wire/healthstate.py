@@ -8,8 +8,9 @@ engine/containers/health.py's.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
+
+from engine.frozen import frozen
 
 __all__ = ["MAX_LOG", "MAX_OUTPUT", "STATUSES", "HealthLogEntry", "HealthState", "parse_health"]
 
@@ -18,7 +19,7 @@ MAX_LOG = 5  # probes kept, as Docker keeps
 MAX_OUTPUT = 4096  # bytes of a probe's output kept, as Docker keeps
 
 
-@dataclass(frozen=True)
+@frozen
 class HealthLogEntry:
     start: str
     end: str
@@ -30,7 +31,7 @@ class HealthLogEntry:
                 "Output": self.output}
 
 
-@dataclass(frozen=True)
+@frozen
 class HealthState:
     status: str = "starting"  # starting | healthy | unhealthy
     failing_streak: int = 0

@@ -10,13 +10,16 @@ work as on any dataclass) and takes these methods, written once, here. Type chec
 read it as ``@dataclass(frozen=True, kw_only=True)``.
 
 For classes built a few times a command (a request, a container's spec): a shared
-``__init__`` loops over the fields, ~1 µs slower than a generated one.
+``__init__`` loops over the fields, ~1 µs slower than a generated one. The other
+methods are engine/frozen.py's, which does the same for positional classes.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from typing import Any, TypeVar, dataclass_transform
+
+from engine.frozen import METHODS
 
 __all__ = ["record"]
 
@@ -61,32 +64,4 @@ def _init(self: Any, **values: Any) -> None:
                         f"{next(iter(values))!r}")
 
 
-def _values(self: Any) -> tuple[Any, ...]:
-    return tuple(getattr(self, name) for name, _, _ in self.__record_fields__)
-
-
-def _repr(self: Any) -> str:
-    shown = ", ".join(f"{name}={getattr(self, name)!r}" for name, _, _ in self.__record_fields__)
-    return f"{type(self).__qualname__}({shown})"
-
-
-def _eq(self: Any, other: Any) -> Any:
-    if other.__class__ is not self.__class__:
-        return NotImplemented
-    return _values(self) == _values(other)
-
-
-def _hash(self: Any) -> int:
-    return hash(_values(self))
-
-
-def _setattr(self: Any, name: str, value: Any) -> None:
-    raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
-
-
-def _delattr(self: Any, name: str) -> None:
-    raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
-
-
-_METHODS = {"__init__": _init, "__repr__": _repr, "__eq__": _eq, "__hash__": _hash,
-            "__setattr__": _setattr, "__delattr__": _delattr}
+_METHODS = {"__init__": _init, **METHODS}

@@ -11,10 +11,10 @@ engine/wire/containerspec.py; both are this module's fields.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from engine.errors import ProtocolError
+from engine.frozen import frozen
 from engine.names import NAME_PATTERN as CONTAINER_NAME
 from engine.names import NETWORK_NAME_PATTERN
 
@@ -48,7 +48,7 @@ NETWORK_ALIAS = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,252}$")
 ABSOLUTE_PATH = re.compile(r"^/[^\x00]{0,4095}$")
 
 
-@dataclass(frozen=True)
+@frozen
 class Field:
     """One typed argument: ``kind`` is str, int, bool, list[str], list[int], list[dict] or dict."""
 

@@ -17,10 +17,11 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+from engine.frozen import frozen
 from engine.timestamps import format_rfc3339
 from engine.wire.healthstate import HealthState, parse_health
 
@@ -33,7 +34,7 @@ ACTIVE = ("running", "restarting")
 MONITOR_DIED = "the container's monitor process died"
 
 
-@dataclass(frozen=True)
+@frozen
 class StatusRecord:
     status: str = "created"
     pid: int = 0
