@@ -6,6 +6,9 @@ Tabs are registered by key (``logs``, ``ports``, ``volumes``, ``settings``,
 One tab can be shown beside the others, under them (:meth:`DetailsView.show_beside`):
 the first run ends on What Is This? with the container's logs below it. (Under,
 not next to: two views side by side would not fit a small screen's width.)
+The container's inspect document, which fills the Ports, Volumes and Inspect tabs,
+is asked for when one of them shows: selecting a running container at launch would
+otherwise start the helper (its networks' endpoints) beside the first paint.
 """
 
 from __future__ import annotations
@@ -37,6 +40,9 @@ from app.desktop.widgets.confirm import ask
 from engine import Container
 
 __all__ = ["ContainerTab", "DetailsView"]
+
+#: The tabs the inspect document fills.
+INSPECTED_TABS = ("ports", "volumes", "inspect")
 
 
 class ContainerTab(Protocol):
@@ -102,6 +108,8 @@ class DetailsView(QWidget):
         self._inspect_timer.setSingleShot(True)
         self._inspect_timer.setInterval(150)
         self._inspect_timer.timeout.connect(self._load_inspect)
+        self._inspect_stale = False  # the shown container's document is yet to be asked for
+        self.tabs.currentChanged.connect(self._on_tabs_current_changed)
         self._log_retry = QTimer(self)
         self._log_retry.setSingleShot(True)
         self._log_retry.setInterval(300)
@@ -188,6 +196,8 @@ class DetailsView(QWidget):
         changed = previous is None or previous.id != container.id
         if changed:
             self.inspect.clear()
+            self.ports.set_ports([])
+            self.volumes.set_mounts([])
             self._log_for = container.id
             self.logs.close_log()
             self._open_log()
@@ -233,10 +243,17 @@ class DetailsView(QWidget):
 
         self.bridge.clear_logs(container_id, cleared)
 
+    def _on_tabs_current_changed(self, _index: int) -> None:
+        if self._inspect_stale:
+            self._load_inspect()
+
     def _load_inspect(self) -> None:
         container = self.container
         if container is None:
             return
+        self._inspect_stale = self.current_tab() not in INSPECTED_TABS
+        if self._inspect_stale:
+            return  # asked for when one of them shows
         wanted = container.id
 
         def loaded(doc: dict[str, Any]) -> None:
