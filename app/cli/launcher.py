@@ -202,20 +202,37 @@ def _asks_on_this_terminal(helper_root: str | None) -> bool:
 def start_in_background(address: str) -> None:
     """Start a server for the next commands (this one runs in its own process meanwhile).
 
-    It runs with this interpreter and this process's module path, detached from our
-    session and streams; if another is starting at the same time, one of them keeps
-    the address and the rest exit at once.
+    It runs with this interpreter and this process's module path, in a session of
+    its own, with /dev/null for streams and no other descriptor of ours; if another
+    is starting at the same time, one of them keeps the address and the rest exit at
+    once. Spawned with os.posix_spawn, not subprocess, whose import was ~3-5 ms of a
+    first ``skiff ps``'s ~50.
     """
-    import subprocess
-
     code = (f"import sys; sys.path[:] = {sys.path!r}; "
             f"from app.cli.forkserver import serve; serve({address!r})")
+    try:
+        null = os.open(os.devnull, os.O_RDWR | os.O_CLOEXEC)
+    except OSError:
+        return
     try:  # with the site module: it makes sys.prefix the venv's, where the installation is
-        subprocess.Popen([sys.executable, "-I", "-c", code], stdin=subprocess.DEVNULL,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                         start_new_session=True, close_fds=True)
+        kept = [int(fd) for fd in os.listdir("/proc/self/fd") if int(fd) > 2]
+        actions: list[tuple[int, ...]] = [(os.POSIX_SPAWN_DUP2, null, fd) for fd in (0, 1, 2)]
+        actions += [(os.POSIX_SPAWN_CLOSE, fd) for fd in kept
+                    if fd != null and _inheritable(fd)]
+        os.posix_spawn(sys.executable, [sys.executable, "-I", "-c", code], os.environ,
+                       file_actions=actions, setsid=True,
+                       setsigdef=(_signal.SIGPIPE, _signal.SIGXFSZ))
     except OSError:
         pass  # no server: commands run on their own, as before
+    finally:
+        os.close(null)
+
+
+def _inheritable(fd: int) -> bool:
+    try:
+        return os.get_inheritable(fd)
+    except OSError:  # listdir's own descriptor, closed since
+        return False
 
 
 def _in_the_background() -> bool:

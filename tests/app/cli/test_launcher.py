@@ -1,0 +1,51 @@
+"""The launcher's own steps: the server it starts in the background after a command
+it ran on its own gets none of that command's descriptors, streams or session."""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.app.cli.e2ehelpers import wait_for
+from tests.fixtures.cli import REPO
+
+
+def _pid(lock: Path) -> int | None:
+    try:
+        text = lock.read_text().strip()
+    except OSError:
+        return None
+    return int(text) if text.isdigit() else None
+
+
+def test_the_background_server_keeps_nothing_of_the_command(tmp_path: Path) -> None:
+    address = tmp_path / "run" / "cli.sock"
+    address.parent.mkdir(mode=0o700)
+    read, write = os.pipe()  # the command holds an inheritable end, as a shell may give
+    os.set_inheritable(write, True)
+    probe = ("import sys\n"
+             "from app.cli.launcher import start_in_background\n"
+             f"start_in_background({str(address)!r})\n")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=REPO, pass_fds=(write,),
+                          env=dict(os.environ, SKIFF_HELPER_IDLE="60"), timeout=60,
+                          capture_output=True, text=True)
+    os.close(write)
+    assert done.returncode == 0, done.stderr
+    lock = Path(f"{address}.lock")
+    wait_for(lambda: _pid(lock) is not None and address.exists(), timeout=60)
+    server = _pid(lock)
+    assert server is not None
+    try:
+        ready, _, _ = select.select([read], [], [], 10)
+        assert ready and os.read(read, 1) == b""  # nobody else holds the pipe's end
+        assert os.getsid(server) == server  # a session of its own
+        for fd in (0, 1, 2):
+            assert os.readlink(f"/proc/{server}/fd/{fd}") == os.devnull
+    finally:
+        os.close(read)
+        os.kill(server, signal.SIGTERM)
+        wait_for(lambda: not Path(f"/proc/{server}").exists(), timeout=30)
