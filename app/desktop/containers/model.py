@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from PySide6.QtCore import (
@@ -32,6 +33,9 @@ __all__ = ["ContainerModel", "ContainerSortModel", "Entry"]
 
 Index = QModelIndex | QPersistentModelIndex
 
+#: An image's short name, parsed once: containers share a few images.
+_familiar = lru_cache(maxsize=512)(familiar)
+
 
 @dataclass
 class Entry:
@@ -46,7 +50,7 @@ class Entry:
 
 
 def _entry(container: Container) -> Entry:
-    return Entry(container.id, container.name, familiar(container.config.image),
+    return Entry(container.id, container.name, _familiar(container.config.image),
                  container_badge(container.state), container, project=project_of(container))
 
 
@@ -118,12 +122,8 @@ class ContainerModel(QAbstractListModel):
             if row is None:
                 new.append(_entry(container))
                 continue
-            entry = self._entries[row]
-            updated = _entry(container)
-            if (updated.name, updated.image, updated.badge) != (entry.name, entry.image,
-                                                                entry.badge) \
-                    or entry.container != container:
-                self._entries[row] = updated
+            if self._entries[row].container != container:  # (each listing: most are not)
+                self._entries[row] = _entry(container)
                 index = self.index(row, 0)
                 self.dataChanged.emit(index, index)
         self._sync_projects(new)  # headers first: new rows sort under them
