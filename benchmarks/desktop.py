@@ -2,13 +2,15 @@
 
     .venv/bin/python benchmarks/desktop.py [--containers 200] [--seconds 10]
                                            [--rate 100000] [--big-lines 10000000]
-                                           [--launches 5]
+                                           [--launches 5] [--against CHECKOUT]
 
 Prints, against the issue's targets:
 - launch: process start to a painted window listing every container (a fresh
   ``python`` process, imports included, bytecode compiled beforehand as an
   install has it; offscreen when there is no display): the median of
-  ``--launches`` launches, the machine being shared;
+  ``--launches`` launches, the machine being shared; with ``--against``, another
+  checkout's window is launched in the same rounds, alternately, and the ratios
+  of the medians printed;
 - flood: the longest event-loop stall while the Logs tab follows a container
   that writes about 100,000 lines a second, for ``--seconds``, and the lines
   per second the view kept up with;
@@ -41,7 +43,6 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-FLOOD_LINE = "flood line with some padding to look like a real log 0123456789 abcdefghij"
 TARGETS = {"launch_s": 1.0, "max_stall_ms": 50.0, "rss_mb": 200.0, "idle_cpu_pct": 1.0}
 COLLECTOR: Any = None  # a window child's GarbageCollector (utils/gcguard.py)
 
@@ -59,6 +60,9 @@ def main() -> int:
     parser.add_argument("--big-lines", type=int, default=10_000_000)
     parser.add_argument("--launches", type=int, default=5,
                         help="launches timed (the median is the figure)")
+    parser.add_argument("--against", metavar="CHECKOUT", type=Path,
+                        help="a checkout of another commit (git worktree add) whose window "
+                             "launches in the same rounds, alternately")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--arg", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -68,10 +72,13 @@ def main() -> int:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     # The bytecode an installed copy (and `make setup`) has: a launch that compiles
     # ~400 modules first took ~0.3 s more, whatever PYTHONDONTWRITEBYTECODE says.
-    subprocess.run([sys.executable, "-m", "compileall", "-q", "app", "engine", "benchmarks"],
-                   cwd=ROOT, check=True)
+    for checkout in (ROOT, args.against) if args.against else (ROOT,):
+        subprocess.run([sys.executable, "-m", "compileall", "-q", "app", "engine",
+                        "benchmarks"], cwd=checkout, check=True)
     import statistics  # (here: a window child imports only what a launch does)
     import tempfile
+
+    from benchmarks.desktopsetup import cleanup, prepare, start_flood, stop_flood, write_big_log
 
     work = Path(tempfile.mkdtemp(prefix="skiff-bench-desktop-"))
     from benchmarks.isolation import private_world
@@ -86,7 +93,19 @@ def main() -> int:
             print(f"setting up {args.containers} containers on the real engine…", flush=True)
             asyncio.run(prepare(work, args.containers, args.running))
             results.update(run_child("launch", args, str(args.containers)))
-            more = [run_child("launch", args, "quick") for _ in range(args.launches - 1)]
+            more, theirs = [], []
+            for i in range(args.launches - 1):
+                if args.against and i % 2:
+                    theirs.append(run_child("launch", args, "quick", args.against))
+                more.append(run_child("launch", args, "quick"))
+                if args.against and not i % 2:
+                    theirs.append(run_child("launch", args, "quick", args.against))
+            if theirs:
+                results["against_launches_s"] = sorted(m["launch_s"] for m in theirs)
+                results["against_launch_s"] = statistics.median(
+                    m["launch_s"] for m in theirs)
+                results["against_launch_cpu_s"] = statistics.median(
+                    m["launch_cpu_s"] for m in theirs)
             launches = [results["launch_s"], *(m["launch_s"] for m in more)]
             results["launches_s"] = sorted(launches)
             results["launch_s"] = statistics.median(launches)
@@ -123,9 +142,12 @@ def main() -> int:
     return 0
 
 
-def run_child(mode: str, args: argparse.Namespace, arg: str) -> dict[str, Any]:
+def run_child(mode: str, args: argparse.Namespace, arg: str,
+              checkout: Path = ROOT) -> dict[str, Any]:
+    """A window child of this checkout's (or ``checkout``'s) benchmark."""
     env = dict(os.environ, SKIFF_BENCH_T0=repr(time.time()))
-    done = subprocess.run([sys.executable, __file__, "--child", mode, "--arg", arg,
+    script = checkout / "benchmarks" / "desktop.py"
+    done = subprocess.run([sys.executable, str(script), "--child", mode, "--arg", arg,
                            "--seconds", str(args.seconds), "--containers",
                            str(args.containers), "--big-lines", str(args.big_lines)],
                           env=env, capture_output=True, text=True, timeout=600)
@@ -133,85 +155,6 @@ def run_child(mode: str, args: argparse.Namespace, arg: str) -> dict[str, Any]:
         raise RuntimeError(f"{mode} failed:\n{done.stderr[-3000:]}")
     line = done.stdout.strip().splitlines()[-1]
     return dict(json.loads(line))
-
-
-async def prepare(work: Path, count: int, running: int) -> None:
-    from engine.containers.config import ContainerConfig
-    from engine.engine import Engine
-    from tests.fixtures.images import build_busybox_oci
-
-    images = work / "images"
-    images.mkdir()
-    layout = build_busybox_oci(images)
-    archive = images / "busybox.tar"
-    subprocess.run(["skopeo", "--insecure-policy", "copy", "-q", f"oci:{layout}:latest",
-                    f"docker-archive:{archive}:busybox:latest"], check=True)
-    async with Engine() as engine:
-        image = (await engine.images.load(archive))[0]
-        for i in range(count):
-            cmd = ["sleep", "3600"] if i < running else ["true"]
-            container = await engine.containers.create(
-                ContainerConfig(image="busybox:latest", image_id=image.id, cmd=cmd),
-                f"app-{i:03d}")
-            if i < running:
-                await engine.containers.start(container.id)
-
-
-async def start_flood(rate: int) -> None:
-    from engine.containers.config import ContainerConfig
-    from engine.engine import Engine
-
-    batch = max(1, rate // 10)
-    script = (f"while :; do yes '{FLOOD_LINE}' | head -n {batch}; usleep 85000; done")
-    async with Engine() as engine:
-        image = await engine.images.get("busybox:latest")
-        # The default cap rotates the log every 20 MB (~2 s of this flood), as users
-        # have it; 20 files kept so that every line written in the window is counted.
-        container = await engine.containers.create(
-            ContainerConfig(image="busybox:latest", image_id=image.id,
-                            cmd=["sh", "-c", script], log_options={"max-file": "20"}),
-            "flood")
-        await engine.containers.start(container.id)
-
-
-async def stop_flood() -> None:
-    from engine.engine import Engine
-
-    async with Engine() as engine:
-        await engine.containers.remove("flood", force=True)
-
-
-async def cleanup(work: Path) -> None:
-    from engine.engine import Engine
-
-    async with Engine() as engine:
-        for container in await engine.containers.list(all=True):
-            await engine.containers.remove(container.id, force=True)
-    with open("/proc/self/mounts") as f:
-        targets = [line.split()[1] for line in f if line.split()[1].startswith(str(work))]
-    for target in sorted(targets, reverse=True):
-        subprocess.run(["umount", "-l", target], check=False)
-    parent = os.environ["SKIFF_CGROUP_PARENT"]
-    for hierarchy in Path("/sys/fs/cgroup").iterdir():
-        leftover = hierarchy / parent
-        if leftover.is_dir():
-            for sub in leftover.iterdir():
-                if sub.is_dir():
-                    sub.rmdir()
-            leftover.rmdir()
-
-
-def write_big_log(path: Path, lines: int) -> None:
-    from engine.wire.logformat import format_time
-
-    base = time.time_ns() - lines * 1000
-    with open(path, "wb") as out:
-        for start in range(0, lines, 100_000):
-            stamp = format_time(base + start * 1000).encode()
-            out.write(b"".join(
-                b"%s %s F line %d of the big log, with some text after it\n"
-                % (stamp, b"stderr" if i % 10 == 0 else b"stdout", i)
-                for i in range(start, min(lines, start + 100_000))))
 
 
 def report(results: dict[str, Any], args: argparse.Namespace) -> None:
@@ -226,6 +169,13 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> None:
               f"{verdict(results['launch_s'], 1.0)}; median of "
               f"{', '.join(f'{t:.3f}' for t in results['launches_s'])}); "
               f"CPU {results['launch_cpu_s']:.3f} s")
+        if "against_launch_s" in results:
+            print(f"  the same of {args.against}, in the same rounds: "
+                  f"{results['against_launch_s']:.3f} s (median of "
+                  f"{', '.join(f'{t:.3f}' for t in results['against_launches_s'])}); CPU "
+                  f"{results['against_launch_cpu_s']:.3f} s; this / that: wall "
+                  f"{results['launch_s'] / results['against_launch_s']:.2f}, CPU "
+                  f"{results['launch_cpu_s'] / results['against_launch_cpu_s']:.2f}")
         print(f"  RSS at idle:                  {results['rss_idle_mb']:.0f} MB "
               f"  (target < 200 MB: {verdict(results['rss_idle_mb'], 200)})")
         print(f"  idle CPU over 10 s:           {results['idle_cpu_pct']:.2f} %"
@@ -477,6 +427,7 @@ def flood_writer(path: Path, rate: int, seconds: float) -> int:
     """Append CRI lines at ``rate`` a second, in 10 ms batches, through the monitor's
     own writer: it rotates the file every 20 MB and keeps 20, as the flood's
     container does."""
+    from benchmarks.desktopsetup import FLOOD_LINE
     from engine.wire.logformat import LogWriter
 
     batch = max(1, rate // 100)
