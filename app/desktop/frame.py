@@ -34,6 +34,7 @@ from app.desktop.images.welcome import FIRST_RUN, NO_CONTAINERS, PICK, WelcomeVi
 from app.desktop.utils.prefs import AppSettings
 from app.desktop.widgets.confirm import ask, tell
 from app.desktop.widgets.messagebar import MessageBar
+from app.desktop.widgets.shortcuts import shortcut_lines
 from engine import Container, ContainerConfig, Image
 
 if TYPE_CHECKING:
@@ -367,17 +368,7 @@ class Frame(QMainWindow):
         self.bridge.remove(container, force=force)
 
     def show_shortcuts(self) -> None:
-        lines = []
-        for menu_action in self.menuBar().actions():
-            menu = menu_action.menu()
-            if menu is None:
-                continue
-            for action in menu.actions():  # type: ignore[attr-defined]
-                if action.shortcut().isEmpty():
-                    continue
-                lines.append(f"{action.text().replace('&', '')}: "
-                             f"{action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)}")
-        tell(self, "Keyboard shortcuts", "\n".join(lines))
+        tell(self, "Keyboard shortcuts", "\n".join(shortcut_lines(self.menuBar())))
 
     def _on_build_triggered(self) -> None:
         self.show_browser()
