@@ -33,10 +33,10 @@ if TYPE_CHECKING:
     from engine.build.remote import is_remote as is_remote_context
     from engine.build.runstep import BuildStepFailed
     from engine.changefeed import ChangeFeed
+    from engine.compose.labels import NUMBER as COMPOSE_NUMBER
+    from engine.compose.labels import PROJECT as COMPOSE_PROJECT
+    from engine.compose.labels import SERVICE as COMPOSE_SERVICE
     from engine.compose.loader import LoadOptions, Project, load_project
-    from engine.compose.planner import NUMBER as COMPOSE_NUMBER
-    from engine.compose.planner import PROJECT as COMPOSE_PROJECT
-    from engine.compose.planner import SERVICE as COMPOSE_SERVICE
     from engine.compose.planner import container_config
     from engine.compose.render import render_yaml
     from engine.compose.runner import Runner, UpOptions

@@ -13,6 +13,7 @@ from typing import Any
 
 from engine.compose.durations import parse_size
 from engine.compose.gojson import compose_hash
+from engine.compose.labels import HASH, LABEL, NUMBER, ONEOFF, PROJECT, SERVICE, VERSION
 from engine.compose.loader import Project
 from engine.containers.config import (
     ContainerConfig,
@@ -30,14 +31,6 @@ from engine.errors import InvalidArgument
 
 __all__ = ["LABEL", "config_hash", "container_config", "container_name", "ignored_fields",
            "labels_of"]
-
-LABEL = "com.docker.compose"
-PROJECT = f"{LABEL}.project"
-SERVICE = f"{LABEL}.service"
-NUMBER = f"{LABEL}.container-number"
-HASH = f"{LABEL}.config-hash"
-ONEOFF = f"{LABEL}.oneoff"
-VERSION = "2.29.0"  # the Compose whose labels these are
 
 
 # What a service's container is made from; other fields are told as ignored.

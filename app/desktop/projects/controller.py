@@ -19,11 +19,12 @@ from app.desktop.containers.projectrows import project_of_key
 from app.desktop.projects.logview import LogLine
 from app.desktop.projects.page import ACTIONS, ProjectPage
 from app.desktop.widgets.confirm import ask
-from engine import Container, LoadOptions, Project, Runner, UpOptions, load_project
+from engine import Container
 
 if TYPE_CHECKING:
     from app.desktop.frame import Frame
     from app.desktop.plugins import Plugins
+    from engine import Project
 
 __all__ = ["Projects", "install"]
 
@@ -96,6 +97,8 @@ class Projects(QObject):
 
     def open_file(self, path: Path) -> Project | None:
         """Load the file and show the services it makes; Up brings them up."""
+        from engine import LoadOptions, load_project  # (the compose modules: when used)
+
         try:
             project = load_project(LoadOptions(files=[path], workdir=path.parent))
         except Exception as exc:  # the file's mistake, as `skiff compose config` says it
@@ -140,6 +143,8 @@ class Projects(QObject):
         return self._known[name]
 
     def _load(self, name: str) -> Project:
+        from engine import LoadOptions, Project, load_project
+
         members = self.window.containers.members(name)
         labels = members[0].config.labels if members else {}
         files = [Path(f) for f in labels.get("com.docker.compose.project.config_files",
@@ -214,6 +219,8 @@ class Projects(QObject):
                 page.add_progress(what if kind == "Warning" else f"{kind} {target}  {what}")
 
         async def call(engine: Any) -> None:
+            from engine import Runner, UpOptions
+
             runner = Runner(engine, project, progress)
             if verb == "up":
                 await runner.report_health([c.config.labels.get(
