@@ -49,3 +49,19 @@ def test_the_background_server_keeps_nothing_of_the_command(tmp_path: Path) -> N
         os.close(read)
         os.kill(server, signal.SIGTERM)
         wait_for(lambda: not Path(f"/proc/{server}").exists(), timeout=30)
+
+
+def test_a_command_run_here_gets_the_collector_back(tmp_path: Path) -> None:
+    """The launcher's imports run without the cyclic collector; the command has it, as
+    it has when the server runs it (app/cli/main.py turns it on for a long command)."""
+    probe = ("import gc, sys\n"
+             "from app.cli.launcher import main\n"
+             "sys.argv = ['skiff', '--version']\n"
+             "assert main() == 0\n"
+             "print(gc.isenabled())\n")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True,
+                          text=True, timeout=60,
+                          env=dict(os.environ, SKIFF_HELPER_IDLE="0",
+                                   SKIFF_ROOT=str(tmp_path)))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "True"
