@@ -39,6 +39,7 @@ from engine import Container, ContainerConfig, Image
 
 if TYPE_CHECKING:
     from app.desktop.images.browser import ImageBrowser
+    from app.desktop.settings.view import SettingsView
 
 __all__ = ["Frame"]
 
@@ -197,9 +198,7 @@ class Frame(QMainWindow):
         self.welcome.import_requested.connect(self._on_welcome_import_requested)
         self.welcome.registry_requested.connect(self._on_welcome_registry_requested)
         self.welcome.hub_requested.connect(self._on_welcome_hub_requested)
-        self.details.settings.save_requested.connect(self._on_settings_save_requested)
-        self.details.settings.rename_requested.connect(self._on_settings_rename_requested)
-        self.details.settings.networks_wanted.connect(self._on_settings_networks_wanted)
+        self.details.settings_tab.created.connect(self._on_settings_created)
         self.details.logs.message.connect(self.statusBar().showMessage)
         self.details.ports.failed.connect(self.messages.show_error)
         self.details.volumes.failed.connect(self.messages.show_error)
@@ -331,6 +330,11 @@ class Frame(QMainWindow):
         if self.current() is not None:
             self.pages.setCurrentWidget(self.details)
             self.details.show_tab(key)
+
+    def _on_settings_created(self, settings: SettingsView) -> None:
+        settings.save_requested.connect(self._on_settings_save_requested)
+        settings.rename_requested.connect(self._on_settings_rename_requested)
+        settings.networks_wanted.connect(self._on_settings_networks_wanted)
 
     def _on_settings_networks_wanted(self) -> None:
         self.bridge.submit("list networks", lambda engine: engine.networks.list(),

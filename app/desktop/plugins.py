@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from app.desktop.containers.createjob import CreateJob
     from app.desktop.frame import Frame
     from app.desktop.learn.view import LearnView
+    from app.desktop.settings.view import SettingsView
 
 __all__ = ["Plugins", "install"]
 
@@ -144,8 +145,7 @@ class Plugins(QObject):
         bridge.containers_changed.connect(self.notifier.observe)
         bridge.containers_listed.connect(self.notifier.observe)
         bridge.job_started.connect(self._on_bridge_job_started)
-        window.details.settings.save_requested.connect(self._on_settings_save_requested)
-        window.details.settings.rename_requested.connect(self._on_settings_rename_requested)
+        window.details.settings_tab.created.connect(self._on_settings_created)
         window.closed.connect(self._on_window_closed)
 
     # -- what the user did -----------------------------------------------------------------
@@ -180,6 +180,10 @@ class Plugins(QObject):
     def _on_job_finished(self, container: object) -> None:
         if isinstance(container, Container):
             self.notifier.started_here(container.id)
+
+    def _on_settings_created(self, settings: SettingsView) -> None:
+        settings.save_requested.connect(self._on_settings_save_requested)
+        settings.rename_requested.connect(self._on_settings_rename_requested)
 
     def _on_settings_save_requested(self, container: Container, config: ContainerConfig,
                                     name: str) -> None:

@@ -13,7 +13,7 @@ otherwise start the helper (its networks' endpoints) beside the first paint.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -35,9 +35,12 @@ from app.desktop.inspect.portstab import PortsView
 from app.desktop.inspect.view import InspectView
 from app.desktop.inspect.volumestab import VolumesView
 from app.desktop.logs.view import LogView
-from app.desktop.settings.view import SettingsView
 from app.desktop.widgets.confirm import ask
+from app.desktop.widgets.deferredtab import DeferredTab
 from engine import Container
+
+if TYPE_CHECKING:
+    from app.desktop.settings.view import SettingsView
 
 __all__ = ["ContainerTab", "DetailsView"]
 
@@ -69,13 +72,13 @@ class DetailsView(QWidget):
         self.question: QMessageBox | None = None
         self.ports = PortsView(self)
         self.volumes = VolumesView(self)
-        self.settings = SettingsView(self)
+        self.settings_tab = DeferredTab(_make_settings, self)  # made when shown (~20 ms)
         self.inspect = InspectView(self)
         self._tabs: dict[str, QWidget] = {}
         self._plugins: dict[str, ContainerTab] = {}
         for key, widget, title in (("logs", self.logs, "&Logs"), ("ports", self.ports, "&Ports"),
                                    ("volumes", self.volumes, "&Volumes"),
-                                   ("settings", self.settings, "&Settings"),
+                                   ("settings", self.settings_tab, "&Settings"),
                                    ("inspect", self.inspect, "&Inspect")):
             self._tabs[key] = widget
             self.tabs.addTab(widget, title)
@@ -114,6 +117,11 @@ class DetailsView(QWidget):
         self._log_retry.setSingleShot(True)
         self._log_retry.setInterval(300)
         self._log_retry.timeout.connect(self._open_log)
+
+    @property
+    def settings(self) -> SettingsView:
+        """The Settings tab's view, made now if it was not yet."""
+        return cast("SettingsView", self.settings_tab.view())
 
     # -- tabs -----------------------------------------------------------------------
 
@@ -183,7 +191,7 @@ class DetailsView(QWidget):
         previous = self.container
         self.container = container
         self.header.set_container(container)
-        self.settings.set_container(container)
+        self.settings_tab.set_container(container)
         for tab in self._plugins.values():
             tab.set_container(container)
         if container is None:
@@ -269,3 +277,9 @@ class DetailsView(QWidget):
                 self.inspect.set_document({"error": message})
 
         self.bridge.inspect(wanted, loaded, failed)
+
+
+def _make_settings(parent: QWidget) -> QWidget:
+    from app.desktop.settings.view import SettingsView
+
+    return SettingsView(parent)

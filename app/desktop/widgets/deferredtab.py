@@ -2,8 +2,9 @@
 
 A launch shows one tab (Logs, or the one left open); the others need not be made
 before the window's first paint. This stands in the tab bar for such a view: it
-makes the view when it is first shown, or first asked for (:meth:`view`), and
-passes ``set_container`` on, so the view starts with the container shown.
+makes the view when it is first shown, or first asked for (:meth:`view`), says so
+(``created``: connect the view's signals there), and passes ``set_container`` on, so
+the view starts with the container shown.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
@@ -20,6 +22,8 @@ __all__ = ["DeferredTab"]
 
 
 class DeferredTab(QWidget):
+    created = Signal(object)  # the view, just made (before it is given the container)
+
     def __init__(self, make: Callable[[QWidget], QWidget], parent: QWidget | None = None) -> None:
         """``make(parent)``: the view, a child of ``parent``."""
         super().__init__(parent)
@@ -38,6 +42,7 @@ class DeferredTab(QWidget):
             assert self._make is not None
             view = self._view = self._make(self)
             self._make = None
+            self.created.emit(view)
             set_container = getattr(view, "set_container", None)
             if set_container is not None:
                 set_container(self._container)

@@ -32,13 +32,15 @@ def test_the_view_is_made_when_its_tab_shows(qtbot: Any) -> None:
     qtbot.addWidget(tabs)
     tabs.addTab(QLabel("first"), "First")
     deferred = DeferredTab(make)
+    created: list[QWidget] = []
+    deferred.created.connect(lambda view: created.append(view))
     tabs.addTab(deferred, "Deferred")
     deferred.set_container(container("web"))
     tabs.show()
     qtbot.waitExposed(tabs)
     assert not made and not deferred.made()
     tabs.setCurrentWidget(deferred)
-    assert len(made) == 1 and deferred.view() is made[0]
+    assert len(made) == 1 and deferred.view() is made[0] and created == made
     assert made[0].isVisible() and made[0].shown == ["web"]
     deferred.set_container(None)
     tabs.setCurrentIndex(0)
