@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 
-from app.desktop.containers.createjob import CreateJob, create_container
 from engine import Container
 
 if TYPE_CHECKING:
+    from app.desktop.containers.createjob import CreateJob
     from app.desktop.frame import Frame
 
 __all__ = ["FirstRun"]
@@ -38,6 +38,8 @@ class FirstRun(QObject):
         rows = self.window.images.rows()
         if not rows:
             return None
+        from app.desktop.containers.createjob import create_container  # (when used)
+
         newest = max(rows, key=lambda row: (row.image.created, row.ref))
         self.job = create_container(self.window.bridge, newest.ref, pull=False)
         self.job.finished.connect(self._on_job_finished)

@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
 
 from app.desktop.bridge import Bridge
 from app.desktop.containers.actions import ContainerActions
-from app.desktop.containers.createjob import CreateJob
 from app.desktop.containers.details import DetailsView
 from app.desktop.containers.model import ContainerModel
 from app.desktop.containers.recreate import apply_settings
@@ -38,6 +37,7 @@ from app.desktop.widgets.shortcuts import shortcut_lines
 from engine import Container, ContainerConfig, Image
 
 if TYPE_CHECKING:
+    from app.desktop.containers.createjob import CreateJob
     from app.desktop.images.browser import ImageBrowser
     from app.desktop.settings.view import SettingsView
 

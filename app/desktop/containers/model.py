@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QAbstractListModel,
@@ -24,10 +24,12 @@ from PySide6.QtCore import (
 )
 
 from app.desktop.containers.badges import Badge, container_badge, job_badge, sort_group
-from app.desktop.containers.createjob import CreateJob
 from app.desktop.containers.projectrows import header_key, project_badge, project_of
 from app.desktop.widgets.rowtable import row_flags
 from engine import Container, familiar
+
+if TYPE_CHECKING:
+    from app.desktop.containers.createjob import CreateJob
 
 __all__ = ["ContainerModel", "ContainerSortModel", "Entry"]
 
