@@ -11,12 +11,12 @@ exit 125, Ctrl-C is exit 130, and no user mistake ever shows a traceback.
 
 from __future__ import annotations
 
+import _signal  # type: ignore[import-not-found]  # signal imports enum's IntEnum set-up
 import argparse
 import functools
 import gc
 import importlib
 import os
-import signal
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
@@ -247,7 +247,7 @@ def _main(argv: Sequence[str] | None, collect: bool) -> int:
     ctx = Context(args=args, prog=prog)
     # Ctrl-C stops a command even when a shell started it with SIGINT ignored
     # (`cmd &`, nohup), as docker's does.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    _signal.signal(_signal.SIGINT, _signal.default_int_handler)
     try:
         if command.precheck is not None:
             command.precheck(ctx)  # flag errors before the engine is even opened
