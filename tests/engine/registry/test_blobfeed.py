@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
 from pathlib import Path
+
+import pytest
 
 from engine.registry.blobfeed import BlobFeed
 
@@ -73,3 +76,32 @@ def test_close_while_the_pipe_is_full_and_nobody_reads(tmp_path: Path) -> None:
     feed.complete()
     feed.close()  # returns: the copy blocked on the full pipe gets EPIPE
     assert feed.reader == -1
+
+
+def test_what_was_passed_on_starts_its_way_to_disk(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every 8 MiB passed on, and at the end: the blob store's fsync then waits for little."""
+    started: list[tuple[int, int]] = []
+    real = os.posix_fadvise
+
+    def fadvise(fd: int, offset: int, length: int, advice: int) -> None:
+        assert advice == os.POSIX_FADV_DONTNEED
+        started.append((offset, offset + length))
+        real(fd, offset, length, advice)
+
+    monkeypatch.setattr(os, "posix_fadvise", fadvise)
+    path = tmp_path / "partial"
+    blob = os.urandom(20 << 20)
+    feed = BlobFeed(path, len(blob))
+    thread, got = _reader(feed)
+    with path.open("wb", buffering=0) as out:
+        for start in range(0, len(blob), 1 << 20):
+            out.write(blob[start:start + (1 << 20)])
+            feed.grew(start + (1 << 20))
+    feed.complete()
+    thread.join()
+    feed.close()
+    assert got == [blob]
+    assert started[0][0] == 0 and started[-1][1] == len(blob)
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(started))  # all of it, once
+    assert all(end - start >= 8 << 20 for start, end in started[:-1])
