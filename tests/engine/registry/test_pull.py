@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from engine.errors import RegistryError
-from engine.images.model import Image
+from engine.images.model import Image, Layer
 from engine.images.reference import Reference
 from engine.registry.endpoints import EndpointPolicy
 from engine.registry.model import PullProgress
@@ -130,6 +131,26 @@ def test_layers_of_a_removed_image_are_unpacked_again(
     _pull(kit, f"{plain_registry.host}/test/multilayer", events=events)
     assert sorted(kit.unpack.calls) == sorted(la.digest for la in image.layers)
     assert "exists" not in {e.status for e in events}
+
+
+def test_the_manifest_and_config_are_stored_while_the_layers_come(
+        plain_registry: LocalRegistry, busybox_oci: Path, registry_service: Kit) -> None:
+    """Not after them, when the image is recorded: a layer's unpack sees them stored."""
+    expected = read_oci_image(busybox_oci)
+    kit = registry_service()
+    seen: list[bool] = []
+
+    async def unpack(layer: Layer) -> None:
+        deadline = time.monotonic() + 20
+        while not (kit.blobs.has(expected.image_id)
+                   and kit.blobs.has(expected.manifest_digest)):
+            assert time.monotonic() < deadline, "not stored before the layers were done"
+            await asyncio.sleep(0.01)
+        seen.append(True)
+
+    asyncio.run(kit.service.pull(Reference.parse(f"{plain_registry.host}/test/busybox"),
+                                 platform=None, progress=None, unpack=unpack))
+    assert len(seen) == len(expected.layers)
 
 
 def test_concurrency_bound_of_one_downloads_one_layer_at_a_time(
