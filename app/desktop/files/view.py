@@ -163,7 +163,7 @@ class FilesView(LazyTab):
 
     def _on_model_fetch_requested(self, path: str) -> None:
         source = self.source()
-        if source is None:
+        if source is None or self._stale:  # the hidden view's, after forget(): load() lists
             return
         wanted = source.key
 
