@@ -20,7 +20,6 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QWidget
 
 from app.desktop.containers.exitnotifier import ExitNotifier
-from app.desktop.files.view import FilesView
 from app.desktop.serving.toggle import ServeToggle
 from app.desktop.stats.feed import StatsFeed
 from app.desktop.stats.view import StatsView
@@ -32,6 +31,7 @@ from engine import Container, ContainerConfig, run_command, verb_command
 
 if TYPE_CHECKING:
     from app.desktop.containers.createjob import CreateJob
+    from app.desktop.files.view import FilesView
     from app.desktop.frame import Frame
     from app.desktop.learn.view import LearnView
     from app.desktop.settings.view import SettingsView
@@ -58,7 +58,7 @@ class Plugins(QObject):
         self.feed = StatsFeed(bridge, self)
         self.terminal = TerminalView(bridge, window.details)
         self.stats = StatsView(bridge, self.feed, window.details)
-        self.files = FilesView(bridge, window.details)
+        self.files_tab = DeferredTab(self._make_files, window.details)  # made when shown
         self.learn_tab = DeferredTab(self._make_learn, window.details)  # made when shown
         self.command_bar = CommandBar(self.commands, window)
         self.notifier = ExitNotifier(window.messages.show_error, window.windowIcon(),
@@ -73,7 +73,7 @@ class Plugins(QObject):
 
     def _add_tabs(self) -> None:
         details = self.window.details
-        widgets = {"terminal": self.terminal, "stats": self.stats, "files": self.files,
+        widgets = {"terminal": self.terminal, "stats": self.stats, "files": self.files_tab,
                    "learn": self.learn_tab}
         for key, title, _shortcut, after in TABS:
             keys = details.tab_keys()
@@ -96,6 +96,20 @@ class Plugins(QObject):
         view = LearnView(self.window.bridge, self.commands, parent)
         status = self.window.statusBar()
         view.message.connect(lambda text: status.showMessage(text, 8000))
+        return view
+
+    @property
+    def files(self) -> FilesView:
+        """The Files tab's view (made when the tab first shows, or now)."""
+        return cast("FilesView", self.files_tab.view())
+
+    def _make_files(self, parent: QWidget) -> FilesView:
+        from app.desktop.files.view import FilesView
+
+        view = FilesView(self.window.bridge, parent)
+        status = self.window.statusBar()
+        view.message.connect(lambda text: status.showMessage(text, 8000))
+        view.command.connect(self.commands.record)
         return view
 
     def _view_menu(self) -> QMenu | None:
@@ -131,10 +145,9 @@ class Plugins(QObject):
         window = self.window
         bridge = window.bridge
         status = window.statusBar()
-        for view in (self.terminal, self.stats, self.files):
+        for view in (self.terminal, self.stats):
             view.message.connect(lambda text: status.showMessage(text, 8000))
         self.terminal.command.connect(self.commands.record)
-        self.files.command.connect(self.commands.record)
         a = window.container_actions
         for action, verb in ((a.start, "start"), (a.stop, "stop"), (a.restart, "restart"),
                              (a.pause, "pause"), (a.unpause, "unpause")):
