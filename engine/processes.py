@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-__all__ = ["is_alive"]
+import os
+import select
+import time
+
+__all__ = ["is_alive", "wait_gone"]
 
 
 def is_alive(pid: int) -> bool:
@@ -15,3 +19,23 @@ def is_alive(pid: int) -> bool:
         return state not in (b"Z", b"X")
     except (OSError, IndexError):
         return False
+
+
+def wait_gone(pid: int, timeout: float) -> None:
+    """Until ``pid`` has ended (a zombie counts as gone): woken by its pidfd as it
+    exits, not by polling (a removal waited up to 10 ms more for each monitor)."""
+    if pid <= 0:
+        return
+    try:
+        pidfd = os.pidfd_open(pid)
+    except OSError:
+        return  # already gone
+    deadline = time.monotonic() + timeout
+    try:
+        while is_alive(pid):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            select.select([pidfd], [], [], min(left, 0.05))
+    finally:
+        os.close(pidfd)

@@ -276,6 +276,9 @@ class Lifecycle(Binds, NetworkGlue):
             self._thaw_cgroup(container_id)
             if not self._wait_exit(cdir, 10):
                 raise HelperError(f"container {container_id[:12]} did not stop after SIGKILL")
+        # Its monitor releases the network after it records the exit: as docker's,
+        # `stop c && network rm n` must find no endpoint of c left.
+        wait_gone(int(cdir.read_status().get("monitor_pid", 0)), 10.0)
         return {}
 
     def _wait_exit(self, cdir: ContainerDir, timeout: float) -> bool:

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from engine.processes import is_alive
+from engine.processes import wait_gone
 
 __all__ = [
     "is_in_container",
@@ -49,26 +49,6 @@ def reap_when_done(process: subprocess.Popen[bytes]) -> None:
     """Reap it as soon as it ends: a zombie would count against the container's
     pids limit (exec) and linger in `ps` until the next monitor starts."""
     threading.Thread(target=process.wait, daemon=True, name="reaper").start()
-
-
-def wait_gone(pid: int, timeout: float) -> None:
-    """Until ``pid`` has ended (a zombie counts as gone): woken by its pidfd as it
-    exits, not by polling (a removal waited up to 10 ms more for each monitor)."""
-    if pid <= 0:
-        return
-    try:
-        pidfd = os.pidfd_open(pid)
-    except OSError:
-        return  # already gone
-    deadline = time.monotonic() + timeout
-    try:
-        while is_alive(pid):
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return
-            select.select([pidfd], [], [], min(left, 0.05))
-    finally:
-        os.close(pidfd)
 
 
 def kill(pid: int, signum: int, container_id: str) -> None:

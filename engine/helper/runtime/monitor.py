@@ -99,7 +99,7 @@ class Monitor:
             # Recorded before the failure is reported: whoever the helper answers reads
             # the exit code next (before, it sometimes still found "created", code 0).
             self.cgroup.destroy()
-            self._release_network()
+            self.release_network()
             self.record(status="exited", pid=0, finished_at=_now(), exit_code=exc.code,
                         error=str(exc))
             if first:
@@ -142,16 +142,20 @@ class Monitor:
         self.cdir.journal("die", name=self.spec.name, image=self.spec.image,
                           exitCode=str(code))
         if stopped or not self._should_restart(code):
-            # The network goes before the record says so, as docker's: `docker stop c &&
-            # docker network rm n` must find no endpoint of c left.
-            self._release_network()
+            # The network goes after the record (the caller releases it: release_network),
+            # which `run --rm` waits for, so that its client's removal overlaps the release
+            # (a transaction on the network's record and the sandbox's unmount: 3-28 ms
+            # while other programs load this machine). What must find no endpoint left
+            # waits for this monitor instead: stop, start, rm, network rm.
             self.record(status="exited", pid=0, finished_at=_now(), **final)
             return {"restart": False, "final": final}
         # "restarting" is written at once, so followers never see a gap of "exited".
         self.record(status="restarting", pid=0, finished_at=_now(), **final)
         return {"restart": True, "final": final}
 
-    def _release_network(self) -> None:
+    def release_network(self) -> None:
+        """Release the container's network (its endpoints, addresses and sandbox), once
+        it has stopped for good; the helper's repair finishes what this leaves."""
         if self.spec.network != "sandbox" or not (self.cdir.path / "network.json").exists():
             return
         try:
@@ -432,20 +436,30 @@ def _start(cdir: ContainerDir, sources: list[int], restarts: int, ready_fd: int)
 def _end(cdir: ContainerDir, wait_status: int | None, health: dict[str, Any] | None,
          restarts: int, final: dict[str, Any] | None = None, *,
          last: bool = False) -> Apart | InPlace:
-    """Record the run's end (releasing the network first unless the container starts
-    again): in a child, or (``last``: the monitor exits next) here. ``final``: the
-    end of a restart a stop cut short."""
+    """Record the run's end, then release the network unless the container starts
+    again: in a child, or (``last``: the monitor exits next) here, where the release
+    waits for ``wait()``, after the attached clients have the exit code. ``final``:
+    the end of a restart a stop cut short."""
+    ended: list[Monitor] = []  # the monitor whose container stopped for good
+
     def work() -> tuple[dict[str, Any], list[int]]:
         monitor = Monitor(cdir, cdir.read_spec(), [], restarts)
         monitor.status.update(cdir.read_status())  # as the run's start left it
         if final is not None:
-            monitor._release_network()
             monitor.record(status="exited", pid=0, finished_at=_now(), **final)
-            return {"restart": False, "final": final}, []
-        assert wait_status is not None
-        return monitor.end(wait_status, health), []
+            result = {"restart": False, "final": final}
+        else:
+            assert wait_status is not None
+            result = monitor.end(wait_status, health)
+        if not result["restart"]:
+            ended.append(monitor)
+        return result, []
 
-    return InPlace(work) if last else Apart(work)
+    def release() -> None:
+        for monitor in ended:
+            monitor.release_network()
+
+    return InPlace(work, release) if last else Apart(work, release)
 
 
 def _run_of(info: dict[str, Any], fds: list[int]) -> Run:

@@ -94,11 +94,15 @@ class InPlace:
     last step, after which it exits and its memory no longer matters (a fork and a
     hand-over less between a container's exit and its record: ``run --rm``, ``rm -f``)."""
 
-    def __init__(self, work: Callable[[], tuple[dict[str, Any], list[int]]]) -> None:
+    def __init__(self, work: Callable[[], tuple[dict[str, Any], list[int]]],
+                 then: Callable[[], None] = lambda: None) -> None:
         self.result, self.fds = work()
+        self._then = then
 
     def wait(self) -> None:
-        pass
+        """Run ``then`` (once), as Apart's child runs it after handing its result over."""
+        then, self._then = self._then, lambda: None
+        then()
 
 
 class Pump:

@@ -195,3 +195,26 @@ def test_a_stopped_containers_network_can_go_as_on_docker(skiff_root: Path,
                     await engine.networks.remove("skiff-test-gone")
 
     asyncio.run(story())
+
+
+def test_an_ended_containers_network_can_go_once_it_was_waited_for(
+        skiff_root: Path, busybox_image: str) -> None:
+    """docker wait c && docker network rm n: the monitor records the exit before it
+    releases the network (run --rm's removal overlaps the release); the network's
+    removal waits for it."""
+    async def story() -> None:
+        async with Engine() as engine:
+            await engine.networks.create("skiff-test-ended")
+            made = await engine.containers.create(config("true", network="skiff-test-ended"))
+            try:
+                await engine.containers.start(made.id)
+                assert await engine.containers.wait(made.id) == 0
+                await engine.networks.remove("skiff-test-ended")
+                await engine.containers.remove(made.id)
+            finally:
+                with contextlib.suppress(NotFound):
+                    await engine.containers.remove(made.id, force=True)
+                with contextlib.suppress(NotFound):
+                    await engine.networks.remove("skiff-test-ended")
+
+    asyncio.run(story())
