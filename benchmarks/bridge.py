@@ -1,6 +1,6 @@
 """What the default bridge network adds to a container's life, in the engine and end to end.
 
-    .venv/bin/python benchmarks/bridge.py [--runs 30] [--only engine,cli]
+    .venv/bin/python benchmarks/bridge.py [--runs 30] [--only engine,cli] [--against DIR]
 
 engine: one engine with its helper running (a lingering one, as a user's engines
 find it, which keeps spare sandboxes: engine/helper/network/spares.py) creates,
@@ -12,7 +12,10 @@ cli: ``skiff run --rm busybox true`` against the same with ``--network none``,
 alternately, as ``make install`` installs skiff, with one helper lingering
 between commands (benchmarks/cli.py's set-up). Issue 16's target: the bridge
 adds at most 20 ms. Runs on a private SKIFF_ROOT, cgroup parent and network
-names. Needs root.
+names. ``--against DIR`` times the skiff of another checkout (a ``git worktree``
+of an older commit, say) in the same rounds, in a world of its own. Besides the
+medians' difference it prints the median of each round's difference (bridge
+minus none, one right after the other), which the load moves less. Needs root.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.cli import alternate, installed_skiff, timed  # noqa: E402
+from benchmarks.cli import installed_skiff, other_world, timed  # noqa: E402
 from benchmarks.sleepers import busybox_world  # noqa: E402
 
 STEPS = ("create", "start", "run", "remove", "total")  # run: from started to exited
@@ -67,29 +70,59 @@ def report(times: dict[str, dict[str, list[float]]]) -> None:
         print(f"{step:<18}{none:>9.1f}{bridge:>9.1f}{bridge - none:>+9.1f}")
 
 
-def end_to_end(work: Path, runs: int) -> None:
+def end_to_end(work: Path, runs: int, archive: Path, against: Path | None = None) -> None:
     os.environ["SKIFF_HELPER_IDLE"] = "10"  # as a user's commands find it: one lingers
-    run = [*installed_skiff(work), "run", "--rm"]
-    timed([*run, "busybox", "true"])  # starts the helper, makes the bridge
-    found = alternate(runs, {"run": (lambda: timed([*run, "busybox", "true"]),
-                                     lambda: timed([*run, "--network", "none", "busybox",
-                                                    "true"]))})
-    bridge, none = (statistics.median(t[0] for t in side) * 1000 for side in found["run"])
-    print(f"\nskiff run --rm busybox true, wall (median ms): bridge {bridge:.1f}, "
-          f"none {none:.1f}, added {bridge - none:+.1f}")
+    sides: dict[str, tuple[list[str], dict[str, str] | None]] = {
+        "this": ([*installed_skiff(work), "run", "--rm"], None)}
+    if against is not None:
+        other, env = other_world(work, against.resolve(), archive)
+        sides[f"against {against.name}"] = ([*other, "run", "--rm"], env)
+    found: dict[str, dict[str, list[float]]] = {side: {"bridge": [], "none": []}
+                                                for side in sides}
+    try:
+        for round_ in range(runs + 1):  # the first starts the helpers, makes the bridges
+            for side, (run, env) in sides.items():
+                for mode, options in (("bridge", []), ("none", ["--network", "none"])):
+                    wall = timed([*run, *options, "busybox", "true"], env=env)[0]
+                    if round_:
+                        found[side][mode].append(wall * 1000)
+    finally:
+        for _, env in sides.values():
+            if env is not None:  # the other world's bridge and rules (ours: private_world)
+                _teardown(env)
+    print("\nskiff run --rm busybox true, wall (median ms)")
+    for side, times in found.items():
+        bridge, none = (statistics.median(times[m]) for m in ("bridge", "none"))
+        paired = statistics.median(b - n for b, n in zip(times["bridge"], times["none"],
+                                                         strict=True))
+        print(f"{side:<22} bridge {bridge:6.1f}, none {none:6.1f}, added {bridge - none:+6.1f}"
+              f" (each round's difference: median {paired:+6.1f})")
+
+
+def _teardown(env: dict[str, str]) -> None:
+    from engine.helper.network.networking import Networking
+
+    root = Path(env["SKIFF_ROOT"]) / "helper"
+    if (root / "network").exists():
+        Networking(root / "network", lambda cid: root / "users" / "0" / "containers" / cid,
+                   uid=0, table=env["SKIFF_NET_TABLE"],
+                   bridge_prefix=env["SKIFF_NET_PREFIX"]).teardown()
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--only", default="engine,cli", help="engine, cli or both")
+    parser.add_argument("--against", type=Path, metavar="CHECKOUT",
+                        help="cli: also time the skiff of this checkout (another commit's), "
+                             "in a world of its own, in the same rounds")
     options = parser.parse_args()
     only = set(options.only.split(","))
     with busybox_world("bridge") as archive:
         if "engine" in only:
             report(asyncio.run(measure(options.runs)))
         if "cli" in only:
-            end_to_end(archive.parent, options.runs)
+            end_to_end(archive.parent, options.runs, archive, options.against)
     return 0
 
 

@@ -11,8 +11,10 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 from engine.errors import (
@@ -258,7 +260,10 @@ class Lifecycle(Binds, NetworkGlue):
             self._thaw(cdir)
         return {}
 
-    def stop(self, container_id: str, signum: int, timeout: int) -> dict[str, Any]:
+    def stop(self, container_id: str, signum: int, timeout: int, *,
+             released: bool = True) -> dict[str, Any]:
+        """Signal it, SIGKILL it after ``timeout``; with ``released``, return once its
+        monitor has released its network too (it does after it records the exit)."""
         cdir = self._existing(container_id)
         status = self._live_status(cdir)
         if status.get("status") not in ACTIVE:
@@ -276,9 +281,8 @@ class Lifecycle(Binds, NetworkGlue):
             self._thaw_cgroup(container_id)
             if not self._wait_exit(cdir, 10):
                 raise HelperError(f"container {container_id[:12]} did not stop after SIGKILL")
-        # Its monitor releases the network after it records the exit: as docker's,
-        # `stop c && network rm n` must find no endpoint of c left.
-        wait_gone(int(cdir.read_status().get("monitor_pid", 0)), 10.0)
+        if released:  # as docker's: `stop c && network inspect n` shows no c
+            wait_gone(int(cdir.read_status().get("monitor_pid", 0)), 10.0)
         return {}
 
     def _wait_exit(self, cdir: ContainerDir, timeout: float) -> bool:
@@ -348,15 +352,21 @@ class Lifecycle(Binds, NetworkGlue):
                 if not force:
                     raise InvalidState(f"cannot remove container {container_id[:12]}: it is "
                                        "running; stop it first or use force")
-                self.stop(container_id, signal.SIGKILL, 0)
+                self.stop(container_id, signal.SIGKILL, 0, released=False)
+            # Its monitor, which recorded the exit, may still release the network: the
+            # removal goes on beside it (run --rm waited 3-28 ms for that under load),
+            # and its files go once the monitor is gone (_discard). Until then the
+            # endpoint keeps its address; `network rm` releases it itself.
             monitor = int(cdir.read_status().get("monitor_pid", 0))
-            wait_gone(monitor, 5.0)
+        else:
+            monitor = 0
         try:
             layers: list[str] | None = cdir.read_spec().layers
         except (OSError, ValueError, TypeError):
             layers = None  # a damaged record: unuse() looks for its references itself
         open_cgroup(container_id, self.cgroup_parent).destroy()
-        if (cdir.path / "network.json").exists() or cdir.netns.exists():
+        if not is_alive(monitor) and ((cdir.path / "network.json").exists()
+                                      or cdir.netns.exists()):
             self.networking().cleanup_container(container_id)
         doomed = self.containers_dir / f".{container_id}.removing"
         try:
@@ -372,11 +382,25 @@ class Lifecycle(Binds, NetworkGlue):
         self.layer_refs.unuse(container_id, layers)
         self.claims.release(container_id, self.uid)
         if _short_of_space(self.containers_dir):
-            shutil.rmtree(doomed, ignore_errors=True)
+            self._discard(container_id, doomed, monitor)
         else:
-            threading.Thread(target=shutil.rmtree, args=(doomed,),
-                             kwargs={"ignore_errors": True}, name="discard").start()
+            threading.Thread(target=self._discard, args=(container_id, doomed, monitor),
+                             name="discard").start()
         return {}
+
+    def _discard(self, container_id: str, doomed: Path, monitor: int) -> None:
+        """Delete a removed container's files once its monitor is gone; what its network
+        release left (it found the directory moved: the sandbox, the records) first."""
+        wait_gone(monitor, 10.0)
+        if (doomed / "network.json").exists() or (doomed / "netns").exists():
+            from engine.helper.network.netns import destroy_sandbox
+
+            try:
+                destroy_sandbox(doomed / "netns")
+                self.networking().cleanup_container(container_id)
+            except Exception as exc:  # repair finishes it
+                print(f"the removed container's network: {exc}", file=sys.stderr)
+        shutil.rmtree(doomed, ignore_errors=True)
 
     def rename(self, id: str, name: str) -> dict[str, Any]:
         """The name its next start and its events use, and the name its peers resolve now."""

@@ -67,6 +67,9 @@ class Repair(Lifecycle):
             # parallel `skiff run -d` lost some of theirs to this): only an old
             # one was left by a crash.
             if time.time() - entry.lstat().st_mtime > STALE_AFTER:
+                from engine.helper.network.netns import destroy_sandbox
+
+                destroy_sandbox(entry / "netns")  # a crash before the removal's discard
                 shutil.rmtree(entry, ignore_errors=True)
             return False
         if len(name) != 64 or entry.is_symlink():

@@ -33,8 +33,8 @@ from engine.helper.network.plan import NetworkPlan
 from engine.helper.network.policy import check_host_ports
 from engine.helper.network.ports import unprivileged_port_start
 from engine.helper.network.rules import PublishedPort
-from engine.helper.network.subnets import DEFAULT_NETWORK
-from engine.processes import is_alive, wait_gone
+from engine.helper.network.subnets import DEFAULT_NETWORK, PREDEFINED
+from engine.processes import is_alive
 
 __all__ = [
     "NetworkVerbs",
@@ -229,22 +229,25 @@ class NetworkVerbs:
             ip_range6=_parse(IPv6Network, ip_range6, "IPv6 IP range")), self.uid)
 
     def remove(self, name: str) -> dict[str, Any]:
-        self._wait_for_releases(name)
+        self._release_ended(name)
         self.net.remove_network(name)
         return {}
 
-    def _wait_for_releases(self, name: str) -> None:
-        """A monitor releases its container's network after it records the exit: as
-        docker's, `wait c && network rm n` must find no endpoint of c left, so the
-        monitors of the network's containers that have ended finish first."""
-        for container_id in self.net.network(name).endpoints:
-            try:
-                status = json.loads((_container_dir(self.root, container_id)
-                                     / "status.json").read_text())
-            except (OSError, ValueError):
-                continue
-            if status.get("status") not in _ACTIVE:
-                wait_gone(int(status.get("monitor_pid", 0)), 10.0)
+    def _release_ended(self, name: str) -> None:
+        """As docker's, only running containers have endpoints: `wait c && network rm
+        n` and `rm c && network rm n` find none of c's left. A monitor releases its
+        container's network after it records the exit, and `rm` does not wait for
+        that (run --rm's removal would): what it has yet to release goes here, once
+        no start is in flight (a starting container is not live yet), as repair does."""
+        if name in PREDEFINED:
+            return  # refused by remove_network
+        with self.net.ipam.locked(".starts.lock", exclusive=True):
+            endpoints = self.net.network(name).endpoints
+            if not endpoints:
+                return
+            live = live_container_ids(self.root)
+            for container_id in endpoints.keys() - live:
+                self.net.cleanup_container(container_id)
 
     def list(self) -> list[dict[str, Any]]:
         return [network_json(r, self.uid) for _, r in sorted(self.net.networks().items())]

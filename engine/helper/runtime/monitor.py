@@ -142,11 +142,9 @@ class Monitor:
         self.cdir.journal("die", name=self.spec.name, image=self.spec.image,
                           exitCode=str(code))
         if stopped or not self._should_restart(code):
-            # The network goes after the record (the caller releases it: release_network),
-            # which `run --rm` waits for, so that its client's removal overlaps the release
-            # (a transaction on the network's record and the sandbox's unmount: 3-28 ms
-            # while other programs load this machine). What must find no endpoint left
-            # waits for this monitor instead: stop, start, rm, network rm.
+            # The network goes after the record (release_network, by the caller), which
+            # run --rm waits for: its removal goes on beside the release (3-28 ms under
+            # load). stop and start wait for this monitor; network rm releases it too.
             self.record(status="exited", pid=0, finished_at=_now(), **final)
             return {"restart": False, "final": final}
         # "restarting" is written at once, so followers never see a gap of "exited".

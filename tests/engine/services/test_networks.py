@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from pathlib import Path
 
 import pytest
@@ -218,3 +219,27 @@ def test_an_ended_containers_network_can_go_once_it_was_waited_for(
                     await engine.networks.remove("skiff-test-ended")
 
     asyncio.run(story())
+
+
+async def test_an_ended_containers_removal_leaves_nothing_behind(engine: Engine) -> None:
+    """run --rm: the removal does not wait for the monitor's release of the network,
+    which goes on beside it (and may find the directory moved): in the end neither
+    the endpoint, the sandbox, the veth nor the container's files are left."""
+    containers = engine.system.helper_root / "users" / "0" / "containers"
+    for _ in range(3):  # the release before, during or after the removal's move
+        made = await engine.containers.create(config("true"))
+        await engine.containers.start(made.id)
+        assert await engine.containers.wait(made.id) == 0
+        await engine.containers.remove(made.id)
+
+        async def gone(cid: str = made.id) -> bool:
+            inspected = (await engine.networks.get("bridge")).docker_json()
+            links = [Path(f"/sys/class/net/{name}/ifalias")
+                     for name in os.listdir("/sys/class/net")]
+            return (cid not in inspected["Containers"]
+                    and cid not in Path("/proc/self/mountinfo").read_text()
+                    and not (containers / f".{cid}.removing").exists()
+                    and not any(link.exists() and link.read_text().strip() == f"skiff:{cid}"
+                                for link in links))
+
+        await eventually(gone)

@@ -309,6 +309,8 @@ def test_network_verbs_through_the_helper(world: World, names: tuple[str, str],
     # a running container as the helper lays it out: its directory and sandbox
     container = root / "users" / str(os.getuid()) / "containers" / cid
     container.mkdir(parents=True)
+    status = container / "status.json"  # live: its monitor (this process) runs it
+    status.write_text(f'{{"status": "running", "monitor_pid": {os.getpid()}}}')
 
     async def scenario(client: HelperClient) -> None:
         created = await client.call("network_create", {"name": "appnet",
@@ -335,6 +337,7 @@ def test_network_verbs_through_the_helper(world: World, names: tuple[str, str],
 
         # the container died without cleanup (no status: not live): repair takes it all
         await client.call("network_connect", {"id": cid, "network": "appnet"})
+        status.unlink()
         report = await client.call("network_repair")
         assert report["released"] == {"appnet": [cid]}
         assert report["sandboxes"] == [str(container / "netns")]
