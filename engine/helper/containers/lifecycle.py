@@ -394,12 +394,13 @@ class Lifecycle(Binds, NetworkGlue):
         wait_gone(monitor, 10.0)
         if (doomed / "network.json").exists() or (doomed / "netns").exists():
             from engine.helper.network.netns import destroy_sandbox
+            from engine.helper.runtime.netrelease import release_network
 
+            release_network(doomed, container_id, self.uid)
             try:
-                destroy_sandbox(doomed / "netns")
-                self.networking().cleanup_container(container_id)
-            except Exception as exc:  # repair finishes it
-                print(f"the removed container's network: {exc}", file=sys.stderr)
+                destroy_sandbox(doomed / "netns")  # one without its record: a crash's
+            except SkiffError as exc:  # repair finishes it
+                print(f"the removed container's sandbox: {exc}", file=sys.stderr)
         shutil.rmtree(doomed, ignore_errors=True)
 
     def rename(self, id: str, name: str) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.helper.cgroups import Limits, open_cgroup
-from engine.helper.runtime import devices, init, mounts, proctitle, syscallfilter
+from engine.helper.runtime import devices, init, mounts, netrelease, proctitle, syscallfilter
 from engine.helper.runtime.attachhub import AttachHub, attach_listener
 from engine.helper.runtime.devices import device_mode
 from engine.helper.runtime.kernel import LINUX
@@ -154,16 +154,8 @@ class Monitor:
     def release_network(self) -> None:
         """Release the container's network (its endpoints, addresses and sandbox), once
         it has stopped for good; the helper's repair finishes what this leaves."""
-        if self.spec.network != "sandbox" or not (self.cdir.path / "network.json").exists():
-            return
-        try:
-            from engine.helper.network.verbs import default_networking
-
-            default_networking(self.cdir.path.parents[3], self.spec.owner_uid
-                               ).cleanup_container(self.spec.id)
-            _unlink(self.cdir.path / "network.json")
-        except Exception as exc:  # the helper's repair finishes the job
-            print(f"network cleanup failed: {exc}", file=sys.stderr, flush=True)
+        if self.spec.network == "sandbox":
+            netrelease.release_network(self.cdir.path, self.spec.id, self.spec.owner_uid)
 
     def _should_restart(self, code: int) -> bool:
         self._reload_spec()
