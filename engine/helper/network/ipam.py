@@ -39,6 +39,7 @@ import contextlib
 import fcntl
 import json
 import os
+import socket
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -256,12 +257,15 @@ class NetworkRecord:
         start = int(self.last) + 1 if self.last is not None else first
         if not first <= start <= last:
             start = first
-        reserved = {int(IPv4Address(a)) for a in self.previous.values()}
+        # As their text: parsing the default network's 1024 previous addresses took ~3.5
+        # ms of every start there; the few candidates looked at are written instead.
+        recent = set(self.previous.values())
         size = last - first + 1
-        for avoid in (used | reserved, used):  # prefer addresses nobody had recently
+        for avoid_recent in (True, False):  # prefer addresses nobody had recently
             for step in range(size):
                 candidate = first + (start - first + step) % size
-                if candidate not in avoid:
+                if candidate not in used and not (
+                        avoid_recent and socket.inet_ntoa(candidate.to_bytes(4, "big")) in recent):
                     return candidate
         raise Conflict(f"network {self.name} has no free address left in "
                        f"{self.ip_range or self.subnet}")

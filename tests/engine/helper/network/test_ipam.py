@@ -287,3 +287,10 @@ def test_only_changes_to_the_network_itself_wait_for_the_disk(
         records["appnet"].internal = True
     assert len(synced) == 1
     assert not any(name.endswith(".tmp") for name in os.listdir(tmp_path / "networks"))
+
+
+def test_addresses_released_lately_are_handed_out_last() -> None:
+    record = NetworkRecord("appnet", "b", IPv4Network("10.89.7.0/29"), IPv4Address("10.89.7.1"))
+    record.previous = {"gone": "10.89.7.2", "left": "10.89.7.4"}
+    got = [record.allocate(cid).address.ip for cid in ("a", "b", "c", "d")]
+    assert got == [IPv4Address(f"10.89.7.{i}") for i in (3, 5, 6, 2)]  # .2: the only one left
