@@ -273,13 +273,9 @@ def main(helper_root: str | None = None) -> int:
 
         site.main()
     if sys.argv[1:2] == ["pull"]:  # its helper gets ready while we import (~0.1 s)
-        import gc
-
-        gc.disable()  # as app.cli.main has it for imports: they make no garbage
         from engine.helperspawn import start_for_pull
 
         start_for_pull(sys.argv[2:])
-        gc.enable()
     from app.cli.main import main as run
 
     gc.enable()  # the command decides (app/cli/main.py)
