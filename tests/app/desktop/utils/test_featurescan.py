@@ -43,4 +43,4 @@ def test_the_window_builds_without_pyside_reading_its_sources(tmp_path: Path) ->
 def test_without_it_pyside_reads_every_source(tmp_path: Path) -> None:
     """What the skip saves: if PySide6 stops reading sources, featurescan can go."""
     read, _visible, _rows = _probe("no", tmp_path)
-    assert int(read) > 100
+    assert int(read) > 40  # ~60: the window's modules a launch imports (pages and tabs later)
