@@ -25,19 +25,18 @@ user shares. Records from before owners were recorded are root's.
 
 Changes happen in :meth:`Ipam.transaction`: an exclusive flock on the
 directory's lock file across read-modify-write (no duplicates across
-processes), and each changed file replaced atomically (write, rename), so a
-crash at any point leaves either the old or the new record. A change to the
-network itself is fsynced first; one to its endpoints only is not (as a
-container's status file is not): they live no longer than the machine's boot,
-after which repair releases every one of them (5-20 ms of journal waits saved
-on each container start and end on this loaded VM).
+processes), and each changed record saved so that a crash at any point leaves
+either the old or the new one (:mod:`.recordfiles`). A change to the network
+itself is fsynced; one to its endpoints only is not (as a container's status
+file is not), nor does it replace a file: they live no longer than the
+machine's boot, after which repair releases every one of them (5-20 ms of
+journal waits saved on each container start and end on this loaded VM).
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
-import json
 import os
 import socket
 import time
@@ -55,6 +54,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import Conflict, HelperError, InvalidArgument, NetworkNotFound
+from engine.helper.network import recordfiles
 from engine.helper.network.policy import check_gateway
 from engine.helper.network.rules import PublishedPort
 from engine.helper.network.subnets import DEFAULT_NETWORK, mac_for
@@ -62,7 +62,6 @@ from engine.helper.network.subnets import DEFAULT_NETWORK, mac_for
 __all__ = ["Endpoint", "Ipam", "Leaving", "NetworkRecord", "record_key", "visible"]
 
 _PREVIOUS_KEPT = 1024
-_RUNTIME = ("endpoints", "last", "last6", "previous", "leaving")  # gone with a reboot
 
 
 def record_key(name: str, uid: int | None) -> str:
@@ -344,11 +343,6 @@ def _now() -> str:
     return f"{time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime(seconds))}.{fraction:09d}Z"
 
 
-def _definition(data: dict[str, Any]) -> dict[str, Any]:
-    """What a record says of the network itself, without what its containers hold."""
-    return {key: value for key, value in data.items() if key not in _RUNTIME}
-
-
 def _owner(data: dict[str, Any]) -> int | None:
     if "owner" in data:
         return None if data["owner"] is None else int(data["owner"])
@@ -376,14 +370,18 @@ class Ipam:
         return self.locked(".lock", exclusive)
 
     def _load(self) -> dict[str, NetworkRecord]:
+        return {key: record for key, (record, _) in self._stored().items()}
+
+    def _stored(self) -> dict[str, tuple[NetworkRecord, recordfiles.Stored]]:
         records = {}
         for path in sorted(self.directory.glob("*.json")):
             try:
-                record = NetworkRecord.from_json(json.loads(path.read_text()))
+                stored = recordfiles.load(self.directory, path.stem)
+                record = NetworkRecord.from_json(stored.data)
             except (ValueError, KeyError, TypeError) as exc:
                 raise HelperError(f"the network record {path} is damaged ({exc}); remove the "
                                   "file to forget that network") from None
-            records[record.key] = record
+            records[record.key] = (record, stored)
         return records
 
     def read(self) -> dict[str, NetworkRecord]:
@@ -394,47 +392,26 @@ class Ipam:
     @contextlib.contextmanager
     def transaction(self) -> Iterator[dict[str, NetworkRecord]]:
         """Lock, load every record (by key), let the caller change the dict, save
-        what changed. Nothing is saved if the block raises."""
+        what changed (:mod:`.recordfiles`). Nothing is saved if the block raises."""
         with self._locked(exclusive=True):
             for stale in self.directory.glob(".*.tmp"):
                 stale.unlink()
-            records = self._load()
+            stored = self._stored()
+            records = {key: record for key, (record, _) in stored.items()}
             before = {name: record.to_json() for name, record in records.items()}
             yield records
             for name in before.keys() - records.keys():
-                (self.directory / f"{name}.json").unlink(missing_ok=True)
+                recordfiles.remove(self.directory, name)
             for name, record in records.items():
                 if record.key != name:
                     raise HelperError(f"network record {record.key} stored under {name}")
                 data = record.to_json()
                 if before.get(name) != data:
-                    self._write(name, data, durable=_definition(before.get(name) or {})
-                                != _definition(data))
+                    recordfiles.save(self.directory, name, data, stored[name][1]
+                                     if name in stored else None, durable=recordfiles.definition(
+                                         before.get(name) or {}) != recordfiles.definition(data))
             if before.keys() != records.keys():
-                self._sync_directory()
-
-    def _write(self, name: str, data: dict[str, Any], durable: bool) -> None:
-        tmp = self.directory / f".{name}.json.tmp"
-        target = self.directory / f"{name}.json"
-        replacing = target.exists()
-        with open(tmp, "w") as file:
-            # one string, one write: json.dump's thousands of small writes took ~7 ms
-            # for the default network's record with its 1024 previous addresses (~4 ms);
-            # without indent, by the C encoder (~0.3 ms: an indent takes the Python one)
-            file.write(json.dumps(data, separators=(",", ":")))
-            if durable:
-                file.flush()
-                os.fsync(file.fileno())
-        os.replace(tmp, target)
-        if not replacing:  # a crash may then only leave the old record, which is whole:
-            self._sync_directory()  # an endpoint's change spares this fsync (~7 ms)
-
-    def _sync_directory(self) -> None:
-        fd = os.open(self.directory, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+                recordfiles.sync_directory(self.directory)
 
     # -- the verbs, one transaction each ----------------------------------------------------
 

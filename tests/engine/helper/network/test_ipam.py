@@ -99,11 +99,9 @@ def test_repair_after_a_crash_drops_stale_entries(tmp_path: Path) -> None:
     ipam = _ipam(tmp_path)
     live = ipam.allocate("appnet", "live")
     # a crash after allocating for a container that never ran: the entry is in
-    # the file, and an interrupted write left a temporary file next to it
-    path = ipam.directory / "appnet.json"
-    data = json.loads(path.read_text())
-    data["endpoints"]["stale"] = {"address": "10.89.0.99/24", "names": ["ghost"]}
-    path.write_text(json.dumps(data))
+    # the record, and an interrupted write left a temporary file next to it
+    with ipam.transaction() as records:
+        records["appnet"].allocate("stale", IPv4Address("10.89.0.99"))
     (ipam.directory / ".appnet.json.tmp").write_text("{half a rec")
 
     assert ipam.repair({"live"}) == {"appnet": ["stale"]}
