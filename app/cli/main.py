@@ -192,6 +192,7 @@ def _execute(command: Command, ctx: Context, collect: bool) -> int:
     else:
         result = _with_engine(command, ctx)
     if collect:
+        gc.freeze()  # what the start made: scanned by the collector's next passes for nothing
         gc.enable()
     import asyncio
 
