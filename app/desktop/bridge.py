@@ -52,6 +52,9 @@ EngineLike: TypeAlias = "Engine"  # what the factory gives: tests pass their own
 FULL_REFRESH_AT = 16
 COALESCE_SECONDS = 0.05
 POLL_SECONDS = 1.0
+#: Once the event stream has begun, the listing again of what changed before it waits
+#: this long: at launch it would come before the window's first paint.
+RELIST_SECONDS = 0.5
 
 
 class Bridge(QObject):
@@ -79,6 +82,7 @@ class Bridge(QObject):
         self._dirty: set[str] = set()
         self._flush_handle: asyncio.TimerHandle | None = None
         self._images_handle: asyncio.TimerHandle | None = None
+        self._relist_handle: asyncio.TimerHandle | None = None
         self._names: set[str] = set()
         self._shut = False
         self._pump: Any = None
@@ -131,7 +135,7 @@ class Bridge(QObject):
     async def close(self) -> None:
         """Cancel every task, then close the engine; the bridge does nothing after."""
         self._shut = True
-        for handle in (self._flush_handle, self._images_handle):
+        for handle in (self._flush_handle, self._images_handle, self._relist_handle):
             if handle is not None:
                 handle.cancel()
         tasks = list(self._tasks)
@@ -264,8 +268,7 @@ class Bridge(QObject):
                                 POLL_SECONDS)
                     break
                 if item == READY:  # what changed before the stream began: list again
-                    await asyncio.gather(self._refresh_containers("list containers"),
-                                         self._refresh_images("list images"))
+                    self._relist_handle = loop.call_later(RELIST_SECONDS, self.refresh)
                     continue
                 self._on_engine_event(item)  # type: ignore[arg-type]
         finally:
