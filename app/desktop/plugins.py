@@ -22,8 +22,6 @@ from PySide6.QtWidgets import QMenu, QWidget
 from app.desktop.containers.exitnotifier import ExitNotifier
 from app.desktop.serving.toggle import ServeToggle
 from app.desktop.stats.feed import StatsFeed
-from app.desktop.stats.view import StatsView
-from app.desktop.terminal.view import TerminalView
 from app.desktop.utils.commandlog import CommandLog
 from app.desktop.widgets.commandbar import CommandBar
 from app.desktop.widgets.deferredtab import DeferredTab
@@ -35,6 +33,8 @@ if TYPE_CHECKING:
     from app.desktop.frame import Frame
     from app.desktop.learn.view import LearnView
     from app.desktop.settings.view import SettingsView
+    from app.desktop.stats.view import StatsView
+    from app.desktop.terminal.view import TerminalView
 
 __all__ = ["Plugins", "install"]
 
@@ -56,8 +56,10 @@ class Plugins(QObject):
         self.commands = CommandLog(self, enabled=shown)
         self.commands.enabled_changed.connect(self._on_commands_enabled_changed)
         self.feed = StatsFeed(bridge, self)
-        self.terminal = TerminalView(bridge, window.details)
-        self.stats = StatsView(bridge, self.feed, window.details)
+        # The tabs' views are made when each first shows (widgets/deferredtab.py).
+        self.terminal_tab = DeferredTab(self._make_terminal, window.details)
+        self.stats_tab = DeferredTab(self._make_stats, window.details)
+        self.stats_tab.container_set.connect(self.feed.follow)  # shown or not: its history
         self.files_tab = DeferredTab(self._make_files, window.details)  # made when shown
         self.learn_tab = DeferredTab(self._make_learn, window.details)  # made when shown
         self.command_bar = CommandBar(self.commands, window)
@@ -73,8 +75,8 @@ class Plugins(QObject):
 
     def _add_tabs(self) -> None:
         details = self.window.details
-        widgets = {"terminal": self.terminal, "stats": self.stats, "files": self.files_tab,
-                   "learn": self.learn_tab}
+        widgets = {"terminal": self.terminal_tab, "stats": self.stats_tab,
+                   "files": self.files_tab, "learn": self.learn_tab}
         for key, title, _shortcut, after in TABS:
             keys = details.tab_keys()
             index = keys.index(after) + 1 if after in keys else -1
@@ -94,9 +96,39 @@ class Plugins(QObject):
         from app.desktop.learn.view import LearnView
 
         view = LearnView(self.window.bridge, self.commands, parent)
-        status = self.window.statusBar()
-        view.message.connect(lambda text: status.showMessage(text, 8000))
+        self._to_status_bar(view)
         return view
+
+    @property
+    def terminal(self) -> TerminalView:
+        """The Terminal tab's view (made when the tab first shows, or now)."""
+        return cast("TerminalView", self.terminal_tab.view())
+
+    def _make_terminal(self, parent: QWidget) -> TerminalView:
+        from app.desktop.terminal.view import TerminalView
+
+        view = TerminalView(self.window.bridge, parent)
+        self._to_status_bar(view)
+        view.command.connect(self.commands.record)
+        return view
+
+    @property
+    def stats(self) -> StatsView:
+        """The Stats tab's view (made when the tab first shows, or now; the feed follows
+        the selected container meanwhile)."""
+        return cast("StatsView", self.stats_tab.view())
+
+    def _make_stats(self, parent: QWidget) -> StatsView:
+        from app.desktop.stats.view import StatsView
+
+        view = StatsView(self.window.bridge, self.feed, parent)
+        self._to_status_bar(view)
+        return view
+
+    def _to_status_bar(self, view: QWidget) -> None:
+        status = self.window.statusBar()
+        view.message.connect(  # type: ignore[attr-defined]
+            lambda text: status.showMessage(text, 8000))
 
     @property
     def files(self) -> FilesView:
@@ -107,8 +139,7 @@ class Plugins(QObject):
         from app.desktop.files.view import FilesView
 
         view = FilesView(self.window.bridge, parent)
-        status = self.window.statusBar()
-        view.message.connect(lambda text: status.showMessage(text, 8000))
+        self._to_status_bar(view)
         view.command.connect(self.commands.record)
         return view
 
@@ -144,16 +175,12 @@ class Plugins(QObject):
     def _connect(self) -> None:
         window = self.window
         bridge = window.bridge
-        status = window.statusBar()
-        for view in (self.terminal, self.stats):
-            view.message.connect(lambda text: status.showMessage(text, 8000))
-        self.terminal.command.connect(self.commands.record)
         a = window.container_actions
         for action, verb in ((a.start, "start"), (a.stop, "stop"), (a.restart, "restart"),
                              (a.pause, "pause"), (a.unpause, "unpause")):
             action.triggered.connect(lambda _c=False, v=verb: self._on_verb(v))
         a.remove.triggered.connect(self._on_remove_asked)
-        a.exec.triggered.connect(self.terminal.ensure_session)
+        a.exec.triggered.connect(lambda: self.terminal.ensure_session())
         bridge.container_removed.connect(self._on_bridge_container_removed)
         bridge.containers_changed.connect(self.notifier.observe)
         bridge.containers_listed.connect(self.notifier.observe)
@@ -183,7 +210,8 @@ class Plugins(QObject):
         if command:
             self.commands.record(command)
         self.notifier.forget(container_id)
-        self.terminal.forget(container_id)
+        if self.terminal_tab.made():
+            self.terminal.forget(container_id)
 
     def _on_bridge_job_started(self, job: CreateJob) -> None:
         config = ContainerConfig(image=job.ref, image_id="", cmd=job.cmd)
@@ -215,7 +243,8 @@ class Plugins(QObject):
     def _on_window_closed(self) -> None:
         self.serving.server.set_enabled(False)
         self.feed.stop()
-        self.terminal.close_all()
+        if self.terminal_tab.made():
+            self.terminal.close_all()
         self._qs.sync()
 
 

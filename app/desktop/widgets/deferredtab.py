@@ -4,7 +4,7 @@ A launch shows one tab (Logs, or the one left open); the others need not be made
 before the window's first paint. This stands in the tab bar for such a view: it
 makes the view when it is first shown, or first asked for (:meth:`view`), says so
 (``created``: connect the view's signals there), and passes ``set_container`` on, so
-the view starts with the container shown.
+the view starts with the container shown (``container_set`` tells it, made or not).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ __all__ = ["DeferredTab"]
 
 class DeferredTab(QWidget):
     created = Signal(object)  # the view, just made (before it is given the container)
+    container_set = Signal(object)  # each set_container's Container or None
 
     def __init__(self, make: Callable[[QWidget], QWidget], parent: QWidget | None = None) -> None:
         """``make(parent)``: the view, a child of ``parent``."""
@@ -53,6 +54,7 @@ class DeferredTab(QWidget):
 
     def set_container(self, container: Container | None) -> None:
         self._container = container
+        self.container_set.emit(container)
         set_container = getattr(self._view, "set_container", None)
         if set_container is not None:
             set_container(container)

@@ -34,6 +34,8 @@ def test_the_view_is_made_when_its_tab_shows(qtbot: Any) -> None:
     deferred = DeferredTab(make)
     created: list[QWidget] = []
     deferred.created.connect(lambda view: created.append(view))
+    told: list[str] = []  # made or not
+    deferred.container_set.connect(lambda shown: told.append(shown.name if shown else ""))
     tabs.addTab(deferred, "Deferred")
     deferred.set_container(container("web"))
     tabs.show()
@@ -45,7 +47,7 @@ def test_the_view_is_made_when_its_tab_shows(qtbot: Any) -> None:
     deferred.set_container(None)
     tabs.setCurrentIndex(0)
     tabs.setCurrentWidget(deferred)
-    assert len(made) == 1 and made[0].shown == ["web", ""]
+    assert len(made) == 1 and made[0].shown == ["web", ""] and told == ["web", ""]
 
 
 def test_asking_for_the_view_makes_it(qtbot: Any) -> None:
