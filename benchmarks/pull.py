@@ -7,8 +7,7 @@ Two images, built with umoci and pushed with skopeo to a docker-registry started
 - ``random``: ~90 MB of incompressible data in three layers (what the network and the
   digests cost);
 - ``rootfs``: ~130 MB of compressible content in thousands of small files, most of
-  it in one layer, like a Debian root filesystem (what decompression and creating
-  files cost).
+  it in one layer, like a Debian root filesystem (what decompression and creating files cost).
 
 Each pull starts from an empty store and is one command, start-up included:
 ``skiff pull`` as users run it (the launcher ``make install`` writes, ``python -IS``,
@@ -28,8 +27,7 @@ pull took (all its processes, from a cpuacct cgroup of its own: on a loaded mach
 the steadier figure), and the ratio skiff / podman (target: at most 0.8). Then a
 second ``skiff pull`` of each image into the store that already has it, with its
 CPU time: layers already present must cost nothing. ``--against CHECKOUT`` adds
-another checkout's ``skiff pull`` (cold) to the rounds: a before and after that meet
-the same load.
+another checkout's ``skiff pull`` (cold) to the rounds: a before and after that meet the same load.
 
 Everything (registry process, stores, images) is removed at the end. Needs root
 (unpacking layers), docker-registry, skopeo and umoci; podman when installed. Only
