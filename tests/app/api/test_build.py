@@ -175,7 +175,7 @@ def test_builder_prune_and_system_df(api_server: Any, docker_client: Any,
     try:
         usage = docker_client.df()
         steps = [c for c in usage["BuildCache"] if c["Type"] == "regular"]
-        assert len(steps) == 3 and usage["BuilderSize"] >= 0
+        assert len(steps) == 3 and "BuilderSize" not in usage  # API >= 1.42, as dockerd
         assert docker_client.api.prune_builds() == {"CachesDeleted": None,
                                                     "SpaceReclaimed": 0}
         if shutil.which("docker") is None:
