@@ -27,6 +27,7 @@ _SCHEMA = [
     )
     """,
     "ALTER TABLE network_attachments ADD COLUMN ip6 TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE network_attachments ADD COLUMN mac TEXT NOT NULL DEFAULT ''",
 ]
 
 
@@ -36,6 +37,7 @@ class Attachment:
     aliases: list[str] = field(default_factory=list)
     ip: str = ""
     ip6: str = ""  # on a network with IPv6
+    mac: str = ""  # the endpoint's MAC address (lower case, colons); "" derives one
 
 
 class NetworkAttachments:
@@ -46,11 +48,12 @@ class NetworkAttachments:
     def add(self, container_id: str, attachment: Attachment) -> None:
         with self.db.transaction() as conn:
             conn.execute(
-                "INSERT INTO network_attachments (container_id, network, aliases, ip, ip6) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT(container_id, network) DO UPDATE SET "
-                "aliases = excluded.aliases, ip = excluded.ip, ip6 = excluded.ip6",
+                "INSERT INTO network_attachments (container_id, network, aliases, ip, ip6, mac) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(container_id, network) DO UPDATE SET "
+                "aliases = excluded.aliases, ip = excluded.ip, ip6 = excluded.ip6, "
+                "mac = excluded.mac",
                 (container_id, attachment.network, json.dumps(attachment.aliases),
-                 attachment.ip, attachment.ip6))
+                 attachment.ip, attachment.ip6, attachment.mac))
 
     def remove(self, container_id: str, network: str) -> bool:
         with self.db.transaction() as conn:
@@ -60,10 +63,10 @@ class NetworkAttachments:
 
     def of(self, container_id: str) -> list[Attachment]:
         rows = self.db.conn.execute(
-            "SELECT network, aliases, ip, ip6 FROM network_attachments WHERE container_id = ? "
-            "ORDER BY rowid", (container_id,)).fetchall()
+            "SELECT network, aliases, ip, ip6, mac FROM network_attachments WHERE "
+            "container_id = ? ORDER BY rowid", (container_id,)).fetchall()
         return [Attachment(row["network"], list(json.loads(row["aliases"])), row["ip"],
-                           row["ip6"]) for row in rows]
+                           row["ip6"], row["mac"]) for row in rows]
 
     def forget(self, container_id: str) -> None:
         with self.db.transaction() as conn:

@@ -326,8 +326,8 @@ def _driver_opts(host: dict[str, Any], networking: dict[str, Any], own: str) -> 
     return {str(k): str(v) for k, v in options.items()}
 
 
-def extra_endpoints(body: dict[str, Any]) -> list[tuple[str, list[str], str, str]]:
-    """(network, aliases, IPv4 and IPv6 address) of each network the body asks for beyond the
+def extra_endpoints(body: dict[str, Any]) -> list[tuple[str, list[str], str, str, str]]:
+    """(network, aliases, IPv4, IPv6 and MAC address) of each network the body asks for beyond the
     container's own: the engine connects them (compose sends every network of a
     service in EndpointsConfig from API 1.44 on)."""
     host = body.get("HostConfig") or {}
@@ -340,7 +340,8 @@ def extra_endpoints(body: dict[str, Any]) -> list[tuple[str, list[str], str, str
         endpoint = endpoint or {}
         ipam = endpoint.get("IPAMConfig") or {}
         found.append((str(name), [str(a) for a in endpoint.get("Aliases") or []],
-                      str(ipam.get("IPv4Address") or ""), str(ipam.get("IPv6Address") or "")))
+                      str(ipam.get("IPv4Address") or ""), str(ipam.get("IPv6Address") or ""),
+                      str(endpoint.get("MacAddress") or "")))
     return found
 
 

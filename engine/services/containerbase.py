@@ -85,7 +85,8 @@ class ContainerBase:
             if attachment.network != own:
                 joins.append({"network": attachment.network,
                               "aliases": list(attachment.aliases),
-                              "ip": attachment.ip or None, "ip6": attachment.ip6 or None})
+                              "ip": attachment.ip or None, "ip6": attachment.ip6 or None,
+                              "mac": attachment.mac or None})
         hosts, env = self._links(record, own) if record.config.links else (None, None)
         return ContainerStart(id=record.id, attach=True if attach else None, sources=sources,
                               networks=joins or None, links=hosts, link_env=env)

@@ -8,6 +8,7 @@ names containers and journals what the user asked for.
 from __future__ import annotations
 
 import builtins
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -29,6 +30,8 @@ from engine.services.shared import Shared
 from engine.wire.requests import NetworkCreate, NetworkDisconnect, NetworkList, NetworkRemove
 
 __all__ = ["NetworkService", "endpoint_id", "hex_id"]
+
+_MAC = re.compile(r"^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}\Z")  # as --mac-address takes it
 
 
 class NetworkService:
@@ -120,9 +123,13 @@ class NetworkService:
         return result
 
     async def connect(self, network: str, ref: str, aliases: Sequence[str] = (),
-                      ip: str = "", ip6: str = "") -> None:
+                      ip: str = "", ip6: str = "", mac: str = "") -> None:
         """Join a network beyond the container's own, now if it runs and at every start
-        (engine/networkattachments.py); a created container joins when it starts."""
+        (engine/networkattachments.py); a created container joins when it starts.
+        ``mac``: the interface's MAC address there (docker's EndpointConfig.MacAddress)."""
+        if mac and not _MAC.match(mac):
+            raise InvalidArgument(f"{mac} is not a valid mac address")
+        mac = mac.lower().replace("-", ":")
         record = self._s.container_store.find(ref)
         found = await self.get(network)
         network = found.name
@@ -145,7 +152,7 @@ class NetworkService:
         if aliases and network == "bridge":
             raise InvalidArgument("network-scoped alias is supported only for containers in "
                                   "user defined networks")
-        attachment = Attachment(network, builtins.list(aliases), ip, ip6)
+        attachment = Attachment(network, builtins.list(aliases), ip, ip6, mac)
         if running:
             await self._s.connect(record, attachment)
         self._s.network_attachments.add(record.id, attachment)

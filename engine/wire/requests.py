@@ -44,6 +44,7 @@ from engine.wire.schema import (
     IPV4_CIDR,
     IPV6,
     IPV6_CIDR,
+    MAC_ADDRESS,
     NETWORK_ALIAS,
     NETWORK_NAME,
     VOLUME_NAME,
@@ -62,12 +63,13 @@ _SOURCES = Field("list[int]", required=False, max_items=MAX_FDS, minimum=0, maxi
 _ARGV = Field("list[str]", max_items=4096, max_len=131072)
 _IDS = Field("list[str]", pattern=CONTAINER_ID, max_items=100000)
 # A network a container joins at start: its aliases there, the IPv4 and IPv6 addresses
-# asked for.
+# and the MAC address asked for.
 _LINK = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,252}:[0-9]{1,3}(\.[0-9]{1,3}){3}\Z")
 _JOIN = {"network": str_field(NETWORK_NAME),
          "aliases": Field("list[str]", required=False, pattern=NETWORK_ALIAS, max_items=32),
          "ip": str_field(IPV4, required=False),
-         "ip6": str_field(IPV6, required=False)}
+         "ip6": str_field(IPV6, required=False),
+         "mac": str_field(MAC_ADDRESS, required=False)}
 
 
 # -- the helper itself and layers ----------------------------------------------------------
@@ -445,6 +447,7 @@ class NetworkConnect(NoReply):
         Field("list[str]", required=False, pattern=NETWORK_ALIAS, max_items=32)))
     ip: str | None = optional(str_field(IPV4, required=False))
     ip6: str | None = optional(str_field(IPV6, required=False))
+    mac: str | None = optional(str_field(MAC_ADDRESS, required=False))
 
 
 @record

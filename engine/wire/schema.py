@@ -28,6 +28,7 @@ __all__ = [
     "IPV4_CIDR",
     "IPV6",
     "IPV6_CIDR",
+    "MAC_ADDRESS",
     "NETWORK_ALIAS",
     "NETWORK_NAME",
     "VOLUME_NAME",
@@ -81,6 +82,7 @@ IPV4_CIDR = re.compile(r"^[0-9]{1,3}(\.[0-9]{1,3}){3}/[0-9]{1,2}$")
 # characters and length, and the helper parses the rest.
 IPV6 = re.compile(r"^[0-9A-Fa-f:.]{2,45}$")
 IPV6_CIDR = re.compile(r"^[0-9A-Fa-f:.]{2,45}/[0-9]{1,3}$")
+MAC_ADDRESS = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}\Z")  # as the engine normalises it
 
 
 def check_dict(value: object, schema: dict[str, Field], where: str) -> dict[str, Any]:

@@ -65,7 +65,8 @@ async def connect_network(request: web.Request) -> web.StreamResponse:
     network = await engine.networks.inspect(request.match_info["id"])
     await engine.networks.connect(network.name, container, aliases,
                                  str(ipam.get("IPv4Address") or ""),
-                                 str(ipam.get("IPv6Address") or ""))
+                                 str(ipam.get("IPv6Address") or ""),
+                                 str(endpoint.get("MacAddress") or ""))
     return web.Response(status=200)
 
 

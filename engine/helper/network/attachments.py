@@ -50,6 +50,7 @@ class Join:
     aliases: tuple[str, ...] = ()
     address: IPv4Address | None = None
     address6: IPv6Address | None = None
+    mac: str = ""  # the endpoint's MacAddress; "" derives one from the address
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,8 @@ class Attachments(Bridges):
                                                   names=names, address=join.address,
                                                   address6=join.address6,
                                                   default_route=network == route,
-                                                  mac=mac if index == 0 else "",
+                                                  mac=join.mac or (mac if index == 0
+                                                                   else ""),
                                                   spare=spare if index == 0 else None)
             published: list[PublishedPort] = []
             if plan.publish and plan.networks and ports and plan.networks[0] not in internal:

@@ -257,7 +257,8 @@ class NetworkVerbs:
 
     def connect(self, container_id: str, network: str, name: str | None,
                 hostname: str | None, aliases: Sequence[str] | None,
-                ip: str | None, ip6: str | None = None) -> dict[str, Any]:
+                ip: str | None, ip6: str | None = None,
+                mac: str | None = None) -> dict[str, Any]:
         self._own_running(container_id)
         if aliases and network == DEFAULT_NETWORK:
             raise InvalidArgument("network-scoped alias is supported only for containers "
@@ -266,7 +267,8 @@ class NetworkVerbs:
             container_id, network, hostname=hostname or "",
             names=[n for n in (name or "", *(aliases or [])) if n],
             address=_parse(IPv4Address, ip, "address"),
-            address6=_parse(IPv6Address, ip6, "IPv6 address"), default_route=False)
+            address6=_parse(IPv6Address, ip6, "IPv6 address"), default_route=False,
+            mac=mac or "")
         return endpoint_json(self.net.network(network), endpoint)
 
     def disconnect(self, container_id: str, network: str) -> dict[str, Any]:
@@ -291,7 +293,8 @@ class NetworkVerbs:
         ``joins`` are container_start's checked "networks" (protocol.py)."""
         wanted = [Join(j["network"], tuple(j.get("aliases") or ()),
                        _parse(IPv4Address, j.get("ip"), "address"),
-                       _parse(IPv6Address, j.get("ip6"), "IPv6 address")) for j in joins]
+                       _parse(IPv6Address, j.get("ip6"), "IPv6 address"), j.get("mac") or "")
+                  for j in joins]
         if any(j.aliases for j in wanted if j.network == DEFAULT_NETWORK):
             raise InvalidArgument("network-scoped alias is supported only for containers "
                                   "in user defined networks")

@@ -32,13 +32,14 @@ def test_networks_beyond_the_first_are_connected_after_create() -> None:
     body = {"Image": "busybox", "HostConfig": {"NetworkMode": "p_back"},
             "NetworkingConfig": {"EndpointsConfig": {
                 "p_back": {"Aliases": ["db"]},
-                "p_front": {"Aliases": ["web", "www"], "IPAMConfig": {"IPv4Address": "10.9.0.5"}},
+                "p_front": {"Aliases": ["web", "www"], "IPAMConfig": {"IPv4Address": "10.9.0.5"},
+                            "MacAddress": "02:42:0a:09:00:05"},
                 "p_admin": None}}}
     config = container_config(body)
     assert (config.network, config.network_aliases) == ("p_back", ["db"])
-    assert extra_endpoints(body) == [("p_front", ["web", "www"], "10.9.0.5", ""),
-                                     ("p_admin", [], "", "")]
+    assert extra_endpoints(body) == [("p_front", ["web", "www"], "10.9.0.5", "",
+                                      "02:42:0a:09:00:05"), ("p_admin", [], "", "", "")]
     no_mode = {"Image": "busybox", "NetworkingConfig": {"EndpointsConfig": {"a": {}, "b": {}}}}
     assert container_config(no_mode).network == "a"
-    assert extra_endpoints(no_mode) == [("b", [], "", "")]
+    assert extra_endpoints(no_mode) == [("b", [], "", "", "")]
     assert extra_endpoints({"Image": "busybox"}) == []

@@ -1,0 +1,113 @@
+"""An endpoint's own settings at ``POST /networks/{id}/connect`` and at create
+(EndpointConfig.MacAddress), through docker-py and the real docker CLI (28.x),
+on real containers."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import docker
+import pytest
+from docker.errors import APIError
+
+from tests.fixtures.apiserver import ApiServer
+
+pytestmark = pytest.mark.root
+
+Docker = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture
+def client(api_server: ApiServer) -> Iterator[docker.DockerClient]:
+    opened = docker.DockerClient(base_url=api_server.docker_host, timeout=120)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def network(client: docker.DockerClient) -> Iterator[Any]:
+    made = client.networks.create("apiep-net", ipam=docker.types.IPAMConfig(
+        pool_configs=[docker.types.IPAMPool(subnet="10.231.91.0/24")]))
+    yield made
+    for container in client.containers.list(all=True, filters={"network": made.id}):
+        container.remove(force=True)
+    made.remove()
+
+
+def _address_of(container: Any, interface: str) -> str:
+    code, out = container.exec_run(["cat", f"/sys/class/net/{interface}/address"])
+    assert code == 0, out
+    return str(out.decode().strip())
+
+
+def test_mac_address_at_connect_of_a_running_container(client: docker.DockerClient,
+                                                       network: Any) -> None:
+    container = client.containers.run("busybox", ["sleep", "60"], detach=True)
+    try:
+        client.api.connect_container_to_network(container.id, network.id,
+                                                mac_address="02:42:AC:11:00:99")
+        container.reload()
+        assert container.attrs["NetworkSettings"]["Networks"]["apiep-net"]["MacAddress"] \
+            == "02:42:ac:11:00:99"
+        assert _address_of(container, "eth1") == "02:42:ac:11:00:99"
+        container.restart(timeout=1)  # kept across restarts, as the connection is
+        assert _address_of(container, "eth1") == "02:42:ac:11:00:99"
+    finally:
+        container.remove(force=True)
+
+
+def test_mac_address_at_connect_of_a_created_container(client: docker.DockerClient,
+                                                       network: Any) -> None:
+    container = client.containers.create("busybox", ["sleep", "60"])
+    try:
+        client.api.connect_container_to_network(container.id, network.id,
+                                                mac_address="02:42:ac:11:00:98")
+        container.start()
+        assert _address_of(container, "eth1") == "02:42:ac:11:00:98"
+        assert _address_of(container, "eth0") != "02:42:ac:11:00:98"
+    finally:
+        container.remove(force=True)
+
+
+def test_a_bad_or_taken_mac_address_is_refused(client: docker.DockerClient,
+                                               network: Any) -> None:
+    first = client.containers.run("busybox", ["sleep", "60"], detach=True,
+                                  network="apiep-net", mac_address="02:42:ac:11:00:97")
+    second = client.containers.run("busybox", ["sleep", "60"], detach=True)
+    try:
+        for mac, text in (("zz:42:ac:11:00:97", "is not a valid mac address"),
+                          ("03:42:ac:11:00:97", "use a unicast one"),
+                          ("02:42:ac:11:00:97", "already in use on network apiep-net")):
+            with pytest.raises(APIError, match=text):
+                client.api.connect_container_to_network(second.id, network.id,
+                                                        mac_address=mac)
+        client.api.connect_container_to_network(second.id, network.id)  # without: fine
+        second.reload()
+        derived = second.attrs["NetworkSettings"]["Networks"]["apiep-net"]["MacAddress"]
+        assert derived and derived != "02:42:ac:11:00:97"
+    finally:
+        first.remove(force=True)
+        second.remove(force=True)
+
+
+def test_docker_cli_run_with_a_mac_address_on_a_second_network(docker_cli: Docker,
+                                                                network: Any) -> None:
+    # docker 28 sends both networks in the create's EndpointsConfig, each with its MAC
+    made = docker_cli("network", "create", "--subnet", "10.231.92.0/24", "apiep-two")
+    assert made.returncode == 0, made.stderr
+    try:
+        result = docker_cli("run", "-d", "--name", "apiep-cli", "--network", "apiep-two",
+                            "--network", "name=apiep-net,mac-address=02:42:ac:11:00:96",
+                            "busybox", "sleep", "60")
+        assert result.returncode == 0, result.stderr
+        found = json.loads(docker_cli("inspect", "apiep-cli").stdout)[0]
+        assert found["NetworkSettings"]["Networks"]["apiep-net"]["MacAddress"] \
+            == "02:42:ac:11:00:96"
+        out = docker_cli("exec", "apiep-cli", "ip", "-o", "link", "show")
+        assert "02:42:ac:11:00:96" in out.stdout
+    finally:
+        docker_cli("rm", "-f", "apiep-cli")
+        docker_cli("network", "rm", "apiep-two")
