@@ -200,8 +200,7 @@ class Frame(QMainWindow):
         self.welcome.hub_requested.connect(self._on_welcome_hub_requested)
         self.details.settings_tab.created.connect(self._on_settings_created)
         self.details.logs.message.connect(self.statusBar().showMessage)
-        self.details.ports.failed.connect(self.messages.show_error)
-        self.details.volumes.failed.connect(self.messages.show_error)
+        self.details.failed.connect(self.messages.show_error)
         self.details.logs.timestamps.setChecked(self.settings.log_timestamps)
         self.details.tabs.currentChanged.connect(self._on_tab_changed)
         a = self.container_actions

@@ -30,16 +30,15 @@ from PySide6.QtWidgets import (
 from app.desktop.bridge import Bridge
 from app.desktop.containers.actions import ContainerActions
 from app.desktop.containers.header import ContainerHeader
-from app.desktop.inspect import data as inspectdata
-from app.desktop.inspect.portstab import PortsView
-from app.desktop.inspect.view import InspectView
-from app.desktop.inspect.volumestab import VolumesView
 from app.desktop.logs.view import LogView
 from app.desktop.widgets.confirm import ask
 from app.desktop.widgets.deferredtab import DeferredTab
 from engine import Container
 
 if TYPE_CHECKING:
+    from app.desktop.inspect.portstab import PortsView
+    from app.desktop.inspect.view import InspectView
+    from app.desktop.inspect.volumestab import VolumesView
     from app.desktop.settings.view import SettingsView
 
 __all__ = ["ContainerTab", "DetailsView"]
@@ -56,6 +55,7 @@ class ContainerTab(Protocol):
 
 class DetailsView(QWidget):
     inspected = Signal(dict)  # the shown container's inspect document, when it arrives
+    failed = Signal(str)  # the Ports or Volumes tab opened nothing: a sentence for the user
 
     def __init__(self, bridge: Bridge, actions: ContainerActions,
                  parent: QWidget | None = None) -> None:
@@ -70,16 +70,20 @@ class DetailsView(QWidget):
         self.logs = LogView(bridge.run_in_thread, self)
         self.logs.delete_requested.connect(self.ask_clear_logs)
         self.question: QMessageBox | None = None
-        self.ports = PortsView(self)
-        self.volumes = VolumesView(self)
-        self.settings_tab = DeferredTab(_make_settings, self)  # made when shown (~20 ms)
-        self.inspect = InspectView(self)
+        # The other tabs' views are made when each first shows (widgets/deferredtab.py).
+        self.ports_tab = DeferredTab(_make_ports, self)
+        self.volumes_tab = DeferredTab(_make_volumes, self)
+        for tab in (self.ports_tab, self.volumes_tab):
+            tab.created.connect(lambda view: view.failed.connect(self.failed))
+        self.settings_tab = DeferredTab(_make_settings, self)  # ~20 ms
+        self.inspect_tab = DeferredTab(_make_inspect, self)
         self._tabs: dict[str, QWidget] = {}
         self._plugins: dict[str, ContainerTab] = {}
-        for key, widget, title in (("logs", self.logs, "&Logs"), ("ports", self.ports, "&Ports"),
-                                   ("volumes", self.volumes, "&Volumes"),
+        for key, widget, title in (("logs", self.logs, "&Logs"),
+                                   ("ports", self.ports_tab, "&Ports"),
+                                   ("volumes", self.volumes_tab, "&Volumes"),
                                    ("settings", self.settings_tab, "&Settings"),
-                                   ("inspect", self.inspect, "&Inspect")):
+                                   ("inspect", self.inspect_tab, "&Inspect")):
             self._tabs[key] = widget
             self.tabs.addTab(widget, title)
         self.beside = QWidget(self)
@@ -122,6 +126,18 @@ class DetailsView(QWidget):
     def settings(self) -> SettingsView:
         """The Settings tab's view, made now if it was not yet."""
         return cast("SettingsView", self.settings_tab.view())
+
+    @property
+    def ports(self) -> PortsView:
+        return cast("PortsView", self.ports_tab.view())
+
+    @property
+    def volumes(self) -> VolumesView:
+        return cast("VolumesView", self.volumes_tab.view())
+
+    @property
+    def inspect(self) -> InspectView:
+        return cast("InspectView", self.inspect_tab.view())
 
     # -- tabs -----------------------------------------------------------------------
 
@@ -197,15 +213,11 @@ class DetailsView(QWidget):
         if container is None:
             self._log_for = ""
             self.logs.close_log()
-            self.inspect.clear()
-            self.ports.set_ports([])
-            self.volumes.set_mounts([])
+            self._clear_inspected()
             return
         changed = previous is None or previous.id != container.id
         if changed:
-            self.inspect.clear()
-            self.ports.set_ports([])
-            self.volumes.set_mounts([])
+            self._clear_inspected()
             self._log_for = container.id
             self.logs.close_log()
             self._open_log()
@@ -251,6 +263,15 @@ class DetailsView(QWidget):
 
         self.bridge.clear_logs(container_id, cleared)
 
+    def _clear_inspected(self) -> None:
+        """The tabs the inspect document fills show nothing (those made)."""
+        if self.inspect_tab.made():
+            self.inspect.clear()
+        if self.ports_tab.made():
+            self.ports.set_ports([])
+        if self.volumes_tab.made():
+            self.volumes.set_mounts([])
+
     def _on_tabs_current_changed(self, _index: int) -> None:
         if self._inspect_stale:
             self._load_inspect()
@@ -265,6 +286,8 @@ class DetailsView(QWidget):
         wanted = container.id
 
         def loaded(doc: dict[str, Any]) -> None:
+            from app.desktop.inspect import data as inspectdata
+
             if self.container is None or self.container.id != wanted:
                 return
             self.inspect.set_document(doc)
@@ -283,3 +306,21 @@ def _make_settings(parent: QWidget) -> QWidget:
     from app.desktop.settings.view import SettingsView
 
     return SettingsView(parent)
+
+
+def _make_ports(parent: QWidget) -> QWidget:
+    from app.desktop.inspect.portstab import PortsView
+
+    return PortsView(parent)
+
+
+def _make_volumes(parent: QWidget) -> QWidget:
+    from app.desktop.inspect.volumestab import VolumesView
+
+    return VolumesView(parent)
+
+
+def _make_inspect(parent: QWidget) -> QWidget:
+    from app.desktop.inspect.view import InspectView
+
+    return InspectView(parent)

@@ -119,16 +119,16 @@ def test_the_window_imports_the_api_server_and_pyte_only_when_used(tmp_path: Pat
 
 def test_the_window_makes_its_pages_only_when_wanted(tmp_path: Path) -> None:
     """The Images, Volumes, Networks, Disk Usage and Network Map pages, the "+ New"
-    image browser, the Terminal, Stats, Files, What Is This? and Settings tabs, the
-    compose loader and what makes a container are not on a launch's way to its first
-    paint (manage.py makes each page the first time it shows, frame.py the browser,
-    widgets/deferredtab.py the tabs; projects/ loads a project when asked, firstrun.py
-    imports createjob.py when run)."""
+    image browser, every container tab but Logs, the compose loader and what makes a
+    container are not on a launch's way to its first paint (manage.py makes each page
+    the first time it shows, frame.py the browser, widgets/deferredtab.py the tabs;
+    projects/ loads a project when asked, firstrun.py imports createjob.py when run)."""
     lazy = ("app.desktop.images.page", "app.desktop.volumes.page", "app.desktop.networks.page",
             "app.desktop.disk.page", "app.desktop.networks.mappage", "app.desktop.learn.view",
             "app.desktop.images.browser", "engine.compose.loader", "app.desktop.settings.view",
             "app.desktop.containers.createjob", "app.desktop.files.view",
-            "app.desktop.terminal.view", "app.desktop.stats.view")
+            "app.desktop.terminal.view", "app.desktop.stats.view", "app.desktop.inspect.view",
+            "app.desktop.inspect.portstab")
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path),
                SKIFF_ROOT=str(tmp_path / "root"))
     done = subprocess.run(
