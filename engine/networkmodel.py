@@ -52,6 +52,7 @@ class Network:
     subnet6: str = ""
     gateway6: str = ""
     ip_range6: str = ""
+    aux_addresses: Mapping[str, str] = field(default_factory=dict)  # reserved: name -> address
 
     @property
     def predefined(self) -> bool:
@@ -59,7 +60,7 @@ class Network:
 
     def docker_json(self) -> dict[str, Any]:
         """docker network inspect's document."""
-        ipam: list[dict[str, str]] = []
+        ipam: list[dict[str, Any]] = []
         if self.subnet:
             ipam.append({"Subnet": self.subnet, "Gateway": self.gateway})
             if self.ip_range:
@@ -67,6 +68,11 @@ class Network:
         if self.subnet6:
             ipam.append({"Subnet": self.subnet6, "Gateway": self.gateway6,
                          **({"IPRange": self.ip_range6} if self.ip_range6 else {})})
+        for config in ipam:  # each subnet's own, as dockerd shows them (when there are)
+            six = ":" in config["Subnet"]
+            aux = {k: v for k, v in self.aux_addresses.items() if (":" in v) == six}
+            if aux:
+                config["AuxiliaryAddresses"] = aux
         return {
             "Name": self.name, "Id": self.id, "Created": self.created, "Scope": "local",
             "Driver": self.driver, "EnableIPv6": self.enable_ipv6,

@@ -39,7 +39,11 @@ async def cmd_create(ctx: Context) -> int:
         raise UsageError(f"network driver {args.driver!r} is not supported: Skiff creates "
                          "bridge networks")
     labels = dict(label.partition("=")[::2] for label in args.label)
-    subnets = network_subnets(pair_flags(args.subnet, args.gateway, args.ip_range), args.ipv6)
+    if any("=" not in item for item in args.aux_address):
+        raise UsageError("invalid --aux-address: expected NAME=ADDRESS")
+    aux = dict(item.split("=", 1) for item in args.aux_address)
+    subnets = network_subnets(pair_flags(args.subnet, args.gateway, args.ip_range, aux),
+                              args.ipv6)
     network = await ctx.engine.networks.create(args.name, labels=labels,
                                               internal=args.internal, subnets=subnets)
     ctx.out.write(network.id + "\n")
@@ -132,6 +136,8 @@ def _b_create(p: argparse.ArgumentParser) -> None:
                    help="IPv4 or IPv6 Gateway for the master subnet")
     p.add_argument("--ip-range", action="append", default=[],
                    help="Allocate container ip from a sub-range")
+    p.add_argument("--aux-address", action="append", default=[], metavar="NAME=ADDRESS",
+                   help="Auxiliary IPv4 or IPv6 addresses used by Network driver")
     p.add_argument("--ipv6", action="store_true", help="Enable or disable IPv6 networking")
     p.add_argument("--internal", action="store_true",
                    help="Restrict external access to the network")

@@ -122,7 +122,7 @@ HANDLERS: dict[Verb, Handler] = {
         server.containers.repair(r.ids, r.layers))),
     Verb.NETWORK_CREATE: _typed(rq.NetworkCreate, lambda server, r, call: (
         server.networks().create(r.name, r.subnet, r.gateway, r.ip_range, r.internal,
-                                 r.ipv6, r.subnet6, r.gateway6, r.ip_range6))),
+                                 r.ipv6, r.subnet6, r.gateway6, r.ip_range6, r.aux))),
     Verb.NETWORK_REMOVE: _typed(rq.NetworkRemove, lambda server, r, call: (
         server.networks().remove(r.name))),
     Verb.NETWORK_LIST: _typed(rq.NetworkList, lambda server, r, call: (

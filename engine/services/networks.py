@@ -54,7 +54,8 @@ class NetworkService:
             name=name, subnet=asked.subnet or None, gateway=asked.gateway or None,
             ip_range=asked.ip_range or None, internal=internal, ipv6=asked.ipv6 or None,
             subnet6=asked.subnet6 or None, gateway6=asked.gateway6 or None,
-            ip_range6=asked.ip_range6 or None))
+            ip_range6=asked.ip_range6 or None,
+            aux=[f"{k}={v}" for k, v in asked.aux.items()] or None))
         self._s.network_labels.set(name, dict(labels or {}))
         created = self._network(result)
         self._s.emit("network", "create", created.id, name=name, type="bridge")
@@ -189,7 +190,8 @@ class NetworkService:
             bridge=str(data.get("Bridge") or ""), labels=self._s.network_labels.get(name),
             containers=containers, enable_ipv6=bool(data.get("EnableIPv6")),
             subnet6=str(data.get("Subnet6") or ""), gateway6=str(data.get("Gateway6") or ""),
-            ip_range6=str(data.get("IPRange6") or ""))
+            ip_range6=str(data.get("IPRange6") or ""),
+            aux_addresses=dict(data.get("AuxiliaryAddresses") or {}))
 
 
 def _endpoint(network: str, container_id: str, name: str, info: dict[str, Any]

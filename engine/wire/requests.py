@@ -64,6 +64,7 @@ _ARGV = Field("list[str]", max_items=4096, max_len=131072)
 _IDS = Field("list[str]", pattern=CONTAINER_ID, max_items=100000)
 # A network a container joins at start: its aliases there, the IPv4 and IPv6 addresses
 # and the MAC address asked for.
+_AUX = re.compile(r"^[^=\x00\n]{1,255}=[0-9A-Fa-f:.]{2,45}\Z")
 _LINK = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,252}:[0-9]{1,3}(\.[0-9]{1,3}){3}\Z")
 _JOIN = {"network": str_field(NETWORK_NAME),
          "aliases": Field("list[str]", required=False, pattern=NETWORK_ALIAS, max_items=32),
@@ -414,6 +415,9 @@ class NetworkCreate(_Network):
     subnet6: str | None = optional(str_field(IPV6_CIDR, required=False))
     gateway6: str | None = optional(str_field(IPV6, required=False))
     ip_range6: str | None = optional(str_field(IPV6_CIDR, required=False))
+    # IPAM's auxiliary addresses, "name=address": in a subnet, never handed out
+    aux: list[str] | None = field(default=None, metadata=schema(
+        Field("list[str]", required=False, pattern=_AUX, max_items=256)))
 
 
 @record

@@ -47,3 +47,22 @@ def test_the_cli_flags_pair_by_version_and_the_api_and_compose_spell_their_own()
         IpamEntry("10.1.0.0/24", "", "10.1.0.0/25")
     with pytest.raises(InvalidArgument, match="IPAM config"):
         IpamEntry.of("10.1.0.0/24")
+
+
+def test_aux_addresses_go_with_the_subnet_that_holds_them() -> None:
+    entries = pair_flags(["10.1.0.0/24", "fd12::/64"], [], [],
+                         {"router": "10.1.0.5", "dns6": "fd12::53"})
+    assert entries == [IpamEntry("10.1.0.0/24", aux={"router": "10.1.0.5"}),
+                       IpamEntry("fd12::/64", aux={"dns6": "fd12::53"})]
+    assert network_subnets(entries, ipv6=True).aux == {"router": "10.1.0.5",
+                                                       "dns6": "fd12::53"}
+    with pytest.raises(InvalidArgument, match=r"no matching subnet for aux-address 10\.9\.0\.5"):
+        pair_flags(["10.1.0.0/24"], [], [], {"a": "10.9.0.5"})
+    assert IpamEntry.of({"Subnet": "10.1.0.0/24", "AuxiliaryAddresses": {"a": "10.1.0.6"}}) \
+        == IpamEntry.of({"subnet": "10.1.0.0/24", "aux_addresses": {"a": "10.1.0.6"}}) \
+        == IpamEntry("10.1.0.0/24", aux={"a": "10.1.0.6"})
+    for entry, message in ((IpamEntry("10.1.0.0/24", aux={"a": "fd12::5"}),
+                            "no matching subnet for aux-address fd12::5"),
+                           (IpamEntry(aux={"a": "10.1.0.5"}), "needs a subnet")):
+        with pytest.raises(InvalidArgument, match=message):
+            network_subnets([entry], ipv6=True)

@@ -24,12 +24,14 @@ class Bridges(NetworkingBase):
                        gateway: IPv4Address | None = None, *, internal: bool = False,
                        ip_range: IPv4Network | None = None, ipv6: bool = False,
                        subnet6: IPv6Network | None = None, gateway6: IPv6Address | None = None,
-                       ip_range6: IPv6Network | None = None) -> NetworkRecord:
+                       ip_range6: IPv6Network | None = None,
+                       aux: dict[str, IPv4Address | IPv6Address] | None = None
+                       ) -> NetworkRecord:
         """Create one of the caller's networks: record, bridge, rules. The
         default network ("bridge") is created by the first container that uses it.
         ``internal``: its containers reach each other and nothing else; ``ip_range``:
         where in the subnet addresses are handed out; ``ipv6``: an IPv6 subnet too
-        (``subnet6``, else one from the pools)."""
+        (``subnet6``, else one from the pools); ``aux``: addresses never handed out."""
         if ip_range is not None and subnet is None:
             raise InvalidArgument("an IP range needs a subnet (--subnet) to belong to")
         if name in PREDEFINED:
@@ -41,7 +43,7 @@ class Bridges(NetworkingBase):
             record = self._new_record(records, name, self.uid, subnet, gateway,
                                       internal=internal, ip_range=ip_range, ipv6=ipv6,
                                       subnet6=subnet6, gateway6=gateway6,
-                                      ip_range6=ip_range6)
+                                      ip_range6=ip_range6, aux=aux)
             self._ensure_bridge(record)
             records[record.key] = record
             self._apply(records)
@@ -73,7 +75,8 @@ class Bridges(NetworkingBase):
                     internal: bool = False, ip_range: IPv4Network | None = None,
                     ipv6: bool = False, subnet6: IPv6Network | None = None,
                     gateway6: IPv6Address | None = None,
-                    ip_range6: IPv6Network | None = None) -> NetworkRecord:
+                    ip_range6: IPv6Network | None = None,
+                    aux: dict[str, IPv4Address | IPv6Address] | None = None) -> NetworkRecord:
         bridge = bridge_name(self.bridge_prefix, record_key(name, owner))
         if any(r.bridge == bridge for r in records.values()):
             raise Conflict(f"the bridge {bridge} that network {name} would get belongs to "
@@ -109,7 +112,8 @@ class Bridges(NetworkingBase):
             gateway = subnet.network_address + 1
         return NetworkRecord(name, bridge, subnet, gateway, user_defined=name != DEFAULT_NETWORK,
                              owner=owner, internal=internal, ip_range=ip_range,
-                             subnet6=subnet6, gateway6=gateway6, ip_range6=ip_range6)
+                             subnet6=subnet6, gateway6=gateway6, ip_range6=ip_range6,
+                             aux=dict(aux or {}))
 
     def remove_network(self, name: str) -> None:
         """Remove one of the caller's networks with no containers: rules, bridge, record."""

@@ -49,6 +49,7 @@ from ipaddress import (
     IPv6Address,
     IPv6Interface,
     IPv6Network,
+    ip_address,
 )
 from pathlib import Path
 from typing import Any
@@ -152,6 +153,8 @@ class NetworkRecord:
     last6: IPv6Address | None = None
     ip_range6: IPv6Network | None = None  # where IPv6 addresses are handed out
     leaving: dict[str, Leaving] = field(default_factory=dict)  # veth -> what it had
+    # IPAM's auxiliary addresses (name -> address): in a subnet, never handed out
+    aux: dict[str, IPv4Address | IPv6Address] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         check_gateway(self.subnet, self.gateway)
@@ -164,6 +167,15 @@ class NetworkRecord:
         if self.ip_range6 is not None and not (
                 self.subnet6 is not None and self.ip_range6.subnet_of(self.subnet6)):
             raise InvalidArgument(f"no matching subnet for range {self.ip_range6}")
+        for name, address in self.aux.items():
+            subnet = self.subnet if address.version == 4 else self.subnet6
+            if subnet is None or address not in subnet:
+                raise InvalidArgument(f"no matching subnet for aux-address {address}")
+            if address in (self.gateway, self.gateway6, subnet.network_address) or (
+                    address.version == 4 and address == subnet.broadcast_address):
+                raise InvalidArgument(f"failed to allocate secondary ip address ({name}:"
+                                      f"{address}): it is the network's own address, "
+                                      "gateway or broadcast")
 
     @property
     def gateway6_interface(self) -> IPv6Interface | None:
@@ -190,6 +202,7 @@ class NetworkRecord:
             return existing
         address6 = self._allocate6(requested6)
         used = {int(ep.address.ip) for ep in self.endpoints.values()} | {int(self.gateway)}
+        used |= {int(a) for a in self.aux.values() if a.version == 4}
         used |= {int(gone.address.ip) for gone in self.leaving.values()}
         first = int(self.subnet.network_address) + 1
         last = int(self.subnet.broadcast_address) - 1
@@ -233,6 +246,7 @@ class NetworkRecord:
         used = {ep.address6.ip for ep in self.endpoints.values() if ep.address6 is not None}
         used |= {gone.address6.ip for gone in self.leaving.values() if gone.address6 is not None}
         used.add(self.gateway6 or subnet.network_address + 1)
+        used |= {a for a in self.aux.values() if isinstance(a, IPv6Address)}
         used.add(subnet.network_address)
         if requested is not None:
             if requested not in subnet:
@@ -310,6 +324,7 @@ class NetworkRecord:
                if self.subnet6 is not None else {}),
             **({"leaving": {veth: gone.to_json() for veth, gone in sorted(self.leaving.items())}}
                if self.leaving else {}),
+            **({"aux": {name: str(a) for name, a in self.aux.items()}} if self.aux else {}),
         }
 
     @classmethod
@@ -334,6 +349,7 @@ class NetworkRecord:
             ip_range6=IPv6Network(data["ip_range6"]) if data.get("ip_range6") else None,
             leaving={veth: Leaving.from_json(gone)
                      for veth, gone in data.get("leaving", {}).items()},
+            aux={name: ip_address(a) for name, a in data.get("aux", {}).items()},
         )
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Sequence
-from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +97,18 @@ def endpoint_json(network: NetworkRecord, endpoint: Endpoint) -> dict[str, Any]:
     }
 
 
+def _aux_addresses(entries: Sequence[str]) -> dict[str, IPv4Address | IPv6Address]:
+    """network_create's "name=address" entries (protocol.py checked their shape)."""
+    found: dict[str, IPv4Address | IPv6Address] = {}
+    for entry in entries:
+        name, _, text = entry.partition("=")
+        try:
+            found[name] = ip_address(text)
+        except ValueError:
+            raise InvalidArgument(f"invalid aux-address {text!r}") from None
+    return found
+
+
 def network_json(record: NetworkRecord, uid: int) -> dict[str, Any]:
     """The network as user ``uid`` sees it: with their own containers only."""
     return {
@@ -113,6 +125,7 @@ def network_json(record: NetworkRecord, uid: int) -> dict[str, Any]:
         "Subnet6": str(record.subnet6) if record.subnet6 is not None else "",
         "Gateway6": str(record.gateway6) if record.subnet6 is not None else "",
         "IPRange6": str(record.ip_range6) if record.ip_range6 is not None else "",
+        "AuxiliaryAddresses": {name: str(a) for name, a in record.aux.items()},
         "Containers": {cid: endpoint_json(record, ep)
                        for cid, ep in sorted(record.endpoints.items()) if ep.owner == uid},
     }
@@ -208,7 +221,8 @@ class NetworkVerbs:
     def create(self, name: str, subnet: str | None, gateway: str | None,
                ip_range: str | None, internal: bool | None, ipv6: bool | None = None,
                subnet6: str | None = None, gateway6: str | None = None,
-               ip_range6: str | None = None) -> dict[str, Any]:
+               ip_range6: str | None = None, aux: Sequence[str] | None = None
+               ) -> dict[str, Any]:
         network = _parse(IPv4Network, subnet, "subnet")
         gateway_address = _parse(IPv4Address, gateway, "gateway")
         if gateway_address is not None and network is None:
@@ -226,7 +240,8 @@ class NetworkVerbs:
             name, network, gateway_address, internal=bool(internal), ip_range=pool,
             ipv6=bool(ipv6), subnet6=_parse(IPv6Network, subnet6, "IPv6 subnet"),
             gateway6=_parse(IPv6Address, gateway6, "IPv6 gateway"),
-            ip_range6=_parse(IPv6Network, ip_range6, "IPv6 IP range")), self.uid)
+            ip_range6=_parse(IPv6Network, ip_range6, "IPv6 IP range"),
+            aux=_aux_addresses(aux or ())), self.uid)
 
     def remove(self, name: str) -> dict[str, Any]:
         self._release_ended(name)

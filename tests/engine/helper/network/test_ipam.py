@@ -292,3 +292,28 @@ def test_addresses_released_lately_are_handed_out_last() -> None:
     record.previous = {"gone": "10.89.7.2", "left": "10.89.7.4"}
     got = [record.allocate(cid).address.ip for cid in ("a", "b", "c", "d")]
     assert got == [IPv4Address(f"10.89.7.{i}") for i in (3, 5, 6, 2)]  # .2: the only one left
+
+
+def test_aux_addresses_are_never_handed_out_and_are_kept(tmp_path: Path) -> None:
+    ipam = Ipam(tmp_path / "networks")
+    net, net6 = IPv4Network("10.89.0.0/29"), IPv6Network("fd12::/124")
+    aux = {"a": IPv4Address("10.89.0.2"), "b": IPv4Address("10.89.0.4"),
+           "c": IPv6Address("fd12::2")}
+    with ipam.transaction() as records:
+        records["appnet"] = NetworkRecord("appnet", "skiff-1", net, net.network_address + 1,
+                                          subnet6=net6, aux=aux)
+    with ipam.transaction() as records:
+        with pytest.raises(Conflict, match=r"10\.89\.0\.4 is already in use"):
+            records["appnet"].allocate("d", IPv4Address("10.89.0.4"))
+        with pytest.raises(Conflict, match="fd12::2 is already in use"):
+            records["appnet"].allocate("e", None, aux["c"])
+    with ipam.transaction() as records:
+        given = [records["appnet"].allocate(f"c{i}") for i in range(3)]
+    assert {str(e.address.ip) for e in given} == {"10.89.0.3", "10.89.0.5", "10.89.0.6"}
+    assert all(e.address6 is not None and e.address6.ip != aux["c"] for e in given)
+    assert ipam.read()["appnet"].aux == aux
+    for bad, message in (({"x": IPv4Address("10.90.0.2")}, "no matching subnet"),
+                         ({"x": IPv4Address("10.89.0.1")}, "gateway"),
+                         ({"x": IPv6Address("fd12::9")}, "no matching subnet")):
+        with pytest.raises(InvalidArgument, match=message):
+            NetworkRecord("bad", "skiff-2", net, net.network_address + 1, aux=bad)
