@@ -123,6 +123,7 @@ if TYPE_CHECKING:
         SkiffError,
         VolumeNotFound,
     )
+    from engine.helperspawn import start_for_pull
     from engine.hostfacts import host_memory, os_name
     from engine.images.history import HistoryEntry
     from engine.images.model import Image, Layer

@@ -273,7 +273,7 @@ def main(helper_root: str | None = None) -> int:
 
         site.main()
     if sys.argv[1:2] == ["pull"]:  # its helper gets ready while we import (~0.1 s)
-        from engine.helperspawn import start_for_pull
+        from engine import start_for_pull
 
         start_for_pull(sys.argv[2:])
     from app.cli.main import main as run
