@@ -28,6 +28,8 @@ _SCHEMA = [
     """,
     "ALTER TABLE network_attachments ADD COLUMN ip6 TEXT NOT NULL DEFAULT ''",
     "ALTER TABLE network_attachments ADD COLUMN mac TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE network_attachments ADD COLUMN links TEXT NOT NULL DEFAULT '[]'",
+    "ALTER TABLE network_attachments ADD COLUMN link_local_ips TEXT NOT NULL DEFAULT '[]'",
 ]
 
 
@@ -38,6 +40,8 @@ class Attachment:
     ip: str = ""
     ip6: str = ""  # on a network with IPv6
     mac: str = ""  # the endpoint's MAC address (lower case, colons); "" derives one
+    links: list[str] = field(default_factory=list)  # network-scoped links, "NAME:ALIAS"
+    link_local_ips: list[str] = field(default_factory=list)  # more addresses, as asked
 
 
 class NetworkAttachments:
@@ -48,12 +52,14 @@ class NetworkAttachments:
     def add(self, container_id: str, attachment: Attachment) -> None:
         with self.db.transaction() as conn:
             conn.execute(
-                "INSERT INTO network_attachments (container_id, network, aliases, ip, ip6, mac) "
-                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(container_id, network) DO UPDATE SET "
-                "aliases = excluded.aliases, ip = excluded.ip, ip6 = excluded.ip6, "
-                "mac = excluded.mac",
+                "INSERT INTO network_attachments (container_id, network, aliases, ip, ip6, mac, "
+                "links, link_local_ips) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT(container_id, network) DO UPDATE SET aliases = excluded.aliases, "
+                "ip = excluded.ip, ip6 = excluded.ip6, mac = excluded.mac, "
+                "links = excluded.links, link_local_ips = excluded.link_local_ips",
                 (container_id, attachment.network, json.dumps(attachment.aliases),
-                 attachment.ip, attachment.ip6, attachment.mac))
+                 attachment.ip, attachment.ip6, attachment.mac, json.dumps(attachment.links),
+                 json.dumps(attachment.link_local_ips)))
 
     def remove(self, container_id: str, network: str) -> bool:
         with self.db.transaction() as conn:
@@ -63,10 +69,12 @@ class NetworkAttachments:
 
     def of(self, container_id: str) -> list[Attachment]:
         rows = self.db.conn.execute(
-            "SELECT network, aliases, ip, ip6, mac FROM network_attachments WHERE "
-            "container_id = ? ORDER BY rowid", (container_id,)).fetchall()
+            "SELECT network, aliases, ip, ip6, mac, links, link_local_ips FROM "
+            "network_attachments WHERE container_id = ? ORDER BY rowid",
+            (container_id,)).fetchall()
         return [Attachment(row["network"], list(json.loads(row["aliases"])), row["ip"],
-                           row["ip6"], row["mac"]) for row in rows]
+                           row["ip6"], row["mac"], list(json.loads(row["links"])),
+                           list(json.loads(row["link_local_ips"]))) for row in rows]
 
     def forget(self, container_id: str) -> None:
         with self.db.transaction() as conn:

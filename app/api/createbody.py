@@ -315,21 +315,31 @@ def _network(host: dict[str, Any], networking: dict[str, Any]
     return mode, aliases, str(ipam.get("IPv4Address") or ""), str(ipam.get("IPv6Address") or "")
 
 
+def _own_endpoint(networking: dict[str, Any], own: str) -> dict[str, Any]:
+    endpoints = networking.get("EndpointsConfig") or {}
+    return endpoints.get(own) or (endpoints.get("bridge") if own == "default" else None) or {}
+
+
+def _scoped(endpoint: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """An endpoint's Links and IPAMConfig.LinkLocalIPs as given (the engine checks them)."""
+    ipam = endpoint.get("IPAMConfig") or {}
+    return ([str(k) for k in endpoint.get("Links") or []],
+            [str(a) for a in ipam.get("LinkLocalIPs") or []])
+
+
 def _driver_opts(host: dict[str, Any], networking: dict[str, Any], own: str) -> dict[str, str]:
     """The own endpoint's DriverOpts: the bridge driver has none of its own, dockerd
     keeps them for inspect."""
-    endpoints = networking.get("EndpointsConfig") or {}
-    endpoint = endpoints.get(own) or (endpoints.get("bridge") if own == "default" else None)
-    options = (endpoint or {}).get("DriverOpts") or {}
+    options = _own_endpoint(networking, own).get("DriverOpts") or {}
     if not isinstance(options, dict):
         raise ApiError(400, "invalid EndpointSettings.DriverOpts: expected an object")
     return {str(k): str(v) for k, v in options.items()}
 
 
-def extra_endpoints(body: dict[str, Any]) -> list[tuple[str, list[str], str, str, str]]:
-    """(network, aliases, IPv4, IPv6 and MAC address) of each network the body asks for beyond the
-    container's own: the engine connects them (compose sends every network of a
-    service in EndpointsConfig from API 1.44 on)."""
+def extra_endpoints(body: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """(network, engine.networks.connect's arguments) of each network the body asks for
+    beyond the container's own: the engine connects them (compose sends every network
+    of a service in EndpointsConfig from API 1.44 on)."""
     host = body.get("HostConfig") or {}
     networking = body.get("NetworkingConfig") or {}
     own = _network(host, networking)[0]
@@ -339,9 +349,12 @@ def extra_endpoints(body: dict[str, Any]) -> list[tuple[str, list[str], str, str
             continue
         endpoint = endpoint or {}
         ipam = endpoint.get("IPAMConfig") or {}
-        found.append((str(name), [str(a) for a in endpoint.get("Aliases") or []],
-                      str(ipam.get("IPv4Address") or ""), str(ipam.get("IPv6Address") or ""),
-                      str(endpoint.get("MacAddress") or "")))
+        links, link_local = _scoped(endpoint)
+        found.append((str(name), {
+            "aliases": [str(a) for a in endpoint.get("Aliases") or []],
+            "ip": str(ipam.get("IPv4Address") or ""), "ip6": str(ipam.get("IPv6Address") or ""),
+            "mac": str(endpoint.get("MacAddress") or ""), "links": links,
+            "link_local_ips": link_local}))
     return found
 
 
@@ -372,6 +385,7 @@ def container_config(body: dict[str, Any]) -> ContainerConfig:
             raise ApiError(400, f"logger: no log driver named '{driver}' is registered")
         raise _refuse(f"log driver {driver!r}", "use json-file, local or none")
     network, aliases, address, address6 = _network(host, networking)
+    links, link_local = _scoped(_own_endpoint(networking, network))
     mounts = _mounts(body, host)
     entrypoint = _strings(body.get("Entrypoint"), "Entrypoint")
     if entrypoint == [""]:
@@ -433,4 +447,5 @@ def container_config(body: dict[str, Any]) -> ContainerConfig:
         tmpfs_given={str(k): str(v) for k, v in (host.get("Tmpfs") or {}).items()},
         network_driver_opts=_driver_opts(host, networking, network),
         volume_driver=_volume_driver(host, mounts),
+        network_links=links, network_link_local_ips=link_local,
     )

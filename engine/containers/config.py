@@ -158,6 +158,11 @@ class ContainerConfig:
     isolation: str = ""  # "" or "default": Linux has one, kept as asked
     tmpfs_given: dict[str, str] = field(default_factory=dict)  # HostConfig.Tmpfs as asked
     volume_driver: str = ""  # as asked; only "local" makes volumes
+    # its own network's endpoint (the API's EndpointsConfig): network-scoped links,
+    # "NAME:ALIAS" (hosts entries while the linked container is there), and
+    # link-local addresses its interface there gets too (IPAMConfig.LinkLocalIPs)
+    network_links: list[str] = field(default_factory=list)
+    network_link_local_ips: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -58,6 +58,8 @@ class EndpointSettings:
     global_ipv6_address: str = ""
     global_ipv6_prefix_len: int = 0
     driver_opts: Mapping[str, str] | None = None  # as asked at create (DriverOpts)
+    links: tuple[str, ...] = ()  # network-scoped links as asked, "NAME:ALIAS"
+    link_local_ips: tuple[str, ...] = ()  # IPAMConfig.LinkLocalIPs as asked
 
     @classmethod
     def from_helper(cls, data: Mapping[str, Any]) -> EndpointSettings:
@@ -75,8 +77,10 @@ class EndpointSettings:
             "IPAMConfig": {**({"IPv4Address": self.ipv4_requested} if self.ipv4_requested
                               else {}),
                            **({"IPv6Address": self.ipv6_requested} if self.ipv6_requested
-                              else {})} or None,
-            "Links": None,
+                              else {}),
+                           **({"LinkLocalIPs": list(self.link_local_ips)}
+                              if self.link_local_ips else {})} or None,
+            "Links": list(self.links) or None,
             "Aliases": list(self.aliases) if self.aliases is not None else None,
             "MacAddress": self.mac_address,
             "DriverOpts": dict(self.driver_opts) if self.driver_opts else None,

@@ -144,6 +144,14 @@ def normalize_capabilities(names: Iterable[str]) -> list[str]:
     return found
 
 
+def parse_link_local_ip(text: str) -> str:
+    """One of an endpoint's LinkLocalIPs, as dockerd checks them (any address)."""
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        raise InvalidArgument(f"invalid link-local IP address: {text}") from None
+
+
 def check_host_options(config: ContainerConfig) -> None:
     """Everything in the host options that the helper would refuse; InvalidArgument."""
     for server in config.dns:
@@ -177,3 +185,9 @@ def check_host_options(config: ContainerConfig) -> None:
         raise InvalidArgument(f"{config.mac_address} is not a valid mac address")
     if config.mac_address and config.network in ("host", "none"):
         raise InvalidArgument("conflicting options: mac-address and the network mode")
+    for address in config.network_link_local_ips:
+        parse_link_local_ip(address)
+    if (config.network_links or config.network_link_local_ips) and config.network in (
+            "host", "none"):
+        raise InvalidArgument(f"conflicting options: {config.network} type networking has "
+                              "no endpoint for links or link-local IPs")

@@ -99,6 +99,12 @@ def _endpoints(record: ContainerRecord, running: bool,
     for name, (ip, ip6) in asked.items():
         if (ip or ip6) and name in result:
             result[name] = replace(result[name], ipv4_requested=ip, ipv6_requested=ip6)
+    scoped = {name: (a.links, a.link_local_ips) for name, a in attached.items()}
+    scoped.setdefault(key, (record.config.network_links, record.config.network_link_local_ips))
+    for name, (links, link_local) in scoped.items():
+        if (links or link_local) and name in result:
+            result[name] = replace(result[name], links=tuple(links),
+                                   link_local_ips=tuple(link_local))
     return result
 
 

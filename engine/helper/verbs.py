@@ -131,7 +131,7 @@ HANDLERS: dict[Verb, Handler] = {
         server.networks().inspect(r.name))),
     Verb.NETWORK_CONNECT: _typed(rq.NetworkConnect, lambda server, r, call: (
         server.networks().connect(r.id, r.network, r.name, r.hostname, r.aliases, r.ip,
-                                  r.ip6, r.mac))),
+                                  r.ip6, r.mac, r.link_local))),
     Verb.NETWORK_DISCONNECT: _typed(rq.NetworkDisconnect, lambda server, r, call: (
         server.networks().disconnect(r.id, r.network))),
     Verb.NETWORK_REPAIR: _typed(rq.NetworkRepair, lambda server, r, call: (

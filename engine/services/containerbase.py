@@ -76,26 +76,65 @@ class ContainerBase:
         """container_start's request: with every network the container joins beyond its
         own (engine/networkattachments.py) and its own one's address, so that all are
         there before its process runs, and at every restart its monitor makes."""
-        own = "bridge" if record.config.network == "default" else record.config.network
+        config = record.config
+        own = "bridge" if config.network == "default" else config.network
         joins: list[dict[str, Any]] = []
-        if record.config.ipv4_address or record.config.ipv6_address:
-            joins.append({"network": own, "ip": record.config.ipv4_address or None,
-                          "ip6": record.config.ipv6_address or None})
-        for attachment in self._s.network_attachments.of(record.id):
+        attachments = self._s.network_attachments.of(record.id)
+        # its own network as created, or as connected again since (disconnect, connect)
+        again = next((a for a in attachments if a.network == own), None)
+        mine = {"ip": config.ipv4_address or None, "ip6": config.ipv6_address or None,
+                "link_local": list(config.network_link_local_ips) or None}
+        scoped = [(own, link) for link in config.network_links]
+        if again is not None:
+            mine = {"ip": again.ip or None, "ip6": again.ip6 or None, "mac": again.mac or None,
+                    "link_local": list(again.link_local_ips) or None}
+            scoped = [(own, link) for link in again.links]
+        if any(mine.values()):
+            joins.append({"network": own, **mine})
+        for attachment in attachments:
             if attachment.network != own:
                 joins.append({"network": attachment.network,
                               "aliases": list(attachment.aliases),
                               "ip": attachment.ip or None, "ip6": attachment.ip6 or None,
-                              "mac": attachment.mac or None})
-        hosts, env = self._links(record, own) if record.config.links else (None, None)
+                              "mac": attachment.mac or None,
+                              "link_local": list(attachment.link_local_ips) or None})
+                scoped += [(attachment.network, link) for link in attachment.links]
+        hosts, env = self._links(record, own) if config.links else (None, None)
+        if scoped:
+            hosts = [*(hosts or []), *self._scoped_links(scoped)]
         return ContainerStart(id=record.id, attach=True if attach else None, sources=sources,
-                              networks=joins or None, links=hosts, link_env=env)
+                              networks=joins or None, links=hosts or None, link_env=env)
+
+    def _scoped_links(self, links: list[tuple[str, str]]) -> list[str]:
+        """Network-scoped links (an endpoint's Links) as hosts entries: the alias and
+        name of each linked container that runs on that network now; one that does not
+        resolves to nothing, as in dockerd's DNS (no error)."""
+        hosts: list[str] = []
+        for network, link in links:
+            name, _, alias = link.partition(":")
+            try:
+                target = self._find(name)
+            except ContainerNotFound:
+                continue
+            address = self._address_on(target, network) if self._state(target).running \
+                else ""
+            if address:
+                hosts += [f"{n}:{address}" for n in dict.fromkeys((alias, target.name))]
+        return hosts
+
+    def _address_on(self, target: ContainerRecord, network: str) -> str:
+        """The running ``target``'s IPv4 address on ``network`` ("" when not there)."""
+        import json
+
+        try:
+            settings = json.loads((self._dir(target.id) / "network.json").read_text())
+            return str(settings["Networks"][network]["IPAddress"] or "")
+        except (OSError, ValueError, KeyError, TypeError):
+            return ""
 
     def _links(self, record: ContainerRecord, network: str) -> tuple[list[str], list[str]]:
         """Its legacy links as hosts entries and docker's variables: where each linked
         container is now on ``network`` (docker's errors when it is not there)."""
-        import json
-
         from engine.containers.links import link_environment
 
         hosts: list[str] = []
@@ -109,11 +148,7 @@ class ContainerBase:
             if not self._state(target).running:
                 raise InvalidState(f"Cannot link to a non running container: /{target.name} "
                                    f"AS /{record.name}/{alias}")
-            try:
-                settings = json.loads((self._dir(target.id) / "network.json").read_text())
-                address = str(settings["Networks"][network]["IPAddress"])
-            except (OSError, ValueError, KeyError, TypeError):
-                address = ""
+            address = self._address_on(target, network)
             if not address:
                 raise InvalidArgument(f"Cannot link to /{target.name}, as it does not belong "
                                       f"to the network {network}")

@@ -101,6 +101,8 @@ class ContainerService(ContainerStreams, ContainerFiles, ContainerInfo):
             _check_address(config.network, config.ipv6_address, 6)
         if config.links:
             config = replace(config, links=[parse_link(link) for link in config.links])
+        if config.network_links:
+            config = replace(config, network_links=[parse_link(k) for k in config.network_links])
         if config.log_driver in ("", "json-file"):  # the user's log-opts, as dockerd merges
             config = replace(config, log_options={**user_defaults(), **config.log_options})
         config = replace(config, mounts=await self._resolve_mounts(config, image),

@@ -124,13 +124,22 @@ class NetworkService:
         return result
 
     async def connect(self, network: str, ref: str, aliases: Sequence[str] = (),
-                      ip: str = "", ip6: str = "", mac: str = "") -> None:
+                      ip: str = "", ip6: str = "", mac: str = "", *,
+                      links: Sequence[str] = (), link_local_ips: Sequence[str] = ()) -> None:
         """Join a network beyond the container's own, now if it runs and at every start
         (engine/networkattachments.py); a created container joins when it starts.
-        ``mac``: the interface's MAC address there (docker's EndpointConfig.MacAddress)."""
+        ``mac``: the interface's MAC address there (docker's EndpointConfig.MacAddress);
+        ``links``: network-scoped links, "NAME[:ALIAS]" (hosts entries from its next
+        start on, while the linked container is on that network); ``link_local_ips``:
+        more addresses of its interface there (IPAMConfig.LinkLocalIPs)."""
+        from engine.containers.hostopts import parse_link_local_ip
+        from engine.containers.links import parse_link
+
         if mac and not _MAC.match(mac):
             raise InvalidArgument(f"{mac} is not a valid mac address")
         mac = mac.lower().replace("-", ":")
+        links = [parse_link(link) for link in links]
+        link_local_ips = [parse_link_local_ip(a) for a in link_local_ips]
         record = self._s.container_store.find(ref)
         found = await self.get(network)
         network = found.name
@@ -153,7 +162,8 @@ class NetworkService:
         if aliases and network == "bridge":
             raise InvalidArgument("network-scoped alias is supported only for containers in "
                                   "user defined networks")
-        attachment = Attachment(network, builtins.list(aliases), ip, ip6, mac)
+        attachment = Attachment(network, builtins.list(aliases), ip, ip6, mac,
+                                builtins.list(links), builtins.list(link_local_ips))
         if running:
             await self._s.connect(record, attachment)
         self._s.network_attachments.add(record.id, attachment)

@@ -173,7 +173,8 @@ class Shared:
             id=record.id, network=attachment.network, name=record.name,
             hostname=record.config.hostname or record.id[:12],
             aliases=list(attachment.aliases), ip=attachment.ip or None,
-            ip6=attachment.ip6 or None, mac=attachment.mac or None))
+            ip6=attachment.ip6 or None, mac=attachment.mac or None,
+            link_local=list(attachment.link_local_ips) or None))
 
     async def unpack_layer(self, layer: Layer) -> None:
         """Have the helper unpack a stored blob (it verifies the digests itself); either

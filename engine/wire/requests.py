@@ -63,14 +63,17 @@ _SOURCES = Field("list[int]", required=False, max_items=MAX_FDS, minimum=0, maxi
 _ARGV = Field("list[str]", max_items=4096, max_len=131072)
 _IDS = Field("list[str]", pattern=CONTAINER_ID, max_items=100000)
 # A network a container joins at start: its aliases there, the IPv4 and IPv6 addresses
-# and the MAC address asked for.
+# and the MAC address asked for, and more addresses of its interface (LinkLocalIPs).
 _AUX = re.compile(r"^[^=\x00\n]{1,255}=[0-9A-Fa-f:.]{2,45}\Z")
 _LINK = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,252}:[0-9]{1,3}(\.[0-9]{1,3}){3}\Z")
+# IPV6's pattern bounds either family's text; the helper parses them
+_LINK_LOCAL = Field("list[str]", required=False, pattern=IPV6, max_items=16)
 _JOIN = {"network": str_field(NETWORK_NAME),
          "aliases": Field("list[str]", required=False, pattern=NETWORK_ALIAS, max_items=32),
          "ip": str_field(IPV4, required=False),
          "ip6": str_field(IPV6, required=False),
-         "mac": str_field(MAC_ADDRESS, required=False)}
+         "mac": str_field(MAC_ADDRESS, required=False),
+         "link_local": _LINK_LOCAL}
 
 
 # -- the helper itself and layers ----------------------------------------------------------
@@ -452,6 +455,7 @@ class NetworkConnect(NoReply):
     ip: str | None = optional(str_field(IPV4, required=False))
     ip6: str | None = optional(str_field(IPV6, required=False))
     mac: str | None = optional(str_field(MAC_ADDRESS, required=False))
+    link_local: list[str] | None = field(default=None, metadata=schema(_LINK_LOCAL))
 
 
 @record

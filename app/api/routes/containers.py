@@ -211,9 +211,8 @@ async def create_container(request: web.Request) -> web.StreamResponse:
     engine = engine_of(request)
     container = await engine.containers.create(config, name=name)
     try:
-        for network, aliases, address, address6, mac in extra_endpoints(body):
-            await engine.networks.connect(network, container.id, aliases, address, address6,
-                                          mac)
+        for network, asked in extra_endpoints(body):
+            await engine.networks.connect(network, container.id, **asked)
     except BaseException:
         await engine.containers.remove(container.id, force=True)
         raise

@@ -66,7 +66,10 @@ async def connect_network(request: web.Request) -> web.StreamResponse:
     await engine.networks.connect(network.name, container, aliases,
                                  str(ipam.get("IPv4Address") or ""),
                                  str(ipam.get("IPv6Address") or ""),
-                                 str(endpoint.get("MacAddress") or ""))
+                                 str(endpoint.get("MacAddress") or ""),
+                                 links=[str(k) for k in endpoint.get("Links") or []],
+                                 link_local_ips=[str(a) for a in
+                                                 ipam.get("LinkLocalIPs") or []])
     return web.Response(status=200)
 
 

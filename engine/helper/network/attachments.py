@@ -51,6 +51,7 @@ class Join:
     address: IPv4Address | None = None
     address6: IPv6Address | None = None
     mac: str = ""  # the endpoint's MacAddress; "" derives one from the address
+    link_local: tuple[IPv4Address | IPv6Address, ...] = ()  # more addresses (LinkLocalIPs)
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,7 @@ class Attachments(Bridges):
                                                   default_route=network == route,
                                                   mac=join.mac or (mac if index == 0
                                                                    else ""),
+                                                  link_local=join.link_local,
                                                   spare=spare if index == 0 else None)
             published: list[PublishedPort] = []
             if plan.publish and plan.networks and ports and plan.networks[0] not in internal:
@@ -138,13 +140,15 @@ class Attachments(Bridges):
     def connect(self, container_id: str, network: str, *, hostname: str,
                 names: Sequence[str] = (), address: IPv4Address | None = None,
                 default_route: bool = True, mac: str = "",
-                address6: IPv6Address | None = None, spare: Spare | None = None) -> Endpoint:
+                address6: IPv6Address | None = None, spare: Spare | None = None,
+                link_local: Sequence[IPv4Address | IPv6Address] = ()) -> Endpoint:
         """Give the container's sandbox an interface and an address on ``network``;
         the default network is created on first use. ``mac`` (--mac-address) must be
         unicast and not another interface's on the bridge: every user's containers
         share the default one, and a copied MAC address would take their traffic.
         ``spare``: the sandbox is a spare's, whose veth pair is used if it is on
-        that network's bridge still (and deleted if not)."""
+        that network's bridge still (and deleted if not). ``link_local``: more
+        addresses of that interface, each alone (docker's LinkLocalIPs)."""
         sandbox = self.sandbox_path(container_id)
         if (address is not None or address6 is not None) and network == DEFAULT_NETWORK:
             raise InvalidArgument("user specified IP address is supported on user defined "
@@ -155,6 +159,9 @@ class Attachments(Bridges):
                 record = self._default_network(records, record)
             elif record is None:
                 raise NetworkNotFound(f"network {network} not found")
+            if any(a.version == 6 for a in link_local) and record.subnet6 is None:
+                raise InvalidArgument(f"an IPv6 link-local IP needs a network with IPv6: "
+                                      f"{network} has none")
             if container_id in record.endpoints:
                 raise Conflict(f"the container is already connected to network {network}")
             ifname = f"eth{sum(container_id in r.endpoints for r in records.values())}"
@@ -184,6 +191,8 @@ class Attachments(Bridges):
                     sandbox, record.bridge, endpoint.address, gateway, ifname=ifname,
                     mac=endpoint.mac, owner=container_id, address6=endpoint.address6,
                     gateway6=record.gateway6).host_ifname
+            if link_local:
+                links.add_addresses(sandbox, ifname, link_local, endpoint.veth)
         if self.spares is not None and ifname == "eth0":
             self.spares.want(record.bridge)
         if record.user_defined:

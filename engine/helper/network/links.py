@@ -10,7 +10,7 @@ from __future__ import annotations
 import errno
 import os
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from ipaddress import (
     IPv4Address,
@@ -19,6 +19,7 @@ from ipaddress import (
     IPv6Address,
     IPv6Interface,
     IPv6Network,
+    ip_interface,
 )
 from pathlib import Path
 
@@ -271,6 +272,18 @@ def attach(sandbox: Path, bridge: str, address: IPv4Interface, gateway: IPv4Addr
         raise _failed(f"cannot create the veth pair for {bridge}", exc) from None
     _or_detach(lambda: run_in_netns(sandbox, sandbox_side), sandbox, host_ifname, ifname)
     return AttachResult(host_ifname, mac)
+
+
+def add_addresses(sandbox: Path, ifname: str,
+                  addresses: Sequence[IPv4Address | IPv6Address], host_ifname: str) -> None:
+    """More addresses on the sandbox's ``ifname``, each alone (/32, /128: no route
+    comes with them), as docker's LinkLocalIPs; the pair goes if they cannot be added."""
+    def work() -> None:
+        index = socket.if_nametoindex(ifname)
+        rtnetlink.send([rtnetlink.add_address(index, ip_interface(a), IFA_F_NODAD * (
+            a.version == 6)) for a in addresses])
+
+    _or_detach(lambda: run_in_netns(sandbox, work), sandbox, host_ifname, ifname)
 
 
 def make_spare(sandbox: Path, bridge: str, holder: str, ifname: str = "eth0") -> tuple[str, int]:

@@ -97,6 +97,17 @@ def endpoint_json(network: NetworkRecord, endpoint: Endpoint) -> dict[str, Any]:
     }
 
 
+def _link_local(texts: Sequence[str] | None) -> tuple[IPv4Address | IPv6Address, ...]:
+    """An endpoint's LinkLocalIPs (protocol.py checked their shape)."""
+    found = []
+    for text in texts or ():
+        try:
+            found.append(ip_address(text))
+        except ValueError:
+            raise InvalidArgument(f"invalid link-local IP address: {text}") from None
+    return tuple(found)
+
+
 def _aux_addresses(entries: Sequence[str]) -> dict[str, IPv4Address | IPv6Address]:
     """network_create's "name=address" entries (protocol.py checked their shape)."""
     found: dict[str, IPv4Address | IPv6Address] = {}
@@ -273,7 +284,8 @@ class NetworkVerbs:
     def connect(self, container_id: str, network: str, name: str | None,
                 hostname: str | None, aliases: Sequence[str] | None,
                 ip: str | None, ip6: str | None = None,
-                mac: str | None = None) -> dict[str, Any]:
+                mac: str | None = None,
+                link_local: Sequence[str] | None = None) -> dict[str, Any]:
         self._own_running(container_id)
         if aliases and network == DEFAULT_NETWORK:
             raise InvalidArgument("network-scoped alias is supported only for containers "
@@ -283,7 +295,7 @@ class NetworkVerbs:
             names=[n for n in (name or "", *(aliases or [])) if n],
             address=_parse(IPv4Address, ip, "address"),
             address6=_parse(IPv6Address, ip6, "IPv6 address"), default_route=False,
-            mac=mac or "")
+            mac=mac or "", link_local=_link_local(link_local))
         return endpoint_json(self.net.network(network), endpoint)
 
     def disconnect(self, container_id: str, network: str) -> dict[str, Any]:
@@ -308,7 +320,8 @@ class NetworkVerbs:
         ``joins`` are container_start's checked "networks" (protocol.py)."""
         wanted = [Join(j["network"], tuple(j.get("aliases") or ()),
                        _parse(IPv4Address, j.get("ip"), "address"),
-                       _parse(IPv6Address, j.get("ip6"), "IPv6 address"), j.get("mac") or "")
+                       _parse(IPv6Address, j.get("ip6"), "IPv6 address"), j.get("mac") or "",
+                       _link_local(j.get("link_local")))
                   for j in joins]
         if any(j.aliases for j in wanted if j.network == DEFAULT_NETWORK):
             raise InvalidArgument("network-scoped alias is supported only for containers "

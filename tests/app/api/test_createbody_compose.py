@@ -37,9 +37,11 @@ def test_networks_beyond_the_first_are_connected_after_create() -> None:
                 "p_admin": None}}}
     config = container_config(body)
     assert (config.network, config.network_aliases) == ("p_back", ["db"])
-    assert extra_endpoints(body) == [("p_front", ["web", "www"], "10.9.0.5", "",
-                                      "02:42:0a:09:00:05"), ("p_admin", [], "", "", "")]
+    none = {"aliases": [], "ip": "", "ip6": "", "mac": "", "links": [], "link_local_ips": []}
+    assert extra_endpoints(body) == [
+        ("p_front", {**none, "aliases": ["web", "www"], "ip": "10.9.0.5",
+                     "mac": "02:42:0a:09:00:05"}), ("p_admin", none)]
     no_mode = {"Image": "busybox", "NetworkingConfig": {"EndpointsConfig": {"a": {}, "b": {}}}}
     assert container_config(no_mode).network == "a"
-    assert extra_endpoints(no_mode) == [("b", [], "", "", "")]
+    assert extra_endpoints(no_mode) == [("b", none)]
     assert extra_endpoints({"Image": "busybox"}) == []

@@ -111,3 +111,98 @@ def test_docker_cli_run_with_a_mac_address_on_a_second_network(docker_cli: Docke
     finally:
         docker_cli("rm", "-f", "apiep-cli")
         docker_cli("network", "rm", "apiep-two")
+
+
+def _addresses(container: Any) -> str:
+    code, out = container.exec_run(["ip", "-o", "addr", "show"])
+    assert code == 0, out
+    return str(out.decode())
+
+
+def test_links_and_link_local_ips_at_create(client: docker.DockerClient, network: Any) -> None:
+    upstream = client.containers.run("busybox", ["sleep", "60"], detach=True,
+                                     name="apiep-upstream", network="apiep-net")
+    api = client.api
+    created = api.create_container(
+        "busybox", ["sleep", "60"], host_config=api.create_host_config(network_mode="apiep-net"),
+        networking_config=api.create_networking_config({"apiep-net": api.create_endpoint_config(
+            links=[("apiep-upstream", "bar")], link_local_ips=["169.254.8.8"])}))
+    container = client.containers.get(created["Id"])
+    try:
+        container.start()
+        container.reload()
+        settings = container.attrs["NetworkSettings"]["Networks"]["apiep-net"]
+        assert settings["Links"] == ["apiep-upstream:bar"]
+        assert settings["IPAMConfig"]["LinkLocalIPs"] == ["169.254.8.8"]
+        assert "inet 169.254.8.8/32" in _addresses(container)
+        code, out = container.exec_run(["ping", "-c", "1", "-W", "5", "bar"])
+        upstream.reload()
+        upstream_ip = upstream.attrs["NetworkSettings"]["Networks"]["apiep-net"]["IPAddress"]
+        assert code == 0 and upstream_ip in out.decode(), out
+    finally:
+        container.remove(force=True)
+        upstream.remove(force=True)
+
+
+def test_link_local_ips_on_the_default_bridge(client: docker.DockerClient) -> None:
+    # docker-py's test_create_with_linklocal_ips
+    api = client.api
+    created = api.create_container(
+        "busybox", ["sleep", "60"], host_config=api.create_host_config(network_mode="bridge"),
+        networking_config=api.create_networking_config({"bridge": api.create_endpoint_config(
+            link_local_ips=["169.254.8.9"])}))
+    container = client.containers.get(created["Id"])
+    try:
+        container.start()
+        container.reload()
+        settings = container.attrs["NetworkSettings"]["Networks"]["bridge"]
+        assert settings["IPAMConfig"]["LinkLocalIPs"] == ["169.254.8.9"]
+        assert "inet 169.254.8.9/32" in _addresses(container)
+    finally:
+        container.remove(force=True)
+
+
+def test_links_at_connect_are_kept_even_to_no_container(client: docker.DockerClient,
+                                                        network: Any) -> None:
+    # docker-py's test_connect_with_links: dockerd keeps a link to a container that
+    # does not exist (its DNS answers nothing for it)
+    container = client.containers.run("busybox", ["sleep", "60"], detach=True,
+                                      network="apiep-net")
+    try:
+        client.api.disconnect_container_from_network(container.id, network.id)
+        client.api.connect_container_to_network(container.id, network.id,
+                                                links=[("apiep-nobody", "bar")],
+                                                link_local_ips=["169.254.8.10"])
+        container.reload()
+        settings = container.attrs["NetworkSettings"]["Networks"]["apiep-net"]
+        assert settings["Links"] == ["apiep-nobody:bar"]
+        assert settings["IPAMConfig"]["LinkLocalIPs"] == ["169.254.8.10"]
+        assert "inet 169.254.8.10/32" in _addresses(container)
+        container.restart(timeout=1)
+        assert "inet 169.254.8.10/32" in _addresses(container)
+        with pytest.raises(APIError, match=r"invalid link-local IP address: 169\.254\.x"):
+            client.api.connect_container_to_network(container.id, "bridge",
+                                                    link_local_ips=["169.254.x"])
+    finally:
+        container.remove(force=True)
+
+
+def test_docker_cli_network_connect_link_and_link_local_ip(docker_cli: Docker,
+                                                           network: Any) -> None:
+    for args in (("--name", "apiep-db", "--network", "apiep-net"), ("--name", "apiep-app")):
+        started = docker_cli("run", "-d", *args, "busybox", "sleep", "60")
+        assert started.returncode == 0, started.stderr
+    try:
+        done = docker_cli("network", "connect", "--link", "apiep-db:db", "--link-local-ip",
+                          "169.254.8.11", "apiep-net", "apiep-app")
+        assert done.returncode == 0, done.stderr
+        assert "169.254.8.11/32" in docker_cli("exec", "apiep-app", "ip", "-o", "addr").stdout
+        docker_cli("restart", "-t", "1", "apiep-app")  # its links' hosts entries: at start
+        found = json.loads(docker_cli("inspect", "apiep-app").stdout)[0]
+        settings = found["NetworkSettings"]["Networks"]["apiep-net"]
+        assert settings["Links"] == ["apiep-db:db"]
+        assert settings["IPAMConfig"]["LinkLocalIPs"] == ["169.254.8.11"]
+        pinged = docker_cli("exec", "apiep-app", "ping", "-c", "1", "-W", "5", "db")
+        assert pinged.returncode == 0, pinged.stdout + pinged.stderr
+    finally:
+        docker_cli("rm", "-f", "apiep-app", "apiep-db")
