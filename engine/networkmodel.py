@@ -76,7 +76,7 @@ class Network:
         return {
             "Name": self.name, "Id": self.id, "Created": self.created, "Scope": "local",
             "Driver": self.driver, "EnableIPv6": self.enable_ipv6,
-            "IPAM": {"Driver": "default", "Options": {}, "Config": ipam},
+            "IPAM": {"Driver": "default", "Options": None, "Config": ipam},  # as dockerd
             "Internal": self.internal, "Attachable": False,
             "Containers": {cid: ep.docker_json() for cid, ep in self.containers.items()},
             "Options": {"com.docker.network.bridge.name": self.bridge} if self.bridge else {},

@@ -87,7 +87,8 @@ def _endpoints(record: ContainerRecord, running: bool,
                                    if name in attached else kept.aliases)
     elif not running:
         for name, attachment in attached.items():
-            result.setdefault(name, EndpointSettings(aliases=tuple(attachment.aliases) or None))
+            result.setdefault(name, EndpointSettings(aliases=tuple(attachment.aliases) or None,
+                                                     mac_address=attachment.mac))
     own = record.config.network
     if own in result and not result[own].aliases:  # as asked, while it is not running too
         result[own] = replace(result[own], aliases=tuple(record.config.network_aliases) or None)

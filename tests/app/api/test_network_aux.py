@@ -33,6 +33,7 @@ def test_docker_py_ipam_config_with_aux_addresses(client: docker.DockerClient) -
     network = client.networks.create("apiaux-net",
                                      ipam=docker.types.IPAMConfig(pool_configs=[pool]))
     try:
+        assert network.attrs["IPAM"]["Options"] is None  # as dockerd: none given
         assert network.attrs["IPAM"]["Config"] == [{
             "Subnet": "10.231.93.0/29", "Gateway": "10.231.93.6",
             "AuxiliaryAddresses": {"a": "10.231.93.1", "b": "10.231.93.2"}}]

@@ -65,6 +65,9 @@ def test_mac_address_at_connect_of_a_created_container(client: docker.DockerClie
     try:
         client.api.connect_container_to_network(container.id, network.id,
                                                 mac_address="02:42:ac:11:00:98")
+        container.reload()  # docker-py's test_connect_with_mac_address: shown before start
+        assert container.attrs["NetworkSettings"]["Networks"]["apiep-net"]["MacAddress"] \
+            == "02:42:ac:11:00:98"
         container.start()
         assert _address_of(container, "eth1") == "02:42:ac:11:00:98"
         assert _address_of(container, "eth0") != "02:42:ac:11:00:98"
