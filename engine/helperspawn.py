@@ -130,7 +130,7 @@ def _here(ref: str) -> bool:
     else:
         query, name = "SELECT 1 FROM image_tags WHERE ref = ?", parsed.canonical
     try:
-        conn = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+        conn = sqlite3.connect(f"{database.resolve().as_uri()}?mode=ro", uri=True)
         try:
             return conn.execute(query, (name,)).fetchone() is not None
         finally:

@@ -92,3 +92,11 @@ def test_no_early_helper_for_an_image_that_is_here(skiff_root: Path, busybox_ima
     assert helperspawn._early is None
     helperspawn.start_for_pull(["-q", "docker.io/library/busybox"])  # the same, in full
     assert helperspawn._early is None
+
+
+def test_an_early_helper_for_an_image_the_store_has_not(skiff_root: Path,
+                                                        busybox_image: str) -> None:
+    """The store is read (not merely found unreadable, which would start none)."""
+    assert (paths.engine_root() / "skiff.db").exists()
+    helperspawn.start_for_pull(["-q", "127.0.0.1:1/not/here:latest"])
+    assert helperspawn._early is not None
