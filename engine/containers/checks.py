@@ -51,10 +51,13 @@ def check_ports(ports: Sequence[PortBinding]) -> None:
             raise InvalidArgument(f"cannot publish on {binding.host_ip}: it is no IP "
                                   "address")
         if ":" in binding.host_ip and binding.host_ip != "::" and (
-                ipaddress.IPv6Address(binding.host_ip).is_loopback
-                or ipaddress.IPv6Address(binding.host_ip).is_link_local):
+                ipaddress.IPv6Address(binding.host_ip).is_link_local):
             raise InvalidArgument(f"cannot publish on {binding.host_ip}: the kernel does not "
                                   "forward its connections to a container")
+        if ":" in binding.host_ip and binding.host_ip != "::" and binding.protocol != "tcp" \
+                and ipaddress.IPv6Address(binding.host_ip).is_loopback:
+            raise InvalidArgument(f"cannot publish {binding.protocol} on [::1]: Skiff relays "
+                                  "TCP only there (the kernel does not forward ::1)")
 
 
 def _spec_pattern(field: str) -> re.Pattern[str]:

@@ -240,7 +240,9 @@ class Attachments(Bridges):
                 raise InvalidArgument(f"the container is not connected to network {network}")
             resolved = resolve_ports([published(p) for p in ports], taken_ports(
                 records, container_id, self.uid), ipv6=endpoint.address6 is not None)
-            if endpoint.address6 is None and any(":" in p.host_ip for p in resolved):
+            # ::1 is relayed to the IPv4 address (runtime/loopproxy.py), as docker-proxy does
+            if endpoint.address6 is None and any(":" in p.host_ip and p.host_ip != "::1"
+                                                 for p in resolved):
                 raise InvalidArgument(f"cannot publish on an IPv6 address: network {network} "
                                       "has no IPv6 (create it with --ipv6)")
             self._check_privileged(p.host_port for p in resolved)  # picked ones too

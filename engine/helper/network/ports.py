@@ -39,16 +39,20 @@ def _label(protocol: str, port: int) -> str:
     return str(port) if protocol == "tcp" else f"{port}/{protocol}"
 
 
-def _normalise_ip(host_ip: str) -> str:
+def _normalise_ip(host_ip: str, protocol: str) -> str:
+    """"" for every address; ::1 is relayed by the monitor (TCP only: runtime/loopproxy.py)."""
     if host_ip in ("", "0.0.0.0", "::"):
         return ""
     try:
         address = ip_address(host_ip.strip("[]"))
     except ValueError:
         raise InvalidArgument(f"invalid host address {host_ip!r} in a published port") from None
-    if isinstance(address, IPv6Address) and (address.is_loopback or address.is_link_local):
+    if isinstance(address, IPv6Address) and address.is_link_local:
         raise InvalidArgument(f"cannot publish on {host_ip}: the kernel does not forward "
                               "its connections to a container")
+    if isinstance(address, IPv6Address) and address.is_loopback and protocol != "tcp":
+        raise InvalidArgument(f"cannot publish {protocol} on [::1]: Skiff relays TCP only "
+                              "there (the kernel does not forward ::1)")
     return str(address)
 
 
@@ -135,7 +139,7 @@ def resolve_ports(bindings: Sequence[PublishedPort], taken: Taken,
                                   f"{binding.container_port}: use tcp or udp")
         if not 1 <= binding.container_port <= 65535 or not 0 <= binding.host_port <= 65535:
             raise InvalidArgument(f"invalid port number in published port {binding}")
-        host_ip = _normalise_ip(binding.host_ip)
+        host_ip = _normalise_ip(binding.host_ip, binding.protocol)
         mine = {(p.protocol, p.host_port): p.host_ip for p in resolved}
         port = binding.host_port
         if port == 0:

@@ -34,7 +34,10 @@ OUR_FORWARDING6 = "ipv6-forwarding"  # in the records' directory: Skiff turned i
 
 def targets(endpoint: Endpoint, port: PublishedPort) -> list[IPv4Address | IPv6Address]:
     """Where a published port leads: the IPv4 address, and the IPv6 one for a port
-    on every host address when the endpoint has one (a host address picks its family)."""
+    on every host address when the endpoint has one (a host address picks its family);
+    none for ::1, which no rule can take (the monitor relays it: runtime/loopproxy.py)."""
+    if port.host_ip == "::1":
+        return []
     if ":" in port.host_ip:
         return [endpoint.address6.ip] if endpoint.address6 is not None else []
     if port.host_ip or endpoint.address6 is None:

@@ -34,6 +34,7 @@ from engine.helper.runtime import devices, init, mounts, netrelease, proctitle, 
 from engine.helper.runtime.attachhub import AttachHub, attach_listener
 from engine.helper.runtime.devices import device_mode
 from engine.helper.runtime.kernel import LINUX
+from engine.helper.runtime.loopproxy import start_relay, stop_relay
 from engine.helper.runtime.spec import ContainerDir, RuntimeSpec
 from engine.helper.runtime.supervisor import Apart, InPlace, Pump, Run, wake_pipe
 from engine.wire.logformat import LogWriter, format_time
@@ -154,6 +155,7 @@ class Monitor:
     def release_network(self) -> None:
         """Release the container's network (its endpoints, addresses and sandbox), once
         it has stopped for good; the helper's repair finishes what this leaves."""
+        stop_relay()  # and its ports are free: a start may follow at once
         if self.spec.network == "sandbox":
             netrelease.release_network(self.cdir.path, self.spec.id, self.spec.owner_uid)
 
@@ -333,6 +335,7 @@ def run_monitor(container_dir: str, ready_fd: int, attach_fd: int = -1,
     hub = AttachHub(None)  # its listener comes with the first start
     if attach_fd >= 0:  # `run -it`: attached from the first byte on
         hub.add(socket.socket(fileno=attach_fd))
+    start_relay(cdir.path)  # its ports on ::1, which no DNAT rule can take
     try:
         code, ending = _supervise(cdir, hub, ready_fd, list(sources or []))
     except BaseException as exc:  # record why, so `skiff ps` can say it

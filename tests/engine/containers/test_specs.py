@@ -188,7 +188,8 @@ def test_the_shown_command_line_reads_back() -> None:
 
 @pytest.mark.parametrize(("text", "message"), [
     ("132:132/sctp", r"cannot publish 132/sctp: Skiff publishes tcp and udp ports"),
-    ("[::1]:8080:80", r"cannot publish on ::1: the kernel does not forward its connections"),
+    ("[::1]:8080:80/udp", r"cannot publish udp on \[::1\]: Skiff relays TCP only there"),
+    ("[fe80::1]:8080:80", r"cannot publish on fe80::1: the kernel does not forward"),
 ])
 def test_what_docker_reads_but_the_helper_cannot_publish(text: str, message: str) -> None:
     config = ContainerConfig(image="busybox", image_id="", ports=parse_publish(text))

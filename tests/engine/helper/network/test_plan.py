@@ -253,7 +253,10 @@ def test_bad_port_requests() -> None:
     with pytest.raises(InvalidArgument, match="published twice"):
         resolve_ports([_request(port), _request(port, 81)], {})
     with pytest.raises(InvalidArgument, match="kernel does not forward"):
-        resolve_ports([_request(0, host_ip="::1")], {})
+        resolve_ports([_request(0, host_ip="fe80::1")], {})
+    with pytest.raises(InvalidArgument, match=r"cannot publish udp on \[::1\]"):
+        resolve_ports([_request(0, host_ip="::1", protocol="udp")], {})
+    assert resolve_ports([_request(0, host_ip="[::1]")], {})[0].host_ip == "::1"
     with pytest.raises(InvalidArgument, match="invalid protocol"):
         resolve_ports([_request(0, protocol="sctp")], {})
     with pytest.raises(InvalidArgument, match="invalid port number"):
