@@ -99,7 +99,8 @@ async def cmd_rm(ctx: Context) -> int:
 async def cmd_connect(ctx: Context) -> int:
     args = ctx.args
     await ctx.engine.networks.connect(args.network, args.container, aliases=args.alias,
-                                     ip=args.ip, ip6=args.ip6)
+                                     ip=args.ip, ip6=args.ip6, links=args.link,
+                                     link_local_ips=args.link_local_ip)
     return 0
 
 
@@ -168,6 +169,10 @@ def _b_connect(p: argparse.ArgumentParser) -> None:
                    help="Add network-scoped alias for the container")
     p.add_argument("--ip", default="", help="IPv4 address (e.g., 172.30.100.104)")
     p.add_argument("--ip6", default="", help="IPv6 address (e.g., 2001:db8::33)")
+    p.add_argument("--link", action="append", default=[], metavar="NAME[:ALIAS]",
+                   help="Add link to another container")
+    p.add_argument("--link-local-ip", action="append", default=[], metavar="IP",
+                   help="Add a link-local address for the container")
     p.add_argument("network", metavar="NETWORK")
     p.add_argument("container", metavar="CONTAINER")
 
