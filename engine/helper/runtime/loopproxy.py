@@ -3,7 +3,9 @@
 The kernel never routes ::1 off the host, so no DNAT rule can take such a
 connection to a container (127.0.0.1 has route_localnet; ::1 has no twin). As
 dockerd's docker-proxy does, a small process listens there and relays each TCP
-connection to the container's IPv4 address. The monitor starts it from the ports
+connection to the container's IPv4 address, from inside the container's network
+namespace (its sandbox): an address the container no longer has (disconnected) is
+not reached, even once another container has it. The monitor starts it from the ports
 in the network.json the helper wrote at start (the helper checked that the ports
 are the caller's to take and free), and before it releases the network it stops
 it and waits for it to end, so a start that follows finds the port free; it dies
@@ -54,8 +56,13 @@ def start_relay(directory: Path) -> None:
         return
     from engine.helper.runtime.launch import python_module
 
+    try:
+        sandbox = os.open(directory / "netns", os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return  # no sandbox of its own: nothing to relay to
     listeners = []
     try:
+        os.set_inheritable(sandbox, True)
         for host_port, _, _ in ports:
             listener = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
             listeners.append(listener)
@@ -66,8 +73,9 @@ def start_relay(directory: Path) -> None:
         specs = [f"{s.fileno()},{target},{port}"
                  for s, (_, target, port) in zip(listeners, ports, strict=True)]
         _pid = os.posix_spawn(sys.executable, [*python_module(__name__), str(os.getpid()),
-                                               *specs], {"PATH": "/usr/bin:/bin"})
+                                               str(sandbox), *specs], {"PATH": "/usr/bin:/bin"})
     finally:
+        os.close(sandbox)
         for listener in listeners:
             listener.close()
 
@@ -94,7 +102,8 @@ def stop_relay() -> None:
 
 
 def main(argv: list[str]) -> int:
-    """``PARENT_PID FD,ADDRESS,PORT ...``: relay each listener's connections."""
+    """``PARENT_PID NETNS_FD FD,ADDRESS,PORT ...``: relay each listener's connections
+    (listening in the host's namespace, connecting from the sandbox's)."""
     import threading  # here: the monitor that imports this module has no thread
 
     from engine.helper.runtime.kernel import LINUX
@@ -102,8 +111,12 @@ def main(argv: list[str]) -> int:
     LINUX.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != int(argv[1]):
         return 0  # the monitor is gone already
+    from engine.helper.syscalls import CLONE_NEWNET, setns
+
+    setns(int(argv[2]), CLONE_NEWNET)  # one thread yet: the threads to come are in it too
+    os.close(int(argv[2]))
     relays = []
-    for spec in argv[2:]:
+    for spec in argv[3:]:
         fd, address, port = spec.split(",")
         relays.append((socket.socket(fileno=int(fd)), (address, int(port))))
     import encodings.idna  # noqa: F401  (connect's codec: nobody may not read the library)

@@ -84,3 +84,35 @@ def test_the_relay_reads_its_ports_from_network_json() -> None:
         "53/udp": [{"HostIp": "::1", "HostPort": "5353"}], "443/tcp": None}}
     assert loopback_ports(settings) == [(8080, "10.88.0.5", 80)]
     assert loopback_ports({"Ports": {}}) == []
+
+
+def test_a_disconnected_address_is_not_reached_through_the_relay(docker_cli: Docker) -> None:
+    """The relay connects from inside the container's network namespace: once the
+    container is off the network, its old address (here another container's at once)
+    is not reached through [::1]."""
+    port = _free_port()
+    made = docker_cli("network", "create", "--subnet", "10.231.99.0/24", "apilo-net")
+    assert made.returncode == 0, made.stderr
+    try:
+        first = docker_cli("run", "-d", "--name", "apilo-a", "--network", "apilo-net",
+                           "--ip", "10.231.99.5", "-p", f"[::1]:{port}:80", "busybox",
+                           "sh", "-c", _SERVE)
+        assert first.returncode == 0, first.stderr
+        gone = docker_cli("network", "disconnect", "apilo-net", "apilo-a")
+        assert gone.returncode == 0, gone.stderr
+        second = docker_cli("run", "-d", "--name", "apilo-b", "--network", "apilo-net",
+                            "--ip", "10.231.99.5", "busybox", "sh", "-c",
+                            "echo other > /tmp/index.html && httpd -f -p 80 -h /tmp")
+        assert second.returncode == 0, second.stderr
+        for _ in range(50):  # it serves, on the address apilo-a had (once httpd listens)
+            answered = docker_cli("exec", "apilo-b", "wget", "-q", "-O-",
+                                  "http://10.231.99.5/")
+            if answered.stdout == "other\n":
+                break
+        else:
+            pytest.fail("apilo-b does not serve")
+        with pytest.raises(OSError):
+            _fetch(port)
+    finally:
+        docker_cli("rm", "-f", "apilo-a", "apilo-b")
+        docker_cli("network", "rm", "apilo-net")
