@@ -4,24 +4,15 @@ from __future__ import annotations
 
 import io
 import tarfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import docker
 import pytest
 from docker.errors import APIError, ImageLoadError, ImageNotFound, NotFound
 
-from tests.fixtures.apiserver import ApiServer
 from tests.fixtures.registry import PASSWORD, USER, LocalRegistry
 
 pytestmark = pytest.mark.root
-
-
-@pytest.fixture
-def client(api_server: ApiServer) -> Iterator[docker.DockerClient]:
-    opened = docker.DockerClient(base_url=api_server.docker_host, timeout=120)
-    yield opened
-    opened.close()
 
 
 def test_list_get_and_inspect(client: docker.DockerClient) -> None:

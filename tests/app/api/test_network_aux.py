@@ -5,24 +5,15 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import docker
 import pytest
 from docker.errors import APIError
 
-from tests.fixtures.apiserver import ApiServer
-
 pytestmark = pytest.mark.root
 
 Docker = Callable[..., subprocess.CompletedProcess[str]]
-
-
-@pytest.fixture
-def client(api_server: ApiServer) -> Iterator[docker.DockerClient]:
-    opened = docker.DockerClient(base_url=api_server.docker_host, timeout=120)
-    yield opened
-    opened.close()
 
 
 def test_docker_py_ipam_config_with_aux_addresses(client: docker.DockerClient) -> None:

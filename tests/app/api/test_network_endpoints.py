@@ -13,18 +13,9 @@ import docker
 import pytest
 from docker.errors import APIError
 
-from tests.fixtures.apiserver import ApiServer
-
 pytestmark = pytest.mark.root
 
 Docker = Callable[..., subprocess.CompletedProcess[str]]
-
-
-@pytest.fixture
-def client(api_server: ApiServer) -> Iterator[docker.DockerClient]:
-    opened = docker.DockerClient(base_url=api_server.docker_host, timeout=120)
-    yield opened
-    opened.close()
 
 
 @pytest.fixture

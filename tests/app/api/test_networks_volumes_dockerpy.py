@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
 
 import docker
 import pytest
@@ -12,13 +11,6 @@ from docker.errors import APIError, NotFound
 from tests.fixtures.apiserver import ApiServer
 
 pytestmark = pytest.mark.root
-
-
-@pytest.fixture
-def client(api_server: ApiServer) -> Iterator[docker.DockerClient]:
-    opened = docker.DockerClient(base_url=api_server.docker_host, timeout=120)
-    yield opened
-    opened.close()
 
 
 def test_network_lifecycle(client: docker.DockerClient) -> None:
