@@ -4,7 +4,9 @@ is, that the engine's client talks to that very helper, and when it is not."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -94,9 +96,19 @@ def test_no_early_helper_for_an_image_that_is_here(skiff_root: Path, busybox_ima
     assert helperspawn._early is None
 
 
-def test_an_early_helper_for_an_image_the_store_has_not(skiff_root: Path,
-                                                        busybox_image: str) -> None:
-    """The store is read (not merely found unreadable, which would start none)."""
-    assert (paths.engine_root() / "skiff.db").exists()
+def test_an_early_helper_for_an_image_the_store_has_not(
+        skiff_root: Path, busybox_image: str, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The store is read (not merely found unreadable, which would start none): a copy of
+    the session's, which has busybox, in a world of its own, where no helper lingers
+    (the session's world has one whenever an earlier test left it serving)."""
+    session_store = sqlite3.connect(paths.engine_root() / "skiff.db")
+    monkeypatch.setenv("SKIFF_ROOT", str(tmp_path / "world"))
+    paths.engine_root().mkdir(parents=True)
+    with contextlib.closing(sqlite3.connect(paths.engine_root() / "skiff.db")) as copy:
+        session_store.backup(copy)
+    session_store.close()
+    helperspawn.start_for_pull(["-q", busybox_image])
+    assert helperspawn._early is None  # here: no helper
     helperspawn.start_for_pull(["-q", "127.0.0.1:1/not/here:latest"])
     assert helperspawn._early is not None
