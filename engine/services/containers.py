@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import builtins
 import ipaddress
-import secrets
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import replace
@@ -107,7 +107,7 @@ class ContainerService(ContainerStreams, ContainerFiles, ContainerInfo):
             config = replace(config, log_options={**user_defaults(), **config.log_options})
         config = replace(config, mounts=await self._resolve_mounts(config, image),
                          security_opt=normalize_security_opts(config.security_opt))
-        container_id = secrets.token_hex(32)
+        container_id = os.urandom(32).hex()
         created = format_time(time.time_ns())
         for attempt in range(10):
             request = runspec.container_spec(container_id, config, image, name)
@@ -140,7 +140,7 @@ class ContainerService(ContainerStreams, ContainerFiles, ContainerInfo):
         resolved = []
         for mount in mounts:
             if mount.type == "volume":
-                name = check_volume_name(mount.source) if mount.source else secrets.token_hex(32)
+                name = check_volume_name(mount.source) if mount.source else os.urandom(32).hex()
                 if not self._s.volume_store.exists(name):
                     await self._volumes.create(name, anonymous=not mount.source)
                 mount = replace(mount, source=name)

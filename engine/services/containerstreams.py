@@ -4,7 +4,7 @@ processes: attach, start with the output attached, exec, logs, top.
 
 from __future__ import annotations
 
-import secrets
+import os
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -63,7 +63,7 @@ class ContainerStreams(ContainerBase):
         (docker's POST /containers/{id}/exec); the ID returned names the exec in its
         events, and is ``exec``'s ``exec_id``."""
         record = self._exec_target(ref, cmd)
-        exec_id = secrets.token_hex(32)
+        exec_id = os.urandom(32).hex()
         self._s.emit_container(record, f"exec_create: {' '.join(cmd)}", execID=exec_id)
         return exec_id
 

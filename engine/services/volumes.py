@@ -5,7 +5,7 @@ the helper shows as a container's (engine/containers/files.py), mounted or not."
 from __future__ import annotations
 
 import builtins
-import secrets
+import os
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -33,7 +33,7 @@ class VolumeService:
         s = self._s
         # A volume made without a name is anonymous, as in docker: prune takes it.
         anonymous = anonymous or not name
-        name = check_volume_name(name) if name else secrets.token_hex(32)
+        name = check_volume_name(name) if name else os.urandom(32).hex()
         if s.volume_store.exists(name):
             return s.volume_store.get(name)
         mountpoint = await s.call(VolumeCreate(name=name))

@@ -9,7 +9,7 @@ for the host end of a container's pair. Subnets are chosen by :mod:`.policy`.
 from __future__ import annotations
 
 import hashlib
-import secrets
+import os
 from ipaddress import IPv4Address
 
 from engine.errors import InvalidArgument
@@ -38,7 +38,7 @@ def bridge_name(prefix: str, key: str) -> str:
 
 
 def new_veth_name() -> str:
-    return f"veth{secrets.token_hex(4)}"
+    return f"veth{os.urandom(4).hex()}"
 
 
 def mac_for(address: IPv4Address) -> str:
