@@ -27,7 +27,7 @@ from engine.errors import (
     ProtocolError,
     from_kind,
 )
-from engine.helperspawn import helper_command, idle_seconds, spawn, take
+from engine.helperspawn import helper_command, idle_seconds, lingering_socket, spawn, take
 from engine.wire import protocol
 from engine.wire.requests import Verb, WithFds
 
@@ -69,7 +69,7 @@ class HelperClient:
         return os.geteuid() == 0 or self._sock is not None or self._lingering_path().exists()
 
     def _lingering_path(self) -> Path:
-        return self.root / "run" / f"helper-{os.getuid()}.sock"
+        return lingering_socket(self.root)
 
     async def _connect_lingering(self) -> socket.socket | None:
         """The helper a recent command left running for us, if there is one.

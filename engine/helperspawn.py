@@ -22,7 +22,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-__all__ = ["helper_command", "idle_seconds", "spawn", "start_for_pull", "take"]
+__all__ = ["helper_command", "idle_seconds", "lingering_socket", "spawn", "start_for_pull",
+           "take"]
 
 _early: tuple[list[str], socket.socket, subprocess.Popen[bytes]] | None = None
 
@@ -45,6 +46,12 @@ def helper_command(root: Path, cgroup_parent: str) -> list[str]:
 
     pkexec, installed = polkit.pkexec_command()
     return [pkexec, str(installed.helper), *args]
+
+
+def lingering_socket(root: Path) -> Path:
+    """Where a helper that lingers for this user listens (engine/helper/server.py's
+    socket_path, for our uid)."""
+    return root / "run" / f"helper-{os.getuid()}.sock"
 
 
 def spawn(command: list[str], theirs: socket.socket,
@@ -71,7 +78,7 @@ def start_for_pull(args: list[str]) -> None:
 
     root, parent = paths.helper_root(), paths.cgroup_parent()
     ref = _pulled(args)
-    if ref is None or (root / "run" / f"helper-{os.getuid()}.sock").exists() or _here(ref):
+    if ref is None or lingering_socket(root).exists() or _here(ref):
         return
     command = helper_command(root, parent)
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
