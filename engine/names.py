@@ -36,16 +36,18 @@ __all__ = [
 NAME_CHARS = "[a-zA-Z0-9][a-zA-Z0-9_.-]"
 #: The longest name: names become DNS names on networks and lines in /etc/hosts.
 NAME_MAX = 128
+# The patterns are regular expressions' texts, compiled by re's cache when first used
+# (engine/wire/schema.py).
 #: What the helper's schema passes: the rule within the limit, and also the one-character
 #: names that Skiff made before it followed docker's two-character minimum, so that
 #: such containers still start.
-NAME_PATTERN = re.compile(rf"^{NAME_CHARS}{{0,{NAME_MAX - 1}}}$")
-_CHARACTERS = re.compile(rf"^{NAME_CHARS}+$")
+NAME_PATTERN = rf"^{NAME_CHARS}{{0,{NAME_MAX - 1}}}$"
+_CHARACTERS = rf"^{NAME_CHARS}+$"
 #: A network's name also names its bridge and firewall chains: shorter, and some taken.
 NETWORK_NAME_MAX = 64
-NETWORK_NAME_PATTERN = re.compile(rf"^{NAME_CHARS}{{0,{NETWORK_NAME_MAX - 1}}}$")
+NETWORK_NAME_PATTERN = rf"^{NAME_CHARS}{{0,{NETWORK_NAME_MAX - 1}}}$"
 _RESERVED_NETWORKS = ("host", "none", "default")
-_INVALID = re.compile(r"[^a-zA-Z0-9_.-]+")
+_INVALID = r"[^a-zA-Z0-9_.-]+"
 
 _ADJECTIVES = (
     "admiring", "brave", "busy", "calm", "clever", "cool", "eager", "elegant", "epic",
@@ -65,7 +67,7 @@ _NAMES = (
 def check_container_name(name: str) -> str:
     """The name without docker's optional leading "/"; InvalidArgument if it breaks the rule."""
     bare = name.removeprefix("/")
-    if not _CHARACTERS.match(bare):
+    if not re.match(_CHARACTERS, bare):
         raise InvalidArgument(f"Invalid container name ({name}), only {NAME_CHARS} are allowed")
     _check_length("container", bare)
     return bare
@@ -73,7 +75,7 @@ def check_container_name(name: str) -> str:
 
 def check_volume_name(name: str) -> str:
     """A named volume's name, by the same rule; docker's words when it breaks it."""
-    if not _CHARACTERS.match(name):
+    if not re.match(_CHARACTERS, name):
         raise InvalidArgument(f'"{name}" includes invalid characters for a local volume name, '
                               f'only "{NAME_CHARS}" are allowed. If you intended to pass a host '
                               "directory, use absolute path")
@@ -83,7 +85,7 @@ def check_volume_name(name: str) -> str:
 
 def check_network_name(name: str) -> str:
     """A user-defined network's name: the same characters, at most 64, not a reserved one."""
-    if not NETWORK_NAME_PATTERN.match(name):
+    if not re.match(NETWORK_NAME_PATTERN, name):
         raise InvalidArgument(f"invalid network name {name!r}: use letters, digits, '_', '.' "
                               f"and '-', starting with a letter or digit (at most "
                               f"{NETWORK_NAME_MAX})")
@@ -104,7 +106,7 @@ def image_name(ref: str, taken: Collection[str]) -> str:
         last = Reference.parse(ref).repository.rsplit("/", 1)[-1]
     except InvalidArgument:
         last = ref.split("@", 1)[0].rsplit("/", 1)[-1].split(":", 1)[0]
-    base = _INVALID.sub("-", last).strip("-_.")[:NAME_MAX - 8]
+    base = re.sub(_INVALID, "-", last).strip("-_.")[:NAME_MAX - 8]
     return next_free(base if len(base) > 1 else "container", taken)
 
 

@@ -47,7 +47,7 @@ def check_ports(ports: Sequence[PortBinding]) -> None:
         if binding.protocol not in PUBLISHED_PROTOCOLS:
             raise InvalidArgument(f"cannot publish {binding.container_port}/{binding.protocol}: "
                                   f"Skiff publishes {' and '.join(PUBLISHED_PROTOCOLS)} ports")
-        if not host_ip.match(binding.host_ip):
+        if not re.match(host_ip, binding.host_ip):
             raise InvalidArgument(f"cannot publish on {binding.host_ip}: it is no IP "
                                   "address")
         if ":" in binding.host_ip and binding.host_ip != "::" and (
@@ -60,7 +60,7 @@ def check_ports(ports: Sequence[PortBinding]) -> None:
                                   "TCP only there (the kernel does not forward ::1)")
 
 
-def _spec_pattern(field: str) -> re.Pattern[str]:
+def _spec_pattern(field: str) -> str:
     """The helper's own pattern for a field of container_create's spec."""
     items = VERBS["container_create"]["spec"].items
     assert items is not None
@@ -84,19 +84,19 @@ def check_resources(resources: Resources) -> None:
 
 
 def check_user(user: str, where: str = "user") -> None:
-    if user and not _spec_pattern("user").match(user):
+    if user and not re.match(_spec_pattern("user"), user):
         raise InvalidArgument(f'invalid {where} "{user}": use a user name or UID, optionally '
                               "followed by :group or :GID")
 
 
 def _check_hostname(text: str, what: str) -> None:
-    if not HOSTNAME.match(text):
+    if not re.match(HOSTNAME, text):
         raise InvalidArgument(f'invalid {what} "{text}": use letters, digits, "-" and ".", '
                               "starting with a letter or digit, at most 63 characters")
 
 
 def check_network_alias(alias: str) -> None:
-    if not NETWORK_ALIAS.match(alias):
+    if not re.match(NETWORK_ALIAS, alias):
         raise InvalidArgument(f'invalid network alias "{alias}": use letters, digits, "_", "-" '
                               'and ".", starting with a letter or digit, at most 253 characters')
 
@@ -113,7 +113,7 @@ def check_config(config: ContainerConfig) -> None:
     for alias in config.network_aliases:
         check_network_alias(alias)
     network = config.network or "default"
-    if not _spec_pattern("network_mode").match(network):
+    if not re.match(_spec_pattern("network_mode"), network):
         raise NetworkNotFound(f"network {network} not found")
     if config.links and network in ("host", "none"):
         raise InvalidArgument(f"conflicting options: {network} type networking can't be "

@@ -121,7 +121,7 @@ def parse_sysctl(text: str) -> tuple[str, str]:
 def _check_sysctl(name: str, value: str, network: str = "") -> None:
     if name == "kernel.hostname":
         raise InvalidArgument("sysctl 'kernel.hostname' is not allowed: use --hostname")
-    if not SYSCTL.match(f"{name}={value}"):
+    if not re.match(SYSCTL, f"{name}={value}"):
         raise InvalidArgument(f"sysctl '{name}' is not allowed: a container sets only the "
                               "sysctls of its own namespaces (kernel.msg*, kernel.sem, "
                               "kernel.shm*, fs.mqueue.*, net.*)")
@@ -137,7 +137,7 @@ def normalize_capabilities(names: Iterable[str]) -> list[str]:
         upper = name.strip().upper()
         if upper != "ALL" and not upper.startswith("CAP_"):
             upper = f"CAP_{upper}"
-        if not CAPABILITY.match(upper):
+        if not re.match(CAPABILITY, upper):
             raise InvalidArgument(f'unknown capability: "{upper}"')
         if upper not in found:
             found.append(upper)

@@ -16,7 +16,6 @@ decides: the owner, paths under its root, the user namespace, the devices mode.
 from __future__ import annotations
 
 import dataclasses
-import re
 from dataclasses import field
 from typing import Any
 
@@ -53,7 +52,7 @@ _ARGV = Field("list[str]", max_items=4096, max_len=131072)  # argv, environment
 _NS = int_field(1_000_000, 1 << 62)  # a probe's period, in ns
 
 
-def _strings(pattern: re.Pattern[str], items: int, length: int = 4096) -> dict[str, Field]:
+def _strings(pattern: str, items: int, length: int = 4096) -> dict[str, Field]:
     """An optional list of strings' metadata."""
     return _wire(Field("list[str]", False, pattern, max_len=length, max_items=items))
 
@@ -75,8 +74,8 @@ class PortSpec:
     container_port: int = _given(int_field(1, 65535))
     protocol: str = _given(str_field(choices=("tcp", "udp")))
     # "" (every host address), an IPv4 one, or an IPv6 one (the helper parses it)
-    host_ip: str = _given(str_field(re.compile(
-        r"^([0-9]{1,3}(\.[0-9]{1,3}){3}|[0-9A-Fa-f:]{2,39})?$")))
+    host_ip: str = _given(str_field(
+        r"^([0-9]{1,3}(\.[0-9]{1,3}){3}|[0-9A-Fa-f:]{2,39})?$"))
     host_port: int = _given(int_field(0, 65535))
 
 
@@ -89,7 +88,7 @@ class MountSpec:
                                            required=False))
     # bind: an absolute host path; volume: a volume name; tmpfs: empty
     source: str = _given(str_field(
-        re.compile(rf"^(/[^\x00]{{0,4095}}|{NAME_CHARS}{{0,{NAME_MAX - 1}}})?$")))
+        rf"^(/[^\x00]{{0,4095}}|{NAME_CHARS}{{0,{NAME_MAX - 1}}})?$"))
     target: str = _given(str_field(ABSOLUTE_PATH))
     read_only: bool = _given(Field("bool"))
     # a tmpfs's options: bytes, permission bits, exec allowed (docker's default: noexec)
@@ -118,21 +117,21 @@ class HealthSpec:
 ULIMITS = ("as", "core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice",
            "nofile", "nproc", "rss", "rtprio", "rttime", "sigpending", "stack")
 #: A capability as Docker names it once normalised ("CAP_NET_ADMIN"), or ALL
-CAPABILITY = re.compile(rf"^(ALL|{'|'.join(_CAPABILITY_NAMES)})\Z")
+CAPABILITY = rf"^(ALL|{'|'.join(_CAPABILITY_NAMES)})\Z"
 #: The sysctls Docker lets a container set: those of its own IPC, UTS and network
 #: namespaces (moby's opts.ValidateSysctl, runc's validateSysctl), "name=value"
-SYSCTL = re.compile(r"^(kernel\.(msgmax|msgmnb|msgmni|sem|shmall|shmmax|shmmni|shm_rmid_forced"
-                    r"|domainname)|fs\.mqueue\.[a-z_]{1,64}|net\.[A-Za-z0-9_.-]{1,200})="
-                    r"[^\x00\n]{0,1024}\Z")
-_IP = re.compile(r"^([0-9]{1,3}(\.[0-9]{1,3}){3}|[0-9A-Fa-f:.]{2,45})\Z")
-_DOMAIN = re.compile(r"^(\.|[A-Za-z0-9_]([A-Za-z0-9_.-]{0,252}[A-Za-z0-9_.])?)\Z")
-_DNS_OPTION = re.compile(r"^[A-Za-z0-9_-]{1,32}(:[0-9]{1,5})?\Z")
+SYSCTL = (r"^(kernel\.(msgmax|msgmnb|msgmni|sem|shmall|shmmax|shmmni|shm_rmid_forced"
+          r"|domainname)|fs\.mqueue\.[a-z_]{1,64}|net\.[A-Za-z0-9_.-]{1,200})="
+          r"[^\x00\n]{0,1024}\Z")
+_IP = r"^([0-9]{1,3}(\.[0-9]{1,3}){3}|[0-9A-Fa-f:.]{2,45})\Z"
+_DOMAIN = r"^(\.|[A-Za-z0-9_]([A-Za-z0-9_.-]{0,252}[A-Za-z0-9_.])?)\Z"
+_DNS_OPTION = r"^[A-Za-z0-9_-]{1,32}(:[0-9]{1,5})?\Z"
 # hosts-file names (Docker allows more than hostnames: underscores, any case)
-_EXTRA_HOST = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,252}:([0-9]{1,3}(\.[0-9]{1,3}){3}"
-                         r"|[0-9A-Fa-f:.]{2,45}|host-gateway)\Z")
-_GROUP = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}\Z")  # a group's name or id
-_MAC = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}\Z")
-_DEVICE_PATH = re.compile(r"^/[^\x00]{0,4095}\Z")
+_EXTRA_HOST = (r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,252}:([0-9]{1,3}(\.[0-9]{1,3}){3}"
+               r"|[0-9A-Fa-f:.]{2,45}|host-gateway)\Z")
+_GROUP = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}\Z"  # a group's name or id
+_MAC = r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}\Z"
+_DEVICE_PATH = r"^/[^\x00]{0,4095}\Z"
 
 
 @record
@@ -151,12 +150,12 @@ class DeviceSpec:
 
     path_on_host: str = _given(str_field(_DEVICE_PATH))
     path_in_container: str = _given(str_field(ABSOLUTE_PATH))
-    permissions: str = _given(str_field(re.compile(r"^(?!.*(.).*\1)[rwm]{1,3}\Z")))
+    permissions: str = _given(str_field(r"^(?!.*(.).*\1)[rwm]{1,3}\Z"))
 
 
-_USER = re.compile(r"^[A-Za-z0-9_.:-]{0,64}$")
-_EXPOSED = re.compile(r"^[0-9]{1,5}/(tcp|udp)$")
-_SECCOMP = re.compile(r"^(?:unconfined\Z|\{)")
+_USER = r"^[A-Za-z0-9_.:-]{0,64}$"
+_EXPOSED = r"^[0-9]{1,5}/(tcp|udp)$"
+_SECCOMP = r"^(?:unconfined\Z|\{)"
 
 
 @record

@@ -11,7 +11,6 @@ tests/engine/helper/test_verbs.py keeps the two tables in step).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,8 +63,8 @@ _ARGV = Field("list[str]", max_items=4096, max_len=131072)
 _IDS = Field("list[str]", pattern=CONTAINER_ID, max_items=100000)
 # A network a container joins at start: its aliases there, the IPv4 and IPv6 addresses
 # and the MAC address asked for, and more addresses of its interface (LinkLocalIPs).
-_AUX = re.compile(r"^[^=\x00\n]{1,255}=[0-9A-Fa-f:.]{2,45}\Z")
-_LINK = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,252}:[0-9]{1,3}(\.[0-9]{1,3}){3}\Z")
+_AUX = r"^[^=\x00\n]{1,255}=[0-9A-Fa-f:.]{2,45}\Z"
+_LINK = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,252}:[0-9]{1,3}(\.[0-9]{1,3}){3}\Z"
 # IPV6's pattern bounds either family's text; the helper parses them
 _LINK_LOCAL = Field("list[str]", required=False, pattern=IPV6, max_items=16)
 _JOIN = {"network": str_field(NETWORK_NAME),
@@ -243,8 +242,8 @@ class ContainerExec(Streams):
     id: str = container_id()
     args: list[str] = field(metadata=schema(_ARGV))
     env: list[str] = field(metadata=schema(_ARGV))
-    user: str = given(str_field(re.compile(r"^[A-Za-z0-9_.:-]{0,64}$")))
-    cwd: str = given(str_field(re.compile(r"^(/[^\x00]{0,4095})?$")))
+    user: str = given(str_field(r"^[A-Za-z0-9_.:-]{0,64}$"))
+    cwd: str = given(str_field(r"^(/[^\x00]{0,4095})?$"))
     tty: bool = given(Field("bool"))
     rows: int = given(int_field(0, 65535))  # a winsize's, as the container spec's console
     cols: int = given(int_field(0, 65535))
@@ -260,7 +259,7 @@ class FsReply:
 
 
 #: the name a tar's top entry gets ("." for the directory's content)
-_ARCNAME = re.compile(r"^(?!\.\.$)(\.|[^/\x00]{1,255})$")
+_ARCNAME = r"^(?!\.\.$)(\.|[^/\x00]{1,255})$"
 
 
 @record
