@@ -24,8 +24,8 @@ more import there.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from engine.build.builder import BuildOptions, BuildResult
     from engine.build.context import BuildContext, open_context
@@ -213,9 +213,9 @@ def _read_table(source: str) -> dict[str, str]:
     return table
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     if name == "__all__":  # constants first, then names in order
-        value: Any = sorted(_table(), key=lambda n: (not n.isupper(), n))
+        value: object = sorted(_table(), key=lambda n: (not n.isupper(), n))
         globals()[name] = value
         return value
     home = _table().get(name)

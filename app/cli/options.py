@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TypeVar
 
 import engine
 from app.cli.command import UsageError
@@ -25,6 +24,13 @@ from engine import (
     parse_timestamp,
     signal_name,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import TypeVar
+
+    A = TypeVar("A")
+    T = TypeVar("T")
 
 __all__ = [
     "UsageError",
@@ -44,10 +50,6 @@ __all__ = [
     "parse_userns",
     "parse_volume",
 ]
-
-
-A = TypeVar("A")
-T = TypeVar("T")
 
 
 def parse_memory(text: str, flag: str = "-m, --memory") -> int:

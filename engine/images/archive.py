@@ -28,13 +28,13 @@ import re
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import zstandard
 
 from engine.errors import DigestMismatch, InvalidArgument
 from engine.images.archivescan import ZSTD_MAGIC, Contents, NotAnArchive, scan
-from engine.images.blobs import BlobStore, Readable
+from engine.images.blobs import BlobStore
 from engine.images.mediatypes import (
     ANNOTATION_IMAGE_NAME,
     ANNOTATION_REF_NAME,
@@ -47,6 +47,9 @@ from engine.images.mediatypes import (
 )
 from engine.images.model import Layer
 from engine.images.reference import Reference
+
+if TYPE_CHECKING:
+    from engine.images.blobs import Readable
 
 __all__ = ["ArchiveImage", "read_archive"]
 

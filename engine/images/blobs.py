@@ -19,26 +19,26 @@ import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 from engine.errors import Conflict, DigestMismatch, InvalidArgument, NotFound
 
-if TYPE_CHECKING:
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # Readable is a type only: a Protocol at run time imports typing
     import hashlib
+    from typing import BinaryIO, Protocol
 
-__all__ = ["BlobStore", "PartialBlob", "Readable", "digest_of", "sha256", "validate_digest"]
+    class Readable(Protocol):
+        """Anything with ``read(n)``: files, tar members, decompressors, HTTP streams."""
+
+        def read(self, size: int = -1, /) -> bytes: ...
+
+__all__ = ["BlobStore", "PartialBlob", "digest_of", "sha256", "validate_digest"]
 
 _DIGEST = r"^sha256:([a-f0-9]{64})$"
 _HEX = r"^[a-f0-9]{64}$"
 _CHUNK = 1 << 20
 # Temporary files older than this belong to a writer that died.
 _STALE_SECONDS = 24 * 3600
-
-
-class Readable(Protocol):
-    """Anything with ``read(n)``: files, tar members, decompressors, HTTP streams."""
-
-    def read(self, size: int = -1, /) -> bytes: ...
 
 
 def validate_digest(digest: str) -> str:

@@ -17,16 +17,19 @@ import lzma
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import zstandard
 
 from engine.errors import InvalidArgument
-from engine.images.blobs import BlobStore, Readable, digest_of
+from engine.images.blobs import BlobStore, digest_of
 from engine.images.instructions import apply_changes
 from engine.images.mediatypes import OCI_CONFIG, OCI_LAYER, OCI_MANIFEST
 from engine.images.model import Layer
 from engine.timestamps import format_rfc3339
+
+if TYPE_CHECKING:
+    from engine.images.blobs import Readable
 
 __all__ = ["ImportedImage", "build_import", "decompressed", "store_tarball"]
 
