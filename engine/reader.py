@@ -15,11 +15,11 @@ import os
 from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from engine import paths
 from engine.db import Database
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from engine.containers.details import ContainerDetails
     from engine.containers.model import Container, LogLine

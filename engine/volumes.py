@@ -9,11 +9,14 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import field
-from typing import Any
 
 from engine.db import Database
 from engine.errors import VolumeNotFound
 from engine.frozen import frozen
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["Volume", "VolumeStore"]
 

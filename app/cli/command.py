@@ -12,14 +12,16 @@ import importlib
 import os
 import sys
 from collections.abc import Callable, Coroutine
-from typing import IO, TYPE_CHECKING, Any, TextIO
 
 from engine import HelperUnavailable, SkiffError
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import IO, Any, TextIO
+
     from engine import Engine
 
-__all__ = ["Command", "CommandRef", "Context", "Handler", "UsageError", "daemon_message", "lazy"]
+__all__ = ["Command", "CommandRef", "Context", "UsageError", "daemon_message", "lazy"]
 
 
 class UsageError(Exception):
@@ -76,8 +78,9 @@ class Context:
         return getattr(self.err, "buffer", None) or sys.stderr.buffer
 
 
-# A coroutine, or (a command that needs no engine nor event loop) a plain function.
-Handler = Callable[[Context], Coroutine[Any, Any, int] | int]
+if TYPE_CHECKING:  # for annotations only: at run time, Any would import typing
+    # A coroutine, or (a command that needs no engine nor event loop) a plain function.
+    Handler = Callable[[Context], Coroutine[Any, Any, int] | int]
 
 
 class Command:

@@ -11,9 +11,12 @@ prints and its exit status.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from app.cli.command import Command, CommandRef, lazy
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["COMMANDS", "MANAGEMENT"]
 

@@ -9,11 +9,14 @@ from __future__ import annotations
 import argparse
 import fnmatch
 import time
-from typing import Any
 
 from app.cli.command import Command, CommandRef, Context, UsageError
 from app.cli.output import Formatter, created_at, since
 from engine import SkiffError, familiar, human_size, split_familiar
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["BUILDER", "COMMANDS", "IMAGE_HEADERS", "MANAGEMENT", "image_rows"]
 

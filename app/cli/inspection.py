@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Coroutine, Sequence
-from typing import Any
 
 from app.cli.command import Context, UsageError
 from app.cli.output import inspect_template, to_json
 from engine import ContainerNotFound, NotFound, Reader
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 async def _inspect_one(ctx: Context, ref: str, kind: str) -> dict[str, Any]:

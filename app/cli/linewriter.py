@@ -8,9 +8,12 @@ flushes on a timer while following.
 from __future__ import annotations
 
 import io
-from typing import IO, Any
 
 from engine import format_rfc3339, rfc3339_ns
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import IO, Any
 
 __all__ = ["LineWriter"]
 

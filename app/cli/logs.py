@@ -5,11 +5,14 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Coroutine
-from typing import Any
 
 from app.cli.command import Context, UsageError
 from app.cli.linewriter import LineWriter
 from engine import Reader
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def _tail(text: str) -> int | None:

@@ -19,9 +19,12 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any, NoReturn
 
 from app.cli.command import Command, CommandRef, Context, UsageError, daemon_message
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, NoReturn
 
 __all__ = ["build_parser", "main"]
 

@@ -12,11 +12,13 @@ import json
 import re
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, TextIO
 
 from engine import human_duration, rfc3339_ns
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, TextIO
+
     from app.cli.template import Template
 
 __all__ = [

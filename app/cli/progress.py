@@ -8,8 +8,6 @@ byte counts, so that logs stay short and readable.
 
 from __future__ import annotations
 
-from typing import Any, TextIO
-
 from engine import (
     PULL_WORDS,
     PUSH_WORDS,
@@ -17,6 +15,10 @@ from engine import (
     layer_id,
     progress_bar,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, TextIO
 
 __all__ = ["ProgressBoard"]
 

@@ -9,13 +9,16 @@ pull a missing image first, printing to stderr as docker does.
 from __future__ import annotations
 
 import argparse
-from typing import Any, TextIO
 
 from app.cli.command import Command, Context
 from app.cli.options import UsageError
 from app.cli.output import Formatter, ellipsis
 from app.cli.progress import ProgressBoard
 from engine import DOCKER_HUB, ImageNotFound, NotFound, Reference
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, TextIO
 
 __all__ = ["COMMANDS", "PULL", "PUSH", "TAGS", "ensure_image", "pull_header", "search_row"]
 

@@ -12,11 +12,14 @@ import contextlib
 import os
 import time
 from collections.abc import Sequence
-from typing import Any
 
 from app.cli.command import Command, CommandRef, Context, UsageError
 from app.cli.options import parse_time
 from engine import bytes_size, format_rfc3339, host_memory, os_name
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["COMMANDS", "MANAGEMENT", "event_line", "event_record", "parse_event_filters",
            "version_line"]

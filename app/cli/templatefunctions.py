@@ -11,7 +11,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["FUNCTIONS", "NO_VALUE", "TemplateError", "go_string", "truth"]
 

@@ -14,9 +14,11 @@ build cache's table (cache.py), and importing the builder with it cost ~20 ms.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from engine.build.builder import BuildOptions, BuildResult
     from engine.build.events import BuildEvent, render
     from engine.build.runstep import BuildStepFailed

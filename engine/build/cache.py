@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from typing import Any
 
 from engine.db import Database
 from engine.images.blobs import sha256
 from engine.images.model import Image
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["BuildCache", "step_key"]
 

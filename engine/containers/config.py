@@ -8,10 +8,13 @@ runtime state lives apart, in :mod:`engine.containers.state`.
 from __future__ import annotations
 
 from dataclasses import MISSING, asdict, field
-from typing import Any
 
 from engine.containers.health import Healthcheck
 from engine.frozen import frozen
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "ContainerConfig",

@@ -14,13 +14,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import field
-from typing import Any
 
 from engine.containers.config import ContainerConfig
 from engine.containers.imageconfig import EffectiveConfig
 from engine.containers.model import Container
 from engine.containers.state import ContainerState
 from engine.frozen import frozen
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["ContainerDetails", "EndpointSettings", "HostPort", "MountPoint",
            "NetworkSettings", "UsernsMapping"]

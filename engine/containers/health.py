@@ -10,10 +10,13 @@ the outcome in ``status.json`` (engine/wire/healthstate.py).
 from __future__ import annotations
 
 from dataclasses import asdict, field
-from typing import Any
 
 from engine.errors import InvalidArgument
 from engine.frozen import frozen
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["Healthcheck", "merge_healthcheck", "probe_request"]
 

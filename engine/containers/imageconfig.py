@@ -14,12 +14,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import field
-from typing import Any
 
 from engine.containers.config import ContainerConfig
 from engine.containers.health import Healthcheck, merge_healthcheck
 from engine.environ import merge_env
 from engine.frozen import frozen
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["EffectiveConfig", "merge_command", "merge_config"]
 

@@ -3,13 +3,15 @@ document of engine/containers/details.py's ContainerDetails."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from engine.containers.config import ContainerConfig, MountSpec
 from engine.containers.details import ContainerDetails
 from engine.containers.health import probe_request
 from engine.containers.links import docker_links
 from engine.wire.healthstate import HealthState
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["container_inspect"]
 

@@ -16,7 +16,6 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from engine.containers.config import MountSpec
 from engine.containers.details import (
@@ -31,6 +30,10 @@ from engine.containers.model import Container
 from engine.containers.store import ContainerRecord
 from engine.images.model import Image
 from engine.networkattachments import Attachment
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["inspect_details", "needs_live_endpoints"]
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import enum
 from dataclasses import asdict
-from typing import Any
 
 from engine.frozen import frozen
 from engine.wire.healthstate import HealthState
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["ContainerState", "Status"]
 

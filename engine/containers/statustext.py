@@ -7,10 +7,13 @@ thing; the CLI and the REST API both print :func:`status_text`.
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from engine.timestamps import rfc3339_ns
 from engine.units import human_duration
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["status_text"]
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 from engine.containers.config import ContainerConfig
 from engine.db import Database, is_disk_full
 from engine.errors import ContainerNotFound, DamagedState, DiskFull, NameInUse
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from engine.wire.containerspec import ContainerSpec
 

@@ -15,11 +15,14 @@ tests/engine/containers/records/ holds records as older versions wrote them.
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from engine.errors import DamagedState, ProtocolError
 from engine.wire.containerspec import SCHEMA, ContainerSpec
 from engine.wire.schema import check_dict
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["read_spec", "spec_text"]
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import field
-from typing import Any
 
 from engine.frozen import frozen
 from engine.images.mediatypes import OCI_LAYER
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["Image", "Layer"]
 

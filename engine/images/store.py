@@ -15,7 +15,6 @@ import re
 import sqlite3
 import time
 from collections.abc import Sequence
-from typing import Any
 
 from engine.db import Database
 from engine.errors import ImageNotFound, InvalidArgument
@@ -23,6 +22,10 @@ from engine.images.blobs import BlobStore, digest_of
 from engine.images.mediatypes import OCI_MANIFEST
 from engine.images.model import Image, Layer
 from engine.images.reference import Reference
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["ImageStore"]
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import field
-from typing import Any
 
 from engine.names import NAME_CHARS, NAME_MAX
 from engine.wire.capabilities import NAMES as _CAPABILITY_NAMES
@@ -33,6 +32,10 @@ from engine.wire.schema import (
     int_field,
     str_field,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["CAPABILITY", "SCHEMA", "SYSCTL", "ULIMITS", "ContainerSpec", "DeviceSpec",
            "HealthSpec", "MountSpec", "PortSpec", "UlimitSpec", "schema_of"]

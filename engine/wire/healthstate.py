@@ -8,9 +8,11 @@ engine/containers/health.py's.
 
 from __future__ import annotations
 
-from typing import Any
-
 from engine.frozen import frozen
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["MAX_LOG", "MAX_OUTPUT", "STATUSES", "HealthLogEntry", "HealthState", "parse_health"]
 

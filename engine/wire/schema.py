@@ -15,12 +15,15 @@ spec, compiled at import, were ~4 ms of a first ``skiff inspect``.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from engine.errors import ProtocolError
 from engine.frozen import frozen
 from engine.names import NAME_PATTERN as CONTAINER_NAME
 from engine.names import NETWORK_NAME_PATTERN
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "ABSOLUTE_PATH",

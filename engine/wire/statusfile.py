@@ -19,11 +19,14 @@ import os
 import time
 from dataclasses import fields
 from pathlib import Path
-from typing import Any
 
 from engine.frozen import frozen
 from engine.timestamps import format_rfc3339
 from engine.wire.healthstate import HealthState, parse_health
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["ACTIVE", "MONITOR_DIED", "StatusRecord", "monitor_death", "parse_status",
            "read_status_dict", "read_status_file"]
