@@ -63,6 +63,8 @@ class Reader:
         from engine.images.blobs import BlobStore, validate_digest
         from engine.images.store import ImageStore
         from engine.timestamps import rfc3339_ns
+        from engine.wire.containerspec import SCHEMA
+        from engine.wire.schema import compile_patterns
 
         remembered = tempfile.tempdir
         folder = Path(tempfile.mkdtemp(prefix="skiff-rehearsal-"))
@@ -83,6 +85,7 @@ class Reader:
             shutil.rmtree(folder, ignore_errors=True)
         validate_digest("sha256:" + "0" * 64)
         rfc3339_ns("2024-01-01T00:00:00+00:00")  # not the stored form: its pattern
+        compile_patterns(SCHEMA)  # inspect checks the container's spec
 
     def __enter__(self) -> Reader:
         return self

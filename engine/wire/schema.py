@@ -42,6 +42,7 @@ __all__ = [
     "Field",
     "check",
     "check_dict",
+    "compile_patterns",
     "int_field",
     "str_field",
 ]
@@ -151,3 +152,13 @@ def check(value: object, field: Field, where: str) -> Any:
         assert field.items is not None
         return check_dict(value, field.items, where)
     raise ProtocolError(f"{where}: unsupported field kind {kind}")
+
+
+def compile_patterns(schema: dict[str, Field]) -> None:
+    """Compile a schema's patterns now, into re's cache: a process that forks a child
+    per command does it once, before the forks (app/cli/forkserver.py)."""
+    for field in schema.values():
+        if field.pattern is not None:
+            re.compile(field.pattern)
+        if field.items is not None:
+            compile_patterns(field.items)
