@@ -16,10 +16,12 @@ values and functions; this module runs a parsed template over its data.
 
 from __future__ import annotations
 
-from typing import Any
-
 from app.cli.templatefunctions import FUNCTIONS, NO_VALUE, TemplateError, go_string, truth
 from app.cli.templateparser import Command, Node, Operand, Pipeline, parse
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["Template", "TemplateError", "go_string"]
 

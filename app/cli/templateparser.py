@@ -11,9 +11,12 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
 from app.cli.templatefunctions import FUNCTIONS, TemplateError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["Command", "Node", "Operand", "Pipeline", "parse"]
 

@@ -7,11 +7,13 @@ printed in docker's familiar form (``busybox:latest``).
 
 from __future__ import annotations
 
-from typing import Any
-
 from engine.errors import InvalidArgument
 from engine.images.model import Image
 from engine.images.reference import Reference
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["image_inspect"]
 
