@@ -65,3 +65,22 @@ def test_a_command_run_here_gets_the_collector_back(tmp_path: Path) -> None:
                                    SKIFF_ROOT=str(tmp_path)))
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == "True"
+
+
+def test_a_command_run_here_imports_argparse_without_gettext(tmp_path: Path) -> None:
+    """argparse's stand-in gettext goes once argparse has it: a later import gets the
+    real module; argparse's own mistakes still read as docker's."""
+    probe = ("import sys\n"
+             "from app.cli.launcher import main\n"
+             "sys.argv = ['skiff', 'ps', '--no-such-flag']\n"
+             "status = main()\n"
+             "print(status, 'gettext' in sys.modules)\n"
+             "import gettext\n"
+             "print(gettext.ngettext('one', 'many', 2), hasattr(gettext, 'translation'))\n")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True,
+                          text=True, timeout=60,
+                          env=dict(os.environ, SKIFF_HELPER_IDLE="0",
+                                   SKIFF_ROOT=str(tmp_path)))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["125 False", "many True"]
+    assert done.stderr == "skiff: unknown flag: --no-such-flag\nSee 'skiff ps --help'.\n"
