@@ -61,7 +61,7 @@ def _print_template(ctx: Context, fmt: str, data: Any) -> None:
     ctx.out.write(Template(fmt.replace("\\t", "\t").replace("\\n", "\n")).render(data) + "\n")
 
 
-async def cmd_version(ctx: Context) -> int:
+def cmd_version(ctx: Context) -> int:
     data = _version_data()
     if ctx.args.format:
         _print_template(ctx, ctx.args.format, data)
