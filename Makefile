@@ -78,7 +78,7 @@ HELPER_ROOT   ?= /var/lib/skiff/helper
 CGROUP_PARENT ?= skiff
 NET_PREFIX    ?= skiff
 NET_TABLE     ?= skiff
-VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
+VERSION := $(shell sed -n 's/^VERSION = "\(.*\)"/\1/p' app/__init__.py)
 LIBDIR     := $(PREFIX)/lib/skiff
 LIBEXECDIR := $(PREFIX)/libexec/skiff
 DATADIR    := $(PREFIX)/share

@@ -6,12 +6,12 @@ Clients negotiate from ``/_ping``'s ``Api-Version``; every prefix from
 
 from __future__ import annotations
 
-import functools
 import platform
-from importlib import metadata
+
+from app import VERSION
 
 __all__ = ["API_VERSION", "MIN_API_VERSION", "check_version", "parse_version",
-           "server_headers", "skiff_version"]
+           "server_headers"]
 
 API_VERSION = "1.47"
 MIN_API_VERSION = "1.24"
@@ -37,19 +37,10 @@ def check_version(text: str) -> str:
     return ""
 
 
-@functools.cache
-def skiff_version() -> str:
-    """The installed package's version (read once: the metadata lookup parses files)."""
-    try:
-        return metadata.version("skiff")
-    except metadata.PackageNotFoundError:
-        return "0.1.0"
-
-
 def server_headers() -> dict[str, str]:
     return {
         "Api-Version": API_VERSION,
-        "Server": f"Skiff/{skiff_version()} ({platform.system().lower()})",
+        "Server": f"Skiff/{VERSION} ({platform.system().lower()})",
         "OSType": "linux",
         "Docker-Experimental": "false",
     }

@@ -13,6 +13,7 @@ import os
 import time
 from collections.abc import Sequence
 
+from app import VERSION
 from app.cli.command import Command, CommandRef, Context, UsageError
 from app.cli.options import parse_time
 from engine import bytes_size, format_rfc3339, host_memory, os_name
@@ -27,15 +28,6 @@ __all__ = ["COMMANDS", "MANAGEMENT", "event_line", "event_record", "parse_event_
 EVENT_FILTERS = ("container", "event", "image", "label", "type")
 
 
-def _version() -> str:
-    from importlib import metadata  # ~10 ms: only the commands that show the version
-
-    try:
-        return metadata.version("skiff")
-    except metadata.PackageNotFoundError:
-        return "0.1.0"
-
-
 def _arch() -> str:
     import platform
 
@@ -44,13 +36,13 @@ def _arch() -> str:
 
 
 def version_line() -> str:
-    return f"Skiff version {_version()}"
+    return f"Skiff version {VERSION}"
 
 
 def _version_data() -> dict[str, Any]:
     import platform
 
-    side = {"Version": _version(), "PythonVersion": platform.python_version(),
+    side = {"Version": VERSION, "PythonVersion": platform.python_version(),
             "Os": "linux", "Arch": _arch(), "KernelVersion": platform.release()}
     return {"Client": dict(side), "Server": {**side, "Engine": "skiff"}}
 
@@ -95,7 +87,7 @@ async def cmd_info(ctx: Context) -> int:
         "ContainersPaused": states.count("paused"),
         "ContainersStopped": len(states) - states.count("running") - states.count("paused"),
         "Images": len(images),
-        "ServerVersion": _version(),
+        "ServerVersion": VERSION,
         "Driver": "overlay",
         "KernelVersion": platform.release(),
         "OperatingSystem": os_name(),
@@ -111,7 +103,7 @@ async def cmd_info(ctx: Context) -> int:
         return 0
     lines = [
         "Client:",
-        f" Version:    {_version()}",
+        f" Version:    {VERSION}",
         "",
         "Server:",
         f" Containers: {data['Containers']}",

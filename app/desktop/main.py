@@ -92,12 +92,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--debug", action="store_true", help="log what happens to stderr")
     options, qt_args = parser.parse_known_args(argv[1:])
     if options.version:
-        from importlib.metadata import PackageNotFoundError, version
+        from app import VERSION
 
-        try:
-            print(f"skiff-desktop {version('skiff')}")
-        except PackageNotFoundError:
-            print("skiff-desktop (not installed)")
+        print(f"skiff-desktop {VERSION}")
         return 0
     from app.desktop.utils.featurescan import skip_feature_scan
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
+from app import VERSION
 from app.api import versions
 from app.api.backend import engine_of, parse_timestamp
 from app.api.params import filters
@@ -42,16 +43,15 @@ routes.head("/_ping")(_ping)
 
 @routes.get("/version")
 async def version(request: web.Request) -> web.StreamResponse:
-    own = versions.skiff_version()
     data = {
         "Platform": {"Name": "Skiff"},
-        "Components": [{"Name": "Engine", "Version": own,
+        "Components": [{"Name": "Engine", "Version": VERSION,
                         "Details": {"ApiVersion": versions.API_VERSION,
                                     "MinAPIVersion": versions.MIN_API_VERSION,
                                     "Os": "linux", "Arch": _arch(),
                                     "KernelVersion": platform.release(),
                                     "PythonVersion": platform.python_version()}}],
-        "Version": own,
+        "Version": VERSION,
         "ApiVersion": versions.API_VERSION,
         "MinAPIVersion": versions.MIN_API_VERSION,
         "GitCommit": "",
@@ -115,7 +115,7 @@ async def info(request: web.Request) -> web.StreamResponse:
         "Name": socket.gethostname(),
         "Labels": [],
         "ExperimentalBuild": False,
-        "ServerVersion": versions.skiff_version(),
+        "ServerVersion": VERSION,
         "Runtimes": {"skiff": {"path": "skiff-helper"}},
         "DefaultRuntime": "skiff",
         "Swarm": {"NodeID": "", "NodeAddr": "", "LocalNodeState": "inactive",
