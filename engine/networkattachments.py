@@ -9,10 +9,9 @@ in the user's database, and applies them whenever the container starts.
 from __future__ import annotations
 
 import json
-from dataclasses import field
 
 from engine.db import Database
-from engine.frozen import frozen
+from engine.frozen import field, frozen
 
 __all__ = ["Attachment", "NetworkAttachments"]
 

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import field
 
 from engine.db import Database
 from engine.errors import VolumeNotFound
-from engine.frozen import frozen
+from engine.frozen import field, frozen
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

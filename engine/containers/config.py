@@ -7,10 +7,8 @@ runtime state lives apart, in :mod:`engine.containers.state`.
 
 from __future__ import annotations
 
-from dataclasses import MISSING, asdict, field
-
 from engine.containers.health import Healthcheck
-from engine.frozen import frozen
+from engine.frozen import MISSING, asdict, field, fields, frozen
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -192,7 +190,8 @@ def _made(cls: type[ContainerConfig], data: dict[str, Any]) -> ContainerConfig:
     took ~4x as long with it (ps -a of 201 containers: ~3.5 ms more)."""
     config = object.__new__(cls)
     values = config.__dict__
-    for name, spec in cls.__dataclass_fields__.items():
+    for spec in fields(cls):
+        name = spec.name
         if name in data:
             values[name] = data[name]
         elif spec.default is not MISSING:

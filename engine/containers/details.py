@@ -13,13 +13,12 @@ into these by engine/containers/inspectdoc.py.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import field
 
 from engine.containers.config import ContainerConfig
 from engine.containers.imageconfig import EffectiveConfig
 from engine.containers.model import Container
 from engine.containers.state import ContainerState
-from engine.frozen import frozen
+from engine.frozen import field, frozen
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

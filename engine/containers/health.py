@@ -9,10 +9,8 @@ the outcome in ``status.json`` (engine/wire/healthstate.py).
 
 from __future__ import annotations
 
-from dataclasses import asdict, field
-
 from engine.errors import InvalidArgument
-from engine.frozen import frozen
+from engine.frozen import asdict, field, frozen
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

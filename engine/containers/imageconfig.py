@@ -13,12 +13,11 @@ COMMAND and what commit writes all come from :func:`merge_config`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import field
 
 from engine.containers.config import ContainerConfig
 from engine.containers.health import Healthcheck, merge_healthcheck
 from engine.environ import merge_env
-from engine.frozen import frozen
+from engine.frozen import field, frozen
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
 from pathlib import Path
 
 from engine.containers.config import MountSpec
@@ -28,6 +27,7 @@ from engine.containers.details import (
 from engine.containers.imageconfig import merge_config
 from engine.containers.model import Container
 from engine.containers.store import ContainerRecord
+from engine.frozen import replace
 from engine.images.model import Image
 from engine.networkattachments import Attachment
 

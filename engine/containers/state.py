@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import asdict
 
-from engine.frozen import frozen
+from engine.frozen import asdict, frozen
 from engine.wire.healthstate import HealthState
 
 TYPE_CHECKING = False

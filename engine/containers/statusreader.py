@@ -16,11 +16,11 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import replace
 from pathlib import Path
 
 from engine.containers.state import ContainerState, Status
 from engine.containers.store import ContainerRecord
+from engine.frozen import replace
 from engine.processes import is_alive
 from engine.wire.statusfile import ACTIVE, StatusRecord, monitor_death, read_status_file
 

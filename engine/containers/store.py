@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import replace
 
 from engine.containers.config import ContainerConfig
 from engine.db import Database, is_disk_full
 from engine.errors import ContainerNotFound, DamagedState, DiskFull, NameInUse
+from engine.frozen import replace
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import field
-
-from engine.frozen import frozen
+from engine.frozen import field, frozen
 from engine.images.mediatypes import OCI_LAYER
 
 TYPE_CHECKING = False

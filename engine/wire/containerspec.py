@@ -15,12 +15,9 @@ decides: the owner, paths under its root, the user namespace, the devices mode.
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import field
-
+from engine.frozen import asdict, field, fields, record
 from engine.names import NAME_CHARS, NAME_MAX
 from engine.wire.capabilities import NAMES as _CAPABILITY_NAMES
-from engine.wire.record import record
 from engine.wire.schema import (
     ABSOLUTE_PATH,
     CONTAINER_NAME,
@@ -48,7 +45,7 @@ def _wire(check: Field) -> dict[str, Field]:
 
 def schema_of(cls: type) -> dict[str, Field]:
     """The protocol schema of a spec dataclass, in field order (the order of its errors)."""
-    return {f.name: f.metadata["schema"] for f in dataclasses.fields(cls)}
+    return {f.name: f.metadata["schema"] for f in fields(cls)}
 
 
 _ARGV = Field("list[str]", max_items=4096, max_len=131072)  # argv, environment
@@ -235,7 +232,7 @@ class ContainerSpec:
 
     def to_json(self) -> dict[str, Any]:
         """What travels in ``container_create`` (and what the engine keeps to send again)."""
-        return dataclasses.asdict(self)
+        return asdict(self)
 
     @classmethod
     def from_checked(cls, data: dict[str, Any]) -> ContainerSpec:

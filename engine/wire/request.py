@@ -5,10 +5,10 @@ verb's own type. The requests themselves, one per verb, are engine/wire/requests
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Any, ClassVar, Generic, Self, TypeVar
 
+from engine.frozen import field, fields, frozen
 from engine.wire.schema import CONTAINER_ID, Field, int_field, str_field
 
 __all__ = ["MAX_FDS", "MAX_ID", "Flag", "NoReply", "Request", "Streams", "Verb", "WithFds",
@@ -60,7 +60,7 @@ class Verb(StrEnum):
     NETWORK_REPAIR = "network_repair"
 
 
-@dataclass(frozen=True)
+@frozen
 class WithFds:
     """A verb's result that hands file descriptors back to the caller."""
 
@@ -80,7 +80,7 @@ class Request(Generic[R]):
 
     def to_args(self) -> dict[str, Any]:
         """The arguments as they travel."""
-        return {f.name: getattr(self, f.name) for f in fields(self)}  # type: ignore[arg-type]
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
     @classmethod
     def from_checked(cls, args: dict[str, Any]) -> Self:

@@ -14,9 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.frozen import record
 from engine.wire.containerspec import SCHEMA as CONTAINER_SPEC
 from engine.wire.containerspec import ContainerSpec, schema_of
-from engine.wire.record import record
 from engine.wire.request import (
     MAX_FDS,
     MAX_ID,

@@ -17,10 +17,9 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import fields
 from pathlib import Path
 
-from engine.frozen import frozen
+from engine.frozen import fields, frozen
 from engine.timestamps import format_rfc3339
 from engine.wire.healthstate import HealthState, parse_health
 

@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from engine.wire.record import record
+from engine.frozen import record
 
 
 @record
