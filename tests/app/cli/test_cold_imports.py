@@ -1,7 +1,7 @@
-"""The read commands typed all day (and version), run with no CLI server up (the first one after a
-pause runs in a process of its own, app/cli/launcher.py), import none of the modules
-below: each costs that first command milliseconds of the ~45 it takes and does
-nothing for it."""
+"""The read commands typed all day (and version), run with no CLI server up (the
+first one after a pause runs in a process of its own, app/cli/launcher.py), import
+none of the modules below: each costs that first command milliseconds of the ~45 it
+takes and does nothing for it."""
 
 from __future__ import annotations
 
