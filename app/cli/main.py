@@ -148,6 +148,12 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     with ``argv`` only the named command's parser is built; anything unknown
     falls back to the whole tree, for docker's "is not a skiff command" error.
     """
+    parser = _Parser(prog=PROG, description="Skiff: run and manage containers with "
+                     "Skiff's own engine. Commands, flags and output follow docker's.")
+    parser.add_argument("-v", "--version", action="store_true",
+                        help="Print version information and quit")
+    if argv and set(argv) <= {"-v", "--version"}:
+        return parser  # what scripts ask first: no command's module nor parser (~90 ms)
     words = [a for a in argv or () if not a.startswith("-")]
     first = words[0] if words else None
     second = words[1] if len(words) > 1 else None
@@ -156,10 +162,6 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     if argv is not None and not management and not plain:
         first = second = None  # no (or an unknown) command: the whole tree
         management, plain = list(_MANAGEMENT), _plain(None)
-    parser = _Parser(prog=PROG, description="Skiff: run and manage containers with "
-                     "Skiff's own engine. Commands, flags and output follow docker's.")
-    parser.add_argument("-v", "--version", action="store_true",
-                        help="Print version information and quit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, help_text, module, table in management:
         group = sub.add_parser(name, help=help_text, description=help_text,
