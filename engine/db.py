@@ -7,12 +7,16 @@ yet. A step never changes once released; new needs append new steps.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 
 from engine.errors import DamagedState, DiskFull
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from os import PathLike
 
 __all__ = ["Database", "is_disk_full"]
 
@@ -22,19 +26,21 @@ class Database:
     still answers reads (`ps`, `logs`), and the first write tries a normal open again
     (a removal on the helper's side may have freed space meanwhile)."""
 
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+    def __init__(self, path: str | PathLike[str]) -> None:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
         self.path = path
         self.read_only = False
         try:
             self.conn = self._open()
         except DiskFull:
-            if not path.exists():
+            if not os.path.exists(path):
                 raise
             # Immutable: no -wal/-shm to create. Accurate after a clean close, when
             # everything was checkpointed; an open writer keeps those files, and then
             # the normal open above would not have needed new space.
-            self.conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1",
+            from pathlib import Path  # its URI, quoted: only on a full disk
+
+            self.conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro&immutable=1",
                                         uri=True, timeout=30, isolation_level=None,
                                         check_same_thread=False)
             self.conn.row_factory = sqlite3.Row

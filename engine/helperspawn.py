@@ -76,7 +76,7 @@ def start_for_pull(args: list[str]) -> None:
         return
     from engine import paths
 
-    root, parent = paths.helper_root(), paths.cgroup_parent()
+    root, parent = Path(paths.helper_root()), paths.cgroup_parent()
     ref = _pulled(args)
     if ref is None or lingering_socket(root).exists() or _here(ref):
         return
@@ -124,7 +124,7 @@ def _here(ref: str) -> bool:
     from engine.errors import InvalidArgument
     from engine.images.reference import Reference
 
-    database = paths.engine_root() / "skiff.db"
+    database = Path(paths.engine_root(), "skiff.db")
     if not database.exists():
         return False
     try:

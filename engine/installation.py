@@ -15,24 +15,28 @@ from __future__ import annotations
 import json
 import os
 import sys
-from pathlib import Path
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from os import PathLike
 
 __all__ = ["CONFIG_NAME", "SYSTEM_PREFIXES", "Installation", "find", "own"]
 
 CONFIG_NAME = "installation.json"
 #: Where an engine that is not itself installed (a developer's .venv) looks for one.
-SYSTEM_PREFIXES = (Path("/usr"), Path("/usr/local"))
+SYSTEM_PREFIXES = ("/usr", "/usr/local")
 
 
 class Installation:
     """One installation's settings (its installation.json). A plain class: every
     command reads it, a dataclass makes its methods through ``exec`` when imported,
-    and a typing.NamedTuple imports typing (~5 ms of a first ``skiff ps``)."""
+    and a typing.NamedTuple imports typing (~5 ms of a first ``skiff ps``). Its paths
+    are strings, as engine/paths.py's are."""
 
     __slots__ = ("cgroup_parent", "helper", "helper_root", "net_prefix", "net_table",
                  "polkit_action", "prefix")
 
-    def __init__(self, *, prefix: Path, helper: Path, helper_root: Path, cgroup_parent: str,
+    def __init__(self, *, prefix: str, helper: str, helper_root: str, cgroup_parent: str,
                  net_prefix: str, net_table: str, polkit_action: str) -> None:
         self.prefix = prefix
         self.helper = helper  # the wrapper pkexec runs
@@ -43,12 +47,13 @@ class Installation:
         self.polkit_action = polkit_action
 
     @classmethod
-    def load(cls, config: Path) -> Installation | None:
+    def load(cls, config: str | PathLike[str]) -> Installation | None:
         """The installation ``config`` describes; None when it is missing or unreadable."""
         try:
-            data = json.loads(config.read_text())
-            return cls(prefix=Path(data["prefix"]), helper=Path(data["helper"]),
-                       helper_root=Path(data["helper_root"]),
+            with open(config) as f:
+                data = json.load(f)
+            return cls(prefix=str(data["prefix"]), helper=str(data["helper"]),
+                       helper_root=str(data["helper_root"]),
                        cgroup_parent=str(data["cgroup_parent"]),
                        net_prefix=str(data["net_prefix"]), net_table=str(data["net_table"]),
                        polkit_action=str(data["polkit_action"]))
@@ -62,7 +67,7 @@ class Installation:
 
 def own() -> Installation | None:
     """The installation this very interpreter belongs to (its venv has the config)."""
-    return Installation.load(Path(sys.prefix) / CONFIG_NAME)
+    return Installation.load(os.path.join(sys.prefix, CONFIG_NAME))
 
 
 def find() -> Installation | None:
@@ -71,7 +76,7 @@ def find() -> Installation | None:
     if found is not None:
         return found
     for prefix in SYSTEM_PREFIXES:
-        found = Installation.load(prefix / "lib" / "skiff" / CONFIG_NAME)
+        found = Installation.load(os.path.join(prefix, "lib", "skiff", CONFIG_NAME))
         if found is not None and os.access(found.helper, os.X_OK):
             return found
     return None

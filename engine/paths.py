@@ -4,37 +4,45 @@ Two roots, never mixed: the engine's (metadata and downloaded blobs, writable by
 the calling user) and the helper's (unpacked layers, container filesystems and
 logs, owned by root). ``SKIFF_ROOT`` moves both under one directory, which is
 how tests give every run its own world.
+
+Paths are strings here, as os and sqlite3 take them: ``engine.Reader`` (``skiff
+ps``, ``logs``) joins them without pathlib, whose import (with urllib.parse,
+ipaddress and ntpath) was ~4 ms of a first ``skiff ps``; the engine's services
+make Paths of them.
 """
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from engine import installation
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+
 __all__ = ["cgroup_parent", "changes_file", "engine_root", "helper_root", "user_config_dir"]
 
-SYSTEM_ROOT = Path("/var/lib/skiff")
+SYSTEM_ROOT = "/var/lib/skiff"
 
 
-def _override() -> Path | None:
+def _override() -> str | None:
     value = os.environ.get("SKIFF_ROOT")
-    return Path(value).resolve() if value else None
+    return os.path.realpath(value) if value else None
 
 
-def engine_root() -> Path:
+def engine_root() -> str:
     """The calling user's metadata root: SQLite, blobs, settings state."""
     override = _override()
     if override is not None:
-        return override / "engine"
+        return f"{override}/engine"
     if os.geteuid() == 0:
-        return SYSTEM_ROOT / "engine"
-    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(data_home) / "skiff"
+        return f"{SYSTEM_ROOT}/engine"
+    data_home = os.environ.get("XDG_DATA_HOME") or os.path.expanduser("~/.local/share")
+    return os.path.join(data_home, "skiff")
 
 
-def helper_root() -> Path:
+def helper_root() -> str:
     """The privileged helper's root: layers, container filesystems, logs.
 
     Only root moves it with SKIFF_ROOT: a helper started through pkexec for a
@@ -43,9 +51,9 @@ def helper_root() -> Path:
     """
     override = _override()
     if override is not None and os.geteuid() == 0:
-        return override / "helper"
+        return f"{override}/helper"
     found = installation.find()
-    return found.helper_root if found is not None else SYSTEM_ROOT / "helper"
+    return found.helper_root if found is not None else f"{SYSTEM_ROOT}/helper"
 
 
 def cgroup_parent() -> str:
@@ -57,9 +65,9 @@ def cgroup_parent() -> str:
     return found.cgroup_parent if found is not None else "skiff"
 
 
-def user_config_dir() -> Path:
-    config_home = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(config_home) / "skiff"
+def user_config_dir() -> str:
+    config_home = os.environ.get("XDG_CONFIG_HOME") or os.path.expanduser("~/.config")
+    return os.path.join(config_home, "skiff")
 
 
 def changes_file(containers_dir: Path) -> Path:

@@ -14,7 +14,6 @@ import json
 import os
 from collections.abc import Iterator
 from functools import cached_property
-from pathlib import Path
 
 from engine import paths
 from engine.db import Database
@@ -39,12 +38,13 @@ class Reader:
     modules, ``ps`` none of the images' but their run configs."""
 
     def __init__(self) -> None:
-        self.db = Database(paths.engine_root() / "skiff.db")
+        self.db = Database(os.path.join(paths.engine_root(), "skiff.db"))
         # Pages read through a memory map, not copied into SQLite's cache: a forked
         # `ps -a` read 201 containers' rows in ~1.7 ms instead of ~2.9. A reader
         # writes nothing, and SQLite maps only what the file has.
         self.db.conn.execute("PRAGMA mmap_size = 268435456")
-        self.containers_dir = paths.helper_root() / "users" / str(os.getuid()) / "containers"
+        self.containers_dir = os.path.join(paths.helper_root(), "users", str(os.getuid()),
+                                           "containers")
         self.hidden_auto_removes = 0  # exited --rm containers the last list left out
 
     @staticmethod
@@ -67,10 +67,10 @@ class Reader:
         from engine.wire.schema import compile_patterns
 
         remembered = tempfile.tempdir
-        folder = Path(tempfile.mkdtemp(prefix="skiff-rehearsal-"))
+        folder = tempfile.mkdtemp(prefix="skiff-rehearsal-")
         tempfile.tempdir = remembered  # mkdtemp remembers $TMPDIR: a command's own to find
         try:
-            db = Database(folder / "skiff.db")
+            db = Database(os.path.join(folder, "skiff.db"))
             try:
                 images = ImageStore(db, BlobStore(folder))
                 digest = "sha256:" + "0" * 64
@@ -165,14 +165,14 @@ class Reader:
             except NotFound:
                 return ""
 
-        return inspect_details(record, container, image, self.containers_dir / record.id,
+        return inspect_details(record, container, image, f"{self.containers_dir}/{record.id}",
                                NetworkAttachments(self.db).of(record.id), mountpoint)
 
     def ports(self, container: Container) -> dict[str, list[dict[str, str]] | None]:
         """NetworkSettings.Ports of a running container ({} for any other)."""
         if not container.state.running:
             return {}
-        return published_ports(self.containers_dir / container.id)
+        return published_ports(f"{self.containers_dir}/{container.id}")
 
     def logs(self, ref: str, tail: int | None = None, since_ns: int | None = None,
              until_ns: int | None = None) -> Iterator[LogLine]:
@@ -184,7 +184,7 @@ class Reader:
             from engine.errors import InvalidArgument
 
             raise InvalidArgument("configured logging driver does not support reading")
-        return log_lines(self.containers_dir / record.id / "ctr.log", tail=tail,
+        return log_lines(f"{self.containers_dir}/{record.id}/ctr.log", tail=tail,
                          since_ns=since_ns, until_ns=until_ns)
 
     def sampler(self) -> StatsSampler:
@@ -218,10 +218,10 @@ class Reader:
 
 
 
-def published_ports(container_dir: Path) -> dict[str, list[dict[str, str]] | None]:
+def published_ports(container_dir: str) -> dict[str, list[dict[str, str]] | None]:
     """The ports a running container publishes, as its network.json records them."""
     try:
-        with open(container_dir / "network.json") as f:
+        with open(f"{container_dir}/network.json") as f:
             ports = json.load(f).get("Ports") or {}
     except (OSError, ValueError, AttributeError):
         return {}

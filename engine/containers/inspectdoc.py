@@ -13,8 +13,8 @@ with no event loop, and the service (the API, the window) with one.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 
 from engine.containers.config import MountSpec
 from engine.containers.details import (
@@ -33,6 +33,7 @@ from engine.networkattachments import Attachment
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from os import PathLike
     from typing import Any
 
 __all__ = ["inspect_details", "needs_live_endpoints"]
@@ -44,7 +45,7 @@ def needs_live_endpoints(container: Container) -> bool:
 
 
 def inspect_details(record: ContainerRecord, container: Container, image: Image | None,
-                    cdir: Path, attachments: Sequence[Attachment],
+                    cdir: str | PathLike[str], attachments: Sequence[Attachment],
                     mountpoint: Callable[[str], str],
                     live: Mapping[str, Mapping[str, Any]] | None = None) -> ContainerDetails:
     """``cdir``: the container's directory; ``mountpoint``: a volume's by its name
@@ -52,7 +53,7 @@ def inspect_details(record: ContainerRecord, container: Container, image: Image 
     a container that ``needs_live_endpoints`` (None for any other)."""
     spec = record.spec
     running = container.state.running
-    found = _read_json(cdir / "network.json") if running else {}
+    found = _read_json(f"{cdir}/network.json") if running else {}
     if found:
         network = NetworkSettings.from_helper(found)
     else:
@@ -62,14 +63,14 @@ def inspect_details(record: ContainerRecord, container: Container, image: Image 
     endpoints = _endpoints(record, running, network.networks, attachments, live)
     # The files the runtime bind-mounts at /etc/resolv.conf, /etc/hostname and
     # /etc/hosts, once its first start wrote them (as docker shows them).
-    paths = [str(cdir / name) if (cdir / name).is_file() else ""
+    paths = [f"{cdir}/{name}" if os.path.isfile(f"{cdir}/{name}") else ""
              for name in ("resolv.conf", "hostname", "hosts")]
     return ContainerDetails(
         container, merge_config(record.config, image.run_config if image else {}),
-        spec.args, spec.env, log_path=str(cdir / "ctr.log"),
+        spec.args, spec.env, log_path=f"{cdir}/ctr.log",
         network=_network_settings(record.id, cdir, network, endpoints),
         mounts=tuple(_mount_point(m, mountpoint) for m in record.config.mounts),
-        userns=UsernsMapping.from_helper(_read_json(cdir / "userns.json")),
+        userns=UsernsMapping.from_helper(_read_json(f"{cdir}/userns.json")),
         resolv_conf_path=paths[0], hostname_path=paths[1], hosts_path=paths[2])
 
 
@@ -112,7 +113,7 @@ def _endpoints(record: ContainerRecord, running: bool,
     return result
 
 
-def _network_settings(container_id: str, cdir: Path, network: NetworkSettings,
+def _network_settings(container_id: str, cdir: str | PathLike[str], network: NetworkSettings,
                       endpoints: dict[str, EndpointSettings]) -> NetworkSettings:
     """NetworkSettings as docker shows them: the sandbox's absolute path and the
     endpoint IDs that network inspect shows too (a container that never ran has
@@ -121,7 +122,7 @@ def _network_settings(container_id: str, cdir: Path, network: NetworkSettings,
         from engine.networkmodel import hex_id
 
         # the helper names it in the container's directory
-        network = replace(network, sandbox_key=str(cdir / network.sandbox_key),
+        network = replace(network, sandbox_key=f"{cdir}/{network.sandbox_key}",
                           sandbox_id=hex_id("sandbox", container_id))
     for name, settings in endpoints.items():
         if settings.ip_address:
@@ -141,7 +142,7 @@ def _mount_point(mount: MountSpec, mountpoint: Callable[[str], str]) -> MountPoi
                       propagation="rprivate" if mount.type == "bind" else "")
 
 
-def _read_json(path: Path) -> dict[str, Any]:
+def _read_json(path: str) -> dict[str, Any]:
     try:
         with open(path) as f:
             return dict(json.load(f))

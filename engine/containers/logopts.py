@@ -13,6 +13,7 @@ bound unless asked (``max-size=-1``).
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable
 
 from engine.errors import InvalidArgument
@@ -77,7 +78,8 @@ def capped(options: dict[str, str]) -> dict[str, str]:
 def user_defaults() -> dict[str, str]:
     """``log-opts`` of the user's daemon.json (none: {})."""
     try:
-        data = json.loads((user_config_dir() / "daemon.json").read_text())
+        with open(os.path.join(user_config_dir(), "daemon.json"), encoding="utf-8") as f:
+            data = json.load(f)
         options = data.get("log-opts")
         if isinstance(options, dict) and options:
             chosen = {str(k): str(v) for k, v in options.items()}

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from pathlib import Path
 
 from engine.containers.model import LogLine
 from engine.wire.logformat import log_files, parse_record, parse_time
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from os import PathLike
 
 __all__ = ["log_lines", "read_log"]
 
@@ -43,7 +46,7 @@ def _tail_offset(fd: int, size: int, lines: int) -> tuple[int, int]:
     return 0, count + (1 if size else 0)
 
 
-def _tail_start(files: list[Path], lines: int) -> tuple[int, int]:
+def _tail_start(files: list[str], lines: int) -> tuple[int, int]:
     """(index of the file, offset in it) where the last ``lines`` records begin."""
     wanted = lines
     for index in range(len(files) - 1, -1, -1):
@@ -83,7 +86,7 @@ class _Filter:
             yield LogLine(stream, stamp, content, partial)
 
 
-def _rotated_lines(path: Path, offset: int, *, partial: bool = True
+def _rotated_lines(path: str, offset: int, *, partial: bool = True
                    ) -> Iterator[list[bytes]]:
     """A rotated file's records from ``offset``, a chunk of lines at a time
     (``partial``: with a last record that has no newline yet)."""
@@ -104,7 +107,7 @@ def _rotated_lines(path: Path, offset: int, *, partial: bool = True
         os.close(fd)
 
 
-def log_lines(path: Path, *, tail: int | None = None, since_ns: int | None = None,
+def log_lines(path: str | PathLike[str], *, tail: int | None = None, since_ns: int | None = None,
               until_ns: int | None = None) -> Iterator[LogLine]:
     """What the log holds now (its last ``tail`` records), without following it:
     plain reads, no event loop (``skiff logs --tail`` runs without asyncio)."""
@@ -120,7 +123,7 @@ def log_lines(path: Path, *, tail: int | None = None, since_ns: int | None = Non
                 return
 
 
-async def read_log(path: Path, *, follow: bool = False, tail: int | None = None,
+async def read_log(path: str | PathLike[str], *, follow: bool = False, tail: int | None = None,
                    since_ns: int | None = None, until_ns: int | None = None,
                    running: Callable[[], Awaitable[bool]] | None = None,
                    poll: float = 0.05) -> AsyncIterator[LogLine]:
@@ -140,7 +143,7 @@ async def read_log(path: Path, *, follow: bool = False, tail: int | None = None,
     except FileNotFoundError:
         if not follow or running is None:
             return
-        while not path.exists():
+        while not os.path.exists(path):
             if not await running():
                 return
             await asyncio.sleep(poll)
@@ -186,7 +189,7 @@ async def read_log(path: Path, *, follow: bool = False, tail: int | None = None,
         os.close(fd)
 
 
-def _open_successor(path: Path, fd: int) -> int:
+def _open_successor(path: str | PathLike[str], fd: int) -> int:
     """The file written after ours: ours is now ``path.N``, so ``path.(N-1)``, or
     ``path`` itself (several rotations may have passed while we read). When ours
     is gone (beyond max-file), every file left is newer: the oldest loses least."""
@@ -199,11 +202,11 @@ def _open_successor(path: Path, fd: int) -> int:
         except FileNotFoundError:
             break  # path.1 .. path.(index-1) exist, all newer than ours
         index += 1
-    successor = path if index == 1 else Path(f"{path}.{index - 1}")
+    successor = path if index == 1 else f"{path}.{index - 1}"
     return os.open(successor, os.O_RDONLY | os.O_CLOEXEC)
 
 
-def _rotated_away(path: Path, fd: int) -> bool:
+def _rotated_away(path: str | PathLike[str], fd: int) -> bool:
     try:
         return os.stat(path).st_ino != os.fstat(fd).st_ino
     except FileNotFoundError:

@@ -16,13 +16,16 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterable
-from pathlib import Path
 
 from engine.containers.state import ContainerState, Status
 from engine.containers.store import ContainerRecord
 from engine.frozen import replace
 from engine.processes import is_alive
 from engine.wire.statusfile import ACTIVE, StatusRecord, monitor_death, read_status_file
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from os import PathLike
 
 __all__ = ["ACTIVE", "StatusReader"]
 
@@ -34,17 +37,14 @@ class StatusReader:
     """``containers_dir`` says where this user's container directories are (the
     helper may name its root only once it started)."""
 
-    def __init__(self, containers_dir: Callable[[], Path]) -> None:
+    def __init__(self, containers_dir: Callable[[], str | PathLike[str]]) -> None:
         self._containers_dir = containers_dir
         self._status_cache: dict[str, tuple[tuple[int, int, int] | None, StatusRecord]] = {}
         self._alive_cache: dict[int, float] = {}
         # Containers' directories made once per container (and again if the directory
         # moves), as plain strings: a list of many containers asks for them again and
         # again, and pathlib was a third of reading 201 containers' states.
-        self._paths: dict[str, tuple[Path, str]] = {}
-
-    def dir(self, container_id: str) -> Path:
-        return self._containers_dir() / container_id
+        self._paths: dict[str, tuple[str | PathLike[str], str]] = {}
 
     def _dir_text(self, container_id: str) -> str:
         base = self._containers_dir()
@@ -119,8 +119,8 @@ class StatusReader:
                 return self.state(record)
         if name in ACTIVE and not self.monitor_alive(status.monitor_pid):
             # the helper's verdict too, which it records when it next looks
-            status = replace(status, **monitor_death(self.dir(container_id) / "status.json",
-                                                     error))
+            path = self._dir_text(container_id) + "/status.json"
+            status = replace(status, **monitor_death(path, error))
             name, error = status.status, status.error
         exit_code = status.exit_code
         finished_at = status.finished_at

@@ -295,7 +295,7 @@ def _world(root: str | None, cgroup_parent: str | None, trusted: bool) -> tuple[
     from engine.paths import SYSTEM_ROOT
 
     installed = installation.own()
-    default_root = installed.helper_root if installed else SYSTEM_ROOT / "helper"
+    default_root = Path(installed.helper_root if installed else f"{SYSTEM_ROOT}/helper")
     default_parent = installed.cgroup_parent if installed else "skiff"
     network = installed.network_environment() if installed else {}
     if not trusted:

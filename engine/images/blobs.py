@@ -25,6 +25,7 @@ from engine.errors import Conflict, DigestMismatch, InvalidArgument, NotFound
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # Readable is a type only: a Protocol at run time imports typing
     import hashlib
+    from os import PathLike
     from typing import BinaryIO, Protocol
 
     class Readable(Protocol):
@@ -66,8 +67,8 @@ def sha256() -> hashlib._Hash:
 class BlobStore:
     """Blobs under ``root/blobs``; safe to share between processes."""
 
-    def __init__(self, root: Path) -> None:
-        self.root = root / "blobs"
+    def __init__(self, root: str | PathLike[str]) -> None:
+        self.root = Path(root, "blobs")
         self._sha256 = self.root / "sha256"
         self._partial = self.root / "partial"
         self._tmp = self.root / "tmp"

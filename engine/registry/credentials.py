@@ -56,7 +56,7 @@ class CredentialStore:
 
     def __init__(self, path: Path | None = None,
                  fallbacks: list[Path] | None = None) -> None:
-        self.path = path or user_config_dir() / "auth.json"
+        self.path = path or Path(user_config_dir(), "auth.json")
         if fallbacks is None:
             fallbacks = [Path.home() / ".docker" / "config.json"]
             runtime = os.environ.get("XDG_RUNTIME_DIR")

@@ -46,7 +46,7 @@ class Endpoint:
 def insecure_from_settings() -> list[str]:
     """Registries marked insecure by the environment and the settings file."""
     names = [n.strip() for n in os.environ.get(ENV_INSECURE, "").split(",") if n.strip()]
-    path = user_config_dir() / SETTINGS_FILE
+    path = Path(user_config_dir(), SETTINGS_FILE)
     try:
         doc = json.loads(path.read_text())
     except (OSError, ValueError):
@@ -108,7 +108,7 @@ def _is_local(host: str) -> bool:
 
 def _extra_certificates(host: str) -> list[Path]:
     found: list[Path] = []
-    for base in (user_config_dir() / "certs.d", *_SYSTEM_CERT_DIRS):
+    for base in (Path(user_config_dir(), "certs.d"), *_SYSTEM_CERT_DIRS):
         directory = base / host
         try:
             found.extend(sorted(p for p in directory.iterdir() if p.suffix == ".crt"))

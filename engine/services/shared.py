@@ -50,7 +50,7 @@ R = TypeVar("R")
 
 class Shared:
     def __init__(self) -> None:
-        self.root = paths.engine_root()
+        self.root = Path(paths.engine_root())
         self.db = Database(self.root / "skiff.db")
         self.blobs = BlobStore(self.root)
         self.image_store = ImageStore(self.db, self.blobs)
@@ -58,7 +58,7 @@ class Shared:
         self.volume_store = VolumeStore(self.db)
         self.network_labels = NetworkLabels(self.db)
         self.network_attachments = NetworkAttachments(self.db)
-        self.helper = HelperClient(paths.helper_root(), paths.cgroup_parent())
+        self.helper = HelperClient(Path(paths.helper_root()), paths.cgroup_parent())
         self._containers_dir: tuple[Path, Path] | None = None
         self.status = StatusReader(lambda: self.containers_dir)
         self.locks: dict[str, asyncio.Lock] = {}
@@ -137,7 +137,7 @@ class Shared:
 
     def change_feed(self) -> ChangeFeed:
         return ChangeFeed(changes_file(self.containers_dir), self.root,
-                          (self.db.path.name, "events.log"))
+                          (os.path.basename(self.db.path), "events.log"))
 
     # -- the helper -----------------------------------------------------------------
     async def call(self, request: Request[R], fds: list[int] | None = None) -> R:

@@ -13,9 +13,13 @@ from __future__ import annotations
 import errno
 import os
 import time
-from pathlib import Path
 
 from engine.timestamps import format_rfc3339, rfc3339_ns
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from os import PathLike
+    from pathlib import Path
 
 __all__ = ["MAX_RECORD", "format_time", "parse_record", "parse_time"]
 
@@ -168,14 +172,15 @@ def _write_quietly(fd: int, data: bytes) -> None:
         pass
 
 
-def log_files(path: Path) -> list[Path]:
+def log_files(path: str | PathLike[str]) -> list[str]:
     """A container's log, oldest rotated file first and the current one last."""
+    current = os.fspath(path)
     rotated = []
     n = 1
-    while (older := path.with_name(f"{path.name}.{n}")).exists():
+    while os.path.exists(older := f"{current}.{n}"):
         rotated.append(older)
         n += 1
-    return [*reversed(rotated), path]
+    return [*reversed(rotated), current]
 
 
 def _split_long(prefix: bytes, line: bytes) -> list[bytes]:

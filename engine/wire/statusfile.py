@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import os
 import time
-from pathlib import Path
 
 from engine.frozen import fields, frozen
 from engine.timestamps import format_rfc3339
@@ -25,6 +24,8 @@ from engine.wire.healthstate import HealthState, parse_health
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from os import PathLike
+    from pathlib import Path
     from typing import Any
 
 __all__ = ["ACTIVE", "MONITOR_DIED", "StatusRecord", "monitor_death", "parse_status",
@@ -94,7 +95,7 @@ def parse_status(data: bytes | str, where: str = "status.json") -> StatusRecord:
     return StatusRecord(**values, damaged=damaged, health=parse_health(document.get("health")))
 
 
-def read_status_file(path: Path | str) -> StatusRecord | None:
+def read_status_file(path: str | PathLike[str]) -> StatusRecord | None:
     """None when there is no file (a container never started)."""
     try:
         with open(path, "rb") as f:
@@ -106,7 +107,7 @@ def read_status_file(path: Path | str) -> StatusRecord | None:
     return parse_status(data, str(path))
 
 
-def monitor_death(path: Path, error: str = "") -> dict[str, Any]:
+def monitor_death(path: str | PathLike[str], error: str = "") -> dict[str, Any]:
     """What an active record at ``path`` becomes once its monitor is found dead: the
     monitor took the container's processes with it, killed. ``error``: what the record
     already says went wrong (a damaged file), kept before the monitor's death."""

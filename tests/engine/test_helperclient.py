@@ -162,7 +162,7 @@ async def test_the_helper_is_this_engine_s_code_whatever_the_working_directory(
     (decoy / "__init__.py").write_text("")
     (decoy / "__main__.py").write_text(f"open({str(tmp_path / 'ran')!r}, 'w').close()\n")
     monkeypatch.chdir(tmp_path)
-    client = HelperClient(paths.helper_root(), paths.cgroup_parent())
+    client = HelperClient(Path(paths.helper_root()), paths.cgroup_parent())
     try:
         assert await client.call(Verb.PING) is not None
     finally:

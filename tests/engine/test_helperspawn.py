@@ -56,7 +56,7 @@ def test_the_engine_talks_to_the_helper_started_early(world: Path) -> None:
     assert started is not None
 
     async def ping() -> object:
-        client = HelperClient(paths.helper_root(), paths.cgroup_parent())
+        client = HelperClient(Path(paths.helper_root()), paths.cgroup_parent())
         try:
             return await client.call(Verb.PING)
         finally:
@@ -74,7 +74,7 @@ def test_a_client_for_another_helper_starts_its_own(world: Path) -> None:
 
 
 def test_no_early_helper_when_one_lingers(world: Path) -> None:
-    run = paths.helper_root() / "run"
+    run = Path(paths.helper_root(), "run")
     run.mkdir(parents=True)
     (run / f"helper-{os.getuid()}.sock").touch()
     helperspawn.start_for_pull(["127.0.0.1:1/early/app"])
@@ -102,10 +102,10 @@ def test_an_early_helper_for_an_image_the_store_has_not(
     """The store is read (not merely found unreadable, which would start none): a copy of
     the session's, which has busybox, in a world of its own, where no helper lingers
     (the session's world has one whenever an earlier test left it serving)."""
-    session_store = sqlite3.connect(paths.engine_root() / "skiff.db")
+    session_store = sqlite3.connect(Path(paths.engine_root(), "skiff.db"))
     monkeypatch.setenv("SKIFF_ROOT", str(tmp_path / "world"))
-    paths.engine_root().mkdir(parents=True)
-    with contextlib.closing(sqlite3.connect(paths.engine_root() / "skiff.db")) as copy:
+    Path(paths.engine_root()).mkdir(parents=True)
+    with contextlib.closing(sqlite3.connect(Path(paths.engine_root(), "skiff.db"))) as copy:
         session_store.backup(copy)
     session_store.close()
     helperspawn.start_for_pull(["-q", busybox_image])

@@ -18,7 +18,7 @@ __all__ = ["AppSettings"]
 
 class AppSettings:
     def __init__(self, path: Path | None = None) -> None:
-        self.path = path or user_config_dir() / "desktop.conf"
+        self.path = path or Path(user_config_dir(), "desktop.conf")
         self._qs = QSettings(str(self.path), QSettings.Format.IniFormat)
 
     def _bytes(self, key: str) -> QByteArray | None:

@@ -423,7 +423,8 @@ class Lifecycle(Binds, NetworkGlue):
         cdir = self._existing(id)
         *rotated, current = log_files(cdir.log)
         for path in rotated:
-            path.unlink(missing_ok=True)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
         try:
             fd = os.open(current, os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
         except FileNotFoundError:
