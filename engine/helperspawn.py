@@ -78,7 +78,7 @@ def start_for_pull(args: list[str]) -> None:
 
     root, parent = Path(paths.helper_root()), paths.cgroup_parent()
     ref = _pulled(args)
-    if ref is None or lingering_socket(root).exists() or _here(ref):
+    if ref is None or _listening(lingering_socket(root)) or _here(ref):
         return
     command = helper_command(root, parent)
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -90,6 +90,21 @@ def start_for_pull(args: list[str]) -> None:
     finally:
         theirs.close()
     _early = (command, ours, process)
+
+
+def _listening(path: Path) -> bool:
+    """Whether a helper listens at ``path`` (the engine's client then takes it): the
+    socket file of a helper that was killed refuses the connection."""
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_NONBLOCK)
+    try:
+        probe.connect(str(path))
+    except BlockingIOError:  # its backlog is full: it is there, busy
+        return True
+    except OSError:
+        return False
+    finally:
+        probe.close()
+    return True
 
 
 def take(command: list[str]) -> tuple[socket.socket, subprocess.Popen[bytes]] | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import socket
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -73,12 +74,27 @@ def test_a_client_for_another_helper_starts_its_own(world: Path) -> None:
     assert helperspawn._early is not None  # still there for the one it was started for
 
 
-def test_no_early_helper_when_one_lingers(world: Path) -> None:
+def _helper_socket() -> socket.socket:
+    """A socket listening where a lingering helper's does."""
     run = Path(paths.helper_root(), "run")
     run.mkdir(parents=True)
-    (run / f"helper-{os.getuid()}.sock").touch()
-    helperspawn.start_for_pull(["127.0.0.1:1/early/app"])
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(run / f"helper-{os.getuid()}.sock"))
+    listener.listen()
+    return listener
+
+
+def test_no_early_helper_when_one_lingers(world: Path) -> None:
+    with _helper_socket():
+        helperspawn.start_for_pull(["127.0.0.1:1/early/app"])
     assert helperspawn._early is None
+
+
+def test_an_early_helper_when_a_killed_one_left_its_socket(world: Path) -> None:
+    """The engine's client would not take a socket nobody listens at either."""
+    _helper_socket().close()  # its file stays, as a killed helper's does
+    helperspawn.start_for_pull(["127.0.0.1:1/early/app"])
+    assert _early_pid() is not None
 
 
 def test_no_early_helper_for_a_user(world: Path, monkeypatch: pytest.MonkeyPatch) -> None:
