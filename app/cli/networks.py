@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 from app.cli.command import Command, Context
 from app.cli.options import UsageError
 from app.cli.output import Formatter, inspect_each, remove_each
 from app.cli.prune import confirmed
 from engine import SkiffError, network_subnets, pair_flags
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["COMMANDS", "MANAGEMENT", "network_row"]
 
