@@ -118,16 +118,20 @@ class Command:
 
 
 class CommandRef:
-    """A command that another module defines, named in a table by its name only.
+    """A command that another module defines, named in a table by its name and help
+    line (as its Command has them: tests/app/cli/test_tables.py).
 
     ``target`` ("app.cli.attach:EXEC") is imported when the command is chosen
-    (or the whole tree is built for --help), so a table costs no imports.
+    (or the whole tree is built), so a table costs no imports, nor does the list
+    of commands ``skiff --help`` prints.
     """
 
-    __slots__ = ("aliases", "name", "target")
+    __slots__ = ("aliases", "help", "name", "target")
 
-    def __init__(self, name: str, target: str, aliases: tuple[str, ...] = ()) -> None:
+    def __init__(self, name: str, help: str, target: str,
+                 aliases: tuple[str, ...] = ()) -> None:
         self.name = name
+        self.help = help
         self.target = target
         self.aliases = aliases
 

@@ -23,13 +23,19 @@ __all__ = ["COMMANDS", "MANAGEMENT"]
 _SEVERAL = "CONTAINER [CONTAINER...]"
 
 
-_EXEC = CommandRef("exec", "app.cli.attach:EXEC")
-_ATTACH = CommandRef("attach", "app.cli.attach:ATTACH")
-_CP = CommandRef("cp", "app.cli.copy:CP")
-_COMMIT = CommandRef("commit", "app.cli.build:COMMIT")
-_EXPORT = CommandRef("export", "app.cli.tarballs:EXPORT")
-_UPDATE = CommandRef("update", "app.cli.update:UPDATE")
-_CONTAINER_PRUNE = CommandRef("prune", "app.cli.prune:CONTAINER_PRUNE")
+_EXEC = CommandRef("exec", "Execute a command in a running container", "app.cli.attach:EXEC")
+_ATTACH = CommandRef("attach", "Attach local standard input, output, and error streams to a "
+                     "running container", "app.cli.attach:ATTACH")
+_CP = CommandRef("cp", "Copy files/folders between a container and the local filesystem",
+                 "app.cli.copy:CP")
+_COMMIT = CommandRef("commit", "Create a new image from a container's changes",
+                     "app.cli.build:COMMIT")
+_EXPORT = CommandRef("export", "Export a container's filesystem as a tar archive",
+                     "app.cli.tarballs:EXPORT")
+_UPDATE = CommandRef("update", "Update configuration of one or more containers",
+                     "app.cli.update:UPDATE")
+_CONTAINER_PRUNE = CommandRef("prune", "Remove all stopped containers",
+                              "app.cli.prune:CONTAINER_PRUNE")
 
 
 def _code(module: str, name: str) -> Callable[..., Any]:

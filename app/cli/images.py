@@ -175,20 +175,23 @@ def _b_inspect(p: argparse.ArgumentParser) -> None:
     p.add_argument("objects", nargs="+", metavar="IMAGE")
 
 
-_BUILD = CommandRef("build", "app.cli.build:BUILD")
-_HISTORY = CommandRef("history", "app.cli.history:HISTORY")
-_IMPORT = CommandRef("import", "app.cli.tarballs:IMPORT")
-_IMAGE_PRUNE = CommandRef("prune", "app.cli.prune:IMAGE_PRUNE")
-_PULL = CommandRef("pull", "app.cli.registry:PULL")
-_PUSH = CommandRef("push", "app.cli.registry:PUSH")
-_TAGS = CommandRef("tags", "app.cli.registry:TAGS")
+_BUILD = CommandRef("build", "Build an image from a Dockerfile", "app.cli.build:BUILD")
+_HISTORY = CommandRef("history", "Show the history of an image", "app.cli.history:HISTORY")
+_IMPORT = CommandRef("import", "Import the contents from a tarball to create a filesystem image",
+                     "app.cli.tarballs:IMPORT")
+_IMAGE_PRUNE = CommandRef("prune", "Remove unused images", "app.cli.prune:IMAGE_PRUNE")
+_PULL = CommandRef("pull", "Download an image from a registry", "app.cli.registry:PULL")
+_PUSH = CommandRef("push", "Upload an image to a registry", "app.cli.registry:PUSH")
+_TAGS = CommandRef("tags", "List the tags of a repository in its registry (Skiff's own)",
+                   "app.cli.registry:TAGS")
 _IMAGES = Command("images", "List images", _b_images, cmd_images, "[REPOSITORY[:TAG]]",
                   needs_engine=False)
 _RMI = Command("rmi", "Remove one or more images", _b_rmi, cmd_rmi, "IMAGE [IMAGE...]")
 _TAG = Command("tag", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", _b_tag, cmd_tag,
                "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]")
-_LOAD = CommandRef("load", "app.cli.tarballs:LOAD")
-_SAVE = CommandRef("save", "app.cli.tarballs:SAVE")
+_LOAD = CommandRef("load", "Load an image from a tar archive or STDIN", "app.cli.tarballs:LOAD")
+_SAVE = CommandRef("save", "Save one or more images to a tar archive (streamed to STDOUT by "
+                   "default)", "app.cli.tarballs:SAVE")
 
 COMMANDS: list[Command | CommandRef] = [_IMAGES, _RMI, _TAG, _LOAD, _SAVE, _HISTORY, _IMPORT,
                                         _BUILD]
@@ -203,4 +206,4 @@ MANAGEMENT: list[Command | CommandRef] = [
     _TAG, _LOAD, _SAVE, _PULL, _PUSH, _TAGS, _HISTORY, _IMPORT, _IMAGE_PRUNE, _BUILD,
 ]
 BUILDER: list[Command | CommandRef] = [  # docker builder build|prune
-    _BUILD, CommandRef("prune", "app.cli.prune:BUILDER_PRUNE")]
+    _BUILD, CommandRef("prune", "Remove build cache", "app.cli.prune:BUILDER_PRUNE")]

@@ -219,9 +219,10 @@ def _b_events(p: argparse.ArgumentParser) -> None:
     p.add_argument("--until", default="", help="Stream events until this timestamp")
 
 
-_SYSTEM_DF = CommandRef("df", "app.cli.diskusage:SYSTEM_DF")
-_SYSTEM_PRUNE = CommandRef("prune", "app.cli.prune:SYSTEM_PRUNE")
-_SERVE = CommandRef("serve", "app.cli.serve:SERVE")
+_SYSTEM_DF = CommandRef("df", "Show Skiff disk usage", "app.cli.diskusage:SYSTEM_DF")
+_SYSTEM_PRUNE = CommandRef("prune", "Remove unused data", "app.cli.prune:SYSTEM_PRUNE")
+_SERVE = CommandRef("serve", "Serve the Docker Engine API (for docker, docker-py, compose)",
+                    "app.cli.serve:SERVE")
 _INFO = Command("info", "Display system-wide information", _b_format, cmd_info)
 _EVENTS = Command("events", "Get real time events from the engine", _b_events, cmd_events)
 

@@ -21,6 +21,7 @@ TABLES = [containers.COMMANDS, containers.MANAGEMENT, images.COMMANDS, images.MA
 def test_a_reference_loads_the_command_it_names(entry: CommandRef) -> None:
     command = entry.load()
     assert command.name == entry.name
+    assert command.help == entry.help
     assert command.aliases == entry.aliases
 
 
