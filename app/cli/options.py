@@ -10,7 +10,6 @@ like docker does for flag errors.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 
 import engine
 from app.cli.command import UsageError
@@ -133,7 +132,8 @@ def parse_env(items: Sequence[str], environ: Mapping[str, str]) -> list[str]:
 def parse_env_file(path: str, environ: Mapping[str, str]) -> list[str]:
     """docker's env files: KEY=VALUE lines, # comments, blanks skipped, bare KEY from us."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
     except OSError as exc:
         raise UsageError(f"open {path}: {exc.strerror or exc}") from None
     except UnicodeDecodeError:

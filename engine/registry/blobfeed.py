@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import os
 import threading
-from pathlib import Path
 
 __all__ = ["BlobFeed"]
 
@@ -41,7 +40,7 @@ class BlobFeed:
     unpacker is done with ``reader``.
     """
 
-    def __init__(self, path: Path, size: int) -> None:
+    def __init__(self, path: str, size: int) -> None:
         self.path = path
         self.size = size
         self.reader, self._writer = os.pipe2(os.O_CLOEXEC)
