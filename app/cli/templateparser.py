@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
 
 from app.cli.templatefunctions import FUNCTIONS, TemplateError
 
@@ -40,11 +39,12 @@ _TOKEN = re.compile(r"""
 """, re.VERBOSE)
 
 
-@dataclass
 class _Token:
-    kind: str
-    text: str
-    adjacent: bool  # no space before it: ").Field" chains onto the parenthesis
+    __slots__ = ("adjacent", "kind", "text")
+
+    def __init__(self, kind: str, text: str, adjacent: bool) -> None:
+        self.kind, self.text = kind, text
+        self.adjacent = adjacent  # no space before it: ").Field" chains onto the parenthesis
 
 
 def _lex(text: str) -> list[_Token]:
@@ -66,33 +66,44 @@ def _lex(text: str) -> list[_Token]:
 
 
 # -- the tree -------------------------------------------------------------------
+# Plain classes, not dataclasses: importing dataclasses (with inspect) would be ~10 ms
+# of a first `skiff ps --format json` (tests/app/cli/test_cold_imports.py).
 
-@dataclass
 class Operand:
-    kind: str  # field | var | literal | ident | pipe
-    value: Any = None
-    chain: list[str] = field(default_factory=list)
+    __slots__ = ("chain", "kind", "value")
+
+    def __init__(self, kind: str, value: Any = None, chain: list[str] | None = None) -> None:
+        self.kind = kind  # field | var | literal | ident | pipe
+        self.value = value
+        self.chain = chain if chain is not None else []
 
 
-@dataclass
 class Command:
-    operands: list[Operand]
+    __slots__ = ("operands",)
+
+    def __init__(self, operands: list[Operand]) -> None:
+        self.operands = operands
 
 
-@dataclass
 class Pipeline:
-    commands: list[Command]
-    declare: list[str] = field(default_factory=list)
-    assign: bool = False
+    __slots__ = ("assign", "commands", "declare")
+
+    def __init__(self, commands: list[Command], declare: list[str] | None = None,
+                 assign: bool = False) -> None:
+        self.commands = commands
+        self.declare = declare if declare is not None else []
+        self.assign = assign
 
 
-@dataclass
 class Node:
-    kind: str  # text | action | if | range | with
-    text: str = ""
-    pipe: Pipeline | None = None
-    body: list[Node] = field(default_factory=list)
-    orelse: list[Node] = field(default_factory=list)
+    __slots__ = ("body", "kind", "orelse", "pipe", "text")
+
+    def __init__(self, kind: str, text: str = "", pipe: Pipeline | None = None) -> None:
+        self.kind = kind  # text | action | if | range | with
+        self.text = text
+        self.pipe = pipe
+        self.body: list[Node] = []
+        self.orelse: list[Node] = []
 
 
 class _Parser:

@@ -18,6 +18,8 @@ UNUSED = (
     "typing",  # ~3 ms; names for annotations only are imported under `TYPE_CHECKING = False`
     "pathlib",  # ~4 ms with urllib.parse, ipaddress and ntpath: paths are strings (engine/paths.py)
     "gettext",  # ~1 ms: argparse has a stand-in for it (app/cli/launcher.py)
+    "dataclasses",  # ~2 ms, and it imports inspect: models are engine/frozen.py's
+    "inspect",  # ~10 ms, with ast, dis and tokenize
 )
 
 # As the installed launcher runs a command (packaging/skiff.in: a venv's `python -IS`, the
