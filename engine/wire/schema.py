@@ -48,7 +48,7 @@ __all__ = [
 ]
 
 CONTAINER_ID = r"^[0-9a-f]{64}$"
-DIGEST = r"^sha256:[0-9a-f]{64}$"
+DIGEST = r"^sha256:[a-f0-9]{64}$"  # engine/images/blobs.py's text: compiled once for both
 HOSTNAME = r"^[A-Za-z0-9][A-Za-z0-9.-]{0,62}$"
 # A name a container answers to on a network. Docker sets no limit of its own and docker compose
 # gives every container its name (PROJECT-SERVICE-N, often over 63 characters) as one, so the
