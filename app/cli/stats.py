@@ -6,11 +6,14 @@ import argparse
 import contextlib
 import time
 from collections.abc import Coroutine
-from typing import Any
 
 from app.cli.command import Context
 from app.cli.output import Formatter
 from engine import Reader, bytes_size, human_size
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 STATS_FORMAT = ("table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t"
                 "{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}")

@@ -17,13 +17,16 @@ from __future__ import annotations
 import functools
 
 from engine import errors
-from engine.cgroups.base import CgroupReader, CgroupStats, Limits, check_component
+from engine.cgroups.base import CgroupStats, Limits, check_component
 from engine.cgroups.detect import CgroupSetup, detect
 from engine.cgroups.v1 import V1Reader
 from engine.cgroups.v2 import V2Reader
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # a Protocol: a type only (engine/cgroups/base.py)
+    from engine.cgroups.base import CgroupReader
+
 __all__ = [
-    "CgroupReader",
     "CgroupSetup",
     "CgroupStats",
     "Limits",

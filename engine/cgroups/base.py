@@ -9,11 +9,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Protocol
 
 from engine import errors
 
-__all__ = ["CgroupReader", "CgroupStats", "Limits", "check_component"]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Literal, Protocol
+
+__all__ = ["CgroupStats", "Limits", "check_component"]
 
 
 @dataclass(frozen=True)
@@ -43,40 +46,41 @@ class CgroupStats:
     oom_kills: int
 
 
-class CgroupReader(Protocol):
-    """A container's cgroup as anyone may see it: read, never changed (the helper
-    changes it: engine/helper/cgroups/)."""
+if TYPE_CHECKING:  # a type only: a Protocol at run time would import typing
+    class CgroupReader(Protocol):
+        """A container's cgroup as anyone may see it: read, never changed (the helper
+        changes it: engine/helper/cgroups/)."""
 
-    name: str
-    parent: str
-    version: Literal[1, 2]
+        name: str
+        parent: str
+        version: Literal[1, 2]
 
-    @property
-    def paths(self) -> dict[str, Path]:
-        """Hierarchy ("memory", "cpu"... for v1, "unified" for v2) → directory, for display."""
-        ...
+        @property
+        def paths(self) -> dict[str, Path]:
+            """Hierarchy ("memory", "cpu"... for v1, "unified" for v2) → directory, for display."""
+            ...
 
-    def frozen(self) -> bool: ...
+        def frozen(self) -> bool: ...
 
-    def procs(self) -> list[int]: ...
+        def procs(self) -> list[int]: ...
 
-    def oom_killed(self) -> bool:
-        """Whether the kernel OOM killer has killed a process in the cgroup."""
-        ...
+        def oom_killed(self) -> bool:
+            """Whether the kernel OOM killer has killed a process in the cgroup."""
+            ...
 
-    def stats(self) -> CgroupStats:
-        """A few small file reads, no privileges needed."""
-        ...
+        def stats(self) -> CgroupStats:
+            """A few small file reads, no privileges needed."""
+            ...
 
-    def cpu_usage_ns(self) -> int:
-        """The CPU time used so far (one file of what ``stats`` reads); 0 if unknown."""
-        ...
+        def cpu_usage_ns(self) -> int:
+            """The CPU time used so far (one file of what ``stats`` reads); 0 if unknown."""
+            ...
 
-    def limits(self) -> Limits:
-        """The limits the kernel has, read back."""
-        ...
+        def limits(self) -> Limits:
+            """The limits the kernel has, read back."""
+            ...
 
-    def exists(self) -> bool: ...
+        def exists(self) -> bool: ...
 
 
 _COMPONENT = re.compile(r"[A-Za-z0-9_.-]{1,255}")

@@ -13,9 +13,12 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
 from engine.cgroups import files
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Literal
 
 __all__ = ["REQUIRED_CONTROLLERS", "V1_CONTROLLERS", "CgroupSetup", "detect", "parse_mountinfo"]
 

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import Literal
 
 from engine import errors
 from engine.cgroups import blkio, cpu, devices, files, freezer, memory, pids
 from engine.cgroups.base import CgroupStats, Limits, check_component
 from engine.cgroups.detect import CgroupSetup
 from engine.cgroups.plan import Mkdir, Step
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Literal
 
 __all__ = ["CONTROLLERS", "V1Reader"]
 

@@ -9,13 +9,16 @@ files, there with or without controllers.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
 
 from engine import errors
 from engine.cgroups import blkio, cpu, files, freezer, memory, pids
 from engine.cgroups.base import CgroupStats, Limits, check_component
 from engine.cgroups.detect import CgroupSetup
 from engine.cgroups.plan import Mkdir, Step, Write
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Literal
 
 __all__ = ["CONTROLLERS", "V2Reader"]
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 from engine.containers.model import Container, Stats
 from engine.hostfacts import host_memory
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from engine.cgroups import CgroupReader
 

@@ -14,42 +14,48 @@ exec).
 from __future__ import annotations
 
 import os
-from typing import Protocol
 
-from engine.cgroups import CgroupReader, CgroupSetup, Limits, driver, host_setup
+from engine.cgroups import CgroupSetup, Limits, driver, host_setup
 from engine.helper.cgroups.v1 import JOIN_FILE, V1Cgroup
 from engine.helper.cgroups.v2 import V2Cgroup
 
-__all__ = ["Cgroup", "Limits", "V1Cgroup", "V2Cgroup", "host_setup", "join_file", "open_cgroup"]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Protocol
+
+    from engine.cgroups import CgroupReader
+
+__all__ = ["Limits", "V1Cgroup", "V2Cgroup", "host_setup", "join_file", "open_cgroup"]
 
 
-class Cgroup(CgroupReader, Protocol):
-    """A container's cgroup, to change."""
+if TYPE_CHECKING:  # a type only: a Protocol at run time would import typing
+    class Cgroup(CgroupReader, Protocol):
+        """A container's cgroup, to change."""
 
-    def create(self, limits: Limits) -> None:
-        """Make the cgroup (and its parent) and set exactly these limits."""
-        ...
+        def create(self, limits: Limits) -> None:
+            """Make the cgroup (and its parent) and set exactly these limits."""
+            ...
 
-    def update(self, limits: Limits) -> None:
-        """Set exactly these limits on the existing cgroup (docker update)."""
-        ...
+        def update(self, limits: Limits) -> None:
+            """Set exactly these limits on the existing cgroup (docker update)."""
+            ...
 
-    def add(self, pid: int) -> None: ...
+        def add(self, pid: int) -> None: ...
 
-    def join(self) -> None:
-        """Move the calling process into the cgroup. It must have one thread (a child
-        just forked): on cgroup v1 only that thread moves (v1.py says why)."""
-        ...
+        def join(self) -> None:
+            """Move the calling process into the cgroup. It must have one thread (a child
+            just forked): on cgroup v1 only that thread moves (v1.py says why)."""
+            ...
 
-    def freeze(self) -> None:
-        """Return once every process is stopped."""
-        ...
+        def freeze(self) -> None:
+            """Return once every process is stopped."""
+            ...
 
-    def thaw(self) -> None: ...
+        def thaw(self) -> None: ...
 
-    def destroy(self) -> None:
-        """Kill what is left, remove the cgroup, and the parent once it is empty."""
-        ...
+        def destroy(self) -> None:
+            """Kill what is left, remove the cgroup, and the parent once it is empty."""
+            ...
 
 
 def open_cgroup(name: str, parent: str, setup: CgroupSetup | None = None) -> Cgroup:
