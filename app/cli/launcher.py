@@ -293,7 +293,9 @@ def main(helper_root: str | None = None) -> int:
         # engine/installation.py) and site-packages; not the builtins for interactive use
         # nor the sitecustomize and usercustomize hooks, whose failed imports searched the
         # whole path (~0.3 ms of a first `skiff ps`).
-        site.addsitepackages(site.venv(site.removeduppaths()))
+        known = site.removeduppaths()
+        site.venv(known)  # a venv's prefix and site-packages
+        site.addsitepackages(known)  # the interpreter's, when it is none
     if sys.argv[1:2] == ["pull"]:  # its helper gets ready while we import (~0.1 s)
         from engine import start_for_pull
 
