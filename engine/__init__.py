@@ -185,7 +185,7 @@ _homes: dict[str, str] | None = None
 
 def _table() -> dict[str, str]:
     """Each public name's module ("module:name" where it is known there by another name),
-    read from the TYPE_CHECKING block above (once: a third of a millisecond)."""
+    read from the TYPE_CHECKING block above (once: ~0.15 ms)."""
     global _homes
     if _homes is None:
         with open(__file__, encoding="utf-8") as source:
@@ -197,19 +197,18 @@ def _read_table(source: str) -> dict[str, str]:
     """The TYPE_CHECKING block of ``source`` as a table: ``from M import A, B as C``
     lines, parenthesised ones too, up to the first blank line."""
     start = source.index("\nif TYPE_CHECKING:\n") + len("\nif TYPE_CHECKING:\n")
+    block = source[start:source.index("\n\n", start)]
+    words = block.replace(",", " ").replace("(", " ").replace(")", " ")
     table: dict[str, str] = {}
-    module = ""
-    for line in source[start:source.index("\n\n", start)].splitlines():
-        words = line.replace(",", " ").replace("(", " ").replace(")", " ").split()
-        if words[:1] == ["from"]:
-            module, words = words[1], words[3:]
-        while words:
-            if words[1:2] == ["as"]:
-                table[words[2]] = f"{module}:{words[0]}"
-                words = words[3:]
-            else:
-                table[words[0]] = module
-                words = words[1:]
+    # One statement at a time, its names in one call: a word at a time, this was ~0.3 ms
+    # of every command run with no CLI server up.
+    for statement in words.split(" from ")[1:]:
+        module, _, *names = statement.split()  # MODULE import NAME... (NAME as ALIAS)
+        while "as" in names:  # known there by another name
+            at = names.index("as")
+            table[names[at + 1]] = f"{module}:{names[at - 1]}"
+            del names[at - 1:at + 2]
+        table.update(dict.fromkeys(names, module))
     return table
 
 
