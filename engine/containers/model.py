@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from engine.containers.config import ContainerConfig
-from engine.containers.state import ContainerState
 from engine.frozen import frozen
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # for the annotations only: `skiff logs` needs none of the state's modules
+    from engine.containers.config import ContainerConfig
+    from engine.containers.state import ContainerState
 
 __all__ = ["Change", "Container", "Event", "LogLine", "ProcessInfo", "Stats"]
 
