@@ -7,12 +7,13 @@ runtime state lives apart, in :mod:`engine.containers.state`.
 
 from __future__ import annotations
 
-from engine.containers.health import Healthcheck
 from engine.frozen import MISSING, asdict, field, fields, frozen
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
+
+    from engine.containers.health import Healthcheck
 
 __all__ = [
     "ContainerConfig",
@@ -177,7 +178,9 @@ class ContainerConfig:
         data["mounts"] = [MountSpec(**m) for m in data.get("mounts", [])]
         data["ulimits"] = [Ulimit(**u) for u in data.get("ulimits", [])]
         data["devices"] = [DeviceMapping(**d) for d in data.get("devices", [])]
-        if data.get("healthcheck"):
+        if data.get("healthcheck"):  # its module only then: `ps` of most containers needs none
+            from engine.containers.health import Healthcheck
+
             data["healthcheck"] = Healthcheck(**data["healthcheck"])
         if "console_size" in data:  # a JSON list
             data["console_size"] = tuple(data["console_size"])

@@ -14,14 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from engine.containers.config import ContainerConfig
-from engine.containers.health import Healthcheck, merge_healthcheck
-from engine.environ import merge_env
 from engine.frozen import field, frozen
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
+
+    from engine.containers.config import ContainerConfig
+    from engine.containers.health import Healthcheck
 
 __all__ = ["EffectiveConfig", "merge_command", "merge_config"]
 
@@ -47,6 +47,10 @@ class EffectiveConfig:
 
 def merge_config(config: ContainerConfig, image: Mapping[str, Any]) -> EffectiveConfig:
     """``image``: the image's run config (OCI ``config``, Docker's ``Config``), or {}."""
+    # here: `ps` needs only merge_command, and none of these modules
+    from engine.containers.health import merge_healthcheck
+    from engine.environ import merge_env
+
     entrypoint, cmd = merge_command(config, image)
     exposed = {*(image.get("ExposedPorts") or {}), *config.exposed_ports,
                *(f"{p.container_port}/{p.protocol}" for p in config.ports)}
