@@ -63,7 +63,8 @@ class Reference:
                                       f"(bad tag {tag!r})")
         first, _, rest = text.partition("/")
         named_host = "." in first or ":" in first or first == "localhost"
-        if rest and named_host and re.match(_HOST, first):
+        # Docker Hub's names need no pattern (~0.4 ms to compile, of a first `skiff images`)
+        if rest and named_host and (first in DOCKER_HUB_NAMES or re.match(_HOST, first)):
             registry, path = first, rest
         else:
             registry, path = DOCKER_HUB, text
