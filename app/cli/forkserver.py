@@ -72,13 +72,16 @@ def preload_first() -> None:
     """Import what the commands typed most (``ps``, ``images``, ``inspect``, ``logs``)
     need, then let the reader rehearse on an empty store of its own, so what reading
     compiles on first use (the patterns of references, IDs and digests, SQLite's
-    set-up) is done here once, not in every child (~1-3 ms of a read command).
-    Nothing is kept that depends on who asks or where."""
+    set-up) is done here once, not in every child (~1-3 ms of a read command), and
+    so is a table's field pattern (app/cli/output.py). Nothing is kept that depends
+    on who asks or where."""
     for name in _FIRST:
         importlib.import_module(name)
+    from app.cli.output import Formatter
     from engine import Reader
 
     Reader.rehearse()
+    Formatter("table {{.ID}}", {"ID": "CONTAINER ID"}).render([])
 
 
 def rest() -> Iterator[str]:
