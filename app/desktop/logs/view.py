@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QDateTime, QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtGui import (
@@ -27,8 +27,6 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
-    QDialog,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -43,7 +41,9 @@ from PySide6.QtWidgets import (
 
 from app.desktop.logs.delegate import LogDelegate
 from app.desktop.logs.model import LogModel
-from app.desktop.widgets.timedialogs import ask_jump_time, ask_save_path, utc_stamp_to_local
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QDialog, QFileDialog
 
 __all__ = ["LogView"]
 
@@ -389,6 +389,10 @@ class LogView(QWidget):
         return row
 
     def ask_jump(self) -> QDialog:
+        # The dialogs' module (and Qt's date, spin box and file dialog classes) when one
+        # opens: ~13 M instructions off a launch's way to its first paint.
+        from app.desktop.widgets.timedialogs import ask_jump_time, utc_stamp_to_local
+
         current = self.table.currentIndex()
         initial = QDateTime.currentDateTime()
         if current.isValid() or self.model.rowCount():
@@ -417,6 +421,8 @@ class LogView(QWidget):
         return text
 
     def ask_save(self) -> QFileDialog:
+        from app.desktop.widgets.timedialogs import ask_save_path
+
         return ask_save_path(self, self.save_to)
 
     def save_to(self, dest: Path) -> None:

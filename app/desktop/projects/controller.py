@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
-from PySide6.QtWidgets import QCheckBox, QFileDialog, QMenu
+from PySide6.QtWidgets import QCheckBox, QMenu
 
 from app.desktop.containers.projectrows import project_of_key
 from app.desktop.projects.logview import LogLine
@@ -22,6 +22,8 @@ from app.desktop.widgets.confirm import ask
 from engine import Container
 
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QFileDialog
+
     from app.desktop.frame import Frame
     from app.desktop.plugins import Plugins
     from engine import Project
@@ -88,6 +90,8 @@ class Projects(QObject):
     # -- opening a file ------------------------------------------------------------------
 
     def ask_open(self) -> QFileDialog:
+        from PySide6.QtWidgets import QFileDialog  # Qt's class, when one opens (as LogView)
+
         dialog = QFileDialog(self.window, "Open Compose File", str(Path.home()),
                              "Compose files (*.yaml *.yml);;All files (*)")
         dialog.setFileMode(QFileDialog.FileMode.ExistingFile)

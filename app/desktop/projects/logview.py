@@ -16,13 +16,12 @@ import re
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QDateTime, Signal
 from PySide6.QtGui import QColor, QTextCursor
 from PySide6.QtWidgets import (
     QCheckBox,
-    QDialog,
-    QFileDialog,
     QHBoxLayout,
     QLineEdit,
     QPlainTextEdit,
@@ -34,8 +33,10 @@ from PySide6.QtWidgets import (
 
 from app.desktop.logs.index import LogSearch
 from app.desktop.logs.model import format_local_time
-from app.desktop.widgets.timedialogs import ask_jump_time, ask_save_path, utc_stamp_to_local
 from engine import rfc3339_ns
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QDialog, QFileDialog
 
 __all__ = ["KEEP", "LogLine", "ProjectLogView"]
 
@@ -210,11 +211,15 @@ class ProjectLogView(QWidget):
         return row
 
     def ask_jump(self) -> QDialog:
+        from app.desktop.widgets.timedialogs import ask_jump_time, utc_stamp_to_local  # as LogView
+
         shown = next((line for line in self._lines if self._shown(line)), None)
         initial = utc_stamp_to_local(shown.time) if shown else QDateTime.currentDateTime()
         return ask_jump_time(self, initial, self.jump_to)
 
     def ask_save(self) -> QFileDialog:
+        from app.desktop.widgets.timedialogs import ask_save_path
+
         return ask_save_path(self, self.save_to)
 
     def save_to(self, dest: Path) -> int:

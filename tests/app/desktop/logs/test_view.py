@@ -202,3 +202,19 @@ def test_an_empty_log_says_nothing_was_written(qtbot: Any, tmp_path: Path) -> No
     view._update_status()
     assert view.status.text() == "1 line"
     view.close_log()
+
+
+def test_the_jump_and_save_dialogs_open(qtbot: Any, log_path: Path) -> None:
+    from PySide6.QtWidgets import QDateTimeEdit
+
+    view = LogView()
+    qtbot.addWidget(view)
+    view.open(log_path, live=False)
+    qtbot.waitUntil(lambda: view.model.rowCount() == len(SAMPLE) * 30)
+    jump = view.ask_jump()
+    edit = jump.findChild(QDateTimeEdit)
+    assert edit is not None and edit.dateTime().toSecsSinceEpoch() == T0  # the first line's
+    jump.reject()
+    save = view.ask_save()
+    assert save.isVisible()
+    save.reject()
