@@ -16,8 +16,7 @@ from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import QCheckBox, QMenu
 
 from app.desktop.containers.projectrows import project_of_key
-from app.desktop.projects.logview import LogLine
-from app.desktop.projects.page import ACTIONS, ProjectPage
+from app.desktop.projects.page import ACTIONS
 from app.desktop.widgets.confirm import ask
 from engine import Container
 
@@ -26,6 +25,8 @@ if TYPE_CHECKING:
 
     from app.desktop.frame import Frame
     from app.desktop.plugins import Plugins
+    from app.desktop.projects.logview import LogLine
+    from app.desktop.projects.page import ProjectPage
     from engine import Project
 
 __all__ = ["Projects", "install"]
@@ -39,10 +40,7 @@ class Projects(QObject):
         super().__init__(window)
         self.window = window
         self.commands = plugins.commands
-        self.page = ProjectPage(window.pages)
-        window.pages.addWidget(self.page)
-        self.page.action_requested.connect(self.act)
-        self.page.logs.message.connect(lambda text: window.statusBar().showMessage(text, 8000))
+        self._page: ProjectPage | None = None  # made when a project first shows
         self._opened: dict[str, Project] = {}  # projects opened from a file here
         self._known: dict[str, Project] = {}  # as last loaded, while its page shows
         self._followers: dict[str, tuple[str, asyncio.Task[Any] | None]] = {}  # id: start
@@ -135,6 +133,20 @@ class Projects(QObject):
 
     # -- the page ----------------------------------------------------------------------
 
+    @property
+    def page(self) -> ProjectPage:
+        """The project page, made when first needed: its log view (and what that imports)
+        was ~20 M instructions on a launch's way to its first paint."""
+        if self._page is None:
+            from app.desktop.projects.page import ProjectPage
+
+            self._page = ProjectPage(self.window.pages)
+            self.window.pages.addWidget(self._page)
+            self._page.action_requested.connect(self.act)
+            self._page.logs.message.connect(
+                lambda text: self.window.statusBar().showMessage(text, 8000))
+        return self._page
+
     def project(self, name: str, again: bool = False) -> Project:
         """The project with its files when they are known (opened here, or named by its
         containers' labels and still there), else the one its labels make; loaded once
@@ -183,12 +195,13 @@ class Projects(QObject):
             self.show(name)
 
     def _on_pages_current_changed(self, _index: int) -> None:
-        if self.window.pages.currentWidget() is not self.page:
+        if self.window.pages.currentWidget() is not self._page:
             self._stop_logs()  # followed again (from its last lines) when it shows again
 
     def _on_containers_changed(self, _containers: list[Container]) -> None:
-        if self.window.pages.currentWidget() is self.page and self.page.project:
-            self.show(self.page.project)
+        page = self._page
+        if page is not None and self.window.pages.currentWidget() is page and page.project:
+            self.show(page.project)
 
     # -- actions ------------------------------------------------------------------------
 
@@ -270,6 +283,8 @@ class Projects(QObject):
         self._flush.start()
 
     def _follow_one(self, container: Container) -> asyncio.Task[Any] | None:
+        from app.desktop.projects.logview import LogLine  # made with the page
+
         async def follow(engine: Any) -> None:
             async for line in engine.containers.logs(container.id, follow=True, tail=TAIL):
                 self._pending.append(LogLine(line.time, container.name,

@@ -14,8 +14,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.desktop.projects.logview import ProjectLogView
-
 __all__ = ["ACTIONS", "ProjectPage"]
 
 #: verb, button text, tooltip
@@ -28,6 +26,8 @@ ACTIONS = (("up", "Up", "Create what is missing or changed, then start it all "
 
 
 class ProjectPage(QWidget):
+    """Made when a project first shows (projects/controller.py)."""
+
     action_requested = Signal(str, str)  # verb, project
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -61,6 +61,9 @@ class ProjectPage(QWidget):
         self.progress.setAccessibleName("Project progress")
         self.progress.setPlaceholderText("What Up, Start, Stop, Restart and Down do shows here.")
         self.progress.setMaximumBlockCount(500)
+        # Here, not at the top: the window imports this module for ACTIONS at launch.
+        from app.desktop.projects.logview import ProjectLogView
+
         self.logs = ProjectLogView(self)
         split = QSplitter(Qt.Orientation.Vertical, self)
         split.addWidget(self.progress)
