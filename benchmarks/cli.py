@@ -68,7 +68,9 @@ def installed_skiff(work: Path, checkout: Path = ROOT) -> list[str]:
     launcher = venv / "bin" / "skiff"
     launcher.write_text(f"#!{venv}/bin/python -IS\nimport sys\n\n"
                         f"sys.path[:0] = [{str(checkout)!r}]\nsys.path.append({dependencies!r})\n"
-                        "from app.cli.launcher import main\n\nsys.exit(main())\n")
+                        "import app.cli.launcher as launcher\n\n"
+                        "# an older checkout's (--against) has no console()\n"
+                        "getattr(launcher, 'console', lambda: sys.exit(launcher.main()))()\n")
     launcher.chmod(0o755)
     return [str(launcher)]
 

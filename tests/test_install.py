@@ -82,7 +82,7 @@ def test_the_helper_and_launchers_run_the_installed_copy_isolated(deb: Path) -> 
         assert (tree / "usr/bin" / launcher).read_text().splitlines()[0] == first
     skiff = (tree / "usr/bin/skiff").read_text()
     assert 'sys.path.append("/usr/lib/skiff/lib/python%d.%d/site-packages"' in skiff
-    assert 'main(helper_root="/var/lib/skiff/helper")' in skiff
+    assert 'console(helper_root="/var/lib/skiff/helper")' in skiff
     service = (tree / "usr/lib/systemd/user/skiff-serve.service").read_text()
     assert "ExecStart=/usr/bin/skiff serve" in service.splitlines()
     config = json.loads((tree / "usr/lib/skiff/installation.json").read_text())

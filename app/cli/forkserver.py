@@ -22,7 +22,6 @@ a 0700 directory), lingers as long as the helper does after its last command
 
 from __future__ import annotations
 
-import atexit
 import fcntl
 import gc
 import importlib
@@ -39,7 +38,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-from app.cli.launcher import PROTOCOL, STALE, idle_seconds
+from app.cli.launcher import PROTOCOL, STALE, end, idle_seconds
 
 __all__ = ["preload", "preload_first", "rest", "serve"]
 
@@ -222,15 +221,7 @@ def _run_child(request: _Request, keep_out: list[int]) -> None:
         traceback.print_exc()
         status = 1
     finally:
-        try:
-            atexit._run_exitfuncs()
-            for stream in (sys.stdout, sys.stderr):
-                try:
-                    stream.flush()
-                except (OSError, ValueError):
-                    pass
-        finally:
-            os._exit(status & 0xFF)
+        end(status)
 
 
 def _new_streams() -> None:

@@ -84,3 +84,24 @@ def test_a_command_run_here_imports_argparse_without_gettext(tmp_path: Path) -> 
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["125 False", "many True"]
     assert done.stderr == "skiff: unknown flag: --no-such-flag\nSee 'skiff ps --help'.\n"
+
+
+def test_the_script_ends_as_a_served_command_does(tmp_path: Path) -> None:
+    """console(): exit handlers run, buffered output is written and the status is the
+    command's, with no interpreter teardown after it (app/cli/launcher.py's end)."""
+    probe = ("import atexit, sys\n"
+             "from app.cli.launcher import console\n"
+             "atexit.register(lambda: print('handler ran', file=sys.stderr))\n"
+             "sys.stdout.write('kept ')\n"
+             "sys.argv = ['skiff', *sys.argv[1:]]\n"
+             "console()\n"
+             "print('never here')\n")
+    for args, status, shown in ((["--version"], 0, "kept Skiff version"),
+                                (["inspect", "no-such-container"], 1, "kept []")):
+        done = subprocess.run([sys.executable, "-c", probe, *args], cwd=REPO,
+                              capture_output=True, text=True, timeout=60,
+                              env=dict(os.environ, SKIFF_HELPER_IDLE="0",
+                                       SKIFF_ROOT=str(tmp_path), PYTHONUNBUFFERED=""))
+        assert done.returncode == status, done.stderr
+        assert done.stdout.startswith(shown) and "never here" not in done.stdout
+        assert done.stderr.endswith("handler ran\n")
