@@ -30,10 +30,8 @@ import argparse
 import asyncio
 import contextlib
 import gc
-import json
 import os
 import resource
-import shutil
 import subprocess
 import sys
 import time
@@ -75,7 +73,8 @@ def main() -> int:
     for checkout in (ROOT, args.against) if args.against else (ROOT,):
         subprocess.run([sys.executable, "-m", "compileall", "-q", "app", "engine",
                         "benchmarks"], cwd=checkout, check=True)
-    import statistics  # (here: a window child imports only what a launch does)
+    import shutil  # (here: a window child imports only what a launch does)
+    import statistics
     import tempfile
 
     from benchmarks.desktopsetup import cleanup, prepare, start_flood, stop_flood, write_big_log
@@ -153,6 +152,8 @@ def run_child(mode: str, args: argparse.Namespace, arg: str,
                           env=env, capture_output=True, text=True, timeout=600)
     if done.returncode != 0:
         raise RuntimeError(f"{mode} failed:\n{done.stderr[-3000:]}")
+    import json
+
     line = done.stdout.strip().splitlines()[-1]
     return dict(json.loads(line))
 
@@ -224,6 +225,8 @@ def child(args: argparse.Namespace) -> int:
     body = {"launch": child_launch, "flood": child_flood, "bigfile": child_bigfile}[args.child]
     with loop:
         result = loop.run_until_complete(body(app, args))
+    import json  # (once measured: the window does not import it)
+
     print(json.dumps(result), flush=True)
     return 0
 
