@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from engine.compose.render import render_yaml
     from engine.compose.runner import Runner, UpOptions
     from engine.containers.attachsession import AttachSession
-    from engine.containers.checks import check_config, check_resources
+    from engine.containers.checks import check_config, check_resources, compile_checks
     from engine.containers.cmdline import run_command, verb_command
     from engine.containers.config import (
         RESTART_POLICIES,

@@ -102,18 +102,9 @@ def preload() -> None:
     preload_first()
     for name in rest():
         importlib.import_module(name)
-    compile_patterns()
+    from engine import compile_checks
 
-
-def compile_patterns() -> None:
-    """The helper protocol's patterns, which ``run`` and ``create`` check their flags
-    against (engine/containers/checks.py): re compiles them on first use, so once here
-    rather than in every child."""
-    from engine.wire.protocol import VERBS
-    from engine.wire.schema import compile_patterns as compile_schema
-
-    for schema in VERBS.values():
-        compile_schema(schema)
+    compile_checks()
 
 
 def _code_files(known: dict[str, int] | None = None) -> dict[str, int]:
@@ -320,7 +311,9 @@ class _Server:
         self.files.update(_code_files(self.files))
         if name is None:
             self.pending = None
-            compile_patterns()
+            from engine import compile_checks
+
+            compile_checks()
             gc.collect()
             gc.freeze()
 

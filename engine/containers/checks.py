@@ -18,10 +18,11 @@ from collections.abc import Sequence
 from engine.containers.config import ContainerConfig, PortBinding, Resources
 from engine.errors import InvalidArgument, NetworkNotFound
 from engine.wire.protocol import VERBS
-from engine.wire.schema import HOSTNAME, NETWORK_ALIAS, Field
+from engine.wire.schema import HOSTNAME, NETWORK_ALIAS, Field, compile_patterns
 
 __all__ = ["MIN_MEMORY", "MIN_NANO_CPUS", "PUBLISHED_PROTOCOLS", "check_config",
-           "check_network_alias", "check_ports", "check_resources", "check_user"]
+           "check_network_alias", "check_ports", "check_resources", "check_user",
+           "compile_checks"]
 
 #: docker's minimum (linuxMinMemory): below it a container cannot even start its init.
 MIN_MEMORY = 6 * 1024 * 1024
@@ -121,3 +122,11 @@ def check_config(config: ContainerConfig) -> None:
     from engine.containers.hostopts import check_host_options
 
     check_host_options(config)
+
+
+def compile_checks() -> None:
+    """Compile the protocol's patterns these checks hold flags to (re compiles each on
+    first use): for a process that forks one checker a command (app/cli/forkserver.py),
+    once there rather than in every child (~0.3 ms of a served ``run``)."""
+    for schema in VERBS.values():
+        compile_patterns(schema)

@@ -115,7 +115,7 @@ def test_docker_py_s_host_options(docker_client: Any) -> None:
 
     output = docker_client.containers.run(
         "busybox", ["sh", "-c", "cat /sys/class/net/eth0/address /proc/sys/kernel/msgmax; "
-                    "ulimit -n; grep db /etc/hosts"],
+                    "ulimit -n; grep -w db /etc/hosts"],
         init=True, cap_add=["SYS_PTRACE"], dns=["192.0.2.53"], extra_hosts={"db": "192.0.2.9"},
         sysctls={"kernel.msgmax": "5000"}, mac_address="02:42:ac:11:00:0a",
         ulimits=[docker.types.Ulimit(name="nofile", soft=300, hard=400)], shm_size="8m",
@@ -146,7 +146,7 @@ def test_docker_compose_s_host_options(compose: Any,  # noqa: F811
         """))
     compose("up", "-d")
     script = ("cat /proc/1/cmdline | tr '\\0' ' '; echo; ulimit -n; "
-              "cat /proc/sys/net/ipv4/ip_forward; grep db /etc/hosts; touch /x 2>&1; true")
+              "cat /proc/sys/net/ipv4/ip_forward; grep -w db /etc/hosts; touch /x 2>&1; true")
     out = compose("exec", "-T", "app", "sh", "-c", script).stdout
     lines = out.splitlines()
     assert lines[0].startswith("skiff-init -- sleep"), out  # as long as the title fits

@@ -58,7 +58,7 @@ def test_bad_flags_say_what_is_wrong(argv: tuple[str, ...], message: str) -> Non
 
 @pytest.mark.root
 def test_run_with_host_flags_as_root(busybox_image: str) -> None:
-    script = ("grep nameserver /etc/resolv.conf; grep db /etc/hosts; ulimit -Hn; "
+    script = ("grep nameserver /etc/resolv.conf; grep -w db /etc/hosts; ulimit -Hn; "
               "cat /proc/sys/kernel/msgmax; cat /proc/1/cmdline | tr '\\0' ' '; echo; "
               "touch /x 2>&1; ip link set lo mtu 1400 && echo net-admin")
     out = skiff("run", "--rm", "--dns", "192.0.2.53", "--add-host", "db:192.0.2.10",
@@ -206,7 +206,7 @@ def test_a_user_s_mac_address_is_theirs_alone(user: DesktopUser) -> None:
 @pytest.mark.root
 def test_a_user_s_container_with_init_read_only_and_etc_options(user: DesktopUser) -> None:
     script = ("cat /proc/1/cmdline | tr '\\0' ' '; echo; grep -c CapEff /proc/1/status; "
-              "grep nameserver /etc/resolv.conf; grep db /etc/hosts; touch /x 2>&1; "
+              "grep nameserver /etc/resolv.conf; grep -w db /etc/hosts; touch /x 2>&1; "
               "df -k /dev/shm | tail -1; (sleep 0 & echo $! > /tmp/o); o=$(cat /tmp/o); "
               "for i in $(seq 200); do [ -e /proc/$o ] || break; sleep 0.05; done; "
               "[ -e /proc/$o ] && echo ZOMBIE; exit 3")
