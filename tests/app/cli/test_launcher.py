@@ -22,6 +22,15 @@ def _pid(lock: Path) -> int | None:
     return int(text) if text.isdigit() else None
 
 
+def _probe(code: str, world: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``code`` run as a command's own process (no CLI server) in ``world``, buffered
+    as the interpreter buffers a pipe."""
+    return subprocess.run([sys.executable, "-c", code, *args], cwd=REPO, capture_output=True,
+                          text=True, timeout=60,
+                          env=dict(os.environ, SKIFF_HELPER_IDLE="0", SKIFF_ROOT=str(world),
+                                   PYTHONUNBUFFERED=""))
+
+
 def test_the_background_server_keeps_nothing_of_the_command(tmp_path: Path) -> None:
     address = tmp_path / "run" / "cli.sock"
     address.parent.mkdir(mode=0o700)
@@ -59,10 +68,7 @@ def test_a_command_run_here_gets_the_collector_back(tmp_path: Path) -> None:
              "sys.argv = ['skiff', '--version']\n"
              "assert main() == 0\n"
              "print(gc.isenabled())\n")
-    done = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True,
-                          text=True, timeout=60,
-                          env=dict(os.environ, SKIFF_HELPER_IDLE="0",
-                                   SKIFF_ROOT=str(tmp_path)))
+    done = _probe(probe, tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == "True"
 
@@ -77,10 +83,7 @@ def test_a_command_run_here_imports_argparse_without_gettext(tmp_path: Path) -> 
              "print(status, 'gettext' in sys.modules)\n"
              "import gettext\n"
              "print(gettext.ngettext('one', 'many', 2), hasattr(gettext, 'translation'))\n")
-    done = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True,
-                          text=True, timeout=60,
-                          env=dict(os.environ, SKIFF_HELPER_IDLE="0",
-                                   SKIFF_ROOT=str(tmp_path)))
+    done = _probe(probe, tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["125 False", "many True"]
     assert done.stderr == "skiff: unknown flag: --no-such-flag\nSee 'skiff ps --help'.\n"
@@ -98,10 +101,7 @@ def test_the_script_ends_as_a_served_command_does(tmp_path: Path) -> None:
              "print('never here')\n")
     for args, status, shown in ((["--version"], 0, "kept Skiff version"),
                                 (["inspect", "no-such-container"], 1, "kept []")):
-        done = subprocess.run([sys.executable, "-c", probe, *args], cwd=REPO,
-                              capture_output=True, text=True, timeout=60,
-                              env=dict(os.environ, SKIFF_HELPER_IDLE="0",
-                                       SKIFF_ROOT=str(tmp_path), PYTHONUNBUFFERED=""))
+        done = _probe(probe, tmp_path, *args)
         assert done.returncode == status, done.stderr
         assert done.stdout.startswith(shown) and "never here" not in done.stdout
         assert done.stderr.endswith("handler ran\n")
