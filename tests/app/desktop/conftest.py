@@ -8,7 +8,9 @@ given signals fire (no sleeping), with a timeout that names what was awaited.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import os
+import shutil
 import tempfile
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
@@ -19,12 +21,14 @@ import pytest
 # Before any QApplication exists: offscreen, on a 1920x1200 screen (the plugin's
 # default 800x800 screen would clamp restored window sizes).
 _SCREENS = Path(tempfile.mkdtemp(prefix="skiff-qt-")) / "screens.json"
+atexit.register(shutil.rmtree, _SCREENS.parent, True)  # after the last window is gone
 _SCREENS.write_text('{"screens": [{"name": "test", "x": 0, "y": 0, "width": 1920, '
                     '"height": 1200, "logicalDpi": 96, "dpr": 1}]}')
 os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={_SCREENS}"
 if not os.environ.get("XDG_RUNTIME_DIR"):
     _runtime = tempfile.mkdtemp(prefix="skiff-xdg-runtime-")
     os.chmod(_runtime, 0o700)
+    atexit.register(shutil.rmtree, _runtime, True)
     os.environ["XDG_RUNTIME_DIR"] = _runtime
 
 T = TypeVar("T")
