@@ -352,7 +352,10 @@ class Lifecycle(Binds, NetworkGlue):
                 if not force:
                     raise InvalidState(f"cannot remove container {container_id[:12]}: it is "
                                        "running; stop it first or use force")
-                self.stop(container_id, signal.SIGKILL, 0, released=False)
+                try:
+                    self.stop(container_id, signal.SIGKILL, 0, released=False)
+                except InvalidState:
+                    pass  # it ended between the two looks: nothing left to stop (docker's rm -f)
             # Its monitor, which recorded the exit, may still release the network: the
             # removal goes on beside it (run --rm waited 3-28 ms for that under load),
             # and its files go once the monitor is gone (_discard). Until then the

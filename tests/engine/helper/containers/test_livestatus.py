@@ -50,3 +50,26 @@ def test_a_monitor_gone_without_a_word_is_recorded_killed(
     assert (status["status"], status["exit_code"], status["error"]) == (
         "exited", 137, MONITOR_DIED)
     assert json.loads(cdir.status.read_text())["exit_code"] == 137
+
+
+def test_a_forced_removal_of_a_container_that_ends_meanwhile_goes_on(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """rm -f as its container ends on its own between the removal's look and the stop's
+    (an `echo` just started): the stop finds nothing to stop, and the removal goes on."""
+    from engine.helper.containers import ContainerService
+    from engine.helper.containers.lifecycle import InvalidState
+
+    containers = ContainerService(tmp_path, 0, "skiff-test-livestatus")
+    cdir = ContainerDir(containers.containers_dir / ("c" * 64))
+    cdir.path.mkdir(parents=True)
+    cdir.write_status(RUNNING)
+    cdir.spec.write_text("{}")
+    monkeypatch.setattr(base, "is_alive", lambda pid: True)  # running, as far as it looks
+
+    def ended_meanwhile(*_args: object, **_kwargs: object) -> None:
+        raise InvalidState(f"container {'c' * 12} is not running")
+
+    monkeypatch.setattr(containers, "stop", ended_meanwhile)
+    monkeypatch.setattr(containers, "_discard", lambda *args: None)
+    assert containers.remove("c" * 64, force=True) == {}
+    assert not cdir.path.exists()
