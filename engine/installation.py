@@ -16,6 +16,8 @@ import json
 import os
 import sys
 
+from engine.frozen import record
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from os import PathLike
@@ -27,24 +29,19 @@ CONFIG_NAME = "installation.json"
 SYSTEM_PREFIXES = ("/usr", "/usr/local")
 
 
+@record
 class Installation:
-    """One installation's settings (its installation.json). A plain class: every
-    command reads it, a dataclass makes its methods through ``exec`` when imported,
-    and a typing.NamedTuple imports typing (~3.5 ms of a first ``skiff ps``). Its paths
-    are strings, as engine/paths.py's are."""
+    """One installation's settings (its installation.json). Every command reads it:
+    a record (engine/frozen.py) imports neither dataclasses nor typing. Its paths are
+    strings, as engine/paths.py's are."""
 
-    __slots__ = ("cgroup_parent", "helper", "helper_root", "net_prefix", "net_table",
-                 "polkit_action", "prefix")
-
-    def __init__(self, *, prefix: str, helper: str, helper_root: str, cgroup_parent: str,
-                 net_prefix: str, net_table: str, polkit_action: str) -> None:
-        self.prefix = prefix
-        self.helper = helper  # the wrapper pkexec runs
-        self.helper_root = helper_root
-        self.cgroup_parent = cgroup_parent
-        self.net_prefix = net_prefix
-        self.net_table = net_table
-        self.polkit_action = polkit_action
+    prefix: str
+    helper: str  # the wrapper pkexec runs
+    helper_root: str
+    cgroup_parent: str
+    net_prefix: str
+    net_table: str
+    polkit_action: str
 
     @classmethod
     def load(cls, config: str | PathLike[str]) -> Installation | None:

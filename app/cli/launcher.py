@@ -278,7 +278,7 @@ def _import_argparse_without_gettext() -> None:
 def end(status: int) -> NoReturn:
     """End this process as a command's should once it is done: exit handlers run, output
     flushed, then gone, without the interpreter's teardown of every module (a command
-    imports ~100: 11 M instructions, ~3 ms of a first ``skiff ps``). A command the
+    imports ~100: ~4 M instructions, ~1 ms of a first ``skiff ps``). A command the
     server runs ends so in its child (app/cli/forkserver.py); one run here, the same."""
     try:
         import atexit
@@ -299,7 +299,8 @@ def console(helper_root: str | None = None) -> NoReturn:
 
 
 def main(helper_root: str | None = None) -> int:
-    """The ``skiff`` console script; ``helper_root``: the installed helper's, when the
+    """A ``skiff`` command, run by its server or here; its exit status (``console``
+    ends the process with it). ``helper_root``: the installed helper's, when the
     installation's launcher knows it."""
     address = server_address() if idle_seconds() > 0 else None
     tried = (address is not None and not _asks_on_this_terminal(helper_root)
